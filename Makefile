@@ -1,0 +1,80 @@
+# Yubin build. `make` builds build/yubind and build/yubinctl.
+# `make SAN=1` builds the ASan+UBSan variant into build-san/.
+CC      ?= cc
+PKGS    := libevent libevent_openssl libevent_pthreads openssl sqlite3 libsodium
+SAN     ?= 0
+ifeq ($(SAN),1)
+BUILD   ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT     := -O1 -g
+else
+BUILD   ?= build
+SANFLAGS :=
+OPT     := -O2 -g
+endif
+
+WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
+           -Wno-unused-parameter -Wno-format-truncation -Werror
+CFLAGS  += -std=gnu17 $(OPT) $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Isrc -MMD -MP \
+           $(shell pkg-config --cflags $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcrypt -lpthread
+LDFLAGS += $(SANFLAGS)
+
+LIB_DIRS := src/lib src/mail src/proto src/store src/directory src/policy
+LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+SRV_SRC  := $(wildcard src/server/*.c)
+SRV_OBJ  := $(SRV_SRC:%.c=$(BUILD)/%.o)
+CTL_SRC  := $(wildcard src/ctl/*.c)
+CTL_OBJ  := $(CTL_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all clean test unit-test integration-test san-test deps run check-layers bench
+all: $(BUILD)/yubind $(BUILD)/yubinctl
+
+$(BUILD)/libyubin.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	ar rcs $@ $^
+
+$(BUILD)/yubind: $(SRV_OBJ) $(BUILD)/libyubin.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/yubinctl: $(CTL_OBJ) $(BUILD)/libyubin.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libyubin.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libyubin.a $(LDLIBS) -lcmocka
+
+.PHONY: unit-bins
+unit-bins: $(UNIT_BIN)
+
+# Runs every test: dependencies, layer check, unit tests, integration tests,
+# then the whole suite again under ASan+UBSan.
+test:
+	@sh scripts/deps.sh test
+	@sh scripts/test.sh
+
+unit-test: $(UNIT_BIN)
+	@sh scripts/run-unit.sh $(BUILD)
+
+check-layers:
+	@sh scripts/check-layers.sh
+
+deps:
+	@sh scripts/deps.sh build
+
+run:
+	@sh scripts/deps.sh build
+	@$(MAKE) --no-print-directory all
+	@sh scripts/run.sh
+
+clean:
+	rm -rf build build-san
+
+-include $(LIB_OBJ:.o=.d) $(SRV_OBJ:.o=.d) $(CTL_OBJ:.o=.d)

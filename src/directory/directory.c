@@ -1,0 +1,426 @@
+#include "directory/directory.h"
+#include "directory/validate.h"
+#include "lib/str.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct directory {
+	sqlite3 *db;
+};
+
+#define SCHEMA_VERSION 1
+
+static const char schema_v1[] =
+	"CREATE TABLE IF NOT EXISTS domains ("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS accounts ("
+	" id INTEGER PRIMARY KEY,"
+	" domain_id INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,"
+	" local TEXT NOT NULL,"
+	" address TEXT NOT NULL UNIQUE,"
+	" password TEXT NOT NULL,"
+	" quota_mb INTEGER NOT NULL DEFAULT 2000,"
+	" memo TEXT NOT NULL DEFAULT '',"
+	" enabled INTEGER NOT NULL DEFAULT 1,"
+	" created INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS accounts_domain ON accounts(domain_id);"
+	"CREATE TABLE IF NOT EXISTS settings ("
+	" scope TEXT NOT NULL,"		/* 'domain' or 'account' */
+	" name TEXT NOT NULL,"		/* domain name or address */
+	" key TEXT NOT NULL,"
+	" value TEXT NOT NULL,"
+	" PRIMARY KEY (scope, name, key));"
+	"CREATE TABLE IF NOT EXISTS events ("
+	" id INTEGER PRIMARY KEY,"
+	" ts INTEGER NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" address TEXT NOT NULL DEFAULT '',"
+	" ip TEXT NOT NULL DEFAULT '',"
+	" detail TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX IF NOT EXISTS events_address ON events(address, id);";
+
+struct directory *directory_open(const char *path, char *err, size_t errsize)
+{
+	struct directory *dir = calloc(1, sizeof(*dir));
+	char *errmsg = NULL;
+	sqlite3_stmt *st;
+	int version = 0;
+
+	if (dir == NULL)
+		return NULL;
+	if (sqlite3_open_v2(path, &dir->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errsize, "%s: %s", path, sqlite3_errmsg(dir->db));
+		directory_close(dir);
+		return NULL;
+	}
+	sqlite3_busy_timeout(dir->db, 5000);
+	if (sqlite3_exec(dir->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			 " PRAGMA foreign_keys=ON;", NULL, NULL, &errmsg) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_prepare_v2(dir->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			version = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (version < SCHEMA_VERSION) {
+		if (sqlite3_exec(dir->db, "BEGIN IMMEDIATE", NULL, NULL, &errmsg) != SQLITE_OK ||
+		    sqlite3_exec(dir->db, schema_v1, NULL, NULL, &errmsg) != SQLITE_OK ||
+		    sqlite3_exec(dir->db, "PRAGMA user_version=1; COMMIT", NULL, NULL, &errmsg) != SQLITE_OK)
+			goto fail;
+	}
+	return dir;
+fail:
+	snprintf(err, errsize, "%s: %s", path, errmsg != NULL ? errmsg : sqlite3_errmsg(dir->db));
+	sqlite3_free(errmsg);
+	directory_close(dir);
+	return NULL;
+}
+
+void directory_close(struct directory *dir)
+{
+	if (dir == NULL)
+		return;
+	sqlite3_close(dir->db);
+	free(dir);
+}
+
+/* Prepares sql and binds the given text arguments (NULL ends the list). */
+static sqlite3_stmt *dir_prepare(struct directory *dir, const char *sql, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	const char *arg;
+	int i = 1;
+
+	if (sqlite3_prepare_v2(dir->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	va_start(ap, sql);
+	while ((arg = va_arg(ap, const char *)) != NULL)
+		sqlite3_bind_text(st, i++, arg, -1, SQLITE_TRANSIENT);
+	va_end(ap);
+	return st;
+}
+
+/* Runs a statement that returns no rows; -1 with a message on failure. */
+static int dir_run(struct directory *dir, sqlite3_stmt *st, const char **error_r)
+{
+	int r;
+
+	if (st == NULL) {
+		*error_r = "database error";
+		return -1;
+	}
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		*error_r = r == SQLITE_CONSTRAINT ? "already exists" : "database error";
+		return -1;
+	}
+	return 0;
+}
+
+static void col_text(sqlite3_stmt *st, int col, char *buf, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	if (t == NULL || str_copy(buf, size, (const char *)t) < 0)
+		buf[0] = '\0';
+}
+
+int directory_domain_add(struct directory *dir, const char *name, const char **error_r)
+{
+	sqlite3_stmt *st;
+	char ts[32];
+
+	if (validate_domain(name, error_r) < 0)
+		return -1;
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	st = dir_prepare(dir, "INSERT INTO domains(name, created) VALUES (?, ?)", name, ts, NULL);
+	if (dir_run(dir, st, error_r) < 0) {
+		if (strcmp(*error_r, "already exists") == 0)
+			*error_r = "the domain already exists";
+		return -1;
+	}
+	return 0;
+}
+
+int directory_domain_del(struct directory *dir, const char *name, bool force, const char **error_r)
+{
+	struct dir_domain d;
+	int r = directory_domain_get(dir, name, &d);
+
+	if (r <= 0) {
+		*error_r = r == 0 ? "no such domain" : "database error";
+		return -1;
+	}
+	if (d.accounts > 0 && !force) {
+		*error_r = "the domain still has accounts (use --force to delete them too)";
+		return -1;
+	}
+	return dir_run(dir, dir_prepare(dir, "DELETE FROM domains WHERE name = ?", name, NULL), error_r);
+}
+
+static void domain_from_row(sqlite3_stmt *st, struct dir_domain *d)
+{
+	d->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, d->name, sizeof(d->name));
+	d->created = sqlite3_column_int64(st, 2);
+	d->accounts = (unsigned)sqlite3_column_int(st, 3);
+}
+
+#define DOMAIN_SELECT \
+	"SELECT d.id, d.name, d.created, (SELECT count(*) FROM accounts a WHERE a.domain_id = d.id)" \
+	" FROM domains d"
+
+int directory_domain_get(struct directory *dir, const char *name, struct dir_domain *domain_r)
+{
+	sqlite3_stmt *st = dir_prepare(dir, DOMAIN_SELECT " WHERE d.name = lower(?)", name, NULL);
+	int r;
+
+	if (st == NULL)
+		return -1;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		domain_from_row(st, domain_r);
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_domain_list(struct directory *dir, dir_domain_cb *cb, void *ctx)
+{
+	sqlite3_stmt *st = dir_prepare(dir, DOMAIN_SELECT " ORDER BY d.name", NULL);
+	struct dir_domain d;
+	int r;
+
+	if (st == NULL)
+		return -1;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		domain_from_row(st, &d);
+		cb(&d, ctx);
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+#define ACCOUNT_SELECT \
+	"SELECT a.id, a.address, a.local, d.name, a.password, a.quota_mb, a.memo, a.enabled, a.created" \
+	" FROM accounts a JOIN domains d ON d.id = a.domain_id"
+
+static void account_from_row(sqlite3_stmt *st, struct dir_account *a)
+{
+	a->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, a->address, sizeof(a->address));
+	col_text(st, 2, a->local, sizeof(a->local));
+	col_text(st, 3, a->domain, sizeof(a->domain));
+	col_text(st, 4, a->password_hash, sizeof(a->password_hash));
+	a->quota_mb = (unsigned)sqlite3_column_int(st, 5);
+	col_text(st, 6, a->memo, sizeof(a->memo));
+	a->enabled = sqlite3_column_int(st, 7) != 0;
+	a->created = sqlite3_column_int64(st, 8);
+}
+
+int directory_account_add(struct directory *dir, const char *address, const char *password_hash,
+			  unsigned quota_mb, const char *memo, const char **error_r)
+{
+	char local[DIR_LOCAL_MAX + 1], domain[DIR_DOMAIN_MAX + 1], addr[DIR_ADDRESS_MAX + 1];
+	char quota[16], ts[32];
+	struct dir_domain d;
+	int r;
+
+	if (validate_address(address, local, sizeof(local), domain, sizeof(domain), error_r) < 0 ||
+	    validate_quota(quota_mb, error_r) < 0)
+		return -1;
+	r = directory_domain_get(dir, domain, &d);
+	if (r <= 0) {
+		*error_r = r == 0 ? "the domain does not exist: add the domain first" : "database error";
+		return -1;
+	}
+	snprintf(addr, sizeof(addr), "%s@%s", local, domain);
+	snprintf(quota, sizeof(quota), "%u", quota_mb);
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	r = dir_run(dir, dir_prepare(dir,
+		"INSERT INTO accounts(domain_id, local, address, password, quota_mb, memo, created)"
+		" SELECT id, ?, ?, ?, ?, ?, ? FROM domains WHERE name = ?",
+		local, addr, password_hash, quota, memo != NULL ? memo : "", ts, domain, NULL), error_r);
+	if (r < 0 && strcmp(*error_r, "already exists") == 0)
+		*error_r = "the account already exists";
+	return r;
+}
+
+/* Runs an UPDATE/DELETE on one account; "no such account" when it matched
+ * nothing. */
+static int dir_account_change(struct directory *dir, sqlite3_stmt *st, const char **error_r)
+{
+	if (dir_run(dir, st, error_r) < 0)
+		return -1;
+	if (sqlite3_changes(dir->db) == 0) {
+		*error_r = "no such account";
+		return -1;
+	}
+	return 0;
+}
+
+int directory_account_del(struct directory *dir, const char *address, const char **error_r)
+{
+	return dir_account_change(dir, dir_prepare(dir,
+		"DELETE FROM accounts WHERE address = lower(?)", address, NULL), error_r);
+}
+
+int directory_account_get(struct directory *dir, const char *address, struct dir_account *account_r)
+{
+	sqlite3_stmt *st = dir_prepare(dir, ACCOUNT_SELECT " WHERE a.address = lower(?)", address, NULL);
+	int r;
+
+	if (st == NULL)
+		return -1;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		account_from_row(st, account_r);
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_account_list(struct directory *dir, const char *domain, dir_account_cb *cb, void *ctx)
+{
+	sqlite3_stmt *st = domain != NULL
+		? dir_prepare(dir, ACCOUNT_SELECT " WHERE d.name = lower(?) ORDER BY a.address", domain, NULL)
+		: dir_prepare(dir, ACCOUNT_SELECT " ORDER BY a.address", NULL);
+	struct dir_account a;
+	int r;
+
+	if (st == NULL)
+		return -1;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		account_from_row(st, &a);
+		cb(&a, ctx);
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_account_set_password(struct directory *dir, const char *address, const char *hash,
+				   const char **error_r)
+{
+	return dir_account_change(dir, dir_prepare(dir,
+		"UPDATE accounts SET password = ? WHERE address = lower(?)", hash, address, NULL), error_r);
+}
+
+int directory_account_set_quota(struct directory *dir, const char *address, unsigned quota_mb,
+				const char **error_r)
+{
+	char quota[16];
+
+	if (validate_quota(quota_mb, error_r) < 0)
+		return -1;
+	snprintf(quota, sizeof(quota), "%u", quota_mb);
+	return dir_account_change(dir, dir_prepare(dir,
+		"UPDATE accounts SET quota_mb = ? WHERE address = lower(?)", quota, address, NULL), error_r);
+}
+
+int directory_account_set_enabled(struct directory *dir, const char *address, bool enabled,
+				  const char **error_r)
+{
+	return dir_account_change(dir, dir_prepare(dir,
+		"UPDATE accounts SET enabled = ? WHERE address = lower(?)", enabled ? "1" : "0",
+		address, NULL), error_r);
+}
+
+int directory_account_set_memo(struct directory *dir, const char *address, const char *memo,
+			       const char **error_r)
+{
+	if (strlen(memo) >= sizeof(((struct dir_account *)0)->memo)) {
+		*error_r = "the memo is too long (at most 511 bytes)";
+		return -1;
+	}
+	return dir_account_change(dir, dir_prepare(dir,
+		"UPDATE accounts SET memo = ? WHERE address = lower(?)", memo, address, NULL), error_r);
+}
+
+int directory_setting_set(struct directory *dir, const char *scope, const char *name,
+			  const char *key, const char *value, const char **error_r)
+{
+	return dir_run(dir, dir_prepare(dir,
+		"INSERT INTO settings(scope, name, key, value) VALUES (?, lower(?), ?, ?)"
+		" ON CONFLICT(scope, name, key) DO UPDATE SET value = excluded.value",
+		scope, name, key, value, NULL), error_r);
+}
+
+int directory_setting_get(struct directory *dir, const char *scope, const char *name,
+			  const char *key, char *value_r, size_t size)
+{
+	sqlite3_stmt *st = dir_prepare(dir, "SELECT value FROM settings"
+		" WHERE scope = ? AND name = lower(?) AND key = ?", scope, name, key, NULL);
+	int r;
+
+	if (st == NULL)
+		return -1;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		col_text(st, 0, value_r, size);
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_setting_list(struct directory *dir, const char *scope, const char *name,
+			   dir_setting_cb *cb, void *ctx)
+{
+	sqlite3_stmt *st = dir_prepare(dir, "SELECT key, value FROM settings"
+		" WHERE scope = ? AND name = lower(?) ORDER BY key", scope, name, NULL);
+	int r;
+
+	if (st == NULL)
+		return -1;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		cb((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1), ctx);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_event_add(struct directory *dir, const char *kind, const char *address,
+			const char *ip, const char *detail)
+{
+	const char *error;
+	char ts[32];
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	return dir_run(dir, dir_prepare(dir,
+		"INSERT INTO events(ts, kind, address, ip, detail) VALUES (?, ?, lower(?), ?, ?)",
+		ts, kind, address != NULL ? address : "", ip != NULL ? ip : "",
+		detail != NULL ? detail : "", NULL), &error);
+}
+
+int directory_event_list(struct directory *dir, const char *address, unsigned limit,
+			 dir_event_cb *cb, void *ctx)
+{
+	sqlite3_stmt *st;
+	struct dir_event e;
+	int r;
+
+	st = address != NULL
+		? dir_prepare(dir, "SELECT id, ts, kind, address, ip, detail FROM events"
+			      " WHERE address = lower(?) ORDER BY id DESC LIMIT ?2", address, NULL)
+		: dir_prepare(dir, "SELECT id, ts, kind, address, ip, detail FROM events"
+			      " ORDER BY id DESC LIMIT ?2", NULL);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 2, limit);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		e.id = sqlite3_column_int64(st, 0);
+		e.ts = sqlite3_column_int64(st, 1);
+		col_text(st, 2, e.kind, sizeof(e.kind));
+		col_text(st, 3, e.address, sizeof(e.address));
+		col_text(st, 4, e.ip, sizeof(e.ip));
+		col_text(st, 5, e.detail, sizeof(e.detail));
+		cb(&e, ctx);
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}

@@ -1,0 +1,97 @@
+#ifndef YUBIN_DIRECTORY_DIRECTORY_H
+#define YUBIN_DIRECTORY_DIRECTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The directory: domains, accounts, settings and events. SQLite now
+ * (DATA/yubin.db, WAL); the interface hides it so a PostgreSQL backend can
+ * take its place. A handle belongs to one thread at a time. */
+
+#define DIR_LOCAL_MAX 64
+#define DIR_DOMAIN_MAX 253
+#define DIR_ADDRESS_MAX (DIR_LOCAL_MAX + 1 + DIR_DOMAIN_MAX)
+#define DIR_PASSWORD_MIN 8
+#define DIR_PASSWORD_MAX 32
+#define DIR_QUOTA_MIN_MB 1
+#define DIR_QUOTA_MAX_MB 5000
+#define DIR_QUOTA_DEFAULT_MB 2000
+
+struct directory;
+
+struct dir_domain {
+	int64_t id;
+	char name[DIR_DOMAIN_MAX + 1];
+	int64_t created;
+	unsigned accounts;
+};
+
+struct dir_account {
+	int64_t id;
+	char address[DIR_ADDRESS_MAX + 1];
+	char local[DIR_LOCAL_MAX + 1];
+	char domain[DIR_DOMAIN_MAX + 1];
+	char password_hash[256];
+	unsigned quota_mb;
+	char memo[512];
+	bool enabled;
+	int64_t created;
+};
+
+struct dir_event {
+	int64_t id, ts;
+	char kind[32];
+	char address[DIR_ADDRESS_MAX + 1];
+	char ip[64];
+	char detail[512];
+};
+
+/* Opens (creating or migrating the schema of) the database at path. */
+struct directory *directory_open(const char *path, char *err, size_t errsize);
+void directory_close(struct directory *dir);
+
+int directory_domain_add(struct directory *dir, const char *name, const char **error_r);
+/* Fails when accounts remain unless force; then they go too. */
+int directory_domain_del(struct directory *dir, const char *name, bool force, const char **error_r);
+/* 1 found, 0 not found, -1 error. */
+int directory_domain_get(struct directory *dir, const char *name, struct dir_domain *domain_r);
+typedef void dir_domain_cb(const struct dir_domain *domain, void *ctx);
+int directory_domain_list(struct directory *dir, dir_domain_cb *cb, void *ctx);
+
+int directory_account_add(struct directory *dir, const char *address, const char *password_hash,
+			  unsigned quota_mb, const char *memo, const char **error_r);
+int directory_account_del(struct directory *dir, const char *address, const char **error_r);
+/* 1 found, 0 not found, -1 error. Address is matched case-insensitively. */
+int directory_account_get(struct directory *dir, const char *address, struct dir_account *account_r);
+typedef void dir_account_cb(const struct dir_account *account, void *ctx);
+/* domain may be NULL for every account. */
+int directory_account_list(struct directory *dir, const char *domain, dir_account_cb *cb, void *ctx);
+int directory_account_set_password(struct directory *dir, const char *address, const char *hash,
+				   const char **error_r);
+int directory_account_set_quota(struct directory *dir, const char *address, unsigned quota_mb,
+				const char **error_r);
+int directory_account_set_enabled(struct directory *dir, const char *address, bool enabled,
+				  const char **error_r);
+int directory_account_set_memo(struct directory *dir, const char *address, const char *memo,
+			       const char **error_r);
+
+/* Per-domain and per-account settings (scope "domain" or "account", name
+ * the domain or address). get returns 1 found, 0 unset, -1 error. */
+int directory_setting_set(struct directory *dir, const char *scope, const char *name,
+			  const char *key, const char *value, const char **error_r);
+int directory_setting_get(struct directory *dir, const char *scope, const char *name,
+			  const char *key, char *value_r, size_t size);
+typedef void dir_setting_cb(const char *key, const char *value, void *ctx);
+int directory_setting_list(struct directory *dir, const char *scope, const char *name,
+			   dir_setting_cb *cb, void *ctx);
+
+/* Records an event (auth failure, rejection, delivery, ...). */
+int directory_event_add(struct directory *dir, const char *kind, const char *address,
+			const char *ip, const char *detail);
+typedef void dir_event_cb(const struct dir_event *event, void *ctx);
+/* Newest first, at most limit; address may be NULL for all. */
+int directory_event_list(struct directory *dir, const char *address, unsigned limit,
+			 dir_event_cb *cb, void *ctx);
+
+#endif

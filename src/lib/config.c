@@ -1,0 +1,263 @@
+#include "lib/config.h"
+#include "lib/str.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define F(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
+
+const struct config_key config_keys[] = {
+	{ "hostname", CONFIG_STRING, F(hostname), 0, 0, "localhost",
+	  "host name in greetings, Received headers and the certificate" },
+	{ "listen.address", CONFIG_STRING, F(listen_address), 0, 0, "0.0.0.0",
+	  "comma-separated addresses the listeners bind to" },
+	{ "smtp.port", CONFIG_UINT, F(port_smtp), 0, 65535, "25", "SMTP (MX), STARTTLS; 0 disables" },
+	{ "submission.port", CONFIG_UINT, F(port_submission), 0, 65535, "587", "submission, STARTTLS + AUTH" },
+	{ "smtps.port", CONFIG_UINT, F(port_smtps), 0, 65535, "465", "submission over implicit TLS" },
+	{ "pop3.port", CONFIG_UINT, F(port_pop3), 0, 65535, "110", "POP3, STLS" },
+	{ "pop3s.port", CONFIG_UINT, F(port_pop3s), 0, 65535, "995", "POP3 over implicit TLS" },
+	{ "imap.port", CONFIG_UINT, F(port_imap), 0, 65535, "143", "IMAP, STARTTLS" },
+	{ "imaps.port", CONFIG_UINT, F(port_imaps), 0, 65535, "993", "IMAP over implicit TLS" },
+	{ "http.port", CONFIG_UINT, F(port_http), 0, 65535, "80", "webmail and panel" },
+	{ "https.port", CONFIG_UINT, F(port_https), 0, 65535, "443", "webmail and panel over TLS" },
+	{ "smtp.max_message_size", CONFIG_SIZE, F(smtp_max_message_size), 1024, 1ULL << 32, "100M",
+	  "largest message accepted, bytes (K/M/G suffixes)" },
+	{ "smtp.max_recipients", CONFIG_UINT, F(smtp_max_recipients), 1, 100000, "100",
+	  "recipients per message" },
+	{ "smtp.max_connections", CONFIG_UINT, F(smtp_max_connections), 1, 1000000, "2000",
+	  "SMTP connections in all" },
+	{ "smtp.max_connections_per_ip", CONFIG_UINT, F(smtp_max_connections_per_ip), 1, 100000, "30",
+	  "SMTP connections from one client address" },
+	{ "smtp.max_line_length", CONFIG_UINT, F(smtp_max_line_length), 512, 65536, "4096",
+	  "longest command line, bytes" },
+	{ "smtp.max_errors", CONFIG_UINT, F(smtp_max_errors), 1, 1000, "20",
+	  "bad commands before the connection is closed" },
+	{ "smtp.max_commands", CONFIG_UINT, F(smtp_max_commands), 10, 10000000, "10000",
+	  "commands in one connection" },
+	{ "smtp.timeout", CONFIG_UINT, F(smtp_timeout), 1, 86400, "300",
+	  "seconds to wait for a command (RFC 5321 4.5.3.2: 5 minutes)" },
+	{ "smtp.data_timeout", CONFIG_UINT, F(smtp_data_timeout), 1, 86400, "600",
+	  "seconds to wait for more message data" },
+	{ "pop3.timeout", CONFIG_UINT, F(pop3_timeout), 1, 86400, "600",
+	  "seconds of inactivity before a POP3 session ends (RFC 1939: 10 minutes)" },
+	{ "pop3.max_connections_per_ip", CONFIG_UINT, F(pop3_max_connections_per_ip), 1, 100000, "30",
+	  "POP3 connections from one client address" },
+	{ "server.loops", CONFIG_UINT, F(server_loops), 0, 256, "0",
+	  "event loops (threads); 0 means one per core" },
+	{ "server.workers", CONFIG_UINT, F(server_workers), 1, 256, "4",
+	  "worker threads for blocking work (hashing, fsync, database writes)" },
+	{ "server.shutdown_grace", CONFIG_UINT, F(shutdown_grace), 0, 3600, "30",
+	  "seconds SIGTERM lets open transactions finish" },
+	{ "log.level", CONFIG_STRING, F(log_level), 0, 0, "info", "debug, info, warn or error" },
+	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
+};
+
+const struct config_key *config_key_find(const char *name)
+{
+	for (const struct config_key *k = config_keys; k->name != NULL; k++) {
+		if (strcmp(k->name, name) == 0)
+			return k;
+	}
+	return NULL;
+}
+
+void config_defaults(struct config *cfg)
+{
+	const char *error;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (const struct config_key *k = config_keys; k->name != NULL; k++) {
+		if (config_set(cfg, k->name, k->def, &error) < 0)
+			abort();	/* the table itself is wrong */
+	}
+}
+
+int config_set(struct config *cfg, const char *key, const char *value, const char **error_r)
+{
+	const struct config_key *k = config_key_find(key);
+	char *field;
+	uint64_t v;
+
+	if (k == NULL) {
+		*error_r = "unknown setting";
+		return -1;
+	}
+	field = (char *)cfg + k->offset;
+	switch (k->type) {
+	case CONFIG_STRING:
+		if (strchr(value, '\n') != NULL || str_copy(field, k->size, value) < 0) {
+			*error_r = "value too long";
+			return -1;
+		}
+		if (strcmp(key, "log.level") == 0 && strcmp(value, "debug") != 0 &&
+		    strcmp(value, "info") != 0 && strcmp(value, "warn") != 0 &&
+		    strcmp(value, "error") != 0) {
+			*error_r = "must be debug, info, warn or error";
+			return -1;
+		}
+		return 0;
+	case CONFIG_UINT:
+	case CONFIG_SIZE:
+		if ((k->type == CONFIG_UINT ? str_parse_uint(value, UINT32_MAX, &v)
+					    : str_parse_size(value, &v)) < 0) {
+			*error_r = k->type == CONFIG_UINT ? "not a number" : "not a size (digits, optional K/M/G)";
+			return -1;
+		}
+		if (v < k->min || v > k->max) {
+			*error_r = "out of range";
+			return -1;
+		}
+		if (k->size == sizeof(unsigned))
+			*(unsigned *)field = (unsigned)v;
+		else
+			*(uint64_t *)field = v;
+		return 0;
+	}
+	*error_r = "bad key type";
+	return -1;
+}
+
+int config_get(const struct config *cfg, const char *key, char *buf, size_t bufsize)
+{
+	const struct config_key *k = config_key_find(key);
+	const char *field;
+
+	if (k == NULL)
+		return -1;
+	field = (const char *)cfg + k->offset;
+	if (k->type == CONFIG_STRING)
+		return str_copy(buf, bufsize, field);
+	if (k->size == sizeof(unsigned))
+		snprintf(buf, bufsize, "%u", *(const unsigned *)field);
+	else
+		snprintf(buf, bufsize, "%" PRIu64, *(const uint64_t *)field);
+	return 0;
+}
+
+/* Splits one line into key and value; returns 0 for a blank or comment
+ * line, 1 for a setting, -1 for garbage. Modifies line. */
+static int config_line_split(char *line, char **key_r, char **value_r)
+{
+	char *eq, *key;
+
+	key = str_trim(line);
+	if (*key == '\0' || *key == '#')
+		return 0;
+	eq = strchr(key, '=');
+	if (eq == NULL)
+		return -1;
+	*eq = '\0';
+	*key_r = str_trim(key);
+	*value_r = str_trim(eq + 1);
+	return **key_r == '\0' ? -1 : 1;
+}
+
+int config_parse(struct config *cfg, const char *text, size_t len,
+		 unsigned *line_r, const char **error_r)
+{
+	char line[1024];
+	size_t pos = 0;
+	unsigned lineno = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t linelen = (nl != NULL ? (size_t)(nl - text) : len) - pos;
+		char *key, *value;
+		int r;
+
+		lineno++;
+		*line_r = lineno;
+		if (linelen >= sizeof(line)) {
+			*error_r = "line too long";
+			return -1;
+		}
+		memcpy(line, text + pos, linelen);
+		line[linelen] = '\0';
+		pos += linelen + 1;
+		if (memchr(line, '\0', linelen) != NULL) {
+			*error_r = "NUL byte";
+			return -1;
+		}
+		r = config_line_split(line, &key, &value);
+		if (r < 0) {
+			*error_r = "expected `key = value`";
+			return -1;
+		}
+		if (r > 0 && config_set(cfg, key, value, error_r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+char *config_text_set(const char *text, const char *key, const char *value)
+{
+	size_t len = strlen(text), cap = len + strlen(key) + strlen(value) + 8;
+	char *out = malloc(cap), line[1024];
+	size_t pos = 0, o = 0;
+	int replaced = 0;
+
+	if (out == NULL)
+		return NULL;
+	while (pos < len) {
+		const char *nl = strchr(text + pos, '\n');
+		size_t linelen = (nl != NULL ? (size_t)(nl - text) : len) - pos;
+		char *k, *v;
+
+		if (linelen < sizeof(line)) {
+			memcpy(line, text + pos, linelen);
+			line[linelen] = '\0';
+			if (!replaced && config_line_split(line, &k, &v) > 0 && strcmp(k, key) == 0) {
+				o += (size_t)sprintf(out + o, "%s = %s\n", key, value);
+				replaced = 1;
+				pos += linelen + 1;
+				continue;
+			}
+		}
+		memcpy(out + o, text + pos, linelen);
+		o += linelen;
+		out[o++] = '\n';
+		pos += linelen + 1;
+	}
+	if (!replaced)
+		o += (size_t)sprintf(out + o, "%s = %s\n", key, value);
+	out[o] = '\0';
+	return out;
+}
+
+int config_load(struct config *cfg, const char *path, char *err, size_t errsize)
+{
+	FILE *f = fopen(path, "r");
+	char *text;
+	long size;
+	unsigned line = 0;
+	const char *error;
+	int r;
+
+	config_defaults(cfg);
+	if (f == NULL) {
+		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fseek(f, 0, SEEK_END) < 0 || (size = ftell(f)) < 0 || size > 1 << 20 ||
+	    fseek(f, 0, SEEK_SET) < 0) {
+		snprintf(err, errsize, "%s: unreadable or too large", path);
+		fclose(f);
+		return -1;
+	}
+	text = malloc((size_t)size + 1);
+	if (text == NULL || fread(text, 1, (size_t)size, f) != (size_t)size) {
+		snprintf(err, errsize, "%s: read failed", path);
+		free(text);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	r = config_parse(cfg, text, (size_t)size, &line, &error);
+	free(text);
+	if (r < 0)
+		snprintf(err, errsize, "%s line %u: %s", path, line, error);
+	return r;
+}

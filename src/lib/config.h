@@ -1,0 +1,67 @@
+#ifndef YUBIN_LIB_CONFIG_H
+#define YUBIN_LIB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Server settings from DATA/yubin.conf. The file is `key = value` lines
+ * with dotted keys and `#` comments; every key has one name, the same in
+ * the CLI, the file and (later) the API and the panel. */
+
+struct config {
+	char hostname[256];
+	char listen_address[256];	/* comma-separated addresses */
+	unsigned port_smtp, port_submission, port_smtps;
+	unsigned port_pop3, port_pop3s;
+	unsigned port_imap, port_imaps;
+	unsigned port_http, port_https;
+	uint64_t smtp_max_message_size;
+	unsigned smtp_max_recipients;
+	unsigned smtp_max_connections;
+	unsigned smtp_max_connections_per_ip;
+	unsigned smtp_max_line_length;
+	unsigned smtp_max_errors;
+	unsigned smtp_max_commands;
+	unsigned smtp_timeout;
+	unsigned smtp_data_timeout;
+	unsigned pop3_timeout;
+	unsigned pop3_max_connections_per_ip;
+	unsigned server_loops;
+	unsigned server_workers;
+	unsigned shutdown_grace;
+	char log_level[16];
+};
+
+enum config_type { CONFIG_STRING, CONFIG_UINT, CONFIG_SIZE };
+
+struct config_key {
+	const char *name;
+	enum config_type type;
+	size_t offset;
+	size_t size;		/* strings: buffer size */
+	uint64_t min, max;	/* numbers */
+	const char *def;
+	const char *help;
+};
+
+/* The table of every known key, ending with a NULL name. */
+extern const struct config_key config_keys[];
+
+const struct config_key *config_key_find(const char *name);
+void config_defaults(struct config *cfg);
+/* Sets one key from its text form; validates type and range. */
+int config_set(struct config *cfg, const char *key, const char *value, const char **error_r);
+/* Formats one key's current value. */
+int config_get(const struct config *cfg, const char *key, char *buf, size_t bufsize);
+/* Parses a whole file's text on top of the current values. On error
+ * *line_r tells the line number. Pure: no I/O. */
+int config_parse(struct config *cfg, const char *text, size_t len,
+		 unsigned *line_r, const char **error_r);
+/* Returns a newly allocated copy of text where key's line says value (the
+ * line replaced in place, or appended), comments and order kept. */
+char *config_text_set(const char *text, const char *key, const char *value);
+/* Reads and parses DATA/yubin.conf into cfg (defaults first). */
+int config_load(struct config *cfg, const char *path, char *err, size_t errsize);
+
+#endif

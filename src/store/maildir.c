@@ -1,0 +1,306 @@
+#include "store/maildir.h"
+#include "lib/fsutil.h"
+#include "lib/str.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+const char *const maildir_default_folders[] = { "Sent", "Drafts", "Trash", "Junk", NULL };
+
+static atomic_uint maildir_counter;
+
+int maildir_path(char *buf, size_t size, const char *data_dir, const char *domain, const char *local)
+{
+	int n = snprintf(buf, size, "%s/mail/%s/%s", data_dir, domain, local);
+
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+static int maildir_create_one(const char *dir, bool folder)
+{
+	static const char *const subs[] = { "cur", "new", "tmp" };
+	char p[PATH_MAX];
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, subs[i]);
+		if (fs_mkdir_p(p, 0700) < 0)
+			return -1;
+	}
+	if (folder) {
+		/* Maildir++ marks subfolders with an empty maildirfolder file. */
+		int fd;
+		snprintf(p, sizeof(p), "%s/maildirfolder", dir);
+		fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return -1;
+		close(fd);
+	}
+	return fs_fsync_dir(dir);
+}
+
+int maildir_create(const char *path)
+{
+	char p[PATH_MAX], parent[PATH_MAX];
+	char *slash;
+
+	if (maildir_create_one(path, false) < 0)
+		return -1;
+	for (int i = 0; maildir_default_folders[i] != NULL; i++) {
+		snprintf(p, sizeof(p), "%s/.%s", path, maildir_default_folders[i]);
+		if (maildir_create_one(p, true) < 0)
+			return -1;
+	}
+	if (fs_fsync_dir(path) < 0)
+		return -1;
+	/* The mailbox's own entry in the domain directory must be durable too. */
+	str_copy(parent, sizeof(parent), path);
+	slash = strrchr(parent, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		return fs_fsync_dir(parent);
+	}
+	return 0;
+}
+
+static int maildir_write_body(int fd, const struct maildir_msg *msg)
+{
+	off_t off = 0;
+
+	if (msg->body != NULL)
+		return fs_write_all(fd, msg->body, msg->body_len);
+	while ((size_t)off < msg->body_len) {
+		ssize_t n = sendfile(fd, msg->body_fd, &off, msg->body_len - (size_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+	}
+	return 0;
+}
+
+int maildir_deliver(const char *path, const struct maildir_msg *msg, char *name_r,
+		    size_t name_size, const char **error_r)
+{
+	char host[64], name[MAILDIR_NAME_MAX], tmp[PATH_MAX], dst[PATH_MAX], newdir[PATH_MAX];
+	size_t total = msg->prefix_len + msg->body_len;
+	struct timeval tv;
+	int fd;
+
+	gettimeofday(&tv, NULL);
+	if (gethostname(host, sizeof(host)) < 0)
+		str_copy(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	/* '/' and ':' may not appear in the host part (Maildir spec). */
+	for (char *p = host; *p != '\0'; p++) {
+		if (*p == '/' || *p == ':' || *p == ',')
+			*p = '_';
+	}
+	snprintf(name, sizeof(name), "%lld.M%ldP%dQ%u.%s,S=%zu", (long long)tv.tv_sec,
+		 (long)tv.tv_usec, (int)getpid(), atomic_fetch_add(&maildir_counter, 1) + 1, host, total);
+	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", path, name);
+	snprintf(dst, sizeof(dst), "%s/new/%s", path, name);
+	snprintf(newdir, sizeof(newdir), "%s/new", path);
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		*error_r = errno == ENOENT ? "mailbox directory missing" : "cannot create a file";
+		return -1;
+	}
+	if (fs_write_all(fd, msg->prefix, msg->prefix_len) < 0 ||
+	    maildir_write_body(fd, msg) < 0 || fdatasync(fd) < 0) {
+		*error_r = errno == ENOSPC || errno == EDQUOT ? "disk full" : "write failed";
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	if (rename(tmp, dst) < 0) {
+		*error_r = "rename failed";
+		unlink(tmp);
+		return -1;
+	}
+	if (fs_fsync_dir(newdir) < 0) {
+		*error_r = "directory fsync failed";
+		return -1;
+	}
+	if (name_r != NULL)
+		str_copy(name_r, name_size, name);
+	return 0;
+}
+
+int64_t maildir_name_size(const char *name)
+{
+	const char *s = strstr(name, ",S=");
+	int64_t v = 0;
+
+	if (s == NULL)
+		return -1;
+	s += 3;
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v;
+}
+
+/* Sizes every message file in dir (a cur/ or new/); returns -1 when dir
+ * cannot be read. */
+static int maildir_usage_dir(const char *dir, uint64_t *bytes, uint64_t *count)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while ((de = readdir(d)) != NULL) {
+		int64_t size;
+
+		if (de->d_name[0] == '.')
+			continue;
+		size = maildir_name_size(de->d_name);
+		if (size < 0) {
+			struct stat st;
+			char p[PATH_MAX];
+			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+			if (stat(p, &st) < 0)
+				continue;	/* expunged meanwhile */
+			size = st.st_size;
+		}
+		*bytes += (uint64_t)size;
+		(*count)++;
+	}
+	closedir(d);
+	return 0;
+}
+
+int maildir_usage(const char *path, uint64_t *bytes_r, uint64_t *count_r)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	char p[PATH_MAX];
+	uint64_t bytes = 0, count = 0;
+	int r = 0;
+
+	if (d == NULL)
+		return -1;
+	r |= maildir_usage_dir((snprintf(p, sizeof(p), "%s/cur", path), p), &bytes, &count);
+	r |= maildir_usage_dir((snprintf(p, sizeof(p), "%s/new", path), p), &bytes, &count);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] != '.' || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		r |= maildir_usage_dir((snprintf(p, sizeof(p), "%s/%s/cur", path, de->d_name), p),
+				       &bytes, &count);
+		r |= maildir_usage_dir((snprintf(p, sizeof(p), "%s/%s/new", path, de->d_name), p),
+				       &bytes, &count);
+	}
+	closedir(d);
+	*bytes_r = bytes;
+	if (count_r != NULL)
+		*count_r = count;
+	return r;
+}
+
+static int maildir_list_dir(const char *path, bool cur, struct maildir_entry **list,
+			    size_t *n, size_t *cap)
+{
+	char dir[PATH_MAX], p[PATH_MAX];
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(dir, sizeof(dir), "%s/%s", path, cur ? "cur" : "new");
+	d = opendir(dir);
+	if (d == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while ((de = readdir(d)) != NULL) {
+		struct maildir_entry *e;
+		struct stat st;
+		char *colon;
+
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= MAILDIR_NAME_MAX)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		if (stat(p, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (*n == *cap) {
+			size_t ncap = *cap == 0 ? 64 : *cap * 2;
+			struct maildir_entry *grown = realloc(*list, ncap * sizeof(**list));
+			if (grown == NULL) {
+				closedir(d);
+				return -1;
+			}
+			*list = grown;
+			*cap = ncap;
+		}
+		e = &(*list)[(*n)++];
+		str_copy(e->name, sizeof(e->name), de->d_name);
+		str_copy(e->uid, sizeof(e->uid), de->d_name);
+		colon = strchr(e->uid, ':');
+		if (colon != NULL)
+			*colon = '\0';
+		e->in_cur = cur;
+		e->size = (uint64_t)st.st_size;
+		e->mtime = (int64_t)st.st_mtime;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Delivery time from a name of the form SECONDS.M<usec>... */
+static void maildir_name_time(const char *uid, long long *sec_r, long *usec_r)
+{
+	const char *dot = strchr(uid, '.');
+
+	*sec_r = atoll(uid);
+	*usec_r = dot != NULL && dot[1] == 'M' ? atol(dot + 2) : 0;
+}
+
+static int maildir_entry_cmp(const void *a, const void *b)
+{
+	const struct maildir_entry *x = a, *y = b;
+	long long sx, sy;
+	long ux, uy;
+
+	maildir_name_time(x->uid, &sx, &ux);
+	maildir_name_time(y->uid, &sy, &uy);
+	if (sx != sy)
+		return sx < sy ? -1 : 1;
+	if (ux != uy)
+		return ux < uy ? -1 : 1;
+	return strcmp(x->uid, y->uid);
+}
+
+int maildir_list(const char *path, struct maildir_entry **entries_r, size_t *count_r)
+{
+	struct maildir_entry *list = NULL;
+	size_t n = 0, cap = 0;
+
+	if (maildir_list_dir(path, false, &list, &n, &cap) < 0 ||
+	    maildir_list_dir(path, true, &list, &n, &cap) < 0) {
+		free(list);
+		return -1;
+	}
+	qsort(list, n, sizeof(*list), maildir_entry_cmp);
+	*entries_r = list;
+	*count_r = n;
+	return 0;
+}
+
+int maildir_entry_path(const char *path, const struct maildir_entry *e, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/%s/%s", path, e->in_cur ? "cur" : "new", e->name);
+
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}

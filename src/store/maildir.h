@@ -1,0 +1,58 @@
+#ifndef YUBIN_STORE_MAILDIR_H
+#define YUBIN_STORE_MAILDIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Maildir++ mailboxes: DATA/mail/DOMAIN/USER/{cur,new,tmp} for INBOX and
+ * .Sent .Drafts .Trash .Junk beside them. Message files are kept in wire
+ * form (CRLF line ends), so a file's size is the message's RFC 822 size;
+ * names carry it as ",S=<size>" and flags after ":2,". */
+
+#define MAILDIR_NAME_MAX 128
+
+/* The folders every new mailbox gets, besides INBOX. */
+extern const char *const maildir_default_folders[];
+
+int maildir_path(char *buf, size_t size, const char *data_dir, const char *domain, const char *local);
+/* Creates the mailbox with its default folders (existing parts are kept). */
+int maildir_create(const char *path);
+
+/* A message to write: a prefix (trace headers) then the body, which is in
+ * memory (body != NULL) or in a file (body_fd, read from offset 0). */
+struct maildir_msg {
+	const char *prefix;
+	size_t prefix_len;
+	const char *body;
+	int body_fd;
+	size_t body_len;
+};
+
+/* Writes msg into tmp/, fsyncs it, renames it into new/ and fsyncs new/.
+ * Only after it returns 0 is the message durable. The base name is written
+ * to name_r. */
+int maildir_deliver(const char *path, const struct maildir_msg *msg, char *name_r,
+		    size_t name_size, const char **error_r);
+
+/* Sums the sizes of every message in every folder. */
+int maildir_usage(const char *path, uint64_t *bytes_r, uint64_t *count_r);
+
+struct maildir_entry {
+	char name[MAILDIR_NAME_MAX];	/* file name in its directory */
+	char uid[MAILDIR_NAME_MAX];	/* base name, before ":2," */
+	bool in_cur;
+	uint64_t size;
+	int64_t mtime;
+};
+
+/* Lists INBOX messages (new/ and cur/) oldest first. *entries_r is
+ * malloc'd. */
+int maildir_list(const char *path, struct maildir_entry **entries_r, size_t *count_r);
+/* Path of an entry's file. */
+int maildir_entry_path(const char *path, const struct maildir_entry *e, char *buf, size_t size);
+/* Size from a ",S=" field in a file name; -1 when there is none. */
+int64_t maildir_name_size(const char *name);
+
+#endif

@@ -1,0 +1,105 @@
+#include "store/quota.h"
+#include "store/maildir.h"
+#include "lib/str.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct quota_entry {
+	struct quota_entry *next;
+	uint64_t bytes;
+	char path[];
+};
+
+#define QUOTA_BUCKETS 1024
+
+static pthread_mutex_t quota_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct quota_entry *quota_table[QUOTA_BUCKETS];
+
+static unsigned quota_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h % QUOTA_BUCKETS;
+}
+
+/* Finds or loads the entry; call with the lock held. */
+static struct quota_entry *quota_entry_get(const char *path)
+{
+	unsigned h = quota_hash(path);
+	struct quota_entry *e;
+	uint64_t bytes;
+
+	for (e = quota_table[h]; e != NULL; e = e->next) {
+		if (strcmp(e->path, path) == 0)
+			return e;
+	}
+	if (maildir_usage(path, &bytes, NULL) < 0)
+		return NULL;
+	e = malloc(sizeof(*e) + strlen(path) + 1);
+	if (e == NULL)
+		return NULL;
+	strcpy(e->path, path);
+	e->bytes = bytes;
+	e->next = quota_table[h];
+	quota_table[h] = e;
+	return e;
+}
+
+int quota_usage(const char *path, uint64_t *bytes_r)
+{
+	struct quota_entry *e;
+
+	pthread_mutex_lock(&quota_lock);
+	e = quota_entry_get(path);
+	if (e != NULL)
+		*bytes_r = e->bytes;
+	pthread_mutex_unlock(&quota_lock);
+	return e != NULL ? 0 : -1;
+}
+
+bool quota_reserve(const char *path, uint64_t bytes, uint64_t limit)
+{
+	struct quota_entry *e;
+	bool ok = false;
+
+	pthread_mutex_lock(&quota_lock);
+	e = quota_entry_get(path);
+	if (e != NULL && (limit == 0 || e->bytes + bytes <= limit)) {
+		e->bytes += bytes;
+		ok = true;
+	}
+	pthread_mutex_unlock(&quota_lock);
+	return ok;
+}
+
+void quota_release(const char *path, uint64_t bytes)
+{
+	struct quota_entry *e;
+
+	pthread_mutex_lock(&quota_lock);
+	e = quota_entry_get(path);
+	if (e != NULL)
+		e->bytes = e->bytes > bytes ? e->bytes - bytes : 0;
+	pthread_mutex_unlock(&quota_lock);
+}
+
+void quota_forget(const char *path)
+{
+	unsigned h = quota_hash(path);
+	struct quota_entry **pp;
+
+	pthread_mutex_lock(&quota_lock);
+	for (pp = &quota_table[h]; *pp != NULL; pp = &(*pp)->next) {
+		if (strcmp((*pp)->path, path) == 0) {
+			struct quota_entry *e = *pp;
+			*pp = e->next;
+			free(e);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&quota_lock);
+}
