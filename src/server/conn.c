@@ -1,0 +1,364 @@
+#include "server/conn.h"
+#include "lib/log.h"
+#include "lib/str.h"
+#include "lib/tls.h"
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static __thread struct conn *loop_conns;
+static __thread unsigned loop_nconns;
+
+static void conn_read_cb(struct bufferevent *bev, void *arg);
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
+static void conn_write_cb(struct bufferevent *bev, void *arg);
+
+/* Per-IP table shared by all loops. */
+#define IP_BUCKETS 4096
+struct ip_slot {
+	struct ip_slot *next;
+	char ip[64];
+	int group;
+	unsigned count;
+};
+static pthread_mutex_t ip_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ip_slot *ip_table[IP_BUCKETS];
+
+static int service_group(enum service s)
+{
+	return s == SERVICE_POP3 || s == SERVICE_POP3S ? 1 : 0;
+}
+
+static unsigned ip_hash(const char *ip, int group)
+{
+	unsigned h = 2166136261u ^ (unsigned)group;
+
+	for (; *ip != '\0'; ip++)
+		h = (h ^ (unsigned char)*ip) * 16777619u;
+	return h % IP_BUCKETS;
+}
+
+bool conn_ip_acquire(struct conn *c, unsigned max)
+{
+	int group = service_group(c->service);
+	unsigned h = ip_hash(c->ip, group);
+	struct ip_slot *s;
+	bool ok = true;
+
+	pthread_mutex_lock(&ip_lock);
+	for (s = ip_table[h]; s != NULL; s = s->next) {
+		if (s->group == group && strcmp(s->ip, c->ip) == 0)
+			break;
+	}
+	if (s == NULL) {
+		s = calloc(1, sizeof(*s));
+		if (s != NULL) {
+			str_copy(s->ip, sizeof(s->ip), c->ip);
+			s->group = group;
+			s->next = ip_table[h];
+			ip_table[h] = s;
+		}
+	}
+	if (s == NULL || s->count >= max)
+		ok = false;
+	else
+		s->count++;
+	pthread_mutex_unlock(&ip_lock);
+	c->counted = ok;
+	return ok;
+}
+
+static void conn_ip_release(struct conn *c)
+{
+	int group = service_group(c->service);
+	unsigned h = ip_hash(c->ip, group);
+	struct ip_slot **pp;
+
+	if (!c->counted)
+		return;
+	pthread_mutex_lock(&ip_lock);
+	for (pp = &ip_table[h]; *pp != NULL; pp = &(*pp)->next) {
+		struct ip_slot *s = *pp;
+		if (s->group == group && strcmp(s->ip, c->ip) == 0) {
+			if (--s->count == 0) {
+				*pp = s->next;
+				free(s);
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ip_lock);
+	c->counted = false;
+}
+
+static void conn_setup_bev(struct conn *c)
+{
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+struct conn *conn_new(struct loop *loop, int fd, const struct sockaddr *sa, enum service service,
+		      bool implicit_tls, const struct conn_ops *ops, void *session)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		evutil_closesocket(fd);
+		return NULL;
+	}
+	c->loop = loop;
+	c->service = service;
+	c->ops = ops;
+	c->session = session;
+	str_random_id(c->sid, 9);
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, c->ip, sizeof(c->ip));
+		c->port = ntohs(in->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, c->ip, sizeof(c->ip));
+		c->port = ntohs(in6->sin6_port);
+		/* Report IPv4-mapped addresses as plain IPv4. */
+		if (strncmp(c->ip, "::ffff:", 7) == 0 && strchr(c->ip + 7, '.') != NULL)
+			memmove(c->ip, c->ip + 7, strlen(c->ip + 7) + 1);
+	} else {
+		str_copy(c->ip, sizeof(c->ip), "unknown");
+	}
+	evutil_make_socket_nonblocking(fd);
+	if (implicit_tls) {
+		SSL *ssl = server_ssl_new();
+		if (ssl == NULL) {
+			evutil_closesocket(fd);
+			free(c);
+			return NULL;
+		}
+		c->bev = bufferevent_openssl_socket_new(loop->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+							BEV_OPT_CLOSE_ON_FREE);
+		c->tls = true;
+		c->handshaking = true;
+	} else {
+		c->bev = bufferevent_socket_new(loop->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	}
+	if (c->bev == NULL) {
+		evutil_closesocket(fd);
+		free(c);
+		return NULL;
+	}
+	conn_setup_bev(c);
+	c->next = loop_conns;
+	if (loop_conns != NULL)
+		loop_conns->prev = c;
+	loop_conns = c;
+	loop_nconns++;
+	return c;
+}
+
+struct evbuffer *conn_input(struct conn *c)
+{
+	return bufferevent_get_input(c->bev);
+}
+
+void conn_write(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(bufferevent_get_output(c->bev), fmt, ap);
+	va_end(ap);
+}
+
+void conn_write_raw(struct conn *c, const void *data, size_t len)
+{
+	bufferevent_write(c->bev, data, len);
+}
+
+size_t conn_output_pending(struct conn *c)
+{
+	struct bufferevent *under = bufferevent_get_underlying(c->bev);
+	size_t n = evbuffer_get_length(bufferevent_get_output(c->bev));
+
+	if (under != NULL)
+		n += evbuffer_get_length(bufferevent_get_output(under));
+	return n;
+}
+
+int conn_starttls(struct conn *c)
+{
+	SSL *ssl = server_ssl_new();
+	struct bufferevent *tls;
+
+	if (ssl == NULL)
+		return -1;
+	/* Plaintext pipelined after STARTTLS must not be taken as protected
+	 * commands (CVE-2011-0411). */
+	evbuffer_drain(bufferevent_get_input(c->bev), evbuffer_get_length(bufferevent_get_input(c->bev)));
+	tls = bufferevent_openssl_filter_new(c->loop->base, c->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
+					     BEV_OPT_CLOSE_ON_FREE);
+	if (tls == NULL) {
+		SSL_free(ssl);
+		return -1;
+	}
+	c->bev = tls;
+	c->tls = true;
+	c->handshaking = true;
+	conn_setup_bev(c);
+	return 0;
+}
+
+void conn_pause(struct conn *c)
+{
+	c->paused = true;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+void conn_resume(struct conn *c)
+{
+	c->paused = false;
+	if (c->finishing)
+		return;
+	bufferevent_enable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		c->ops->on_read(c);
+}
+
+void conn_set_timeout(struct conn *c, unsigned seconds)
+{
+	struct timeval rd = { (time_t)seconds, 0 }, wr = { 300, 0 };
+
+	bufferevent_set_timeouts(c->bev, &rd, &wr);
+}
+
+static void conn_free(struct conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		loop_conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	loop_nconns--;
+	conn_ip_release(c);
+	if (c->ops->on_free != NULL)
+		c->ops->on_free(c);
+	if (c->flush_timer != NULL)
+		event_free(c->flush_timer);
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+void conn_close(struct conn *c)
+{
+	conn_free(c);
+}
+
+static void conn_flush_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	static const struct timeval tick = { 0, 10000 };
+
+	if (conn_output_pending(c) == 0) {
+		conn_free(c);
+		return;
+	}
+	/* The TLS filter has passed everything down; wait for the socket. */
+	if (c->flush_timer == NULL)
+		c->flush_timer = evtimer_new(c->loop->base, conn_flush_check, c);
+	evtimer_add(c->flush_timer, &tick);
+}
+
+void conn_finish(struct conn *c)
+{
+	struct timeval tv = { 10, 0 };
+
+	static const struct timeval now = { 0, 0 };
+
+	if (c->finishing)
+		return;
+	c->finishing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_set_timeouts(c->bev, NULL, &tv);
+	/* Never free synchronously: the caller may still hold the session. */
+	if (c->flush_timer == NULL)
+		c->flush_timer = evtimer_new(c->loop->base, conn_flush_check, c);
+	evtimer_add(c->flush_timer, &now);
+}
+
+static void conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->finishing || c->paused)
+		return;
+	c->ops->on_read(c);
+}
+
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->finishing) {
+		if (conn_output_pending(c) == 0)
+			conn_free(c);
+		return;
+	}
+	if (c->drain_cb != NULL)
+		c->drain_cb(c);
+}
+
+void conn_set_drain_cb(struct conn *c, void (*cb)(struct conn *c), size_t lowat)
+{
+	c->drain_cb = cb;
+	bufferevent_setwatermark(c->bev, EV_WRITE, cb != NULL ? lowat : 0, 0);
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+		if (ssl != NULL) {
+			c->handshaking = false;
+			tls_describe(ssl, c->tls_info, sizeof(c->tls_info));
+			log_debug(c->sid, "tls: %s", c->tls_info);
+		}
+		return;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) && !c->finishing && (what & BEV_EVENT_READING)) {
+		c->ops->on_timeout(c);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		if (c->handshaking)
+			log_info(c->sid, "tls: handshake failed with %s", c->ip);
+		else
+			log_debug(c->sid, "connection error with %s", c->ip);
+	}
+	conn_free(c);
+}
+
+void conn_shutdown_all(struct loop *loop)
+{
+	struct conn *c = loop_conns, *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		if (c->ops->on_shutdown != NULL && !c->finishing)
+			c->ops->on_shutdown(c);
+	}
+}
+
+unsigned conn_count(struct loop *loop)
+{
+	return loop_nconns;
+}

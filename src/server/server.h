@@ -1,0 +1,66 @@
+#ifndef YUBIN_SERVER_SERVER_H
+#define YUBIN_SERVER_SERVER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <pthread.h>
+
+#include "lib/config.h"
+
+struct event_base;
+struct evconnlistener;
+struct directory;
+struct tls_server;
+struct worker_pool;
+
+/* What a listening port serves. */
+enum service {
+	SERVICE_SMTP,		/* 25: MX, STARTTLS, AUTH allowed under TLS */
+	SERVICE_SUBMISSION,	/* 587: STARTTLS, AUTH required */
+	SERVICE_SMTPS,		/* 465: implicit TLS, AUTH required */
+	SERVICE_POP3,		/* 110: STLS */
+	SERVICE_POP3S,		/* 995: implicit TLS */
+	SERVICE_COUNT
+};
+
+/* One event loop: a thread with its own event_base and its own listeners
+ * (SO_REUSEPORT), so a connection never leaves the loop that accepted it. */
+struct loop {
+	unsigned index;
+	pthread_t thread;
+	struct event_base *base;
+	struct evconnlistener *listeners[SERVICE_COUNT * 4];
+	unsigned nlisteners;
+	struct event *sig_event;
+};
+
+/* The daemon's shared state. Config and TLS are swapped under the lock by
+ * SIGHUP; sessions take a snapshot of what they need at accept time. */
+struct server {
+	char data_dir[4096];
+	struct config cfg;
+	struct tls_server *tls;
+	struct worker_pool *workers;
+	struct loop *loops;
+	unsigned nloops;
+	pthread_rwlock_t lock;
+	atomic_bool stopping;
+	atomic_uint connections[SERVICE_COUNT];
+	atomic_uint sessions_busy;	/* transactions in flight */
+};
+
+extern struct server *server;
+
+/* The directory handle of the calling thread (loop or worker), opened on
+ * first use; NULL if the database cannot be opened. */
+struct directory *server_directory(void);
+/* Records an event from a worker thread (fire and forget). */
+void server_event(const char *kind, const char *address, const char *ip, const char *detail);
+/* Copies the current config (under the lock). */
+void server_config(struct config *cfg_r);
+/* A new SSL for a connection from the current TLS context. */
+struct ssl_st *server_ssl_new(void);
+/* Mailbox path of an address's parts. */
+int server_maildir(char *buf, size_t size, const char *domain, const char *local);
+
+#endif

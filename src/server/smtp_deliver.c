@@ -1,0 +1,217 @@
+/* The end of DATA: local delivery of one message to every recipient's
+ * Maildir on a worker thread. The 250 goes out only after every copy is
+ * fsync'd and renamed into new/ (with new/ fsync'd); if any copy fails, the
+ * copies already written are removed again and the client gets a 4xx, so a
+ * retry never duplicates and a 250 never lies. */
+#include "server/smtp_session.h"
+#include "directory/directory.h"
+#include "store/maildir.h"
+#include "store/quota.h"
+#include "lib/log.h"
+#include "lib/str.h"
+#include "lib/workers.h"
+
+#include <event2/buffer.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct delivery_rcpt {
+	char address[320];
+	char *maildir;
+	uint64_t quota_bytes;
+	char name[MAILDIR_NAME_MAX];
+};
+
+struct delivery_job {
+	struct smtp_session *s;
+	char sid[12], txid[16], ip[64];
+	char from[MAIL_PATH_MAX + 8];
+	char received[1024];	/* Received up to its id and comments */
+	char tls_suite[96];	/* RFC 8314 "tls" clause, or empty */
+	char date[64];
+	const char *body;
+	int body_fd;
+	size_t body_len;
+	struct delivery_rcpt *rcpts;
+	unsigned nrcpts;
+	/* results */
+	int status;		/* 0 ok, 1 over quota, 2 temporary failure */
+	char failed_rcpt[320];
+};
+
+static void rfc5322_date(char *buf, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z", &tm);
+}
+
+/* Builds one recipient's trace headers. */
+static int delivery_prefix(const struct delivery_job *job, const struct delivery_rcpt *r,
+			   char *buf, size_t size)
+{
+	int n = snprintf(buf, size,
+			 "Return-Path: <%s>\r\n"
+			 "Delivered-To: %s\r\n"
+			 "%s\r\n\tfor <%s>%s%s; %s\r\n",
+			 job->from, r->address, job->received, r->address,
+			 job->tls_suite[0] != '\0' ? "\r\n\ttls " : "", job->tls_suite, job->date);
+
+	return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+static void delivery_undo(struct delivery_job *job, unsigned upto, size_t *sizes)
+{
+	for (unsigned i = 0; i < upto; i++) {
+		char path[PATH_MAX];
+		if (job->rcpts[i].name[0] != '\0') {
+			snprintf(path, sizeof(path), "%s/new/%s", job->rcpts[i].maildir, job->rcpts[i].name);
+			unlink(path);
+		}
+		quota_release(job->rcpts[i].maildir, sizes[i]);
+	}
+}
+
+static void delivery_run(void *ctx)
+{
+	struct delivery_job *job = ctx;
+	char prefix[2048];
+	size_t sizes[job->nrcpts > 0 ? job->nrcpts : 1];
+	struct directory *dir;
+	unsigned i;
+
+	for (i = 0; i < job->nrcpts; i++) {
+		struct delivery_rcpt *r = &job->rcpts[i];
+		struct maildir_msg msg;
+		const char *error;
+		int plen = delivery_prefix(job, r, prefix, sizeof(prefix));
+
+		sizes[i] = 0;
+		if (plen < 0) {
+			job->status = 2;
+			break;
+		}
+		sizes[i] = (size_t)plen + job->body_len;
+		if (!quota_reserve(r->maildir, sizes[i], r->quota_bytes)) {
+			sizes[i] = 0;
+			job->status = 1;
+			str_copy(job->failed_rcpt, sizeof(job->failed_rcpt), r->address);
+			break;
+		}
+		msg.prefix = prefix;
+		msg.prefix_len = (size_t)plen;
+		msg.body = job->body;
+		msg.body_fd = job->body_fd;
+		msg.body_len = job->body_len;
+		if (maildir_deliver(r->maildir, &msg, r->name, sizeof(r->name), &error) < 0) {
+			log_error(job->sid, "smtp: delivery to %s failed: %s", r->address, error);
+			i++;	/* its quota reservation is undone too */
+			job->status = 2;
+			break;
+		}
+	}
+	if (job->status != 0) {
+		delivery_undo(job, i, sizes);
+		return;
+	}
+	dir = server_directory();
+	for (i = 0; i < job->nrcpts && dir != NULL; i++) {
+		char detail[512];
+		snprintf(detail, sizeof(detail), "from <%s>, %zu bytes, id %s", job->from,
+			 sizes[i], job->txid);
+		directory_event_add(dir, "delivered", job->rcpts[i].address, job->ip, detail);
+	}
+}
+
+static void delivery_free(struct delivery_job *job)
+{
+	free(job->rcpts);	/* maildir strings belong to the session */
+	free(job);
+}
+
+static void delivery_done(void *ctx)
+{
+	struct delivery_job *job = ctx;
+	struct smtp_session *s = job->s;
+
+	s->job_pending = false;
+	if (s->conn_gone) {
+		/* The client left: the message is stored (or not) all the same;
+		 * it never saw a 250, so at worst it sends it again. */
+		smtp_session_free(s);
+		delivery_free(job);
+		return;
+	}
+	if (job->status == 0) {
+		smtp_reply(s, "250 2.0.0 Ok: delivered as %s", job->txid);
+		for (unsigned i = 0; i < job->nrcpts; i++)
+			log_info(job->sid, "smtp: delivered id=%s from=<%s> to=<%s> size=%zu proto=%s",
+				 job->txid, job->from, job->rcpts[i].address, job->body_len,
+				 smtp_protocol_name(s));
+	} else if (job->status == 1) {
+		smtp_reply(s, "552 5.2.2 <%s>: Mailbox full: the recipient's mailbox cannot take this"
+			   " message until mail is deleted", job->failed_rcpt);
+		server_event("rcpt-full", job->failed_rcpt, job->ip, "mailbox full at end of DATA");
+	} else {
+		smtp_reply(s, "451 4.3.0 Local error while storing the message, try again later");
+	}
+	s->state = SMTP_S_READY;
+	smtp_tx_reset(s);
+	delivery_free(job);
+	smtp_session_resume(s);
+}
+
+void smtp_deliver_start(struct smtp_session *s)
+{
+	struct delivery_job *job = calloc(1, sizeof(*job));
+	char tlscomment[160] = "";
+
+	if (job == NULL || (job->rcpts = calloc(s->nrcpts, sizeof(*job->rcpts))) == NULL) {
+		free(job);
+		smtp_reply(s, "451 4.3.0 Insufficient system resources");
+		smtp_tx_reset(s);
+		return;
+	}
+	job->s = s;
+	str_copy(job->sid, sizeof(job->sid), s->conn->sid);
+	str_copy(job->txid, sizeof(job->txid), s->txid);
+	str_copy(job->ip, sizeof(job->ip), s->conn->ip);
+	mail_path_format(&s->from, job->from, sizeof(job->from));
+	rfc5322_date(job->date, sizeof(job->date));
+	if (s->conn->tls) {
+		/* RFC 8314 section 7.4: the "tls" clause names the cipher suite. */
+		const char *suite = strchr(s->conn->tls_info, ' ');
+		snprintf(tlscomment, sizeof(tlscomment), "\r\n\t(using %s)", s->conn->tls_info);
+		str_copy(job->tls_suite, sizeof(job->tls_suite), suite != NULL ? suite + 1 : "unknown");
+	}
+	snprintf(job->received, sizeof(job->received),
+		 "Received: from %s ([%s])\r\n\tby %s (Yubin) with %s id %s%s%s",
+		 s->helo, s->conn->ip, s->cfg.hostname, smtp_protocol_name(s), job->txid,
+		 s->authenticated ? "\r\n\t(authenticated sender)" : "", tlscomment);
+	if (s->spool_fd >= 0) {
+		job->body = NULL;
+		job->body_fd = s->spool_fd;
+	} else {
+		job->body_fd = -1;
+		job->body = (const char *)evbuffer_pullup(s->body, -1);
+		if (job->body == NULL)
+			job->body = "";
+	}
+	job->body_len = (size_t)s->data.bytes;
+	job->nrcpts = s->nrcpts;
+	for (unsigned i = 0; i < s->nrcpts; i++) {
+		str_copy(job->rcpts[i].address, sizeof(job->rcpts[i].address), s->rcpts[i].address);
+		job->rcpts[i].maildir = s->rcpts[i].maildir;
+		job->rcpts[i].quota_bytes = s->rcpts[i].quota_bytes;
+	}
+	s->state = SMTP_S_BUSY;
+	s->job_pending = true;
+	conn_pause(s->conn);
+	worker_pool_submit(server->workers, s->conn->loop->base, delivery_run, delivery_done, job);
+}

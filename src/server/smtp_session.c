@@ -1,0 +1,668 @@
+/* The SMTP server session (RFC 5321): an explicit state machine driven by a
+ * table of commands, with the limits of DESIGN.md and the replies each one
+ * gives. Delivery and authentication run on the worker pool. */
+#include "server/smtp_session.h"
+#include "server/sessions.h"
+#include "directory/directory.h"
+#include "directory/validate.h"
+#include "store/maildir.h"
+#include "store/quota.h"
+#include "lib/log.h"
+#include "lib/str.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ANY_STATE (SMTP_STATE_BIT(SMTP_S_INIT) | SMTP_STATE_BIT(SMTP_S_READY) | \
+		   SMTP_STATE_BIT(SMTP_S_MAIL) | SMTP_STATE_BIT(SMTP_S_RCPT))
+#define AFTER_HELO (SMTP_STATE_BIT(SMTP_S_READY) | SMTP_STATE_BIT(SMTP_S_MAIL) | \
+		    SMTP_STATE_BIT(SMTP_S_RCPT))
+
+static void smtp_on_read(struct conn *c);
+
+void smtp_reply(struct smtp_session *s, const char *fmt, ...)
+{
+	struct evbuffer *out;
+	va_list ap;
+
+	if (s->conn == NULL)
+		return;
+	out = bufferevent_get_output(s->conn->bev);
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(out, fmt, ap);
+	va_end(ap);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+const char *smtp_protocol_name(const struct smtp_session *s)
+{
+	if (!s->esmtp)
+		return "SMTP";
+	if (s->conn != NULL && s->conn->tls)
+		return s->authenticated ? "ESMTPSA" : "ESMTPS";
+	return s->authenticated ? "ESMTPA" : "ESMTP";
+}
+
+void smtp_error(struct smtp_session *s)
+{
+	if (++s->errors >= s->cfg.smtp_max_errors && s->conn != NULL) {
+		smtp_reply(s, "421 4.7.0 %s Too many errors, closing the connection", s->cfg.hostname);
+		log_info(s->conn->sid, "smtp: too many errors from %s", s->conn->ip);
+		conn_finish(s->conn);
+		s->conn = NULL;
+	}
+}
+
+void smtp_tx_reset(struct smtp_session *s)
+{
+	for (unsigned i = 0; i < s->nrcpts; i++)
+		free(s->rcpts[i].maildir);
+	free(s->rcpts);
+	s->rcpts = NULL;
+	s->nrcpts = 0;
+	memset(&s->from, 0, sizeof(s->from));
+	memset(&s->params, 0, sizeof(s->params));
+	if (s->body != NULL) {
+		evbuffer_free(s->body);
+		s->body = NULL;
+	}
+	if (s->spool_fd >= 0) {
+		close(s->spool_fd);
+		s->spool_fd = -1;
+	}
+	s->too_big = false;
+	s->txid[0] = '\0';
+	if (s->state == SMTP_S_MAIL || s->state == SMTP_S_RCPT || s->state == SMTP_S_DATA)
+		s->state = SMTP_S_READY;
+}
+
+void smtp_session_free(struct smtp_session *s)
+{
+	if (s == NULL)
+		return;
+	smtp_tx_reset(s);
+	explicit_bzero(s->auth_login_user, sizeof(s->auth_login_user));
+	free(s);
+}
+
+static void cmd_helo(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	bool tls = s->conn->tls;
+	bool may_auth = tls;
+
+	if (cmd->args_len == 0 || str_copyn(s->helo, sizeof(s->helo), cmd->args, cmd->args_len) < 0 ||
+	    strchr(s->helo, ' ') != NULL) {
+		s->helo[0] = '\0';
+		smtp_reply(s, "501 5.5.4 Syntax: %s hostname", cmd->verb == SMTP_VERB_EHLO ? "EHLO" : "HELO");
+		smtp_error(s);
+		return;
+	}
+	smtp_tx_reset(s);
+	s->state = SMTP_S_READY;
+	s->esmtp = cmd->verb == SMTP_VERB_EHLO;
+	if (!s->esmtp) {
+		smtp_reply(s, "250 %s", s->cfg.hostname);
+		return;
+	}
+	smtp_reply(s, "250-%s Hello %s [%s]", s->cfg.hostname, s->helo, s->conn->ip);
+	smtp_reply(s, "250-PIPELINING");
+	smtp_reply(s, "250-SIZE %llu", (unsigned long long)s->cfg.smtp_max_message_size);
+	if (!tls && s->conn->service != SERVICE_SMTPS)
+		smtp_reply(s, "250-STARTTLS");
+	if (may_auth && !s->authenticated)
+		smtp_reply(s, "250-AUTH PLAIN LOGIN");
+	smtp_reply(s, "250-ENHANCEDSTATUSCODES");
+	smtp_reply(s, "250-8BITMIME");
+	smtp_reply(s, "250 SMTPUTF8");
+}
+
+static void cmd_starttls(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	if (s->conn->tls) {
+		smtp_reply(s, "503 5.5.1 TLS is already active");
+		smtp_error(s);
+		return;
+	}
+	if (cmd->args_len != 0) {
+		smtp_reply(s, "501 5.5.4 Syntax: STARTTLS");
+		smtp_error(s);
+		return;
+	}
+	smtp_reply(s, "220 2.0.0 Ready to start TLS");
+	if (conn_starttls(s->conn) < 0) {
+		smtp_reply(s, "454 4.7.0 TLS not available due to temporary reason");
+		return;
+	}
+	/* RFC 3207: the client starts over, knowing nothing from before. */
+	smtp_tx_reset(s);
+	s->state = SMTP_S_INIT;
+	s->helo[0] = '\0';
+	s->esmtp = false;
+}
+
+static bool service_requires_auth(const struct smtp_session *s)
+{
+	return s->conn->service == SERVICE_SUBMISSION || s->conn->service == SERVICE_SMTPS;
+}
+
+static void cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	const char *error;
+	enum smtp_arg_error r;
+
+	if (service_requires_auth(s) && !s->authenticated) {
+		smtp_reply(s, "530 5.7.0 Authentication required: log in with your full mail address"
+			   " and password (SMTP AUTH)");
+		smtp_error(s);
+		return;
+	}
+	if (atomic_load(&server->stopping)) {
+		smtp_reply(s, "421 4.3.2 %s Server shutting down, try again later", s->cfg.hostname);
+		conn_finish(s->conn);
+		s->conn = NULL;
+		return;
+	}
+	r = smtp_mail_parse(cmd->args, cmd->args_len, &s->from, &s->params, &error);
+	if (r != SMTP_ARG_OK) {
+		if (r == SMTP_ARG_PARAM)
+			smtp_reply(s, "555 5.5.4 %s", error);
+		else if (r == SMTP_ARG_ADDRESS)
+			smtp_reply(s, "501 5.1.7 Bad sender address syntax: %s", error);
+		else
+			smtp_reply(s, "501 5.5.4 %s", error);
+		memset(&s->from, 0, sizeof(s->from));
+		smtp_error(s);
+		return;
+	}
+	if (s->params.has_size && s->params.size > s->cfg.smtp_max_message_size) {
+		smtp_reply(s, "552 5.3.4 Message size exceeds the limit of %llu bytes",
+			   (unsigned long long)s->cfg.smtp_max_message_size);
+		memset(&s->from, 0, sizeof(s->from));
+		return;
+	}
+	str_random_id(s->txid, 13);
+	s->state = SMTP_S_MAIL;
+	smtp_reply(s, "250 2.1.0 Ok");
+}
+
+/* Checks a local recipient; on success fills rcpt and returns 0, otherwise
+ * has replied and returns -1. */
+static int rcpt_check_local(struct smtp_session *s, const struct mail_path *path,
+			    struct directory *dir, struct smtp_rcpt *rcpt)
+{
+	char local[MAIL_LOCAL_MAX * 2 + 3], maildir[4200];
+	struct dir_account acct;
+	const char *error;
+	uint64_t usage;
+	int r;
+
+	str_copy(local, sizeof(local), path->local);
+	str_lower(local);
+	if (validate_local_part(local, &error) < 0 ||
+	    (r = directory_account_get(dir, (snprintf(rcpt->address, sizeof(rcpt->address), "%s@%s",
+						      local, path->domain), rcpt->address), &acct)) == 0) {
+		smtp_reply(s, "550 5.1.1 <%s>: Recipient address rejected: no such user here", rcpt->address);
+		server_event("rcpt-unknown", rcpt->address, s->conn->ip, "no such account");
+		return -1;
+	}
+	if (r < 0) {
+		smtp_reply(s, "451 4.3.0 Temporary lookup failure, try again later");
+		return -1;
+	}
+	if (!acct.enabled) {
+		smtp_reply(s, "550 5.2.1 <%s>: Mailbox disabled, not accepting messages", acct.address);
+		server_event("rcpt-rejected", acct.address, s->conn->ip, "account disabled");
+		return -1;
+	}
+	if (server_maildir(maildir, sizeof(maildir), acct.domain, acct.local) < 0 ||
+	    (access(maildir, F_OK) < 0 && maildir_create(maildir) < 0) ||
+	    quota_usage(maildir, &usage) < 0) {
+		smtp_reply(s, "451 4.3.0 Mailbox unavailable, try again later");
+		log_error(s->conn->sid, "smtp: mailbox %s unusable", maildir);
+		return -1;
+	}
+	rcpt->quota_bytes = (uint64_t)acct.quota_mb * 1024 * 1024;
+	if (usage >= rcpt->quota_bytes ||
+	    (s->params.has_size && usage + s->params.size > rcpt->quota_bytes)) {
+		smtp_reply(s, "552 5.2.2 <%s>: Mailbox full: the recipient's mailbox has reached its %u MB"
+			   " limit and cannot take this message until mail is deleted",
+			   acct.address, acct.quota_mb);
+		server_event("rcpt-full", acct.address, s->conn->ip, "mailbox full (quota reached)");
+		return -1;
+	}
+	rcpt->maildir = strdup(maildir);
+	return rcpt->maildir != NULL ? 0 : -1;
+}
+
+static void cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	struct mail_path path;
+	struct dir_domain domain;
+	struct smtp_rcpt rcpt;
+	struct directory *dir;
+	const char *error, *trick;
+	enum smtp_arg_error r;
+	int local;
+
+	if (s->nrcpts >= s->cfg.smtp_max_recipients) {
+		smtp_reply(s, "452 4.5.3 Too many recipients (at most %u per message)",
+			   s->cfg.smtp_max_recipients);
+		return;
+	}
+	r = smtp_rcpt_parse(cmd->args, cmd->args_len, &path, &error);
+	if (r != SMTP_ARG_OK) {
+		if (r == SMTP_ARG_PARAM)
+			smtp_reply(s, "555 5.5.4 %s", error);
+		else if (r == SMTP_ARG_ADDRESS)
+			smtp_reply(s, "501 5.1.3 Bad recipient address syntax: %s", error);
+		else
+			smtp_reply(s, "501 5.5.4 %s", error);
+		smtp_error(s);
+		return;
+	}
+	dir = server_directory();
+	if (dir == NULL) {
+		smtp_reply(s, "451 4.3.0 Temporary lookup failure, try again later");
+		return;
+	}
+	local = path.domain_literal ? 0 : directory_domain_get(dir, path.domain, &domain);
+	if (local < 0) {
+		smtp_reply(s, "451 4.3.0 Temporary lookup failure, try again later");
+		return;
+	}
+	trick = mail_path_relay_trick(&path);
+	if (local > 0 && trick != NULL) {
+		smtp_reply(s, "550 5.7.1 Relaying denied (%s): to send mail to other domains, authenticate"
+			   " (SMTP AUTH) on port 587", trick);
+		server_event("relay-denied", "", s->conn->ip, trick);
+		smtp_error(s);
+		return;
+	}
+	if (local == 0) {
+		char addr[MAIL_PATH_MAX + 8];
+		mail_path_format(&path, addr, sizeof(addr));
+		if (s->authenticated) {
+			smtp_reply(s, "550 5.7.1 <%s>: Delivery to other domains is not enabled on this"
+				   " server yet (outbound mail is not available)", addr);
+		} else {
+			smtp_reply(s, "554 5.7.1 <%s>: Relay access denied: to send mail to other domains,"
+				   " authenticate (SMTP AUTH) on port 587", addr);
+			server_event("relay-denied", "", s->conn->ip, trick != NULL ? trick : path.domain);
+		}
+		smtp_error(s);
+		return;
+	}
+	memset(&rcpt, 0, sizeof(rcpt));
+	if (rcpt_check_local(s, &path, dir, &rcpt) < 0)
+		return;
+	for (unsigned i = 0; i < s->nrcpts; i++) {
+		if (strcmp(s->rcpts[i].address, rcpt.address) == 0) {
+			/* The same mailbox twice gets one copy. */
+			free(rcpt.maildir);
+			smtp_reply(s, "250 2.1.5 Ok");
+			return;
+		}
+	}
+	{
+		struct smtp_rcpt *grown = realloc(s->rcpts, (s->nrcpts + 1) * sizeof(*grown));
+		if (grown == NULL) {
+			free(rcpt.maildir);
+			smtp_reply(s, "452 4.3.1 Insufficient system resources");
+			return;
+		}
+		s->rcpts = grown;
+	}
+	s->rcpts[s->nrcpts++] = rcpt;
+	s->state = SMTP_S_RCPT;
+	smtp_reply(s, "250 2.1.5 Ok");
+}
+
+static void cmd_data(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	if (cmd->args_len != 0) {
+		smtp_reply(s, "501 5.5.4 Syntax: DATA");
+		smtp_error(s);
+		return;
+	}
+	smtp_data_init(&s->data);
+	s->body = evbuffer_new();
+	s->spool_fd = -1;
+	s->too_big = false;
+	s->state = SMTP_S_DATA;
+	conn_set_timeout(s->conn, s->cfg.smtp_data_timeout);
+	smtp_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+}
+
+static void cmd_rset(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	smtp_tx_reset(s);
+	smtp_reply(s, "250 2.0.0 Ok");
+}
+
+static void cmd_noop(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	smtp_reply(s, "250 2.0.0 Ok");
+}
+
+static void cmd_quit(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	smtp_reply(s, "221 2.0.0 %s Bye", s->cfg.hostname);
+	conn_finish(s->conn);
+	s->conn = NULL;
+}
+
+static void cmd_vrfy(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	smtp_reply(s, "252 2.5.0 Cannot VRFY user, but will accept mail for local users");
+}
+
+static void cmd_expn(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	smtp_reply(s, "502 5.5.1 EXPN is not available");
+}
+
+static void cmd_help(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	smtp_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY STARTTLS AUTH");
+}
+
+static void cmd_bdat(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	smtp_reply(s, "502 5.5.1 BDAT is not offered here (CHUNKING is not advertised)");
+	smtp_error(s);
+}
+
+struct smtp_cmd_def {
+	enum smtp_verb verb;
+	unsigned states;
+	const char *state_error;	/* 503 text when the state is wrong */
+	void (*run)(struct smtp_session *s, const struct smtp_command *cmd);
+};
+
+static const struct smtp_cmd_def smtp_cmds[] = {
+	{ SMTP_VERB_EHLO, ANY_STATE, NULL, cmd_helo },
+	{ SMTP_VERB_HELO, ANY_STATE, NULL, cmd_helo },
+	{ SMTP_VERB_STARTTLS, ANY_STATE & ~(SMTP_STATE_BIT(SMTP_S_MAIL) | SMTP_STATE_BIT(SMTP_S_RCPT)),
+	  "STARTTLS is not allowed inside a mail transaction", cmd_starttls },
+	{ SMTP_VERB_AUTH, SMTP_STATE_BIT(SMTP_S_READY), "Send EHLO first, and AUTH outside a mail transaction",
+	  smtp_cmd_auth },
+	{ SMTP_VERB_MAIL, SMTP_STATE_BIT(SMTP_S_READY), NULL, cmd_mail },
+	{ SMTP_VERB_RCPT, SMTP_STATE_BIT(SMTP_S_MAIL) | SMTP_STATE_BIT(SMTP_S_RCPT), "Send MAIL first", cmd_rcpt },
+	{ SMTP_VERB_DATA, SMTP_STATE_BIT(SMTP_S_RCPT), NULL, cmd_data },
+	{ SMTP_VERB_BDAT, ANY_STATE, NULL, cmd_bdat },
+	{ SMTP_VERB_RSET, ANY_STATE, NULL, cmd_rset },
+	{ SMTP_VERB_NOOP, ANY_STATE, NULL, cmd_noop },
+	{ SMTP_VERB_QUIT, ANY_STATE, NULL, cmd_quit },
+	{ SMTP_VERB_VRFY, ANY_STATE, NULL, cmd_vrfy },
+	{ SMTP_VERB_EXPN, ANY_STATE, NULL, cmd_expn },
+	{ SMTP_VERB_HELP, ANY_STATE, NULL, cmd_help },
+};
+
+static const char *smtp_state_error(const struct smtp_session *s, enum smtp_verb verb)
+{
+	if (s->state == SMTP_S_INIT)
+		return "Send EHLO (or HELO) first";
+	switch (verb) {
+	case SMTP_VERB_MAIL: return "Nested MAIL command: finish or RSET the current transaction";
+	case SMTP_VERB_DATA: return s->state == SMTP_S_MAIL ? "No valid recipients: send RCPT first"
+							    : "Send MAIL first";
+	default: return "Bad sequence of commands";
+	}
+}
+
+static void smtp_dispatch(struct smtp_session *s, const char *line, size_t len)
+{
+	struct smtp_command cmd;
+	const char *error;
+
+	if (++s->commands > s->cfg.smtp_max_commands) {
+		smtp_reply(s, "421 4.7.0 %s Too many commands in one connection", s->cfg.hostname);
+		conn_finish(s->conn);
+		s->conn = NULL;
+		return;
+	}
+	if (smtp_command_parse(line, len, &cmd, &error) < 0) {
+		smtp_reply(s, "500 5.5.2 Syntax error: %s", error);
+		smtp_error(s);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(smtp_cmds) / sizeof(smtp_cmds[0]); i++) {
+		const struct smtp_cmd_def *def = &smtp_cmds[i];
+
+		if (def->verb != cmd.verb)
+			continue;
+		if ((def->states & SMTP_STATE_BIT(s->state)) == 0) {
+			smtp_reply(s, "503 5.5.1 %s", def->state_error != NULL && s->state != SMTP_S_INIT
+				   ? def->state_error : smtp_state_error(s, cmd.verb));
+			smtp_error(s);
+			return;
+		}
+		def->run(s, &cmd);
+		return;
+	}
+	smtp_reply(s, "500 5.5.2 Command unrecognized");
+	smtp_error(s);
+}
+
+#define SPOOL_THRESHOLD (1024 * 1024)
+
+/* Appends message bytes to the body, moving it to an unlinked spool file
+ * once it grows past SPOOL_THRESHOLD so that big messages cost no memory. */
+static int smtp_body_append(struct smtp_session *s, const char *data, size_t len)
+{
+	if (s->spool_fd < 0 && evbuffer_get_length(s->body) + len > SPOOL_THRESHOLD) {
+		char dir[4200];
+		snprintf(dir, sizeof(dir), "%s/tmp", server->data_dir);
+		s->spool_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (s->spool_fd < 0 || evbuffer_write(s->body, s->spool_fd) < 0)
+			return -1;
+		while (evbuffer_get_length(s->body) > 0) {
+			if (evbuffer_write(s->body, s->spool_fd) < 0)
+				return -1;
+		}
+	}
+	if (s->spool_fd >= 0) {
+		while (len > 0) {
+			ssize_t n = write(s->spool_fd, data, len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return -1;
+			data += n;
+			len -= (size_t)n;
+		}
+		return 0;
+	}
+	return evbuffer_add(s->body, data, len);
+}
+
+/* Consumes DATA bytes from the input; returns true when the message ended. */
+static bool smtp_data_consume(struct smtp_session *s, struct evbuffer *in)
+{
+	static __thread char out[2 * 65536];
+
+	while (evbuffer_get_length(in) > 0) {
+		struct evbuffer_iovec vec;
+		size_t olen, used, chunk;
+		int done;
+
+		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
+			break;
+		chunk = vec.iov_len > 65536 ? 65536 : vec.iov_len;
+		done = smtp_data_parse(&s->data, vec.iov_base, chunk, out, &olen, &used);
+		if (!s->too_big && s->data.bytes > s->cfg.smtp_max_message_size) {
+			s->too_big = true;
+			evbuffer_drain(s->body, evbuffer_get_length(s->body));
+			if (s->spool_fd >= 0) {
+				close(s->spool_fd);
+				s->spool_fd = -1;
+			}
+		}
+		if (!s->too_big && smtp_body_append(s, out, olen) < 0) {
+			log_error(s->conn->sid, "smtp: cannot spool message data: %s", strerror(errno));
+			s->too_big = true;	/* fail the transaction below */
+			s->data.bytes = UINT64_MAX;
+		}
+		evbuffer_drain(in, used);
+		if (done)
+			return true;
+	}
+	return false;
+}
+
+static void smtp_data_end(struct smtp_session *s)
+{
+	conn_set_timeout(s->conn, s->cfg.smtp_timeout);
+	if (s->data.bytes == UINT64_MAX) {
+		smtp_reply(s, "451 4.3.0 Local error while receiving the message, try again later");
+		smtp_tx_reset(s);
+		return;
+	}
+	if (s->too_big) {
+		smtp_reply(s, "552 5.3.4 Message too big: the limit is %llu bytes",
+			   (unsigned long long)s->cfg.smtp_max_message_size);
+		smtp_tx_reset(s);
+		return;
+	}
+	smtp_deliver_start(s);
+}
+
+static void smtp_on_read(struct conn *c)
+{
+	struct smtp_session *s = c->session;
+	struct evbuffer *in = conn_input(c);
+	char line[65536 + 2];
+
+	while (s->conn != NULL && s->state != SMTP_S_BUSY) {
+		struct evbuffer_ptr eol;
+		size_t eol_len, llen;
+
+		if (s->state == SMTP_S_DATA) {
+			if (!smtp_data_consume(s, in))
+				return;
+			smtp_data_end(s);
+			continue;
+		}
+		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
+		if (eol.pos < 0) {
+			if (evbuffer_get_length(in) > s->cfg.smtp_max_line_length) {
+				s->discard_line = true;
+				evbuffer_drain(in, evbuffer_get_length(in));
+			}
+			return;
+		}
+		llen = (size_t)eol.pos;
+		if (s->discard_line || llen > s->cfg.smtp_max_line_length) {
+			s->discard_line = false;
+			evbuffer_drain(in, llen + eol_len);
+			smtp_reply(s, "500 5.5.2 Line too long (at most %u bytes)", s->cfg.smtp_max_line_length);
+			smtp_error(s);
+			continue;
+		}
+		evbuffer_remove(in, line, llen);
+		evbuffer_drain(in, eol_len);
+		line[llen] = '\0';
+		if (s->state == SMTP_S_AUTH)
+			smtp_auth_continue(s, line, llen);
+		else
+			smtp_dispatch(s, line, llen);
+		explicit_bzero(line, llen);
+	}
+}
+
+static void smtp_on_timeout(struct conn *c)
+{
+	struct smtp_session *s = c->session;
+
+	smtp_reply(s, "421 4.4.2 %s Timeout: closing the connection", s->cfg.hostname);
+	log_info(c->sid, "smtp: idle timeout from %s", c->ip);
+	conn_finish(c);
+	s->conn = NULL;
+}
+
+static void smtp_on_shutdown(struct conn *c)
+{
+	struct smtp_session *s = c->session;
+
+	/* Transactions in flight finish; their reply closes nothing, but the
+	 * next command gets 421 (cmd_mail checks `stopping`). */
+	if (s->state == SMTP_S_DATA || s->state == SMTP_S_BUSY)
+		return;
+	smtp_reply(s, "421 4.3.2 %s Server shutting down, try again later", s->cfg.hostname);
+	conn_finish(c);
+	s->conn = NULL;
+}
+
+static void smtp_on_free(struct conn *c)
+{
+	struct smtp_session *s = c->session;
+
+	s->conn = NULL;
+	if (s->counted)
+		atomic_fetch_sub(&server->connections[SERVICE_SMTP], 1);
+	s->counted = false;
+	if (s->job_pending)
+		s->conn_gone = true;	/* the job's completion frees it */
+	else
+		smtp_session_free(s);
+}
+
+void smtp_session_resume(struct smtp_session *s)
+{
+	if (s->conn == NULL)
+		return;
+	if (atomic_load(&server->stopping) && s->state != SMTP_S_DATA) {
+		smtp_on_shutdown(s->conn);
+		return;
+	}
+	conn_resume(s->conn);
+}
+
+static const struct conn_ops smtp_conn_ops = {
+	.on_read = smtp_on_read,
+	.on_timeout = smtp_on_timeout,
+	.on_shutdown = smtp_on_shutdown,
+	.on_free = smtp_on_free,
+};
+
+void smtp_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, enum service service)
+{
+	struct smtp_session *s = calloc(1, sizeof(*s));
+	struct conn *c;
+
+	if (s == NULL) {
+		close(fd);
+		return;
+	}
+	server_config(&s->cfg);
+	s->spool_fd = -1;
+	c = conn_new(loop, fd, sa, service, service == SERVICE_SMTPS, &smtp_conn_ops, s);
+	if (c == NULL) {
+		free(s);
+		return;
+	}
+	s->conn = c;
+	conn_set_timeout(c, s->cfg.smtp_timeout);
+	s->counted = true;
+	if (atomic_fetch_add(&server->connections[SERVICE_SMTP], 1) >= s->cfg.smtp_max_connections) {
+		smtp_reply(s, "421 4.7.0 %s Too many connections, try again later", s->cfg.hostname);
+		conn_finish(c);
+		return;
+	}
+	if (!conn_ip_acquire(c, s->cfg.smtp_max_connections_per_ip)) {
+		smtp_reply(s, "421 4.7.0 %s Too many connections from your address %s, try again later",
+			   s->cfg.hostname, c->ip);
+		log_info(c->sid, "smtp: connection limit for %s", c->ip);
+		conn_finish(c);
+		return;
+	}
+	log_debug(c->sid, "smtp: connection from %s port %u", c->ip, c->port);
+	smtp_reply(s, "220 %s ESMTP Yubin", s->cfg.hostname);
+}

@@ -1,0 +1,80 @@
+#ifndef YUBIN_SERVER_SMTP_SESSION_H
+#define YUBIN_SERVER_SMTP_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/config.h"
+#include "proto/smtp.h"
+#include "server/conn.h"
+
+struct evbuffer;
+
+enum smtp_state {
+	SMTP_S_INIT,		/* before EHLO/HELO */
+	SMTP_S_READY,		/* after EHLO, no transaction */
+	SMTP_S_MAIL,		/* MAIL accepted */
+	SMTP_S_RCPT,		/* at least one RCPT accepted */
+	SMTP_S_DATA,		/* receiving the message */
+	SMTP_S_AUTH,		/* waiting for a SASL response line */
+	SMTP_S_BUSY,		/* a worker job runs; input waits */
+	SMTP_S_COUNT
+};
+
+#define SMTP_STATE_BIT(s) (1u << (s))
+
+struct smtp_rcpt {
+	char address[320];	/* canonical local@domain, lower case */
+	char *maildir;
+	uint64_t quota_bytes;
+};
+
+enum smtp_auth_step { AUTH_STEP_NONE, AUTH_STEP_PLAIN, AUTH_STEP_LOGIN_USER, AUTH_STEP_LOGIN_PASS };
+
+struct smtp_session {
+	struct conn *conn;
+	struct config cfg;
+	enum smtp_state state;
+	char helo[256];
+	bool esmtp;
+	bool authenticated;
+	char auth_user[320];
+	enum smtp_auth_step auth_step;
+	char auth_login_user[320];
+
+	/* the transaction */
+	char txid[16];
+	struct mail_path from;
+	struct smtp_mail_params params;
+	struct smtp_rcpt *rcpts;
+	unsigned nrcpts;
+	struct smtp_data_parser data;
+	struct evbuffer *body;
+	int spool_fd;
+	bool too_big;
+
+	unsigned errors, commands;
+	bool discard_line;
+	bool job_pending;	/* a worker job holds the session */
+	bool conn_gone;		/* freed when the job returns */
+	bool counted;		/* holds a slot in server->connections */
+};
+
+void smtp_reply(struct smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void smtp_tx_reset(struct smtp_session *s);
+void smtp_session_free(struct smtp_session *s);
+/* Continues reading after a job: resumes the connection. */
+void smtp_session_resume(struct smtp_session *s);
+/* A failing command: counts toward smtp.max_errors. */
+void smtp_error(struct smtp_session *s);
+/* Protocol name for Received (ESMTP, ESMTPS, ESMTPA, ESMTPSA, SMTP). */
+const char *smtp_protocol_name(const struct smtp_session *s);
+
+/* smtp_auth.c */
+void smtp_cmd_auth(struct smtp_session *s, const struct smtp_command *cmd);
+void smtp_auth_continue(struct smtp_session *s, const char *line, size_t len);
+
+/* smtp_deliver.c: the end of DATA, local delivery on a worker. */
+void smtp_deliver_start(struct smtp_session *s);
+
+#endif
