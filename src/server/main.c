@@ -31,16 +31,31 @@
 struct server *server;
 
 static __thread struct directory *thread_dir;
+static pthread_key_t thread_dir_key;
+static pthread_once_t thread_dir_once = PTHREAD_ONCE_INIT;
+
+static void thread_dir_close(void *dir)
+{
+	directory_close(dir);
+}
+
+static void thread_dir_key_init(void)
+{
+	pthread_key_create(&thread_dir_key, thread_dir_close);
+}
 
 struct directory *server_directory(void)
 {
 	char path[4200], err[256];
 
 	if (thread_dir == NULL) {
+		pthread_once(&thread_dir_once, thread_dir_key_init);
 		snprintf(path, sizeof(path), "%s/yubin.db", server->data_dir);
 		thread_dir = directory_open(path, err, sizeof(err));
 		if (thread_dir == NULL)
 			log_error(NULL, "directory: %s", err);
+		else
+			pthread_setspecific(thread_dir_key, thread_dir);	/* closed at thread exit */
 	}
 	return thread_dir;
 }
@@ -65,12 +80,11 @@ void server_event(const char *kind, const char *address, const char *ip, const c
 
 	if (job == NULL)
 		return;
-	str_copy(job->kind, sizeof(job->kind), kind);
-	str_copyn(job->address, sizeof(job->address), address != NULL ? address : "",
-		  strnlen(address != NULL ? address : "", sizeof(job->address) - 1));
-	str_copy(job->ip, sizeof(job->ip), ip != NULL ? ip : "");
-	str_copyn(job->detail, sizeof(job->detail), detail != NULL ? detail : "",
-		  strnlen(detail != NULL ? detail : "", sizeof(job->detail) - 1));
+	/* snprintf truncates what does not fit. */
+	snprintf(job->kind, sizeof(job->kind), "%s", kind);
+	snprintf(job->address, sizeof(job->address), "%s", address != NULL ? address : "");
+	snprintf(job->ip, sizeof(job->ip), "%s", ip != NULL ? ip : "");
+	snprintf(job->detail, sizeof(job->detail), "%s", detail != NULL ? detail : "");
 	worker_pool_submit(server->workers, NULL, event_job_run, NULL, job);
 }
 
@@ -378,6 +392,7 @@ int main(int argc, char **argv)
 	worker_pool_free(server->workers);
 	snprintf(path, sizeof(path), "%s/yubind.pid", server->data_dir);
 	unlink(path);
+	directory_close(thread_dir);
 	log_info(NULL, "shutdown: done");
 	return 0;
 }

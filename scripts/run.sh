@@ -1,0 +1,41 @@
+#!/bin/sh
+# `make run`: a demo data directory (created once) and yubind in the
+# foreground on 127.0.0.1, every standard port + 10000.
+set -e
+cd "$(dirname "$0")/.."
+DATA=${YUBIN_DATA:-./yubin-data}
+CTL="build/yubinctl -d $DATA"
+OFF=10000
+
+if [ ! -f "$DATA/yubin.conf" ]; then
+	$CTL init --hostname mail.example.test --port-offset $OFF --listen 127.0.0.1
+	$CTL domain add example.test
+	pass="Demo-$(head -c 9 /dev/urandom | base64 | tr -d '/+=')"
+	echo "$pass" | $CTL account add demo@example.test --password-stdin --memo "demo account"
+	umask 077
+	echo "$pass" > "$DATA/demo-password.txt"
+fi
+pass=$(cat "$DATA/demo-password.txt" 2>/dev/null || echo "(see yubinctl account passwd)")
+crt="$DATA/tls/mail.example.test.crt"
+cat <<INFO
+
+Yubin is starting with data in $DATA (Ctrl-C stops it).
+
+  account     demo@example.test
+  password    $pass
+  SMTP        127.0.0.1:$((OFF + 25))   (MX; STARTTLS)
+  submission  127.0.0.1:$((OFF + 587))  (STARTTLS + AUTH)
+  SMTPS       127.0.0.1:$((OFF + 465))  (implicit TLS + AUTH)
+  POP3        127.0.0.1:$((OFF + 110))  (STLS)   POP3S 127.0.0.1:$((OFF + 995))
+  certificate $crt (self-signed for mail.example.test)
+
+Try:
+  swaks --server 127.0.0.1:$((OFF + 587)) --tls --auth PLAIN \\
+        --auth-user demo@example.test --auth-password '$pass' \\
+        --from demo@example.test --to demo@example.test
+  curl --ssl-reqd --cacert $crt --connect-to mail.example.test:$((OFF + 995)):127.0.0.1:$((OFF + 995)) \\
+        -u 'demo@example.test:$pass' pop3s://mail.example.test:$((OFF + 995))/1
+  build/yubinctl -d $DATA account show demo@example.test
+
+INFO
+exec build/yubind -d "$DATA"
