@@ -51,6 +51,8 @@ const struct config_key config_keys[] = {
 	  "worker threads for blocking work (hashing, fsync, database writes)" },
 	{ "server.shutdown_grace", CONFIG_UINT, F(shutdown_grace), 0, 3600, "30",
 	  "seconds SIGTERM lets open transactions finish" },
+	{ "server.user", CONFIG_STRING, F(server_user), 0, 0, "",
+	  "user to run as after binding the ports when started as root (DATA must belong to it)" },
 	{ "log.level", CONFIG_STRING, F(log_level), 0, 0, "info", "debug, info, warn or error" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };

@@ -31,6 +31,7 @@ struct config {
 	unsigned server_workers;
 	unsigned shutdown_grace;
 	char log_level[16];
+	char server_user[64];
 };
 
 enum config_type { CONFIG_STRING, CONFIG_UINT, CONFIG_SIZE };

@@ -19,6 +19,8 @@
 #include <event2/listener.h>
 #include <event2/thread.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <signal.h>
@@ -290,6 +292,25 @@ static void write_pidfile(void)
 		log_warn(NULL, "pidfile: cannot write %s", path);
 }
 
+/* Started as root: keep root only for binding and reading keys, then
+ * become server.user. */
+static void drop_privileges(const struct config *cfg)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0 || cfg->server_user[0] == '\0')
+		return;
+	pw = getpwnam(cfg->server_user);
+	if (pw == NULL)
+		log_fatal("server.user %s does not exist", cfg->server_user);
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0)
+		log_fatal("cannot switch to user %s: %s", cfg->server_user, strerror(errno));
+	if (setuid(0) == 0)
+		log_fatal("privileges were not dropped");
+	log_info(NULL, "running as %s", cfg->server_user);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: yubind [-d DATA]\n"
@@ -357,6 +378,7 @@ int main(int argc, char **argv)
 			log_fatal("event_base_new failed");
 		loop_listen(loop, &server->cfg);
 	}
+	drop_privileges(&server->cfg);
 	for (unsigned i = 0; i < nloops; i++) {
 		if (pthread_create(&server->loops[i].thread, NULL, loop_main, &server->loops[i]) != 0)
 			log_fatal("cannot start loop thread");

@@ -18,10 +18,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define ANY_STATE (SMTP_STATE_BIT(SMTP_S_INIT) | SMTP_STATE_BIT(SMTP_S_READY) | \
-		   SMTP_STATE_BIT(SMTP_S_MAIL) | SMTP_STATE_BIT(SMTP_S_RCPT))
+		   SMTP_STATE_BIT(SMTP_S_MAIL) | SMTP_STATE_BIT(SMTP_S_RCPT) | \
+		   SMTP_STATE_BIT(SMTP_S_BDAT))
+#define IN_TRANSACTION (SMTP_STATE_BIT(SMTP_S_MAIL) | SMTP_STATE_BIT(SMTP_S_RCPT) | \
+			SMTP_STATE_BIT(SMTP_S_BDAT))
 #define AFTER_HELO (SMTP_STATE_BIT(SMTP_S_READY) | SMTP_STATE_BIT(SMTP_S_MAIL) | \
 		    SMTP_STATE_BIT(SMTP_S_RCPT))
 
@@ -78,8 +82,12 @@ void smtp_tx_reset(struct smtp_session *s)
 		s->spool_fd = -1;
 	}
 	s->too_big = false;
+	s->bdat_left = 0;
+	s->bdat_last = false;
+	s->bdat_reply[0] = '\0';
 	s->txid[0] = '\0';
-	if (s->state == SMTP_S_MAIL || s->state == SMTP_S_RCPT || s->state == SMTP_S_DATA)
+	if (s->state == SMTP_S_MAIL || s->state == SMTP_S_RCPT || s->state == SMTP_S_DATA ||
+	    s->state == SMTP_S_BDAT)
 		s->state = SMTP_S_READY;
 }
 
@@ -120,6 +128,7 @@ static void cmd_helo(struct smtp_session *s, const struct smtp_command *cmd)
 		smtp_reply(s, "250-AUTH PLAIN LOGIN");
 	smtp_reply(s, "250-ENHANCEDSTATUSCODES");
 	smtp_reply(s, "250-8BITMIME");
+	smtp_reply(s, "250-CHUNKING");
 	smtp_reply(s, "250 SMTPUTF8");
 }
 
@@ -324,6 +333,15 @@ static void cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 	smtp_reply(s, "250 2.1.5 Ok");
 }
 
+static void smtp_body_start(struct smtp_session *s)
+{
+	smtp_data_init(&s->data);
+	s->body = evbuffer_new();
+	s->spool_fd = -1;
+	s->too_big = false;
+	conn_set_timeout(s->conn, s->cfg.smtp_data_timeout);
+}
+
 static void cmd_data(struct smtp_session *s, const struct smtp_command *cmd)
 {
 	if (cmd->args_len != 0) {
@@ -331,12 +349,8 @@ static void cmd_data(struct smtp_session *s, const struct smtp_command *cmd)
 		smtp_error(s);
 		return;
 	}
-	smtp_data_init(&s->data);
-	s->body = evbuffer_new();
-	s->spool_fd = -1;
-	s->too_big = false;
+	smtp_body_start(s);
 	s->state = SMTP_S_DATA;
-	conn_set_timeout(s->conn, s->cfg.smtp_data_timeout);
 	smtp_reply(s, "354 End data with <CR><LF>.<CR><LF>");
 }
 
@@ -373,10 +387,43 @@ static void cmd_help(struct smtp_session *s, const struct smtp_command *cmd)
 	smtp_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY STARTTLS AUTH");
 }
 
+static void smtp_bdat_chunk_end(struct smtp_session *s);
+
+/* BDAT size [LAST] (RFC 3030). The chunk's bytes follow the command line
+ * and are read even when the command is refused, to stay in step. */
 static void cmd_bdat(struct smtp_session *s, const struct smtp_command *cmd)
 {
-	smtp_reply(s, "502 5.5.1 BDAT is not offered here (CHUNKING is not advertised)");
-	smtp_error(s);
+	char args[64], *sp;
+	uint64_t size;
+	bool last = false;
+
+	if (str_copyn(args, sizeof(args), cmd->args, cmd->args_len) < 0)
+		args[0] = '\0';
+	sp = strchr(args, ' ');
+	if (sp != NULL) {
+		*sp = '\0';
+		last = strcasecmp(sp + 1, "LAST") == 0;
+	}
+	if (str_parse_uint(args, UINT64_MAX, &size) < 0 || (sp != NULL && !last)) {
+		/* Without a size there is no way to find the next command. */
+		smtp_reply(s, "501 5.5.4 Syntax: BDAT size [LAST]; closing the connection");
+		conn_finish(s->conn);
+		s->conn = NULL;
+		return;
+	}
+	s->bdat_reply[0] = '\0';
+	if (s->state != SMTP_S_RCPT && s->state != SMTP_S_BDAT) {
+		snprintf(s->bdat_reply, sizeof(s->bdat_reply), "503 5.5.1 %s",
+			 s->state == SMTP_S_MAIL ? "No valid recipients: send RCPT first"
+			 : s->state == SMTP_S_INIT ? "Send EHLO first" : "Send MAIL first");
+	} else if (s->state == SMTP_S_RCPT) {
+		smtp_body_start(s);
+		s->state = SMTP_S_BDAT;
+	}
+	s->bdat_left = size;
+	s->bdat_last = last;
+	if (size == 0)
+		smtp_bdat_chunk_end(s);
 }
 
 struct smtp_cmd_def {
@@ -389,14 +436,14 @@ struct smtp_cmd_def {
 static const struct smtp_cmd_def smtp_cmds[] = {
 	{ SMTP_VERB_EHLO, ANY_STATE, NULL, cmd_helo },
 	{ SMTP_VERB_HELO, ANY_STATE, NULL, cmd_helo },
-	{ SMTP_VERB_STARTTLS, ANY_STATE & ~(SMTP_STATE_BIT(SMTP_S_MAIL) | SMTP_STATE_BIT(SMTP_S_RCPT)),
+	{ SMTP_VERB_STARTTLS, ANY_STATE & ~IN_TRANSACTION,
 	  "STARTTLS is not allowed inside a mail transaction", cmd_starttls },
 	{ SMTP_VERB_AUTH, SMTP_STATE_BIT(SMTP_S_READY), "Send EHLO first, and AUTH outside a mail transaction",
 	  smtp_cmd_auth },
 	{ SMTP_VERB_MAIL, SMTP_STATE_BIT(SMTP_S_READY), NULL, cmd_mail },
 	{ SMTP_VERB_RCPT, SMTP_STATE_BIT(SMTP_S_MAIL) | SMTP_STATE_BIT(SMTP_S_RCPT), "Send MAIL first", cmd_rcpt },
 	{ SMTP_VERB_DATA, SMTP_STATE_BIT(SMTP_S_RCPT), NULL, cmd_data },
-	{ SMTP_VERB_BDAT, ANY_STATE, NULL, cmd_bdat },
+	{ SMTP_VERB_BDAT, ANY_STATE, NULL, cmd_bdat },	/* checks its state itself */
 	{ SMTP_VERB_RSET, ANY_STATE, NULL, cmd_rset },
 	{ SMTP_VERB_NOOP, ANY_STATE, NULL, cmd_noop },
 	{ SMTP_VERB_QUIT, ANY_STATE, NULL, cmd_quit },
@@ -411,10 +458,16 @@ static const char *smtp_state_error(const struct smtp_session *s, enum smtp_verb
 		return "Send EHLO (or HELO) first";
 	switch (verb) {
 	case SMTP_VERB_MAIL: return "Nested MAIL command: finish or RSET the current transaction";
-	case SMTP_VERB_DATA: return s->state == SMTP_S_MAIL ? "No valid recipients: send RCPT first"
-							    : "Send MAIL first";
-	default: return "Bad sequence of commands";
+	case SMTP_VERB_RCPT:
+	case SMTP_VERB_DATA:
+		if (s->state == SMTP_S_BDAT)
+			return "Finish the BDAT transfer (BDAT ... LAST) or RSET first";
+		break;
+	default: break;
 	}
+	if (verb == SMTP_VERB_DATA)
+		return s->state == SMTP_S_MAIL ? "No valid recipients: send RCPT first" : "Send MAIL first";
+	return "Bad sequence of commands";
 }
 
 static void smtp_dispatch(struct smtp_session *s, const char *line, size_t len)
@@ -517,6 +570,56 @@ static bool smtp_data_consume(struct smtp_session *s, struct evbuffer *in)
 	return false;
 }
 
+/* Reads BDAT chunk bytes as they are, without any unstuffing. */
+static bool smtp_bdat_consume(struct smtp_session *s, struct evbuffer *in)
+{
+	while (s->bdat_left > 0 && evbuffer_get_length(in) > 0) {
+		struct evbuffer_iovec vec;
+		size_t n;
+
+		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
+			break;
+		n = vec.iov_len < s->bdat_left ? vec.iov_len : (size_t)s->bdat_left;
+		if (s->bdat_reply[0] == '\0') {
+			if (!s->too_big && s->data.bytes + n > s->cfg.smtp_max_message_size) {
+				s->too_big = true;
+				evbuffer_drain(s->body, evbuffer_get_length(s->body));
+				if (s->spool_fd >= 0) {
+					close(s->spool_fd);
+					s->spool_fd = -1;
+				}
+			}
+			s->data.bytes += n;
+			if (!s->too_big && smtp_body_append(s, vec.iov_base, n) < 0) {
+				log_error(s->conn->sid, "smtp: cannot spool message data: %s", strerror(errno));
+				s->too_big = true;
+				s->data.bytes = UINT64_MAX;
+			}
+		}
+		evbuffer_drain(in, n);
+		s->bdat_left -= n;
+	}
+	return s->bdat_left == 0;
+}
+
+static void smtp_data_end(struct smtp_session *s);
+
+static void smtp_bdat_chunk_end(struct smtp_session *s)
+{
+	if (s->bdat_reply[0] != '\0') {
+		smtp_reply(s, "%s", s->bdat_reply);
+		s->bdat_reply[0] = '\0';
+		smtp_error(s);
+		return;
+	}
+	if (s->bdat_last) {
+		smtp_data_end(s);
+		return;
+	}
+	smtp_reply(s, "250 2.0.0 %llu octets received",
+		   (unsigned long long)(s->data.bytes == UINT64_MAX ? 0 : s->data.bytes));
+}
+
 static void smtp_data_end(struct smtp_session *s)
 {
 	conn_set_timeout(s->conn, s->cfg.smtp_timeout);
@@ -548,6 +651,12 @@ static void smtp_on_read(struct conn *c)
 			if (!smtp_data_consume(s, in))
 				return;
 			smtp_data_end(s);
+			continue;
+		}
+		if (s->bdat_left > 0) {
+			if (!smtp_bdat_consume(s, in))
+				return;
+			smtp_bdat_chunk_end(s);
 			continue;
 		}
 		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
@@ -593,7 +702,7 @@ static void smtp_on_shutdown(struct conn *c)
 
 	/* Transactions in flight finish; their reply closes nothing, but the
 	 * next command gets 421 (cmd_mail checks `stopping`). */
-	if (s->state == SMTP_S_DATA || s->state == SMTP_S_BUSY)
+	if (s->state == SMTP_S_DATA || s->state == SMTP_S_BUSY || s->state == SMTP_S_BDAT)
 		return;
 	smtp_reply(s, "421 4.3.2 %s Server shutting down, try again later", s->cfg.hostname);
 	conn_finish(c);

@@ -16,6 +16,7 @@ enum smtp_state {
 	SMTP_S_MAIL,		/* MAIL accepted */
 	SMTP_S_RCPT,		/* at least one RCPT accepted */
 	SMTP_S_DATA,		/* receiving the message */
+	SMTP_S_BDAT,		/* between BDAT chunks (RFC 3030) */
 	SMTP_S_AUTH,		/* waiting for a SASL response line */
 	SMTP_S_BUSY,		/* a worker job runs; input waits */
 	SMTP_S_COUNT
@@ -52,6 +53,9 @@ struct smtp_session {
 	struct evbuffer *body;
 	int spool_fd;
 	bool too_big;
+	uint64_t bdat_left;	/* bytes of the current BDAT chunk still to read */
+	bool bdat_last;
+	char bdat_reply[160];	/* an error to give once the chunk is consumed */
 
 	unsigned errors, commands;
 	bool discard_line;
