@@ -6,9 +6,12 @@
 #include "lib/workers.h"
 
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A verified-login cache: argon2id costs ~50 ms and 64 MB by design, so a
  * client that logs in every minute must not pay it every time. An entry
@@ -28,11 +31,16 @@ static unsigned char auth_cache_key[32];
 static pthread_once_t auth_cache_once = PTHREAD_ONCE_INIT;
 
 static char auth_dummy_hash[128];
+/* argon2id wants 64 MB and a core per check: no more checks at once than
+ * cores, so a burst of logins cannot starve fsync work or memory. */
+static sem_t auth_hash_slots;
 
 static void auth_cache_init(void)
 {
 	char pw[17];
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
+	sem_init(&auth_hash_slots, 0, cores > 0 ? (unsigned)cores : 1);
 	randombytes_buf(auth_cache_key, sizeof(auth_cache_key));
 	str_random_id(pw, sizeof(pw));
 	if (password_hash(pw, auth_dummy_hash, sizeof(auth_dummy_hash)) < 0)
@@ -106,13 +114,20 @@ static void auth_work_run(void *ctx)
 	r = strchr(w->req->user, '@') != NULL ? directory_account_get(dir, w->req->user, &acct) : 0;
 	if (r <= 0) {
 		/* Spend the same time as a real check, so timing tells nothing. */
+		sem_wait(&auth_hash_slots);
 		password_verify(auth_dummy_hash, w->req->password);
+		sem_post(&auth_hash_slots);
 		auth_fail(w, r < 0 ? "directory error" : "unknown user", w->req->user);
 		return;
 	}
 	auth_cache_digest(acct.address, acct.password_hash, w->req->password, digest);
 	if (!auth_cache_check(digest)) {
-		if (!password_verify(acct.password_hash, w->req->password)) {
+		bool ok;
+
+		sem_wait(&auth_hash_slots);
+		ok = password_verify(acct.password_hash, w->req->password);
+		sem_post(&auth_hash_slots);
+		if (!ok) {
 			auth_fail(w, "wrong password", acct.address);
 			explicit_bzero(&acct, sizeof(acct));
 			return;
