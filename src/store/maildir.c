@@ -13,6 +13,7 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *const maildir_default_folders[] = { "Sent", "Drafts", "Trash", "Junk", NULL };
@@ -303,4 +304,45 @@ int maildir_entry_path(const char *path, const struct maildir_entry *e, char *bu
 	int n = snprintf(buf, size, "%s/%s/%s", path, e->in_cur ? "cur" : "new", e->name);
 
 	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+static int maildir_clean_tmp_dir(const char *dir, time_t cutoff)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char p[PATH_MAX];
+	struct stat st;
+	int n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < cutoff && unlink(p) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int maildir_clean_tmp(const char *path, long max_age)
+{
+	time_t cutoff = time(NULL) - max_age;
+	DIR *d = opendir(path);
+	struct dirent *de;
+	char p[PATH_MAX];
+	int n;
+
+	if (d == NULL)
+		return 0;
+	n = maildir_clean_tmp_dir((snprintf(p, sizeof(p), "%s/tmp", path), p), cutoff);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] != '.' || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		n += maildir_clean_tmp_dir((snprintf(p, sizeof(p), "%s/%s/tmp", path, de->d_name), p), cutoff);
+	}
+	closedir(d);
+	return n;
 }

@@ -36,6 +36,11 @@ struct maildir_msg {
 int maildir_deliver(const char *path, const struct maildir_msg *msg, char *name_r,
 		    size_t name_size, const char **error_r);
 
+/* Removes files in tmp/ (INBOX and folders) older than max_age seconds:
+ * leftovers of deliveries interrupted by a crash (the Maildir spec says
+ * 36 hours). Returns how many were removed. */
+int maildir_clean_tmp(const char *path, long max_age);
+
 /* Sums the sizes of every message in every folder. */
 int maildir_usage(const char *path, uint64_t *bytes_r, uint64_t *count_r);
 

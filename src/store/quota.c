@@ -37,6 +37,8 @@ static struct quota_entry *quota_entry_get(const char *path)
 		if (strcmp(e->path, path) == 0)
 			return e;
 	}
+	/* First use since start: a good moment to drop crash leftovers. */
+	maildir_clean_tmp(path, 36 * 3600);
 	if (maildir_usage(path, &bytes, NULL) < 0)
 		return NULL;
 	e = malloc(sizeof(*e) + strlen(path) + 1);
