@@ -165,7 +165,7 @@ int directory_domain_del(struct directory *dir, const char *name, bool force, co
 		*error_r = "the domain still has accounts (use --force to delete them too)";
 		return -1;
 	}
-	return dir_run(dir, dir_prepare(dir, "DELETE FROM domains WHERE name = ?", name, NULL), error_r);
+	return dir_run(dir, dir_prepare(dir, "DELETE FROM domains WHERE name = lower(?)", name, NULL), error_r);
 }
 
 static void domain_from_row(sqlite3_stmt *st, struct dir_domain *d)
@@ -238,6 +238,10 @@ int directory_account_add(struct directory *dir, const char *address, const char
 	if (validate_address(address, local, sizeof(local), domain, sizeof(domain), error_r) < 0 ||
 	    validate_quota(quota_mb, error_r) < 0)
 		return -1;
+	if (memo != NULL && strlen(memo) >= sizeof(((struct dir_account *)0)->memo)) {
+		*error_r = "the memo is too long (at most 511 bytes)";
+		return -1;
+	}
 	r = directory_domain_get(dir, domain, &d);
 	if (r <= 0) {
 		*error_r = r == 0 ? "the domain does not exist: add the domain first" : "database error";
@@ -351,6 +355,13 @@ int directory_setting_set(struct directory *dir, const char *scope, const char *
 		"INSERT INTO settings(scope, name, key, value) VALUES (?, lower(?), ?, ?)"
 		" ON CONFLICT(scope, name, key) DO UPDATE SET value = excluded.value",
 		scope, name, key, value, NULL), error_r);
+}
+
+int directory_setting_clear(struct directory *dir, const char *scope, const char *name,
+			    const char **error_r)
+{
+	return dir_run(dir, dir_prepare(dir, "DELETE FROM settings WHERE scope = ? AND name = lower(?)",
+					scope, name, NULL), error_r);
 }
 
 int directory_setting_get(struct directory *dir, const char *scope, const char *name,

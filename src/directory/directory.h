@@ -82,6 +82,9 @@ int directory_setting_set(struct directory *dir, const char *scope, const char *
 			  const char *key, const char *value, const char **error_r);
 int directory_setting_get(struct directory *dir, const char *scope, const char *name,
 			  const char *key, char *value_r, size_t size);
+/* Removes every setting of scope/name (a deleted domain or account). */
+int directory_setting_clear(struct directory *dir, const char *scope, const char *name,
+			    const char **error_r);
 typedef void dir_setting_cb(const char *key, const char *value, void *ctx);
 int directory_setting_list(struct directory *dir, const char *scope, const char *name,
 			   dir_setting_cb *cb, void *ctx);

@@ -90,7 +90,8 @@ int config_set(struct config *cfg, const char *key, const char *value, const cha
 	field = (char *)cfg + k->offset;
 	switch (k->type) {
 	case CONFIG_STRING:
-		if (strchr(value, '\n') != NULL || str_copy(field, k->size, value) < 0) {
+		/* Check everything first: a refused value leaves the old one. */
+		if (strchr(value, '\n') != NULL || strlen(value) >= k->size) {
 			*error_r = "value too long";
 			return -1;
 		}
@@ -100,7 +101,7 @@ int config_set(struct config *cfg, const char *key, const char *value, const cha
 			*error_r = "must be debug, info, warn or error";
 			return -1;
 		}
-		return 0;
+		return str_copy(field, k->size, value);
 	case CONFIG_UINT:
 	case CONFIG_SIZE:
 		if ((k->type == CONFIG_UINT ? str_parse_uint(value, UINT32_MAX, &v)
@@ -211,8 +212,11 @@ char *config_text_set(const char *text, const char *key, const char *value)
 		if (linelen < sizeof(line)) {
 			memcpy(line, text + pos, linelen);
 			line[linelen] = '\0';
-			if (!replaced && config_line_split(line, &k, &v) > 0 && strcmp(k, key) == 0) {
-				o += (size_t)sprintf(out + o, "%s = %s\n", key, value);
+			if (config_line_split(line, &k, &v) > 0 && strcmp(k, key) == 0) {
+				/* Later lines for the key would override this one
+				 * when parsed: drop them. */
+				if (!replaced)
+					o += (size_t)sprintf(out + o, "%s = %s\n", key, value);
 				replaced = 1;
 				pos += linelen + 1;
 				continue;

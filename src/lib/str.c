@@ -61,7 +61,7 @@ int str_parse_uint(const char *s, uint64_t max, uint64_t *value_r)
 	for (; *s != '\0'; s++) {
 		if (*s < '0' || *s > '9')
 			return -1;
-		if (v > (max - (uint64_t)(*s - '0')) / 10)
+		if ((uint64_t)(*s - '0') > max || v > (max - (uint64_t)(*s - '0')) / 10)
 			return -1;
 		v = v * 10 + (uint64_t)(*s - '0');
 	}

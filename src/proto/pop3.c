@@ -45,6 +45,8 @@ int pop3_command_parse(const char *line, size_t len, struct pop3_command *cmd_r,
 		if (i >= len)
 			break;
 		if (cmd_r->nargs == POP3_MAX_ARGS) {
+			if (cmd_r->verb == POP3_VERB_PASS)
+				break;	/* its argument is rest, spaces and all */
 			*error_r = "too many arguments";
 			return -1;
 		}

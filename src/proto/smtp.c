@@ -236,7 +236,9 @@ int smtp_data_parse(struct smtp_data_parser *p, const char *in, size_t len, char
 			out[o++] = '\r';
 			out[o++] = '\n';
 			p->bare_lf = true;
-			p->state = DATA_BOL;
+			/* Not an SMTP line end: a dot after it neither ends the
+			 * message nor is unstuffed (<LF>.<CRLF> smuggling). */
+			p->state = DATA_MID;
 		} else {
 			out[o++] = c;
 			p->state = DATA_MID;

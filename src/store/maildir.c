@@ -164,8 +164,8 @@ static int maildir_usage_dir(const char *dir, uint64_t *bytes, uint64_t *count)
 	DIR *d = opendir(dir);
 	struct dirent *de;
 
-	if (d == NULL)
-		return errno == ENOENT ? 0 : -1;
+	if (d == NULL)	/* ENOTDIR: a stray ".file" beside the folders */
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
 	while ((de = readdir(d)) != NULL) {
 		int64_t size;
 
@@ -293,7 +293,8 @@ int maildir_list(const char *path, struct maildir_entry **entries_r, size_t *cou
 		free(list);
 		return -1;
 	}
-	qsort(list, n, sizeof(*list), maildir_entry_cmp);
+	if (n > 0)	/* list is NULL then, and qsort's base may not be */
+		qsort(list, n, sizeof(*list), maildir_entry_cmp);
 	*entries_r = list;
 	*count_r = n;
 	return 0;

@@ -70,7 +70,7 @@ bool quota_reserve(const char *path, uint64_t bytes, uint64_t limit)
 
 	pthread_mutex_lock(&quota_lock);
 	e = quota_entry_get(path);
-	if (e != NULL && (limit == 0 || e->bytes + bytes <= limit)) {
+	if (e != NULL && (limit == 0 || (bytes <= limit && e->bytes <= limit - bytes))) {
 		e->bytes += bytes;
 		ok = true;
 	}

@@ -1,0 +1,109 @@
+#ifndef YUBIN_CTL_CTL_H
+#define YUBIN_CTL_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* yubinctl: one command per invocation. Each command function gets the
+ * parsed command line and returns the exit status: 0 success, 1 failure
+ * (after one `yubinctl: <sentence>` line on stderr), 2 usage error. */
+
+struct directory;
+struct dir_account;
+struct dir_event;
+struct json;
+
+struct ctl {
+	const char *data;		/* data directory */
+	struct directory *dir;		/* opened by ctl_directory() */
+	/* options */
+	bool json, force, password_stdin;
+	const char *quota, *memo, *hostname, *port_offset, *listen;
+	/* positional arguments after the command words */
+	int argc;
+	char **argv;
+};
+
+typedef int ctl_cmd_fn(struct ctl *c);
+
+/* main.c: shared helpers */
+int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Opens DATA/yubin.db, failing with a message when DATA was never
+ * initialised. NULL after the message has been printed. */
+struct directory *ctl_directory(struct ctl *c);
+/* DATA/<rel> into buf; -1 (with a message) when too long. */
+int ctl_path(const struct ctl *c, char *buf, size_t size, const char *rel);
+/* Records an event for the panel and doctor; a failure only warns. */
+void ctl_event(struct ctl *c, const char *kind, const char *address, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* "2026-11-28 12:00:00 UTC" / "2026-11-28T12:00:00Z" */
+void ctl_time_text(int64_t ts, char *buf, size_t size);
+void ctl_time_iso(int64_t ts, char *buf, size_t size);
+/* Prints the finished JSON with a newline; 1 on failure. */
+int ctl_json_print(struct json *j);
+/* true/false, yes/no, on/off, 1/0, enabled/disabled. */
+int ctl_bool_parse(const char *s, bool *value_r);
+/* Lowercased copy of a domain name, validated. */
+int ctl_domain_arg(const char *arg, char *buf, size_t size);
+
+/* init.c */
+int cmd_init(struct ctl *c);
+int cmd_config_get(struct ctl *c);
+int cmd_config_set(struct ctl *c);
+int cmd_config_list(struct ctl *c);
+
+/* domain.c */
+int cmd_domain_add(struct ctl *c);
+int cmd_domain_del(struct ctl *c);
+int cmd_domain_list(struct ctl *c);
+int cmd_domain_show(struct ctl *c);
+int cmd_domain_set(struct ctl *c);
+
+/* account.c */
+int cmd_account_add(struct ctl *c);
+int cmd_account_passwd(struct ctl *c);
+int cmd_account_quota(struct ctl *c);
+int cmd_account_del(struct ctl *c);
+int cmd_account_enable(struct ctl *c);
+int cmd_account_disable(struct ctl *c);
+int cmd_account_set(struct ctl *c);
+/* Looks an account up by address: 0, or 1 after a message when it is
+ * missing or the address is malformed. */
+int ctl_account_get(struct ctl *c, const char *address, struct dir_account *a);
+/* Change one account column, record the event and say so; 0 or 1. */
+int ctl_account_set_memo(struct ctl *c, const char *address, const char *memo);
+int ctl_account_set_enabled(struct ctl *c, const char *address, bool enabled);
+
+/* account_show.c */
+int cmd_account_show(struct ctl *c);
+int cmd_account_list(struct ctl *c);
+
+/* Mailbox usage of an account, with the derived figures show and doctor
+ * print. */
+struct ctl_usage {
+	bool present;			/* the mailbox directory exists */
+	uint64_t bytes, messages, quota_bytes;
+	uint64_t permille;		/* of the quota, rounded down */
+};
+void ctl_usage_get(const struct ctl *c, const struct dir_account *a, struct ctl_usage *u);
+/* "8.5 MB of 10 MB (85.8%), 1 message" */
+void ctl_usage_text(const struct ctl_usage *u, char *buf, size_t size);
+/* "12.3 MB" with one decimal, rounded down. */
+void ctl_mb_text(uint64_t bytes, char *buf, size_t size);
+
+/* settings.c: per-domain and per-account settings */
+int ctl_setting_set(struct ctl *c, const char *scope, const char *name, const char *key,
+		    const char *value);
+/* Adds a "settings" object with the stored settings of scope/name. */
+void ctl_settings_json(struct ctl *c, struct json *j, const char *scope, const char *name);
+/* Prints "  key = value" lines, or nothing. */
+void ctl_settings_print(struct ctl *c, const char *scope, const char *name);
+
+/* doctor.c */
+int cmd_doctor(struct ctl *c);
+/* One plain sentence explaining an event. */
+void ctl_event_explain(const struct dir_event *e, char *buf, size_t size);
+
+#endif

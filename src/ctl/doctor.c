@@ -1,0 +1,238 @@
+/* yubinctl doctor ADDRESS: why can this user not log in or get mail? The
+ * checks a support person would make, in order, each with the fix, then
+ * the address's recent history in plain sentences. */
+#include "ctl/ctl.h"
+#include "directory/directory.h"
+#include "directory/password.h"
+#include "directory/validate.h"
+#include "store/maildir.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DOCTOR_EVENTS 20
+#define DOCTOR_AUTH_FAILURES_WARN 3
+
+/* Templates: %i the client address, %d the detail, %D " (detail)" when
+ * there is one, %k the kind. */
+static const struct {
+	const char *kind;
+	const char *text;
+} ctl_event_texts[] = {
+	{ "auth-failed", "A login from %i was refused%D; if that was the user, the mail client has a"
+	  " wrong password or login name (the login name is the full address)." },
+	{ "delivered", "A message from %i was delivered into the mailbox%D." },
+	{ "rcpt-full", "Mail from %i was refused because the mailbox is full%D; delete mail or raise"
+	  " the quota." },
+	{ "rcpt-unknown", "Mail from %i was refused because no such account exists%D." },
+	{ "rcpt-rejected", "Mail from %i was refused%D." },
+	{ "relay-denied", "A client at %i tried to send mail through this server without logging in"
+	  " and was refused%D." },
+	{ "account-added", "The account was created%D." },
+	{ "account-deleted", "The account was deleted%D." },
+	{ "password-changed", "The password was changed%D." },
+	{ "quota-changed", "The mailbox size limit was changed%D." },
+	{ "account-enabled", "The account was enabled, so it can log in and receive mail again." },
+	{ "account-disabled", "The account was disabled: logins are refused and mail to it is"
+	  " rejected." },
+	{ "memo-changed", "The memo was changed to \"%d\"." },
+	{ "setting-changed", "A setting was changed: %d." },
+	{ "domain-added", "The domain was added%D." },
+	{ "domain-deleted", "The domain was deleted%D." },
+	{ NULL, "Event %k from %i%D." },
+};
+
+static void ctl_append(char *buf, size_t size, size_t *len, const char *s)
+{
+	int n = snprintf(buf + *len, size - *len, "%s", s);
+
+	if (n > 0)
+		*len = *len + (size_t)n >= size ? size - 1 : *len + (size_t)n;
+}
+
+void ctl_event_explain(const struct dir_event *e, char *buf, size_t size)
+{
+	const char *t, *ip = e->ip[0] != '\0' ? e->ip : "yubinctl";
+	size_t len = 0, i;
+	char one[2] = "";
+
+	for (i = 0; ctl_event_texts[i].kind != NULL; i++) {
+		if (strcmp(ctl_event_texts[i].kind, e->kind) == 0)
+			break;
+	}
+	t = ctl_event_texts[i].text;	/* the last entry fits any kind */
+	buf[0] = '\0';
+	for (; *t != '\0' && len + 1 < size; t++) {
+		if (*t != '%' || t[1] == '\0') {
+			one[0] = *t;
+			ctl_append(buf, size, &len, one);
+			continue;
+		}
+		switch (*++t) {
+		case 'i': ctl_append(buf, size, &len, ip); break;
+		case 'd': ctl_append(buf, size, &len, e->detail); break;
+		case 'k': ctl_append(buf, size, &len, e->kind); break;
+		case 'D':
+			if (e->detail[0] != '\0') {
+				ctl_append(buf, size, &len, " (");
+				ctl_append(buf, size, &len, e->detail);
+				ctl_append(buf, size, &len, ")");
+			}
+			break;
+		default: one[0] = *t; ctl_append(buf, size, &len, one); break;
+		}
+	}
+}
+
+struct doctor {
+	struct dir_event events[DOCTOR_EVENTS];
+	unsigned nevents, problems, warnings;
+};
+
+static void doctor_event_cb(const struct dir_event *e, void *ctx)
+{
+	struct doctor *d = ctx;
+
+	if (d->nevents < DOCTOR_EVENTS)
+		d->events[d->nevents++] = *e;
+}
+
+static void doctor_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void doctor_line(struct doctor *d, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void doctor_ok(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("  ok    ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+}
+
+/* level 1: a warning, 2: a problem. */
+static void doctor_line(struct doctor *d, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(level == 2 ? "  FAIL  " : "  WARN  ", stdout);
+	if (level == 2)
+		d->problems++;
+	else
+		d->warnings++;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+}
+
+static void doctor_account(struct ctl *c, struct doctor *d, const struct dir_account *a)
+{
+	char created[40], path[PATH_MAX], used[128];
+	struct ctl_usage u;
+
+	ctl_time_text(a->created, created, sizeof(created));
+	doctor_ok("the account exists (created %s)", created);
+	if (a->enabled)
+		doctor_ok("the account is enabled");
+	else
+		doctor_line(d, 2, "the account is disabled: logins are refused (535) and mail to it is"
+			    " rejected (550 5.2.1); enable it with yubinctl account enable %s", a->address);
+	if (!password_hash_is_known(a->password_hash))
+		doctor_line(d, 2, "the stored password is in a format Yubin cannot check, so every login"
+			    " fails; set a new one with yubinctl account passwd %s", a->address);
+	if (maildir_path(path, sizeof(path), c->data, a->domain, a->local) < 0)
+		path[0] = '\0';
+	ctl_usage_get(c, a, &u);
+	if (!u.present) {
+		doctor_line(d, 2, "the mailbox directory %s is missing: deliveries to it fail; restore it"
+			    " from a backup (or create it empty with cur/, new/ and tmp/)", path);
+		return;
+	}
+	doctor_ok("the mailbox directory is present (%s)", path);
+	ctl_usage_text(&u, used, sizeof(used));
+	if (u.bytes >= u.quota_bytes)
+		doctor_line(d, 2, "the mailbox is full: %s; new mail is refused (552 5.2.2) until mail"
+			    " is deleted or the Trash emptied, or the quota is raised with yubinctl account"
+			    " quota %s MB", used, a->address);
+	else if (u.permille >= 900)
+		doctor_line(d, 1, "the mailbox is nearly full: %s; delete mail or raise the quota soon",
+			    used);
+	else
+		doctor_ok("the mailbox uses %s", used);
+}
+
+static void doctor_events(struct doctor *d, const char *address)
+{
+	char when[40], text[1200];
+	unsigned auth_failures = 0;
+
+	for (unsigned i = 0; i < d->nevents; i++) {
+		if (strcmp(d->events[i].kind, "auth-failed") == 0)
+			auth_failures++;
+	}
+	if (auth_failures >= DOCTOR_AUTH_FAILURES_WARN)
+		doctor_line(d, 1, "%u of the last %u events are refused logins: a mail client may have an"
+			    " old password saved, or someone is guessing", auth_failures, d->nevents);
+	if (d->nevents == 0) {
+		printf("\nno events recorded for %s\n", address);
+		return;
+	}
+	printf("\nlast %u event%s for %s (newest first):\n", d->nevents, d->nevents == 1 ? "" : "s",
+	       address);
+	for (unsigned i = 0; i < d->nevents; i++) {
+		ctl_time_text(d->events[i].ts, when, sizeof(when));
+		ctl_event_explain(&d->events[i], text, sizeof(text));
+		printf("  %s  %-17s %s\n", when, d->events[i].kind, text);
+	}
+}
+
+int cmd_doctor(struct ctl *c)
+{
+	char local[DIR_LOCAL_MAX + 1], domain[DIR_DOMAIN_MAX + 1], address[DIR_ADDRESS_MAX + 1];
+	struct doctor d;
+	struct dir_domain dom;
+	struct dir_account a;
+	const char *error;
+	int r;
+
+	if (validate_address(c->argv[0], local, sizeof(local), domain, sizeof(domain), &error) < 0)
+		return ctl_fail("'%s' is not a valid address: %s", c->argv[0], error);
+	snprintf(address, sizeof(address), "%s@%s", local, domain);
+	if (ctl_directory(c) == NULL)
+		return 1;
+	memset(&d, 0, sizeof(d));
+	printf("doctor: %s\n", address);
+	r = directory_domain_get(c->dir, domain, &dom);
+	if (r < 0)
+		return ctl_fail("cannot read the domain %s from the database", domain);
+	if (r == 0) {
+		doctor_line(&d, 2, "the domain %s is not hosted here: mail to it is refused as relaying"
+			    " and logins fail; add it with yubinctl domain add %s", domain, domain);
+	} else {
+		doctor_ok("the domain %s is hosted here (%u account%s)", domain, dom.accounts,
+			  dom.accounts == 1 ? "" : "s");
+		r = directory_account_get(c->dir, address, &a);
+		if (r < 0)
+			return ctl_fail("cannot read the account %s from the database", address);
+		if (r == 0)
+			doctor_line(&d, 2, "there is no account %s: mail to it is refused (550 5.1.1) and"
+				    " logins fail; create it with yubinctl account add %s", address, address);
+		else
+			doctor_account(c, &d, &a);
+		explicit_bzero(&a, sizeof(a));
+	}
+	if (directory_event_list(c->dir, address, DOCTOR_EVENTS, doctor_event_cb, &d) < 0)
+		ctl_warn("cannot read the events of %s", address);
+	doctor_events(&d, address);
+	if (d.problems == 0 && d.warnings == 0)
+		printf("\nsummary: no problems found\n");
+	else
+		printf("\nsummary: %u problem%s, %u warning%s\n", d.problems, d.problems == 1 ? "" : "s",
+		       d.warnings, d.warnings == 1 ? "" : "s");
+	return 0;
+}

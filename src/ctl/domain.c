@@ -1,0 +1,230 @@
+/* yubinctl domain add/del/list/show/set. */
+#include "ctl/ctl.h"
+#include "directory/directory.h"
+#include "lib/fsutil.h"
+#include "lib/json.h"
+#include "lib/str.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Looks the domain named by arg up; 0, or 1 after a message. */
+static int ctl_domain_get(struct ctl *c, const char *arg, char *name, size_t size,
+			  struct dir_domain *d)
+{
+	int r;
+
+	if (ctl_domain_arg(arg, name, size) < 0 || ctl_directory(c) == NULL)
+		return 1;
+	r = directory_domain_get(c->dir, name, d);
+	if (r < 0)
+		return ctl_fail("cannot read the domain %s from the database", name);
+	if (r == 0)
+		return ctl_fail("no such domain: %s (yubinctl domain list shows them)", name);
+	return 0;
+}
+
+static int ctl_domain_mail_path(const struct ctl *c, const char *name, char *buf, size_t size)
+{
+	char rel[DIR_DOMAIN_MAX + 8];
+
+	snprintf(rel, sizeof(rel), "mail/%s", name);
+	return ctl_path(c, buf, size, rel);
+}
+
+int cmd_domain_add(struct ctl *c)
+{
+	char name[DIR_DOMAIN_MAX + 1], path[PATH_MAX];
+	const char *error;
+
+	if (ctl_domain_arg(c->argv[0], name, sizeof(name)) < 0 || ctl_directory(c) == NULL)
+		return 1;
+	if (directory_domain_add(c->dir, name, &error) < 0)
+		return ctl_fail("cannot add %s: %s", name, error);
+	if (ctl_domain_mail_path(c, name, path, sizeof(path)) < 0)
+		return 1;
+	if (fs_mkdir_p(path, 0700) < 0)
+		ctl_warn("cannot create %s: %s (it is created with the first account)", path,
+			 strerror(errno));
+	ctl_event(c, "domain-added", name, "with yubinctl");
+	printf("added domain %s\n", name);
+	return 0;
+}
+
+struct ctl_names {
+	char (*names)[DIR_ADDRESS_MAX + 1];
+	size_t count, cap;
+	bool failed;
+};
+
+static void ctl_collect_cb(const struct dir_account *a, void *ctx)
+{
+	struct ctl_names *n = ctx;
+
+	if (n->count == n->cap) {
+		size_t cap = n->cap == 0 ? 16 : n->cap * 2;
+		void *bigger = realloc(n->names, cap * sizeof(*n->names));
+
+		if (bigger == NULL) {
+			n->failed = true;
+			return;
+		}
+		n->names = bigger;
+		n->cap = cap;
+	}
+	str_copy(n->names[n->count++], sizeof(n->names[0]), a->address);
+}
+
+int cmd_domain_del(struct ctl *c)
+{
+	char name[DIR_DOMAIN_MAX + 1], path[PATH_MAX];
+	struct ctl_names accounts = { NULL, 0, 0, false };
+	struct dir_domain d;
+	const char *error;
+	struct stat st;
+	int r = 1;
+
+	if (ctl_domain_get(c, c->argv[0], name, sizeof(name), &d) != 0 ||
+	    ctl_domain_mail_path(c, name, path, sizeof(path)) < 0)
+		return 1;
+	if (d.accounts > 0 && !c->force)
+		return ctl_fail("the domain %s still has %u account%s: delete them first, or use"
+				" yubinctl domain del %s --force to delete them and their mail too",
+				name, d.accounts, d.accounts == 1 ? "" : "s", name);
+	/* Remember the accounts for their settings and their history. */
+	if (directory_account_list(c->dir, name, ctl_collect_cb, &accounts) < 0 || accounts.failed) {
+		free(accounts.names);
+		return ctl_fail("cannot list the accounts of %s", name);
+	}
+	if (directory_domain_del(c->dir, name, c->force, &error) < 0) {
+		ctl_fail("cannot delete %s: %s", name, error);
+		goto out;
+	}
+	for (size_t i = 0; i < accounts.count; i++) {
+		if (directory_setting_clear(c->dir, "account", accounts.names[i], &error) < 0)
+			ctl_warn("the settings of %s were not removed: %s", accounts.names[i], error);
+		ctl_event(c, "account-deleted", accounts.names[i], "deleted with its domain %s", name);
+	}
+	if (directory_setting_clear(c->dir, "domain", name, &error) < 0)
+		ctl_warn("the settings of %s were not removed: %s", name, error);
+	if (stat(path, &st) == 0 && fs_remove_tree(path) < 0) {
+		ctl_event(c, "domain-deleted", name, "%zu accounts; mail directory not fully removed",
+			  accounts.count);
+		ctl_fail("the domain %s is deleted but %s could not be fully removed: %s", name, path,
+			 strerror(errno));
+		goto out;
+	}
+	ctl_event(c, "domain-deleted", name, "with %zu account%s and their mail", accounts.count,
+		  accounts.count == 1 ? "" : "s");
+	printf("deleted domain %s", name);
+	if (accounts.count > 0)
+		printf(" with %zu account%s and their mail", accounts.count, accounts.count == 1 ? "" : "s");
+	printf("\n");
+	r = 0;
+out:
+	free(accounts.names);
+	return r;
+}
+
+static void ctl_domain_json(struct json *j, const struct dir_domain *d)
+{
+	char created[32];
+
+	ctl_time_iso(d->created, created, sizeof(created));
+	json_kv_string(j, "name", d->name);
+	json_kv_uint(j, "accounts", d->accounts);
+	json_kv_string(j, "created", created);
+}
+
+struct ctl_domain_list_ctx {
+	struct json *j;
+	unsigned count;
+};
+
+static void ctl_domain_list_cb(const struct dir_domain *d, void *ctx)
+{
+	struct ctl_domain_list_ctx *lc = ctx;
+	char created[40];
+
+	lc->count++;
+	if (lc->j != NULL) {
+		json_object_begin(lc->j);
+		ctl_domain_json(lc->j, d);
+		json_object_end(lc->j);
+		return;
+	}
+	if (lc->count == 1)
+		printf("%-40s %8s  %s\n", "DOMAIN", "ACCOUNTS", "CREATED");
+	ctl_time_text(d->created, created, sizeof(created));
+	printf("%-40s %8u  %s\n", d->name, d->accounts, created);
+}
+
+int cmd_domain_list(struct ctl *c)
+{
+	struct ctl_domain_list_ctx lc = { NULL, 0 };
+	struct json j;
+	int r;
+
+	if (ctl_directory(c) == NULL)
+		return 1;
+	if (c->json) {
+		json_init(&j);
+		json_array_begin(&j);
+		lc.j = &j;
+	}
+	r = directory_domain_list(c->dir, ctl_domain_list_cb, &lc);
+	if (c->json) {
+		json_array_end(&j);
+		if (r < 0) {
+			json_free(&j);
+			return ctl_fail("cannot list the domains");
+		}
+		return ctl_json_print(&j);
+	}
+	if (r < 0)
+		return ctl_fail("cannot list the domains");
+	if (lc.count == 0)
+		printf("no domains (add one with yubinctl domain add DOMAIN)\n");
+	return 0;
+}
+
+int cmd_domain_show(struct ctl *c)
+{
+	char name[DIR_DOMAIN_MAX + 1], created[40], path[PATH_MAX];
+	struct dir_domain d;
+	struct json j;
+
+	if (ctl_domain_get(c, c->argv[0], name, sizeof(name), &d) != 0 ||
+	    ctl_domain_mail_path(c, name, path, sizeof(path)) < 0)
+		return 1;
+	if (c->json) {
+		json_init(&j);
+		json_object_begin(&j);
+		ctl_domain_json(&j, &d);
+		json_kv_string(&j, "mail", path);
+		ctl_settings_json(c, &j, "domain", d.name);
+		json_object_end(&j);
+		return ctl_json_print(&j);
+	}
+	ctl_time_text(d.created, created, sizeof(created));
+	printf("domain    %s\n", d.name);
+	printf("accounts  %u\n", d.accounts);
+	printf("created   %s\n", created);
+	printf("mail      %s\n", path);
+	ctl_settings_print(c, "domain", d.name);
+	return 0;
+}
+
+int cmd_domain_set(struct ctl *c)
+{
+	char name[DIR_DOMAIN_MAX + 1];
+	struct dir_domain d;
+
+	if (ctl_domain_get(c, c->argv[0], name, sizeof(name), &d) != 0)
+		return 1;
+	return ctl_setting_set(c, "domain", d.name, c->argv[1], c->argv[2]);
+}

@@ -1,0 +1,446 @@
+/* yubinctl: the command line for a Yubin data directory. This file parses
+ * the command line, picks the command from a table and holds the helpers
+ * every command shares. */
+#include "ctl/ctl.h"
+#include "directory/directory.h"
+#include "directory/validate.h"
+#include "lib/json.h"
+#include "lib/str.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+	OPT_JSON = 1 << 0,
+	OPT_FORCE = 1 << 1,
+	OPT_PWSTDIN = 1 << 2,
+	OPT_QUOTA = 1 << 3,
+	OPT_MEMO = 1 << 4,
+	OPT_HOSTNAME = 1 << 5,
+	OPT_PORT_OFFSET = 1 << 6,
+	OPT_LISTEN = 1 << 7,
+};
+
+struct ctl_option {
+	const char *name;
+	unsigned flag;
+	bool has_value;
+};
+
+static const struct ctl_option ctl_options[] = {
+	{ "--json", OPT_JSON, false },
+	{ "--force", OPT_FORCE, false },
+	{ "--password-stdin", OPT_PWSTDIN, false },
+	{ "--quota", OPT_QUOTA, true },
+	{ "--memo", OPT_MEMO, true },
+	{ "--hostname", OPT_HOSTNAME, true },
+	{ "--port-offset", OPT_PORT_OFFSET, true },
+	{ "--listen", OPT_LISTEN, true },
+	{ NULL, 0, false },
+};
+
+struct ctl_command {
+	const char *group, *verb;	/* verb NULL: the group is the command */
+	int min_args, max_args;
+	unsigned opts, required;	/* options allowed, options that must be given */
+	ctl_cmd_fn *run;
+};
+
+static const struct ctl_command ctl_commands[] = {
+	{ "init", NULL, 0, 0, OPT_HOSTNAME | OPT_PORT_OFFSET | OPT_LISTEN, OPT_HOSTNAME, cmd_init },
+	{ "domain", "add", 1, 1, 0, 0, cmd_domain_add },
+	{ "domain", "del", 1, 1, OPT_FORCE, 0, cmd_domain_del },
+	{ "domain", "list", 0, 0, OPT_JSON, 0, cmd_domain_list },
+	{ "domain", "show", 1, 1, OPT_JSON, 0, cmd_domain_show },
+	{ "domain", "set", 3, 3, 0, 0, cmd_domain_set },
+	{ "account", "add", 1, 1, OPT_QUOTA | OPT_MEMO | OPT_PWSTDIN, 0, cmd_account_add },
+	{ "account", "passwd", 1, 1, OPT_PWSTDIN, 0, cmd_account_passwd },
+	{ "account", "quota", 2, 2, 0, 0, cmd_account_quota },
+	{ "account", "show", 1, 1, OPT_JSON, 0, cmd_account_show },
+	{ "account", "list", 0, 1, OPT_JSON, 0, cmd_account_list },
+	{ "account", "del", 1, 1, 0, 0, cmd_account_del },
+	{ "account", "enable", 1, 1, 0, 0, cmd_account_enable },
+	{ "account", "disable", 1, 1, 0, 0, cmd_account_disable },
+	{ "account", "set", 3, 3, 0, 0, cmd_account_set },
+	{ "config", "get", 1, 1, 0, 0, cmd_config_get },
+	{ "config", "set", 2, 2, 0, 0, cmd_config_set },
+	{ "config", "list", 0, 0, OPT_JSON, 0, cmd_config_list },
+	{ "doctor", NULL, 1, 1, 0, 0, cmd_doctor },
+	{ NULL, NULL, 0, 0, 0, 0, NULL },
+};
+
+static const char ctl_usage_help[] =
+	"usage: yubinctl [-d DATA] COMMAND ...\n"
+	"  init --hostname HOST [--port-offset N] [--listen ADDR]\n"
+	"  domain add|del|show DOMAIN          (del: --force when it has accounts)\n"
+	"  domain list [--json]                 (show takes --json too)\n"
+	"  domain set DOMAIN KEY VALUE\n"
+	"  account add ADDRESS [--quota MB] [--memo TEXT] [--password-stdin]\n"
+	"  account passwd ADDRESS [--password-stdin]\n"
+	"  account quota ADDRESS MB\n"
+	"  account show ADDRESS [--json]\n"
+	"  account list [DOMAIN] [--json]\n"
+	"  account del ADDRESS                  (deletes its mail too)\n"
+	"  account enable|disable ADDRESS\n"
+	"  account set ADDRESS KEY VALUE        (memo, enabled)\n"
+	"  config get KEY | config set KEY VALUE | config list [--json]\n"
+	"  doctor ADDRESS\n"
+	"DATA is -d DATA, else $YUBIN_DATA, else ./yubin-data.\n";
+
+static int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int ctl_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("yubinctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fputs(ctl_usage_help, stderr);
+	return 2;
+}
+
+int ctl_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("yubinctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+void ctl_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("yubinctl: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int ctl_path(const struct ctl *c, char *buf, size_t size, const char *rel)
+{
+	int n = snprintf(buf, size, "%s/%s", c->data, rel);
+
+	if (n < 0 || (size_t)n >= size) {
+		ctl_fail("the path %s/%s is too long", c->data, rel);
+		return -1;
+	}
+	return 0;
+}
+
+struct directory *ctl_directory(struct ctl *c)
+{
+	char path[PATH_MAX], err[512];
+	struct stat st;
+
+	if (c->dir != NULL)
+		return c->dir;
+	if (ctl_path(c, path, sizeof(path), "yubin.db") < 0)
+		return NULL;
+	/* directory_open would create an empty database anywhere: only open
+	 * one that init made. */
+	if (stat(path, &st) < 0) {
+		ctl_fail("%s is not a Yubin data directory (no yubin.db): create it with"
+			 " yubinctl -d %s init --hostname HOST, or pass -d DATA", c->data, c->data);
+		return NULL;
+	}
+	c->dir = directory_open(path, err, sizeof(err));
+	if (c->dir == NULL)
+		ctl_fail("cannot open the directory database: %s", err);
+	return c->dir;
+}
+
+void ctl_event(struct ctl *c, const char *kind, const char *address, const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	if (c->dir == NULL ||
+	    directory_event_add(c->dir, kind, address != NULL ? address : "", "", detail) < 0)
+		ctl_warn("could not record the %s event", kind);
+}
+
+void ctl_time_text(int64_t ts, char *buf, size_t size)
+{
+	time_t t = (time_t)ts;
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(buf, size, "%lld", (long long)ts);
+}
+
+void ctl_time_iso(int64_t ts, char *buf, size_t size)
+{
+	time_t t = (time_t)ts;
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, size, "%lld", (long long)ts);
+}
+
+int ctl_json_print(struct json *j)
+{
+	size_t len;
+	const char *text = json_result(j, &len);
+
+	if (text == NULL) {
+		json_free(j);
+		return ctl_fail("could not build the JSON output (out of memory)");
+	}
+	fwrite(text, 1, len, stdout);
+	fputc('\n', stdout);
+	json_free(j);
+	return 0;
+}
+
+int ctl_bool_parse(const char *s, bool *value_r)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1", "enabled", NULL };
+	static const char *const no[] = { "false", "no", "off", "0", "disabled", NULL };
+
+	for (int i = 0; yes[i] != NULL; i++) {
+		if (str_eq_ci(s, yes[i])) {
+			*value_r = true;
+			return 0;
+		}
+		if (str_eq_ci(s, no[i])) {
+			*value_r = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int ctl_domain_arg(const char *arg, char *buf, size_t size)
+{
+	const char *error;
+
+	if (str_copy(buf, size, arg) < 0) {
+		ctl_fail("the domain name is longer than 253 characters");
+		return -1;
+	}
+	str_lower(buf);
+	if (validate_domain(buf, &error) < 0) {
+		ctl_fail("'%s' is not a valid domain name: %s", arg, error);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct ctl_option *ctl_option_find(const char *arg, size_t namelen)
+{
+	for (const struct ctl_option *o = ctl_options; o->name != NULL; o++) {
+		if (strlen(o->name) == namelen && strncmp(o->name, arg, namelen) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+static void ctl_option_store(struct ctl *c, unsigned flag, const char *value)
+{
+	switch (flag) {
+	case OPT_JSON: c->json = true; break;
+	case OPT_FORCE: c->force = true; break;
+	case OPT_PWSTDIN: c->password_stdin = true; break;
+	case OPT_QUOTA: c->quota = value; break;
+	case OPT_MEMO: c->memo = value; break;
+	case OPT_HOSTNAME: c->hostname = value; break;
+	case OPT_PORT_OFFSET: c->port_offset = value; break;
+	case OPT_LISTEN: c->listen = value; break;
+	default: break;
+	}
+}
+
+/* A negative number is an argument (so `account quota A -1` reaches the
+ * range check), not an option. */
+static bool ctl_arg_is_option(const char *arg)
+{
+	return arg[0] == '-' && arg[1] != '\0' && !(arg[1] >= '0' && arg[1] <= '9');
+}
+
+/* Sorts the words after the command into options and positional
+ * arguments (kept in argv order in c->argv). Returns 0, a usage exit
+ * status, or -1 when help was printed. */
+static int ctl_args_parse(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv,
+			  const char *name)
+{
+	bool options_done = false;
+	unsigned given = 0;
+
+	c->argv = argv;
+	c->argc = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *arg = argv[i], *eq, *value = NULL;
+		const struct ctl_option *o;
+		size_t namelen;
+
+		if (options_done || !ctl_arg_is_option(arg)) {
+			c->argv[c->argc++] = argv[i];
+			continue;
+		}
+		if (strcmp(arg, "--") == 0) {
+			options_done = true;
+			continue;
+		}
+		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+			fputs(ctl_usage_help, stdout);
+			return -1;
+		}
+		if (strcmp(arg, "-d") == 0 || strcmp(arg, "--data") == 0) {
+			if (i + 1 >= argc)
+				return ctl_usage_error("%s needs a directory", arg);
+			c->data = argv[++i];
+			continue;
+		}
+		if (strncmp(arg, "--data=", 7) == 0) {
+			c->data = arg + 7;
+			continue;
+		}
+		eq = strchr(arg, '=');
+		namelen = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+		o = ctl_option_find(arg, namelen);
+		if (o == NULL)
+			return ctl_usage_error("unknown option %s", arg);
+		if ((cmd->opts & o->flag) == 0)
+			return ctl_usage_error("%s does not apply to `%s`", o->name, name);
+		if (o->has_value) {
+			if (eq != NULL)
+				value = eq + 1;
+			else if (i + 1 < argc)
+				value = argv[++i];
+			else
+				return ctl_usage_error("%s needs a value", o->name);
+		} else if (eq != NULL) {
+			return ctl_usage_error("%s takes no value", o->name);
+		}
+		ctl_option_store(c, o->flag, value);
+		given |= o->flag;
+	}
+	for (const struct ctl_option *o = ctl_options; o->name != NULL; o++) {
+		if ((cmd->required & o->flag) != 0 && (given & o->flag) == 0)
+			return ctl_usage_error("`%s` needs %s", name, o->name);
+	}
+	if (c->argc < cmd->min_args)
+		return ctl_usage_error("`%s` needs more arguments", name);
+	if (c->argc > cmd->max_args)
+		return ctl_usage_error("`%s` got too many arguments (%s)", name, c->argv[cmd->max_args]);
+	return 0;
+}
+
+/* Finds the command named by argv[0] (and argv[1] for grouped ones);
+ * *used_r tells how many words it took. */
+static const struct ctl_command *ctl_command_find(int argc, char **argv, int *used_r, int *status_r)
+{
+	bool group_known = false;
+
+	for (const struct ctl_command *cmd = ctl_commands; cmd->group != NULL; cmd++) {
+		if (strcmp(cmd->group, argv[0]) != 0)
+			continue;
+		group_known = true;
+		if (cmd->verb == NULL) {
+			*used_r = 1;
+			return cmd;
+		}
+		if (argc >= 2 && strcmp(cmd->verb, argv[1]) == 0) {
+			*used_r = 2;
+			return cmd;
+		}
+	}
+	if (!group_known)
+		*status_r = ctl_usage_error("unknown command '%s'", argv[0]);
+	else if (argc < 2)
+		*status_r = ctl_usage_error("`%s` needs a subcommand", argv[0]);
+	else
+		*status_r = ctl_usage_error("unknown command '%s %s'", argv[0], argv[1]);
+	return NULL;
+}
+
+/* Run as root on a data directory that belongs to another user (the
+ * daemon's server.user), become that user, so that the files and
+ * mailboxes made here stay readable and writable by the daemon. */
+static int ctl_become_data_owner(const struct ctl *c)
+{
+	struct stat st;
+
+	if (geteuid() != 0 || stat(c->data, &st) < 0 || st.st_uid == 0)
+		return 0;
+	if (setgroups(0, NULL) < 0 || setgid(st.st_gid) < 0 || setuid(st.st_uid) < 0)
+		return ctl_fail("cannot switch to the owner (uid %u) of %s: %s", (unsigned)st.st_uid,
+				c->data, strerror(errno));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl c;
+	const struct ctl_command *cmd;
+	char name[64], data_abs[PATH_MAX];
+	int i = 1, used = 0, status = 2;
+	const char *env;
+
+	memset(&c, 0, sizeof(c));
+	umask(077);
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "-d") == 0 || strcmp(argv[i], "--data") == 0) {
+			if (i + 1 >= argc)
+				return ctl_usage_error("%s needs a directory", argv[i]);
+			c.data = argv[i + 1];
+			i += 2;
+		} else if (strncmp(argv[i], "--data=", 7) == 0) {
+			c.data = argv[i++] + 7;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			fputs(ctl_usage_help, stdout);
+			return 0;
+		} else {
+			return ctl_usage_error("unknown option %s", argv[i]);
+		}
+	}
+	if (i >= argc)
+		return ctl_usage_error("no command given");
+	if (strcmp(argv[i], "help") == 0) {
+		fputs(ctl_usage_help, stdout);
+		return 0;
+	}
+	cmd = ctl_command_find(argc - i, argv + i, &used, &status);
+	if (cmd == NULL)
+		return status;
+	snprintf(name, sizeof(name), "%s%s%s", cmd->group, cmd->verb != NULL ? " " : "",
+		 cmd->verb != NULL ? cmd->verb : "");
+	status = ctl_args_parse(&c, cmd, argc - i - used, argv + i + used, name);
+	if (status != 0)
+		return status < 0 ? 0 : status;
+	if (c.data == NULL) {
+		env = getenv("YUBIN_DATA");
+		c.data = env != NULL && env[0] != '\0' ? env : "./yubin-data";
+	}
+	/* Absolute paths in what we print and in the JSON. */
+	if (realpath(c.data, data_abs) != NULL)
+		c.data = data_abs;
+	if (ctl_become_data_owner(&c) != 0)
+		return 1;
+	status = cmd->run(&c);
+	directory_close(c.dir);
+	fflush(stdout);
+	if (ferror(stdout))
+		return ctl_fail("could not write the output");
+	return status;
+}

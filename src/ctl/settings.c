@@ -1,0 +1,119 @@
+/* Per-domain and per-account settings (`domain set`, `account set`).
+ * Each scope has a table of the keys it knows: a key either maps to a
+ * column of the directory (an account's memo, enabled) or is stored in the
+ * settings table after its check. Unknown keys are refused with the list
+ * of known ones, so a typo never lands in the database. */
+#include "ctl/ctl.h"
+#include "directory/directory.h"
+#include "lib/json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct ctl_setting {
+	const char *key;
+	/* Applies value to name itself (a directory column); NULL: the value
+	 * is checked by validate, then stored in the settings table. */
+	int (*apply)(struct ctl *c, const char *name, const char *value);
+	int (*validate)(const char *value, const char **error_r);
+};
+
+static int ctl_account_apply_memo(struct ctl *c, const char *address, const char *value)
+{
+	return ctl_account_set_memo(c, address, value);
+}
+
+static int ctl_account_apply_enabled(struct ctl *c, const char *address, const char *value)
+{
+	bool enabled;
+
+	if (ctl_bool_parse(value, &enabled) < 0)
+		return ctl_fail("enabled takes yes or no (also true/false, on/off, 1/0), not '%s'", value);
+	return ctl_account_set_enabled(c, address, enabled);
+}
+
+static const struct ctl_setting ctl_account_settings[] = {
+	{ "memo", ctl_account_apply_memo, NULL },
+	{ "enabled", ctl_account_apply_enabled, NULL },
+	{ NULL, NULL, NULL },
+};
+
+/* None yet: foreign-auth, spam filter levels and the like come here. */
+static const struct ctl_setting ctl_domain_settings[] = {
+	{ NULL, NULL, NULL },
+};
+
+static const struct ctl_setting *ctl_settings_table(const char *scope)
+{
+	return strcmp(scope, "account") == 0 ? ctl_account_settings : ctl_domain_settings;
+}
+
+static int ctl_setting_unknown(const char *scope, const char *key)
+{
+	const struct ctl_setting *table = ctl_settings_table(scope);
+	char known[256] = "";
+	size_t len = 0;
+
+	for (const struct ctl_setting *s = table; s->key != NULL; s++) {
+		int n = snprintf(known + len, sizeof(known) - len, "%s%s", len > 0 ? ", " : "", s->key);
+
+		if (n < 0 || (size_t)n >= sizeof(known) - len)
+			break;
+		len += (size_t)n;
+	}
+	if (len == 0)
+		return ctl_fail("unknown setting '%s': there are no %s settings yet", key, scope);
+	return ctl_fail("unknown setting '%s': the %s settings are %s", key, scope, known);
+}
+
+int ctl_setting_set(struct ctl *c, const char *scope, const char *name, const char *key,
+		    const char *value)
+{
+	const struct ctl_setting *s;
+	const char *error;
+
+	for (s = ctl_settings_table(scope); s->key != NULL; s++) {
+		if (strcmp(s->key, key) == 0)
+			break;
+	}
+	if (s->key == NULL)
+		return ctl_setting_unknown(scope, key);
+	if (s->apply != NULL)
+		return s->apply(c, name, value);
+	if (s->validate != NULL && s->validate(value, &error) < 0)
+		return ctl_fail("cannot set %s to '%s': %s", key, value, error);
+	if (directory_setting_set(c->dir, scope, name, key, value, &error) < 0)
+		return ctl_fail("cannot store the setting %s: %s", key, error);
+	ctl_event(c, "setting-changed", name, "%s = %s", key, value);
+	printf("%s %s: %s = %s\n", scope, name, key, value);
+	return 0;
+}
+
+static void ctl_setting_json_cb(const char *key, const char *value, void *ctx)
+{
+	json_kv_string(ctx, key, value);
+}
+
+void ctl_settings_json(struct ctl *c, struct json *j, const char *scope, const char *name)
+{
+	json_key(j, "settings");
+	json_object_begin(j);
+	directory_setting_list(c->dir, scope, name, ctl_setting_json_cb, j);
+	json_object_end(j);
+}
+
+static void ctl_setting_print_cb(const char *key, const char *value, void *ctx)
+{
+	printf("  %-14s %s\n", key, value);
+	(*(unsigned *)ctx)++;
+}
+
+void ctl_settings_print(struct ctl *c, const char *scope, const char *name)
+{
+	unsigned n = 0;
+
+	printf("settings:\n");
+	directory_setting_list(c->dir, scope, name, ctl_setting_print_cb, &n);
+	if (n == 0)
+		printf("  (none)\n");
+}

@@ -1,0 +1,70 @@
+"""Fixtures for the Yubin integration tests.
+
+Run:  YUBIN_BUILD=build /usr/bin/python3 -m pytest -q tests/integration
+(YUBIN_BUILD=build-san runs the same tests against the ASan+UBSan build.)
+
+Each test module starts its own yubind on a random port offset in a fresh
+temporary data directory; tests that need special limits start their own.
+When a test fails, the tail of every running daemon's stderr is attached to
+its report.
+"""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+import helpers  # noqa: E402
+
+
+def pytest_sessionstart(session):
+    missing = [p for p in (helpers.YUBIND, helpers.YUBINCTL) if not os.access(p, os.X_OK)]
+    if missing:
+        raise pytest.UsageError("not built: %s (run make, or set YUBIN_BUILD)" % ", ".join(missing))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if not rep.failed:
+        return
+    shown = set()
+    servers = [v for v in getattr(item, "funcargs", {}).values() if isinstance(v, helpers.Server)]
+    servers += [s for s in helpers.ALL_SERVERS if s.running]
+    for srv in servers:
+        if id(srv) in shown:
+            continue
+        shown.add(id(srv))
+        state = ""
+        if srv.proc is not None and srv.proc.poll() is not None:
+            state = ", EXITED with status %d" % srv.proc.returncode
+        rep.sections.append(("yubind stderr (%s, offset %s%s)" % (srv.log_path, srv.offset, state),
+                             srv.log_tail(200)))
+
+
+@pytest.fixture
+def new_server(tmp_path):
+    """Factory for a test's own server: new_server(config={...}, accounts=[...]).
+    Started servers are stopped (and checked for sanitizer reports) at the end."""
+    made = []
+
+    def make(start=True, **kw):
+        n = len(made)
+        srv = helpers.Server(tmp_path / ("srv%d" % n), **kw).setup()
+        made.append(srv)
+        if start:
+            srv.start()
+        return srv
+
+    yield make
+    reports = []
+    for srv in made:
+        srv.stop()
+        rep = srv.sanitizer_report()
+        if rep:
+            reports.append(rep)
+    if reports:
+        raise AssertionError("sanitizer report in yubind's log:\n" + "\n\n".join(reports))

@@ -1,0 +1,644 @@
+"""Shared helpers for the Yubin integration tests.
+
+Everything here talks to a real `yubind` through sockets, like a user's
+mail client would: a small raw SMTP and POP3 client (so tests can check the
+exact status and enhanced status codes and send hostile bytes), and a
+`Server` that initialises a temporary data directory with `yubinctl` and
+runs the daemon in the foreground.
+"""
+
+import base64
+import contextlib
+import json
+import os
+import random
+import re
+import signal
+import smtplib
+import poplib
+import socket
+import ssl
+import subprocess
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.join(REPO, os.environ.get("YUBIN_BUILD", "build"))
+YUBIND = os.path.join(BUILD, "yubind")
+YUBINCTL = os.path.join(BUILD, "yubinctl")
+
+HOST = "127.0.0.1"
+HOSTNAME = "mail.example.test"
+DOMAIN = "example.test"
+PASSWORD = "Secret-pass-123"
+TIMEOUT = 20.0
+
+STD_PORTS = {
+    "smtp": 25, "submission": 587, "smtps": 465,
+    "pop3": 110, "pop3s": 995, "imap": 143, "imaps": 993,
+    "http": 80, "https": 443,
+}
+
+SANITIZER_MARKERS = (
+    "ERROR: AddressSanitizer",
+    "ERROR: LeakSanitizer",
+    "runtime error:",
+    "WARNING: ThreadSanitizer",
+)
+
+# Ports already handed out in this pytest process.
+_used_ports = set()
+# Every server created, so conftest can attach logs to failing tests.
+ALL_SERVERS = []
+
+
+# ---------------------------------------------------------------- ports
+
+def _port_free(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind((HOST, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def pick_offset():
+    """A random port offset in 21000..29000 whose ports are all free."""
+    rng = random.Random(os.urandom(8))
+    for _ in range(200):
+        off = rng.randrange(21000, 29001)
+        if off in (10000, 15000, 40000):
+            continue
+        ports = {off + p for p in STD_PORTS.values()}
+        if ports & _used_ports:
+            continue
+        if all(_port_free(p) for p in ports):
+            _used_ports.update(ports)
+            return off
+    raise RuntimeError("no free port offset found")
+
+
+# ---------------------------------------------------------------- messages
+
+def make_message(token, body_lines=5, extra_body=b"", sender="sender@client.test",
+                 rcpt="user@example.test", size=None):
+    """An RFC 5322 message in wire form (CRLF), unique by token. No line
+    starts with '.', so it goes through SMTP unchanged except for
+    dot-stuffing done by the sender helpers."""
+    head = (
+        "X-Test-Token: {t}\r\n"
+        "From: <{s}>\r\n"
+        "To: <{r}>\r\n"
+        "Subject: test {t}\r\n"
+        "Message-ID: <{t}@client.test>\r\n"
+        "Date: Sat, 28 Nov 2026 12:00:00 +0000\r\n"
+        "MIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=us-ascii\r\n"
+        "\r\n"
+    ).format(t=token, s=sender, r=rcpt).encode()
+    lines = []
+    for i in range(body_lines):
+        lines.append(("line %d of %s: the quick brown fox jumps over the lazy dog" % (i, token)).encode())
+    body = b"\r\n".join(lines) + b"\r\n" + extra_body
+    if size is not None and len(head) + len(body) < size:
+        filler = []
+        n = len(head) + len(body)
+        i = 0
+        while n < size:
+            ln = ("%s filler %06d " % (token, i)).encode() + b"x" * 60 + b"\r\n"
+            filler.append(ln)
+            n += len(ln)
+            i += 1
+        body += b"".join(filler)
+    return head + body
+
+
+def dot_stuff(msg):
+    """Dot-stuffs a CRLF message and appends the end-of-data marker."""
+    if not msg.endswith(b"\r\n"):
+        msg += b"\r\n"
+    out = re.sub(rb"(?m)^\.", b"..", msg)
+    return out + b".\r\n"
+
+
+def split_header_block(data):
+    """Returns (list of (name, value) unfolded, body bytes) of a message."""
+    idx = data.find(b"\r\n\r\n")
+    if idx < 0:
+        head, body = data, b""
+    else:
+        head, body = data[:idx + 2], data[idx + 4:]
+    headers = []
+    for line in head.split(b"\r\n"):
+        if not line:
+            continue
+        if line[:1] in (b" ", b"\t") and headers:
+            n, v = headers[-1]
+            headers[-1] = (n, v + b" " + line.strip())
+            continue
+        name, _, value = line.partition(b":")
+        headers.append((name.decode("latin-1").strip(), value.strip()))
+    return headers, body
+
+
+# ---------------------------------------------------------------- SMTP client
+
+class Closed(Exception):
+    """The server closed the connection."""
+
+
+class Reply:
+    def __init__(self, code, lines):
+        self.code = code
+        self.lines = lines          # text after "NNN-" / "NNN "
+        first = lines[0] if lines else ""
+        m = re.match(r"^([245]\.\d{1,3}\.\d{1,3})(?:\s|$)", first)
+        self.enh = m.group(1) if m else None
+
+    @property
+    def text(self):
+        return "\n".join(self.lines)
+
+    def __repr__(self):
+        return "Reply(%d, %r)" % (self.code, self.lines)
+
+    def expect(self, code, enh=None):
+        assert self.code == code, "expected %s %s, got %r" % (code, enh or "", self)
+        if enh is not None:
+            assert self.enh == enh, "expected %s %s, got %r" % (code, enh, self)
+        return self
+
+
+def tls_context(server):
+    ctx = ssl.create_default_context(cafile=server.crt)
+    return ctx
+
+
+class LineConn:
+    """A socket with a byte buffer, optionally upgraded to TLS."""
+
+    def __init__(self, port, tls_ctx=None, timeout=TIMEOUT):
+        self.sock = socket.create_connection((HOST, port), timeout=timeout)
+        self.buf = b""
+        self.tls = False
+        if tls_ctx is not None:
+            self.sock = tls_ctx.wrap_socket(self.sock, server_hostname=HOSTNAME)
+            self.tls = True
+
+    def settimeout(self, t):
+        self.sock.settimeout(t)
+
+    def _fill(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise Closed("connection closed by server; unread %r" % self.buf)
+        self.buf += data
+
+    def readline(self):
+        while True:
+            i = self.buf.find(b"\n")
+            if i >= 0:
+                line, self.buf = self.buf[:i + 1], self.buf[i + 1:]
+                return line
+            self._fill()
+
+    def readexact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def upgrade(self, ctx):
+        assert self.buf == b"", "data left in buffer before TLS: %r" % self.buf
+        self.sock = ctx.wrap_socket(self.sock, server_hostname=HOSTNAME)
+        self.tls = True
+
+    def wait_closed(self, timeout=10.0):
+        """True when the server closes the connection within timeout (any
+        data received before is kept in buf)."""
+        self.sock.settimeout(timeout)
+        end = time.time() + timeout
+        try:
+            while time.time() < end:
+                data = self.sock.recv(65536)
+                if not data:
+                    return True
+                self.buf += data
+        except (socket.timeout, TimeoutError):
+            return False
+        except (ConnectionResetError, ssl.SSLError, OSError):
+            return True
+        return False
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def abort(self):
+        """Drops the connection without any protocol goodbye (RST)."""
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        except OSError:
+            pass
+        self.close()
+
+
+class SMTPConn(LineConn):
+    """A raw SMTP client. Each method returns a Reply."""
+
+    def __init__(self, port, tls_ctx=None, timeout=TIMEOUT, read_greeting=True):
+        super().__init__(port, tls_ctx, timeout)
+        self.greeting = self.read_reply() if read_greeting else None
+        self.caps = {}
+
+    def read_reply(self):
+        code = None
+        lines = []
+        while True:
+            raw = self.readline()
+            line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
+            assert len(line) >= 3 and line[:3].isdigit(), "bad reply line %r" % raw
+            if code is None:
+                code = int(line[:3])
+            assert int(line[:3]) == code, "mixed codes in one reply: %r" % raw
+            lines.append(line[4:])
+            if len(line) == 3 or line[3] == " ":
+                return Reply(code, lines)
+            assert line[3] == "-", "bad reply line %r" % raw
+
+    def cmd(self, line):
+        if isinstance(line, str):
+            line = line.encode()
+        self.send(line + b"\r\n")
+        return self.read_reply()
+
+    def ehlo(self, name="client.test"):
+        r = self.cmd("EHLO " + name)
+        if r.code == 250:
+            self.caps = {}
+            for ln in r.lines[1:]:
+                parts = ln.split()
+                if parts:
+                    self.caps[parts[0].upper()] = parts[1:]
+        return r
+
+    def starttls(self, ctx):
+        r = self.cmd("STARTTLS")
+        if r.code == 220:
+            self.upgrade(ctx)
+        return r
+
+    def auth_plain(self, user, password):
+        tok = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode()
+        return self.cmd("AUTH PLAIN " + tok)
+
+    def auth_login(self, user, password):
+        r = self.cmd("AUTH LOGIN")
+        if r.code != 334:
+            return r
+        r = self.cmd(base64.b64encode(user.encode()).decode())
+        if r.code != 334:
+            return r
+        return self.cmd(base64.b64encode(password.encode()).decode())
+
+    def data(self, msg):
+        r = self.cmd("DATA")
+        if r.code != 354:
+            return r
+        self.send(dot_stuff(msg))
+        return self.read_reply()
+
+    def send_mail(self, sender, rcpts, msg):
+        """One transaction; returns the replies [MAIL, RCPT..., DATA-end]."""
+        out = [self.cmd("MAIL FROM:<%s>" % sender)]
+        for r in rcpts:
+            out.append(self.cmd("RCPT TO:<%s>" % r))
+        out.append(self.data(msg))
+        return out
+
+    def quit(self):
+        try:
+            r = self.cmd("QUIT")
+        except (Closed, OSError):
+            r = None
+        self.close()
+        return r
+
+
+def smtp_submission(server, tls_mode="starttls"):
+    """An authenticated submission session (587 + STARTTLS, or 465)."""
+    ctx = tls_context(server)
+    if tls_mode == "implicit":
+        c = SMTPConn(server.port("smtps"), tls_ctx=ctx)
+    else:
+        c = SMTPConn(server.port("submission"))
+        c.ehlo().expect(250)
+        c.starttls(ctx).expect(220)
+    c.ehlo().expect(250)
+    return c
+
+
+class NamedSMTP_SSL(smtplib.SMTP_SSL):
+    """smtplib.SMTP_SSL that connects to 127.0.0.1 but verifies the
+    certificate for mail.example.test."""
+
+    def _get_socket(self, host, port, timeout):
+        sock = socket.create_connection((HOST, port), timeout)
+        return self.context.wrap_socket(sock, server_hostname=HOSTNAME)
+
+
+def smtplib_starttls(port, ctx):
+    s = smtplib.SMTP(HOST, port, local_hostname="client.test", timeout=TIMEOUT)
+    s.ehlo()
+    s._host = HOSTNAME          # the name smtplib checks the certificate against
+    s.starttls(context=ctx)
+    s.ehlo()
+    return s
+
+
+# ---------------------------------------------------------------- POP3 client
+
+class POP3Conn(LineConn):
+    """A raw POP3 client."""
+
+    def __init__(self, port, tls_ctx=None, timeout=TIMEOUT):
+        super().__init__(port, tls_ctx, timeout)
+        self.greeting = self.readline().rstrip(b"\r\n")
+
+    def cmd(self, line):
+        if isinstance(line, str):
+            line = line.encode()
+        self.send(line + b"\r\n")
+        return self.readline().rstrip(b"\r\n")
+
+    def read_multi(self):
+        """Reads a dot-terminated multi-line body, un-stuffed, as a list of
+        lines without CRLF."""
+        lines = []
+        while True:
+            ln = self.readline()
+            assert ln.endswith(b"\r\n"), "POP3 line without CRLF: %r" % ln
+            ln = ln[:-2]
+            if ln == b".":
+                return lines
+            if ln.startswith(b"."):
+                ln = ln[1:]
+            lines.append(ln)
+
+    def multi(self, line):
+        first = self.cmd(line)
+        if not first.startswith(b"+OK"):
+            return first, None
+        return first, self.read_multi()
+
+    def stls(self, ctx):
+        r = self.cmd("STLS")
+        if r.startswith(b"+OK"):
+            self.upgrade(ctx)
+        return r
+
+    def login(self, user, password):
+        r = self.cmd("USER " + user)
+        if not r.startswith(b"+OK"):
+            return r
+        return self.cmd("PASS " + password)
+
+    def auth_plain(self, user, password):
+        tok = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode()
+        return self.cmd("AUTH PLAIN " + tok)
+
+    def quit(self):
+        try:
+            r = self.cmd("QUIT")
+        except (Closed, OSError):
+            r = None
+        self.close()
+        return r
+
+
+class NamedPOP3_SSL(poplib.POP3_SSL):
+    def _create_socket(self, timeout):
+        sock = socket.create_connection((HOST, self.port), timeout)
+        return self.context.wrap_socket(sock, server_hostname=HOSTNAME)
+
+
+def pop3_session(server, user, password=PASSWORD, mode="stls"):
+    """A logged-in raw POP3 session (110 + STLS, or 995)."""
+    ctx = tls_context(server)
+    if mode == "implicit":
+        c = POP3Conn(server.port("pop3s"), tls_ctx=ctx)
+    else:
+        c = POP3Conn(server.port("pop3"))
+        r = c.stls(ctx)
+        assert r.startswith(b"+OK"), r
+    r = c.login(user, password)
+    assert r.startswith(b"+OK"), "login %s: %r" % (user, r)
+    return c
+
+
+# ---------------------------------------------------------------- server
+
+class Server:
+    """A yubind with its own data directory, ports and log."""
+
+    def __init__(self, base_dir, config=None, accounts=None, domains=(DOMAIN,), name="yubind"):
+        self.base = str(base_dir)
+        self.data = os.path.join(self.base, "data")
+        self.log_path = os.path.join(self.base, name + ".log")
+        self.offset = None
+        self.proc = None
+        self.logf = None
+        self.starts = 0
+        self.config = dict(config or {})
+        self.accounts = accounts if accounts is not None else [("user@" + DOMAIN, PASSWORD, None)]
+        self.domains = list(domains)
+        ALL_SERVERS.append(self)
+
+    # -- yubinctl
+    def ctl(self, *args, input=None, check=True):
+        cmd = [YUBINCTL, "-d", self.data] + [str(a) for a in args]
+        if isinstance(input, str):
+            input = input.encode()
+        p = subprocess.run(cmd, input=input if input is not None else b"",
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        p.out = p.stdout.decode("utf-8", "replace")
+        p.err = p.stderr.decode("utf-8", "replace")
+        if check and p.returncode != 0:
+            raise AssertionError("yubinctl %s failed (%d):\n%s%s" % (" ".join(cmd[3:]), p.returncode, p.out, p.err))
+        return p
+
+    def add_account(self, addr, password=PASSWORD, quota=None):
+        args = ["account", "add", addr, "--password-stdin"]
+        if quota is not None:
+            args += ["--quota", str(quota)]
+        self.ctl(*args, input=password + "\n")
+
+    def account_json(self, addr):
+        p = self.ctl("account", "show", addr, "--json")
+        return json.loads(p.out)
+
+    def setup(self):
+        os.makedirs(self.base, exist_ok=True)
+        self.offset = pick_offset()
+        self.ctl("init", "--hostname", HOSTNAME, "--port-offset", self.offset, "--listen", HOST)
+        for d in self.domains:
+            self.ctl("domain", "add", d)
+        for a in self.accounts:
+            addr, pw, quota = (tuple(a) + (PASSWORD, None))[:3]
+            self.add_account(addr, pw or PASSWORD, quota)
+        for k, v in self.config.items():
+            self.ctl("config", "set", k, v)
+        return self
+
+    @property
+    def crt(self):
+        return os.path.join(self.data, "tls", HOSTNAME + ".crt")
+
+    def port(self, name):
+        return self.offset + STD_PORTS[name]
+
+    def maildir(self, addr):
+        local, _, dom = addr.lower().partition("@")
+        return os.path.join(self.data, "mail", dom, local)
+
+    # -- the daemon
+    def start(self, wait_port="smtp"):
+        assert self.proc is None, "already running"
+        self.logf = open(self.log_path, "ab")
+        self.logf.write(("==== start %d ====\n" % self.starts).encode())
+        self.logf.flush()
+        self.starts += 1
+        self.proc = subprocess.Popen([YUBIND, "-d", self.data], stdin=subprocess.DEVNULL,
+                                     stdout=self.logf, stderr=self.logf)
+        deadline = time.time() + 20
+        while True:
+            if self.proc.poll() is not None:
+                rc = self.proc.returncode
+                self.proc = None
+                raise AssertionError("yubind exited with %d at start-up:\n%s" % (rc, self.log_tail()))
+            try:
+                s = socket.create_connection((HOST, self.port(wait_port)), timeout=1)
+                s.close()
+                return self
+            except OSError:
+                pass
+            if time.time() > deadline:
+                self.kill9()
+                raise AssertionError("yubind did not listen on %d within 20 s:\n%s"
+                                     % (self.port(wait_port), self.log_tail()))
+            time.sleep(0.1)
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        """SIGTERM, SIGKILL after 10 s. Returns the exit status."""
+        if self.proc is None:
+            return None
+        rc = None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                rc = self.proc.wait()
+                self._note("yubind did not exit within 10 s of SIGTERM; killed")
+        else:
+            rc = self.proc.returncode
+        self.proc = None
+        self.logf.close()
+        return rc
+
+    def kill9(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.proc = None
+        self.logf.close()
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def _note(self, text):
+        with open(self.log_path, "ab") as f:
+            f.write(("[test harness] %s\n" % text).encode())
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, n=150):
+        lines = self.log().splitlines()
+        return "\n".join(lines[-n:])
+
+    def sanitizer_report(self):
+        log = self.log()
+        for m in SANITIZER_MARKERS:
+            i = log.find(m)
+            if i >= 0:
+                return log[max(0, i - 500):i + 4000]
+        return None
+
+    # -- mailbox inspection
+    def messages(self, addr, folders=("new", "cur")):
+        """{path: bytes} of every message in the INBOX."""
+        out = {}
+        md = self.maildir(addr)
+        for f in folders:
+            d = os.path.join(md, f)
+            if not os.path.isdir(d):
+                continue
+            for name in sorted(os.listdir(d)):
+                p = os.path.join(d, name)
+                if os.path.isfile(p):
+                    with open(p, "rb") as fh:
+                        out[p] = fh.read()
+        return out
+
+    def find_token(self, addr, token):
+        tok = token.encode() if isinstance(token, str) else token
+        return {p: d for p, d in self.messages(addr).items() if tok in d}
+
+    def wait_messages(self, addr, n, timeout=10.0):
+        end = time.time() + timeout
+        while True:
+            m = self.messages(addr)
+            if len(m) >= n or time.time() > end:
+                return m
+            time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def running_server(base_dir, **kw):
+    """Sets up and starts a server; stops it afterwards and fails if the
+    daemon printed a sanitizer report."""
+    srv = Server(base_dir, **kw).setup()
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+        rep = srv.sanitizer_report()
+        if rep:
+            raise AssertionError("sanitizer report in yubind's log:\n" + rep)
+
+
+def unique(prefix="t"):
+    return "%s-%d-%s" % (prefix, int(time.time() * 1000), os.urandom(4).hex())

@@ -1,0 +1,505 @@
+/* Unit tests for src/directory/directory.c against a real SQLite file in a
+ * temporary directory: domains, accounts, settings, events. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "directory/directory.h"
+#include "lib/fsutil.h"
+
+#define HASH "$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct directory *d;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[256] = "";
+
+	if (f == NULL)
+		return -1;
+	strcpy(f->dir, "/tmp/yubin-test-dir-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/yubin.db", f->dir);
+	f->d = directory_open(f->path, err, sizeof(err));
+	if (f->d == NULL) {
+		fprintf(stderr, "directory_open: %s\n", err);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	directory_close(f->d);
+	fs_remove_tree(f->dir);
+	free(f);
+	return 0;
+}
+
+static void domain_add_ok(struct directory *d, const char *name)
+{
+	const char *e = NULL;
+
+	if (directory_domain_add(d, name, &e) != 0)
+		fail_msg("domain add %s: %s", name, e);
+}
+
+static void account_add_ok(struct directory *d, const char *addr, unsigned quota, const char *memo)
+{
+	const char *e = NULL;
+
+	if (directory_account_add(d, addr, HASH, quota, memo, &e) != 0)
+		fail_msg("account add %s: %s", addr, e);
+}
+
+/* Collects list callbacks into one string, "a,b,c,". */
+struct names {
+	char text[4096];
+	unsigned n;
+};
+
+static void collect_domain(const struct dir_domain *dom, void *ctx)
+{
+	struct names *n = ctx;
+	size_t len = strlen(n->text);
+
+	snprintf(n->text + len, sizeof(n->text) - len, "%s:%u,", dom->name, dom->accounts);
+	n->n++;
+}
+
+static void collect_account(const struct dir_account *a, void *ctx)
+{
+	struct names *n = ctx;
+	size_t len = strlen(n->text);
+
+	snprintf(n->text + len, sizeof(n->text) - len, "%s,", a->address);
+	n->n++;
+}
+
+static void collect_setting(const char *key, const char *value, void *ctx)
+{
+	struct names *n = ctx;
+	size_t len = strlen(n->text);
+
+	snprintf(n->text + len, sizeof(n->text) - len, "%s=%s,", key, value);
+	n->n++;
+}
+
+static void collect_event(const struct dir_event *ev, void *ctx)
+{
+	struct names *n = ctx;
+	size_t len = strlen(n->text);
+
+	snprintf(n->text + len, sizeof(n->text) - len, "%s|%s|%s|%s,", ev->kind, ev->address,
+		 ev->ip, ev->detail);
+	n->n++;
+}
+
+static void test_open_errors_and_reopen(void **state)
+{
+	struct fixture *f = *state;
+	char err[256] = "", path[160];
+	struct directory *again;
+	struct dir_domain dom;
+
+	assert_null(directory_open("/nonexistent-yubin-dir/x/yubin.db", err, sizeof(err)));
+	assert_string_equal(err, "/nonexistent-yubin-dir/x/yubin.db: unable to open database file");
+	/* data survives close and reopen, and the schema is not made twice */
+	domain_add_ok(f->d, "persist.test");
+	again = directory_open(f->path, err, sizeof(err));
+	assert_non_null(again);
+	assert_int_equal(directory_domain_get(again, "persist.test", &dom), 1);
+	directory_close(again);
+	directory_close(NULL);
+	/* WAL mode leaves its files beside the database */
+	snprintf(path, sizeof(path), "%s-wal", f->path);
+	assert_int_equal(access(path, F_OK), 0);
+}
+
+static void test_domain_add_get(void **state)
+{
+	struct fixture *f = *state;
+	struct dir_domain dom;
+	const char *e = NULL;
+	time_t now = time(NULL);
+
+	domain_add_ok(f->d, "example.test");
+	memset(&dom, 0, sizeof(dom));
+	assert_int_equal(directory_domain_get(f->d, "example.test", &dom), 1);
+	assert_string_equal(dom.name, "example.test");
+	assert_true(dom.id > 0);
+	assert_int_equal(dom.accounts, 0);
+	assert_true(dom.created >= now - 5 && dom.created <= now + 5);
+	assert_int_equal(directory_domain_get(f->d, "EXAMPLE.Test", &dom), 1);
+	assert_int_equal(directory_domain_get(f->d, "other.test", &dom), 0);
+	assert_int_equal(directory_domain_add(f->d, "example.test", &e), -1);
+	assert_string_equal(e, "the domain already exists");
+	assert_int_equal(directory_domain_add(f->d, "nodot", &e), -1);
+	assert_string_equal(e, "the domain name needs at least two parts (example.jp)");
+	assert_int_equal(directory_domain_add(f->d, "Upper.Test", &e), -1);
+	assert_string_equal(e, "the domain name may only use a-z, 0-9, '-' and '.'");
+	assert_int_equal(directory_domain_add(f->d, "x'); DROP TABLE domains; --.test", &e), -1);
+	assert_int_equal(directory_domain_get(f->d, "example.test", &dom), 1);
+}
+
+static void test_domain_list(void **state)
+{
+	struct fixture *f = *state;
+	struct names n = { "", 0 };
+
+	assert_int_equal(directory_domain_list(f->d, collect_domain, &n), 0);
+	assert_int_equal(n.n, 0);
+	domain_add_ok(f->d, "zeta.test");
+	domain_add_ok(f->d, "alpha.test");
+	domain_add_ok(f->d, "mid.test");
+	account_add_ok(f->d, "a@mid.test", 10, NULL);
+	account_add_ok(f->d, "b@mid.test", 10, NULL);
+	account_add_ok(f->d, "a@zeta.test", 10, NULL);
+	assert_int_equal(directory_domain_list(f->d, collect_domain, &n), 0);
+	assert_string_equal(n.text, "alpha.test:0,mid.test:2,zeta.test:1,");
+}
+
+static void test_account_add_get(void **state)
+{
+	struct fixture *f = *state;
+	struct dir_account a;
+	const char *e = NULL;
+	time_t now = time(NULL);
+
+	domain_add_ok(f->d, "example.test");
+	account_add_ok(f->d, "User.Name@Example.TEST", 100, "first account");
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(directory_account_get(f->d, "user.name@example.test", &a), 1);
+	assert_true(a.id > 0);
+	assert_string_equal(a.address, "user.name@example.test");
+	assert_string_equal(a.local, "user.name");
+	assert_string_equal(a.domain, "example.test");
+	assert_string_equal(a.password_hash, HASH);
+	assert_int_equal(a.quota_mb, 100);
+	assert_string_equal(a.memo, "first account");
+	assert_true(a.enabled);
+	assert_true(a.created >= now - 5 && a.created <= now + 5);
+	/* lookups ignore case */
+	assert_int_equal(directory_account_get(f->d, "USER.NAME@EXAMPLE.TEST", &a), 1);
+	assert_int_equal(directory_account_get(f->d, "user.name@other.test", &a), 0);
+	assert_int_equal(directory_account_get(f->d, "", &a), 0);
+	account_add_ok(f->d, "nomemo@example.test", DIR_QUOTA_DEFAULT_MB, NULL);
+	assert_int_equal(directory_account_get(f->d, "nomemo@example.test", &a), 1);
+	assert_string_equal(a.memo, "");
+	assert_int_equal(a.quota_mb, 2000);
+	/* the domain counts its accounts */
+	{
+		struct dir_domain dom;
+		assert_int_equal(directory_domain_get(f->d, "example.test", &dom), 1);
+		assert_int_equal(dom.accounts, 2);
+	}
+
+	assert_int_equal(directory_account_add(f->d, "user.name@example.test", HASH, 10, NULL, &e), -1);
+	assert_string_equal(e, "the account already exists");
+	assert_int_equal(directory_account_add(f->d, "USER.NAME@example.test", HASH, 10, NULL, &e), -1);
+	assert_string_equal(e, "the account already exists");
+	assert_int_equal(directory_account_add(f->d, "x@nodomain.test", HASH, 10, NULL, &e), -1);
+	assert_string_equal(e, "the domain does not exist: add the domain first");
+	assert_int_equal(directory_account_add(f->d, "x@example.test", HASH, 0, NULL, &e), -1);
+	assert_string_equal(e, "the mailbox size must be 1 to 5000 MB");
+	assert_int_equal(directory_account_add(f->d, "x@example.test", HASH, 5001, NULL, &e), -1);
+	assert_string_equal(e, "the mailbox size must be 1 to 5000 MB");
+	assert_int_equal(directory_account_add(f->d, "x+y@example.test", HASH, 10, NULL, &e), -1);
+	assert_string_equal(e, "the user name may only use a-z, 0-9, '-', '_' and '.'");
+	assert_int_equal(directory_account_add(f->d, "x", HASH, 10, NULL, &e), -1);
+	assert_string_equal(e, "the address must be user@domain (the login name is the full address)");
+	assert_int_equal(directory_account_get(f->d, "x@example.test", &a), 0);
+}
+
+static void test_account_memo_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct dir_account a;
+	const char *e = NULL;
+	char memo[600];
+
+	domain_add_ok(f->d, "example.test");
+	memset(memo, 'm', sizeof(memo));
+	memo[511] = '\0';
+	account_add_ok(f->d, "a@example.test", 10, memo);
+	assert_int_equal(directory_account_get(f->d, "a@example.test", &a), 1);
+	assert_string_equal(a.memo, memo);
+	/* a memo that would not come back whole is refused, not cut */
+	memo[511] = 'm';
+	memo[512] = '\0';
+	assert_int_equal(directory_account_add(f->d, "b@example.test", HASH, 10, memo, &e), -1);
+	assert_string_equal(e, "the memo is too long (at most 511 bytes)");
+	assert_int_equal(directory_account_get(f->d, "b@example.test", &a), 0);
+	assert_int_equal(directory_account_set_memo(f->d, "a@example.test", memo, &e), -1);
+	assert_string_equal(e, "the memo is too long (at most 511 bytes)");
+	/* memo text is data, not SQL */
+	assert_int_equal(directory_account_set_memo(f->d, "a@example.test", "it's \"quoted\"; --", &e), 0);
+	assert_int_equal(directory_account_get(f->d, "a@example.test", &a), 1);
+	assert_string_equal(a.memo, "it's \"quoted\"; --");
+}
+
+static void test_account_list(void **state)
+{
+	struct fixture *f = *state;
+	struct names n = { "", 0 };
+
+	domain_add_ok(f->d, "one.test");
+	domain_add_ok(f->d, "two.test");
+	account_add_ok(f->d, "zed@one.test", 10, NULL);
+	account_add_ok(f->d, "amy@two.test", 10, NULL);
+	account_add_ok(f->d, "bob@one.test", 10, NULL);
+	assert_int_equal(directory_account_list(f->d, NULL, collect_account, &n), 0);
+	assert_string_equal(n.text, "amy@two.test,bob@one.test,zed@one.test,");
+	memset(&n, 0, sizeof(n));
+	assert_int_equal(directory_account_list(f->d, "ONE.test", collect_account, &n), 0);
+	assert_string_equal(n.text, "bob@one.test,zed@one.test,");
+	memset(&n, 0, sizeof(n));
+	assert_int_equal(directory_account_list(f->d, "none.test", collect_account, &n), 0);
+	assert_int_equal(n.n, 0);
+}
+
+static void test_account_changes(void **state)
+{
+	struct fixture *f = *state;
+	struct dir_account a;
+	const char *e = NULL;
+
+	domain_add_ok(f->d, "example.test");
+	account_add_ok(f->d, "u@example.test", 10, NULL);
+	assert_int_equal(directory_account_set_password(f->d, "U@example.test", "$6$new$hash", &e), 0);
+	assert_int_equal(directory_account_set_quota(f->d, "u@EXAMPLE.test", 5000, &e), 0);
+	assert_int_equal(directory_account_set_enabled(f->d, "u@example.test", false, &e), 0);
+	assert_int_equal(directory_account_set_memo(f->d, "u@example.test", "note", &e), 0);
+	assert_int_equal(directory_account_get(f->d, "u@example.test", &a), 1);
+	assert_string_equal(a.password_hash, "$6$new$hash");
+	assert_int_equal(a.quota_mb, 5000);
+	assert_false(a.enabled);
+	assert_string_equal(a.memo, "note");
+	assert_int_equal(directory_account_set_enabled(f->d, "u@example.test", true, &e), 0);
+	assert_int_equal(directory_account_get(f->d, "u@example.test", &a), 1);
+	assert_true(a.enabled);
+
+	assert_int_equal(directory_account_set_quota(f->d, "u@example.test", 5001, &e), -1);
+	assert_string_equal(e, "the mailbox size must be 1 to 5000 MB");
+	assert_int_equal(directory_account_set_quota(f->d, "u@example.test", 0, &e), -1);
+	e = NULL;
+	assert_int_equal(directory_account_set_password(f->d, "nobody@example.test", "x", &e), -1);
+	assert_string_equal(e, "no such account");
+	e = NULL;
+	assert_int_equal(directory_account_set_quota(f->d, "nobody@example.test", 10, &e), -1);
+	assert_string_equal(e, "no such account");
+	e = NULL;
+	assert_int_equal(directory_account_set_enabled(f->d, "nobody@example.test", true, &e), -1);
+	assert_string_equal(e, "no such account");
+	e = NULL;
+	assert_int_equal(directory_account_set_memo(f->d, "nobody@example.test", "m", &e), -1);
+	assert_string_equal(e, "no such account");
+	assert_int_equal(directory_account_get(f->d, "u@example.test", &a), 1);
+	assert_int_equal(a.quota_mb, 5000);
+}
+
+static void test_account_del(void **state)
+{
+	struct fixture *f = *state;
+	struct dir_account a;
+	struct dir_domain dom;
+	const char *e = NULL;
+
+	domain_add_ok(f->d, "example.test");
+	account_add_ok(f->d, "u@example.test", 10, NULL);
+	account_add_ok(f->d, "v@example.test", 10, NULL);
+	assert_int_equal(directory_account_del(f->d, "U@Example.Test", &e), 0);
+	assert_int_equal(directory_account_get(f->d, "u@example.test", &a), 0);
+	assert_int_equal(directory_account_get(f->d, "v@example.test", &a), 1);
+	assert_int_equal(directory_account_del(f->d, "u@example.test", &e), -1);
+	assert_string_equal(e, "no such account");
+	assert_int_equal(directory_domain_get(f->d, "example.test", &dom), 1);
+	assert_int_equal(dom.accounts, 1);
+	/* the address can be used again */
+	account_add_ok(f->d, "u@example.test", 10, NULL);
+}
+
+static void test_domain_del(void **state)
+{
+	struct fixture *f = *state;
+	struct dir_domain dom;
+	struct dir_account a;
+	const char *e = NULL;
+
+	domain_add_ok(f->d, "empty.test");
+	domain_add_ok(f->d, "full.test");
+	domain_add_ok(f->d, "keep.test");
+	account_add_ok(f->d, "a@full.test", 10, NULL);
+	account_add_ok(f->d, "b@full.test", 10, NULL);
+	account_add_ok(f->d, "k@keep.test", 10, NULL);
+
+	assert_int_equal(directory_domain_del(f->d, "empty.test", false, &e), 0);
+	assert_int_equal(directory_domain_get(f->d, "empty.test", &dom), 0);
+	assert_int_equal(directory_domain_del(f->d, "empty.test", false, &e), -1);
+	assert_string_equal(e, "no such domain");
+
+	/* accounts left: refused without force, nothing removed */
+	assert_int_equal(directory_domain_del(f->d, "full.test", false, &e), -1);
+	assert_string_equal(e, "the domain still has accounts (use --force to delete them too)");
+	assert_int_equal(directory_domain_get(f->d, "full.test", &dom), 1);
+	assert_int_equal(directory_account_get(f->d, "a@full.test", &a), 1);
+
+	/* with force the accounts go too, and only those */
+	assert_int_equal(directory_domain_del(f->d, "full.test", true, &e), 0);
+	assert_int_equal(directory_domain_get(f->d, "full.test", &dom), 0);
+	assert_int_equal(directory_account_get(f->d, "a@full.test", &a), 0);
+	assert_int_equal(directory_account_get(f->d, "b@full.test", &a), 0);
+	assert_int_equal(directory_account_get(f->d, "k@keep.test", &a), 1);
+	/* re-adding the domain does not bring old accounts back */
+	domain_add_ok(f->d, "full.test");
+	assert_int_equal(directory_account_get(f->d, "a@full.test", &a), 0);
+	assert_int_equal(directory_domain_get(f->d, "full.test", &dom), 1);
+	assert_int_equal(dom.accounts, 0);
+}
+
+static void test_domain_del_case(void **state)
+{
+	struct fixture *f = *state;
+	struct dir_domain dom;
+	const char *e = NULL;
+
+	/* get matches any case, so del must delete what get found */
+	domain_add_ok(f->d, "case.test");
+	assert_int_equal(directory_domain_del(f->d, "CASE.Test", false, &e), 0);
+	assert_int_equal(directory_domain_get(f->d, "case.test", &dom), 0);
+}
+
+static void test_settings(void **state)
+{
+	struct fixture *f = *state;
+	struct names n = { "", 0 };
+	char value[64];
+	const char *e = NULL;
+
+	assert_int_equal(directory_setting_get(f->d, "domain", "example.test", "foreign-auth", value,
+					       sizeof(value)), 0);
+	assert_int_equal(directory_setting_set(f->d, "domain", "Example.Test", "foreign-auth", "on", &e), 0);
+	assert_int_equal(directory_setting_set(f->d, "domain", "example.test", "spam.level", "3", &e), 0);
+	assert_int_equal(directory_setting_set(f->d, "account", "u@example.test", "spam.level", "5", &e), 0);
+	memset(value, '#', sizeof(value));
+	assert_int_equal(directory_setting_get(f->d, "domain", "EXAMPLE.test", "foreign-auth", value,
+					       sizeof(value)), 1);
+	assert_string_equal(value, "on");
+	/* overwrite keeps one row */
+	assert_int_equal(directory_setting_set(f->d, "domain", "example.test", "foreign-auth", "off", &e), 0);
+	assert_int_equal(directory_setting_get(f->d, "domain", "example.test", "foreign-auth", value,
+					       sizeof(value)), 1);
+	assert_string_equal(value, "off");
+	/* keys are exact, scopes are separate */
+	assert_int_equal(directory_setting_get(f->d, "domain", "example.test", "Foreign-Auth", value,
+					       sizeof(value)), 0);
+	assert_int_equal(directory_setting_get(f->d, "account", "example.test", "foreign-auth", value,
+					       sizeof(value)), 0);
+	assert_int_equal(directory_setting_list(f->d, "domain", "example.test", collect_setting, &n), 0);
+	assert_string_equal(n.text, "foreign-auth=off,spam.level=3,");
+	memset(&n, 0, sizeof(n));
+	assert_int_equal(directory_setting_list(f->d, "account", "U@example.test", collect_setting, &n), 0);
+	assert_string_equal(n.text, "spam.level=5,");
+	memset(&n, 0, sizeof(n));
+	assert_int_equal(directory_setting_list(f->d, "domain", "none.test", collect_setting, &n), 0);
+	assert_int_equal(n.n, 0);
+	/* an empty value is a value */
+	assert_int_equal(directory_setting_set(f->d, "domain", "example.test", "blank", "", &e), 0);
+	strcpy(value, "x");
+	assert_int_equal(directory_setting_get(f->d, "domain", "example.test", "blank", value,
+					       sizeof(value)), 1);
+	assert_string_equal(value, "");
+}
+
+static void test_events(void **state)
+{
+	struct fixture *f = *state;
+	struct names n = { "", 0 };
+
+	assert_int_equal(directory_event_list(f->d, NULL, 10, collect_event, &n), 0);
+	assert_int_equal(n.n, 0);
+	assert_int_equal(directory_event_add(f->d, "auth-fail", "U@Example.Test", "192.0.2.1",
+					     "bad password"), 0);
+	assert_int_equal(directory_event_add(f->d, "delivered", "u@example.test", NULL, NULL), 0);
+	assert_int_equal(directory_event_add(f->d, "rejected", "v@example.test", "2001:db8::1",
+					     "over quota"), 0);
+	assert_int_equal(directory_event_add(f->d, "startup", NULL, NULL, NULL), 0);
+	/* newest first */
+	assert_int_equal(directory_event_list(f->d, NULL, 10, collect_event, &n), 0);
+	assert_string_equal(n.text, "startup|||,rejected|v@example.test|2001:db8::1|over quota,"
+				    "delivered|u@example.test||,auth-fail|u@example.test|192.0.2.1|bad password,");
+	memset(&n, 0, sizeof(n));
+	assert_int_equal(directory_event_list(f->d, NULL, 2, collect_event, &n), 0);
+	assert_string_equal(n.text, "startup|||,rejected|v@example.test|2001:db8::1|over quota,");
+	memset(&n, 0, sizeof(n));
+	assert_int_equal(directory_event_list(f->d, "U@EXAMPLE.TEST", 10, collect_event, &n), 0);
+	assert_string_equal(n.text, "delivered|u@example.test||,auth-fail|u@example.test|192.0.2.1|bad password,");
+	memset(&n, 0, sizeof(n));
+	assert_int_equal(directory_event_list(f->d, "u@example.test", 1, collect_event, &n), 0);
+	assert_string_equal(n.text, "delivered|u@example.test||,");
+	memset(&n, 0, sizeof(n));
+	assert_int_equal(directory_event_list(f->d, NULL, 0, collect_event, &n), 0);
+	assert_int_equal(n.n, 0);
+}
+
+static void check_event_time(const struct dir_event *ev, void *ctx)
+{
+	time_t now = time(NULL);
+
+	assert_true(ev->ts >= now - 5 && ev->ts <= now + 5);
+	assert_true(ev->id > 0);
+	(*(int *)ctx)++;
+}
+
+static void test_event_fields(void **state)
+{
+	struct fixture *f = *state;
+	int n = 0;
+	char detail[600];
+
+	/* an overlong detail is stored; the listing gives what fits or nothing */
+	memset(detail, 'd', sizeof(detail));
+	detail[sizeof(detail) - 1] = '\0';
+	assert_int_equal(directory_event_add(f->d, "k", "a@b.test", "ip", detail), 0);
+	assert_int_equal(directory_event_list(f->d, NULL, 5, check_event_time, &n), 0);
+	assert_int_equal(n, 1);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_open_errors_and_reopen),
+		T(test_domain_add_get),
+		T(test_domain_list),
+		T(test_account_add_get),
+		T(test_account_memo_limit),
+		T(test_account_list),
+		T(test_account_changes),
+		T(test_account_del),
+		T(test_domain_del),
+		T(test_domain_del_case),
+		T(test_settings),
+		T(test_events),
+		T(test_event_fields),
+	};
+
+	return cmocka_run_group_tests_name("directory", tests, NULL, NULL);
+}
