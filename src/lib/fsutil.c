@@ -139,6 +139,7 @@ int fs_remove_tree(const char *path)
 {
 	DIR *d = opendir(path);
 	struct dirent *de;
+	struct stat st;
 	char sub[PATH_MAX];
 	int r = 0;
 
@@ -148,7 +149,8 @@ int fs_remove_tree(const char *path)
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-		if (de->d_type == DT_DIR) {
+		if (de->d_type == DT_DIR || (de->d_type == DT_UNKNOWN && lstat(sub, &st) == 0 &&
+					     S_ISDIR(st.st_mode))) {
 			if (fs_remove_tree(sub) < 0)
 				r = -1;
 		} else if (unlink(sub) < 0) {

@@ -5,10 +5,13 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct quota_entry {
 	struct quota_entry *next;
 	uint64_t bytes;
+	dev_t dev;		/* the mailbox directory the figure belongs to: */
+	ino_t ino;		/* a deleted and re-created account starts over */
 	char path[];
 };
 
@@ -33,19 +36,34 @@ static struct quota_entry *quota_entry_get(const char *path)
 	struct quota_entry *e;
 	uint64_t bytes;
 
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return NULL;
 	for (e = quota_table[h]; e != NULL; e = e->next) {
 		if (strcmp(e->path, path) == 0)
-			return e;
+			break;
 	}
-	/* First use since start: a good moment to drop crash leftovers. */
+	if (e != NULL && e->dev == st.st_dev && e->ino == st.st_ino)
+		return e;
+	/* First use since start (or a new mailbox at the same path): a good
+	 * moment to drop crash leftovers, then count. */
 	maildir_clean_tmp(path, 36 * 3600);
 	if (maildir_usage(path, &bytes, NULL) < 0)
 		return NULL;
+	if (e != NULL) {
+		e->bytes = bytes;
+		e->dev = st.st_dev;
+		e->ino = st.st_ino;
+		return e;
+	}
 	e = malloc(sizeof(*e) + strlen(path) + 1);
 	if (e == NULL)
 		return NULL;
 	strcpy(e->path, path);
 	e->bytes = bytes;
+	e->dev = st.st_dev;
+	e->ino = st.st_ino;
 	e->next = quota_table[h];
 	quota_table[h] = e;
 	return e;
