@@ -89,10 +89,11 @@ static int maildir_write_body(int fd, const struct maildir_msg *msg)
 	return 0;
 }
 
-int maildir_deliver(const char *path, const struct maildir_msg *msg, char *name_r,
-		    size_t name_size, const char **error_r)
+static int maildir_write(const char *path, const struct maildir_msg *msg, const char *flags,
+			 char *name_r, size_t name_size, const char **error_r)
 {
 	char host[64], name[MAILDIR_NAME_MAX], tmp[PATH_MAX], dst[PATH_MAX], newdir[PATH_MAX];
+	char final[MAILDIR_NAME_MAX + 40];
 	size_t total = msg->prefix_len + msg->body_len;
 	struct timeval tv;
 	int fd;
@@ -108,9 +109,13 @@ int maildir_deliver(const char *path, const struct maildir_msg *msg, char *name_
 	}
 	snprintf(name, sizeof(name), "%lld.M%ldP%dQ%u.%s,S=%zu", (long long)tv.tv_sec,
 		 (long)tv.tv_usec, (int)getpid(), atomic_fetch_add(&maildir_counter, 1) + 1, host, total);
+	if (flags != NULL)
+		snprintf(final, sizeof(final), "%s:2,%s", name, flags);
+	else
+		str_copy(final, sizeof(final), name);
 	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", path, name);
-	snprintf(dst, sizeof(dst), "%s/new/%s", path, name);
-	snprintf(newdir, sizeof(newdir), "%s/new", path);
+	snprintf(dst, sizeof(dst), "%s/%s/%s", path, flags != NULL ? "cur" : "new", final);
+	snprintf(newdir, sizeof(newdir), "%s/%s", path, flags != NULL ? "cur" : "new");
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -135,8 +140,20 @@ int maildir_deliver(const char *path, const struct maildir_msg *msg, char *name_
 		return -1;
 	}
 	if (name_r != NULL)
-		str_copy(name_r, name_size, name);
+		str_copy(name_r, name_size, final);
 	return 0;
+}
+
+int maildir_deliver(const char *path, const struct maildir_msg *msg, char *name_r,
+		    size_t name_size, const char **error_r)
+{
+	return maildir_write(path, msg, NULL, name_r, name_size, error_r);
+}
+
+int maildir_deliver_cur(const char *path, const struct maildir_msg *msg, const char *flags,
+			char *name_r, size_t name_size, const char **error_r)
+{
+	return maildir_write(path, msg, flags, name_r, name_size, error_r);
 }
 
 int64_t maildir_name_size(const char *name)

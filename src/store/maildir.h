@@ -36,6 +36,12 @@ struct maildir_msg {
 int maildir_deliver(const char *path, const struct maildir_msg *msg, char *name_r,
 		    size_t name_size, const char **error_r);
 
+/* As maildir_deliver, but into cur/ with the Maildir flags given (letters
+ * in ASCII order, e.g. "FS"): what IMAP APPEND needs. name_r receives the
+ * full file name (base name + ":2,flags"). */
+int maildir_deliver_cur(const char *path, const struct maildir_msg *msg, const char *flags,
+			char *name_r, size_t name_size, const char **error_r);
+
 /* Removes files in tmp/ (INBOX and folders) older than max_age seconds:
  * leftovers of deliveries interrupted by a crash (the Maildir spec says
  * 36 hours). Returns how many were removed. */
