@@ -9,6 +9,7 @@ runs the daemon in the foreground.
 
 import base64
 import contextlib
+import errno
 import json
 import os
 import random
@@ -468,8 +469,16 @@ class Server:
         cmd = [YUBINCTL, "-d", self.data] + [str(a) for a in args]
         if isinstance(input, str):
             input = input.encode()
-        p = subprocess.run(cmd, input=input if input is not None else b"",
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        for attempt in range(50):
+            try:
+                p = subprocess.run(cmd, input=input if input is not None else b"",
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+                break
+            except OSError as e:
+                # the binary is being relinked by a concurrent `make`
+                if attempt == 49 or e.errno not in (errno.EACCES, errno.ETXTBSY, errno.ENOENT):
+                    raise
+                time.sleep(0.1)
         p.out = p.stdout.decode("utf-8", "replace")
         p.err = p.stderr.decode("utf-8", "replace")
         if check and p.returncode != 0:
