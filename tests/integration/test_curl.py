@@ -1,0 +1,47 @@
+"""curl as a third, independent client: it sends over submission with
+STARTTLS + AUTH and reads back over POP3S, verifying the certificate and
+host name against the generated certificate."""
+
+import os
+import subprocess
+
+from helpers import DOMAIN, HOST, HOSTNAME, PASSWORD, make_message, running_server
+
+USER = "user@" + DOMAIN
+
+
+def curl(server, *args, input=None):
+    base = ["curl", "-sS", "--max-time", "20", "--cacert", server.crt,
+            "--connect-to", "%s::%s:" % (HOSTNAME, HOST)]
+    return subprocess.run(base + list(args), input=input, capture_output=True, timeout=30)
+
+
+def test_curl_submission_then_pop3s(tmp_path):
+    with running_server(tmp_path / "curl", accounts=[(USER,)]) as server:
+        token = "curl-" + os.urandom(4).hex()
+        msg = make_message(token, sender=USER)
+        sub = server.port("submission")
+        r = curl(server, "--ssl-reqd", "--url", "smtp://%s:%d" % (HOSTNAME, sub),
+                 "--user", "%s:%s" % (USER, PASSWORD), "--mail-from", USER, "--mail-rcpt", USER,
+                 "--upload-file", "-", input=msg)
+        assert r.returncode == 0, r.stderr
+
+        pop = server.port("pop3s")
+        r = curl(server, "--url", "pop3s://%s:%d/1" % (HOSTNAME, pop), "--user", "%s:%s" % (USER, PASSWORD))
+        assert r.returncode == 0, r.stderr
+        assert token.encode() in r.stdout
+        assert b"with ESMTPSA" in r.stdout
+
+        # a wrong password is refused, and curl says so
+        r = curl(server, "--url", "pop3s://%s:%d/" % (HOSTNAME, pop), "--user", "%s:wrong-password" % USER)
+        assert r.returncode != 0
+
+
+def test_curl_refuses_plain_auth_without_tls(tmp_path):
+    with running_server(tmp_path / "curl2", accounts=[(USER,)]) as server:
+        r = curl(server, "--url", "smtp://%s:%d" % (HOSTNAME, server.port("submission")),
+                 "--user", "%s:%s" % (USER, PASSWORD), "--mail-from", USER, "--mail-rcpt", USER,
+                 "--upload-file", "-", input=b"Subject: x\r\n\r\nx\r\n")
+        # curl does not offer AUTH because the server does not advertise it
+        # before TLS; MAIL then gets 530 and curl fails.
+        assert r.returncode != 0
