@@ -89,14 +89,10 @@ static int maildir_write_body(int fd, const struct maildir_msg *msg)
 	return 0;
 }
 
-static int maildir_write(const char *path, const struct maildir_msg *msg, const char *flags,
-			 char *name_r, size_t name_size, const char **error_r)
+void maildir_unique_name(char *buf, size_t size, size_t msg_size)
 {
-	char host[64], name[MAILDIR_NAME_MAX], tmp[PATH_MAX], dst[PATH_MAX], newdir[PATH_MAX];
-	char final[MAILDIR_NAME_MAX + 40];
-	size_t total = msg->prefix_len + msg->body_len;
+	char host[64];
 	struct timeval tv;
-	int fd;
 
 	gettimeofday(&tv, NULL);
 	if (gethostname(host, sizeof(host)) < 0)
@@ -107,8 +103,19 @@ static int maildir_write(const char *path, const struct maildir_msg *msg, const 
 		if (*p == '/' || *p == ':' || *p == ',')
 			*p = '_';
 	}
-	snprintf(name, sizeof(name), "%lld.M%ldP%dQ%u.%s,S=%zu", (long long)tv.tv_sec,
-		 (long)tv.tv_usec, (int)getpid(), atomic_fetch_add(&maildir_counter, 1) + 1, host, total);
+	snprintf(buf, size, "%lld.M%ldP%dQ%u.%s,S=%zu", (long long)tv.tv_sec,
+		 (long)tv.tv_usec, (int)getpid(), atomic_fetch_add(&maildir_counter, 1) + 1, host, msg_size);
+}
+
+static int maildir_write(const char *path, const struct maildir_msg *msg, const char *flags,
+			 char *name_r, size_t name_size, const char **error_r)
+{
+	char name[MAILDIR_NAME_MAX], tmp[PATH_MAX], dst[PATH_MAX], newdir[PATH_MAX];
+	char final[MAILDIR_NAME_MAX + 40];
+	size_t total = msg->prefix_len + msg->body_len;
+	int fd;
+
+	maildir_unique_name(name, sizeof(name), total);
 	if (flags != NULL)
 		snprintf(final, sizeof(final), "%s:2,%s", name, flags);
 	else

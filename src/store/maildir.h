@@ -30,6 +30,9 @@ struct maildir_msg {
 	size_t body_len;
 };
 
+/* A new unique base name "SECONDS.M<usec>P<pid>Q<n>.HOST,S=<size>". */
+void maildir_unique_name(char *buf, size_t size, size_t msg_size);
+
 /* Writes msg into tmp/, fsyncs it, renames it into new/ and fsyncs new/.
  * Only after it returns 0 is the message durable. The base name is written
  * to name_r. */

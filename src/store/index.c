@@ -1,0 +1,588 @@
+#include "store/index.h"
+#include "store/quota.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "lib/str.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/index_private.h"
+
+static const char index_schema[] =
+	"CREATE TABLE IF NOT EXISTS mailboxes ("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" dir TEXT NOT NULL UNIQUE,"		/* "" for INBOX, ".Sent", ".a.b" */
+	" uidvalidity INTEGER NOT NULL,"
+	" uidnext INTEGER NOT NULL DEFAULT 1,"
+	" highestmodseq INTEGER NOT NULL DEFAULT 1,"
+	" subscribed INTEGER NOT NULL DEFAULT 1,"
+	" special_use TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE IF NOT EXISTS messages ("
+	" mailbox_id INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL,"
+	" base TEXT NOT NULL,"
+	" file TEXT NOT NULL,"
+	" flags INTEGER NOT NULL,"
+	" keywords TEXT NOT NULL DEFAULT '',"
+	" modseq INTEGER NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" internaldate INTEGER NOT NULL,"
+	" PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS messages_base ON messages(mailbox_id, base);";
+
+static const struct {
+	const char *name, *use;
+} special_folders[] = {
+	{ "Sent", "\\Sent" }, { "Drafts", "\\Drafts" }, { "Trash", "\\Trash" }, { "Junk", "\\Junk" },
+};
+
+/* ---- change counters -------------------------------------------------- */
+
+struct store_gen {
+	struct store_gen *next;
+	uint64_t gen;
+	char root[];
+};
+static pthread_mutex_t store_gen_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct store_gen *store_gens;
+
+static struct store_gen *store_gen_find(const char *root, bool create)
+{
+	struct store_gen *g;
+
+	for (g = store_gens; g != NULL; g = g->next) {
+		if (strcmp(g->root, root) == 0)
+			return g;
+	}
+	if (!create || (g = calloc(1, sizeof(*g) + strlen(root) + 1)) == NULL)
+		return NULL;
+	strcpy(g->root, root);
+	g->next = store_gens;
+	store_gens = g;
+	return g;
+}
+
+void store_changed(const char *root)
+{
+	struct store_gen *g;
+
+	pthread_mutex_lock(&store_gen_lock);
+	g = store_gen_find(root, true);
+	if (g != NULL)
+		g->gen++;
+	pthread_mutex_unlock(&store_gen_lock);
+}
+
+uint64_t store_generation(const char *root)
+{
+	struct store_gen *g;
+	uint64_t gen;
+
+	pthread_mutex_lock(&store_gen_lock);
+	g = store_gen_find(root, false);
+	gen = g != NULL ? g->gen : 0;
+	pthread_mutex_unlock(&store_gen_lock);
+	return gen;
+}
+
+/* ---- names ------------------------------------------------------------ */
+
+/* IMAP name → Maildir++ folder directory: components joined with '.', a
+ * '.' or '%' inside a component escaped as %2E / %25. */
+static int name_to_dir(const char *name, char *dir, size_t size)
+{
+	size_t o = 0;
+
+	if (strcasecmp(name, "INBOX") == 0) {
+		dir[0] = '\0';
+		return 0;
+	}
+	if (size < 2)
+		return -1;
+	dir[o++] = '.';
+	for (const char *p = name; *p != '\0'; p++) {
+		const char *put = NULL;
+		char one[2] = { *p, '\0' };
+
+		if (*p == '/')
+			put = ".";
+		else if (*p == '.')
+			put = "%2E";
+		else if (*p == '%')
+			put = "%25";
+		else
+			put = one;
+		if (o + strlen(put) + 1 > size)
+			return -1;
+		memcpy(dir + o, put, strlen(put));
+		o += strlen(put);
+	}
+	dir[o] = '\0';
+	return 0;
+}
+
+static int dir_to_name(const char *dir, char *name, size_t size)
+{
+	size_t o = 0;
+
+	if (dir[0] == '\0')
+		return str_copy(name, size, "INBOX");
+	if (dir[0] != '.')
+		return -1;
+	for (const char *p = dir + 1; *p != '\0'; p++) {
+		char c = *p;
+		if (c == '.') {
+			c = '/';
+		} else if (c == '%' && strncmp(p, "%2E", 3) == 0) {
+			c = '.';
+			p += 2;
+		} else if (c == '%' && strncmp(p, "%25", 3) == 0) {
+			c = '%';
+			p += 2;
+		}
+		if (o + 2 > size)
+			return -1;
+		name[o++] = c;
+	}
+	name[o] = '\0';
+	/* A first component spelled like INBOX is INBOX. */
+	if (strncasecmp(name, "INBOX", 5) == 0 && (name[5] == '/' || name[5] == '\0'))
+		memcpy(name, "INBOX", 5);
+	return 0;
+}
+
+static int name_validate(const char *name, const char **error_r)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len >= INDEX_NAME_MAX - 1) {
+		*error_r = "Mailbox name is empty or too long";
+		return -1;
+	}
+	if (name[0] == '/' || name[len - 1] == '/' || strstr(name, "//") != NULL) {
+		*error_r = "Mailbox name has an empty hierarchy level";
+		return -1;
+	}
+	for (const char *p = name; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '*' || *p == '%') {
+			*error_r = "Mailbox name contains invalid characters";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const char *special_use_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof(special_folders) / sizeof(special_folders[0]); i++) {
+		if (strcmp(name, special_folders[i].name) == 0)
+			return special_folders[i].use;
+	}
+	return "";
+}
+
+/* ---- SQLite helpers ---------------------------------------------------- */
+
+int idx_exec(struct mail_index *idx, const char *sql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(idx->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		log_error(NULL, "index %s: %s: %s", idx->root, sql, err != NULL ? err : "?");
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+sqlite3_stmt *idx_prepare(struct mail_index *idx, const char *sql)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(idx->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error(NULL, "index %s: %s", idx->root, sqlite3_errmsg(idx->db));
+		return NULL;
+	}
+	return st;
+}
+
+int idx_step_done(sqlite3_stmt *st)
+{
+	int r = st != NULL ? sqlite3_step(st) : SQLITE_ERROR;
+
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+static uint32_t new_uidvalidity(void)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static uint32_t last;
+	uint32_t v;
+
+	pthread_mutex_lock(&lock);
+	v = (uint32_t)time(NULL);
+	if (v <= last)
+		v = last + 1;
+	last = v;
+	pthread_mutex_unlock(&lock);
+	return v;
+}
+
+static int idx_mailbox_insert(struct mail_index *idx, const char *name, const char *dir)
+{
+	sqlite3_stmt *st = idx_prepare(idx, "INSERT OR IGNORE INTO mailboxes(name, dir, uidvalidity,"
+				       " special_use) VALUES (?, ?, ?, ?)");
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, dir, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, new_uidvalidity());
+	sqlite3_bind_text(st, 4, special_use_of(name), -1, SQLITE_STATIC);
+	return idx_step_done(st);
+}
+
+/* Adds rows for folders that exist on disk but not in the index, and drops
+ * rows (and their messages) for folders that are gone. */
+static int idx_scan_folders(struct mail_index *idx)
+{
+	DIR *d = opendir(idx->root);
+	struct dirent *de;
+	sqlite3_stmt *st;
+	char name[INDEX_NAME_MAX], p[PATH_MAX];
+	struct stat sb;
+
+	if (d == NULL)
+		return -1;
+	if (idx_exec(idx, "BEGIN IMMEDIATE") < 0) {
+		closedir(d);
+		return -1;
+	}
+	idx_mailbox_insert(idx, "INBOX", "");
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] != '.' || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s/cur", idx->root, de->d_name);
+		if (stat(p, &sb) < 0 || !S_ISDIR(sb.st_mode))
+			continue;
+		if (dir_to_name(de->d_name, name, sizeof(name)) == 0)
+			idx_mailbox_insert(idx, name, de->d_name);
+	}
+	closedir(d);
+	st = idx_prepare(idx, "SELECT id, dir FROM mailboxes WHERE dir != ''");
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(p, sizeof(p), "%s/%s/cur", idx->root, (const char *)sqlite3_column_text(st, 1));
+		if (stat(p, &sb) < 0) {
+			char sql[128];
+			snprintf(sql, sizeof(sql), "DELETE FROM messages WHERE mailbox_id = %lld;"
+				 " DELETE FROM mailboxes WHERE id = %lld",
+				 (long long)sqlite3_column_int64(st, 0), (long long)sqlite3_column_int64(st, 0));
+			idx_exec(idx, sql);
+		}
+	}
+	sqlite3_finalize(st);
+	return idx_exec(idx, "COMMIT");
+}
+
+struct mail_index *mail_index_open(const char *root, char *err, size_t errsize)
+{
+	struct mail_index *idx = calloc(1, sizeof(*idx));
+	char path[PATH_MAX];
+
+	if (idx == NULL || str_copy(idx->root, sizeof(idx->root), root) < 0) {
+		snprintf(err, errsize, "out of memory");
+		free(idx);
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/index.db", root);
+	if (sqlite3_open_v2(path, &idx->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errsize, "%s: %s", path, sqlite3_errmsg(idx->db));
+		mail_index_close(idx);
+		return NULL;
+	}
+	sqlite3_busy_timeout(idx->db, 10000);
+	/* FULL: a UID handed out must never be handed out again, even after a
+	 * power cut. */
+	if (idx_exec(idx, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL") < 0 ||
+	    idx_exec(idx, index_schema) < 0 || idx_scan_folders(idx) < 0) {
+		snprintf(err, errsize, "%s: cannot initialise the index", path);
+		mail_index_close(idx);
+		return NULL;
+	}
+	return idx;
+}
+
+void mail_index_close(struct mail_index *idx)
+{
+	if (idx == NULL)
+		return;
+	sqlite3_close(idx->db);
+	free(idx);
+}
+
+const char *mail_index_root(const struct mail_index *idx)
+{
+	return idx->root;
+}
+
+/* ---- folders ------------------------------------------------------------ */
+
+#define MAILBOX_SELECT "SELECT id, name, dir, uidvalidity, uidnext, highestmodseq, subscribed," \
+		       " special_use FROM mailboxes"
+
+static void mailbox_from_row(struct mail_index *idx, sqlite3_stmt *st, struct index_mailbox *m)
+{
+	const char *dir = (const char *)sqlite3_column_text(st, 2);
+
+	m->id = sqlite3_column_int64(st, 0);
+	str_copy(m->name, sizeof(m->name), (const char *)sqlite3_column_text(st, 1));
+	if (dir[0] == '\0')
+		str_copy(m->path, sizeof(m->path), idx->root);
+	else
+		snprintf(m->path, sizeof(m->path), "%s/%s", idx->root, dir);
+	m->uidvalidity = (uint32_t)sqlite3_column_int64(st, 3);
+	m->uidnext = (uint32_t)sqlite3_column_int64(st, 4);
+	m->highestmodseq = (uint64_t)sqlite3_column_int64(st, 5);
+	m->subscribed = sqlite3_column_int(st, 6) != 0;
+	str_copy(m->special_use, sizeof(m->special_use), (const char *)sqlite3_column_text(st, 7));
+}
+
+int mail_index_mailbox_get(struct mail_index *idx, const char *name, struct index_mailbox *mbox_r)
+{
+	sqlite3_stmt *st = idx_prepare(idx, MAILBOX_SELECT " WHERE name = ?");
+	int r;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, strcasecmp(name, "INBOX") == 0 ? "INBOX" : name, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		mailbox_from_row(idx, st, mbox_r);
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
+int mail_index_mailbox_list(struct mail_index *idx, index_mailbox_cb *cb, void *ctx)
+{
+	sqlite3_stmt *st = idx_prepare(idx, MAILBOX_SELECT " ORDER BY name != 'INBOX', name");
+	struct index_mailbox m;
+	int r;
+
+	if (st == NULL)
+		return -1;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		mailbox_from_row(idx, st, &m);
+		cb(&m, ctx);
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+static int maildir_folder_make(const char *path)
+{
+	static const char *const subs[] = { "cur", "new", "tmp" };
+	char p[PATH_MAX];
+	int fd;
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s/%s", path, subs[i]);
+		if (fs_mkdir_p(p, 0700) < 0)
+			return -1;
+	}
+	snprintf(p, sizeof(p), "%s/maildirfolder", path);
+	fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return fs_fsync_dir(path);
+}
+
+int mail_index_mailbox_create(struct mail_index *idx, const char *name, const char **error_r)
+{
+	struct index_mailbox m;
+	char dir[INDEX_NAME_MAX * 3], path[PATH_MAX];
+
+	if (name_validate(name, error_r) < 0)
+		return -1;
+	if (strcasecmp(name, "INBOX") == 0 || mail_index_mailbox_get(idx, name, &m) > 0) {
+		*error_r = "[ALREADYEXISTS] Mailbox already exists";
+		return -1;
+	}
+	if (name_to_dir(name, dir, sizeof(dir)) < 0) {
+		*error_r = "Mailbox name too long";
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", idx->root, dir);
+	if (maildir_folder_make(path) < 0 || fs_fsync_dir(idx->root) < 0) {
+		*error_r = "[SERVERBUG] Cannot create the mailbox directory";
+		return -1;
+	}
+	if (idx_mailbox_insert(idx, name, dir) < 0) {
+		*error_r = "[SERVERBUG] Index error";
+		return -1;
+	}
+	/* Parents exist implicitly in Maildir++; give them rows too so LIST
+	 * shows the hierarchy. */
+	return 0;
+}
+
+int mail_index_mailbox_delete(struct mail_index *idx, const char *name, const char **error_r)
+{
+	struct index_mailbox m;
+	sqlite3_stmt *st;
+	uint64_t bytes = 0;
+	char sql[160];
+
+	if (strcasecmp(name, "INBOX") == 0) {
+		*error_r = "INBOX cannot be deleted";
+		return -1;
+	}
+	if (mail_index_mailbox_get(idx, name, &m) <= 0) {
+		*error_r = "[NONEXISTENT] No such mailbox";
+		return -1;
+	}
+	st = idx_prepare(idx, "SELECT coalesce(sum(size), 0) FROM messages WHERE mailbox_id = ?");
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, m.id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			bytes = (uint64_t)sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (fs_remove_tree(m.path) < 0 && errno != ENOENT) {
+		*error_r = "[SERVERBUG] Cannot remove the mailbox directory";
+		return -1;
+	}
+	fs_fsync_dir(idx->root);
+	snprintf(sql, sizeof(sql), "DELETE FROM messages WHERE mailbox_id = %lld;"
+		 " DELETE FROM mailboxes WHERE id = %lld", (long long)m.id, (long long)m.id);
+	if (idx_exec(idx, sql) < 0) {
+		*error_r = "[SERVERBUG] Index error";
+		return -1;
+	}
+	quota_release(idx->root, bytes);
+	store_changed(idx->root);
+	return 0;
+}
+
+struct rename_ctx {
+	const char *from;
+	size_t from_len;
+	struct index_mailbox *list;
+	size_t n;
+};
+
+static void rename_collect(const struct index_mailbox *m, void *ctx)
+{
+	struct rename_ctx *rc = ctx;
+	struct index_mailbox *grown;
+
+	if (strcmp(m->name, rc->from) != 0 &&
+	    !(strncmp(m->name, rc->from, rc->from_len) == 0 && m->name[rc->from_len] == '/'))
+		return;
+	grown = realloc(rc->list, (rc->n + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return;
+	rc->list = grown;
+	rc->list[rc->n++] = *m;
+}
+
+int mail_index_mailbox_rename(struct mail_index *idx, const char *from, const char *to,
+			      const char **error_r)
+{
+	struct rename_ctx rc = { from, strlen(from), NULL, 0 };
+	struct index_mailbox m;
+	int ret = 0;
+
+	if (name_validate(to, error_r) < 0)
+		return -1;
+	if (strcasecmp(from, "INBOX") == 0) {
+		*error_r = "[CANNOT] Renaming INBOX is not supported here: move its messages instead";
+		return -1;
+	}
+	if (mail_index_mailbox_get(idx, from, &m) <= 0) {
+		*error_r = "[NONEXISTENT] No such mailbox";
+		return -1;
+	}
+	if (strcasecmp(to, "INBOX") == 0 || mail_index_mailbox_get(idx, to, &m) > 0) {
+		*error_r = "[ALREADYEXISTS] The target mailbox already exists";
+		return -1;
+	}
+	mail_index_mailbox_list(idx, rename_collect, &rc);
+	if (idx_exec(idx, "BEGIN IMMEDIATE") < 0) {
+		free(rc.list);
+		*error_r = "[SERVERBUG] Index error";
+		return -1;
+	}
+	for (size_t i = 0; i < rc.n && ret == 0; i++) {
+		char newname[INDEX_NAME_MAX], dir[INDEX_NAME_MAX * 3], path[PATH_MAX];
+		sqlite3_stmt *st;
+
+		snprintf(newname, sizeof(newname), "%s%s", to, rc.list[i].name + rc.from_len);
+		if (name_to_dir(newname, dir, sizeof(dir)) < 0) {
+			ret = -1;
+			break;
+		}
+		snprintf(path, sizeof(path), "%s/%s", idx->root, dir);
+		if (rename(rc.list[i].path, path) < 0) {
+			ret = -1;
+			break;
+		}
+		st = idx_prepare(idx, "UPDATE mailboxes SET name = ?, dir = ?, special_use = ? WHERE id = ?");
+		if (st == NULL) {
+			ret = -1;
+			break;
+		}
+		sqlite3_bind_text(st, 1, newname, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, dir, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 3, special_use_of(newname), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, rc.list[i].id);
+		ret = idx_step_done(st);
+	}
+	free(rc.list);
+	fs_fsync_dir(idx->root);
+	if (ret < 0) {
+		idx_exec(idx, "ROLLBACK");
+		idx_scan_folders(idx);
+		*error_r = "[SERVERBUG] Rename failed";
+		return -1;
+	}
+	store_changed(idx->root);
+	return idx_exec(idx, "COMMIT");
+}
+
+int mail_index_mailbox_subscribe(struct mail_index *idx, const char *name, bool on,
+				 const char **error_r)
+{
+	sqlite3_stmt *st = idx_prepare(idx, "UPDATE mailboxes SET subscribed = ? WHERE name = ?");
+
+	if (st == NULL) {
+		*error_r = "[SERVERBUG] Index error";
+		return -1;
+	}
+	sqlite3_bind_int(st, 1, on);
+	sqlite3_bind_text(st, 2, strcasecmp(name, "INBOX") == 0 ? "INBOX" : name, -1, SQLITE_TRANSIENT);
+	if (idx_step_done(st) < 0) {
+		*error_r = "[SERVERBUG] Index error";
+		return -1;
+	}
+	if (sqlite3_changes(idx->db) == 0 && on) {
+		*error_r = "[NONEXISTENT] No such mailbox";
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,113 @@
+#ifndef YUBIN_STORE_INDEX_H
+#define YUBIN_STORE_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/maildir.h"
+
+/* The per-account mail index (DATA/mail/DOMAIN/USER/index.db, SQLite):
+ * folders with their UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ, and for each
+ * message its UID, current file name, flags, keywords, MODSEQ, size and
+ * internal date. The Maildir stays the truth: mail_index_sync() brings the
+ * index in line with the directories (new files get UIDs, vanished files
+ * are expunged, flags changed in file names are picked up), so the index
+ * can be deleted at any time and is rebuilt, keeping every UID it still
+ * holds. Blocking: call from a worker thread. */
+
+#define INDEX_NAME_MAX 512
+#define INDEX_KEYWORDS_MAX 256
+
+enum index_flag {
+	INDEX_FLAG_SEEN = 1 << 0,
+	INDEX_FLAG_ANSWERED = 1 << 1,
+	INDEX_FLAG_FLAGGED = 1 << 2,
+	INDEX_FLAG_DELETED = 1 << 3,
+	INDEX_FLAG_DRAFT = 1 << 4,
+};
+
+struct mail_index;
+
+struct index_mailbox {
+	int64_t id;
+	char name[INDEX_NAME_MAX];	/* IMAP name (UTF-8), "INBOX" for the inbox */
+	char path[4096];		/* its Maildir */
+	uint32_t uidvalidity, uidnext;
+	uint64_t highestmodseq;
+	bool subscribed;
+	char special_use[16];		/* "\\Sent", ... or "" */
+};
+
+struct index_msg {
+	uint32_t uid;
+	uint32_t flags;
+	uint64_t modseq;
+	uint64_t size;
+	int64_t internaldate;
+	bool recent;			/* first seen by this sync (was in new/) */
+	char file[MAILDIR_NAME_MAX + 40];	/* name in cur/ */
+	char keywords[INDEX_KEYWORDS_MAX];	/* space-separated */
+};
+
+struct index_view {
+	struct index_msg *msgs;		/* by ascending UID */
+	size_t count;
+	uint32_t uidvalidity, uidnext;
+	uint64_t highestmodseq;
+};
+
+/* Opens the index of the account whose Maildir++ root is root, creating it
+ * (and the rows for the folders found on disk) when missing. */
+struct mail_index *mail_index_open(const char *root, char *err, size_t errsize);
+void mail_index_close(struct mail_index *idx);
+const char *mail_index_root(const struct mail_index *idx);
+
+/* Folders. Names are IMAP names with '/' as the hierarchy separator;
+ * "INBOX" is case-insensitive. get returns 1 found, 0 not found, -1. */
+int mail_index_mailbox_get(struct mail_index *idx, const char *name, struct index_mailbox *mbox_r);
+typedef void index_mailbox_cb(const struct index_mailbox *mbox, void *ctx);
+int mail_index_mailbox_list(struct mail_index *idx, index_mailbox_cb *cb, void *ctx);
+int mail_index_mailbox_create(struct mail_index *idx, const char *name, const char **error_r);
+int mail_index_mailbox_delete(struct mail_index *idx, const char *name, const char **error_r);
+int mail_index_mailbox_rename(struct mail_index *idx, const char *from, const char *to,
+			      const char **error_r);
+int mail_index_mailbox_subscribe(struct mail_index *idx, const char *name, bool on,
+				 const char **error_r);
+
+/* Brings the folder's index in line with its Maildir and returns the
+ * messages. Files found in new/ are moved to cur/ and reported recent. */
+int mail_index_sync(struct mail_index *idx, struct index_mailbox *mbox, struct index_view *view_r);
+void index_view_free(struct index_view *view);
+
+/* Path of a message's file. */
+int mail_index_msg_path(const struct index_mailbox *mbox, const struct index_msg *msg,
+			char *buf, size_t size);
+/* Sets flags and keywords of one message (renaming its file); the message's
+ * modseq and the folder's HIGHESTMODSEQ grow. msg is updated. */
+int mail_index_set_flags(struct mail_index *idx, struct index_mailbox *mbox, struct index_msg *msg,
+			 uint32_t flags, const char *keywords);
+/* Removes messages (files and rows); their sizes go back to the quota. */
+int mail_index_expunge(struct mail_index *idx, struct index_mailbox *mbox,
+		       const struct index_msg *msgs, size_t count);
+/* Stores a new message durably in the folder with flags and internal date
+ * (0: now) and gives it the next UID. The caller has reserved quota. */
+int mail_index_append(struct mail_index *idx, struct index_mailbox *mbox, const struct maildir_msg *msg,
+		      uint32_t flags, const char *keywords, int64_t internaldate, uint32_t *uid_r,
+		      const char **error_r);
+/* Copies (or moves) a message into another folder durably; *uid_r gets its
+ * UID there. A copy is a hard link (no extra disk, but counted again in the
+ * quota, as every copy is); a move is a rename. */
+int mail_index_copy(struct mail_index *idx, struct index_mailbox *src, const struct index_msg *msg,
+		    struct index_mailbox *dst, bool move, uint32_t *uid_r, const char **error_r);
+
+/* Maildir flag letters for flags (ASCII order) and back. */
+void index_flags_to_maildir(uint32_t flags, char *buf, size_t size);
+uint32_t index_flags_from_maildir(const char *name);
+
+/* A change counter per account, bumped by anything that changes a mailbox
+ * (delivery, POP3, IMAP): sessions in IDLE poll it cheaply. */
+void store_changed(const char *root);
+uint64_t store_generation(const char *root);
+
+#endif

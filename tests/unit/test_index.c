@@ -1,0 +1,243 @@
+/* The per-account mail index against a real Maildir in a temporary
+ * directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/fsutil.h"
+#include "store/index.h"
+#include "store/maildir.h"
+
+struct fixture {
+	char root[256];
+	struct mail_index *idx;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[256];
+
+	snprintf(f->root, sizeof(f->root), "/tmp/yubin-test-index-XXXXXX");
+	assert_non_null(mkdtemp(f->root));
+	assert_int_equal(maildir_create(f->root), 0);
+	f->idx = mail_index_open(f->root, err, sizeof(err));
+	assert_non_null(f->idx);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	mail_index_close(f->idx);
+	fs_remove_tree(f->root);
+	free(f);
+	return 0;
+}
+
+static void deliver(const char *path, const char *text)
+{
+	struct maildir_msg msg = { .prefix = "", .prefix_len = 0, .body = text, .body_fd = -1,
+				   .body_len = strlen(text) };
+	const char *error;
+
+	assert_int_equal(maildir_deliver(path, &msg, NULL, 0, &error), 0);
+}
+
+static struct index_mailbox get(struct fixture *f, const char *name)
+{
+	struct index_mailbox m;
+
+	assert_int_equal(mail_index_mailbox_get(f->idx, name, &m), 1);
+	return m;
+}
+
+static void test_default_folders(void **state)
+{
+	struct fixture *f = *state;
+	struct index_mailbox m = get(f, "inbox");
+
+	assert_string_equal(m.name, "INBOX");
+	m = get(f, "Sent");
+	assert_string_equal(m.special_use, "\\Sent");
+	m = get(f, "Junk");
+	assert_string_equal(m.special_use, "\\Junk");
+	assert_int_equal(mail_index_mailbox_get(f->idx, "Nope", &m), 0);
+}
+
+static void test_sync_assigns_uids_in_order(void **state)
+{
+	struct fixture *f = *state;
+	struct index_mailbox m = get(f, "INBOX");
+	struct index_view v;
+	char path[512];
+	struct stat st;
+
+	deliver(f->root, "Subject: one\r\n\r\n1\r\n");
+	deliver(f->root, "Subject: two\r\n\r\n2\r\n");
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	assert_int_equal(v.count, 2);
+	assert_int_equal(v.msgs[0].uid, 1);
+	assert_int_equal(v.msgs[1].uid, 2);
+	assert_true(v.msgs[0].recent);
+	assert_int_equal(v.uidnext, 3);
+	/* moved to cur/ with an empty info part */
+	assert_int_equal(mail_index_msg_path(&m, &v.msgs[1], path, sizeof(path)), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_non_null(strstr(v.msgs[1].file, ":2,"));
+	index_view_free(&v);
+
+	/* a second sync changes nothing and nothing is recent */
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	assert_int_equal(v.count, 2);
+	assert_false(v.msgs[0].recent);
+	index_view_free(&v);
+}
+
+static void test_flags_rename_file_and_bump_modseq(void **state)
+{
+	struct fixture *f = *state;
+	struct index_mailbox m = get(f, "INBOX");
+	struct index_view v;
+	uint64_t before;
+
+	deliver(f->root, "Subject: f\r\n\r\nx\r\n");
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	before = v.msgs[0].modseq;
+	assert_int_equal(mail_index_set_flags(f->idx, &m, &v.msgs[0], INDEX_FLAG_SEEN | INDEX_FLAG_FLAGGED,
+					      "$Junk"), 0);
+	assert_true(v.msgs[0].modseq > before);
+	assert_non_null(strstr(v.msgs[0].file, ":2,FS"));
+	index_view_free(&v);
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	assert_int_equal(v.msgs[0].flags, INDEX_FLAG_SEEN | INDEX_FLAG_FLAGGED);
+	assert_string_equal(v.msgs[0].keywords, "$Junk");
+	index_view_free(&v);
+}
+
+static void test_external_removal_is_an_expunge(void **state)
+{
+	struct fixture *f = *state;
+	struct index_mailbox m = get(f, "INBOX");
+	struct index_view v;
+	char path[512];
+
+	deliver(f->root, "a\r\n");
+	deliver(f->root, "b\r\n");
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	assert_int_equal(mail_index_msg_path(&m, &v.msgs[0], path, sizeof(path)), 0);
+	index_view_free(&v);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	assert_int_equal(v.count, 1);
+	assert_int_equal(v.msgs[0].uid, 2);
+	index_view_free(&v);
+}
+
+static void test_copy_move_expunge(void **state)
+{
+	struct fixture *f = *state;
+	struct index_mailbox in = get(f, "INBOX"), trash = get(f, "Trash");
+	struct index_view v, t;
+	const char *error;
+	uint32_t uid;
+
+	deliver(f->root, "Subject: c\r\n\r\nc\r\n");
+	deliver(f->root, "Subject: d\r\n\r\nd\r\n");
+	assert_int_equal(mail_index_sync(f->idx, &in, &v), 0);
+	assert_int_equal(mail_index_copy(f->idx, &in, &v.msgs[0], &trash, false, &uid, &error), 0);
+	assert_int_equal(uid, 1);
+	assert_int_equal(mail_index_copy(f->idx, &in, &v.msgs[1], &trash, true, &uid, &error), 0);
+	assert_int_equal(uid, 2);
+	index_view_free(&v);
+	assert_int_equal(mail_index_sync(f->idx, &in, &v), 0);
+	assert_int_equal(v.count, 1);
+	assert_int_equal(mail_index_sync(f->idx, &trash, &t), 0);
+	assert_int_equal(t.count, 2);
+	assert_int_equal(mail_index_expunge(f->idx, &trash, t.msgs, t.count), 0);
+	index_view_free(&t);
+	assert_int_equal(mail_index_sync(f->idx, &trash, &t), 0);
+	assert_int_equal(t.count, 0);
+	assert_int_equal(t.uidnext, 3);	/* UIDs are never reused */
+	index_view_free(&t);
+	index_view_free(&v);
+}
+
+static void test_append_and_rebuild_keeps_uids(void **state)
+{
+	struct fixture *f = *state;
+	struct index_mailbox m = get(f, "Drafts");
+	struct maildir_msg msg = { .prefix = "", .prefix_len = 0, .body = "Subject: draft\r\n\r\nx\r\n",
+				   .body_fd = -1, .body_len = 21 };
+	struct index_view v;
+	const char *error;
+	char err[256];
+	uint32_t uid;
+
+	assert_int_equal(mail_index_append(f->idx, &m, &msg, INDEX_FLAG_DRAFT | INDEX_FLAG_SEEN, NULL,
+					   1700000000, &uid, &error), 0);
+	assert_int_equal(uid, 1);
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	assert_int_equal(v.count, 1);
+	assert_int_equal(v.msgs[0].internaldate, 1700000000);
+	assert_int_equal(v.msgs[0].flags, INDEX_FLAG_DRAFT | INDEX_FLAG_SEEN);
+	index_view_free(&v);
+
+	/* reopening finds the same UIDs */
+	mail_index_close(f->idx);
+	f->idx = mail_index_open(f->root, err, sizeof(err));
+	assert_non_null(f->idx);
+	m = get(f, "Drafts");
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	assert_int_equal(v.msgs[0].uid, 1);
+	/* the internal date survives in the file's mtime */
+	assert_int_equal(v.msgs[0].internaldate, 1700000000);
+	index_view_free(&v);
+}
+
+static void test_folder_create_rename_delete(void **state)
+{
+	struct fixture *f = *state;
+	struct index_mailbox m;
+	const char *error;
+	char path[512];
+	struct stat st;
+
+	assert_int_equal(mail_index_mailbox_create(f->idx, "Work/2026.11", &error), 0);
+	m = get(f, "Work/2026.11");
+	snprintf(path, sizeof(path), "%s/.Work.2026%%2E11/cur", f->root);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(mail_index_mailbox_create(f->idx, "Work/2026.11", &error), -1);
+	assert_int_equal(mail_index_mailbox_create(f->idx, "bad*name", &error), -1);
+	assert_int_equal(mail_index_mailbox_create(f->idx, "a//b", &error), -1);
+	assert_int_equal(mail_index_mailbox_rename(f->idx, "Work/2026.11", "Archive/2026", &error), 0);
+	assert_int_equal(mail_index_mailbox_get(f->idx, "Work/2026.11", &m), 0);
+	m = get(f, "Archive/2026");
+	assert_int_equal(mail_index_mailbox_delete(f->idx, "Archive/2026", &error), 0);
+	assert_int_equal(mail_index_mailbox_get(f->idx, "Archive/2026", &m), 0);
+	assert_int_equal(mail_index_mailbox_delete(f->idx, "INBOX", &error), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_default_folders, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_assigns_uids_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flags_rename_file_and_bump_modseq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_external_removal_is_an_expunge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_move_expunge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_and_rebuild_keeps_uids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_folder_create_rename_delete, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("index", tests, NULL, NULL);
+}
