@@ -27,6 +27,10 @@ struct config {
 	unsigned smtp_data_timeout;
 	unsigned pop3_timeout;
 	unsigned pop3_max_connections_per_ip;
+	unsigned imap_timeout;
+	unsigned imap_idle_timeout;
+	unsigned imap_max_connections_per_ip;
+	unsigned imap_max_line_length;
 	unsigned server_loops;
 	unsigned server_workers;
 	unsigned shutdown_grace;

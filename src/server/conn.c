@@ -35,7 +35,9 @@ static struct ip_slot *ip_table[IP_BUCKETS];
 
 static int service_group(enum service s)
 {
-	return s == SERVICE_POP3 || s == SERVICE_POP3S ? 1 : 0;
+	if (s == SERVICE_POP3 || s == SERVICE_POP3S)
+		return 1;
+	return s == SERVICE_IMAP || s == SERVICE_IMAPS ? 2 : 0;
 }
 
 static unsigned ip_hash(const char *ip, int group)

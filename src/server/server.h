@@ -20,6 +20,8 @@ enum service {
 	SERVICE_SMTPS,		/* 465: implicit TLS, AUTH required */
 	SERVICE_POP3,		/* 110: STLS */
 	SERVICE_POP3S,		/* 995: implicit TLS */
+	SERVICE_IMAP,		/* 143: STARTTLS */
+	SERVICE_IMAPS,		/* 993: implicit TLS */
 	SERVICE_COUNT
 };
 

@@ -7,6 +7,7 @@
 
 /* Entry points of the protocol sessions, called by the listeners. */
 void smtp_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, enum service service);
+void imap_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, enum service service);
 void pop3_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, enum service service);
 
 #endif

@@ -1,0 +1,683 @@
+/* IMAP commands on mailboxes (run on a worker): SELECT/EXAMINE, CREATE,
+ * DELETE, RENAME, (UN)SUBSCRIBE, LIST/LSUB, STATUS, APPEND, CLOSE,
+ * UNSELECT, EXPUNGE, CHECK/NOOP, quotas, ENABLE, ID, NAMESPACE. */
+#include "server/imap_session.h"
+#include "directory/directory.h"
+#include "store/maildir.h"
+#include "store/quota.h"
+#include "lib/log.h"
+#include "lib/str.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+int imap_session_open_store(struct imap_session *s, const char *address)
+{
+	struct directory *dir = server_directory();
+	struct dir_account acct;
+	char err[256];
+
+	if (dir == NULL || directory_account_get(dir, address, &acct) <= 0)
+		return -1;
+	if (server_maildir(s->root, sizeof(s->root), acct.domain, acct.local) < 0 ||
+	    (access(s->root, F_OK) < 0 && maildir_create(s->root) < 0))
+		return -1;
+	s->idx = mail_index_open(s->root, err, sizeof(err));
+	if (s->idx == NULL) {
+		log_error(NULL, "imap: %s", err);
+		return -1;
+	}
+	str_copy(s->user, sizeof(s->user), acct.address);
+	s->quota_bytes = (uint64_t)acct.quota_mb * 1024 * 1024;
+	return 0;
+}
+
+void imap_view_free(struct imap_session *s)
+{
+	free(s->view);
+	s->view = NULL;
+	s->nview = 0;
+}
+
+static void imap_view_fill(struct imap_session *s, const struct index_view *v)
+{
+	imap_view_free(s);
+	s->view = calloc(v->count > 0 ? v->count : 1, sizeof(*s->view));
+	for (size_t i = 0; s->view != NULL && i < v->count; i++) {
+		s->view[i].uid = v->msgs[i].uid;
+		s->view[i].flags = v->msgs[i].flags;
+		s->view[i].modseq = v->msgs[i].modseq;
+		s->view[i].recent = v->msgs[i].recent;
+	}
+	s->nview = s->view != NULL ? v->count : 0;
+	s->view_uidnext = v->uidnext;
+}
+
+/* Finds uid in the index view (both sorted by UID). */
+static const struct index_msg *view_find(const struct index_view *v, uint32_t uid)
+{
+	size_t lo = 0, hi = v->count;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (v->msgs[mid].uid == uid)
+			return &v->msgs[mid];
+		if (v->msgs[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int imap_view_sync(struct imap_session *s, bool allow_expunge)
+{
+	struct index_view v;
+	size_t old_count = s->nview, kept = 0, recent = 0;
+	struct imap_view_msg *grown;
+
+	if (s->state != IMAP_S_SELECTED)
+		return 0;
+	if (mail_index_sync(s->idx, &s->mbox, &v) < 0)
+		return -1;
+	/* Expunges first, highest sequence number first so that each one
+	 * names a message as the client still counts them. */
+	if (allow_expunge) {
+		for (size_t i = s->nview; i-- > 0;) {
+			if (view_find(&v, s->view[i].uid) == NULL) {
+				imap_out(s, "* %zu EXPUNGE", i + 1);
+				memmove(&s->view[i], &s->view[i + 1], (s->nview - i - 1) * sizeof(*s->view));
+				s->nview--;
+			}
+		}
+	}
+	for (size_t i = 0; i < s->nview; i++) {
+		const struct index_msg *m = view_find(&v, s->view[i].uid);
+		if (m == NULL || m->modseq == s->view[i].modseq)
+			continue;
+		s->view[i].modseq = m->modseq;
+		if (m->flags != s->view[i].flags || true) {
+			s->view[i].flags = m->flags;
+			strbuf_printf(&s->out, "* %zu FETCH (FLAGS ", i + 1);
+			imap_out_flags(s, m->flags, m->keywords, s->view[i].recent);
+			if (s->enabled_condstore)
+				strbuf_printf(&s->out, " MODSEQ (%llu)", (unsigned long long)m->modseq);
+			imap_out(s, " UID %u)", m->uid);
+		}
+	}
+	kept = s->nview;
+	grown = realloc(s->view, (kept + v.count + 1) * sizeof(*s->view));
+	if (grown != NULL) {
+		uint32_t last = kept > 0 ? s->view[kept - 1].uid : 0;
+		s->view = grown;
+		for (size_t i = 0; i < v.count; i++) {
+			if (v.msgs[i].uid <= last)
+				continue;
+			s->view[s->nview].uid = v.msgs[i].uid;
+			s->view[s->nview].flags = v.msgs[i].flags;
+			s->view[s->nview].modseq = v.msgs[i].modseq;
+			s->view[s->nview].recent = v.msgs[i].recent;
+			recent += v.msgs[i].recent;
+			s->nview++;
+		}
+	}
+	if (s->nview != old_count || s->nview != kept) {
+		imap_out(s, "* %zu EXISTS", s->nview);
+		if (!s->rev2) {
+			size_t r = 0;
+			for (size_t i = 0; i < s->nview; i++)
+				r += s->view[i].recent;
+			imap_out(s, "* %zu RECENT", r);
+		}
+	}
+	s->view_uidnext = v.uidnext;
+	index_view_free(&v);
+	return 0;
+}
+
+/* The mailbox argument as a UTF-8 name. */
+static const char *arg_mailbox(const struct imap_command *cmd, size_t i)
+{
+	return i < cmd->count ? imap_arg_astring(&cmd->args[i]) : NULL;
+}
+
+void imap_cmd_noop(struct imap_session *s, const struct imap_command *cmd)
+{
+	imap_view_sync(s, true);
+	imap_tagged(s, cmd, "OK", "%s completed", cmd->name);
+}
+
+void imap_cmd_check(struct imap_session *s, const struct imap_command *cmd)
+{
+	imap_cmd_noop(s, cmd);
+}
+
+void imap_cmd_select(struct imap_session *s, const struct imap_command *cmd)
+{
+	const char *name = arg_mailbox(cmd, 0);
+	bool examine = strcmp(cmd->name, "EXAMINE") == 0;
+	struct index_view v;
+	size_t recent = 0, first_unseen = 0;
+
+	if (name == NULL || cmd->count > 2) {
+		imap_tagged(s, cmd, "BAD", "Syntax: %s mailbox", cmd->name);
+		return;
+	}
+	if (cmd->count == 2) {
+		const struct imap_arg *opts = &cmd->args[1];
+		if (opts->type != IMAP_ARG_LIST || opts->count != 1 || !imap_arg_is_atom(&opts->list[0], "CONDSTORE")) {
+			imap_tagged(s, cmd, "BAD", "Unsupported SELECT parameters");
+			return;
+		}
+		s->enabled_condstore = true;
+	}
+	if (s->state == IMAP_S_SELECTED) {
+		imap_view_free(s);
+		s->state = IMAP_S_AUTH;
+		imap_out(s, "* OK [CLOSED] Previous mailbox closed");
+	}
+	if (mail_index_mailbox_get(s->idx, name, &s->mbox) <= 0) {
+		imap_tagged(s, cmd, "NO", "[NONEXISTENT] No such mailbox");
+		return;
+	}
+	if (mail_index_sync(s->idx, &s->mbox, &v) < 0) {
+		imap_tagged(s, cmd, "NO", "[SERVERBUG] Cannot read the mailbox");
+		return;
+	}
+	imap_view_fill(s, &v);
+	for (size_t i = 0; i < v.count; i++) {
+		recent += v.msgs[i].recent;
+		if (first_unseen == 0 && !(v.msgs[i].flags & INDEX_FLAG_SEEN))
+			first_unseen = i + 1;
+	}
+	s->state = IMAP_S_SELECTED;
+	s->readonly = examine;
+	imap_out(s, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
+	imap_out(s, "* OK [PERMANENTFLAGS %s] Flags permitted",
+		 examine ? "()" : "(\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)");
+	imap_out(s, "* %zu EXISTS", v.count);
+	if (!s->rev2) {
+		imap_out(s, "* %zu RECENT", recent);
+		if (first_unseen > 0)
+			imap_out(s, "* OK [UNSEEN %zu] First unseen", first_unseen);
+	}
+	imap_out(s, "* OK [UIDVALIDITY %u] UIDs valid", v.uidvalidity);
+	imap_out(s, "* OK [UIDNEXT %u] Predicted next UID", v.uidnext);
+	if (s->enabled_condstore)
+		imap_out(s, "* OK [HIGHESTMODSEQ %llu] Highest", (unsigned long long)v.highestmodseq);
+	else
+		imap_out(s, "* OK [HIGHESTMODSEQ %llu] Highest", (unsigned long long)v.highestmodseq);
+	index_view_free(&v);
+	imap_tagged(s, cmd, "OK", "[%s] %s completed", examine ? "READ-ONLY" : "READ-WRITE", cmd->name);
+}
+
+void imap_cmd_create(struct imap_session *s, const struct imap_command *cmd)
+{
+	const char *name = arg_mailbox(cmd, 0), *error;
+	char buf[INDEX_NAME_MAX];
+	size_t len;
+
+	if (name == NULL) {
+		imap_tagged(s, cmd, "BAD", "Syntax: CREATE mailbox");
+		return;
+	}
+	/* A trailing separator only says the client wants children later. */
+	str_copy(buf, sizeof(buf), name);
+	len = strlen(buf);
+	if (len > 1 && buf[len - 1] == '/')
+		buf[len - 1] = '\0';
+	if (mail_index_mailbox_create(s->idx, buf, &error) < 0) {
+		imap_tagged(s, cmd, "NO", "%s", error);
+		return;
+	}
+	imap_tagged(s, cmd, "OK", "CREATE completed");
+}
+
+void imap_cmd_delete(struct imap_session *s, const struct imap_command *cmd)
+{
+	const char *name = arg_mailbox(cmd, 0), *error;
+
+	if (name == NULL) {
+		imap_tagged(s, cmd, "BAD", "Syntax: DELETE mailbox");
+		return;
+	}
+	if (s->state == IMAP_S_SELECTED && strcmp(s->mbox.name, name) == 0) {
+		imap_view_free(s);
+		s->state = IMAP_S_AUTH;
+	}
+	if (mail_index_mailbox_delete(s->idx, name, &error) < 0) {
+		imap_tagged(s, cmd, "NO", "%s", error);
+		return;
+	}
+	imap_tagged(s, cmd, "OK", "DELETE completed");
+}
+
+void imap_cmd_rename(struct imap_session *s, const struct imap_command *cmd)
+{
+	const char *from = arg_mailbox(cmd, 0), *to = arg_mailbox(cmd, 1), *error;
+
+	if (from == NULL || to == NULL) {
+		imap_tagged(s, cmd, "BAD", "Syntax: RENAME from to");
+		return;
+	}
+	if (mail_index_mailbox_rename(s->idx, from, to, &error) < 0) {
+		imap_tagged(s, cmd, "NO", "%s", error);
+		return;
+	}
+	imap_tagged(s, cmd, "OK", "RENAME completed");
+}
+
+static void imap_subscribe(struct imap_session *s, const struct imap_command *cmd, bool on)
+{
+	const char *name = arg_mailbox(cmd, 0), *error;
+
+	if (name == NULL) {
+		imap_tagged(s, cmd, "BAD", "Syntax: %s mailbox", cmd->name);
+		return;
+	}
+	if (mail_index_mailbox_subscribe(s->idx, name, on, &error) < 0) {
+		imap_tagged(s, cmd, "NO", "%s", error);
+		return;
+	}
+	imap_tagged(s, cmd, "OK", "%s completed", cmd->name);
+}
+
+void imap_cmd_subscribe(struct imap_session *s, const struct imap_command *cmd)
+{
+	imap_subscribe(s, cmd, true);
+}
+
+void imap_cmd_unsubscribe(struct imap_session *s, const struct imap_command *cmd)
+{
+	imap_subscribe(s, cmd, false);
+}
+
+/* IMAP LIST wildcards: '*' matches anything, '%' anything but '/'.
+ * Dynamic programming over (pattern, name) positions, so hostile patterns
+ * cost O(len(pattern) * len(name)), never exponential time. */
+static bool list_match(const char *pattern, const char *name)
+{
+	size_t n = strlen(name), m = strlen(pattern);
+	bool *prev, *cur, ok;
+
+	if (n > 4096 || m > 4096)
+		return false;
+	prev = calloc(n + 1, sizeof(bool));
+	cur = calloc(n + 1, sizeof(bool));
+	if (prev == NULL || cur == NULL) {
+		free(prev);
+		free(cur);
+		return false;
+	}
+	prev[0] = true;	/* empty pattern matches empty name */
+	for (size_t i = 1; i <= m; i++) {
+		char p = pattern[i - 1];
+		cur[0] = prev[0] && (p == '*' || p == '%');
+		for (size_t j = 1; j <= n; j++) {
+			char c = name[j - 1];
+			if (p == '*')
+				cur[j] = prev[j] || cur[j - 1];
+			else if (p == '%')
+				cur[j] = prev[j] || (cur[j - 1] && c != '/');
+			else
+				cur[j] = prev[j - 1] && p == c;
+		}
+		memcpy(prev, cur, (n + 1) * sizeof(bool));
+	}
+	ok = prev[n];
+	free(prev);
+	free(cur);
+	return ok;
+}
+
+/* INBOX is case-insensitive, also as the first level of a pattern. */
+static void list_normalise(char *pattern)
+{
+	if (strncasecmp(pattern, "INBOX", 5) == 0 && (pattern[5] == '\0' || pattern[5] == '/'))
+		memcpy(pattern, "INBOX", 5);
+}
+
+struct list_ctx {
+	struct index_mailbox *boxes;
+	size_t n;
+};
+
+static void list_collect(const struct index_mailbox *m, void *ctx)
+{
+	struct list_ctx *lc = ctx;
+	struct index_mailbox *grown = realloc(lc->boxes, (lc->n + 1) * sizeof(*grown));
+
+	if (grown == NULL)
+		return;
+	lc->boxes = grown;
+	lc->boxes[lc->n++] = *m;
+}
+
+static bool list_has_children(const struct list_ctx *lc, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < lc->n; i++) {
+		if (strncmp(lc->boxes[i].name, name, len) == 0 && lc->boxes[i].name[len] == '/')
+			return true;
+	}
+	return false;
+}
+
+static void imap_status_items(struct imap_session *s, struct index_mailbox *m,
+			      const struct imap_arg *items, bool *ok_r);
+
+static void imap_list(struct imap_session *s, const struct imap_command *cmd, bool lsub)
+{
+	size_t a = 0;
+	bool sel_subscribed = lsub, sel_special = false, ret_special = false, ret_subscribed = false;
+	bool ret_children = false;
+	const struct imap_arg *ret_status = NULL;
+	const char *ref, *patterns[16];
+	size_t npatterns = 0;
+	struct list_ctx lc = { NULL, 0 };
+
+	/* LIST-EXTENDED selection options */
+	if (!lsub && a < cmd->count && cmd->args[a].type == IMAP_ARG_LIST) {
+		for (size_t i = 0; i < cmd->args[a].count; i++) {
+			const struct imap_arg *o = &cmd->args[a].list[i];
+			if (imap_arg_is_atom(o, "SUBSCRIBED"))
+				sel_subscribed = true, ret_subscribed = true;
+			else if (imap_arg_is_atom(o, "SPECIAL-USE"))
+				sel_special = true, ret_special = true;
+			else if (!imap_arg_is_atom(o, "RECURSIVEMATCH") && !imap_arg_is_atom(o, "REMOTE")) {
+				imap_tagged(s, cmd, "BAD", "Unknown LIST selection option");
+				return;
+			}
+		}
+		a++;
+	}
+	ref = a < cmd->count ? imap_arg_astring(&cmd->args[a]) : NULL;
+	a++;
+	if (ref == NULL || a >= cmd->count) {
+		imap_tagged(s, cmd, "BAD", "Syntax: %s reference mailbox", cmd->name);
+		return;
+	}
+	if (cmd->args[a].type == IMAP_ARG_LIST && !lsub) {
+		for (size_t i = 0; i < cmd->args[a].count && npatterns < 16; i++) {
+			const char *p = imap_arg_astring(&cmd->args[a].list[i]);
+			if (p != NULL)
+				patterns[npatterns++] = p;
+		}
+	} else if ((patterns[0] = imap_arg_astring(&cmd->args[a])) != NULL) {
+		npatterns = 1;
+	}
+	a++;
+	if (npatterns == 0) {
+		imap_tagged(s, cmd, "BAD", "Bad mailbox pattern");
+		return;
+	}
+	if (a < cmd->count && imap_arg_is_atom(&cmd->args[a], "RETURN") && a + 1 < cmd->count &&
+	    cmd->args[a + 1].type == IMAP_ARG_LIST) {
+		const struct imap_arg *r = &cmd->args[a + 1];
+		for (size_t i = 0; i < r->count; i++) {
+			if (imap_arg_is_atom(&r->list[i], "SPECIAL-USE"))
+				ret_special = true;
+			else if (imap_arg_is_atom(&r->list[i], "SUBSCRIBED"))
+				ret_subscribed = true;
+			else if (imap_arg_is_atom(&r->list[i], "CHILDREN"))
+				ret_children = true;
+			else if (imap_arg_is_atom(&r->list[i], "STATUS") && i + 1 < r->count &&
+				 r->list[i + 1].type == IMAP_ARG_LIST)
+				ret_status = &r->list[++i];
+		}
+	}
+	(void)ret_children;	/* children are always reported */
+	if (npatterns == 1 && patterns[0][0] == '\0') {
+		imap_out(s, "* %s (\\Noselect) \"/\" \"\"", cmd->name);
+		imap_tagged(s, cmd, "OK", "%s completed", cmd->name);
+		return;
+	}
+	mail_index_mailbox_list(s->idx, list_collect, &lc);
+	for (size_t i = 0; i < lc.n; i++) {
+		struct index_mailbox *m = &lc.boxes[i];
+		bool match = false;
+		char full[INDEX_NAME_MAX * 2];
+
+		for (size_t p = 0; p < npatterns && !match; p++) {
+			snprintf(full, sizeof(full), "%s%s", ref, patterns[p]);
+			list_normalise(full);
+			match = list_match(full, m->name);
+		}
+		if (!match || (sel_subscribed && !m->subscribed) || (sel_special && m->special_use[0] == '\0'))
+			continue;
+		strbuf_printf(&s->out, "* %s (%s", cmd->name,
+			      list_has_children(&lc, m->name) ? "\\HasChildren" : "\\HasNoChildren");
+		if ((ret_special || !lsub) && m->special_use[0] != '\0')
+			strbuf_printf(&s->out, " %s", m->special_use);
+		if (ret_subscribed && m->subscribed)
+			strbuf_append_str(&s->out, " \\Subscribed");
+		strbuf_append_str(&s->out, ") \"/\" ");
+		imap_out_astring(s, m->name);
+		strbuf_append(&s->out, "\r\n", 2);
+		if (ret_status != NULL) {
+			bool ok;
+			imap_status_items(s, m, ret_status, &ok);
+		}
+	}
+	free(lc.boxes);
+	imap_tagged(s, cmd, "OK", "%s completed", cmd->name);
+}
+
+void imap_cmd_list(struct imap_session *s, const struct imap_command *cmd)
+{
+	imap_list(s, cmd, false);
+}
+
+void imap_cmd_lsub(struct imap_session *s, const struct imap_command *cmd)
+{
+	imap_list(s, cmd, true);
+}
+
+static void imap_status_items(struct imap_session *s, struct index_mailbox *m,
+			      const struct imap_arg *items, bool *ok_r)
+{
+	struct index_view v;
+	size_t unseen = 0, recent = 0, deleted = 0;
+	uint64_t size = 0;
+	bool first = true;
+
+	*ok_r = false;
+	if (mail_index_sync(s->idx, m, &v) < 0)
+		return;
+	for (size_t i = 0; i < v.count; i++) {
+		unseen += !(v.msgs[i].flags & INDEX_FLAG_SEEN);
+		recent += v.msgs[i].recent;
+		deleted += (v.msgs[i].flags & INDEX_FLAG_DELETED) != 0;
+		size += v.msgs[i].size;
+	}
+	strbuf_append_str(&s->out, "* STATUS ");
+	imap_out_astring(s, m->name);
+	strbuf_append_str(&s->out, " (");
+	for (size_t i = 0; i < items->count; i++) {
+		const char *it = imap_arg_atom(&items->list[i]);
+		unsigned long long val;
+
+		if (it == NULL)
+			continue;
+		if (strcasecmp(it, "MESSAGES") == 0) val = v.count;
+		else if (strcasecmp(it, "UIDNEXT") == 0) val = v.uidnext;
+		else if (strcasecmp(it, "UIDVALIDITY") == 0) val = v.uidvalidity;
+		else if (strcasecmp(it, "UNSEEN") == 0) val = unseen;
+		else if (strcasecmp(it, "RECENT") == 0) val = recent;
+		else if (strcasecmp(it, "DELETED") == 0) val = deleted;
+		else if (strcasecmp(it, "SIZE") == 0) val = size;
+		else if (strcasecmp(it, "HIGHESTMODSEQ") == 0) val = v.highestmodseq;
+		else
+			continue;
+		strbuf_printf(&s->out, "%s%s %llu", first ? "" : " ", it, val);
+		first = false;
+	}
+	strbuf_append_str(&s->out, ")\r\n");
+	index_view_free(&v);
+	*ok_r = true;
+}
+
+void imap_cmd_status(struct imap_session *s, const struct imap_command *cmd)
+{
+	const char *name = arg_mailbox(cmd, 0);
+	struct index_mailbox m;
+	bool ok;
+
+	if (name == NULL || cmd->count != 2 || cmd->args[1].type != IMAP_ARG_LIST) {
+		imap_tagged(s, cmd, "BAD", "Syntax: STATUS mailbox (items)");
+		return;
+	}
+	for (size_t i = 0; i < cmd->args[1].count; i++) {
+		static const char *const known[] = { "MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN",
+						     "RECENT", "DELETED", "SIZE", "HIGHESTMODSEQ" };
+		const char *it = imap_arg_atom(&cmd->args[1].list[i]);
+		bool found = false;
+		for (size_t k = 0; it != NULL && k < sizeof(known) / sizeof(known[0]); k++)
+			found |= strcasecmp(it, known[k]) == 0;
+		if (!found) {
+			imap_tagged(s, cmd, "BAD", "Unknown STATUS item");
+			return;
+		}
+	}
+	if (mail_index_mailbox_get(s->idx, name, &m) <= 0) {
+		imap_tagged(s, cmd, "NO", "[NONEXISTENT] No such mailbox");
+		return;
+	}
+	imap_status_items(s, &m, &cmd->args[1], &ok);
+	if (!ok)
+		imap_tagged(s, cmd, "NO", "[SERVERBUG] Cannot read the mailbox");
+	else
+		imap_tagged(s, cmd, "OK", "STATUS completed");
+}
+
+static void imap_unselect(struct imap_session *s)
+{
+	imap_view_free(s);
+	s->state = IMAP_S_AUTH;
+}
+
+/* Removes \Deleted messages; with report, announces each EXPUNGE. */
+static int imap_expunge_deleted(struct imap_session *s, bool report)
+{
+	struct index_view v;
+	struct index_msg *gone;
+	size_t n = 0;
+	int r;
+
+	if (mail_index_sync(s->idx, &s->mbox, &v) < 0)
+		return -1;
+	gone = calloc(v.count > 0 ? v.count : 1, sizeof(*gone));
+	for (size_t i = 0; gone != NULL && i < v.count; i++) {
+		if (v.msgs[i].flags & INDEX_FLAG_DELETED)
+			gone[n++] = v.msgs[i];
+	}
+	r = gone != NULL ? mail_index_expunge(s->idx, &s->mbox, gone, n) : -1;
+	free(gone);
+	index_view_free(&v);
+	if (r == 0 && report)
+		imap_view_sync(s, true);
+	return r;
+}
+
+void imap_cmd_close(struct imap_session *s, const struct imap_command *cmd)
+{
+	if (!s->readonly)
+		imap_expunge_deleted(s, false);
+	imap_unselect(s);
+	imap_tagged(s, cmd, "OK", "CLOSE completed");
+}
+
+void imap_cmd_unselect(struct imap_session *s, const struct imap_command *cmd)
+{
+	imap_unselect(s);
+	imap_tagged(s, cmd, "OK", "UNSELECT completed");
+}
+
+void imap_cmd_expunge(struct imap_session *s, const struct imap_command *cmd)
+{
+	if (s->readonly) {
+		imap_tagged(s, cmd, "NO", "[READ-ONLY] The mailbox is read-only");
+		return;
+	}
+	if (imap_expunge_deleted(s, true) < 0) {
+		imap_tagged(s, cmd, "NO", "[SERVERBUG] Expunge failed");
+		return;
+	}
+	imap_tagged(s, cmd, "OK", "EXPUNGE completed");
+}
+
+static void imap_quota_line(struct imap_session *s)
+{
+	uint64_t used = 0;
+
+	quota_usage(s->root, &used);
+	imap_out(s, "* QUOTA \"\" (STORAGE %llu %llu)", (unsigned long long)((used + 1023) / 1024),
+		 (unsigned long long)(s->quota_bytes / 1024));
+}
+
+void imap_cmd_getquotaroot(struct imap_session *s, const struct imap_command *cmd)
+{
+	const char *name = arg_mailbox(cmd, 0);
+
+	if (name == NULL) {
+		imap_tagged(s, cmd, "BAD", "Syntax: GETQUOTAROOT mailbox");
+		return;
+	}
+	strbuf_append_str(&s->out, "* QUOTAROOT ");
+	imap_out_astring(s, name);
+	strbuf_append_str(&s->out, " \"\"\r\n");
+	imap_quota_line(s);
+	imap_tagged(s, cmd, "OK", "GETQUOTAROOT completed");
+}
+
+void imap_cmd_getquota(struct imap_session *s, const struct imap_command *cmd)
+{
+	const char *root = arg_mailbox(cmd, 0);
+
+	if (root == NULL || root[0] != '\0') {
+		imap_tagged(s, cmd, "NO", "[NONEXISTENT] The only quota root is \"\"");
+		return;
+	}
+	imap_quota_line(s);
+	imap_tagged(s, cmd, "OK", "GETQUOTA completed");
+}
+
+void imap_cmd_enable(struct imap_session *s, const struct imap_command *cmd)
+{
+	strbuf_append_str(&s->out, "* ENABLED");
+	for (size_t i = 0; i < cmd->count; i++) {
+		const char *cap = imap_arg_atom(&cmd->args[i]);
+		if (cap == NULL)
+			continue;
+		if (strcasecmp(cap, "CONDSTORE") == 0 && !s->enabled_condstore) {
+			s->enabled_condstore = true;
+			strbuf_append_str(&s->out, " CONDSTORE");
+		} else if (strcasecmp(cap, "UTF8=ACCEPT") == 0 && !s->enabled_utf8) {
+			s->enabled_utf8 = true;
+			strbuf_append_str(&s->out, " UTF8=ACCEPT");
+		} else if (strcasecmp(cap, "IMAP4rev2") == 0 && !s->rev2) {
+			s->rev2 = true;
+			strbuf_append_str(&s->out, " IMAP4rev2");
+		}
+	}
+	strbuf_append_str(&s->out, "\r\n");
+	imap_tagged(s, cmd, "OK", "ENABLE completed");
+}
+
+void imap_cmd_id(struct imap_session *s, const struct imap_command *cmd)
+{
+	imap_out(s, "* ID (\"name\" \"Yubin\" \"vendor\" \"Yubin\" \"support-url\" \"mailto:postmaster\")");
+	imap_tagged(s, cmd, "OK", "ID completed");
+}
+
+void imap_cmd_namespace(struct imap_session *s, const struct imap_command *cmd)
+{
+	imap_out(s, "* NAMESPACE ((\"\" \"/\")) NIL NIL");
+	imap_tagged(s, cmd, "OK", "NAMESPACE completed");
+}

@@ -1,0 +1,683 @@
+/* The loop side of an IMAP session: reading and parsing commands (with
+ * literals streamed to a spool file for big APPENDs), dispatching them to
+ * workers, IDLE, STARTTLS, LOGIN and AUTHENTICATE. */
+#include "server/imap_session.h"
+#include "server/sessions.h"
+#include "lib/log.h"
+#include "lib/str.h"
+#include "lib/workers.h"
+#include "proto/smtp.h"
+#include "store/quota.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define IMAP_MAX_BAD 20
+#define IMAP_STREAM_MIN (256 * 1024)
+
+static void imap_on_read(struct conn *c);
+static void imap_flush(struct imap_session *s);
+
+void imap_out(struct imap_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vprintf(&s->out, fmt, ap);
+	va_end(ap);
+	strbuf_append(&s->out, "\r\n", 2);
+}
+
+void imap_tagged(struct imap_session *s, const struct imap_command *cmd, const char *status,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	strbuf_printf(&s->out, "%s %s ", cmd != NULL && cmd->tag != NULL ? cmd->tag : "*", status);
+	va_start(ap, fmt);
+	strbuf_vprintf(&s->out, fmt, ap);
+	va_end(ap);
+	strbuf_append(&s->out, "\r\n", 2);
+}
+
+static bool imap_is_quotable(const char *str, size_t len)
+{
+	if (len > 1024)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)str[i];
+		if (c == '\r' || c == '\n' || c == '\0' || c >= 0x80)
+			return false;
+	}
+	return true;
+}
+
+void imap_out_string(struct imap_session *s, const char *str, size_t len)
+{
+	if (!imap_is_quotable(str, len)) {
+		strbuf_printf(&s->out, "{%zu}\r\n", len);
+		strbuf_append(&s->out, str, len);
+		return;
+	}
+	strbuf_append_c(&s->out, '"');
+	for (size_t i = 0; i < len; i++) {
+		if (str[i] == '"' || str[i] == '\\')
+			strbuf_append_c(&s->out, '\\');
+		strbuf_append_c(&s->out, str[i]);
+	}
+	strbuf_append_c(&s->out, '"');
+}
+
+void imap_out_astring(struct imap_session *s, const char *str)
+{
+	imap_out_string(s, str, strlen(str));
+}
+
+void imap_out_flags(struct imap_session *s, uint32_t flags, const char *keywords, bool recent)
+{
+	static const struct { uint32_t flag; const char *name; } names[] = {
+		{ INDEX_FLAG_ANSWERED, "\\Answered" }, { INDEX_FLAG_FLAGGED, "\\Flagged" },
+		{ INDEX_FLAG_DELETED, "\\Deleted" }, { INDEX_FLAG_SEEN, "\\Seen" },
+		{ INDEX_FLAG_DRAFT, "\\Draft" },
+	};
+	bool first = true;
+
+	strbuf_append_c(&s->out, '(');
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (flags & names[i].flag) {
+			strbuf_printf(&s->out, "%s%s", first ? "" : " ", names[i].name);
+			first = false;
+		}
+	}
+	if (recent && !s->rev2) {
+		strbuf_printf(&s->out, "%s\\Recent", first ? "" : " ");
+		first = false;
+	}
+	if (keywords != NULL && keywords[0] != '\0')
+		strbuf_printf(&s->out, "%s%s", first ? "" : " ", keywords);
+	strbuf_append_c(&s->out, ')');
+}
+
+const char *imap_capabilities(const struct imap_session *s)
+{
+	static __thread char buf[512];
+	const char *base = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT"
+			   " CHILDREN UIDPLUS SPECIAL-USE QUOTA QUOTA=RES-STORAGE";
+
+	if (s->state == IMAP_S_NOTAUTH && !s->conn->tls)
+		snprintf(buf, sizeof(buf), "%s STARTTLS LOGINDISABLED", base);
+	else if (s->state == IMAP_S_NOTAUTH)
+		snprintf(buf, sizeof(buf), "%s AUTH=PLAIN", base);
+	else
+		snprintf(buf, sizeof(buf), "%s APPENDLIMIT=%llu", base,
+			 (unsigned long long)s->cfg.smtp_max_message_size);
+	return buf;
+}
+
+/* ---- writing and closing ------------------------------------------------ */
+
+static void imap_flush(struct imap_session *s)
+{
+	if (s->conn != NULL && s->out.len > 0)
+		conn_write_raw(s->conn, s->out.data, s->out.len);
+	strbuf_truncate(&s->out, 0);
+}
+
+static void imap_close(struct imap_session *s)
+{
+	imap_flush(s);
+	if (s->conn != NULL) {
+		conn_finish(s->conn);
+		s->conn = NULL;
+	}
+}
+
+static void imap_session_free(struct imap_session *s)
+{
+	if (s->idle_timer != NULL)
+		event_free(s->idle_timer);
+	imap_view_free(s);
+	mail_index_close(s->idx);
+	imap_parser_free(s->parser);
+	if (s->spool_fd >= 0)
+		close(s->spool_fd);
+	auth_request_wipe(&s->auth_req);
+	strbuf_free(&s->out);
+	free(s);
+}
+
+static void imap_bad(struct imap_session *s, const char *tag, const char *msg)
+{
+	strbuf_printf(&s->out, "%s BAD %s\r\n", tag != NULL ? tag : "*", msg);
+	if (++s->bad_commands >= IMAP_MAX_BAD) {
+		imap_out(s, "* BYE Too many invalid commands");
+		imap_close(s);
+	}
+}
+
+/* ---- jobs --------------------------------------------------------------- */
+
+struct imap_job {
+	struct imap_session *s;
+	const struct imap_cmd_def *def;
+	const struct imap_command *cmd;
+};
+
+static void imap_job_run(void *ctx)
+{
+	struct imap_job *job = ctx;
+
+	job->def->run(job->s, job->cmd);
+}
+
+/* Called on the loop when a command has finished. */
+static void imap_command_finished(struct imap_session *s)
+{
+	s->busy = false;
+	s->cmd = NULL;
+	if (s->conn_gone) {
+		imap_session_free(s);
+		return;
+	}
+	if (s->logout) {
+		imap_close(s);
+		return;
+	}
+	imap_flush(s);
+	if (s->starttls) {
+		s->starttls = false;
+		if (conn_starttls(s->conn) < 0) {
+			imap_out(s, "* BYE TLS failed");
+			imap_close(s);
+			return;
+		}
+		imap_parser_reset(s->parser);
+	}
+	if (s->conn != NULL)
+		conn_resume(s->conn);
+}
+
+static void imap_job_done(void *ctx)
+{
+	struct imap_job *job = ctx;
+	struct imap_session *s = job->s;
+
+	free(job);
+	imap_command_finished(s);
+}
+
+static void imap_submit(struct imap_session *s, const struct imap_cmd_def *def,
+			const struct imap_command *cmd)
+{
+	struct imap_job *job = calloc(1, sizeof(*job));
+
+	if (job == NULL) {
+		imap_tagged(s, cmd, "NO", "[SERVERBUG] Out of memory");
+		imap_flush(s);
+		return;
+	}
+	job->s = s;
+	job->def = def;
+	job->cmd = cmd;
+	s->busy = true;
+	s->cmd = cmd;
+	conn_pause(s->conn);
+	worker_pool_submit(server->workers, s->conn->loop->base, imap_job_run, imap_job_done, job);
+}
+
+/* ---- login -------------------------------------------------------------- */
+
+struct imap_login_job {
+	struct imap_session *s;
+	const struct imap_command *cmd;
+	char tag[64];
+	int result;
+};
+
+static void imap_open_run(void *ctx)
+{
+	struct imap_login_job *job = ctx;
+
+	job->result = imap_session_open_store(job->s, job->s->auth_res.address);
+}
+
+static void imap_open_done(void *ctx)
+{
+	struct imap_login_job *job = ctx;
+	struct imap_session *s = job->s;
+
+	if (!s->conn_gone) {
+		if (job->result == 0) {
+			s->state = IMAP_S_AUTH;
+			strbuf_printf(&s->out, "%s OK [CAPABILITY %s] Logged in\r\n", job->tag,
+				      imap_capabilities(s));
+			log_info(s->conn->sid, "imap: login %s from %s", s->user, s->conn->ip);
+		} else {
+			strbuf_printf(&s->out, "%s NO [UNAVAILABLE] The mailbox cannot be opened now,"
+				      " try again later\r\n", job->tag);
+		}
+	}
+	free(job);
+	imap_command_finished(s);
+}
+
+static void imap_auth_done(void *ctx)
+{
+	struct imap_login_job *job = ctx;
+	struct imap_session *s = job->s;
+
+	auth_request_wipe(&s->auth_req);
+	if (s->conn_gone || !s->auth_res.ok) {
+		if (!s->conn_gone) {
+			strbuf_printf(&s->out, "%s NO [AUTHENTICATIONFAILED] Authentication failed: check the"
+				      " login name (your full mail address) and the password\r\n", job->tag);
+			log_info(s->conn->sid, "imap: authentication failed for %s from %s: %s",
+				 s->auth_req.user, s->conn->ip, s->auth_res.reason);
+		}
+		free(job);
+		imap_command_finished(s);
+		return;
+	}
+	worker_pool_submit(server->workers, s->conn->loop->base, imap_open_run, imap_open_done, job);
+}
+
+static void imap_login_start(struct imap_session *s, const char *tag, const char *user, const char *pass)
+{
+	struct imap_login_job *job = calloc(1, sizeof(*job));
+
+	if (job == NULL) {
+		strbuf_printf(&s->out, "%s NO [SERVERBUG] Out of memory\r\n", tag);
+		return;
+	}
+	job->s = s;
+	str_copy(job->tag, sizeof(job->tag), tag);
+	str_copy(s->auth_req.user, sizeof(s->auth_req.user), user);
+	str_copy(s->auth_req.password, sizeof(s->auth_req.password), pass);
+	str_copy(s->auth_req.ip, sizeof(s->auth_req.ip), s->conn->ip);
+	str_copy(s->auth_req.service, sizeof(s->auth_req.service), "imap");
+	memset(&s->auth_res, 0, sizeof(s->auth_res));
+	s->busy = true;
+	conn_pause(s->conn);
+	auth_submit(s->conn->loop, &s->auth_req, &s->auth_res, imap_auth_done, job);
+}
+
+static void imap_sasl_plain(struct imap_session *s, const char *tag, const char *b64, size_t len)
+{
+	char authz[320], authc[320], pass[256];
+	const char *error;
+
+	if (sasl_plain_decode(b64, len, authz, sizeof(authz), authc, sizeof(authc),
+			      pass, sizeof(pass), &error) < 0 ||
+	    (authz[0] != '\0' && !str_eq_ci(authz, authc))) {
+		explicit_bzero(pass, sizeof(pass));
+		strbuf_printf(&s->out, "%s NO [AUTHENTICATIONFAILED] Invalid AUTHENTICATE PLAIN response\r\n", tag);
+		return;
+	}
+	imap_login_start(s, tag, authc, pass);
+	explicit_bzero(pass, sizeof(pass));
+}
+
+/* ---- commands run on the loop ------------------------------------------ */
+
+static bool imap_loop_command(struct imap_session *s, const struct imap_command *cmd)
+{
+	const char *name = cmd->name;
+
+	if (strcmp(name, "CAPABILITY") == 0) {
+		imap_out(s, "* CAPABILITY %s", imap_capabilities(s));
+		imap_tagged(s, cmd, "OK", "CAPABILITY completed");
+	} else if (strcmp(name, "LOGOUT") == 0) {
+		imap_out(s, "* BYE Logging out");
+		imap_tagged(s, cmd, "OK", "LOGOUT completed");
+		imap_close(s);
+	} else if (strcmp(name, "NOOP") == 0 && s->state == IMAP_S_NOTAUTH) {
+		imap_tagged(s, cmd, "OK", "NOOP completed");
+	} else if (strcmp(name, "STARTTLS") == 0) {
+		if (s->conn->tls || s->state != IMAP_S_NOTAUTH)
+			imap_tagged(s, cmd, "BAD", "TLS is already active");
+		else {
+			imap_tagged(s, cmd, "OK", "Begin TLS negotiation now");
+			imap_flush(s);
+			if (conn_starttls(s->conn) < 0) {
+				imap_close(s);
+				return true;
+			}
+			imap_parser_reset(s->parser);
+		}
+	} else if (strcmp(name, "LOGIN") == 0 || strcmp(name, "AUTHENTICATE") == 0) {
+		if (s->state != IMAP_S_NOTAUTH) {
+			imap_tagged(s, cmd, "BAD", "Already logged in");
+		} else if (!s->conn->tls) {
+			imap_tagged(s, cmd, "NO", "[PRIVACYREQUIRED] Log in only after STARTTLS (or on port 993)");
+		} else if (strcmp(name, "LOGIN") == 0) {
+			const char *user = cmd->count == 2 ? imap_arg_astring(&cmd->args[0]) : NULL;
+			const char *pass = cmd->count == 2 ? imap_arg_astring(&cmd->args[1]) : NULL;
+			if (user == NULL || pass == NULL)
+				imap_tagged(s, cmd, "BAD", "Syntax: LOGIN user password");
+			else
+				imap_login_start(s, cmd->tag, user, pass);
+		} else {
+			const char *mech = cmd->count >= 1 ? imap_arg_atom(&cmd->args[0]) : NULL;
+			if (mech == NULL || strcasecmp(mech, "PLAIN") != 0 || cmd->count > 2) {
+				imap_tagged(s, cmd, "NO", "Unsupported mechanism (PLAIN is offered)");
+			} else if (cmd->count == 2) {
+				const char *ir = imap_arg_atom(&cmd->args[1]);
+				if (ir == NULL)
+					imap_tagged(s, cmd, "BAD", "Bad initial response");
+				else
+					imap_sasl_plain(s, cmd->tag, ir, strcmp(ir, "=") == 0 ? 0 : strlen(ir));
+			} else {
+				str_copy(s->sasl_tag, sizeof(s->sasl_tag), cmd->tag);
+				imap_out(s, "+ ");
+			}
+		}
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* ---- IDLE --------------------------------------------------------------- */
+
+static void imap_idle_sync_run(void *ctx)
+{
+	struct imap_session *s = ctx;
+
+	imap_view_sync(s, true);
+}
+
+static void imap_idle_sync_done(void *ctx)
+{
+	struct imap_session *s = ctx;
+
+	s->busy = false;
+	if (s->conn_gone) {
+		imap_session_free(s);
+		return;
+	}
+	imap_flush(s);
+	conn_resume(s->conn);
+}
+
+/* Polls the account's change counter: cheap, no system call. */
+static void imap_idle_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct imap_session *s = arg;
+	uint64_t gen;
+
+	if (!s->idling || s->busy || s->conn == NULL)
+		return;
+	gen = store_generation(s->root);
+	if (gen == s->idle_gen)
+		return;
+	s->idle_gen = gen;
+	s->busy = true;
+	conn_pause(s->conn);
+	worker_pool_submit(server->workers, s->conn->loop->base, imap_idle_sync_run, imap_idle_sync_done, s);
+}
+
+static void imap_idle_start(struct imap_session *s, const struct imap_command *cmd)
+{
+	static const struct timeval tick = { 0, 250000 };
+
+	str_copy(s->idle_tag, sizeof(s->idle_tag), cmd->tag);
+	s->idling = true;
+	s->idle_gen = store_generation(s->root);
+	if (s->idle_timer == NULL)
+		s->idle_timer = event_new(s->conn->loop->base, -1, EV_PERSIST, imap_idle_tick, s);
+	event_add(s->idle_timer, &tick);
+	conn_set_timeout(s->conn, s->cfg.imap_idle_timeout);
+	imap_out(s, "+ idling");
+	/* The first tick syncs once, reporting anything that changed since
+	 * the last command. */
+	s->idle_gen = UINT64_MAX;
+}
+
+static void imap_idle_line(struct imap_session *s, const char *line)
+{
+	s->idling = false;
+	event_del(s->idle_timer);
+	conn_set_timeout(s->conn, s->cfg.imap_timeout);
+	if (strcasecmp(line, "DONE") == 0)
+		strbuf_printf(&s->out, "%s OK IDLE terminated\r\n", s->idle_tag);
+	else
+		strbuf_printf(&s->out, "%s BAD Expected DONE\r\n", s->idle_tag);
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+static void imap_dispatch(struct imap_session *s, const struct imap_command *cmd)
+{
+	const struct imap_cmd_def *def;
+
+	if (imap_loop_command(s, cmd))
+		return;
+	if (strcmp(cmd->name, "IDLE") == 0) {
+		if (s->state == IMAP_S_NOTAUTH)
+			imap_tagged(s, cmd, "BAD", "Log in first");
+		else
+			imap_idle_start(s, cmd);
+		return;
+	}
+	def = imap_cmd_find(cmd->name);
+	if (def == NULL || (cmd->uid && strcmp(cmd->name, "FETCH") != 0 && strcmp(cmd->name, "STORE") != 0 &&
+			    strcmp(cmd->name, "SEARCH") != 0 && strcmp(cmd->name, "COPY") != 0 &&
+			    strcmp(cmd->name, "MOVE") != 0 && strcmp(cmd->name, "EXPUNGE") != 0)) {
+		imap_bad(s, cmd->tag, "Unknown command");
+		return;
+	}
+	if ((def->states & IMAP_BIT(s->state)) == 0) {
+		imap_tagged(s, cmd, "BAD", s->state == IMAP_S_NOTAUTH ? "Log in first"
+					    : "Select a mailbox first");
+		return;
+	}
+	if (def->worker) {
+		imap_submit(s, def, cmd);
+		return;
+	}
+	def->run(s, cmd);
+}
+
+/* A literal is announced: for APPEND, refuse at once what cannot fit. */
+static bool imap_literal_ok(struct imap_session *s, const struct imap_literal_info *lit)
+{
+	struct imap_command partial;
+
+	if (imap_parser_get_partial(s->parser, &partial) == 0 && strcmp(partial.name, "APPEND") == 0 &&
+	    s->quota_bytes > 0) {
+		uint64_t used = 0;
+		if (quota_usage(s->root, &used) == 0 && used + lit->size > s->quota_bytes) {
+			strbuf_printf(&s->out, "%s NO [OVERQUOTA] The mailbox is full: the message does not"
+				      " fit in the remaining quota\r\n", partial.tag);
+			imap_parser_literal_reject(s->parser);
+			return false;
+		}
+	}
+	return true;
+}
+
+static int imap_spool_open(struct imap_session *s)
+{
+	char dir[PATH_MAX];
+
+	if (s->spool_fd >= 0)
+		close(s->spool_fd);
+	snprintf(dir, sizeof(dir), "%s/tmp", server->data_dir);
+	s->spool_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	s->spool_len = 0;
+	return s->spool_fd >= 0 ? 0 : -1;
+}
+
+static void imap_on_read(struct conn *c)
+{
+	struct imap_session *s = c->session;
+	struct evbuffer *in = conn_input(c);
+
+	while (s->conn != NULL && !s->busy && evbuffer_get_length(in) > 0) {
+		struct evbuffer_iovec vec;
+		size_t consumed = 0;
+		int r;
+
+		if (s->idling || s->sasl_tag[0] != '\0') {
+			size_t eol_len;
+			struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
+			char line[2048];
+
+			if (eol.pos < 0) {
+				if (evbuffer_get_length(in) > sizeof(line))
+					imap_close(s);
+				break;
+			}
+			if ((size_t)eol.pos >= sizeof(line)) {
+				imap_close(s);
+				break;
+			}
+			evbuffer_remove(in, line, (size_t)eol.pos);
+			evbuffer_drain(in, eol_len);
+			line[eol.pos] = '\0';
+			if (s->idling) {
+				imap_idle_line(s, line);
+			} else {
+				char tag[64];
+				str_copy(tag, sizeof(tag), s->sasl_tag);
+				s->sasl_tag[0] = '\0';
+				if (strcmp(line, "*") == 0)
+					strbuf_printf(&s->out, "%s BAD Authentication cancelled\r\n", tag);
+				else
+					imap_sasl_plain(s, tag, line, strlen(line));
+			}
+			explicit_bzero(line, sizeof(line));
+			continue;
+		}
+		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
+			break;
+		r = imap_parser_feed(s->parser, vec.iov_base, vec.iov_len, &consumed);
+		if (r == IMAP_PARSE_LITERAL_DATA && s->spool_fd >= 0) {
+			if (write(s->spool_fd, vec.iov_base, consumed) != (ssize_t)consumed) {
+				close(s->spool_fd);
+				s->spool_fd = -1;
+			}
+			s->spool_len += consumed;
+		}
+		evbuffer_drain(in, consumed);
+		switch (r) {
+		case IMAP_PARSE_MORE:
+		case IMAP_PARSE_LITERAL_DATA:
+			break;
+		case IMAP_PARSE_CONTINUE:
+			if (imap_literal_ok(s, imap_parser_get_literal(s->parser)))
+				imap_out(s, "+ Ready for literal data");
+			break;
+		case IMAP_PARSE_LITERAL_START: {
+			const struct imap_literal_info *lit = imap_parser_get_literal(s->parser);
+			if (!imap_literal_ok(s, lit))
+				break;
+			if (imap_spool_open(s) < 0)
+				log_error(c->sid, "imap: cannot create a spool file: %s", strerror(errno));
+			if (lit->sync)
+				imap_out(s, "+ Ready for literal data");
+			break;
+		}
+		case IMAP_PARSE_COMMAND:
+			imap_dispatch(s, imap_parser_get_command(s->parser));
+			break;
+		case IMAP_PARSE_ERROR: {
+			const struct imap_parse_error *e = imap_parser_get_error(s->parser);
+			if (e->code == IMAP_PARSE_ERROR_TOOBIG)
+				strbuf_printf(&s->out, "%s NO [TOOBIG] %s\r\n", e->tag != NULL ? e->tag : "*",
+					      e->message);
+			else
+				imap_bad(s, e->tag, e->message);
+			if (e->fatal) {
+				imap_out(s, "* BYE %s", e->message);
+				imap_close(s);
+			}
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	imap_flush(s);
+}
+
+static void imap_on_timeout(struct conn *c)
+{
+	struct imap_session *s = c->session;
+
+	imap_out(s, "* BYE Autologout: idle for too long");
+	imap_close(s);
+}
+
+static void imap_on_shutdown(struct conn *c)
+{
+	struct imap_session *s = c->session;
+
+	if (s->busy)
+		return;
+	imap_out(s, "* BYE [UNAVAILABLE] Server shutting down, try again later");
+	imap_close(s);
+}
+
+static void imap_on_free(struct conn *c)
+{
+	struct imap_session *s = c->session;
+
+	s->conn = NULL;
+	if (s->idle_timer != NULL)
+		event_del(s->idle_timer);
+	if (s->busy)
+		s->conn_gone = true;
+	else
+		imap_session_free(s);
+}
+
+static const struct conn_ops imap_conn_ops = {
+	.on_read = imap_on_read,
+	.on_timeout = imap_on_timeout,
+	.on_shutdown = imap_on_shutdown,
+	.on_free = imap_on_free,
+};
+
+void imap_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, enum service service)
+{
+	struct imap_session *s = calloc(1, sizeof(*s));
+	struct imap_parser_limits limits;
+	struct conn *c;
+
+	if (s == NULL) {
+		close(fd);
+		return;
+	}
+	server_config(&s->cfg);
+	s->spool_fd = -1;
+	memset(&limits, 0, sizeof(limits));
+	limits.max_line = s->cfg.imap_max_line_length;
+	limits.max_literal = s->cfg.smtp_max_message_size;
+	limits.stream_min = IMAP_STREAM_MIN;
+	s->parser = imap_parser_new(&limits);
+	c = conn_new(loop, fd, sa, service, service == SERVICE_IMAPS, &imap_conn_ops, s);
+	if (c == NULL || s->parser == NULL) {
+		imap_parser_free(s->parser);
+		free(s);
+		return;
+	}
+	s->conn = c;
+	conn_set_timeout(c, s->cfg.imap_timeout);
+	if (!conn_ip_acquire(c, s->cfg.imap_max_connections_per_ip)) {
+		imap_out(s, "* BYE [UNAVAILABLE] Too many connections from your address, try again later");
+		imap_close(s);
+		return;
+	}
+	imap_out(s, "* OK [CAPABILITY %s] Yubin IMAP ready", imap_capabilities(s));
+	imap_flush(s);
+}

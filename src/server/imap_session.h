@@ -1,0 +1,115 @@
+#ifndef YUBIN_SERVER_IMAP_SESSION_H
+#define YUBIN_SERVER_IMAP_SESSION_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/config.h"
+#include "lib/strbuf.h"
+#include "proto/imap_parser.h"
+#include "server/auth.h"
+#include "server/conn.h"
+#include "store/index.h"
+
+/* The IMAP server session (RFC 3501 / RFC 9051). The loop side reads and
+ * parses commands; each command that touches the store runs whole on a
+ * worker (imap_cmd_*.c), writing its responses into a buffer that the loop
+ * then sends. The connection is paused meanwhile, so commands of one
+ * session never overlap and the parsed command stays valid. */
+
+enum imap_state { IMAP_S_NOTAUTH, IMAP_S_AUTH, IMAP_S_SELECTED, IMAP_S_LOGOUT };
+
+/* The session's view of the selected mailbox: message sequence numbers
+ * are positions in this array. */
+struct imap_view_msg {
+	uint32_t uid;
+	uint32_t flags;
+	uint64_t modseq;
+	bool recent;
+};
+
+struct imap_session {
+	struct conn *conn;
+	struct config cfg;
+	struct imap_parser *parser;
+	enum imap_state state;
+	bool busy;		/* a job or an auth check runs */
+	bool conn_gone;
+	bool logout;		/* close after this reply */
+	bool starttls;		/* upgrade after this reply */
+
+	/* after login */
+	char user[320];
+	char root[PATH_MAX];
+	uint64_t quota_bytes;
+	struct mail_index *idx;
+	bool enabled_condstore, enabled_utf8, rev2;
+
+	/* SELECTED */
+	struct index_mailbox mbox;
+	bool readonly;
+	struct imap_view_msg *view;
+	size_t nview;
+	uint32_t view_uidnext;
+
+	/* IDLE */
+	bool idling;
+	char idle_tag[64];
+	struct event *idle_timer;
+	uint64_t idle_gen;
+
+	/* APPEND literal streamed to a spool file */
+	int spool_fd;
+	uint64_t spool_len;
+
+	/* the running command */
+	const struct imap_command *cmd;
+	struct strbuf out;
+	struct auth_request auth_req;
+	struct auth_result auth_res;
+	char sasl_tag[64];	/* AUTHENTICATE waiting for its response line */
+	unsigned bad_commands;
+};
+
+/* Handlers run on a worker; they write untagged and tagged responses to
+ * s->out and may change the session's state. */
+typedef void imap_cmd_fn(struct imap_session *s, const struct imap_command *cmd);
+
+struct imap_cmd_def {
+	const char *name;
+	unsigned states;	/* bit per enum imap_state */
+	bool worker;		/* runs on a worker (store access) */
+	imap_cmd_fn *run;
+};
+
+#define IMAP_BIT(st) (1u << (st))
+
+const struct imap_cmd_def *imap_cmd_find(const char *name);
+
+/* Response helpers (on s->out). */
+void imap_out(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void imap_tagged(struct imap_session *s, const struct imap_command *cmd, const char *status,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* An IMAP string: atom-safe text quoted, anything else as a literal. */
+void imap_out_string(struct imap_session *s, const char *str, size_t len);
+void imap_out_astring(struct imap_session *s, const char *str);
+void imap_out_flags(struct imap_session *s, uint32_t flags, const char *keywords, bool recent);
+const char *imap_capabilities(const struct imap_session *s);
+
+/* Brings the selected mailbox's view up to date, writing EXISTS, RECENT,
+ * FETCH (FLAGS) and, when allowed, EXPUNGE responses. */
+int imap_view_sync(struct imap_session *s, bool allow_expunge);
+void imap_view_free(struct imap_session *s);
+
+/* imap_cmd_*.c */
+imap_cmd_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_enable, imap_cmd_id,
+	imap_cmd_namespace, imap_cmd_select, imap_cmd_create, imap_cmd_delete, imap_cmd_rename,
+	imap_cmd_subscribe, imap_cmd_unsubscribe, imap_cmd_list, imap_cmd_lsub, imap_cmd_status,
+	imap_cmd_append, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge, imap_cmd_check,
+	imap_cmd_getquotaroot, imap_cmd_getquota;
+
+/* After a successful login (on a worker): open the index. */
+int imap_session_open_store(struct imap_session *s, const char *address);
+
+#endif
