@@ -4,6 +4,7 @@
 #include "server/server.h"
 #include "server/conn.h"
 #include "server/sessions.h"
+#include "server/expire.h"
 #include "directory/directory.h"
 #include "directory/password.h"
 #include "store/maildir.h"
@@ -389,6 +390,7 @@ int main(int argc, char **argv)
 		loop_listen(loop, &server->cfg);
 	}
 	drop_privileges(&server->cfg);
+	expire_start(server->loops[0].base);
 	for (unsigned i = 0; i < nloops; i++) {
 		if (pthread_create(&server->loops[i].thread, NULL, loop_main, &server->loops[i]) != 0)
 			log_fatal("cannot start loop thread");

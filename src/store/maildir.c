@@ -371,3 +371,43 @@ int maildir_clean_tmp(const char *path, long max_age)
 	closedir(d);
 	return n;
 }
+
+static uint64_t maildir_expire_dir(const char *dir, time_t cutoff, unsigned *count_r)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	uint64_t freed = 0;
+	unsigned removed = 0;
+	char p[PATH_MAX];
+	struct stat st;
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		if (lstat(p, &st) < 0 || !S_ISREG(st.st_mode) || st.st_ctime >= cutoff)
+			continue;
+		if (unlink(p) == 0) {
+			int64_t size = maildir_name_size(de->d_name);
+			freed += size >= 0 ? (uint64_t)size : (uint64_t)st.st_size;
+			removed++;
+		}
+	}
+	closedir(d);
+	if (removed > 0)
+		fs_fsync_dir(dir);
+	*count_r += removed;
+	return freed;
+}
+
+uint64_t maildir_expire(const char *folder, time_t cutoff, unsigned *count_r)
+{
+	char p[PATH_MAX];
+	uint64_t freed;
+
+	freed = maildir_expire_dir((snprintf(p, sizeof(p), "%s/cur", folder), p), cutoff, count_r);
+	freed += maildir_expire_dir((snprintf(p, sizeof(p), "%s/new", folder), p), cutoff, count_r);
+	return freed;
+}

@@ -50,6 +50,12 @@ int maildir_deliver_cur(const char *path, const struct maildir_msg *msg, const c
  * 36 hours). Returns how many were removed. */
 int maildir_clean_tmp(const char *path, long max_age);
 
+/* Removes the messages of one folder (its cur/ and new/) that were put
+ * there before cutoff (the file's ctime: set by the delivery, move or copy
+ * that placed it). Returns the bytes freed; *count_r grows by the number
+ * of messages removed. */
+uint64_t maildir_expire(const char *folder, time_t cutoff, unsigned *count_r);
+
 /* Sums the sizes of every message in every folder. */
 int maildir_usage(const char *path, uint64_t *bytes_r, uint64_t *count_r);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/fsutil.h"
@@ -227,6 +228,35 @@ static void test_folder_create_rename_delete(void **state)
 	assert_int_equal(mail_index_mailbox_delete(f->idx, "INBOX", &error), -1);
 }
 
+static void test_expire_trash(void **state)
+{
+	struct fixture *f = *state;
+	char trash[512], inbox_new[512];
+	unsigned count = 0;
+	uint64_t freed;
+	struct index_mailbox m = get(f, "Trash");
+	struct index_view v;
+
+	snprintf(trash, sizeof(trash), "%s/.Trash", f->root);
+	deliver(trash, "Subject: old\r\n\r\nx\r\n");
+	deliver(trash, "Subject: old2\r\n\r\ny\r\n");
+	deliver(f->root, "Subject: keep\r\n\r\nz\r\n");
+	/* Nothing is older than a minute ago. */
+	freed = maildir_expire(trash, time(NULL) - 60, &count);
+	assert_int_equal(count, 0);
+	assert_int_equal(freed, 0);
+	/* Everything put there before a cutoff in the future goes. */
+	freed = maildir_expire(trash, time(NULL) + 5, &count);
+	assert_int_equal(count, 2);
+	assert_int_equal(freed, 19 + 20);
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	assert_int_equal(v.count, 0);
+	index_view_free(&v);
+	/* the INBOX is not touched */
+	snprintf(inbox_new, sizeof(inbox_new), "%s/new", f->root);
+	assert_int_equal(rmdir(inbox_new), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +267,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_copy_move_expunge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_and_rebuild_keeps_uids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_folder_create_rename_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expire_trash, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("index", tests, NULL, NULL);
