@@ -1,0 +1,229 @@
+"""IMAP with Python's imaplib against the real daemon: TLS rules, login,
+folders, SELECT, APPEND, STATUS, quota, IDLE woken by SMTP delivery, and
+two sessions of one user seeing each other's changes."""
+
+import imaplib
+import os
+import re
+import socket
+import ssl
+import threading
+import time
+
+import pytest
+
+from helpers import DOMAIN, HOST, HOSTNAME, PASSWORD, SMTPConn, make_message, running_server
+
+USER = "user@" + DOMAIN
+
+
+class IMAPS(imaplib.IMAP4_SSL):
+    """IMAP4_SSL that verifies the certificate against mail.example.test
+    while connecting to 127.0.0.1."""
+
+    def _create_socket(self, timeout):
+        sock = socket.create_connection((self.host, self.port), timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname=HOSTNAME)
+
+
+def ctx_for(server):
+    return ssl.create_default_context(cafile=server.crt)
+
+
+def imaps(server):
+    return IMAPS(HOST, server.port("imaps"), ssl_context=ctx_for(server), timeout=20)
+
+
+def login(server):
+    m = imaps(server)
+    m.login(USER, PASSWORD)
+    return m
+
+
+def smtp_deliver(server, token, rcpt=USER):
+    c = SMTPConn(server.port("smtp"))
+    try:
+        c.ehlo().expect(250)
+        replies = c.send_mail("sender@client.test", [rcpt], make_message(token))
+        assert [r.code for r in replies] == [250, 250, 250], replies
+    finally:
+        c.quit()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("imap"), accounts=[(USER,)]) as srv:
+        yield srv
+
+
+def test_plain_port_requires_starttls(server):
+    m = imaplib.IMAP4(HOST, server.port("imap"), timeout=20)
+    try:
+        assert "STARTTLS" in m.capabilities
+        assert "LOGINDISABLED" in m.capabilities
+        with pytest.raises(imaplib.IMAP4.error) as e:
+            m.login(USER, PASSWORD)
+        assert "PRIVACYREQUIRED" in str(e.value) or "LOGINDISABLED" in str(e.value)
+        m.host = HOSTNAME          # verify the certificate's name on upgrade
+        m.starttls(ctx_for(server))
+        typ, caps = m.capability()
+        assert typ == "OK" and b"AUTH=PLAIN" in caps[0] and b"STARTTLS" not in caps[0]
+        typ, _ = m.login(USER, PASSWORD)
+        assert typ == "OK"
+    finally:
+        m.logout()
+
+
+def test_wrong_password_and_authenticate_plain(server):
+    m = imaps(server)
+    with pytest.raises(imaplib.IMAP4.error) as e:
+        m.login(USER, "wrong-password-1")
+    assert "AUTHENTICATIONFAILED" in str(e.value)
+    typ, _ = m.authenticate("PLAIN", lambda _: ("\0%s\0%s" % (USER, PASSWORD)).encode())
+    assert typ == "OK"
+    m.logout()
+
+
+def test_default_folders_with_special_use(server):
+    m = login(server)
+    typ, lines = m.list()
+    assert typ == "OK"
+    text = b"\n".join(lines).decode()
+    assert re.search(r'\(\\HasNoChildren\) "/" "?INBOX"?', text), text
+    for name, use in (("Sent", "\\Sent"), ("Drafts", "\\Drafts"), ("Trash", "\\Trash"), ("Junk", "\\Junk")):
+        assert re.search(r'\([^)]*\\%s[^)]*\) "/" "?%s"?' % (use[1:], name), text), (name, text)
+    m.logout()
+
+
+def test_create_rename_delete_subscribe(server):
+    m = login(server)
+    assert m.create("Projects/2026")[0] == "OK"
+    assert m.create("Projects/2026")[0] == "NO"
+    typ, lines = m.list("", "Projects/*")
+    assert any(b"Projects/2026" in l for l in lines), lines
+    typ, lines = m.list("", "%")
+    assert any(b'"Projects"' in l or b" Projects" in l or b"Projects/2026" not in l for l in lines)
+    assert m.rename("Projects/2026", "Archive/2026")[0] == "OK"
+    typ, lines = m.list("", "Archive/*")
+    assert any(b"Archive/2026" in l for l in lines), lines
+    assert m.subscribe("Archive/2026")[0] == "OK"
+    typ, lines = m.lsub("", "Archive/*")
+    assert any(b"Archive/2026" in l for l in lines), lines
+    assert m.delete("Archive/2026")[0] == "OK"
+    typ, lines = m.list("", "Archive/*")
+    assert not any(b"Archive/2026" in (l or b"") for l in lines), lines
+    assert m.delete("INBOX")[0] == "NO"
+    m.logout()
+
+
+def test_select_sees_smtp_delivery(server):
+    token = "imap-sel-" + os.urandom(3).hex()
+    smtp_deliver(server, token)
+    m = login(server)
+    typ, data = m.select("INBOX")
+    assert typ == "OK"
+    exists = int(data[0])
+    assert exists >= 1
+    assert m.untagged_responses.get("UIDVALIDITY")
+    assert m.untagged_responses.get("UIDNEXT")
+    typ, data = m.status("INBOX", "(MESSAGES UNSEEN UIDNEXT)")
+    assert typ == "OK"
+    assert ("MESSAGES %d" % exists).encode() in data[0], data
+    m.logout()
+
+
+def test_append_status_and_appenduid(server):
+    m = login(server)
+    typ, data = m.status("Drafts", "(MESSAGES UIDNEXT)")
+    before = int(re.search(rb"MESSAGES (\d+)", data[0]).group(1))
+    msg = make_message("imap-append-" + os.urandom(3).hex())
+    typ, data = m.append("Drafts", r"(\Draft \Seen)", imaplib.Time2Internaldate(time.time()), msg)
+    assert typ == "OK"
+    assert b"APPENDUID" in data[0], data
+    typ, data = m.status("Drafts", "(MESSAGES)")
+    assert int(re.search(rb"MESSAGES (\d+)", data[0]).group(1)) == before + 1
+    assert m.append("NoSuchBox", None, None, msg)[0] == "NO"
+    m.logout()
+
+
+def test_big_append_is_streamed(server):
+    m = login(server)
+    body = b"".join(b"line %06d " % i + b"x" * 60 + b"\r\n" for i in range(20000))  # ~1.4 MB
+    msg = b"Subject: big\r\n\r\n" + body
+    typ, data = m.append("Drafts", None, None, msg)
+    assert typ == "OK", data
+    m.logout()
+    # the stored file is exactly the message
+    drafts = os.path.join(server.maildir(USER), ".Drafts", "cur")
+    sizes = [os.path.getsize(os.path.join(drafts, f)) for f in os.listdir(drafts)]
+    assert len(msg) in sizes
+
+
+def test_getquotaroot(server):
+    m = login(server)
+    typ, data = m.getquotaroot("INBOX")
+    assert typ == "OK"
+    flat = b" ".join(x for part in data for x in (part if isinstance(part, list) else [part]) if x)
+    assert re.search(rb"STORAGE \d+ %d" % (2000 * 1024), flat), data
+    m.logout()
+
+
+def test_idle_woken_by_smtp_delivery(server):
+    m = login(server)
+    m.select("INBOX")
+    tag = m._new_tag()
+    m.send(tag + b" IDLE\r\n")
+    assert m.readline().startswith(b"+")
+    token = "imap-idle-" + os.urandom(3).hex()
+    t0 = time.time()
+    threading.Thread(target=smtp_deliver, args=(server, token)).start()
+    m.sock.settimeout(5)
+    line = m.readline()
+    elapsed = time.time() - t0
+    assert re.match(rb"\* \d+ EXISTS", line), line
+    assert elapsed < 2.0, elapsed
+    m.send(b"DONE\r\n")
+    while True:
+        line = m.readline()
+        if line.startswith(tag):
+            assert b"OK" in line
+            break
+    m.logout()
+
+
+def test_two_sessions_see_each_other(server):
+    a = login(server)
+    b = login(server)
+    a.select("Drafts")
+    n = int(b.select("Drafts")[1][0])
+    msg = make_message("imap-two-" + os.urandom(3).hex())
+    assert a.append("Drafts", None, None, msg)[0] == "OK"
+    typ, data = b.noop()
+    assert typ == "OK"
+    exists = b.untagged_responses.get("EXISTS")
+    assert exists and int(exists[-1]) == n + 1, b.untagged_responses
+    a.logout()
+    b.logout()
+
+
+def test_over_quota_append_refused(tmp_path):
+    with running_server(tmp_path / "q", accounts=[(USER, PASSWORD, 1)]) as srv:
+        m = login(srv)
+        msg = b"Subject: big\r\n\r\n" + b"y" * (1100 * 1024)
+        with pytest.raises(imaplib.IMAP4.error) as e:
+            m.append("INBOX", None, None, msg)
+        assert "OVERQUOTA" in str(e.value)
+        m.logout()
+
+
+def test_bad_commands(server):
+    m = login(server)
+    tag = m._new_tag()
+    m.send(tag + b" FROBNICATE\r\n")
+    line = m.readline()
+    assert line.startswith(tag + b" BAD"), line
+    tag = m._new_tag()
+    m.send(tag + b" FETCH 1 FLAGS\r\n")   # no mailbox selected
+    line = m.readline()
+    assert line.startswith(tag + b" BAD"), line
+    m.logout()
