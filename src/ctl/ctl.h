@@ -76,6 +76,9 @@ int ctl_account_get(struct ctl *c, const char *address, struct dir_account *a);
 int ctl_account_set_memo(struct ctl *c, const char *address, const char *memo);
 int ctl_account_set_enabled(struct ctl *c, const char *address, bool enabled);
 
+/* index.c */
+int cmd_index_rebuild(struct ctl *c);
+
 /* account_show.c */
 int cmd_account_show(struct ctl *c);
 int cmd_account_list(struct ctl *c);

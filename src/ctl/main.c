@@ -74,6 +74,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "config", "set", 2, 2, 0, 0, cmd_config_set },
 	{ "config", "list", 0, 0, OPT_JSON, 0, cmd_config_list },
 	{ "doctor", NULL, 1, 1, 0, 0, cmd_doctor },
+	{ "index", "rebuild", 1, 1, OPT_FORCE, 0, cmd_index_rebuild },
 	{ NULL, NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -93,6 +94,7 @@ static const char ctl_usage_help[] =
 	"  account set ADDRESS KEY VALUE        (memo, enabled)\n"
 	"  config get KEY | config set KEY VALUE | config list [--json]\n"
 	"  doctor ADDRESS\n"
+	"  index rebuild ADDRESS [--force]      (--force: a new index, with the daemon stopped)\n"
 	"DATA is -d DATA, else $YUBIN_DATA, else ./yubin-data.\n";
 
 static int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
