@@ -10,6 +10,7 @@
 #include "proto/pop3.h"
 #include "proto/smtp.h"
 #include "store/maildir.h"
+#include "store/index.h"
 #include "store/quota.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -439,6 +440,8 @@ static void pop3_update_run(void *ctx)
 	if (touched_cur)
 		fs_fsync_dir((snprintf(dir, sizeof(dir), "%s/cur", s->maildir), dir));
 	quota_release(s->maildir, job->freed);
+	if (job->freed > 0)
+		store_changed(s->maildir);	/* IMAP sessions in IDLE see the expunges */
 }
 
 static void pop3_update_done(void *ctx)
