@@ -2,16 +2,19 @@
 #include "store/maildir.h"
 #include "lib/str.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 struct quota_entry {
 	struct quota_entry *next;
 	uint64_t bytes;
 	dev_t dev;		/* the mailbox directory the figure belongs to: */
 	ino_t ino;		/* a deleted and re-created account starts over */
+	struct statx_timestamp btime;	/* (ext4 reuses a freed inode number at once) */
 	char path[];
 };
 
@@ -36,15 +39,20 @@ static struct quota_entry *quota_entry_get(const char *path)
 	struct quota_entry *e;
 	uint64_t bytes;
 
-	struct stat st;
+	struct statx stx;
+	dev_t dev;
 
-	if (stat(path, &st) < 0)
+	if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_BTIME, &stx) < 0)
 		return NULL;
+	if (!(stx.stx_mask & STATX_BTIME))
+		memset(&stx.stx_btime, 0, sizeof(stx.stx_btime));
+	dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
 	for (e = quota_table[h]; e != NULL; e = e->next) {
 		if (strcmp(e->path, path) == 0)
 			break;
 	}
-	if (e != NULL && e->dev == st.st_dev && e->ino == st.st_ino)
+	if (e != NULL && e->dev == dev && e->ino == stx.stx_ino &&
+	    e->btime.tv_sec == stx.stx_btime.tv_sec && e->btime.tv_nsec == stx.stx_btime.tv_nsec)
 		return e;
 	/* First use since start (or a new mailbox at the same path): a good
 	 * moment to drop crash leftovers, then count. */
@@ -53,8 +61,9 @@ static struct quota_entry *quota_entry_get(const char *path)
 		return NULL;
 	if (e != NULL) {
 		e->bytes = bytes;
-		e->dev = st.st_dev;
-		e->ino = st.st_ino;
+		e->dev = dev;
+		e->ino = stx.stx_ino;
+		e->btime = stx.stx_btime;
 		return e;
 	}
 	e = malloc(sizeof(*e) + strlen(path) + 1);
@@ -62,8 +71,9 @@ static struct quota_entry *quota_entry_get(const char *path)
 		return NULL;
 	strcpy(e->path, path);
 	e->bytes = bytes;
-	e->dev = st.st_dev;
-	e->ino = st.st_ino;
+	e->dev = dev;
+	e->ino = stx.stx_ino;
+	e->btime = stx.stx_btime;
 	e->next = quota_table[h];
 	quota_table[h] = e;
 	return e;

@@ -242,6 +242,12 @@ static void test_parse_empty_and_last_wins(void **state)
 	assert_int_equal(line, 3);
 	assert_int_equal(parse(&cfg, S("smtp.port = 1\nsmtp.port = 2\n"), &line, &error), 0);
 	assert_int_equal(cfg.port_smtp, 2);
+	/* 8-bit bytes are taken as they are */
+	assert_int_equal(parse(&cfg, S("hostname = \xe4\xbe\x8b\xe3\x81\x88.jp\n"), &line, &error), 0);
+	assert_string_equal(cfg.hostname, "\xe4\xbe\x8b\xe3\x81\x88.jp");
+	/* a lone CR inside a line is kept; only the ends are trimmed */
+	assert_int_equal(parse(&cfg, S("hostname = a\rb\r\n"), &line, &error), 0);
+	assert_string_equal(cfg.hostname, "a\rb");
 	/* a value may hold '=' and '#' */
 	assert_int_equal(parse(&cfg, S("hostname = a=b#c\n"), &line, &error), 0);
 	assert_string_equal(cfg.hostname, "a=b#c");

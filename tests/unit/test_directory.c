@@ -427,6 +427,29 @@ static void test_settings(void **state)
 	assert_string_equal(value, "");
 }
 
+static void test_settings_clear(void **state)
+{
+	struct fixture *f = *state;
+	struct names n = { "", 0 };
+	char value[64];
+	const char *e = NULL;
+
+	assert_int_equal(directory_setting_set(f->d, "domain", "gone.test", "a", "1", &e), 0);
+	assert_int_equal(directory_setting_set(f->d, "domain", "gone.test", "b", "2", &e), 0);
+	assert_int_equal(directory_setting_set(f->d, "domain", "kept.test", "a", "3", &e), 0);
+	assert_int_equal(directory_setting_set(f->d, "account", "gone.test", "a", "4", &e), 0);
+	assert_int_equal(directory_setting_clear(f->d, "domain", "GONE.test", &e), 0);
+	assert_int_equal(directory_setting_list(f->d, "domain", "gone.test", collect_setting, &n), 0);
+	assert_int_equal(n.n, 0);
+	/* other names and other scopes are left */
+	assert_int_equal(directory_setting_get(f->d, "domain", "kept.test", "a", value, sizeof(value)), 1);
+	assert_string_equal(value, "3");
+	assert_int_equal(directory_setting_get(f->d, "account", "gone.test", "a", value, sizeof(value)), 1);
+	assert_string_equal(value, "4");
+	/* clearing nothing is not an error */
+	assert_int_equal(directory_setting_clear(f->d, "domain", "none.test", &e), 0);
+}
+
 static void test_events(void **state)
 {
 	struct fixture *f = *state;
@@ -497,6 +520,7 @@ int main(void)
 		T(test_domain_del),
 		T(test_domain_del_case),
 		T(test_settings),
+		T(test_settings_clear),
 		T(test_events),
 		T(test_event_fields),
 	};

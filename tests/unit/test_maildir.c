@@ -243,6 +243,41 @@ static void test_deliver_fd(void **state)
 	free(body);
 }
 
+static void test_deliver_cur_with_flags(void **state)
+{
+	static const char body[] = "Subject: draft\r\n\r\nx\r\n";
+	struct fixture *f = *state;
+	struct maildir_msg msg = { NULL, 0, body, -1, sizeof(body) - 1 };
+	struct maildir_entry *list;
+	char name[MAILDIR_NAME_MAX + 40], path[512], drafts[300];
+	const char *e = NULL;
+	size_t n, len;
+	char *content;
+
+	assert_int_equal(maildir_deliver_cur(f->box, &msg, "DS", name, sizeof(name), &e), 0);
+	assert_int_equal(strlen(name) - strlen(strstr(name, ":2,DS")), strlen(name) - 5);
+	assert_int_equal(maildir_name_size(name), (int64_t)(sizeof(body) - 1));
+	snprintf(path, sizeof(path), "%s/cur/%s", f->box, name);
+	content = read_file(path, &len);
+	assert_int_equal(len, sizeof(body) - 1);
+	assert_memory_equal(content, body, len);
+	free(content);
+	assert_int_equal(count_entries(f->box, "new"), 0);
+	assert_int_equal(count_entries(f->box, "tmp"), 0);
+	/* no flags at all is ":2," */
+	assert_int_equal(maildir_deliver_cur(f->box, &msg, "", name, sizeof(name), &e), 0);
+	assert_string_equal(name + strlen(name) - 3, ":2,");
+	assert_int_equal(maildir_list(f->box, &list, &n), 0);
+	assert_int_equal(n, 2);
+	assert_true(list[0].in_cur && list[1].in_cur);
+	assert_null(strchr(list[0].uid, ':'));
+	free(list);
+	/* into a folder */
+	snprintf(drafts, sizeof(drafts), "%s/.Drafts", f->box);
+	assert_int_equal(maildir_deliver_cur(drafts, &msg, "D", name, sizeof(name), &e), 0);
+	assert_int_equal(count_entries(drafts, "cur"), 1);
+}
+
 static void test_deliver_missing_mailbox(void **state)
 {
 	struct fixture *f = *state;
@@ -437,6 +472,7 @@ int main(void)
 		T(test_deliver_memory),
 		T(test_deliver_unique_names),
 		T(test_deliver_fd),
+		T(test_deliver_cur_with_flags),
 		T(test_deliver_missing_mailbox),
 		T(test_deliver_empty),
 		T(test_name_size),

@@ -133,6 +133,27 @@ static void test_reserve_overflow(void **state)
 	assert_true(usage(f->box) == 1000);
 }
 
+static void test_recreated_mailbox_counts_again(void **state)
+{
+	struct fixture *f = *state;
+
+	/* an account deleted and added again gets a new, empty mailbox at the
+	 * same path: the old figure must not stick to it */
+	deliver(f->box, 700);
+	assert_true(usage(f->box) == 700);
+	assert_true(quota_reserve(f->box, 100, 0));
+	assert_int_equal(fs_remove_tree(f->box), 0);
+	/* The file system reuses the inode number at once; the birth time
+	 * tells the mailboxes apart, and its clock ticks every few ms (a real
+	 * `account del` then `account add` takes far longer). */
+	usleep(20 * 1000);
+	assert_int_equal(maildir_create(f->box), 0);
+	assert_true(usage(f->box) == 0);
+	deliver(f->box, 5);
+	quota_forget(f->box);
+	assert_true(usage(f->box) == 5);
+}
+
 static void test_first_use_cleans_tmp(void **state)
 {
 	struct fixture *f = *state;
@@ -161,6 +182,7 @@ int main(void)
 		T(test_usage_missing),
 		T(test_reserve_and_release),
 		T(test_reserve_overflow),
+		T(test_recreated_mailbox_counts_again),
 		T(test_first_use_cleans_tmp),
 	};
 

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Runs every fuzz target for SECONDS each (default 10), starting from its
+# seed corpus in tests/fuzz/corpus/NAME (read only: new inputs go to
+# build-fuzz/corpus/NAME). Fails if any target finds a crash, a leak or
+# undefined behaviour; the input that did it is kept in
+# build-fuzz/artifacts/NAME/.
+#   sh tests/fuzz/run.sh [SECONDS]
+set -u
+cd "$(dirname "$0")/../.."
+secs=${1:-10}
+out=build-fuzz
+targets="fuzz_address fuzz_smtp fuzz_smtp_data fuzz_sasl fuzz_pop3 fuzz_config"
+
+for t in $targets; do
+	if [ ! -x "$out/$t" ]; then
+		sh tests/fuzz/build.sh || exit 1
+		break
+	fi
+done
+
+fail=0
+for t in $targets; do
+	name=${t#fuzz_}
+	mkdir -p "$out/corpus/$name" "$out/artifacts/$name"
+	dict=
+	[ -f "tests/fuzz/$name.dict" ] && dict="-dict=tests/fuzz/$name.dict"
+	echo "fuzz: $t for ${secs}s"
+	# shellcheck disable=SC2086
+	if ! "$out/$t" $dict -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+		-print_final_stats=1 -artifact_prefix="$out/artifacts/$name/" \
+		"$out/corpus/$name" "tests/fuzz/corpus/$name" >"$out/$t.log" 2>&1; then
+		echo "fuzz: FAILED $t (see $out/$t.log and $out/artifacts/$name/)" >&2
+		tail -n 40 "$out/$t.log" >&2
+		fail=$((fail + 1))
+	else
+		grep -E '^stat::number_of_executed_units' "$out/$t.log" | sed "s/^/fuzz: $t /"
+	fi
+done
+echo "fuzz: $fail target(s) failed"
+[ "$fail" -eq 0 ]
