@@ -24,13 +24,6 @@ LIB_DIRS := src/lib src/mail src/proto src/store src/directory src/policy
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 SRV_SRC  := $(wildcard src/server/*.c)
-# The IMAP server waits for its parser (src/proto/imap_parser.c): build it
-# with WITH_IMAP=1 until then.
-ifneq ($(WITH_IMAP),1)
-SRV_SRC  := $(filter-out src/server/imap_%.c,$(SRV_SRC))
-else
-CFLAGS   += -DYUBIN_WITH_IMAP
-endif
 SRV_OBJ  := $(SRV_SRC:%.c=$(BUILD)/%.o)
 CTL_SRC  := $(wildcard src/ctl/*.c)
 CTL_OBJ  := $(CTL_SRC:%.c=$(BUILD)/%.o)

@@ -225,6 +225,7 @@ int cmd_account_passwd(struct ctl *c)
 	ctl_event(c, "password-changed", a.address, "%s", generated ? "new random password set with yubinctl"
 		  : "password set with yubinctl");
 	printf("password of %s changed\n", a.address);
+	ctl_abuse_lift(c, a.address, "password change");
 	if (generated)
 		printf("password: %s\n", password);
 	explicit_bzero(password, sizeof(password));

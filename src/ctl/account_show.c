@@ -89,6 +89,7 @@ int cmd_account_show(struct ctl *c)
 		json_init(&j);
 		json_object_begin(&j);
 		ctl_account_json_fields(&j, c, &a, &u);
+		ctl_abuse_show(c, &a, &j);
 		ctl_settings_json(c, &j, "account", a.address);
 		json_object_end(&j);
 		return ctl_json_print(&j);
@@ -108,6 +109,7 @@ int cmd_account_show(struct ctl *c)
 	printf("memo      %s\n", a.memo);
 	printf("created   %s\n", created);
 	printf("mailbox   %s\n", path);
+	ctl_abuse_show(c, &a, NULL);
 	ctl_settings_print(c, "account", a.address);
 	return 0;
 }

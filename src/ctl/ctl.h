@@ -104,6 +104,20 @@ void ctl_settings_json(struct ctl *c, struct json *j, const char *scope, const c
 /* Prints "  key = value" lines, or nothing. */
 void ctl_settings_print(struct ctl *c, const char *scope, const char *name);
 
+/* abuse.c: sending limits, suspensions, BATV (issue 5) */
+int cmd_account_unsuspend(struct ctl *c);
+/* Lifts a sending suspension in force, with an event and a line on stdout:
+ * 1 lifted, 0 there was none, -1 error (warned). */
+int ctl_abuse_lift(struct ctl *c, const char *address, const char *by);
+/* The sending lines of account show (or JSON fields when j is not NULL). */
+void ctl_abuse_show(struct ctl *c, const struct dir_account *a, struct json *j);
+/* 1 with a sentence for doctor when address's sending is suspended. */
+int ctl_abuse_suspended(struct ctl *c, const char *address, char *text, size_t size);
+int ctl_validate_send_limit(const char *value, const char **error_r);
+int ctl_validate_on_off(const char *value, const char **error_r);
+int ctl_validate_admin_address(const char *value, const char **error_r);
+int ctl_domain_apply_batv(struct ctl *c, const char *domain, const char *value);
+
 /* doctor.c */
 int cmd_doctor(struct ctl *c);
 /* One plain sentence explaining an event. */

@@ -41,6 +41,15 @@ static const struct {
 	{ "setting-changed", "A setting was changed: %d." },
 	{ "domain-added", "The domain was added%D." },
 	{ "domain-deleted", "The domain was deleted%D." },
+	{ "send-suspended", "Sending was suspended because the account looked compromised (%d); a"
+	  " notice went to the mailbox; a password change or yubinctl account unsuspend lifts it." },
+	{ "send-unsuspended", "The sending suspension was lifted%D." },
+	{ "send-refused", "Mail submitted from %i was refused because sending is suspended." },
+	{ "send-limited", "The sending limit was reached, so recipients were refused with 451 4.7.1"
+	  " until it resets%D; raise send-limit-hour / send-limit-day if the sending is wanted." },
+	{ "notice-delivered", "A notice was written into this mailbox%D." },
+	{ "batv-refused", "A bounce from %i was refused by BATV%D: it answered mail this domain did"
+	  " not sign (backscatter), or its tag was forged or expired." },
 	{ NULL, "Event %k from %i%D." },
 };
 
@@ -142,6 +151,12 @@ static void doctor_account(struct ctl *c, struct doctor *d, const struct dir_acc
 	else
 		doctor_line(d, 2, "the account is disabled: logins are refused (535) and mail to it is"
 			    " rejected (550 5.2.1); enable it with yubinctl account enable %s", a->address);
+	{
+		char held[1024];
+
+		if (ctl_abuse_suspended(c, a->address, held, sizeof(held)))
+			doctor_line(d, 2, "%s", held);
+	}
 	if (!password_hash_is_known(a->password_hash))
 		doctor_line(d, 2, "the stored password is in a format Yubin cannot check, so every login"
 			    " fails; set a new one with yubinctl account passwd %s", a->address);

@@ -70,6 +70,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "account", "enable", 1, 1, 0, 0, cmd_account_enable },
 	{ "account", "disable", 1, 1, 0, 0, cmd_account_disable },
 	{ "account", "set", 3, 3, 0, 0, cmd_account_set },
+	{ "account", "unsuspend", 1, 1, 0, 0, cmd_account_unsuspend },
 	{ "config", "get", 1, 1, 0, 0, cmd_config_get },
 	{ "config", "set", 2, 2, 0, 0, cmd_config_set },
 	{ "config", "list", 0, 0, OPT_JSON, 0, cmd_config_list },
@@ -91,7 +92,8 @@ static const char ctl_usage_help[] =
 	"  account list [DOMAIN] [--json]\n"
 	"  account del ADDRESS                  (deletes its mail too)\n"
 	"  account enable|disable ADDRESS\n"
-	"  account set ADDRESS KEY VALUE        (memo, enabled)\n"
+	"  account set ADDRESS KEY VALUE        (memo, enabled, send-limit-hour, ...)\n"
+	"  account unsuspend ADDRESS            (lift a sending suspension)\n"
 	"  config get KEY | config set KEY VALUE | config list [--json]\n"
 	"  doctor ADDRESS\n"
 	"  index rebuild ADDRESS [--force]      (--force: a new index, with the daemon stopped)\n"

@@ -35,11 +35,19 @@ static int ctl_account_apply_enabled(struct ctl *c, const char *address, const c
 static const struct ctl_setting ctl_account_settings[] = {
 	{ "memo", ctl_account_apply_memo, NULL },
 	{ "enabled", ctl_account_apply_enabled, NULL },
+	{ "send-limit-hour", NULL, ctl_validate_send_limit },
+	{ "send-limit-day", NULL, ctl_validate_send_limit },
+	{ "abuse-detect", NULL, ctl_validate_on_off },
 	{ NULL, NULL, NULL },
 };
 
 /* None yet: foreign-auth, spam filter levels and the like come here. */
 static const struct ctl_setting ctl_domain_settings[] = {
+	{ "send-limit-hour", NULL, ctl_validate_send_limit },
+	{ "send-limit-day", NULL, ctl_validate_send_limit },
+	{ "abuse-detect", NULL, ctl_validate_on_off },
+	{ "admin-address", NULL, ctl_validate_admin_address },
+	{ "batv", ctl_domain_apply_batv, NULL },
 	{ NULL, NULL, NULL },
 };
 

@@ -13,7 +13,7 @@ struct directory {
 	sqlite3 *db;
 };
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 static const char schema_v1[] =
 	"CREATE TABLE IF NOT EXISTS domains ("
@@ -46,6 +46,43 @@ static const char schema_v1[] =
 	" detail TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX IF NOT EXISTS events_address ON events(address, id);";
 
+/* v2 (issue 5, sending limits and abuse): recipients sent per account and
+ * minute (kept 8 days), recipients written to (30 days), suspensions of
+ * sending, and the per-domain BATV keys. */
+static const char schema_v2[] =
+	"CREATE TABLE IF NOT EXISTS send_counts ("
+	" address TEXT NOT NULL,"
+	" minute INTEGER NOT NULL,"	/* unix time / 60 */
+	" count INTEGER NOT NULL,"
+	" PRIMARY KEY (address, minute)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS send_rcpts ("
+	" address TEXT NOT NULL,"
+	" rcpt TEXT NOT NULL,"
+	" last INTEGER NOT NULL,"
+	" PRIMARY KEY (address, rcpt)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS send_holds ("
+	" address TEXT PRIMARY KEY,"
+	" since INTEGER NOT NULL,"
+	" reason TEXT NOT NULL,"
+	" detail TEXT NOT NULL DEFAULT '',"
+	" lifted INTEGER NOT NULL DEFAULT 0,"	/* 0 while suspended */
+	" lifted_by TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE IF NOT EXISTS batv_keys ("
+	" domain TEXT NOT NULL,"
+	" keynum INTEGER NOT NULL,"
+	" secret TEXT NOT NULL,"		/* hex */
+	" created INTEGER NOT NULL,"
+	" PRIMARY KEY (domain, keynum));";
+
+/* Each migration takes the schema from version - 1 to version. */
+static const struct {
+	int version;
+	const char *sql;
+} dir_migrations[] = {
+	{ 1, schema_v1 },
+	{ 2, schema_v2 },
+};
+
 struct directory *directory_open(const char *path, char *err, size_t errsize)
 {
 	struct directory *dir = calloc(1, sizeof(*dir));
@@ -70,11 +107,19 @@ struct directory *directory_open(const char *path, char *err, size_t errsize)
 			version = sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);
 	}
-	if (version < SCHEMA_VERSION) {
+	for (size_t m = 0; m < sizeof(dir_migrations) / sizeof(dir_migrations[0]); m++) {
+		char bump[64];
+
+		if (version >= dir_migrations[m].version)
+			continue;
+		snprintf(bump, sizeof(bump), "PRAGMA user_version=%d; COMMIT", dir_migrations[m].version);
 		if (sqlite3_exec(dir->db, "BEGIN IMMEDIATE", NULL, NULL, &errmsg) != SQLITE_OK ||
-		    sqlite3_exec(dir->db, schema_v1, NULL, NULL, &errmsg) != SQLITE_OK ||
-		    sqlite3_exec(dir->db, "PRAGMA user_version=1; COMMIT", NULL, NULL, &errmsg) != SQLITE_OK)
+		    sqlite3_exec(dir->db, dir_migrations[m].sql, NULL, NULL, &errmsg) != SQLITE_OK ||
+		    sqlite3_exec(dir->db, bump, NULL, NULL, &errmsg) != SQLITE_OK) {
+			sqlite3_exec(dir->db, "ROLLBACK", NULL, NULL, NULL);
 			goto fail;
+		}
+		version = dir_migrations[m].version;
 	}
 	return dir;
 fail:
@@ -360,8 +405,20 @@ int directory_setting_set(struct directory *dir, const char *scope, const char *
 int directory_setting_clear(struct directory *dir, const char *scope, const char *name,
 			    const char **error_r)
 {
-	return dir_run(dir, dir_prepare(dir, "DELETE FROM settings WHERE scope = ? AND name = lower(?)",
-					scope, name, NULL), error_r);
+	if (dir_run(dir, dir_prepare(dir, "DELETE FROM settings WHERE scope = ? AND name = lower(?)",
+				     scope, name, NULL), error_r) < 0)
+		return -1;
+	/* The sending state of a deleted account or domain goes too, so that
+	 * a re-created one starts clean (no old suspension or counts). */
+	if (strcmp(scope, "account") == 0)
+		return dir_run(dir, dir_prepare(dir, "DELETE FROM send_holds WHERE address = lower(?)",
+						name, NULL), error_r) < 0 ||
+		       dir_run(dir, dir_prepare(dir, "DELETE FROM send_counts WHERE address = lower(?)",
+						name, NULL), error_r) < 0 ||
+		       dir_run(dir, dir_prepare(dir, "DELETE FROM send_rcpts WHERE address = lower(?)",
+						name, NULL), error_r) < 0 ? -1 : 0;
+	return dir_run(dir, dir_prepare(dir, "DELETE FROM batv_keys WHERE domain = lower(?)", name, NULL),
+		       error_r);
 }
 
 int directory_setting_get(struct directory *dir, const char *scope, const char *name,
@@ -424,6 +481,239 @@ int directory_event_list(struct directory *dir, const char *address, unsigned li
 		return -1;
 	sqlite3_bind_int64(st, 2, limit);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		e.id = sqlite3_column_int64(st, 0);
+		e.ts = sqlite3_column_int64(st, 1);
+		col_text(st, 2, e.kind, sizeof(e.kind));
+		col_text(st, 3, e.address, sizeof(e.address));
+		col_text(st, 4, e.ip, sizeof(e.ip));
+		col_text(st, 5, e.detail, sizeof(e.detail));
+		cb(&e, ctx);
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- sending counts, suspensions and BATV keys (issue 5) ---- */
+
+int directory_send_flush(struct directory *dir, const struct dir_send_count *counts, size_t ncounts,
+			 const struct dir_send_rcpt *rcpts, size_t nrcpts, int64_t prune_minute)
+{
+	sqlite3_stmt *up = NULL, *rc = NULL;
+	int ok = 1;
+
+	if (sqlite3_exec(dir->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(dir->db, "INSERT INTO send_counts(address, minute, count) VALUES (?, ?, ?)"
+			       " ON CONFLICT(address, minute) DO UPDATE SET count = count + excluded.count",
+			       -1, &up, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(dir->db, "INSERT INTO send_rcpts(address, rcpt, last) VALUES (?, ?, ?)"
+			       " ON CONFLICT(address, rcpt) DO UPDATE SET last = max(last, excluded.last)",
+			       -1, &rc, NULL) != SQLITE_OK)
+		ok = 0;
+	for (size_t i = 0; ok && i < ncounts; i++) {
+		sqlite3_bind_text(up, 1, counts[i].address, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(up, 2, counts[i].minute);
+		sqlite3_bind_int64(up, 3, counts[i].count);
+		ok = sqlite3_step(up) == SQLITE_DONE;
+		sqlite3_reset(up);
+	}
+	for (size_t i = 0; ok && i < nrcpts; i++) {
+		sqlite3_bind_text(rc, 1, rcpts[i].address, -1, SQLITE_STATIC);
+		sqlite3_bind_text(rc, 2, rcpts[i].rcpt, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(rc, 3, rcpts[i].ts);
+		ok = sqlite3_step(rc) == SQLITE_DONE;
+		sqlite3_reset(rc);
+	}
+	sqlite3_finalize(up);
+	sqlite3_finalize(rc);
+	if (ok && prune_minute > 0) {
+		char m[32], ts[32];
+		const char *error;
+
+		snprintf(m, sizeof(m), "%lld", (long long)prune_minute);
+		snprintf(ts, sizeof(ts), "%lld", (long long)(prune_minute * 60 - 22 * 86400));
+		ok = dir_run(dir, dir_prepare(dir, "DELETE FROM send_counts WHERE minute < ?", m, NULL),
+			     &error) == 0 &&
+		     dir_run(dir, dir_prepare(dir, "DELETE FROM send_rcpts WHERE last < ?", ts, NULL),
+			     &error) == 0;
+	}
+	if (sqlite3_exec(dir->db, ok ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	return ok ? 0 : -1;
+}
+
+int directory_send_counts_load(struct directory *dir, const char *address, int64_t since_minute,
+			       dir_send_count_cb *cb, void *ctx)
+{
+	char m[32];
+	sqlite3_stmt *st;
+	int r;
+
+	snprintf(m, sizeof(m), "%lld", (long long)since_minute);
+	st = dir_prepare(dir, "SELECT minute, count FROM send_counts WHERE address = lower(?)"
+			 " AND minute >= ? ORDER BY minute", address, m, NULL);
+	if (st == NULL)
+		return -1;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		cb(sqlite3_column_int64(st, 0), (uint64_t)sqlite3_column_int64(st, 1), ctx);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_send_peak_hour(struct directory *dir, const char *address, int64_t from_minute,
+			     int64_t to_minute, uint64_t *peak_r)
+{
+	char f[32], t[32];
+	sqlite3_stmt *st;
+	int r;
+
+	snprintf(f, sizeof(f), "%lld", (long long)from_minute);
+	snprintf(t, sizeof(t), "%lld", (long long)to_minute);
+	st = dir_prepare(dir, "SELECT coalesce(max(s), 0) FROM (SELECT sum(count) AS s FROM send_counts"
+			 " WHERE address = lower(?) AND minute >= ? AND minute < ? GROUP BY minute / 60)",
+			 address, f, t, NULL);
+	if (st == NULL)
+		return -1;
+	r = sqlite3_step(st);
+	*peak_r = r == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? 0 : -1;
+}
+
+int directory_send_rcpt_known(struct directory *dir, const char *address, const char *rcpt,
+			      int64_t since)
+{
+	char ts[32];
+	sqlite3_stmt *st;
+	int r;
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)since);
+	st = dir_prepare(dir, "SELECT 1 FROM send_rcpts WHERE address = lower(?) AND rcpt = lower(?)"
+			 " AND last >= ?", address, rcpt, ts, NULL);
+	if (st == NULL)
+		return -1;
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_hold_get(struct directory *dir, const char *address, struct dir_hold *hold_r)
+{
+	sqlite3_stmt *st = dir_prepare(dir, "SELECT address, since, reason, detail, lifted, lifted_by"
+				       " FROM send_holds WHERE address = lower(?)", address, NULL);
+	int r;
+
+	if (st == NULL)
+		return -1;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		col_text(st, 0, hold_r->address, sizeof(hold_r->address));
+		hold_r->since = sqlite3_column_int64(st, 1);
+		col_text(st, 2, hold_r->reason, sizeof(hold_r->reason));
+		col_text(st, 3, hold_r->detail, sizeof(hold_r->detail));
+		hold_r->lifted = sqlite3_column_int64(st, 4);
+		col_text(st, 5, hold_r->lifted_by, sizeof(hold_r->lifted_by));
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_hold_set(struct directory *dir, const char *address, int64_t since, const char *reason,
+		       const char *detail, const char **error_r)
+{
+	char ts[32];
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)since);
+	return dir_run(dir, dir_prepare(dir,
+		"INSERT INTO send_holds(address, since, reason, detail, lifted, lifted_by)"
+		" VALUES (lower(?), ?, ?, ?, 0, '') ON CONFLICT(address) DO UPDATE SET"
+		" since = excluded.since, reason = excluded.reason, detail = excluded.detail,"
+		" lifted = 0, lifted_by = ''", address, ts, reason, detail, NULL), error_r);
+}
+
+int directory_hold_lift(struct directory *dir, const char *address, const char *by,
+			const char **error_r)
+{
+	char ts[32];
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	if (dir_run(dir, dir_prepare(dir, "UPDATE send_holds SET lifted = ?, lifted_by = ?"
+				     " WHERE address = lower(?) AND lifted = 0", ts, by, address, NULL),
+		    error_r) < 0)
+		return -1;
+	return sqlite3_changes(dir->db) > 0 ? 1 : 0;
+}
+
+int directory_batv_key(struct directory *dir, const char *domain, unsigned keynum, bool create,
+		       char *hex_r, size_t size)
+{
+	char num[8], secret[65], ts[32];
+	sqlite3_stmt *st;
+	const char *error;
+	int r;
+
+	snprintf(num, sizeof(num), "%u", keynum);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		st = dir_prepare(dir, "SELECT secret FROM batv_keys WHERE domain = lower(?) AND keynum = ?",
+				 domain, num, NULL);
+		if (st == NULL)
+			return -1;
+		r = sqlite3_step(st);
+		if (r == SQLITE_ROW)
+			col_text(st, 0, hex_r, size);
+		sqlite3_finalize(st);
+		if (r == SQLITE_ROW)
+			return 1;
+		if (r != SQLITE_DONE)
+			return -1;
+		if (!create || attempt > 0)
+			return 0;
+		{
+			unsigned char raw[32];
+			FILE *f = fopen("/dev/urandom", "rb");
+
+			if (f == NULL || fread(raw, 1, sizeof(raw), f) != sizeof(raw)) {
+				if (f != NULL)
+					fclose(f);
+				return -1;
+			}
+			fclose(f);
+			for (size_t i = 0; i < sizeof(raw); i++)
+				snprintf(secret + 2 * i, 3, "%02x", raw[i]);
+			explicit_bzero(raw, sizeof(raw));
+		}
+		snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+		/* Another process may have made it meanwhile: keep theirs. */
+		if (dir_run(dir, dir_prepare(dir, "INSERT OR IGNORE INTO batv_keys(domain, keynum, secret,"
+					     " created) VALUES (lower(?), ?, ?, ?)", domain, num, secret, ts,
+					     NULL), &error) < 0)
+			return -1;
+		explicit_bzero(secret, sizeof(secret));
+	}
+	return 0;
+}
+
+int directory_event_since(struct directory *dir, const char *address, const char *kind, int64_t since,
+			  dir_event_cb *cb, void *ctx)
+{
+	sqlite3_stmt *st;
+	struct dir_event e;
+	int r;
+
+	/* Newest first through the (address, id) index, stopping at the first
+	 * older event: cost follows the events in the window, not the
+	 * account's whole history. */
+	st = dir_prepare(dir, "SELECT id, ts, kind, address, ip, detail FROM events"
+			 " WHERE address = lower(?) ORDER BY id DESC", address, NULL);
+	if (st == NULL)
+		return -1;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_int64(st, 1) < since) {
+			r = SQLITE_DONE;
+			break;
+		}
+		if (strcmp((const char *)sqlite3_column_text(st, 2), kind) != 0)
+			continue;
 		e.id = sqlite3_column_int64(st, 0);
 		e.ts = sqlite3_column_int64(st, 1);
 		col_text(st, 2, e.kind, sizeof(e.kind));

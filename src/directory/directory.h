@@ -82,7 +82,8 @@ int directory_setting_set(struct directory *dir, const char *scope, const char *
 			  const char *key, const char *value, const char **error_r);
 int directory_setting_get(struct directory *dir, const char *scope, const char *name,
 			  const char *key, char *value_r, size_t size);
-/* Removes every setting of scope/name (a deleted domain or account). */
+/* Removes every setting of scope/name (a deleted domain or account), and
+ * its sending state (counts, suspension) or BATV keys. */
 int directory_setting_clear(struct directory *dir, const char *scope, const char *name,
 			    const char **error_r);
 typedef void dir_setting_cb(const char *key, const char *value, void *ctx);
@@ -96,5 +97,65 @@ typedef void dir_event_cb(const struct dir_event *event, void *ctx);
 /* Newest first, at most limit; address may be NULL for all. */
 int directory_event_list(struct directory *dir, const char *address, unsigned limit,
 			 dir_event_cb *cb, void *ctx);
+
+/* ---- sending counts, suspensions and BATV keys (issue 5) ---- */
+
+/* Recipients an account sent to in one minute (unix time / 60). */
+struct dir_send_count {
+	const char *address;
+	int64_t minute;
+	uint64_t count;
+};
+
+/* A recipient an account wrote to, and when. */
+struct dir_send_rcpt {
+	const char *address, *rcpt;
+	int64_t ts;
+};
+
+/* Adds counts (summed into existing rows) and records recipients in one
+ * transaction; with prune_minute > 0 also drops counts older than it and
+ * recipients not written to for 30 days before it. */
+int directory_send_flush(struct directory *dir, const struct dir_send_count *counts, size_t ncounts,
+			 const struct dir_send_rcpt *rcpts, size_t nrcpts, int64_t prune_minute);
+typedef void dir_send_count_cb(int64_t minute, uint64_t count, void *ctx);
+/* The per-minute counts of address from since_minute on, oldest first. */
+int directory_send_counts_load(struct directory *dir, const char *address, int64_t since_minute,
+			       dir_send_count_cb *cb, void *ctx);
+/* The largest number of recipients in one clock hour within the minutes
+ * [from_minute, to_minute). */
+int directory_send_peak_hour(struct directory *dir, const char *address, int64_t from_minute,
+			     int64_t to_minute, uint64_t *peak_r);
+/* 1 when address wrote to rcpt at or after since, 0 not, -1 error. */
+int directory_send_rcpt_known(struct directory *dir, const char *address, const char *rcpt,
+			      int64_t since);
+
+/* A suspension of an account's sending (compromised-account detection). */
+struct dir_hold {
+	char address[DIR_ADDRESS_MAX + 1];
+	int64_t since;
+	char reason[32];	/* burst, new-recipients, bounces, countries */
+	char detail[512];
+	int64_t lifted;		/* 0 while in force */
+	char lifted_by[64];	/* "yubinctl account unsuspend", "password change" */
+};
+
+/* 1 found (in force or lifted), 0 never suspended, -1 error. */
+int directory_hold_get(struct directory *dir, const char *address, struct dir_hold *hold_r);
+/* Suspends (again) from since. */
+int directory_hold_set(struct directory *dir, const char *address, int64_t since, const char *reason,
+		       const char *detail, const char **error_r);
+/* Lifts a suspension in force: 1 lifted, 0 there was none, -1 error. */
+int directory_hold_lift(struct directory *dir, const char *address, const char *by,
+			const char **error_r);
+
+/* The hex BATV secret of domain's key keynum into hex_r: 1 found, 0 none
+ * (made first when create), -1 error. */
+int directory_batv_key(struct directory *dir, const char *domain, unsigned keynum, bool create,
+		       char *hex_r, size_t size);
+
+/* Events of one kind for address at or after since, newest first. */
+int directory_event_since(struct directory *dir, const char *address, const char *kind, int64_t since,
+			  dir_event_cb *cb, void *ctx);
 
 #endif

@@ -36,6 +36,12 @@ struct config {
 	unsigned shutdown_grace;
 	char log_level[16];
 	char server_user[64];
+	/* sending limits and compromised-account detection (issue 5) */
+	unsigned send_limit_hour, send_limit_day;	/* 0: unlimited */
+	unsigned abuse_burst_min, abuse_burst_factor;
+	unsigned abuse_new_rcpt_max, abuse_new_rcpt_window;
+	unsigned abuse_bounce_min, abuse_bounce_percent;
+	unsigned abuse_login_countries, abuse_login_window;
 };
 
 enum config_type { CONFIG_STRING, CONFIG_UINT, CONFIG_SIZE };

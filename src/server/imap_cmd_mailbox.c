@@ -2,6 +2,7 @@
  * DELETE, RENAME, (UN)SUBSCRIBE, LIST/LSUB, STATUS, APPEND, CLOSE,
  * UNSELECT, EXPUNGE, CHECK/NOOP, quotas, ENABLE, ID, NAMESPACE. */
 #include "server/imap_session.h"
+#include "server/imap_msgset.h"
 #include "directory/directory.h"
 #include "store/maildir.h"
 #include "store/quota.h"
@@ -75,21 +76,16 @@ static const struct index_msg *view_find(const struct index_view *v, uint32_t ui
 	return NULL;
 }
 
-int imap_view_sync(struct imap_session *s, bool allow_expunge)
+void imap_view_update(struct imap_session *s, const struct index_view *v, bool allow_expunge)
 {
-	struct index_view v;
-	size_t old_count = s->nview, kept = 0, recent = 0;
+	size_t old_count = s->nview, kept;
 	struct imap_view_msg *grown;
 
-	if (s->state != IMAP_S_SELECTED)
-		return 0;
-	if (mail_index_sync(s->idx, &s->mbox, &v) < 0)
-		return -1;
 	/* Expunges first, highest sequence number first so that each one
 	 * names a message as the client still counts them. */
 	if (allow_expunge) {
 		for (size_t i = s->nview; i-- > 0;) {
-			if (view_find(&v, s->view[i].uid) == NULL) {
+			if (view_find(v, s->view[i].uid) == NULL) {
 				imap_out(s, "* %zu EXPUNGE", i + 1);
 				memmove(&s->view[i], &s->view[i + 1], (s->nview - i - 1) * sizeof(*s->view));
 				s->nview--;
@@ -97,32 +93,31 @@ int imap_view_sync(struct imap_session *s, bool allow_expunge)
 		}
 	}
 	for (size_t i = 0; i < s->nview; i++) {
-		const struct index_msg *m = view_find(&v, s->view[i].uid);
+		const struct index_msg *m = view_find(v, s->view[i].uid);
 		if (m == NULL || m->modseq == s->view[i].modseq)
 			continue;
 		s->view[i].modseq = m->modseq;
-		if (m->flags != s->view[i].flags || true) {
-			s->view[i].flags = m->flags;
-			strbuf_printf(&s->out, "* %zu FETCH (FLAGS ", i + 1);
-			imap_out_flags(s, m->flags, m->keywords, s->view[i].recent);
-			if (s->enabled_condstore)
-				strbuf_printf(&s->out, " MODSEQ (%llu)", (unsigned long long)m->modseq);
-			imap_out(s, " UID %u)", m->uid);
-		}
+		s->view[i].flags = m->flags;
+		strbuf_printf(&s->out, "* %zu FETCH (FLAGS ", i + 1);
+		imap_out_flags(s, m->flags, m->keywords, s->view[i].recent);
+		if (s->enabled_condstore)
+			strbuf_printf(&s->out, " MODSEQ (%llu)", (unsigned long long)m->modseq);
+		imap_out(s, " UID %u)", m->uid);
 	}
 	kept = s->nview;
-	grown = realloc(s->view, (kept + v.count + 1) * sizeof(*s->view));
+	grown = realloc(s->view, (kept + v->count + 1) * sizeof(*s->view));
 	if (grown != NULL) {
-		uint32_t last = kept > 0 ? s->view[kept - 1].uid : 0;
+		uint32_t last;
+
 		s->view = grown;
-		for (size_t i = 0; i < v.count; i++) {
-			if (v.msgs[i].uid <= last)
+		last = kept > 0 ? s->view[kept - 1].uid : 0;
+		for (size_t i = 0; i < v->count; i++) {
+			if (v->msgs[i].uid <= last)
 				continue;
-			s->view[s->nview].uid = v.msgs[i].uid;
-			s->view[s->nview].flags = v.msgs[i].flags;
-			s->view[s->nview].modseq = v.msgs[i].modseq;
-			s->view[s->nview].recent = v.msgs[i].recent;
-			recent += v.msgs[i].recent;
+			s->view[s->nview].uid = v->msgs[i].uid;
+			s->view[s->nview].flags = v->msgs[i].flags;
+			s->view[s->nview].modseq = v->msgs[i].modseq;
+			s->view[s->nview].recent = v->msgs[i].recent;
 			s->nview++;
 		}
 	}
@@ -135,7 +130,20 @@ int imap_view_sync(struct imap_session *s, bool allow_expunge)
 			imap_out(s, "* %zu RECENT", r);
 		}
 	}
-	s->view_uidnext = v.uidnext;
+	s->view_uidnext = v->uidnext;
+}
+
+int imap_view_sync(struct imap_session *s, bool allow_expunge)
+{
+	struct index_view v;
+
+	if (s->state != IMAP_S_SELECTED)
+		return 0;
+	if (mail_index_sync(s->idx, &s->mbox, &v) < 0) {
+		log_error(NULL, "imap: cannot sync %s of %s", s->mbox.name, s->user);
+		return -1;
+	}
+	imap_view_update(s, &v, allow_expunge);
 	index_view_free(&v);
 	return 0;
 }
@@ -601,6 +609,10 @@ void imap_cmd_unselect(struct imap_session *s, const struct imap_command *cmd)
 
 void imap_cmd_expunge(struct imap_session *s, const struct imap_command *cmd)
 {
+	if (cmd->uid) {
+		imap_cmd_uid_expunge(s, cmd);
+		return;
+	}
 	if (s->readonly) {
 		imap_tagged(s, cmd, "NO", "[READ-ONLY] The mailbox is read-only");
 		return;

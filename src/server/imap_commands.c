@@ -29,6 +29,11 @@ static const struct imap_cmd_def imap_cmds[] = {
 	{ "EXPUNGE", SELECTED, true, imap_cmd_expunge },
 	{ "GETQUOTAROOT", AUTHED, true, imap_cmd_getquotaroot },
 	{ "GETQUOTA", AUTHED, true, imap_cmd_getquota },
+	{ "FETCH", SELECTED, true, imap_cmd_fetch },
+	{ "STORE", SELECTED, true, imap_cmd_store },
+	{ "COPY", SELECTED, true, imap_cmd_copy },
+	{ "MOVE", SELECTED, true, imap_cmd_move },
+	{ "SEARCH", SELECTED, true, imap_cmd_search },
 };
 
 const struct imap_cmd_def *imap_cmd_find(const char *name)

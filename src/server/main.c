@@ -137,12 +137,10 @@ static void listener_accept(struct evconnlistener *l, evutil_socket_t fd, struct
 	case SERVICE_POP3S:
 		pop3_session_accept(ctx->loop, fd, sa, ctx->service);
 		break;
-#ifdef YUBIN_WITH_IMAP
 	case SERVICE_IMAP:
 	case SERVICE_IMAPS:
 		imap_session_accept(ctx->loop, fd, sa, ctx->service);
 		break;
-#endif
 	default:
 		evutil_closesocket(fd);
 	}
@@ -156,10 +154,8 @@ static unsigned service_port(const struct config *cfg, enum service s)
 	case SERVICE_SMTPS: return cfg->port_smtps;
 	case SERVICE_POP3: return cfg->port_pop3;
 	case SERVICE_POP3S: return cfg->port_pop3s;
-#ifdef YUBIN_WITH_IMAP
 	case SERVICE_IMAP: return cfg->port_imap;
 	case SERVICE_IMAPS: return cfg->port_imaps;
-#endif
 	default: return 0;
 	}
 }

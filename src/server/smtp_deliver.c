@@ -5,6 +5,8 @@
  * retry never duplicates and a 250 never lies. */
 #include "server/smtp_session.h"
 #include "directory/directory.h"
+#include "policy/batv.h"
+#include "store/index.h"
 #include "store/maildir.h"
 #include "store/quota.h"
 #include "lib/log.h"
@@ -120,6 +122,8 @@ static void delivery_run(void *ctx)
 		delivery_undo(job, i, sizes);
 		return;
 	}
+	for (i = 0; i < job->nrcpts; i++)
+		store_changed(job->rcpts[i].maildir);	/* wakes IMAP IDLE */
 	dir = server_directory();
 	for (i = 0; i < job->nrcpts && dir != NULL; i++) {
 		char detail[512];
@@ -150,10 +154,15 @@ static void delivery_done(void *ctx)
 	}
 	if (job->status == 0) {
 		smtp_reply(s, "250 2.0.0 Ok: delivered as %s", job->txid);
-		for (unsigned i = 0; i < job->nrcpts; i++)
+		for (unsigned i = 0; i < job->nrcpts; i++) {
 			log_info(job->sid, "smtp: delivered id=%s from=<%s> to=<%s> size=%zu proto=%s",
 				 job->txid, job->from, job->rcpts[i].address, job->body_len,
 				 smtp_protocol_name(s));
+			/* A DSN (null reverse-path) for the account: the bounce
+			 * signal of the compromised-account detection. */
+			if (s->from.null_path)
+				sendguard_bounce(job->rcpts[i].address, job->ip);
+		}
 	} else if (job->status == 1) {
 		smtp_reply(s, "552 5.2.2 <%s>: Mailbox full: the recipient's mailbox cannot take this"
 			   " message until mail is deleted", job->failed_rcpt);
@@ -214,4 +223,33 @@ void smtp_deliver_start(struct smtp_session *s)
 	s->job_pending = true;
 	conn_pause(s->conn);
 	worker_pool_submit(server->workers, s->conn->loop->base, delivery_run, delivery_done, job);
+}
+
+int smtp_batv_envelope_sender(const char *from, char *out, size_t size)
+{
+	struct directory *dir = server_directory();
+	const char *at = strchr(from, '@');
+	char value[16], hex[BATV_KEY_MAX * 2 + 1];
+	unsigned char key[BATV_KEY_MAX];
+	size_t keylen = 0;
+	int r = -1;
+
+	if (dir != NULL && at != NULL &&
+	    directory_setting_get(dir, "domain", at + 1, "batv", value, sizeof(value)) > 0 &&
+	    (str_eq_ci(value, "on") || str_eq_ci(value, "yes") || str_eq_ci(value, "true") ||
+	     strcmp(value, "1") == 0) &&
+	    directory_batv_key(dir, at + 1, 0, true, hex, sizeof(hex)) > 0) {
+		for (size_t i = 0; hex[i] != '\0' && hex[i + 1] != '\0' && keylen < sizeof(key); i += 2) {
+			unsigned byte;
+			if (sscanf(hex + i, "%2x", &byte) != 1)
+				break;
+			key[keylen++] = (unsigned char)byte;
+		}
+		r = batv_sign(from, 0, key, keylen, time(NULL), out, size);
+		explicit_bzero(key, sizeof(key));
+		explicit_bzero(hex, sizeof(hex));
+		if (r == 0)
+			return 0;
+	}
+	return str_copy(out, size, from);
 }

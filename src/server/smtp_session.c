@@ -5,6 +5,7 @@
 #include "server/sessions.h"
 #include "directory/directory.h"
 #include "directory/validate.h"
+#include "policy/batv.h"
 #include "store/maildir.h"
 #include "store/quota.h"
 #include "lib/log.h"
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ANY_STATE (SMTP_STATE_BIT(SMTP_S_INIT) | SMTP_STATE_BIT(SMTP_S_READY) | \
@@ -86,6 +88,7 @@ void smtp_tx_reset(struct smtp_session *s)
 	s->bdat_last = false;
 	s->bdat_reply[0] = '\0';
 	s->txid[0] = '\0';
+	memset(&s->sender, 0, sizeof(s->sender));
 	if (s->state == SMTP_S_MAIL || s->state == SMTP_S_RCPT || s->state == SMTP_S_DATA ||
 	    s->state == SMTP_S_BDAT)
 		s->state = SMTP_S_READY;
@@ -196,6 +199,25 @@ static void cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 		memset(&s->from, 0, sizeof(s->from));
 		return;
 	}
+	if (s->authenticated) {
+		char text[512];
+
+		switch (sendguard_sender_open(&s->sender, s->auth_user, s->conn->ip, text, sizeof(text))) {
+		case SENDGUARD_OK:
+			break;
+		case SENDGUARD_SUSPENDED:
+			smtp_reply(s, "550 5.7.1 %s", text);
+			server_event("send-refused", s->auth_user, s->conn->ip, "sending is suspended");
+			memset(&s->from, 0, sizeof(s->from));
+			memset(&s->sender, 0, sizeof(s->sender));
+			return;
+		default:
+			smtp_reply(s, "451 4.3.0 Temporary lookup failure, try again later");
+			memset(&s->from, 0, sizeof(s->from));
+			memset(&s->sender, 0, sizeof(s->sender));
+			return;
+		}
+	}
 	str_random_id(s->txid, 13);
 	s->state = SMTP_S_MAIL;
 	smtp_reply(s, "250 2.1.0 Ok");
@@ -250,6 +272,87 @@ static int rcpt_check_local(struct smtp_session *s, const struct mail_path *path
 	return rcpt->maildir != NULL ? 0 : -1;
 }
 
+/* BATV (domain setting `batv`): a prvs= tagged recipient is checked and
+ * rewritten to the plain address; with batv on, a bounce (null reverse-path)
+ * to an untagged address, or any mail to a bad or expired tag, is refused.
+ * Returns 0 to go on, or -1 after replying. */
+static int rcpt_check_batv(struct smtp_session *s, struct mail_path *path, struct directory *dir)
+{
+	char value[16], plain[MAIL_LOCAL_MAX * 2 + 3], hex[BATV_KEY_MAX * 2 + 1], addr[MAIL_PATH_MAX + 8];
+	unsigned char key[BATV_KEY_MAX];
+	unsigned keynum;
+	enum batv_result r;
+	bool on = directory_setting_get(dir, "domain", path->domain, "batv", value, sizeof(value)) > 0 &&
+		  (str_eq_ci(value, "on") || str_eq_ci(value, "yes") || str_eq_ci(value, "true") ||
+		   strcmp(value, "1") == 0);
+	long keylen = 0;
+
+	r = batv_parse(path->local, &keynum, plain, sizeof(plain));
+	if (r == BATV_NONE) {
+		if (!on || !s->from.null_path)
+			return 0;
+		mail_path_format(path, addr, sizeof(addr));
+		smtp_reply(s, "550 5.7.1 <%s>: This domain signs the sender address of its outgoing mail"
+			   " (BATV); a bounce to an unsigned address answers mail that was not sent from"
+			   " here, so it is refused", addr);
+		server_event("batv-refused", addr, s->conn->ip, "bounce to an unsigned address");
+		return -1;
+	}
+	if (r == BATV_VALID) {
+		int k = directory_batv_key(dir, path->domain, keynum, false, hex, sizeof(hex));
+		size_t hl = k > 0 ? strlen(hex) : 0;
+
+		for (size_t i = 0; i + 1 < hl && (size_t)keylen < sizeof(key); i += 2) {
+			unsigned byte;
+			if (sscanf(hex + i, "%2x", &byte) != 1)
+				break;
+			key[keylen++] = (unsigned char)byte;
+		}
+		r = batv_verify(path->local, path->domain, key, (size_t)keylen, time(NULL), plain,
+				sizeof(plain));
+		explicit_bzero(key, sizeof(key));
+		explicit_bzero(hex, sizeof(hex));
+	}
+	if (r == BATV_VALID) {
+		str_copy(path->local, sizeof(path->local), plain);
+		return 0;
+	}
+	if (!on)
+		return 0;	/* an ordinary local part that looks like a tag */
+	mail_path_format(path, addr, sizeof(addr));
+	smtp_reply(s, "550 5.7.1 <%s>: Invalid BATV address (%s): this is not a sender address this"
+		   " server signed recently; bounces are accepted for 7 days after sending", addr,
+		   batv_result_text(r));
+	server_event("batv-refused", addr, s->conn->ip, batv_result_text(r));
+	return -1;
+}
+
+/* Counts an accepted recipient against the authenticated sender's limits
+ * and runs the compromise detection. Returns 0, or -1 after replying. */
+static int rcpt_count_sent(struct smtp_session *s, const char *address)
+{
+	char text[512];
+
+	if (!s->authenticated || !s->sender.active)
+		return 0;
+	switch (sendguard_rcpt(&s->sender, address, s->conn->ip, text, sizeof(text))) {
+	case SENDGUARD_OK:
+		return 0;
+	case SENDGUARD_LIMIT:
+		smtp_reply(s, "451 4.7.1 %s", text);
+		if (!s->sender.limit_noted)
+			server_event("send-limited", s->auth_user, s->conn->ip, text);
+		s->sender.limit_noted = true;
+		return -1;
+	case SENDGUARD_SUSPENDED:
+		smtp_reply(s, "550 5.7.1 %s", text);
+		return -1;
+	default:
+		smtp_reply(s, "451 4.3.0 Temporary lookup failure, try again later");
+		return -1;
+	}
+}
+
 static void cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 {
 	struct mail_path path;
@@ -298,6 +401,9 @@ static void cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 		char addr[MAIL_PATH_MAX + 8];
 		mail_path_format(&path, addr, sizeof(addr));
 		if (s->authenticated) {
+			/* When the outbound queue exists (issue 4), an accepted remote
+			 * recipient is counted here with rcpt_count_sent() like a
+			 * local one, before it is queued. */
 			smtp_reply(s, "550 5.7.1 <%s>: Delivery to other domains is not enabled on this"
 				   " server yet (outbound mail is not available)", addr);
 		} else {
@@ -308,6 +414,8 @@ static void cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 		smtp_error(s);
 		return;
 	}
+	if (rcpt_check_batv(s, &path, dir) < 0)
+		return;
 	memset(&rcpt, 0, sizeof(rcpt));
 	if (rcpt_check_local(s, &path, dir, &rcpt) < 0)
 		return;
@@ -318,6 +426,10 @@ static void cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 			smtp_reply(s, "250 2.1.5 Ok");
 			return;
 		}
+	}
+	if (rcpt_count_sent(s, rcpt.address) < 0) {
+		free(rcpt.maildir);
+		return;
 	}
 	{
 		struct smtp_rcpt *grown = realloc(s->rcpts, (s->nrcpts + 1) * sizeof(*grown));
@@ -752,6 +864,7 @@ void smtp_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, e
 	}
 	server_config(&s->cfg);
 	s->spool_fd = -1;
+	sendguard_start(loop->base);
 	c = conn_new(loop, fd, sa, service, service == SERVICE_SMTPS, &smtp_conn_ops, s);
 	if (c == NULL) {
 		free(s);

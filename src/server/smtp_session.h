@@ -7,6 +7,7 @@
 #include "lib/config.h"
 #include "proto/smtp.h"
 #include "server/conn.h"
+#include "server/sendguard.h"
 
 struct evbuffer;
 
@@ -49,6 +50,7 @@ struct smtp_session {
 	struct smtp_mail_params params;
 	struct smtp_rcpt *rcpts;
 	unsigned nrcpts;
+	struct sendguard_sender sender;	/* limits and state of the authenticated sender */
 	struct smtp_data_parser data;
 	struct evbuffer *body;
 	int spool_fd;
@@ -80,5 +82,9 @@ void smtp_auth_continue(struct smtp_session *s, const char *line, size_t len);
 
 /* smtp_deliver.c: the end of DATA, local delivery on a worker. */
 void smtp_deliver_start(struct smtp_session *s);
+/* Outbound hook (issue 4): the envelope sender to use for mail from
+ * `from` leaving for other domains: its BATV prvs= form when from's domain
+ * has `batv on`, else from itself. 0, or -1 when out is too small. */
+int smtp_batv_envelope_sender(const char *from, char *out, size_t size);
 
 #endif

@@ -99,18 +99,18 @@ def test_create_rename_delete_subscribe(server):
     m = login(server)
     assert m.create("Projects/2026")[0] == "OK"
     assert m.create("Projects/2026")[0] == "NO"
-    typ, lines = m.list("", "Projects/*")
+    typ, lines = m.list('""', "Projects/*")
     assert any(b"Projects/2026" in l for l in lines), lines
-    typ, lines = m.list("", "%")
+    typ, lines = m.list('""', "%")
     assert any(b'"Projects"' in l or b" Projects" in l or b"Projects/2026" not in l for l in lines)
     assert m.rename("Projects/2026", "Archive/2026")[0] == "OK"
-    typ, lines = m.list("", "Archive/*")
+    typ, lines = m.list('""', "Archive/*")
     assert any(b"Archive/2026" in l for l in lines), lines
     assert m.subscribe("Archive/2026")[0] == "OK"
-    typ, lines = m.lsub("", "Archive/*")
+    typ, lines = m.lsub('""', "Archive/*")
     assert any(b"Archive/2026" in l for l in lines), lines
     assert m.delete("Archive/2026")[0] == "OK"
-    typ, lines = m.list("", "Archive/*")
+    typ, lines = m.list('""', "Archive/*")
     assert not any(b"Archive/2026" in (l or b"") for l in lines), lines
     assert m.delete("INBOX")[0] == "NO"
     m.logout()
@@ -210,9 +210,11 @@ def test_over_quota_append_refused(tmp_path):
     with running_server(tmp_path / "q", accounts=[(USER, PASSWORD, 1)]) as srv:
         m = login(srv)
         msg = b"Subject: big\r\n\r\n" + b"y" * (1100 * 1024)
-        with pytest.raises(imaplib.IMAP4.error) as e:
-            m.append("INBOX", None, None, msg)
-        assert "OVERQUOTA" in str(e.value)
+        typ, data = m.append("INBOX", None, None, msg)
+        assert typ == "NO" and b"OVERQUOTA" in data[0], (typ, data)
+        # a small one still fits, and the connection is still in step
+        typ, data = m.append("INBOX", None, None, b"Subject: small\r\n\r\nhi\r\n")
+        assert typ == "OK", data
         m.logout()
 
 
@@ -226,4 +228,66 @@ def test_bad_commands(server):
     m.send(tag + b" FETCH 1 FLAGS\r\n")   # no mailbox selected
     line = m.readline()
     assert line.startswith(tag + b" BAD"), line
+    m.logout()
+
+
+def test_fetch_store_search_copy_move_expunge(server):
+    token = "imap-fsm-" + os.urandom(3).hex()
+    smtp_deliver(server, token)
+    m = login(server)
+    typ, data = m.select("INBOX")
+    n = int(data[0])
+    typ, data = m.uid("SEARCH", "SUBJECT", token)
+    assert typ == "OK"
+    uids = data[0].split()
+    assert len(uids) == 1, data
+    uid = uids[0]
+    typ, data = m.uid("FETCH", uid, "(FLAGS UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    assert typ == "OK"
+    head, sub = data[0]
+    assert b"RFC822.SIZE" in head and b"INTERNALDATE" in head and b"UID " + uid in head
+    assert token.encode() in sub and sub.lower().startswith(b"subject:")
+    assert b"\\Seen" not in head                      # PEEK leaves it unseen
+    typ, data = m.uid("FETCH", uid, "(BODY[])")
+    full = data[0][1]
+    stored = server.find_token(USER, token)
+    assert full in stored.values(), "BODY[] is the stored file, byte for byte"
+    typ, data = m.uid("FETCH", uid, "(FLAGS)")
+    assert b"\\Seen" in data[0]                       # BODY[] set \Seen
+    typ, data = m.search(None, "UNSEEN", "SUBJECT", token)
+    assert data[0] == b"", data
+    # COPY keeps the original; MOVE removes it from INBOX
+    typ, data = m.uid("COPY", uid, "Trash")
+    assert typ == "OK", data
+    typ, code = m.response("COPYUID")
+    assert code and code[0] is not None and re.match(rb"\d+ \d+ \d+", code[0]), code
+    typ, data = m.uid("MOVE", uid, "Junk")
+    assert typ == "OK", data
+    typ, data = m.uid("SEARCH", "SUBJECT", token)
+    assert data[0] == b"", data
+    typ, data = m.status("Junk", "(MESSAGES)")
+    assert b"MESSAGES 1" in data[0] or b"MESSAGES" in data[0]
+    # STORE \Deleted + EXPUNGE in Trash
+    m.select("Trash")
+    typ, data = m.uid("SEARCH", "SUBJECT", token)
+    tuid = data[0].split()[0]
+    typ, data = m.uid("STORE", tuid, "+FLAGS", r"(\Deleted $Label1)")
+    assert typ == "OK" and b"\\Deleted" in data[0] and b"$Label1" in data[0], data
+    typ, data = m.expunge()
+    assert typ == "OK" and data[0] is not None, data
+    typ, data = m.uid("SEARCH", "SUBJECT", token)
+    assert data[0] == b""
+    m.logout()
+
+
+def test_uids_are_never_reused(server):
+    m = login(server)
+    m.select("Drafts")
+    m.append("Drafts", r"(\Deleted)", None, b"Subject: gone\r\n\r\nx\r\n")
+    typ, data = m.uid("SEARCH", "ALL")
+    before = max(int(x) for x in data[0].split())
+    m.expunge()
+    typ, data = m.append("Drafts", None, None, b"Subject: next\r\n\r\ny\r\n")
+    newuid = int(re.search(rb"APPENDUID \d+ (\d+)", data[0]).group(1))
+    assert newuid > before
     m.logout()

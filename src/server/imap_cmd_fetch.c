@@ -1,0 +1,372 @@
+/* FETCH (RFC 3501 6.4.5 / RFC 9051 6.4.5) with CONDSTORE CHANGEDSINCE, and
+ * the message-set resolution shared by FETCH, STORE, COPY, MOVE and UID
+ * EXPUNGE. */
+#include "server/imap_session.h"
+#include "server/imap_msgset.h"
+#include "mail/header.h"
+#include "proto/imap_date.h"
+#include "proto/imap_fetch.h"
+#include "lib/log.h"
+#include "lib/str.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- message sets ---------------------------------------------------------- */
+
+static size_t view_index_of_uid(const struct imap_session *s, uint32_t uid, bool *found)
+{
+	size_t lo = 0, hi = s->nview;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (s->view[mid].uid == uid) {
+			*found = true;
+			return mid;
+		}
+		if (s->view[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+int imap_msgset_resolve(struct imap_session *s, const struct imap_arg *arg, bool uid,
+			size_t **idx_r, size_t *count_r, const char **error_r)
+{
+	struct imap_arena *a = imap_parser_arena(s->parser);
+	struct imap_seqset set;
+	uint32_t (*ranges)[2];
+	size_t nranges, n = 0, cap = 16;
+	size_t *idx;
+	uint32_t star;
+
+	*idx_r = NULL;
+	*count_r = 0;
+	if (imap_seqset_parse_arg(arg, false, a, &set, error_r) < 0)
+		return -1;
+	star = uid ? (s->nview > 0 ? s->view[s->nview - 1].uid : 0) : (uint32_t)s->nview;
+	if (imap_seqset_resolve(&set, star, a, &ranges, &nranges) < 0) {
+		*error_r = "Out of memory";
+		return -1;
+	}
+	idx = malloc(cap * sizeof(*idx));
+	if (idx == NULL) {
+		*error_r = "Out of memory";
+		return -1;
+	}
+	for (size_t r = 0; r < nranges; r++) {
+		size_t from, to;
+		bool found;
+
+		if (uid) {
+			from = view_index_of_uid(s, ranges[r][0], &found);
+			to = s->nview;
+			for (size_t i = from; i < s->nview; i++) {
+				if (s->view[i].uid > ranges[r][1]) {
+					to = i;
+					break;
+				}
+			}
+		} else {
+			if (ranges[r][0] > s->nview || ranges[r][0] == 0) {
+				free(idx);
+				*error_r = "Invalid message sequence number";
+				return -1;
+			}
+			from = ranges[r][0] - 1;
+			to = ranges[r][1] > s->nview ? s->nview : ranges[r][1];
+		}
+		for (size_t i = from; i < to; i++) {
+			if (n == cap) {
+				size_t *grown = realloc(idx, (cap *= 2) * sizeof(*idx));
+				if (grown == NULL) {
+					free(idx);
+					*error_r = "Out of memory";
+					return -1;
+				}
+				idx = grown;
+			}
+			idx[n++] = i;
+		}
+	}
+	*idx_r = idx;
+	*count_r = n;
+	return 0;
+}
+
+const struct index_msg *imap_index_find(const struct index_view *v, uint32_t uid)
+{
+	size_t lo = 0, hi = v->count;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (v->msgs[mid].uid == uid)
+			return &v->msgs[mid];
+		if (v->msgs[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* ---- message bodies --------------------------------------------------------- */
+
+/* Reads a whole message file. */
+static char *msg_read(const struct imap_session *s, const struct index_msg *m, size_t *len_r)
+{
+	char path[4096 + 256];
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	int fd;
+
+	if (mail_index_msg_path(&s->mbox, m, path, sizeof(path)) < 0)
+		return NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || (buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*len_r = got;
+	return buf;
+}
+
+static bool field_listed(const struct mail_header_field *f, const struct imap_fetch_section *sec)
+{
+	for (size_t i = 0; i < sec->nfields; i++) {
+		if (strlen(sec->fields[i]) == f->name_len &&
+		    strncasecmp(sec->fields[i], f->name, f->name_len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Appends the bytes a section of a message (without part numbers) stands
+ * for. Part sections go through the MIME tree (imap_fetch_part). */
+static int section_bytes(const char *msg, size_t len, const struct imap_fetch_section *sec,
+			 struct strbuf *out)
+{
+	size_t hdr = mail_header_block_size(msg, len);
+
+	switch (sec->text) {
+	case IMAP_SECTION_NONE:
+		strbuf_append(out, msg, len);
+		return 0;
+	case IMAP_SECTION_HEADER:
+		strbuf_append(out, msg, hdr);
+		return 0;
+	case IMAP_SECTION_TEXT:
+		strbuf_append(out, msg + hdr, len - hdr);
+		return 0;
+	case IMAP_SECTION_HEADER_FIELDS:
+	case IMAP_SECTION_HEADER_FIELDS_NOT: {
+		struct mail_header_iter it;
+		struct mail_header_field f;
+		bool not = sec->text == IMAP_SECTION_HEADER_FIELDS_NOT;
+
+		mail_header_iter_init(&it, msg, hdr);
+		while (mail_header_iter_next(&it, &f)) {
+			if (field_listed(&f, sec) != not)
+				strbuf_append(out, msg + f.offset, f.size);
+		}
+		strbuf_append(out, "\r\n", 2);
+		return 0;
+	}
+	default:
+		return -1;
+	}
+}
+
+static void out_literal(struct imap_session *s, const char *data, size_t len, bool binary)
+{
+	bool has_nul = binary && memchr(data, '\0', len) != NULL;
+
+	strbuf_printf(&s->out, "%s{%zu}\r\n", has_nul ? "~" : "", len);
+	strbuf_append(&s->out, data, len);
+}
+
+static void out_section(struct imap_session *s, const struct imap_fetch_item *it, const char *data,
+			size_t len)
+{
+	size_t off = 0, n = len;
+
+	if (it->partial) {
+		off = it->offset < len ? it->offset : len;
+		n = len - off;
+		if (it->length < n)
+			n = it->length;
+	}
+	strbuf_printf(&s->out, "%s ", it->response_name);
+	out_literal(s, data + off, n, it->type == IMAP_FETCH_BINARY);
+}
+
+/* One message's FETCH response. Returns -1 when the message is gone. */
+static int fetch_one(struct imap_session *s, size_t seq, const struct index_msg *m,
+		     const struct imap_fetch *f, bool add_flags)
+{
+	char *msg = NULL;
+	size_t len = 0;
+	struct strbuf sec = STRBUF_INIT;
+	bool first = true;
+
+	strbuf_printf(&s->out, "* %zu FETCH (", seq);
+	for (size_t i = 0; i < f->count; i++) {
+		const struct imap_fetch_item *it = &f->items[i];
+		bool needs_body = it->type == IMAP_FETCH_RFC822 || it->type == IMAP_FETCH_RFC822_HEADER ||
+				  it->type == IMAP_FETCH_RFC822_TEXT || it->type == IMAP_FETCH_BODY_SECTION ||
+				  it->type == IMAP_FETCH_BINARY || it->type == IMAP_FETCH_BINARY_SIZE ||
+				  it->type == IMAP_FETCH_ENVELOPE || it->type == IMAP_FETCH_BODY ||
+				  it->type == IMAP_FETCH_BODYSTRUCTURE;
+
+		if (needs_body && msg == NULL && (msg = msg_read(s, m, &len)) == NULL) {
+			strbuf_truncate(&s->out, s->out.len);	/* keep what was written */
+			strbuf_free(&sec);
+			return -1;
+		}
+		if (!first)
+			strbuf_append_c(&s->out, ' ');
+		first = false;
+		switch (it->type) {
+		case IMAP_FETCH_FLAGS:
+			strbuf_append_str(&s->out, "FLAGS ");
+			imap_out_flags(s, m->flags, m->keywords, s->view[seq - 1].recent);
+			break;
+		case IMAP_FETCH_INTERNALDATE: {
+			char date[IMAP_DATETIME_SIZE];
+			imap_datetime_format((time_t)m->internaldate, 0, date);
+			strbuf_printf(&s->out, "INTERNALDATE \"%s\"", date);
+			break;
+		}
+		case IMAP_FETCH_RFC822_SIZE:
+			strbuf_printf(&s->out, "RFC822.SIZE %llu", (unsigned long long)m->size);
+			break;
+		case IMAP_FETCH_UID:
+			strbuf_printf(&s->out, "UID %u", m->uid);
+			break;
+		case IMAP_FETCH_MODSEQ:
+			strbuf_printf(&s->out, "MODSEQ (%llu)", (unsigned long long)m->modseq);
+			break;
+		case IMAP_FETCH_RFC822:
+		case IMAP_FETCH_RFC822_HEADER:
+		case IMAP_FETCH_RFC822_TEXT:
+		case IMAP_FETCH_BODY_SECTION:
+		case IMAP_FETCH_BINARY:
+		case IMAP_FETCH_BINARY_SIZE: {
+			struct imap_fetch_section whole = { NULL, 0, IMAP_SECTION_NONE, NULL, 0 };
+			const struct imap_fetch_section *sp = &it->section;
+			int r;
+
+			if (it->type == IMAP_FETCH_RFC822)
+				sp = &whole;
+			else if (it->type == IMAP_FETCH_RFC822_HEADER)
+				whole.text = IMAP_SECTION_HEADER, sp = &whole;
+			else if (it->type == IMAP_FETCH_RFC822_TEXT)
+				whole.text = IMAP_SECTION_TEXT, sp = &whole;
+			strbuf_truncate(&sec, 0);
+			r = sp->nparts > 0 ? imap_fetch_part(msg, len, sp, it->type != IMAP_FETCH_BODY_SECTION, &sec)
+					   : section_bytes(msg, len, sp, &sec);
+			if (r < 0) {
+				/* A part that does not exist is empty (RFC 9051 6.4.5). */
+				strbuf_truncate(&sec, 0);
+			}
+			if (it->type == IMAP_FETCH_BINARY_SIZE)
+				strbuf_printf(&s->out, "%s %zu", it->response_name, sec.len);
+			else if (it->type == IMAP_FETCH_RFC822 || it->type == IMAP_FETCH_RFC822_HEADER ||
+				 it->type == IMAP_FETCH_RFC822_TEXT) {
+				strbuf_printf(&s->out, "%s ", it->response_name);
+				out_literal(s, sec.data != NULL ? sec.data : "", sec.len, false);
+			} else {
+				out_section(s, it, sec.data != NULL ? sec.data : "", sec.len);
+			}
+			break;
+		}
+		case IMAP_FETCH_ENVELOPE:
+		case IMAP_FETCH_BODY:
+		case IMAP_FETCH_BODYSTRUCTURE:
+			imap_fetch_structure(s, it->type, msg, len);
+			break;
+		}
+	}
+	if (add_flags) {
+		strbuf_append_str(&s->out, first ? "FLAGS " : " FLAGS ");
+		imap_out_flags(s, m->flags, m->keywords, s->view[seq - 1].recent);
+	}
+	strbuf_append(&s->out, ")\r\n", 3);
+	strbuf_free(&sec);
+	free(msg);
+	return 0;
+}
+
+void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
+{
+	struct imap_fetch f;
+	struct index_view v;
+	const char *error;
+	size_t *idx, n;
+
+	if (cmd->count < 2) {
+		imap_tagged(s, cmd, "BAD", "Syntax: FETCH set items");
+		return;
+	}
+	if (imap_fetch_parse(cmd->args + 1, cmd->count - 1, cmd->uid, imap_parser_arena(s->parser), &f,
+			     &error) < 0) {
+		imap_tagged(s, cmd, "BAD", "%s", error);
+		return;
+	}
+	if (f.has_changedsince)
+		s->enabled_condstore = true;
+	if (mail_index_sync(s->idx, &s->mbox, &v) < 0) {
+		imap_tagged(s, cmd, "NO", "[SERVERBUG] Cannot read the mailbox");
+		return;
+	}
+	imap_view_update(s, &v, cmd->uid);
+	if (imap_msgset_resolve(s, &cmd->args[0], cmd->uid, &idx, &n, &error) < 0) {
+		index_view_free(&v);
+		imap_tagged(s, cmd, "BAD", "%s", error);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct index_msg *m = (struct index_msg *)imap_index_find(&v, s->view[idx[i]].uid);
+		bool add_flags = false;
+
+		if (m == NULL)
+			continue;	/* expunged meanwhile; announced later */
+		if (f.has_changedsince && m->modseq <= f.changedsince)
+			continue;
+		if (f.sets_seen && !s->readonly && !(m->flags & INDEX_FLAG_SEEN)) {
+			if (mail_index_set_flags(s->idx, &s->mbox, m, m->flags | INDEX_FLAG_SEEN, NULL) == 0) {
+				s->view[idx[i]].flags = m->flags;
+				s->view[idx[i]].modseq = m->modseq;
+				add_flags = true;
+				for (size_t k = 0; k < f.count; k++)
+					add_flags &= f.items[k].type != IMAP_FETCH_FLAGS;
+			}
+		}
+		fetch_one(s, idx[i] + 1, m, &f, add_flags);
+	}
+	free(idx);
+	index_view_free(&v);
+	imap_tagged(s, cmd, "OK", "%sFETCH completed", cmd->uid ? "UID " : "");
+}

@@ -1,0 +1,327 @@
+/* SEARCH and UID SEARCH (RFC 3501 6.4.4 / RFC 9051 6.4.4) with ESEARCH
+ * RETURN options (RFC 4731) and CONDSTORE MODSEQ. Text keys compare
+ * case-insensitively against the decoded text (RFC 2047 words, charsets,
+ * transfer encodings), so Japanese subjects are found by their words. */
+#include "server/imap_session.h"
+#include "server/imap_msgset.h"
+#include "mail/header.h"
+#include "proto/imap_date.h"
+#include "proto/imap_search.h"
+#include "lib/str.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct search_msg {
+	struct imap_session *s;
+	const struct index_msg *m;
+	size_t seq;
+	char *data;		/* the file, read on first need */
+	size_t len;
+	bool read_failed;
+	struct strbuf text;	/* decoded header+body text, for TEXT/BODY */
+	bool text_done;
+};
+
+static bool search_load(struct search_msg *sm)
+{
+	char path[4096 + 256];
+	struct stat st;
+	size_t got = 0;
+	int fd;
+
+	if (sm->data != NULL || sm->read_failed)
+		return sm->data != NULL;
+	sm->read_failed = true;
+	if (mail_index_msg_path(&sm->s->mbox, sm->m, path, sizeof(path)) < 0 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	if (fstat(fd, &st) < 0 || (sm->data = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return false;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, sm->data + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	sm->data[got] = '\0';
+	sm->len = got;
+	sm->read_failed = false;
+	return true;
+}
+
+/* Case-insensitive substring search: ASCII letters fold, other bytes
+ * (UTF-8) compare as they are. */
+static bool text_contains(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+	if (nlen == 0)
+		return true;
+	for (size_t i = 0; i + nlen <= hlen; i++) {
+		size_t j = 0;
+		while (j < nlen && tolower((unsigned char)hay[i + j]) == tolower((unsigned char)needle[j]))
+			j++;
+		if (j == nlen)
+			return true;
+	}
+	return false;
+}
+
+/* Does any field called name contain the text (decoded)? An empty text
+ * matches any message that has the field. */
+static bool header_contains(struct search_msg *sm, const char *name, const char *str, size_t len)
+{
+	struct mail_header_iter it;
+	struct mail_header_field f;
+	struct strbuf dec = STRBUF_INIT;
+	size_t hdr;
+	bool found = false;
+
+	if (!search_load(sm))
+		return false;
+	hdr = mail_header_block_size(sm->data, sm->len);
+	mail_header_iter_init(&it, sm->data, hdr);
+	while (!found && mail_header_iter_next(&it, &f)) {
+		if (!mail_header_field_is(&f, name))
+			continue;
+		strbuf_truncate(&dec, 0);
+		imap_header_decode(f.value, f.value_len, &dec);
+		found = text_contains(dec.data != NULL ? dec.data : "", dec.len, str, len);
+	}
+	strbuf_free(&dec);
+	return found;
+}
+
+static const char *search_text(struct search_msg *sm, bool body_only, size_t *len_r)
+{
+	if (!search_load(sm))
+		return NULL;
+	if (!sm->text_done) {
+		imap_message_text(sm->data, sm->len, &sm->text);
+		sm->text_done = true;
+	}
+	/* imap_message_text puts the decoded header first, then a NUL byte,
+	 * then the decoded body text. */
+	if (body_only) {
+		const char *nul = sm->text.data != NULL ? memchr(sm->text.data, '\0', sm->text.len) : NULL;
+		if (nul == NULL) {
+			*len_r = 0;
+			return "";
+		}
+		*len_r = sm->text.len - (size_t)(nul + 1 - sm->text.data);
+		return nul + 1;
+	}
+	*len_r = sm->text.len;
+	return sm->text.data != NULL ? sm->text.data : "";
+}
+
+/* The Date: header's calendar date, disregarding time and zone. */
+static bool sent_date(struct search_msg *sm, struct imap_date *date_r)
+{
+	static const char *const months[] = { "jan", "feb", "mar", "apr", "may", "jun",
+					      "jul", "aug", "sep", "oct", "nov", "dec" };
+	struct mail_header_field f;
+	struct strbuf v = STRBUF_INIT;
+	char mon[4] = "";
+	const char *p;
+	int day, year;
+	bool ok = false;
+
+	if (!search_load(sm) || !mail_header_find(sm->data, mail_header_block_size(sm->data, sm->len),
+						  "Date", &f))
+		return false;
+	mail_header_unfold(f.value, f.value_len, &v);
+	p = strbuf_cstr(&v);
+	if (strchr(p, ',') != NULL)
+		p = strchr(p, ',') + 1;
+	if (sscanf(p, "%d %3s %d", &day, mon, &year) == 3) {
+		for (int i = 0; i < 12; i++) {
+			if (strcasecmp(mon, months[i]) == 0) {
+				date_r->year = year < 100 ? year + (year < 50 ? 2000 : 1900) : year;
+				date_r->month = i + 1;
+				date_r->day = day;
+				ok = day >= 1 && day <= 31;
+			}
+		}
+	}
+	strbuf_free(&v);
+	return ok;
+}
+
+static void internal_date(const struct index_msg *m, struct imap_date *date_r)
+{
+	time_t t = (time_t)m->internaldate;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	date_r->year = tm.tm_year + 1900;
+	date_r->month = tm.tm_mon + 1;
+	date_r->day = tm.tm_mday;
+}
+
+static bool search_match(struct search_msg *sm, const struct imap_search_key *k)
+{
+	const struct index_msg *m = sm->m;
+	struct imap_date d;
+	size_t tlen;
+	const char *t;
+	int cmp;
+
+	switch (k->type) {
+	case IMAP_SEARCH_ALL: return true;
+	case IMAP_SEARCH_AND:
+		for (size_t i = 0; i < k->count; i++) {
+			if (!search_match(sm, &k->children[i]))
+				return false;
+		}
+		return true;
+	case IMAP_SEARCH_OR:
+		return search_match(sm, &k->children[0]) || search_match(sm, &k->children[1]);
+	case IMAP_SEARCH_NOT: return !search_match(sm, &k->children[0]);
+	case IMAP_SEARCH_SEQSET:
+		return imap_seqset_contains(&k->seqset, (uint32_t)sm->seq, (uint32_t)sm->s->nview);
+	case IMAP_SEARCH_UID:
+		return imap_seqset_contains(&k->seqset, m->uid,
+					    sm->s->nview > 0 ? sm->s->view[sm->s->nview - 1].uid : 0);
+	case IMAP_SEARCH_ANSWERED: return m->flags & INDEX_FLAG_ANSWERED;
+	case IMAP_SEARCH_DELETED: return m->flags & INDEX_FLAG_DELETED;
+	case IMAP_SEARCH_DRAFT: return m->flags & INDEX_FLAG_DRAFT;
+	case IMAP_SEARCH_FLAGGED: return m->flags & INDEX_FLAG_FLAGGED;
+	case IMAP_SEARCH_SEEN: return m->flags & INDEX_FLAG_SEEN;
+	case IMAP_SEARCH_UNANSWERED: return !(m->flags & INDEX_FLAG_ANSWERED);
+	case IMAP_SEARCH_UNDELETED: return !(m->flags & INDEX_FLAG_DELETED);
+	case IMAP_SEARCH_UNDRAFT: return !(m->flags & INDEX_FLAG_DRAFT);
+	case IMAP_SEARCH_UNFLAGGED: return !(m->flags & INDEX_FLAG_FLAGGED);
+	case IMAP_SEARCH_UNSEEN: return !(m->flags & INDEX_FLAG_SEEN);
+	case IMAP_SEARCH_RECENT: return sm->s->view[sm->seq - 1].recent;
+	case IMAP_SEARCH_NEW: return sm->s->view[sm->seq - 1].recent && !(m->flags & INDEX_FLAG_SEEN);
+	case IMAP_SEARCH_OLD: return !sm->s->view[sm->seq - 1].recent;
+	case IMAP_SEARCH_KEYWORD:
+	case IMAP_SEARCH_UNKEYWORD: {
+		bool has = false;
+		size_t len = strlen(k->str);
+		for (const char *p = m->keywords; *p != '\0' && !has;) {
+			const char *sp = strchr(p, ' ');
+			size_t l = sp != NULL ? (size_t)(sp - p) : strlen(p);
+			has = l == len && strncasecmp(p, k->str, len) == 0;
+			p += l + (sp != NULL);
+		}
+		return k->type == IMAP_SEARCH_KEYWORD ? has : !has;
+	}
+	case IMAP_SEARCH_BCC: return header_contains(sm, "Bcc", k->str, k->str_len);
+	case IMAP_SEARCH_CC: return header_contains(sm, "Cc", k->str, k->str_len);
+	case IMAP_SEARCH_FROM: return header_contains(sm, "From", k->str, k->str_len);
+	case IMAP_SEARCH_TO: return header_contains(sm, "To", k->str, k->str_len);
+	case IMAP_SEARCH_SUBJECT: return header_contains(sm, "Subject", k->str, k->str_len);
+	case IMAP_SEARCH_HEADER: return header_contains(sm, k->header, k->str, k->str_len);
+	case IMAP_SEARCH_BODY:
+	case IMAP_SEARCH_TEXT:
+		t = search_text(sm, k->type == IMAP_SEARCH_BODY, &tlen);
+		return t != NULL && text_contains(t, tlen, k->str, k->str_len);
+	case IMAP_SEARCH_BEFORE:
+	case IMAP_SEARCH_ON:
+	case IMAP_SEARCH_SINCE:
+		internal_date(m, &d);
+		cmp = imap_date_cmp(&d, &k->date);
+		return k->type == IMAP_SEARCH_BEFORE ? cmp < 0 : k->type == IMAP_SEARCH_ON ? cmp == 0 : cmp >= 0;
+	case IMAP_SEARCH_SENTBEFORE:
+	case IMAP_SEARCH_SENTON:
+	case IMAP_SEARCH_SENTSINCE:
+		if (!sent_date(sm, &d))
+			return false;
+		cmp = imap_date_cmp(&d, &k->date);
+		return k->type == IMAP_SEARCH_SENTBEFORE ? cmp < 0
+		       : k->type == IMAP_SEARCH_SENTON ? cmp == 0 : cmp >= 0;
+	case IMAP_SEARCH_LARGER: return m->size > k->number;
+	case IMAP_SEARCH_SMALLER: return m->size < k->number;
+	case IMAP_SEARCH_MODSEQ: return m->modseq >= k->number;
+	}
+	return false;
+}
+
+void imap_cmd_search(struct imap_session *s, const struct imap_command *cmd)
+{
+	struct imap_search q;
+	struct index_view v;
+	const char *error;
+	uint32_t *hits;
+	size_t nhits = 0;
+	uint64_t maxmodseq = 0;
+
+	if (imap_search_parse(cmd->args, cmd->count, imap_parser_arena(s->parser), &q, &error) < 0) {
+		imap_tagged(s, cmd, "BAD", "%s", error);
+		return;
+	}
+	if (q.charset != NULL && strcasecmp(q.charset, "UTF-8") != 0 && strcasecmp(q.charset, "US-ASCII") != 0) {
+		imap_tagged(s, cmd, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+		return;
+	}
+	if (q.uses_modseq)
+		s->enabled_condstore = true;
+	if (mail_index_sync(s->idx, &s->mbox, &v) < 0) {
+		imap_tagged(s, cmd, "NO", "[SERVERBUG] Cannot read the mailbox");
+		return;
+	}
+	imap_view_update(s, &v, cmd->uid);
+	hits = calloc(s->nview > 0 ? s->nview : 1, sizeof(*hits));
+	for (size_t i = 0; hits != NULL && i < s->nview; i++) {
+		struct search_msg sm = { s, imap_index_find(&v, s->view[i].uid), i + 1, NULL, 0, false,
+					 STRBUF_INIT, false };
+		if (sm.m == NULL)
+			continue;
+		if (search_match(&sm, &q.root)) {
+			hits[nhits++] = cmd->uid ? sm.m->uid : (uint32_t)(i + 1);
+			if (sm.m->modseq > maxmodseq)
+				maxmodseq = sm.m->modseq;
+		}
+		free(sm.data);
+		strbuf_free(&sm.text);
+	}
+	if (q.has_return) {
+		unsigned opts = q.return_opts != 0 ? q.return_opts : IMAP_SEARCH_RETURN_ALL;
+		strbuf_printf(&s->out, "* ESEARCH (TAG \"%s\")%s", cmd->tag, cmd->uid ? " UID" : "");
+		if ((opts & IMAP_SEARCH_RETURN_MIN) && nhits > 0)
+			strbuf_printf(&s->out, " MIN %u", hits[0]);
+		if ((opts & IMAP_SEARCH_RETURN_MAX) && nhits > 0)
+			strbuf_printf(&s->out, " MAX %u", hits[nhits - 1]);
+		if (opts & IMAP_SEARCH_RETURN_COUNT)
+			strbuf_printf(&s->out, " COUNT %zu", nhits);
+		if ((opts & IMAP_SEARCH_RETURN_ALL) && nhits > 0) {
+			strbuf_append_str(&s->out, " ALL ");
+			for (size_t i = 0; i < nhits;) {
+				size_t j = i;
+				while (j + 1 < nhits && hits[j + 1] == hits[j] + 1)
+					j++;
+				strbuf_printf(&s->out, "%s%u", i > 0 ? "," : "", hits[i]);
+				if (j > i)
+					strbuf_printf(&s->out, ":%u", hits[j]);
+				i = j + 1;
+			}
+		}
+		if (q.uses_modseq && nhits > 0)
+			strbuf_printf(&s->out, " MODSEQ %llu", (unsigned long long)maxmodseq);
+		strbuf_append_str(&s->out, "\r\n");
+	} else {
+		strbuf_append_str(&s->out, "* SEARCH");
+		for (size_t i = 0; i < nhits; i++)
+			strbuf_printf(&s->out, " %u", hits[i]);
+		if (q.uses_modseq && nhits > 0)
+			strbuf_printf(&s->out, " (MODSEQ %llu)", (unsigned long long)maxmodseq);
+		strbuf_append_str(&s->out, "\r\n");
+	}
+	free(hits);
+	index_view_free(&v);
+	imap_tagged(s, cmd, "OK", "%sSEARCH completed", cmd->uid ? "UID " : "");
+}

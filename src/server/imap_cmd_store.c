@@ -1,0 +1,297 @@
+/* STORE (with CONDSTORE UNCHANGEDSINCE), COPY, MOVE (RFC 6851) and
+ * UID EXPUNGE (RFC 4315). */
+#include "server/imap_session.h"
+#include "server/imap_msgset.h"
+#include "proto/imap_store.h"
+#include "store/quota.h"
+#include "lib/str.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Appends uids as a compact set ("1:3,7"). */
+static void uidset_append(struct strbuf *out, const uint32_t *uids, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+			j++;
+		strbuf_printf(out, "%s%u", i > 0 ? "," : "", uids[i]);
+		if (j > i)
+			strbuf_printf(out, ":%u", uids[j]);
+		i = j + 1;
+	}
+}
+
+static bool keyword_in(const char *list, const char *kw)
+{
+	size_t len = strlen(kw);
+
+	for (const char *p = list; *p != '\0';) {
+		const char *sp = strchr(p, ' ');
+		size_t l = sp != NULL ? (size_t)(sp - p) : strlen(p);
+		if (l == len && strncasecmp(p, kw, len) == 0)
+			return true;
+		p += l;
+		while (*p == ' ')
+			p++;
+	}
+	return false;
+}
+
+/* New keyword list for a STORE operation. */
+static void keywords_apply(const char *cur, const struct imap_store *st, char *out, size_t size)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	if (st->op != IMAP_STORE_SET) {
+		for (const char *p = cur; *p != '\0';) {
+			const char *sp = strchr(p, ' ');
+			size_t l = sp != NULL ? (size_t)(sp - p) : strlen(p);
+			char kw[INDEX_KEYWORDS_MAX];
+			bool drop = false;
+
+			str_copyn(kw, sizeof(kw), p, l);
+			if (st->op == IMAP_STORE_REMOVE) {
+				for (size_t i = 0; i < st->flags.nkeywords; i++)
+					drop |= strcasecmp(st->flags.keywords[i], kw) == 0;
+			}
+			if (!drop && l > 0 && o + l + 2 <= size)
+				o += (size_t)snprintf(out + o, size - o, "%s%s", o > 0 ? " " : "", kw);
+			p += l;
+			while (*p == ' ')
+				p++;
+		}
+	}
+	if (st->op == IMAP_STORE_REMOVE)
+		return;
+	for (size_t i = 0; i < st->flags.nkeywords; i++) {
+		const char *kw = st->flags.keywords[i];
+		if (keyword_in(out, kw) || o + strlen(kw) + 2 > size)
+			continue;
+		o += (size_t)snprintf(out + o, size - o, "%s%s", o > 0 ? " " : "", kw);
+	}
+}
+
+void imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
+{
+	struct imap_store st;
+	struct index_view v;
+	const char *error;
+	size_t *idx, n;
+	uint32_t *modified = NULL;
+	size_t nmod = 0;
+
+	if (cmd->count < 3) {
+		imap_tagged(s, cmd, "BAD", "Syntax: STORE set item value");
+		return;
+	}
+	if (imap_store_parse(cmd->args + 1, cmd->count - 1, imap_parser_arena(s->parser), &st, &error) < 0) {
+		imap_tagged(s, cmd, "BAD", "%s", error);
+		return;
+	}
+	if (s->readonly) {
+		imap_tagged(s, cmd, "NO", "[READ-ONLY] The mailbox is read-only");
+		return;
+	}
+	if (st.has_unchangedsince)
+		s->enabled_condstore = true;
+	if (mail_index_sync(s->idx, &s->mbox, &v) < 0) {
+		imap_tagged(s, cmd, "NO", "[SERVERBUG] Cannot read the mailbox");
+		return;
+	}
+	imap_view_update(s, &v, cmd->uid);
+	if (imap_msgset_resolve(s, &cmd->args[0], cmd->uid, &idx, &n, &error) < 0) {
+		index_view_free(&v);
+		imap_tagged(s, cmd, "BAD", "%s", error);
+		return;
+	}
+	modified = calloc(n > 0 ? n : 1, sizeof(*modified));
+	for (size_t i = 0; i < n; i++) {
+		struct index_msg *m = (struct index_msg *)imap_index_find(&v, s->view[idx[i]].uid);
+		char keywords[INDEX_KEYWORDS_MAX];
+		uint32_t flags;
+
+		if (m == NULL)
+			continue;
+		if (st.has_unchangedsince && m->modseq > st.unchangedsince) {
+			if (modified != NULL)
+				modified[nmod++] = cmd->uid ? m->uid : (uint32_t)(idx[i] + 1);
+			continue;
+		}
+		flags = st.op == IMAP_STORE_SET ? st.flags.system
+			: st.op == IMAP_STORE_ADD ? m->flags | st.flags.system
+			: m->flags & ~st.flags.system;
+		flags &= ~IMAP_FLAG_RECENT;
+		keywords_apply(m->keywords, &st, keywords, sizeof(keywords));
+		if (flags != m->flags || strcmp(keywords, m->keywords) != 0) {
+			if (mail_index_set_flags(s->idx, &s->mbox, m, flags, keywords) < 0)
+				continue;
+		}
+		s->view[idx[i]].flags = m->flags;
+		s->view[idx[i]].modseq = m->modseq;
+		if (!st.silent || st.has_unchangedsince) {
+			strbuf_printf(&s->out, "* %zu FETCH (", idx[i] + 1);
+			if (!st.silent) {
+				strbuf_append_str(&s->out, "FLAGS ");
+				imap_out_flags(s, m->flags, m->keywords, s->view[idx[i]].recent);
+			}
+			if (s->enabled_condstore)
+				strbuf_printf(&s->out, "%sMODSEQ (%llu)", st.silent ? "" : " ",
+					      (unsigned long long)m->modseq);
+			if (cmd->uid)
+				strbuf_printf(&s->out, " UID %u", m->uid);
+			strbuf_append(&s->out, ")\r\n", 3);
+		}
+	}
+	if (nmod > 0) {
+		strbuf_printf(&s->out, "%s OK [MODIFIED ", cmd->tag);
+		uidset_append(&s->out, modified, nmod);
+		strbuf_append_str(&s->out, "] Conditional STORE failed for some messages\r\n");
+	} else {
+		imap_tagged(s, cmd, "OK", "%sSTORE completed", cmd->uid ? "UID " : "");
+	}
+	free(modified);
+	free(idx);
+	index_view_free(&v);
+}
+
+static void imap_copy_move(struct imap_session *s, const struct imap_command *cmd, bool move)
+{
+	const char *name = cmd->count == 2 ? imap_arg_astring(&cmd->args[1]) : NULL, *error = NULL;
+	struct index_mailbox dst;
+	struct index_view v;
+	uint32_t *src_uids, *dst_uids;
+	size_t *idx, n, done = 0;
+	uint64_t bytes = 0;
+
+	if (name == NULL) {
+		imap_tagged(s, cmd, "BAD", "Syntax: %s set mailbox", cmd->name);
+		return;
+	}
+	if (move && s->readonly) {
+		imap_tagged(s, cmd, "NO", "[READ-ONLY] The mailbox is read-only");
+		return;
+	}
+	if (mail_index_mailbox_get(s->idx, name, &dst) <= 0) {
+		imap_tagged(s, cmd, "NO", "[TRYCREATE] No such mailbox");
+		return;
+	}
+	if (mail_index_sync(s->idx, &s->mbox, &v) < 0) {
+		imap_tagged(s, cmd, "NO", "[SERVERBUG] Cannot read the mailbox");
+		return;
+	}
+	imap_view_update(s, &v, cmd->uid);
+	if (imap_msgset_resolve(s, &cmd->args[0], cmd->uid, &idx, &n, &error) < 0) {
+		index_view_free(&v);
+		imap_tagged(s, cmd, "BAD", "%s", error);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct index_msg *m = imap_index_find(&v, s->view[idx[i]].uid);
+		if (m != NULL)
+			bytes += m->size;
+	}
+	if (!move && !quota_reserve(s->root, bytes, s->quota_bytes)) {
+		free(idx);
+		index_view_free(&v);
+		imap_tagged(s, cmd, "NO", "[OVERQUOTA] The mailbox is full: delete mail or empty the Trash");
+		return;
+	}
+	src_uids = calloc(n > 0 ? n : 1, sizeof(*src_uids));
+	dst_uids = calloc(n > 0 ? n : 1, sizeof(*dst_uids));
+	for (size_t i = 0; src_uids != NULL && dst_uids != NULL && i < n; i++) {
+		const struct index_msg *m = imap_index_find(&v, s->view[idx[i]].uid);
+		uint32_t uid;
+
+		if (m == NULL)
+			continue;
+		if (mail_index_copy(s->idx, &s->mbox, m, &dst, move, &uid, &error) < 0)
+			break;
+		if (!move)
+			bytes -= m->size;
+		src_uids[done] = m->uid;
+		dst_uids[done++] = uid;
+	}
+	if (!move && bytes > 0)
+		quota_release(s->root, bytes);	/* what was not copied */
+	if (done > 0 && move) {
+		strbuf_printf(&s->out, "* OK [COPYUID %u ", dst.uidvalidity);
+		uidset_append(&s->out, src_uids, done);
+		strbuf_append_c(&s->out, ' ');
+		uidset_append(&s->out, dst_uids, done);
+		strbuf_append_str(&s->out, "] Moved\r\n");
+		imap_view_sync(s, true);
+	}
+	if (done < n && error != NULL) {
+		imap_tagged(s, cmd, "NO", "%s", error);
+	} else if (move) {
+		imap_tagged(s, cmd, "OK", "%sMOVE completed", cmd->uid ? "UID " : "");
+	} else if (done > 0) {
+		strbuf_printf(&s->out, "%s OK [COPYUID %u ", cmd->tag, dst.uidvalidity);
+		uidset_append(&s->out, src_uids, done);
+		strbuf_append_c(&s->out, ' ');
+		uidset_append(&s->out, dst_uids, done);
+		strbuf_printf(&s->out, "] %sCOPY completed\r\n", cmd->uid ? "UID " : "");
+	} else {
+		imap_tagged(s, cmd, "OK", "%sCOPY completed", cmd->uid ? "UID " : "");
+	}
+	free(src_uids);
+	free(dst_uids);
+	free(idx);
+	index_view_free(&v);
+}
+
+void imap_cmd_copy(struct imap_session *s, const struct imap_command *cmd)
+{
+	imap_copy_move(s, cmd, false);
+}
+
+void imap_cmd_move(struct imap_session *s, const struct imap_command *cmd)
+{
+	imap_copy_move(s, cmd, true);
+}
+
+/* UID EXPUNGE set: only the \Deleted messages within the set. */
+void imap_cmd_uid_expunge(struct imap_session *s, const struct imap_command *cmd)
+{
+	struct index_view v;
+	struct index_msg *gone;
+	const char *error;
+	size_t *idx, n, ngone = 0;
+
+	if (s->readonly) {
+		imap_tagged(s, cmd, "NO", "[READ-ONLY] The mailbox is read-only");
+		return;
+	}
+	if (cmd->count != 1) {
+		imap_tagged(s, cmd, "BAD", "Syntax: UID EXPUNGE set");
+		return;
+	}
+	if (mail_index_sync(s->idx, &s->mbox, &v) < 0) {
+		imap_tagged(s, cmd, "NO", "[SERVERBUG] Cannot read the mailbox");
+		return;
+	}
+	imap_view_update(s, &v, true);
+	if (imap_msgset_resolve(s, &cmd->args[0], true, &idx, &n, &error) < 0) {
+		index_view_free(&v);
+		imap_tagged(s, cmd, "BAD", "%s", error);
+		return;
+	}
+	gone = calloc(n > 0 ? n : 1, sizeof(*gone));
+	for (size_t i = 0; gone != NULL && i < n; i++) {
+		const struct index_msg *m = imap_index_find(&v, s->view[idx[i]].uid);
+		if (m != NULL && (m->flags & INDEX_FLAG_DELETED))
+			gone[ngone++] = *m;
+	}
+	if (gone != NULL)
+		mail_index_expunge(s->idx, &s->mbox, gone, ngone);
+	free(gone);
+	free(idx);
+	index_view_free(&v);
+	imap_view_sync(s, true);
+	imap_tagged(s, cmd, "OK", "UID EXPUNGE completed");
+}

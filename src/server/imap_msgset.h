@@ -1,0 +1,37 @@
+#ifndef YUBIN_SERVER_IMAP_MSGSET_H
+#define YUBIN_SERVER_IMAP_MSGSET_H
+
+#include "server/imap_session.h"
+#include "proto/imap_fetch.h"
+#include "proto/imap_seqset.h"
+
+/* Resolves a sequence set (or UID set) argument against the session's view
+ * into view indices (malloc'd, ascending). */
+int imap_msgset_resolve(struct imap_session *s, const struct imap_arg *arg, bool uid,
+			size_t **idx_r, size_t *count_r, const char **error_r);
+/* The index entry of uid in a synced index view, or NULL. */
+const struct index_msg *imap_index_find(const struct index_view *v, uint32_t uid);
+/* Diffs the session view against a fresh index view (see imap_view_sync). */
+void imap_view_update(struct imap_session *s, const struct index_view *v, bool allow_expunge);
+
+/* imap_cmd_body.c: MIME-dependent parts of FETCH. */
+/* The bytes of a part section (1.2, 1.2.HEADER, 1.MIME, ...); with decode,
+ * the part's body with its Content-Transfer-Encoding removed (BINARY).
+ * Returns -1 when the part does not exist. */
+int imap_fetch_part(const char *msg, size_t len, const struct imap_fetch_section *sec, bool decode,
+		    struct strbuf *out);
+/* Writes "ENVELOPE (...)", "BODY (...)" or "BODYSTRUCTURE (...)". */
+void imap_fetch_structure(struct imap_session *s, enum imap_fetch_type type, const char *msg, size_t len);
+
+/* Appends a header value unfolded and decoded to UTF-8 (RFC 2047 words,
+ * charsets). */
+void imap_header_decode(const char *value, size_t len, struct strbuf *out);
+/* Appends the decoded text of a message for SEARCH TEXT/BODY: the decoded
+ * header, a NUL byte, then the decoded text of its text parts. */
+void imap_message_text(const char *msg, size_t len, struct strbuf *out);
+
+/* imap_cmd_append.c: a parsed flag list's keywords, space-separated. */
+struct imap_flags;
+void imap_keywords_join(const struct imap_flags *flags, char *buf, size_t size);
+
+#endif
