@@ -45,7 +45,8 @@ void imap_cmd_append(struct imap_session *s, const struct imap_command *cmd)
 		return;
 	}
 	am = &app.msgs[0];
-	if (mail_index_mailbox_get(s->idx, app.mailbox, &m) <= 0) {
+	if (imap_mailbox_name(s, app.mailbox) == NULL ||
+	    mail_index_mailbox_get(s->idx, imap_mailbox_name(s, app.mailbox), &m) <= 0) {
 		imap_tagged(s, cmd, "NO", "[TRYCREATE] No such mailbox");
 		return;
 	}

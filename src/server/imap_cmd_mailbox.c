@@ -8,6 +8,7 @@
 #include "store/quota.h"
 #include "lib/log.h"
 #include "lib/str.h"
+#include "proto/imap_mailbox.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -148,11 +149,33 @@ int imap_view_sync(struct imap_session *s, bool allow_expunge)
 	return 0;
 }
 
-/* The mailbox argument as a UTF-8 name. */
-static const char *arg_mailbox(const struct imap_command *cmd, size_t i)
+const char *imap_mailbox_name(struct imap_session *s, const char *raw)
 {
-	return i < cmd->count ? imap_arg_astring(&cmd->args[i]) : NULL;
+	struct strbuf buf = STRBUF_INIT;
+	const char *error, *name = NULL;
+
+	if (raw == NULL)
+		return NULL;
+	if (imap_mailbox_decode(raw, strlen(raw), s->enabled_utf8, '/', &buf, &error) == 0)
+		name = imap_arena_strndup(imap_parser_arena(s->parser), buf.data, buf.len);
+	strbuf_free(&buf);
+	return name;
 }
+
+void imap_out_mailbox(struct imap_session *s, const char *name)
+{
+	struct strbuf buf = STRBUF_INIT;
+
+	if (s->enabled_utf8 || imap_utf8_to_mutf7(name, strlen(name), &buf) < 0)
+		imap_out_astring(s, name);
+	else
+		imap_out_astring(s, strbuf_cstr(&buf));
+	strbuf_free(&buf);
+}
+
+/* The mailbox argument as a UTF-8 name (decoded from modified UTF-7). */
+#define arg_mailbox(cmd, i) \
+	((i) < (cmd)->count ? imap_mailbox_name(s, imap_arg_astring(&(cmd)->args[i])) : NULL)
 
 void imap_cmd_noop(struct imap_session *s, const struct imap_command *cmd)
 {
@@ -231,7 +254,7 @@ void imap_cmd_create(struct imap_session *s, const struct imap_command *cmd)
 	size_t len;
 
 	if (name == NULL) {
-		imap_tagged(s, cmd, "BAD", "Syntax: CREATE mailbox");
+		imap_tagged(s, cmd, "BAD", "Syntax: CREATE mailbox (a valid modified UTF-7 name)");
 		return;
 	}
 	/* A trailing separator only says the client wants children later. */
@@ -380,6 +403,21 @@ static bool list_has_children(const struct list_ctx *lc, const char *name)
 static void imap_status_items(struct imap_session *s, struct index_mailbox *m,
 			      const struct imap_arg *items, bool *ok_r);
 
+/* A LIST pattern in UTF-8: "" stays "", anything else is decoded like a
+ * mailbox name (the wildcards are plain ASCII). */
+static const char *list_pattern(struct imap_session *s, const char *raw)
+{
+	struct strbuf buf = STRBUF_INIT;
+	const char *out = NULL;
+
+	if (raw[0] == '\0')
+		return raw;
+	if (s->enabled_utf8 ? imap_utf8_is_valid(raw, strlen(raw)) : imap_mutf7_to_utf8(raw, strlen(raw), &buf) == 0)
+		out = s->enabled_utf8 ? raw : imap_arena_strndup(imap_parser_arena(s->parser), buf.data != NULL ? buf.data : "", buf.len);
+	strbuf_free(&buf);
+	return out;
+}
+
 static void imap_list(struct imap_session *s, const struct imap_command *cmd, bool lsub)
 {
 	size_t a = 0;
@@ -414,10 +452,11 @@ static void imap_list(struct imap_session *s, const struct imap_command *cmd, bo
 	if (cmd->args[a].type == IMAP_ARG_LIST && !lsub) {
 		for (size_t i = 0; i < cmd->args[a].count && npatterns < 16; i++) {
 			const char *p = imap_arg_astring(&cmd->args[a].list[i]);
-			if (p != NULL)
+			if (p != NULL && (p = list_pattern(s, p)) != NULL)
 				patterns[npatterns++] = p;
 		}
-	} else if ((patterns[0] = imap_arg_astring(&cmd->args[a])) != NULL) {
+	} else if ((patterns[0] = imap_arg_astring(&cmd->args[a])) != NULL &&
+		   (patterns[0] = list_pattern(s, patterns[0])) != NULL) {
 		npatterns = 1;
 	}
 	a++;
@@ -466,7 +505,7 @@ static void imap_list(struct imap_session *s, const struct imap_command *cmd, bo
 		if (ret_subscribed && m->subscribed)
 			strbuf_append_str(&s->out, " \\Subscribed");
 		strbuf_append_str(&s->out, ") \"/\" ");
-		imap_out_astring(s, m->name);
+		imap_out_mailbox(s, m->name);
 		strbuf_append(&s->out, "\r\n", 2);
 		if (ret_status != NULL) {
 			bool ok;
@@ -505,7 +544,7 @@ static void imap_status_items(struct imap_session *s, struct index_mailbox *m,
 		size += v.msgs[i].size;
 	}
 	strbuf_append_str(&s->out, "* STATUS ");
-	imap_out_astring(s, m->name);
+	imap_out_mailbox(s, m->name);
 	strbuf_append_str(&s->out, " (");
 	for (size_t i = 0; i < items->count; i++) {
 		const char *it = imap_arg_atom(&items->list[i]);
@@ -642,7 +681,7 @@ void imap_cmd_getquotaroot(struct imap_session *s, const struct imap_command *cm
 		return;
 	}
 	strbuf_append_str(&s->out, "* QUOTAROOT ");
-	imap_out_astring(s, name);
+	imap_out_mailbox(s, name);
 	strbuf_append_str(&s->out, " \"\"\r\n");
 	imap_quota_line(s);
 	imap_tagged(s, cmd, "OK", "GETQUOTAROOT completed");
@@ -650,7 +689,7 @@ void imap_cmd_getquotaroot(struct imap_session *s, const struct imap_command *cm
 
 void imap_cmd_getquota(struct imap_session *s, const struct imap_command *cmd)
 {
-	const char *root = arg_mailbox(cmd, 0);
+	const char *root = cmd->count == 1 ? imap_arg_astring(&cmd->args[0]) : NULL;
 
 	if (root == NULL || root[0] != '\0') {
 		imap_tagged(s, cmd, "NO", "[NONEXISTENT] The only quota root is \"\"");

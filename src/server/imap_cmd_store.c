@@ -161,7 +161,8 @@ void imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 
 static void imap_copy_move(struct imap_session *s, const struct imap_command *cmd, bool move)
 {
-	const char *name = cmd->count == 2 ? imap_arg_astring(&cmd->args[1]) : NULL, *error = NULL;
+	const char *name = cmd->count == 2 ? imap_mailbox_name(s, imap_arg_astring(&cmd->args[1])) : NULL;
+	const char *error = NULL;
 	struct index_mailbox dst;
 	struct index_view v;
 	uint32_t *src_uids, *dst_uids;

@@ -30,6 +30,12 @@ void imap_header_decode(const char *value, size_t len, struct strbuf *out);
  * header, a NUL byte, then the decoded text of its text parts. */
 void imap_message_text(const char *msg, size_t len, struct strbuf *out);
 
+/* A mailbox argument in UTF-8 (decoded from modified UTF-7 unless UTF8=ACCEPT
+ * is on; INBOX normalised); NULL when invalid. */
+const char *imap_mailbox_name(struct imap_session *s, const char *raw);
+/* Writes a mailbox name as the client expects it (modified UTF-7). */
+void imap_out_mailbox(struct imap_session *s, const char *name);
+
 /* imap_cmd_append.c: a parsed flag list's keywords, space-separated. */
 struct imap_flags;
 void imap_keywords_join(const struct imap_flags *flags, char *buf, size_t size);

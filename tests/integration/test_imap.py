@@ -291,3 +291,21 @@ def test_uids_are_never_reused(server):
     newuid = int(re.search(rb"APPENDUID \d+ (\d+)", data[0]).group(1))
     assert newuid > before
     m.logout()
+
+
+def test_japanese_folder_names_in_modified_utf7(server):
+    m = login(server)
+    name = "&ZeVnLIqe-/&MFMwaTCC-"          # 日本語/こども in modified UTF-7
+    assert m.create(name)[0] == "OK"
+    typ, lines = m.list('""', "&ZeVnLIqe-/*")
+    assert any(name.encode() in l for l in lines), lines
+    # on disk the folder is a Maildir++ folder with a UTF-8 name
+    assert os.path.isdir(os.path.join(server.maildir(USER), ".日本語.こども", "cur"))
+    assert m.append(name, None, None, b"Subject: x\r\n\r\ny\r\n")[0] == "OK"
+    typ, data = m.status(name, "(MESSAGES)")
+    assert b"MESSAGES 1" in data[0], data
+    # invalid modified UTF-7 is refused
+    with pytest.raises(imaplib.IMAP4.error) as e:
+        m.create("&Jjo!")
+    assert "BAD" in str(e.value)
+    m.logout()
