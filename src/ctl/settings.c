@@ -6,6 +6,7 @@
 #include "ctl/ctl.h"
 #include "directory/directory.h"
 #include "lib/json.h"
+#include "lib/str.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -42,7 +43,20 @@ static const struct ctl_setting ctl_account_settings[] = {
 };
 
 /* None yet: foreign-auth, spam filter levels and the like come here. */
+/* Days Trash and Junk keep mail: 0 (keep forever) to 3650. */
+static int ctl_validate_expire_days(const char *value, const char **error_r)
+{
+	uint64_t days;
+
+	if (str_parse_uint(value, 3650, &days) < 0) {
+		*error_r = "trash-expire-days takes a number of days from 0 (never) to 3650";
+		return -1;
+	}
+	return 0;
+}
+
 static const struct ctl_setting ctl_domain_settings[] = {
+	{ "trash-expire-days", NULL, ctl_validate_expire_days },
 	{ "send-limit-hour", NULL, ctl_validate_send_limit },
 	{ "send-limit-day", NULL, ctl_validate_send_limit },
 	{ "abuse-detect", NULL, ctl_validate_on_off },
