@@ -27,6 +27,7 @@ Yubin is starting with data in $DATA (Ctrl-C stops it).
   submission  127.0.0.1:$((OFF + 587))  (STARTTLS + AUTH)
   SMTPS       127.0.0.1:$((OFF + 465))  (implicit TLS + AUTH)
   POP3        127.0.0.1:$((OFF + 110))  (STLS)   POP3S 127.0.0.1:$((OFF + 995))
+  IMAP        127.0.0.1:$((OFF + 143))  (STARTTLS) IMAPS 127.0.0.1:$((OFF + 993))
   certificate $crt (self-signed for mail.example.test)
 
 Try:
@@ -35,6 +36,8 @@ Try:
         --from demo@example.test --to demo@example.test
   curl --ssl-reqd --cacert $crt --connect-to mail.example.test:$((OFF + 995)):127.0.0.1:$((OFF + 995)) \\
         -u 'demo@example.test:$pass' pop3s://mail.example.test:$((OFF + 995))/1
+  curl --cacert $crt --connect-to mail.example.test:$((OFF + 993)):127.0.0.1:$((OFF + 993)) \\
+        -u 'demo@example.test:$pass' 'imaps://mail.example.test:$((OFF + 993))/INBOX;UID=1'
   build/yubinctl -d $DATA account show demo@example.test
 
 INFO
