@@ -45,3 +45,23 @@ def test_curl_refuses_plain_auth_without_tls(tmp_path):
         # curl does not offer AUTH because the server does not advertise it
         # before TLS; MAIL then gets 530 and curl fails.
         assert r.returncode != 0
+
+
+def test_curl_imaps_fetch_and_list(tmp_path):
+    with running_server(tmp_path / "curl3", accounts=[(USER,)]) as server:
+        token = "curl-imap-" + os.urandom(4).hex()
+        r = curl(server, "--ssl-reqd", "--url", "smtp://%s:%d" % (HOSTNAME, server.port("submission")),
+                 "--user", "%s:%s" % (USER, PASSWORD), "--mail-from", USER, "--mail-rcpt", USER,
+                 "--upload-file", "-", input=make_message(token, sender=USER))
+        assert r.returncode == 0, r.stderr
+        url = "imaps://%s:%d" % (HOSTNAME, server.port("imaps"))
+        auth = ["--user", "%s:%s" % (USER, PASSWORD)]
+        r = curl(server, "--url", url + "/", *auth)            # LIST
+        assert r.returncode == 0, r.stderr
+        assert b"INBOX" in r.stdout and b"\\Sent" in r.stdout, r.stdout
+        r = curl(server, "--url", url + "/INBOX;UID=1", *auth)  # FETCH BODY[]
+        assert r.returncode == 0, r.stderr
+        assert token.encode() in r.stdout
+        r = curl(server, "--url", url + "/INBOX?SUBJECT%20" + token, *auth)   # SEARCH
+        assert r.returncode == 0, r.stderr
+        assert b"SEARCH 1" in r.stdout, r.stdout
