@@ -6,7 +6,7 @@
 set -e
 want="build-essential pkg-config libevent-dev libssl-dev libsqlite3-dev libsodium-dev openssl sqlite3"
 case "${1:-build}" in
-test)  want="$want libcmocka-dev clang swaks curl python3 python3-pytest" ;;
+test)  want="$want libcmocka-dev clang swaks curl python3 python3-pytest isync" ;;
 bench) want="$want swaks curl python3 postfix" ;;
 esac
 missing=""

@@ -140,7 +140,11 @@ static int ctl_init_certificate(const struct ctl *c, const char *host)
 		printf("kept     %s and %s.key (already there)\n", crt, host);
 		return 0;
 	}
-	if (tls_selfsigned_create(host, crt, key, err, sizeof(err)) < 0) {
+	/* A development server on loopback also gets its address in the
+	 * certificate, so clients that connect to 127.0.0.1 can verify it. */
+	if (tls_selfsigned_create(host, c->listen != NULL && (strncmp(c->listen, "127.", 4) == 0 ||
+							    strcmp(c->listen, "::1") == 0)
+				  ? "IP:127.0.0.1,IP:::1" : NULL, crt, key, err, sizeof(err)) < 0) {
 		ctl_fail("cannot create the certificate for %s: %s", host, err);
 		return -1;
 	}

@@ -164,15 +164,15 @@ SSL_CTX *tls_server_ctx(struct tls_server *tls)
 	return tls->default_ctx;
 }
 
-int tls_selfsigned_create(const char *host, const char *crt_path, const char *key_path,
-			  char *err, size_t errsize)
+int tls_selfsigned_create(const char *host, const char *extra_san, const char *crt_path,
+			  const char *key_path, char *err, size_t errsize)
 {
 	EVP_PKEY *pkey = EVP_EC_gen("P-256");
 	X509 *x = X509_new();
 	X509_NAME *name;
 	X509V3_CTX v3;
 	X509_EXTENSION *ext;
-	char san[300];
+	char san[600];
 	FILE *f = NULL;
 	int ret = -1;
 	mode_t old;
@@ -197,7 +197,8 @@ int tls_selfsigned_create(const char *host, const char *crt_path, const char *ke
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)host, -1, -1, 0);
 	X509_set_issuer_name(x, name);
 	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-	snprintf(san, sizeof(san), "DNS:%s", host);
+	snprintf(san, sizeof(san), "DNS:%s%s%s", host, extra_san != NULL ? "," : "",
+		 extra_san != NULL ? extra_san : "");
 	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san);
 	if (ext == NULL) {
 		tls_error_string(err, errsize, "subjectAltName");

@@ -16,9 +16,10 @@ void tls_server_free(struct tls_server *tls);
 SSL_CTX *tls_server_ctx(struct tls_server *tls);
 
 /* Creates a self-signed certificate (EC P-256, 10 years) whose CN and
- * subjectAltName are host, writing PEM files with mode 0644/0600. */
-int tls_selfsigned_create(const char *host, const char *crt_path, const char *key_path,
-			  char *err, size_t errsize);
+ * subjectAltName are host, writing PEM files with mode 0644/0600.
+ * extra_san, when not NULL, adds subjectAltName entries ("IP:127.0.0.1"). */
+int tls_selfsigned_create(const char *host, const char *extra_san, const char *crt_path,
+			  const char *key_path, char *err, size_t errsize);
 
 /* Describes the negotiated TLS of ssl for Received headers and logs:
  * "TLSv1.3 TLS_AES_256_GCM_SHA384". */
