@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static __thread struct conn *loop_conns;
 static __thread unsigned loop_nconns;
@@ -263,13 +264,37 @@ void conn_close(struct conn *c)
 	conn_free(c);
 }
 
+/* All output is sent: half-close, then read and discard until the client
+ * closes too (at most 2 s). Closing outright with unread input (commands
+ * pipelined behind a 421 or BYE) makes the kernel answer with a reset, and
+ * a reset destroys the reply still on its way to the client. */
+static void conn_linger(struct conn *c)
+{
+	struct timeval tv = { 2, 0 };
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+
+	if (c->lingering || fd < 0) {
+		conn_free(c);
+		return;
+	}
+	c->lingering = true;
+	if (c->flush_timer != NULL)
+		event_del(c->flush_timer);
+	shutdown(fd, SHUT_WR);
+	evbuffer_drain(bufferevent_get_input(c->bev), evbuffer_get_length(bufferevent_get_input(c->bev)));
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
 static void conn_flush_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 	static const struct timeval tick = { 0, 10000 };
 
+	if (c->lingering)
+		return;
 	if (conn_output_pending(c) == 0) {
-		conn_free(c);
+		conn_linger(c);
 		return;
 	}
 	/* The TLS filter has passed everything down; wait for the socket. */
@@ -299,6 +324,10 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
+	if (c->lingering) {
+		evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+		return;
+	}
 	if (c->finishing || c->paused)
 		return;
 	c->ops->on_read(c);
@@ -309,8 +338,8 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 	struct conn *c = arg;
 
 	if (c->finishing) {
-		if (conn_output_pending(c) == 0)
-			conn_free(c);
+		if (conn_output_pending(c) == 0 && !c->lingering)
+			conn_linger(c);
 		return;
 	}
 	if (c->drain_cb != NULL)

@@ -39,6 +39,7 @@ struct conn {
 	bool tls;
 	bool handshaking;
 	bool finishing;
+	bool lingering;		/* output sent, half-closed, draining input */
 	bool paused;
 	bool counted;		/* holds a per-IP slot */
 	void (*drain_cb)(struct conn *c);

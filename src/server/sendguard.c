@@ -12,6 +12,7 @@
 
 #include <event2/event.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -654,7 +655,10 @@ static struct event *sg_timer;
 void sendguard_start(struct event_base *base)
 {
 	static const struct timeval every = { SENDGUARD_FLUSH_SECS, 0 };
+	static atomic_bool started;
 
+	if (atomic_load(&started))
+		return;		/* every accept calls this: no lock after the first */
 	pthread_mutex_lock(&sg_start_lock);
 	if (sg_timer == NULL) {
 		sg_timer = event_new(base, -1, EV_PERSIST, sg_flush_cb, NULL);
@@ -663,6 +667,7 @@ void sendguard_start(struct event_base *base)
 			atexit(sg_free_all_at_exit);	/* runs last */
 			atexit(sg_flush_at_exit);
 		}
+		atomic_store(&started, true);
 	}
 	pthread_mutex_unlock(&sg_start_lock);
 }

@@ -309,3 +309,62 @@ def test_japanese_folder_names_in_modified_utf7(server):
         m.create("&Jjo!")
     assert "BAD" in str(e.value)
     m.logout()
+
+
+def raw_session(server):
+    s = ctx_for(server).wrap_socket(socket.create_connection((HOST, server.port("imaps")), timeout=10),
+                                    server_hostname=HOSTNAME)
+    f = s.makefile("rb")
+    assert f.readline().startswith(b"* OK")
+    s.sendall(b"a LOGIN %s %s\r\n" % (USER.encode(), PASSWORD.encode()))
+    while not f.readline().startswith(b"a "):
+        pass
+    return s, f
+
+
+def read_tagged(f, tag):
+    lines = []
+    while True:
+        line = f.readline()
+        if not line:
+            return lines
+        lines.append(line)
+        if line.startswith(tag + b" ") or line.startswith(b"* BYE"):
+            return lines
+
+
+def test_literal_too_big_is_refused_before_the_data(server):
+    s, f = raw_session(server)
+    s.sendall(b"b APPEND Drafts {999999999999}\r\n")
+    lines = read_tagged(f, b"b")
+    assert lines[-1].startswith(b"b NO [TOOBIG]") or lines[-1].startswith(b"b BAD"), lines
+    s.sendall(b"c NOOP\r\n")                    # the session is still in step
+    assert read_tagged(f, b"c")[-1].startswith(b"c OK")
+    s.close()
+
+
+def test_syntax_errors_and_overlong_line(server):
+    s, f = raw_session(server)
+    s.sendall(b"d SELECT (INBOX\r\n")
+    assert read_tagged(f, b"d")[-1].startswith(b"d BAD")
+    s.sendall(b"e " + b"X" * 70000 + b"\r\n")   # over imap.max_line_length
+    lines = read_tagged(f, b"e")
+    assert any(l.startswith(b"* BYE") or l.startswith(b"e BAD") for l in lines), lines[:3]
+    s.close()
+
+
+def test_too_many_bad_commands_close_the_session(server):
+    s, f = raw_session(server)
+    for i in range(25):
+        s.sendall(b"x%d FROBNICATE\r\n" % i)
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except (socket.timeout, OSError):
+        pass
+    assert b"* BYE Too many invalid commands" in data, data[-300:]
+    s.close()
