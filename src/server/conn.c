@@ -278,6 +278,7 @@ static void conn_linger(struct conn *c)
 		return;
 	}
 	c->lingering = true;
+	conn_ip_release(c);	/* the client may connect again at once */
 	if (c->flush_timer != NULL)
 		event_del(c->flush_timer);
 	shutdown(fd, SHUT_WR);

@@ -128,6 +128,12 @@ static void pop3_reply(struct pop3_session *s, const char *fmt, ...)
 
 static void pop3_close(struct pop3_session *s)
 {
+	/* The mailbox is free as soon as the session ends, not when the
+	 * connection is finally torn down. */
+	if (s->locked) {
+		pop3_lock_drop(s->maildir);
+		s->locked = false;
+	}
 	conn_finish(s->conn);
 	s->conn = NULL;
 }
