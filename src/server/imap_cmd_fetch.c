@@ -6,6 +6,7 @@
 #include "mail/header.h"
 #include "proto/imap_date.h"
 #include "proto/imap_fetch.h"
+#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/str.h"
 
@@ -119,38 +120,33 @@ const struct index_msg *imap_index_find(const struct index_view *v, uint32_t uid
 	return NULL;
 }
 
+int imap_msgs_prepare(struct imap_session *s, const struct imap_command *cmd, const struct imap_arg *set,
+		      bool uid, bool allow_expunge, struct index_view *v, size_t **idx_r, size_t *count_r)
+{
+	const char *error;
+
+	if (mail_index_sync(s->idx, &s->mbox, v) < 0) {
+		imap_tagged(s, cmd, "NO", "[SERVERBUG] Cannot read the mailbox");
+		return -1;
+	}
+	imap_view_update(s, v, allow_expunge);
+	if (imap_msgset_resolve(s, set, uid, idx_r, count_r, &error) < 0) {
+		index_view_free(v);
+		imap_tagged(s, cmd, "BAD", "%s", error);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- message bodies --------------------------------------------------------- */
 
-/* Reads a whole message file. */
-static char *msg_read(const struct imap_session *s, const struct index_msg *m, size_t *len_r)
+char *imap_msg_read(const struct imap_session *s, const struct index_msg *m, size_t *len_r)
 {
 	char path[4096 + 256];
-	struct stat st;
-	char *buf;
-	size_t got = 0;
-	int fd;
 
 	if (mail_index_msg_path(&s->mbox, m, path, sizeof(path)) < 0)
 		return NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) < 0 || (buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		close(fd);
-		return NULL;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	buf[got] = '\0';
-	*len_r = got;
-	return buf;
+	return fs_read_file(path, (size_t)s->cfg.smtp_max_message_size * 2, len_r);
 }
 
 static bool field_listed(const struct mail_header_field *f, const struct imap_fetch_section *sec)
@@ -240,7 +236,7 @@ static int fetch_one(struct imap_session *s, size_t seq, const struct index_msg 
 				  it->type == IMAP_FETCH_ENVELOPE || it->type == IMAP_FETCH_BODY ||
 				  it->type == IMAP_FETCH_BODYSTRUCTURE;
 
-		if (needs_body && msg == NULL && (msg = msg_read(s, m, &len)) == NULL) {
+		if (needs_body && msg == NULL && (msg = imap_msg_read(s, m, &len)) == NULL) {
 			strbuf_truncate(&s->out, s->out.len);	/* keep what was written */
 			strbuf_free(&sec);
 			return -1;
@@ -337,16 +333,8 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
 	}
 	if (f.has_changedsince)
 		s->enabled_condstore = true;
-	if (mail_index_sync(s->idx, &s->mbox, &v) < 0) {
-		imap_tagged(s, cmd, "NO", "[SERVERBUG] Cannot read the mailbox");
+	if (imap_msgs_prepare(s, cmd, &cmd->args[0], cmd->uid, cmd->uid, &v, &idx, &n) < 0)
 		return;
-	}
-	imap_view_update(s, &v, cmd->uid);
-	if (imap_msgset_resolve(s, &cmd->args[0], cmd->uid, &idx, &n, &error) < 0) {
-		index_view_free(&v);
-		imap_tagged(s, cmd, "BAD", "%s", error);
-		return;
-	}
 	for (size_t i = 0; i < n; i++) {
 		struct index_msg *m = (struct index_msg *)imap_index_find(&v, s->view[idx[i]].uid);
 		bool add_flags = false;

@@ -60,23 +60,6 @@ static void imap_view_fill(struct imap_session *s, const struct index_view *v)
 	s->view_uidnext = v->uidnext;
 }
 
-/* Finds uid in the index view (both sorted by UID). */
-static const struct index_msg *view_find(const struct index_view *v, uint32_t uid)
-{
-	size_t lo = 0, hi = v->count;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (v->msgs[mid].uid == uid)
-			return &v->msgs[mid];
-		if (v->msgs[mid].uid < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 void imap_view_update(struct imap_session *s, const struct index_view *v, bool allow_expunge)
 {
 	size_t old_count = s->nview, kept;
@@ -86,7 +69,7 @@ void imap_view_update(struct imap_session *s, const struct index_view *v, bool a
 	 * names a message as the client still counts them. */
 	if (allow_expunge) {
 		for (size_t i = s->nview; i-- > 0;) {
-			if (view_find(v, s->view[i].uid) == NULL) {
+			if (imap_index_find(v, s->view[i].uid) == NULL) {
 				imap_out(s, "* %zu EXPUNGE", i + 1);
 				memmove(&s->view[i], &s->view[i + 1], (s->nview - i - 1) * sizeof(*s->view));
 				s->nview--;
@@ -94,7 +77,7 @@ void imap_view_update(struct imap_session *s, const struct index_view *v, bool a
 		}
 	}
 	for (size_t i = 0; i < s->nview; i++) {
-		const struct index_msg *m = view_find(v, s->view[i].uid);
+		const struct index_msg *m = imap_index_find(v, s->view[i].uid);
 		if (m == NULL || m->modseq == s->view[i].modseq)
 			continue;
 		s->view[i].modseq = m->modseq;

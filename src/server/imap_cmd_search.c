@@ -33,34 +33,11 @@ struct search_msg {
 
 static bool search_load(struct search_msg *sm)
 {
-	char path[4096 + 256];
-	struct stat st;
-	size_t got = 0;
-	int fd;
-
-	if (sm->data != NULL || sm->read_failed)
-		return sm->data != NULL;
-	sm->read_failed = true;
-	if (mail_index_msg_path(&sm->s->mbox, sm->m, path, sizeof(path)) < 0 ||
-	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return false;
-	if (fstat(fd, &st) < 0 || (sm->data = malloc((size_t)st.st_size + 1)) == NULL) {
-		close(fd);
-		return false;
+	if (sm->data == NULL && !sm->read_failed) {
+		sm->data = imap_msg_read(sm->s, sm->m, &sm->len);
+		sm->read_failed = sm->data == NULL;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, sm->data + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	sm->data[got] = '\0';
-	sm->len = got;
-	sm->read_failed = false;
-	return true;
+	return sm->data != NULL;
 }
 
 /* Case-insensitive substring search: ASCII letters fold, other bytes

@@ -99,16 +99,8 @@ void imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 	}
 	if (st.has_unchangedsince)
 		s->enabled_condstore = true;
-	if (mail_index_sync(s->idx, &s->mbox, &v) < 0) {
-		imap_tagged(s, cmd, "NO", "[SERVERBUG] Cannot read the mailbox");
+	if (imap_msgs_prepare(s, cmd, &cmd->args[0], cmd->uid, cmd->uid, &v, &idx, &n) < 0)
 		return;
-	}
-	imap_view_update(s, &v, cmd->uid);
-	if (imap_msgset_resolve(s, &cmd->args[0], cmd->uid, &idx, &n, &error) < 0) {
-		index_view_free(&v);
-		imap_tagged(s, cmd, "BAD", "%s", error);
-		return;
-	}
 	modified = calloc(n > 0 ? n : 1, sizeof(*modified));
 	for (size_t i = 0; i < n; i++) {
 		struct index_msg *m = (struct index_msg *)imap_index_find(&v, s->view[idx[i]].uid);
@@ -181,16 +173,8 @@ static void imap_copy_move(struct imap_session *s, const struct imap_command *cm
 		imap_tagged(s, cmd, "NO", "[TRYCREATE] No such mailbox");
 		return;
 	}
-	if (mail_index_sync(s->idx, &s->mbox, &v) < 0) {
-		imap_tagged(s, cmd, "NO", "[SERVERBUG] Cannot read the mailbox");
+	if (imap_msgs_prepare(s, cmd, &cmd->args[0], cmd->uid, cmd->uid, &v, &idx, &n) < 0)
 		return;
-	}
-	imap_view_update(s, &v, cmd->uid);
-	if (imap_msgset_resolve(s, &cmd->args[0], cmd->uid, &idx, &n, &error) < 0) {
-		index_view_free(&v);
-		imap_tagged(s, cmd, "BAD", "%s", error);
-		return;
-	}
 	for (size_t i = 0; i < n; i++) {
 		const struct index_msg *m = imap_index_find(&v, s->view[idx[i]].uid);
 		if (m != NULL)
@@ -261,7 +245,6 @@ void imap_cmd_uid_expunge(struct imap_session *s, const struct imap_command *cmd
 {
 	struct index_view v;
 	struct index_msg *gone;
-	const char *error;
 	size_t *idx, n, ngone = 0;
 
 	if (s->readonly) {
@@ -272,16 +255,8 @@ void imap_cmd_uid_expunge(struct imap_session *s, const struct imap_command *cmd
 		imap_tagged(s, cmd, "BAD", "Syntax: UID EXPUNGE set");
 		return;
 	}
-	if (mail_index_sync(s->idx, &s->mbox, &v) < 0) {
-		imap_tagged(s, cmd, "NO", "[SERVERBUG] Cannot read the mailbox");
+	if (imap_msgs_prepare(s, cmd, &cmd->args[0], true, true, &v, &idx, &n) < 0)
 		return;
-	}
-	imap_view_update(s, &v, true);
-	if (imap_msgset_resolve(s, &cmd->args[0], true, &idx, &n, &error) < 0) {
-		index_view_free(&v);
-		imap_tagged(s, cmd, "BAD", "%s", error);
-		return;
-	}
 	gone = calloc(n > 0 ? n : 1, sizeof(*gone));
 	for (size_t i = 0; gone != NULL && i < n; i++) {
 		const struct index_msg *m = imap_index_find(&v, s->view[idx[i]].uid);

@@ -14,6 +14,14 @@ const struct index_msg *imap_index_find(const struct index_view *v, uint32_t uid
 /* Diffs the session view against a fresh index view (see imap_view_sync). */
 void imap_view_update(struct imap_session *s, const struct index_view *v, bool allow_expunge);
 
+/* The prologue of the commands that take a message set: syncs the index
+ * into v, reports changes (expunges only with allow_expunge), resolves set.
+ * On failure it has replied and returns -1. */
+int imap_msgs_prepare(struct imap_session *s, const struct imap_command *cmd, const struct imap_arg *set,
+		      bool uid, bool allow_expunge, struct index_view *v, size_t **idx_r, size_t *count_r);
+/* A message file's bytes (malloc'd), or NULL. */
+char *imap_msg_read(const struct imap_session *s, const struct index_msg *m, size_t *len_r);
+
 /* imap_cmd_body.c: MIME-dependent parts of FETCH. */
 /* The bytes of a part section (1.2, 1.2.HEADER, 1.MIME, ...); with decode,
  * the part's body with its Content-Transfer-Encoding removed (BINARY).
