@@ -27,3 +27,4 @@ build fuzz_smtp_data src/proto/smtp.c src/mail/address.c src/lib/str.c
 build fuzz_sasl src/proto/smtp.c src/mail/address.c src/lib/str.c
 build fuzz_pop3 src/proto/pop3.c src/lib/str.c
 build fuzz_config src/lib/config.c src/lib/str.c
+build fuzz_imap src/proto/imap_*.c src/lib/strbuf.c

@@ -92,6 +92,7 @@ static void check_other_args(struct imap_arena *a, const struct imap_command *c)
 	const char *const *caps;
 	const struct imap_id_field *id;
 	const struct imap_quota_limit *q;
+	struct imap_select_params sp;
 	size_t n;
 
 	if (imap_list_parse(c->args, c->count, a, &list, &err) < 0 && err == NULL)
@@ -113,6 +114,9 @@ static void check_other_args(struct imap_arena *a, const struct imap_command *c)
 	}
 	err = NULL;
 	if (imap_setquota_parse(c->args, c->count, a, &s, &q, &n, &err) < 0 && err == NULL)
+		abort();
+	err = NULL;
+	if (imap_select_parse(c->args, c->count, a, &s, &sp, &err) < 0 && err == NULL)
 		abort();
 }
 
