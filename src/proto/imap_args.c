@@ -287,3 +287,64 @@ int imap_setquota_parse(const struct imap_arg *args, size_t count, struct imap_a
 	*nlimits_r = l->count / 2;
 	return 0;
 }
+
+static int select_qresync_parse(const struct imap_arg *q, struct imap_arena *a,
+				struct imap_select_params *sp, const char **error_r)
+{
+	const struct imap_arg *m;
+	size_t i = 2;
+
+	if (q->type != IMAP_ARG_LIST || q->count < 2 || q->count > 4 ||
+	    imap_arg_nz_number(&q->list[0], &sp->uidvalidity) < 0 ||
+	    imap_arg_modseq(&q->list[1], false, &sp->modseq) < 0)
+		return -1;
+	if (i < q->count && q->list[i].type != IMAP_ARG_LIST) {
+		if (imap_seqset_parse_arg(&q->list[i], false, a, &sp->known_uids, error_r) < 0)
+			return -1;
+		sp->has_known_uids = true;
+		i++;
+	}
+	if (i < q->count) {
+		m = &q->list[i++];
+		if (m->type != IMAP_ARG_LIST || m->count != 2 ||
+		    imap_seqset_parse_arg(&m->list[0], false, a, &sp->match_seqs, error_r) < 0 ||
+		    imap_seqset_parse_arg(&m->list[1], false, a, &sp->match_uids, error_r) < 0)
+			return -1;
+		sp->has_seq_match = true;
+	}
+	return i == q->count ? 0 : -1;
+}
+
+int imap_select_parse(const struct imap_arg *args, size_t count, struct imap_arena *a,
+		      const char **mailbox_r, struct imap_select_params *params_r,
+		      const char **error_r)
+{
+	const struct imap_arg *l;
+
+	memset(params_r, 0, sizeof(*params_r));
+	if (count < 1 || count > 2 || (*mailbox_r = imap_arg_astring(&args[0])) == NULL) {
+		*error_r = "SELECT needs a mailbox";
+		return -1;
+	}
+	if (count == 1)
+		return 0;
+	l = &args[1];
+	if (l->type != IMAP_ARG_LIST) {
+		*error_r = "Invalid SELECT parameters";
+		return -1;
+	}
+	for (size_t i = 0; i < l->count; i++) {
+		if (imap_arg_is_atom(&l->list[i], "CONDSTORE") && !params_r->condstore) {
+			params_r->condstore = true;
+		} else if (imap_arg_is_atom(&l->list[i], "QRESYNC") && !params_r->qresync &&
+			   i + 1 < l->count &&
+			   select_qresync_parse(&l->list[i + 1], a, params_r, error_r) == 0) {
+			params_r->qresync = true;
+			i++;
+		} else {
+			*error_r = "Invalid SELECT parameters";
+			return -1;
+		}
+	}
+	return 0;
+}

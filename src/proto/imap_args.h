@@ -6,11 +6,13 @@
 #include <stdint.h>
 
 #include "proto/imap_parser.h"
+#include "proto/imap_seqset.h"
 
 /* Arguments of LIST (RFC 3501, LIST-EXTENDED RFC 5258, LIST-STATUS RFC
  * 5819, SPECIAL-USE RFC 6154), STATUS (with SIZE RFC 8438, HIGHESTMODSEQ
  * RFC 7162, DELETED RFC 9051), ENABLE (RFC 5161), ID (RFC 2971) and
- * SETQUOTA (RFC 9208). Pure. */
+ * SETQUOTA (RFC 9208), SELECT/EXAMINE parameters (CONDSTORE, QRESYNC
+ * RFC 7162). Pure. */
 
 #define IMAP_STATUS_MESSAGES      0x001u
 #define IMAP_STATUS_RECENT        0x002u
@@ -78,5 +80,22 @@ struct imap_quota_limit {
 int imap_setquota_parse(const struct imap_arg *args, size_t count, struct imap_arena *a,
 			const char **root_r, const struct imap_quota_limit **limits_r,
 			size_t *nlimits_r, const char **error_r);
+
+struct imap_select_params {
+	bool condstore;			/* (CONDSTORE) */
+	bool qresync;			/* (QRESYNC (...)) */
+	uint32_t uidvalidity;
+	uint64_t modseq;
+	bool has_known_uids;
+	struct imap_seqset known_uids;
+	bool has_seq_match;		/* (known-sequence-set known-uid-set) */
+	struct imap_seqset match_seqs, match_uids;
+};
+
+/* SELECT/EXAMINE mailbox [(CONDSTORE | QRESYNC (uidvalidity modseq
+ * [known-uids [(seqs uids)]]))]. Returns 0, or -1 with a reason. */
+int imap_select_parse(const struct imap_arg *args, size_t count, struct imap_arena *a,
+		      const char **mailbox_r, struct imap_select_params *params_r,
+		      const char **error_r);
 
 #endif

@@ -8,7 +8,28 @@
 /* IMAP4rev1/IMAP4rev2 command parser (RFC 3501, RFC 9051) with LITERAL+ and
  * LITERAL- (RFC 7888) and BINARY literal8 (RFC 3516). Pure: bytes in, one
  * command tree out, no I/O. Everything a command holds lives in one arena
- * owned by the parser and freed in one call. */
+ * owned by the parser and freed in one call.
+ *
+ * A session drives it like this:
+ *
+ *   r = imap_parser_feed(p, in, in_len, &used); drain `used` bytes; then
+ *   MORE            read more input
+ *   CONTINUE        write "+ Ready for literal data\r\n" (or refuse the
+ *                   literal: imap_parser_literal_reject + "tag NO ...")
+ *   LITERAL_START   a big literal: open a file (APPEND), write "+ ..." if
+ *                   sync; the next feeds return LITERAL_DATA chunks
+ *   LITERAL_DATA    write in[0..used) to the file
+ *   COMMAND         run imap_parser_get_command(p)
+ *   ERROR           e = imap_parser_get_error(p): "tag BAD msg" ("* BAD" with
+ *                   no tag) or "tag NO [TOOBIG] msg"; if e->fatal, "* BYE"
+ *                   and close
+ *
+ * The parser stops right after the LF that ends a command, so lines that
+ * are not commands (AUTHENTICATE responses, IDLE's DONE) can be read from
+ * the buffer by the session itself.
+ *
+ * Memory per command is bounded by max_line (tokens) + max_args argument
+ * structures + max_literal_mem (literals kept in memory). */
 
 /* A bump allocator: many small allocations, freed together. */
 struct imap_arena;
@@ -126,7 +147,7 @@ int imap_parser_feed(struct imap_parser *p, const unsigned char *data, size_t le
 /* The command after IMAP_PARSE_COMMAND, valid until the next feed, reset or
  * free. */
 const struct imap_command *imap_parser_get_command(const struct imap_parser *p);
-/* The error after IMAP_PARSE_ERROR. */
+/* The error after IMAP_PARSE_ERROR, valid until the next feed or reset. */
 const struct imap_parse_error *imap_parser_get_error(const struct imap_parser *p);
 /* The literal after IMAP_PARSE_CONTINUE or IMAP_PARSE_LITERAL_START. */
 const struct imap_literal_info *imap_parser_get_literal(const struct imap_parser *p);

@@ -164,6 +164,19 @@ static int append_msg_parse(const struct imap_arg *args, size_t count, size_t *i
 		m->has_date = true;
 		(*i)++;
 	}
+	if (*i + 1 < count && imap_arg_is_atom(&args[*i], "UTF8")) {
+		const struct imap_arg *l = &args[*i + 1];
+
+		if (l->type != IMAP_ARG_LIST || l->count != 1 ||
+		    l->list[0].type != IMAP_ARG_LITERAL || !l->list[0].literal8) {
+			*error_r = "UTF8 needs (~{n} literal8)";
+			return -1;
+		}
+		m->literal = &l->list[0];
+		m->utf8 = true;
+		*i += 2;
+		return 0;
+	}
 	if (*i >= count || args[*i].type != IMAP_ARG_LITERAL) {
 		*error_r = "Missing message literal";
 		return -1;

@@ -59,6 +59,7 @@ struct imap_append_msg {
 	/* The message: a literal; when streamed (arg->streamed) the caller
 	 * holds its bytes, and arg->len is their count. */
 	const struct imap_arg *literal;
+	bool utf8;			/* sent as UTF8 (~{n}) (RFC 6855) */
 };
 
 struct imap_append {
@@ -68,8 +69,8 @@ struct imap_append {
 };
 
 /* Parses the APPEND arguments: mailbox then, once or more (MULTIAPPEND,
- * only with multi), [flag-list] [date-time] literal. Returns 0, or -1 with
- * a reason. */
+ * only with multi), [flag-list] [date-time] (literal | UTF8 (literal8)).
+ * Returns 0, or -1 with a reason. */
 int imap_append_parse(const struct imap_arg *args, size_t count, bool multi,
 		      struct imap_arena *a, struct imap_append *append_r, const char **error_r);
 

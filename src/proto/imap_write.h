@@ -16,8 +16,9 @@
 /* Quoted strings longer than this are written as literals. */
 #define IMAP_WRITE_QUOTED_MAX 1024
 
-/* An astring: an atom when every byte is an ASTRING-CHAR and it is not
- * "NIL", else as imap_write_string. */
+/* An astring: an atom when every byte is an ASTRING-CHAR other than "["
+ * (which opens a FETCH section to our own parser) and it is not "NIL",
+ * else as imap_write_string. */
 void imap_write_astring(struct strbuf *out, const char *s, size_t len, unsigned flags);
 /* A string: quoted when short and free of CR, LF, NUL (and 8-bit bytes
  * without IMAP_WRITE_UTF8), else a literal "{n}\r\n" + bytes. */

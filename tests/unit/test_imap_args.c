@@ -197,6 +197,55 @@ static void test_setquota(void **state)
 					     &n, &err), -1);
 }
 
+static void test_select(void **state)
+{
+	const struct imap_command *c;
+	struct imap_select_params sp;
+	const char *mbox, *err = NULL;
+	struct imap_arena *a = imap_parser_arena(parser);
+
+	c = cmd("a SELECT INBOX\r\n");
+	assert_int_equal(imap_select_parse(c->args, c->count, a, &mbox, &sp, &err), 0);
+	assert_string_equal(mbox, "INBOX");
+	assert_false(sp.condstore);
+	assert_false(sp.qresync);
+	c = cmd("a EXAMINE \"Sent\" (condstore)\r\n");
+	assert_int_equal(imap_select_parse(c->args, c->count, a, &mbox, &sp, &err), 0);
+	assert_true(sp.condstore);
+	c = cmd("a SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541))\r\n");
+	assert_int_equal(imap_select_parse(c->args, c->count, a, &mbox, &sp, &err), 0);
+	assert_true(sp.qresync);
+	assert_int_equal(sp.uidvalidity, 67890007);
+	assert_true(sp.modseq == 20050715194045000ULL);
+	assert_true(sp.has_known_uids);
+	assert_true(imap_seqset_contains(&sp.known_uids, 300, 1000));
+	assert_false(sp.has_seq_match);
+	c = cmd("a SELECT INBOX (QRESYNC (67890007 90060115194045000 1:29997 (5000,7500,9000,9990:9999 "
+		"15000,22500,27000,29970,29973,29976,29979,29982,29985,29988,29991,29994,29997)))\r\n");
+	assert_int_equal(imap_select_parse(c->args, c->count, a, &mbox, &sp, &err), 0);
+	assert_true(sp.has_seq_match);
+	assert_true(imap_seqset_contains(&sp.match_seqs, 9995, 1));
+	assert_true(imap_seqset_contains(&sp.match_uids, 29985, 1));
+	c = cmd("a SELECT INBOX (QRESYNC (1 2 (1 1)))\r\n");
+	assert_int_equal(imap_select_parse(c->args, c->count, a, &mbox, &sp, &err), 0);
+	assert_false(sp.has_known_uids);
+	assert_true(sp.has_seq_match);
+
+	static const char *const bad[] = {
+		"a SELECT\r\n", "a SELECT (x)\r\n", "a SELECT INBOX CONDSTORE\r\n",
+		"a SELECT INBOX (FOO)\r\n", "a SELECT INBOX (QRESYNC)\r\n",
+		"a SELECT INBOX (QRESYNC (0 1))\r\n", "a SELECT INBOX (QRESYNC (1 0))\r\n",
+		"a SELECT INBOX (QRESYNC (1 1 x))\r\n", "a SELECT INBOX (QRESYNC (1 1 1 (1)))\r\n",
+		"a SELECT INBOX (QRESYNC (1 1 1 (1 1) 2))\r\n", "a SELECT INBOX () x\r\n",
+		"a SELECT INBOX (CONDSTORE CONDSTORE)\r\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		c = cmd(bad[i]);
+		if (imap_select_parse(c->args, c->count, a, &mbox, &sp, &err) == 0)
+			fail_msg("\"%s\" accepted", bad[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -205,6 +254,7 @@ int main(void)
 		cmocka_unit_test(test_enable),
 		cmocka_unit_test(test_id),
 		cmocka_unit_test(test_setquota),
+		cmocka_unit_test(test_select),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -169,6 +169,17 @@ static void test_append(void **state)
 	assert_true(ap.msgs[2].has_date);
 	assert_string_equal(ap.msgs[2].literal->str, "z");
 
+	/* RFC 6855 UTF8 (literal8) */
+	append_ok("a APPEND INBOX (\\Seen) UTF8 (~{2+}\r\nxy)\r\n", false, &ap);
+	assert_true(ap.msgs[0].utf8);
+	assert_string_equal(ap.msgs[0].literal->str, "xy");
+	assert_int_equal(ap.msgs[0].flags.system, IMAP_FLAG_SEEN);
+	append_bad("a APPEND INBOX UTF8 ({2+}\r\nxy)\r\n", false, "UTF8 needs (~{n} literal8)");
+	append_bad("a APPEND INBOX UTF8 (~{2+}\r\nxy ~{1+}\r\nz)\r\n", false,
+		   "UTF8 needs (~{n} literal8)");
+	append_bad("a APPEND INBOX UTF8 ~{2+}\r\nxy\r\n", false, "UTF8 needs (~{n} literal8)");
+	append_bad("a APPEND INBOX UTF8\r\n", false, "Missing message literal");
+
 	append_bad("a APPEND INBOX {1+}\r\nx {1+}\r\ny\r\n", false, "Too many APPEND arguments");
 	append_bad("a APPEND INBOX\r\n", false, "Missing APPEND arguments");
 	append_bad("a APPEND (x) {1+}\r\nx\r\n", false, "Missing APPEND arguments");
