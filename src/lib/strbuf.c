@@ -38,6 +38,7 @@ void strbuf_reserve(struct strbuf *buf, size_t extra)
 		abort();
 	buf->data = p;
 	buf->cap = cap;
+	buf->data[buf->len] = '\0';
 }
 
 void strbuf_append(struct strbuf *buf, const void *data, size_t len)

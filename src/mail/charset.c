@@ -198,7 +198,7 @@ static void iso2022jp_to_cp932(const unsigned char *p, size_t len, struct strbuf
 				mode = KATAKANA;
 				i += 3;
 			} else {
-				strbuf_append_c(sjis, '?');
+				strbuf_append_c(sjis, (char)0xFF);
 				i++;
 			}
 			continue;
@@ -225,7 +225,7 @@ static void iso2022jp_to_cp932(const unsigned char *p, size_t len, struct strbuf
 			unsigned char c2, s1, s2;
 
 			if (i + 1 >= len || p[i + 1] < 0x21 || p[i + 1] > 0x7E) {
-				strbuf_append_c(sjis, '?');
+				strbuf_append_c(sjis, (char)0xFF);
 				i++;
 				continue;
 			}

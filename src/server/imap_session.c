@@ -112,7 +112,7 @@ const char *imap_capabilities(const struct imap_session *s)
 	static __thread char buf[512];
 	const char *base = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT"
 			   " CHILDREN UIDPLUS MOVE SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE"
-			   " QUOTA QUOTA=RES-STORAGE CONDSTORE ESEARCH UTF8=ACCEPT";
+			   " QUOTA QUOTA=RES-STORAGE CONDSTORE ESEARCH UTF8=ACCEPT BINARY";
 
 	if (s->state == IMAP_S_NOTAUTH && !s->conn->tls)
 		snprintf(buf, sizeof(buf), "%s STARTTLS LOGINDISABLED", base);

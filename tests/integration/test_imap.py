@@ -368,3 +368,61 @@ def test_too_many_bad_commands_close_the_session(server):
         pass
     assert b"* BYE Too many invalid commands" in data, data[-300:]
     s.close()
+
+
+JP_MESSAGE = (
+    b"From: =?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <yamada@example.jp>\r\n"
+    b"To: user@example.test\r\n"
+    b"Subject: =?ISO-2022-JP?B?GyRCRnxLXDhsJE43b0w+GyhC?=\r\n"
+    b"Date: Sat, 28 Nov 2026 12:00:00 +0900\r\n"
+    b"Message-ID: <jp-1@example.jp>\r\n"
+    b"MIME-Version: 1.0\r\n"
+    b"Content-Type: multipart/mixed; boundary=\"XyZ\"\r\n"
+    b"\r\n"
+    b"preamble\r\n"
+    b"--XyZ\r\n"
+    b"Content-Type: text/plain; charset=ISO-2022-JP\r\n"
+    b"Content-Transfer-Encoding: 7bit\r\n"
+    b"\r\n"
+    b"\x1b$B$3$s$K$A$O\x1b(B\r\n"
+    b"--XyZ\r\n"
+    b"Content-Type: application/octet-stream; name=\"data.bin\"\r\n"
+    b"Content-Disposition: attachment; filename=\"data.bin\"\r\n"
+    b"Content-Transfer-Encoding: base64\r\n"
+    b"\r\n"
+    b"AAECAwQF\r\n"
+    b"--XyZ--\r\n"
+)
+
+
+def test_mime_structure_sections_and_japanese_search(server):
+    m = login(server)
+    typ, data = m.append("Drafts", None, None, JP_MESSAGE)
+    assert typ == "OK", data
+    uid = re.search(rb"APPENDUID \d+ (\d+)", data[0]).group(1)
+    m.select("Drafts")
+    typ, data = m.uid("FETCH", uid, "(BODYSTRUCTURE ENVELOPE)")
+    assert typ == "OK"
+    flat = b"".join(x if isinstance(x, bytes) else b"".join(x) for x in data)
+    assert b'("text" "plain" ("charset" "ISO-2022-JP") NIL NIL "7bit"' in flat, flat
+    assert b'("application" "octet-stream" ("name" "data.bin") NIL NIL "base64" 8' in flat, flat
+    assert b'"mixed" ("boundary" "XyZ")' in flat, flat
+    assert b'"<jp-1@example.jp>"' in flat and b'"yamada" "example.jp"' in flat, flat
+    typ, data = m.uid("FETCH", uid, "(BODY.PEEK[1] BODY.PEEK[2.MIME] BINARY.PEEK[2] BINARY.SIZE[2])")
+    parts = [x for x in data if isinstance(x, tuple)]
+    assert parts[0][1] == b"\x1b$B$3$s$K$A$O\x1b(B", parts[0]
+    assert parts[1][1].startswith(b"Content-Type: application/octet-stream"), parts[1]
+    assert parts[2][1] == b"\x00\x01\x02\x03\x04\x05", parts[2]
+    assert b"BINARY.SIZE[2] 6" in b"".join(p[0] for p in parts) + b"".join(
+        x for x in data if isinstance(x, bytes)), data
+    # a Japanese subject is found by its Japanese words (search strings in UTF-8)
+    m.literal = "日本語".encode()
+    typ, data = m.uid("SEARCH", "CHARSET", "UTF-8", "SUBJECT")
+    assert typ == "OK" and uid in data[0].split(), data
+    m.literal = "こんにちは".encode()
+    typ, data = m.uid("SEARCH", "CHARSET", "UTF-8", "BODY")
+    assert typ == "OK" and uid in data[0].split(), data
+    m.literal = "山田".encode()
+    typ, data = m.uid("SEARCH", "CHARSET", "UTF-8", "FROM")
+    assert typ == "OK" and uid in data[0].split(), data
+    m.logout()

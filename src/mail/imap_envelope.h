@@ -1,0 +1,36 @@
+#ifndef YUBIN_MAIL_IMAP_ENVELOPE_H
+#define YUBIN_MAIL_IMAP_ENVELOPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/strbuf.h"
+#include "mail/mime.h"
+
+/* IMAP FETCH ENVELOPE, BODY and BODYSTRUCTURE (RFC 3501 7.4.2, RFC 9051)
+ * written from a parsed message. Pure. Header values are sent raw (not
+ * RFC 2047 decoded), as the RFC wants; sizes are the physical ones. */
+
+/* Appends s as an IMAP string: quoted when it holds only 7-bit printable
+ * bytes (with '"' and '\' escaped), else a literal {n}\r\n...; NUL bytes
+ * are dropped (IMAP4rev1 strings cannot carry them). */
+void imap_string_append(struct strbuf *out, const char *s, size_t len);
+/* As imap_string_append for a C string, or NIL for NULL. */
+void imap_nstring_append(struct strbuf *out, const char *s);
+
+/* Appends the ENVELOPE of the message whose header is the given block:
+ * (date subject from sender reply-to to cc bcc in-reply-to message-id).
+ * Sender and Reply-To default to From; address groups use the RFC 3501
+ * group syntax. */
+void imap_envelope_write(const char *header, size_t header_size, struct strbuf *out);
+
+/* Appends one RFC 5322 address-list value as an IMAP address list, or NIL
+ * when it holds no address. */
+void imap_address_list_write(const char *value, size_t len, struct strbuf *out);
+
+/* Appends BODYSTRUCTURE (extended true) or BODY (false) of part, usually
+ * msg->root. */
+void imap_bodystructure_write(const struct mime_message *msg, const struct mime_part *part,
+			      bool extended, struct strbuf *out);
+
+#endif

@@ -1,0 +1,134 @@
+#include "mail/mime_decode.h"
+
+#include <stdbool.h>
+
+static int hex_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Shared by QP and Q: q_mode turns '_' into a space and has no lines. */
+static size_t qp_decode(const char *in, size_t len, struct strbuf *out, bool q_mode)
+{
+	size_t i = 0, bad = 0, blanks_start = 0;
+	bool in_blanks = false;
+
+	strbuf_reserve(out, len);
+	while (i < len) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (!q_mode && (c == ' ' || c == '\t')) {
+			/* kept only if something other than a line end follows */
+			if (!in_blanks) {
+				in_blanks = true;
+				blanks_start = i;
+			}
+			i++;
+			continue;
+		}
+		if (in_blanks) {
+			in_blanks = false;
+			if (c != '\r' && c != '\n')
+				strbuf_append(out, in + blanks_start, i - blanks_start);
+		}
+		if (c == '=') {
+			int h, l;
+
+			if (i + 2 < len && (h = hex_value((unsigned char)in[i + 1])) >= 0 &&
+			    (l = hex_value((unsigned char)in[i + 2])) >= 0) {
+				strbuf_append_c(out, (char)(h * 16 + l));
+				i += 3;
+				continue;
+			}
+			if (!q_mode) {
+				/* soft line break: '=' then blanks then a line end */
+				size_t j = i + 1;
+				while (j < len && (in[j] == ' ' || in[j] == '\t'))
+					j++;
+				if (j < len && in[j] == '\r' && j + 1 < len && in[j + 1] == '\n') {
+					i = j + 2;
+					continue;
+				}
+				if (j < len && in[j] == '\n') {
+					i = j + 1;
+					continue;
+				}
+				if (j == len) {
+					i = j;
+					continue;
+				}
+			}
+			bad++;
+			strbuf_append_c(out, '=');
+			i++;
+			continue;
+		}
+		if (q_mode && c == '_')
+			c = ' ';
+		strbuf_append_c(out, (char)c);
+		i++;
+	}
+	if (in_blanks && q_mode)
+		strbuf_append(out, in + blanks_start, len - blanks_start);
+	return bad;
+}
+
+size_t mime_qp_decode(const char *in, size_t len, struct strbuf *out)
+{
+	return qp_decode(in, len, out, false);
+}
+
+size_t mime_q_decode(const char *in, size_t len, struct strbuf *out)
+{
+	return qp_decode(in, len, out, true);
+}
+
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+size_t mime_base64_decode(const char *in, size_t len, struct strbuf *out)
+{
+	unsigned long acc = 0;
+	int bits = 0;
+	size_t bad = 0;
+
+	strbuf_reserve(out, len / 4 * 3 + 3);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+		int v;
+
+		if (c == '=')
+			break;
+		v = b64_value(c);
+		if (v < 0) {
+			if (c != '\r' && c != '\n' && c != ' ' && c != '\t')
+				bad++;
+			continue;
+		}
+		acc = ((acc << 6) | (unsigned long)v) & 0xFFFFFF;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			strbuf_append_c(out, (char)((acc >> bits) & 0xFF));
+		}
+	}
+	return bad;
+}
