@@ -15,6 +15,10 @@ if [ ! -f "$DATA/yubin.conf" ]; then
 	umask 077
 	echo "$pass" > "$DATA/demo-password.txt"
 fi
+if [ ! -s "$DATA/geoip/country.mmdb" ]; then
+	YUBIN_GEOIP_CACHE=build/geoip sh scripts/geoip-fetch.sh "$DATA" ||
+		echo "GeoIP database missing: the foreign-access restriction follows geoip.missing" >&2
+fi
 pass=$(cat "$DATA/demo-password.txt" 2>/dev/null || echo "(see yubinctl account passwd)")
 crt="$DATA/tls/mail.example.test.crt"
 cat <<INFO

@@ -20,6 +20,7 @@ struct ctl {
 	/* options */
 	bool json, force, password_stdin;
 	const char *quota, *memo, *hostname, *port_offset, *listen;
+	const char *from;		/* queue inject --from */
 	/* positional arguments after the command words */
 	int argc;
 	char **argv;
@@ -117,6 +118,25 @@ int ctl_validate_send_limit(const char *value, const char **error_r);
 int ctl_validate_on_off(const char *value, const char **error_r);
 int ctl_validate_admin_address(const char *value, const char **error_r);
 int ctl_domain_apply_batv(struct ctl *c, const char *domain, const char *value);
+
+/* queue.c: the outbound queue (DATA/queue) */
+int cmd_queue_list(struct ctl *c);
+int cmd_queue_show(struct ctl *c);
+int cmd_queue_retry(struct ctl *c);
+int cmd_queue_delete(struct ctl *c);
+int cmd_queue_inject(struct ctl *c);
+
+/* geoip.c, security.c: foreign-access restriction, brute-force defence (issue 5) */
+int cmd_geoip_update(struct ctl *c);
+int cmd_geoip_lookup(struct ctl *c);
+int cmd_geoip_override(struct ctl *c);
+int cmd_security_list(struct ctl *c);
+int cmd_security_unblock(struct ctl *c);
+int ctl_validate_country(const char *value, const char **error_r);
+int ctl_validate_cidr_list(const char *value, const char **error_r);
+/* 1 with a sentence for doctor when logins of address are affected by
+ * the foreign-access restriction or the brute-force defence. */
+int ctl_security_doctor(struct ctl *c, const char *address, const char *domain, char *text, size_t size);
 
 /* doctor.c */
 int cmd_doctor(struct ctl *c);

@@ -8,6 +8,7 @@
 #include "store/maildir.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +51,15 @@ static const struct {
 	{ "notice-delivered", "A notice was written into this mailbox%D." },
 	{ "batv-refused", "A bounce from %i was refused by BATV%D: it answered mail this domain did"
 	  " not sign (backscatter), or its tag was forged or expired." },
+	{ "auth-block", "Logins from %i were blocked by the brute-force defence (%d); if that is the"
+	  " user's own network, fix the password saved in the mail client, then run yubinctl security"
+	  " unblock %i." },
+	{ "auth-throttle", "Many failed logins for this account (%d): someone may be guessing the"
+	  " password; logins from addresses it used before are not slowed." },
+	{ "auth-refused", "A login from %i was refused because that address is blocked after too many"
+	  " failed logins%D; yubinctl security unblock %i lifts it." },
+	{ "auth-unblock", "A brute-force block was lifted%D." },
+	{ "auth-ok", "Logged in from %i%D." },
 	{ NULL, "Event %k from %i%D." },
 };
 
@@ -61,12 +71,50 @@ static void ctl_append(char *buf, size_t size, size_t *len, const char *s)
 		*len = *len + (size_t)n >= size ? size - 1 : *len + (size_t)n;
 }
 
+/* The value after "name=" in an event detail, up to a blank or comma. */
+static void ctl_detail_field(const char *detail, const char *name, char *buf, size_t size)
+{
+	const char *p = strstr(detail, name);
+	size_t n;
+
+	buf[0] = '\0';
+	if (p == NULL)
+		return;
+	p += strlen(name);
+	n = strcspn(p, " ,");
+	if (n < size) {
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+	}
+}
+
+/* "AUTH from 203.0.113.9 (US) refused by the foreign-access restriction of
+ * example.jp — turn it off in the panel while abroad." */
+static bool ctl_foreign_explain(const struct dir_event *e, const char *ip, char *buf, size_t size)
+{
+	char cc[8], domain[DIR_DOMAIN_MAX + 1], home[8];
+	bool smtp = strncmp(e->detail, "smtp ", 5) == 0;
+
+	ctl_detail_field(e->detail, "country=", cc, sizeof(cc));
+	ctl_detail_field(e->detail, "domain=", domain, sizeof(domain));
+	ctl_detail_field(e->detail, "home=", home, sizeof(home));
+	if (domain[0] == '\0')
+		return false;
+	snprintf(buf, size, "%s from %s (%s) refused by the foreign-access restriction of %s (logins"
+		 " only from %s) — turn it off in the panel while abroad (yubinctl domain set %s %s off).",
+		 smtp ? "AUTH" : "A mail login", ip, strcmp(cc, "--") == 0 || cc[0] == '\0' ? "country unknown" : cc,
+		 domain, home[0] ? home : "JP", domain, smtp ? "foreign-auth" : "foreign-auth-mail");
+	return true;
+}
+
 void ctl_event_explain(const struct dir_event *e, char *buf, size_t size)
 {
 	const char *t, *ip = e->ip[0] != '\0' ? e->ip : "yubinctl";
 	size_t len = 0, i;
 	char one[2] = "";
 
+	if (strcmp(e->kind, "auth-foreign") == 0 && ctl_foreign_explain(e, ip, buf, size))
+		return;
 	for (i = 0; ctl_event_texts[i].kind != NULL; i++) {
 		if (strcmp(ctl_event_texts[i].kind, e->kind) == 0)
 			break;
@@ -239,6 +287,15 @@ int cmd_doctor(struct ctl *c)
 				    " logins fail; create it with yubinctl account add %s", address, address);
 		else
 			doctor_account(c, &d, &a);
+		{
+			char sec[1024];
+			int level = ctl_security_doctor(c, address, domain, sec, sizeof(sec));
+
+			if (level == 0)
+				doctor_ok("%s", sec);
+			else if (level > 0)
+				doctor_line(&d, level, "%s", sec);
+		}
 		explicit_bzero(&a, sizeof(a));
 	}
 	if (directory_event_list(c->dir, address, DOCTOR_EVENTS, doctor_event_cb, &d) < 0)

@@ -27,6 +27,7 @@ enum {
 	OPT_HOSTNAME = 1 << 5,
 	OPT_PORT_OFFSET = 1 << 6,
 	OPT_LISTEN = 1 << 7,
+	OPT_FROM = 1 << 8,
 };
 
 struct ctl_option {
@@ -44,6 +45,7 @@ static const struct ctl_option ctl_options[] = {
 	{ "--hostname", OPT_HOSTNAME, true },
 	{ "--port-offset", OPT_PORT_OFFSET, true },
 	{ "--listen", OPT_LISTEN, true },
+	{ "--from", OPT_FROM, true },
 	{ NULL, 0, false },
 };
 
@@ -76,6 +78,16 @@ static const struct ctl_command ctl_commands[] = {
 	{ "config", "list", 0, 0, OPT_JSON, 0, cmd_config_list },
 	{ "doctor", NULL, 1, 1, 0, 0, cmd_doctor },
 	{ "index", "rebuild", 1, 1, OPT_FORCE, 0, cmd_index_rebuild },
+	{ "queue", "list", 0, 0, OPT_JSON, 0, cmd_queue_list },
+	{ "queue", "show", 1, 1, 0, 0, cmd_queue_show },
+	{ "queue", "retry", 0, 1, 0, 0, cmd_queue_retry },
+	{ "queue", "delete", 1, 1, 0, 0, cmd_queue_delete },
+	{ "queue", "inject", 1, 1000, OPT_FROM, OPT_FROM, cmd_queue_inject },
+	{ "geoip", "update", 0, 0, OPT_FROM, 0, cmd_geoip_update },
+	{ "geoip", "lookup", 1, 1, 0, 0, cmd_geoip_lookup },
+	{ "geoip", "override", 1, 3, 0, 0, cmd_geoip_override },
+	{ "security", "list", 0, 0, OPT_JSON, 0, cmd_security_list },
+	{ "security", "unblock", 1, 1, 0, 0, cmd_security_unblock },
 	{ NULL, NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -97,6 +109,12 @@ static const char ctl_usage_help[] =
 	"  config get KEY | config set KEY VALUE | config list [--json]\n"
 	"  doctor ADDRESS\n"
 	"  index rebuild ADDRESS [--force]      (--force: a new index, with the daemon stopped)\n"
+	"  queue list [--json] | queue show ID  (the outbound queue)\n"
+	"  queue retry [ID] | queue delete ID\n"
+	"  queue inject --from SENDER RCPT... < MESSAGE   (--from '' for the null sender)\n"
+	"  geoip update [--from FILE.mmdb]      (the country database, into DATA/geoip)\n"
+	"  geoip lookup IP | geoip override add CIDR CC | del CIDR | list\n"
+	"  security list [--json] | security unblock IP|ADDRESS   (brute-force blocks)\n"
 	"DATA is -d DATA, else $YUBIN_DATA, else ./yubin-data.\n";
 
 static int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -270,6 +288,7 @@ static void ctl_option_store(struct ctl *c, unsigned flag, const char *value)
 	case OPT_HOSTNAME: c->hostname = value; break;
 	case OPT_PORT_OFFSET: c->port_offset = value; break;
 	case OPT_LISTEN: c->listen = value; break;
+	case OPT_FROM: c->from = value; break;
 	default: break;
 	}
 }

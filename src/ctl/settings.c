@@ -62,6 +62,10 @@ static const struct ctl_setting ctl_domain_settings[] = {
 	{ "abuse-detect", NULL, ctl_validate_on_off },
 	{ "admin-address", NULL, ctl_validate_admin_address },
 	{ "batv", ctl_domain_apply_batv, NULL },
+	{ "foreign-auth", NULL, ctl_validate_on_off },
+	{ "foreign-auth-country", NULL, ctl_validate_country },
+	{ "foreign-auth-allow", NULL, ctl_validate_cidr_list },
+	{ "foreign-auth-mail", NULL, ctl_validate_on_off },
 	{ NULL, NULL, NULL },
 };
 

@@ -13,7 +13,7 @@ struct directory {
 	sqlite3 *db;
 };
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 static const char schema_v1[] =
 	"CREATE TABLE IF NOT EXISTS domains ("
@@ -74,6 +74,27 @@ static const char schema_v2[] =
 	" created INTEGER NOT NULL,"
 	" PRIMARY KEY (domain, keynum));";
 
+/* v3 (issue 5, foreign-access restriction and brute-force defence): the
+ * operator's GeoIP overrides, blocked addresses and slowed accounts, and
+ * the addresses each account has logged in from. */
+static const char schema_v3[] =
+	"CREATE TABLE IF NOT EXISTS geoip_overrides ("
+	" cidr TEXT PRIMARY KEY,"		/* canonical: 192.0.2.0/24 */
+	" country TEXT NOT NULL,"
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS auth_blocks ("
+	" key TEXT PRIMARY KEY,"		/* an address (IPv6: /64) or an account */
+	" kind TEXT NOT NULL,"			/* 'ip' or 'account' */
+	" since INTEGER NOT NULL,"
+	" until INTEGER NOT NULL,"
+	" failures INTEGER NOT NULL DEFAULT 0,"
+	" detail TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE IF NOT EXISTS auth_known ("
+	" address TEXT NOT NULL,"
+	" net TEXT NOT NULL,"
+	" last INTEGER NOT NULL,"
+	" PRIMARY KEY (address, net)) WITHOUT ROWID;";
+
 /* Each migration takes the schema from version - 1 to version. */
 static const struct {
 	int version;
@@ -81,6 +102,7 @@ static const struct {
 } dir_migrations[] = {
 	{ 1, schema_v1 },
 	{ 2, schema_v2 },
+	{ 3, schema_v3 },
 };
 
 struct directory *directory_open(const char *path, char *err, size_t errsize)
@@ -724,4 +746,136 @@ int directory_event_since(struct directory *dir, const char *address, const char
 	}
 	sqlite3_finalize(st);
 	return r == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- GeoIP overrides, login blocks and known login addresses (issue 5) ---- */
+
+int directory_geoip_override_add(struct directory *dir, const char *cidr, const char *country,
+				 const char **error_r)
+{
+	char ts[32];
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	return dir_run(dir, dir_prepare(dir, "INSERT OR REPLACE INTO geoip_overrides(cidr, country, created)"
+					" VALUES (?, upper(?), ?)", cidr, country, ts, NULL), error_r);
+}
+
+int directory_geoip_override_del(struct directory *dir, const char *cidr, const char **error_r)
+{
+	if (dir_run(dir, dir_prepare(dir, "DELETE FROM geoip_overrides WHERE cidr = ?", cidr, NULL),
+		    error_r) < 0)
+		return -1;
+	return sqlite3_changes(dir->db) > 0 ? 1 : 0;
+}
+
+int directory_geoip_override_list(struct directory *dir, dir_override_cb *cb, void *ctx)
+{
+	sqlite3_stmt *st = dir_prepare(dir, "SELECT cidr, country, created FROM geoip_overrides"
+				       " ORDER BY cidr", NULL);
+	int r;
+
+	if (st == NULL)
+		return -1;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		cb((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+		   sqlite3_column_int64(st, 2), ctx);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+static void auth_block_from_row(sqlite3_stmt *st, struct dir_auth_block *b)
+{
+	col_text(st, 0, b->key, sizeof(b->key));
+	col_text(st, 1, b->kind, sizeof(b->kind));
+	b->since = sqlite3_column_int64(st, 2);
+	b->until = sqlite3_column_int64(st, 3);
+	b->failures = (unsigned)sqlite3_column_int64(st, 4);
+	col_text(st, 5, b->detail, sizeof(b->detail));
+}
+
+int directory_auth_block_set(struct directory *dir, const struct dir_auth_block *b, const char **error_r)
+{
+	char since[32], until[32], failures[32];
+
+	snprintf(since, sizeof(since), "%lld", (long long)b->since);
+	snprintf(until, sizeof(until), "%lld", (long long)b->until);
+	snprintf(failures, sizeof(failures), "%u", b->failures);
+	return dir_run(dir, dir_prepare(dir, "INSERT OR REPLACE INTO auth_blocks(key, kind, since, until,"
+					" failures, detail) VALUES (lower(?), ?, ?, ?, ?, ?)", b->key, b->kind,
+					since, until, failures, b->detail, NULL), error_r);
+}
+
+int directory_auth_block_get(struct directory *dir, const char *key, struct dir_auth_block *b_r)
+{
+	sqlite3_stmt *st = dir_prepare(dir, "SELECT key, kind, since, until, failures, detail"
+				       " FROM auth_blocks WHERE key = lower(?)", key, NULL);
+	int r;
+
+	if (st == NULL)
+		return -1;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		auth_block_from_row(st, b_r);
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_auth_block_del(struct directory *dir, const char *key, const char **error_r)
+{
+	if (dir_run(dir, dir_prepare(dir, "DELETE FROM auth_blocks WHERE key = lower(?)", key, NULL),
+		    error_r) < 0)
+		return -1;
+	return sqlite3_changes(dir->db) > 0 ? 1 : 0;
+}
+
+int directory_auth_block_list(struct directory *dir, int64_t now, dir_auth_block_cb *cb, void *ctx)
+{
+	char ts[32];
+	sqlite3_stmt *st;
+	struct dir_auth_block b;
+	int r;
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)now);
+	st = dir_prepare(dir, "SELECT key, kind, since, until, failures, detail FROM auth_blocks"
+			 " WHERE until > ? ORDER BY since", ts, NULL);
+	if (st == NULL)
+		return -1;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		auth_block_from_row(st, &b);
+		cb(&b, ctx);
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_auth_known_get(struct directory *dir, const char *address, const char *net, int64_t *last_r)
+{
+	sqlite3_stmt *st = dir_prepare(dir, "SELECT last FROM auth_known WHERE address = lower(?) AND net = ?",
+				       address, net, NULL);
+	int r;
+
+	*last_r = 0;
+	if (st == NULL)
+		return -1;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		*last_r = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_auth_known_touch(struct directory *dir, const char *address, const char *net, int64_t now)
+{
+	char ts[32], old[32];
+	const char *error;
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)now);
+	snprintf(old, sizeof(old), "%lld", (long long)(now - 90LL * 86400));
+	if (dir_run(dir, dir_prepare(dir, "INSERT OR REPLACE INTO auth_known(address, net, last)"
+				     " VALUES (lower(?), ?, ?)", address, net, ts, NULL), &error) < 0)
+		return -1;
+	/* Forget addresses not used for 90 days, now and then. */
+	if (now % 64 == 0)
+		dir_run(dir, dir_prepare(dir, "DELETE FROM auth_known WHERE last < ?", old, NULL), &error);
+	return 0;
 }

@@ -158,4 +158,38 @@ int directory_batv_key(struct directory *dir, const char *domain, unsigned keynu
 int directory_event_since(struct directory *dir, const char *address, const char *kind, int64_t since,
 			  dir_event_cb *cb, void *ctx);
 
+/* ---- GeoIP overrides, login blocks, known login addresses (issue 5) ---- */
+
+/* The operator's country overrides; cidr in canonical form. add replaces
+ * an existing entry; del returns 1 deleted, 0 none, -1 error. */
+int directory_geoip_override_add(struct directory *dir, const char *cidr, const char *country,
+				 const char **error_r);
+int directory_geoip_override_del(struct directory *dir, const char *cidr, const char **error_r);
+typedef void dir_override_cb(const char *cidr, const char *country, int64_t created, void *ctx);
+int directory_geoip_override_list(struct directory *dir, dir_override_cb *cb, void *ctx);
+
+/* A blocked client address ("ip": IPv4, or an IPv6 /64) or a slowed
+ * account ("account"), in force while until > now. */
+struct dir_auth_block {
+	char key[DIR_ADDRESS_MAX + 1];
+	char kind[16];
+	int64_t since, until;
+	unsigned failures;
+	char detail[512];
+};
+
+int directory_auth_block_set(struct directory *dir, const struct dir_auth_block *b, const char **error_r);
+/* 1 found (possibly expired), 0 none, -1 error. */
+int directory_auth_block_get(struct directory *dir, const char *key, struct dir_auth_block *b_r);
+/* 1 deleted, 0 none, -1 error. */
+int directory_auth_block_del(struct directory *dir, const char *key, const char **error_r);
+typedef void dir_auth_block_cb(const struct dir_auth_block *b, void *ctx);
+/* The blocks in force at now, oldest first. */
+int directory_auth_block_list(struct directory *dir, int64_t now, dir_auth_block_cb *cb, void *ctx);
+
+/* When address last logged in from net (a block key): 1 known (*last_r
+ * set), 0 never, -1 error. touch records a login now (kept 90 days). */
+int directory_auth_known_get(struct directory *dir, const char *address, const char *net, int64_t *last_r);
+int directory_auth_known_touch(struct directory *dir, const char *address, const char *net, int64_t now);
+
 #endif

@@ -1,6 +1,7 @@
 #include "lib/config.h"
 #include "lib/str.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -83,6 +84,50 @@ const struct config_key config_keys[] = {
 	  "suspend sending after successful logins from this many countries ... (0 = off)" },
 	{ "abuse.login_window", CONFIG_UINT, F(abuse_login_window), 60, 604800, "3600",
 	  "... within this many seconds" },
+	{ "dns.resolver", CONFIG_STRING, F(dns_resolver), 0, 0, "",
+	  "DNS server for MX/A/AAAA lookups, ADDRESS[:PORT] (empty: the system resolver)" },
+	{ "queue.retry_min", CONFIG_UINT, F(queue_retry_min), 1, 86400, "300",
+	  "seconds before the first retry of a deferred message (doubles each time)" },
+	{ "queue.retry_max", CONFIG_UINT, F(queue_retry_max), 1, 604800, "3600",
+	  "longest wait between two delivery attempts, seconds" },
+	{ "queue.lifetime", CONFIG_UINT, F(queue_lifetime), 1, 8640000, "432000",
+	  "seconds a message may stay in the queue before it bounces" },
+	{ "queue.delay_warning", CONFIG_UINT, F(queue_delay_warning), 0, 8640000, "14400",
+	  "seconds before the sender gets a delay notice (0: never)" },
+	{ "queue.max_parallel", CONFIG_UINT, F(queue_max_parallel), 1, 1000, "10",
+	  "destinations delivered to at the same time (outbound threads)" },
+	{ "smtp.relayhost", CONFIG_STRING, F(smtp_relayhost), 0, 0, "",
+	  "smart host for all outbound mail: HOST[:PORT] (MX lookup) or [HOST]:PORT (no MX lookup); empty: direct MX delivery" },
+	{ "smtp.relayhost_user", CONFIG_STRING, F(smtp_relayhost_user), 0, 0, "",
+	  "SMTP AUTH user name at the relay host (sent only over TLS)" },
+	{ "smtp.relayhost_password", CONFIG_STRING, F(smtp_relayhost_password), 0, 0, "",
+	  "SMTP AUTH password at the relay host" },
+	{ "smtp.remote_port", CONFIG_UINT, F(smtp_remote_port), 1, 65535, "25",
+	  "TCP port of remote MX hosts (change only for tests)" },
+	{ "geoip.missing", CONFIG_STRING, F(geoip_missing), 0, 0, "allow",
+	  "foreign-access restriction when the GeoIP database is missing or unreadable: allow or deny" },
+	{ "foreign_auth.allow", CONFIG_STRING, F(foreign_auth_allow), 0, 0, "",
+	  "server-wide CIDRs exempt from the foreign-access restriction (comma-separated)" },
+	{ "foreign_auth.rdns_allow", CONFIG_STRING, F(foreign_auth_rdns), 0, 0,
+	  "google.com,outlook.com,hotmail.com,ap-northeast-1.compute.amazonaws.com,"
+	  "ap-northeast-3.compute.amazonaws.com",
+	  "reverse-DNS suffixes (forward-confirmed) exempt from the foreign-access restriction" },
+	{ "foreign_auth.rdns_timeout", CONFIG_UINT, F(foreign_auth_rdns_timeout), 100, 10000, "1500",
+	  "milliseconds the reverse-DNS exemption check may take in all" },
+	{ "bruteforce.window", CONFIG_UINT, F(bf_window), 10, 86400, "900",
+	  "seconds over which failed logins are counted (per address and per account)" },
+	{ "bruteforce.ip_delay_after", CONFIG_UINT, F(bf_ip_delay_after), 0, 100000, "5",
+	  "failed logins from one address (IPv6: /64) before its failure replies are delayed" },
+	{ "bruteforce.ip_block_after", CONFIG_UINT, F(bf_ip_block_after), 0, 100000, "15",
+	  "failed logins from one address that block its logins for a while (0 = never)" },
+	{ "bruteforce.block_time", CONFIG_UINT, F(bf_block_time), 1, 604800, "900",
+	  "seconds of a first block; a repeated block within a day doubles" },
+	{ "bruteforce.block_max", CONFIG_UINT, F(bf_block_max), 1, 2592000, "86400",
+	  "longest block, seconds" },
+	{ "bruteforce.account_delay_after", CONFIG_UINT, F(bf_account_delay_after), 0, 100000, "10",
+	  "failed logins for one account before logins to it from new addresses are slowed (never blocked; 0 = off)" },
+	{ "bruteforce.delay_max", CONFIG_UINT, F(bf_delay_max), 0, 60, "8",
+	  "longest reply delay, seconds (delays start at 1 and double)" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -124,10 +169,17 @@ int config_set(struct config *cfg, const char *key, const char *value, const cha
 			*error_r = "value too long";
 			return -1;
 		}
+		if (strcmp(key, "dns.resolver") == 0 && config_resolver_check(value, error_r) < 0)
+			return -1;
 		if (strcmp(key, "log.level") == 0 && strcmp(value, "debug") != 0 &&
 		    strcmp(value, "info") != 0 && strcmp(value, "warn") != 0 &&
 		    strcmp(value, "error") != 0) {
 			*error_r = "must be debug, info, warn or error";
+			return -1;
+		}
+		if (strcmp(key, "geoip.missing") == 0 && strcmp(value, "allow") != 0 &&
+		    strcmp(value, "deny") != 0) {
+			*error_r = "must be allow or deny";
 			return -1;
 		}
 		return str_copy(field, k->size, value);
@@ -295,4 +347,45 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsize)
 	if (r < 0)
 		snprintf(err, errsize, "%s line %u: %s", path, line, error);
 	return r;
+}
+
+/* dns.resolver: "" or an IP address with an optional port. */
+int config_resolver_check(const char *s, const char **error_r)
+{
+	char host[256];
+	const char *colon;
+	struct in_addr in4;
+	struct in6_addr in6;
+
+	if (s[0] == '\0')
+		return 0;
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+		if (end == NULL || str_copyn(host, sizeof(host), s + 1, (size_t)(end - s - 1)) < 0 ||
+		    inet_pton(AF_INET6, host, &in6) != 1)
+			goto bad;
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (end[1] != '\0' && colon == NULL)
+			goto bad;
+	} else {
+		colon = strchr(s, ':');
+		if (colon != NULL && strchr(colon + 1, ':') != NULL) {
+			/* a bare IPv6 address */
+			if (inet_pton(AF_INET6, s, &in6) == 1)
+				return 0;
+			goto bad;
+		}
+		if (str_copyn(host, sizeof(host), s, colon != NULL ? (size_t)(colon - s) : strlen(s)) < 0 ||
+		    inet_pton(AF_INET, host, &in4) != 1)
+			goto bad;
+	}
+	if (colon != NULL) {
+		uint64_t port;
+		if (str_parse_uint(colon + 1, 65535, &port) < 0 || port == 0)
+			goto bad;
+	}
+	return 0;
+bad:
+	*error_r = "dns.resolver must be an IP address with an optional port, e.g. 127.0.0.1:5353 or [::1]:53";
+	return -1;
 }

@@ -42,6 +42,21 @@ struct config {
 	unsigned abuse_new_rcpt_max, abuse_new_rcpt_window;
 	unsigned abuse_bounce_min, abuse_bounce_percent;
 	unsigned abuse_login_countries, abuse_login_window;
+	/* outbound queue and delivery (issue 4) */
+	char dns_resolver[256];		/* "" = system resolver; "127.0.0.1:5353" */
+	unsigned queue_retry_min, queue_retry_max, queue_lifetime, queue_delay_warning;
+	unsigned queue_max_parallel;
+	char smtp_relayhost[256];	/* host[:port] or [host]:port; "" = MX */
+	char smtp_relayhost_user[256];
+	char smtp_relayhost_password[256];
+	unsigned smtp_remote_port;	/* port of remote MX hosts (25) */
+	/* foreign-access restriction and brute-force defence (issue 5) */
+	char geoip_missing[8];		/* "allow" or "deny" */
+	char foreign_auth_allow[1024];	/* server-wide CIDR exemptions */
+	char foreign_auth_rdns[1024];	/* exempt reverse-DNS suffixes */
+	unsigned foreign_auth_rdns_timeout;	/* milliseconds */
+	unsigned bf_window, bf_ip_delay_after, bf_ip_block_after, bf_block_time, bf_block_max;
+	unsigned bf_account_delay_after, bf_delay_max;
 };
 
 enum config_type { CONFIG_STRING, CONFIG_UINT, CONFIG_SIZE };
@@ -72,6 +87,9 @@ int config_parse(struct config *cfg, const char *text, size_t len,
 /* Returns a newly allocated copy of text where key's line says value (the
  * line replaced in place, or appended), comments and order kept. */
 char *config_text_set(const char *text, const char *key, const char *value);
+/* 0 when s is a usable dns.resolver value: "" (the system resolver) or
+ * ADDRESS[:PORT], [IPV6]:PORT. */
+int config_resolver_check(const char *s, const char **error_r);
 /* Reads and parses DATA/yubin.conf into cfg (defaults first). */
 int config_load(struct config *cfg, const char *path, char *err, size_t errsize);
 

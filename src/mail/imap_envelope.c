@@ -230,7 +230,7 @@ static char lex_phrase(struct addr_lexer *lx, struct address *a)
 			size_t before = a->name.len;
 			strbuf_append_c(&a->spec, '"');
 			lex_quoted(lx, &a->name);
-			strbuf_append(&a->spec, a->name.data + before, a->name.len - before);
+			strbuf_append(&a->spec, strbuf_cstr(&a->name) + before, a->name.len - before);
 			strbuf_append_c(&a->spec, '"');
 			continue;
 		}

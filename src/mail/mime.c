@@ -181,6 +181,21 @@ static void percent_decode(const char *s, size_t len, struct strbuf *out)
 	}
 }
 
+/* Splits RFC 2231 "charset'language'value": copies the charset (64 bytes
+ * at most, else leaves it empty) and returns the value. */
+static const char *split_charset(const char *v, char charset[64])
+{
+	const char *q1 = strchr(v, '\''), *q2 = q1 != NULL ? strchr(q1 + 1, '\'') : NULL;
+
+	if (q2 == NULL)
+		return v;
+	if ((size_t)(q1 - v) < 64) {
+		memcpy(charset, v, (size_t)(q1 - v));
+		charset[q1 - v] = '\0';
+	}
+	return q2 + 1;
+}
+
 /* Merges RFC 2231 sections of raw[first]'s name into one UTF-8 value. */
 static void param_merge(struct raw_param *raw, unsigned int n, unsigned int first,
 			struct strbuf *value, bool *extended_r)
@@ -192,16 +207,9 @@ static void param_merge(struct raw_param *raw, unsigned int n, unsigned int firs
 	if (raw[first].section < 0) {
 		raw[first].used = true;
 		if (raw[first].extended) {
+			const char *v = split_charset(raw[first].value, charset);
+
 			extended = true;
-			const char *v = raw[first].value, *q1 = strchr(v, '\''), *q2;
-			q2 = q1 != NULL ? strchr(q1 + 1, '\'') : NULL;
-			if (q2 != NULL) {
-				if ((size_t)(q1 - v) < sizeof(charset)) {
-					memcpy(charset, v, (size_t)(q1 - v));
-					charset[q1 - v] = '\0';
-				}
-				v = q2 + 1;
-			}
 			percent_decode(v, strlen(v), &bytes);
 		} else {
 			strbuf_append(&bytes, raw[first].value, raw[first].value_len);
@@ -220,17 +228,8 @@ static void param_merge(struct raw_param *raw, unsigned int n, unsigned int firs
 			const char *v = raw[k].value;
 			if (raw[k].extended) {
 				extended = true;
-				if (sec == 0) {
-					const char *q1 = strchr(v, '\''), *q2;
-					q2 = q1 != NULL ? strchr(q1 + 1, '\'') : NULL;
-					if (q2 != NULL) {
-						if ((size_t)(q1 - v) < sizeof(charset)) {
-							memcpy(charset, v, (size_t)(q1 - v));
-							charset[q1 - v] = '\0';
-						}
-						v = q2 + 1;
-					}
-				}
+				if (sec == 0)
+					v = split_charset(v, charset);
 				percent_decode(v, strlen(v), &bytes);
 			} else {
 				strbuf_append(&bytes, v, raw[k].value_len - (size_t)(v - raw[k].value));

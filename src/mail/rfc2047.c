@@ -104,7 +104,9 @@ void rfc2047_decode(const char *value, size_t len, struct strbuf *out)
 			   value[len - 1] == '\r' || value[len - 1] == '\n'))
 		len--;
 	for (size_t k = 0; k < len; k++) {
-		if (value[k] != '\r' && value[k] != '\n')
+		if (value[k] == '\n' && k + 1 < len && value[k + 1] != ' ' && value[k + 1] != '\t')
+			strbuf_append_c(&unfolded, '\n');	/* a new field, not folding */
+		else if (value[k] != '\r' && value[k] != '\n')
 			strbuf_append_c(&unfolded, value[k]);
 	}
 	p = strbuf_cstr(&unfolded);

@@ -10,7 +10,8 @@
  * decoded and converted from their charset, blanks around the value trimmed, the blanks between two adjacent
  * encoded words are dropped, malformed words are left as they are. Raw
  * ISO-2022-JP (escape sequences) outside encoded words is decoded too;
- * other raw 8-bit text is taken as UTF-8 with invalid bytes replaced. */
+ * other raw 8-bit text is taken as UTF-8 with invalid bytes replaced.
+ * Given a whole header block, the line ends between fields become "\n". */
 void rfc2047_decode(const char *value, size_t len, struct strbuf *out);
 
 #endif

@@ -4,7 +4,11 @@
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/workers.h"
+#include "policy/bruteforce.h"
+#include "policy/foreign.h"
+#include "policy/geoip.h"
 
+#include <event2/event.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
@@ -85,17 +89,342 @@ struct auth_work {
 	struct auth_result *res;
 	void (*done)(void *ctx);
 	void *ctx;
+	struct event_base *base;
+	unsigned delay_ms;	/* the reply waits this long (brute-force defence) */
+	struct config cfg;
+	struct net_addr addr;
+	bool addr_ok;
+	char key[64];		/* brute-force key of the client: IPv4, or IPv6 /64 */
+	int64_t now;
 };
+
+static struct geoip *auth_geoip;
+static struct bf_table *auth_bf;
+static pthread_once_t auth_policy_once = PTHREAD_ONCE_INIT;
+
+static void auth_policy_init(void)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/geoip/country.mmdb", server->data_dir);
+	auth_geoip = geoip_new(path);
+	auth_bf = bf_table_new(65536);
+	if (auth_bf == NULL)
+		log_fatal("auth: out of memory");
+}
+
+void auth_init(void)
+{
+	char err[300], detail[400];
+	struct config cfg;
+
+	pthread_once(&auth_policy_once, auth_policy_init);
+	if (geoip_is_loaded(auth_geoip)) {
+		log_info(NULL, "geoip: country database loaded");
+		return;
+	}
+	server_config(&cfg);
+	geoip_error(auth_geoip, err, sizeof(err));
+	log_error(NULL, "geoip: *** COUNTRY DATABASE MISSING OR UNREADABLE *** %s", err);
+	log_error(NULL, "geoip: the foreign-access restriction will %s logins from addresses it cannot place"
+		  " (geoip.missing = %s); install it with: yubinctl geoip update",
+		  strcmp(cfg.geoip_missing, "deny") == 0 ? "REFUSE" : "ALLOW", cfg.geoip_missing);
+	snprintf(detail, sizeof(detail), "%s; geoip.missing = %s", err, cfg.geoip_missing);
+	if (server_directory() != NULL)
+		directory_event_add(server_directory(), "geoip-missing", "", "", detail);
+}
+
+static void auth_limits(const struct config *cfg, struct bf_limits *lim)
+{
+	lim->window = cfg->bf_window;
+	lim->ip_delay_after = cfg->bf_ip_delay_after;
+	lim->ip_block_after = cfg->bf_ip_block_after;
+	lim->block_time = cfg->bf_block_time;
+	lim->block_max = cfg->bf_block_max;
+	lim->account_delay_after = cfg->bf_account_delay_after;
+	lim->delay_max = cfg->bf_delay_max;
+}
+
+static void auth_time_text(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, size, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+/* Counts a failed login: growing delays, and a block of the address or
+ * the slowing of the account, each recorded once with an event. */
+static void auth_count_failure(struct auth_work *w, const char *address)
+{
+	struct directory *dir = server_directory();
+	struct bf_limits lim;
+	struct bf_failure f;
+
+	if (!w->addr_ok)
+		return;
+	auth_limits(&w->cfg, &lim);
+	bf_failure(auth_bf, &lim, w->key, strchr(address, '@') != NULL ? address : "", w->now, &f);
+	w->delay_ms = f.delay_ms;
+	if (dir == NULL)
+		return;
+	if (f.block) {
+		struct dir_auth_block b;
+		char until[40];
+		const char *error;
+
+		memset(&b, 0, sizeof(b));
+		str_copy(b.key, sizeof(b.key), w->key);
+		str_copy(b.kind, sizeof(b.kind), "ip");
+		b.since = w->now;
+		b.until = w->now + f.block_seconds;
+		b.failures = f.ip_failures;
+		auth_time_text(b.until, until, sizeof(until));
+		snprintf(b.detail, sizeof(b.detail), "%u failed logins within %u s (last for %s, %s);"
+			 " blocked for %u s until %s", f.ip_failures, lim.window, address, w->req->service,
+			 f.block_seconds, until);
+		if (directory_auth_block_set(dir, &b, &error) < 0)
+			log_warn(NULL, "auth: cannot record the block of %s: %s", w->key, error);
+		directory_event_add(dir, "auth-block", address, w->req->ip, b.detail);
+		log_warn(NULL, "auth: blocked logins from %s: %s", w->key, b.detail);
+	}
+	if (f.throttle_start) {
+		struct dir_auth_block b;
+		const char *error;
+
+		memset(&b, 0, sizeof(b));
+		str_copy(b.key, sizeof(b.key), address);
+		str_copy(b.kind, sizeof(b.kind), "account");
+		b.since = w->now;
+		b.until = w->now + lim.window;
+		b.failures = f.account_failures;
+		snprintf(b.detail, sizeof(b.detail), "%u failed logins within %u s (last from %s); logins"
+			 " from addresses never used by this account are slowed, never blocked",
+			 f.account_failures, lim.window, w->req->ip);
+		if (directory_auth_block_set(dir, &b, &error) < 0)
+			log_warn(NULL, "auth: cannot record the slowing of %s: %s", address, error);
+		directory_event_add(dir, "auth-throttle", address, w->req->ip, b.detail);
+		log_warn(NULL, "auth: slowing logins to %s: %s", address, b.detail);
+	}
+}
 
 static void auth_fail(struct auth_work *w, const char *reason, const char *address)
 {
 	char detail[160];
 
 	w->res->ok = false;
+	w->res->code = AUTH_FAILED;
 	str_copy(w->res->reason, sizeof(w->res->reason), reason);
 	snprintf(detail, sizeof(detail), "%s login refused: %s", w->req->service, reason);
 	if (server_directory() != NULL)
 		directory_event_add(server_directory(), "auth-failed", address, w->req->ip, detail);
+	auth_count_failure(w, address);
+}
+
+/* true (and the refusal filled in) when the client's address is blocked.
+ * A block the operator lifted (row gone) also clears the counters. */
+static bool auth_is_blocked(struct auth_work *w, struct directory *dir)
+{
+	struct dir_auth_block b;
+	char until[40], detail[300];
+	int r;
+
+	if (!w->addr_ok)
+		return false;
+	r = directory_auth_block_get(dir, w->key, &b);
+	if (r <= 0 || b.until <= w->now || strcmp(b.kind, "ip") != 0)
+		return false;
+	auth_time_text(b.until, until, sizeof(until));
+	w->res->ok = false;
+	w->res->code = AUTH_BLOCKED;
+	str_copy(w->res->reason, sizeof(w->res->reason), "address blocked");
+	snprintf(w->res->text, sizeof(w->res->text), "Too many failed logins from %s: logins from this"
+		 " address are blocked until %s", w->req->ip, until);
+	snprintf(detail, sizeof(detail), "%s login refused: %s is blocked until %s (brute-force defence)",
+		 w->req->service, w->key, until);
+	directory_event_add(dir, "auth-refused", w->req->user, w->req->ip, detail);
+	return true;
+}
+
+/* ---- the foreign-access restriction ---- */
+
+struct override_match {
+	const struct net_addr *addr;
+	unsigned prefix;
+	char cc[3];
+};
+
+static void auth_override_cb(const char *cidr, const char *country, int64_t created, void *ctx)
+{
+	struct override_match *m = ctx;
+	struct net_cidr c;
+	const char *error;
+
+	if (net_cidr_parse(cidr, &c, &error) == 0 && net_cidr_contains(&c, m->addr) &&
+	    (m->cc[0] == '\0' || c.prefix > m->prefix)) {
+		m->prefix = c.prefix;
+		str_copy(m->cc, sizeof(m->cc), country);
+	}
+}
+
+/* Verified reverse-DNS names, cached for 10 minutes (5 when none), so an
+ * attacker's retries do not tie up the workers with lookups. */
+#define RDNS_CACHE 256
+struct rdns_slot {
+	char ip[64];
+	char names[512];
+	int found;
+	time_t expires;
+};
+static pthread_mutex_t rdns_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rdns_slot rdns_cache[RDNS_CACHE];
+
+static int auth_rdns(void *ctx, char *buf, size_t size)
+{
+	struct auth_work *w = ctx;
+	unsigned h = 5381;
+	struct rdns_slot *slot;
+	time_t now = time(NULL);
+	int found;
+
+	for (const char *p = w->req->ip; *p != '\0'; p++)
+		h = h * 33 + (unsigned char)*p;
+	slot = &rdns_cache[h % RDNS_CACHE];
+	pthread_mutex_lock(&rdns_lock);
+	if (slot->expires > now && strcmp(slot->ip, w->req->ip) == 0) {
+		found = slot->found;
+		str_copy(buf, size, slot->names);
+		pthread_mutex_unlock(&rdns_lock);
+		return found;
+	}
+	pthread_mutex_unlock(&rdns_lock);
+	found = foreign_rdns_lookup(w->req->ip, w->cfg.foreign_auth_rdns_timeout, buf, size);
+	pthread_mutex_lock(&rdns_lock);
+	str_copy(slot->ip, sizeof(slot->ip), w->req->ip);
+	str_copy(slot->names, sizeof(slot->names), found > 0 ? buf : "");
+	slot->found = found;
+	slot->expires = now + (found > 0 ? 600 : 300);
+	pthread_mutex_unlock(&rdns_lock);
+	return found;
+}
+
+static bool setting_is_on(struct directory *dir, const char *domain, const char *key, bool def)
+{
+	char v[16];
+
+	if (directory_setting_get(dir, "domain", domain, key, v, sizeof(v)) <= 0)
+		return def;
+	return !(str_eq_ci(v, "off") || str_eq_ci(v, "no") || str_eq_ci(v, "false") || strcmp(v, "0") == 0);
+}
+
+/* The client's country (override table first, then the database) into
+ * w->res->country; with a local domain, decides the restriction. false
+ * (and the refusal filled in) when the login may not go on. */
+static bool auth_foreign_check(struct auth_work *w, struct directory *dir)
+{
+	struct foreign_input in;
+	struct foreign_decision d;
+	struct override_match m;
+	struct dir_domain dom;
+	char domain[DIR_DOMAIN_MAX + 1] = "", home[8] = "JP", allow[1024] = "", dbcc[3] = "";
+	const char *at = strchr(w->req->user, '@');
+	enum geoip_status gs;
+	bool smtp = strcmp(w->req->service, "smtp") == 0;
+
+	if (!w->addr_ok)
+		return true;
+	memset(&m, 0, sizeof(m));
+	m.addr = &w->addr;
+	directory_geoip_override_list(dir, auth_override_cb, &m);
+	gs = geoip_lookup(auth_geoip, w->req->ip, dbcc);
+	memset(&in, 0, sizeof(in));
+	in.addr = w->addr;
+	in.override_cc = m.cc;
+	in.db_cc = dbcc;
+	in.db_missing = gs == GEOIP_NO_DATABASE;
+	in.missing_allow = strcmp(w->cfg.geoip_missing, "deny") != 0;
+	if (at != NULL && str_copy(domain, sizeof(domain), at + 1) == 0) {
+		str_lower(domain);
+		if (directory_domain_get(dir, domain, &dom) > 0)
+			in.enabled = setting_is_on(dir, domain, "foreign-auth", true) &&
+				     (smtp || setting_is_on(dir, domain, "foreign-auth-mail", false));
+	}
+	if (in.enabled) {
+		if (directory_setting_get(dir, "domain", domain, "foreign-auth-country", home, sizeof(home)) <= 0)
+			str_copy(home, sizeof(home), "JP");
+		directory_setting_get(dir, "domain", domain, "foreign-auth-allow", allow, sizeof(allow));
+	}
+	in.home = home;
+	in.domain_allow = allow;
+	in.server_allow = w->cfg.foreign_auth_allow;
+	in.rdns_suffixes = w->cfg.foreign_auth_rdns;
+	in.rdns = auth_rdns;
+	in.rdns_ctx = w;
+	foreign_decide(&in, &d);
+	str_copy(w->res->country, sizeof(w->res->country), d.country);
+	if (d.allowed) {
+		if (in.enabled && d.rule != FOREIGN_RULE_PRIVATE && d.rule != FOREIGN_RULE_HOME)
+			log_info(NULL, "auth: %s login for %s from %s (%s) allowed by rule %s%s%s", w->req->service,
+				 w->req->user, w->req->ip, d.country[0] ? d.country : "--",
+				 foreign_rule_name(d.rule), d.rdns[0] ? " " : "", d.rdns);
+		return true;
+	}
+	{
+		char detail[400];
+		const char *cc = d.country[0] != '\0' ? d.country : "unknown country";
+
+		w->res->ok = false;
+		w->res->code = AUTH_FOREIGN;
+		str_copy(w->res->reason, sizeof(w->res->reason), "foreign address");
+		snprintf(w->res->text, sizeof(w->res->text), "Login from %s (%s) refused by the foreign-access"
+			 " restriction of %s (logins only from %s); turn it off in the panel while abroad",
+			 w->req->ip, cc, domain, home);
+		snprintf(detail, sizeof(detail), "%s login refused: foreign-access restriction, country=%s"
+			 " rule=%s domain=%s home=%s", w->req->service, d.country[0] ? d.country : "--",
+			 foreign_rule_name(d.rule), domain, home);
+		directory_event_add(dir, "auth-foreign", w->req->user, w->req->ip, detail);
+	}
+	return false;
+}
+
+/* A successful login: slowed only if the account is under attack and the
+ * address is new to it; remembered as known; an `auth-ok` event (with the
+ * country, for the compromised-account detection) at most every 10
+ * minutes per account and address. */
+static void auth_succeeded(struct auth_work *w, struct directory *dir, const char *address)
+{
+	struct bf_limits lim;
+	int64_t last = 0;
+	int known;
+
+	if (!w->addr_ok)
+		return;
+	auth_limits(&w->cfg, &lim);
+	known = directory_auth_known_get(dir, address, w->key, &last);
+	if (known == 0)
+		w->delay_ms = bf_account_delay_ms(auth_bf, &lim, address, w->now);
+	directory_auth_known_touch(dir, address, w->key, w->now);
+	if (known <= 0 || last < w->now - 600) {
+		char detail[160];
+
+		snprintf(detail, sizeof(detail), "%s login from %s%s%s", w->req->service, w->req->ip,
+			 w->res->country[0] ? " country=" : "", w->res->country);
+		directory_event_add(dir, "auth-ok", address, w->req->ip, detail);
+	}
+}
+
+/* An account whose slowing the operator lifted (row gone) starts afresh. */
+static void auth_sync_throttle(struct auth_work *w, struct directory *dir, const char *address)
+{
+	struct dir_auth_block b;
+	struct bf_limits lim;
+
+	auth_limits(&w->cfg, &lim);
+	if (bf_account_delay_ms(auth_bf, &lim, address, w->now) == 0)
+		return;
+	if (directory_auth_block_get(dir, address, &b) == 0)
+		bf_reset(auth_bf, address);
 }
 
 static void auth_work_run(void *ctx)
@@ -107,11 +436,23 @@ static void auth_work_run(void *ctx)
 	int r;
 
 	pthread_once(&auth_cache_once, auth_cache_init);
+	pthread_once(&auth_policy_once, auth_policy_init);
+	server_config(&w->cfg);
+	w->now = time(NULL);
+	w->addr_ok = net_addr_parse(w->req->ip, &w->addr) == 0;
+	if (w->addr_ok)
+		net_addr_block_key(&w->addr, w->key, sizeof(w->key));
 	if (dir == NULL) {
-		auth_fail(w, "directory unavailable", w->req->user);
+		w->res->code = AUTH_TEMPFAIL;
+		str_copy(w->res->text, sizeof(w->res->text), "Temporary authentication failure (directory unavailable)");
+		str_copy(w->res->reason, sizeof(w->res->reason), "directory unavailable");
 		return;
 	}
+	if (auth_is_blocked(w, dir) || !auth_foreign_check(w, dir))
+		return;
 	r = strchr(w->req->user, '@') != NULL ? directory_account_get(dir, w->req->user, &acct) : 0;
+	if (r > 0)
+		auth_sync_throttle(w, dir, acct.address);
 	if (r <= 0) {
 		/* Spend the same time as a real check, so timing tells nothing. */
 		sem_wait(&auth_hash_slots);
@@ -139,16 +480,33 @@ static void auth_work_run(void *ctx)
 		return;
 	}
 	w->res->ok = true;
+	w->res->code = AUTH_OK;
 	str_copy(w->res->address, sizeof(w->res->address), acct.address);
+	auth_succeeded(w, dir, acct.address);
 	explicit_bzero(&acct, sizeof(acct));
 }
 
-static void auth_work_done(void *ctx)
+static void auth_reply_now(evutil_socket_t fd, short what, void *ctx)
 {
 	struct auth_work *w = ctx;
 
 	w->done(w->ctx);
 	free(w);
+}
+
+/* Back on the session's loop: answer now, or after the brute-force delay
+ * (a timer, so no thread waits meanwhile). */
+static void auth_work_done(void *ctx)
+{
+	struct auth_work *w = ctx;
+
+	if (w->delay_ms > 0) {
+		struct timeval tv = { (time_t)(w->delay_ms / 1000), (suseconds_t)(w->delay_ms % 1000) * 1000 };
+
+		if (event_base_once(w->base, -1, EV_TIMEOUT, auth_reply_now, w, &tv) == 0)
+			return;
+	}
+	auth_reply_now(-1, 0, w);
 }
 
 void auth_submit(struct loop *loop, const struct auth_request *req, struct auth_result *res,
@@ -162,6 +520,7 @@ void auth_submit(struct loop *loop, const struct auth_request *req, struct auth_
 	w->res = res;
 	w->done = done;
 	w->ctx = ctx;
+	w->base = loop->base;
 	worker_pool_submit(server->workers, loop->base, auth_work_run, auth_work_done, w);
 }
 

@@ -17,11 +17,30 @@ struct auth_request {
 	char service[16];
 };
 
+/* Why a login failed, so each protocol can answer in its own words. */
+enum auth_code {
+	AUTH_OK = 0,
+	AUTH_FAILED,		/* bad credentials, unknown user, disabled: the generic reply */
+	AUTH_FOREIGN,		/* the foreign-access restriction refused the address
+				 * (SMTP 535 5.7.1, POP3 -ERR [AUTH], IMAP NO [AUTHENTICATIONFAILED]) */
+	AUTH_BLOCKED,		/* the address is blocked after failed logins (SMTP 454 4.7.0,
+				 * POP3 -ERR [SYS/TEMP], IMAP NO [UNAVAILABLE]) */
+	AUTH_TEMPFAIL,		/* directory trouble (SMTP 454 4.7.0, POP3 -ERR [SYS/TEMP]) */
+};
+
 struct auth_result {
 	bool ok;
+	enum auth_code code;
 	char address[320];	/* canonical address on success */
 	char reason[64];	/* "unknown user", "wrong password", "account disabled" */
+	char text[256];		/* for the client when code is FOREIGN, BLOCKED or TEMPFAIL */
+	char country[3];	/* GeoIP country of the client ("" unknown or private) */
 };
+
+/* Opens the GeoIP database (DATA/geoip/country.mmdb) and the brute-force
+ * table; says loudly (log and a `geoip-missing` event) when the database
+ * is missing. Called once at start, before the loops run. */
+void auth_init(void);
 
 void auth_submit(struct loop *loop, const struct auth_request *req, struct auth_result *res,
 		 void (*done)(void *ctx), void *ctx);

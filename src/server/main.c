@@ -1,10 +1,12 @@
 /* yubind: the Yubin daemon. Loads DATA/yubin.conf, opens one event loop per
  * core with its own listeners, and serves until SIGTERM. SIGHUP reloads the
  * settings and certificates. */
+#include "server/auth.h"
 #include "server/server.h"
 #include "server/conn.h"
 #include "server/sessions.h"
 #include "server/expire.h"
+#include "server/queue.h"
 #include "directory/directory.h"
 #include "directory/password.h"
 #include "store/maildir.h"
@@ -357,6 +359,7 @@ int main(int argc, char **argv)
 		log_fatal("tls: no usable certificate in %s/tls", server->data_dir);
 	if (server_directory() == NULL)
 		log_fatal("directory: cannot open %s/yubin.db", server->data_dir);
+	auth_init();	/* GeoIP database (says loudly when it is missing), brute-force table */
 	snprintf(path, sizeof(path), "%s/tmp", server->data_dir);
 	if (fs_mkdir_p(path, 0700) < 0)
 		log_fatal("cannot create %s: %s", path, strerror(errno));
@@ -366,6 +369,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);	/* yubinctl queue: look at the queue now */
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);	/* inherited by every thread */
 
 	evthread_use_pthreads();
@@ -387,6 +391,7 @@ int main(int argc, char **argv)
 	}
 	drop_privileges(&server->cfg);
 	expire_start(server->loops[0].base);
+	queue_start();
 	for (unsigned i = 0; i < nloops; i++) {
 		if (pthread_create(&server->loops[i].thread, NULL, loop_main, &server->loops[i]) != 0)
 			log_fatal("cannot start loop thread");
@@ -400,6 +405,11 @@ int main(int argc, char **argv)
 			continue;
 		if (sig == SIGHUP) {
 			server_reload();
+			queue_wake();	/* settings such as the relay host may have changed */
+			continue;
+		}
+		if (sig == SIGUSR1) {
+			queue_wake();
 			continue;
 		}
 		break;
@@ -419,6 +429,7 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < nloops; i++)
 		pthread_join(server->loops[i].thread, NULL);
+	queue_stop(server->cfg.shutdown_grace);
 	worker_pool_free(server->workers);
 	snprintf(path, sizeof(path), "%s/yubind.pid", server->data_dir);
 	unlink(path);

@@ -233,8 +233,13 @@ static void pop3_login_done(void *ctx)
 	}
 	s->state = POP3_AUTHORIZATION;
 	if (!s->auth_res.ok) {
-		pop3_reply(s, "-ERR [AUTH] Authentication failed: check the login name (your full mail"
-			   " address) and the password");
+		if (s->auth_res.code == AUTH_FOREIGN)
+			pop3_reply(s, "-ERR [AUTH] %s", s->auth_res.text);
+		else if (s->auth_res.code == AUTH_BLOCKED || s->auth_res.code == AUTH_TEMPFAIL)
+			pop3_reply(s, "-ERR [SYS/TEMP] %s", s->auth_res.text);
+		else
+			pop3_reply(s, "-ERR [AUTH] Authentication failed: check the login name (your full mail"
+				   " address) and the password");
 		log_info(s->conn->sid, "pop3: authentication failed for %s from %s: %s",
 			 s->auth_req.user, s->conn->ip, s->auth_res.reason);
 		pop3_error(s);

@@ -1,6 +1,8 @@
 /* SMTP AUTH (RFC 4954) with PLAIN and LOGIN, only under TLS. The password
  * check runs on a worker (argon2id is slow by design); the reason for a
- * failure goes to the log and the events table, never to the client. */
+ * failed password goes to the log and the events table, never to the
+ * client. Policy refusals say why: the foreign-access restriction
+ * (535 5.7.1) and a brute-force block of the address (454 4.7.0). */
 #include "server/smtp_session.h"
 #include "server/auth.h"
 #include "lib/log.h"
@@ -31,6 +33,16 @@ static void smtp_auth_done(void *ctx)
 			str_copy(s->auth_user, sizeof(s->auth_user), job->res.address);
 			smtp_reply(s, "235 2.7.0 Authentication successful");
 			log_info(s->conn->sid, "smtp: authenticated %s from %s", s->auth_user, s->conn->ip);
+		} else if (job->res.code == AUTH_FOREIGN) {
+			smtp_reply(s, "535 5.7.1 %s", job->res.text);
+			log_info(s->conn->sid, "smtp: authentication refused for %s from %s: %s",
+				 job->req.user, s->conn->ip, job->res.text);
+			smtp_error(s);
+		} else if (job->res.code == AUTH_BLOCKED || job->res.code == AUTH_TEMPFAIL) {
+			smtp_reply(s, "454 4.7.0 %s", job->res.text);
+			log_info(s->conn->sid, "smtp: authentication refused for %s from %s: %s",
+				 job->req.user, s->conn->ip, job->res.text);
+			smtp_error(s);
 		} else {
 			smtp_reply(s, "535 5.7.8 Authentication credentials invalid: check the login name (your"
 				   " full mail address) and the password");

@@ -68,3 +68,98 @@ def batv_tag(key, local, domain, expiry_day, keynum=0):
 
 def today():
     return int(time.time()) // 86400
+
+
+# ---------------------------------------------------------------- foreign-access restriction, brute force
+
+import os as _os
+import shutil as _shutil
+import socket as _socket
+
+GEOIP_CACHE = _os.path.join(helpers.REPO, "build", "geoip", "country.mmdb")
+
+
+def install_geoip(srv):
+    """Copies the cached country database (scripts/deps.sh fetched it into
+    build/geoip) into the server's DATA/geoip; False when there is none."""
+    if not _os.path.exists(GEOIP_CACHE):
+        return False
+    _os.makedirs(_os.path.join(srv.data, "geoip"), exist_ok=True)
+    _shutil.copyfile(GEOIP_CACHE, _os.path.join(srv.data, "geoip", "country.mmdb"))
+    return True
+
+
+def _bound_socket(port, source, timeout):
+    return _socket.create_connection((helpers.HOST, port), timeout=timeout, source_address=(source, 0))
+
+
+class SourceSMTPConn(helpers.SMTPConn):
+    """A raw SMTP client whose socket is bound to a loopback source address
+    (127.0.0.2, ...) before connecting to the daemon on 127.0.0.1."""
+
+    def __init__(self, port, source, tls_ctx=None, timeout=helpers.TIMEOUT):
+        self.sock = _bound_socket(port, source, timeout)
+        self.buf = b""
+        self.tls = False
+        if tls_ctx is not None:
+            self.sock = tls_ctx.wrap_socket(self.sock, server_hostname=helpers.HOSTNAME)
+            self.tls = True
+        self.greeting = self.read_reply()
+        self.caps = {}
+
+
+class SourcePOP3Conn(helpers.POP3Conn):
+    """A raw POP3 client bound to a loopback source address."""
+
+    def __init__(self, port, source, tls_ctx=None, timeout=helpers.TIMEOUT):
+        self.sock = _bound_socket(port, source, timeout)
+        self.buf = b""
+        self.tls = False
+        if tls_ctx is not None:
+            self.sock = tls_ctx.wrap_socket(self.sock, server_hostname=helpers.HOSTNAME)
+            self.tls = True
+        self.greeting = self.readline().rstrip(b"\r\n")
+
+
+def smtp_from(srv, source, implicit=False):
+    """A submission session from source, after STARTTLS and EHLO (or on 465)."""
+    ctx = helpers.tls_context(srv)
+    if implicit:
+        c = SourceSMTPConn(srv.port("smtps"), source, tls_ctx=ctx)
+    else:
+        c = SourceSMTPConn(srv.port("submission"), source)
+        c.ehlo().expect(250)
+        c.starttls(ctx).expect(220)
+    c.ehlo().expect(250)
+    return c
+
+
+def auth_from(srv, source, user, password=helpers.PASSWORD, implicit=False):
+    """One AUTH PLAIN from source; returns (Reply, seconds it took)."""
+    import time as _t
+    c = smtp_from(srv, source, implicit)
+    try:
+        t0 = _t.time()
+        r = c.auth_plain(user, password)
+        return r, _t.time() - t0
+    finally:
+        c.quit()
+
+
+def pop3_login_from(srv, source, user, password=helpers.PASSWORD):
+    """USER/PASS over STLS from source; returns the PASS reply line."""
+    c = SourcePOP3Conn(srv.port("pop3"), source)
+    try:
+        r = c.stls(helpers.tls_context(srv))
+        assert r.startswith(b"+OK"), r
+        return c.login(user, password)
+    finally:
+        c.quit()
+
+
+def events(srv, kind, address=None):
+    """(address, ip, detail) of the events of one kind, oldest first."""
+    if address is None:
+        return db_query(srv, "SELECT address, ip, detail FROM events WHERE kind = ? ORDER BY id", (kind,))
+    return db_query(srv, "SELECT address, ip, detail FROM events WHERE kind = ? AND address = ? ORDER BY id",
+                    (kind, address))

@@ -223,6 +223,7 @@ static void test_addresses(void **state)
 	check_addr("nodomain", "((NIL NIL \"nodomain\" \"MISSING_DOMAIN\"))");
 	check_addr("Name <>", "((\"Name\" NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\"))");
 	check_addr("  ,, ", "NIL");
+	check_addr("\"\" <e@x>, \"\"\"\" f@y", "((NIL NIL \"e\" \"x\")(NIL NIL \"f\" \"y\"))");
 	check_addr("", "NIL");
 	check_addr("Unclosed: a@b", "((NIL NIL \"Unclosed\" NIL)(NIL NIL \"a\" \"b\")(NIL NIL NIL NIL))");
 	check_addr("\xe5\xb1\xb1\xe7\x94\xb0 <y@x.jp>",

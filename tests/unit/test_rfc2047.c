@@ -57,6 +57,8 @@ static void test_words(void **state)
 	check("=?US-ASCII*EN?Q?Keith?=", "Keith");
 	check("plain text", "plain text");
 	check(" \r\n\t folded\r\n value \r\n", "folded value");
+	check("Subject: =?UTF-8?B?5pel?=\r\nFrom: =?UTF-8?B?5pel?=\r\n =?UTF-8?B?5pel?=\r\n\r\n",
+	      "Subject: 日\nFrom: 日日");
 	check("", "");
 }
 

@@ -1,0 +1,237 @@
+/* yubinctl geoip: the country database (update, lookup) and the
+ * operator's override table (CIDR -> country), which the daemon reads at
+ * every login, so changes apply at once. */
+#include "ctl/ctl.h"
+#include "directory/directory.h"
+#include "lib/fsutil.h"
+#include "lib/str.h"
+#include "policy/foreign.h"
+#include "policy/geoip.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Two ASCII letters, upper-cased into cc. */
+static int ctl_country_arg(const char *s, char cc[3])
+{
+	if (strlen(s) != 2 || !isalpha((unsigned char)s[0]) || !isalpha((unsigned char)s[1]))
+		return -1;
+	cc[0] = (char)toupper((unsigned char)s[0]);
+	cc[1] = (char)toupper((unsigned char)s[1]);
+	cc[2] = '\0';
+	return 0;
+}
+
+int ctl_validate_country(const char *value, const char **error_r)
+{
+	char cc[3];
+
+	if (ctl_country_arg(value, cc) < 0) {
+		*error_r = "a country is two letters (ISO 3166-1), e.g. JP";
+		return -1;
+	}
+	return 0;
+}
+
+int ctl_validate_cidr_list(const char *value, const char **error_r)
+{
+	if (net_cidr_list_check(value, error_r) < 0)
+		return -1;
+	return 0;
+}
+
+/* Copies src to DATA/geoip/country.mmdb atomically, after checking it. */
+static int ctl_geoip_install(struct ctl *c, const char *src, const char *dst)
+{
+	char err[300], dir[PATH_MAX];
+	unsigned long nodes;
+	size_t len;
+	char *data;
+
+	if (geoip_check_file(src, &nodes, err, sizeof(err)) < 0)
+		return ctl_fail("not a usable MaxMind DB file: %s", err);
+	data = fs_read_file(src, 1024UL * 1024 * 1024, &len);
+	if (data == NULL)
+		return ctl_fail("cannot read %s: %s", src, strerror(errno));
+	if (ctl_path(c, dir, sizeof(dir), "geoip") < 0 || fs_mkdir_p(dir, 0755) < 0 ||
+	    fs_write_file_atomic(dst, data, len, 0644) < 0) {
+		free(data);
+		return ctl_fail("cannot write %s: %s", dst, strerror(errno));
+	}
+	free(data);
+	return 0;
+}
+
+/* Runs scripts/geoip-fetch.sh DATA from the source tree next to the
+ * binary (build/yubinctl -> scripts/). */
+static int ctl_geoip_fetch(struct ctl *c)
+{
+	char exe[PATH_MAX], script[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *env = getenv("YUBIN_GEOIP_FETCH");
+	char *slash;
+	pid_t pid;
+	int status;
+
+	if (env != NULL && env[0] != '\0') {
+		str_copy(script, sizeof(script), env);
+	} else {
+		if (n <= 0)
+			return ctl_fail("cannot find my own path to locate scripts/geoip-fetch.sh");
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		snprintf(script, sizeof(script), "%s/../scripts/geoip-fetch.sh", exe);
+	}
+	if (access(script, R_OK) < 0)
+		return ctl_fail("%s not found: set YUBIN_GEOIP_FETCH to the script, or install a"
+				" downloaded file with yubinctl geoip update --from FILE.mmdb", script);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return ctl_fail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		unsetenv("YUBIN_GEOIP_CACHE");	/* an update means a fresh download */
+		execl("/bin/sh", "sh", script, c->data, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return ctl_fail("the download failed (see above); the old database, if any, stays in use");
+	return 0;
+}
+
+int cmd_geoip_update(struct ctl *c)
+{
+	char dst[PATH_MAX], err[300];
+	unsigned long nodes;
+
+	if (ctl_path(c, dst, sizeof(dst), "geoip/country.mmdb") < 0)
+		return 1;
+	if (c->from != NULL) {
+		if (ctl_geoip_install(c, c->from, dst) != 0)
+			return 1;
+	} else if (ctl_geoip_fetch(c) != 0) {
+		return 1;
+	}
+	if (geoip_check_file(dst, &nodes, err, sizeof(err)) < 0)
+		return ctl_fail("the installed database is not usable: %s", err);
+	if (ctl_directory(c) != NULL)
+		ctl_event(c, "geoip-updated", "", "%s (%lu nodes)", dst, nodes);
+	printf("geoip: %s installed (%lu nodes); yubind picks it up within %d s\n", dst, nodes,
+	       GEOIP_RECHECK);
+	return 0;
+}
+
+struct ctl_override_find {
+	struct net_addr addr;
+	unsigned prefix;
+	char cidr[64], cc[3];
+};
+
+static void ctl_override_find_cb(const char *cidr, const char *country, int64_t created, void *ctx)
+{
+	struct ctl_override_find *f = ctx;
+	struct net_cidr nc;
+	const char *error;
+
+	if (net_cidr_parse(cidr, &nc, &error) == 0 && net_cidr_contains(&nc, &f->addr) &&
+	    (f->cc[0] == '\0' || nc.prefix > f->prefix)) {
+		f->prefix = nc.prefix;
+		str_copy(f->cidr, sizeof(f->cidr), cidr);
+		str_copy(f->cc, sizeof(f->cc), country);
+	}
+}
+
+/* yubinctl geoip lookup IP: what the restriction sees for an address. */
+int cmd_geoip_lookup(struct ctl *c)
+{
+	struct ctl_override_find f;
+	char path[PATH_MAX], cc[3], err[300];
+	struct geoip *g;
+	enum geoip_status st;
+
+	memset(&f, 0, sizeof(f));
+	if (net_addr_parse(c->argv[0], &f.addr) < 0)
+		return ctl_fail("'%s' is not an IP address", c->argv[0]);
+	if (ctl_directory(c) == NULL || ctl_path(c, path, sizeof(path), "geoip/country.mmdb") < 0)
+		return 1;
+	directory_geoip_override_list(c->dir, ctl_override_find_cb, &f);
+	g = geoip_new(path);
+	st = geoip_lookup(g, c->argv[0], cc);
+	if (f.cc[0] != '\0')
+		printf("%s: %s (override %s)\n", c->argv[0], f.cc, f.cidr);
+	else if (net_addr_is_private(&f.addr))
+		printf("%s: private or loopback address (always exempt)\n", c->argv[0]);
+	if (st == GEOIP_FOUND)
+		printf("%s: %s in the database\n", c->argv[0], cc);
+	else if (st == GEOIP_NOT_FOUND)
+		printf("%s: no country in the database\n", c->argv[0]);
+	else {
+		geoip_error(g, err, sizeof(err));
+		printf("%s: database unavailable: %s\n", c->argv[0], err);
+	}
+	geoip_free(g);
+	return 0;
+}
+
+static void ctl_override_print_cb(const char *cidr, const char *country, int64_t created, void *ctx)
+{
+	char when[40];
+
+	ctl_time_text(created, when, sizeof(when));
+	printf("%-43s %s  (since %s)\n", cidr, country, when);
+	(*(unsigned *)ctx)++;
+}
+
+/* yubinctl geoip override add CIDR CC | del CIDR | list */
+int cmd_geoip_override(struct ctl *c)
+{
+	const char *verb = c->argv[0], *error;
+	struct net_cidr nc;
+	char cidr[64], cc[3];
+	int r;
+
+	if (ctl_directory(c) == NULL)
+		return 1;
+	if (strcmp(verb, "list") == 0 && c->argc == 1) {
+		unsigned n = 0;
+
+		if (directory_geoip_override_list(c->dir, ctl_override_print_cb, &n) < 0)
+			return ctl_fail("cannot read the override table");
+		if (n == 0)
+			printf("no GeoIP overrides\n");
+		return 0;
+	}
+	if ((strcmp(verb, "add") != 0 || c->argc != 3) && (strcmp(verb, "del") != 0 || c->argc != 2)) {
+		fprintf(stderr, "usage: yubinctl geoip override add CIDR CC | del CIDR | list\n");
+		return 2;
+	}
+	if (net_cidr_parse(c->argv[1], &nc, &error) < 0)
+		return ctl_fail("'%s' is not a CIDR: %s", c->argv[1], error);
+	net_cidr_format(&nc, cidr, sizeof(cidr));
+	if (strcmp(verb, "add") == 0) {
+		if (ctl_country_arg(c->argv[2], cc) < 0)
+			return ctl_fail("'%s' is not a country: two letters (ISO 3166-1), e.g. US", c->argv[2]);
+		if (directory_geoip_override_add(c->dir, cidr, cc, &error) < 0)
+			return ctl_fail("cannot store the override: %s", error);
+		ctl_event(c, "geoip-override", "", "%s = %s", cidr, cc);
+		printf("geoip override: %s = %s (applies to the next login)\n", cidr, cc);
+		return 0;
+	}
+	r = directory_geoip_override_del(c->dir, cidr, &error);
+	if (r < 0)
+		return ctl_fail("cannot delete the override: %s", error);
+	if (r == 0)
+		return ctl_fail("there is no override for %s (yubinctl geoip override list)", cidr);
+	ctl_event(c, "geoip-override", "", "%s deleted", cidr);
+	printf("geoip override: %s deleted\n", cidr);
+	return 0;
+}

@@ -1,0 +1,384 @@
+/* MX and address lookups with c-ares, run synchronously on the caller's
+ * thread: a private channel per lookup, driven with poll() until the
+ * callback has fired. c-ares rather than res_nquery() because it takes a
+ * server with a port ("127.0.0.1:5353") and keeps no global state. */
+#include "lib/dns.h"
+#include "lib/str.h"
+
+#include <ares.h>
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_once_t dns_once = PTHREAD_ONCE_INIT;
+
+static void dns_init(void)
+{
+	ares_library_init(ARES_LIB_INIT_ALL);
+}
+
+struct dns_answer {
+	bool done;
+	int status;
+	unsigned char *buf;
+	int len;
+};
+
+static void dns_query_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct dns_answer *a = arg;
+
+	a->done = true;
+	a->status = status;
+	if (status == ARES_SUCCESS && abuf != NULL && alen > 0) {
+		a->buf = malloc((size_t)alen);
+		if (a->buf != NULL) {
+			memcpy(a->buf, abuf, (size_t)alen);
+			a->len = alen;
+		}
+	}
+}
+
+static enum dns_result dns_status(int status, const char **error_r)
+{
+	switch (status) {
+	case ARES_SUCCESS:
+		return DNS_OK;
+	case ARES_ENODATA:
+		*error_r = "no such record";
+		return DNS_NODATA;
+	case ARES_ENOTFOUND:
+		*error_r = "domain not found (NXDOMAIN)";
+		return DNS_NXDOMAIN;
+	default:
+		*error_r = ares_strerror(status);
+		return DNS_TEMPFAIL;
+	}
+}
+
+/* One query of type type for name; the raw answer in *a. */
+static enum dns_result dns_query(const char *resolver, const char *name, int type,
+				 struct dns_answer *a, const char **error_r)
+{
+	struct ares_options opts;
+	ares_channel ch;
+	int rc;
+
+	pthread_once(&dns_once, dns_init);
+	memset(a, 0, sizeof(*a));
+	memset(&opts, 0, sizeof(opts));
+	opts.timeout = 3000;	/* ms per try */
+	opts.tries = 3;
+	rc = ares_init_options(&ch, &opts, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+	if (rc != ARES_SUCCESS) {
+		*error_r = ares_strerror(rc);
+		return DNS_TEMPFAIL;
+	}
+	if (resolver != NULL && resolver[0] != '\0') {
+		rc = ares_set_servers_ports_csv(ch, resolver);
+		if (rc != ARES_SUCCESS) {
+			ares_destroy(ch);
+			*error_r = "bad dns.resolver";
+			return DNS_TEMPFAIL;
+		}
+	}
+	ares_query(ch, name, ns_c_in, type, dns_query_cb, a);
+	while (!a->done) {
+		ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+		struct pollfd pfd[ARES_GETSOCK_MAXNUM];
+		struct timeval tv, *tvp;
+		/* the ARES_GETSOCK_* macros shift a signed 1 into the sign bit */
+		unsigned bits = (unsigned)ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+		int n = 0;
+
+		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
+			short ev = 0;
+			if (bits & (1u << i))
+				ev |= POLLIN;
+			if (bits & (1u << (i + ARES_GETSOCK_MAXNUM)))
+				ev |= POLLOUT;
+			if (ev == 0)
+				continue;
+			pfd[n].fd = socks[i];
+			pfd[n].events = ev;
+			pfd[n].revents = 0;
+			n++;
+		}
+		tvp = ares_timeout(ch, NULL, &tv);
+		poll(pfd, (nfds_t)n, tvp != NULL ? (int)(tvp->tv_sec * 1000 + tvp->tv_usec / 1000) : 1000);
+		for (int i = 0; i < n; i++) {
+			ares_socket_t r = (pfd[i].revents & (POLLIN | POLLERR | POLLHUP)) ? pfd[i].fd : ARES_SOCKET_BAD;
+			ares_socket_t w = (pfd[i].revents & POLLOUT) ? pfd[i].fd : ARES_SOCKET_BAD;
+			if (r != ARES_SOCKET_BAD || w != ARES_SOCKET_BAD)
+				ares_process_fd(ch, r, w);
+		}
+		if (n == 0 || tvp != NULL)
+			ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);	/* timeouts */
+	}
+	ares_destroy(ch);
+	return dns_status(a->status, error_r);
+}
+
+void dns_mx_sort(struct dns_mx *mx, size_t n)
+{
+	/* insertion sort: stable, and MX sets are small */
+	for (size_t i = 1; i < n; i++) {
+		struct dns_mx tmp = mx[i];
+		size_t j = i;
+		while (j > 0 && mx[j - 1].pref > tmp.pref) {
+			mx[j] = mx[j - 1];
+			j--;
+		}
+		mx[j] = tmp;
+	}
+}
+
+enum dns_result dns_mx_lookup(const char *resolver, const char *domain, struct dns_mx **mx_r,
+			      size_t *n_r, const char **error_r)
+{
+	struct dns_answer a;
+	struct ares_mx_reply *mx = NULL;
+	enum dns_result res;
+	size_t n = 0;
+
+	*mx_r = NULL;
+	*n_r = 0;
+	res = dns_query(resolver, domain, ns_t_mx, &a, error_r);
+	if (res != DNS_OK) {
+		free(a.buf);
+		return res;
+	}
+	if (ares_parse_mx_reply(a.buf, a.len, &mx) != ARES_SUCCESS) {
+		free(a.buf);
+		*error_r = "no MX records";
+		return DNS_NODATA;
+	}
+	free(a.buf);
+	for (struct ares_mx_reply *m = mx; m != NULL; m = m->next)
+		n++;
+	*mx_r = calloc(n > 0 ? n : 1, sizeof(**mx_r));
+	if (*mx_r == NULL) {
+		ares_free_data(mx);
+		*error_r = "out of memory";
+		return DNS_TEMPFAIL;
+	}
+	n = 0;
+	for (struct ares_mx_reply *m = mx; m != NULL; m = m->next) {
+		const char *h = m->host;
+		if (strcmp(h, ".") == 0)
+			h = "";
+		str_copy((*mx_r)[n].host, DNS_NAME_MAX, h);
+		(*mx_r)[n].pref = m->priority;
+		n++;
+	}
+	ares_free_data(mx);
+	dns_mx_sort(*mx_r, n);
+	*n_r = n;
+	return n > 0 ? DNS_OK : DNS_NODATA;
+}
+
+enum dns_result dns_addr_lookup(const char *resolver, const char *host, unsigned port,
+				struct dns_addr *addrs, size_t max, size_t *n_r,
+				const char **error_r)
+{
+	static const int types[2] = { ns_t_a, ns_t_aaaa };
+	enum dns_result worst = DNS_NODATA;
+	const char *err = "no address records";
+	size_t n = 0;
+
+	*n_r = 0;
+	/* a literal address needs no lookup */
+	{
+		struct in_addr in4;
+		struct in6_addr in6;
+		if (inet_pton(AF_INET, host, &in4) == 1 && max > 0) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&addrs[0].ss;
+			memset(&addrs[0], 0, sizeof(addrs[0]));
+			sin->sin_family = AF_INET;
+			sin->sin_addr = in4;
+			sin->sin_port = htons((uint16_t)port);
+			addrs[0].len = sizeof(*sin);
+			*n_r = 1;
+			return DNS_OK;
+		}
+		if (inet_pton(AF_INET6, host, &in6) == 1 && max > 0) {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&addrs[0].ss;
+			memset(&addrs[0], 0, sizeof(addrs[0]));
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_addr = in6;
+			sin6->sin6_port = htons((uint16_t)port);
+			addrs[0].len = sizeof(*sin6);
+			*n_r = 1;
+			return DNS_OK;
+		}
+	}
+	for (int t = 0; t < 2; t++) {
+		struct dns_answer a;
+		const char *e = NULL;
+		enum dns_result res = dns_query(resolver, host, types[t], &a, &e);
+
+		if (res != DNS_OK) {
+			free(a.buf);
+			if (res == DNS_TEMPFAIL || (res == DNS_NXDOMAIN && worst != DNS_TEMPFAIL)) {
+				worst = res;
+				err = e;
+			}
+			continue;
+		}
+		if (types[t] == ns_t_a) {
+			struct ares_addrttl ttls[16];
+			int nt = 16;
+			if (ares_parse_a_reply(a.buf, a.len, NULL, ttls, &nt) == ARES_SUCCESS) {
+				for (int i = 0; i < nt && n < max; i++, n++) {
+					struct sockaddr_in *sin = (struct sockaddr_in *)&addrs[n].ss;
+					memset(&addrs[n], 0, sizeof(addrs[n]));
+					sin->sin_family = AF_INET;
+					sin->sin_addr = ttls[i].ipaddr;
+					sin->sin_port = htons((uint16_t)port);
+					addrs[n].len = sizeof(*sin);
+				}
+			}
+		} else {
+			struct ares_addr6ttl ttls[16];
+			int nt = 16;
+			if (ares_parse_aaaa_reply(a.buf, a.len, NULL, ttls, &nt) == ARES_SUCCESS) {
+				for (int i = 0; i < nt && n < max; i++, n++) {
+					struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&addrs[n].ss;
+					memset(&addrs[n], 0, sizeof(addrs[n]));
+					sin6->sin6_family = AF_INET6;
+					memcpy(&sin6->sin6_addr, &ttls[i].ip6addr, sizeof(sin6->sin6_addr));
+					sin6->sin6_port = htons((uint16_t)port);
+					addrs[n].len = sizeof(*sin6);
+				}
+			}
+		}
+		free(a.buf);
+	}
+	*n_r = n;
+	if (n > 0)
+		return DNS_OK;
+	*error_r = err;
+	return worst;
+}
+
+enum dns_result dns_txt_lookup(const char *resolver, const char *name, char ***txt_r, size_t *n_r,
+			       const char **error_r)
+{
+	struct dns_answer a;
+	struct ares_txt_ext *txt = NULL;
+	enum dns_result res;
+	char **out = NULL;
+	size_t n = 0, cap = 0;
+
+	*txt_r = NULL;
+	*n_r = 0;
+	res = dns_query(resolver, name, ns_t_txt, &a, error_r);
+	if (res != DNS_OK) {
+		free(a.buf);
+		return res;
+	}
+	if (ares_parse_txt_reply_ext(a.buf, a.len, &txt) != ARES_SUCCESS) {
+		free(a.buf);
+		*error_r = "no TXT records";
+		return DNS_NODATA;
+	}
+	free(a.buf);
+	/* a record is one or more character-strings, joined without spaces
+	 * (RFC 7208 §3.3, RFC 6376 §3.6.2.2) */
+	for (struct ares_txt_ext *t = txt; t != NULL; t = t->next) {
+		char *cur, *grown;
+		size_t old;
+
+		if (t->record_start || n == 0) {
+			if (n == cap) {
+				char **g = realloc(out, (cap = cap ? cap * 2 : 4) * sizeof(*out));
+				if (g == NULL)
+					goto oom;
+				out = g;
+			}
+			out[n] = calloc(1, 1);
+			if (out[n] == NULL)
+				goto oom;
+			n++;
+		}
+		cur = out[n - 1];
+		old = strlen(cur);
+		grown = realloc(cur, old + t->length + 1);
+		if (grown == NULL)
+			goto oom;
+		memcpy(grown + old, t->txt, t->length);
+		grown[old + t->length] = '\0';
+		out[n - 1] = grown;
+	}
+	ares_free_data(txt);
+	*txt_r = out;
+	*n_r = n;
+	return n > 0 ? DNS_OK : DNS_NODATA;
+oom:
+	ares_free_data(txt);
+	dns_txt_free(out, n);
+	*error_r = "out of memory";
+	return DNS_TEMPFAIL;
+}
+
+void dns_txt_free(char **txt, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(txt[i]);
+	free(txt);
+}
+
+enum dns_result dns_ptr_lookup(const char *resolver, const struct sockaddr *sa, char (*names)[DNS_NAME_MAX],
+			       size_t max, size_t *n_r, const char **error_r)
+{
+	char qname[80];
+	struct dns_answer a;
+	struct hostent *he = NULL;
+	enum dns_result res;
+	size_t n = 0;
+
+	*n_r = 0;
+	if (sa->sa_family == AF_INET) {
+		const unsigned char *b = (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr;
+		snprintf(qname, sizeof(qname), "%u.%u.%u.%u.in-addr.arpa", b[3], b[2], b[1], b[0]);
+	} else if (sa->sa_family == AF_INET6) {
+		const unsigned char *b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		static const char hex[] = "0123456789abcdef";
+		size_t o = 0;
+		for (int i = 15; i >= 0; i--) {
+			qname[o++] = hex[b[i] & 15];
+			qname[o++] = '.';
+			qname[o++] = hex[b[i] >> 4];
+			qname[o++] = '.';
+		}
+		memcpy(qname + o, "ip6.arpa", 9);
+	} else {
+		*error_r = "not an IP address";
+		return DNS_NODATA;
+	}
+	res = dns_query(resolver, qname, ns_t_ptr, &a, error_r);
+	if (res != DNS_OK) {
+		free(a.buf);
+		return res;
+	}
+	if (ares_parse_ptr_reply(a.buf, a.len, NULL, 0, AF_INET, &he) != ARES_SUCCESS || he == NULL) {
+		free(a.buf);
+		*error_r = "no PTR records";
+		return DNS_NODATA;
+	}
+	free(a.buf);
+	if (he->h_name != NULL && n < max)
+		str_copy(names[n++], DNS_NAME_MAX, he->h_name);
+	for (char **al = he->h_aliases; al != NULL && *al != NULL && n < max; al++)
+		str_copy(names[n++], DNS_NAME_MAX, *al);
+	ares_free_hostent(he);
+	*n_r = n;
+	return n > 0 ? DNS_OK : DNS_NODATA;
+}

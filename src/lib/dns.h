@@ -1,0 +1,54 @@
+#ifndef YUBIN_LIB_DNS_H
+#define YUBIN_LIB_DNS_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+/* Blocking DNS lookups for outbound delivery, through c-ares. Each call
+ * runs its own c-ares channel to completion on the calling thread (the
+ * outbound delivery threads), so no event loop is involved. resolver is
+ * "" for the system resolver (/etc/resolv.conf) or "ADDRESS[:PORT]"
+ * (the setting dns.resolver), which is how tests reach a local dnsmasq. */
+
+#define DNS_NAME_MAX 256
+
+struct dns_mx {
+	char host[DNS_NAME_MAX];
+	unsigned pref;
+};
+
+struct dns_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+/* Results of a lookup. */
+enum dns_result {
+	DNS_OK = 1,		/* answers */
+	DNS_NODATA = 0,		/* the name exists, no record of that type */
+	DNS_TEMPFAIL = -1,	/* timeout, SERVFAIL: try again later */
+	DNS_NXDOMAIN = -2,	/* the name does not exist: permanent */
+};
+
+/* MX records of domain, sorted by preference (equal preferences keep the
+ * server's order). *mx_r is malloc'd. A null MX (RFC 7505: one record ".")
+ * comes back as DNS_OK with *n_r == 1 and host "". */
+enum dns_result dns_mx_lookup(const char *resolver, const char *domain, struct dns_mx **mx_r,
+			      size_t *n_r, const char **error_r);
+/* A and AAAA records of host (IPv4 first), each with port set. */
+enum dns_result dns_addr_lookup(const char *resolver, const char *host, unsigned port,
+				struct dns_addr *addrs, size_t max, size_t *n_r,
+				const char **error_r);
+/* TXT records of name, each record's character-strings joined into one
+ * string (RFC 7208 §3.3). *txt_r is an array of *n_r malloc'd strings;
+ * free it with dns_txt_free(). */
+enum dns_result dns_txt_lookup(const char *resolver, const char *name, char ***txt_r, size_t *n_r,
+			       const char **error_r);
+void dns_txt_free(char **txt, size_t n);
+/* PTR names of an IPv4 or IPv6 address (reverse DNS), up to max. */
+enum dns_result dns_ptr_lookup(const char *resolver, const struct sockaddr *sa, char (*names)[DNS_NAME_MAX],
+			       size_t max, size_t *n_r, const char **error_r);
+/* Sorts MX records by preference, stable. */
+void dns_mx_sort(struct dns_mx *mx, size_t n);
+
+#endif

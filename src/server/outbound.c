@@ -1,0 +1,749 @@
+/* Outbound SMTP client (RFC 5321 as a client). Blocking sockets with
+ * per-command timeouts from RFC 5321 4.5.3.2 (SO_RCVTIMEO/SO_SNDTIMEO),
+ * OpenSSL on the same socket after STARTTLS. Runs only on the queue's
+ * delivery threads. */
+#include "server/outbound.h"
+#include "proto/smtp_client.h"
+#include "lib/dns.h"
+#include "lib/log.h"
+#include "lib/str.h"
+#include "lib/strbuf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* RFC 5321 4.5.3.2 minimum timeouts, seconds. */
+enum {
+	TIMEOUT_CONNECT = 30,	/* not in the RFC: Postfix's smtp_connect_timeout */
+	TIMEOUT_GREETING = 300,
+	TIMEOUT_MAIL = 300,
+	TIMEOUT_RCPT = 300,
+	TIMEOUT_DATA_INIT = 120,
+	TIMEOUT_DATA_BLOCK = 180,
+	TIMEOUT_DATA_TERM = 600,
+	TIMEOUT_OTHER = 300,
+};
+
+#define MAX_HOSTS 10
+#define MAX_ADDRS 10
+
+struct outbound_conn {
+	int fd;
+	SSL *ssl;
+	bool broken;			/* connection unusable */
+	bool in_tx;			/* a transaction needs RSET */
+	char host[DNS_NAME_MAX];
+	char addr[64];
+	struct smtp_ehlo ehlo;
+	char rbuf[8192];
+	size_t rpos, rlen;
+	char err[256];			/* why broken */
+};
+
+static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
+static SSL_CTX *client_ctx;
+
+static SSL_CTX *outbound_ssl_ctx(void)
+{
+	pthread_mutex_lock(&ctx_lock);
+	if (client_ctx == NULL) {
+		client_ctx = SSL_CTX_new(TLS_client_method());
+		if (client_ctx != NULL) {
+			SSL_CTX_set_min_proto_version(client_ctx, TLS1_2_VERSION);
+			/* opportunistic TLS (RFC 7435): encrypt, never refuse to
+			 * deliver because of the certificate, like Postfix's
+			 * smtp_tls_security_level = may */
+			SSL_CTX_set_verify(client_ctx, SSL_VERIFY_NONE, NULL);
+		}
+	}
+	pthread_mutex_unlock(&ctx_lock);
+	return client_ctx;
+}
+
+void outbound_cleanup(void)
+{
+	SSL_CTX_free(client_ctx);
+	client_ctx = NULL;
+}
+
+static void set_timeout(struct outbound_conn *c, unsigned secs)
+{
+	struct timeval tv = { (time_t)secs, 0 };
+
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static void conn_break(struct outbound_conn *c, const char *why)
+{
+	if (!c->broken)
+		snprintf(c->err, sizeof(c->err), "%s", why);
+	c->broken = true;
+}
+
+static int conn_write(struct outbound_conn *c, const char *buf, size_t len)
+{
+	while (len > 0 && !c->broken) {
+		ssize_t n;
+		if (c->ssl != NULL) {
+			int k = SSL_write(c->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+			n = k > 0 ? k : -1;
+		} else {
+			n = send(c->fd, buf, len, MSG_NOSIGNAL);
+			if (n < 0 && errno == EINTR)
+				continue;
+		}
+		if (n <= 0) {
+			conn_break(c, errno == EAGAIN ? "timeout while sending" : "lost connection while sending");
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return c->broken ? -1 : 0;
+}
+
+/* One line without CRLF into line (truncated to size-1). */
+static int conn_readline(struct outbound_conn *c, char *line, size_t size, size_t *len_r)
+{
+	size_t n = 0;
+
+	for (;;) {
+		while (c->rpos < c->rlen) {
+			char ch = c->rbuf[c->rpos++];
+			if (ch == '\n') {
+				if (n > 0 && line[n - 1] == '\r')
+					n--;
+				line[n] = '\0';
+				*len_r = n;
+				return 0;
+			}
+			if (n + 1 < size)
+				line[n++] = ch;
+		}
+		if (c->broken)
+			return -1;
+		{
+			ssize_t r;
+			if (c->ssl != NULL) {
+				int k = SSL_read(c->ssl, c->rbuf, sizeof(c->rbuf));
+				r = k > 0 ? k : -1;
+			} else {
+				do
+					r = recv(c->fd, c->rbuf, sizeof(c->rbuf), 0);
+				while (r < 0 && errno == EINTR);
+			}
+			if (r <= 0) {
+				conn_break(c, r < 0 && errno == EAGAIN ? "timeout" : "lost connection");
+				return -1;
+			}
+			c->rpos = 0;
+			c->rlen = (size_t)r;
+		}
+	}
+}
+
+/* Reads a whole reply; -1 (connection broken) or 0. */
+static int conn_reply(struct outbound_conn *c, struct smtp_reply *r, unsigned timeout)
+{
+	char line[1024];
+	size_t len;
+	const char *error;
+
+	smtp_reply_init(r);
+	set_timeout(c, timeout);
+	for (;;) {
+		int k;
+		if (conn_readline(c, line, sizeof(line), &len) < 0)
+			return -1;
+		k = smtp_reply_feed(r, line, len, &error);
+		if (k < 0) {
+			conn_break(c, "malformed reply from the server");
+			return -1;
+		}
+		if (k == 1)
+			return 0;
+		if (r->lines > 200) {
+			conn_break(c, "reply too long");
+			return -1;
+		}
+	}
+}
+
+static int conn_cmd(struct outbound_conn *c, struct smtp_reply *r, unsigned timeout, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int conn_cmd(struct outbound_conn *c, struct smtp_reply *r, unsigned timeout, const char *fmt, ...)
+{
+	char buf[1100];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf) - 2)
+		return -1;
+	memcpy(buf + n, "\r\n", 3);
+	set_timeout(c, timeout);
+	if (conn_write(c, buf, (size_t)n + 2) < 0)
+		return -1;
+	return conn_reply(c, r, timeout);
+}
+
+/* "host H[A] said: 550 5.1.1 text (in reply to CMD)" with the code first,
+ * as every recorded result starts with a reply code. */
+static void reply_text(const struct outbound_conn *c, const struct smtp_reply *r, const char *cmd,
+		       char *buf, size_t size)
+{
+	char one[1024];
+
+	smtp_reply_format(r, one, sizeof(one));
+	snprintf(buf, size, "%s (host %s[%s], in reply to %s)", one, c->host, c->addr, cmd);
+}
+
+static void broken_text(const struct outbound_conn *c, const char *during, char *buf, size_t size)
+{
+	snprintf(buf, size, "451 4.4.2 %s with %s[%s] %s", c->err[0] != '\0' ? c->err : "lost connection",
+		 c->host, c->addr, during);
+}
+
+static int tcp_connect(const struct dns_addr *a, char *err, size_t errsize)
+{
+	int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	struct pollfd pfd;
+	int soerr = 0, one = 1;
+	socklen_t sl = sizeof(soerr);
+
+	if (fd < 0) {
+		snprintf(err, errsize, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) < 0 && errno != EINPROGRESS) {
+		snprintf(err, errsize, "%s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	if (poll(&pfd, 1, TIMEOUT_CONNECT * 1000) <= 0) {
+		snprintf(err, errsize, "connection timed out");
+		close(fd);
+		return -1;
+	}
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+	if (soerr != 0) {
+		snprintf(err, errsize, "%s", strerror(soerr));
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+static int conn_ehlo(struct outbound_conn *c, const struct outbound_opts *o, struct smtp_reply *r)
+{
+	if (conn_cmd(c, r, TIMEOUT_OTHER, "EHLO %s", o->hostname) < 0)
+		return -1;
+	if (r->code / 100 == 2) {
+		smtp_ehlo_parse(&c->ehlo, r);
+		return 0;
+	}
+	memset(&c->ehlo, 0, sizeof(c->ehlo));
+	if (conn_cmd(c, r, TIMEOUT_OTHER, "HELO %s", o->hostname) < 0)
+		return -1;
+	return r->code / 100 == 2 ? 0 : -1;
+}
+
+static int conn_starttls(struct outbound_conn *c, const struct outbound_opts *o, struct smtp_reply *r)
+{
+	SSL_CTX *ctx = outbound_ssl_ctx();
+
+	if (conn_cmd(c, r, TIMEOUT_OTHER, "STARTTLS") < 0 || r->code != 220 || ctx == NULL)
+		return -1;
+	c->ssl = SSL_new(ctx);
+	if (c->ssl == NULL)
+		return -1;
+	SSL_set_fd(c->ssl, c->fd);
+	if (c->host[0] != '\0' && inet_addr(c->host) == INADDR_NONE)
+		SSL_set_tlsext_host_name(c->ssl, c->host);
+	set_timeout(c, TIMEOUT_OTHER);
+	if (SSL_connect(c->ssl) != 1) {
+		ERR_clear_error();
+		conn_break(c, "TLS handshake failed");
+		return -1;
+	}
+	c->rpos = c->rlen = 0;
+	return conn_ehlo(c, o, r);
+}
+
+static int conn_auth(struct outbound_conn *c, const struct outbound_opts *o, struct smtp_reply *r)
+{
+	size_t ulen = strlen(o->user), plen = strlen(o->password);
+	unsigned char raw[600];
+	char b64[820];
+	int k;
+
+	if (c->ssl == NULL)
+		return -2;	/* never send a password in the clear */
+	if (c->ehlo.auth_plain) {
+		if (ulen + plen + 2 > sizeof(raw))
+			return -1;
+		raw[0] = '\0';
+		memcpy(raw + 1, o->user, ulen);
+		raw[1 + ulen] = '\0';
+		memcpy(raw + 2 + ulen, o->password, plen);
+		base64_encode(raw, ulen + plen + 2, b64);
+		k = conn_cmd(c, r, TIMEOUT_OTHER, "AUTH PLAIN %s", b64);
+	} else if (c->ehlo.auth_login) {
+		base64_encode((const unsigned char *)o->user, ulen, b64);
+		k = conn_cmd(c, r, TIMEOUT_OTHER, "AUTH LOGIN %s", b64);
+		if (k == 0 && r->code == 334) {
+			base64_encode((const unsigned char *)o->password, plen, b64);
+			k = conn_cmd(c, r, TIMEOUT_OTHER, "%s", b64);
+		}
+	} else {
+		return -3;
+	}
+	explicit_bzero(raw, sizeof(raw));
+	explicit_bzero(b64, sizeof(b64));
+	return k == 0 && r->code / 100 == 2 ? 0 : -1;
+}
+
+/* Parses smtp.relayhost: "host", "host:port", "[host]", "[host]:port".
+ * Brackets mean no MX lookup, as in Postfix. */
+static int relay_parse(const char *spec, char *host, size_t size, unsigned *port, bool *mx)
+{
+	const char *colon;
+
+	*mx = spec[0] != '[';
+	if (spec[0] == '[') {
+		const char *end = strchr(spec, ']');
+		if (end == NULL || str_copyn(host, size, spec + 1, (size_t)(end - spec - 1)) < 0)
+			return -1;
+		colon = end[1] == ':' ? end + 1 : NULL;
+	} else {
+		colon = strrchr(spec, ':');
+		if (str_copyn(host, size, spec, colon != NULL ? (size_t)(colon - spec) : strlen(spec)) < 0)
+			return -1;
+	}
+	if (colon != NULL) {
+		uint64_t p;
+		if (str_parse_uint(colon + 1, 65535, &p) < 0 || p == 0)
+			return -1;
+		*port = (unsigned)p;
+	}
+	return 0;
+}
+
+/* Tries one address; a session ready for MAIL, or NULL with why. */
+static struct outbound_conn *try_addr(const struct outbound_opts *o, const char *host,
+				      const struct dns_addr *a, bool relay, bool tls_ok,
+				      bool implicit_tls, char *why, size_t whysize, bool *retry_plain)
+{
+	struct outbound_conn *c = calloc(1, sizeof(*c));
+	struct smtp_reply r;
+	char err[256], tmp[1200];
+
+	*retry_plain = false;
+	if (c == NULL)
+		return NULL;
+	str_copy(c->host, sizeof(c->host), host);
+	if (a->ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&a->ss)->sin6_addr, c->addr, sizeof(c->addr));
+	else
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&a->ss)->sin_addr, c->addr, sizeof(c->addr));
+	c->fd = tcp_connect(a, err, sizeof(err));
+	if (c->fd < 0) {
+		snprintf(why, whysize, "451 4.4.1 connect to %s[%s]: %s", host, c->addr, err);
+		free(c);
+		return NULL;
+	}
+	if (implicit_tls) {
+		SSL_CTX *ctx = outbound_ssl_ctx();
+		c->ssl = ctx != NULL ? SSL_new(ctx) : NULL;
+		set_timeout(c, TIMEOUT_GREETING);
+		if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1 || SSL_connect(c->ssl) != 1) {
+			ERR_clear_error();
+			snprintf(why, whysize, "451 4.4.2 TLS handshake with %s[%s] failed", host, c->addr);
+			goto fail;
+		}
+	}
+	if (conn_reply(c, &r, TIMEOUT_GREETING) < 0) {
+		broken_text(c, "while receiving the initial server greeting", why, whysize);
+		goto fail;
+	}
+	if (r.code != 220) {
+		reply_text(c, &r, "the greeting", tmp, sizeof(tmp));
+		/* a refusing greeting: try the next host, defer if none */
+		snprintf(why, whysize, "451 4.4.2 %s", tmp);
+		goto fail;
+	}
+	if (conn_ehlo(c, o, &r) < 0) {
+		if (c->broken)
+			broken_text(c, "while sending EHLO", why, whysize);
+		else
+			reply_text(c, &r, "EHLO", why, whysize);
+		goto fail;
+	}
+	if (c->ehlo.starttls && c->ssl == NULL && tls_ok) {
+		if (conn_starttls(c, o, &r) < 0) {
+			/* a broken TLS server still gets its mail, in the clear,
+			 * on a new connection (Postfix does the same) */
+			*retry_plain = true;
+			snprintf(why, whysize, "451 4.4.2 STARTTLS with %s[%s] failed", host, c->addr);
+			goto fail;
+		}
+	}
+	if (relay && o->user[0] != '\0') {
+		int k = conn_auth(c, o, &r);
+		if (k == -2) {
+			snprintf(why, whysize, "451 4.7.0 relay host %s[%s] offers no STARTTLS: password not sent",
+				 host, c->addr);
+			goto fail;
+		}
+		if (k == -3) {
+			snprintf(why, whysize, "451 4.7.0 relay host %s[%s] offers no AUTH PLAIN or LOGIN",
+				 host, c->addr);
+			goto fail;
+		}
+		if (k < 0) {
+			if (c->broken)
+				broken_text(c, "during AUTH", why, whysize);
+			else {
+				reply_text(c, &r, "AUTH", tmp, sizeof(tmp));
+				/* like Postfix's smtp_sasl_auth_soft_bounce: defer */
+				snprintf(why, whysize, "451 4.7.0 authentication failed: %s", tmp);
+			}
+			goto fail;
+		}
+	}
+	log_info(NULL, "outbound: connected to %s[%s]%s", host, c->addr, c->ssl != NULL ? " with TLS" : "");
+	return c;
+fail:
+	if (c->ssl != NULL)
+		SSL_free(c->ssl);
+	close(c->fd);
+	free(c);
+	return NULL;
+}
+
+struct outbound_conn *outbound_open(const struct outbound_opts *o, const char *domain, char *reply,
+				    size_t size)
+{
+	struct dns_mx *mx = NULL;
+	size_t nmx = 0;
+	bool relay = o->relayhost[0] != '\0', use_mx = true;
+	char target[DNS_NAME_MAX];
+	unsigned port = o->port;
+	const char *error = "";
+	struct outbound_conn *c = NULL;
+
+	if (relay) {
+		port = 25;
+		if (relay_parse(o->relayhost, target, sizeof(target), &port, &use_mx) < 0) {
+			snprintf(reply, size, "451 4.3.5 bad smtp.relayhost setting");
+			return NULL;
+		}
+	} else if (domain[0] == '[') {
+		/* an address literal: no lookup */
+		const char *end = strchr(domain, ']');
+		const char *lit = strncasecmp(domain, "[IPv6:", 6) == 0 ? domain + 6 : domain + 1;
+		if (end == NULL || str_copyn(target, sizeof(target), lit, (size_t)(end - lit)) < 0) {
+			snprintf(reply, size, "550 5.1.2 bad address literal %s", domain);
+			return NULL;
+		}
+		use_mx = false;
+	} else {
+		str_copy(target, sizeof(target), domain);
+	}
+	if (use_mx) {
+		enum dns_result res = dns_mx_lookup(o->resolver, target, &mx, &nmx, &error);
+		if (res == DNS_NXDOMAIN) {
+			snprintf(reply, size, "550 5.1.2 Host or domain name not found: %s (%s)", target, error);
+			return NULL;
+		}
+		if (res == DNS_TEMPFAIL) {
+			snprintf(reply, size, "451 4.4.3 Host or domain name lookup failed for %s: %s", target, error);
+			return NULL;
+		}
+		if (res == DNS_OK && nmx == 1 && mx[0].host[0] == '\0') {
+			free(mx);
+			snprintf(reply, size, "556 5.1.10 %s does not accept mail (null MX)", target);
+			return NULL;
+		}
+	}
+	if (nmx == 0) {
+		/* no MX: the domain itself is the implicit MX (RFC 5321 5.1) */
+		free(mx);
+		mx = calloc(1, sizeof(*mx));
+		if (mx == NULL) {
+			snprintf(reply, size, "451 4.3.0 out of memory");
+			return NULL;
+		}
+		str_copy(mx[0].host, sizeof(mx[0].host), target);
+		nmx = 1;
+	}
+	snprintf(reply, size, "451 4.4.4 no mail exchanger for %s could be reached", target);
+	for (size_t i = 0; i < nmx && i < MAX_HOSTS && c == NULL; i++) {
+		struct dns_addr addrs[MAX_ADDRS];
+		size_t naddrs = 0;
+		enum dns_result res = dns_addr_lookup(o->resolver, mx[i].host, port, addrs, MAX_ADDRS,
+						      &naddrs, &error);
+		if (res != DNS_OK) {
+			if (nmx == 1 && res == DNS_NXDOMAIN && !use_mx)
+				snprintf(reply, size, "550 5.1.2 Host or domain name not found: %s", mx[i].host);
+			else
+				snprintf(reply, size, "451 4.4.3 cannot find the address of %s: %s", mx[i].host, error);
+			continue;
+		}
+		for (size_t k = 0; k < naddrs && c == NULL; k++) {
+			bool retry_plain;
+			bool implicit = relay && port == 465;
+			c = try_addr(o, mx[i].host, &addrs[k], relay, true, implicit, reply, size, &retry_plain);
+			if (c == NULL && retry_plain && !(relay && o->user[0] != '\0'))
+				c = try_addr(o, mx[i].host, &addrs[k], relay, false, false, reply, size, &retry_plain);
+		}
+	}
+	free(mx);
+	if (c == NULL)
+		log_info(NULL, "outbound: %s: %s", relay ? o->relayhost : domain, reply);
+	return c;
+}
+
+bool outbound_is_usable(const struct outbound_conn *c)
+{
+	return c != NULL && !c->broken;
+}
+
+/* Scans the message for 8-bit bytes (BODY=8BITMIME). */
+static bool file_has_8bit(int fd, uint64_t off, uint64_t len)
+{
+	char buf[65536];
+
+	while (len > 0) {
+		ssize_t n = pread(fd, buf, len < sizeof(buf) ? len : sizeof(buf), (off_t)off);
+		if (n <= 0)
+			return false;
+		for (ssize_t i = 0; i < n; i++) {
+			if ((unsigned char)buf[i] >= 0x80)
+				return true;
+		}
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return false;
+}
+
+/* Streams the message with dot-stuffing and the final ".". */
+static int send_body(struct outbound_conn *c, int fd, uint64_t off, uint64_t len)
+{
+	char in[65536];
+	struct strbuf out;
+	bool bol = true;
+	char last[2] = { '\r', '\n' };
+
+	strbuf_init(&out);
+	set_timeout(c, TIMEOUT_DATA_BLOCK);
+	while (len > 0) {
+		ssize_t n = pread(fd, in, len < sizeof(in) ? len : sizeof(in), (off_t)off);
+		if (n <= 0) {
+			strbuf_free(&out);
+			conn_break(c, "cannot read the queue file");
+			return -1;
+		}
+		strbuf_truncate(&out, 0);
+		for (ssize_t i = 0; i < n; i++) {
+			if (bol && in[i] == '.')
+				strbuf_append_c(&out, '.');
+			strbuf_append_c(&out, in[i]);
+			bol = in[i] == '\n';
+		}
+		last[0] = n >= 2 ? in[n - 2] : last[1];
+		last[1] = in[n - 1];
+		if (conn_write(c, out.data, out.len) < 0) {
+			strbuf_free(&out);
+			return -1;
+		}
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	strbuf_free(&out);
+	if (last[0] == '\r' && last[1] == '\n')
+		return conn_write(c, ".\r\n", 3);
+	return conn_write(c, "\r\n.\r\n", 5);
+}
+
+void outbound_send(struct outbound_conn *c, const struct queue_env *env, const char *path,
+		   const size_t *idx, size_t n, char (*replies)[QUEUE_REPLY_MAX])
+{
+	struct smtp_reply r;
+	struct strbuf cmds;
+	char params[128] = "", tmp[QUEUE_REPLY_MAX];
+	bool *accepted = calloc(n > 0 ? n : 1, sizeof(bool));
+	size_t naccepted = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool pipelined = c->ehlo.pipelining;
+
+	for (size_t i = 0; i < n; i++)
+		replies[i][0] = '\0';
+	if (fd < 0 || accepted == NULL) {
+		for (size_t i = 0; i < n; i++)
+			snprintf(replies[i], QUEUE_REPLY_MAX, "451 4.3.0 cannot read the queue file");
+		goto out;
+	}
+	if (c->ehlo.size && c->ehlo.size_max > 0 && env->body_len > c->ehlo.size_max) {
+		for (size_t i = 0; i < n; i++)
+			snprintf(replies[i], QUEUE_REPLY_MAX,
+				 "552 5.3.4 message size %" PRIu64 " exceeds the limit %" PRIu64 " of %s[%s]",
+				 env->body_len, c->ehlo.size_max, c->host, c->addr);
+		goto out;
+	}
+	if (c->ehlo.size)
+		snprintf(params, sizeof(params), " SIZE=%" PRIu64, env->body_len);
+	if (c->ehlo.eightbitmime && file_has_8bit(fd, env->body_off, env->body_len))
+		strncat(params, " BODY=8BITMIME", sizeof(params) - strlen(params) - 1);
+
+	strbuf_init(&cmds);
+	c->in_tx = true;
+	strbuf_printf(&cmds, "MAIL FROM:<%s>%s\r\n", env->from, params);
+	if (pipelined) {
+		/* RFC 2920: MAIL, every RCPT and DATA in one write */
+		for (size_t i = 0; i < n; i++)
+			strbuf_printf(&cmds, "RCPT TO:<%s>\r\n", env->rcpts[idx[i]].addr);
+		strbuf_append_str(&cmds, "DATA\r\n");
+	}
+	set_timeout(c, TIMEOUT_MAIL);
+	if (conn_write(c, cmds.data, cmds.len) < 0 || conn_reply(c, &r, TIMEOUT_MAIL) < 0) {
+		strbuf_free(&cmds);
+		goto broken;
+	}
+	strbuf_free(&cmds);
+	if (r.code / 100 != 2) {
+		reply_text(c, &r, "MAIL FROM", tmp, sizeof(tmp));
+		for (size_t i = 0; i < n; i++)
+			str_copy(replies[i], QUEUE_REPLY_MAX, tmp);
+		if (pipelined) {
+			/* drain the RCPT and DATA replies */
+			for (size_t i = 0; i <= n; i++) {
+				if (conn_reply(c, &r, TIMEOUT_RCPT) < 0)
+					goto broken;
+			}
+		}
+		goto rset;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!pipelined) {
+			char line[QUEUE_ADDR_MAX + 16];
+			int k = snprintf(line, sizeof(line), "RCPT TO:<%s>\r\n", env->rcpts[idx[i]].addr);
+			set_timeout(c, TIMEOUT_RCPT);
+			if (conn_write(c, line, (size_t)k) < 0)
+				goto broken;
+		}
+		if (conn_reply(c, &r, TIMEOUT_RCPT) < 0)
+			goto broken;
+		if (r.code / 100 == 2) {
+			accepted[i] = true;
+			naccepted++;
+		} else {
+			reply_text(c, &r, "RCPT TO", replies[i], QUEUE_REPLY_MAX);
+		}
+	}
+	if (!pipelined && naccepted == 0)
+		goto rset;
+	if (!pipelined) {
+		set_timeout(c, TIMEOUT_DATA_INIT);
+		if (conn_write(c, "DATA\r\n", 6) < 0)
+			goto broken;
+	}
+	if (conn_reply(c, &r, TIMEOUT_DATA_INIT) < 0)
+		goto broken;
+	if (r.code != 354) {
+		if (naccepted > 0) {
+			reply_text(c, &r, "DATA", tmp, sizeof(tmp));
+			for (size_t i = 0; i < n; i++) {
+				if (accepted[i])
+					str_copy(replies[i], QUEUE_REPLY_MAX, tmp);
+			}
+		}
+		goto rset;
+	}
+	if (naccepted == 0) {
+		/* the pipelined DATA was accepted though no recipient was:
+		 * end it empty (RFC 2920 3.1) */
+		if (conn_write(c, ".\r\n", 3) < 0 || conn_reply(c, &r, TIMEOUT_DATA_TERM) < 0)
+			goto broken;
+		goto rset;
+	}
+	if (send_body(c, fd, env->body_off, env->body_len) < 0)
+		goto broken;
+	if (conn_reply(c, &r, TIMEOUT_DATA_TERM) < 0) {
+		/* lost after the final dot: SMTP cannot tell whether the
+		 * message was taken; it is retried (RFC 5321 6.1) */
+		broken_text(c, "after the end of data", tmp, sizeof(tmp));
+		for (size_t i = 0; i < n; i++) {
+			if (accepted[i])
+				str_copy(replies[i], QUEUE_REPLY_MAX, tmp);
+		}
+		goto out;
+	}
+	reply_text(c, &r, "end of DATA", tmp, sizeof(tmp));
+	for (size_t i = 0; i < n; i++) {
+		if (accepted[i])
+			str_copy(replies[i], QUEUE_REPLY_MAX, tmp);
+	}
+	c->in_tx = false;
+	goto out;
+rset:
+	if (!c->broken && conn_cmd(c, &r, TIMEOUT_OTHER, "RSET") == 0 && r.code / 100 == 2)
+		c->in_tx = false;
+	else
+		conn_break(c, "RSET failed");
+	goto out;
+broken:
+	broken_text(c, "during the transaction", tmp, sizeof(tmp));
+	for (size_t i = 0; i < n; i++) {
+		if (replies[i][0] == '\0')
+			str_copy(replies[i], QUEUE_REPLY_MAX, tmp);
+	}
+out:
+	for (size_t i = 0; i < n; i++) {
+		if (replies[i][0] == '\0')
+			snprintf(replies[i], QUEUE_REPLY_MAX, "451 4.3.0 no result");
+	}
+	free(accepted);
+	if (fd >= 0)
+		close(fd);
+}
+
+void outbound_close(struct outbound_conn *c)
+{
+	struct smtp_reply r;
+
+	if (c == NULL)
+		return;
+	if (!c->broken)
+		conn_cmd(c, &r, 10, "QUIT");
+	if (c->ssl != NULL) {
+		if (!c->broken)
+			SSL_shutdown(c->ssl);
+		SSL_free(c->ssl);
+	}
+	close(c->fd);
+	free(c);
+}

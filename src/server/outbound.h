@@ -1,0 +1,44 @@
+#ifndef YUBIN_SERVER_OUTBOUND_H
+#define YUBIN_SERVER_OUTBOUND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "store/queue_file.h"
+
+/* The SMTP client of the outbound queue: blocking, on the queue's own
+ * delivery threads (never the daemon's worker pool, which stays free for
+ * local work). One connection per destination carries several messages. */
+
+struct outbound_opts {
+	char hostname[256];		/* EHLO name */
+	char resolver[256];		/* dns.resolver */
+	char relayhost[256];		/* smtp.relayhost, "" = MX */
+	char user[256], password[256];	/* AUTH at the relay host */
+	unsigned port;			/* smtp.remote_port */
+};
+
+struct outbound_conn;
+
+/* Connects to the mail exchanger of domain (or the relay host): MX lookup
+ * in preference order, A/AAAA fallback, greeting, EHLO, opportunistic
+ * STARTTLS, AUTH at a relay host. NULL on failure with a reply in reply
+ * ("451 4.4.1 ..." or "550 5.1.2 ...": its first digit is the class). */
+struct outbound_conn *outbound_open(const struct outbound_opts *o, const char *domain, char *reply,
+				    size_t size);
+
+/* Sends one message to the recipients env->rcpts[idx[i]]. The message is
+ * read from the queue file at path. replies[i] receives each recipient's
+ * result, starting with the reply code ("250 2.0.0 ...", "550 5.1.1 ..."). */
+void outbound_send(struct outbound_conn *c, const struct queue_env *env, const char *path,
+		   const size_t *idx, size_t n, char (*replies)[QUEUE_REPLY_MAX]);
+
+/* true while the connection can take another message. */
+bool outbound_is_usable(const struct outbound_conn *c);
+/* QUIT and close; NULL is fine. */
+void outbound_close(struct outbound_conn *c);
+
+/* Frees the shared TLS context at shutdown. */
+void outbound_cleanup(void);
+
+#endif

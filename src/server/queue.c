@@ -1,0 +1,586 @@
+/* The outbound queue runner. A scheduler thread scans DATA/queue for files
+ * whose next attempt (their mtime) has come, groups their pending
+ * recipients by destination (recipient domain, or the relay host) and hands
+ * one job per destination to a delivery thread; at most queue.max_parallel
+ * destinations are served at once and a destination is never served twice
+ * at the same time. A delivery thread opens one connection for its job and
+ * sends every message of it over that connection, then records each
+ * recipient's result in the queue file (appended, fdatasync'd), sends
+ * DSNs, removes finished files and sets the next attempt of the others:
+ * the age of the message clamped to [queue.retry_min, queue.retry_max],
+ * which doubles the wait at every attempt, as Postfix's queue manager does.
+ *
+ * Why threads of its own: delivery is blocking network I/O bounded by
+ * RFC 5321's long timeouts (minutes); on the shared worker pool one slow
+ * remote server would stall local deliveries and logins. */
+#include "server/queue.h"
+#include "server/outbound.h"
+#include "server/server.h"
+#include "lib/dns.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "lib/str.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define JOB_MAX_MESSAGES 100
+#define SCAN_INTERVAL 60	/* seconds between scans when nothing is due */
+
+struct job {
+	struct job *next;
+	char dest[DNS_NAME_MAX];
+	char (*ids)[QUEUE_ID_MAX];
+	size_t nids;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t sched_cond, job_cond;
+	bool started, wake, stopping;
+	struct job *head, *tail;
+	/* in flight: destinations and message ids held by jobs */
+	char (*busy_dest)[DNS_NAME_MAX];
+	size_t nbusy_dest;
+	char (*busy_ids)[QUEUE_ID_MAX];
+	size_t nbusy_ids, cap_ids;
+	unsigned running;		/* delivery threads alive */
+	pthread_t sched;
+	pthread_t *threads;
+	unsigned nthreads;
+	char dir[PATH_MAX];
+} q = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.sched_cond = PTHREAD_COND_INITIALIZER,
+	.job_cond = PTHREAD_COND_INITIALIZER,
+};
+
+static void queue_dir(char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/queue", server->data_dir);
+}
+
+int queue_submit(const char *from, const char *const *rcpts, size_t nrcpts,
+		 const struct maildir_msg *msg, char *id_r, size_t id_size, const char **error_r)
+{
+	char dir[PATH_MAX];
+
+	queue_dir(dir, sizeof(dir));
+	if (queue_file_create(dir, from, rcpts, nrcpts, msg, id_r, id_size, error_r) < 0) {
+		log_error(NULL, "queue: cannot queue a message from <%s>: %s", from, *error_r);
+		return -1;
+	}
+	log_info(NULL, "queue: id=%s from=<%s> nrcpt=%zu size=%zu queued", id_r, from, nrcpts,
+		 msg->prefix_len + msg->body_len);
+	queue_wake();
+	return 0;
+}
+
+void queue_wake(void)
+{
+	pthread_mutex_lock(&q.lock);
+	q.wake = true;
+	pthread_cond_signal(&q.sched_cond);
+	pthread_mutex_unlock(&q.lock);
+}
+
+/* The destination of a recipient: its domain, lowercased; every recipient
+ * shares one destination with a relay host. */
+static void rcpt_dest(const char *addr, bool relay, char *buf, size_t size)
+{
+	const char *at = strrchr(addr, '@');
+
+	if (relay) {
+		str_copy(buf, size, "[relay]");
+		return;
+	}
+	str_copy(buf, size, at != NULL ? at + 1 : "");
+	str_lower(buf);
+}
+
+/* Callers hold q.lock. */
+static bool id_is_busy(const char *id)
+{
+	for (size_t i = 0; i < q.nbusy_ids; i++) {
+		if (strcmp(q.busy_ids[i], id) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool dest_is_busy(const char *dest)
+{
+	for (size_t i = 0; i < q.nbusy_dest; i++) {
+		if (strcmp(q.busy_dest[i], dest) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void busy_release(const struct job *job)
+{
+	for (size_t i = 0; i < q.nbusy_dest; i++) {
+		if (strcmp(q.busy_dest[i], job->dest) == 0) {
+			memmove(q.busy_dest[i], q.busy_dest[q.nbusy_dest - 1], DNS_NAME_MAX);
+			q.nbusy_dest--;
+			break;
+		}
+	}
+	for (size_t k = 0; k < job->nids; k++) {
+		for (size_t i = 0; i < q.nbusy_ids; i++) {
+			if (strcmp(q.busy_ids[i], job->ids[k]) == 0) {
+				memmove(q.busy_ids[i], q.busy_ids[q.nbusy_ids - 1], QUEUE_ID_MAX);
+				q.nbusy_ids--;
+				break;
+			}
+		}
+	}
+}
+
+static void job_free(struct job *job)
+{
+	if (job == NULL)
+		return;
+	free(job->ids);
+	free(job);
+}
+
+static struct job *scan_job_for(struct job **jobs, const char *dest)
+{
+	struct job *j;
+
+	for (j = *jobs; j != NULL; j = j->next) {
+		if (strcmp(j->dest, dest) == 0)
+			return j->nids < JOB_MAX_MESSAGES ? j : NULL;
+	}
+	j = calloc(1, sizeof(*j));
+	if (j == NULL)
+		return NULL;
+	j->ids = calloc(JOB_MAX_MESSAGES, QUEUE_ID_MAX);
+	if (j->ids == NULL) {
+		free(j);
+		return NULL;
+	}
+	str_copy(j->dest, sizeof(j->dest), dest);
+	j->next = *jobs;
+	*jobs = j;
+	return j;
+}
+
+static void file_remove(const char *path, const char *id, const char *why)
+{
+	if (unlink(path) == 0) {
+		fs_fsync_dir(q.dir);
+		log_info(NULL, "queue: id=%s removed (%s)", id, why);
+	}
+}
+
+static int64_t backoff(const struct config *cfg, int64_t age)
+{
+	if (age < (int64_t)cfg->queue_retry_min)
+		return cfg->queue_retry_min;
+	if (age > (int64_t)cfg->queue_retry_max)
+		return cfg->queue_retry_max;
+	return age;
+}
+
+/* After an attempt (or at expiry): bounces what failed, warns about delay,
+ * removes the file when nothing is left, else sets the next attempt.
+ * untried: pending recipients were left out of this attempt (other
+ * destinations), so the message is due again at once. */
+static void message_settle(struct queue_env *env, const char *path, const size_t *failed,
+			   size_t nfailed, bool untried)
+{
+	struct config cfg;
+	int64_t now = (int64_t)time(NULL), age = now - env->created;
+	size_t pending, *idx;
+	const char *error = "";
+
+	server_config(&cfg);
+	if (nfailed > 0) {
+		if (dsn_send(env, path, failed, nfailed, false, &error) < 0) {
+			log_error(NULL, "queue: id=%s bounce to <%s> failed: %s; retrying later",
+				  env->id, env->from, error);
+			for (size_t i = 0; i < nfailed; i++)
+				env->rcpts[failed[i]].state = QUEUE_PENDING;
+		} else {
+			for (size_t i = 0; i < nfailed; i++)
+				queue_file_record(path, 'F', failed[i], env->rcpts[failed[i]].reply);
+		}
+	}
+	pending = queue_env_pending(env);
+	if (pending == 0) {
+		file_remove(path, env->id, "delivered or bounced");
+		return;
+	}
+	idx = calloc(pending, sizeof(*idx));
+	if (idx == NULL)
+		return;
+	pending = 0;
+	for (size_t i = 0; i < env->nrcpts; i++) {
+		if (env->rcpts[i].state == QUEUE_PENDING)
+			idx[pending++] = i;
+	}
+	if (age >= (int64_t)cfg.queue_lifetime && !untried) {
+		/* expired: bounce with the last reason, like Postfix's
+		 * maximal_queue_lifetime */
+		for (size_t i = 0; i < pending; i++) {
+			struct queue_rcpt *r = &env->rcpts[idx[i]];
+			char reason[QUEUE_REPLY_MAX];
+			snprintf(reason, sizeof(reason), "%s (message expired after %" PRId64 " seconds in the queue)",
+				 r->reply[0] != '\0' ? r->reply : "451 4.4.7 delivery time expired", age);
+			str_copy(r->reply, sizeof(r->reply), reason);
+		}
+		if (dsn_send(env, path, idx, pending, false, &error) < 0)
+			log_error(NULL, "queue: id=%s expiry bounce failed: %s", env->id, error);
+		for (size_t i = 0; i < pending; i++)
+			log_info(NULL, "queue: id=%s to=<%s> status=expired (%s)", env->id,
+				 env->rcpts[idx[i]].addr, env->rcpts[idx[i]].reply);
+		file_remove(path, env->id, "expired");
+		free(idx);
+		return;
+	}
+	if (!env->warned && cfg.queue_delay_warning > 0 && age >= (int64_t)cfg.queue_delay_warning &&
+	    env->from[0] != '\0' && !untried) {
+		if (dsn_send(env, path, idx, pending, true, &error) == 0) {
+			queue_file_record(path, 'W', 0, "");
+			env->warned = true;
+		}
+	}
+	free(idx);
+	queue_file_set_next(path, untried ? now : now + backoff(&cfg, age));
+}
+
+/* One message of a job: deliver its recipients for this destination over
+ * *conn (opened on first use), record the results. */
+static void deliver_message(const struct outbound_opts *o, const char *dest, const char *id,
+			    struct outbound_conn **conn, char *conn_error, size_t errsize)
+{
+	char path[PATH_MAX], dkey[DNS_NAME_MAX];
+	struct queue_env env;
+	const char *error;
+	size_t *idx = NULL, n = 0, *failed = NULL, nfailed = 0;
+	char (*replies)[QUEUE_REPLY_MAX] = NULL;
+	bool untried = false, relay = o->relayhost[0] != '\0';
+
+	snprintf(path, sizeof(path), "%s/%s", q.dir, id);
+	if (queue_file_read(path, &env, &error) < 0)
+		return;	/* deleted meanwhile (yubinctl queue delete) */
+	if (env.next_attempt > (int64_t)time(NULL)) {
+		queue_env_free(&env);	/* settled by another job since the scan */
+		return;
+	}
+	idx = calloc(env.nrcpts, sizeof(*idx));
+	failed = calloc(env.nrcpts, sizeof(*failed));
+	replies = calloc(env.nrcpts, sizeof(*replies));
+	if (idx == NULL || failed == NULL || replies == NULL)
+		goto out;
+	for (size_t i = 0; i < env.nrcpts; i++) {
+		if (env.rcpts[i].state != QUEUE_PENDING)
+			continue;
+		rcpt_dest(env.rcpts[i].addr, relay, dkey, sizeof(dkey));
+		if (strcmp(dkey, dest) == 0)
+			idx[n++] = i;
+		else
+			untried = true;
+	}
+	if (n == 0)
+		goto out;
+	if (*conn == NULL && conn_error[0] == '\0')
+		*conn = outbound_open(o, dest, conn_error, errsize);
+	if (*conn != NULL) {
+		outbound_send(*conn, &env, path, idx, n, replies);
+		if (!outbound_is_usable(*conn)) {
+			outbound_close(*conn);
+			*conn = NULL;	/* the next message reconnects */
+		}
+	} else {
+		for (size_t i = 0; i < n; i++)
+			str_copy(replies[i], QUEUE_REPLY_MAX, conn_error);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct queue_rcpt *r = &env.rcpts[idx[i]];
+		const char *status = "deferred";
+
+		str_copy(r->reply, sizeof(r->reply), replies[i]);
+		r->ts = (int64_t)time(NULL);
+		if (replies[i][0] == '2') {
+			queue_file_record(path, 'D', idx[i], replies[i]);
+			r->state = QUEUE_DELIVERED;
+			status = "sent";
+		} else if (replies[i][0] == '5') {
+			r->state = QUEUE_FAILED;	/* recorded once the DSN is out */
+			failed[nfailed++] = idx[i];
+			status = "bounced";
+		} else {
+			queue_file_record(path, 'T', idx[i], replies[i]);
+		}
+		log_info(NULL, "queue: id=%s to=<%s> status=%s (%s)", env.id, r->addr, status, replies[i]);
+	}
+	message_settle(&env, path, failed, nfailed, untried);
+out:
+	free(idx);
+	free(failed);
+	free(replies);
+	queue_env_free(&env);
+}
+
+static void outbound_opts_get(struct outbound_opts *o)
+{
+	struct config cfg;
+
+	server_config(&cfg);
+	memset(o, 0, sizeof(*o));
+	str_copy(o->hostname, sizeof(o->hostname), cfg.hostname);
+	str_copy(o->resolver, sizeof(o->resolver), cfg.dns_resolver);
+	str_copy(o->relayhost, sizeof(o->relayhost), cfg.smtp_relayhost);
+	str_copy(o->user, sizeof(o->user), cfg.smtp_relayhost_user);
+	str_copy(o->password, sizeof(o->password), cfg.smtp_relayhost_password);
+	o->port = cfg.smtp_remote_port;
+	explicit_bzero(&cfg, sizeof(cfg));
+}
+
+static void *delivery_main(void *arg)
+{
+	for (;;) {
+		struct job *job;
+		struct outbound_opts o;
+		struct outbound_conn *conn = NULL;
+		char conn_error[QUEUE_REPLY_MAX] = "";
+
+		pthread_mutex_lock(&q.lock);
+		while (q.head == NULL && !q.stopping)
+			pthread_cond_wait(&q.job_cond, &q.lock);
+		if (q.stopping) {
+			q.running--;
+			pthread_cond_broadcast(&q.sched_cond);
+			pthread_mutex_unlock(&q.lock);
+			return NULL;
+		}
+		job = q.head;
+		q.head = job->next;
+		if (q.head == NULL)
+			q.tail = NULL;
+		pthread_mutex_unlock(&q.lock);
+
+		outbound_opts_get(&o);
+		for (size_t i = 0; i < job->nids; i++) {
+			bool stop;
+			pthread_mutex_lock(&q.lock);
+			stop = q.stopping;
+			pthread_mutex_unlock(&q.lock);
+			if (stop)
+				break;	/* the rest stays due for the next start */
+			deliver_message(&o, job->dest, job->ids[i], &conn, conn_error, sizeof(conn_error));
+		}
+		explicit_bzero(&o, sizeof(o));
+		outbound_close(conn);
+
+		pthread_mutex_lock(&q.lock);
+		busy_release(job);
+		q.wake = true;	/* messages left for other destinations are due */
+		pthread_cond_signal(&q.sched_cond);
+		pthread_mutex_unlock(&q.lock);
+		job_free(job);
+	}
+}
+
+/* One pass over DATA/queue: due messages into jobs. Returns the earliest
+ * future attempt time seen. */
+static int64_t scan(void)
+{
+	DIR *d = opendir(q.dir);
+	struct dirent *de;
+	struct job *jobs = NULL;
+	int64_t now = (int64_t)time(NULL), next = now + SCAN_INTERVAL;
+	struct config cfg;
+
+	if (d == NULL)
+		return next;
+	server_config(&cfg);
+	while ((de = readdir(d)) != NULL) {
+		char path[PATH_MAX], dest[DNS_NAME_MAX];
+		struct queue_env env;
+		struct stat st;
+		const char *error;
+		struct job *job = NULL;
+		bool busy;
+
+		snprintf(path, sizeof(path), "%s/%s", q.dir, de->d_name);
+		if (de->d_name[0] == '.') {
+			/* a temporary file left by a crash during queue_submit */
+			if (strstr(de->d_name, ".tmp") != NULL && stat(path, &st) == 0 &&
+			    st.st_mtime < now - 86400)
+				unlink(path);
+			continue;
+		}
+		if (!queue_id_is_valid(de->d_name) || stat(path, &st) < 0)
+			continue;
+		if ((int64_t)st.st_mtime > now) {
+			if ((int64_t)st.st_mtime < next)
+				next = (int64_t)st.st_mtime;
+			continue;
+		}
+		pthread_mutex_lock(&q.lock);
+		busy = id_is_busy(de->d_name);
+		pthread_mutex_unlock(&q.lock);
+		if (busy)
+			continue;
+		if (queue_file_read(path, &env, &error) < 0) {
+			log_warn(NULL, "queue: %s: %s", de->d_name, error);
+			queue_file_set_next(path, now + cfg.queue_retry_max);
+			continue;
+		}
+		if (queue_env_pending(&env) == 0) {
+			file_remove(path, env.id, "nothing left to deliver");
+			queue_env_free(&env);
+			continue;
+		}
+		for (size_t i = 0; i < env.nrcpts && job == NULL; i++) {
+			if (env.rcpts[i].state != QUEUE_PENDING)
+				continue;
+			rcpt_dest(env.rcpts[i].addr, cfg.smtp_relayhost[0] != '\0', dest, sizeof(dest));
+			pthread_mutex_lock(&q.lock);
+			busy = dest_is_busy(dest);
+			pthread_mutex_unlock(&q.lock);
+			if (!busy)
+				job = scan_job_for(&jobs, dest);
+		}
+		if (job != NULL)
+			str_copy(job->ids[job->nids++], QUEUE_ID_MAX, env.id);
+		queue_env_free(&env);
+	}
+	closedir(d);
+
+	pthread_mutex_lock(&q.lock);
+	while (jobs != NULL) {
+		struct job *j = jobs;
+		jobs = j->next;
+		j->next = NULL;
+		if (j->nids == 0 || q.stopping) {
+			job_free(j);
+			continue;
+		}
+		{
+			char (*nd)[DNS_NAME_MAX] = realloc(q.busy_dest, (q.nbusy_dest + 1) * DNS_NAME_MAX);
+			if (nd == NULL) {
+				job_free(j);
+				continue;
+			}
+			q.busy_dest = nd;
+			str_copy(q.busy_dest[q.nbusy_dest++], DNS_NAME_MAX, j->dest);
+		}
+		if (q.nbusy_ids + j->nids > q.cap_ids) {
+			size_t ncap = (q.nbusy_ids + j->nids) * 2;
+			char (*ni)[QUEUE_ID_MAX] = realloc(q.busy_ids, ncap * QUEUE_ID_MAX);
+			if (ni == NULL)
+				abort();
+			q.busy_ids = ni;
+			q.cap_ids = ncap;
+		}
+		for (size_t i = 0; i < j->nids; i++)
+			str_copy(q.busy_ids[q.nbusy_ids++], QUEUE_ID_MAX, j->ids[i]);
+		if (q.tail != NULL)
+			q.tail->next = j;
+		else
+			q.head = j;
+		q.tail = j;
+		pthread_cond_signal(&q.job_cond);
+	}
+	pthread_mutex_unlock(&q.lock);
+	return next;
+}
+
+static void *sched_main(void *arg)
+{
+	int64_t next = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&q.lock);
+		while (!q.stopping && !q.wake && (int64_t)time(NULL) < next) {
+			struct timespec ts = { (time_t)next, 0 };
+			pthread_cond_timedwait(&q.sched_cond, &q.lock, &ts);
+		}
+		if (q.stopping) {
+			pthread_mutex_unlock(&q.lock);
+			return NULL;
+		}
+		q.wake = false;
+		pthread_mutex_unlock(&q.lock);
+		next = scan();
+	}
+}
+
+void queue_start(void)
+{
+	struct config cfg;
+
+	server_config(&cfg);
+	queue_dir(q.dir, sizeof(q.dir));
+	if (fs_mkdir_p(q.dir, 0700) < 0)
+		log_fatal("cannot create %s: %s", q.dir, strerror(errno));
+	q.nthreads = cfg.queue_max_parallel;
+	q.threads = calloc(q.nthreads, sizeof(*q.threads));
+	if (q.threads == NULL)
+		log_fatal("queue: out of memory");
+	for (unsigned i = 0; i < q.nthreads; i++) {
+		if (pthread_create(&q.threads[i], NULL, delivery_main, NULL) != 0)
+			log_fatal("queue: cannot start a delivery thread");
+		q.running++;
+	}
+	if (pthread_create(&q.sched, NULL, sched_main, NULL) != 0)
+		log_fatal("queue: cannot start the scheduler");
+	q.started = true;
+	log_info(NULL, "queue: runner started, %u delivery threads%s%s", q.nthreads,
+		 cfg.smtp_relayhost[0] != '\0' ? ", relay host " : "", cfg.smtp_relayhost);
+}
+
+void queue_stop(unsigned grace)
+{
+	struct timespec deadline;
+	bool all;
+
+	if (!q.started)
+		return;
+	pthread_mutex_lock(&q.lock);
+	q.stopping = true;
+	while (q.head != NULL) {
+		struct job *j = q.head;
+		q.head = j->next;
+		busy_release(j);
+		job_free(j);
+	}
+	q.tail = NULL;
+	pthread_cond_broadcast(&q.job_cond);
+	pthread_cond_broadcast(&q.sched_cond);
+	pthread_mutex_unlock(&q.lock);
+	pthread_join(q.sched, NULL);
+
+	/* deliveries in flight finish their current message */
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += (time_t)grace;
+	pthread_mutex_lock(&q.lock);
+	while (q.running > 0) {
+		if (pthread_cond_timedwait(&q.sched_cond, &q.lock, &deadline) == ETIMEDOUT)
+			break;
+	}
+	all = q.running == 0;
+	pthread_mutex_unlock(&q.lock);
+	if (all) {
+		for (unsigned i = 0; i < q.nthreads; i++)
+			pthread_join(q.threads[i], NULL);
+		outbound_cleanup();
+	} else {
+		log_warn(NULL, "queue: %u deliveries still in flight at shutdown; they are retried at the next start",
+			 q.running);
+	}
+}

@@ -1,0 +1,105 @@
+"""The brute-force defence (issue 5): failed logins from one address are
+slowed, then blocked; the real user on another address still logs in
+(and is not slowed, having logged in from there before); yubinctl
+security list|unblock, seen by the daemon without a restart."""
+
+import json
+import time
+
+import pytest
+
+from helpers import DOMAIN, PASSWORD
+from protection_util import auth_from, events, pop3_login_from
+
+USER = "user@" + DOMAIN
+LIMITS = {
+    "bruteforce.ip_delay_after": "2",
+    "bruteforce.ip_block_after": "5",
+    "bruteforce.delay_max": "2",
+    "bruteforce.block_time": "120",
+    "bruteforce.account_delay_after": "3",
+}
+
+
+@pytest.fixture
+def srv(new_server):
+    return new_server(config=LIMITS)
+
+
+def attack(srv, source, n, user=USER):
+    replies = []
+    for i in range(n):
+        r, took = auth_from(srv, source, user, "Wrong-pass-%03d" % i)
+        replies.append((r, took))
+    return replies
+
+
+def test_block_one_address_not_the_user(srv):
+    # the real user has logged in from 127.0.0.1 before
+    auth_from(srv, "127.0.0.1", USER)[0].expect(235)
+
+    replies = attack(srv, "127.0.0.3", 5)
+    for r, _ in replies:
+        r.expect(535, "5.7.8")
+    # failure replies slow down after ip_delay_after failures
+    assert replies[0][1] < 0.9 and replies[2][1] >= 0.9 and replies[3][1] >= 1.8, \
+        [round(t, 2) for _, t in replies]
+
+    # now blocked, even with the right password
+    r, took = auth_from(srv, "127.0.0.3", USER)
+    r.expect(454, "4.7.0")
+    assert "Too many failed logins from 127.0.0.3" in r.text and "blocked until" in r.text, r
+    assert pop3_login_from(srv, "127.0.0.3", USER).startswith(b"-ERR [SYS/TEMP] Too many failed logins")
+    blocks = events(srv, "auth-block")
+    assert len(blocks) == 1 and blocks[0][1] == "127.0.0.3" and "5 failed logins" in blocks[0][2], blocks
+    assert events(srv, "auth-refused", USER)
+
+    # the real user, on their own network, is neither blocked nor slowed
+    r, took = auth_from(srv, "127.0.0.1", USER)
+    r.expect(235)
+    assert took < 1.5, took
+    assert pop3_login_from(srv, "127.0.0.1", USER).startswith(b"+OK")
+
+    listing = srv.ctl("security", "list").out
+    assert "blocked" in listing and "127.0.0.3" in listing, listing
+    js = json.loads(srv.ctl("security", "list", "--json").out)
+    assert {"127.0.0.3", USER} <= {b["key"] for b in js}, js
+    doc = srv.ctl("doctor", USER).out
+    assert "logins from 127.0.0.3 are blocked until" in doc and "security unblock 127.0.0.3" in doc, doc
+
+    # unblock: seen at the next login, no restart
+    out = srv.ctl("security", "unblock", "127.0.0.3").out
+    assert "127.0.0.3 unblocked" in out, out
+    auth_from(srv, "127.0.0.3", USER)[0].expect(235)
+    assert events(srv, "auth-unblock")
+    assert "not blocked" in srv.ctl("security", "unblock", "127.0.0.3").out
+
+
+def test_account_under_attack_is_slowed_not_locked(srv):
+    auth_from(srv, "127.0.0.1", USER)[0].expect(235)
+    # failures spread over addresses: no address is blocked, the account is slowed
+    attack(srv, "127.0.0.3", 2)
+    attack(srv, "127.0.0.5", 2)
+    assert events(srv, "auth-throttle", USER)
+    assert not events(srv, "auth-block")
+
+    # a new address still gets in, only later
+    r, took = auth_from(srv, "127.0.0.6", USER)
+    r.expect(235)
+    assert took >= 0.9, took
+    # a known address is not slowed by attacks from elsewhere
+    r, took = auth_from(srv, "127.0.0.1", USER)
+    r.expect(235)
+    assert took < 0.9, took
+
+    listing = srv.ctl("security", "list").out
+    assert "slowed" in listing and USER in listing, listing
+    srv.ctl("security", "unblock", USER)
+    r, took = auth_from(srv, "127.0.0.7", USER)
+    r.expect(235)
+    assert took < 0.9, took
+
+
+def test_bad_unblock_argument(srv):
+    p = srv.ctl("security", "unblock", "not-an-address", check=False)
+    assert p.returncode == 1 and "neither an IP address nor a mail address" in p.err, p.err

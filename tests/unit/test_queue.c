@@ -1,0 +1,214 @@
+/* Unit tests for src/store/queue_file.c: the outbound queue's file format
+ * (create, read, append-only results, torn last lines after a crash,
+ * damaged files, hostile envelope values). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "lib/fsutil.h"
+#include "store/queue_file.h"
+
+static char dir[256];
+
+static int setup(void **state)
+{
+	snprintf(dir, sizeof(dir), "/tmp/yubin-test-queue-%d", (int)getpid());
+	fs_remove_tree(dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fs_remove_tree(dir);
+	return 0;
+}
+
+static void make(const char *from, const char *const *rcpts, size_t n, const char *body, char *id,
+		 char *path, size_t pathsize)
+{
+	struct maildir_msg m = { "Received: x\r\n", 13, body, -1, strlen(body) };
+	const char *error = NULL;
+
+	assert_int_equal(queue_file_create(dir, from, rcpts, n, &m, id, QUEUE_ID_MAX, &error), 0);
+	assert_true(queue_id_is_valid(id));
+	snprintf(path, pathsize, "%s/%s", dir, id);
+}
+
+static void test_create_read(void **state)
+{
+	const char *rcpts[] = { "a@remote.test", "b@other.test" };
+	char id[QUEUE_ID_MAX], path[512], *data;
+	struct queue_env env;
+	const char *error = NULL;
+	size_t len;
+	struct stat st;
+
+	make("taro@example.jp", rcpts, 2, "Subject: x\r\n\r\nbody\r\n", id, path, sizeof(path));
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(queue_file_read(path, &env, &error), 0);
+	assert_string_equal(env.id, id);
+	assert_string_equal(env.from, "taro@example.jp");
+	assert_int_equal(env.nrcpts, 2);
+	assert_string_equal(env.rcpts[0].addr, "a@remote.test");
+	assert_string_equal(env.rcpts[1].addr, "b@other.test");
+	assert_int_equal(env.rcpts[0].state, QUEUE_PENDING);
+	assert_int_equal(env.body_len, 13 + 20);
+	assert_int_equal(queue_env_pending(&env), 2);
+	assert_false(env.warned);
+	/* the message sits at body_off, byte for byte */
+	data = fs_read_file(path, 1 << 20, &len);
+	assert_non_null(data);
+	assert_memory_equal(data + env.body_off, "Received: x\r\nSubject: x\r\n\r\nbody\r\n", 33);
+	free(data);
+	queue_env_free(&env);
+	queue_env_free(NULL);
+	/* no temporary files left */
+	assert_int_equal(access(dir, F_OK), 0);
+}
+
+static void test_results_are_appended(void **state)
+{
+	const char *rcpts[] = { "a@r.test", "b@r.test", "c@r.test" };
+	char id[QUEUE_ID_MAX], path[512];
+	struct queue_env env;
+	const char *error = NULL;
+	struct stat st1, st2;
+
+	make("", rcpts, 3, "Subject: y\r\n\r\n.\r\n", id, path, sizeof(path));
+	assert_int_equal(queue_file_set_next(path, 2000000000), 0);
+	assert_int_equal(stat(path, &st1), 0);
+	assert_int_equal(queue_file_record(path, 'T', 0, "451 4.4.1 connect failed\nX"), 0);
+	assert_int_equal(queue_file_record(path, 'D', 1, "250 2.0.0 ok"), 0);
+	assert_int_equal(queue_file_record(path, 'F', 2, "550 5.1.1 no"), 0);
+	assert_int_equal(queue_file_record(path, 'W', 0, ""), 0);
+	/* a final state stays final */
+	assert_int_equal(queue_file_record(path, 'T', 1, "451 later"), 0);
+	/* recording keeps the next attempt time (the mtime) */
+	assert_int_equal(stat(path, &st2), 0);
+	assert_int_equal(st1.st_mtime, st2.st_mtime);
+	assert_int_equal(queue_file_read(path, &env, &error), 0);
+	assert_int_equal(env.next_attempt, 2000000000);
+	assert_string_equal(env.from, "");
+	assert_int_equal(env.rcpts[0].state, QUEUE_PENDING);
+	assert_string_equal(env.rcpts[0].reply, "451 4.4.1 connect failed X");
+	assert_int_equal(env.rcpts[1].state, QUEUE_DELIVERED);
+	assert_string_equal(env.rcpts[1].reply, "250 2.0.0 ok");
+	assert_int_equal(env.rcpts[2].state, QUEUE_FAILED);
+	assert_true(env.warned);
+	assert_int_equal(env.attempts, 1);
+	assert_int_equal(queue_env_pending(&env), 1);
+	queue_env_free(&env);
+}
+
+static void test_torn_record_ignored(void **state)
+{
+	const char *rcpts[] = { "a@r.test" };
+	char id[QUEUE_ID_MAX], path[512];
+	struct queue_env env;
+	const char *error = NULL;
+	FILE *f;
+
+	make("x@y.test", rcpts, 1, "Subject: z\r\n\r\nD 0 1 250 fake\n", id, path, sizeof(path));
+	/* a line inside the message is never taken for a result */
+	assert_int_equal(queue_file_read(path, &env, &error), 0);
+	assert_int_equal(env.rcpts[0].state, QUEUE_PENDING);
+	queue_env_free(&env);
+	/* a crash in the middle of an append: no newline yet */
+	f = fopen(path, "ab");
+	fputs("T 0 17000", f);
+	fclose(f);
+	assert_int_equal(queue_file_read(path, &env, &error), 0);
+	assert_int_equal(env.rcpts[0].state, QUEUE_PENDING);
+	queue_env_free(&env);
+	/* garbage results and out-of-range indexes are ignored */
+	f = fopen(path, "ab");
+	fputs("\nD 9 1 x\nD -1 1 x\nQ 0 1 x\nD 0 abc x\nD\n", f);
+	fclose(f);
+	assert_int_equal(queue_file_read(path, &env, &error), 0);
+	assert_int_equal(env.rcpts[0].state, QUEUE_PENDING);
+	queue_env_free(&env);
+	/* the next record after a torn one is not swallowed by it */
+	f = fopen(path, "ab");
+	fputs("T 0 12", f);
+	fclose(f);
+	assert_int_equal(queue_file_record(path, 'D', 0, "250 2.0.0 ok"), 0);
+	assert_int_equal(queue_file_read(path, &env, &error), 0);
+	assert_int_equal(env.rcpts[0].state, QUEUE_DELIVERED);
+	assert_string_equal(env.rcpts[0].reply, "250 2.0.0 ok");
+	queue_env_free(&env);
+}
+
+static void test_parse_damaged(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"YUBIN-QUEUE 2\n",
+		"YUBIN-QUEUE 1\nid abcdefgh\nfrom a@b\nrcpt c@d\nsize 10\n\nshort",
+		"YUBIN-QUEUE 1\nid abcdefgh\nfrom a@b\nsize 1\n\nx",
+		"YUBIN-QUEUE 1\nid abcdefgh\nfrom a@b\nrcpt c@d\n\nx",
+		"YUBIN-QUEUE 1\nid abcdefgh\nfrom a@b\nrcpt c@d\nsize -1\n\nx",
+		"YUBIN-QUEUE 1\nid abcdefgh\nfrom a@b\nrcpt c@d\nsize 1\n",
+	};
+	struct queue_env env;
+	const char *error = NULL;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		error = NULL;
+		assert_int_equal(queue_file_parse(bad[i], strlen(bad[i]), &env, &error), -1);
+		assert_non_null(error);
+	}
+	{
+		static const char ok[] = "YUBIN-QUEUE 1\nid abcdefgh\ncreated 5\nfrom \nrcpt c@d\nsize 1\n\nxD 0 7 250 ok\n";
+		assert_int_equal(queue_file_parse(ok, strlen(ok), &env, &error), 0);
+		assert_int_equal(env.created, 5);
+		assert_int_equal(env.body_len, 1);
+		assert_int_equal(env.rcpts[0].state, QUEUE_DELIVERED);
+		assert_int_equal(env.rcpts[0].ts, 7);
+		queue_env_free(&env);
+	}
+}
+
+static void test_hostile_envelope(void **state)
+{
+	const char *nl[] = { "a@b\nrcpt evil@x" };
+	const char *sp[] = { "a b@c" };
+	const char *ok[] = { "a@b" };
+	const char *empty[] = { "" };
+	char id[QUEUE_ID_MAX];
+	struct maildir_msg m = { "", 0, "x\r\n", -1, 3 };
+	const char *error = NULL;
+
+	assert_int_equal(queue_file_create(dir, "a@b", nl, 1, &m, id, sizeof(id), &error), -1);
+	assert_int_equal(queue_file_create(dir, "a@b", sp, 1, &m, id, sizeof(id), &error), -1);
+	assert_int_equal(queue_file_create(dir, "a@b", empty, 1, &m, id, sizeof(id), &error), -1);
+	assert_int_equal(queue_file_create(dir, "x\r\ny@z", ok, 1, &m, id, sizeof(id), &error), -1);
+	assert_int_equal(queue_file_create(dir, "a@b", ok, 0, &m, id, sizeof(id), &error), -1);
+	assert_false(queue_id_is_valid("../../etc"));
+	assert_false(queue_id_is_valid(".abc.tmp"));
+	assert_false(queue_id_is_valid("short"));
+	assert_false(queue_id_is_valid("ABCDEFGHIJKL"));
+	assert_true(queue_id_is_valid("abcdefgh1234"));
+	assert_true(queue_addr_is_valid(""));
+	assert_false(queue_addr_is_valid("a\x7f@b"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_read),
+		cmocka_unit_test(test_results_are_appended),
+		cmocka_unit_test(test_torn_record_ignored),
+		cmocka_unit_test(test_parse_damaged),
+		cmocka_unit_test(test_hostile_envelope),
+	};
+
+	return cmocka_run_group_tests_name("queue_file", tests, setup, teardown);
+}
