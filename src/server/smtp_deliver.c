@@ -1,11 +1,14 @@
-/* The end of DATA: local delivery of one message to every recipient's
- * Maildir on a worker thread. The 250 goes out only after every copy is
- * fsync'd and renamed into new/ (with new/ fsync'd); if any copy fails, the
- * copies already written are removed again and the client gets a 4xx, so a
- * retry never duplicates and a 250 never lies. */
+/* The end of DATA on a worker thread: local delivery of one message to
+ * every local recipient's Maildir, then one queue file for the remote
+ * recipients of an authenticated sender. The 250 goes out only after every
+ * copy is fsync'd and renamed into new/ (with new/ fsync'd) and the queue
+ * file is on disk; if anything fails, the copies already written are
+ * removed again and the client gets a 4xx, so a retry never duplicates and
+ * a 250 never lies. */
 #include "server/smtp_session.h"
 #include "directory/directory.h"
 #include "policy/batv.h"
+#include "server/queue.h"
 #include "store/index.h"
 #include "store/maildir.h"
 #include "store/quota.h"
@@ -23,7 +26,7 @@
 
 struct delivery_rcpt {
 	char address[320];
-	char *maildir;
+	char *maildir;		/* NULL: remote, queued */
 	uint64_t quota_bytes;
 	char name[MAILDIR_NAME_MAX];
 };
@@ -40,9 +43,12 @@ struct delivery_job {
 	size_t body_len;
 	struct delivery_rcpt *rcpts;
 	unsigned nrcpts;
+	unsigned nremote;
+	char queue_from[MAIL_PATH_MAX + 8];	/* the envelope sender outbound (BATV) */
 	/* results */
 	int status;		/* 0 ok, 1 over quota, 2 temporary failure */
 	char failed_rcpt[320];
+	char queue_id[64];
 };
 
 static void rfc5322_date(char *buf, size_t size)
@@ -68,10 +74,62 @@ static int delivery_prefix(const struct delivery_job *job, const struct delivery
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
+/* The trace header of the queued copy: Received only (the receiving
+ * server adds Return-Path; Delivered-To is for local mailboxes). */
+static int queue_prefix(const struct delivery_job *job, char *buf, size_t size)
+{
+	const char *only = NULL;
+	int n;
+
+	for (unsigned i = 0; i < job->nrcpts; i++) {
+		if (job->rcpts[i].maildir == NULL)
+			only = only == NULL ? job->rcpts[i].address : "";
+	}
+	if (only == NULL || only[0] == '\0')
+		n = snprintf(buf, size, "%s%s%s;\r\n\t%s\r\n", job->received,
+			     job->tls_suite[0] != '\0' ? "\r\n\ttls " : "", job->tls_suite, job->date);
+	else
+		n = snprintf(buf, size, "%s\r\n\tfor <%s>%s%s; %s\r\n", job->received, only,
+			     job->tls_suite[0] != '\0' ? "\r\n\ttls " : "", job->tls_suite, job->date);
+	return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+/* Writes the queue file for the remote recipients: 0, or -1. */
+static int delivery_queue(struct delivery_job *job)
+{
+	char prefix[2048];
+	const char *rcpts[job->nremote > 0 ? job->nremote : 1];
+	struct maildir_msg msg;
+	const char *error = "";
+	size_t n = 0;
+	int plen = queue_prefix(job, prefix, sizeof(prefix));
+
+	if (plen < 0)
+		return -1;
+	for (unsigned i = 0; i < job->nrcpts; i++) {
+		if (job->rcpts[i].maildir == NULL)
+			rcpts[n++] = job->rcpts[i].address;
+	}
+	msg.prefix = prefix;
+	msg.prefix_len = (size_t)plen;
+	msg.body = job->body;
+	msg.body_fd = job->body_fd;
+	msg.body_len = job->body_len;
+	if (queue_submit(job->queue_from, rcpts, n, &msg, job->queue_id, sizeof(job->queue_id),
+			 &error) < 0) {
+		log_error(job->sid, "smtp: cannot queue the message for %zu remote recipients: %s", n,
+			  error);
+		return -1;
+	}
+	return 0;
+}
+
 static void delivery_undo(struct delivery_job *job, unsigned upto, size_t *sizes)
 {
 	for (unsigned i = 0; i < upto; i++) {
 		char path[PATH_MAX];
+		if (job->rcpts[i].maildir == NULL)
+			continue;
 		if (job->rcpts[i].name[0] != '\0') {
 			snprintf(path, sizeof(path), "%s/new/%s", job->rcpts[i].maildir, job->rcpts[i].name);
 			unlink(path);
@@ -92,9 +150,12 @@ static void delivery_run(void *ctx)
 		struct delivery_rcpt *r = &job->rcpts[i];
 		struct maildir_msg msg;
 		const char *error;
-		int plen = delivery_prefix(job, r, prefix, sizeof(prefix));
+		int plen;
 
 		sizes[i] = 0;
+		if (r->maildir == NULL)
+			continue;	/* remote: queued below */
+		plen = delivery_prefix(job, r, prefix, sizeof(prefix));
 		if (plen < 0) {
 			job->status = 2;
 			break;
@@ -118,15 +179,21 @@ static void delivery_run(void *ctx)
 			break;
 		}
 	}
+	if (job->status == 0 && job->nremote > 0 && delivery_queue(job) < 0)
+		job->status = 2;
 	if (job->status != 0) {
 		delivery_undo(job, i, sizes);
 		return;
 	}
-	for (i = 0; i < job->nrcpts; i++)
-		store_changed(job->rcpts[i].maildir);	/* wakes IMAP IDLE */
+	for (i = 0; i < job->nrcpts; i++) {
+		if (job->rcpts[i].maildir != NULL)
+			store_changed(job->rcpts[i].maildir);	/* wakes IMAP IDLE */
+	}
 	dir = server_directory();
 	for (i = 0; i < job->nrcpts && dir != NULL; i++) {
 		char detail[512];
+		if (job->rcpts[i].maildir == NULL)
+			continue;
 		snprintf(detail, sizeof(detail), "from <%s>, %zu bytes, id %s", job->from,
 			 sizes[i], job->txid);
 		directory_event_add(dir, "delivered", job->rcpts[i].address, job->ip, detail);
@@ -153,8 +220,18 @@ static void delivery_done(void *ctx)
 		return;
 	}
 	if (job->status == 0) {
-		smtp_reply(s, "250 2.0.0 Ok: delivered as %s", job->txid);
+		if (job->nremote > 0)
+			smtp_reply(s, "250 2.0.0 Ok: %s as %s", job->nremote < job->nrcpts ?
+				   "delivered and queued" : "queued", job->txid);
+		else
+			smtp_reply(s, "250 2.0.0 Ok: delivered as %s", job->txid);
 		for (unsigned i = 0; i < job->nrcpts; i++) {
+			if (job->rcpts[i].maildir == NULL) {
+				log_info(job->sid, "smtp: queued id=%s queue=%s from=<%s> to=<%s> size=%zu"
+					 " proto=%s", job->txid, job->queue_id, job->from,
+					 job->rcpts[i].address, job->body_len, smtp_protocol_name(s));
+				continue;
+			}
 			log_info(job->sid, "smtp: delivered id=%s from=<%s> to=<%s> size=%zu proto=%s",
 				 job->txid, job->from, job->rcpts[i].address, job->body_len,
 				 smtp_protocol_name(s));
@@ -218,7 +295,12 @@ void smtp_deliver_start(struct smtp_session *s)
 		str_copy(job->rcpts[i].address, sizeof(job->rcpts[i].address), s->rcpts[i].address);
 		job->rcpts[i].maildir = s->rcpts[i].maildir;
 		job->rcpts[i].quota_bytes = s->rcpts[i].quota_bytes;
+		if (job->rcpts[i].maildir == NULL)
+			job->nremote++;
 	}
+	if (job->nremote > 0 &&
+	    smtp_batv_envelope_sender(job->from, job->queue_from, sizeof(job->queue_from)) < 0)
+		str_copy(job->queue_from, sizeof(job->queue_from), job->from);
 	s->state = SMTP_S_BUSY;
 	s->job_pending = true;
 	conn_pause(s->conn);

@@ -353,6 +353,51 @@ static int rcpt_count_sent(struct smtp_session *s, const char *address)
 	}
 }
 
+/* Appends a recipient to the transaction and replies 250, or replies
+ * with the error. rcpt.maildir is owned by the session from here on. */
+static void rcpt_append(struct smtp_session *s, struct smtp_rcpt *rcpt)
+{
+	for (unsigned i = 0; i < s->nrcpts; i++) {
+		if (strcmp(s->rcpts[i].address, rcpt->address) == 0) {
+			/* The same mailbox twice gets one copy. */
+			free(rcpt->maildir);
+			smtp_reply(s, "250 2.1.5 Ok");
+			return;
+		}
+	}
+	if (rcpt_count_sent(s, rcpt->address) < 0) {
+		free(rcpt->maildir);
+		return;
+	}
+	{
+		struct smtp_rcpt *grown = realloc(s->rcpts, (s->nrcpts + 1) * sizeof(*grown));
+		if (grown == NULL) {
+			free(rcpt->maildir);
+			smtp_reply(s, "452 4.3.1 Insufficient system resources");
+			return;
+		}
+		s->rcpts = grown;
+	}
+	s->rcpts[s->nrcpts++] = *rcpt;
+	s->state = SMTP_S_RCPT;
+	smtp_reply(s, "250 2.1.5 Ok");
+}
+
+/* An authenticated sender's recipient in another domain: it goes to the
+ * outbound queue at the end of DATA. */
+static void rcpt_add_remote(struct smtp_session *s, const char *addr)
+{
+	struct smtp_rcpt rcpt;
+
+	memset(&rcpt, 0, sizeof(rcpt));
+	if (str_copy(rcpt.address, sizeof(rcpt.address), addr) < 0) {
+		smtp_reply(s, "501 5.1.3 Recipient address too long");
+		smtp_error(s);
+		return;
+	}
+	rcpt_append(s, &rcpt);
+}
+
 static void cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 {
 	struct mail_path path;
@@ -400,18 +445,21 @@ static void cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 	if (local == 0) {
 		char addr[MAIL_PATH_MAX + 8];
 		mail_path_format(&path, addr, sizeof(addr));
-		if (s->authenticated) {
-			/* When the outbound queue exists (issue 4), an accepted remote
-			 * recipient is counted here with rcpt_count_sent() like a
-			 * local one, before it is queued. */
-			smtp_reply(s, "550 5.7.1 <%s>: Delivery to other domains is not enabled on this"
-				   " server yet (outbound mail is not available)", addr);
-		} else {
+		if (!s->authenticated) {
 			smtp_reply(s, "554 5.7.1 <%s>: Relay access denied: to send mail to other domains,"
 				   " authenticate (SMTP AUTH) on port 587", addr);
 			server_event("relay-denied", "", s->conn->ip, trick != NULL ? trick : path.domain);
+			smtp_error(s);
+			return;
 		}
-		smtp_error(s);
+		if (path.domain_literal || path.domain[0] == '\0' || trick != NULL) {
+			smtp_reply(s, "550 5.1.2 <%s>: This form of address is not accepted for other"
+				   " domains (%s): use a plain name@domain address", addr,
+				   trick != NULL ? trick : "IP address literal");
+			smtp_error(s);
+			return;
+		}
+		rcpt_add_remote(s, addr);
 		return;
 	}
 	if (rcpt_check_batv(s, &path, dir) < 0)
@@ -419,30 +467,7 @@ static void cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 	memset(&rcpt, 0, sizeof(rcpt));
 	if (rcpt_check_local(s, &path, dir, &rcpt) < 0)
 		return;
-	for (unsigned i = 0; i < s->nrcpts; i++) {
-		if (strcmp(s->rcpts[i].address, rcpt.address) == 0) {
-			/* The same mailbox twice gets one copy. */
-			free(rcpt.maildir);
-			smtp_reply(s, "250 2.1.5 Ok");
-			return;
-		}
-	}
-	if (rcpt_count_sent(s, rcpt.address) < 0) {
-		free(rcpt.maildir);
-		return;
-	}
-	{
-		struct smtp_rcpt *grown = realloc(s->rcpts, (s->nrcpts + 1) * sizeof(*grown));
-		if (grown == NULL) {
-			free(rcpt.maildir);
-			smtp_reply(s, "452 4.3.1 Insufficient system resources");
-			return;
-		}
-		s->rcpts = grown;
-	}
-	s->rcpts[s->nrcpts++] = rcpt;
-	s->state = SMTP_S_RCPT;
-	smtp_reply(s, "250 2.1.5 Ok");
+	rcpt_append(s, &rcpt);
 }
 
 static void smtp_body_start(struct smtp_session *s)

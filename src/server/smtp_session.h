@@ -26,8 +26,8 @@ enum smtp_state {
 #define SMTP_STATE_BIT(s) (1u << (s))
 
 struct smtp_rcpt {
-	char address[320];	/* canonical local@domain, lower case */
-	char *maildir;
+	char address[320];	/* local: canonical local@domain, lower case */
+	char *maildir;		/* NULL for a remote recipient (queued) */
 	uint64_t quota_bytes;
 };
 
@@ -80,7 +80,8 @@ const char *smtp_protocol_name(const struct smtp_session *s);
 void smtp_cmd_auth(struct smtp_session *s, const struct smtp_command *cmd);
 void smtp_auth_continue(struct smtp_session *s, const char *line, size_t len);
 
-/* smtp_deliver.c: the end of DATA, local delivery on a worker. */
+/* smtp_deliver.c: the end of DATA on a worker: local delivery, and the
+ * outbound queue for remote recipients (authenticated senders only). */
 void smtp_deliver_start(struct smtp_session *s);
 /* Outbound hook (issue 4): the envelope sender to use for mail from
  * `from` leaving for other domains: its BATV prvs= form when from's domain

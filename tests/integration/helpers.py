@@ -459,7 +459,11 @@ class Server:
         self.proc = None
         self.logf = None
         self.starts = 0
-        self.config = dict(config or {})
+        # DNS never leaves loopback: unless a test brings its own resolver
+        # (a local dnsmasq), lookups go to a port where nothing answers, so
+        # queued mail for other domains waits and retries
+        self.config = {"dns.resolver": "127.0.0.1:1"}
+        self.config.update(config or {})
         self.accounts = accounts if accounts is not None else [("user@" + DOMAIN, PASSWORD, None)]
         self.domains = list(domains)
         ALL_SERVERS.append(self)

@@ -2,9 +2,9 @@
 
 A real DNS server (dnsmasq) serves the MX and A records of the test domains
 on 127.0.0.1 at a high port and a real remote MTA (Postfix's smtp-sink)
-receives on 127.0.0.5. Messages enter the queue through
-`yubinctl queue inject`, which writes the same durable queue file the SMTP
-submission path will.
+receives on 127.0.0.5. Messages enter the queue through SMTP submission
+(AUTH on 587) or through `yubinctl queue inject`, which writes the same
+durable queue file.
 """
 import os
 import re
@@ -95,6 +95,37 @@ def test_delivery_arrives_intact(dns, sink, new_server):
     assert ou.wait_for(lambda: not ou.queue_files(srv)), ou.queue_files(srv)
     assert re.search(r"queue: id=%s to=<bob@remote.test> status=sent \(250 " % qid, srv.log())
     assert "Mail queue is empty" in srv.ctl("queue", "list").out
+
+
+def test_submission_on_587_is_delivered(dns, sink, new_server):
+    """The whole path: AUTH on 587, a remote and a local recipient in one
+    transaction; the local copy is in the Maildir at once, the remote one
+    reaches the remote MX with a Received header naming the authenticated
+    submission, and the queue empties."""
+    sink.start()
+    srv = new_server(config=config(dns, sink))
+    tok = helpers.unique("submit")
+    msg = message(tok)
+    c = helpers.smtp_submission(srv)
+    try:
+        assert c.auth_plain(LOCAL, PASSWORD).code == 235
+        replies = c.send_mail(LOCAL, ["bob@remote.test", "carol@remote.test", LOCAL], msg)
+        assert [r.code for r in replies] == [250] * 5, replies
+        assert "queued" in replies[-1].text
+    finally:
+        c.quit()
+    assert len(srv.find_token(LOCAL, tok)) == 1
+    got = sink.wait(1)
+    assert len(got) == 1, srv.log_tail()
+    dump = got[0]
+    assert b"X-Mail-Args: <%s>" % LOCAL.encode() in dump
+    # one transaction for both recipients of the same domain
+    assert b"X-Rcpt-Args: <bob@remote.test>" in dump and b"X-Rcpt-Args: <carol@remote.test>" in dump
+    text = dump.replace(b"\r\n", b"\n")
+    assert b"(Yubin) with ESMTPSA id" in text, text[:600]
+    assert b"(authenticated sender)" in text
+    assert b"token " + tok.encode() in text
+    assert ou.wait_for(lambda: not ou.queue_files(srv)), ou.queue_files(srv)
 
 
 def test_mx_preference_fallback_and_implicit_mx(dns, sink, new_server):

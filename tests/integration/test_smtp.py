@@ -255,20 +255,45 @@ def test_submission_local_delivery(server, tls_mode):
     assert "/mail/example.test/user/new/" in path
 
 
+def queue_files(server):
+    d = os.path.join(server.data, "queue")
+    return sorted(n for n in os.listdir(d) if not n.startswith(".")) if os.path.isdir(d) else []
+
+
+def queued_with(server, tok):
+    d = os.path.join(server.data, "queue")
+    out = []
+    for n in queue_files(server):
+        with open(os.path.join(d, n), "rb") as f:
+            if tok.encode() in f.read():
+                out.append(n)
+    return out
+
+
 @pytest.mark.parametrize("tls_mode", ["starttls", "implicit"])
-def test_submission_remote_refused(server, tls_mode):
+def test_submission_remote_queued(server, tls_mode):
+    """An authenticated sender's mail for another domain is queued (the
+    file is on disk before the 250); a local recipient in the same
+    transaction gets its copy at once."""
+    tok = unique("remote" + tls_mode)
+    before = server.messages(USER, folders=("new",))
     c = smtp_submission(server, tls_mode)
     try:
         assert c.auth_plain(USER, PASSWORD).code == 235
         c.cmd("MAIL FROM:<%s>" % USER).expect(250)
-        r = c.cmd("RCPT TO:<someone@remote.test>")
-        r.expect(550, "5.7.1")
-        low = r.text.lower()
-        assert "outbound" in low and "not enabled" in low, r
-        # the refused recipient is not kept: DATA has no recipient
-        c.cmd("DATA").expect(503, "5.5.1")
+        c.cmd("RCPT TO:<someone@remote.test>").expect(250, "2.1.5")
+        c.cmd("RCPT TO:<%s>" % USER).expect(250, "2.1.5")
+        r = c.data(make_message(tok, sender=USER, rcpt="someone@remote.test"))
+        r.expect(250, "2.0.0")
+        assert "queued" in r.text, r
+        # a domain literal or a relay trick is refused even when authenticated
+        c.cmd("MAIL FROM:<%s>" % USER).expect(250)
+        c.cmd("RCPT TO:<someone@[192.0.2.1]>").expect(550, "5.1.2")
+        c.cmd("RCPT TO:<@relay.test:someone@remote.test>").expect(550, "5.1.2")
     finally:
         c.quit()
+    assert len(queued_with(server, tok)) == 1
+    assert len(new_files(server, USER, before)) == 1
 
 
 def test_smtplib_submission_587(server):
@@ -513,12 +538,13 @@ def test_swaks_465_implicit_tls(server):
     assert len(server.find_token(USER, tok)) == 1, out
 
 
-def test_swaks_remote_refused(server):
+def test_swaks_remote_queued(server):
     tok = unique("swaksremote")
     p = _swaks(server, server.port("submission"), "--tls", tok, to="someone@remote.test")
     out = p.stdout.decode("utf-8", "replace")
-    assert p.returncode != 0, out
-    assert "550 5.7.1" in out, out
+    assert p.returncode == 0, out
+    assert "queued" in out, out
+    assert len(queued_with(server, tok)) == 1
 
 
 @pytest.mark.parametrize("port,starttls", [("smtps", None), ("submission", "smtp"), ("smtp", "smtp")])
@@ -580,9 +606,9 @@ def test_port25_starttls_auth(server):
         mail, rcpt, end = c.send_mail(USER, [USER], msg)
         assert (mail.code, rcpt.code, end.code) == (250, 250, 250), (mail, rcpt, end)
         c.cmd("MAIL FROM:<%s>" % USER).expect(250)
-        r = c.cmd("RCPT TO:<someone@remote.test>")
-        r.expect(550, "5.7.1")
-        assert "outbound" in r.text.lower(), r
+        # authenticated on 25: other domains are accepted (queued)
+        c.cmd("RCPT TO:<someone@remote.test>").expect(250)
+        c.cmd("RSET").expect(250)
     finally:
         c.quit()
     added = new_files(server, USER, before)
