@@ -267,8 +267,9 @@ static void apply_log_level(const struct config *cfg)
 }
 
 /* SIGHUP: settings and certificates again. Listener addresses and ports
- * need a restart. Old TLS contexts stay allocated: handshakes in progress
- * may still use them. */
+ * need a restart. Old TLS contexts stay allocated until shutdown:
+ * handshakes in progress may still use them (a reload is rare, a context
+ * a few kilobytes). */
 static void server_reload(void)
 {
 	struct config cfg;
@@ -281,10 +282,22 @@ static void server_reload(void)
 		return;
 	}
 	tls = load_tls(&cfg);
+	if (tls != NULL) {
+		struct tls_server **grown = realloc(server->tls_retired,
+						    (server->ntls_retired + 1) * sizeof(*grown));
+		if (grown == NULL) {
+			tls_server_free(tls);
+			tls = NULL;
+		} else {
+			server->tls_retired = grown;
+		}
+	}
 	pthread_rwlock_wrlock(&server->lock);
 	server->cfg = cfg;
-	if (tls != NULL)
+	if (tls != NULL) {
+		server->tls_retired[server->ntls_retired++] = server->tls;
 		server->tls = tls;
+	}
 	pthread_rwlock_unlock(&server->lock);
 	apply_log_level(&cfg);
 	log_info(NULL, "reload: settings%s reloaded", tls != NULL ? " and certificates" : "");
@@ -434,6 +447,9 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/yubind.pid", server->data_dir);
 	unlink(path);
 	directory_close(thread_dir);
+	for (size_t i = 0; i < server->ntls_retired; i++)
+		tls_server_free(server->tls_retired[i]);
+	free(server->tls_retired);
 	log_info(NULL, "shutdown: done");
 	return 0;
 }

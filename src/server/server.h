@@ -42,6 +42,10 @@ struct server {
 	char data_dir[4096];
 	struct config cfg;
 	struct tls_server *tls;
+	/* replaced by a reload: handshakes in progress may still use them,
+	 * so they are freed at shutdown */
+	struct tls_server **tls_retired;
+	size_t ntls_retired;
 	struct worker_pool *workers;
 	struct loop *loops;
 	unsigned nloops;

@@ -632,3 +632,39 @@ def test_pop3_dele_frees_quota(server):
         c.data(make_message(unique("room"))).expect(250)
     finally:
         c.quit()
+
+
+def test_reload_settings_and_certificate(new_server):
+    """`yubinctl config set` while the daemon runs reloads (SIGHUP): the new
+    limit is in the next EHLO, and a new certificate for the same host name
+    is served to new TLS connections while old ones keep working (the
+    replaced TLS context is freed at shutdown: the sanitizer build checks
+    for leaks)."""
+    srv = new_server()
+    old = SMTPConn(srv.port("smtps"), tls_ctx=tls_context(srv))
+    old.ehlo().expect(250)
+    with open(srv.crt, "rb") as f:
+        first = f.read()
+    srv.ctl("config", "set", "smtp.max_message_size", "123456")
+    # a fresh self-signed certificate for the same name, then reload again
+    key = srv.crt[:-len(".crt")] + ".key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                    "-subj", "/CN=" + HOSTNAME,
+                    "-addext", "subjectAltName=DNS:%s,IP:127.0.0.1" % HOSTNAME,
+                    "-keyout", key + ".new", "-out", srv.crt + ".new"],
+                   check=True, capture_output=True)
+    os.replace(key + ".new", key)
+    os.replace(srv.crt + ".new", srv.crt)
+    with open(srv.crt, "rb") as f:
+        assert f.read() != first
+    srv.ctl("config", "set", "smtp.max_message_size", "234567")
+    c = SMTPConn(srv.port("smtps"), tls_ctx=tls_context(srv))
+    try:
+        r = c.ehlo()
+        assert "SIZE 234567" in r.lines, r
+    finally:
+        c.quit()
+    r = old.ehlo()
+    r.expect(250)
+    old.quit()
