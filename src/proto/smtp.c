@@ -158,8 +158,15 @@ enum smtp_arg_error smtp_rcpt_parse(const char *args, size_t len, struct mail_pa
 		*error_r = "Syntax: RCPT TO:<address>";
 		return SMTP_ARG_SYNTAX;
 	}
-	if (mail_path_parse(args + off, len - (size_t)off, path_r, &used, error_r) < 0)
+	if (len - (size_t)off >= 12 && strncasecmp(args + off, "<postmaster>", 12) == 0) {
+		/* RFC 5321 section 4.5.1: "<Postmaster>" without a domain is a
+		 * valid recipient; the domain is left empty for the server */
+		memset(path_r, 0, sizeof(*path_r));
+		memcpy(path_r->local, "postmaster", 11);
+		used = 12;
+	} else if (mail_path_parse(args + off, len - (size_t)off, path_r, &used, error_r) < 0) {
 		return SMTP_ARG_ADDRESS;
+	}
 	if (path_r->null_path) {
 		*error_r = "The recipient may not be <>";
 		return SMTP_ARG_ADDRESS;

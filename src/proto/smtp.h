@@ -55,7 +55,9 @@ enum smtp_arg_error {
 /* Parses the arguments of MAIL ("FROM:<path> params"). */
 enum smtp_arg_error smtp_mail_parse(const char *args, size_t len, struct mail_path *path_r,
 				    struct smtp_mail_params *params_r, const char **error_r);
-/* Parses the arguments of RCPT ("TO:<path>"); no parameters are offered. */
+/* Parses the arguments of RCPT ("TO:<path>"); no parameters are offered.
+ * "<Postmaster>" without a domain (RFC 5321 section 4.5.1) comes back as
+ * local part "postmaster" with an empty domain. */
 enum smtp_arg_error smtp_rcpt_parse(const char *args, size_t len, struct mail_path *path_r,
 				    const char **error_r);
 

@@ -353,6 +353,33 @@ static int rcpt_count_sent(struct smtp_session *s, const char *address)
 	}
 }
 
+/* "<Postmaster>" without a domain: the postmaster of the server's own
+ * domain, i.e. the host name or the nearest parent of it that is a local
+ * domain. 0, or -1 after replying. */
+static int rcpt_postmaster_domain(struct smtp_session *s, struct directory *dir,
+				  struct mail_path *path)
+{
+	struct dir_domain d;
+
+	for (const char *h = s->cfg.hostname; h != NULL && strchr(h, '.') != NULL;) {
+		int r = directory_domain_get(dir, h, &d);
+		if (r < 0) {
+			smtp_reply(s, "451 4.3.0 Temporary lookup failure, try again later");
+			return -1;
+		}
+		if (r > 0) {
+			str_copy(path->domain, sizeof(path->domain), h);
+			str_lower(path->domain);
+			return 0;
+		}
+		h = strchr(h, '.') + 1;
+	}
+	smtp_reply(s, "550 5.1.1 <postmaster>: No postmaster mailbox here: the server's host name"
+		   " %s is not in a domain this server hosts", s->cfg.hostname);
+	smtp_error(s);
+	return -1;
+}
+
 /* Appends a recipient to the transaction and replies 250, or replies
  * with the error. rcpt.maildir is owned by the session from here on. */
 static void rcpt_append(struct smtp_session *s, struct smtp_rcpt *rcpt)
@@ -429,6 +456,8 @@ static void cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 		smtp_reply(s, "451 4.3.0 Temporary lookup failure, try again later");
 		return;
 	}
+	if (path.domain[0] == '\0' && rcpt_postmaster_domain(s, dir, &path) < 0)
+		return;
 	local = path.domain_literal ? 0 : directory_domain_get(dir, path.domain, &domain);
 	if (local < 0) {
 		smtp_reply(s, "451 4.3.0 Temporary lookup failure, try again later");

@@ -668,3 +668,28 @@ def test_reload_settings_and_certificate(new_server):
     r = old.ehlo()
     r.expect(250)
     old.quit()
+
+
+def test_rcpt_postmaster_without_domain(new_server):
+    """RFC 5321 section 4.5.1: RCPT TO:<Postmaster> with no domain reaches the
+    postmaster of the host name's domain (mail.example.test -> example.test)."""
+    pm = "postmaster@" + DOMAIN
+    srv = new_server(accounts=[(USER, PASSWORD, None), (pm, PASSWORD, None)])
+    tok = unique("postmaster")
+    c = SMTPConn(srv.port("smtp"))
+    try:
+        c.ehlo().expect(250)
+        replies = c.send_mail("someone@client.test", ["Postmaster"], make_message(tok))
+        assert [r.code for r in replies] == [250, 250, 250], replies
+    finally:
+        c.quit()
+    assert len(srv.find_token(pm, tok)) == 1
+    # without a postmaster account the reply says so
+    srv.ctl("account", "del", pm)
+    c = SMTPConn(srv.port("smtp"))
+    try:
+        c.ehlo().expect(250)
+        c.cmd("MAIL FROM:<someone@client.test>").expect(250)
+        c.cmd("RCPT TO:<postmaster>").expect(550, "5.1.1")
+    finally:
+        c.quit()

@@ -274,7 +274,8 @@ static void check_rcpt(const char *args, enum smtp_arg_error expected, const cha
 		assert_string_equal(p.domain, domain);
 	} else {
 		assert_non_null(e);
-		assert_string_equal(e, error);
+		if (error != NULL)
+			assert_string_equal(e, error);
 	}
 }
 
@@ -283,6 +284,10 @@ static void test_rcpt(void **state)
 	check_rcpt("TO:<user@example.test>", SMTP_ARG_OK, NULL, "user", "example.test");
 	check_rcpt("to: <User@Example.Test>  ", SMTP_ARG_OK, NULL, "User", "example.test");
 	check_rcpt("TO:<>", SMTP_ARG_ADDRESS, "The recipient may not be <>", NULL, NULL);
+	check_rcpt("TO:<Postmaster>", SMTP_ARG_OK, NULL, "postmaster", "");
+	check_rcpt("TO:<postmaster> x", SMTP_ARG_PARAM, "Unsupported RCPT parameter", NULL, NULL);
+	check_rcpt("TO:<postmaster", SMTP_ARG_ADDRESS, NULL, NULL, NULL);
+	check_rcpt("TO:<postmasterx>", SMTP_ARG_ADDRESS, NULL, NULL, NULL);
 	check_rcpt("TO:<user@example.test> NOTIFY=NEVER", SMTP_ARG_PARAM,
 		   "Unsupported RCPT parameter", NULL, NULL);
 	check_rcpt("TO:<user@example.test>x", SMTP_ARG_PARAM, "Unsupported RCPT parameter", NULL, NULL);
