@@ -430,10 +430,15 @@ int directory_setting_clear(struct directory *dir, const char *scope, const char
 	if (dir_run(dir, dir_prepare(dir, "DELETE FROM settings WHERE scope = ? AND name = lower(?)",
 				     scope, name, NULL), error_r) < 0)
 		return -1;
-	/* The sending state of a deleted account or domain goes too, so that
-	 * a re-created one starts clean (no old suspension or counts). */
+	/* The sending and login state of a deleted account or domain goes
+	 * too, so that a re-created one starts clean (no old suspension,
+	 * counts, login block or known networks). */
 	if (strcmp(scope, "account") == 0)
 		return dir_run(dir, dir_prepare(dir, "DELETE FROM send_holds WHERE address = lower(?)",
+						name, NULL), error_r) < 0 ||
+		       dir_run(dir, dir_prepare(dir, "DELETE FROM auth_blocks WHERE kind = 'account'"
+						" AND key = lower(?)", name, NULL), error_r) < 0 ||
+		       dir_run(dir, dir_prepare(dir, "DELETE FROM auth_known WHERE address = lower(?)",
 						name, NULL), error_r) < 0 ||
 		       dir_run(dir, dir_prepare(dir, "DELETE FROM send_counts WHERE address = lower(?)",
 						name, NULL), error_r) < 0 ||

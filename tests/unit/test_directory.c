@@ -450,6 +450,34 @@ static void test_settings_clear(void **state)
 	assert_int_equal(directory_setting_clear(f->d, "domain", "none.test", &e), 0);
 }
 
+static void test_account_clear_login_state(void **state)
+{
+	struct fixture *f = *state;
+	struct dir_auth_block b, got;
+	int64_t last = 0;
+	const char *e = NULL;
+
+	memset(&b, 0, sizeof(b));
+	strcpy(b.key, "gone@example.test");
+	strcpy(b.kind, "account");
+	b.since = 100;
+	b.until = 200;
+	assert_int_equal(directory_auth_block_set(f->d, &b, &e), 0);
+	strcpy(b.key, "192.0.2.9");
+	strcpy(b.kind, "ip");
+	assert_int_equal(directory_auth_block_set(f->d, &b, &e), 0);
+	assert_int_equal(directory_auth_known_touch(f->d, "gone@example.test", "192.0.2.0/24", 150), 0);
+	assert_int_equal(directory_auth_known_touch(f->d, "kept@example.test", "192.0.2.0/24", 150), 0);
+	/* a deleted account leaves no login block or known networks behind */
+	assert_int_equal(directory_setting_clear(f->d, "account", "Gone@example.test", &e), 0);
+	assert_int_equal(directory_auth_block_get(f->d, "gone@example.test", &got), 0);
+	assert_int_equal(directory_auth_known_get(f->d, "gone@example.test", "192.0.2.0/24", &last), 0);
+	/* blocks of addresses and other accounts stay */
+	assert_int_equal(directory_auth_block_get(f->d, "192.0.2.9", &got), 1);
+	assert_int_equal(directory_auth_known_get(f->d, "kept@example.test", "192.0.2.0/24", &last), 1);
+	assert_int_equal(last, 150);
+}
+
 static void test_events(void **state)
 {
 	struct fixture *f = *state;
@@ -521,6 +549,7 @@ int main(void)
 		T(test_domain_del_case),
 		T(test_settings),
 		T(test_settings_clear),
+		T(test_account_clear_login_state),
 		T(test_events),
 		T(test_event_fields),
 	};
