@@ -1,8 +1,9 @@
 """BATV (issue 5): with `domain set D batv on`, bounces (null reverse-path)
 to unsigned addresses of D are refused at RCPT with 550 5.7.1; a valid
 prvs= address is accepted and delivered to the plain mailbox; expired and
-forged tags are refused. Signing outbound senders waits for the outbound
-queue; the signature format is unit-tested against an HMAC vector."""
+forged tags are refused. Signing of outbound senders is tested end to end
+in test_outbound.py; the signature format is unit-tested against an HMAC
+vector."""
 
 import pytest
 

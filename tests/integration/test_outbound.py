@@ -382,3 +382,37 @@ def test_recipients_in_two_domains(dns, sink, new_server):
     assert ou.wait_for(lambda: not ou.queue_files(srv))
     time.sleep(1)
     assert len(sink.messages()) == 2
+
+
+def test_batv_signed_sender_and_its_bounce(dns, sink, new_server):
+    """With `batv on`, mail leaving the server carries a prvs= envelope
+    sender; a bounce to that address comes back into the mailbox, and a
+    bounce to the plain address is refused."""
+    sink.start()
+    srv = new_server(config=config(dns, sink))
+    srv.ctl("domain", "set", DOMAIN, "batv", "on")
+    tok = helpers.unique("batvout")
+    c = helpers.smtp_submission(srv)
+    try:
+        assert c.auth_plain(LOCAL, PASSWORD).code == 235
+        replies = c.send_mail(LOCAL, ["bob@remote.test"], message(tok))
+        assert [r.code for r in replies] == [250] * 3, replies
+    finally:
+        c.quit()
+    got = sink.wait(1)
+    assert len(got) == 1, srv.log_tail()
+    m = re.search(rb"X-Mail-Args: <(prvs=\d{4}[0-9a-f]{6}=user@" + DOMAIN.encode() + rb")>", got[0])
+    assert m, got[0][:300]
+    signed = m.group(1).decode()
+    bounce = ("From: MAILER-DAEMON@remote.test\r\nTo: <%s>\r\nSubject: Undelivered %s\r\n\r\n"
+              "bounce of %s\r\n" % (signed, tok, tok)).encode()
+    c = helpers.SMTPConn(srv.port("smtp"))
+    try:
+        c.ehlo().expect(250)
+        replies = c.send_mail("", [signed], bounce)
+        assert [r.code for r in replies] == [250] * 3, replies
+        c.cmd("MAIL FROM:<>").expect(250)
+        c.cmd("RCPT TO:<%s>" % LOCAL).expect(550, "5.7.1")
+    finally:
+        c.quit()
+    assert len(srv.find_token(LOCAL, "bounce of " + tok)) == 1
