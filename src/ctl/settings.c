@@ -7,6 +7,7 @@
 #include "directory/directory.h"
 #include "lib/json.h"
 #include "lib/str.h"
+#include "policy/forward.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -33,9 +34,34 @@ static int ctl_account_apply_enabled(struct ctl *c, const char *address, const c
 	return ctl_account_set_enabled(c, address, enabled);
 }
 
+/* `forward`: up to 5 addresses, stored normalised ("a@x.example, b@y.example");
+ * "" or "off" stops forwarding. */
+static int ctl_account_apply_forward(struct ctl *c, const char *address, const char *value)
+{
+	char list[FORWARD_MAX][FORWARD_ADDR_MAX], stored[FORWARD_MAX * (FORWARD_ADDR_MAX + 2)] = "";
+	const char *error;
+	size_t n = 0, len = 0;
+
+	if (strcmp(value, "off") != 0 && forward_list_parse(value, address, list, &n, &error) < 0)
+		return ctl_fail("cannot set forward to '%s': %s", value, error);
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(stored + len, sizeof(stored) - len, "%s%s", i > 0 ? ", " : "",
+					list[i]);
+	if (directory_setting_set(c->dir, "account", address, "forward", stored, &error) < 0)
+		return ctl_fail("cannot store the setting forward: %s", error);
+	ctl_event(c, "setting-changed", address, "forward = %s", stored);
+	if (n == 0)
+		printf("account %s: forward = (none): mail is no longer forwarded\n", address);
+	else
+		printf("account %s: forward = %s\n", address, stored);
+	return 0;
+}
+
 static const struct ctl_setting ctl_account_settings[] = {
 	{ "memo", ctl_account_apply_memo, NULL },
 	{ "enabled", ctl_account_apply_enabled, NULL },
+	{ "forward", ctl_account_apply_forward, NULL },
+	{ "forward-keep", NULL, ctl_validate_on_off },
 	{ "send-limit-hour", NULL, ctl_validate_send_limit },
 	{ "send-limit-day", NULL, ctl_validate_send_limit },
 	{ "abuse-detect", NULL, ctl_validate_on_off },

@@ -92,19 +92,26 @@ void sendlimit_init(struct sendlimit *l)
 	sendwin_init(&l->day, SENDLIMIT_DAY_BUCKET, SENDLIMIT_DAY_BUCKETS);
 }
 
-enum sendlimit_verdict sendlimit_check(struct sendlimit *l, int64_t now, uint64_t limit_hour,
-				       uint64_t limit_day, int64_t *reset_r)
+enum sendlimit_verdict sendlimit_check_n(struct sendlimit *l, int64_t now, uint32_t n,
+					 uint64_t limit_hour, uint64_t limit_day, int64_t *reset_r)
 {
-	if (limit_day > 0 && sendwin_count(&l->day, now) >= limit_day) {
-		*reset_r = sendwin_free_at(&l->day, now, limit_day);
+	/* n more fit while count + n <= limit, i.e. count < limit - n + 1 */
+	if (limit_day > 0 && sendwin_count(&l->day, now) + n > limit_day) {
+		*reset_r = sendwin_free_at(&l->day, now, n <= limit_day ? limit_day - n + 1 : 1);
 		return SENDLIMIT_DAY;
 	}
-	if (limit_hour > 0 && sendwin_count(&l->hour, now) >= limit_hour) {
-		*reset_r = sendwin_free_at(&l->hour, now, limit_hour);
+	if (limit_hour > 0 && sendwin_count(&l->hour, now) + n > limit_hour) {
+		*reset_r = sendwin_free_at(&l->hour, now, n <= limit_hour ? limit_hour - n + 1 : 1);
 		return SENDLIMIT_HOUR;
 	}
 	*reset_r = now;
 	return SENDLIMIT_OK;
+}
+
+enum sendlimit_verdict sendlimit_check(struct sendlimit *l, int64_t now, uint64_t limit_hour,
+				       uint64_t limit_day, int64_t *reset_r)
+{
+	return sendlimit_check_n(l, now, 1, limit_hour, limit_day, reset_r);
 }
 
 void sendlimit_add(struct sendlimit *l, int64_t now, uint32_t n)

@@ -54,6 +54,11 @@ void sendlimit_init(struct sendlimit *l);
  * reached, since it lasts longer. */
 enum sendlimit_verdict sendlimit_check(struct sendlimit *l, int64_t now, uint64_t limit_hour,
 				       uint64_t limit_day, int64_t *reset_r);
+/* As sendlimit_check for n recipients at once (all or none: forwarded
+ * copies); *reset_r is when n fit again (never, when n exceeds the limit
+ * itself: then when the window is empty). */
+enum sendlimit_verdict sendlimit_check_n(struct sendlimit *l, int64_t now, uint32_t n,
+					 uint64_t limit_hour, uint64_t limit_day, int64_t *reset_r);
 void sendlimit_add(struct sendlimit *l, int64_t now, uint32_t n);
 
 /* The text of the 451 4.7.1 reply (without the codes): which limit, how

@@ -480,7 +480,7 @@ enum sendguard_status sendguard_count_forward(const char *address, unsigned n, c
 	a = sg_get_locked(address, now);
 	if (a == NULL)
 		return SENDGUARD_ERROR;
-	v = sendlimit_check(&a->limits, now, snd.limit_hour, snd.limit_day, &reset);
+	v = sendlimit_check_n(&a->limits, now, n, snd.limit_hour, snd.limit_day, &reset);
 	if (v == SENDLIMIT_OK) {
 		sendlimit_add(&a->limits, now, n);
 		sendwin_add(&a->abuse_hour, now, n);

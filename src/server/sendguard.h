@@ -10,8 +10,7 @@ struct event_base;
 /* The daemon's per-account sending state, shared by every loop: the
  * sending-limit windows, the compromised-account signals and suspensions.
  * Counting happens at RCPT for every accepted recipient of an
- * authenticated sender (local recipients now; remote ones call the same
- * sendguard_rcpt once the outbound queue exists). Counts live in memory
+ * authenticated sender, local and remote, and for forwarded copies. Counts live in memory
  * and are flushed to the database by a worker every SENDGUARD_FLUSH_SECS
  * seconds as per-minute rows (one transaction per flush, not one write per
  * recipient); after a restart they are read back on an account's first
@@ -48,9 +47,9 @@ enum sendguard_status sendguard_sender_open(struct sendguard_sender *snd, const 
  * counts it and runs the detection. */
 enum sendguard_status sendguard_rcpt(struct sendguard_sender *snd, const char *rcpt, const char *ip,
 				     char *reply, size_t size);
-/* Forwarding hook (there is no forwarding yet): n copies that address's
- * forwarding rule sends count against address's limits like recipients.
- * SENDGUARD_LIMIT means the forward must wait (the queue retries). */
+/* Forwarding (smtp_forward.c): the n copies that address's forwarding
+ * sends count against address's limits like recipients, all or none.
+ * SENDGUARD_LIMIT: none is sent (the message stays in the mailbox). */
 enum sendguard_status sendguard_count_forward(const char *address, unsigned n, char *reply, size_t size);
 /* A bounce (null reverse-path mail) was delivered to address: the bounce
  * signal. Outbound mail does not exist yet, so today these are bounces

@@ -9,6 +9,7 @@
 #include "directory/directory.h"
 #include "policy/batv.h"
 #include "server/queue.h"
+#include "server/smtp_forward.h"
 #include "store/index.h"
 #include "store/maildir.h"
 #include "store/quota.h"
@@ -28,6 +29,8 @@ struct delivery_rcpt {
 	char address[320];
 	char *maildir;		/* NULL: remote, queued */
 	uint64_t quota_bytes;
+	const char *forward;	/* the account's forwarding list (the session's), or NULL */
+	bool keep;
 	char name[MAILDIR_NAME_MAX];
 };
 
@@ -138,49 +141,84 @@ static void delivery_undo(struct delivery_job *job, unsigned upto, size_t *sizes
 	}
 }
 
+/* One local recipient's copy: 0, or -1 with job->status set. */
+static int delivery_one(struct delivery_job *job, struct delivery_rcpt *r, size_t *size_r)
+{
+	char prefix[2048];
+	struct maildir_msg msg;
+	const char *error;
+	int plen = delivery_prefix(job, r, prefix, sizeof(prefix));
+
+	*size_r = 0;
+	if (plen < 0) {
+		job->status = 2;
+		return -1;
+	}
+	if (!quota_reserve(r->maildir, (size_t)plen + job->body_len, r->quota_bytes)) {
+		job->status = 1;
+		str_copy(job->failed_rcpt, sizeof(job->failed_rcpt), r->address);
+		return -1;
+	}
+	*size_r = (size_t)plen + job->body_len;
+	msg.prefix = prefix;
+	msg.prefix_len = (size_t)plen;
+	msg.body = job->body;
+	msg.body_fd = job->body_fd;
+	msg.body_len = job->body_len;
+	if (maildir_deliver(r->maildir, &msg, r->name, sizeof(r->name), &error) < 0) {
+		log_error(job->sid, "smtp: delivery to %s failed: %s", r->address, error);
+		job->status = 2;	/* the caller undoes the reservation */
+		return -1;
+	}
+	return 0;
+}
+
+/* The forwarded copies, once every local copy and the queue file are on
+ * disk. An account whose mail could not be forwarded keeps its copy even
+ * with forward-keep off. */
+static void delivery_forward(struct delivery_job *job, size_t *sizes)
+{
+	struct forward_msg fm = {
+		.sid = job->sid, .txid = job->txid, .ip = job->ip, .from = job->from,
+		.received = job->received, .tls_suite = job->tls_suite, .date = job->date,
+		.body = job->body, .body_fd = job->body_fd, .body_len = job->body_len,
+	};
+
+	for (unsigned i = 0; i < job->nrcpts && job->status == 0; i++) {
+		struct delivery_rcpt *r = &job->rcpts[i];
+
+		if (r->maildir == NULL || r->forward == NULL)
+			continue;
+		if (smtp_forward(&fm, r->address, r->forward) < 0 && !r->keep) {
+			r->keep = true;
+			if (delivery_one(job, r, &sizes[i]) < 0)
+				return;
+		}
+	}
+}
+
 static void delivery_run(void *ctx)
 {
 	struct delivery_job *job = ctx;
-	char prefix[2048];
 	size_t sizes[job->nrcpts > 0 ? job->nrcpts : 1];
 	struct directory *dir;
 	unsigned i;
 
 	for (i = 0; i < job->nrcpts; i++) {
 		struct delivery_rcpt *r = &job->rcpts[i];
-		struct maildir_msg msg;
-		const char *error;
-		int plen;
 
 		sizes[i] = 0;
-		if (r->maildir == NULL)
-			continue;	/* remote: queued below */
-		plen = delivery_prefix(job, r, prefix, sizeof(prefix));
-		if (plen < 0) {
-			job->status = 2;
-			break;
-		}
-		sizes[i] = (size_t)plen + job->body_len;
-		if (!quota_reserve(r->maildir, sizes[i], r->quota_bytes)) {
-			sizes[i] = 0;
-			job->status = 1;
-			str_copy(job->failed_rcpt, sizeof(job->failed_rcpt), r->address);
-			break;
-		}
-		msg.prefix = prefix;
-		msg.prefix_len = (size_t)plen;
-		msg.body = job->body;
-		msg.body_fd = job->body_fd;
-		msg.body_len = job->body_len;
-		if (maildir_deliver(r->maildir, &msg, r->name, sizeof(r->name), &error) < 0) {
-			log_error(job->sid, "smtp: delivery to %s failed: %s", r->address, error);
+		if (r->maildir == NULL || !r->keep)
+			continue;	/* remote: queued below; forwarded only: below */
+		if (delivery_one(job, r, &sizes[i]) < 0) {
 			i++;	/* its quota reservation is undone too */
-			job->status = 2;
 			break;
 		}
 	}
 	if (job->status == 0 && job->nremote > 0 && delivery_queue(job) < 0)
 		job->status = 2;
+	if (job->status == 0)
+		delivery_forward(job, sizes);
 	if (job->status != 0) {
 		delivery_undo(job, i, sizes);
 		return;
@@ -192,7 +230,7 @@ static void delivery_run(void *ctx)
 	dir = server_directory();
 	for (i = 0; i < job->nrcpts && dir != NULL; i++) {
 		char detail[512];
-		if (job->rcpts[i].maildir == NULL)
+		if (job->rcpts[i].maildir == NULL || !job->rcpts[i].keep)
 			continue;
 		snprintf(detail, sizeof(detail), "from <%s>, %zu bytes, id %s", job->from,
 			 sizes[i], job->txid);
@@ -295,6 +333,8 @@ void smtp_deliver_start(struct smtp_session *s)
 		str_copy(job->rcpts[i].address, sizeof(job->rcpts[i].address), s->rcpts[i].address);
 		job->rcpts[i].maildir = s->rcpts[i].maildir;
 		job->rcpts[i].quota_bytes = s->rcpts[i].quota_bytes;
+		job->rcpts[i].forward = s->rcpts[i].forward;
+		job->rcpts[i].keep = s->rcpts[i].keep || s->rcpts[i].forward == NULL;
 		if (job->rcpts[i].maildir == NULL)
 			job->nremote++;
 	}

@@ -6,6 +6,7 @@
 #include "directory/directory.h"
 #include "directory/validate.h"
 #include "policy/batv.h"
+#include "policy/forward.h"
 #include "store/maildir.h"
 #include "store/quota.h"
 #include "lib/log.h"
@@ -68,8 +69,10 @@ void smtp_error(struct smtp_session *s)
 
 void smtp_tx_reset(struct smtp_session *s)
 {
-	for (unsigned i = 0; i < s->nrcpts; i++)
+	for (unsigned i = 0; i < s->nrcpts; i++) {
 		free(s->rcpts[i].maildir);
+		free(s->rcpts[i].forward);
+	}
 	free(s->rcpts);
 	s->rcpts = NULL;
 	s->nrcpts = 0;
@@ -225,6 +228,34 @@ static void cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 
 /* Checks a local recipient; on success fills rcpt and returns 0, otherwise
  * has replied and returns -1. */
+/* The account's forwarding (settings `forward`, `forward-keep`): sets
+ * rcpt->forward and rcpt->keep. A list that no longer parses forwards
+ * nothing (the copy is kept). */
+static void rcpt_forwarding(struct smtp_session *s, struct directory *dir, struct smtp_rcpt *rcpt)
+{
+	char value[FORWARD_MAX * (FORWARD_ADDR_MAX + 2)], list[FORWARD_MAX][FORWARD_ADDR_MAX];
+	const char *error;
+	size_t n = 0;
+
+	rcpt->forward = NULL;
+	rcpt->keep = true;
+	if (directory_setting_get(dir, "account", rcpt->address, "forward", value, sizeof(value)) <= 0 ||
+	    value[0] == '\0')
+		return;
+	if (forward_list_parse(value, rcpt->address, list, &n, &error) < 0) {
+		log_warn(s->conn->sid, "smtp: forwarding of %s ignored: %s", rcpt->address, error);
+		return;
+	}
+	if (n == 0)
+		return;
+	rcpt->forward = strdup(value);
+	if (directory_setting_get(dir, "account", rcpt->address, "forward-keep", value,
+				  sizeof(value)) > 0 &&
+	    (str_eq_ci(value, "off") || str_eq_ci(value, "no") || str_eq_ci(value, "false") ||
+	     strcmp(value, "0") == 0))
+		rcpt->keep = false;
+}
+
 static int rcpt_check_local(struct smtp_session *s, const struct mail_path *path,
 			    struct directory *dir, struct smtp_rcpt *rcpt)
 {
@@ -260,16 +291,25 @@ static int rcpt_check_local(struct smtp_session *s, const struct mail_path *path
 		return -1;
 	}
 	rcpt->quota_bytes = (uint64_t)acct.quota_mb * 1024 * 1024;
-	if (usage >= rcpt->quota_bytes ||
-	    (s->params.has_size && usage + s->params.size > rcpt->quota_bytes)) {
+	rcpt_forwarding(s, dir, rcpt);
+	if (rcpt->keep && (usage >= rcpt->quota_bytes ||
+	    (s->params.has_size && usage + s->params.size > rcpt->quota_bytes))) {
 		smtp_reply(s, "552 5.2.2 <%s>: Mailbox full: the recipient's mailbox has reached its %u MB"
 			   " limit and cannot take this message until mail is deleted",
 			   acct.address, acct.quota_mb);
 		server_event("rcpt-full", acct.address, s->conn->ip, "mailbox full (quota reached)");
+		free(rcpt->forward);
+		rcpt->forward = NULL;
 		return -1;
 	}
 	rcpt->maildir = strdup(maildir);
-	return rcpt->maildir != NULL ? 0 : -1;
+	if (rcpt->maildir == NULL) {
+		free(rcpt->forward);
+		rcpt->forward = NULL;
+		smtp_reply(s, "452 4.3.1 Insufficient system resources");
+		return -1;
+	}
+	return 0;
 }
 
 /* BATV (domain setting `batv`): a prvs= tagged recipient is checked and
@@ -380,6 +420,12 @@ static int rcpt_postmaster_domain(struct smtp_session *s, struct directory *dir,
 	return -1;
 }
 
+static void rcpt_discard(struct smtp_rcpt *rcpt)
+{
+	free(rcpt->maildir);
+	free(rcpt->forward);
+}
+
 /* Appends a recipient to the transaction and replies 250, or replies
  * with the error. rcpt.maildir is owned by the session from here on. */
 static void rcpt_append(struct smtp_session *s, struct smtp_rcpt *rcpt)
@@ -387,19 +433,19 @@ static void rcpt_append(struct smtp_session *s, struct smtp_rcpt *rcpt)
 	for (unsigned i = 0; i < s->nrcpts; i++) {
 		if (strcmp(s->rcpts[i].address, rcpt->address) == 0) {
 			/* The same mailbox twice gets one copy. */
-			free(rcpt->maildir);
+			rcpt_discard(rcpt);
 			smtp_reply(s, "250 2.1.5 Ok");
 			return;
 		}
 	}
 	if (rcpt_count_sent(s, rcpt->address) < 0) {
-		free(rcpt->maildir);
+		rcpt_discard(rcpt);
 		return;
 	}
 	{
 		struct smtp_rcpt *grown = realloc(s->rcpts, (s->nrcpts + 1) * sizeof(*grown));
 		if (grown == NULL) {
-			free(rcpt->maildir);
+			rcpt_discard(rcpt);
 			smtp_reply(s, "452 4.3.1 Insufficient system resources");
 			return;
 		}

@@ -29,6 +29,8 @@ struct smtp_rcpt {
 	char address[320];	/* local: canonical local@domain, lower case */
 	char *maildir;		/* NULL for a remote recipient (queued) */
 	uint64_t quota_bytes;
+	char *forward;		/* local: the account's `forward` list, or NULL */
+	bool keep;		/* local with forward: keep a copy too */
 };
 
 enum smtp_auth_step { AUTH_STEP_NONE, AUTH_STEP_PLAIN, AUTH_STEP_LOGIN_USER, AUTH_STEP_LOGIN_PASS };

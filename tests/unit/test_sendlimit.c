@@ -145,9 +145,28 @@ static void test_parse(void **state)
 	assert_int_equal(sendlimit_parse("", &v, &error), -1);
 }
 
+static void test_check_n(void **state)
+{
+	struct sendlimit l;
+	int64_t reset;
+
+	sendlimit_init(&l);
+	sendlimit_add(&l, T0, 2);
+	/* 2 of 3 used: one more fits, two do not (all or none) */
+	assert_int_equal(sendlimit_check_n(&l, T0 + 60, 1, 3, 0, &reset), SENDLIMIT_OK);
+	assert_int_equal(sendlimit_check_n(&l, T0 + 60, 2, 3, 0, &reset), SENDLIMIT_HOUR);
+	assert_true(reset > T0 + 60 && reset <= T0 + 3600 + 600);
+	/* more than the limit itself never fits */
+	assert_int_equal(sendlimit_check_n(&l, T0 + 60, 4, 3, 0, &reset), SENDLIMIT_HOUR);
+	/* the daily limit the same way; unlimited is unlimited */
+	assert_int_equal(sendlimit_check_n(&l, T0 + 60, 3, 0, 4, &reset), SENDLIMIT_DAY);
+	assert_int_equal(sendlimit_check_n(&l, T0 + 60, 1000, 0, 0, &reset), SENDLIMIT_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_check_n),
 		cmocka_unit_test(test_window_counts_and_rolls),
 		cmocka_unit_test(test_window_clock_back),
 		cmocka_unit_test(test_free_at),
