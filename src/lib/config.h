@@ -42,7 +42,7 @@ struct config {
 	unsigned abuse_new_rcpt_max, abuse_new_rcpt_window;
 	unsigned abuse_bounce_min, abuse_bounce_percent;
 	unsigned abuse_login_countries, abuse_login_window;
-	/* outbound queue and delivery (issue 4) */
+	/* outbound queue and delivery */
 	char dns_resolver[256];		/* "" = system resolver; "127.0.0.1:5353" */
 	unsigned queue_retry_min, queue_retry_max, queue_lifetime, queue_delay_warning;
 	unsigned queue_max_parallel;

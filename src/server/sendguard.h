@@ -52,9 +52,9 @@ enum sendguard_status sendguard_rcpt(struct sendguard_sender *snd, const char *r
  * SENDGUARD_LIMIT: none is sent (the message stays in the mailbox). */
 enum sendguard_status sendguard_count_forward(const char *address, unsigned n, char *reply, size_t size);
 /* A bounce (null reverse-path mail) was delivered to address: the bounce
- * signal. Outbound mail does not exist yet, so today these are bounces
- * for mail sent elsewhere; the signal also needs the account to have sent
- * at least abuse.bounce_min recipients, so backscatter alone never trips. */
+ * signal (with BATV on, only bounces for mail really sent from here get
+ * this far); the signal also needs the account to have sent at least
+ * abuse.bounce_min recipients, so backscatter alone never trips. */
 void sendguard_bounce(const char *address, const char *ip);
 /* The reply text for a suspended sender. */
 void sendguard_suspended_text(const char *address, const char *reason, char *buf, size_t size);

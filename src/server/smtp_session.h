@@ -85,7 +85,7 @@ void smtp_auth_continue(struct smtp_session *s, const char *line, size_t len);
 /* smtp_deliver.c: the end of DATA on a worker: local delivery, and the
  * outbound queue for remote recipients (authenticated senders only). */
 void smtp_deliver_start(struct smtp_session *s);
-/* Outbound hook (issue 4): the envelope sender to use for mail from
+/* The envelope sender to use for mail from
  * `from` leaving for other domains: its BATV prvs= form when from's domain
  * has `batv on`, else from itself. 0, or -1 when out is too small. */
 int smtp_batv_envelope_sender(const char *from, char *out, size_t size);
