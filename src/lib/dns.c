@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static pthread_once_t dns_once = PTHREAD_ONCE_INIT;
 
@@ -63,41 +64,55 @@ static enum dns_result dns_status(int status, const char **error_r)
 	}
 }
 
-/* One query of type type for name; the raw answer in *a. */
-static enum dns_result dns_query(const char *resolver, const char *name, int type,
-				 struct dns_answer *a, const char **error_r)
+int dns_channel_new(const char *resolver, unsigned timeout_ms, unsigned tries,
+		    struct ares_channeldata **ch_r, const char **error_r)
 {
 	struct ares_options opts;
-	ares_channel ch;
 	int rc;
 
 	pthread_once(&dns_once, dns_init);
-	memset(a, 0, sizeof(*a));
 	memset(&opts, 0, sizeof(opts));
-	opts.timeout = 3000;	/* ms per try */
-	opts.tries = 3;
-	rc = ares_init_options(&ch, &opts, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+	opts.timeout = (int)(timeout_ms > 0 ? timeout_ms : 1);	/* ms per try */
+	opts.tries = (int)(tries > 0 ? tries : 1);
+	rc = ares_init_options(ch_r, &opts, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
 	if (rc != ARES_SUCCESS) {
 		*error_r = ares_strerror(rc);
-		return DNS_TEMPFAIL;
+		return -1;
 	}
-	if (resolver != NULL && resolver[0] != '\0') {
-		rc = ares_set_servers_ports_csv(ch, resolver);
-		if (rc != ARES_SUCCESS) {
-			ares_destroy(ch);
-			*error_r = "bad dns.resolver";
-			return DNS_TEMPFAIL;
-		}
+	if (resolver != NULL && resolver[0] != '\0' &&
+	    ares_set_servers_ports_csv(*ch_r, resolver) != ARES_SUCCESS) {
+		ares_destroy(*ch_r);
+		*error_r = "bad dns.resolver";
+		return -1;
 	}
-	ares_query(ch, name, ns_c_in, type, dns_query_cb, a);
-	while (!a->done) {
+	return 0;
+}
+
+static long dns_ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+int dns_channel_run(struct ares_channeldata *ch, bool (*done)(void *ctx), void *ctx,
+		    unsigned limit_ms)
+{
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!done(ctx)) {
 		ares_socket_t socks[ARES_GETSOCK_MAXNUM];
 		struct pollfd pfd[ARES_GETSOCK_MAXNUM];
 		struct timeval tv, *tvp;
 		/* the ARES_GETSOCK_* macros shift a signed 1 into the sign bit */
 		unsigned bits = (unsigned)ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
-		int n = 0;
+		long left = limit_ms > 0 ? (long)limit_ms - dns_ms_since(&t0) : 1000;
+		int n = 0, wait_ms;
 
+		if (left <= 0)
+			return -1;
 		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
 			short ev = 0;
 			if (bits & (1u << i))
@@ -112,17 +127,41 @@ static enum dns_result dns_query(const char *resolver, const char *name, int typ
 			n++;
 		}
 		tvp = ares_timeout(ch, NULL, &tv);
-		poll(pfd, (nfds_t)n, tvp != NULL ? (int)(tvp->tv_sec * 1000 + tvp->tv_usec / 1000) : 1000);
+		if (n == 0 && tvp == NULL)
+			break;	/* nothing in flight: the callbacks have run */
+		wait_ms = tvp != NULL ? (int)(tvp->tv_sec * 1000 + tvp->tv_usec / 1000) : (int)left;
+		if (wait_ms > left)
+			wait_ms = (int)left;
+		if (poll(pfd, (nfds_t)n, wait_ms) < 0)
+			continue;
 		for (int i = 0; i < n; i++) {
 			ares_socket_t r = (pfd[i].revents & (POLLIN | POLLERR | POLLHUP)) ? pfd[i].fd : ARES_SOCKET_BAD;
 			ares_socket_t w = (pfd[i].revents & POLLOUT) ? pfd[i].fd : ARES_SOCKET_BAD;
 			if (r != ARES_SOCKET_BAD || w != ARES_SOCKET_BAD)
 				ares_process_fd(ch, r, w);
 		}
-		if (n == 0 || tvp != NULL)
-			ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);	/* timeouts */
+		ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);	/* timeouts */
 	}
-	ares_destroy(ch);
+	return 0;
+}
+
+static bool dns_answer_done(void *ctx)
+{
+	return ((struct dns_answer *)ctx)->done;
+}
+
+/* One query of type type for name; the raw answer in *a. */
+static enum dns_result dns_query(const char *resolver, const char *name, int type,
+				 struct dns_answer *a, const char **error_r)
+{
+	ares_channel ch;
+
+	memset(a, 0, sizeof(*a));
+	if (dns_channel_new(resolver, 3000, 3, &ch, error_r) < 0)
+		return DNS_TEMPFAIL;
+	ares_query(ch, name, ns_c_in, type, dns_query_cb, a);
+	dns_channel_run(ch, dns_answer_done, a, 0);
+	ares_destroy(ch);	/* runs the callback with ARES_EDESTRUCTION if still pending */
 	return dns_status(a->status, error_r);
 }
 

@@ -1,6 +1,7 @@
 #ifndef YUBIN_LIB_DNS_H
 #define YUBIN_LIB_DNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -48,6 +49,16 @@ void dns_txt_free(char **txt, size_t n);
 /* PTR names of an IPv4 or IPv6 address (reverse DNS), up to max. */
 enum dns_result dns_ptr_lookup(const char *resolver, const struct sockaddr *sa, char (*names)[DNS_NAME_MAX],
 			       size_t max, size_t *n_r, const char **error_r);
+/* For modules that drive c-ares themselves (policy/foreign.c's
+ * forward-confirmed reverse DNS): a private channel on resolver (as above)
+ * with timeout_ms per try, then dns_channel_run() polls it on the calling
+ * thread until done(ctx) is true, nothing is in flight, or limit_ms
+ * (0: no limit of its own) passes (-1). ares_destroy() frees it. */
+struct ares_channeldata;
+int dns_channel_new(const char *resolver, unsigned timeout_ms, unsigned tries,
+		    struct ares_channeldata **ch_r, const char **error_r);
+int dns_channel_run(struct ares_channeldata *ch, bool (*done)(void *ctx), void *ctx,
+		    unsigned limit_ms);
 /* Sorts MX records by preference, stable. */
 void dns_mx_sort(struct dns_mx *mx, size_t n);
 

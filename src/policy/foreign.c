@@ -1,14 +1,13 @@
 /* The foreign-access restriction: CIDR and suffix matching, the rule
  * order, and forward-confirmed reverse DNS. */
 #include "policy/foreign.h"
+#include "lib/dns.h"
 #include "lib/str.h"
 
 #include <arpa/inet.h>
 #include <ares.h>
 #include <ctype.h>
 #include <netdb.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,87 +351,33 @@ static void rdns_ptr_cb(void *arg, int status, int timeouts, struct hostent *he)
 	}
 }
 
-static pthread_once_t rdns_once = PTHREAD_ONCE_INIT;
-
-static void rdns_init(void)
+static bool rdns_done(void *ctx)
 {
-	ares_library_init(ARES_LIB_INIT_ALL);
+	const struct rdns_state *st = ctx;
+
+	return st->ptr_done && st->fwd_pending == 0;
 }
 
-static long ms_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-int foreign_rdns_lookup(const char *ip, unsigned timeout_ms, char *buf, size_t size)
+int foreign_rdns_lookup(const char *resolver, const char *ip, unsigned timeout_ms, char *buf,
+			size_t size)
 {
 	struct rdns_state st;
-	struct ares_options opts;
-	struct timespec t0;
+	const char *error;
 
 	buf[0] = '\0';
 	memset(&st, 0, sizeof(st));
 	if (net_addr_parse(ip, &st.addr) < 0 || size < 2)
 		return 0;
-	pthread_once(&rdns_once, rdns_init);
 	st.family = net_addr_is_v4(&st.addr) ? AF_INET : AF_INET6;
 	st.out = buf;
 	st.outsize = size;
-	memset(&opts, 0, sizeof(opts));
-	opts.timeout = (int)(timeout_ms / 2 > 0 ? timeout_ms / 2 : 1);
-	opts.tries = 1;
-	if (ares_init_options(&st.ch, &opts, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES) != ARES_SUCCESS)
+	if (dns_channel_new(resolver, timeout_ms / 2 > 0 ? timeout_ms / 2 : 1, 1, &st.ch, &error) < 0)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (st.family == AF_INET)
 		ares_gethostbyaddr(st.ch, st.addr.b + 12, 4, AF_INET, rdns_ptr_cb, &st);
 	else
 		ares_gethostbyaddr(st.ch, st.addr.b, 16, AF_INET6, rdns_ptr_cb, &st);
-	while (!st.ptr_done || st.fwd_pending > 0) {
-		ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-		struct pollfd pfd[ARES_GETSOCK_MAXNUM];
-		/* the ARES_GETSOCK_* macros shift a signed 1 into the sign bit */
-		unsigned bits = (unsigned)ares_getsock(st.ch, socks, ARES_GETSOCK_MAXNUM);
-		int n = 0;
-		long left = (long)timeout_ms - ms_since(&t0);
-		struct timeval tv, *tvp;
-		int wait_ms;
-
-		if (left <= 0)
-			break;
-		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			short ev = 0;
-
-			if (bits & (1u << i))
-				ev |= POLLIN;
-			if (bits & (1u << (i + ARES_GETSOCK_MAXNUM)))
-				ev |= POLLOUT;
-			if (ev == 0)
-				continue;
-			pfd[n].fd = socks[i];
-			pfd[n].events = ev;
-			pfd[n].revents = 0;
-			n++;
-		}
-		tvp = ares_timeout(st.ch, NULL, &tv);
-		wait_ms = tvp != NULL ? (int)(tvp->tv_sec * 1000 + tvp->tv_usec / 1000) : (int)left;
-		if (wait_ms > left)
-			wait_ms = (int)left;
-		if (n == 0 && tvp == NULL)
-			break;	/* nothing in flight: the callbacks ran */
-		if (poll(pfd, (nfds_t)n, wait_ms) < 0)
-			continue;
-		for (int i = 0; i < n; i++) {
-			ares_socket_t r = (pfd[i].revents & (POLLIN | POLLERR | POLLHUP)) ? pfd[i].fd : ARES_SOCKET_BAD;
-			ares_socket_t w = (pfd[i].revents & POLLOUT) ? pfd[i].fd : ARES_SOCKET_BAD;
-			if (r != ARES_SOCKET_BAD || w != ARES_SOCKET_BAD)
-				ares_process_fd(st.ch, r, w);
-		}
-		ares_process_fd(st.ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-	}
+	dns_channel_run(st.ch, rdns_done, &st, timeout_ms);
 	/* Cancels what is still in flight; the callbacks run and free. */
 	ares_destroy(st.ch);
 	return buf[0] != '\0' ? 1 : 0;

@@ -95,6 +95,7 @@ void foreign_decide(const struct foreign_input *in, struct foreign_decision *out
  * to the address) through c-ares, the hosts file first, within timeout_ms
  * in all. Names are written newline-separated into buf. 1 found, 0 none
  * (or timeout). */
-int foreign_rdns_lookup(const char *ip, unsigned timeout_ms, char *buf, size_t size);
+int foreign_rdns_lookup(const char *resolver, const char *ip, unsigned timeout_ms, char *buf,
+			size_t size);
 
 #endif

@@ -299,7 +299,8 @@ static int auth_rdns(void *ctx, char *buf, size_t size)
 		return found;
 	}
 	pthread_mutex_unlock(&rdns_lock);
-	found = foreign_rdns_lookup(w->req->ip, w->cfg.foreign_auth_rdns_timeout, buf, size);
+	found = foreign_rdns_lookup(w->cfg.dns_resolver, w->req->ip, w->cfg.foreign_auth_rdns_timeout,
+				    buf, size);
 	pthread_mutex_lock(&rdns_lock);
 	str_copy(slot->ip, sizeof(slot->ip), w->req->ip);
 	str_copy(slot->names, sizeof(slot->names), found > 0 ? buf : "");

@@ -58,10 +58,15 @@ class Dnsmasq:
     nx.test         NXDOMAIN
     """
 
-    def __init__(self, base):
+    def __init__(self, base, txt=None, hosts=None):
         self.base = str(base)
         self.port = free_port("127.0.0.1")
         self.proc = None
+        # more TXT records: {name: text}, texts longer than 255 bytes are
+        # split into several character-strings as a zone file would
+        self.txt = dict(txt or {})
+        # more A records with their PTR: {name: address}
+        self.hosts = dict(hosts or {})
 
     def start(self):
         for attempt in range(5):
@@ -86,6 +91,13 @@ class Dnsmasq:
                 "--host-record=implicit.test,%s" % MX_ADDR,
                 "--host-record=yubin.test,127.0.0.1",
                 "--local=/test/"]   # answer .test only from here: NODATA, NXDOMAIN
+        for name, addr in self.hosts.items():
+            args.append("--host-record=%s,%s" % (name, addr))
+        for name, text in self.txt.items():
+            chunks = [text[i:i + 255] for i in range(0, len(text), 255)] or [""]
+            # (dnsmasq keeps quotes on its command line: commas separate)
+            assert "," not in text, "a TXT record for dnsmasq cannot hold a comma"
+            args.append("--txt-record=%s,%s" % (name, ",".join(chunks)))
         if os.geteuid() == 0:
             args.append("--user=root")
         self.log = open(os.path.join(self.base, "dnsmasq.log"), "ab")

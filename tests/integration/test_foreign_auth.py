@@ -3,11 +3,10 @@ address is refused with 535 5.7.1 per domain, ON by default; the override
 table makes loopback addresses foreign (127.0.0.2 -> US), the client binds
 its socket to 127.0.0.2 and connects to the daemon on 127.0.0.1."""
 
-import socket
-
 import pytest
 
 import helpers
+import outbound_util as ou
 from helpers import DOMAIN, PASSWORD
 from protection_util import (auth_from, events, install_geoip, pop3_login_from, smtp_from, db_query)
 
@@ -138,27 +137,26 @@ def test_new_domain_is_on_by_default(server):
     auth_from(server, "127.0.0.1", "taro@second.test")[0].expect(235)
 
 
-def _ptr_of_loopback():
+def test_reverse_dns_exemption(new_server, tmp_path):
+    """A local DNS server (dnsmasq, through dns.resolver) gives 127.0.0.2 and
+    127.0.0.3 forward-confirmed names; both addresses are foreign by the
+    override table. The default suffixes exempt the google.com name only;
+    a suffix added to foreign_auth.rdns_allow exempts the other."""
+    dns = ou.Dnsmasq(tmp_path / "dns", hosts={"smtp-relay.mail.google.com": "127.0.0.2",
+                                              "ppp-3.example-isp.test": "127.0.0.3"}).start()
     try:
-        name = socket.gethostbyaddr("127.0.0.1")[0]
-        return name if socket.gethostbyname(name) == "127.0.0.1" else None
-    except OSError:
-        return None
-
-
-def test_reverse_dns_exemption(new_server):
-    name = _ptr_of_loopback()
-    if name is None:
-        pytest.skip("127.0.0.1 has no forward-confirmed reverse-DNS name on this machine")
-    srv = new_server(start=False)
-    srv.ctl("geoip", "override", "add", "127.0.0.1", "US")
-    srv.start()
-    auth_from(srv, "127.0.0.1", USER)[0].expect(535, "5.7.1")    # default suffixes do not match
-    srv.stop()
-    srv.ctl("config", "set", "foreign_auth.rdns_allow", "google.com," + name.split(".")[-1])
-    srv.start()
-    auth_from(srv, "127.0.0.1", USER)[0].expect(235)
-    assert "allowed by rule rdns " + name in srv.log(), srv.log_tail()
+        srv = new_server(start=False, config={"dns.resolver": dns.resolver})
+        srv.ctl("geoip", "override", "add", "127.0.0.2", "US")
+        srv.ctl("geoip", "override", "add", "127.0.0.3", "US")
+        srv.start()
+        auth_from(srv, "127.0.0.2", USER)[0].expect(235)
+        assert "allowed by rule rdns smtp-relay.mail.google.com" in srv.log(), srv.log_tail()
+        auth_from(srv, "127.0.0.3", USER)[0].expect(535, "5.7.1")   # not a default suffix
+        srv.ctl("config", "set", "foreign_auth.rdns_allow", "google.com,example-isp.test")
+        auth_from(srv, "127.0.0.3", USER)[0].expect(235)
+        assert "allowed by rule rdns ppp-3.example-isp.test" in srv.log(), srv.log_tail()
+    finally:
+        dns.stop()
 
 
 def test_missing_database_is_loud(new_server):
