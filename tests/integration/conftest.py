@@ -17,6 +17,24 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 import helpers  # noqa: E402
+import outbound_util  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def dns(tmp_path_factory):
+    """The test DNS (dnsmasq on 127.0.0.1, see outbound_util.Dnsmasq), one
+    per module; modules that need more records define their own."""
+    d = outbound_util.Dnsmasq(tmp_path_factory.mktemp("dns")).start()
+    yield d
+    d.stop()
+
+
+@pytest.fixture
+def sink(tmp_path):
+    """Postfix's smtp-sink as mx.remote.test, not started: call start()."""
+    s = outbound_util.Sink(tmp_path / "remote")
+    yield s
+    s.stop()
 
 
 def pytest_sessionstart(session):

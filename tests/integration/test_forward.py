@@ -20,22 +20,9 @@ B = "bob@" + DOMAIN
 C = "carol@" + DOMAIN
 
 
-@pytest.fixture(scope="module")
-def dns(tmp_path_factory):
-    d = ou.Dnsmasq(tmp_path_factory.mktemp("dns")).start()
-    yield d
-    d.stop()
-
-
-@pytest.fixture
-def sink(tmp_path):
-    s = ou.Sink(tmp_path / "remote").start()
-    yield s
-    s.stop()
-
-
 @pytest.fixture
 def srv(dns, sink, new_server):
+    sink.start()
     return new_server(config=ou.outbound_config(dns, sink),
                       accounts=[(A,), (B,), (C,)])
 

@@ -21,30 +21,8 @@ pytestmark = pytest.mark.skipif(not ou.have_tools(), reason="dnsmasq or smtp-sin
 LOCAL = "user@" + DOMAIN
 
 
-@pytest.fixture(scope="module")
-def dns(tmp_path_factory):
-    d = ou.Dnsmasq(tmp_path_factory.mktemp("dns")).start()
-    yield d
-    d.stop()
-
-
-@pytest.fixture
-def sink(tmp_path):
-    s = ou.Sink(tmp_path / "remote")
-    yield s
-    s.stop()
-
-
 def config(dns, sink, **extra):
-    cfg = {
-        "dns.resolver": dns.resolver,
-        "smtp.remote_port": str(sink.port),
-        "queue.retry_min": "1",
-        "queue.retry_max": "2",
-    }
-    for k, v in extra.items():
-        cfg[k.replace("__", ".")] = str(v)
-    return cfg
+    return ou.outbound_config(dns, sink, **extra)
 
 
 def message(token, subject="outbound test", body=None, sender=LOCAL, to="bob@remote.test"):

@@ -20,13 +20,6 @@ pytestmark = pytest.mark.skipif(not (ou.have_tools() and pu.have_postfix()),
 LOCAL = "user@" + DOMAIN
 
 
-@pytest.fixture(scope="module")
-def dns(tmp_path_factory):
-    d = ou.Dnsmasq(tmp_path_factory.mktemp("dns")).start()
-    yield d
-    d.stop()
-
-
 @pytest.fixture
 def pair(dns, tmp_path, new_server):
     port = ou.free_port(ou.MX_ADDR)
