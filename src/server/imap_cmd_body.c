@@ -31,7 +31,9 @@ static const struct mime_part *section_part(const struct mime_message *mm,
 			for (uint32_t k = 1; child != NULL && k < n; k++)
 				child = child->next;
 			part = child;
-		} else if (n != 1) {
+		} else if (n != 1 || strcmp(part->type, "multipart") == 0) {
+			/* a multipart without a usable boundary has one empty
+			 * part (see imap_envelope.c), as in Dovecot */
 			part = NULL;
 		}
 	}

@@ -1,0 +1,114 @@
+"""A private Dovecot (Debian's dovecot-imapd) for differential IMAP tests:
+its own config, certificate, users and Maildirs under a temporary
+directory, IMAPS on a loopback port. The system's Dovecot is never used."""
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+CONF = """\
+base_dir = {base}/run
+state_dir = {base}/state
+instance_name = yubin-test-{port}
+listen = 127.0.0.1
+protocols = imap
+log_path = {base}/dovecot.log
+ssl = required
+ssl_cert = <{base}/cert.pem
+ssl_key = <{base}/key.pem
+auth_mechanisms = plain
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {base}/users
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={uid} home={base}/mail/%d/%n
+}}
+mail_location = maildir:{base}/mail/%d/%n
+namespace inbox {{
+  inbox = yes
+  separator = /
+}}
+service imap-login {{
+  inet_listener imap {{
+    port = 0
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {port}
+    ssl = yes
+  }}
+}}
+"""
+
+
+def have_dovecot():
+    return (shutil.which("dovecot") is not None and os.path.exists("/usr/lib/dovecot/imap")
+            and os.geteuid() == 0)
+
+
+class Dovecot:
+    def __init__(self, base, port, users):
+        self.base = str(base)
+        self.port = port
+        self.users = dict(users)
+        self.master = None
+
+    def start(self):
+        os.makedirs(self.base, exist_ok=True)
+        os.chmod(self.base, 0o755)
+        parent = os.path.dirname(self.base)
+        while parent and parent != "/":
+            st = os.stat(parent)
+            os.chmod(parent, st.st_mode | 0o111)
+            parent = os.path.dirname(parent)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                        "-subj", "/CN=dovecot.test", "-keyout", os.path.join(self.base, "key.pem"),
+                        "-out", os.path.join(self.base, "cert.pem")], check=True, capture_output=True)
+        with open(os.path.join(self.base, "users"), "w") as f:
+            for user, password in self.users.items():
+                f.write("%s:{PLAIN}%s\n" % (user, password))
+        nobody = pwd.getpwnam("nobody").pw_uid
+        mail = os.path.join(self.base, "mail")
+        os.makedirs(mail, exist_ok=True)
+        os.chown(mail, nobody, nobody)
+        conf = os.path.join(self.base, "dovecot.conf")
+        with open(conf, "w") as f:
+            f.write(CONF.format(base=self.base, port=self.port, uid=nobody))
+        # dovecot daemonizes: give it a file, not a pipe it would keep open
+        errf = os.path.join(self.base, "start.err")
+        with open(errf, "w") as ef:
+            p = subprocess.run(["dovecot", "-c", conf], stdin=subprocess.DEVNULL, stdout=ef,
+                               stderr=ef, timeout=60)
+        if p.returncode != 0:
+            with open(errf) as ef:
+                raise AssertionError("dovecot failed to start: %s" % ef.read())
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                with open(os.path.join(self.base, "run", "master.pid")) as f:
+                    self.master = int(f.read().strip())
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except (OSError, ValueError):
+                time.sleep(0.1)
+        raise AssertionError("dovecot did not listen on %d" % self.port)
+
+    def stop(self):
+        if self.master is not None:
+            try:
+                os.kill(self.master, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            for _ in range(100):
+                try:
+                    os.kill(self.master, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.1)
+            self.master = None
