@@ -19,6 +19,7 @@ struct ctl {
 	struct directory *dir;		/* opened by ctl_directory() */
 	/* options */
 	bool json, force, password_stdin;
+	bool now;			/* dkim rotate --now */
 	const char *quota, *memo, *hostname, *port_offset, *listen;
 	const char *from;		/* queue inject --from */
 	/* positional arguments after the command words */
@@ -137,6 +138,21 @@ int ctl_validate_cidr_list(const char *value, const char **error_r);
 /* 1 with a sentence for doctor when logins of address are affected by
  * the foreign-access restriction or the brute-force defence. */
 int ctl_security_doctor(struct ctl *c, const char *address, const char *domain, char *text, size_t size);
+
+/* dkim.c: DKIM keys (DATA/dkim) and the DNS records of a domain */
+int cmd_dkim_show(struct ctl *c);
+int cmd_dkim_rotate(struct ctl *c);
+int cmd_dkim_activate(struct ctl *c);
+int cmd_dkim_verify(struct ctl *c);
+int cmd_domain_dns(struct ctl *c);
+/* Keys for a new domain (kept when it already has some) / removal of
+ * them with the domain; 0, or 1 after a message. */
+int ctl_dkim_domain_added(struct ctl *c, const char *domain);
+int ctl_dkim_domain_deleted(struct ctl *c, const char *domain);
+/* Messages queued by this process (queue inject) are DKIM-signed like the
+ * daemon's: installs / removes the queue file signer. */
+void ctl_dkim_hook(const struct ctl *c);
+void ctl_dkim_unhook(void);
 
 /* doctor.c */
 int cmd_doctor(struct ctl *c);

@@ -52,6 +52,9 @@ int cmd_domain_add(struct ctl *c)
 			 strerror(errno));
 	ctl_event(c, "domain-added", name, "with yubinctl");
 	printf("added domain %s\n", name);
+	/* the domain works without DKIM keys, so a failure only warns */
+	if (ctl_dkim_domain_added(c, name) != 0)
+		ctl_warn("%s has no DKIM keys yet: make them with yubinctl dkim rotate %s --now", name, name);
 	return 0;
 }
 
@@ -118,6 +121,7 @@ int cmd_domain_del(struct ctl *c)
 			 strerror(errno));
 		goto out;
 	}
+	ctl_dkim_domain_deleted(c, name);
 	ctl_event(c, "domain-deleted", name, "with %zu account%s and their mail", accounts.count,
 		  accounts.count == 1 ? "" : "s");
 	printf("deleted domain %s", name);

@@ -28,6 +28,7 @@ enum {
 	OPT_PORT_OFFSET = 1 << 6,
 	OPT_LISTEN = 1 << 7,
 	OPT_FROM = 1 << 8,
+	OPT_NOW = 1 << 9,
 };
 
 struct ctl_option {
@@ -46,6 +47,7 @@ static const struct ctl_option ctl_options[] = {
 	{ "--port-offset", OPT_PORT_OFFSET, true },
 	{ "--listen", OPT_LISTEN, true },
 	{ "--from", OPT_FROM, true },
+	{ "--now", OPT_NOW, false },
 	{ NULL, 0, false },
 };
 
@@ -63,6 +65,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "domain", "list", 0, 0, OPT_JSON, 0, cmd_domain_list },
 	{ "domain", "show", 1, 1, OPT_JSON, 0, cmd_domain_show },
 	{ "domain", "set", 3, 3, 0, 0, cmd_domain_set },
+	{ "domain", "dns", 1, 1, OPT_JSON, 0, cmd_domain_dns },
 	{ "account", "add", 1, 1, OPT_QUOTA | OPT_MEMO | OPT_PWSTDIN, 0, cmd_account_add },
 	{ "account", "passwd", 1, 1, OPT_PWSTDIN, 0, cmd_account_passwd },
 	{ "account", "quota", 2, 2, 0, 0, cmd_account_quota },
@@ -88,6 +91,10 @@ static const struct ctl_command ctl_commands[] = {
 	{ "geoip", "override", 1, 3, 0, 0, cmd_geoip_override },
 	{ "security", "list", 0, 0, OPT_JSON, 0, cmd_security_list },
 	{ "security", "unblock", 1, 1, 0, 0, cmd_security_unblock },
+	{ "dkim", "show", 1, 1, OPT_JSON, 0, cmd_dkim_show },
+	{ "dkim", "rotate", 1, 1, OPT_NOW, 0, cmd_dkim_rotate },
+	{ "dkim", "activate", 1, 1, 0, 0, cmd_dkim_activate },
+	{ "dkim", "verify", 0, 1, OPT_JSON, 0, cmd_dkim_verify },
 	{ NULL, NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -97,6 +104,7 @@ static const char ctl_usage_help[] =
 	"  domain add|del|show DOMAIN          (del: --force when it has accounts)\n"
 	"  domain list [--json]                 (show takes --json too)\n"
 	"  domain set DOMAIN KEY VALUE\n"
+	"  domain dns DOMAIN [--json]           (the MX, SPF, DKIM and DMARC records to publish)\n"
 	"  account add ADDRESS [--quota MB] [--memo TEXT] [--password-stdin]\n"
 	"  account passwd ADDRESS [--password-stdin]\n"
 	"  account quota ADDRESS MB\n"
@@ -115,6 +123,10 @@ static const char ctl_usage_help[] =
 	"  geoip update [--from FILE.mmdb]      (the country database, into DATA/geoip)\n"
 	"  geoip lookup IP | geoip override add CIDR CC | del CIDR | list\n"
 	"  security list [--json] | security unblock IP|ADDRESS   (brute-force blocks)\n"
+	"  dkim show DOMAIN [--json]            (keys, selectors, DNS records)\n"
+	"  dkim rotate DOMAIN [--now]           (new keys; --now: sign with them at once)\n"
+	"  dkim activate DOMAIN                 (sign with the keys dkim rotate made)\n"
+	"  dkim verify [FILE] [--json]          (check the DKIM signatures of a message, stdin by default)\n"
 	"DATA is -d DATA, else $YUBIN_DATA, else ./yubin-data.\n";
 
 static int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -289,6 +301,7 @@ static void ctl_option_store(struct ctl *c, unsigned flag, const char *value)
 	case OPT_PORT_OFFSET: c->port_offset = value; break;
 	case OPT_LISTEN: c->listen = value; break;
 	case OPT_FROM: c->from = value; break;
+	case OPT_NOW: c->now = true; break;
 	default: break;
 	}
 }
@@ -460,7 +473,9 @@ int main(int argc, char **argv)
 		c.data = data_abs;
 	if (ctl_become_data_owner(&c) != 0)
 		return 1;
+	ctl_dkim_hook(&c);
 	status = cmd->run(&c);
+	ctl_dkim_unhook();
 	directory_close(c.dir);
 	fflush(stdout);
 	if (ferror(stdout))

@@ -16,6 +16,7 @@
 #include "server/queue.h"
 #include "server/outbound.h"
 #include "server/server.h"
+#include "policy/dkim_sign.h"
 #include "lib/dns.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -63,6 +64,33 @@ static struct {
 	.sched_cond = PTHREAD_COND_INITIALIZER,
 	.job_cond = PTHREAD_COND_INITIALIZER,
 };
+
+/* DKIM: every queued message whose From: (or sender) domain has keys is
+ * signed as its queue file is written (store/queue_file.c calls
+ * queue_sign), so the signature is made once and retries send the same
+ * bytes. The signer lives as long as the process: worker jobs may still
+ * queue a bounce while the daemon stops. */
+static struct dkim_signer *queue_dkim;
+
+static char *queue_sign(void *ctx, const char *from, const struct maildir_msg *msg, size_t *len_r)
+{
+	struct strbuf out = STRBUF_INIT;
+	char domain[256] = "";
+	const char *error = "";
+	int n = dkim_signer_sign(ctx, from, msg, &out, domain, &error);
+
+	if (n <= 0) {
+		if (n < 0)
+			log_warn(NULL, "dkim: cannot sign a message from <%s>: %s; it is sent unsigned", from,
+				 error);
+		strbuf_free(&out);
+		return NULL;
+	}
+	log_info(NULL, "dkim: message from <%s> signed for d=%s (%d signature%s)", from, domain, n,
+		 n == 1 ? "" : "s");
+	*len_r = out.len;
+	return out.data;
+}
 
 static void queue_dir(char *buf, size_t size)
 {
@@ -526,6 +554,12 @@ void queue_start(void)
 
 	server_config(&cfg);
 	queue_dir(q.dir, sizeof(q.dir));
+	if (queue_dkim == NULL) {
+		queue_dkim = dkim_signer_new(server->data_dir);
+		if (queue_dkim == NULL)
+			log_fatal("queue: out of memory");
+		queue_file_set_signer(queue_sign, queue_dkim);
+	}
 	if (fs_mkdir_p(q.dir, 0700) < 0)
 		log_fatal("cannot create %s: %s", q.dir, strerror(errno));
 	q.nthreads = cfg.queue_max_parallel;

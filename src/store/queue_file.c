@@ -51,6 +51,15 @@ size_t queue_env_pending(const struct queue_env *env)
 	return n;
 }
 
+static queue_file_signer_fn *queue_signer;
+static void *queue_signer_ctx;
+
+void queue_file_set_signer(queue_file_signer_fn *fn, void *ctx)
+{
+	queue_signer = fn;
+	queue_signer_ctx = ctx;
+}
+
 static int write_body(int fd, const struct maildir_msg *msg)
 {
 	char buf[65536];
@@ -79,7 +88,8 @@ int queue_file_create(const char *dir, const char *from, const char *const *rcpt
 		      const struct maildir_msg *msg, char *id_r, size_t id_size,
 		      const char **error_r)
 {
-	char id[16], tmp[4200], path[4200], head[4096];
+	char id[16], tmp[4200], path[4200], head[4096], *sig = NULL;
+	size_t sig_len = 0;
 	int fd, n;
 
 	if (nrcpts == 0) {
@@ -117,9 +127,17 @@ int queue_file_create(const char *dir, const char *from, const char *const *rcpt
 		if (fs_write_all(fd, head, (size_t)n) < 0)
 			goto fail;
 	}
-	n = snprintf(head, sizeof(head), "size %zu\n\n", msg->prefix_len + msg->body_len);
-	if (fs_write_all(fd, head, (size_t)n) < 0 || write_body(fd, msg) < 0 || fdatasync(fd) < 0)
+	/* signed before the size is known: the signature fields come first */
+	if (queue_signer != NULL)
+		sig = queue_signer(queue_signer_ctx, from, msg, &sig_len);
+	if (sig == NULL)
+		sig_len = 0;
+	n = snprintf(head, sizeof(head), "size %zu\n\n", sig_len + msg->prefix_len + msg->body_len);
+	if (fs_write_all(fd, head, (size_t)n) < 0 || (sig_len > 0 && fs_write_all(fd, sig, sig_len) < 0) ||
+	    write_body(fd, msg) < 0 || fdatasync(fd) < 0)
 		goto fail;
+	free(sig);
+	sig = NULL;
 	close(fd);
 	fd = -1;
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) < 0 || fs_fsync_dir(dir) < 0)
@@ -128,6 +146,7 @@ int queue_file_create(const char *dir, const char *from, const char *const *rcpt
 	return 0;
 fail:
 	*error_r = "cannot write the queue file (disk full?)";
+	free(sig);
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);

@@ -55,6 +55,16 @@ struct queue_env {
 int queue_file_create(const char *dir, const char *from, const char *const *rcpts, size_t nrcpts,
 		      const struct maildir_msg *msg, char *id_r, size_t id_size,
 		      const char **error_r);
+/* A signer adds header fields in front of every message queued from then
+ * on (DKIM-Signature, see policy/dkim_sign.h), so that every writer of
+ * queue files (the daemon's queue_submit, yubinctl queue inject) signs
+ * the same way, once, and retries send identical bytes. It returns the
+ * fields in a malloc'd buffer (*len_r bytes), or NULL to queue the message
+ * as it is. Set once at start-up, before any queue_file_create. */
+typedef char *queue_file_signer_fn(void *ctx, const char *from, const struct maildir_msg *msg,
+				   size_t *len_r);
+void queue_file_set_signer(queue_file_signer_fn *fn, void *ctx);
+
 /* Parses the queue file at path. env->rcpts is malloc'd: queue_env_free. */
 int queue_file_read(const char *path, struct queue_env *env, const char **error_r);
 void queue_env_free(struct queue_env *env);

@@ -1,0 +1,302 @@
+/* DKIM verification: see dkim_verify.h. The parsing and canonicalization
+ * are mail/dkim.c; this file adds the key lookup and the cryptography. */
+#include "policy/dkim_verify.h"
+#include "mail/dkim.h"
+#include "lib/dns.h"
+#include "lib/str.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#define HEADER_FIELDS_MAX 2000
+
+const char *dkim_res_name(enum dkim_res r)
+{
+	switch (r) {
+	case DKIM_NONE: return "none";
+	case DKIM_PASS: return "pass";
+	case DKIM_FAIL: return "fail";
+	case DKIM_NEUTRAL: return "neutral";
+	case DKIM_POLICY: return "policy";
+	case DKIM_TEMPERROR: return "temperror";
+	case DKIM_PERMERROR: return "permerror";
+	}
+	return "permerror";
+}
+
+static void verdict(struct dkim_verdict *v, enum dkim_res r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void verdict(struct dkim_verdict *v, enum dkim_res r, const char *fmt, ...)
+{
+	va_list ap;
+
+	v->result = r;
+	va_start(ap, fmt);
+	vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* Looks the key of sig up. 0 with key filled, else the verdict is set. */
+static int key_fetch(dkim_txt_lookup_fn *lookup, const char *resolver, const struct dkim_sig *sig,
+		     struct dkim_key *key, struct dkim_verdict *v)
+{
+	char name[DNS_NAME_MAX * 2], **txt = NULL;
+	size_t n = 0;
+	const char *error = "", *perror = NULL;
+	int r;
+
+	snprintf(name, sizeof(name), "%s._domainkey.%s", sig->selector, sig->domain);
+	if (strlen(name) > 253) {
+		verdict(v, DKIM_PERMERROR, "key name too long");
+		return -1;
+	}
+	r = lookup(resolver, name, &txt, &n, &error);
+	if (r == DNS_TEMPFAIL) {
+		verdict(v, DKIM_TEMPERROR, "key lookup failed: %s", error != NULL ? error : "DNS error");
+		return -1;
+	}
+	if (r != DNS_OK || n == 0) {
+		dns_txt_free(txt, n);
+		verdict(v, DKIM_PERMERROR, "no key for signature");
+		return -1;
+	}
+	/* several records: the first that is a DKIM key (RFC 6376 §3.6.2.2
+	 * leaves the choice open) */
+	for (size_t i = 0; i < n; i++) {
+		const char *e;
+		if (dkim_key_parse(txt[i], strlen(txt[i]), key, &e) == 0) {
+			dns_txt_free(txt, n);
+			return 0;
+		}
+		if (perror == NULL)
+			perror = e;
+	}
+	dns_txt_free(txt, n);
+	verdict(v, DKIM_PERMERROR, "key syntax error: %s", perror != NULL ? perror : "empty");
+	return -1;
+}
+
+/* Checks the key against the signature and makes the OpenSSL key. */
+static EVP_PKEY *key_use(const struct dkim_sig *sig, const struct dkim_key *key, struct dkim_verdict *v)
+{
+	EVP_PKEY *pk = NULL;
+
+	if (key->p_len == 0) {
+		verdict(v, DKIM_PERMERROR, "key revoked");
+		return NULL;
+	}
+	if ((sig->algo == DKIM_RSA_SHA256) != (key->type == DKIM_KEY_RSA)) {
+		verdict(v, DKIM_PERMERROR, "key type does not match a=");
+		return NULL;
+	}
+	if (!key->sha256_ok) {
+		verdict(v, DKIM_PERMERROR, "key does not allow sha256 (h=)");
+		return NULL;
+	}
+	if (!key->email_ok) {
+		verdict(v, DKIM_PERMERROR, "key is not for email (s=)");
+		return NULL;
+	}
+	if (key->strict) {
+		const char *at = strrchr(sig->auid, '@');
+		if (at == NULL || strcasecmp(at + 1, sig->domain) != 0) {
+			verdict(v, DKIM_PERMERROR, "key requires i= in exactly d= (t=s)");
+			return NULL;
+		}
+	}
+	if (key->type == DKIM_KEY_ED25519) {
+		pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, key->p, key->p_len);
+	} else {
+		const unsigned char *p = key->p;
+		pk = d2i_PUBKEY(NULL, &p, (long)key->p_len);
+		if (pk != NULL && EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA) {
+			EVP_PKEY_free(pk);
+			verdict(v, DKIM_PERMERROR, "key is not an RSA key");
+			return NULL;
+		}
+		if (pk != NULL && EVP_PKEY_get_bits(pk) < 1024) {
+			EVP_PKEY_free(pk);
+			verdict(v, DKIM_PERMERROR, "RSA key shorter than 1024 bits");
+			return NULL;
+		}
+	}
+	if (pk == NULL)
+		verdict(v, DKIM_PERMERROR, "key syntax error: unusable public key");
+	return pk;
+}
+
+static void hash_update(void *ctx, const void *data, size_t len)
+{
+	EVP_DigestUpdate(ctx, data, len);
+}
+
+/* Body hash check; 0 when it matches, else the verdict is set. */
+static int body_check(const struct dkim_sig *sig, const char *body, size_t len, struct dkim_verdict *v)
+{
+	EVP_MD_CTX *sha = EVP_MD_CTX_new();
+	struct dkim_body b;
+	unsigned char h[SHA256_DIGEST_LENGTH];
+	int ok;
+
+	if (sha == NULL || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(sha);
+		verdict(v, DKIM_TEMPERROR, "out of memory");
+		return -1;
+	}
+	dkim_body_init(&b, sig->bcanon, sig->has_l ? sig->l : UINT64_MAX, hash_update, sha);
+	dkim_body_feed(&b, body, len);
+	dkim_body_finish(&b);
+	ok = EVP_DigestFinal_ex(sha, h, NULL) == 1;
+	EVP_MD_CTX_free(sha);
+	if (sig->has_l && sig->l > b.count) {
+		verdict(v, DKIM_FAIL, "l= is longer than the body");
+		return -1;
+	}
+	if (!ok || sig->bh_len != sizeof(h) || memcmp(h, sig->bh, sizeof(h)) != 0) {
+		verdict(v, DKIM_FAIL, "body hash did not verify");
+		return -1;
+	}
+	if (sig->has_l && sig->l < b.count)
+		snprintf(v->reason, sizeof(v->reason), "only %" PRIu64 " of %" PRIu64 " body bytes signed (l=)",
+			 sig->l, b.count);
+	return 0;
+}
+
+static bool signature_ok(EVP_PKEY *pk, const struct dkim_sig *sig, const struct strbuf *data)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	bool ok;
+
+	if (ctx == NULL)
+		return false;
+	if (sig->algo == DKIM_ED25519_SHA256) {
+		unsigned char h[SHA256_DIGEST_LENGTH];
+		SHA256((const unsigned char *)data->data, data->len, h);
+		ok = EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pk) == 1 &&
+		     EVP_DigestVerify(ctx, sig->b, sig->b_len, h, sizeof(h)) == 1;
+	} else {
+		ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pk) == 1 &&
+		     EVP_DigestVerify(ctx, sig->b, sig->b_len, (const unsigned char *)data->data, data->len) == 1;
+	}
+	EVP_MD_CTX_free(ctx);
+	return ok;
+}
+
+/* One signature: field h[idx]. */
+static void verify_one(dkim_txt_lookup_fn *lookup, const char *resolver, const struct dkim_hdr *h,
+		       size_t nh, size_t idx, const char *body, size_t body_len, int64_t now,
+		       struct dkim_verdict *v)
+{
+	struct dkim_sig *sig = malloc(sizeof(*sig));
+	struct dkim_key *key = malloc(sizeof(*key));
+	const char *field = h[idx].p, *colon, *error = "";
+	struct strbuf data = STRBUF_INIT;
+	EVP_PKEY *pk = NULL;
+	bool testing = false;
+
+	memset(v, 0, sizeof(*v));
+	if (sig == NULL || key == NULL) {
+		verdict(v, DKIM_TEMPERROR, "out of memory");
+		goto out;
+	}
+	colon = memchr(field, ':', h[idx].len);
+	if (dkim_sig_parse(colon + 1, h[idx].len - (size_t)(colon + 1 - field), sig, &error) < 0) {
+		str_copy(v->domain, sizeof(v->domain), sig->domain);
+		str_copy(v->selector, sizeof(v->selector), sig->selector);
+		str_copy(v->algo, sizeof(v->algo), sig->algo_name);
+		str_copy(v->header_b, sizeof(v->header_b), sig->header_b);
+		verdict(v, DKIM_PERMERROR, "%s", error);
+		goto out;
+	}
+	str_copy(v->domain, sizeof(v->domain), sig->domain);
+	str_copy(v->selector, sizeof(v->selector), sig->selector);
+	str_copy(v->algo, sizeof(v->algo), sig->algo == DKIM_ED25519_SHA256 ? "ed25519-sha256" : "rsa-sha256");
+	str_copy(v->header_b, sizeof(v->header_b), sig->header_b);
+	if (sig->has_x && sig->x < now) {
+		verdict(v, DKIM_PERMERROR, "signature expired");
+		goto out;
+	}
+	if (key_fetch(lookup, resolver, sig, key, v) < 0)
+		goto out;
+	testing = key->testing;
+	pk = key_use(sig, key, v);
+	if (pk == NULL)
+		goto out;
+	if (body_check(sig, body, body_len, v) < 0)
+		goto out;
+	dkim_headers_select(h, nh, (const char (*)[DKIM_HNAME_MAX])sig->hnames, sig->n_hnames, sig->hcanon, &data);
+	if (dkim_sig_hash_field(sig->hcanon, field, h[idx].len, &data) < 0) {
+		verdict(v, DKIM_PERMERROR, "missing b= tag");
+		goto out;
+	}
+	if (!signature_ok(pk, sig, &data)) {
+		verdict(v, DKIM_FAIL, "signature did not verify");
+		goto out;
+	}
+	v->result = DKIM_PASS;	/* reason: "" or the l= note */
+out:
+	if (testing) {
+		size_t l = strlen(v->reason);
+		snprintf(v->reason + l, sizeof(v->reason) - l, "%s(key in testing mode)", l > 0 ? " " : "");
+	}
+	EVP_PKEY_free(pk);
+	strbuf_free(&data);
+	free(sig);
+	free(key);
+}
+
+size_t dkim_verify_with(dkim_txt_lookup_fn *lookup, const char *resolver, const char *msg, size_t len,
+			struct dkim_verdict *v, size_t max, int64_t now)
+{
+	struct dkim_hdr *h;
+	size_t body_off, done = 0;
+	int n;
+
+	if (max > DKIM_VERIFY_MAX)
+		max = DKIM_VERIFY_MAX;
+	if (max == 0)
+		return 0;
+	h = calloc(HEADER_FIELDS_MAX, sizeof(*h));
+	if (h == NULL)
+		return 0;
+	n = dkim_headers_split(msg, len, h, HEADER_FIELDS_MAX, &body_off);
+	if (n < 0) {
+		/* a header this long is an attack; say so if it is signed */
+		if (memmem(msg, len, "DKIM-Signature", 14) != NULL ||
+		    memmem(msg, len, "dkim-signature", 14) != NULL) {
+			memset(&v[0], 0, sizeof(v[0]));
+			verdict(&v[0], DKIM_PERMERROR, "too many header fields");
+			done = 1;
+		}
+		free(h);
+		return done;
+	}
+	for (size_t i = 0; i < (size_t)n && done < max; i++) {
+		if (dkim_hdr_is(&h[i], "dkim-signature")) {
+			verify_one(lookup, resolver, h, (size_t)n, i, msg + body_off, len - body_off, now, &v[done]);
+			done++;
+		}
+	}
+	free(h);
+	return done;
+}
+
+static int txt_lookup(const char *resolver, const char *name, char ***txt_r, size_t *n_r, const char **error_r)
+{
+	return dns_txt_lookup(resolver, name, txt_r, n_r, error_r);
+}
+
+size_t dkim_verify(const char *resolver, const char *msg, size_t len, struct dkim_verdict *v, size_t max)
+{
+	return dkim_verify_with(txt_lookup, resolver, msg, len, v, max, (int64_t)time(NULL));
+}
