@@ -46,6 +46,7 @@ struct config {
 	char dns_resolver[256];		/* "" = system resolver; "127.0.0.1:5353" */
 	unsigned queue_retry_min, queue_retry_max, queue_lifetime, queue_delay_warning;
 	unsigned queue_max_parallel;
+	unsigned queue_dest_concurrency;
 	char smtp_relayhost[256];	/* host[:port] or [host]:port; "" = MX */
 	char smtp_relayhost_user[256];
 	char smtp_relayhost_password[256];

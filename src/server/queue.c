@@ -145,13 +145,16 @@ static bool id_is_busy(const char *id)
 	return false;
 }
 
-static bool dest_is_busy(const char *dest)
+/* Connections to dest in flight. */
+static unsigned dest_busy_count(const char *dest)
 {
+	unsigned n = 0;
+
 	for (size_t i = 0; i < q.nbusy_dest; i++) {
 		if (strcmp(q.busy_dest[i], dest) == 0)
-			return true;
+			n++;
 	}
-	return false;
+	return n;
 }
 
 static void busy_release(const struct job *job)
@@ -182,14 +185,25 @@ static void job_free(struct job *job)
 	free(job);
 }
 
-static struct job *scan_job_for(struct job **jobs, const char *dest)
+/* A job of this scan for dest with room for one more message: the one
+ * with the fewest, so a backlog spreads over up to slots connections.
+ * NULL when dest has no free connection. */
+static struct job *scan_job_for(struct job **jobs, const char *dest, unsigned slots)
 {
-	struct job *j;
+	struct job *j, *best = NULL;
+	unsigned n = 0;
 
 	for (j = *jobs; j != NULL; j = j->next) {
-		if (strcmp(j->dest, dest) == 0)
-			return j->nids < JOB_MAX_MESSAGES ? j : NULL;
+		if (strcmp(j->dest, dest) != 0)
+			continue;
+		n++;
+		if (j->nids < JOB_MAX_MESSAGES && (best == NULL || j->nids < best->nids))
+			best = j;
 	}
+	if (best != NULL && (best->nids == 0 || n >= slots))
+		return best;
+	if (n >= slots)
+		return NULL;
 	j = calloc(1, sizeof(*j));
 	if (j == NULL)
 		return NULL;
@@ -250,6 +264,7 @@ static void message_settle(struct queue_env *env, const char *path, const size_t
 		file_remove(path, env->id, "delivered or bounced");
 		return;
 	}
+	queue_file_sync(path);	/* the D lines of this attempt */
 	idx = calloc(pending, sizeof(*idx));
 	if (idx == NULL)
 		return;
@@ -342,7 +357,9 @@ static void deliver_message(const struct outbound_opts *o, const char *dest, con
 		str_copy(r->reply, sizeof(r->reply), replies[i]);
 		r->ts = (int64_t)time(NULL);
 		if (replies[i][0] == '2') {
-			queue_file_record(path, 'D', idx[i], replies[i]);
+			/* made durable in message_settle (fdatasync when the
+			 * file stays; removing it is the record otherwise) */
+			queue_file_record2(path, 'D', idx[i], replies[i], false);
 			r->state = QUEUE_DELIVERED;
 			status = "sent";
 		} else if (replies[i][0] == '5') {
@@ -476,12 +493,14 @@ static int64_t scan(void)
 		for (size_t i = 0; i < env.nrcpts && job == NULL; i++) {
 			if (env.rcpts[i].state != QUEUE_PENDING)
 				continue;
+			unsigned inflight;
+
 			rcpt_dest(env.rcpts[i].addr, cfg.smtp_relayhost[0] != '\0', dest, sizeof(dest));
 			pthread_mutex_lock(&q.lock);
-			busy = dest_is_busy(dest);
+			inflight = dest_busy_count(dest);
 			pthread_mutex_unlock(&q.lock);
-			if (!busy)
-				job = scan_job_for(&jobs, dest);
+			if (inflight < cfg.queue_dest_concurrency)
+				job = scan_job_for(&jobs, dest, cfg.queue_dest_concurrency - inflight);
 		}
 		if (job != NULL)
 			str_copy(job->ids[job->nids++], QUEUE_ID_MAX, env.id);

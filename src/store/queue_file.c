@@ -15,6 +15,7 @@
 
 #define QUEUE_MAGIC "YUBIN-QUEUE 1\n"
 #define QUEUE_HEADER_MAX (1024 * 1024)
+#define QUEUE_HEADER_FIRST 4096
 
 bool queue_id_is_valid(const char *id)
 {
@@ -343,14 +344,27 @@ int queue_file_read(const char *path, struct queue_env *env, const char **error_
 	}
 	if (fstat(fd, &st) < 0)
 		goto fail;
-	headlen = (size_t)st.st_size < QUEUE_HEADER_MAX ? (size_t)st.st_size : QUEUE_HEADER_MAX;
+	/* the envelope is usually a few hundred bytes: read a small block
+	 * first, and up to QUEUE_HEADER_MAX only when it does not parse (the
+	 * scheduler reads every due file on each pass) */
+	headlen = (size_t)st.st_size < QUEUE_HEADER_FIRST ? (size_t)st.st_size : QUEUE_HEADER_FIRST;
 	buf = malloc(headlen + 1);
 	if (buf == NULL || (n = read_at(fd, buf, headlen, 0)) < 0)
 		goto fail;
 	if (parse_header(buf, (size_t)n, env, &pos, error_r) < 0) {
-		free(buf);
-		close(fd);
-		return -1;
+		char *big;
+
+		if ((size_t)st.st_size <= QUEUE_HEADER_FIRST)
+			goto damaged;
+		headlen = (size_t)st.st_size < QUEUE_HEADER_MAX ? (size_t)st.st_size : QUEUE_HEADER_MAX;
+		big = realloc(buf, headlen + 1);
+		if (big == NULL)
+			goto fail;
+		buf = big;
+		if ((n = read_at(fd, buf, headlen, 0)) < 0)
+			goto fail;
+		if (parse_header(buf, (size_t)n, env, &pos, error_r) < 0)
+			goto damaged;
 	}
 	free(buf);
 	buf = NULL;
@@ -374,6 +388,10 @@ int queue_file_read(const char *path, struct queue_env *env, const char **error_
 	close(fd);
 	env->next_attempt = (int64_t)st.st_mtime;
 	return 0;
+damaged:
+	free(buf);
+	close(fd);
+	return -1;
 fail:
 	free(buf);
 	close(fd);
@@ -382,6 +400,22 @@ fail:
 }
 
 int queue_file_record(const char *path, char state, size_t rcpt, const char *reply)
+{
+	return queue_file_record2(path, state, rcpt, reply, true);
+}
+
+int queue_file_sync(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -1;
+	r = fdatasync(fd);
+	close(fd);
+	return r;
+}
+
+int queue_file_record2(const char *path, char state, size_t rcpt, const char *reply, bool sync)
 {
 	char line[QUEUE_REPLY_MAX + 64];
 	int fd, n, r;
@@ -411,7 +445,7 @@ int queue_file_record(const char *path, char state, size_t rcpt, const char *rep
 		if (pread(fd, &lastc, 1, st.st_size - 1) == 1 && lastc != '\n')
 			fs_write_all(fd, "\n", 1);
 	}
-	r = fs_write_all(fd, line, (size_t)n) < 0 || fdatasync(fd) < 0 ? -1 : 0;
+	r = fs_write_all(fd, line, (size_t)n) < 0 || (sync && fdatasync(fd) < 0) ? -1 : 0;
 	{
 		struct timespec ts[2] = { st.st_atim, st.st_mtim };
 		futimens(fd, ts);

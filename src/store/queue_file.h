@@ -73,6 +73,11 @@ int queue_file_parse(const char *data, size_t len, struct queue_env *env, const 
 /* Appends one result line and fdatasyncs: state 'D', 'F', 'T' for rcpt,
  * or 'W' (rcpt ignored). */
 int queue_file_record(const char *path, char state, size_t rcpt, const char *reply);
+/* As queue_file_record, with the fdatasync only when sync; queue_file_sync
+ * makes such lines durable later (the daemon records a whole attempt's
+ * deliveries and syncs once, or not at all when the file is removed). */
+int queue_file_record2(const char *path, char state, size_t rcpt, const char *reply, bool sync);
+int queue_file_sync(const char *path);
 /* Sets the next attempt time (the mtime). */
 int queue_file_set_next(const char *path, int64_t when);
 /* true when id looks like a queue id (so no path tricks). */

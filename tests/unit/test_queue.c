@@ -74,6 +74,34 @@ static void test_create_read(void **state)
 	assert_int_equal(access(dir, F_OK), 0);
 }
 
+static void test_big_envelope(void **state)
+{
+	/* 60 long recipients: an envelope past the first 4 KiB read */
+	static char addrs[60][120];
+	const char *rcpts[60];
+	char id[QUEUE_ID_MAX], path[512];
+	struct queue_env env;
+	const char *error = NULL;
+
+	for (int i = 0; i < 60; i++) {
+		snprintf(addrs[i], sizeof(addrs[i]), "recipient-number-%02d-%s@remote.test", i,
+			 "with-a-rather-long-local-part-to-fill-the-envelope");
+		rcpts[i] = addrs[i];
+	}
+	make("taro@example.jp", rcpts, 60, "Subject: big\r\n\r\nbody\r\n", id, path, sizeof(path));
+	assert_int_equal(queue_file_read(path, &env, &error), 0);
+	assert_int_equal(env.nrcpts, 60);
+	assert_string_equal(env.rcpts[59].addr, addrs[59]);
+	/* a result recorded without sync, then synced, is read back */
+	assert_int_equal(queue_file_record2(path, 'D', 59, "250 ok", false), 0);
+	assert_int_equal(queue_file_sync(path), 0);
+	queue_env_free(&env);
+	assert_int_equal(queue_file_read(path, &env, &error), 0);
+	assert_int_equal(env.rcpts[59].state, QUEUE_DELIVERED);
+	assert_int_equal(queue_env_pending(&env), 59);
+	queue_env_free(&env);
+}
+
 static void test_results_are_appended(void **state)
 {
 	const char *rcpts[] = { "a@r.test", "b@r.test", "c@r.test" };
@@ -204,6 +232,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_read),
+		cmocka_unit_test(test_big_envelope),
 		cmocka_unit_test(test_results_are_appended),
 		cmocka_unit_test(test_torn_record_ignored),
 		cmocka_unit_test(test_parse_damaged),
