@@ -146,7 +146,78 @@ char *imap_msg_read(const struct imap_session *s, const struct index_msg *m, siz
 
 	if (mail_index_msg_path(&s->mbox, m, path, sizeof(path)) < 0)
 		return NULL;
-	return fs_read_file(path, (size_t)s->cfg.smtp_max_message_size * 2, len_r);
+	return fs_read_file(path, (size_t)s->max_message_size * 2, len_r);
+}
+
+/* The start of a message file, enough to hold its header: up to the blank
+ * line that ends it when that comes within the first IMAP_HEAD_READ bytes
+ * (*whole_r false unless that was the whole file), else the whole file. */
+#define IMAP_HEAD_READ 16384
+
+char *imap_msg_read_head(const struct imap_session *s, const struct index_msg *m, size_t *len_r,
+			 bool *whole_r)
+{
+	char path[4096 + 256];
+	char *buf;
+	size_t len = 0;
+	int fd;
+
+	*whole_r = false;
+	if (mail_index_msg_path(&s->mbox, m, path, sizeof(path)) < 0)
+		return NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	buf = malloc(IMAP_HEAD_READ + 1);
+	while (buf != NULL && len < IMAP_HEAD_READ) {
+		ssize_t n = read(fd, buf + len, IMAP_HEAD_READ - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		if (n == 0) {
+			*whole_r = true;
+			break;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	if (buf == NULL)
+		return NULL;
+	buf[len] = '\0';
+	if (!*whole_r && memmem(buf, len, "\r\n\r\n", 4) == NULL && memmem(buf, len, "\n\n", 2) == NULL) {
+		free(buf);
+		buf = imap_msg_read(s, m, len_r);
+		*whole_r = buf != NULL;
+		return buf;
+	}
+	*len_r = len;
+	return buf;
+}
+
+char *imap_msg_load(struct imap_session *s, const struct index_msg *m, bool header_only, size_t *len_r,
+		    bool *whole_r)
+{
+	struct index_view v;
+	char *data;
+
+	*whole_r = true;
+	data = header_only ? imap_msg_read_head(s, m, len_r, whole_r) : imap_msg_read(s, m, len_r);
+	if (data != NULL || s->idx == NULL)
+		return data;
+	/* Renamed since the command's sync (another session changed its
+	 * flags): read it under its current name, if it still exists. */
+	if (mail_index_sync(s->idx, &s->mbox, &v) == 0) {
+		const struct index_msg *now = imap_index_find(&v, m->uid);
+		if (now != NULL && strcmp(now->file, m->file) != 0)
+			data = header_only ? imap_msg_read_head(s, now, len_r, whole_r)
+					   : imap_msg_read(s, now, len_r);
+		index_view_free(&v);
+	}
+	return data;
 }
 
 static bool field_listed(const struct mail_header_field *f, const struct imap_fetch_section *sec)
@@ -225,7 +296,22 @@ static int fetch_one(struct imap_session *s, size_t seq, const struct index_msg 
 	char *msg = NULL;
 	size_t len = 0;
 	struct strbuf sec = STRBUF_INIT;
-	bool first = true;
+	bool first = true, whole_file, header_only = true;
+	size_t start = s->out.len;
+
+	/* Items that need no more than the header (a client's message list)
+	 * read only the start of the file. */
+	for (size_t i = 0; i < f->count && header_only; i++) {
+		const struct imap_fetch_item *it = &f->items[i];
+		header_only = it->type == IMAP_FETCH_FLAGS || it->type == IMAP_FETCH_INTERNALDATE ||
+			      it->type == IMAP_FETCH_RFC822_SIZE || it->type == IMAP_FETCH_UID ||
+			      it->type == IMAP_FETCH_MODSEQ || it->type == IMAP_FETCH_RFC822_HEADER ||
+			      (it->type == IMAP_FETCH_BODY_SECTION && it->section.nparts == 0 &&
+			       !it->partial &&
+			       (it->section.text == IMAP_SECTION_HEADER ||
+				it->section.text == IMAP_SECTION_HEADER_FIELDS ||
+				it->section.text == IMAP_SECTION_HEADER_FIELDS_NOT));
+	}
 
 	strbuf_printf(&s->out, "* %zu FETCH (", seq);
 	for (size_t i = 0; i < f->count; i++) {
@@ -236,8 +322,9 @@ static int fetch_one(struct imap_session *s, size_t seq, const struct index_msg 
 				  it->type == IMAP_FETCH_ENVELOPE || it->type == IMAP_FETCH_BODY ||
 				  it->type == IMAP_FETCH_BODYSTRUCTURE;
 
-		if (needs_body && msg == NULL && (msg = imap_msg_read(s, m, &len)) == NULL) {
-			strbuf_truncate(&s->out, s->out.len);	/* keep what was written */
+		if (needs_body && msg == NULL && (msg = imap_msg_load(s, m, header_only, &len, &whole_file)) == NULL) {
+			/* Expunged meanwhile: no partial response. */
+			strbuf_truncate(&s->out, start);
 			strbuf_free(&sec);
 			return -1;
 		}

@@ -11,6 +11,7 @@
 #include "proto/imap_mailbox.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,18 +23,25 @@ int imap_session_open_store(struct imap_session *s, const char *address)
 {
 	struct directory *dir = server_directory();
 	struct dir_account acct;
-	char err[256];
+	struct mail_index *idx;
+	char err[256], root[PATH_MAX];
 
 	if (dir == NULL || directory_account_get(dir, address, &acct) <= 0)
 		return -1;
-	if (server_maildir(s->root, sizeof(s->root), acct.domain, acct.local) < 0 ||
-	    (access(s->root, F_OK) < 0 && maildir_create(s->root) < 0))
+	if (server_maildir(root, sizeof(root), acct.domain, acct.local) < 0 ||
+	    (access(root, F_OK) < 0 && maildir_create(root) < 0))
 		return -1;
-	s->idx = mail_index_open(s->root, err, sizeof(err));
-	if (s->idx == NULL) {
+	/* Opened (and made, the first time) to check it works; commands
+	 * borrow a handle from the pool. */
+	idx = mail_index_acquire(root, err, sizeof(err));
+	if (idx == NULL) {
 		log_error(NULL, "imap: %s", err);
 		return -1;
 	}
+	mail_index_release(idx);
+	free(s->root);
+	if ((s->root = strdup(root)) == NULL)
+		return -1;
 	str_copy(s->user, sizeof(s->user), acct.address);
 	s->quota_bytes = (uint64_t)acct.quota_mb * 1024 * 1024;
 	return 0;

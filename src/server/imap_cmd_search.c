@@ -26,15 +26,31 @@ struct search_msg {
 	size_t seq;
 	char *data;		/* the file, read on first need */
 	size_t len;
+	bool whole;		/* data is the whole file, not just its start */
 	bool read_failed;
 	struct strbuf text;	/* decoded header+body text, for TEXT/BODY */
 	bool text_done;
 };
 
+/* The whole message file. */
 static bool search_load(struct search_msg *sm)
 {
+	if (sm->data != NULL && !sm->whole) {
+		free(sm->data);
+		sm->data = NULL;
+	}
 	if (sm->data == NULL && !sm->read_failed) {
-		sm->data = imap_msg_read(sm->s, sm->m, &sm->len);
+		sm->data = imap_msg_load(sm->s, sm->m, false, &sm->len, &sm->whole);
+		sm->read_failed = sm->data == NULL;
+	}
+	return sm->data != NULL;
+}
+
+/* At least the message's header (header keys need no more). */
+static bool search_load_header(struct search_msg *sm)
+{
+	if (sm->data == NULL && !sm->read_failed) {
+		sm->data = imap_msg_load(sm->s, sm->m, true, &sm->len, &sm->whole);
 		sm->read_failed = sm->data == NULL;
 	}
 	return sm->data != NULL;
@@ -66,7 +82,7 @@ static bool header_contains(struct search_msg *sm, const char *name, const char 
 	size_t hdr;
 	bool found = false;
 
-	if (!search_load(sm))
+	if (!search_load_header(sm))
 		return false;
 	hdr = mail_header_block_size(sm->data, sm->len);
 	mail_header_iter_init(&it, sm->data, hdr);
@@ -116,7 +132,7 @@ static bool sent_date(struct search_msg *sm, struct imap_date *date_r)
 	int day, year;
 	bool ok = false;
 
-	if (!search_load(sm) || !mail_header_find(sm->data, mail_header_block_size(sm->data, sm->len),
+	if (!search_load_header(sm) || !mail_header_find(sm->data, mail_header_block_size(sm->data, sm->len),
 						  "Date", &f))
 		return false;
 	mail_header_unfold(f.value, f.value_len, &v);
@@ -254,7 +270,7 @@ void imap_cmd_search(struct imap_session *s, const struct imap_command *cmd)
 	imap_view_update(s, &v, cmd->uid);
 	hits = calloc(s->nview > 0 ? s->nview : 1, sizeof(*hits));
 	for (size_t i = 0; hits != NULL && i < s->nview; i++) {
-		struct search_msg sm = { s, imap_index_find(&v, s->view[i].uid), i + 1, NULL, 0, false,
+		struct search_msg sm = { s, imap_index_find(&v, s->view[i].uid), i + 1, NULL, 0, false, false,
 					 STRBUF_INIT, false };
 		if (sm.m == NULL)
 			continue;

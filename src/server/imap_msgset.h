@@ -21,6 +21,15 @@ int imap_msgs_prepare(struct imap_session *s, const struct imap_command *cmd, co
 		      bool uid, bool allow_expunge, struct index_view *v, size_t **idx_r, size_t *count_r);
 /* A message file's bytes (malloc'd), or NULL. */
 char *imap_msg_read(const struct imap_session *s, const struct index_msg *m, size_t *len_r);
+/* A message's bytes (only the start holding its header with header_only),
+ * found under its current name if another session renamed it since the
+ * command's sync; NULL when it is gone. */
+char *imap_msg_load(struct imap_session *s, const struct index_msg *m, bool header_only, size_t *len_r,
+		    bool *whole_r);
+/* The start of a message file holding at least its whole header (*whole_r
+ * says whether it is the whole file); for header-only work. */
+char *imap_msg_read_head(const struct imap_session *s, const struct index_msg *m, size_t *len_r,
+			 bool *whole_r);
 
 /* imap_cmd_body.c: MIME-dependent parts of FETCH. */
 /* The bytes of a part section (1.2, 1.2.HEADER, 1.MIME, ...); with decode,

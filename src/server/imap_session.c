@@ -14,6 +14,8 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 
 #define IMAP_MAX_BAD 20
 #define IMAP_STREAM_MIN (256 * 1024)
+#define IMAP_OUT_KEEP 4096
 
 static void imap_on_read(struct conn *c);
 static void imap_flush(struct imap_session *s);
@@ -77,9 +80,27 @@ void imap_out_string(struct imap_session *s, const char *str, size_t len)
 	strbuf_append_c(&s->out, '"');
 }
 
+/* An ASTRING-CHAR run (RFC 3501 9: ATOM-CHAR or ']'), not spelled NIL. */
+static bool imap_is_astring_atom(const char *str, size_t len)
+{
+	if (len == 0 || len > 1024 || strcasecmp(str, "NIL") == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)str[i];
+		if (c <= 0x20 || c >= 0x7f || strchr("(){%*\"\\", c) != NULL)
+			return false;
+	}
+	return true;
+}
+
 void imap_out_astring(struct imap_session *s, const char *str)
 {
-	imap_out_string(s, str, strlen(str));
+	size_t len = strlen(str);
+
+	if (imap_is_astring_atom(str, len))
+		strbuf_append(&s->out, str, len);
+	else
+		imap_out_string(s, str, len);
 }
 
 void imap_out_flags(struct imap_session *s, uint32_t flags, const char *keywords, bool recent)
@@ -112,7 +133,7 @@ const char *imap_capabilities(const struct imap_session *s)
 	static __thread char buf[512];
 	const char *base = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT"
 			   " CHILDREN UIDPLUS MOVE SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE"
-			   " QUOTA QUOTA=RES-STORAGE CONDSTORE ESEARCH UTF8=ACCEPT BINARY";
+			   " QUOTA QUOTA=RES-STORAGE CONDSTORE ESEARCH UTF8=ACCEPT BINARY MULTIAPPEND";
 
 	if (s->state == IMAP_S_NOTAUTH && !s->conn->tls)
 		snprintf(buf, sizeof(buf), "%s STARTTLS LOGINDISABLED", base);
@@ -120,17 +141,28 @@ const char *imap_capabilities(const struct imap_session *s)
 		snprintf(buf, sizeof(buf), "%s AUTH=PLAIN", base);
 	else
 		snprintf(buf, sizeof(buf), "%s APPENDLIMIT=%llu", base,
-			 (unsigned long long)s->cfg.smtp_max_message_size);
+			 (unsigned long long)s->max_message_size);
 	return buf;
 }
 
 /* ---- writing and closing ------------------------------------------------ */
 
+/* Sends what the session wrote. Never while a job runs: the worker owns
+ * s->out then (it appends its responses there), and reading or truncating
+ * it from the loop at the same time loses responses, among them the
+ * tagged one the client waits for. */
 static void imap_flush(struct imap_session *s)
 {
+	if (s->busy)
+		return;
 	if (s->conn != NULL && s->out.len > 0)
 		conn_write_raw(s->conn, s->out.data, s->out.len);
-	strbuf_truncate(&s->out, 0);
+	/* A big response (a FETCH of whole messages) does not keep its
+	 * buffer for the rest of the session. */
+	if (s->out.cap > IMAP_OUT_KEEP)
+		strbuf_free(&s->out);
+	else
+		strbuf_truncate(&s->out, 0);
 }
 
 static void imap_close(struct imap_session *s)
@@ -142,17 +174,30 @@ static void imap_close(struct imap_session *s)
 	}
 }
 
+/* The login request and result live only while a login runs. */
+static void imap_login_free(struct imap_session *s)
+{
+	if (s->auth_req != NULL) {
+		explicit_bzero(s->auth_req, sizeof(*s->auth_req));
+		free(s->auth_req);
+		s->auth_req = NULL;
+	}
+	free(s->auth_res);
+	s->auth_res = NULL;
+}
+
 static void imap_session_free(struct imap_session *s)
 {
 	if (s->idle_timer != NULL)
 		event_free(s->idle_timer);
 	imap_view_free(s);
-	mail_index_close(s->idx);
+	mail_index_release(s->idx);
 	imap_parser_free(s->parser);
 	if (s->spool_fd >= 0)
 		close(s->spool_fd);
-	auth_request_wipe(&s->auth_req);
+	imap_login_free(s);
 	strbuf_free(&s->out);
+	free(s->root);
 	free(s);
 }
 
@@ -173,11 +218,36 @@ struct imap_job {
 	const struct imap_command *cmd;
 };
 
+/* Borrows an index handle for the job (on the worker). */
+static bool imap_job_index(struct imap_session *s)
+{
+	char err[256];
+
+	if (s->root == NULL)
+		return false;
+	s->idx = mail_index_acquire(s->root, err, sizeof(err));
+	if (s->idx == NULL)
+		log_error(NULL, "imap: %s", err);
+	return s->idx != NULL;
+}
+
+static void imap_job_index_done(struct imap_session *s)
+{
+	mail_index_release(s->idx);
+	s->idx = NULL;
+}
+
 static void imap_job_run(void *ctx)
 {
 	struct imap_job *job = ctx;
+	struct imap_session *s = job->s;
 
-	job->def->run(job->s, job->cmd);
+	if (!imap_job_index(s)) {
+		imap_tagged(s, job->cmd, "NO", "[UNAVAILABLE] The mailbox cannot be opened now, try again later");
+		return;
+	}
+	job->def->run(s, job->cmd);
+	imap_job_index_done(s);
 }
 
 /* Called on the loop when a command has finished. */
@@ -201,7 +271,8 @@ static void imap_command_finished(struct imap_session *s)
 			imap_close(s);
 			return;
 		}
-		imap_parser_reset(s->parser);
+		if (s->parser != NULL)
+			imap_parser_reset(s->parser);
 	}
 	if (s->conn != NULL)
 		conn_resume(s->conn);
@@ -229,6 +300,7 @@ static void imap_submit(struct imap_session *s, const struct imap_cmd_def *def,
 	job->s = s;
 	job->def = def;
 	job->cmd = cmd;
+	imap_flush(s);	/* replies to earlier pipelined input go first */
 	s->busy = true;
 	s->cmd = cmd;
 	conn_pause(s->conn);
@@ -248,7 +320,7 @@ static void imap_open_run(void *ctx)
 {
 	struct imap_login_job *job = ctx;
 
-	job->result = imap_session_open_store(job->s, job->s->auth_res.address);
+	job->result = imap_session_open_store(job->s, job->s->auth_res->address);
 }
 
 static void imap_open_done(void *ctx)
@@ -256,6 +328,7 @@ static void imap_open_done(void *ctx)
 	struct imap_login_job *job = ctx;
 	struct imap_session *s = job->s;
 
+	imap_login_free(s);
 	if (!s->conn_gone) {
 		if (job->result == 0) {
 			s->state = IMAP_S_AUTH;
@@ -271,19 +344,41 @@ static void imap_open_done(void *ctx)
 	imap_command_finished(s);
 }
 
+/* The reply to a refused login (RFC 5530 codes). A plain failure never
+ * says which part was wrong; a refusal by policy says why, in the words
+ * the auth check chose for the user. */
+static void imap_auth_failed(struct imap_session *s, const char *tag)
+{
+	const struct auth_result *res = s->auth_res;
+
+	switch (res->code) {
+	case AUTH_FOREIGN:
+		strbuf_printf(&s->out, "%s NO [AUTHENTICATIONFAILED] %s\r\n", tag, res->text);
+		break;
+	case AUTH_BLOCKED:
+	case AUTH_TEMPFAIL:
+		strbuf_printf(&s->out, "%s NO [UNAVAILABLE] %s\r\n", tag,
+			      res->text[0] != '\0' ? res->text : "Login temporarily unavailable, try again later");
+		break;
+	default:
+		strbuf_printf(&s->out, "%s NO [AUTHENTICATIONFAILED] Authentication failed: check the"
+			      " login name (your full mail address) and the password\r\n", tag);
+		break;
+	}
+	log_info(s->conn->sid, "imap: authentication failed for %s from %s: %s", s->auth_req->user,
+		 s->conn->ip, res->code == AUTH_FOREIGN || res->code == AUTH_BLOCKED ? res->text : res->reason);
+}
+
 static void imap_auth_done(void *ctx)
 {
 	struct imap_login_job *job = ctx;
 	struct imap_session *s = job->s;
 
-	auth_request_wipe(&s->auth_req);
-	if (s->conn_gone || !s->auth_res.ok) {
-		if (!s->conn_gone) {
-			strbuf_printf(&s->out, "%s NO [AUTHENTICATIONFAILED] Authentication failed: check the"
-				      " login name (your full mail address) and the password\r\n", job->tag);
-			log_info(s->conn->sid, "imap: authentication failed for %s from %s: %s",
-				 s->auth_req.user, s->conn->ip, s->auth_res.reason);
-		}
+	auth_request_wipe(s->auth_req);
+	if (s->conn_gone || !s->auth_res->ok) {
+		if (!s->conn_gone)
+			imap_auth_failed(s, job->tag);
+		imap_login_free(s);
 		free(job);
 		imap_command_finished(s);
 		return;
@@ -299,16 +394,25 @@ static void imap_login_start(struct imap_session *s, const char *tag, const char
 		strbuf_printf(&s->out, "%s NO [SERVERBUG] Out of memory\r\n", tag);
 		return;
 	}
+	imap_login_free(s);
+	s->auth_req = calloc(1, sizeof(*s->auth_req));
+	s->auth_res = calloc(1, sizeof(*s->auth_res));
+	if (s->auth_req == NULL || s->auth_res == NULL) {
+		imap_login_free(s);
+		free(job);
+		strbuf_printf(&s->out, "%s NO [SERVERBUG] Out of memory\r\n", tag);
+		return;
+	}
 	job->s = s;
 	str_copy(job->tag, sizeof(job->tag), tag);
-	str_copy(s->auth_req.user, sizeof(s->auth_req.user), user);
-	str_copy(s->auth_req.password, sizeof(s->auth_req.password), pass);
-	str_copy(s->auth_req.ip, sizeof(s->auth_req.ip), s->conn->ip);
-	str_copy(s->auth_req.service, sizeof(s->auth_req.service), "imap");
-	memset(&s->auth_res, 0, sizeof(s->auth_res));
+	str_copy(s->auth_req->user, sizeof(s->auth_req->user), user);
+	str_copy(s->auth_req->password, sizeof(s->auth_req->password), pass);
+	str_copy(s->auth_req->ip, sizeof(s->auth_req->ip), s->conn->ip);
+	str_copy(s->auth_req->service, sizeof(s->auth_req->service), "imap");
+	imap_flush(s);
 	s->busy = true;
 	conn_pause(s->conn);
-	auth_submit(s->conn->loop, &s->auth_req, &s->auth_res, imap_auth_done, job);
+	auth_submit(s->conn->loop, s->auth_req, s->auth_res, imap_auth_done, job);
 }
 
 static void imap_sasl_plain(struct imap_session *s, const char *tag, const char *b64, size_t len)
@@ -352,7 +456,8 @@ static bool imap_loop_command(struct imap_session *s, const struct imap_command 
 				imap_close(s);
 				return true;
 			}
-			imap_parser_reset(s->parser);
+			if (s->parser != NULL)
+				imap_parser_reset(s->parser);
 		}
 	} else if (strcmp(name, "LOGIN") == 0 || strcmp(name, "AUTHENTICATE") == 0) {
 		if (s->state != IMAP_S_NOTAUTH) {
@@ -393,7 +498,10 @@ static void imap_idle_sync_run(void *ctx)
 {
 	struct imap_session *s = ctx;
 
+	if (!imap_job_index(s))
+		return;
 	imap_view_sync(s, true);
+	imap_job_index_done(s);
 }
 
 static void imap_idle_sync_done(void *ctx)
@@ -421,6 +529,7 @@ static void imap_idle_tick(evutil_socket_t fd, short what, void *arg)
 	if (gen == s->idle_gen)
 		return;
 	s->idle_gen = gen;
+	imap_flush(s);
 	s->busy = true;
 	conn_pause(s->conn);
 	worker_pool_submit(server->workers, s->conn->loop->base, imap_idle_sync_run, imap_idle_sync_done, s);
@@ -436,8 +545,12 @@ static void imap_idle_start(struct imap_session *s, const struct imap_command *c
 	if (s->idle_timer == NULL)
 		s->idle_timer = event_new(s->conn->loop->base, -1, EV_PERSIST, imap_idle_tick, s);
 	event_add(s->idle_timer, &tick);
-	conn_set_timeout(s->conn, s->cfg.imap_idle_timeout);
+	conn_set_timeout(s->conn, s->idle_timeout);
 	imap_out(s, "+ idling");
+	/* An idle session keeps no parser (its arena and buffers are most of
+	 * a session's memory); DONE is read as a plain line. */
+	imap_parser_free(s->parser);
+	s->parser = NULL;
 	/* The first tick syncs once, reporting anything that changed since
 	 * the last command. */
 	s->idle_gen = UINT64_MAX;
@@ -447,7 +560,12 @@ static void imap_idle_line(struct imap_session *s, const char *line)
 {
 	s->idling = false;
 	event_del(s->idle_timer);
-	conn_set_timeout(s->conn, s->cfg.imap_timeout);
+	conn_set_timeout(s->conn, s->timeout);
+	if (s->parser == NULL && (s->parser = imap_parser_new(&s->limits)) == NULL) {
+		imap_out(s, "* BYE [SERVERBUG] Out of memory");
+		imap_close(s);
+		return;
+	}
 	if (strcasecmp(line, "DONE") == 0)
 		strbuf_printf(&s->out, "%s OK IDLE terminated\r\n", s->idle_tag);
 	else
@@ -559,7 +677,7 @@ static void imap_on_read(struct conn *c)
 			explicit_bzero(line, sizeof(line));
 			continue;
 		}
-		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
+		if (s->parser == NULL || evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
 			break;
 		r = imap_parser_feed(s->parser, vec.iov_base, vec.iov_len, &consumed);
 		if (r == IMAP_PARSE_LITERAL_DATA && s->spool_fd >= 0) {
@@ -652,20 +770,34 @@ static const struct conn_ops imap_conn_ops = {
 void imap_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, enum service service)
 {
 	struct imap_session *s = calloc(1, sizeof(*s));
-	struct imap_parser_limits limits;
+	struct config *cfg;
+	unsigned max_per_ip;
 	struct conn *c;
 
 	if (s == NULL) {
 		close(fd);
 		return;
 	}
-	server_config(&s->cfg);
+	cfg = malloc(sizeof(*cfg));
+	if (cfg == NULL) {
+		free(s);
+		close(fd);
+		return;
+	}
+	server_config(cfg);
+	s->timeout = cfg->imap_timeout;
+	s->idle_timeout = cfg->imap_idle_timeout;
+	s->max_message_size = cfg->smtp_max_message_size;
+	max_per_ip = cfg->imap_max_connections_per_ip;
+	s->limits.max_line = cfg->imap_max_line_length;
+	s->limits.max_literal = cfg->smtp_max_message_size;
+	s->limits.stream_min = IMAP_STREAM_MIN;
+	free(cfg);
 	s->spool_fd = -1;
-	memset(&limits, 0, sizeof(limits));
-	limits.max_line = s->cfg.imap_max_line_length;
-	limits.max_literal = s->cfg.smtp_max_message_size;
-	limits.stream_min = IMAP_STREAM_MIN;
-	s->parser = imap_parser_new(&limits);
+	/* Responses go out in several TLS records; without this, Nagle holds
+	 * the last one until the client's delayed ACK (40 ms a command). */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	s->parser = imap_parser_new(&s->limits);
 	c = conn_new(loop, fd, sa, service, service == SERVICE_IMAPS, &imap_conn_ops, s);
 	if (c == NULL || s->parser == NULL) {
 		imap_parser_free(s->parser);
@@ -673,8 +805,8 @@ void imap_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, e
 		return;
 	}
 	s->conn = c;
-	conn_set_timeout(c, s->cfg.imap_timeout);
-	if (!conn_ip_acquire(c, s->cfg.imap_max_connections_per_ip)) {
+	conn_set_timeout(c, s->timeout);
+	if (!conn_ip_acquire(c, max_per_ip)) {
 		imap_out(s, "* BYE [UNAVAILABLE] Too many connections from your address, try again later");
 		imap_close(s);
 		return;

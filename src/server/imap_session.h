@@ -24,15 +24,19 @@ enum imap_state { IMAP_S_NOTAUTH, IMAP_S_AUTH, IMAP_S_SELECTED, IMAP_S_LOGOUT };
  * are positions in this array. */
 struct imap_view_msg {
 	uint32_t uid;
-	uint32_t flags;
+	uint32_t flags : 31;
+	uint32_t recent : 1;
 	uint64_t modseq;
-	bool recent;
 };
 
 struct imap_session {
 	struct conn *conn;
-	struct config cfg;
-	struct imap_parser *parser;
+	/* the settings it needs, read at accept (a whole struct config is
+	 * kilobytes, and idle sessions are many) */
+	unsigned timeout, idle_timeout;
+	uint64_t max_message_size;
+	struct imap_parser_limits limits;
+	struct imap_parser *parser;	/* NULL during IDLE (made again at DONE) */
 	enum imap_state state;
 	bool busy;		/* a job or an auth check runs */
 	bool conn_gone;
@@ -41,9 +45,9 @@ struct imap_session {
 
 	/* after login */
 	char user[320];
-	char root[PATH_MAX];
+	char *root;		/* the account's Maildir++ (malloc'd) */
 	uint64_t quota_bytes;
-	struct mail_index *idx;
+	struct mail_index *idx;	/* borrowed from the pool while a job runs, else NULL */
 	bool enabled_condstore, enabled_utf8, rev2;
 
 	/* SELECTED */
@@ -66,8 +70,8 @@ struct imap_session {
 	/* the running command */
 	const struct imap_command *cmd;
 	struct strbuf out;
-	struct auth_request auth_req;
-	struct auth_result auth_res;
+	struct auth_request *auth_req;	/* during LOGIN/AUTHENTICATE only */
+	struct auth_result *auth_res;
 	char sasl_tag[64];	/* AUTHENTICATE waiting for its response line */
 	unsigned bad_commands;
 };

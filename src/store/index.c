@@ -53,7 +53,8 @@ static const struct {
 
 struct store_gen {
 	struct store_gen *next;
-	uint64_t gen;
+	uint64_t gen;		/* every change: IDLE polls it */
+	uint64_t ext;		/* changes the message cache did not see (delivery, POP3, expiry) */
 	char root[];
 };
 static pthread_mutex_t store_gen_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -81,9 +82,34 @@ void store_changed(const char *root)
 
 	pthread_mutex_lock(&store_gen_lock);
 	g = store_gen_find(root, true);
+	if (g != NULL) {
+		g->gen++;
+		g->ext++;
+	}
+	pthread_mutex_unlock(&store_gen_lock);
+}
+
+void store_changed_cached(const char *root)
+{
+	struct store_gen *g;
+
+	pthread_mutex_lock(&store_gen_lock);
+	g = store_gen_find(root, true);
 	if (g != NULL)
 		g->gen++;
 	pthread_mutex_unlock(&store_gen_lock);
+}
+
+uint64_t store_ext_generation(const char *root)
+{
+	struct store_gen *g;
+	uint64_t ext;
+
+	pthread_mutex_lock(&store_gen_lock);
+	g = store_gen_find(root, false);
+	ext = g != NULL ? g->ext : 0;
+	pthread_mutex_unlock(&store_gen_lock);
+	return ext;
 }
 
 uint64_t store_generation(const char *root)
@@ -317,14 +343,95 @@ struct mail_index *mail_index_open(const char *root, char *err, size_t errsize)
 	}
 	sqlite3_busy_timeout(idx->db, 10000);
 	/* FULL: a UID handed out must never be handed out again, even after a
-	 * power cut. */
-	if (idx_exec(idx, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL") < 0 ||
+	 * power cut. The page cache is bounded: a mailbox's rows are read once
+	 * per change and kept in the message cache (index_msgs.c). */
+	if (idx_exec(idx, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-512") < 0 ||
 	    idx_exec(idx, index_schema) < 0 || idx_scan_folders(idx) < 0) {
 		snprintf(err, errsize, "%s: cannot initialise the index", path);
 		mail_index_close(idx);
 		return NULL;
 	}
 	return idx;
+}
+
+/* Identity of index.db and mtime of the account directory, to notice an
+ * index replaced behind the pool's back (yubinctl index rebuild) and
+ * folders made by other tools. */
+static void idx_fingerprint(const char *root, ino_t *ino_r, struct timespec *mtime_r)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+
+	*ino_r = 0;
+	memset(mtime_r, 0, sizeof(*mtime_r));
+	if (stat(root, &sb) == 0)
+		*mtime_r = sb.st_mtim;
+	snprintf(path, sizeof(path), "%s/index.db", root);
+	if (stat(path, &sb) == 0)
+		*ino_r = sb.st_ino;
+}
+
+#define INDEX_POOL_IDLE_MAX 64
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mail_index *pool_idle;	/* most recently released first */
+static unsigned pool_nidle;
+
+struct mail_index *mail_index_acquire(const char *root, char *err, size_t errsize)
+{
+	struct mail_index *idx = NULL, **pp;
+	struct timespec mtime;
+	ino_t ino;
+
+	idx_fingerprint(root, &ino, &mtime);
+	pthread_mutex_lock(&pool_lock);
+	for (pp = &pool_idle; *pp != NULL; pp = &(*pp)->pool_next) {
+		if (strcmp((*pp)->root, root) == 0) {
+			idx = *pp;
+			*pp = idx->pool_next;
+			idx->pool_next = NULL;
+			pool_nidle--;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pool_lock);
+	if (idx != NULL && idx->db_ino != ino) {
+		mail_index_close(idx);
+		mcache_invalidate_root(root);
+		idx = NULL;
+	}
+	if (idx == NULL) {
+		idx = mail_index_open(root, err, errsize);
+		if (idx != NULL)
+			idx_fingerprint(root, &idx->db_ino, &idx->root_mtime);
+		return idx;
+	}
+	if (idx->root_mtime.tv_sec != mtime.tv_sec || idx->root_mtime.tv_nsec != mtime.tv_nsec) {
+		idx->root_mtime = mtime;
+		idx_scan_folders(idx);
+	}
+	return idx;
+}
+
+void mail_index_release(struct mail_index *idx)
+{
+	struct mail_index *drop = NULL;
+
+	if (idx == NULL)
+		return;
+	pthread_mutex_lock(&pool_lock);
+	idx->pool_next = pool_idle;
+	pool_idle = idx;
+	if (++pool_nidle > INDEX_POOL_IDLE_MAX) {
+		struct mail_index **pp = &pool_idle;
+		while ((*pp)->pool_next != NULL)
+			pp = &(*pp)->pool_next;
+		drop = *pp;
+		*pp = NULL;
+		pool_nidle--;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	mail_index_close(drop);
 }
 
 void mail_index_close(struct mail_index *idx)
@@ -475,6 +582,7 @@ int mail_index_mailbox_delete(struct mail_index *idx, const char *name, const ch
 		return -1;
 	}
 	quota_release(idx->root, bytes);
+	mcache_invalidate(m.path);
 	store_changed(idx->root);
 	return 0;
 }
@@ -501,6 +609,72 @@ static void rename_collect(const struct index_mailbox *m, void *ctx)
 	rc->list[rc->n++] = *m;
 }
 
+/* Moves the files of one Maildir subdirectory (cur or new) to another
+ * folder's, then makes both directories durable. */
+static int move_dir_files(const char *from, const char *to, const char *sub)
+{
+	char src[PATH_MAX], dst[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	snprintf(src, sizeof(src), "%s/%s", from, sub);
+	snprintf(dst, sizeof(dst), "%s/%s", to, sub);
+	if ((d = opendir(src)) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(a, sizeof(a), "%s/%s", src, de->d_name);
+		snprintf(b, sizeof(b), "%s/%s", dst, de->d_name);
+		if (rename(a, b) < 0 && errno != ENOENT)
+			ret = -1;
+	}
+	closedir(d);
+	if (fs_fsync_dir(dst) < 0 || fs_fsync_dir(src) < 0)
+		ret = -1;
+	return ret;
+}
+
+/* RENAME INBOX (RFC 3501 6.3.5): every message moves to a new folder of
+ * that name, keeping its UID there (the new folder's UIDNEXT starts where
+ * INBOX's is); INBOX stays, empty, with its UIDVALIDITY and UIDNEXT, so no
+ * UID is ever handed out twice. A crash halfway leaves the moved files
+ * without rows: the next syncs give them new UIDs in the new folder. */
+static int mailbox_rename_inbox(struct mail_index *idx, const char *to, const char **error_r)
+{
+	struct index_mailbox inbox, dst;
+	char sql[320];
+	int ret;
+
+	if (mail_index_mailbox_create(idx, to, error_r) < 0)
+		return -1;
+	if (mail_index_mailbox_get(idx, "INBOX", &inbox) <= 0 || mail_index_mailbox_get(idx, to, &dst) <= 0) {
+		*error_r = "[SERVERBUG] Index error";
+		return -1;
+	}
+	if (move_dir_files(inbox.path, dst.path, "cur") < 0 || move_dir_files(inbox.path, dst.path, "new") < 0) {
+		mcache_invalidate(inbox.path);
+		mcache_invalidate(dst.path);
+		*error_r = "[SERVERBUG] Cannot move the messages";
+		return -1;
+	}
+	snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE;"
+		 " UPDATE messages SET mailbox_id = %lld WHERE mailbox_id = %lld;"
+		 " UPDATE mailboxes SET uidnext = %u, highestmodseq = %llu WHERE id = %lld;"
+		 " UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = %lld;"
+		 " COMMIT", (long long)dst.id, (long long)inbox.id, inbox.uidnext,
+		 (unsigned long long)inbox.highestmodseq + 1, (long long)dst.id, (long long)inbox.id);
+	if ((ret = idx_exec(idx, sql)) < 0) {
+		idx_exec(idx, "ROLLBACK");
+		*error_r = "[SERVERBUG] Index error";
+	}
+	mcache_invalidate(inbox.path);
+	mcache_invalidate(dst.path);
+	store_changed(idx->root);
+	return ret;
+}
+
 int mail_index_mailbox_rename(struct mail_index *idx, const char *from, const char *to,
 			      const char **error_r)
 {
@@ -511,8 +685,11 @@ int mail_index_mailbox_rename(struct mail_index *idx, const char *from, const ch
 	if (name_validate(to, error_r) < 0)
 		return -1;
 	if (strcasecmp(from, "INBOX") == 0) {
-		*error_r = "[CANNOT] Renaming INBOX is not supported here: move its messages instead";
-		return -1;
+		if (strcasecmp(to, "INBOX") == 0 || mail_index_mailbox_get(idx, to, &m) > 0) {
+			*error_r = "[ALREADYEXISTS] The target mailbox already exists";
+			return -1;
+		}
+		return mailbox_rename_inbox(idx, to, error_r);
 	}
 	if (mail_index_mailbox_get(idx, from, &m) <= 0) {
 		*error_r = "[NONEXISTENT] No such mailbox";
@@ -553,16 +730,21 @@ int mail_index_mailbox_rename(struct mail_index *idx, const char *from, const ch
 		sqlite3_bind_int64(st, 4, rc.list[i].id);
 		ret = idx_step_done(st);
 	}
-	free(rc.list);
 	fs_fsync_dir(idx->root);
 	if (ret < 0) {
 		idx_exec(idx, "ROLLBACK");
 		idx_scan_folders(idx);
 		*error_r = "[SERVERBUG] Rename failed";
-		return -1;
+	} else {
+		ret = idx_exec(idx, "COMMIT");
 	}
+	/* Outside the transaction: a cache entry's lock is never taken while
+	 * holding the index's write lock. */
+	for (size_t i = 0; i < rc.n; i++)
+		mcache_invalidate(rc.list[i].path);
+	free(rc.list);
 	store_changed(idx->root);
-	return idx_exec(idx, "COMMIT");
+	return ret;
 }
 
 int mail_index_mailbox_subscribe(struct mail_index *idx, const char *name, bool on,

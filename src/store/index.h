@@ -63,6 +63,14 @@ struct mail_index *mail_index_open(const char *root, char *err, size_t errsize);
 void mail_index_close(struct mail_index *idx);
 const char *mail_index_root(const struct mail_index *idx);
 
+/* A handle from a process-wide pool of open indexes: sessions borrow one
+ * for the length of a command instead of holding one each, so an idle
+ * session costs no SQLite connection and page cache, and the few handles
+ * in use stay warm. A handle is used by one thread at a time; release
+ * returns it (closing the least recently used idle ones past a bound). */
+struct mail_index *mail_index_acquire(const char *root, char *err, size_t errsize);
+void mail_index_release(struct mail_index *idx);
+
 /* Folders. Names are IMAP names with '/' as the hierarchy separator;
  * "INBOX" is case-insensitive. get returns 1 found, 0 not found, -1. */
 int mail_index_mailbox_get(struct mail_index *idx, const char *name, struct index_mailbox *mbox_r);

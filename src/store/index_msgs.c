@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,297 @@ int mail_index_msg_path(const struct index_mailbox *mbox, const struct index_msg
 	int n = snprintf(buf, size, "%s/cur/%s", mbox->path, msg->file);
 
 	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* ---- the message cache ----------------------------------------------------
+ *
+ * A full sync reads new/ and cur/ and every row of the folder: far too much
+ * for every command of every session. So the result is kept per folder,
+ * process-wide, and reused while nothing changed: new/ is empty (deliveries
+ * land there), cur/'s mtime (nanoseconds) is the one recorded, and no change
+ * was reported by code that does not update the cache (store_changed:
+ * delivery, POP3, expiry). Changes made through the index (flags, APPEND)
+ * update the cache themselves under the folder's lock and record cur/'s new
+ * mtime; others (EXPUNGE, COPY, MOVE, folder changes) drop it. An entry is
+ * also refreshed after MCACHE_MAX_AGE seconds, as a last guard against a
+ * change by another program within one timestamp tick. */
+
+#define MCACHE_MAX 256
+#define MCACHE_MAX_AGE 30
+
+struct mcache_msg {
+	uint32_t uid, flags;
+	uint64_t modseq, size;
+	int64_t internaldate;
+	char *file;
+	char *keywords;		/* NULL: none */
+};
+
+struct mcache {
+	struct mcache *next;
+	pthread_mutex_t lock;	/* held across a sync or a change of the folder */
+	unsigned refs;		/* under mcache_lock */
+	time_t used;
+	char *path;
+	bool valid;
+	int64_t mbox_id;
+	struct timespec cur_mtime;
+	uint64_t ext_gen;
+	time_t filled;
+	uint32_t uidvalidity, uidnext;
+	uint64_t highestmodseq;
+	struct mcache_msg *msgs;
+	size_t count;
+};
+
+static pthread_mutex_t mcache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mcache *mcaches;
+static unsigned mcache_count;
+
+static void mcache_clear(struct mcache *e)
+{
+	for (size_t i = 0; i < e->count; i++) {
+		free(e->msgs[i].file);
+		free(e->msgs[i].keywords);
+	}
+	free(e->msgs);
+	e->msgs = NULL;
+	e->count = 0;
+	e->valid = false;
+}
+
+static void mcache_evict_locked(void)
+{
+	struct mcache **pp, **victim = NULL;
+
+	for (pp = &mcaches; *pp != NULL; pp = &(*pp)->next) {
+		if ((*pp)->refs == 0 && (victim == NULL || (*pp)->used < (*victim)->used))
+			victim = pp;
+	}
+	if (victim != NULL) {
+		struct mcache *e = *victim;
+		*victim = e->next;
+		mcache_clear(e);
+		pthread_mutex_destroy(&e->lock);
+		free(e->path);
+		free(e);
+		mcache_count--;
+	}
+}
+
+/* The folder's entry, locked; NULL only when out of memory. */
+static struct mcache *mcache_get(const char *path)
+{
+	struct mcache *e;
+
+	pthread_mutex_lock(&mcache_lock);
+	for (e = mcaches; e != NULL; e = e->next) {
+		if (strcmp(e->path, path) == 0)
+			break;
+	}
+	if (e == NULL) {
+		if (mcache_count >= MCACHE_MAX)
+			mcache_evict_locked();
+		e = calloc(1, sizeof(*e));
+		if (e != NULL && (e->path = strdup(path)) == NULL) {
+			free(e);
+			e = NULL;
+		}
+		if (e != NULL) {
+			pthread_mutex_init(&e->lock, NULL);
+			e->next = mcaches;
+			mcaches = e;
+			mcache_count++;
+		}
+	}
+	if (e != NULL) {
+		e->refs++;
+		e->used = time(NULL);
+	}
+	pthread_mutex_unlock(&mcache_lock);
+	if (e != NULL)
+		pthread_mutex_lock(&e->lock);
+	return e;
+}
+
+static void mcache_put(struct mcache *e)
+{
+	if (e == NULL)
+		return;
+	pthread_mutex_unlock(&e->lock);
+	pthread_mutex_lock(&mcache_lock);
+	e->refs--;
+	pthread_mutex_unlock(&mcache_lock);
+}
+
+void mcache_invalidate(const char *path)
+{
+	struct mcache *e = mcache_get(path);
+
+	if (e != NULL)
+		mcache_clear(e);
+	mcache_put(e);
+}
+
+void mcache_invalidate_root(const char *root)
+{
+	size_t len = strlen(root);
+
+	pthread_mutex_lock(&mcache_lock);
+	for (struct mcache *e = mcaches; e != NULL; e = e->next) {
+		if (strncmp(e->path, root, len) == 0 && (e->path[len] == '/' || e->path[len] == '\0')) {
+			/* Marked, not freed: a thread may hold it. Its lock
+			 * is not taken here, so only the flag changes. */
+			pthread_mutex_lock(&e->lock);
+			e->valid = false;
+			pthread_mutex_unlock(&e->lock);
+		}
+	}
+	pthread_mutex_unlock(&mcache_lock);
+}
+
+static int dir_mtime(const char *path, const char *sub, struct timespec *ts_r)
+{
+	char dir[PATH_MAX];
+	struct stat sb;
+
+	snprintf(dir, sizeof(dir), "%s/%s", path, sub);
+	if (stat(dir, &sb) < 0)
+		return -1;
+	*ts_r = sb.st_mtim;
+	return 0;
+}
+
+static bool ts_equal(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* new/ has no message in it (readdir of an almost empty directory is
+ * cheap, and unlike its mtime it cannot miss a delivery in the same tick). */
+static bool new_is_empty(const char *path)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	bool empty = true;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/new", path);
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT;
+	while (empty && (de = readdir(d)) != NULL)
+		empty = de->d_name[0] == '.';
+	closedir(d);
+	return empty;
+}
+
+static bool mcache_usable(const struct mcache *e, const struct index_mailbox *mbox, uint64_t ext,
+			  const struct timespec *cur_mtime)
+{
+	return e != NULL && e->valid && e->mbox_id == mbox->id && e->uidvalidity == mbox->uidvalidity &&
+	       e->ext_gen == ext && ts_equal(&e->cur_mtime, cur_mtime) &&
+	       time(NULL) - e->filled < MCACHE_MAX_AGE && new_is_empty(mbox->path);
+}
+
+static int mcache_to_view(const struct mcache *e, struct index_mailbox *mbox, struct index_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->msgs = malloc((e->count > 0 ? e->count : 1) * sizeof(*v->msgs));
+	if (v->msgs == NULL)
+		return -1;
+	for (size_t i = 0; i < e->count; i++) {
+		const struct mcache_msg *c = &e->msgs[i];
+		struct index_msg *m = &v->msgs[i];
+
+		m->uid = c->uid;
+		m->flags = c->flags;
+		m->modseq = c->modseq;
+		m->size = c->size;
+		m->internaldate = c->internaldate;
+		m->recent = false;
+		str_copy(m->file, sizeof(m->file), c->file);
+		str_copy(m->keywords, sizeof(m->keywords), c->keywords != NULL ? c->keywords : "");
+	}
+	v->count = e->count;
+	mbox->uidnext = e->uidnext;
+	mbox->highestmodseq = e->highestmodseq;
+	v->uidvalidity = mbox->uidvalidity;
+	v->uidnext = e->uidnext;
+	v->highestmodseq = e->highestmodseq;
+	return 0;
+}
+
+static int mcache_msg_set(struct mcache_msg *c, const struct index_msg *m)
+{
+	char *file = strdup(m->file);
+	char *kw = m->keywords[0] != '\0' ? strdup(m->keywords) : NULL;
+
+	if (file == NULL || (m->keywords[0] != '\0' && kw == NULL)) {
+		free(file);
+		free(kw);
+		return -1;
+	}
+	free(c->file);
+	free(c->keywords);
+	c->uid = m->uid;
+	c->flags = m->flags;
+	c->modseq = m->modseq;
+	c->size = m->size;
+	c->internaldate = m->internaldate;
+	c->file = file;
+	c->keywords = kw;
+	return 0;
+}
+
+/* Refills the entry from a full sync's result. */
+static void mcache_fill(struct mcache *e, const struct index_mailbox *mbox, const struct index_view *v,
+			uint64_t ext, const struct timespec *cur_mtime)
+{
+	mcache_clear(e);
+	e->msgs = calloc(v->count > 0 ? v->count : 1, sizeof(*e->msgs));
+	if (e->msgs == NULL)
+		return;
+	for (size_t i = 0; i < v->count; i++) {
+		if (mcache_msg_set(&e->msgs[i], &v->msgs[i]) < 0) {
+			e->count = i;
+			mcache_clear(e);
+			return;
+		}
+	}
+	e->count = v->count;
+	e->mbox_id = mbox->id;
+	e->uidvalidity = mbox->uidvalidity;
+	e->uidnext = v->uidnext;
+	e->highestmodseq = v->highestmodseq;
+	e->ext_gen = ext;
+	e->cur_mtime = *cur_mtime;
+	e->filled = time(NULL);
+	e->valid = true;
+}
+
+static struct mcache_msg *mcache_find(struct mcache *e, uint32_t uid)
+{
+	size_t lo = 0, hi = e->count;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (e->msgs[mid].uid == uid)
+			return &e->msgs[mid];
+		if (e->msgs[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Whether a change made by this thread can be applied to the entry: it is
+ * valid for this folder and nothing else touched cur/ since it was filled
+ * (cur_before: cur/'s mtime just before the change). */
+static bool mcache_can_apply(const struct mcache *e, const struct index_mailbox *mbox,
+			     const struct timespec *cur_before)
+{
+	return e != NULL && e->valid && e->mbox_id == mbox->id && ts_equal(&e->cur_mtime, cur_before);
 }
 
 struct disk_entry {
@@ -301,7 +593,8 @@ static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, struct 
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
-int mail_index_sync(struct mail_index *idx, struct index_mailbox *mbox, struct index_view *view_r)
+static int index_sync_full(struct mail_index *idx, struct index_mailbox *mbox, struct index_view *view_r,
+			   bool *moved_r)
 {
 	struct disk_entry *disk = NULL, **fresh = NULL;
 	size_t ndisk = 0, cap = 0, vcap = 0, nfresh = 0;
@@ -355,6 +648,7 @@ int mail_index_sync(struct mail_index *idx, struct index_mailbox *mbox, struct i
 		snprintf(cur, sizeof(cur), "%s/cur", mbox->path);
 		fs_fsync_dir(cur);
 	}
+	*moved_r = changed;
 	if (view_r->count > 1)
 		qsort(view_r->msgs, view_r->count, sizeof(*view_r->msgs), msg_cmp_uid);
 	view_r->uidvalidity = mbox->uidvalidity;
@@ -367,6 +661,32 @@ out:
 	return ret;
 }
 
+int mail_index_sync(struct mail_index *idx, struct index_mailbox *mbox, struct index_view *view_r)
+{
+	struct mcache *e = mcache_get(mbox->path);
+	struct timespec cur_mtime = { 0, 0 };
+	uint64_t ext = store_ext_generation(idx->root);
+	bool moved = false;
+	int r;
+
+	if (dir_mtime(mbox->path, "cur", &cur_mtime) == 0 && mcache_usable(e, mbox, ext, &cur_mtime) &&
+	    mcache_to_view(e, mbox, view_r) == 0) {
+		mcache_put(e);
+		return 0;
+	}
+	r = index_sync_full(idx, mbox, view_r, &moved);
+	if (e != NULL) {
+		/* cur/'s mtime from before the scan, unless the sync itself
+		 * changed cur/ (new files moved in, flags taken from names). */
+		if (r < 0 || (moved && dir_mtime(mbox->path, "cur", &cur_mtime) < 0))
+			mcache_clear(e);
+		else
+			mcache_fill(e, mbox, view_r, ext, &cur_mtime);
+	}
+	mcache_put(e);
+	return r;
+}
+
 void index_view_free(struct index_view *view)
 {
 	free(view->msgs);
@@ -374,20 +694,55 @@ void index_view_free(struct index_view *view)
 	view->count = 0;
 }
 
+static int index_set_flags(struct mail_index *idx, struct index_mailbox *mbox, struct index_msg *msg,
+			   const char *file, uint32_t flags, const char *keywords, bool *renamed_r);
+
 int mail_index_set_flags(struct mail_index *idx, struct index_mailbox *mbox, struct index_msg *msg,
 			 uint32_t flags, const char *keywords)
 {
-	char letters[16], base[MAILDIR_NAME_MAX], file[sizeof(msg->file)], from[PATH_MAX], to[PATH_MAX];
-	sqlite3_stmt *st;
+	char letters[16], base[MAILDIR_NAME_MAX], file[sizeof(msg->file)];
+	struct mcache *e;
+	struct timespec before = { 0, 0 };
+	bool renamed = false;
+	int r;
 
 	index_flags_to_maildir(flags, letters, sizeof(letters));
 	base_of(msg->file, base, sizeof(base));
 	snprintf(file, sizeof(file), "%s:2,%s", base, letters);
+	e = mcache_get(mbox->path);
+	if (dir_mtime(mbox->path, "cur", &before) < 0 && e != NULL)
+		mcache_clear(e);
+	r = index_set_flags(idx, mbox, msg, file, flags, keywords, &renamed);
+	if (r == 0 && mcache_can_apply(e, mbox, &before)) {
+		struct mcache_msg *c = mcache_find(e, msg->uid);
+		if (c == NULL || mcache_msg_set(c, msg) < 0 ||
+		    (renamed && dir_mtime(mbox->path, "cur", &e->cur_mtime) < 0)) {
+			mcache_clear(e);
+		} else {
+			e->highestmodseq = mbox->highestmodseq;
+			e->uidnext = mbox->uidnext;
+		}
+	} else if (e != NULL) {
+		mcache_clear(e);
+	}
+	mcache_put(e);
+	if (r == 0)
+		store_changed_cached(idx->root);
+	return r;
+}
+
+static int index_set_flags(struct mail_index *idx, struct index_mailbox *mbox, struct index_msg *msg,
+			   const char *file, uint32_t flags, const char *keywords, bool *renamed_r)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	sqlite3_stmt *st;
+
 	if (strcmp(file, msg->file) != 0) {
 		snprintf(from, sizeof(from), "%s/cur/%s", mbox->path, msg->file);
 		snprintf(to, sizeof(to), "%s/cur/%s", mbox->path, file);
 		if (rename(from, to) < 0)
 			return -1;
+		*renamed_r = true;
 	}
 	if (idx_exec(idx, "BEGIN IMMEDIATE") < 0)
 		return -1;
@@ -416,7 +771,6 @@ int mail_index_set_flags(struct mail_index *idx, struct index_mailbox *mbox, str
 	msg->flags = flags;
 	if (keywords != NULL)
 		str_copy(msg->keywords, sizeof(msg->keywords), keywords);
-	store_changed(idx->root);
 	return 0;
 }
 
@@ -449,7 +803,8 @@ int mail_index_expunge(struct mail_index *idx, struct index_mailbox *mbox,
 	}
 	idx_exec(idx, "COMMIT");
 	quota_release(idx->root, freed);
-	store_changed(idx->root);
+	mcache_invalidate(mbox->path);
+	store_changed_cached(idx->root);
 	return 0;
 }
 
@@ -482,21 +837,76 @@ static int index_insert_new(struct mail_index *idx, struct index_mailbox *dst, c
 	sqlite3_bind_int64(st, 9, internaldate);
 	if (idx_step_done(st) < 0 || mailbox_save_counters(idx, dst) < 0 || idx_exec(idx, "COMMIT") < 0)
 		goto fail;
-	store_changed(idx->root);
+	store_changed_cached(idx->root);
 	return 0;
 fail:
 	idx_exec(idx, "ROLLBACK");
 	return -1;
 }
 
+static int index_append(struct mail_index *idx, struct index_mailbox *mbox, const struct maildir_msg *msg,
+			const char *letters, char *file, size_t filesize, uint32_t flags, const char *keywords,
+			int64_t internaldate, uint32_t *uid_r, const char **error_r);
+
 int mail_index_append(struct mail_index *idx, struct index_mailbox *mbox, const struct maildir_msg *msg,
 		      uint32_t flags, const char *keywords, int64_t internaldate, uint32_t *uid_r,
 		      const char **error_r)
 {
-	char letters[16], file[MAILDIR_NAME_MAX + 40], path[PATH_MAX];
+	char letters[16], file[MAILDIR_NAME_MAX + 40];
+	struct timespec before = { 0, 0 };
+	struct mcache *e;
+	int r;
 
 	index_flags_to_maildir(flags, letters, sizeof(letters));
-	if (maildir_deliver_cur(mbox->path, msg, letters, file, sizeof(file), error_r) < 0)
+	e = mcache_get(mbox->path);
+	if (dir_mtime(mbox->path, "cur", &before) < 0 && e != NULL)
+		mcache_clear(e);
+	r = index_append(idx, mbox, msg, letters, file, sizeof(file), flags, keywords, internaldate,
+			 uid_r, error_r);
+	if (r == 0 && mcache_can_apply(e, mbox, &before) &&
+	    (e->count == 0 || e->msgs[e->count - 1].uid < *uid_r)) {
+		struct mcache_msg *grown = realloc(e->msgs, (e->count + 1) * sizeof(*grown));
+		struct index_msg m;
+
+		memset(&m, 0, sizeof(m));
+		m.uid = *uid_r;
+		m.flags = flags;
+		m.modseq = mbox->highestmodseq;
+		m.size = msg->prefix_len + msg->body_len;
+		m.internaldate = internaldate > 0 ? internaldate : (int64_t)time(NULL);
+		snprintf(m.file, sizeof(m.file), "%s", file);
+		str_copy(m.keywords, sizeof(m.keywords), keywords != NULL ? keywords : "");
+		bool ok = grown != NULL;
+
+		if (ok) {
+			e->msgs = grown;
+			memset(&e->msgs[e->count], 0, sizeof(*grown));
+			ok = mcache_msg_set(&e->msgs[e->count], &m) == 0;
+		}
+		if (ok) {
+			e->count++;
+			ok = dir_mtime(mbox->path, "cur", &e->cur_mtime) == 0;
+		}
+		if (ok) {
+			e->uidnext = mbox->uidnext;
+			e->highestmodseq = mbox->highestmodseq;
+		} else {
+			mcache_clear(e);
+		}
+	} else if (e != NULL) {
+		mcache_clear(e);
+	}
+	mcache_put(e);
+	return r;
+}
+
+static int index_append(struct mail_index *idx, struct index_mailbox *mbox, const struct maildir_msg *msg,
+			const char *letters, char *file, size_t filesize, uint32_t flags, const char *keywords,
+			int64_t internaldate, uint32_t *uid_r, const char **error_r)
+{
+	char path[PATH_MAX];
+
+	if (maildir_deliver_cur(mbox->path, msg, letters, file, filesize, error_r) < 0)
 		return -1;
 	if (internaldate > 0) {
 		/* INTERNALDATE lives in the file's mtime, so a rebuilt index
@@ -546,10 +956,14 @@ int mail_index_copy(struct mail_index *idx, struct index_mailbox *src, const str
 			 (long long)src->id, msg->uid);
 		idx_exec(idx, sql);
 	}
+	if (move)
+		mcache_invalidate(src->path);
+	mcache_invalidate(dst->path);
 	if (index_insert_new(idx, dst, file, msg->flags, msg->keywords, msg->size, msg->internaldate,
 			     uid_r) < 0) {
 		*error_r = "[SERVERBUG] Index update failed";
 		return -1;
 	}
+	mcache_invalidate(dst->path);
 	return 0;
 }

@@ -7,12 +7,28 @@
 
 #include "store/index.h"
 
+#include <sys/types.h>
+#include <time.h>
+
 struct mail_index {
 	sqlite3 *db;
+	struct mail_index *pool_next;	/* idle handles (mail_index_acquire) */
+	ino_t db_ino;			/* index.db when opened: replaced means reopen */
+	struct timespec root_mtime;	/* the account directory at the folder scan */
 	char root[4096];
 };
 
 int idx_exec(struct mail_index *idx, const char *sql);
+
+/* A change made through the index, which keeps the message cache up to
+ * date itself: bumps only the counter IDLE polls. */
+void store_changed_cached(const char *root);
+/* The counter of changes made elsewhere (store_changed). */
+uint64_t store_ext_generation(const char *root);
+/* Forgets the cached messages of the folder at path. */
+void mcache_invalidate(const char *path);
+/* Forgets every cached folder of the account (its index was replaced). */
+void mcache_invalidate_root(const char *root);
 sqlite3_stmt *idx_prepare(struct mail_index *idx, const char *sql);
 int idx_step_done(sqlite3_stmt *st);
 

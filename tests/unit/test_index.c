@@ -125,6 +125,93 @@ static void test_flags_rename_file_and_bump_modseq(void **state)
 	index_view_free(&v);
 }
 
+/* Syncs are served from the message cache while nothing changed; every kind
+ * of change must still show at the next sync: flags set through the index,
+ * APPEND, a delivery into new/, flags changed and files removed by another
+ * program, a change reported with store_changed. */
+static void test_cache_sees_every_change(void **state)
+{
+	struct fixture *f = *state;
+	struct index_mailbox m = get(f, "INBOX");
+	struct maildir_msg msg = { .prefix = "", .prefix_len = 0, .body = "Subject: a\r\n\r\na\r\n",
+				   .body_fd = -1, .body_len = 17 };
+	struct index_view v;
+	char from[512], to[600];
+	const char *error;
+	uint32_t uid;
+
+	deliver(f->root, "Subject: one\r\n\r\n1\r\n");
+	deliver(f->root, "Subject: two\r\n\r\n2\r\n");
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	assert_int_equal(v.count, 2);
+	index_view_free(&v);
+
+	/* served from the cache: same content, nothing recent */
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	assert_int_equal(v.count, 2);
+	assert_false(v.msgs[1].recent);
+	assert_int_equal(v.uidnext, 3);
+
+	/* flags through the index */
+	assert_int_equal(mail_index_set_flags(f->idx, &m, &v.msgs[0], INDEX_FLAG_SEEN, NULL), 0);
+	index_view_free(&v);
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	assert_int_equal(v.msgs[0].flags, INDEX_FLAG_SEEN);
+	assert_non_null(strstr(v.msgs[0].file, ":2,S"));
+	assert_int_equal(v.highestmodseq, m.highestmodseq);
+	index_view_free(&v);
+
+	/* APPEND */
+	assert_int_equal(mail_index_append(f->idx, &m, &msg, INDEX_FLAG_DRAFT, "", 0, &uid, &error), 0);
+	assert_int_equal(uid, 3);
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	assert_int_equal(v.count, 3);
+	assert_int_equal(v.msgs[2].uid, 3);
+	assert_int_equal(v.msgs[2].flags, INDEX_FLAG_DRAFT);
+	assert_int_equal(v.uidnext, 4);
+
+	/* another program flags a message in its file name */
+	snprintf(from, sizeof(from), "%s/cur/%s", f->root, v.msgs[1].file);
+	snprintf(to, sizeof(to), "%sF", from);
+	assert_int_equal(rename(from, to), 0);
+	index_view_free(&v);
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	assert_int_equal(v.msgs[1].flags, INDEX_FLAG_FLAGGED);
+
+	/* ... and removes one */
+	snprintf(from, sizeof(from), "%s/cur/%s", f->root, v.msgs[0].file);
+	assert_int_equal(unlink(from), 0);
+	index_view_free(&v);
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	assert_int_equal(v.count, 2);
+	assert_int_equal(v.msgs[0].uid, 2);
+	index_view_free(&v);
+
+	/* a delivery */
+	deliver(f->root, "Subject: three\r\n\r\n3\r\n");
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	assert_int_equal(v.count, 3);
+	assert_int_equal(v.msgs[2].uid, 4);
+	assert_true(v.msgs[2].recent);
+	index_view_free(&v);
+
+	/* a pooled handle sees the same */
+	{
+		char err[256];
+		struct mail_index *h = mail_index_acquire(f->root, err, sizeof(err));
+		struct mail_index *h2;
+
+		assert_non_null(h);
+		assert_int_equal(mail_index_sync(h, &m, &v), 0);
+		assert_int_equal(v.count, 3);
+		index_view_free(&v);
+		mail_index_release(h);
+		h2 = mail_index_acquire(f->root, err, sizeof(err));
+		assert_ptr_equal(h2, h);	/* reused, not reopened */
+		mail_index_release(h2);
+	}
+}
+
 static void test_external_removal_is_an_expunge(void **state)
 {
 	struct fixture *f = *state;
@@ -264,6 +351,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sync_assigns_uids_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flags_rename_file_and_bump_modseq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_external_removal_is_an_expunge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_sees_every_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_move_expunge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_and_rebuild_keeps_uids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_folder_create_rename_delete, setup, teardown),

@@ -1,0 +1,402 @@
+"""IMAP conformance probes on the wire (RFC 3501 / RFC 9051): exact
+untagged and tagged responses for the situations compliance suites
+check — SELECT/EXAMINE data, response codes (TRYCREATE, READ-ONLY,
+READ-WRITE), partial fetches, expunge numbering, CLOSE vs UNSELECT,
+commands in the wrong state, literals, and other sessions' changes
+showing up at NOOP."""
+
+import datetime
+import re
+import socket
+import ssl
+
+import pytest
+
+from helpers import DOMAIN, HOST, HOSTNAME, PASSWORD, SMTPConn, make_message, running_server, unique
+
+USER = "rfc@" + DOMAIN
+
+
+class Raw:
+    """A line-level IMAP client: cmd() returns (untagged lines, tagged line)
+    with literals inlined as bytes."""
+
+    def __init__(self, server):
+        ctx = ssl.create_default_context(cafile=server.crt)
+        sock = socket.create_connection((HOST, server.port("imaps")), timeout=20)
+        self.s = ctx.wrap_socket(sock, server_hostname=HOSTNAME)
+        self.buf = b""
+        self.n = 0
+        greeting = self.line()
+        assert greeting.startswith(b"* OK"), greeting
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            data = self.s.recv(65536)
+            if not data:
+                raise EOFError("connection closed; buffer %r" % self.buf)
+            self.buf += data
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        # a literal: append it and the rest of the line
+        m = re.search(rb"\{(\d+)\}$", line)
+        while m:
+            n = int(m.group(1))
+            while len(self.buf) < n:
+                self.buf += self.s.recv(65536)
+            line += b"\r\n" + self.buf[:n]
+            self.buf = self.buf[n:]
+            rest = self.line_raw()
+            line += rest
+            m = re.search(rb"\{(\d+)\}$", rest)
+        return line
+
+    def line_raw(self):
+        while b"\r\n" not in self.buf:
+            data = self.s.recv(65536)
+            if not data:
+                raise EOFError("connection closed")
+            self.buf += data
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def cmd(self, text, literal=None):
+        self.n += 1
+        tag = b"p%d" % self.n
+        if literal is not None:
+            self.send(tag + b" " + text.encode() + b" {%d}\r\n" % len(literal))
+            cont = self.line()
+            assert cont.startswith(b"+"), cont
+            self.send(literal + b"\r\n")
+        else:
+            self.send(tag + b" " + text.encode() + b"\r\n")
+        untagged = []
+        while True:
+            line = self.line()
+            if line.startswith(tag + b" "):
+                return untagged, line[len(tag) + 1:]
+            untagged.append(line)
+
+    def ok(self, text, literal=None):
+        u, t = self.cmd(text, literal)
+        assert t.startswith(b"OK"), (text, u, t)
+        return u, t
+
+    def close(self):
+        try:
+            self.s.close()
+        except OSError:
+            pass
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("imaprfc"), accounts=[(USER,)]) as srv:
+        yield srv
+
+
+@pytest.fixture
+def c(server):
+    r = Raw(server)
+    r.ok("LOGIN %s %s" % (USER, PASSWORD))
+    yield r
+    r.close()
+
+
+def msg(tok):
+    return make_message(tok, rcpt=USER)
+
+
+def fresh_box(c, name=None):
+    name = name or unique("box")
+    c.ok("CREATE %s" % name)
+    return name
+
+
+def test_select_and_examine_data(c):
+    box = fresh_box(c)
+    c.ok("APPEND %s" % box, literal=msg(unique("a")))
+    u, t = c.ok("SELECT %s" % box)
+    text = b"\n".join(u)
+    assert re.search(rb"^\* FLAGS \([^)]*\\Seen[^)]*\)", text, re.M), text
+    assert re.search(rb"^\* OK \[PERMANENTFLAGS \([^)]*\\\*\)\]", text, re.M), text
+    assert re.search(rb"^\* 1 EXISTS$", text, re.M), text
+    assert re.search(rb"^\* \d+ RECENT$", text, re.M), text
+    assert re.search(rb"^\* OK \[UIDVALIDITY \d+\]", text, re.M), text
+    assert re.search(rb"^\* OK \[UIDNEXT 2\]", text, re.M), text
+    assert t.startswith(b"OK [READ-WRITE]"), t
+    u, t = c.ok("EXAMINE %s" % box)
+    assert t.startswith(b"OK [READ-ONLY]"), t
+    # a read-only mailbox refuses changes
+    u, t = c.cmd("STORE 1 +FLAGS (\\Deleted)")
+    assert t.startswith(b"NO"), t
+
+
+def test_trycreate(c):
+    missing = unique("nobox")
+    u, t = c.cmd("APPEND %s" % missing, literal=None) if False else (None, None)
+    c.n += 1
+    tag = b"p%d" % c.n
+    c.send(tag + b" APPEND " + missing.encode() + b" {5}\r\n")
+    line = c.line()
+    if line.startswith(b"+"):
+        c.send(b"hello\r\n")
+        line = c.line()
+    assert line.startswith(tag + b" NO [TRYCREATE]"), line
+    box = fresh_box(c)
+    c.ok("APPEND %s" % box, literal=msg(unique("t")))
+    c.ok("SELECT %s" % box)
+    u, t = c.cmd("COPY 1 %s" % missing)
+    assert t.startswith(b"NO [TRYCREATE]"), t
+    u, t = c.cmd("MOVE 1 %s" % missing)
+    assert t.startswith(b"NO [TRYCREATE]"), t
+
+
+def test_partial_fetch_origin(c):
+    box = fresh_box(c)
+    body = msg(unique("p"))
+    c.ok("APPEND %s" % box, literal=body)
+    c.ok("SELECT %s" % box)
+    u, _ = c.ok("FETCH 1 BODY.PEEK[]<0.10>")
+    assert len(u) == 1 and b"BODY[]<0> {10}\r\n" + body[:10] in u[0], u
+    u, _ = c.ok("FETCH 1 BODY.PEEK[]<5.100000>")
+    assert b"BODY[]<5> {%d}" % (len(body) - 5) in u[0], u[0][:80]
+    # an origin past the end gives an empty string
+    u, _ = c.ok("FETCH 1 BODY.PEEK[]<100000.10>")
+    assert re.search(rb'BODY\[\]<100000> (""|\{0\})', u[0]), u
+    # PEEK never sets \Seen; a plain BODY[] does, and says so
+    u, _ = c.ok("FETCH 1 FLAGS")
+    assert b"\\Seen" not in u[0], u
+    u, _ = c.ok("FETCH 1 BODY[HEADER]")
+    assert b"\\Seen" in b"".join(u), u
+
+
+def test_uid_fetch_includes_uid_and_empty_ranges(c):
+    box = fresh_box(c)
+    c.ok("SELECT %s" % box)
+    # an empty mailbox: ranges with * match nothing, SEARCH answers empty
+    u, t = c.ok("UID FETCH 1:* FLAGS")
+    assert u == [], u
+    u, _ = c.ok("SEARCH ALL")
+    assert u == [b"* SEARCH"], u
+    c.ok("APPEND %s" % box, literal=msg(unique("u")))
+    c.ok("NOOP")
+    u, _ = c.ok("UID FETCH 1:* (FLAGS)")
+    fetches = [l for l in u if b" FETCH " in l]
+    assert len(fetches) == 1 and re.search(rb"UID 1\b", fetches[0]), u
+    # "*:1" is the same set as "1:*"
+    u, _ = c.ok("UID FETCH *:1 (FLAGS)")
+    assert len([l for l in u if b" FETCH " in l]) == 1, u
+
+
+def test_store_responses_and_silent(c):
+    box = fresh_box(c)
+    c.ok("APPEND %s" % box, literal=msg(unique("s")))
+    c.ok("SELECT %s" % box)
+    u, _ = c.ok("STORE 1 +FLAGS (\\Flagged)")
+    assert len(u) == 1 and re.match(rb"\* 1 FETCH \(.*FLAGS \([^)]*\\Flagged", u[0]), u
+    u, _ = c.ok("STORE 1 -FLAGS.SILENT (\\Flagged)")
+    assert u == [], u
+    u, _ = c.ok("UID STORE 1 FLAGS (\\Answered $Label1)")
+    assert re.search(rb"UID 1\b", u[0]) and b"$Label1" in u[0], u
+
+
+def test_expunge_numbering(c):
+    box = fresh_box(c)
+    for i in range(4):
+        c.ok("APPEND %s" % box, literal=msg(unique("e%d" % i)))
+    c.ok("SELECT %s" % box)
+    c.ok("STORE 2:3 +FLAGS.SILENT (\\Deleted)")
+    u, _ = c.ok("EXPUNGE")
+    # each response numbers by the state after the previous one
+    ex = [l for l in u if l.endswith(b" EXPUNGE")]
+    assert ex == [b"* 2 EXPUNGE", b"* 2 EXPUNGE"] or ex == [b"* 3 EXPUNGE", b"* 2 EXPUNGE"], u
+    # anything else may only restate the new count
+    assert all(l in (b"* 2 EXISTS", b"* 0 RECENT") for l in u if l not in ex), u
+    u, _ = c.ok("FETCH 1:* UID")
+    assert [re.search(rb"UID (\d+)", l).group(1) for l in u] == [b"1", b"4"], u
+
+
+def test_close_expunges_silently_unselect_does_not(c):
+    box = fresh_box(c)
+    for i in range(3):
+        c.ok("APPEND %s" % box, literal=msg(unique("c%d" % i)))
+    c.ok("SELECT %s" % box)
+    c.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
+    u, _ = c.ok("UNSELECT")
+    assert u == [], u
+    u, _ = c.ok("STATUS %s (MESSAGES)" % box)
+    assert b"MESSAGES 3" in u[0], u
+    c.ok("SELECT %s" % box)
+    u, _ = c.ok("CLOSE")
+    assert u == [], u
+    u, _ = c.ok("STATUS %s (MESSAGES)" % box)
+    assert b"MESSAGES 2" in u[0], u
+    # after CLOSE nothing is selected
+    u, t = c.cmd("FETCH 1 FLAGS")
+    assert t.startswith(b"BAD") or t.startswith(b"NO"), t
+
+
+def test_wrong_state_and_syntax(server):
+    r = Raw(server)
+    try:
+        u, t = r.cmd("SELECT INBOX")             # not authenticated
+        assert t.startswith(b"NO") or t.startswith(b"BAD"), t
+        u, t = r.cmd("NOSUCHCOMMAND")
+        assert t.startswith(b"BAD"), t
+        r.ok("LOGIN %s %s" % (USER, PASSWORD))
+        u, t = r.cmd("LOGIN %s %s" % (USER, PASSWORD))   # already authenticated
+        assert t.startswith(b"BAD") or t.startswith(b"NO"), t
+        for bad in ("FETCH 1 FLAGS", "STORE 1 +FLAGS (\\Seen)", "EXPUNGE", "SEARCH ALL", "CLOSE"):
+            u, t = r.cmd(bad)                    # nothing selected
+            assert t.startswith(b"BAD") or t.startswith(b"NO"), (bad, t)
+        r.ok("SELECT INBOX")
+        for bad in ("FETCH", "FETCH 1", "FETCH 0 FLAGS", "FETCH 1 (FLAGS", "SEARCH NOSUCHKEY",
+                    "STORE 1 +FLAGS", "SELECT", "UID NOSUCH 1", "FETCH 1 BODY[1.]"):
+            u, t = r.cmd(bad)
+            assert t.startswith(b"BAD"), (bad, t)
+        u, t = r.cmd("LOGOUT")
+        assert any(l.startswith(b"* BYE") for l in u), u
+        assert t.startswith(b"OK"), t
+    finally:
+        r.close()
+
+
+def test_other_sessions_changes_at_noop(server, c):
+    box = fresh_box(c)
+    c.ok("APPEND %s" % box, literal=msg(unique("n1")))
+    c.ok("SELECT %s" % box)
+    other = Raw(server)
+    try:
+        other.ok("LOGIN %s %s" % (USER, PASSWORD))
+        other.ok("APPEND %s" % box, literal=msg(unique("n2")))
+        other.ok("SELECT %s" % box)
+        other.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
+        other.ok("EXPUNGE")
+    finally:
+        other.close()
+    u, _ = c.ok("NOOP")
+    text = b"\n".join(u)
+    # the expunge of 1 and the new message: 1 EXPUNGE then 1 EXISTS
+    assert b"* 1 EXPUNGE" in text and re.search(rb"^\* 1 EXISTS$", text, re.M), text
+
+
+def test_literal_plus_and_utf8_mailbox(c):
+    box = unique("lit")
+    c.n += 1
+    tag = b"p%d" % c.n
+    data = msg(unique("lp"))
+    c.send(tag + b" APPEND " + box.encode() + b" {%d+}\r\n" % len(data) + data + b"\r\n")
+    line = c.line()
+    assert line.startswith(tag + b" NO [TRYCREATE]"), line    # no continuation was needed
+    c.ok("CREATE &ZeVnLIqe-")           # 日本語 in modified UTF-7
+    u, _ = c.ok('LIST "" "&ZeVnLIqe-"')
+    assert u and u[0].endswith(b"&ZeVnLIqe-") or b'"&ZeVnLIqe-"' in u[0], u
+    u, t = c.cmd("CREATE &Jjo-!")       # not valid modified UTF-7? (a valid one: accepted)
+    assert t.startswith(b"OK") or t.startswith(b"NO") or t.startswith(b"BAD"), t
+    u, t = c.cmd("CREATE &ZeVnLIqe")    # unterminated base64 run: invalid
+    assert t.startswith(b"NO") or t.startswith(b"BAD"), t
+
+
+def test_list_delimiter_and_rename_inbox(c):
+    u, _ = c.ok('LIST "" ""')
+    assert u == [b'* LIST (\\Noselect) "/" ""'], u
+    tok = unique("ri")
+    c.ok("APPEND INBOX", literal=msg(tok))
+    u, _ = c.ok("STATUS INBOX (MESSAGES)")
+    before = int(re.search(rb"MESSAGES (\d+)", u[0]).group(1))
+    assert before >= 1
+    dest = unique("oldinbox")
+    c.ok("RENAME INBOX %s" % dest)
+    u, _ = c.ok("STATUS INBOX (MESSAGES)")
+    assert b"MESSAGES 0" in u[0], u
+    u, _ = c.ok("STATUS %s (MESSAGES)" % dest)
+    assert b"MESSAGES %d" % before in u[0], u
+    # a trailing delimiter creates the name without it
+    name = unique("trail")
+    c.ok("CREATE %s/" % name)
+    u, _ = c.ok('LIST "" %s' % name)
+    assert len(u) == 1 and u[0].endswith(name.encode()), u
+
+
+def test_uidplus_codes(c):
+    box = fresh_box(c)
+    u, t = c.ok("APPEND %s (\\Seen) \"01-Jan-2026 10:00:00 +0900\"" % box, literal=msg(unique("up")))
+    m = re.match(rb"OK \[APPENDUID (\d+) (\d+)\]", t)
+    assert m and m.group(2) == b"1", t
+    validity = m.group(1)
+    dest = fresh_box(c)
+    c.ok("SELECT %s" % box)
+    u, _ = c.ok("FETCH 1 (FLAGS INTERNALDATE)")
+    # the same instant (a server may answer in another zone)
+    m = re.search(rb'INTERNALDATE "([^"]+)"', u[0])
+    assert b"\\Seen" in u[0] and m, u
+    got = datetime.datetime.strptime(m.group(1).decode(), "%d-%b-%Y %H:%M:%S %z")
+    assert got == datetime.datetime(2026, 1, 1, 1, 0, tzinfo=datetime.timezone.utc), got
+    u, t = c.ok("UID COPY 1 %s" % dest)
+    assert re.match(rb"OK \[COPYUID \d+ 1 1\]", t), t
+    u, t = c.ok("UID MOVE 1 %s" % dest)
+    text = b"\n".join(u)
+    assert re.search(rb"^\* OK \[COPYUID \d+ 1 2\]", text, re.M) or re.match(rb"OK \[COPYUID", t), (u, t)
+    assert b"* 1 EXPUNGE" in text, u
+    c.ok("SELECT %s" % dest)
+    c.ok("STORE 1:2 +FLAGS.SILENT (\\Deleted)")
+    u, _ = c.ok("UID EXPUNGE 2")
+    assert [l for l in u if l.endswith(b"EXPUNGE")] == [b"* 2 EXPUNGE"], u
+    u, _ = c.ok("STATUS %s (UIDVALIDITY)" % box)
+    assert validity in u[0], u
+
+
+def test_condstore_and_esearch(c):
+    box = fresh_box(c)
+    for i in range(3):
+        c.ok("APPEND %s" % box, literal=msg(unique("cs%d" % i)))
+    u, t = c.ok("SELECT %s (CONDSTORE)" % box)
+    text = b"\n".join(u)
+    m = re.search(rb"\[HIGHESTMODSEQ (\d+)\]", text)
+    assert m, text
+    hms = int(m.group(1))
+    u, _ = c.ok("STORE 2 +FLAGS (\\Flagged)")
+    m2 = re.search(rb"MODSEQ \((\d+)\)", u[0])
+    assert m2 and int(m2.group(1)) > hms, u
+    u, _ = c.ok("FETCH 1:* (FLAGS) (CHANGEDSINCE %d)" % hms)
+    assert len(u) == 1 and u[0].startswith(b"* 2 FETCH"), u
+    u, _ = c.ok("SEARCH MODSEQ %d" % (hms + 1))
+    assert u and re.match(rb"\* SEARCH 2 \(MODSEQ \d+\)$", u[0]), u
+    u, t = c.ok("STORE 1:3 (UNCHANGEDSINCE %d) +FLAGS (\\Answered)" % hms)
+    assert b"[MODIFIED 2]" in t, t
+    u, _ = c.ok("SEARCH RETURN (MIN MAX COUNT ALL) ALL")
+    assert re.match(rb'\* ESEARCH \(TAG "p\d+"\) MIN 1 MAX 3 COUNT 3 ALL 1:3$', u[0]), u
+    u, _ = c.ok("UID SEARCH RETURN (COUNT) FLAGGED")
+    assert re.match(rb'\* ESEARCH \(TAG "p\d+"\) UID COUNT 1$', u[0]), u
+    u, _ = c.ok("STATUS %s (HIGHESTMODSEQ MESSAGES SIZE)" % box)
+    assert b"HIGHESTMODSEQ" in u[0] and b"MESSAGES 3" in u[0] and b"SIZE" in u[0], u
+
+
+def test_search_programs(c):
+    box = fresh_box(c)
+    toks = [unique("sp%d" % i) for i in range(4)]
+    for t in toks:
+        c.ok("APPEND %s" % box, literal=msg(t))
+    c.ok("SELECT %s" % box)
+    c.ok("STORE 1,3 +FLAGS.SILENT (\\Seen)")
+    c.ok("STORE 4 +FLAGS.SILENT (\\Flagged)")
+    def search(q):
+        u, _ = c.ok("SEARCH " + q)
+        return u[0]
+    assert search("SEEN") == b"* SEARCH 1 3"
+    assert search("NOT SEEN") == b"* SEARCH 2 4"
+    assert search("OR FLAGGED 1") == b"* SEARCH 1 4"
+    assert search("(OR SEEN FLAGGED) NOT 3") == b"* SEARCH 1 4"
+    assert search("UNSEEN UNFLAGGED") == b"* SEARCH 2"
+    assert search("2:* SEEN") == b"* SEARCH 3"
+    assert search('BODY "%s"' % toks[2]) == b"* SEARCH 3"
+    assert search('TEXT "%s"' % toks[1].upper()) == b"* SEARCH 2"     # case-insensitive
+    assert search("LARGER 1 SMALLER 100000000") == b"* SEARCH 1 2 3 4"
+    assert search("SENTSINCE 1-Jan-2000 BEFORE 1-Jan-2100") == b"* SEARCH 1 2 3 4"
+    assert search("UID 2:3") == b"* SEARCH 2 3"
+    assert search("CHARSET UTF-8 SUBJECT test") in (b"* SEARCH 1 2 3 4", b"* SEARCH")
+    u, t = c.cmd("SEARCH CHARSET NO-SUCH-CHARSET ALL")
+    assert t.startswith(b"NO [BADCHARSET"), t
