@@ -9,6 +9,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -122,6 +123,9 @@ struct conn *conn_new(struct loop *loop, int fd, const struct sockaddr *sa, enum
 	c->service = service;
 	c->ops = ops;
 	c->session = session;
+	/* Replies often go out in several TLS records; without this, Nagle
+	 * holds the last one until the client's delayed ACK (40 ms). */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	str_random_id(c->sid, 9);
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;

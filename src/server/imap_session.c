@@ -794,9 +794,6 @@ void imap_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, e
 	s->limits.stream_min = IMAP_STREAM_MIN;
 	free(cfg);
 	s->spool_fd = -1;
-	/* Responses go out in several TLS records; without this, Nagle holds
-	 * the last one until the client's delayed ACK (40 ms a command). */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	s->parser = imap_parser_new(&s->limits);
 	c = conn_new(loop, fd, sa, service, service == SERVICE_IMAPS, &imap_conn_ops, s);
 	if (c == NULL || s->parser == NULL) {

@@ -3,7 +3,9 @@ greeting, extensions, AUTH rules, delivery into the Maildir, relay refusal,
 quota and size limits, and real clients (smtplib, swaks, openssl)."""
 
 import os
+import ssl
 import subprocess
+import time
 
 import pytest
 
@@ -659,12 +661,20 @@ def test_reload_settings_and_certificate(new_server):
     with open(srv.crt, "rb") as f:
         assert f.read() != first
     srv.ctl("config", "set", "smtp.max_message_size", "234567")
-    c = SMTPConn(srv.port("smtps"), tls_ctx=tls_context(srv))
-    try:
-        r = c.ehlo()
-        assert "SIZE 234567" in r.lines, r
-    finally:
-        c.quit()
+    # the reload runs when yubind takes the signal: new connections get the
+    # new certificate and limit within moments
+    deadline = time.time() + 10
+    while True:
+        try:
+            c = SMTPConn(srv.port("smtps"), tls_ctx=tls_context(srv))
+            r = c.ehlo()
+            c.quit()
+            if "SIZE 234567" in r.lines:
+                break
+        except ssl.SSLError:
+            pass
+        assert time.time() < deadline, "the new certificate and limit were not served"
+        time.sleep(0.05)
     r = old.ehlo()
     r.expect(250)
     old.quit()
