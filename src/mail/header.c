@@ -1,6 +1,7 @@
 #include "mail/header.h"
 
 #include <string.h>
+#include <strings.h>
 
 static bool is_ftext(unsigned char c)
 {
@@ -129,4 +130,132 @@ void mail_header_unfold(const char *value, size_t len, struct strbuf *out)
 			run++;
 		i = run;
 	}
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static size_t date_skip(const char *s, size_t len, size_t i)
+{
+	while (i < len) {
+		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n' || s[i] == ',') {
+			i++;
+		} else if (s[i] == '(') {
+			int depth = 0;
+			for (; i < len; i++) {
+				if (s[i] == '(')
+					depth++;
+				else if (s[i] == ')' && --depth == 0) {
+					i++;
+					break;
+				}
+			}
+		} else {
+			break;
+		}
+	}
+	return i;
+}
+
+static size_t date_number(const char *s, size_t len, size_t i, long *v, unsigned *ndigits)
+{
+	*v = 0;
+	*ndigits = 0;
+	while (i < len && s[i] >= '0' && s[i] <= '9' && *ndigits < 9) {
+		*v = *v * 10 + (s[i] - '0');
+		(*ndigits)++;
+		i++;
+	}
+	return i;
+}
+
+int mail_date_parse(const char *s, size_t len, int64_t *t_r)
+{
+	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+	static const struct { const char *name; int minutes; } zones[] = {
+		{ "UT", 0 }, { "UTC", 0 }, { "GMT", 0 }, { "Z", 0 },
+		{ "EST", -300 }, { "EDT", -240 }, { "CST", -360 }, { "CDT", -300 },
+		{ "MST", -420 }, { "MDT", -360 }, { "PST", -480 }, { "PDT", -420 },
+		{ "JST", 540 },
+	};
+	long day, year, hh, mm, ss = 0;
+	unsigned nd, month = 0;
+	int zone = 0;
+	size_t i = date_skip(s, len, 0);
+
+	/* an optional day name */
+	if (i + 3 <= len && ((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z')) {
+		while (i < len && ((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z'))
+			i++;
+		i = date_skip(s, len, i);
+	}
+	i = date_number(s, len, i, &day, &nd);
+	if (nd == 0 || nd > 2 || day < 1 || day > 31)
+		return -1;
+	i = date_skip(s, len, i);
+	if (i + 3 > len)
+		return -1;
+	for (unsigned m = 0; m < 12; m++) {
+		if (((s[i] | 0x20) == months[m * 3]) && ((s[i + 1] | 0x20) == months[m * 3 + 1]) &&
+		    ((s[i + 2] | 0x20) == months[m * 3 + 2]))
+			month = m + 1;
+	}
+	if (month == 0)
+		return -1;
+	i = date_skip(s, len, i + 3);
+	i = date_number(s, len, i, &year, &nd);
+	if (nd < 2 || nd > 4)
+		return -1;
+	if (nd == 2)
+		year += year < 50 ? 2000 : 1900;
+	else if (nd == 3)
+		year += 1900;
+	i = date_skip(s, len, i);
+	i = date_number(s, len, i, &hh, &nd);
+	if (nd == 0 || nd > 2 || i >= len || s[i] != ':')
+		return -1;
+	i = date_number(s, len, i + 1, &mm, &nd);
+	if (nd != 2)
+		return -1;
+	if (i < len && s[i] == ':') {
+		i = date_number(s, len, i + 1, &ss, &nd);
+		if (nd != 2)
+			return -1;
+	}
+	if (hh > 23 || mm > 59 || ss > 60)
+		return -1;
+	i = date_skip(s, len, i);
+	if (i < len && (s[i] == '+' || s[i] == '-')) {
+		long z;
+		size_t j = date_number(s, len, i + 1, &z, &nd);
+		if (nd == 4 && z % 100 < 60) {
+			zone = (int)(z / 100 * 60 + z % 100);
+			if (s[i] == '-')
+				zone = -zone;
+		}
+		i = j;
+	} else {
+		for (size_t k = 0; k < sizeof(zones) / sizeof(zones[0]); k++) {
+			size_t n = strlen(zones[k].name);
+			if (i + n <= len && strncasecmp(s + i, zones[k].name, n) == 0 &&
+			    (i + n == len || !((s[i + n] | 0x20) >= 'a' && (s[i + n] | 0x20) <= 'z'))) {
+				zone = zones[k].minutes;
+				break;
+			}
+		}
+	}
+	*t_r = days_from_civil(year, month, (unsigned)day) * 86400 + hh * 3600 + mm * 60 + ss -
+	       (int64_t)zone * 60;
+	return 0;
 }

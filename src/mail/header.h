@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/strbuf.h"
 
@@ -39,5 +40,9 @@ size_t mail_header_block_size(const char *data, size_t size);
  * follow them kept) and leading/trailing blanks trimmed. */
 void mail_header_unfold(const char *value, size_t len, struct strbuf *out);
 bool mail_header_field_is(const struct mail_header_field *field, const char *name);
+/* Parses an RFC 5322 date-time (also the obsolete forms: no day name, two-
+ * or three-digit years, no seconds, zone names such as GMT or EST) into
+ * seconds since the epoch, UTC. 0, or -1 when it is not a date. */
+int mail_date_parse(const char *s, size_t len, int64_t *t_r);
 
 #endif

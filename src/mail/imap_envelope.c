@@ -299,6 +299,58 @@ void imap_address_list_write(const char *value, size_t len, struct strbuf *out)
 	strbuf_append_c(out, ')');
 }
 
+bool imap_first_address(const char *value, size_t len, struct strbuf *name, struct strbuf *mailbox,
+			struct strbuf *host)
+{
+	struct addr_lexer lx = { value, len, 0 };
+	struct address a = { STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, false };
+	bool found = false;
+
+	while (!found && lx.pos < lx.len) {
+		char delim;
+
+		address_reset(&a);
+		delim = lex_phrase(&lx, &a);
+		if (delim == ':') {
+			lx.pos++;	/* a group's name: its members follow */
+			continue;
+		}
+		if (delim == '<') {
+			lex_angle(&lx, &a);
+			while (lx.pos < lx.len && lx.p[lx.pos] != ',' && lx.p[lx.pos] != ';')
+				lx.pos++;
+		} else {
+			strbuf_truncate(&a.name, 0);
+		}
+		if (a.spec.len > 0) {
+			const char *spec = strbuf_cstr(&a.spec), *at = NULL;
+			bool quoted = false;
+
+			for (size_t i = 0; i < a.spec.len; i++) {
+				if (spec[i] == '"')
+					quoted = !quoted;
+				else if (spec[i] == '@' && !quoted)
+					at = spec + i;
+			}
+			for (size_t i = 0; i < (at != NULL ? (size_t)(at - spec) : a.spec.len); i++) {
+				if (spec[i] == '\\' && i + 1 < a.spec.len)
+					strbuf_append_c(mailbox, spec[++i]);
+				else if (spec[i] != '"')
+					strbuf_append_c(mailbox, spec[i]);
+			}
+			if (at != NULL)
+				strbuf_append_str(host, at + 1);
+			if (a.name.len > 0)
+				strbuf_append(name, a.name.data, a.name.len);
+			found = true;
+		}
+		if (lx.pos < lx.len)
+			lx.pos++;
+	}
+	address_free(&a);
+	return found;
+}
+
 /* ---- ENVELOPE ---- */
 
 enum env_field {

@@ -28,6 +28,13 @@ void imap_envelope_write(const char *header, size_t header_size, struct strbuf *
  * when it holds no address. */
 void imap_address_list_write(const char *value, size_t len, struct strbuf *out);
 
+/* The first address of an RFC 5322 address-list value (group names
+ * skipped): its display name (raw, not RFC 2047 decoded; "" when none),
+ * local part (unquoted) and domain appended to the buffers. false when the
+ * value holds no address. For SORT FROM/TO/CC and DISPLAYFROM. */
+bool imap_first_address(const char *value, size_t len, struct strbuf *name, struct strbuf *mailbox,
+			struct strbuf *host);
+
 /* Appends BODYSTRUCTURE (extended true) or BODY (false) of part, usually
  * msg->root. */
 void imap_bodystructure_write(const struct mime_message *msg, const struct mime_part *part,

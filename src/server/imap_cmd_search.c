@@ -7,6 +7,9 @@
 #include "mail/header.h"
 #include "proto/imap_date.h"
 #include "proto/imap_search.h"
+#include "proto/imap_sort.h"
+#include "mail/imap_envelope.h"
+#include "mail/rfc2047.h"
 #include "lib/str.h"
 
 #include <ctype.h>
@@ -244,6 +247,32 @@ static bool search_match(struct search_msg *sm, const struct imap_search_key *k)
 	return false;
 }
 
+/* The view positions (0-based) of the messages matching q, ascending;
+ * malloc'd, *n_r of them. */
+static uint32_t *search_collect(struct imap_session *s, const struct index_view *v,
+				const struct imap_search *q, size_t *n_r, uint64_t *maxmodseq_r)
+{
+	uint32_t *hits = calloc(s->nview > 0 ? s->nview : 1, sizeof(*hits));
+	size_t n = 0;
+
+	*maxmodseq_r = 0;
+	for (size_t i = 0; hits != NULL && i < s->nview; i++) {
+		struct search_msg sm = { s, imap_index_find(v, s->view[i].uid), i + 1, NULL, 0, false, false,
+					 STRBUF_INIT, false };
+		if (sm.m == NULL)
+			continue;
+		if (search_match(&sm, &q->root)) {
+			hits[n++] = (uint32_t)i;
+			if (sm.m->modseq > *maxmodseq_r)
+				*maxmodseq_r = sm.m->modseq;
+		}
+		free(sm.data);
+		strbuf_free(&sm.text);
+	}
+	*n_r = n;
+	return hits;
+}
+
 void imap_cmd_search(struct imap_session *s, const struct imap_command *cmd)
 {
 	struct imap_search q;
@@ -268,20 +297,9 @@ void imap_cmd_search(struct imap_session *s, const struct imap_command *cmd)
 		return;
 	}
 	imap_view_update(s, &v, cmd->uid);
-	hits = calloc(s->nview > 0 ? s->nview : 1, sizeof(*hits));
-	for (size_t i = 0; hits != NULL && i < s->nview; i++) {
-		struct search_msg sm = { s, imap_index_find(&v, s->view[i].uid), i + 1, NULL, 0, false, false,
-					 STRBUF_INIT, false };
-		if (sm.m == NULL)
-			continue;
-		if (search_match(&sm, &q.root)) {
-			hits[nhits++] = cmd->uid ? sm.m->uid : (uint32_t)(i + 1);
-			if (sm.m->modseq > maxmodseq)
-				maxmodseq = sm.m->modseq;
-		}
-		free(sm.data);
-		strbuf_free(&sm.text);
-	}
+	hits = search_collect(s, &v, &q, &nhits, &maxmodseq);
+	for (size_t i = 0; hits != NULL && i < nhits; i++)
+		hits[i] = cmd->uid ? s->view[hits[i]].uid : hits[i] + 1;
 	if (q.has_return) {
 		unsigned opts = q.return_opts != 0 ? q.return_opts : IMAP_SEARCH_RETURN_ALL;
 		strbuf_printf(&s->out, "* ESEARCH (TAG \"%s\")%s", cmd->tag, cmd->uid ? " UID" : "");
@@ -317,4 +335,235 @@ void imap_cmd_search(struct imap_session *s, const struct imap_command *cmd)
 	free(hits);
 	index_view_free(&v);
 	imap_tagged(s, cmd, "OK", "%sSEARCH completed", cmd->uid ? "UID " : "");
+}
+
+/* ---- SORT and THREAD (RFC 5256, RFC 5957 DISPLAYFROM/DISPLAYTO) ---- */
+
+/* Strings of one message for sorting and threading, owned here. */
+struct sort_strings {
+	char base[512];
+	struct strbuf from, to, cc, dfrom, dto, msgid, refs;
+};
+
+static void header_value(const char *hdr, size_t size, const char *name, struct strbuf *out)
+{
+	struct mail_header_field f;
+
+	if (mail_header_find(hdr, size, name, &f))
+		mail_header_unfold(f.value, f.value_len, out);
+}
+
+/* addr-mailbox of the first address, and the RFC 5957 display form: the
+ * decoded display name, else the address itself. */
+static void sort_address(const char *hdr, size_t size, const char *name, struct strbuf *mailbox,
+			 struct strbuf *display)
+{
+	struct strbuf v = STRBUF_INIT, dn = STRBUF_INIT, host = STRBUF_INIT;
+
+	header_value(hdr, size, name, &v);
+	if (v.len > 0 && imap_first_address(v.data, v.len, &dn, mailbox, &host) && display != NULL) {
+		if (dn.len > 0)
+			rfc2047_decode(dn.data, dn.len, display);
+		else
+			strbuf_printf(display, "%s@%s", strbuf_cstr(mailbox), strbuf_cstr(&host));
+	}
+	strbuf_free(&v);
+	strbuf_free(&dn);
+	strbuf_free(&host);
+}
+
+static void sort_msg_fill(struct imap_session *s, const struct index_msg *m, uint32_t seq,
+			  struct imap_sort_msg *out, struct sort_strings *st)
+{
+	size_t len = 0, hsize;
+	bool whole;
+	char *data = imap_msg_load(s, m, true, &len, &whole);
+	const char *hdr = data != NULL ? data : "";
+	struct strbuf subj = STRBUF_INIT, dec = STRBUF_INIT, date = STRBUF_INIT;
+
+	memset(st, 0, sizeof(*st));
+	hsize = data != NULL ? mail_header_block_size(data, len) : 0;
+	header_value(hdr, hsize, "Subject", &subj);
+	rfc2047_decode(strbuf_cstr(&subj), subj.len, &dec);
+	memset(out, 0, sizeof(*out));
+	imap_base_subject(strbuf_cstr(&dec), st->base, sizeof(st->base), &out->subject_is_reply);
+	header_value(hdr, hsize, "Date", &date);
+	if (date.len == 0 || mail_date_parse(date.data, date.len, &out->date) < 0)
+		out->date = m->internaldate;
+	sort_address(hdr, hsize, "From", &st->from, &st->dfrom);
+	sort_address(hdr, hsize, "To", &st->to, &st->dto);
+	sort_address(hdr, hsize, "Cc", &st->cc, NULL);
+	header_value(hdr, hsize, "Message-ID", &st->msgid);
+	header_value(hdr, hsize, "References", &st->refs);
+	if (st->refs.len == 0) {
+		/* In-Reply-To stands in; only its first message id counts */
+		struct strbuf irt = STRBUF_INIT;
+		const char *lt, *gt;
+		header_value(hdr, hsize, "In-Reply-To", &irt);
+		lt = strchr(strbuf_cstr(&irt), '<');
+		gt = lt != NULL ? strchr(lt, '>') : NULL;
+		if (gt != NULL)
+			strbuf_append(&st->refs, lt, (size_t)(gt - lt) + 1);
+		strbuf_free(&irt);
+	}
+	out->seq = seq;
+	out->uid = m->uid;
+	out->arrival = m->internaldate;
+	out->size = m->size;
+	out->base_subject = st->base;
+	out->from = strbuf_cstr(&st->from);
+	out->to = strbuf_cstr(&st->to);
+	out->cc = strbuf_cstr(&st->cc);
+	out->display_from = strbuf_cstr(&st->dfrom);
+	out->display_to = strbuf_cstr(&st->dto);
+	out->message_id = strbuf_cstr(&st->msgid);
+	out->references = strbuf_cstr(&st->refs);
+	strbuf_free(&subj);
+	strbuf_free(&dec);
+	strbuf_free(&date);
+	free(data);
+}
+
+static void sort_strings_free(struct sort_strings *st, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		strbuf_free(&st[i].from);
+		strbuf_free(&st[i].to);
+		strbuf_free(&st[i].cc);
+		strbuf_free(&st[i].dfrom);
+		strbuf_free(&st[i].dto);
+		strbuf_free(&st[i].msgid);
+		strbuf_free(&st[i].refs);
+	}
+	free(st);
+}
+
+/* SORT (criteria) charset keys / THREAD algorithm charset keys: the
+ * search, then the sort items of the hits. n_r 0 and NULL on error (the
+ * tagged reply is given). */
+static struct imap_sort_msg *sort_prepare(struct imap_session *s, const struct imap_command *cmd,
+					  size_t skip, struct sort_strings **st_r, size_t *n_r)
+{
+	struct imap_search q;
+	struct index_view v;
+	struct imap_sort_msg *msgs;
+	const struct imap_arg *cs = &cmd->args[skip - 1];
+	const char *error;
+	uint32_t *hits;
+	uint64_t maxmodseq;
+	size_t nhits = 0;
+
+	*n_r = 0;
+	*st_r = NULL;
+	if ((cs->type != IMAP_ARG_ATOM && cs->type != IMAP_ARG_STRING) || cs->str == NULL) {
+		imap_tagged(s, cmd, "BAD", "Missing charset");
+		return NULL;
+	}
+	if (strcasecmp(cs->str, "UTF-8") != 0 && strcasecmp(cs->str, "US-ASCII") != 0) {
+		imap_tagged(s, cmd, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+		return NULL;
+	}
+	if (cmd->count <= skip) {
+		imap_tagged(s, cmd, "BAD", "Missing search criteria");
+		return NULL;
+	}
+	if (imap_search_parse(cmd->args + skip, cmd->count - skip, imap_parser_arena(s->parser), &q,
+			      &error) < 0 || q.has_return || q.charset != NULL) {
+		imap_tagged(s, cmd, "BAD", "%s", q.has_return || q.charset != NULL ?
+			    "RETURN and CHARSET are not search keys here" : error);
+		return NULL;
+	}
+	if (mail_index_sync(s->idx, &s->mbox, &v) < 0) {
+		imap_tagged(s, cmd, "NO", "[SERVERBUG] Cannot read the mailbox");
+		return NULL;
+	}
+	imap_view_update(s, &v, cmd->uid);
+	hits = search_collect(s, &v, &q, &nhits, &maxmodseq);
+	msgs = calloc(nhits > 0 ? nhits : 1, sizeof(*msgs));
+	*st_r = calloc(nhits > 0 ? nhits : 1, sizeof(**st_r));
+	if (hits == NULL || msgs == NULL || *st_r == NULL) {
+		free(hits);
+		free(msgs);
+		free(*st_r);
+		*st_r = NULL;
+		index_view_free(&v);
+		imap_tagged(s, cmd, "NO", "[SERVERBUG] Out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < nhits; i++) {
+		const struct index_msg *m = imap_index_find(&v, s->view[hits[i]].uid);
+		if (m != NULL)
+			sort_msg_fill(s, m, hits[i] + 1, &msgs[(*n_r)++], &(*st_r)[i]);
+	}
+	free(hits);
+	index_view_free(&v);
+	return msgs;
+}
+
+void imap_cmd_sort(struct imap_session *s, const struct imap_command *cmd)
+{
+	struct imap_sort_key keys[IMAP_SORT_KEYS_MAX];
+	const char *atoms[IMAP_SORT_KEYS_MAX * 2];
+	struct imap_sort_msg *msgs;
+	struct sort_strings *st;
+	const char *error;
+	size_t nkeys, n, nat = 0;
+
+	if (cmd->count < 3 || cmd->args[0].type != IMAP_ARG_LIST) {
+		imap_tagged(s, cmd, "BAD", "Syntax: SORT (criteria) charset search-keys");
+		return;
+	}
+	for (size_t i = 0; i < cmd->args[0].count; i++) {
+		const struct imap_arg *a = &cmd->args[0].list[i];
+		if (a->type != IMAP_ARG_ATOM || nat == sizeof(atoms) / sizeof(atoms[0])) {
+			imap_tagged(s, cmd, "BAD", "Bad sort criteria");
+			return;
+		}
+		atoms[nat++] = a->str;
+	}
+	if (imap_sort_criteria_parse(atoms, nat, keys, &nkeys, &error) < 0) {
+		imap_tagged(s, cmd, "BAD", "%s", error);
+		return;
+	}
+	msgs = sort_prepare(s, cmd, 2, &st, &n);
+	if (msgs == NULL)
+		return;
+	imap_sort(msgs, n, keys, nkeys);
+	strbuf_append_str(&s->out, "* SORT");
+	for (size_t i = 0; i < n; i++)
+		strbuf_printf(&s->out, " %u", cmd->uid ? msgs[i].uid : msgs[i].seq);
+	strbuf_append_str(&s->out, "\r\n");
+	free(msgs);
+	sort_strings_free(st, n);
+	imap_tagged(s, cmd, "OK", "%sSORT completed", cmd->uid ? "UID " : "");
+}
+
+void imap_cmd_thread(struct imap_session *s, const struct imap_command *cmd)
+{
+	enum imap_thread_algo algo;
+	struct imap_sort_msg *msgs;
+	struct sort_strings *st;
+	size_t n;
+
+	if (cmd->count < 3 || cmd->args[0].type != IMAP_ARG_ATOM) {
+		imap_tagged(s, cmd, "BAD", "Syntax: THREAD algorithm charset search-keys");
+		return;
+	}
+	if (strcasecmp(cmd->args[0].str, "REFERENCES") == 0) {
+		algo = IMAP_THREAD_REFERENCES;
+	} else if (strcasecmp(cmd->args[0].str, "ORDEREDSUBJECT") == 0) {
+		algo = IMAP_THREAD_ORDEREDSUBJECT;
+	} else {
+		imap_tagged(s, cmd, "BAD", "Unknown threading algorithm");
+		return;
+	}
+	msgs = sort_prepare(s, cmd, 2, &st, &n);
+	if (msgs == NULL)
+		return;
+	strbuf_append_str(&s->out, "* THREAD ");
+	imap_thread(msgs, n, algo, cmd->uid, &s->out);
+	strbuf_append_str(&s->out, "\r\n");
+	free(msgs);
+	sort_strings_free(st, n);
+	imap_tagged(s, cmd, "OK", "%sTHREAD completed", cmd->uid ? "UID " : "");
 }

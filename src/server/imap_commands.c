@@ -34,6 +34,8 @@ static const struct imap_cmd_def imap_cmds[] = {
 	{ "COPY", SELECTED, true, imap_cmd_copy },
 	{ "MOVE", SELECTED, true, imap_cmd_move },
 	{ "SEARCH", SELECTED, true, imap_cmd_search },
+	{ "SORT", SELECTED, true, imap_cmd_sort },
+	{ "THREAD", SELECTED, true, imap_cmd_thread },
 };
 
 const struct imap_cmd_def *imap_cmd_find(const char *name)

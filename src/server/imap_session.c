@@ -133,7 +133,8 @@ const char *imap_capabilities(const struct imap_session *s)
 	static __thread char buf[512];
 	const char *base = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT"
 			   " CHILDREN UIDPLUS MOVE SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE"
-			   " QUOTA QUOTA=RES-STORAGE CONDSTORE ESEARCH UTF8=ACCEPT BINARY MULTIAPPEND";
+			   " QUOTA QUOTA=RES-STORAGE CONDSTORE ESEARCH UTF8=ACCEPT BINARY MULTIAPPEND"
+			   " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES";
 
 	if (s->state == IMAP_S_NOTAUTH && !s->conn->tls)
 		snprintf(buf, sizeof(buf), "%s STARTTLS LOGINDISABLED", base);
@@ -590,6 +591,7 @@ static void imap_dispatch(struct imap_session *s, const struct imap_command *cmd
 	def = imap_cmd_find(cmd->name);
 	if (def == NULL || (cmd->uid && strcmp(cmd->name, "FETCH") != 0 && strcmp(cmd->name, "STORE") != 0 &&
 			    strcmp(cmd->name, "SEARCH") != 0 && strcmp(cmd->name, "COPY") != 0 &&
+			    strcmp(cmd->name, "SORT") != 0 && strcmp(cmd->name, "THREAD") != 0 &&
 			    strcmp(cmd->name, "MOVE") != 0 && strcmp(cmd->name, "EXPUNGE") != 0)) {
 		imap_bad(s, cmd->tag, "Unknown command");
 		return;

@@ -112,7 +112,7 @@ imap_cmd_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_enable
 	imap_cmd_subscribe, imap_cmd_unsubscribe, imap_cmd_list, imap_cmd_lsub, imap_cmd_status,
 	imap_cmd_append, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge, imap_cmd_check,
 	imap_cmd_getquotaroot, imap_cmd_getquota, imap_cmd_fetch, imap_cmd_store, imap_cmd_copy,
-	imap_cmd_move, imap_cmd_uid_expunge, imap_cmd_search;
+	imap_cmd_move, imap_cmd_uid_expunge, imap_cmd_search, imap_cmd_sort, imap_cmd_thread;
 
 /* After a successful login (on a worker): open the index. */
 int imap_session_open_store(struct imap_session *s, const char *address);

@@ -400,3 +400,42 @@ def test_search_programs(c):
     assert search("CHARSET UTF-8 SUBJECT test") in (b"* SEARCH 1 2 3 4", b"* SEARCH")
     u, t = c.cmd("SEARCH CHARSET NO-SUCH-CHARSET ALL")
     assert t.startswith(b"NO [BADCHARSET"), t
+
+
+def test_sort_and_thread(c):
+    box = fresh_box(c)
+
+    def add(subject, date, frm, mid, refs=""):
+        head = "From: %s\r\nTo: x@example.test\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: %s\r\n" % (
+            frm, subject, date, mid)
+        if refs:
+            head += "References: %s\r\n" % refs
+        c.ok("APPEND %s" % box, literal=(head + "\r\nbody " + unique("st") + "\r\n").encode())
+    add("Plan", "Mon, 2 Nov 2026 10:00:00 +0900", "Zed <zed@example.test>", "<a@x>")
+    add("Re: Plan", "Mon, 2 Nov 2026 12:00:00 +0900", "amy@example.test", "<b@x>", "<a@x>")
+    add("=?UTF-8?B?5Lya6K2w?=", "Sun, 1 Nov 2026 09:00:00 +0000", "Bob <bob@example.test>", "<c@x>")
+    add("Re: Plan", "Mon, 2 Nov 2026 11:00:00 +0900", "carl@example.test", "<d@x>", "<a@x> <b@x>")
+    c.ok("SELECT %s" % box)
+    caps = b" ".join(c.ok("CAPABILITY")[0])
+    assert b"SORT" in caps and b"THREAD=REFERENCES" in caps and b"THREAD=ORDEREDSUBJECT" in caps
+    u, _ = c.ok("SORT (DATE) UTF-8 ALL")
+    assert u == [b"* SORT 3 1 4 2"], u
+    u, _ = c.ok("SORT (REVERSE DATE) UTF-8 ALL")
+    assert u == [b"* SORT 2 4 1 3"], u
+    u, _ = c.ok("SORT (SUBJECT ARRIVAL) UTF-8 ALL")      # "plan" x3 < "会議"
+    assert u == [b"* SORT 1 2 4 3"], u
+    u, _ = c.ok("SORT (FROM) UTF-8 ALL")                 # amy bob carl zed
+    assert u == [b"* SORT 2 3 4 1"], u
+    u, _ = c.ok("SORT (DISPLAYFROM) UTF-8 ALL")          # amy@.., Bob, carl@.., Zed
+    assert u == [b"* SORT 2 3 4 1"], u
+    u, _ = c.ok("UID SORT (SIZE) UTF-8 2:4")
+    assert u[0].startswith(b"* SORT") and len(u[0].split()) == 5, u
+    u, _ = c.ok("THREAD REFERENCES UTF-8 ALL")
+    assert u == [b"* THREAD (3)(1 2 4)"], u            # 4 answers 2, which answers 1
+    u, _ = c.ok("THREAD ORDEREDSUBJECT UTF-8 ALL")
+    assert u == [b"* THREAD (3)(1 (4)(2))"], u         # threads by the date of their first
+    for bad in ("SORT DATE UTF-8 ALL", "SORT (NOPE) UTF-8 ALL", "SORT (DATE)", "THREAD NOPE UTF-8 ALL"):
+        u, t = c.cmd(bad)
+        assert t.startswith(b"BAD"), (bad, t)
+    u, t = c.cmd("SORT (DATE) KOI8-R ALL")
+    assert t.startswith(b"NO [BADCHARSET"), t

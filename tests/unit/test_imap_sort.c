@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include "proto/imap_sort.h"
+#include "mail/header.h"
+#include "mail/imap_envelope.h"
 
 static void check_base(const char *subject, const char *want, bool want_reply)
 {
@@ -228,10 +230,52 @@ static void test_hostile(void **state)
 	free_msgs(m, 2);
 }
 
+static void check_date(const char *s, int64_t want)
+{
+	int64_t t = -1;
+
+	assert_int_equal(mail_date_parse(s, strlen(s), &t), 0);
+	assert_int_equal(t, want);
+}
+
+static void test_date_and_address(void **state)
+{
+	int64_t t;
+	struct strbuf name = STRBUF_INIT, box = STRBUF_INIT, host = STRBUF_INIT;
+
+	check_date("Thu, 1 Jan 1970 00:00:00 +0000", 0);
+	check_date("Mon, 2 Nov 2026 10:00:00 +0900", 1793581200);
+	check_date("2 Nov 2026 01:00 GMT", 1793581200);
+	check_date("Mon (day), 02 Nov 26 01:00:00 -0000 (comment)", 1793581200);
+	check_date("Sun, 1 Nov 2026 20:00:00 EST", 1793581200);
+	check_date("29 Feb 2024 12:00:00 +0000", 1709208000);
+	assert_int_equal(mail_date_parse("not a date", 10, &t), -1);
+	assert_int_equal(mail_date_parse("32 Jan 2026 00:00", 17, &t), -1);
+	assert_int_equal(mail_date_parse("1 Foo 2026 00:00", 16, &t), -1);
+	assert_int_equal(mail_date_parse("", 0, &t), -1);
+
+	assert_true(imap_first_address("Team: \"Yamada, Taro\" <taro@example.jp>, b@x;", 46, &name, &box,
+				       &host));
+	assert_string_equal(strbuf_cstr(&name), "Yamada, Taro");
+	assert_string_equal(strbuf_cstr(&box), "taro");
+	assert_string_equal(strbuf_cstr(&host), "example.jp");
+	strbuf_free(&name);
+	strbuf_free(&box);
+	strbuf_free(&host);
+	assert_true(imap_first_address("plain@example.jp (Comment)", 26, &name, &box, &host));
+	assert_string_equal(strbuf_cstr(&name), "");
+	assert_string_equal(strbuf_cstr(&box), "plain");
+	assert_false(imap_first_address("undisclosed-recipients:;", 24, &name, &box, &host));
+	strbuf_free(&name);
+	strbuf_free(&box);
+	strbuf_free(&host);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base_subject),
+		cmocka_unit_test(test_date_and_address),
 		cmocka_unit_test(test_criteria),
 		cmocka_unit_test(test_sort),
 		cmocka_unit_test(test_thread_orderedsubject),
