@@ -54,6 +54,16 @@ static bool forward_seen(const struct forward_msg *m, const char *account)
 	return false;
 }
 
+static void forward_body(struct maildir_msg *msg, const struct forward_msg *m, const char *prefix,
+			 int plen)
+{
+	msg->prefix = prefix;
+	msg->prefix_len = (size_t)plen;
+	msg->body = m->body;
+	msg->body_fd = m->body_fd;
+	msg->body_len = m->body_len;
+}
+
 /* A copy into the Maildir of a local account: 0, or -1. */
 static int forward_local(const struct forward_msg *m, const char *account, const char *target)
 {
@@ -87,11 +97,7 @@ static int forward_local(const struct forward_msg *m, const char *account, const
 		log_warn(m->sid, "smtp: forward of %s to %s: mailbox full", account, target);
 		return -1;
 	}
-	msg.prefix = prefix;
-	msg.prefix_len = (size_t)plen;
-	msg.body = m->body;
-	msg.body_fd = m->body_fd;
-	msg.body_len = m->body_len;
+	forward_body(&msg, m, prefix, plen);
 	if (maildir_deliver(maildir, &msg, name, sizeof(name), &error) < 0) {
 		log_error(m->sid, "smtp: forward of %s to %s failed: %s", account, target, error);
 		quota_release(maildir, size);
@@ -114,11 +120,7 @@ static int forward_queue(const struct forward_msg *m, const char *account, const
 
 	if (plen < 0 || (size_t)plen >= sizeof(prefix))
 		return -1;
-	msg.prefix = prefix;
-	msg.prefix_len = (size_t)plen;
-	msg.body = m->body;
-	msg.body_fd = m->body_fd;
-	msg.body_len = m->body_len;
+	forward_body(&msg, m, prefix, plen);
 	if (queue_submit(m->from, rcpts, n, &msg, id, sizeof(id), &error) < 0) {
 		log_error(m->sid, "smtp: forward of %s: cannot queue: %s", account, error);
 		return -1;

@@ -9,6 +9,8 @@ import socket
 import subprocess
 import time
 
+import helpers
+
 CONF = """\
 base_dir = {base}/run
 state_dir = {base}/state
@@ -61,11 +63,7 @@ class Dovecot:
     def start(self):
         os.makedirs(self.base, exist_ok=True)
         os.chmod(self.base, 0o755)
-        parent = os.path.dirname(self.base)
-        while parent and parent != "/":
-            st = os.stat(parent)
-            os.chmod(parent, st.st_mode | 0o111)
-            parent = os.path.dirname(parent)
+        helpers.make_traversable(self.base)
         subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                         "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
                         "-subj", "/CN=dovecot.test", "-keyout", os.path.join(self.base, "key.pem"),

@@ -655,3 +655,14 @@ def running_server(base_dir, **kw):
 
 def unique(prefix="t"):
     return "%s-%d-%s" % (prefix, int(time.time() * 1000), os.urandom(4).hex())
+
+
+def make_traversable(path):
+    """Adds search (x) permission to every parent of path, so that the
+    unprivileged processes of a private Postfix or Dovecot reach files
+    under the 0700 pytest temporary tree."""
+    parent = os.path.dirname(str(path))
+    while parent and parent != "/":
+        st = os.stat(parent)
+        os.chmod(parent, st.st_mode | 0o111)
+        parent = os.path.dirname(parent)

@@ -18,6 +18,8 @@ import socket
 import subprocess
 import time
 
+import helpers
+
 POSTFIX = shutil.which("postfix") or "/usr/sbin/postfix"
 SENDMAIL = "/usr/sbin/sendmail"
 DOMAIN = "remote.test"
@@ -116,12 +118,7 @@ class Postfix:
         for d in ("etc", "spool", "data", "mail"):
             os.makedirs(os.path.join(self.base, d), exist_ok=True)
         os.chmod(self.base, 0o755)
-        parent = os.path.dirname(self.base)
-        while parent and parent != "/":
-            # the unprivileged Postfix processes must reach the queue
-            st = os.stat(parent)
-            os.chmod(parent, st.st_mode | 0o111)
-            parent = os.path.dirname(parent)
+        helpers.make_traversable(self.base)
         shutil.chown(os.path.join(self.base, "data"), "postfix", "postfix")
         nobody = pwd.getpwnam("nobody").pw_uid
         os.chown(os.path.join(self.base, "mail"), nobody, nobody)
