@@ -189,8 +189,6 @@ static void imap_login_free(struct imap_session *s)
 
 static void imap_session_free(struct imap_session *s)
 {
-	if (s->idle_timer != NULL)
-		event_free(s->idle_timer);
 	imap_view_free(s);
 	mail_index_release(s->idx);
 	imap_parser_free(s->parser);
@@ -519,9 +517,8 @@ static void imap_idle_sync_done(void *ctx)
 }
 
 /* Polls the account's change counter: cheap, no system call. */
-static void imap_idle_tick(evutil_socket_t fd, short what, void *arg)
+static void imap_idle_check(struct imap_session *s)
 {
-	struct imap_session *s = arg;
 	uint64_t gen;
 
 	if (!s->idling || s->busy || s->conn == NULL)
@@ -536,16 +533,56 @@ static void imap_idle_tick(evutil_socket_t fd, short what, void *arg)
 	worker_pool_submit(server->workers, s->conn->loop->base, imap_idle_sync_run, imap_idle_sync_done, s);
 }
 
-static void imap_idle_start(struct imap_session *s, const struct imap_command *cmd)
+/* The loop's IDLE timer: every session in IDLE on this loop. */
+static void imap_idle_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct loop *loop = arg;
+
+	for (struct imap_session *s = loop->idle_head, *next; s != NULL; s = next) {
+		next = s->idle_next;
+		imap_idle_check(s);
+	}
+}
+
+static void imap_idle_link(struct imap_session *s, struct loop *loop)
 {
 	static const struct timeval tick = { 0, 250000 };
 
+	if (s->idle_linked)
+		return;
+	if (loop->idle_tick == NULL) {
+		loop->idle_tick = event_new(loop->base, -1, EV_PERSIST, imap_idle_tick, loop);
+		if (loop->idle_tick != NULL)
+			event_add(loop->idle_tick, &tick);
+	}
+	s->idle_prev = NULL;
+	s->idle_next = loop->idle_head;
+	if (loop->idle_head != NULL)
+		loop->idle_head->idle_prev = s;
+	loop->idle_head = s;
+	s->idle_linked = true;
+}
+
+static void imap_idle_unlink(struct imap_session *s, struct loop *loop)
+{
+	if (!s->idle_linked)
+		return;
+	if (s->idle_prev != NULL)
+		s->idle_prev->idle_next = s->idle_next;
+	else
+		loop->idle_head = s->idle_next;
+	if (s->idle_next != NULL)
+		s->idle_next->idle_prev = s->idle_prev;
+	s->idle_prev = s->idle_next = NULL;
+	s->idle_linked = false;
+}
+
+static void imap_idle_start(struct imap_session *s, const struct imap_command *cmd)
+{
 	str_copy(s->idle_tag, sizeof(s->idle_tag), cmd->tag);
 	s->idling = true;
 	s->idle_gen = store_generation(s->root);
-	if (s->idle_timer == NULL)
-		s->idle_timer = event_new(s->conn->loop->base, -1, EV_PERSIST, imap_idle_tick, s);
-	event_add(s->idle_timer, &tick);
+	imap_idle_link(s, s->conn->loop);
 	conn_set_timeout(s->conn, s->idle_timeout);
 	imap_out(s, "+ idling");
 	/* An idle session keeps no parser (its arena and buffers are most of
@@ -560,7 +597,7 @@ static void imap_idle_start(struct imap_session *s, const struct imap_command *c
 static void imap_idle_line(struct imap_session *s, const char *line)
 {
 	s->idling = false;
-	event_del(s->idle_timer);
+	imap_idle_unlink(s, s->conn->loop);
 	conn_set_timeout(s->conn, s->timeout);
 	if (s->parser == NULL && (s->parser = imap_parser_new(&s->limits)) == NULL) {
 		imap_out(s, "* BYE [SERVERBUG] Out of memory");
@@ -753,9 +790,8 @@ static void imap_on_free(struct conn *c)
 {
 	struct imap_session *s = c->session;
 
+	imap_idle_unlink(s, c->loop);
 	s->conn = NULL;
-	if (s->idle_timer != NULL)
-		event_del(s->idle_timer);
 	if (s->busy)
 		s->conn_gone = true;
 	else

@@ -60,7 +60,8 @@ struct imap_session {
 	/* IDLE */
 	bool idling;
 	char idle_tag[64];
-	struct event *idle_timer;
+	struct imap_session *idle_prev, *idle_next;	/* on conn->loop->idle_head */
+	bool idle_linked;
 	uint64_t idle_gen;
 
 	/* APPEND literal streamed to a spool file */

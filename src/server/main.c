@@ -227,6 +227,8 @@ static void loop_stop_cb(evutil_socket_t fd, short what, void *arg)
 	conn_shutdown_all(loop);
 	if (loop->sig_event != NULL)
 		event_del(loop->sig_event);
+	if (loop->idle_tick != NULL)
+		event_del(loop->idle_tick);
 }
 
 static void loop_check_cb(evutil_socket_t fd, short what, void *arg)

@@ -11,6 +11,7 @@ struct event_base;
 struct evconnlistener;
 struct directory;
 struct tls_server;
+struct imap_session;
 struct worker_pool;
 
 /* What a listening port serves. */
@@ -34,6 +35,10 @@ struct loop {
 	struct evconnlistener *listeners[SERVICE_COUNT * 4];
 	unsigned nlisteners;
 	struct event *sig_event;
+	/* IMAP sessions in IDLE on this loop, polled together by one timer
+	 * (imap_session.c) instead of a timer each */
+	struct imap_session *idle_head;
+	struct event *idle_tick;
 };
 
 /* The daemon's shared state. Config and TLS are swapped under the lock by
