@@ -4,7 +4,7 @@
 #   deps.sh test    plus what the test suite uses
 #   deps.sh bench   plus the anchors the benchmarks compare against
 set -e
-want="build-essential pkg-config libevent-dev libssl-dev libsqlite3-dev libsodium-dev libc-ares-dev libmaxminddb-dev openssl sqlite3"
+want="build-essential pkg-config libevent-dev libssl-dev libsqlite3-dev libsodium-dev libc-ares-dev libmaxminddb-dev libpsl-dev openssl sqlite3"
 case "${1:-build}" in
 test)  want="$want libcmocka-dev clang swaks curl python3 python3-pytest isync dnsmasq-base postfix dovecot-imapd python3-dkim python3-nacl" ;;
 bench) want="$want swaks curl python3 postfix" ;;

@@ -49,6 +49,15 @@ static const struct {
 	{ "send-limited", "The sending limit was reached, so recipients were refused with 451 4.7.1"
 	  " until it resets%D; raise send-limit-hour / send-limit-day if the sending is wanted." },
 	{ "notice-delivered", "A notice was written into this mailbox%D." },
+	{ "dmarc-reject", "Mail from %i was refused because it failed DMARC and the sender's domain"
+	  " asks receivers to reject such mail (inbound-dmarc is on for this domain)%D." },
+	{ "dmarc-quarantine", "Mail from %i failed DMARC and went to the Junk folder, as the sender's"
+	  " domain asks (inbound-dmarc is on for this domain)%D." },
+	{ "forwarded", "A message was forwarded%D." },
+	{ "forward-limited", "A message was not forwarded and stayed in the mailbox because of the"
+	  " sending limits%D." },
+	{ "forward-loop", "A message came back through a forwarding loop and was kept here instead of"
+	  " being forwarded again%D." },
 	{ "batv-refused", "A bounce from %i was refused by BATV%D: it answered mail this domain did"
 	  " not sign (backscatter), or its tag was forged or expired." },
 	{ "auth-block", "Logins from %i were blocked by the brute-force defence (%d); if that is the"

@@ -92,6 +92,8 @@ static const struct ctl_setting ctl_domain_settings[] = {
 	{ "foreign-auth-country", NULL, ctl_validate_country },
 	{ "foreign-auth-allow", NULL, ctl_validate_cidr_list },
 	{ "foreign-auth-mail", NULL, ctl_validate_on_off },
+	/* DMARC enforcement for mail to the domain: off (record only) or on */
+	{ "inbound-dmarc", NULL, ctl_validate_on_off },
 	{ NULL, NULL, NULL },
 };
 

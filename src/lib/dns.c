@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 static pthread_once_t dns_once = PTHREAD_ONCE_INIT;
@@ -150,17 +151,55 @@ static bool dns_answer_done(void *ctx)
 	return ((struct dns_answer *)ctx)->done;
 }
 
+/* The calling thread's deadline for lookups (dns_deadline_set), or
+ * tv_sec == 0 for none. */
+static __thread struct timespec dns_deadline;
+
+void dns_deadline_set(unsigned ms)
+{
+	if (ms == 0) {
+		memset(&dns_deadline, 0, sizeof(dns_deadline));
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &dns_deadline);
+	dns_deadline.tv_sec += (time_t)(ms / 1000);
+	dns_deadline.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (dns_deadline.tv_nsec >= 1000000000) {
+		dns_deadline.tv_sec++;
+		dns_deadline.tv_nsec -= 1000000000;
+	}
+}
+
+/* Milliseconds left before the thread's deadline: 0 for no deadline, -1
+ * when it has passed. */
+static long dns_deadline_left(void)
+{
+	struct timespec now;
+	long left;
+
+	if (dns_deadline.tv_sec == 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left = (dns_deadline.tv_sec - now.tv_sec) * 1000 + (dns_deadline.tv_nsec - now.tv_nsec) / 1000000;
+	return left > 0 ? left : -1;
+}
+
 /* One query of type type for name; the raw answer in *a. */
 static enum dns_result dns_query(const char *resolver, const char *name, int type,
 				 struct dns_answer *a, const char **error_r)
 {
 	ares_channel ch;
+	long left = dns_deadline_left();
 
 	memset(a, 0, sizeof(*a));
+	if (left < 0) {
+		*error_r = "time limit for DNS lookups reached";
+		return DNS_TEMPFAIL;
+	}
 	if (dns_channel_new(resolver, 3000, 3, &ch, error_r) < 0)
 		return DNS_TEMPFAIL;
 	ares_query(ch, name, ns_c_in, type, dns_query_cb, a);
-	dns_channel_run(ch, dns_answer_done, a, 0);
+	dns_channel_run(ch, dns_answer_done, a, (unsigned)left);
 	ares_destroy(ch);	/* runs the callback with ARES_EDESTRUCTION if still pending */
 	return dns_status(a->status, error_r);
 }
@@ -223,6 +262,69 @@ enum dns_result dns_mx_lookup(const char *resolver, const char *domain, struct d
 	return n > 0 ? DNS_OK : DNS_NODATA;
 }
 
+/* One A or AAAA query for host: up to max addresses with port set. */
+static enum dns_result dns_addr_query(const char *resolver, const char *host, int type, unsigned port,
+				      struct dns_addr *addrs, size_t max, size_t *n_r,
+				      const char **error_r)
+{
+	struct dns_answer a;
+	enum dns_result res = dns_query(resolver, host, type, &a, error_r);
+	size_t n = 0;
+
+	*n_r = 0;
+	if (res != DNS_OK) {
+		free(a.buf);
+		return res;
+	}
+	if (type == ns_t_a) {
+		struct ares_addrttl ttls[16];
+		int nt = 16;
+		if (ares_parse_a_reply(a.buf, a.len, NULL, ttls, &nt) == ARES_SUCCESS) {
+			for (int i = 0; i < nt && n < max; i++, n++) {
+				struct sockaddr_in *sin = (struct sockaddr_in *)&addrs[n].ss;
+				memset(&addrs[n], 0, sizeof(addrs[n]));
+				sin->sin_family = AF_INET;
+				sin->sin_addr = ttls[i].ipaddr;
+				sin->sin_port = htons((uint16_t)port);
+				addrs[n].len = sizeof(*sin);
+			}
+		}
+	} else {
+		struct ares_addr6ttl ttls[16];
+		int nt = 16;
+		if (ares_parse_aaaa_reply(a.buf, a.len, NULL, ttls, &nt) == ARES_SUCCESS) {
+			for (int i = 0; i < nt && n < max; i++, n++) {
+				struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&addrs[n].ss;
+				memset(&addrs[n], 0, sizeof(addrs[n]));
+				sin6->sin6_family = AF_INET6;
+				memcpy(&sin6->sin6_addr, &ttls[i].ip6addr, sizeof(sin6->sin6_addr));
+				sin6->sin6_port = htons((uint16_t)port);
+				addrs[n].len = sizeof(*sin6);
+			}
+		}
+	}
+	free(a.buf);
+	*n_r = n;
+	if (n == 0) {
+		*error_r = "no address records";
+		return DNS_NODATA;
+	}
+	return DNS_OK;
+}
+
+enum dns_result dns_addr_lookup_family(const char *resolver, const char *host, int family,
+				       struct dns_addr *addrs, size_t max, size_t *n_r,
+				       const char **error_r)
+{
+	*n_r = 0;
+	if (family != AF_INET && family != AF_INET6) {
+		*error_r = "not an address family";
+		return DNS_NODATA;
+	}
+	return dns_addr_query(resolver, host, family == AF_INET ? ns_t_a : ns_t_aaaa, 0, addrs, max,
+			      n_r, error_r);
+}
+
 enum dns_result dns_addr_lookup(const char *resolver, const char *host, unsigned port,
 				struct dns_addr *addrs, size_t max, size_t *n_r,
 				const char **error_r)
@@ -259,46 +361,19 @@ enum dns_result dns_addr_lookup(const char *resolver, const char *host, unsigned
 		}
 	}
 	for (int t = 0; t < 2; t++) {
-		struct dns_answer a;
 		const char *e = NULL;
-		enum dns_result res = dns_query(resolver, host, types[t], &a, &e);
+		size_t got = 0;
+		enum dns_result res = dns_addr_query(resolver, host, types[t], port, addrs + n, max - n,
+						     &got, &e);
 
 		if (res != DNS_OK) {
-			free(a.buf);
 			if (res == DNS_TEMPFAIL || (res == DNS_NXDOMAIN && worst != DNS_TEMPFAIL)) {
 				worst = res;
 				err = e;
 			}
 			continue;
 		}
-		if (types[t] == ns_t_a) {
-			struct ares_addrttl ttls[16];
-			int nt = 16;
-			if (ares_parse_a_reply(a.buf, a.len, NULL, ttls, &nt) == ARES_SUCCESS) {
-				for (int i = 0; i < nt && n < max; i++, n++) {
-					struct sockaddr_in *sin = (struct sockaddr_in *)&addrs[n].ss;
-					memset(&addrs[n], 0, sizeof(addrs[n]));
-					sin->sin_family = AF_INET;
-					sin->sin_addr = ttls[i].ipaddr;
-					sin->sin_port = htons((uint16_t)port);
-					addrs[n].len = sizeof(*sin);
-				}
-			}
-		} else {
-			struct ares_addr6ttl ttls[16];
-			int nt = 16;
-			if (ares_parse_aaaa_reply(a.buf, a.len, NULL, ttls, &nt) == ARES_SUCCESS) {
-				for (int i = 0; i < nt && n < max; i++, n++) {
-					struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&addrs[n].ss;
-					memset(&addrs[n], 0, sizeof(addrs[n]));
-					sin6->sin6_family = AF_INET6;
-					memcpy(&sin6->sin6_addr, &ttls[i].ip6addr, sizeof(sin6->sin6_addr));
-					sin6->sin6_port = htons((uint16_t)port);
-					addrs[n].len = sizeof(*sin6);
-				}
-			}
-		}
-		free(a.buf);
+		n += got;
 	}
 	*n_r = n;
 	if (n > 0)
@@ -413,10 +488,17 @@ enum dns_result dns_ptr_lookup(const char *resolver, const struct sockaddr *sa, 
 		return DNS_NODATA;
 	}
 	free(a.buf);
+	/* c-ares puts every PTR name among the aliases and the last one in
+	 * h_name as well: each name once */
 	if (he->h_name != NULL && n < max)
 		str_copy(names[n++], DNS_NAME_MAX, he->h_name);
-	for (char **al = he->h_aliases; al != NULL && *al != NULL && n < max; al++)
-		str_copy(names[n++], DNS_NAME_MAX, *al);
+	for (char **al = he->h_aliases; al != NULL && *al != NULL && n < max; al++) {
+		bool seen = false;
+		for (size_t i = 0; i < n && !seen; i++)
+			seen = strcasecmp(names[i], *al) == 0;
+		if (!seen)
+			str_copy(names[n++], DNS_NAME_MAX, *al);
+	}
 	ares_free_hostent(he);
 	*n_r = n;
 	return n > 0 ? DNS_OK : DNS_NODATA;

@@ -40,6 +40,12 @@ enum dns_result dns_mx_lookup(const char *resolver, const char *domain, struct d
 enum dns_result dns_addr_lookup(const char *resolver, const char *host, unsigned port,
 				struct dns_addr *addrs, size_t max, size_t *n_r,
 				const char **error_r);
+/* A (family AF_INET) or AAAA (AF_INET6) records of host only, port 0:
+ * one query, so a caller can tell NODATA of one type (SPF's "a"/"mx"
+ * mechanisms look up the client address's family only). */
+enum dns_result dns_addr_lookup_family(const char *resolver, const char *host, int family,
+				       struct dns_addr *addrs, size_t max, size_t *n_r,
+				       const char **error_r);
 /* TXT records of name, each record's character-strings joined into one
  * string (RFC 7208 §3.3). *txt_r is an array of *n_r malloc'd strings;
  * free it with dns_txt_free(). */
@@ -49,6 +55,12 @@ void dns_txt_free(char **txt, size_t n);
 /* PTR names of an IPv4 or IPv6 address (reverse DNS), up to max. */
 enum dns_result dns_ptr_lookup(const char *resolver, const struct sockaddr *sa, char (*names)[DNS_NAME_MAX],
 			       size_t max, size_t *n_r, const char **error_r);
+/* A deadline for every lookup the calling thread makes from now on: ms
+ * milliseconds from now (a lookup running at the deadline gives up with
+ * DNS_TEMPFAIL, later ones fail at once); 0 removes it. For checks that
+ * must finish in bounded time whatever the DNS does (inbound SPF, DKIM,
+ * DMARC on a worker thread). */
+void dns_deadline_set(unsigned ms);
 /* For modules that drive c-ares themselves (policy/foreign.c's
  * forward-confirmed reverse DNS): a private channel on resolver (as above)
  * with timeout_ms per try, then dns_channel_run() polls it on the calling

@@ -8,6 +8,7 @@
 #include "server/smtp_session.h"
 #include "directory/directory.h"
 #include "policy/batv.h"
+#include "server/inbound_auth.h"
 #include "server/queue.h"
 #include "server/smtp_forward.h"
 #include "store/index.h"
@@ -31,6 +32,7 @@ struct delivery_rcpt {
 	uint64_t quota_bytes;
 	const char *forward;	/* the account's forwarding list (the session's), or NULL */
 	bool keep;
+	bool junk;		/* DMARC quarantine: into .Junk (inbound_auth_decide) */
 	char name[MAILDIR_NAME_MAX];
 };
 
@@ -48,8 +50,9 @@ struct delivery_job {
 	unsigned nrcpts;
 	unsigned nremote;
 	char queue_from[MAIL_PATH_MAX + 8];	/* the envelope sender outbound (BATV) */
+	struct inbound_auth *auth;	/* SPF/DKIM/DMARC, Authentication-Results */
 	/* results */
-	int status;		/* 0 ok, 1 over quota, 2 temporary failure */
+	int status;		/* 0 ok, 1 over quota, 2 temporary failure, 3 refused (DMARC) */
 	char failed_rcpt[320];
 	char queue_id[64];
 };
@@ -70,8 +73,9 @@ static int delivery_prefix(const struct delivery_job *job, const struct delivery
 	int n = snprintf(buf, size,
 			 "Return-Path: <%s>\r\n"
 			 "Delivered-To: %s\r\n"
+			 "%s"
 			 "%s\r\n\tfor <%s>%s%s; %s\r\n",
-			 job->from, r->address, job->received, r->address,
+			 job->from, r->address, inbound_auth_header(job->auth), job->received, r->address,
 			 job->tls_suite[0] != '\0' ? "\r\n\ttls " : "", job->tls_suite, job->date);
 
 	return n < 0 || (size_t)n >= size ? -1 : n;
@@ -134,7 +138,8 @@ static void delivery_undo(struct delivery_job *job, unsigned upto, size_t *sizes
 		if (job->rcpts[i].maildir == NULL)
 			continue;
 		if (job->rcpts[i].name[0] != '\0') {
-			snprintf(path, sizeof(path), "%s/new/%s", job->rcpts[i].maildir, job->rcpts[i].name);
+			snprintf(path, sizeof(path), "%s%s/new/%s", job->rcpts[i].maildir,
+				 job->rcpts[i].junk ? "/.Junk" : "", job->rcpts[i].name);
 			unlink(path);
 		}
 		quota_release(job->rcpts[i].maildir, sizes[i]);
@@ -144,7 +149,7 @@ static void delivery_undo(struct delivery_job *job, unsigned upto, size_t *sizes
 /* One local recipient's copy: 0, or -1 with job->status set. */
 static int delivery_one(struct delivery_job *job, struct delivery_rcpt *r, size_t *size_r)
 {
-	char prefix[2048];
+	char prefix[8192], junk[PATH_MAX];
 	struct maildir_msg msg;
 	const char *error;
 	int plen = delivery_prefix(job, r, prefix, sizeof(prefix));
@@ -165,7 +170,11 @@ static int delivery_one(struct delivery_job *job, struct delivery_rcpt *r, size_
 	msg.body = job->body;
 	msg.body_fd = job->body_fd;
 	msg.body_len = job->body_len;
-	if (maildir_deliver(r->maildir, &msg, r->name, sizeof(r->name), &error) < 0) {
+	if (r->junk && inbound_auth_junk_path(r->maildir, junk, sizeof(junk)) < 0) {
+		job->status = 2;
+		return -1;
+	}
+	if (maildir_deliver(r->junk ? junk : r->maildir, &msg, r->name, sizeof(r->name), &error) < 0) {
 		log_error(job->sid, "smtp: delivery to %s failed: %s", r->address, error);
 		job->status = 2;	/* the caller undoes the reservation */
 		return -1;
@@ -197,6 +206,32 @@ static void delivery_forward(struct delivery_job *job, size_t *sizes)
 	}
 }
 
+/* The inbound checks (inbound_auth.c) before any copy is written: -1 when
+ * the message is refused (status 3) or cannot be stored (status 2). */
+static int delivery_authenticate(struct delivery_job *job)
+{
+	const char *rcpts[job->nrcpts > 0 ? job->nrcpts : 1];
+	bool junk[job->nrcpts > 0 ? job->nrcpts : 1];
+
+	if (inbound_auth_run(job->auth, &job->body, &job->body_fd, &job->body_len) < 0) {
+		job->status = 2;
+		return -1;
+	}
+	for (unsigned i = 0; i < job->nrcpts; i++)
+		rcpts[i] = job->rcpts[i].maildir != NULL ? job->rcpts[i].address : NULL;
+	if (inbound_auth_decide(job->auth, rcpts, job->nrcpts, junk)) {
+		job->status = 3;
+		return -1;
+	}
+	for (unsigned i = 0; i < job->nrcpts; i++) {
+		if (junk[i]) {	/* quarantined: kept here, never forwarded */
+			job->rcpts[i].junk = job->rcpts[i].keep = true;
+			job->rcpts[i].forward = NULL;
+		}
+	}
+	return 0;
+}
+
 static void delivery_run(void *ctx)
 {
 	struct delivery_job *job = ctx;
@@ -204,6 +239,8 @@ static void delivery_run(void *ctx)
 	struct directory *dir;
 	unsigned i;
 
+	if (delivery_authenticate(job) < 0)
+		return;
 	for (i = 0; i < job->nrcpts; i++) {
 		struct delivery_rcpt *r = &job->rcpts[i];
 
@@ -240,6 +277,7 @@ static void delivery_run(void *ctx)
 
 static void delivery_free(struct delivery_job *job)
 {
+	inbound_auth_free(job->auth);
 	free(job->rcpts);	/* maildir strings belong to the session */
 	free(job);
 }
@@ -278,6 +316,8 @@ static void delivery_done(void *ctx)
 			if (s->from.null_path)
 				sendguard_bounce(job->rcpts[i].address, job->ip);
 		}
+	} else if (job->status == 3) {
+		smtp_reply(s, "550 5.7.1 %s", inbound_auth_reject_text(job->auth));
 	} else if (job->status == 1) {
 		smtp_reply(s, "552 5.2.2 <%s>: Mailbox full: the recipient's mailbox cannot take this"
 			   " message until mail is deleted", job->failed_rcpt);
@@ -296,7 +336,10 @@ void smtp_deliver_start(struct smtp_session *s)
 	struct delivery_job *job = calloc(1, sizeof(*job));
 	char tlscomment[160] = "";
 
-	if (job == NULL || (job->rcpts = calloc(s->nrcpts, sizeof(*job->rcpts))) == NULL) {
+	if (job == NULL || (job->rcpts = calloc(s->nrcpts, sizeof(*job->rcpts))) == NULL ||
+	    (job->auth = inbound_auth_new(s)) == NULL) {
+		if (job != NULL)
+			free(job->rcpts);
 		free(job);
 		smtp_reply(s, "451 4.3.0 Insufficient system resources");
 		smtp_tx_reset(s);
