@@ -9,6 +9,9 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "lib/config.h"
@@ -82,6 +85,46 @@ static void test_unreachable_server_is_temporary(void **state)
 	assert_non_null(error);
 }
 
+static long ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
+static void test_deadline(void **state)
+{
+	/* a resolver on loopback that never answers: without a deadline a
+	 * lookup would wait for c-ares's retries (seconds); with one it
+	 * gives up as a temporary failure, and later lookups fail at once */
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	struct timespec t0, t1;
+	char resolver[64], **txt = NULL;
+	const char *error = NULL;
+	size_t n = 0;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	snprintf(resolver, sizeof(resolver), "127.0.0.1:%u", ntohs(sin.sin_port));
+	dns_deadline_set(300);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(dns_txt_lookup(resolver, "example.test", &txt, &n, &error), DNS_TEMPFAIL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (ms_between(&t0, &t1) > 2000)
+		fail_msg("the lookup took %ld ms past a 300 ms deadline", ms_between(&t0, &t1));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(dns_txt_lookup(resolver, "example.test", &txt, &n, &error), DNS_TEMPFAIL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (ms_between(&t0, &t1) > 1000)
+		fail_msg("a lookup after the deadline took %ld ms", ms_between(&t0, &t1));
+	dns_deadline_set(0);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -89,6 +132,7 @@ int main(void)
 		cmocka_unit_test(test_addr_literals),
 		cmocka_unit_test(test_resolver_syntax),
 		cmocka_unit_test(test_unreachable_server_is_temporary),
+		cmocka_unit_test(test_deadline),
 	};
 
 	return cmocka_run_group_tests_name("dns", tests, NULL, NULL);
