@@ -3,10 +3,13 @@ by the test on 127.0.0.5) exchanging mail both ways:
 
 - an authenticated submission to Yubin for bob@remote.test is queued,
   looked up in the test DNS (dnsmasq: MX remote.test -> 127.0.0.5) and
-  delivered to Postfix, which stores it in bob's Maildir;
+  delivered to Postfix, which stores it in bob's Maildir, where its two
+  DKIM signatures check out with python3-dkim;
 - Postfix relays a message for a Yubin account to Yubin's port 25
   (opportunistic STARTTLS), and it lands in the account's Maildir.
 """
+import json
+
 import pytest
 
 import helpers
@@ -55,6 +58,21 @@ def test_yubin_delivers_to_postfix(pair):
     assert ou.wait_for(lambda: not ou.queue_files(srv)), ou.queue_files(srv)
     # exactly once
     assert len(pf.maildir_messages("bob")) == 1
+    # both DKIM signatures (rsa-sha256, ed25519-sha256) check out with an
+    # independent verifier, as the message sits in Postfix's Maildir
+    try:
+        import dkim
+        import nacl.signing  # noqa: F401  (python3-dkim needs it for ed25519)
+    except ImportError:
+        pytest.skip("python3-dkim, python3-nacl missing (scripts/deps.sh test)")
+    recs = json.loads(srv.ctl("domain", "dns", DOMAIN, "--json").out)["records"]
+    txt = {r["name"].rstrip(".").encode(): r["value"].encode() for r in recs if r["type"] == "TXT"}
+    wire = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    d = dkim.DKIM(wire)
+    sigs = [l for l in head.split(b"\n") if l.lower().startswith(b"dkim-signature:")]
+    assert len(sigs) == 2, head
+    for idx in range(2):
+        assert d.verify(idx=idx, dnsfunc=lambda name, timeout=5: txt.get(name.rstrip(b"."))), idx
 
 
 def test_postfix_delivers_to_yubin(pair):
