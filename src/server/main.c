@@ -7,6 +7,7 @@
 #include "server/sessions.h"
 #include "server/expire.h"
 #include "server/queue.h"
+#include "store/index.h"
 #include "directory/directory.h"
 #include "directory/password.h"
 #include "store/maildir.h"
@@ -446,6 +447,7 @@ int main(int argc, char **argv)
 		pthread_join(server->loops[i].thread, NULL);
 	queue_stop(server->cfg.shutdown_grace);
 	worker_pool_free(server->workers);
+	mail_index_pool_cleanup();
 	snprintf(path, sizeof(path), "%s/yubind.pid", server->data_dir);
 	unlink(path);
 	directory_close(thread_dir);

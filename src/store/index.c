@@ -434,6 +434,19 @@ void mail_index_release(struct mail_index *idx)
 	mail_index_close(drop);
 }
 
+void mail_index_pool_cleanup(void)
+{
+	pthread_mutex_lock(&pool_lock);
+	while (pool_idle != NULL) {
+		struct mail_index *idx = pool_idle;
+		pool_idle = idx->pool_next;
+		mail_index_close(idx);
+	}
+	pool_nidle = 0;
+	pthread_mutex_unlock(&pool_lock);
+	index_msgs_cache_cleanup();
+}
+
 void mail_index_close(struct mail_index *idx)
 {
 	if (idx == NULL)

@@ -70,6 +70,9 @@ const char *mail_index_root(const struct mail_index *idx);
  * returns it (closing the least recently used idle ones past a bound). */
 struct mail_index *mail_index_acquire(const char *root, char *err, size_t errsize);
 void mail_index_release(struct mail_index *idx);
+/* At shutdown, once no session holds a handle: closes the idle handles and
+ * frees the shared message caches. */
+void mail_index_pool_cleanup(void);
 
 /* Folders. Names are IMAP names with '/' as the hierarchy separator;
  * "INBOX" is case-insensitive. get returns 1 found, 0 not found, -1. */

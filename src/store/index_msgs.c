@@ -144,6 +144,18 @@ static void mcache_evict_locked(void)
 	}
 }
 
+void index_msgs_cache_cleanup(void)
+{
+	pthread_mutex_lock(&mcache_lock);
+	while (mcaches != NULL) {
+		unsigned before = mcache_count;
+		mcache_evict_locked();
+		if (mcache_count == before)
+			break;
+	}
+	pthread_mutex_unlock(&mcache_lock);
+}
+
 /* The folder's entry, locked; NULL only when out of memory. */
 static struct mcache *mcache_get(const char *path)
 {

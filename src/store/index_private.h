@@ -32,4 +32,7 @@ void mcache_invalidate_root(const char *root);
 sqlite3_stmt *idx_prepare(struct mail_index *idx, const char *sql);
 int idx_step_done(sqlite3_stmt *st);
 
+/* index_msgs.c: frees the message caches no sync is using. */
+void index_msgs_cache_cleanup(void);
+
 #endif
