@@ -26,7 +26,9 @@ static void check_args(const char *args, size_t len)
 	r = smtp_rcpt_parse(args, len, &path, &error);
 	if (r != SMTP_ARG_OK && error == NULL)
 		abort();
-	if (r == SMTP_ARG_OK && (path.null_path || path.domain[0] == '\0'))
+	/* an empty domain only for "<Postmaster>" (RFC 5321 4.5.1) */
+	if (r == SMTP_ARG_OK && (path.null_path ||
+				 (path.domain[0] == '\0' && strcmp(path.local, "postmaster") != 0)))
 		abort();
 }
 
