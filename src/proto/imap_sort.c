@@ -260,7 +260,7 @@ struct forest {
 	struct node *nodes;
 	size_t n, cap;
 	size_t *table;	/* open addressing: node index by id */
-	size_t tcap;
+	size_t tcap, tcount;
 };
 
 static uint64_t id_hash(const char *s, size_t len)
@@ -298,10 +298,43 @@ static size_t node_new(struct forest *f, const struct imap_sort_msg *msg, const 
 	return f->n++;
 }
 
+static void table_insert(struct forest *f, size_t node)
+{
+	const char *id = f->nodes[node].id;
+	size_t slot = id_hash(id, strlen(id)) & (f->tcap - 1);
+
+	while (f->table[slot] != NONE)
+		slot = (slot + 1) & (f->tcap - 1);
+	f->table[slot] = node;
+}
+
+/* Keeps the table at most half full (References lists bring any number
+ * of ids), so a probe always ends. */
+static void table_grow(struct forest *f)
+{
+	size_t *old = f->table, oldcap = f->tcap;
+
+	f->tcap *= 2;
+	f->table = malloc(f->tcap * sizeof(*f->table));
+	if (f->table == NULL)
+		abort();
+	for (size_t i = 0; i < f->tcap; i++)
+		f->table[i] = NONE;
+	for (size_t i = 0; i < oldcap; i++) {
+		if (old[i] != NONE)
+			table_insert(f, old[i]);
+	}
+	free(old);
+}
+
 /* The node of Message-ID id (created as a dummy when new). */
 static size_t node_for_id(struct forest *f, const char *id, size_t len, bool *created_r)
 {
-	size_t slot = id_hash(id, len) & (f->tcap - 1);
+	size_t slot;
+
+	if (2 * (f->tcount + 1) > f->tcap)
+		table_grow(f);
+	slot = id_hash(id, len) & (f->tcap - 1);
 
 	*created_r = false;
 	while (f->table[slot] != NONE) {
@@ -311,6 +344,7 @@ static size_t node_for_id(struct forest *f, const char *id, size_t len, bool *cr
 		slot = (slot + 1) & (f->tcap - 1);
 	}
 	f->table[slot] = node_new(f, NULL, id, len);
+	f->tcount++;
 	*created_r = true;
 	return f->table[slot];
 }

@@ -212,6 +212,26 @@ static void test_thread_loops(void **state)
 	free_msgs(m, 3);
 }
 
+static void test_many_references(void **state)
+{
+	/* far more Message-IDs than messages: the id table grows */
+	static char refs[2][16384];
+	struct imap_sort_msg m[2];
+	struct strbuf out = STRBUF_INIT;
+	size_t o = 0;
+
+	for (int i = 0; i < 600; i++)
+		o += (size_t)snprintf(refs[0] + o, sizeof(refs[0]) - o, "<r%d@x> ", i);
+	snprintf(refs[1], sizeof(refs[1]), "<r599@x>");
+	m[0] = msg(1, 1, 1, "a", "", "<a@x>", refs[0]);
+	m[1] = msg(2, 2, 1, "b", "", "<b@x>", "<a@x>");
+	imap_thread(m, 2, IMAP_THREAD_REFERENCES, false, &out);
+	/* 1 hangs under the chain of 600 missing ids, 2 under 1 */
+	assert_string_equal(strbuf_cstr(&out), "(1 2)");
+	strbuf_free(&out);
+	free_msgs(m, 2);
+}
+
 static void test_hostile(void **state)
 {
 	/* garbage in the headers: every byte, unterminated ids */
@@ -281,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_thread_orderedsubject),
 		cmocka_unit_test(test_thread_references),
 		cmocka_unit_test(test_thread_loops),
+		cmocka_unit_test(test_many_references),
 		cmocka_unit_test(test_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
