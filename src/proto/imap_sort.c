@@ -540,7 +540,7 @@ static size_t root_list(struct forest *f)
 /* Step 5 of REFERENCES: roots with the same base subject are gathered. */
 static size_t group_by_subject(struct forest *f, size_t head)
 {
-	size_t nroots = 0, *roots, out = NONE, *tail = &out;
+	size_t nroots = 0, *roots, out = NONE, last = NONE;
 
 	for (size_t r = head; r != NONE; r = f->nodes[r].next)
 		nroots++;
@@ -593,8 +593,12 @@ static size_t group_by_subject(struct forest *f, size_t head)
 		}
 		f->nodes[a].parent = NONE;
 		f->nodes[a].next = NONE;
-		*tail = a;
-		tail = &f->nodes[a].next;
+		/* by index: node_new() above may have moved the nodes */
+		if (last == NONE)
+			out = a;
+		else
+			f->nodes[last].next = a;
+		last = a;
 	}
 	free(roots);
 	return out;

@@ -232,6 +232,24 @@ static void test_many_references(void **state)
 	free_msgs(m, 2);
 }
 
+static void test_subject_gathering_grows_nodes(void **state)
+{
+	/* 64 replies with one subject and no references fill the node array;
+	 * gathering them makes a dummy parent, which moves the array */
+	struct imap_sort_msg m[64];
+	char ids[64][16];
+	struct strbuf out = STRBUF_INIT;
+
+	for (int i = 0; i < 64; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "<m%d@x>", i);
+		m[i] = msg((uint32_t)i + 1, 100 + i, 1, "Re: same", "", ids[i], "");
+	}
+	imap_thread(m, 64, IMAP_THREAD_REFERENCES, false, &out);
+	assert_true(strncmp(strbuf_cstr(&out), "((1)(2)(3)", 10) == 0);
+	strbuf_free(&out);
+	free_msgs(m, 64);
+}
+
 static void test_hostile(void **state)
 {
 	/* garbage in the headers: every byte, unterminated ids */
@@ -302,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_thread_references),
 		cmocka_unit_test(test_thread_loops),
 		cmocka_unit_test(test_many_references),
+		cmocka_unit_test(test_subject_gathering_grows_nodes),
 		cmocka_unit_test(test_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
