@@ -193,6 +193,23 @@ static int cmp_i64(int64_t a, int64_t b)
 	return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/* The string an address key compares. */
+static const char *sort_address(const struct imap_sort_msg *m, enum imap_sort_key_kind kind)
+{
+	switch (kind) {
+	case IMAP_SORT_FROM:
+		return m->from;
+	case IMAP_SORT_TO:
+		return m->to;
+	case IMAP_SORT_CC:
+		return m->cc;
+	case IMAP_SORT_DISPLAYFROM:
+		return m->display_from;
+	default:
+		return m->display_to;
+	}
+}
+
 static int sort_cmp(const void *pa, const void *pb, void *arg)
 {
 	const struct imap_sort_msg *a = pa, *b = pb;
@@ -214,20 +231,8 @@ static int sort_cmp(const void *pa, const void *pb, void *arg)
 		case IMAP_SORT_SUBJECT:
 			c = strcmp(a->base_subject, b->base_subject);
 			break;
-		case IMAP_SORT_FROM:
-			c = strcasecmp(a->from, b->from);
-			break;
-		case IMAP_SORT_TO:
-			c = strcasecmp(a->to, b->to);
-			break;
-		case IMAP_SORT_CC:
-			c = strcasecmp(a->cc, b->cc);
-			break;
-		case IMAP_SORT_DISPLAYFROM:
-			c = strcasecmp(a->display_from, b->display_from);
-			break;
-		case IMAP_SORT_DISPLAYTO:
-			c = strcasecmp(a->display_to, b->display_to);
+		default:	/* the address keys */
+			c = strcasecmp(sort_address(a, ctx->keys[i].kind), sort_address(b, ctx->keys[i].kind));
 			break;
 		}
 		if (c != 0)

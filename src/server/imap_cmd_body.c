@@ -50,8 +50,8 @@ static bool field_listed(const struct mail_header_field *f, const struct imap_fe
 	return false;
 }
 
-static void header_fields(const char *hdr, size_t size, const struct imap_fetch_section *sec,
-			  struct strbuf *out)
+void imap_header_fields(const char *hdr, size_t size, const struct imap_fetch_section *sec,
+			struct strbuf *out)
 {
 	struct mail_header_iter it;
 	struct mail_header_field f;
@@ -115,7 +115,7 @@ int imap_fetch_part(const char *msg, size_t len, const struct imap_fetch_section
 		} else if (sec->text == IMAP_SECTION_TEXT) {
 			strbuf_append(out, msg + inner->body_offset, inner->body_size);
 		} else {
-			header_fields(msg + inner->header_offset, inner->header_size, sec, out);
+			imap_header_fields(msg + inner->header_offset, inner->header_size, sec, out);
 		}
 		break;
 	}

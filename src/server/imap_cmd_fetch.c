@@ -220,16 +220,6 @@ char *imap_msg_load(struct imap_session *s, const struct index_msg *m, bool head
 	return data;
 }
 
-static bool field_listed(const struct mail_header_field *f, const struct imap_fetch_section *sec)
-{
-	for (size_t i = 0; i < sec->nfields; i++) {
-		if (strlen(sec->fields[i]) == f->name_len &&
-		    strncasecmp(sec->fields[i], f->name, f->name_len) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* Appends the bytes a section of a message (without part numbers) stands
  * for. Part sections go through the MIME tree (imap_fetch_part). */
 static int section_bytes(const char *msg, size_t len, const struct imap_fetch_section *sec,
@@ -248,19 +238,9 @@ static int section_bytes(const char *msg, size_t len, const struct imap_fetch_se
 		strbuf_append(out, msg + hdr, len - hdr);
 		return 0;
 	case IMAP_SECTION_HEADER_FIELDS:
-	case IMAP_SECTION_HEADER_FIELDS_NOT: {
-		struct mail_header_iter it;
-		struct mail_header_field f;
-		bool not = sec->text == IMAP_SECTION_HEADER_FIELDS_NOT;
-
-		mail_header_iter_init(&it, msg, hdr);
-		while (mail_header_iter_next(&it, &f)) {
-			if (field_listed(&f, sec) != not)
-				strbuf_append(out, msg + f.offset, f.size);
-		}
-		strbuf_append(out, "\r\n", 2);
+	case IMAP_SECTION_HEADER_FIELDS_NOT:
+		imap_header_fields(msg, hdr, sec, out);
 		return 0;
-	}
 	default:
 		return -1;
 	}

@@ -32,6 +32,11 @@ char *imap_msg_read_head(const struct imap_session *s, const struct index_msg *m
 			 bool *whole_r);
 
 /* imap_cmd_body.c: MIME-dependent parts of FETCH. */
+/* Appends the fields of the header block hdr[0..size) that a
+ * HEADER.FIELDS section lists (or, for HEADER.FIELDS.NOT, does not list),
+ * then the empty line (RFC 3501 6.4.5). */
+void imap_header_fields(const char *hdr, size_t size, const struct imap_fetch_section *sec,
+			struct strbuf *out);
 /* The bytes of a part section (1.2, 1.2.HEADER, 1.MIME, ...); with decode,
  * the part's body with its Content-Transfer-Encoding removed (BINARY).
  * Returns -1 when the part does not exist. */

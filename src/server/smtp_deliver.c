@@ -66,19 +66,30 @@ static void rfc5322_date(char *buf, size_t size)
 	strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z", &tm);
 }
 
+int smtp_trace_append(char *buf, size_t size, int used, const char *received, const char *rcpt,
+		      const char *tls_suite, const char *date)
+{
+	int n;
+
+	if (used < 0 || (size_t)used >= size)
+		return -1;
+	if (rcpt != NULL)
+		n = snprintf(buf + used, size - (size_t)used, "%s\r\n\tfor <%s>%s%s; %s\r\n", received,
+			     rcpt, tls_suite[0] != '\0' ? "\r\n\ttls " : "", tls_suite, date);
+	else
+		n = snprintf(buf + used, size - (size_t)used, "%s%s%s;\r\n\t%s\r\n", received,
+			     tls_suite[0] != '\0' ? "\r\n\ttls " : "", tls_suite, date);
+	return n < 0 || (size_t)n >= size - (size_t)used ? -1 : used + n;
+}
+
 /* Builds one recipient's trace headers. */
 static int delivery_prefix(const struct delivery_job *job, const struct delivery_rcpt *r,
 			   char *buf, size_t size)
 {
-	int n = snprintf(buf, size,
-			 "Return-Path: <%s>\r\n"
-			 "Delivered-To: %s\r\n"
-			 "%s"
-			 "%s\r\n\tfor <%s>%s%s; %s\r\n",
-			 job->from, r->address, inbound_auth_header(job->auth), job->received, r->address,
-			 job->tls_suite[0] != '\0' ? "\r\n\ttls " : "", job->tls_suite, job->date);
+	int n = snprintf(buf, size, "Return-Path: <%s>\r\nDelivered-To: %s\r\n%s", job->from, r->address,
+			 inbound_auth_header(job->auth));
 
-	return n < 0 || (size_t)n >= size ? -1 : n;
+	return smtp_trace_append(buf, size, n, job->received, r->address, job->tls_suite, job->date);
 }
 
 /* The trace header of the queued copy: Received only (the receiving
@@ -86,19 +97,13 @@ static int delivery_prefix(const struct delivery_job *job, const struct delivery
 static int queue_prefix(const struct delivery_job *job, char *buf, size_t size)
 {
 	const char *only = NULL;
-	int n;
 
 	for (unsigned i = 0; i < job->nrcpts; i++) {
 		if (job->rcpts[i].maildir == NULL)
 			only = only == NULL ? job->rcpts[i].address : "";
 	}
-	if (only == NULL || only[0] == '\0')
-		n = snprintf(buf, size, "%s%s%s;\r\n\t%s\r\n", job->received,
-			     job->tls_suite[0] != '\0' ? "\r\n\ttls " : "", job->tls_suite, job->date);
-	else
-		n = snprintf(buf, size, "%s\r\n\tfor <%s>%s%s; %s\r\n", job->received, only,
-			     job->tls_suite[0] != '\0' ? "\r\n\ttls " : "", job->tls_suite, job->date);
-	return n < 0 || (size_t)n >= size ? -1 : n;
+	return smtp_trace_append(buf, size, 0, job->received, only != NULL && only[0] != '\0' ? only : NULL,
+				 job->tls_suite, job->date);
 }
 
 /* Writes the queue file for the remote recipients: 0, or -1. */

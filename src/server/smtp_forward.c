@@ -1,5 +1,6 @@
 /* Forwarding of delivered mail (see smtp_forward.h). */
 #include "server/smtp_forward.h"
+#include "server/smtp_session.h"
 #include "server/queue.h"
 #include "server/sendguard.h"
 #include "server/server.h"
@@ -8,11 +9,13 @@
 #include "store/index.h"
 #include "store/maildir.h"
 #include "store/quota.h"
+#include "mail/header.h"
 #include "lib/log.h"
 #include "lib/str.h"
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -22,36 +25,33 @@
 /* true when the header block of the message has "Delivered-To: account". */
 static bool forward_seen(const struct forward_msg *m, const char *account)
 {
-	char buf[FORWARD_HEADER_SCAN + 1];
 	size_t len = m->body_len < FORWARD_HEADER_SCAN ? m->body_len : FORWARD_HEADER_SCAN;
-	size_t alen = strlen(account);
+	char *copy = NULL;
+	const char *data = m->body;
+	struct mail_header_iter it;
+	struct mail_header_field f;
+	bool seen = false;
 
-	if (m->body != NULL) {
-		memcpy(buf, m->body, len);
-	} else {
-		ssize_t r = pread(m->body_fd, buf, len, 0);
+	if (data == NULL) {
+		ssize_t r;
+		copy = malloc(len + 1);
+		if (copy == NULL)
+			return false;
+		r = pread(m->body_fd, copy, len, 0);
 		len = r > 0 ? (size_t)r : 0;
+		data = copy;
 	}
-	buf[len] = '\0';
-	for (size_t i = 0; i < len;) {
-		size_t end = i;
-
-		while (end < len && buf[end] != '\n')
-			end++;
-		if (end == i || (end == i + 1 && buf[i] == '\r'))
-			break;	/* the empty line: end of the header */
-		if (end - i > 13 && strncasecmp(buf + i, "Delivered-To:", 13) == 0) {
-			size_t v = i + 13, e = end;
-			while (v < e && (buf[v] == ' ' || buf[v] == '\t'))
-				v++;
-			while (e > v && (buf[e - 1] == '\r' || buf[e - 1] == ' ' || buf[e - 1] == '\t'))
-				e--;
-			if (e - v == alen && strncasecmp(buf + v, account, alen) == 0)
-				return true;
+	mail_header_iter_init(&it, data, mail_header_block_size(data, len));
+	while (!seen && mail_header_iter_next(&it, &f)) {
+		if (mail_header_field_is(&f, "Delivered-To")) {
+			struct strbuf v = STRBUF_INIT;
+			mail_header_unfold(f.value, f.value_len, &v);
+			seen = str_eq_ci(strbuf_cstr(&v), account);
+			strbuf_free(&v);
 		}
-		i = end + 1;
 	}
-	return false;
+	free(copy);
+	return seen;
 }
 
 static void forward_body(struct maildir_msg *msg, const struct forward_msg *m, const char *prefix,
@@ -84,12 +84,11 @@ static int forward_local(const struct forward_msg *m, const char *account, const
 	    (access(maildir, F_OK) < 0 && maildir_create(maildir) < 0) ||
 	    quota_usage(maildir, &usage) < 0)
 		return -1;
-	plen = snprintf(prefix, sizeof(prefix),
-			"Return-Path: <%s>\r\nDelivered-To: %s\r\nDelivered-To: %s\r\n"
-			"%s\r\n\tfor <%s>%s%s; %s\r\n",
-			m->from, acct.address, account, m->received, acct.address,
-			m->tls_suite[0] != '\0' ? "\r\n\ttls " : "", m->tls_suite, m->date);
-	if (plen < 0 || (size_t)plen >= sizeof(prefix))
+	plen = snprintf(prefix, sizeof(prefix), "Return-Path: <%s>\r\nDelivered-To: %s\r\nDelivered-To: %s\r\n",
+			m->from, acct.address, account);
+	plen = smtp_trace_append(prefix, sizeof(prefix), plen, m->received, acct.address, m->tls_suite,
+				 m->date);
+	if (plen < 0)
 		return -1;
 	size = (size_t)plen + m->body_len;
 	limit = (uint64_t)acct.quota_mb * 1024 * 1024;
@@ -114,11 +113,11 @@ static int forward_queue(const struct forward_msg *m, const char *account, const
 	char prefix[2048], id[64];
 	struct maildir_msg msg;
 	const char *error = "";
-	int plen = snprintf(prefix, sizeof(prefix), "Delivered-To: %s\r\n%s\r\n\tfor <%s>%s%s; %s\r\n",
-			    account, m->received, account,
-			    m->tls_suite[0] != '\0' ? "\r\n\ttls " : "", m->tls_suite, m->date);
+	int plen = smtp_trace_append(prefix, sizeof(prefix),
+				     snprintf(prefix, sizeof(prefix), "Delivered-To: %s\r\n", account),
+				     m->received, account, m->tls_suite, m->date);
 
-	if (plen < 0 || (size_t)plen >= sizeof(prefix))
+	if (plen < 0)
 		return -1;
 	forward_body(&msg, m, prefix, plen);
 	if (queue_submit(m->from, rcpts, n, &msg, id, sizeof(id), &error) < 0) {

@@ -85,6 +85,13 @@ void smtp_auth_continue(struct smtp_session *s, const char *line, size_t len);
 /* smtp_deliver.c: the end of DATA on a worker: local delivery, and the
  * outbound queue for remote recipients (authenticated senders only). */
 void smtp_deliver_start(struct smtp_session *s);
+/* Appends the end of a Received field to buf, whose first used bytes
+ * are written: received (the field up to its id and comments), "for
+ * <rcpt>" unless rcpt is NULL, the RFC 8314 tls clause when tls_suite is
+ * not "", and the date. The new length, or -1 (used < 0 passes through,
+ * so a failed snprintf before needs no check of its own). */
+int smtp_trace_append(char *buf, size_t size, int used, const char *received, const char *rcpt,
+		      const char *tls_suite, const char *date);
 /* The envelope sender to use for mail from
  * `from` leaving for other domains: its BATV prvs= form when from's domain
  * has `batv on`, else from itself. 0, or -1 when out is too small. */
