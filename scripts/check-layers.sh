@@ -1,11 +1,12 @@
 #!/bin/sh
 # Fails when a lower layer includes a higher one (STYLE.md: lib <- mail <- proto
-# <- store, directory, policy <- server, ctl).
+# <- store, directory <- policy <- settings <- server, ctl).
 cd "$(dirname "$0")/.." || exit 1
 rank() {
 	case "$1" in
 	lib) echo 0 ;; mail) echo 1 ;; proto) echo 2 ;;
-	store|directory) echo 3 ;; policy) echo 4 ;; server|ctl) echo 5 ;; *) echo 9 ;;
+	store|directory) echo 3 ;; policy) echo 4 ;; settings) echo 5 ;;
+	server|ctl) echo 6 ;; *) echo 9 ;;
 	esac
 }
 bad=0
@@ -22,4 +23,6 @@ for f in src/*/*.c src/*/*.h; do
 	done
 done
 [ $bad -eq 0 ] && echo "layers: ok"
+# No setting key written out outside the settings table.
+sh scripts/check-setting-keys.sh || bad=1
 exit $bad

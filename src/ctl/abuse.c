@@ -1,7 +1,6 @@
 /* yubinctl: sending limits, suspensions and BATV (issue 5).
  * `account unsuspend`, the "sending" lines of `account show` and doctor,
- * and the checks of the settings send-limit-hour, send-limit-day,
- * abuse-detect, admin-address and batv. */
+ * and switching BATV on (which makes the domain's key). */
 #include "ctl/ctl.h"
 #include "directory/directory.h"
 #include "directory/validate.h"
@@ -9,45 +8,22 @@
 #include "lib/json.h"
 #include "lib/str.h"
 #include "policy/sendlimit.h"
+#include "settings/settings.h"
 
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-int ctl_validate_send_limit(const char *value, const char **error_r)
-{
-	uint64_t v;
-
-	return sendlimit_parse(value, &v, error_r);
-}
-
-int ctl_validate_on_off(const char *value, const char **error_r)
-{
-	if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
-		*error_r = "must be on or off";
-		return -1;
-	}
-	return 0;
-}
-
-int ctl_validate_admin_address(const char *value, const char **error_r)
-{
-	char local[DIR_LOCAL_MAX + 1], domain[DIR_DOMAIN_MAX + 1];
-
-	return validate_address(value, local, sizeof(local), domain, sizeof(domain), error_r);
-}
-
-/* `domain set D batv on|off`: on makes the domain's signing key too. */
+/* `domain set D batv on|off` (value already checked and normalised): on
+ * makes the domain's signing key too. */
 int ctl_domain_apply_batv(struct ctl *c, const char *domain, const char *value)
 {
+	const char *key = settings_key(SETTING_BATV), *error;
 	char hex[160];
-	const char *error;
 	struct dir_domain d;
 	int r;
 
-	if (ctl_validate_on_off(value, &error) < 0)
-		return ctl_fail("cannot set batv to '%s': %s", value, error);
 	if (ctl_directory(c) == NULL)
 		return 1;
 	r = directory_domain_get(c->dir, domain, &d);
@@ -56,10 +32,10 @@ int ctl_domain_apply_batv(struct ctl *c, const char *domain, const char *value)
 	if (strcmp(value, "on") == 0 && directory_batv_key(c->dir, d.name, 0, true, hex, sizeof(hex)) <= 0)
 		return ctl_fail("cannot create the BATV key of %s", d.name);
 	explicit_bzero(hex, sizeof(hex));
-	if (directory_setting_set(c->dir, "domain", d.name, "batv", value, &error) < 0)
-		return ctl_fail("cannot store the setting batv: %s", error);
-	ctl_event(c, "setting-changed", d.name, "batv = %s", value);
-	printf("domain %s: batv = %s\n", d.name, value);
+	if (directory_setting_set(c->dir, "domain", d.name, key, value, &error) < 0)
+		return ctl_fail("cannot store the setting %s: %s", key, error);
+	ctl_event(c, "setting-changed", d.name, "%s = %s", key, value);
+	printf("domain %s: %s = %s\n", d.name, key, value);
 	if (strcmp(value, "on") == 0)
 		printf("bounces to unsigned addresses of %s are now refused; outgoing envelope senders"
 		       " are signed (prvs=) once outbound delivery is enabled\n", d.name);
@@ -112,31 +88,17 @@ static void ctl_sent_cb(int64_t minute, uint64_t count, void *ctx)
 		s->hour += count;
 }
 
-/* The limit in force: account setting, domain setting, then yubin.conf. */
-static uint64_t ctl_limit(struct ctl *c, const struct dir_account *a, const char *key, uint64_t def)
-{
-	char value[64];
-	const char *error;
-	uint64_t v;
-
-	if ((directory_setting_get(c->dir, "account", a->address, key, value, sizeof(value)) > 0 ||
-	     directory_setting_get(c->dir, "domain", a->domain, key, value, sizeof(value)) > 0) &&
-	    sendlimit_parse(value, &v, &error) == 0)
-		return v;
-	return def;
-}
-
-static void ctl_config_limits(struct ctl *c, uint64_t *hour_r, uint64_t *day_r)
+/* The limits in force, as the daemon computes them: account setting,
+ * domain setting, then yubin.conf (its defaults when it is unreadable). */
+static void ctl_limits(struct ctl *c, const struct dir_account *a, uint64_t *hour_r, uint64_t *day_r)
 {
 	struct config cfg;
 	char path[PATH_MAX], err[256];
 
-	*hour_r = SENDLIMIT_DEFAULT_HOUR;
-	*day_r = SENDLIMIT_DEFAULT_DAY;
-	if (ctl_path(c, path, sizeof(path), "yubin.conf") == 0 && config_load(&cfg, path, err, sizeof(err)) == 0) {
-		*hour_r = cfg.send_limit_hour;
-		*day_r = cfg.send_limit_day;
-	}
+	if (ctl_path(c, path, sizeof(path), "yubin.conf") < 0 ||
+	    settings_conf_load(&cfg, path, err, sizeof(err)) < 0)
+		settings_conf_defaults(&cfg);
+	settings_send_limits(c->dir, &cfg, a->address, hour_r, day_r);
 }
 
 static void ctl_limit_text(uint64_t v, char *buf, size_t size)
@@ -156,9 +118,7 @@ void ctl_abuse_show(struct ctl *c, const struct dir_account *a, struct json *j)
 	int r = directory_hold_get(c->dir, a->address, &hold);
 	bool suspended = r > 0 && hold.lifted == 0;
 
-	ctl_config_limits(c, &hour, &day);
-	hour = ctl_limit(c, a, "send-limit-hour", hour);
-	day = ctl_limit(c, a, "send-limit-day", day);
+	ctl_limits(c, a, &hour, &day);
 	directory_send_counts_load(c->dir, a->address, sent.now / 60 - 1440, ctl_sent_cb, &sent);
 	if (j != NULL) {
 		json_kv_bool(j, "sending_suspended", suspended);

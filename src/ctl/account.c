@@ -291,7 +291,8 @@ int ctl_account_set_enabled(struct ctl *c, const char *address, bool enabled)
 	if (ctl_account_get(c, address, &a) != 0)
 		return 1;
 	if (a.enabled == enabled) {
-		printf("%s is already %s\n", a.address, enabled ? "enabled" : "disabled");
+		printf("%s is already %s\n", a.address, enabled ? "enabled: it can log in and receive mail"
+						  : "disabled");
 		return 0;
 	}
 	if (directory_account_set_enabled(c->dir, a.address, enabled, &error) < 0)
@@ -334,5 +335,5 @@ int cmd_account_set(struct ctl *c)
 
 	if (ctl_account_get(c, c->argv[0], &a) != 0)
 		return 1;
-	return ctl_setting_set(c, "account", a.address, c->argv[1], c->argv[2]);
+	return ctl_setting_set(c, SETTING_ACCOUNT, a.address, c->argv[1], c->argv[2]);
 }

@@ -4,6 +4,7 @@
 #include "directory/directory.h"
 #include "lib/json.h"
 #include "store/maildir.h"
+#include "settings/settings.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -65,8 +66,8 @@ static void ctl_account_json_fields(struct json *j, const struct ctl *c, const s
 	json_key(j, "usage_percent");
 	json_fixed(j, u->permille, 1);
 	json_kv_uint(j, "messages", u->messages);
-	json_kv_bool(j, "enabled", a->enabled);
-	json_kv_string(j, "memo", a->memo);
+	json_kv_bool(j, settings_key(SETTING_ENABLED), a->enabled);
+	json_kv_string(j, settings_key(SETTING_MEMO), a->memo);
 	json_kv_string(j, "created", created);
 	if (maildir_path(path, sizeof(path), c->data, a->domain, a->local) < 0)
 		path[0] = '\0';
@@ -90,7 +91,7 @@ int cmd_account_show(struct ctl *c)
 		json_object_begin(&j);
 		ctl_account_json_fields(&j, c, &a, &u);
 		ctl_abuse_show(c, &a, &j);
-		ctl_settings_json(c, &j, "account", a.address);
+		ctl_settings_json(c, &j, SETTING_ACCOUNT, a.address);
 		json_object_end(&j);
 		return ctl_json_print(&j);
 	}
@@ -110,7 +111,7 @@ int cmd_account_show(struct ctl *c)
 	printf("created   %s\n", created);
 	printf("mailbox   %s\n", path);
 	ctl_abuse_show(c, &a, NULL);
-	ctl_settings_print(c, "account", a.address);
+	ctl_settings_print(c, SETTING_ACCOUNT, a.address);
 	return 0;
 }
 

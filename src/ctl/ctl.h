@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "settings/settings.h"
+
 /* yubinctl: one command per invocation. Each command function gets the
  * parsed command line and returns the exit status: 0 success, 1 failure
  * (after one `yubinctl: <sentence>` line on stderr), 2 usage error. */
@@ -19,6 +21,7 @@ struct ctl {
 	struct directory *dir;		/* opened by ctl_directory() */
 	/* options */
 	bool json, force, password_stdin;
+	bool show_secrets;		/* config get/list --show-secrets */
 	bool now;			/* dkim rotate --now */
 	const char *quota, *memo, *hostname, *port_offset, *listen;
 	const char *from;		/* queue inject --from */
@@ -45,8 +48,6 @@ void ctl_time_text(int64_t ts, char *buf, size_t size);
 void ctl_time_iso(int64_t ts, char *buf, size_t size);
 /* Prints the finished JSON with a newline; 1 on failure. */
 int ctl_json_print(struct json *j);
-/* true/false, yes/no, on/off, 1/0, enabled/disabled. */
-int ctl_bool_parse(const char *s, bool *value_r);
 /* Lowercased copy of a domain name, validated. */
 int ctl_domain_arg(const char *arg, char *buf, size_t size);
 
@@ -99,12 +100,13 @@ void ctl_usage_text(const struct ctl_usage *u, char *buf, size_t size);
 void ctl_mb_text(uint64_t bytes, char *buf, size_t size);
 
 /* settings.c: per-domain and per-account settings */
-int ctl_setting_set(struct ctl *c, const char *scope, const char *name, const char *key,
+int ctl_setting_set(struct ctl *c, enum setting_scope scope, const char *name, const char *key,
 		    const char *value);
+int cmd_settings_list(struct ctl *c);
 /* Adds a "settings" object with the stored settings of scope/name. */
-void ctl_settings_json(struct ctl *c, struct json *j, const char *scope, const char *name);
+void ctl_settings_json(struct ctl *c, struct json *j, enum setting_scope scope, const char *name);
 /* Prints "  key = value" lines, or nothing. */
-void ctl_settings_print(struct ctl *c, const char *scope, const char *name);
+void ctl_settings_print(struct ctl *c, enum setting_scope scope, const char *name);
 
 /* abuse.c: sending limits, suspensions, BATV (issue 5) */
 int cmd_account_unsuspend(struct ctl *c);
@@ -115,9 +117,6 @@ int ctl_abuse_lift(struct ctl *c, const char *address, const char *by);
 void ctl_abuse_show(struct ctl *c, const struct dir_account *a, struct json *j);
 /* 1 with a sentence for doctor when address's sending is suspended. */
 int ctl_abuse_suspended(struct ctl *c, const char *address, char *text, size_t size);
-int ctl_validate_send_limit(const char *value, const char **error_r);
-int ctl_validate_on_off(const char *value, const char **error_r);
-int ctl_validate_admin_address(const char *value, const char **error_r);
 int ctl_domain_apply_batv(struct ctl *c, const char *domain, const char *value);
 
 /* queue.c: the outbound queue (DATA/queue) */
@@ -133,8 +132,6 @@ int cmd_geoip_lookup(struct ctl *c);
 int cmd_geoip_override(struct ctl *c);
 int cmd_security_list(struct ctl *c);
 int cmd_security_unblock(struct ctl *c);
-int ctl_validate_country(const char *value, const char **error_r);
-int ctl_validate_cidr_list(const char *value, const char **error_r);
 /* 1 with a sentence for doctor when logins of address are affected by
  * the foreign-access restriction or the brute-force defence. */
 int ctl_security_doctor(struct ctl *c, const char *address, const char *domain, char *text, size_t size);

@@ -20,6 +20,7 @@
 #include "policy/dkim_sign.h"
 #include "policy/dkim_verify.h"
 #include "store/queue_file.h"
+#include "settings/settings.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -426,7 +427,7 @@ static void ctl_dmarc_rua(struct ctl *c, const char *domain, char *buf, size_t s
 	const char *at;
 
 	snprintf(buf, size, "postmaster@%s", domain);
-	if (directory_setting_get(c->dir, "domain", domain, "admin-address", value, sizeof(value)) > 0 &&
+	if (settings_domain_string(c->dir, domain, SETTING_ADMIN_ADDRESS, value, sizeof(value)) > 0 &&
 	    (at = strrchr(value, '@')) != NULL && strcasecmp(at + 1, domain) == 0)
 		str_copy(buf, size, value);
 }
@@ -444,7 +445,7 @@ int cmd_domain_dns(struct ctl *c)
 	if (ctl_dkim_domain(c, c->argv[0], domain, sizeof(domain)) != 0 || ctl_dkim_list(c, domain, k, &n) != 0 ||
 	    ctl_path(c, path, sizeof(path), "yubin.conf") < 0)
 		return 1;
-	if (config_load(&cfg, path, err, sizeof(err)) < 0)
+	if (settings_conf_load(&cfg, path, err, sizeof(err)) < 0)
 		return ctl_fail("cannot read %s: %s", path, err);
 	ctl_dmarc_rua(c, domain, rua, sizeof(rua));
 	memset(rr, 0, sizeof(rr));
@@ -482,7 +483,7 @@ int cmd_domain_dns(struct ctl *c)
 		json_init(&j);
 		json_object_begin(&j);
 		json_kv_string(&j, "domain", domain);
-		json_kv_string(&j, "hostname", cfg.hostname);
+		json_kv_string(&j, settings_key(SETTING_CONF_HOSTNAME), cfg.hostname);
 		json_key(&j, "records");
 		json_array_begin(&j);
 		for (size_t i = 0; i < nrr; i++)
@@ -576,7 +577,7 @@ int cmd_dkim_verify(struct ctl *c)
 
 	if (ctl_path(c, path, sizeof(path), "yubin.conf") < 0)
 		return 1;
-	if (config_load(&cfg, path, err, sizeof(err)) < 0)
+	if (settings_conf_load(&cfg, path, err, sizeof(err)) < 0)
 		return ctl_fail("cannot read %s: %s", path, err);
 	if (c->argc > 0 && strcmp(c->argv[0], "-") != 0) {
 		f = fopen(c->argv[0], "rb");

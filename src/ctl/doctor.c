@@ -1,6 +1,7 @@
 /* yubinctl doctor ADDRESS: why can this user not log in or get mail? The
  * checks a support person would make, in order, each with the fix, then
- * the address's recent history in plain sentences. */
+ * the address's recent history in plain sentences. Exit status 1 when a
+ * check failed (a FAIL line), 0 when there were only warnings or none. */
 #include "ctl/ctl.h"
 #include "directory/directory.h"
 #include "directory/password.h"
@@ -12,12 +13,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define DOCTOR_EVENTS 20
 #define DOCTOR_AUTH_FAILURES_WARN 3
+#define DOCTOR_FULL_DAYS 7	/* how far back refusals for a full mailbox are reported */
 
 /* Templates: %i the client address, %d the detail, %D " (detail)" when
- * there is one, %k the kind. */
+ * there is one, %k the kind, %a and %b the keys of the settings a and b. */
 static const struct {
 	const char *kind;
 	const char *text;
@@ -47,12 +50,12 @@ static const struct {
 	{ "send-unsuspended", "The sending suspension was lifted%D." },
 	{ "send-refused", "Mail submitted from %i was refused because sending is suspended." },
 	{ "send-limited", "The sending limit was reached, so recipients were refused with 451 4.7.1"
-	  " until it resets%D; raise send-limit-hour / send-limit-day if the sending is wanted." },
+	  " until it resets%D; raise %a / %b if the sending is wanted." },
 	{ "notice-delivered", "A notice was written into this mailbox%D." },
 	{ "dmarc-reject", "Mail from %i was refused because it failed DMARC and the sender's domain"
-	  " asks receivers to reject such mail (inbound-dmarc is on for this domain)%D." },
+	  " asks receivers to reject such mail (%a is on for this domain)%D." },
 	{ "dmarc-quarantine", "Mail from %i failed DMARC and went to the Junk folder, as the sender's"
-	  " domain asks (inbound-dmarc is on for this domain)%D." },
+	  " domain asks (%a is on for this domain)%D." },
 	{ "forwarded", "A message was forwarded%D." },
 	{ "forward-limited", "A message was not forwarded and stayed in the mailbox because of the"
 	  " sending limits%D." },
@@ -71,6 +74,25 @@ static const struct {
 	{ "auth-ok", "Logged in from %i%D." },
 	{ NULL, "Event %k from %i%D." },
 };
+
+/* The settings an event's text names as %a and %b. */
+static const struct {
+	const char *kind;
+	enum setting_id a, b;
+} ctl_event_keys[] = {
+	{ "send-limited", SETTING_SEND_LIMIT_HOUR, SETTING_SEND_LIMIT_DAY },
+	{ "dmarc-reject", SETTING_INBOUND_DMARC, SETTING_INBOUND_DMARC },
+	{ "dmarc-quarantine", SETTING_INBOUND_DMARC, SETTING_INBOUND_DMARC },
+};
+
+static const char *ctl_event_key(const char *kind, bool second)
+{
+	for (size_t i = 0; i < sizeof(ctl_event_keys) / sizeof(ctl_event_keys[0]); i++) {
+		if (strcmp(ctl_event_keys[i].kind, kind) == 0)
+			return settings_key(second ? ctl_event_keys[i].b : ctl_event_keys[i].a);
+	}
+	return "";
+}
 
 static void ctl_append(char *buf, size_t size, size_t *len, const char *s)
 {
@@ -112,7 +134,8 @@ static bool ctl_foreign_explain(const struct dir_event *e, const char *ip, char 
 	snprintf(buf, size, "%s from %s (%s) refused by the foreign-access restriction of %s (logins"
 		 " only from %s) — turn it off in the panel while abroad (yubinctl domain set %s %s off).",
 		 smtp ? "AUTH" : "A mail login", ip, strcmp(cc, "--") == 0 || cc[0] == '\0' ? "country unknown" : cc,
-		 domain, home[0] ? home : "JP", domain, smtp ? "foreign-auth" : "foreign-auth-mail");
+		 domain, home[0] ? home : settings_get(SETTING_FOREIGN_AUTH_COUNTRY)->def, domain,
+		 settings_key(smtp ? SETTING_FOREIGN_AUTH : SETTING_FOREIGN_AUTH_MAIL));
 	return true;
 }
 
@@ -140,6 +163,8 @@ void ctl_event_explain(const struct dir_event *e, char *buf, size_t size)
 		case 'i': ctl_append(buf, size, &len, ip); break;
 		case 'd': ctl_append(buf, size, &len, e->detail); break;
 		case 'k': ctl_append(buf, size, &len, e->kind); break;
+		case 'a': ctl_append(buf, size, &len, ctl_event_key(e->kind, false)); break;
+		case 'b': ctl_append(buf, size, &len, ctl_event_key(e->kind, true)); break;
 		case 'D':
 			if (e->detail[0] != '\0') {
 				ctl_append(buf, size, &len, " (");
@@ -196,6 +221,36 @@ static void doctor_line(struct doctor *d, int level, const char *fmt, ...)
 	fputc('\n', stdout);
 }
 
+struct doctor_full {
+	unsigned n;
+	int64_t last;
+};
+
+static void doctor_full_cb(const struct dir_event *e, void *ctx)
+{
+	struct doctor_full *f = ctx;
+
+	if (f->n++ == 0)
+		f->last = e->ts;	/* newest first */
+}
+
+/* A mailbox below its quota now may still have refused mail lately: the
+ * sender got a bounce, and the user should know. */
+static void doctor_recent_full(struct ctl *c, struct doctor *d, const struct dir_account *a,
+			       const char *used)
+{
+	struct doctor_full f = { 0, 0 };
+	char when[40];
+
+	if (directory_event_since(c->dir, a->address, "rcpt-full", time(NULL) - DOCTOR_FULL_DAYS * 86400,
+				  doctor_full_cb, &f) < 0 || f.n == 0)
+		return;
+	ctl_time_text(f.last, when, sizeof(when));
+	doctor_line(d, 1, "the mailbox was full and refused mail %u time%s in the last %d days (last %s);"
+		    " those senders got a bounce and must send again; it uses %s now", f.n,
+		    f.n == 1 ? "" : "s", DOCTOR_FULL_DAYS, when, used);
+}
+
 static void doctor_account(struct ctl *c, struct doctor *d, const struct dir_account *a)
 {
 	char created[40], path[PATH_MAX], used[128];
@@ -236,6 +291,8 @@ static void doctor_account(struct ctl *c, struct doctor *d, const struct dir_acc
 			    used);
 	else
 		doctor_ok("the mailbox uses %s", used);
+	if (u.bytes < u.quota_bytes)
+		doctor_recent_full(c, d, a, used);
 }
 
 static void doctor_events(struct doctor *d, const char *address)
@@ -315,5 +372,6 @@ int cmd_doctor(struct ctl *c)
 	else
 		printf("\nsummary: %u problem%s, %u warning%s\n", d.problems, d.problems == 1 ? "" : "s",
 		       d.warnings, d.warnings == 1 ? "" : "s");
-	return 0;
+	/* A FAIL makes the exit status 1, so scripts and monitoring see it. */
+	return d.problems > 0 ? 1 : 0;
 }

@@ -210,7 +210,7 @@ int cmd_domain_show(struct ctl *c)
 		json_object_begin(&j);
 		ctl_domain_json(&j, &d);
 		json_kv_string(&j, "mail", path);
-		ctl_settings_json(c, &j, "domain", d.name);
+		ctl_settings_json(c, &j, SETTING_DOMAIN, d.name);
 		json_object_end(&j);
 		return ctl_json_print(&j);
 	}
@@ -219,7 +219,7 @@ int cmd_domain_show(struct ctl *c)
 	printf("accounts  %u\n", d.accounts);
 	printf("created   %s\n", created);
 	printf("mail      %s\n", path);
-	ctl_settings_print(c, "domain", d.name);
+	ctl_settings_print(c, SETTING_DOMAIN, d.name);
 	return 0;
 }
 
@@ -230,5 +230,5 @@ int cmd_domain_set(struct ctl *c)
 
 	if (ctl_domain_get(c, c->argv[0], name, sizeof(name), &d) != 0)
 		return 1;
-	return ctl_setting_set(c, "domain", d.name, c->argv[1], c->argv[2]);
+	return ctl_setting_set(c, SETTING_DOMAIN, d.name, c->argv[1], c->argv[2]);
 }

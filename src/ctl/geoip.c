@@ -29,24 +29,6 @@ static int ctl_country_arg(const char *s, char cc[3])
 	return 0;
 }
 
-int ctl_validate_country(const char *value, const char **error_r)
-{
-	char cc[3];
-
-	if (ctl_country_arg(value, cc) < 0) {
-		*error_r = "a country is two letters (ISO 3166-1), e.g. JP";
-		return -1;
-	}
-	return 0;
-}
-
-int ctl_validate_cidr_list(const char *value, const char **error_r)
-{
-	if (net_cidr_list_check(value, error_r) < 0)
-		return -1;
-	return 0;
-}
-
 /* Copies src to DATA/geoip/country.mmdb atomically, after checking it. */
 static int ctl_geoip_install(struct ctl *c, const char *src, const char *dst)
 {
@@ -150,35 +132,45 @@ static void ctl_override_find_cb(const char *cidr, const char *country, int64_t 
 	}
 }
 
-/* yubinctl geoip lookup IP: what the restriction sees for an address. */
+/* yubinctl geoip lookup IP: what the restriction sees for an address, as
+ * one answer in the order the login check decides (server/auth.c): the
+ * override table first, then a private address is exempt, then the
+ * database. What the database says is added when an override wins. */
 int cmd_geoip_lookup(struct ctl *c)
 {
 	struct ctl_override_find f;
-	char path[PATH_MAX], cc[3], err[300];
+	char path[PATH_MAX], cc[3], err[300], db[400];
+	const char *ip = c->argv[0];
 	struct geoip *g;
 	enum geoip_status st;
 
 	memset(&f, 0, sizeof(f));
-	if (net_addr_parse(c->argv[0], &f.addr) < 0)
-		return ctl_fail("'%s' is not an IP address", c->argv[0]);
+	if (net_addr_parse(ip, &f.addr) < 0)
+		return ctl_fail("'%s' is not an IP address", ip);
 	if (ctl_directory(c) == NULL || ctl_path(c, path, sizeof(path), "geoip/country.mmdb") < 0)
 		return 1;
 	directory_geoip_override_list(c->dir, ctl_override_find_cb, &f);
 	g = geoip_new(path);
-	st = geoip_lookup(g, c->argv[0], cc);
-	if (f.cc[0] != '\0')
-		printf("%s: %s (override %s)\n", c->argv[0], f.cc, f.cidr);
-	else if (net_addr_is_private(&f.addr))
-		printf("%s: private or loopback address (always exempt)\n", c->argv[0]);
-	if (st == GEOIP_FOUND)
-		printf("%s: %s in the database\n", c->argv[0], cc);
-	else if (st == GEOIP_NOT_FOUND)
-		printf("%s: no country in the database\n", c->argv[0]);
-	else {
+	st = geoip_lookup(g, ip, cc);
+	if (st == GEOIP_FOUND) {
+		snprintf(db, sizeof(db), "%s", cc);
+	} else if (st == GEOIP_NOT_FOUND) {
+		snprintf(db, sizeof(db), "no country in the database (refused as an unknown country)");
+	} else {
 		geoip_error(g, err, sizeof(err));
-		printf("%s: database unavailable: %s\n", c->argv[0], err);
+		snprintf(db, sizeof(db), "database unavailable: %s (%s decides)", err,
+			 settings_key(SETTING_CONF_GEOIP_MISSING));
 	}
 	geoip_free(g);
+	if (f.cc[0] != '\0')
+		printf("%s: %s (override %s), used instead of the database's answer (%s)\n", ip, f.cc,
+		       f.cidr, db);
+	else if (net_addr_is_private(&f.addr))
+		printf("%s: private or loopback address (always exempt)\n", ip);
+	else if (st == GEOIP_FOUND)
+		printf("%s: %s (database)\n", ip, cc);
+	else
+		printf("%s: %s\n", ip, db);
 	return 0;
 }
 

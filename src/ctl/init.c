@@ -3,6 +3,7 @@
 #include "ctl/ctl.h"
 #include "directory/directory.h"
 #include "lib/config.h"
+#include "settings/settings.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/str.h"
@@ -21,60 +22,17 @@
 
 #define CTL_CONF_MAX (1 << 20)
 
-static bool ctl_key_is_port(const struct config_key *k)
+/* A host name or listen address list given to init, checked (and the host
+ * name lowercased in place) by the same rule as config set. */
+static int ctl_conf_arg(enum setting_id id, char *value, size_t size)
 {
-	size_t len = strlen(k->name);
+	const struct setting *s = settings_get(id);
+	char norm[512], warn[8];
+	const char *error;
 
-	return k->type == CONFIG_UINT && len > 5 && strcmp(k->name + len - 5, ".port") == 0;
-}
-
-/* A host name for greetings and the certificate file name: LDH labels,
- * one label allowed (localhost). Lowercases in place. */
-static int ctl_hostname_check(char *host)
-{
-	size_t len = strlen(host), label = 0;
-
-	str_lower(host);
-	if (len == 0 || len > 253)
-		return ctl_fail("the host name must be 1 to 253 characters");
-	for (size_t i = 0; i <= len; i++) {
-		char ch = host[i];
-
-		if (ch == '.' || ch == '\0') {
-			if (label == 0 || label > 63 || host[i - 1] == '-' || host[i - label] == '-')
-				return ctl_fail("'%s' is not a valid host name: each part must be 1 to 63"
-						" characters of a-z, 0-9 and '-', not starting or ending"
-						" with '-'", host);
-			label = 0;
-			continue;
-		}
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
-			return ctl_fail("'%s' is not a valid host name: use only a-z, 0-9, '-' and '.'",
-					host);
-		label++;
-	}
-	return 0;
-}
-
-/* listen.address: IP addresses separated by commas or spaces, as the
- * daemon reads them. */
-static int ctl_listen_check(const char *list)
-{
-	char copy[256], *save = NULL, *a;
-	unsigned char bin[16];
-	int n = 0;
-
-	if (str_copy(copy, sizeof(copy), list) < 0)
-		return ctl_fail("the listen address list is too long");
-	for (a = strtok_r(copy, ", ", &save); a != NULL; a = strtok_r(NULL, ", ", &save)) {
-		if (inet_pton(AF_INET, a, bin) != 1 && inet_pton(AF_INET6, a, bin) != 1)
-			return ctl_fail("'%s' is not an IP address (listen.address takes addresses like"
-					" 0.0.0.0, 127.0.0.1 or ::1, separated by commas)", a);
-		n++;
-	}
-	if (n == 0)
-		return ctl_fail("listen.address needs at least one IP address");
-	return 0;
+	if (settings_check(s, "", value, norm, sizeof(norm), warn, sizeof(warn), &error) < 0)
+		return ctl_fail("'%s' is not a valid %s: %s", value, s->key, error);
+	return str_copy(value, size, norm) < 0 ? ctl_fail("'%s' is too long", value) : 0;
 }
 
 /* The text of a fresh yubin.conf: every key with its help as a comment. */
@@ -88,18 +46,21 @@ static char *ctl_conf_text(const char *host, const char *listen, unsigned offset
 		return NULL;
 	len += (size_t)snprintf(text, cap, "# Yubin settings. Change them with"
 				" `yubinctl config set KEY VALUE`.\n\n");
-	for (const struct config_key *k = config_keys; k->name != NULL; k++) {
+	for (unsigned i = 0; i < SETTING_COUNT; i++) {
+		const struct setting *k = settings_get(i);
 		size_t need;
 
-		if (strcmp(k->name, "hostname") == 0)
+		if (k->scopes != SETTING_SERVER)
+			continue;
+		if (k->id == SETTING_CONF_HOSTNAME)
 			snprintf(value, sizeof(value), "%s", host);
-		else if (strcmp(k->name, "listen.address") == 0)
+		else if (k->id == SETTING_CONF_LISTEN_ADDRESS)
 			snprintf(value, sizeof(value), "%s", listen);
-		else if (ctl_key_is_port(k))
+		else if (k->type == SETTING_PORT)
 			snprintf(value, sizeof(value), "%lu", strtoul(k->def, NULL, 10) + offset);
 		else
 			snprintf(value, sizeof(value), "%s", k->def);
-		need = strlen(k->help) + strlen(k->name) + strlen(value) + 16;
+		need = strlen(k->help_en) + strlen(k->help_ja) + strlen(k->key) + strlen(value) + 24;
 		if (len + need >= cap) {
 			char *bigger;
 
@@ -111,7 +72,8 @@ static char *ctl_conf_text(const char *host, const char *listen, unsigned offset
 			}
 			text = bigger;
 		}
-		len += (size_t)snprintf(text + len, cap - len, "# %s\n%s = %s\n\n", k->help, k->name, value);
+		len += (size_t)snprintf(text + len, cap - len, "# %s\n# %s\n%s = %s\n\n", k->help_en, k->help_ja,
+					k->key, value);
 	}
 	return text;
 }
@@ -155,8 +117,7 @@ static int ctl_init_certificate(const struct ctl *c, const char *host)
 int cmd_init(struct ctl *c)
 {
 	static char data_abs[PATH_MAX];
-	char host[256], conf[PATH_MAX], path[PATH_MAX], err[512];
-	const char *listen = c->listen != NULL ? c->listen : "0.0.0.0";
+	char host[256], listen[256], conf[PATH_MAX], path[PATH_MAX], err[512];
 	uint64_t offset = 0;
 	struct config cfg;
 	unsigned line;
@@ -167,13 +128,16 @@ int cmd_init(struct ctl *c)
 
 	if (str_copy(host, sizeof(host), c->hostname) < 0)
 		return ctl_fail("the host name must be 1 to 253 characters");
-	if (ctl_hostname_check(host) != 0)
+	if (ctl_conf_arg(SETTING_CONF_HOSTNAME, host, sizeof(host)) != 0)
 		return 1;
+	if (str_copy(listen, sizeof(listen), c->listen != NULL ? c->listen
+			: settings_get(SETTING_CONF_LISTEN_ADDRESS)->def) < 0)
+		return ctl_fail("the listen address list is too long");
 	if (c->port_offset != NULL && (str_parse_uint(c->port_offset, 65535, &offset) < 0 ||
 				       offset + 995 > 65535))
 		return ctl_fail("--port-offset must be a number from 0 to 64540 (every port + N must"
 				" stay below 65536)");
-	if (ctl_listen_check(listen) != 0)
+	if (ctl_conf_arg(SETTING_CONF_LISTEN_ADDRESS, listen, sizeof(listen)) != 0)
 		return 1;
 	if (ctl_path(c, conf, sizeof(conf), "yubin.conf") < 0)
 		return 1;
@@ -185,8 +149,8 @@ int cmd_init(struct ctl *c)
 	if (text == NULL)
 		return ctl_fail("out of memory");
 	/* The text must read back as valid settings before anything is made. */
-	config_defaults(&cfg);
-	if (config_parse(&cfg, text, strlen(text), &line, &error) < 0) {
+	settings_conf_defaults(&cfg);
+	if (settings_conf_parse(&cfg, text, strlen(text), &line, &error) < 0) {
 		free(text);
 		return ctl_fail("the new yubin.conf is invalid at line %u: %s", line, error);
 	}
@@ -251,8 +215,8 @@ static int ctl_conf_load(const struct ctl *c, struct config *cfg, char *path, si
 					" --hostname HOST, or pass -d DATA", path, c->data);
 		return ctl_fail("cannot read %s: %s", path, strerror(errno));
 	}
-	config_defaults(cfg);
-	if (config_parse(cfg, text, len, &line, &error) < 0) {
+	settings_conf_defaults(cfg);
+	if (settings_conf_parse(cfg, text, len, &line, &error) < 0) {
 		free(text);
 		return ctl_fail("%s line %u: %s (fix that line first)", path, line, error);
 	}
@@ -265,29 +229,54 @@ static int ctl_conf_load(const struct ctl *c, struct config *cfg, char *path, si
 
 static int ctl_unknown_config_key(const char *key)
 {
-	return ctl_fail("unknown setting '%s' (yubinctl config list shows every setting)", key);
+	return ctl_fail("unknown setting '%s' (yubinctl config list shows every setting, yubinctl"
+			" settings list server explains them)", key);
+}
+
+/* One key's value, as list and get show it: secrets masked unless
+ * --show-secrets; numbers as numbers in JSON. */
+static void ctl_config_show(struct ctl *c, struct json *j, const struct setting *s, const char *value)
+{
+	const char *shown = settings_display(s, value, c->show_secrets);
+
+	if (j == NULL)
+		printf("%s = %s\n", s->key, shown);
+	else if (!settings_is_text(s))
+		json_kv_uint(j, s->key, strtoull(value, NULL, 10));
+	else
+		json_kv_string(j, s->key, shown);
 }
 
 int cmd_config_get(struct ctl *c)
 {
+	const struct setting *s = settings_find(c->argv[0], SETTING_SERVER);
 	struct config cfg;
-	char path[PATH_MAX], value[512];
-	const char *key = c->argv[0];
+	char path[PATH_MAX], value[1024];
+	struct json j;
 
-	if (config_key_find(key) == NULL)
-		return ctl_unknown_config_key(key);
+	if (s == NULL)
+		return ctl_unknown_config_key(c->argv[0]);
 	if (ctl_conf_load(c, &cfg, path, sizeof(path), NULL) != 0)
 		return 1;
-	if (config_get(&cfg, key, value, sizeof(value)) < 0)
-		return ctl_fail("cannot read the setting '%s'", key);
-	printf("%s\n", value);
+	if (settings_conf_get(&cfg, s->key, value, sizeof(value)) < 0)
+		return ctl_fail("cannot read the setting '%s'", s->key);
+	if (c->json) {
+		json_init(&j);
+		json_object_begin(&j);
+		ctl_config_show(c, &j, s, value);
+		json_object_end(&j);
+		explicit_bzero(&cfg, sizeof(cfg));
+		return ctl_json_print(&j);
+	}
+	printf("%s\n", settings_display(s, value, c->show_secrets));
+	explicit_bzero(&cfg, sizeof(cfg));
 	return 0;
 }
 
 int cmd_config_list(struct ctl *c)
 {
 	struct config cfg;
-	char path[PATH_MAX], value[512];
+	char path[PATH_MAX], value[1024];
 	struct json j;
 
 	if (ctl_conf_load(c, &cfg, path, sizeof(path), NULL) != 0)
@@ -296,18 +285,16 @@ int cmd_config_list(struct ctl *c)
 		json_init(&j);
 		json_object_begin(&j);
 	}
-	for (const struct config_key *k = config_keys; k->name != NULL; k++) {
-		if (config_get(&cfg, k->name, value, sizeof(value)) < 0)
+	for (unsigned i = 0; i < SETTING_COUNT; i++) {
+		const struct setting *s = settings_get(i);
+
+		if (s->scopes != SETTING_SERVER)
+			continue;
+		if (settings_conf_get(&cfg, s->key, value, sizeof(value)) < 0)
 			value[0] = '\0';
-		if (c->json && k->type != CONFIG_STRING) {
-			json_key(&j, k->name);
-			json_uint(&j, strtoull(value, NULL, 10));
-		} else if (c->json) {
-			json_kv_string(&j, k->name, value);
-		} else {
-			printf("%s = %s\n", k->name, value);
-		}
+		ctl_config_show(c, c->json ? &j : NULL, s, value);
 	}
+	explicit_bzero(&cfg, sizeof(cfg));
 	if (c->json) {
 		json_object_end(&j);
 		return ctl_json_print(&j);
@@ -316,11 +303,11 @@ int cmd_config_list(struct ctl *c)
 }
 
 /* Tells a running yubind to reload; prints what happens to the change. */
-static void ctl_daemon_reload(const struct ctl *c, const char *key)
+static void ctl_daemon_reload(const struct ctl *c, const struct setting *s)
 {
 	char path[PATH_MAX], comm[64], *text;
 	uint64_t pid = 0;
-	bool listener = strcmp(key, "listen.address") == 0 || ctl_key_is_port(config_key_find(key));
+	bool listener = (s->flags & SETTING_RESTART) != 0;
 	FILE *f;
 
 	if (ctl_path(c, path, sizeof(path), "yubind.pid") < 0)
@@ -351,62 +338,82 @@ static void ctl_daemon_reload(const struct ctl *c, const char *key)
 		return;
 	}
 	if (listener)
-		printf("sent SIGHUP to yubind (pid %" PRIu64 "); listener addresses and ports change"
-		       " only when it restarts\n", pid);
+		printf("sent SIGHUP to yubind (pid %" PRIu64 "); %s changes only when it restarts\n",
+		       pid, s->key);
 	else
 		printf("sent SIGHUP to yubind (pid %" PRIu64 "): the change applies now\n", pid);
 }
 
 /* The reason a value was refused, with the allowed range for numbers. */
-static int ctl_config_refuse(const struct config_key *k, const char *value, const char *error)
+static int ctl_config_refuse(const struct setting *s, const char *value, const char *error)
 {
-	if (k->type != CONFIG_STRING && strcmp(error, "out of range") == 0)
-		return ctl_fail("cannot set %s to '%s': out of range (allowed: %" PRIu64 " to %" PRIu64 "%s)",
-				k->name, value, k->min, k->max,
-				k->type == CONFIG_SIZE ? " bytes, K/M/G suffixes allowed" : "");
-	return ctl_fail("cannot set %s to '%s': %s", k->name, value, error);
+	char type[256];
+
+	settings_type_text(s, type, sizeof(type));
+	if (strcmp(error, "out of range") == 0)
+		return ctl_fail("cannot set %s to '%s': out of range (allowed: %s)", s->key, value, type);
+	return ctl_fail("cannot set %s to '%s': %s", s->key, value, error);
+}
+
+/* The new text of yubin.conf with key = value, checked to read back. */
+static char *ctl_config_new_text(const char *text, const char *key, const char *value)
+{
+	char *newtext = config_text_set(text, key, value);
+	struct config check;
+	const char *error;
+	unsigned line;
+
+	if (newtext == NULL) {
+		ctl_fail("out of memory");
+		return NULL;
+	}
+	settings_conf_defaults(&check);
+	if (settings_conf_parse(&check, newtext, strlen(newtext), &line, &error) < 0) {
+		free(newtext);
+		ctl_fail("the changed yubin.conf would not read back (line %u: %s); nothing was"
+			 " changed", line, error);
+		newtext = NULL;
+	}
+	explicit_bzero(&check, sizeof(check));
+	return newtext;
+}
+
+static void ctl_config_cert_warn(struct ctl *c, const char *host)
+{
+	char rel[300], crt[PATH_MAX];
+	struct stat st;
+
+	snprintf(rel, sizeof(rel), "tls/%s.crt", host);
+	if (ctl_path(c, crt, sizeof(crt), rel) == 0 && stat(crt, &st) < 0)
+		ctl_warn("there is no certificate %s: put the certificate and key for %s in"
+			 " %s/tls/ before yubind starts with this name", crt, host, c->data);
 }
 
 int cmd_config_set(struct ctl *c)
 {
-	const char *key = c->argv[0], *error;
-	const struct config_key *k = config_key_find(key);
-	char path[PATH_MAX], old[512], value[512], *text = NULL, *newtext;
-	struct config cfg, check;
-	unsigned line;
+	const struct setting *s = settings_find(c->argv[0], SETTING_SERVER);
+	char path[PATH_MAX], old[1024], value[1024], norm[1024], warn[512], *text = NULL, *newtext;
+	const char *error;
+	struct config cfg;
 	struct stat st;
 	mode_t mode = 0600;
 
-	if (k == NULL)
-		return ctl_unknown_config_key(key);
+	if (s == NULL)
+		return ctl_unknown_config_key(c->argv[0]);
 	if (str_copy(value, sizeof(value), c->argv[1]) < 0)
-		return ctl_fail("the value for %s is too long", key);
-	if (strpbrk(value, "\r\n") != NULL)
-		return ctl_fail("a setting's value cannot contain a line break");
+		return ctl_fail("the value for %s is too long", s->key);
 	/* The file keeps values trimmed; validate what will be read back. */
 	memmove(value, str_trim(value), strlen(str_trim(value)) + 1);
+	if (settings_check(s, "", value, norm, sizeof(norm), warn, sizeof(warn), &error) < 0)
+		return ctl_config_refuse(s, value, error);
 	if (ctl_conf_load(c, &cfg, path, sizeof(path), &text) != 0)
 		return 1;
-	config_get(&cfg, key, old, sizeof(old));
-	if (config_set(&cfg, key, value, &error) < 0) {
-		free(text);
-		return ctl_config_refuse(k, value, error);
-	}
-	if ((strcmp(key, "hostname") == 0 && ctl_hostname_check(value) != 0) ||
-	    (strcmp(key, "listen.address") == 0 && ctl_listen_check(value) != 0)) {
-		free(text);
-		return 1;
-	}
-	newtext = config_text_set(text, key, value);
+	settings_conf_get(&cfg, s->key, old, sizeof(old));
+	explicit_bzero(&cfg, sizeof(cfg));
+	newtext = ctl_config_new_text(text, s->key, norm);
 	free(text);
 	if (newtext == NULL)
-		return ctl_fail("out of memory");
-	config_defaults(&check);
-	if (config_parse(&check, newtext, strlen(newtext), &line, &error) < 0) {
-		free(newtext);
-		return ctl_fail("the changed yubin.conf would not read back (line %u: %s); nothing"
-				" was changed", line, error);
-	}
+		return 1;
 	if (stat(path, &st) == 0)
 		mode = st.st_mode & 0777;
 	if (fs_write_file_atomic(path, newtext, strlen(newtext), mode) < 0) {
@@ -414,17 +421,18 @@ int cmd_config_set(struct ctl *c)
 		return ctl_fail("cannot write %s: %s", path, strerror(errno));
 	}
 	free(newtext);
-	printf("%s = %s (was %s)\n", key, value, old);
-	if (strcmp(key, "hostname") == 0) {
-		char rel[300], crt[PATH_MAX];
-
-		snprintf(rel, sizeof(rel), "tls/%s.crt", value);
-		if (ctl_path(c, crt, sizeof(crt), rel) == 0 && stat(crt, &st) < 0)
-			ctl_warn("there is no certificate %s: put the certificate and key for %s in"
-				 " %s/tls/ before yubind starts with this name", crt, value, c->data);
-	}
+	if (warn[0] != '\0')
+		ctl_warn("%s", warn);
+	printf("%s = %s (was %s)\n", s->key, settings_display(s, norm, false),
+	       settings_display(s, old, false));
+	if (s->id == SETTING_CONF_HOSTNAME)
+		ctl_config_cert_warn(c, norm);
 	if (ctl_directory(c) != NULL)
-		ctl_event(c, "config-changed", "", "%s = %s (was %s)", key, value, old);
-	ctl_daemon_reload(c, key);
+		ctl_event(c, "config-changed", "", "%s = %s (was %s)", s->key, settings_display(s, norm, false),
+			  settings_display(s, old, false));
+	explicit_bzero(old, sizeof(old));
+	explicit_bzero(value, sizeof(value));
+	explicit_bzero(norm, sizeof(norm));
+	ctl_daemon_reload(c, s);
 	return 0;
 }

@@ -29,6 +29,7 @@ enum {
 	OPT_LISTEN = 1 << 7,
 	OPT_FROM = 1 << 8,
 	OPT_NOW = 1 << 9,
+	OPT_SHOW_SECRETS = 1 << 10,
 };
 
 struct ctl_option {
@@ -48,6 +49,7 @@ static const struct ctl_option ctl_options[] = {
 	{ "--listen", OPT_LISTEN, true },
 	{ "--from", OPT_FROM, true },
 	{ "--now", OPT_NOW, false },
+	{ "--show-secrets", OPT_SHOW_SECRETS, false },
 	{ NULL, 0, false },
 };
 
@@ -76,9 +78,10 @@ static const struct ctl_command ctl_commands[] = {
 	{ "account", "disable", 1, 1, 0, 0, cmd_account_disable },
 	{ "account", "set", 3, 3, 0, 0, cmd_account_set },
 	{ "account", "unsuspend", 1, 1, 0, 0, cmd_account_unsuspend },
-	{ "config", "get", 1, 1, 0, 0, cmd_config_get },
+	{ "config", "get", 1, 1, OPT_JSON | OPT_SHOW_SECRETS, 0, cmd_config_get },
 	{ "config", "set", 2, 2, 0, 0, cmd_config_set },
-	{ "config", "list", 0, 0, OPT_JSON, 0, cmd_config_list },
+	{ "config", "list", 0, 0, OPT_JSON | OPT_SHOW_SECRETS, 0, cmd_config_list },
+	{ "settings", "list", 0, 1, OPT_JSON, 0, cmd_settings_list },
 	{ "doctor", NULL, 1, 1, 0, 0, cmd_doctor },
 	{ "index", "rebuild", 1, 1, OPT_FORCE, 0, cmd_index_rebuild },
 	{ "queue", "list", 0, 0, OPT_JSON, 0, cmd_queue_list },
@@ -103,7 +106,7 @@ static const char ctl_usage_help[] =
 	"  init --hostname HOST [--port-offset N] [--listen ADDR]\n"
 	"  domain add|del|show DOMAIN          (del: --force when it has accounts)\n"
 	"  domain list [--json]                 (show takes --json too)\n"
-	"  domain set DOMAIN KEY VALUE\n"
+	"  domain set DOMAIN KEY VALUE         (yubinctl settings list domain: every key)\n"
 	"  domain dns DOMAIN [--json]           (the MX, SPF, DKIM and DMARC records to publish)\n"
 	"  account add ADDRESS [--quota MB] [--memo TEXT] [--password-stdin]\n"
 	"  account passwd ADDRESS [--password-stdin]\n"
@@ -112,10 +115,12 @@ static const char ctl_usage_help[] =
 	"  account list [DOMAIN] [--json]\n"
 	"  account del ADDRESS                  (deletes its mail too)\n"
 	"  account enable|disable ADDRESS\n"
-	"  account set ADDRESS KEY VALUE        (memo, enabled, send-limit-hour, ...)\n"
+	"  account set ADDRESS KEY VALUE        (yubinctl settings list account: every key)\n"
 	"  account unsuspend ADDRESS            (lift a sending suspension)\n"
-	"  config get KEY | config set KEY VALUE | config list [--json]\n"
-	"  doctor ADDRESS\n"
+	"  config get KEY [--json] | config set KEY VALUE | config list [--json]\n"
+	"                                       (secrets masked unless --show-secrets)\n"
+	"  settings list [server|domain|account] [--json]   (every setting: type, default, help)\n"
+	"  doctor ADDRESS                       (exit status 1 when it finds a problem: FAIL)\n"
 	"  index rebuild ADDRESS [--force]      (--force: a new index, with the daemon stopped)\n"
 	"  queue list [--json] | queue show ID  (the outbound queue)\n"
 	"  queue retry [ID] | queue delete ID\n"
@@ -246,24 +251,6 @@ int ctl_json_print(struct json *j)
 	return 0;
 }
 
-int ctl_bool_parse(const char *s, bool *value_r)
-{
-	static const char *const yes[] = { "true", "yes", "on", "1", "enabled", NULL };
-	static const char *const no[] = { "false", "no", "off", "0", "disabled", NULL };
-
-	for (int i = 0; yes[i] != NULL; i++) {
-		if (str_eq_ci(s, yes[i])) {
-			*value_r = true;
-			return 0;
-		}
-		if (str_eq_ci(s, no[i])) {
-			*value_r = false;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 int ctl_domain_arg(const char *arg, char *buf, size_t size)
 {
 	const char *error;
@@ -302,6 +289,7 @@ static void ctl_option_store(struct ctl *c, unsigned flag, const char *value)
 	case OPT_LISTEN: c->listen = value; break;
 	case OPT_FROM: c->from = value; break;
 	case OPT_NOW: c->now = true; break;
+	case OPT_SHOW_SECRETS: c->show_secrets = true; break;
 	default: break;
 	}
 }

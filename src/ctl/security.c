@@ -139,28 +139,21 @@ static void ctl_sec_event_cb(const struct dir_event *e, void *ctx)
 	}
 }
 
-static bool ctl_domain_on(struct ctl *c, const char *domain, const char *key, bool def)
-{
-	char v[16];
-
-	if (directory_setting_get(c->dir, "domain", domain, key, v, sizeof(v)) <= 0)
-		return def;
-	return strcmp(v, "off") != 0;
-}
-
 int ctl_security_doctor(struct ctl *c, const char *address, const char *domain, char *text, size_t size)
 {
 	struct ctl_sec_doctor d;
 	struct dir_auth_block b;
-	char home[8] = "JP", until[40];
-	bool on = ctl_domain_on(c, domain, "foreign-auth", true);
-	bool mail = ctl_domain_on(c, domain, "foreign-auth-mail", false);
+	struct settings_foreign f;
+	char until[40];
+	bool on, mail;
 
+	/* the same decision as the daemon's login check (server/auth.c) */
+	settings_foreign_get(c->dir, domain, &f);
+	on = settings_foreign_applies(&f, true);
+	mail = settings_foreign_applies(&f, false);
 	memset(&d, 0, sizeof(d));
 	d.c = c;
 	d.now = time(NULL);
-	if (directory_setting_get(c->dir, "domain", domain, "foreign-auth-country", home, sizeof(home)) <= 0)
-		str_copy(home, sizeof(home), "JP");
 	directory_event_since(c->dir, address, "auth-refused", d.now - 86400, ctl_sec_event_cb, &d);
 	directory_event_since(c->dir, address, "auth-failed", d.now - 86400, ctl_sec_event_cb, &d);
 	if (on)
@@ -179,8 +172,9 @@ int ctl_security_doctor(struct ctl *c, const char *address, const char *domain, 
 			str_copyn(cc, sizeof(cc), p + 8, strcspn(p + 8, " ,"));
 		snprintf(text, size, "a login from %s (%s) was refused by the foreign-access restriction of"
 			 " %s (logins only from %s) in the last 24 hours; if that was the user abroad, turn it"
-			 " off in the panel while abroad: yubinctl domain set %s foreign-auth off",
-			 d.foreign_ip, cc[0] ? cc : "?", domain, home, domain);
+			 " off in the panel while abroad: yubinctl domain set %s %s off",
+			 d.foreign_ip, cc[0] ? cc : "?", domain, f.home, domain,
+			 settings_key(SETTING_FOREIGN_AUTH));
 		return 1;
 	}
 	if (directory_auth_block_get(c->dir, address, &b) > 0 && b.until > d.now) {
@@ -190,7 +184,7 @@ int ctl_security_doctor(struct ctl *c, const char *address, const char *domain, 
 	}
 	if (on)
 		snprintf(text, size, "foreign-access restriction of %s: on (SMTP AUTH%s only from %s)", domain,
-			 mail ? ", POP3 and IMAP" : "", home);
+			 mail ? ", POP3 and IMAP" : "", f.home);
 	else
 		snprintf(text, size, "foreign-access restriction of %s: off (logins from any country)", domain);
 	return 0;

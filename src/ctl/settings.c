@@ -1,173 +1,187 @@
-/* Per-domain and per-account settings (`domain set`, `account set`).
- * Each scope has a table of the keys it knows: a key either maps to a
- * column of the directory (an account's memo, enabled) or is stored in the
- * settings table after its check. Unknown keys are refused with the list
- * of known ones, so a typo never lands in the database. */
+/* Per-domain and per-account settings (`domain set`, `account set`) and
+ * `yubinctl settings list`, the help of every setting. Keys, types, checks
+ * and help come from the settings table (src/settings/); an account column
+ * (memo, enabled) is applied here, every other value is checked by
+ * settings_check and stored in the settings table. Unknown keys are refused
+ * with the list of known ones, so a typo never lands in the database. */
 #include "ctl/ctl.h"
 #include "directory/directory.h"
 #include "lib/json.h"
 #include "lib/str.h"
-#include "policy/forward.h"
+#include "settings/settings.h"
 
 #include <stdio.h>
 #include <string.h>
 
-struct ctl_setting {
-	const char *key;
-	/* Applies value to name itself (a directory column); NULL: the value
-	 * is checked by validate, then stored in the settings table. */
-	int (*apply)(struct ctl *c, const char *name, const char *value);
-	int (*validate)(const char *value, const char **error_r);
-};
+#define CTL_VALUE_MAX 2048
 
-static int ctl_account_apply_memo(struct ctl *c, const char *address, const char *value)
+/* The account columns and settings with side effects; value is checked and
+ * normalised. */
+static int ctl_setting_apply(struct ctl *c, const struct setting *s, const char *name,
+			     const char *value)
 {
-	return ctl_account_set_memo(c, address, value);
-}
-
-static int ctl_account_apply_enabled(struct ctl *c, const char *address, const char *value)
-{
-	bool enabled;
-
-	if (ctl_bool_parse(value, &enabled) < 0)
-		return ctl_fail("enabled takes yes or no (also true/false, on/off, 1/0), not '%s'", value);
-	return ctl_account_set_enabled(c, address, enabled);
-}
-
-/* `forward`: up to 5 addresses, stored normalised ("a@x.example, b@y.example");
- * "" or "off" stops forwarding. */
-static int ctl_account_apply_forward(struct ctl *c, const char *address, const char *value)
-{
-	char list[FORWARD_MAX][FORWARD_ADDR_MAX], stored[FORWARD_MAX * (FORWARD_ADDR_MAX + 2)] = "";
-	const char *error;
-	size_t n = 0, len = 0;
-
-	if (strcmp(value, "off") != 0 && forward_list_parse(value, address, list, &n, &error) < 0)
-		return ctl_fail("cannot set forward to '%s': %s", value, error);
-	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(stored + len, sizeof(stored) - len, "%s%s", i > 0 ? ", " : "",
-					list[i]);
-	if (directory_setting_set(c->dir, "account", address, "forward", stored, &error) < 0)
-		return ctl_fail("cannot store the setting forward: %s", error);
-	ctl_event(c, "setting-changed", address, "forward = %s", stored);
-	if (n == 0)
-		printf("account %s: forward = (none): mail is no longer forwarded\n", address);
-	else
-		printf("account %s: forward = %s\n", address, stored);
-	return 0;
-}
-
-static const struct ctl_setting ctl_account_settings[] = {
-	{ "memo", ctl_account_apply_memo, NULL },
-	{ "enabled", ctl_account_apply_enabled, NULL },
-	{ "forward", ctl_account_apply_forward, NULL },
-	{ "forward-keep", NULL, ctl_validate_on_off },
-	{ "send-limit-hour", NULL, ctl_validate_send_limit },
-	{ "send-limit-day", NULL, ctl_validate_send_limit },
-	{ "abuse-detect", NULL, ctl_validate_on_off },
-	{ NULL, NULL, NULL },
-};
-
-/* None yet: foreign-auth, spam filter levels and the like come here. */
-/* Days Trash and Junk keep mail: 0 (keep forever) to 3650. */
-static int ctl_validate_expire_days(const char *value, const char **error_r)
-{
-	uint64_t days;
-
-	if (str_parse_uint(value, 3650, &days) < 0) {
-		*error_r = "trash-expire-days takes a number of days from 0 (never) to 3650";
+	switch (s->id) {
+	case SETTING_MEMO:
+		return ctl_account_set_memo(c, name, value);
+	case SETTING_ENABLED:
+		return ctl_account_set_enabled(c, name, strcmp(value, "on") == 0);
+	case SETTING_BATV:
+		return ctl_domain_apply_batv(c, name, value);
+	default:
 		return -1;
 	}
-	return 0;
 }
 
-static const struct ctl_setting ctl_domain_settings[] = {
-	{ "trash-expire-days", NULL, ctl_validate_expire_days },
-	{ "send-limit-hour", NULL, ctl_validate_send_limit },
-	{ "send-limit-day", NULL, ctl_validate_send_limit },
-	{ "abuse-detect", NULL, ctl_validate_on_off },
-	{ "admin-address", NULL, ctl_validate_admin_address },
-	{ "batv", ctl_domain_apply_batv, NULL },
-	{ "foreign-auth", NULL, ctl_validate_on_off },
-	{ "foreign-auth-country", NULL, ctl_validate_country },
-	{ "foreign-auth-allow", NULL, ctl_validate_cidr_list },
-	{ "foreign-auth-mail", NULL, ctl_validate_on_off },
-	/* DMARC enforcement for mail to the domain: off (record only) or on */
-	{ "inbound-dmarc", NULL, ctl_validate_on_off },
-	{ NULL, NULL, NULL },
-};
-
-static const struct ctl_setting *ctl_settings_table(const char *scope)
+static int ctl_setting_unknown(enum setting_scope scope, const char *key)
 {
-	return strcmp(scope, "account") == 0 ? ctl_account_settings : ctl_domain_settings;
+	char known[1024];
+
+	settings_keys_text(scope, known, sizeof(known));
+	return ctl_fail("unknown setting '%s': the %s settings are %s (yubinctl settings list %s"
+			" explains them)", key, settings_scope_name(scope), known, settings_scope_name(scope));
 }
 
-static int ctl_setting_unknown(const char *scope, const char *key)
-{
-	const struct ctl_setting *table = ctl_settings_table(scope);
-	char known[256] = "";
-	size_t len = 0;
-
-	for (const struct ctl_setting *s = table; s->key != NULL; s++) {
-		int n = snprintf(known + len, sizeof(known) - len, "%s%s", len > 0 ? ", " : "", s->key);
-
-		if (n < 0 || (size_t)n >= sizeof(known) - len)
-			break;
-		len += (size_t)n;
-	}
-	if (len == 0)
-		return ctl_fail("unknown setting '%s': there are no %s settings yet", key, scope);
-	return ctl_fail("unknown setting '%s': the %s settings are %s", key, scope, known);
-}
-
-int ctl_setting_set(struct ctl *c, const char *scope, const char *name, const char *key,
+int ctl_setting_set(struct ctl *c, enum setting_scope scope, const char *name, const char *key,
 		    const char *value)
 {
-	const struct ctl_setting *s;
+	const struct setting *s = settings_find(key, scope);
+	char norm[CTL_VALUE_MAX], warn[512];
 	const char *error;
+	int r;
 
-	for (s = ctl_settings_table(scope); s->key != NULL; s++) {
-		if (strcmp(s->key, key) == 0)
-			break;
-	}
-	if (s->key == NULL)
+	if (s == NULL)
 		return ctl_setting_unknown(scope, key);
-	if (s->apply != NULL)
-		return s->apply(c, name, value);
-	if (s->validate != NULL && s->validate(value, &error) < 0)
+	if (settings_check(s, name, value, norm, sizeof(norm), warn, sizeof(warn), &error) < 0)
 		return ctl_fail("cannot set %s to '%s': %s", key, value, error);
-	if (directory_setting_set(c->dir, scope, name, key, value, &error) < 0)
+	if (warn[0] != '\0')
+		ctl_warn("%s", warn);
+	r = ctl_setting_apply(c, s, name, norm);
+	if (r >= 0)
+		return r;
+	if (directory_setting_set(c->dir, settings_scope_name(scope), name, key, norm, &error) < 0)
 		return ctl_fail("cannot store the setting %s: %s", key, error);
-	ctl_event(c, "setting-changed", name, "%s = %s", key, value);
-	printf("%s %s: %s = %s\n", scope, name, key, value);
+	ctl_event(c, "setting-changed", name, "%s = %s", key, settings_display(s, norm, false));
+	if (s->id == SETTING_FORWARD && norm[0] == '\0')
+		printf("%s %s: %s = (none): mail is no longer forwarded\n", settings_scope_name(scope),
+		       name, key);
+	else
+		printf("%s %s: %s = %s\n", settings_scope_name(scope), name, key,
+		       settings_display(s, norm, false));
 	return 0;
 }
 
-static void ctl_setting_json_cb(const char *key, const char *value, void *ctx)
+struct ctl_setting_out {
+	enum setting_scope scope;
+	struct json *j;
+	unsigned n;
+};
+
+static void ctl_setting_out_cb(const char *key, const char *value, void *ctx)
 {
-	json_kv_string(ctx, key, value);
+	struct ctl_setting_out *o = ctx;
+	const struct setting *s = settings_find(key, o->scope);
+	const char *shown = s != NULL ? settings_display(s, value, false) : value;
+
+	o->n++;
+	if (o->j != NULL)
+		json_kv_string(o->j, key, shown);
+	else
+		printf("  %-20s %s\n", key, shown);
 }
 
-void ctl_settings_json(struct ctl *c, struct json *j, const char *scope, const char *name)
+void ctl_settings_json(struct ctl *c, struct json *j, enum setting_scope scope, const char *name)
 {
+	struct ctl_setting_out o = { scope, j, 0 };
+
 	json_key(j, "settings");
 	json_object_begin(j);
-	directory_setting_list(c->dir, scope, name, ctl_setting_json_cb, j);
+	directory_setting_list(c->dir, settings_scope_name(scope), name, ctl_setting_out_cb, &o);
 	json_object_end(j);
 }
 
-static void ctl_setting_print_cb(const char *key, const char *value, void *ctx)
+void ctl_settings_print(struct ctl *c, enum setting_scope scope, const char *name)
 {
-	printf("  %-14s %s\n", key, value);
-	(*(unsigned *)ctx)++;
-}
-
-void ctl_settings_print(struct ctl *c, const char *scope, const char *name)
-{
-	unsigned n = 0;
+	struct ctl_setting_out o = { scope, NULL, 0 };
 
 	printf("settings:\n");
-	directory_setting_list(c->dir, scope, name, ctl_setting_print_cb, &n);
-	if (n == 0)
+	directory_setting_list(c->dir, settings_scope_name(scope), name, ctl_setting_out_cb, &o);
+	if (o.n == 0)
 		printf("  (none)\n");
+}
+
+static void ctl_setting_help_json(struct json *j, const struct setting *s)
+{
+	char type[256];
+
+	settings_type_text(s, type, sizeof(type));
+	json_object_begin(j);
+	json_kv_string(j, "key", s->key);
+	json_key(j, "scopes");
+	json_array_begin(j);
+	for (unsigned sc = SETTING_SERVER; sc <= SETTING_ACCOUNT; sc <<= 1) {
+		if ((s->scopes & sc) != 0)
+			json_string(j, settings_scope_name(sc));
+	}
+	json_array_end(j);
+	json_kv_string(j, "type", type);
+	if (s->def != NULL)
+		json_kv_string(j, "default", s->def);
+	json_kv_bool(j, "secret", (s->flags & SETTING_SECRET) != 0);
+	json_kv_bool(j, "restart", (s->flags & SETTING_RESTART) != 0);
+	json_kv_string(j, "help_en", s->help_en);
+	json_kv_string(j, "help_ja", s->help_ja);
+	json_object_end(j);
+}
+
+static void ctl_setting_help_print(const struct setting *s)
+{
+	char type[256], scopes[64] = "";
+	size_t len = 0;
+
+	settings_type_text(s, type, sizeof(type));
+	for (unsigned sc = SETTING_SERVER; sc <= SETTING_ACCOUNT; sc <<= 1) {
+		if ((s->scopes & sc) != 0)
+			len += (size_t)snprintf(scopes + len, sizeof(scopes) - len, "%s%s",
+						len > 0 ? "/" : "", settings_scope_name(sc));
+	}
+	printf("%s  (%s; %s; default %s%s%s)\n    %s\n    %s\n", s->key, scopes, type,
+	       s->def == NULL ? "unset" : s->def[0] == '\0' ? "empty" : s->def,
+	       (s->flags & SETTING_SECRET) != 0 ? "; secret" : "",
+	       (s->flags & SETTING_RESTART) != 0 ? "; needs a restart" : "", s->help_en, s->help_ja);
+}
+
+/* yubinctl settings list [server|domain|account] [--json] */
+int cmd_settings_list(struct ctl *c)
+{
+	unsigned scopes = SETTING_SERVER | SETTING_DOMAIN | SETTING_ACCOUNT;
+	struct json j;
+
+	if (c->argc > 0) {
+		scopes = 0;
+		for (unsigned sc = SETTING_SERVER; sc <= SETTING_ACCOUNT; sc <<= 1) {
+			if (strcmp(c->argv[0], settings_scope_name(sc)) == 0)
+				scopes = sc;
+		}
+		if (scopes == 0)
+			return ctl_fail("'%s' is not a scope: server, domain or account", c->argv[0]);
+	}
+	if (c->json) {
+		json_init(&j);
+		json_array_begin(&j);
+	}
+	for (unsigned i = 0; i < SETTING_COUNT; i++) {
+		const struct setting *s = settings_get(i);
+
+		if ((s->scopes & scopes) == 0)
+			continue;
+		if (c->json)
+			ctl_setting_help_json(&j, s);
+		else
+			ctl_setting_help_print(s);
+	}
+	if (c->json) {
+		json_array_end(&j);
+		return ctl_json_print(&j);
+	}
+	return 0;
 }

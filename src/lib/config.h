@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Server settings from DATA/yubin.conf. The file is `key = value` lines
- * with dotted keys and `#` comments; every key has one name, the same in
- * the CLI, the file and (later) the API and the panel. */
+/* Server settings from DATA/yubin.conf, as typed values. The table that
+ * names each key, its type, range, default and help, and fills these
+ * fields is in src/settings/settings_table.c. */
 
 struct config {
 	char hostname[256];
@@ -60,38 +60,18 @@ struct config {
 	unsigned bf_account_delay_after, bf_delay_max;
 };
 
-enum config_type { CONFIG_STRING, CONFIG_UINT, CONFIG_SIZE };
-
-struct config_key {
-	const char *name;
-	enum config_type type;
-	size_t offset;
-	size_t size;		/* strings: buffer size */
-	uint64_t min, max;	/* numbers */
-	const char *def;
-	const char *help;
-};
-
-/* The table of every known key, ending with a NULL name. */
-extern const struct config_key config_keys[];
-
-const struct config_key *config_key_find(const char *name);
-void config_defaults(struct config *cfg);
-/* Sets one key from its text form; validates type and range. */
-int config_set(struct config *cfg, const char *key, const char *value, const char **error_r);
-/* Formats one key's current value. */
-int config_get(const struct config *cfg, const char *key, char *buf, size_t bufsize);
-/* Parses a whole file's text on top of the current values. On error
- * *line_r tells the line number. Pure: no I/O. */
-int config_parse(struct config *cfg, const char *text, size_t len,
-		 unsigned *line_r, const char **error_r);
+/* The file format of yubin.conf, which every setting's key and type
+ * (src/settings/) sits on: `key = value` lines, `#` comments. */
+typedef int config_line_fn(void *ctx, const char *key, const char *value, const char **error_r);
+/* Calls fn for each setting line of text, in order; stops at the first
+ * error (its own or fn's). On error *line_r tells the line number. Pure. */
+int config_parse_lines(const char *text, size_t len, config_line_fn *fn, void *ctx,
+		       unsigned *line_r, const char **error_r);
 /* Returns a newly allocated copy of text where key's line says value (the
  * line replaced in place, or appended), comments and order kept. */
 char *config_text_set(const char *text, const char *key, const char *value);
 /* 0 when s is a usable dns.resolver value: "" (the system resolver) or
  * ADDRESS[:PORT], [IPV6]:PORT. */
 int config_resolver_check(const char *s, const char **error_r);
-/* Reads and parses DATA/yubin.conf into cfg (defaults first). */
-int config_load(struct config *cfg, const char *path, char *err, size_t errsize);
 
 #endif

@@ -83,7 +83,7 @@ int dns_channel_new(const char *resolver, unsigned timeout_ms, unsigned tries,
 	if (resolver != NULL && resolver[0] != '\0' &&
 	    ares_set_servers_ports_csv(*ch_r, resolver) != ARES_SUCCESS) {
 		ares_destroy(*ch_r);
-		*error_r = "bad dns.resolver";
+		*error_r = "bad resolver address";
 		return -1;
 	}
 	return 0;

@@ -7,6 +7,7 @@
 #include "policy/bruteforce.h"
 #include "policy/foreign.h"
 #include "policy/geoip.h"
+#include "settings/settings.h"
 
 #include <event2/event.h>
 #include <pthread.h>
@@ -127,9 +128,11 @@ void auth_init(void)
 	geoip_error(auth_geoip, err, sizeof(err));
 	log_error(NULL, "geoip: *** COUNTRY DATABASE MISSING OR UNREADABLE *** %s", err);
 	log_error(NULL, "geoip: the foreign-access restriction will %s logins from addresses it cannot place"
-		  " (geoip.missing = %s); install it with: yubinctl geoip update",
-		  strcmp(cfg.geoip_missing, "deny") == 0 ? "REFUSE" : "ALLOW", cfg.geoip_missing);
-	snprintf(detail, sizeof(detail), "%s; geoip.missing = %s", err, cfg.geoip_missing);
+		  " (%s = %s); install it with: yubinctl geoip update",
+		  strcmp(cfg.geoip_missing, "deny") == 0 ? "REFUSE" : "ALLOW",
+		  settings_key(SETTING_CONF_GEOIP_MISSING), cfg.geoip_missing);
+	snprintf(detail, sizeof(detail), "%s; %s = %s", err, settings_key(SETTING_CONF_GEOIP_MISSING),
+		 cfg.geoip_missing);
 	if (server_directory() != NULL)
 		directory_event_add(server_directory(), "geoip-missing", "", "", detail);
 }
@@ -310,15 +313,6 @@ static int auth_rdns(void *ctx, char *buf, size_t size)
 	return found;
 }
 
-static bool setting_is_on(struct directory *dir, const char *domain, const char *key, bool def)
-{
-	char v[16];
-
-	if (directory_setting_get(dir, "domain", domain, key, v, sizeof(v)) <= 0)
-		return def;
-	return !(str_eq_ci(v, "off") || str_eq_ci(v, "no") || str_eq_ci(v, "false") || strcmp(v, "0") == 0);
-}
-
 /* The client's country (override table first, then the database) into
  * w->res->country; with a local domain, decides the restriction. false
  * (and the refusal filled in) when the login may not go on. */
@@ -328,7 +322,8 @@ static bool auth_foreign_check(struct auth_work *w, struct directory *dir)
 	struct foreign_decision d;
 	struct override_match m;
 	struct dir_domain dom;
-	char domain[DIR_DOMAIN_MAX + 1] = "", home[8] = "JP", allow[1024] = "", dbcc[3] = "";
+	struct settings_foreign fs;
+	char domain[DIR_DOMAIN_MAX + 1] = "", dbcc[3] = "";
 	const char *at = strchr(w->req->user, '@');
 	enum geoip_status gs;
 	bool smtp = strcmp(w->req->service, "smtp") == 0;
@@ -345,19 +340,16 @@ static bool auth_foreign_check(struct auth_work *w, struct directory *dir)
 	in.db_cc = dbcc;
 	in.db_missing = gs == GEOIP_NO_DATABASE;
 	in.missing_allow = strcmp(w->cfg.geoip_missing, "deny") != 0;
+	settings_foreign_get(NULL, NULL, &fs);	/* the defaults */
 	if (at != NULL && str_copy(domain, sizeof(domain), at + 1) == 0) {
 		str_lower(domain);
-		if (directory_domain_get(dir, domain, &dom) > 0)
-			in.enabled = setting_is_on(dir, domain, "foreign-auth", true) &&
-				     (smtp || setting_is_on(dir, domain, "foreign-auth-mail", false));
+		if (directory_domain_get(dir, domain, &dom) > 0) {
+			settings_foreign_get(dir, domain, &fs);
+			in.enabled = settings_foreign_applies(&fs, smtp);
+		}
 	}
-	if (in.enabled) {
-		if (directory_setting_get(dir, "domain", domain, "foreign-auth-country", home, sizeof(home)) <= 0)
-			str_copy(home, sizeof(home), "JP");
-		directory_setting_get(dir, "domain", domain, "foreign-auth-allow", allow, sizeof(allow));
-	}
-	in.home = home;
-	in.domain_allow = allow;
+	in.home = fs.home;
+	in.domain_allow = in.enabled ? fs.allow : "";
 	in.server_allow = w->cfg.foreign_auth_allow;
 	in.rdns_suffixes = w->cfg.foreign_auth_rdns;
 	in.rdns = auth_rdns;
@@ -380,10 +372,10 @@ static bool auth_foreign_check(struct auth_work *w, struct directory *dir)
 		str_copy(w->res->reason, sizeof(w->res->reason), "foreign address");
 		snprintf(w->res->text, sizeof(w->res->text), "Login from %s (%s) refused by the foreign-access"
 			 " restriction of %s (logins only from %s); turn it off in the panel while abroad",
-			 w->req->ip, cc, domain, home);
+			 w->req->ip, cc, domain, fs.home);
 		snprintf(detail, sizeof(detail), "%s login refused: foreign-access restriction, country=%s"
 			 " rule=%s domain=%s home=%s", w->req->service, d.country[0] ? d.country : "--",
-			 foreign_rule_name(d.rule), domain, home);
+			 foreign_rule_name(d.rule), domain, fs.home);
 		directory_event_add(dir, "auth-foreign", w->req->user, w->req->ip, detail);
 	}
 	return false;

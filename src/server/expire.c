@@ -12,6 +12,7 @@
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/workers.h"
+#include "settings/settings.h"
 
 #include <event2/event.h>
 #include <limits.h>
@@ -23,7 +24,6 @@
 #include <unistd.h>
 
 #define EXPIRE_INTERVAL 3600
-#define EXPIRE_DEFAULT_DAYS 7
 
 static const char *const expire_folders[] = { ".Trash", ".Junk" };
 
@@ -54,13 +54,7 @@ static void expire_collect(const struct dir_account *acct, void *ctx)
 
 static unsigned expire_days(struct directory *dir, const char *domain)
 {
-	char value[32];
-	uint64_t days;
-
-	if (directory_setting_get(dir, "domain", domain, "trash-expire-days", value, sizeof(value)) <= 0 ||
-	    str_parse_uint(value, 3650, &days) < 0)
-		return EXPIRE_DEFAULT_DAYS;
-	return (unsigned)days;
+	return (unsigned)settings_domain_uint(dir, domain, SETTING_TRASH_EXPIRE_DAYS);
 }
 
 void expire_run_once(void)

@@ -19,6 +19,7 @@
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/strbuf.h"
+#include "settings/settings.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -321,13 +322,7 @@ int inbound_auth_run(struct inbound_auth *a, const char **body, int *body_fd, si
 static bool inbound_dmarc_enforced(struct directory *dir, const char *rcpt)
 {
 	const char *at = strrchr(rcpt, '@');
-	char value[16];
-
-	if (dir == NULL || at == NULL ||
-	    directory_setting_get(dir, "domain", at + 1, "inbound-dmarc", value, sizeof(value)) <= 0)
-		return false;	/* off by default */
-	return str_eq_ci(value, "on") || str_eq_ci(value, "yes") || str_eq_ci(value, "true") ||
-	       strcmp(value, "1") == 0;
+	return dir != NULL && at != NULL && settings_domain_bool(dir, at + 1, SETTING_INBOUND_DMARC);
 }
 
 bool inbound_auth_decide(struct inbound_auth *a, const char *const *rcpts, size_t n, bool *junk_r)

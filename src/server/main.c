@@ -16,6 +16,7 @@
 #include "lib/str.h"
 #include "lib/tls.h"
 #include "lib/workers.h"
+#include "settings/settings.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -245,7 +246,7 @@ static void load_config_or_die(struct config *cfg)
 	char path[4200], err[512];
 
 	snprintf(path, sizeof(path), "%s/yubin.conf", server->data_dir);
-	if (config_load(cfg, path, err, sizeof(err)) < 0)
+	if (settings_conf_load(cfg, path, err, sizeof(err)) < 0)
 		log_fatal("config: %s", err);
 }
 
@@ -280,7 +281,7 @@ static void server_reload(void)
 	struct tls_server *tls;
 
 	snprintf(path, sizeof(path), "%s/yubin.conf", server->data_dir);
-	if (config_load(&cfg, path, err, sizeof(err)) < 0) {
+	if (settings_conf_load(&cfg, path, err, sizeof(err)) < 0) {
 		log_error(NULL, "reload: %s (keeping the old settings)", err);
 		return;
 	}
@@ -327,7 +328,7 @@ static void drop_privileges(const struct config *cfg)
 		return;
 	pw = getpwnam(cfg->server_user);
 	if (pw == NULL)
-		log_fatal("server.user %s does not exist", cfg->server_user);
+		log_fatal("%s %s does not exist", settings_key(SETTING_CONF_SERVER_USER), cfg->server_user);
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
 	    setuid(pw->pw_uid) < 0)
 		log_fatal("cannot switch to user %s: %s", cfg->server_user, strerror(errno));

@@ -11,6 +11,7 @@
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/strbuf.h"
+#include "settings/settings.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -201,7 +202,7 @@ int notice_suspension_deliver(const char *address, const char *reason, const cha
 	domain++;
 	server_config(&cfg);
 	r = notice_deliver_one(dir, cfg.hostname, address, address, reason, why, ip, since);
-	if (directory_setting_get(dir, "domain", domain, "admin-address", admin, sizeof(admin)) <= 0)
+	if (settings_domain_string(dir, domain, SETTING_ADMIN_ADDRESS, admin, sizeof(admin)) <= 0)
 		snprintf(admin, sizeof(admin), "postmaster@%s", domain);
 	str_lower(admin);
 	if (strcmp(admin, address) != 0 &&

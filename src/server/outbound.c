@@ -8,6 +8,7 @@
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/strbuf.h"
+#include "settings/settings.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -457,7 +458,7 @@ struct outbound_conn *outbound_open(const struct outbound_opts *o, const char *d
 	if (relay) {
 		port = 25;
 		if (relay_parse(o->relayhost, target, sizeof(target), &port, &use_mx) < 0) {
-			snprintf(reply, size, "451 4.3.5 bad smtp.relayhost setting");
+			snprintf(reply, size, "451 4.3.5 bad %s setting", settings_key(SETTING_CONF_SMTP_RELAYHOST));
 			return NULL;
 		}
 	} else if (domain[0] == '[') {

@@ -9,6 +9,7 @@
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/workers.h"
+#include "settings/settings.h"
 
 #include <event2/event.h>
 #include <pthread.h>
@@ -286,32 +287,6 @@ static void sg_apply_lift_locked(struct sg_account *a, int64_t lifted)
 	abuse_rcptset_clear(&a->newset);
 }
 
-static uint64_t sg_setting_limit(struct directory *dir, const char *address, const char *domain,
-				 const char *key, uint64_t def)
-{
-	char value[64];
-	uint64_t v;
-	const char *error;
-
-	if ((directory_setting_get(dir, "account", address, key, value, sizeof(value)) > 0 ||
-	     directory_setting_get(dir, "domain", domain, key, value, sizeof(value)) > 0) &&
-	    sendlimit_parse(value, &v, &error) == 0)
-		return v;
-	return def;
-}
-
-static bool sg_setting_on(struct directory *dir, const char *address, const char *domain,
-			  const char *key, bool def)
-{
-	char value[16];
-
-	if (directory_setting_get(dir, "account", address, key, value, sizeof(value)) > 0 ||
-	    directory_setting_get(dir, "domain", domain, key, value, sizeof(value)) > 0)
-		return !(str_eq_ci(value, "off") || str_eq_ci(value, "no") || str_eq_ci(value, "false") ||
-			 strcmp(value, "0") == 0);
-	return def;
-}
-
 struct sg_countries {
 	char cc[16][3];
 	unsigned n;
@@ -349,9 +324,8 @@ enum sendguard_status sendguard_sender_open(struct sendguard_sender *snd, const 
 		return SENDGUARD_ERROR;
 	server_config(&cfg);
 	str_copy(snd->address, sizeof(snd->address), address);
-	snd->limit_hour = sg_setting_limit(dir, address, at + 1, "send-limit-hour", cfg.send_limit_hour);
-	snd->limit_day = sg_setting_limit(dir, address, at + 1, "send-limit-day", cfg.send_limit_day);
-	snd->detect = sg_setting_on(dir, address, at + 1, "abuse-detect", true);
+	settings_send_limits(dir, &cfg, address, &snd->limit_hour, &snd->limit_day);
+	snd->detect = settings_account_bool(dir, address, SETTING_ABUSE_DETECT);
 	r = directory_hold_get(dir, address, &hold);
 	if (r < 0)
 		return SENDGUARD_ERROR;
@@ -502,7 +476,7 @@ void sendguard_bounce(const char *address, const char *ip)
 	struct sg_account *a;
 	struct config cfg;
 
-	if (dir == NULL || at == NULL || !sg_setting_on(dir, address, at + 1, "abuse-detect", true))
+	if (dir == NULL || at == NULL || !settings_account_bool(dir, address, SETTING_ABUSE_DETECT))
 		return;
 	server_config(&cfg);
 	a = sg_get_locked(address, now);

@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/workers.h"
+#include "settings/settings.h"
 
 #include <event2/buffer.h>
 #include <limits.h>
@@ -399,15 +400,13 @@ int smtp_batv_envelope_sender(const char *from, char *out, size_t size)
 {
 	struct directory *dir = server_directory();
 	const char *at = strchr(from, '@');
-	char value[16], hex[BATV_KEY_MAX * 2 + 1];
+	char hex[BATV_KEY_MAX * 2 + 1];
 	unsigned char key[BATV_KEY_MAX];
 	size_t keylen = 0;
 	int r = -1;
 
 	if (dir != NULL && at != NULL &&
-	    directory_setting_get(dir, "domain", at + 1, "batv", value, sizeof(value)) > 0 &&
-	    (str_eq_ci(value, "on") || str_eq_ci(value, "yes") || str_eq_ci(value, "true") ||
-	     strcmp(value, "1") == 0) &&
+	    settings_domain_bool(dir, at + 1, SETTING_BATV) &&
 	    directory_batv_key(dir, at + 1, 0, true, hex, sizeof(hex)) > 0) {
 		for (size_t i = 0; hex[i] != '\0' && hex[i + 1] != '\0' && keylen < sizeof(key); i += 2) {
 			unsigned byte;

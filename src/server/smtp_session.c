@@ -11,6 +11,7 @@
 #include "store/quota.h"
 #include "lib/log.h"
 #include "lib/str.h"
+#include "settings/settings.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -239,7 +240,7 @@ static void rcpt_forwarding(struct smtp_session *s, struct directory *dir, struc
 
 	rcpt->forward = NULL;
 	rcpt->keep = true;
-	if (directory_setting_get(dir, "account", rcpt->address, "forward", value, sizeof(value)) <= 0 ||
+	if (settings_account_string(dir, rcpt->address, SETTING_FORWARD, value, sizeof(value)) <= 0 ||
 	    value[0] == '\0')
 		return;
 	if (forward_list_parse(value, rcpt->address, list, &n, &error) < 0) {
@@ -249,11 +250,7 @@ static void rcpt_forwarding(struct smtp_session *s, struct directory *dir, struc
 	if (n == 0)
 		return;
 	rcpt->forward = strdup(value);
-	if (directory_setting_get(dir, "account", rcpt->address, "forward-keep", value,
-				  sizeof(value)) > 0 &&
-	    (str_eq_ci(value, "off") || str_eq_ci(value, "no") || str_eq_ci(value, "false") ||
-	     strcmp(value, "0") == 0))
-		rcpt->keep = false;
+	rcpt->keep = settings_account_bool(dir, rcpt->address, SETTING_FORWARD_KEEP);
 }
 
 static int rcpt_check_local(struct smtp_session *s, const struct mail_path *path,
@@ -318,13 +315,11 @@ static int rcpt_check_local(struct smtp_session *s, const struct mail_path *path
  * Returns 0 to go on, or -1 after replying. */
 static int rcpt_check_batv(struct smtp_session *s, struct mail_path *path, struct directory *dir)
 {
-	char value[16], plain[MAIL_LOCAL_MAX * 2 + 3], hex[BATV_KEY_MAX * 2 + 1], addr[MAIL_PATH_MAX + 8];
+	char plain[MAIL_LOCAL_MAX * 2 + 3], hex[BATV_KEY_MAX * 2 + 1], addr[MAIL_PATH_MAX + 8];
 	unsigned char key[BATV_KEY_MAX];
 	unsigned keynum;
 	enum batv_result r;
-	bool on = directory_setting_get(dir, "domain", path->domain, "batv", value, sizeof(value)) > 0 &&
-		  (str_eq_ci(value, "on") || str_eq_ci(value, "yes") || str_eq_ci(value, "true") ||
-		   strcmp(value, "1") == 0);
+	bool on = settings_domain_bool(dir, path->domain, SETTING_BATV);
 	long keylen = 0;
 
 	r = batv_parse(path->local, &keynum, plain, sizeof(plain));

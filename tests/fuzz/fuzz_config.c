@@ -1,11 +1,13 @@
-/* libFuzzer target: yubin.conf text (config_parse) and rewriting one key
- * in it (config_text_set): a text that parses still parses after a set,
- * and then gives the value that was set. */
+/* libFuzzer target: yubin.conf text (settings_conf_parse: the line format
+ * of lib/config.c with every key's check from the settings table) and
+ * rewriting one key in it (config_text_set): a text that parses still
+ * parses after a set, and then gives the value that was set. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/config.h"
+#include "settings/settings.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -19,8 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text, *out, buf[512];
 	int r;
 
-	config_defaults(&cfg);
-	r = config_parse(&cfg, (const char *)data, size, &line, &error);
+	settings_conf_defaults(&cfg);
+	r = settings_conf_parse(&cfg, (const char *)data, size, &line, &error);
 	if (r < 0 && (error == NULL || line == 0))
 		abort();
 	/* each string setting stays NUL-terminated inside its buffer */
@@ -39,11 +41,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	out = config_text_set(text, keys[k], values[k]);
 	if (out == NULL)
 		abort();
-	config_defaults(&cfg);
+	settings_conf_defaults(&cfg);
 	error = NULL;
-	if (config_parse(&cfg, out, strlen(out), &line, &error) < 0)
+	if (settings_conf_parse(&cfg, out, strlen(out), &line, &error) < 0)
 		abort();
-	if (config_get(&cfg, keys[k], buf, sizeof(buf)) < 0 || strcmp(buf, values[k]) != 0)
+	if (settings_conf_get(&cfg, keys[k], buf, sizeof(buf)) < 0 || strcmp(buf, values[k]) != 0)
 		abort();
 	free(out);
 	free(text);

@@ -64,7 +64,9 @@ def test_block_one_address_not_the_user(srv):
     assert "blocked" in listing and "127.0.0.3" in listing, listing
     js = json.loads(srv.ctl("security", "list", "--json").out)
     assert {"127.0.0.3", USER} <= {b["key"] for b in js}, js
-    doc = srv.ctl("doctor", USER).out
+    p = srv.ctl("doctor", USER, check=False)
+    doc = p.out
+    assert p.returncode == 1, doc  # the block is a FAIL
     assert "logins from 127.0.0.3 are blocked until" in doc and "security unblock 127.0.0.3" in doc, doc
 
     # unblock: seen at the next login, no restart

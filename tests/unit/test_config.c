@@ -1,6 +1,7 @@
-/* Unit tests for src/lib/config.c: defaults, typed setting with ranges,
- * the file parser with line numbers, rewriting one key in a file's text,
- * and loading from disk. */
+/* Unit tests for yubin.conf (src/lib/config.c, the file format, and
+ * src/settings/settings_conf.c, the keys through the settings table):
+ * defaults, typed setting with ranges, the file parser with line numbers,
+ * rewriting one key in a file's text, and loading from disk. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,12 +13,13 @@
 #include <cmocka.h>
 
 #include "lib/config.h"
+#include "settings/settings.h"
 
 #define S(lit) lit, sizeof(lit) - 1
 
 static void get(const struct config *cfg, const char *key, char *buf, size_t size)
 {
-	assert_int_equal(config_get(cfg, key, buf, size), 0);
+	assert_int_equal(settings_conf_get(cfg, key, buf, size), 0);
 }
 
 static void check_get(const struct config *cfg, const char *key, const char *expected)
@@ -33,7 +35,7 @@ static void test_defaults(void **state)
 	struct config cfg;
 
 	memset(&cfg, 0xa5, sizeof(cfg));
-	config_defaults(&cfg);
+	settings_conf_defaults(&cfg);
 	assert_string_equal(cfg.hostname, "localhost");
 	assert_string_equal(cfg.listen_address, "0.0.0.0");
 	assert_int_equal(cfg.port_smtp, 25);
@@ -58,28 +60,32 @@ static void test_every_key_round_trips(void **state)
 {
 	struct config cfg;
 
-	config_defaults(&cfg);
-	for (const struct config_key *k = config_keys; k->name != NULL; k++) {
+	settings_conf_defaults(&cfg);
+	for (unsigned i = 0; i < SETTING_COUNT; i++) {
+		const struct setting *k = settings_get(i);
 		char buf[512], again[512];
 		const char *error;
 
-		assert_ptr_equal(config_key_find(k->name), k);
-		assert_non_null(k->help);
-		get(&cfg, k->name, buf, sizeof(buf));
-		if (k->type != CONFIG_SIZE)
+		if (k->scopes != SETTING_SERVER)
+			continue;
+		assert_ptr_equal(settings_find(k->key, SETTING_SERVER), k);
+		assert_non_null(k->help_en);
+		assert_non_null(k->help_ja);
+		get(&cfg, k->key, buf, sizeof(buf));
+		if (k->type != SETTING_SIZE)
 			assert_string_equal(buf, k->def);
 		/* setting what get returned changes nothing */
-		assert_int_equal(config_set(&cfg, k->name, buf, &error), 0);
-		get(&cfg, k->name, again, sizeof(again));
+		assert_int_equal(settings_conf_set(&cfg, k->key, buf, &error), 0);
+		get(&cfg, k->key, again, sizeof(again));
 		assert_string_equal(again, buf);
 	}
 	check_get(&cfg, "smtp.max_message_size", "104857600");
-	assert_null(config_key_find("no.such.key"));
-	assert_null(config_key_find(""));
-	assert_null(config_key_find("HOSTNAME"));
+	assert_null(settings_find("no.such.key", SETTING_SERVER));
+	assert_null(settings_find("", SETTING_SERVER));
+	assert_null(settings_find("HOSTNAME", SETTING_SERVER));
 	{
 		char buf[8];
-		assert_int_equal(config_get(&cfg, "no.such.key", buf, sizeof(buf)), -1);
+		assert_int_equal(settings_conf_get(&cfg, "no.such.key", buf, sizeof(buf)), -1);
 	}
 }
 
@@ -88,13 +94,13 @@ static void check_set_fail(struct config *cfg, const char *key, const char *valu
 	char before[512], after[512];
 	const char *error = NULL;
 
-	if (config_key_find(key) != NULL)
+	if (settings_find(key, SETTING_SERVER) != NULL)
 		get(cfg, key, before, sizeof(before));
-	assert_int_equal(config_set(cfg, key, value, &error), -1);
+	assert_int_equal(settings_conf_set(cfg, key, value, &error), -1);
 	assert_non_null(error);
 	assert_string_equal(error, expected);
 	/* a refused value leaves the old one in place */
-	if (config_key_find(key) != NULL) {
+	if (settings_find(key, SETTING_SERVER) != NULL) {
 		get(cfg, key, after, sizeof(after));
 		assert_string_equal(after, before);
 	}
@@ -105,12 +111,12 @@ static void test_set_numbers(void **state)
 	struct config cfg;
 	const char *error;
 
-	config_defaults(&cfg);
-	assert_int_equal(config_set(&cfg, "smtp.port", "10025", &error), 0);
+	settings_conf_defaults(&cfg);
+	assert_int_equal(settings_conf_set(&cfg, "smtp.port", "10025", &error), 0);
 	assert_int_equal(cfg.port_smtp, 10025);
-	assert_int_equal(config_set(&cfg, "smtp.port", "0", &error), 0);
+	assert_int_equal(settings_conf_set(&cfg, "smtp.port", "0", &error), 0);
 	assert_int_equal(cfg.port_smtp, 0);
-	assert_int_equal(config_set(&cfg, "smtp.port", "65535", &error), 0);
+	assert_int_equal(settings_conf_set(&cfg, "smtp.port", "65535", &error), 0);
 	check_set_fail(&cfg, "smtp.port", "65536", "out of range");
 	check_set_fail(&cfg, "smtp.port", "", "not a number");
 	check_set_fail(&cfg, "smtp.port", "-1", "not a number");
@@ -119,7 +125,7 @@ static void test_set_numbers(void **state)
 	check_set_fail(&cfg, "smtp.port", "4294967296", "not a number");
 	check_set_fail(&cfg, "smtp.port", "99999999999999999999", "not a number");
 	check_set_fail(&cfg, "smtp.max_recipients", "0", "out of range");
-	assert_int_equal(config_set(&cfg, "smtp.max_recipients", "1", &error), 0);
+	assert_int_equal(settings_conf_set(&cfg, "smtp.max_recipients", "1", &error), 0);
 	assert_int_equal(cfg.smtp_max_recipients, 1);
 	check_set_fail(&cfg, "smtp.max_line_length", "511", "out of range");
 	check_set_fail(&cfg, "smtp.max_line_length", "65537", "out of range");
@@ -132,15 +138,15 @@ static void test_set_sizes(void **state)
 	struct config cfg;
 	const char *error;
 
-	config_defaults(&cfg);
-	assert_int_equal(config_set(&cfg, "smtp.max_message_size", "1024", &error), 0);
+	settings_conf_defaults(&cfg);
+	assert_int_equal(settings_conf_set(&cfg, "smtp.max_message_size", "1024", &error), 0);
 	assert_true(cfg.smtp_max_message_size == 1024);
-	assert_int_equal(config_set(&cfg, "smtp.max_message_size", "1k", &error), 0);
+	assert_int_equal(settings_conf_set(&cfg, "smtp.max_message_size", "1k", &error), 0);
 	assert_true(cfg.smtp_max_message_size == 1024);
-	assert_int_equal(config_set(&cfg, "smtp.max_message_size", "25M", &error), 0);
+	assert_int_equal(settings_conf_set(&cfg, "smtp.max_message_size", "25M", &error), 0);
 	assert_true(cfg.smtp_max_message_size == 25ULL << 20);
 	check_get(&cfg, "smtp.max_message_size", "26214400");
-	assert_int_equal(config_set(&cfg, "smtp.max_message_size", "4G", &error), 0);
+	assert_int_equal(settings_conf_set(&cfg, "smtp.max_message_size", "4G", &error), 0);
 	assert_true(cfg.smtp_max_message_size == 4ULL << 30);
 	check_set_fail(&cfg, "smtp.max_message_size", "1023", "out of range");
 	check_set_fail(&cfg, "smtp.max_message_size", "4294967297", "out of range");
@@ -156,23 +162,28 @@ static void test_set_strings(void **state)
 	const char *error;
 	char long_name[300];
 
-	config_defaults(&cfg);
-	assert_int_equal(config_set(&cfg, "hostname", "mail.example.test", &error), 0);
+	settings_conf_defaults(&cfg);
+	assert_int_equal(settings_conf_set(&cfg, "hostname", "mail.example.test", &error), 0);
 	assert_string_equal(cfg.hostname, "mail.example.test");
-	assert_int_equal(config_set(&cfg, "listen.address", "127.0.0.1,::1", &error), 0);
+	assert_int_equal(settings_conf_set(&cfg, "listen.address", "127.0.0.1,::1", &error), 0);
 	assert_string_equal(cfg.listen_address, "127.0.0.1,::1");
 	memset(long_name, 'h', sizeof(long_name));
 	long_name[255] = '\0';
-	assert_int_equal(config_set(&cfg, "hostname", long_name, &error), 0);
-	assert_int_equal(strlen(cfg.hostname), 255);
-	assert_int_equal(config_set(&cfg, "hostname", "mail.example.test", &error), 0);
+	assert_int_equal(settings_conf_set(&cfg, "smtp.relayhost", long_name, &error), 0);
+	assert_int_equal(strlen(cfg.smtp_relayhost), 255);
 	long_name[255] = 'h';
 	long_name[256] = '\0';
-	check_set_fail(&cfg, "hostname", long_name, "value too long");
+	check_set_fail(&cfg, "smtp.relayhost", long_name, "value too long");
+	assert_int_equal(strlen(cfg.smtp_relayhost), 255);
+	check_set_fail(&cfg, "hostname", "a\nsmtp.port = 1", "a value cannot contain a line break");
+	/* host names follow the LDH rule (yubinctl init and config set alike) */
+	assert_int_equal(settings_conf_set(&cfg, "hostname", "Mail.Example.TEST", &error), 0);
 	assert_string_equal(cfg.hostname, "mail.example.test");
-	check_set_fail(&cfg, "hostname", "a\nsmtp.port = 1", "value too long");
-	assert_int_equal(config_set(&cfg, "hostname", "", &error), 0);
-	assert_string_equal(cfg.hostname, "");
+	check_set_fail(&cfg, "hostname", "", "the host name must be 1 to 253 characters");
+	check_set_fail(&cfg, "hostname", "-bad.example", "each part of a host name must be 1 to 63"
+		       " characters of a-z, 0-9 and '-', not starting or ending with '-'");
+	check_set_fail(&cfg, "hostname", "mail_1.example", "a host name has only a-z, 0-9, '-' and '.'");
+	assert_string_equal(cfg.hostname, "mail.example.test");
 	check_set_fail(&cfg, "nosuch", "x", "unknown setting");
 	check_set_fail(&cfg, "", "x", "unknown setting");
 }
@@ -183,9 +194,9 @@ static void test_set_log_level(void **state)
 	const char *error;
 	static const char *const good[] = { "debug", "info", "warn", "error" };
 
-	config_defaults(&cfg);
+	settings_conf_defaults(&cfg);
 	for (size_t i = 0; i < 4; i++) {
-		assert_int_equal(config_set(&cfg, "log.level", good[i], &error), 0);
+		assert_int_equal(settings_conf_set(&cfg, "log.level", good[i], &error), 0);
 		assert_string_equal(cfg.log_level, good[i]);
 	}
 	check_set_fail(&cfg, "log.level", "verbose", "must be debug, info, warn or error");
@@ -198,7 +209,7 @@ static int parse(struct config *cfg, const char *text, size_t len, unsigned *lin
 {
 	*line = 0;
 	*error = NULL;
-	return config_parse(cfg, text, len, line, error);
+	return settings_conf_parse(cfg, text, len, line, error);
 }
 
 static void test_parse_file(void **state)
@@ -217,7 +228,7 @@ static void test_parse_file(void **state)
 	unsigned line;
 	const char *error;
 
-	config_defaults(&cfg);
+	settings_conf_defaults(&cfg);
 	assert_int_equal(parse(&cfg, S(text), &line, &error), 0);
 	assert_int_equal(line, 9);
 	assert_string_equal(cfg.hostname, "mail.example.test");
@@ -236,21 +247,24 @@ static void test_parse_empty_and_last_wins(void **state)
 	unsigned line;
 	const char *error;
 
-	config_defaults(&cfg);
+	settings_conf_defaults(&cfg);
 	assert_int_equal(parse(&cfg, "", 0, &line, &error), 0);
 	assert_int_equal(parse(&cfg, S("\n\n# c\n"), &line, &error), 0);
 	assert_int_equal(line, 3);
 	assert_int_equal(parse(&cfg, S("smtp.port = 1\nsmtp.port = 2\n"), &line, &error), 0);
 	assert_int_equal(cfg.port_smtp, 2);
 	/* 8-bit bytes are taken as they are */
-	assert_int_equal(parse(&cfg, S("hostname = \xe4\xbe\x8b\xe3\x81\x88.jp\n"), &line, &error), 0);
-	assert_string_equal(cfg.hostname, "\xe4\xbe\x8b\xe3\x81\x88.jp");
-	/* a lone CR inside a line is kept; only the ends are trimmed */
-	assert_int_equal(parse(&cfg, S("hostname = a\rb\r\n"), &line, &error), 0);
-	assert_string_equal(cfg.hostname, "a\rb");
+	assert_int_equal(parse(&cfg, S("smtp.relayhost_user = \xe4\xbe\x8b\xe3\x81\x88.jp\n"), &line,
+			       &error), 0);
+	assert_string_equal(cfg.smtp_relayhost_user, "\xe4\xbe\x8b\xe3\x81\x88.jp");
+	/* the ends are trimmed; a CR inside a value is refused like a line break */
+	assert_int_equal(parse(&cfg, S("smtp.relayhost_user = ab\r\n"), &line, &error), 0);
+	assert_string_equal(cfg.smtp_relayhost_user, "ab");
+	assert_int_equal(parse(&cfg, S("smtp.relayhost_user = a\rb\r\n"), &line, &error), -1);
+	assert_string_equal(error, "a value cannot contain a line break");
 	/* a value may hold '=' and '#' */
-	assert_int_equal(parse(&cfg, S("hostname = a=b#c\n"), &line, &error), 0);
-	assert_string_equal(cfg.hostname, "a=b#c");
+	assert_int_equal(parse(&cfg, S("smtp.relayhost_user = a=b#c\n"), &line, &error), 0);
+	assert_string_equal(cfg.smtp_relayhost_user, "a=b#c");
 }
 
 static void check_parse_fail(const char *text, size_t len, unsigned expected_line, const char *expected)
@@ -259,7 +273,7 @@ static void check_parse_fail(const char *text, size_t len, unsigned expected_lin
 	unsigned line;
 	const char *error;
 
-	config_defaults(&cfg);
+	settings_conf_defaults(&cfg);
 	assert_int_equal(parse(&cfg, text, len, &line, &error), -1);
 	assert_non_null(error);
 	assert_string_equal(error, expected);
@@ -290,7 +304,7 @@ static void test_parse_long_lines(void **state)
 	/* a 1023-octet comment line is fine, 1024 is too long */
 	memset(text, '#', sizeof(text));
 	text[1023] = '\n';
-	config_defaults(&cfg);
+	settings_conf_defaults(&cfg);
 	assert_int_equal(parse(&cfg, text, 1024, &line, &error), 0);
 	text[1023] = '#';
 	text[1024] = '\n';
@@ -309,7 +323,7 @@ static void check_text_set(const char *text, const char *key, const char *value,
 
 	assert_non_null(out);
 	assert_string_equal(out, expected);
-	config_defaults(&cfg);
+	settings_conf_defaults(&cfg);
 	assert_int_equal(parse(&cfg, out, strlen(out), &line, &error), 0);
 	get(&cfg, key, buf, sizeof(buf));
 	assert_string_equal(buf, value);
@@ -352,7 +366,7 @@ static void test_text_set_duplicates(void **state)
 	const char *error;
 
 	assert_non_null(out);
-	config_defaults(&cfg);
+	settings_conf_defaults(&cfg);
 	assert_int_equal(parse(&cfg, out, strlen(out), &line, &error), 0);
 	assert_string_equal(cfg.hostname, "c.test");
 	assert_int_equal(cfg.port_smtp, 25);
@@ -382,7 +396,7 @@ static void test_load(void **state)
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/yubin.conf", dir);
-	assert_int_equal(config_load(&cfg, path, err, sizeof(err)), -1);
+	assert_int_equal(settings_conf_load(&cfg, path, err, sizeof(err)), -1);
 	{
 		char expected[512];
 		snprintf(expected, sizeof(expected), "%s: No such file or directory", path);
@@ -392,7 +406,7 @@ static void test_load(void **state)
 	assert_non_null(f);
 	fputs("hostname = loaded.test\nsmtp.port = 12525\n", f);
 	fclose(f);
-	assert_int_equal(config_load(&cfg, path, err, sizeof(err)), 0);
+	assert_int_equal(settings_conf_load(&cfg, path, err, sizeof(err)), 0);
 	assert_string_equal(cfg.hostname, "loaded.test");
 	assert_int_equal(cfg.port_smtp, 12525);
 	assert_int_equal(cfg.port_pop3, 110);
@@ -400,7 +414,7 @@ static void test_load(void **state)
 	assert_non_null(f);
 	fputs("hostname = x\n\nsmtp.port = many\n", f);
 	fclose(f);
-	assert_int_equal(config_load(&cfg, path, err, sizeof(err)), -1);
+	assert_int_equal(settings_conf_load(&cfg, path, err, sizeof(err)), -1);
 	{
 		char expected[512];
 		snprintf(expected, sizeof(expected), "%s line 3: not a number", path);

@@ -1,0 +1,12 @@
+#ifndef YUBIN_SETTINGS_SETTINGS_CHECK_H
+#define YUBIN_SETTINGS_SETTINGS_CHECK_H
+
+#include "settings/settings.h"
+
+/* Validators the table names for settings whose rule goes beyond their
+ * type (setting_check_fn). */
+setting_check_fn settings_check_resolver;
+setting_check_fn settings_check_cidr_list;
+setting_check_fn settings_check_forward;
+
+#endif

@@ -1,0 +1,305 @@
+/* The table of every setting: key, scope, type, range, default, validator,
+ * help in English and Japanese; and finding a setting by ID or key. Adding
+ * a setting means adding its ID to settings.h and one row here; nothing
+ * else names its key. */
+#include "settings/settings.h"
+#include "settings/settings_check.h"
+#include "lib/config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
+/* A yubin.conf setting stored in struct config's field f. */
+#define CONF(id, key, type, flags, min, max, def, chk, f, en, ja) \
+	[id] = { id, key, SETTING_SERVER, type, flags, min, max, def, NULL, chk, FIELD(f), en, ja }
+#define CONF_ENUM(id, key, def, choices, f, en, ja) \
+	[id] = { id, key, SETTING_SERVER, SETTING_ENUM, 0, 0, 0, def, choices, NULL, FIELD(f), en, ja }
+/* A domain and/or account setting, stored in the directory. */
+#define DIRS(id, key, scopes, type, flags, min, max, def, chk, en, ja) \
+	[id] = { id, key, scopes, type, flags, min, max, def, NULL, chk, 0, 0, en, ja }
+
+#define PORT(id, key, def, f, en, ja) \
+	CONF(id, key, SETTING_PORT, SETTING_RESTART, 0, 65535, def, NULL, f, en, ja)
+
+static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
+static const char *const allow_deny[] = { "allow", "deny", NULL };
+
+const struct setting settings_table[SETTING_COUNT] = {
+	CONF(SETTING_CONF_HOSTNAME, "hostname", SETTING_HOSTNAME, 0, 0, 0, "localhost", NULL, hostname,
+	     "host name in greetings, Received headers and the certificate",
+	     "挨拶・Received ヘッダ・証明書に使うホスト名"),
+	CONF(SETTING_CONF_LISTEN_ADDRESS, "listen.address", SETTING_IP_LIST, SETTING_RESTART, 0, 0,
+	     "0.0.0.0", NULL, listen_address,
+	     "comma-separated addresses the listeners bind to",
+	     "待ち受けるアドレス（カンマ区切り）"),
+	PORT(SETTING_CONF_SMTP_PORT, "smtp.port", "25", port_smtp,
+	     "SMTP (MX), STARTTLS; 0 disables", "SMTP（MX 受信）、STARTTLS。0 で無効"),
+	PORT(SETTING_CONF_SUBMISSION_PORT, "submission.port", "587", port_submission,
+	     "submission, STARTTLS + AUTH", "メール送信（サブミッション）、STARTTLS と認証"),
+	PORT(SETTING_CONF_SMTPS_PORT, "smtps.port", "465", port_smtps,
+	     "submission over implicit TLS", "TLS 接続でのメール送信"),
+	PORT(SETTING_CONF_POP3_PORT, "pop3.port", "110", port_pop3, "POP3, STLS", "POP3、STLS"),
+	PORT(SETTING_CONF_POP3S_PORT, "pop3s.port", "995", port_pop3s,
+	     "POP3 over implicit TLS", "TLS 接続での POP3"),
+	PORT(SETTING_CONF_IMAP_PORT, "imap.port", "143", port_imap, "IMAP, STARTTLS", "IMAP、STARTTLS"),
+	PORT(SETTING_CONF_IMAPS_PORT, "imaps.port", "993", port_imaps,
+	     "IMAP over implicit TLS", "TLS 接続での IMAP"),
+	PORT(SETTING_CONF_HTTP_PORT, "http.port", "80", port_http,
+	     "webmail and panel", "Web メールと管理パネル"),
+	PORT(SETTING_CONF_HTTPS_PORT, "https.port", "443", port_https,
+	     "webmail and panel over TLS", "TLS での Web メールと管理パネル"),
+	CONF(SETTING_CONF_SMTP_MAX_MESSAGE_SIZE, "smtp.max_message_size", SETTING_SIZE, 0, 1024, 1ULL << 32,
+	     "100M", NULL, smtp_max_message_size,
+	     "largest message accepted, bytes (K/M/G suffixes)",
+	     "受け付けるメールの最大サイズ（バイト、K/M/G 可）"),
+	CONF(SETTING_CONF_SMTP_MAX_RECIPIENTS, "smtp.max_recipients", SETTING_UINT, 0, 1, 100000, "100",
+	     NULL, smtp_max_recipients, "recipients per message", "1 通あたりの宛先数の上限"),
+	CONF(SETTING_CONF_SMTP_MAX_CONNECTIONS, "smtp.max_connections", SETTING_UINT, 0, 1, 1000000,
+	     "2000", NULL, smtp_max_connections, "SMTP connections in all", "SMTP 接続数の上限（全体）"),
+	CONF(SETTING_CONF_SMTP_MAX_CONNECTIONS_PER_IP, "smtp.max_connections_per_ip", SETTING_UINT, 0, 1,
+	     100000, "30", NULL, smtp_max_connections_per_ip,
+	     "SMTP connections from one client address", "1 つの接続元アドレスからの SMTP 接続数の上限"),
+	CONF(SETTING_CONF_SMTP_MAX_LINE_LENGTH, "smtp.max_line_length", SETTING_UINT, 0, 512, 65536, "4096",
+	     NULL, smtp_max_line_length, "longest command line, bytes", "コマンド行の最大長（バイト）"),
+	CONF(SETTING_CONF_SMTP_MAX_ERRORS, "smtp.max_errors", SETTING_UINT, 0, 1, 1000, "20", NULL,
+	     smtp_max_errors, "bad commands before the connection is closed",
+	     "接続を切るまでに許す誤ったコマンドの数"),
+	CONF(SETTING_CONF_SMTP_MAX_COMMANDS, "smtp.max_commands", SETTING_UINT, 0, 10, 10000000, "10000",
+	     NULL, smtp_max_commands, "commands in one connection", "1 接続あたりのコマンド数の上限"),
+	CONF(SETTING_CONF_SMTP_TIMEOUT, "smtp.timeout", SETTING_DURATION, 0, 1, 86400, "300", NULL,
+	     smtp_timeout, "seconds to wait for a command (RFC 5321 4.5.3.2: 5 minutes)",
+	     "コマンドを待つ秒数（RFC 5321 4.5.3.2 では 5 分）"),
+	CONF(SETTING_CONF_SMTP_DATA_TIMEOUT, "smtp.data_timeout", SETTING_DURATION, 0, 1, 86400, "600",
+	     NULL, smtp_data_timeout, "seconds to wait for more message data",
+	     "メール本文の続きを待つ秒数"),
+	CONF(SETTING_CONF_POP3_TIMEOUT, "pop3.timeout", SETTING_DURATION, 0, 1, 86400, "600", NULL,
+	     pop3_timeout, "seconds of inactivity before a POP3 session ends (RFC 1939: 10 minutes)",
+	     "無操作の POP3 セッションを終える秒数（RFC 1939 では 10 分）"),
+	CONF(SETTING_CONF_POP3_MAX_CONNECTIONS_PER_IP, "pop3.max_connections_per_ip", SETTING_UINT, 0, 1,
+	     100000, "30", NULL, pop3_max_connections_per_ip,
+	     "POP3 connections from one client address", "1 つの接続元アドレスからの POP3 接続数の上限"),
+	CONF(SETTING_CONF_IMAP_TIMEOUT, "imap.timeout", SETTING_DURATION, 0, 60, 86400, "1800", NULL,
+	     imap_timeout, "seconds of inactivity before an IMAP session ends (RFC 9051: at least 30 minutes)",
+	     "無操作の IMAP セッションを終える秒数（RFC 9051 では 30 分以上）"),
+	CONF(SETTING_CONF_IMAP_IDLE_TIMEOUT, "imap.idle_timeout", SETTING_DURATION, 0, 60, 86400, "7200",
+	     NULL, imap_idle_timeout, "seconds an IMAP client may stay in IDLE without a word",
+	     "IMAP クライアントが無言で IDLE を続けられる秒数"),
+	CONF(SETTING_CONF_IMAP_MAX_CONNECTIONS_PER_IP, "imap.max_connections_per_ip", SETTING_UINT, 0, 1,
+	     100000, "50", NULL, imap_max_connections_per_ip,
+	     "IMAP connections from one client address", "1 つの接続元アドレスからの IMAP 接続数の上限"),
+	CONF(SETTING_CONF_IMAP_MAX_LINE_LENGTH, "imap.max_line_length", SETTING_UINT, 0, 1024, 1048576,
+	     "65536", NULL, imap_max_line_length, "longest IMAP command line outside literals, bytes",
+	     "リテラル以外の IMAP コマンド行の最大長（バイト）"),
+	CONF(SETTING_CONF_SERVER_LOOPS, "server.loops", SETTING_UINT, SETTING_RESTART, 0, 256, "0", NULL,
+	     server_loops, "event loops (threads); 0 means one per core",
+	     "イベントループ（スレッド）の数。0 は CPU コアごとに 1 つ"),
+	CONF(SETTING_CONF_SERVER_WORKERS, "server.workers", SETTING_UINT, SETTING_RESTART, 1, 256, "4", NULL,
+	     server_workers, "worker threads for blocking work (hashing, fsync, database writes)",
+	     "待ちの生じる処理（ハッシュ計算・fsync・DB 書き込み）用のスレッド数"),
+	CONF(SETTING_CONF_SERVER_SHUTDOWN_GRACE, "server.shutdown_grace", SETTING_DURATION, 0, 0, 3600, "30",
+	     NULL, shutdown_grace, "seconds SIGTERM lets open transactions finish",
+	     "SIGTERM 後、処理中の取引の完了を待つ秒数"),
+	CONF(SETTING_CONF_SERVER_USER, "server.user", SETTING_STRING, SETTING_RESTART, 0, 0, "", NULL,
+	     server_user, "user to run as after binding the ports when started as root (DATA must belong to it)",
+	     "root で起動したとき、ポートを開いた後に切り替えるユーザ（DATA はそのユーザの所有に）"),
+	CONF_ENUM(SETTING_CONF_LOG_LEVEL, "log.level", "info", log_levels, log_level,
+		  "debug, info, warn or error", "ログの詳しさ：debug、info、warn、error"),
+	CONF(SETTING_CONF_SEND_LIMIT_HOUR, "send_limit.hour", SETTING_UINT, 0, 0, 10000000, "1500", NULL,
+	     send_limit_hour,
+	     "recipients an account may send to in any 60 minutes (domain/account setting send-limit-hour"
+	     " overrides; 0 = unlimited)",
+	     "1 アカウントが任意の 60 分間に送れる宛先数（ドメイン・アカウントの send-limit-hour が優先、0 は無制限）"),
+	CONF(SETTING_CONF_SEND_LIMIT_DAY, "send_limit.day", SETTING_UINT, 0, 0, 10000000, "15000", NULL,
+	     send_limit_day,
+	     "recipients an account may send to in any 24 hours (send-limit-day overrides; 0 = unlimited)",
+	     "1 アカウントが任意の 24 時間に送れる宛先数（send-limit-day が優先、0 は無制限）"),
+	CONF(SETTING_CONF_ABUSE_BURST_MIN, "abuse.burst_min", SETTING_UINT, 0, 0, 10000000, "500", NULL,
+	     abuse_burst_min, "suspend sending after this many recipients in 60 minutes ... (0 = off)",
+	     "60 分間にこの数の宛先へ送ると送信を停止…（0 で無効）"),
+	CONF(SETTING_CONF_ABUSE_BURST_FACTOR, "abuse.burst_factor", SETTING_UINT, 0, 0, 1000, "10", NULL,
+	     abuse_burst_factor,
+	     "... when that is also this many times the account's busiest hour of the previous 7 days",
+	     "…それが過去 7 日間で最も多かった 1 時間のこの倍数以上のとき"),
+	CONF(SETTING_CONF_ABUSE_NEW_RCPT_MAX, "abuse.new_rcpt_max", SETTING_UINT, 0, 0, 10000000, "200",
+	     NULL, abuse_new_rcpt_max, "suspend sending after this many distinct new recipients ... (0 = off)",
+	     "初めての宛先がこの数に達すると送信を停止…（0 で無効）"),
+	CONF(SETTING_CONF_ABUSE_NEW_RCPT_WINDOW, "abuse.new_rcpt_window", SETTING_DURATION, 0, 60, 86400,
+	     "3600", NULL, abuse_new_rcpt_window, "... within this many seconds", "…この秒数のうちに"),
+	CONF(SETTING_CONF_ABUSE_BOUNCE_MIN, "abuse.bounce_min", SETTING_UINT, 0, 0, 10000000, "50", NULL,
+	     abuse_bounce_min, "suspend sending after this many bounces in 24 hours ... (0 = off)",
+	     "24 時間にこの数のエラーメールが返ると送信を停止…（0 で無効）"),
+	CONF(SETTING_CONF_ABUSE_BOUNCE_PERCENT, "abuse.bounce_percent", SETTING_UINT, 0, 1, 100, "30", NULL,
+	     abuse_bounce_percent,
+	     "... when they are also this percentage of the recipients sent in 24 hours",
+	     "…それが 24 時間に送った宛先のこの割合（%）以上のとき"),
+	CONF(SETTING_CONF_ABUSE_LOGIN_COUNTRIES, "abuse.login_countries", SETTING_UINT, 0, 0, 250, "3",
+	     NULL, abuse_login_countries,
+	     "suspend sending after successful logins from this many countries ... (0 = off)",
+	     "この数の国からログインに成功すると送信を停止…（0 で無効）"),
+	CONF(SETTING_CONF_ABUSE_LOGIN_WINDOW, "abuse.login_window", SETTING_DURATION, 0, 60, 604800, "3600",
+	     NULL, abuse_login_window, "... within this many seconds", "…この秒数のうちに"),
+	CONF(SETTING_CONF_DNS_RESOLVER, "dns.resolver", SETTING_STRING, 0, 0, 0, "", settings_check_resolver,
+	     dns_resolver, "DNS server for MX/A/AAAA lookups, ADDRESS[:PORT] (empty: the system resolver)",
+	     "MX・A・AAAA を引く DNS サーバ、アドレス[:ポート]（空ならシステムの設定）"),
+	CONF(SETTING_CONF_QUEUE_RETRY_MIN, "queue.retry_min", SETTING_DURATION, 0, 1, 86400, "300", NULL,
+	     queue_retry_min, "seconds before the first retry of a deferred message (doubles each time)",
+	     "配送が遅れたメールの最初の再送までの秒数（毎回 2 倍に）"),
+	CONF(SETTING_CONF_QUEUE_RETRY_MAX, "queue.retry_max", SETTING_DURATION, 0, 1, 604800, "3600", NULL,
+	     queue_retry_max, "longest wait between two delivery attempts, seconds",
+	     "再送の間隔の上限（秒）"),
+	CONF(SETTING_CONF_QUEUE_LIFETIME, "queue.lifetime", SETTING_DURATION, 0, 1, 8640000, "432000", NULL,
+	     queue_lifetime, "seconds a message may stay in the queue before it bounces",
+	     "配送できないメールをキューに置く秒数（過ぎるとエラーを返送）"),
+	CONF(SETTING_CONF_QUEUE_DELAY_WARNING, "queue.delay_warning", SETTING_DURATION, 0, 0, 8640000,
+	     "14400", NULL, queue_delay_warning, "seconds before the sender gets a delay notice (0: never)",
+	     "送信者に遅延を知らせるまでの秒数（0 は知らせない）"),
+	CONF(SETTING_CONF_QUEUE_MAX_PARALLEL, "queue.max_parallel", SETTING_UINT, 0, 1, 1000, "10", NULL,
+	     queue_max_parallel, "connections delivering at the same time (outbound threads)",
+	     "同時に配送する接続の数（送信スレッド）"),
+	CONF(SETTING_CONF_QUEUE_DEST_CONCURRENCY, "queue.dest_concurrency", SETTING_UINT, 0, 1, 1000, "5",
+	     NULL, queue_dest_concurrency,
+	     "connections to one destination (domain or relay host) at the same time",
+	     "1 つの宛先（ドメインまたは中継ホスト）への同時接続数"),
+	CONF(SETTING_CONF_SMTP_RELAYHOST, "smtp.relayhost", SETTING_STRING, 0, 0, 0, "", NULL, smtp_relayhost,
+	     "smart host for all outbound mail: HOST[:PORT] (MX lookup) or [HOST]:PORT (no MX lookup);"
+	     " empty: direct MX delivery",
+	     "外向きのメールをすべて渡す中継ホスト：ホスト[:ポート]（MX を引く）または [ホスト]:ポート"
+	     "（MX を引かない）。空なら宛先の MX へ直接"),
+	CONF(SETTING_CONF_SMTP_RELAYHOST_USER, "smtp.relayhost_user", SETTING_STRING, 0, 0, 0, "", NULL,
+	     smtp_relayhost_user, "SMTP AUTH user name at the relay host (sent only over TLS)",
+	     "中継ホストでの SMTP 認証のユーザ名（TLS 上でのみ送る）"),
+	CONF(SETTING_CONF_SMTP_RELAYHOST_PASSWORD, "smtp.relayhost_password", SETTING_STRING, SETTING_SECRET,
+	     0, 0, "", NULL, smtp_relayhost_password, "SMTP AUTH password at the relay host (secret)",
+	     "中継ホストでの SMTP 認証のパスワード（秘密）"),
+	CONF(SETTING_CONF_SMTP_REMOTE_PORT, "smtp.remote_port", SETTING_UINT, 0, 1, 65535, "25", NULL,
+	     smtp_remote_port, "TCP port of remote MX hosts (change only for tests)",
+	     "相手の MX ホストの TCP ポート（試験のときだけ変える）"),
+	CONF_ENUM(SETTING_CONF_GEOIP_MISSING, "geoip.missing", "allow", allow_deny, geoip_missing,
+		  "foreign-access restriction when the GeoIP database is missing or unreadable: allow or deny",
+		  "GeoIP データベースがないか読めないときの海外アクセス制限：allow（許可）か deny（拒否）"),
+	CONF(SETTING_CONF_FOREIGN_AUTH_ALLOW, "foreign_auth.allow", SETTING_CIDR_LIST, 0, 0, 0, "",
+	     settings_check_cidr_list, foreign_auth_allow,
+	     "server-wide CIDRs exempt from the foreign-access restriction (comma-separated)",
+	     "海外アクセス制限から除外するネットワーク（サーバ全体、CIDR をカンマ区切り）"),
+	CONF(SETTING_CONF_FOREIGN_AUTH_RDNS_ALLOW, "foreign_auth.rdns_allow", SETTING_STRING, 0, 0, 0,
+	     "google.com,outlook.com,hotmail.com,ap-northeast-1.compute.amazonaws.com,"
+	     "ap-northeast-3.compute.amazonaws.com", NULL, foreign_auth_rdns,
+	     "reverse-DNS suffixes (forward-confirmed) exempt from the foreign-access restriction",
+	     "海外アクセス制限から除外する逆引きホスト名の末尾（正引きで確認）"),
+	CONF(SETTING_CONF_FOREIGN_AUTH_RDNS_TIMEOUT, "foreign_auth.rdns_timeout", SETTING_UINT, 0, 100, 10000,
+	     "1500", NULL, foreign_auth_rdns_timeout,
+	     "milliseconds the reverse-DNS exemption check may take in all",
+	     "逆引きによる除外の確認にかけてよいミリ秒数（合計）"),
+	CONF(SETTING_CONF_BRUTEFORCE_WINDOW, "bruteforce.window", SETTING_DURATION, 0, 10, 86400, "900",
+	     NULL, bf_window, "seconds over which failed logins are counted (per address and per account)",
+	     "ログイン失敗を数える期間（秒、アドレスごと・アカウントごと）"),
+	CONF(SETTING_CONF_BRUTEFORCE_IP_DELAY_AFTER, "bruteforce.ip_delay_after", SETTING_UINT, 0, 0, 100000,
+	     "5", NULL, bf_ip_delay_after,
+	     "failed logins from one address (IPv6: /64) before its failure replies are delayed",
+	     "1 つのアドレス（IPv6 は /64）からの失敗がこの数を超えると応答を遅らせる"),
+	CONF(SETTING_CONF_BRUTEFORCE_IP_BLOCK_AFTER, "bruteforce.ip_block_after", SETTING_UINT, 0, 0, 100000,
+	     "15", NULL, bf_ip_block_after,
+	     "failed logins from one address that block its logins for a while (0 = never)",
+	     "1 つのアドレスからの失敗がこの数に達するとしばらくログインを止める（0 は止めない）"),
+	CONF(SETTING_CONF_BRUTEFORCE_BLOCK_TIME, "bruteforce.block_time", SETTING_DURATION, 0, 1, 604800,
+	     "900", NULL, bf_block_time, "seconds of a first block; a repeated block within a day doubles",
+	     "最初の遮断の秒数。1 日以内に繰り返すと 2 倍に"),
+	CONF(SETTING_CONF_BRUTEFORCE_BLOCK_MAX, "bruteforce.block_max", SETTING_DURATION, 0, 1, 2592000,
+	     "86400", NULL, bf_block_max, "longest block, seconds", "遮断の最長（秒）"),
+	CONF(SETTING_CONF_BRUTEFORCE_ACCOUNT_DELAY_AFTER, "bruteforce.account_delay_after", SETTING_UINT, 0,
+	     0, 100000, "10", NULL, bf_account_delay_after,
+	     "failed logins for one account before logins to it from new addresses are slowed (never"
+	     " blocked; 0 = off)",
+	     "1 アカウントへの失敗がこの数を超えると、新しいアドレスからのログインを遅らせる（遮断はしない、0 で無効）"),
+	CONF(SETTING_CONF_BRUTEFORCE_DELAY_MAX, "bruteforce.delay_max", SETTING_UINT, 0, 0, 60, "8", NULL,
+	     bf_delay_max, "longest reply delay, seconds (delays start at 1 and double)",
+	     "応答を遅らせる最長の秒数（1 秒から倍々に）"),
+
+	DIRS(SETTING_MEMO, "memo", SETTING_ACCOUNT, SETTING_STRING, SETTING_COLUMN, 0, 0, "", NULL,
+	     "a note about the account for the administrators", "管理者向けのアカウントのメモ"),
+	DIRS(SETTING_ENABLED, "enabled", SETTING_ACCOUNT, SETTING_BOOL, SETTING_COLUMN, 0, 0, "on", NULL,
+	     "off: logins are refused and mail to the account is rejected",
+	     "off にするとログインを拒み、このアカウント宛てのメールも受け取らない"),
+	DIRS(SETTING_FORWARD, "forward", SETTING_ACCOUNT, SETTING_ADDRESS_LIST, 0, 0, 0, "",
+	     settings_check_forward,
+	     "addresses every incoming message is forwarded to (up to 5, comma-separated; off or empty:"
+	     " no forwarding)",
+	     "届いたメールを転送する宛先（5 件まで、カンマ区切り。off か空で転送しない）"),
+	DIRS(SETTING_FORWARD_KEEP, "forward-keep", SETTING_ACCOUNT, SETTING_BOOL, 0, 0, 0, "on", NULL,
+	     "keep a copy of forwarded mail in the mailbox", "転送したメールの控えをメールボックスにも残す"),
+	DIRS(SETTING_SEND_LIMIT_HOUR, "send-limit-hour", SETTING_DOMAIN | SETTING_ACCOUNT, SETTING_LIMIT, 0,
+	     0, 10000000, NULL, NULL,
+	     "recipients the account may send to in any 60 minutes (unlimited or 0: no limit; unset:"
+	     " send_limit.hour)",
+	     "任意の 60 分間に送れる宛先数（unlimited か 0 で無制限。未設定なら send_limit.hour）"),
+	DIRS(SETTING_SEND_LIMIT_DAY, "send-limit-day", SETTING_DOMAIN | SETTING_ACCOUNT, SETTING_LIMIT, 0,
+	     0, 10000000, NULL, NULL,
+	     "recipients the account may send to in any 24 hours (unlimited or 0: no limit; unset:"
+	     " send_limit.day)",
+	     "任意の 24 時間に送れる宛先数（unlimited か 0 で無制限。未設定なら send_limit.day）"),
+	DIRS(SETTING_ABUSE_DETECT, "abuse-detect", SETTING_DOMAIN | SETTING_ACCOUNT, SETTING_BOOL, 0, 0, 0,
+	     "on", NULL, "suspend sending when the account looks compromised",
+	     "乗っ取りが疑われるとき送信を停止する"),
+	DIRS(SETTING_TRASH_EXPIRE_DAYS, "trash-expire-days", SETTING_DOMAIN, SETTING_UINT, 0, 0, 3650, "7",
+	     NULL, "days Trash and Junk keep mail (0: forever)",
+	     "ごみ箱と迷惑メールフォルダにメールを残す日数（0 は削除しない）"),
+	DIRS(SETTING_ADMIN_ADDRESS, "admin-address", SETTING_DOMAIN, SETTING_ADDRESS, 0, 0, 0, NULL, NULL,
+	     "who gets the domain's notices and DMARC reports (unset: postmaster@DOMAIN)",
+	     "ドメインの通知と DMARC レポートの送り先（未設定なら postmaster@ドメイン）"),
+	DIRS(SETTING_BATV, "batv", SETTING_DOMAIN, SETTING_BOOL, 0, 0, 0, "off", NULL,
+	     "sign outgoing envelope senders (BATV) and refuse bounces to unsigned addresses",
+	     "送信するメールのエンベロープ送信者に署名（BATV）し、署名のない宛先へのエラーメールを拒む"),
+	DIRS(SETTING_FOREIGN_AUTH, "foreign-auth", SETTING_DOMAIN, SETTING_BOOL, 0, 0, 0, "on", NULL,
+	     "allow SMTP AUTH only from the home country (turn off while abroad)",
+	     "SMTP 認証を国内からだけ許す（海外にいる間は off に）"),
+	DIRS(SETTING_FOREIGN_AUTH_COUNTRY, "foreign-auth-country", SETTING_DOMAIN, SETTING_COUNTRY, 0, 0, 0,
+	     "JP", NULL, "the home country of the foreign-access restriction (two letters)",
+	     "海外アクセス制限の「国内」とする国（2 文字）"),
+	DIRS(SETTING_FOREIGN_AUTH_ALLOW, "foreign-auth-allow", SETTING_DOMAIN, SETTING_CIDR_LIST, 0, 0, 0, "",
+	     settings_check_cidr_list, "networks exempt from the domain's foreign-access restriction (CIDRs)",
+	     "このドメインの海外アクセス制限から除外するネットワーク（CIDR）"),
+	DIRS(SETTING_FOREIGN_AUTH_MAIL, "foreign-auth-mail", SETTING_DOMAIN, SETTING_BOOL, 0, 0, 0, "off",
+	     NULL, "restrict POP3 and IMAP logins too, not only SMTP AUTH",
+	     "SMTP 認証だけでなく POP3 と IMAP のログインも制限する"),
+	DIRS(SETTING_INBOUND_DMARC, "inbound-dmarc", SETTING_DOMAIN, SETTING_BOOL, 0, 0, 0, "off", NULL,
+	     "enforce the sender domain's DMARC policy on mail to this domain (off: record only)",
+	     "このドメイン宛てのメールに送信元ドメインの DMARC ポリシーを適用する（off は記録だけ）"),
+};
+
+const struct setting *settings_get(enum setting_id id)
+{
+	return (unsigned)id < SETTING_COUNT ? &settings_table[id] : NULL;
+}
+
+const char *settings_key(enum setting_id id)
+{
+	return (unsigned)id < SETTING_COUNT ? settings_table[id].key : "";
+}
+
+const struct setting *settings_find(const char *key, enum setting_scope scope)
+{
+	for (unsigned i = 0; i < SETTING_COUNT; i++) {
+		if ((settings_table[i].scopes & scope) != 0 && strcmp(settings_table[i].key, key) == 0)
+			return &settings_table[i];
+	}
+	return NULL;
+}
+
+const char *settings_scope_name(enum setting_scope scope)
+{
+	return scope == SETTING_SERVER ? "server" : scope == SETTING_DOMAIN ? "domain" : "account";
+}
+
+void settings_keys_text(enum setting_scope scope, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < SETTING_COUNT && len < size; i++) {
+		if ((settings_table[i].scopes & scope) != 0)
+			len += (size_t)snprintf(buf + len, size - len, "%s%s", len > 0 ? ", " : "",
+						settings_table[i].key);
+	}
+}
