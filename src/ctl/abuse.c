@@ -20,7 +20,7 @@
 int ctl_domain_apply_batv(struct ctl *c, const char *domain, const char *value)
 {
 	const char *key = settings_key(SETTING_BATV), *error;
-	char hex[160];
+	char hex[160], norm[8], warn[8];
 	struct dir_domain d;
 	int r;
 
@@ -32,7 +32,8 @@ int ctl_domain_apply_batv(struct ctl *c, const char *domain, const char *value)
 	if (strcmp(value, "on") == 0 && directory_batv_key(c->dir, d.name, 0, true, hex, sizeof(hex)) <= 0)
 		return ctl_fail("cannot create the BATV key of %s", d.name);
 	explicit_bzero(hex, sizeof(hex));
-	if (directory_setting_set(c->dir, "domain", d.name, key, value, &error) < 0)
+	if (settings_store(c->dir, SETTING_DOMAIN, d.name, settings_get(SETTING_BATV), value, norm,
+			   sizeof(norm), warn, sizeof(warn), &error) < 0)
 		return ctl_fail("cannot store the setting %s: %s", key, error);
 	ctl_event(c, "setting-changed", d.name, "%s = %s", key, value);
 	printf("domain %s: %s = %s\n", d.name, key, value);

@@ -106,7 +106,7 @@ static const char ctl_usage_help[] =
 	"  init --hostname HOST [--port-offset N] [--listen ADDR]\n"
 	"  domain add|del|show DOMAIN          (del: --force when it has accounts)\n"
 	"  domain list [--json]                 (show takes --json too)\n"
-	"  domain set DOMAIN KEY VALUE         (yubinctl settings list domain: every key)\n"
+	"  domain set DOMAIN KEY VALUE          (yubinctl settings list domain: every key)\n"
 	"  domain dns DOMAIN [--json]           (the MX, SPF, DKIM and DMARC records to publish)\n"
 	"  account add ADDRESS [--quota MB] [--memo TEXT] [--password-stdin]\n"
 	"  account passwd ADDRESS [--password-stdin]\n"

@@ -16,7 +16,7 @@
 #define CTL_VALUE_MAX 2048
 
 /* The account columns and settings with side effects; value is checked and
- * normalised. */
+ * normalised. -1 when s is neither. */
 static int ctl_setting_apply(struct ctl *c, const struct setting *s, const char *name,
 			     const char *value)
 {
@@ -47,19 +47,19 @@ int ctl_setting_set(struct ctl *c, enum setting_scope scope, const char *name, c
 	const struct setting *s = settings_find(key, scope);
 	char norm[CTL_VALUE_MAX], warn[512];
 	const char *error;
-	int r;
 
 	if (s == NULL)
 		return ctl_setting_unknown(scope, key);
-	if (settings_check(s, name, value, norm, sizeof(norm), warn, sizeof(warn), &error) < 0)
+	if ((s->flags & SETTING_COLUMN) != 0 || s->id == SETTING_BATV) {
+		if (settings_check(s, name, value, norm, sizeof(norm), warn, sizeof(warn), &error) < 0)
+			return ctl_fail("cannot set %s to '%s': %s", key, value, error);
+		return ctl_setting_apply(c, s, name, norm);
+	}
+	if (settings_store(c->dir, scope, name, s, value, norm, sizeof(norm), warn, sizeof(warn),
+			   &error) < 0)
 		return ctl_fail("cannot set %s to '%s': %s", key, value, error);
 	if (warn[0] != '\0')
 		ctl_warn("%s", warn);
-	r = ctl_setting_apply(c, s, name, norm);
-	if (r >= 0)
-		return r;
-	if (directory_setting_set(c->dir, settings_scope_name(scope), name, key, norm, &error) < 0)
-		return ctl_fail("cannot store the setting %s: %s", key, error);
 	ctl_event(c, "setting-changed", name, "%s = %s", key, settings_display(s, norm, false));
 	if (s->id == SETTING_FORWARD && norm[0] == '\0')
 		printf("%s %s: %s = (none): mail is no longer forwarded\n", settings_scope_name(scope),

@@ -192,6 +192,13 @@ int settings_domain_string(struct directory *dir, const char *domain, enum setti
 			   char *buf, size_t size);
 int settings_account_string(struct directory *dir, const char *address, enum setting_id id,
 			    char *buf, size_t size);
+/* Checks value with settings_check and stores its normal form (into
+ * norm) as the setting s of scope/name: the one way a domain or account
+ * setting is written (yubinctl, and the JSON API next). Not for account
+ * columns (SETTING_COLUMN). 0, or -1 with *error_r. */
+int settings_store(struct directory *dir, enum setting_scope scope, const char *name,
+		   const struct setting *s, const char *value, char *norm, size_t normsize,
+		   char *warn, size_t warnsize, const char **error_r);
 /* The sending limits in force for address: the account's setting, the
  * domain's, then yubin.conf's (0 = unlimited). */
 void settings_send_limits(struct directory *dir, const struct config *cfg, const char *address,

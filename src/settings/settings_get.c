@@ -91,6 +91,19 @@ int settings_account_string(struct directory *dir, const char *address, enum set
 	return 0;
 }
 
+int settings_store(struct directory *dir, enum setting_scope scope, const char *name,
+		   const struct setting *s, const char *value, char *norm, size_t normsize,
+		   char *warn, size_t warnsize, const char **error_r)
+{
+	if ((s->scopes & scope) == 0 || scope == SETTING_SERVER || (s->flags & SETTING_COLUMN) != 0) {
+		*error_r = "not a setting of this scope";
+		return -1;
+	}
+	if (settings_check(s, name, value, norm, normsize, warn, warnsize, error_r) < 0)
+		return -1;
+	return directory_setting_set(dir, settings_scope_name(scope), name, s->key, norm, error_r);
+}
+
 static uint64_t settings_limit(struct directory *dir, const char *address, enum setting_id id,
 			       uint64_t def)
 {

@@ -223,6 +223,28 @@ static void test_getters(void **state)
 	assert_false(settings_account_bool(dir, "a@example.test", SETTING_ABUSE_DETECT));
 	assert_int_equal(directory_setting_set(dir, "account", "a@example.test", "abuse-detect", "on", &error), 0);
 	assert_true(settings_account_bool(dir, "a@example.test", SETTING_ABUSE_DETECT));
+	/* settings_store checks, normalises and refuses what is not of the scope */
+	{
+		char norm[64], warn[256], stored[16];
+
+		assert_int_equal(settings_store(dir, SETTING_DOMAIN, "example.test",
+						settings_get(SETTING_FOREIGN_AUTH_MAIL), "YES", norm, sizeof(norm),
+						warn, sizeof(warn), &error), 0);
+		assert_int_equal(directory_setting_get(dir, "domain", "example.test", "foreign-auth-mail",
+						       stored, sizeof(stored)), 1);
+		assert_string_equal(stored, "on");
+		assert_int_equal(settings_store(dir, SETTING_DOMAIN, "example.test",
+						settings_get(SETTING_FOREIGN_AUTH_MAIL), "sure", norm, sizeof(norm),
+						warn, sizeof(warn), &error), -1);
+		assert_int_equal(settings_store(dir, SETTING_ACCOUNT, "a@example.test",
+						settings_get(SETTING_FOREIGN_AUTH_MAIL), "on", norm, sizeof(norm),
+						warn, sizeof(warn), &error), -1);
+		assert_int_equal(settings_store(dir, SETTING_ACCOUNT, "a@example.test",
+						settings_get(SETTING_MEMO), "hi", norm, sizeof(norm), warn,
+						sizeof(warn), &error), -1);
+		settings_foreign_get(dir, "example.test", &f);
+		assert_true(f.mail);
+	}
 	/* an unreadable stored value gives the default */
 	assert_int_equal(directory_setting_set(dir, "domain", "example.test", "trash-expire-days", "lots",
 					       &error), 0);
