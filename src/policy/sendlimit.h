@@ -15,8 +15,6 @@
 #define SENDLIMIT_HOUR_BUCKETS 60
 #define SENDLIMIT_DAY_BUCKET 600
 #define SENDLIMIT_DAY_BUCKETS 144
-#define SENDLIMIT_DEFAULT_HOUR 1500
-#define SENDLIMIT_DEFAULT_DAY 15000
 
 /* A window of nbuckets buckets of bucket_secs seconds. At time t it holds
  * the buckets (t/bucket_secs - nbuckets, t/bucket_secs]. */
