@@ -225,6 +225,7 @@ static void cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 		}
 	}
 	str_random_id(s->txid, 13);
+	inbound_auth_free(s->auth);
 	s->auth = inbound_auth_new(s);	/* SPF's DNS starts now (NULL: at the end of DATA) */
 	s->state = SMTP_S_MAIL;
 	smtp_reply(s, "250 2.1.0 Ok");
