@@ -30,6 +30,7 @@ struct dns_async {
 	struct event *timer;
 	struct dns_sock *socks;
 	size_t nsocks, capsocks;
+	struct dns_query *inflight;	/* queries sent, waiting for their answer */
 };
 
 enum dns_bstate { BE_WANTED, BE_PENDING, BE_DONE };
@@ -45,11 +46,15 @@ struct dns_bentry {
 	unsigned char *buf;
 	size_t len;
 	struct dns_query *q;		/* while pending */
+	struct dns_bentry *qnext;	/* the next batch entry waiting for q */
 };
 
+/* One query on the wire; every batch that wants the same name and type
+ * meanwhile waits for it too, instead of sending its own. */
 struct dns_query {
 	struct dns_async *r;
-	struct dns_bentry *owner;	/* NULL once the batch no longer waits */
+	struct dns_query *next;		/* in r->inflight */
+	struct dns_bentry *waiters;
 	int type;
 	char name[DNS_NAME_MAX];
 };
@@ -233,16 +238,41 @@ static void dns_batch_answer_in(struct dns_bentry *e, enum dns_result res, const
 
 static void dns_async_query_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
-	struct dns_query *q = arg;
+	struct dns_query *q = arg, **pp;
 	const char *error;
 	enum dns_result res = dns_status(status, &error);
 	size_t len = abuf != NULL && alen > 0 ? (size_t)alen : 0;
+	struct dns_bentry *w = q->waiters;
 
+	for (pp = &q->r->inflight; *pp != NULL && *pp != q; pp = &(*pp)->next)
+		;
+	if (*pp == q)
+		*pp = q->next;
 	if (dns_async_cacheable(status))
 		dns_cache_put(q->r->cache, q->name, q->type, res, len > 0 ? abuf : NULL, len);
-	if (q->owner != NULL)
-		dns_batch_answer_in(q->owner, res, len > 0 ? abuf : NULL, len);
+	q->waiters = NULL;
+	while (w != NULL) {
+		struct dns_bentry *next = w->qnext;
+		w->qnext = NULL;
+		dns_batch_answer_in(w, res, len > 0 ? abuf : NULL, len);
+		w = next;
+	}
 	free(q);
+}
+
+/* e no longer waits for its query (which goes on, for the cache). */
+static void dns_query_detach(struct dns_bentry *e)
+{
+	struct dns_bentry **pp;
+
+	if (e->q == NULL)
+		return;
+	for (pp = &e->q->waiters; *pp != NULL && *pp != e; pp = &(*pp)->qnext)
+		;
+	if (*pp == e)
+		*pp = e->qnext;
+	e->qnext = NULL;
+	e->q = NULL;
 }
 
 /* ---- batches */
@@ -310,8 +340,7 @@ static void dns_batch_budget_cb(evutil_socket_t fd, short what, void *arg)
 		struct dns_bentry *e = b->e[i];
 		if (e->state != BE_PENDING)
 			continue;
-		e->q->owner = NULL;	/* the query goes on, for the cache */
-		e->q = NULL;
+		dns_query_detach(e);
 		e->state = BE_DONE;
 		e->res = DNS_TEMPFAIL;
 	}
@@ -350,8 +379,7 @@ void dns_batch_free(struct dns_batch *b)
 	if (b == NULL)
 		return;
 	for (size_t i = 0; i < b->n; i++) {
-		if (b->e[i]->q != NULL)
-			b->e[i]->q->owner = NULL;
+		dns_query_detach(b->e[i]);
 		free(b->e[i]->buf);
 		free(b->e[i]);
 	}
@@ -400,26 +428,38 @@ unsigned dns_batch_fetch(struct dns_batch *b)
 
 	for (size_t i = 0; i < b->n; i++) {
 		struct dns_bentry *e = b->e[i];
-		struct dns_query *q;
+		struct dns_query *q, *fresh = NULL;
 
 		if (e->state != BE_WANTED)
 			continue;
-		q = have_channel && !b->exhausted ? calloc(1, sizeof(*q)) : NULL;
+		for (q = have_channel ? r->inflight : NULL; q != NULL; q = q->next) {
+			if (q->type == e->type && strcasecmp(q->name, e->name) == 0)
+				break;
+		}
+		if (q == NULL && have_channel && !b->exhausted && (q = calloc(1, sizeof(*q))) != NULL) {
+			q->r = r;
+			q->type = e->type;
+			str_copy(q->name, sizeof(q->name), e->name);
+			q->next = r->inflight;
+			r->inflight = q;
+			fresh = q;
+		}
 		if (q == NULL) {
 			e->state = BE_DONE;
 			e->res = DNS_TEMPFAIL;
 			continue;
 		}
-		q->r = r;
-		q->owner = e;
-		q->type = e->type;
-		str_copy(q->name, sizeof(q->name), e->name);
 		e->q = q;
+		e->qnext = q->waiters;
+		q->waiters = e;
 		e->state = BE_PENDING;
 		if (b->npending++ == 0)
 			dns_batch_clock_start(b);
-		/* (the callback may run at once, e.g. for a bad name) */
-		ares_query(r->ch, q->name, ns_c_in, q->type, dns_async_query_cb, q);
+		if (fresh != NULL) {
+			/* (the callback may run at once, e.g. for a bad name) */
+			ares_query(r->ch, fresh->name, ns_c_in, fresh->type, dns_async_query_cb, fresh);
+			fresh = NULL;
+		}
 	}
 	dns_async_rearm(r);
 	return b->npending;

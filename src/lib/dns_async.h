@@ -10,7 +10,9 @@
 /* DNS on the event loops. Each loop has one resolver: a c-ares channel
  * whose sockets and timer are events of the loop's event_base, so a
  * lookup never holds a thread. Answers go into the process-wide cache
- * (lib/dns_cache.h) that every loop shares.
+ * (lib/dns_cache.h) that every loop shares. A name already being asked
+ * on the loop is not asked again: the later batches wait for the same
+ * query.
  *
  * A batch is the lookups of one message's checks (SPF, DKIM, DMARC).
  * The checks are pure evaluators that take their DNS through callbacks;
@@ -36,8 +38,9 @@ struct dns_batch;
 struct dns_async *dns_async_new(struct event_base *base, struct dns_cache *cache);
 /* Cancels what is in flight (batches see temporary failures). */
 void dns_async_free(struct dns_async *r);
-/* Seconds per try and tries of the resolver's queries. */
-#define DNS_ASYNC_TIMEOUT_MS 1500
+/* The first try's timeout (c-ares doubles it for the next) and the tries
+ * of a query: a dead server costs 3 s, then its failure is cached. */
+#define DNS_ASYNC_TIMEOUT_MS 1000
 #define DNS_ASYNC_TRIES 2
 
 /* At most this many names per batch; more lookups fail temporarily. */
