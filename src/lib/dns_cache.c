@@ -28,6 +28,7 @@ struct dns_cache {
 	pthread_mutex_t lock;
 	struct dns_centry **table;
 	size_t nbuckets, count, max;
+	size_t bytes, max_bytes;
 	struct dns_centry *head, *tail;
 	dns_clock_fn *clock;
 	void *clock_ctx;
@@ -41,13 +42,14 @@ static int64_t dns_cache_monotonic(void *ctx)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-struct dns_cache *dns_cache_new(size_t max_entries, dns_clock_fn *clock, void *clock_ctx)
+struct dns_cache *dns_cache_new(size_t max_entries, size_t max_bytes, dns_clock_fn *clock, void *clock_ctx)
 {
 	struct dns_cache *c = calloc(1, sizeof(*c));
 
 	if (c == NULL)
 		return NULL;
 	c->max = max_entries > 0 ? max_entries : 1;
+	c->max_bytes = max_bytes;
 	c->nbuckets = 64;
 	while (c->nbuckets < c->max && c->nbuckets < ((size_t)1 << 24))
 		c->nbuckets *= 2;
@@ -80,6 +82,7 @@ void dns_cache_clear(struct dns_cache *c)
 	memset(c->table, 0, c->nbuckets * sizeof(*c->table));
 	c->head = c->tail = NULL;
 	c->count = 0;
+	c->bytes = 0;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -91,6 +94,16 @@ void dns_cache_free(struct dns_cache *c)
 	pthread_mutex_destroy(&c->lock);
 	free(c->table);
 	free(c);
+}
+
+size_t dns_cache_bytes(struct dns_cache *c)
+{
+	size_t n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->bytes;
+	pthread_mutex_unlock(&c->lock);
+	return n;
 }
 
 size_t dns_cache_count(struct dns_cache *c)
@@ -151,6 +164,7 @@ static void dns_cache_drop(struct dns_cache *c, struct dns_centry *e)
 	if (*pp == e)
 		*pp = e->hnext;
 	dns_lru_unlink(c, e);
+	c->bytes -= e->len;
 	dns_centry_free(e);
 	c->count--;
 }
@@ -172,7 +186,7 @@ void dns_cache_put(struct dns_cache *c, const char *name, int type, enum dns_res
 	size_t nlen = strlen(name);
 	struct dns_centry *e, *old;
 
-	if (c == NULL || ttl == 0 || nlen >= DNS_NAME_MAX)
+	if (c == NULL || ttl == 0 || nlen >= DNS_NAME_MAX || len > DNS_CACHE_ANSWER_MAX || len > c->max_bytes)
 		return;
 	e = calloc(1, sizeof(*e) + nlen + 1);
 	if (e == NULL)
@@ -194,12 +208,13 @@ void dns_cache_put(struct dns_cache *c, const char *name, int type, enum dns_res
 	old = dns_cache_find(c, name, type, h);
 	if (old != NULL)
 		dns_cache_drop(c, old);
-	while (c->count >= c->max && c->tail != NULL)
+	while ((c->count >= c->max || c->bytes + e->len > c->max_bytes) && c->tail != NULL)
 		dns_cache_drop(c, c->tail);
 	e->hnext = c->table[h & (c->nbuckets - 1)];
 	c->table[h & (c->nbuckets - 1)] = e;
 	dns_lru_push(c, e);
 	c->count++;
+	c->bytes += e->len;
 	pthread_mutex_unlock(&c->lock);
 }
 

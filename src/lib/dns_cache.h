@@ -9,8 +9,9 @@
 /* The process-wide DNS cache: raw answers by (name, type), kept for the
  * TTL the answer gives and never served past it. Every event loop's
  * resolver (lib/dns_async.h) reads and fills the same cache, under one
- * lock; it holds at most a fixed number of entries and drops the least
- * recently used when full.
+ * lock; it holds at most a fixed number of entries and of bytes and drops
+ * the least recently used when full. Answers over DNS_CACHE_ANSWER_MAX
+ * bytes are not cached (no real SPF, DKIM or DMARC answer is that big).
  *
  * How long an outcome is kept (RFC 2308):
  * - an answer: the smallest TTL of its answer records, at most a day;
@@ -22,6 +23,8 @@
  * A TTL of 0 is not cached. */
 
 #define DNS_CACHE_ENTRIES 65536	/* the daemon's cache */
+#define DNS_CACHE_BYTES (32u << 20)
+#define DNS_CACHE_ANSWER_MAX 16384
 #define DNS_CACHE_FAIL_TTL 30
 #define DNS_CACHE_MAX_TTL 86400
 #define DNS_CACHE_NEG_MAX_TTL 10800
@@ -31,8 +34,9 @@ struct dns_cache;
 /* Milliseconds on a monotonic clock; tests pass their own. */
 typedef int64_t dns_clock_fn(void *ctx);
 
-/* A cache of at most max_entries answers. clock NULL: CLOCK_MONOTONIC. */
-struct dns_cache *dns_cache_new(size_t max_entries, dns_clock_fn *clock, void *clock_ctx);
+/* A cache of at most max_entries answers of max_bytes in all. clock
+ * NULL: CLOCK_MONOTONIC. */
+struct dns_cache *dns_cache_new(size_t max_entries, size_t max_bytes, dns_clock_fn *clock, void *clock_ctx);
 void dns_cache_free(struct dns_cache *c);
 
 /* Stores the outcome of a query for name (case-insensitive) and type
@@ -45,8 +49,9 @@ void dns_cache_put(struct dns_cache *c, const char *name, int type, enum dns_res
 int dns_cache_get(struct dns_cache *c, const char *name, int type, enum dns_result *res_r,
 		  unsigned char **buf_r, size_t *len_r);
 void dns_cache_clear(struct dns_cache *c);
-/* Entries held (live or not yet dropped). */
+/* Entries held (live or not yet dropped), and the bytes of their answers. */
 size_t dns_cache_count(struct dns_cache *c);
+size_t dns_cache_bytes(struct dns_cache *c);
 
 /* How many seconds the outcome res with answer buf[0..len) may be
  * cached (above): 0 for not at all. Pure; reads a hostile packet safely. */

@@ -392,7 +392,7 @@ int main(int argc, char **argv)
 
 	evthread_use_pthreads();
 	server->workers = worker_pool_new(server->cfg.server_workers);
-	server->dns_cache = dns_cache_new(DNS_CACHE_ENTRIES, NULL, NULL);
+	server->dns_cache = dns_cache_new(DNS_CACHE_ENTRIES, DNS_CACHE_BYTES, NULL, NULL);
 	if (server->dns_cache == NULL)
 		log_fatal("cannot make the DNS cache");
 	nloops = server->cfg.server_loops;

@@ -186,7 +186,7 @@ static void test_expiry_never_stale(void **state)
 	size_t len = 0;
 
 	fake_now = 1000000;
-	c = dns_cache_new(16, fake_clock, &fake_now);
+	c = dns_cache_new(16, 1 << 20, fake_clock, &fake_now);
 	pkt_start(&p, "example.test", ns_t_txt, 0);
 	pkt_answer(&p, ns_t_txt, 60, "v=spf1 -all");
 	dns_cache_put(c, "example.test", ns_t_txt, DNS_OK, p.b, p.len);
@@ -211,7 +211,7 @@ static void test_negative_and_failure_cached(void **state)
 	enum dns_result res = DNS_OK;
 
 	fake_now = 0;
-	c = dns_cache_new(16, fake_clock, &fake_now);
+	c = dns_cache_new(16, 1 << 20, fake_clock, &fake_now);
 	pkt_start(&p, "nx.example.test", ns_t_txt, 3);
 	pkt_soa(&p, 3600, 120);
 	dns_cache_put(c, "nx.example.test", ns_t_txt, DNS_NXDOMAIN, p.b, p.len);
@@ -240,7 +240,7 @@ static void test_replace_and_clear(void **state)
 	enum dns_result res;
 
 	fake_now = 0;
-	c = dns_cache_new(16, fake_clock, &fake_now);
+	c = dns_cache_new(16, 1 << 20, fake_clock, &fake_now);
 	dns_cache_put(c, "a.test", ns_t_txt, DNS_TEMPFAIL, NULL, 0);
 	pkt_start(&p, "a.test", ns_t_txt, 0);
 	pkt_answer(&p, ns_t_txt, 600, "x");
@@ -263,7 +263,7 @@ static void test_bounded_lru(void **state)
 	char name[32];
 
 	fake_now = 0;
-	c = dns_cache_new(3, fake_clock, &fake_now);
+	c = dns_cache_new(3, 1 << 20, fake_clock, &fake_now);
 	dns_cache_put(c, "1.test", ns_t_txt, DNS_TEMPFAIL, NULL, 0);
 	dns_cache_put(c, "2.test", ns_t_txt, DNS_TEMPFAIL, NULL, 0);
 	dns_cache_put(c, "3.test", ns_t_txt, DNS_TEMPFAIL, NULL, 0);
@@ -280,6 +280,38 @@ static void test_bounded_lru(void **state)
 		assert_true(dns_cache_count(c) <= 3);
 	}
 	assert_int_equal(get(c, "n999.test", ns_t_txt, &res), 1);
+	dns_cache_free(c);
+}
+
+static void test_bounded_bytes(void **state)
+{
+	struct dns_cache *c;
+	enum dns_result res;
+	static unsigned char big[DNS_CACHE_ANSWER_MAX + 1];
+	struct pkt p;
+	char name[32];
+
+	fake_now = 0;
+	c = dns_cache_new(1000, 3 * 100, fake_clock, &fake_now);
+	/* answers of about 40 bytes: at most 7 fit in 300 bytes */
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "b%d.test", i);
+		pkt_start(&p, name, ns_t_txt, 0);
+		pkt_answer(&p, ns_t_txt, 600, "x");
+		dns_cache_put(c, name, ns_t_txt, DNS_OK, p.b, p.len);
+		assert_true(dns_cache_bytes(c) <= 300);
+	}
+	assert_true(dns_cache_count(c) >= 5 && dns_cache_count(c) <= 8);
+	assert_int_equal(get(c, "b19.test", ns_t_txt, &res), 1);
+	assert_int_equal(get(c, "b0.test", ns_t_txt, &res), 0);
+	dns_cache_free(c);
+	/* an answer over DNS_CACHE_ANSWER_MAX is not kept */
+	c = dns_cache_new(16, 1 << 20, fake_clock, &fake_now);
+	pkt_start(&p, "huge.test", ns_t_txt, 0);
+	pkt_answer(&p, ns_t_txt, 600, "x");
+	memcpy(big, p.b, p.len);
+	dns_cache_put(c, "huge.test", ns_t_txt, DNS_OK, big, sizeof(big));
+	assert_int_equal(get(c, "huge.test", ns_t_txt, &res), 0);
 	dns_cache_free(c);
 }
 
@@ -318,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_negative_and_failure_cached),
 		cmocka_unit_test(test_replace_and_clear),
 		cmocka_unit_test(test_bounded_lru),
+		cmocka_unit_test(test_bounded_bytes),
 		cmocka_unit_test(test_hostile_packets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
