@@ -344,3 +344,32 @@ def test_changed_record_seen_after_its_ttl_not_before(ttl_srv, ttl_dns):
         assert time.monotonic() < deadline, "the old record was still used long after its TTL"
         time.sleep(0.5)
     assert time.monotonic() - t0 >= TTL
+
+
+@pytest.fixture(scope="module")
+def counted(tmp_path_factory):
+    d = TTLDnsmasq(tmp_path_factory.mktemp("countdns"), 300)
+    d.start({"count.test": "v=spf1 ip4:%s -all" % GOOD, "_dmarc.count.test": "v=DMARC1; p=none"})
+    r = Resolver(upstream=d.port)
+    yield r
+    r.stop()
+    d.stop()
+
+
+@pytest.fixture(scope="module")
+def count_srv(counted, tmp_path_factory):
+    with helpers.running_server(tmp_path_factory.mktemp("countsrv"),
+                                config={"dns.resolver": counted.address},
+                                accounts=[(LOCAL, PASSWORD, None)]) as s:
+        yield s
+
+
+def test_one_lookup_for_many_messages_of_a_domain(count_srv, counted):
+    """Five messages from one domain, on whatever loop: the SPF record and
+    the DMARC policy are asked for once; the others come from the shared
+    cache (TTL 300 s)."""
+    for i in range(5):
+        ar = deliver(count_srv, "m%d@count.test" % i, "m%d@count.test" % i)
+        assert re.search(r"\bspf=pass\b", ar) and re.search(r"\bdmarc=pass\b", ar), ar
+    assert counted.seen.count(("count.test", TXT)) == 1, counted.seen
+    assert counted.seen.count(("_dmarc.count.test", TXT)) == 1, counted.seen
