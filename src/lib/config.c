@@ -86,6 +86,9 @@ const struct config_key config_keys[] = {
 	  "... within this many seconds" },
 	{ "dns.resolver", CONFIG_STRING, F(dns_resolver), 0, 0, "",
 	  "DNS server for MX/A/AAAA lookups, ADDRESS[:PORT] (empty: the system resolver)" },
+	{ "dns.message_budget", CONFIG_UINT, F(dns_message_budget), 100, 60000, "5000",
+	  "milliseconds of DNS lookups one inbound message's SPF/DKIM/DMARC checks may wait for in all"
+	  " (then missing answers count as temperror)" },
 	{ "queue.retry_min", CONFIG_UINT, F(queue_retry_min), 1, 86400, "300",
 	  "seconds before the first retry of a deferred message (doubles each time)" },
 	{ "queue.retry_max", CONFIG_UINT, F(queue_retry_max), 1, 604800, "3600",
