@@ -44,6 +44,7 @@ struct config {
 	unsigned abuse_login_countries, abuse_login_window;
 	/* outbound queue and delivery */
 	char dns_resolver[256];		/* "" = system resolver; "127.0.0.1:5353" */
+	unsigned dns_message_budget;	/* ms of DNS per inbound message */
 	unsigned queue_retry_min, queue_retry_max, queue_lifetime, queue_delay_warning;
 	unsigned queue_max_parallel;
 	unsigned queue_dest_concurrency;

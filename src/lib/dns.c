@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <netdb.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -39,7 +40,7 @@ static void dns_query_cb(void *arg, int status, int timeouts, unsigned char *abu
 
 	a->done = true;
 	a->status = status;
-	if (status == ARES_SUCCESS && abuf != NULL && alen > 0) {
+	if (abuf != NULL && alen > 0) {
 		a->buf = malloc((size_t)alen);
 		if (a->buf != NULL) {
 			memcpy(a->buf, abuf, (size_t)alen);
@@ -48,7 +49,7 @@ static void dns_query_cb(void *arg, int status, int timeouts, unsigned char *abu
 	}
 }
 
-static enum dns_result dns_status(int status, const char **error_r)
+enum dns_result dns_status(int status, const char **error_r)
 {
 	switch (status) {
 	case ARES_SUCCESS:
@@ -218,27 +219,18 @@ void dns_mx_sort(struct dns_mx *mx, size_t n)
 	}
 }
 
-enum dns_result dns_mx_lookup(const char *resolver, const char *domain, struct dns_mx **mx_r,
-			      size_t *n_r, const char **error_r)
+enum dns_result dns_mx_parse(const unsigned char *buf, size_t len, struct dns_mx **mx_r, size_t *n_r,
+			     const char **error_r)
 {
-	struct dns_answer a;
 	struct ares_mx_reply *mx = NULL;
-	enum dns_result res;
 	size_t n = 0;
 
 	*mx_r = NULL;
 	*n_r = 0;
-	res = dns_query(resolver, domain, ns_t_mx, &a, error_r);
-	if (res != DNS_OK) {
-		free(a.buf);
-		return res;
-	}
-	if (ares_parse_mx_reply(a.buf, a.len, &mx) != ARES_SUCCESS) {
-		free(a.buf);
+	if (buf == NULL || len > INT_MAX || ares_parse_mx_reply(buf, (int)len, &mx) != ARES_SUCCESS) {
 		*error_r = "no MX records";
 		return DNS_NODATA;
 	}
-	free(a.buf);
 	for (struct ares_mx_reply *m = mx; m != NULL; m = m->next)
 		n++;
 	*mx_r = calloc(n > 0 ? n : 1, sizeof(**mx_r));
@@ -262,24 +254,31 @@ enum dns_result dns_mx_lookup(const char *resolver, const char *domain, struct d
 	return n > 0 ? DNS_OK : DNS_NODATA;
 }
 
-/* One A or AAAA query for host: up to max addresses with port set. */
-static enum dns_result dns_addr_query(const char *resolver, const char *host, int type, unsigned port,
-				      struct dns_addr *addrs, size_t max, size_t *n_r,
-				      const char **error_r)
+enum dns_result dns_mx_lookup(const char *resolver, const char *domain, struct dns_mx **mx_r,
+			      size_t *n_r, const char **error_r)
 {
 	struct dns_answer a;
-	enum dns_result res = dns_query(resolver, host, type, &a, error_r);
+	enum dns_result res;
+
+	*mx_r = NULL;
+	*n_r = 0;
+	res = dns_query(resolver, domain, ns_t_mx, &a, error_r);
+	if (res == DNS_OK)
+		res = dns_mx_parse(a.buf, (size_t)a.len, mx_r, n_r, error_r);
+	free(a.buf);
+	return res;
+}
+
+enum dns_result dns_addr_parse(const unsigned char *buf, size_t len, int family, unsigned port,
+			       struct dns_addr *addrs, size_t max, size_t *n_r, const char **error_r)
+{
 	size_t n = 0;
 
 	*n_r = 0;
-	if (res != DNS_OK) {
-		free(a.buf);
-		return res;
-	}
-	if (type == ns_t_a) {
+	if (buf != NULL && len <= INT_MAX && family == AF_INET) {
 		struct ares_addrttl ttls[16];
 		int nt = 16;
-		if (ares_parse_a_reply(a.buf, a.len, NULL, ttls, &nt) == ARES_SUCCESS) {
+		if (ares_parse_a_reply(buf, (int)len, NULL, ttls, &nt) == ARES_SUCCESS) {
 			for (int i = 0; i < nt && n < max; i++, n++) {
 				struct sockaddr_in *sin = (struct sockaddr_in *)&addrs[n].ss;
 				memset(&addrs[n], 0, sizeof(addrs[n]));
@@ -289,10 +288,10 @@ static enum dns_result dns_addr_query(const char *resolver, const char *host, in
 				addrs[n].len = sizeof(*sin);
 			}
 		}
-	} else {
+	} else if (buf != NULL && len <= INT_MAX && family == AF_INET6) {
 		struct ares_addr6ttl ttls[16];
 		int nt = 16;
-		if (ares_parse_aaaa_reply(a.buf, a.len, NULL, ttls, &nt) == ARES_SUCCESS) {
+		if (ares_parse_aaaa_reply(buf, (int)len, NULL, ttls, &nt) == ARES_SUCCESS) {
 			for (int i = 0; i < nt && n < max; i++, n++) {
 				struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&addrs[n].ss;
 				memset(&addrs[n], 0, sizeof(addrs[n]));
@@ -303,13 +302,28 @@ static enum dns_result dns_addr_query(const char *resolver, const char *host, in
 			}
 		}
 	}
-	free(a.buf);
 	*n_r = n;
 	if (n == 0) {
 		*error_r = "no address records";
 		return DNS_NODATA;
 	}
 	return DNS_OK;
+}
+
+/* One A or AAAA query for host: up to max addresses with port set. */
+static enum dns_result dns_addr_query(const char *resolver, const char *host, int type, unsigned port,
+				      struct dns_addr *addrs, size_t max, size_t *n_r,
+				      const char **error_r)
+{
+	struct dns_answer a;
+	enum dns_result res = dns_query(resolver, host, type, &a, error_r);
+
+	*n_r = 0;
+	if (res == DNS_OK)
+		res = dns_addr_parse(a.buf, (size_t)a.len, type == ns_t_a ? AF_INET : AF_INET6, port, addrs,
+				     max, n_r, error_r);
+	free(a.buf);
+	return res;
 }
 
 enum dns_result dns_addr_lookup_family(const char *resolver, const char *host, int family,
@@ -382,28 +396,19 @@ enum dns_result dns_addr_lookup(const char *resolver, const char *host, unsigned
 	return worst;
 }
 
-enum dns_result dns_txt_lookup(const char *resolver, const char *name, char ***txt_r, size_t *n_r,
-			       const char **error_r)
+enum dns_result dns_txt_parse(const unsigned char *buf, size_t len, char ***txt_r, size_t *n_r,
+			      const char **error_r)
 {
-	struct dns_answer a;
 	struct ares_txt_ext *txt = NULL;
-	enum dns_result res;
 	char **out = NULL;
 	size_t n = 0, cap = 0;
 
 	*txt_r = NULL;
 	*n_r = 0;
-	res = dns_query(resolver, name, ns_t_txt, &a, error_r);
-	if (res != DNS_OK) {
-		free(a.buf);
-		return res;
-	}
-	if (ares_parse_txt_reply_ext(a.buf, a.len, &txt) != ARES_SUCCESS) {
-		free(a.buf);
+	if (buf == NULL || len > INT_MAX || ares_parse_txt_reply_ext(buf, (int)len, &txt) != ARES_SUCCESS) {
 		*error_r = "no TXT records";
 		return DNS_NODATA;
 	}
-	free(a.buf);
 	/* a record is one or more character-strings, joined without spaces
 	 * (RFC 7208 §3.3, RFC 6376 §3.6.2.2) */
 	for (struct ares_txt_ext *t = txt; t != NULL; t = t->next) {
@@ -442,6 +447,21 @@ oom:
 	return DNS_TEMPFAIL;
 }
 
+enum dns_result dns_txt_lookup(const char *resolver, const char *name, char ***txt_r, size_t *n_r,
+			       const char **error_r)
+{
+	struct dns_answer a;
+	enum dns_result res;
+
+	*txt_r = NULL;
+	*n_r = 0;
+	res = dns_query(resolver, name, ns_t_txt, &a, error_r);
+	if (res == DNS_OK)
+		res = dns_txt_parse(a.buf, (size_t)a.len, txt_r, n_r, error_r);
+	free(a.buf);
+	return res;
+}
+
 void dns_txt_free(char **txt, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -449,20 +469,16 @@ void dns_txt_free(char **txt, size_t n)
 	free(txt);
 }
 
-enum dns_result dns_ptr_lookup(const char *resolver, const struct sockaddr *sa, char (*names)[DNS_NAME_MAX],
-			       size_t max, size_t *n_r, const char **error_r)
+int dns_ptr_name(const struct sockaddr *sa, char *qname, size_t size)
 {
-	char qname[80];
-	struct dns_answer a;
-	struct hostent *he = NULL;
-	enum dns_result res;
-	size_t n = 0;
-
-	*n_r = 0;
+	if (size < 80)
+		return -1;
 	if (sa->sa_family == AF_INET) {
 		const unsigned char *b = (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr;
-		snprintf(qname, sizeof(qname), "%u.%u.%u.%u.in-addr.arpa", b[3], b[2], b[1], b[0]);
-	} else if (sa->sa_family == AF_INET6) {
+		snprintf(qname, size, "%u.%u.%u.%u.in-addr.arpa", b[3], b[2], b[1], b[0]);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6) {
 		const unsigned char *b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
 		static const char hex[] = "0123456789abcdef";
 		size_t o = 0;
@@ -473,21 +489,23 @@ enum dns_result dns_ptr_lookup(const char *resolver, const struct sockaddr *sa, 
 			qname[o++] = '.';
 		}
 		memcpy(qname + o, "ip6.arpa", 9);
-	} else {
-		*error_r = "not an IP address";
-		return DNS_NODATA;
+		return 0;
 	}
-	res = dns_query(resolver, qname, ns_t_ptr, &a, error_r);
-	if (res != DNS_OK) {
-		free(a.buf);
-		return res;
-	}
-	if (ares_parse_ptr_reply(a.buf, a.len, NULL, 0, AF_INET, &he) != ARES_SUCCESS || he == NULL) {
-		free(a.buf);
+	return -1;
+}
+
+enum dns_result dns_ptr_parse(const unsigned char *buf, size_t len, char (*names)[DNS_NAME_MAX], size_t max,
+			      size_t *n_r, const char **error_r)
+{
+	struct hostent *he = NULL;
+	size_t n = 0;
+
+	*n_r = 0;
+	if (buf == NULL || len > INT_MAX ||
+	    ares_parse_ptr_reply(buf, (int)len, NULL, 0, AF_INET, &he) != ARES_SUCCESS || he == NULL) {
 		*error_r = "no PTR records";
 		return DNS_NODATA;
 	}
-	free(a.buf);
 	/* c-ares puts every PTR name among the aliases and the last one in
 	 * h_name as well: each name once */
 	if (he->h_name != NULL && n < max)
@@ -502,4 +520,23 @@ enum dns_result dns_ptr_lookup(const char *resolver, const struct sockaddr *sa, 
 	ares_free_hostent(he);
 	*n_r = n;
 	return n > 0 ? DNS_OK : DNS_NODATA;
+}
+
+enum dns_result dns_ptr_lookup(const char *resolver, const struct sockaddr *sa, char (*names)[DNS_NAME_MAX],
+			       size_t max, size_t *n_r, const char **error_r)
+{
+	char qname[80];
+	struct dns_answer a;
+	enum dns_result res;
+
+	*n_r = 0;
+	if (dns_ptr_name(sa, qname, sizeof(qname)) < 0) {
+		*error_r = "not an IP address";
+		return DNS_NODATA;
+	}
+	res = dns_query(resolver, qname, ns_t_ptr, &a, error_r);
+	if (res == DNS_OK)
+		res = dns_ptr_parse(a.buf, (size_t)a.len, names, max, n_r, error_r);
+	free(a.buf);
+	return res;
 }

@@ -9,7 +9,9 @@
  * runs its own c-ares channel to completion on the calling thread (the
  * outbound delivery threads), so no event loop is involved. resolver is
  * "" for the system resolver (/etc/resolv.conf) or "ADDRESS[:PORT]"
- * (the setting dns.resolver), which is how tests reach a local dnsmasq. */
+ * (the setting dns.resolver), which is how tests reach a local dnsmasq.
+ * The *_parse functions read the records of a raw answer (as the
+ * asynchronous resolver, lib/dns_async.h, and its cache keep them). */
 
 #define DNS_NAME_MAX 256
 
@@ -71,6 +73,22 @@ int dns_channel_new(const char *resolver, unsigned timeout_ms, unsigned tries,
 		    struct ares_channeldata **ch_r, const char **error_r);
 int dns_channel_run(struct ares_channeldata *ch, bool (*done)(void *ctx), void *ctx,
 		    unsigned limit_ms);
+/* The records of a raw answer packet buf[0..len) (NULL: none), as the
+ * lookups above return them (addr: family AF_INET or AF_INET6, port set).
+ * DNS_NODATA when the answer holds none. */
+enum dns_result dns_mx_parse(const unsigned char *buf, size_t len, struct dns_mx **mx_r, size_t *n_r,
+			     const char **error_r);
+enum dns_result dns_addr_parse(const unsigned char *buf, size_t len, int family, unsigned port,
+			       struct dns_addr *addrs, size_t max, size_t *n_r, const char **error_r);
+enum dns_result dns_txt_parse(const unsigned char *buf, size_t len, char ***txt_r, size_t *n_r,
+			      const char **error_r);
+enum dns_result dns_ptr_parse(const unsigned char *buf, size_t len, char (*names)[DNS_NAME_MAX], size_t max,
+			      size_t *n_r, const char **error_r);
+/* The reverse-DNS name of an address (in-addr.arpa / ip6.arpa) into
+ * qname (size >= 80): 0, or -1 when sa is not IPv4 or IPv6. */
+int dns_ptr_name(const struct sockaddr *sa, char *qname, size_t size);
+/* A c-ares status as a result (and its text in *error_r). */
+enum dns_result dns_status(int status, const char **error_r);
 /* Sorts MX records by preference, stable. */
 void dns_mx_sort(struct dns_mx *mx, size_t n);
 

@@ -3,6 +3,7 @@
 #include "policy/dkim_verify.h"
 #include "mail/dkim.h"
 #include "lib/dns.h"
+#include "lib/dns_async.h"
 #include "lib/str.h"
 
 #include <inttypes.h>
@@ -47,7 +48,7 @@ static void verdict(struct dkim_verdict *v, enum dkim_res r, const char *fmt, ..
 }
 
 /* Looks the key of sig up. 0 with key filled, else the verdict is set. */
-static int key_fetch(dkim_txt_lookup_fn *lookup, const char *resolver, const struct dkim_sig *sig,
+static int key_fetch(dkim_txt_lookup_fn *lookup, void *ctx, const struct dkim_sig *sig,
 		     struct dkim_key *key, struct dkim_verdict *v)
 {
 	char name[DNS_NAME_MAX * 2], **txt = NULL;
@@ -60,7 +61,7 @@ static int key_fetch(dkim_txt_lookup_fn *lookup, const char *resolver, const str
 		verdict(v, DKIM_PERMERROR, "key name too long");
 		return -1;
 	}
-	r = lookup(resolver, name, &txt, &n, &error);
+	r = lookup(ctx, name, &txt, &n, &error);
 	if (r == DNS_TEMPFAIL) {
 		verdict(v, DKIM_TEMPERROR, "key lookup failed: %s", error != NULL ? error : "DNS error");
 		return -1;
@@ -193,7 +194,7 @@ static bool signature_ok(EVP_PKEY *pk, const struct dkim_sig *sig, const struct 
 }
 
 /* One signature: field h[idx]. */
-static void verify_one(dkim_txt_lookup_fn *lookup, const char *resolver, const struct dkim_hdr *h,
+static void verify_one(dkim_txt_lookup_fn *lookup, void *ctx, const struct dkim_hdr *h,
 		       size_t nh, size_t idx, const char *body, size_t body_len, int64_t now,
 		       struct dkim_verdict *v)
 {
@@ -226,7 +227,7 @@ static void verify_one(dkim_txt_lookup_fn *lookup, const char *resolver, const s
 		verdict(v, DKIM_PERMERROR, "signature expired");
 		goto out;
 	}
-	if (key_fetch(lookup, resolver, sig, key, v) < 0)
+	if (key_fetch(lookup, ctx, sig, key, v) < 0)
 		goto out;
 	testing = key->testing;
 	pk = key_use(sig, key, v);
@@ -255,7 +256,7 @@ out:
 	free(key);
 }
 
-size_t dkim_verify_with(dkim_txt_lookup_fn *lookup, const char *resolver, const char *msg, size_t len,
+size_t dkim_verify_with(dkim_txt_lookup_fn *lookup, void *ctx, const char *msg, size_t len,
 			struct dkim_verdict *v, size_t max, int64_t now)
 {
 	struct dkim_hdr *h;
@@ -283,7 +284,7 @@ size_t dkim_verify_with(dkim_txt_lookup_fn *lookup, const char *resolver, const 
 	}
 	for (size_t i = 0; i < (size_t)n && done < max; i++) {
 		if (dkim_hdr_is(&h[i], "dkim-signature")) {
-			verify_one(lookup, resolver, h, (size_t)n, i, msg + body_off, len - body_off, now, &v[done]);
+			verify_one(lookup, ctx, h, (size_t)n, i, msg + body_off, len - body_off, now, &v[done]);
 			done++;
 		}
 	}
@@ -291,12 +292,23 @@ size_t dkim_verify_with(dkim_txt_lookup_fn *lookup, const char *resolver, const 
 	return done;
 }
 
-static int txt_lookup(const char *resolver, const char *name, char ***txt_r, size_t *n_r, const char **error_r)
+static int txt_lookup(void *ctx, const char *name, char ***txt_r, size_t *n_r, const char **error_r)
 {
-	return dns_txt_lookup(resolver, name, txt_r, n_r, error_r);
+	return dns_txt_lookup(ctx, name, txt_r, n_r, error_r);
 }
 
 size_t dkim_verify(const char *resolver, const char *msg, size_t len, struct dkim_verdict *v, size_t max)
 {
-	return dkim_verify_with(txt_lookup, resolver, msg, len, v, max, (int64_t)time(NULL));
+	return dkim_verify_with(txt_lookup, (void *)(resolver != NULL ? resolver : ""), msg, len, v, max,
+				(int64_t)time(NULL));
+}
+
+static int batch_lookup(void *ctx, const char *name, char ***txt_r, size_t *n_r, const char **error_r)
+{
+	return dns_batch_txt(ctx, name, txt_r, n_r, error_r);
+}
+
+size_t dkim_verify_batch(struct dns_batch *batch, const char *msg, size_t len, struct dkim_verdict *v, size_t max)
+{
+	return dkim_verify_with(batch_lookup, batch, msg, len, v, max, (int64_t)time(NULL));
 }

@@ -37,12 +37,16 @@ struct dkim_verdict {
  * notes ("only N of M body bytes signed (l=)"); a key in testing mode
  * (t=y) adds "(key in testing mode)" to the reason. */
 size_t dkim_verify(const char *resolver, const char *msg, size_t len, struct dkim_verdict *v, size_t max);
-/* As dkim_verify with the TXT lookup and the time (Unix seconds) given:
- * for tests, which serve keys without DNS. lookup has the contract of
- * dns_txt_lookup (lib/dns.h); its records are freed with dns_txt_free. */
-typedef int dkim_txt_lookup_fn(const char *resolver, const char *name, char ***txt_r, size_t *n_r,
+/* As dkim_verify with the answers of a batch (lib/dns_async.h). */
+struct dns_batch;
+size_t dkim_verify_batch(struct dns_batch *batch, const char *msg, size_t len, struct dkim_verdict *v, size_t max);
+/* As dkim_verify with the TXT lookup (passed ctx) and the time (Unix
+ * seconds) given: for tests, which serve keys without DNS. lookup has the
+ * contract of dns_txt_lookup (lib/dns.h); its records are freed with
+ * dns_txt_free. */
+typedef int dkim_txt_lookup_fn(void *ctx, const char *name, char ***txt_r, size_t *n_r,
 			       const char **error_r);
-size_t dkim_verify_with(dkim_txt_lookup_fn *lookup, const char *resolver, const char *msg, size_t len,
+size_t dkim_verify_with(dkim_txt_lookup_fn *lookup, void *ctx, const char *msg, size_t len,
 			struct dkim_verdict *v, size_t max, int64_t now);
 const char *dkim_res_name(enum dkim_res r);   /* "pass", "fail", ... as in RFC 8601 */
 

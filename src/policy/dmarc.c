@@ -4,6 +4,7 @@
  * suffix list comes from libpsl (the newest of its built-in list and the
  * distribution's file), loaded once per process. */
 #include "policy/dmarc.h"
+#include "lib/dns_async.h"
 #include "mail/header.h"
 #include "lib/str.h"
 
@@ -530,4 +531,16 @@ static void dmarc_real_free(void *ctx, char **txt, size_t n)
 enum dmarc_res dmarc_check(const char *resolver, const struct dmarc_input *in, struct dmarc_verdict *v)
 {
 	return dmarc_evaluate(dmarc_real_txt, dmarc_real_free, (void *)(resolver != NULL ? resolver : ""), in, v);
+}
+
+static enum dns_result dmarc_batch_txt(void *ctx, const char *name, char ***txt_r, size_t *n_r)
+{
+	const char *error;
+
+	return dns_batch_txt(ctx, name, txt_r, n_r, &error);
+}
+
+enum dmarc_res dmarc_check_batch(struct dns_batch *batch, const struct dmarc_input *in, struct dmarc_verdict *v)
+{
+	return dmarc_evaluate(dmarc_batch_txt, dmarc_real_free, batch, in, v);
 }

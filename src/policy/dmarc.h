@@ -75,6 +75,9 @@ enum dmarc_res dmarc_evaluate(dmarc_txt_fn *txt, dmarc_txt_free_fn *txt_free, vo
 			      const struct dmarc_input *in, struct dmarc_verdict *v);
 /* dmarc_evaluate with the real DNS (lib/dns.h) through resolver. */
 enum dmarc_res dmarc_check(const char *resolver, const struct dmarc_input *in, struct dmarc_verdict *v);
+/* dmarc_evaluate with the answers of a batch (lib/dns_async.h). */
+struct dns_batch;
+enum dmarc_res dmarc_check_batch(struct dns_batch *batch, const struct dmarc_input *in, struct dmarc_verdict *v);
 
 const char *dmarc_res_name(enum dmarc_res r);		/* "pass", "fail", ... (RFC 8601) */
 const char *dmarc_policy_name(enum dmarc_policy p);	/* "none", "quarantine", "reject" */

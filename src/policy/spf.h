@@ -104,12 +104,16 @@ struct spf_macro_ctx {
 int spf_macro_expand(const char *src, size_t len, const struct spf_macro_ctx *mc, bool domain,
 		     char *out, size_t size, const char **error_r);
 
-/* The real DNS (spf_dns.c): lookups through resolver (the setting
- * dns.resolver, "" for the system's). ctx must stay valid while dns is in
- * use. */
+/* The real DNS (spf_dns.c): blocking lookups through resolver (the
+ * setting dns.resolver, "" for the system's), or the answers of a batch
+ * (lib/dns_async.h: what it lacks reads as a temporary failure and is
+ * noted for fetching). ctx must stay valid while dns is in use. */
+struct dns_batch;
 struct spf_dns_real {
 	const char *resolver;
+	struct dns_batch *batch;
 };
 void spf_dns_real_init(struct spf_dns *dns, struct spf_dns_real *ctx, const char *resolver);
+void spf_dns_batch_init(struct spf_dns *dns, struct spf_dns_real *ctx, struct dns_batch *batch);
 
 #endif

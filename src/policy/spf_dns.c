@@ -1,7 +1,9 @@
 /* SPF's lookups through lib/dns.h (blocking c-ares on the calling
- * thread): kept apart from spf.c so the core builds without c-ares for
- * the fuzzer. */
+ * thread) or a batch of lib/dns_async.h (answers gathered on a loop):
+ * kept apart from spf.c so the core builds without c-ares for the
+ * fuzzer. */
 #include "policy/spf.h"
+#include "lib/dns_async.h"
 #include "lib/str.h"
 
 #include <netinet/in.h>
@@ -13,6 +15,8 @@ static enum dns_result spf_real_txt(void *ctx, const char *name, char ***txt_r, 
 	struct spf_dns_real *r = ctx;
 	const char *error;
 
+	if (r->batch != NULL)
+		return dns_batch_txt(r->batch, name, txt_r, n_r, &error);
 	return dns_txt_lookup(r->resolver, name, txt_r, n_r, &error);
 }
 
@@ -28,8 +32,9 @@ static enum dns_result spf_real_addr(void *ctx, const char *name, int family, st
 	struct dns_addr addrs[32];
 	const char *error;
 	size_t n = 0, k = 0;
-	enum dns_result res = dns_addr_lookup_family(r->resolver, name, family, addrs,
-						     max < 32 ? max : 32, &n, &error);
+	enum dns_result res = r->batch != NULL ?
+		dns_batch_addr(r->batch, name, family, addrs, max < 32 ? max : 32, &n, &error) :
+		dns_addr_lookup_family(r->resolver, name, family, addrs, max < 32 ? max : 32, &n, &error);
 
 	*n_r = 0;
 	if (res != DNS_OK)
@@ -57,7 +62,8 @@ static enum dns_result spf_real_mx(void *ctx, const char *name, char (*names)[DN
 	struct dns_mx *mx = NULL;
 	const char *error;
 	size_t n = 0;
-	enum dns_result res = dns_mx_lookup(r->resolver, name, &mx, &n, &error);
+	enum dns_result res = r->batch != NULL ? dns_batch_mx(r->batch, name, &mx, &n, &error) :
+						 dns_mx_lookup(r->resolver, name, &mx, &n, &error);
 
 	*n_r = 0;
 	if (res == DNS_OK) {
@@ -86,16 +92,25 @@ static enum dns_result spf_real_ptr(void *ctx, const struct spf_ip *ip, char (*n
 		sin6->sin6_family = AF_INET6;
 		memcpy(&sin6->sin6_addr, ip->addr, 16);
 	}
+	if (r->batch != NULL)
+		return dns_batch_ptr(r->batch, (struct sockaddr *)&ss, names, max, n_r, &error);
 	return dns_ptr_lookup(r->resolver, (struct sockaddr *)&ss, names, max, n_r, &error);
 }
 
 void spf_dns_real_init(struct spf_dns *dns, struct spf_dns_real *ctx, const char *resolver)
 {
 	ctx->resolver = resolver != NULL ? resolver : "";
+	ctx->batch = NULL;
 	dns->ctx = ctx;
 	dns->txt = spf_real_txt;
 	dns->free_txt = spf_real_free_txt;
 	dns->addr = spf_real_addr;
 	dns->mx = spf_real_mx;
 	dns->ptr = spf_real_ptr;
+}
+
+void spf_dns_batch_init(struct spf_dns *dns, struct spf_dns_real *ctx, struct dns_batch *batch)
+{
+	spf_dns_real_init(dns, ctx, "");
+	ctx->batch = batch;
 }

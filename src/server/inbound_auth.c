@@ -1,11 +1,16 @@
-/* Inbound authentication on the delivery worker: SPF for the client
- * address and envelope, DKIM signatures, DMARC for the From: domain, one
- * Authentication-Results field for every copy, forged fields with our
- * authserv-id removed, and the `inbound-dmarc` domain setting applied.
- * Everything here blocks on DNS, which is why it runs on a worker and
- * never on an event loop; the lookups of one message share one deadline
- * (lib/dns.c's per-thread deadline), so a slow DNS delays a delivery by
- * at most INBOUND_AUTH_TIME_MS. */
+/* Inbound authentication: SPF for the client address and envelope, DKIM
+ * signatures, DMARC for the From: domain, one Authentication-Results
+ * field for every copy, forged fields with our authserv-id removed, and
+ * the `inbound-dmarc` domain setting applied.
+ *
+ * The DNS is gathered on the session's loop while the message comes in,
+ * in a batch of lib/dns_async.h: from MAIL FROM the SPF evaluation runs
+ * against the batch, then again each time answers arrive, until it needs
+ * no more; once the header is in, DKIM's key lookups and DMARC's policy
+ * lookups join. At the end of DATA the delivery waits only for what is
+ * still in flight, bounded by the message's budget (dns.message_budget),
+ * and the final evaluation on the worker reads nothing but the batch's
+ * answers: it never waits for DNS. */
 #include "server/inbound_auth.h"
 #include "server/server.h"
 #include "server/smtp_session.h"
@@ -16,6 +21,7 @@
 #include "policy/spf.h"
 #include "store/maildir.h"
 #include "lib/dns.h"
+#include "lib/dns_async.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/strbuf.h"
@@ -55,7 +61,23 @@ struct inbound_auth {
 	/* the copy without forged fields */
 	char *copy;
 	int copy_fd;
+
+	/* DNS gathered on the loop (NULL: blocking lookups on the worker) */
+	struct dns_batch *batch;
+	unsigned budget_ms;
+	struct strbuf hdr;		/* the header so far, up to INBOUND_HEADER_MAX */
+	bool hdr_done;			/* hdr is the whole header (or all we keep of it) */
+	bool handed_off;		/* the batch is frozen for the final evaluation */
+	void (*ready_cb)(void *arg);
+	void *ready_arg;
 };
+
+/* The header bytes kept for the lookups that start before the end of
+ * DATA; DKIM signatures further down are looked up only by the final
+ * evaluation, from the cache. */
+#define INBOUND_HEADER_MAX (256 * 1024)
+
+static void inbound_pump(void *arg);
 
 struct inbound_auth *inbound_auth_new(const struct smtp_session *s)
 {
@@ -74,6 +96,13 @@ struct inbound_auth *inbound_auth_new(const struct smtp_session *s)
 	str_copy(a->hostname, sizeof(a->hostname), s->cfg.hostname);
 	str_copy(a->resolver, sizeof(a->resolver), s->cfg.dns_resolver);
 	a->authenticated = s->authenticated;
+	a->budget_ms = s->cfg.dns_message_budget;
+	strbuf_init(&a->hdr);
+	if (!a->authenticated && s->conn->loop->dns != NULL &&
+	    (a->batch = dns_batch_new(s->conn->loop->dns, a->resolver, a->budget_ms)) != NULL) {
+		dns_batch_set_cb(a->batch, inbound_pump, a);
+		inbound_pump(a);	/* SPF's lookups start now */
+	}
 	return a;
 }
 
@@ -82,6 +111,8 @@ void inbound_auth_free(struct inbound_auth *a)
 	if (a == NULL)
 		return;
 	strbuf_free(&a->header);
+	strbuf_free(&a->hdr);
+	dns_batch_free(a->batch);
 	free(a->copy);
 	if (a->copy_fd >= 0)
 		close(a->copy_fd);
@@ -106,7 +137,10 @@ static void inbound_spf(struct inbound_auth *a)
 	struct spf_dns_real real;
 	struct spf_request req = { .helo = a->helo, .mail_from = a->mail_from, .receiver = a->hostname };
 
-	spf_dns_real_init(&dns, &real, a->resolver);
+	if (a->batch != NULL)
+		spf_dns_batch_init(&dns, &real, a->batch);
+	else
+		spf_dns_real_init(&dns, &real, a->resolver);
 	if (spf_ip_parse(a->ip, &req.ip) < 0) {
 		memset(&a->spf, 0, sizeof(a->spf));
 		a->spf.result = SPF_NONE;
@@ -140,7 +174,10 @@ static void inbound_dmarc(struct inbound_auth *a, const char *msg, size_t len)
 	in.spf_pass = a->spf.result == SPF_PASS;
 	in.dkim_domains = dkim_domains;
 	in.sample = arc4random_uniform(100);
-	dmarc_check(a->resolver, &in, &a->dmarc);
+	if (a->batch != NULL)
+		dmarc_check_batch(a->batch, &in, &a->dmarc);
+	else
+		dmarc_check(a->resolver, &in, &a->dmarc);
 }
 
 static void inbound_build_header(struct inbound_auth *a)
@@ -193,6 +230,110 @@ static void inbound_build_header(struct inbound_auth *a)
 	} else
 		str_copy(dmarc_comment, sizeof(dmarc_comment), a->dmarc.reason);
 	authres_build(&ar, &a->header);
+}
+
+/* ---- DNS on the loop, while the message comes in */
+
+/* The lookups the header asks for: DKIM keys and the DMARC policy. The
+ * verdicts are thrown away (the body is not there yet); only the names
+ * they look up matter here. */
+static void inbound_header_lookups(struct inbound_auth *a)
+{
+	struct dkim_verdict *v = calloc(DKIM_VERIFY_MAX, sizeof(*v));
+	const char *hdr = a->hdr.len > 0 ? strbuf_cstr(&a->hdr) : "";
+	char from[DNS_NAME_MAX];
+	const char *error = NULL;
+
+	if (v != NULL)
+		dkim_verify_batch(a->batch, hdr, a->hdr.len, v, DKIM_VERIFY_MAX);
+	free(v);
+	if (dmarc_from_domain(hdr, a->hdr.len, from, sizeof(from), &error) == 1) {
+		struct dmarc_input in = { .from_domain = from };
+		struct dmarc_verdict dv;
+		dmarc_check_batch(a->batch, &in, &dv);
+	}
+}
+
+/* Runs the evaluations against the batch until they need nothing new,
+ * sending the queries for what they lack; once nothing is in flight and
+ * the message is complete, hands over to the waiting delivery. Runs again
+ * (as the batch's callback) whenever answers arrive. */
+static void inbound_pump(void *arg)
+{
+	struct inbound_auth *a = arg;
+	void (*cb)(void *);
+
+	if (a->batch == NULL || a->handed_off)
+		return;
+	for (;;) {
+		size_t before = dns_batch_size(a->batch);
+
+		inbound_spf(a);
+		if (a->hdr_done)
+			inbound_header_lookups(a);
+		if (dns_batch_size(a->batch) == before)
+			break;
+		dns_batch_fetch(a->batch);
+	}
+	if (dns_batch_pending(a->batch) > 0 || a->ready_cb == NULL)
+		return;
+	if (dns_batch_is_exhausted(a->batch))
+		log_info(a->sid, "smtp: id=%s DNS budget of %u ms used up: missing answers count as temperror",
+			 a->txid, a->budget_ms);
+	a->handed_off = true;
+	dns_batch_freeze(a->batch);
+	cb = a->ready_cb;
+	a->ready_cb = NULL;
+	cb(a->ready_arg);
+}
+
+/* Finds the end of the header in hdr from offset from: the offset just
+ * after the empty line, or 0 when it is not there yet. */
+static size_t inbound_header_end(const char *h, size_t len, size_t from)
+{
+	if (from == 0 && len >= 1 && h[0] == '\n')
+		return 1;
+	if (from == 0 && len >= 2 && h[0] == '\r' && h[1] == '\n')
+		return 2;
+	for (size_t i = from > 0 ? from - 1 : 0; i + 1 < len; i++) {
+		if (h[i] != '\n')
+			continue;
+		if (h[i + 1] == '\n')
+			return i + 2;
+		if (h[i + 1] == '\r' && i + 2 < len && h[i + 2] == '\n')
+			return i + 3;
+	}
+	return 0;
+}
+
+void inbound_auth_feed(struct inbound_auth *a, const char *data, size_t len)
+{
+	size_t old, take, end;
+
+	if (a == NULL || a->batch == NULL || a->hdr_done || a->handed_off)
+		return;
+	old = a->hdr.len;
+	take = len < INBOUND_HEADER_MAX - old ? len : INBOUND_HEADER_MAX - old;
+	strbuf_append(&a->hdr, data, take);
+	end = inbound_header_end(strbuf_cstr(&a->hdr), a->hdr.len, old > 2 ? old - 2 : 0);
+	if (end > 0)
+		strbuf_truncate(&a->hdr, end);
+	else if (a->hdr.len < INBOUND_HEADER_MAX)
+		return;
+	a->hdr_done = true;
+	inbound_pump(a);
+}
+
+void inbound_auth_when_ready(struct inbound_auth *a, void (*cb)(void *arg), void *arg)
+{
+	if (a->batch == NULL || a->handed_off) {
+		cb(arg);
+		return;
+	}
+	a->hdr_done = true;	/* a message without a body: the header is all of it */
+	a->ready_cb = cb;
+	a->ready_arg = arg;
+	inbound_pump(a);
 }
 
 /* ---- forged fields */
@@ -297,9 +438,13 @@ int inbound_auth_run(struct inbound_auth *a, const char **body, int *body_fd, si
 	if (msg == NULL)
 		msg = "";
 	if (!a->authenticated) {
-		dns_deadline_set(INBOUND_AUTH_TIME_MS);
+		if (a->batch == NULL)
+			dns_deadline_set(a->budget_ms);	/* blocking lookups, bounded all the same */
+		else
+			dns_batch_freeze(a->batch);
 		inbound_spf(a);
-		a->ndkim = dkim_verify(a->resolver, msg, len, a->dkim, DKIM_VERIFY_MAX);
+		a->ndkim = a->batch != NULL ? dkim_verify_batch(a->batch, msg, len, a->dkim, DKIM_VERIFY_MAX)
+					    : dkim_verify(a->resolver, msg, len, a->dkim, DKIM_VERIFY_MAX);
 		inbound_dmarc(a, msg, len);
 		dns_deadline_set(0);
 		inbound_build_header(a);

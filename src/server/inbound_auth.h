@@ -6,26 +6,33 @@
 
 struct smtp_session;
 
-/* Inbound mail authentication at the end of DATA: SPF (policy/spf.c),
+/* Inbound mail authentication: SPF (policy/spf.c),
  * DKIM (policy/dkim_verify.c) and DMARC (policy/dmarc.c), the
  * Authentication-Results field for the delivered copies, the removal of
  * fields that claim our authserv-id (forged), and the per-domain
  * `inbound-dmarc` enforcement. Mail of authenticated senders is not
  * checked, but forged fields go all the same. */
 
-/* Overall time for the DNS of one message's checks. */
-#define INBOUND_AUTH_TIME_MS 20000
-
 struct inbound_auth;
 
-/* On the session's loop: takes what the checks need from the session
- * (client address, HELO, MAIL FROM, host name, resolver). NULL when out of
- * memory. */
+/* On the session's loop, when MAIL FROM is accepted: takes what the checks
+ * need from the session (client address, HELO, MAIL FROM, host name,
+ * resolver, dns.message_budget) and starts SPF's lookups on the loop.
+ * NULL when out of memory. Freed on the loop. */
 struct inbound_auth *inbound_auth_new(const struct smtp_session *s);
 void inbound_auth_free(struct inbound_auth *a);
+/* On the loop: message bytes as they arrive (a NULL a is fine). Once the
+ * header is complete, the DKIM key and DMARC policy lookups start. */
+void inbound_auth_feed(struct inbound_auth *a, const char *data, size_t len);
+/* On the loop, at the end of DATA: cb(arg) runs once every lookup the
+ * checks need has its answer or the message's DNS budget is used up (at
+ * once when that is so already). From then on the checks need no DNS and
+ * a may go to a worker for inbound_auth_run. */
+void inbound_auth_when_ready(struct inbound_auth *a, void (*cb)(void *arg), void *arg);
 
-/* On a worker: runs the checks (blocking DNS, bounded by
- * INBOUND_AUTH_TIME_MS) on the message (*body in memory, or *body_fd),
+/* On a worker: runs the checks (with the answers gathered on the loop, or
+ * blocking DNS bounded by dns.message_budget when there were none) on
+ * the message (*body in memory, or *body_fd),
  * builds the Authentication-Results field and, when the header holds
  * fields with our authserv-id, replaces the message with a copy without
  * them (*body / *body_fd / *body_len then point at the copy, owned by a).

@@ -11,6 +11,8 @@
 #include "directory/directory.h"
 #include "directory/password.h"
 #include "store/maildir.h"
+#include "lib/dns_async.h"
+#include "lib/dns_cache.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -391,6 +393,9 @@ int main(int argc, char **argv)
 
 	evthread_use_pthreads();
 	server->workers = worker_pool_new(server->cfg.server_workers);
+	server->dns_cache = dns_cache_new(DNS_CACHE_ENTRIES, DNS_CACHE_BYTES, NULL, NULL);
+	if (server->dns_cache == NULL)
+		log_fatal("cannot make the DNS cache");
 	nloops = server->cfg.server_loops;
 	if (nloops == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -404,6 +409,9 @@ int main(int argc, char **argv)
 		loop->base = event_base_new();
 		if (loop->base == NULL)
 			log_fatal("event_base_new failed");
+		loop->dns = dns_async_new(loop->base, server->dns_cache);
+		if (loop->dns == NULL)
+			log_fatal("cannot make the DNS resolver of a loop");
 		loop_listen(loop, &server->cfg);
 	}
 	drop_privileges(&server->cfg);
@@ -444,10 +452,13 @@ int main(int argc, char **argv)
 		event_add(check, &tick);
 		event_base_loopexit(loop->base, &grace);
 	}
-	for (unsigned i = 0; i < nloops; i++)
+	for (unsigned i = 0; i < nloops; i++) {
 		pthread_join(server->loops[i].thread, NULL);
+		dns_async_free(server->loops[i].dns);
+	}
 	queue_stop(server->cfg.shutdown_grace);
 	worker_pool_free(server->workers);
+	dns_cache_free(server->dns_cache);
 	mail_index_pool_cleanup();
 	snprintf(path, sizeof(path), "%s/yubind.pid", server->data_dir);
 	unlink(path);

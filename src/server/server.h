@@ -13,6 +13,8 @@ struct directory;
 struct tls_server;
 struct imap_session;
 struct worker_pool;
+struct dns_async;
+struct dns_cache;
 
 /* What a listening port serves. */
 enum service {
@@ -39,6 +41,7 @@ struct loop {
 	 * (imap_session.c) instead of a timer each */
 	struct imap_session *idle_head;
 	struct event *idle_tick;
+	struct dns_async *dns;	/* this loop's resolver (lib/dns_async.h) */
 };
 
 /* The daemon's shared state. Config and TLS are swapped under the lock by
@@ -52,6 +55,7 @@ struct server {
 	struct tls_server **tls_retired;
 	size_t ntls_retired;
 	struct worker_pool *workers;
+	struct dns_cache *dns_cache;	/* shared by the loops' resolvers */
 	struct loop *loops;
 	unsigned nloops;
 	pthread_rwlock_t lock;

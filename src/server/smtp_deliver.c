@@ -39,6 +39,7 @@ struct delivery_rcpt {
 
 struct delivery_job {
 	struct smtp_session *s;
+	struct event_base *base;	/* the session's loop */
 	char sid[12], txid[16], ip[64];
 	char from[MAIL_PATH_MAX + 8];
 	char received[1024];	/* Received up to its id and comments */
@@ -337,15 +338,28 @@ static void delivery_done(void *ctx)
 	smtp_session_resume(s);
 }
 
+static void delivery_submit(void *arg)
+{
+	struct delivery_job *job = arg;
+
+	worker_pool_submit(server->workers, job->base, delivery_run, delivery_done, job);
+}
+
 void smtp_deliver_start(struct smtp_session *s)
 {
 	struct delivery_job *job = calloc(1, sizeof(*job));
 	char tlscomment[160] = "";
 
+	if (job != NULL) {
+		job->auth = s->auth;	/* made at MAIL FROM, its DNS under way */
+		s->auth = NULL;
+	}
 	if (job == NULL || (job->rcpts = calloc(s->nrcpts, sizeof(*job->rcpts))) == NULL ||
-	    (job->auth = inbound_auth_new(s)) == NULL) {
-		if (job != NULL)
+	    (job->auth == NULL && (job->auth = inbound_auth_new(s)) == NULL)) {
+		if (job != NULL) {
+			inbound_auth_free(job->auth);
 			free(job->rcpts);
+		}
 		free(job);
 		smtp_reply(s, "451 4.3.0 Insufficient system resources");
 		smtp_tx_reset(s);
@@ -390,10 +404,13 @@ void smtp_deliver_start(struct smtp_session *s)
 	if (job->nremote > 0 &&
 	    smtp_batv_envelope_sender(job->from, job->queue_from, sizeof(job->queue_from)) < 0)
 		str_copy(job->queue_from, sizeof(job->queue_from), job->from);
+	job->base = s->conn->loop->base;
 	s->state = SMTP_S_BUSY;
 	s->job_pending = true;
 	conn_pause(s->conn);
-	worker_pool_submit(server->workers, s->conn->loop->base, delivery_run, delivery_done, job);
+	/* the checks' DNS runs on the loop: the worker gets the message once
+	 * their answers are in (or the message's DNS budget is spent) */
+	inbound_auth_when_ready(job->auth, delivery_submit, job);
 }
 
 int smtp_batv_envelope_sender(const char *from, char *out, size_t size)

@@ -3,6 +3,7 @@
  * gives. Delivery and authentication run on the worker pool. */
 #include "server/smtp_session.h"
 #include "server/sessions.h"
+#include "server/inbound_auth.h"
 #include "directory/directory.h"
 #include "directory/validate.h"
 #include "policy/batv.h"
@@ -93,6 +94,8 @@ void smtp_tx_reset(struct smtp_session *s)
 	s->bdat_reply[0] = '\0';
 	s->txid[0] = '\0';
 	memset(&s->sender, 0, sizeof(s->sender));
+	inbound_auth_free(s->auth);
+	s->auth = NULL;
 	if (s->state == SMTP_S_MAIL || s->state == SMTP_S_RCPT || s->state == SMTP_S_DATA ||
 	    s->state == SMTP_S_BDAT)
 		s->state = SMTP_S_READY;
@@ -223,6 +226,8 @@ static void cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 		}
 	}
 	str_random_id(s->txid, 13);
+	inbound_auth_free(s->auth);
+	s->auth = inbound_auth_new(s);	/* SPF's DNS starts now (NULL: at the end of DATA) */
 	s->state = SMTP_S_MAIL;
 	smtp_reply(s, "250 2.1.0 Ok");
 }
@@ -717,6 +722,7 @@ static void smtp_dispatch(struct smtp_session *s, const char *line, size_t len)
  * once it grows past SPOOL_THRESHOLD so that big messages cost no memory. */
 static int smtp_body_append(struct smtp_session *s, const char *data, size_t len)
 {
+	inbound_auth_feed(s->auth, data, len);	/* DKIM/DMARC DNS once the header is in */
 	if (s->spool_fd < 0 && evbuffer_get_length(s->body) + len > SPOOL_THRESHOLD) {
 		char dir[4200];
 		snprintf(dir, sizeof(dir), "%s/tmp", server->data_dir);

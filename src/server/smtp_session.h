@@ -10,6 +10,7 @@
 #include "server/sendguard.h"
 
 struct evbuffer;
+struct inbound_auth;
 
 enum smtp_state {
 	SMTP_S_INIT,		/* before EHLO/HELO */
@@ -53,6 +54,7 @@ struct smtp_session {
 	struct smtp_rcpt *rcpts;
 	unsigned nrcpts;
 	struct sendguard_sender sender;	/* limits and state of the authenticated sender */
+	struct inbound_auth *auth;	/* SPF/DKIM/DMARC, gathering DNS from MAIL on */
 	struct smtp_data_parser data;
 	struct evbuffer *body;
 	int spool_fd;

@@ -143,6 +143,11 @@ const struct setting settings_table[SETTING_COUNT] = {
 	CONF(SETTING_CONF_DNS_RESOLVER, "dns.resolver", SETTING_STRING, 0, 0, 0, "", settings_check_resolver,
 	     dns_resolver, "DNS server for MX/A/AAAA lookups, ADDRESS[:PORT] (empty: the system resolver)",
 	     "MX・A・AAAA を引く DNS サーバ、アドレス[:ポート]（空ならシステムの設定）"),
+	CONF(SETTING_CONF_DNS_MESSAGE_BUDGET, "dns.message_budget", SETTING_UINT, 0, 100, 60000, "5000", NULL,
+	     dns_message_budget,
+	     "milliseconds of DNS lookups one inbound message's SPF/DKIM/DMARC checks may wait for in all"
+	     " (then missing answers count as temperror)",
+	     "受信した 1 通の SPF・DKIM・DMARC の確認が DNS の応答を待てるミリ秒数の合計（過ぎた分は temperror）"),
 	CONF(SETTING_CONF_QUEUE_RETRY_MIN, "queue.retry_min", SETTING_DURATION, 0, 1, 86400, "300", NULL,
 	     queue_retry_min, "seconds before the first retry of a deferred message (doubles each time)",
 	     "配送が遅れたメールの最初の再送までの秒数（毎回 2 倍に）"),
