@@ -277,7 +277,10 @@ static int fetch_one(struct imap_session *s, size_t seq, const struct index_msg 
 	size_t len = 0;
 	struct strbuf sec = STRBUF_INIT;
 	bool first = true, whole_file, header_only = true;
-	size_t start = s->out.len;
+	size_t start;
+
+	imap_keywords_check(s, m->keywords);
+	start = s->out.len;
 
 	/* Items that need no more than the header (a client's message list)
 	 * read only the start of the file. */
@@ -398,10 +401,13 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
 		imap_tagged(s, cmd, "BAD", "%s", error);
 		return;
 	}
-	if (f.has_changedsince)
-		s->enabled_condstore = true;
 	if (imap_msgs_prepare(s, cmd, &cmd->args[0], cmd->uid, cmd->uid, &v, &idx, &n) < 0)
 		return;
+	/* CHANGEDSINCE or the MODSEQ item turn CONDSTORE on (RFC 7162 3.1) */
+	for (size_t k = 0; k < f.count; k++) {
+		if (f.has_changedsince || f.items[k].type == IMAP_FETCH_MODSEQ)
+			imap_condstore_enable(s, v.highestmodseq);
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct index_msg *m = (struct index_msg *)imap_index_find(&v, s->view[idx[i]].uid);
 		bool add_flags = false;

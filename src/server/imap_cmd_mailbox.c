@@ -49,20 +49,109 @@ int imap_session_open_store(struct imap_session *s, const char *address)
 
 void imap_view_free(struct imap_session *s)
 {
+	strbuf_free(&s->keywords);
 	free(s->view);
 	s->view = NULL;
 	s->nview = 0;
 }
 
+/* Announced keywords are kept as " kw1 kw2 ... " for a cheap lookup;
+ * past this size new ones are no longer announced. */
+#define IMAP_KEYWORDS_ANNOUNCED_MAX 16384
+
+static bool imap_keyword_known(const struct imap_session *s, const char *kw, size_t len)
+{
+	const char *p = s->keywords.data;
+	size_t n = s->keywords.len;
+
+	for (size_t i = 0; p != NULL && i + len + 1 < n; i++) {
+		if (p[i] == ' ' && p[i + len + 1] == ' ' && strncasecmp(p + i + 1, kw, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Adds the keywords of a space-separated list that the client has not
+ * been told of; true when there were any. */
+static bool imap_keywords_add(struct imap_session *s, const char *keywords)
+{
+	bool added = false;
+
+	while (keywords != NULL && *keywords != '\0') {
+		size_t len = strcspn(keywords, " ");
+
+		if (len > 0 && !imap_keyword_known(s, keywords, len) &&
+		    s->keywords.len + len + 2 <= IMAP_KEYWORDS_ANNOUNCED_MAX) {
+			if (s->keywords.len == 0)
+				strbuf_append_c(&s->keywords, ' ');
+			strbuf_append(&s->keywords, keywords, len);
+			strbuf_append_c(&s->keywords, ' ');
+			added = true;
+		}
+		keywords += len;
+		keywords += strspn(keywords, " ");
+	}
+	return added;
+}
+
+/* FLAGS and PERMANENTFLAGS with the keywords in use (RFC 3501 7.2.6). */
+static void imap_keywords_announce(struct imap_session *s)
+{
+	size_t len = s->keywords.len;
+	const char *kw = len > 2 ? s->keywords.data + 1 : "";
+	int kwlen = len > 2 ? (int)(len - 2) : 0;
+	const char *sep = kwlen > 0 ? " " : "";
+
+	imap_out(s, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s%.*s)", sep, kwlen, kw);
+	if (s->readonly)
+		imap_out(s, "* OK [PERMANENTFLAGS ()] Read-only mailbox");
+	else
+		imap_out(s, "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s%.*s \\*)]"
+			 " Flags permitted", sep, kwlen, kw);
+}
+
+void imap_condstore_enable(struct imap_session *s, uint64_t highestmodseq)
+{
+	if (s->enabled_condstore)
+		return;
+	s->enabled_condstore = true;
+	if (s->state == IMAP_S_SELECTED)
+		imap_out(s, "* OK [HIGHESTMODSEQ %llu] Highest", (unsigned long long)highestmodseq);
+}
+
+void imap_keywords_check(struct imap_session *s, const char *keywords)
+{
+	if (imap_keywords_add(s, keywords))
+		imap_keywords_announce(s);
+}
+
+/* The lowest UID that is \Recent for this session among v's messages: a
+ * read-write session claims the unclaimed ones, a read-only one only
+ * shows them (RFC 3501 6.3.2). */
+static uint32_t imap_recent_floor(struct imap_session *s, const struct index_view *v)
+{
+	uint32_t floor = v->uidnext;
+
+	if (!s->readonly)
+		return mail_index_recent_claim(&s->mbox, v->uidnext);
+	for (size_t i = 0; i < v->count; i++) {
+		if (v->msgs[i].recent && v->msgs[i].uid < floor)
+			floor = v->msgs[i].uid;
+	}
+	return floor;
+}
+
 static void imap_view_fill(struct imap_session *s, const struct index_view *v)
 {
+	uint32_t floor = imap_recent_floor(s, v);
+
 	imap_view_free(s);
 	s->view = calloc(v->count > 0 ? v->count : 1, sizeof(*s->view));
 	for (size_t i = 0; s->view != NULL && i < v->count; i++) {
 		s->view[i].uid = v->msgs[i].uid;
 		s->view[i].flags = v->msgs[i].flags;
 		s->view[i].modseq = v->msgs[i].modseq;
-		s->view[i].recent = v->msgs[i].recent;
+		s->view[i].recent = v->msgs[i].uid >= floor;
 	}
 	s->nview = s->view != NULL ? v->count : 0;
 	s->view_uidnext = v->uidnext;
@@ -88,6 +177,7 @@ void imap_view_update(struct imap_session *s, const struct index_view *v, bool a
 		const struct index_msg *m = imap_index_find(v, s->view[i].uid);
 		if (m == NULL || m->modseq == s->view[i].modseq)
 			continue;
+		imap_keywords_check(s, m->keywords);
 		s->view[i].modseq = m->modseq;
 		s->view[i].flags = m->flags;
 		strbuf_printf(&s->out, "* %zu FETCH (FLAGS ", i + 1);
@@ -99,17 +189,19 @@ void imap_view_update(struct imap_session *s, const struct index_view *v, bool a
 	kept = s->nview;
 	grown = realloc(s->view, (kept + v->count + 1) * sizeof(*s->view));
 	if (grown != NULL) {
-		uint32_t last;
+		uint32_t last, floor = v->uidnext;
 
 		s->view = grown;
 		last = kept > 0 ? s->view[kept - 1].uid : 0;
+		if (v->count > 0 && v->msgs[v->count - 1].uid > last)
+			floor = imap_recent_floor(s, v);
 		for (size_t i = 0; i < v->count; i++) {
 			if (v->msgs[i].uid <= last)
 				continue;
 			s->view[s->nview].uid = v->msgs[i].uid;
 			s->view[s->nview].flags = v->msgs[i].flags;
 			s->view[s->nview].modseq = v->msgs[i].modseq;
-			s->view[s->nview].recent = v->msgs[i].recent;
+			s->view[s->nview].recent = v->msgs[i].uid >= floor;
 			s->nview++;
 		}
 	}
@@ -211,17 +303,17 @@ void imap_cmd_select(struct imap_session *s, const struct imap_command *cmd)
 		imap_tagged(s, cmd, "NO", "[SERVERBUG] Cannot read the mailbox");
 		return;
 	}
+	s->readonly = examine;
 	imap_view_fill(s, &v);
 	for (size_t i = 0; i < v.count; i++) {
-		recent += v.msgs[i].recent;
 		if (first_unseen == 0 && !(v.msgs[i].flags & INDEX_FLAG_SEEN))
 			first_unseen = i + 1;
+		imap_keywords_add(s, v.msgs[i].keywords);
 	}
+	for (size_t i = 0; i < s->nview; i++)
+		recent += s->view[i].recent;
 	s->state = IMAP_S_SELECTED;
-	s->readonly = examine;
-	imap_out(s, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
-	imap_out(s, "* OK [PERMANENTFLAGS %s] Flags permitted",
-		 examine ? "()" : "(\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)");
+	imap_keywords_announce(s);
 	imap_out(s, "* %zu EXISTS", v.count);
 	if (!s->rev2) {
 		imap_out(s, "* %zu RECENT", recent);
@@ -230,10 +322,7 @@ void imap_cmd_select(struct imap_session *s, const struct imap_command *cmd)
 	}
 	imap_out(s, "* OK [UIDVALIDITY %u] UIDs valid", v.uidvalidity);
 	imap_out(s, "* OK [UIDNEXT %u] Predicted next UID", v.uidnext);
-	if (s->enabled_condstore)
-		imap_out(s, "* OK [HIGHESTMODSEQ %llu] Highest", (unsigned long long)v.highestmodseq);
-	else
-		imap_out(s, "* OK [HIGHESTMODSEQ %llu] Highest", (unsigned long long)v.highestmodseq);
+	imap_out(s, "* OK [HIGHESTMODSEQ %llu] Highest", (unsigned long long)v.highestmodseq);
 	index_view_free(&v);
 	imap_tagged(s, cmd, "OK", "[%s] %s completed", examine ? "READ-ONLY" : "READ-WRITE", cmd->name);
 }

@@ -290,14 +290,26 @@ void imap_cmd_search(struct imap_session *s, const struct imap_command *cmd)
 		imap_tagged(s, cmd, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
 		return;
 	}
-	if (q.uses_modseq)
-		s->enabled_condstore = true;
 	if (mail_index_sync(s->idx, &s->mbox, &v) < 0) {
 		imap_tagged(s, cmd, "NO", "[SERVERBUG] Cannot read the mailbox");
 		return;
 	}
+	if (q.uses_modseq)
+		imap_condstore_enable(s, v.highestmodseq);
 	imap_view_update(s, &v, cmd->uid);
 	hits = search_collect(s, &v, &q, &nhits, &maxmodseq);
+	/* With only MIN and/or MAX returned, MODSEQ is the highest of those
+	 * messages (RFC 7162 3.1.5). */
+	if (q.has_return && nhits > 0 && q.return_opts != 0 &&
+	    !(q.return_opts & (IMAP_SEARCH_RETURN_ALL | IMAP_SEARCH_RETURN_COUNT))) {
+		uint64_t lo = s->view[hits[0]].modseq, hi = s->view[hits[nhits - 1]].modseq;
+
+		maxmodseq = 0;
+		if ((q.return_opts & IMAP_SEARCH_RETURN_MIN) && lo > maxmodseq)
+			maxmodseq = lo;
+		if ((q.return_opts & IMAP_SEARCH_RETURN_MAX) && hi > maxmodseq)
+			maxmodseq = hi;
+	}
 	for (size_t i = 0; hits != NULL && i < nhits; i++)
 		hits[i] = cmd->uid ? s->view[hits[i]].uid : hits[i] + 1;
 	if (q.has_return) {

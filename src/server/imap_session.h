@@ -56,6 +56,7 @@ struct imap_session {
 	struct imap_view_msg *view;
 	size_t nview;
 	uint32_t view_uidnext;
+	struct strbuf keywords;	/* announced in FLAGS: " kw1 kw2 " */
 
 	/* IDLE */
 	bool idling;
@@ -106,6 +107,13 @@ const char *imap_capabilities(const struct imap_session *s);
  * FETCH (FLAGS) and, when allowed, EXPUNGE responses. */
 int imap_view_sync(struct imap_session *s, bool allow_expunge);
 void imap_view_free(struct imap_session *s);
+/* Before a FETCH response shows these keywords (space-separated): any the
+ * client has not seen in FLAGS are announced with FLAGS and
+ * PERMANENTFLAGS first (RFC 3501 7.2.6). */
+void imap_keywords_check(struct imap_session *s, const char *keywords);
+/* A CONDSTORE enabling command (RFC 7162 3.1): from now on FETCH responses
+ * carry MODSEQ; with a mailbox selected, its HIGHESTMODSEQ is sent. */
+void imap_condstore_enable(struct imap_session *s, uint64_t highestmodseq);
 
 /* imap_cmd_*.c */
 imap_cmd_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_enable, imap_cmd_id,

@@ -45,7 +45,7 @@ struct index_msg {
 	uint64_t modseq;
 	uint64_t size;
 	int64_t internaldate;
-	bool recent;			/* first seen by this sync (was in new/) */
+	bool recent;			/* not yet claimed by a read-write session */
 	char file[MAILDIR_NAME_MAX + 40];	/* name in cur/ */
 	char keywords[INDEX_KEYWORDS_MAX];	/* space-separated */
 };
@@ -87,8 +87,13 @@ int mail_index_mailbox_subscribe(struct mail_index *idx, const char *name, bool 
 				 const char **error_r);
 
 /* Brings the folder's index in line with its Maildir and returns the
- * messages. Files found in new/ are moved to cur/ and reported recent. */
+ * messages. Files found in new/ are moved to cur/. A message is recent
+ * until a session claims it (below). */
 int mail_index_sync(struct mail_index *idx, struct index_mailbox *mbox, struct index_view *view_r);
+/* A session with the folder selected read-write takes \Recent for the
+ * messages below uidnext that nobody has claimed: returns the lowest UID
+ * that is recent for it. */
+uint32_t mail_index_recent_claim(const struct index_mailbox *mbox, uint32_t uidnext);
 void index_view_free(struct index_view *view);
 
 /* Path of a message's file. */

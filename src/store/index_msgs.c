@@ -684,6 +684,7 @@ int mail_index_sync(struct mail_index *idx, struct index_mailbox *mbox, struct i
 	if (dir_mtime(mbox->path, "cur", &cur_mtime) == 0 && mcache_usable(e, mbox, ext, &cur_mtime) &&
 	    mcache_to_view(e, mbox, view_r) == 0) {
 		mcache_put(e);
+		index_recent_mark(mbox, view_r);
 		return 0;
 	}
 	r = index_sync_full(idx, mbox, view_r, &moved);
@@ -696,6 +697,8 @@ int mail_index_sync(struct mail_index *idx, struct index_mailbox *mbox, struct i
 			mcache_fill(e, mbox, view_r, ext, &cur_mtime);
 	}
 	mcache_put(e);
+	if (r == 0)
+		index_recent_mark(mbox, view_r);
 	return r;
 }
 
@@ -834,6 +837,7 @@ static int index_insert_new(struct mail_index *idx, struct index_mailbox *dst, c
 	if (mailbox_reload(idx, dst) < 0)
 		goto fail;
 	*uid_r = dst->uidnext++;
+	index_recent_note(dst, *uid_r);
 	st = idx_prepare(idx, "INSERT INTO messages(mailbox_id, uid, base, file, flags, keywords, modseq,"
 			 " size, internaldate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	if (st == NULL)
