@@ -162,6 +162,8 @@ static void imap_copy_move(struct imap_session *s, const struct imap_command *cm
 	size_t *idx, n, done = 0;
 	uint64_t bytes = 0;
 
+	if (name == NULL && cmd->count == 2 && imap_mailbox_refuse(s, cmd, imap_arg_astring(&cmd->args[1])))
+		return;
 	if (name == NULL) {
 		imap_tagged(s, cmd, "BAD", "Syntax: %s set mailbox", cmd->name);
 		return;

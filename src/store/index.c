@@ -41,7 +41,10 @@ static const char index_schema[] =
 	" size INTEGER NOT NULL,"
 	" internaldate INTEGER NOT NULL,"
 	" PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS messages_base ON messages(mailbox_id, base);";
+	"CREATE INDEX IF NOT EXISTS messages_base ON messages(mailbox_id, base);"
+	/* names subscribed while no mailbox row holds the mark (deleted, or
+	 * subscribed before they were made) */
+	"CREATE TABLE IF NOT EXISTS subscriptions (name TEXT PRIMARY KEY) WITHOUT ROWID;";
 
 static const struct {
 	const char *name, *use;
@@ -462,7 +465,8 @@ const char *mail_index_root(const struct mail_index *idx)
 
 /* ---- folders ------------------------------------------------------------ */
 
-#define MAILBOX_SELECT "SELECT id, name, dir, uidvalidity, uidnext, highestmodseq, subscribed," \
+#define MAILBOX_SELECT "SELECT id, name, dir, uidvalidity, uidnext, highestmodseq," \
+		       " subscribed OR EXISTS (SELECT 1 FROM subscriptions s WHERE s.name = mailboxes.name)," \
 		       " special_use FROM mailboxes"
 
 static void mailbox_from_row(struct mail_index *idx, sqlite3_stmt *st, struct index_mailbox *m)
@@ -532,6 +536,8 @@ static int maildir_folder_make(const char *path)
 	return fs_fsync_dir(path);
 }
 
+static int mailbox_subscribed_set(struct mail_index *idx, const char *name, bool on);
+
 int mail_index_mailbox_create(struct mail_index *idx, const char *name, const char **error_r)
 {
 	struct index_mailbox m;
@@ -552,12 +558,10 @@ int mail_index_mailbox_create(struct mail_index *idx, const char *name, const ch
 		*error_r = "[SERVERBUG] Cannot create the mailbox directory";
 		return -1;
 	}
-	if (idx_mailbox_insert(idx, name, dir) < 0) {
+	if (idx_mailbox_insert(idx, name, dir) < 0 || mailbox_subscribed_set(idx, name, false) < 0) {
 		*error_r = "[SERVERBUG] Index error";
 		return -1;
 	}
-	/* Parents exist implicitly in Maildir++; give them rows too so LIST
-	 * shows the hierarchy. */
 	return 0;
 }
 
@@ -566,7 +570,7 @@ int mail_index_mailbox_delete(struct mail_index *idx, const char *name, const ch
 	struct index_mailbox m;
 	sqlite3_stmt *st;
 	uint64_t bytes = 0;
-	char sql[160];
+	char sql[320];
 
 	if (strcasecmp(name, "INBOX") == 0) {
 		*error_r = "INBOX cannot be deleted";
@@ -588,8 +592,11 @@ int mail_index_mailbox_delete(struct mail_index *idx, const char *name, const ch
 		return -1;
 	}
 	fs_fsync_dir(idx->root);
-	snprintf(sql, sizeof(sql), "DELETE FROM messages WHERE mailbox_id = %lld;"
-		 " DELETE FROM mailboxes WHERE id = %lld", (long long)m.id, (long long)m.id);
+	/* The subscription outlives the mailbox (RFC 3501 6.3.6). */
+	snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO subscriptions(name)"
+		 " SELECT name FROM mailboxes WHERE id = %lld AND subscribed;"
+		 " DELETE FROM messages WHERE mailbox_id = %lld;"
+		 " DELETE FROM mailboxes WHERE id = %lld", (long long)m.id, (long long)m.id, (long long)m.id);
 	if (idx_exec(idx, sql) < 0) {
 		*error_r = "[SERVERBUG] Index error";
 		return -1;
@@ -760,24 +767,61 @@ int mail_index_mailbox_rename(struct mail_index *idx, const char *from, const ch
 	return ret;
 }
 
-int mail_index_mailbox_subscribe(struct mail_index *idx, const char *name, bool on,
-				 const char **error_r)
+/* Sets the mark on the mailbox row only (a folder CREATE makes starts
+ * unsubscribed; the ones found on disk, like the account's special
+ * folders, start subscribed). */
+static int mailbox_subscribed_set(struct mail_index *idx, const char *name, bool on)
 {
 	sqlite3_stmt *st = idx_prepare(idx, "UPDATE mailboxes SET subscribed = ? WHERE name = ?");
 
-	if (st == NULL) {
-		*error_r = "[SERVERBUG] Index error";
+	if (st == NULL)
 		return -1;
-	}
 	sqlite3_bind_int(st, 1, on);
-	sqlite3_bind_text(st, 2, strcasecmp(name, "INBOX") == 0 ? "INBOX" : name, -1, SQLITE_TRANSIENT);
-	if (idx_step_done(st) < 0) {
-		*error_r = "[SERVERBUG] Index error";
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+	return idx_step_done(st);
+}
+
+int mail_index_mailbox_subscribe(struct mail_index *idx, const char *name, bool on,
+				 const char **error_r)
+{
+	const char *key = strcasecmp(name, "INBOX") == 0 ? "INBOX" : name;
+	sqlite3_stmt *st;
+	int r;
+
+	if (strlen(key) >= INDEX_NAME_MAX) {
+		*error_r = "[LIMIT] Mailbox name too long";
 		return -1;
 	}
-	if (sqlite3_changes(idx->db) == 0 && on) {
-		*error_r = "[NONEXISTENT] No such mailbox";
+	/* A name may be subscribed whether or not the mailbox exists: the
+	 * mark goes on its row when there is one, else in subscriptions. */
+	r = mailbox_subscribed_set(idx, key, on);
+	if (r == 0 && (!on || sqlite3_changes(idx->db) == 0)) {
+		st = idx_prepare(idx, on ? "INSERT OR IGNORE INTO subscriptions(name) VALUES (?)"
+				      : "DELETE FROM subscriptions WHERE name = ?");
+		if (st == NULL)
+			r = -1;
+		else {
+			sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+			r = idx_step_done(st);
+		}
+	}
+	if (r < 0) {
+		*error_r = "[SERVERBUG] Index error";
 		return -1;
 	}
 	return 0;
+}
+
+int mail_index_subscriptions(struct mail_index *idx, void (*cb)(const char *name, void *ctx), void *ctx)
+{
+	sqlite3_stmt *st = idx_prepare(idx, "SELECT name FROM subscriptions"
+				       " UNION SELECT name FROM mailboxes WHERE subscribed");
+	int r;
+
+	if (st == NULL)
+		return -1;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		cb((const char *)sqlite3_column_text(st, 0), ctx);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
 }

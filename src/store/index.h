@@ -83,8 +83,13 @@ int mail_index_mailbox_create(struct mail_index *idx, const char *name, const ch
 int mail_index_mailbox_delete(struct mail_index *idx, const char *name, const char **error_r);
 int mail_index_mailbox_rename(struct mail_index *idx, const char *from, const char *to,
 			      const char **error_r);
+/* Subscriptions are names (RFC 3501 6.3.6): a mailbox may be subscribed
+ * before it exists and stays subscribed when deleted. CREATE does not
+ * subscribe; folders found on disk (the account's own) start subscribed. */
 int mail_index_mailbox_subscribe(struct mail_index *idx, const char *name, bool on,
 				 const char **error_r);
+/* Calls cb with every subscribed name, existing or not. */
+int mail_index_subscriptions(struct mail_index *idx, void (*cb)(const char *name, void *ctx), void *ctx);
 
 /* Brings the folder's index in line with its Maildir and returns the
  * messages. Files found in new/ are moved to cur/. A message is recent

@@ -520,3 +520,66 @@ def test_store_nil_keyword(c):
     c.ok("STORE 1 +FLAGS NIL")
     u, _ = c.ok("FETCH 1 FLAGS")
     assert re.search(rb"FLAGS \([^)]*\bNIL\b", u[-1]), u
+
+
+def test_list_extended_errors_and_childinfo(c):
+    root = unique("lx")
+    for n in ("a", "a/b", "c/d"):
+        c.ok("CREATE %s/%s" % (root, n))
+    c.ok("SUBSCRIBE %s/a/b" % root)
+    # RECURSIVEMATCH alone (or with REMOTE only) and unknown RETURN options
+    # are BAD (RFC 5258 3.1, 3.2)
+    for bad in ('LIST (RECURSIVEMATCH) "" "*"', 'LIST (RECURSIVEMATCH REMOTE) "" "*"',
+                'LIST "" "*" RETURN (NOSUCHOPTION)', 'LIST (NOSUCH) "" "*"'):
+        _, t = c.cmd(bad)
+        assert t.startswith(b"BAD"), (bad, t)
+    # a parent that is not subscribed but has a subscribed child the
+    # pattern does not match gets CHILDINFO (RFC 5258 3.5)
+    u, _ = c.ok('LIST (SUBSCRIBED RECURSIVEMATCH) "" %s/%%' % root)
+    assert len(u) == 1 and u[0].endswith(b'%s/a (CHILDINFO ("SUBSCRIBED"))' % root.encode()), u
+    assert b"\\Subscribed" not in u[0], u
+    # a parent that exists only through its children is listed \Noselect
+    u, _ = c.ok('LIST "" %s/%%' % root)
+    cl = [l for l in u if l.endswith(b"%s/c" % root.encode())]
+    assert cl and b"\\Noselect" in cl[0] and b"\\HasChildren" in cl[0], u
+
+
+def test_subscriptions_are_names(c):
+    root = unique("sb")
+    c.ok("CREATE %s/x/y" % root)
+    c.ok("CREATE %s/x" % root)
+    c.ok("CREATE %s/gone" % root)
+    # CREATE does not subscribe by itself
+    u, _ = c.ok('LSUB "" %s/*' % root)
+    assert u == [], u
+    c.ok("SUBSCRIBE %s/x/y" % root)
+    c.ok("SUBSCRIBE %s/gone" % root)
+    # LSUB with %: the unsubscribed parent of a subscribed child shows as
+    # \Noselect (RFC 3501 6.3.9)
+    u, _ = c.ok('LSUB "" %s/%%' % root)
+    x = [l for l in u if l.endswith(b"%s/x" % root.encode())]
+    assert x and b"\\Noselect" in x[0], u
+    # DELETE keeps the subscription (6.3.6: MUST NOT unilaterally remove)
+    c.ok("DELETE %s/gone" % root)
+    u, _ = c.ok('LSUB "" %s/gone' % root)
+    assert len(u) == 1 and b"\\Noselect" in u[0], u
+    u, _ = c.ok('LIST (SUBSCRIBED) "" %s/gone' % root)
+    assert len(u) == 1 and b"\\NonExistent" in u[0] and b"\\Subscribed" in u[0], u
+    c.ok("UNSUBSCRIBE %s/gone" % root)
+    u, _ = c.ok('LSUB "" %s/gone' % root)
+    assert u == [], u
+    # the account's own folders stay subscribed
+    u, _ = c.ok('LSUB "" *')
+    assert any(l.endswith(b" INBOX") for l in u) and any(b"Sent" in l for l in u), u
+
+
+def test_mailbox_name_not_mutf7_is_no_not_bad(c):
+    # any astring is a mailbox name; one that is no valid modified UTF-7
+    # is refused with NO, and a LIST pattern like it matches nothing
+    _, t = c.cmd("SELECT a&b")
+    assert t.startswith(b"NO"), t
+    _, t = c.cmd("SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}")
+    assert t.startswith(b"NO"), t
+    u, t = c.cmd("LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*")
+    assert t.startswith(b"OK") and u == [], (u, t)
+    c.ok("NOOP")
