@@ -583,3 +583,33 @@ def test_mailbox_name_not_mutf7_is_no_not_bad(c):
     u, t = c.cmd("LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*")
     assert t.startswith(b"OK") and u == [], (u, t)
     c.ok("NOOP")
+
+
+def test_sort_casemap_groups_search_addresses_thread_loop(c):
+    box = fresh_box(c)
+
+    def add(subject, frm, cc, mid, refs=""):
+        head = "From: %s\r\nTo: x@example.test\r\nCc: %s\r\nSubject: %s\r\nMessage-ID: %s\r\n" % (
+            frm, cc, subject, mid)
+        if refs:
+            head += "References: %s\r\n" % refs
+        c.ok("APPEND %s" % box, literal=(head + "\r\nbody " + unique("sc") + "\r\n").encode())
+    add("_under", "<user-from (comment)@ (comment) domain.org>", "mmm@example.test", "<a@x>")
+    add("[bracket", "plain@domain.org", "team: zzz@example.test;", "<b@x>", "<a@x> <c@x>")
+    add("Zulu", "other@domain.org", "aaa@example.test", "<c@x>", "<b@x>")
+    c.ok("SELECT %s" % box)
+    # i;ascii-casemap folds to upper case: letters < "[" < "_" (RFC 4790 9.2)
+    u, _ = c.ok("SORT (SUBJECT) US-ASCII ALL")
+    assert u == [b"* SORT 3 2 1"], u
+    # a group's first ENVELOPE address is the group itself: key "team"
+    u, _ = c.ok("SORT (CC) US-ASCII ALL")
+    assert u == [b"* SORT 3 1 2"], u
+    # SEARCH FROM matches the address as ENVELOPE shows it
+    u, _ = c.ok("SEARCH FROM user-from@domain.org")
+    assert u == [b"* SEARCH 1"], u
+    u, _ = c.ok("FETCH 1 ENVELOPE")
+    assert b'"user-from" "domain.org"' in u[0], u
+    # 2 put the dummy <c@x> under 1 and itself under <c@x>; 3 is <c@x> and
+    # names 2 as its parent: it must not stay under 1 nor go under 2
+    u, _ = c.ok("THREAD REFERENCES US-ASCII ALL")
+    assert u[0] in (b"* THREAD (1)(3 2)", b"* THREAD (3 2)(1)"), u
