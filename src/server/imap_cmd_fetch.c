@@ -246,12 +246,22 @@ static int section_bytes(const char *msg, size_t len, const struct imap_fetch_se
 	}
 }
 
+/* A literal of data: literal8 for BINARY content with NUL (RFC 3516).
+ * An ordinary literal cannot carry NUL (CHAR8): a stored message that
+ * has some (SMTP took it, or an APPEND of literal8) shows each as 0x80
+ * there, as Dovecot does; BINARY[] still gives the exact bytes. */
 static void out_literal(struct imap_session *s, const char *data, size_t len, bool binary)
 {
-	bool has_nul = binary && memchr(data, '\0', len) != NULL;
+	bool has_nul = memchr(data, '\0', len) != NULL;
+	size_t start;
 
-	strbuf_printf(&s->out, "%s{%zu}\r\n", has_nul ? "~" : "", len);
+	strbuf_printf(&s->out, "%s{%zu}\r\n", has_nul && binary ? "~" : "", len);
+	start = s->out.len;
 	strbuf_append(&s->out, data, len);
+	for (size_t i = start; has_nul && !binary && i < s->out.len; i++) {
+		if (s->out.data[i] == '\0')
+			s->out.data[i] = (char)0x80;
+	}
 }
 
 static void out_section(struct imap_session *s, const struct imap_fetch_item *it, const char *data,

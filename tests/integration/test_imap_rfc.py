@@ -613,3 +613,38 @@ def test_sort_casemap_groups_search_addresses_thread_loop(c):
     # names 2 as its parent: it must not stay under 1 nor go under 2
     u, _ = c.ok("THREAD REFERENCES US-ASCII ALL")
     assert u[0] in (b"* THREAD (1)(3 2)", b"* THREAD (3 2)(1)"), u
+
+
+def test_nul_never_in_a_plain_literal(server, c):
+    box = fresh_box(c)
+    tok = unique("nul")
+    # by SMTP: the NUL is stored as it came
+    sm = SMTPConn(server.port("smtp"))
+    try:
+        sm.ehlo().expect(250)
+        body = ("From: a@client.test\r\nTo: %s\r\nSubject: %s\r\nContent-Type: text/plain\r\n\r\n" % (USER, tok)).encode()
+        replies = sm.send_mail("a@client.test", [USER], body + b"ab\x00cd\r\n")
+        assert [r.code for r in replies] == [250, 250, 250], replies
+    finally:
+        sm.quit()
+    # by APPEND of a literal8 (RFC 3516)
+    lit = (b"From: a@client.test\r\nSubject: bin\r\nMime-Version: 1.0\r\nContent-Type: application/octet-stream\r\n"
+           b"Content-Transfer-Encoding: binary\r\n\r\n\x00-\xe4\r\n")
+    c.n += 1
+    c.send(b"p%d APPEND %s ~{%d}\r\n" % (c.n, box.encode(), len(lit)))
+    assert c.line().startswith(b"+")
+    c.send(lit + b"\r\n")
+    assert c.line().startswith(b"p%d OK" % c.n)
+    c.ok("SELECT INBOX")
+    u, _ = c.ok("SEARCH SUBJECT %s" % tok)
+    seq = u[0].split()[-1].decode()
+    for item in ("BODY.PEEK[]", "BODY.PEEK[1]", "BODY.PEEK[TEXT]", "RFC822.TEXT"):
+        u, _ = c.ok("FETCH %s (%s)" % (seq, item))
+        assert b"\x00" not in b"".join(u) and b"ab\x80cd" in u[0], (item, u)
+    u, _ = c.ok("FETCH %s (BINARY.PEEK[1])" % seq)
+    assert b"~{" in u[0] and b"ab\x00cd" in u[0], u
+    c.ok("SELECT %s" % box)
+    u, _ = c.ok("FETCH 1 (BODY.PEEK[1])")
+    assert b"\x00" not in u[0], u
+    u, _ = c.ok("FETCH 1 (BINARY.PEEK[1])")
+    assert b"~{" in u[0] and b"\x00-\xe4" in u[0], u
