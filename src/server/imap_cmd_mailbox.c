@@ -355,6 +355,10 @@ void imap_cmd_create(struct imap_session *s, const struct imap_command *cmd)
 		imap_tagged(s, cmd, "BAD", "Syntax: CREATE mailbox");
 		return;
 	}
+	if (strlen(name) >= sizeof(buf)) {
+		imap_tagged(s, cmd, "NO", "[LIMIT] Mailbox name too long");
+		return;
+	}
 	/* A trailing separator only says the client wants children later. */
 	str_copy(buf, sizeof(buf), name);
 	len = strlen(buf);

@@ -197,8 +197,12 @@ static int name_validate(const char *name, const char **error_r)
 {
 	size_t len = strlen(name);
 
-	if (len == 0 || len >= INDEX_NAME_MAX - 1) {
-		*error_r = "Mailbox name is empty or too long";
+	if (len == 0) {
+		*error_r = "[CANNOT] Mailbox name is empty";
+		return -1;
+	}
+	if (len >= INDEX_NAME_MAX - 1) {
+		*error_r = "[LIMIT] Mailbox name too long";
 		return -1;
 	}
 	if (name[0] == '/' || name[len - 1] == '/' || strstr(name, "//") != NULL) {
@@ -549,8 +553,10 @@ int mail_index_mailbox_create(struct mail_index *idx, const char *name, const ch
 		*error_r = "[ALREADYEXISTS] Mailbox already exists";
 		return -1;
 	}
-	if (name_to_dir(name, dir, sizeof(dir)) < 0) {
-		*error_r = "Mailbox name too long";
+	/* Maildir++ keeps the whole hierarchy in one directory name */
+	if (name_to_dir(name, dir, sizeof(dir)) < 0 || strlen(dir) > NAME_MAX) {
+		*error_r = "[LIMIT] Mailbox name too long or too deep (at most 255 bytes on disk,"
+			   " a level taking its length plus one)";
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/%s", idx->root, dir);
@@ -720,6 +726,17 @@ int mail_index_mailbox_rename(struct mail_index *idx, const char *from, const ch
 		return -1;
 	}
 	mail_index_mailbox_list(idx, rename_collect, &rc);
+	for (size_t i = 0; i < rc.n; i++) {
+		char newname[INDEX_NAME_MAX * 2], dir[INDEX_NAME_MAX * 3];
+
+		snprintf(newname, sizeof(newname), "%s%s", to, rc.list[i].name + rc.from_len);
+		if (strlen(newname) >= INDEX_NAME_MAX - 1 || name_to_dir(newname, dir, sizeof(dir)) < 0 ||
+		    strlen(dir) > NAME_MAX) {
+			free(rc.list);
+			*error_r = "[LIMIT] The new name (or a child's) would be too long or too deep";
+			return -1;
+		}
+	}
 	if (idx_exec(idx, "BEGIN IMMEDIATE") < 0) {
 		free(rc.list);
 		*error_r = "[SERVERBUG] Index error";

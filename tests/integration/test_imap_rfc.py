@@ -15,6 +15,7 @@ import pytest
 from helpers import DOMAIN, HOST, HOSTNAME, PASSWORD, SMTPConn, make_message, running_server, unique
 
 USER = "rfc@" + DOMAIN
+QUSER = "small@" + DOMAIN	# 1 MB quota
 
 
 class Raw:
@@ -93,7 +94,7 @@ class Raw:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("imaprfc"), accounts=[(USER,)]) as srv:
+    with running_server(tmp_path_factory.mktemp("imaprfc"), accounts=[(USER,), (QUSER, PASSWORD, 1)]) as srv:
         yield srv
 
 
@@ -648,3 +649,46 @@ def test_nul_never_in_a_plain_literal(server, c):
     assert b"\x00" not in u[0], u
     u, _ = c.ok("FETCH 1 (BINARY.PEEK[1])")
     assert b"~{" in u[0] and b"\x00-\xe4" in u[0], u
+
+
+def test_append_over_quota_one_tagged_reply(server):
+    q = Raw(server)
+    q.ok("LOGIN %s %s" % (QUSER, PASSWORD))
+    big = b"Subject: big\r\n\r\n" + (b"x" * 998 + b"\r\n") * 1200
+    # synchronising: refused before the data
+    q.n += 1
+    q.send(b"p%d APPEND INBOX {%d}\r\n" % (q.n, len(big)))
+    line = q.line()
+    assert line.startswith(b"p%d NO [OVERQUOTA]" % q.n), line
+    # non-synchronising (LITERAL+): the data comes anyway, one tagged reply
+    q.n += 1
+    q.send(b"p%d APPEND INBOX {%d+}\r\n" % (q.n, len(big)) + big + b"\r\n")
+    line = q.line()
+    assert line.startswith(b"p%d NO [OVERQUOTA]" % q.n), line
+    u, t = q.cmd("NOOP")
+    assert t.startswith(b"OK") and not any(l.startswith(b"p") for l in u), (u, t)
+    q.close()
+
+
+def test_mailbox_name_too_long_or_deep_is_not_serverbug(c):
+    for name in ("x" * 300, "/".join(["a"] * 200), "y" * 600):
+        _, t = c.cmd("CREATE %s" % name)
+        assert t.startswith(b"NO") and b"SERVERBUG" not in t and b"[LIMIT]" in t, (name[:20], t)
+    box = fresh_box(c)
+    _, t = c.cmd("RENAME %s %s" % (box, "z" * 300))
+    assert t.startswith(b"NO [LIMIT]"), t
+
+
+def test_rfc822_size_is_the_file_not_its_name(server, c):
+    import os
+    tok = unique("sz")
+    data = ("From: a@client.test\r\nSubject: %s\r\n\r\nshort\r\n" % tok).encode()
+    # a file whose name claims more bytes than it holds (S= is only a hint)
+    path = os.path.join(server.maildir(USER), "new", "1700000000.M1P1.%s,S=99999" % tok)
+    with open(path, "wb") as f:
+        f.write(data)
+    c.ok("SELECT INBOX")
+    u, _ = c.ok("SEARCH SUBJECT %s" % tok)
+    seq = u[0].split()[-1].decode()
+    u, _ = c.ok("FETCH %s (RFC822.SIZE BODY.PEEK[])" % seq)
+    assert b"RFC822.SIZE %d " % len(data) in u[0] and b"{%d}" % len(data) in u[0], u
