@@ -784,7 +784,7 @@ int mail_index_mailbox_rename(struct mail_index *idx, const char *from, const ch
 	return ret;
 }
 
-/* Sets the mark on the mailbox row only (a folder CREATE makes starts
+/* Sets the mark on the mailbox row only (a folder made by CREATE starts
  * unsubscribed; the ones found on disk, like the account's special
  * folders, start subscribed). */
 static int mailbox_subscribed_set(struct mail_index *idx, const char *name, bool on)
@@ -798,11 +798,16 @@ static int mailbox_subscribed_set(struct mail_index *idx, const char *name, bool
 	return idx_step_done(st);
 }
 
+/* Bound on the names subscribed without a mailbox (a client's SUBSCRIBE
+ * must not grow the index without end). */
+#define SUBSCRIPTIONS_MAX_STR "10000"
+
 int mail_index_mailbox_subscribe(struct mail_index *idx, const char *name, bool on,
 				 const char **error_r)
 {
 	const char *key = strcasecmp(name, "INBOX") == 0 ? "INBOX" : name;
 	sqlite3_stmt *st;
+	bool has_row;
 	int r;
 
 	if (strlen(key) >= INDEX_NAME_MAX) {
@@ -812,7 +817,18 @@ int mail_index_mailbox_subscribe(struct mail_index *idx, const char *name, bool 
 	/* A name may be subscribed whether or not the mailbox exists: the
 	 * mark goes on its row when there is one, else in subscriptions. */
 	r = mailbox_subscribed_set(idx, key, on);
-	if (r == 0 && (!on || sqlite3_changes(idx->db) == 0)) {
+	has_row = r == 0 && sqlite3_changes(idx->db) > 0;
+	if (r == 0 && on && !has_row &&
+	    (st = idx_prepare(idx, "SELECT count(*) >= " SUBSCRIPTIONS_MAX_STR " FROM subscriptions")) != NULL) {
+		bool full = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+
+		sqlite3_finalize(st);
+		if (full) {
+			*error_r = "[LIMIT] Too many subscriptions to mailboxes that do not exist";
+			return -1;
+		}
+	}
+	if (r == 0 && (!on || !has_row)) {
 		st = idx_prepare(idx, on ? "INSERT OR IGNORE INTO subscriptions(name) VALUES (?)"
 				      : "DELETE FROM subscriptions WHERE name = ?");
 		if (st == NULL)
