@@ -692,3 +692,15 @@ def test_rfc822_size_is_the_file_not_its_name(server, c):
     seq = u[0].split()[-1].decode()
     u, _ = c.ok("FETCH %s (RFC822.SIZE BODY.PEEK[])" % seq)
     assert b"RFC822.SIZE %d " % len(data) in u[0] and b"{%d}" % len(data) in u[0], u
+
+
+def test_bad_arguments_keep_the_connection(c):
+    box = fresh_box(c)
+    c.ok("APPEND %s" % box, literal=msg(unique("b")))
+    c.ok("SELECT %s" % box)
+    # a bad argument is a BAD, and the session goes on
+    for bad in ('SEARCH RETURN (ALL) 1 MODSEQ "/flags/\\\\seen" all', "SEARCH MODSEQ x",
+                "FETCH 1 (MODSEQ", 'LIST "" "" RETURN (BOGUS)'):
+        _, t = c.cmd(bad)
+        assert t.startswith(b"BAD"), (bad, t)
+        c.ok("NOOP")
