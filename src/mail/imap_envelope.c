@@ -156,10 +156,11 @@ static void lex_angle(struct addr_lexer *lx, struct address *a)
 		lx->pos++;
 }
 
-/* Writes one address (name adl mailbox host) from what was read. */
-static void address_write(struct address *a, struct strbuf *out)
+/* The ENVELOPE fields of one address from what was read: the display
+ * name (or, without one, a comment), the route, the unquoted local part
+ * (into local) and the domain (NULL when missing). */
+static void address_fields(struct address *a, struct strbuf *local, struct imap_address *out)
 {
-	struct strbuf local = STRBUF_INIT;
 	const char *spec = strbuf_cstr(&a->spec), *at = NULL;
 	bool quoted = false;
 	size_t i;
@@ -171,36 +172,18 @@ static void address_write(struct address *a, struct strbuf *out)
 		else if (spec[i] == '@' && !quoted)
 			at = spec + i;
 	}
+	strbuf_truncate(local, 0);
 	for (i = 0; i < (at != NULL ? (size_t)(at - spec) : a->spec.len); i++) {
 		if (spec[i] == '\\' && i + 1 < a->spec.len)
-			strbuf_append_c(&local, spec[++i]);
+			strbuf_append_c(local, spec[++i]);
 		else if (spec[i] != '"')
-			strbuf_append_c(&local, spec[i]);
+			strbuf_append_c(local, spec[i]);
 	}
-	strbuf_append_c(out, '(');
-	if (a->name.len > 0)
-		imap_string_append(out, a->name.data, a->name.len);
-	else if (a->comment.len > 0)
-		imap_string_append(out, a->comment.data, a->comment.len);
-	else
-		strbuf_append_str(out, "NIL");
-	strbuf_append_c(out, ' ');
-	if (a->route.len > 0)
-		imap_string_append(out, a->route.data, a->route.len);
-	else
-		strbuf_append_str(out, "NIL");
-	strbuf_append_c(out, ' ');
-	if (local.len > 0)
-		imap_string_append(out, local.data, local.len);
-	else
-		strbuf_append_str(out, "\"MISSING_MAILBOX\"");
-	strbuf_append_c(out, ' ');
-	if (at != NULL && at[1] != '\0')
-		imap_string_append(out, at + 1, strlen(at + 1));
-	else
-		strbuf_append_str(out, "\"MISSING_DOMAIN\"");
-	strbuf_append_c(out, ')');
-	strbuf_free(&local);
+	memset(out, 0, sizeof(*out));
+	out->name = a->name.len > 0 ? strbuf_cstr(&a->name) : a->comment.len > 0 ? strbuf_cstr(&a->comment) : NULL;
+	out->route = a->route.len > 0 ? strbuf_cstr(&a->route) : NULL;
+	out->mailbox = local->len > 0 ? strbuf_cstr(local) : NULL;
+	out->host = at != NULL && at[1] != '\0' ? at + 1 : NULL;
 }
 
 /* Reads the phrase or bare addr-spec of one address up to a delimiter. */
@@ -241,16 +224,15 @@ static char lex_phrase(struct addr_lexer *lx, struct address *a)
 	return '\0';
 }
 
-void imap_address_list_write(const char *value, size_t len, struct strbuf *out)
+void imap_address_list_each(const char *value, size_t len, imap_address_cb *cb, void *ctx)
 {
 	struct addr_lexer lx = { value, len, 0 };
 	struct address a = { STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, false };
-	size_t start = out->len;
-	unsigned int count = 0;
-	bool in_group = false;
+	struct strbuf local = STRBUF_INIT;
+	struct imap_address ia;
+	bool in_group = false, go = true;
 
-	strbuf_append_c(out, '(');
-	while (lx.pos < lx.len) {
+	while (go && lx.pos < lx.len) {
 		char delim;
 
 		address_reset(&a);
@@ -258,10 +240,10 @@ void imap_address_list_write(const char *value, size_t len, struct strbuf *out)
 		if (delim == ':' && !in_group) {
 			lx.pos++;
 			in_group = true;
-			strbuf_append_str(out, "(NIL NIL ");
-			imap_string_append(out, a.name.data != NULL ? a.name.data : "", a.name.len);
-			strbuf_append_str(out, " NIL)");
-			count++;
+			memset(&ia, 0, sizeof(ia));
+			ia.mailbox = strbuf_cstr(&a.name);
+			ia.group_start = true;
+			go = cb(&ia, ctx);
 			continue;
 		}
 		if (delim == '<') {
@@ -278,20 +260,68 @@ void imap_address_list_write(const char *value, size_t len, struct strbuf *out)
 		if (delim == ':')
 			lx.pos++;	/* ':' inside a group: ignore */
 		if (a.spec.len > 0 || a.has_angle) {
-			address_write(&a, out);
-			count++;
+			address_fields(&a, &local, &ia);
+			go = cb(&ia, ctx);
 		}
-		if (delim == ';' && in_group) {
-			strbuf_append_str(out, "(NIL NIL NIL NIL)");
+		if (go && delim == ';' && in_group) {
+			memset(&ia, 0, sizeof(ia));
+			ia.group_end = true;
+			go = cb(&ia, ctx);
 			in_group = false;
 		}
 		if (delim == ',' || delim == ';')
 			lx.pos++;
 	}
-	if (in_group)
-		strbuf_append_str(out, "(NIL NIL NIL NIL)");
+	if (go && in_group) {
+		memset(&ia, 0, sizeof(ia));
+		ia.group_end = true;
+		cb(&ia, ctx);
+	}
 	address_free(&a);
-	if (count == 0) {
+	strbuf_free(&local);
+}
+
+static void nstring_or(struct strbuf *out, const char *s, const char *missing)
+{
+	if (s != NULL)
+		imap_string_append(out, s, strlen(s));
+	else
+		strbuf_append_str(out, missing);
+}
+
+static bool address_write_cb(const struct imap_address *a, void *ctx)
+{
+	struct strbuf *out = ctx;
+
+	if (a->group_end) {
+		strbuf_append_str(out, "(NIL NIL NIL NIL)");
+		return true;
+	}
+	if (a->group_start) {
+		strbuf_append_str(out, "(NIL NIL ");
+		imap_string_append(out, a->mailbox, strlen(a->mailbox));
+		strbuf_append_str(out, " NIL)");
+		return true;
+	}
+	strbuf_append_c(out, '(');
+	nstring_or(out, a->name, "NIL");
+	strbuf_append_c(out, ' ');
+	nstring_or(out, a->route, "NIL");
+	strbuf_append_c(out, ' ');
+	nstring_or(out, a->mailbox, "\"MISSING_MAILBOX\"");
+	strbuf_append_c(out, ' ');
+	nstring_or(out, a->host, "\"MISSING_DOMAIN\"");
+	strbuf_append_c(out, ')');
+	return true;
+}
+
+void imap_address_list_write(const char *value, size_t len, struct strbuf *out)
+{
+	size_t start = out->len;
+
+	strbuf_append_c(out, '(');
+	imap_address_list_each(value, len, address_write_cb, out);
+	if (out->len == start + 1) {
 		strbuf_truncate(out, start);
 		strbuf_append_str(out, "NIL");
 		return;
@@ -299,56 +329,34 @@ void imap_address_list_write(const char *value, size_t len, struct strbuf *out)
 	strbuf_append_c(out, ')');
 }
 
+struct first_address {
+	struct strbuf *name, *mailbox, *host;
+	bool found;
+};
+
+static bool first_address_cb(const struct imap_address *a, void *ctx)
+{
+	struct first_address *fa = ctx;
+
+	if (a->group_end)
+		return true;
+	if (a->name != NULL)
+		strbuf_append_str(fa->name, a->name);
+	if (a->mailbox != NULL)
+		strbuf_append_str(fa->mailbox, a->mailbox);
+	if (a->host != NULL)
+		strbuf_append_str(fa->host, a->host);
+	fa->found = true;
+	return false;
+}
+
 bool imap_first_address(const char *value, size_t len, struct strbuf *name, struct strbuf *mailbox,
 			struct strbuf *host)
 {
-	struct addr_lexer lx = { value, len, 0 };
-	struct address a = { STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, false };
-	bool found = false;
+	struct first_address fa = { name, mailbox, host, false };
 
-	while (!found && lx.pos < lx.len) {
-		char delim;
-
-		address_reset(&a);
-		delim = lex_phrase(&lx, &a);
-		if (delim == ':') {
-			lx.pos++;	/* a group's name: its members follow */
-			continue;
-		}
-		if (delim == '<') {
-			lex_angle(&lx, &a);
-			while (lx.pos < lx.len && lx.p[lx.pos] != ',' && lx.p[lx.pos] != ';')
-				lx.pos++;
-		} else {
-			strbuf_truncate(&a.name, 0);
-		}
-		if (a.spec.len > 0) {
-			const char *spec = strbuf_cstr(&a.spec), *at = NULL;
-			bool quoted = false;
-
-			for (size_t i = 0; i < a.spec.len; i++) {
-				if (spec[i] == '"')
-					quoted = !quoted;
-				else if (spec[i] == '@' && !quoted)
-					at = spec + i;
-			}
-			for (size_t i = 0; i < (at != NULL ? (size_t)(at - spec) : a.spec.len); i++) {
-				if (spec[i] == '\\' && i + 1 < a.spec.len)
-					strbuf_append_c(mailbox, spec[++i]);
-				else if (spec[i] != '"')
-					strbuf_append_c(mailbox, spec[i]);
-			}
-			if (at != NULL)
-				strbuf_append_str(host, at + 1);
-			if (a.name.len > 0)
-				strbuf_append(name, a.name.data, a.name.len);
-			found = true;
-		}
-		if (lx.pos < lx.len)
-			lx.pos++;
-	}
-	address_free(&a);
-	return found;
+	imap_address_list_each(value, len, first_address_cb, &fa);
+	return fa.found;
 }
 
 /* ---- ENVELOPE ---- */

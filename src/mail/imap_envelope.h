@@ -28,10 +28,25 @@ void imap_envelope_write(const char *header, size_t header_size, struct strbuf *
  * when it holds no address. */
 void imap_address_list_write(const char *value, size_t len, struct strbuf *out);
 
-/* The first address of an RFC 5322 address-list value (group names
- * skipped): its display name (raw, not RFC 2047 decoded; "" when none),
- * local part (unquoted) and domain appended to the buffers. false when the
- * value holds no address. For SORT FROM/TO/CC and DISPLAYFROM. */
+/* One address of a list as ENVELOPE shows it (RFC 3501 7.4.2): strings
+ * are NUL-terminated, NULL for NIL (a missing local part or domain is
+ * NULL here, "MISSING_..." in ENVELOPE). A group is a group_start entry
+ * with the group's name in mailbox, its members, then a group_end. */
+struct imap_address {
+	const char *name, *route, *mailbox, *host;
+	bool group_start, group_end;
+};
+/* Returns false to stop. */
+typedef bool imap_address_cb(const struct imap_address *a, void *ctx);
+/* Calls cb for each address of an RFC 5322 address-list value, in the
+ * order ENVELOPE lists them. Pure. */
+void imap_address_list_each(const char *value, size_t len, imap_address_cb *cb, void *ctx);
+
+/* The first address of an RFC 5322 address-list value as ENVELOPE shows
+ * it (for a group, the group's name as the mailbox, RFC 5256 sort keys):
+ * its display name (raw, not RFC 2047 decoded; "" when none), local part
+ * (unquoted) and domain appended to the buffers. false when the value
+ * holds no address. For SORT FROM/TO/CC and DISPLAYFROM/DISPLAYTO. */
 bool imap_first_address(const char *value, size_t len, struct strbuf *name, struct strbuf *mailbox,
 			struct strbuf *host);
 

@@ -210,6 +210,20 @@ static const char *sort_address(const struct imap_sort_msg *m, enum imap_sort_ke
 	}
 }
 
+/* i;ascii-casemap (RFC 4790 9.2), the collation SORT uses (RFC 5256):
+ * ASCII letters fold to upper case before octets are compared, so "_" and
+ * "[" come after the letters. */
+static int casemap_cmp(const char *a, const char *b)
+{
+	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+
+	for (;; x++, y++) {
+		int cx = toupper(*x), cy = toupper(*y);
+		if (cx != cy || cx == 0)
+			return cx - cy;
+	}
+}
+
 static int sort_cmp(const void *pa, const void *pb, void *arg)
 {
 	const struct imap_sort_msg *a = pa, *b = pb;
@@ -229,10 +243,10 @@ static int sort_cmp(const void *pa, const void *pb, void *arg)
 			c = a->size < b->size ? -1 : a->size > b->size ? 1 : 0;
 			break;
 		case IMAP_SORT_SUBJECT:
-			c = strcmp(a->base_subject, b->base_subject);
+			c = casemap_cmp(a->base_subject, b->base_subject);
 			break;
 		default:	/* the address keys */
-			c = strcasecmp(sort_address(a, ctx->keys[i].kind), sort_address(b, ctx->keys[i].kind));
+			c = casemap_cmp(sort_address(a, ctx->keys[i].kind), sort_address(b, ctx->keys[i].kind));
 			break;
 		}
 		if (c != 0)
@@ -654,10 +668,14 @@ static size_t thread_references(struct forest *f, const struct imap_sort_msg *ms
 				add_child(f, prev, r);
 			prev = r;
 		}
-		/* step 1C: the last reference is the parent */
+		/* step 1C: the last reference is the parent. A parent the
+		 * message had (from another message's References) is dropped
+		 * first, also when the new link would make a loop: then the
+		 * message becomes a root rather than stay under a message that
+		 * is its own descendant. */
 		if (prev != NONE && prev != me && !is_ancestor(f, me, prev))
 			add_child(f, prev, me);
-		else if (prev == NONE || prev == me)
+		else
 			unlink_child(f, me);
 	}
 	{

@@ -39,9 +39,10 @@ bool imap_keyword_is_valid(const char *s, size_t len)
 static int flag_add(const struct imap_arg *arg, struct imap_flags *f, const char **kw,
 		    const char **error_r)
 {
+	/* NIL is an atom and so a valid keyword here (RFC 3501 9: flag-keyword) */
 	const char *s = imap_arg_atom(arg);
 
-	if (s == NULL || arg->type == IMAP_ARG_NIL) {
+	if (s == NULL) {
 		*error_r = "Invalid flag";
 		return -1;
 	}

@@ -101,6 +101,8 @@ void imap_cmd_append(struct imap_session *s, const struct imap_command *cmd)
 		return;
 	}
 	name = imap_mailbox_name(s, app.mailbox);
+	if (name == NULL && imap_mailbox_refuse(s, cmd, app.mailbox))
+		return;
 	if (name == NULL || mail_index_mailbox_get(s->idx, name, &m) <= 0) {
 		imap_tagged(s, cmd, "NO", "[TRYCREATE] No such mailbox");
 		return;

@@ -246,12 +246,22 @@ static int section_bytes(const char *msg, size_t len, const struct imap_fetch_se
 	}
 }
 
+/* A literal of data: literal8 for BINARY content with NUL (RFC 3516).
+ * An ordinary literal cannot carry NUL (CHAR8): a stored message that
+ * has some (SMTP took it, or an APPEND of literal8) shows each as 0x80
+ * there, as Dovecot does; BINARY[] still gives the exact bytes. */
 static void out_literal(struct imap_session *s, const char *data, size_t len, bool binary)
 {
-	bool has_nul = binary && memchr(data, '\0', len) != NULL;
+	bool has_nul = memchr(data, '\0', len) != NULL;
+	size_t start;
 
-	strbuf_printf(&s->out, "%s{%zu}\r\n", has_nul ? "~" : "", len);
+	strbuf_printf(&s->out, "%s{%zu}\r\n", has_nul && binary ? "~" : "", len);
+	start = s->out.len;
 	strbuf_append(&s->out, data, len);
+	for (size_t i = start; has_nul && !binary && i < s->out.len; i++) {
+		if (s->out.data[i] == '\0')
+			s->out.data[i] = (char)0x80;
+	}
 }
 
 static void out_section(struct imap_session *s, const struct imap_fetch_item *it, const char *data,
@@ -277,7 +287,10 @@ static int fetch_one(struct imap_session *s, size_t seq, const struct index_msg 
 	size_t len = 0;
 	struct strbuf sec = STRBUF_INIT;
 	bool first = true, whole_file, header_only = true;
-	size_t start = s->out.len;
+	size_t start;
+
+	imap_keywords_check(s, m->keywords);
+	start = s->out.len;
 
 	/* Items that need no more than the header (a client's message list)
 	 * read only the start of the file. */
@@ -398,10 +411,13 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
 		imap_tagged(s, cmd, "BAD", "%s", error);
 		return;
 	}
-	if (f.has_changedsince)
-		s->enabled_condstore = true;
 	if (imap_msgs_prepare(s, cmd, &cmd->args[0], cmd->uid, cmd->uid, &v, &idx, &n) < 0)
 		return;
+	/* CHANGEDSINCE or the MODSEQ item turn CONDSTORE on (RFC 7162 3.1) */
+	for (size_t k = 0; k < f.count; k++) {
+		if (f.has_changedsince || f.items[k].type == IMAP_FETCH_MODSEQ)
+			imap_condstore_enable(s, v.highestmodseq);
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct index_msg *m = (struct index_msg *)imap_index_find(&v, s->view[idx[i]].uid);
 		bool add_flags = false;

@@ -49,20 +49,109 @@ int imap_session_open_store(struct imap_session *s, const char *address)
 
 void imap_view_free(struct imap_session *s)
 {
+	strbuf_free(&s->keywords);
 	free(s->view);
 	s->view = NULL;
 	s->nview = 0;
 }
 
+/* Announced keywords are kept as " kw1 kw2 ... " for a cheap lookup;
+ * past this size new ones are no longer announced. */
+#define IMAP_KEYWORDS_ANNOUNCED_MAX 16384
+
+static bool imap_keyword_known(const struct imap_session *s, const char *kw, size_t len)
+{
+	const char *p = s->keywords.data;
+	size_t n = s->keywords.len;
+
+	for (size_t i = 0; p != NULL && i + len + 1 < n; i++) {
+		if (p[i] == ' ' && p[i + len + 1] == ' ' && strncasecmp(p + i + 1, kw, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Adds the keywords of a space-separated list that the client has not
+ * been told of; true when there were any. */
+static bool imap_keywords_add(struct imap_session *s, const char *keywords)
+{
+	bool added = false;
+
+	while (keywords != NULL && *keywords != '\0') {
+		size_t len = strcspn(keywords, " ");
+
+		if (len > 0 && !imap_keyword_known(s, keywords, len) &&
+		    s->keywords.len + len + 2 <= IMAP_KEYWORDS_ANNOUNCED_MAX) {
+			if (s->keywords.len == 0)
+				strbuf_append_c(&s->keywords, ' ');
+			strbuf_append(&s->keywords, keywords, len);
+			strbuf_append_c(&s->keywords, ' ');
+			added = true;
+		}
+		keywords += len;
+		keywords += strspn(keywords, " ");
+	}
+	return added;
+}
+
+/* FLAGS and PERMANENTFLAGS with the keywords in use (RFC 3501 7.2.6). */
+static void imap_keywords_announce(struct imap_session *s)
+{
+	size_t len = s->keywords.len;
+	const char *kw = len > 2 ? s->keywords.data + 1 : "";
+	int kwlen = len > 2 ? (int)(len - 2) : 0;
+	const char *sep = kwlen > 0 ? " " : "";
+
+	imap_out(s, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s%.*s)", sep, kwlen, kw);
+	if (s->readonly)
+		imap_out(s, "* OK [PERMANENTFLAGS ()] Read-only mailbox");
+	else
+		imap_out(s, "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s%.*s \\*)]"
+			 " Flags permitted", sep, kwlen, kw);
+}
+
+void imap_condstore_enable(struct imap_session *s, uint64_t highestmodseq)
+{
+	if (s->enabled_condstore)
+		return;
+	s->enabled_condstore = true;
+	if (s->state == IMAP_S_SELECTED)
+		imap_out(s, "* OK [HIGHESTMODSEQ %llu] Highest", (unsigned long long)highestmodseq);
+}
+
+void imap_keywords_check(struct imap_session *s, const char *keywords)
+{
+	if (imap_keywords_add(s, keywords))
+		imap_keywords_announce(s);
+}
+
+/* The lowest UID that is \Recent for this session among v's messages: a
+ * read-write session claims the unclaimed ones, a read-only one only
+ * shows them (RFC 3501 6.3.2). */
+static uint32_t imap_recent_floor(struct imap_session *s, const struct index_view *v)
+{
+	uint32_t floor = v->uidnext;
+
+	if (!s->readonly)
+		return mail_index_recent_claim(&s->mbox, v->uidnext);
+	for (size_t i = 0; i < v->count; i++) {
+		if (v->msgs[i].recent && v->msgs[i].uid < floor)
+			floor = v->msgs[i].uid;
+	}
+	return floor;
+}
+
 static void imap_view_fill(struct imap_session *s, const struct index_view *v)
 {
+	uint32_t floor = imap_recent_floor(s, v);
+
 	imap_view_free(s);
 	s->view = calloc(v->count > 0 ? v->count : 1, sizeof(*s->view));
 	for (size_t i = 0; s->view != NULL && i < v->count; i++) {
 		s->view[i].uid = v->msgs[i].uid;
 		s->view[i].flags = v->msgs[i].flags;
 		s->view[i].modseq = v->msgs[i].modseq;
-		s->view[i].recent = v->msgs[i].recent;
+		s->view[i].recent = v->msgs[i].uid >= floor;
 	}
 	s->nview = s->view != NULL ? v->count : 0;
 	s->view_uidnext = v->uidnext;
@@ -88,6 +177,7 @@ void imap_view_update(struct imap_session *s, const struct index_view *v, bool a
 		const struct index_msg *m = imap_index_find(v, s->view[i].uid);
 		if (m == NULL || m->modseq == s->view[i].modseq)
 			continue;
+		imap_keywords_check(s, m->keywords);
 		s->view[i].modseq = m->modseq;
 		s->view[i].flags = m->flags;
 		strbuf_printf(&s->out, "* %zu FETCH (FLAGS ", i + 1);
@@ -99,17 +189,19 @@ void imap_view_update(struct imap_session *s, const struct index_view *v, bool a
 	kept = s->nview;
 	grown = realloc(s->view, (kept + v->count + 1) * sizeof(*s->view));
 	if (grown != NULL) {
-		uint32_t last;
+		uint32_t last, floor = v->uidnext;
 
 		s->view = grown;
 		last = kept > 0 ? s->view[kept - 1].uid : 0;
+		if (v->count > 0 && v->msgs[v->count - 1].uid > last)
+			floor = imap_recent_floor(s, v);
 		for (size_t i = 0; i < v->count; i++) {
 			if (v->msgs[i].uid <= last)
 				continue;
 			s->view[s->nview].uid = v->msgs[i].uid;
 			s->view[s->nview].flags = v->msgs[i].flags;
 			s->view[s->nview].modseq = v->msgs[i].modseq;
-			s->view[s->nview].recent = v->msgs[i].recent;
+			s->view[s->nview].recent = v->msgs[i].uid >= floor;
 			s->nview++;
 		}
 	}
@@ -149,9 +241,23 @@ const char *imap_mailbox_name(struct imap_session *s, const char *raw)
 		return NULL;
 	if (imap_mailbox_decode(raw, strlen(raw), s->enabled_utf8, '/', &buf, &error) == 0)
 		name = imap_arena_strndup(imap_parser_arena(s->parser), buf.data, buf.len);
+	else
+		s->name_error = error;
 	strbuf_free(&buf);
 	return name;
 }
+
+bool imap_mailbox_refuse(struct imap_session *s, const struct imap_command *cmd, const char *raw)
+{
+	if (raw == NULL)
+		return false;
+	imap_tagged(s, cmd, "NO", "[CANNOT] Invalid mailbox name: %s",
+		    s->name_error != NULL ? s->name_error : "not valid");
+	return true;
+}
+
+/* The raw astring of argument i, or NULL. */
+#define arg_raw(cmd, i) ((i) < (cmd)->count ? imap_arg_astring(&(cmd)->args[i]) : NULL)
 
 void imap_out_mailbox(struct imap_session *s, const char *name)
 {
@@ -186,6 +292,8 @@ void imap_cmd_select(struct imap_session *s, const struct imap_command *cmd)
 	struct index_view v;
 	size_t recent = 0, first_unseen = 0;
 
+	if (cmd->count <= 2 && name == NULL && imap_mailbox_refuse(s, cmd, arg_raw(cmd, 0)))
+		return;
 	if (name == NULL || cmd->count > 2) {
 		imap_tagged(s, cmd, "BAD", "Syntax: %s mailbox", cmd->name);
 		return;
@@ -211,17 +319,17 @@ void imap_cmd_select(struct imap_session *s, const struct imap_command *cmd)
 		imap_tagged(s, cmd, "NO", "[SERVERBUG] Cannot read the mailbox");
 		return;
 	}
+	s->readonly = examine;
 	imap_view_fill(s, &v);
 	for (size_t i = 0; i < v.count; i++) {
-		recent += v.msgs[i].recent;
 		if (first_unseen == 0 && !(v.msgs[i].flags & INDEX_FLAG_SEEN))
 			first_unseen = i + 1;
+		imap_keywords_add(s, v.msgs[i].keywords);
 	}
+	for (size_t i = 0; i < s->nview; i++)
+		recent += s->view[i].recent;
 	s->state = IMAP_S_SELECTED;
-	s->readonly = examine;
-	imap_out(s, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
-	imap_out(s, "* OK [PERMANENTFLAGS %s] Flags permitted",
-		 examine ? "()" : "(\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)");
+	imap_keywords_announce(s);
 	imap_out(s, "* %zu EXISTS", v.count);
 	if (!s->rev2) {
 		imap_out(s, "* %zu RECENT", recent);
@@ -230,10 +338,7 @@ void imap_cmd_select(struct imap_session *s, const struct imap_command *cmd)
 	}
 	imap_out(s, "* OK [UIDVALIDITY %u] UIDs valid", v.uidvalidity);
 	imap_out(s, "* OK [UIDNEXT %u] Predicted next UID", v.uidnext);
-	if (s->enabled_condstore)
-		imap_out(s, "* OK [HIGHESTMODSEQ %llu] Highest", (unsigned long long)v.highestmodseq);
-	else
-		imap_out(s, "* OK [HIGHESTMODSEQ %llu] Highest", (unsigned long long)v.highestmodseq);
+	imap_out(s, "* OK [HIGHESTMODSEQ %llu] Highest", (unsigned long long)v.highestmodseq);
 	index_view_free(&v);
 	imap_tagged(s, cmd, "OK", "[%s] %s completed", examine ? "READ-ONLY" : "READ-WRITE", cmd->name);
 }
@@ -244,8 +349,14 @@ void imap_cmd_create(struct imap_session *s, const struct imap_command *cmd)
 	char buf[INDEX_NAME_MAX];
 	size_t len;
 
+	if (name == NULL && imap_mailbox_refuse(s, cmd, arg_raw(cmd, 0)))
+		return;
 	if (name == NULL) {
-		imap_tagged(s, cmd, "BAD", "Syntax: CREATE mailbox (a valid modified UTF-7 name)");
+		imap_tagged(s, cmd, "BAD", "Syntax: CREATE mailbox");
+		return;
+	}
+	if (strlen(name) >= sizeof(buf)) {
+		imap_tagged(s, cmd, "NO", "[LIMIT] Mailbox name too long");
 		return;
 	}
 	/* A trailing separator only says the client wants children later. */
@@ -264,6 +375,8 @@ void imap_cmd_delete(struct imap_session *s, const struct imap_command *cmd)
 {
 	const char *name = arg_mailbox(cmd, 0), *error;
 
+	if (name == NULL && imap_mailbox_refuse(s, cmd, arg_raw(cmd, 0)))
+		return;
 	if (name == NULL) {
 		imap_tagged(s, cmd, "BAD", "Syntax: DELETE mailbox");
 		return;
@@ -283,6 +396,10 @@ void imap_cmd_rename(struct imap_session *s, const struct imap_command *cmd)
 {
 	const char *from = arg_mailbox(cmd, 0), *to = arg_mailbox(cmd, 1), *error;
 
+	if (from == NULL && imap_mailbox_refuse(s, cmd, arg_raw(cmd, 0)))
+		return;
+	if (from != NULL && to == NULL && imap_mailbox_refuse(s, cmd, arg_raw(cmd, 1)))
+		return;
 	if (from == NULL || to == NULL) {
 		imap_tagged(s, cmd, "BAD", "Syntax: RENAME from to");
 		return;
@@ -298,6 +415,8 @@ static void imap_subscribe(struct imap_session *s, const struct imap_command *cm
 {
 	const char *name = arg_mailbox(cmd, 0), *error;
 
+	if (name == NULL && imap_mailbox_refuse(s, cmd, arg_raw(cmd, 0)))
+		return;
 	if (name == NULL) {
 		imap_tagged(s, cmd, "BAD", "Syntax: %s mailbox", cmd->name);
 		return;
@@ -319,206 +438,8 @@ void imap_cmd_unsubscribe(struct imap_session *s, const struct imap_command *cmd
 	imap_subscribe(s, cmd, false);
 }
 
-/* IMAP LIST wildcards: '*' matches anything, '%' anything but '/'.
- * Dynamic programming over (pattern, name) positions, so hostile patterns
- * cost O(len(pattern) * len(name)), never exponential time. */
-static bool list_match(const char *pattern, const char *name)
-{
-	size_t n = strlen(name), m = strlen(pattern);
-	bool *prev, *cur, ok;
-
-	if (n > 4096 || m > 4096)
-		return false;
-	prev = calloc(n + 1, sizeof(bool));
-	cur = calloc(n + 1, sizeof(bool));
-	if (prev == NULL || cur == NULL) {
-		free(prev);
-		free(cur);
-		return false;
-	}
-	prev[0] = true;	/* empty pattern matches empty name */
-	for (size_t i = 1; i <= m; i++) {
-		char p = pattern[i - 1];
-		cur[0] = prev[0] && (p == '*' || p == '%');
-		for (size_t j = 1; j <= n; j++) {
-			char c = name[j - 1];
-			if (p == '*')
-				cur[j] = prev[j] || cur[j - 1];
-			else if (p == '%')
-				cur[j] = prev[j] || (cur[j - 1] && c != '/');
-			else
-				cur[j] = prev[j - 1] && p == c;
-		}
-		memcpy(prev, cur, (n + 1) * sizeof(bool));
-	}
-	ok = prev[n];
-	free(prev);
-	free(cur);
-	return ok;
-}
-
-/* INBOX is case-insensitive, also as the first level of a pattern. */
-static void list_normalise(char *pattern)
-{
-	if (strncasecmp(pattern, "INBOX", 5) == 0 && (pattern[5] == '\0' || pattern[5] == '/'))
-		memcpy(pattern, "INBOX", 5);
-}
-
-struct list_ctx {
-	struct index_mailbox *boxes;
-	size_t n;
-};
-
-static void list_collect(const struct index_mailbox *m, void *ctx)
-{
-	struct list_ctx *lc = ctx;
-	struct index_mailbox *grown = realloc(lc->boxes, (lc->n + 1) * sizeof(*grown));
-
-	if (grown == NULL)
-		return;
-	lc->boxes = grown;
-	lc->boxes[lc->n++] = *m;
-}
-
-static bool list_has_children(const struct list_ctx *lc, const char *name)
-{
-	size_t len = strlen(name);
-
-	for (size_t i = 0; i < lc->n; i++) {
-		if (strncmp(lc->boxes[i].name, name, len) == 0 && lc->boxes[i].name[len] == '/')
-			return true;
-	}
-	return false;
-}
-
-static void imap_status_items(struct imap_session *s, struct index_mailbox *m,
-			      const struct imap_arg *items, bool *ok_r);
-
-/* A LIST pattern in UTF-8: "" stays "", anything else is decoded like a
- * mailbox name (the wildcards are plain ASCII). */
-static const char *list_pattern(struct imap_session *s, const char *raw)
-{
-	struct strbuf buf = STRBUF_INIT;
-	const char *out = NULL;
-
-	if (raw[0] == '\0')
-		return raw;
-	if (s->enabled_utf8 ? imap_utf8_is_valid(raw, strlen(raw)) : imap_mutf7_to_utf8(raw, strlen(raw), &buf) == 0)
-		out = s->enabled_utf8 ? raw : imap_arena_strndup(imap_parser_arena(s->parser), buf.data != NULL ? buf.data : "", buf.len);
-	strbuf_free(&buf);
-	return out;
-}
-
-static void imap_list(struct imap_session *s, const struct imap_command *cmd, bool lsub)
-{
-	size_t a = 0;
-	bool sel_subscribed = lsub, sel_special = false, ret_special = false, ret_subscribed = false;
-	bool ret_children = false;
-	const struct imap_arg *ret_status = NULL;
-	const char *ref, *patterns[16];
-	size_t npatterns = 0;
-	struct list_ctx lc = { NULL, 0 };
-
-	/* LIST-EXTENDED selection options */
-	if (!lsub && a < cmd->count && cmd->args[a].type == IMAP_ARG_LIST) {
-		for (size_t i = 0; i < cmd->args[a].count; i++) {
-			const struct imap_arg *o = &cmd->args[a].list[i];
-			if (imap_arg_is_atom(o, "SUBSCRIBED"))
-				sel_subscribed = true, ret_subscribed = true;
-			else if (imap_arg_is_atom(o, "SPECIAL-USE"))
-				sel_special = true, ret_special = true;
-			else if (!imap_arg_is_atom(o, "RECURSIVEMATCH") && !imap_arg_is_atom(o, "REMOTE")) {
-				imap_tagged(s, cmd, "BAD", "Unknown LIST selection option");
-				return;
-			}
-		}
-		a++;
-	}
-	ref = a < cmd->count ? imap_arg_astring(&cmd->args[a]) : NULL;
-	a++;
-	if (ref == NULL || a >= cmd->count) {
-		imap_tagged(s, cmd, "BAD", "Syntax: %s reference mailbox", cmd->name);
-		return;
-	}
-	if (cmd->args[a].type == IMAP_ARG_LIST && !lsub) {
-		for (size_t i = 0; i < cmd->args[a].count && npatterns < 16; i++) {
-			const char *p = imap_arg_astring(&cmd->args[a].list[i]);
-			if (p != NULL && (p = list_pattern(s, p)) != NULL)
-				patterns[npatterns++] = p;
-		}
-	} else if ((patterns[0] = imap_arg_astring(&cmd->args[a])) != NULL &&
-		   (patterns[0] = list_pattern(s, patterns[0])) != NULL) {
-		npatterns = 1;
-	}
-	a++;
-	if (npatterns == 0) {
-		imap_tagged(s, cmd, "BAD", "Bad mailbox pattern");
-		return;
-	}
-	if (a < cmd->count && imap_arg_is_atom(&cmd->args[a], "RETURN") && a + 1 < cmd->count &&
-	    cmd->args[a + 1].type == IMAP_ARG_LIST) {
-		const struct imap_arg *r = &cmd->args[a + 1];
-		for (size_t i = 0; i < r->count; i++) {
-			if (imap_arg_is_atom(&r->list[i], "SPECIAL-USE"))
-				ret_special = true;
-			else if (imap_arg_is_atom(&r->list[i], "SUBSCRIBED"))
-				ret_subscribed = true;
-			else if (imap_arg_is_atom(&r->list[i], "CHILDREN"))
-				ret_children = true;
-			else if (imap_arg_is_atom(&r->list[i], "STATUS") && i + 1 < r->count &&
-				 r->list[i + 1].type == IMAP_ARG_LIST)
-				ret_status = &r->list[++i];
-		}
-	}
-	(void)ret_children;	/* children are always reported */
-	if (npatterns == 1 && patterns[0][0] == '\0') {
-		imap_out(s, "* %s (\\Noselect) \"/\" \"\"", cmd->name);
-		imap_tagged(s, cmd, "OK", "%s completed", cmd->name);
-		return;
-	}
-	mail_index_mailbox_list(s->idx, list_collect, &lc);
-	for (size_t i = 0; i < lc.n; i++) {
-		struct index_mailbox *m = &lc.boxes[i];
-		bool match = false;
-		char full[INDEX_NAME_MAX * 2];
-
-		for (size_t p = 0; p < npatterns && !match; p++) {
-			snprintf(full, sizeof(full), "%s%s", ref, patterns[p]);
-			list_normalise(full);
-			match = list_match(full, m->name);
-		}
-		if (!match || (sel_subscribed && !m->subscribed) || (sel_special && m->special_use[0] == '\0'))
-			continue;
-		strbuf_printf(&s->out, "* %s (%s", cmd->name,
-			      list_has_children(&lc, m->name) ? "\\HasChildren" : "\\HasNoChildren");
-		if ((ret_special || !lsub) && m->special_use[0] != '\0')
-			strbuf_printf(&s->out, " %s", m->special_use);
-		if (ret_subscribed && m->subscribed)
-			strbuf_append_str(&s->out, " \\Subscribed");
-		strbuf_append_str(&s->out, ") \"/\" ");
-		imap_out_mailbox(s, m->name);
-		strbuf_append(&s->out, "\r\n", 2);
-		if (ret_status != NULL) {
-			bool ok;
-			imap_status_items(s, m, ret_status, &ok);
-		}
-	}
-	free(lc.boxes);
-	imap_tagged(s, cmd, "OK", "%s completed", cmd->name);
-}
-
-void imap_cmd_list(struct imap_session *s, const struct imap_command *cmd)
-{
-	imap_list(s, cmd, false);
-}
-
-void imap_cmd_lsub(struct imap_session *s, const struct imap_command *cmd)
-{
-	imap_list(s, cmd, true);
-}
-
-static void imap_status_items(struct imap_session *s, struct index_mailbox *m,
-			      const struct imap_arg *items, bool *ok_r)
+void imap_status_items(struct imap_session *s, struct index_mailbox *m,
+		       const struct imap_arg *items, bool *ok_r)
 {
 	struct index_view v;
 	size_t unseen = 0, recent = 0, deleted = 0;
@@ -567,6 +488,8 @@ void imap_cmd_status(struct imap_session *s, const struct imap_command *cmd)
 	struct index_mailbox m;
 	bool ok;
 
+	if (name == NULL && cmd->count == 2 && imap_mailbox_refuse(s, cmd, arg_raw(cmd, 0)))
+		return;
 	if (name == NULL || cmd->count != 2 || cmd->args[1].type != IMAP_ARG_LIST) {
 		imap_tagged(s, cmd, "BAD", "Syntax: STATUS mailbox (items)");
 		return;
@@ -667,6 +590,8 @@ void imap_cmd_getquotaroot(struct imap_session *s, const struct imap_command *cm
 {
 	const char *name = arg_mailbox(cmd, 0);
 
+	if (name == NULL && imap_mailbox_refuse(s, cmd, arg_raw(cmd, 0)))
+		return;
 	if (name == NULL) {
 		imap_tagged(s, cmd, "BAD", "Syntax: GETQUOTAROOT mailbox");
 		return;

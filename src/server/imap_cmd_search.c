@@ -100,6 +100,73 @@ static bool header_contains(struct search_msg *sm, const char *name, const char 
 	return found;
 }
 
+struct addr_match {
+	const char *str;
+	size_t len;
+	struct strbuf text;
+	bool any, found;
+};
+
+/* One address as "name <mailbox@host>" (the name RFC 2047 decoded), the
+ * way ENVELOPE shows it: comments and quoting gone. */
+static bool addr_match_cb(const struct imap_address *a, void *ctx)
+{
+	struct addr_match *am = ctx;
+
+	if (a->group_end)
+		return true;
+	am->any = true;
+	strbuf_truncate(&am->text, 0);
+	if (a->name != NULL) {
+		rfc2047_decode(a->name, strlen(a->name), &am->text);
+		strbuf_append_c(&am->text, ' ');
+	}
+	if (a->group_start) {
+		strbuf_append_str(&am->text, a->mailbox);
+	} else {
+		strbuf_printf(&am->text, "<%s@%s>", a->mailbox != NULL ? a->mailbox : "",
+			      a->host != NULL ? a->host : "");
+	}
+	am->found = text_contains(am->text.data, am->text.len, am->str, am->len);
+	return !am->found;
+}
+
+/* SEARCH FROM/TO/CC/BCC (RFC 3501 6.4.4): the text in any address of the
+ * field as ENVELOPE shows it; a field with no address at all is searched
+ * as text. */
+static bool address_contains(struct search_msg *sm, const char *name, const char *str, size_t len)
+{
+	struct mail_header_iter it;
+	struct mail_header_field f;
+	struct strbuf v = STRBUF_INIT, dec = STRBUF_INIT;
+	struct addr_match am = { str, len, STRBUF_INIT, false, false };
+	size_t hdr;
+
+	if (len == 0)
+		return header_contains(sm, name, str, len);
+	if (!search_load_header(sm))
+		return false;
+	hdr = mail_header_block_size(sm->data, sm->len);
+	mail_header_iter_init(&it, sm->data, hdr);
+	while (!am.found && mail_header_iter_next(&it, &f)) {
+		if (!mail_header_field_is(&f, name))
+			continue;
+		strbuf_truncate(&v, 0);
+		mail_header_unfold(f.value, f.value_len, &v);
+		am.any = false;
+		imap_address_list_each(strbuf_cstr(&v), v.len, addr_match_cb, &am);
+		if (!am.any) {
+			strbuf_truncate(&dec, 0);
+			imap_header_decode(f.value, f.value_len, &dec);
+			am.found = text_contains(dec.data != NULL ? dec.data : "", dec.len, str, len);
+		}
+	}
+	strbuf_free(&v);
+	strbuf_free(&dec);
+	strbuf_free(&am.text);
+	return am.found;
+}
+
 static const char *search_text(struct search_msg *sm, bool body_only, size_t *len_r)
 {
 	if (!search_load(sm))
@@ -216,10 +283,10 @@ static bool search_match(struct search_msg *sm, const struct imap_search_key *k)
 		}
 		return k->type == IMAP_SEARCH_KEYWORD ? has : !has;
 	}
-	case IMAP_SEARCH_BCC: return header_contains(sm, "Bcc", k->str, k->str_len);
-	case IMAP_SEARCH_CC: return header_contains(sm, "Cc", k->str, k->str_len);
-	case IMAP_SEARCH_FROM: return header_contains(sm, "From", k->str, k->str_len);
-	case IMAP_SEARCH_TO: return header_contains(sm, "To", k->str, k->str_len);
+	case IMAP_SEARCH_BCC: return address_contains(sm, "Bcc", k->str, k->str_len);
+	case IMAP_SEARCH_CC: return address_contains(sm, "Cc", k->str, k->str_len);
+	case IMAP_SEARCH_FROM: return address_contains(sm, "From", k->str, k->str_len);
+	case IMAP_SEARCH_TO: return address_contains(sm, "To", k->str, k->str_len);
 	case IMAP_SEARCH_SUBJECT: return header_contains(sm, "Subject", k->str, k->str_len);
 	case IMAP_SEARCH_HEADER: return header_contains(sm, k->header, k->str, k->str_len);
 	case IMAP_SEARCH_BODY:
@@ -290,14 +357,26 @@ void imap_cmd_search(struct imap_session *s, const struct imap_command *cmd)
 		imap_tagged(s, cmd, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
 		return;
 	}
-	if (q.uses_modseq)
-		s->enabled_condstore = true;
 	if (mail_index_sync(s->idx, &s->mbox, &v) < 0) {
 		imap_tagged(s, cmd, "NO", "[SERVERBUG] Cannot read the mailbox");
 		return;
 	}
+	if (q.uses_modseq)
+		imap_condstore_enable(s, v.highestmodseq);
 	imap_view_update(s, &v, cmd->uid);
 	hits = search_collect(s, &v, &q, &nhits, &maxmodseq);
+	/* With only MIN and/or MAX returned, MODSEQ is the highest of those
+	 * messages (RFC 7162 3.1.5). */
+	if (q.has_return && nhits > 0 && q.return_opts != 0 &&
+	    !(q.return_opts & (IMAP_SEARCH_RETURN_ALL | IMAP_SEARCH_RETURN_COUNT))) {
+		uint64_t lo = s->view[hits[0]].modseq, hi = s->view[hits[nhits - 1]].modseq;
+
+		maxmodseq = 0;
+		if ((q.return_opts & IMAP_SEARCH_RETURN_MIN) && lo > maxmodseq)
+			maxmodseq = lo;
+		if ((q.return_opts & IMAP_SEARCH_RETURN_MAX) && hi > maxmodseq)
+			maxmodseq = hi;
+	}
 	for (size_t i = 0; hits != NULL && i < nhits; i++)
 		hits[i] = cmd->uid ? s->view[hits[i]].uid : hits[i] + 1;
 	if (q.has_return) {
@@ -364,6 +443,8 @@ static void sort_address(const char *hdr, size_t size, const char *name, struct 
 	if (v.len > 0 && imap_first_address(v.data, v.len, &dn, mailbox, &host) && display != NULL) {
 		if (dn.len > 0)
 			rfc2047_decode(dn.data, dn.len, display);
+		else if (host.len == 0)
+			strbuf_append_str(display, strbuf_cstr(mailbox));	/* a group's name */
 		else
 			strbuf_printf(display, "%s@%s", strbuf_cstr(mailbox), strbuf_cstr(&host));
 	}

@@ -97,10 +97,10 @@ void imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 		imap_tagged(s, cmd, "NO", "[READ-ONLY] The mailbox is read-only");
 		return;
 	}
-	if (st.has_unchangedsince)
-		s->enabled_condstore = true;
 	if (imap_msgs_prepare(s, cmd, &cmd->args[0], cmd->uid, cmd->uid, &v, &idx, &n) < 0)
 		return;
+	if (st.has_unchangedsince)
+		imap_condstore_enable(s, v.highestmodseq);
 	modified = calloc(n > 0 ? n : 1, sizeof(*modified));
 	for (size_t i = 0; i < n; i++) {
 		struct index_msg *m = (struct index_msg *)imap_index_find(&v, s->view[idx[i]].uid);
@@ -125,6 +125,7 @@ void imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 		}
 		s->view[idx[i]].flags = m->flags;
 		s->view[idx[i]].modseq = m->modseq;
+		imap_keywords_check(s, m->keywords);
 		if (!st.silent || st.has_unchangedsince) {
 			strbuf_printf(&s->out, "* %zu FETCH (", idx[i] + 1);
 			if (!st.silent) {
@@ -161,6 +162,8 @@ static void imap_copy_move(struct imap_session *s, const struct imap_command *cm
 	size_t *idx, n, done = 0;
 	uint64_t bytes = 0;
 
+	if (name == NULL && cmd->count == 2 && imap_mailbox_refuse(s, cmd, imap_arg_astring(&cmd->args[1])))
+		return;
 	if (name == NULL) {
 		imap_tagged(s, cmd, "BAD", "Syntax: %s set mailbox", cmd->name);
 		return;

@@ -645,13 +645,15 @@ static void imap_dispatch(struct imap_session *s, const struct imap_command *cmd
 	def->run(s, cmd);
 }
 
-/* A literal is announced: for APPEND, refuse at once what cannot fit. */
+/* A synchronising literal is announced: for APPEND, refuse at once what
+ * cannot fit. A non-synchronising one comes anyway; the APPEND then fails
+ * with its one tagged reply. */
 static bool imap_literal_ok(struct imap_session *s, const struct imap_literal_info *lit)
 {
 	struct imap_command partial;
 
-	if (imap_parser_get_partial(s->parser, &partial) == 0 && strcmp(partial.name, "APPEND") == 0 &&
-	    s->quota_bytes > 0) {
+	if (lit->sync && imap_parser_get_partial(s->parser, &partial) == 0 &&
+	    strcmp(partial.name, "APPEND") == 0 && s->quota_bytes > 0) {
 		uint64_t used = 0;
 		if (quota_usage(s->root, &used) == 0 && used + lit->size > s->quota_bytes) {
 			strbuf_printf(&s->out, "%s NO [OVERQUOTA] The mailbox is full: the message does not"

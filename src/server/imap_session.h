@@ -49,6 +49,7 @@ struct imap_session {
 	uint64_t quota_bytes;
 	struct mail_index *idx;	/* borrowed from the pool while a job runs, else NULL */
 	bool enabled_condstore, enabled_utf8, rev2;
+	const char *name_error;	/* why imap_mailbox_name refused the last name */
 
 	/* SELECTED */
 	struct index_mailbox mbox;
@@ -56,6 +57,7 @@ struct imap_session {
 	struct imap_view_msg *view;
 	size_t nview;
 	uint32_t view_uidnext;
+	struct strbuf keywords;	/* announced in FLAGS: " kw1 kw2 " */
 
 	/* IDLE */
 	bool idling;
@@ -106,6 +108,18 @@ const char *imap_capabilities(const struct imap_session *s);
  * FETCH (FLAGS) and, when allowed, EXPUNGE responses. */
 int imap_view_sync(struct imap_session *s, bool allow_expunge);
 void imap_view_free(struct imap_session *s);
+/* Before a FETCH response shows these keywords (space-separated): any the
+ * client has not seen in FLAGS are announced with FLAGS and
+ * PERMANENTFLAGS first (RFC 3501 7.2.6). */
+void imap_keywords_check(struct imap_session *s, const char *keywords);
+/* A CONDSTORE enabling command (RFC 7162 3.1): from now on FETCH responses
+ * carry MODSEQ; with a mailbox selected, its HIGHESTMODSEQ is sent. */
+/* When a command's mailbox argument raw is there (any astring is
+ * syntactically a mailbox name) but names no mailbox we can hold
+ * (imap_mailbox_name gave NULL), answers NO [CANNOT] with the reason and
+ * returns true; false when raw is missing (the caller's BAD). */
+bool imap_mailbox_refuse(struct imap_session *s, const struct imap_command *cmd, const char *raw);
+void imap_condstore_enable(struct imap_session *s, uint64_t highestmodseq);
 
 /* imap_cmd_*.c */
 imap_cmd_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_enable, imap_cmd_id,
@@ -114,6 +128,11 @@ imap_cmd_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_enable
 	imap_cmd_append, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge, imap_cmd_check,
 	imap_cmd_getquotaroot, imap_cmd_getquota, imap_cmd_fetch, imap_cmd_store, imap_cmd_copy,
 	imap_cmd_move, imap_cmd_uid_expunge, imap_cmd_search, imap_cmd_sort, imap_cmd_thread;
+
+/* One STATUS response for m with the items asked (also LIST-STATUS);
+ * *ok_r false when the mailbox could not be read. */
+void imap_status_items(struct imap_session *s, struct index_mailbox *m, const struct imap_arg *items,
+		       bool *ok_r);
 
 /* After a successful login (on a worker): open the index. */
 int imap_session_open_store(struct imap_session *s, const char *address);

@@ -41,7 +41,10 @@ static const char index_schema[] =
 	" size INTEGER NOT NULL,"
 	" internaldate INTEGER NOT NULL,"
 	" PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS messages_base ON messages(mailbox_id, base);";
+	"CREATE INDEX IF NOT EXISTS messages_base ON messages(mailbox_id, base);"
+	/* names subscribed while no mailbox row holds the mark (deleted, or
+	 * subscribed before they were made) */
+	"CREATE TABLE IF NOT EXISTS subscriptions (name TEXT PRIMARY KEY) WITHOUT ROWID;";
 
 static const struct {
 	const char *name, *use;
@@ -194,8 +197,12 @@ static int name_validate(const char *name, const char **error_r)
 {
 	size_t len = strlen(name);
 
-	if (len == 0 || len >= INDEX_NAME_MAX - 1) {
-		*error_r = "Mailbox name is empty or too long";
+	if (len == 0) {
+		*error_r = "[CANNOT] Mailbox name is empty";
+		return -1;
+	}
+	if (len >= INDEX_NAME_MAX - 1) {
+		*error_r = "[LIMIT] Mailbox name too long";
 		return -1;
 	}
 	if (name[0] == '/' || name[len - 1] == '/' || strstr(name, "//") != NULL) {
@@ -462,7 +469,8 @@ const char *mail_index_root(const struct mail_index *idx)
 
 /* ---- folders ------------------------------------------------------------ */
 
-#define MAILBOX_SELECT "SELECT id, name, dir, uidvalidity, uidnext, highestmodseq, subscribed," \
+#define MAILBOX_SELECT "SELECT id, name, dir, uidvalidity, uidnext, highestmodseq," \
+		       " subscribed OR EXISTS (SELECT 1 FROM subscriptions s WHERE s.name = mailboxes.name)," \
 		       " special_use FROM mailboxes"
 
 static void mailbox_from_row(struct mail_index *idx, sqlite3_stmt *st, struct index_mailbox *m)
@@ -532,6 +540,8 @@ static int maildir_folder_make(const char *path)
 	return fs_fsync_dir(path);
 }
 
+static int mailbox_subscribed_set(struct mail_index *idx, const char *name, bool on);
+
 int mail_index_mailbox_create(struct mail_index *idx, const char *name, const char **error_r)
 {
 	struct index_mailbox m;
@@ -543,8 +553,10 @@ int mail_index_mailbox_create(struct mail_index *idx, const char *name, const ch
 		*error_r = "[ALREADYEXISTS] Mailbox already exists";
 		return -1;
 	}
-	if (name_to_dir(name, dir, sizeof(dir)) < 0) {
-		*error_r = "Mailbox name too long";
+	/* Maildir++ keeps the whole hierarchy in one directory name */
+	if (name_to_dir(name, dir, sizeof(dir)) < 0 || strlen(dir) > NAME_MAX) {
+		*error_r = "[LIMIT] Mailbox name too long or too deep (at most 255 bytes on disk,"
+			   " a level taking its length plus one)";
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/%s", idx->root, dir);
@@ -552,12 +564,10 @@ int mail_index_mailbox_create(struct mail_index *idx, const char *name, const ch
 		*error_r = "[SERVERBUG] Cannot create the mailbox directory";
 		return -1;
 	}
-	if (idx_mailbox_insert(idx, name, dir) < 0) {
+	if (idx_mailbox_insert(idx, name, dir) < 0 || mailbox_subscribed_set(idx, name, false) < 0) {
 		*error_r = "[SERVERBUG] Index error";
 		return -1;
 	}
-	/* Parents exist implicitly in Maildir++; give them rows too so LIST
-	 * shows the hierarchy. */
 	return 0;
 }
 
@@ -566,7 +576,7 @@ int mail_index_mailbox_delete(struct mail_index *idx, const char *name, const ch
 	struct index_mailbox m;
 	sqlite3_stmt *st;
 	uint64_t bytes = 0;
-	char sql[160];
+	char sql[320];
 
 	if (strcasecmp(name, "INBOX") == 0) {
 		*error_r = "INBOX cannot be deleted";
@@ -588,8 +598,11 @@ int mail_index_mailbox_delete(struct mail_index *idx, const char *name, const ch
 		return -1;
 	}
 	fs_fsync_dir(idx->root);
-	snprintf(sql, sizeof(sql), "DELETE FROM messages WHERE mailbox_id = %lld;"
-		 " DELETE FROM mailboxes WHERE id = %lld", (long long)m.id, (long long)m.id);
+	/* The subscription outlives the mailbox (RFC 3501 6.3.6). */
+	snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO subscriptions(name)"
+		 " SELECT name FROM mailboxes WHERE id = %lld AND subscribed;"
+		 " DELETE FROM messages WHERE mailbox_id = %lld;"
+		 " DELETE FROM mailboxes WHERE id = %lld", (long long)m.id, (long long)m.id, (long long)m.id);
 	if (idx_exec(idx, sql) < 0) {
 		*error_r = "[SERVERBUG] Index error";
 		return -1;
@@ -713,6 +726,17 @@ int mail_index_mailbox_rename(struct mail_index *idx, const char *from, const ch
 		return -1;
 	}
 	mail_index_mailbox_list(idx, rename_collect, &rc);
+	for (size_t i = 0; i < rc.n; i++) {
+		char newname[INDEX_NAME_MAX * 2], dir[INDEX_NAME_MAX * 3];
+
+		snprintf(newname, sizeof(newname), "%s%s", to, rc.list[i].name + rc.from_len);
+		if (strlen(newname) >= INDEX_NAME_MAX - 1 || name_to_dir(newname, dir, sizeof(dir)) < 0 ||
+		    strlen(dir) > NAME_MAX) {
+			free(rc.list);
+			*error_r = "[LIMIT] The new name (or a child's) would be too long or too deep";
+			return -1;
+		}
+	}
 	if (idx_exec(idx, "BEGIN IMMEDIATE") < 0) {
 		free(rc.list);
 		*error_r = "[SERVERBUG] Index error";
@@ -760,24 +784,77 @@ int mail_index_mailbox_rename(struct mail_index *idx, const char *from, const ch
 	return ret;
 }
 
-int mail_index_mailbox_subscribe(struct mail_index *idx, const char *name, bool on,
-				 const char **error_r)
+/* Sets the mark on the mailbox row only (a folder made by CREATE starts
+ * unsubscribed; the ones found on disk, like the account's special
+ * folders, start subscribed). */
+static int mailbox_subscribed_set(struct mail_index *idx, const char *name, bool on)
 {
 	sqlite3_stmt *st = idx_prepare(idx, "UPDATE mailboxes SET subscribed = ? WHERE name = ?");
 
-	if (st == NULL) {
-		*error_r = "[SERVERBUG] Index error";
+	if (st == NULL)
 		return -1;
-	}
 	sqlite3_bind_int(st, 1, on);
-	sqlite3_bind_text(st, 2, strcasecmp(name, "INBOX") == 0 ? "INBOX" : name, -1, SQLITE_TRANSIENT);
-	if (idx_step_done(st) < 0) {
-		*error_r = "[SERVERBUG] Index error";
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+	return idx_step_done(st);
+}
+
+/* Bound on the names subscribed without a mailbox (a client's SUBSCRIBE
+ * must not grow the index without end). */
+#define SUBSCRIPTIONS_MAX_STR "10000"
+
+int mail_index_mailbox_subscribe(struct mail_index *idx, const char *name, bool on,
+				 const char **error_r)
+{
+	const char *key = strcasecmp(name, "INBOX") == 0 ? "INBOX" : name;
+	sqlite3_stmt *st;
+	bool has_row;
+	int r;
+
+	if (strlen(key) >= INDEX_NAME_MAX) {
+		*error_r = "[LIMIT] Mailbox name too long";
 		return -1;
 	}
-	if (sqlite3_changes(idx->db) == 0 && on) {
-		*error_r = "[NONEXISTENT] No such mailbox";
+	/* A name may be subscribed whether or not the mailbox exists: the
+	 * mark goes on its row when there is one, else in subscriptions. */
+	r = mailbox_subscribed_set(idx, key, on);
+	has_row = r == 0 && sqlite3_changes(idx->db) > 0;
+	if (r == 0 && on && !has_row &&
+	    (st = idx_prepare(idx, "SELECT count(*) >= " SUBSCRIPTIONS_MAX_STR " FROM subscriptions")) != NULL) {
+		bool full = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+
+		sqlite3_finalize(st);
+		if (full) {
+			*error_r = "[LIMIT] Too many subscriptions to mailboxes that do not exist";
+			return -1;
+		}
+	}
+	if (r == 0 && (!on || !has_row)) {
+		st = idx_prepare(idx, on ? "INSERT OR IGNORE INTO subscriptions(name) VALUES (?)"
+				      : "DELETE FROM subscriptions WHERE name = ?");
+		if (st == NULL)
+			r = -1;
+		else {
+			sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+			r = idx_step_done(st);
+		}
+	}
+	if (r < 0) {
+		*error_r = "[SERVERBUG] Index error";
 		return -1;
 	}
 	return 0;
+}
+
+int mail_index_subscriptions(struct mail_index *idx, void (*cb)(const char *name, void *ctx), void *ctx)
+{
+	sqlite3_stmt *st = idx_prepare(idx, "SELECT name FROM subscriptions"
+				       " UNION SELECT name FROM mailboxes WHERE subscribed");
+	int r;
+
+	if (st == NULL)
+		return -1;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		cb((const char *)sqlite3_column_text(st, 0), ctx);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
 }

@@ -45,7 +45,7 @@ struct index_msg {
 	uint64_t modseq;
 	uint64_t size;
 	int64_t internaldate;
-	bool recent;			/* first seen by this sync (was in new/) */
+	bool recent;			/* not yet claimed by a read-write session */
 	char file[MAILDIR_NAME_MAX + 40];	/* name in cur/ */
 	char keywords[INDEX_KEYWORDS_MAX];	/* space-separated */
 };
@@ -83,12 +83,22 @@ int mail_index_mailbox_create(struct mail_index *idx, const char *name, const ch
 int mail_index_mailbox_delete(struct mail_index *idx, const char *name, const char **error_r);
 int mail_index_mailbox_rename(struct mail_index *idx, const char *from, const char *to,
 			      const char **error_r);
+/* Subscriptions are names (RFC 3501 6.3.6): a mailbox may be subscribed
+ * before it exists and stays subscribed when deleted. CREATE does not
+ * subscribe; folders found on disk (the account's own) start subscribed. */
 int mail_index_mailbox_subscribe(struct mail_index *idx, const char *name, bool on,
 				 const char **error_r);
+/* Calls cb with every subscribed name, existing or not. */
+int mail_index_subscriptions(struct mail_index *idx, void (*cb)(const char *name, void *ctx), void *ctx);
 
 /* Brings the folder's index in line with its Maildir and returns the
- * messages. Files found in new/ are moved to cur/ and reported recent. */
+ * messages. Files found in new/ are moved to cur/. A message is recent
+ * until a session claims it (below). */
 int mail_index_sync(struct mail_index *idx, struct index_mailbox *mbox, struct index_view *view_r);
+/* A session with the folder selected read-write takes \Recent for the
+ * messages below uidnext that nobody has claimed: returns the lowest UID
+ * that is recent for it. */
+uint32_t mail_index_recent_claim(const struct index_mailbox *mbox, uint32_t uidnext);
 void index_view_free(struct index_view *view);
 
 /* Path of a message's file. */

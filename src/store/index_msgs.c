@@ -481,7 +481,6 @@ static int sync_insert(struct mail_index *idx, struct index_mailbox *mbox, struc
 	sqlite3_stmt *st;
 	char path[PATH_MAX];
 	struct stat sb;
-	int64_t size;
 
 	m->recent = e->in_new;
 	if (e->in_new && move_new_to_cur(mbox->path, e) < 0)
@@ -489,11 +488,12 @@ static int sync_insert(struct mail_index *idx, struct index_mailbox *mbox, struc
 	snprintf(path, sizeof(path), "%s/cur/%s", mbox->path, e->file);
 	if (stat(path, &sb) < 0)
 		return errno == ENOENT ? 1 : -1;
-	size = maildir_name_size(e->base);
 	m->uid = mbox->uidnext++;
 	m->flags = index_flags_from_maildir(e->file);
 	m->modseq = ++mbox->highestmodseq;
-	m->size = size >= 0 ? (uint64_t)size : (uint64_t)sb.st_size;
+	/* the bytes FETCH serves: a name's S= may be wrong (another
+	 * program wrote it, or the file was cut short), the stat is not */
+	m->size = (uint64_t)sb.st_size;
 	m->internaldate = (int64_t)sb.st_mtime;
 	m->keywords[0] = '\0';
 	str_copy(m->file, sizeof(m->file), e->file);
@@ -684,6 +684,7 @@ int mail_index_sync(struct mail_index *idx, struct index_mailbox *mbox, struct i
 	if (dir_mtime(mbox->path, "cur", &cur_mtime) == 0 && mcache_usable(e, mbox, ext, &cur_mtime) &&
 	    mcache_to_view(e, mbox, view_r) == 0) {
 		mcache_put(e);
+		index_recent_mark(mbox, view_r);
 		return 0;
 	}
 	r = index_sync_full(idx, mbox, view_r, &moved);
@@ -696,6 +697,8 @@ int mail_index_sync(struct mail_index *idx, struct index_mailbox *mbox, struct i
 			mcache_fill(e, mbox, view_r, ext, &cur_mtime);
 	}
 	mcache_put(e);
+	if (r == 0)
+		index_recent_mark(mbox, view_r);
 	return r;
 }
 
@@ -834,6 +837,7 @@ static int index_insert_new(struct mail_index *idx, struct index_mailbox *dst, c
 	if (mailbox_reload(idx, dst) < 0)
 		goto fail;
 	*uid_r = dst->uidnext++;
+	index_recent_note(dst, *uid_r);
 	st = idx_prepare(idx, "INSERT INTO messages(mailbox_id, uid, base, file, flags, keywords, modseq,"
 			 " size, internaldate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	if (st == NULL)

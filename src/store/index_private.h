@@ -32,6 +32,13 @@ void mcache_invalidate_root(const char *root);
 sqlite3_stmt *idx_prepare(struct mail_index *idx, const char *sql);
 int idx_step_done(sqlite3_stmt *st);
 
+/* index_recent.c: sets each message's recent (not yet claimed by a
+ * read-write session) in a view fresh from a sync. */
+void index_recent_mark(const struct index_mailbox *mbox, struct index_view *view);
+/* A message is being added under uid (APPEND, COPY, MOVE): when the
+ * folder has no floor yet, it starts there so the message is recent. */
+void index_recent_note(const struct index_mailbox *mbox, uint32_t uid);
+
 /* index_msgs.c: frees the message caches no sync is using. */
 void index_msgs_cache_cleanup(void);
 

@@ -212,6 +212,22 @@ static void test_thread_loops(void **state)
 	free_msgs(m, 3);
 }
 
+static void test_thread_loop_not_under_descendant(void **state)
+{
+	/* 2 puts the dummy <c@x> under 1 and itself under <c@x>; then 3 is
+	 * <c@x> and names 2 its parent: 3 leaves 1 (RFC 5256 step 1C drops
+	 * the old parent) but cannot go under 2, its own child, so it is a
+	 * root */
+	struct imap_sort_msg m[3] = {
+		msg(1, 100, 1, "x", "", "<a@x>", ""),
+		msg(2, 200, 1, "y", "", "<b@x>", "<a@x> <c@x>"),
+		msg(3, 300, 1, "z", "", "<c@x>", "<b@x>"),
+	};
+
+	check_thread(m, 3, IMAP_THREAD_REFERENCES, "(1)(3 2)");
+	free_msgs(m, 3);
+}
+
 static void test_many_references(void **state)
 {
 	/* far more Message-IDs than messages: the id table grows */
@@ -292,18 +308,42 @@ static void test_date_and_address(void **state)
 	assert_int_equal(mail_date_parse("1 Foo 2026 00:00", 16, &t), -1);
 	assert_int_equal(mail_date_parse("", 0, &t), -1);
 
+	/* what ENVELOPE shows first: for a group, its name as the mailbox
+	 * (RFC 5256 sorts on it) */
 	assert_true(imap_first_address("Team: \"Yamada, Taro\" <taro@example.jp>, b@x;", 46, &name, &box,
 				       &host));
+	assert_string_equal(strbuf_cstr(&name), "");
+	assert_string_equal(strbuf_cstr(&box), "Team");
+	assert_string_equal(strbuf_cstr(&host), "");
+	strbuf_free(&name);
+	strbuf_free(&box);
+	strbuf_free(&host);
+	assert_true(imap_first_address("\"Yamada, Taro\" <taro@example.jp>, b@x", 37, &name, &box, &host));
 	assert_string_equal(strbuf_cstr(&name), "Yamada, Taro");
 	assert_string_equal(strbuf_cstr(&box), "taro");
 	assert_string_equal(strbuf_cstr(&host), "example.jp");
 	strbuf_free(&name);
 	strbuf_free(&box);
 	strbuf_free(&host);
+	/* a comment names an address that has no display name, as in ENVELOPE */
 	assert_true(imap_first_address("plain@example.jp (Comment)", 26, &name, &box, &host));
-	assert_string_equal(strbuf_cstr(&name), "");
+	assert_string_equal(strbuf_cstr(&name), "Comment");
 	assert_string_equal(strbuf_cstr(&box), "plain");
-	assert_false(imap_first_address("undisclosed-recipients:;", 24, &name, &box, &host));
+	strbuf_free(&name);
+	strbuf_free(&box);
+	strbuf_free(&host);
+	assert_true(imap_first_address("<user (c)@ (c) example.org>", 27, &name, &box, &host));
+	assert_string_equal(strbuf_cstr(&box), "user");
+	assert_string_equal(strbuf_cstr(&host), "example.org");
+	strbuf_free(&name);
+	strbuf_free(&box);
+	strbuf_free(&host);
+	assert_true(imap_first_address("undisclosed-recipients:;", 24, &name, &box, &host));
+	assert_string_equal(strbuf_cstr(&box), "undisclosed-recipients");
+	strbuf_free(&name);
+	strbuf_free(&box);
+	strbuf_free(&host);
+	assert_false(imap_first_address(" , ", 3, &name, &box, &host));
 	strbuf_free(&name);
 	strbuf_free(&box);
 	strbuf_free(&host);
@@ -319,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_thread_orderedsubject),
 		cmocka_unit_test(test_thread_references),
 		cmocka_unit_test(test_thread_loops),
+		cmocka_unit_test(test_thread_loop_not_under_descendant),
 		cmocka_unit_test(test_many_references),
 		cmocka_unit_test(test_subject_gathering_grows_nodes),
 		cmocka_unit_test(test_hostile),

@@ -86,7 +86,10 @@ static void test_store(void **state)
 	store_bad("a STORE 1 +FLAGS \\Recent\r\n", "\\Recent can not be set");
 	store_bad("a STORE 1 FLAGS (\\Foo)\r\n", "Unknown system flag");
 	store_bad("a STORE 1 FLAGS (\"x\")\r\n", "Invalid flag");
-	store_bad("a STORE 1 FLAGS (NIL)\r\n", "Invalid flag");
+	/* NIL is an atom, so a keyword (RFC 3501 9) */
+	store_ok("a STORE 1 FLAGS (NIL)\r\n", &st);
+	assert_int_equal(st.flags.nkeywords, 1);
+	assert_string_equal(st.flags.keywords[0], "NIL");
 	store_bad("a STORE 1 FLAGS (a]b)\r\n", "Invalid keyword");
 	store_bad("a STORE 1 FLAGS (a*)\r\n", "Invalid keyword");
 	store_bad("a STORE 1 FLAGS ((a))\r\n", "Invalid flag");

@@ -14,6 +14,7 @@
 
 #include "lib/fsutil.h"
 #include "store/index.h"
+#include "store/index_private.h"	/* idx_exec: one transaction for many subscriptions */
 #include "store/maildir.h"
 
 struct fixture {
@@ -97,10 +98,16 @@ static void test_sync_assigns_uids_in_order(void **state)
 	assert_non_null(strstr(v.msgs[1].file, ":2,"));
 	index_view_free(&v);
 
-	/* a second sync changes nothing and nothing is recent */
+	/* a second sync changes nothing; the messages stay recent until a
+	 * read-write session claims them */
 	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
 	assert_int_equal(v.count, 2);
-	assert_false(v.msgs[0].recent);
+	assert_true(v.msgs[0].recent && v.msgs[1].recent);
+	assert_int_equal(mail_index_recent_claim(&m, v.uidnext), 1);
+	index_view_free(&v);
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	assert_false(v.msgs[0].recent || v.msgs[1].recent);
+	assert_int_equal(mail_index_recent_claim(&m, v.uidnext), 3);
 	index_view_free(&v);
 }
 
@@ -144,9 +151,10 @@ static void test_cache_sees_every_change(void **state)
 	deliver(f->root, "Subject: two\r\n\r\n2\r\n");
 	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
 	assert_int_equal(v.count, 2);
+	mail_index_recent_claim(&m, v.uidnext);
 	index_view_free(&v);
 
-	/* served from the cache: same content, nothing recent */
+	/* served from the cache: same content, nothing recent once claimed */
 	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
 	assert_int_equal(v.count, 2);
 	assert_false(v.msgs[1].recent);
@@ -315,6 +323,51 @@ static void test_folder_create_rename_delete(void **state)
 	assert_int_equal(mail_index_mailbox_delete(f->idx, "INBOX", &error), -1);
 }
 
+static void count_name(const char *name, void *ctx)
+{
+	(void)name;
+	(*(size_t *)ctx)++;
+}
+
+/* Subscriptions are names: kept over DELETE, possible before CREATE, not
+ * made by CREATE, and bounded when no mailbox holds them. */
+static void test_subscriptions(void **state)
+{
+	struct fixture *f = *state;
+	struct index_mailbox m;
+	const char *error;
+	size_t before = 0, n = 0;
+	char name[32];
+
+	assert_int_equal(mail_index_subscriptions(f->idx, count_name, &before), 0);
+	assert_int_equal(mail_index_mailbox_create(f->idx, "Work", &error), 0);
+	m = get(f, "Work");
+	assert_false(m.subscribed);
+	assert_int_equal(mail_index_mailbox_subscribe(f->idx, "Work", true, &error), 0);
+	assert_true(get(f, "Work").subscribed);
+	assert_int_equal(mail_index_mailbox_delete(f->idx, "Work", &error), 0);
+	assert_int_equal(mail_index_mailbox_subscribe(f->idx, "Later", true, &error), 0);
+	assert_int_equal(mail_index_subscriptions(f->idx, count_name, &n), 0);
+	assert_int_equal(n, before + 2);	/* Work (deleted) and Later (not made) */
+	assert_int_equal(mail_index_mailbox_create(f->idx, "Later", &error), 0);
+	assert_true(get(f, "Later").subscribed);
+	assert_int_equal(mail_index_mailbox_subscribe(f->idx, "Work", false, &error), 0);
+	n = 0;
+	assert_int_equal(mail_index_subscriptions(f->idx, count_name, &n), 0);
+	assert_int_equal(n, before + 1);
+	/* "Later" stays in the table (subscribed before it existed): 9,999 more fill it */
+	assert_int_equal(idx_exec(f->idx, "BEGIN"), 0);
+	for (int i = 0; i < 9999; i++) {
+		snprintf(name, sizeof(name), "gone%d", i);
+		assert_int_equal(mail_index_mailbox_subscribe(f->idx, name, true, &error), 0);
+	}
+	assert_int_equal(idx_exec(f->idx, "COMMIT"), 0);
+	assert_int_equal(mail_index_mailbox_subscribe(f->idx, "one-more", true, &error), -1);
+	assert_non_null(strstr(error, "[LIMIT]"));
+	/* an existing mailbox can still be subscribed */
+	assert_int_equal(mail_index_mailbox_subscribe(f->idx, "Sent", true, &error), 0);
+}
+
 static void test_expire_trash(void **state)
 {
 	struct fixture *f = *state;
@@ -355,6 +408,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_copy_move_expunge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_and_rebuild_keeps_uids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_folder_create_rename_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscriptions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expire_trash, setup, teardown),
 	};
 
