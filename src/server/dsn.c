@@ -163,7 +163,6 @@ static int dsn_deliver_local(const char *address, struct strbuf *msg)
 	if (dir == NULL)
 		return -1;
 	r = directory_account_get(dir, address, &acct);
-	explicit_bzero(acct.password_hash, sizeof(acct.password_hash));
 	if (r <= 0)
 		return r;
 	if (server_maildir(maildir, sizeof(maildir), acct.domain, acct.local) < 0)
