@@ -751,7 +751,7 @@ static int smtp_body_append(struct smtp_session *s, const char *data, size_t len
 /* Consumes DATA bytes from the input; returns true when the message ended. */
 static bool smtp_data_consume(struct smtp_session *s, struct evbuffer *in)
 {
-	static __thread char out[2 * 65536];
+	static __thread char out[2 * 65536 + 2];
 
 	while (evbuffer_get_length(in) > 0) {
 		struct evbuffer_iovec vec;
