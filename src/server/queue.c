@@ -17,6 +17,7 @@
 #include "server/outbound.h"
 #include "server/server.h"
 #include "policy/dkim_sign.h"
+#include "policy/sendas.h"
 #include "lib/dns.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -71,13 +72,25 @@ static struct {
  * bytes. The signer lives as long as the process: worker jobs may still
  * queue a bounce while the daemon stops. */
 static struct dkim_signer *queue_dkim;
+/* The login of the queue_submit running on this thread (the signer is
+ * called from inside queue_file_create), or NULL. */
+static __thread const char *queue_sign_login;
+
+static bool queue_may_sign(const char *domain, void *ctx)
+{
+	struct directory *dir = server_directory();
+
+	return dir != NULL && sendas_may_sign(dir, ctx, domain) > 0;
+}
 
 static char *queue_sign(void *ctx, const char *from, const struct maildir_msg *msg, size_t *len_r)
 {
 	struct strbuf out = STRBUF_INIT;
 	char domain[256] = "";
 	const char *error = "";
-	int n = dkim_signer_sign(ctx, from, msg, &out, domain, &error);
+	const char *login = queue_sign_login;
+	int n = dkim_signer_sign_for(ctx, from, msg, login != NULL ? queue_may_sign : NULL,
+				     (void *)login, &out, domain, &error);
 
 	if (n <= 0) {
 		if (n < 0)
@@ -97,13 +110,17 @@ static void queue_dir(char *buf, size_t size)
 	snprintf(buf, size, "%s/queue", server->data_dir);
 }
 
-int queue_submit(const char *from, const char *const *rcpts, size_t nrcpts,
+int queue_submit(const char *login, const char *from, const char *const *rcpts, size_t nrcpts,
 		 const struct maildir_msg *msg, char *id_r, size_t id_size, const char **error_r)
 {
 	char dir[PATH_MAX];
+	int r;
 
 	queue_dir(dir, sizeof(dir));
-	if (queue_file_create(dir, from, rcpts, nrcpts, msg, id_r, id_size, error_r) < 0) {
+	queue_sign_login = login;
+	r = queue_file_create(dir, from, rcpts, nrcpts, msg, id_r, id_size, error_r);
+	queue_sign_login = NULL;
+	if (r < 0) {
 		log_error(NULL, "queue: cannot queue a message from <%s>: %s", from, *error_r);
 		return -1;
 	}
