@@ -703,3 +703,27 @@ def test_rcpt_postmaster_without_domain(new_server):
         c.cmd("RCPT TO:<postmaster>").expect(550, "5.1.1")
     finally:
         c.quit()
+
+
+# ---------------------------------------------------------------- issue 9: TLS suites
+
+@pytest.mark.parametrize("suites,accepted", [
+    ("ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES256-SHA384:AES128-SHA256", False),
+    ("ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256", True),
+    ("ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-CHACHA20-POLY1305", True),
+])
+def test_tls12_offers_aead_suites_only(server, suites, accepted):
+    """TLS 1.2 on 465 with one kind of suite offered: CBC ones are refused,
+    AES-GCM and ChaCha20-Poly1305 accepted (openssl s_client)."""
+    p = subprocess.run(["openssl", "s_client", "-connect", "%s:%d" % (HOST, server.port("smtps")),
+                        "-servername", HOSTNAME, "-tls1_2", "-cipher", suites, "-ign_eof"],
+                       input=b"QUIT\r\n", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    out = p.stdout.decode("utf-8", "replace")
+    if accepted:
+        # (the return code is not looked at: the server closes after 221
+        # without a TLS close_notify, which s_client reports as an error)
+        assert "220 mail.example.test ESMTP" in out and "221 2.0.0" in out, out
+        cipher = [l for l in out.splitlines() if "Cipher is" in l]
+        assert cipher and any(n in cipher[0] for n in ("GCM", "CHACHA20")), out
+    else:
+        assert p.returncode != 0 and "220 " not in out, out
