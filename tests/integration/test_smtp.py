@@ -11,7 +11,7 @@ import pytest
 
 from helpers import (DOMAIN, HOST, HOSTNAME, PASSWORD, NamedSMTP_SSL, SMTPConn,
                      Server, make_message, smtp_submission, smtplib_starttls,
-                     split_header_block, tls_context, unique)
+                     split_header_block, tls_context, unique, YUBIND)
 
 USER = "user@" + DOMAIN
 OTHER = "other@" + DOMAIN
@@ -727,3 +727,32 @@ def test_tls12_offers_aead_suites_only(server, suites, accepted):
         assert cipher and any(n in cipher[0] for n in ("GCM", "CHACHA20")), out
     else:
         assert p.returncode != 0 and "220 " not in out, out
+
+
+# ---------------------------------------------------------------- issue 9: one daemon per data directory
+
+def test_second_daemon_on_same_data_refused(new_server):
+    srv = new_server()
+    pidfile = os.path.join(srv.data, "yubind.pid")
+    with open(pidfile) as f:
+        first = f.read().strip()
+    assert first == str(srv.proc.pid)
+    p = subprocess.run([YUBIND, "-d", srv.data], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=30)
+    out = p.stdout.decode("utf-8", "replace")
+    assert p.returncode != 0, out
+    assert "another yubind (pid %s) is already running on %s" % (first, os.path.realpath(srv.data)) in out, out
+    assert "listen:" not in out, out   # refused before binding anything
+    # the first one is untouched: same pid file, still serving
+    with open(pidfile) as f:
+        assert f.read().strip() == first
+    c = SMTPConn(srv.port("smtp"))
+    c.cmd("NOOP").expect(250)
+    c.quit()
+    # once it stops, a new one starts on the same data directory
+    assert srv.stop() == 0
+    assert not os.path.exists(pidfile)
+    srv.start()
+    c = SMTPConn(srv.port("smtp"))
+    c.cmd("NOOP").expect(250)
+    c.quit()
