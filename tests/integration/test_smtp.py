@@ -2,7 +2,9 @@
 greeting, extensions, AUTH rules, delivery into the Maildir, relay refusal,
 quota and size limits, and real clients (smtplib, swaks, openssl)."""
 
+import imaplib
 import os
+import socket
 import ssl
 import subprocess
 import time
@@ -756,3 +758,60 @@ def test_second_daemon_on_same_data_refused(new_server):
     c = SMTPConn(srv.port("smtp"))
     c.cmd("NOOP").expect(250)
     c.quit()
+
+
+# ---------------------------------------------------------------- issue 9: long passwords
+
+def _long_password(seed):
+    base = "Kq7-x!pW2zR9_%s" % seed
+    return (base * 20)[:128]
+
+
+class _IMAPS(imaplib.IMAP4_SSL):
+    """IMAP4_SSL to 127.0.0.1 that checks the certificate for mail.example.test."""
+
+    def _create_socket(self, timeout):
+        sock = socket.create_connection((self.host, self.port), timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname=HOSTNAME)
+
+
+def _logins_work(srv, user, password):
+    """SMTP AUTH PLAIN and LOGIN, IMAP LOGIN and AUTHENTICATE PLAIN, POP3
+    USER/PASS and AUTH PLAIN, each with password."""
+    from helpers import POP3Conn
+    ctx = tls_context(srv)
+    for mech in ("plain", "login"):
+        c = smtp_submission(srv)
+        r = c.auth_plain(user, password) if mech == "plain" else c.auth_login(user, password)
+        r.expect(235)
+        c.quit()
+    for mech in ("login", "authenticate"):
+        m = _IMAPS(HOST, srv.port("imaps"), ssl_context=ctx, timeout=20)
+        if mech == "login":
+            typ, _ = m.login(user, password)
+        else:
+            typ, _ = m.authenticate("PLAIN", lambda _: b"\0" + user.encode() + b"\0" + password.encode())
+        assert typ == "OK"
+        m.logout()
+    for mech in ("pass", "plain"):
+        c = POP3Conn(srv.port("pop3s"), tls_ctx=ctx)
+        r = c.login(user, password) if mech == "pass" else c.auth_plain(user, password)
+        assert r.startswith(b"+OK"), (mech, r)
+        c.quit()
+
+
+def test_128_character_password_everywhere(new_server):
+    pw = _long_password("a")
+    assert len(pw) == 128
+    srv = new_server(accounts=[(USER, pw, None)])
+    _logins_work(srv, USER, pw)
+    # yubinctl account passwd takes one as long, and the old one stops working
+    pw2 = _long_password("b")
+    srv.ctl("account", "passwd", USER, "--password-stdin", input=pw2 + "\n")
+    _logins_work(srv, USER, pw2)
+    c = smtp_submission(srv)
+    c.auth_plain(USER, pw).expect(535)
+    c.quit()
+    # 129 is one too many
+    p = srv.ctl("account", "passwd", USER, "--password-stdin", input=pw2 + "x\n", check=False)
+    assert p.returncode != 0 and "8 to 128 characters" in p.err + p.out
