@@ -815,3 +815,33 @@ def test_128_character_password_everywhere(new_server):
     # 129 is one too many
     p = srv.ctl("account", "passwd", USER, "--password-stdin", input=pw2 + "x\n", check=False)
     assert p.returncode != 0 and "8 to 128 characters" in p.err + p.out
+
+
+# ---------------------------------------------------------------- issue 9: a bounce that cannot be written
+
+def test_failed_expiry_bounce_keeps_the_message(new_server):
+    """The queue lifetime runs out while the sender's mailbox cannot take
+    the bounce (its tmp/ is not a directory): the message stays queued and
+    the bounce is tried again until it is written."""
+    import outbound_util as ou
+    srv = new_server(config={"queue.lifetime": "2", "queue.retry_min": "1", "queue.retry_max": "1"})
+    tmp = os.path.join(srv.maildir(USER), "tmp")
+    os.rename(tmp, tmp + ".saved")
+    with open(tmp, "w") as f:
+        f.write("not a directory\n")
+    tok = unique("lost")
+    qid = ou.inject(srv, USER, ["bob@remote.test"],
+                    ("From: <%s>\r\nTo: <bob@remote.test>\r\nSubject: lost %s\r\n\r\nbody\r\n"
+                     % (USER, tok)).encode())
+    def failed_bounces():
+        return [l for l in srv.log().splitlines() if "id=%s expiry bounce" % qid in l and "failed" in l]
+    # two failed bounces: the first one left the message queued for a retry
+    assert ou.wait_for(lambda: len(failed_bounces()) >= 2, timeout=30), srv.log_tail()
+    assert "stays queued" in failed_bounces()[0]
+    assert qid in ou.queue_files(srv)
+    assert "id=%s removed" % qid not in srv.log()
+    os.unlink(tmp)
+    os.rename(tmp + ".saved", tmp)
+    assert ou.wait_for(lambda: not ou.queue_files(srv), timeout=30), srv.log_tail()
+    (dsn,) = [d for d in srv.messages(USER).values() if b"multipart/report" in d]
+    assert b"Subject: lost " + tok.encode() in dsn and b"expired after" in dsn
