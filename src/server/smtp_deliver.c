@@ -59,6 +59,7 @@ struct delivery_job {
 				 * 4 sender refused (failed_rcpt: the address, field: its field) */
 	char failed_rcpt[320];
 	const char *field;
+	const char *field_error;	/* status 4: the field could not be read */
 	char queue_id[64];
 };
 
@@ -229,7 +230,7 @@ static int delivery_check_field(struct delivery_job *job, struct directory *dir,
 
 	job->field = name;
 	if (sendas_header_addresses(f->value, f->value_len, addrs, SENDAS_HEADER_ADDRS, &n, &error) < 0) {
-		snprintf(job->failed_rcpt, sizeof(job->failed_rcpt), "(%s)", error);
+		job->field_error = error;
 		job->status = 4;
 		return -1;
 	}
@@ -281,7 +282,7 @@ static int delivery_check_sender(struct delivery_job *job)
 	if (head != NULL && size == SENDER_HEADER_WINDOW) {
 		free(head);
 		job->field = "header";
-		str_copy(job->failed_rcpt, sizeof(job->failed_rcpt), "(header too long to check)");
+		job->field_error = "too long to check";
 		job->status = 4;
 		return -1;
 	}
@@ -406,13 +407,21 @@ static void delivery_done(void *ctx)
 			if (s->from.null_path)
 				sendguard_bounce(job->rcpts[i].address, job->ip);
 		}
+	} else if (job->status == 4 && job->field_error != NULL) {
+		smtp_reply(s, "553 5.7.1 %s %s: the sender addresses of a message from login %s must be"
+			   " readable and its own", job->field, job->field_error, s->auth_user);
+		log_info(job->sid, "smtp: %s %s: refused for login %s", job->field, job->field_error,
+			 s->auth_user);
+		server_event("sender-refused", s->auth_user, job->ip, job->field_error);
 	} else if (job->status == 4) {
+		char safe[300];
+
+		smtp_reply_safe(safe, sizeof(safe), job->failed_rcpt);
 		smtp_reply(s, "553 5.7.1 %s <%s>: Sender address not allowed for login %s: an account"
 			   " sends as its own address (also +tag) and the addresses its domain"
-			   " administrator gave it (send-as)", job->field, job->failed_rcpt, s->auth_user);
-		log_info(job->sid, "smtp: %s <%s> refused for login %s", job->field, job->failed_rcpt,
-			 s->auth_user);
-		server_event("sender-refused", s->auth_user, job->ip, job->failed_rcpt);
+			   " administrator gave it (send-as)", job->field, safe, s->auth_user);
+		log_info(job->sid, "smtp: %s <%s> refused for login %s", job->field, safe, s->auth_user);
+		server_event("sender-refused", s->auth_user, job->ip, safe);
 	} else if (job->status == 3) {
 		smtp_reply(s, "550 5.7.1 %s", inbound_auth_reject_text(job->auth));
 	} else if (job->status == 1) {

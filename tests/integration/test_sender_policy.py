@@ -225,3 +225,17 @@ def test_policy_domain_and_off(server):
         server.ctl("domain", "set", DOMAIN, "sender-policy", "strict")
     r_mail, _, _ = send(server, COLLEAGUE, COLLEAGUE)
     expect_refused(r_mail, COLLEAGUE)
+
+
+def test_refusal_text_is_sanitised(server):
+    r_mail, r_data, tok = send(server, USER, "<bad\x01guy@bank.test>")
+    r_mail.expect(250)
+    r_data.expect(553, "5.7.1")
+    assert "<bad?guy@bank.test>" in r_data.text and "\x01" not in r_data.text, r_data
+    long_local = "x" * 400
+    r_mail, r_data, tok = send(server, USER, "<%s@bank.test>" % long_local)
+    r_data.expect(553, "5.7.1")
+    assert r_data.text.startswith("5.7.1 From: an address is too long:"), r_data
+    r_mail, r_data, tok = send(server, USER, "Just a name")
+    r_data.expect(553, "5.7.1")
+    assert r_data.text.startswith("5.7.1 From: an address without a domain:") and LOGIN_TEXT.split()[-1] in r_data.text
