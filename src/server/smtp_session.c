@@ -60,8 +60,11 @@ const char *smtp_reply_safe(char *buf, size_t size, const char *text)
 {
 	size_t len = strlen(text), keep, n;
 
-	if (size < 8)
-		return size > 0 ? (buf[0] = '\0', buf) : buf;
+	if (size < 8) {
+		if (size > 0)
+			buf[0] = '\0';
+		return buf;
+	}
 	keep = len < size ? len : size - 4;
 	for (n = 0; n < keep; n++) {
 		unsigned char c = (unsigned char)text[n];
