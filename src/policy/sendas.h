@@ -17,9 +17,8 @@
  * domains, or `*@domain` for every address of a hosted domain; set by the
  * domain administrator (yubinctl account set ADDRESS send-as LIST).
  * DKIM signs only for the login's own domain and the domains of its
- * send-as entries, whatever the policy. */
-
-struct directory;
+ * send-as entries, whatever the policy. Pure: server/smtp_sendas.c looks
+ * the settings up. */
 
 enum sender_policy { SENDER_POLICY_STRICT, SENDER_POLICY_DOMAIN, SENDER_POLICY_OFF };
 
@@ -52,9 +51,5 @@ bool sendas_domain_is_allowed(const char *login, const char *list, const char *d
 int sendas_header_addresses(const char *value, size_t len, char (*out)[SENDAS_ADDR_MAX],
 			    size_t max, size_t *n_r, const char **error_r);
 
-/* With the directory: the login's domain policy and send-as list.
- * 1 allowed, 0 refused, -1 lookup error. */
-int sendas_check(struct directory *dir, const char *login, const char *address);
-int sendas_may_sign(struct directory *dir, const char *login, const char *domain);
 
 #endif

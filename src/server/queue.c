@@ -17,7 +17,7 @@
 #include "server/outbound.h"
 #include "server/server.h"
 #include "policy/dkim_sign.h"
-#include "policy/sendas.h"
+#include "server/smtp_sendas.h"
 #include "lib/dns.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"

@@ -9,6 +9,7 @@
 #include "directory/directory.h"
 #include "policy/batv.h"
 #include "policy/sendas.h"
+#include "server/smtp_sendas.h"
 #include "mail/header.h"
 #include "server/inbound_auth.h"
 #include "server/queue.h"

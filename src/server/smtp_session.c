@@ -7,7 +7,7 @@
 #include "directory/validate.h"
 #include "policy/batv.h"
 #include "policy/forward.h"
-#include "policy/sendas.h"
+#include "server/smtp_sendas.h"
 #include "store/maildir.h"
 #include "store/quota.h"
 #include "lib/log.h"
