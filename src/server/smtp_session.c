@@ -344,9 +344,11 @@ static int rcpt_check_local(struct smtp_session *s, const struct mail_path *path
 
 	str_copy(local, sizeof(local), path->local);
 	str_lower(local);
-	mail_path_format(path, rcpt->address, sizeof(rcpt->address));
-	r = validate_local_part(local, &error) < 0 ? 0 : -2;
-	if (r == -2) {
+	if (validate_local_part(local, &error) < 0) {
+		/* no account has such a local part: the reply shows it as sent */
+		mail_path_format(path, rcpt->address, sizeof(rcpt->address));
+		r = 0;
+	} else {
 		snprintf(rcpt->address, sizeof(rcpt->address), "%s@%s", local, path->domain);
 		r = directory_account_get(dir, rcpt->address, &acct);
 	}
