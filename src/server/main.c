@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -308,6 +309,33 @@ static void server_reload(void)
 	log_info(NULL, "reload: settings%s reloaded", tls != NULL ? " and certificates" : "");
 }
 
+/* One daemon per data directory: an exclusive lock on DATA/yubind.lock,
+ * taken before anything is bound and held (the descriptor stays open)
+ * until the process ends, so the kernel releases it even after a crash.
+ * SO_REUSEPORT would let a second daemon bind the same ports. */
+static void lock_data_dir(void)
+{
+	char path[4200], pid[32] = "", *text;
+	size_t len = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/yubind.lock", server->data_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		log_fatal("cannot open %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return;	/* fd is kept open on purpose */
+	if (errno != EWOULDBLOCK)
+		log_fatal("cannot lock %s: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), "%s/yubind.pid", server->data_dir);
+	text = fs_read_file(path, 31, &len);
+	if (text != NULL)
+		str_copyn(pid, sizeof(pid), text, strcspn(text, "\n"));
+	free(text);
+	log_fatal("yubind: another yubind%s%s%s is already running on %s; stop it first",
+		  pid[0] != '\0' ? " (pid " : "", pid, pid[0] != '\0' ? ")" : "", server->data_dir);
+}
+
 static void write_pidfile(void)
 {
 	char path[4200], buf[32];
@@ -367,6 +395,7 @@ int main(int argc, char **argv)
 	server = calloc(1, sizeof(*server));
 	if (realpath(data, server->data_dir) == NULL)
 		log_fatal("yubind: data directory %s: %s (create it with yubinctl init)", data, strerror(errno));
+	lock_data_dir();
 	pthread_rwlock_init(&server->lock, NULL);
 	load_config_or_die(&server->cfg);
 	apply_log_level(&server->cfg);
