@@ -401,6 +401,20 @@ static void idx_recover(const char *root)
 		rebuilt_hook(root, &rep);
 }
 
+void store_deletions_resume(const char *root)
+{
+	uint64_t used, freed;
+
+	if (!maildir_delete_is_pending(root))
+		return;
+	/* A mailbox's first use since start completes the record before it
+	 * counts the usage; otherwise the bytes go back here. */
+	quota_usage(root, &used);
+	if (maildir_delete_resume(root, &freed) > 0 && freed > 0)
+		quota_release(root, freed);
+	store_changed(root);
+}
+
 /* Opens index.db, creating it when missing. A damaged one (it fails to
  * open, or the quick check at open finds it bad) is rebuilt first. */
 struct mail_index *mail_index_open(const char *root, char *err, size_t errsize)
@@ -409,6 +423,7 @@ struct mail_index *mail_index_open(const char *root, char *err, size_t errsize)
 	struct mail_index *idx;
 	int damaged;
 
+	store_deletions_resume(root);	/* IMAP never sees POP3 deletions half done */
 	snprintf(path, sizeof(path), "%s/index.db", root);
 	damaged = mail_index_check(root);
 	if (damaged != 1) {

@@ -154,6 +154,9 @@ uint32_t index_flags_from_maildir(const char *name);
 /* A change counter per account, bumped by anything that changes a mailbox
  * (delivery, POP3, IMAP): sessions in IDLE poll it cheaply. */
 void store_changed(const char *root);
+/* Completes POP3 deletions a crash left half done (maildir.h), giving the
+ * bytes back to the quota. */
+void store_deletions_resume(const char *root);
 uint64_t store_generation(const char *root);
 
 #endif
