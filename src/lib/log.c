@@ -1,4 +1,5 @@
 #include "lib/log.h"
+#include "lib/str.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -27,40 +28,6 @@ int log_level_parse(const char *name, enum log_level *level_r)
 	return -1;
 }
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlong forms,
- * no surrogates, nothing above U+10FFFF), 0 if there is none. */
-static size_t utf8_valid_len(const unsigned char *s, size_t len)
-{
-	size_t n;
-	unsigned lo = 0x80, hi = 0xbf;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++) {
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	}
-	return n;
-}
-
 size_t log_escape(char *dst, size_t size, const char *src, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -70,7 +37,7 @@ size_t log_escape(char *dst, size_t size, const char *src, size_t len)
 	if (size == 0)
 		return 0;
 	while (i < len) {
-		size_t n = s[i] >= 0x80 ? utf8_valid_len(s + i, len - i) : 1;
+		size_t n = s[i] >= 0x80 ? str_utf8_char_len(s + i, len - i) : 1;
 		bool control = s[i] < 0x20 || s[i] == 0x7f || (n == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0);
 
 		if (n > 0 && !control) {

@@ -38,6 +38,10 @@ long base64_decode_opts(const char *in, size_t len, unsigned char *out, size_t o
 long base64_decode(const char *in, size_t len, unsigned char *out);
 /* encode writes NUL-terminated text; out must hold 4*((len+2)/3)+1 bytes. */
 void base64_encode(const unsigned char *in, size_t len, char *out);
+/* Length (1-4) of the well-formed UTF-8 character at p (len > 0 bytes
+ * there), or 0 when it is none (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF, no truncated sequence). */
+size_t str_utf8_char_len(const void *p, size_t len);
 /* A random identifier of len-1 characters from [0-9a-z]. */
 void str_random_id(char *out, size_t len);
 

@@ -4,6 +4,7 @@
  * suffix list comes from libpsl (the newest of its built-in list and the
  * distribution's file), loaded once per process. */
 #include "policy/dmarc.h"
+#include "mail/rfc5322.h"
 #include "mail/header.h"
 #include "lib/str.h"
 
@@ -241,30 +242,15 @@ static void from_scan_value(struct from_scan *fs, const char *v, size_t len)
 		}
 		if (c == '(') {
 			/* a comment, nested, with quoted pairs */
-			unsigned depth = 0;
-			for (; i < len; i++) {
-				if (v[i] == '\\') {
-					i++;
-					continue;
-				}
-				if (v[i] == '(')
-					depth++;
-				else if (v[i] == ')' && --depth == 0)
-					break;
-			}
-			i++;
+			i += rfc5322_comment(v + i, len - i, NULL);
 			if (!in_angle && !fs->angle_seen)
 				from_add(fs, ' ');
 			continue;
 		}
 		if (c == '"') {
 			/* a quoted string: part of a local part, or a display name */
-			size_t start = i++;
-			for (; i < len && v[i] != '"'; i++) {
-				if (v[i] == '\\')
-					i++;
-			}
-			i++;
+			size_t start = i;
+			i += rfc5322_quoted(v + i, len - i, NULL);
 			if (in_angle || !fs->angle_seen) {
 				for (size_t k = start; k < i && k < len; k++)
 					from_add(fs, v[k]);

@@ -258,6 +258,23 @@ static void test_base64_lenient(void **state)
 	assert_int_equal(bad, 2);
 }
 
+static void test_utf8_char_len(void **state)
+{
+	assert_int_equal(str_utf8_char_len("a", 1), 1);
+	assert_int_equal(str_utf8_char_len("\xc3\xa9", 2), 2);
+	assert_int_equal(str_utf8_char_len("\xe9\x83\xb5", 3), 3);
+	assert_int_equal(str_utf8_char_len("\xf4\x8f\xbf\xbf", 4), 4);	/* U+10FFFF */
+	assert_int_equal(str_utf8_char_len("\xf4\x90\x80\x80", 4), 0);	/* past it */
+	assert_int_equal(str_utf8_char_len("\xc0\xaf", 2), 0);		/* overlong */
+	assert_int_equal(str_utf8_char_len("\xe0\x9f\xbf", 3), 0);		/* overlong */
+	assert_int_equal(str_utf8_char_len("\xf0\x8f\xbf\xbf", 4), 0);	/* overlong */
+	assert_int_equal(str_utf8_char_len("\xed\xa0\x80", 3), 0);		/* surrogate */
+	assert_int_equal(str_utf8_char_len("\xe9\x83\xb5", 2), 0);		/* cut short */
+	assert_int_equal(str_utf8_char_len("\x80", 1), 0);
+	assert_int_equal(str_utf8_char_len("\xff", 1), 0);
+	assert_int_equal(str_utf8_char_len("\xc3(", 2), 0);
+}
+
 static void test_base64_encode_vectors(void **state)
 {
 	static const char *const plain[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
@@ -319,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_base64_skip_fws),
 		cmocka_unit_test(test_base64_bounded_output),
 		cmocka_unit_test(test_base64_lenient),
+		cmocka_unit_test(test_utf8_char_len),
 		cmocka_unit_test(test_base64_encode_vectors),
 		cmocka_unit_test(test_base64_roundtrip_all_bytes),
 		cmocka_unit_test(test_random_id),
