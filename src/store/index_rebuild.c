@@ -36,7 +36,7 @@
 
 /* Up to this size the check at open reads the whole file (quick_check);
  * past it only the header and the schema. */
-#define INDEX_QUICK_CHECK_MAX (4 * 1024 * 1024)
+#define INDEX_QUICK_CHECK_MAX (1024 * 1024)
 
 int mail_index_check(const char *root)
 {
