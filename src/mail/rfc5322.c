@@ -56,3 +56,19 @@ size_t rfc5322_skip_cfws(const char *s, size_t len, size_t i)
 	}
 	return i;
 }
+
+const char *rfc5322_addr_at(const char *spec, size_t len)
+{
+	const char *at = NULL;
+	bool quoted = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (spec[i] == '\\' && quoted && i + 1 < len)
+			i++;
+		else if (spec[i] == '"')
+			quoted = !quoted;
+		else if (spec[i] == '@' && !quoted)
+			at = spec + i;
+	}
+	return at;
+}

@@ -23,5 +23,8 @@ size_t rfc5322_quoted(const char *s, size_t len, struct strbuf *text);
 /* Index of the first byte at or after i that is not CFWS (SP, HTAB, CR,
  * LF, comments). */
 size_t rfc5322_skip_cfws(const char *s, size_t len, size_t i);
+/* The last '@' of an addr-spec that is outside quoted strings (the one
+ * that splits local part and domain), or NULL. */
+const char *rfc5322_addr_at(const char *spec, size_t len);
 
 #endif

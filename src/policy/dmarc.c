@@ -166,7 +166,6 @@ static void from_element_end(struct from_scan *fs)
 	const char *a = fs->addr, *at = NULL;
 	char dom[DNS_NAME_MAX];
 	size_t n = 0;
-	bool quoted = false;
 
 	if (fs->error != NULL)
 		return;
@@ -183,14 +182,7 @@ static void from_element_end(struct from_scan *fs)
 		const char *colon = strchr(a, ':');
 		a = colon != NULL ? colon + 1 : a + strlen(a);
 	}
-	for (const char *p = a; *p != '\0'; p++) {
-		if (*p == '\\' && quoted && p[1] != '\0')
-			p++;
-		else if (*p == '"')
-			quoted = !quoted;
-		else if (*p == '@' && !quoted)
-			at = p;
-	}
+	at = rfc5322_addr_at(a, strlen(a));
 	if (at == NULL) {
 		fs->error = "a From address without a domain";
 		goto done;

@@ -71,6 +71,17 @@ static void test_skip_cfws(void **state)
 	assert_int_equal(rfc5322_skip_cfws("(open", 5, 0), 5);
 }
 
+static void test_addr_at(void **state)
+{
+	const char *a = "\"a@b\\\"@c\"@example.jp", *b = "x@y@z";
+
+	(void)state;
+	assert_ptr_equal(rfc5322_addr_at(a, strlen(a)), a + 9);	/* quoted '@' and '\"' */
+	assert_ptr_equal(rfc5322_addr_at(b, strlen(b)), b + 3);	/* the last one */
+	assert_null(rfc5322_addr_at("\"a@b\"", 6));
+	assert_null(rfc5322_addr_at("", 0));
+}
+
 /* A date's comments may hold escaped parentheses (the old date lexer
  * ended the comment at "\)"). */
 static void test_date_comment_quoted_pair(void **state)
@@ -99,6 +110,7 @@ int main(void)
 		cmocka_unit_test(test_comments),
 		cmocka_unit_test(test_quoted),
 		cmocka_unit_test(test_skip_cfws),
+		cmocka_unit_test(test_addr_at),
 		cmocka_unit_test(test_date_comment_quoted_pair),
 		cmocka_unit_test(test_authres_cfws),
 	};
