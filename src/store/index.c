@@ -369,7 +369,8 @@ struct mail_index *idx_open_file(const char *root, const char *path, bool wal, c
 	/* FULL: a UID handed out must never be handed out again, even after a
 	 * power cut. The page cache is bounded: a mailbox's rows are read once
 	 * per change and kept in the message cache (index_msgs.c). A rebuild
-	 * writes its new file without a journal and makes it durable itself. */
+	 * writes its new file with the journal in memory and makes it durable
+	 * itself (fsync before the rename). */
 	if (idx_exec(idx, wal ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-512;"
 			      " PRAGMA journal_size_limit=4194304"
 			      : "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF") < 0 ||
