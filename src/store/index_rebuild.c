@@ -178,8 +178,57 @@ static void report_folder(const struct index_mailbox *m, void *arg)
 	index_view_free(&v);
 }
 
+/* Folders whose rows the damaged file could not give (uidvalidity <= 0)
+ * take them from this process's message cache when it holds a current
+ * copy (the daemon: the state its clients last saw), of the same
+ * UIDVALIDITY when the old row told it. */
+static void salvage_cached(struct rebuild_ctx *rc)
+{
+	struct folder { int64_t id, old; char dir[INDEX_NAME_MAX * 3]; } *list = NULL;
+	sqlite3_stmt *st = idx_prepare(rc->idx, "SELECT id, dir, uidvalidity FROM mailboxes"
+				       " WHERE uidvalidity <= 0");
+	char path[PATH_MAX + INDEX_NAME_MAX * 3], sql[256];
+	size_t n = 0;
+
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+		struct folder *grown = realloc(list, (n + 1) * sizeof(*list));
+		if (grown == NULL)
+			break;
+		list = grown;
+		list[n].id = sqlite3_column_int64(st, 0);
+		list[n].old = -sqlite3_column_int64(st, 2);
+		str_copy(list[n++].dir, sizeof(list->dir), (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t uidvalidity, uidnext;
+		uint64_t hms;
+		int r;
+
+		snprintf(path, sizeof(path), "%s%s%s", rc->idx->root, list[i].dir[0] != '\0' ? "/" : "",
+			 list[i].dir);
+		if (idx_exec(rc->idx, "SAVEPOINT c") < 0)
+			break;
+		r = mcache_salvage(path, rc->idx, list[i].id, list[i].old > 1 ? (uint32_t)list[i].old : 0,
+				   &uidvalidity, &uidnext, &hms);
+		if (r == 1) {
+			snprintf(sql, sizeof(sql), "UPDATE mailboxes SET uidvalidity = %u, uidnext = max(%u, (SELECT"
+				 " coalesce(max(uid), 0) + 1 FROM messages WHERE mailbox_id = %lld)),"
+				 " highestmodseq = %llu WHERE id = %lld", uidvalidity, uidnext,
+				 (long long)list[i].id, (unsigned long long)hms, (long long)list[i].id);
+			r = idx_exec(rc->idx, sql) == 0 ? 1 : -1;
+		}
+		idx_exec(rc->idx, r < 0 ? "ROLLBACK TO c; RELEASE c" : "RELEASE c");
+	}
+	free(list);
+}
+
 /* Folders without kept UIDs (uidvalidity <= 0: unreadable, new on disk,
- * or a fresh rebuild) get a UIDVALIDITY above the old one and now. */
+ * or a fresh rebuild) get a new UIDVALIDITY: above the old one and now
+ * when the old one is known (-uidvalidity), else an hour ahead of now,
+ * past any value a folder made recently can have (new_uidvalidity() runs
+ * ahead of the clock only while folders are made faster than one a
+ * second), so that it cannot repeat the old one. */
 static int renew_folders(struct rebuild_ctx *rc)
 {
 	sqlite3_stmt *st = idx_prepare(rc->idx, "SELECT id FROM mailboxes WHERE uidvalidity <= 0");
@@ -192,8 +241,9 @@ static int renew_folders(struct rebuild_ctx *rc)
 		rc->renewed[rc->nrenewed++] = sqlite3_column_int64(st, 0);
 	}
 	sqlite3_finalize(st);
-	return idx_exec(rc->idx, "UPDATE mailboxes SET uidnext = 1, uidvalidity = max(1 - uidvalidity,"
-			" CAST(strftime('%s', 'now') AS INTEGER)) WHERE uidvalidity <= 0");
+	return idx_exec(rc->idx, "UPDATE mailboxes SET uidnext = 1, uidvalidity = CASE WHEN uidvalidity < -1"
+			" THEN max(1 - uidvalidity, CAST(strftime('%s', 'now') AS INTEGER))"
+			" ELSE CAST(strftime('%s', 'now') AS INTEGER) + 3600 END WHERE uidvalidity <= 0");
 }
 
 /* Writes the new index into tmp: salvaged rows (none when fresh), the
@@ -221,13 +271,15 @@ static int rebuild_file(const char *root, const char *tmp, bool fresh, struct in
 	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
 		kept_max = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	mcache_invalidate_root(root);
 	if (idx_scan_folders(rc.idx) < 0) {
 		rc.failed = 1;
 	} else {
 		snprintf(p, sizeof(p), "UPDATE mailboxes SET uidvalidity = -1 WHERE id > %lld",
 			 (long long)kept_max);
-		if (idx_exec(rc.idx, p) < 0 || renew_folders(&rc) < 0 ||
+		if (idx_exec(rc.idx, p) == 0 && !fresh)
+			salvage_cached(&rc);
+		mcache_invalidate_root(root);
+		if (renew_folders(&rc) < 0 ||
 		    mail_index_mailbox_list(rc.idx, report_folder, &rc) < 0)
 			rc.failed = 1;
 	}

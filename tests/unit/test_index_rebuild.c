@@ -174,8 +174,10 @@ static void test_salvage_keeps_uids(void **state)
 	index_view_free(&v);
 }
 
-/* Not a database at all: new UIDVALIDITY, flags read from file names. */
-static void test_garbage_file_renews(void **state)
+/* Not a database at all, but this process's message cache holds INBOX as
+ * its clients last saw it: INBOX keeps its UIDs, the folders never read
+ * get a new UIDVALIDITY. */
+static void test_garbage_file_kept_from_cache(void **state)
 {
 	struct fixture *f = *state;
 	struct index_rebuild_report rep;
@@ -183,12 +185,37 @@ static void test_garbage_file_renews(void **state)
 	char err[256];
 
 	damage(f, NULL);
+	assert_int_equal(mail_index_rebuild(f->root, INDEX_REBUILD_DAMAGED, &rep, err, sizeof(err)), 0);
+	assert_true(rep.corrupt);
+	assert_int_equal(rep.renewed, rep.folders - 1);
+	assert_non_null(strstr(rep.detail, "INBOX (3 messages, UIDs kept)"));
+	assert_non_null(strstr(rep.detail, "Sent (0 messages, new UIDVALIDITY)"));
+	view_of_inbox(f, &v);
+	assert_int_equal(v.uidvalidity, f->uidvalidity);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(v.msgs[i].uid, f->uids[i]);
+	assert_string_equal(v.msgs[1].keywords, "$Work");
+	index_view_free(&v);
+}
+
+/* Nothing to keep the UIDs from: a new UIDVALIDITY that cannot repeat
+ * the old one, flags read from the file names. */
+static void test_garbage_file_renews(void **state)
+{
+	struct fixture *f = *state;
+	struct index_rebuild_report rep;
+	struct index_view v;
+	char err[256];
+
+	mail_index_pool_cleanup();	/* drops the message cache */
+	damage(f, NULL);
 	assert_int_equal(mail_index_check(f->root), 1);
 	assert_int_equal(mail_index_rebuild(f->root, INDEX_REBUILD_DAMAGED, &rep, err, sizeof(err)), 0);
 	assert_true(rep.corrupt);
 	assert_int_equal(rep.renewed, rep.folders);
 	assert_non_null(strstr(rep.detail, "INBOX (3 messages, new UIDVALIDITY)"));
 	view_of_inbox(f, &v);
+	assert_true(v.uidvalidity > f->uidvalidity);
 	assert_int_equal(v.count, 3);
 	assert_int_equal(v.msgs[1].flags, INDEX_FLAG_FLAGGED);
 	index_view_free(&v);
@@ -233,6 +260,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sound_index_is_left_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_salvage_keeps_uids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_garbage_file_kept_from_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_file_renews, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fresh_raises_uidvalidity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_rebuilds_and_keeps_few_copies, setup, teardown),
