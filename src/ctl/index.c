@@ -79,7 +79,7 @@ int cmd_index_rebuild(struct ctl *c)
 		return index_rebuild_whole(c, &a, root);
 	rc.idx = mail_index_open(root, err, sizeof(err));
 	if (rc.idx == NULL)
-		return ctl_fail("%s", err);
+		return ctl_fail("%s (yubinctl index rebuild %s --force makes a new index)", err, a.address);
 	printf("index of %s:\n", a.address);
 	mail_index_mailbox_list(rc.idx, rebuild_folder, &rc);
 	mail_index_close(rc.idx);

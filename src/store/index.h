@@ -80,7 +80,8 @@ void mail_index_pool_cleanup(void);
  * index.db.corrupt-TIMESTAMP (the newest INDEX_CORRUPT_KEEP are kept) and
  * rebuilt from the Maildir into a new file that replaces index.db by an
  * atomic rename. Each folder keeps its UIDVALIDITY and UIDs when its rows
- * can still be read from the damaged file, else it gets a new UIDVALIDITY.
+ * can still be read from the damaged file, or else from this process's
+ * message cache; otherwise it gets a new UIDVALIDITY.
  * Rebuilds of one account are serialised across processes by a lock on
  * index.lock, so the daemon and yubinctl can both do it. */
 #define INDEX_CORRUPT_KEEP 3
