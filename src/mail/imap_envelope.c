@@ -135,9 +135,17 @@ static void lex_angle(struct addr_lexer *lx, struct address *a)
 static void address_write(struct address *a, struct strbuf *out)
 {
 	struct strbuf local = STRBUF_INIT;
-	const char *spec = strbuf_cstr(&a->spec), *at = rfc5322_addr_at(spec, a->spec.len);
+	const char *spec = strbuf_cstr(&a->spec), *at = NULL;
+	bool quoted = false;
 	size_t i;
 
+	/* the last '@' outside quotes splits local part and domain */
+	for (i = 0; i < a->spec.len; i++) {
+		if (spec[i] == '"')
+			quoted = !quoted;
+		else if (spec[i] == '@' && !quoted)
+			at = spec + i;
+	}
 	for (i = 0; i < (at != NULL ? (size_t)(at - spec) : a->spec.len); i++) {
 		if (spec[i] == '\\' && i + 1 < a->spec.len)
 			strbuf_append_c(&local, spec[++i]);
@@ -290,8 +298,15 @@ bool imap_first_address(const char *value, size_t len, struct strbuf *name, stru
 			strbuf_truncate(&a.name, 0);
 		}
 		if (a.spec.len > 0) {
-			const char *spec = strbuf_cstr(&a.spec), *at = rfc5322_addr_at(spec, a.spec.len);
+			const char *spec = strbuf_cstr(&a.spec), *at = NULL;
+			bool quoted = false;
 
+			for (size_t i = 0; i < a.spec.len; i++) {
+				if (spec[i] == '"')
+					quoted = !quoted;
+				else if (spec[i] == '@' && !quoted)
+					at = spec + i;
+			}
 			for (size_t i = 0; i < (at != NULL ? (size_t)(at - spec) : a.spec.len); i++) {
 				if (spec[i] == '\\' && i + 1 < a.spec.len)
 					strbuf_append_c(mailbox, spec[++i]);

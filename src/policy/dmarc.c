@@ -4,8 +4,8 @@
  * suffix list comes from libpsl (the newest of its built-in list and the
  * distribution's file), loaded once per process. */
 #include "policy/dmarc.h"
-#include "mail/rfc5322.h"
 #include "mail/header.h"
+#include "mail/rfc5322.h"
 #include "lib/str.h"
 
 #include <ctype.h>

@@ -39,13 +39,13 @@ uint64_t store_ext_generation(const char *root);
 void mcache_invalidate(const char *path);
 /* Forgets every cached folder of the account (its index was replaced). */
 void mcache_invalidate_root(const char *root);
-sqlite3_stmt *idx_prepare(struct mail_index *idx, const char *sql);
-int idx_step_done(sqlite3_stmt *st);
-
 /* index_msgs.c: a folder's rows from its cache entry, into the rebuild of
  * a damaged index (1 done, 0 none usable, -1 error). */
 int mcache_salvage(const char *path, struct mail_index *idx, int64_t id, uint32_t uidvalidity,
 		   uint32_t *uidvalidity_r, uint32_t *uidnext_r, uint64_t *highestmodseq_r);
+sqlite3_stmt *idx_prepare(struct mail_index *idx, const char *sql);
+int idx_step_done(sqlite3_stmt *st);
+
 /* index_msgs.c: frees the message caches no sync is using. */
 void index_msgs_cache_cleanup(void);
 
