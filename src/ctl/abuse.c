@@ -66,7 +66,6 @@ int cmd_account_unsuspend(struct ctl *c)
 
 	if (ctl_account_get(c, c->argv[0], &a) != 0)
 		return 1;
-	explicit_bzero(a.password_hash, sizeof(a.password_hash));
 	r = ctl_abuse_lift(c, a.address, "yubinctl account unsuspend");
 	if (r < 0)
 		return 1;

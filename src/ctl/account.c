@@ -212,7 +212,6 @@ int cmd_account_passwd(struct ctl *c)
 
 	if (ctl_account_get(c, c->argv[0], &a) != 0)
 		return 1;
-	explicit_bzero(a.password_hash, sizeof(a.password_hash));
 	if (ctl_password_obtain(c, a.address, password, sizeof(password), hash, sizeof(hash),
 				&generated) != 0)
 		return 1;

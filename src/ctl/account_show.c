@@ -84,7 +84,6 @@ int cmd_account_show(struct ctl *c)
 
 	if (ctl_account_get(c, c->argv[0], &a) != 0)
 		return 1;
-	explicit_bzero(a.password_hash, sizeof(a.password_hash));
 	ctl_usage_get(c, &a, &u);
 	if (c->json) {
 		json_init(&j);

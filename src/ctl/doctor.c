@@ -72,6 +72,8 @@ static const struct {
 	  " failed logins%D; yubinctl security unblock %i lifts it." },
 	{ "auth-unblock", "A brute-force block was lifted%D." },
 	{ "auth-ok", "Logged in from %i%D." },
+	{ "index-rebuilt", "The mail index was rebuilt from the mailbox files (%d); messages and flags"
+	  " were kept; a folder with a new UIDVALIDITY is downloaded again by mail clients." },
 	{ NULL, "Event %k from %i%D." },
 };
 
@@ -269,9 +271,16 @@ static void doctor_account(struct ctl *c, struct doctor *d, const struct dir_acc
 		if (ctl_abuse_suspended(c, a->address, held, sizeof(held)))
 			doctor_line(d, 2, "%s", held);
 	}
-	if (!password_hash_is_known(a->password_hash))
-		doctor_line(d, 2, "the stored password is in a format Yubin cannot check, so every login"
-			    " fails; set a new one with yubinctl account passwd %s", a->address);
+	{
+		struct dir_account again;
+		char hash[DIR_HASH_MAX];
+
+		if (directory_account_get_auth(c->dir, a->address, &again, hash, sizeof(hash)) > 0 &&
+		    !password_hash_is_known(hash))
+			doctor_line(d, 2, "the stored password is in a format Yubin cannot check, so every"
+				    " login fails; set a new one with yubinctl account passwd %s", a->address);
+		explicit_bzero(hash, sizeof(hash));
+	}
 	if (maildir_path(path, sizeof(path), c->data, a->domain, a->local) < 0)
 		path[0] = '\0';
 	ctl_usage_get(c, a, &u);

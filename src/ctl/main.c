@@ -121,7 +121,7 @@ static const char ctl_usage_help[] =
 	"                                       (secrets masked unless --show-secrets)\n"
 	"  settings list [server|domain|account] [--json]   (every setting: type, default, help)\n"
 	"  doctor ADDRESS                       (exit status 1 when it finds a problem: FAIL)\n"
-	"  index rebuild ADDRESS [--force]      (--force: a new index, with the daemon stopped)\n"
+	"  index rebuild ADDRESS [--force]      (--force: a new index and UIDVALIDITY)\n"
 	"  queue list [--json] | queue show ID  (the outbound queue)\n"
 	"  queue retry [ID] | queue delete ID\n"
 	"  queue inject --from SENDER RCPT... < MESSAGE   (--from '' for the null sender)\n"

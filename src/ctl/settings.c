@@ -61,9 +61,9 @@ int ctl_setting_set(struct ctl *c, enum setting_scope scope, const char *name, c
 	if (warn[0] != '\0')
 		ctl_warn("%s", warn);
 	ctl_event(c, "setting-changed", name, "%s = %s", key, settings_display(s, norm, false));
-	if (s->id == SETTING_FORWARD && norm[0] == '\0')
-		printf("%s %s: %s = (none): mail is no longer forwarded\n", settings_scope_name(scope),
-		       name, key);
+	if (s->type == SETTING_ADDRESS_LIST && norm[0] == '\0')
+		printf("%s %s: %s = (none)%s\n", settings_scope_name(scope), name, key,
+		       s->id == SETTING_FORWARD ? ": mail is no longer forwarded" : "");
 	else
 		printf("%s %s: %s = %s\n", settings_scope_name(scope), name, key,
 		       settings_display(s, norm, false));

@@ -277,9 +277,10 @@ int directory_domain_list(struct directory *dir, dir_domain_cb *cb, void *ctx)
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
-#define ACCOUNT_SELECT \
-	"SELECT a.id, a.address, a.local, d.name, a.password, a.quota_mb, a.memo, a.enabled, a.created" \
-	" FROM accounts a JOIN domains d ON d.id = a.domain_id"
+/* Without the password hash: only directory_account_get_auth reads it. */
+#define ACCOUNT_COLUMNS "a.id, a.address, a.local, d.name, a.quota_mb, a.memo, a.enabled, a.created"
+#define ACCOUNT_FROM " FROM accounts a JOIN domains d ON d.id = a.domain_id"
+#define ACCOUNT_SELECT "SELECT " ACCOUNT_COLUMNS ACCOUNT_FROM
 
 static void account_from_row(sqlite3_stmt *st, struct dir_account *a)
 {
@@ -287,11 +288,10 @@ static void account_from_row(sqlite3_stmt *st, struct dir_account *a)
 	col_text(st, 1, a->address, sizeof(a->address));
 	col_text(st, 2, a->local, sizeof(a->local));
 	col_text(st, 3, a->domain, sizeof(a->domain));
-	col_text(st, 4, a->password_hash, sizeof(a->password_hash));
-	a->quota_mb = (unsigned)sqlite3_column_int(st, 5);
-	col_text(st, 6, a->memo, sizeof(a->memo));
-	a->enabled = sqlite3_column_int(st, 7) != 0;
-	a->created = sqlite3_column_int64(st, 8);
+	a->quota_mb = (unsigned)sqlite3_column_int(st, 4);
+	col_text(st, 5, a->memo, sizeof(a->memo));
+	a->enabled = sqlite3_column_int(st, 6) != 0;
+	a->created = sqlite3_column_int64(st, 7);
 }
 
 int directory_account_add(struct directory *dir, const char *address, const char *password_hash,
@@ -356,6 +356,26 @@ int directory_account_get(struct directory *dir, const char *address, struct dir
 	if (r == SQLITE_ROW)
 		account_from_row(st, account_r);
 	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_account_get_auth(struct directory *dir, const char *address, struct dir_account *account_r,
+			       char *hash_r, size_t hash_size)
+{
+	sqlite3_stmt *st = dir_prepare(dir, "SELECT " ACCOUNT_COLUMNS ", a.password" ACCOUNT_FROM
+				       " WHERE a.address = lower(?)", address, NULL);
+	int r;
+
+	if (hash_size > 0)
+		hash_r[0] = '\0';
+	if (st == NULL)
+		return -1;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		account_from_row(st, account_r);
+		col_text(st, 8, hash_r, hash_size);
+	}
+	sqlite3_finalize(st);	/* sqlite's copy of the row goes with the statement */
 	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 }
 

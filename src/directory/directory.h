@@ -13,7 +13,7 @@
 #define DIR_DOMAIN_MAX 253
 #define DIR_ADDRESS_MAX (DIR_LOCAL_MAX + 1 + DIR_DOMAIN_MAX)
 #define DIR_PASSWORD_MIN 8
-#define DIR_PASSWORD_MAX 32
+#define DIR_PASSWORD_MAX 128
 #define DIR_QUOTA_MIN_MB 1
 #define DIR_QUOTA_MAX_MB 5000
 #define DIR_QUOTA_DEFAULT_MB 2000
@@ -32,7 +32,6 @@ struct dir_account {
 	char address[DIR_ADDRESS_MAX + 1];
 	char local[DIR_LOCAL_MAX + 1];
 	char domain[DIR_DOMAIN_MAX + 1];
-	char password_hash[256];
 	unsigned quota_mb;
 	char memo[512];
 	bool enabled;
@@ -64,6 +63,12 @@ int directory_account_add(struct directory *dir, const char *address, const char
 int directory_account_del(struct directory *dir, const char *address, const char **error_r);
 /* 1 found, 0 not found, -1 error. Address is matched case-insensitively. */
 int directory_account_get(struct directory *dir, const char *address, struct dir_account *account_r);
+/* The login check only: the account as directory_account_get gives it,
+ * and its password hash into hash_r (DIR_HASH_MAX). The caller wipes
+ * hash_r with explicit_bzero once it is checked. 1 found, 0 not, -1 error. */
+#define DIR_HASH_MAX 256
+int directory_account_get_auth(struct directory *dir, const char *address, struct dir_account *account_r,
+			       char *hash_r, size_t hash_size);
 typedef void dir_account_cb(const struct dir_account *account, void *ctx);
 /* domain may be NULL for every account. */
 int directory_account_list(struct directory *dir, const char *domain, dir_account_cb *cb, void *ctx);

@@ -125,7 +125,7 @@ int validate_password(const char *password, const char *address, const char **er
 	const char *at;
 
 	if (len < DIR_PASSWORD_MIN || len > DIR_PASSWORD_MAX) {
-		*error_r = "the password must be 8 to 32 characters";
+		*error_r = "the password must be 8 to 128 characters";
 		return -1;
 	}
 	for (size_t i = 0; i < len; i++) {

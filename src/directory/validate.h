@@ -15,7 +15,7 @@ int validate_domain(const char *domain, const char **error_r);
  * lowercased. */
 int validate_address(const char *address, char *local_r, size_t local_size,
 		     char *domain_r, size_t domain_size, const char **error_r);
-/* 8-32 printable ASCII characters, not easily guessed. */
+/* 8-128 printable ASCII characters, not easily guessed. */
 int validate_password(const char *password, const char *address, const char **error_r);
 int validate_quota(unsigned long mb, const char **error_r);
 

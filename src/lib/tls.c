@@ -59,6 +59,11 @@ static int tls_sni_callback(SSL *ssl, int *alert, void *arg)
 	return SSL_TLSEXT_ERR_OK;	/* keep the default certificate */
 }
 
+#define TLS12_CIPHERS \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
 static SSL_CTX *tls_ctx_load(const char *crt, const char *key, char *err, size_t errsize)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -68,6 +73,13 @@ static SSL_CTX *tls_ctx_load(const char *crt, const char *key, char *err, size_t
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	/* TLS 1.2: AEAD suites with forward secrecy only (no CBC), as in
+	 * Mozilla's "intermediate" profile; TLS 1.3 keeps OpenSSL's defaults. */
+	if (SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1) {
+		tls_error_string(err, errsize, "SSL_CTX_set_cipher_list");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
 				 SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);

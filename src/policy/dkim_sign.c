@@ -438,6 +438,13 @@ static int from_domain(const char *value, size_t len, char *buf, size_t size)
 int dkim_signer_sign(struct dkim_signer *s, const char *env_from, const struct maildir_msg *msg,
 		     struct strbuf *out, char *domain_r, const char **error_r)
 {
+	return dkim_signer_sign_for(s, env_from, msg, NULL, NULL, out, domain_r, error_r);
+}
+
+int dkim_signer_sign_for(struct dkim_signer *s, const char *env_from, const struct maildir_msg *msg,
+			 dkim_may_sign_fn *may_sign, void *ctx, struct strbuf *out, char *domain_r,
+			 const char **error_r)
+{
 	char *hdr, domain[256] = "";
 	struct dkim_hdr *h;
 	size_t nh, nkeys = 0;
@@ -454,7 +461,8 @@ int dkim_signer_sign(struct dkim_signer *s, const char *env_from, const struct m
 			size_t vo = h[i].name_len;
 			while (vo < h[i].len && h[i].p[vo] != ':')
 				vo++;
-			if (vo < h[i].len && from_domain(h[i].p + vo + 1, h[i].len - vo - 1, domain, sizeof(domain)) == 0)
+			if (vo < h[i].len && from_domain(h[i].p + vo + 1, h[i].len - vo - 1, domain, sizeof(domain)) == 0 &&
+			    (may_sign == NULL || may_sign(domain, ctx)))
 				nkeys = signer_keys(s, domain, keys, selectors);
 			break;
 		}
@@ -462,7 +470,7 @@ int dkim_signer_sign(struct dkim_signer *s, const char *env_from, const struct m
 	if (nkeys == 0 && env_from != NULL && strchr(env_from, '@') != NULL) {
 		str_copy(domain, sizeof(domain), strrchr(env_from, '@') + 1);
 		str_lower(domain);
-		if (dkim_domain_is_safe(domain))
+		if (dkim_domain_is_safe(domain) && (may_sign == NULL || may_sign(domain, ctx)))
 			nkeys = signer_keys(s, domain, keys, selectors);
 	}
 	if (nkeys > 0 && body_hash(msg, off, bh) < 0) {

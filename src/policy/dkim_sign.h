@@ -1,6 +1,7 @@
 #ifndef YUBIN_POLICY_DKIM_SIGN_H
 #define YUBIN_POLICY_DKIM_SIGN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <openssl/evp.h>
@@ -28,6 +29,13 @@ void dkim_signer_free(struct dkim_signer *s);
  * signing domain goes to domain_r (size 256) when not NULL. */
 int dkim_signer_sign(struct dkim_signer *s, const char *env_from, const struct maildir_msg *msg,
 		     struct strbuf *out, char *domain_r, const char **error_r);
+/* As dkim_signer_sign, but a domain is only a candidate when may_sign
+ * (when not NULL) says yes: mail an authenticated login submits is never
+ * signed for a domain the login may not send as. */
+typedef bool dkim_may_sign_fn(const char *domain, void *ctx);
+int dkim_signer_sign_for(struct dkim_signer *s, const char *env_from, const struct maildir_msg *msg,
+			 dkim_may_sign_fn *may_sign, void *ctx, struct strbuf *out, char *domain_r,
+			 const char **error_r);
 
 /* One signature with key (RSA or Ed25519) for d=domain s=selector at
  * time now: appends the DKIM-Signature field to out. 0 or -1. */

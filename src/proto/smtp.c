@@ -209,6 +209,16 @@ int smtp_data_parse(struct smtp_data_parser *p, const char *in, size_t len, char
 				p->state = DATA_DOTCR;
 				continue;
 			}
+			if (c == '\n') {
+				/* A lone dot ended by a bare LF: not the end, and no
+				 * stuffing either (a stuffed line would be ".."): the
+				 * line is kept as the dot it shows. */
+				memcpy(out + o, ".\r\n", 3);
+				o += 3;
+				p->bare_lf = true;
+				p->state = DATA_MID;
+				continue;
+			}
 			/* A stuffed dot: drop it and go on with the line. */
 			break;
 		case DATA_DOTCR:
@@ -218,9 +228,10 @@ int smtp_data_parse(struct smtp_data_parser *p, const char *in, size_t len, char
 				p->bytes += o;
 				return 1;
 			}
-			/* ".\r" then something else: the dot was stuffing and the
-			 * CR is a bare one inside the line. */
-			out[o++] = '\r';
+			/* ".\r" then something else: a lone dot ended by a bare
+			 * CR, kept like the bare LF case above. */
+			memcpy(out + o, ".\r\n", 3);
+			o += 3;
 			p->state = DATA_MID;
 			break;
 		case DATA_CR:
@@ -230,7 +241,10 @@ int smtp_data_parse(struct smtp_data_parser *p, const char *in, size_t len, char
 				p->state = DATA_BOL;
 				continue;
 			}
-			out[o++] = '\r';	/* bare CR, kept */
+			/* A bare CR: a line end in the stored message (which has
+			 * only CRLF), but not an SMTP line end. */
+			out[o++] = '\r';
+			out[o++] = '\n';
 			p->state = DATA_MID;
 			break;
 		default:

@@ -61,9 +61,12 @@ enum smtp_arg_error smtp_mail_parse(const char *args, size_t len, struct mail_pa
 enum smtp_arg_error smtp_rcpt_parse(const char *args, size_t len, struct mail_path *path_r,
 				    const char **error_r);
 
-/* The DATA stream: removes dot-stuffing, ends at <CRLF>.<CRLF> only, and
- * turns bare LF into CRLF (so no other sequence can ever end a message, the
- * defence against SMTP smuggling). */
+/* The DATA stream: removes dot-stuffing, ends at <CRLF>.<CRLF> only (so
+ * no other sequence can ever end a message, the defence against SMTP
+ * smuggling), and stores only CRLF line ends: a bare LF or a bare CR
+ * becomes CRLF, but only a real CRLF starts a line that can end the
+ * message or be unstuffed. A lone dot ended by a bare LF or CR is no end
+ * and no stuffing: it is kept as a "." line. */
 struct smtp_data_parser {
 	int state;
 	uint64_t bytes;		/* message bytes produced so far */
@@ -72,7 +75,7 @@ struct smtp_data_parser {
 
 void smtp_data_init(struct smtp_data_parser *p);
 /* Feeds len bytes. Writes message bytes to out, which must have room for
- * 2 * len bytes; *out_len_r gets their count and *consumed_r the input
+ * 2 * len + 2 bytes (a dot and a CR held back from the last call); *out_len_r gets their count and *consumed_r the input
  * bytes used. Returns 1 when the final "." line was consumed (input after it
  * is left alone), 0 when more input is needed. */
 int smtp_data_parse(struct smtp_data_parser *p, const char *in, size_t len, char *out,

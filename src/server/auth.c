@@ -420,9 +420,10 @@ static void auth_sync_throttle(struct auth_work *w, struct directory *dir, const
 		bf_reset(auth_bf, address);
 }
 
-static void auth_work_run(void *ctx)
+/* The login check of auth_work_run; hash (DIR_HASH_MAX) holds the stored
+ * password hash while it runs, and the caller wipes it. */
+static void auth_work_check(struct auth_work *w, char *hash, size_t hash_size)
 {
-	struct auth_work *w = ctx;
 	struct directory *dir = server_directory();
 	struct dir_account acct;
 	unsigned char digest[32];
@@ -443,7 +444,8 @@ static void auth_work_run(void *ctx)
 	}
 	if (auth_is_blocked(w, dir) || !auth_foreign_check(w, dir))
 		return;
-	r = strchr(w->req->user, '@') != NULL ? directory_account_get(dir, w->req->user, &acct) : 0;
+	r = strchr(w->req->user, '@') != NULL
+		? directory_account_get_auth(dir, w->req->user, &acct, hash, hash_size) : 0;
 	if (r > 0)
 		auth_sync_throttle(w, dir, acct.address);
 	if (r <= 0) {
@@ -454,12 +456,12 @@ static void auth_work_run(void *ctx)
 		auth_fail(w, r < 0 ? "directory error" : "unknown user", w->req->user);
 		return;
 	}
-	auth_cache_digest(acct.address, acct.password_hash, w->req->password, digest);
+	auth_cache_digest(acct.address, hash, w->req->password, digest);
 	if (!auth_cache_check(digest)) {
 		bool ok;
 
 		sem_wait(&auth_hash_slots);
-		ok = password_verify(acct.password_hash, w->req->password);
+		ok = password_verify(hash, w->req->password);
 		sem_post(&auth_hash_slots);
 		if (!ok) {
 			auth_fail(w, "wrong password", acct.address);
@@ -477,6 +479,14 @@ static void auth_work_run(void *ctx)
 	str_copy(w->res->address, sizeof(w->res->address), acct.address);
 	auth_succeeded(w, dir, acct.address);
 	explicit_bzero(&acct, sizeof(acct));
+}
+
+static void auth_work_run(void *ctx)
+{
+	char hash[DIR_HASH_MAX] = "";
+
+	auth_work_check(ctx, hash, sizeof(hash));
+	explicit_bzero(hash, sizeof(hash));
 }
 
 static void auth_reply_now(evutil_socket_t fd, short what, void *ctx)

@@ -163,7 +163,6 @@ static int dsn_deliver_local(const char *address, struct strbuf *msg)
 	if (dir == NULL)
 		return -1;
 	r = directory_account_get(dir, address, &acct);
-	explicit_bzero(acct.password_hash, sizeof(acct.password_hash));
 	if (r <= 0)
 		return r;
 	if (server_maildir(maildir, sizeof(maildir), acct.domain, acct.local) < 0)
@@ -209,7 +208,7 @@ int dsn_send(const struct queue_env *env, const char *path, const size_t *idx, s
 		/* without our own Return-Path line: the receiver adds its own */
 		mm.body += strlen("Return-Path: <>\r\n");
 		mm.body_len = m.len - strlen("Return-Path: <>\r\n");
-		r = queue_submit("", &rcpt, 1, &mm, id, sizeof(id), error_r) == 0 ? 1 : -1;
+		r = queue_submit(NULL, "", &rcpt, 1, &mm, id, sizeof(id), error_r) == 0 ? 1 : -1;
 		if (r > 0)
 			log_info(NULL, "queue: id=%s %s notice to <%s> queued as id=%s", env->id,
 				 delayed ? "delay" : "bounce", env->from, id);

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,6 +96,22 @@ void server_event(const char *kind, const char *address, const char *ip, const c
 	snprintf(job->ip, sizeof(job->ip), "%s", ip != NULL ? ip : "");
 	snprintf(job->detail, sizeof(job->detail), "%s", detail != NULL ? detail : "");
 	worker_pool_submit(server->workers, NULL, event_job_run, NULL, job);
+}
+
+/* A damaged mail index was rebuilt by the store (on a worker): the event
+ * goes to DATA/mail/DOMAIN/LOCAL's address. */
+static void index_rebuilt(const char *root, const struct index_rebuild_report *rep)
+{
+	const char *local = strrchr(root, '/'), *domain;
+	char address[320], detail[512];
+
+	if (local == NULL || local == root)
+		return;
+	for (domain = local - 1; domain > root && *domain != '/'; domain--)
+		;
+	snprintf(address, sizeof(address), "%s@%.*s", local + 1, (int)(local - domain - 1), domain + 1);
+	snprintf(detail, sizeof(detail), "damaged index set aside; %s", rep->detail);
+	server_event("index-rebuilt", address, "", detail);
 }
 
 void server_config(struct config *cfg_r)
@@ -309,6 +326,33 @@ static void server_reload(void)
 	log_info(NULL, "reload: settings%s reloaded", tls != NULL ? " and certificates" : "");
 }
 
+/* One daemon per data directory: an exclusive lock on DATA/yubind.lock,
+ * taken before anything is bound and held (the descriptor stays open)
+ * until the process ends, so the kernel releases it even after a crash.
+ * SO_REUSEPORT would let a second daemon bind the same ports. */
+static void lock_data_dir(void)
+{
+	char path[4200], pid[32] = "", *text;
+	size_t len = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/yubind.lock", server->data_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		log_fatal("cannot open %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return;	/* fd is kept open on purpose */
+	if (errno != EWOULDBLOCK)
+		log_fatal("cannot lock %s: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), "%s/yubind.pid", server->data_dir);
+	text = fs_read_file(path, 31, &len);
+	if (text != NULL)
+		str_copyn(pid, sizeof(pid), text, strcspn(text, "\n"));
+	free(text);
+	log_fatal("yubind: another yubind%s%s%s is already running on %s; stop it first",
+		  pid[0] != '\0' ? " (pid " : "", pid, pid[0] != '\0' ? ")" : "", server->data_dir);
+}
+
 static void write_pidfile(void)
 {
 	char path[4200], buf[32];
@@ -365,9 +409,11 @@ int main(int argc, char **argv)
 	if (data == NULL)
 		data = "./yubin-data";
 
+	mail_index_pool_init(index_rebuilt);	/* before SQLite's first use */
 	server = calloc(1, sizeof(*server));
 	if (realpath(data, server->data_dir) == NULL)
 		log_fatal("yubind: data directory %s: %s (create it with yubinctl init)", data, strerror(errno));
+	lock_data_dir();
 	pthread_rwlock_init(&server->lock, NULL);
 	load_config_or_die(&server->cfg);
 	apply_log_level(&server->cfg);

@@ -161,7 +161,6 @@ static int notice_deliver_one(struct directory *dir, const char *hostname, const
 
 	if (directory_account_get(dir, rcpt, &acct) <= 0)
 		return -1;
-	explicit_bzero(acct.password_hash, sizeof(acct.password_hash));
 	if (server_maildir(maildir, sizeof(maildir), acct.domain, acct.local) < 0)
 		return -1;
 	strbuf_init(&msg);

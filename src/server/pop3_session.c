@@ -264,6 +264,7 @@ static void pop3_login_done(void *ctx)
 		return;
 	}
 	s->locked = true;
+	store_deletions_resume(s->maildir);	/* a QUIT cut short by a crash */
 	if (pop3_load(s) < 0) {
 		pop3_reply(s, "-ERR [SYS/TEMP] Cannot read the mailbox, try again later");
 		pop3_lock_drop(s->maildir);
@@ -425,31 +426,27 @@ struct pop3_update_job {
 	uint64_t freed;
 };
 
+/* RFC 1939 UPDATE, all or nothing (maildir_delete_messages): a crash
+ * part way leaves a record that the next use of the mailbox completes. */
 static void pop3_update_run(void *ctx)
 {
 	struct pop3_update_job *job = ctx;
 	struct pop3_session *s = job->s;
-	char path[PATH_MAX], dir[PATH_MAX];
-	bool touched_new = false, touched_cur = false;
+	const char **uids = calloc(s->nmsgs > 0 ? s->nmsgs : 1, sizeof(*uids));
+	unsigned failed = 0;
+	size_t n = 0;
 
-	for (size_t i = 0; i < s->nmsgs; i++) {
-		if (!s->msgs[i].deleted)
-			continue;
-		if (maildir_entry_path(s->maildir, &s->msgs[i].e, path, sizeof(path)) < 0 ||
-		    (unlink(path) < 0 && errno != ENOENT)) {
-			job->failed++;
-			continue;
-		}
-		job->freed += s->msgs[i].e.size;
-		if (s->msgs[i].e.in_cur)
-			touched_cur = true;
-		else
-			touched_new = true;
+	for (size_t i = 0; uids != NULL && i < s->nmsgs; i++) {
+		if (s->msgs[i].deleted)
+			uids[n++] = s->msgs[i].e.uid;
 	}
-	if (touched_new)
-		fs_fsync_dir((snprintf(dir, sizeof(dir), "%s/new", s->maildir), dir));
-	if (touched_cur)
-		fs_fsync_dir((snprintf(dir, sizeof(dir), "%s/cur", s->maildir), dir));
+	if (uids == NULL || maildir_delete_messages(s->maildir, uids, n, &job->freed, &failed) < 0) {
+		job->failed = (int)n;
+		free(uids);
+		return;
+	}
+	free(uids);
+	job->failed = (int)failed;
 	quota_release(s->maildir, job->freed);
 	if (job->freed > 0)
 		store_changed(s->maildir);	/* IMAP sessions in IDLE see the expunges */

@@ -17,6 +17,7 @@
 #include "server/outbound.h"
 #include "server/server.h"
 #include "policy/dkim_sign.h"
+#include "server/smtp_sendas.h"
 #include "lib/dns.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -71,13 +72,25 @@ static struct {
  * bytes. The signer lives as long as the process: worker jobs may still
  * queue a bounce while the daemon stops. */
 static struct dkim_signer *queue_dkim;
+/* The login of the queue_submit running on this thread (the signer is
+ * called from inside queue_file_create), or NULL. */
+static __thread const char *queue_sign_login;
+
+static bool queue_may_sign(const char *domain, void *ctx)
+{
+	struct directory *dir = server_directory();
+
+	return dir != NULL && sendas_may_sign(dir, ctx, domain) > 0;
+}
 
 static char *queue_sign(void *ctx, const char *from, const struct maildir_msg *msg, size_t *len_r)
 {
 	struct strbuf out = STRBUF_INIT;
 	char domain[256] = "";
 	const char *error = "";
-	int n = dkim_signer_sign(ctx, from, msg, &out, domain, &error);
+	const char *login = queue_sign_login;
+	int n = dkim_signer_sign_for(ctx, from, msg, login != NULL ? queue_may_sign : NULL,
+				     (void *)login, &out, domain, &error);
 
 	if (n <= 0) {
 		if (n < 0)
@@ -97,13 +110,17 @@ static void queue_dir(char *buf, size_t size)
 	snprintf(buf, size, "%s/queue", server->data_dir);
 }
 
-int queue_submit(const char *from, const char *const *rcpts, size_t nrcpts,
+int queue_submit(const char *login, const char *from, const char *const *rcpts, size_t nrcpts,
 		 const struct maildir_msg *msg, char *id_r, size_t id_size, const char **error_r)
 {
 	char dir[PATH_MAX];
+	int r;
 
 	queue_dir(dir, sizeof(dir));
-	if (queue_file_create(dir, from, rcpts, nrcpts, msg, id_r, id_size, error_r) < 0) {
+	queue_sign_login = login;
+	r = queue_file_create(dir, from, rcpts, nrcpts, msg, id_r, id_size, error_r);
+	queue_sign_login = NULL;
+	if (r < 0) {
 		log_error(NULL, "queue: cannot queue a message from <%s>: %s", from, *error_r);
 		return -1;
 	}
@@ -226,6 +243,23 @@ static void file_remove(const char *path, const char *id, const char *why)
 	}
 }
 
+/* The result writes of the queue file: a failure is logged (the disk is
+ * full or the file went away); the state in memory stays right for this
+ * attempt, and what was not recorded is retried from the file's state. */
+static void record(const char *path, const char *id, char state, size_t rcpt, const char *reply,
+		   bool sync)
+{
+	if (queue_file_record2(path, state, rcpt, reply, sync) < 0)
+		log_error(NULL, "queue: id=%s cannot record the result '%c' of recipient %zu: %s", id,
+			  state, rcpt, strerror(errno));
+}
+
+static void set_next(const char *path, const char *id, int64_t when)
+{
+	if (queue_file_set_next(path, when) < 0)
+		log_error(NULL, "queue: id=%s cannot set the next attempt: %s", id, strerror(errno));
+}
+
 static int64_t backoff(const struct config *cfg, int64_t age)
 {
 	if (age < (int64_t)cfg->queue_retry_min)
@@ -256,7 +290,7 @@ static void message_settle(struct queue_env *env, const char *path, const size_t
 				env->rcpts[failed[i]].state = QUEUE_PENDING;
 		} else {
 			for (size_t i = 0; i < nfailed; i++)
-				queue_file_record(path, 'F', failed[i], env->rcpts[failed[i]].reply);
+				record(path, env->id, 'F', failed[i], env->rcpts[failed[i]].reply, true);
 		}
 	}
 	pending = queue_env_pending(env);
@@ -264,7 +298,8 @@ static void message_settle(struct queue_env *env, const char *path, const size_t
 		file_remove(path, env->id, "delivered or bounced");
 		return;
 	}
-	queue_file_sync(path);	/* the D lines of this attempt */
+	if (queue_file_sync(path) < 0)	/* the D lines of this attempt */
+		log_error(NULL, "queue: id=%s cannot sync the results: %s", env->id, strerror(errno));
 	idx = calloc(pending, sizeof(*idx));
 	if (idx == NULL)
 		return;
@@ -283,8 +318,15 @@ static void message_settle(struct queue_env *env, const char *path, const size_t
 				 r->reply[0] != '\0' ? r->reply : "451 4.4.7 delivery time expired", age);
 			str_copy(r->reply, sizeof(r->reply), reason);
 		}
-		if (dsn_send(env, path, idx, pending, false, &error) < 0)
-			log_error(NULL, "queue: id=%s expiry bounce failed: %s", env->id, error);
+		if (dsn_send(env, path, idx, pending, false, &error) < 0) {
+			/* The sender must learn the mail was lost: it stays queued
+			 * and the bounce is tried again at the next attempt. */
+			log_error(NULL, "queue: id=%s expiry bounce to <%s> failed: %s; the message stays"
+				  " queued and the bounce is retried", env->id, env->from, error);
+			free(idx);
+			set_next(path, env->id, now + backoff(&cfg, age));
+			return;
+		}
 		for (size_t i = 0; i < pending; i++)
 			log_info(NULL, "queue: id=%s to=<%s> status=expired (%s)", env->id,
 				 env->rcpts[idx[i]].addr, env->rcpts[idx[i]].reply);
@@ -295,12 +337,12 @@ static void message_settle(struct queue_env *env, const char *path, const size_t
 	if (!env->warned && cfg.queue_delay_warning > 0 && age >= (int64_t)cfg.queue_delay_warning &&
 	    env->from[0] != '\0' && !untried) {
 		if (dsn_send(env, path, idx, pending, true, &error) == 0) {
-			queue_file_record(path, 'W', 0, "");
+			record(path, env->id, 'W', 0, "", true);
 			env->warned = true;
 		}
 	}
 	free(idx);
-	queue_file_set_next(path, untried ? now : now + backoff(&cfg, age));
+	set_next(path, env->id, untried ? now : now + backoff(&cfg, age));
 }
 
 /* One message of a job: deliver its recipients for this destination over
@@ -359,7 +401,7 @@ static void deliver_message(const struct outbound_opts *o, const char *dest, con
 		if (replies[i][0] == '2') {
 			/* made durable in message_settle (fdatasync when the
 			 * file stays; removing it is the record otherwise) */
-			queue_file_record2(path, 'D', idx[i], replies[i], false);
+			record(path, env.id, 'D', idx[i], replies[i], false);
 			r->state = QUEUE_DELIVERED;
 			status = "sent";
 		} else if (replies[i][0] == '5') {
@@ -367,7 +409,7 @@ static void deliver_message(const struct outbound_opts *o, const char *dest, con
 			failed[nfailed++] = idx[i];
 			status = "bounced";
 		} else {
-			queue_file_record(path, 'T', idx[i], replies[i]);
+			record(path, env.id, 'T', idx[i], replies[i], true);
 		}
 		log_info(NULL, "queue: id=%s to=<%s> status=%s (%s)", env.id, r->addr, status, replies[i]);
 	}
@@ -482,7 +524,7 @@ static int64_t scan(void)
 			continue;
 		if (queue_file_read(path, &env, &error) < 0) {
 			log_warn(NULL, "queue: %s: %s", de->d_name, error);
-			queue_file_set_next(path, now + cfg.queue_retry_max);
+			set_next(path, de->d_name, now + cfg.queue_retry_max);
 			continue;
 		}
 		if (queue_env_pending(&env) == 0) {

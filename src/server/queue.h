@@ -13,8 +13,11 @@
 /* Queues a message for remote delivery. Blocking (call it on a worker
  * thread): returns 0 only once the queue file (envelope + prefix + body)
  * and its directory entry are on disk, so the caller may answer 250; the
- * queue id goes to id_r. from is "" for the null sender. Wakes the runner. */
-int queue_submit(const char *from, const char *const *rcpts, size_t nrcpts,
+ * queue id goes to id_r. from is "" for the null sender. Wakes the runner.
+ * login: the authenticated login the message is submitted for, or NULL
+ * (bounces, forwarded copies): its DKIM signature is only made for a
+ * domain the login may send as (policy/sendas.h). */
+int queue_submit(const char *login, const char *from, const char *const *rcpts, size_t nrcpts,
 		 const struct maildir_msg *msg, char *id_r, size_t id_size, const char **error_r);
 
 /* Starts the runner (after the server's settings are loaded): resumes what

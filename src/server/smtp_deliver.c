@@ -8,6 +8,9 @@
 #include "server/smtp_session.h"
 #include "directory/directory.h"
 #include "policy/batv.h"
+#include "policy/sendas.h"
+#include "server/smtp_sendas.h"
+#include "mail/header.h"
 #include "server/inbound_auth.h"
 #include "server/queue.h"
 #include "server/smtp_forward.h"
@@ -52,10 +55,14 @@ struct delivery_job {
 	unsigned nrcpts;
 	unsigned nremote;
 	char queue_from[MAIL_PATH_MAX + 8];	/* the envelope sender outbound (BATV) */
+	char login[320];	/* the authenticated login, or "" */
 	struct inbound_auth *auth;	/* SPF/DKIM/DMARC, Authentication-Results */
 	/* results */
-	int status;		/* 0 ok, 1 over quota, 2 temporary failure, 3 refused (DMARC) */
+	int status;		/* 0 ok, 1 over quota, 2 temporary failure, 3 refused (DMARC),
+				 * 4 sender refused (failed_rcpt: the address, field: its field) */
 	char failed_rcpt[320];
+	const char *field;
+	const char *field_error;	/* status 4: the field could not be read */
 	char queue_id[64];
 };
 
@@ -129,7 +136,7 @@ static int delivery_queue(struct delivery_job *job)
 	msg.body = job->body;
 	msg.body_fd = job->body_fd;
 	msg.body_len = job->body_len;
-	if (queue_submit(job->queue_from, rcpts, n, &msg, job->queue_id, sizeof(job->queue_id),
+	if (queue_submit(job->login[0] != '\0' ? job->login : NULL, job->queue_from, rcpts, n, &msg, job->queue_id, sizeof(job->queue_id),
 			 &error) < 0) {
 		log_error(job->sid, "smtp: cannot queue the message for %zu remote recipients: %s", n,
 			  error);
@@ -213,6 +220,86 @@ static void delivery_forward(struct delivery_job *job, size_t *sizes)
 	}
 }
 
+#define SENDER_HEADER_WINDOW (256 * 1024)
+
+/* One From: or Sender: field of an authenticated login's message against
+ * the sender policy (policy/sendas.h): 0, or -1 with status 4 or 2. */
+static int delivery_check_field(struct delivery_job *job, struct directory *dir,
+				const struct mail_header_field *f, const char *name)
+{
+	char addrs[SENDAS_HEADER_ADDRS][SENDAS_ADDR_MAX];
+	const char *error;
+	size_t n = 0;
+
+	job->field = name;
+	if (sendas_header_addresses(f->value, f->value_len, addrs, SENDAS_HEADER_ADDRS, &n, &error) < 0) {
+		job->field_error = error;
+		job->status = 4;
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int r = sendas_check(dir, job->login, addrs[i]);
+
+		if (r <= 0) {
+			str_copy(job->failed_rcpt, sizeof(job->failed_rcpt), addrs[i]);
+			job->status = r < 0 ? 2 : 4;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The sender policy for the header of an authenticated login's message:
+ * every address of every From: field, and Sender: when present, must be
+ * one the login may use. 0, or -1 with job->status set. */
+static int delivery_check_sender(struct delivery_job *job)
+{
+	struct directory *dir = server_directory();
+	struct mail_header_iter it;
+	struct mail_header_field f;
+	const char *data = job->body;
+	char *head = NULL;
+	size_t size = job->body_len;
+	int r = 0;
+
+	if (job->login[0] == '\0')
+		return 0;
+	if (dir == NULL) {
+		job->status = 2;
+		return -1;
+	}
+	if (data == NULL) {
+		ssize_t got;
+
+		head = malloc(SENDER_HEADER_WINDOW);
+		got = head != NULL ? pread(job->body_fd, head, SENDER_HEADER_WINDOW, 0) : -1;
+		if (got < 0) {
+			free(head);
+			job->status = 2;
+			return -1;
+		}
+		data = head;
+		size = (size_t)got;
+	}
+	size = mail_header_block_size(data, size);
+	if (head != NULL && size == SENDER_HEADER_WINDOW) {
+		free(head);
+		job->field = "header";
+		job->field_error = "too long to check";
+		job->status = 4;
+		return -1;
+	}
+	mail_header_iter_init(&it, data, size);
+	while (r == 0 && mail_header_iter_next(&it, &f)) {
+		if (mail_header_field_is(&f, "from"))
+			r = delivery_check_field(job, dir, &f, "From:");
+		else if (mail_header_field_is(&f, "sender"))
+			r = delivery_check_field(job, dir, &f, "Sender:");
+	}
+	free(head);
+	return r;
+}
+
 /* The inbound checks (inbound_auth.c) before any copy is written: -1 when
  * the message is refused (status 3) or cannot be stored (status 2). */
 static int delivery_authenticate(struct delivery_job *job)
@@ -246,7 +333,7 @@ static void delivery_run(void *ctx)
 	struct directory *dir;
 	unsigned i;
 
-	if (delivery_authenticate(job) < 0)
+	if (delivery_check_sender(job) < 0 || delivery_authenticate(job) < 0)
 		return;
 	for (i = 0; i < job->nrcpts; i++) {
 		struct delivery_rcpt *r = &job->rcpts[i];
@@ -323,6 +410,22 @@ static void delivery_done(void *ctx)
 			if (s->from.null_path)
 				sendguard_bounce(job->rcpts[i].address, job->ip);
 		}
+	} else if (job->status == 4 && job->field_error != NULL) {
+		smtp_reply(s, "553 5.7.1 %s %s: the sender addresses of a message from login %s must be"
+			   " readable and its own", job->field, job->field_error, s->auth_user);
+		log_info(job->sid, "smtp: %s %s: refused for login %s", job->field, job->field_error,
+			 s->auth_user);
+		server_event("sender-refused", s->auth_user, job->ip, job->field_error);
+	} else if (job->status == 4) {
+		char safe[300];
+
+		smtp_reply_safe(safe, sizeof(safe), job->failed_rcpt);
+		smtp_reply(s, "553 5.7.1 %s <%s>: Sender address not allowed for login %s: an account"
+			   " sends as its own address (also +tag) and the addresses its domain"
+			   " administrator gave it (%s)", job->field, safe, s->auth_user,
+			   settings_key(SETTING_SEND_AS));
+		log_info(job->sid, "smtp: %s <%s> refused for login %s", job->field, safe, s->auth_user);
+		server_event("sender-refused", s->auth_user, job->ip, safe);
 	} else if (job->status == 3) {
 		smtp_reply(s, "550 5.7.1 %s", inbound_auth_reject_text(job->auth));
 	} else if (job->status == 1) {
@@ -330,7 +433,8 @@ static void delivery_done(void *ctx)
 			   " message until mail is deleted", job->failed_rcpt);
 		server_event("rcpt-full", job->failed_rcpt, job->ip, "mailbox full at end of DATA");
 	} else {
-		smtp_reply(s, "451 4.3.0 Local error while storing the message, try again later");
+		smtp_local_error(s, "451 4.3.0 Local error while storing the message, try again later",
+				 "the delivery of the message");
 	}
 	s->state = SMTP_S_READY;
 	smtp_tx_reset(s);
@@ -361,7 +465,7 @@ void smtp_deliver_start(struct smtp_session *s)
 			free(job->rcpts);
 		}
 		free(job);
-		smtp_reply(s, "451 4.3.0 Insufficient system resources");
+		smtp_local_error(s, "451 4.3.0 Insufficient system resources", __func__);
 		smtp_tx_reset(s);
 		return;
 	}
@@ -392,6 +496,8 @@ void smtp_deliver_start(struct smtp_session *s)
 	}
 	job->body_len = (size_t)s->data.bytes;
 	job->nrcpts = s->nrcpts;
+	if (s->authenticated)
+		str_copy(job->login, sizeof(job->login), s->auth_user);
 	for (unsigned i = 0; i < s->nrcpts; i++) {
 		str_copy(job->rcpts[i].address, sizeof(job->rcpts[i].address), s->rcpts[i].address);
 		job->rcpts[i].maildir = s->rcpts[i].maildir;

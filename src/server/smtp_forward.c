@@ -120,7 +120,7 @@ static int forward_queue(const struct forward_msg *m, const char *account, const
 	if (plen < 0)
 		return -1;
 	forward_body(&msg, m, prefix, plen);
-	if (queue_submit(m->from, rcpts, n, &msg, id, sizeof(id), &error) < 0) {
+	if (queue_submit(NULL, m->from, rcpts, n, &msg, id, sizeof(id), &error) < 0) {
 		log_error(m->sid, "smtp: forward of %s: cannot queue: %s", account, error);
 		return -1;
 	}

@@ -8,6 +8,7 @@
 #include "directory/validate.h"
 #include "policy/batv.h"
 #include "policy/forward.h"
+#include "server/smtp_sendas.h"
 #include "store/maildir.h"
 #include "store/quota.h"
 #include "lib/log.h"
@@ -48,6 +49,35 @@ void smtp_reply(struct smtp_session *s, const char *fmt, ...)
 	evbuffer_add_vprintf(out, fmt, ap);
 	va_end(ap);
 	evbuffer_add(out, "\r\n", 2);
+}
+
+void smtp_local_error(struct smtp_session *s, const char *reply, const char *where)
+{
+	smtp_reply(s, "%s", reply);
+	if (s->conn != NULL)
+		log_error(s->conn->sid, "smtp: local error in %s: replied %s", where, reply);
+}
+
+const char *smtp_reply_safe(char *buf, size_t size, const char *text)
+{
+	size_t len = strlen(text), keep, n;
+
+	if (size < 8) {
+		if (size > 0)
+			buf[0] = '\0';
+		return buf;
+	}
+	keep = len < size ? len : size - 4;
+	for (n = 0; n < keep; n++) {
+		unsigned char c = (unsigned char)text[n];
+		buf[n] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	if (keep < len) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
 }
 
 const char *smtp_protocol_name(const struct smtp_session *s)
@@ -115,6 +145,18 @@ static void cmd_helo(struct smtp_session *s, const struct smtp_command *cmd)
 	bool tls = s->conn->tls;
 	bool may_auth = tls;
 
+	for (size_t i = 0; i < cmd->args_len; i++) {
+		unsigned char c = (unsigned char)cmd->args[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			/* refused, not cleaned: it would end up in Received */
+			s->helo[0] = '\0';
+			smtp_reply(s, "501 5.5.2 Control characters are not allowed in the %s argument",
+				   cmd->verb == SMTP_VERB_EHLO ? "EHLO" : "HELO");
+			smtp_error(s);
+			return;
+		}
+	}
 	if (cmd->args_len == 0 || str_copyn(s->helo, sizeof(s->helo), cmd->args, cmd->args_len) < 0 ||
 	    strchr(s->helo, ' ') != NULL) {
 		s->helo[0] = '\0';
@@ -171,6 +213,34 @@ static bool service_requires_auth(const struct smtp_session *s)
 	return s->conn->service == SERVICE_SUBMISSION || s->conn->service == SERVICE_SMTPS;
 }
 
+/* The sender policy (policy/sendas.h) for an authenticated login's MAIL
+ * FROM: 0 to go on, or -1 after replying. */
+static int mail_check_sender(struct smtp_session *s)
+{
+	struct directory *dir = server_directory();
+	char addr[MAIL_PATH_MAX + 8] = "", safe[300];
+	int r;
+
+	if (!s->from.null_path)
+		mail_path_format(&s->from, addr, sizeof(addr));
+	r = dir != NULL ? sendas_check(dir, s->auth_user, addr) : -1;
+	if (r < 0) {
+		smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
+		return -1;
+	}
+	if (r == 0) {
+		smtp_reply_safe(safe, sizeof(safe), addr);
+		smtp_reply(s, "553 5.7.1 <%s>: Sender address not allowed for login %s: an account sends"
+			   " as its own address (also +tag) and the addresses its domain administrator"
+			   " gave it (%s)", safe, s->auth_user, settings_key(SETTING_SEND_AS));
+		log_info(s->conn->sid, "smtp: MAIL FROM <%s> refused for login %s", safe, s->auth_user);
+		server_event("sender-refused", s->auth_user, s->conn->ip, safe[0] != '\0' ? safe : "<>");
+		smtp_error(s);
+		return -1;
+	}
+	return 0;
+}
+
 static void cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 {
 	const char *error;
@@ -203,6 +273,13 @@ static void cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 	if (s->params.has_size && s->params.size > s->cfg.smtp_max_message_size) {
 		smtp_reply(s, "552 5.3.4 Message size exceeds the limit of %llu bytes",
 			   (unsigned long long)s->cfg.smtp_max_message_size);
+		log_info(s->conn->sid, "smtp: refused MAIL with SIZE=%llu over the limit of %llu bytes"
+			 " from %s", (unsigned long long)s->params.size,
+			 (unsigned long long)s->cfg.smtp_max_message_size, s->conn->ip);
+		memset(&s->from, 0, sizeof(s->from));
+		return;
+	}
+	if (s->authenticated && mail_check_sender(s) < 0) {
 		memset(&s->from, 0, sizeof(s->from));
 		return;
 	}
@@ -219,7 +296,7 @@ static void cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 			memset(&s->sender, 0, sizeof(s->sender));
 			return;
 		default:
-			smtp_reply(s, "451 4.3.0 Temporary lookup failure, try again later");
+			smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
 			memset(&s->from, 0, sizeof(s->from));
 			memset(&s->sender, 0, sizeof(s->sender));
 			return;
@@ -269,15 +346,24 @@ static int rcpt_check_local(struct smtp_session *s, const struct mail_path *path
 
 	str_copy(local, sizeof(local), path->local);
 	str_lower(local);
-	if (validate_local_part(local, &error) < 0 ||
-	    (r = directory_account_get(dir, (snprintf(rcpt->address, sizeof(rcpt->address), "%s@%s",
-						      local, path->domain), rcpt->address), &acct)) == 0) {
-		smtp_reply(s, "550 5.1.1 <%s>: Recipient address rejected: no such user here", rcpt->address);
-		server_event("rcpt-unknown", rcpt->address, s->conn->ip, "no such account");
+	if (validate_local_part(local, &error) < 0) {
+		/* no account has such a local part: the reply shows it as sent */
+		mail_path_format(path, rcpt->address, sizeof(rcpt->address));
+		r = 0;
+	} else {
+		snprintf(rcpt->address, sizeof(rcpt->address), "%s@%s", local, path->domain);
+		r = directory_account_get(dir, rcpt->address, &acct);
+	}
+	if (r == 0) {
+		char safe[300];
+
+		smtp_reply_safe(safe, sizeof(safe), rcpt->address);
+		smtp_reply(s, "550 5.1.1 <%s>: Recipient address rejected: no such user here", safe);
+		server_event("rcpt-unknown", safe, s->conn->ip, "no such account");
 		return -1;
 	}
 	if (r < 0) {
-		smtp_reply(s, "451 4.3.0 Temporary lookup failure, try again later");
+		smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
 		return -1;
 	}
 	if (!acct.enabled) {
@@ -288,7 +374,7 @@ static int rcpt_check_local(struct smtp_session *s, const struct mail_path *path
 	if (server_maildir(maildir, sizeof(maildir), acct.domain, acct.local) < 0 ||
 	    (access(maildir, F_OK) < 0 && maildir_create(maildir) < 0) ||
 	    quota_usage(maildir, &usage) < 0) {
-		smtp_reply(s, "451 4.3.0 Mailbox unavailable, try again later");
+		smtp_local_error(s, "451 4.3.0 Mailbox unavailable, try again later", __func__);
 		log_error(s->conn->sid, "smtp: mailbox %s unusable", maildir);
 		return -1;
 	}
@@ -308,7 +394,7 @@ static int rcpt_check_local(struct smtp_session *s, const struct mail_path *path
 	if (rcpt->maildir == NULL) {
 		free(rcpt->forward);
 		rcpt->forward = NULL;
-		smtp_reply(s, "452 4.3.1 Insufficient system resources");
+		smtp_local_error(s, "452 4.3.1 Insufficient system resources", __func__);
 		return -1;
 	}
 	return 0;
@@ -388,7 +474,7 @@ static int rcpt_count_sent(struct smtp_session *s, const char *address)
 		smtp_reply(s, "550 5.7.1 %s", text);
 		return -1;
 	default:
-		smtp_reply(s, "451 4.3.0 Temporary lookup failure, try again later");
+		smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
 		return -1;
 	}
 }
@@ -404,7 +490,7 @@ static int rcpt_postmaster_domain(struct smtp_session *s, struct directory *dir,
 	for (const char *h = s->cfg.hostname; h != NULL && strchr(h, '.') != NULL;) {
 		int r = directory_domain_get(dir, h, &d);
 		if (r < 0) {
-			smtp_reply(s, "451 4.3.0 Temporary lookup failure, try again later");
+			smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
 			return -1;
 		}
 		if (r > 0) {
@@ -446,7 +532,7 @@ static void rcpt_append(struct smtp_session *s, struct smtp_rcpt *rcpt)
 		struct smtp_rcpt *grown = realloc(s->rcpts, (s->nrcpts + 1) * sizeof(*grown));
 		if (grown == NULL) {
 			rcpt_discard(rcpt);
-			smtp_reply(s, "452 4.3.1 Insufficient system resources");
+			smtp_local_error(s, "452 4.3.1 Insufficient system resources", __func__);
 			return;
 		}
 		s->rcpts = grown;
@@ -499,14 +585,14 @@ static void cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 	}
 	dir = server_directory();
 	if (dir == NULL) {
-		smtp_reply(s, "451 4.3.0 Temporary lookup failure, try again later");
+		smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
 		return;
 	}
 	if (path.domain[0] == '\0' && rcpt_postmaster_domain(s, dir, &path) < 0)
 		return;
 	local = path.domain_literal ? 0 : directory_domain_get(dir, path.domain, &domain);
 	if (local < 0) {
-		smtp_reply(s, "451 4.3.0 Temporary lookup failure, try again later");
+		smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
 		return;
 	}
 	trick = mail_path_relay_trick(&path);
@@ -752,7 +838,7 @@ static int smtp_body_append(struct smtp_session *s, const char *data, size_t len
 /* Consumes DATA bytes from the input; returns true when the message ended. */
 static bool smtp_data_consume(struct smtp_session *s, struct evbuffer *in)
 {
-	static __thread char out[2 * 65536];
+	static __thread char out[2 * 65536 + 2];
 
 	while (evbuffer_get_length(in) > 0) {
 		struct evbuffer_iovec vec;
@@ -838,12 +924,16 @@ static void smtp_data_end(struct smtp_session *s)
 	conn_set_timeout(s->conn, s->cfg.smtp_timeout);
 	if (s->data.bytes == UINT64_MAX) {
 		smtp_reply(s, "451 4.3.0 Local error while receiving the message, try again later");
+		log_error(s->conn->sid, "smtp: replied 451 at the end of the message: it could not be"
+			  " spooled");
 		smtp_tx_reset(s);
 		return;
 	}
 	if (s->too_big) {
 		smtp_reply(s, "552 5.3.4 Message too big: the limit is %llu bytes",
 			   (unsigned long long)s->cfg.smtp_max_message_size);
+		log_info(s->conn->sid, "smtp: refused a message over the limit of %llu bytes from %s",
+			 (unsigned long long)s->cfg.smtp_max_message_size, s->conn->ip);
 		smtp_tx_reset(s);
 		return;
 	}

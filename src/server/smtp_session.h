@@ -77,6 +77,12 @@ void smtp_session_free(struct smtp_session *s);
 void smtp_session_resume(struct smtp_session *s);
 /* A failing command: counts toward smtp.max_errors. */
 void smtp_error(struct smtp_session *s);
+/* A 4xx reply for a fault on this side (a failed look-up, no memory):
+ * replies and logs it with the session id and where it happened. */
+void smtp_local_error(struct smtp_session *s, const char *reply, const char *where);
+/* Copies text for a reply: control characters become '?', and a text
+ * longer than buf ends in "...". Returns buf. */
+const char *smtp_reply_safe(char *buf, size_t size, const char *text);
 /* Protocol name for Received (ESMTP, ESMTPS, ESMTPA, ESMTPSA, SMTP). */
 const char *smtp_protocol_name(const struct smtp_session *s);
 

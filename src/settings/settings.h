@@ -98,6 +98,8 @@ enum setting_id {
 	SETTING_FOREIGN_AUTH_ALLOW,
 	SETTING_FOREIGN_AUTH_MAIL,
 	SETTING_INBOUND_DMARC,
+	SETTING_SENDER_POLICY,
+	SETTING_SEND_AS,
 	SETTING_COUNT
 };
 
@@ -137,6 +139,9 @@ enum setting_flag {
  * an accepted but risky value goes into warn. 0, or -1 with *error_r. */
 typedef int setting_check_fn(const char *name, const char *value, char *norm, size_t normsize,
 			     char *warn, size_t warnsize, const char **error_r);
+/* A check of the normalised value against the directory (e.g. that a
+ * domain it names is hosted here), made when the value is stored. */
+typedef int setting_dir_check_fn(struct directory *dir, const char *norm, const char **error_r);
 
 struct setting {
 	enum setting_id id;
@@ -150,6 +155,7 @@ struct setting {
 	setting_check_fn *check;	/* on top of the type's own check, or NULL */
 	size_t offset, size;		/* server settings: the field in struct config */
 	const char *help_en, *help_ja;
+	setting_dir_check_fn *dir_check;	/* when storing, or NULL */
 };
 
 /* The table, indexed by enum setting_id. */
@@ -188,7 +194,8 @@ const char *settings_display(const struct setting *s, const char *value, bool sh
 bool settings_domain_bool(struct directory *dir, const char *domain, enum setting_id id);
 bool settings_account_bool(struct directory *dir, const char *address, enum setting_id id);
 uint64_t settings_domain_uint(struct directory *dir, const char *domain, enum setting_id id);
-/* The value (or default) into buf; 1 when stored, 0 the default. */
+/* The value (or default) into buf; 1 when stored, 0 the default, -1 the
+ * default after a directory error. */
 int settings_domain_string(struct directory *dir, const char *domain, enum setting_id id,
 			   char *buf, size_t size);
 int settings_account_string(struct directory *dir, const char *address, enum setting_id id,

@@ -8,6 +8,7 @@
 #include "lib/str.h"
 #include "policy/foreign.h"
 #include "policy/forward.h"
+#include "policy/sendas.h"
 #include "policy/sendlimit.h"
 
 #include <arpa/inet.h>
@@ -146,6 +147,56 @@ int settings_check_forward(const char *name, const char *value, char *norm, size
 			return -1;
 		}
 		len += (size_t)w;
+	}
+	return 0;
+}
+
+/* `send-as`: addresses or *@domain, lowercased and joined with ", ";
+ * "" or "off" grants none. */
+int settings_check_send_as(const char *name, const char *value, char *norm, size_t normsize,
+			   char *warn, size_t warnsize, const char **error_r)
+{
+	char list[SENDAS_MAX][SENDAS_ADDR_MAX];
+	size_t n = 0, len = 0;
+
+	norm[0] = '\0';
+	if (str_eq_ci(value, "off"))
+		return 0;
+	if (sendas_list_parse(value, list, &n, error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(norm + len, normsize - len, "%s%s", i > 0 ? ", " : "", list[i]);
+
+		if (w < 0 || (size_t)w >= normsize - len) {
+			*error_r = "the list is too long";
+			return -1;
+		}
+		len += (size_t)w;
+	}
+	return 0;
+}
+
+/* Every domain of a send-as list must be hosted here. */
+int settings_check_send_as_domains(struct directory *dir, const char *norm, const char **error_r)
+{
+	static __thread char text[SENDAS_ADDR_MAX + 96];
+	char list[SENDAS_MAX][SENDAS_ADDR_MAX];
+	size_t n = 0;
+
+	if (sendas_list_parse(norm, list, &n, error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const char *domain = strrchr(list[i], '@') + 1;
+		struct dir_domain d;
+		int r = directory_domain_get(dir, domain, &d);
+
+		if (r <= 0) {
+			snprintf(text, sizeof(text), r < 0 ? "cannot read the domain %s from the database"
+				 : "%s is not in a domain hosted here (the domain %s does not exist)",
+				 r < 0 ? domain : list[i], domain);
+			*error_r = text;
+			return -1;
+		}
 	}
 	return 0;
 }

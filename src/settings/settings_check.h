@@ -8,5 +8,7 @@
 setting_check_fn settings_check_resolver;
 setting_check_fn settings_check_cidr_list;
 setting_check_fn settings_check_forward;
+setting_check_fn settings_check_send_as;
+setting_dir_check_fn settings_check_send_as_domains;
 
 #endif

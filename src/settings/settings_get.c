@@ -13,13 +13,13 @@
 #include <string.h>
 
 
-/* The stored text of id for scope/name; 1 found, 0 unset or unreadable. */
+/* The stored text of id for scope/name; 1 found, 0 unset, -1 error. */
 static int settings_stored(struct directory *dir, enum setting_scope scope, const char *name,
 			   enum setting_id id, char *buf, size_t size)
 {
 	if (dir == NULL || name == NULL)
 		return 0;
-	return directory_setting_get(dir, settings_scope_name(scope), name, settings_key(id), buf, size) > 0;
+	return directory_setting_get(dir, settings_scope_name(scope), name, settings_key(id), buf, size);
 }
 
 /* The account's value, else its domain's when the key is a domain
@@ -28,9 +28,10 @@ static int settings_account_stored(struct directory *dir, const char *address, e
 				   char *buf, size_t size)
 {
 	const char *at = address != NULL ? strrchr(address, '@') : NULL;
+	int r = settings_stored(dir, SETTING_ACCOUNT, address, id, buf, size);
 
-	if (settings_stored(dir, SETTING_ACCOUNT, address, id, buf, size))
-		return 1;
+	if (r != 0)
+		return r;
 	if ((settings_table[id].scopes & SETTING_DOMAIN) != 0 && at != NULL)
 		return settings_stored(dir, SETTING_DOMAIN, at + 1, id, buf, size);
 	return 0;
@@ -40,7 +41,7 @@ static bool settings_bool_of(enum setting_id id, int found, const char *text)
 {
 	bool v;
 
-	if (found && settings_bool_parse(text, &v) == 0)
+	if (found > 0 && settings_bool_parse(text, &v) == 0)
 		return v;
 	return settings_bool_parse(settings_table[id].def, &v) == 0 && v;
 }
@@ -65,7 +66,7 @@ uint64_t settings_domain_uint(struct directory *dir, const char *domain, enum se
 	char v[32];
 	uint64_t n;
 
-	if (settings_stored(dir, SETTING_DOMAIN, domain, id, v, sizeof(v)) &&
+	if (settings_stored(dir, SETTING_DOMAIN, domain, id, v, sizeof(v)) > 0 &&
 	    str_parse_uint(v, s->max, &n) == 0 && n >= s->min)
 		return n;
 	if (s->def != NULL && str_parse_uint(s->def, s->max, &n) == 0)
@@ -76,19 +77,23 @@ uint64_t settings_domain_uint(struct directory *dir, const char *domain, enum se
 int settings_domain_string(struct directory *dir, const char *domain, enum setting_id id,
 			   char *buf, size_t size)
 {
-	if (settings_stored(dir, SETTING_DOMAIN, domain, id, buf, size))
+	int r = settings_stored(dir, SETTING_DOMAIN, domain, id, buf, size);
+
+	if (r > 0)
 		return 1;
 	str_copy(buf, size, settings_table[id].def != NULL ? settings_table[id].def : "");
-	return 0;
+	return r;
 }
 
 int settings_account_string(struct directory *dir, const char *address, enum setting_id id,
 			    char *buf, size_t size)
 {
-	if (settings_account_stored(dir, address, id, buf, size))
+	int r = settings_account_stored(dir, address, id, buf, size);
+
+	if (r > 0)
 		return 1;
 	str_copy(buf, size, settings_table[id].def != NULL ? settings_table[id].def : "");
-	return 0;
+	return r;
 }
 
 int settings_store(struct directory *dir, enum setting_scope scope, const char *name,
@@ -101,6 +106,8 @@ int settings_store(struct directory *dir, enum setting_scope scope, const char *
 	}
 	if (settings_check(s, name, value, norm, normsize, warn, warnsize, error_r) < 0)
 		return -1;
+	if (s->dir_check != NULL && s->dir_check(dir, norm, error_r) < 0)
+		return -1;
 	return directory_setting_set(dir, settings_scope_name(scope), name, s->key, norm, error_r);
 }
 
@@ -111,7 +118,7 @@ static uint64_t settings_limit(struct directory *dir, const char *address, enum 
 	uint64_t n;
 	const char *error;
 
-	if (settings_account_stored(dir, address, id, v, sizeof(v)) && sendlimit_parse(v, &n, &error) == 0)
+	if (settings_account_stored(dir, address, id, v, sizeof(v)) > 0 && sendlimit_parse(v, &n, &error) == 0)
 		return n;
 	return def;
 }

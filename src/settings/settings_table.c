@@ -13,18 +13,24 @@
 #define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
 /* A yubin.conf setting stored in struct config's field f. */
 #define CONF(id, key, type, flags, min, max, def, chk, f, en, ja) \
-	[id] = { id, key, SETTING_SERVER, type, flags, min, max, def, NULL, chk, FIELD(f), en, ja }
+	[id] = { id, key, SETTING_SERVER, type, flags, min, max, def, NULL, chk, FIELD(f), en, ja, NULL }
 #define CONF_ENUM(id, key, def, choices, f, en, ja) \
-	[id] = { id, key, SETTING_SERVER, SETTING_ENUM, 0, 0, 0, def, choices, NULL, FIELD(f), en, ja }
+	[id] = { id, key, SETTING_SERVER, SETTING_ENUM, 0, 0, 0, def, choices, NULL, FIELD(f), en, ja, NULL }
 /* A domain and/or account setting, stored in the directory. */
 #define DIRS(id, key, scopes, type, flags, min, max, def, chk, en, ja) \
-	[id] = { id, key, scopes, type, flags, min, max, def, NULL, chk, 0, 0, en, ja }
+	[id] = { id, key, scopes, type, flags, min, max, def, NULL, chk, 0, 0, en, ja, NULL }
+#define DIRS_ENUM(id, key, scopes, def, choices, en, ja) \
+	[id] = { id, key, scopes, SETTING_ENUM, 0, 0, 0, def, choices, NULL, 0, 0, en, ja, NULL }
+/* ... whose value is also checked against the directory when stored. */
+#define DIRS_DB(id, key, scopes, type, def, chk, dbchk, en, ja) \
+	[id] = { id, key, scopes, type, 0, 0, 0, def, NULL, chk, 0, 0, en, ja, dbchk }
 
 #define PORT(id, key, def, f, en, ja) \
 	CONF(id, key, SETTING_PORT, SETTING_RESTART, 0, 65535, def, NULL, f, en, ja)
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
 static const char *const allow_deny[] = { "allow", "deny", NULL };
+static const char *const sender_policies[] = { "strict", "domain", "off", NULL };
 
 const struct setting settings_table[SETTING_COUNT] = {
 	CONF(SETTING_CONF_HOSTNAME, "hostname", SETTING_HOSTNAME, 0, 0, 0, "localhost", NULL, hostname,
@@ -271,6 +277,17 @@ const struct setting settings_table[SETTING_COUNT] = {
 	DIRS(SETTING_INBOUND_DMARC, "inbound-dmarc", SETTING_DOMAIN, SETTING_BOOL, 0, 0, 0, "off", NULL,
 	     "enforce the sender domain's DMARC policy on mail to this domain (off: record only)",
 	     "このドメイン宛てのメールに送信元ドメインの DMARC ポリシーを適用する（off は記録だけ）"),
+	DIRS_ENUM(SETTING_SENDER_POLICY, "sender-policy", SETTING_DOMAIN, "strict", sender_policies,
+		  "sender addresses a login of the domain may use (envelope and From:): strict (its own,"
+		  " +tags and send-as), domain (any of its domain, and send-as) or off (any)",
+		  "ドメインのログインが使える送信者アドレス（エンベロープと From:）：strict（自分・+タグ・"
+		  "send-as）、domain（同じドメインの全アドレスと send-as）、off（制限なし）"),
+	DIRS_DB(SETTING_SEND_AS, "send-as", SETTING_ACCOUNT, SETTING_ADDRESS_LIST, "", settings_check_send_as,
+		settings_check_send_as_domains,
+		"other addresses the account may send as, in domains hosted here (comma-separated;"
+		" *@DOMAIN for all of a domain; off or empty: none)",
+		"このアカウントが送信者として使えるほかのアドレス（ここで扱うドメインのもの、カンマ区切り。"
+		"*@ドメイン でそのドメイン全体。off か空でなし）"),
 };
 
 const struct setting *settings_get(enum setting_id id)

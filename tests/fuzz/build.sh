@@ -37,3 +37,4 @@ build fuzz_queue_file src/store/queue_file.c src/lib/fsutil.c src/lib/str.c
 build fuzz_mime src/mail/mime.c src/mail/header.c src/mail/imap_envelope.c src/mail/rfc2047.c src/mail/charset.c src/mail/mime_decode.c src/lib/strbuf.c
 build fuzz_dkim src/mail/dkim.c src/lib/strbuf.c src/lib/str.c
 build fuzz_spf src/policy/spf.c src/lib/str.c
+build fuzz_sendas src/policy/sendas.c src/directory/validate.c src/lib/str.c

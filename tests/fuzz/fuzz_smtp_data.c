@@ -23,7 +23,7 @@ static struct run feed(const char *in, size_t len, const uint8_t *steps, size_t 
 	struct smtp_data_parser p;
 	struct run r = { 0, 0, 0, false, 0 };
 	size_t pos = 0, k = 0;
-	char *buf = malloc(2 * len + 1);
+	char *buf = malloc(2 * len + 2);
 
 	if (buf == NULL)
 		abort();
@@ -33,7 +33,7 @@ static struct run feed(const char *in, size_t len, const uint8_t *steps, size_t 
 		if (chunk == 0 || chunk > len - pos)
 			chunk = len - pos;
 		r.done = smtp_data_parse(&p, in + pos, chunk, buf, &olen, &used);
-		if (used > chunk || olen > 2 * chunk || (!r.done && used != chunk))
+		if (used > chunk || olen > 2 * chunk + 2 || (!r.done && used != chunk))
 			abort();
 		memcpy(out + r.out_len, buf, olen);
 		r.out_len += olen;

@@ -9,7 +9,7 @@ set -u
 cd "$(dirname "$0")/../.."
 secs=${1:-10}
 out=build-fuzz
-targets="fuzz_address fuzz_smtp fuzz_smtp_data fuzz_sasl fuzz_pop3 fuzz_config fuzz_imap fuzz_imap_sort fuzz_smtp_reply fuzz_queue_file fuzz_mime fuzz_dkim fuzz_spf"
+targets="fuzz_address fuzz_smtp fuzz_smtp_data fuzz_sasl fuzz_pop3 fuzz_config fuzz_imap fuzz_imap_sort fuzz_smtp_reply fuzz_queue_file fuzz_mime fuzz_dkim fuzz_spf fuzz_sendas"
 
 for t in $targets; do
 	if [ ! -x "$out/$t" ]; then

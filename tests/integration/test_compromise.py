@@ -166,7 +166,7 @@ def test_bounce_flood_suspends(new_server):
                      accounts=[("sender@" + DOMAIN,), ("x1@" + DOMAIN,), ("x2@" + DOMAIN,)])
     user = "sender@" + DOMAIN
     c = submit_session(srv, user)
-    c.send_mail(user, ["x1@" + DOMAIN, "x2@" + DOMAIN], make_message(unique("out")))[-1].expect(250)
+    c.send_mail(user, ["x1@" + DOMAIN, "x2@" + DOMAIN], make_message(unique("out"), sender=user))[-1].expect(250)
     c.quit()
     mx = SMTPConn(srv.port("smtp"))
     mx.ehlo().expect(250)

@@ -2,7 +2,9 @@
 greeting, extensions, AUTH rules, delivery into the Maildir, relay refusal,
 quota and size limits, and real clients (smtplib, swaks, openssl)."""
 
+import imaplib
 import os
+import socket
 import ssl
 import subprocess
 import time
@@ -11,7 +13,7 @@ import pytest
 
 from helpers import (DOMAIN, HOST, HOSTNAME, PASSWORD, NamedSMTP_SSL, SMTPConn,
                      Server, make_message, smtp_submission, smtplib_starttls,
-                     split_header_block, tls_context, unique)
+                     split_header_block, tls_context, unique, YUBIND)
 
 USER = "user@" + DOMAIN
 OTHER = "other@" + DOMAIN
@@ -703,3 +705,143 @@ def test_rcpt_postmaster_without_domain(new_server):
         c.cmd("RCPT TO:<postmaster>").expect(550, "5.1.1")
     finally:
         c.quit()
+
+
+# ---------------------------------------------------------------- issue 9: TLS suites
+
+@pytest.mark.parametrize("suites,accepted", [
+    ("ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES256-SHA384:AES128-SHA256", False),
+    ("ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256", True),
+    ("ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-CHACHA20-POLY1305", True),
+])
+def test_tls12_offers_aead_suites_only(server, suites, accepted):
+    """TLS 1.2 on 465 with one kind of suite offered: CBC ones are refused,
+    AES-GCM and ChaCha20-Poly1305 accepted (openssl s_client)."""
+    p = subprocess.run(["openssl", "s_client", "-connect", "%s:%d" % (HOST, server.port("smtps")),
+                        "-servername", HOSTNAME, "-tls1_2", "-cipher", suites, "-ign_eof"],
+                       input=b"QUIT\r\n", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    out = p.stdout.decode("utf-8", "replace")
+    if accepted:
+        # (the return code is not looked at: the server closes after 221
+        # without a TLS close_notify, which s_client reports as an error)
+        assert "220 mail.example.test ESMTP" in out and "221 2.0.0" in out, out
+        cipher = [l for l in out.splitlines() if "Cipher is" in l]
+        assert cipher and any(n in cipher[0] for n in ("GCM", "CHACHA20")), out
+    else:
+        assert p.returncode != 0 and "220 " not in out, out
+
+
+# ---------------------------------------------------------------- issue 9: one daemon per data directory
+
+def test_second_daemon_on_same_data_refused(new_server):
+    srv = new_server()
+    pidfile = os.path.join(srv.data, "yubind.pid")
+    with open(pidfile) as f:
+        first = f.read().strip()
+    assert first == str(srv.proc.pid)
+    p = subprocess.run([YUBIND, "-d", srv.data], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=30)
+    out = p.stdout.decode("utf-8", "replace")
+    assert p.returncode != 0, out
+    assert "another yubind (pid %s) is already running on %s" % (first, os.path.realpath(srv.data)) in out, out
+    assert "listen:" not in out, out   # refused before binding anything
+    # the first one is untouched: same pid file, still serving
+    with open(pidfile) as f:
+        assert f.read().strip() == first
+    c = SMTPConn(srv.port("smtp"))
+    c.cmd("NOOP").expect(250)
+    c.quit()
+    # once it stops, a new one starts on the same data directory
+    assert srv.stop() == 0
+    assert not os.path.exists(pidfile)
+    srv.start()
+    c = SMTPConn(srv.port("smtp"))
+    c.cmd("NOOP").expect(250)
+    c.quit()
+
+
+# ---------------------------------------------------------------- issue 9: long passwords
+
+def _long_password(seed):
+    base = "Kq7-x!pW2zR9_%s" % seed
+    return (base * 20)[:128]
+
+
+class _IMAPS(imaplib.IMAP4_SSL):
+    """IMAP4_SSL to 127.0.0.1 that checks the certificate for mail.example.test."""
+
+    def _create_socket(self, timeout):
+        sock = socket.create_connection((self.host, self.port), timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname=HOSTNAME)
+
+
+def _logins_work(srv, user, password):
+    """SMTP AUTH PLAIN and LOGIN, IMAP LOGIN and AUTHENTICATE PLAIN, POP3
+    USER/PASS and AUTH PLAIN, each with password."""
+    from helpers import POP3Conn
+    ctx = tls_context(srv)
+    for mech in ("plain", "login"):
+        c = smtp_submission(srv)
+        r = c.auth_plain(user, password) if mech == "plain" else c.auth_login(user, password)
+        r.expect(235)
+        c.quit()
+    for mech in ("login", "authenticate"):
+        m = _IMAPS(HOST, srv.port("imaps"), ssl_context=ctx, timeout=20)
+        if mech == "login":
+            typ, _ = m.login(user, password)
+        else:
+            typ, _ = m.authenticate("PLAIN", lambda _: b"\0" + user.encode() + b"\0" + password.encode())
+        assert typ == "OK"
+        m.logout()
+    for mech in ("pass", "plain"):
+        c = POP3Conn(srv.port("pop3s"), tls_ctx=ctx)
+        r = c.login(user, password) if mech == "pass" else c.auth_plain(user, password)
+        assert r.startswith(b"+OK"), (mech, r)
+        c.quit()
+
+
+def test_128_character_password_everywhere(new_server):
+    pw = _long_password("a")
+    assert len(pw) == 128
+    srv = new_server(accounts=[(USER, pw, None)])
+    _logins_work(srv, USER, pw)
+    # yubinctl account passwd takes one as long, and the old one stops working
+    pw2 = _long_password("b")
+    srv.ctl("account", "passwd", USER, "--password-stdin", input=pw2 + "\n")
+    _logins_work(srv, USER, pw2)
+    c = smtp_submission(srv)
+    c.auth_plain(USER, pw).expect(535)
+    c.quit()
+    # 129 is one too many
+    p = srv.ctl("account", "passwd", USER, "--password-stdin", input=pw2 + "x\n", check=False)
+    assert p.returncode != 0 and "8 to 128 characters" in p.err + p.out
+
+
+# ---------------------------------------------------------------- issue 9: a bounce that cannot be written
+
+def test_failed_expiry_bounce_keeps_the_message(new_server):
+    """The queue lifetime runs out while the sender's mailbox cannot take
+    the bounce (its tmp/ is not a directory): the message stays queued and
+    the bounce is tried again until it is written."""
+    import outbound_util as ou
+    srv = new_server(config={"queue.lifetime": "2", "queue.retry_min": "1", "queue.retry_max": "1"})
+    tmp = os.path.join(srv.maildir(USER), "tmp")
+    os.rename(tmp, tmp + ".saved")
+    with open(tmp, "w") as f:
+        f.write("not a directory\n")
+    tok = unique("lost")
+    qid = ou.inject(srv, USER, ["bob@remote.test"],
+                    ("From: <%s>\r\nTo: <bob@remote.test>\r\nSubject: lost %s\r\n\r\nbody\r\n"
+                     % (USER, tok)).encode())
+    def failed_bounces():
+        return [l for l in srv.log().splitlines() if "id=%s expiry bounce" % qid in l and "failed" in l]
+    # two failed bounces: the first one left the message queued for a retry
+    assert ou.wait_for(lambda: len(failed_bounces()) >= 2, timeout=30), srv.log_tail()
+    assert "stays queued" in failed_bounces()[0]
+    assert qid in ou.queue_files(srv)
+    assert "id=%s removed" % qid not in srv.log()
+    os.unlink(tmp)
+    os.rename(tmp + ".saved", tmp)
+    assert ou.wait_for(lambda: not ou.queue_files(srv), timeout=30), srv.log_tail()
+    (dsn,) = [d for d in srv.messages(USER).values() if b"multipart/report" in d]
+    assert b"Subject: lost " + tok.encode() in dsn and b"expired after" in dsn

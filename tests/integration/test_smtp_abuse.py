@@ -591,3 +591,86 @@ def test_bdat_bad_size(server, arg):
         r.expect(250)
     finally:
         c.close()
+
+
+# ---------------------------------------------------------------- issue 9: replies, EHLO, DATA ends, logs
+
+@pytest.mark.parametrize("addr", ["user+tag@" + DOMAIN, "a=b@" + DOMAIN,
+                                  "\u30e6\u30fc\u30b6\u30fc@" + DOMAIN])
+def test_rcpt_rejection_names_the_address(server, addr):
+    c = mx(server)
+    try:
+        c.cmd("MAIL FROM:<sender@client.test> SMTPUTF8").expect(250)
+        r = c.cmd("RCPT TO:<%s>" % addr)
+        r.expect(550, "5.1.1")
+        assert r.lines[0].startswith("5.1.1 <%s>: " % addr), r
+    finally:
+        c.quit()
+
+
+@pytest.mark.parametrize("verb", ["EHLO", "HELO"])
+def test_helo_with_control_characters_refused(server, verb):
+    c = SMTPConn(server.port("smtp"))
+    try:
+        for bad in (b"evil\x01host", b"evil\x1b[31mhost", b"evil\x7f"):
+            r = c.cmd(verb.encode() + b" " + bad)
+            r.expect(501, "5.5.2")
+            assert "Control characters" in r.text
+        # nothing was taken as the client's name: a transaction needs a good one
+        c.cmd("MAIL FROM:<sender@client.test>").expect(503)
+        c.cmd(verb + " good.client.test").expect(250)
+        tok = unique("helo")
+        replies = c.send_mail("sender@client.test", [USER], make_message(tok))
+        replies[-1].expect(250)
+    finally:
+        c.quit()
+    (data,) = server.find_token(USER, tok).values()
+    received = data.split(b"\r\n\r\n", 1)[0]
+    assert b"from good.client.test " in received and b"evil" not in received
+
+
+STORED_ENDS = {
+    # each: the body sent (then CRLF.CRLF), and what is stored
+    "crlf-dot-lf": (b"part one\r\n.\npart two\r\n", b"part one\r\n.\r\npart two\r\n"),
+    "lf-dot-crlf": (b"part one\n.\r\npart two\r\n", b"part one\r\n.\r\npart two\r\n"),
+    "crlf-dot-cr": (b"part one\r\n.\rpart two\r\n", b"part one\r\n.\r\npart two\r\n"),
+    "bare-cr": (b"part\rone\r\n", b"part\r\none\r\n"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(STORED_ENDS))
+def test_bare_line_ends_stored_as_crlf(server, kind):
+    sent, stored = STORED_ENDS[kind]
+    tok = unique("ends")
+    head = ("X-Test-Token: %s\r\nSubject: ends\r\n\r\n" % tok).encode()
+    c = mx(server)
+    try:
+        c.cmd("MAIL FROM:<sender@client.test>").expect(250)
+        c.cmd("RCPT TO:<%s>" % USER).expect(250)
+        c.cmd("DATA").expect(354)
+        c.send(head + sent + b".\r\n")
+        c.read_reply().expect(250)
+    finally:
+        c.quit()
+    (data,) = server.find_token(USER, tok).values()
+    assert data.endswith(head + stored), data[-200:]
+
+
+def test_oversize_rejections_are_logged(server):
+    c = mx(server)
+    try:
+        c.cmd("MAIL FROM:<sender@client.test> SIZE=%d" % (MAX_SIZE + 1)).expect(552, "5.3.4")
+        c.cmd("MAIL FROM:<sender@client.test>").expect(250)
+        c.cmd("RCPT TO:<%s>" % USER).expect(250)
+        c.cmd("DATA").expect(354)
+        c.send(b"Subject: big\r\n\r\n" + b"x" * 1000 * 80 + b"\r\n.\r\n")
+        c.read_reply().expect(552, "5.3.4")
+    finally:
+        c.quit()
+    log = server.log()
+    assert "smtp: refused MAIL with SIZE=%d over the limit of %d bytes" % (MAX_SIZE + 1, MAX_SIZE) in log
+    assert "smtp: refused a message over the limit of %d bytes" % MAX_SIZE in log
+    # each with the session id
+    for line in log.splitlines():
+        if "over the limit of" in line:
+            assert " sid=" in line, line

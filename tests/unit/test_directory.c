@@ -190,7 +190,21 @@ static void test_account_add_get(void **state)
 	assert_string_equal(a.address, "user.name@example.test");
 	assert_string_equal(a.local, "user.name");
 	assert_string_equal(a.domain, "example.test");
-	assert_string_equal(a.password_hash, HASH);
+	{
+		/* the hash only through the auth lookup */
+		struct dir_account b;
+		char hash[DIR_HASH_MAX];
+
+		assert_int_equal(directory_account_get_auth(f->d, "USER.name@example.test", &b, hash,
+							    sizeof(hash)), 1);
+		assert_string_equal(hash, HASH);
+		assert_string_equal(b.address, "user.name@example.test");
+		assert_int_equal(b.quota_mb, 100);
+		assert_true(b.enabled);
+		assert_int_equal(directory_account_get_auth(f->d, "nobody@example.test", &b, hash,
+							    sizeof(hash)), 0);
+		assert_string_equal(hash, "");
+	}
 	assert_int_equal(a.quota_mb, 100);
 	assert_string_equal(a.memo, "first account");
 	assert_true(a.enabled);
@@ -286,8 +300,12 @@ static void test_account_changes(void **state)
 	assert_int_equal(directory_account_set_quota(f->d, "u@EXAMPLE.test", 5000, &e), 0);
 	assert_int_equal(directory_account_set_enabled(f->d, "u@example.test", false, &e), 0);
 	assert_int_equal(directory_account_set_memo(f->d, "u@example.test", "note", &e), 0);
-	assert_int_equal(directory_account_get(f->d, "u@example.test", &a), 1);
-	assert_string_equal(a.password_hash, "$6$new$hash");
+	{
+		char hash[DIR_HASH_MAX];
+
+		assert_int_equal(directory_account_get_auth(f->d, "u@example.test", &a, hash, sizeof(hash)), 1);
+		assert_string_equal(hash, "$6$new$hash");
+	}
 	assert_int_equal(a.quota_mb, 5000);
 	assert_false(a.enabled);
 	assert_string_equal(a.memo, "note");

@@ -132,6 +132,12 @@ static void test_check_values(void **state)
 	check(SETTING_CONF_DNS_RESOLVER, "", "127.0.0.1:5353", 0, "127.0.0.1:5353", false);
 	check(SETTING_CONF_DNS_RESOLVER, "", "resolver.example", -1, NULL, false);
 	check(SETTING_MEMO, "a@example.test", "line\nbreak", -1, NULL, false);
+	check(SETTING_SENDER_POLICY, "example.test", "domain", 0, "domain", false);
+	check(SETTING_SENDER_POLICY, "example.test", "loose", -1, NULL, false);
+	check(SETTING_SEND_AS, "a@example.test", "Sales@Other.test  *@Shared.test", 0,
+	      "sales@other.test, *@shared.test", false);
+	check(SETTING_SEND_AS, "a@example.test", "off", 0, "", false);
+	check(SETTING_SEND_AS, "a@example.test", "not an address", -1, NULL, false);
 }
 
 static void test_cidr_lists(void **state)
@@ -242,6 +248,15 @@ static void test_getters(void **state)
 		assert_int_equal(settings_store(dir, SETTING_ACCOUNT, "a@example.test",
 						settings_get(SETTING_MEMO), "hi", norm, sizeof(norm), warn,
 						sizeof(warn), &error), -1);
+		/* send-as names only hosted domains */
+		assert_int_equal(settings_store(dir, SETTING_ACCOUNT, "a@example.test",
+						settings_get(SETTING_SEND_AS), "b@nowhere.test", norm, sizeof(norm),
+						warn, sizeof(warn), &error), -1);
+		assert_non_null(strstr(error, "nowhere.test"));
+		assert_int_equal(settings_store(dir, SETTING_ACCOUNT, "a@example.test",
+						settings_get(SETTING_SEND_AS), "B@Example.Test", norm, sizeof(norm),
+						warn, sizeof(warn), &error), 0);
+		assert_string_equal(norm, "b@example.test");
 		settings_foreign_get(dir, "example.test", &f);
 		assert_true(f.mail);
 	}

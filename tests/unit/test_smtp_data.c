@@ -42,13 +42,13 @@ static struct result feed_splits(const char *in, size_t len, const size_t *split
 	for (size_t k = 0; k <= nsplits && !r.done; k++) {
 		size_t end = k < nsplits ? splits[k] : len;
 		size_t chunk = end - pos, olen = 12345, used = 12345;
-		char *buf = malloc(2 * chunk + 1);
+		char *buf = malloc(2 * chunk + 3);
 
 		assert_non_null(buf);
 		r.done = smtp_data_parse(&p, in + pos, chunk, buf, &olen, &used);
 		assert_true(r.done == 0 || r.done == 1);
 		assert_true(used <= chunk);
-		assert_true(olen <= 2 * chunk);
+		assert_true(olen <= 2 * chunk + 2);
 		if (!r.done)
 			assert_int_equal(used, chunk);
 		memcpy(r.out + r.out_len, buf, olen);
@@ -198,25 +198,69 @@ static void test_smuggling_lf_dot_crlf(void **state)
 
 static void test_smuggling_crlf_dot_lf(void **state)
 {
-	/* "." then a bare LF: the dot was stuffing, the LF becomes CRLF */
+	/* "." then a bare LF: no end, no stuffing; stored as a "." line, the
+	 * same as "\n.\r\n" (test_smuggling_lf_dot_crlf) */
 	CHECK_DONE("one\r\n.\nMAIL FROM:<e@v.test>\r\n.\r\n",
-		   "one\r\n\r\nMAIL FROM:<e@v.test>\r\n", true);
+		   "one\r\n.\r\nMAIL FROM:<e@v.test>\r\n", true);
 }
 
 static void test_smuggling_cr_dot_cr(void **state)
 {
-	/* bare CRs are kept as they are and never end a line */
-	CHECK_DONE("one\r.\rtwo\r\n.\r\n", "one\r.\rtwo\r\n", false);
-	CHECK_DONE("one\r.\r\ntwo\r\n.\r\n", "one\r.\r\ntwo\r\n", false);
-	CHECK_DONE("one\r\n.\rtwo\r\n.\r\n", "one\r\n\rtwo\r\n", false);
-	CHECK_DONE("one\r\n.\r\r\n.\r\n", "one\r\n\r\r\n", false);
+	/* bare CRs become CRLF in the stored message but never end an SMTP
+	 * line: a dot after one is neither an end nor stuffing */
+	CHECK_DONE("one\r.\rtwo\r\n.\r\n", "one\r\n.\r\ntwo\r\n", false);
+	CHECK_DONE("one\r.\r\ntwo\r\n.\r\n", "one\r\n.\r\ntwo\r\n", false);
+	CHECK_DONE("one\r\n.\rtwo\r\n.\r\n", "one\r\n.\r\ntwo\r\n", false);
+	CHECK_DONE("one\r\n.\r\r\n.\r\n", "one\r\n.\r\n\r\n", false);
+}
+
+/* Fed one byte per call, the lone-dot cases give the same bytes as whole:
+ * the dot and CR held back between calls come out in the next one. */
+static void test_lone_dot_byte_at_a_time(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "one\r\n.\ntwo\r\n.\r\n", "one\r\n.\r\ntwo\r\n" },
+		{ "one\n.\r\ntwo\r\n.\r\n", "one\r\n.\r\ntwo\r\n" },
+		{ "one\r\n.\rtwo\r\n.\r\n", "one\r\n.\r\ntwo\r\n" },
+		{ "one\r.\r\ntwo\r\n.\r\n", "one\r\n.\r\ntwo\r\n" },
+		{ ".\n.\r.\r\n.\r\n", ".\r\n.\r\n.\r\n" },
+		{ "..\r\n.\r\n", ".\r\n" },
+	};
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const char *in = cases[k][0], *want = cases[k][1];
+		size_t len = strlen(in), o = 0, olen, used;
+		struct smtp_data_parser p;
+		char out[128], buf[4];
+		int done = 0;
+
+		smtp_data_init(&p);
+		for (size_t i = 0; i < len && !done; i++) {
+			done = smtp_data_parse(&p, in + i, 1, buf, &olen, &used);
+			assert_true(olen <= 4);
+			assert_int_equal(used, 1);
+			memcpy(out + o, buf, olen);
+			o += olen;
+			if (done)
+				assert_int_equal(i + 1, len);
+		}
+		assert_int_equal(done, 1);
+		assert_int_equal(o, strlen(want));
+		assert_memory_equal(out, want, o);
+		for (size_t i = 0; i < o; i++) {
+			if (out[i] == '\r')
+				assert_true(i + 1 < o && out[i + 1] == '\n');
+			if (out[i] == '\n')
+				assert_true(i > 0 && out[i - 1] == '\r');
+		}
+	}
 }
 
 static void test_cr_before_crlf(void **state)
 {
-	/* "\r\r\n" is a bare CR then a real line end */
-	CHECK_DONE("a\r\r\n.\r\n", "a\r\r\n", false);
-	CHECK_DONE("\r\r\r\n.\r\n", "\r\r\r\n", false);
+	/* "\r\r\n" is a bare CR (stored as CRLF) then a real line end */
+	CHECK_DONE("a\r\r\n.\r\n", "a\r\n\r\n", false);
+	CHECK_DONE("\r\r\r\n.\r\n", "\r\n\r\n\r\n", false);
 }
 
 static void test_hostile_bytes(void **state)
@@ -300,8 +344,9 @@ static void test_parser_continues_across_calls(void **state)
 
 /* An independent model of the rules: a line starts at 0 or after a real
  * CRLF; the message ends at the first line that is exactly ".\r\n"; a
- * leading dot on any other line is dropped; a LF without CR before it
- * becomes CRLF. in must contain an end marker. */
+ * leading dot on any other line is dropped unless a bare LF or CR follows
+ * it; a LF without CR before it and a CR without LF after it become CRLF.
+ * in must contain an end marker. */
 static size_t reference(const char *in, size_t len, char *out, size_t *consumed_r, bool *bare_r)
 {
 	size_t o = 0;
@@ -314,13 +359,16 @@ static size_t reference(const char *in, size_t len, char *out, size_t *consumed_
 				*consumed_r = i + 3;
 				return o;
 			}
-			continue;
+			if (!(i + 1 < len && (in[i + 1] == '\n' || in[i + 1] == '\r')))
+				continue;
 		}
 		if (in[i] == '\n' && !(i > 0 && in[i - 1] == '\r')) {
 			out[o++] = '\r';
 			*bare_r = true;
 		}
 		out[o++] = in[i];
+		if (in[i] == '\r' && !(i + 1 < len && in[i + 1] == '\n'))
+			out[o++] = '\n';
 	}
 	fail_msg("reference: no end marker");
 	return 0;
@@ -352,10 +400,12 @@ static void test_random_against_model(void **state)
 		assert_int_equal(r.out_len, olen);
 		assert_memory_equal(r.out, out, olen);
 		assert_int_equal(r.bare_lf, bare);
-		/* no LF without CR before it ever leaves the parser */
+		/* only CRLF ever leaves the parser */
 		for (size_t i = 0; i < r.out_len; i++) {
 			if (r.out[i] == '\n')
 				assert_true(i > 0 && r.out[i - 1] == '\r');
+			if (r.out[i] == '\r')
+				assert_true(i + 1 < r.out_len && r.out[i + 1] == '\n');
 		}
 		check_all_splits(in, len, &r);
 		result_free(&r);
@@ -375,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_smuggling_lf_dot_crlf),
 		cmocka_unit_test(test_smuggling_crlf_dot_lf),
 		cmocka_unit_test(test_smuggling_cr_dot_cr),
+		cmocka_unit_test(test_lone_dot_byte_at_a_time),
 		cmocka_unit_test(test_cr_before_crlf),
 		cmocka_unit_test(test_hostile_bytes),
 		cmocka_unit_test(test_long_line),

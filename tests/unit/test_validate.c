@@ -23,7 +23,7 @@
 #define E_DOMAIN_PARTS "the domain name needs at least two parts (example.jp)"
 #define E_ADDRESS "the address must be user@domain (the login name is the full address)"
 #define E_ADDRESS_DOMAIN_LONG "the domain name is longer than 253 characters"
-#define E_PW_LEN "the password must be 8 to 32 characters"
+#define E_PW_LEN "the password must be 8 to 128 characters"
 #define E_PW_CHARS "the password may only use printable ASCII characters without spaces"
 #define E_PW_DIGITS "the password is too easy to guess: use letters as well as digits"
 #define E_PW_SEQ "the password is too easy to guess: avoid repeated or consecutive characters"
@@ -227,7 +227,11 @@ static void test_password_length_and_chars(void **state)
 	pw_ok("x7Kq!pW2", NULL);				/* 8 */
 	pw_ok("x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2", NULL);	/* 32 */
 	pw_bad("x7Kq!pW", NULL, E_PW_LEN);
-	pw_bad("x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2z", NULL, E_PW_LEN);
+	pw_ok("x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2z", NULL);	/* 33: over the old cap */
+	pw_ok("x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2"
+	      "x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2", NULL);	/* 128 */
+	pw_bad("x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2"
+	       "x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2x7Kq!pW2z", NULL, E_PW_LEN);
 	pw_bad("", NULL, E_PW_LEN);
 	pw_bad("correct horse", NULL, E_PW_CHARS);
 	pw_bad("p\xc3\xa4ssw0rd42", NULL, E_PW_CHARS);
