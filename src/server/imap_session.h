@@ -34,7 +34,8 @@ struct imap_session {
 	/* the settings it needs, read at accept (a whole struct config is
 	 * kilobytes, and idle sessions are many) */
 	unsigned timeout, idle_timeout;
-	uint64_t max_message_size;
+	uint64_t append_limit;	/* imap.append_limit */
+	unsigned command_timeout;	/* imap.command_total_timeout */
 	struct imap_parser_limits limits;
 	struct imap_parser *parser;	/* NULL during IDLE (made again at DONE) */
 	enum imap_state state;
@@ -67,6 +68,16 @@ struct imap_session {
 	/* APPEND literal streamed to a spool file */
 	int spool_fd;
 	uint64_t spool_len;
+
+	/* A FETCH sent in pieces (imap_cmd_fetch.c): the job stops when its
+	 * output passes a bound or at a big literal, which the loop then
+	 * streams from stream_fd while the output drains; then the job runs
+	 * again. */
+	struct imap_fetch_run *fetch;
+	bool streaming;		/* the loop is sending; no job runs */
+	struct imap_job *stream_job;	/* to run again after it */
+	int stream_fd;
+	uint64_t stream_off, stream_left;
 
 	/* the running command */
 	const struct imap_command *cmd;
@@ -114,6 +125,12 @@ imap_cmd_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_enable
 	imap_cmd_append, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge, imap_cmd_check,
 	imap_cmd_getquotaroot, imap_cmd_getquota, imap_cmd_fetch, imap_cmd_store, imap_cmd_copy,
 	imap_cmd_move, imap_cmd_uid_expunge, imap_cmd_search, imap_cmd_sort, imap_cmd_thread;
+
+/* Frees a FETCH's state between pieces; _abort also ends a response cut
+ * by a streamed literal. */
+struct imap_fetch_run;
+void imap_fetch_run_free(struct imap_session *s);
+void imap_fetch_abort(struct imap_session *s);
 
 /* After a successful login (on a worker): open the index. */
 int imap_session_open_store(struct imap_session *s, const char *address);
