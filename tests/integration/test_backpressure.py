@@ -1,0 +1,290 @@
+"""Output back-pressure: clients that pipeline commands and never read the
+replies, or fetch big messages, must not make yubind's memory grow without
+bound, and other clients must be served meanwhile. The daemon's resident
+memory is read from /proc (VmRSS while the attack runs, VmHWM after it);
+the bound is generous (the baseline plus 64 MB), since without
+back-pressure the same attacks take gigabytes."""
+
+import hashlib
+import imaplib
+import os
+import socket
+import ssl
+import threading
+import time
+
+import pytest
+
+from helpers import DOMAIN, HOST, HOSTNAME, PASSWORD, running_server
+
+USER = "user@" + DOMAIN
+BOUND_MB = 64
+
+
+def vm(pid, key):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) // 1024
+    raise AssertionError("no %s in /proc/%d/status" % (key, pid))
+
+
+def reset_peak(pid):
+    """Resets VmHWM to the current VmRSS (Linux 4.0+); False if not allowed."""
+    try:
+        with open("/proc/%d/clear_refs" % pid, "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class MemoryWatch:
+    """Samples the daemon's VmRSS on a thread until stopped."""
+
+    def __init__(self, server):
+        self.pid = server.proc.pid
+        self.hwm_ok = reset_peak(self.pid)
+        self.base = vm(self.pid, "VmRSS")
+        self.peak = self.base
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stopped.is_set():
+            self.peak = max(self.peak, vm(self.pid, "VmRSS"))
+            self.stopped.wait(0.05)
+
+    def stop(self):
+        self.stopped.set()
+        self.thread.join()
+        if self.hwm_ok:
+            self.peak = max(self.peak, vm(self.pid, "VmHWM"))
+        return self.peak
+
+    def assert_bounded(self, what):
+        peak = self.stop()
+        assert peak <= self.base + BOUND_MB, "%s: yubind grew from %d MB to %d MB" % (what, self.base, peak)
+
+
+def tls_ctx(server):
+    return ssl.create_default_context(cafile=server.crt)
+
+
+class IMAPS(imaplib.IMAP4_SSL):
+    def _create_socket(self, timeout):
+        sock = socket.create_connection((self.host, self.port), timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname=HOSTNAME)
+
+
+def imaps(server):
+    m = IMAPS(HOST, server.port("imaps"), ssl_context=tls_ctx(server), timeout=60)
+    m.login(USER, PASSWORD)
+    return m
+
+
+def raw_imap(server, tls, login):
+    """A raw IMAP socket after the greeting (and LOGIN, SELECT INBOX)."""
+    if tls:
+        s = tls_ctx(server).wrap_socket(socket.create_connection((HOST, server.port("imaps")), 20),
+                                        server_hostname=HOSTNAME)
+    else:
+        s = socket.create_connection((HOST, server.port("imap")), 20)
+    f = s.makefile("rb")
+    assert f.readline().startswith(b"* OK")
+    if login:
+        s.sendall(b"l LOGIN %s %s\r\nx SELECT INBOX\r\n" % (USER.encode(), PASSWORD.encode()))
+        while not f.readline().startswith(b"x OK"):
+            pass
+    return s
+
+
+def flood(sock, payload, seconds):
+    """Sends payload again and again for seconds, never reading; returns
+    the bytes the server took."""
+    sock.settimeout(0.2)
+    sent = 0
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            sock.sendall(payload)
+            sent += len(payload)
+        except (socket.timeout, TimeoutError, ssl.SSLWantWriteError):
+            pass
+        except OSError:
+            break
+    return sent
+
+
+def served_meanwhile(attack, check):
+    """Runs attack() on a thread and check() in a loop until it ends;
+    returns how many checks succeeded."""
+    t = threading.Thread(target=attack)
+    t.start()
+    ok = 0
+    try:
+        while t.is_alive():
+            if check():
+                ok += 1
+    finally:
+        t.join()
+    return ok
+
+
+def imap_noop_check(server):
+    s = socket.create_connection((HOST, server.port("imap")), 20)
+    try:
+        f = s.makefile("rb")
+        f.readline()
+        s.sendall(b"z NOOP\r\n")
+        return f.readline().startswith(b"z OK")
+    finally:
+        s.close()
+
+
+def wait_log(server, text, timeout=20):
+    end = time.time() + timeout
+    while time.time() < end:
+        if text in server.log():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def filler_message(token, size):
+    line = b"%s ........................................................\r\n" % token.encode()
+    return (b"From: sender@client.test\r\nTo: " + USER.encode() + b"\r\nSubject: " + token.encode() +
+            b"\r\n\r\n" + line * (size // len(line)))
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A daemon of its own for each test: memory freed after one flood
+    would be reused by the next and hide its growth."""
+    config = {"imap.append_limit": "64M", "smtp.max_message_size": "1M", "smtp.max_commands": "10000000"}
+    with running_server(tmp_path, accounts=[(USER,)], config=config) as srv:
+        yield srv
+
+
+def fill_inbox(server):
+    m = imaps(server)
+    for i in range(4):
+        typ, _ = m.append("INBOX", None, None, filler_message("flood%d" % i, 1 << 20))
+        assert typ == "OK"
+    m.logout()
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["143", "993"])
+def test_imap_pipelined_capability_without_reading(server, tls):
+    watch = MemoryWatch(server)
+    s = raw_imap(server, tls, login=False)
+    try:
+        ok = served_meanwhile(lambda: flood(s, b"a CAPABILITY\r\n" * 5000, 4),
+                              lambda: imap_noop_check(server))
+    finally:
+        s.close()
+    watch.assert_bounded("CAPABILITY flood")
+    assert ok > 0, "no other client was served during the flood"
+    assert wait_log(server, "not reading its commands until it reads the replies")
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["starttls", "993"])
+def test_imap_pipelined_fetch_without_reading(server, tls):
+    fill_inbox(server)
+    if tls:
+        s = raw_imap(server, True, login=True)
+    else:
+        s = socket.create_connection((HOST, server.port("imap")), 20)
+        f = s.makefile("rb")
+        f.readline()
+        s.sendall(b"s STARTTLS\r\n")
+        assert f.readline().startswith(b"s OK")
+        s = tls_ctx(server).wrap_socket(s, server_hostname=HOSTNAME)
+        f = s.makefile("rb")
+        s.sendall(b"l LOGIN %s %s\r\nx SELECT INBOX\r\n" % (USER.encode(), PASSWORD.encode()))
+        while not f.readline().startswith(b"x OK"):
+            pass
+    watch = MemoryWatch(server)
+    try:
+        ok = served_meanwhile(lambda: flood(s, b"f FETCH 1:* BODY.PEEK[]\r\n" * 2000, 5),
+                              lambda: imap_noop_check(server))
+    finally:
+        s.close()
+    watch.assert_bounded("FETCH flood")
+    assert ok > 0, "no other client was served during the flood"
+
+
+def test_pop3_pipelined_without_reading(server):
+    watch = MemoryWatch(server)
+    s = socket.create_connection((HOST, server.port("pop3")), 20)
+    s.makefile("rb").readline()
+
+    def check():
+        c = socket.create_connection((HOST, server.port("pop3")), 20)
+        try:
+            f = c.makefile("rb")
+            f.readline()
+            c.sendall(b"NOOP\r\n")
+            return f.readline().startswith(b"-ERR")   # NOOP before login
+        finally:
+            c.close()
+    try:
+        ok = served_meanwhile(lambda: flood(s, b"CAPA\r\n" * 5000, 4), check)
+    finally:
+        s.close()
+    watch.assert_bounded("POP3 CAPA flood")
+    assert ok > 0
+
+
+def test_smtp_pipelined_without_reading(server):
+    watch = MemoryWatch(server)
+    s = socket.create_connection((HOST, server.port("smtp")), 20)
+    s.makefile("rb").readline()
+    s.sendall(b"EHLO flood.test\r\n")
+
+    def check():
+        c = socket.create_connection((HOST, server.port("smtp")), 20)
+        try:
+            f = c.makefile("rb")
+            f.readline()
+            c.sendall(b"NOOP\r\n")
+            return f.readline().startswith(b"250")
+        finally:
+            c.close()
+    try:
+        ok = served_meanwhile(lambda: flood(s, b"HELP\r\nNOOP\r\n" * 5000, 4), check)
+    finally:
+        s.close()
+    watch.assert_bounded("SMTP flood")
+    assert ok > 0
+
+
+def test_big_message_fetched_by_many_clients(server):
+    """A 20 MB message fetched whole by 8 clients at once is sent from the
+    file in pieces: the daemon does not hold 8 copies (160 MB and more)."""
+    msg = filler_message("bigone", 20 << 20)
+    m = imaps(server)
+    typ, data = m.append("INBOX", None, None, msg)
+    assert typ == "OK", data
+    uid = data[0].split(b"APPENDUID ")[1].split()[1].rstrip(b"]").decode()
+    m.logout()
+    want = hashlib.sha256(msg).hexdigest()
+    results = []
+
+    def reader():
+        c = imaps(server)
+        try:
+            c.select("INBOX", readonly=True)
+            typ, data = c.uid("FETCH", uid, "(BODY.PEEK[])")
+            results.append(hashlib.sha256(data[0][1]).hexdigest() if typ == "OK" else typ)
+        finally:
+            c.logout()
+    watch = MemoryWatch(server)
+    threads = [threading.Thread(target=reader) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    watch.assert_bounded("8 fetches of a 20 MB message")
+    assert results == [want] * 8
