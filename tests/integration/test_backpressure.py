@@ -288,3 +288,84 @@ def test_big_message_fetched_by_many_clients(server):
         t.join()
     watch.assert_bounded("8 fetches of a 20 MB message")
     assert results == [want] * 8
+
+
+# ---------------------------------------------------------------- APPENDLIMIT and FETCH of big messages
+
+def test_append_limit_is_its_own_setting(new_server):
+    srv = new_server(accounts=[(USER,)], config={"imap.append_limit": "2M", "smtp.max_message_size": "64K"})
+    m = imaps(srv)
+    try:
+        typ, caps = m.capability()
+        assert b"APPENDLIMIT=2097152" in caps[0], caps
+        # over smtp.max_message_size, within imap.append_limit
+        msg = filler_message("withinlimit", 1 << 20)
+        typ, data = m.append("INBOX", None, None, msg)
+        assert typ == "OK", data
+        typ, data = m.append("INBOX", None, None, filler_message("overlimit", 3 << 20))
+        assert typ == "NO" and b"[TOOBIG]" in data[0], (typ, data)
+        m.select("INBOX")
+        typ, data = m.fetch("1", "(BODY.PEEK[])")
+        assert typ == "OK" and data[0][1] == msg
+    finally:
+        m.logout()
+
+
+def test_fetch_serves_messages_over_every_limit(new_server):
+    """A stored message bigger than both size settings (put there by a
+    Maildir tool, or stored before the limits were lowered) is still
+    served whole."""
+    srv = new_server(accounts=[(USER,)], config={"imap.append_limit": "1M", "smtp.max_message_size": "1M"})
+    msg = filler_message("overall", 5 << 20)
+    new = os.path.join(srv.maildir(USER), "new")
+    name = "%d.M1P1.test,S=%d" % (int(time.time()), len(msg))
+    with open(os.path.join(new, name), "wb") as f:
+        f.write(msg)
+    m = imaps(srv)
+    try:
+        m.select("INBOX")
+        typ, data = m.fetch("1", "(RFC822.SIZE BODY.PEEK[])")
+        assert typ == "OK" and data[0][1] == msg, data[0][0]
+        assert b"RFC822.SIZE %d" % len(msg) in data[0][0]
+    finally:
+        m.logout()
+
+
+def big_multipart():
+    part1 = b"".join(b"line %07d of part one .....................................\r\n" % i for i in range(20000))
+    part2 = b"".join(b"line %07d of part two ,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\r\n" % i for i in range(15000))
+    inner = (b"From: inner@client.test\r\nSubject: inner\r\n\r\n" + part2)
+    msg = (b"From: sender@client.test\r\nTo: " + USER.encode() + b"\r\nSubject: big parts\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\npreamble\r\n"
+           b"--XX\r\nContent-Type: text/plain\r\n\r\n" + part1 +
+           b"\r\n--XX\r\nContent-Type: message/rfc822\r\n\r\n" + inner + b"\r\n--XX--\r\n")
+    return msg, part1, inner, part2
+
+
+def test_big_message_sections_by_offset(server):
+    msg, part1, inner, part2 = big_multipart()
+    m = imaps(server)
+    try:
+        typ, _ = m.append("INBOX", None, None, msg)
+        assert typ == "OK"
+        m.select("INBOX")
+        hdr_end = msg.index(b"\r\n\r\n") + 4
+        typ, data = m.fetch("1", "(BODY.PEEK[] BODYSTRUCTURE UID)")
+        assert typ == "OK" and data[0][1] == msg
+        assert b"BODYSTRUCTURE ((" in data[1] and b"UID 1" in data[1], data[1]
+        typ, data = m.fetch("1", "(BODY.PEEK[TEXT])")
+        assert data[0][1] == msg[hdr_end:]
+        typ, data = m.fetch("1", "(BODY.PEEK[]<100000.300000>)")
+        assert b"BODY[]<100000> {300000}" in data[0][0] and data[0][1] == msg[100000:400000]
+        typ, data = m.fetch("1", "(BODY.PEEK[1])")
+        assert data[0][1] == part1
+        typ, data = m.fetch("1", "(BODY.PEEK[2] BODY.PEEK[2.TEXT] BODY.PEEK[2.MIME])")
+        assert data[0][1] == inner and data[1][1] == part2
+        assert data[2][1] == b"Content-Type: message/rfc822\r\n\r\n"
+        typ, data = m.fetch("1", "(BODY.PEEK[2.HEADER.FIELDS (SUBJECT)] BINARY.SIZE[1])")
+        assert data[0][1] == b"Subject: inner\r\n\r\n" and b"BINARY.SIZE[1] %d" % len(part1) in data[1]
+        # not PEEK: \Seen is set and reported after the streamed literal
+        typ, data = m.fetch("1", "(RFC822.TEXT)")
+        assert data[0][1] == msg[hdr_end:] and b"\\Seen" in data[1], data[1]
+    finally:
+        m.logout()
