@@ -23,7 +23,7 @@ static __thread unsigned loop_nconns;
 static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
-static void conn_unblock_check(struct conn *c);
+static void conn_drained(struct conn *c);
 
 /* Per-IP table shared by all loops. */
 #define IP_BUCKETS 4096
@@ -216,6 +216,10 @@ int conn_starttls(struct conn *c)
 		SSL_free(ssl);
 		return -1;
 	}
+	/* The filter passes its output down as long as the socket side takes
+	 * it; bound that side, so that unsent bytes stay in c->bev's output
+	 * and its write callback tells when they drained. */
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, CONN_OUT_LOW);
 	c->bev = tls;
 	c->tls = true;
 	c->handshaking = true;
@@ -263,12 +267,12 @@ void conn_resume(struct conn *c)
 
 static void conn_drain_poll(evutil_socket_t fd, short what, void *arg)
 {
-	conn_unblock_check(arg);
+	conn_drained(arg);
 }
 
-/* The TLS filter (after STARTTLS) passes its output down at once, so its
- * write callback may not come again while the socket side still holds
- * the bytes: poll that side instead. */
+/* Behind the TLS filter (after STARTTLS) the socket side may still hold
+ * bytes when the filter's own output is empty, and no write callback
+ * comes for those: poll them instead. */
 static void conn_drain_poll_arm(struct conn *c)
 {
 	static const struct timeval tick = { 0, 50000 };
@@ -311,7 +315,7 @@ bool conn_output_full(struct conn *c)
 
 /* The output drained: read again, and let the session go on with the
  * commands it left in the input buffer. */
-static void conn_unblock_check(struct conn *c)
+static void conn_unblock(struct conn *c)
 {
 	if (!c->out_blocked || c->finishing || c->lingering)
 		return;
@@ -491,9 +495,22 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 			conn_linger(c);
 		return;
 	}
-	if (c->drain_cb != NULL)
-		c->drain_cb(c);
-	conn_unblock_check(c);
+	conn_drained(c);
+}
+
+/* The output went below a low-water mark: refill a stream (drain_cb),
+ * or read again after back-pressure. */
+static void conn_drained(struct conn *c)
+{
+	if (c->finishing || c->lingering)
+		return;
+	if (c->drain_cb != NULL) {
+		if (conn_output_pending(c) > c->drain_lowat)
+			conn_drain_poll_arm(c);
+		else
+			c->drain_cb(c);
+	}
+	conn_unblock(c);
 }
 
 void conn_set_drain_cb(struct conn *c, void (*cb)(struct conn *c), size_t lowat)
