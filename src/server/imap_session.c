@@ -747,6 +747,44 @@ static int imap_spool_open(struct imap_session *s)
 	return s->spool_fd >= 0 ? 0 : -1;
 }
 
+/* IDLE's DONE and AUTHENTICATE's response are plain lines, read without
+ * the parser. Returns false when no whole line is buffered (or the
+ * session closed). */
+static bool imap_read_line(struct imap_session *s, struct evbuffer *in)
+{
+	size_t eol_len;
+	struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
+	char line[2048], tag[64];
+
+	if (eol.pos < 0) {
+		if (evbuffer_get_length(in) > sizeof(line))
+			imap_close(s);
+		else if (!s->idling)
+			conn_deadline_arm(s->conn, s->command_timeout);
+		return false;
+	}
+	if ((size_t)eol.pos >= sizeof(line)) {
+		imap_close(s);
+		return false;
+	}
+	evbuffer_remove(in, line, (size_t)eol.pos);
+	evbuffer_drain(in, eol_len);
+	line[eol.pos] = '\0';
+	if (s->idling) {
+		imap_idle_line(s, line);
+	} else {
+		conn_deadline_clear(s->conn);
+		str_copy(tag, sizeof(tag), s->sasl_tag);
+		s->sasl_tag[0] = '\0';
+		if (strcmp(line, "*") == 0)
+			strbuf_printf(&s->out, "%s BAD Authentication cancelled\r\n", tag);
+		else
+			imap_sasl_plain(s, tag, line, strlen(line));
+	}
+	explicit_bzero(line, sizeof(line));
+	return true;
+}
+
 static void imap_on_read(struct conn *c)
 {
 	struct imap_session *s = c->session;
@@ -764,37 +802,8 @@ static void imap_on_read(struct conn *c)
 			break;
 
 		if (s->idling || s->sasl_tag[0] != '\0') {
-			size_t eol_len;
-			struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
-			char line[2048];
-
-			if (eol.pos < 0) {
-				if (evbuffer_get_length(in) > sizeof(line))
-					imap_close(s);
-				else if (!s->idling)
-					conn_deadline_arm(c, s->command_timeout);
+			if (!imap_read_line(s, in))
 				break;
-			}
-			if ((size_t)eol.pos >= sizeof(line)) {
-				imap_close(s);
-				break;
-			}
-			evbuffer_remove(in, line, (size_t)eol.pos);
-			evbuffer_drain(in, eol_len);
-			line[eol.pos] = '\0';
-			if (s->idling) {
-				imap_idle_line(s, line);
-			} else {
-				conn_deadline_clear(c);
-				char tag[64];
-				str_copy(tag, sizeof(tag), s->sasl_tag);
-				s->sasl_tag[0] = '\0';
-				if (strcmp(line, "*") == 0)
-					strbuf_printf(&s->out, "%s BAD Authentication cancelled\r\n", tag);
-				else
-					imap_sasl_plain(s, tag, line, strlen(line));
-			}
-			explicit_bzero(line, sizeof(line));
 			continue;
 		}
 		if (s->parser == NULL || evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
