@@ -537,6 +537,9 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		c->ops->on_timeout(c);
 		return;
 	}
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING))
+		log_info(c->sid, "output: %s read nothing for %s; closing", c->ip,
+			 c->finishing ? "10 s after the goodbye" : "300 s");
 	if (what & BEV_EVENT_ERROR) {
 		if (c->handshaking)
 			log_info(c->sid, "tls: handshake failed with %s", c->ip);

@@ -271,6 +271,9 @@ static void imap_command_finished(struct imap_session *s)
 		return;
 	}
 	imap_flush(s);
+	/* A big response stops the reading now (or, past the cap, the
+	 * session), not only at the next read. */
+	conn_output_full(s->conn);
 	if (s->starttls) {
 		s->starttls = false;
 		if (conn_starttls(s->conn) < 0) {
