@@ -685,8 +685,9 @@ static void pop3_on_read(struct conn *c)
 	struct pop3_session *s = c->session;
 	struct evbuffer *in = conn_input(c);
 	char line[1024];
+	bool consumed = false;
 
-	while (s->conn != NULL && s->state != POP3_BUSY) {
+	while (s->conn != NULL && s->state != POP3_BUSY && !conn_output_full(c)) {
 		size_t eol_len, llen;
 		struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
 
@@ -695,9 +696,10 @@ static void pop3_on_read(struct conn *c)
 				pop3_reply(s, "-ERR Line too long");
 				pop3_close(s);
 			}
-			return;
+			break;
 		}
 		llen = (size_t)eol.pos;
+		consumed = true;
 		if (llen > sizeof(line) - 1) {
 			evbuffer_drain(in, llen + eol_len);
 			pop3_reply(s, "-ERR Line too long");
@@ -710,6 +712,8 @@ static void pop3_on_read(struct conn *c)
 		pop3_dispatch(s, line, llen);
 		explicit_bzero(line, llen);
 	}
+	if (s->conn != NULL)
+		conn_line_deadline(c, consumed, s->cfg.pop3_command_total_timeout);
 }
 
 static void pop3_on_timeout(struct conn *c)
@@ -718,6 +722,19 @@ static void pop3_on_timeout(struct conn *c)
 
 	/* RFC 1939: an autologout timer ends the session without UPDATE. */
 	pop3_reply(s, "-ERR Disconnected for inactivity");
+	pop3_close(s);
+}
+
+static void pop3_on_deadline(struct conn *c)
+{
+	struct pop3_session *s = c->session;
+
+	if (s->conn == NULL || s->state == POP3_BUSY)
+		return;
+	pop3_reply(s, "-ERR Command not complete within %u seconds; closing",
+		   s->cfg.pop3_command_total_timeout);
+	log_info(c->sid, "pop3: command from %s not complete within %u s; closing", c->ip,
+		 s->cfg.pop3_command_total_timeout);
 	pop3_close(s);
 }
 
@@ -746,6 +763,7 @@ static const struct conn_ops pop3_conn_ops = {
 	.on_read = pop3_on_read,
 	.on_timeout = pop3_on_timeout,
 	.on_shutdown = pop3_on_shutdown,
+	.on_deadline = pop3_on_deadline,
 	.on_free = pop3_on_free,
 };
 
