@@ -428,9 +428,8 @@ static bool fetch_stream_item(struct imap_session *s, struct imap_fetch_run *run
 		if (it->length < n)
 			n = it->length;
 	}
-	/* a run with NUL goes the in-memory way, which sends it as 0x80 */
-	if (n < FETCH_STREAM_MIN || memchr(run->map.data + off, '\0', n) != NULL ||
-	    (fd = dup(run->map.fd)) < 0)
+	/* the loop sends NUL as 0x80, as out_literal does */
+	if (n < FETCH_STREAM_MIN || (fd = dup(run->map.fd)) < 0)
 		return false;
 	strbuf_printf(&s->out, "%s {%zu}\r\n", it->response_name, n);
 	s->stream_fd = fd;

@@ -333,6 +333,10 @@ static void imap_fetch_drained(struct conn *c)
 			conn_finish(c);
 			return;
 		}
+		/* a plain literal cannot carry NUL (CHAR8): 0x80, as out_literal */
+		for (char *z = memchr(buf, '\0', (size_t)n); z != NULL;
+		     z = memchr(z, '\0', (size_t)(buf + n - z)))
+			*z = (char)0x80;
 		conn_write_raw(c, buf, (size_t)n);
 		s->stream_off += (uint64_t)n;
 		s->stream_left -= (uint64_t)n;
