@@ -528,6 +528,8 @@ struct outbound_conn *outbound_open(const struct outbound_opts *o, const char *d
 	free(mx);
 	if (c == NULL)
 		log_info(NULL, "outbound: %s: %s", relay ? o->relayhost : domain, reply);
+	else
+		reply[0] = '\0';	/* no failure to remember: a later reconnect is tried */
 	return c;
 }
 

@@ -25,7 +25,8 @@ struct outbound_conn;
 /* Connects to the mail exchanger of domain (or the relay host): MX lookup
  * in preference order, A/AAAA fallback, greeting, EHLO, opportunistic
  * STARTTLS, AUTH at a relay host. NULL on failure with a reply in reply
- * ("451 4.4.1 ..." or "550 5.1.2 ...": its first digit is the class). */
+ * ("451 4.4.1 ..." or "550 5.1.2 ...": its first digit is the class);
+ * reply is "" on success. */
 struct outbound_conn *outbound_open(const struct outbound_opts *o, const char *domain, char *reply,
 				    size_t size);
 

@@ -394,3 +394,147 @@ def test_batv_signed_sender_and_its_bounce(dns, sink, new_server):
     finally:
         c.quit()
     assert len(srv.find_token(LOCAL, "bounce of " + tok)) == 1
+
+
+class CountingSmtp:
+    """A small SMTP server on 127.0.0.1 that counts connections and keeps
+    every message. drop_mail: on a connection's Nth MAIL, close without a
+    reply. close_after_data: after a message's 250, send a 421 and close
+    (as a server with a short idle timeout does)."""
+
+    def __init__(self, drop_mail=0, close_after_data=False):
+        import socket
+        import threading
+        self.drop_mail = drop_mail
+        self.close_after_data = close_after_data
+        self.connections = 0
+        self.messages = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        import threading
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.connections += 1
+            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+
+    def _session(self, conn):
+        f = conn.makefile("rb")
+        mails = 0
+        try:
+            conn.sendall(b"220 counting.test ESMTP\r\n")
+            for line in f:
+                verb = line[:4].upper()
+                if verb in (b"EHLO", b"HELO"):
+                    conn.sendall(b"250-counting.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
+                elif verb == b"MAIL":
+                    mails += 1
+                    if mails == self.drop_mail:
+                        return
+                    conn.sendall(b"250 2.1.0 ok\r\n")
+                elif verb == b"RCPT":
+                    conn.sendall(b"250 2.1.5 ok\r\n")
+                elif verb == b"DATA":
+                    conn.sendall(b"354 go on\r\n")
+                    body = []
+                    for dl in f:
+                        if dl == b".\r\n":
+                            break
+                        body.append(dl)
+                    with self.lock:
+                        self.messages.append(b"".join(body))
+                    conn.sendall(b"250 2.0.0 taken\r\n")
+                    if self.close_after_data:
+                        conn.sendall(b"421 4.4.2 counting.test closing\r\n")
+                        return
+                elif verb == b"QUIT":
+                    conn.sendall(b"221 2.0.0 bye\r\n")
+                    return
+                else:
+                    conn.sendall(b"250 2.0.0 ok\r\n")
+        except OSError:
+            pass
+        finally:
+            f.close()
+            conn.close()
+
+    def got(self, token):
+        with self.lock:
+            return sum(1 for m in self.messages if token.encode() in m)
+
+    def close(self):
+        self.sock.close()
+
+
+def relay_config(dns, srv_port, **extra):
+    cfg = {"dns.resolver": dns.resolver, "smtp.relayhost": "[127.0.0.1]:%d" % srv_port,
+           "queue.retry_min": "1", "queue.retry_max": "2"}
+    cfg.update({k.replace("__", "."): str(v) for k, v in extra.items()})
+    return cfg
+
+
+def test_connection_reused_across_jobs(dns, new_server):
+    """Three messages submitted one after the other, each once the one
+    before has arrived (so each is a job of its own): one connection to the
+    relay host carries them all."""
+    remote = CountingSmtp()
+    try:
+        srv = new_server(config=relay_config(dns, remote.port))
+        toks = [helpers.unique("reuse%d" % i) for i in range(3)]
+        for t in toks:
+            ou.inject(srv, LOCAL, ["bob@remote.test"], message(t, body="token " + t + "\r\n"))
+            assert ou.wait_for(lambda: remote.got(t) == 1), srv.log_tail()
+        assert ou.wait_for(lambda: not ou.queue_files(srv)), ou.queue_files(srv)
+        assert remote.connections == 1, srv.log_tail()
+        assert srv.log().count("outbound: connected to") == 1
+    finally:
+        remote.close()
+
+
+def test_closed_cached_connection_is_replaced(dns, new_server):
+    """The relay host says 421 and closes after every message: the next
+    message, a job of its own, notices the cached connection is gone and
+    goes over a new one at once, without a deferral."""
+    remote = CountingSmtp(close_after_data=True)
+    try:
+        srv = new_server(config=relay_config(dns, remote.port))
+        toks = [helpers.unique("gone%d" % i) for i in range(2)]
+        for t in toks:
+            ou.inject(srv, LOCAL, ["bob@remote.test"], message(t, body="token " + t + "\r\n"))
+            assert ou.wait_for(lambda: remote.got(t) == 1), srv.log_tail()
+        assert ou.wait_for(lambda: not ou.queue_files(srv)), ou.queue_files(srv)
+        assert remote.connections == 2
+        assert "status=deferred" not in srv.log(), srv.log_tail()
+    finally:
+        remote.close()
+
+
+def test_connection_lost_before_mail_reply_resends_at_once(dns, new_server):
+    """Two messages in one job over one connection; the relay host drops
+    the connection when the second MAIL arrives, before answering: the
+    server took nothing, so that message goes at once over a new
+    connection instead of waiting for a retry."""
+    remote = CountingSmtp(drop_mail=2)
+    try:
+        srv = new_server(config=relay_config(dns, remote.port, queue__dest_concurrency=1), start=False)
+        toks = [helpers.unique("drop%d" % i) for i in range(2)]
+        for t in toks:
+            ou.inject(srv, LOCAL, ["bob@remote.test"], message(t, body="token " + t + "\r\n"))
+        srv.start()
+        assert ou.wait_for(lambda: all(remote.got(t) == 1 for t in toks)), srv.log_tail()
+        assert ou.wait_for(lambda: not ou.queue_files(srv)), ou.queue_files(srv)
+        assert remote.connections == 2
+        assert "status=deferred" not in srv.log(), srv.log_tail()
+        assert "sending over a new one" in srv.log()
+    finally:
+        remote.close()
