@@ -50,6 +50,7 @@ struct outbound_conn {
 	bool unanswered;		/* broke before any reply to this MAIL */
 	unsigned sent;			/* transactions begun on it */
 	time_t opened;
+	unsigned timeout;		/* the socket's, seconds (0: unset) */
 	char host[DNS_NAME_MAX];
 	char addr[64];
 	struct smtp_ehlo ehlo;
@@ -88,8 +89,11 @@ static void set_timeout(struct outbound_conn *c, unsigned secs)
 {
 	struct timeval tv = { (time_t)secs, 0 };
 
+	if (c->timeout == secs)
+		return;	/* two system calls saved per command */
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	c->timeout = secs;
 }
 
 static void conn_break(struct outbound_conn *c, const char *why)

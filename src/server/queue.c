@@ -616,6 +616,21 @@ static void *delivery_main(void *arg)
 	}
 }
 
+/* With a relay host every message has one destination: when all its
+ * connections are busy, a scan would read every waiting file for nothing
+ * (at every submission). */
+static bool relay_is_full(const struct config *cfg)
+{
+	bool full;
+
+	if (cfg->smtp_relayhost[0] == '\0')
+		return false;
+	pthread_mutex_lock(&q.lock);
+	full = dest_busy_count("[relay]") >= cfg->queue_dest_concurrency;
+	pthread_mutex_unlock(&q.lock);
+	return full;
+}
+
 /* One pass over DATA/queue: due messages into jobs. Returns the earliest
  * future attempt time seen. */
 static int64_t scan(void)
@@ -629,6 +644,11 @@ static int64_t scan(void)
 	if (d == NULL)
 		return next;
 	server_config(&cfg);
+	if (relay_is_full(&cfg)) {
+		/* nothing can be given out: the job that ends wakes us */
+		closedir(d);
+		return next;
+	}
 	while ((de = readdir(d)) != NULL) {
 		char path[PATH_MAX], dest[DNS_NAME_MAX];
 		struct queue_env env;
