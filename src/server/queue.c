@@ -3,7 +3,8 @@
  * recipients by destination (recipient domain, or the relay host) and hands
  * one job per destination to a delivery thread; at most queue.max_parallel
  * destinations are served at once and a destination is never served twice
- * at the same time. A delivery thread opens one connection for its job and
+ * at the same time. A delivery thread opens one connection for its job (or
+ * takes the idle one the last job to that destination left open) and
  * sends every message of it over that connection, then records each
  * recipient's result in the queue file (appended, fdatasync'd), sends
  * DSNs, removes finished files and sets the next attempt of the others:
@@ -49,7 +50,7 @@
 struct idle_conn {
 	char key[IDLE_KEY_MAX];	/* destination, relay host, user */
 	struct outbound_conn *conn;
-	int64_t since, opened;
+	int64_t since;
 };
 
 struct job {
