@@ -18,8 +18,10 @@ fi
 # The country database for the foreign-access restriction (cached in
 # build/geoip). Without it, logins it cannot place follow geoip.missing.
 if [ ! -s "$DATA/geoip/country.mmdb" ]; then
-	if ! why=$({ YUBIN_GEOIP_CACHE=build/geoip sh scripts/geoip-fetch.sh "$DATA" 2>&1 1>&3 3>&-; } 3>&1); then
-		why=$(printf '%s\n' "$why" | grep -v '^ *$' | tail -n 1)
+	if out=$(YUBIN_GEOIP_CACHE=build/geoip sh scripts/geoip-fetch.sh "$DATA" 2>&1); then
+		printf '%s\n' "$out" | tail -n 1
+	else
+		why=$(printf '%s\n' "$out" | grep -v '^ *$' | tail -n 1 | sed 's/^geoip: //; s/ *$//')
 		echo "yubin: NO GeoIP DATABASE (${why:-fetch failed}): foreign-access logins follow geoip.missing = $($CTL config get geoip.missing 2>/dev/null || echo allow); retry with: $CTL geoip update" >&2
 	fi
 fi
