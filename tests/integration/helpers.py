@@ -650,19 +650,19 @@ class Server:
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self):
-        """SIGTERM, SIGKILL after 10 s. Returns the exit status."""
+    def stop(self, wait=10):
+        """SIGTERM, SIGKILL after wait seconds. Returns the exit status."""
         if self.proc is None:
             return None
         rc = None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                rc = self.proc.wait(10)
+                rc = self.proc.wait(wait)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 rc = self.proc.wait()
-                self._note("yubind did not exit within 10 s of SIGTERM; killed")
+                self._note("yubind did not exit within %d s of SIGTERM; killed" % wait)
         else:
             rc = self.proc.returncode
         self.proc = None
