@@ -113,7 +113,8 @@ class Postfix:
         p = subprocess.run(["script", "-qec", cmd, "/dev/null"], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)
         if p.returncode != 0:
-            raise AssertionError("postfix %s failed: %s" % (" ".join(args), p.stdout))
+            raise AssertionError("postfix %s failed: %s\n-- postfix.log:\n%s"
+                                 % (" ".join(args), p.stdout, self.log()[-3000:]))
         return p.stdout
 
     def start(self):
