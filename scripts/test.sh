@@ -11,7 +11,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 export YUBIN_STRICT_SKIPS=1
 
 integration() {	# $1: the build directory
-	YUBIN_BUILD=$1 timeout -k 30 "${SUITE_TIMEOUT:-5400}" /usr/bin/python3 -m pytest \
+	YUBIN_BUILD=$1 timeout -k 30 "${SUITE_TIMEOUT:-2700}" /usr/bin/python3 -m pytest \
 		-q -x -rfEs -p timeout --timeout="${TEST_TIMEOUT:-600}" tests/integration
 }
 
