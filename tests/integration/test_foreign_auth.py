@@ -155,7 +155,11 @@ def test_reverse_dns_exemption(new_server, tmp_path):
         auth_from(srv, "127.0.0.2", USER)[0].expect(235)
         assert "allowed by rule rdns smtp-relay.mail.google.com" in srv.log(), srv.log_tail()
         auth_from(srv, "127.0.0.3", USER)[0].expect(535, "5.7.1")   # not a default suffix
+        # config set signals the daemon, which reloads on its own time
+        reloads = srv.log().count("reload: settings and certificates reloaded")
         srv.ctl("config", "set", "foreign_auth.rdns_allow", "google.com,example-isp.test")
+        assert ou.wait_for(lambda: srv.log().count("reload: settings and certificates reloaded") > reloads,
+                           timeout=30), srv.log_tail()
         auth_from(srv, "127.0.0.3", USER)[0].expect(235)
         assert "allowed by rule rdns ppp-3.example-isp.test" in srv.log(), srv.log_tail()
     finally:
