@@ -8,7 +8,6 @@ durable queue file.
 """
 import os
 import re
-import time
 
 import pytest
 
@@ -36,6 +35,15 @@ def message(token, subject="outbound test", body=None, sender=LOCAL, to="bob@rem
     return ("From: <%s>\r\nTo: <%s>\r\nSubject: %s %s\r\nMessage-ID: <%s@client.test>\r\n"
             "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
             "Content-Transfer-Encoding: 8bit\r\n\r\n%s" % (sender, to, subject, token, token, body)).encode()
+
+
+def settle(srv, timeout=60):
+    """Waits until the queue is empty, then stops yubind (SIGTERM: it
+    finishes the transactions it has open). After that nothing more can
+    arrive anywhere, so counts of what arrived are final; no sleeping and
+    hoping that a late duplicate would have come by then."""
+    assert ou.wait_for(lambda: not ou.queue_files(srv), timeout=timeout), srv.log_tail()
+    assert srv.stop() == 0, srv.log_tail()
 
 
 def dsn_messages(srv, addr=LOCAL):
@@ -138,8 +146,7 @@ def test_soft_failure_then_delivered_on_retry(dns, sink, new_server):
     sink.restart()
     got = sink.wait(1, timeout=20)
     assert len(got) == 1 and tok.encode() in got[0], srv.log_tail()
-    assert ou.wait_for(lambda: not ou.queue_files(srv))
-    time.sleep(1.5)
+    settle(srv)
     assert len(sink.messages()) == 1      # exactly once
     assert not dsn_messages(srv)          # no bounce, no delay notice
 
@@ -201,10 +208,14 @@ def test_delay_warning(dns, sink, new_server):
     # still queued, and warned only once
     assert qid in ou.queue_files(srv)
     assert "delay notice sent: yes" in srv.ctl("queue", "show", qid).out
-    time.sleep(3)
-    assert len(dsn_messages(srv)) == 1
+    # two more attempts fail after the notice, then the remote takes it
+    tries = srv.log().count("status=deferred")
+    assert ou.wait_for(lambda: srv.log().count("status=deferred") >= tries + 2, timeout=30), srv.log_tail()
     sink.restart()
     assert len(sink.wait(1, timeout=20)) == 1
+    settle(srv)
+    assert len(dsn_messages(srv)) == 1    # warned once, however often it was retried
+    assert len(sink.messages()) == 1
 
 
 def test_no_bounce_for_null_sender(dns, sink, new_server):
@@ -215,7 +226,7 @@ def test_no_bounce_for_null_sender(dns, sink, new_server):
                                                              to="nobody@remote.test"))
     assert ou.wait_for(lambda: "id=%s removed" % qid in srv.log()), srv.log_tail()
     assert "status=bounced" in srv.log()
-    time.sleep(1)
+    settle(srv)
     assert not dsn_messages(srv)
     assert not ou.queue_files(srv)       # no bounce queued either
     assert "notice" not in srv.log()
@@ -249,8 +260,7 @@ def test_queue_ctl_without_daemon(dns, sink, new_server):
     assert p.returncode == 1
     assert "yubind is not running" in srv.ctl("queue", "retry").out
     srv.start()
-    got = sink.wait(1)
-    time.sleep(1)
+    settle(srv)
     got = sink.messages()
     assert len(got) == 1 and keep.encode() in got[0]
     # both recipients in one transaction
@@ -260,7 +270,7 @@ def test_queue_ctl_without_daemon(dns, sink, new_server):
 def test_kill9_during_burst_delivers_each_once(dns, sink, new_server):
     """40 messages wait in the queue; yubind starts, and is killed with
     SIGKILL in the middle of sending them; after a restart every message
-    has arrived exactly once."""
+    has arrived, and once, except where SMTP itself cannot tell (below)."""
     # the remote pauses often (a second before answering one MAIL command in
     # four), so the burst lasts long enough to be interrupted even when the
     # sanitizer build is slow to report that it is listening
@@ -268,22 +278,35 @@ def test_kill9_during_burst_delivers_each_once(dns, sink, new_server):
     srv = new_server(config=config(dns, sink), start=False)
     n = 40
     toks = [helpers.unique("burst%d" % i) for i in range(n)]
+    qid_of = {}
     for t in toks:
-        ou.inject(srv, LOCAL, ["bob@remote.test"], message(t, body="token " + t + "\r\n"))
+        qid_of[t] = ou.inject(srv, LOCAL, ["bob@remote.test"], message(t, body="token " + t + "\r\n"))
     srv.start()
-    assert ou.wait_for(lambda: len(sink.messages()) >= 5, timeout=30, step=0.002)
+    # no time bound on a slow machine: the kill waits for the fifth arrival
+    assert ou.wait_for(lambda: len(sink.messages()) >= 5, timeout=300, step=0.002), srv.log_tail()
     srv.kill9()
+    first_run = srv.log()
     left = len(ou.queue_files(srv))
     assert left > 0, "the burst was over before the kill: the test proves nothing"
+    m = re.search(r"queue: runner started, (\d+) delivery threads", first_run)
+    assert m, first_run[-2000:]
+    threads = int(m.group(1))
     srv.start()
-    assert ou.wait_for(lambda: not ou.queue_files(srv), timeout=60), srv.log_tail()
-    time.sleep(1)
+    settle(srv, timeout=300)
     got = b"\n".join(sink.messages())
     counts = {t: got.count(("token " + t).encode()) for t in toks}
     missing = [t for t, c in counts.items() if c == 0]
-    dup = [t for t, c in counts.items() if c > 1]
     assert not missing, missing
-    assert not dup, dup
+    # A duplicate is unavoidable for a message whose transaction the remote
+    # had completed (its 250 sent) when the kill came, before yubind read
+    # that 250 and recorded it (RFC 1047): yubind had not logged it as sent,
+    # it was on one of the delivery threads (one transaction each), and it
+    # is sent once more, so it arrives exactly twice. Anything else is a bug.
+    dup = {t: c for t, c in counts.items() if c > 1}
+    logged_sent = {t for t in toks if "queue: id=%s to=<bob@remote.test> status=sent" % qid_of[t] in first_run}
+    assert all(c == 2 for c in dup.values()), dup
+    assert not set(dup) & logged_sent, "sent again after the 250 was recorded: %r" % (set(dup) & logged_sent)
+    assert len(dup) <= threads, (threads, dup)
 
 
 def test_relayhost_with_auth_over_starttls(dns, sink, tmp_path, new_server):
@@ -357,8 +380,7 @@ def test_recipients_in_two_domains(dns, sink, new_server):
     assert len(got) == 2, srv.log_tail()
     rcpts = sorted(re.search(rb"X-Rcpt-Args: <([^>]+)>", m).group(1) for m in got)
     assert rcpts == [b"bob@remote.test", b"carol@backup.test"]
-    assert ou.wait_for(lambda: not ou.queue_files(srv))
-    time.sleep(1)
+    settle(srv)
     assert len(sink.messages()) == 2
 
 
