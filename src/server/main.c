@@ -11,12 +11,14 @@
 #include "directory/directory.h"
 #include "directory/password.h"
 #include "store/maildir.h"
+#include "store/maildir_commit.h"
 #include "lib/dns_async.h"
 #include "lib/dns_cache.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/tls.h"
+#include "lib/groupcommit.h"
 #include "lib/workers.h"
 
 #include <arpa/inet.h>
@@ -38,6 +40,9 @@
 #include <unistd.h>
 
 struct server *server;
+
+/* Copies (files) one group commit takes at most. */
+#define COMMIT_BATCH_MAX 512
 
 static __thread struct directory *thread_dir;
 static pthread_key_t thread_dir_key;
@@ -421,6 +426,7 @@ int main(int argc, char **argv)
 
 	evthread_use_pthreads();
 	server->workers = worker_pool_new(server->cfg.server_workers);
+	server->committer = group_commit_new(maildir_commit_batch, NULL, COMMIT_BATCH_MAX);
 	server->dns_cache = dns_cache_new(DNS_CACHE_ENTRIES, DNS_CACHE_BYTES, NULL, NULL);
 	if (server->dns_cache == NULL)
 		log_fatal("cannot make the DNS cache");
@@ -484,6 +490,7 @@ int main(int argc, char **argv)
 		pthread_join(server->loops[i].thread, NULL);
 		dns_async_free(server->loops[i].dns);
 	}
+	group_commit_free(server->committer);	/* its last batch hands jobs to the workers */
 	queue_stop(server->cfg.shutdown_grace);
 	worker_pool_free(server->workers);
 	dns_cache_free(server->dns_cache);
