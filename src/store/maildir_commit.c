@@ -41,12 +41,17 @@ int maildir_stage(const char *dir, const struct maildir_msg *msg, struct maildir
 	return 0;
 }
 
-/* fdatasyncs one staged file in tmp/: 0, or -1 with st->error set. */
+/* fdatasyncs one staged file in tmp/: 0, or -1 with st->error set (and
+ * the file removed). */
 static int maildir_staged_sync(struct maildir_staged *st)
 {
 	char tmp[PATH_MAX];
 	int fd, r;
 
+	if (st->dir[0] == '\0' || st->name[0] == '\0') {
+		st->error = "no staged file";
+		return -1;
+	}
 	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", st->dir, st->name);
 	fd = open(tmp, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -54,8 +59,10 @@ static int maildir_staged_sync(struct maildir_staged *st)
 		return -1;
 	}
 	r = fdatasync(fd);
-	if (r < 0)
+	if (r < 0) {
 		st->error = errno == ENOSPC || errno == EDQUOT ? "disk full" : "write failed";
+		unlink(tmp);
+	}
 	close(fd);
 	return r;
 }
@@ -64,6 +71,10 @@ static void maildir_staged_publish(struct maildir_staged *st)
 {
 	char tmp[PATH_MAX], dst[PATH_MAX];
 
+	if (st->dir[0] == '\0' || st->name[0] == '\0') {
+		st->error = "no staged file";	/* never rename "/tmp/" itself */
+		return;
+	}
 	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", st->dir, st->name);
 	snprintf(dst, sizeof(dst), "%s/new/%s", st->dir, st->name);
 	if (rename(tmp, dst) < 0) {
@@ -107,11 +118,7 @@ void maildir_commit_batch(void **items, size_t n, void *arg)
 	for (size_t i = 0; i < n; i++) {
 		v[i]->error = NULL;
 		v[i]->visible = false;
-		if (maildir_staged_sync(v[i]) < 0) {
-			char tmp[PATH_MAX];
-			snprintf(tmp, sizeof(tmp), "%s/tmp/%s", v[i]->dir, v[i]->name);
-			unlink(tmp);
-		}
+		maildir_staged_sync(v[i]);
 	}
 	/* 2. only whole files get a name in new/ */
 	for (size_t i = 0; i < n; i++) {
@@ -126,7 +133,7 @@ void maildir_staged_discard(struct maildir_staged *st)
 {
 	char path[PATH_MAX];
 
-	if (st == NULL || st->name[0] == '\0')
+	if (st == NULL || st->dir[0] == '\0' || st->name[0] == '\0')
 		return;
 	snprintf(path, sizeof(path), "%s/%s/%s", st->dir, st->visible ? "new" : "tmp", st->name);
 	unlink(path);

@@ -122,15 +122,19 @@ static void test_batch_commit_publishes_whole_files(void **state)
 static void test_failed_file_stays_out_of_new(void **state)
 {
 	struct fixture *f = *state;
-	struct maildir_staged st[2];
-	void *items[2] = { &st[0], &st[1] };
+	struct maildir_staged st[3];
+	void *items[3] = { &st[0], &st[1], &st[2] };
 	char p[PATH_MAX + 200];
+
+	memset(&st[2], 0, sizeof(st[2]));	/* nothing staged: "/tmp/" must stay put */
 
 	stage(f->box, "Subject: lost\r\n\r\nx\r\n", &st[0]);
 	stage(f->box, "Subject: kept\r\n\r\ny\r\n", &st[1]);
 	snprintf(p, sizeof(p), "%s/tmp/%s", st[0].dir, st[0].name);
 	assert_int_equal(unlink(p), 0);
-	maildir_commit_batch(items, 2, NULL);
+	maildir_commit_batch(items, 3, NULL);
+	assert_non_null(st[2].error);
+	assert_false(st[2].visible);
 	assert_non_null(st[0].error);
 	assert_false(st[0].visible);
 	assert_null(st[1].error);
