@@ -423,7 +423,8 @@ static void delivery_done(void *ctx);
 /* On the committer thread: the batch holding the job's copies is through. */
 static void delivery_committed(struct group_commit_req *req)
 {
-	struct delivery_job *job = (struct delivery_job *)((char *)req - offsetof(struct delivery_job, commit));
+	struct delivery_job *job =
+		(struct delivery_job *)((char *)req - offsetof(struct delivery_job, commit));
 
 	worker_pool_submit(server->workers, job->base, delivery_finish, delivery_done, job);
 }
