@@ -1,12 +1,14 @@
 /* Staged Maildir delivery and the batch commit behind group commit
  * (maildir_commit.h). */
 #include "store/maildir_commit.h"
+#include "lib/fanout.h"
 #include "lib/fsutil.h"
 #include "lib/str.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -85,11 +87,29 @@ static void maildir_staged_publish(struct maildir_staged *st)
 	st->visible = true;
 }
 
-/* fsyncs the new/ of every folder that got a file, each folder once. */
-static void maildir_commit_dirs(struct maildir_staged **v, size_t n)
+static void maildir_staged_sync_fn(void *item)
 {
+	maildir_staged_sync(item);
+}
+
+/* fsyncs the new/ of one folder; marks the folder's error on failure. */
+static void maildir_dir_sync_fn(void *item)
+{
+	struct maildir_staged *st = item;
+	char newdir[PATH_MAX];
+
+	snprintf(newdir, sizeof(newdir), "%s/new", st->dir);
+	if (fs_fsync_dir(newdir) < 0)
+		st->error = "directory fsync failed";
+}
+
+/* fsyncs the new/ of every folder that got a file, each folder once. */
+static void maildir_commit_dirs(struct maildir_staged **v, size_t n, struct fanout *f)
+{
+	void **dirs = malloc(n * sizeof(*dirs));
+	size_t ndirs = 0;
+
 	for (size_t i = 0; i < n; i++) {
-		char newdir[PATH_MAX];
 		bool seen = false;
 
 		if (!v[i]->visible)
@@ -98,12 +118,18 @@ static void maildir_commit_dirs(struct maildir_staged **v, size_t n)
 			seen = v[j]->visible && strcmp(v[j]->dir, v[i]->dir) == 0;
 		if (seen)
 			continue;
-		snprintf(newdir, sizeof(newdir), "%s/new", v[i]->dir);
-		if (fs_fsync_dir(newdir) == 0)
-			continue;
-		for (size_t j = i; j < n; j++) {
-			if (v[j]->visible && strcmp(v[j]->dir, v[i]->dir) == 0)
-				v[j]->error = "directory fsync failed";
+		if (dirs != NULL)
+			dirs[ndirs++] = v[i];
+		else
+			maildir_dir_sync_fn(v[i]);	/* no memory: one at a time */
+	}
+	fanout_run(f, maildir_dir_sync_fn, dirs, ndirs);
+	free(dirs);
+	/* a folder's error is its first file's: spread it to the others */
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < i && v[i]->visible && v[i]->error == NULL; j++) {
+			if (v[j]->visible && v[j]->error != NULL && strcmp(v[j]->dir, v[i]->dir) == 0)
+				v[i]->error = v[j]->error;
 		}
 	}
 }
@@ -111,22 +137,22 @@ static void maildir_commit_dirs(struct maildir_staged **v, size_t n)
 void maildir_commit_batch(void **items, size_t n, void *arg)
 {
 	struct maildir_staged **v = (struct maildir_staged **)items;
+	struct fanout *f = arg;
 
-	(void)arg;
-	/* 1. the data of every file: once this loop is through, the journal
-	 * commits that the first fdatasyncs forced cover the later files too */
 	for (size_t i = 0; i < n; i++) {
 		v[i]->error = NULL;
 		v[i]->visible = false;
-		maildir_staged_sync(v[i]);
 	}
+	/* 1. the data of every file, all at once: concurrent fdatasyncs share
+	 * the journal commit and the cache flush */
+	fanout_run(f, maildir_staged_sync_fn, items, n);
 	/* 2. only whole files get a name in new/ */
 	for (size_t i = 0; i < n; i++) {
 		if (v[i]->error == NULL)
 			maildir_staged_publish(v[i]);
 	}
-	/* 3. the names: one fsync per directory for the whole batch */
-	maildir_commit_dirs(v, n);
+	/* 3. the names: one fsync per folder for the whole batch */
+	maildir_commit_dirs(v, n, f);
 }
 
 void maildir_staged_discard(struct maildir_staged *st)

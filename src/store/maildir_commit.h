@@ -28,7 +28,8 @@ struct maildir_staged {
 int maildir_stage(const char *dir, const struct maildir_msg *msg, struct maildir_staged *st,
 		  const char **error_r);
 /* The group commit function: items are struct maildir_staged *; each gets
- * its error (NULL on success). A file whose own sync failed never reaches
+ * its error (NULL on success). arg is a struct fanout * (lib/fanout.h) that
+ * issues the syncs concurrently, or NULL for one at a time. A file whose own sync failed never reaches
  * new/; one whose directory fsync failed is in new/ (visible) with error
  * set, for the caller to discard. */
 void maildir_commit_batch(void **items, size_t n, void *arg);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "lib/fanout.h"
 #include "lib/fsutil.h"
 #include "store/maildir_commit.h"
 
@@ -98,7 +99,9 @@ static void test_batch_commit_publishes_whole_files(void **state)
 	assert_int_equal(count(f->box, "new"), 0);	/* nothing visible before the commit */
 	assert_string_not_equal(st[0].name, st[2].name);
 
-	maildir_commit_batch(items, 3, NULL);
+	struct fanout *syncs = fanout_new(2);	/* the syncs issued concurrently */
+	maildir_commit_batch(items, 3, syncs);
+	fanout_free(syncs);
 	for (int i = 0; i < 3; i++) {
 		assert_null(st[i].error);
 		assert_true(st[i].visible);
