@@ -69,6 +69,8 @@ static const struct {
 	  " failed logins%D; yubinctl security unblock %i lifts it." },
 	{ "auth-unblock", "A brute-force block was lifted%D." },
 	{ "auth-ok", "Logged in from %i%D." },
+	{ "index-rebuilt", "The mail index was rebuilt from the mailbox files (%d); messages and flags"
+	  " were kept; a folder with a new UIDVALIDITY is downloaded again by mail clients." },
 	{ NULL, "Event %k from %i%D." },
 };
 

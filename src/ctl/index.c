@@ -1,8 +1,11 @@
 /* `yubinctl index rebuild ADDRESS`: brings an account's mail index in line
  * with its Maildir (new files get UIDs, vanished ones go, flags are read
- * from file names), keeping every UID the index still holds. With --force
- * the index is thrown away and made anew (new UIDVALIDITY: clients
- * download the mailbox again); use that only with the daemon stopped. */
+ * from file names), keeping every UID the index still holds. A damaged
+ * index is set aside and rebuilt, keeping the UIDs it can still tell.
+ * With --force the index is made anew (new UIDVALIDITY: clients download
+ * the mailbox again). Both are safe with the daemon running: the new
+ * index is written beside the old one and put in place atomically
+ * (store/index_rebuild.c). */
 #include "ctl/ctl.h"
 #include "directory/directory.h"
 #include "store/index.h"
@@ -38,11 +41,31 @@ static void rebuild_folder(const struct index_mailbox *m, void *arg)
 	index_view_free(&v);
 }
 
+/* A new index file, put in place atomically: --force (every folder gets
+ * a new UIDVALIDITY) or a damaged index (set aside, UIDs kept where its
+ * rows can still be read). */
+static int index_rebuild_whole(struct ctl *c, const struct dir_account *a, const char *root)
+{
+	struct index_rebuild_report rep;
+	char err[256];
+
+	if (mail_index_rebuild(root, c->force ? INDEX_REBUILD_FRESH : INDEX_REBUILD_DAMAGED, &rep, err,
+			       sizeof(err)) < 0)
+		return ctl_fail("cannot rebuild the index of %s: %s", a->address, err);
+	if (rep.corrupt)
+		printf("the index of %s was damaged: kept aside as %s/index.db.corrupt-*\n", a->address, root);
+	printf("index of %s%s: %s\n", a->address, c->force ? " (made anew)" : "", rep.detail);
+	ctl_event(c, "index-rebuilt", a->address, "%s%s", rep.corrupt ? "damaged index set aside; " : "",
+		  rep.detail);
+	printf("%u folders, %u messages\n", rep.folders, rep.messages);
+	return 0;
+}
+
 int cmd_index_rebuild(struct ctl *c)
 {
 	struct dir_account a;
 	struct rebuild_ctx rc = { NULL, 0, 0, 0 };
-	char root[PATH_MAX], data[PATH_MAX], path[PATH_MAX + 16], err[256];
+	char root[PATH_MAX], data[PATH_MAX], err[256];
 
 	if (ctl_account_get(c, c->argv[0], &a) != 0)
 		return 1;
@@ -52,22 +75,16 @@ int cmd_index_rebuild(struct ctl *c)
 		return ctl_fail("the mailbox path is too long");
 	if (access(root, F_OK) < 0 && maildir_create(root) < 0)
 		return ctl_fail("cannot create the mailbox %s: %s", root, strerror(errno));
-	if (c->force) {
-		static const char *const files[] = { "index.db", "index.db-wal", "index.db-shm" };
-		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-			snprintf(path, sizeof(path), "%s/%s", root, files[i]);
-			if (unlink(path) < 0 && errno != ENOENT)
-				return ctl_fail("cannot remove %s: %s", path, strerror(errno));
-		}
-	}
+	if (c->force || mail_index_check(root) == 1)
+		return index_rebuild_whole(c, &a, root);
 	rc.idx = mail_index_open(root, err, sizeof(err));
 	if (rc.idx == NULL)
-		return ctl_fail("%s", err);
-	printf("index of %s%s:\n", a.address, c->force ? " (made anew)" : "");
+		return ctl_fail("%s (yubinctl index rebuild %s --force makes a new index)", err, a.address);
+	printf("index of %s:\n", a.address);
 	mail_index_mailbox_list(rc.idx, rebuild_folder, &rc);
 	mail_index_close(rc.idx);
-	ctl_event(c, "index-rebuilt", a.address, "%u folders, %u messages%s", rc.folders, rc.messages,
-		  c->force ? ", new UIDVALIDITY" : "");
+	ctl_event(c, "index-rebuilt", a.address, "%u folders, %u messages, UIDs kept", rc.folders,
+		  rc.messages);
 	printf("%u folders, %u messages\n", rc.folders, rc.messages);
 	return rc.failed > 0 ? 1 : 0;
 }

@@ -116,7 +116,7 @@ static const char ctl_usage_help[] =
 	"  account unsuspend ADDRESS            (lift a sending suspension)\n"
 	"  config get KEY | config set KEY VALUE | config list [--json]\n"
 	"  doctor ADDRESS\n"
-	"  index rebuild ADDRESS [--force]      (--force: a new index, with the daemon stopped)\n"
+	"  index rebuild ADDRESS [--force]      (--force: a new index and UIDVALIDITY)\n"
 	"  queue list [--json] | queue show ID  (the outbound queue)\n"
 	"  queue retry [ID] | queue delete ID\n"
 	"  queue inject --from SENDER RCPT... < MESSAGE   (--from '' for the null sender)\n"

@@ -25,10 +25,15 @@ struct config {
 	unsigned smtp_max_commands;
 	unsigned smtp_timeout;
 	unsigned smtp_data_timeout;
+	unsigned smtp_command_total_timeout;
+	unsigned smtp_data_total_timeout;
 	unsigned pop3_timeout;
+	unsigned pop3_command_total_timeout;
 	unsigned pop3_max_connections_per_ip;
 	unsigned imap_timeout;
 	unsigned imap_idle_timeout;
+	unsigned imap_command_total_timeout;
+	uint64_t imap_append_limit;
 	unsigned imap_max_connections_per_ip;
 	unsigned imap_max_line_length;
 	unsigned server_loops;

@@ -1,4 +1,5 @@
 #include "lib/json.h"
+#include "lib/str.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -103,40 +104,6 @@ void json_object_end(struct json *j) { json_close(j, true); }
 void json_array_begin(struct json *j) { json_open(j, false); }
 void json_array_end(struct json *j) { json_close(j, false); }
 
-/* Length of the valid UTF-8 sequence at s (at most len bytes), or 0 when
- * the bytes there are not one (RFC 3629: no overlongs, no surrogates,
- * nothing above U+10FFFF). */
-static size_t utf8_seq_len(const unsigned char *s, size_t len)
-{
-	unsigned char c = s[0];
-	size_t n;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (len < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++) {
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	}
-	return n;
-}
-
 static void json_put_escaped(struct json *j, const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -153,7 +120,7 @@ static void json_put_escaped(struct json *j, const char *str, size_t len)
 			run++;
 			continue;
 		}
-		n = c >= 0x80 ? utf8_seq_len(s + i, len - i) : 0;
+		n = c >= 0x80 ? str_utf8_char_len(s + i, len - i) : 0;
 		if (n > 0) {
 			i += n;
 			run += n;

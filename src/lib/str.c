@@ -95,45 +95,79 @@ int str_parse_size(const char *s, uint64_t *value_r)
 static const char b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/* Alphabet value + 1 of each ASCII byte, 0 for bytes outside it. A table
+ * rather than comparisons: base64 bodies are decoded for every FETCH of
+ * a part. */
+static const unsigned char b64_table[128] = {
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, 63,  0,  0,  0, 64,
+	53, 54, 55, 56, 57, 58, 59, 60, 61, 62,  0,  0,  0,  0,  0,  0,
+	 0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15,
+	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26,  0,  0,  0,  0,  0,
+	 0, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41,
+	42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52,  0,  0,  0,  0,  0,
+};
+
 static int b64_value(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+') return 62;
-	if (c == '/') return 63;
-	return -1;
+	return c < 128 ? b64_table[c] - 1 : -1;
+}
+
+static bool b64_is_fws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+long base64_decode_opts(const char *in, size_t len, unsigned char *out, size_t outsize, unsigned flags,
+			size_t *bad_r)
+{
+	const bool lenient = (flags & BASE64_LENIENT) != 0;
+	const bool fws = lenient || (flags & BASE64_SKIP_FWS) != 0;
+	unsigned long acc = 0;
+	size_t sig = 0, pad = 0, bad = 0, n = 0;
+	int bits = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+		int v = b64_value(c);
+
+		if (v >= 0 && pad == 0) {
+			acc = ((acc << 6) | (unsigned long)v) & 0xFFFFFF;
+			bits += 6;
+			sig++;
+			if (bits >= 8) {
+				bits -= 8;
+				if (n == outsize)
+					return -1;
+				out[n++] = (unsigned char)(acc >> bits);
+			}
+			continue;
+		}
+		if (fws && b64_is_fws(c))
+			continue;
+		if (c == '=') {
+			/* Lenient (RFC 2045 6.8): the data ends at the first pad. */
+			if (lenient)
+				break;
+			pad++;
+			sig++;
+			continue;
+		}
+		if (!lenient)
+			return -1;	/* outside the alphabet, or data after a pad */
+		bad++;
+	}
+	if (bad_r != NULL)
+		*bad_r = bad;
+	if (!lenient && (sig % 4 != 0 || pad > 2))
+		return -1;
+	return (long)n;
 }
 
 long base64_decode(const char *in, size_t len, unsigned char *out)
 {
-	unsigned long acc = 0;
-	int bits = 0, pad = 0;
-	long n = 0;
-
-	if (len % 4 != 0)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)in[i];
-		int v;
-
-		if (c == '=') {
-			/* Padding only in the last two positions. */
-			if (i < len - 2)
-				return -1;
-			pad++;
-			continue;
-		}
-		if (pad > 0 || (v = b64_value(c)) < 0)
-			return -1;
-		acc = (acc << 6) | (unsigned long)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (unsigned char)(acc >> bits);
-		}
-	}
-	return n;
+	return base64_decode_opts(in, len, out, len / 4 * 3 + 3, 0, NULL);
 }
 
 void base64_encode(const unsigned char *in, size_t len, char *out)
@@ -157,6 +191,39 @@ void base64_encode(const unsigned char *in, size_t len, char *out)
 		out[o++] = '=';
 	}
 	out[o] = '\0';
+}
+
+size_t str_utf8_char_len(const void *p, size_t len)
+{
+	const unsigned char *s = p;
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;	/* overlong */
+	else if (c == 0xed)
+		hi = 0x9f;	/* surrogates */
+	else if (c == 0xf0)
+		lo = 0x90;	/* overlong */
+	else if (c == 0xf4)
+		hi = 0x8f;	/* past U+10FFFF */
+	if (len < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++) {
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	}
+	return n;
 }
 
 void str_random_id(char *out, size_t len)

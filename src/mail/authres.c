@@ -1,6 +1,7 @@
 /* Authentication-Results (RFC 8601) fields: building ours, and finding
  * copies of ours that came from outside. */
 #include "mail/authres.h"
+#include "mail/rfc5322.h"
 #include "mail/header.h"
 
 #include <ctype.h>
@@ -180,33 +181,10 @@ void authres_build(const struct authres *ar, struct strbuf *out)
 	strbuf_append_str(out, "\r\n");
 }
 
-/* Skips CFWS: blanks, line ends and (nested) comments. */
-static size_t authres_skip_cfws(const char *v, size_t len, size_t i)
-{
-	while (i < len) {
-		if (v[i] == ' ' || v[i] == '\t' || v[i] == '\r' || v[i] == '\n') {
-			i++;
-		} else if (v[i] == '(') {
-			unsigned depth = 0;
-			for (; i < len; i++) {
-				if (v[i] == '\\' && i + 1 < len)
-					i++;
-				else if (v[i] == '(')
-					depth++;
-				else if (v[i] == ')' && --depth == 0)
-					break;
-			}
-			i++;
-		} else {
-			break;
-		}
-	}
-	return i;
-}
 
 int authres_authserv_id(const char *value, size_t len, char *buf, size_t size)
 {
-	size_t i = authres_skip_cfws(value, len, 0), n = 0;
+	size_t i = rfc5322_skip_cfws(value, len, 0), n = 0;
 
 	if (size == 0)
 		return -1;

@@ -1,4 +1,5 @@
 #include "mail/charset.h"
+#include "lib/str.h"
 
 #include <errno.h>
 #include <iconv.h>
@@ -74,44 +75,13 @@ static const char *iconv_name(const char *charset)
 	return charset;
 }
 
-/* Length of the well-formed UTF-8 sequence at p (1-4), or 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *p, size_t left)
-{
-	unsigned char c = p[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		return left >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF) {
-		if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-			return 0;
-		if (c == 0xE0 && p[1] < 0xA0)
-			return 0;	/* overlong */
-		if (c == 0xED && p[1] >= 0xA0)
-			return 0;	/* surrogate */
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4) {
-		if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
-		    (p[3] & 0xC0) != 0x80)
-			return 0;
-		if (c == 0xF0 && p[1] < 0x90)
-			return 0;
-		if (c == 0xF4 && p[1] >= 0x90)
-			return 0;	/* past U+10FFFF */
-		return 4;
-	}
-	return 0;
-}
-
 bool charset_utf8_is_valid(const void *in, size_t len)
 {
 	const unsigned char *p = in;
 	size_t i = 0;
 
 	while (i < len) {
-		size_t n = utf8_seq_len(p + i, len - i);
+		size_t n = str_utf8_char_len(p + i, len - i);
 		if (n == 0)
 			return false;
 		i += n;
@@ -126,7 +96,7 @@ void charset_utf8_append_valid(struct strbuf *out, const void *in, size_t len)
 
 	strbuf_reserve(out, len);
 	while (i < len) {
-		size_t n = utf8_seq_len(p + i, len - i);
+		size_t n = str_utf8_char_len(p + i, len - i);
 		if (n == 0) {
 			strbuf_append(out, p + start, i - start);
 			strbuf_append_str(out, UTF8_REPLACEMENT);

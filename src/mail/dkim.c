@@ -104,34 +104,14 @@ static bool tag_is(const struct dkim_tag *t, const char *value)
 	return t->value_len == strlen(value) && strncasecmp(t->value, value, t->value_len) == 0;
 }
 
-/* Decodes base64 with FWS anywhere in it (RFC 6376 base64string). */
+/* base64 with FWS anywhere in it (RFC 6376 base64string), into out. */
 static int b64_decode_fws(const char *in, size_t len, unsigned char *out, size_t max, size_t *len_r)
 {
-	char *clean = malloc(len + 1);
-	unsigned char *tmp;
-	size_t n = 0;
-	long got;
+	long n = base64_decode_opts(in, len, out, max, BASE64_SKIP_FWS, NULL);
 
-	if (clean == NULL)
+	if (n < 0)
 		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (!is_fws(in[i]))
-			clean[n++] = in[i];
-	}
-	tmp = malloc(n * 3 / 4 + 3);
-	if (tmp == NULL) {
-		free(clean);
-		return -1;
-	}
-	got = base64_decode(clean, n, tmp);
-	free(clean);
-	if (got < 0 || (size_t)got > max) {
-		free(tmp);
-		return -1;
-	}
-	memcpy(out, tmp, (size_t)got);
-	free(tmp);
-	*len_r = (size_t)got;
+	*len_r = (size_t)n;
 	return 0;
 }
 

@@ -1,4 +1,5 @@
 #include "mail/header.h"
+#include "mail/rfc5322.h"
 
 #include <string.h>
 #include <strings.h>
@@ -146,25 +147,11 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
+/* CFWS and the comma after the day name. */
 static size_t date_skip(const char *s, size_t len, size_t i)
 {
-	while (i < len) {
-		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n' || s[i] == ',') {
-			i++;
-		} else if (s[i] == '(') {
-			int depth = 0;
-			for (; i < len; i++) {
-				if (s[i] == '(')
-					depth++;
-				else if (s[i] == ')' && --depth == 0) {
-					i++;
-					break;
-				}
-			}
-		} else {
-			break;
-		}
-	}
+	while ((i = rfc5322_skip_cfws(s, len, i)) < len && s[i] == ',')
+		i++;
 	return i;
 }
 

@@ -1,5 +1,6 @@
 #include "mail/imap_envelope.h"
 #include "mail/header.h"
+#include "mail/rfc5322.h"
 
 #include <string.h>
 
@@ -65,39 +66,13 @@ static bool is_blank(char c)
 /* Reads a comment at pos (which is '('), appending its text to out. */
 static void lex_comment(struct addr_lexer *lx, struct strbuf *out)
 {
-	int depth = 0;
-
-	do {
-		char c = lx->p[lx->pos++];
-		if (c == '\\' && lx->pos < lx->len) {
-			strbuf_append_c(out, lx->p[lx->pos++]);
-			continue;
-		}
-		if (c == '(') {
-			if (depth++ > 0)
-				strbuf_append_c(out, c);
-		} else if (c == ')') {
-			if (--depth > 0)
-				strbuf_append_c(out, c);
-		} else if (c != '\r' && c != '\n') {
-			strbuf_append_c(out, c);
-		}
-	} while (depth > 0 && lx->pos < lx->len);
+	lx->pos += rfc5322_comment(lx->p + lx->pos, lx->len - lx->pos, out);
 }
 
 /* Reads a quoted string at pos (which is '"') into out, unquoted. */
 static void lex_quoted(struct addr_lexer *lx, struct strbuf *out)
 {
-	lx->pos++;
-	while (lx->pos < lx->len && lx->p[lx->pos] != '"') {
-		char c = lx->p[lx->pos++];
-		if (c == '\\' && lx->pos < lx->len)
-			c = lx->p[lx->pos++];
-		if (c != '\r' && c != '\n')
-			strbuf_append_c(out, c);
-	}
-	if (lx->pos < lx->len)
-		lx->pos++;
+	lx->pos += rfc5322_quoted(lx->p + lx->pos, lx->len - lx->pos, out);
 }
 
 struct address {

@@ -1,4 +1,5 @@
 #include "mail/mime.h"
+#include "mail/rfc5322.h"
 #include "mail/charset.h"
 #include "mail/header.h"
 #include "mail/mime_decode.h"
@@ -77,25 +78,7 @@ struct lexer {
 
 static void lex_skip_cfws(struct lexer *lx)
 {
-	int comment = 0;
-
-	while (lx->pos < lx->len) {
-		char c = lx->p[lx->pos];
-
-		if (comment > 0) {
-			if (c == '\\')
-				lx->pos++;
-			else if (c == '(')
-				comment++;
-			else if (c == ')')
-				comment--;
-		} else if (c == '(') {
-			comment = 1;
-		} else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
-			return;
-		}
-		lx->pos++;
-	}
+	lx->pos = rfc5322_skip_cfws(lx->p, lx->len, lx->pos);
 }
 
 static bool is_tspecial(unsigned char c)
@@ -122,16 +105,7 @@ static void lex_value(struct lexer *lx, struct strbuf *out)
 {
 	lex_skip_cfws(lx);
 	if (lx->pos < lx->len && lx->p[lx->pos] == '"') {
-		lx->pos++;
-		while (lx->pos < lx->len && lx->p[lx->pos] != '"') {
-			char c = lx->p[lx->pos++];
-			if (c == '\\' && lx->pos < lx->len)
-				c = lx->p[lx->pos++];
-			if (c != '\r' && c != '\n')
-				strbuf_append_c(out, c);
-		}
-		if (lx->pos < lx->len)
-			lx->pos++;
+		lx->pos += rfc5322_quoted(lx->p + lx->pos, lx->len - lx->pos, out);
 		return;
 	}
 	/* up to ';' or a comment, so "name=a b.pdf" from sloppy senders

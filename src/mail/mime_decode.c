@@ -1,4 +1,5 @@
 #include "mail/mime_decode.h"
+#include "lib/str.h"
 
 #include <stdbool.h>
 
@@ -89,46 +90,15 @@ size_t mime_q_decode(const char *in, size_t len, struct strbuf *out)
 	return qp_decode(in, len, out, true);
 }
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 size_t mime_base64_decode(const char *in, size_t len, struct strbuf *out)
 {
-	unsigned long acc = 0;
-	int bits = 0;
-	size_t bad = 0;
+	size_t room = len / 4 * 3 + 3, bad = 0;
+	long n;
 
-	strbuf_reserve(out, len / 4 * 3 + 3);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)in[i];
-		int v;
-
-		if (c == '=')
-			break;
-		v = b64_value(c);
-		if (v < 0) {
-			if (c != '\r' && c != '\n' && c != ' ' && c != '\t')
-				bad++;
-			continue;
-		}
-		acc = ((acc << 6) | (unsigned long)v) & 0xFFFFFF;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			strbuf_append_c(out, (char)((acc >> bits) & 0xFF));
-		}
-	}
+	strbuf_reserve(out, room);
+	n = base64_decode_opts(in, len, (unsigned char *)out->data + out->len, room, BASE64_LENIENT, &bad);
+	if (n > 0)
+		out->len += (size_t)n;
+	out->data[out->len] = '\0';
 	return bad;
 }

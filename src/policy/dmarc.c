@@ -6,6 +6,7 @@
 #include "policy/dmarc.h"
 #include "lib/dns_async.h"
 #include "mail/header.h"
+#include "mail/rfc5322.h"
 #include "lib/str.h"
 
 #include <ctype.h>
@@ -166,7 +167,6 @@ static void from_element_end(struct from_scan *fs)
 	const char *a = fs->addr, *at = NULL;
 	char dom[DNS_NAME_MAX];
 	size_t n = 0;
-	bool quoted = false;
 
 	if (fs->error != NULL)
 		return;
@@ -183,14 +183,7 @@ static void from_element_end(struct from_scan *fs)
 		const char *colon = strchr(a, ':');
 		a = colon != NULL ? colon + 1 : a + strlen(a);
 	}
-	for (const char *p = a; *p != '\0'; p++) {
-		if (*p == '\\' && quoted && p[1] != '\0')
-			p++;
-		else if (*p == '"')
-			quoted = !quoted;
-		else if (*p == '@' && !quoted)
-			at = p;
-	}
+	at = rfc5322_addr_at(a, strlen(a));
 	if (at == NULL) {
 		fs->error = "a From address without a domain";
 		goto done;
@@ -242,30 +235,15 @@ static void from_scan_value(struct from_scan *fs, const char *v, size_t len)
 		}
 		if (c == '(') {
 			/* a comment, nested, with quoted pairs */
-			unsigned depth = 0;
-			for (; i < len; i++) {
-				if (v[i] == '\\') {
-					i++;
-					continue;
-				}
-				if (v[i] == '(')
-					depth++;
-				else if (v[i] == ')' && --depth == 0)
-					break;
-			}
-			i++;
+			i += rfc5322_comment(v + i, len - i, NULL);
 			if (!in_angle && !fs->angle_seen)
 				from_add(fs, ' ');
 			continue;
 		}
 		if (c == '"') {
 			/* a quoted string: part of a local part, or a display name */
-			size_t start = i++;
-			for (; i < len && v[i] != '"'; i++) {
-				if (v[i] == '\\')
-					i++;
-			}
-			i++;
+			size_t start = i;
+			i += rfc5322_quoted(v + i, len - i, NULL);
 			if (in_angle || !fs->angle_seen) {
 				for (size_t k = start; k < i && k < len; k++)
 					from_add(fs, v[k]);

@@ -23,6 +23,7 @@ static __thread unsigned loop_nconns;
 static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
+static void conn_drained(struct conn *c);
 
 /* Per-IP table shared by all loops. */
 #define IP_BUCKETS 4096
@@ -215,6 +216,10 @@ int conn_starttls(struct conn *c)
 		SSL_free(ssl);
 		return -1;
 	}
+	/* The filter passes its output down as long as the socket side takes
+	 * it; bound that side, so that unsent bytes stay in c->bev's output
+	 * and its write callback tells when they drained. */
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, CONN_OUT_LOW);
 	c->bev = tls;
 	c->tls = true;
 	c->handshaking = true;
@@ -222,10 +227,31 @@ int conn_starttls(struct conn *c)
 	return 0;
 }
 
+/* Reading is on only while nobody holds it off: a job (paused), the
+ * output back-pressure (out_blocked) or the close (finishing). */
+static void conn_reading_update(struct conn *c)
+{
+	if (c->finishing || c->lingering)
+		return;
+	if (c->paused || c->out_blocked)
+		bufferevent_disable(c->bev, EV_READ);
+	else
+		bufferevent_enable(c->bev, EV_READ);
+}
+
+static void conn_watermark_update(struct conn *c)
+{
+	size_t lowat = c->drain_cb != NULL ? c->drain_lowat : 0;
+
+	if (c->out_blocked && (lowat == 0 || lowat > CONN_OUT_LOW))
+		lowat = CONN_OUT_LOW;
+	bufferevent_setwatermark(c->bev, EV_WRITE, lowat, 0);
+}
+
 void conn_pause(struct conn *c)
 {
 	c->paused = true;
-	bufferevent_disable(c->bev, EV_READ);
+	conn_reading_update(c);
 }
 
 void conn_resume(struct conn *c)
@@ -233,9 +259,126 @@ void conn_resume(struct conn *c)
 	c->paused = false;
 	if (c->finishing)
 		return;
-	bufferevent_enable(c->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+	conn_reading_update(c);
+	/* While the output is blocked, its drain calls on_read. */
+	if (!c->out_blocked && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 		c->ops->on_read(c);
+}
+
+static void conn_drain_poll(evutil_socket_t fd, short what, void *arg)
+{
+	conn_drained(arg);
+}
+
+/* Behind the TLS filter (after STARTTLS) the socket side may still hold
+ * bytes when the filter's own output is empty, and no write callback
+ * comes for those: poll them instead. */
+static void conn_drain_poll_arm(struct conn *c)
+{
+	static const struct timeval tick = { 0, 50000 };
+
+	if (bufferevent_get_underlying(c->bev) == NULL)
+		return;
+	if (c->drain_timer == NULL)
+		c->drain_timer = evtimer_new(c->loop->base, conn_drain_poll, c);
+	if (c->drain_timer != NULL)
+		evtimer_add(c->drain_timer, &tick);
+}
+
+bool conn_output_full(struct conn *c)
+{
+	size_t n = conn_output_pending(c);
+
+	if (c->finishing)
+		return true;
+	if (n > CONN_OUT_MAX) {
+		log_warn(c->sid, "output: %zu bytes unsent to %s, over the limit of %u; closing", n, c->ip,
+			 (unsigned)CONN_OUT_MAX);
+		evbuffer_drain(bufferevent_get_output(c->bev), n);
+		conn_finish(c);
+		return true;
+	}
+	if (n < CONN_OUT_HIGH)
+		return false;
+	if (!c->out_blocked) {
+		c->out_blocked = true;
+		if (!c->out_logged)
+			log_info(c->sid, "output: %zu bytes unsent to %s; not reading its commands until it"
+				 " reads the replies", n, c->ip);
+		c->out_logged = true;
+		conn_reading_update(c);
+		conn_watermark_update(c);
+		conn_drain_poll_arm(c);
+	}
+	return true;
+}
+
+/* The output drained: read again, and let the session go on with the
+ * commands it left in the input buffer. */
+static void conn_unblock(struct conn *c)
+{
+	if (!c->out_blocked || c->finishing || c->lingering)
+		return;
+	if (conn_output_pending(c) > CONN_OUT_LOW) {
+		conn_drain_poll_arm(c);
+		return;
+	}
+	c->out_blocked = false;
+	conn_watermark_update(c);
+	conn_reading_update(c);
+	if (!c->paused && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		c->ops->on_read(c);
+}
+
+static void conn_deadline_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->finishing || c->lingering || c->ops->on_deadline == NULL)
+		return;
+	c->ops->on_deadline(c);
+}
+
+void conn_deadline_arm(struct conn *c, unsigned seconds)
+{
+	struct timeval tv = { (time_t)seconds, 0 };
+
+	if (seconds == 0 || c->finishing || conn_deadline_is_armed(c))
+		return;
+	if (c->deadline == NULL)
+		c->deadline = evtimer_new(c->loop->base, conn_deadline_fire, c);
+	if (c->deadline != NULL)
+		evtimer_add(c->deadline, &tv);
+}
+
+void conn_deadline_clear(struct conn *c)
+{
+	if (c->deadline != NULL)
+		evtimer_del(c->deadline);
+}
+
+bool conn_deadline_is_armed(const struct conn *c)
+{
+	return c->deadline != NULL && evtimer_pending(c->deadline, NULL);
+}
+
+void conn_line_deadline(struct conn *c, bool consumed, unsigned seconds)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer_ptr lf;
+
+	if (c->finishing)
+		return;
+	lf = evbuffer_search(in, "\n", 1, NULL);
+	/* Nothing buffered, or whole lines that wait for the session (a job
+	 * or the output back-pressure): no client is slow there. */
+	if (evbuffer_get_length(in) == 0 || lf.pos >= 0) {
+		conn_deadline_clear(c);
+		return;
+	}
+	if (consumed)
+		conn_deadline_clear(c);
+	conn_deadline_arm(c, seconds);
 }
 
 void conn_set_timeout(struct conn *c, unsigned seconds)
@@ -259,6 +402,10 @@ static void conn_free(struct conn *c)
 		c->ops->on_free(c);
 	if (c->flush_timer != NULL)
 		event_free(c->flush_timer);
+	if (c->drain_timer != NULL)
+		event_free(c->drain_timer);
+	if (c->deadline != NULL)
+		event_free(c->deadline);
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -317,6 +464,7 @@ void conn_finish(struct conn *c)
 	if (c->finishing)
 		return;
 	c->finishing = true;
+	conn_deadline_clear(c);
 	bufferevent_disable(c->bev, EV_READ);
 	bufferevent_set_timeouts(c->bev, NULL, &tv);
 	/* Never free synchronously: the caller may still hold the session. */
@@ -333,7 +481,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
 		return;
 	}
-	if (c->finishing || c->paused)
+	if (c->finishing || c->paused || c->out_blocked)
 		return;
 	c->ops->on_read(c);
 }
@@ -347,14 +495,29 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 			conn_linger(c);
 		return;
 	}
-	if (c->drain_cb != NULL)
-		c->drain_cb(c);
+	conn_drained(c);
+}
+
+/* The output went below a low-water mark: refill a stream (drain_cb),
+ * or read again after back-pressure. */
+static void conn_drained(struct conn *c)
+{
+	if (c->finishing || c->lingering)
+		return;
+	if (c->drain_cb != NULL) {
+		if (conn_output_pending(c) > c->drain_lowat)
+			conn_drain_poll_arm(c);
+		else
+			c->drain_cb(c);
+	}
+	conn_unblock(c);
 }
 
 void conn_set_drain_cb(struct conn *c, void (*cb)(struct conn *c), size_t lowat)
 {
 	c->drain_cb = cb;
-	bufferevent_setwatermark(c->bev, EV_WRITE, cb != NULL ? lowat : 0, 0);
+	c->drain_lowat = cb != NULL ? lowat : 0;
+	conn_watermark_update(c);
 }
 
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -374,6 +537,9 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		c->ops->on_timeout(c);
 		return;
 	}
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING))
+		log_info(c->sid, "output: %s read nothing for %s; closing", c->ip,
+			 c->finishing ? "10 s after the goodbye" : "300 s");
 	if (what & BEV_EVENT_ERROR) {
 		if (c->handshaking)
 			log_info(c->sid, "tls: handshake failed with %s", c->ip);

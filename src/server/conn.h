@@ -23,7 +23,23 @@ struct conn_ops {
 	void (*on_shutdown)(struct conn *c);
 	/* The connection is gone; the session must not touch c afterwards. */
 	void (*on_free)(struct conn *c);
+	/* The deadline set with conn_deadline_arm() passed: the session says
+	 * why and closes. */
+	void (*on_deadline)(struct conn *c);
 };
+
+/* Output back-pressure. A client that sends commands and never reads the
+ * replies would make the server buffer them without limit, so a
+ * connection stops reading once CONN_OUT_HIGH bytes wait to be sent and
+ * reads again when they drained below CONN_OUT_LOW (the client's
+ * unread commands wait in the kernel, and the client's own sends block).
+ * A session that could write more than CONN_OUT_MAX unsent bytes (one
+ * huge response) is closed instead. Session loops that handle several
+ * pipelined commands per read ask conn_output_full() before each one;
+ * streams of big bodies refill through conn_set_drain_cb(). */
+#define CONN_OUT_HIGH (256 * 1024)
+#define CONN_OUT_LOW (64 * 1024)
+#define CONN_OUT_MAX (128 * 1024 * 1024)
 
 struct conn {
 	struct conn *prev, *next;	/* the loop's list */
@@ -42,7 +58,12 @@ struct conn {
 	bool lingering;		/* output sent, half-closed, draining input */
 	bool paused;
 	bool counted;		/* holds a per-IP slot */
+	bool out_blocked;	/* not reading until the output drains */
+	bool out_logged;
+	struct event *drain_timer;	/* polls the TLS filter's socket side */
+	struct event *deadline;	/* conn_deadline_arm() */
 	void (*drain_cb)(struct conn *c);
+	size_t drain_lowat;
 	char tls_info[128];
 };
 
@@ -72,6 +93,25 @@ unsigned conn_count(struct loop *loop);
 
 /* Per-client-address connection counting across all loops. */
 bool conn_ip_acquire(struct conn *c, unsigned max);
+
+/* True when CONN_OUT_HIGH bytes or more wait to be sent. The connection
+ * then stops reading, and calls on_read again once the output drained
+ * below CONN_OUT_LOW (even with no new input: the session's loop stopped
+ * with commands still buffered). Past CONN_OUT_MAX it logs and closes. */
+bool conn_output_full(struct conn *c);
+
+/* A total time limit on top of the idle timeout: a slow client sending
+ * one byte before each idle timeout would otherwise hold a connection for
+ * ever. Sessions arm it at the first byte of a command (or at the start
+ * of a message's data) and clear it when that is complete; if it passes,
+ * on_deadline runs. Arming an armed deadline keeps the earlier one. */
+void conn_deadline_arm(struct conn *c, unsigned seconds);
+void conn_deadline_clear(struct conn *c);
+bool conn_deadline_is_armed(const struct conn *c);
+/* For line-based sessions after a pass over the input: a partial line
+ * left in the input buffer must complete within seconds of its first
+ * byte; a pass that consumed a line starts the count again. */
+void conn_line_deadline(struct conn *c, bool consumed, unsigned seconds);
 
 /* Writes to the write-side callback when output drains below low water. */
 void conn_set_drain_cb(struct conn *c, void (*cb)(struct conn *c), size_t lowat);

@@ -123,6 +123,36 @@ int imap_fetch_part(const char *msg, size_t len, const struct imap_fetch_section
 	return ret;
 }
 
+int imap_fetch_part_range(const char *msg, size_t len, const struct imap_fetch_section *sec, size_t *off_r,
+			  size_t *len_r)
+{
+	const struct mime_part *part, *inner = NULL;
+	struct mime_message *mm;
+	const char *error;
+	int ret = 0;
+
+	if (sec->text == IMAP_SECTION_HEADER_FIELDS || sec->text == IMAP_SECTION_HEADER_FIELDS_NOT ||
+	    mime_message_parse(msg, len, &imap_mime_limits, &mm, &error) < 0)
+		return -1;
+	part = section_part(mm, sec);
+	if (part != NULL && part->is_message)
+		inner = part->children;
+	if (part == NULL)
+		ret = -1;
+	else if (sec->text == IMAP_SECTION_NONE)
+		*off_r = part->body_offset, *len_r = part->body_size;
+	else if (sec->text == IMAP_SECTION_MIME)
+		*off_r = part->header_offset, *len_r = part->header_size;
+	else if (inner == NULL)
+		ret = -1;
+	else if (sec->text == IMAP_SECTION_HEADER)
+		*off_r = inner->header_offset, *len_r = inner->header_size;
+	else
+		*off_r = inner->body_offset, *len_r = inner->body_size;
+	mime_message_free(mm);
+	return ret;
+}
+
 void imap_fetch_structure(struct imap_session *s, enum imap_fetch_type type, const char *msg, size_t len)
 {
 	struct mime_message *mm;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -146,7 +147,9 @@ char *imap_msg_read(const struct imap_session *s, const struct index_msg *m, siz
 
 	if (mail_index_msg_path(&s->mbox, m, path, sizeof(path)) < 0)
 		return NULL;
-	return fs_read_file(path, (size_t)s->max_message_size * 2, len_r);
+	/* Whatever was stored can be read back (the size limits are for
+	 * what comes in). */
+	return fs_read_file(path, SIZE_MAX - 1, len_r);
 }
 
 /* The start of a message file, enough to hold its header: up to the blank
@@ -279,21 +282,168 @@ static void out_section(struct imap_session *s, const struct imap_fetch_item *it
 	out_literal(s, data + off, n, it->type == IMAP_FETCH_BINARY);
 }
 
-/* One message's FETCH response. Returns -1 when the message is gone. */
-static int fetch_one(struct imap_session *s, size_t seq, const struct index_msg *m,
-		     const struct imap_fetch *f, bool add_flags)
+/* ---- FETCH in pieces ----------------------------------------------------------
+ * A FETCH of many or big messages would otherwise be built whole in memory.
+ * The job stops once its output passes FETCH_OUT_CHUNK, and the loop sends
+ * it and runs the job again when the client has read it. Messages of
+ * FETCH_MAP_MIN bytes and more are mapped rather than read, and their
+ * sections of FETCH_STREAM_MIN bytes and more (BODY[], BODY[TEXT], a part,
+ * a partial range) go out from the file by offset: the job writes the
+ * literal's size and stops, and the loop sends the bytes as the output
+ * drains (imap_session.c). */
+#define FETCH_OUT_CHUNK (256 * 1024)
+#define FETCH_MAP_MIN (256 * 1024)
+#define FETCH_STREAM_MIN (64 * 1024)
+
+struct fetch_map {
+	char *data;	/* the file, then at least one zero byte */
+	size_t len, maplen;
+	int fd;
+};
+
+struct imap_fetch_run {
+	struct imap_fetch f;
+	struct index_view v;
+	size_t *idx, n;
+	size_t next;		/* the message being sent (position in idx) */
+	size_t item;		/* its next item when a streamed literal cut it, else 0 */
+	bool add_flags;
+	struct fetch_map map;	/* that message's file when it is big */
+};
+
+/* A message file, opened under its current name if another session
+ * renamed it since the command's sync; -1 when it is gone. */
+static int fetch_open(struct imap_session *s, const struct index_msg *m)
 {
-	char *msg = NULL;
-	size_t len = 0;
-	struct strbuf sec = STRBUF_INIT;
-	bool first = true, whole_file, header_only = true;
-	size_t start;
+	char path[4096 + 256];
+	struct index_view v;
+	int fd = -1;
 
-	imap_keywords_check(s, m->keywords);
-	start = s->out.len;
+	if (mail_index_msg_path(&s->mbox, m, path, sizeof(path)) == 0)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 || s->idx == NULL)
+		return fd;
+	if (mail_index_sync(s->idx, &s->mbox, &v) == 0) {
+		const struct index_msg *now = imap_index_find(&v, m->uid);
+		if (now != NULL && strcmp(now->file, m->file) != 0 &&
+		    mail_index_msg_path(&s->mbox, now, path, sizeof(path)) == 0)
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		index_view_free(&v);
+	}
+	return fd;
+}
 
-	/* Items that need no more than the header (a client's message list)
-	 * read only the start of the file. */
+/* Maps a message file read-only, followed by zero bytes (the parsers may
+ * look at data[len]). Pages come in only where the message is read. */
+static int fetch_map_open(struct fetch_map *map, int fd)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	struct stat st;
+	void *base;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	map->len = (size_t)st.st_size;
+	map->maplen = (map->len / page + 1) * page;
+	base = mmap(NULL, map->maplen, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		return -1;
+	if (map->len > 0 && mmap(base, map->len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED) {
+		munmap(base, map->maplen);
+		return -1;
+	}
+	map->data = base;
+	map->fd = fd;
+	return 0;
+}
+
+static void fetch_map_close(struct fetch_map *map)
+{
+	if (map->data != NULL)
+		munmap(map->data, map->maplen);
+	if (map->fd >= 0)
+		close(map->fd);
+	map->data = NULL;
+	map->fd = -1;
+}
+
+static int fetch_map_message(struct imap_session *s, struct imap_fetch_run *run, const struct index_msg *m)
+{
+	int fd = fetch_open(s, m);
+
+	if (fd >= 0 && fetch_map_open(&run->map, fd) == 0)
+		return 0;
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Where a section lies in the message, when it is one run of bytes. */
+static int section_range(const char *msg, size_t len, const struct imap_fetch_section *sec, size_t *off_r,
+			 size_t *len_r)
+{
+	size_t hdr;
+
+	if (sec->nparts > 0)
+		return imap_fetch_part_range(msg, len, sec, off_r, len_r);
+	hdr = mail_header_block_size(msg, len);
+	switch (sec->text) {
+	case IMAP_SECTION_NONE:
+		*off_r = 0, *len_r = len;
+		return 0;
+	case IMAP_SECTION_HEADER:
+		*off_r = 0, *len_r = hdr;
+		return 0;
+	case IMAP_SECTION_TEXT:
+		*off_r = hdr, *len_r = len - hdr;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* For a mapped message: when the item's bytes are one big run, writes the
+ * item's name and literal size and hands the run to the loop to stream
+ * (true); false leaves the item to the in-memory path. */
+static bool fetch_stream_item(struct imap_session *s, struct imap_fetch_run *run,
+			      const struct imap_fetch_item *it)
+{
+	struct imap_fetch_section whole = { NULL, 0, IMAP_SECTION_NONE, NULL, 0 };
+	const struct imap_fetch_section *sp = &it->section;
+	size_t off, n;
+	int fd;
+
+	if (it->type == IMAP_FETCH_RFC822_TEXT)
+		whole.text = IMAP_SECTION_TEXT;
+	if (it->type == IMAP_FETCH_RFC822 || it->type == IMAP_FETCH_RFC822_TEXT)
+		sp = &whole;
+	else if (it->type != IMAP_FETCH_BODY_SECTION)
+		return false;	/* BINARY decodes; RFC822.HEADER is small */
+	if (section_range(run->map.data, run->map.len, sp, &off, &n) < 0)
+		return false;
+	if (it->partial) {
+		size_t skip = it->offset < n ? it->offset : n;
+		off += skip;
+		n -= skip;
+		if (it->length < n)
+			n = it->length;
+	}
+	/* the loop sends NUL as 0x80, as out_literal does */
+	if (n < FETCH_STREAM_MIN || (fd = dup(run->map.fd)) < 0)
+		return false;
+	strbuf_printf(&s->out, "%s {%zu}\r\n", it->response_name, n);
+	s->stream_fd = fd;
+	s->stream_off = off;
+	s->stream_left = n;
+	return true;
+}
+
+/* Items that need no more than the header (a client's message list) read
+ * only the start of the file. */
+static bool fetch_is_header_only(const struct imap_fetch *f)
+{
+	bool header_only = true;
+
 	for (size_t i = 0; i < f->count && header_only; i++) {
 		const struct imap_fetch_item *it = &f->items[i];
 		header_only = it->type == IMAP_FETCH_FLAGS || it->type == IMAP_FETCH_INTERNALDATE ||
@@ -305,9 +455,58 @@ static int fetch_one(struct imap_session *s, size_t seq, const struct index_msg 
 				it->section.text == IMAP_SECTION_HEADER_FIELDS ||
 				it->section.text == IMAP_SECTION_HEADER_FIELDS_NOT));
 	}
+	return header_only;
+}
 
-	strbuf_printf(&s->out, "* %zu FETCH (", seq);
-	for (size_t i = 0; i < f->count; i++) {
+static void fetch_section(struct imap_session *s, const struct imap_fetch_item *it, const char *msg, size_t len,
+			  struct strbuf *sec)
+{
+	struct imap_fetch_section whole = { NULL, 0, IMAP_SECTION_NONE, NULL, 0 };
+	const struct imap_fetch_section *sp = &it->section;
+	int r;
+
+	if (it->type == IMAP_FETCH_RFC822)
+		sp = &whole;
+	else if (it->type == IMAP_FETCH_RFC822_HEADER)
+		whole.text = IMAP_SECTION_HEADER, sp = &whole;
+	else if (it->type == IMAP_FETCH_RFC822_TEXT)
+		whole.text = IMAP_SECTION_TEXT, sp = &whole;
+	strbuf_truncate(sec, 0);
+	r = sp->nparts > 0 ? imap_fetch_part(msg, len, sp, it->type != IMAP_FETCH_BODY_SECTION, sec)
+			   : section_bytes(msg, len, sp, sec);
+	if (r < 0) {
+		/* A part that does not exist is empty (RFC 9051 6.4.5). */
+		strbuf_truncate(sec, 0);
+	}
+	if (it->type == IMAP_FETCH_BINARY_SIZE)
+		strbuf_printf(&s->out, "%s %zu", it->response_name, sec->len);
+	else if (it->type == IMAP_FETCH_RFC822 || it->type == IMAP_FETCH_RFC822_HEADER ||
+		 it->type == IMAP_FETCH_RFC822_TEXT) {
+		strbuf_printf(&s->out, "%s ", it->response_name);
+		out_literal(s, sec->data != NULL ? sec->data : "", sec->len, false);
+	} else {
+		out_section(s, it, sec->data != NULL ? sec->data : "", sec->len);
+	}
+}
+
+/* One message's FETCH response, from item run->item on. Returns 0 when it
+ * is complete, 1 when a literal is left to stream (run->item is the item
+ * after it), -1 when the message is gone (nothing written). */
+static int fetch_one(struct imap_session *s, struct imap_fetch_run *run, size_t seq, const struct index_msg *m)
+{
+	const struct imap_fetch *f = &run->f;
+	bool mapped = m->size >= FETCH_MAP_MIN, whole_file;
+	bool header_only = !mapped && fetch_is_header_only(f);
+	struct strbuf sec = STRBUF_INIT;
+	const char *msg = run->map.data;	/* kept when a literal cut the message */
+	char *owned = NULL;
+	size_t len = run->map.len, start;
+
+	imap_keywords_check(s, m->keywords);
+	start = s->out.len;
+	if (run->item == 0)
+		strbuf_printf(&s->out, "* %zu FETCH (", seq);
+	for (size_t i = run->item; i < f->count; i++) {
 		const struct imap_fetch_item *it = &f->items[i];
 		bool needs_body = it->type == IMAP_FETCH_RFC822 || it->type == IMAP_FETCH_RFC822_HEADER ||
 				  it->type == IMAP_FETCH_RFC822_TEXT || it->type == IMAP_FETCH_BODY_SECTION ||
@@ -315,15 +514,19 @@ static int fetch_one(struct imap_session *s, size_t seq, const struct index_msg 
 				  it->type == IMAP_FETCH_ENVELOPE || it->type == IMAP_FETCH_BODY ||
 				  it->type == IMAP_FETCH_BODYSTRUCTURE;
 
-		if (needs_body && msg == NULL && (msg = imap_msg_load(s, m, header_only, &len, &whole_file)) == NULL) {
-			/* Expunged meanwhile: no partial response. */
-			strbuf_truncate(&s->out, start);
-			strbuf_free(&sec);
-			return -1;
+		if (needs_body && msg == NULL) {
+			if (mapped ? fetch_map_message(s, run, m) < 0
+				   : (owned = imap_msg_load(s, m, header_only, &len, &whole_file)) == NULL) {
+				/* Expunged meanwhile: no partial response. */
+				strbuf_truncate(&s->out, start);
+				strbuf_free(&sec);
+				return -1;
+			}
+			msg = mapped ? run->map.data : owned;
+			len = mapped ? run->map.len : len;
 		}
-		if (!first)
+		if (i > 0)
 			strbuf_append_c(&s->out, ' ');
-		first = false;
 		switch (it->type) {
 		case IMAP_FETCH_FLAGS:
 			strbuf_append_str(&s->out, "FLAGS ");
@@ -349,35 +552,14 @@ static int fetch_one(struct imap_session *s, size_t seq, const struct index_msg 
 		case IMAP_FETCH_RFC822_TEXT:
 		case IMAP_FETCH_BODY_SECTION:
 		case IMAP_FETCH_BINARY:
-		case IMAP_FETCH_BINARY_SIZE: {
-			struct imap_fetch_section whole = { NULL, 0, IMAP_SECTION_NONE, NULL, 0 };
-			const struct imap_fetch_section *sp = &it->section;
-			int r;
-
-			if (it->type == IMAP_FETCH_RFC822)
-				sp = &whole;
-			else if (it->type == IMAP_FETCH_RFC822_HEADER)
-				whole.text = IMAP_SECTION_HEADER, sp = &whole;
-			else if (it->type == IMAP_FETCH_RFC822_TEXT)
-				whole.text = IMAP_SECTION_TEXT, sp = &whole;
-			strbuf_truncate(&sec, 0);
-			r = sp->nparts > 0 ? imap_fetch_part(msg, len, sp, it->type != IMAP_FETCH_BODY_SECTION, &sec)
-					   : section_bytes(msg, len, sp, &sec);
-			if (r < 0) {
-				/* A part that does not exist is empty (RFC 9051 6.4.5). */
-				strbuf_truncate(&sec, 0);
+		case IMAP_FETCH_BINARY_SIZE:
+			if (mapped && fetch_stream_item(s, run, it)) {
+				run->item = i + 1;
+				strbuf_free(&sec);
+				return 1;
 			}
-			if (it->type == IMAP_FETCH_BINARY_SIZE)
-				strbuf_printf(&s->out, "%s %zu", it->response_name, sec.len);
-			else if (it->type == IMAP_FETCH_RFC822 || it->type == IMAP_FETCH_RFC822_HEADER ||
-				 it->type == IMAP_FETCH_RFC822_TEXT) {
-				strbuf_printf(&s->out, "%s ", it->response_name);
-				out_literal(s, sec.data != NULL ? sec.data : "", sec.len, false);
-			} else {
-				out_section(s, it, sec.data != NULL ? sec.data : "", sec.len);
-			}
+			fetch_section(s, it, msg, len, &sec);
 			break;
-		}
 		case IMAP_FETCH_ENVELOPE:
 		case IMAP_FETCH_BODY:
 		case IMAP_FETCH_BODYSTRUCTURE:
@@ -385,59 +567,113 @@ static int fetch_one(struct imap_session *s, size_t seq, const struct index_msg 
 			break;
 		}
 	}
-	if (add_flags) {
-		strbuf_append_str(&s->out, first ? "FLAGS " : " FLAGS ");
+	if (run->add_flags) {
+		strbuf_append_str(&s->out, f->count == 0 ? "FLAGS " : " FLAGS ");
 		imap_out_flags(s, m->flags, m->keywords, s->view[seq - 1].recent);
 	}
 	strbuf_append(&s->out, ")\r\n", 3);
 	strbuf_free(&sec);
-	free(msg);
+	free(owned);
+	run->item = 0;
+	fetch_map_close(&run->map);
 	return 0;
 }
 
-void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
+void imap_fetch_run_free(struct imap_session *s)
 {
-	struct imap_fetch f;
-	struct index_view v;
+	struct imap_fetch_run *run = s->fetch;
+
+	if (run == NULL)
+		return;
+	fetch_map_close(&run->map);
+	free(run->idx);
+	index_view_free(&run->v);
+	free(run);
+	s->fetch = NULL;
+}
+
+void imap_fetch_abort(struct imap_session *s)
+{
+	if (s->fetch != NULL && s->fetch->item > 0)
+		strbuf_append(&s->out, ")\r\n", 3);
+	imap_fetch_run_free(s);
+}
+
+/* Parses the command and resolves its messages; NULL when it replied. */
+static struct imap_fetch_run *fetch_run_new(struct imap_session *s, const struct imap_command *cmd)
+{
+	struct imap_fetch_run *run;
 	const char *error;
-	size_t *idx, n;
 
 	if (cmd->count < 2) {
 		imap_tagged(s, cmd, "BAD", "Syntax: FETCH set items");
-		return;
+		return NULL;
 	}
-	if (imap_fetch_parse(cmd->args + 1, cmd->count - 1, cmd->uid, imap_parser_arena(s->parser), &f,
+	run = calloc(1, sizeof(*run));
+	if (run == NULL) {
+		imap_tagged(s, cmd, "NO", "[SERVERBUG] Out of memory");
+		return NULL;
+	}
+	run->map.fd = -1;
+	if (imap_fetch_parse(cmd->args + 1, cmd->count - 1, cmd->uid, imap_parser_arena(s->parser), &run->f,
 			     &error) < 0) {
 		imap_tagged(s, cmd, "BAD", "%s", error);
-		return;
+		free(run);
+		return NULL;
 	}
-	if (imap_msgs_prepare(s, cmd, &cmd->args[0], cmd->uid, cmd->uid, &v, &idx, &n) < 0)
-		return;
+	if (imap_msgs_prepare(s, cmd, &cmd->args[0], cmd->uid, cmd->uid, &run->v, &run->idx, &run->n) < 0) {
+		free(run);
+		return NULL;
+	}
 	/* CHANGEDSINCE or the MODSEQ item turn CONDSTORE on (RFC 7162 3.1) */
-	for (size_t k = 0; k < f.count; k++) {
-		if (f.has_changedsince || f.items[k].type == IMAP_FETCH_MODSEQ)
-			imap_condstore_enable(s, v.highestmodseq);
+	for (size_t k = 0; k < run->f.count; k++) {
+		if (run->f.has_changedsince || run->f.items[k].type == IMAP_FETCH_MODSEQ)
+			imap_condstore_enable(s, run->v.highestmodseq);
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct index_msg *m = (struct index_msg *)imap_index_find(&v, s->view[idx[i]].uid);
-		bool add_flags = false;
+	return run;
+}
+
+/* Sends messages from run->next on; 1 when it stopped for the loop. */
+static int fetch_run_continue(struct imap_session *s, struct imap_fetch_run *run)
+{
+	const struct imap_fetch *f = &run->f;
+
+	for (; run->next < run->n; run->next++) {
+		size_t vi = run->idx[run->next];
+		struct index_msg *m = (struct index_msg *)imap_index_find(&run->v, s->view[vi].uid);
 
 		if (m == NULL)
 			continue;	/* expunged meanwhile; announced later */
-		if (f.has_changedsince && m->modseq <= f.changedsince)
-			continue;
-		if (f.sets_seen && !s->readonly && !(m->flags & INDEX_FLAG_SEEN)) {
-			if (mail_index_set_flags(s->idx, &s->mbox, m, m->flags | INDEX_FLAG_SEEN, NULL) == 0) {
-				s->view[idx[i]].flags = m->flags;
-				s->view[idx[i]].modseq = m->modseq;
-				add_flags = true;
-				for (size_t k = 0; k < f.count; k++)
-					add_flags &= f.items[k].type != IMAP_FETCH_FLAGS;
+		if (run->item == 0) {
+			if (f->has_changedsince && m->modseq <= f->changedsince)
+				continue;
+			run->add_flags = false;
+			if (f->sets_seen && !s->readonly && !(m->flags & INDEX_FLAG_SEEN) &&
+			    mail_index_set_flags(s->idx, &s->mbox, m, m->flags | INDEX_FLAG_SEEN, NULL) == 0) {
+				s->view[vi].flags = m->flags;
+				s->view[vi].modseq = m->modseq;
+				run->add_flags = true;
+				for (size_t k = 0; k < f->count; k++)
+					run->add_flags &= f->items[k].type != IMAP_FETCH_FLAGS;
 			}
 		}
-		fetch_one(s, idx[i] + 1, m, &f, add_flags);
+		if (fetch_one(s, run, vi + 1, m) > 0)
+			return 1;
+		if (s->out.len >= FETCH_OUT_CHUNK && run->next + 1 < run->n) {
+			run->next++;
+			return 1;
+		}
 	}
-	free(idx);
-	index_view_free(&v);
+	return 0;
+}
+
+/* Runs once per piece: s->fetch carries the command over between them. */
+void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
+{
+	if (s->fetch == NULL && (s->fetch = fetch_run_new(s, cmd)) == NULL)
+		return;
+	if (fetch_run_continue(s, s->fetch) > 0)
+		return;
+	imap_fetch_run_free(s);
 	imap_tagged(s, cmd, "OK", "%sFETCH completed", cmd->uid ? "UID " : "");
 }

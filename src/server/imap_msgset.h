@@ -42,6 +42,11 @@ void imap_header_fields(const char *hdr, size_t size, const struct imap_fetch_se
  * Returns -1 when the part does not exist. */
 int imap_fetch_part(const char *msg, size_t len, const struct imap_fetch_section *sec, bool decode,
 		    struct strbuf *out);
+/* Where a part section lies in the message (offset and length), for
+ * sections that are one run of bytes (not HEADER.FIELDS); -1 when the
+ * part does not exist or the section is not one run. */
+int imap_fetch_part_range(const char *msg, size_t len, const struct imap_fetch_section *sec, size_t *off_r,
+			  size_t *len_r);
 /* Writes "ENVELOPE (...)", "BODY (...)" or "BODYSTRUCTURE (...)". */
 void imap_fetch_structure(struct imap_session *s, enum imap_fetch_type type, const char *msg, size_t len);
 

@@ -142,7 +142,7 @@ const char *imap_capabilities(const struct imap_session *s)
 		snprintf(buf, sizeof(buf), "%s AUTH=PLAIN", base);
 	else
 		snprintf(buf, sizeof(buf), "%s APPENDLIMIT=%llu", base,
-			 (unsigned long long)s->max_message_size);
+			 (unsigned long long)s->append_limit);
 	return buf;
 }
 
@@ -152,10 +152,8 @@ const char *imap_capabilities(const struct imap_session *s)
  * s->out then (it appends its responses there), and reading or truncating
  * it from the loop at the same time loses responses, among them the
  * tagged one the client waits for. */
-static void imap_flush(struct imap_session *s)
+static void imap_send(struct imap_session *s)
 {
-	if (s->busy)
-		return;
 	if (s->conn != NULL && s->out.len > 0)
 		conn_write_raw(s->conn, s->out.data, s->out.len);
 	/* A big response (a FETCH of whole messages) does not keep its
@@ -164,6 +162,12 @@ static void imap_flush(struct imap_session *s)
 		strbuf_free(&s->out);
 	else
 		strbuf_truncate(&s->out, 0);
+}
+
+static void imap_flush(struct imap_session *s)
+{
+	if (!s->busy)
+		imap_send(s);
 }
 
 static void imap_close(struct imap_session *s)
@@ -195,6 +199,9 @@ static void imap_session_free(struct imap_session *s)
 	if (s->spool_fd >= 0)
 		close(s->spool_fd);
 	imap_login_free(s);
+	imap_fetch_run_free(s);
+	if (s->stream_fd >= 0)
+		close(s->stream_fd);
 	strbuf_free(&s->out);
 	free(s->root);
 	free(s);
@@ -242,6 +249,7 @@ static void imap_job_run(void *ctx)
 	struct imap_session *s = job->s;
 
 	if (!imap_job_index(s)) {
+		imap_fetch_abort(s);
 		imap_tagged(s, job->cmd, "NO", "[UNAVAILABLE] The mailbox cannot be opened now, try again later");
 		return;
 	}
@@ -263,6 +271,9 @@ static void imap_command_finished(struct imap_session *s)
 		return;
 	}
 	imap_flush(s);
+	/* A big response stops the reading now (or, past the cap, the
+	 * session), not only at the next read. */
+	conn_output_full(s->conn);
 	if (s->starttls) {
 		s->starttls = false;
 		if (conn_starttls(s->conn) < 0) {
@@ -277,13 +288,77 @@ static void imap_command_finished(struct imap_session *s)
 		conn_resume(s->conn);
 }
 
+static void imap_fetch_send(struct imap_session *s, struct imap_job *job);
+
 static void imap_job_done(void *ctx)
 {
 	struct imap_job *job = ctx;
 	struct imap_session *s = job->s;
 
+	if (s->fetch != NULL && !s->conn_gone && s->conn != NULL) {
+		imap_fetch_send(s, job);
+		return;
+	}
 	free(job);
 	imap_command_finished(s);
+}
+
+/* ---- a FETCH in pieces -------------------------------------------------- */
+
+/* Sends the next piece of a FETCH as the output drains: first the literal
+ * left to stream, read from the message file in chunks, then the job runs
+ * again for the rest. The session stays busy (not reading) all along. */
+static void imap_fetch_drained(struct conn *c)
+{
+	struct imap_session *s = c->session;
+	struct imap_job *job = s->stream_job;
+	char buf[65536];
+
+	if (!s->streaming || conn_output_pending(c) > CONN_OUT_LOW)
+		return;
+	if (s->stream_left > 0) {
+		size_t want = s->stream_left < sizeof(buf) ? (size_t)s->stream_left : sizeof(buf);
+		ssize_t n = pread(s->stream_fd, buf, want, (off_t)s->stream_off);
+
+		if (n <= 0) {
+			/* The literal's size is sent: nothing can follow. */
+			log_error(c->sid, "imap: cannot read a message being sent: %s",
+				  n < 0 ? strerror(errno) : "it is shorter than its size");
+			s->streaming = false;
+			s->busy = false;
+			conn_set_drain_cb(c, NULL, 0);
+			free(job);
+			s->stream_job = NULL;
+			s->conn = NULL;
+			conn_finish(c);
+			return;
+		}
+		/* a plain literal cannot carry NUL (CHAR8): 0x80, as out_literal */
+		for (char *z = memchr(buf, '\0', (size_t)n); z != NULL;
+		     z = memchr(z, '\0', (size_t)(buf + n - z)))
+			*z = (char)0x80;
+		conn_write_raw(c, buf, (size_t)n);
+		s->stream_off += (uint64_t)n;
+		s->stream_left -= (uint64_t)n;
+		if (s->stream_left > 0)
+			return;
+	}
+	if (s->stream_fd >= 0)
+		close(s->stream_fd);
+	s->stream_fd = -1;
+	s->streaming = false;
+	s->stream_job = NULL;
+	conn_set_drain_cb(c, NULL, 0);
+	worker_pool_submit(server->workers, c->loop->base, imap_job_run, imap_job_done, job);
+}
+
+static void imap_fetch_send(struct imap_session *s, struct imap_job *job)
+{
+	imap_send(s);
+	s->streaming = true;
+	s->stream_job = job;
+	conn_set_drain_cb(s->conn, imap_fetch_drained, CONN_OUT_LOW);
+	imap_fetch_drained(s->conn);
 }
 
 static void imap_submit(struct imap_session *s, const struct imap_cmd_def *def,
@@ -584,6 +659,9 @@ static void imap_idle_start(struct imap_session *s, const struct imap_command *c
 	s->idle_gen = store_generation(s->root);
 	imap_idle_link(s, s->conn->loop);
 	conn_set_timeout(s->conn, s->idle_timeout);
+	/* Sending a byte now and then does not make an IDLE last longer. */
+	conn_deadline_clear(s->conn);
+	conn_deadline_arm(s->conn, s->idle_timeout);
 	imap_out(s, "+ idling");
 	/* An idle session keeps no parser (its arena and buffers are most of
 	 * a session's memory); DONE is read as a plain line. */
@@ -599,6 +677,7 @@ static void imap_idle_line(struct imap_session *s, const char *line)
 	s->idling = false;
 	imap_idle_unlink(s, s->conn->loop);
 	conn_set_timeout(s->conn, s->timeout);
+	conn_deadline_clear(s->conn);
 	if (s->parser == NULL && (s->parser = imap_parser_new(&s->limits)) == NULL) {
 		imap_out(s, "* BYE [SERVERBUG] Out of memory");
 		imap_close(s);
@@ -677,6 +756,44 @@ static int imap_spool_open(struct imap_session *s)
 	return s->spool_fd >= 0 ? 0 : -1;
 }
 
+/* IDLE's DONE and AUTHENTICATE's response are plain lines, read without
+ * the parser. Returns false when no whole line is buffered (or the
+ * session closed). */
+static bool imap_read_line(struct imap_session *s, struct evbuffer *in)
+{
+	size_t eol_len;
+	struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
+	char line[2048], tag[64];
+
+	if (eol.pos < 0) {
+		if (evbuffer_get_length(in) > sizeof(line))
+			imap_close(s);
+		else if (!s->idling)
+			conn_deadline_arm(s->conn, s->command_timeout);
+		return false;
+	}
+	if ((size_t)eol.pos >= sizeof(line)) {
+		imap_close(s);
+		return false;
+	}
+	evbuffer_remove(in, line, (size_t)eol.pos);
+	evbuffer_drain(in, eol_len);
+	line[eol.pos] = '\0';
+	if (s->idling) {
+		imap_idle_line(s, line);
+	} else {
+		conn_deadline_clear(s->conn);
+		str_copy(tag, sizeof(tag), s->sasl_tag);
+		s->sasl_tag[0] = '\0';
+		if (strcmp(line, "*") == 0)
+			strbuf_printf(&s->out, "%s BAD Authentication cancelled\r\n", tag);
+		else
+			imap_sasl_plain(s, tag, line, strlen(line));
+	}
+	explicit_bzero(line, sizeof(line));
+	return true;
+}
+
 static void imap_on_read(struct conn *c)
 {
 	struct imap_session *s = c->session;
@@ -687,35 +804,15 @@ static void imap_on_read(struct conn *c)
 		size_t consumed = 0;
 		int r;
 
-		if (s->idling || s->sasl_tag[0] != '\0') {
-			size_t eol_len;
-			struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
-			char line[2048];
+		/* Replies the client does not read stop the reading here; the
+		 * drain of the output calls back (conn_output_full). */
+		imap_flush(s);
+		if (conn_output_full(c))
+			break;
 
-			if (eol.pos < 0) {
-				if (evbuffer_get_length(in) > sizeof(line))
-					imap_close(s);
+		if (s->idling || s->sasl_tag[0] != '\0') {
+			if (!imap_read_line(s, in))
 				break;
-			}
-			if ((size_t)eol.pos >= sizeof(line)) {
-				imap_close(s);
-				break;
-			}
-			evbuffer_remove(in, line, (size_t)eol.pos);
-			evbuffer_drain(in, eol_len);
-			line[eol.pos] = '\0';
-			if (s->idling) {
-				imap_idle_line(s, line);
-			} else {
-				char tag[64];
-				str_copy(tag, sizeof(tag), s->sasl_tag);
-				s->sasl_tag[0] = '\0';
-				if (strcmp(line, "*") == 0)
-					strbuf_printf(&s->out, "%s BAD Authentication cancelled\r\n", tag);
-				else
-					imap_sasl_plain(s, tag, line, strlen(line));
-			}
-			explicit_bzero(line, sizeof(line));
 			continue;
 		}
 		if (s->parser == NULL || evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
@@ -729,6 +826,12 @@ static void imap_on_read(struct conn *c)
 			s->spool_len += consumed;
 		}
 		evbuffer_drain(in, consumed);
+		/* A command (its literals included) must be complete within
+		 * imap.command_total_timeout of its first byte. */
+		if (r == IMAP_PARSE_COMMAND || r == IMAP_PARSE_ERROR)
+			conn_deadline_clear(c);
+		else if (consumed > 0)
+			conn_deadline_arm(c, s->command_timeout);
 		switch (r) {
 		case IMAP_PARSE_MORE:
 		case IMAP_PARSE_LITERAL_DATA:
@@ -778,6 +881,23 @@ static void imap_on_timeout(struct conn *c)
 	imap_close(s);
 }
 
+static void imap_on_deadline(struct conn *c)
+{
+	struct imap_session *s = c->session;
+
+	if (s->busy || s->conn == NULL)
+		return;
+	if (s->idling) {
+		imap_out(s, "* BYE IDLE for too long: issue IDLE again at least every %u seconds", s->idle_timeout);
+		log_info(c->sid, "imap: IDLE of %s longer than %u s; closing", c->ip, s->idle_timeout);
+	} else {
+		imap_out(s, "* BYE Command not complete within %u seconds", s->command_timeout);
+		log_info(c->sid, "imap: command from %s not complete within %u s; closing", c->ip,
+			 s->command_timeout);
+	}
+	imap_close(s);
+}
+
 static void imap_on_shutdown(struct conn *c)
 {
 	struct imap_session *s = c->session;
@@ -794,6 +914,10 @@ static void imap_on_free(struct conn *c)
 
 	imap_idle_unlink(s, c->loop);
 	s->conn = NULL;
+	if (s->streaming) {
+		free(s->stream_job);
+		s->busy = false;
+	}
 	if (s->busy)
 		s->conn_gone = true;
 	else
@@ -805,6 +929,7 @@ static const struct conn_ops imap_conn_ops = {
 	.on_timeout = imap_on_timeout,
 	.on_shutdown = imap_on_shutdown,
 	.on_free = imap_on_free,
+	.on_deadline = imap_on_deadline,
 };
 
 void imap_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, enum service service)
@@ -827,13 +952,15 @@ void imap_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, e
 	server_config(cfg);
 	s->timeout = cfg->imap_timeout;
 	s->idle_timeout = cfg->imap_idle_timeout;
-	s->max_message_size = cfg->smtp_max_message_size;
+	s->append_limit = cfg->imap_append_limit;
+	s->command_timeout = cfg->imap_command_total_timeout;
 	max_per_ip = cfg->imap_max_connections_per_ip;
 	s->limits.max_line = cfg->imap_max_line_length;
-	s->limits.max_literal = cfg->smtp_max_message_size;
+	s->limits.max_literal = cfg->imap_append_limit;
 	s->limits.stream_min = IMAP_STREAM_MIN;
 	free(cfg);
 	s->spool_fd = -1;
+	s->stream_fd = -1;
 	s->parser = imap_parser_new(&s->limits);
 	c = conn_new(loop, fd, sa, service, service == SERVICE_IMAPS, &imap_conn_ops, s);
 	if (c == NULL || s->parser == NULL) {

@@ -34,7 +34,8 @@ struct imap_session {
 	/* the settings it needs, read at accept (a whole struct config is
 	 * kilobytes, and idle sessions are many) */
 	unsigned timeout, idle_timeout;
-	uint64_t max_message_size;
+	uint64_t append_limit;	/* imap.append_limit */
+	unsigned command_timeout;	/* imap.command_total_timeout */
 	struct imap_parser_limits limits;
 	struct imap_parser *parser;	/* NULL during IDLE (made again at DONE) */
 	enum imap_state state;
@@ -69,6 +70,16 @@ struct imap_session {
 	/* APPEND literal streamed to a spool file */
 	int spool_fd;
 	uint64_t spool_len;
+
+	/* A FETCH sent in pieces (imap_cmd_fetch.c): the job stops when its
+	 * output passes a bound or at a big literal, which the loop then
+	 * streams from stream_fd while the output drains; then the job runs
+	 * again. */
+	struct imap_fetch_run *fetch;
+	bool streaming;		/* the loop is sending; no job runs */
+	struct imap_job *stream_job;	/* to run again after it */
+	int stream_fd;
+	uint64_t stream_off, stream_left;
 
 	/* the running command */
 	const struct imap_command *cmd;
@@ -112,13 +123,13 @@ void imap_view_free(struct imap_session *s);
  * client has not seen in FLAGS are announced with FLAGS and
  * PERMANENTFLAGS first (RFC 3501 7.2.6). */
 void imap_keywords_check(struct imap_session *s, const char *keywords);
-/* A CONDSTORE enabling command (RFC 7162 3.1): from now on FETCH responses
- * carry MODSEQ; with a mailbox selected, its HIGHESTMODSEQ is sent. */
 /* When a command's mailbox argument raw is there (any astring is
  * syntactically a mailbox name) but names no mailbox we can hold
  * (imap_mailbox_name gave NULL), answers NO [CANNOT] with the reason and
  * returns true; false when raw is missing (the caller's BAD). */
 bool imap_mailbox_refuse(struct imap_session *s, const struct imap_command *cmd, const char *raw);
+/* A CONDSTORE enabling command (RFC 7162 3.1): from now on FETCH responses
+ * carry MODSEQ; with a mailbox selected, its HIGHESTMODSEQ is sent. */
 void imap_condstore_enable(struct imap_session *s, uint64_t highestmodseq);
 
 /* imap_cmd_*.c */
@@ -133,6 +144,12 @@ imap_cmd_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_enable
  * *ok_r false when the mailbox could not be read. */
 void imap_status_items(struct imap_session *s, struct index_mailbox *m, const struct imap_arg *items,
 		       bool *ok_r);
+
+/* Frees a FETCH's state between pieces; _abort also ends a response cut
+ * by a streamed literal. */
+struct imap_fetch_run;
+void imap_fetch_run_free(struct imap_session *s);
+void imap_fetch_abort(struct imap_session *s);
 
 /* After a successful login (on a worker): open the index. */
 int imap_session_open_store(struct imap_session *s, const char *address);

@@ -106,6 +106,22 @@ void server_event(const char *kind, const char *address, const char *ip, const c
 	worker_pool_submit(server->workers, NULL, event_job_run, NULL, job);
 }
 
+/* A damaged mail index was rebuilt by the store (on a worker): the event
+ * goes to DATA/mail/DOMAIN/LOCAL's address. */
+static void index_rebuilt(const char *root, const struct index_rebuild_report *rep)
+{
+	const char *local = strrchr(root, '/'), *domain;
+	char address[320], detail[512];
+
+	if (local == NULL || local == root)
+		return;
+	for (domain = local - 1; domain > root && *domain != '/'; domain--)
+		;
+	snprintf(address, sizeof(address), "%s@%.*s", local + 1, (int)(local - domain - 1), domain + 1);
+	snprintf(detail, sizeof(detail), "damaged index set aside; %s", rep->detail);
+	server_event("index-rebuilt", address, "", detail);
+}
+
 void server_config(struct config *cfg_r)
 {
 	pthread_rwlock_rdlock(&server->lock);
@@ -402,6 +418,7 @@ int main(int argc, char **argv)
 	if (data == NULL)
 		data = "./yubin-data";
 
+	mail_index_pool_init(index_rebuilt);	/* before SQLite's first use */
 	server = calloc(1, sizeof(*server));
 	if (realpath(data, server->data_dir) == NULL)
 		log_fatal("yubind: data directory %s: %s (create it with yubinctl init)", data, strerror(errno));

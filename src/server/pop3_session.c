@@ -264,6 +264,7 @@ static void pop3_login_done(void *ctx)
 		return;
 	}
 	s->locked = true;
+	store_deletions_resume(s->maildir);	/* a QUIT cut short by a crash */
 	if (pop3_load(s) < 0) {
 		pop3_reply(s, "-ERR [SYS/TEMP] Cannot read the mailbox, try again later");
 		pop3_lock_drop(s->maildir);
@@ -425,31 +426,27 @@ struct pop3_update_job {
 	uint64_t freed;
 };
 
+/* RFC 1939 UPDATE, all or nothing (maildir_delete_messages): a crash
+ * part way leaves a record that the next use of the mailbox completes. */
 static void pop3_update_run(void *ctx)
 {
 	struct pop3_update_job *job = ctx;
 	struct pop3_session *s = job->s;
-	char path[PATH_MAX], dir[PATH_MAX];
-	bool touched_new = false, touched_cur = false;
+	const char **uids = calloc(s->nmsgs > 0 ? s->nmsgs : 1, sizeof(*uids));
+	unsigned failed = 0;
+	size_t n = 0;
 
-	for (size_t i = 0; i < s->nmsgs; i++) {
-		if (!s->msgs[i].deleted)
-			continue;
-		if (maildir_entry_path(s->maildir, &s->msgs[i].e, path, sizeof(path)) < 0 ||
-		    (unlink(path) < 0 && errno != ENOENT)) {
-			job->failed++;
-			continue;
-		}
-		job->freed += s->msgs[i].e.size;
-		if (s->msgs[i].e.in_cur)
-			touched_cur = true;
-		else
-			touched_new = true;
+	for (size_t i = 0; uids != NULL && i < s->nmsgs; i++) {
+		if (s->msgs[i].deleted)
+			uids[n++] = s->msgs[i].e.uid;
 	}
-	if (touched_new)
-		fs_fsync_dir((snprintf(dir, sizeof(dir), "%s/new", s->maildir), dir));
-	if (touched_cur)
-		fs_fsync_dir((snprintf(dir, sizeof(dir), "%s/cur", s->maildir), dir));
+	if (uids == NULL || maildir_delete_messages(s->maildir, uids, n, &job->freed, &failed) < 0) {
+		job->failed = (int)n;
+		free(uids);
+		return;
+	}
+	free(uids);
+	job->failed = (int)failed;
 	quota_release(s->maildir, job->freed);
 	if (job->freed > 0)
 		store_changed(s->maildir);	/* IMAP sessions in IDLE see the expunges */
@@ -688,8 +685,9 @@ static void pop3_on_read(struct conn *c)
 	struct pop3_session *s = c->session;
 	struct evbuffer *in = conn_input(c);
 	char line[1024];
+	bool consumed = false;
 
-	while (s->conn != NULL && s->state != POP3_BUSY) {
+	while (s->conn != NULL && s->state != POP3_BUSY && !conn_output_full(c)) {
 		size_t eol_len, llen;
 		struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
 
@@ -698,9 +696,10 @@ static void pop3_on_read(struct conn *c)
 				pop3_reply(s, "-ERR Line too long");
 				pop3_close(s);
 			}
-			return;
+			break;
 		}
 		llen = (size_t)eol.pos;
+		consumed = true;
 		if (llen > sizeof(line) - 1) {
 			evbuffer_drain(in, llen + eol_len);
 			pop3_reply(s, "-ERR Line too long");
@@ -713,6 +712,8 @@ static void pop3_on_read(struct conn *c)
 		pop3_dispatch(s, line, llen);
 		explicit_bzero(line, llen);
 	}
+	if (s->conn != NULL)
+		conn_line_deadline(c, consumed, s->cfg.pop3_command_total_timeout);
 }
 
 static void pop3_on_timeout(struct conn *c)
@@ -721,6 +722,19 @@ static void pop3_on_timeout(struct conn *c)
 
 	/* RFC 1939: an autologout timer ends the session without UPDATE. */
 	pop3_reply(s, "-ERR Disconnected for inactivity");
+	pop3_close(s);
+}
+
+static void pop3_on_deadline(struct conn *c)
+{
+	struct pop3_session *s = c->session;
+
+	if (s->conn == NULL || s->state == POP3_BUSY)
+		return;
+	pop3_reply(s, "-ERR Command not complete within %u seconds; closing",
+		   s->cfg.pop3_command_total_timeout);
+	log_info(c->sid, "pop3: command from %s not complete within %u s; closing", c->ip,
+		 s->cfg.pop3_command_total_timeout);
 	pop3_close(s);
 }
 
@@ -749,6 +763,7 @@ static const struct conn_ops pop3_conn_ops = {
 	.on_read = pop3_on_read,
 	.on_timeout = pop3_on_timeout,
 	.on_shutdown = pop3_on_shutdown,
+	.on_deadline = pop3_on_deadline,
 	.on_free = pop3_on_free,
 };
 

@@ -643,6 +643,8 @@ static void smtp_body_start(struct smtp_session *s)
 	s->spool_fd = -1;
 	s->too_big = false;
 	conn_set_timeout(s->conn, s->cfg.smtp_data_timeout);
+	conn_deadline_clear(s->conn);
+	conn_deadline_arm(s->conn, s->cfg.smtp_data_total_timeout);
 }
 
 static void cmd_data(struct smtp_session *s, const struct smtp_command *cmd)
@@ -927,6 +929,7 @@ static void smtp_bdat_chunk_end(struct smtp_session *s)
 static void smtp_data_end(struct smtp_session *s)
 {
 	conn_set_timeout(s->conn, s->cfg.smtp_timeout);
+	conn_deadline_clear(s->conn);
 	if (s->data.bytes == UINT64_MAX) {
 		smtp_reply(s, "451 4.3.0 Local error while receiving the message, try again later");
 		log_error(s->conn->sid, "smtp: replied 451 at the end of the message: it could not be"
@@ -945,13 +948,16 @@ static void smtp_data_end(struct smtp_session *s)
 	smtp_deliver_start(s);
 }
 
+/* Handles what the client sent, command by command, until the input is
+ * used up, a job runs, or the replies wait unread (back-pressure). */
 static void smtp_on_read(struct conn *c)
 {
 	struct smtp_session *s = c->session;
 	struct evbuffer *in = conn_input(c);
 	char line[65536 + 2];
+	bool consumed = false;
 
-	while (s->conn != NULL && s->state != SMTP_S_BUSY) {
+	while (s->conn != NULL && s->state != SMTP_S_BUSY && !conn_output_full(c)) {
 		struct evbuffer_ptr eol;
 		size_t eol_len, llen;
 
@@ -973,9 +979,10 @@ static void smtp_on_read(struct conn *c)
 				s->discard_line = true;
 				evbuffer_drain(in, evbuffer_get_length(in));
 			}
-			return;
+			break;
 		}
 		llen = (size_t)eol.pos;
+		consumed = true;
 		if (s->discard_line || llen > s->cfg.smtp_max_line_length) {
 			s->discard_line = false;
 			evbuffer_drain(in, llen + eol_len);
@@ -992,6 +999,13 @@ static void smtp_on_read(struct conn *c)
 			smtp_dispatch(s, line, llen);
 		explicit_bzero(line, llen);
 	}
+	/* A BDAT transaction's deadline runs from its first chunk to LAST. */
+	if (s->conn == NULL || s->state == SMTP_S_BDAT)
+		return;
+	if (s->discard_line)
+		conn_deadline_arm(c, s->cfg.smtp_command_total_timeout);
+	else
+		conn_line_deadline(c, consumed, s->cfg.smtp_command_total_timeout);
 }
 
 static void smtp_on_timeout(struct conn *c)
@@ -1000,6 +1014,21 @@ static void smtp_on_timeout(struct conn *c)
 
 	smtp_reply(s, "421 4.4.2 %s Timeout: closing the connection", s->cfg.hostname);
 	log_info(c->sid, "smtp: idle timeout from %s", c->ip);
+	conn_finish(c);
+	s->conn = NULL;
+}
+
+static void smtp_on_deadline(struct conn *c)
+{
+	struct smtp_session *s = c->session;
+	bool data = s->state == SMTP_S_DATA || s->state == SMTP_S_BDAT;
+
+	if (s->conn == NULL || s->state == SMTP_S_BUSY)
+		return;
+	smtp_reply(s, "421 4.4.2 %s Timeout: the %s took too long; closing the connection", s->cfg.hostname,
+		   data ? "message data" : "command");
+	log_info(c->sid, "smtp: %s from %s not complete within %u s; closing", data ? "message data" : "command",
+		 c->ip, data ? s->cfg.smtp_data_total_timeout : s->cfg.smtp_command_total_timeout);
 	conn_finish(c);
 	s->conn = NULL;
 }
@@ -1046,6 +1075,7 @@ static const struct conn_ops smtp_conn_ops = {
 	.on_read = smtp_on_read,
 	.on_timeout = smtp_on_timeout,
 	.on_shutdown = smtp_on_shutdown,
+	.on_deadline = smtp_on_deadline,
 	.on_free = smtp_on_free,
 };
 

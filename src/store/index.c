@@ -229,11 +229,26 @@ static const char *special_use_of(const char *name)
 
 /* ---- SQLite helpers ---------------------------------------------------- */
 
+bool idx_rc_is_corrupt(int rc)
+{
+	return (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB;
+}
+
+/* Remembers that the handle met a damaged file: it is not pooled again
+ * and the file is checked when it is released. */
+static void idx_note(struct mail_index *idx, int rc)
+{
+	if (idx_rc_is_corrupt(rc))
+		idx->corrupt = true;
+}
+
 int idx_exec(struct mail_index *idx, const char *sql)
 {
 	char *err = NULL;
+	int rc = sqlite3_exec(idx->db, sql, NULL, NULL, &err);
 
-	if (sqlite3_exec(idx->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+	if (rc != SQLITE_OK) {
+		idx_note(idx, rc);
 		log_error(NULL, "index %s: %s: %s", idx->root, sql, err != NULL ? err : "?");
 		sqlite3_free(err);
 		return -1;
@@ -244,8 +259,10 @@ int idx_exec(struct mail_index *idx, const char *sql)
 sqlite3_stmt *idx_prepare(struct mail_index *idx, const char *sql)
 {
 	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(idx->db, sql, -1, &st, NULL);
 
-	if (sqlite3_prepare_v2(idx->db, sql, -1, &st, NULL) != SQLITE_OK) {
+	if (rc != SQLITE_OK) {
+		idx_note(idx, rc);
 		log_error(NULL, "index %s: %s", idx->root, sqlite3_errmsg(idx->db));
 		return NULL;
 	}
@@ -291,7 +308,7 @@ static int idx_mailbox_insert(struct mail_index *idx, const char *name, const ch
 
 /* Adds rows for folders that exist on disk but not in the index, and drops
  * rows (and their messages) for folders that are gone. */
-static int idx_scan_folders(struct mail_index *idx)
+int idx_scan_folders(struct mail_index *idx)
 {
 	DIR *d = opendir(idx->root);
 	struct dirent *de;
@@ -331,51 +348,128 @@ static int idx_scan_folders(struct mail_index *idx)
 	return idx_exec(idx, "COMMIT");
 }
 
-struct mail_index *mail_index_open(const char *root, char *err, size_t errsize)
+struct mail_index *idx_open_file(const char *root, const char *path, bool wal, char *err,
+				 size_t errsize)
 {
 	struct mail_index *idx = calloc(1, sizeof(*idx));
-	char path[PATH_MAX];
+	int rc, persist = 1;
 
 	if (idx == NULL || str_copy(idx->root, sizeof(idx->root), root) < 0) {
 		snprintf(err, errsize, "out of memory");
 		free(idx);
 		return NULL;
 	}
-	snprintf(path, sizeof(path), "%s/index.db", root);
-	if (sqlite3_open_v2(path, &idx->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	rc = sqlite3_open_v2(path, &idx->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			     SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		idx_note(idx, rc);
 		snprintf(err, errsize, "%s: %s", path, sqlite3_errmsg(idx->db));
 		mail_index_close(idx);
 		return NULL;
 	}
 	sqlite3_busy_timeout(idx->db, 10000);
+	/* The -wal and -shm files are never removed on close: a handle still
+	 * open on an index that a rebuild has replaced must not delete the
+	 * new index's files, which have the same names. The WAL is truncated
+	 * instead (to 0 at the last close, past 4 MB after a checkpoint). */
+	sqlite3_file_control(idx->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	/* FULL: a UID handed out must never be handed out again, even after a
 	 * power cut. The page cache is bounded: a mailbox's rows are read once
-	 * per change and kept in the message cache (index_msgs.c). */
-	if (idx_exec(idx, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-512") < 0 ||
+	 * per change and kept in the message cache (index_msgs.c). A rebuild
+	 * writes its new file with the journal in memory and makes it durable
+	 * itself (fsync before the rename). */
+	if (idx_exec(idx, wal ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-512;"
+			      " PRAGMA journal_size_limit=4194304"
+			      : "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF") < 0 ||
 	    idx_exec(idx, index_schema) < 0 || idx_scan_folders(idx) < 0) {
-		snprintf(err, errsize, "%s: cannot initialise the index", path);
+		snprintf(err, errsize, "%s: %s the index", path,
+			 idx->corrupt ? "damaged:" : "cannot initialise");
 		mail_index_close(idx);
 		return NULL;
 	}
 	return idx;
 }
 
-/* Identity of index.db and mtime of the account directory, to notice an
- * index replaced behind the pool's back (yubinctl index rebuild) and
- * folders made by other tools. */
-static void idx_fingerprint(const char *root, ino_t *ino_r, struct timespec *mtime_r)
+/* Sets aside and rebuilds a damaged index; the pool's hook hears of it. */
+static index_rebuilt_cb *rebuilt_hook;
+
+static void idx_recover(const char *root)
+{
+	struct index_rebuild_report rep;
+	char err[256];
+
+	if (mail_index_rebuild(root, INDEX_REBUILD_DAMAGED, &rep, err, sizeof(err)) < 0) {
+		log_error(NULL, "index %s: damaged and cannot be rebuilt: %s", root, err);
+		return;
+	}
+	if (!rep.corrupt)
+		return;
+	log_warn(NULL, "index %s: damaged; set aside and rebuilt from the Maildir: %s", root, rep.detail);
+	if (rebuilt_hook != NULL)
+		rebuilt_hook(root, &rep);
+}
+
+void store_deletions_resume(const char *root)
+{
+	uint64_t used, freed;
+
+	if (!maildir_delete_is_pending(root))
+		return;
+	/* A mailbox's first use since start completes the record before it
+	 * counts the usage; otherwise the bytes go back here. */
+	quota_usage(root, &used);
+	if (maildir_delete_resume(root, &freed) > 0 && freed > 0)
+		quota_release(root, freed);
+	store_changed(root);
+}
+
+/* Opens index.db, creating it when missing. A damaged one (it fails to
+ * open, or the quick check at open finds it bad) is rebuilt first. */
+struct mail_index *mail_index_open(const char *root, char *err, size_t errsize)
+{
+	char path[PATH_MAX];
+	struct mail_index *idx;
+	int damaged;
+
+	store_deletions_resume(root);	/* IMAP never sees POP3 deletions half done */
+	snprintf(path, sizeof(path), "%s/index.db", root);
+	damaged = mail_index_check(root);
+	if (damaged != 1) {
+		idx = idx_open_file(root, path, true, err, errsize);
+		if (idx != NULL || mail_index_check(root) != 1)
+			return idx;
+	}
+	idx_recover(root);
+	return idx_open_file(root, path, true, err, errsize);
+}
+
+/* Identity and mtime of index.db and mtime of the account directory, to
+ * notice an index replaced behind the pool's back (a rebuild), an index
+ * written by someone else (checked again) and folders made by other
+ * tools. */
+struct idx_print {
+	ino_t ino;
+	struct timespec db_mtime, root_mtime;
+};
+
+static void idx_fingerprint(const char *root, struct idx_print *fp)
 {
 	char path[PATH_MAX];
 	struct stat sb;
 
-	*ino_r = 0;
-	memset(mtime_r, 0, sizeof(*mtime_r));
+	memset(fp, 0, sizeof(*fp));
 	if (stat(root, &sb) == 0)
-		*mtime_r = sb.st_mtim;
+		fp->root_mtime = sb.st_mtim;
 	snprintf(path, sizeof(path), "%s/index.db", root);
-	if (stat(path, &sb) == 0)
-		*ino_r = sb.st_ino;
+	if (stat(path, &sb) == 0) {
+		fp->ino = sb.st_ino;
+		fp->db_mtime = sb.st_mtim;
+	}
+}
+
+static bool ts_same(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
 #define INDEX_POOL_IDLE_MAX 64
@@ -383,14 +477,32 @@ static void idx_fingerprint(const char *root, ino_t *ino_r, struct timespec *mti
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mail_index *pool_idle;	/* most recently released first */
 static unsigned pool_nidle;
+/* Set by SQLite's error log on the thread whose statement met a damaged
+ * file, whichever helper ran it; cleared when a handle is acquired. */
+static __thread bool pool_thread_corrupt;
 
-struct mail_index *mail_index_acquire(const char *root, char *err, size_t errsize)
+static void pool_sqlite_log(void *ctx, int rc, const char *msg)
+{
+	(void)ctx;
+	(void)msg;
+	if (idx_rc_is_corrupt(rc))
+		pool_thread_corrupt = true;
+}
+
+void mail_index_pool_init(index_rebuilt_cb *cb)
+{
+	rebuilt_hook = cb;
+	if (sqlite3_config(SQLITE_CONFIG_LOG, pool_sqlite_log, NULL) != SQLITE_OK)
+		log_warn(NULL, "index: SQLite was initialised too early to watch for damaged indexes");
+}
+
+/* A pooled handle is reused while index.db keeps its inode; if the file
+ * was written since the handle last looked (a checkpoint, or something
+ * else), it is checked before use. */
+static struct mail_index *pool_take(const char *root, const struct idx_print *fp)
 {
 	struct mail_index *idx = NULL, **pp;
-	struct timespec mtime;
-	ino_t ino;
 
-	idx_fingerprint(root, &ino, &mtime);
 	pthread_mutex_lock(&pool_lock);
 	for (pp = &pool_idle; *pp != NULL; pp = &(*pp)->pool_next) {
 		if (strcmp((*pp)->root, root) == 0) {
@@ -402,19 +514,45 @@ struct mail_index *mail_index_acquire(const char *root, char *err, size_t errsiz
 		}
 	}
 	pthread_mutex_unlock(&pool_lock);
-	if (idx != NULL && idx->db_ino != ino) {
+	if (idx == NULL)
+		return NULL;
+	if (idx->db_ino == fp->ino && !ts_same(&idx->db_mtime, &fp->db_mtime)) {
+		idx->db_mtime = fp->db_mtime;
+		if (mail_index_check(root) == 1) {
+			mail_index_close(idx);
+			idx_recover(root);
+			mcache_invalidate_root(root);
+			return NULL;
+		}
+	}
+	if (idx->db_ino != fp->ino) {
 		mail_index_close(idx);
 		mcache_invalidate_root(root);
-		idx = NULL;
+		return NULL;
 	}
+	return idx;
+}
+
+struct mail_index *mail_index_acquire(const char *root, char *err, size_t errsize)
+{
+	struct mail_index *idx;
+	struct idx_print fp;
+
+	pool_thread_corrupt = false;
+	idx_fingerprint(root, &fp);
+	idx = pool_take(root, &fp);
 	if (idx == NULL) {
 		idx = mail_index_open(root, err, errsize);
-		if (idx != NULL)
-			idx_fingerprint(root, &idx->db_ino, &idx->root_mtime);
+		if (idx != NULL) {
+			idx_fingerprint(root, &fp);
+			idx->db_ino = fp.ino;
+			idx->db_mtime = fp.db_mtime;
+			idx->root_mtime = fp.root_mtime;
+		}
 		return idx;
 	}
-	if (idx->root_mtime.tv_sec != mtime.tv_sec || idx->root_mtime.tv_nsec != mtime.tv_nsec) {
-		idx->root_mtime = mtime;
+	if (!ts_same(&idx->root_mtime, &fp.root_mtime)) {
+		idx->root_mtime = fp.root_mtime;
 		idx_scan_folders(idx);
 	}
 	return idx;
@@ -423,9 +561,23 @@ struct mail_index *mail_index_acquire(const char *root, char *err, size_t errsiz
 void mail_index_release(struct mail_index *idx)
 {
 	struct mail_index *drop = NULL;
+	char root[sizeof(idx->root)];
 
 	if (idx == NULL)
 		return;
+	if (idx->corrupt || pool_thread_corrupt) {
+		/* Not pooled: the next command opens the index anew, rebuilt if
+		 * it is damaged indeed (the error may have come from another
+		 * database used on this thread). */
+		pool_thread_corrupt = false;
+		str_copy(root, sizeof(root), idx->root);
+		mail_index_close(idx);
+		if (mail_index_check(root) == 1) {
+			idx_recover(root);
+			mcache_invalidate_root(root);
+		}
+		return;
+	}
 	pthread_mutex_lock(&pool_lock);
 	idx->pool_next = pool_idle;
 	pool_idle = idx;

@@ -74,6 +74,42 @@ void mail_index_release(struct mail_index *idx);
  * frees the shared message caches. */
 void mail_index_pool_cleanup(void);
 
+/* Damaged indexes. An index that SQLite reports corrupt (SQLITE_CORRUPT,
+ * SQLITE_NOTADB: on open, in a quick integrity check at open, or in any
+ * statement run through a pooled handle) is set aside as
+ * index.db.corrupt-TIMESTAMP (the newest INDEX_CORRUPT_KEEP are kept) and
+ * rebuilt from the Maildir into a new file that replaces index.db by an
+ * atomic rename. Each folder keeps its UIDVALIDITY and UIDs when its rows
+ * can still be read from the damaged file, or else from this process's
+ * message cache; otherwise it gets a new UIDVALIDITY.
+ * Rebuilds of one account are serialised across processes by a lock on
+ * index.lock, so the daemon and yubinctl can both do it. */
+#define INDEX_CORRUPT_KEEP 3
+
+struct index_rebuild_report {
+	unsigned folders, messages;
+	unsigned renewed;		/* folders with a new UIDVALIDITY */
+	bool corrupt;			/* the old index was damaged (set aside) */
+	char detail[400];		/* "INBOX (3 messages, UIDs kept), Sent (...)" */
+};
+
+enum index_rebuild_mode {
+	INDEX_REBUILD_DAMAGED,		/* only if damaged; keep what it can still tell */
+	INDEX_REBUILD_FRESH,		/* every folder gets a new UIDVALIDITY */
+};
+
+/* Rebuilds the account's index as above. 0 done, -1 error (err set). */
+int mail_index_rebuild(const char *root, enum index_rebuild_mode mode,
+		       struct index_rebuild_report *report_r, char *err, size_t errsize);
+/* 1: index.db is damaged, 0: it is fine (or missing), -1: cannot tell. */
+int mail_index_check(const char *root);
+
+/* Told (on the worker thread) of every rebuild the pool did by itself. */
+typedef void index_rebuilt_cb(const char *root, const struct index_rebuild_report *report);
+/* Once at start-up, before SQLite is first used: installs the hook and
+ * SQLite's error log through which pooled handles notice corruption. */
+void mail_index_pool_init(index_rebuilt_cb *cb);
+
 /* Folders. Names are IMAP names with '/' as the hierarchy separator;
  * "INBOX" is case-insensitive. get returns 1 found, 0 not found, -1. */
 int mail_index_mailbox_get(struct mail_index *idx, const char *name, struct index_mailbox *mbox_r);
@@ -129,6 +165,9 @@ uint32_t index_flags_from_maildir(const char *name);
 /* A change counter per account, bumped by anything that changes a mailbox
  * (delivery, POP3, IMAP): sessions in IDLE poll it cheaply. */
 void store_changed(const char *root);
+/* Completes POP3 deletions a crash left half done (maildir.h), giving the
+ * bytes back to the quota. */
+void store_deletions_resume(const char *root);
 uint64_t store_generation(const char *root);
 
 #endif

@@ -983,3 +983,51 @@ int mail_index_copy(struct mail_index *idx, struct index_mailbox *src, const str
 	mcache_invalidate(dst->path);
 	return 0;
 }
+
+/* For the rebuild of a damaged index (index_rebuild.c): when the folder at
+ * path has a current cache entry (of UIDVALIDITY uidvalidity, or of any
+ * when 0), its rows go into the new file idx under mailbox id and its
+ * counters into the _r arguments. 1: done, 0: no such entry, -1: error. */
+int mcache_salvage(const char *path, struct mail_index *idx, int64_t id, uint32_t uidvalidity,
+		   uint32_t *uidvalidity_r, uint32_t *uidnext_r, uint64_t *highestmodseq_r)
+{
+	struct mcache *e = mcache_get(path);
+	sqlite3_stmt *st;
+	char base[MAILDIR_NAME_MAX + 40];
+	int ret = 1;
+
+	if (e == NULL || !e->valid || e->uidvalidity == 0 ||
+	    (uidvalidity != 0 && e->uidvalidity != uidvalidity)) {
+		mcache_put(e);
+		return 0;
+	}
+	st = idx_prepare(idx, "INSERT INTO messages(mailbox_id, uid, base, file, flags, keywords, modseq,"
+			 " size, internaldate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	for (size_t i = 0; st != NULL && i < e->count && ret == 1; i++) {
+		const struct mcache_msg *c = &e->msgs[i];
+
+		base_of(c->file, base, sizeof(base));
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, c->uid);
+		sqlite3_bind_text(st, 3, base, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 4, c->file, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 5, c->flags);
+		sqlite3_bind_text(st, 6, c->keywords != NULL ? c->keywords : "", -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)c->modseq);
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)c->size);
+		sqlite3_bind_int64(st, 9, c->internaldate);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			ret = -1;
+		sqlite3_reset(st);
+	}
+	if (st == NULL)
+		ret = -1;
+	sqlite3_finalize(st);
+	if (ret == 1) {
+		*uidvalidity_r = e->uidvalidity;
+		*uidnext_r = e->uidnext;
+		*highestmodseq_r = e->highestmodseq;
+	}
+	mcache_put(e);
+	return ret;
+}

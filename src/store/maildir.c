@@ -331,6 +331,212 @@ int maildir_entry_path(const char *path, const struct maildir_entry *e, char *bu
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
+/* ---- POP3 deletions, all or nothing -------------------------------------- */
+
+#define DELETE_INTENT_MAGIC "yubin-pop3-delete 1\n"
+#define DELETE_INTENT_MAX (64u * 1024 * 1024)
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Test hook (integration tests only, see test_pop3_atomic.py): with
+ * YUBIN_TEST_DELETE_PAUSE=N:FILE in the environment, the process creates
+ * FILE after N files were removed and then waits to be killed, so that a
+ * kill -9 can land between two unlinks, a window nothing else can hold
+ * open. */
+static void delete_test_pause(unsigned done)
+{
+	static const char *spec;
+	static bool read;
+	char *end;
+	unsigned long at;
+	int fd;
+
+	if (!read) {
+		spec = getenv("YUBIN_TEST_DELETE_PAUSE");
+		read = true;
+	}
+	if (spec == NULL)
+		return;
+	at = strtoul(spec, &end, 10);
+	if (*end != ':' || at != done)
+		return;
+	fd = open(end + 1, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	for (;;)
+		pause();
+}
+
+/* Removes the files of new/ and cur/ whose base names are in the sorted
+ * uids, fsyncs both directories. */
+static void delete_by_base(const char *path, char *const *uids, size_t n, uint64_t *freed_r,
+			   unsigned *failed_r)
+{
+	static const char *const subs[] = { "new", "cur" };
+	char dir[PATH_MAX], p[PATH_MAX + MAILDIR_NAME_MAX], base[MAILDIR_NAME_MAX];
+	unsigned done = 0;
+
+	delete_test_pause(done);
+	for (int i = 0; i < 2; i++) {
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(dir, sizeof(dir), "%s/%s", path, subs[i]);
+		if ((d = opendir(dir)) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL) {
+			const char *key = base;
+			struct stat sb;
+			int64_t size;
+
+			if (de->d_name[0] == '.')
+				continue;
+			str_copyn(base, sizeof(base), de->d_name, strcspn(de->d_name, ":"));
+			if (n == 0 || bsearch(&key, uids, n, sizeof(*uids), cmp_str) == NULL)
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+			size = maildir_name_size(base);
+			if (size < 0)
+				size = stat(p, &sb) == 0 ? (int64_t)sb.st_size : 0;
+			if (unlink(p) < 0) {
+				if (errno != ENOENT)
+					(*failed_r)++;
+				continue;
+			}
+			*freed_r += (uint64_t)size;
+			delete_test_pause(++done);
+		}
+		closedir(d);
+		fs_fsync_dir(dir);
+	}
+}
+
+static void intent_path(const char *path, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/" POP3_DELETE_INTENT, path);
+}
+
+int maildir_delete_messages(const char *path, const char *const *uids, size_t n, uint64_t *freed_r,
+			    unsigned *failed_r)
+{
+	char ipath[PATH_MAX], **sorted;
+	size_t len = sizeof(DELETE_INTENT_MAGIC) - 1, o;
+	char *rec;
+
+	*freed_r = 0;
+	*failed_r = 0;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(uids[i]) + 1;
+	rec = malloc(len + 1);
+	sorted = calloc(n > 0 ? n : 1, sizeof(*sorted));
+	if (rec == NULL || sorted == NULL) {
+		free(rec);
+		free(sorted);
+		return -1;
+	}
+	memcpy(rec, DELETE_INTENT_MAGIC, sizeof(DELETE_INTENT_MAGIC) - 1);
+	o = sizeof(DELETE_INTENT_MAGIC) - 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(uids[i]);
+		memcpy(rec + o, uids[i], l);
+		rec[o + l] = '\n';
+		o += l + 1;
+		sorted[i] = (char *)uids[i];
+	}
+	intent_path(path, ipath, sizeof(ipath));
+	/* The record is the commit point: durable before any file goes. */
+	if (fs_write_file_atomic(ipath, rec, len, 0600) < 0) {
+		free(rec);
+		free(sorted);
+		return -1;
+	}
+	free(rec);
+	if (n > 1)
+		qsort(sorted, n, sizeof(*sorted), cmp_str);
+	delete_by_base(path, sorted, n, freed_r, failed_r);
+	free(sorted);
+	if (*failed_r == 0 && unlink(ipath) == 0)
+		fs_fsync_dir(path);
+	return 0;
+}
+
+bool maildir_delete_is_pending(const char *path)
+{
+	char ipath[PATH_MAX];
+
+	intent_path(path, ipath, sizeof(ipath));
+	return access(ipath, F_OK) == 0;
+}
+
+/* Reads the record into a NUL-separated list of base names. */
+static char *intent_read(const char *ipath, char ***uids_r, size_t *n_r)
+{
+	struct stat sb;
+	char *buf = NULL, **uids = NULL;
+	size_t n = 0, cap = 0;
+	int fd = open(ipath, O_RDONLY | O_CLOEXEC);
+
+	*uids_r = NULL;
+	*n_r = 0;
+	if (fd < 0 || fstat(fd, &sb) < 0 || sb.st_size > (off_t)DELETE_INTENT_MAX ||
+	    (buf = malloc((size_t)sb.st_size + 1)) == NULL ||
+	    read(fd, buf, (size_t)sb.st_size) != (ssize_t)sb.st_size) {
+		if (fd >= 0)
+			close(fd);
+		free(buf);
+		return NULL;
+	}
+	close(fd);
+	buf[sb.st_size] = '\0';
+	if (strncmp(buf, DELETE_INTENT_MAGIC, sizeof(DELETE_INTENT_MAGIC) - 1) != 0)
+		return buf;	/* not ours: nothing to do */
+	for (char *line = buf + sizeof(DELETE_INTENT_MAGIC) - 1, *nl; *line != '\0'; line = nl + 1) {
+		if ((nl = strchr(line, '\n')) == NULL)
+			break;
+		*nl = '\0';
+		/* Base names only: never a path, never a dot file. */
+		if (line[0] == '\0' || line[0] == '.' || strchr(line, '/') != NULL)
+			continue;
+		if (n == cap) {
+			char **grown = realloc(uids, (cap = cap ? 2 * cap : 64) * sizeof(*uids));
+			if (grown == NULL)
+				break;
+			uids = grown;
+		}
+		uids[n++] = line;
+	}
+	*uids_r = uids;
+	*n_r = n;
+	return buf;
+}
+
+int maildir_delete_resume(const char *path, uint64_t *freed_r)
+{
+	char ipath[PATH_MAX], **uids, *buf;
+	unsigned failed = 0;
+	size_t n;
+
+	*freed_r = 0;
+	intent_path(path, ipath, sizeof(ipath));
+	if (access(ipath, F_OK) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if ((buf = intent_read(ipath, &uids, &n)) == NULL)
+		return -1;
+	if (n > 1)
+		qsort(uids, n, sizeof(*uids), cmp_str);
+	delete_by_base(path, uids, n, freed_r, &failed);
+	free(uids);
+	free(buf);
+	if (failed > 0)
+		return -1;
+	if (unlink(ipath) == 0)
+		fs_fsync_dir(path);
+	return 1;
+}
+
 static int maildir_clean_tmp_dir(const char *dir, time_t cutoff)
 {
 	DIR *d = opendir(dir);
@@ -362,6 +568,12 @@ int maildir_clean_tmp(const char *path, long max_age)
 
 	if (d == NULL)
 		return 0;
+	{
+		/* Also a crash leftover: POP3 deletions half done. The caller
+		 * counts the usage afterwards. */
+		uint64_t freed;
+		maildir_delete_resume(path, &freed);
+	}
 	n = maildir_clean_tmp_dir((snprintf(p, sizeof(p), "%s/tmp", path), p), cutoff);
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] != '.' || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)

@@ -78,4 +78,21 @@ int maildir_entry_path(const char *path, const struct maildir_entry *e, char *bu
 /* Size from a ",S=" field in a file name; -1 when there is none. */
 int64_t maildir_name_size(const char *name);
 
+/* POP3 QUIT's deletions, all or nothing. The base names (entry uid) are
+ * first written durably to POP3_DELETE_INTENT in the mailbox; then the
+ * files are removed (found by base name in new/ and cur/, wherever a sync
+ * moved them) and both directories fsynced; then the record goes. A
+ * record left by a crash is completed by maildir_delete_resume(): at the
+ * mailbox's first use after a start (maildir_clean_tmp), at POP3 login
+ * and when the index is opened. freed_r gets the bytes removed, failed_r
+ * how many files could not be (the record then stays, to be retried).
+ * Returns 0, or -1 when the record could not be written (nothing was
+ * removed). */
+#define POP3_DELETE_INTENT "pop3-delete.intent"
+int maildir_delete_messages(const char *path, const char *const *uids, size_t n, uint64_t *freed_r,
+			    unsigned *failed_r);
+/* 1: a pending record was completed, 0: there was none, -1: error. */
+int maildir_delete_resume(const char *path, uint64_t *freed_r);
+bool maildir_delete_is_pending(const char *path);
+
 #endif

@@ -201,6 +201,80 @@ static void test_base64_decode_malformed(void **state)
 	assert_int_equal(b64("Zm\xc3\xa9", out), -1);
 }
 
+/* The modes that replaced MIME's and DKIM's own decoders. */
+static long b64o(const char *in, unsigned flags, size_t *bad, unsigned char *out, size_t outsize)
+{
+	return base64_decode_opts(in, strlen(in), out, outsize, flags, bad);
+}
+
+static void test_base64_skip_fws(void **state)
+{
+	unsigned char out[64];
+
+	/* DKIM: FWS anywhere, even inside the padding; strict otherwise */
+	assert_int_equal(b64o("Zm9v\r\n YmFy", BASE64_SKIP_FWS, NULL, out, sizeof(out)), 6);
+	assert_memory_equal(out, "foobar", 6);
+	assert_int_equal(b64o(" Z g = \t= ", BASE64_SKIP_FWS, NULL, out, sizeof(out)), 1);
+	assert_int_equal(out[0], 'f');
+	assert_int_equal(b64o("Zg = = =", BASE64_SKIP_FWS, NULL, out, sizeof(out)), -1);
+	assert_int_equal(b64o("Zm9v!YmFy", BASE64_SKIP_FWS, NULL, out, sizeof(out)), -1);
+	assert_int_equal(b64o("Zm 9", BASE64_SKIP_FWS, NULL, out, sizeof(out)), -1);	/* 3 of 4 */
+	assert_int_equal(b64o("Zg==\r\nZg==", BASE64_SKIP_FWS, NULL, out, sizeof(out)), -1);
+	assert_int_equal(b64o("Zm9v\v", BASE64_SKIP_FWS, NULL, out, sizeof(out)), -1);	/* VT is no FWS */
+	assert_int_equal(b64o("", BASE64_SKIP_FWS, NULL, out, sizeof(out)), 0);
+	assert_int_equal(b64o(" \r\n", BASE64_SKIP_FWS, NULL, out, sizeof(out)), 0);
+}
+
+static void test_base64_bounded_output(void **state)
+{
+	unsigned char out[8];
+
+	assert_int_equal(b64o("Zm9vYmFy", 0, NULL, out, 6), 6);
+	assert_int_equal(b64o("Zm9vYmFy", 0, NULL, out, 5), -1);
+	assert_int_equal(b64o("Zm9vYmFy", BASE64_LENIENT, NULL, out, 5), -1);
+	assert_int_equal(b64o("Zg==", 0, NULL, out, 0), -1);
+	assert_int_equal(b64o("", 0, NULL, out, 0), 0);
+}
+
+static void test_base64_lenient(void **state)
+{
+	unsigned char out[64];
+	size_t bad = 99;
+
+	/* MIME: white space skipped, other junk counted, '=' ends the data */
+	assert_int_equal(b64o("aGVs\r\nbG8gd29y\r\nbGQ=\r\n", BASE64_LENIENT, &bad, out, sizeof(out)), 11);
+	assert_memory_equal(out, "hello world", 11);
+	assert_int_equal(bad, 0);
+	assert_int_equal(b64o("a!GV*sbG8=", BASE64_LENIENT, &bad, out, sizeof(out)), 5);
+	assert_int_equal(bad, 2);
+	assert_int_equal(b64o("aGVsbG8=garbage", BASE64_LENIENT, &bad, out, sizeof(out)), 5);
+	assert_int_equal(bad, 0);
+	assert_int_equal(b64o("aGVsbG8", BASE64_LENIENT, &bad, out, sizeof(out)), 5);	/* no padding */
+	assert_int_equal(b64o("a", BASE64_LENIENT, &bad, out, sizeof(out)), 0);
+	assert_int_equal(b64o("Zm9v\xc3\xa9YmFy", BASE64_LENIENT, &bad, out, sizeof(out)), 6);
+	assert_int_equal(bad, 2);
+	assert_int_equal(b64o("=Zm9v", BASE64_LENIENT, &bad, out, sizeof(out)), 0);
+	assert_int_equal(b64o("Zm-_9v", BASE64_LENIENT, &bad, out, sizeof(out)), 3);	/* URL alphabet: junk */
+	assert_int_equal(bad, 2);
+}
+
+static void test_utf8_char_len(void **state)
+{
+	assert_int_equal(str_utf8_char_len("a", 1), 1);
+	assert_int_equal(str_utf8_char_len("\xc3\xa9", 2), 2);
+	assert_int_equal(str_utf8_char_len("\xe9\x83\xb5", 3), 3);
+	assert_int_equal(str_utf8_char_len("\xf4\x8f\xbf\xbf", 4), 4);	/* U+10FFFF */
+	assert_int_equal(str_utf8_char_len("\xf4\x90\x80\x80", 4), 0);	/* past it */
+	assert_int_equal(str_utf8_char_len("\xc0\xaf", 2), 0);		/* overlong */
+	assert_int_equal(str_utf8_char_len("\xe0\x9f\xbf", 3), 0);		/* overlong */
+	assert_int_equal(str_utf8_char_len("\xf0\x8f\xbf\xbf", 4), 0);	/* overlong */
+	assert_int_equal(str_utf8_char_len("\xed\xa0\x80", 3), 0);		/* surrogate */
+	assert_int_equal(str_utf8_char_len("\xe9\x83\xb5", 2), 0);		/* cut short */
+	assert_int_equal(str_utf8_char_len("\x80", 1), 0);
+	assert_int_equal(str_utf8_char_len("\xff", 1), 0);
+	assert_int_equal(str_utf8_char_len("\xc3(", 2), 0);
+}
+
 static void test_base64_encode_vectors(void **state)
 {
 	static const char *const plain[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
@@ -259,6 +333,10 @@ int main(void)
 		cmocka_unit_test(test_base64_decode_vectors),
 		cmocka_unit_test(test_base64_decode_binary),
 		cmocka_unit_test(test_base64_decode_malformed),
+		cmocka_unit_test(test_base64_skip_fws),
+		cmocka_unit_test(test_base64_bounded_output),
+		cmocka_unit_test(test_base64_lenient),
+		cmocka_unit_test(test_utf8_char_len),
 		cmocka_unit_test(test_base64_encode_vectors),
 		cmocka_unit_test(test_base64_roundtrip_all_bytes),
 		cmocka_unit_test(test_random_id),
