@@ -58,6 +58,7 @@ struct imap_session {
 	struct imap_view_msg *view;
 	size_t nview;
 	uint32_t view_uidnext;
+	uint64_t view_version;	/* the index state it shows (0: unknown) */
 	struct strbuf keywords;	/* announced in FLAGS: " kw1 kw2 " */
 
 	/* IDLE */
