@@ -74,17 +74,6 @@ bool imap_mailbox_refuse(struct imap_session *s, const struct imap_command *cmd,
 /* The raw astring of argument i, or NULL. */
 #define arg_raw(cmd, i) ((i) < (cmd)->count ? imap_arg_astring(&(cmd)->args[i]) : NULL)
 
-void imap_out_mailbox(struct imap_session *s, const char *name)
-{
-	struct strbuf buf = STRBUF_INIT;
-
-	if (s->enabled_utf8 || imap_utf8_to_mutf7(name, strlen(name), &buf) < 0)
-		imap_out_astring(s, name);
-	else
-		imap_out_astring(s, strbuf_cstr(&buf));
-	strbuf_free(&buf);
-}
-
 /* The mailbox argument as a UTF-8 name (decoded from modified UTF-7). */
 #define arg_mailbox(cmd, i) \
 	((i) < (cmd)->count ? imap_mailbox_name(s, imap_arg_astring(&(cmd)->args[i])) : NULL)
