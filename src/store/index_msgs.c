@@ -116,6 +116,9 @@ struct mcache {
 	 * difference). */
 	uint64_t version, log_floor;
 	bool continuous;
+	/* new/ was read empty at new_read with this mtime */
+	bool new_known;
+	struct timespec new_mtime, new_read;
 	struct mcache_change *log;
 	size_t nlog;
 };
@@ -284,30 +287,47 @@ static bool ts_equal(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-/* new/ has no message in it (readdir of an almost empty directory is
- * cheap, and unlike its mtime it cannot miss a delivery in the same tick). */
-static bool new_is_empty(const char *path)
+/* new/ has no message in it. A readdir of an empty directory cannot miss
+ * a delivery the way an mtime of the same clock tick can, but a directory
+ * that once held many entries keeps its size, and reading it costs as
+ * much as it once held. So once new/ was read empty, its mtime is trusted
+ * alone while it stays the same and lies more than a second before that
+ * reading (a file added later gives a later mtime). */
+#define NEW_MTIME_MARGIN 1
+
+static bool new_is_empty(struct mcache *e, const char *path)
 {
 	char dir[PATH_MAX];
 	struct dirent *de;
+	struct timespec now;
+	struct stat sb;
 	bool empty = true;
 	DIR *d;
 
 	snprintf(dir, sizeof(dir), "%s/new", path);
+	if (stat(dir, &sb) < 0)
+		return errno == ENOENT;
+	if (e->new_known && ts_equal(&sb.st_mtim, &e->new_mtime) &&
+	    sb.st_mtim.tv_sec + NEW_MTIME_MARGIN < e->new_read.tv_sec)
+		return true;
+	clock_gettime(CLOCK_REALTIME, &now);
 	if ((d = opendir(dir)) == NULL)
 		return errno == ENOENT;
 	while (empty && (de = readdir(d)) != NULL)
 		empty = de->d_name[0] == '.';
 	closedir(d);
+	e->new_known = empty;
+	e->new_mtime = sb.st_mtim;
+	e->new_read = now;
 	return empty;
 }
 
-static bool mcache_usable(const struct mcache *e, const struct index_mailbox *mbox, uint64_t ext,
+static bool mcache_usable(struct mcache *e, const struct index_mailbox *mbox, uint64_t ext,
 			  const struct timespec *cur_mtime)
 {
 	return e != NULL && e->valid && e->mbox_id == mbox->id && e->uidvalidity == mbox->uidvalidity &&
 	       e->ext_gen == ext && ts_equal(&e->cur_mtime, cur_mtime) &&
-	       time(NULL) - e->filled < MCACHE_MAX_AGE && new_is_empty(mbox->path);
+	       time(NULL) - e->filled < MCACHE_MAX_AGE && new_is_empty(e, mbox->path);
 }
 
 static void mcache_row(const struct mcache_msg *c, struct index_msg *m)
