@@ -518,9 +518,10 @@ struct disk_entry {
 	bool matched;
 };
 
+/* By base name, through pointers (the entries are big to move). */
 static int disk_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct disk_entry *)a)->base, ((const struct disk_entry *)b)->base);
+	return strcmp((*(const struct disk_entry *const *)a)->base, (*(const struct disk_entry *const *)b)->base);
 }
 
 static int disk_scan_dir(const char *path, bool in_new, struct disk_entry **list, size_t *n, size_t *cap)
@@ -615,12 +616,15 @@ static int view_push(struct index_view *v, size_t *cap, const struct index_msg *
 	return 0;
 }
 
-static int sync_insert(struct mail_index *idx, struct index_mailbox *mbox, struct disk_entry *e,
+/* Gives a file found on disk the next UID, with ins the prepared INSERT
+ * (one statement for the whole sync: preparing it per message cost more
+ * than the inserts). 1: the file went away meanwhile. */
+static int sync_insert(sqlite3_stmt *ins, struct index_mailbox *mbox, struct disk_entry *e,
 		       struct index_msg *m)
 {
-	sqlite3_stmt *st;
 	char path[PATH_MAX];
 	struct stat sb;
+	int r;
 
 	m->recent = e->in_new;
 	if (e->in_new && move_new_to_cur(mbox->path, e) < 0)
@@ -637,19 +641,19 @@ static int sync_insert(struct mail_index *idx, struct index_mailbox *mbox, struc
 	m->internaldate = (int64_t)sb.st_mtime;
 	m->keywords[0] = '\0';
 	str_copy(m->file, sizeof(m->file), e->file);
-	st = idx_prepare(idx, "INSERT INTO messages(mailbox_id, uid, base, file, flags, modseq, size,"
-			 " internaldate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, mbox->id);
-	sqlite3_bind_int64(st, 2, m->uid);
-	sqlite3_bind_text(st, 3, e->base, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, m->file, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 5, m->flags);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)m->modseq);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)m->size);
-	sqlite3_bind_int64(st, 8, m->internaldate);
-	return idx_step_done(st);
+	sqlite3_reset(ins);
+	sqlite3_bind_int64(ins, 1, mbox->id);
+	sqlite3_bind_int64(ins, 2, m->uid);
+	sqlite3_bind_text(ins, 3, e->base, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 4, m->file, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(ins, 5, m->flags);
+	sqlite3_bind_int64(ins, 6, (sqlite3_int64)m->modseq);
+	sqlite3_bind_int64(ins, 7, (sqlite3_int64)m->size);
+	sqlite3_bind_int64(ins, 8, m->internaldate);
+	r = sqlite3_step(ins);
+	sqlite3_reset(ins);
+	sqlite3_clear_bindings(ins);
+	return r == SQLITE_DONE ? 0 : -1;
 }
 
 static int mailbox_save_counters(struct mail_index *idx, const struct index_mailbox *mbox)
@@ -683,7 +687,7 @@ static int mailbox_reload(struct mail_index *idx, struct index_mailbox *mbox)
 	return r == SQLITE_ROW ? 0 : -1;
 }
 
-static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, struct disk_entry *disk,
+static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, struct disk_entry **byname,
 		     size_t ndisk, struct index_view *view, size_t *cap, bool *changed)
 {
 	sqlite3_stmt *st = idx_prepare(idx, "SELECT uid, base, file, flags, keywords, modseq, size,"
@@ -694,7 +698,7 @@ static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, struct 
 		return -1;
 	sqlite3_bind_int64(st, 1, mbox->id);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct disk_entry key, *e;
+		struct disk_entry key, *kp = &key, *e, **found;
 		struct index_msg m;
 
 		memset(&m, 0, sizeof(m));
@@ -706,7 +710,8 @@ static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, struct 
 		m.modseq = (uint64_t)sqlite3_column_int64(st, 5);
 		m.size = (uint64_t)sqlite3_column_int64(st, 6);
 		m.internaldate = sqlite3_column_int64(st, 7);
-		e = ndisk > 0 ? bsearch(&key, disk, ndisk, sizeof(*disk), disk_cmp) : NULL;
+		found = ndisk > 0 ? bsearch(&kp, byname, ndisk, sizeof(*byname), disk_cmp) : NULL;
+		e = found != NULL ? *found : NULL;
 		if (e == NULL) {
 			/* Removed behind the index's back (POP3, a Maildir tool). */
 			char sql[128];
@@ -748,7 +753,8 @@ static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, struct 
 static int index_sync_full(struct mail_index *idx, struct index_mailbox *mbox, struct index_view *view_r,
 			   bool *moved_r)
 {
-	struct disk_entry *disk = NULL, **fresh = NULL;
+	struct disk_entry *disk = NULL, **fresh = NULL, **byname = NULL;
+	sqlite3_stmt *ins = NULL;
 	size_t ndisk = 0, cap = 0, vcap = 0, nfresh = 0;
 	bool changed = false;
 	int ret = -1;
@@ -757,12 +763,17 @@ static int index_sync_full(struct mail_index *idx, struct index_mailbox *mbox, s
 	if (disk_scan_dir(mbox->path, true, &disk, &ndisk, &cap) < 0 ||
 	    disk_scan_dir(mbox->path, false, &disk, &ndisk, &cap) < 0)
 		goto out;
-	if (ndisk > 0)
-		qsort(disk, ndisk, sizeof(*disk), disk_cmp);
+	byname = malloc((ndisk > 0 ? ndisk : 1) * sizeof(*byname));
+	if (byname == NULL)
+		goto out;
+	for (size_t i = 0; i < ndisk; i++)
+		byname[i] = &disk[i];
+	if (ndisk > 1)
+		qsort(byname, ndisk, sizeof(*byname), disk_cmp);
 	if (idx_exec(idx, "BEGIN IMMEDIATE") < 0)
 		goto out;
 	if (mailbox_reload(idx, mbox) < 0 ||
-	    sync_rows(idx, mbox, disk, ndisk, view_r, &vcap, &changed) < 0) {
+	    sync_rows(idx, mbox, byname, ndisk, view_r, &vcap, &changed) < 0) {
 		idx_exec(idx, "ROLLBACK");
 		goto out;
 	}
@@ -777,12 +788,19 @@ static int index_sync_full(struct mail_index *idx, struct index_mailbox *mbox, s
 	}
 	if (nfresh > 1)
 		qsort(fresh, nfresh, sizeof(*fresh), disk_cmp_time);
+	if (nfresh > 0 &&
+	    (ins = idx_prepare(idx, "INSERT INTO messages(mailbox_id, uid, base, file, flags, modseq,"
+			       " size, internaldate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) == NULL) {
+		idx_exec(idx, "ROLLBACK");
+		index_view_free(view_r);
+		goto out;
+	}
 	for (size_t i = 0; i < nfresh; i++) {
 		struct index_msg m;
 		int r;
 
 		memset(&m, 0, sizeof(m));
-		r = sync_insert(idx, mbox, fresh[i], &m);
+		r = sync_insert(ins, mbox, fresh[i], &m);
 		if (r < 0 || (r == 0 && view_push(view_r, &vcap, &m) < 0)) {
 			idx_exec(idx, "ROLLBACK");
 			index_view_free(view_r);
@@ -808,7 +826,9 @@ static int index_sync_full(struct mail_index *idx, struct index_mailbox *mbox, s
 	view_r->highestmodseq = mbox->highestmodseq;
 	ret = 0;
 out:
+	sqlite3_finalize(ins);
 	free(fresh);
+	free(byname);
 	free(disk);
 	return ret;
 }
