@@ -512,6 +512,7 @@ static bool mcache_can_apply(const struct mcache *e, const struct index_mailbox 
 }
 
 struct disk_entry {
+	int64_t time;		/* from the name, for delivery order */
 	char base[MAILDIR_NAME_MAX];
 	char file[MAILDIR_NAME_MAX + 40];
 	bool in_new;
@@ -552,6 +553,7 @@ static int disk_scan_dir(const char *path, bool in_new, struct disk_entry **list
 		e = &(*list)[(*n)++];
 		str_copy(e->file, sizeof(e->file), de->d_name);
 		base_of(e->file, e->base, sizeof(e->base));
+		e->time = atoll(e->base);
 		e->in_new = in_new;
 		e->matched = false;
 	}
@@ -559,28 +561,32 @@ static int disk_scan_dir(const char *path, bool in_new, struct disk_entry **list
 	return 0;
 }
 
+/* new/ and cur/ of the folder being synced, open: renames and stats by
+ * name in them spare a walk of the whole path each (100,000 of them in a
+ * big first sync). -1 when missing. */
+struct sync_dirs {
+	int new_fd, cur_fd;
+};
+
 /* Moves a file from new/ to cur/ with an empty ":2," info, as a Maildir
  * reader does once it has seen it. Returns the name in cur/. */
-static int move_new_to_cur(const char *path, struct disk_entry *e)
+static int move_new_to_cur(const struct sync_dirs *dirs, struct disk_entry *e)
 {
-	char from[PATH_MAX], to[PATH_MAX], file[sizeof(e->file)];
+	char file[sizeof(e->file)];
 
 	if (strchr(e->file, ':') == NULL)
 		snprintf(file, sizeof(file), "%s:2,", e->file);
 	else
 		str_copy(file, sizeof(file), e->file);
-	snprintf(from, sizeof(from), "%s/new/%s", path, e->file);
-	snprintf(to, sizeof(to), "%s/cur/%s", path, file);
-	if (rename(from, to) < 0)
+	if (dirs->new_fd < 0 || dirs->cur_fd < 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (renameat(dirs->new_fd, e->file, dirs->cur_fd, file) < 0)
 		return -1;
 	str_copy(e->file, sizeof(e->file), file);
 	e->in_new = false;
 	return 0;
-}
-
-static int64_t base_time(const char *base)
-{
-	return atoll(base);
 }
 
 static int msg_cmp_uid(const void *a, const void *b)
@@ -595,7 +601,7 @@ static int disk_cmp_time(const void *a, const void *b)
 {
 	const struct disk_entry *x = *(const struct disk_entry *const *)a;
 	const struct disk_entry *y = *(const struct disk_entry *const *)b;
-	int64_t tx = base_time(x->base), ty = base_time(y->base);
+	int64_t tx = x->time, ty = y->time;
 
 	if (tx != ty)
 		return tx < ty ? -1 : 1;
@@ -619,18 +625,18 @@ static int view_push(struct index_view *v, size_t *cap, const struct index_msg *
 /* Gives a file found on disk the next UID, with ins the prepared INSERT
  * (one statement for the whole sync: preparing it per message cost more
  * than the inserts). 1: the file went away meanwhile. */
-static int sync_insert(sqlite3_stmt *ins, struct index_mailbox *mbox, struct disk_entry *e,
-		       struct index_msg *m)
+static int sync_insert(sqlite3_stmt *ins, const struct sync_dirs *dirs, struct index_mailbox *mbox,
+		       struct disk_entry *e, struct index_msg *m)
 {
-	char path[PATH_MAX];
 	struct stat sb;
 	int r;
 
 	m->recent = e->in_new;
-	if (e->in_new && move_new_to_cur(mbox->path, e) < 0)
+	if (e->in_new && move_new_to_cur(dirs, e) < 0)
 		return errno == ENOENT ? 1 : -1;	/* gone meanwhile: skip */
-	snprintf(path, sizeof(path), "%s/cur/%s", mbox->path, e->file);
-	if (stat(path, &sb) < 0)
+	if (dirs->cur_fd < 0)
+		return 1;
+	if (fstatat(dirs->cur_fd, e->file, &sb, 0) < 0)
 		return errno == ENOENT ? 1 : -1;
 	m->uid = mbox->uidnext++;
 	m->flags = index_flags_from_maildir(e->file);
@@ -687,8 +693,9 @@ static int mailbox_reload(struct mail_index *idx, struct index_mailbox *mbox)
 	return r == SQLITE_ROW ? 0 : -1;
 }
 
-static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, struct disk_entry **byname,
-		     size_t ndisk, struct index_view *view, size_t *cap, bool *changed)
+static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, const struct sync_dirs *dirs,
+		     struct disk_entry **byname, size_t ndisk, struct index_view *view, size_t *cap,
+		     bool *changed)
 {
 	sqlite3_stmt *st = idx_prepare(idx, "SELECT uid, base, file, flags, keywords, modseq, size,"
 				       " internaldate FROM messages WHERE mailbox_id = ? ORDER BY uid");
@@ -723,7 +730,7 @@ static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, struct 
 		}
 		e->matched = true;
 		if (e->in_new)
-			move_new_to_cur(mbox->path, e);
+			move_new_to_cur(dirs, e);
 		if (strcmp(e->file, m.file) != 0) {
 			/* Flags changed in the file name by someone else. */
 			sqlite3_stmt *up = idx_prepare(idx, "UPDATE messages SET file = ?, flags = ?, modseq = ?"
@@ -750,10 +757,19 @@ static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, struct 
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
+static int sync_dir_open(const char *path, const char *sub)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s/%s", path, sub);
+	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 static int index_sync_full(struct mail_index *idx, struct index_mailbox *mbox, struct index_view *view_r,
 			   bool *moved_r)
 {
 	struct disk_entry *disk = NULL, **fresh = NULL, **byname = NULL;
+	struct sync_dirs dirs = { -1, -1 };
 	sqlite3_stmt *ins = NULL;
 	size_t ndisk = 0, cap = 0, vcap = 0, nfresh = 0;
 	bool changed = false;
@@ -766,6 +782,8 @@ static int index_sync_full(struct mail_index *idx, struct index_mailbox *mbox, s
 	byname = malloc((ndisk > 0 ? ndisk : 1) * sizeof(*byname));
 	if (byname == NULL)
 		goto out;
+	dirs.new_fd = sync_dir_open(mbox->path, "new");
+	dirs.cur_fd = sync_dir_open(mbox->path, "cur");
 	for (size_t i = 0; i < ndisk; i++)
 		byname[i] = &disk[i];
 	if (ndisk > 1)
@@ -773,7 +791,7 @@ static int index_sync_full(struct mail_index *idx, struct index_mailbox *mbox, s
 	if (idx_exec(idx, "BEGIN IMMEDIATE") < 0)
 		goto out;
 	if (mailbox_reload(idx, mbox) < 0 ||
-	    sync_rows(idx, mbox, byname, ndisk, view_r, &vcap, &changed) < 0) {
+	    sync_rows(idx, mbox, &dirs, byname, ndisk, view_r, &vcap, &changed) < 0) {
 		idx_exec(idx, "ROLLBACK");
 		goto out;
 	}
@@ -800,7 +818,7 @@ static int index_sync_full(struct mail_index *idx, struct index_mailbox *mbox, s
 		int r;
 
 		memset(&m, 0, sizeof(m));
-		r = sync_insert(ins, mbox, fresh[i], &m);
+		r = sync_insert(ins, &dirs, mbox, fresh[i], &m);
 		if (r < 0 || (r == 0 && view_push(view_r, &vcap, &m) < 0)) {
 			idx_exec(idx, "ROLLBACK");
 			index_view_free(view_r);
@@ -827,6 +845,10 @@ static int index_sync_full(struct mail_index *idx, struct index_mailbox *mbox, s
 	ret = 0;
 out:
 	sqlite3_finalize(ins);
+	if (dirs.new_fd >= 0)
+		close(dirs.new_fd);
+	if (dirs.cur_fd >= 0)
+		close(dirs.cur_fd);
 	free(fresh);
 	free(byname);
 	free(disk);
