@@ -470,8 +470,11 @@ static int fetch_one(struct imap_session *s, struct imap_fetch_run *run, size_t 
 
 	imap_keywords_check(s, m->keywords);
 	start = s->out.len;
-	if (run->item == 0)
-		strbuf_printf(&s->out, "* %zu FETCH (", seq);
+	if (run->item == 0) {
+		strbuf_append(&s->out, "* ", 2);
+		imap_out_uint(s, seq);
+		strbuf_append(&s->out, " FETCH (", 8);
+	}
 	for (size_t i = run->item; i < f->count; i++) {
 		const struct imap_fetch_item *it = &f->items[i];
 		bool needs_body = it->type == IMAP_FETCH_RFC822 || it->type == IMAP_FETCH_RFC822_HEADER ||
@@ -508,7 +511,8 @@ static int fetch_one(struct imap_session *s, struct imap_fetch_run *run, size_t 
 			strbuf_printf(&s->out, "RFC822.SIZE %llu", (unsigned long long)m->size);
 			break;
 		case IMAP_FETCH_UID:
-			strbuf_printf(&s->out, "UID %u", m->uid);
+			strbuf_append(&s->out, "UID ", 4);
+			imap_out_uint(s, m->uid);
 			break;
 		case IMAP_FETCH_MODSEQ:
 			strbuf_printf(&s->out, "MODSEQ (%llu)", (unsigned long long)m->modseq);

@@ -83,6 +83,20 @@ void imap_out_astring(struct imap_session *s, const char *str)
 		imap_out_string(s, str, len);
 }
 
+void imap_out_uint(struct imap_session *s, uint64_t n)
+{
+	char buf[24];
+	size_t i = sizeof(buf);
+
+	do {
+		buf[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	strbuf_append(&s->out, buf + i, sizeof(buf) - i);
+}
+
+/* Appended piece by piece, not through printf: FETCH 1:* (FLAGS) writes
+ * one list per message. */
 void imap_out_flags(struct imap_session *s, uint32_t flags, const char *keywords, bool recent)
 {
 	static const struct { uint32_t flag; const char *name; } names[] = {
@@ -95,16 +109,21 @@ void imap_out_flags(struct imap_session *s, uint32_t flags, const char *keywords
 	strbuf_append_c(&s->out, '(');
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (flags & names[i].flag) {
-			strbuf_printf(&s->out, "%s%s", first ? "" : " ", names[i].name);
+			if (!first)
+				strbuf_append_c(&s->out, ' ');
+			strbuf_append_str(&s->out, names[i].name);
 			first = false;
 		}
 	}
 	if (recent && !s->rev2) {
-		strbuf_printf(&s->out, "%s\\Recent", first ? "" : " ");
+		strbuf_append_str(&s->out, first ? "\\Recent" : " \\Recent");
 		first = false;
 	}
-	if (keywords != NULL && keywords[0] != '\0')
-		strbuf_printf(&s->out, "%s%s", first ? "" : " ", keywords);
+	if (keywords != NULL && keywords[0] != '\0') {
+		if (!first)
+			strbuf_append_c(&s->out, ' ');
+		strbuf_append_str(&s->out, keywords);
+	}
 	strbuf_append_c(&s->out, ')');
 }
 
