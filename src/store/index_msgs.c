@@ -308,7 +308,9 @@ static bool new_is_empty(struct mcache *e, const char *path)
 	if (stat(dir, &sb) < 0)
 		return errno == ENOENT;
 	if (e->new_known && ts_equal(&sb.st_mtim, &e->new_mtime) &&
-	    sb.st_mtim.tv_sec + NEW_MTIME_MARGIN < e->new_read.tv_sec)
+	    (e->new_read.tv_sec - sb.st_mtim.tv_sec > NEW_MTIME_MARGIN ||
+	     (e->new_read.tv_sec - sb.st_mtim.tv_sec == NEW_MTIME_MARGIN &&
+	      e->new_read.tv_nsec > sb.st_mtim.tv_nsec)))
 		return true;
 	clock_gettime(CLOCK_REALTIME, &now);
 	if ((d = opendir(dir)) == NULL)
