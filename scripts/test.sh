@@ -1,9 +1,19 @@
 #!/bin/sh
-# The whole test suite: layer check, unit tests and integration tests, first
-# with the normal build, then again with the ASan+UBSan build.
+# The whole test suite: layer check, unit tests, the fuzz corpora replayed,
+# and integration tests, first with the normal build, then again with the
+# ASan+UBSan build. A skipped integration test fails unless it is on
+# tests/allowed-skips.txt; skip reasons are printed. Nothing may hang: each
+# unit binary (UNIT_TIMEOUT, scripts/run-unit.sh), each integration test
+# (TEST_TIMEOUT) and each whole pytest run (SUITE_TIMEOUT) has a bound.
 set -e
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
+export YUBIN_STRICT_SKIPS=1
+
+integration() {	# $1: the build directory
+	YUBIN_BUILD=$1 timeout -k 30 "${SUITE_TIMEOUT:-2700}" /usr/bin/python3 -m pytest \
+		-q -x -rfEs -p timeout --timeout="${TEST_TIMEOUT:-600}" tests/integration
+}
 
 sh scripts/check-layers.sh
 
@@ -11,8 +21,10 @@ echo "== build"
 make -j"$jobs" all unit-bins >/dev/null
 echo "== unit tests"
 sh scripts/run-unit.sh build
+echo "== fuzz corpora (every committed input, once)"
+sh tests/fuzz/run.sh --replay
 echo "== integration tests"
-YUBIN_BUILD=build /usr/bin/python3 -m pytest -q -x tests/integration
+integration build
 
 echo "== sanitizer build (ASan+UBSan)"
 make -j"$jobs" SAN=1 all unit-bins >/dev/null
@@ -21,4 +33,4 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 echo "== unit tests (sanitizers)"
 sh scripts/run-unit.sh build-san
 echo "== integration tests (sanitizers)"
-YUBIN_BUILD=build-san /usr/bin/python3 -m pytest -q -x tests/integration
+integration build-san

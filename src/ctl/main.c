@@ -127,7 +127,8 @@ static const char ctl_usage_help[] =
 	"  dkim rotate DOMAIN [--now]           (new keys; --now: sign with them at once)\n"
 	"  dkim activate DOMAIN                 (sign with the keys dkim rotate made)\n"
 	"  dkim verify [FILE] [--json]          (check the DKIM signatures of a message, stdin by default)\n"
-	"DATA is -d DATA, else $YUBIN_DATA, else ./yubin-data.\n";
+	"DATA is -d DATA, else $YUBIN_DATA, else ./yubin-data.\n"
+	"Exit status: 0 done, 1 refused or failed (the reason on stderr), 2 usage error.\n";
 
 static int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

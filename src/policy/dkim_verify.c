@@ -7,6 +7,7 @@
 #include "lib/str.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,52 @@ static int key_fetch(dkim_txt_lookup_fn *lookup, void *ctx, const struct dkim_si
 	return -1;
 }
 
+/* Decoding a DER public key (OpenSSL's decoders) costs more than the
+ * verification itself, and mail comes signed with a few keys over and
+ * over: the RSA keys last decoded and accepted are kept here, keyed by
+ * their exact DER bytes, and shared read-only (reference counted) by every
+ * thread. */
+#define KEY_CACHE_SIZE 32
+#define KEY_CACHE_DER_MAX 1200	/* an 8192-bit RSA key's SubjectPublicKeyInfo */
+
+static struct {
+	unsigned char der[KEY_CACHE_DER_MAX];
+	size_t len;
+	EVP_PKEY *pk;
+} key_cache[KEY_CACHE_SIZE];
+static unsigned key_cache_next;
+static pthread_mutex_t key_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The cached key for der (a new reference), or NULL. */
+static EVP_PKEY *key_cache_get(const unsigned char *der, size_t len)
+{
+	EVP_PKEY *pk = NULL;
+
+	pthread_mutex_lock(&key_cache_lock);
+	for (unsigned i = 0; i < KEY_CACHE_SIZE && pk == NULL; i++) {
+		if (key_cache[i].pk != NULL && key_cache[i].len == len &&
+		    memcmp(key_cache[i].der, der, len) == 0 && EVP_PKEY_up_ref(key_cache[i].pk) == 1)
+			pk = key_cache[i].pk;
+	}
+	pthread_mutex_unlock(&key_cache_lock);
+	return pk;
+}
+
+static void key_cache_put(const unsigned char *der, size_t len, EVP_PKEY *pk)
+{
+	unsigned i;
+
+	if (len > KEY_CACHE_DER_MAX || EVP_PKEY_up_ref(pk) != 1)
+		return;
+	pthread_mutex_lock(&key_cache_lock);
+	i = key_cache_next++ % KEY_CACHE_SIZE;
+	EVP_PKEY_free(key_cache[i].pk);
+	memcpy(key_cache[i].der, der, len);
+	key_cache[i].len = len;
+	key_cache[i].pk = pk;
+	pthread_mutex_unlock(&key_cache_lock);
+}
+
 /* Checks the key against the signature and makes the OpenSSL key. */
 static EVP_PKEY *key_use(const struct dkim_sig *sig, const struct dkim_key *key, struct dkim_verdict *v)
 {
@@ -117,6 +164,8 @@ static EVP_PKEY *key_use(const struct dkim_sig *sig, const struct dkim_key *key,
 	}
 	if (key->type == DKIM_KEY_ED25519) {
 		pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, key->p, key->p_len);
+	} else if ((pk = key_cache_get(key->p, key->p_len)) != NULL) {
+		return pk;	/* accepted when it was decoded */
 	} else {
 		const unsigned char *p = key->p;
 		pk = d2i_PUBKEY(NULL, &p, (long)key->p_len);
@@ -130,6 +179,8 @@ static EVP_PKEY *key_use(const struct dkim_sig *sig, const struct dkim_key *key,
 			verdict(v, DKIM_PERMERROR, "RSA key shorter than 1024 bits");
 			return NULL;
 		}
+		if (pk != NULL)
+			key_cache_put(key->p, key->p_len, pk);
 	}
 	if (pk == NULL)
 		verdict(v, DKIM_PERMERROR, "key syntax error: unusable public key");

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* RFC 5321 4.5.3.2 minimum timeouts, seconds. */
@@ -46,6 +47,10 @@ struct outbound_conn {
 	SSL *ssl;
 	bool broken;			/* connection unusable */
 	bool in_tx;			/* a transaction needs RSET */
+	bool unanswered;		/* broke before any reply to this MAIL */
+	unsigned sent;			/* transactions begun on it */
+	time_t opened;
+	unsigned timeout;		/* the socket's, seconds (0: unset) */
 	char host[DNS_NAME_MAX];
 	char addr[64];
 	struct smtp_ehlo ehlo;
@@ -84,8 +89,11 @@ static void set_timeout(struct outbound_conn *c, unsigned secs)
 {
 	struct timeval tv = { (time_t)secs, 0 };
 
+	if (c->timeout == secs)
+		return;	/* two system calls saved per command */
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	c->timeout = secs;
 }
 
 static void conn_break(struct outbound_conn *c, const char *why)
@@ -434,6 +442,7 @@ static struct outbound_conn *try_addr(const struct outbound_opts *o, const char 
 		}
 	}
 	log_info(NULL, "outbound: connected to %s[%s]%s", host, c->addr, c->ssl != NULL ? " with TLS" : "");
+	c->opened = time(NULL);
 	return c;
 fail:
 	if (c->ssl != NULL)
@@ -523,12 +532,40 @@ struct outbound_conn *outbound_open(const struct outbound_opts *o, const char *d
 	free(mx);
 	if (c == NULL)
 		log_info(NULL, "outbound: %s: %s", relay ? o->relayhost : domain, reply);
+	else
+		reply[0] = '\0';	/* no failure to remember: a later reconnect is tried */
 	return c;
 }
 
 bool outbound_is_usable(const struct outbound_conn *c)
 {
 	return c != NULL && !c->broken;
+}
+
+/* An idle connection has nothing to read: the server speaks only when
+ * asked. Readable (a 421 before it closes, or the end of the stream) or
+ * a socket error means the server gave up on it. */
+bool outbound_is_alive(struct outbound_conn *c)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+
+	if (c->broken || c->in_tx || c->rpos < c->rlen || (c->ssl != NULL && SSL_pending(c->ssl) > 0))
+		return false;
+	if (poll(&pfd, 1, 0) != 0) {
+		conn_break(c, "closed by the server while idle");
+		return false;
+	}
+	return true;
+}
+
+unsigned outbound_sent(const struct outbound_conn *c)
+{
+	return c->sent;
+}
+
+time_t outbound_opened(const struct outbound_conn *c)
+{
+	return c->opened;
 }
 
 /* Scans the message for 8-bit bytes (BODY=8BITMIME). */
@@ -568,11 +605,16 @@ static int send_body(struct outbound_conn *c, int fd, uint64_t off, uint64_t len
 			return -1;
 		}
 		strbuf_truncate(&out, 0);
-		for (ssize_t i = 0; i < n; i++) {
-			if (bol && in[i] == '.')
+		for (const char *p = in, *end = in + n; p < end;) {
+			/* one line (or the chunk's rest) at a time */
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			const char *stop = nl != NULL ? nl + 1 : end;
+
+			if (bol && *p == '.')
 				strbuf_append_c(&out, '.');
-			strbuf_append_c(&out, in[i]);
-			bol = in[i] == '\n';
+			strbuf_append(&out, p, (size_t)(stop - p));
+			bol = nl != NULL;
+			p = stop;
 		}
 		last[0] = n >= 2 ? in[n - 2] : last[1];
 		last[1] = in[n - 1];
@@ -589,8 +631,8 @@ static int send_body(struct outbound_conn *c, int fd, uint64_t off, uint64_t len
 	return conn_write(c, "\r\n.\r\n", 5);
 }
 
-void outbound_send(struct outbound_conn *c, const struct queue_env *env, const char *path,
-		   const size_t *idx, size_t n, char (*replies)[QUEUE_REPLY_MAX])
+int outbound_send(struct outbound_conn *c, const struct queue_env *env, const char *path,
+		  const size_t *idx, size_t n, char (*replies)[QUEUE_REPLY_MAX])
 {
 	struct smtp_reply r;
 	struct strbuf cmds;
@@ -621,6 +663,7 @@ void outbound_send(struct outbound_conn *c, const struct queue_env *env, const c
 
 	strbuf_init(&cmds);
 	c->in_tx = true;
+	c->sent++;
 	strbuf_printf(&cmds, "MAIL FROM:<%s>%s\r\n", env->from, params);
 	if (pipelined) {
 		/* RFC 2920: MAIL, every RCPT and DATA in one write */
@@ -630,6 +673,8 @@ void outbound_send(struct outbound_conn *c, const struct queue_env *env, const c
 	}
 	set_timeout(c, TIMEOUT_MAIL);
 	if (conn_write(c, cmds.data, cmds.len) < 0 || conn_reply(c, &r, TIMEOUT_MAIL) < 0) {
+		/* not even MAIL was answered: the server took nothing */
+		c->unanswered = true;
 		strbuf_free(&cmds);
 		goto broken;
 	}
@@ -729,6 +774,7 @@ out:
 	free(accepted);
 	if (fd >= 0)
 		close(fd);
+	return c->unanswered ? -1 : 0;
 }
 
 void outbound_close(struct outbound_conn *c)

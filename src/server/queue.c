@@ -3,7 +3,8 @@
  * recipients by destination (recipient domain, or the relay host) and hands
  * one job per destination to a delivery thread; at most queue.max_parallel
  * destinations are served at once and a destination is never served twice
- * at the same time. A delivery thread opens one connection for its job and
+ * at the same time. A delivery thread opens one connection for its job (or
+ * takes the idle one the last job to that destination left open) and
  * sends every message of it over that connection, then records each
  * recipient's result in the queue file (appended, fdatasync'd), sends
  * DSNs, removes finished files and sets the next attempt of the others:
@@ -37,6 +38,20 @@
 
 #define JOB_MAX_MESSAGES 100
 #define SCAN_INTERVAL 60	/* seconds between scans when nothing is due */
+/* Idle connections kept open after a job, for the next job to the same
+ * destination (Postfix's connection cache does the same): at most
+ * IDLE_MAX of them, each for IDLE_SECS, and none reused after
+ * IDLE_REUSE_SECS, so a preferred MX that comes back gets the mail again. */
+#define IDLE_MAX 32
+#define IDLE_SECS 5
+#define IDLE_REUSE_SECS 300
+#define IDLE_KEY_MAX (DNS_NAME_MAX + 600)
+
+struct idle_conn {
+	char key[IDLE_KEY_MAX];	/* destination, relay host, user */
+	struct outbound_conn *conn;
+	int64_t since;
+};
 
 struct job {
 	struct job *next;
@@ -56,6 +71,8 @@ static struct {
 	char (*busy_ids)[QUEUE_ID_MAX];
 	size_t nbusy_ids, cap_ids;
 	unsigned running;		/* delivery threads alive */
+	struct idle_conn idle[IDLE_MAX];
+	size_t nidle;
 	pthread_t sched;
 	pthread_t *threads;
 	unsigned nthreads;
@@ -235,10 +252,16 @@ static struct job *scan_job_for(struct job **jobs, const char *dest, unsigned sl
 	return j;
 }
 
-static void file_remove(const char *path, const char *id, const char *why)
+/* sync: make the removal durable. A delivered message's removal is not
+ * synced: if a power loss undoes it, the message is sent again, which is
+ * SMTP's own at-least-once case (RFC 5321 6.1: a reply lost after the
+ * final dot does the same), and a crash of the process alone cannot undo
+ * an unlink. Postfix does not sync it either. */
+static void file_remove(const char *path, const char *id, const char *why, bool sync)
 {
 	if (unlink(path) == 0) {
-		fs_fsync_dir(q.dir);
+		if (sync)
+			fs_fsync_dir(q.dir);
 		log_info(NULL, "queue: id=%s removed (%s)", id, why);
 	}
 }
@@ -295,7 +318,7 @@ static void message_settle(struct queue_env *env, const char *path, const size_t
 	}
 	pending = queue_env_pending(env);
 	if (pending == 0) {
-		file_remove(path, env->id, "delivered or bounced");
+		file_remove(path, env->id, "delivered or bounced", nfailed > 0);
 		return;
 	}
 	if (queue_file_sync(path) < 0)	/* the D lines of this attempt */
@@ -330,7 +353,7 @@ static void message_settle(struct queue_env *env, const char *path, const size_t
 		for (size_t i = 0; i < pending; i++)
 			log_info(NULL, "queue: id=%s to=<%s> status=expired (%s)", env->id,
 				 env->rcpts[idx[i]].addr, env->rcpts[idx[i]].reply);
-		file_remove(path, env->id, "expired");
+		file_remove(path, env->id, "expired", true);
 		free(idx);
 		return;
 	}
@@ -343,6 +366,123 @@ static void message_settle(struct queue_env *env, const char *path, const size_t
 	}
 	free(idx);
 	set_next(path, env->id, untried ? now : now + backoff(&cfg, age));
+}
+
+/* The idle connections. The key names what a connection was opened for. */
+static void idle_key(const struct outbound_opts *o, const char *dest, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s\n%s\n%s\n%u", dest, o->relayhost, o->user, o->port);
+}
+
+/* An idle connection for key that still works, or NULL. */
+static struct outbound_conn *idle_take(const char *key)
+{
+	for (;;) {
+		struct outbound_conn *c = NULL;
+
+		pthread_mutex_lock(&q.lock);
+		for (size_t i = 0; i < q.nidle; i++) {
+			if (strcmp(q.idle[i].key, key) == 0) {
+				c = q.idle[i].conn;
+				q.idle[i] = q.idle[--q.nidle];
+				break;
+			}
+		}
+		pthread_mutex_unlock(&q.lock);
+		if (c == NULL || outbound_is_alive(c))
+			return c;
+		log_info(NULL, "outbound: a cached connection was closed by the server");
+		outbound_close(c);
+	}
+}
+
+/* After a job: keeps a usable connection for the next job to the same
+ * destination, else closes it. */
+static void idle_put(const char *key, struct outbound_conn *c)
+{
+	struct outbound_conn *evict = NULL;
+	int64_t now = (int64_t)time(NULL);
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&q.lock);
+	if (q.stopping || !outbound_is_usable(c) || now - (int64_t)outbound_opened(c) >= IDLE_REUSE_SECS) {
+		evict = c;
+	} else {
+		if (q.nidle == IDLE_MAX) {
+			size_t old = 0;
+			for (size_t i = 1; i < q.nidle; i++) {
+				if (q.idle[i].since < q.idle[old].since)
+					old = i;
+			}
+			evict = q.idle[old].conn;
+			q.idle[old] = q.idle[--q.nidle];
+		}
+		str_copy(q.idle[q.nidle].key, IDLE_KEY_MAX, key);
+		q.idle[q.nidle].conn = c;
+		q.idle[q.nidle].since = now;
+		q.nidle++;
+		pthread_cond_signal(&q.sched_cond);	/* to close it in time */
+	}
+	pthread_mutex_unlock(&q.lock);
+	outbound_close(evict);
+}
+
+/* Closes the idle connections whose time is up (all of them with all);
+ * returns when the next one's is, or INT64_MAX. */
+static int64_t idle_sweep(bool all)
+{
+	struct outbound_conn *gone[IDLE_MAX];
+	size_t ngone = 0;
+	int64_t now = (int64_t)time(NULL), next = INT64_MAX;
+
+	pthread_mutex_lock(&q.lock);
+	for (size_t i = 0; i < q.nidle;) {
+		if (all || q.idle[i].since + IDLE_SECS <= now) {
+			gone[ngone++] = q.idle[i].conn;
+			q.idle[i] = q.idle[--q.nidle];
+			continue;
+		}
+		if (q.idle[i].since + IDLE_SECS < next)
+			next = q.idle[i].since + IDLE_SECS;
+		i++;
+	}
+	pthread_mutex_unlock(&q.lock);
+	for (size_t i = 0; i < ngone; i++)
+		outbound_close(gone[i]);
+	return next;
+}
+
+/* Sends one message over *conn, opening it first when needed. A reused
+ * connection that turns out closed before MAIL was answered took nothing:
+ * the message goes at once over a new one. */
+static void send_over(const struct outbound_opts *o, const char *dest, const struct queue_env *env,
+		      const char *path, const size_t *idx, size_t n, char (*replies)[QUEUE_REPLY_MAX],
+		      struct outbound_conn **conn, char *conn_error, size_t errsize)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool reused;
+
+		if (*conn == NULL && conn_error[0] == '\0')
+			*conn = outbound_open(o, dest, conn_error, errsize);
+		if (*conn == NULL) {
+			for (size_t i = 0; i < n; i++)
+				str_copy(replies[i], QUEUE_REPLY_MAX, conn_error);
+			return;
+		}
+		reused = outbound_sent(*conn) > 0;
+		if (outbound_send(*conn, env, path, idx, n, replies) == 0 || !reused) {
+			if (!outbound_is_usable(*conn)) {
+				outbound_close(*conn);
+				*conn = NULL;	/* the next message reconnects */
+			}
+			return;
+		}
+		log_info(NULL, "queue: id=%s the reused connection to %s was lost before MAIL was answered;"
+			 " sending over a new one", env->id, dest);
+		outbound_close(*conn);
+		*conn = NULL;
+	}
 }
 
 /* One message of a job: deliver its recipients for this destination over
@@ -380,18 +520,7 @@ static void deliver_message(const struct outbound_opts *o, const char *dest, con
 	}
 	if (n == 0)
 		goto out;
-	if (*conn == NULL && conn_error[0] == '\0')
-		*conn = outbound_open(o, dest, conn_error, errsize);
-	if (*conn != NULL) {
-		outbound_send(*conn, &env, path, idx, n, replies);
-		if (!outbound_is_usable(*conn)) {
-			outbound_close(*conn);
-			*conn = NULL;	/* the next message reconnects */
-		}
-	} else {
-		for (size_t i = 0; i < n; i++)
-			str_copy(replies[i], QUEUE_REPLY_MAX, conn_error);
-	}
+	send_over(o, dest, &env, path, idx, n, replies, conn, conn_error, errsize);
 	for (size_t i = 0; i < n; i++) {
 		struct queue_rcpt *r = &env.rcpts[idx[i]];
 		const char *status = "deferred";
@@ -399,10 +528,7 @@ static void deliver_message(const struct outbound_opts *o, const char *dest, con
 		str_copy(r->reply, sizeof(r->reply), replies[i]);
 		r->ts = (int64_t)time(NULL);
 		if (replies[i][0] == '2') {
-			/* made durable in message_settle (fdatasync when the
-			 * file stays; removing it is the record otherwise) */
-			record(path, env.id, 'D', idx[i], replies[i], false);
-			r->state = QUEUE_DELIVERED;
+			r->state = QUEUE_DELIVERED;	/* recorded below */
 			status = "sent";
 		} else if (replies[i][0] == '5') {
 			r->state = QUEUE_FAILED;	/* recorded once the DSN is out */
@@ -412,6 +538,14 @@ static void deliver_message(const struct outbound_opts *o, const char *dest, con
 			record(path, env.id, 'T', idx[i], replies[i], true);
 		}
 		log_info(NULL, "queue: id=%s to=<%s> status=%s (%s)", env.id, r->addr, status, replies[i]);
+	}
+	/* The D lines, made durable in message_settle when the file stays.
+	 * When every recipient is done, removing the file is the record. */
+	if (nfailed > 0 || queue_env_pending(&env) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (replies[i][0] == '2')
+				record(path, env.id, 'D', idx[i], replies[i], false);
+		}
 	}
 	message_settle(&env, path, failed, nfailed, untried);
 out:
@@ -442,7 +576,7 @@ static void *delivery_main(void *arg)
 		struct job *job;
 		struct outbound_opts o;
 		struct outbound_conn *conn = NULL;
-		char conn_error[QUEUE_REPLY_MAX] = "";
+		char conn_error[QUEUE_REPLY_MAX] = "", key[IDLE_KEY_MAX];
 
 		pthread_mutex_lock(&q.lock);
 		while (q.head == NULL && !q.stopping)
@@ -460,6 +594,8 @@ static void *delivery_main(void *arg)
 		pthread_mutex_unlock(&q.lock);
 
 		outbound_opts_get(&o);
+		idle_key(&o, job->dest, key, sizeof(key));
+		conn = idle_take(key);
 		for (size_t i = 0; i < job->nids; i++) {
 			bool stop;
 			pthread_mutex_lock(&q.lock);
@@ -470,7 +606,7 @@ static void *delivery_main(void *arg)
 			deliver_message(&o, job->dest, job->ids[i], &conn, conn_error, sizeof(conn_error));
 		}
 		explicit_bzero(&o, sizeof(o));
-		outbound_close(conn);
+		idle_put(key, conn);
 
 		pthread_mutex_lock(&q.lock);
 		busy_release(job);
@@ -479,6 +615,21 @@ static void *delivery_main(void *arg)
 		pthread_mutex_unlock(&q.lock);
 		job_free(job);
 	}
+}
+
+/* With a relay host every message has one destination: when all its
+ * connections are busy, a scan would read every waiting file for nothing
+ * (at every submission). */
+static bool relay_is_full(const struct config *cfg)
+{
+	bool full;
+
+	if (cfg->smtp_relayhost[0] == '\0')
+		return false;
+	pthread_mutex_lock(&q.lock);
+	full = dest_busy_count("[relay]") >= cfg->queue_dest_concurrency;
+	pthread_mutex_unlock(&q.lock);
+	return full;
 }
 
 /* One pass over DATA/queue: due messages into jobs. Returns the earliest
@@ -494,6 +645,11 @@ static int64_t scan(void)
 	if (d == NULL)
 		return next;
 	server_config(&cfg);
+	if (relay_is_full(&cfg)) {
+		/* nothing can be given out: the job that ends wakes us */
+		closedir(d);
+		return next;
+	}
 	while ((de = readdir(d)) != NULL) {
 		char path[PATH_MAX], dest[DNS_NAME_MAX];
 		struct queue_env env;
@@ -528,7 +684,7 @@ static int64_t scan(void)
 			continue;
 		}
 		if (queue_env_pending(&env) == 0) {
-			file_remove(path, env.id, "nothing left to deliver");
+			file_remove(path, env.id, "nothing left to deliver", true);
 			queue_env_free(&env);
 			continue;
 		}
@@ -589,23 +745,31 @@ static int64_t scan(void)
 	return next;
 }
 
+/* Scans when woken (a submission, a finished job, SIGUSR1) or when the
+ * next attempt is due; in between, closes idle connections in time. */
 static void *sched_main(void *arg)
 {
 	int64_t next = 0;
 
 	for (;;) {
+		int64_t idle_next = idle_sweep(false);
+		bool due;
+
 		pthread_mutex_lock(&q.lock);
-		while (!q.stopping && !q.wake && (int64_t)time(NULL) < next) {
-			struct timespec ts = { (time_t)next, 0 };
+		if (!q.stopping && !q.wake && (int64_t)time(NULL) < next) {
+			struct timespec ts = { (time_t)(idle_next < next ? idle_next : next), 0 };
 			pthread_cond_timedwait(&q.sched_cond, &q.lock, &ts);
 		}
 		if (q.stopping) {
 			pthread_mutex_unlock(&q.lock);
 			return NULL;
 		}
-		q.wake = false;
+		due = q.wake || (int64_t)time(NULL) >= next;
+		if (due)
+			q.wake = false;
 		pthread_mutex_unlock(&q.lock);
-		next = scan();
+		if (due)
+			next = scan();
 	}
 }
 
@@ -673,6 +837,7 @@ void queue_stop(unsigned grace)
 	if (all) {
 		for (unsigned i = 0; i < q.nthreads; i++)
 			pthread_join(q.threads[i], NULL);
+		idle_sweep(true);
 		outbound_cleanup();
 	} else {
 		log_warn(NULL, "queue: %u deliveries still in flight at shutdown; they are retried at the next start",

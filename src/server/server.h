@@ -13,6 +13,7 @@ struct directory;
 struct tls_server;
 struct imap_session;
 struct worker_pool;
+struct group_commit;
 struct dns_async;
 struct dns_cache;
 
@@ -55,6 +56,7 @@ struct server {
 	struct tls_server **tls_retired;
 	size_t ntls_retired;
 	struct worker_pool *workers;
+	struct group_commit *committer;	/* the Maildir copies of SMTP deliveries */
 	struct dns_cache *dns_cache;	/* shared by the loops' resolvers */
 	struct loop *loops;
 	unsigned nloops;

@@ -4,7 +4,16 @@
  * copy is fsync'd and renamed into new/ (with new/ fsync'd) and the queue
  * file is on disk; if anything fails, the copies already written are
  * removed again and the client gets a 4xx, so a retry never duplicates and
- * a 250 never lies. */
+ * a 250 never lies.
+ *
+ * A job goes worker -> loop -> committer -> worker -> loop:
+ *   delivery_run (worker)       checks, then each local copy into tmp/
+ *   delivery_staged (loop)      hands the staged copies to the committer
+ *   (committer thread)          makes them durable in new/ with the copies
+ *                               of every other session waiting then
+ *                               (group commit, store/maildir_commit.h)
+ *   delivery_finish (worker)    queue file, forwarding, events
+ *   delivery_done (loop)        the reply */
 #include "server/smtp_session.h"
 #include "directory/directory.h"
 #include "policy/batv.h"
@@ -16,13 +25,16 @@
 #include "server/smtp_forward.h"
 #include "store/index.h"
 #include "store/maildir.h"
+#include "store/maildir_commit.h"
 #include "store/quota.h"
+#include "lib/groupcommit.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/workers.h"
 
 #include <event2/buffer.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +48,9 @@ struct delivery_rcpt {
 	const char *forward;	/* the account's forwarding list (the session's), or NULL */
 	bool keep;
 	bool junk;		/* DMARC quarantine: into .Junk (inbound_auth_decide) */
-	char name[MAILDIR_NAME_MAX];
+	char name[MAILDIR_NAME_MAX];	/* a copy delivered directly (forward fallback) */
+	struct maildir_staged *staged;	/* a copy staged for the group commit */
+	size_t size;		/* the quota reserved for its copy */
 };
 
 struct delivery_job {
@@ -63,6 +77,7 @@ struct delivery_job {
 	const char *field;
 	const char *field_error;	/* status 4: the field could not be read */
 	char queue_id[64];
+	struct group_commit_req commit;	/* items: the staged copies */
 };
 
 static void rfc5322_date(char *buf, size_t size)
@@ -144,30 +159,33 @@ static int delivery_queue(struct delivery_job *job)
 	return 0;
 }
 
-static void delivery_undo(struct delivery_job *job, unsigned upto, size_t *sizes)
+/* Removes the copies of recipients [0, upto) and gives back their quota. */
+static void delivery_undo(struct delivery_job *job, unsigned upto)
 {
 	for (unsigned i = 0; i < upto; i++) {
 		char path[PATH_MAX];
 		if (job->rcpts[i].maildir == NULL)
 			continue;
+		maildir_staged_discard(job->rcpts[i].staged);
 		if (job->rcpts[i].name[0] != '\0') {
 			snprintf(path, sizeof(path), "%s%s/new/%s", job->rcpts[i].maildir,
 				 job->rcpts[i].junk ? "/.Junk" : "", job->rcpts[i].name);
 			unlink(path);
 		}
-		quota_release(job->rcpts[i].maildir, sizes[i]);
+		quota_release(job->rcpts[i].maildir, job->rcpts[i].size);
+		job->rcpts[i].size = 0;
 	}
 }
 
-/* One local recipient's copy: 0, or -1 with job->status set. */
-static int delivery_one(struct delivery_job *job, struct delivery_rcpt *r, size_t *size_r)
+/* One local recipient's copy, staged in tmp/ for the group commit or
+ * (stage false) delivered durably at once: 0, or -1 with job->status set. */
+static int delivery_one(struct delivery_job *job, struct delivery_rcpt *r, bool stage)
 {
 	char prefix[8192], junk[PATH_MAX];
 	struct maildir_msg msg;
 	const char *error;
 	int plen = delivery_prefix(job, r, prefix, sizeof(prefix));
 
-	*size_r = 0;
 	if (plen < 0) {
 		job->status = 2;
 		return -1;
@@ -177,7 +195,7 @@ static int delivery_one(struct delivery_job *job, struct delivery_rcpt *r, size_
 		str_copy(job->failed_rcpt, sizeof(job->failed_rcpt), r->address);
 		return -1;
 	}
-	*size_r = (size_t)plen + job->body_len;
+	r->size = (size_t)plen + job->body_len;
 	msg.prefix = prefix;
 	msg.prefix_len = (size_t)plen;
 	msg.body = job->body;
@@ -187,8 +205,15 @@ static int delivery_one(struct delivery_job *job, struct delivery_rcpt *r, size_
 		job->status = 2;
 		return -1;
 	}
-	if (maildir_deliver(r->junk ? junk : r->maildir, &msg, r->name, sizeof(r->name), &error) < 0) {
+	if (stage && (r->staged = malloc(sizeof(*r->staged))) == NULL) {
+		job->status = 2;
+		return -1;
+	}
+	if (stage ? maildir_stage(r->junk ? junk : r->maildir, &msg, r->staged, &error) :
+	    maildir_deliver(r->junk ? junk : r->maildir, &msg, r->name, sizeof(r->name), &error)) {
 		log_error(job->sid, "smtp: delivery to %s failed: %s", r->address, error);
+		free(r->staged);
+		r->staged = NULL;
 		job->status = 2;	/* the caller undoes the reservation */
 		return -1;
 	}
@@ -198,7 +223,7 @@ static int delivery_one(struct delivery_job *job, struct delivery_rcpt *r, size_
 /* The forwarded copies, once every local copy and the queue file are on
  * disk. An account whose mail could not be forwarded keeps its copy even
  * with forward-keep off. */
-static void delivery_forward(struct delivery_job *job, size_t *sizes)
+static void delivery_forward(struct delivery_job *job)
 {
 	struct forward_msg fm = {
 		.sid = job->sid, .txid = job->txid, .ip = job->ip, .from = job->from,
@@ -213,7 +238,7 @@ static void delivery_forward(struct delivery_job *job, size_t *sizes)
 			continue;
 		if (smtp_forward(&fm, r->address, r->forward) < 0 && !r->keep) {
 			r->keep = true;
-			if (delivery_one(job, r, &sizes[i]) < 0)
+			if (delivery_one(job, r, false) < 0)
 				return;
 		}
 	}
@@ -325,32 +350,28 @@ static int delivery_authenticate(struct delivery_job *job)
 	return 0;
 }
 
-static void delivery_run(void *ctx)
+/* After the local copies are durable (or there are none): the queue file,
+ * the forwarded copies, then the IDLE wake-ups and the events. */
+static void delivery_finish(void *ctx)
 {
 	struct delivery_job *job = ctx;
-	size_t sizes[job->nrcpts > 0 ? job->nrcpts : 1];
 	struct directory *dir;
 	unsigned i;
 
-	if (delivery_check_sender(job) < 0 || delivery_authenticate(job) < 0)
-		return;
-	for (i = 0; i < job->nrcpts; i++) {
-		struct delivery_rcpt *r = &job->rcpts[i];
-
-		sizes[i] = 0;
-		if (r->maildir == NULL || !r->keep)
-			continue;	/* remote: queued below; forwarded only: below */
-		if (delivery_one(job, r, &sizes[i]) < 0) {
-			i++;	/* its quota reservation is undone too */
-			break;
+	for (i = 0; i < job->nrcpts && job->status == 0; i++) {
+		const struct maildir_staged *st = job->rcpts[i].staged;
+		if (st != NULL && st->error != NULL) {
+			log_error(job->sid, "smtp: delivery to %s failed: %s", job->rcpts[i].address,
+				  st->error);
+			job->status = 2;
 		}
 	}
 	if (job->status == 0 && job->nremote > 0 && delivery_queue(job) < 0)
 		job->status = 2;
 	if (job->status == 0)
-		delivery_forward(job, sizes);
+		delivery_forward(job);
 	if (job->status != 0) {
-		delivery_undo(job, i, sizes);
+		delivery_undo(job, job->nrcpts);
 		return;
 	}
 	for (i = 0; i < job->nrcpts; i++) {
@@ -363,14 +384,70 @@ static void delivery_run(void *ctx)
 		if (job->rcpts[i].maildir == NULL || !job->rcpts[i].keep)
 			continue;
 		snprintf(detail, sizeof(detail), "from <%s>, %zu bytes, id %s", job->from,
-			 sizes[i], job->txid);
+			 job->rcpts[i].size, job->txid);
 		directory_event_add(dir, "delivered", job->rcpts[i].address, job->ip, detail);
 	}
+}
+
+/* The checks, then every kept local copy staged in tmp/. When there is
+ * nothing to commit the job is finished here at once. */
+static void delivery_run(void *ctx)
+{
+	struct delivery_job *job = ctx;
+	unsigned i;
+
+	if (delivery_check_sender(job) < 0 || delivery_authenticate(job) < 0)
+		return;
+	for (i = 0; i < job->nrcpts; i++) {
+		struct delivery_rcpt *r = &job->rcpts[i];
+
+		if (r->maildir == NULL || !r->keep)
+			continue;	/* remote: queued later; forwarded only: later */
+		if (job->commit.items == NULL &&
+		    (job->commit.items = calloc(job->nrcpts, sizeof(void *))) == NULL) {
+			job->status = 2;
+			return;
+		}
+		if (delivery_one(job, r, true) < 0) {
+			delivery_undo(job, i + 1);	/* its quota reservation too */
+			return;
+		}
+		job->commit.items[job->commit.nitems++] = r->staged;
+	}
+	if (job->commit.nitems == 0)
+		delivery_finish(job);
+}
+
+static void delivery_done(void *ctx);
+
+/* On the committer thread: the batch holding the job's copies is through. */
+static void delivery_committed(struct group_commit_req *req)
+{
+	struct delivery_job *job =
+		(struct delivery_job *)((char *)req - offsetof(struct delivery_job, commit));
+
+	worker_pool_submit(server->workers, job->base, delivery_finish, delivery_done, job);
+}
+
+/* On the loop: the copies are staged; they join the next group commit. */
+static void delivery_staged(void *ctx)
+{
+	struct delivery_job *job = ctx;
+
+	if (job->status != 0 || job->commit.nitems == 0) {
+		delivery_done(job);
+		return;
+	}
+	job->commit.done = delivery_committed;
+	group_commit_submit(server->committer, &job->commit);
 }
 
 static void delivery_free(struct delivery_job *job)
 {
 	inbound_auth_free(job->auth);
+	for (unsigned i = 0; i < job->nrcpts; i++)
+		free(job->rcpts[i].staged);
+	free(job->commit.items);
 	free(job->rcpts);	/* maildir strings belong to the session */
 	free(job);
 }
@@ -444,7 +521,7 @@ static void delivery_submit(void *arg)
 {
 	struct delivery_job *job = arg;
 
-	worker_pool_submit(server->workers, job->base, delivery_run, delivery_done, job);
+	worker_pool_submit(server->workers, job->base, delivery_run, delivery_staged, job);
 }
 
 void smtp_deliver_start(struct smtp_session *s)

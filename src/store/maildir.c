@@ -73,7 +73,7 @@ int maildir_create(const char *path)
 	return 0;
 }
 
-static int maildir_write_body(int fd, const struct maildir_msg *msg)
+int maildir_write_body(int fd, const struct maildir_msg *msg)
 {
 	off_t off = 0;
 

@@ -30,6 +30,9 @@ struct maildir_msg {
 	size_t body_len;
 };
 
+/* Writes msg's body (after its prefix) to fd: 0, or -1 with errno. */
+int maildir_write_body(int fd, const struct maildir_msg *msg);
+
 /* A new unique base name "SECONDS.M<usec>P<pid>Q<n>.HOST,S=<size>". */
 void maildir_unique_name(char *buf, size_t size, size_t msg_size);
 

@@ -9,6 +9,7 @@ When a test fails, the tail of every running daemon's stderr is attached to
 its report.
 """
 
+import fnmatch
 import os
 import sys
 
@@ -43,10 +44,56 @@ def pytest_sessionstart(session):
         raise pytest.UsageError("not built: %s (run make, or set YUBIN_BUILD)" % ", ".join(missing))
 
 
+# A skipped test is a test that did not run. With YUBIN_STRICT_SKIPS=1
+# (scripts/test.sh, so `make test`) a skip fails unless the test is on the
+# reviewed list in tests/allowed-skips.txt; a developer running one file
+# without the strict setting still sees plain skips.
+ALLOWED_SKIPS = os.path.join(helpers.REPO, "tests", "allowed-skips.txt")
+
+
+def allowed_skips():
+    """{node id pattern: reason} from tests/allowed-skips.txt: one entry a
+    line, `PATTERN  REASON` (fnmatch pattern on the node id, e.g.
+    tests/integration/test_x.py::test_y), # starts a comment."""
+    out = {}
+    try:
+        with open(ALLOWED_SKIPS) as f:
+            for line in f:
+                line = line.split("#", 1)[0].strip()
+                if line:
+                    pat, _, reason = line.partition(" ")
+                    if not reason.strip():
+                        raise pytest.UsageError("%s: %r has no reason" % (ALLOWED_SKIPS, pat))
+                    out[pat] = reason.strip()
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def _skip_allowed(item):
+    # the node id relative to the repository, whatever the rootdir
+    name = item.nodeid.split("::", 1)[1] if "::" in item.nodeid else item.name
+    nodeid = os.path.relpath(str(item.fspath), helpers.REPO) + "::" + name
+    return any(fnmatch.fnmatchcase(nodeid, pat) for pat in allowed_skips())
+
+
+def _fail_unlisted_skip(item, rep):
+    if not rep.skipped or hasattr(rep, "wasxfail") or os.environ.get("YUBIN_STRICT_SKIPS") != "1":
+        return
+    if _skip_allowed(item):
+        return
+    reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+    rep.outcome = "failed"
+    rep.longrepr = ("skipped, and not on tests/allowed-skips.txt, so it fails: %s\n"
+                    "(install what is missing with scripts/deps.sh test, or add the test "
+                    "to the list with a reason after review)" % reason)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
+    _fail_unlisted_skip(item, rep)
     if not rep.failed:
         return
     shown = set()

@@ -65,20 +65,77 @@ def _port_free(port):
         s.close()
 
 
+# Offsets come from 20000..29000 (the ports used reach offset + 995): below
+# Linux's ephemeral range (32768..60999 by default, read from the kernel),
+# where outgoing connections take their local ports, and above the ports of
+# most services a developer runs (databases, caches, web servers). Offsets
+# whose ports hit a well-known service in that range are left out.
+OFFSET_RANGE = (20000, 29000)
+COMMON_PORTS = {
+    20000, 21025, 22000, 22222, 23399, 24007, 24008, 24800, 25565, 25575, 25672,
+    26257, 27015, 27016, 27017, 27018, 27019, 27036, 28015, 28017, 28080,
+}
+
+
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def pick_offset():
-    """A random port offset in 21000..29000 whose ports are all free."""
+    """A random port offset whose ports are all free, not used before in
+    this process, below the ephemeral range and off the common ports."""
     rng = random.Random(os.urandom(8))
+    top = min(OFFSET_RANGE[1], _ephemeral_low() - 1 - max(STD_PORTS.values()))
     for _ in range(200):
-        off = rng.randrange(21000, 29001)
-        if off in (10000, 15000, 40000):
-            continue
+        off = rng.randrange(OFFSET_RANGE[0], top + 1)
         ports = {off + p for p in STD_PORTS.values()}
-        if ports & _used_ports:
+        if ports & _used_ports or ports & COMMON_PORTS:
             continue
         if all(_port_free(p) for p in ports):
             _used_ports.update(ports)
             return off
     raise RuntimeError("no free port offset found")
+
+
+def _listening_inodes(ports):
+    """{inode} of the TCP sockets listening on any of ports (any process)."""
+    out = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            col = row.split()
+            if len(col) > 9 and col[3] == "0A" and int(col[1].rsplit(":", 1)[1], 16) in ports:
+                out.add(col[9])
+    return out
+
+
+def _socket_inodes(pid):
+    out = set()
+    fd_dir = "/proc/%d/fd" % pid
+    try:
+        names = os.listdir(fd_dir)
+    except OSError:
+        return out
+    for n in names:
+        try:
+            link = os.readlink(os.path.join(fd_dir, n))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            out.add(link[8:-1])
+    return out
+
+
+class PortCollision(Exception):
+    """Another program holds one of the server's ports."""
 
 
 # ---------------------------------------------------------------- messages
@@ -485,6 +542,11 @@ class Server:
                 time.sleep(0.1)
         p.out = p.stdout.decode("utf-8", "replace")
         p.err = p.stderr.decode("utf-8", "replace")
+        # a crash or a sanitizer report is never a correct answer, not even
+        # when the test expects yubinctl to refuse
+        assert p.returncode >= 0, "yubinctl %s killed by signal %d:\n%s" % (" ".join(cmd[3:]), -p.returncode, p.err)
+        for m in SANITIZER_MARKERS:
+            assert m not in p.err, "yubinctl %s: sanitizer report:\n%s" % (" ".join(cmd[3:]), p.err)
         if check and p.returncode != 0:
             raise AssertionError("yubinctl %s failed (%d):\n%s%s" % (" ".join(cmd[3:]), p.returncode, p.out, p.err))
         return p
@@ -525,10 +587,32 @@ class Server:
 
     # -- the daemon
     def start(self, wait_port="smtp"):
+        """Starts yubind and waits until it answers on wait_port. When
+        another program holds one of its ports (the daemon cannot bind, or a
+        listener that is not the daemon's shares the port through
+        SO_REUSEPORT), starts again on a new port offset."""
+        for attempt in range(5):
+            try:
+                return self._start_once(wait_port)
+            except PortCollision as e:
+                old = self.offset
+                self._move_ports()
+                self._note("port collision at offset %d (%s); moved to offset %d" % (old, e, self.offset))
+        raise AssertionError("yubind: a port collision five times in a row:\n" + self.log_tail())
+
+    def _move_ports(self):
+        old, self.offset = self.offset, pick_offset()
+        for name, std in STD_PORTS.items():
+            key = name + ".port"
+            if self.ctl("config", "get", key).out.strip() == str(old + std):
+                self.ctl("config", "set", key, self.offset + std)
+
+    def _start_once(self, wait_port):
         assert self.proc is None, "already running"
         self.logf = open(self.log_path, "ab")
         self.logf.write(("==== start %d ====\n" % self.starts).encode())
         self.logf.flush()
+        log_start = self.logf.tell()
         self.starts += 1
         self.proc = subprocess.Popen([YUBIND, "-d", self.data], stdin=subprocess.DEVNULL,
                                      stdout=self.logf, stderr=self.logf)
@@ -537,11 +621,17 @@ class Server:
             if self.proc.poll() is not None:
                 rc = self.proc.returncode
                 self.proc = None
+                self.logf.close()
+                with open(self.log_path, "rb") as f:
+                    f.seek(log_start)
+                    this_run = f.read()
+                if b"cannot bind" in this_run and b"in use" in this_run:
+                    raise PortCollision("cannot bind")
                 raise AssertionError("yubind exited with %d at start-up:\n%s" % (rc, self.log_tail()))
             try:
                 s = socket.create_connection((HOST, self.port(wait_port)), timeout=1)
                 s.close()
-                return self
+                break
             except OSError:
                 pass
             if time.time() > deadline:
@@ -549,24 +639,30 @@ class Server:
                 raise AssertionError("yubind did not listen on %d within 20 s:\n%s"
                                      % (self.port(wait_port), self.log_tail()))
             time.sleep(0.1)
+        ports = {self.port(n) for n in STD_PORTS}
+        foreign = _listening_inodes(ports) - _socket_inodes(self.proc.pid)
+        if foreign:
+            self.kill9()
+            raise PortCollision("another program listens on a port too")
+        return self
 
     @property
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self):
-        """SIGTERM, SIGKILL after 10 s. Returns the exit status."""
+    def stop(self, wait=10):
+        """SIGTERM, SIGKILL after wait seconds. Returns the exit status."""
         if self.proc is None:
             return None
         rc = None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                rc = self.proc.wait(10)
+                rc = self.proc.wait(wait)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 rc = self.proc.wait()
-                self._note("yubind did not exit within 10 s of SIGTERM; killed")
+                self._note("yubind did not exit within %d s of SIGTERM; killed" % wait)
         else:
             rc = self.proc.returncode
         self.proc = None

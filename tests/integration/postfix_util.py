@@ -88,11 +88,13 @@ maximal_backoff_time = 2s
 
 
 def have_postfix():
+    """Installed (scripts/deps.sh test). Not being root is no reason to skip
+    the comparison: Postfix.start() fails then."""
     try:
         pwd.getpwnam("postfix")
     except KeyError:
         return False
-    return os.access(POSTFIX, os.X_OK) and os.access(SENDMAIL, os.X_OK) and os.geteuid() == 0
+    return os.access(POSTFIX, os.X_OK) and os.access(SENDMAIL, os.X_OK)
 
 
 class Postfix:
@@ -111,10 +113,12 @@ class Postfix:
         p = subprocess.run(["script", "-qec", cmd, "/dev/null"], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)
         if p.returncode != 0:
-            raise AssertionError("postfix %s failed: %s" % (" ".join(args), p.stdout))
+            raise AssertionError("postfix %s failed: %s\n-- postfix.log:\n%s"
+                                 % (" ".join(args), p.stdout, self.log()[-3000:]))
         return p.stdout
 
     def start(self):
+        assert os.geteuid() == 0, "the private Postfix runs its daemons as user postfix: run the tests as root"
         for d in ("etc", "spool", "data", "mail"):
             os.makedirs(os.path.join(self.base, d), exist_ok=True)
         os.chmod(self.base, 0o755)

@@ -61,7 +61,14 @@ def inbox(server):
     return server.messages(USER, folders=("new", "cur"))
 
 
-def check_inbox(server, acked, attempted):
+def check_inbox(server, acked, attempted, in_flight_max):
+    """Every file is a whole message; every acknowledged message is there
+    exactly once. A message whose DATA was sent but whose 250 never reached
+    the client (the kill came in between) may be there, also once: the
+    client cannot tell, as with any lost reply (RFC 1047), but it never
+    retries it, so no token is ever there twice. There are at most
+    in_flight_max of those (one open transaction per sender thread and
+    kill). Returns the number of them."""
     files = inbox(server)
     by_token = {}
     for path, data in files.items():
@@ -75,7 +82,11 @@ def check_inbox(server, acked, attempted):
         by_token.setdefault(tok, []).append(path)
     lost = [t for t in acked if t not in by_token]
     assert not lost, "%d acknowledged messages lost after kill -9, e.g. %s" % (len(lost), lost[:5])
-    return by_token
+    dup = {t: p for t, p in by_token.items() if len(p) > 1}
+    assert not dup, "delivered more than once: %r" % dup
+    unacked = [t for t in by_token if t not in acked]
+    assert len(unacked) <= in_flight_max, (in_flight_max, unacked)
+    return len(unacked)
 
 
 def test_kill9_loses_no_acknowledged_message(tmp_path):
@@ -90,16 +101,20 @@ def test_kill9_loses_no_acknowledged_message(tmp_path):
             n_before = len(acked)
             for t in threads:
                 t.start()
-            time.sleep(2.0 + random.random())
+            # kill at a random instant once mail flows (however slowly)
+            deadline = time.time() + 120
+            while len(acked) - n_before < THREADS and time.time() < deadline:
+                time.sleep(0.01)
+            time.sleep(random.random())
             server.kill9()
             stop.set()
             for t in threads:
                 t.join(30)
                 assert not t.is_alive(), "sender thread hung"
             got = len(acked) - n_before
-            assert got > 0, "round %d: no message was acknowledged in ~2 s" % rnd
+            assert got > 0, "round %d: no message was acknowledged in 120 s" % rnd
             server.start()
-            check_inbox(server, acked, attempted)
+            unacked = check_inbox(server, acked, attempted, THREADS * (rnd + 1))
 
         # the restarted daemon still takes mail normally
         c = SMTPConn(server.port("smtp"))
@@ -110,22 +125,28 @@ def test_kill9_loses_no_acknowledged_message(tmp_path):
             assert [r.code for r in replies] == [250, 250, 250], replies
         finally:
             c.quit()
-        assert len(inbox(server)) >= len(acked) + 1
+        assert len(inbox(server)) == len(acked) + unacked + 1
         print("acknowledged %d of %d attempted messages over %d kills" % (len(acked), len(attempted), ROUNDS))
 
 
 def test_sigterm_exits_promptly_and_cleanly(tmp_path):
     """SIGTERM with idle clients connected: the daemon says goodbye (421
-    or a plain close) and exits 0 well within the harness's 10 s."""
+    or a plain close) and exits 0 without waiting for them: about as soon
+    as with no client at all, far from the 30 s it grants open
+    transactions."""
     with running_server(tmp_path / "term", accounts=[(USER,)]) as server:
+        t0 = time.time()
+        assert server.stop(wait=120) == 0
+        baseline = time.time() - t0
+        server.start()
         idle = SMTPConn(server.port("smtp"))
         idle.ehlo().expect(250)
         t0 = time.time()
-        rc = server.stop()
+        rc = server.stop(wait=120)
         elapsed = time.time() - t0
-        assert "did not exit within 10 s" not in server.log(), server.log_tail()
+        assert "did not exit within" not in server.log(), server.log_tail()
         assert rc == 0, "exit status %r after SIGTERM" % rc
-        assert elapsed < 10, elapsed
+        assert elapsed < baseline + 15, (baseline, elapsed)
         assert idle.wait_closed(5)
         if idle.buf:
             assert idle.buf.startswith(b"421 4."), idle.buf

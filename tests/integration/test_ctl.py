@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+import helpers
 from helpers import DOMAIN, HOSTNAME, PASSWORD, Server
 
 
@@ -16,9 +17,15 @@ def ctl(tmp_path):
     return Server(tmp_path, accounts=[]).setup()
 
 
-def fails(p):
-    assert p.returncode != 0, "expected failure, got 0:\n%s%s" % (p.out, p.err)
-    assert (p.out + p.err).strip(), "failed without any message"
+def fails(p, status=1):
+    """yubinctl refused with its documented exit status (1: refused or
+    failed, 2: usage error), said why, and did not crash: a signal gives a
+    negative status, and a sanitizer report in stderr fails too (UBSan's
+    halt_on_error exits with 1, like a refusal)."""
+    assert p.returncode == status, "expected exit status %d, got %d:\n%s%s" % (status, p.returncode, p.out, p.err)
+    assert p.err.startswith("yubinctl: "), "no message on stderr:\n%s%s" % (p.out, p.err)
+    for marker in helpers.SANITIZER_MARKERS:
+        assert marker not in p.err, p.err
     return p
 
 
@@ -196,7 +203,8 @@ def test_show_missing_account(ctl):
 
 @pytest.mark.parametrize("dom", ["nodot", "-bad.test", "bad-.test", "a..test", "sp ace.test", "x" * 64 + ".test"])
 def test_bad_domain_refused(ctl, dom):
-    fails(ctl.ctl("domain", "add", dom, check=False))
+    # a word starting with '-' is an option: an unknown one is a usage error
+    fails(ctl.ctl("domain", "add", dom, check=False), status=2 if dom.startswith("-") else 1)
 
 
 def test_duplicate_domain_refused(ctl):
@@ -265,3 +273,18 @@ def test_config_bad_value(ctl, key, value):
     before = ctl.ctl("config", "get", key).out.strip()
     fails(ctl.ctl("config", "set", key, value, check=False))
     assert ctl.ctl("config", "get", key).out.strip() == before
+
+
+# ---------------------------------------------------------------- exit status
+
+@pytest.mark.parametrize("args", [["no-such-command"], ["account"], ["account", "frobnicate"],
+                                  ["account", "add"], ["config", "get", "a", "b"], ["--bogus", "domain", "list"]])
+def test_usage_error_exits_2(ctl, args):
+    p = fails(ctl.ctl(*args, check=False), status=2)
+    assert "usage: yubinctl" in p.err, p.err
+
+
+def test_help_exits_0_and_names_the_exit_status(ctl):
+    p = ctl.ctl("--help")
+    assert "usage: yubinctl" in p.out
+    assert "Exit status: 0 done, 1 refused or failed" in p.out and "2 usage error" in p.out, p.out

@@ -5,9 +5,22 @@ host name against the generated certificate."""
 import os
 import subprocess
 
-from helpers import DOMAIN, HOST, HOSTNAME, PASSWORD, make_message, running_server
+from helpers import DOMAIN, HOST, HOSTNAME, PASSWORD, POP3Conn, make_message, running_server
 
 USER = "user@" + DOMAIN
+
+# curl's exit codes (man curl, EXIT CODES) for the refusals checked here: a
+# crash of the server would give another one (e.g. 56, connection reset)
+CURLE_SEND_ERROR = 55       # the server refused a command (here MAIL: 530)
+CURLE_LOGIN_DENIED = 67
+
+
+def assert_alive(server):
+    """The daemon still runs and greets a new connection."""
+    assert server.running, server.log_tail()
+    c = POP3Conn(server.port("pop3"))
+    assert c.greeting.startswith(b"+OK"), c.greeting
+    c.quit()
 
 
 def curl(server, *args, input=None):
@@ -34,7 +47,8 @@ def test_curl_submission_then_pop3s(tmp_path):
 
         # a wrong password is refused, and curl says so
         r = curl(server, "--url", "pop3s://%s:%d/" % (HOSTNAME, pop), "--user", "%s:wrong-password" % USER)
-        assert r.returncode != 0
+        assert r.returncode == CURLE_LOGIN_DENIED, r.stderr
+        assert_alive(server)
 
 
 def test_curl_refuses_plain_auth_without_tls(tmp_path):
@@ -44,7 +58,8 @@ def test_curl_refuses_plain_auth_without_tls(tmp_path):
                  "--upload-file", "-", input=b"Subject: x\r\n\r\nx\r\n")
         # curl does not offer AUTH because the server does not advertise it
         # before TLS; MAIL then gets 530 and curl fails.
-        assert r.returncode != 0
+        assert r.returncode == CURLE_SEND_ERROR and b"MAIL failed: 530" in r.stderr, r.stderr
+        assert_alive(server)
 
 
 def test_curl_imaps_fetch_and_list(tmp_path):

@@ -23,12 +23,15 @@ try:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
     HAVE_DKIM = True
-except ImportError:
+    DKIM_MISSING = None
+except ImportError as e:
     HAVE_DKIM = False
+    DKIM_MISSING = e.name
 
 pytestmark = [
     pytest.mark.skipif(not ou.have_tools(), reason="dnsmasq or smtp-sink missing (scripts/deps.sh test)"),
-    pytest.mark.skipif(not HAVE_DKIM, reason="python3-dkim, python3-nacl missing (scripts/deps.sh test)"),
+    pytest.mark.skipif(not HAVE_DKIM, reason="Python module %s missing (python3-dkim, python3-nacl, "
+                       "python3-cryptography: scripts/deps.sh test)" % DKIM_MISSING),
 ]
 
 LOCAL = "user@" + DOMAIN

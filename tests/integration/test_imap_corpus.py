@@ -16,7 +16,7 @@ import dovecot_util as du
 import outbound_util as ou
 from helpers import DOMAIN, HOST, HOSTNAME, PASSWORD, running_server
 
-pytestmark = pytest.mark.skipif(not du.have_dovecot(), reason="dovecot-imapd missing or not root")
+pytestmark = pytest.mark.skipif(not du.have_dovecot(), reason="dovecot-imapd missing (scripts/deps.sh test)")
 
 USER = "corpus@" + DOMAIN
 CORPUS = os.path.join(os.path.dirname(__file__), "mime_corpus")

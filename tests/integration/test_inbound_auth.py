@@ -357,7 +357,7 @@ def test_dkim_pass_aligns_dmarc(srv, key):
         set_dmarc(srv, DOMAIN, "off")
 
 
-@pytest.mark.skipif(not (HAVE_DKIM and pu.have_postfix()), reason="python3-dkim or postfix missing")
+@pytest.mark.skipif(not (HAVE_DKIM and pu.have_postfix()), reason="python3-dkim or postfix missing (scripts/deps.sh test)")
 def test_postfix_signed_mail_passes(srv, dns, key, tmp_path):
     """A real Postfix (from mx.remote.test, 127.0.0.5) relays a message
     signed by python3-dkim into Yubin: SPF (mx), DKIM and DMARC pass."""

@@ -18,7 +18,7 @@ import postfix_util as pu
 from helpers import DOMAIN, PASSWORD
 
 pytestmark = pytest.mark.skipif(not (ou.have_tools() and pu.have_postfix()),
-                                reason="dnsmasq or postfix missing (scripts/deps.sh test), or not root")
+                                reason="dnsmasq or postfix missing (scripts/deps.sh test)")
 
 LOCAL = "user@" + DOMAIN
 
@@ -64,7 +64,7 @@ def test_yubin_delivers_to_postfix(pair):
         import dkim
         import nacl.signing  # noqa: F401  (python3-dkim needs it for ed25519)
     except ImportError:
-        pytest.skip("python3-dkim, python3-nacl missing (scripts/deps.sh test)")
+        pytest.skip("python3-dkim or python3-nacl missing (scripts/deps.sh test)")
     recs = json.loads(srv.ctl("domain", "dns", DOMAIN, "--json").out)["records"]
     txt = {r["name"].rstrip(".").encode(): r["value"].encode() for r in recs if r["type"] == "TXT"}
     wire = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")

@@ -393,6 +393,48 @@ static void test_key_errors(void **state)
 	strbuf_free(&rec);
 }
 
+/* Decoded keys are cached by their DER bytes: a selector whose record
+ * changes to another key is verified against the new key, never the one
+ * decoded before. */
+static void test_key_change_not_cached(void **state)
+{
+	struct strbuf sigs = STRBUF_INIT, reca = STRBUF_INIT, recb = STRBUF_INIT;
+	struct maildir_msg m;
+	struct dkim_verdict v[DKIM_VERIFY_MAX];
+	const char *error = "";
+	EVP_PKEY *a = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+	EVP_PKEY *b = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+	char *msg;
+	size_t len;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	msg_init(&m, "From: a@" DOMAIN "\r\n\r\nhi\r\n");
+	assert_int_equal(dkim_sign_one(a, DOMAIN, "sel", 1772323200, &m, &sigs, &error), 0);
+	assert_int_equal(dkim_keys_record(a, &reca), 0);
+	assert_int_equal(dkim_keys_record(b, &recb), 0);
+	msg = assemble(&sigs, &m, &len);
+	zone_add("sel._domainkey." DOMAIN, strbuf_cstr(&reca));
+	for (int round = 0; round < 2; round++) {
+		free(zone[nzone - 1].txt);
+		zone[nzone - 1].txt = strdup(strbuf_cstr(&reca));
+		assert_int_equal(verify(msg, len, v), 1);
+		assert_int_equal(v[0].result, DKIM_PASS);	/* decoded, then cached */
+		free(zone[nzone - 1].txt);
+		zone[nzone - 1].txt = strdup(strbuf_cstr(&recb));
+		assert_int_equal(verify(msg, len, v), 1);
+		assert_int_equal(v[0].result, DKIM_FAIL);
+		assert_string_equal(v[0].reason, "signature did not verify");
+	}
+	free(zone[--nzone].txt);	/* the group's zone as it was */
+	free(msg);
+	EVP_PKEY_free(a);
+	EVP_PKEY_free(b);
+	strbuf_free(&sigs);
+	strbuf_free(&reca);
+	strbuf_free(&recb);
+}
+
 static char *hook_sign(void *ctx, const char *from, const struct maildir_msg *msg, size_t *len_r)
 {
 	struct strbuf out = STRBUF_INIT;
@@ -451,6 +493,7 @@ int main(void)
 		cmocka_unit_test(test_which_domain),
 		cmocka_unit_test(test_rotation_reload),
 		cmocka_unit_test(test_key_errors),
+		cmocka_unit_test(test_key_change_not_cached),
 		cmocka_unit_test(test_queue_file_hook),
 	};
 

@@ -1,0 +1,168 @@
+/* Staged Maildir delivery and the batch commit behind group commit
+ * (maildir_commit.h). */
+#include "store/maildir_commit.h"
+#include "lib/fanout.h"
+#include "lib/fsutil.h"
+#include "lib/str.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int maildir_stage(const char *dir, const struct maildir_msg *msg, struct maildir_staged *st,
+		  const char **error_r)
+{
+	char tmp[PATH_MAX];
+	int fd;
+
+	memset(st, 0, sizeof(*st));
+	if (str_copy(st->dir, sizeof(st->dir), dir) < 0) {
+		*error_r = "mailbox path too long";
+		return -1;
+	}
+	maildir_unique_name(st->name, sizeof(st->name), msg->prefix_len + msg->body_len);
+	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", dir, st->name);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		*error_r = errno == ENOENT ? "mailbox directory missing" : "cannot create a file";
+		return -1;
+	}
+	if (fs_write_all(fd, msg->prefix, msg->prefix_len) < 0 || maildir_write_body(fd, msg) < 0) {
+		*error_r = errno == ENOSPC || errno == EDQUOT ? "disk full" : "write failed";
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	/* Starts the writeback now, so the commit's fdatasync finds less to
+	 * wait for (a hint only: the commit syncs the file all the same). */
+	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	close(fd);
+	return 0;
+}
+
+/* fdatasyncs one staged file in tmp/: 0, or -1 with st->error set (and
+ * the file removed). */
+static int maildir_staged_sync(struct maildir_staged *st)
+{
+	char tmp[PATH_MAX];
+	int fd, r;
+
+	if (st->dir[0] == '\0' || st->name[0] == '\0') {
+		st->error = "no staged file";
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", st->dir, st->name);
+	fd = open(tmp, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		st->error = "staged file missing";
+		return -1;
+	}
+	r = fdatasync(fd);
+	if (r < 0) {
+		st->error = errno == ENOSPC || errno == EDQUOT ? "disk full" : "write failed";
+		unlink(tmp);
+	}
+	close(fd);
+	return r;
+}
+
+static void maildir_staged_publish(struct maildir_staged *st)
+{
+	char tmp[PATH_MAX], dst[PATH_MAX];
+
+	if (st->dir[0] == '\0' || st->name[0] == '\0') {
+		st->error = "no staged file";	/* never rename "/tmp/" itself */
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", st->dir, st->name);
+	snprintf(dst, sizeof(dst), "%s/new/%s", st->dir, st->name);
+	if (rename(tmp, dst) < 0) {
+		st->error = "rename failed";
+		unlink(tmp);
+		return;
+	}
+	st->visible = true;
+}
+
+static void maildir_staged_sync_fn(void *item)
+{
+	maildir_staged_sync(item);
+}
+
+/* fsyncs the new/ of one folder; marks the folder's error on failure. */
+static void maildir_dir_sync_fn(void *item)
+{
+	struct maildir_staged *st = item;
+	char newdir[PATH_MAX];
+
+	snprintf(newdir, sizeof(newdir), "%s/new", st->dir);
+	if (fs_fsync_dir(newdir) < 0)
+		st->error = "directory fsync failed";
+}
+
+/* fsyncs the new/ of every folder that got a file, each folder once. */
+static void maildir_commit_dirs(struct maildir_staged **v, size_t n, struct fanout *f)
+{
+	void **dirs = malloc(n * sizeof(*dirs));
+	size_t ndirs = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+
+		if (!v[i]->visible)
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = v[j]->visible && strcmp(v[j]->dir, v[i]->dir) == 0;
+		if (seen)
+			continue;
+		if (dirs != NULL)
+			dirs[ndirs++] = v[i];
+		else
+			maildir_dir_sync_fn(v[i]);	/* no memory: one at a time */
+	}
+	fanout_run(f, maildir_dir_sync_fn, dirs, ndirs);
+	free(dirs);
+	/* a folder's error is its first file's: spread it to the others */
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < i && v[i]->visible && v[i]->error == NULL; j++) {
+			if (v[j]->visible && v[j]->error != NULL && strcmp(v[j]->dir, v[i]->dir) == 0)
+				v[i]->error = v[j]->error;
+		}
+	}
+}
+
+void maildir_commit_batch(void **items, size_t n, void *arg)
+{
+	struct maildir_staged **v = (struct maildir_staged **)items;
+	struct fanout *f = arg;
+
+	for (size_t i = 0; i < n; i++) {
+		v[i]->error = NULL;
+		v[i]->visible = false;
+	}
+	/* 1. the data of every file, all at once: concurrent fdatasyncs share
+	 * the journal commit and the cache flush */
+	fanout_run(f, maildir_staged_sync_fn, items, n);
+	/* 2. only whole files get a name in new/ */
+	for (size_t i = 0; i < n; i++) {
+		if (v[i]->error == NULL)
+			maildir_staged_publish(v[i]);
+	}
+	/* 3. the names: one fsync per folder for the whole batch */
+	maildir_commit_dirs(v, n, f);
+}
+
+void maildir_staged_discard(struct maildir_staged *st)
+{
+	char path[PATH_MAX];
+
+	if (st == NULL || st->dir[0] == '\0' || st->name[0] == '\0')
+		return;
+	snprintf(path, sizeof(path), "%s/%s/%s", st->dir, st->visible ? "new" : "tmp", st->name);
+	unlink(path);
+	st->visible = false;
+	st->name[0] = '\0';
+}

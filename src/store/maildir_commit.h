@@ -1,0 +1,39 @@
+#ifndef YUBIN_STORE_MAILDIR_COMMIT_H
+#define YUBIN_STORE_MAILDIR_COMMIT_H
+
+#include "store/maildir.h"
+
+#include <limits.h>
+#include <stdbool.h>
+
+/* Delivery in two steps, so that the durability work of many messages can
+ * be done together (group commit, lib/groupcommit.h):
+ *   maildir_stage   writes the message into tmp/ and starts its writeback;
+ *                   nothing is visible in new/ and nothing is durable yet;
+ *   maildir_commit_batch   for a whole batch of staged files: fdatasync
+ *                   each, rename each into new/, then fsync each distinct
+ *                   new/ directory once.
+ * A file is durable before its name appears in new/, so a crash never shows
+ * a reader a partial message; once its new/ has been fsync'd the name is
+ * durable too, and only then may the 250 go out. */
+
+struct maildir_staged {
+	char dir[PATH_MAX];	/* the folder: the mailbox or one of its .Folders */
+	char name[MAILDIR_NAME_MAX];
+	const char *error;	/* after the commit: NULL when durable in new/ */
+	bool visible;		/* renamed into new/ */
+};
+
+/* Writes msg into dir/tmp/: 0, or -1 with *error_r (nothing left behind). */
+int maildir_stage(const char *dir, const struct maildir_msg *msg, struct maildir_staged *st,
+		  const char **error_r);
+/* The group commit function: items are struct maildir_staged *; each gets
+ * its error (NULL on success). arg is a struct fanout * (lib/fanout.h) that
+ * issues the syncs concurrently, or NULL for one at a time. A file whose own sync failed never reaches
+ * new/; one whose directory fsync failed is in new/ (visible) with error
+ * set, for the caller to discard. */
+void maildir_commit_batch(void **items, size_t n, void *arg);
+/* Removes a staged file, from tmp/ or (when visible) from new/. */
+void maildir_staged_discard(struct maildir_staged *st);
+
+#endif
