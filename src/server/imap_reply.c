@@ -4,6 +4,7 @@
 #include "server/imap_session.h"
 #include "server/imap_msgset.h"
 #include "proto/imap_mailbox.h"
+#include "lib/log.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -20,15 +21,36 @@ void imap_out(struct imap_session *s, const char *fmt, ...)
 	strbuf_append(&s->out, "\r\n", 2);
 }
 
+/* Refusals an operator should see get a log line: a server fault
+ * (SERVERBUG) as an error, a size, quota or limit refusal as a notice. */
+static void imap_tagged_log(const struct imap_session *s, const struct imap_command *cmd, const char *status,
+			    const char *text, size_t len)
+{
+	const char *name = cmd != NULL && cmd->name != NULL ? cmd->name : "-";
+	int n = len > 300 ? 300 : (int)len;
+
+	if (strcmp(status, "NO") != 0 || len < 2 || text[0] != '[')
+		return;
+	if (strncmp(text, "[SERVERBUG]", 11) == 0)
+		log_error(s->sid, "imap: %s failed for %s: %.*s", name, s->user[0] ? s->user : "-", n, text);
+	else if (strncmp(text, "[TOOBIG]", 8) == 0 || strncmp(text, "[OVERQUOTA]", 11) == 0 ||
+		 strncmp(text, "[LIMIT]", 7) == 0)
+		log_info(s->sid, "imap: %s refused for %s: %.*s", name, s->user[0] ? s->user : "-", n, text);
+}
+
 void imap_tagged(struct imap_session *s, const struct imap_command *cmd, const char *status,
 		 const char *fmt, ...)
 {
 	va_list ap;
 
+	size_t start;
+
 	strbuf_printf(&s->out, "%s %s ", cmd != NULL && cmd->tag != NULL ? cmd->tag : "*", status);
+	start = s->out.len;
 	va_start(ap, fmt);
 	strbuf_vprintf(&s->out, fmt, ap);
 	va_end(ap);
+	imap_tagged_log(s, cmd, status, s->out.data + start, s->out.len - start);
 	strbuf_append(&s->out, "\r\n", 2);
 }
 

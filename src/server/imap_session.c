@@ -757,10 +757,12 @@ static void imap_on_read(struct conn *c)
 			break;
 		case IMAP_PARSE_ERROR: {
 			const struct imap_parse_error *e = imap_parser_get_error(s->parser);
-			if (e->code == IMAP_PARSE_ERROR_TOOBIG)
+			if (e->code == IMAP_PARSE_ERROR_TOOBIG) {
 				strbuf_printf(&s->out, "%s NO [TOOBIG] %s\r\n", e->tag != NULL ? e->tag : "*",
 					      e->message);
-			else
+				log_info(s->sid, "imap: literal refused for %s: [TOOBIG] %s",
+					 s->user[0] ? s->user : "-", e->message);
+			} else
 				imap_bad(s, e->tag, e->message);
 			if (e->fatal) {
 				imap_out(s, "* BYE %s", e->message);
@@ -871,6 +873,7 @@ void imap_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, e
 		return;
 	}
 	s->conn = c;
+	memcpy(s->sid, c->sid, sizeof(s->sid));
 	conn_set_timeout(c, s->timeout);
 	if (!conn_ip_acquire(c, max_per_ip)) {
 		imap_out(s, "* BYE [UNAVAILABLE] Too many connections from your address, try again later");

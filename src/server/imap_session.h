@@ -31,6 +31,7 @@ struct imap_view_msg {
 
 struct imap_session {
 	struct conn *conn;
+	char sid[12];		/* the connection's, for log lines written on a worker */
 	/* the settings it needs, read at accept (a whole struct config is
 	 * kilobytes, and idle sessions are many) */
 	unsigned timeout, idle_timeout;
