@@ -110,8 +110,9 @@ static void static_files(struct evhttp_request *req, struct http_loop *h)
 	http_static_serve(req, h->static_dir);
 }
 
-/* The routes of https.port, first match wins: methods, then the path
- * (exact, or a prefix when it ends with '/'). */
+/* The routes of https.port: the first whose path matches (exact, or a
+ * prefix when it ends with '/') answers, 405 when the method is not one
+ * of its methods. */
 static const struct route {
 	unsigned methods;
 	const char *path;
@@ -136,7 +137,6 @@ static void https_request(struct evhttp_request *req, void *arg)
 	struct http_loop *h = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	bool path_seen = false;
 
 	if (path == NULL || path[0] != '/') {
 		http_send_error(req, 400, "Bad Request", true);
@@ -145,18 +145,15 @@ static void https_request(struct evhttp_request *req, void *arg)
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (!route_matches(&routes[i], path))
 			continue;
-		path_seen = true;
 		if ((routes[i].methods & evhttp_request_get_command(req)) != 0) {
 			routes[i].run(req, h);
-			return;
+		} else {
+			evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+			http_send_error(req, 405, "Method Not Allowed", true);
 		}
+		return;
 	}
-	if (path_seen) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
-		http_send_error(req, 405, "Method Not Allowed", true);
-	} else {
-		http_send_error(req, 404, "Not Found", true);
-	}
+	http_send_error(req, 404, "Not Found", true);
 }
 
 /* The host of a Host header without its port, if it is a plain name or
