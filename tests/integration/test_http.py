@@ -258,3 +258,41 @@ def test_unread_big_file_does_not_grow_memory(srv):
     # one that does read gets the whole file
     r, body = get(srv, "/big.bin")
     assert r.status == 200 and len(body) == 64 << 20
+
+
+def test_reload_new_certificate_for_new_https_connections(new_server):
+    """A reload (SIGHUP, sent by `yubinctl config set`) puts a new
+    certificate on new HTTPS connections too; an open one keeps working."""
+    srv = new_server(start=False)
+    srv.start(wait_port="https")
+    old = https(srv)
+    old.request("GET", "/api/v1/health")
+    old.getresponse().read()
+    key = srv.crt[:-len(".crt")] + ".key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                    "-subj", "/CN=" + HOSTNAME,
+                    "-addext", "subjectAltName=DNS:%s,IP:127.0.0.1" % HOSTNAME,
+                    "-keyout", key + ".new", "-out", srv.crt + ".new"],
+                   check=True, capture_output=True)
+    os.replace(key + ".new", key)
+    os.replace(srv.crt + ".new", srv.crt)
+    with open(srv.crt) as f:
+        new_der = ssl.PEM_cert_to_DER_cert(f.read())
+    srv.ctl("config", "set", "smtp.max_message_size", "234567")
+    deadline = time.time() + 10
+    while True:
+        try:
+            s = raw_tls(srv)     # verifies against the new certificate
+            served = s.getpeercert(binary_form=True)
+            s.close()
+            if served == new_der:
+                break
+        except ssl.SSLError:
+            pass
+        assert time.time() < deadline, "the new certificate was not served on https"
+        time.sleep(0.05)
+    old.request("GET", "/api/v1/health")
+    r = old.getresponse()
+    assert r.status == 200 and json.loads(r.read()) == {"status": "ok"}
+    old.close()
