@@ -25,6 +25,7 @@ struct http_loop {
 	struct evhttp *https, *http;
 	struct ssl_st *(*ssl_new)(void);
 	unsigned port_https;
+	unsigned max_connections, max_connections_per_ip;
 	struct evhttp_bound_socket *bound[HTTP_MAX_LISTENERS];
 	size_t nbound;
 	char static_dir[4096];
@@ -132,12 +133,29 @@ static bool route_matches(const struct route *r, const char *path)
 	return strcmp(path, r->path) == 0;
 }
 
+/* Counts the connection for its client address at its first request. */
+static bool connection_allowed(struct evhttp_request *req, struct http_loop *h)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	char *ip = NULL;
+	ev_uint16_t port = 0;
+
+	evhttp_connection_get_peer(evcon, &ip, &port);
+	return http_conn_request(bufferevent_openssl_get_ssl(bev), ip, h->max_connections_per_ip);
+}
+
 static void https_request(struct evhttp_request *req, void *arg)
 {
 	struct http_loop *h = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 
+	if (!connection_allowed(req, h)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+		http_send_error(req, 503, "Service Unavailable", true);
+		return;
+	}
 	if (path == NULL || path[0] != '/') {
 		http_send_error(req, 400, "Bad Request", true);
 		return;
@@ -223,6 +241,10 @@ static struct bufferevent *tls_bev(struct event_base *base, void *arg)
 
 	if (ssl == NULL)
 		return NULL;
+	if (http_conn_attach(ssl, h->max_connections) < 0) {
+		SSL_free(ssl);
+		return NULL;	/* evhttp closes the socket */
+	}
 	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
 					      BEV_OPT_CLOSE_ON_FREE);
 }
@@ -303,6 +325,8 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 	}
 	h->ssl_new = p->ssl_new;
 	h->port_https = p->port_https;
+	h->max_connections = p->max_connections;
+	h->max_connections_per_ip = p->max_connections_per_ip;
 	str_copy(h->static_dir, sizeof(h->static_dir), p->static_dir);
 	if (p->port_https != 0) {
 		h->https = evhttp_make(base, p, https_request, h);

@@ -19,6 +19,8 @@ struct http_params {
 	unsigned port_http, port_https;	/* 0: that side is off */
 	uint64_t max_header_size, max_body_size;
 	unsigned timeout;		/* seconds idle or stalled */
+	unsigned max_connections;	/* HTTPS connections in all */
+	unsigned max_connections_per_ip;
 	const char *static_dir;		/* files served on https.port */
 	/* A new SSL from the current certificates (SNI-aware); called for
 	 * every connection, so a reload applies to the next one. */

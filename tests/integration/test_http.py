@@ -296,3 +296,53 @@ def test_reload_new_certificate_for_new_https_connections(new_server):
     r = old.getresponse()
     assert r.status == 200 and json.loads(r.read()) == {"status": "ok"}
     old.close()
+
+
+def test_connection_limits(new_server):
+    """http.max_connections_per_ip: the connection past it gets 503 and the
+    close at its first request; http.max_connections: past it the
+    connection is closed at once (no TLS handshake). A closed connection
+    frees its place."""
+    srv = new_server(start=False, config={"http.max_connections_per_ip": 2,
+                                          "http.max_connections": 3})
+    srv.start(wait_port="https")
+    first = [https(srv), https(srv)]
+    for c in first:
+        c.request("GET", "/api/v1/health")
+        assert c.getresponse().read() == b'{"status":"ok"}'
+    third = https(srv)
+    third.request("GET", "/api/v1/health")
+    r = third.getresponse()
+    assert r.status == 503
+    r.read()
+    third.close()
+    # the third is gone once the server has closed it: wait for a 4th
+    # connection to be accepted (3 in all), and a 5th refused
+    deadline = time.time() + 10
+    while True:
+        try:
+            fourth = raw_tls(srv)
+            break
+        except (ssl.SSLError, OSError):
+            assert time.time() < deadline
+            time.sleep(0.05)
+    with pytest.raises((ssl.SSLError, OSError)):
+        raw_tls(srv)
+    fourth.close()
+    first[0].close()
+    # places free again: a new connection gets served
+    deadline = time.time() + 10
+    while True:
+        try:
+            c = https(srv)
+            c.request("GET", "/api/v1/health")
+            r = c.getresponse()
+            r.read()
+            c.close()
+            if r.status == 200:
+                break
+        except (ssl.SSLError, OSError, http.client.HTTPException):
+            pass
+        assert time.time() < deadline, "a closed connection did not free its place"
+        time.sleep(0.05)
+    first[1].close()
