@@ -31,10 +31,17 @@ static void transfer_free(struct transfer *t)
 	free(t);
 }
 
-/* The connection went away mid-file: evhttp frees the request. */
+/* The connection went away mid-file. When the client closed or timed
+ * out, evhttp has detached the unfinished request (no connection) and
+ * leaves it to us; when the server frees the connection itself (the
+ * shutdown), the request is still attached and evhttp frees it. */
 static void transfer_closed(struct evhttp_connection *evcon, void *arg)
 {
-	transfer_free(arg);
+	struct transfer *t = arg;
+
+	if (evhttp_request_get_connection(t->req) == NULL)
+		evhttp_request_free(t->req);
+	transfer_free(t);
 }
 
 static void transfer_next(struct evhttp_connection *evcon, void *arg)
