@@ -25,7 +25,7 @@ struct http_loop {
 	struct evhttp *https, *http;
 	struct ssl_st *(*ssl_new)(void);
 	unsigned port_https;
-	unsigned max_connections, max_connections_per_ip;
+	unsigned max_connections, max_connections_per_ip, request_timeout;
 	struct evhttp_bound_socket *bound[HTTP_MAX_LISTENERS];
 	size_t nbound;
 	char static_dir[4096];
@@ -142,7 +142,8 @@ static bool connection_allowed(struct evhttp_request *req, struct http_loop *h)
 	ev_uint16_t port = 0;
 
 	evhttp_connection_get_peer(evcon, &ip, &port);
-	return http_conn_request(bufferevent_openssl_get_ssl(bev), ip, h->max_connections_per_ip);
+	return http_conn_request(req, bufferevent_openssl_get_ssl(bev), ip,
+				 h->max_connections_per_ip);
 }
 
 static void https_request(struct evhttp_request *req, void *arg)
@@ -238,6 +239,7 @@ static struct bufferevent *tls_bev(struct event_base *base, void *arg)
 {
 	struct http_loop *h = arg;
 	SSL *ssl = h->ssl_new();
+	struct bufferevent *bev;
 
 	if (ssl == NULL)
 		return NULL;
@@ -245,8 +247,15 @@ static struct bufferevent *tls_bev(struct event_base *base, void *arg)
 		SSL_free(ssl);
 		return NULL;	/* evhttp closes the socket */
 	}
-	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-					      BEV_OPT_CLOSE_ON_FREE);
+	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+					     BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		return NULL;	/* the SSL went with it */
+	if (http_conn_deadline(ssl, bev, h->request_timeout) < 0) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	return bev;
 }
 
 static void listener_error(struct evconnlistener *l, void *arg)
@@ -327,6 +336,7 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 	h->port_https = p->port_https;
 	h->max_connections = p->max_connections;
 	h->max_connections_per_ip = p->max_connections_per_ip;
+	h->request_timeout = p->request_timeout;
 	str_copy(h->static_dir, sizeof(h->static_dir), p->static_dir);
 	if (p->port_https != 0) {
 		h->https = evhttp_make(base, p, https_request, h);

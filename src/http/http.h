@@ -19,6 +19,7 @@ struct http_params {
 	unsigned port_http, port_https;	/* 0: that side is off */
 	uint64_t max_header_size, max_body_size;
 	unsigned timeout;		/* seconds idle or stalled */
+	unsigned request_timeout;	/* seconds for a whole request */
 	unsigned max_connections;	/* HTTPS connections in all */
 	unsigned max_connections_per_ip;
 	const char *static_dir;		/* files served on https.port */

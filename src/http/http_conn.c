@@ -6,7 +6,11 @@
 #include "http/http_internal.h"
 #include "lib/str.h"
 
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -22,6 +26,9 @@ struct ip_count {
 
 struct conn_state {
 	char ip[64];		/* "" until the first request */
+	struct bufferevent *bev;
+	struct event *deadline;	/* the next request must be in by then */
+	struct timeval limit;
 };
 
 static atomic_uint total;
@@ -87,6 +94,8 @@ static void state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, lon
 		return;
 	if (st->ip[0] != '\0')
 		ip_release(st->ip);
+	if (st->deadline != NULL)
+		event_free(st->deadline);
 	atomic_fetch_sub(&total, 1);
 	free(st);
 }
@@ -114,12 +123,51 @@ int http_conn_attach(SSL *ssl, unsigned max_total)
 	return 0;
 }
 
-bool http_conn_request(SSL *ssl, const char *ip, unsigned max_per_ip)
+/* The request did not arrive in time (a client trickling bytes that each
+ * reset the idle timeout): shutting the socket down makes evhttp see the
+ * end of the connection and free it on its own path. */
+static void deadline_cb(evutil_socket_t unused, short what, void *arg)
+{
+	struct conn_state *st = arg;
+	evutil_socket_t fd = bufferevent_getfd(st->bev);
+
+	if (fd >= 0)
+		shutdown(fd, SHUT_RDWR);
+}
+
+static void response_done(struct evhttp_request *req, void *arg)
+{
+	struct conn_state *st = arg;
+
+	evtimer_add(st->deadline, &st->limit);
+}
+
+int http_conn_deadline(SSL *ssl, struct bufferevent *bev, unsigned seconds)
+{
+	struct conn_state *st = SSL_get_ex_data(ssl, ex_index);
+
+	if (st == NULL)
+		return -1;
+	st->bev = bev;
+	st->limit.tv_sec = (time_t)seconds;
+	st->deadline = evtimer_new(bufferevent_get_base(bev), deadline_cb, st);
+	if (st->deadline == NULL)
+		return -1;
+	evtimer_add(st->deadline, &st->limit);
+	return 0;
+}
+
+bool http_conn_request(struct evhttp_request *req, SSL *ssl, const char *ip, unsigned max_per_ip)
 {
 	struct conn_state *st = ssl != NULL ? SSL_get_ex_data(ssl, ex_index) : NULL;
 
 	if (st == NULL)
 		return false;
+	if (st->deadline != NULL) {
+		/* no deadline while the request is handled and answered */
+		evtimer_del(st->deadline);
+		evhttp_request_set_on_complete_cb(req, response_done, st);
+	}
 	if (st->ip[0] != '\0')
 		return true;	/* counted at its first request */
 	if (ip == NULL || ip[0] == '\0' || strlen(ip) >= sizeof(st->ip) || !ip_acquire(ip, max_per_ip))

@@ -70,6 +70,11 @@ const struct setting settings_table[SETTING_COUNT] = {
 	     NULL, http_timeout,
 	     "seconds an HTTP connection may stay idle or stall (also between keep-alive requests)",
 	     "HTTP 接続が無通信・停滞のまま待てる秒数（キープアライブの待ちにも適用）"),
+	CONF(SETTING_CONF_HTTP_REQUEST_TIMEOUT, "http.request_timeout", SETTING_DURATION, SETTING_RESTART,
+	     1, 86400, "120", NULL, http_request_timeout,
+	     "seconds for a whole HTTPS request (line, headers, body) to arrive, counted from the "
+	     "connection's start or the previous response (however slowly it trickles in)",
+	     "HTTPS リクエスト全体（行・ヘッダー・本文）が届くまでの秒数（接続開始か前の応答から数える）"),
 	CONF(SETTING_CONF_HTTP_MAX_CONNECTIONS, "http.max_connections", SETTING_UINT, SETTING_RESTART, 1,
 	     1000000, "2000", NULL, http_max_connections,
 	     "HTTPS connections in all (more are closed at once)",

@@ -24,7 +24,8 @@ TIMEOUT = 2     # http.timeout of the module's server, seconds
 def srv(tmp_path_factory):
     import helpers
     s = helpers.Server(tmp_path_factory.mktemp("http"),
-                       config={"http.timeout": TIMEOUT, "http.max_header_size": "4K",
+                       config={"http.timeout": TIMEOUT, "http.request_timeout": 2 * TIMEOUT,
+                               "http.max_header_size": "4K",
                                "http.max_body_size": "2K"}).setup()
     web = os.path.join(s.data, "web")
     os.makedirs(os.path.join(web, "sub"))
@@ -168,6 +169,32 @@ def test_idle_and_slow_clients_are_closed(srv):
     s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
     read_until_closed(s)
     s.close()
+
+
+def test_trickling_request_closed_by_the_request_deadline(srv):
+    """Bytes sent faster than http.timeout keep resetting the idle timeout;
+    http.request_timeout (2 * TIMEOUT here) ends the request all the same."""
+    import select
+    s = raw_tls(srv)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    closed = False
+    for _ in range(120):        # 60 s of trickling if nothing stopped it
+        try:
+            s.sendall(b"a")
+        except OSError:
+            closed = True
+            break
+        r, _, _ = select.select([s], [], [], 0.5)
+        if r:
+            try:
+                data = s.recv(4096)
+            except (OSError, ssl.SSLError):
+                data = b""
+            if not data:
+                closed = True
+                break
+    s.close()
+    assert closed, "a request trickling in was never cut off"
 
 
 def test_port_80_redirects_except_well_known(srv):
