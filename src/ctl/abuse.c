@@ -43,33 +43,21 @@ int ctl_domain_apply_batv(struct ctl *c, const char *domain, const char *value)
 	return 0;
 }
 
-int ctl_abuse_lift(struct ctl *c, const char *address, const char *by)
-{
-	const char *error;
-	int r = directory_hold_lift(c->dir, address, by, &error);
-
-	if (r < 0) {
-		ctl_warn("could not lift the sending suspension of %s: %s", address, error);
-		return -1;
-	}
-	if (r > 0) {
-		ctl_event(c, "send-unsuspended", address, "sending allowed again (%s)", by);
-		printf("the sending suspension of %s is lifted\n", address);
-	}
-	return r;
-}
-
 int cmd_account_unsuspend(struct ctl *c)
 {
+	struct ops_actor actor;
+	struct ops_error err;
 	struct dir_account a;
-	int r;
+	struct ops *o;
+	bool lifted;
 
-	if (ctl_account_get(c, c->argv[0], &a) != 0)
+	if (ctl_account_get(c, c->argv[0], &a) != 0 || (o = ctl_ops(c, &actor)) == NULL)
 		return 1;
-	r = ctl_abuse_lift(c, a.address, "yubinctl account unsuspend");
-	if (r < 0)
-		return 1;
-	if (r == 0)
+	if (ops_account_unsuspend(o, &actor, a.address, &lifted, &err) < 0)
+		return ctl_ops_fail(&err);
+	if (lifted)
+		printf("the sending suspension of %s is lifted\n", a.address);
+	else
 		printf("%s is not suspended: it may send\n", a.address);
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ops/ops.h"
 #include "settings/settings.h"
 
 /* yubinctl: one command per invocation. Each command function gets the
@@ -25,6 +26,8 @@ struct ctl {
 	bool now;			/* dkim rotate --now */
 	const char *quota, *memo, *hostname, *port_offset, *listen;
 	const char *from;		/* queue inject --from */
+	const char *limit, *target;	/* audit --limit, --target */
+	struct ops ops;			/* filled by ctl_ops() */
 	/* positional arguments after the command words */
 	int argc;
 	char **argv;
@@ -46,6 +49,11 @@ void ctl_event(struct ctl *c, const char *kind, const char *address, const char 
 /* "2026-11-28 12:00:00 UTC" / "2026-11-28T12:00:00Z" */
 void ctl_time_text(int64_t ts, char *buf, size_t size);
 void ctl_time_iso(int64_t ts, char *buf, size_t size);
+/* The operations layer with the command line's actor (kind cli, the Unix
+ * user's name); NULL after a message when the directory cannot be opened. */
+struct ops *ctl_ops(struct ctl *c, struct ops_actor *actor);
+/* Prints a refusal of ops/ ("yubinctl: line N: message"); returns 1. */
+int ctl_ops_fail(const struct ops_error *err);
 /* Prints the finished JSON with a newline; 1 on failure. */
 int ctl_json_print(struct json *j);
 /* Lowercased copy of a domain name, validated. */
@@ -79,6 +87,10 @@ int ctl_account_get(struct ctl *c, const char *address, struct dir_account *a);
 int ctl_account_set_memo(struct ctl *c, const char *address, const char *memo);
 int ctl_account_set_enabled(struct ctl *c, const char *address, bool enabled);
 
+/* audit.c: the audit log; account add-bulk */
+int cmd_audit(struct ctl *c);
+int cmd_account_add_bulk(struct ctl *c);
+
 /* index.c */
 int cmd_index_rebuild(struct ctl *c);
 
@@ -110,9 +122,6 @@ void ctl_settings_print(struct ctl *c, enum setting_scope scope, const char *nam
 
 /* abuse.c: sending limits, suspensions, BATV (issue 5) */
 int cmd_account_unsuspend(struct ctl *c);
-/* Lifts a sending suspension in force, with an event and a line on stdout:
- * 1 lifted, 0 there was none, -1 error (warned). */
-int ctl_abuse_lift(struct ctl *c, const char *address, const char *by);
 /* The sending lines of account show (or JSON fields when j is not NULL). */
 void ctl_abuse_show(struct ctl *c, const struct dir_account *a, struct json *j);
 /* 1 with a sentence for doctor when address's sending is suspended. */

@@ -1,0 +1,135 @@
+"""yubinctl commands of the shared operations layer: audit, account
+add-bulk (all or none, the bad line named), and the audit rows every change
+writes. No daemon is needed."""
+
+import getpass
+import json
+
+import pytest
+
+from helpers import DOMAIN, PASSWORD, Server
+
+
+@pytest.fixture
+def ctl(tmp_path):
+    return Server(tmp_path, accounts=[]).setup()
+
+
+def refused(p, status=1):
+    assert p.returncode == status, "expected %d, got %d:\n%s%s" % (status, p.returncode, p.out, p.err)
+    assert p.err.startswith("yubinctl: "), p.err
+    return p
+
+
+def exists(ctl, addr):
+    return ctl.ctl("account", "show", addr, check=False).returncode == 0
+
+
+def audit(ctl, *args):
+    p = ctl.ctl("audit", "--json", *args)
+    assert p.returncode == 0, p.err
+    return json.loads(p.out)
+
+
+# ---------------------------------------------------------------- add-bulk
+
+def test_add_bulk_from_stdin(ctl):
+    text = ("# address,password,MB,memo\n"
+            "a1@%s,%s,100,first\n"
+            "\n"
+            "a2@%s,%s,,second, with a comma\n" % (DOMAIN, PASSWORD, DOMAIN, PASSWORD))
+    p = ctl.ctl("account", "add-bulk", "-", input=text)
+    assert p.returncode == 0, p.err
+    assert "added 2 accounts" in p.out
+    a2 = json.loads(ctl.ctl("account", "show", "a2@" + DOMAIN, "--json").out)
+    assert "second, with a comma" in json.dumps(a2)
+    assert PASSWORD not in p.out
+
+
+def test_add_bulk_one_bad_line_changes_nothing(ctl, tmp_path):
+    lines = ["u%d@%s,%s,10,memo %d" % (i, DOMAIN, PASSWORD, i) for i in range(100)]
+    lines[57] = "u57@%s,%s,99999,too big" % (DOMAIN, PASSWORD)
+    f = tmp_path / "bulk.csv"
+    f.write_text("\n".join(lines) + "\n")
+    p = refused(ctl.ctl("account", "add-bulk", str(f), check=False))
+    assert "line 58" in p.err, p.err
+    assert "no account was added" in p.err
+    for i in (0, 56, 58, 99):
+        assert not exists(ctl, "u%d@%s" % (i, DOMAIN))
+    assert [r for r in audit(ctl) if r["operation"].startswith("account.add")] == []
+
+
+@pytest.mark.parametrize("line, word", [
+    ("bad address,%s" % PASSWORD, "not a valid address"),
+    ("x@nowhere.test,%s" % PASSWORD, "domain does not exist"),
+    ("x@%s,short" % DOMAIN, "password"),
+    ("x@%s,%s,10,\x01" % (DOMAIN, PASSWORD), "memo"),
+])
+def test_add_bulk_refusals_name_the_line(ctl, line, word):
+    text = "ok@%s,%s\n%s\n" % (DOMAIN, PASSWORD, line)
+    p = refused(ctl.ctl("account", "add-bulk", "-", input=text, check=False))
+    assert "line 2" in p.err and word in p.err, p.err
+    assert not exists(ctl, "ok@" + DOMAIN)
+
+
+def test_add_bulk_duplicate_and_existing(ctl):
+    assert ctl.ctl("account", "add-bulk", "-", input="old@%s,%s\n" % (DOMAIN, PASSWORD)).returncode == 0
+    p = refused(ctl.ctl("account", "add-bulk", "-", check=False,
+                        input="n1@%s,%s\nOLD@%s,%s\n" % (DOMAIN, PASSWORD, DOMAIN, PASSWORD)))
+    assert "line 2" in p.err and "already exists" in p.err
+    p = refused(ctl.ctl("account", "add-bulk", "-", check=False,
+                        input="n1@%s,%s\nn1@%s,%s\n" % (DOMAIN, PASSWORD, DOMAIN, PASSWORD)))
+    assert "line 2" in p.err and "line 1" in p.err
+    assert not exists(ctl, "n1@" + DOMAIN)
+
+
+def test_add_bulk_limits(ctl, tmp_path):
+    text = "".join("u%d@%s,%s\n" % (i, DOMAIN, PASSWORD) for i in range(101))
+    p = refused(ctl.ctl("account", "add-bulk", "-", input=text, check=False))
+    assert "at most 100" in p.err
+    refused(ctl.ctl("account", "add-bulk", "-", input="# nothing\n\n", check=False))
+    refused(ctl.ctl("account", "add-bulk", str(tmp_path / "missing.csv"), check=False))
+    big = tmp_path / "big"
+    big.write_bytes(b"x" * (200 * 1024))
+    refused(ctl.ctl("account", "add-bulk", str(big), check=False))
+    refused(ctl.ctl("account", "add-bulk", check=False), status=2)
+
+
+# ---------------------------------------------------------------- audit
+
+def test_audit_records_changes_without_secrets(ctl):
+    addr = "who@" + DOMAIN
+    assert ctl.ctl("account", "add", addr, "--password-stdin", input=PASSWORD + "\n").returncode == 0
+    assert ctl.ctl("account", "passwd", addr, "--password-stdin", input="An0ther-pass-456\n").returncode == 0
+    assert ctl.ctl("account", "quota", addr, "100").returncode == 0
+    assert ctl.ctl("account", "set", addr, "memo", "hello").returncode == 0
+    assert ctl.ctl("account", "disable", addr).returncode == 0
+    assert ctl.ctl("account", "enable", addr).returncode == 0
+    refused(ctl.ctl("account", "quota", addr, "0", check=False))
+    rows = audit(ctl)
+    ops = [r["operation"] for r in rows]
+    assert ops == ["account.enable", "account.disable", "account.memo", "account.quota",
+                   "account.passwd", "account.add"], ops
+    me = "cli:" + getpass.getuser()
+    for r in rows:
+        assert r["actor"] == me and r["target"] == addr and r["time"].endswith("Z")
+    assert "2000 MB -> 100 MB" in rows[3]["summary"]
+    text = ctl.ctl("audit").out
+    dump = json.dumps(rows) + text
+    assert PASSWORD not in dump and "An0ther-pass-456" not in dump and "argon2" not in dump
+    assert "account.quota " + addr in text
+
+
+def test_audit_limit_and_target(ctl):
+    ctl.ctl("domain", "add", "other.test")
+    for a in ("a@" + DOMAIN, "b@other.test"):
+        ctl.ctl("account", "add", a, "--password-stdin", input=PASSWORD + "\n")
+    ctl.ctl("account", "del", "b@other.test")
+    assert len(audit(ctl, "--limit", "1")) == 1
+    assert [r["target"] for r in audit(ctl, "--target", "other.test")] == ["b@other.test"] * 2
+    assert [r["target"] for r in audit(ctl, "--target", "A@" + DOMAIN.upper())] == ["a@" + DOMAIN]
+    assert audit(ctl, "--target", "nobody.test") == []
+    assert "no changes recorded" in ctl.ctl("audit", "--target", "nobody.test").out
+    for bad in ("0", "x", "-1", "10001"):
+        refused(ctl.ctl("audit", "--limit", bad, check=False), status=2)
+    refused(ctl.ctl("audit", "extra", check=False), status=2)
