@@ -86,8 +86,8 @@ static void ctl_password_generate(char *buf, const char *address)
 
 /* The new password for address, read (--password-stdin) or generated.
  * *generated_r tells whether to print it. ops/ checks and hashes it. */
-static int ctl_password_obtain(struct ctl *c, const char *address, char *password, size_t size,
-			       bool *generated_r)
+int ctl_password_obtain(struct ctl *c, const char *address, char *password, size_t size,
+			bool *generated_r)
 {
 	*generated_r = !c->password_stdin;
 	if (c->password_stdin)
@@ -248,30 +248,19 @@ int ctl_account_set_enabled(struct ctl *c, const char *address, bool enabled)
 		return 1;
 	if (ops_account_enable(o, &actor, a.address, enabled, &changed, &err) < 0)
 		return ctl_ops_fail(&err);
-	if (!changed)
-		printf("%s is already %s\n", a.address, enabled ? "enabled: it can log in and receive mail"
-						  : "disabled");
-	else if (enabled)
-		printf("%s is enabled: it can log in and receive mail\n", a.address);
-	else
-		printf("%s is disabled: logins are refused and mail to it is rejected\n", a.address);
+	ctl_account_enabled_print(a.address, enabled, changed);
 	return 0;
 }
 
-int ctl_account_set_memo(struct ctl *c, const char *address, const char *memo)
+void ctl_account_enabled_print(const char *address, bool enabled, bool changed)
 {
-	struct ops_actor actor;
-	struct ops_error err;
-	struct dir_account a;
-	struct ops *o;
-
-	if (ctl_memo_check(memo) != 0 || ctl_account_get(c, address, &a) != 0 ||
-	    (o = ctl_ops(c, &actor)) == NULL)
-		return 1;
-	if (ops_account_memo(o, &actor, a.address, memo, &err) < 0)
-		return ctl_ops_fail(&err);
-	printf("memo of %s: %s\n", a.address, memo);
-	return 0;
+	if (!changed)
+		printf("%s is already %s\n", address, enabled ? "enabled: it can log in and receive mail"
+						  : "disabled");
+	else if (enabled)
+		printf("%s is enabled: it can log in and receive mail\n", address);
+	else
+		printf("%s is disabled: logins are refused and mail to it is rejected\n", address);
 }
 
 int cmd_account_enable(struct ctl *c)

@@ -27,6 +27,9 @@ struct ctl {
 	const char *quota, *memo, *hostname, *port_offset, *listen;
 	const char *from;		/* queue inject --from */
 	const char *limit, *target;	/* audit --limit, --target */
+	const char *role, *expires;	/* admin add, token create */
+	const char *domains[OPS_DOMAINS_MAX];	/* --domain, repeated */
+	size_t ndomains;		/* given, possibly more than kept */
 	struct ops ops;			/* filled by ctl_ops() */
 	/* positional arguments after the command words */
 	int argc;
@@ -83,9 +86,23 @@ int cmd_account_set(struct ctl *c);
 /* Looks an account up by address: 0, or 1 after a message when it is
  * missing or the address is malformed. */
 int ctl_account_get(struct ctl *c, const char *address, struct dir_account *a);
-/* Change one account column, record the event and say so; 0 or 1. */
-int ctl_account_set_memo(struct ctl *c, const char *address, const char *memo);
+/* Enable or disable an account and say so; 0 or 1. */
 int ctl_account_set_enabled(struct ctl *c, const char *address, bool enabled);
+/* The line saying whether address is now enabled. */
+void ctl_account_enabled_print(const char *address, bool enabled, bool changed);
+
+/* admin.c: administrators and API tokens */
+int cmd_admin_add(struct ctl *c);
+int cmd_admin_list(struct ctl *c);
+int cmd_admin_del(struct ctl *c);
+int cmd_admin_passwd(struct ctl *c);
+int cmd_token_create(struct ctl *c);
+int cmd_token_list(struct ctl *c);
+int cmd_token_revoke(struct ctl *c);
+/* account.c: a new password read with --password-stdin, else generated
+ * (*generated_r: print it); 0, or 1 after a message. */
+int ctl_password_obtain(struct ctl *c, const char *name, char *password, size_t size,
+			bool *generated_r);
 
 /* audit.c: the audit log; account add-bulk */
 int cmd_audit(struct ctl *c);
@@ -126,7 +143,6 @@ int cmd_account_unsuspend(struct ctl *c);
 void ctl_abuse_show(struct ctl *c, const struct dir_account *a, struct json *j);
 /* 1 with a sentence for doctor when address's sending is suspended. */
 int ctl_abuse_suspended(struct ctl *c, const char *address, char *text, size_t size);
-int ctl_domain_apply_batv(struct ctl *c, const char *domain, const char *value);
 
 /* queue.c: the outbound queue (DATA/queue) */
 int cmd_queue_list(struct ctl *c);

@@ -33,6 +33,9 @@ enum {
 	OPT_SHOW_SECRETS = 1 << 10,
 	OPT_LIMIT = 1 << 11,
 	OPT_TARGET = 1 << 12,
+	OPT_ROLE = 1 << 13,
+	OPT_DOMAIN = 1 << 14,
+	OPT_EXPIRES = 1 << 15,
 };
 
 struct ctl_option {
@@ -55,6 +58,9 @@ static const struct ctl_option ctl_options[] = {
 	{ "--show-secrets", OPT_SHOW_SECRETS, false },
 	{ "--limit", OPT_LIMIT, true },
 	{ "--target", OPT_TARGET, true },
+	{ "--role", OPT_ROLE, true },
+	{ "--domain", OPT_DOMAIN, true },
+	{ "--expires", OPT_EXPIRES, true },
 	{ NULL, 0, false },
 };
 
@@ -89,6 +95,13 @@ static const struct ctl_command ctl_commands[] = {
 	{ "config", "list", 0, 0, OPT_JSON | OPT_SHOW_SECRETS, 0, cmd_config_list },
 	{ "settings", "list", 0, 1, OPT_JSON, 0, cmd_settings_list },
 	{ "doctor", NULL, 1, 1, 0, 0, cmd_doctor },
+	{ "admin", "add", 1, 1, OPT_ROLE | OPT_DOMAIN | OPT_PWSTDIN, OPT_ROLE, cmd_admin_add },
+	{ "admin", "list", 0, 0, OPT_JSON, 0, cmd_admin_list },
+	{ "admin", "del", 1, 1, 0, 0, cmd_admin_del },
+	{ "admin", "passwd", 1, 1, OPT_PWSTDIN, 0, cmd_admin_passwd },
+	{ "token", "create", 0, 0, OPT_ROLE | OPT_DOMAIN | OPT_EXPIRES, OPT_ROLE, cmd_token_create },
+	{ "token", "list", 0, 0, OPT_JSON, 0, cmd_token_list },
+	{ "token", "revoke", 1, 1, 0, 0, cmd_token_revoke },
 	{ "audit", NULL, 0, 0, OPT_JSON | OPT_LIMIT | OPT_TARGET, 0, cmd_audit },
 	{ "index", "rebuild", 1, 1, OPT_FORCE, 0, cmd_index_rebuild },
 	{ "queue", "list", 0, 0, OPT_JSON, 0, cmd_queue_list },
@@ -129,6 +142,10 @@ static const char ctl_usage_help[] =
 	"                                       (secrets masked unless --show-secrets)\n"
 	"  settings list [server|domain|account] [--json]   (every setting: type, default, help)\n"
 "  audit [--json] [--limit N] [--target DOMAIN|ADDRESS]   (who changed what, newest first)\n"
+"  admin add NAME --role server|domain [--domain D ...] [--password-stdin]\n"
+	"  admin list [--json] | admin del NAME | admin passwd NAME [--password-stdin]\n"
+	"  token create --role server|domain [--domain D ...] [--expires 90d]   (prints the token once)\n"
+	"  token list [--json] | token revoke ID\n"
 	"  doctor ADDRESS                       (exit status 1 when it finds a problem: FAIL)\n"
 	"  index rebuild ADDRESS [--force]      (--force: a new index and UIDVALIDITY)\n"
 	"  queue list [--json] | queue show ID  (the outbound queue)\n"
@@ -321,6 +338,13 @@ static void ctl_option_store(struct ctl *c, unsigned flag, const char *value)
 	case OPT_FROM: c->from = value; break;
 	case OPT_LIMIT: c->limit = value; break;
 	case OPT_TARGET: c->target = value; break;
+	case OPT_ROLE: c->role = value; break;
+	case OPT_EXPIRES: c->expires = value; break;
+	case OPT_DOMAIN:
+		if (c->ndomains < OPS_DOMAINS_MAX)
+			c->domains[c->ndomains] = value;
+		c->ndomains++;
+		break;
 	case OPT_NOW: c->now = true; break;
 	case OPT_SHOW_SECRETS: c->show_secrets = true; break;
 	default: break;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "directory/directory.h"
+#include "settings/settings.h"
 
 /* The operations an administrator or a mail user can perform, one
  * function each, shared by yubinctl and the JSON API: each checks that
@@ -124,6 +125,25 @@ struct ops_del_result {
 /* Deletes an account, its settings and its mailbox. */
 int ops_account_del(struct ops *o, const struct ops_actor *actor, const char *address,
 		    struct ops_del_result *r, struct ops_error *err);
+
+/* ---- settings of a domain or an account (ops_setting.c) ---- */
+
+#define OPS_VALUE_MAX 2048
+
+struct ops_setting_result {
+	const struct setting *s;
+	char value[OPS_VALUE_MAX];	/* normalised */
+	char warn[512];			/* a warning for an accepted value, or "" */
+	bool changed;			/* false: an account column already so */
+};
+
+/* Sets key of the domain or account name (which must exist) through the
+ * settings table: memo and enabled are the account's columns, batv on
+ * makes the domain's key, everything else goes to settings_store. A mail
+ * user may set only its own forwarding. */
+int ops_setting_set(struct ops *o, const struct ops_actor *actor, enum setting_scope scope,
+		    const char *name, const char *key, const char *value, struct ops_setting_result *r,
+		    struct ops_error *err);
 
 /* ---- administrators and API tokens (ops_admin.c) ---- */
 

@@ -133,3 +133,103 @@ def test_audit_limit_and_target(ctl):
     for bad in ("0", "x", "-1", "10001"):
         refused(ctl.ctl("audit", "--limit", bad, check=False), status=2)
     refused(ctl.ctl("audit", "extra", check=False), status=2)
+
+
+# ---------------------------------------------------------------- admin
+
+def test_admin_add_list_passwd_del(ctl):
+    p = ctl.ctl("admin", "add", "alice", "--role", "domain", "--domain", DOMAIN.upper(),
+                "--password-stdin", input=PASSWORD + "\n")
+    assert p.returncode == 0 and "password:" not in p.out, p.out + p.err
+    p = ctl.ctl("admin", "add", "root-admin", "--role", "server")
+    assert p.returncode == 0
+    generated = [l for l in p.out.splitlines() if l.startswith("password: ")]
+    assert len(generated) == 1 and len(generated[0]) > len("password: ") + 8
+    admins = json.loads(ctl.ctl("admin", "list", "--json").out)
+    assert [(a["name"], a["role"], a["domains"]) for a in admins] == [
+        ("alice", "domain", [DOMAIN]), ("root-admin", "server", [])]
+    assert ctl.ctl("admin", "passwd", "alice", "--password-stdin", input="An0ther-pass-456\n").returncode == 0
+    refused(ctl.ctl("admin", "passwd", "nobody", "--password-stdin", input="An0ther-pass-456\n", check=False))
+    assert ctl.ctl("admin", "del", "alice").returncode == 0
+    refused(ctl.ctl("admin", "del", "alice", check=False))
+    ops = [r["operation"] for r in audit(ctl)]
+    assert ops == ["admin.del", "admin.passwd", "admin.add", "admin.add"], ops
+    dump = json.dumps(audit(ctl))
+    assert PASSWORD not in dump and "An0ther-pass-456" not in dump and generated[0][10:] not in dump
+
+
+@pytest.mark.parametrize("args, status", [
+    (["admin", "add", "x"], 2),                                        # --role missing
+    (["admin", "add", "x", "--role", "boss"], 1),
+    (["admin", "add", "x", "--role", "server", "--domain", DOMAIN], 1),
+    (["admin", "add", "x", "--role", "domain"], 1),                     # no domain
+    (["admin", "add", "x", "--role", "domain", "--domain", "none.test"], 1),
+    (["admin", "add", "Not Valid", "--role", "server"], 1),
+    (["admin", "add", "x", "--role", "domain", "--domain", "bad domain!"], 1),
+    (["admin", "del"], 2),
+    (["admin", "list", "extra"], 2),
+])
+def test_admin_refusals(ctl, args, status):
+    refused(ctl.ctl(*args, check=False), status=status)
+    assert json.loads(ctl.ctl("admin", "list", "--json").out) == []
+    assert audit(ctl) == []
+
+
+def test_admin_short_password_and_duplicate(ctl):
+    refused(ctl.ctl("admin", "add", "bob", "--role", "server", "--password-stdin", input="short\n", check=False))
+    assert ctl.ctl("admin", "add", "bob", "--role", "server").returncode == 0
+    refused(ctl.ctl("admin", "add", "BOB", "--role", "server", check=False))  # lower case only
+    p = refused(ctl.ctl("admin", "add", "bob", "--role", "server", check=False))
+    assert "already exists" in p.err
+
+
+def test_admin_too_many_domains(ctl):
+    args = ["admin", "add", "x", "--role", "domain"]
+    for i in range(33):
+        args += ["--domain", "d%d.test" % i]
+    refused(ctl.ctl(*args, check=False), status=2)
+
+
+# ---------------------------------------------------------------- token
+
+def test_token_create_list_revoke(ctl):
+    p = ctl.ctl("token", "create", "--role", "domain", "--domain", DOMAIN, "--expires", "30d")
+    assert p.returncode == 0, p.err
+    tokens = [l.split()[1] for l in p.out.splitlines() if l.startswith("token: ")]
+    assert len(tokens) == 1 and tokens[0].startswith("yubin_")
+    tid = tokens[0].split("_")[1]
+    listed = json.loads(ctl.ctl("token", "list", "--json").out)
+    assert [(t["id"], t["state"], t["role"], t["domains"], t["last_used"]) for t in listed] == [
+        (tid, "active", "domain", DOMAIN, "")]
+    text = ctl.ctl("token", "list").out
+    secret = tokens[0].split("_")[2]
+    assert secret not in text and secret not in json.dumps(listed)
+    assert ctl.ctl("token", "revoke", tid).returncode == 0
+    assert json.loads(ctl.ctl("token", "list", "--json").out)[0]["state"] == "revoked"
+    refused(ctl.ctl("token", "revoke", "000000000000", check=False))
+    rows = audit(ctl)
+    assert [r["operation"] for r in rows] == ["token.revoke", "token.create"]
+    assert secret not in json.dumps(rows)
+
+
+@pytest.mark.parametrize("args, status", [
+    (["token", "create"], 2),
+    (["token", "create", "--role", "server", "--expires", "0"], 2),
+    (["token", "create", "--role", "server", "--expires", "3651d"], 2),
+    (["token", "create", "--role", "server", "--expires", "soon"], 2),
+    (["token", "create", "--role", "domain"], 1),
+    (["token", "create", "--role", "user"], 1),
+    (["token", "create", "--role", "domain", "--domain", "none.test"], 1),
+    (["token", "revoke"], 2),
+])
+def test_token_refusals(ctl, args, status):
+    refused(ctl.ctl(*args, check=False), status=status)
+    assert json.loads(ctl.ctl("token", "list", "--json").out) == []
+
+
+def test_token_default_expiry_and_server_role(ctl):
+    p = ctl.ctl("token", "create", "--role", "server")
+    assert p.returncode == 0 and "expires" in p.out
+    t = json.loads(ctl.ctl("token", "list", "--json").out)[0]
+    assert t["role"] == "server" and t["domains"] == "" and t["state"] == "active"
+    assert "no API tokens" not in ctl.ctl("token", "list").out

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -227,6 +228,148 @@ static void test_bulk_limit(void **state)
 	free(text);
 }
 
+static void test_settings_scope(void **state)
+{
+	struct fixture *f = *state;
+	struct ops_setting_result r;
+	struct ops_error err;
+	char value[64];
+
+	add_ok(f, &f->cli, "u@a.example");
+	add_ok(f, &f->cli, "x@b.example");
+	/* a mail user: its own forwarding only */
+	assert_int_equal(ops_setting_set(&f->o, &f->user, SETTING_ACCOUNT, "u@a.example", "forward",
+					 "away@elsewhere.example", &r, &err), 0);
+	assert_int_equal(ops_setting_set(&f->o, &f->user, SETTING_ACCOUNT, "x@b.example", "forward",
+					 "away@elsewhere.example", &r, &err), -1);
+	assert_string_equal(err.code, "forbidden");
+	assert_int_equal(ops_setting_set(&f->o, &f->user, SETTING_ACCOUNT, "u@a.example", "memo", "m",
+					 &r, &err), -1);
+	assert_string_equal(err.code, "forbidden");
+	assert_int_equal(ops_setting_set(&f->o, &f->user, SETTING_DOMAIN, "a.example", "batv", "on",
+					 &r, &err), -1);
+	assert_string_equal(err.code, "forbidden");
+	/* a domain administrator: its domain only */
+	assert_int_equal(ops_setting_set(&f->o, &f->dadmin, SETTING_DOMAIN, "b.example", "batv", "on",
+					 &r, &err), -1);
+	assert_string_equal(err.code, "forbidden");
+	assert_int_equal(directory_setting_get(f->o.dir, "domain", "b.example", "batv", value,
+					       sizeof(value)), 0);
+	assert_int_equal(ops_setting_set(&f->o, &f->dadmin, SETTING_DOMAIN, "a.example", "batv", "yes",
+					 &r, &err), 0);
+	assert_string_equal(r.value, "on");
+	assert_int_equal(ops_setting_set(&f->o, &f->dadmin, SETTING_ACCOUNT, "u@a.example", "enabled",
+					 "off", &r, &err), 0);
+	assert_true(r.changed);
+	assert_int_equal(ops_setting_set(&f->o, &f->dadmin, SETTING_ACCOUNT, "u@a.example", "no-such",
+					 "1", &r, &err), -1);
+	assert_string_equal(err.code, "unknown_setting");
+	assert_int_equal(ops_setting_set(&f->o, &f->dadmin, SETTING_DOMAIN, "a.example", "batv", "maybe",
+					 &r, &err), -1);
+	assert_string_equal(err.code, "invalid_value");
+	assert_string_equal(err.field, "batv");
+}
+
+static void test_admin_login(void **state)
+{
+	struct fixture *f = *state;
+	const char *doms[] = { "a.example" };
+	struct ops_scope dom = { "domain", doms, 1 }, srv = { "server", NULL, 0 };
+	struct ops_actor actor;
+	struct ops_error err;
+
+	assert_int_equal(ops_admin_add(&f->o, &f->cli, "alice", &dom, PW, &err), 0);
+	assert_int_equal(ops_admin_add(&f->o, &f->cli, "alice", &srv, PW, &err), -1);
+	assert_string_equal(err.code, "exists");
+	assert_int_equal(ops_admin_add(&f->o, &f->cli, "Bad Name", &srv, PW, &err), -1);
+	assert_string_equal(err.code, "invalid_name");
+	/* a domain administrator manages no administrators */
+	assert_int_equal(ops_admin_add(&f->o, &f->dadmin, "eve", &dom, PW, &err), -1);
+	assert_string_equal(err.code, "forbidden");
+	assert_int_equal(ops_admin_login(&f->o, "alice", PW, "192.0.2.1", &actor, &err), 0);
+	assert_int_equal(actor.kind, OPS_ACTOR_DOMAIN_ADMIN);
+	assert_int_equal(actor.ndomains, 1);
+	assert_string_equal(actor.domains[0], "a.example");
+	assert_string_equal(actor.ip, "192.0.2.1");
+	assert_true(ops_may_domain(&actor, "a.example"));
+	assert_false(ops_may_domain(&actor, "b.example"));
+	assert_int_equal(ops_admin_login(&f->o, "alice", PW2, "", &actor, &err), -1);
+	assert_string_equal(err.code, "bad_login");
+	assert_int_equal(ops_admin_login(&f->o, "nobody", PW, "", &actor, &err), -1);
+	assert_string_equal(err.code, "bad_login");
+	assert_int_equal(ops_admin_passwd(&f->o, &f->cli, "alice", PW2, &err), 0);
+	assert_int_equal(ops_admin_login(&f->o, "alice", PW, "", &actor, &err), -1);
+	assert_int_equal(ops_admin_login(&f->o, "alice", PW2, "", &actor, &err), 0);
+	assert_int_equal(ops_admin_del(&f->o, &f->cli, "alice", &err), 0);
+	assert_int_equal(ops_admin_login(&f->o, "alice", PW2, "", &actor, &err), -1);
+	assert_int_equal(ops_admin_del(&f->o, &f->cli, "alice", &err), -1);
+	assert_string_equal(err.code, "not_found");
+}
+
+static void count_token(const struct dir_token *t, void *ctx)
+{
+	(void)t;
+	(*(unsigned *)ctx)++;
+}
+
+static void test_tokens(void **state)
+{
+	struct fixture *f = *state;
+	const char *a[] = { "a.example" }, *b[] = { "b.example" };
+	struct ops_scope sa = { "domain", a, 1 }, sb = { "domain", b, 1 }, srv = { "server", NULL, 0 };
+	char token[OPS_TOKEN_TEXT_MAX], other[OPS_TOKEN_TEXT_MAX], id[32], oid[32];
+	struct ops_actor actor;
+	struct ops_error err;
+	struct dir_token t;
+	int64_t now = time(NULL);
+	unsigned n = 0;
+
+	/* a domain administrator: tokens for its domains only */
+	assert_int_equal(ops_token_create(&f->o, &f->dadmin, &sb, 3600, token, id, &err), -1);
+	assert_string_equal(err.code, "forbidden");
+	assert_int_equal(ops_token_create(&f->o, &f->dadmin, &srv, 3600, token, id, &err), -1);
+	assert_string_equal(err.code, "forbidden");
+	assert_int_equal(ops_token_create(&f->o, &f->dadmin, &sa, 0, token, id, &err), -1);
+	assert_string_equal(err.code, "invalid_expiry");
+	assert_int_equal(ops_token_create(&f->o, &f->dadmin, &sa, 3600, token, id, &err), 0);
+	assert_int_equal(ops_token_create(&f->o, &f->cli, &srv, 60, other, oid, &err), 0);
+	/* only a hash is stored */
+	assert_int_equal(directory_token_get(f->o.dir, id, &t), 1);
+	assert_null(strstr(token, t.hash));
+	assert_int_equal(ops_token_verify(&f->o, token, "203.0.113.1", now, &actor, &err), 0);
+	assert_int_equal(actor.kind, OPS_ACTOR_TOKEN);
+	assert_int_equal(actor.role, OPS_ACTOR_DOMAIN_ADMIN);
+	assert_string_equal(actor.name, id);
+	assert_true(ops_may_domain(&actor, "a.example"));
+	assert_false(ops_may_domain(&actor, "b.example"));
+	assert_int_equal(directory_token_get(f->o.dir, id, &t), 1);
+	assert_int_equal(t.last_used, now);
+	/* a token creates no tokens */
+	assert_int_equal(ops_token_create(&f->o, &actor, &sa, 60, other, oid, &err), -1);
+	/* one changed character, a cut token, garbage */
+	token[strlen(token) - 1] ^= 1;
+	assert_int_equal(ops_token_verify(&f->o, token, "", now, &actor, &err), -1);
+	assert_string_equal(err.code, "bad_token");
+	token[strlen(token) - 1] ^= 1;
+	assert_int_equal(ops_token_verify(&f->o, "yubin_", "", now, &actor, &err), -1);
+	assert_int_equal(ops_token_verify(&f->o, "", "", now, &actor, &err), -1);
+	/* expiry */
+	assert_int_equal(ops_token_verify(&f->o, other, "", now + 59, &actor, &err), 0);
+	assert_int_equal(actor.role, OPS_ACTOR_ADMIN);
+	assert_int_equal(ops_token_verify(&f->o, other, "", now + 61, &actor, &err), -1);
+	assert_string_equal(err.code, "bad_token");
+	/* the domain administrator sees and revokes only its own */
+	assert_int_equal(ops_token_list(&f->o, &f->dadmin, count_token, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ops_token_revoke(&f->o, &f->dadmin, oid, &err), -1);
+	assert_string_equal(err.code, "not_found");
+	assert_int_equal(ops_token_revoke(&f->o, &f->dadmin, id, &err), 0);
+	assert_int_equal(ops_token_verify(&f->o, token, "", now, &actor, &err), -1);
+	assert_string_equal(err.code, "bad_token");
+	assert_int_equal(ops_token_revoke(&f->o, &f->cli, "nosuch", &err), -1);
+	assert_string_equal(err.code, "not_found");
+}
+
 struct audit_seen {
 	unsigned rows;
 	bool secret;
@@ -281,6 +424,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bulk_all_or_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bulk_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_rows_without_secrets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settings_scope, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admin_login, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
