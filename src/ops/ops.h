@@ -145,6 +145,15 @@ int ops_setting_set(struct ops *o, const struct ops_actor *actor, enum setting_s
 		    const char *name, const char *key, const char *value, struct ops_setting_result *r,
 		    struct ops_error *err);
 
+/* ---- security (ops_security.c) ---- */
+
+/* Lifts a brute-force block of an IP address (IPv6: its /64; server
+ * actors only) or the slowing of an account (its domain's administrators
+ * too). The block key into key_r (DIR_ADDRESS_MAX + 1); *removed_r false
+ * when nothing was blocked. */
+int ops_security_unblock(struct ops *o, const struct ops_actor *actor, const char *what, char *key_r,
+			 bool *removed_r, struct ops_error *err);
+
 /* ---- administrators and API tokens (ops_admin.c) ---- */
 
 /* A token as shown once: "yubin_" ID "_" SECRET (12 + 64 hex digits). */

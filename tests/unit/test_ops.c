@@ -370,6 +370,42 @@ static void test_tokens(void **state)
 	assert_string_equal(err.code, "not_found");
 }
 
+static void block(struct fixture *f, const char *key, const char *kind)
+{
+	struct dir_auth_block b = { .since = time(NULL), .until = time(NULL) + 3600, .failures = 9 };
+	const char *e;
+
+	strcpy(b.key, key);
+	strcpy(b.kind, kind);
+	assert_int_equal(directory_auth_block_set(f->o.dir, &b, &e), 0);
+}
+
+static void test_security_unblock_scope(void **state)
+{
+	struct fixture *f = *state;
+	char key[DIR_ADDRESS_MAX + 1];
+	struct ops_error err;
+	bool removed;
+
+	block(f, "192.0.2.9", "ip");
+	block(f, "x@b.example", "account");
+	block(f, "y@a.example", "account");
+	assert_int_equal(ops_security_unblock(&f->o, &f->dadmin, "192.0.2.9", key, &removed, &err), -1);
+	assert_string_equal(err.code, "forbidden");
+	assert_int_equal(ops_security_unblock(&f->o, &f->dadmin, "X@b.example", key, &removed, &err), -1);
+	assert_string_equal(err.code, "forbidden");
+	assert_int_equal(ops_security_unblock(&f->o, &f->user, "y@a.example", key, &removed, &err), -1);
+	assert_int_equal(ops_security_unblock(&f->o, &f->dadmin, "Y@a.example", key, &removed, &err), 0);
+	assert_true(removed);
+	assert_string_equal(key, "y@a.example");
+	assert_int_equal(ops_security_unblock(&f->o, &f->cli, "192.0.2.9/24", key, &removed, &err), 0);
+	assert_true(removed);
+	assert_int_equal(ops_security_unblock(&f->o, &f->cli, "192.0.2.9", key, &removed, &err), 0);
+	assert_false(removed);
+	assert_int_equal(ops_security_unblock(&f->o, &f->cli, "not-an-ip", key, &removed, &err), -1);
+	assert_string_equal(err.code, "invalid_target");
+}
+
 struct audit_seen {
 	unsigned rows;
 	bool secret;
@@ -427,6 +463,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_settings_scope, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admin_login, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_security_unblock_scope, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
