@@ -26,9 +26,23 @@ def exists(ctl, addr):
 
 
 def audit(ctl, *args):
+    """The audit rows, without the fixture's own `domain add`."""
     p = ctl.ctl("audit", "--json", *args)
     assert p.returncode == 0, p.err
-    return json.loads(p.out)
+    return [r for r in json.loads(p.out) if (r["operation"], r["target"]) != ("domain.add", DOMAIN)]
+
+
+def test_domain_add_del_audited(ctl):
+    assert ctl.ctl("domain", "add", "Other.test").returncode == 0
+    ctl.ctl("account", "add", "a@other.test", "--password-stdin", input=PASSWORD + "\n")
+    refused(ctl.ctl("domain", "del", "other.test", check=False))
+    assert ctl.ctl("domain", "del", "other.test", "--force").returncode == 0
+    rows = audit(ctl)
+    assert [(r["operation"], r["target"]) for r in rows] == [
+        ("domain.del", "other.test"), ("account.add", "a@other.test"), ("domain.add", "other.test")]
+    assert "1 accounts" in rows[0]["summary"]
+    full = json.loads(ctl.ctl("audit", "--json", "--target", DOMAIN).out)
+    assert [r["operation"] for r in full] == ["domain.add"]
 
 
 # ---------------------------------------------------------------- add-bulk
@@ -125,8 +139,8 @@ def test_audit_limit_and_target(ctl):
     for a in ("a@" + DOMAIN, "b@other.test"):
         ctl.ctl("account", "add", a, "--password-stdin", input=PASSWORD + "\n")
     ctl.ctl("account", "del", "b@other.test")
-    assert len(audit(ctl, "--limit", "1")) == 1
-    assert [r["target"] for r in audit(ctl, "--target", "other.test")] == ["b@other.test"] * 2
+    assert len(json.loads(ctl.ctl("audit", "--json", "--limit", "1").out)) == 1
+    assert [r["target"] for r in audit(ctl, "--target", "other.test")] == ["b@other.test"] * 2 + ["other.test"]
     assert [r["target"] for r in audit(ctl, "--target", "A@" + DOMAIN.upper())] == ["a@" + DOMAIN]
     assert audit(ctl, "--target", "nobody.test") == []
     assert "no changes recorded" in ctl.ctl("audit", "--target", "nobody.test").out

@@ -406,6 +406,35 @@ static void test_security_unblock_scope(void **state)
 	assert_string_equal(err.code, "invalid_target");
 }
 
+static void test_domains_server_only(void **state)
+{
+	struct fixture *f = *state;
+	struct ops_domain_del_result r;
+	char name[DIR_DOMAIN_MAX + 1];
+	struct ops_error err;
+	bool failed;
+
+	assert_int_equal(ops_domain_add(&f->o, &f->dadmin, "c.example", name, &failed, &err), -1);
+	assert_string_equal(err.code, "forbidden");
+	assert_int_equal(ops_domain_del(&f->o, &f->dadmin, "a.example", true, &r, &err), -1);
+	assert_string_equal(err.code, "forbidden");
+	assert_int_equal(ops_domain_add(&f->o, &f->cli, "C.Example", name, &failed, &err), 0);
+	assert_string_equal(name, "c.example");
+	assert_int_equal(ops_domain_add(&f->o, &f->cli, "c.example", name, &failed, &err), -1);
+	assert_string_equal(err.code, "exists");
+	assert_int_equal(ops_domain_add(&f->o, &f->cli, "bad..name", name, &failed, &err), -1);
+	assert_string_equal(err.code, "invalid_domain");
+	add_ok(f, &f->cli, "u@c.example");
+	assert_int_equal(ops_domain_del(&f->o, &f->cli, "c.example", false, &r, &err), -1);
+	assert_string_equal(err.code, "not_empty");
+	assert_true(exists(f, "u@c.example"));
+	assert_int_equal(ops_domain_del(&f->o, &f->cli, "c.example", true, &r, &err), 0);
+	assert_int_equal(r.accounts, 1);
+	assert_false(exists(f, "u@c.example"));
+	assert_int_equal(ops_domain_del(&f->o, &f->cli, "c.example", true, &r, &err), -1);
+	assert_string_equal(err.code, "not_found");
+}
+
 struct audit_seen {
 	unsigned rows;
 	bool secret;
@@ -464,6 +493,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admin_login, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_security_unblock_scope, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_domains_server_only, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
