@@ -119,21 +119,28 @@ static int ops_account_check(struct ops *o, const struct ops_actor *actor,
 	return 0;
 }
 
-/* Writes the checked account and its mailbox (no audit row). */
+/* The slow hash, done before any transaction so that no write lock is
+ * held while it runs. */
+static int ops_hash(const char *password, char hash[DIR_HASH_MAX], struct ops_error *err)
+{
+	if (password_init() < 0 || password_hash(password, hash, DIR_HASH_MAX) < 0)
+		return ops_fail(err, "internal", NULL, "cannot hash the password (out of memory?)",
+				"パスワードをハッシュできません (メモリ不足?)");
+	return 0;
+}
+
+/* Writes the checked account with its password hash and its mailbox (no
+ * audit row). */
 static int ops_account_write(struct ops *o, const struct ops_actor *actor, const char *address,
-			     const struct ops_account_new *n, struct dir_account *a_r,
+			     const struct ops_account_new *n, const char *hash, struct dir_account *a_r,
 			     struct ops_error *err)
 {
-	char hash[DIR_HASH_MAX], path[PATH_MAX];
+	char path[PATH_MAX];
 	unsigned quota = n->quota_mb != 0 ? n->quota_mb : DIR_QUOTA_DEFAULT_MB;
 	const char *memo = n->memo != NULL ? n->memo : "", *error;
 	int r;
 
-	if (password_init() < 0 || password_hash(n->password, hash, sizeof(hash)) < 0)
-		return ops_fail(err, "internal", NULL, "cannot hash the password (out of memory?)",
-				"パスワードをハッシュできません (メモリ不足?)");
 	r = directory_account_add(o->dir, address, hash, quota, memo, &error);
-	explicit_bzero(hash, sizeof(hash));
 	if (r < 0)
 		return ops_fail(err, "internal", NULL, "cannot add %s: %s", "%s を追加できません: %s",
 				address, error);
@@ -159,11 +166,15 @@ static int ops_account_write(struct ops *o, const struct ops_actor *actor, const
 int ops_account_add(struct ops *o, const struct ops_actor *actor, const struct ops_account_new *n,
 		    struct dir_account *a_r, struct ops_error *err)
 {
-	char address[DIR_ADDRESS_MAX + 1];
+	char address[DIR_ADDRESS_MAX + 1], hash[DIR_HASH_MAX];
+	int r;
 
 	memset(err, 0, sizeof(*err));
-	if (ops_account_check(o, actor, n, address, sizeof(address), err) < 0 ||
-	    ops_account_write(o, actor, address, n, a_r, err) < 0)
+	if (ops_account_check(o, actor, n, address, sizeof(address), err) < 0 || ops_hash(n->password, hash, err) < 0)
+		return -1;
+	r = ops_account_write(o, actor, address, n, hash, a_r, err);
+	explicit_bzero(hash, sizeof(hash));
+	if (r < 0)
 		return -1;
 	ops_audit(o, actor, "account.add", a_r->address, "quota %u MB%s%s", a_r->quota_mb,
 		  a_r->memo[0] != '\0' ? ", memo: " : "", a_r->memo);
@@ -173,6 +184,7 @@ int ops_account_add(struct ops *o, const struct ops_actor *actor, const struct o
 struct ops_bulk_line {
 	char *fields[4];
 	char address[DIR_ADDRESS_MAX + 1];
+	char hash[DIR_HASH_MAX];
 	struct ops_account_new n;
 };
 
@@ -298,13 +310,17 @@ int ops_account_add_bulk(struct ops *o, const struct ops_actor *actor, const cha
 	}
 	if (ops_bulk_check(o, actor, b, lines, nums, n, err) < 0)
 		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (ops_hash(b[i].n.password, b[i].hash, err) < 0)
+			goto out;
+	}
 	if (directory_begin(o->dir) < 0) {
 		ops_fail(err, "internal", NULL, "the database is busy", "データベースが使用中です");
 		goto out;
 	}
 	for (done = 0; done < n; done++) {
 		err->line = nums[done];
-		if (ops_account_write(o, actor, b[done].address, &b[done].n, &a, err) < 0)
+		if (ops_account_write(o, actor, b[done].address, &b[done].n, b[done].hash, &a, err) < 0)
 			break;
 	}
 	if (done == n && ops_audit(o, actor, "account.add-bulk", "", "%zu accounts (%s ... %s)", n,
