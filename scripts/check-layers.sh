@@ -1,11 +1,11 @@
 #!/bin/sh
 # Fails when a lower layer includes a higher one (STYLE.md: lib <- mail <- proto
-# <- store, directory <- policy <- settings <- http <- server, ctl).
+# <- store, directory <- policy <- settings <- ops, http <- server, ctl).
 cd "$(dirname "$0")/.." || exit 1
 rank() {
 	case "$1" in
 	lib) echo 0 ;; mail) echo 1 ;; proto) echo 2 ;;
-	store|directory) echo 3 ;; policy) echo 4 ;; settings) echo 5 ;; http) echo 6 ;;
+	store|directory) echo 3 ;; policy) echo 4 ;; settings) echo 5 ;; ops|http) echo 6 ;;
 	server|ctl) echo 7 ;; *) echo 9 ;;
 	esac
 }

@@ -15,61 +15,21 @@
 #include <string.h>
 #include <time.h>
 
-/* `domain set D batv on|off` (value already checked and normalised): on
- * makes the domain's signing key too. */
-int ctl_domain_apply_batv(struct ctl *c, const char *domain, const char *value)
-{
-	const char *key = settings_key(SETTING_BATV), *error;
-	char hex[160], norm[8], warn[8];
-	struct dir_domain d;
-	int r;
-
-	if (ctl_directory(c) == NULL)
-		return 1;
-	r = directory_domain_get(c->dir, domain, &d);
-	if (r <= 0)
-		return r < 0 ? ctl_fail("cannot read the domain %s", domain) : ctl_fail("no such domain: %s", domain);
-	if (strcmp(value, "on") == 0 && directory_batv_key(c->dir, d.name, 0, true, hex, sizeof(hex)) <= 0)
-		return ctl_fail("cannot create the BATV key of %s", d.name);
-	explicit_bzero(hex, sizeof(hex));
-	if (settings_store(c->dir, SETTING_DOMAIN, d.name, settings_get(SETTING_BATV), value, norm,
-			   sizeof(norm), warn, sizeof(warn), &error) < 0)
-		return ctl_fail("cannot store the setting %s: %s", key, error);
-	ctl_event(c, "setting-changed", d.name, "%s = %s", key, value);
-	printf("domain %s: %s = %s\n", d.name, key, value);
-	if (strcmp(value, "on") == 0)
-		printf("bounces to unsigned addresses of %s are now refused; outgoing envelope senders"
-		       " are signed (prvs=) once outbound delivery is enabled\n", d.name);
-	return 0;
-}
-
-int ctl_abuse_lift(struct ctl *c, const char *address, const char *by)
-{
-	const char *error;
-	int r = directory_hold_lift(c->dir, address, by, &error);
-
-	if (r < 0) {
-		ctl_warn("could not lift the sending suspension of %s: %s", address, error);
-		return -1;
-	}
-	if (r > 0) {
-		ctl_event(c, "send-unsuspended", address, "sending allowed again (%s)", by);
-		printf("the sending suspension of %s is lifted\n", address);
-	}
-	return r;
-}
-
 int cmd_account_unsuspend(struct ctl *c)
 {
+	struct ops_actor actor;
+	struct ops_error err;
 	struct dir_account a;
-	int r;
+	struct ops *o;
+	bool lifted;
 
-	if (ctl_account_get(c, c->argv[0], &a) != 0)
+	if (ctl_account_get(c, c->argv[0], &a) != 0 || (o = ctl_ops(c, &actor)) == NULL)
 		return 1;
-	r = ctl_abuse_lift(c, a.address, "yubinctl account unsuspend");
-	if (r < 0)
-		return 1;
-	if (r == 0)
+	if (ops_account_unsuspend(o, &actor, a.address, &lifted, &err) < 0)
+		return ctl_ops_fail(&err);
+	if (lifted)
+		printf("the sending suspension of %s is lifted\n", a.address);
+	else
 		printf("%s is not suspended: it may send\n", a.address);
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ops/ops.h"
 #include "settings/settings.h"
 
 /* yubinctl: one command per invocation. Each command function gets the
@@ -25,6 +26,11 @@ struct ctl {
 	bool now;			/* dkim rotate --now */
 	const char *quota, *memo, *hostname, *port_offset, *listen;
 	const char *from;		/* queue inject --from */
+	const char *limit, *target;	/* audit --limit, --target */
+	const char *role, *expires;	/* admin add, token create */
+	const char *domains[OPS_DOMAINS_MAX];	/* --domain, repeated */
+	size_t ndomains;		/* given, possibly more than kept */
+	struct ops ops;			/* filled by ctl_ops() */
 	/* positional arguments after the command words */
 	int argc;
 	char **argv;
@@ -46,6 +52,11 @@ void ctl_event(struct ctl *c, const char *kind, const char *address, const char 
 /* "2026-11-28 12:00:00 UTC" / "2026-11-28T12:00:00Z" */
 void ctl_time_text(int64_t ts, char *buf, size_t size);
 void ctl_time_iso(int64_t ts, char *buf, size_t size);
+/* The operations layer with the command line's actor (kind cli, the Unix
+ * user's name); NULL after a message when the directory cannot be opened. */
+struct ops *ctl_ops(struct ctl *c, struct ops_actor *actor);
+/* Prints a refusal of ops/ ("yubinctl: line N: message"); returns 1. */
+int ctl_ops_fail(const struct ops_error *err);
 /* Prints the finished JSON with a newline; 1 on failure. */
 int ctl_json_print(struct json *j);
 /* Lowercased copy of a domain name, validated. */
@@ -75,9 +86,27 @@ int cmd_account_set(struct ctl *c);
 /* Looks an account up by address: 0, or 1 after a message when it is
  * missing or the address is malformed. */
 int ctl_account_get(struct ctl *c, const char *address, struct dir_account *a);
-/* Change one account column, record the event and say so; 0 or 1. */
-int ctl_account_set_memo(struct ctl *c, const char *address, const char *memo);
+/* Enable or disable an account and say so; 0 or 1. */
 int ctl_account_set_enabled(struct ctl *c, const char *address, bool enabled);
+/* The line saying whether address is now enabled. */
+void ctl_account_enabled_print(const char *address, bool enabled, bool changed);
+
+/* admin.c: administrators and API tokens */
+int cmd_admin_add(struct ctl *c);
+int cmd_admin_list(struct ctl *c);
+int cmd_admin_del(struct ctl *c);
+int cmd_admin_passwd(struct ctl *c);
+int cmd_token_create(struct ctl *c);
+int cmd_token_list(struct ctl *c);
+int cmd_token_revoke(struct ctl *c);
+/* account.c: a new password read with --password-stdin, else generated
+ * (*generated_r: print it); 0, or 1 after a message. */
+int ctl_password_obtain(struct ctl *c, const char *name, char *password, size_t size,
+			bool *generated_r);
+
+/* audit.c: the audit log; account add-bulk */
+int cmd_audit(struct ctl *c);
+int cmd_account_add_bulk(struct ctl *c);
 
 /* index.c */
 int cmd_index_rebuild(struct ctl *c);
@@ -110,14 +139,10 @@ void ctl_settings_print(struct ctl *c, enum setting_scope scope, const char *nam
 
 /* abuse.c: sending limits, suspensions, BATV (issue 5) */
 int cmd_account_unsuspend(struct ctl *c);
-/* Lifts a sending suspension in force, with an event and a line on stdout:
- * 1 lifted, 0 there was none, -1 error (warned). */
-int ctl_abuse_lift(struct ctl *c, const char *address, const char *by);
 /* The sending lines of account show (or JSON fields when j is not NULL). */
 void ctl_abuse_show(struct ctl *c, const struct dir_account *a, struct json *j);
 /* 1 with a sentence for doctor when address's sending is suspended. */
 int ctl_abuse_suspended(struct ctl *c, const char *address, char *text, size_t size);
-int ctl_domain_apply_batv(struct ctl *c, const char *domain, const char *value);
 
 /* queue.c: the outbound queue (DATA/queue) */
 int cmd_queue_list(struct ctl *c);

@@ -39,18 +39,17 @@ static int ctl_domain_mail_path(const struct ctl *c, const char *name, char *buf
 int cmd_domain_add(struct ctl *c)
 {
 	char name[DIR_DOMAIN_MAX + 1], path[PATH_MAX];
-	const char *error;
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o;
+	bool mkdir_failed;
 
-	if (ctl_domain_arg(c->argv[0], name, sizeof(name)) < 0 || ctl_directory(c) == NULL)
+	if (ctl_domain_arg(c->argv[0], name, sizeof(name)) < 0 || (o = ctl_ops(c, &actor)) == NULL)
 		return 1;
-	if (directory_domain_add(c->dir, name, &error) < 0)
-		return ctl_fail("cannot add %s: %s", name, error);
-	if (ctl_domain_mail_path(c, name, path, sizeof(path)) < 0)
-		return 1;
-	if (fs_mkdir_p(path, 0700) < 0)
-		ctl_warn("cannot create %s: %s (it is created with the first account)", path,
-			 strerror(errno));
-	ctl_event(c, "domain-added", name, "with yubinctl");
+	if (ops_domain_add(o, &actor, name, name, &mkdir_failed, &err) < 0)
+		return ctl_ops_fail(&err);
+	if (mkdir_failed && ctl_domain_mail_path(c, name, path, sizeof(path)) == 0)
+		ctl_warn("cannot create %s (it is created with the first account)", path);
 	printf("added domain %s\n", name);
 	/* the domain works without DKIM keys, so a failure only warns */
 	if (ctl_dkim_domain_added(c, name) != 0)
@@ -58,80 +57,27 @@ int cmd_domain_add(struct ctl *c)
 	return 0;
 }
 
-struct ctl_names {
-	char (*names)[DIR_ADDRESS_MAX + 1];
-	size_t count, cap;
-	bool failed;
-};
-
-static void ctl_collect_cb(const struct dir_account *a, void *ctx)
-{
-	struct ctl_names *n = ctx;
-
-	if (n->count == n->cap) {
-		size_t cap = n->cap == 0 ? 16 : n->cap * 2;
-		void *bigger = realloc(n->names, cap * sizeof(*n->names));
-
-		if (bigger == NULL) {
-			n->failed = true;
-			return;
-		}
-		n->names = bigger;
-		n->cap = cap;
-	}
-	str_copy(n->names[n->count++], sizeof(n->names[0]), a->address);
-}
-
 int cmd_domain_del(struct ctl *c)
 {
-	char name[DIR_DOMAIN_MAX + 1], path[PATH_MAX];
-	struct ctl_names accounts = { NULL, 0, 0, false };
+	char name[DIR_DOMAIN_MAX + 1];
+	struct ops_domain_del_result res;
+	struct ops_actor actor;
+	struct ops_error err;
 	struct dir_domain d;
-	const char *error;
-	struct stat st;
-	int r = 1;
+	struct ops *o;
 
-	if (ctl_domain_get(c, c->argv[0], name, sizeof(name), &d) != 0 ||
-	    ctl_domain_mail_path(c, name, path, sizeof(path)) < 0)
+	if (ctl_domain_get(c, c->argv[0], name, sizeof(name), &d) != 0 || (o = ctl_ops(c, &actor)) == NULL)
 		return 1;
-	if (d.accounts > 0 && !c->force)
-		return ctl_fail("the domain %s still has %u account%s: delete them first, or use"
-				" yubinctl domain del %s --force to delete them and their mail too",
-				name, d.accounts, d.accounts == 1 ? "" : "s", name);
-	/* Remember the accounts for their settings and their history. */
-	if (directory_account_list(c->dir, name, ctl_collect_cb, &accounts) < 0 || accounts.failed) {
-		free(accounts.names);
-		return ctl_fail("cannot list the accounts of %s", name);
-	}
-	if (directory_domain_del(c->dir, name, c->force, &error) < 0) {
-		ctl_fail("cannot delete %s: %s", name, error);
-		goto out;
-	}
-	for (size_t i = 0; i < accounts.count; i++) {
-		if (directory_setting_clear(c->dir, "account", accounts.names[i], &error) < 0)
-			ctl_warn("the settings of %s were not removed: %s", accounts.names[i], error);
-		ctl_event(c, "account-deleted", accounts.names[i], "deleted with its domain %s", name);
-	}
-	if (directory_setting_clear(c->dir, "domain", name, &error) < 0)
-		ctl_warn("the settings of %s were not removed: %s", name, error);
-	if (stat(path, &st) == 0 && fs_remove_tree(path) < 0) {
-		ctl_event(c, "domain-deleted", name, "%zu accounts; mail directory not fully removed",
-			  accounts.count);
-		ctl_fail("the domain %s is deleted but %s could not be fully removed: %s", name, path,
-			 strerror(errno));
-		goto out;
-	}
+	if (ops_domain_del(o, &actor, name, c->force, &res, &err) < 0)
+		return ctl_ops_fail(&err);
+	if (res.mail_left)
+		return ctl_fail("the domain %s is deleted but %s could not be fully removed", name, res.path);
 	ctl_dkim_domain_deleted(c, name);
-	ctl_event(c, "domain-deleted", name, "with %zu account%s and their mail", accounts.count,
-		  accounts.count == 1 ? "" : "s");
 	printf("deleted domain %s", name);
-	if (accounts.count > 0)
-		printf(" with %zu account%s and their mail", accounts.count, accounts.count == 1 ? "" : "s");
+	if (res.accounts > 0)
+		printf(" with %zu account%s and their mail", res.accounts, res.accounts == 1 ? "" : "s");
 	printf("\n");
-	r = 0;
-out:
-	free(accounts.names);
-	return r;
+	return 0;
 }
 
 static void ctl_domain_json(struct json *j, const struct dir_domain *d)

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,6 +31,11 @@ enum {
 	OPT_FROM = 1 << 8,
 	OPT_NOW = 1 << 9,
 	OPT_SHOW_SECRETS = 1 << 10,
+	OPT_LIMIT = 1 << 11,
+	OPT_TARGET = 1 << 12,
+	OPT_ROLE = 1 << 13,
+	OPT_DOMAIN = 1 << 14,
+	OPT_EXPIRES = 1 << 15,
 };
 
 struct ctl_option {
@@ -50,6 +56,11 @@ static const struct ctl_option ctl_options[] = {
 	{ "--from", OPT_FROM, true },
 	{ "--now", OPT_NOW, false },
 	{ "--show-secrets", OPT_SHOW_SECRETS, false },
+	{ "--limit", OPT_LIMIT, true },
+	{ "--target", OPT_TARGET, true },
+	{ "--role", OPT_ROLE, true },
+	{ "--domain", OPT_DOMAIN, true },
+	{ "--expires", OPT_EXPIRES, true },
 	{ NULL, 0, false },
 };
 
@@ -69,6 +80,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "domain", "set", 3, 3, 0, 0, cmd_domain_set },
 	{ "domain", "dns", 1, 1, OPT_JSON, 0, cmd_domain_dns },
 	{ "account", "add", 1, 1, OPT_QUOTA | OPT_MEMO | OPT_PWSTDIN, 0, cmd_account_add },
+	{ "account", "add-bulk", 1, 1, 0, 0, cmd_account_add_bulk },
 	{ "account", "passwd", 1, 1, OPT_PWSTDIN, 0, cmd_account_passwd },
 	{ "account", "quota", 2, 2, 0, 0, cmd_account_quota },
 	{ "account", "show", 1, 1, OPT_JSON, 0, cmd_account_show },
@@ -83,6 +95,14 @@ static const struct ctl_command ctl_commands[] = {
 	{ "config", "list", 0, 0, OPT_JSON | OPT_SHOW_SECRETS, 0, cmd_config_list },
 	{ "settings", "list", 0, 1, OPT_JSON, 0, cmd_settings_list },
 	{ "doctor", NULL, 1, 1, 0, 0, cmd_doctor },
+	{ "admin", "add", 1, 1, OPT_ROLE | OPT_DOMAIN | OPT_PWSTDIN, OPT_ROLE, cmd_admin_add },
+	{ "admin", "list", 0, 0, OPT_JSON, 0, cmd_admin_list },
+	{ "admin", "del", 1, 1, 0, 0, cmd_admin_del },
+	{ "admin", "passwd", 1, 1, OPT_PWSTDIN, 0, cmd_admin_passwd },
+	{ "token", "create", 0, 0, OPT_ROLE | OPT_DOMAIN | OPT_EXPIRES, OPT_ROLE, cmd_token_create },
+	{ "token", "list", 0, 0, OPT_JSON, 0, cmd_token_list },
+	{ "token", "revoke", 1, 1, 0, 0, cmd_token_revoke },
+	{ "audit", NULL, 0, 0, OPT_JSON | OPT_LIMIT | OPT_TARGET, 0, cmd_audit },
 	{ "index", "rebuild", 1, 1, OPT_FORCE, 0, cmd_index_rebuild },
 	{ "queue", "list", 0, 0, OPT_JSON, 0, cmd_queue_list },
 	{ "queue", "show", 1, 1, 0, 0, cmd_queue_show },
@@ -109,6 +129,7 @@ static const char ctl_usage_help[] =
 	"  domain set DOMAIN KEY VALUE          (yubinctl settings list domain: every key)\n"
 	"  domain dns DOMAIN [--json]           (the MX, SPF, DKIM and DMARC records to publish)\n"
 	"  account add ADDRESS [--quota MB] [--memo TEXT] [--password-stdin]\n"
+	"  account add-bulk FILE|-               (lines address,password,MB,memo; at most 100; all or none)\n"
 	"  account passwd ADDRESS [--password-stdin]\n"
 	"  account quota ADDRESS MB\n"
 	"  account show ADDRESS [--json]\n"
@@ -120,6 +141,11 @@ static const char ctl_usage_help[] =
 	"  config get KEY [--json] | config set KEY VALUE | config list [--json]\n"
 	"                                       (secrets masked unless --show-secrets)\n"
 	"  settings list [server|domain|account] [--json]   (every setting: type, default, help)\n"
+"  audit [--json] [--limit N] [--target DOMAIN|ADDRESS]   (who changed what, newest first)\n"
+"  admin add NAME --role server|domain [--domain D ...] [--password-stdin]\n"
+	"  admin list [--json] | admin del NAME | admin passwd NAME [--password-stdin]\n"
+	"  token create --role server|domain [--domain D ...] [--expires 90d]   (prints the token once)\n"
+	"  token list [--json] | token revoke ID\n"
 	"  doctor ADDRESS                       (exit status 1 when it finds a problem: FAIL)\n"
 	"  index rebuild ADDRESS [--force]      (--force: a new index and UIDVALIDITY)\n"
 	"  queue list [--json] | queue show ID  (the outbound queue)\n"
@@ -219,6 +245,27 @@ void ctl_event(struct ctl *c, const char *kind, const char *address, const char 
 		ctl_warn("could not record the %s event", kind);
 }
 
+struct ops *ctl_ops(struct ctl *c, struct ops_actor *actor)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char name[32];
+
+	if (ctl_directory(c) == NULL)
+		return NULL;
+	snprintf(name, sizeof(name), "uid %u", (unsigned)getuid());
+	ops_actor_init(actor, OPS_ACTOR_CLI, pw != NULL ? pw->pw_name : name, "");
+	c->ops.dir = c->dir;
+	c->ops.data = c->data;
+	return &c->ops;
+}
+
+int ctl_ops_fail(const struct ops_error *err)
+{
+	if (err->line > 0)
+		return ctl_fail("line %u: %s", err->line, err->en);
+	return ctl_fail("%s", err->en);
+}
+
 void ctl_time_text(int64_t ts, char *buf, size_t size)
 {
 	time_t t = (time_t)ts;
@@ -289,6 +336,15 @@ static void ctl_option_store(struct ctl *c, unsigned flag, const char *value)
 	case OPT_PORT_OFFSET: c->port_offset = value; break;
 	case OPT_LISTEN: c->listen = value; break;
 	case OPT_FROM: c->from = value; break;
+	case OPT_LIMIT: c->limit = value; break;
+	case OPT_TARGET: c->target = value; break;
+	case OPT_ROLE: c->role = value; break;
+	case OPT_EXPIRES: c->expires = value; break;
+	case OPT_DOMAIN:
+		if (c->ndomains < OPS_DOMAINS_MAX)
+			c->domains[c->ndomains] = value;
+		c->ndomains++;
+		break;
 	case OPT_NOW: c->now = true; break;
 	case OPT_SHOW_SECRETS: c->show_secrets = true; break;
 	default: break;

@@ -67,45 +67,22 @@ int cmd_security_list(struct ctl *c)
 	return 0;
 }
 
-/* IP -> its block key (IPv6: the /64); ADDRESS -> the lowercased address. */
-static int ctl_block_key(const char *arg, char *key, size_t size)
-{
-	char local[DIR_LOCAL_MAX + 1], domain[DIR_DOMAIN_MAX + 1], host[64];
-	struct net_addr a;
-	const char *error, *slash = strchr(arg, '/');
-
-	if (strchr(arg, '@') != NULL) {
-		if (validate_address(arg, local, sizeof(local), domain, sizeof(domain), &error) < 0)
-			return ctl_fail("'%s' is not a valid address: %s", arg, error);
-		snprintf(key, size, "%s@%s", local, domain);
-		return 0;
-	}
-	if (str_copyn(host, sizeof(host), arg, slash != NULL ? (size_t)(slash - arg) : strlen(arg)) < 0 ||
-	    net_addr_parse(host, &a) < 0)
-		return ctl_fail("'%s' is neither an IP address nor a mail address", arg);
-	net_addr_block_key(&a, key, size);
-	return 0;
-}
-
 int cmd_security_unblock(struct ctl *c)
 {
 	char key[DIR_ADDRESS_MAX + 1];
-	const char *error;
-	int r;
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o;
+	bool removed;
 
-	if (ctl_block_key(c->argv[0], key, sizeof(key)) != 0)
+	if ((o = ctl_ops(c, &actor)) == NULL)
 		return 1;
-	if (ctl_directory(c) == NULL)
-		return 1;
-	r = directory_auth_block_del(c->dir, key, &error);
-	if (r < 0)
-		return ctl_fail("cannot remove the block: %s", error);
-	if (r == 0) {
+	if (ops_security_unblock(o, &actor, c->argv[0], key, &removed, &err) < 0)
+		return ctl_ops_fail(&err);
+	if (!removed)
 		printf("%s is not blocked or slowed\n", key);
-		return 0;
-	}
-	ctl_event(c, "auth-unblock", strchr(key, '@') != NULL ? key : "", "%s unblocked by yubinctl", key);
-	printf("%s unblocked: the next login is checked normally\n", key);
+	else
+		printf("%s unblocked: the next login is checked normally\n", key);
 	return 0;
 }
 

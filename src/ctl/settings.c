@@ -13,60 +13,40 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CTL_VALUE_MAX 2048
-
-/* The account columns and settings with side effects; value is checked and
- * normalised. -1 when s is neither. */
-static int ctl_setting_apply(struct ctl *c, const struct setting *s, const char *name,
-			     const char *value)
-{
-	switch (s->id) {
-	case SETTING_MEMO:
-		return ctl_account_set_memo(c, name, value);
-	case SETTING_ENABLED:
-		return ctl_account_set_enabled(c, name, strcmp(value, "on") == 0);
-	case SETTING_BATV:
-		return ctl_domain_apply_batv(c, name, value);
-	default:
-		return -1;
-	}
-}
-
-static int ctl_setting_unknown(enum setting_scope scope, const char *key)
-{
-	char known[1024];
-
-	settings_keys_text(scope, known, sizeof(known));
-	return ctl_fail("unknown setting '%s': the %s settings are %s (yubinctl settings list %s"
-			" explains them)", key, settings_scope_name(scope), known, settings_scope_name(scope));
-}
-
 int ctl_setting_set(struct ctl *c, enum setting_scope scope, const char *name, const char *key,
 		    const char *value)
 {
-	const struct setting *s = settings_find(key, scope);
-	char norm[CTL_VALUE_MAX], warn[512];
-	const char *error;
+	struct ops_setting_result r;
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o;
+	const char *shown;
 
-	if (s == NULL)
-		return ctl_setting_unknown(scope, key);
-	if ((s->flags & SETTING_COLUMN) != 0 || s->id == SETTING_BATV) {
-		if (settings_check(s, name, value, norm, sizeof(norm), warn, sizeof(warn), &error) < 0)
-			return ctl_fail("cannot set %s to '%s': %s", key, value, error);
-		return ctl_setting_apply(c, s, name, norm);
+	if ((o = ctl_ops(c, &actor)) == NULL)
+		return 1;
+	if (ops_setting_set(o, &actor, scope, name, key, value, &r, &err) < 0)
+		return ctl_ops_fail(&err);
+	if (r.warn[0] != '\0')
+		ctl_warn("%s", r.warn);
+	shown = settings_display(r.s, r.value, false);
+	switch (r.s->id) {
+	case SETTING_MEMO:
+		printf("memo of %s: %s\n", name, r.value);
+		return 0;
+	case SETTING_ENABLED:
+		ctl_account_enabled_print(name, strcmp(r.value, "on") == 0, r.changed);
+		return 0;
+	default:
+		break;
 	}
-	if (settings_store(c->dir, scope, name, s, value, norm, sizeof(norm), warn, sizeof(warn),
-			   &error) < 0)
-		return ctl_fail("cannot set %s to '%s': %s", key, value, error);
-	if (warn[0] != '\0')
-		ctl_warn("%s", warn);
-	ctl_event(c, "setting-changed", name, "%s = %s", key, settings_display(s, norm, false));
-	if (s->type == SETTING_ADDRESS_LIST && norm[0] == '\0')
+	if (r.s->type == SETTING_ADDRESS_LIST && r.value[0] == '\0')
 		printf("%s %s: %s = (none)%s\n", settings_scope_name(scope), name, key,
-		       s->id == SETTING_FORWARD ? ": mail is no longer forwarded" : "");
+		       r.s->id == SETTING_FORWARD ? ": mail is no longer forwarded" : "");
 	else
-		printf("%s %s: %s = %s\n", settings_scope_name(scope), name, key,
-		       settings_display(s, norm, false));
+		printf("%s %s: %s = %s\n", settings_scope_name(scope), name, key, shown);
+	if (r.s->id == SETTING_BATV && strcmp(r.value, "on") == 0)
+		printf("bounces to unsigned addresses of %s are now refused; outgoing envelope senders"
+		       " are signed (prvs=) once outbound delivery is enabled\n", name);
 	return 0;
 }
 

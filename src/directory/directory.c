@@ -13,7 +13,7 @@ struct directory {
 	sqlite3 *db;
 };
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 static const char schema_v1[] =
 	"CREATE TABLE IF NOT EXISTS domains ("
@@ -95,6 +95,35 @@ static const char schema_v3[] =
 	" last INTEGER NOT NULL,"
 	" PRIMARY KEY (address, net)) WITHOUT ROWID;";
 
+/* v4 (issue 11, the shared operations layer): the audit log of every
+ * change, the administrators and the API tokens (only a hash of each
+ * token's secret is kept). */
+static const char schema_v4[] =
+	"CREATE TABLE IF NOT EXISTS audit ("
+	" id INTEGER PRIMARY KEY,"
+	" ts INTEGER NOT NULL,"
+	" actor TEXT NOT NULL,"			/* 'cli:root', 'admin:alice', 'user:a@b' */
+	" ip TEXT NOT NULL DEFAULT '',"
+	" op TEXT NOT NULL,"			/* 'account.add' */
+	" target TEXT NOT NULL DEFAULT '',"
+	" summary TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX IF NOT EXISTS audit_target ON audit(target, id);"
+	"CREATE TABLE IF NOT EXISTS admins ("
+	" name TEXT PRIMARY KEY,"
+	" password TEXT NOT NULL,"
+	" role TEXT NOT NULL,"			/* 'server' or 'domain' */
+	" domains TEXT NOT NULL DEFAULT '',"	/* comma-separated */
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS api_tokens ("
+	" id TEXT PRIMARY KEY,"
+	" hash TEXT NOT NULL,"			/* hex SHA-256 of the secret */
+	" role TEXT NOT NULL,"
+	" domains TEXT NOT NULL DEFAULT '',"
+	" expires INTEGER NOT NULL DEFAULT 0,"	/* 0: never */
+	" created INTEGER NOT NULL,"
+	" last_used INTEGER NOT NULL DEFAULT 0,"
+	" revoked INTEGER NOT NULL DEFAULT 0);";
+
 /* Each migration takes the schema from version - 1 to version. */
 static const struct {
 	int version;
@@ -103,6 +132,7 @@ static const struct {
 	{ 1, schema_v1 },
 	{ 2, schema_v2 },
 	{ 3, schema_v3 },
+	{ 4, schema_v4 },
 };
 
 struct directory *directory_open(const char *path, char *err, size_t errsize)
@@ -538,6 +568,232 @@ int directory_event_list(struct directory *dir, const char *address, unsigned li
 	}
 	sqlite3_finalize(st);
 	return r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_begin(struct directory *dir)
+{
+	return sqlite3_exec(dir->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+int directory_commit(struct directory *dir)
+{
+	return sqlite3_exec(dir->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+void directory_rollback(struct directory *dir)
+{
+	sqlite3_exec(dir->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int directory_audit_add(struct directory *dir, const struct dir_audit *a)
+{
+	const char *error;
+	char ts[32];
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)a->ts);
+	return dir_run(dir, dir_prepare(dir,
+		"INSERT INTO audit(ts, actor, ip, op, target, summary) VALUES (?, ?, ?, ?, ?, ?)",
+		ts, a->actor, a->ip, a->op, a->target, a->summary, NULL), &error);
+}
+
+int directory_audit_list(struct directory *dir, const char *target, unsigned limit,
+			 dir_audit_cb *cb, void *ctx)
+{
+	sqlite3_stmt *st;
+	struct dir_audit a;
+	int r;
+
+	st = target != NULL
+		? dir_prepare(dir, "SELECT id, ts, actor, ip, op, target, summary FROM audit"
+			      " WHERE target = lower(?) OR target LIKE '%@' || lower(?)"
+			      " ORDER BY id DESC LIMIT ?3", target, target, NULL)
+		: dir_prepare(dir, "SELECT id, ts, actor, ip, op, target, summary FROM audit"
+			      " ORDER BY id DESC LIMIT ?3", NULL);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 3, limit);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		a.id = sqlite3_column_int64(st, 0);
+		a.ts = sqlite3_column_int64(st, 1);
+		col_text(st, 2, a.actor, sizeof(a.actor));
+		col_text(st, 3, a.ip, sizeof(a.ip));
+		col_text(st, 4, a.op, sizeof(a.op));
+		col_text(st, 5, a.target, sizeof(a.target));
+		col_text(st, 6, a.summary, sizeof(a.summary));
+		cb(&a, ctx);
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- administrators and API tokens (issue 11) ---- */
+
+int directory_admin_add(struct directory *dir, const struct dir_admin *a, const char *hash,
+			const char **error_r)
+{
+	sqlite3_stmt *st;
+	char ts[32];
+	int r;
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	st = dir_prepare(dir, "INSERT INTO admins(name, password, role, domains, created)"
+			 " VALUES (lower(?), ?, ?, ?, ?)", a->name, hash, a->role, a->domains, ts, NULL);
+	if (st == NULL) {
+		*error_r = "database error";
+		return -1;
+	}
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r == SQLITE_CONSTRAINT) {
+		*error_r = "exists";
+		return -1;
+	}
+	if (r != SQLITE_DONE) {
+		*error_r = "database error";
+		return -1;
+	}
+	return 0;
+}
+
+static void admin_from_row(sqlite3_stmt *st, struct dir_admin *a)
+{
+	col_text(st, 0, a->name, sizeof(a->name));
+	col_text(st, 1, a->role, sizeof(a->role));
+	col_text(st, 2, a->domains, sizeof(a->domains));
+	a->created = sqlite3_column_int64(st, 3);
+}
+
+int directory_admin_get_auth(struct directory *dir, const char *name, struct dir_admin *a_r,
+			     char *hash_r, size_t hash_size)
+{
+	sqlite3_stmt *st = dir_prepare(dir, "SELECT name, role, domains, created, password FROM admins"
+				       " WHERE name = lower(?)", name, NULL);
+	int r;
+
+	if (st == NULL)
+		return -1;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		admin_from_row(st, a_r);
+		col_text(st, 4, hash_r, hash_size);
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
+/* Runs a change of one row: 1 changed, 0 no such row, -1 error. */
+static int dir_change_one(struct directory *dir, sqlite3_stmt *st, const char **error_r)
+{
+	if (dir_run(dir, st, error_r) < 0)
+		return -1;
+	return sqlite3_changes(dir->db) > 0 ? 1 : 0;
+}
+
+int directory_admin_del(struct directory *dir, const char *name, const char **error_r)
+{
+	return dir_change_one(dir, dir_prepare(dir, "DELETE FROM admins WHERE name = lower(?)", name,
+					       NULL), error_r);
+}
+
+int directory_admin_set_password(struct directory *dir, const char *name, const char *hash,
+				 const char **error_r)
+{
+	return dir_change_one(dir, dir_prepare(dir, "UPDATE admins SET password = ? WHERE name = lower(?)",
+					       hash, name, NULL), error_r);
+}
+
+int directory_admin_list(struct directory *dir, dir_admin_cb *cb, void *ctx)
+{
+	sqlite3_stmt *st = dir_prepare(dir, "SELECT name, role, domains, created FROM admins"
+				       " ORDER BY name", NULL);
+	struct dir_admin a;
+	int r;
+
+	if (st == NULL)
+		return -1;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		admin_from_row(st, &a);
+		cb(&a, ctx);
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_token_add(struct directory *dir, const struct dir_token *t, const char **error_r)
+{
+	char expires[32], created[32];
+
+	snprintf(expires, sizeof(expires), "%lld", (long long)t->expires);
+	snprintf(created, sizeof(created), "%lld", (long long)t->created);
+	return dir_run(dir, dir_prepare(dir, "INSERT INTO api_tokens(id, hash, role, domains, expires,"
+					" created) VALUES (?, ?, ?, ?, ?, ?)", t->id, t->hash, t->role,
+					t->domains, expires, created, NULL), error_r);
+}
+
+#define TOKEN_COLUMNS "id, hash, role, domains, expires, created, last_used, revoked"
+
+static void token_from_row(sqlite3_stmt *st, struct dir_token *t)
+{
+	col_text(st, 0, t->id, sizeof(t->id));
+	col_text(st, 1, t->hash, sizeof(t->hash));
+	col_text(st, 2, t->role, sizeof(t->role));
+	col_text(st, 3, t->domains, sizeof(t->domains));
+	t->expires = sqlite3_column_int64(st, 4);
+	t->created = sqlite3_column_int64(st, 5);
+	t->last_used = sqlite3_column_int64(st, 6);
+	t->revoked = sqlite3_column_int64(st, 7) != 0;
+}
+
+int directory_token_get(struct directory *dir, const char *id, struct dir_token *t_r)
+{
+	sqlite3_stmt *st = dir_prepare(dir, "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE id = ?",
+				       id, NULL);
+	int r;
+
+	if (st == NULL)
+		return -1;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		token_from_row(st, t_r);
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_token_list(struct directory *dir, dir_token_cb *cb, void *ctx)
+{
+	sqlite3_stmt *st = dir_prepare(dir, "SELECT " TOKEN_COLUMNS " FROM api_tokens"
+				       " ORDER BY created, id", NULL);
+	struct dir_token t;
+	int r;
+
+	if (st == NULL)
+		return -1;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		token_from_row(st, &t);
+		cb(&t, ctx);
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_token_revoke(struct directory *dir, const char *id, const char **error_r)
+{
+	char ts[32];
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	return dir_change_one(dir, dir_prepare(dir, "UPDATE api_tokens SET revoked = CASE revoked"
+					       " WHEN 0 THEN ? ELSE revoked END WHERE id = ?", ts, id,
+					       NULL), error_r);
+}
+
+int directory_token_touch(struct directory *dir, const char *id, int64_t now)
+{
+	const char *error;
+	char ts[32];
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)now);
+	return dir_run(dir, dir_prepare(dir, "UPDATE api_tokens SET last_used = ? WHERE id = ?", ts, id,
+					NULL), &error);
 }
 
 /* ---- sending counts, suspensions and BATV keys (issue 5) ---- */

@@ -103,6 +103,74 @@ typedef void dir_event_cb(const struct dir_event *event, void *ctx);
 int directory_event_list(struct directory *dir, const char *address, unsigned limit,
 			 dir_event_cb *cb, void *ctx);
 
+/* A transaction around several changes (BEGIN IMMEDIATE); every call in
+ * between runs inside it. rollback undoes them. */
+int directory_begin(struct directory *dir);
+int directory_commit(struct directory *dir);
+void directory_rollback(struct directory *dir);
+
+/* One row of the audit log: who changed what, when and from where. */
+struct dir_audit {
+	int64_t id, ts;
+	char actor[128];	/* "cli:root", "admin:alice", "token:ID", "user:a@b" */
+	char ip[64];
+	char op[32];		/* "account.add" */
+	char target[DIR_ADDRESS_MAX + 1];
+	char summary[512];	/* never a secret */
+};
+
+int directory_audit_add(struct directory *dir, const struct dir_audit *a);
+typedef void dir_audit_cb(const struct dir_audit *a, void *ctx);
+/* Newest first, at most limit; target NULL for all, else that target
+ * and, for a domain, the addresses in it. */
+int directory_audit_list(struct directory *dir, const char *target, unsigned limit,
+			 dir_audit_cb *cb, void *ctx);
+
+/* ---- administrators and API tokens (issue 11) ---- */
+
+#define DIR_ADMIN_NAME_MAX 63
+#define DIR_SCOPE_DOMAINS_MAX 2048	/* comma-separated domain names */
+
+struct dir_admin {
+	char name[DIR_ADMIN_NAME_MAX + 1];
+	char role[16];			/* "server" or "domain" */
+	char domains[DIR_SCOPE_DOMAINS_MAX];
+	int64_t created;
+};
+
+/* -1 with "exists" as *error_r when the name is taken. */
+int directory_admin_add(struct directory *dir, const struct dir_admin *a, const char *hash,
+			const char **error_r);
+/* 1 found (hash into hash_r, which the caller wipes), 0 not, -1 error. */
+int directory_admin_get_auth(struct directory *dir, const char *name, struct dir_admin *a_r,
+			     char *hash_r, size_t hash_size);
+/* 1 done, 0 no such administrator, -1 error. */
+int directory_admin_del(struct directory *dir, const char *name, const char **error_r);
+int directory_admin_set_password(struct directory *dir, const char *name, const char *hash,
+				 const char **error_r);
+typedef void dir_admin_cb(const struct dir_admin *a, void *ctx);
+int directory_admin_list(struct directory *dir, dir_admin_cb *cb, void *ctx);
+
+struct dir_token {
+	char id[32];
+	char hash[65];			/* hex SHA-256 of the secret */
+	char role[16];
+	char domains[DIR_SCOPE_DOMAINS_MAX];
+	int64_t expires;		/* 0: never */
+	int64_t created, last_used;
+	bool revoked;
+};
+
+int directory_token_add(struct directory *dir, const struct dir_token *t, const char **error_r);
+/* 1 found, 0 not, -1 error. */
+int directory_token_get(struct directory *dir, const char *id, struct dir_token *t_r);
+typedef void dir_token_cb(const struct dir_token *t, void *ctx);
+/* Oldest first. */
+int directory_token_list(struct directory *dir, dir_token_cb *cb, void *ctx);
+/* 1 revoked (now or before), 0 no such token, -1 error. */
+int directory_token_revoke(struct directory *dir, const char *id, const char **error_r);
+int directory_token_touch(struct directory *dir, const char *id, int64_t now);
+
 /* ---- sending counts, suspensions and BATV keys (issue 5) ---- */
 
 /* Recipients an account sent to in one minute (unix time / 60). */

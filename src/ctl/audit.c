@@ -1,0 +1,146 @@
+/* yubinctl audit (who changed what, when, from where) and account
+ * add-bulk (many accounts from one file, all or none). */
+#include "ctl/ctl.h"
+#include "directory/directory.h"
+#include "lib/json.h"
+#include "lib/str.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CTL_AUDIT_DEFAULT 50
+#define CTL_AUDIT_MAX 10000
+/* 100 lines of address (320), password (128), MB and a memo (511). */
+#define CTL_BULK_BYTES (128 * 1024)
+
+struct ctl_audit_ctx {
+	struct json *j;
+	unsigned count;
+};
+
+static void ctl_audit_cb(const struct dir_audit *a, void *ctx)
+{
+	struct ctl_audit_ctx *ac = ctx;
+	char when[64];
+
+	ac->count++;
+	if (ac->j != NULL) {
+		ctl_time_iso(a->ts, when, sizeof(when));
+		json_object_begin(ac->j);
+		json_kv_int(ac->j, "id", a->id);
+		json_kv_string(ac->j, "time", when);
+		json_kv_string(ac->j, "actor", a->actor);
+		json_kv_string(ac->j, "ip", a->ip);
+		json_kv_string(ac->j, "operation", a->op);
+		json_kv_string(ac->j, "target", a->target);
+		json_kv_string(ac->j, "summary", a->summary);
+		json_object_end(ac->j);
+		return;
+	}
+	ctl_time_text(a->ts, when, sizeof(when));
+	printf("%s  %s%s%s  %s %s: %s\n", when, a->actor, a->ip[0] != '\0' ? " from " : "", a->ip,
+	       a->op, a->target[0] != '\0' ? a->target : "-", a->summary);
+}
+
+int cmd_audit(struct ctl *c)
+{
+	struct ctl_audit_ctx ac = { NULL, 0 };
+	char target[DIR_ADDRESS_MAX + 1];
+	uint64_t limit = CTL_AUDIT_DEFAULT;
+	struct json j;
+	int r;
+
+	if (c->limit != NULL && (str_parse_uint(c->limit, CTL_AUDIT_MAX, &limit) < 0 || limit == 0)) {
+		fprintf(stderr, "yubinctl: --limit takes a number from 1 to %d, not '%s'\n", CTL_AUDIT_MAX,
+			c->limit);
+		return 2;
+	}
+	if (c->target != NULL) {
+		if (str_copy(target, sizeof(target), c->target) < 0 || target[0] == '\0')
+			return ctl_fail("'%s' is not a domain or address", c->target);
+		for (char *p = target; *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
+	}
+	if (ctl_directory(c) == NULL)
+		return 1;
+	if (c->json) {
+		json_init(&j);
+		json_array_begin(&j);
+		ac.j = &j;
+	}
+	r = directory_audit_list(c->dir, c->target != NULL ? target : NULL, (unsigned)limit,
+				 ctl_audit_cb, &ac);
+	if (c->json) {
+		json_array_end(&j);
+		if (r < 0) {
+			json_free(&j);
+			return ctl_fail("cannot read the audit log");
+		}
+		return ctl_json_print(&j);
+	}
+	if (r < 0)
+		return ctl_fail("cannot read the audit log");
+	if (ac.count == 0)
+		printf("no changes recorded%s%s\n", c->target != NULL ? " for " : "",
+		       c->target != NULL ? target : "");
+	return 0;
+}
+
+/* The whole of FILE or stdin ("-"), at most CTL_BULK_BYTES. */
+static char *ctl_bulk_read(const char *name)
+{
+	FILE *f = strcmp(name, "-") == 0 ? stdin : fopen(name, "r");
+	char *buf;
+	size_t len;
+
+	if (f == NULL) {
+		ctl_fail("cannot read %s", name);
+		return NULL;
+	}
+	buf = malloc(CTL_BULK_BYTES + 1);
+	if (buf == NULL) {
+		ctl_fail("out of memory");
+	} else {
+		len = fread(buf, 1, CTL_BULK_BYTES + 1, f);
+		if (ferror(f) || len > CTL_BULK_BYTES || memchr(buf, '\0', len) != NULL) {
+			ctl_fail(ferror(f) ? "cannot read %s" : len > CTL_BULK_BYTES
+				 ? "%s is too big for one bulk add (at most 100 lines)"
+				 : "%s is not a text file", name);
+			explicit_bzero(buf, len);
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[len] = '\0';
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	return buf;
+}
+
+int cmd_account_add_bulk(struct ctl *c)
+{
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o;
+	unsigned count;
+	char *text;
+	int r;
+
+	if ((o = ctl_ops(c, &actor)) == NULL)
+		return 1;
+	if ((text = ctl_bulk_read(c->argv[0])) == NULL)
+		return 1;
+	r = ops_account_add_bulk(o, &actor, text, &count, &err);
+	explicit_bzero(text, strlen(text));
+	free(text);
+	if (r < 0) {
+		ctl_ops_fail(&err);
+		fprintf(stderr, "yubinctl: no account was added\n");
+		return 1;
+	}
+	printf("added %u account%s\n", count, count == 1 ? "" : "s");
+	return 0;
+}

@@ -1,0 +1,229 @@
+#ifndef YUBIN_OPS_OPS_H
+#define YUBIN_OPS_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "directory/directory.h"
+#include "settings/settings.h"
+
+/* The operations an administrator or a mail user can perform, one
+ * function each, shared by yubinctl and the JSON API: each checks that
+ * the actor may do it, validates, performs, records its events and writes
+ * one audit row. No output: results and errors come back in structs the
+ * callers format. */
+
+#define OPS_NAME_MAX 128
+#define OPS_DOMAINS_MAX 32
+#define OPS_BULK_MAX 100
+
+enum ops_actor_kind {
+	OPS_ACTOR_CLI,		/* yubinctl: the server's operator */
+	OPS_ACTOR_ADMIN,	/* server administrator */
+	OPS_ACTOR_DOMAIN_ADMIN,	/* administrator of the domains listed */
+	OPS_ACTOR_USER,		/* a mail user: only its own account (name) */
+	OPS_ACTOR_TOKEN,	/* an API token; role says which of the above */
+};
+
+struct ops_actor {
+	enum ops_actor_kind kind;
+	enum ops_actor_kind role;	/* a token's role (ADMIN or DOMAIN_ADMIN); else kind */
+	char name[OPS_NAME_MAX];	/* Unix user, admin name, token id or address */
+	char ip[64];			/* "" for the command line */
+	size_t ndomains;
+	char domains[OPS_DOMAINS_MAX][DIR_DOMAIN_MAX + 1];
+};
+
+/* A refusal: a stable machine code ("invalid_quota", "not_found",
+ * "forbidden", "exists", ...), the field it is about (NULL for none), the
+ * line of a bulk input (0 for none) and the message in English and
+ * Japanese. */
+struct ops_error {
+	const char *code;
+	const char *field;
+	unsigned line;
+	char en[512];
+	char ja[512];
+};
+
+struct ops {
+	struct directory *dir;
+	const char *data;	/* the data directory, for mailboxes */
+};
+
+/* Fills an actor (with no domains). */
+void ops_actor_init(struct ops_actor *a, enum ops_actor_kind kind, const char *name, const char *ip);
+/* Adds a domain to a domain administrator's scope: 0, -1 when full. */
+int ops_actor_add_domain(struct ops_actor *a, const char *domain);
+/* The effective role of an actor (a token's role, else its kind). */
+enum ops_actor_kind ops_actor_role(const struct ops_actor *a);
+/* May the actor administer domain (server role, or domain in scope)? */
+bool ops_may_domain(const struct ops_actor *a, const char *domain);
+/* May the actor act on the account address? self_ok: a mail user may do
+ * this to its own account. */
+bool ops_may_account(const struct ops_actor *a, const char *address, bool self_ok);
+/* Server-wide operations: the command line and server administrators. */
+bool ops_may_server(const struct ops_actor *a);
+
+/* Sets err; returns -1 so callers can `return ops_fail(...)`. The Japanese
+ * text is given as a format too, with the same arguments. */
+int ops_fail(struct ops_error *err, const char *code, const char *field, const char *en_fmt,
+	     const char *ja_fmt, ...) __attribute__((format(printf, 4, 6)));
+/* The actor as the audit log names it: "cli:root", "admin:alice". */
+void ops_actor_text(const struct ops_actor *a, char *buf, size_t size);
+/* Writes one audit row; -1 when it could not be written. */
+int ops_audit(struct ops *o, const struct ops_actor *a, const char *op, const char *target,
+	      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Records an event with the actor's address; a failure is ignored (the
+ * change is done; the audit row is the record that counts). */
+void ops_event(struct ops *o, const struct ops_actor *a, const char *kind, const char *address,
+	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* ---- accounts (ops_account.c) ---- */
+
+/* The account at address (any case) into a, after the scope check. */
+int ops_account_get(struct ops *o, const struct ops_actor *actor, const char *address,
+		    struct dir_account *a, struct ops_error *err);
+
+struct ops_account_new {
+	const char *address, *password, *memo;
+	unsigned quota_mb;	/* 0: the default */
+};
+
+/* Adds an account and its mailbox; the canonical address into a_r. */
+int ops_account_add(struct ops *o, const struct ops_actor *actor, const struct ops_account_new *n,
+		    struct dir_account *a_r, struct ops_error *err);
+/* Adds every account of text (lines "address,password,MB,memo"; empty
+ * lines and lines starting with '#' skipped, MB and memo may be empty) in
+ * one transaction: all or none. On a refusal err->line names the line.
+ * *count_r: the accounts added. */
+int ops_account_add_bulk(struct ops *o, const struct ops_actor *actor, const char *text,
+			 unsigned *count_r, struct ops_error *err);
+/* A new password. current: the present password, required (and checked)
+ * when a mail user changes its own. *lifted_r: a sending suspension was
+ * lifted by the change. */
+int ops_account_passwd(struct ops *o, const struct ops_actor *actor, const char *address,
+		       const char *current, const char *password, bool *lifted_r, struct ops_error *err);
+/* *old_r: the quota before. */
+int ops_account_quota(struct ops *o, const struct ops_actor *actor, const char *address,
+		      unsigned quota_mb, unsigned *old_r, struct ops_error *err);
+int ops_account_memo(struct ops *o, const struct ops_actor *actor, const char *address,
+		     const char *memo, struct ops_error *err);
+/* *changed_r: false when it already was so. */
+int ops_account_enable(struct ops *o, const struct ops_actor *actor, const char *address,
+		       bool enabled, bool *changed_r, struct ops_error *err);
+/* Lifts a sending suspension: *lifted_r false when there was none. */
+int ops_account_unsuspend(struct ops *o, const struct ops_actor *actor, const char *address,
+			  bool *lifted_r, struct ops_error *err);
+
+struct ops_del_result {
+	bool mailbox_present, mailbox_left;	/* left: could not be fully removed */
+	uint64_t messages, bytes;
+	char path[4096];
+};
+/* Deletes an account, its settings and its mailbox. */
+int ops_account_del(struct ops *o, const struct ops_actor *actor, const char *address,
+		    struct ops_del_result *r, struct ops_error *err);
+
+/* ---- domains (ops_domain.c) ---- */
+
+/* Adds a domain (lower-cased into name_r, DIR_DOMAIN_MAX + 1) and its
+ * mail directory; *mkdir_failed_r: the directory is left for the first
+ * account. Server actors only. The DKIM keys are the caller's for now. */
+int ops_domain_add(struct ops *o, const struct ops_actor *actor, const char *name, char *name_r,
+		   bool *mkdir_failed_r, struct ops_error *err);
+
+struct ops_domain_del_result {
+	char name[DIR_DOMAIN_MAX + 1];
+	size_t accounts;
+	bool mail_left;		/* the mail directory could not be fully removed */
+	char path[4096];
+};
+/* Deletes a domain; with accounts only when force, and then them, their
+ * settings and all the domain's mail too. Server actors only. */
+int ops_domain_del(struct ops *o, const struct ops_actor *actor, const char *name, bool force,
+		   struct ops_domain_del_result *r, struct ops_error *err);
+
+/* ---- settings of a domain or an account (ops_setting.c) ---- */
+
+#define OPS_VALUE_MAX 2048
+
+struct ops_setting_result {
+	const struct setting *s;
+	char value[OPS_VALUE_MAX];	/* normalised */
+	char warn[512];			/* a warning for an accepted value, or "" */
+	bool changed;			/* false: an account column already so */
+};
+
+/* Sets key of the domain or account name (which must exist) through the
+ * settings table: memo and enabled are the account's columns, batv on
+ * makes the domain's key, everything else goes to settings_store. A mail
+ * user may set only its own forwarding. */
+int ops_setting_set(struct ops *o, const struct ops_actor *actor, enum setting_scope scope,
+		    const char *name, const char *key, const char *value, struct ops_setting_result *r,
+		    struct ops_error *err);
+
+/* ---- security (ops_security.c) ---- */
+
+/* Lifts a brute-force block of an IP address (IPv6: its /64; server
+ * actors only) or the slowing of an account (its domain's administrators
+ * too). The block key into key_r (DIR_ADDRESS_MAX + 1); *removed_r false
+ * when nothing was blocked. */
+int ops_security_unblock(struct ops *o, const struct ops_actor *actor, const char *what, char *key_r,
+			 bool *removed_r, struct ops_error *err);
+
+/* ---- administrators and API tokens (ops_admin.c) ---- */
+
+/* A token as shown once: "yubin_" ID "_" SECRET (12 + 64 hex digits). */
+#define OPS_TOKEN_ID_LEN 12
+#define OPS_TOKEN_SECRET_LEN 64
+#define OPS_TOKEN_TEXT_MAX (6 + OPS_TOKEN_ID_LEN + 1 + OPS_TOKEN_SECRET_LEN + 1)
+#define OPS_TOKEN_EXPIRES_MAX (3650ULL * 86400)
+
+/* The scope of an administrator or token: role "server" or "domain" and
+ * for "domain" 1 to OPS_DOMAINS_MAX existing domains. */
+struct ops_scope {
+	const char *role;
+	const char *const *domains;
+	size_t ndomains;
+};
+
+/* Only the server's operator and server administrators manage
+ * administrators. The password is checked like an account's. */
+int ops_admin_add(struct ops *o, const struct ops_actor *actor, const char *name,
+		  const struct ops_scope *scope, const char *password, struct ops_error *err);
+int ops_admin_del(struct ops *o, const struct ops_actor *actor, const char *name,
+		  struct ops_error *err);
+int ops_admin_passwd(struct ops *o, const struct ops_actor *actor, const char *name,
+		     const char *password, struct ops_error *err);
+int ops_admin_list(struct ops *o, const struct ops_actor *actor, dir_admin_cb *cb, void *ctx,
+		   struct ops_error *err);
+/* A panel log-in: the administrator's actor (ADMIN or DOMAIN_ADMIN with
+ * its domains) into actor_r. Any failure is "bad_login", and an unknown
+ * name costs a hash verification like a known one. */
+int ops_admin_login(struct ops *o, const char *name, const char *password, const char *ip,
+		    struct ops_actor *actor_r, struct ops_error *err);
+
+/* Creates a token (a domain administrator: only for domains of its own);
+ * expires_in seconds, 1..OPS_TOKEN_EXPIRES_MAX. The token text (shown
+ * once, never stored) into token_r, its id into id_r. */
+int ops_token_create(struct ops *o, const struct ops_actor *actor, const struct ops_scope *scope,
+		     uint64_t expires_in, char token_r[OPS_TOKEN_TEXT_MAX], char id_r[32],
+		     struct ops_error *err);
+int ops_token_revoke(struct ops *o, const struct ops_actor *actor, const char *id,
+		     struct ops_error *err);
+int ops_token_list(struct ops *o, const struct ops_actor *actor, dir_token_cb *cb, void *ctx,
+		   struct ops_error *err);
+/* An "Authorization: Bearer" value: the token's actor (kind TOKEN, its
+ * role and domains) into actor_r, and its last use noted. The secret is
+ * compared in constant time; unknown, wrong, revoked and expired tokens
+ * are all "bad_token". */
+int ops_token_verify(struct ops *o, const char *token, const char *ip, int64_t now,
+		     struct ops_actor *actor_r, struct ops_error *err);
+
+/* Checks a quota text ("2000"): 0 with *mb_r, -1 with err. */
+int ops_quota_parse(const char *text, unsigned *mb_r, struct ops_error *err);
+int ops_memo_check(const char *memo, struct ops_error *err);
+
+#endif

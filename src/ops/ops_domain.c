@@ -1,0 +1,138 @@
+/* Domains: add and delete (with their accounts, settings and mail). */
+#include "ops/ops.h"
+#include "directory/validate.h"
+#include "lib/fsutil.h"
+#include "lib/str.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int ops_domain_name(const char *arg, char *name, struct ops_error *err)
+{
+	const char *error;
+
+	if (str_copy(name, DIR_DOMAIN_MAX + 1, arg) < 0)
+		return ops_fail(err, "invalid_domain", "domain", "the domain name is longer than 253 characters",
+				"ドメイン名が 253 文字を超えています");
+	str_lower(name);
+	if (validate_domain(name, &error) < 0)
+		return ops_fail(err, "invalid_domain", "domain", "'%s' is not a valid domain name: %s",
+				"'%s' は正しいドメイン名ではありません: %s", arg, error);
+	return 0;
+}
+
+static int ops_domain_path(struct ops *o, const char *name, char *buf, size_t size, struct ops_error *err)
+{
+	int n = snprintf(buf, size, "%s/mail/%s", o->data, name);
+
+	if (n < 0 || (size_t)n >= size)
+		return ops_fail(err, "internal", NULL, "the path %s/mail/%s is too long",
+				"パス %s/mail/%s が長すぎます", o->data, name);
+	return 0;
+}
+
+int ops_domain_add(struct ops *o, const struct ops_actor *actor, const char *name, char *name_r,
+		   bool *mkdir_failed_r, struct ops_error *err)
+{
+	char path[4096];
+	const char *error;
+
+	memset(err, 0, sizeof(*err));
+	*mkdir_failed_r = false;
+	if (ops_domain_name(name, name_r, err) < 0)
+		return -1;
+	if (!ops_may_server(actor))
+		return ops_fail(err, "forbidden", NULL, "you may not add domains", "ドメインを追加する権限がありません");
+	if (directory_domain_add(o->dir, name_r, &error) < 0)
+		return ops_fail(err, strstr(error, "already exists") != NULL ? "exists" : "internal", "domain",
+				"cannot add %s: %s", "%s を追加できません: %s", name_r, error);
+	if (ops_domain_path(o, name_r, path, sizeof(path), err) < 0)
+		return -1;
+	*mkdir_failed_r = fs_mkdir_p(path, 0700) < 0;
+	ops_event(o, actor, "domain-added", name_r, "by %s", actor->name);
+	ops_audit(o, actor, "domain.add", name_r, "added");
+	return 0;
+}
+
+struct ops_names {
+	char (*names)[DIR_ADDRESS_MAX + 1];
+	size_t count, cap;
+	bool failed;
+};
+
+static void ops_collect_cb(const struct dir_account *a, void *ctx)
+{
+	struct ops_names *n = ctx;
+
+	if (n->count == n->cap) {
+		size_t cap = n->cap == 0 ? 16 : n->cap * 2;
+		void *bigger = realloc(n->names, cap * sizeof(*n->names));
+
+		if (bigger == NULL) {
+			n->failed = true;
+			return;
+		}
+		n->names = bigger;
+		n->cap = cap;
+	}
+	str_copy(n->names[n->count++], sizeof(n->names[0]), a->address);
+}
+
+int ops_domain_del(struct ops *o, const struct ops_actor *actor, const char *name, bool force,
+		   struct ops_domain_del_result *r, struct ops_error *err)
+{
+	struct ops_names accounts = { NULL, 0, 0, false };
+	struct dir_domain d;
+	const char *error;
+	struct stat st;
+	int found;
+
+	memset(err, 0, sizeof(*err));
+	memset(r, 0, sizeof(*r));
+	if (ops_domain_name(name, r->name, err) < 0)
+		return -1;
+	if (!ops_may_server(actor))
+		return ops_fail(err, "forbidden", NULL, "you may not delete domains", "ドメインを削除する権限がありません");
+	found = directory_domain_get(o->dir, r->name, &d);
+	if (found < 0)
+		return ops_fail(err, "internal", NULL, "cannot read the domain %s from the database",
+				"ドメイン %s をデータベースから読めません", r->name);
+	if (found == 0)
+		return ops_fail(err, "not_found", "domain", "no such domain: %s (yubinctl domain list shows them)",
+				"ドメイン %s はありません", r->name);
+	if (d.accounts > 0 && !force)
+		return ops_fail(err, "not_empty", "domain",
+				"the domain %s still has %u account%s: delete them first, or use"
+				" yubinctl domain del %s --force to delete them and their mail too",
+				"ドメイン %s にはまだ %u 個のアカウントがあります%s: 先に削除するか %s を強制削除してください",
+				r->name, d.accounts, d.accounts == 1 ? "" : "s", r->name);
+	if (ops_domain_path(o, r->name, r->path, sizeof(r->path), err) < 0)
+		return -1;
+	/* Remember the accounts for their settings and their history. */
+	if (directory_account_list(o->dir, r->name, ops_collect_cb, &accounts) < 0 || accounts.failed) {
+		free(accounts.names);
+		return ops_fail(err, "internal", NULL, "cannot list the accounts of %s",
+				"%s のアカウント一覧を読めません", r->name);
+	}
+	if (directory_domain_del(o->dir, r->name, force, &error) < 0) {
+		free(accounts.names);
+		return ops_fail(err, "internal", NULL, "cannot delete %s: %s", "%s を削除できません: %s",
+				r->name, error);
+	}
+	for (size_t i = 0; i < accounts.count; i++) {
+		(void)directory_setting_clear(o->dir, "account", accounts.names[i], &error);
+		ops_event(o, actor, "account-deleted", accounts.names[i], "deleted with its domain %s", r->name);
+	}
+	free(accounts.names);
+	r->accounts = accounts.count;
+	(void)directory_setting_clear(o->dir, "domain", r->name, &error);
+	r->mail_left = stat(r->path, &st) == 0 && fs_remove_tree(r->path) < 0;
+	ops_event(o, actor, "domain-deleted", r->name, r->mail_left ? "%zu accounts; mail directory not fully removed"
+		  : "with %zu accounts and their mail", r->accounts);
+	ops_audit(o, actor, "domain.del", r->name, "deleted with %zu accounts%s", r->accounts,
+		  r->mail_left ? "; mail directory not fully removed" : "");
+	return 0;
+}

@@ -1,0 +1,91 @@
+/* Per-domain and per-account settings, through the one settings table. */
+#include "ops/ops.h"
+#include "lib/str.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int ops_setting_unknown(enum setting_scope scope, const char *key, struct ops_error *err)
+{
+	char known[1024];
+	const char *sn = settings_scope_name(scope);
+
+	settings_keys_text(scope, known, sizeof(known));
+	return ops_fail(err, "unknown_setting", "key",
+			"unknown setting '%s': the %s settings are %s (yubinctl settings list %s"
+			" explains them)", "設定 '%s' はありません: %s の設定は %s です (%s の説明は settings list)",
+			key, sn, known, sn);
+}
+
+/* The scope check and the existence of the domain or account. */
+static int ops_setting_target(struct ops *o, const struct ops_actor *actor, enum setting_scope scope,
+			      const struct setting *s, const char *name, struct ops_error *err)
+{
+	struct dir_domain d;
+	struct dir_account a;
+	int r;
+
+	if (scope == SETTING_ACCOUNT) {
+		if (ops_actor_role(actor) == OPS_ACTOR_USER && s->id != SETTING_FORWARD)
+			return ops_fail(err, "forbidden", NULL, "you may not change %s of %s",
+					"%s の %s を変更する権限がありません", s->key, name);
+		return ops_account_get(o, actor, name, &a, err);
+	}
+	if (scope != SETTING_DOMAIN || !ops_may_domain(actor, name))
+		return ops_fail(err, "forbidden", NULL, "you may not change %s of %s",
+				"%s の %s を変更する権限がありません", s->key, name);
+	r = directory_domain_get(o->dir, name, &d);
+	if (r < 0)
+		return ops_fail(err, "internal", NULL, "cannot read the domain %s", "ドメイン %s を読めません",
+				name);
+	if (r == 0)
+		return ops_fail(err, "not_found", "domain", "no such domain: %s", "ドメイン %s はありません",
+				name);
+	return 0;
+}
+
+/* batv on makes the domain's signing key before the setting is stored. */
+static int ops_setting_batv(struct ops *o, const char *domain, const char *value, struct ops_error *err)
+{
+	char hex[160];
+
+	if (strcmp(value, "on") == 0 && directory_batv_key(o->dir, domain, 0, true, hex, sizeof(hex)) <= 0)
+		return ops_fail(err, "internal", NULL, "cannot create the BATV key of %s",
+				"%s の BATV 鍵を作れません", domain);
+	explicit_bzero(hex, sizeof(hex));
+	return 0;
+}
+
+int ops_setting_set(struct ops *o, const struct ops_actor *actor, enum setting_scope scope,
+		    const char *name, const char *key, const char *value, struct ops_setting_result *r,
+		    struct ops_error *err)
+{
+	const struct setting *s = settings_find(key, scope);
+	const char *error;
+
+	memset(err, 0, sizeof(*err));
+	memset(r, 0, sizeof(*r));
+	if (s == NULL)
+		return ops_setting_unknown(scope, key, err);
+	r->s = s;
+	if (ops_setting_target(o, actor, scope, s, name, err) < 0)
+		return -1;
+	if (settings_check(s, name, value, r->value, sizeof(r->value), r->warn, sizeof(r->warn),
+			   &error) < 0)
+		return ops_fail(err, "invalid_value", s->key, "cannot set %s to '%s': %s",
+				"%s を '%s' にできません: %s", key, value, error);
+	if (s->id == SETTING_MEMO)
+		return r->changed = true, ops_account_memo(o, actor, name, r->value, err);
+	if (s->id == SETTING_ENABLED)
+		return ops_account_enable(o, actor, name, strcmp(r->value, "on") == 0, &r->changed, err);
+	if (s->id == SETTING_BATV && ops_setting_batv(o, name, r->value, err) < 0)
+		return -1;
+	if (settings_store(o->dir, scope, name, s, value, r->value, sizeof(r->value), r->warn,
+			   sizeof(r->warn), &error) < 0)
+		return ops_fail(err, "invalid_value", s->key, "cannot set %s to '%s': %s",
+				"%s を '%s' にできません: %s", key, value, error);
+	r->changed = true;
+	ops_event(o, actor, "setting-changed", name, "%s = %s", s->key, settings_display(s, r->value, false));
+	ops_audit(o, actor, "setting.set", name, "%s = %s", s->key, settings_display(s, r->value, false));
+	return 0;
+}
