@@ -10,6 +10,7 @@
 #include "store/index.h"
 #include "directory/directory.h"
 #include "directory/password.h"
+#include "http/http.h"
 #include "store/maildir.h"
 #include "store/maildir_commit.h"
 #include "lib/dns_async.h"
@@ -238,6 +239,28 @@ static void loop_listen(struct loop *loop, const struct config *cfg)
 	}
 }
 
+/* The web server of a loop (http/): its ports, limits and static files
+ * (DATA/web). */
+static void loop_http_start(struct loop *loop)
+{
+	const struct config *cfg = &server->cfg;
+	char web[4200], err[512];
+	struct http_params p = {
+		.listen_address = cfg->listen_address, .port_http = cfg->port_http,
+		.port_https = cfg->port_https, .max_header_size = cfg->http_max_header_size,
+		.max_body_size = cfg->http_max_body_size, .timeout = cfg->http_timeout,
+		.request_timeout = cfg->http_request_timeout,
+		.max_connections = cfg->http_max_connections,
+		.max_connections_per_ip = cfg->http_max_connections_per_ip,
+		.static_dir = web, .ssl_new = server_ssl_new, .log_listen = loop->index == 0,
+	};
+
+	snprintf(web, sizeof(web), "%s/web", server->data_dir);
+	loop->http = http_loop_start(loop->base, &p, err, sizeof(err));
+	if (loop->http == NULL)
+		log_fatal("listen: %s", err);
+}
+
 static void *loop_main(void *arg)
 {
 	struct loop *loop = arg;
@@ -254,6 +277,7 @@ static void loop_stop_cb(evutil_socket_t fd, short what, void *arg)
 
 	for (unsigned i = 0; i < loop->nlisteners; i++)
 		evconnlistener_disable(loop->listeners[i]);
+	http_loop_stop_accepting(loop->http);
 	conn_shutdown_all(loop);
 	if (loop->sig_event != NULL)
 		event_del(loop->sig_event);
@@ -471,6 +495,7 @@ int main(int argc, char **argv)
 		if (loop->dns == NULL)
 			log_fatal("cannot make the DNS resolver of a loop");
 		loop_listen(loop, &server->cfg);
+		loop_http_start(loop);
 	}
 	drop_privileges(&server->cfg);
 	expire_start(server->loops[0].base);
@@ -513,6 +538,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < nloops; i++) {
 		pthread_join(server->loops[i].thread, NULL);
 		dns_async_free(server->loops[i].dns);
+		http_loop_free(server->loops[i].http);
 	}
 	group_commit_free(server->committer);	/* its last batch hands jobs to the workers */
 	fanout_free(commit_syncs);
