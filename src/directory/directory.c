@@ -9,8 +9,19 @@
 #include <string.h>
 #include <time.h>
 
+/* Prepared statements are kept per connection, one per distinct SQL text
+ * (dir_prepare/dir_finish): preparing costs more than running most lookups. */
+#define DIR_STMT_SLOTS 64
+
+struct dir_stmt {
+	const char *sql;	/* the caller's string literal; NULL: slot free */
+	sqlite3_stmt *st;
+	bool busy;		/* handed out and not yet finished */
+};
+
 struct directory {
 	sqlite3 *db;
+	struct dir_stmt stmts[DIR_STMT_SLOTS];
 };
 
 #define SCHEMA_VERSION 4
@@ -185,11 +196,75 @@ void directory_close(struct directory *dir)
 {
 	if (dir == NULL)
 		return;
+	for (size_t i = 0; i < DIR_STMT_SLOTS; i++)
+		sqlite3_finalize(dir->stmts[i].st);
 	sqlite3_close(dir->db);
 	free(dir);
 }
 
-/* Prepares sql and binds the given text arguments (NULL ends the list). */
+static size_t dir_sql_hash(const char *sql)
+{
+	size_t h = 5381;
+
+	for (const unsigned char *p = (const unsigned char *)sql; *p != '\0'; p++)
+		h = h * 33 + *p;
+	return h;
+}
+
+/* A statement for sql: the cached one when it is free, else a new one, kept
+ * in the cache when there is room. NULL on failure. */
+static sqlite3_stmt *dir_stmt_get(struct directory *dir, const char *sql)
+{
+	size_t start = dir_sql_hash(sql) % DIR_STMT_SLOTS;
+	struct dir_stmt *slot = NULL;
+	sqlite3_stmt *st;
+
+	for (size_t n = 0; n < DIR_STMT_SLOTS; n++) {
+		struct dir_stmt *e = &dir->stmts[(start + n) % DIR_STMT_SLOTS];
+
+		if (e->sql == NULL) {
+			slot = e;
+			break;
+		}
+		if (e->sql == sql || strcmp(e->sql, sql) == 0) {
+			if (e->busy)
+				break;	/* in use further up the stack: a private one */
+			e->busy = true;
+			return e->st;
+		}
+	}
+	if (sqlite3_prepare_v3(dir->db, sql, -1, slot != NULL ? SQLITE_PREPARE_PERSISTENT : 0,
+			       &st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	if (slot != NULL) {
+		slot->sql = sql;
+		slot->st = st;
+		slot->busy = true;
+	}
+	return st;
+}
+
+/* Ends the use of a statement from dir_prepare (instead of finalizing it). */
+static void dir_finish(struct directory *dir, sqlite3_stmt *st)
+{
+	if (st == NULL)
+		return;
+	for (size_t i = 0; i < DIR_STMT_SLOTS; i++) {
+		if (dir->stmts[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			dir->stmts[i].busy = false;
+			return;
+		}
+	}
+	sqlite3_finalize(st);
+}
+
+/* Prepares sql and binds the given text arguments (NULL ends the list).
+ * sql must stay valid while dir is open (a string literal); the statement
+ * goes back with dir_finish. */
 static sqlite3_stmt *dir_prepare(struct directory *dir, const char *sql, ...)
 {
 	sqlite3_stmt *st;
@@ -197,7 +272,8 @@ static sqlite3_stmt *dir_prepare(struct directory *dir, const char *sql, ...)
 	const char *arg;
 	int i = 1;
 
-	if (sqlite3_prepare_v2(dir->db, sql, -1, &st, NULL) != SQLITE_OK)
+	st = dir_stmt_get(dir, sql);
+	if (st == NULL)
 		return NULL;
 	va_start(ap, sql);
 	while ((arg = va_arg(ap, const char *)) != NULL)
@@ -216,7 +292,7 @@ static int dir_run(struct directory *dir, sqlite3_stmt *st, const char **error_r
 		return -1;
 	}
 	r = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	if (r != SQLITE_DONE) {
 		*error_r = r == SQLITE_CONSTRAINT ? "already exists" : "database error";
 		return -1;
@@ -287,7 +363,7 @@ int directory_domain_get(struct directory *dir, const char *name, struct dir_dom
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW)
 		domain_from_row(st, domain_r);
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -303,7 +379,7 @@ int directory_domain_list(struct directory *dir, dir_domain_cb *cb, void *ctx)
 		domain_from_row(st, &d);
 		cb(&d, ctx);
 	}
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -385,7 +461,7 @@ int directory_account_get(struct directory *dir, const char *address, struct dir
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW)
 		account_from_row(st, account_r);
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -405,7 +481,7 @@ int directory_account_get_auth(struct directory *dir, const char *address, struc
 		account_from_row(st, account_r);
 		col_text(st, 8, hash_r, hash_size);
 	}
-	sqlite3_finalize(st);	/* sqlite's copy of the row goes with the statement */
+	dir_finish(dir, st);	/* sqlite's copy of the row goes with the statement */
 	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -423,7 +499,7 @@ int directory_account_list(struct directory *dir, const char *domain, dir_accoun
 		account_from_row(st, &a);
 		cb(&a, ctx);
 	}
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -510,7 +586,7 @@ int directory_setting_get(struct directory *dir, const char *scope, const char *
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW)
 		col_text(st, 0, value_r, size);
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -525,7 +601,7 @@ int directory_setting_list(struct directory *dir, const char *scope, const char 
 		return -1;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW)
 		cb((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1), ctx);
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -566,7 +642,7 @@ int directory_event_list(struct directory *dir, const char *address, unsigned li
 		col_text(st, 5, e.detail, sizeof(e.detail));
 		cb(&e, ctx);
 	}
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -622,7 +698,7 @@ int directory_audit_list(struct directory *dir, const char *target, unsigned lim
 		col_text(st, 6, a.summary, sizeof(a.summary));
 		cb(&a, ctx);
 	}
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -643,7 +719,7 @@ int directory_admin_add(struct directory *dir, const struct dir_admin *a, const 
 		return -1;
 	}
 	r = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	if (r == SQLITE_CONSTRAINT) {
 		*error_r = "exists";
 		return -1;
@@ -677,7 +753,7 @@ int directory_admin_get_auth(struct directory *dir, const char *name, struct dir
 		admin_from_row(st, a_r);
 		col_text(st, 4, hash_r, hash_size);
 	}
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -715,7 +791,7 @@ int directory_admin_list(struct directory *dir, dir_admin_cb *cb, void *ctx)
 		admin_from_row(st, &a);
 		cb(&a, ctx);
 	}
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -755,7 +831,7 @@ int directory_token_get(struct directory *dir, const char *id, struct dir_token 
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW)
 		token_from_row(st, t_r);
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -772,7 +848,7 @@ int directory_token_list(struct directory *dir, dir_token_cb *cb, void *ctx)
 		token_from_row(st, &t);
 		cb(&t, ctx);
 	}
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -859,7 +935,7 @@ int directory_send_counts_load(struct directory *dir, const char *address, int64
 		return -1;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW)
 		cb(sqlite3_column_int64(st, 0), (uint64_t)sqlite3_column_int64(st, 1), ctx);
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -879,7 +955,7 @@ int directory_send_peak_hour(struct directory *dir, const char *address, int64_t
 		return -1;
 	r = sqlite3_step(st);
 	*peak_r = r == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_ROW ? 0 : -1;
 }
 
@@ -896,7 +972,7 @@ int directory_send_rcpt_known(struct directory *dir, const char *address, const 
 	if (st == NULL)
 		return -1;
 	r = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -917,7 +993,7 @@ int directory_hold_get(struct directory *dir, const char *address, struct dir_ho
 		hold_r->lifted = sqlite3_column_int64(st, 4);
 		col_text(st, 5, hold_r->lifted_by, sizeof(hold_r->lifted_by));
 	}
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -964,7 +1040,7 @@ int directory_batv_key(struct directory *dir, const char *domain, unsigned keynu
 		r = sqlite3_step(st);
 		if (r == SQLITE_ROW)
 			col_text(st, 0, hex_r, size);
-		sqlite3_finalize(st);
+		dir_finish(dir, st);
 		if (r == SQLITE_ROW)
 			return 1;
 		if (r != SQLITE_DONE)
@@ -1025,7 +1101,7 @@ int directory_event_since(struct directory *dir, const char *address, const char
 		col_text(st, 5, e.detail, sizeof(e.detail));
 		cb(&e, ctx);
 	}
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -1060,7 +1136,7 @@ int directory_geoip_override_list(struct directory *dir, dir_override_cb *cb, vo
 	while ((r = sqlite3_step(st)) == SQLITE_ROW)
 		cb((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
 		   sqlite3_column_int64(st, 2), ctx);
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -1097,7 +1173,7 @@ int directory_auth_block_get(struct directory *dir, const char *key, struct dir_
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW)
 		auth_block_from_row(st, b_r);
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -1125,7 +1201,7 @@ int directory_auth_block_list(struct directory *dir, int64_t now, dir_auth_block
 		auth_block_from_row(st, &b);
 		cb(&b, ctx);
 	}
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -1141,7 +1217,7 @@ int directory_auth_known_get(struct directory *dir, const char *address, const c
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW)
 		*last_r = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	dir_finish(dir, st);
 	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 }
 

@@ -175,6 +175,58 @@ static void test_domain_list(void **state)
 	assert_string_equal(n.text, "alpha.test:0,mid.test:2,zeta.test:1,");
 }
 
+struct nested {
+	struct directory *d;
+	struct names outer, inner;
+};
+
+static void list_again(const struct dir_domain *dom, void *ctx)
+{
+	struct nested *nest = ctx;
+
+	collect_domain(dom, &nest->outer);
+	assert_int_equal(directory_domain_list(nest->d, collect_domain, &nest->inner), 0);
+}
+
+/* Statements are kept between calls: a listing whose callback runs the same
+ * listing again still sees every row, and the kept statements give the same
+ * answers on the next call. */
+static void test_statement_reuse_nested(void **state)
+{
+	struct fixture *f = *state;
+	struct nested nest = { f->d, { "", 0 }, { "", 0 } };
+	struct names n = { "", 0 };
+
+	domain_add_ok(f->d, "a.test");
+	domain_add_ok(f->d, "b.test");
+	domain_add_ok(f->d, "c.test");
+	assert_int_equal(directory_domain_list(f->d, list_again, &nest), 0);
+	assert_string_equal(nest.outer.text, "a.test:0,b.test:0,c.test:0,");
+	assert_int_equal(nest.inner.n, 9);
+	assert_int_equal(directory_domain_list(f->d, collect_domain, &n), 0);
+	assert_string_equal(n.text, "a.test:0,b.test:0,c.test:0,");
+}
+
+/* A lookup that stopped at its first row ends its read: a change made
+ * through another connection afterwards is seen by the next lookup. */
+static void test_statement_reuse_sees_other_writer(void **state)
+{
+	struct fixture *f = *state;
+	struct dir_domain dom;
+	struct directory *other;
+	char err[256] = "";
+
+	domain_add_ok(f->d, "first.test");
+	assert_int_equal(directory_domain_get(f->d, "first.test", &dom), 1);
+	assert_int_equal(directory_domain_get(f->d, "later.test", &dom), 0);
+	other = directory_open(f->path, err, sizeof(err));
+	assert_non_null(other);
+	domain_add_ok(other, "later.test");
+	directory_close(other);
+	assert_int_equal(directory_domain_get(f->d, "later.test", &dom), 1);
+	assert_string_equal(dom.name, "later.test");
+}
+
 static void test_account_add_get(void **state)
 {
 	struct fixture *f = *state;
@@ -558,6 +610,8 @@ int main(void)
 		T(test_open_errors_and_reopen),
 		T(test_domain_add_get),
 		T(test_domain_list),
+		T(test_statement_reuse_nested),
+		T(test_statement_reuse_sees_other_writer),
 		T(test_account_add_get),
 		T(test_account_memo_limit),
 		T(test_account_list),
