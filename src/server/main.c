@@ -4,6 +4,8 @@
  * the subsystems in reverse order. The shared state lives in server.c, the
  * event loops in loop.c. */
 #include "server/auth.h"
+#include "server/conn.h"
+#include "server/sendguard.h"
 #include "server/server.h"
 #include "server/loop.h"
 #include "server/expire.h"
@@ -121,7 +123,7 @@ int main(int argc, char **argv)
 	server_tls_start();
 	if (server_directory() == NULL)
 		log_fatal("directory: cannot open %s/yubin.db", server->data_dir);
-	auth_init();	/* GeoIP database (says loudly when it is missing), brute-force table */
+	auth_start();	/* GeoIP database (says loudly when it is missing), brute-force table */
 	block_signals(&sigs);
 	evthread_use_pthreads();
 	server->workers = worker_pool_new(server->cfg.server_workers);
@@ -133,7 +135,8 @@ int main(int argc, char **argv)
 	loops_start();
 	drop_privileges(&server->cfg);
 	expire_start(server->loops[0].base);
-	queue_start();
+	sendguard_start(server->loops[0].base);
+	queue_start();	/* with the outbound TLS context and the DKIM signer */
 	loops_run();
 	server_write_pidfile();
 	log_info(NULL, "yubind ready: host %s, %u loops, %u workers, data %s", server->cfg.hostname,
@@ -143,12 +146,16 @@ int main(int argc, char **argv)
 
 	log_info(NULL, "shutdown: finishing open transactions (up to %u s)", server->cfg.shutdown_grace);
 	atomic_store(&server->stopping, true);
-	loops_stop();
+	loops_stop();	/* the loop threads; sessions past the grace are cut */
 	group_commit_free(server->committer);	/* its last batch hands jobs to the workers */
 	fanout_free(commit_syncs);
 	queue_stop(server->cfg.shutdown_grace);
 	worker_pool_free(server->workers);
+	sendguard_stop();	/* the counts still in memory, written synchronously */
+	expire_stop();
+	conn_ip_table_stop();
 	dns_cache_free(server->dns_cache);
+	auth_stop();
 	mail_index_pool_cleanup();
 	server_tls_stop();
 	server_stop();

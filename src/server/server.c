@@ -250,4 +250,9 @@ void server_stop(void)
 	directory_close(thread_dir);	/* the main thread's */
 	thread_dir = NULL;
 	pthread_setspecific(thread_dir_key, NULL);
+	pthread_key_delete(thread_dir_key);
+	free(server->loops);
+	pthread_rwlock_destroy(&server->lock);
+	free(server);
+	server = NULL;
 }

@@ -1085,7 +1085,6 @@ void smtp_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, e
 	}
 	server_config(&s->cfg);
 	s->spool_fd = -1;
-	sendguard_start(loop->base);
 	c = conn_new(loop, fd, sa, service, service == SERVICE_SMTPS, &smtp_conn_ops, s);
 	if (c == NULL) {
 		free(s);
