@@ -86,6 +86,9 @@ const char *smtp_reply_safe(char *buf, size_t size, const char *text);
 /* Protocol name for Received (ESMTP, ESMTPS, ESMTPA, ESMTPSA, SMTP). */
 const char *smtp_protocol_name(const struct smtp_session *s);
 
+/* smtp_rcpt.c: RCPT TO and its checks; replies in every case. */
+void smtp_cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd);
+
 /* smtp_auth.c */
 void smtp_cmd_auth(struct smtp_session *s, const struct smtp_command *cmd);
 void smtp_auth_continue(struct smtp_session *s, const char *line, size_t len);
