@@ -92,7 +92,7 @@ static int rcpt_check_local(struct smtp_session *s, const struct mail_path *path
 	rcpt->quota_bytes = (uint64_t)acct.quota_mb * 1024 * 1024;
 	rcpt_forwarding(s, dir, rcpt);
 	if (rcpt->keep && (usage >= rcpt->quota_bytes ||
-	    (s->params.has_size && usage + s->params.size > rcpt->quota_bytes))) {
+	    (s->tx.params.has_size && usage + s->tx.params.size > rcpt->quota_bytes))) {
 		smtp_reply(s, "552 5.2.2 <%s>: Mailbox full: the recipient's mailbox has reached its %u MB"
 			   " limit and cannot take this message until mail is deleted",
 			   acct.address, acct.quota_mb);
@@ -126,7 +126,7 @@ static int rcpt_check_batv(struct smtp_session *s, struct mail_path *path, struc
 
 	r = batv_parse(path->local, &keynum, plain, sizeof(plain));
 	if (r == BATV_NONE) {
-		if (!on || !s->from.null_path)
+		if (!on || !s->tx.from.null_path)
 			return 0;
 		mail_path_format(path, addr, sizeof(addr));
 		smtp_reply(s, "550 5.7.1 <%s>: This domain signs the sender address of its outgoing mail"
@@ -170,16 +170,16 @@ static int rcpt_count_sent(struct smtp_session *s, const char *address)
 {
 	char text[512];
 
-	if (!s->authenticated || !s->sender.active)
+	if (!s->authenticated || !s->tx.sender.active)
 		return 0;
-	switch (sendguard_rcpt(&s->sender, address, s->conn->ip, text, sizeof(text))) {
+	switch (sendguard_rcpt(&s->tx.sender, address, s->conn->ip, text, sizeof(text))) {
 	case SENDGUARD_OK:
 		return 0;
 	case SENDGUARD_LIMIT:
 		smtp_reply(s, "451 4.7.1 %s", text);
-		if (!s->sender.limit_noted)
+		if (!s->tx.sender.limit_noted)
 			server_event("send-limited", s->auth_user, s->conn->ip, text);
-		s->sender.limit_noted = true;
+		s->tx.sender.limit_noted = true;
 		return -1;
 	case SENDGUARD_SUSPENDED:
 		smtp_reply(s, "550 5.7.1 %s", text);
@@ -227,8 +227,8 @@ static void rcpt_discard(struct smtp_rcpt *rcpt)
  * with the error. rcpt.maildir is owned by the session from here on. */
 static void rcpt_append(struct smtp_session *s, struct smtp_rcpt *rcpt)
 {
-	for (unsigned i = 0; i < s->nrcpts; i++) {
-		if (strcmp(s->rcpts[i].address, rcpt->address) == 0) {
+	for (unsigned i = 0; i < s->tx.nrcpts; i++) {
+		if (strcmp(s->tx.rcpts[i].address, rcpt->address) == 0) {
 			/* The same mailbox twice gets one copy. */
 			rcpt_discard(rcpt);
 			smtp_reply(s, "250 2.1.5 Ok");
@@ -240,15 +240,15 @@ static void rcpt_append(struct smtp_session *s, struct smtp_rcpt *rcpt)
 		return;
 	}
 	{
-		struct smtp_rcpt *grown = realloc(s->rcpts, (s->nrcpts + 1) * sizeof(*grown));
+		struct smtp_rcpt *grown = realloc(s->tx.rcpts, (s->tx.nrcpts + 1) * sizeof(*grown));
 		if (grown == NULL) {
 			rcpt_discard(rcpt);
 			smtp_local_error(s, "452 4.3.1 Insufficient system resources", __func__);
 			return;
 		}
-		s->rcpts = grown;
+		s->tx.rcpts = grown;
 	}
-	s->rcpts[s->nrcpts++] = *rcpt;
+	s->tx.rcpts[s->tx.nrcpts++] = *rcpt;
 	s->state = SMTP_S_RCPT;
 	smtp_reply(s, "250 2.1.5 Ok");
 }
@@ -278,7 +278,7 @@ void smtp_cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 	enum smtp_arg_error r;
 	int local;
 
-	if (s->nrcpts >= s->cfg.smtp_max_recipients) {
+	if (s->tx.nrcpts >= s->cfg.smtp_max_recipients) {
 		smtp_reply(s, "452 4.5.3 Too many recipients (at most %u per message)",
 			   s->cfg.smtp_max_recipients);
 		return;

@@ -94,33 +94,30 @@ void smtp_error(struct smtp_session *s)
 	}
 }
 
+void smtp_tx_init(struct smtp_tx *tx)
+{
+	memset(tx, 0, sizeof(*tx));
+	tx->spool_fd = -1;
+}
+
+void smtp_tx_free(struct smtp_tx *tx)
+{
+	for (unsigned i = 0; i < tx->nrcpts; i++) {
+		free(tx->rcpts[i].maildir);
+		free(tx->rcpts[i].forward);
+	}
+	free(tx->rcpts);
+	if (tx->body != NULL)
+		evbuffer_free(tx->body);
+	if (tx->spool_fd >= 0)
+		close(tx->spool_fd);
+	inbound_auth_free(tx->auth);
+	smtp_tx_init(tx);
+}
+
 void smtp_tx_reset(struct smtp_session *s)
 {
-	for (unsigned i = 0; i < s->nrcpts; i++) {
-		free(s->rcpts[i].maildir);
-		free(s->rcpts[i].forward);
-	}
-	free(s->rcpts);
-	s->rcpts = NULL;
-	s->nrcpts = 0;
-	memset(&s->from, 0, sizeof(s->from));
-	memset(&s->params, 0, sizeof(s->params));
-	if (s->body != NULL) {
-		evbuffer_free(s->body);
-		s->body = NULL;
-	}
-	if (s->spool_fd >= 0) {
-		close(s->spool_fd);
-		s->spool_fd = -1;
-	}
-	s->too_big = false;
-	s->bdat_left = 0;
-	s->bdat_last = false;
-	s->bdat_reply[0] = '\0';
-	s->txid[0] = '\0';
-	memset(&s->sender, 0, sizeof(s->sender));
-	inbound_auth_free(s->auth);
-	s->auth = NULL;
+	smtp_tx_free(&s->tx);
 	if (s->state == SMTP_S_MAIL || s->state == SMTP_S_RCPT || s->state == SMTP_S_DATA ||
 	    s->state == SMTP_S_BDAT)
 		s->state = SMTP_S_READY;
@@ -216,8 +213,8 @@ static int mail_check_sender(struct smtp_session *s)
 	char addr[MAIL_PATH_MAX + 8] = "", safe[300];
 	int r;
 
-	if (!s->from.null_path)
-		mail_path_format(&s->from, addr, sizeof(addr));
+	if (!s->tx.from.null_path)
+		mail_path_format(&s->tx.from, addr, sizeof(addr));
 	r = dir != NULL ? sendas_check(dir, s->auth_user, addr) : -1;
 	if (r < 0) {
 		smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
@@ -253,7 +250,7 @@ static void cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 		s->conn = NULL;
 		return;
 	}
-	r = smtp_mail_parse(cmd->args, cmd->args_len, &s->from, &s->params, &error);
+	r = smtp_mail_parse(cmd->args, cmd->args_len, &s->tx.from, &s->tx.params, &error);
 	if (r != SMTP_ARG_OK) {
 		if (r == SMTP_ARG_PARAM)
 			smtp_reply(s, "555 5.5.4 %s", error);
@@ -261,55 +258,55 @@ static void cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 			smtp_reply(s, "501 5.1.7 Bad sender address syntax: %s", error);
 		else
 			smtp_reply(s, "501 5.5.4 %s", error);
-		memset(&s->from, 0, sizeof(s->from));
+		memset(&s->tx.from, 0, sizeof(s->tx.from));
 		smtp_error(s);
 		return;
 	}
-	if (s->params.has_size && s->params.size > s->cfg.smtp_max_message_size) {
+	if (s->tx.params.has_size && s->tx.params.size > s->cfg.smtp_max_message_size) {
 		smtp_reply(s, "552 5.3.4 Message size exceeds the limit of %llu bytes",
 			   (unsigned long long)s->cfg.smtp_max_message_size);
 		log_info(s->conn->sid, "smtp: refused MAIL with SIZE=%llu over the limit of %llu bytes"
-			 " from %s", (unsigned long long)s->params.size,
+			 " from %s", (unsigned long long)s->tx.params.size,
 			 (unsigned long long)s->cfg.smtp_max_message_size, s->conn->ip);
-		memset(&s->from, 0, sizeof(s->from));
+		memset(&s->tx.from, 0, sizeof(s->tx.from));
 		return;
 	}
 	if (s->authenticated && mail_check_sender(s) < 0) {
-		memset(&s->from, 0, sizeof(s->from));
+		memset(&s->tx.from, 0, sizeof(s->tx.from));
 		return;
 	}
 	if (s->authenticated) {
 		char text[512];
 
-		switch (sendguard_sender_open(&s->sender, s->auth_user, s->conn->ip, text, sizeof(text))) {
+		switch (sendguard_sender_open(&s->tx.sender, s->auth_user, s->conn->ip, text, sizeof(text))) {
 		case SENDGUARD_OK:
 			break;
 		case SENDGUARD_SUSPENDED:
 			smtp_reply(s, "550 5.7.1 %s", text);
 			server_event("send-refused", s->auth_user, s->conn->ip, "sending is suspended");
-			memset(&s->from, 0, sizeof(s->from));
-			memset(&s->sender, 0, sizeof(s->sender));
+			memset(&s->tx.from, 0, sizeof(s->tx.from));
+			memset(&s->tx.sender, 0, sizeof(s->tx.sender));
 			return;
 		default:
 			smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
-			memset(&s->from, 0, sizeof(s->from));
-			memset(&s->sender, 0, sizeof(s->sender));
+			memset(&s->tx.from, 0, sizeof(s->tx.from));
+			memset(&s->tx.sender, 0, sizeof(s->tx.sender));
 			return;
 		}
 	}
-	str_random_id(s->txid, 13);
-	inbound_auth_free(s->auth);
-	s->auth = inbound_auth_new(s);	/* SPF's DNS starts now (NULL: at the end of DATA) */
+	str_random_id(s->tx.txid, 13);
+	inbound_auth_free(s->tx.auth);
+	s->tx.auth = inbound_auth_new(s);	/* SPF's DNS starts now (NULL: at the end of DATA) */
 	s->state = SMTP_S_MAIL;
 	smtp_reply(s, "250 2.1.0 Ok");
 }
 
 static void smtp_body_start(struct smtp_session *s)
 {
-	smtp_data_init(&s->data);
-	s->body = evbuffer_new();
-	s->spool_fd = -1;
-	s->too_big = false;
+	smtp_data_init(&s->tx.data);
+	s->tx.body = evbuffer_new();
+	s->tx.spool_fd = -1;
+	s->tx.too_big = false;
 	conn_set_timeout(s->conn, s->cfg.smtp_data_timeout);
 	conn_deadline_clear(s->conn);
 	conn_deadline_arm(s->conn, s->cfg.smtp_data_total_timeout);
@@ -384,17 +381,17 @@ static void cmd_bdat(struct smtp_session *s, const struct smtp_command *cmd)
 		s->conn = NULL;
 		return;
 	}
-	s->bdat_reply[0] = '\0';
+	s->tx.bdat_reply[0] = '\0';
 	if (s->state != SMTP_S_RCPT && s->state != SMTP_S_BDAT) {
-		snprintf(s->bdat_reply, sizeof(s->bdat_reply), "503 5.5.1 %s",
+		snprintf(s->tx.bdat_reply, sizeof(s->tx.bdat_reply), "503 5.5.1 %s",
 			 s->state == SMTP_S_MAIL ? "No valid recipients: send RCPT first"
 			 : s->state == SMTP_S_INIT ? "Send EHLO first" : "Send MAIL first");
 	} else if (s->state == SMTP_S_RCPT) {
 		smtp_body_start(s);
 		s->state = SMTP_S_BDAT;
 	}
-	s->bdat_left = size;
-	s->bdat_last = last;
+	s->tx.bdat_left = size;
+	s->tx.bdat_last = last;
 	if (size == 0)
 		smtp_bdat_chunk_end(s);
 }
@@ -483,21 +480,21 @@ static void smtp_dispatch(struct smtp_session *s, const char *line, size_t len)
  * once it grows past SPOOL_THRESHOLD so that big messages cost no memory. */
 static int smtp_body_append(struct smtp_session *s, const char *data, size_t len)
 {
-	inbound_auth_feed(s->auth, data, len);	/* DKIM/DMARC DNS once the header is in */
-	if (s->spool_fd < 0 && evbuffer_get_length(s->body) + len > SPOOL_THRESHOLD) {
+	inbound_auth_feed(s->tx.auth, data, len);	/* DKIM/DMARC DNS once the header is in */
+	if (s->tx.spool_fd < 0 && evbuffer_get_length(s->tx.body) + len > SPOOL_THRESHOLD) {
 		char dir[4200];
 		snprintf(dir, sizeof(dir), "%s/tmp", server->data_dir);
-		s->spool_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-		if (s->spool_fd < 0 || evbuffer_write(s->body, s->spool_fd) < 0)
+		s->tx.spool_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (s->tx.spool_fd < 0 || evbuffer_write(s->tx.body, s->tx.spool_fd) < 0)
 			return -1;
-		while (evbuffer_get_length(s->body) > 0) {
-			if (evbuffer_write(s->body, s->spool_fd) < 0)
+		while (evbuffer_get_length(s->tx.body) > 0) {
+			if (evbuffer_write(s->tx.body, s->tx.spool_fd) < 0)
 				return -1;
 		}
 	}
-	if (s->spool_fd >= 0) {
+	if (s->tx.spool_fd >= 0) {
 		while (len > 0) {
-			ssize_t n = write(s->spool_fd, data, len);
+			ssize_t n = write(s->tx.spool_fd, data, len);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n <= 0)
@@ -507,7 +504,7 @@ static int smtp_body_append(struct smtp_session *s, const char *data, size_t len
 		}
 		return 0;
 	}
-	return evbuffer_add(s->body, data, len);
+	return evbuffer_add(s->tx.body, data, len);
 }
 
 /* Consumes DATA bytes from the input; returns true when the message ended. */
@@ -523,19 +520,19 @@ static bool smtp_data_consume(struct smtp_session *s, struct evbuffer *in)
 		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
 			break;
 		chunk = vec.iov_len > 65536 ? 65536 : vec.iov_len;
-		done = smtp_data_parse(&s->data, vec.iov_base, chunk, out, &olen, &used);
-		if (!s->too_big && s->data.bytes > s->cfg.smtp_max_message_size) {
-			s->too_big = true;
-			evbuffer_drain(s->body, evbuffer_get_length(s->body));
-			if (s->spool_fd >= 0) {
-				close(s->spool_fd);
-				s->spool_fd = -1;
+		done = smtp_data_parse(&s->tx.data, vec.iov_base, chunk, out, &olen, &used);
+		if (!s->tx.too_big && s->tx.data.bytes > s->cfg.smtp_max_message_size) {
+			s->tx.too_big = true;
+			evbuffer_drain(s->tx.body, evbuffer_get_length(s->tx.body));
+			if (s->tx.spool_fd >= 0) {
+				close(s->tx.spool_fd);
+				s->tx.spool_fd = -1;
 			}
 		}
-		if (!s->too_big && smtp_body_append(s, out, olen) < 0) {
+		if (!s->tx.too_big && smtp_body_append(s, out, olen) < 0) {
 			log_error(s->conn->sid, "smtp: cannot spool message data: %s", strerror(errno));
-			s->too_big = true;	/* fail the transaction below */
-			s->data.bytes = UINT64_MAX;
+			s->tx.too_big = true;	/* fail the transaction below */
+			s->tx.data.bytes = UINT64_MAX;
 		}
 		evbuffer_drain(in, used);
 		if (done)
@@ -547,65 +544,65 @@ static bool smtp_data_consume(struct smtp_session *s, struct evbuffer *in)
 /* Reads BDAT chunk bytes as they are, without any unstuffing. */
 static bool smtp_bdat_consume(struct smtp_session *s, struct evbuffer *in)
 {
-	while (s->bdat_left > 0 && evbuffer_get_length(in) > 0) {
+	while (s->tx.bdat_left > 0 && evbuffer_get_length(in) > 0) {
 		struct evbuffer_iovec vec;
 		size_t n;
 
 		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
 			break;
-		n = vec.iov_len < s->bdat_left ? vec.iov_len : (size_t)s->bdat_left;
-		if (s->bdat_reply[0] == '\0') {
-			if (!s->too_big && s->data.bytes + n > s->cfg.smtp_max_message_size) {
-				s->too_big = true;
-				evbuffer_drain(s->body, evbuffer_get_length(s->body));
-				if (s->spool_fd >= 0) {
-					close(s->spool_fd);
-					s->spool_fd = -1;
+		n = vec.iov_len < s->tx.bdat_left ? vec.iov_len : (size_t)s->tx.bdat_left;
+		if (s->tx.bdat_reply[0] == '\0') {
+			if (!s->tx.too_big && s->tx.data.bytes + n > s->cfg.smtp_max_message_size) {
+				s->tx.too_big = true;
+				evbuffer_drain(s->tx.body, evbuffer_get_length(s->tx.body));
+				if (s->tx.spool_fd >= 0) {
+					close(s->tx.spool_fd);
+					s->tx.spool_fd = -1;
 				}
 			}
-			s->data.bytes += n;
-			if (!s->too_big && smtp_body_append(s, vec.iov_base, n) < 0) {
+			s->tx.data.bytes += n;
+			if (!s->tx.too_big && smtp_body_append(s, vec.iov_base, n) < 0) {
 				log_error(s->conn->sid, "smtp: cannot spool message data: %s", strerror(errno));
-				s->too_big = true;
-				s->data.bytes = UINT64_MAX;
+				s->tx.too_big = true;
+				s->tx.data.bytes = UINT64_MAX;
 			}
 		}
 		evbuffer_drain(in, n);
-		s->bdat_left -= n;
+		s->tx.bdat_left -= n;
 	}
-	return s->bdat_left == 0;
+	return s->tx.bdat_left == 0;
 }
 
 static void smtp_data_end(struct smtp_session *s);
 
 static void smtp_bdat_chunk_end(struct smtp_session *s)
 {
-	if (s->bdat_reply[0] != '\0') {
-		smtp_reply(s, "%s", s->bdat_reply);
-		s->bdat_reply[0] = '\0';
+	if (s->tx.bdat_reply[0] != '\0') {
+		smtp_reply(s, "%s", s->tx.bdat_reply);
+		s->tx.bdat_reply[0] = '\0';
 		smtp_error(s);
 		return;
 	}
-	if (s->bdat_last) {
+	if (s->tx.bdat_last) {
 		smtp_data_end(s);
 		return;
 	}
 	smtp_reply(s, "250 2.0.0 %llu octets received",
-		   (unsigned long long)(s->data.bytes == UINT64_MAX ? 0 : s->data.bytes));
+		   (unsigned long long)(s->tx.data.bytes == UINT64_MAX ? 0 : s->tx.data.bytes));
 }
 
 static void smtp_data_end(struct smtp_session *s)
 {
 	conn_set_timeout(s->conn, s->cfg.smtp_timeout);
 	conn_deadline_clear(s->conn);
-	if (s->data.bytes == UINT64_MAX) {
+	if (s->tx.data.bytes == UINT64_MAX) {
 		smtp_reply(s, "451 4.3.0 Local error while receiving the message, try again later");
 		log_error(s->conn->sid, "smtp: replied 451 at the end of the message: it could not be"
 			  " spooled");
 		smtp_tx_reset(s);
 		return;
 	}
-	if (s->too_big) {
+	if (s->tx.too_big) {
 		smtp_reply(s, "552 5.3.4 Message too big: the limit is %llu bytes",
 			   (unsigned long long)s->cfg.smtp_max_message_size);
 		log_info(s->conn->sid, "smtp: refused a message over the limit of %llu bytes from %s",
@@ -635,7 +632,7 @@ static void smtp_on_read(struct conn *c)
 			smtp_data_end(s);
 			continue;
 		}
-		if (s->bdat_left > 0) {
+		if (s->tx.bdat_left > 0) {
 			if (!smtp_bdat_consume(s, in))
 				return;
 			smtp_bdat_chunk_end(s);
@@ -757,7 +754,7 @@ void smtp_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, e
 		return;
 	}
 	server_config(&s->cfg);
-	s->spool_fd = -1;
+	smtp_tx_init(&s->tx);
 	c = conn_new(loop, fd, sa, service, service == SERVICE_SMTPS, &smtp_conn_ops, s);
 	if (c == NULL) {
 		free(s);
