@@ -20,7 +20,7 @@ CFLAGS  += -std=gnu17 $(OPT) $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Isrc -MMD -MP \
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcrypt -lpthread
 LDFLAGS += $(SANFLAGS)
 
-LIB_DIRS := src/lib src/mail src/proto src/store src/directory src/policy src/settings
+LIB_DIRS := src/lib src/mail src/proto src/store src/directory src/policy src/settings src/http
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 SRV_SRC  := $(wildcard src/server/*.c)

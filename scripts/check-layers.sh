@@ -1,12 +1,12 @@
 #!/bin/sh
 # Fails when a lower layer includes a higher one (STYLE.md: lib <- mail <- proto
-# <- store, directory <- policy <- settings <- server, ctl).
+# <- store, directory <- policy <- settings <- http <- server, ctl).
 cd "$(dirname "$0")/.." || exit 1
 rank() {
 	case "$1" in
 	lib) echo 0 ;; mail) echo 1 ;; proto) echo 2 ;;
-	store|directory) echo 3 ;; policy) echo 4 ;; settings) echo 5 ;;
-	server|ctl) echo 6 ;; *) echo 9 ;;
+	store|directory) echo 3 ;; policy) echo 4 ;; settings) echo 5 ;; http) echo 6 ;;
+	server|ctl) echo 7 ;; *) echo 9 ;;
 	esac
 }
 bad=0

@@ -10,9 +10,19 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 export YUBIN_STRICT_SKIPS=1
 
+# Each run gets its own temporary root, traversable (not readable) by the
+# private Postfix and Dovecot that drop to their own users: pytest's shared
+# /tmp/pytest-of-USER is set back to 0700 by any other pytest run starting
+# meanwhile, which locked them out of their own directories.
 integration() {	# $1: the build directory
+	base=$(mktemp -d /tmp/yubin-test.XXXXXX)
+	chmod 0711 "$base"
+	rc=0
 	YUBIN_BUILD=$1 timeout -k 30 "${SUITE_TIMEOUT:-2700}" /usr/bin/python3 -m pytest \
-		-q -x -rfEs -p timeout --timeout="${TEST_TIMEOUT:-600}" tests/integration
+		-q -x -rfEs -p timeout --timeout="${TEST_TIMEOUT:-600}" --basetemp="$base/t" \
+		tests/integration || rc=$?
+	[ "$rc" = 0 ] && rm -rf "$base"
+	return "$rc"
 }
 
 sh scripts/check-layers.sh

@@ -122,7 +122,7 @@ static void ctl_detail_field(const char *detail, const char *name, char *buf, si
 }
 
 /* "AUTH from 203.0.113.9 (US) refused by the foreign-access restriction of
- * example.jp — turn it off in the panel while abroad." */
+ * example.jp — turn it off while abroad: yubinctl domain set ..." */
 static bool ctl_foreign_explain(const struct dir_event *e, const char *ip, char *buf, size_t size)
 {
 	char cc[8], domain[DIR_DOMAIN_MAX + 1], home[8];
@@ -134,7 +134,7 @@ static bool ctl_foreign_explain(const struct dir_event *e, const char *ip, char 
 	if (domain[0] == '\0')
 		return false;
 	snprintf(buf, size, "%s from %s (%s) refused by the foreign-access restriction of %s (logins"
-		 " only from %s) — turn it off in the panel while abroad (yubinctl domain set %s %s off).",
+		 " only from %s) — turn it off while abroad: yubinctl domain set %s %s off",
 		 smtp ? "AUTH" : "A mail login", ip, strcmp(cc, "--") == 0 || cc[0] == '\0' ? "country unknown" : cc,
 		 domain, home[0] ? home : settings_get(SETTING_FOREIGN_AUTH_COUNTRY)->def, domain,
 		 settings_key(smtp ? SETTING_FOREIGN_AUTH : SETTING_FOREIGN_AUTH_MAIL));

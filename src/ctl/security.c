@@ -172,7 +172,7 @@ int ctl_security_doctor(struct ctl *c, const char *address, const char *domain, 
 			str_copyn(cc, sizeof(cc), p + 8, strcspn(p + 8, " ,"));
 		snprintf(text, size, "a login from %s (%s) was refused by the foreign-access restriction of"
 			 " %s (logins only from %s) in the last 24 hours; if that was the user abroad, turn it"
-			 " off in the panel while abroad: yubinctl domain set %s %s off",
+			 " off while abroad: yubinctl domain set %s %s off",
 			 d.foreign_ip, cc[0] ? cc : "?", domain, f.home, domain,
 			 settings_key(SETTING_FOREIGN_AUTH));
 		return 1;

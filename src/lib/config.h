@@ -16,6 +16,9 @@ struct config {
 	unsigned port_pop3, port_pop3s;
 	unsigned port_imap, port_imaps;
 	unsigned port_http, port_https;
+	uint64_t http_max_header_size, http_max_body_size;
+	unsigned http_timeout, http_request_timeout;
+	unsigned http_max_connections, http_max_connections_per_ip;
 	uint64_t smtp_max_message_size;
 	unsigned smtp_max_recipients;
 	unsigned smtp_max_connections;

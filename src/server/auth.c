@@ -379,7 +379,7 @@ static bool auth_foreign_check(struct auth_work *w, struct directory *dir)
 		w->res->code = AUTH_FOREIGN;
 		str_copy(w->res->reason, sizeof(w->res->reason), "foreign address");
 		snprintf(w->res->text, sizeof(w->res->text), "Login from %s (%s) refused by the foreign-access"
-			 " restriction of %s (logins only from %s); turn it off in the panel while abroad",
+			 " restriction of %s (logins only from %s); ask the domain's administrator to turn it off while abroad",
 			 w->req->ip, cc, domain, fs.home);
 		snprintf(detail, sizeof(detail), "%s login refused: foreign-access restriction, country=%s"
 			 " rule=%s domain=%s home=%s", w->req->service, d.country[0] ? d.country : "--",

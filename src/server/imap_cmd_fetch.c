@@ -22,7 +22,7 @@
 
 /* ---- message sets ---------------------------------------------------------- */
 
-static size_t view_index_of_uid(const struct imap_session *s, uint32_t uid, bool *found)
+size_t imap_view_index_of_uid(const struct imap_session *s, uint32_t uid, bool *found)
 {
 	size_t lo = 0, hi = s->nview;
 
@@ -70,7 +70,7 @@ int imap_msgset_resolve(struct imap_session *s, const struct imap_arg *arg, bool
 		bool found;
 
 		if (uid) {
-			from = view_index_of_uid(s, ranges[r][0], &found);
+			from = imap_view_index_of_uid(s, ranges[r][0], &found);
 			to = s->nview;
 			for (size_t i = from; i < s->nview; i++) {
 				if (s->view[i].uid > ranges[r][1]) {
@@ -102,40 +102,6 @@ int imap_msgset_resolve(struct imap_session *s, const struct imap_arg *arg, bool
 	}
 	*idx_r = idx;
 	*count_r = n;
-	return 0;
-}
-
-const struct index_msg *imap_index_find(const struct index_view *v, uint32_t uid)
-{
-	size_t lo = 0, hi = v->count;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (v->msgs[mid].uid == uid)
-			return &v->msgs[mid];
-		if (v->msgs[mid].uid < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-int imap_msgs_prepare(struct imap_session *s, const struct imap_command *cmd, const struct imap_arg *set,
-		      bool uid, bool allow_expunge, struct index_view *v, size_t **idx_r, size_t *count_r)
-{
-	const char *error;
-
-	if (mail_index_sync(s->idx, &s->mbox, v) < 0) {
-		imap_tagged(s, cmd, "NO", "[SERVERBUG] Cannot read the mailbox");
-		return -1;
-	}
-	imap_view_update(s, v, allow_expunge);
-	if (imap_msgset_resolve(s, set, uid, idx_r, count_r, &error) < 0) {
-		index_view_free(v);
-		imap_tagged(s, cmd, "BAD", "%s", error);
-		return -1;
-	}
 	return 0;
 }
 
@@ -504,8 +470,11 @@ static int fetch_one(struct imap_session *s, struct imap_fetch_run *run, size_t 
 
 	imap_keywords_check(s, m->keywords);
 	start = s->out.len;
-	if (run->item == 0)
-		strbuf_printf(&s->out, "* %zu FETCH (", seq);
+	if (run->item == 0) {
+		strbuf_append(&s->out, "* ", 2);
+		imap_out_uint(s, seq);
+		strbuf_append(&s->out, " FETCH (", 8);
+	}
 	for (size_t i = run->item; i < f->count; i++) {
 		const struct imap_fetch_item *it = &f->items[i];
 		bool needs_body = it->type == IMAP_FETCH_RFC822 || it->type == IMAP_FETCH_RFC822_HEADER ||
@@ -542,7 +511,8 @@ static int fetch_one(struct imap_session *s, struct imap_fetch_run *run, size_t 
 			strbuf_printf(&s->out, "RFC822.SIZE %llu", (unsigned long long)m->size);
 			break;
 		case IMAP_FETCH_UID:
-			strbuf_printf(&s->out, "UID %u", m->uid);
+			strbuf_append(&s->out, "UID ", 4);
+			imap_out_uint(s, m->uid);
 			break;
 		case IMAP_FETCH_MODSEQ:
 			strbuf_printf(&s->out, "MODSEQ (%llu)", (unsigned long long)m->modseq);

@@ -9,13 +9,26 @@
  * into view indices (malloc'd, ascending). */
 int imap_msgset_resolve(struct imap_session *s, const struct imap_arg *arg, bool uid,
 			size_t **idx_r, size_t *count_r, const char **error_r);
+/* The view position of uid (*found) or where it would go. */
+size_t imap_view_index_of_uid(const struct imap_session *s, uint32_t uid, bool *found);
 /* The index entry of uid in a synced index view, or NULL. */
 const struct index_msg *imap_index_find(const struct index_view *v, uint32_t uid);
 /* Diffs the session view against a fresh index view (see imap_view_sync). */
 void imap_view_update(struct imap_session *s, const struct index_view *v, bool allow_expunge);
+/* The same from mail_index_sync_since's answer (a delta or a whole view);
+ * ch->gone is used up. */
+void imap_view_apply(struct imap_session *s, struct index_changes *ch, bool allow_expunge);
+/* Keywords the client has been told of (FLAGS): _add notes those of a
+ * space-separated list not told yet (true when any), _announce sends
+ * FLAGS and PERMANENTFLAGS with them all. */
+bool imap_keywords_add(struct imap_session *s, const char *keywords);
+void imap_keywords_announce(struct imap_session *s);
+/* A new view (SELECT) from a whole index view. */
+void imap_view_fill(struct imap_session *s, const struct index_view *v);
 
-/* The prologue of the commands that take a message set: syncs the index
- * into v, reports changes (expunges only with allow_expunge), resolves set.
+/* The prologue of the commands that take a message set: syncs the index,
+ * reports changes (expunges only with allow_expunge), resolves set, and
+ * gives in v the index rows of the messages it names (at least).
  * On failure it has replied and returns -1. */
 int imap_msgs_prepare(struct imap_session *s, const struct imap_command *cmd, const struct imap_arg *set,
 		      bool uid, bool allow_expunge, struct index_view *v, size_t **idx_r, size_t *count_r);

@@ -30,104 +30,6 @@
 static void imap_on_read(struct conn *c);
 static void imap_flush(struct imap_session *s);
 
-void imap_out(struct imap_session *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	strbuf_vprintf(&s->out, fmt, ap);
-	va_end(ap);
-	strbuf_append(&s->out, "\r\n", 2);
-}
-
-void imap_tagged(struct imap_session *s, const struct imap_command *cmd, const char *status,
-		 const char *fmt, ...)
-{
-	va_list ap;
-
-	strbuf_printf(&s->out, "%s %s ", cmd != NULL && cmd->tag != NULL ? cmd->tag : "*", status);
-	va_start(ap, fmt);
-	strbuf_vprintf(&s->out, fmt, ap);
-	va_end(ap);
-	strbuf_append(&s->out, "\r\n", 2);
-}
-
-static bool imap_is_quotable(const char *str, size_t len)
-{
-	if (len > 1024)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)str[i];
-		if (c == '\r' || c == '\n' || c == '\0' || c >= 0x80)
-			return false;
-	}
-	return true;
-}
-
-void imap_out_string(struct imap_session *s, const char *str, size_t len)
-{
-	if (!imap_is_quotable(str, len)) {
-		strbuf_printf(&s->out, "{%zu}\r\n", len);
-		strbuf_append(&s->out, str, len);
-		return;
-	}
-	strbuf_append_c(&s->out, '"');
-	for (size_t i = 0; i < len; i++) {
-		if (str[i] == '"' || str[i] == '\\')
-			strbuf_append_c(&s->out, '\\');
-		strbuf_append_c(&s->out, str[i]);
-	}
-	strbuf_append_c(&s->out, '"');
-}
-
-/* An ASTRING-CHAR run (RFC 3501 9: ATOM-CHAR or ']'), not spelled NIL. */
-static bool imap_is_astring_atom(const char *str, size_t len)
-{
-	if (len == 0 || len > 1024 || strcasecmp(str, "NIL") == 0)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)str[i];
-		if (c <= 0x20 || c >= 0x7f || strchr("(){%*\"\\", c) != NULL)
-			return false;
-	}
-	return true;
-}
-
-void imap_out_astring(struct imap_session *s, const char *str)
-{
-	size_t len = strlen(str);
-
-	if (imap_is_astring_atom(str, len))
-		strbuf_append(&s->out, str, len);
-	else
-		imap_out_string(s, str, len);
-}
-
-void imap_out_flags(struct imap_session *s, uint32_t flags, const char *keywords, bool recent)
-{
-	static const struct { uint32_t flag; const char *name; } names[] = {
-		{ INDEX_FLAG_ANSWERED, "\\Answered" }, { INDEX_FLAG_FLAGGED, "\\Flagged" },
-		{ INDEX_FLAG_DELETED, "\\Deleted" }, { INDEX_FLAG_SEEN, "\\Seen" },
-		{ INDEX_FLAG_DRAFT, "\\Draft" },
-	};
-	bool first = true;
-
-	strbuf_append_c(&s->out, '(');
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (flags & names[i].flag) {
-			strbuf_printf(&s->out, "%s%s", first ? "" : " ", names[i].name);
-			first = false;
-		}
-	}
-	if (recent && !s->rev2) {
-		strbuf_printf(&s->out, "%s\\Recent", first ? "" : " ");
-		first = false;
-	}
-	if (keywords != NULL && keywords[0] != '\0')
-		strbuf_printf(&s->out, "%s%s", first ? "" : " ", keywords);
-	strbuf_append_c(&s->out, ')');
-}
-
 const char *imap_capabilities(const struct imap_session *s)
 {
 	static __thread char buf[512];
@@ -855,10 +757,12 @@ static void imap_on_read(struct conn *c)
 			break;
 		case IMAP_PARSE_ERROR: {
 			const struct imap_parse_error *e = imap_parser_get_error(s->parser);
-			if (e->code == IMAP_PARSE_ERROR_TOOBIG)
+			if (e->code == IMAP_PARSE_ERROR_TOOBIG) {
 				strbuf_printf(&s->out, "%s NO [TOOBIG] %s\r\n", e->tag != NULL ? e->tag : "*",
 					      e->message);
-			else
+				log_info(s->sid, "imap: literal refused for %s: [TOOBIG] %s",
+					 s->user[0] ? s->user : "-", e->message);
+			} else
 				imap_bad(s, e->tag, e->message);
 			if (e->fatal) {
 				imap_out(s, "* BYE %s", e->message);
@@ -969,6 +873,7 @@ void imap_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, e
 		return;
 	}
 	s->conn = c;
+	memcpy(s->sid, c->sid, sizeof(s->sid));
 	conn_set_timeout(c, s->timeout);
 	if (!conn_ip_acquire(c, max_per_ip)) {
 		imap_out(s, "* BYE [UNAVAILABLE] Too many connections from your address, try again later");

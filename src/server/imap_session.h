@@ -31,6 +31,7 @@ struct imap_view_msg {
 
 struct imap_session {
 	struct conn *conn;
+	char sid[12];		/* the connection's, for log lines written on a worker */
 	/* the settings it needs, read at accept (a whole struct config is
 	 * kilobytes, and idle sessions are many) */
 	unsigned timeout, idle_timeout;
@@ -58,6 +59,7 @@ struct imap_session {
 	struct imap_view_msg *view;
 	size_t nview;
 	uint32_t view_uidnext;
+	uint64_t view_version;	/* the index state it shows (0: unknown) */
 	struct strbuf keywords;	/* announced in FLAGS: " kw1 kw2 " */
 
 	/* IDLE */
@@ -113,6 +115,8 @@ void imap_tagged(struct imap_session *s, const struct imap_command *cmd, const c
 void imap_out_string(struct imap_session *s, const char *str, size_t len);
 void imap_out_astring(struct imap_session *s, const char *str);
 void imap_out_flags(struct imap_session *s, uint32_t flags, const char *keywords, bool recent);
+/* A number in decimal. */
+void imap_out_uint(struct imap_session *s, uint64_t n);
 const char *imap_capabilities(const struct imap_session *s);
 
 /* Brings the selected mailbox's view up to date, writing EXISTS, RECENT,

@@ -4,6 +4,7 @@
 #include "server/server.h"
 #include "server/conn.h"
 #include "server/sessions.h"
+#include "http/http.h"
 #include "lib/dns_async.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -118,6 +119,28 @@ static void loop_listen(struct loop *loop, const struct config *cfg)
 	}
 }
 
+/* The web server of a loop (http/): its ports, limits and static files
+ * (DATA/web). */
+static void loop_http_start(struct loop *loop)
+{
+	const struct config *cfg = &server->cfg;
+	char web[4200], err[512];
+	struct http_params p = {
+		.listen_address = cfg->listen_address, .port_http = cfg->port_http,
+		.port_https = cfg->port_https, .max_header_size = cfg->http_max_header_size,
+		.max_body_size = cfg->http_max_body_size, .timeout = cfg->http_timeout,
+		.request_timeout = cfg->http_request_timeout,
+		.max_connections = cfg->http_max_connections,
+		.max_connections_per_ip = cfg->http_max_connections_per_ip,
+		.static_dir = web, .ssl_new = server_ssl_new, .log_listen = loop->index == 0,
+	};
+
+	snprintf(web, sizeof(web), "%s/web", server->data_dir);
+	loop->http = http_loop_start(loop->base, &p, err, sizeof(err));
+	if (loop->http == NULL)
+		log_fatal("listen: %s", err);
+}
+
 static void *loop_main(void *arg)
 {
 	struct loop *loop = arg;
@@ -134,6 +157,7 @@ static void loop_stop_cb(evutil_socket_t fd, short what, void *arg)
 
 	for (unsigned i = 0; i < loop->nlisteners; i++)
 		evconnlistener_disable(loop->listeners[i]);
+	http_loop_stop_accepting(loop->http);
 	conn_shutdown_all(loop);
 	if (loop->sig_event != NULL)
 		event_del(loop->sig_event);
@@ -171,6 +195,7 @@ void loops_start(void)
 		if (loop->dns == NULL)
 			log_fatal("cannot make the DNS resolver of a loop");
 		loop_listen(loop, &server->cfg);
+		loop_http_start(loop);
 	}
 }
 
@@ -203,6 +228,7 @@ void loops_stop(void)
 
 		pthread_join(loop->thread, NULL);
 		dns_async_free(loop->dns);
+		http_loop_free(loop->http);
 		if (checks != NULL && checks[i] != NULL)
 			event_free(checks[i]);
 		for (unsigned j = 0; j < loop->nlisteners; j++) {

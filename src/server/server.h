@@ -17,6 +17,7 @@ struct group_commit;
 struct dns_async;
 struct dns_cache;
 struct index_rebuild_report;
+struct http_loop;
 
 /* What a listening port serves. */
 enum service {
@@ -45,6 +46,7 @@ struct loop {
 	struct imap_session *idle_head;
 	struct event *idle_tick;
 	struct dns_async *dns;	/* this loop's resolver (lib/dns_async.h) */
+	struct http_loop *http;	/* this loop's web server (http/http.h) */
 };
 
 /* The daemon's shared state. Config and TLS are swapped under the lock by

@@ -55,6 +55,17 @@ struct index_view {
 	size_t count;
 	uint32_t uidvalidity, uidnext;
 	uint64_t highestmodseq;
+	/* The state it shows, for mail_index_sync_since; 0 when it has no
+	 * name (the process's message cache could not keep it). */
+	uint64_t version;
+};
+
+/* What changed in a folder since a state a caller saw. */
+struct index_changes {
+	bool full;			/* no delta: view holds every message */
+	struct index_view view;		/* else the rows changed since, and all above last_uid */
+	uint32_t *gone;			/* not full: UIDs at or below last_uid now gone */
+	size_t ngone;
 };
 
 /* Opens the index of the account whose Maildir++ root is root, creating it
@@ -136,6 +147,17 @@ int mail_index_sync(struct mail_index *idx, struct index_mailbox *mbox, struct i
  * that is recent for it. */
 uint32_t mail_index_recent_claim(const struct index_mailbox *mbox, uint32_t uidnext);
 void index_view_free(struct index_view *view);
+/* mail_index_sync, telling only what changed since the state since (a
+ * view's version; 0: none) for a caller that knows the UIDs up to last_uid:
+ * the cost grows with the changes, not with the folder. When that state is
+ * no longer known, ch_r->full is set and the view holds every message. */
+int mail_index_sync_since(struct mail_index *idx, struct index_mailbox *mbox, uint64_t since,
+			  uint32_t last_uid, struct index_changes *ch_r);
+void index_changes_free(struct index_changes *ch);
+/* The rows of the given UIDs (ascending) as the last sync left them; UIDs
+ * no longer there are left out. */
+int mail_index_rows(struct mail_index *idx, struct index_mailbox *mbox, const uint32_t *uids, size_t n,
+		    struct index_view *view_r);
 
 /* Path of a message's file. */
 int mail_index_msg_path(const struct index_mailbox *mbox, const struct index_msg *msg,

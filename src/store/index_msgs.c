@@ -107,13 +107,40 @@ struct mcache {
 	uint64_t highestmodseq;
 	struct mcache_msg *msgs;
 	size_t count;
+	/* Change tracking, so a session can ask what changed since the state
+	 * it last saw instead of comparing every message: each change of the
+	 * contents takes a new version (process-wide, ascending), and the UIDs
+	 * changed or removed are logged with it. The log holds every change
+	 * after log_floor; continuous says msgs still describe version (kept
+	 * when the entry is only marked invalid, so the next fill can log the
+	 * difference). */
+	uint64_t version, log_floor;
+	bool continuous;
+	/* new/ was read empty at new_read with this mtime */
+	bool new_known;
+	struct timespec new_mtime, new_read;
+	struct mcache_change *log;
+	size_t nlog;
 };
+
+struct mcache_change {
+	uint64_t version;
+	uint32_t uid;
+};
+
+#define MCACHE_LOG_MAX 4096
 
 static pthread_mutex_t mcache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mcache *mcaches;
 static unsigned mcache_count;
+static uint64_t mcache_versions;	/* atomic */
 
-static void mcache_clear(struct mcache *e)
+static uint64_t mcache_version_next(void)
+{
+	return __atomic_add_fetch(&mcache_versions, 1, __ATOMIC_RELAXED);
+}
+
+static void mcache_free_msgs(struct mcache *e)
 {
 	for (size_t i = 0; i < e->count; i++) {
 		free(e->msgs[i].file);
@@ -122,6 +149,21 @@ static void mcache_clear(struct mcache *e)
 	free(e->msgs);
 	e->msgs = NULL;
 	e->count = 0;
+}
+
+/* Empties the entry; what changed since is no longer known. */
+static void mcache_clear(struct mcache *e)
+{
+	mcache_free_msgs(e);
+	e->valid = false;
+	e->continuous = false;
+	e->nlog = 0;
+}
+
+/* Marks the entry stale but keeps its messages, so the next fill can log
+ * what changed since (mcache_fill). */
+static void mcache_drop(struct mcache *e)
+{
 	e->valid = false;
 }
 
@@ -137,6 +179,7 @@ static void mcache_evict_locked(void)
 		struct mcache *e = *victim;
 		*victim = e->next;
 		mcache_clear(e);
+		free(e->log);
 		pthread_mutex_destroy(&e->lock);
 		free(e->path);
 		free(e);
@@ -206,7 +249,7 @@ void mcache_invalidate(const char *path)
 	struct mcache *e = mcache_get(path);
 
 	if (e != NULL)
-		mcache_clear(e);
+		mcache_drop(e);
 	mcache_put(e);
 }
 
@@ -244,30 +287,72 @@ static bool ts_equal(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-/* new/ has no message in it (readdir of an almost empty directory is
- * cheap, and unlike its mtime it cannot miss a delivery in the same tick). */
-static bool new_is_empty(const char *path)
+/* new/ has no message in it. A readdir of an empty directory cannot miss
+ * a delivery the way an mtime of the same clock tick can, but a directory
+ * that once held many entries keeps its size, and reading it costs as
+ * much as it once held. So once new/ was read empty, its mtime is trusted
+ * alone while it stays the same and lies more than a second before that
+ * reading (a file added later gives a later mtime). */
+#define NEW_MTIME_MARGIN 1
+
+static bool new_is_empty(struct mcache *e, const char *path)
 {
 	char dir[PATH_MAX];
 	struct dirent *de;
+	struct timespec now;
+	struct stat sb;
 	bool empty = true;
 	DIR *d;
 
 	snprintf(dir, sizeof(dir), "%s/new", path);
+	if (stat(dir, &sb) < 0)
+		return errno == ENOENT;
+	if (e->new_known && ts_equal(&sb.st_mtim, &e->new_mtime) &&
+	    (e->new_read.tv_sec - sb.st_mtim.tv_sec > NEW_MTIME_MARGIN ||
+	     (e->new_read.tv_sec - sb.st_mtim.tv_sec == NEW_MTIME_MARGIN &&
+	      e->new_read.tv_nsec > sb.st_mtim.tv_nsec)))
+		return true;
+	clock_gettime(CLOCK_REALTIME, &now);
 	if ((d = opendir(dir)) == NULL)
 		return errno == ENOENT;
 	while (empty && (de = readdir(d)) != NULL)
 		empty = de->d_name[0] == '.';
 	closedir(d);
+	e->new_known = empty;
+	e->new_mtime = sb.st_mtim;
+	e->new_read = now;
 	return empty;
 }
 
-static bool mcache_usable(const struct mcache *e, const struct index_mailbox *mbox, uint64_t ext,
+static bool mcache_usable(struct mcache *e, const struct index_mailbox *mbox, uint64_t ext,
 			  const struct timespec *cur_mtime)
 {
 	return e != NULL && e->valid && e->mbox_id == mbox->id && e->uidvalidity == mbox->uidvalidity &&
 	       e->ext_gen == ext && ts_equal(&e->cur_mtime, cur_mtime) &&
-	       time(NULL) - e->filled < MCACHE_MAX_AGE && new_is_empty(mbox->path);
+	       time(NULL) - e->filled < MCACHE_MAX_AGE && new_is_empty(e, mbox->path);
+}
+
+static void mcache_row(const struct mcache_msg *c, struct index_msg *m)
+{
+	m->uid = c->uid;
+	m->flags = c->flags;
+	m->modseq = c->modseq;
+	m->size = c->size;
+	m->internaldate = c->internaldate;
+	m->recent = false;
+	str_copy(m->file, sizeof(m->file), c->file);
+	str_copy(m->keywords, sizeof(m->keywords), c->keywords != NULL ? c->keywords : "");
+}
+
+/* The view's counters from the entry (its rows are the caller's). */
+static void mcache_view_head(const struct mcache *e, struct index_mailbox *mbox, struct index_view *v)
+{
+	mbox->uidnext = e->uidnext;
+	mbox->highestmodseq = e->highestmodseq;
+	v->uidvalidity = mbox->uidvalidity;
+	v->uidnext = e->uidnext;
+	v->highestmodseq = e->highestmodseq;
+	v->version = e->version;
 }
 
 static int mcache_to_view(const struct mcache *e, struct index_mailbox *mbox, struct index_view *v)
@@ -276,25 +361,10 @@ static int mcache_to_view(const struct mcache *e, struct index_mailbox *mbox, st
 	v->msgs = malloc((e->count > 0 ? e->count : 1) * sizeof(*v->msgs));
 	if (v->msgs == NULL)
 		return -1;
-	for (size_t i = 0; i < e->count; i++) {
-		const struct mcache_msg *c = &e->msgs[i];
-		struct index_msg *m = &v->msgs[i];
-
-		m->uid = c->uid;
-		m->flags = c->flags;
-		m->modseq = c->modseq;
-		m->size = c->size;
-		m->internaldate = c->internaldate;
-		m->recent = false;
-		str_copy(m->file, sizeof(m->file), c->file);
-		str_copy(m->keywords, sizeof(m->keywords), c->keywords != NULL ? c->keywords : "");
-	}
+	for (size_t i = 0; i < e->count; i++)
+		mcache_row(&e->msgs[i], &v->msgs[i]);
 	v->count = e->count;
-	mbox->uidnext = e->uidnext;
-	mbox->highestmodseq = e->highestmodseq;
-	v->uidvalidity = mbox->uidvalidity;
-	v->uidnext = e->uidnext;
-	v->highestmodseq = e->highestmodseq;
+	mcache_view_head(e, mbox, v);
 	return 0;
 }
 
@@ -320,14 +390,84 @@ static int mcache_msg_set(struct mcache_msg *c, const struct index_msg *m)
 	return 0;
 }
 
-/* Refills the entry from a full sync's result. */
+/* Logs uid as changed in version. A full log loses its older half, and
+ * the floor rises past it. */
+static void mcache_log(struct mcache *e, uint32_t uid, uint64_t version)
+{
+	if (e->log == NULL && (e->log = malloc(MCACHE_LOG_MAX * sizeof(*e->log))) == NULL) {
+		e->nlog = 0;
+		e->log_floor = version;
+		return;
+	}
+	if (e->nlog == MCACHE_LOG_MAX) {
+		size_t cut = MCACHE_LOG_MAX / 2;
+		uint64_t floor = e->log[cut - 1].version;
+
+		while (cut < e->nlog && e->log[cut].version == floor)
+			cut++;
+		memmove(e->log, e->log + cut, (e->nlog - cut) * sizeof(*e->log));
+		e->nlog -= cut;
+		e->log_floor = floor;
+	}
+	e->log[e->nlog].version = version;
+	e->log[e->nlog].uid = uid;
+	e->nlog++;
+}
+
+/* A change made in place: the entry takes a new version. */
+static void mcache_note(struct mcache *e, uint32_t uid)
+{
+	e->version = mcache_version_next();
+	if (uid != 0)
+		mcache_log(e, uid, e->version);
+}
+
+/* Logs the difference between the entry's messages and a new sync's: UIDs
+ * gone, changed, or (below the old highest) appeared. */
+static void mcache_log_diff(struct mcache *e, const struct index_view *v, uint64_t version)
+{
+	uint32_t old_max = e->count > 0 ? e->msgs[e->count - 1].uid : 0;
+	size_t i = 0, j = 0;
+
+	while (i < e->count || j < v->count) {
+		if (j == v->count || (i < e->count && e->msgs[i].uid < v->msgs[j].uid)) {
+			mcache_log(e, e->msgs[i++].uid, version);
+		} else if (i == e->count || v->msgs[j].uid < e->msgs[i].uid) {
+			if (v->msgs[j].uid <= old_max)
+				mcache_log(e, v->msgs[j].uid, version);
+			j++;
+		} else {
+			const struct mcache_msg *c = &e->msgs[i];
+			const struct index_msg *m = &v->msgs[j];
+
+			if (c->modseq != m->modseq || c->flags != m->flags ||
+			    strcmp(c->keywords != NULL ? c->keywords : "", m->keywords) != 0)
+				mcache_log(e, m->uid, version);
+			i++;
+			j++;
+		}
+	}
+}
+
+/* Refills the entry from a full sync's result, logging what changed since
+ * its last contents when they were of this folder. */
 static void mcache_fill(struct mcache *e, const struct index_mailbox *mbox, const struct index_view *v,
 			uint64_t ext, const struct timespec *cur_mtime)
 {
-	mcache_clear(e);
+	uint64_t version = mcache_version_next();
+
+	if (e->continuous && e->mbox_id == mbox->id && e->uidvalidity == mbox->uidvalidity) {
+		mcache_log_diff(e, v, version);
+	} else {
+		e->nlog = 0;
+		e->log_floor = version;
+	}
+	mcache_free_msgs(e);
 	e->msgs = calloc(v->count > 0 ? v->count : 1, sizeof(*e->msgs));
-	if (e->msgs == NULL)
+	if (e->msgs == NULL) {
+		mcache_clear(e);
 		return;
+	}
 	for (size_t i = 0; i < v->count; i++) {
 		if (mcache_msg_set(&e->msgs[i], &v->msgs[i]) < 0) {
 			e->count = i;
@@ -343,6 +483,8 @@ static void mcache_fill(struct mcache *e, const struct index_mailbox *mbox, cons
 	e->ext_gen = ext;
 	e->cur_mtime = *cur_mtime;
 	e->filled = time(NULL);
+	e->version = version;
+	e->continuous = true;
 	e->valid = true;
 }
 
@@ -372,15 +514,17 @@ static bool mcache_can_apply(const struct mcache *e, const struct index_mailbox 
 }
 
 struct disk_entry {
+	int64_t time;		/* from the name, for delivery order */
 	char base[MAILDIR_NAME_MAX];
 	char file[MAILDIR_NAME_MAX + 40];
 	bool in_new;
 	bool matched;
 };
 
+/* By base name, through pointers (the entries are big to move). */
 static int disk_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct disk_entry *)a)->base, ((const struct disk_entry *)b)->base);
+	return strcmp((*(const struct disk_entry *const *)a)->base, (*(const struct disk_entry *const *)b)->base);
 }
 
 static int disk_scan_dir(const char *path, bool in_new, struct disk_entry **list, size_t *n, size_t *cap)
@@ -411,6 +555,7 @@ static int disk_scan_dir(const char *path, bool in_new, struct disk_entry **list
 		e = &(*list)[(*n)++];
 		str_copy(e->file, sizeof(e->file), de->d_name);
 		base_of(e->file, e->base, sizeof(e->base));
+		e->time = atoll(e->base);
 		e->in_new = in_new;
 		e->matched = false;
 	}
@@ -418,28 +563,32 @@ static int disk_scan_dir(const char *path, bool in_new, struct disk_entry **list
 	return 0;
 }
 
+/* new/ and cur/ of the folder being synced, open: renames and stats by
+ * name in them spare a walk of the whole path each (100,000 of them in a
+ * big first sync). -1 when missing. */
+struct sync_dirs {
+	int new_fd, cur_fd;
+};
+
 /* Moves a file from new/ to cur/ with an empty ":2," info, as a Maildir
  * reader does once it has seen it. Returns the name in cur/. */
-static int move_new_to_cur(const char *path, struct disk_entry *e)
+static int move_new_to_cur(const struct sync_dirs *dirs, struct disk_entry *e)
 {
-	char from[PATH_MAX], to[PATH_MAX], file[sizeof(e->file)];
+	char file[sizeof(e->file)];
 
 	if (strchr(e->file, ':') == NULL)
 		snprintf(file, sizeof(file), "%s:2,", e->file);
 	else
 		str_copy(file, sizeof(file), e->file);
-	snprintf(from, sizeof(from), "%s/new/%s", path, e->file);
-	snprintf(to, sizeof(to), "%s/cur/%s", path, file);
-	if (rename(from, to) < 0)
+	if (dirs->new_fd < 0 || dirs->cur_fd < 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (renameat(dirs->new_fd, e->file, dirs->cur_fd, file) < 0)
 		return -1;
 	str_copy(e->file, sizeof(e->file), file);
 	e->in_new = false;
 	return 0;
-}
-
-static int64_t base_time(const char *base)
-{
-	return atoll(base);
 }
 
 static int msg_cmp_uid(const void *a, const void *b)
@@ -454,7 +603,7 @@ static int disk_cmp_time(const void *a, const void *b)
 {
 	const struct disk_entry *x = *(const struct disk_entry *const *)a;
 	const struct disk_entry *y = *(const struct disk_entry *const *)b;
-	int64_t tx = base_time(x->base), ty = base_time(y->base);
+	int64_t tx = x->time, ty = y->time;
 
 	if (tx != ty)
 		return tx < ty ? -1 : 1;
@@ -475,18 +624,21 @@ static int view_push(struct index_view *v, size_t *cap, const struct index_msg *
 	return 0;
 }
 
-static int sync_insert(struct mail_index *idx, struct index_mailbox *mbox, struct disk_entry *e,
-		       struct index_msg *m)
+/* Gives a file found on disk the next UID, with ins the prepared INSERT
+ * (one statement for the whole sync: preparing it per message cost more
+ * than the inserts). 1: the file went away meanwhile. */
+static int sync_insert(sqlite3_stmt *ins, const struct sync_dirs *dirs, struct index_mailbox *mbox,
+		       struct disk_entry *e, struct index_msg *m)
 {
-	sqlite3_stmt *st;
-	char path[PATH_MAX];
 	struct stat sb;
+	int r;
 
 	m->recent = e->in_new;
-	if (e->in_new && move_new_to_cur(mbox->path, e) < 0)
+	if (e->in_new && move_new_to_cur(dirs, e) < 0)
 		return errno == ENOENT ? 1 : -1;	/* gone meanwhile: skip */
-	snprintf(path, sizeof(path), "%s/cur/%s", mbox->path, e->file);
-	if (stat(path, &sb) < 0)
+	if (dirs->cur_fd < 0)
+		return 1;
+	if (fstatat(dirs->cur_fd, e->file, &sb, 0) < 0)
 		return errno == ENOENT ? 1 : -1;
 	m->uid = mbox->uidnext++;
 	m->flags = index_flags_from_maildir(e->file);
@@ -497,19 +649,19 @@ static int sync_insert(struct mail_index *idx, struct index_mailbox *mbox, struc
 	m->internaldate = (int64_t)sb.st_mtime;
 	m->keywords[0] = '\0';
 	str_copy(m->file, sizeof(m->file), e->file);
-	st = idx_prepare(idx, "INSERT INTO messages(mailbox_id, uid, base, file, flags, modseq, size,"
-			 " internaldate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, mbox->id);
-	sqlite3_bind_int64(st, 2, m->uid);
-	sqlite3_bind_text(st, 3, e->base, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, m->file, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 5, m->flags);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)m->modseq);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)m->size);
-	sqlite3_bind_int64(st, 8, m->internaldate);
-	return idx_step_done(st);
+	sqlite3_reset(ins);
+	sqlite3_bind_int64(ins, 1, mbox->id);
+	sqlite3_bind_int64(ins, 2, m->uid);
+	sqlite3_bind_text(ins, 3, e->base, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 4, m->file, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(ins, 5, m->flags);
+	sqlite3_bind_int64(ins, 6, (sqlite3_int64)m->modseq);
+	sqlite3_bind_int64(ins, 7, (sqlite3_int64)m->size);
+	sqlite3_bind_int64(ins, 8, m->internaldate);
+	r = sqlite3_step(ins);
+	sqlite3_reset(ins);
+	sqlite3_clear_bindings(ins);
+	return r == SQLITE_DONE ? 0 : -1;
 }
 
 static int mailbox_save_counters(struct mail_index *idx, const struct index_mailbox *mbox)
@@ -543,8 +695,9 @@ static int mailbox_reload(struct mail_index *idx, struct index_mailbox *mbox)
 	return r == SQLITE_ROW ? 0 : -1;
 }
 
-static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, struct disk_entry *disk,
-		     size_t ndisk, struct index_view *view, size_t *cap, bool *changed)
+static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, const struct sync_dirs *dirs,
+		     struct disk_entry **byname, size_t ndisk, struct index_view *view, size_t *cap,
+		     bool *changed)
 {
 	sqlite3_stmt *st = idx_prepare(idx, "SELECT uid, base, file, flags, keywords, modseq, size,"
 				       " internaldate FROM messages WHERE mailbox_id = ? ORDER BY uid");
@@ -554,7 +707,7 @@ static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, struct 
 		return -1;
 	sqlite3_bind_int64(st, 1, mbox->id);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct disk_entry key, *e;
+		struct disk_entry key, *kp = &key, *e, **found;
 		struct index_msg m;
 
 		memset(&m, 0, sizeof(m));
@@ -566,7 +719,8 @@ static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, struct 
 		m.modseq = (uint64_t)sqlite3_column_int64(st, 5);
 		m.size = (uint64_t)sqlite3_column_int64(st, 6);
 		m.internaldate = sqlite3_column_int64(st, 7);
-		e = ndisk > 0 ? bsearch(&key, disk, ndisk, sizeof(*disk), disk_cmp) : NULL;
+		found = ndisk > 0 ? bsearch(&kp, byname, ndisk, sizeof(*byname), disk_cmp) : NULL;
+		e = found != NULL ? *found : NULL;
 		if (e == NULL) {
 			/* Removed behind the index's back (POP3, a Maildir tool). */
 			char sql[128];
@@ -578,7 +732,7 @@ static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, struct 
 		}
 		e->matched = true;
 		if (e->in_new)
-			move_new_to_cur(mbox->path, e);
+			move_new_to_cur(dirs, e);
 		if (strcmp(e->file, m.file) != 0) {
 			/* Flags changed in the file name by someone else. */
 			sqlite3_stmt *up = idx_prepare(idx, "UPDATE messages SET file = ?, flags = ?, modseq = ?"
@@ -605,10 +759,20 @@ static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, struct 
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
+static int sync_dir_open(const char *path, const char *sub)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s/%s", path, sub);
+	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 static int index_sync_full(struct mail_index *idx, struct index_mailbox *mbox, struct index_view *view_r,
 			   bool *moved_r)
 {
-	struct disk_entry *disk = NULL, **fresh = NULL;
+	struct disk_entry *disk = NULL, **fresh = NULL, **byname = NULL;
+	struct sync_dirs dirs = { -1, -1 };
+	sqlite3_stmt *ins = NULL;
 	size_t ndisk = 0, cap = 0, vcap = 0, nfresh = 0;
 	bool changed = false;
 	int ret = -1;
@@ -617,12 +781,19 @@ static int index_sync_full(struct mail_index *idx, struct index_mailbox *mbox, s
 	if (disk_scan_dir(mbox->path, true, &disk, &ndisk, &cap) < 0 ||
 	    disk_scan_dir(mbox->path, false, &disk, &ndisk, &cap) < 0)
 		goto out;
-	if (ndisk > 0)
-		qsort(disk, ndisk, sizeof(*disk), disk_cmp);
+	byname = malloc((ndisk > 0 ? ndisk : 1) * sizeof(*byname));
+	if (byname == NULL)
+		goto out;
+	dirs.new_fd = sync_dir_open(mbox->path, "new");
+	dirs.cur_fd = sync_dir_open(mbox->path, "cur");
+	for (size_t i = 0; i < ndisk; i++)
+		byname[i] = &disk[i];
+	if (ndisk > 1)
+		qsort(byname, ndisk, sizeof(*byname), disk_cmp);
 	if (idx_exec(idx, "BEGIN IMMEDIATE") < 0)
 		goto out;
 	if (mailbox_reload(idx, mbox) < 0 ||
-	    sync_rows(idx, mbox, disk, ndisk, view_r, &vcap, &changed) < 0) {
+	    sync_rows(idx, mbox, &dirs, byname, ndisk, view_r, &vcap, &changed) < 0) {
 		idx_exec(idx, "ROLLBACK");
 		goto out;
 	}
@@ -637,12 +808,19 @@ static int index_sync_full(struct mail_index *idx, struct index_mailbox *mbox, s
 	}
 	if (nfresh > 1)
 		qsort(fresh, nfresh, sizeof(*fresh), disk_cmp_time);
+	if (nfresh > 0 &&
+	    (ins = idx_prepare(idx, "INSERT INTO messages(mailbox_id, uid, base, file, flags, modseq,"
+			       " size, internaldate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) == NULL) {
+		idx_exec(idx, "ROLLBACK");
+		index_view_free(view_r);
+		goto out;
+	}
 	for (size_t i = 0; i < nfresh; i++) {
 		struct index_msg m;
 		int r;
 
 		memset(&m, 0, sizeof(m));
-		r = sync_insert(idx, mbox, fresh[i], &m);
+		r = sync_insert(ins, &dirs, mbox, fresh[i], &m);
 		if (r < 0 || (r == 0 && view_push(view_r, &vcap, &m) < 0)) {
 			idx_exec(idx, "ROLLBACK");
 			index_view_free(view_r);
@@ -668,38 +846,203 @@ static int index_sync_full(struct mail_index *idx, struct index_mailbox *mbox, s
 	view_r->highestmodseq = mbox->highestmodseq;
 	ret = 0;
 out:
+	sqlite3_finalize(ins);
+	if (dirs.new_fd >= 0)
+		close(dirs.new_fd);
+	if (dirs.cur_fd >= 0)
+		close(dirs.cur_fd);
 	free(fresh);
+	free(byname);
 	free(disk);
 	return ret;
 }
 
-int mail_index_sync(struct mail_index *idx, struct index_mailbox *mbox, struct index_view *view_r)
+/* The first entry at or above uid. */
+static size_t mcache_lower_bound(const struct mcache *e, uint32_t uid)
+{
+	size_t lo = 0, hi = e->count;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (e->msgs[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Whether the entry can tell what changed since version since. */
+static bool mcache_has_delta(const struct mcache *e, const struct index_mailbox *mbox, uint64_t since)
+{
+	return since != 0 && e != NULL && e->valid && e->mbox_id == mbox->id &&
+	       e->uidvalidity == mbox->uidvalidity && since >= e->log_floor && since <= e->version;
+}
+
+/* Fills ch with the rows changed since version since at or below last_uid
+ * (the logged UIDs still there), those gone, and every row above last_uid:
+ * work in proportion to the changes, not the folder. */
+static int mcache_delta(const struct mcache *e, struct index_mailbox *mbox, uint64_t since,
+			uint32_t last_uid, struct index_changes *ch)
+{
+	size_t first = e->nlog, nuids = 0, tail = mcache_lower_bound(e, last_uid + 1), cap;
+	uint32_t *uids;
+
+	while (first > 0 && e->log[first - 1].version > since)
+		first--;
+	uids = malloc((e->nlog - first + 1) * sizeof(*uids));
+	if (uids == NULL)
+		return -1;
+	for (size_t i = first; i < e->nlog; i++) {
+		if (e->log[i].uid <= last_uid)
+			uids[nuids++] = e->log[i].uid;
+	}
+	if (nuids > 1)
+		qsort(uids, nuids, sizeof(*uids), uid_cmp);
+	cap = nuids + (e->count - tail) + 1;
+	ch->view.msgs = malloc(cap * sizeof(*ch->view.msgs));
+	ch->gone = malloc((nuids + 1) * sizeof(*ch->gone));
+	if (ch->view.msgs == NULL || ch->gone == NULL) {
+		free(uids);
+		return -1;
+	}
+	for (size_t i = 0; i < nuids; i++) {
+		const struct mcache_msg *c;
+
+		if (i > 0 && uids[i] == uids[i - 1])
+			continue;
+		if ((c = mcache_find((struct mcache *)e, uids[i])) != NULL)
+			mcache_row(c, &ch->view.msgs[ch->view.count++]);
+		else
+			ch->gone[ch->ngone++] = uids[i];
+	}
+	free(uids);
+	for (size_t i = tail; i < e->count; i++)
+		mcache_row(&e->msgs[i], &ch->view.msgs[ch->view.count++]);
+	mcache_view_head(e, mbox, &ch->view);
+	return 0;
+}
+
+void index_changes_free(struct index_changes *ch)
+{
+	index_view_free(&ch->view);
+	free(ch->gone);
+	ch->gone = NULL;
+	ch->ngone = 0;
+}
+
+int mail_index_sync_since(struct mail_index *idx, struct index_mailbox *mbox, uint64_t since,
+			  uint32_t last_uid, struct index_changes *ch_r)
 {
 	struct mcache *e = mcache_get(mbox->path);
 	struct timespec cur_mtime = { 0, 0 };
 	uint64_t ext = store_ext_generation(idx->root);
-	bool moved = false;
+	struct index_view full;
+	bool moved = false, have_full = false;
 	int r;
 
-	if (dir_mtime(mbox->path, "cur", &cur_mtime) == 0 && mcache_usable(e, mbox, ext, &cur_mtime) &&
-	    mcache_to_view(e, mbox, view_r) == 0) {
-		mcache_put(e);
-		index_recent_mark(mbox, view_r);
-		return 0;
-	}
-	r = index_sync_full(idx, mbox, view_r, &moved);
-	if (e != NULL) {
-		/* cur/'s mtime from before the scan, unless the sync itself
-		 * changed cur/ (new files moved in, flags taken from names). */
-		if (r < 0 || (moved && dir_mtime(mbox->path, "cur", &cur_mtime) < 0))
+	memset(ch_r, 0, sizeof(*ch_r));
+	memset(&full, 0, sizeof(full));
+	if (dir_mtime(mbox->path, "cur", &cur_mtime) < 0 || !mcache_usable(e, mbox, ext, &cur_mtime)) {
+		r = index_sync_full(idx, mbox, &full, &moved);
+		if (r == 0 && e != NULL) {
+			/* cur/'s mtime from before the scan, unless the sync
+			 * itself changed cur/ (new files moved in, flags taken
+			 * from names). */
+			if (moved && dir_mtime(mbox->path, "cur", &cur_mtime) < 0)
+				mcache_clear(e);
+			else
+				mcache_fill(e, mbox, &full, ext, &cur_mtime);
+		} else if (e != NULL) {
 			mcache_clear(e);
-		else
-			mcache_fill(e, mbox, view_r, ext, &cur_mtime);
+		}
+		if (r < 0) {
+			mcache_put(e);
+			return -1;
+		}
+		/* before the recent floor is known, this sync's moves out of
+		 * new/ set it */
+		index_recent_mark(mbox, &full);
+		full.version = e != NULL && e->valid ? e->version : 0;
+		have_full = true;
+	}
+	ch_r->full = !mcache_has_delta(e, mbox, since);
+	if (!ch_r->full) {
+		r = mcache_delta(e, mbox, since, last_uid, ch_r);
+	} else if (have_full) {
+		ch_r->view = full;
+		have_full = false;
+		r = 0;
+	} else {
+		r = mcache_to_view(e, mbox, &ch_r->view);
 	}
 	mcache_put(e);
-	if (r == 0)
-		index_recent_mark(mbox, view_r);
-	return r;
+	if (have_full)
+		index_view_free(&full);
+	if (r < 0) {
+		index_changes_free(ch_r);
+		return -1;
+	}
+	index_recent_mark(mbox, &ch_r->view);
+	return 0;
+}
+
+int mail_index_sync(struct mail_index *idx, struct index_mailbox *mbox, struct index_view *view_r)
+{
+	struct index_changes ch;
+
+	if (mail_index_sync_since(idx, mbox, 0, 0, &ch) < 0) {
+		memset(view_r, 0, sizeof(*view_r));
+		return -1;
+	}
+	*view_r = ch.view;
+	free(ch.gone);
+	return 0;
+}
+
+int mail_index_rows(struct mail_index *idx, struct index_mailbox *mbox, const uint32_t *uids, size_t n,
+		    struct index_view *view_r)
+{
+	struct mcache *e = mcache_get(mbox->path);
+	size_t out = 0;
+
+	memset(view_r, 0, sizeof(*view_r));
+	if (e == NULL || !e->valid || e->mbox_id != mbox->id || e->uidvalidity != mbox->uidvalidity) {
+		/* no current entry: a sync makes one */
+		mcache_put(e);
+		if (mail_index_sync(idx, mbox, view_r) < 0)
+			return -1;
+		for (size_t i = 0, j = 0; i < view_r->count; i++) {
+			while (j < n && uids[j] < view_r->msgs[i].uid)
+				j++;
+			if (j < n && uids[j] == view_r->msgs[i].uid)
+				view_r->msgs[out++] = view_r->msgs[i];
+		}
+		view_r->count = out;
+		return 0;
+	}
+	view_r->msgs = malloc((n > 0 ? n : 1) * sizeof(*view_r->msgs));
+	if (view_r->msgs == NULL) {
+		mcache_put(e);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct mcache_msg *c = mcache_find(e, uids[i]);
+		if (c != NULL)
+			mcache_row(c, &view_r->msgs[out++]);
+	}
+	view_r->count = out;
+	mcache_view_head(e, mbox, view_r);
+	mcache_put(e);
+	index_recent_mark(mbox, view_r);
+	return 0;
 }
 
 void index_view_free(struct index_view *view)
@@ -726,19 +1069,21 @@ int mail_index_set_flags(struct mail_index *idx, struct index_mailbox *mbox, str
 	snprintf(file, sizeof(file), "%s:2,%s", base, letters);
 	e = mcache_get(mbox->path);
 	if (dir_mtime(mbox->path, "cur", &before) < 0 && e != NULL)
-		mcache_clear(e);
+		mcache_drop(e);
 	r = index_set_flags(idx, mbox, msg, file, flags, keywords, &renamed);
 	if (r == 0 && mcache_can_apply(e, mbox, &before)) {
 		struct mcache_msg *c = mcache_find(e, msg->uid);
-		if (c == NULL || mcache_msg_set(c, msg) < 0 ||
-		    (renamed && dir_mtime(mbox->path, "cur", &e->cur_mtime) < 0)) {
-			mcache_clear(e);
+		if (c == NULL || mcache_msg_set(c, msg) < 0) {
+			mcache_drop(e);
 		} else {
+			mcache_note(e, msg->uid);
 			e->highestmodseq = mbox->highestmodseq;
 			e->uidnext = mbox->uidnext;
+			if (renamed && dir_mtime(mbox->path, "cur", &e->cur_mtime) < 0)
+				mcache_drop(e);
 		}
 	} else if (e != NULL) {
-		mcache_clear(e);
+		mcache_drop(e);
 	}
 	mcache_put(e);
 	if (r == 0)
@@ -876,7 +1221,7 @@ int mail_index_append(struct mail_index *idx, struct index_mailbox *mbox, const 
 	index_flags_to_maildir(flags, letters, sizeof(letters));
 	e = mcache_get(mbox->path);
 	if (dir_mtime(mbox->path, "cur", &before) < 0 && e != NULL)
-		mcache_clear(e);
+		mcache_drop(e);
 	r = index_append(idx, mbox, msg, letters, file, sizeof(file), flags, keywords, internaldate,
 			 uid_r, error_r);
 	if (r == 0 && mcache_can_apply(e, mbox, &before) &&
@@ -901,16 +1246,15 @@ int mail_index_append(struct mail_index *idx, struct index_mailbox *mbox, const 
 		}
 		if (ok) {
 			e->count++;
-			ok = dir_mtime(mbox->path, "cur", &e->cur_mtime) == 0;
-		}
-		if (ok) {
 			e->uidnext = mbox->uidnext;
 			e->highestmodseq = mbox->highestmodseq;
-		} else {
-			mcache_clear(e);
+			mcache_note(e, 0);	/* above every UID before: no log */
+			ok = dir_mtime(mbox->path, "cur", &e->cur_mtime) == 0;
 		}
+		if (!ok)
+			mcache_drop(e);
 	} else if (e != NULL) {
-		mcache_clear(e);
+		mcache_drop(e);
 	}
 	mcache_put(e);
 	return r;

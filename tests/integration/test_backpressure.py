@@ -8,6 +8,7 @@ back-pressure the same attacks take gigabytes."""
 import hashlib
 import imaplib
 import os
+import re
 import socket
 import ssl
 import threading
@@ -347,6 +348,8 @@ def test_append_limit_is_its_own_setting(new_server):
         assert typ == "OK", data
         typ, data = m.append("INBOX", None, None, filler_message("overlimit", 3 << 20))
         assert typ == "NO" and b"[TOOBIG]" in data[0], (typ, data)
+        # the operator sees the refusal in the log, with the login
+        assert re.search(r"imap: \S+ refused for %s: \[TOOBIG\]" % re.escape(USER), srv.log()), srv.log_tail(20)
         m.select("INBOX")
         typ, data = m.fetch("1", "(BODY.PEEK[])")
         assert typ == "OK" and data[0][1] == msg

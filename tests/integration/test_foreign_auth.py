@@ -37,7 +37,7 @@ def test_foreign_refused_until_turned_off(server):
     assert ev and ev[-1][1] == "127.0.0.2" and "country=US" in ev[-1][2] and "rule=country" in ev[-1][2], ev
     doc = server.ctl("doctor", USER).out
     assert "AUTH from 127.0.0.2 (US) refused by the foreign-access restriction of example.test" in doc, doc
-    assert "turn it off in the panel while abroad" in doc, doc
+    assert "turn it off while abroad: yubinctl domain set example.test foreign-auth off" in doc, doc
 
     # takes effect at the next login, without a restart or a signal
     server.ctl("domain", "set", DOMAIN, "foreign-auth", "off")

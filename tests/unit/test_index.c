@@ -220,6 +220,86 @@ static void test_cache_sees_every_change(void **state)
 	}
 }
 
+/* mail_index_sync_since tells what changed since a version: only the rows
+ * changed and the UIDs gone, whoever made the change. */
+static void test_sync_since_tells_only_changes(void **state)
+{
+	struct fixture *f = *state;
+	struct index_mailbox m = get(f, "INBOX");
+	struct index_changes ch;
+	struct index_view v;
+	uint32_t want[] = { 2, 3, 99 };
+	char path[512];
+	uint64_t ver;
+
+	for (int i = 0; i < 5; i++)
+		deliver(f->root, "Subject: s\r\n\r\nx\r\n");
+	assert_int_equal(mail_index_sync_since(f->idx, &m, 0, 0, &ch), 0);
+	assert_true(ch.full);
+	assert_int_equal(ch.view.count, 5);
+	ver = ch.view.version;
+	assert_true(ver != 0);
+	index_changes_free(&ch);
+
+	/* nothing changed: nothing told */
+	assert_int_equal(mail_index_sync_since(f->idx, &m, ver, 5, &ch), 0);
+	assert_false(ch.full);
+	assert_int_equal(ch.view.count, 0);
+	assert_int_equal(ch.ngone, 0);
+	assert_true(ch.view.version == ver);
+	index_changes_free(&ch);
+
+	/* a flag change: that row */
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	assert_int_equal(mail_index_set_flags(f->idx, &m, &v.msgs[2], INDEX_FLAG_SEEN, NULL), 0);
+	assert_int_equal(mail_index_sync_since(f->idx, &m, ver, 5, &ch), 0);
+	assert_false(ch.full);
+	assert_int_equal(ch.view.count, 1);
+	assert_int_equal(ch.view.msgs[0].uid, 3);
+	assert_int_equal(ch.view.msgs[0].flags, INDEX_FLAG_SEEN);
+	assert_true(ch.view.version > ver);
+	ver = ch.view.version;
+	index_changes_free(&ch);
+
+	/* an expunge through the index: gone */
+	assert_int_equal(mail_index_expunge(f->idx, &m, &v.msgs[0], 1), 0);
+	assert_int_equal(mail_index_sync_since(f->idx, &m, ver, 5, &ch), 0);
+	assert_false(ch.full);
+	assert_int_equal(ch.ngone, 1);
+	assert_int_equal(ch.gone[0], 1);
+	assert_int_equal(ch.view.count, 0);
+	ver = ch.view.version;
+	index_changes_free(&ch);
+
+	/* a removal behind the index's back, and a delivery */
+	assert_int_equal(mail_index_msg_path(&m, &v.msgs[4], path, sizeof(path)), 0);
+	assert_int_equal(unlink(path), 0);
+	deliver(f->root, "Subject: t\r\n\r\ny\r\n");
+	assert_int_equal(mail_index_sync_since(f->idx, &m, ver, 5, &ch), 0);
+	assert_false(ch.full);
+	assert_int_equal(ch.ngone, 1);
+	assert_int_equal(ch.gone[0], 5);
+	assert_int_equal(ch.view.count, 1);
+	assert_int_equal(ch.view.msgs[0].uid, 6);
+	assert_true(ch.view.msgs[0].recent);
+	index_changes_free(&ch);
+
+	/* a version it cannot tell from: the whole view */
+	assert_int_equal(mail_index_sync_since(f->idx, &m, UINT64_MAX, 5, &ch), 0);
+	assert_true(ch.full);
+	assert_int_equal(ch.view.count, 4);
+	index_changes_free(&ch);
+
+	/* rows by UID, those gone left out */
+	index_view_free(&v);
+	assert_int_equal(mail_index_rows(f->idx, &m, want, 3, &v), 0);
+	assert_int_equal(v.count, 2);
+	assert_int_equal(v.msgs[0].uid, 2);
+	assert_int_equal(v.msgs[1].uid, 3);
+	assert_int_equal(v.msgs[1].flags, INDEX_FLAG_SEEN);
+	index_view_free(&v);
+}
+
 static void test_external_removal_is_an_expunge(void **state)
 {
 	struct fixture *f = *state;
@@ -405,6 +485,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flags_rename_file_and_bump_modseq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_external_removal_is_an_expunge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_sees_every_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_since_tells_only_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_move_expunge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_and_rebuild_keeps_uids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_folder_create_rename_delete, setup, teardown),

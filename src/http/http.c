@@ -1,0 +1,381 @@
+/* The HTTP server of a loop: listeners, TLS, limits, routing, the
+ * port-80 redirect and the security headers (see http.h). */
+#include "http/http.h"
+#include "http/http_internal.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/str.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HTTP_MAX_LISTENERS 16
+
+struct http_loop {
+	struct evhttp *https, *http;
+	struct ssl_st *(*ssl_new)(void);
+	unsigned port_https;
+	unsigned max_connections, max_connections_per_ip, request_timeout;
+	struct evhttp_bound_socket *bound[HTTP_MAX_LISTENERS];
+	size_t nbound;
+	char static_dir[4096];
+};
+
+static const char csp[] =
+	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+void http_security_headers(struct evhttp_request *req, bool tls)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+	evhttp_add_header(h, "Content-Security-Policy", csp);
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	evhttp_add_header(h, "X-Frame-Options", "DENY");
+	if (tls)
+		evhttp_add_header(h, "Strict-Transport-Security", "max-age=31536000");
+}
+
+void http_send_error(struct evhttp_request *req, int code, const char *reason, bool tls)
+{
+	struct evbuffer *body = evbuffer_new();
+
+	http_security_headers(req, tls);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "text/plain; charset=utf-8");
+	if (body != NULL)
+		evbuffer_add_printf(body, "%d %s\n", code, reason);
+	evhttp_send_reply(req, code, reason, body);
+	if (body != NULL)
+		evbuffer_free(body);
+}
+
+static void send_json(struct evhttp_request *req, int code, const char *reason, struct json *j)
+{
+	size_t len;
+	const char *text = json_result(j, &len);
+	struct evbuffer *body;
+
+	if (text == NULL) {
+		http_send_error(req, 500, "Internal Server Error", true);
+		return;
+	}
+	body = evbuffer_new();
+	http_security_headers(req, true);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+	if (body != NULL)
+		evbuffer_add(body, text, len);
+	evhttp_send_reply(req, code, reason, body);
+	if (body != NULL)
+		evbuffer_free(body);
+}
+
+static void api_health(struct evhttp_request *req, struct http_loop *h)
+{
+	struct json j;
+
+	json_init(&j);
+	json_object_begin(&j);
+	json_kv_string(&j, "status", "ok");
+	json_object_end(&j);
+	send_json(req, 200, "OK", &j);
+	json_free(&j);
+}
+
+static void api_not_found(struct evhttp_request *req, struct http_loop *h)
+{
+	struct json j;
+
+	json_init(&j);
+	json_object_begin(&j);
+	json_kv_string(&j, "error", "no such API endpoint");
+	json_object_end(&j);
+	send_json(req, 404, "Not Found", &j);
+	json_free(&j);
+}
+
+static void static_files(struct evhttp_request *req, struct http_loop *h)
+{
+	http_static_serve(req, h->static_dir);
+}
+
+/* The routes of https.port: the first whose path matches (exact, or a
+ * prefix when it ends with '/') answers, 405 when the method is not one
+ * of its methods. */
+static const struct route {
+	unsigned methods;
+	const char *path;
+	void (*run)(struct evhttp_request *req, struct http_loop *h);
+} routes[] = {
+	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/api/v1/health", api_health },
+	{ ~0u, "/api/", api_not_found },
+	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/", static_files },
+};
+
+static bool route_matches(const struct route *r, const char *path)
+{
+	size_t n = strlen(r->path);
+
+	if (r->path[n - 1] == '/')
+		return strncmp(path, r->path, n) == 0;
+	return strcmp(path, r->path) == 0;
+}
+
+/* Counts the connection for its client address at its first request. */
+static bool connection_allowed(struct evhttp_request *req, struct http_loop *h)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	char *ip = NULL;
+	ev_uint16_t port = 0;
+
+	evhttp_connection_get_peer(evcon, &ip, &port);
+	return http_conn_request(req, bufferevent_openssl_get_ssl(bev), ip,
+				 h->max_connections_per_ip);
+}
+
+static void https_request(struct evhttp_request *req, void *arg)
+{
+	struct http_loop *h = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+
+	if (!connection_allowed(req, h)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+		http_send_error(req, 503, "Service Unavailable", true);
+		return;
+	}
+	if (path == NULL || path[0] != '/') {
+		http_send_error(req, 400, "Bad Request", true);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (!route_matches(&routes[i], path))
+			continue;
+		if ((routes[i].methods & evhttp_request_get_command(req)) != 0) {
+			routes[i].run(req, h);
+		} else {
+			evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+			http_send_error(req, 405, "Method Not Allowed", true);
+		}
+		return;
+	}
+	http_send_error(req, 404, "Not Found", true);
+}
+
+/* The host of a Host header without its port, if it is a plain name or
+ * address literal; else the empty string. */
+static void host_only(const char *host, char *out, size_t size)
+{
+	size_t n;
+
+	out[0] = '\0';
+	if (host == NULL)
+		return;
+	if (host[0] == '[')
+		n = strcspn(host, "]") + 1;
+	else
+		n = strcspn(host, ":");
+	if (n == 0 || n >= size || (host[0] == '[' && host[n - 1] != ']'))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		char c = host[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
+			return;
+	}
+	if (host[n] != '\0' && host[n] != ':')
+		return;
+	str_copyn(out, size, host, n);
+}
+
+/* Port 80: /.well-known/ is served here (nothing yet: 404), the rest
+ * moves to https.port, same path and query. */
+static void http_request(struct evhttp_request *req, void *arg)
+{
+	struct http_loop *h = arg;
+	const char *target = evhttp_request_get_uri(req);
+	char host[256], port[16] = "", *location;
+	size_t n;
+
+	if (target == NULL || target[0] != '/')
+		target = "/";
+	if (strncmp(target, "/.well-known/", 13) == 0) {
+		http_send_error(req, 404, "Not Found", false);
+		return;
+	}
+	host_only(evhttp_request_get_host(req), host, sizeof(host));
+	if (host[0] == '\0' || h->port_https == 0) {
+		http_send_error(req, 400, "Bad Request", false);
+		return;
+	}
+	if (h->port_https != 443)
+		snprintf(port, sizeof(port), ":%u", h->port_https);
+	n = strlen(host) + strlen(port) + strlen(target) + 16;
+	location = malloc(n);
+	if (location == NULL) {
+		http_send_error(req, 503, "Service Unavailable", false);
+		return;
+	}
+	snprintf(location, n, "https://%s%s%s", host, port, target);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Location", location);
+	free(location);
+	http_send_error(req, 301, "Moved Permanently", false);
+}
+
+static struct bufferevent *tls_bev(struct event_base *base, void *arg)
+{
+	struct http_loop *h = arg;
+	SSL *ssl = h->ssl_new();
+	struct bufferevent *bev;
+
+	if (ssl == NULL)
+		return NULL;
+	if (http_conn_attach(ssl, h->max_connections) < 0) {
+		SSL_free(ssl);
+		return NULL;	/* evhttp closes the socket */
+	}
+	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+					     BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		return NULL;	/* the SSL went with it */
+	if (http_conn_deadline(ssl, bev, h->request_timeout) < 0) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	return bev;
+}
+
+static void listener_error(struct evconnlistener *l, void *arg)
+{
+	log_warn(NULL, "http: accept failed: %s", strerror(errno));
+}
+
+/* Binds port on every listen address for evh. */
+static int bind_all(struct http_loop *h, struct evhttp *evh, struct event_base *base, const struct http_params *p,
+		    unsigned port, const char *name, char *err, size_t errsize)
+{
+	char addrs[256], *save = NULL;
+
+	str_copy(addrs, sizeof(addrs), p->listen_address);
+	for (char *a = strtok_r(addrs, ", ", &save); a != NULL; a = strtok_r(NULL, ", ", &save)) {
+		struct sockaddr_storage ss;
+		int sslen = sizeof(ss);
+		char spec[300];
+		struct evconnlistener *l;
+
+		snprintf(spec, sizeof(spec), strchr(a, ':') != NULL ? "[%s]:%u" : "%s:%u", a, port);
+		if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) < 0) {
+			snprintf(err, errsize, "bad address %s", spec);
+			return -1;
+		}
+		l = evconnlistener_new_bind(base, NULL, NULL,
+					    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+					    LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC |
+					    LEV_OPT_DISABLED,
+					    1024, (struct sockaddr *)&ss, sslen);
+		if (l == NULL) {
+			snprintf(err, errsize, "cannot bind %s (%s): %s", spec, name, strerror(errno));
+			return -1;
+		}
+		evconnlistener_set_error_cb(l, listener_error);
+		if (h->nbound == HTTP_MAX_LISTENERS ||
+		    (h->bound[h->nbound] = evhttp_bind_listener(evh, l)) == NULL) {
+			evconnlistener_free(l);
+			snprintf(err, errsize, "cannot serve %s (%s)", spec, name);
+			return -1;
+		}
+		h->nbound++;
+		evconnlistener_enable(l);
+		if (p->log_listen)
+			log_info(NULL, "listen: %s on %s", name, spec);
+	}
+	return 0;
+}
+
+static struct evhttp *evhttp_make(struct event_base *base, const struct http_params *p,
+				  void (*cb)(struct evhttp_request *, void *), struct http_loop *h)
+{
+	struct evhttp *evh = evhttp_new(base);
+
+	if (evh == NULL)
+		return NULL;
+	evhttp_set_max_headers_size(evh, (ev_ssize_t)p->max_header_size);
+	evhttp_set_max_body_size(evh, (ev_ssize_t)p->max_body_size);
+	evhttp_set_timeout(evh, (int)p->timeout);
+	evhttp_set_allowed_methods(evh, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+				   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
+				   EVHTTP_REQ_OPTIONS);
+	evhttp_set_default_content_type(evh, "text/plain; charset=utf-8");
+	evhttp_set_gencb(evh, cb, h);
+	return evh;
+}
+
+struct http_loop *http_loop_start(struct event_base *base, const struct http_params *p,
+				  char *err, size_t errsize)
+{
+	struct http_loop *h = calloc(1, sizeof(*h));
+
+	if (h == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return NULL;
+	}
+	h->ssl_new = p->ssl_new;
+	h->port_https = p->port_https;
+	h->max_connections = p->max_connections;
+	h->max_connections_per_ip = p->max_connections_per_ip;
+	h->request_timeout = p->request_timeout;
+	str_copy(h->static_dir, sizeof(h->static_dir), p->static_dir);
+	if (p->port_https != 0) {
+		h->https = evhttp_make(base, p, https_request, h);
+		if (h->https == NULL)
+			goto fail_oom;
+		evhttp_set_bevcb(h->https, tls_bev, h);
+		if (bind_all(h, h->https, base, p, p->port_https, "https", err, errsize) < 0)
+			goto fail;
+	}
+	if (p->port_http != 0) {
+		h->http = evhttp_make(base, p, http_request, h);
+		if (h->http == NULL)
+			goto fail_oom;
+		if (bind_all(h, h->http, base, p, p->port_http, "http", err, errsize) < 0)
+			goto fail;
+	}
+	return h;
+fail_oom:
+	snprintf(err, errsize, "out of memory");
+fail:
+	http_loop_free(h);
+	return NULL;
+}
+
+void http_loop_stop_accepting(struct http_loop *h)
+{
+	if (h == NULL)
+		return;
+	for (size_t i = 0; i < h->nbound; i++)
+		evconnlistener_disable(evhttp_bound_socket_get_listener(h->bound[i]));
+}
+
+void http_loop_free(struct http_loop *h)
+{
+	if (h == NULL)
+		return;
+	if (h->https != NULL)
+		evhttp_free(h->https);
+	if (h->http != NULL)
+		evhttp_free(h->http);
+	free(h);
+}

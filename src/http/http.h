@@ -1,0 +1,43 @@
+#ifndef YUBIN_HTTP_HTTP_H
+#define YUBIN_HTTP_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The HTTP server of one event loop (libevent's evhttp): https.port serves
+ * the API and the static files of the panels, http.port redirects to it
+ * except /.well-known/. The server hands over its loop's event_base and
+ * the settings; this module owns the listeners (SO_REUSEPORT, one set per
+ * loop like the mail ports) and the connections. */
+
+struct event_base;
+struct ssl_st;
+
+struct http_params {
+	const char *listen_address;	/* comma-separated addresses */
+	unsigned port_http, port_https;	/* 0: that side is off */
+	uint64_t max_header_size, max_body_size;
+	unsigned timeout;		/* seconds idle or stalled */
+	unsigned request_timeout;	/* seconds for a whole request */
+	unsigned max_connections;	/* HTTPS connections in all */
+	unsigned max_connections_per_ip;
+	const char *static_dir;		/* files served on https.port */
+	/* A new SSL from the current certificates (SNI-aware); called for
+	 * every connection, so a reload applies to the next one. */
+	struct ssl_st *(*ssl_new)(void);
+	bool log_listen;		/* say which addresses were bound */
+};
+
+struct http_loop;
+
+/* Binds the ports on base; NULL with err filled when a port cannot be
+ * bound. Both ports 0: an empty http_loop (nothing served). */
+struct http_loop *http_loop_start(struct event_base *base, const struct http_params *p,
+				  char *err, size_t errsize);
+/* Stops accepting (on the loop's thread, or before it runs). */
+void http_loop_stop_accepting(struct http_loop *h);
+/* Closes every connection and frees h (after its loop has stopped). */
+void http_loop_free(struct http_loop *h);
+
+#endif

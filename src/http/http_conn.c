@@ -1,0 +1,177 @@
+/* Connection limits of https.port: in all (counted from accept to the
+ * SSL's free, so a connection that never sends a request counts too) and
+ * per client address (counted from its first request, when evhttp tells
+ * the address). The state hangs on the connection's SSL as ex_data and is
+ * released by OpenSSL when the connection is freed, whatever the path. */
+#include "http/http_internal.h"
+#include "lib/str.h"
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IP_BUCKETS 1024
+
+struct ip_count {
+	struct ip_count *next;
+	unsigned n;
+	char ip[64];
+};
+
+struct conn_state {
+	char ip[64];		/* "" until the first request */
+	struct bufferevent *bev;
+	struct event *deadline;	/* the next request must be in by then */
+	struct timeval limit;
+};
+
+static atomic_uint total;
+static struct ip_count *ip_table[IP_BUCKETS];
+static pthread_mutex_t ip_lock = PTHREAD_MUTEX_INITIALIZER;
+static int ex_index = -1;
+static pthread_once_t ex_once = PTHREAD_ONCE_INIT;
+
+static unsigned ip_hash(const char *ip)
+{
+	unsigned h = 2166136261u;
+
+	for (; *ip != '\0'; ip++)
+		h = (h ^ (unsigned char)*ip) * 16777619u;
+	return h % IP_BUCKETS;
+}
+
+static void ip_release(const char *ip)
+{
+	struct ip_count **pp;
+
+	pthread_mutex_lock(&ip_lock);
+	for (pp = &ip_table[ip_hash(ip)]; *pp != NULL; pp = &(*pp)->next) {
+		if (strcmp((*pp)->ip, ip) == 0) {
+			struct ip_count *c = *pp;
+			if (--c->n == 0) {
+				*pp = c->next;
+				free(c);
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ip_lock);
+}
+
+static bool ip_acquire(const char *ip, unsigned max)
+{
+	struct ip_count *c;
+	unsigned b = ip_hash(ip);
+	bool ok = false;
+
+	pthread_mutex_lock(&ip_lock);
+	for (c = ip_table[b]; c != NULL && strcmp(c->ip, ip) != 0; c = c->next)
+		;
+	if (c == NULL && (c = calloc(1, sizeof(*c))) != NULL) {
+		str_copy(c->ip, sizeof(c->ip), ip);
+		c->next = ip_table[b];
+		ip_table[b] = c;
+	}
+	if (c != NULL && c->n < max) {
+		c->n++;
+		ok = true;
+	}
+	pthread_mutex_unlock(&ip_lock);
+	return ok;
+}
+
+static void state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	struct conn_state *st = ptr;
+
+	if (st == NULL)
+		return;
+	if (st->ip[0] != '\0')
+		ip_release(st->ip);
+	if (st->deadline != NULL)
+		event_free(st->deadline);
+	atomic_fetch_sub(&total, 1);
+	free(st);
+}
+
+static void ex_init(void)
+{
+	ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, state_free);
+}
+
+int http_conn_attach(SSL *ssl, unsigned max_total)
+{
+	struct conn_state *st;
+
+	pthread_once(&ex_once, ex_init);
+	if (ex_index < 0 || atomic_fetch_add(&total, 1) >= max_total) {
+		atomic_fetch_sub(&total, 1);
+		return -1;
+	}
+	st = calloc(1, sizeof(*st));
+	if (st == NULL || SSL_set_ex_data(ssl, ex_index, st) != 1) {
+		free(st);
+		atomic_fetch_sub(&total, 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* The request did not arrive in time (a client trickling bytes that each
+ * reset the idle timeout): shutting the socket down makes evhttp see the
+ * end of the connection and free it on its own path. */
+static void deadline_cb(evutil_socket_t unused, short what, void *arg)
+{
+	struct conn_state *st = arg;
+	evutil_socket_t fd = bufferevent_getfd(st->bev);
+
+	if (fd >= 0)
+		shutdown(fd, SHUT_RDWR);
+}
+
+static void response_done(struct evhttp_request *req, void *arg)
+{
+	struct conn_state *st = arg;
+
+	evtimer_add(st->deadline, &st->limit);
+}
+
+int http_conn_deadline(SSL *ssl, struct bufferevent *bev, unsigned seconds)
+{
+	struct conn_state *st = SSL_get_ex_data(ssl, ex_index);
+
+	if (st == NULL)
+		return -1;
+	st->bev = bev;
+	st->limit.tv_sec = (time_t)seconds;
+	st->deadline = evtimer_new(bufferevent_get_base(bev), deadline_cb, st);
+	if (st->deadline == NULL)
+		return -1;
+	evtimer_add(st->deadline, &st->limit);
+	return 0;
+}
+
+bool http_conn_request(struct evhttp_request *req, SSL *ssl, const char *ip, unsigned max_per_ip)
+{
+	struct conn_state *st = ssl != NULL ? SSL_get_ex_data(ssl, ex_index) : NULL;
+
+	if (st == NULL)
+		return false;
+	if (st->deadline != NULL) {
+		/* no deadline while the request is handled and answered */
+		evtimer_del(st->deadline);
+		evhttp_request_set_on_complete_cb(req, response_done, st);
+	}
+	if (st->ip[0] != '\0')
+		return true;	/* counted at its first request */
+	if (ip == NULL || ip[0] == '\0' || strlen(ip) >= sizeof(st->ip) || !ip_acquire(ip, max_per_ip))
+		return false;
+	str_copy(st->ip, sizeof(st->ip), ip);
+	return true;
+}

@@ -1,0 +1,30 @@
+#ifndef YUBIN_HTTP_HTTP_INTERNAL_H
+#define YUBIN_HTTP_HTTP_INTERNAL_H
+
+#include <stdbool.h>
+
+struct evhttp_request;
+struct ssl_st;
+struct bufferevent;
+
+/* Security headers every response carries; HSTS only over TLS. */
+void http_security_headers(struct evhttp_request *req, bool tls);
+/* A short error page (text/plain) with the security headers. */
+void http_send_error(struct evhttp_request *req, int code, const char *reason, bool tls);
+/* GET/HEAD of a file under root (http_static.c). */
+void http_static_serve(struct evhttp_request *req, const char *root);
+/* Counts a new HTTPS connection on its SSL; -1 past max_total
+ * (http_conn.c). */
+int http_conn_attach(struct ssl_st *ssl, unsigned max_total);
+/* Arms the request deadline of an attached connection: each request
+ * (line, headers and body) must have arrived within seconds of the
+ * connection's start or of the previous response's end; else the
+ * connection is closed. */
+int http_conn_deadline(struct ssl_st *ssl, struct bufferevent *bev, unsigned seconds);
+/* At each request: stops the deadline until the response is sent, and
+ * counts the connection for ip at its first request; false past
+ * max_per_ip (or when the connection was not attached). */
+bool http_conn_request(struct evhttp_request *req, struct ssl_st *ssl, const char *ip,
+		       unsigned max_per_ip);
+
+#endif
