@@ -560,7 +560,7 @@ void smtp_deliver_start(struct smtp_session *s)
 	}
 	snprintf(job->received, sizeof(job->received),
 		 "Received: from %s ([%s])\r\n\tby %s (Yubin) with %s id %s%s%s",
-		 s->helo, s->conn->ip, s->cfg.hostname, smtp_protocol_name(s), job->txid,
+		 s->helo, s->conn->ip, s->lim.hostname, smtp_protocol_name(s), job->txid,
 		 s->authenticated ? "\r\n\t(authenticated sender)" : "", tlscomment);
 	if (s->tx.spool_fd >= 0) {
 		job->body = NULL;

@@ -198,7 +198,7 @@ static int rcpt_postmaster_domain(struct smtp_session *s, struct directory *dir,
 {
 	struct dir_domain d;
 
-	for (const char *h = s->cfg.hostname; h != NULL && strchr(h, '.') != NULL;) {
+	for (const char *h = s->lim.hostname; h != NULL && strchr(h, '.') != NULL;) {
 		int r = directory_domain_get(dir, h, &d);
 		if (r < 0) {
 			smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
@@ -212,7 +212,7 @@ static int rcpt_postmaster_domain(struct smtp_session *s, struct directory *dir,
 		h = strchr(h, '.') + 1;
 	}
 	smtp_reply(s, "550 5.1.1 <postmaster>: No postmaster mailbox here: the server's host name"
-		   " %s is not in a domain this server hosts", s->cfg.hostname);
+		   " %s is not in a domain this server hosts", s->lim.hostname);
 	smtp_error(s);
 	return -1;
 }
@@ -278,9 +278,9 @@ void smtp_cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 	enum smtp_arg_error r;
 	int local;
 
-	if (s->tx.nrcpts >= s->cfg.smtp_max_recipients) {
+	if (s->tx.nrcpts >= s->lim.smtp_max_recipients) {
 		smtp_reply(s, "452 4.5.3 Too many recipients (at most %u per message)",
-			   s->cfg.smtp_max_recipients);
+			   s->lim.smtp_max_recipients);
 		return;
 	}
 	r = smtp_rcpt_parse(cmd->args, cmd->args_len, &path, &error);

@@ -86,12 +86,34 @@ const char *smtp_protocol_name(const struct smtp_session *s)
 
 void smtp_error(struct smtp_session *s)
 {
-	if (++s->errors >= s->cfg.smtp_max_errors && s->conn != NULL) {
-		smtp_reply(s, "421 4.7.0 %s Too many errors, closing the connection", s->cfg.hostname);
+	if (++s->errors >= s->lim.smtp_max_errors && s->conn != NULL) {
+		smtp_reply(s, "421 4.7.0 %s Too many errors, closing the connection", s->lim.hostname);
 		log_info(s->conn->sid, "smtp: too many errors from %s", s->conn->ip);
 		conn_finish(s->conn);
 		s->conn = NULL;
 	}
+}
+
+/* The current settings' SMTP limits. */
+static void smtp_limits_load(struct smtp_limits *lim)
+{
+	struct config cfg;
+
+	server_config(&cfg);
+	str_copy(lim->hostname, sizeof(lim->hostname), cfg.hostname);
+	str_copy(lim->dns_resolver, sizeof(lim->dns_resolver), cfg.dns_resolver);
+	lim->smtp_max_message_size = cfg.smtp_max_message_size;
+	lim->smtp_max_recipients = cfg.smtp_max_recipients;
+	lim->smtp_max_connections = cfg.smtp_max_connections;
+	lim->smtp_max_connections_per_ip = cfg.smtp_max_connections_per_ip;
+	lim->smtp_max_line_length = cfg.smtp_max_line_length;
+	lim->smtp_max_errors = cfg.smtp_max_errors;
+	lim->smtp_max_commands = cfg.smtp_max_commands;
+	lim->smtp_timeout = cfg.smtp_timeout;
+	lim->smtp_data_timeout = cfg.smtp_data_timeout;
+	lim->smtp_command_total_timeout = cfg.smtp_command_total_timeout;
+	lim->smtp_data_total_timeout = cfg.smtp_data_total_timeout;
+	lim->dns_message_budget = cfg.dns_message_budget;
 }
 
 void smtp_tx_init(struct smtp_tx *tx)
@@ -160,12 +182,12 @@ static void cmd_helo(struct smtp_session *s, const struct smtp_command *cmd)
 	s->state = SMTP_S_READY;
 	s->esmtp = cmd->verb == SMTP_VERB_EHLO;
 	if (!s->esmtp) {
-		smtp_reply(s, "250 %s", s->cfg.hostname);
+		smtp_reply(s, "250 %s", s->lim.hostname);
 		return;
 	}
-	smtp_reply(s, "250-%s Hello %s [%s]", s->cfg.hostname, s->helo, s->conn->ip);
+	smtp_reply(s, "250-%s Hello %s [%s]", s->lim.hostname, s->helo, s->conn->ip);
 	smtp_reply(s, "250-PIPELINING");
-	smtp_reply(s, "250-SIZE %llu", (unsigned long long)s->cfg.smtp_max_message_size);
+	smtp_reply(s, "250-SIZE %llu", (unsigned long long)s->lim.smtp_max_message_size);
 	if (!tls && s->conn->service != SERVICE_SMTPS)
 		smtp_reply(s, "250-STARTTLS");
 	if (may_auth && !s->authenticated)
@@ -245,7 +267,7 @@ static void cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 		return;
 	}
 	if (atomic_load(&server->stopping)) {
-		smtp_reply(s, "421 4.3.2 %s Server shutting down, try again later", s->cfg.hostname);
+		smtp_reply(s, "421 4.3.2 %s Server shutting down, try again later", s->lim.hostname);
 		conn_finish(s->conn);
 		s->conn = NULL;
 		return;
@@ -262,12 +284,12 @@ static void cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 		smtp_error(s);
 		return;
 	}
-	if (s->tx.params.has_size && s->tx.params.size > s->cfg.smtp_max_message_size) {
+	if (s->tx.params.has_size && s->tx.params.size > s->lim.smtp_max_message_size) {
 		smtp_reply(s, "552 5.3.4 Message size exceeds the limit of %llu bytes",
-			   (unsigned long long)s->cfg.smtp_max_message_size);
+			   (unsigned long long)s->lim.smtp_max_message_size);
 		log_info(s->conn->sid, "smtp: refused MAIL with SIZE=%llu over the limit of %llu bytes"
 			 " from %s", (unsigned long long)s->tx.params.size,
-			 (unsigned long long)s->cfg.smtp_max_message_size, s->conn->ip);
+			 (unsigned long long)s->lim.smtp_max_message_size, s->conn->ip);
 		memset(&s->tx.from, 0, sizeof(s->tx.from));
 		return;
 	}
@@ -307,9 +329,9 @@ static void smtp_body_start(struct smtp_session *s)
 	s->tx.body = evbuffer_new();
 	s->tx.spool_fd = -1;
 	s->tx.too_big = false;
-	conn_set_timeout(s->conn, s->cfg.smtp_data_timeout);
+	conn_set_timeout(s->conn, s->lim.smtp_data_timeout);
 	conn_deadline_clear(s->conn);
-	conn_deadline_arm(s->conn, s->cfg.smtp_data_total_timeout);
+	conn_deadline_arm(s->conn, s->lim.smtp_data_total_timeout);
 }
 
 static void cmd_data(struct smtp_session *s, const struct smtp_command *cmd)
@@ -337,7 +359,7 @@ static void cmd_noop(struct smtp_session *s, const struct smtp_command *cmd)
 
 static void cmd_quit(struct smtp_session *s, const struct smtp_command *cmd)
 {
-	smtp_reply(s, "221 2.0.0 %s Bye", s->cfg.hostname);
+	smtp_reply(s, "221 2.0.0 %s Bye", s->lim.hostname);
 	conn_finish(s->conn);
 	s->conn = NULL;
 }
@@ -445,8 +467,8 @@ static void smtp_dispatch(struct smtp_session *s, const char *line, size_t len)
 	struct smtp_command cmd;
 	const char *error;
 
-	if (++s->commands > s->cfg.smtp_max_commands) {
-		smtp_reply(s, "421 4.7.0 %s Too many commands in one connection", s->cfg.hostname);
+	if (++s->commands > s->lim.smtp_max_commands) {
+		smtp_reply(s, "421 4.7.0 %s Too many commands in one connection", s->lim.hostname);
 		conn_finish(s->conn);
 		s->conn = NULL;
 		return;
@@ -521,7 +543,7 @@ static bool smtp_data_consume(struct smtp_session *s, struct evbuffer *in)
 			break;
 		chunk = vec.iov_len > 65536 ? 65536 : vec.iov_len;
 		done = smtp_data_parse(&s->tx.data, vec.iov_base, chunk, out, &olen, &used);
-		if (!s->tx.too_big && s->tx.data.bytes > s->cfg.smtp_max_message_size) {
+		if (!s->tx.too_big && s->tx.data.bytes > s->lim.smtp_max_message_size) {
 			s->tx.too_big = true;
 			evbuffer_drain(s->tx.body, evbuffer_get_length(s->tx.body));
 			if (s->tx.spool_fd >= 0) {
@@ -552,7 +574,7 @@ static bool smtp_bdat_consume(struct smtp_session *s, struct evbuffer *in)
 			break;
 		n = vec.iov_len < s->tx.bdat_left ? vec.iov_len : (size_t)s->tx.bdat_left;
 		if (s->tx.bdat_reply[0] == '\0') {
-			if (!s->tx.too_big && s->tx.data.bytes + n > s->cfg.smtp_max_message_size) {
+			if (!s->tx.too_big && s->tx.data.bytes + n > s->lim.smtp_max_message_size) {
 				s->tx.too_big = true;
 				evbuffer_drain(s->tx.body, evbuffer_get_length(s->tx.body));
 				if (s->tx.spool_fd >= 0) {
@@ -593,7 +615,7 @@ static void smtp_bdat_chunk_end(struct smtp_session *s)
 
 static void smtp_data_end(struct smtp_session *s)
 {
-	conn_set_timeout(s->conn, s->cfg.smtp_timeout);
+	conn_set_timeout(s->conn, s->lim.smtp_timeout);
 	conn_deadline_clear(s->conn);
 	if (s->tx.data.bytes == UINT64_MAX) {
 		smtp_reply(s, "451 4.3.0 Local error while receiving the message, try again later");
@@ -604,9 +626,9 @@ static void smtp_data_end(struct smtp_session *s)
 	}
 	if (s->tx.too_big) {
 		smtp_reply(s, "552 5.3.4 Message too big: the limit is %llu bytes",
-			   (unsigned long long)s->cfg.smtp_max_message_size);
+			   (unsigned long long)s->lim.smtp_max_message_size);
 		log_info(s->conn->sid, "smtp: refused a message over the limit of %llu bytes from %s",
-			 (unsigned long long)s->cfg.smtp_max_message_size, s->conn->ip);
+			 (unsigned long long)s->lim.smtp_max_message_size, s->conn->ip);
 		smtp_tx_reset(s);
 		return;
 	}
@@ -640,7 +662,7 @@ static void smtp_on_read(struct conn *c)
 		}
 		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
 		if (eol.pos < 0) {
-			if (evbuffer_get_length(in) > s->cfg.smtp_max_line_length) {
+			if (evbuffer_get_length(in) > s->lim.smtp_max_line_length) {
 				s->discard_line = true;
 				evbuffer_drain(in, evbuffer_get_length(in));
 			}
@@ -648,10 +670,10 @@ static void smtp_on_read(struct conn *c)
 		}
 		llen = (size_t)eol.pos;
 		consumed = true;
-		if (s->discard_line || llen > s->cfg.smtp_max_line_length) {
+		if (s->discard_line || llen > s->lim.smtp_max_line_length) {
 			s->discard_line = false;
 			evbuffer_drain(in, llen + eol_len);
-			smtp_reply(s, "500 5.5.2 Line too long (at most %u bytes)", s->cfg.smtp_max_line_length);
+			smtp_reply(s, "500 5.5.2 Line too long (at most %u bytes)", s->lim.smtp_max_line_length);
 			smtp_error(s);
 			continue;
 		}
@@ -668,16 +690,16 @@ static void smtp_on_read(struct conn *c)
 	if (s->conn == NULL || s->state == SMTP_S_BDAT)
 		return;
 	if (s->discard_line)
-		conn_deadline_arm(c, s->cfg.smtp_command_total_timeout);
+		conn_deadline_arm(c, s->lim.smtp_command_total_timeout);
 	else
-		conn_line_deadline(c, consumed, s->cfg.smtp_command_total_timeout);
+		conn_line_deadline(c, consumed, s->lim.smtp_command_total_timeout);
 }
 
 static void smtp_on_timeout(struct conn *c)
 {
 	struct smtp_session *s = c->session;
 
-	smtp_reply(s, "421 4.4.2 %s Timeout: closing the connection", s->cfg.hostname);
+	smtp_reply(s, "421 4.4.2 %s Timeout: closing the connection", s->lim.hostname);
 	log_info(c->sid, "smtp: idle timeout from %s", c->ip);
 	conn_finish(c);
 	s->conn = NULL;
@@ -690,10 +712,10 @@ static void smtp_on_deadline(struct conn *c)
 
 	if (s->conn == NULL || s->state == SMTP_S_BUSY)
 		return;
-	smtp_reply(s, "421 4.4.2 %s Timeout: the %s took too long; closing the connection", s->cfg.hostname,
+	smtp_reply(s, "421 4.4.2 %s Timeout: the %s took too long; closing the connection", s->lim.hostname,
 		   data ? "message data" : "command");
 	log_info(c->sid, "smtp: %s from %s not complete within %u s; closing", data ? "message data" : "command",
-		 c->ip, data ? s->cfg.smtp_data_total_timeout : s->cfg.smtp_command_total_timeout);
+		 c->ip, data ? s->lim.smtp_data_total_timeout : s->lim.smtp_command_total_timeout);
 	conn_finish(c);
 	s->conn = NULL;
 }
@@ -706,7 +728,7 @@ static void smtp_on_shutdown(struct conn *c)
 	 * next command gets 421 (cmd_mail checks `stopping`). */
 	if (s->state == SMTP_S_DATA || s->state == SMTP_S_BUSY || s->state == SMTP_S_BDAT)
 		return;
-	smtp_reply(s, "421 4.3.2 %s Server shutting down, try again later", s->cfg.hostname);
+	smtp_reply(s, "421 4.3.2 %s Server shutting down, try again later", s->lim.hostname);
 	conn_finish(c);
 	s->conn = NULL;
 }
@@ -753,7 +775,7 @@ void smtp_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, e
 		close(fd);
 		return;
 	}
-	server_config(&s->cfg);
+	smtp_limits_load(&s->lim);
 	smtp_tx_init(&s->tx);
 	c = conn_new(loop, fd, sa, service, service == SERVICE_SMTPS, &smtp_conn_ops, s);
 	if (c == NULL) {
@@ -761,20 +783,20 @@ void smtp_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, e
 		return;
 	}
 	s->conn = c;
-	conn_set_timeout(c, s->cfg.smtp_timeout);
+	conn_set_timeout(c, s->lim.smtp_timeout);
 	s->counted = true;
-	if (atomic_fetch_add(&server->connections[SERVICE_SMTP], 1) >= s->cfg.smtp_max_connections) {
-		smtp_reply(s, "421 4.7.0 %s Too many connections, try again later", s->cfg.hostname);
+	if (atomic_fetch_add(&server->connections[SERVICE_SMTP], 1) >= s->lim.smtp_max_connections) {
+		smtp_reply(s, "421 4.7.0 %s Too many connections, try again later", s->lim.hostname);
 		conn_finish(c);
 		return;
 	}
-	if (!conn_ip_acquire(c, s->cfg.smtp_max_connections_per_ip)) {
+	if (!conn_ip_acquire(c, s->lim.smtp_max_connections_per_ip)) {
 		smtp_reply(s, "421 4.7.0 %s Too many connections from your address %s, try again later",
-			   s->cfg.hostname, c->ip);
+			   s->lim.hostname, c->ip);
 		log_info(c->sid, "smtp: connection limit for %s", c->ip);
 		conn_finish(c);
 		return;
 	}
 	log_debug(c->sid, "smtp: connection from %s port %u", c->ip, c->port);
-	smtp_reply(s, "220 %s ESMTP Yubin", s->cfg.hostname);
+	smtp_reply(s, "220 %s ESMTP Yubin", s->lim.hostname);
 }

@@ -53,11 +53,30 @@ struct smtp_tx {
 	char bdat_reply[160];	/* an error to give once the chunk is consumed */
 };
 
+/* The settings an SMTP session uses, copied at accept (a reload applies
+ * to the next connection). Names as in struct config. */
+struct smtp_limits {
+	char hostname[256];
+	char dns_resolver[256];
+	uint64_t smtp_max_message_size;
+	unsigned smtp_max_recipients;
+	unsigned smtp_max_connections;
+	unsigned smtp_max_connections_per_ip;
+	unsigned smtp_max_line_length;
+	unsigned smtp_max_errors;
+	unsigned smtp_max_commands;
+	unsigned smtp_timeout;
+	unsigned smtp_data_timeout;
+	unsigned smtp_command_total_timeout;
+	unsigned smtp_data_total_timeout;
+	unsigned dns_message_budget;
+};
+
 enum smtp_auth_step { AUTH_STEP_NONE, AUTH_STEP_PLAIN, AUTH_STEP_LOGIN_USER, AUTH_STEP_LOGIN_PASS };
 
 struct smtp_session {
 	struct conn *conn;
-	struct config cfg;
+	struct smtp_limits lim;
 	enum smtp_state state;
 	char helo[256];
 	bool esmtp;
