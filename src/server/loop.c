@@ -235,6 +235,11 @@ void loops_stop(void)
 			evconnlistener_free(loop->listeners[j]);
 			free(loop->listener_ctx[j]);
 		}
+		if (loop->idle_tick != NULL)
+			event_free(loop->idle_tick);	/* made by the first IMAP IDLE */
+		if (loop->sig_event != NULL)
+			event_free(loop->sig_event);
+		event_base_free(loop->base);
 	}
 	free(checks);
 }
