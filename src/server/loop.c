@@ -235,11 +235,19 @@ void loops_stop(void)
 			evconnlistener_free(loop->listeners[j]);
 			free(loop->listener_ctx[j]);
 		}
+	}
+	free(checks);
+}
+
+void loops_free(void)
+{
+	for (unsigned i = 0; i < server->nloops; i++) {
+		struct loop *loop = &server->loops[i];
+
 		if (loop->idle_tick != NULL)
 			event_free(loop->idle_tick);	/* made by the first IMAP IDLE */
 		if (loop->sig_event != NULL)
 			event_free(loop->sig_event);
 		event_base_free(loop->base);
 	}
-	free(checks);
 }

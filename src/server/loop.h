@@ -12,5 +12,8 @@ void loops_run(void);
 /* Stops accepting, lets each loop finish its connections (up to the
  * shutdown grace), joins the threads and frees the loops. */
 void loops_stop(void);
+/* Frees the loops' event bases, once nothing can post to them any more
+ * (after the worker pool and the timers on them are gone). */
+void loops_free(void);
 
 #endif

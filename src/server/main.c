@@ -153,6 +153,7 @@ int main(int argc, char **argv)
 	worker_pool_free(server->workers);
 	sendguard_stop();	/* the counts still in memory, written synchronously */
 	expire_stop();
+	loops_free();
 	conn_ip_table_stop();
 	dns_cache_free(server->dns_cache);
 	auth_stop();
