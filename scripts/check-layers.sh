@@ -25,4 +25,6 @@ done
 [ $bad -eq 0 ] && echo "layers: ok"
 # No setting key written out outside the settings table.
 sh scripts/check-setting-keys.sh || bad=1
+# main.c starts and stops; shared state stays in server.c.
+sh scripts/check-server-structure.sh || bad=1
 exit $bad

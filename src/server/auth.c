@@ -33,7 +33,6 @@ struct auth_cache_slot {
 static pthread_mutex_t auth_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct auth_cache_slot auth_cache[AUTH_CACHE_SLOTS];
 static unsigned char auth_cache_key[32];
-static pthread_once_t auth_cache_once = PTHREAD_ONCE_INIT;
 
 static char auth_dummy_hash[128];
 /* argon2id wants 64 MB and a core per check: no more checks at once than
@@ -101,7 +100,6 @@ struct auth_work {
 
 static struct geoip *auth_geoip;
 static struct bf_table *auth_bf;
-static pthread_once_t auth_policy_once = PTHREAD_ONCE_INIT;
 
 static void auth_policy_init(void)
 {
@@ -114,12 +112,13 @@ static void auth_policy_init(void)
 		log_fatal("auth: out of memory");
 }
 
-void auth_init(void)
+void auth_start(void)
 {
 	char err[300], detail[400];
 	struct config cfg;
 
-	pthread_once(&auth_policy_once, auth_policy_init);
+	auth_cache_init();
+	auth_policy_init();
 	if (geoip_is_loaded(auth_geoip)) {
 		log_info(NULL, "geoip: country database loaded");
 		return;
@@ -135,6 +134,15 @@ void auth_init(void)
 		 cfg.geoip_missing);
 	if (server_directory() != NULL)
 		directory_event_add(server_directory(), "geoip-missing", "", "", detail);
+}
+
+void auth_stop(void)
+{
+	geoip_free(auth_geoip);
+	auth_geoip = NULL;
+	bf_table_free(auth_bf);
+	auth_bf = NULL;
+	sem_destroy(&auth_hash_slots);
 }
 
 static void auth_limits(const struct config *cfg, struct bf_limits *lim)
@@ -429,8 +437,6 @@ static void auth_work_check(struct auth_work *w, char *hash, size_t hash_size)
 	unsigned char digest[32];
 	int r;
 
-	pthread_once(&auth_cache_once, auth_cache_init);
-	pthread_once(&auth_policy_once, auth_policy_init);
 	server_config(&w->cfg);
 	w->now = time(NULL);
 	w->addr_ok = net_addr_parse(w->req->ip, &w->addr) == 0;

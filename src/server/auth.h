@@ -38,9 +38,11 @@ struct auth_result {
 };
 
 /* Opens the GeoIP database (DATA/geoip/country.mmdb) and the brute-force
- * table; says loudly (log and a `geoip-missing` event) when the database
- * is missing. Called once at start, before the loops run. */
-void auth_init(void);
+ * table, and makes the login cache's key; says loudly (log and a
+ * `geoip-missing` event) when the database is missing. Called by main
+ * before the loops run; auth_stop after the workers are gone. */
+void auth_start(void);
+void auth_stop(void);
 
 void auth_submit(struct loop *loop, const struct auth_request *req, struct auth_result *res,
 		 void (*done)(void *ctx), void *ctx);

@@ -105,6 +105,19 @@ static void conn_ip_release(struct conn *c)
 	c->counted = false;
 }
 
+void conn_ip_table_stop(void)
+{
+	pthread_mutex_lock(&ip_lock);
+	for (unsigned h = 0; h < IP_BUCKETS; h++) {
+		while (ip_table[h] != NULL) {
+			struct ip_slot *s = ip_table[h];
+			ip_table[h] = s->next;
+			free(s);
+		}
+	}
+	pthread_mutex_unlock(&ip_lock);
+}
+
 static void conn_setup_bev(struct conn *c)
 {
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);

@@ -93,6 +93,8 @@ unsigned conn_count(struct loop *loop);
 
 /* Per-client-address connection counting across all loops. */
 bool conn_ip_acquire(struct conn *c, unsigned max);
+/* Frees what connections still counted at shutdown (after the loops). */
+void conn_ip_table_stop(void);
 
 /* True when CONN_OUT_HIGH bytes or more wait to be sent. The connection
  * then stops reading, and calls on_read again once the output drained

@@ -111,3 +111,12 @@ void expire_start(struct event_base *base)
 	evtimer_add(expire_first, &first);
 	event_add(expire_periodic, &every);
 }
+
+void expire_stop(void)
+{
+	if (expire_first != NULL)
+		event_free(expire_first);
+	if (expire_periodic != NULL)
+		event_free(expire_periodic);
+	expire_first = expire_periodic = NULL;
+}

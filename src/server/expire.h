@@ -6,6 +6,8 @@
 /* Schedules the Trash/Junk expiry on base: a minute after start, then
  * hourly. */
 void expire_start(struct event_base *base);
+/* Frees the timers (after the loops have stopped). */
+void expire_stop(void);
 /* One pass over every account (blocking; worker threads). */
 void expire_run_once(void);
 

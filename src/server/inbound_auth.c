@@ -88,15 +88,15 @@ struct inbound_auth *inbound_auth_new(const struct smtp_session *s)
 	a->copy_fd = -1;
 	strbuf_init(&a->header);
 	str_copy(a->sid, sizeof(a->sid), s->conn->sid);
-	str_copy(a->txid, sizeof(a->txid), s->txid);
+	str_copy(a->txid, sizeof(a->txid), s->tx.txid);
 	str_copy(a->ip, sizeof(a->ip), s->conn->ip);
 	str_copy(a->helo, sizeof(a->helo), s->helo);
-	if (!s->from.null_path)
-		mail_path_format(&s->from, a->mail_from, sizeof(a->mail_from));
-	str_copy(a->hostname, sizeof(a->hostname), s->cfg.hostname);
-	str_copy(a->resolver, sizeof(a->resolver), s->cfg.dns_resolver);
+	if (!s->tx.from.null_path)
+		mail_path_format(&s->tx.from, a->mail_from, sizeof(a->mail_from));
+	str_copy(a->hostname, sizeof(a->hostname), s->lim.hostname);
+	str_copy(a->resolver, sizeof(a->resolver), s->lim.dns_resolver);
 	a->authenticated = s->authenticated;
-	a->budget_ms = s->cfg.dns_message_budget;
+	a->budget_ms = s->lim.dns_message_budget;
 	strbuf_init(&a->hdr);
 	if (!a->authenticated && s->conn->loop->dns != NULL &&
 	    (a->batch = dns_batch_new(s->conn->loop->dns, a->resolver, a->budget_ms)) != NULL) {

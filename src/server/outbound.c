@@ -60,27 +60,21 @@ struct outbound_conn {
 	char err[256];			/* why broken */
 };
 
-static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
 static SSL_CTX *client_ctx;
 
-static SSL_CTX *outbound_ssl_ctx(void)
+void outbound_start(void)
 {
-	pthread_mutex_lock(&ctx_lock);
-	if (client_ctx == NULL) {
-		client_ctx = SSL_CTX_new(TLS_client_method());
-		if (client_ctx != NULL) {
-			SSL_CTX_set_min_proto_version(client_ctx, TLS1_2_VERSION);
-			/* opportunistic TLS (RFC 7435): encrypt, never refuse to
-			 * deliver because of the certificate, like Postfix's
-			 * smtp_tls_security_level = may */
-			SSL_CTX_set_verify(client_ctx, SSL_VERIFY_NONE, NULL);
-		}
-	}
-	pthread_mutex_unlock(&ctx_lock);
-	return client_ctx;
+	client_ctx = SSL_CTX_new(TLS_client_method());
+	if (client_ctx == NULL)
+		log_fatal("outbound: cannot make the TLS client context");
+	SSL_CTX_set_min_proto_version(client_ctx, TLS1_2_VERSION);
+	/* opportunistic TLS (RFC 7435): encrypt, never refuse to deliver
+	 * because of the certificate, like Postfix's
+	 * smtp_tls_security_level = may */
+	SSL_CTX_set_verify(client_ctx, SSL_VERIFY_NONE, NULL);
 }
 
-void outbound_cleanup(void)
+void outbound_stop(void)
 {
 	SSL_CTX_free(client_ctx);
 	client_ctx = NULL;
@@ -281,7 +275,7 @@ static int conn_ehlo(struct outbound_conn *c, const struct outbound_opts *o, str
 
 static int conn_starttls(struct outbound_conn *c, const struct outbound_opts *o, struct smtp_reply *r)
 {
-	SSL_CTX *ctx = outbound_ssl_ctx();
+	SSL_CTX *ctx = client_ctx;
 
 	if (conn_cmd(c, r, TIMEOUT_OTHER, "STARTTLS") < 0 || r->code != 220 || ctx == NULL)
 		return -1;
@@ -384,7 +378,7 @@ static struct outbound_conn *try_addr(const struct outbound_opts *o, const char 
 		return NULL;
 	}
 	if (implicit_tls) {
-		SSL_CTX *ctx = outbound_ssl_ctx();
+		SSL_CTX *ctx = client_ctx;
 		c->ssl = ctx != NULL ? SSL_new(ctx) : NULL;
 		set_timeout(c, TIMEOUT_GREETING);
 		if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1 || SSL_connect(c->ssl) != 1) {

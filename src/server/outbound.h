@@ -51,7 +51,9 @@ time_t outbound_opened(const struct outbound_conn *c);
 /* QUIT and close; NULL is fine. */
 void outbound_close(struct outbound_conn *c);
 
-/* Frees the shared TLS context at shutdown. */
-void outbound_cleanup(void);
+/* The TLS client context every delivery shares: made by queue_start,
+ * freed by queue_stop once the delivery threads are gone. */
+void outbound_start(void);
+void outbound_stop(void);
 
 #endif

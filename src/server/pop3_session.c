@@ -49,9 +49,17 @@ struct pop3_stream {
 	bool last_was_lf;
 };
 
+/* The settings a POP3 session uses, copied at accept (a reload applies
+ * to the next connection). */
+struct pop3_limits {
+	unsigned pop3_timeout;
+	unsigned pop3_command_total_timeout;
+	unsigned pop3_max_connections_per_ip;
+};
+
 struct pop3_session {
 	struct conn *conn;
-	struct config cfg;
+	struct pop3_limits lim;	/* copied at accept */
 	enum pop3_state state;
 	unsigned errors;
 	char user[320];
@@ -713,7 +721,7 @@ static void pop3_on_read(struct conn *c)
 		explicit_bzero(line, llen);
 	}
 	if (s->conn != NULL)
-		conn_line_deadline(c, consumed, s->cfg.pop3_command_total_timeout);
+		conn_line_deadline(c, consumed, s->lim.pop3_command_total_timeout);
 }
 
 static void pop3_on_timeout(struct conn *c)
@@ -732,9 +740,9 @@ static void pop3_on_deadline(struct conn *c)
 	if (s->conn == NULL || s->state == POP3_BUSY)
 		return;
 	pop3_reply(s, "-ERR Command not complete within %u seconds; closing",
-		   s->cfg.pop3_command_total_timeout);
+		   s->lim.pop3_command_total_timeout);
 	log_info(c->sid, "pop3: command from %s not complete within %u s; closing", c->ip,
-		 s->cfg.pop3_command_total_timeout);
+		 s->lim.pop3_command_total_timeout);
 	pop3_close(s);
 }
 
@@ -767,6 +775,16 @@ static const struct conn_ops pop3_conn_ops = {
 	.on_free = pop3_on_free,
 };
 
+static void pop3_limits_load(struct pop3_limits *lim)
+{
+	struct config cfg;
+
+	server_config(&cfg);
+	lim->pop3_timeout = cfg.pop3_timeout;
+	lim->pop3_command_total_timeout = cfg.pop3_command_total_timeout;
+	lim->pop3_max_connections_per_ip = cfg.pop3_max_connections_per_ip;
+}
+
 void pop3_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, enum service service)
 {
 	struct pop3_session *s = calloc(1, sizeof(*s));
@@ -776,7 +794,7 @@ void pop3_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, e
 		close(fd);
 		return;
 	}
-	server_config(&s->cfg);
+	pop3_limits_load(&s->lim);
 	s->stream.fd = -1;
 	c = conn_new(loop, fd, sa, service, service == SERVICE_POP3S, &pop3_conn_ops, s);
 	if (c == NULL) {
@@ -784,8 +802,8 @@ void pop3_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, e
 		return;
 	}
 	s->conn = c;
-	conn_set_timeout(c, s->cfg.pop3_timeout);
-	if (!conn_ip_acquire(c, s->cfg.pop3_max_connections_per_ip)) {
+	conn_set_timeout(c, s->lim.pop3_timeout);
+	if (!conn_ip_acquire(c, s->lim.pop3_max_connections_per_ip)) {
 		pop3_reply(s, "-ERR [SYS/TEMP] Too many connections from your address, try again later");
 		pop3_close(s);
 		return;

@@ -787,6 +787,7 @@ void queue_start(void)
 	}
 	if (fs_mkdir_p(q.dir, 0700) < 0)
 		log_fatal("cannot create %s: %s", q.dir, strerror(errno));
+	outbound_start();
 	q.nthreads = cfg.queue_max_parallel;
 	q.threads = calloc(q.nthreads, sizeof(*q.threads));
 	if (q.threads == NULL)
@@ -838,7 +839,10 @@ void queue_stop(unsigned grace)
 		for (unsigned i = 0; i < q.nthreads; i++)
 			pthread_join(q.threads[i], NULL);
 		idle_sweep(true);
-		outbound_cleanup();
+		outbound_stop();
+		queue_file_set_signer(NULL, NULL);
+		dkim_signer_free(queue_dkim);
+		queue_dkim = NULL;
 	} else {
 		log_warn(NULL, "queue: %u deliveries still in flight at shutdown; they are retried at the next start",
 			 q.running);

@@ -584,9 +584,9 @@ static void sg_flush_cb(evutil_socket_t fd, short what, void *arg)
 		worker_pool_submit(server->workers, NULL, sg_flush_run, NULL, job);
 }
 
-/* At exit: what the last timer did not take, written with a handle of
+/* At stop: what the last timer did not take, written with a handle of
  * our own (the worker pool is gone by then). */
-static void sg_flush_at_exit(void)
+static void sg_flush_at_stop(void)
 {
 	struct sg_flush_job *job;
 	struct directory *dir;
@@ -608,7 +608,7 @@ static void sg_flush_at_exit(void)
 	free(job);
 }
 
-static void sg_free_all_at_exit(void)
+static void sg_free_all(void)
 {
 	pthread_mutex_lock(&sg_lock);
 	for (unsigned b = 0; b < SG_BUCKETS; b++) {
@@ -623,25 +623,23 @@ static void sg_free_all_at_exit(void)
 	pthread_mutex_unlock(&sg_lock);
 }
 
-static pthread_mutex_t sg_start_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct event *sg_timer;
 
 void sendguard_start(struct event_base *base)
 {
 	static const struct timeval every = { SENDGUARD_FLUSH_SECS, 0 };
-	static atomic_bool started;
 
-	if (atomic_load(&started))
-		return;		/* every accept calls this: no lock after the first */
-	pthread_mutex_lock(&sg_start_lock);
-	if (sg_timer == NULL) {
-		sg_timer = event_new(base, -1, EV_PERSIST, sg_flush_cb, NULL);
-		if (sg_timer != NULL) {
-			event_add(sg_timer, &every);
-			atexit(sg_free_all_at_exit);	/* runs last */
-			atexit(sg_flush_at_exit);
-		}
-		atomic_store(&started, true);
-	}
-	pthread_mutex_unlock(&sg_start_lock);
+	sg_timer = event_new(base, -1, EV_PERSIST, sg_flush_cb, NULL);
+	if (sg_timer == NULL)
+		log_fatal("abuse: cannot make the flush timer");
+	event_add(sg_timer, &every);
+}
+
+void sendguard_stop(void)
+{
+	if (sg_timer != NULL)
+		event_free(sg_timer);
+	sg_timer = NULL;
+	sg_flush_at_stop();
+	sg_free_all();
 }

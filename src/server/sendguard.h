@@ -58,9 +58,11 @@ enum sendguard_status sendguard_count_forward(const char *address, unsigned n, c
 void sendguard_bounce(const char *address, const char *ip);
 /* The reply text for a suspended sender. */
 void sendguard_suspended_text(const char *address, const char *reason, char *buf, size_t size);
-/* Starts the flush timer on base (once; later calls do nothing). At exit
- * the counts still in memory are written synchronously. */
+/* Starts the flush timer on base; called by main before the loops run. */
 void sendguard_start(struct event_base *base);
+/* After the loops and workers are gone: writes the counts still in memory
+ * synchronously and frees the table. */
+void sendguard_stop(void);
 
 /* notice.c: writes the suspension notice (Japanese and English) into the
  * owner's mailbox and the domain's admin address (setting admin-address,

@@ -16,6 +16,7 @@ struct worker_pool;
 struct group_commit;
 struct dns_async;
 struct dns_cache;
+struct index_rebuild_report;
 struct http_loop;
 
 /* What a listening port serves. */
@@ -37,6 +38,7 @@ struct loop {
 	pthread_t thread;
 	struct event_base *base;
 	struct evconnlistener *listeners[SERVICE_COUNT * 4];
+	void *listener_ctx[SERVICE_COUNT * 4];
 	unsigned nlisteners;
 	struct event *sig_event;
 	/* IMAP sessions in IDLE on this loop, polled together by one timer
@@ -69,6 +71,22 @@ struct server {
 };
 
 extern struct server *server;
+
+/* Start-up and shutdown of the shared state, called by main in this order:
+ * server_start (data directory lock, settings, DATA/tmp), server_tls_start
+ * (certificates: fatal without one), ..., server_tls_stop, server_stop. */
+void server_start(const char *data_dir);
+void server_tls_start(void);
+void server_write_pidfile(void);
+/* SIGHUP: settings and certificates again. Listener addresses and ports
+ * need a restart. Old TLS contexts stay allocated until server_tls_stop:
+ * handshakes in progress may still use them (a reload is rare, a context
+ * a few kilobytes). */
+void server_reload(void);
+void server_tls_stop(void);
+void server_stop(void);
+/* The store's index_rebuilt_cb: records the event for the mailbox owner. */
+void server_index_rebuilt(const char *root, const struct index_rebuild_report *rep);
 
 /* The directory handle of the calling thread (loop or worker), opened on
  * first use; NULL if the database cannot be opened. */

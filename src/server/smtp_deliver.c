@@ -484,7 +484,7 @@ static void delivery_done(void *ctx)
 				 smtp_protocol_name(s));
 			/* A DSN (null reverse-path) for the account: the bounce
 			 * signal of the compromised-account detection. */
-			if (s->from.null_path)
+			if (s->tx.from.null_path)
 				sendguard_bounce(job->rcpts[i].address, job->ip);
 		}
 	} else if (job->status == 4 && job->field_error != NULL) {
@@ -532,10 +532,10 @@ void smtp_deliver_start(struct smtp_session *s)
 	char tlscomment[160] = "";
 
 	if (job != NULL) {
-		job->auth = s->auth;	/* made at MAIL FROM, its DNS under way */
-		s->auth = NULL;
+		job->auth = s->tx.auth;	/* made at MAIL FROM, its DNS under way */
+		s->tx.auth = NULL;
 	}
-	if (job == NULL || (job->rcpts = calloc(s->nrcpts, sizeof(*job->rcpts))) == NULL ||
+	if (job == NULL || (job->rcpts = calloc(s->tx.nrcpts, sizeof(*job->rcpts))) == NULL ||
 	    (job->auth == NULL && (job->auth = inbound_auth_new(s)) == NULL)) {
 		if (job != NULL) {
 			inbound_auth_free(job->auth);
@@ -548,9 +548,9 @@ void smtp_deliver_start(struct smtp_session *s)
 	}
 	job->s = s;
 	str_copy(job->sid, sizeof(job->sid), s->conn->sid);
-	str_copy(job->txid, sizeof(job->txid), s->txid);
+	str_copy(job->txid, sizeof(job->txid), s->tx.txid);
 	str_copy(job->ip, sizeof(job->ip), s->conn->ip);
-	mail_path_format(&s->from, job->from, sizeof(job->from));
+	mail_path_format(&s->tx.from, job->from, sizeof(job->from));
 	rfc5322_date(job->date, sizeof(job->date));
 	if (s->conn->tls) {
 		/* RFC 8314 section 7.4: the "tls" clause names the cipher suite. */
@@ -560,27 +560,27 @@ void smtp_deliver_start(struct smtp_session *s)
 	}
 	snprintf(job->received, sizeof(job->received),
 		 "Received: from %s ([%s])\r\n\tby %s (Yubin) with %s id %s%s%s",
-		 s->helo, s->conn->ip, s->cfg.hostname, smtp_protocol_name(s), job->txid,
+		 s->helo, s->conn->ip, s->lim.hostname, smtp_protocol_name(s), job->txid,
 		 s->authenticated ? "\r\n\t(authenticated sender)" : "", tlscomment);
-	if (s->spool_fd >= 0) {
+	if (s->tx.spool_fd >= 0) {
 		job->body = NULL;
-		job->body_fd = s->spool_fd;
+		job->body_fd = s->tx.spool_fd;
 	} else {
 		job->body_fd = -1;
-		job->body = (const char *)evbuffer_pullup(s->body, -1);
+		job->body = (const char *)evbuffer_pullup(s->tx.body, -1);
 		if (job->body == NULL)
 			job->body = "";
 	}
-	job->body_len = (size_t)s->data.bytes;
-	job->nrcpts = s->nrcpts;
+	job->body_len = (size_t)s->tx.data.bytes;
+	job->nrcpts = s->tx.nrcpts;
 	if (s->authenticated)
 		str_copy(job->login, sizeof(job->login), s->auth_user);
-	for (unsigned i = 0; i < s->nrcpts; i++) {
-		str_copy(job->rcpts[i].address, sizeof(job->rcpts[i].address), s->rcpts[i].address);
-		job->rcpts[i].maildir = s->rcpts[i].maildir;
-		job->rcpts[i].quota_bytes = s->rcpts[i].quota_bytes;
-		job->rcpts[i].forward = s->rcpts[i].forward;
-		job->rcpts[i].keep = s->rcpts[i].keep || s->rcpts[i].forward == NULL;
+	for (unsigned i = 0; i < s->tx.nrcpts; i++) {
+		str_copy(job->rcpts[i].address, sizeof(job->rcpts[i].address), s->tx.rcpts[i].address);
+		job->rcpts[i].maildir = s->tx.rcpts[i].maildir;
+		job->rcpts[i].quota_bytes = s->tx.rcpts[i].quota_bytes;
+		job->rcpts[i].forward = s->tx.rcpts[i].forward;
+		job->rcpts[i].keep = s->tx.rcpts[i].keep || s->tx.rcpts[i].forward == NULL;
 		if (job->rcpts[i].maildir == NULL)
 			job->nremote++;
 	}

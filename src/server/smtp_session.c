@@ -5,12 +5,7 @@
 #include "server/sessions.h"
 #include "server/inbound_auth.h"
 #include "directory/directory.h"
-#include "directory/validate.h"
-#include "policy/batv.h"
-#include "policy/forward.h"
 #include "server/smtp_sendas.h"
-#include "store/maildir.h"
-#include "store/quota.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "settings/settings.h"
@@ -91,41 +86,60 @@ const char *smtp_protocol_name(const struct smtp_session *s)
 
 void smtp_error(struct smtp_session *s)
 {
-	if (++s->errors >= s->cfg.smtp_max_errors && s->conn != NULL) {
-		smtp_reply(s, "421 4.7.0 %s Too many errors, closing the connection", s->cfg.hostname);
+	if (++s->errors >= s->lim.smtp_max_errors && s->conn != NULL) {
+		smtp_reply(s, "421 4.7.0 %s Too many errors, closing the connection", s->lim.hostname);
 		log_info(s->conn->sid, "smtp: too many errors from %s", s->conn->ip);
 		conn_finish(s->conn);
 		s->conn = NULL;
 	}
 }
 
+/* The current settings' SMTP limits. */
+static void smtp_limits_load(struct smtp_limits *lim)
+{
+	struct config cfg;
+
+	server_config(&cfg);
+	str_copy(lim->hostname, sizeof(lim->hostname), cfg.hostname);
+	str_copy(lim->dns_resolver, sizeof(lim->dns_resolver), cfg.dns_resolver);
+	lim->smtp_max_message_size = cfg.smtp_max_message_size;
+	lim->smtp_max_recipients = cfg.smtp_max_recipients;
+	lim->smtp_max_connections = cfg.smtp_max_connections;
+	lim->smtp_max_connections_per_ip = cfg.smtp_max_connections_per_ip;
+	lim->smtp_max_line_length = cfg.smtp_max_line_length;
+	lim->smtp_max_errors = cfg.smtp_max_errors;
+	lim->smtp_max_commands = cfg.smtp_max_commands;
+	lim->smtp_timeout = cfg.smtp_timeout;
+	lim->smtp_data_timeout = cfg.smtp_data_timeout;
+	lim->smtp_command_total_timeout = cfg.smtp_command_total_timeout;
+	lim->smtp_data_total_timeout = cfg.smtp_data_total_timeout;
+	lim->dns_message_budget = cfg.dns_message_budget;
+}
+
+void smtp_tx_init(struct smtp_tx *tx)
+{
+	memset(tx, 0, sizeof(*tx));
+	tx->spool_fd = -1;
+}
+
+void smtp_tx_free(struct smtp_tx *tx)
+{
+	for (unsigned i = 0; i < tx->nrcpts; i++) {
+		free(tx->rcpts[i].maildir);
+		free(tx->rcpts[i].forward);
+	}
+	free(tx->rcpts);
+	if (tx->body != NULL)
+		evbuffer_free(tx->body);
+	if (tx->spool_fd >= 0)
+		close(tx->spool_fd);
+	inbound_auth_free(tx->auth);
+	smtp_tx_init(tx);
+}
+
 void smtp_tx_reset(struct smtp_session *s)
 {
-	for (unsigned i = 0; i < s->nrcpts; i++) {
-		free(s->rcpts[i].maildir);
-		free(s->rcpts[i].forward);
-	}
-	free(s->rcpts);
-	s->rcpts = NULL;
-	s->nrcpts = 0;
-	memset(&s->from, 0, sizeof(s->from));
-	memset(&s->params, 0, sizeof(s->params));
-	if (s->body != NULL) {
-		evbuffer_free(s->body);
-		s->body = NULL;
-	}
-	if (s->spool_fd >= 0) {
-		close(s->spool_fd);
-		s->spool_fd = -1;
-	}
-	s->too_big = false;
-	s->bdat_left = 0;
-	s->bdat_last = false;
-	s->bdat_reply[0] = '\0';
-	s->txid[0] = '\0';
-	memset(&s->sender, 0, sizeof(s->sender));
-	inbound_auth_free(s->auth);
-	s->auth = NULL;
+	smtp_tx_free(&s->tx);
 	if (s->state == SMTP_S_MAIL || s->state == SMTP_S_RCPT || s->state == SMTP_S_DATA ||
 	    s->state == SMTP_S_BDAT)
 		s->state = SMTP_S_READY;
@@ -168,12 +182,12 @@ static void cmd_helo(struct smtp_session *s, const struct smtp_command *cmd)
 	s->state = SMTP_S_READY;
 	s->esmtp = cmd->verb == SMTP_VERB_EHLO;
 	if (!s->esmtp) {
-		smtp_reply(s, "250 %s", s->cfg.hostname);
+		smtp_reply(s, "250 %s", s->lim.hostname);
 		return;
 	}
-	smtp_reply(s, "250-%s Hello %s [%s]", s->cfg.hostname, s->helo, s->conn->ip);
+	smtp_reply(s, "250-%s Hello %s [%s]", s->lim.hostname, s->helo, s->conn->ip);
 	smtp_reply(s, "250-PIPELINING");
-	smtp_reply(s, "250-SIZE %llu", (unsigned long long)s->cfg.smtp_max_message_size);
+	smtp_reply(s, "250-SIZE %llu", (unsigned long long)s->lim.smtp_max_message_size);
 	if (!tls && s->conn->service != SERVICE_SMTPS)
 		smtp_reply(s, "250-STARTTLS");
 	if (may_auth && !s->authenticated)
@@ -221,8 +235,8 @@ static int mail_check_sender(struct smtp_session *s)
 	char addr[MAIL_PATH_MAX + 8] = "", safe[300];
 	int r;
 
-	if (!s->from.null_path)
-		mail_path_format(&s->from, addr, sizeof(addr));
+	if (!s->tx.from.null_path)
+		mail_path_format(&s->tx.from, addr, sizeof(addr));
 	r = dir != NULL ? sendas_check(dir, s->auth_user, addr) : -1;
 	if (r < 0) {
 		smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
@@ -253,12 +267,12 @@ static void cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 		return;
 	}
 	if (atomic_load(&server->stopping)) {
-		smtp_reply(s, "421 4.3.2 %s Server shutting down, try again later", s->cfg.hostname);
+		smtp_reply(s, "421 4.3.2 %s Server shutting down, try again later", s->lim.hostname);
 		conn_finish(s->conn);
 		s->conn = NULL;
 		return;
 	}
-	r = smtp_mail_parse(cmd->args, cmd->args_len, &s->from, &s->params, &error);
+	r = smtp_mail_parse(cmd->args, cmd->args_len, &s->tx.from, &s->tx.params, &error);
 	if (r != SMTP_ARG_OK) {
 		if (r == SMTP_ARG_PARAM)
 			smtp_reply(s, "555 5.5.4 %s", error);
@@ -266,380 +280,58 @@ static void cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 			smtp_reply(s, "501 5.1.7 Bad sender address syntax: %s", error);
 		else
 			smtp_reply(s, "501 5.5.4 %s", error);
-		memset(&s->from, 0, sizeof(s->from));
+		memset(&s->tx.from, 0, sizeof(s->tx.from));
 		smtp_error(s);
 		return;
 	}
-	if (s->params.has_size && s->params.size > s->cfg.smtp_max_message_size) {
+	if (s->tx.params.has_size && s->tx.params.size > s->lim.smtp_max_message_size) {
 		smtp_reply(s, "552 5.3.4 Message size exceeds the limit of %llu bytes",
-			   (unsigned long long)s->cfg.smtp_max_message_size);
+			   (unsigned long long)s->lim.smtp_max_message_size);
 		log_info(s->conn->sid, "smtp: refused MAIL with SIZE=%llu over the limit of %llu bytes"
-			 " from %s", (unsigned long long)s->params.size,
-			 (unsigned long long)s->cfg.smtp_max_message_size, s->conn->ip);
-		memset(&s->from, 0, sizeof(s->from));
+			 " from %s", (unsigned long long)s->tx.params.size,
+			 (unsigned long long)s->lim.smtp_max_message_size, s->conn->ip);
+		memset(&s->tx.from, 0, sizeof(s->tx.from));
 		return;
 	}
 	if (s->authenticated && mail_check_sender(s) < 0) {
-		memset(&s->from, 0, sizeof(s->from));
+		memset(&s->tx.from, 0, sizeof(s->tx.from));
 		return;
 	}
 	if (s->authenticated) {
 		char text[512];
 
-		switch (sendguard_sender_open(&s->sender, s->auth_user, s->conn->ip, text, sizeof(text))) {
+		switch (sendguard_sender_open(&s->tx.sender, s->auth_user, s->conn->ip, text, sizeof(text))) {
 		case SENDGUARD_OK:
 			break;
 		case SENDGUARD_SUSPENDED:
 			smtp_reply(s, "550 5.7.1 %s", text);
 			server_event("send-refused", s->auth_user, s->conn->ip, "sending is suspended");
-			memset(&s->from, 0, sizeof(s->from));
-			memset(&s->sender, 0, sizeof(s->sender));
+			memset(&s->tx.from, 0, sizeof(s->tx.from));
+			memset(&s->tx.sender, 0, sizeof(s->tx.sender));
 			return;
 		default:
 			smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
-			memset(&s->from, 0, sizeof(s->from));
-			memset(&s->sender, 0, sizeof(s->sender));
+			memset(&s->tx.from, 0, sizeof(s->tx.from));
+			memset(&s->tx.sender, 0, sizeof(s->tx.sender));
 			return;
 		}
 	}
-	str_random_id(s->txid, 13);
-	inbound_auth_free(s->auth);
-	s->auth = inbound_auth_new(s);	/* SPF's DNS starts now (NULL: at the end of DATA) */
+	str_random_id(s->tx.txid, 13);
+	inbound_auth_free(s->tx.auth);
+	s->tx.auth = inbound_auth_new(s);	/* SPF's DNS starts now (NULL: at the end of DATA) */
 	s->state = SMTP_S_MAIL;
 	smtp_reply(s, "250 2.1.0 Ok");
 }
 
-/* Checks a local recipient; on success fills rcpt and returns 0, otherwise
- * has replied and returns -1. */
-/* The account's forwarding (settings `forward`, `forward-keep`): sets
- * rcpt->forward and rcpt->keep. A list that no longer parses forwards
- * nothing (the copy is kept). */
-static void rcpt_forwarding(struct smtp_session *s, struct directory *dir, struct smtp_rcpt *rcpt)
-{
-	char value[FORWARD_MAX * (FORWARD_ADDR_MAX + 2)], list[FORWARD_MAX][FORWARD_ADDR_MAX];
-	const char *error;
-	size_t n = 0;
-
-	rcpt->forward = NULL;
-	rcpt->keep = true;
-	if (settings_account_string(dir, rcpt->address, SETTING_FORWARD, value, sizeof(value)) <= 0 ||
-	    value[0] == '\0')
-		return;
-	if (forward_list_parse(value, rcpt->address, list, &n, &error) < 0) {
-		log_warn(s->conn->sid, "smtp: forwarding of %s ignored: %s", rcpt->address, error);
-		return;
-	}
-	if (n == 0)
-		return;
-	rcpt->forward = strdup(value);
-	rcpt->keep = settings_account_bool(dir, rcpt->address, SETTING_FORWARD_KEEP);
-}
-
-static int rcpt_check_local(struct smtp_session *s, const struct mail_path *path,
-			    struct directory *dir, struct smtp_rcpt *rcpt)
-{
-	char local[MAIL_LOCAL_MAX * 2 + 3], maildir[4200];
-	struct dir_account acct;
-	const char *error;
-	uint64_t usage;
-	int r;
-
-	str_copy(local, sizeof(local), path->local);
-	str_lower(local);
-	if (validate_local_part(local, &error) < 0) {
-		/* no account has such a local part: the reply shows it as sent */
-		mail_path_format(path, rcpt->address, sizeof(rcpt->address));
-		r = 0;
-	} else {
-		snprintf(rcpt->address, sizeof(rcpt->address), "%s@%s", local, path->domain);
-		r = directory_account_get(dir, rcpt->address, &acct);
-	}
-	if (r == 0) {
-		char safe[300];
-
-		smtp_reply_safe(safe, sizeof(safe), rcpt->address);
-		smtp_reply(s, "550 5.1.1 <%s>: Recipient address rejected: no such user here", safe);
-		server_event("rcpt-unknown", safe, s->conn->ip, "no such account");
-		return -1;
-	}
-	if (r < 0) {
-		smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
-		return -1;
-	}
-	if (!acct.enabled) {
-		smtp_reply(s, "550 5.2.1 <%s>: Mailbox disabled, not accepting messages", acct.address);
-		server_event("rcpt-rejected", acct.address, s->conn->ip, "account disabled");
-		return -1;
-	}
-	if (server_maildir(maildir, sizeof(maildir), acct.domain, acct.local) < 0 ||
-	    (access(maildir, F_OK) < 0 && maildir_create(maildir) < 0) ||
-	    quota_usage(maildir, &usage) < 0) {
-		smtp_local_error(s, "451 4.3.0 Mailbox unavailable, try again later", __func__);
-		log_error(s->conn->sid, "smtp: mailbox %s unusable", maildir);
-		return -1;
-	}
-	rcpt->quota_bytes = (uint64_t)acct.quota_mb * 1024 * 1024;
-	rcpt_forwarding(s, dir, rcpt);
-	if (rcpt->keep && (usage >= rcpt->quota_bytes ||
-	    (s->params.has_size && usage + s->params.size > rcpt->quota_bytes))) {
-		smtp_reply(s, "552 5.2.2 <%s>: Mailbox full: the recipient's mailbox has reached its %u MB"
-			   " limit and cannot take this message until mail is deleted",
-			   acct.address, acct.quota_mb);
-		server_event("rcpt-full", acct.address, s->conn->ip, "mailbox full (quota reached)");
-		free(rcpt->forward);
-		rcpt->forward = NULL;
-		return -1;
-	}
-	rcpt->maildir = strdup(maildir);
-	if (rcpt->maildir == NULL) {
-		free(rcpt->forward);
-		rcpt->forward = NULL;
-		smtp_local_error(s, "452 4.3.1 Insufficient system resources", __func__);
-		return -1;
-	}
-	return 0;
-}
-
-/* BATV (domain setting `batv`): a prvs= tagged recipient is checked and
- * rewritten to the plain address; with batv on, a bounce (null reverse-path)
- * to an untagged address, or any mail to a bad or expired tag, is refused.
- * Returns 0 to go on, or -1 after replying. */
-static int rcpt_check_batv(struct smtp_session *s, struct mail_path *path, struct directory *dir)
-{
-	char plain[MAIL_LOCAL_MAX * 2 + 3], hex[BATV_KEY_MAX * 2 + 1], addr[MAIL_PATH_MAX + 8];
-	unsigned char key[BATV_KEY_MAX];
-	unsigned keynum;
-	enum batv_result r;
-	bool on = settings_domain_bool(dir, path->domain, SETTING_BATV);
-	long keylen = 0;
-
-	r = batv_parse(path->local, &keynum, plain, sizeof(plain));
-	if (r == BATV_NONE) {
-		if (!on || !s->from.null_path)
-			return 0;
-		mail_path_format(path, addr, sizeof(addr));
-		smtp_reply(s, "550 5.7.1 <%s>: This domain signs the sender address of its outgoing mail"
-			   " (BATV); a bounce to an unsigned address answers mail that was not sent from"
-			   " here, so it is refused", addr);
-		server_event("batv-refused", addr, s->conn->ip, "bounce to an unsigned address");
-		return -1;
-	}
-	if (r == BATV_VALID) {
-		int k = directory_batv_key(dir, path->domain, keynum, false, hex, sizeof(hex));
-		size_t hl = k > 0 ? strlen(hex) : 0;
-
-		for (size_t i = 0; i + 1 < hl && (size_t)keylen < sizeof(key); i += 2) {
-			unsigned byte;
-			if (sscanf(hex + i, "%2x", &byte) != 1)
-				break;
-			key[keylen++] = (unsigned char)byte;
-		}
-		r = batv_verify(path->local, path->domain, key, (size_t)keylen, time(NULL), plain,
-				sizeof(plain));
-		explicit_bzero(key, sizeof(key));
-		explicit_bzero(hex, sizeof(hex));
-	}
-	if (r == BATV_VALID) {
-		str_copy(path->local, sizeof(path->local), plain);
-		return 0;
-	}
-	if (!on)
-		return 0;	/* an ordinary local part that looks like a tag */
-	mail_path_format(path, addr, sizeof(addr));
-	smtp_reply(s, "550 5.7.1 <%s>: Invalid BATV address (%s): this is not a sender address this"
-		   " server signed recently; bounces are accepted for 7 days after sending", addr,
-		   batv_result_text(r));
-	server_event("batv-refused", addr, s->conn->ip, batv_result_text(r));
-	return -1;
-}
-
-/* Counts an accepted recipient against the authenticated sender's limits
- * and runs the compromise detection. Returns 0, or -1 after replying. */
-static int rcpt_count_sent(struct smtp_session *s, const char *address)
-{
-	char text[512];
-
-	if (!s->authenticated || !s->sender.active)
-		return 0;
-	switch (sendguard_rcpt(&s->sender, address, s->conn->ip, text, sizeof(text))) {
-	case SENDGUARD_OK:
-		return 0;
-	case SENDGUARD_LIMIT:
-		smtp_reply(s, "451 4.7.1 %s", text);
-		if (!s->sender.limit_noted)
-			server_event("send-limited", s->auth_user, s->conn->ip, text);
-		s->sender.limit_noted = true;
-		return -1;
-	case SENDGUARD_SUSPENDED:
-		smtp_reply(s, "550 5.7.1 %s", text);
-		return -1;
-	default:
-		smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
-		return -1;
-	}
-}
-
-/* "<Postmaster>" without a domain: the postmaster of the server's own
- * domain, i.e. the host name or the nearest parent of it that is a local
- * domain. 0, or -1 after replying. */
-static int rcpt_postmaster_domain(struct smtp_session *s, struct directory *dir,
-				  struct mail_path *path)
-{
-	struct dir_domain d;
-
-	for (const char *h = s->cfg.hostname; h != NULL && strchr(h, '.') != NULL;) {
-		int r = directory_domain_get(dir, h, &d);
-		if (r < 0) {
-			smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
-			return -1;
-		}
-		if (r > 0) {
-			str_copy(path->domain, sizeof(path->domain), h);
-			str_lower(path->domain);
-			return 0;
-		}
-		h = strchr(h, '.') + 1;
-	}
-	smtp_reply(s, "550 5.1.1 <postmaster>: No postmaster mailbox here: the server's host name"
-		   " %s is not in a domain this server hosts", s->cfg.hostname);
-	smtp_error(s);
-	return -1;
-}
-
-static void rcpt_discard(struct smtp_rcpt *rcpt)
-{
-	free(rcpt->maildir);
-	free(rcpt->forward);
-}
-
-/* Appends a recipient to the transaction and replies 250, or replies
- * with the error. rcpt.maildir is owned by the session from here on. */
-static void rcpt_append(struct smtp_session *s, struct smtp_rcpt *rcpt)
-{
-	for (unsigned i = 0; i < s->nrcpts; i++) {
-		if (strcmp(s->rcpts[i].address, rcpt->address) == 0) {
-			/* The same mailbox twice gets one copy. */
-			rcpt_discard(rcpt);
-			smtp_reply(s, "250 2.1.5 Ok");
-			return;
-		}
-	}
-	if (rcpt_count_sent(s, rcpt->address) < 0) {
-		rcpt_discard(rcpt);
-		return;
-	}
-	{
-		struct smtp_rcpt *grown = realloc(s->rcpts, (s->nrcpts + 1) * sizeof(*grown));
-		if (grown == NULL) {
-			rcpt_discard(rcpt);
-			smtp_local_error(s, "452 4.3.1 Insufficient system resources", __func__);
-			return;
-		}
-		s->rcpts = grown;
-	}
-	s->rcpts[s->nrcpts++] = *rcpt;
-	s->state = SMTP_S_RCPT;
-	smtp_reply(s, "250 2.1.5 Ok");
-}
-
-/* An authenticated sender's recipient in another domain: it goes to the
- * outbound queue at the end of DATA. */
-static void rcpt_add_remote(struct smtp_session *s, const char *addr)
-{
-	struct smtp_rcpt rcpt;
-
-	memset(&rcpt, 0, sizeof(rcpt));
-	if (str_copy(rcpt.address, sizeof(rcpt.address), addr) < 0) {
-		smtp_reply(s, "501 5.1.3 Recipient address too long");
-		smtp_error(s);
-		return;
-	}
-	rcpt_append(s, &rcpt);
-}
-
-static void cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
-{
-	struct mail_path path;
-	struct dir_domain domain;
-	struct smtp_rcpt rcpt;
-	struct directory *dir;
-	const char *error, *trick;
-	enum smtp_arg_error r;
-	int local;
-
-	if (s->nrcpts >= s->cfg.smtp_max_recipients) {
-		smtp_reply(s, "452 4.5.3 Too many recipients (at most %u per message)",
-			   s->cfg.smtp_max_recipients);
-		return;
-	}
-	r = smtp_rcpt_parse(cmd->args, cmd->args_len, &path, &error);
-	if (r != SMTP_ARG_OK) {
-		if (r == SMTP_ARG_PARAM)
-			smtp_reply(s, "555 5.5.4 %s", error);
-		else if (r == SMTP_ARG_ADDRESS)
-			smtp_reply(s, "501 5.1.3 Bad recipient address syntax: %s", error);
-		else
-			smtp_reply(s, "501 5.5.4 %s", error);
-		smtp_error(s);
-		return;
-	}
-	dir = server_directory();
-	if (dir == NULL) {
-		smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
-		return;
-	}
-	if (path.domain[0] == '\0' && rcpt_postmaster_domain(s, dir, &path) < 0)
-		return;
-	local = path.domain_literal ? 0 : directory_domain_get(dir, path.domain, &domain);
-	if (local < 0) {
-		smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
-		return;
-	}
-	trick = mail_path_relay_trick(&path);
-	if (local > 0 && trick != NULL) {
-		smtp_reply(s, "550 5.7.1 Relaying denied (%s): to send mail to other domains, authenticate"
-			   " (SMTP AUTH) on port 587", trick);
-		server_event("relay-denied", "", s->conn->ip, trick);
-		smtp_error(s);
-		return;
-	}
-	if (local == 0) {
-		char addr[MAIL_PATH_MAX + 8];
-		mail_path_format(&path, addr, sizeof(addr));
-		if (!s->authenticated) {
-			smtp_reply(s, "554 5.7.1 <%s>: Relay access denied: to send mail to other domains,"
-				   " authenticate (SMTP AUTH) on port 587", addr);
-			server_event("relay-denied", "", s->conn->ip, trick != NULL ? trick : path.domain);
-			smtp_error(s);
-			return;
-		}
-		if (path.domain_literal || path.domain[0] == '\0' || trick != NULL) {
-			smtp_reply(s, "550 5.1.2 <%s>: This form of address is not accepted for other"
-				   " domains (%s): use a plain name@domain address", addr,
-				   trick != NULL ? trick : "IP address literal");
-			smtp_error(s);
-			return;
-		}
-		rcpt_add_remote(s, addr);
-		return;
-	}
-	if (rcpt_check_batv(s, &path, dir) < 0)
-		return;
-	memset(&rcpt, 0, sizeof(rcpt));
-	if (rcpt_check_local(s, &path, dir, &rcpt) < 0)
-		return;
-	rcpt_append(s, &rcpt);
-}
-
 static void smtp_body_start(struct smtp_session *s)
 {
-	smtp_data_init(&s->data);
-	s->body = evbuffer_new();
-	s->spool_fd = -1;
-	s->too_big = false;
-	conn_set_timeout(s->conn, s->cfg.smtp_data_timeout);
+	smtp_data_init(&s->tx.data);
+	s->tx.body = evbuffer_new();
+	s->tx.spool_fd = -1;
+	s->tx.too_big = false;
+	conn_set_timeout(s->conn, s->lim.smtp_data_timeout);
 	conn_deadline_clear(s->conn);
-	conn_deadline_arm(s->conn, s->cfg.smtp_data_total_timeout);
+	conn_deadline_arm(s->conn, s->lim.smtp_data_total_timeout);
 }
 
 static void cmd_data(struct smtp_session *s, const struct smtp_command *cmd)
@@ -667,7 +359,7 @@ static void cmd_noop(struct smtp_session *s, const struct smtp_command *cmd)
 
 static void cmd_quit(struct smtp_session *s, const struct smtp_command *cmd)
 {
-	smtp_reply(s, "221 2.0.0 %s Bye", s->cfg.hostname);
+	smtp_reply(s, "221 2.0.0 %s Bye", s->lim.hostname);
 	conn_finish(s->conn);
 	s->conn = NULL;
 }
@@ -711,17 +403,17 @@ static void cmd_bdat(struct smtp_session *s, const struct smtp_command *cmd)
 		s->conn = NULL;
 		return;
 	}
-	s->bdat_reply[0] = '\0';
+	s->tx.bdat_reply[0] = '\0';
 	if (s->state != SMTP_S_RCPT && s->state != SMTP_S_BDAT) {
-		snprintf(s->bdat_reply, sizeof(s->bdat_reply), "503 5.5.1 %s",
+		snprintf(s->tx.bdat_reply, sizeof(s->tx.bdat_reply), "503 5.5.1 %s",
 			 s->state == SMTP_S_MAIL ? "No valid recipients: send RCPT first"
 			 : s->state == SMTP_S_INIT ? "Send EHLO first" : "Send MAIL first");
 	} else if (s->state == SMTP_S_RCPT) {
 		smtp_body_start(s);
 		s->state = SMTP_S_BDAT;
 	}
-	s->bdat_left = size;
-	s->bdat_last = last;
+	s->tx.bdat_left = size;
+	s->tx.bdat_last = last;
 	if (size == 0)
 		smtp_bdat_chunk_end(s);
 }
@@ -741,7 +433,7 @@ static const struct smtp_cmd_def smtp_cmds[] = {
 	{ SMTP_VERB_AUTH, SMTP_STATE_BIT(SMTP_S_READY), "Send EHLO first, and AUTH outside a mail transaction",
 	  smtp_cmd_auth },
 	{ SMTP_VERB_MAIL, SMTP_STATE_BIT(SMTP_S_READY), NULL, cmd_mail },
-	{ SMTP_VERB_RCPT, SMTP_STATE_BIT(SMTP_S_MAIL) | SMTP_STATE_BIT(SMTP_S_RCPT), "Send MAIL first", cmd_rcpt },
+	{ SMTP_VERB_RCPT, SMTP_STATE_BIT(SMTP_S_MAIL) | SMTP_STATE_BIT(SMTP_S_RCPT), "Send MAIL first", smtp_cmd_rcpt },
 	{ SMTP_VERB_DATA, SMTP_STATE_BIT(SMTP_S_RCPT), NULL, cmd_data },
 	{ SMTP_VERB_BDAT, ANY_STATE, NULL, cmd_bdat },	/* checks its state itself */
 	{ SMTP_VERB_RSET, ANY_STATE, NULL, cmd_rset },
@@ -775,8 +467,8 @@ static void smtp_dispatch(struct smtp_session *s, const char *line, size_t len)
 	struct smtp_command cmd;
 	const char *error;
 
-	if (++s->commands > s->cfg.smtp_max_commands) {
-		smtp_reply(s, "421 4.7.0 %s Too many commands in one connection", s->cfg.hostname);
+	if (++s->commands > s->lim.smtp_max_commands) {
+		smtp_reply(s, "421 4.7.0 %s Too many commands in one connection", s->lim.hostname);
 		conn_finish(s->conn);
 		s->conn = NULL;
 		return;
@@ -810,21 +502,21 @@ static void smtp_dispatch(struct smtp_session *s, const char *line, size_t len)
  * once it grows past SPOOL_THRESHOLD so that big messages cost no memory. */
 static int smtp_body_append(struct smtp_session *s, const char *data, size_t len)
 {
-	inbound_auth_feed(s->auth, data, len);	/* DKIM/DMARC DNS once the header is in */
-	if (s->spool_fd < 0 && evbuffer_get_length(s->body) + len > SPOOL_THRESHOLD) {
+	inbound_auth_feed(s->tx.auth, data, len);	/* DKIM/DMARC DNS once the header is in */
+	if (s->tx.spool_fd < 0 && evbuffer_get_length(s->tx.body) + len > SPOOL_THRESHOLD) {
 		char dir[4200];
 		snprintf(dir, sizeof(dir), "%s/tmp", server->data_dir);
-		s->spool_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-		if (s->spool_fd < 0 || evbuffer_write(s->body, s->spool_fd) < 0)
+		s->tx.spool_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (s->tx.spool_fd < 0 || evbuffer_write(s->tx.body, s->tx.spool_fd) < 0)
 			return -1;
-		while (evbuffer_get_length(s->body) > 0) {
-			if (evbuffer_write(s->body, s->spool_fd) < 0)
+		while (evbuffer_get_length(s->tx.body) > 0) {
+			if (evbuffer_write(s->tx.body, s->tx.spool_fd) < 0)
 				return -1;
 		}
 	}
-	if (s->spool_fd >= 0) {
+	if (s->tx.spool_fd >= 0) {
 		while (len > 0) {
-			ssize_t n = write(s->spool_fd, data, len);
+			ssize_t n = write(s->tx.spool_fd, data, len);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n <= 0)
@@ -834,7 +526,7 @@ static int smtp_body_append(struct smtp_session *s, const char *data, size_t len
 		}
 		return 0;
 	}
-	return evbuffer_add(s->body, data, len);
+	return evbuffer_add(s->tx.body, data, len);
 }
 
 /* Consumes DATA bytes from the input; returns true when the message ended. */
@@ -850,19 +542,19 @@ static bool smtp_data_consume(struct smtp_session *s, struct evbuffer *in)
 		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
 			break;
 		chunk = vec.iov_len > 65536 ? 65536 : vec.iov_len;
-		done = smtp_data_parse(&s->data, vec.iov_base, chunk, out, &olen, &used);
-		if (!s->too_big && s->data.bytes > s->cfg.smtp_max_message_size) {
-			s->too_big = true;
-			evbuffer_drain(s->body, evbuffer_get_length(s->body));
-			if (s->spool_fd >= 0) {
-				close(s->spool_fd);
-				s->spool_fd = -1;
+		done = smtp_data_parse(&s->tx.data, vec.iov_base, chunk, out, &olen, &used);
+		if (!s->tx.too_big && s->tx.data.bytes > s->lim.smtp_max_message_size) {
+			s->tx.too_big = true;
+			evbuffer_drain(s->tx.body, evbuffer_get_length(s->tx.body));
+			if (s->tx.spool_fd >= 0) {
+				close(s->tx.spool_fd);
+				s->tx.spool_fd = -1;
 			}
 		}
-		if (!s->too_big && smtp_body_append(s, out, olen) < 0) {
+		if (!s->tx.too_big && smtp_body_append(s, out, olen) < 0) {
 			log_error(s->conn->sid, "smtp: cannot spool message data: %s", strerror(errno));
-			s->too_big = true;	/* fail the transaction below */
-			s->data.bytes = UINT64_MAX;
+			s->tx.too_big = true;	/* fail the transaction below */
+			s->tx.data.bytes = UINT64_MAX;
 		}
 		evbuffer_drain(in, used);
 		if (done)
@@ -874,69 +566,69 @@ static bool smtp_data_consume(struct smtp_session *s, struct evbuffer *in)
 /* Reads BDAT chunk bytes as they are, without any unstuffing. */
 static bool smtp_bdat_consume(struct smtp_session *s, struct evbuffer *in)
 {
-	while (s->bdat_left > 0 && evbuffer_get_length(in) > 0) {
+	while (s->tx.bdat_left > 0 && evbuffer_get_length(in) > 0) {
 		struct evbuffer_iovec vec;
 		size_t n;
 
 		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
 			break;
-		n = vec.iov_len < s->bdat_left ? vec.iov_len : (size_t)s->bdat_left;
-		if (s->bdat_reply[0] == '\0') {
-			if (!s->too_big && s->data.bytes + n > s->cfg.smtp_max_message_size) {
-				s->too_big = true;
-				evbuffer_drain(s->body, evbuffer_get_length(s->body));
-				if (s->spool_fd >= 0) {
-					close(s->spool_fd);
-					s->spool_fd = -1;
+		n = vec.iov_len < s->tx.bdat_left ? vec.iov_len : (size_t)s->tx.bdat_left;
+		if (s->tx.bdat_reply[0] == '\0') {
+			if (!s->tx.too_big && s->tx.data.bytes + n > s->lim.smtp_max_message_size) {
+				s->tx.too_big = true;
+				evbuffer_drain(s->tx.body, evbuffer_get_length(s->tx.body));
+				if (s->tx.spool_fd >= 0) {
+					close(s->tx.spool_fd);
+					s->tx.spool_fd = -1;
 				}
 			}
-			s->data.bytes += n;
-			if (!s->too_big && smtp_body_append(s, vec.iov_base, n) < 0) {
+			s->tx.data.bytes += n;
+			if (!s->tx.too_big && smtp_body_append(s, vec.iov_base, n) < 0) {
 				log_error(s->conn->sid, "smtp: cannot spool message data: %s", strerror(errno));
-				s->too_big = true;
-				s->data.bytes = UINT64_MAX;
+				s->tx.too_big = true;
+				s->tx.data.bytes = UINT64_MAX;
 			}
 		}
 		evbuffer_drain(in, n);
-		s->bdat_left -= n;
+		s->tx.bdat_left -= n;
 	}
-	return s->bdat_left == 0;
+	return s->tx.bdat_left == 0;
 }
 
 static void smtp_data_end(struct smtp_session *s);
 
 static void smtp_bdat_chunk_end(struct smtp_session *s)
 {
-	if (s->bdat_reply[0] != '\0') {
-		smtp_reply(s, "%s", s->bdat_reply);
-		s->bdat_reply[0] = '\0';
+	if (s->tx.bdat_reply[0] != '\0') {
+		smtp_reply(s, "%s", s->tx.bdat_reply);
+		s->tx.bdat_reply[0] = '\0';
 		smtp_error(s);
 		return;
 	}
-	if (s->bdat_last) {
+	if (s->tx.bdat_last) {
 		smtp_data_end(s);
 		return;
 	}
 	smtp_reply(s, "250 2.0.0 %llu octets received",
-		   (unsigned long long)(s->data.bytes == UINT64_MAX ? 0 : s->data.bytes));
+		   (unsigned long long)(s->tx.data.bytes == UINT64_MAX ? 0 : s->tx.data.bytes));
 }
 
 static void smtp_data_end(struct smtp_session *s)
 {
-	conn_set_timeout(s->conn, s->cfg.smtp_timeout);
+	conn_set_timeout(s->conn, s->lim.smtp_timeout);
 	conn_deadline_clear(s->conn);
-	if (s->data.bytes == UINT64_MAX) {
+	if (s->tx.data.bytes == UINT64_MAX) {
 		smtp_reply(s, "451 4.3.0 Local error while receiving the message, try again later");
 		log_error(s->conn->sid, "smtp: replied 451 at the end of the message: it could not be"
 			  " spooled");
 		smtp_tx_reset(s);
 		return;
 	}
-	if (s->too_big) {
+	if (s->tx.too_big) {
 		smtp_reply(s, "552 5.3.4 Message too big: the limit is %llu bytes",
-			   (unsigned long long)s->cfg.smtp_max_message_size);
+			   (unsigned long long)s->lim.smtp_max_message_size);
 		log_info(s->conn->sid, "smtp: refused a message over the limit of %llu bytes from %s",
-			 (unsigned long long)s->cfg.smtp_max_message_size, s->conn->ip);
+			 (unsigned long long)s->lim.smtp_max_message_size, s->conn->ip);
 		smtp_tx_reset(s);
 		return;
 	}
@@ -962,7 +654,7 @@ static void smtp_on_read(struct conn *c)
 			smtp_data_end(s);
 			continue;
 		}
-		if (s->bdat_left > 0) {
+		if (s->tx.bdat_left > 0) {
 			if (!smtp_bdat_consume(s, in))
 				return;
 			smtp_bdat_chunk_end(s);
@@ -970,7 +662,7 @@ static void smtp_on_read(struct conn *c)
 		}
 		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
 		if (eol.pos < 0) {
-			if (evbuffer_get_length(in) > s->cfg.smtp_max_line_length) {
+			if (evbuffer_get_length(in) > s->lim.smtp_max_line_length) {
 				s->discard_line = true;
 				evbuffer_drain(in, evbuffer_get_length(in));
 			}
@@ -978,10 +670,10 @@ static void smtp_on_read(struct conn *c)
 		}
 		llen = (size_t)eol.pos;
 		consumed = true;
-		if (s->discard_line || llen > s->cfg.smtp_max_line_length) {
+		if (s->discard_line || llen > s->lim.smtp_max_line_length) {
 			s->discard_line = false;
 			evbuffer_drain(in, llen + eol_len);
-			smtp_reply(s, "500 5.5.2 Line too long (at most %u bytes)", s->cfg.smtp_max_line_length);
+			smtp_reply(s, "500 5.5.2 Line too long (at most %u bytes)", s->lim.smtp_max_line_length);
 			smtp_error(s);
 			continue;
 		}
@@ -998,16 +690,16 @@ static void smtp_on_read(struct conn *c)
 	if (s->conn == NULL || s->state == SMTP_S_BDAT)
 		return;
 	if (s->discard_line)
-		conn_deadline_arm(c, s->cfg.smtp_command_total_timeout);
+		conn_deadline_arm(c, s->lim.smtp_command_total_timeout);
 	else
-		conn_line_deadline(c, consumed, s->cfg.smtp_command_total_timeout);
+		conn_line_deadline(c, consumed, s->lim.smtp_command_total_timeout);
 }
 
 static void smtp_on_timeout(struct conn *c)
 {
 	struct smtp_session *s = c->session;
 
-	smtp_reply(s, "421 4.4.2 %s Timeout: closing the connection", s->cfg.hostname);
+	smtp_reply(s, "421 4.4.2 %s Timeout: closing the connection", s->lim.hostname);
 	log_info(c->sid, "smtp: idle timeout from %s", c->ip);
 	conn_finish(c);
 	s->conn = NULL;
@@ -1020,10 +712,10 @@ static void smtp_on_deadline(struct conn *c)
 
 	if (s->conn == NULL || s->state == SMTP_S_BUSY)
 		return;
-	smtp_reply(s, "421 4.4.2 %s Timeout: the %s took too long; closing the connection", s->cfg.hostname,
+	smtp_reply(s, "421 4.4.2 %s Timeout: the %s took too long; closing the connection", s->lim.hostname,
 		   data ? "message data" : "command");
 	log_info(c->sid, "smtp: %s from %s not complete within %u s; closing", data ? "message data" : "command",
-		 c->ip, data ? s->cfg.smtp_data_total_timeout : s->cfg.smtp_command_total_timeout);
+		 c->ip, data ? s->lim.smtp_data_total_timeout : s->lim.smtp_command_total_timeout);
 	conn_finish(c);
 	s->conn = NULL;
 }
@@ -1036,7 +728,7 @@ static void smtp_on_shutdown(struct conn *c)
 	 * next command gets 421 (cmd_mail checks `stopping`). */
 	if (s->state == SMTP_S_DATA || s->state == SMTP_S_BUSY || s->state == SMTP_S_BDAT)
 		return;
-	smtp_reply(s, "421 4.3.2 %s Server shutting down, try again later", s->cfg.hostname);
+	smtp_reply(s, "421 4.3.2 %s Server shutting down, try again later", s->lim.hostname);
 	conn_finish(c);
 	s->conn = NULL;
 }
@@ -1083,29 +775,28 @@ void smtp_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, e
 		close(fd);
 		return;
 	}
-	server_config(&s->cfg);
-	s->spool_fd = -1;
-	sendguard_start(loop->base);
+	smtp_limits_load(&s->lim);
+	smtp_tx_init(&s->tx);
 	c = conn_new(loop, fd, sa, service, service == SERVICE_SMTPS, &smtp_conn_ops, s);
 	if (c == NULL) {
 		free(s);
 		return;
 	}
 	s->conn = c;
-	conn_set_timeout(c, s->cfg.smtp_timeout);
+	conn_set_timeout(c, s->lim.smtp_timeout);
 	s->counted = true;
-	if (atomic_fetch_add(&server->connections[SERVICE_SMTP], 1) >= s->cfg.smtp_max_connections) {
-		smtp_reply(s, "421 4.7.0 %s Too many connections, try again later", s->cfg.hostname);
+	if (atomic_fetch_add(&server->connections[SERVICE_SMTP], 1) >= s->lim.smtp_max_connections) {
+		smtp_reply(s, "421 4.7.0 %s Too many connections, try again later", s->lim.hostname);
 		conn_finish(c);
 		return;
 	}
-	if (!conn_ip_acquire(c, s->cfg.smtp_max_connections_per_ip)) {
+	if (!conn_ip_acquire(c, s->lim.smtp_max_connections_per_ip)) {
 		smtp_reply(s, "421 4.7.0 %s Too many connections from your address %s, try again later",
-			   s->cfg.hostname, c->ip);
+			   s->lim.hostname, c->ip);
 		log_info(c->sid, "smtp: connection limit for %s", c->ip);
 		conn_finish(c);
 		return;
 	}
 	log_debug(c->sid, "smtp: connection from %s port %u", c->ip, c->port);
-	smtp_reply(s, "220 %s ESMTP Yubin", s->cfg.hostname);
+	smtp_reply(s, "220 %s ESMTP Yubin", s->lim.hostname);
 }

@@ -34,20 +34,9 @@ struct smtp_rcpt {
 	bool keep;		/* local with forward: keep a copy too */
 };
 
-enum smtp_auth_step { AUTH_STEP_NONE, AUTH_STEP_PLAIN, AUTH_STEP_LOGIN_USER, AUTH_STEP_LOGIN_PASS };
-
-struct smtp_session {
-	struct conn *conn;
-	struct config cfg;
-	enum smtp_state state;
-	char helo[256];
-	bool esmtp;
-	bool authenticated;
-	char auth_user[320];
-	enum smtp_auth_step auth_step;
-	char auth_login_user[320];
-
-	/* the transaction */
+/* One mail transaction (RFC 5321 3.3), from MAIL FROM to the end of DATA
+ * or RSET: everything it owns is released by smtp_tx_free. */
+struct smtp_tx {
 	char txid[16];
 	struct mail_path from;
 	struct smtp_mail_params params;
@@ -62,6 +51,41 @@ struct smtp_session {
 	uint64_t bdat_left;	/* bytes of the current BDAT chunk still to read */
 	bool bdat_last;
 	char bdat_reply[160];	/* an error to give once the chunk is consumed */
+};
+
+/* The settings an SMTP session uses, copied at accept (a reload applies
+ * to the next connection). Names as in struct config. */
+struct smtp_limits {
+	char hostname[256];
+	char dns_resolver[256];
+	uint64_t smtp_max_message_size;
+	unsigned smtp_max_recipients;
+	unsigned smtp_max_connections;
+	unsigned smtp_max_connections_per_ip;
+	unsigned smtp_max_line_length;
+	unsigned smtp_max_errors;
+	unsigned smtp_max_commands;
+	unsigned smtp_timeout;
+	unsigned smtp_data_timeout;
+	unsigned smtp_command_total_timeout;
+	unsigned smtp_data_total_timeout;
+	unsigned dns_message_budget;
+};
+
+enum smtp_auth_step { AUTH_STEP_NONE, AUTH_STEP_PLAIN, AUTH_STEP_LOGIN_USER, AUTH_STEP_LOGIN_PASS };
+
+struct smtp_session {
+	struct conn *conn;
+	struct smtp_limits lim;
+	enum smtp_state state;
+	char helo[256];
+	bool esmtp;
+	bool authenticated;
+	char auth_user[320];
+	enum smtp_auth_step auth_step;
+	char auth_login_user[320];
+
+	struct smtp_tx tx;	/* the transaction; empty outside one */
 
 	unsigned errors, commands;
 	bool discard_line;
@@ -71,6 +95,12 @@ struct smtp_session {
 };
 
 void smtp_reply(struct smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An empty transaction (no recipients, no body, no spool file). */
+void smtp_tx_init(struct smtp_tx *tx);
+/* Releases everything the transaction owns and leaves it empty. */
+void smtp_tx_free(struct smtp_tx *tx);
+/* Ends the session's transaction (RSET, end of DATA, QUIT): smtp_tx_free,
+ * and back to the READY state from a transaction state. */
 void smtp_tx_reset(struct smtp_session *s);
 void smtp_session_free(struct smtp_session *s);
 /* Continues reading after a job: resumes the connection. */
@@ -85,6 +115,9 @@ void smtp_local_error(struct smtp_session *s, const char *reply, const char *whe
 const char *smtp_reply_safe(char *buf, size_t size, const char *text);
 /* Protocol name for Received (ESMTP, ESMTPS, ESMTPA, ESMTPSA, SMTP). */
 const char *smtp_protocol_name(const struct smtp_session *s);
+
+/* smtp_rcpt.c: RCPT TO and its checks; replies in every case. */
+void smtp_cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd);
 
 /* smtp_auth.c */
 void smtp_cmd_auth(struct smtp_session *s, const struct smtp_command *cmd);

@@ -1,0 +1,258 @@
+/* The daemon's shared state (struct server): the data directory, the
+ * current settings and TLS context (swapped by a reload), the per-thread
+ * directory handle and the event log. Sessions and services call in here;
+ * nothing here calls out to a session. */
+#include "server/server.h"
+#include "store/index.h"
+#include "store/maildir.h"
+#include "directory/directory.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "lib/str.h"
+#include "lib/tls.h"
+#include "lib/workers.h"
+#include "settings/settings.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+struct server *server;
+
+static __thread struct directory *thread_dir;
+static pthread_key_t thread_dir_key;
+
+static void thread_dir_close(void *dir)
+{
+	directory_close(dir);
+}
+
+struct directory *server_directory(void)
+{
+	char path[4200], err[256];
+
+	if (thread_dir == NULL) {
+		snprintf(path, sizeof(path), "%s/yubin.db", server->data_dir);
+		thread_dir = directory_open(path, err, sizeof(err));
+		if (thread_dir == NULL)
+			log_error(NULL, "directory: %s", err);
+		else
+			pthread_setspecific(thread_dir_key, thread_dir);	/* closed at thread exit */
+	}
+	return thread_dir;
+}
+
+struct event_job {
+	char kind[32], address[320], ip[64], detail[512];
+};
+
+static void event_job_run(void *ctx)
+{
+	struct event_job *job = ctx;
+	struct directory *dir = server_directory();
+
+	if (dir == NULL || directory_event_add(dir, job->kind, job->address, job->ip, job->detail) < 0)
+		log_warn(NULL, "events: cannot record %s for %s", job->kind, job->address);
+	free(job);
+}
+
+void server_event(const char *kind, const char *address, const char *ip, const char *detail)
+{
+	struct event_job *job = calloc(1, sizeof(*job));
+
+	if (job == NULL)
+		return;
+	/* snprintf truncates what does not fit. */
+	snprintf(job->kind, sizeof(job->kind), "%s", kind);
+	snprintf(job->address, sizeof(job->address), "%s", address != NULL ? address : "");
+	snprintf(job->ip, sizeof(job->ip), "%s", ip != NULL ? ip : "");
+	snprintf(job->detail, sizeof(job->detail), "%s", detail != NULL ? detail : "");
+	worker_pool_submit(server->workers, NULL, event_job_run, NULL, job);
+}
+
+void server_index_rebuilt(const char *root, const struct index_rebuild_report *rep)
+{
+	const char *local = strrchr(root, '/'), *domain;
+	char address[320], detail[512];
+
+	if (local == NULL || local == root)
+		return;
+	for (domain = local - 1; domain > root && *domain != '/'; domain--)
+		;
+	snprintf(address, sizeof(address), "%s@%.*s", local + 1, (int)(local - domain - 1), domain + 1);
+	snprintf(detail, sizeof(detail), "damaged index set aside; %s", rep->detail);
+	server_event("index-rebuilt", address, "", detail);
+}
+
+void server_config(struct config *cfg_r)
+{
+	pthread_rwlock_rdlock(&server->lock);
+	*cfg_r = server->cfg;
+	pthread_rwlock_unlock(&server->lock);
+}
+
+SSL *server_ssl_new(void)
+{
+	SSL *ssl;
+
+	pthread_rwlock_rdlock(&server->lock);
+	ssl = SSL_new(tls_server_ctx(server->tls));
+	pthread_rwlock_unlock(&server->lock);
+	return ssl;
+}
+
+int server_maildir(char *buf, size_t size, const char *domain, const char *local)
+{
+	return maildir_path(buf, size, server->data_dir, domain, local);
+}
+
+static struct tls_server *load_tls(const struct config *cfg)
+{
+	char dir[4200], err[512];
+	struct tls_server *tls;
+
+	snprintf(dir, sizeof(dir), "%s/tls", server->data_dir);
+	tls = tls_server_new(dir, cfg->hostname, err, sizeof(err));
+	if (tls == NULL)
+		log_error(NULL, "tls: %s", err);
+	return tls;
+}
+
+static void apply_log_level(const struct config *cfg)
+{
+	enum log_level level;
+
+	if (log_level_parse(cfg->log_level, &level) == 0)
+		log_set_level(level);
+}
+
+void server_reload(void)
+{
+	struct config cfg;
+	char path[4200], err[512];
+	struct tls_server *tls;
+
+	snprintf(path, sizeof(path), "%s/yubin.conf", server->data_dir);
+	if (settings_conf_load(&cfg, path, err, sizeof(err)) < 0) {
+		log_error(NULL, "reload: %s (keeping the old settings)", err);
+		return;
+	}
+	tls = load_tls(&cfg);
+	if (tls != NULL) {
+		struct tls_server **grown = realloc(server->tls_retired,
+						    (server->ntls_retired + 1) * sizeof(*grown));
+		if (grown == NULL) {
+			tls_server_free(tls);
+			tls = NULL;
+		} else {
+			server->tls_retired = grown;
+		}
+	}
+	pthread_rwlock_wrlock(&server->lock);
+	server->cfg = cfg;
+	if (tls != NULL) {
+		server->tls_retired[server->ntls_retired++] = server->tls;
+		server->tls = tls;
+	}
+	pthread_rwlock_unlock(&server->lock);
+	apply_log_level(&cfg);
+	log_info(NULL, "reload: settings%s reloaded", tls != NULL ? " and certificates" : "");
+}
+
+/* One daemon per data directory: an exclusive lock on DATA/yubind.lock,
+ * taken before anything is bound and held (the descriptor stays open)
+ * until the process ends, so the kernel releases it even after a crash.
+ * SO_REUSEPORT would let a second daemon bind the same ports. */
+static void lock_data_dir(void)
+{
+	char path[4200], pid[32] = "", *text;
+	size_t len = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/yubind.lock", server->data_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		log_fatal("cannot open %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return;	/* fd is kept open on purpose */
+	if (errno != EWOULDBLOCK)
+		log_fatal("cannot lock %s: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), "%s/yubind.pid", server->data_dir);
+	text = fs_read_file(path, 31, &len);
+	if (text != NULL)
+		str_copyn(pid, sizeof(pid), text, strcspn(text, "\n"));
+	free(text);
+	log_fatal("yubind: another yubind%s%s%s is already running on %s; stop it first",
+		  pid[0] != '\0' ? " (pid " : "", pid, pid[0] != '\0' ? ")" : "", server->data_dir);
+}
+
+void server_start(const char *data)
+{
+	char path[4200], err[512];
+
+	server = calloc(1, sizeof(*server));
+	if (server == NULL)
+		log_fatal("out of memory");
+	if (realpath(data, server->data_dir) == NULL)
+		log_fatal("yubind: data directory %s: %s (create it with yubinctl init)", data, strerror(errno));
+	lock_data_dir();
+	pthread_rwlock_init(&server->lock, NULL);
+	pthread_key_create(&thread_dir_key, thread_dir_close);
+	snprintf(path, sizeof(path), "%s/yubin.conf", server->data_dir);
+	if (settings_conf_load(&server->cfg, path, err, sizeof(err)) < 0)
+		log_fatal("config: %s", err);
+	apply_log_level(&server->cfg);
+	snprintf(path, sizeof(path), "%s/tmp", server->data_dir);
+	if (fs_mkdir_p(path, 0700) < 0)
+		log_fatal("cannot create %s: %s", path, strerror(errno));
+}
+
+void server_tls_start(void)
+{
+	server->tls = load_tls(&server->cfg);
+	if (server->tls == NULL)
+		log_fatal("tls: no usable certificate in %s/tls", server->data_dir);
+}
+
+void server_tls_stop(void)
+{
+	tls_server_free(server->tls);
+	server->tls = NULL;
+	for (size_t i = 0; i < server->ntls_retired; i++)
+		tls_server_free(server->tls_retired[i]);
+	free(server->tls_retired);
+	server->tls_retired = NULL;
+	server->ntls_retired = 0;
+}
+
+void server_write_pidfile(void)
+{
+	char path[4200], buf[32];
+	int n;
+
+	snprintf(path, sizeof(path), "%s/yubind.pid", server->data_dir);
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (fs_write_file_atomic(path, buf, (size_t)n, 0644) < 0)
+		log_warn(NULL, "pidfile: cannot write %s", path);
+}
+
+void server_stop(void)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/yubind.pid", server->data_dir);
+	unlink(path);
+	directory_close(thread_dir);	/* the main thread's */
+	thread_dir = NULL;
+	pthread_setspecific(thread_dir_key, NULL);
+	pthread_key_delete(thread_dir_key);
+	free(server->loops);
+	pthread_rwlock_destroy(&server->lock);
+	free(server);
+	server = NULL;
+}
