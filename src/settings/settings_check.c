@@ -89,6 +89,20 @@ static void settings_cidr_wide(const struct net_cidr *c, const char *text, char 
 			 1ULL << (bits > 63 ? 63 : bits), v4 ? "IPv4" : "IPv6");
 }
 
+/* Appends item to a normalised list ("a, b"); -1 when it no longer fits. */
+static int settings_list_append(char *norm, size_t normsize, size_t *len, const char *item,
+				const char **error_r)
+{
+	int w = snprintf(norm + *len, normsize - *len, "%s%s", *len > 0 ? ", " : "", item);
+
+	if (w < 0 || (size_t)w >= normsize - *len) {
+		*error_r = "the list is too long";
+		return -1;
+	}
+	*len += (size_t)w;
+	return 0;
+}
+
 /* CIDRs separated by commas or blanks, stored canonical ("10.0.0.0/8,
  * 2001:db8::/32"); very wide ranges are accepted with a warning. */
 int settings_check_cidr_list(const char *name, const char *value, char *norm, size_t normsize,
@@ -115,13 +129,9 @@ int settings_check_cidr_list(const char *name, const char *value, char *norm, si
 			return -1;
 		net_cidr_format(&c, canon, sizeof(canon));
 		settings_cidr_wide(&c, item, warn, warnsize);
-		n = (size_t)snprintf(norm + len, normsize - len, "%s%s", len > 0 ? ", " : "", canon);
-		if (n >= normsize - len) {
-			*error_r = "the list is too long";
+		if (settings_list_append(norm, normsize, &len, canon, error_r) < 0)
 			return -1;
-		}
-		len += n;
-		p += strcspn(p, ", \t");
+		p += n;
 	}
 	return 0;
 }
@@ -140,13 +150,8 @@ int settings_check_forward(const char *name, const char *value, char *norm, size
 	if (forward_list_parse(value, name, list, &n, error_r) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		int w = snprintf(norm + len, normsize - len, "%s%s", i > 0 ? ", " : "", list[i]);
-
-		if (w < 0 || (size_t)w >= normsize - len) {
-			*error_r = "the list is too long";
+		if (settings_list_append(norm, normsize, &len, list[i], error_r) < 0)
 			return -1;
-		}
-		len += (size_t)w;
 	}
 	return 0;
 }
@@ -165,13 +170,8 @@ int settings_check_send_as(const char *name, const char *value, char *norm, size
 	if (sendas_list_parse(value, list, &n, error_r) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		int w = snprintf(norm + len, normsize - len, "%s%s", i > 0 ? ", " : "", list[i]);
-
-		if (w < 0 || (size_t)w >= normsize - len) {
-			*error_r = "the list is too long";
+		if (settings_list_append(norm, normsize, &len, list[i], error_r) < 0)
 			return -1;
-		}
-		len += (size_t)w;
 	}
 	return 0;
 }
