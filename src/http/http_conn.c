@@ -4,6 +4,7 @@
  * the address). The state hangs on the connection's SSL as ex_data and is
  * released by OpenSSL when the connection is freed, whatever the path. */
 #include "http/http_internal.h"
+#include "lib/ipcount.h"
 #include "lib/str.h"
 
 #include <event2/bufferevent.h>
@@ -16,13 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IP_BUCKETS 1024
-
-struct ip_count {
-	struct ip_count *next;
-	unsigned n;
-	char ip[64];
-};
+/* the per-address group of the HTTP side (server/conn.c uses 0-2) */
+#define HTTP_IP_GROUP 3
 
 struct conn_state {
 	char ip[64];		/* "" until the first request */
@@ -32,59 +28,8 @@ struct conn_state {
 };
 
 static atomic_uint total;
-static struct ip_count *ip_table[IP_BUCKETS];
-static pthread_mutex_t ip_lock = PTHREAD_MUTEX_INITIALIZER;
 static int ex_index = -1;
 static pthread_once_t ex_once = PTHREAD_ONCE_INIT;
-
-static unsigned ip_hash(const char *ip)
-{
-	unsigned h = 2166136261u;
-
-	for (; *ip != '\0'; ip++)
-		h = (h ^ (unsigned char)*ip) * 16777619u;
-	return h % IP_BUCKETS;
-}
-
-static void ip_release(const char *ip)
-{
-	struct ip_count **pp;
-
-	pthread_mutex_lock(&ip_lock);
-	for (pp = &ip_table[ip_hash(ip)]; *pp != NULL; pp = &(*pp)->next) {
-		if (strcmp((*pp)->ip, ip) == 0) {
-			struct ip_count *c = *pp;
-			if (--c->n == 0) {
-				*pp = c->next;
-				free(c);
-			}
-			break;
-		}
-	}
-	pthread_mutex_unlock(&ip_lock);
-}
-
-static bool ip_acquire(const char *ip, unsigned max)
-{
-	struct ip_count *c;
-	unsigned b = ip_hash(ip);
-	bool ok = false;
-
-	pthread_mutex_lock(&ip_lock);
-	for (c = ip_table[b]; c != NULL && strcmp(c->ip, ip) != 0; c = c->next)
-		;
-	if (c == NULL && (c = calloc(1, sizeof(*c))) != NULL) {
-		str_copy(c->ip, sizeof(c->ip), ip);
-		c->next = ip_table[b];
-		ip_table[b] = c;
-	}
-	if (c != NULL && c->n < max) {
-		c->n++;
-		ok = true;
-	}
-	pthread_mutex_unlock(&ip_lock);
-	return ok;
-}
 
 static void state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
@@ -93,7 +38,7 @@ static void state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, lon
 	if (st == NULL)
 		return;
 	if (st->ip[0] != '\0')
-		ip_release(st->ip);
+		ipcount_release(HTTP_IP_GROUP, st->ip);
 	if (st->deadline != NULL)
 		event_free(st->deadline);
 	atomic_fetch_sub(&total, 1);
@@ -170,7 +115,7 @@ bool http_conn_request(struct evhttp_request *req, SSL *ssl, const char *ip, uns
 	}
 	if (st->ip[0] != '\0')
 		return true;	/* counted at its first request */
-	if (ip == NULL || ip[0] == '\0' || strlen(ip) >= sizeof(st->ip) || !ip_acquire(ip, max_per_ip))
+	if (ip == NULL || ip[0] == '\0' || strlen(ip) >= sizeof(st->ip) || !ipcount_acquire(HTTP_IP_GROUP, ip, max_per_ip))
 		return false;
 	str_copy(st->ip, sizeof(st->ip), ip);
 	return true;

@@ -1,4 +1,5 @@
 #include "server/conn.h"
+#include "lib/ipcount.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/tls.h"
@@ -25,17 +26,7 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
 static void conn_drained(struct conn *c);
 
-/* Per-IP table shared by all loops. */
-#define IP_BUCKETS 4096
-struct ip_slot {
-	struct ip_slot *next;
-	char ip[64];
-	int group;
-	unsigned count;
-};
-static pthread_mutex_t ip_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ip_slot *ip_table[IP_BUCKETS];
-
+/* Each service group has its own per-address limit. */
 static int service_group(enum service s)
 {
 	if (s == SERVICE_POP3 || s == SERVICE_POP3S)
@@ -43,79 +34,23 @@ static int service_group(enum service s)
 	return s == SERVICE_IMAP || s == SERVICE_IMAPS ? 2 : 0;
 }
 
-static unsigned ip_hash(const char *ip, int group)
-{
-	unsigned h = 2166136261u ^ (unsigned)group;
-
-	for (; *ip != '\0'; ip++)
-		h = (h ^ (unsigned char)*ip) * 16777619u;
-	return h % IP_BUCKETS;
-}
-
 bool conn_ip_acquire(struct conn *c, unsigned max)
 {
-	int group = service_group(c->service);
-	unsigned h = ip_hash(c->ip, group);
-	struct ip_slot *s;
-	bool ok = true;
-
-	pthread_mutex_lock(&ip_lock);
-	for (s = ip_table[h]; s != NULL; s = s->next) {
-		if (s->group == group && strcmp(s->ip, c->ip) == 0)
-			break;
-	}
-	if (s == NULL) {
-		s = calloc(1, sizeof(*s));
-		if (s != NULL) {
-			str_copy(s->ip, sizeof(s->ip), c->ip);
-			s->group = group;
-			s->next = ip_table[h];
-			ip_table[h] = s;
-		}
-	}
-	if (s == NULL || s->count >= max)
-		ok = false;
-	else
-		s->count++;
-	pthread_mutex_unlock(&ip_lock);
-	c->counted = ok;
-	return ok;
+	c->counted = ipcount_acquire(service_group(c->service), c->ip, max);
+	return c->counted;
 }
 
 static void conn_ip_release(struct conn *c)
 {
-	int group = service_group(c->service);
-	unsigned h = ip_hash(c->ip, group);
-	struct ip_slot **pp;
-
 	if (!c->counted)
 		return;
-	pthread_mutex_lock(&ip_lock);
-	for (pp = &ip_table[h]; *pp != NULL; pp = &(*pp)->next) {
-		struct ip_slot *s = *pp;
-		if (s->group == group && strcmp(s->ip, c->ip) == 0) {
-			if (--s->count == 0) {
-				*pp = s->next;
-				free(s);
-			}
-			break;
-		}
-	}
-	pthread_mutex_unlock(&ip_lock);
+	ipcount_release(service_group(c->service), c->ip);
 	c->counted = false;
 }
 
 void conn_ip_table_stop(void)
 {
-	pthread_mutex_lock(&ip_lock);
-	for (unsigned h = 0; h < IP_BUCKETS; h++) {
-		while (ip_table[h] != NULL) {
-			struct ip_slot *s = ip_table[h];
-			ip_table[h] = s->next;
-			free(s);
-		}
-	}
-	pthread_mutex_unlock(&ip_lock);
+	ipcount_clear();
 }
 
 static void conn_setup_bev(struct conn *c)
