@@ -24,6 +24,7 @@
 struct http_loop {
 	struct evhttp *https, *http;
 	struct ssl_st *(*ssl_new)(void);
+	const struct http_observer *observer;
 	unsigned port_https;
 	unsigned max_connections, max_connections_per_ip, request_timeout;
 	struct evhttp_bound_socket *bound[HTTP_MAX_LISTENERS];
@@ -106,6 +107,11 @@ static void api_not_found(struct evhttp_request *req, struct http_loop *h)
 	json_free(&j);
 }
 
+static void metrics_page(struct evhttp_request *req, struct http_loop *h)
+{
+	http_metrics_serve(req, h->observer);
+}
+
 static void static_files(struct evhttp_request *req, struct http_loop *h)
 {
 	http_static_serve(req, h->static_dir);
@@ -121,6 +127,7 @@ static const struct route {
 } routes[] = {
 	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/api/v1/health", api_health },
 	{ ~0u, "/api/", api_not_found },
+	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/metrics", metrics_page },
 	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/", static_files },
 };
 
@@ -241,6 +248,8 @@ static struct bufferevent *tls_bev(struct event_base *base, void *arg)
 	SSL *ssl = h->ssl_new();
 	struct bufferevent *bev;
 
+	if (h->observer != NULL && h->observer->accepted != NULL)
+		h->observer->accepted(true);
 	if (ssl == NULL)
 		return NULL;
 	if (http_conn_attach(ssl, h->max_connections) < 0) {
@@ -256,6 +265,16 @@ static struct bufferevent *tls_bev(struct event_base *base, void *arg)
 		return NULL;
 	}
 	return bev;
+}
+
+/* Port 80: only counted; NULL makes evhttp use its plain bufferevent. */
+static struct bufferevent *plain_bev(struct event_base *base, void *arg)
+{
+	struct http_loop *h = arg;
+
+	if (h->observer != NULL && h->observer->accepted != NULL)
+		h->observer->accepted(false);
+	return NULL;
 }
 
 static void listener_error(struct evconnlistener *l, void *arg)
@@ -333,6 +352,8 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 		return NULL;
 	}
 	h->ssl_new = p->ssl_new;
+	h->observer = p->observer;
+	http_conn_observe(p->observer);
 	h->port_https = p->port_https;
 	h->max_connections = p->max_connections;
 	h->max_connections_per_ip = p->max_connections_per_ip;
@@ -350,6 +371,7 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 		h->http = evhttp_make(base, p, http_request, h);
 		if (h->http == NULL)
 			goto fail_oom;
+		evhttp_set_bevcb(h->http, plain_bev, h);
 		if (bind_all(h, h->http, base, p, p->port_http, "http", err, errsize) < 0)
 			goto fail;
 	}

@@ -13,6 +13,15 @@
 
 struct event_base;
 struct ssl_st;
+struct strbuf;
+
+/* What the web server tells the daemon, for /metrics; members may be
+ * NULL. Called on the loops' threads. */
+struct http_observer {
+	void (*accepted)(bool tls);		/* a connection on http.port / https.port */
+	void (*request_done)(uint64_t usec);	/* an HTTPS request answered, taking usec */
+	void (*metrics)(struct strbuf *out);	/* the /metrics page (text format 0.0.4) */
+};
 
 struct http_params {
 	const char *listen_address;	/* comma-separated addresses */
@@ -27,6 +36,7 @@ struct http_params {
 	 * every connection, so a reload applies to the next one. */
 	struct ssl_st *(*ssl_new)(void);
 	bool log_listen;		/* say which addresses were bound */
+	const struct http_observer *observer;	/* may be NULL */
 };
 
 struct http_loop;
@@ -39,5 +49,7 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 void http_loop_stop_accepting(struct http_loop *h);
 /* Closes every connection and frees h (after its loop has stopped). */
 void http_loop_free(struct http_loop *h);
+/* HTTPS connections open now, on all loops. */
+unsigned http_conn_open_count(void);
 
 #endif
