@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <stdio.h>
 #include <string.h>
 
 bool http_addr_is_loopback(const char *ip)
@@ -50,6 +51,7 @@ void http_metrics_serve(struct evhttp_request *req, const struct http_observer *
 {
 	struct strbuf text = STRBUF_INIT;
 	struct evbuffer *body;
+	char len[32];
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 
 	if (!metrics_allowed(req)) {
@@ -67,11 +69,15 @@ void http_metrics_serve(struct evhttp_request *req, const struct http_observer *
 		http_send_error(req, 503, "Service Unavailable", true);
 		return;
 	}
-	evbuffer_add(body, strbuf_cstr(&text), text.len);
+	snprintf(len, sizeof(len), "%zu", text.len);
+	/* evhttp would send a HEAD response's body: only the length goes */
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
+		evbuffer_add(body, strbuf_cstr(&text), text.len);
 	strbuf_free(&text);
 	http_security_headers(req, true);
 	evhttp_add_header(h, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "Content-Length", len);
 	evhttp_send_reply(req, 200, "OK", body);
 	evbuffer_free(body);
 }

@@ -1,4 +1,5 @@
 #include "server/auth.h"
+#include "server/stats.h"
 #include "directory/directory.h"
 #include "directory/password.h"
 #include "lib/log.h"
@@ -185,6 +186,7 @@ static void auth_count_failure(struct auth_work *w, const char *address)
 		char until[40];
 		const char *error;
 
+		stats_inc(STATS_AUTH_BLOCKS, BLOCK_IP);
 		memset(&b, 0, sizeof(b));
 		str_copy(b.key, sizeof(b.key), w->key);
 		str_copy(b.kind, sizeof(b.kind), "ip");
@@ -204,6 +206,7 @@ static void auth_count_failure(struct auth_work *w, const char *address)
 		struct dir_auth_block b;
 		const char *error;
 
+		stats_inc(STATS_AUTH_BLOCKS, BLOCK_ACCOUNT);
 		memset(&b, 0, sizeof(b));
 		str_copy(b.key, sizeof(b.key), address);
 		str_copy(b.kind, sizeof(b.kind), "account");
@@ -489,10 +492,13 @@ static void auth_work_check(struct auth_work *w, char *hash, size_t hash_size)
 
 static void auth_work_run(void *ctx)
 {
+	struct auth_work *w = ctx;
 	char hash[DIR_HASH_MAX] = "";
 
-	auth_work_check(ctx, hash, sizeof(hash));
+	auth_work_check(w, hash, sizeof(hash));
 	explicit_bzero(hash, sizeof(hash));
+	if (!w->res->ok && w->res->code != AUTH_TEMPFAIL)
+		stats_auth_failed(w->req->service);
 }
 
 static void auth_reply_now(evutil_socket_t fd, short what, void *ctx)

@@ -2,6 +2,7 @@
  * literals streamed to a spool file for big APPENDs), dispatching them to
  * workers, IDLE, STARTTLS, LOGIN and AUTHENTICATE. */
 #include "server/imap_session.h"
+#include "server/stats.h"
 #include "server/sessions.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -597,6 +598,7 @@ static void imap_dispatch(struct imap_session *s, const struct imap_command *cmd
 {
 	const struct imap_cmd_def *def;
 
+	s->cmd_started = strcmp(cmd->name, "IDLE") != 0 ? stats_now() : 0;
 	if (imap_loop_command(s, cmd))
 		return;
 	if (strcmp(cmd->name, "IDLE") == 0) {
