@@ -16,6 +16,7 @@ import time
 import pytest
 
 import helpers
+import outbound_util as ou
 from helpers import DOMAIN, HOST, HOSTNAME, PASSWORD, SMTPConn, make_message, unique
 
 USER = "user@" + DOMAIN
@@ -451,6 +452,48 @@ def test_forwarded_for_header_changes_nothing(srv):
     conn.close()
     assert r.status == 200
     parse_exposition(body)
+
+
+def wait_until(srv, pred, timeout=30):
+    """Scrapes until pred(samples) holds; returns the last samples."""
+    end = time.time() + timeout
+    while True:
+        samples = scrape(srv)
+        if pred(samples) or time.time() > end:
+            return samples
+        time.sleep(0.1)
+
+
+@pytest.mark.skipif(not ou.have_tools(), reason="dnsmasq or smtp-sink missing (scripts/deps.sh test)")
+def test_outbound_results_and_queue_gauges(dns, sink, new_server):
+    """A message for another domain: queued (relay counter, queue gauges),
+    deferred while the remote server says 450, sent once it takes it; one
+    attempt-time observation per attempt."""
+    sink.start(["-r", "RCPT"])      # 450 4.3.0 to every RCPT
+    srv = new_server(config=ou.outbound_config(dns, sink))
+    c = helpers.smtp_submission(srv)
+    c.auth_plain(USER, PASSWORD).expect(235)
+    tok = unique("out")
+    replies = c.send_mail(USER, ["bob@remote.test"], make_message(tok, sender=USER))
+    assert [r.code for r in replies] == [250, 250, 250]
+    c.quit()
+    out = lambda s, result: value(s, "yubin_outbound_results_total", result=result)
+    s = wait_until(srv, lambda s: out(s, "deferred") >= 1
+                   and value(s, "yubin_queue_messages") == 1)
+    assert out(s, "deferred") >= 1, srv.log_tail()
+    assert value(s, "yubin_queue_messages") == 1
+    assert 0 <= value(s, "yubin_queue_oldest_message_age_seconds") < 600
+    assert value(s, "yubin_smtp_relay_queued_total") == 1
+    assert value(s, "yubin_smtp_local_deliveries_total") == 0
+    assert out(s, "sent") == 0
+    sink.restart()
+    s = wait_until(srv, lambda s: out(s, "sent") == 1 and value(s, "yubin_queue_messages") == 0)
+    assert out(s, "sent") == 1, srv.log_tail()
+    assert value(s, "yubin_queue_messages") == 0
+    assert value(s, "yubin_queue_oldest_message_age_seconds") == 0
+    assert out(s, "bounced") == 0 and out(s, "expired") == 0
+    assert len(sink.messages()) == 1
+    assert value(s, "yubin_outbound_attempt_seconds_count") == out(s, "deferred") + out(s, "sent")
 
 
 def local_non_loopback_address():
