@@ -216,7 +216,8 @@ void stats_queue_scan_end(void)
 
 	if (scan.failed)
 		return;	/* out of memory: the last figures stay */
-	qsort(scan.cur, scan.ncur, sizeof(*scan.cur), seen_cmp);
+	if (scan.ncur > 1)
+		qsort(scan.cur, scan.ncur, sizeof(*scan.cur), seen_cmp);
 	scan.prev = scan.cur;
 	scan.nprev = scan.ncur;
 	scan.capprev = scan.capcur;
