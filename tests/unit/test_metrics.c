@@ -192,6 +192,32 @@ static void test_bad_tables(void **state)
 	metrics_free(NULL);
 }
 
+/* Values with decimals are written exactly, without trailing zeros. */
+static void test_numbers(void **state)
+{
+	static const struct metric_def d[] = {
+		{ .name = "g", .help = "", .kind = METRIC_GAUGE, .decimals = 3 },
+		{ .name = "z", .help = "", .kind = METRIC_GAUGE, .decimals = 9 },
+	};
+	const char *error;
+	struct metrics *m = metrics_new(d, 2, 2, &error);
+	char *text;
+
+	assert_non_null(m);
+	metrics_add(m, 0, 0, -1500);
+	metrics_add(m, 1, 0, 1000000001);
+	text = render(m);
+	assert_string_equal(text, "# HELP g \n# TYPE g gauge\ng -1.5\n"
+				  "# HELP z \n# TYPE z gauge\nz 1.000000001\n");
+	free(text);
+	metrics_add(m, 0, 0, 1500);
+	metrics_add(m, 0, 0, -7);
+	text = render(m);
+	assert_non_null(strstr(text, "g -0.007\n"));
+	free(text);
+	metrics_free(m);
+}
+
 #define THREADS 8
 #define ADDS 20000
 
@@ -236,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_counts_and_histogram),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_bad_tables),
+		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_now),
 	};
