@@ -399,6 +399,27 @@ def test_auth_failures_counted_per_service(srv):
         after, "yubin_auth_failures_total", service="smtp")
 
 
+def test_bruteforce_blocks_counted(new_server):
+    """Failed logins from one address until it is blocked: one ip block,
+    one account slowed, and every refused login (also the blocked one with
+    the right password) an auth failure of its service."""
+    from protection_util import auth_from, pop3_login_from
+    srv = new_server(config={"bruteforce.ip_delay_after": "100", "bruteforce.ip_block_after": "3",
+                             "bruteforce.delay_max": "0", "bruteforce.account_delay_after": "2"})
+    for i in range(3):
+        r, _ = auth_from(srv, "127.0.0.3", USER, "Wrong-pass-%d" % i)
+        r.expect(535)
+    r, _ = auth_from(srv, "127.0.0.3", USER)
+    r.expect(454)
+    assert pop3_login_from(srv, "127.0.0.3", USER).startswith(b"-ERR [SYS/TEMP]")
+    s = scrape(srv)
+    assert value(s, "yubin_auth_blocks_total", kind="ip") == 1
+    assert value(s, "yubin_auth_blocks_total", kind="account") == 1
+    assert value(s, "yubin_auth_failures_total", service="smtp") == 4
+    assert value(s, "yubin_auth_failures_total", service="pop3") == 1
+    assert value(s, "yubin_auth_failures_total", service="imap") == 0
+
+
 def ssl_ctx_for_ip(srv):
     c = ssl.create_default_context(cafile=srv.crt)
     c.check_hostname = False        # imaplib connects by address
