@@ -2,7 +2,6 @@
  * literal), astrings, flag lists and mailbox names, all appended to the
  * session's output buffer. */
 #include "server/imap_session.h"
-#include "server/stats.h"
 #include "server/imap_msgset.h"
 #include "proto/imap_mailbox.h"
 #include "lib/log.h"
@@ -53,8 +52,6 @@ void imap_tagged(struct imap_session *s, const struct imap_command *cmd, const c
 	va_end(ap);
 	imap_tagged_log(s, cmd, status, s->out.data + start, s->out.len - start);
 	strbuf_append(&s->out, "\r\n", 2);
-	stats_time(STATS_IMAP_COMMAND_TIME, s->cmd_started);
-	s->cmd_started = 0;
 }
 
 static bool imap_is_quotable(const char *str, size_t len)

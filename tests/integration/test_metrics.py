@@ -353,6 +353,8 @@ def test_rejections_counted_by_reason(srv):
     assert c.cmd("RCPT TO:<nobody-%s@%s>" % (unique("x"), DOMAIN)).code == 550
     assert c.cmd("RCPT TO:<someone@elsewhere.test>").code == 554
     assert c.cmd("RCPT TO:<nobody2@%s>" % DOMAIN).code == 550
+    c.cmd("RSET").expect(250)
+    assert c.cmd("MAIL FROM:<sender@client.test> SIZE=999999999999").code == 552
     c.quit()
     s = smtp_plain_submission(srv)
     assert s.cmd("MAIL FROM:<%s>" % USER).code == 530
@@ -363,6 +365,7 @@ def test_rejections_counted_by_reason(srv):
     assert d("rcpt_unknown") == 2
     assert d("relay_denied") == 1
     assert d("auth_required") == 1
+    assert d("size") == 1
     assert d("quota") == 0
     assert (value(after, "yubin_smtp_data_seconds_count")
             == value(before, "yubin_smtp_data_seconds_count"))
@@ -434,12 +437,27 @@ def test_imap_command_time_counted(srv):
     assert f.readline().startswith(b"* OK")
     sock.sendall(b"a1 NOOP\r\n")
     assert f.readline().startswith(b"a1 OK")
+    sock.sendall(b"a2 LOGIN %s %s\r\n" % (USER.encode(), PASSWORD.encode()))
+    line = f.readline()
+    while line.startswith(b"* "):
+        line = f.readline()
+    assert line.startswith(b"a2 OK"), line
+    # IDLE lasts as long as the client wants: not a command time
+    sock.sendall(b"a3 SELECT INBOX\r\n")
+    line = f.readline()
+    while line.startswith(b"* "):
+        line = f.readline()
+    assert line.startswith(b"a3 OK"), line
+    sock.sendall(b"a4 IDLE\r\n")
+    assert f.readline().startswith(b"+ ")
+    sock.sendall(b"DONE\r\n")
+    assert f.readline().startswith(b"a4 OK")
     after = scrape(srv)
     sock.sendall(b"a2 LOGOUT\r\n")
     f.read()
     sock.close()
     assert (value(after, "yubin_imap_command_seconds_count")
-            - value(before, "yubin_imap_command_seconds_count")) == 1
+            - value(before, "yubin_imap_command_seconds_count")) == 3
     assert (value(after, "yubin_connections_accepted_total", service="imaps")
             - value(before, "yubin_connections_accepted_total", service="imaps")) == 1
 
