@@ -8,9 +8,12 @@ address check itself is unit-tested in tests/unit/test_http_metrics.c)."""
 import http.client
 import imaplib
 import math
+import os
 import re
 import socket
 import ssl
+import subprocess
+import sys
 import time
 
 import pytest
@@ -535,34 +538,80 @@ def test_outbound_results_and_queue_gauges(dns, sink, new_server):
     assert value(s, "yubin_outbound_attempt_seconds_count") == out(s, "deferred") + out(s, "sent")
 
 
-def local_non_loopback_address():
-    """An IPv4 address of this machine outside 127.0.0.0/8, or None."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.connect(("192.0.2.1", 9))     # no packet is sent: picks the source address
-        addr = s.getsockname()[0]
-    except OSError:
-        return None
-    finally:
-        s.close()
-    return None if addr.startswith("127.") or addr == "0.0.0.0" else addr
+NS_CLIENT = r"""
+import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+with socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20) as raw:
+    with ctx.wrap_socket(raw, server_hostname=sys.argv[3]) as s:
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+sys.stdout.write(data.decode("latin-1"))
+"""
+
+
+class NetNamespace:
+    """A network namespace of this test's own, joined to this one by a veth
+    pair with addresses outside 127.0.0.0/8 (10.203.N.1 here, .2 there):
+    a client in it reaches the daemon from a non-loopback address while
+    no packet leaves the machine."""
+
+    def __init__(self):
+        n = os.getpid() % 250 + 1
+        self.name = "yubin-mt-%d" % os.getpid()
+        self.host_if, self.ns_if = "ymh%d" % os.getpid(), "ymn%d" % os.getpid()
+        self.host_addr, self.ns_addr = "10.203.%d.1" % n, "10.203.%d.2" % n
+
+    def ip(self, *args):
+        subprocess.run(["ip"] + list(args), check=True, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+
+    def __enter__(self):
+        self.ip("netns", "add", self.name)
+        try:
+            self.ip("link", "add", self.host_if, "type", "veth", "peer", "name", self.ns_if,
+                    "netns", self.name)
+            self.ip("addr", "add", self.host_addr + "/30", "dev", self.host_if)
+            self.ip("link", "set", self.host_if, "up")
+            self.ip("-n", self.name, "addr", "add", self.ns_addr + "/30", "dev", self.ns_if)
+            self.ip("-n", self.name, "link", "set", self.ns_if, "up")
+            self.ip("-n", self.name, "link", "set", "lo", "up")
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run(["ip", "link", "del", self.host_if], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        subprocess.run(["ip", "netns", "del", self.name], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+    def run(self, *cmd):
+        return subprocess.run(["ip", "netns", "exec", self.name] + list(cmd), timeout=60,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def test_non_loopback_client_refused(tmp_path):
-    addr = local_non_loopback_address()
-    if addr is None:
-        pytest.skip("this machine has no non-loopback address")
-    s = helpers.Server(tmp_path, config={"listen.address": "127.0.0.1, " + addr}).setup()
-    s.start(wait_port="https")
-    try:
-        conn = https_conn(s, host=addr, source=addr)
-        r, body = fetch(conn)
-        assert r.status == 403, body
-        assert b"yubin_" not in body
-        # the same server still answers a loopback client
-        r, body = fetch(https_conn(s))
-        assert r.status == 200
-        parse_exposition(body)
-    finally:
-        s.stop()
+    with NetNamespace() as ns:
+        s = helpers.Server(tmp_path, config={"listen.address": "127.0.0.1, " + ns.host_addr})
+        s.setup().start(wait_port="https")
+        try:
+            p = ns.run(sys.executable, "-c", NS_CLIENT, ns.host_addr, str(s.port("https")),
+                       HOSTNAME)
+            assert p.returncode == 0, p.stdout
+            assert p.stdout.startswith("HTTP/1.1 403"), p.stdout[:300]
+            assert "yubin_" not in p.stdout.partition("\r\n\r\n")[2]
+            # the same server still answers a loopback client
+            r, body = fetch(https_conn(s))
+            assert r.status == 200
+            parse_exposition(body)
+        finally:
+            s.stop()
     assert not s.sanitizer_report()
