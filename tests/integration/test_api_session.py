@@ -12,6 +12,7 @@ import pytest
 
 from api_util import ADMIN, ADMIN_PW, Client, admin, api_server, domain_admin, user
 from helpers import HOST, HOSTNAME, PASSWORD
+from protection_util import events
 
 IDLE = 3    # http.session_idle of the module's server, seconds
 
@@ -322,3 +323,27 @@ def test_foreign_auth_web(srv):
     abroad.login("user", "second@example.test", PASSWORD)
     a.request("PUT", "/api/v1/domains/example.test/settings/foreign-auth", {"value": "on"})
     a.request("PUT", "/api/v1/domains/example.test/settings/foreign-auth-web", {"value": "off"})
+
+
+def test_admin_logins_under_bruteforce_defence(tmp_path_factory):
+    """Administrators' failed logins count against the client address like
+    mail logins: recorded, and past bruteforce.ip_block_after the address
+    is blocked (429 rate_limited, also for a right password) until the
+    operator lifts it."""
+    s = api_server(tmp_path_factory, "api_bf", config={"bruteforce.ip_delay_after": 100,
+                                                      "bruteforce.ip_block_after": 3})
+    try:
+        c = Client(s)
+        for _ in range(3):
+            c.login("admin", ADMIN, "wrong-password", expect=401)
+        fails = events(s, "auth-failed", ADMIN)
+        assert len(fails) == 3 and "web login refused" in fails[0][2], fails
+        r = c.login("admin", ADMIN, ADMIN_PW, expect=429)
+        assert r.code == "rate_limited"
+        r = c.login("user", "user@example.test", PASSWORD, expect=429)
+        s.ctl("security", "unblock", HOST)
+        c.login("admin", ADMIN, ADMIN_PW)
+    finally:
+        s.stop()
+    rep = s.sanitizer_report()
+    assert not rep, rep
