@@ -398,7 +398,7 @@ static bool api_lang_is_ja(const char *lang, const char *accept)
 				qp = strstr(item, "; q=");
 			if (qp != NULL)
 				q = strtod(strchr(qp, '=') + 1, NULL);
-			for (char *p = item; *p == ' '; p++)
+			while (item[0] == ' ')
 				memmove(item, item + 1, strlen(item));
 			if (q > best && (strncasecmp(item, "ja", 2) == 0 || strncasecmp(item, "en", 2) == 0) &&
 			    (item[2] == '\0' || item[2] == '-' || item[2] == ';' || item[2] == ' ')) {

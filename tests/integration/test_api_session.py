@@ -268,6 +268,8 @@ def test_errors_language_json_content_type(srv):
     assert r.json["error"]["message"] == ja
     r = c.get("/api/v1/accounts/nobody@example.test", headers={"Accept-Language": "ja;q=0.4, en-US"})
     assert r.json["error"]["message"] != ja and "nobody@example.test" in r.json["error"]["message"]
+    r = c.get("/api/v1/accounts/nobody@example.test", headers={"Accept-Language": "fr-FR,fr;q=0.9,  ja-JP;q=0.8, en;q=0.7"})
+    assert r.json["error"]["message"] == ja
     r = c.get("/api/v1/accounts/nobody@example.test?lang=en", headers={"Accept-Language": "ja"})
     assert r.json["error"]["message"] != ja
     # unknown routes and methods under /api/ are JSON too
