@@ -287,6 +287,7 @@ def test_client_gone_while_job_runs(srv):
     serving."""
     for _ in range(2):
         Client(srv).login("user", "user@example.test", "wrong-password", expect=401)
+    before = len(events(srv, "auth-failed", "user@example.test"))
     c = ssl.create_default_context(cafile=srv.crt)
     body = json.dumps({"kind": "user", "address": "user@example.test", "password": "wrong-again"}).encode()
     for _ in range(3):
@@ -299,6 +300,8 @@ def test_client_gone_while_job_runs(srv):
     # when its answer is here theirs have been sent into closed connections
     r = Client(srv).login("user", "user@example.test", "wrong-again", expect=401)
     assert r.code == "bad_login"
+    # the three went through the login check: their jobs ran
+    assert len(events(srv, "auth-failed", "user@example.test")) == before + 4
     assert Client(srv).get("/api/v1/openapi.json").status == 200
     user(srv)
 
