@@ -15,6 +15,8 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,6 +307,11 @@ static int bind_all(struct http_loop *h, struct evhttp *evh, struct event_base *
 			return -1;
 		}
 		evconnlistener_set_error_cb(l, listener_error);
+		/* Linux copies the listener's TCP_NODELAY to each accepted
+		 * socket: a response is written as header and body records,
+		 * which Nagle would hold for the client's delayed ACK (40 ms
+		 * a request on a keep-alive connection). */
+		setsockopt(evconnlistener_get_fd(l), IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 		if (h->nbound == HTTP_MAX_LISTENERS ||
 		    (h->bound[h->nbound] = evhttp_bind_listener(evh, l)) == NULL) {
 			evconnlistener_free(l);
