@@ -72,6 +72,12 @@ int directory_account_get_auth(struct directory *dir, const char *address, struc
 typedef void dir_account_cb(const struct dir_account *account, void *ctx);
 /* domain may be NULL for every account. */
 int directory_account_list(struct directory *dir, const char *domain, dir_account_cb *cb, void *ctx);
+/* One page of domain's accounts whose address or memo contains q (ASCII
+ * letters in any case; NULL or "" for all), by address: rows offset ..
+ * offset + limit - 1 (limit 0: to the end) to cb, and how many matched
+ * into *total_r. The paging and the count are SQLite's. */
+int directory_account_page(struct directory *dir, const char *domain, const char *q, size_t offset,
+			   size_t limit, dir_account_cb *cb, void *ctx, size_t *total_r);
 int directory_account_set_password(struct directory *dir, const char *address, const char *hash,
 				   const char **error_r);
 int directory_account_set_quota(struct directory *dir, const char *address, unsigned quota_mb,

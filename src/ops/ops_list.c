@@ -43,35 +43,15 @@ int ops_domain_list(struct ops *o, const struct ops_actor *actor, dir_domain_cb 
 
 struct account_list_ctx {
 	struct ops *o;
-	const char *q;
-	size_t offset, limit, total;
 	ops_account_row_cb *cb;
 	void *ctx;
 };
-
-/* Case-insensitive substring (ASCII; other bytes must match exactly). */
-static bool ops_contains(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (; *hay != '\0'; hay++) {
-		if (strncasecmp(hay, needle, n) == 0)
-			return true;
-	}
-	return n == 0;
-}
 
 static void account_list_one(const struct dir_account *a, void *ctx)
 {
 	struct account_list_ctx *c = ctx;
 	struct ops_account_row row = { a, 0, false };
-	size_t index;
 
-	if (c->q != NULL && c->q[0] != '\0' && !ops_contains(a->address, c->q) && !ops_contains(a->memo, c->q))
-		return;
-	index = c->total++;
-	if (index < c->offset || (c->limit != 0 && index >= c->offset + c->limit))
-		return;
 	ops_account_status(c->o, a, &row.used_bytes, &row.suspended);
 	c->cb(&row, c->ctx);
 }
@@ -91,7 +71,7 @@ int ops_account_list(struct ops *o, const struct ops_actor *actor, const char *d
 		     size_t offset, size_t limit, ops_account_row_cb *cb, void *ctx, size_t *total_r,
 		     struct ops_error *err)
 {
-	struct account_list_ctx c = { o, q, offset, limit, 0, cb, ctx };
+	struct account_list_ctx c = { o, cb, ctx };
 	struct dir_domain d;
 	int r;
 
@@ -106,10 +86,9 @@ int ops_account_list(struct ops *o, const struct ops_actor *actor, const char *d
 	if (r == 0)
 		return ops_fail(err, "not_found", "domain", "no such domain: %s", "ドメイン %s はありません",
 				domain);
-	if (directory_account_list(o->dir, d.name, account_list_one, &c) < 0)
+	if (directory_account_page(o->dir, d.name, q, offset, limit, account_list_one, &c, total_r) < 0)
 		return ops_fail(err, "internal", NULL, "cannot list the accounts of %s",
 				"%s のアカウント一覧を読めません", domain);
-	*total_r = c.total;
 	return 0;
 }
 

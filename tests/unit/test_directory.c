@@ -340,6 +340,51 @@ static void test_account_list(void **state)
 	assert_int_equal(n.n, 0);
 }
 
+static void test_account_page(void **state)
+{
+	struct fixture *f = *state;
+	struct names n = { "", 0 };
+	size_t total;
+
+	domain_add_ok(f->d, "one.test");
+	domain_add_ok(f->d, "two.test");
+	account_add_ok(f->d, "a1@one.test", 10, "Tanaka");
+	account_add_ok(f->d, "a2@one.test", 10, "100% sure");
+	account_add_ok(f->d, "a3@one.test", 10, "x_y");
+	account_add_ok(f->d, "a4@one.test", 10, NULL);
+	account_add_ok(f->d, "tanaka@two.test", 10, NULL);
+	/* every account of the domain; a page of it; past the end */
+	assert_int_equal(directory_account_page(f->d, "ONE.test", NULL, 0, 0, collect_account, &n, &total), 0);
+	assert_string_equal(n.text, "a1@one.test,a2@one.test,a3@one.test,a4@one.test,");
+	assert_int_equal(total, 4);
+	memset(&n, 0, sizeof(n));
+	assert_int_equal(directory_account_page(f->d, "one.test", "", 1, 2, collect_account, &n, &total), 0);
+	assert_string_equal(n.text, "a2@one.test,a3@one.test,");
+	assert_int_equal(total, 4);
+	memset(&n, 0, sizeof(n));
+	assert_int_equal(directory_account_page(f->d, "one.test", NULL, 9, 2, collect_account, &n, &total), 0);
+	assert_int_equal(n.n, 0);
+	assert_int_equal(total, 4);
+	/* the search: address or memo, ASCII letters in any case, only this domain */
+	memset(&n, 0, sizeof(n));
+	assert_int_equal(directory_account_page(f->d, "one.test", "TANAKA", 0, 0, collect_account, &n, &total), 0);
+	assert_string_equal(n.text, "a1@one.test,");
+	assert_int_equal(total, 1);
+	/* LIKE's wildcards and its escape are taken literally */
+	memset(&n, 0, sizeof(n));
+	assert_int_equal(directory_account_page(f->d, "one.test", "%", 0, 0, collect_account, &n, &total), 0);
+	assert_string_equal(n.text, "a2@one.test,");
+	memset(&n, 0, sizeof(n));
+	assert_int_equal(directory_account_page(f->d, "one.test", "_", 0, 0, collect_account, &n, &total), 0);
+	assert_string_equal(n.text, "a3@one.test,");
+	memset(&n, 0, sizeof(n));
+	assert_int_equal(directory_account_page(f->d, "one.test", "\\", 0, 0, collect_account, &n, &total), 0);
+	assert_int_equal(total, 0);
+	/* an unknown domain has no accounts */
+	assert_int_equal(directory_account_page(f->d, "none.test", NULL, 0, 0, collect_account, &n, &total), 0);
+	assert_int_equal(total, 0);
+}
+
 static void test_account_changes(void **state)
 {
 	struct fixture *f = *state;
@@ -615,6 +660,7 @@ int main(void)
 		T(test_account_add_get),
 		T(test_account_memo_limit),
 		T(test_account_list),
+	T(test_account_page),
 		T(test_account_changes),
 		T(test_account_del),
 		T(test_domain_del),
