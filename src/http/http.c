@@ -1,6 +1,7 @@
 /* The HTTP server of a loop: listeners, TLS, limits, routing, the
  * port-80 redirect and the security headers (see http.h). */
 #include "http/http.h"
+#include "http/api.h"
 #include "http/http_internal.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -24,11 +25,13 @@
 struct http_loop {
 	struct evhttp *https, *http;
 	struct ssl_st *(*ssl_new)(void);
+	const struct http_observer *observer;
 	unsigned port_https;
 	unsigned max_connections, max_connections_per_ip, request_timeout;
 	struct evhttp_bound_socket *bound[HTTP_MAX_LISTENERS];
 	size_t nbound;
 	char static_dir[4096];
+	struct api_config api;
 };
 
 static const char csp[] =
@@ -94,16 +97,14 @@ static void api_health(struct evhttp_request *req, struct http_loop *h)
 	json_free(&j);
 }
 
-static void api_not_found(struct evhttp_request *req, struct http_loop *h)
+static void api_request(struct evhttp_request *req, struct http_loop *h)
 {
-	struct json j;
+	api_handle(req, &h->api);
+}
 
-	json_init(&j);
-	json_object_begin(&j);
-	json_kv_string(&j, "error", "no such API endpoint");
-	json_object_end(&j);
-	send_json(req, 404, "Not Found", &j);
-	json_free(&j);
+static void metrics_page(struct evhttp_request *req, struct http_loop *h)
+{
+	http_metrics_serve(req, h->observer);
 }
 
 static void static_files(struct evhttp_request *req, struct http_loop *h)
@@ -120,7 +121,8 @@ static const struct route {
 	void (*run)(struct evhttp_request *req, struct http_loop *h);
 } routes[] = {
 	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/api/v1/health", api_health },
-	{ ~0u, "/api/", api_not_found },
+	{ ~0u, "/api/", api_request },
+	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/metrics", metrics_page },
 	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/", static_files },
 };
 
@@ -241,6 +243,8 @@ static struct bufferevent *tls_bev(struct event_base *base, void *arg)
 	SSL *ssl = h->ssl_new();
 	struct bufferevent *bev;
 
+	if (h->observer != NULL && h->observer->accepted != NULL)
+		h->observer->accepted(true);
 	if (ssl == NULL)
 		return NULL;
 	if (http_conn_attach(ssl, h->max_connections) < 0) {
@@ -256,6 +260,16 @@ static struct bufferevent *tls_bev(struct event_base *base, void *arg)
 		return NULL;
 	}
 	return bev;
+}
+
+/* Port 80: only counted; NULL makes evhttp use its plain bufferevent. */
+static struct bufferevent *plain_bev(struct event_base *base, void *arg)
+{
+	struct http_loop *h = arg;
+
+	if (h->observer != NULL && h->observer->accepted != NULL)
+		h->observer->accepted(false);
+	return NULL;
 }
 
 static void listener_error(struct evconnlistener *l, void *arg)
@@ -333,11 +347,14 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 		return NULL;
 	}
 	h->ssl_new = p->ssl_new;
+	h->observer = p->observer;
+	http_conn_observe(p->observer);
 	h->port_https = p->port_https;
 	h->max_connections = p->max_connections;
 	h->max_connections_per_ip = p->max_connections_per_ip;
 	h->request_timeout = p->request_timeout;
 	str_copy(h->static_dir, sizeof(h->static_dir), p->static_dir);
+	h->api = (struct api_config){ p->workers, p->api_env, base, p->max_body_size };
 	if (p->port_https != 0) {
 		h->https = evhttp_make(base, p, https_request, h);
 		if (h->https == NULL)
@@ -350,6 +367,7 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 		h->http = evhttp_make(base, p, http_request, h);
 		if (h->http == NULL)
 			goto fail_oom;
+		evhttp_set_bevcb(h->http, plain_bev, h);
 		if (bind_all(h, h->http, base, p, p->port_http, "http", err, errsize) < 0)
 			goto fail;
 	}

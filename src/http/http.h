@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ops/ops.h"
+
 /* The HTTP server of one event loop (libevent's evhttp): https.port serves
  * the API and the static files of the panels, http.port redirects to it
  * except /.well-known/. The server hands over its loop's event_base and
@@ -13,6 +15,32 @@
 
 struct event_base;
 struct ssl_st;
+struct strbuf;
+
+/* What the web server tells the daemon, for /metrics; members may be
+ * NULL. Called on the loops' threads. */
+struct http_observer {
+	void (*accepted)(bool tls);		/* a connection on http.port / https.port */
+	void (*request_done)(uint64_t usec);	/* an HTTPS request answered, taking usec */
+	void (*metrics)(struct strbuf *out);	/* the /metrics page (text format 0.0.4) */
+};
+
+struct worker_pool;
+
+/* What a JSON API request needs on its worker thread, from the server
+ * (which owns the per-thread directory handles and the login check). */
+struct http_api_env {
+	struct directory *dir;		/* this thread's handle; NULL: unavailable */
+	const char *data_dir;
+	unsigned session_idle, session_lifetime;	/* seconds */
+	ops_login_check_fn *login_check;	/* a mail user's login (service "web") */
+	void *login_ctx;
+	/* An administrator's login under the brute-force defence of its
+	 * client address: blocked now? and a failure counted (the delay of
+	 * the answer in ms). NULL: none. */
+	bool (*admin_blocked)(const char *ip, const char *name);
+	unsigned (*admin_failed)(const char *ip, const char *name);
+};
 
 struct http_params {
 	const char *listen_address;	/* comma-separated addresses */
@@ -27,6 +55,11 @@ struct http_params {
 	 * every connection, so a reload applies to the next one. */
 	struct ssl_st *(*ssl_new)(void);
 	bool log_listen;		/* say which addresses were bound */
+	const struct http_observer *observer;	/* may be NULL */
+	/* The JSON API: its jobs (directory, password hashing) run on the
+	 * workers; api_env is called there, at the start of each job. */
+	struct worker_pool *workers;
+	void (*api_env)(struct http_api_env *env);
 };
 
 struct http_loop;
@@ -39,5 +72,7 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 void http_loop_stop_accepting(struct http_loop *h);
 /* Closes every connection and frees h (after its loop has stopped). */
 void http_loop_free(struct http_loop *h);
+/* HTTPS connections open now, on all loops. */
+unsigned http_conn_open_count(void);
 
 #endif

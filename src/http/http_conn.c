@@ -4,7 +4,9 @@
  * the address). The state hangs on the connection's SSL as ex_data and is
  * released by OpenSSL when the connection is freed, whatever the path. */
 #include "http/http_internal.h"
+#include "http/http.h"
 #include "lib/ipcount.h"
+#include "lib/metrics.h"
 #include "lib/str.h"
 
 #include <event2/bufferevent.h>
@@ -25,11 +27,13 @@ struct conn_state {
 	struct bufferevent *bev;
 	struct event *deadline;	/* the next request must be in by then */
 	struct timeval limit;
+	uint64_t started;	/* the request's arrival (metrics_now_us) */
 };
 
 static atomic_uint total;
 static int ex_index = -1;
 static pthread_once_t ex_once = PTHREAD_ONCE_INIT;
+static const struct http_observer *observer;
 
 static void state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
@@ -85,6 +89,8 @@ static void response_done(struct evhttp_request *req, void *arg)
 	struct conn_state *st = arg;
 
 	evtimer_add(st->deadline, &st->limit);
+	if (observer != NULL && observer->request_done != NULL)
+		observer->request_done(metrics_now_us() - st->started);
 }
 
 int http_conn_deadline(SSL *ssl, struct bufferevent *bev, unsigned seconds)
@@ -112,6 +118,7 @@ bool http_conn_request(struct evhttp_request *req, SSL *ssl, const char *ip, uns
 		/* no deadline while the request is handled and answered */
 		evtimer_del(st->deadline);
 		evhttp_request_set_on_complete_cb(req, response_done, st);
+		st->started = metrics_now_us();
 	}
 	if (st->ip[0] != '\0')
 		return true;	/* counted at its first request */
@@ -119,4 +126,14 @@ bool http_conn_request(struct evhttp_request *req, SSL *ssl, const char *ip, uns
 		return false;
 	str_copy(st->ip, sizeof(st->ip), ip);
 	return true;
+}
+
+void http_conn_observe(const struct http_observer *obs)
+{
+	observer = obs;
+}
+
+unsigned http_conn_open_count(void)
+{
+	return atomic_load(&total);
 }

@@ -6,6 +6,7 @@
 struct evhttp_request;
 struct ssl_st;
 struct bufferevent;
+struct http_observer;
 
 /* Security headers every response carries; HSTS only over TLS. */
 void http_security_headers(struct evhttp_request *req, bool tls);
@@ -26,5 +27,9 @@ int http_conn_deadline(struct ssl_st *ssl, struct bufferevent *bev, unsigned sec
  * max_per_ip (or when the connection was not attached). */
 bool http_conn_request(struct evhttp_request *req, struct ssl_st *ssl, const char *ip,
 		       unsigned max_per_ip);
+/* Whom to tell each request's time (set once, before the loops run). */
+void http_conn_observe(const struct http_observer *obs);
+/* GET /metrics: loopback clients only (http_metrics.c). */
+void http_metrics_serve(struct evhttp_request *req, const struct http_observer *obs);
 
 #endif

@@ -1,4 +1,5 @@
 #include "server/auth.h"
+#include "server/stats.h"
 #include "directory/directory.h"
 #include "directory/password.h"
 #include "lib/log.h"
@@ -185,6 +186,7 @@ static void auth_count_failure(struct auth_work *w, const char *address)
 		char until[40];
 		const char *error;
 
+		stats_inc(STATS_AUTH_BLOCKS, BLOCK_IP);
 		memset(&b, 0, sizeof(b));
 		str_copy(b.key, sizeof(b.key), w->key);
 		str_copy(b.kind, sizeof(b.kind), "ip");
@@ -204,6 +206,7 @@ static void auth_count_failure(struct auth_work *w, const char *address)
 		struct dir_auth_block b;
 		const char *error;
 
+		stats_inc(STATS_AUTH_BLOCKS, BLOCK_ACCOUNT);
 		memset(&b, 0, sizeof(b));
 		str_copy(b.key, sizeof(b.key), address);
 		str_copy(b.kind, sizeof(b.kind), "account");
@@ -334,7 +337,6 @@ static bool auth_foreign_check(struct auth_work *w, struct directory *dir)
 	char domain[DIR_DOMAIN_MAX + 1] = "", dbcc[3] = "";
 	const char *at = strchr(w->req->user, '@');
 	enum geoip_status gs;
-	bool smtp = strcmp(w->req->service, "smtp") == 0;
 
 	if (!w->addr_ok)
 		return true;
@@ -353,7 +355,7 @@ static bool auth_foreign_check(struct auth_work *w, struct directory *dir)
 		str_lower(domain);
 		if (directory_domain_get(dir, domain, &dom) > 0) {
 			settings_foreign_get(dir, domain, &fs);
-			in.enabled = settings_foreign_applies(&fs, smtp);
+			in.enabled = settings_foreign_applies(&fs, w->req->service);
 		}
 	}
 	in.home = fs.home;
@@ -489,10 +491,13 @@ static void auth_work_check(struct auth_work *w, char *hash, size_t hash_size)
 
 static void auth_work_run(void *ctx)
 {
+	struct auth_work *w = ctx;
 	char hash[DIR_HASH_MAX] = "";
 
-	auth_work_check(ctx, hash, sizeof(hash));
+	auth_work_check(w, hash, sizeof(hash));
 	explicit_bzero(hash, sizeof(hash));
+	if (!w->res->ok && w->res->code != AUTH_TEMPFAIL)
+		stats_auth_failed(w->req->service);
 }
 
 static void auth_reply_now(evutil_socket_t fd, short what, void *ctx)
@@ -531,6 +536,58 @@ void auth_submit(struct loop *loop, const struct auth_request *req, struct auth_
 	w->ctx = ctx;
 	w->base = loop->base;
 	worker_pool_submit(server->workers, loop->base, auth_work_run, auth_work_done, w);
+}
+
+void auth_check_now(const struct auth_request *req, struct auth_result *res, unsigned *delay_ms_r)
+{
+	struct auth_work w;
+
+	memset(&w, 0, sizeof(w));
+	w.req = req;
+	w.res = res;
+	auth_work_run(&w);
+	*delay_ms_r = w.delay_ms;
+}
+
+/* The brute-force state of an administrator's panel login from ip. */
+static void auth_admin_work(struct auth_work *w, struct auth_request *req, struct auth_result *res,
+			    const char *ip, const char *name)
+{
+	memset(w, 0, sizeof(*w));
+	memset(req, 0, sizeof(*req));
+	memset(res, 0, sizeof(*res));
+	str_copy(req->user, sizeof(req->user), name);
+	str_copy(req->ip, sizeof(req->ip), ip);
+	str_copy(req->service, sizeof(req->service), "web");
+	w->req = req;
+	w->res = res;
+	server_config(&w->cfg);
+	w->now = time(NULL);
+	w->addr_ok = net_addr_parse(ip, &w->addr) == 0;
+	if (w->addr_ok)
+		net_addr_block_key(&w->addr, w->key, sizeof(w->key));
+}
+
+bool auth_admin_blocked(const char *ip, const char *name)
+{
+	struct auth_work w;
+	struct auth_request req;
+	struct auth_result res;
+	struct directory *dir = server_directory();
+
+	auth_admin_work(&w, &req, &res, ip, name);
+	return dir != NULL && auth_is_blocked(&w, dir);
+}
+
+unsigned auth_admin_failed(const char *ip, const char *name)
+{
+	struct auth_work w;
+	struct auth_request req;
+	struct auth_result res;
+
+	auth_admin_work(&w, &req, &res, ip, name);
+	auth_fail(&w, "administrator: wrong name or password", name);
+	return w.delay_ms;
 }
 
 void auth_request_wipe(struct auth_request *req)

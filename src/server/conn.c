@@ -1,4 +1,5 @@
 #include "server/conn.h"
+#include "server/stats.h"
 #include "lib/ipcount.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -116,6 +117,7 @@ struct conn *conn_new(struct loop *loop, int fd, const struct sockaddr *sa, enum
 		loop_conns->prev = c;
 	loop_conns = c;
 	loop_nconns++;
+	stats_conn_open(service, 1);
 	return c;
 }
 
@@ -345,6 +347,7 @@ static void conn_free(struct conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	loop_nconns--;
+	stats_conn_open(c->service, -1);
 	conn_ip_release(c);
 	if (c->ops->on_free != NULL)
 		c->ops->on_free(c);

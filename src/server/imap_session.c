@@ -2,6 +2,7 @@
  * literals streamed to a spool file for big APPENDs), dispatching them to
  * workers, IDLE, STARTTLS, LOGIN and AUTHENTICATE. */
 #include "server/imap_session.h"
+#include "server/stats.h"
 #include "server/sessions.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -162,6 +163,8 @@ static void imap_job_run(void *ctx)
 /* Called on the loop when a command has finished. */
 static void imap_command_finished(struct imap_session *s)
 {
+	stats_time(STATS_IMAP_COMMAND_TIME, s->cmd_started);
+	s->cmd_started = 0;
 	s->busy = false;
 	s->cmd = NULL;
 	if (s->conn_gone) {
@@ -593,7 +596,7 @@ static void imap_idle_line(struct imap_session *s, const char *line)
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-static void imap_dispatch(struct imap_session *s, const struct imap_command *cmd)
+static void imap_dispatch_run(struct imap_session *s, const struct imap_command *cmd)
 {
 	const struct imap_cmd_def *def;
 
@@ -624,6 +627,18 @@ static void imap_dispatch(struct imap_session *s, const struct imap_command *cmd
 		return;
 	}
 	def->run(s, cmd);
+}
+
+/* Runs a command, timed from here to its tagged reply: now when it ran
+ * on the loop, else in imap_command_finished (IDLE is not timed). */
+static void imap_dispatch(struct imap_session *s, const struct imap_command *cmd)
+{
+	s->cmd_started = strcmp(cmd->name, "IDLE") != 0 ? stats_now() : 0;
+	imap_dispatch_run(s, cmd);
+	if (!s->busy) {
+		stats_time(STATS_IMAP_COMMAND_TIME, s->cmd_started);
+		s->cmd_started = 0;
+	}
 }
 
 /* A synchronising literal is announced: for APPEND, refuse at once what

@@ -44,6 +44,7 @@ struct imap_session {
 	bool conn_gone;
 	bool logout;		/* close after this reply */
 	bool starttls;		/* upgrade after this reply */
+	uint64_t cmd_started;	/* the running command's start (stats_now), 0: not timed */
 
 	/* after login */
 	char user[320];

@@ -4,7 +4,9 @@
 #include "server/server.h"
 #include "server/conn.h"
 #include "server/sessions.h"
+#include "server/stats.h"
 #include "http/http.h"
+#include "server/web.h"
 #include "lib/dns_async.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -31,6 +33,7 @@ static void listener_accept(struct evconnlistener *l, evutil_socket_t fd, struct
 		evutil_closesocket(fd);
 		return;
 	}
+	stats_inc(STATS_CONN_ACCEPTED, ctx->service);
 	switch (ctx->service) {
 	case SERVICE_SMTP:
 	case SERVICE_SUBMISSION:
@@ -133,6 +136,8 @@ static void loop_http_start(struct loop *loop)
 		.max_connections = cfg->http_max_connections,
 		.max_connections_per_ip = cfg->http_max_connections_per_ip,
 		.static_dir = web, .ssl_new = server_ssl_new, .log_listen = loop->index == 0,
+		.observer = stats_http_observer(),
+		.workers = server->workers, .api_env = web_api_env,
 	};
 
 	snprintf(web, sizeof(web), "%s/web", server->data_dir);

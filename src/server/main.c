@@ -10,6 +10,7 @@
 #include "server/loop.h"
 #include "server/expire.h"
 #include "server/queue.h"
+#include "server/stats.h"
 #include "store/index.h"
 #include "directory/password.h"
 #include "store/maildir_commit.h"
@@ -118,6 +119,7 @@ int main(int argc, char **argv)
 
 	mail_index_pool_init(server_index_rebuilt);	/* before SQLite's first use */
 	server_start(data);
+	stats_start();	/* the metrics registry, before any thread counts */
 	if (password_init() < 0)
 		log_fatal("libsodium failed to initialise");
 	server_tls_start();

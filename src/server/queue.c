@@ -17,6 +17,7 @@
 #include "server/queue.h"
 #include "server/outbound.h"
 #include "server/server.h"
+#include "server/stats.h"
 #include "policy/dkim_sign.h"
 #include "server/smtp_sendas.h"
 #include "lib/dns.h"
@@ -353,6 +354,7 @@ static void message_settle(struct queue_env *env, const char *path, const size_t
 		for (size_t i = 0; i < pending; i++)
 			log_info(NULL, "queue: id=%s to=<%s> status=expired (%s)", env->id,
 				 env->rcpts[idx[i]].addr, env->rcpts[idx[i]].reply);
+		stats_add(STATS_OUTBOUND, OUTBOUND_EXPIRED, (int64_t)pending);
 		file_remove(path, env->id, "expired", true);
 		free(idx);
 		return;
@@ -496,6 +498,7 @@ static void deliver_message(const struct outbound_opts *o, const char *dest, con
 	size_t *idx = NULL, n = 0, *failed = NULL, nfailed = 0;
 	char (*replies)[QUEUE_REPLY_MAX] = NULL;
 	bool untried = false, relay = o->relayhost[0] != '\0';
+	uint64_t t0;
 
 	snprintf(path, sizeof(path), "%s/%s", q.dir, id);
 	if (queue_file_read(path, &env, &error) < 0)
@@ -520,7 +523,9 @@ static void deliver_message(const struct outbound_opts *o, const char *dest, con
 	}
 	if (n == 0)
 		goto out;
+	t0 = stats_now();
 	send_over(o, dest, &env, path, idx, n, replies, conn, conn_error, errsize);
+	stats_time(STATS_OUTBOUND_TIME, t0);
 	for (size_t i = 0; i < n; i++) {
 		struct queue_rcpt *r = &env.rcpts[idx[i]];
 		const char *status = "deferred";
@@ -538,6 +543,8 @@ static void deliver_message(const struct outbound_opts *o, const char *dest, con
 			record(path, env.id, 'T', idx[i], replies[i], true);
 		}
 		log_info(NULL, "queue: id=%s to=<%s> status=%s (%s)", env.id, r->addr, status, replies[i]);
+		stats_inc(STATS_OUTBOUND, replies[i][0] == '2' ? OUTBOUND_SENT
+			  : replies[i][0] == '5' ? OUTBOUND_BOUNCED : OUTBOUND_DEFERRED);
 	}
 	/* The D lines, made durable in message_settle when the file stays.
 	 * When every recipient is done, removing the file is the record. */
@@ -650,6 +657,7 @@ static int64_t scan(void)
 		closedir(d);
 		return next;
 	}
+	stats_queue_scan_begin();
 	while ((de = readdir(d)) != NULL) {
 		char path[PATH_MAX], dest[DNS_NAME_MAX];
 		struct queue_env env;
@@ -668,6 +676,7 @@ static int64_t scan(void)
 		}
 		if (!queue_id_is_valid(de->d_name) || stat(path, &st) < 0)
 			continue;
+		stats_queue_scan_file(de->d_name, path);
 		if ((int64_t)st.st_mtime > now) {
 			if ((int64_t)st.st_mtime < next)
 				next = (int64_t)st.st_mtime;
@@ -705,6 +714,7 @@ static int64_t scan(void)
 		queue_env_free(&env);
 	}
 	closedir(d);
+	stats_queue_scan_end();
 
 	pthread_mutex_lock(&q.lock);
 	while (jobs != NULL) {

@@ -23,6 +23,7 @@
 #include "server/inbound_auth.h"
 #include "server/queue.h"
 #include "server/smtp_forward.h"
+#include "server/stats.h"
 #include "store/index.h"
 #include "store/maildir.h"
 #include "store/maildir_commit.h"
@@ -79,6 +80,7 @@ struct delivery_job {
 	const char *field_error;	/* status 4: the field could not be read */
 	char queue_id[64];
 	struct group_commit_req commit;	/* items: the staged copies */
+	uint64_t started;	/* the end of the data (stats_now) */
 };
 
 static void rfc5322_date(char *buf, size_t size)
@@ -466,7 +468,10 @@ static void delivery_done(void *ctx)
 		delivery_free(job);
 		return;
 	}
+	stats_time(STATS_SMTP_DATA_TIME, job->started);
 	if (job->status == 0) {
+		stats_add(STATS_LOCAL_DELIVERIES, 0, job->nrcpts - job->nremote);
+		stats_add(STATS_RELAY_QUEUED, 0, job->nremote > 0);
 		if (job->nremote > 0)
 			smtp_reply(s, "250 2.0.0 Ok: %s as %s", job->nremote < job->nrcpts ?
 				   "delivered and queued" : "queued", job->txid);
@@ -493,6 +498,7 @@ static void delivery_done(void *ctx)
 		log_info(job->sid, "smtp: %s %s: refused for login %s", job->field, job->field_error,
 			 s->auth_user);
 		server_event("sender-refused", s->auth_user, job->ip, job->field_error);
+		stats_inc(STATS_SMTP_REJECTS, REJECT_SENDER);
 	} else if (job->status == 4) {
 		char safe[300];
 
@@ -503,12 +509,15 @@ static void delivery_done(void *ctx)
 			   settings_key(SETTING_SEND_AS));
 		log_info(job->sid, "smtp: %s <%s> refused for login %s", job->field, safe, s->auth_user);
 		server_event("sender-refused", s->auth_user, job->ip, safe);
+		stats_inc(STATS_SMTP_REJECTS, REJECT_SENDER);
 	} else if (job->status == 3) {
 		smtp_reply(s, "550 5.7.1 %s", inbound_auth_reject_text(job->auth));
+		stats_inc(STATS_SMTP_REJECTS, REJECT_DMARC);
 	} else if (job->status == 1) {
 		smtp_reply(s, "552 5.2.2 <%s>: Mailbox full: the recipient's mailbox cannot take this"
 			   " message until mail is deleted", job->failed_rcpt);
 		server_event("rcpt-full", job->failed_rcpt, job->ip, "mailbox full at end of DATA");
+		stats_inc(STATS_SMTP_REJECTS, REJECT_QUOTA);
 	} else {
 		smtp_local_error(s, "451 4.3.0 Local error while storing the message, try again later",
 				 "the delivery of the message");
@@ -547,6 +556,7 @@ void smtp_deliver_start(struct smtp_session *s)
 		return;
 	}
 	job->s = s;
+	job->started = stats_now();
 	str_copy(job->sid, sizeof(job->sid), s->conn->sid);
 	str_copy(job->txid, sizeof(job->txid), s->tx.txid);
 	str_copy(job->ip, sizeof(job->ip), s->conn->ip);

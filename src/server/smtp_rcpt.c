@@ -4,6 +4,7 @@
  * sender, within its sending limits; relay tricks (%-hacks, source routes)
  * are refused. At most smtp.max_recipients per transaction. */
 #include "server/smtp_session.h"
+#include "server/stats.h"
 #include "directory/directory.h"
 #include "directory/validate.h"
 #include "policy/batv.h"
@@ -70,6 +71,7 @@ static int rcpt_check_local(struct smtp_session *s, const struct mail_path *path
 
 		smtp_reply_safe(safe, sizeof(safe), rcpt->address);
 		smtp_reply(s, "550 5.1.1 <%s>: Recipient address rejected: no such user here", safe);
+		stats_inc(STATS_SMTP_REJECTS, REJECT_RCPT_UNKNOWN);
 		server_event("rcpt-unknown", safe, s->conn->ip, "no such account");
 		return -1;
 	}
@@ -79,6 +81,7 @@ static int rcpt_check_local(struct smtp_session *s, const struct mail_path *path
 	}
 	if (!acct.enabled) {
 		smtp_reply(s, "550 5.2.1 <%s>: Mailbox disabled, not accepting messages", acct.address);
+		stats_inc(STATS_SMTP_REJECTS, REJECT_MAILBOX_DISABLED);
 		server_event("rcpt-rejected", acct.address, s->conn->ip, "account disabled");
 		return -1;
 	}
@@ -96,6 +99,7 @@ static int rcpt_check_local(struct smtp_session *s, const struct mail_path *path
 		smtp_reply(s, "552 5.2.2 <%s>: Mailbox full: the recipient's mailbox has reached its %u MB"
 			   " limit and cannot take this message until mail is deleted",
 			   acct.address, acct.quota_mb);
+		stats_inc(STATS_SMTP_REJECTS, REJECT_QUOTA);
 		server_event("rcpt-full", acct.address, s->conn->ip, "mailbox full (quota reached)");
 		free(rcpt->forward);
 		rcpt->forward = NULL;
@@ -132,6 +136,7 @@ static int rcpt_check_batv(struct smtp_session *s, struct mail_path *path, struc
 		smtp_reply(s, "550 5.7.1 <%s>: This domain signs the sender address of its outgoing mail"
 			   " (BATV); a bounce to an unsigned address answers mail that was not sent from"
 			   " here, so it is refused", addr);
+		stats_inc(STATS_SMTP_REJECTS, REJECT_BATV);
 		server_event("batv-refused", addr, s->conn->ip, "bounce to an unsigned address");
 		return -1;
 	}
@@ -160,6 +165,7 @@ static int rcpt_check_batv(struct smtp_session *s, struct mail_path *path, struc
 	smtp_reply(s, "550 5.7.1 <%s>: Invalid BATV address (%s): this is not a sender address this"
 		   " server signed recently; bounces are accepted for 7 days after sending", addr,
 		   batv_result_text(r));
+	stats_inc(STATS_SMTP_REJECTS, REJECT_BATV);
 	server_event("batv-refused", addr, s->conn->ip, batv_result_text(r));
 	return -1;
 }
@@ -177,12 +183,14 @@ static int rcpt_count_sent(struct smtp_session *s, const char *address)
 		return 0;
 	case SENDGUARD_LIMIT:
 		smtp_reply(s, "451 4.7.1 %s", text);
+		stats_inc(STATS_SMTP_REJECTS, REJECT_RATE_LIMIT);
 		if (!s->tx.sender.limit_noted)
 			server_event("send-limited", s->auth_user, s->conn->ip, text);
 		s->tx.sender.limit_noted = true;
 		return -1;
 	case SENDGUARD_SUSPENDED:
 		smtp_reply(s, "550 5.7.1 %s", text);
+		stats_inc(STATS_SMTP_REJECTS, REJECT_SUSPENDED);
 		return -1;
 	default:
 		smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
@@ -213,6 +221,7 @@ static int rcpt_postmaster_domain(struct smtp_session *s, struct directory *dir,
 	}
 	smtp_reply(s, "550 5.1.1 <postmaster>: No postmaster mailbox here: the server's host name"
 		   " %s is not in a domain this server hosts", s->lim.hostname);
+	stats_inc(STATS_SMTP_REJECTS, REJECT_RCPT_UNKNOWN);
 	smtp_error(s);
 	return -1;
 }
@@ -281,6 +290,7 @@ void smtp_cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 	if (s->tx.nrcpts >= s->lim.smtp_max_recipients) {
 		smtp_reply(s, "452 4.5.3 Too many recipients (at most %u per message)",
 			   s->lim.smtp_max_recipients);
+		stats_inc(STATS_SMTP_REJECTS, REJECT_TOO_MANY_RCPTS);
 		return;
 	}
 	r = smtp_rcpt_parse(cmd->args, cmd->args_len, &path, &error);
@@ -310,6 +320,7 @@ void smtp_cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 	if (local > 0 && trick != NULL) {
 		smtp_reply(s, "550 5.7.1 Relaying denied (%s): to send mail to other domains, authenticate"
 			   " (SMTP AUTH) on port 587", trick);
+		stats_inc(STATS_SMTP_REJECTS, REJECT_RELAY_DENIED);
 		server_event("relay-denied", "", s->conn->ip, trick);
 		smtp_error(s);
 		return;
@@ -320,6 +331,7 @@ void smtp_cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 		if (!s->authenticated) {
 			smtp_reply(s, "554 5.7.1 <%s>: Relay access denied: to send mail to other domains,"
 				   " authenticate (SMTP AUTH) on port 587", addr);
+			stats_inc(STATS_SMTP_REJECTS, REJECT_RELAY_DENIED);
 			server_event("relay-denied", "", s->conn->ip, trick != NULL ? trick : path.domain);
 			smtp_error(s);
 			return;
@@ -328,6 +340,7 @@ void smtp_cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 			smtp_reply(s, "550 5.1.2 <%s>: This form of address is not accepted for other"
 				   " domains (%s): use a plain name@domain address", addr,
 				   trick != NULL ? trick : "IP address literal");
+			stats_inc(STATS_SMTP_REJECTS, REJECT_RELAY_DENIED);
 			smtp_error(s);
 			return;
 		}

@@ -2,6 +2,7 @@
  * table of commands, with the limits of DESIGN.md and the replies each one
  * gives. Delivery and authentication run on the worker pool. */
 #include "server/smtp_session.h"
+#include "server/stats.h"
 #include "server/sessions.h"
 #include "server/inbound_auth.h"
 #include "directory/directory.h"
@@ -247,6 +248,7 @@ static int mail_check_sender(struct smtp_session *s)
 		smtp_reply(s, "553 5.7.1 <%s>: Sender address not allowed for login %s: an account sends"
 			   " as its own address (also +tag) and the addresses its domain administrator"
 			   " gave it (%s)", safe, s->auth_user, settings_key(SETTING_SEND_AS));
+		stats_inc(STATS_SMTP_REJECTS, REJECT_SENDER);
 		log_info(s->conn->sid, "smtp: MAIL FROM <%s> refused for login %s", safe, s->auth_user);
 		server_event("sender-refused", s->auth_user, s->conn->ip, safe[0] != '\0' ? safe : "<>");
 		smtp_error(s);
@@ -263,6 +265,7 @@ static void cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 	if (service_requires_auth(s) && !s->authenticated) {
 		smtp_reply(s, "530 5.7.0 Authentication required: log in with your full mail address"
 			   " and password (SMTP AUTH)");
+		stats_inc(STATS_SMTP_REJECTS, REJECT_AUTH_REQUIRED);
 		smtp_error(s);
 		return;
 	}
@@ -287,6 +290,7 @@ static void cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 	if (s->tx.params.has_size && s->tx.params.size > s->lim.smtp_max_message_size) {
 		smtp_reply(s, "552 5.3.4 Message size exceeds the limit of %llu bytes",
 			   (unsigned long long)s->lim.smtp_max_message_size);
+		stats_inc(STATS_SMTP_REJECTS, REJECT_SIZE);
 		log_info(s->conn->sid, "smtp: refused MAIL with SIZE=%llu over the limit of %llu bytes"
 			 " from %s", (unsigned long long)s->tx.params.size,
 			 (unsigned long long)s->lim.smtp_max_message_size, s->conn->ip);
@@ -305,6 +309,7 @@ static void cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 			break;
 		case SENDGUARD_SUSPENDED:
 			smtp_reply(s, "550 5.7.1 %s", text);
+			stats_inc(STATS_SMTP_REJECTS, REJECT_SUSPENDED);
 			server_event("send-refused", s->auth_user, s->conn->ip, "sending is suspended");
 			memset(&s->tx.from, 0, sizeof(s->tx.from));
 			memset(&s->tx.sender, 0, sizeof(s->tx.sender));
@@ -627,6 +632,7 @@ static void smtp_data_end(struct smtp_session *s)
 	if (s->tx.too_big) {
 		smtp_reply(s, "552 5.3.4 Message too big: the limit is %llu bytes",
 			   (unsigned long long)s->lim.smtp_max_message_size);
+		stats_inc(STATS_SMTP_REJECTS, REJECT_SIZE);
 		log_info(s->conn->sid, "smtp: refused a message over the limit of %llu bytes from %s",
 			 (unsigned long long)s->lim.smtp_max_message_size, s->conn->ip);
 		smtp_tx_reset(s);
@@ -787,12 +793,14 @@ void smtp_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, e
 	s->counted = true;
 	if (atomic_fetch_add(&server->connections[SERVICE_SMTP], 1) >= s->lim.smtp_max_connections) {
 		smtp_reply(s, "421 4.7.0 %s Too many connections, try again later", s->lim.hostname);
+		stats_inc(STATS_SMTP_REJECTS, REJECT_CONN_LIMIT);
 		conn_finish(c);
 		return;
 	}
 	if (!conn_ip_acquire(c, s->lim.smtp_max_connections_per_ip)) {
 		smtp_reply(s, "421 4.7.0 %s Too many connections from your address %s, try again later",
 			   s->lim.hostname, c->ip);
+		stats_inc(STATS_SMTP_REJECTS, REJECT_CONN_LIMIT);
 		log_info(c->sid, "smtp: connection limit for %s", c->ip);
 		conn_finish(c);
 		return;
