@@ -50,6 +50,9 @@ struct ops_error {
 struct ops {
 	struct directory *dir;
 	const char *data;	/* the data directory, for mailboxes */
+	/* Tells the queue runner to look at the queue now (a retry): true
+	 * when a running daemon was told. NULL: nobody to tell. */
+	bool (*queue_wake)(const struct ops *o);
 };
 
 /* Fills an actor (with no domains). */
