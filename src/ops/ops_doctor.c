@@ -203,8 +203,8 @@ static void doctor_logins(struct ops *o, struct ops_doctor *d, const char *addre
 	bool on, mail;
 
 	settings_foreign_get(o->dir, domain, &f);
-	on = settings_foreign_applies(&f, true);
-	mail = settings_foreign_applies(&f, false);
+	on = settings_foreign_applies(&f, "smtp");
+	mail = settings_foreign_applies(&f, "imap");
 	memset(&s, 0, sizeof(s));
 	s.o = o;
 	s.now = time(NULL);
