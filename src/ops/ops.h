@@ -245,6 +245,9 @@ int ops_account_list(struct ops *o, const struct ops_actor *actor, const char *d
 		     size_t offset, size_t limit, ops_account_row_cb *cb, void *ctx, size_t *total_r,
 		     struct ops_error *err);
 
+/* The mailbox usage and the sending suspension of an account. */
+void ops_account_status(struct ops *o, const struct dir_account *a, uint64_t *used_r, bool *suspended_r);
+
 struct ops_setting_row {
 	const struct setting *s;
 	const char *value;	/* stored, or the default ("" for none) */

@@ -65,8 +65,6 @@ static void account_list_one(const struct dir_account *a, void *ctx)
 {
 	struct account_list_ctx *c = ctx;
 	struct ops_account_row row = { a, 0, false };
-	struct dir_hold hold;
-	char path[4096];
 	size_t index;
 
 	if (c->q != NULL && c->q[0] != '\0' && !ops_contains(a->address, c->q) && !ops_contains(a->memo, c->q))
@@ -74,10 +72,19 @@ static void account_list_one(const struct dir_account *a, void *ctx)
 	index = c->total++;
 	if (index < c->offset || (c->limit != 0 && index >= c->offset + c->limit))
 		return;
-	if (maildir_path(path, sizeof(path), c->o->data, a->domain, a->local) == 0)
-		(void)quota_usage(path, &row.used_bytes);
-	row.suspended = directory_hold_get(c->o->dir, a->address, &hold) > 0 && hold.lifted == 0;
+	ops_account_status(c->o, a, &row.used_bytes, &row.suspended);
 	c->cb(&row, c->ctx);
+}
+
+void ops_account_status(struct ops *o, const struct dir_account *a, uint64_t *used_r, bool *suspended_r)
+{
+	struct dir_hold hold;
+	char path[4096];
+
+	*used_r = 0;
+	if (maildir_path(path, sizeof(path), o->data, a->domain, a->local) == 0)
+		(void)quota_usage(path, used_r);
+	*suspended_r = directory_hold_get(o->dir, a->address, &hold) > 0 && hold.lifted == 0;
 }
 
 int ops_account_list(struct ops *o, const struct ops_actor *actor, const char *domain, const char *q,
