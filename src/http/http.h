@@ -25,6 +25,8 @@ struct http_api_env {
 	unsigned session_idle, session_lifetime;	/* seconds */
 	ops_login_check_fn *login_check;	/* a mail user's login (service "web") */
 	void *login_ctx;
+	bool (*queue_wake)(const struct ops *o);	/* the queue runner's, for a retry */
+	char hostname[256], dns_resolver[256];	/* for the DNS records and their check */
 };
 
 struct http_params {
