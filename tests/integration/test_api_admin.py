@@ -155,9 +155,11 @@ def test_admins(srv, root, dom, me):
     assert root.post("/api/v1/admins", dict(body, name="x2", domains="example.test")).code == "invalid_field"
     assert root.post("/api/v1/admins", dict(body, name="x3", domains=["nowhere.test"])).code == "not_found"
     helper = domain_admin(srv, "helper")
+    refused(helper.post("/api/v1/admins/dom/password", {"password": "New-admin-pass-9"}))
     assert ok(root.post("/api/v1/admins/helper/password", {"password": "New-admin-pass-9"}), 204) is None
     Client(srv).login("admin", "helper", ADMIN_PW, expect=401)
-    refused(helper.post("/api/v1/admins/dom/password", {"password": "New-admin-pass-9"}))
+    Client(srv).login("admin", "helper", "New-admin-pass-9")
+    refused(root.post("/api/v1/admins/nobody/password", {"password": "New-admin-pass-9"}), 404, "not_found")
     refused(delete(dom, "/api/v1/admins/helper"))
     ok(delete(root, "/api/v1/admins/helper"), 204)
     refused(delete(root, "/api/v1/admins/helper"), 404, "not_found")
@@ -218,7 +220,8 @@ def test_queue(srv, root, dom, other, me):
     refused(dom.post("/api/v1/queue/%s/retry" % theirs), 404, "not_found")
     refused(delete(dom, "/api/v1/queue/" + theirs), 404, "not_found")
     assert root.get("/api/v1/queue/..%2Fyubin.db").status in (400, 404)
-    assert root.get("/api/v1/queue/nonsense").code == "invalid_id"
+    assert root.get("/api/v1/queue/bad.id").code == "invalid_id"
+    assert root.get("/api/v1/queue/nonesuch").code == "not_found"
 
     # the first attempt fails (no DNS); a retry makes the runner try again now
     first = wait_attempts(dom, mine, 1)
