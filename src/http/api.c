@@ -29,6 +29,12 @@ struct json *api_reply(struct api_job *j, int status)
 	json_free(&j->out);
 	json_init(&j->out);
 	j->status = status;
+	if (j->raw != NULL) {
+		evbuffer_free(j->raw);
+		j->raw = NULL;
+	}
+	j->content_type = NULL;
+	j->disposition[0] = '\0';
 	json_object_begin(&j->out);
 	return &j->out;
 }
@@ -43,10 +49,6 @@ void api_error(struct api_job *j, int status, const char *code, const char *fiel
 {
 	struct json *o = api_reply(j, status);
 
-	if (j->raw != NULL) {
-		evbuffer_free(j->raw);
-		j->raw = NULL;
-	}
 	json_key(o, "error");
 	json_object_begin(o);
 	json_kv_string(o, "code", code);
