@@ -16,8 +16,9 @@ void api_json_time(struct json *o, const char *key, int64_t ts);
 /* The filters limit, before, since, domain, address, kind, actor of a log
  * list from the query; false when one was answered 400. */
 bool api_log_query(struct api_job *j, struct ops_log_query *q);
-/* One event as the API shows it, with its explanation. */
-void api_json_event(struct json *o, const struct dir_event *e);
+/* One event as the API shows it, with its explanation (in Japanese when
+ * ja). */
+void api_json_event(struct json *o, const struct dir_event *e, bool ja);
 
 /* api_security.c */
 api_handler api_security_events, api_security_blocks, api_security_unblock, api_security_suspended;

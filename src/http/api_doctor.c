@@ -1,6 +1,6 @@
 /* GET /api/v1/doctor?address=A: what yubinctl doctor says about an
  * address, as data: each check (ok, warn, fail) with its fix, the recent
- * events explained, and the counts. Server administrators, and domain
+ * events explained (both in the request's language), and the counts. Server administrators, and domain
  * administrators for their domains (ops/ops_doctor.c). */
 #include "http/api_admin.h"
 
@@ -39,14 +39,14 @@ void api_doctor(struct api_job *j)
 	for (size_t i = 0; i < d->nchecks; i++) {
 		json_object_begin(o);
 		json_kv_string(o, "level", api_doctor_level(d->checks[i].level));
-		json_kv_string(o, "text", d->checks[i].text);
+		json_kv_string(o, "text", j->ja ? d->checks[i].ja : d->checks[i].text);
 		json_object_end(o);
 	}
 	json_array_end(o);
 	json_key(o, "events");
 	json_array_begin(o);
 	for (size_t i = 0; i < d->nevents; i++)
-		api_json_event(o, &d->events[i].e);
+		api_json_event(o, &d->events[i].e, j->ja);
 	json_array_end(o);
 	json_kv_uint(o, "problems", d->problems);
 	json_kv_uint(o, "warnings", d->warnings);

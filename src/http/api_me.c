@@ -6,6 +6,7 @@
 
 struct api_login_page {
 	struct json *o;
+	bool ja;
 	unsigned n;
 	int64_t last;
 };
@@ -14,14 +15,14 @@ static void api_login_cb(const struct dir_event *e, void *ctx)
 {
 	struct api_login_page *p = ctx;
 
-	api_json_event(p->o, e);
+	api_json_event(p->o, e, p->ja);
 	p->n++;
 	p->last = e->id;
 }
 
 void api_me_logins(struct api_job *j)
 {
-	struct api_login_page p = { NULL, 0, 0 };
+	struct api_login_page p = { NULL, j->ja, 0, 0 };
 	const char *address = api_query(j, "address");
 	struct ops_log_query q;
 	struct ops_error err;

@@ -55,11 +55,14 @@ bool api_log_query(struct api_job *j, struct ops_log_query *q)
 	return true;
 }
 
-void api_json_event(struct json *o, const struct dir_event *e)
+void api_json_event(struct json *o, const struct dir_event *e, bool ja)
 {
-	char text[1200];
+	char text[1800];
 
-	ops_event_explain(e, text, sizeof(text));
+	if (ja)
+		ops_event_explain_ja(e, text, sizeof(text));
+	else
+		ops_event_explain(e, text, sizeof(text));
 	json_object_begin(o);
 	json_kv_int(o, "id", e->id);
 	api_json_time(o, "time", e->ts);
@@ -75,6 +78,7 @@ void api_json_event(struct json *o, const struct dir_event *e)
  * rows with) when the page is full. */
 struct api_page {
 	struct json *o;
+	bool ja;
 	unsigned n;
 	int64_t last;
 };
@@ -83,7 +87,7 @@ static void api_event_cb(const struct dir_event *e, void *ctx)
 {
 	struct api_page *p = ctx;
 
-	api_json_event(p->o, e);
+	api_json_event(p->o, e, p->ja);
 	p->n++;
 	p->last = e->id;
 }
@@ -102,7 +106,7 @@ void api_security_events(struct api_job *j)
 {
 	struct ops_log_query q;
 	struct ops_error err;
-	struct api_page p = { NULL, 0, 0 };
+	struct api_page p = { NULL, j->ja, 0, 0 };
 
 	if (!api_log_query(j, &q))
 		return;

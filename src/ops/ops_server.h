@@ -165,11 +165,13 @@ enum ops_doctor_level { OPS_DOCTOR_OK, OPS_DOCTOR_WARN, OPS_DOCTOR_FAIL };
 struct ops_doctor_check {
 	enum ops_doctor_level level;
 	char text[1200];
+	char ja[1800];		/* the same in Japanese */
 };
 
 struct ops_doctor_event {
 	struct dir_event e;
 	char text[1200];	/* one plain sentence */
+	char ja[1800];
 };
 
 struct ops_doctor {
@@ -187,7 +189,8 @@ struct ops_doctor {
  * err only for a bad address, a refusal or a database failure. */
 int ops_doctor(struct ops *o, const struct ops_actor *actor, const char *address, struct ops_doctor *r,
 	       struct ops_error *err);
-/* One plain sentence explaining an event. */
+/* One plain sentence explaining an event, in English / in Japanese. */
 void ops_event_explain(const struct dir_event *e, char *buf, size_t size);
+void ops_event_explain_ja(const struct dir_event *e, char *buf, size_t size);
 
 #endif

@@ -294,6 +294,11 @@ def test_doctor(srv, root, dom, me):
     out = srv.ctl("doctor", USER, check=False).out
     for c in d["checks"]:
         assert c["text"] in out
+    # in Japanese on request, the same checks
+    ja = ok(dom.get("/api/v1/doctor?address=%s&lang=ja" % USER))
+    assert [c["level"] for c in ja["checks"]] == [c["level"] for c in d["checks"]]
+    assert {"level": "ok", "text": "アカウントは有効です"} in ja["checks"]
+    assert any("アカウントが作成されました" in e["text"] for e in ja["events"])
     d = ok(root.get("/api/v1/doctor?address=nobody@" + DOM))
     assert d["problems"] == 1 and d["checks"][1]["level"] == "fail"
     refused(dom.get("/api/v1/doctor?address=" + ALIEN))
@@ -314,6 +319,8 @@ def test_my_logins(srv, dom, other):
     assert logins[0]["ip"] == "127.0.0.12" and logins[1]["ip"] == "127.0.0.11"
     assert {x["address"] for x in logins} == {"second@" + DOM}
     refused(c.get("/api/v1/me/logins?address=" + USER))
+    ja = ok(c.get("/api/v1/me/logins", headers={"Accept-Language": "ja"}))["logins"]
+    assert ja[0]["text"].startswith("127.0.0.12 からログインしました"), ja[0]
     page = ok(c.get("/api/v1/me/logins?limit=1"))
     assert len(page["logins"]) == 1 and page["next_before"] == page["logins"][0]["id"]
     # an administrator names the account, within its scope

@@ -554,6 +554,10 @@ static void test_doctor(void **state)
 	assert_int_equal(d->problems, 0);
 	assert_non_null(c = find_check(d, "the account is enabled"));
 	assert_int_equal(c->level, OPS_DOCTOR_OK);
+	assert_string_equal(c->ja, "アカウントは有効です");
+	assert_non_null(c = find_check(d, "the mailbox uses 0.0 MB of 2000 MB (0.0%), 0 messages"));
+	assert_string_equal(c->ja, "メールボックスの使用量: 2000 MB 中 0.0 MB (0.0%)、0 通");
+	assert_non_null(strstr(d->events[d->nevents - 1].ja, "アカウントが作成されました"));
 	/* account-added from the fixture, explained */
 	assert_true(d->nevents >= 1);
 	assert_non_null(strstr(d->events[d->nevents - 1].text, "The account was created"));
@@ -562,6 +566,8 @@ static void test_doctor(void **state)
 	assert_int_equal(ops_doctor(&f->o, &f->cli, "u@a.example", d, &err), 0);
 	assert_non_null(c = find_check(d, "the account is disabled"));
 	assert_int_equal(c->level, OPS_DOCTOR_FAIL);
+	assert_non_null(strstr(c->ja, "アカウントが無効です"));
+	assert_non_null(strstr(c->ja, "yubinctl account enable u@a.example"));
 	assert_int_equal(d->problems, 1);
 
 	assert_int_equal(ops_doctor(&f->o, &f->cli, "nobody@a.example", d, &err), 0);
@@ -592,7 +598,45 @@ static void test_event_explain(void **state)
 	e.detail[0] = '\0';
 	ops_event_explain(&e, buf, sizeof(buf));
 	assert_string_equal(buf, "Event no-such-kind from 192.0.2.1.");
+	/* Japanese: the same facts */
+	strcpy(e.kind, "auth-failed");
+	strcpy(e.detail, "imap");
+	ops_event_explain_ja(&e, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "192.0.2.1 からのログインが拒否されました (imap)"));
+	strcpy(e.kind, "no-such-kind");
+	e.detail[0] = '\0';
+	ops_event_explain_ja(&e, buf, sizeof(buf));
+	assert_string_equal(buf, "192.0.2.1 からのイベント no-such-kind。");
+	{
+		static const char *const kinds[] = { "auth-ok", "auth-refused", "auth-block", "rcpt-full",
+						     "send-limited", "dmarc-reject", "delivered" };
+
+		strcpy(e.detail, "detail-x");
+		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+			char en[1200];
+
+			strcpy(e.kind, kinds[i]);
+			ops_event_explain(&e, en, sizeof(en));
+			ops_event_explain_ja(&e, buf, sizeof(buf));
+			assert_string_not_equal(en, buf);
+			/* what the English names, the Japanese names too */
+			assert_true((strstr(en, "192.0.2.1") != NULL) == (strstr(buf, "192.0.2.1") != NULL));
+			assert_true((strstr(en, "detail-x") != NULL) == (strstr(buf, "detail-x") != NULL));
+			assert_true((strstr(en, "send-limit") != NULL) == (strstr(buf, "send-limit") != NULL));
+		}
+	}
+	{
+		struct dir_event fe = { .kind = "auth-foreign", .ip = "203.0.113.9",
+					.detail = "smtp country=US domain=a.example home=JP" };
+
+		ops_event_explain(&fe, buf, sizeof(buf));
+		assert_non_null(strstr(buf, "AUTH from 203.0.113.9 (US) refused by the foreign-access restriction of"
+					    " a.example (logins only from JP)"));
+		ops_event_explain_ja(&fe, buf, sizeof(buf));
+		assert_non_null(strstr(buf, "203.0.113.9 (US) からの SMTP AUTH は a.example の海外アクセス制限"));
+	}
 	/* a small buffer is cut, never overrun */
+	e.detail[0] = '\0';
 	strcpy(e.kind, "auth-failed");
 	ops_event_explain(&e, buf, 16);
 	assert_int_equal(strlen(buf), 15);
