@@ -60,6 +60,7 @@ int ctl_log_query(struct ctl *c, struct ops_log_query *q)
 	q->address = c->target;
 	q->domain = c->ndomains == 1 ? c->domains[0] : NULL;
 	q->kind = c->kind;
+	q->actor = c->actor;
 	return 0;
 }
 

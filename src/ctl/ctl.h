@@ -29,6 +29,7 @@ struct ctl {
 	const char *limit, *target;	/* audit --limit, --target */
 	const char *role, *expires;	/* admin add, token create */
 	const char *kind;		/* security events --kind */
+	const char *actor;		/* audit --actor */
 	bool check;			/* domain dns --check */
 	const char *domains[OPS_DOMAINS_MAX];	/* --domain, repeated */
 	size_t ndomains;		/* given, possibly more than kept */

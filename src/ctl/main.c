@@ -38,6 +38,7 @@ enum {
 	OPT_EXPIRES = 1 << 15,
 	OPT_KIND = 1 << 16,
 	OPT_CHECK = 1 << 17,
+	OPT_ACTOR = 1 << 18,
 };
 
 struct ctl_option {
@@ -65,6 +66,7 @@ static const struct ctl_option ctl_options[] = {
 	{ "--expires", OPT_EXPIRES, true },
 	{ "--kind", OPT_KIND, true },
 	{ "--check", OPT_CHECK, false },
+	{ "--actor", OPT_ACTOR, true },
 	{ NULL, 0, false },
 };
 
@@ -106,7 +108,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "token", "create", 0, 0, OPT_ROLE | OPT_DOMAIN | OPT_EXPIRES, OPT_ROLE, cmd_token_create },
 	{ "token", "list", 0, 0, OPT_JSON, 0, cmd_token_list },
 	{ "token", "revoke", 1, 1, 0, 0, cmd_token_revoke },
-	{ "audit", NULL, 0, 0, OPT_JSON | OPT_LIMIT | OPT_TARGET, 0, cmd_audit },
+	{ "audit", NULL, 0, 0, OPT_JSON | OPT_LIMIT | OPT_TARGET | OPT_DOMAIN | OPT_ACTOR, 0, cmd_audit },
 	{ "index", "rebuild", 1, 1, OPT_FORCE, 0, cmd_index_rebuild },
 	{ "queue", "list", 0, 0, OPT_JSON, 0, cmd_queue_list },
 	{ "queue", "show", 1, 1, 0, 0, cmd_queue_show },
@@ -149,7 +151,8 @@ static const char ctl_usage_help[] =
 	"  config get KEY [--json] | config set KEY VALUE | config list [--json]\n"
 	"                                       (secrets masked unless --show-secrets)\n"
 	"  settings list [server|domain|account] [--json]   (every setting: type, default, help)\n"
-"  audit [--json] [--limit N] [--target DOMAIN|ADDRESS]   (who changed what, newest first)\n"
+"  audit [--json] [--limit N] [--target DOMAIN|ADDRESS] [--domain D] [--actor admin:NAME]\n"
+	"                                       (who changed what, newest first)\n"
 "  admin add NAME --role server|domain [--domain D ...] [--password-stdin]\n"
 	"  admin list [--json] | admin del NAME | admin passwd NAME [--password-stdin]\n"
 	"  token create --role server|domain [--domain D ...] [--expires 90d]   (prints the token once)\n"
@@ -353,6 +356,7 @@ static void ctl_option_store(struct ctl *c, unsigned flag, const char *value)
 	case OPT_EXPIRES: c->expires = value; break;
 	case OPT_KIND: c->kind = value; break;
 	case OPT_CHECK: c->check = true; break;
+	case OPT_ACTOR: c->actor = value; break;
 	case OPT_DOMAIN:
 		if (c->ndomains < OPS_DOMAINS_MAX)
 			c->domains[c->ndomains] = value;
