@@ -10,6 +10,11 @@
 #include <string.h>
 
 #define API_DNS_CHECK_MS 8000
+/* Checks running at once: each holds a worker for up to API_DNS_CHECK_MS,
+ * so they may never take all the workers from the other requests. */
+#define API_DNS_CHECKS_MAX 2
+
+static unsigned api_dns_checks;
 
 static void api_dkim_json(struct json *o, const struct ops_dkim_keys *k)
 {
@@ -115,8 +120,17 @@ void api_domain_dns(struct api_job *j)
 		free(r);
 		return;
 	}
-	if (checked)
+	if (checked) {
+		if (__atomic_add_fetch(&api_dns_checks, 1, __ATOMIC_SEQ_CST) > API_DNS_CHECKS_MAX) {
+			__atomic_sub_fetch(&api_dns_checks, 1, __ATOMIC_SEQ_CST);
+			api_error(j, 429, "rate_limited", "check", "other DNS checks are running: try again shortly",
+				  "ほかの DNS チェックが実行中です: 少し待ってからもう一度お試しください");
+			free(r);
+			return;
+		}
 		ops_dns_check(r, j->env.hostname, j->env.dns_resolver, API_DNS_CHECK_MS);
+		__atomic_sub_fetch(&api_dns_checks, 1, __ATOMIC_SEQ_CST);
+	}
 	o = api_reply(j, 200);
 	json_kv_string(o, "domain", r->domain);
 	json_kv_string(o, settings_key(SETTING_CONF_HOSTNAME), j->env.hostname);

@@ -333,3 +333,47 @@ def test_json_bodies_are_json(srv, root):
     r = root.get("/api/v1/security/events")
     assert r.headers["Content-Type"].startswith("application/json")
     json.loads(r.raw)
+
+
+def test_dns_checks_never_hold_every_worker(tmp_path_factory):
+    """Two live checks against a resolver that never answers hold their
+    workers until the deadline; a third is refused at once (429), and the
+    rest of the API still answers meanwhile."""
+    import socket
+    import threading
+
+    hole = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    hole.bind(("127.0.0.1", 0))
+    s = api_server(tmp_path_factory, "api_dns_hole",
+                   config={"dns.resolver": "127.0.0.1:%d" % hole.getsockname()[1]})
+    try:
+        root = admin(s)
+        results = []
+
+        def check():
+            results.append(root.get("/api/v1/domains/%s/dns?check=1" % DOM))
+
+        threads = [threading.Thread(target=check) for _ in range(2)]
+        for t in threads:
+            t.start()
+        # both checks are running once each has asked for the MX (a check's
+        # first lookup, one socket per lookup)
+        hole.settimeout(20)
+        sources = set()
+        while len(sources) < 2:
+            q, src = hole.recvfrom(512)
+            i = 12
+            while q[i] != 0:
+                i += q[i] + 1
+            if q[i + 1:i + 3] == b"\x00\x0f":
+                sources.add(src)
+        r = root.get("/api/v1/domains/%s/dns?check=1" % DOM)
+        assert r.status == 429 and r.code == "rate_limited", r
+        assert ok(root.get("/api/v1/domains/%s/dns" % DOM))["checked"] is False
+        for t in threads:
+            t.join()
+        assert [x.status for x in results] == [200, 200]
+        assert {rec["dns"] for x in results for rec in x.json["records"]} == {"unknown"}
+    finally:
+        s.stop()
+        hole.close()
