@@ -174,10 +174,9 @@ int cmd_dkim_rotate(struct ctl *c);
 int cmd_dkim_activate(struct ctl *c);
 int cmd_dkim_verify(struct ctl *c);
 int cmd_domain_dns(struct ctl *c);
-/* Keys for a new domain (kept when it already has some) / removal of
- * them with the domain; 0, or 1 after a message. */
-int ctl_dkim_domain_added(struct ctl *c, const char *domain);
-int ctl_dkim_domain_deleted(struct ctl *c, const char *domain);
+/* Says which DKIM keys ops_domain_add made for a new domain (at or after
+ * since); 1 when it has none. */
+int ctl_dkim_domain_added(struct ctl *c, const char *domain, int64_t since);
 /* Messages queued by this process (queue inject) are DKIM-signed like the
  * daemon's: installs / removes the queue file signer. */
 void ctl_dkim_hook(const struct ctl *c);

@@ -5,7 +5,6 @@
 #include "ctl/ctl.h"
 #include "directory/directory.h"
 #include "lib/config.h"
-#include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/str.h"
 #include "lib/strbuf.h"
@@ -23,44 +22,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #define TXT_CHUNK 255
 
-int ctl_dkim_domain_added(struct ctl *c, const char *domain)
+int ctl_dkim_domain_added(struct ctl *c, const char *domain, int64_t since)
 {
 	struct ops_dkim_keys *k = malloc(sizeof(*k));
 	struct ops_actor actor;
 	struct ops_error err;
 	struct ops *o;
-	int r;
+	int r = 1;
 
-	if (k == NULL || (o = ctl_ops(c, &actor)) == NULL) {
+	if (k == NULL || (o = ctl_ops(c, &actor)) == NULL || ops_dkim_list(o, &actor, domain, k, &err) < 0) {
 		free(k);
 		return 1;
 	}
-	r = ops_dkim_domain_added(o, &actor, domain, k, &err);
-	if (r > 0)
-		printf("DKIM keys made for %s (selectors %s, %s): publish them, see yubinctl domain dns %s\n",
-		       domain, k->keys[0].info.selector, k->keys[1].info.selector, domain);
-	free(k);
-	return r < 0 ? 1 : 0;
-}
-
-int ctl_dkim_domain_deleted(struct ctl *c, const char *domain)
-{
-	char dir[PATH_MAX];
-	struct stat st;
-
-	if (dkim_keys_dir(dir, sizeof(dir), c->data, domain) < 0 || stat(dir, &st) < 0)
-		return 0;
-	if (fs_remove_tree(dir) < 0) {
-		ctl_warn("the DKIM keys of %s in %s could not be removed: %s", domain, dir, strerror(errno));
-		return 1;
+	if (k->n >= 2) {
+		if (k->keys[0].info.since >= since)
+			printf("DKIM keys made for %s (selectors %s, %s): publish them, see yubinctl domain dns %s\n",
+			       domain, k->keys[0].info.selector, k->keys[1].info.selector, domain);
+		r = 0;
 	}
-	return 0;
+	free(k);
+	return r;
 }
 
 static void ctl_dkim_key_json(struct json *j, const struct ops_dkim_key *k)

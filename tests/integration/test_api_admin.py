@@ -267,6 +267,16 @@ def test_dkim(srv, root, dom, other, me):
     assert ops[:2] == ["dkim.activate", "dkim.rotate"], ops
 
 
+def test_domain_added_by_the_api_gets_keys(srv, root):
+    import os
+    ok(root.post("/api/v1/domains", {"name": "keys.test"}), 201)
+    keys = ok(root.get("/api/v1/domains/keys.test/dkim"))["keys"]
+    assert sorted(k["state"] for k in keys) == ["active", "active"]
+    assert os.path.isdir(os.path.join(srv.data, "dkim", "keys.test"))
+    ok(delete(root, "/api/v1/domains/keys.test"))
+    assert not os.path.exists(os.path.join(srv.data, "dkim", "keys.test"))
+
+
 def test_dns_records(srv, root, dom, me):
     r = ok(dom.get("/api/v1/domains/%s/dns" % DOM))
     assert r["domain"] == DOM and r["checked"] is False

@@ -510,6 +510,33 @@ static void test_dkim_rotation(void **state)
 	free(d);
 }
 
+static void test_domain_keys_come_and_go(void **state)
+{
+	struct fixture *f = *state;
+	struct ops_dkim_keys *k = malloc(sizeof(*k));
+	struct ops_domain_del_result del;
+	char name[DIR_DOMAIN_MAX + 1], dir[256];
+	struct ops_error err;
+	struct stat st;
+	bool mkdir_failed;
+
+	assert_non_null(k);
+	assert_int_equal(ops_domain_add(&f->o, &f->cli, "C.example", name, &mkdir_failed, &err), 0);
+	assert_int_equal(ops_dkim_list(&f->o, &f->cli, "c.example", k, &err), 0);
+	assert_int_equal(k->n, 2);
+	assert_int_equal(count_state(k, DKIM_STATE_ACTIVE), 2);
+	snprintf(dir, sizeof(dir), "%s/dkim/c.example", f->dir);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(ops_domain_del(&f->o, &f->cli, "c.example", false, &del, &err), 0);
+	assert_false(del.dkim_left);
+	assert_int_equal(stat(dir, &st), -1);
+	/* added again: new keys, not the old ones */
+	assert_int_equal(ops_domain_add(&f->o, &f->cli, "c.example", name, &mkdir_failed, &err), 0);
+	assert_int_equal(ops_dkim_list(&f->o, &f->cli, "c.example", k, &err), 0);
+	assert_int_equal(k->n, 2);
+	free(k);
+}
+
 static void test_dns_check_unreachable(void **state)
 {
 	struct fixture *f = *state;
@@ -651,6 +678,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_me_logins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_scope, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dkim_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_domain_keys_come_and_go, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dns_check_unreachable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_doctor, setup, teardown),
 		cmocka_unit_test(test_event_explain),
