@@ -106,18 +106,3 @@ void ctl_abuse_show(struct ctl *c, const struct dir_account *a, struct json *j)
 	printf("sent      %llu recipients in the last hour (limit %s), %llu in the last 24 hours"
 	       " (limit %s)\n", (unsigned long long)sent.hour, lh, (unsigned long long)sent.day, ld);
 }
-
-int ctl_abuse_suspended(struct ctl *c, const char *address, char *text, size_t size)
-{
-	struct dir_hold hold;
-	char since[40];
-
-	if (directory_hold_get(c->dir, address, &hold) <= 0 || hold.lifted != 0)
-		return 0;
-	ctl_time_text(hold.since, since, sizeof(since));
-	snprintf(text, size, "sending is suspended since %s because of suspicious activity (%s: %s);"
-		 " submission gets 550 5.7.1 while reading mail works; lift it with a password change"
-		 " (yubinctl account passwd %s) or yubinctl account unsuspend %s", since, hold.reason,
-		 hold.detail, address, address);
-	return 1;
-}

@@ -4,14 +4,13 @@
 #include "directory/directory.h"
 #include "lib/json.h"
 #include "lib/str.h"
+#include "ops/ops_server.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CTL_AUDIT_DEFAULT 50
-#define CTL_AUDIT_MAX 10000
 /* 100 lines of address (320), password (128), MB and a memo (511). */
 #define CTL_BULK_BYTES (128 * 1024)
 
@@ -44,47 +43,63 @@ static void ctl_audit_cb(const struct dir_audit *a, void *ctx)
 	       a->op, a->target[0] != '\0' ? a->target : "-", a->summary);
 }
 
-int cmd_audit(struct ctl *c)
+int ctl_log_query(struct ctl *c, struct ops_log_query *q)
 {
-	struct ctl_audit_ctx ac = { NULL, 0 };
-	char target[DIR_ADDRESS_MAX + 1];
-	uint64_t limit = CTL_AUDIT_DEFAULT;
-	struct json j;
-	int r;
+	uint64_t limit = OPS_LOG_LIMIT_DEFAULT;
 
-	if (c->limit != NULL && (str_parse_uint(c->limit, CTL_AUDIT_MAX, &limit) < 0 || limit == 0)) {
-		fprintf(stderr, "yubinctl: --limit takes a number from 1 to %d, not '%s'\n", CTL_AUDIT_MAX,
+	if (c->limit != NULL && (str_parse_uint(c->limit, OPS_LOG_LIMIT_MAX, &limit) < 0 || limit == 0)) {
+		fprintf(stderr, "yubinctl: --limit takes a number from 1 to %d, not '%s'\n", OPS_LOG_LIMIT_MAX,
 			c->limit);
 		return 2;
 	}
-	if (c->target != NULL) {
-		if (str_copy(target, sizeof(target), c->target) < 0 || target[0] == '\0')
-			return ctl_fail("'%s' is not a domain or address", c->target);
-		for (char *p = target; *p != '\0'; p++)
-			*p = (char)tolower((unsigned char)*p);
+	if (c->ndomains > 1) {
+		fprintf(stderr, "yubinctl: give --domain once\n");
+		return 2;
 	}
-	if (ctl_directory(c) == NULL)
+	q->limit = (unsigned)limit;
+	q->address = c->target;
+	q->domain = c->ndomains == 1 ? c->domains[0] : NULL;
+	q->kind = c->kind;
+	q->actor = c->actor;
+	return 0;
+}
+
+int cmd_audit(struct ctl *c)
+{
+	struct ctl_audit_ctx ac = { NULL, 0 };
+	struct ops_log_query q;
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o;
+	struct json j;
+	int r;
+
+	memset(&q, 0, sizeof(q));
+	if (ctl_log_query(c, &q) != 0)
+		return 2;
+	if (c->target != NULL && c->target[0] == '\0')
+		return ctl_fail("'%s' is not a domain or address", c->target);
+	if ((o = ctl_ops(c, &actor)) == NULL)
 		return 1;
 	if (c->json) {
 		json_init(&j);
 		json_array_begin(&j);
 		ac.j = &j;
 	}
-	r = directory_audit_list(c->dir, c->target != NULL ? target : NULL, (unsigned)limit,
-				 ctl_audit_cb, &ac);
+	r = ops_audit_list(o, &actor, &q, ctl_audit_cb, &ac, &err);
 	if (c->json) {
 		json_array_end(&j);
 		if (r < 0) {
 			json_free(&j);
-			return ctl_fail("cannot read the audit log");
+			return ctl_ops_fail(&err);
 		}
 		return ctl_json_print(&j);
 	}
 	if (r < 0)
-		return ctl_fail("cannot read the audit log");
+		return ctl_ops_fail(&err);
 	if (ac.count == 0)
 		printf("no changes recorded%s%s\n", c->target != NULL ? " for " : "",
-		       c->target != NULL ? target : "");
+		       c->target != NULL ? c->target : "");
 	return 0;
 }
 

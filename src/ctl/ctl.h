@@ -28,6 +28,9 @@ struct ctl {
 	const char *from;		/* queue inject --from */
 	const char *limit, *target;	/* audit --limit, --target */
 	const char *role, *expires;	/* admin add, token create */
+	const char *kind;		/* security events --kind */
+	const char *actor;		/* audit --actor */
+	bool check;			/* domain dns --check */
 	const char *domains[OPS_DOMAINS_MAX];	/* --domain, repeated */
 	size_t ndomains;		/* given, possibly more than kept */
 	struct ops ops;			/* filled by ctl_ops() */
@@ -106,6 +109,10 @@ int ctl_password_obtain(struct ctl *c, const char *name, char *password, size_t 
 
 /* audit.c: the audit log; account add-bulk */
 int cmd_audit(struct ctl *c);
+/* The filters of a log list from --limit, --target, --domain and --kind;
+ * 2 after a message when one is bad. */
+struct ops_log_query;
+int ctl_log_query(struct ctl *c, struct ops_log_query *q);
 int cmd_account_add_bulk(struct ctl *c);
 
 /* index.c */
@@ -141,8 +148,6 @@ void ctl_settings_print(struct ctl *c, enum setting_scope scope, const char *nam
 int cmd_account_unsuspend(struct ctl *c);
 /* The sending lines of account show (or JSON fields when j is not NULL). */
 void ctl_abuse_show(struct ctl *c, const struct dir_account *a, struct json *j);
-/* 1 with a sentence for doctor when address's sending is suspended. */
-int ctl_abuse_suspended(struct ctl *c, const char *address, char *text, size_t size);
 
 /* queue.c: the outbound queue (DATA/queue) */
 int cmd_queue_list(struct ctl *c);
@@ -150,6 +155,9 @@ int cmd_queue_show(struct ctl *c);
 int cmd_queue_retry(struct ctl *c);
 int cmd_queue_delete(struct ctl *c);
 int cmd_queue_inject(struct ctl *c);
+/* Tells a running yubind to look at the queue now (SIGUSR1): the
+ * queue_wake of the command line's ops. */
+bool ctl_queue_wake(const struct ops *o);
 
 /* geoip.c, security.c: foreign-access restriction, brute-force defence (issue 5) */
 int cmd_geoip_update(struct ctl *c);
@@ -157,9 +165,8 @@ int cmd_geoip_lookup(struct ctl *c);
 int cmd_geoip_override(struct ctl *c);
 int cmd_security_list(struct ctl *c);
 int cmd_security_unblock(struct ctl *c);
-/* 1 with a sentence for doctor when logins of address are affected by
- * the foreign-access restriction or the brute-force defence. */
-int ctl_security_doctor(struct ctl *c, const char *address, const char *domain, char *text, size_t size);
+int cmd_security_suspended(struct ctl *c);
+int cmd_security_events(struct ctl *c);
 
 /* dkim.c: DKIM keys (DATA/dkim) and the DNS records of a domain */
 int cmd_dkim_show(struct ctl *c);
@@ -167,10 +174,9 @@ int cmd_dkim_rotate(struct ctl *c);
 int cmd_dkim_activate(struct ctl *c);
 int cmd_dkim_verify(struct ctl *c);
 int cmd_domain_dns(struct ctl *c);
-/* Keys for a new domain (kept when it already has some) / removal of
- * them with the domain; 0, or 1 after a message. */
-int ctl_dkim_domain_added(struct ctl *c, const char *domain);
-int ctl_dkim_domain_deleted(struct ctl *c, const char *domain);
+/* Says which DKIM keys ops_domain_add made for a new domain (at or after
+ * since); 1 when it has none. */
+int ctl_dkim_domain_added(struct ctl *c, const char *domain, int64_t since);
 /* Messages queued by this process (queue inject) are DKIM-signed like the
  * daemon's: installs / removes the queue file signer. */
 void ctl_dkim_hook(const struct ctl *c);
@@ -178,7 +184,5 @@ void ctl_dkim_unhook(void);
 
 /* doctor.c */
 int cmd_doctor(struct ctl *c);
-/* One plain sentence explaining an event. */
-void ctl_event_explain(const struct dir_event *e, char *buf, size_t size);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /* Looks the domain named by arg up; 0, or 1 after a message. */
 static int ctl_domain_get(struct ctl *c, const char *arg, char *name, size_t size,
@@ -42,6 +43,7 @@ int cmd_domain_add(struct ctl *c)
 	struct ops_actor actor;
 	struct ops_error err;
 	struct ops *o;
+	int64_t start = (int64_t)time(NULL);
 	bool mkdir_failed;
 
 	if (ctl_domain_arg(c->argv[0], name, sizeof(name)) < 0 || (o = ctl_ops(c, &actor)) == NULL)
@@ -52,7 +54,7 @@ int cmd_domain_add(struct ctl *c)
 		ctl_warn("cannot create %s (it is created with the first account)", path);
 	printf("added domain %s\n", name);
 	/* the domain works without DKIM keys, so a failure only warns */
-	if (ctl_dkim_domain_added(c, name) != 0)
+	if (ctl_dkim_domain_added(c, name, start) != 0)
 		ctl_warn("%s has no DKIM keys yet: make them with yubinctl dkim rotate %s --now", name, name);
 	return 0;
 }
@@ -72,7 +74,8 @@ int cmd_domain_del(struct ctl *c)
 		return ctl_ops_fail(&err);
 	if (res.mail_left)
 		return ctl_fail("the domain %s is deleted but %s could not be fully removed", name, res.path);
-	ctl_dkim_domain_deleted(c, name);
+	if (res.dkim_left)
+		ctl_warn("the DKIM keys of %s in %s/dkim/%s could not be fully removed", name, c->data, name);
 	printf("deleted domain %s", name);
 	if (res.accounts > 0)
 		printf(" with %zu account%s and their mail", res.accounts, res.accounts == 1 ? "" : "s");

@@ -36,6 +36,9 @@ enum {
 	OPT_ROLE = 1 << 13,
 	OPT_DOMAIN = 1 << 14,
 	OPT_EXPIRES = 1 << 15,
+	OPT_KIND = 1 << 16,
+	OPT_CHECK = 1 << 17,
+	OPT_ACTOR = 1 << 18,
 };
 
 struct ctl_option {
@@ -61,6 +64,9 @@ static const struct ctl_option ctl_options[] = {
 	{ "--role", OPT_ROLE, true },
 	{ "--domain", OPT_DOMAIN, true },
 	{ "--expires", OPT_EXPIRES, true },
+	{ "--kind", OPT_KIND, true },
+	{ "--check", OPT_CHECK, false },
+	{ "--actor", OPT_ACTOR, true },
 	{ NULL, 0, false },
 };
 
@@ -78,7 +84,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "domain", "list", 0, 0, OPT_JSON, 0, cmd_domain_list },
 	{ "domain", "show", 1, 1, OPT_JSON, 0, cmd_domain_show },
 	{ "domain", "set", 3, 3, 0, 0, cmd_domain_set },
-	{ "domain", "dns", 1, 1, OPT_JSON, 0, cmd_domain_dns },
+	{ "domain", "dns", 1, 1, OPT_JSON | OPT_CHECK, 0, cmd_domain_dns },
 	{ "account", "add", 1, 1, OPT_QUOTA | OPT_MEMO | OPT_PWSTDIN, 0, cmd_account_add },
 	{ "account", "add-bulk", 1, 1, 0, 0, cmd_account_add_bulk },
 	{ "account", "passwd", 1, 1, OPT_PWSTDIN, 0, cmd_account_passwd },
@@ -102,7 +108,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "token", "create", 0, 0, OPT_ROLE | OPT_DOMAIN | OPT_EXPIRES, OPT_ROLE, cmd_token_create },
 	{ "token", "list", 0, 0, OPT_JSON, 0, cmd_token_list },
 	{ "token", "revoke", 1, 1, 0, 0, cmd_token_revoke },
-	{ "audit", NULL, 0, 0, OPT_JSON | OPT_LIMIT | OPT_TARGET, 0, cmd_audit },
+	{ "audit", NULL, 0, 0, OPT_JSON | OPT_LIMIT | OPT_TARGET | OPT_DOMAIN | OPT_ACTOR, 0, cmd_audit },
 	{ "index", "rebuild", 1, 1, OPT_FORCE, 0, cmd_index_rebuild },
 	{ "queue", "list", 0, 0, OPT_JSON, 0, cmd_queue_list },
 	{ "queue", "show", 1, 1, 0, 0, cmd_queue_show },
@@ -114,6 +120,9 @@ static const struct ctl_command ctl_commands[] = {
 	{ "geoip", "override", 1, 3, 0, 0, cmd_geoip_override },
 	{ "security", "list", 0, 0, OPT_JSON, 0, cmd_security_list },
 	{ "security", "unblock", 1, 1, 0, 0, cmd_security_unblock },
+	{ "security", "suspended", 0, 0, OPT_JSON, 0, cmd_security_suspended },
+	{ "security", "events", 0, 0, OPT_JSON | OPT_LIMIT | OPT_TARGET | OPT_DOMAIN | OPT_KIND, 0,
+	  cmd_security_events },
 	{ "dkim", "show", 1, 1, OPT_JSON, 0, cmd_dkim_show },
 	{ "dkim", "rotate", 1, 1, OPT_NOW, 0, cmd_dkim_rotate },
 	{ "dkim", "activate", 1, 1, 0, 0, cmd_dkim_activate },
@@ -127,7 +136,8 @@ static const char ctl_usage_help[] =
 	"  domain add|del|show DOMAIN          (del: --force when it has accounts)\n"
 	"  domain list [--json]                 (show takes --json too)\n"
 	"  domain set DOMAIN KEY VALUE          (yubinctl settings list domain: every key)\n"
-	"  domain dns DOMAIN [--json]           (the MX, SPF, DKIM and DMARC records to publish)\n"
+	"  domain dns DOMAIN [--json] [--check] (the MX, SPF, DKIM and DMARC records to publish;\n"
+	"                                       --check: what DNS answers now for each)\n"
 	"  account add ADDRESS [--quota MB] [--memo TEXT] [--password-stdin]\n"
 	"  account add-bulk FILE|-               (lines address,password,MB,memo; at most 100; all or none)\n"
 	"  account passwd ADDRESS [--password-stdin]\n"
@@ -141,7 +151,8 @@ static const char ctl_usage_help[] =
 	"  config get KEY [--json] | config set KEY VALUE | config list [--json]\n"
 	"                                       (secrets masked unless --show-secrets)\n"
 	"  settings list [server|domain|account] [--json]   (every setting: type, default, help)\n"
-"  audit [--json] [--limit N] [--target DOMAIN|ADDRESS]   (who changed what, newest first)\n"
+"  audit [--json] [--limit N] [--target DOMAIN|ADDRESS] [--domain D] [--actor admin:NAME]\n"
+	"                                       (who changed what, newest first)\n"
 "  admin add NAME --role server|domain [--domain D ...] [--password-stdin]\n"
 	"  admin list [--json] | admin del NAME | admin passwd NAME [--password-stdin]\n"
 	"  token create --role server|domain [--domain D ...] [--expires 90d]   (prints the token once)\n"
@@ -154,6 +165,8 @@ static const char ctl_usage_help[] =
 	"  geoip update [--from FILE.mmdb]      (the country database, into DATA/geoip)\n"
 	"  geoip lookup IP | geoip override add CIDR CC | del CIDR | list\n"
 	"  security list [--json] | security unblock IP|ADDRESS   (brute-force blocks)\n"
+	"  security suspended [--json]          (accounts whose sending is suspended, with the reason)\n"
+	"  security events [--json] [--limit N] [--domain D] [--target ADDRESS] [--kind KIND]\n"
 	"  dkim show DOMAIN [--json]            (keys, selectors, DNS records)\n"
 	"  dkim rotate DOMAIN [--now]           (new keys; --now: sign with them at once)\n"
 	"  dkim activate DOMAIN                 (sign with the keys dkim rotate made)\n"
@@ -256,6 +269,7 @@ struct ops *ctl_ops(struct ctl *c, struct ops_actor *actor)
 	ops_actor_init(actor, OPS_ACTOR_CLI, pw != NULL ? pw->pw_name : name, "");
 	c->ops.dir = c->dir;
 	c->ops.data = c->data;
+	c->ops.queue_wake = ctl_queue_wake;
 	return &c->ops;
 }
 
@@ -340,6 +354,9 @@ static void ctl_option_store(struct ctl *c, unsigned flag, const char *value)
 	case OPT_TARGET: c->target = value; break;
 	case OPT_ROLE: c->role = value; break;
 	case OPT_EXPIRES: c->expires = value; break;
+	case OPT_KIND: c->kind = value; break;
+	case OPT_CHECK: c->check = true; break;
+	case OPT_ACTOR: c->actor = value; break;
 	case OPT_DOMAIN:
 		if (c->ndomains < OPS_DOMAINS_MAX)
 			c->domains[c->ndomains] = value;

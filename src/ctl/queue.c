@@ -1,12 +1,13 @@
-/* yubinctl queue: see and manage the outbound queue in DATA/queue.
- * A running daemon is told to look at the queue again with SIGUSR1 (its pid
- * is in DATA/yubind.pid); without a daemon the files wait for the next
- * start. */
+/* yubinctl queue: see and manage the outbound queue in DATA/queue through
+ * ops/ops_queue.c, and queue a message (inject). A running daemon is told
+ * to look at the queue again with SIGUSR1 (its pid is in DATA/yubind.pid);
+ * without a daemon the files wait for the next start. */
 #include "ctl/ctl.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/str.h"
 #include "lib/strbuf.h"
+#include "ops/ops_server.h"
 #include "store/queue_file.h"
 
 #include <dirent.h>
@@ -23,14 +24,14 @@
 
 #define INJECT_MAX (1ULL << 32)
 
-/* SIGUSR1 to a running yubind; 1 when one was told. */
-static int queue_signal_daemon(const struct ctl *c)
+/* SIGUSR1 to a running yubind; true when one was told. */
+bool ctl_queue_wake(const struct ops *o)
 {
 	char path[PATH_MAX], *text;
 	uint64_t pid;
 
-	if (ctl_path(c, path, sizeof(path), "yubind.pid") < 0)
-		return 0;
+	if (snprintf(path, sizeof(path), "%s/yubind.pid", o->data) >= (int)sizeof(path))
+		return false;
 	text = fs_read_file(path, 64, NULL);
 	if (text == NULL)
 		return 0;
@@ -64,137 +65,96 @@ static const char *state_name(enum queue_rcpt_state s)
 	return s == QUEUE_DELIVERED ? "delivered" : s == QUEUE_FAILED ? "failed" : "pending";
 }
 
-struct qlist {
-	char (*ids)[QUEUE_ID_MAX];
-	size_t n;
+struct ctl_qlist {
+	struct json *j;
+	size_t shown;
 };
 
-static int id_cmp(const void *a, const void *b)
+static void ctl_queue_cb(const struct queue_env *env, void *ctx)
 {
-	return strcmp(a, b);
-}
+	struct ctl_qlist *l = ctx;
+	char when[64], next[64];
 
-static int queue_ids(const struct ctl *c, struct qlist *l, char *dir, size_t dirsize)
-{
-	DIR *d;
-	struct dirent *de;
-	size_t cap = 0;
+	l->shown++;
+	if (l->j != NULL) {
+		struct json *j = l->j;
 
-	memset(l, 0, sizeof(*l));
-	if (ctl_path(c, dir, dirsize, "queue") < 0)
-		return -1;
-	d = opendir(dir);
-	if (d == NULL)
-		return errno == ENOENT ? 0 : ctl_fail("cannot read %s: %s", dir, strerror(errno)) * -1;
-	while ((de = readdir(d)) != NULL) {
-		if (!queue_id_is_valid(de->d_name))
-			continue;
-		if (l->n == cap) {
-			cap = cap == 0 ? 64 : cap * 2;
-			l->ids = realloc(l->ids, cap * QUEUE_ID_MAX);
-			if (l->ids == NULL)
-				abort();
+		json_object_begin(j);
+		json_kv_string(j, "id", env->id);
+		json_kv_string(j, "from", env->from);
+		json_kv_uint(j, "size", env->body_len);
+		json_kv_int(j, "created", env->created);
+		json_kv_int(j, "next_attempt", env->next_attempt);
+		json_kv_uint(j, "attempts", env->attempts);
+		json_key(j, "recipients");
+		json_array_begin(j);
+		for (size_t k = 0; k < env->nrcpts; k++) {
+			json_object_begin(j);
+			json_kv_string(j, "address", env->rcpts[k].addr);
+			json_kv_string(j, "state", state_name(env->rcpts[k].state));
+			json_kv_string(j, "reply", env->rcpts[k].reply);
+			json_object_end(j);
 		}
-		str_copy(l->ids[l->n++], QUEUE_ID_MAX, de->d_name);
+		json_array_end(j);
+		json_object_end(j);
+		return;
 	}
-	closedir(d);
-	if (l->n > 0)
-		qsort(l->ids, l->n, QUEUE_ID_MAX, id_cmp);
-	return 0;
+	ctl_time_text(env->created, when, sizeof(when));
+	ctl_time_text(env->next_attempt, next, sizeof(next));
+	printf("%-14s %10" PRIu64 " %s  <%s>\n", env->id, env->body_len, when, env->from);
+	for (size_t k = 0; k < env->nrcpts; k++) {
+		if (env->rcpts[k].state != QUEUE_PENDING)
+			continue;
+		if (env->rcpts[k].reply[0] != '\0')
+			printf("    (%s)\n", env->rcpts[k].reply);
+		printf("    <%s>\n", env->rcpts[k].addr);
+	}
+	printf("    next attempt %s\n", next);
 }
 
 int cmd_queue_list(struct ctl *c)
 {
-	char dir[PATH_MAX];
-	struct qlist l;
+	struct ctl_qlist l = { NULL, 0 };
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o;
 	struct json j;
-	size_t shown = 0;
 
-	if (queue_ids(c, &l, dir, sizeof(dir)) < 0)
+	if ((o = ctl_ops(c, &actor)) == NULL)
 		return 1;
 	if (c->json) {
 		json_init(&j);
 		json_array_begin(&j);
+		l.j = &j;
 	}
-	for (size_t i = 0; i < l.n; i++) {
-		char path[PATH_MAX + QUEUE_ID_MAX], when[64], next[64];
-		struct queue_env env;
-		const char *error;
-
-		snprintf(path, sizeof(path), "%s/%s", dir, l.ids[i]);
-		if (queue_file_read(path, &env, &error) < 0)
-			continue;	/* delivered meanwhile */
-		shown++;
-		if (c->json) {
-			json_object_begin(&j);
-			json_kv_string(&j, "id", env.id);
-			json_kv_string(&j, "from", env.from);
-			json_kv_uint(&j, "size", env.body_len);
-			json_kv_int(&j, "created", env.created);
-			json_kv_int(&j, "next_attempt", env.next_attempt);
-			json_kv_uint(&j, "attempts", env.attempts);
-			json_key(&j, "recipients");
-			json_array_begin(&j);
-			for (size_t k = 0; k < env.nrcpts; k++) {
-				json_object_begin(&j);
-				json_kv_string(&j, "address", env.rcpts[k].addr);
-				json_kv_string(&j, "state", state_name(env.rcpts[k].state));
-				json_kv_string(&j, "reply", env.rcpts[k].reply);
-				json_object_end(&j);
-			}
-			json_array_end(&j);
-			json_object_end(&j);
-		} else {
-			ctl_time_text(env.created, when, sizeof(when));
-			ctl_time_text(env.next_attempt, next, sizeof(next));
-			printf("%-14s %10" PRIu64 " %s  <%s>\n", env.id, env.body_len, when, env.from);
-			for (size_t k = 0; k < env.nrcpts; k++) {
-				if (env.rcpts[k].state != QUEUE_PENDING)
-					continue;
-				if (env.rcpts[k].reply[0] != '\0')
-					printf("    (%s)\n", env.rcpts[k].reply);
-				printf("    <%s>\n", env.rcpts[k].addr);
-			}
-			printf("    next attempt %s\n", next);
-		}
-		queue_env_free(&env);
+	if (ops_queue_list(o, &actor, ctl_queue_cb, &l, &err) < 0) {
+		if (c->json)
+			json_free(&j);
+		return ctl_ops_fail(&err);
 	}
-	free(l.ids);
 	if (c->json) {
 		json_array_end(&j);
 		return ctl_json_print(&j);
 	}
-	if (shown == 0)
+	if (l.shown == 0)
 		printf("Mail queue is empty\n");
 	else
-		printf("-- %zu message%s in the queue\n", shown, shown == 1 ? "" : "s");
-	return 0;
-}
-
-static int queue_file_arg(struct ctl *c, const char *id, char *path, size_t size)
-{
-	char rel[64];
-
-	if (!queue_id_is_valid(id))
-		return ctl_fail("'%s' is not a queue id (see yubinctl queue list)", id);
-	snprintf(rel, sizeof(rel), "queue/%s", id);
-	if (ctl_path(c, path, size, rel) < 0)
-		return 1;
-	if (access(path, F_OK) < 0)
-		return ctl_fail("no message %s in the queue (delivered or deleted?)", id);
+		printf("-- %zu message%s in the queue\n", l.shown, l.shown == 1 ? "" : "s");
 	return 0;
 }
 
 int cmd_queue_show(struct ctl *c)
 {
-	char path[PATH_MAX], when[64];
+	struct ops_actor actor;
+	struct ops_error err;
 	struct queue_env env;
-	const char *error;
+	struct ops *o;
+	char when[64], *header;
 
-	if (queue_file_arg(c, c->argv[0], path, sizeof(path)) != 0)
+	if ((o = ctl_ops(c, &actor)) == NULL)
 		return 1;
-	if (queue_file_read(path, &env, &error) < 0)
-		return ctl_fail("%s: %s", c->argv[0], error);
+	if (ops_queue_show(o, &actor, c->argv[0], &env, &header, &err) < 0)
+		return ctl_ops_fail(&err);
 	printf("id: %s\nfrom: <%s>\nsize: %" PRIu64 "\n", env.id, env.from, env.body_len);
 	ctl_time_text(env.created, when, sizeof(when));
 	printf("queued: %s\n", when);
@@ -208,65 +168,39 @@ int cmd_queue_show(struct ctl *c)
 		printf("\n");
 	}
 	/* the message's header block */
-	{
-		FILE *f = fopen(path, "rb");
-		char line[1024];
-		if (f != NULL && fseeko(f, (off_t)env.body_off, SEEK_SET) == 0) {
-			uint64_t left = env.body_len;
-			printf("\n");
-			while (left > 0 && fgets(line, sizeof(line), f) != NULL) {
-				size_t n = strlen(line);
-				left = n > left ? 0 : left - n;
-				if (strcmp(line, "\r\n") == 0 || strcmp(line, "\n") == 0)
-					break;
-				line[strcspn(line, "\r\n")] = '\0';
-				printf("%s\n", line);
-			}
-		}
-		if (f != NULL)
-			fclose(f);
-	}
+	printf("\n%s", header);
+	free(header);
 	queue_env_free(&env);
 	return 0;
 }
 
 int cmd_queue_retry(struct ctl *c)
 {
-	char dir[PATH_MAX], path[PATH_MAX + QUEUE_ID_MAX];
-	int64_t now = (int64_t)time(NULL);
-	size_t n = 0;
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o;
+	size_t n;
+	bool woken;
 
-	if (c->argc == 1) {
-		if (queue_file_arg(c, c->argv[0], path, sizeof(path)) != 0)
-			return 1;
-		if (queue_file_set_next(path, now) < 0)
-			return ctl_fail("cannot update %s: %s", path, strerror(errno));
-		n = 1;
-	} else {
-		struct qlist l;
-		if (queue_ids(c, &l, dir, sizeof(dir)) < 0)
-			return 1;
-		for (size_t i = 0; i < l.n; i++) {
-			snprintf(path, sizeof(path), "%s/%s", dir, l.ids[i]);
-			n += queue_file_set_next(path, now) == 0;
-		}
-		free(l.ids);
-	}
+	if ((o = ctl_ops(c, &actor)) == NULL)
+		return 1;
+	if (ops_queue_retry(o, &actor, c->argc == 1 ? c->argv[0] : NULL, &n, &woken, &err) < 0)
+		return ctl_ops_fail(&err);
 	printf("%zu message%s due now%s\n", n, n == 1 ? "" : "s",
-	       queue_signal_daemon(c) ? "; yubind told" : "; yubind is not running (they go at its next start)");
+	       woken ? "; yubind told" : "; yubind is not running (they go at its next start)");
 	return 0;
 }
 
 int cmd_queue_delete(struct ctl *c)
 {
-	char path[PATH_MAX], dir[PATH_MAX];
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o;
 
-	if (queue_file_arg(c, c->argv[0], path, sizeof(path)) != 0)
+	if ((o = ctl_ops(c, &actor)) == NULL)
 		return 1;
-	if (unlink(path) < 0)
-		return ctl_fail("cannot delete %s: %s", path, strerror(errno));
-	if (ctl_path(c, dir, sizeof(dir), "queue") == 0)
-		fs_fsync_dir(dir);
+	if (ops_queue_delete(o, &actor, c->argv[0], &err) < 0)
+		return ctl_ops_fail(&err);
 	printf("Deleted %s from the queue (no bounce is sent)\n", c->argv[0]);
 	return 0;
 }
@@ -332,6 +266,10 @@ int cmd_queue_inject(struct ctl *c)
 	}
 	strbuf_free(&msg);
 	printf("%s\n", id);
-	queue_signal_daemon(c);
+	{
+		struct ops o = { .data = c->data };
+
+		ctl_queue_wake(&o);
+	}
 	return 0;
 }

@@ -1,13 +1,14 @@
-/* yubinctl security list|unblock: the brute-force defence's blocked
- * addresses and slowed accounts. They live in the directory (auth_blocks),
- * which the daemon reads at every login, so an unblock applies to the
- * next login without a restart. */
+/* yubinctl security list|unblock|suspended|events: the brute-force
+ * defence's blocked addresses and slowed accounts, suspended senders and
+ * the events log, through ops/ops_log.c. Blocks live in the directory
+ * (auth_blocks), which the daemon reads at every login, so an unblock
+ * applies to the next login without a restart. */
 #include "ctl/ctl.h"
 #include "directory/directory.h"
 #include "directory/validate.h"
 #include "lib/json.h"
 #include "lib/str.h"
-#include "policy/foreign.h"
+#include "ops/ops_server.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -44,19 +45,22 @@ static void ctl_security_cb(const struct dir_auth_block *b, void *ctx)
 int cmd_security_list(struct ctl *c)
 {
 	struct ctl_sec_list l = { NULL, 0 };
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o;
 	struct json j;
 
-	if (ctl_directory(c) == NULL)
+	if ((o = ctl_ops(c, &actor)) == NULL)
 		return 1;
 	if (c->json) {
 		json_init(&j);
 		l.j = &j;
 		json_array_begin(&j);
 	}
-	if (directory_auth_block_list(c->dir, time(NULL), ctl_security_cb, &l) < 0) {
+	if (ops_security_blocks(o, &actor, ctl_security_cb, &l, &err) < 0) {
 		if (c->json)
 			json_free(&j);
-		return ctl_fail("cannot read the blocks from the database");
+		return ctl_ops_fail(&err);
 	}
 	if (c->json) {
 		json_array_end(&j);
@@ -64,6 +68,111 @@ int cmd_security_list(struct ctl *c)
 	}
 	if (l.n == 0)
 		printf("no blocked addresses or slowed accounts\n");
+	return 0;
+}
+
+static void ctl_suspended_cb(const struct dir_hold *h, void *ctx)
+{
+	struct ctl_sec_list *l = ctx;
+	char since[40];
+
+	l->n++;
+	if (l->j != NULL) {
+		json_object_begin(l->j);
+		json_kv_string(l->j, "address", h->address);
+		ctl_time_iso(h->since, since, sizeof(since));
+		json_kv_string(l->j, "since", since);
+		json_kv_string(l->j, "reason", h->reason);
+		json_kv_string(l->j, "detail", h->detail);
+		json_object_end(l->j);
+		return;
+	}
+	ctl_time_text(h->since, since, sizeof(since));
+	printf("%-40s since %s  %s: %s\n", h->address, since, h->reason, h->detail);
+}
+
+int cmd_security_suspended(struct ctl *c)
+{
+	struct ctl_sec_list l = { NULL, 0 };
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o;
+	struct json j;
+
+	if ((o = ctl_ops(c, &actor)) == NULL)
+		return 1;
+	if (c->json) {
+		json_init(&j);
+		l.j = &j;
+		json_array_begin(&j);
+	}
+	if (ops_security_suspended(o, &actor, ctl_suspended_cb, &l, &err) < 0) {
+		if (c->json)
+			json_free(&j);
+		return ctl_ops_fail(&err);
+	}
+	if (c->json) {
+		json_array_end(&j);
+		return ctl_json_print(&j);
+	}
+	if (l.n == 0)
+		printf("no account's sending is suspended\n");
+	return 0;
+}
+
+static void ctl_events_cb(const struct dir_event *e, void *ctx)
+{
+	struct ctl_sec_list *l = ctx;
+	char when[40], text[1200];
+
+	l->n++;
+	if (l->j != NULL) {
+		json_object_begin(l->j);
+		json_kv_int(l->j, "id", e->id);
+		ctl_time_iso(e->ts, when, sizeof(when));
+		json_kv_string(l->j, "time", when);
+		json_kv_string(l->j, "kind", e->kind);
+		json_kv_string(l->j, "address", e->address);
+		json_kv_string(l->j, "ip", e->ip);
+		json_kv_string(l->j, "detail", e->detail);
+		json_object_end(l->j);
+		return;
+	}
+	ctl_time_text(e->ts, when, sizeof(when));
+	ops_event_explain(e, text, sizeof(text));
+	printf("%s  %-17s %s  %s\n", when, e->kind, e->address[0] != '\0' ? e->address : "-", text);
+}
+
+int cmd_security_events(struct ctl *c)
+{
+	struct ctl_sec_list l = { NULL, 0 };
+	struct ops_log_query q;
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o;
+	struct json j;
+
+	memset(&q, 0, sizeof(q));
+	if (ctl_log_query(c, &q) != 0)
+		return 2;
+	if ((o = ctl_ops(c, &actor)) == NULL)
+		return 1;
+	if (c->json) {
+		json_init(&j);
+		l.j = &j;
+		json_array_begin(&j);
+	}
+	if (ops_security_events(o, &actor, &q, ctl_events_cb, &l, &err) < 0) {
+		if (c->json)
+			json_free(&j);
+		return ctl_ops_fail(&err);
+	}
+	if (c->json) {
+		json_array_end(&j);
+		return ctl_json_print(&j);
+	}
+	if (l.n == 0)
+		printf("no events recorded\n");
 	return 0;
 }
 
@@ -83,86 +192,5 @@ int cmd_security_unblock(struct ctl *c)
 		printf("%s is not blocked or slowed\n", key);
 	else
 		printf("%s unblocked: the next login is checked normally\n", key);
-	return 0;
-}
-
-struct ctl_sec_doctor {
-	struct ctl *c;
-	int64_t now;
-	char blocked_ip[64];
-	int64_t blocked_until;
-	char foreign_ip[64], foreign_detail[512];
-};
-
-static void ctl_sec_event_cb(const struct dir_event *e, void *ctx)
-{
-	struct ctl_sec_doctor *d = ctx;
-	struct net_addr a;
-	struct dir_auth_block b;
-	char key[64];
-
-	if (strcmp(e->kind, "auth-foreign") == 0 && d->foreign_ip[0] == '\0') {
-		str_copy(d->foreign_ip, sizeof(d->foreign_ip), e->ip);
-		str_copy(d->foreign_detail, sizeof(d->foreign_detail), e->detail);
-		return;
-	}
-	if (d->blocked_ip[0] != '\0' || net_addr_parse(e->ip, &a) < 0)
-		return;
-	net_addr_block_key(&a, key, sizeof(key));
-	if (directory_auth_block_get(d->c->dir, key, &b) > 0 && b.until > d->now &&
-	    strcmp(b.kind, "ip") == 0) {
-		str_copy(d->blocked_ip, sizeof(d->blocked_ip), key);
-		d->blocked_until = b.until;
-	}
-}
-
-int ctl_security_doctor(struct ctl *c, const char *address, const char *domain, char *text, size_t size)
-{
-	struct ctl_sec_doctor d;
-	struct dir_auth_block b;
-	struct settings_foreign f;
-	char until[40];
-	bool on, mail;
-
-	/* the same decision as the daemon's login check (server/auth.c) */
-	settings_foreign_get(c->dir, domain, &f);
-	on = settings_foreign_applies(&f, "smtp");
-	mail = settings_foreign_applies(&f, "imap");
-	memset(&d, 0, sizeof(d));
-	d.c = c;
-	d.now = time(NULL);
-	directory_event_since(c->dir, address, "auth-refused", d.now - 86400, ctl_sec_event_cb, &d);
-	directory_event_since(c->dir, address, "auth-failed", d.now - 86400, ctl_sec_event_cb, &d);
-	if (on)
-		directory_event_since(c->dir, address, "auth-foreign", d.now - 86400, ctl_sec_event_cb, &d);
-	if (d.blocked_ip[0] != '\0') {
-		ctl_time_text(d.blocked_until, until, sizeof(until));
-		snprintf(text, size, "logins from %s are blocked until %s after too many failed logins"
-			 " (brute-force defence); if that is the user, fix the password saved in the mail"
-			 " client, then run yubinctl security unblock %s", d.blocked_ip, until, d.blocked_ip);
-		return 2;
-	}
-	if (d.foreign_ip[0] != '\0') {
-		char cc[8] = "", *p = strstr(d.foreign_detail, "country=");
-
-		if (p != NULL)
-			str_copyn(cc, sizeof(cc), p + 8, strcspn(p + 8, " ,"));
-		snprintf(text, size, "a login from %s (%s) was refused by the foreign-access restriction of"
-			 " %s (logins only from %s) in the last 24 hours; if that was the user abroad, turn it"
-			 " off while abroad: yubinctl domain set %s %s off",
-			 d.foreign_ip, cc[0] ? cc : "?", domain, f.home, domain,
-			 settings_key(SETTING_FOREIGN_AUTH));
-		return 1;
-	}
-	if (directory_auth_block_get(c->dir, address, &b) > 0 && b.until > d.now) {
-		snprintf(text, size, "many failed logins for this account (%s): logins from new addresses are"
-			 " slowed (never blocked); yubinctl security unblock %s resets it", b.detail, address);
-		return 1;
-	}
-	if (on)
-		snprintf(text, size, "foreign-access restriction of %s: on (SMTP AUTH%s only from %s)", domain,
-			 mail ? ", POP3 and IMAP" : "", f.home);
-	else
-		snprintf(text, size, "foreign-access restriction of %s: off (logins from any country)", domain);
 	return 0;
 }

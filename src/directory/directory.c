@@ -729,6 +729,57 @@ int directory_event_list(struct directory *dir, const char *address, unsigned li
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
+/* The domain of an event's address or an audit row's target: after the
+ * '@' for an address, else the whole text (a domain's own rows). */
+#define DIR_ROW_DOMAIN(col) "(CASE WHEN instr(" col ", '@') > 0 THEN substr(" col ", instr(" col ", '@') + 1)" \
+	" ELSE " col " END)"
+#define DIR_IN_LIST(param, expr) "(" param " = '' OR instr(',' || " param " || ',', ',' || " expr " || ',') > 0)"
+
+static void dir_log_bind(sqlite3_stmt *st, const struct dir_log_filter *f)
+{
+	sqlite3_bind_text(st, 1, f->address != NULL ? f->address : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, f->domains != NULL ? f->domains : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, f->kinds != NULL ? f->kinds : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, f->since);
+	sqlite3_bind_int64(st, 5, f->before);
+	sqlite3_bind_int64(st, 6, f->limit);
+	sqlite3_bind_text(st, 7, f->actor != NULL ? f->actor : "", -1, SQLITE_TRANSIENT);
+}
+
+int directory_event_query(struct directory *dir, const struct dir_log_filter *f, dir_event_cb *cb,
+			  void *ctx)
+{
+	sqlite3_stmt *st;
+	struct dir_event e;
+	int r;
+
+	/* With an address the (address, id) index serves; else the rows are
+	 * walked newest first until limit match. */
+	st = f->address != NULL && f->address[0] != '\0'
+		? dir_prepare(dir, "SELECT id, ts, kind, address, ip, detail FROM events"
+			      " WHERE address = lower(?1) AND " DIR_IN_LIST("?2", DIR_ROW_DOMAIN("address"))
+			      " AND " DIR_IN_LIST("?3", "kind") " AND ts >= ?4 AND (?5 = 0 OR id < ?5)"
+			      " ORDER BY id DESC LIMIT ?6", NULL)
+		: dir_prepare(dir, "SELECT id, ts, kind, address, ip, detail FROM events"
+			      " WHERE ?1 = '' AND " DIR_IN_LIST("?2", DIR_ROW_DOMAIN("address"))
+			      " AND " DIR_IN_LIST("?3", "kind") " AND ts >= ?4 AND (?5 = 0 OR id < ?5)"
+			      " ORDER BY id DESC LIMIT ?6", NULL);
+	if (st == NULL)
+		return -1;
+	dir_log_bind(st, f);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		e.id = sqlite3_column_int64(st, 0);
+		e.ts = sqlite3_column_int64(st, 1);
+		col_text(st, 2, e.kind, sizeof(e.kind));
+		col_text(st, 3, e.address, sizeof(e.address));
+		col_text(st, 4, e.ip, sizeof(e.ip));
+		col_text(st, 5, e.detail, sizeof(e.detail));
+		cb(&e, ctx);
+	}
+	dir_finish(dir, st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
 int directory_begin(struct directory *dir)
 {
 	return sqlite3_exec(dir->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
@@ -771,6 +822,38 @@ int directory_audit_list(struct directory *dir, const char *target, unsigned lim
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 3, limit);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		a.id = sqlite3_column_int64(st, 0);
+		a.ts = sqlite3_column_int64(st, 1);
+		col_text(st, 2, a.actor, sizeof(a.actor));
+		col_text(st, 3, a.ip, sizeof(a.ip));
+		col_text(st, 4, a.op, sizeof(a.op));
+		col_text(st, 5, a.target, sizeof(a.target));
+		col_text(st, 6, a.summary, sizeof(a.summary));
+		cb(&a, ctx);
+	}
+	dir_finish(dir, st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_audit_query(struct directory *dir, const struct dir_log_filter *f, dir_audit_cb *cb,
+			  void *ctx)
+{
+	sqlite3_stmt *st;
+	struct dir_audit a;
+	int r;
+
+	/* With domains, administrators' and tokens' rows never match (their
+	 * targets are names, not domains). */
+	st = dir_prepare(dir, "SELECT id, ts, actor, ip, op, target, summary FROM audit"
+			 " WHERE (?1 = '' OR target = lower(?1) OR target LIKE '%@' || lower(?1))"
+			 " AND (?2 = '' OR (" DIR_IN_LIST("?2", DIR_ROW_DOMAIN("target"))
+			 " AND op NOT LIKE 'admin.%' AND op NOT LIKE 'token.%'))"
+			 " AND ts >= ?4 AND (?5 = 0 OR id < ?5) AND (?7 = '' OR actor = ?7)"
+			 " ORDER BY id DESC LIMIT ?6", NULL);
+	if (st == NULL)
+		return -1;
+	dir_log_bind(st, f);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		a.id = sqlite3_column_int64(st, 0);
 		a.ts = sqlite3_column_int64(st, 1);
@@ -1193,6 +1276,28 @@ int directory_hold_lift(struct directory *dir, const char *address, const char *
 		    error_r) < 0)
 		return -1;
 	return sqlite3_changes(dir->db) > 0 ? 1 : 0;
+}
+
+int directory_hold_list(struct directory *dir, dir_hold_cb *cb, void *ctx)
+{
+	sqlite3_stmt *st = dir_prepare(dir, "SELECT address, since, reason, detail, lifted, lifted_by"
+				       " FROM send_holds WHERE lifted = 0 ORDER BY since, address", NULL);
+	struct dir_hold h;
+	int r;
+
+	if (st == NULL)
+		return -1;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		col_text(st, 0, h.address, sizeof(h.address));
+		h.since = sqlite3_column_int64(st, 1);
+		col_text(st, 2, h.reason, sizeof(h.reason));
+		col_text(st, 3, h.detail, sizeof(h.detail));
+		h.lifted = sqlite3_column_int64(st, 4);
+		col_text(st, 5, h.lifted_by, sizeof(h.lifted_by));
+		cb(&h, ctx);
+	}
+	dir_finish(dir, st);
+	return r == SQLITE_DONE ? 0 : -1;
 }
 
 int directory_batv_key(struct directory *dir, const char *domain, unsigned keynum, bool create,

@@ -132,6 +132,24 @@ typedef void dir_audit_cb(const struct dir_audit *a, void *ctx);
 int directory_audit_list(struct directory *dir, const char *target, unsigned limit,
 			 dir_audit_cb *cb, void *ctx);
 
+/* A filter over the event or audit log (issue 11: the panels' lists).
+ * Every field is optional ("" / NULL / 0): address the exact address (an
+ * event's) or target (an audit row's, and for a domain the addresses in
+ * it too); domains a comma-separated list: only rows whose address or
+ * target is one of them or in one of them; kinds a comma-separated list
+ * of event kinds; actor an audit row's actor ("admin:alice"); since a
+ * Unix time; before an id (the rows older than it, for the next page).
+ * Newest first, at most limit rows. */
+struct dir_log_filter {
+	const char *address, *domains, *kinds, *actor;
+	int64_t since, before;
+	unsigned limit;
+};
+int directory_event_query(struct directory *dir, const struct dir_log_filter *f, dir_event_cb *cb,
+			  void *ctx);
+int directory_audit_query(struct directory *dir, const struct dir_log_filter *f, dir_audit_cb *cb,
+			  void *ctx);
+
 /* ---- administrators and API tokens (issue 11) ---- */
 
 #define DIR_ADMIN_NAME_MAX 63
@@ -252,6 +270,9 @@ int directory_hold_set(struct directory *dir, const char *address, int64_t since
 /* Lifts a suspension in force: 1 lifted, 0 there was none, -1 error. */
 int directory_hold_lift(struct directory *dir, const char *address, const char *by,
 			const char **error_r);
+typedef void dir_hold_cb(const struct dir_hold *hold, void *ctx);
+/* The suspensions in force, oldest first. */
+int directory_hold_list(struct directory *dir, dir_hold_cb *cb, void *ctx);
 
 /* The hex BATV secret of domain's key keynum into hex_r: 1 found, 0 none
  * (made first when create), -1 error. */

@@ -2,6 +2,7 @@
  * tests/integration/test_api_openapi.py checks that the two agree). A new
  * resource adds its handlers in a file of its own and its rows here. */
 #include "http/api.h"
+#include "http/api_admin.h"
 
 #include <event2/http.h>
 
@@ -37,6 +38,30 @@ const struct api_route api_routes[] = {
 	{ DELETE, "/api/v1/accounts/{address}", api_account_del, 0 },
 	{ POST, "/api/v1/accounts/{address}/password", api_account_password, 0 },
 	{ POST, "/api/v1/accounts/{address}/unsuspend", api_account_unsuspend, 0 },
+	/* the server administration (api_admin.h: one file per resource) */
+	{ GET, "/api/v1/security/events", api_security_events, 0 },
+	{ GET, "/api/v1/security/blocks", api_security_blocks, 0 },
+	{ POST, "/api/v1/security/unblock", api_security_unblock, 0 },
+	{ GET, "/api/v1/security/suspended", api_security_suspended, 0 },
+	{ GET, "/api/v1/audit", api_audit_list, 0 },
+	{ GET, "/api/v1/admins", api_admins_list, 0 },
+	{ POST, "/api/v1/admins", api_admin_add, 0 },
+	{ DELETE, "/api/v1/admins/{name}", api_admin_del, 0 },
+	{ POST, "/api/v1/admins/{name}/password", api_admin_password, 0 },
+	{ GET, "/api/v1/tokens", api_tokens_list, 0 },
+	{ POST, "/api/v1/tokens", api_token_create, 0 },
+	{ DELETE, "/api/v1/tokens/{id}", api_token_revoke, 0 },
+	{ GET, "/api/v1/queue", api_queue_list, 0 },
+	{ POST, "/api/v1/queue/retry", api_queue_retry_all, 0 },
+	{ GET, "/api/v1/queue/{id}", api_queue_show, 0 },
+	{ POST, "/api/v1/queue/{id}/retry", api_queue_retry, 0 },
+	{ DELETE, "/api/v1/queue/{id}", api_queue_delete, 0 },
+	{ GET, "/api/v1/domains/{domain}/dkim", api_dkim_list, 0 },
+	{ POST, "/api/v1/domains/{domain}/dkim/rotate", api_dkim_rotate, 0 },
+	{ POST, "/api/v1/domains/{domain}/dkim/activate", api_dkim_activate, 0 },
+	{ GET, "/api/v1/domains/{domain}/dns", api_domain_dns, 0 },
+	{ GET, "/api/v1/doctor", api_doctor, 0 },
+	{ GET, "/api/v1/me/logins", api_me_logins, 0 },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

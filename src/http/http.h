@@ -40,6 +40,8 @@ struct http_api_env {
 	 * the answer in ms). NULL: none. */
 	bool (*admin_blocked)(const char *ip, const char *name);
 	unsigned (*admin_failed)(const char *ip, const char *name);
+	bool (*queue_wake)(const struct ops *o);	/* the queue runner's, for a retry */
+	char hostname[256], dns_resolver[256];	/* for the DNS records and their check */
 };
 
 struct http_params {

@@ -51,6 +51,9 @@ struct ops_error {
 struct ops {
 	struct directory *dir;
 	const char *data;	/* the data directory, for mailboxes */
+	/* Tells the queue runner to look at the queue now (a retry): true
+	 * when a running daemon was told. NULL: nobody to tell. */
+	bool (*queue_wake)(const struct ops *o);
 };
 
 /* Fills an actor (with no domains). */
@@ -129,9 +132,9 @@ int ops_account_del(struct ops *o, const struct ops_actor *actor, const char *ad
 
 /* ---- domains (ops_domain.c) ---- */
 
-/* Adds a domain (lower-cased into name_r, DIR_DOMAIN_MAX + 1) and its
- * mail directory; *mkdir_failed_r: the directory is left for the first
- * account. Server actors only. The DKIM keys are the caller's for now. */
+/* Adds a domain (lower-cased into name_r, DIR_DOMAIN_MAX + 1), its mail
+ * directory and its DKIM keys; *mkdir_failed_r: the directory is left for
+ * the first account. Server actors only. */
 int ops_domain_add(struct ops *o, const struct ops_actor *actor, const char *name, char *name_r,
 		   bool *mkdir_failed_r, struct ops_error *err);
 
@@ -139,10 +142,12 @@ struct ops_domain_del_result {
 	char name[DIR_DOMAIN_MAX + 1];
 	size_t accounts;
 	bool mail_left;		/* the mail directory could not be fully removed */
+	bool dkim_left;		/* nor its DKIM keys (DATA/dkim/DOMAIN) */
 	char path[4096];
 };
 /* Deletes a domain; with accounts only when force, and then them, their
- * settings and all the domain's mail too. Server actors only. */
+ * settings and all the domain's mail too; and its DKIM keys. Server
+ * actors only. */
 int ops_domain_del(struct ops *o, const struct ops_actor *actor, const char *name, bool force,
 		   struct ops_domain_del_result *r, struct ops_error *err);
 

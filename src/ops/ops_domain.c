@@ -1,5 +1,7 @@
-/* Domains: add and delete (with their accounts, settings and mail). */
+/* Domains: add and delete (with their accounts, settings, mail and DKIM
+ * keys). */
 #include "ops/ops.h"
+#include "ops/ops_server.h"
 #include "directory/validate.h"
 #include "lib/fsutil.h"
 #include "lib/str.h"
@@ -34,6 +36,19 @@ static int ops_domain_path(struct ops *o, const char *name, char *buf, size_t si
 	return 0;
 }
 
+/* A new domain's DKIM keys (kept when it has some), so that its mail is
+ * signed from the start. The domain works without them: a failure shows
+ * as a domain without keys (ops_dkim_list), which rotate makes. */
+static void ops_domain_dkim_add(struct ops *o, const struct ops_actor *actor, const char *name)
+{
+	struct ops_dkim_keys *k = malloc(sizeof(*k));
+	struct ops_error err;
+
+	if (k != NULL)
+		(void)ops_dkim_domain_added(o, actor, name, k, &err);
+	free(k);
+}
+
 int ops_domain_add(struct ops *o, const struct ops_actor *actor, const char *name, char *name_r,
 		   bool *mkdir_failed_r, struct ops_error *err)
 {
@@ -52,6 +67,7 @@ int ops_domain_add(struct ops *o, const struct ops_actor *actor, const char *nam
 	if (ops_domain_path(o, name_r, path, sizeof(path), err) < 0)
 		return -1;
 	*mkdir_failed_r = fs_mkdir_p(path, 0700) < 0;
+	ops_domain_dkim_add(o, actor, name_r);
 	ops_event(o, actor, "domain-added", name_r, "by %s", actor->name);
 	ops_audit(o, actor, "domain.add", name_r, "added");
 	return 0;
@@ -85,6 +101,7 @@ int ops_domain_del(struct ops *o, const struct ops_actor *actor, const char *nam
 		   struct ops_domain_del_result *r, struct ops_error *err)
 {
 	struct ops_names accounts = { NULL, 0, 0, false };
+	char path[4096];
 	struct dir_domain d;
 	const char *error;
 	struct stat st;
@@ -131,6 +148,9 @@ int ops_domain_del(struct ops *o, const struct ops_actor *actor, const char *nam
 	r->accounts = accounts.count;
 	(void)directory_setting_clear(o->dir, "domain", r->name, &error);
 	r->mail_left = stat(r->path, &st) == 0 && fs_remove_tree(r->path) < 0;
+	/* its DKIM keys go too (a domain added again gets new ones) */
+	if (dkim_keys_dir(path, sizeof(path), o->data, r->name) == 0 && stat(path, &st) == 0)
+		r->dkim_left = fs_remove_tree(path) < 0;
 	ops_event(o, actor, "domain-deleted", r->name, r->mail_left ? "%zu accounts; mail directory not fully removed"
 		  : "with %zu accounts and their mail", r->accounts);
 	ops_audit(o, actor, "domain.del", r->name, "deleted with %zu accounts%s", r->accounts,

@@ -4,6 +4,7 @@
  * the foreign-access restriction of server/auth.c). */
 #include "server/web.h"
 #include "server/auth.h"
+#include "server/queue.h"
 #include "server/server.h"
 #include "lib/str.h"
 
@@ -31,6 +32,14 @@ static void web_login_check(void *ctx, const char *address, const char *password
 	str_copy(r->text, sizeof(r->text), res.text);
 }
 
+/* A retry from the API: the scheduler looks at the queue now. */
+static bool web_queue_wake(const struct ops *o)
+{
+	(void)o;
+	queue_wake();
+	return true;
+}
+
 void web_api_env(struct http_api_env *env)
 {
 	struct config cfg;
@@ -44,4 +53,8 @@ void web_api_env(struct http_api_env *env)
 	env->login_check = web_login_check;
 	env->admin_blocked = auth_admin_blocked;
 	env->admin_failed = auth_admin_failed;
+	env->queue_wake = web_queue_wake;
+	str_copy(env->hostname, sizeof(env->hostname), cfg.hostname);
+	str_copy(env->dns_resolver, sizeof(env->dns_resolver), cfg.dns_resolver);
+	explicit_bzero(&cfg, sizeof(cfg));
 }

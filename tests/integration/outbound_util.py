@@ -58,7 +58,7 @@ class Dnsmasq:
     nx.test         NXDOMAIN
     """
 
-    def __init__(self, base, txt=None, hosts=None):
+    def __init__(self, base, txt=None, hosts=None, mx=None):
         self.base = str(base)
         self.port = free_port("127.0.0.1")
         self.proc = None
@@ -67,6 +67,8 @@ class Dnsmasq:
         self.txt = dict(txt or {})
         # more A records with their PTR: {name: address}
         self.hosts = dict(hosts or {})
+        # more MX records: [(domain, host, preference)]
+        self.mx = list(mx or [])
 
     def start(self):
         for attempt in range(5):
@@ -93,6 +95,8 @@ class Dnsmasq:
                 "--local=/test/"]   # answer .test only from here: NODATA, NXDOMAIN
         for name, addr in self.hosts.items():
             args.append("--host-record=%s,%s" % (name, addr))
+        for domain, host, pref in self.mx:
+            args.append("--mx-host=%s,%s,%d" % (domain, host, pref))
         for name, text in self.txt.items():
             chunks = [text[i:i + 255] for i in range(0, len(text), 255)] or [""]
             # (dnsmasq keeps quotes on its command line: commas separate)

@@ -147,6 +147,12 @@ def test_audit_limit_and_target(ctl):
     for bad in ("0", "x", "-1", "10001"):
         refused(ctl.ctl("audit", "--limit", bad, check=False), status=2)
     refused(ctl.ctl("audit", "extra", check=False), status=2)
+    # by actor and by domain
+    me = "cli:" + getpass.getuser()
+    assert {r["actor"] for r in audit(ctl, "--actor", me)} == {me}
+    assert audit(ctl, "--actor", "admin:nobody") == []
+    assert {r["target"] for r in audit(ctl, "--domain", "other.test")} == {"b@other.test", "other.test"}
+    refused(ctl.ctl("audit", "--domain", "not a domain", check=False))
 
 
 # ---------------------------------------------------------------- admin

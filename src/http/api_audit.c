@@ -1,0 +1,54 @@
+/* GET /api/v1/audit: who changed what, when and from where, newest first;
+ * filters address (a target: a domain takes its addresses along), actor
+ * ("admin:alice"), domain, before (an id: the next page) and limit. A
+ * domain administrator sees the rows about its domains (ops/ops_log.c). */
+#include "http/api_admin.h"
+
+struct api_audit_page {
+	struct json *o;
+	unsigned n;
+	int64_t last;
+};
+
+static void api_audit_cb(const struct dir_audit *a, void *ctx)
+{
+	struct api_audit_page *p = ctx;
+	struct json *o = p->o;
+
+	json_object_begin(o);
+	json_kv_int(o, "id", a->id);
+	api_json_time(o, "time", a->ts);
+	json_kv_string(o, "actor", a->actor);
+	json_kv_string(o, "ip", a->ip);
+	json_kv_string(o, "operation", a->op);
+	json_kv_string(o, "target", a->target);
+	json_kv_string(o, "summary", a->summary);
+	json_object_end(o);
+	p->n++;
+	p->last = a->id;
+}
+
+void api_audit_list(struct api_job *j)
+{
+	struct api_audit_page p = { NULL, 0, 0 };
+	struct ops_log_query q;
+	struct ops_error err;
+
+	if (!api_log_query(j, &q))
+		return;
+	q.kind = NULL;
+	p.o = api_reply(j, 200);
+	json_key(p.o, "audit");
+	json_array_begin(p.o);
+	if (ops_audit_list(&j->ops, &j->actor, &q, api_audit_cb, &p, &err) < 0) {
+		api_ops_error(j, &err);
+		return;
+	}
+	json_array_end(p.o);
+	json_key(p.o, "next_before");
+	if (p.n > 0 && p.n == (q.limit == 0 ? OPS_LOG_LIMIT_DEFAULT : q.limit))
+		json_int(p.o, p.last);
+	else
+		json_null(p.o);
+	api_reply_end(j);
+}

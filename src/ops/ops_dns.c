@@ -1,0 +1,235 @@
+/* The DNS records a hosted domain needs (MX, SPF, DKIM, DMARC) and a live
+ * check of what DNS answers for each now: published, missing or
+ * different. The check makes blocking lookups (lib/dns.h) under one
+ * deadline, so a caller on an event loop runs it on a worker thread. */
+#include "ops/ops_server.h"
+#include "lib/dns.h"
+#include "lib/str.h"
+#include "settings/settings.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+const char *ops_dns_state_name(enum ops_dns_state s)
+{
+	static const char *const names[] = {
+		[OPS_DNS_UNCHECKED] = "unchecked", [OPS_DNS_PUBLISHED] = "published",
+		[OPS_DNS_MISSING] = "missing", [OPS_DNS_DIFFERENT] = "different", [OPS_DNS_UNKNOWN] = "unknown",
+	};
+
+	return names[s];
+}
+
+/* The rua address: the domain's admin-address when it is in the domain,
+ * else postmaster@DOMAIN (which RFC 5321 says must exist). */
+static void ops_dmarc_rua(struct ops *o, const char *domain, char *buf, size_t size)
+{
+	char value[DIR_ADDRESS_MAX + 1];
+	const char *at;
+
+	snprintf(buf, size, "postmaster@%s", domain);
+	if (settings_domain_string(o->dir, domain, SETTING_ADMIN_ADDRESS, value, sizeof(value)) > 0 &&
+	    (at = strrchr(value, '@')) != NULL && strcasecmp(at + 1, domain) == 0)
+		str_copy(buf, size, value);
+}
+
+static struct ops_rr *ops_rr_new(struct ops_dns_records *r, const char *purpose, const char *type)
+{
+	struct ops_rr *rr = &r->rr[r->n++];
+
+	memset(rr, 0, sizeof(*rr));
+	rr->purpose = purpose;
+	rr->type = type;
+	return rr;
+}
+
+/* The record of key k: false when it needs none (retired long enough) or
+ * its key file is unusable. */
+static bool ops_dkim_rr(const struct ops_dkim_key *k, struct ops_rr *rr)
+{
+	char until[40];
+
+	if (k->info.state == DKIM_STATE_RETIRED && k->keep_until <= (int64_t)time(NULL))
+		return false;	/* may be removed now */
+	if (k->record[0] == '\0')
+		return false;
+	snprintf(rr->name, sizeof(rr->name), "%s.", k->dns_name);
+	str_copy(rr->value, sizeof(rr->value), k->record);
+	ops_time_text(k->keep_until, until, sizeof(until));
+	snprintf(rr->explain, sizeof(rr->explain), "DKIM (%s, %s): %s%s%s", dkim_keytype_name(k->info.type),
+		 dkim_state_name(k->info.state),
+		 k->info.state == DKIM_STATE_ACTIVE ? "the public key receivers check this server's signatures with"
+		 : k->info.state == DKIM_STATE_NEXT ? "publish now; yubinctl dkim activate switches to it"
+						    : "retired key; keep the record until",
+		 k->info.state == DKIM_STATE_RETIRED ? " " : "", k->info.state == DKIM_STATE_RETIRED ? until : "");
+	return true;
+}
+
+int ops_dns_records(struct ops *o, const struct ops_actor *actor, const char *domain, const char *hostname,
+		    struct ops_dns_records *r, struct ops_error *err)
+{
+	struct ops_dkim_keys *keys = malloc(sizeof(*keys));
+	char rua[DIR_ADDRESS_MAX + 1], name[DIR_DOMAIN_MAX + 1];
+	struct ops_rr *rr;
+
+	memset(r, 0, sizeof(*r));
+	if (keys == NULL)
+		return ops_fail(err, "internal", NULL, "out of memory", "メモリ不足です");
+	if (ops_dkim_list(o, actor, domain, keys, err) < 0) {
+		free(keys);
+		return -1;
+	}
+	str_copy(r->domain, sizeof(r->domain), keys->domain);
+	str_copy(name, sizeof(name), keys->domain);
+	domain = name;
+	ops_dmarc_rua(o, domain, rua, sizeof(rua));
+
+	rr = ops_rr_new(r, "mx", "MX");
+	snprintf(rr->name, sizeof(rr->name), "%s.", domain);
+	snprintf(rr->value, sizeof(rr->value), "10 %s.", hostname);
+	snprintf(rr->explain, sizeof(rr->explain),
+		 "MX: mail for %s is delivered to this server, %s (its A/AAAA records must point here)", domain,
+		 hostname);
+	rr = ops_rr_new(r, "spf", "TXT");
+	snprintf(rr->name, sizeof(rr->name), "%s.", domain);
+	snprintf(rr->value, sizeof(rr->value), "v=spf1 mx a:%s ~all", hostname);
+	snprintf(rr->explain, sizeof(rr->explain),
+		 "SPF: the MX hosts and %s may send mail from %s; others soft-fail (~all; use -all once"
+		 " every sender is listed)", hostname, domain);
+	for (size_t i = 0; i < keys->n; i++) {
+		rr = ops_rr_new(r, "dkim", "TXT");
+		if (!ops_dkim_rr(&keys->keys[i], rr)) {
+			r->key_unusable |= keys->keys[i].record[0] == '\0';
+			r->n--;
+		}
+	}
+	rr = ops_rr_new(r, "dmarc", "TXT");
+	snprintf(rr->name, sizeof(rr->name), "_dmarc.%s.", domain);
+	snprintf(rr->value, sizeof(rr->value), "v=DMARC1; p=none; rua=mailto:%s", rua);
+	snprintf(rr->explain, sizeof(rr->explain),
+		 "DMARC: receivers send aggregate reports to %s; p=none only monitors (raise to"
+		 " quarantine or reject once the reports show only your own mail)", rua);
+	r->no_dkim = keys->n == 0;
+	free(keys);
+	return 0;
+}
+
+/* ---- the live check ---- */
+
+/* a and b equal but for case, blanks and a final dot. */
+static bool ops_dns_same_name(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > 0 && a[la - 1] == '.')
+		la--;
+	if (lb > 0 && b[lb - 1] == '.')
+		lb--;
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+/* The tag-value list text without blanks, for comparing TXT records
+ * (RFC 6376 §3.2 and RFC 7489 §6.4 allow blanks around tags; a DKIM p=
+ * value may be split with blanks anywhere). */
+static void ops_dns_squeeze(const char *in, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; *in != '\0' && n + 1 < size; in++) {
+		if (!isspace((unsigned char)*in))
+			out[n++] = *in;
+	}
+	out[n] = '\0';
+	/* "a;b;" and "a;b" are the same list */
+	if (n > 0 && out[n - 1] == ';')
+		out[n - 1] = '\0';
+}
+
+/* Does TXT text belong to the record's kind (so a different value is
+ * "different", not some other record)? */
+static bool ops_dns_kind_of(const struct ops_rr *rr, const char *txt)
+{
+	if (strcmp(rr->purpose, "spf") == 0)
+		return strncasecmp(txt, "v=spf1", 6) == 0 && (txt[6] == '\0' || txt[6] == ' ');
+	if (strcmp(rr->purpose, "dmarc") == 0)
+		return strncmp(txt, "v=DMARC1", 8) == 0;
+	return true;	/* anything at SEL._domainkey is the key's record */
+}
+
+static void ops_dns_check_txt(struct ops_rr *rr, const char *resolver)
+{
+	char want[OPS_RR_VALUE_MAX], have[OPS_RR_VALUE_MAX];
+	char **txt = NULL;
+	size_t n = 0;
+	const char *error = "";
+	enum dns_result res = dns_txt_lookup(resolver, rr->name, &txt, &n, &error);
+
+	if (res == DNS_TEMPFAIL) {
+		rr->state = OPS_DNS_UNKNOWN;
+		snprintf(rr->found, sizeof(rr->found), "lookup failed: %s", error);
+		return;
+	}
+	rr->state = OPS_DNS_MISSING;
+	ops_dns_squeeze(rr->value, want, sizeof(want));
+	for (size_t i = 0; res == DNS_OK && i < n; i++) {
+		if (!ops_dns_kind_of(rr, txt[i]))
+			continue;
+		ops_dns_squeeze(txt[i], have, sizeof(have));
+		if (strcmp(want, have) == 0) {
+			rr->state = OPS_DNS_PUBLISHED;
+			rr->found[0] = '\0';
+			break;
+		}
+		if (rr->state == OPS_DNS_MISSING) {
+			rr->state = OPS_DNS_DIFFERENT;
+			str_copy(rr->found, sizeof(rr->found), txt[i]);
+		}
+	}
+	if (res == DNS_OK)
+		dns_txt_free(txt, n);
+}
+
+static void ops_dns_check_mx(struct ops_rr *rr, const char *hostname, const char *resolver)
+{
+	struct dns_mx *mx = NULL;
+	size_t n = 0, used = 0;
+	const char *error = "";
+	enum dns_result res = dns_mx_lookup(resolver, rr->name, &mx, &n, &error);
+
+	if (res == DNS_TEMPFAIL) {
+		rr->state = OPS_DNS_UNKNOWN;
+		snprintf(rr->found, sizeof(rr->found), "lookup failed: %s", error);
+		return;
+	}
+	rr->state = res == DNS_OK && n > 0 ? OPS_DNS_DIFFERENT : OPS_DNS_MISSING;
+	for (size_t i = 0; res == DNS_OK && i < n; i++) {
+		int w;
+
+		if (ops_dns_same_name(mx[i].host, hostname))
+			rr->state = OPS_DNS_PUBLISHED;
+		w = snprintf(rr->found + used, sizeof(rr->found) - used, "%s%u %s.", used > 0 ? ", " : "",
+			     mx[i].pref, mx[i].host[0] != '\0' ? mx[i].host : "");
+		if (w > 0 && (size_t)w < sizeof(rr->found) - used)
+			used += (size_t)w;
+	}
+	if (rr->state == OPS_DNS_PUBLISHED)
+		rr->found[0] = '\0';
+	free(mx);
+}
+
+void ops_dns_check(struct ops_dns_records *r, const char *hostname, const char *resolver,
+		   unsigned timeout_ms)
+{
+	dns_deadline_set(timeout_ms);
+	for (size_t i = 0; i < r->n; i++) {
+		if (strcmp(r->rr[i].type, "MX") == 0)
+			ops_dns_check_mx(&r->rr[i], hostname, resolver);
+		else
+			ops_dns_check_txt(&r->rr[i], resolver);
+	}
+	dns_deadline_set(0);
+}

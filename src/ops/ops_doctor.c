@@ -1,0 +1,353 @@
+/* Doctor for an address: why can this user not log in or get mail? The
+ * checks a support person would make, in order, each with the fix, then
+ * the address's recent history in plain sentences. yubinctl doctor prints
+ * the result; the panel shows it. */
+#include "ops/ops_server.h"
+#include "directory/password.h"
+#include "directory/validate.h"
+#include "lib/str.h"
+#include "policy/foreign.h"
+#include "settings/settings.h"
+#include "store/maildir.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define DOCTOR_AUTH_FAILURES_WARN 3
+#define DOCTOR_FULL_DAYS 7	/* how far back refusals for a full mailbox are reported */
+#define MIB (1024ULL * 1024)
+
+static void doctor_add(struct ops_doctor *d, enum ops_doctor_level level, const char *fmt, const char *ja_fmt,
+		       ...) __attribute__((format(printf, 3, 5)));
+
+/* A check's sentence in English and Japanese: ja_fmt takes the same
+ * arguments in the same order (%.0s skips one). */
+static void doctor_add(struct ops_doctor *d, enum ops_doctor_level level, const char *fmt, const char *ja_fmt,
+		       ...)
+{
+	struct ops_doctor_check *c;
+	va_list ap;
+
+	if (level == OPS_DOCTOR_FAIL)
+		d->problems++;
+	else if (level == OPS_DOCTOR_WARN)
+		d->warnings++;
+	if (d->nchecks == OPS_DOCTOR_CHECKS)
+		return;
+	c = &d->checks[d->nchecks++];
+	c->level = level;
+	va_start(ap, ja_fmt);
+	vsnprintf(c->text, sizeof(c->text), fmt, ap);
+	va_end(ap);
+	va_start(ap, ja_fmt);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	vsnprintf(c->ja, sizeof(c->ja), ja_fmt, ap);
+#pragma GCC diagnostic pop
+	va_end(ap);
+}
+
+struct doctor_usage {
+	bool present;
+	uint64_t bytes, messages, quota_bytes, permille;
+};
+
+static void doctor_usage_get(struct ops *o, const struct dir_account *a, struct doctor_usage *u)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	memset(u, 0, sizeof(*u));
+	u->quota_bytes = (uint64_t)a->quota_mb * MIB;
+	if (maildir_path(path, sizeof(path), o->data, a->domain, a->local) < 0 || stat(path, &st) < 0 ||
+	    !S_ISDIR(st.st_mode))
+		return;
+	u->present = true;
+	(void)maildir_usage(path, &u->bytes, &u->messages);	/* a lower bound when a part is unreadable */
+	if (u->quota_bytes > 0)
+		u->permille = u->bytes * 1000 / u->quota_bytes;
+}
+
+/* "8.5 MB of 10 MB (85.8%), 1 message"; ja: "10 MB 中 8.5 MB (85.8%)、1 通" */
+static void doctor_usage_text(const struct doctor_usage *u, bool ja, char *buf, size_t size)
+{
+	unsigned long long tenths = u->bytes * 10 / MIB, quota = u->quota_bytes / MIB;
+
+	if (ja)
+		snprintf(buf, size, "%llu MB 中 %llu.%llu MB (%llu.%llu%%)、%llu 通", quota, tenths / 10, tenths % 10,
+			 (unsigned long long)(u->permille / 10), (unsigned long long)(u->permille % 10),
+			 (unsigned long long)u->messages);
+	else
+		snprintf(buf, size, "%llu.%llu MB of %llu MB (%llu.%llu%%), %llu message%s", tenths / 10, tenths % 10,
+			 quota, (unsigned long long)(u->permille / 10), (unsigned long long)(u->permille % 10),
+			 (unsigned long long)u->messages, u->messages == 1 ? "" : "s");
+}
+
+struct doctor_full {
+	unsigned n;
+	int64_t last;
+};
+
+static void doctor_full_cb(const struct dir_event *e, void *ctx)
+{
+	struct doctor_full *f = ctx;
+
+	if (f->n++ == 0)
+		f->last = e->ts;	/* newest first */
+}
+
+/* A mailbox below its quota now may still have refused mail lately: the
+ * sender got a bounce, and the user should know. */
+static void doctor_recent_full(struct ops *o, struct ops_doctor *d, const struct dir_account *a, const char *used,
+			       const char *used_ja)
+{
+	struct doctor_full f = { 0, 0 };
+	char when[40];
+
+	if (directory_event_since(o->dir, a->address, "rcpt-full", time(NULL) - DOCTOR_FULL_DAYS * 86400,
+				  doctor_full_cb, &f) < 0 || f.n == 0)
+		return;
+	ops_time_text(f.last, when, sizeof(when));
+	doctor_add(d, OPS_DOCTOR_WARN, "the mailbox was full and refused mail %u time%s in the last %d days"
+		   " (last %s); those senders got a bounce and must send again; it uses %s now%.0s",
+		   "直近 %u 回%.0s (%d 日以内、最後は %s)、メールボックスが満杯でメールを拒否しました。送信者には"
+		   "エラーメールが届いており、送り直しが必要です%.0s。現在の使用量: %s", f.n,
+		   f.n == 1 ? "" : "s", DOCTOR_FULL_DAYS, when, used, used_ja);
+}
+
+static void doctor_suspended(struct ops *o, struct ops_doctor *d, const char *address)
+{
+	struct dir_hold hold;
+	char since[40];
+
+	if (directory_hold_get(o->dir, address, &hold) <= 0 || hold.lifted != 0)
+		return;
+	ops_time_text(hold.since, since, sizeof(since));
+	doctor_add(d, OPS_DOCTOR_FAIL, "sending is suspended since %s because of suspicious activity (%s: %s);"
+		   " submission gets 550 5.7.1 while reading mail works; lift it with a password change"
+		   " (yubinctl account passwd %s) or yubinctl account unsuspend %s",
+		   "不審な動きのため %s から送信を停止中です (%s: %s)。送信は 550 5.7.1 で拒否されますが、メールの"
+		   "読み出しはできます。パスワードの変更 (yubinctl account passwd %s) か yubinctl account unsuspend"
+		   " %s で解除してください", since, hold.reason, hold.detail, address, address);
+}
+
+static void doctor_account(struct ops *o, struct ops_doctor *d, const struct dir_account *a)
+{
+	char created[40], path[PATH_MAX], used[128], used_ja[128], hash[DIR_HASH_MAX];
+	struct dir_account again;
+	struct doctor_usage u;
+
+	ops_time_text(a->created, created, sizeof(created));
+	doctor_add(d, OPS_DOCTOR_OK, "the account exists (created %s)", "アカウントがあります (%s 作成)", created);
+	if (a->enabled)
+		doctor_add(d, OPS_DOCTOR_OK, "the account is enabled", "アカウントは有効です");
+	else
+		doctor_add(d, OPS_DOCTOR_FAIL, "the account is disabled: logins are refused (535) and mail to it"
+			   " is rejected (550 5.2.1); enable it with yubinctl account enable %s",
+			   "アカウントが無効です: ログインは拒否され (535)、宛てのメールは受け取りを拒否されます"
+			   " (550 5.2.1)。yubinctl account enable %s で有効にしてください", a->address);
+	doctor_suspended(o, d, a->address);
+	if (directory_account_get_auth(o->dir, a->address, &again, hash, sizeof(hash)) > 0 &&
+	    !password_hash_is_known(hash))
+		doctor_add(d, OPS_DOCTOR_FAIL, "the stored password is in a format Yubin cannot check, so every"
+			   " login fails; set a new one with yubinctl account passwd %s",
+			   "保存されたパスワードの形式を Yubin が確認できないため、ログインはすべて失敗します。"
+			   "yubinctl account passwd %s で新しいパスワードを設定してください", a->address);
+	explicit_bzero(hash, sizeof(hash));
+	if (maildir_path(path, sizeof(path), o->data, a->domain, a->local) < 0)
+		path[0] = '\0';
+	doctor_usage_get(o, a, &u);
+	if (!u.present) {
+		doctor_add(d, OPS_DOCTOR_FAIL, "the mailbox directory %s is missing: deliveries to it fail; restore"
+			   " it from a backup (or create it empty with cur/, new/ and tmp/)",
+			   "メールボックスのディレクトリ %s がないため配送に失敗します。バックアップから戻すか、"
+			   "cur/・new/・tmp/ を持つ空のディレクトリを作ってください", path);
+		return;
+	}
+	doctor_add(d, OPS_DOCTOR_OK, "the mailbox directory is present (%s)", "メールボックスのディレクトリがあります (%s)",
+		   path);
+	doctor_usage_text(&u, false, used, sizeof(used));
+	doctor_usage_text(&u, true, used_ja, sizeof(used_ja));
+	if (u.bytes >= u.quota_bytes)
+		doctor_add(d, OPS_DOCTOR_FAIL, "the mailbox is full: %s%.0s; new mail is refused (552 5.2.2) until mail"
+			   " is deleted or the Trash emptied, or the quota is raised with yubinctl account"
+			   " quota %s MB", "メールボックスが満杯です: %.0s%s。メールを削除するかゴミ箱を空にするか、"
+			   "yubinctl account quota %s MB で容量を増やすまで、新しいメールは拒否されます (552 5.2.2)",
+			   used, used_ja, a->address);
+	else if (u.permille >= 900)
+		doctor_add(d, OPS_DOCTOR_WARN, "the mailbox is nearly full: %s%.0s; delete mail or raise the quota soon",
+			   "メールボックスがほぼ満杯です: %.0s%s。早めにメールを削除するか容量を増やしてください", used,
+			   used_ja);
+	else
+		doctor_add(d, OPS_DOCTOR_OK, "the mailbox uses %s%.0s", "メールボックスの使用量: %.0s%s", used, used_ja);
+	if (u.bytes < u.quota_bytes)
+		doctor_recent_full(o, d, a, used, used_ja);
+}
+
+/* ---- logins: the foreign-access restriction and the brute-force defence ---- */
+
+struct doctor_sec {
+	struct ops *o;
+	int64_t now;
+	char blocked_ip[64];
+	int64_t blocked_until;
+	char foreign_ip[64], foreign_detail[512];
+};
+
+static void doctor_sec_event_cb(const struct dir_event *e, void *ctx)
+{
+	struct doctor_sec *s = ctx;
+	struct dir_auth_block b;
+	struct net_addr a;
+	char key[64];
+
+	if (strcmp(e->kind, "auth-foreign") == 0 && s->foreign_ip[0] == '\0') {
+		str_copy(s->foreign_ip, sizeof(s->foreign_ip), e->ip);
+		str_copy(s->foreign_detail, sizeof(s->foreign_detail), e->detail);
+		return;
+	}
+	if (s->blocked_ip[0] != '\0' || net_addr_parse(e->ip, &a) < 0)
+		return;
+	net_addr_block_key(&a, key, sizeof(key));
+	if (directory_auth_block_get(s->o->dir, key, &b) > 0 && b.until > s->now && strcmp(b.kind, "ip") == 0) {
+		str_copy(s->blocked_ip, sizeof(s->blocked_ip), key);
+		s->blocked_until = b.until;
+	}
+}
+
+/* Logins of address affected by the foreign-access restriction or the
+ * brute-force defence, decided as the daemon's login check does
+ * (server/auth.c). */
+static void doctor_logins(struct ops *o, struct ops_doctor *d, const char *address, const char *domain)
+{
+	struct doctor_sec s;
+	struct dir_auth_block b;
+	struct settings_foreign f;
+	char until[40];
+	bool on, mail;
+
+	settings_foreign_get(o->dir, domain, &f);
+	on = settings_foreign_applies(&f, "smtp");
+	mail = settings_foreign_applies(&f, "imap");
+	memset(&s, 0, sizeof(s));
+	s.o = o;
+	s.now = time(NULL);
+	directory_event_since(o->dir, address, "auth-refused", s.now - 86400, doctor_sec_event_cb, &s);
+	directory_event_since(o->dir, address, "auth-failed", s.now - 86400, doctor_sec_event_cb, &s);
+	if (on)
+		directory_event_since(o->dir, address, "auth-foreign", s.now - 86400, doctor_sec_event_cb, &s);
+	if (s.blocked_ip[0] != '\0') {
+		ops_time_text(s.blocked_until, until, sizeof(until));
+		doctor_add(d, OPS_DOCTOR_FAIL, "logins from %s are blocked until %s after too many failed logins"
+			   " (brute-force defence); if that is the user, fix the password saved in the mail"
+			   " client, then run yubinctl security unblock %s",
+			   "%s からのログインは、失敗が多すぎたため %s までブロックされています (総当たり攻撃への防御)。"
+			   "本人であれば、メールソフトに保存されたパスワードを直してから yubinctl security unblock %s"
+			   " を実行してください", s.blocked_ip, until, s.blocked_ip);
+	} else if (s.foreign_ip[0] != '\0') {
+		char cc[8] = "", *p = strstr(s.foreign_detail, "country=");
+
+		if (p != NULL)
+			str_copyn(cc, sizeof(cc), p + 8, strcspn(p + 8, " ,"));
+		doctor_add(d, OPS_DOCTOR_WARN, "a login from %s (%s) was refused by the foreign-access restriction"
+			   " of %s (logins only from %s) in the last 24 hours; if that was the user abroad, turn"
+			   " it off while abroad: yubinctl domain set %s %s off",
+			   "直近 24 時間に %s (%s) からのログインが %s の海外アクセス制限 (%s からのログインのみ) で"
+			   "拒否されました。本人が海外にいるのであれば、滞在中はオフにしてください: yubinctl domain set"
+			   " %s %s off", s.foreign_ip, cc[0] ? cc : "?", domain, f.home, domain,
+			   settings_key(SETTING_FOREIGN_AUTH));
+	} else if (directory_auth_block_get(o->dir, address, &b) > 0 && b.until > s.now) {
+		doctor_add(d, OPS_DOCTOR_WARN, "many failed logins for this account (%s): logins from new addresses"
+			   " are slowed (never blocked); yubinctl security unblock %s resets it",
+			   "このアカウントへのログイン失敗が多数あります (%s): 新しいアドレスからのログインは遅くなります"
+			   " (ブロックはされません)。yubinctl security unblock %s でリセットできます", b.detail, address);
+	} else if (on) {
+		doctor_add(d, OPS_DOCTOR_OK, "foreign-access restriction of %s: on (SMTP AUTH%s only from %s)",
+			   mail ? "%s の海外アクセス制限: オン (SMTP AUTH と POP3・IMAP は%.0s %s からのみ)"
+				: "%s の海外アクセス制限: オン (SMTP AUTH は%.0s %s からのみ)",
+			   domain, mail ? ", POP3 and IMAP" : "", f.home);
+	} else {
+		doctor_add(d, OPS_DOCTOR_OK, "foreign-access restriction of %s: off (logins from any country)",
+			   "%s の海外アクセス制限: オフ (どの国からでもログインできます)", domain);
+	}
+}
+
+static void doctor_event_cb(const struct dir_event *e, void *ctx)
+{
+	struct ops_doctor *d = ctx;
+
+	if (d->nevents < OPS_DOCTOR_EVENTS) {
+		d->events[d->nevents].e = *e;
+		ops_event_explain(e, d->events[d->nevents].text, sizeof(d->events[0].text));
+		ops_event_explain_ja(e, d->events[d->nevents].ja, sizeof(d->events[0].ja));
+		d->nevents++;
+	}
+}
+
+static void doctor_events(struct ops *o, struct ops_doctor *d)
+{
+	unsigned auth_failures = 0;
+
+	if (directory_event_list(o->dir, d->address, OPS_DOCTOR_EVENTS, doctor_event_cb, d) < 0)
+		d->events_unreadable = true;
+	for (size_t i = 0; i < d->nevents; i++)
+		auth_failures += strcmp(d->events[i].e.kind, "auth-failed") == 0;
+	if (auth_failures >= DOCTOR_AUTH_FAILURES_WARN)
+		doctor_add(d, OPS_DOCTOR_WARN, "%u of the last %zu events are refused logins: a mail client may"
+			   " have an old password saved, or someone is guessing",
+			   "ログインの拒否が %u 件あります (直近 %zu 件のイベント中): メールソフトに古いパスワードが"
+			   "保存されているか、誰かが推測しています", auth_failures, d->nevents);
+}
+
+int ops_doctor(struct ops *o, const struct ops_actor *actor, const char *address, struct ops_doctor *d,
+	       struct ops_error *err)
+{
+	char local[DIR_LOCAL_MAX + 1], domain[DIR_DOMAIN_MAX + 1];
+	struct dir_domain dom;
+	struct dir_account a;
+	const char *error;
+	int r;
+
+	memset(err, 0, sizeof(*err));
+	memset(d, 0, sizeof(*d));
+	if (validate_address(address, local, sizeof(local), domain, sizeof(domain), &error) < 0)
+		return ops_fail(err, "invalid_address", "address", "'%s' is not a valid address: %s",
+				"'%s' は正しいアドレスではありません: %s", address, error);
+	snprintf(d->address, sizeof(d->address), "%s@%s", local, domain);
+	if (ops_actor_role(actor) == OPS_ACTOR_USER || !ops_may_domain(actor, domain))
+		return ops_fail(err, "forbidden", "address", "you may not examine %s", "%s を診断する権限がありません",
+				d->address);
+	r = directory_domain_get(o->dir, domain, &dom);
+	if (r < 0)
+		return ops_fail(err, "internal", NULL, "cannot read the domain %s from the database",
+				"ドメイン %s をデータベースから読めません", domain);
+	if (r == 0) {
+		doctor_add(d, OPS_DOCTOR_FAIL, "the domain %s is not hosted here: mail to it is refused as relaying"
+			   " and logins fail; add it with yubinctl domain add %s",
+			   "ドメイン %s はこのサーバーにありません: 宛てのメールは中継として拒否され、ログインは失敗"
+			   "します。yubinctl domain add %s で追加してください", domain, domain);
+	} else {
+		doctor_add(d, OPS_DOCTOR_OK, "the domain %s is hosted here (%u account%s)",
+			   "ドメイン %s はこのサーバーにあります (アカウント %u 件%.0s)", domain, dom.accounts,
+			   dom.accounts == 1 ? "" : "s");
+		r = directory_account_get(o->dir, d->address, &a);
+		if (r < 0)
+			return ops_fail(err, "internal", NULL, "cannot read the account %s from the database",
+					"アカウント %s をデータベースから読めません", d->address);
+		if (r == 0)
+			doctor_add(d, OPS_DOCTOR_FAIL, "there is no account %s: mail to it is refused (550 5.1.1) and"
+				   " logins fail; create it with yubinctl account add %s",
+				   "アカウント %s はありません: 宛てのメールは拒否され (550 5.1.1)、ログインは失敗します。"
+				   "yubinctl account add %s で作成してください", d->address, d->address);
+		else
+			doctor_account(o, d, &a);
+		doctor_logins(o, d, d->address, domain);
+		explicit_bzero(&a, sizeof(a));
+	}
+	doctor_events(o, d);
+	return 0;
+}

@@ -1,0 +1,222 @@
+/* Events in plain sentences, each with its fix where there is one: what
+ * doctor shows under an address and the panels beside each event. */
+#include "ops/ops_server.h"
+#include "lib/str.h"
+#include "settings/settings.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Templates: %i the client address, %d the detail, %D " (detail)" when
+ * there is one, %k the kind, %a and %b the keys of the settings a and b. */
+static const struct {
+	const char *kind;
+	const char *text, *ja;
+} ops_event_texts[] = {
+	{ "auth-failed", "A login from %i was refused%D; if that was the user, the mail client has a"
+	  " wrong password or login name (the login name is the full address).",
+	  "%i からのログインが拒否されました%D。本人であれば、メールソフトに保存されたパスワードかログイン名が誤っています (ログイン名はメールアドレス全体です)。" },
+	{ "delivered", "A message from %i was delivered into the mailbox%D.",
+	  "%i からのメッセージがメールボックスに配送されました%D。" },
+	{ "rcpt-full", "Mail from %i was refused because the mailbox is full%D; delete mail or raise"
+	  " the quota.",
+	  "メールボックスが満杯のため、%i からのメールを拒否しました%D。メールを削除するか容量を増やしてください。" },
+	{ "rcpt-unknown", "Mail from %i was refused because no such account exists%D.",
+	  "該当するアカウントがないため、%i からのメールを拒否しました%D。" },
+	{ "rcpt-rejected", "Mail from %i was refused%D.",
+	  "%i からのメールを拒否しました%D。" },
+	{ "relay-denied", "A client at %i tried to send mail through this server without logging in"
+	  " and was refused%D.",
+	  "%i のクライアントがログインせずにこのサーバー経由でメールを送ろうとし、拒否されました%D。" },
+	{ "account-added", "The account was created%D.",
+	  "アカウントが作成されました%D。" },
+	{ "account-deleted", "The account was deleted%D.",
+	  "アカウントが削除されました%D。" },
+	{ "password-changed", "The password was changed%D.",
+	  "パスワードが変更されました%D。" },
+	{ "quota-changed", "The mailbox size limit was changed%D.",
+	  "メールボックスの容量が変更されました%D。" },
+	{ "account-enabled", "The account was enabled, so it can log in and receive mail again.",
+	  "アカウントが有効になり、再びログインとメールの受信ができます。" },
+	{ "account-disabled", "The account was disabled: logins are refused and mail to it is"
+	  " rejected.",
+	  "アカウントが無効になりました: ログインは拒否され、宛てのメールは受け取りを拒否されます。" },
+	{ "memo-changed", "The memo was changed to \"%d\".",
+	  "メモが「%d」に変更されました。" },
+	{ "setting-changed", "A setting was changed: %d.",
+	  "設定が変更されました: %d。" },
+	{ "domain-added", "The domain was added%D.",
+	  "ドメインが追加されました%D。" },
+	{ "domain-deleted", "The domain was deleted%D.",
+	  "ドメインが削除されました%D。" },
+	{ "send-suspended", "Sending was suspended because the account looked compromised (%d); a"
+	  " notice went to the mailbox; a password change or yubinctl account unsuspend lifts it.",
+	  "アカウントが乗っ取られた疑いがあるため送信を停止しました (%d)。メールボックスに通知を届けました。パスワードの変更か yubinctl account unsuspend で解除できます。" },
+	{ "send-unsuspended", "The sending suspension was lifted%D.",
+	  "送信の停止が解除されました%D。" },
+	{ "send-refused", "Mail submitted from %i was refused because sending is suspended.",
+	  "送信が停止中のため、%i から送信されたメールを拒否しました。" },
+	{ "send-limited", "The sending limit was reached, so recipients were refused with 451 4.7.1"
+	  " until it resets%D; raise %a / %b if the sending is wanted.",
+	  "送信数の上限に達したため、上限が戻るまで宛先を 451 4.7.1 で拒否しました%D。必要な送信であれば %a / %b を引き上げてください。" },
+	{ "notice-delivered", "A notice was written into this mailbox%D.",
+	  "このメールボックスに通知を書き込みました%D。" },
+	{ "dmarc-reject", "Mail from %i was refused because it failed DMARC and the sender's domain"
+	  " asks receivers to reject such mail (%a is on for this domain)%D.",
+	  "DMARC に不合格で、送信元ドメインが拒否を求めているため %i からのメールを拒否しました (このドメインでは %a がオン)%D。" },
+	{ "dmarc-quarantine", "Mail from %i failed DMARC and went to the Junk folder, as the sender's"
+	  " domain asks (%a is on for this domain)%D.",
+	  "%i からのメールは DMARC に不合格だったため、送信元ドメインの求めに従い迷惑メールフォルダに入れました (このドメインでは %a がオン)%D。" },
+	{ "forwarded", "A message was forwarded%D.",
+	  "メッセージを転送しました%D。" },
+	{ "forward-limited", "A message was not forwarded and stayed in the mailbox because of the"
+	  " sending limits%D.",
+	  "送信数の上限のため、メッセージは転送されずメールボックスに残りました%D。" },
+	{ "forward-loop", "A message came back through a forwarding loop and was kept here instead of"
+	  " being forwarded again%D.",
+	  "転送のループで戻ってきたメッセージを、再び転送せずここに保存しました%D。" },
+	{ "batv-refused", "A bounce from %i was refused by BATV%D: it answered mail this domain did"
+	  " not sign (backscatter), or its tag was forged or expired.",
+	  "%i からのエラーメールを BATV で拒否しました%D: このドメインが署名していないメールへの返信 (バックスキャッター) か、タグが偽造または期限切れです。" },
+	{ "auth-block", "Logins from %i were blocked by the brute-force defence (%d); if that is the"
+	  " user's own network, fix the password saved in the mail client, then run yubinctl security"
+	  " unblock %i.",
+	  "総当たり攻撃への防御により %i からのログインをブロックしました (%d)。本人のネットワークであれば、メールソフトに保存されたパスワードを直してから yubinctl security unblock %i を実行してください。" },
+	{ "auth-throttle", "Many failed logins for this account (%d): someone may be guessing the"
+	  " password; logins from addresses it used before are not slowed.",
+	  "このアカウントへのログイン失敗が多数あります (%d): パスワードを推測されている可能性があります。以前使ったアドレスからのログインは遅くなりません。" },
+	{ "auth-refused", "A login from %i was refused because that address is blocked after too many"
+	  " failed logins%D; yubinctl security unblock %i lifts it.",
+	  "ログイン失敗が多すぎてブロック中のため、%i からのログインを拒否しました%D。yubinctl security unblock %i で解除できます。" },
+	{ "auth-unblock", "A brute-force block was lifted%D.",
+	  "総当たり攻撃へのブロックが解除されました%D。" },
+	{ "auth-ok", "Logged in from %i%D.",
+	  "%i からログインしました%D。" },
+	{ "index-rebuilt", "The mail index was rebuilt from the mailbox files (%d); messages and flags"
+	  " were kept; a folder with a new UIDVALIDITY is downloaded again by mail clients.",
+	  "メールの索引をメールボックスのファイルから作り直しました (%d)。メッセージとフラグは保たれています。UIDVALIDITY が変わったフォルダはメールソフトが再ダウンロードします。" },
+	{ NULL, "Event %k from %i%D.",
+	  "%i からのイベント %k%D。" },
+};
+
+/* The settings an event's text names as %a and %b. */
+static const struct {
+	const char *kind;
+	enum setting_id a, b;
+} ops_event_keys[] = {
+	{ "send-limited", SETTING_SEND_LIMIT_HOUR, SETTING_SEND_LIMIT_DAY },
+	{ "dmarc-reject", SETTING_INBOUND_DMARC, SETTING_INBOUND_DMARC },
+	{ "dmarc-quarantine", SETTING_INBOUND_DMARC, SETTING_INBOUND_DMARC },
+};
+
+static const char *ops_event_key(const char *kind, bool second)
+{
+	for (size_t i = 0; i < sizeof(ops_event_keys) / sizeof(ops_event_keys[0]); i++) {
+		if (strcmp(ops_event_keys[i].kind, kind) == 0)
+			return settings_key(second ? ops_event_keys[i].b : ops_event_keys[i].a);
+	}
+	return "";
+}
+
+static void ops_append(char *buf, size_t size, size_t *len, const char *s)
+{
+	int n = snprintf(buf + *len, size - *len, "%s", s);
+
+	if (n > 0)
+		*len = *len + (size_t)n >= size ? size - 1 : *len + (size_t)n;
+}
+
+/* The value after "name=" in an event detail, up to a blank or comma. */
+static void ops_detail_field(const char *detail, const char *name, char *buf, size_t size)
+{
+	const char *p = strstr(detail, name);
+	size_t n;
+
+	buf[0] = '\0';
+	if (p == NULL)
+		return;
+	p += strlen(name);
+	n = strcspn(p, " ,");
+	if (n < size) {
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+	}
+}
+
+/* "AUTH from 203.0.113.9 (US) refused by the foreign-access restriction of
+ * example.jp — turn it off while abroad: yubinctl domain set ..." */
+static bool ops_foreign_explain(const struct dir_event *e, const char *ip, bool ja, char *buf, size_t size)
+{
+	char cc[8], domain[DIR_DOMAIN_MAX + 1], home[8];
+	bool smtp = strncmp(e->detail, "smtp ", 5) == 0, known;
+	const char *key;
+
+	ops_detail_field(e->detail, "country=", cc, sizeof(cc));
+	ops_detail_field(e->detail, "domain=", domain, sizeof(domain));
+	ops_detail_field(e->detail, "home=", home, sizeof(home));
+	if (domain[0] == '\0')
+		return false;
+	known = strcmp(cc, "--") != 0 && cc[0] != '\0';
+	if (home[0] == '\0')
+		str_copy(home, sizeof(home), settings_get(SETTING_FOREIGN_AUTH_COUNTRY)->def);
+	key = settings_key(smtp ? SETTING_FOREIGN_AUTH : SETTING_FOREIGN_AUTH_MAIL);
+	if (ja)
+		snprintf(buf, size, "%s (%s) からの%sは %s の海外アクセス制限 (%s からのログインのみ) で拒否されました"
+			 " — 海外滞在中はオフにしてください: yubinctl domain set %s %s off", ip,
+			 known ? cc : "国不明", smtp ? " SMTP AUTH " : "メールのログイン", domain, home, domain, key);
+	else
+		snprintf(buf, size, "%s from %s (%s) refused by the foreign-access restriction of %s (logins"
+			 " only from %s) — turn it off while abroad: yubinctl domain set %s %s off",
+			 smtp ? "AUTH" : "A mail login", ip, known ? cc : "country unknown", domain, home, domain, key);
+	return true;
+}
+
+static void ops_event_render(const struct dir_event *e, bool ja, char *buf, size_t size)
+{
+	const char *t, *ip = e->ip[0] != '\0' ? e->ip : "yubinctl";
+	size_t len = 0, i;
+	char one[2] = "";
+
+	if (strcmp(e->kind, "auth-foreign") == 0 && ops_foreign_explain(e, ip, ja, buf, size))
+		return;
+	for (i = 0; ops_event_texts[i].kind != NULL; i++) {
+		if (strcmp(ops_event_texts[i].kind, e->kind) == 0)
+			break;
+	}
+	/* the last entry fits any kind */
+	t = ja ? ops_event_texts[i].ja : ops_event_texts[i].text;
+	buf[0] = '\0';
+	for (; *t != '\0' && len + 1 < size; t++) {
+		if (*t != '%' || t[1] == '\0') {
+			one[0] = *t;
+			ops_append(buf, size, &len, one);
+			continue;
+		}
+		switch (*++t) {
+		case 'i': ops_append(buf, size, &len, ip); break;
+		case 'd': ops_append(buf, size, &len, e->detail); break;
+		case 'k': ops_append(buf, size, &len, e->kind); break;
+		case 'a': ops_append(buf, size, &len, ops_event_key(e->kind, false)); break;
+		case 'b': ops_append(buf, size, &len, ops_event_key(e->kind, true)); break;
+		case 'D':
+			if (e->detail[0] != '\0') {
+				ops_append(buf, size, &len, " (");
+				ops_append(buf, size, &len, e->detail);
+				ops_append(buf, size, &len, ")");
+			}
+			break;
+		default: one[0] = *t; ops_append(buf, size, &len, one); break;
+		}
+	}
+}
+
+void ops_event_explain(const struct dir_event *e, char *buf, size_t size)
+{
+	ops_event_render(e, false, buf, size);
+}
+
+void ops_event_explain_ja(const struct dir_event *e, char *buf, size_t size)
+{
+	ops_event_render(e, true, buf, size);
+}

@@ -1,0 +1,196 @@
+#ifndef YUBIN_OPS_OPS_SERVER_H
+#define YUBIN_OPS_OPS_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ops/ops.h"
+#include "policy/dkim_keys.h"
+#include "store/queue_file.h"
+
+/* The server's administration beyond accounts and domains, shared by
+ * yubinctl and the JSON API like ops.h: the security and audit logs, a
+ * mail user's own logins, the outbound queue, DKIM keys and the DNS
+ * records of a domain, and doctor. Lists come back through callbacks or
+ * in result structs; nothing is printed. Scope: server actors see
+ * everything; a domain administrator only its domains, their accounts and
+ * the messages their addresses sent; a mail user only itself. */
+
+/* "2026-11-28 12:00:00 UTC" */
+void ops_time_text(int64_t ts, char *buf, size_t size);
+
+/* ---- the security and audit logs (ops_log.c) ---- */
+
+#define OPS_LOG_LIMIT_DEFAULT 50
+#define OPS_LOG_LIMIT_MAX 10000
+
+/* Filters of a log list; each is optional (NULL / 0). */
+struct ops_log_query {
+	const char *domain;	/* rows about this domain and its addresses */
+	const char *address;	/* events: of this account; audit: this target */
+	const char *kind;	/* events: of this kind */
+	const char *actor;	/* audit: by this actor ("admin:alice") */
+	int64_t since;		/* events: at or after this Unix time */
+	int64_t before;		/* an id: only older rows (the next page) */
+	unsigned limit;		/* 0: OPS_LOG_LIMIT_DEFAULT; at most OPS_LOG_LIMIT_MAX */
+};
+
+/* Security and delivery events, newest first. Server actors: all; a
+ * domain administrator: the events of its domains and their accounts. */
+int ops_security_events(struct ops *o, const struct ops_actor *actor, const struct ops_log_query *q,
+			dir_event_cb *cb, void *ctx, struct ops_error *err);
+/* Blocked client addresses (server actors) and slowed accounts (their
+ * domain's administrators too) in force now, oldest first. */
+int ops_security_blocks(struct ops *o, const struct ops_actor *actor, dir_auth_block_cb *cb, void *ctx,
+			struct ops_error *err);
+/* Accounts whose sending is suspended, with the reason, oldest first. */
+int ops_security_suspended(struct ops *o, const struct ops_actor *actor, dir_hold_cb *cb, void *ctx,
+			   struct ops_error *err);
+/* The audit log, newest first. A domain administrator sees the rows about
+ * its domains and their accounts (never administrators' or tokens'). */
+int ops_audit_list(struct ops *o, const struct ops_actor *actor, const struct ops_log_query *q,
+		   dir_audit_cb *cb, void *ctx, struct ops_error *err);
+/* The login history of a mail user's own account (logins, refused and
+ * blocked attempts), newest first; q->before and q->limit page it. Also
+ * for the account's administrators (address given). */
+int ops_me_logins(struct ops *o, const struct ops_actor *actor, const char *address,
+		  const struct ops_log_query *q, dir_event_cb *cb, void *ctx, struct ops_error *err);
+/* The event kinds ops_me_logins lists, comma-separated. */
+extern const char ops_login_kinds[];
+
+/* ---- the outbound queue (ops_queue.c) ---- */
+
+/* A domain administrator sees and manages the messages whose sender is
+ * in its domains (the envelope's MAIL FROM, read anyway to list them);
+ * bounces (null sender) are for server actors only. A retry tells the
+ * runner through o->queue_wake when set. */
+typedef void ops_queue_cb(const struct queue_env *env, void *ctx);
+int ops_queue_list(struct ops *o, const struct ops_actor *actor, ops_queue_cb *cb, void *ctx,
+		   struct ops_error *err);
+
+#define OPS_QUEUE_HEADER_MAX (64 * 1024)
+/* One message: its envelope (queue_env_free it) and its header block
+ * (malloc'd, at most OPS_QUEUE_HEADER_MAX bytes, LF line ends). */
+int ops_queue_show(struct ops *o, const struct ops_actor *actor, const char *id, struct queue_env *env_r,
+		   char **header_r, struct ops_error *err);
+/* Makes a message (id NULL: every message the actor may see) due now.
+ * *count_r: how many; *woken_r: a running daemon was told. */
+int ops_queue_retry(struct ops *o, const struct ops_actor *actor, const char *id, size_t *count_r,
+		    bool *woken_r, struct ops_error *err);
+/* Removes a message without a bounce. */
+int ops_queue_delete(struct ops *o, const struct ops_actor *actor, const char *id, struct ops_error *err);
+
+/* ---- DKIM keys and DNS records (ops_dkim.c, ops_dns.c) ---- */
+
+#define OPS_DKIM_KEEP_DAYS 7	/* a retired key's record stays this long */
+#define OPS_RR_VALUE_MAX 1024
+
+struct ops_dkim_key {
+	struct dkim_keyinfo info;
+	int64_t keep_until;		/* retired: its record may go after this */
+	char dns_name[DKIM_SELECTOR_MAX + DIR_DOMAIN_MAX + 16];	/* SEL._domainkey.DOMAIN */
+	char record[OPS_RR_VALUE_MAX];	/* "" when the key file is not usable */
+	char file[1024];
+};
+
+struct ops_dkim_keys {
+	char domain[DIR_DOMAIN_MAX + 1];
+	size_t n;
+	struct ops_dkim_key keys[DKIM_KEYS_MAX];
+	/* rotate: keys whose retirement ended and were removed */
+	size_t npruned;
+	char pruned[DKIM_KEYS_MAX][DKIM_SELECTOR_MAX];
+	bool switched;		/* rotate / activate: signing with new keys now */
+	bool had_active;	/* rotate: there were active keys before */
+};
+
+/* The domain's keys (the domain must exist and be the actor's). */
+int ops_dkim_list(struct ops *o, const struct ops_actor *actor, const char *domain,
+		  struct ops_dkim_keys *r, struct ops_error *err);
+/* New keys in state next; with now (or when none is active) signing with
+ * them at once. The keys afterwards into r. */
+int ops_dkim_rotate(struct ops *o, const struct ops_actor *actor, const char *domain, bool now,
+		    struct ops_dkim_keys *r, struct ops_error *err);
+/* Signs with the waiting keys, retiring the old ones. */
+int ops_dkim_activate(struct ops *o, const struct ops_actor *actor, const char *domain,
+		      struct ops_dkim_keys *r, struct ops_error *err);
+/* Keys for a new domain unless it has some: 1 made (into r), 0 kept. */
+int ops_dkim_domain_added(struct ops *o, const struct ops_actor *actor, const char *domain,
+			  struct ops_dkim_keys *r, struct ops_error *err);
+
+enum ops_dns_state {
+	OPS_DNS_UNCHECKED,	/* no live check asked */
+	OPS_DNS_PUBLISHED,	/* DNS answers the record */
+	OPS_DNS_MISSING,	/* no such record */
+	OPS_DNS_DIFFERENT,	/* a record of its kind with another value */
+	OPS_DNS_UNKNOWN,	/* the lookup failed (timeout, SERVFAIL) */
+};
+const char *ops_dns_state_name(enum ops_dns_state s);
+
+struct ops_rr {
+	char name[DIR_DOMAIN_MAX + DKIM_SELECTOR_MAX + 24];	/* with the final dot */
+	const char *type;		/* "MX" or "TXT" */
+	const char *purpose;		/* "mx", "spf", "dkim", "dmarc" */
+	char value[OPS_RR_VALUE_MAX];	/* TXT: the whole text, unsplit */
+	char explain[400];
+	enum ops_dns_state state;
+	char found[OPS_RR_VALUE_MAX];	/* what DNS answered (different), or an error */
+};
+
+struct ops_dns_records {
+	char domain[DIR_DOMAIN_MAX + 1];
+	size_t n;
+	struct ops_rr rr[4 + DKIM_KEYS_MAX];
+	bool no_dkim;		/* the domain has no DKIM keys */
+	bool key_unusable;	/* a key file could not be read: its record is left out */
+};
+
+/* The records the domain needs: MX and SPF naming hostname, the DKIM keys
+ * (active, next and retired within their keep time) and DMARC. */
+int ops_dns_records(struct ops *o, const struct ops_actor *actor, const char *domain, const char *hostname,
+		    struct ops_dns_records *r, struct ops_error *err);
+/* Looks each record up at resolver ("" system, "ADDRESS[:PORT]") and sets
+ * its state; at most timeout_ms in all. */
+void ops_dns_check(struct ops_dns_records *r, const char *hostname, const char *resolver,
+		   unsigned timeout_ms);
+
+/* ---- doctor (ops_doctor.c) ---- */
+
+#define OPS_DOCTOR_EVENTS 20
+#define OPS_DOCTOR_CHECKS 16
+
+enum ops_doctor_level { OPS_DOCTOR_OK, OPS_DOCTOR_WARN, OPS_DOCTOR_FAIL };
+
+struct ops_doctor_check {
+	enum ops_doctor_level level;
+	char text[1200];
+	char ja[1800];		/* the same in Japanese */
+};
+
+struct ops_doctor_event {
+	struct dir_event e;
+	char text[1200];	/* one plain sentence */
+	char ja[1800];
+};
+
+struct ops_doctor {
+	char address[DIR_ADDRESS_MAX + 1];
+	size_t nchecks, nevents;
+	struct ops_doctor_check checks[OPS_DOCTOR_CHECKS];
+	struct ops_doctor_event events[OPS_DOCTOR_EVENTS];
+	unsigned problems, warnings;
+	bool events_unreadable;
+};
+
+/* Why can this user not log in or get mail: the checks a support person
+ * makes, in order, each with its fix, then the address's recent events
+ * explained. Server actors, and domain administrators for their domains.
+ * err only for a bad address, a refusal or a database failure. */
+int ops_doctor(struct ops *o, const struct ops_actor *actor, const char *address, struct ops_doctor *r,
+	       struct ops_error *err);
+/* One plain sentence explaining an event, in English / in Japanese. */
+void ops_event_explain(const struct dir_event *e, char *buf, size_t size);
+void ops_event_explain_ja(const struct dir_event *e, char *buf, size_t size);
+
+#endif
