@@ -25,8 +25,9 @@ if [ ! -s "$DATA/geoip/country.mmdb" ]; then
 		echo "yubin: NO GeoIP DATABASE (${why:-fetch failed}): foreign-access logins follow geoip.missing = $($CTL config get geoip.missing 2>/dev/null || echo allow); retry with: $CTL geoip update" >&2
 	fi
 fi
-# The panel's static files (DATA/web), refreshed from web/ at each start.
-mkdir -p "$DATA/web" && cp -R web/. "$DATA/web/"
+# The panels' static files (DATA/web), refreshed from build/web (make
+# builds them) at each start.
+rm -rf "$DATA/web" && mkdir -p "$DATA/web" && cp -R build/web/. "$DATA/web/"
 pass=$(cat "$DATA/demo-password.txt" 2>/dev/null || echo "(see yubinctl account passwd)")
 crt="$DATA/tls/mail.example.test.crt"
 cat <<INFO
@@ -40,7 +41,8 @@ Yubin is starting with data in $DATA (Ctrl-C stops it).
   SMTPS       127.0.0.1:$((OFF + 465))  (implicit TLS + AUTH)
   POP3        127.0.0.1:$((OFF + 110))  (STLS)   POP3S 127.0.0.1:$((OFF + 995))
   IMAP        127.0.0.1:$((OFF + 143))  (STARTTLS) IMAPS 127.0.0.1:$((OFF + 993))
-  web         https://127.0.0.1:$((OFF + 443))/  (panel not built yet: a placeholder page and /api/v1/health)
+  panel       https://127.0.0.1:$((OFF + 443))/  (log in as a mail user with the account above;
+              an administrator: build/yubinctl -d $DATA admin add NAME --role server --password-stdin)
   certificate $crt (self-signed for mail.example.test)
 
 Try:
