@@ -9,12 +9,19 @@ const live = () => document.getElementById('status');
 
 // Says msg in the polite live region (cleared first so that the same
 // message twice is announced twice).
+let clearTimer = null;
+
 export function announce(msg) {
   const el = live();
   if (!el) return;
   el.textContent = '';
+  window.clearTimeout(clearTimer);
   window.setTimeout(() => {
     el.textContent = msg;
+    // the toast goes after a while; the words were said already
+    clearTimer = window.setTimeout(() => {
+      el.textContent = '';
+    }, 10000);
   }, 30);
 }
 
@@ -101,10 +108,16 @@ export function showError(form, e, fallbackField) {
 // next to their fields. Returns the form element.
 export function form(opts, ...fields) {
   const button = h('button', { type: 'submit', class: opts.danger ? 'danger' : null }, opts.submit);
+  const titleId = opts.title ? uid('t') : null;
   const f = h(
     'form',
-    { class: `form ${opts.class || ''}`, novalidate: true, 'aria-label': opts.label || null },
-    opts.title ? h('h2', {}, opts.title) : null,
+    {
+      class: `form ${opts.class || ''}`,
+      novalidate: true,
+      'aria-labelledby': titleId,
+      'aria-label': titleId ? null : opts.label || null,
+    },
+    opts.title ? h('h2', { id: titleId }, opts.title) : null,
     ...fields,
     h('p', { class: 'error form-error', role: 'alert', hidden: true }),
     h('div', { class: 'actions' }, button),

@@ -143,7 +143,7 @@ export default {
   'settings.inbound': 'Incoming mail',
   'settings.other': 'Other settings',
   'settings.saved': '{name}: saved ({value}).',
-  'settings.default': 'Default: {value}.',
+  'settings.default': '(default: {value})',
   'set.foreign-auth': 'Foreign-access restriction for SMTP AUTH (sending)',
   'set.foreign-auth-web': 'Foreign-access restriction for the web panels',
   'set.foreign-auth-mail': 'Foreign-access restriction for POP3 and IMAP',

@@ -143,7 +143,7 @@ export default {
   'settings.inbound': '受信メール',
   'settings.other': 'その他の設定',
   'settings.saved': '{name}：保存しました（{value}）。',
-  'settings.default': '既定値：{value}。',
+  'settings.default': '（既定値：{value}）',
   'set.foreign-auth': 'SMTP 認証（送信）の海外アクセス制限',
   'set.foreign-auth-web': 'Web パネルの海外アクセス制限',
   'set.foreign-auth-mail': 'POP3 と IMAP の海外アクセス制限',

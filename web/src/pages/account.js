@@ -30,7 +30,7 @@ export function accountPage(ctx, address) {
       h('dt', {}, t('accounts.usage')),
       h('dd', {}, usage(a.used_bytes, a.quota_mb)),
       h('dt', {}, t('accounts.status')),
-      h('dd', { class: 'status' }, statusText(a)),
+      h('dd', { class: 'account-state' }, statusText(a)),
       h('dt', {}, t('accounts.memo')),
       h('dd', {}, a.memo || '—'),
     );

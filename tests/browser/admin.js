@@ -1,0 +1,81 @@
+// An administrator logs in, adds an account, changes its quota, and
+// bulk-adds three accounts with one bad line: nothing is added and the
+// error names line 2; with the line fixed all three are added.
+// Params: {url, admin, password, domain, memo}.
+import { EN, check, login, open, params, run, shot, status } from './lib.js';
+
+const p = params();
+const d = p.domain;
+
+await run('admin', async ({ page }) => {
+  await open(page, p.url);
+  await login(page, EN, 'admin', p.admin, p.password);
+  await page.getByRole('heading', { name: 'Domains', level: 1 }).waitFor();
+  await page.getByRole('link', { name: d, exact: true }).click();
+  await page.getByRole('heading', { name: `Mail accounts of ${d}` }).waitFor();
+  const count = page.locator('p.count');
+  await count.filter({ hasText: /of \d+$/ }).waitFor();
+  const n0 = Number((await count.textContent()).match(/of (\d+)$/)[1]);
+  const total = (n) => count.filter({ hasText: new RegExp(`of ${n}$`) }).waitFor();
+
+  // add one (the memo is shown as text, never as markup)
+  const add = page.getByRole('form', { name: 'Add an account' });
+  await add.getByLabel('Mail address').fill('new1');
+  await add.getByLabel('Password', { exact: true }).fill('Fresh-pass-4711');
+  await add.locator('.strength-text').filter({ hasText: 'Strength:' }).waitFor();
+  await add.getByLabel('Quota (MB)').fill('200');
+  await add.getByLabel('Memo (for administrators)').fill(p.memo);
+  await add.getByRole('button', { name: 'Add account' }).click();
+  await status(page, `Account new1@${d} added.`);
+  await total(n0 + 1);
+  const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: `new1@${d}` }) });
+  check((await row.locator('td.memo').textContent()) === p.memo, 'memo not shown as text');
+  check((await page.locator('td.memo b').count()) === 0, 'memo became markup');
+  await shot(page, 'en-accounts');
+
+  // a quota out of range is refused next to the field
+  await row.getByRole('link', { name: `new1@${d}` }).click();
+  await page.getByRole('heading', { name: `new1@${d}`, level: 1 }).waitFor();
+  const quota = page.getByRole('form', { name: 'Quota' });
+  await quota.getByLabel('Quota (MB)').fill('0');
+  await quota.getByRole('button', { name: 'Save' }).click();
+  await quota.locator('.field .error:not([hidden])').waitFor();
+  check((await quota.getByLabel('Quota (MB)').getAttribute('aria-invalid')) === 'true', 'bad quota not marked');
+  // then a good one
+  await quota.getByLabel('Quota (MB)').fill('300');
+  await quota.getByRole('button', { name: 'Save' }).click();
+  await status(page, 'Quota set to 300 MB.');
+  await page.locator('dl.summary').filter({ hasText: 'of 300 MB' }).waitFor();
+  await shot(page, 'en-account');
+
+  // bulk add with a bad second line: nothing added, line 2 named
+  await page.getByRole('link', { name: d, exact: true }).first().click();
+  await page.getByRole('heading', { name: `Mail accounts of ${d}` }).waitFor();
+  await total(n0 + 1);
+  const bulk = page.getByRole('form', { name: 'Add many accounts at once' });
+  const text = bulk.getByLabel('Accounts, one per line');
+  const good = [`bulk1@${d},Bulk-pass-0001,100,first`, `bulk2@${d},Bulk-pass-0002,100,second`, `bulk3@${d},Bulk-pass-0003,100,third`];
+  await text.fill([good[0], `bulk2@${d},Bulk-pass-0002,lots,second`, good[2]].join('\n'));
+  await bulk.getByRole('button', { name: 'Add all' }).click();
+  const err = bulk.locator('.field .error:not([hidden])');
+  await err.waitFor();
+  const msg = await err.textContent();
+  check(/^Line 2:/.test(msg), `bulk error does not name line 2: ${msg}`);
+  check((await text.getAttribute('aria-invalid')) === 'true', 'textarea not marked invalid');
+  await shot(page, 'en-bulk-error');
+  await page.reload();
+  await page.waitForSelector('body.ready');
+  await total(n0 + 1);
+  check((await page.getByRole('link', { name: `bulk1@${d}` }).count()) === 0, 'bulk1 was added');
+
+  // fixed: all three
+  await text.fill(good.join('\n'));
+  await bulk.getByRole('button', { name: 'Add all' }).click();
+  await status(page, '3 accounts added.');
+  await total(n0 + 4);
+
+  // search narrows the list
+  await page.getByRole('searchbox', { name: 'Search accounts' }).fill('bulk');
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await total(3);
+});

@@ -1,0 +1,54 @@
+// The pages in Japanese (the browser asks for ja first) and, after the
+// visible switch, in English (remembered across a reload), on a desktop
+// and on a phone; a screenshot of each under build/screenshots.
+// Params: {url, admin, password, domain, account}.
+import { JA, check, login, open, params, run, shot } from './lib.js';
+
+const p = params();
+const d = encodeURIComponent(p.domain);
+const a = encodeURIComponent(p.account);
+
+// page name -> [hash, heading in ja, heading in en]
+const PAGES = [
+  ['domains', '#/domains', 'ドメイン', 'Domains'],
+  ['accounts', `#/d/${d}`, `${p.domain} のメールアカウント`, `Mail accounts of ${p.domain}`],
+  ['settings', `#/d/${d}/settings`, `${p.domain} の設定`, `Settings of ${p.domain}`],
+  ['account', `#/a/${a}`, p.account, p.account],
+  ['security', '#/security', 'セキュリティ', 'Security'],
+];
+
+async function visit(page, lang, mobile) {
+  for (const [name, hash, ja, en] of PAGES) {
+    await page.goto(`${p.url}/${hash}`);
+    await page.waitForSelector('body.ready');
+    await page.getByRole('heading', { name: lang === 'ja' ? ja : en, level: 1 }).waitFor();
+    await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'));
+    check((await page.getAttribute('html', 'lang')) === lang, `${name}: html lang`);
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(wide <= 1, `${name} (${lang}${mobile ? ', phone' : ''}): the page is ${wide}px wider than the screen`);
+    await shot(page, `${lang}-${name}${mobile ? '-phone' : ''}`);
+  }
+}
+
+await run('i18n', async ({ page }) => {
+  await open(page, p.url);
+  await page.getByRole('heading', { name: 'ログイン' }).waitFor();
+  check((await page.getAttribute('html', 'lang')) === 'ja', 'Accept-Language ja: html lang');
+  await shot(page, 'ja-login');
+  await login(page, JA, 'admin', p.admin, p.password);
+  await page.getByRole('heading', { name: 'ドメイン', level: 1 }).waitFor();
+  await visit(page, 'ja', false);
+
+  const sw = page.getByRole('button', { name: /English/ });
+  await sw.click();
+  await page.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
+  await page.reload();
+  await page.waitForSelector('body.ready');
+  await page.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
+  await visit(page, 'en', false);
+
+  await page.setViewportSize({ width: 375, height: 740 });
+  await visit(page, 'en', true);
+  await page.getByRole('button', { name: /日本語/ }).click();
+  await visit(page, 'ja', true);
+}, { locale: 'ja-JP' });

@@ -1,0 +1,42 @@
+// A mail user logs in (by keyboard), changes the password with the
+// current one, logs out; the old password is refused, the new accepted.
+// Params: {url, address, old, new}.
+import { EN, check, login, open, params, run, shot, status } from './lib.js';
+
+const p = params();
+
+await run('user', async ({ page }) => {
+  await open(page, p.url);
+  await page.getByLabel('Mail address', { exact: true }).focus();
+  await page.keyboard.type(p.address);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(p.old);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'My account', level: 1 }).waitFor();
+  await page.locator('.usage').first().waitFor();
+
+  const f = page.getByRole('form', { name: 'Change my password' });
+  // a wrong current password is refused next to its field
+  await f.getByLabel('Current password').fill('Not-the-password-1');
+  await f.getByLabel('New password', { exact: true }).fill(p.new);
+  await f.getByLabel('New password again').fill(p.new);
+  await f.getByRole('button', { name: 'Change password' }).click();
+  await f.locator('.error:not([hidden])').first().waitFor();
+  await f.getByLabel('Current password').fill(p.old);
+  await f.getByLabel('New password', { exact: true }).fill(p.new);
+  check(/Strength: (good|strong)/.test(await f.locator('.strength-text').textContent()), 'strength meter');
+  await f.getByLabel('New password again').fill(p.new);
+  await f.getByRole('button', { name: 'Change password' }).click();
+  await status(page, 'Your password is changed.');
+  await shot(page, 'en-mail-panel');
+
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('heading', { name: 'Log in' }).waitFor();
+  await login(page, EN, 'user', p.address, p.old);
+  const refused = page.locator('form .error:not([hidden])').first();
+  await refused.waitFor();
+  check((await page.getByRole('heading', { name: 'My account' }).count()) === 0, 'old password accepted');
+  await page.getByLabel('Password', { exact: true }).fill(p.new);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.getByRole('heading', { name: 'My account', level: 1 }).waitFor();
+});

@@ -1,0 +1,97 @@
+"""The panels in a real browser (issue 11, section 8): Debian's chromium,
+headless, driven by playwright-core (node scripts under tests/browser/),
+against a real yubind serving build/web and the JSON API. What the browser
+changes is then checked with real mail clients: SMTP AUTH from an address
+the GeoIP override puts abroad, IMAP with the old and new password.
+Screenshots of every page in Japanese and English (desktop and phone) are
+kept in build/screenshots."""
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+import helpers
+from helpers import DOMAIN, PASSWORD
+from protection_util import auth_from, install_geoip
+from test_imap_auth import login_from as imap_login_from
+
+BROWSER_DIR = os.path.join(helpers.REPO, "tests", "browser")
+WEB = os.path.join(helpers.REPO, "build", "web")
+CHROMIUM = os.environ.get("YUBIN_CHROMIUM", "/usr/bin/chromium")
+ADMIN, ADMIN_PW = "root", "Admin-pass-8080"
+USER = "user@" + DOMAIN
+TRAVELLER = "traveller@" + DOMAIN
+MEMO = "<b>bold</b> & <script>alert(1)</script>"
+NEEDS = "scripts/deps.sh test installs chromium and node; make builds build/web (npm ci)"
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    for what, ok in (("node", shutil.which("node")), (CHROMIUM, os.access(CHROMIUM, os.X_OK)),
+                     ("playwright-core", os.path.isdir(os.path.join(helpers.REPO, "node_modules", "playwright-core"))),
+                     ("build/web", os.path.exists(os.path.join(WEB, "app.js")))):
+        assert ok, "%s missing: %s" % (what, NEEDS)
+    s = helpers.Server(tmp_path_factory.mktemp("browser"),
+                       accounts=[(USER, PASSWORD, None), (TRAVELLER, PASSWORD, None)]).setup()
+    assert install_geoip(s), "no GeoIP database in build/geoip (scripts/deps.sh test fetches it)"
+    s.ctl("geoip", "override", "add", "127.0.0.2/32", "US")
+    s.ctl("admin", "add", ADMIN, "--role", "server", "--password-stdin", input=ADMIN_PW + "\n")
+    shutil.copytree(WEB, os.path.join(s.data, "web"), dirs_exist_ok=True)
+    s.start(wait_port="https")
+    yield s
+    s.stop()
+    rep = s.sanitizer_report()
+    assert rep is None, rep
+
+
+def browse(srv, scenario, **params):
+    """Runs tests/browser/SCENARIO.js; fails with its output unless it passes."""
+    params.setdefault("url", "https://127.0.0.1:%d" % srv.port("https"))
+    p = subprocess.run(["node", os.path.join(BROWSER_DIR, scenario + ".js"), json.dumps(params)],
+                       cwd=helpers.REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=240)
+    out = (p.stdout + p.stderr).decode("utf-8", "replace")
+    assert p.returncode == 0, "browser scenario %s failed:\n%s" % (scenario, out)
+
+
+def account(srv, addr):
+    p = srv.ctl("account", "show", addr, "--json", check=False)
+    return json.loads(p.out) if p.returncode == 0 else None
+
+
+def test_admin_adds_account_quota_and_bulk(srv):
+    browse(srv, "admin", admin=ADMIN, password=ADMIN_PW, domain=DOMAIN, memo=MEMO)
+    a = account(srv, "new1@" + DOMAIN)
+    assert a and a["quota_mb"] == 300 and a["memo"] == MEMO, a
+    for n in (1, 2, 3):
+        b = account(srv, "bulk%d@%s" % (n, DOMAIN))
+        assert b and b["quota_mb"] == 100, b
+    # the accounts work for mail at once
+    assert imap_login_from(srv, "127.0.0.1", "bulk2@" + DOMAIN, "Bulk-pass-0002").startswith("OK")
+
+
+def test_foreign_access_switch(srv):
+    auth_from(srv, "127.0.0.2", TRAVELLER)[0].expect(535, "5.7.1")
+    browse(srv, "foreign", admin=ADMIN, password=ADMIN_PW, domain=DOMAIN, want="off")
+    auth_from(srv, "127.0.0.2", TRAVELLER)[0].expect(235)
+    browse(srv, "foreign", admin=ADMIN, password=ADMIN_PW, domain=DOMAIN, want="on")
+    auth_from(srv, "127.0.0.2", TRAVELLER)[0].expect(535, "5.7.1")
+
+
+def test_user_changes_password(srv):
+    new = "Changed-pass-2468!"
+    assert imap_login_from(srv, "127.0.0.1", USER, PASSWORD).startswith("OK")
+    browse(srv, "user", address=USER, old=PASSWORD, new=new)
+    assert imap_login_from(srv, "127.0.0.1", USER, PASSWORD).startswith("NO")
+    assert imap_login_from(srv, "127.0.0.1", USER, new).startswith("OK")
+
+
+def test_pages_in_japanese_and_english(srv):
+    shots = os.path.join(helpers.REPO, "build", "screenshots")
+    browse(srv, "i18n", admin=ADMIN, password=ADMIN_PW, domain=DOMAIN, account=TRAVELLER)
+    for name in ("ja-login", "ja-accounts", "ja-settings", "en-accounts", "en-settings-phone",
+                 "ja-account-phone"):
+        path = os.path.join(shots, name + ".png")
+        assert os.path.getsize(path) > 5000, path
