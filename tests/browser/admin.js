@@ -46,6 +46,12 @@ await run('admin', async ({ page }) => {
   await quota.getByRole('button', { name: 'Save' }).click();
   await status(page, 'Quota set to 300 MB.');
   await page.locator('dl.summary').filter({ hasText: 'of 300 MB' }).waitFor();
+  // disabled with its switch
+  const enabled = page.getByRole('switch', { name: 'Account enabled' });
+  check(await enabled.isChecked(), 'a new account is enabled');
+  await enabled.click();
+  await status(page, 'Account disabled.');
+  await page.locator('dl.summary').filter({ hasText: 'Disabled' }).waitFor();
   await shot(page, 'en-account');
 
   // bulk add with a bad second line: nothing added, line 2 named
@@ -78,4 +84,17 @@ await run('admin', async ({ page }) => {
   await page.getByRole('searchbox', { name: 'Search accounts' }).fill('bulk');
   await page.getByRole('button', { name: 'Search', exact: true }).click();
   await total(3);
+
+  // delete asks twice
+  await page.getByRole('link', { name: `bulk3@${d}` }).click();
+  await page.getByRole('heading', { name: `bulk3@${d}`, level: 1 }).waitFor();
+  await page.getByRole('button', { name: 'Delete account…' }).click();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.getByRole('button', { name: 'Delete account…' }).click();
+  await page.getByRole('button', { name: 'Yes, continue' }).click();
+  check((await page.getByRole('button', { name: 'Delete for good' }).count()) === 1, 'second question');
+  await page.getByRole('button', { name: 'Delete for good' }).click();
+  await status(page, `Account bulk3@${d} deleted.`);
+  await page.getByRole('heading', { name: `Mail accounts of ${d}` }).waitFor();
+  await total(n0 + 3);
 });

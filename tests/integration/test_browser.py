@@ -62,12 +62,16 @@ def account(srv, addr):
 
 
 def test_admin_adds_account_quota_and_bulk(srv):
+    """Adds new1 (memo with markup, shown as text), refuses quota 0 next to
+    the field, sets quota 300, disables it; a bulk add with a bad line 2
+    adds nothing and names the line, then all three; deletes bulk3."""
     browse(srv, "admin", admin=ADMIN, password=ADMIN_PW, domain=DOMAIN, memo=MEMO)
     a = account(srv, "new1@" + DOMAIN)
-    assert a and a["quota_mb"] == 300 and a["memo"] == MEMO, a
-    for n in (1, 2, 3):
+    assert a and a["quota_mb"] == 300 and a["memo"] == MEMO and a["enabled"] is False, a
+    for n in (1, 2):
         b = account(srv, "bulk%d@%s" % (n, DOMAIN))
         assert b and b["quota_mb"] == 100, b
+    assert account(srv, "bulk3@" + DOMAIN) is None      # deleted, after two questions
     # the accounts work for mail at once
     assert imap_login_from(srv, "127.0.0.1", "bulk2@" + DOMAIN, "Bulk-pass-0002").startswith("OK")
 

@@ -23,21 +23,22 @@ export function accountPage(ctx, address) {
     }
   }
 
+  const summaryBox = h('div', {});
+
+  // Only the summary is drawn again after a change, so the focus stays
+  // where the person was.
+  function renderSummary(a) {
+    clear(summaryBox).append(summary(a));
+  }
+
   function render(a) {
-    const summary = h(
-      'dl',
-      { class: 'summary' },
-      h('dt', {}, t('accounts.usage')),
-      h('dd', {}, usage(a.used_bytes, a.quota_mb)),
-      h('dt', {}, t('accounts.status')),
-      h('dd', { class: 'account-state' }, statusText(a)),
-      h('dt', {}, t('accounts.memo')),
-      h('dd', {}, a.memo || '—'),
-    );
+    renderSummary(a);
+    let current = a;
     const patch = async (changes, msg) => {
       const r = await api('PATCH', path, changes);
       announce(msg);
-      render(r.account || { ...a, ...changes });
+      current = r && r.account ? r.account : { ...current, ...changes };
+      renderSummary(current);
     };
     const quota = field({ label: t('account.quota'), name: 'quota_mb', type: 'number', value: a.quota_mb, attrs: { min: 1, inputmode: 'numeric' }, help: t('add.quotaHelp') });
     const quotaForm = form(
@@ -93,7 +94,7 @@ export function accountPage(ctx, address) {
         )
       : null;
     clear(body).append(
-      summary,
+      summaryBox,
       unsuspend,
       h('div', { class: 'grid' }, quotaForm, memoForm, h('section', { class: 'form' }, h('h2', {}, t('account.enabledTitle')), enabled.wrap), pwForm),
       settingsSection({ scope: 'account', target: address, skip: ['memo', 'enabled'] }),
@@ -108,6 +109,19 @@ export function accountPage(ctx, address) {
     h('p', { class: 'crumb' }, h('a', { href: '#/domains' }, t('nav.domains')), ' › ', h('a', { href: `#/d/${encodeURIComponent(domain)}` }, domain), ' › ', address),
     h('h1', { tabindex: -1 }, address),
     body,
+  );
+}
+
+function summary(a) {
+  return h(
+    'dl',
+    { class: 'summary' },
+    h('dt', {}, t('accounts.usage')),
+    h('dd', {}, usage(a.used_bytes, a.quota_mb)),
+    h('dt', {}, t('accounts.status')),
+    h('dd', { class: 'account-state' }, statusText(a)),
+    h('dt', {}, t('accounts.memo')),
+    h('dd', {}, a.memo || '—'),
   );
 }
 
