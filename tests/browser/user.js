@@ -1,6 +1,7 @@
 // A mail user logs in (by keyboard), changes the password with the
 // current one, logs out; the old password is refused, the new accepted.
-// Params: {url, address, old, new}.
+// Before that it sets forwarding without a copy kept.
+// Params: {url, address, old, new, forward}.
 import { EN, check, login, open, params, run, shot, status } from './lib.js';
 
 const p = params();
@@ -14,6 +15,16 @@ await run('user', async ({ page }) => {
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'My account', level: 1 }).waitFor();
   await page.locator('.usage').first().waitFor();
+
+  // forwarding, without a copy kept
+  const fwd = page.getByRole('form', { name: 'Forward to' });
+  await fwd.getByLabel('Forward to').fill(p.forward);
+  await fwd.getByRole('button', { name: 'Save' }).click();
+  await status(page, 'Forward to: saved');
+  const keep = page.getByRole('switch', { name: 'Keep a copy in the mailbox' });
+  check(await keep.isChecked(), 'keep-copy starts on');
+  await keep.click();
+  await status(page, 'Keep a copy in the mailbox: saved (off)');
 
   const f = page.getByRole('form', { name: 'Change my password' });
   // a wrong current password is refused next to its field

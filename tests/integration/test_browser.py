@@ -87,7 +87,10 @@ def test_foreign_access_switch(srv):
 def test_user_changes_password(srv):
     new = "Changed-pass-2468!"
     assert imap_login_from(srv, "127.0.0.1", USER, PASSWORD).startswith("OK")
-    browse(srv, "user", address=USER, old=PASSWORD, new=new)
+    browse(srv, "user", address=USER, old=PASSWORD, new=new, forward="away@example.org")
+    a = account(srv, USER)
+    assert a["settings"].get("forward") == "away@example.org", a
+    assert a["settings"].get("forward-keep") == "off", a
     assert imap_login_from(srv, "127.0.0.1", USER, PASSWORD).startswith("NO")
     assert imap_login_from(srv, "127.0.0.1", USER, new).startswith("OK")
 

@@ -44,3 +44,10 @@ export function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild);
   return el;
 }
+
+// Empties el and puts children in (null and false are left out).
+export function fill(el, ...children) {
+  clear(el);
+  append(el, children);
+  return el;
+}

@@ -1,7 +1,7 @@
 // One account, for its administrators: usage, quota, memo, enabled,
 // password, unsuspend, its own settings, and delete (asked twice).
 import { api, seg } from '../api.js';
-import { h, clear } from '../dom.js';
+import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
 import { announce, errorText, field, form, passwordField, toggle, usage } from '../ui.js';
 import { settingsSection } from './settings.js';
@@ -17,7 +17,7 @@ export function accountPage(ctx, address) {
       const r = await api('GET', path);
       render(r.account);
     } catch (e) {
-      clear(body).append(h('p', { class: 'error', role: 'alert' }, errorText(e)));
+      fill(body, h('p', { class: 'error', role: 'alert' }, errorText(e)));
     } finally {
       body.removeAttribute('aria-busy');
     }
@@ -28,7 +28,7 @@ export function accountPage(ctx, address) {
   // Only the summary is drawn again after a change, so the focus stays
   // where the person was.
   function renderSummary(a) {
-    clear(summaryBox).append(summary(a));
+    fill(summaryBox, summary(a));
   }
 
   function render(a) {
@@ -93,7 +93,7 @@ export function accountPage(ctx, address) {
           ),
         )
       : null;
-    clear(body).append(
+    fill(body, 
       summaryBox,
       unsuspend,
       h('div', { class: 'grid' }, quotaForm, memoForm, h('section', { class: 'form' }, h('h2', {}, t('account.enabledTitle')), enabled.wrap), pwForm),
@@ -134,12 +134,12 @@ function deleteSection(ctx, address, domain) {
     h('button', { type: 'button', onclick: () => step0(true) }, t('cancel'));
   function step0(focus) {
     const b = h('button', { type: 'button', class: 'danger', onclick: step1 }, t('delete.start'));
-    clear(area).append(h('p', {}, t('delete.what')), b);
+    fill(area, h('p', {}, t('delete.what')), b);
     if (focus) b.focus();
   }
   function step1() {
     const b = h('button', { type: 'button', class: 'danger', onclick: step2 }, t('delete.confirm1'));
-    clear(area).append(h('p', { role: 'alert' }, t('delete.ask1', { address })), b, ' ', cancel());
+    fill(area, h('p', { role: 'alert' }, t('delete.ask1', { address })), b, ' ', cancel());
     b.focus();
   }
   function step2() {
@@ -155,13 +155,13 @@ function deleteSection(ctx, address, domain) {
             announce(t('delete.done', { address }));
             ctx.go(`#/d/${encodeURIComponent(domain)}`);
           } catch (e) {
-            clear(area).append(h('p', { class: 'error', role: 'alert' }, errorText(e)));
+            fill(area, h('p', { class: 'error', role: 'alert' }, errorText(e)));
           }
         },
       },
       t('delete.confirm2'),
     );
-    clear(area).append(h('p', { role: 'alert' }, t('delete.ask2', { address })), b, ' ', cancel());
+    fill(area, h('p', { role: 'alert' }, t('delete.ask2', { address })), b, ' ', cancel());
     b.focus();
   }
   step0(false);

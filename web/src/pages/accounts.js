@@ -1,7 +1,7 @@
 // The accounts of one domain: search, paging, usage bars, add one, bulk
 // add (all or nothing; the server names the bad line) and CSV export.
 import { api, apiUrl, seg } from '../api.js';
-import { h, clear } from '../dom.js';
+import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
 import { announce, errorText, field, form, passwordField, usage } from '../ui.js';
 import { domainTabs } from './tabs.js';
@@ -39,9 +39,9 @@ export function accountsPage(ctx, domain) {
         total === 0 ? t('accounts.none') : t('accounts.range', { from: offset + 1, to: offset + rows.length, total });
       prev.disabled = offset === 0;
       next.disabled = offset + rows.length >= total;
-      clear(list).append(rows.length ? table(rows) : '');
+      fill(list, rows.length ? table(rows) : '');
     } catch (e) {
-      clear(list).append(h('p', { class: 'error', role: 'alert' }, errorText(e)));
+      fill(list, h('p', { class: 'error', role: 'alert' }, errorText(e)));
     } finally {
       list.removeAttribute('aria-busy');
     }

@@ -1,6 +1,6 @@
 // The domains an administrator may manage; a server administrator can add one.
 import { api } from '../api.js';
-import { h, clear } from '../dom.js';
+import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
 import { announce, errorText, field, form } from '../ui.js';
 
@@ -11,9 +11,9 @@ export function domainsPage(ctx) {
     list.setAttribute('aria-busy', 'true');
     try {
       const data = await api('GET', '/domains');
-      clear(list).append(table(data.domains || []));
+      fill(list, table(data.domains || []));
     } catch (e) {
-      clear(list).append(h('p', { class: 'error', role: 'alert' }, errorText(e)));
+      fill(list, h('p', { class: 'error', role: 'alert' }, errorText(e)));
     } finally {
       list.removeAttribute('aria-busy');
     }

@@ -1,6 +1,6 @@
 // The mail panel of a mail user: usage, own password, forwarding.
 import { api, seg } from '../api.js';
-import { h, clear } from '../dom.js';
+import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
 import { announce, errorText, field, form, passwordField, usage } from '../ui.js';
 import { settingsSection } from './settings.js';
@@ -13,9 +13,9 @@ export function mePage(ctx) {
   (async () => {
     try {
       const r = await api('GET', path);
-      clear(used).append(h('h2', {}, t('me.usage')), usage(r.account.used_bytes, r.account.quota_mb));
+      fill(used, h('h2', {}, t('me.usage')), usage(r.account.used_bytes, r.account.quota_mb));
     } catch (e) {
-      clear(used).append(h('h2', {}, t('me.usage')), h('p', { class: 'error', role: 'alert' }, errorText(e)));
+      fill(used, h('h2', {}, t('me.usage')), h('p', { class: 'error', role: 'alert' }, errorText(e)));
     }
   })();
 

@@ -2,7 +2,7 @@
 // and the values of one domain or account: on/off settings are switches
 // that save at once, the others a field with its own Save button.
 import { api, seg } from '../api.js';
-import { h, clear } from '../dom.js';
+import { h, clear, fill } from '../dom.js';
 import { lang, t } from '../i18n.js';
 import { announce, errorText, field, form, toggle } from '../ui.js';
 
@@ -117,7 +117,7 @@ export function settingsSection(opts) {
         body.append(opts.groups ? h('fieldset', { class: 'group' }, h('legend', {}, t('settings.other')), controls) : h('div', { class: 'group' }, controls));
       }
     } catch (e) {
-      clear(body).append(h('p', { class: 'error', role: 'alert' }, errorText(e)));
+      fill(body, h('p', { class: 'error', role: 'alert' }, errorText(e)));
     } finally {
       body.removeAttribute('aria-busy');
     }
