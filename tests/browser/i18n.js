@@ -35,6 +35,17 @@ await run('i18n', async ({ page }) => {
   await page.getByRole('heading', { name: 'ログイン' }).waitFor();
   check((await page.getAttribute('html', 'lang')) === 'ja', 'Accept-Language ja: html lang');
   await shot(page, 'ja-login');
+  // the focus order of the login page, by keyboard from the top
+  const order = [];
+  for (let i = 0; i < 7; i++) {
+    await page.keyboard.press('Tab');
+    order.push(await page.evaluate(() => {
+      const e = document.activeElement;
+      return `${e.tagName.toLowerCase()}:${e.type || ''}:${e.getAttribute('name') || e.className}`;
+    }));
+  }
+  const want = ['button:button:skip', 'a::brand', 'button:button:lang', 'input:radio', 'input:email:address', 'input:password:password', 'button:submit:'];
+  check(order.every((o, i) => o.startsWith(want[i])), `login focus order: ${order.join(' > ')}`);
   await login(page, JA, 'admin', p.admin, p.password);
   await page.getByRole('heading', { name: 'ドメイン', level: 1 }).waitFor();
   await visit(page, 'ja', false);

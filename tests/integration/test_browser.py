@@ -20,6 +20,7 @@ from test_imap_auth import login_from as imap_login_from
 
 BROWSER_DIR = os.path.join(helpers.REPO, "tests", "browser")
 WEB = os.path.join(helpers.REPO, "build", "web")
+SHOTS = os.path.join(helpers.REPO, "build", "screenshots")
 CHROMIUM = os.environ.get("YUBIN_CHROMIUM", "/usr/bin/chromium")
 ADMIN, ADMIN_PW = "root", "Admin-pass-8080"
 USER = "user@" + DOMAIN
@@ -34,6 +35,8 @@ def srv(tmp_path_factory):
                      ("playwright-core", os.path.isdir(os.path.join(helpers.REPO, "node_modules", "playwright-core"))),
                      ("build/web", os.path.exists(os.path.join(WEB, "app.js")))):
         assert ok, "%s missing: %s" % (what, NEEDS)
+    # the screenshots are this run's (a failing scenario leaves FAILED-NAME.png)
+    shutil.rmtree(SHOTS, ignore_errors=True)
     s = helpers.Server(tmp_path_factory.mktemp("browser"),
                        accounts=[(USER, PASSWORD, None), (TRAVELLER, PASSWORD, None)]).setup()
     assert install_geoip(s), "no GeoIP database in build/geoip (scripts/deps.sh test fetches it)"
@@ -96,9 +99,8 @@ def test_user_changes_password(srv):
 
 
 def test_pages_in_japanese_and_english(srv):
-    shots = os.path.join(helpers.REPO, "build", "screenshots")
     browse(srv, "i18n", admin=ADMIN, password=ADMIN_PW, domain=DOMAIN, account=TRAVELLER)
     for name in ("ja-login", "ja-accounts", "ja-settings", "en-accounts", "en-settings-phone",
                  "ja-account-phone"):
-        path = os.path.join(shots, name + ".png")
+        path = os.path.join(SHOTS, name + ".png")
         assert os.path.getsize(path) > 5000, path
