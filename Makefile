@@ -55,6 +55,9 @@ $(BUILD)/yubind: $(SRV_OBJ) $(BUILD)/libyubin.a
 $(BUILD)/yubinctl: $(CTL_OBJ) $(BUILD)/libyubin.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# the API's description is assembled into the daemon (.incbin)
+$(BUILD)/src/http/api_openapi.o: src/http/openapi.json
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<

@@ -15,6 +15,13 @@ if [ ! -f "$DATA/yubin.conf" ]; then
 	umask 077
 	echo "$pass" > "$DATA/demo-password.txt"
 fi
+# A demo server administrator for the panel (also in older demo data).
+if [ ! -s "$DATA/demo-admin-password.txt" ]; then
+	apass="Admin-$(head -c 9 /dev/urandom | base64 | tr -d '/+=')"
+	echo "$apass" | $CTL admin add admin --role server --password-stdin >/dev/null 2>&1 ||
+		echo "$apass" | $CTL admin passwd admin --password-stdin >/dev/null
+	(umask 077 && echo "$apass" > "$DATA/demo-admin-password.txt")
+fi
 # The country database for the foreign-access restriction (cached in
 # build/geoip). Without it, logins it cannot place follow geoip.missing.
 if [ ! -s "$DATA/geoip/country.mmdb" ]; then
@@ -29,6 +36,7 @@ fi
 # builds them) at each start.
 rm -rf "$DATA/web" && mkdir -p "$DATA/web" && cp -R build/web/. "$DATA/web/"
 pass=$(cat "$DATA/demo-password.txt" 2>/dev/null || echo "(see yubinctl account passwd)")
+apass=$(cat "$DATA/demo-admin-password.txt")
 crt="$DATA/tls/mail.example.test.crt"
 cat <<INFO
 
@@ -41,8 +49,10 @@ Yubin is starting with data in $DATA (Ctrl-C stops it).
   SMTPS       127.0.0.1:$((OFF + 465))  (implicit TLS + AUTH)
   POP3        127.0.0.1:$((OFF + 110))  (STLS)   POP3S 127.0.0.1:$((OFF + 995))
   IMAP        127.0.0.1:$((OFF + 143))  (STARTTLS) IMAPS 127.0.0.1:$((OFF + 993))
-  panel       https://127.0.0.1:$((OFF + 443))/  (log in as a mail user with the account above;
-              an administrator: build/yubinctl -d $DATA admin add NAME --role server --password-stdin)
+  panel       https://127.0.0.1:$((OFF + 443))/  (self-signed: accept the certificate)
+              administrator: name admin, password $apass
+              mail user: demo@example.test with the password above
+  API         https://127.0.0.1:$((OFF + 443))/api/v1/  (description: /api/v1/openapi.json)
   certificate $crt (self-signed for mail.example.test)
 
 Try:
@@ -53,6 +63,9 @@ Try:
         -u 'demo@example.test:$pass' pop3s://mail.example.test:$((OFF + 995))/1
   curl --cacert $crt --connect-to mail.example.test:$((OFF + 993)):127.0.0.1:$((OFF + 993)) \\
         -u 'demo@example.test:$pass' 'imaps://mail.example.test:$((OFF + 993))/INBOX;UID=1'
+  curl -sk -c /tmp/yubin.cookies -H 'Content-Type: application/json' \\
+        -d '{"kind":"admin","name":"admin","password":"$apass"}' https://127.0.0.1:$((OFF + 443))/api/v1/session
+  curl -sk -b /tmp/yubin.cookies https://127.0.0.1:$((OFF + 443))/api/v1/domains/example.test/accounts
   build/yubinctl -d $DATA account show demo@example.test
 
 INFO

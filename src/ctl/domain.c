@@ -116,27 +116,30 @@ static void ctl_domain_list_cb(const struct dir_domain *d, void *ctx)
 int cmd_domain_list(struct ctl *c)
 {
 	struct ctl_domain_list_ctx lc = { NULL, 0 };
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o;
 	struct json j;
 	int r;
 
-	if (ctl_directory(c) == NULL)
+	if ((o = ctl_ops(c, &actor)) == NULL)
 		return 1;
 	if (c->json) {
 		json_init(&j);
 		json_array_begin(&j);
 		lc.j = &j;
 	}
-	r = directory_domain_list(c->dir, ctl_domain_list_cb, &lc);
+	r = ops_domain_list(o, &actor, ctl_domain_list_cb, &lc, &err);
 	if (c->json) {
 		json_array_end(&j);
 		if (r < 0) {
 			json_free(&j);
-			return ctl_fail("cannot list the domains");
+			return ctl_ops_fail(&err);
 		}
 		return ctl_json_print(&j);
 	}
 	if (r < 0)
-		return ctl_fail("cannot list the domains");
+		return ctl_ops_fail(&err);
 	if (lc.count == 0)
 		printf("no domains (add one with yubinctl domain add DOMAIN)\n");
 	return 0;

@@ -126,8 +126,8 @@ int ctl_security_doctor(struct ctl *c, const char *address, const char *domain, 
 
 	/* the same decision as the daemon's login check (server/auth.c) */
 	settings_foreign_get(c->dir, domain, &f);
-	on = settings_foreign_applies(&f, true);
-	mail = settings_foreign_applies(&f, false);
+	on = settings_foreign_applies(&f, "smtp");
+	mail = settings_foreign_applies(&f, "imap");
 	memset(&d, 0, sizeof(d));
 	d.c = c;
 	d.now = time(NULL);

@@ -24,7 +24,7 @@ struct directory {
 	struct dir_stmt stmts[DIR_STMT_SLOTS];
 };
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 static const char schema_v1[] =
 	"CREATE TABLE IF NOT EXISTS domains ("
@@ -135,6 +135,20 @@ static const char schema_v4[] =
 	" last_used INTEGER NOT NULL DEFAULT 0,"
 	" revoked INTEGER NOT NULL DEFAULT 0);";
 
+/* v5 (issue 11, the web panels): browser sessions. Only a hash of the
+ * cookie's id is kept, so a copy of the database logs no one in. */
+static const char schema_v5[] =
+	"CREATE TABLE IF NOT EXISTS sessions ("
+	" hash TEXT PRIMARY KEY,"		/* hex SHA-256 of the cookie's id */
+	" role TEXT NOT NULL,"			/* 'admin', 'domain_admin' or 'user' */
+	" name TEXT NOT NULL,"			/* administrator name or address */
+	" domains TEXT NOT NULL DEFAULT '',"	/* a domain administrator's, comma-separated */
+	" csrf TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL,"
+	" ip TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX IF NOT EXISTS sessions_name ON sessions(name);";
+
 /* Each migration takes the schema from version - 1 to version. */
 static const struct {
 	int version;
@@ -144,6 +158,7 @@ static const struct {
 	{ 2, schema_v2 },
 	{ 3, schema_v3 },
 	{ 4, schema_v4 },
+	{ 5, schema_v5 },
 };
 
 struct directory *directory_open(const char *path, char *err, size_t errsize)
@@ -870,6 +885,95 @@ int directory_token_touch(struct directory *dir, const char *id, int64_t now)
 	snprintf(ts, sizeof(ts), "%lld", (long long)now);
 	return dir_run(dir, dir_prepare(dir, "UPDATE api_tokens SET last_used = ? WHERE id = ?", ts, id,
 					NULL), &error);
+}
+
+/* ---- browser sessions (issue 11) ---- */
+
+int directory_session_add(struct directory *dir, const struct dir_session *s, const char **error_r)
+{
+	char created[32], seen[32];
+
+	snprintf(created, sizeof(created), "%lld", (long long)s->created);
+	snprintf(seen, sizeof(seen), "%lld", (long long)s->last_seen);
+	return dir_run(dir, dir_prepare(dir, "INSERT INTO sessions(hash, role, name, domains, csrf,"
+					" created, last_seen, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", s->hash,
+					s->role, s->name, s->domains, s->csrf, created, seen, s->ip, NULL),
+		       error_r);
+}
+
+int directory_session_get(struct directory *dir, const char *hash, struct dir_session *s_r)
+{
+	sqlite3_stmt *st = dir_prepare(dir, "SELECT hash, role, name, domains, csrf, created, last_seen, ip"
+				       " FROM sessions WHERE hash = ?", hash, NULL);
+	int r;
+
+	if (st == NULL)
+		return -1;
+	memset(s_r, 0, sizeof(*s_r));
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		col_text(st, 0, s_r->hash, sizeof(s_r->hash));
+		col_text(st, 1, s_r->role, sizeof(s_r->role));
+		col_text(st, 2, s_r->name, sizeof(s_r->name));
+		col_text(st, 3, s_r->domains, sizeof(s_r->domains));
+		col_text(st, 4, s_r->csrf, sizeof(s_r->csrf));
+		s_r->created = sqlite3_column_int64(st, 5);
+		s_r->last_seen = sqlite3_column_int64(st, 6);
+		col_text(st, 7, s_r->ip, sizeof(s_r->ip));
+	}
+	dir_finish(dir, st);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_session_touch(struct directory *dir, const char *hash, int64_t now)
+{
+	const char *error;
+	char ts[32];
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)now);
+	return dir_run(dir, dir_prepare(dir, "UPDATE sessions SET last_seen = ? WHERE hash = ?", ts, hash,
+					NULL), &error);
+}
+
+int directory_session_del(struct directory *dir, const char *hash)
+{
+	const char *error;
+
+	return dir_run(dir, dir_prepare(dir, "DELETE FROM sessions WHERE hash = ?", hash, NULL), &error);
+}
+
+int directory_session_revoke(struct directory *dir, bool user, const char *name, const char *keep_hash)
+{
+	const char *error;
+
+	if (user)
+		return dir_run(dir, dir_prepare(dir, "DELETE FROM sessions WHERE name = ? COLLATE NOCASE"
+						" AND role = 'user' AND hash <> ?", name,
+						keep_hash != NULL ? keep_hash : "", NULL), &error);
+	return dir_run(dir, dir_prepare(dir, "DELETE FROM sessions WHERE name = lower(?) AND role <> 'user'"
+					" AND hash <> ?", name, keep_hash != NULL ? keep_hash : "", NULL),
+		       &error);
+}
+
+int directory_session_revoke_domain(struct directory *dir, const char *domain)
+{
+	const char *error;
+	char pattern[DIR_DOMAIN_MAX + 3];
+
+	snprintf(pattern, sizeof(pattern), "*@%s", domain);
+	return dir_run(dir, dir_prepare(dir, "DELETE FROM sessions WHERE role = 'user' AND lower(name)"
+					" GLOB lower(?)", pattern, NULL), &error);
+}
+
+int directory_session_prune(struct directory *dir, int64_t seen_before, int64_t created_before)
+{
+	const char *error;
+	char seen[32], created[32];
+
+	snprintf(seen, sizeof(seen), "%lld", (long long)seen_before);
+	snprintf(created, sizeof(created), "%lld", (long long)created_before);
+	return dir_run(dir, dir_prepare(dir, "DELETE FROM sessions WHERE last_seen < ? OR created < ?",
+					seen, created, NULL), &error);
 }
 
 /* ---- sending counts, suspensions and BATV keys (issue 5) ---- */

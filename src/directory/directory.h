@@ -171,6 +171,31 @@ int directory_token_list(struct directory *dir, dir_token_cb *cb, void *ctx);
 int directory_token_revoke(struct directory *dir, const char *id, const char **error_r);
 int directory_token_touch(struct directory *dir, const char *id, int64_t now);
 
+/* ---- browser sessions of the panels (issue 11) ---- */
+
+struct dir_session {
+	char hash[65];			/* hex SHA-256 of the cookie's id */
+	char role[16];			/* "admin", "domain_admin", "user" */
+	char name[DIR_ADDRESS_MAX + 1];	/* administrator name or address */
+	char domains[DIR_SCOPE_DOMAINS_MAX];
+	char csrf[65];
+	int64_t created, last_seen;
+	char ip[64];
+};
+
+int directory_session_add(struct directory *dir, const struct dir_session *s, const char **error_r);
+/* 1 found, 0 not, -1 error. */
+int directory_session_get(struct directory *dir, const char *hash, struct dir_session *s_r);
+int directory_session_touch(struct directory *dir, const char *hash, int64_t now);
+int directory_session_del(struct directory *dir, const char *hash);
+/* Ends every session of a mail user (user) or an administrator called
+ * name, except the one whose hash is keep_hash (NULL: none). */
+int directory_session_revoke(struct directory *dir, bool user, const char *name, const char *keep_hash);
+/* Ends the sessions of every mail user of domain. */
+int directory_session_revoke_domain(struct directory *dir, const char *domain);
+/* Drops sessions idle since before seen_before or made before created_before. */
+int directory_session_prune(struct directory *dir, int64_t seen_before, int64_t created_before);
+
 /* ---- sending counts, suspensions and BATV keys (issue 5) ---- */
 
 /* Recipients an account sent to in one minute (unix time / 60). */

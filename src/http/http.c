@@ -1,6 +1,7 @@
 /* The HTTP server of a loop: listeners, TLS, limits, routing, the
  * port-80 redirect and the security headers (see http.h). */
 #include "http/http.h"
+#include "http/api.h"
 #include "http/http_internal.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -29,6 +30,7 @@ struct http_loop {
 	struct evhttp_bound_socket *bound[HTTP_MAX_LISTENERS];
 	size_t nbound;
 	char static_dir[4096];
+	struct api_config api;
 };
 
 static const char csp[] =
@@ -94,16 +96,9 @@ static void api_health(struct evhttp_request *req, struct http_loop *h)
 	json_free(&j);
 }
 
-static void api_not_found(struct evhttp_request *req, struct http_loop *h)
+static void api_request(struct evhttp_request *req, struct http_loop *h)
 {
-	struct json j;
-
-	json_init(&j);
-	json_object_begin(&j);
-	json_kv_string(&j, "error", "no such API endpoint");
-	json_object_end(&j);
-	send_json(req, 404, "Not Found", &j);
-	json_free(&j);
+	api_handle(req, &h->api);
 }
 
 static void static_files(struct evhttp_request *req, struct http_loop *h)
@@ -120,7 +115,7 @@ static const struct route {
 	void (*run)(struct evhttp_request *req, struct http_loop *h);
 } routes[] = {
 	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/api/v1/health", api_health },
-	{ ~0u, "/api/", api_not_found },
+	{ ~0u, "/api/", api_request },
 	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/", static_files },
 };
 
@@ -338,6 +333,7 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 	h->max_connections_per_ip = p->max_connections_per_ip;
 	h->request_timeout = p->request_timeout;
 	str_copy(h->static_dir, sizeof(h->static_dir), p->static_dir);
+	h->api = (struct api_config){ p->workers, p->api_env, base, p->max_body_size };
 	if (p->port_https != 0) {
 		h->https = evhttp_make(base, p, https_request, h);
 		if (h->https == NULL)

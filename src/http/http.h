@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ops/ops.h"
+
 /* The HTTP server of one event loop (libevent's evhttp): https.port serves
  * the API and the static files of the panels, http.port redirects to it
  * except /.well-known/. The server hands over its loop's event_base and
@@ -13,6 +15,17 @@
 
 struct event_base;
 struct ssl_st;
+struct worker_pool;
+
+/* What a JSON API request needs on its worker thread, from the server
+ * (which owns the per-thread directory handles and the login check). */
+struct http_api_env {
+	struct directory *dir;		/* this thread's handle; NULL: unavailable */
+	const char *data_dir;
+	unsigned session_idle, session_lifetime;	/* seconds */
+	ops_login_check_fn *login_check;	/* a mail user's login (service "web") */
+	void *login_ctx;
+};
 
 struct http_params {
 	const char *listen_address;	/* comma-separated addresses */
@@ -27,6 +40,10 @@ struct http_params {
 	 * every connection, so a reload applies to the next one. */
 	struct ssl_st *(*ssl_new)(void);
 	bool log_listen;		/* say which addresses were bound */
+	/* The JSON API: its jobs (directory, password hashing) run on the
+	 * workers; api_env is called there, at the start of each job. */
+	struct worker_pool *workers;
+	void (*api_env)(struct http_api_env *env);
 };
 
 struct http_loop;

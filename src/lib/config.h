@@ -19,6 +19,7 @@ struct config {
 	uint64_t http_max_header_size, http_max_body_size;
 	unsigned http_timeout, http_request_timeout;
 	unsigned http_max_connections, http_max_connections_per_ip;
+	unsigned http_session_idle, http_session_lifetime;
 	uint64_t smtp_max_message_size;
 	unsigned smtp_max_recipients;
 	unsigned smtp_max_connections;

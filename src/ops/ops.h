@@ -33,6 +33,7 @@ struct ops_actor {
 	char ip[64];			/* "" for the command line */
 	size_t ndomains;
 	char domains[OPS_DOMAINS_MAX][DIR_DOMAIN_MAX + 1];
+	char session[65];		/* the hash of a panel session's id, or "" */
 };
 
 /* A refusal: a stable machine code ("invalid_quota", "not_found",
@@ -221,6 +222,76 @@ int ops_token_list(struct ops *o, const struct ops_actor *actor, dir_token_cb *c
  * are all "bad_token". */
 int ops_token_verify(struct ops *o, const char *token, const char *ip, int64_t now,
 		     struct ops_actor *actor_r, struct ops_error *err);
+
+/* ---- lists, scoped by the actor (ops_list.c) ---- */
+
+/* The domains the actor administers (all for server actors), by name. */
+int ops_domain_list(struct ops *o, const struct ops_actor *actor, dir_domain_cb *cb, void *ctx,
+		    struct ops_error *err);
+
+struct ops_account_row {
+	const struct dir_account *a;
+	uint64_t used_bytes;	/* the mailbox's usage */
+	bool suspended;		/* sending suspended (compromised-account detection) */
+};
+typedef void ops_account_row_cb(const struct ops_account_row *row, void *ctx);
+/* The accounts of domain whose address or memo contains q (any case; NULL
+ * or "" for all), by address: rows offset.. offset + limit - 1 (limit 0:
+ * all) to cb, and how many matched into *total_r. */
+int ops_account_list(struct ops *o, const struct ops_actor *actor, const char *domain, const char *q,
+		     size_t offset, size_t limit, ops_account_row_cb *cb, void *ctx, size_t *total_r,
+		     struct ops_error *err);
+
+/* The mailbox usage and the sending suspension of an account. */
+void ops_account_status(struct ops *o, const struct dir_account *a, uint64_t *used_r, bool *suspended_r);
+
+struct ops_setting_row {
+	const struct setting *s;
+	const char *value;	/* stored, or the default ("" for none) */
+	bool set;		/* stored for this domain or account */
+};
+typedef void ops_setting_row_cb(const struct ops_setting_row *row, void *ctx);
+/* Every setting of scope (domain or account) for name, in table order; a
+ * mail user may read its own account's. Secrets are masked. */
+int ops_setting_list(struct ops *o, const struct ops_actor *actor, enum setting_scope scope,
+		     const char *name, ops_setting_row_cb *cb, void *ctx, struct ops_error *err);
+
+/* ---- panel sessions and the mail users' web login (ops_session.c) ---- */
+
+#define OPS_SESSION_ID_LEN 64	/* hex digits of the cookie's id */
+
+/* A new session for actor (after a login): its cookie id into id_r and its
+ * CSRF token into csrf_r. Old sessions past idle or lifetime seconds are
+ * dropped on the way. */
+int ops_session_create(struct ops *o, const struct ops_actor *actor, int64_t now, unsigned idle,
+		       unsigned lifetime, char id_r[OPS_SESSION_ID_LEN + 1], char csrf_r[65],
+		       struct ops_error *err);
+/* The session of a cookie id: its actor (with actor_r->session set) and
+ * CSRF token; last use written at most once a minute. Unknown, expired,
+ * and sessions of deleted or disabled accounts: "not_logged_in". */
+int ops_session_verify(struct ops *o, const char *id, const char *ip, int64_t now, unsigned idle,
+		       unsigned lifetime, struct ops_actor *actor_r, char csrf_r[65], struct ops_error *err);
+/* Ends the session of a cookie id (logout); unknown ids are fine. */
+void ops_session_end(struct ops *o, const char *id);
+
+/* The daemon's login check (brute-force defence, foreign-access
+ * restriction, password), passed in by the caller since its state lives
+ * in the server. */
+enum ops_login_code { OPS_LOGIN_OK, OPS_LOGIN_FAILED, OPS_LOGIN_FOREIGN, OPS_LOGIN_BLOCKED, OPS_LOGIN_TEMPFAIL };
+struct ops_login_result {
+	enum ops_login_code code;
+	char address[DIR_ADDRESS_MAX + 1];	/* canonical, on success */
+	char text[256];				/* why, for FOREIGN and BLOCKED */
+	unsigned delay_ms;			/* the reply should wait so long */
+};
+typedef void ops_login_check_fn(void *ctx, const char *address, const char *password, const char *ip,
+				const char *service, struct ops_login_result *r);
+/* A mail user's web panel login with the full address: the actor (USER)
+ * into actor_r. "bad_login", "foreign_blocked" (foreign-auth-web) or
+ * "rate_limited"; *delay_ms_r: how long the answer should wait. */
+int ops_user_login(struct ops *o, const char *address, const char *password, const char *ip,
+		   ops_login_check_fn *check, void *check_ctx, struct ops_actor *actor_r,
+		   unsigned *delay_ms_r, struct ops_error *err);
 
 /* Checks a quota text ("2000"): 0 with *mb_r, -1 with err. */
 int ops_quota_parse(const char *text, unsigned *mb_r, struct ops_error *err);

@@ -71,7 +71,19 @@ int ops_account_passwd(struct ops *o, const struct ops_actor *actor, const char 
 	if (password_init() < 0 || password_hash(password, hash, sizeof(hash)) < 0)
 		return ops_fail(err, "internal", NULL, "cannot hash the password (out of memory?)",
 				"パスワードをハッシュできません (メモリ不足?)");
-	r = directory_account_set_password(o->dir, a.address, hash, &error);
+	/* The new password and the end of every other session of the account
+	 * (the actor's own, when it is this user's, stays) in one transaction. */
+	r = directory_begin(o->dir);
+	if (r == 0)
+		r = directory_account_set_password(o->dir, a.address, hash, &error);
+	else
+		error = "database busy";
+	if (r == 0 && directory_session_revoke(o->dir, true, a.address, actor->session) < 0)
+		r = -1, error = "cannot end the sessions";
+	if (r == 0 && directory_commit(o->dir) < 0)
+		r = -1, error = "commit failed";
+	if (r < 0)
+		directory_rollback(o->dir);
 	explicit_bzero(hash, sizeof(hash));
 	if (r < 0)
 		return ops_fail(err, "internal", NULL, "cannot change the password of %s: %s",
@@ -194,6 +206,7 @@ int ops_account_del(struct ops *o, const struct ops_actor *actor, const char *ad
 		return ops_fail(err, "internal", NULL, "cannot delete %s: %s", "%s を削除できません: %s",
 				a.address, error);
 	(void)directory_setting_clear(o->dir, "account", a.address, &error);
+	(void)directory_session_revoke(o->dir, true, a.address, NULL);
 	if (res->mailbox_present && fs_remove_tree(res->path) < 0) {
 		res->mailbox_left = true;
 		ops_event(o, actor, "account-deleted", a.address, "mailbox %s could not be fully removed",

@@ -133,13 +133,19 @@ static int ops_admin_missing(struct ops_error *err, const char *name)
 
 int ops_admin_del(struct ops *o, const struct ops_actor *actor, const char *name, struct ops_error *err)
 {
-	const char *error;
+	const char *error = "database busy";
 	int r;
 
 	memset(err, 0, sizeof(*err));
 	if (!ops_may_server(actor))
 		return ops_forbidden(err, "administrators");
-	r = directory_admin_del(o->dir, name, &error);
+	r = directory_begin(o->dir) < 0 ? -1 : directory_admin_del(o->dir, name, &error);
+	if (r > 0 && directory_session_revoke(o->dir, false, name, NULL) < 0)
+		r = -1, error = "cannot end the sessions";
+	if (r > 0 && directory_commit(o->dir) < 0)
+		r = -1, error = "commit failed";
+	if (r <= 0)
+		directory_rollback(o->dir);
 	if (r < 0)
 		return ops_fail(err, "internal", NULL, "cannot delete %s: %s", "%s を削除できません: %s", name,
 				error);
@@ -153,7 +159,7 @@ int ops_admin_passwd(struct ops *o, const struct ops_actor *actor, const char *n
 		     const char *password, struct ops_error *err)
 {
 	char hash[DIR_HASH_MAX];
-	const char *error;
+	const char *error = "database busy";
 	int r;
 
 	memset(err, 0, sizeof(*err));
@@ -165,7 +171,13 @@ int ops_admin_passwd(struct ops *o, const struct ops_actor *actor, const char *n
 	if (password_init() < 0 || password_hash(password, hash, sizeof(hash)) < 0)
 		return ops_fail(err, "internal", NULL, "cannot hash the password (out of memory?)",
 				"パスワードをハッシュできません (メモリ不足?)");
-	r = directory_admin_set_password(o->dir, name, hash, &error);
+	r = directory_begin(o->dir) < 0 ? -1 : directory_admin_set_password(o->dir, name, hash, &error);
+	if (r > 0 && directory_session_revoke(o->dir, false, name, actor->session) < 0)
+		r = -1, error = "cannot end the sessions";
+	if (r > 0 && directory_commit(o->dir) < 0)
+		r = -1, error = "commit failed";
+	if (r <= 0)
+		directory_rollback(o->dir);
 	explicit_bzero(hash, sizeof(hash));
 	if (r < 0)
 		return ops_fail(err, "internal", NULL, "cannot change the password of %s: %s",

@@ -127,6 +127,7 @@ int ops_domain_del(struct ops *o, const struct ops_actor *actor, const char *nam
 		ops_event(o, actor, "account-deleted", accounts.names[i], "deleted with its domain %s", r->name);
 	}
 	free(accounts.names);
+	(void)directory_session_revoke_domain(o->dir, r->name);
 	r->accounts = accounts.count;
 	(void)directory_setting_clear(o->dir, "domain", r->name, &error);
 	r->mail_left = stat(r->path, &st) == 0 && fs_remove_tree(r->path) < 0;

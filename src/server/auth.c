@@ -334,7 +334,6 @@ static bool auth_foreign_check(struct auth_work *w, struct directory *dir)
 	char domain[DIR_DOMAIN_MAX + 1] = "", dbcc[3] = "";
 	const char *at = strchr(w->req->user, '@');
 	enum geoip_status gs;
-	bool smtp = strcmp(w->req->service, "smtp") == 0;
 
 	if (!w->addr_ok)
 		return true;
@@ -353,7 +352,7 @@ static bool auth_foreign_check(struct auth_work *w, struct directory *dir)
 		str_lower(domain);
 		if (directory_domain_get(dir, domain, &dom) > 0) {
 			settings_foreign_get(dir, domain, &fs);
-			in.enabled = settings_foreign_applies(&fs, smtp);
+			in.enabled = settings_foreign_applies(&fs, w->req->service);
 		}
 	}
 	in.home = fs.home;
@@ -531,6 +530,17 @@ void auth_submit(struct loop *loop, const struct auth_request *req, struct auth_
 	w->ctx = ctx;
 	w->base = loop->base;
 	worker_pool_submit(server->workers, loop->base, auth_work_run, auth_work_done, w);
+}
+
+void auth_check_now(const struct auth_request *req, struct auth_result *res, unsigned *delay_ms_r)
+{
+	struct auth_work w;
+
+	memset(&w, 0, sizeof(w));
+	w.req = req;
+	w.res = res;
+	auth_work_run(&w);
+	*delay_ms_r = w.delay_ms;
 }
 
 void auth_request_wipe(struct auth_request *req)

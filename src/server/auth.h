@@ -46,6 +46,9 @@ void auth_stop(void);
 
 void auth_submit(struct loop *loop, const struct auth_request *req, struct auth_result *res,
 		 void (*done)(void *ctx), void *ctx);
+/* The same check on the calling thread (a worker already: the web panel's
+ * login); *delay_ms_r: how long the answer should wait. */
+void auth_check_now(const struct auth_request *req, struct auth_result *res, unsigned *delay_ms_r);
 void auth_request_wipe(struct auth_request *req);
 
 #endif

@@ -5,6 +5,7 @@
 #include "server/conn.h"
 #include "server/sessions.h"
 #include "http/http.h"
+#include "server/web.h"
 #include "lib/dns_async.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -133,6 +134,7 @@ static void loop_http_start(struct loop *loop)
 		.max_connections = cfg->http_max_connections,
 		.max_connections_per_ip = cfg->http_max_connections_per_ip,
 		.static_dir = web, .ssl_new = server_ssl_new, .log_listen = loop->index == 0,
+		.workers = server->workers, .api_env = web_api_env,
 	};
 
 	snprintf(web, sizeof(web), "%s/web", server->data_dir);

@@ -35,6 +35,8 @@ enum setting_id {
 	SETTING_CONF_HTTP_REQUEST_TIMEOUT,
 	SETTING_CONF_HTTP_MAX_CONNECTIONS,
 	SETTING_CONF_HTTP_MAX_CONNECTIONS_PER_IP,
+	SETTING_CONF_HTTP_SESSION_IDLE,
+	SETTING_CONF_HTTP_SESSION_LIFETIME,
 	SETTING_CONF_SMTP_MAX_MESSAGE_SIZE,
 	SETTING_CONF_SMTP_MAX_RECIPIENTS,
 	SETTING_CONF_SMTP_MAX_CONNECTIONS,
@@ -108,6 +110,7 @@ enum setting_id {
 	SETTING_FOREIGN_AUTH_COUNTRY,
 	SETTING_FOREIGN_AUTH_ALLOW,
 	SETTING_FOREIGN_AUTH_MAIL,
+	SETTING_FOREIGN_AUTH_WEB,
 	SETTING_INBOUND_DMARC,
 	SETTING_SENDER_POLICY,
 	SETTING_SEND_AS,
@@ -227,12 +230,13 @@ void settings_send_limits(struct directory *dir, const struct config *cfg, const
 struct settings_foreign {
 	bool on;		/* foreign-auth: SMTP AUTH restricted */
 	bool mail;		/* foreign-auth-mail: POP3 and IMAP too */
+	bool web;		/* foreign-auth-web: mail users' panel logins */
 	char home[3];		/* foreign-auth-country */
 	char allow[1024];	/* foreign-auth-allow */
 };
 void settings_foreign_get(struct directory *dir, const char *domain, struct settings_foreign *f);
-/* Whether a login to service ("smtp", "pop3", "imap") is restricted. */
-bool settings_foreign_applies(const struct settings_foreign *f, bool smtp);
+/* Whether a login to service ("smtp", "pop3", "imap", "web") is restricted. */
+bool settings_foreign_applies(const struct settings_foreign *f, const char *service);
 
 /* ---- yubin.conf through the table (settings_conf.c) */
 void settings_conf_defaults(struct config *cfg);

@@ -137,6 +137,7 @@ void settings_foreign_get(struct directory *dir, const char *domain, struct sett
 	memset(f, 0, sizeof(*f));
 	f->on = settings_domain_bool(dir, domain, SETTING_FOREIGN_AUTH);
 	f->mail = settings_domain_bool(dir, domain, SETTING_FOREIGN_AUTH_MAIL);
+	f->web = settings_domain_bool(dir, domain, SETTING_FOREIGN_AUTH_WEB);
 	settings_domain_string(dir, domain, SETTING_FOREIGN_AUTH_COUNTRY, home, sizeof(home));
 	if (strlen(home) != 2)
 		str_copy(home, sizeof(home), settings_table[SETTING_FOREIGN_AUTH_COUNTRY].def);
@@ -144,7 +145,11 @@ void settings_foreign_get(struct directory *dir, const char *domain, struct sett
 	settings_domain_string(dir, domain, SETTING_FOREIGN_AUTH_ALLOW, f->allow, sizeof(f->allow));
 }
 
-bool settings_foreign_applies(const struct settings_foreign *f, bool smtp)
+bool settings_foreign_applies(const struct settings_foreign *f, const char *service)
 {
-	return f->on && (smtp || f->mail);
+	if (strcmp(service, "smtp") == 0)
+		return f->on;
+	if (strcmp(service, "web") == 0)
+		return f->on && f->web;
+	return f->on && f->mail;
 }

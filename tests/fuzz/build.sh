@@ -39,3 +39,4 @@ build fuzz_mime src/mail/mime.c src/mail/header.c src/mail/imap_envelope.c src/m
 build fuzz_dkim src/mail/dkim.c src/lib/strbuf.c src/lib/str.c
 build fuzz_spf src/policy/spf.c src/lib/str.c
 build fuzz_sendas src/policy/sendas.c src/directory/validate.c src/lib/str.c
+build fuzz_json src/lib/json_parse.c src/lib/str.c

@@ -12,7 +12,7 @@ set -u
 cd "$(dirname "$0")/../.."
 secs=${1:-10}
 out=build-fuzz
-targets="fuzz_address fuzz_smtp fuzz_smtp_data fuzz_sasl fuzz_pop3 fuzz_config fuzz_imap fuzz_imap_sort fuzz_smtp_reply fuzz_queue_file fuzz_mime fuzz_dkim fuzz_spf fuzz_sendas"
+targets="fuzz_address fuzz_smtp fuzz_smtp_data fuzz_sasl fuzz_pop3 fuzz_config fuzz_imap fuzz_imap_sort fuzz_smtp_reply fuzz_queue_file fuzz_mime fuzz_dkim fuzz_spf fuzz_sendas fuzz_json"
 
 if [ "$secs" = --replay ]; then
 	# always rebuilt: the targets link the sources directly, not build/
@@ -33,7 +33,7 @@ if [ "$secs" = --replay ]; then
 			fail=$((fail + 1))
 		fi
 	done
-	echo "fuzz: replayed $n inputs of 13 corpora, $fail target(s) failed"
+	echo "fuzz: replayed $n inputs of $(echo $targets | wc -w) corpora, $fail target(s) failed"
 	[ "$fail" -eq 0 ]
 	exit
 fi

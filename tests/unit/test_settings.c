@@ -209,13 +209,13 @@ static void test_getters(void **state)
 	settings_foreign_get(dir, "example.test", &f);
 	assert_true(f.on && !f.mail);
 	assert_string_equal(f.home, "JP");
-	assert_true(settings_foreign_applies(&f, true));
-	assert_false(settings_foreign_applies(&f, false));
+	assert_true(settings_foreign_applies(&f, "smtp"));
+	assert_false(settings_foreign_applies(&f, "pop3"));
 	/* values written by older versions in other spellings read the same */
 	assert_int_equal(directory_setting_set(dir, "domain", "example.test", "foreign-auth", "No", &error), 0);
 	assert_false(settings_domain_bool(dir, "example.test", SETTING_FOREIGN_AUTH));
 	settings_foreign_get(dir, "example.test", &f);
-	assert_false(settings_foreign_applies(&f, true));
+	assert_false(settings_foreign_applies(&f, "smtp"));
 	/* account over domain over yubin.conf */
 	settings_conf_defaults(&cfg);
 	settings_send_limits(dir, &cfg, "a@example.test", &hour, &day);

@@ -1,0 +1,133 @@
+#ifndef YUBIN_HTTP_API_H
+#define YUBIN_HTTP_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/http.h"
+#include "lib/json.h"
+#include "lib/json_parse.h"
+#include "ops/ops.h"
+
+#include <event2/keyvalq_struct.h>
+
+/* The JSON API under /api/v1/ (api.c): the loop matches the route, checks
+ * the content type, parses the body and the headers it needs, then hands
+ * a job to the workers; there the caller is authenticated (session cookie
+ * with its CSRF token, or a Bearer token) and the route's handler runs the
+ * operations of ops/ with the worker's directory handle; the reply is sent
+ * back on the loop. One table of routes (api_routes.c), one file per
+ * resource (api_session.c, api_domains.c, api_accounts.c, ...). */
+
+struct evhttp_request;
+struct evhttp_connection;
+struct evbuffer;
+struct event_base;
+
+#define API_PARAMS_MAX 3
+#define API_PARAM_MAX (DIR_ADDRESS_MAX + 1)
+
+struct api_job;
+typedef void api_handler(struct api_job *j);
+
+enum api_route_flags {
+	API_PUBLIC = 1 << 0,	/* no login needed (nor looked at) */
+};
+
+struct api_route {
+	unsigned method;	/* one EVHTTP_REQ_* */
+	const char *path;	/* "/api/v1/domains/{domain}/accounts": {x} is one segment */
+	api_handler *run;
+	unsigned flags;
+};
+
+extern const struct api_route api_routes[];
+extern const size_t api_nroutes;
+
+/* What the loop's HTTP server hands to each job. */
+struct api_config {
+	struct worker_pool *workers;
+	void (*env)(struct http_api_env *env);
+	struct event_base *base;
+	uint64_t max_body_size;
+};
+
+struct api_job {
+	/* filled on the loop */
+	const struct api_config *cfg;
+	struct evhttp_request *req;
+	struct evhttp_connection *evcon;
+	bool gone;		/* the client closed the connection meanwhile */
+	bool orphan;		/* ... and evhttp left the request to us */
+	const struct api_route *route;
+	unsigned method;
+	char params[API_PARAMS_MAX][API_PARAM_MAX];	/* decoded path segments */
+	struct evkeyvalq query;
+	struct json_doc *doc;
+	const struct json_value *body;	/* NULL: no body */
+	char cookie[OPS_SESSION_ID_LEN + 2];	/* "" when none */
+	char bearer[OPS_TOKEN_TEXT_MAX + 2];
+	char csrf_header[80];
+	bool ja;		/* answer in Japanese */
+	char ip[64];
+	/* the worker's */
+	struct http_api_env env;
+	struct ops ops;
+	struct ops_actor actor;
+	bool by_cookie;
+	char csrf[65];
+	/* the reply */
+	int status;
+	struct json out;
+	struct evbuffer *raw;	/* a non-JSON body (CSV), or NULL */
+	const char *content_type;
+	char disposition[320];	/* Content-Disposition, or "" */
+	char set_cookie[160];
+	unsigned delay_ms;	/* wait so long before replying (failed logins) */
+};
+
+/* /api/v1/... on https.port (http.c's route table). */
+void api_handle(struct evhttp_request *req, const struct api_config *cfg);
+
+/* Error replies: {"error":{"code","message","field"[,"line"]}} in the
+ * request's language. */
+void api_error(struct api_job *j, int status, const char *code, const char *field, const char *en,
+	       const char *ja);
+/* An ops refusal, with its HTTP status chosen from its code. */
+void api_ops_error(struct api_job *j, const struct ops_error *err);
+
+/* The reply's JSON object: begin it, write members into j->out, end it. */
+struct json *api_reply(struct api_job *j, int status);
+void api_reply_end(struct api_job *j);
+
+/* Body and query helpers. api_body_object answers 400 bad_json itself when
+ * the body is not an object and returns false. */
+bool api_body_object(struct api_job *j);
+/* A string member: 1 present, 0 absent, -1 wrong type (answered 400). */
+int api_body_string(struct api_job *j, const char *name, const char **out);
+int api_body_bool(struct api_job *j, const char *name, bool *out);
+int api_body_uint(struct api_job *j, const char *name, uint64_t max, uint64_t *out);
+/* Rejects members other than the names given (NULL-terminated); false
+ * when one was answered 400. */
+bool api_body_only(struct api_job *j, const char *const *names);
+const char *api_query(struct api_job *j, const char *name);
+
+/* The account as the API shows it: {"address","quota_mb","used_bytes",
+ * "memo","enabled","suspended"}. */
+void api_json_account(struct api_job *j, struct json *out, const struct dir_account *a);
+
+/* The actor as JSON: {"role","name","domains":[...]} (GET/POST session). */
+void api_json_actor(struct json *out, const struct ops_actor *a);
+
+/* Handlers (one file per resource). */
+api_handler api_session_get, api_session_login, api_session_logout;
+api_handler api_settings_schema, api_domain_settings_get, api_domain_setting_put;
+api_handler api_account_settings_get, api_account_setting_put;
+api_handler api_domains_list, api_domain_add, api_domain_del;
+api_handler api_accounts_list, api_accounts_csv, api_account_add, api_accounts_bulk;
+api_handler api_account_get, api_account_patch, api_account_password, api_account_unsuspend,
+	api_account_del;
+api_handler api_openapi;
+
+#endif

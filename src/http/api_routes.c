@@ -1,0 +1,42 @@
+/* Every route of the JSON API in one table (openapi.json describes each;
+ * tests/integration/test_api_openapi.py checks that the two agree). A new
+ * resource adds its handlers in a file of its own and its rows here. */
+#include "http/api.h"
+
+#include <event2/http.h>
+
+#define GET EVHTTP_REQ_GET
+#define POST EVHTTP_REQ_POST
+#define PUT EVHTTP_REQ_PUT
+#define PATCH EVHTTP_REQ_PATCH
+#define DELETE EVHTTP_REQ_DELETE
+
+const struct api_route api_routes[] = {
+	{ GET, "/api/v1/openapi.json", api_openapi, API_PUBLIC },
+	/* sessions (api_session.c) */
+	{ POST, "/api/v1/session", api_session_login, API_PUBLIC },
+	{ GET, "/api/v1/session", api_session_get, 0 },
+	{ DELETE, "/api/v1/session", api_session_logout, 0 },
+	/* settings (api_settings.c) */
+	{ GET, "/api/v1/settings/schema", api_settings_schema, 0 },
+	{ GET, "/api/v1/domains/{domain}/settings", api_domain_settings_get, 0 },
+	{ PUT, "/api/v1/domains/{domain}/settings/{key}", api_domain_setting_put, 0 },
+	{ GET, "/api/v1/accounts/{address}/settings", api_account_settings_get, 0 },
+	{ PUT, "/api/v1/accounts/{address}/settings/{key}", api_account_setting_put, 0 },
+	/* domains (api_domains.c) */
+	{ GET, "/api/v1/domains", api_domains_list, 0 },
+	{ POST, "/api/v1/domains", api_domain_add, 0 },
+	{ DELETE, "/api/v1/domains/{domain}", api_domain_del, 0 },
+	/* accounts (api_accounts.c) */
+	{ GET, "/api/v1/domains/{domain}/accounts", api_accounts_list, 0 },
+	{ GET, "/api/v1/domains/{domain}/accounts.csv", api_accounts_csv, 0 },
+	{ POST, "/api/v1/domains/{domain}/accounts", api_account_add, 0 },
+	{ POST, "/api/v1/domains/{domain}/accounts/bulk", api_accounts_bulk, 0 },
+	{ GET, "/api/v1/accounts/{address}", api_account_get, 0 },
+	{ PATCH, "/api/v1/accounts/{address}", api_account_patch, 0 },
+	{ DELETE, "/api/v1/accounts/{address}", api_account_del, 0 },
+	{ POST, "/api/v1/accounts/{address}/password", api_account_password, 0 },
+	{ POST, "/api/v1/accounts/{address}/unsuspend", api_account_unsuspend, 0 },
+};
+
+const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -1,0 +1,177 @@
+/* Reading lists of domains, accounts and settings, scoped by the actor
+ * like the changes: what the panels and yubinctl show. */
+#include "ops/ops.h"
+#include "lib/str.h"
+#include "store/maildir.h"
+#include "store/quota.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static int ops_read_forbidden(struct ops_error *err, const char *what)
+{
+	return ops_fail(err, "forbidden", NULL, "you may not see %s", "%s を見る権限がありません", what);
+}
+
+struct domain_list_ctx {
+	const struct ops_actor *actor;
+	dir_domain_cb *cb;
+	void *ctx;
+};
+
+static void domain_list_one(const struct dir_domain *d, void *ctx)
+{
+	struct domain_list_ctx *c = ctx;
+
+	if (ops_may_domain(c->actor, d->name))
+		c->cb(d, c->ctx);
+}
+
+int ops_domain_list(struct ops *o, const struct ops_actor *actor, dir_domain_cb *cb, void *ctx,
+		    struct ops_error *err)
+{
+	struct domain_list_ctx c = { actor, cb, ctx };
+
+	memset(err, 0, sizeof(*err));
+	if (ops_actor_role(actor) == OPS_ACTOR_USER)
+		return ops_read_forbidden(err, "the domains");
+	if (directory_domain_list(o->dir, domain_list_one, &c) < 0)
+		return ops_fail(err, "internal", NULL, "cannot list the domains", "ドメインの一覧を読めません");
+	return 0;
+}
+
+struct account_list_ctx {
+	struct ops *o;
+	const char *q;
+	size_t offset, limit, total;
+	ops_account_row_cb *cb;
+	void *ctx;
+};
+
+/* Case-insensitive substring (ASCII; other bytes must match exactly). */
+static bool ops_contains(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay != '\0'; hay++) {
+		if (strncasecmp(hay, needle, n) == 0)
+			return true;
+	}
+	return n == 0;
+}
+
+static void account_list_one(const struct dir_account *a, void *ctx)
+{
+	struct account_list_ctx *c = ctx;
+	struct ops_account_row row = { a, 0, false };
+	size_t index;
+
+	if (c->q != NULL && c->q[0] != '\0' && !ops_contains(a->address, c->q) && !ops_contains(a->memo, c->q))
+		return;
+	index = c->total++;
+	if (index < c->offset || (c->limit != 0 && index >= c->offset + c->limit))
+		return;
+	ops_account_status(c->o, a, &row.used_bytes, &row.suspended);
+	c->cb(&row, c->ctx);
+}
+
+void ops_account_status(struct ops *o, const struct dir_account *a, uint64_t *used_r, bool *suspended_r)
+{
+	struct dir_hold hold;
+	char path[4096];
+
+	*used_r = 0;
+	if (maildir_path(path, sizeof(path), o->data, a->domain, a->local) == 0)
+		(void)quota_usage(path, used_r);
+	*suspended_r = directory_hold_get(o->dir, a->address, &hold) > 0 && hold.lifted == 0;
+}
+
+int ops_account_list(struct ops *o, const struct ops_actor *actor, const char *domain, const char *q,
+		     size_t offset, size_t limit, ops_account_row_cb *cb, void *ctx, size_t *total_r,
+		     struct ops_error *err)
+{
+	struct account_list_ctx c = { o, q, offset, limit, 0, cb, ctx };
+	struct dir_domain d;
+	int r;
+
+	memset(err, 0, sizeof(*err));
+	*total_r = 0;
+	if (ops_actor_role(actor) == OPS_ACTOR_USER || !ops_may_domain(actor, domain))
+		return ops_read_forbidden(err, domain);
+	r = directory_domain_get(o->dir, domain, &d);
+	if (r < 0)
+		return ops_fail(err, "internal", NULL, "cannot read the domain %s", "ドメイン %s を読めません",
+				domain);
+	if (r == 0)
+		return ops_fail(err, "not_found", "domain", "no such domain: %s", "ドメイン %s はありません",
+				domain);
+	if (directory_account_list(o->dir, d.name, account_list_one, &c) < 0)
+		return ops_fail(err, "internal", NULL, "cannot list the accounts of %s",
+				"%s のアカウント一覧を読めません", domain);
+	*total_r = c.total;
+	return 0;
+}
+
+/* The value of s for scope/name: an account column, the stored value, or
+ * the default; *set_r when it is the domain's or account's own. */
+static void ops_setting_value(struct ops *o, const struct setting *s, enum setting_scope scope,
+			      const char *name, const struct dir_account *a, char *buf, size_t size,
+			      bool *set_r)
+{
+	*set_r = false;
+	if (s->id == SETTING_MEMO && a != NULL) {
+		*set_r = a->memo[0] != '\0';
+		str_copy(buf, size, a->memo);
+		return;
+	}
+	if (s->id == SETTING_ENABLED && a != NULL) {
+		*set_r = !a->enabled;
+		str_copy(buf, size, a->enabled ? "on" : "off");
+		return;
+	}
+	if (directory_setting_get(o->dir, settings_scope_name(scope), name, s->key, buf, size) > 0) {
+		*set_r = true;
+		return;
+	}
+	str_copy(buf, size, s->def != NULL ? s->def : "");
+}
+
+int ops_setting_list(struct ops *o, const struct ops_actor *actor, enum setting_scope scope,
+		     const char *name, ops_setting_row_cb *cb, void *ctx, struct ops_error *err)
+{
+	struct dir_account a;
+	struct dir_domain d;
+	char value[OPS_VALUE_MAX];
+	int r;
+
+	memset(err, 0, sizeof(*err));
+	if (scope == SETTING_ACCOUNT) {
+		if (ops_account_get(o, actor, name, &a, err) < 0)
+			return -1;
+		name = a.address;
+	} else {
+		if (scope != SETTING_DOMAIN || ops_actor_role(actor) == OPS_ACTOR_USER ||
+		    !ops_may_domain(actor, name))
+			return ops_read_forbidden(err, name);
+		r = directory_domain_get(o->dir, name, &d);
+		if (r <= 0)
+			return r < 0 ? ops_fail(err, "internal", NULL, "cannot read the domain %s",
+						"ドメイン %s を読めません", name)
+				     : ops_fail(err, "not_found", "domain", "no such domain: %s",
+						"ドメイン %s はありません", name);
+		name = d.name;
+	}
+	for (size_t i = 0; i < SETTING_COUNT; i++) {
+		const struct setting *s = &settings_table[i];
+		struct ops_setting_row row = { s, value, false };
+
+		if ((s->scopes & scope) == 0)
+			continue;
+		ops_setting_value(o, s, scope, name, scope == SETTING_ACCOUNT ? &a : NULL, value, sizeof(value),
+				  &row.set);
+		row.value = settings_display(s, value, false);
+		cb(&row, ctx);
+	}
+	return 0;
+}

@@ -1,0 +1,45 @@
+/* What the web server's JSON API needs from the daemon on a worker
+ * thread: the thread's directory handle, the data directory, the session
+ * settings of the moment and the mail login check (brute-force defence and
+ * the foreign-access restriction of server/auth.c). */
+#include "server/web.h"
+#include "server/auth.h"
+#include "server/server.h"
+#include "lib/str.h"
+
+#include <string.h>
+
+static void web_login_check(void *ctx, const char *address, const char *password, const char *ip,
+			    const char *service, struct ops_login_result *r)
+{
+	struct auth_request req;
+	struct auth_result res;
+
+	memset(&req, 0, sizeof(req));
+	memset(&res, 0, sizeof(res));
+	str_copy(req.user, sizeof(req.user), address);
+	str_copy(req.password, sizeof(req.password), password);
+	str_copy(req.ip, sizeof(req.ip), ip);
+	str_copy(req.service, sizeof(req.service), service);
+	auth_check_now(&req, &res, &r->delay_ms);
+	auth_request_wipe(&req);
+	r->code = res.code == AUTH_OK && res.ok ? OPS_LOGIN_OK
+		  : res.code == AUTH_FOREIGN ? OPS_LOGIN_FOREIGN
+		  : res.code == AUTH_BLOCKED ? OPS_LOGIN_BLOCKED
+		  : res.code == AUTH_TEMPFAIL ? OPS_LOGIN_TEMPFAIL : OPS_LOGIN_FAILED;
+	str_copy(r->address, sizeof(r->address), res.address);
+	str_copy(r->text, sizeof(r->text), res.text);
+}
+
+void web_api_env(struct http_api_env *env)
+{
+	struct config cfg;
+
+	server_config(&cfg);
+	memset(env, 0, sizeof(*env));
+	env->dir = server_directory();
+	env->data_dir = server->data_dir;
+	env->session_idle = cfg.http_session_idle;
+	env->session_lifetime = cfg.http_session_lifetime;
+	env->login_check = web_login_check;
+}
