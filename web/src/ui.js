@@ -82,6 +82,10 @@ export function errorText(e) {
   return msg;
 }
 
+// Names the ops layer gives a field where the request body calls it
+// otherwise.
+const FIELD_ALIASES = { quota: 'quota_mb' };
+
 // Shows an error next to the field the API names (or the field given as
 // fallback when the error is about the form's main input), else in the
 // form's own alert line; moves the focus to the field in error.
@@ -89,7 +93,8 @@ export function showError(form, e, fallbackField) {
   const msg = errorText(e);
   let name = e instanceof ApiError ? e.field : null;
   if (fallbackField && (!(e instanceof ApiError) || e.line !== null)) name = fallbackField;
-  const input = name && form.elements ? form.elements.namedItem(name) : null;
+  let input = name && form.elements ? form.elements.namedItem(name) : null;
+  if (!input && name && FIELD_ALIASES[name] && form.elements) input = form.elements.namedItem(FIELD_ALIASES[name]);
   if (input && input.id) {
     setFieldError(input, msg);
     input.focus();
