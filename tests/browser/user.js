@@ -33,6 +33,7 @@ await run('user', async ({ page }) => {
   await f.getByLabel('New password again').fill(p.new);
   await f.getByRole('button', { name: 'Change password' }).click();
   await f.locator('.error:not([hidden])').first().waitFor();
+  check((await f.getByLabel('Current password').getAttribute('aria-invalid')) === 'true', 'the error is not at the current password');
   await f.getByLabel('Current password').fill(p.old);
   await f.getByLabel('New password', { exact: true }).fill(p.new);
   check(/Strength: (good|strong)/.test(await f.locator('.strength-text').textContent()), 'strength meter');

@@ -84,7 +84,7 @@ export function errorText(e) {
 
 // Names the ops layer gives a field where the request body calls it
 // otherwise.
-const FIELD_ALIASES = { quota: 'quota_mb' };
+const FIELD_ALIASES = { quota: 'quota_mb', current_password: 'current', domain: 'name' };
 
 // Shows an error next to the field the API names (or the field given as
 // fallback when the error is about the form's main input), else in the
