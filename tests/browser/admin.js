@@ -1,7 +1,9 @@
 // An administrator logs in, adds an account, changes its quota, and
 // bulk-adds three accounts with one bad line: nothing is added and the
 // error names line 2; with the line fixed all three are added.
-// Params: {url, admin, password, domain, memo}.
+// It sets bulk1's password, lifts the suspension of p.suspect and deletes
+// bulk3 (asking twice). Params: {url, admin, password, domain, memo,
+// bulk1pw, suspect}.
 import { EN, check, login, open, params, run, shot, status } from './lib.js';
 
 const p = params();
@@ -80,7 +82,40 @@ await run('admin', async ({ page }) => {
   await status(page, '3 accounts added.');
   await total(n0 + 4);
 
+  // the CSV export link gives every account with the session's cookie
+  const href = await page.getByRole('link', { name: 'Export as CSV' }).getAttribute('href');
+  const csv = await page.request.get(new URL(href, page.url()).href);
+  check(csv.status() === 200 && csv.headers()['content-type'].startsWith('text/csv'), `CSV: ${csv.status()}`);
+  const rows = (await csv.text()).trim().split(/\r?\n/);
+  check(rows.length === n0 + 5 && rows.some((r) => r.startsWith(`bulk2@${d},100,`)), `CSV rows: ${rows.join(' | ')}`);
+
   // search narrows the list
+  await page.getByRole('searchbox', { name: 'Search accounts' }).fill('bulk');
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await total(3);
+
+  // an administrator sets bulk1's password
+  await page.getByRole('link', { name: `bulk1@${d}` }).click();
+  await page.getByRole('heading', { name: `bulk1@${d}`, level: 1 }).waitFor();
+  const setpw = page.getByRole('form', { name: 'Set a new password' });
+  await setpw.getByLabel('New password').fill(p.bulk1pw);
+  await setpw.getByRole('button', { name: 'Change password' }).click();
+  await status(page, 'Password changed.');
+  await page.getByRole('link', { name: d, exact: true }).first().click();
+
+  // a suspended account: shown in the list, lifted on its page
+  await page.getByRole('searchbox', { name: 'Search accounts' }).fill(p.suspect);
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await total(1);
+  const srow = page.getByRole('row').filter({ has: page.getByRole('link', { name: p.suspect }) });
+  check((await srow.textContent()).includes('Sending suspended'), 'suspension not in the list');
+  await srow.getByRole('link', { name: p.suspect }).click();
+  await page.getByRole('heading', { name: 'Sending is suspended' }).waitFor();
+  await page.getByRole('button', { name: 'Lift the suspension' }).click();
+  await status(page, 'The suspension is lifted.');
+  await page.locator('dl.summary').filter({ hasText: 'Enabled' }).waitFor();
+  check((await page.getByRole('heading', { name: 'Sending is suspended' }).count()) === 0, 'still shown as suspended');
+  await page.getByRole('link', { name: d, exact: true }).first().click();
   await page.getByRole('searchbox', { name: 'Search accounts' }).fill('bulk');
   await page.getByRole('button', { name: 'Search', exact: true }).click();
   await total(3);

@@ -9,7 +9,9 @@ kept in build/screenshots."""
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
+import time
 
 import pytest
 
@@ -25,6 +27,7 @@ CHROMIUM = os.environ.get("YUBIN_CHROMIUM", "/usr/bin/chromium")
 ADMIN, ADMIN_PW = "root", "Admin-pass-8080"
 USER = "user@" + DOMAIN
 TRAVELLER = "traveller@" + DOMAIN
+SUSPECT = "suspect@" + DOMAIN
 MEMO = "<b>bold</b> & <script>alert(1)</script>"
 NEEDS = "scripts/deps.sh test installs chromium and node; make builds build/web (npm ci)"
 
@@ -38,11 +41,18 @@ def srv(tmp_path_factory):
     # the screenshots are this run's (a failing scenario leaves FAILED-NAME.png)
     shutil.rmtree(SHOTS, ignore_errors=True)
     s = helpers.Server(tmp_path_factory.mktemp("browser"),
-                       accounts=[(USER, PASSWORD, None), (TRAVELLER, PASSWORD, None)]).setup()
+                       accounts=[(USER, PASSWORD, None), (TRAVELLER, PASSWORD, None),
+                                 (SUSPECT, PASSWORD, None)]).setup()
     assert install_geoip(s), "no GeoIP database in build/geoip (scripts/deps.sh test fetches it)"
     s.ctl("geoip", "override", "add", "127.0.0.2/32", "US")
     s.ctl("admin", "add", ADMIN, "--role", "server", "--password-stdin", input=ADMIN_PW + "\n")
     shutil.copytree(WEB, os.path.join(s.data, "web"), dirs_exist_ok=True)
+    # sending suspended as compromise detection would (test_compromise.py
+    # gets there by a burst of mail; here only the panel's part matters)
+    with sqlite3.connect(os.path.join(s.data, "yubin.db")) as db:
+        db.execute("INSERT INTO send_holds(address, since, reason, detail) VALUES (?, ?, ?, ?)",
+                   (SUSPECT, int(time.time()), "new-recipients", "test"))
+    assert account(s, SUSPECT)["sending_suspended"] is True
     s.start(wait_port="https")
     yield s
     s.stop()
@@ -67,16 +77,20 @@ def account(srv, addr):
 def test_admin_adds_account_quota_and_bulk(srv):
     """Adds new1 (memo with markup, shown as text), refuses quota 0 next to
     the field, sets quota 300, disables it; a bulk add with a bad line 2
-    adds nothing and names the line, then all three; deletes bulk3."""
-    browse(srv, "admin", admin=ADMIN, password=ADMIN_PW, domain=DOMAIN, memo=MEMO)
+    adds nothing and names the line, then all three; sets bulk1's password,
+    lifts a sending suspension, deletes bulk3."""
+    browse(srv, "admin", admin=ADMIN, password=ADMIN_PW, domain=DOMAIN, memo=MEMO,
+           bulk1pw="Set-by-admin-135", suspect=SUSPECT)
     a = account(srv, "new1@" + DOMAIN)
     assert a and a["quota_mb"] == 300 and a["memo"] == MEMO and a["enabled"] is False, a
     for n in (1, 2):
         b = account(srv, "bulk%d@%s" % (n, DOMAIN))
         assert b and b["quota_mb"] == 100, b
     assert account(srv, "bulk3@" + DOMAIN) is None      # deleted, after two questions
-    # the accounts work for mail at once
+    # the accounts work for mail at once, with the passwords set in the panel
     assert imap_login_from(srv, "127.0.0.1", "bulk2@" + DOMAIN, "Bulk-pass-0002").startswith("OK")
+    assert imap_login_from(srv, "127.0.0.1", "bulk1@" + DOMAIN, "Set-by-admin-135").startswith("OK")
+    assert account(srv, SUSPECT)["sending_suspended"] is False
 
 
 def test_foreign_access_switch(srv):
