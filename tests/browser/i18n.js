@@ -46,7 +46,14 @@ await run('i18n', async ({ page }) => {
   }
   const want = ['button:button:skip', 'a::brand', 'button:button:lang', 'input:radio', 'input:email:address', 'input:password:password', 'button:submit:'];
   check(order.every((o, i) => o.startsWith(want[i])), `login focus order: ${order.join(' > ')}`);
-  await login(page, JA, 'admin', p.admin, p.password);
+  // the API's error comes back in the page's language, next to the form
+  await login(page, JA, 'admin', p.admin, 'wrong-password');
+  const err = page.locator('form .error:not([hidden])').first();
+  await err.waitFor();
+  const msg = await err.textContent();
+  check(/[\u3040-\u30ff\u4e00-\u9fff]/.test(msg), `a login error not in Japanese: ${msg}`);
+  await page.getByLabel(JA.password, { exact: true }).fill(p.password);
+  await page.getByRole('button', { name: JA.submit, exact: true }).click();
   await page.getByRole('heading', { name: 'ドメイン', level: 1 }).waitFor();
   await visit(page, 'ja', false);
 

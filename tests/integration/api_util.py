@@ -57,11 +57,13 @@ class Client:
         self.csrf = None
         self.token = None
         self.conn = None
+        self.source = None     # a local address to connect from (127.0.0.x)
 
     def connect(self, timeout=30):
         c = ssl.create_default_context(cafile=self.srv.crt)
         conn = http.client.HTTPSConnection(HOSTNAME, self.srv.port("https"), context=c, timeout=timeout)
-        sock = socket.create_connection((HOST, self.srv.port("https")), timeout=timeout)
+        sock = socket.create_connection((HOST, self.srv.port("https")), timeout=timeout,
+                                        source_address=(self.source, 0) if self.source else None)
         conn.sock = c.wrap_socket(sock, server_hostname=HOSTNAME)
         return conn
 

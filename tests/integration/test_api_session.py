@@ -298,3 +298,27 @@ def test_client_gone_while_job_runs(srv):
     assert r.code == "bad_login"
     assert Client(srv).get("/api/v1/openapi.json").status == 200
     user(srv)
+
+
+def test_foreign_auth_web(srv):
+    """A mail user's panel login from abroad is refused when the domain
+    restricts logins (foreign-auth) and includes the web (foreign-auth-web);
+    administrators are not mail users and are not restricted."""
+    srv.ctl("geoip", "override", "add", "127.0.0.2/32", "US")
+    abroad = Client(srv)
+    abroad.source = "127.0.0.2"
+    a = admin(srv)
+    abroad.login("user", "second@example.test", PASSWORD)             # foreign-auth-web off
+    r = a.request("PUT", "/api/v1/domains/example.test/settings/foreign-auth-web", {"value": "on"})
+    assert r.status == 200, r
+    r = abroad.login("user", "second@example.test", PASSWORD, expect=403)
+    assert r.code == "foreign_blocked" and "Set-Cookie" not in r.headers
+    r = abroad.post("/api/v1/session?lang=ja", {"kind": "user", "address": "second@example.test",
+                                                "password": PASSWORD})
+    assert r.code == "foreign_blocked" and "海外" in r.json["error"]["message"]
+    user(srv, "second@example.test")                                   # from home: fine
+    abroad.login("admin", ADMIN, ADMIN_PW)
+    a.request("PUT", "/api/v1/domains/example.test/settings/foreign-auth", {"value": "off"})
+    abroad.login("user", "second@example.test", PASSWORD)
+    a.request("PUT", "/api/v1/domains/example.test/settings/foreign-auth", {"value": "on"})
+    a.request("PUT", "/api/v1/domains/example.test/settings/foreign-auth-web", {"value": "off"})

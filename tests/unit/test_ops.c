@@ -480,6 +480,152 @@ static void test_audit_rows_without_secrets(void **state)
 	assert_int_equal(seen.rows, 2);	/* the bulk row has no single target */
 }
 
+/* Sessions: only a hash stored, idle and absolute expiry, a password
+ * change ends the account's other sessions in the same step. */
+static void test_sessions(void **state)
+{
+	struct fixture *f = *state;
+	struct ops_actor a, b, got;
+	struct ops_error err;
+	char id1[OPS_SESSION_ID_LEN + 1], id2[OPS_SESSION_ID_LEN + 1], csrf[65], csrf2[65];
+	int64_t now = 1000000;
+	struct dir_session s;
+	bool lifted;
+
+	add_ok(f, &f->cli, "u@a.example");
+	ops_actor_init(&a, OPS_ACTOR_USER, "u@a.example", "198.51.100.1");
+	assert_int_equal(ops_session_create(&f->o, &a, now, 60, 3600, id1, csrf, &err), 0);
+	assert_int_equal(ops_session_create(&f->o, &a, now, 60, 3600, id2, csrf2, &err), 0);
+	assert_int_equal(strlen(id1), OPS_SESSION_ID_LEN);
+	assert_string_not_equal(id1, id2);
+	/* the id itself is nowhere in the table */
+	assert_int_equal(directory_session_get(f->o.dir, id1, &s), 0);
+	assert_int_equal(ops_session_verify(&f->o, id1, "198.51.100.1", now + 30, 60, 3600, &got, csrf2, &err), 0);
+	assert_int_equal(got.kind, OPS_ACTOR_USER);
+	assert_string_equal(got.name, "u@a.example");
+	assert_string_equal(csrf2, csrf);
+	assert_int_equal(strlen(got.session), 64);
+	/* idle: 60 s after the last use (noted at +30) */
+	assert_int_equal(ops_session_verify(&f->o, id1, "", now + 89, 60, 3600, &got, csrf2, &err), 0);
+	assert_int_equal(ops_session_verify(&f->o, id2, "", now + 61, 60, 3600, &got, csrf2, &err), -1);
+	assert_string_equal(err.code, "not_logged_in");
+	/* the user changes its password from session 1: 2 ends, 1 stays */
+	assert_int_equal(ops_session_create(&f->o, &a, now + 89, 60, 3600, id2, csrf2, &err), 0);
+	assert_int_equal(ops_session_verify(&f->o, id1, "", now + 90, 60, 3600, &b, csrf2, &err), 0);
+	assert_int_equal(ops_account_passwd(&f->o, &b, "u@a.example", PW, PW2, &lifted, &err), 0);
+	assert_int_equal(ops_session_verify(&f->o, id1, "", now + 91, 60, 3600, &got, csrf2, &err), 0);
+	assert_int_equal(ops_session_verify(&f->o, id2, "", now + 91, 60, 3600, &got, csrf2, &err), -1);
+	/* absolute lifetime, however busy (last use is noted every idle / 2, at
+	 * most once a minute, so a use within idle / 2 always keeps it) */
+	for (int64_t t = now + 100; t < now + 3600; t += 25)
+		assert_int_equal(ops_session_verify(&f->o, id1, "", t, 60, 3600, &got, csrf2, &err), 0);
+	assert_int_equal(ops_session_verify(&f->o, id1, "", now + 3600, 60, 3600, &got, csrf2, &err), -1);
+	/* an administrator's change ends them all; so does deleting */
+	assert_int_equal(ops_session_create(&f->o, &a, now, 60, 3600, id1, csrf, &err), 0);
+	assert_int_equal(ops_account_passwd(&f->o, &f->cli, "u@a.example", NULL, PW, &lifted, &err), 0);
+	assert_int_equal(ops_session_verify(&f->o, id1, "", now + 1, 60, 3600, &got, csrf2, &err), -1);
+	assert_int_equal(ops_session_create(&f->o, &a, now, 60, 3600, id1, csrf, &err), 0);
+	ops_session_end(&f->o, id1);
+	assert_int_equal(ops_session_verify(&f->o, id1, "", now + 1, 60, 3600, &got, csrf2, &err), -1);
+	assert_int_equal(ops_session_verify(&f->o, "short", "", now, 60, 3600, &got, csrf2, &err), -1);
+	/* a domain administrator's scope comes back from the session */
+	assert_int_equal(ops_session_create(&f->o, &f->dadmin, now, 60, 3600, id1, csrf, &err), 0);
+	assert_int_equal(ops_session_verify(&f->o, id1, "", now, 60, 3600, &got, csrf2, &err), 0);
+	assert_int_equal(got.kind, OPS_ACTOR_DOMAIN_ADMIN);
+	assert_int_equal(got.ndomains, 1);
+	assert_string_equal(got.domains[0], "a.example");
+}
+
+static void fake_check(void *ctx, const char *address, const char *password, const char *ip,
+		       const char *service, struct ops_login_result *r)
+{
+	*(int *)ctx += 1;
+	assert_string_equal(service, "web");
+	r->code = strcmp(password, "foreign") == 0 ? OPS_LOGIN_FOREIGN
+		  : strcmp(password, "blocked") == 0 ? OPS_LOGIN_BLOCKED
+		  : strcmp(password, PW) == 0 ? OPS_LOGIN_OK : OPS_LOGIN_FAILED;
+	r->delay_ms = r->code == OPS_LOGIN_FAILED ? 1000 : 0;
+	strcpy(r->address, "u@a.example");
+}
+
+static void test_user_login(void **state)
+{
+	struct fixture *f = *state;
+	struct ops_actor a;
+	struct ops_error err;
+	unsigned delay;
+	int calls = 0;
+
+	assert_int_equal(ops_user_login(&f->o, "U@a.example", PW, "192.0.2.1", fake_check, &calls, &a, &delay,
+					&err), 0);
+	assert_int_equal(a.kind, OPS_ACTOR_USER);
+	assert_string_equal(a.name, "u@a.example");
+	assert_int_equal(ops_user_login(&f->o, "u@a.example", "nope", "", fake_check, &calls, &a, &delay, &err), -1);
+	assert_string_equal(err.code, "bad_login");
+	assert_int_equal(delay, 1000);
+	assert_int_equal(ops_user_login(&f->o, "u@a.example", "foreign", "", fake_check, &calls, &a, &delay, &err), -1);
+	assert_string_equal(err.code, "foreign_blocked");
+	assert_int_equal(ops_user_login(&f->o, "u@a.example", "blocked", "", fake_check, &calls, &a, &delay, &err), -1);
+	assert_string_equal(err.code, "rate_limited");
+	/* no address: refused without the check */
+	assert_int_equal(ops_user_login(&f->o, "admin", PW, "", fake_check, &calls, &a, &delay, &err), -1);
+	assert_string_equal(err.code, "bad_login");
+	assert_int_equal(calls, 4);
+}
+
+struct rows {
+	char list[8][DIR_ADDRESS_MAX + 1];
+	size_t n;
+};
+
+static void row_cb(const struct ops_account_row *row, void *ctx)
+{
+	struct rows *r = ctx;
+
+	if (r->n < 8)
+		strcpy(r->list[r->n++], row->a->address);
+}
+
+static void domain_cb(const struct dir_domain *d, void *ctx)
+{
+	struct rows *r = ctx;
+
+	if (r->n < 8)
+		strcpy(r->list[r->n++], d->name);
+}
+
+static void test_lists_scoped(void **state)
+{
+	struct fixture *f = *state;
+	struct rows r = { .n = 0 };
+	struct ops_error err;
+	size_t total;
+
+	add_ok(f, &f->cli, "u1@a.example");
+	add_ok(f, &f->cli, "u2@a.example");
+	add_ok(f, &f->cli, "x@a.example");
+	add_ok(f, &f->cli, "u3@b.example");
+	assert_int_equal(ops_account_memo(&f->o, &f->cli, "x@a.example", "Sales U-team", &err), 0);
+	assert_int_equal(ops_account_list(&f->o, &f->dadmin, "a.example", "u", 1, 2, row_cb, &r, &total, &err), 0);
+	assert_int_equal(total, 3);	/* u1, u2 and x (by its memo) */
+	assert_int_equal(r.n, 2);
+	assert_string_equal(r.list[0], "u2@a.example");
+	assert_string_equal(r.list[1], "x@a.example");
+	assert_int_equal(ops_account_list(&f->o, &f->dadmin, "b.example", NULL, 0, 0, row_cb, &r, &total, &err), -1);
+	assert_string_equal(err.code, "forbidden");
+	assert_int_equal(ops_account_list(&f->o, &f->user, "a.example", NULL, 0, 0, row_cb, &r, &total, &err), -1);
+	assert_int_equal(ops_account_list(&f->o, &f->cli, "c.example", NULL, 0, 0, row_cb, &r, &total, &err), -1);
+	assert_string_equal(err.code, "not_found");
+	r.n = 0;
+	assert_int_equal(ops_domain_list(&f->o, &f->dadmin, domain_cb, &r, &err), 0);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.list[0], "a.example");
+	r.n = 0;
+	assert_int_equal(ops_domain_list(&f->o, &f->cli, domain_cb, &r, &err), 0);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(ops_domain_list(&f->o, &f->user, domain_cb, &r, &err), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -494,6 +640,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_security_unblock_scope, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_domains_server_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_login, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lists_scoped, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
