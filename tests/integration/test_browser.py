@@ -25,6 +25,7 @@ WEB = os.path.join(helpers.REPO, "build", "web")
 SHOTS = os.path.join(helpers.REPO, "build", "screenshots")
 CHROMIUM = os.environ.get("YUBIN_CHROMIUM", "/usr/bin/chromium")
 ADMIN, ADMIN_PW = "root", "Admin-pass-8080"
+SHOP, SHOP_PW, SHOP_DOMAIN = "shop", "Shop-pass-5150", "shop.test"
 USER = "user@" + DOMAIN
 TRAVELLER = "traveller@" + DOMAIN
 SUSPECT = "suspect@" + DOMAIN
@@ -40,12 +41,14 @@ def srv(tmp_path_factory):
         assert ok, "%s missing: %s" % (what, NEEDS)
     # the screenshots are this run's (a failing scenario leaves FAILED-NAME.png)
     shutil.rmtree(SHOTS, ignore_errors=True)
-    s = helpers.Server(tmp_path_factory.mktemp("browser"),
+    s = helpers.Server(tmp_path_factory.mktemp("browser"), domains=(DOMAIN, SHOP_DOMAIN),
                        accounts=[(USER, PASSWORD, None), (TRAVELLER, PASSWORD, None),
                                  (SUSPECT, PASSWORD, None)]).setup()
     assert install_geoip(s), "no GeoIP database in build/geoip (scripts/deps.sh test fetches it)"
     s.ctl("geoip", "override", "add", "127.0.0.2/32", "US")
     s.ctl("admin", "add", ADMIN, "--role", "server", "--password-stdin", input=ADMIN_PW + "\n")
+    s.ctl("admin", "add", SHOP, "--role", "domain", "--domain", SHOP_DOMAIN, "--password-stdin",
+          input=SHOP_PW + "\n")
     shutil.copytree(WEB, os.path.join(s.data, "web"), dirs_exist_ok=True)
     # sending suspended as compromise detection would (test_compromise.py
     # gets there by a burst of mail; here only the panel's part matters)
@@ -91,6 +94,13 @@ def test_admin_adds_account_quota_and_bulk(srv):
     assert imap_login_from(srv, "127.0.0.1", "bulk2@" + DOMAIN, "Bulk-pass-0002").startswith("OK")
     assert imap_login_from(srv, "127.0.0.1", "bulk1@" + DOMAIN, "Set-by-admin-135").startswith("OK")
     assert account(srv, SUSPECT)["sending_suspended"] is False
+
+
+def test_domain_admin_sees_only_its_domain(srv):
+    browse(srv, "domain_admin", admin=SHOP, password=SHOP_PW, domain=SHOP_DOMAIN, other=DOMAIN)
+    out = srv.ctl("account", "list", SHOP_DOMAIN).out
+    assert out.count("@" + SHOP_DOMAIN) == 55, out
+    assert account(srv, "m55@" + SHOP_DOMAIN)["quota_mb"] == 50
 
 
 def test_foreign_access_switch(srv):
