@@ -1,12 +1,13 @@
 // A mail user logs in (by keyboard), changes the password with the
 // current one, logs out; the old password is refused, the new accepted.
-// Before that it sets forwarding without a copy kept.
+// Before that it sets forwarding without a copy kept; a second session of
+// the same user ends with the change.
 // Params: {url, address, old, new, forward}.
 import { EN, check, login, open, params, run, shot, status } from './lib.js';
 
 const p = params();
 
-await run('user', async ({ page }) => {
+await run('user', async ({ browser, page }) => {
   await open(page, p.url);
   await page.getByLabel('Mail address', { exact: true }).focus();
   await page.keyboard.type(p.address);
@@ -15,6 +16,12 @@ await run('user', async ({ page }) => {
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'My account', level: 1 }).waitFor();
   await page.locator('.usage').first().waitFor();
+
+  // the same user in a second browser, whose session the change ends
+  const other = await (await browser.newContext({ ignoreHTTPSErrors: true, locale: 'en-US' })).newPage();
+  await open(other, p.url);
+  await login(other, EN, 'user', p.address, p.old);
+  await other.getByRole('heading', { name: 'My account', level: 1 }).waitFor();
 
   // forwarding, without a copy kept
   const fwd = page.getByRole('form', { name: 'Forward to' });
@@ -41,6 +48,15 @@ await run('user', async ({ page }) => {
   await f.getByRole('button', { name: 'Change password' }).click();
   await status(page, 'Your password is changed.');
   await shot(page, 'en-mail-panel');
+
+  // the other session has ended: its next change lands on the login page
+  await other.getByRole('switch', { name: 'Keep a copy in the mailbox' }).click();
+  await other.getByRole('heading', { name: 'Log in' }).waitFor();
+  await status(other, 'Your session has ended.');
+  // and this one goes on
+  await page.reload();
+  await page.waitForSelector('body.ready');
+  await page.getByRole('heading', { name: 'My account', level: 1 }).waitFor();
 
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.getByRole('heading', { name: 'Log in' }).waitFor();
