@@ -105,7 +105,10 @@ def test_domain_admin_sees_only_its_domain(srv):
 
 def test_foreign_access_switch(srv):
     auth_from(srv, "127.0.0.2", TRAVELLER)[0].expect(535, "5.7.1")
-    browse(srv, "foreign", admin=ADMIN, password=ADMIN_PW, domain=DOMAIN, want="off")
+    browse(srv, "foreign", admin=ADMIN, password=ADMIN_PW, domain=DOMAIN, want="off",
+           allow="192.0.2.0/24, 198.51.100.0/24")
+    settings = json.loads(srv.ctl("domain", "show", DOMAIN, "--json").out)["settings"]
+    assert settings["foreign-auth-allow"] == "192.0.2.0/24, 198.51.100.0/24", settings
     auth_from(srv, "127.0.0.2", TRAVELLER)[0].expect(235)
     browse(srv, "foreign", admin=ADMIN, password=ADMIN_PW, domain=DOMAIN, want="on")
     auth_from(srv, "127.0.0.2", TRAVELLER)[0].expect(535, "5.7.1")

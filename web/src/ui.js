@@ -95,6 +95,11 @@ export function showError(form, e, fallbackField) {
   if (fallbackField && (!(e instanceof ApiError) || e.line !== null)) name = fallbackField;
   let input = name && form.elements ? form.elements.namedItem(name) : null;
   if (!input && name && FIELD_ALIASES[name] && form.elements) input = form.elements.namedItem(FIELD_ALIASES[name]);
+  if (!input && name) {
+    // a form of one field (a setting's): whatever field the API names is it
+    const fields = form.querySelectorAll('.field input[id], .field select[id], .field textarea[id]');
+    if (fields.length === 1) input = fields[0];
+  }
   if (input && input.id) {
     setFieldError(input, msg);
     input.focus();
