@@ -336,108 +336,11 @@ static void api_done(void *arg)
 
 /* ---- the loop's part: from a request to a job ---- */
 
-/* Matches path against a route's pattern, decoding the {x} segments into
- * params. */
-static bool api_path_match(const char *pattern, const char *path, char params[][API_PARAM_MAX])
-{
-	size_t np = 0;
-
-	while (*pattern != '\0' && *path != '\0') {
-		size_t pl = strcspn(pattern, "/"), sl = strcspn(path, "/");
-
-		if (pattern[0] == '{') {
-			char seg[3 * API_PARAM_MAX], *dec;
-			size_t dlen;
-
-			if (sl == 0 || sl >= sizeof(seg) || np == API_PARAMS_MAX)
-				return false;
-			memcpy(seg, path, sl);
-			seg[sl] = '\0';
-			dec = evhttp_uridecode(seg, 0, &dlen);
-			if (dec == NULL)
-				return false;
-			if (dlen >= API_PARAM_MAX || memchr(dec, '\0', dlen) != NULL || strchr(dec, '/') != NULL) {
-				free(dec);
-				return false;
-			}
-			memcpy(params[np++], dec, dlen + 1);
-			free(dec);
-		} else if (pl != sl || memcmp(pattern, path, pl) != 0) {
-			return false;
-		}
-		pattern += pl;
-		path += sl;
-		if ((*pattern == '/') != (*path == '/'))
-			return false;
-		if (*pattern == '/')
-			pattern++, path++;
-	}
-	return *pattern == '\0' && *path == '\0';
-}
-
-/* ?lang=ja|en wins, else the better of ja and en in Accept-Language (the
- * first on a tie), else English. */
-static bool api_lang_is_ja(const char *lang, const char *accept)
-{
-	double best = 0;
-	bool ja = false;
-
-	if (lang != NULL && (strcmp(lang, "ja") == 0 || strcmp(lang, "en") == 0))
-		return strcmp(lang, "ja") == 0;
-	while (accept != NULL && *accept != '\0') {
-		size_t n = strcspn(accept, ",");
-		char item[64];
-		const char *qp;
-		double q = 1;
-
-		if (n < sizeof(item)) {
-			memcpy(item, accept, n);
-			item[n] = '\0';
-			qp = strstr(item, ";q=");
-			if (qp == NULL)
-				qp = strstr(item, "; q=");
-			if (qp != NULL)
-				q = strtod(strchr(qp, '=') + 1, NULL);
-			for (char *p = item; *p == ' '; p++)
-				memmove(item, item + 1, strlen(item));
-			if (q > best && (strncasecmp(item, "ja", 2) == 0 || strncasecmp(item, "en", 2) == 0) &&
-			    (item[2] == '\0' || item[2] == '-' || item[2] == ';' || item[2] == ' ')) {
-				best = q;
-				ja = strncasecmp(item, "ja", 2) == 0;
-			}
-		}
-		accept += n;
-		if (*accept == ',')
-			accept++;
-	}
-	return ja;
-}
-
 /* Sends a reply made on the loop (before any job) and frees the job. */
 static void api_answer_now(struct api_job *j)
 {
 	api_send(j);
 	api_job_free(j);
-}
-
-/* The cookie's yubin_session value, if well-formed. */
-static void api_cookie(const char *header, char *out, size_t size)
-{
-	const char *p = header;
-
-	out[0] = '\0';
-	while (p != NULL && *p != '\0') {
-		size_t n;
-
-		while (*p == ' ' || *p == ';')
-			p++;
-		n = strcspn(p, ";");
-		if (strncmp(p, "yubin_session=", 14) == 0 && n - 14 < size) {
-			str_copyn(out, size, p + 14, n - 14);
-			return;
-		}
-		p += n;
-	}
 }
 
 /* The request's headers into j: false when answered already. */
@@ -449,7 +352,7 @@ static bool api_headers(struct api_job *j)
 	const char *origin = evhttp_find_header(in, "Origin");
 	const char *host = evhttp_find_header(in, "Host");
 
-	api_cookie(evhttp_find_header(in, "Cookie"), j->cookie, sizeof(j->cookie));
+	api_cookie_value(evhttp_find_header(in, "Cookie"), "yubin_session", j->cookie, sizeof(j->cookie));
 	if (auth != NULL) {
 		if (strncasecmp(auth, "Bearer ", 7) != 0 || strlen(auth + 7) >= sizeof(j->bearer) ||
 		    auth[7] == '\0') {
@@ -464,7 +367,7 @@ static bool api_headers(struct api_job *j)
 	/* A browser names the page a request came from: a cross-origin page
 	 * may not change anything, even with a cookie it cannot read. */
 	if (origin != NULL && j->method != EVHTTP_REQ_GET && j->method != EVHTTP_REQ_HEAD) {
-		if (host == NULL || strncmp(origin, "https://", 8) != 0 || strcasecmp(origin + 8, host) != 0) {
+		if (!api_origin_is_host(origin, host)) {
 			api_error(j, 403, "csrf", NULL, "cross-origin request refused",
 				  "別のオリジンからのリクエストは受け付けません");
 			return false;
@@ -485,8 +388,7 @@ static bool api_body(struct api_job *j)
 
 	if (len == 0)
 		return true;
-	if (type == NULL || strncasecmp(type, "application/json", 16) != 0 ||
-	    (type[16] != '\0' && type[16] != ';' && type[16] != ' ')) {
+	if (!api_type_is_json(type)) {
 		api_error(j, 415, "unsupported_media_type", NULL, "the body must be application/json",
 			  "本文は application/json にしてください");
 		return false;

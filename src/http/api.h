@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http/api_parse.h"
 #include "http/http.h"
 #include "lib/json.h"
 #include "lib/json_parse.h"
@@ -25,8 +26,6 @@ struct evhttp_connection;
 struct evbuffer;
 struct event_base;
 
-#define API_PARAMS_MAX 3
-#define API_PARAM_MAX (DIR_ADDRESS_MAX + 1)
 
 struct api_job;
 typedef void api_handler(struct api_job *j);

@@ -42,11 +42,20 @@ static bool api_session_check(struct api_job *j, struct ops_actor *actor_r)
 			  "名前 (またはアドレス) とパスワードが必要です");
 		return false;
 	}
-	if (strcmp(kind, "admin") == 0)
+	if (strcmp(kind, "admin") == 0) {
+		if (j->env.admin_blocked != NULL && j->env.admin_blocked(j->ip, name)) {
+			api_error(j, 429, "rate_limited", NULL,
+				  "too many failed logins from this address: try again later",
+				  "このアドレスからのログインの失敗が多すぎます。しばらくしてからお試しください");
+			return false;
+		}
 		r = ops_admin_login(&j->ops, name, password, j->ip, actor_r, &err);
-	else
+		if (r < 0 && err.code != NULL && strcmp(err.code, "bad_login") == 0 && j->env.admin_failed != NULL)
+			j->delay_ms = j->env.admin_failed(j->ip, name);
+	} else {
 		r = ops_user_login(&j->ops, name, password, j->ip, j->env.login_check, j->env.login_ctx, actor_r,
 				   &j->delay_ms, &err);
+	}
 	if (r < 0) {
 		api_ops_error(j, &err);
 		return false;

@@ -25,6 +25,11 @@ struct http_api_env {
 	unsigned session_idle, session_lifetime;	/* seconds */
 	ops_login_check_fn *login_check;	/* a mail user's login (service "web") */
 	void *login_ctx;
+	/* An administrator's login under the brute-force defence of its
+	 * client address: blocked now? and a failure counted (the delay of
+	 * the answer in ms). NULL: none. */
+	bool (*admin_blocked)(const char *ip, const char *name);
+	unsigned (*admin_failed)(const char *ip, const char *name);
 };
 
 struct http_params {

@@ -543,6 +543,47 @@ void auth_check_now(const struct auth_request *req, struct auth_result *res, uns
 	*delay_ms_r = w.delay_ms;
 }
 
+/* The brute-force state of an administrator's panel login from ip. */
+static void auth_admin_work(struct auth_work *w, struct auth_request *req, struct auth_result *res,
+			    const char *ip, const char *name)
+{
+	memset(w, 0, sizeof(*w));
+	memset(req, 0, sizeof(*req));
+	memset(res, 0, sizeof(*res));
+	str_copy(req->user, sizeof(req->user), name);
+	str_copy(req->ip, sizeof(req->ip), ip);
+	str_copy(req->service, sizeof(req->service), "web");
+	w->req = req;
+	w->res = res;
+	server_config(&w->cfg);
+	w->now = time(NULL);
+	w->addr_ok = net_addr_parse(ip, &w->addr) == 0;
+	if (w->addr_ok)
+		net_addr_block_key(&w->addr, w->key, sizeof(w->key));
+}
+
+bool auth_admin_blocked(const char *ip, const char *name)
+{
+	struct auth_work w;
+	struct auth_request req;
+	struct auth_result res;
+	struct directory *dir = server_directory();
+
+	auth_admin_work(&w, &req, &res, ip, name);
+	return dir != NULL && auth_is_blocked(&w, dir);
+}
+
+unsigned auth_admin_failed(const char *ip, const char *name)
+{
+	struct auth_work w;
+	struct auth_request req;
+	struct auth_result res;
+
+	auth_admin_work(&w, &req, &res, ip, name);
+	auth_fail(&w, "administrator: wrong name or password", name);
+	return w.delay_ms;
+}
+
 void auth_request_wipe(struct auth_request *req)
 {
 	explicit_bzero(req->password, sizeof(req->password));

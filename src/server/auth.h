@@ -49,6 +49,12 @@ void auth_submit(struct loop *loop, const struct auth_request *req, struct auth_
 /* The same check on the calling thread (a worker already: the web panel's
  * login); *delay_ms_r: how long the answer should wait. */
 void auth_check_now(const struct auth_request *req, struct auth_result *res, unsigned *delay_ms_r);
+/* An administrator's panel login (name, no address) under the same
+ * brute-force defence as the mail logins of its client address: blocked
+ * now? A failure counted (an auth-failed event), and how long its answer
+ * should wait (ms). On a worker. */
+bool auth_admin_blocked(const char *ip, const char *name);
+unsigned auth_admin_failed(const char *ip, const char *name);
 void auth_request_wipe(struct auth_request *req);
 
 #endif

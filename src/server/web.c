@@ -42,4 +42,6 @@ void web_api_env(struct http_api_env *env)
 	env->session_idle = cfg.http_session_idle;
 	env->session_lifetime = cfg.http_session_lifetime;
 	env->login_check = web_login_check;
+	env->admin_blocked = auth_admin_blocked;
+	env->admin_failed = auth_admin_failed;
 }

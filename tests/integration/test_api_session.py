@@ -12,6 +12,7 @@ import pytest
 
 from api_util import ADMIN, ADMIN_PW, Client, admin, api_server, domain_admin, user
 from helpers import HOST, HOSTNAME, PASSWORD
+from protection_util import events
 
 IDLE = 3    # http.session_idle of the module's server, seconds
 
@@ -267,6 +268,8 @@ def test_errors_language_json_content_type(srv):
     assert r.json["error"]["message"] == ja
     r = c.get("/api/v1/accounts/nobody@example.test", headers={"Accept-Language": "ja;q=0.4, en-US"})
     assert r.json["error"]["message"] != ja and "nobody@example.test" in r.json["error"]["message"]
+    r = c.get("/api/v1/accounts/nobody@example.test", headers={"Accept-Language": "fr-FR,fr;q=0.9,  ja-JP;q=0.8, en;q=0.7"})
+    assert r.json["error"]["message"] == ja
     r = c.get("/api/v1/accounts/nobody@example.test?lang=en", headers={"Accept-Language": "ja"})
     assert r.json["error"]["message"] != ja
     # unknown routes and methods under /api/ are JSON too
@@ -284,6 +287,7 @@ def test_client_gone_while_job_runs(srv):
     serving."""
     for _ in range(2):
         Client(srv).login("user", "user@example.test", "wrong-password", expect=401)
+    before = len(events(srv, "auth-failed", "user@example.test"))
     c = ssl.create_default_context(cafile=srv.crt)
     body = json.dumps({"kind": "user", "address": "user@example.test", "password": "wrong-again"}).encode()
     for _ in range(3):
@@ -296,6 +300,8 @@ def test_client_gone_while_job_runs(srv):
     # when its answer is here theirs have been sent into closed connections
     r = Client(srv).login("user", "user@example.test", "wrong-again", expect=401)
     assert r.code == "bad_login"
+    # the three went through the login check: their jobs ran
+    assert len(events(srv, "auth-failed", "user@example.test")) == before + 4
     assert Client(srv).get("/api/v1/openapi.json").status == 200
     user(srv)
 
@@ -322,3 +328,27 @@ def test_foreign_auth_web(srv):
     abroad.login("user", "second@example.test", PASSWORD)
     a.request("PUT", "/api/v1/domains/example.test/settings/foreign-auth", {"value": "on"})
     a.request("PUT", "/api/v1/domains/example.test/settings/foreign-auth-web", {"value": "off"})
+
+
+def test_admin_logins_under_bruteforce_defence(tmp_path_factory):
+    """Administrators' failed logins count against the client address like
+    mail logins: recorded, and past bruteforce.ip_block_after the address
+    is blocked (429 rate_limited, also for a right password) until the
+    operator lifts it."""
+    s = api_server(tmp_path_factory, "api_bf", config={"bruteforce.ip_delay_after": 100,
+                                                      "bruteforce.ip_block_after": 3})
+    try:
+        c = Client(s)
+        for _ in range(3):
+            c.login("admin", ADMIN, "wrong-password", expect=401)
+        fails = events(s, "auth-failed", ADMIN)
+        assert len(fails) == 3 and "web login refused" in fails[0][2], fails
+        r = c.login("admin", ADMIN, ADMIN_PW, expect=429)
+        assert r.code == "rate_limited"
+        r = c.login("user", "user@example.test", PASSWORD, expect=429)
+        s.ctl("security", "unblock", HOST)
+        c.login("admin", ADMIN, ADMIN_PW)
+    finally:
+        s.stop()
+    rep = s.sanitizer_report()
+    assert not rep, rep
