@@ -166,7 +166,6 @@ export function toggle(opts) {
   });
   const showState = () => {
     state.textContent = input.checked ? t('switch.on') : t('switch.off');
-    input.setAttribute('aria-checked', input.checked ? 'true' : 'false');
   };
   showState();
   const err = h('p', { class: 'error', id: errId, hidden: true });
