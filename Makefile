@@ -43,6 +43,7 @@ build/web/index.html: $(WEB_SRC) scripts/build-web.sh node_modules/.package-lock
 	@sh scripts/build-web.sh build/web
 
 node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm is missing (scripts/deps.sh build installs it)" >&2; exit 1; }
 	npm ci --loglevel=error
 
 $(BUILD)/libyubin.a: $(LIB_OBJ)

@@ -1,9 +1,9 @@
-// An administrator logs in, adds an account, changes its quota, and
-// bulk-adds three accounts with one bad line: nothing is added and the
-// error names line 2; with the line fixed all three are added.
-// It sets bulk1's password, lifts the suspension of p.suspect and deletes
-// bulk3 (asking twice). Params: {url, admin, password, domain, memo,
-// bulk1pw, suspect}.
+// An administrator logs in, adds a domain, adds an account, changes its
+// quota, and bulk-adds three accounts with one bad line: nothing is added
+// and the error names line 2; with the line fixed all three are added.
+// Then it sets bulk1's password, lifts the suspension of p.suspect and
+// deletes bulk3 (asking twice). Params: {url, admin, password, domain,
+// memo, bulk1pw, suspect, newDomain}.
 import { EN, check, login, open, params, run, shot, status } from './lib.js';
 
 const p = params();
@@ -13,6 +13,17 @@ await run('admin', async ({ page }) => {
   await open(page, p.url);
   await login(page, EN, 'admin', p.admin, p.password);
   await page.getByRole('heading', { name: 'Domains', level: 1 }).waitFor();
+
+  // a domain: a bad name refused next to the field, then a good one
+  const addDomain = page.getByRole('form', { name: 'Add a domain' });
+  await addDomain.getByLabel('Domain name').fill('not a domain');
+  await addDomain.getByRole('button', { name: 'Add domain' }).click();
+  await addDomain.locator('.field .error:not([hidden])').waitFor();
+  await addDomain.getByLabel('Domain name').fill(p.newDomain);
+  await addDomain.getByRole('button', { name: 'Add domain' }).click();
+  await status(page, `Domain ${p.newDomain} added.`);
+  await page.getByRole('link', { name: p.newDomain, exact: true }).waitFor();
+
   await page.getByRole('link', { name: d, exact: true }).click();
   await page.getByRole('heading', { name: `Mail accounts of ${d}` }).waitFor();
   const count = page.locator('p.count');

@@ -35,8 +35,9 @@ NEEDS = "scripts/deps.sh test installs chromium and node; make builds build/web 
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
+    modules = os.path.join(helpers.REPO, "node_modules")
     for what, ok in (("node", shutil.which("node")), (CHROMIUM, os.access(CHROMIUM, os.X_OK)),
-                     ("playwright-core", os.path.isdir(os.path.join(helpers.REPO, "node_modules", "playwright-core"))),
+                     ("playwright-core", os.path.isdir(os.path.join(modules, "playwright-core"))),
                      ("build/web", os.path.exists(os.path.join(WEB, "app.js")))):
         assert ok, "%s missing: %s" % (what, NEEDS)
     # the screenshots are this run's (a failing scenario leaves FAILED-NAME.png)
@@ -78,12 +79,14 @@ def account(srv, addr):
 
 
 def test_admin_adds_account_quota_and_bulk(srv):
-    """Adds new1 (memo with markup, shown as text), refuses quota 0 next to
-    the field, sets quota 300, disables it; a bulk add with a bad line 2
-    adds nothing and names the line, then all three; sets bulk1's password,
-    lifts a sending suspension, deletes bulk3."""
+    """Adds the domain added.test (a bad name refused first) and new1 (its
+    memo with markup shown as text), refuses quota 0 next to the field,
+    sets quota 300, disables it; a bulk add with a bad line 2 adds nothing
+    and names the line, then all three; sets bulk1's password, lifts a
+    sending suspension, deletes bulk3."""
     browse(srv, "admin", admin=ADMIN, password=ADMIN_PW, domain=DOMAIN, memo=MEMO,
-           bulk1pw="Set-by-admin-135", suspect=SUSPECT)
+           bulk1pw="Set-by-admin-135", suspect=SUSPECT, newDomain="added.test")
+    assert "added.test" in srv.ctl("domain", "list").out
     a = account(srv, "new1@" + DOMAIN)
     assert a and a["quota_mb"] == 300 and a["memo"] == MEMO and a["enabled"] is False, a
     for n in (1, 2):
