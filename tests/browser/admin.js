@@ -59,6 +59,12 @@ await run('admin', async ({ page }) => {
   await quota.getByRole('button', { name: 'Save' }).click();
   await status(page, 'Quota set to 300 MB.');
   await page.locator('dl.summary').filter({ hasText: 'of 300 MB' }).waitFor();
+  // the memo changed on its own form
+  const memo = page.getByRole('form', { name: 'Memo' });
+  await memo.getByLabel('Memo').fill(`${p.memo} (2)`);
+  await memo.getByRole('button', { name: 'Save' }).click();
+  await status(page, 'Memo saved.');
+  await page.locator('dl.summary').filter({ hasText: `${p.memo} (2)` }).waitFor();
   // disabled with its switch
   const enabled = page.getByRole('switch', { name: 'Account enabled' });
   check(await enabled.isChecked(), 'a new account is enabled');

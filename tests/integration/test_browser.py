@@ -88,7 +88,7 @@ def test_admin_adds_account_quota_and_bulk(srv):
            bulk1pw="Set-by-admin-135", suspect=SUSPECT, newDomain="added.test")
     assert "added.test" in srv.ctl("domain", "list").out
     a = account(srv, "new1@" + DOMAIN)
-    assert a and a["quota_mb"] == 300 and a["memo"] == MEMO and a["enabled"] is False, a
+    assert a and a["quota_mb"] == 300 and a["memo"] == MEMO + " (2)" and a["enabled"] is False, a
     for n in (1, 2):
         b = account(srv, "bulk%d@%s" % (n, DOMAIN))
         assert b and b["quota_mb"] == 100, b
