@@ -471,6 +471,11 @@ void api_handle(struct evhttp_request *req, const struct api_config *cfg)
 		api_answer_now(j);
 		return;
 	}
+	if (cfg->workers == NULL || cfg->env == NULL) {
+		api_error(j, 503, "unavailable", NULL, "the API is not available here", "API は利用できません");
+		api_answer_now(j);
+		return;
+	}
 	j->evcon = evhttp_request_get_connection(req);
 	evhttp_connection_get_peer(j->evcon, &ip, &port);
 	str_copy(j->ip, sizeof(j->ip), ip != NULL ? ip : "");
