@@ -34,6 +34,13 @@ await run('user', async ({ browser, page }) => {
   await status(page, 'Keep a copy in the mailbox: saved (off)');
 
   const f = page.getByRole('form', { name: 'Change my password' });
+  // two different new passwords: caught before anything is sent
+  await f.getByLabel('Current password').fill(p.old);
+  await f.getByLabel('New password', { exact: true }).fill(p.new);
+  await f.getByLabel('New password again').fill(`${p.new}x`);
+  await f.getByRole('button', { name: 'Change password' }).click();
+  await f.getByText('The two new passwords differ.').waitFor();
+  check((await f.getByLabel('New password again').getAttribute('aria-invalid')) === 'true', 'mismatch not marked');
   // a wrong current password is refused next to its field
   await f.getByLabel('Current password').fill('Not-the-password-1');
   await f.getByLabel('New password', { exact: true }).fill(p.new);

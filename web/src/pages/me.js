@@ -27,10 +27,7 @@ export function mePage(ctx) {
       title: t('me.passwordTitle'),
       submit: t('password.change'),
       run: async (f) => {
-        if (pw.input.value !== again.input.value) {
-          const e = new Error(t('password.mismatch'));
-          throw Object.assign(e, {});
-        }
+        if (pw.input.value !== again.input.value) throw new Error(t('password.mismatch'));
         await api('POST', `${path}/password`, { current: current.input.value, password: pw.input.value });
         f.reset();
         pw.input.dispatchEvent(new Event('input'));
