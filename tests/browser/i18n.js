@@ -1,7 +1,8 @@
 // The pages in Japanese (the browser asks for ja first) and, after the
 // visible switch, in English (remembered across a reload), on a desktop
 // and on a phone; a screenshot of each under build/screenshots.
-// Params: {url, admin, password, domain, account}.
+// Last the mail panel of p.user in both languages.
+// Params: {url, admin, password, domain, account, user, userpw}.
 import { JA, check, login, open, params, run, shot } from './lib.js';
 
 const p = params();
@@ -69,4 +70,18 @@ await run('i18n', async ({ page }) => {
   await visit(page, 'en', true);
   await page.getByRole('button', { name: /日本語/ }).click();
   await visit(page, 'ja', true);
+
+  // the mail panel of a mail user, on the phone in Japanese, then on a
+  // desktop in English
+  await page.getByRole('button', { name: 'ログアウト' }).click();
+  await page.getByRole('heading', { name: 'ログイン' }).waitFor();
+  await login(page, JA, 'user', p.user, p.userpw);
+  await page.getByRole('heading', { name: 'マイアカウント', level: 1 }).waitFor();
+  await page.getByRole('switch', { name: 'メールボックスにも控えを残す' }).waitFor();
+  await shot(page, 'ja-mail-panel-phone');
+  await page.setViewportSize({ width: 1200, height: 900 });
+  await page.getByRole('button', { name: /English/ }).click();
+  await page.getByRole('heading', { name: 'My account', level: 1 }).waitFor();
+  await page.getByRole('switch', { name: 'Keep a copy in the mailbox' }).waitFor();
+  await shot(page, 'en-mail-panel-desktop');
 }, { locale: 'ja-JP' });

@@ -129,8 +129,9 @@ def test_user_changes_password(srv):
 
 
 def test_pages_in_japanese_and_english(srv):
-    browse(srv, "i18n", admin=ADMIN, password=ADMIN_PW, domain=DOMAIN, account=TRAVELLER)
+    browse(srv, "i18n", admin=ADMIN, password=ADMIN_PW, domain=DOMAIN, account=TRAVELLER,
+           user=TRAVELLER, userpw=PASSWORD)
     for name in ("ja-login", "ja-accounts", "ja-settings", "en-accounts", "en-settings-phone",
-                 "ja-account-phone"):
+                 "ja-account-phone", "ja-mail-panel-phone", "en-mail-panel-desktop"):
         path = os.path.join(SHOTS, name + ".png")
         assert os.path.getsize(path) > 5000, path

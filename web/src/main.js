@@ -38,6 +38,7 @@ const ctx = {
     setCsrf(session.csrf);
     renderHeader();
     go(home());
+    announce(t('login.done', { name: session.actor.name }));
   },
 };
 

@@ -8,6 +8,7 @@ export default {
   cancel: 'Cancel',
   logout: 'Log out',
   'logout.done': 'You are logged out.',
+  'login.done': 'Logged in as {name}.',
   'session.expired': 'Your session has ended. Please log in again.',
   'switch.on': 'ON',
   'switch.off': 'OFF',

@@ -8,6 +8,7 @@ export default {
   cancel: 'キャンセル',
   logout: 'ログアウト',
   'logout.done': 'ログアウトしました。',
+  'login.done': '{name} としてログインしました。',
   'session.expired': 'セッションが終了しました。もう一度ログインしてください。',
   'switch.on': 'ON',
   'switch.off': 'OFF',
