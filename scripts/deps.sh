@@ -13,9 +13,13 @@ set -e
 # clang libclang-rt-dev for -fsanitize=fuzzer,address (tests/fuzz).
 want="build-essential pkg-config libevent-dev libssl-dev libsqlite3-dev libsodium-dev libc-ares-dev libmaxminddb-dev libpsl-dev openssl sqlite3 npm"
 case "${1:-build}" in
-test)  want="$want libcmocka-dev clang libclang-rt-dev swaks libnet-ssleay-perl curl python3 python3-pytest python3-pytest-timeout isync dnsmasq-base postfix dovecot-imapd python3-dkim python3-nacl python3-cryptography python3-jsonschema chromium fonts-ipafont-gothic" ;;
+test)  want="$want libcmocka-dev clang libclang-rt-dev swaks libnet-ssleay-perl curl python3 python3-pytest python3-pytest-timeout isync dnsmasq-base postfix dovecot-imapd python3-dkim python3-nacl python3-cryptography python3-jsonschema" ;;
 bench) want="$want swaks curl python3 postfix" ;;
 esac
+# the browser tests (tests/browser/)
+if [ "${1:-build}" = test ]; then
+	want="$want chromium fonts-ipafont-gothic"
+fi
 # The GeoIP country database for the tests, fetched once into build/geoip
 # (never into the repository), refreshed weekly; make run fetches it through
 # scripts/run.sh, which says in one line when it cannot.
