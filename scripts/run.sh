@@ -32,8 +32,9 @@ if [ ! -s "$DATA/geoip/country.mmdb" ]; then
 		echo "yubin: NO GeoIP DATABASE (${why:-fetch failed}): foreign-access logins follow geoip.missing = $($CTL config get geoip.missing 2>/dev/null || echo allow); retry with: $CTL geoip update" >&2
 	fi
 fi
-# The panel's static files (DATA/web), refreshed from web/ at each start.
-mkdir -p "$DATA/web" && cp -R web/. "$DATA/web/"
+# The panels' static files (DATA/web), refreshed from build/web (make
+# builds them) at each start.
+rm -rf "$DATA/web" && mkdir -p "$DATA/web" && cp -R build/web/. "$DATA/web/"
 pass=$(cat "$DATA/demo-password.txt" 2>/dev/null || echo "(see yubinctl account passwd)")
 apass=$(cat "$DATA/demo-admin-password.txt")
 crt="$DATA/tls/mail.example.test.crt"

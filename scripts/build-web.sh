@@ -1,0 +1,24 @@
+#!/bin/sh
+# Builds the panels' static files from web/ into OUT (build/web): the JS
+# modules bundled and minified into app.js, app.css minified, the pages
+# and icons copied, and a .gz beside each for clients that take gzip.
+# esbuild comes from node_modules (npm ci from package-lock.json).
+set -e
+cd "$(dirname "$0")/.."
+out=${1:-build/web}
+esbuild=node_modules/.bin/esbuild
+[ -x "$esbuild" ] || { echo "web: $esbuild missing (run npm ci)" >&2; exit 1; }
+tmp="$out.tmp.$$"
+rm -rf "$tmp"
+mkdir -p "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+"$esbuild" web/src/main.js --bundle --minify --format=esm --target=es2020 \
+	--legal-comments=none --log-level=warning --outfile="$tmp/app.js"
+"$esbuild" web/app.css --minify --log-level=warning --outfile="$tmp/app.css"
+cp web/index.html web/favicon.svg "$tmp/"
+for f in "$tmp"/*; do
+	gzip -9 -n -c "$f" >"$f.gz"
+done
+rm -rf "$out"
+mv "$tmp" "$out"
+trap - EXIT

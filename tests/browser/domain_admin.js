@@ -1,0 +1,52 @@
+// A domain administrator sees and manages only its own domain: no other
+// domain in the list, no domain to add, another domain's accounts refused.
+// It bulk-adds 55 accounts and pages through them (50 a page).
+// Params: {url, admin, password, domain, other}.
+import { EN, check, login, open, params, run, shot, status } from './lib.js';
+
+const p = params();
+const d = p.domain;
+
+await run('domain-admin', async ({ page }) => {
+  await open(page, p.url);
+  await login(page, EN, 'admin', p.admin, p.password);
+  await page.getByRole('heading', { name: 'Domains', level: 1 }).waitFor();
+  await page.getByRole('link', { name: d, exact: true }).waitFor();
+  check((await page.getByRole('link', { name: p.other, exact: true }).count()) === 0, 'another domain is listed');
+  check((await page.getByRole('form', { name: 'Add a domain' }).count()) === 0, 'a domain administrator may add domains');
+  check((await page.locator('.who-name').textContent()).includes('domain administrator'), 'role not shown');
+
+  await page.getByRole('link', { name: d, exact: true }).click();
+  await page.getByRole('heading', { name: `Mail accounts of ${d}` }).waitFor();
+  const count = page.locator('p.count');
+  await count.filter({ hasText: 'No accounts found.' }).waitFor();
+  const lines = [];
+  for (let i = 1; i <= 55; i++) lines.push(`m${String(i).padStart(2, '0')}@${d},Many-pass-${1000 + i},50,number ${i}`);
+  const bulk = page.getByRole('form', { name: 'Add many accounts at once' });
+  await bulk.getByLabel('Accounts, one per line').fill(lines.join('\n'));
+  await bulk.getByRole('button', { name: 'Add all' }).click();
+  await status(page, '55 accounts added.');
+  await count.filter({ hasText: 'Accounts 1–50 of 55' }).waitFor();
+  check((await page.locator('table.accounts tbody tr').count()) === 50, 'rows on page 1');
+  const prev = page.getByRole('button', { name: 'Previous page' });
+  const next = page.getByRole('button', { name: 'Next page' });
+  check((await prev.isDisabled()) && (await next.isEnabled()), 'paging buttons on page 1');
+  await next.click();
+  await count.filter({ hasText: 'Accounts 51–55 of 55' }).waitFor();
+  check((await page.locator('table.accounts tbody tr').count()) === 5, 'rows on page 2');
+  check((await prev.isEnabled()) && (await next.isDisabled()), 'paging buttons on page 2');
+  await shot(page, 'en-accounts-page2');
+  await prev.click();
+  await count.filter({ hasText: 'Accounts 1–50 of 55' }).waitFor();
+
+  // another domain's pages: refused, nothing shown
+  await page.goto(`${p.url}/#/d/${encodeURIComponent(p.other)}`);
+  await page.waitForSelector('body.ready');
+  await page.getByRole('heading', { name: `Mail accounts of ${p.other}` }).waitFor();
+  await page.locator('.table-wrap [role=alert]').waitFor();
+  check((await page.locator('table.accounts').count()) === 0, 'another domain\'s accounts shown');
+  await page.goto(`${p.url}/#/d/${encodeURIComponent(p.other)}/settings`);
+  await page.waitForSelector('body.ready');
+  await page.locator('.settings [role=alert]').waitFor();
+  check((await page.getByRole('switch').count()) === 0, 'another domain\'s settings shown');
+});

@@ -1,0 +1,95 @@
+// Shared by the browser scenarios: Debian's chromium driven headless by
+// playwright-core, the test daemon's self-signed certificate accepted,
+// the panel's language chosen like a visitor's browser would (its
+// Accept-Language), screenshots into build/screenshots.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SHOTS = process.env.YUBIN_SCREENSHOTS || join(repo, 'build', 'screenshots');
+
+// The scenario's parameters: JSON in argv[2] ({url, ...}).
+export function params() {
+  return JSON.parse(process.argv[2] || '{}');
+}
+
+export async function launch(opts = {}) {
+  const browser = await chromium.launch({
+    executablePath: process.env.YUBIN_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    locale: opts.locale || 'en-US',
+    viewport: opts.viewport || { width: 1200, height: 900 },
+    isMobile: Boolean(opts.mobile),
+    hasTouch: Boolean(opts.mobile),
+  });
+  context.setDefaultTimeout(15000);
+  const page = await context.newPage();
+  const problems = [];
+  // any script error, CSP violation or failed request is a failure
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  return { browser, context, page, problems };
+}
+
+export async function open(page, url, hash = '') {
+  await page.goto(url + '/' + hash);
+  await page.waitForSelector('body.ready');
+}
+
+// Logs in through the form. kind: 'admin' or 'user'.
+export async function login(page, labels, kind, name, password) {
+  await page.getByRole('radio', { name: kind === 'admin' ? labels.admin : labels.user }).check();
+  await page.getByLabel(kind === 'admin' ? labels.name : labels.address, { exact: true }).fill(name);
+  await page.getByLabel(labels.password, { exact: true }).fill(password);
+  await page.getByRole('button', { name: labels.submit, exact: true }).click();
+}
+
+export const EN = { admin: 'an administrator', user: 'a mail user', name: 'Administrator name', address: 'Mail address', password: 'Password', submit: 'Log in' };
+export const JA = { admin: '管理者', user: 'メール利用者', name: '管理者名', address: 'メールアドレス', password: 'パスワード', submit: 'ログイン' };
+
+export async function shot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+// The polite status line's text once it contains want (a string or RegExp).
+export async function status(page, want) {
+  const loc = page.locator('#status');
+  await loc.filter({ hasText: want }).waitFor();
+  return loc.textContent();
+}
+
+export function check(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+// Runs fn({page, ...}) and exits 0, or prints the error (and saves a
+// screenshot of the failing page) and exits 1.
+export async function run(name, fn, opts) {
+  const env = await launch(opts);
+  let rc = 0;
+  try {
+    await fn(env);
+    if (env.problems.length) throw new Error(env.problems.join('\n'));
+  } catch (e) {
+    rc = 1;
+    console.error(`${name}: ${e.stack || e}`);
+    if (env.problems.length) console.error(env.problems.join('\n'));
+    try {
+      await shot(env.page, `FAILED-${name}`);
+    } catch (e2) {
+      // the page may be gone
+    }
+  } finally {
+    await env.browser.close();
+  }
+  process.exit(rc);
+}

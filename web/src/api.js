@@ -1,0 +1,65 @@
+// Calls to /api/v1: JSON in and out, the session cookie (same origin),
+// X-CSRF-Token on every state change, errors as ApiError with the code,
+// field and line the server names.
+import { lang } from './i18n.js';
+
+let csrf = null;
+
+export function setCsrf(token) {
+  csrf = token || null;
+}
+
+export class ApiError extends Error {
+  constructor(status, err) {
+    super((err && err.message) || `HTTP ${status}`);
+    this.status = status;
+    this.code = (err && err.code) || 'http_' + status;
+    this.field = (err && err.field) || null;
+    this.line = err && err.line !== undefined ? err.line : null;
+  }
+}
+
+// The URL of an API path with the page's language, so messages come back
+// in the language the person chose.
+export function apiUrl(path) {
+  const sep = path.includes('?') ? '&' : '?';
+  return `/api/v1${path}${sep}lang=${lang()}`;
+}
+
+export async function api(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && method !== 'HEAD' && csrf) headers['X-CSRF-Token'] = csrf;
+  let r;
+  try {
+    r = await fetch(apiUrl(path), {
+      method,
+      headers,
+      credentials: 'same-origin',
+      cache: 'no-store',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(0, { code: 'network', message: '' });
+  }
+  if (r.status === 204) return null;
+  let data = null;
+  try {
+    data = await r.json();
+  } catch (e) {
+    data = null;
+  }
+  if (!r.ok) {
+    const err = data && typeof data.error === 'object' ? data.error : null;
+    if (r.status === 401 && err && err.code === 'not_logged_in' && path !== '/session') {
+      window.dispatchEvent(new Event('yubin:logged-out'));
+    }
+    throw new ApiError(r.status, err);
+  }
+  return data;
+}
+
+// Path segments are encoded one by one (addresses contain @ and +).
+export function seg(s) {
+  return encodeURIComponent(s);
+}

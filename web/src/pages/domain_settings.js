@@ -1,0 +1,22 @@
+// A domain's settings: the foreign-access restriction first, as switches.
+import { h } from '../dom.js';
+import { t } from '../i18n.js';
+import { settingsSection } from './settings.js';
+import { domainTabs } from './tabs.js';
+
+const GROUPS = [
+  ['settings.foreign', ['foreign-auth', 'foreign-auth-web', 'foreign-auth-mail', 'foreign-auth-country', 'foreign-auth-allow']],
+  ['settings.sending', ['send-limit-hour', 'send-limit-day', 'abuse-detect', 'sender-policy']],
+  ['settings.inbound', ['batv', 'inbound-dmarc']],
+];
+
+export function domainSettingsPage(ctx, domain) {
+  return h(
+    'section',
+    {},
+    domainTabs(domain, 'settings'),
+    h('h1', { tabindex: -1 }, t('settings.domainTitle', { domain })),
+    h('p', { class: 'lead' }, t('settings.lead')),
+    settingsSection({ scope: 'domain', target: domain, groups: GROUPS, title: null }),
+  );
+}

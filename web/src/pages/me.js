@@ -1,0 +1,54 @@
+// The mail panel of a mail user: usage, own password, forwarding.
+import { api, seg } from '../api.js';
+import { h, fill } from '../dom.js';
+import { t } from '../i18n.js';
+import { announce, errorText, field, form, passwordField, usage } from '../ui.js';
+import { settingsSection } from './settings.js';
+
+export function mePage(ctx) {
+  const address = ctx.actor.name;
+  const path = `/accounts/${seg(address)}`;
+  const used = h('div', { class: 'card' }, h('h2', {}, t('me.usage')), h('p', {}, t('loading')));
+
+  (async () => {
+    try {
+      const r = await api('GET', path);
+      fill(used, h('h2', {}, t('me.usage')), usage(r.account.used_bytes, r.account.quota_mb));
+    } catch (e) {
+      fill(used, h('h2', {}, t('me.usage')), h('p', { class: 'error', role: 'alert' }, errorText(e)));
+    }
+  })();
+
+  const current = field({ label: t('password.current'), name: 'current', type: 'password', autocomplete: 'current-password' });
+  const pw = passwordField({ label: t('password.new') });
+  const again = field({ label: t('password.again'), name: 'again', type: 'password', autocomplete: 'new-password' });
+  const pwForm = form(
+    {
+      title: t('me.passwordTitle'),
+      submit: t('password.change'),
+      run: async (f) => {
+        if (pw.input.value !== again.input.value) throw new Error(t('password.mismatch'));
+        await api('POST', `${path}/password`, { current: current.input.value, password: pw.input.value });
+        f.reset();
+        pw.input.dispatchEvent(new Event('input'));
+        announce(t('me.passwordChanged'));
+      },
+      errorField: 'again',
+    },
+    h('p', { class: 'help' }, t('me.passwordLead')),
+    current.wrap,
+    pw.wrap,
+    again.wrap,
+  );
+
+  return h(
+    'section',
+    {},
+    h('h1', { tabindex: -1 }, t('me.title')),
+    h('p', { class: 'lead' }, address),
+    used,
+    pwForm,
+    settingsSection({ scope: 'account', target: address, only: ['forward', 'forward-keep'], title: t('me.forwardTitle') }),
+    h('section', { class: 'card' }, h('h2', {}, t('me.logins')), h('p', { class: 'notice', role: 'note' }, h('strong', {}, t('placeholder.badge')), ' ', t('me.loginsSoon'))),
+  );
+}
