@@ -53,6 +53,7 @@ Yubin is starting with data in $DATA (Ctrl-C stops it).
               administrator: name admin, password $apass
               mail user: demo@example.test with the password above
   API         https://127.0.0.1:$((OFF + 443))/api/v1/  (description: /api/v1/openapi.json)
+  metrics     https://127.0.0.1:$((OFF + 443))/metrics  (Prometheus text; loopback clients or administrators)
   certificate $crt (self-signed for mail.example.test)
 
 Try:
