@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define HTTP_MAX_LISTENERS 16
 
@@ -135,6 +136,8 @@ static bool route_matches(const struct route *r, const char *path)
 	return strcmp(path, r->path) == 0;
 }
 
+static void refused_shutdown(evutil_socket_t unused, short what, void *arg);
+
 /* Counts the connection for its client address at its first request. */
 static bool connection_allowed(struct evhttp_request *req, struct http_loop *h)
 {
@@ -153,7 +156,15 @@ static void https_request(struct evhttp_request *req, void *arg)
 	struct http_loop *h = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evhttp_request_get_connection(req));
 
+	if (bufferevent_openssl_get_ssl(bev) == NULL) {
+		/* a refused connection (refused_bev) whose request was already
+		 * in the socket: the reply can no longer leave it */
+		refused_shutdown(-1, 0, bev);
+		http_send_error(req, 503, "Service Unavailable", true);
+		return;
+	}
 	if (!connection_allowed(req, h)) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
 		http_send_error(req, 503, "Service Unavailable", true);
@@ -237,6 +248,34 @@ static void http_request(struct evhttp_request *req, void *arg)
 	http_send_error(req, 301, "Moved Permanently", false);
 }
 
+/* Past http.max_connections (or when no SSL can be made) the connection is
+ * closed unanswered: evhttp would put a plain bufferevent on a NULL one and
+ * answer cleartext HTTP on the HTTPS port, so the refused connection gets
+ * a bufferevent of its own whose socket is shut down before the loop reads
+ * from it (an event made active now runs before the next poll); evhttp
+ * then sees the end and frees it. No handshake is spent on it. */
+static void refused_shutdown(evutil_socket_t unused, short what, void *arg)
+{
+	evutil_socket_t fd = bufferevent_getfd(arg);
+
+	if (fd >= 0)
+		shutdown(fd, SHUT_RDWR);
+}
+
+static struct bufferevent *refused_bev(struct event_base *base)
+{
+	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	static const struct timeval now = { 0, 0 };
+
+	if (bev == NULL)
+		return NULL;	/* evhttp's own attempt fails too: it closes the socket */
+	if (event_base_once(base, -1, EV_TIMEOUT, refused_shutdown, bev, &now) < 0) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	return bev;
+}
+
 static struct bufferevent *tls_bev(struct event_base *base, void *arg)
 {
 	struct http_loop *h = arg;
@@ -246,18 +285,18 @@ static struct bufferevent *tls_bev(struct event_base *base, void *arg)
 	if (h->observer != NULL && h->observer->accepted != NULL)
 		h->observer->accepted(true);
 	if (ssl == NULL)
-		return NULL;
+		return refused_bev(base);
 	if (http_conn_attach(ssl, h->max_connections) < 0) {
 		SSL_free(ssl);
-		return NULL;	/* evhttp closes the socket */
+		return refused_bev(base);
 	}
 	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
 					     BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
-		return NULL;	/* the SSL went with it */
+		return refused_bev(base);	/* the SSL went with it */
 	if (http_conn_deadline(ssl, bev, h->request_timeout) < 0) {
 		bufferevent_free(bev);
-		return NULL;
+		return refused_bev(base);
 	}
 	return bev;
 }

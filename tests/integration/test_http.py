@@ -376,3 +376,55 @@ def test_connection_limits(new_server):
         assert time.time() < deadline, "a closed connection did not free its place"
         time.sleep(0.05)
     first[1].close()
+
+
+def plaintext_answer(srv, request=b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n"):
+    """What a cleartext HTTP request on https.port gets back, until the
+    server closes the connection."""
+    s = socket.create_connection((HOST, srv.port("https")), timeout=20)
+    try:
+        s.sendall(request)
+        return read_until_closed(s)
+    finally:
+        s.close()
+
+
+def served_connection(srv, timeout=10):
+    """An HTTPS connection that got a 200, once the server has a place for
+    it (a connection just closed may still hold its place for a moment)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            c = https(srv)
+            c.request("GET", "/api/v1/health")
+            r = c.getresponse()
+            r.read()
+            if r.status == 200:
+                return c
+            c.close()
+        except (ssl.SSLError, OSError, http.client.HTTPException):
+            pass
+        assert time.time() < deadline, "no place for a new connection"
+        time.sleep(0.05)
+
+
+def test_https_port_never_answers_cleartext_http(new_server):
+    """A cleartext request on https.port gets no HTTP answer, neither under
+    http.max_connections (the TLS handshake fails) nor past it (closed
+    unanswered, no plain 503)."""
+    srv = new_server(start=False, config={"http.max_connections": 1})
+    srv.start(wait_port="https")
+    held = served_connection(srv)   # the only place
+    for _ in range(3):
+        answer = plaintext_answer(srv)
+        assert b"HTTP/" not in answer, answer[:200]
+    # a TLS client past the limit: no handshake, and no cleartext either
+    s = socket.create_connection((HOST, srv.port("https")), timeout=20)
+    with pytest.raises((ssl.SSLError, OSError)):
+        ctx(srv).wrap_socket(s, server_hostname=HOSTNAME)
+    s.close()
+    held.close()
+    # under the limit: the handshake fails on the cleartext, no answer
+    served_connection(srv).close()
+    answer = plaintext_answer(srv)
+    assert b"HTTP/" not in answer, answer[:200]
