@@ -290,7 +290,7 @@ static void api_send(struct api_job *j)
 			evbuffer_add(body, text, len);
 	}
 	evhttp_add_header(h, "Content-Type", j->content_type != NULL ? j->content_type : "application/json");
-	evhttp_send_reply(j->req, j->status, NULL, body);
+	http_send_reply(j->req, j->status, NULL, body);
 	if (body != NULL && body != j->raw)
 		evbuffer_free(body);
 }

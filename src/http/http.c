@@ -51,6 +51,27 @@ void http_security_headers(struct evhttp_request *req, bool tls)
 		evhttp_add_header(h, "Strict-Transport-Security", "max-age=31536000");
 }
 
+/* evhttp sends the body it is given even to HEAD, and then no
+ * Content-Length: a HEAD gets GET's headers, its length included, and no
+ * body (RFC 9110, 9.3.2), so the connection stays usable. */
+void http_send_reply(struct evhttp_request *req, int code, const char *reason, struct evbuffer *body)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	char len[32];
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD || code == 204 || code == 304) {
+		evhttp_send_reply(req, code, reason, body);
+		return;
+	}
+	if (evhttp_find_header(h, "Content-Length") == NULL) {
+		snprintf(len, sizeof(len), "%zu", body != NULL ? evbuffer_get_length(body) : (size_t)0);
+		evhttp_add_header(h, "Content-Length", len);
+	}
+	if (body != NULL)
+		evbuffer_drain(body, evbuffer_get_length(body));
+	evhttp_send_reply(req, code, reason, NULL);
+}
+
 void http_send_error(struct evhttp_request *req, int code, const char *reason, bool tls)
 {
 	struct evbuffer *body = evbuffer_new();
@@ -60,7 +81,7 @@ void http_send_error(struct evhttp_request *req, int code, const char *reason, b
 			  "text/plain; charset=utf-8");
 	if (body != NULL)
 		evbuffer_add_printf(body, "%d %s\n", code, reason);
-	evhttp_send_reply(req, code, reason, body);
+	http_send_reply(req, code, reason, body);
 	if (body != NULL)
 		evbuffer_free(body);
 }
@@ -81,7 +102,7 @@ static void send_json(struct evhttp_request *req, int code, const char *reason, 
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
 	if (body != NULL)
 		evbuffer_add(body, text, len);
-	evhttp_send_reply(req, code, reason, body);
+	http_send_reply(req, code, reason, body);
 	if (body != NULL)
 		evbuffer_free(body);
 }

@@ -6,10 +6,13 @@
 struct evhttp_request;
 struct ssl_st;
 struct bufferevent;
+struct evbuffer;
 struct http_observer;
 
 /* Security headers every response carries; HSTS only over TLS. */
 void http_security_headers(struct evhttp_request *req, bool tls);
+/* evhttp_send_reply, but a HEAD gets the headers and length only. */
+void http_send_reply(struct evhttp_request *req, int code, const char *reason, struct evbuffer *body);
 /* A short error page (text/plain) with the security headers. */
 void http_send_error(struct evhttp_request *req, int code, const char *reason, bool tls);
 /* GET/HEAD of a file under root (http_static.c). */

@@ -51,7 +51,6 @@ void http_metrics_serve(struct evhttp_request *req, const struct http_observer *
 {
 	struct strbuf text = STRBUF_INIT;
 	struct evbuffer *body;
-	char len[32];
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 
 	if (!metrics_allowed(req)) {
@@ -69,15 +68,11 @@ void http_metrics_serve(struct evhttp_request *req, const struct http_observer *
 		http_send_error(req, 503, "Service Unavailable", true);
 		return;
 	}
-	snprintf(len, sizeof(len), "%zu", text.len);
-	/* evhttp would send a HEAD response's body: only the length goes */
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
-		evbuffer_add(body, strbuf_cstr(&text), text.len);
+	evbuffer_add(body, strbuf_cstr(&text), text.len);
 	strbuf_free(&text);
 	http_security_headers(req, true);
 	evhttp_add_header(h, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	evhttp_add_header(h, "Cache-Control", "no-store");
-	evhttp_add_header(h, "Content-Length", len);
-	evhttp_send_reply(req, 200, "OK", body);
+	http_send_reply(req, 200, "OK", body);
 	evbuffer_free(body);
 }

@@ -428,3 +428,35 @@ def test_https_port_never_answers_cleartext_http(new_server):
     served_connection(srv).close()
     answer = plaintext_answer(srv)
     assert b"HTTP/" not in answer, answer[:200]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/health", "/missing.html", "/index.html", "/api/v1/session",
+                                  "/api/v1/nothing", "/metrics", "/%2e%2e/x"])
+def test_head_has_get_headers_and_no_body(srv, path):
+    """HEAD: GET's status and headers, Content-Length included, and no body
+    (RFC 9110, 9.3.2); the connection then serves a GET (a body sent after
+    the HEAD's headers would be read as the next status line)."""
+    c = https(srv)
+    c.request("GET", path)
+    g = c.getresponse()
+    gbody = g.read()
+    for _ in range(2):
+        c.request("HEAD", path)
+        h = c.getresponse()
+        assert h.read() == b""
+        assert h.status == g.status
+        if path == "/metrics":  # the counters move between the two
+            assert int(h.getheader("Content-Length")) > 1000
+        else:
+            assert h.getheader("Content-Length") == str(len(gbody)), (path, h.getheaders())
+        assert h.getheader("Content-Type") == g.getheader("Content-Type")
+        c.request("GET", path)
+        again = c.getresponse()
+        assert again.status == g.status
+        abody = again.read()
+        assert abody == gbody or path == "/metrics"
+    # nothing was left in the stream after the last reply
+    c.sock.settimeout(0.5)
+    with pytest.raises((socket.timeout, ssl.SSLError)):
+        assert c.sock.recv(1) == b"", "the server closed the connection"
+    c.close()
