@@ -40,6 +40,9 @@ struct http_api_env {
 	 * the answer in ms). NULL: none. */
 	bool (*admin_blocked)(const char *ip, const char *name);
 	unsigned (*admin_failed)(const char *ip, const char *name);
+	/* A panel login refused (wrong credentials, blocked, foreign): the
+	 * web's count of refused logins, made here only. NULL: none. */
+	void (*login_refused)(void);
 };
 
 struct http_params {

@@ -5,6 +5,7 @@
 #include "server/web.h"
 #include "server/auth.h"
 #include "server/server.h"
+#include "server/stats.h"
 #include "lib/str.h"
 
 #include <string.h>
@@ -31,6 +32,11 @@ static void web_login_check(void *ctx, const char *address, const char *password
 	str_copy(r->text, sizeof(r->text), res.text);
 }
 
+static void web_login_refused(void)
+{
+	stats_auth_failed("web");
+}
+
 void web_api_env(struct http_api_env *env)
 {
 	struct config cfg;
@@ -44,4 +50,5 @@ void web_api_env(struct http_api_env *env)
 	env->login_check = web_login_check;
 	env->admin_blocked = auth_admin_blocked;
 	env->admin_failed = auth_admin_failed;
+	env->login_refused = web_login_refused;
 }

@@ -405,6 +405,28 @@ def test_auth_failures_counted_per_service(srv):
         after, "yubin_auth_failures_total", service="smtp")
 
 
+def test_web_login_failures_counted(new_server):
+    """Refused panel logins count under service="web": an administrator's
+    wrong password, a mail user's wrong password and a malformed address;
+    a good login of either counts nothing, and no other service moves."""
+    import api_util
+    s = new_server(start=False)
+    s.ctl("admin", "add", "root", "--role", "server", "--password-stdin", input="Admin-pass-123\n")
+    s.start(wait_port="https")
+    before = scrape(s)
+    api_util.Client(s).login("admin", "root", "wrong-admin-pw", expect=401)
+    api_util.Client(s).login("admin", "nobody", "wrong-admin-pw", expect=401)
+    api_util.Client(s).login("user", USER, "wrong-user-pw", expect=401)
+    api_util.Client(s).login("user", "no-at-sign", "wrong-user-pw", expect=401)
+    api_util.Client(s).login("admin", "root", "Admin-pass-123")
+    api_util.Client(s).login("user", USER, PASSWORD)
+    after = scrape(s)
+    d = lambda svc: (value(after, "yubin_auth_failures_total", service=svc)
+                     - value(before, "yubin_auth_failures_total", service=svc))
+    assert d("web") == 4
+    assert d("smtp") == d("imap") == d("pop3") == 0
+
+
 def test_bruteforce_blocks_counted(new_server):
     """Failed logins from one address until it is blocked: one ip block,
     one account slowed, and every refused login (also the blocked one with
