@@ -441,18 +441,17 @@ static bool api_route_find(struct api_job *j, const char *path)
 	return false;
 }
 
-void api_handle(struct evhttp_request *req, const struct api_config *cfg)
+/* A job for req with its query and language: NULL when answered. */
+static struct api_job *api_job_new(struct evhttp_request *req, const struct api_config *cfg)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
 	struct api_job *j = calloc(1, sizeof(*j));
 	const char *query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
-	char *ip = NULL;
-	ev_uint16_t port = 0;
 
 	if (j == NULL) {
 		http_send_error(req, 503, "Service Unavailable", true);
-		return;
+		return NULL;
 	}
 	j->cfg = cfg;
 	j->req = req;
@@ -464,10 +463,21 @@ void api_handle(struct evhttp_request *req, const struct api_config *cfg)
 		j->ja = api_lang_is_ja(NULL, evhttp_find_header(in, "Accept-Language"));
 		api_error(j, 400, "bad_query", NULL, "malformed query string", "クエリ文字列が正しくありません");
 		api_answer_now(j);
-		return;
+		return NULL;
 	}
 	j->ja = api_lang_is_ja(api_query(j, "lang"), evhttp_find_header(in, "Accept-Language"));
-	if (!api_route_find(j, evhttp_uri_get_path(uri)) || !api_headers(j) || !api_body(j)) {
+	return j;
+}
+
+/* The job's headers and body, then the job to the workers. */
+static void api_submit(struct api_job *j)
+{
+	const struct api_config *cfg = j->cfg;
+	struct evhttp_request *req = j->req;
+	char *ip = NULL;
+	ev_uint16_t port = 0;
+
+	if (!api_headers(j) || !api_body(j)) {
 		api_answer_now(j);
 		return;
 	}
@@ -481,4 +491,27 @@ void api_handle(struct evhttp_request *req, const struct api_config *cfg)
 	str_copy(j->ip, sizeof(j->ip), ip != NULL ? ip : "");
 	evhttp_connection_set_closecb(j->evcon, api_closed, j);
 	worker_pool_submit(cfg->workers, cfg->base, api_work, api_done, j);
+}
+
+void api_handle(struct evhttp_request *req, const struct api_config *cfg)
+{
+	struct api_job *j = api_job_new(req, cfg);
+
+	if (j == NULL)
+		return;
+	if (!api_route_find(j, evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)))) {
+		api_answer_now(j);
+		return;
+	}
+	api_submit(j);
+}
+
+void api_handle_route(struct evhttp_request *req, const struct api_config *cfg, const struct api_route *route)
+{
+	struct api_job *j = api_job_new(req, cfg);
+
+	if (j == NULL)
+		return;
+	j->route = route;
+	api_submit(j);
 }

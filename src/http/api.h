@@ -50,6 +50,7 @@ struct api_config {
 	void (*env)(struct http_api_env *env);
 	struct event_base *base;
 	uint64_t max_body_size;
+	const struct http_observer *observer;	/* the metrics page; may be NULL */
 };
 
 struct api_job {
@@ -88,6 +89,11 @@ struct api_job {
 
 /* /api/v1/... on https.port (http.c's route table). */
 void api_handle(struct evhttp_request *req, const struct api_config *cfg);
+
+/* A request outside /api/v1/ answered by the API's kind of job (its
+ * authentication, then route->run): GET /metrics with credentials. */
+void api_handle_route(struct evhttp_request *req, const struct api_config *cfg,
+		      const struct api_route *route);
 
 /* Error replies: {"error":{"code","message","field"[,"line"]}} in the
  * request's language. */

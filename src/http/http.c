@@ -126,7 +126,7 @@ static void api_request(struct evhttp_request *req, struct http_loop *h)
 
 static void metrics_page(struct evhttp_request *req, struct http_loop *h)
 {
-	http_metrics_serve(req, h->observer);
+	http_metrics_serve(req, &h->api);
 }
 
 static void static_files(struct evhttp_request *req, struct http_loop *h)
@@ -414,7 +414,7 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 	h->max_connections_per_ip = p->max_connections_per_ip;
 	h->request_timeout = p->request_timeout;
 	str_copy(h->static_dir, sizeof(h->static_dir), p->static_dir);
-	h->api = (struct api_config){ p->workers, p->api_env, base, p->max_body_size };
+	h->api = (struct api_config){ p->workers, p->api_env, base, p->max_body_size, p->observer };
 	if (p->port_https != 0) {
 		h->https = evhttp_make(base, p, https_request, h);
 		if (h->https == NULL)

@@ -8,6 +8,7 @@ struct ssl_st;
 struct bufferevent;
 struct evbuffer;
 struct http_observer;
+struct api_config;
 
 /* Security headers every response carries; HSTS only over TLS. */
 void http_security_headers(struct evhttp_request *req, bool tls);
@@ -32,7 +33,7 @@ bool http_conn_request(struct evhttp_request *req, struct ssl_st *ssl, const cha
 		       unsigned max_per_ip);
 /* Whom to tell each request's time (set once, before the loops run). */
 void http_conn_observe(const struct http_observer *obs);
-/* GET /metrics: loopback clients only (http_metrics.c). */
-void http_metrics_serve(struct evhttp_request *req, const struct http_observer *obs);
+/* GET /metrics: loopback clients and server administrators (http_metrics.c). */
+void http_metrics_serve(struct evhttp_request *req, const struct api_config *api);
 
 #endif
