@@ -310,6 +310,7 @@ static void api_finish(evutil_socket_t fd, short what, void *arg)
 {
 	struct api_job *j = arg;
 
+	(*j->cfg->jobs)--;
 	if (j->gone) {
 		log_info(NULL, "api: %s: the client left before the reply", j->route->path);
 		if (j->orphan)
@@ -490,6 +491,7 @@ static void api_submit(struct api_job *j)
 	evhttp_connection_get_peer(j->evcon, &ip, &port);
 	str_copy(j->ip, sizeof(j->ip), ip != NULL ? ip : "");
 	evhttp_connection_set_closecb(j->evcon, api_closed, j);
+	(*cfg->jobs)++;
 	worker_pool_submit(cfg->workers, cfg->base, api_work, api_done, j);
 }
 

@@ -51,6 +51,7 @@ struct api_config {
 	struct event_base *base;
 	uint64_t max_body_size;
 	const struct http_observer *observer;	/* the metrics page; may be NULL */
+	unsigned *jobs;		/* the loop's count of jobs not yet answered */
 };
 
 struct api_job {

@@ -33,6 +33,8 @@ struct http_loop {
 	size_t nbound;
 	char static_dir[4096];
 	struct api_config api;
+	struct http_conns conns;	/* the HTTPS ones */
+	unsigned api_jobs;		/* API jobs not yet back and answered */
 };
 
 static const char csp[] =
@@ -307,7 +309,7 @@ static struct bufferevent *tls_bev(struct event_base *base, void *arg)
 		h->observer->accepted(true);
 	if (ssl == NULL)
 		return refused_bev(base);
-	if (http_conn_attach(ssl, h->max_connections) < 0) {
+	if (h->conns.stopping || http_conn_attach(ssl, h->max_connections, &h->conns) < 0) {
 		SSL_free(ssl);
 		return refused_bev(base);
 	}
@@ -414,7 +416,8 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 	h->max_connections_per_ip = p->max_connections_per_ip;
 	h->request_timeout = p->request_timeout;
 	str_copy(h->static_dir, sizeof(h->static_dir), p->static_dir);
-	h->api = (struct api_config){ p->workers, p->api_env, base, p->max_body_size, p->observer };
+	h->api = (struct api_config){ p->workers, p->api_env, base, p->max_body_size, p->observer,
+				      &h->api_jobs };
 	if (p->port_https != 0) {
 		h->https = evhttp_make(base, p, https_request, h);
 		if (h->https == NULL)
@@ -447,10 +450,25 @@ void http_loop_stop_accepting(struct http_loop *h)
 		evconnlistener_disable(evhttp_bound_socket_get_listener(h->bound[i]));
 }
 
+void http_loop_shutdown(struct http_loop *h)
+{
+	if (h == NULL)
+		return;
+	http_loop_stop_accepting(h);
+	http_conns_stop(&h->conns);
+}
+
+bool http_loop_is_done(const struct http_loop *h)
+{
+	return h == NULL || (h->conns.count == 0 && h->api_jobs == 0);
+}
+
 void http_loop_free(struct http_loop *h)
 {
 	if (h == NULL)
 		return;
+	if (h->api_jobs > 0)	/* the grace ran out: their replies are dropped */
+		log_warn(NULL, "http: %u API requests still running at the end of the grace", h->api_jobs);
 	if (h->https != NULL)
 		evhttp_free(h->https);
 	if (h->http != NULL)

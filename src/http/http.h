@@ -73,6 +73,12 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 				  char *err, size_t errsize);
 /* Stops accepting (on the loop's thread, or before it runs). */
 void http_loop_stop_accepting(struct http_loop *h);
+/* SIGTERM, on the loop's thread: stops accepting, closes the idle HTTPS
+ * connections (and those still reading a request); a connection handling
+ * a request closes once its reply has gone, an API job's included. */
+void http_loop_shutdown(struct http_loop *h);
+/* No HTTPS connection and no API job left: the loop may end. */
+bool http_loop_is_done(const struct http_loop *h);
 /* Closes every connection and frees h (after its loop has stopped). */
 void http_loop_free(struct http_loop *h);
 /* HTTPS connections open now, on all loops. */

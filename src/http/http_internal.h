@@ -18,9 +18,21 @@ void http_send_reply(struct evhttp_request *req, int code, const char *reason, s
 void http_send_error(struct evhttp_request *req, int code, const char *reason, bool tls);
 /* GET/HEAD of a file under root (http_static.c). */
 void http_static_serve(struct evhttp_request *req, const char *root);
-/* Counts a new HTTPS connection on its SSL; -1 past max_total
- * (http_conn.c). */
-int http_conn_attach(struct ssl_st *ssl, unsigned max_total);
+struct conn_state;
+
+/* The HTTPS connections of one loop (used on its thread only). */
+struct http_conns {
+	struct conn_state *head;
+	unsigned count;
+	bool stopping;		/* SIGTERM: each closes once it is idle */
+};
+
+/* Counts a new HTTPS connection on its SSL and in the loop's list; -1
+ * past max_total (http_conn.c). */
+int http_conn_attach(struct ssl_st *ssl, unsigned max_total, struct http_conns *list);
+/* SIGTERM: closes the connections that are not handling a request; the
+ * others close once their reply has gone. */
+void http_conns_stop(struct http_conns *list);
 /* Arms the request deadline of an attached connection: each request
  * (line, headers and body) must have arrived within seconds of the
  * connection's start or of the previous response's end; else the
