@@ -467,11 +467,16 @@ void http_loop_free(struct http_loop *h)
 {
 	if (h == NULL)
 		return;
-	if (h->api_jobs > 0)	/* the grace ran out: their replies are dropped */
-		log_warn(NULL, "http: %u API requests still running at the end of the grace", h->api_jobs);
 	if (h->https != NULL)
 		evhttp_free(h->https);
 	if (h->http != NULL)
 		evhttp_free(h->http);
+	if (h->api_jobs > 0) {
+		/* The grace ran out: those jobs still read h->api on their
+		 * workers, and their done never runs (the loop is over), so h
+		 * stays for them until the exit. */
+		log_warn(NULL, "http: %u API requests still running at the end of the grace", h->api_jobs);
+		return;
+	}
 	free(h);
 }
