@@ -295,15 +295,35 @@ static void api_send(struct api_job *j)
 		evbuffer_free(body);
 }
 
-/* The client closed the connection while the job ran: evhttp frees the
- * request with the connection, unless it detached it first (then it is
- * ours to free). Either way the reply must not be sent. */
+static void api_finish(evutil_socket_t fd, short what, void *arg);
+
+/* evhttp frees the connection while the job runs (evhttp reads nothing
+ * from a connection whose request is being answered, so a client's close
+ * is seen only when the reply is written: this is the loop's end past the
+ * shutdown grace, http_loop_free). evhttp frees the request with the
+ * connection, unless it detached it first (then it is ours to free).
+ * Either way the reply must not be sent. A job back from its worker and
+ * waiting out its delay ends now; one still on a worker ends in done. */
 static void api_closed(struct evhttp_connection *evcon, void *arg)
 {
 	struct api_job *j = arg;
 
 	j->gone = true;
 	j->orphan = evhttp_request_get_connection(j->req) == NULL;
+	if (j->delay != NULL) {
+		event_free(j->delay);
+		j->delay = NULL;
+		api_finish(-1, 0, j);
+	}
+}
+
+static void api_delay_end(evutil_socket_t fd, short what, void *arg)
+{
+	struct api_job *j = arg;
+
+	event_free(j->delay);
+	j->delay = NULL;
+	api_finish(-1, 0, j);
 }
 
 static void api_finish(evutil_socket_t fd, short what, void *arg)
@@ -312,7 +332,7 @@ static void api_finish(evutil_socket_t fd, short what, void *arg)
 
 	(*j->cfg->jobs)--;
 	if (j->gone) {
-		log_info(NULL, "api: %s: the client left before the reply", j->route->path);
+		log_info(NULL, "api: %s: the connection ended before the reply", j->route->path);
 		if (j->orphan)
 			evhttp_request_free(j->req);
 	} else {
@@ -329,8 +349,12 @@ static void api_done(void *arg)
 	if (j->delay_ms > 0 && !j->gone) {
 		struct timeval tv = { (time_t)(j->delay_ms / 1000), (suseconds_t)(j->delay_ms % 1000) * 1000 };
 
-		if (event_base_once(j->cfg->base, -1, EV_TIMEOUT, api_finish, j, &tv) == 0)
+		j->delay = evtimer_new(j->cfg->base, api_delay_end, j);
+		if (j->delay != NULL && evtimer_add(j->delay, &tv) == 0)
 			return;
+		if (j->delay != NULL)
+			event_free(j->delay);
+		j->delay = NULL;
 	}
 	api_finish(-1, 0, j);
 }

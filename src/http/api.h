@@ -25,6 +25,7 @@ struct evhttp_request;
 struct evhttp_connection;
 struct evbuffer;
 struct event_base;
+struct event;
 
 
 struct api_job;
@@ -86,6 +87,7 @@ struct api_job {
 	char disposition[320];	/* Content-Disposition, or "" */
 	char set_cookie[160];
 	unsigned delay_ms;	/* wait so long before replying (failed logins) */
+	struct event *delay;	/* that wait, while it runs */
 };
 
 /* /api/v1/... on https.port (http.c's route table). */

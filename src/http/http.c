@@ -471,6 +471,7 @@ void http_loop_free(struct http_loop *h)
 		evhttp_free(h->https);
 	if (h->http != NULL)
 		evhttp_free(h->http);
+	http_conns_detach(&h->conns);
 	if (h->api_jobs > 0) {
 		/* The grace ran out: those jobs still read h->api on their
 		 * workers, and their done never runs (the loop is over), so h

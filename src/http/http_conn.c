@@ -48,13 +48,15 @@ static void state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, lon
 		ipcount_release(HTTP_IP_GROUP, st->ip);
 	if (st->deadline != NULL)
 		event_free(st->deadline);
-	if (st->prev != NULL)
-		st->prev->next = st->next;
-	else
-		st->list->head = st->next;
-	if (st->next != NULL)
-		st->next->prev = st->prev;
-	st->list->count--;
+	if (st->list != NULL) {
+		if (st->prev != NULL)
+			st->prev->next = st->next;
+		else
+			st->list->head = st->next;
+		if (st->next != NULL)
+			st->next->prev = st->prev;
+		st->list->count--;
+	}
 	atomic_fetch_sub(&total, 1);
 	free(st);
 }
@@ -105,7 +107,7 @@ static void response_done(struct evhttp_request *req, void *arg)
 	struct conn_state *st = arg;
 
 	st->busy = false;
-	if (st->list->stopping)
+	if (st->list != NULL && st->list->stopping)
 		deadline_cb(-1, 0, st);	/* the reply has gone: the connection ends */
 	else
 		evtimer_add(st->deadline, &st->limit);
@@ -156,6 +158,19 @@ void http_conns_stop(struct http_conns *list)
 		if (!st->busy)
 			deadline_cb(-1, 0, st);
 	}
+}
+
+void http_conns_detach(struct http_conns *list)
+{
+	struct conn_state *st = list->head, *next;
+
+	for (; st != NULL; st = next) {
+		next = st->next;
+		st->list = NULL;
+		st->prev = st->next = NULL;
+	}
+	list->head = NULL;
+	list->count = 0;
 }
 
 void http_conn_observe(const struct http_observer *obs)

@@ -33,6 +33,9 @@ int http_conn_attach(struct ssl_st *ssl, unsigned max_total, struct http_conns *
 /* SIGTERM: closes the connections that are not handling a request; the
  * others close once their reply has gone. */
 void http_conns_stop(struct http_conns *list);
+/* Before the list's memory goes: a bufferevent (and its SSL) whose free
+ * libevent deferred is freed later, by event_base_free. */
+void http_conns_detach(struct http_conns *list);
 /* Arms the request deadline of an attached connection: each request
  * (line, headers and body) must have arrived within seconds of the
  * connection's start or of the previous response's end; else the
