@@ -97,6 +97,15 @@ int ops_account_list(struct ops *o, const struct ops_actor *actor, const char *d
 
 	memset(err, 0, sizeof(*err));
 	*total_r = 0;
+	if (domain == NULL) {
+		if (!ops_may_server(actor))
+			return ops_read_forbidden(err, "the accounts of every domain");
+		if (directory_account_list(o->dir, NULL, account_list_one, &c) < 0)
+			return ops_fail(err, "internal", NULL, "cannot list the accounts",
+					"アカウント一覧を読めません");
+		*total_r = c.total;
+		return 0;
+	}
 	if (ops_actor_role(actor) == OPS_ACTOR_USER || !ops_may_domain(actor, domain))
 		return ops_read_forbidden(err, domain);
 	r = directory_domain_get(o->dir, domain, &d);
