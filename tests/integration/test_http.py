@@ -460,3 +460,24 @@ def test_head_has_get_headers_and_no_body(srv, path):
     with pytest.raises((socket.timeout, ssl.SSLError)):
         assert c.sock.recv(1) == b"", "the server closed the connection"
     c.close()
+
+
+def test_port_80_head_has_no_body(srv):
+    """The redirect and the error pages of port 80 answer HEAD the same way:
+    GET's headers and length, no body, the connection still usable."""
+    c = http.client.HTTPConnection(HOST, srv.port("http"), timeout=20)
+    host = {"Host": "%s:%d" % (HOSTNAME, srv.port("http"))}
+    for path in ("/some/path", "/.well-known/x"):
+        c.request("GET", path, headers=host)
+        g = c.getresponse()
+        gbody = g.read()
+        c.request("HEAD", path, headers=host)
+        h = c.getresponse()
+        assert h.read() == b""
+        assert h.status == g.status and h.getheader("Location") == g.getheader("Location")
+        assert h.getheader("Content-Length") == str(len(gbody))
+    c.request("GET", "/", headers=host)
+    r = c.getresponse()
+    r.read()
+    assert r.status == 301
+    c.close()
