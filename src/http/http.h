@@ -35,14 +35,14 @@ struct http_api_env {
 	unsigned session_idle, session_lifetime;	/* seconds */
 	ops_login_check_fn *login_check;	/* a mail user's login (service "web") */
 	void *login_ctx;
+	/* A panel login refused (wrong credentials, blocked, foreign): the
+	 * web's count of refused logins, made here only. NULL: none. */
+	void (*login_refused)(void);
 	/* An administrator's login under the brute-force defence of its
 	 * client address: blocked now? and a failure counted (the delay of
 	 * the answer in ms). NULL: none. */
 	bool (*admin_blocked)(const char *ip, const char *name);
 	unsigned (*admin_failed)(const char *ip, const char *name);
-	/* A panel login refused (wrong credentials, blocked, foreign): the
-	 * web's count of refused logins, made here only. NULL: none. */
-	void (*login_refused)(void);
 };
 
 struct http_params {
