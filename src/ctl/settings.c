@@ -11,6 +11,7 @@
 #include "settings/settings.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int ctl_setting_set(struct ctl *c, enum setting_scope scope, const char *name, const char *key,
@@ -50,43 +51,84 @@ int ctl_setting_set(struct ctl *c, enum setting_scope scope, const char *name, c
 	return 0;
 }
 
-struct ctl_setting_out {
-	enum setting_scope scope;
-	struct json *j;
-	unsigned n;
+/* The settings stored for a domain or an account, as the API lists them
+ * (ops_setting_list: the same scope rules, secrets masked), only those
+ * set and not an account column (memo and enabled are shown apart), by
+ * key. */
+struct ctl_setting_rows {
+	struct ctl_setting_row {
+		const char *key;
+		char *shown;
+	} row[SETTING_COUNT];
+	size_t n;
 };
 
-static void ctl_setting_out_cb(const char *key, const char *value, void *ctx)
+static void ctl_setting_row_cb(const struct ops_setting_row *row, void *ctx)
 {
-	struct ctl_setting_out *o = ctx;
-	const struct setting *s = settings_find(key, o->scope);
-	const char *shown = s != NULL ? settings_display(s, value, false) : value;
+	struct ctl_setting_rows *rows = ctx;
+	char *shown;
 
-	o->n++;
-	if (o->j != NULL)
-		json_kv_string(o->j, key, shown);
-	else
-		printf("  %-20s %s\n", key, shown);
+	if (!row->set || (row->s->flags & SETTING_COLUMN) != 0 || rows->n == SETTING_COUNT)
+		return;
+	shown = strdup(row->value);
+	if (shown == NULL)
+		return;
+	rows->row[rows->n].key = row->s->key;
+	rows->row[rows->n].shown = shown;
+	rows->n++;
+}
+
+static int ctl_setting_row_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ctl_setting_row *)a)->key, ((const struct ctl_setting_row *)b)->key);
+}
+
+static void ctl_setting_rows_get(struct ctl *c, enum setting_scope scope, const char *name,
+				 struct ctl_setting_rows *rows)
+{
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o = ctl_ops(c, &actor);
+
+	rows->n = 0;
+	if (o == NULL)
+		return;
+	if (ops_setting_list(o, &actor, scope, name, ctl_setting_row_cb, rows, &err) < 0)
+		ctl_ops_fail(&err);
+	qsort(rows->row, rows->n, sizeof(rows->row[0]), ctl_setting_row_cmp);
+}
+
+static void ctl_setting_rows_free(struct ctl_setting_rows *rows)
+{
+	for (size_t i = 0; i < rows->n; i++)
+		free(rows->row[i].shown);
+	rows->n = 0;
 }
 
 void ctl_settings_json(struct ctl *c, struct json *j, enum setting_scope scope, const char *name)
 {
-	struct ctl_setting_out o = { scope, j, 0 };
+	struct ctl_setting_rows rows;
 
+	ctl_setting_rows_get(c, scope, name, &rows);
 	json_key(j, "settings");
 	json_object_begin(j);
-	directory_setting_list(c->dir, settings_scope_name(scope), name, ctl_setting_out_cb, &o);
+	for (size_t i = 0; i < rows.n; i++)
+		json_kv_string(j, rows.row[i].key, rows.row[i].shown);
 	json_object_end(j);
+	ctl_setting_rows_free(&rows);
 }
 
 void ctl_settings_print(struct ctl *c, enum setting_scope scope, const char *name)
 {
-	struct ctl_setting_out o = { scope, NULL, 0 };
+	struct ctl_setting_rows rows;
 
+	ctl_setting_rows_get(c, scope, name, &rows);
 	printf("settings:\n");
-	directory_setting_list(c->dir, settings_scope_name(scope), name, ctl_setting_out_cb, &o);
-	if (o.n == 0)
+	for (size_t i = 0; i < rows.n; i++)
+		printf("  %-20s %s\n", rows.row[i].key, rows.row[i].shown);
+	if (rows.n == 0)
 		printf("  (none)\n");
+	ctl_setting_rows_free(&rows);
 }
 
 static void ctl_setting_help_json(struct json *j, const struct setting *s)

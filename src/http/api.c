@@ -290,28 +290,49 @@ static void api_send(struct api_job *j)
 			evbuffer_add(body, text, len);
 	}
 	evhttp_add_header(h, "Content-Type", j->content_type != NULL ? j->content_type : "application/json");
-	evhttp_send_reply(j->req, j->status, NULL, body);
+	http_send_reply(j->req, j->status, NULL, body);
 	if (body != NULL && body != j->raw)
 		evbuffer_free(body);
 }
 
-/* The client closed the connection while the job ran: evhttp frees the
- * request with the connection, unless it detached it first (then it is
- * ours to free). Either way the reply must not be sent. */
+static void api_finish(evutil_socket_t fd, short what, void *arg);
+
+/* evhttp frees the connection while the job runs (evhttp reads nothing
+ * from a connection whose request is being answered, so a client's close
+ * is seen only when the reply is written: this is the loop's end past the
+ * shutdown grace, http_loop_free). evhttp frees the request with the
+ * connection, unless it detached it first (then it is ours to free).
+ * Either way the reply must not be sent. A job back from its worker and
+ * waiting out its delay ends now; one still on a worker ends in done. */
 static void api_closed(struct evhttp_connection *evcon, void *arg)
 {
 	struct api_job *j = arg;
 
 	j->gone = true;
 	j->orphan = evhttp_request_get_connection(j->req) == NULL;
+	if (j->delay != NULL) {
+		event_free(j->delay);
+		j->delay = NULL;
+		api_finish(-1, 0, j);
+	}
+}
+
+static void api_delay_end(evutil_socket_t fd, short what, void *arg)
+{
+	struct api_job *j = arg;
+
+	event_free(j->delay);
+	j->delay = NULL;
+	api_finish(-1, 0, j);
 }
 
 static void api_finish(evutil_socket_t fd, short what, void *arg)
 {
 	struct api_job *j = arg;
 
+	(*j->cfg->jobs)--;
 	if (j->gone) {
-		log_info(NULL, "api: %s: the client left before the reply", j->route->path);
+		log_info(NULL, "api: %s: the connection ended before the reply", j->route->path);
 		if (j->orphan)
 			evhttp_request_free(j->req);
 	} else {
@@ -328,8 +349,12 @@ static void api_done(void *arg)
 	if (j->delay_ms > 0 && !j->gone) {
 		struct timeval tv = { (time_t)(j->delay_ms / 1000), (suseconds_t)(j->delay_ms % 1000) * 1000 };
 
-		if (event_base_once(j->cfg->base, -1, EV_TIMEOUT, api_finish, j, &tv) == 0)
+		j->delay = evtimer_new(j->cfg->base, api_delay_end, j);
+		if (j->delay != NULL && evtimer_add(j->delay, &tv) == 0)
 			return;
+		if (j->delay != NULL)
+			event_free(j->delay);
+		j->delay = NULL;
 	}
 	api_finish(-1, 0, j);
 }
@@ -441,18 +466,17 @@ static bool api_route_find(struct api_job *j, const char *path)
 	return false;
 }
 
-void api_handle(struct evhttp_request *req, const struct api_config *cfg)
+/* A job for req with its query and language: NULL when answered. */
+static struct api_job *api_job_new(struct evhttp_request *req, const struct api_config *cfg)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
 	struct api_job *j = calloc(1, sizeof(*j));
 	const char *query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
-	char *ip = NULL;
-	ev_uint16_t port = 0;
 
 	if (j == NULL) {
 		http_send_error(req, 503, "Service Unavailable", true);
-		return;
+		return NULL;
 	}
 	j->cfg = cfg;
 	j->req = req;
@@ -464,10 +488,21 @@ void api_handle(struct evhttp_request *req, const struct api_config *cfg)
 		j->ja = api_lang_is_ja(NULL, evhttp_find_header(in, "Accept-Language"));
 		api_error(j, 400, "bad_query", NULL, "malformed query string", "クエリ文字列が正しくありません");
 		api_answer_now(j);
-		return;
+		return NULL;
 	}
 	j->ja = api_lang_is_ja(api_query(j, "lang"), evhttp_find_header(in, "Accept-Language"));
-	if (!api_route_find(j, evhttp_uri_get_path(uri)) || !api_headers(j) || !api_body(j)) {
+	return j;
+}
+
+/* The job's headers and body, then the job to the workers. */
+static void api_submit(struct api_job *j)
+{
+	const struct api_config *cfg = j->cfg;
+	struct evhttp_request *req = j->req;
+	char *ip = NULL;
+	ev_uint16_t port = 0;
+
+	if (!api_headers(j) || !api_body(j)) {
 		api_answer_now(j);
 		return;
 	}
@@ -480,5 +515,29 @@ void api_handle(struct evhttp_request *req, const struct api_config *cfg)
 	evhttp_connection_get_peer(j->evcon, &ip, &port);
 	str_copy(j->ip, sizeof(j->ip), ip != NULL ? ip : "");
 	evhttp_connection_set_closecb(j->evcon, api_closed, j);
+	(*cfg->jobs)++;
 	worker_pool_submit(cfg->workers, cfg->base, api_work, api_done, j);
+}
+
+void api_handle(struct evhttp_request *req, const struct api_config *cfg)
+{
+	struct api_job *j = api_job_new(req, cfg);
+
+	if (j == NULL)
+		return;
+	if (!api_route_find(j, evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)))) {
+		api_answer_now(j);
+		return;
+	}
+	api_submit(j);
+}
+
+void api_handle_route(struct evhttp_request *req, const struct api_config *cfg, const struct api_route *route)
+{
+	struct api_job *j = api_job_new(req, cfg);
+
+	if (j == NULL)
+		return;
+	j->route = route;
+	api_submit(j);
 }

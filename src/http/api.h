@@ -25,6 +25,7 @@ struct evhttp_request;
 struct evhttp_connection;
 struct evbuffer;
 struct event_base;
+struct event;
 
 
 struct api_job;
@@ -50,6 +51,8 @@ struct api_config {
 	void (*env)(struct http_api_env *env);
 	struct event_base *base;
 	uint64_t max_body_size;
+	const struct http_observer *observer;	/* the metrics page; may be NULL */
+	unsigned *jobs;		/* the loop's count of jobs not yet answered */
 };
 
 struct api_job {
@@ -84,10 +87,16 @@ struct api_job {
 	char disposition[320];	/* Content-Disposition, or "" */
 	char set_cookie[160];
 	unsigned delay_ms;	/* wait so long before replying (failed logins) */
+	struct event *delay;	/* that wait, while it runs */
 };
 
 /* /api/v1/... on https.port (http.c's route table). */
 void api_handle(struct evhttp_request *req, const struct api_config *cfg);
+
+/* A request outside /api/v1/ answered by the API's kind of job (its
+ * authentication, then route->run): GET /metrics with credentials. */
+void api_handle_route(struct evhttp_request *req, const struct api_config *cfg,
+		      const struct api_route *route);
 
 /* Error replies: {"error":{"code","message","field"[,"line"]}} in the
  * request's language. */

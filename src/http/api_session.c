@@ -18,6 +18,15 @@ static void api_session_reply(struct api_job *j, const struct ops_actor *a, cons
 	api_reply_end(j);
 }
 
+/* Counts a refused login (not a temporary failure) for the metrics. */
+static void api_login_refused(struct api_job *j, const char *code)
+{
+	if (j->env.login_refused != NULL && code != NULL &&
+	    (strcmp(code, "bad_login") == 0 || strcmp(code, "rate_limited") == 0 ||
+	     strcmp(code, "foreign_blocked") == 0))
+		j->env.login_refused();
+}
+
 /* The credentials of the body into actor_r: false when answered. */
 static bool api_session_check(struct api_job *j, struct ops_actor *actor_r)
 {
@@ -44,6 +53,7 @@ static bool api_session_check(struct api_job *j, struct ops_actor *actor_r)
 	}
 	if (strcmp(kind, "admin") == 0) {
 		if (j->env.admin_blocked != NULL && j->env.admin_blocked(j->ip, name)) {
+			api_login_refused(j, "rate_limited");
 			api_error(j, 429, "rate_limited", NULL,
 				  "too many failed logins from this address: try again later",
 				  "このアドレスからのログインの失敗が多すぎます。しばらくしてからお試しください");
@@ -57,6 +67,7 @@ static bool api_session_check(struct api_job *j, struct ops_actor *actor_r)
 				   &j->delay_ms, &err);
 	}
 	if (r < 0) {
+		api_login_refused(j, err.code);
 		api_ops_error(j, &err);
 		return false;
 	}

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define HTTP_MAX_LISTENERS 16
 
@@ -34,6 +35,8 @@ struct http_loop {
 	size_t nbound;
 	char static_dir[4096];
 	struct api_config api;
+	struct http_conns conns;	/* the HTTPS ones */
+	unsigned api_jobs;		/* API jobs not yet back and answered */
 };
 
 static const char csp[] =
@@ -52,6 +55,27 @@ void http_security_headers(struct evhttp_request *req, bool tls)
 		evhttp_add_header(h, "Strict-Transport-Security", "max-age=31536000");
 }
 
+/* evhttp sends the body it is given even to HEAD, and then no
+ * Content-Length: a HEAD gets GET's headers, its length included, and no
+ * body (RFC 9110, 9.3.2), so the connection stays usable. */
+void http_send_reply(struct evhttp_request *req, int code, const char *reason, struct evbuffer *body)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	char len[32];
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD || code == 204 || code == 304) {
+		evhttp_send_reply(req, code, reason, body);
+		return;
+	}
+	if (evhttp_find_header(h, "Content-Length") == NULL) {
+		snprintf(len, sizeof(len), "%zu", body != NULL ? evbuffer_get_length(body) : (size_t)0);
+		evhttp_add_header(h, "Content-Length", len);
+	}
+	if (body != NULL)
+		evbuffer_drain(body, evbuffer_get_length(body));
+	evhttp_send_reply(req, code, reason, NULL);
+}
+
 void http_send_error(struct evhttp_request *req, int code, const char *reason, bool tls)
 {
 	struct evbuffer *body = evbuffer_new();
@@ -61,7 +85,7 @@ void http_send_error(struct evhttp_request *req, int code, const char *reason, b
 			  "text/plain; charset=utf-8");
 	if (body != NULL)
 		evbuffer_add_printf(body, "%d %s\n", code, reason);
-	evhttp_send_reply(req, code, reason, body);
+	http_send_reply(req, code, reason, body);
 	if (body != NULL)
 		evbuffer_free(body);
 }
@@ -82,7 +106,7 @@ static void send_json(struct evhttp_request *req, int code, const char *reason, 
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
 	if (body != NULL)
 		evbuffer_add(body, text, len);
-	evhttp_send_reply(req, code, reason, body);
+	http_send_reply(req, code, reason, body);
 	if (body != NULL)
 		evbuffer_free(body);
 }
@@ -106,7 +130,7 @@ static void api_request(struct evhttp_request *req, struct http_loop *h)
 
 static void metrics_page(struct evhttp_request *req, struct http_loop *h)
 {
-	http_metrics_serve(req, h->observer);
+	http_metrics_serve(req, &h->api);
 }
 
 static void static_files(struct evhttp_request *req, struct http_loop *h)
@@ -137,6 +161,8 @@ static bool route_matches(const struct route *r, const char *path)
 	return strcmp(path, r->path) == 0;
 }
 
+static void refused_shutdown(evutil_socket_t unused, short what, void *arg);
+
 /* Counts the connection for its client address at its first request. */
 static bool connection_allowed(struct evhttp_request *req, struct http_loop *h)
 {
@@ -155,7 +181,15 @@ static void https_request(struct evhttp_request *req, void *arg)
 	struct http_loop *h = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evhttp_request_get_connection(req));
 
+	if (bufferevent_openssl_get_ssl(bev) == NULL) {
+		/* a refused connection (refused_bev) whose request was already
+		 * in the socket: the reply can no longer leave it */
+		refused_shutdown(-1, 0, bev);
+		http_send_error(req, 503, "Service Unavailable", true);
+		return;
+	}
 	if (!connection_allowed(req, h)) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
 		http_send_error(req, 503, "Service Unavailable", true);
@@ -239,6 +273,34 @@ static void http_request(struct evhttp_request *req, void *arg)
 	http_send_error(req, 301, "Moved Permanently", false);
 }
 
+/* Past http.max_connections (or when no SSL can be made) the connection is
+ * closed unanswered: evhttp would put a plain bufferevent on a NULL one and
+ * answer cleartext HTTP on the HTTPS port, so the refused connection gets
+ * a bufferevent of its own whose socket is shut down before the loop reads
+ * from it (an event made active now runs before the next poll); evhttp
+ * then sees the end and frees it. No handshake is spent on it. */
+static void refused_shutdown(evutil_socket_t unused, short what, void *arg)
+{
+	evutil_socket_t fd = bufferevent_getfd(arg);
+
+	if (fd >= 0)
+		shutdown(fd, SHUT_RDWR);
+}
+
+static struct bufferevent *refused_bev(struct event_base *base)
+{
+	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	static const struct timeval now = { 0, 0 };
+
+	if (bev == NULL)
+		return NULL;	/* evhttp's own attempt fails too: it closes the socket */
+	if (event_base_once(base, -1, EV_TIMEOUT, refused_shutdown, bev, &now) < 0) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	return bev;
+}
+
 static struct bufferevent *tls_bev(struct event_base *base, void *arg)
 {
 	struct http_loop *h = arg;
@@ -248,18 +310,18 @@ static struct bufferevent *tls_bev(struct event_base *base, void *arg)
 	if (h->observer != NULL && h->observer->accepted != NULL)
 		h->observer->accepted(true);
 	if (ssl == NULL)
-		return NULL;
-	if (http_conn_attach(ssl, h->max_connections) < 0) {
+		return refused_bev(base);
+	if (h->conns.stopping || http_conn_attach(ssl, h->max_connections, &h->conns) < 0) {
 		SSL_free(ssl);
-		return NULL;	/* evhttp closes the socket */
+		return refused_bev(base);
 	}
 	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
 					     BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
-		return NULL;	/* the SSL went with it */
+		return refused_bev(base);	/* the SSL went with it */
 	if (http_conn_deadline(ssl, bev, h->request_timeout) < 0) {
 		bufferevent_free(bev);
-		return NULL;
+		return refused_bev(base);
 	}
 	return bev;
 }
@@ -361,7 +423,8 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 	h->max_connections_per_ip = p->max_connections_per_ip;
 	h->request_timeout = p->request_timeout;
 	str_copy(h->static_dir, sizeof(h->static_dir), p->static_dir);
-	h->api = (struct api_config){ p->workers, p->api_env, base, p->max_body_size };
+	h->api = (struct api_config){ p->workers, p->api_env, base, p->max_body_size, p->observer,
+				      &h->api_jobs };
 	if (p->port_https != 0) {
 		h->https = evhttp_make(base, p, https_request, h);
 		if (h->https == NULL)
@@ -394,6 +457,19 @@ void http_loop_stop_accepting(struct http_loop *h)
 		evconnlistener_disable(evhttp_bound_socket_get_listener(h->bound[i]));
 }
 
+void http_loop_shutdown(struct http_loop *h)
+{
+	if (h == NULL)
+		return;
+	http_loop_stop_accepting(h);
+	http_conns_stop(&h->conns);
+}
+
+bool http_loop_is_done(const struct http_loop *h)
+{
+	return h == NULL || (h->conns.count == 0 && h->api_jobs == 0);
+}
+
 void http_loop_free(struct http_loop *h)
 {
 	if (h == NULL)
@@ -402,5 +478,13 @@ void http_loop_free(struct http_loop *h)
 		evhttp_free(h->https);
 	if (h->http != NULL)
 		evhttp_free(h->http);
+	http_conns_detach(&h->conns);
+	if (h->api_jobs > 0) {
+		/* The grace ran out: those jobs still read h->api on their
+		 * workers, and their done never runs (the loop is over), so h
+		 * stays for them until the exit. */
+		log_warn(NULL, "http: %u API requests still running at the end of the grace", h->api_jobs);
+		return;
+	}
 	free(h);
 }

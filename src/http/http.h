@@ -35,6 +35,9 @@ struct http_api_env {
 	unsigned session_idle, session_lifetime;	/* seconds */
 	ops_login_check_fn *login_check;	/* a mail user's login (service "web") */
 	void *login_ctx;
+	/* A panel login refused (wrong credentials, blocked, foreign): the
+	 * web's count of refused logins, made here only. NULL: none. */
+	void (*login_refused)(void);
 	/* An administrator's login under the brute-force defence of its
 	 * client address: blocked now? and a failure counted (the delay of
 	 * the answer in ms). NULL: none. */
@@ -72,6 +75,12 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 				  char *err, size_t errsize);
 /* Stops accepting (on the loop's thread, or before it runs). */
 void http_loop_stop_accepting(struct http_loop *h);
+/* SIGTERM, on the loop's thread: stops accepting, closes the idle HTTPS
+ * connections (and those still reading a request); a connection handling
+ * a request closes once its reply has gone, an API job's included. */
+void http_loop_shutdown(struct http_loop *h);
+/* No HTTPS connection and no API job left: the loop may end. */
+bool http_loop_is_done(const struct http_loop *h);
 /* Closes every connection and frees h (after its loop has stopped). */
 void http_loop_free(struct http_loop *h);
 /* HTTPS connections open now, on all loops. */

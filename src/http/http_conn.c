@@ -23,6 +23,9 @@
 #define HTTP_IP_GROUP 3
 
 struct conn_state {
+	struct http_conns *list;	/* the loop's */
+	struct conn_state *prev, *next;
+	bool busy;		/* a request is handled or answered */
 	char ip[64];		/* "" until the first request */
 	struct bufferevent *bev;
 	struct event *deadline;	/* the next request must be in by then */
@@ -45,6 +48,15 @@ static void state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, lon
 		ipcount_release(HTTP_IP_GROUP, st->ip);
 	if (st->deadline != NULL)
 		event_free(st->deadline);
+	if (st->list != NULL) {
+		if (st->prev != NULL)
+			st->prev->next = st->next;
+		else
+			st->list->head = st->next;
+		if (st->next != NULL)
+			st->next->prev = st->prev;
+		st->list->count--;
+	}
 	atomic_fetch_sub(&total, 1);
 	free(st);
 }
@@ -54,7 +66,7 @@ static void ex_init(void)
 	ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, state_free);
 }
 
-int http_conn_attach(SSL *ssl, unsigned max_total)
+int http_conn_attach(SSL *ssl, unsigned max_total, struct http_conns *list)
 {
 	struct conn_state *st;
 
@@ -69,6 +81,12 @@ int http_conn_attach(SSL *ssl, unsigned max_total)
 		atomic_fetch_sub(&total, 1);
 		return -1;
 	}
+	st->list = list;
+	st->next = list->head;
+	if (list->head != NULL)
+		list->head->prev = st;
+	list->head = st;
+	list->count++;
 	return 0;
 }
 
@@ -78,7 +96,7 @@ int http_conn_attach(SSL *ssl, unsigned max_total)
 static void deadline_cb(evutil_socket_t unused, short what, void *arg)
 {
 	struct conn_state *st = arg;
-	evutil_socket_t fd = bufferevent_getfd(st->bev);
+	evutil_socket_t fd = st->bev != NULL ? bufferevent_getfd(st->bev) : -1;
 
 	if (fd >= 0)
 		shutdown(fd, SHUT_RDWR);
@@ -88,7 +106,11 @@ static void response_done(struct evhttp_request *req, void *arg)
 {
 	struct conn_state *st = arg;
 
-	evtimer_add(st->deadline, &st->limit);
+	st->busy = false;
+	if (st->list != NULL && st->list->stopping)
+		deadline_cb(-1, 0, st);	/* the reply has gone: the connection ends */
+	else
+		evtimer_add(st->deadline, &st->limit);
 	if (observer != NULL && observer->request_done != NULL)
 		observer->request_done(metrics_now_us() - st->started);
 }
@@ -119,6 +141,7 @@ bool http_conn_request(struct evhttp_request *req, SSL *ssl, const char *ip, uns
 		evtimer_del(st->deadline);
 		evhttp_request_set_on_complete_cb(req, response_done, st);
 		st->started = metrics_now_us();
+		st->busy = true;
 	}
 	if (st->ip[0] != '\0')
 		return true;	/* counted at its first request */
@@ -126,6 +149,28 @@ bool http_conn_request(struct evhttp_request *req, SSL *ssl, const char *ip, uns
 		return false;
 	str_copy(st->ip, sizeof(st->ip), ip);
 	return true;
+}
+
+void http_conns_stop(struct http_conns *list)
+{
+	list->stopping = true;
+	for (struct conn_state *st = list->head; st != NULL; st = st->next) {
+		if (!st->busy)
+			deadline_cb(-1, 0, st);
+	}
+}
+
+void http_conns_detach(struct http_conns *list)
+{
+	struct conn_state *st = list->head, *next;
+
+	for (; st != NULL; st = next) {
+		next = st->next;
+		st->list = NULL;
+		st->prev = st->next = NULL;
+	}
+	list->head = NULL;
+	list->count = 0;
 }
 
 void http_conn_observe(const struct http_observer *obs)

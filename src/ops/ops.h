@@ -242,7 +242,9 @@ struct ops_account_row {
 typedef void ops_account_row_cb(const struct ops_account_row *row, void *ctx);
 /* The accounts of domain whose address or memo contains q (any case; NULL
  * or "" for all), by address: rows offset.. offset + limit - 1 (limit 0:
- * all) to cb, and how many matched into *total_r. */
+ * all) to cb, and how many matched into *total_r. domain NULL: every
+ * domain's accounts, all of them by address (q, offset and limit are not
+ * used), for server actors only. */
 int ops_account_list(struct ops *o, const struct ops_actor *actor, const char *domain, const char *q,
 		     size_t offset, size_t limit, ops_account_row_cb *cb, void *ctx, size_t *total_r,
 		     struct ops_error *err);

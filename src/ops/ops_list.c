@@ -67,6 +67,37 @@ void ops_account_status(struct ops *o, const struct dir_account *a, uint64_t *us
 	*suspended_r = directory_hold_get(o->dir, a->address, &hold) > 0 && hold.lifted == 0;
 }
 
+struct account_all_ctx {
+	struct ops *o;
+	ops_account_row_cb *cb;
+	void *ctx;
+	size_t n;
+};
+
+static void account_all_one(const struct dir_account *a, void *ctx)
+{
+	struct account_all_ctx *c = ctx;
+	struct ops_account_row row = { a, 0, false };
+
+	ops_account_status(c->o, a, &row.used_bytes, &row.suspended);
+	c->n++;
+	c->cb(&row, c->ctx);
+}
+
+/* Every domain's accounts, by address: server actors only. */
+static int ops_account_list_all(struct ops *o, const struct ops_actor *actor, ops_account_row_cb *cb,
+				void *ctx, size_t *total_r, struct ops_error *err)
+{
+	struct account_all_ctx c = { o, cb, ctx, 0 };
+
+	if (!ops_may_server(actor))
+		return ops_read_forbidden(err, "the accounts of every domain");
+	if (directory_account_list(o->dir, NULL, account_all_one, &c) < 0)
+		return ops_fail(err, "internal", NULL, "cannot list the accounts", "アカウント一覧を読めません");
+	*total_r = c.n;
+	return 0;
+}
+
 int ops_account_list(struct ops *o, const struct ops_actor *actor, const char *domain, const char *q,
 		     size_t offset, size_t limit, ops_account_row_cb *cb, void *ctx, size_t *total_r,
 		     struct ops_error *err)
@@ -77,6 +108,8 @@ int ops_account_list(struct ops *o, const struct ops_actor *actor, const char *d
 
 	memset(err, 0, sizeof(*err));
 	*total_r = 0;
+	if (domain == NULL)
+		return ops_account_list_all(o, actor, cb, ctx, total_r, err);
 	if (ops_actor_role(actor) == OPS_ACTOR_USER || !ops_may_domain(actor, domain))
 		return ops_read_forbidden(err, domain);
 	r = directory_domain_get(o->dir, domain, &d);

@@ -47,7 +47,9 @@ void auth_stop(void);
 void auth_submit(struct loop *loop, const struct auth_request *req, struct auth_result *res,
 		 void (*done)(void *ctx), void *ctx);
 /* The same check on the calling thread (a worker already: the web panel's
- * login); *delay_ms_r: how long the answer should wait. */
+ * login); *delay_ms_r: how long the answer should wait. A refusal is not
+ * counted in the metrics here: the API counts every refused web login
+ * (http_api_env.login_refused), also those refused before any check. */
 void auth_check_now(const struct auth_request *req, struct auth_result *res, unsigned *delay_ms_r);
 /* An administrator's panel login (name, no address) under the same
  * brute-force defence as the mail logins of its client address: blocked

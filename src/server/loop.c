@@ -162,7 +162,7 @@ static void loop_stop_cb(evutil_socket_t fd, short what, void *arg)
 
 	for (unsigned i = 0; i < loop->nlisteners; i++)
 		evconnlistener_disable(loop->listeners[i]);
-	http_loop_stop_accepting(loop->http);
+	http_loop_shutdown(loop->http);
 	conn_shutdown_all(loop);
 	if (loop->sig_event != NULL)
 		event_del(loop->sig_event);
@@ -174,7 +174,7 @@ static void loop_check_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct loop *loop = arg;
 
-	if (conn_count(loop) == 0)
+	if (conn_count(loop) == 0 && http_loop_is_done(loop->http))
 		event_base_loopexit(loop->base, NULL);
 }
 

@@ -7,8 +7,14 @@
 #include "server/queue.h"
 #include "server/server.h"
 #include "lib/str.h"
+#include "server/stats.h"
 
 #include <string.h>
+
+static void web_login_refused(void)
+{
+	stats_auth_failed("web");
+}
 
 static void web_login_check(void *ctx, const char *address, const char *password, const char *ip,
 			    const char *service, struct ops_login_result *r)
@@ -51,6 +57,7 @@ void web_api_env(struct http_api_env *env)
 	env->session_idle = cfg.http_session_idle;
 	env->session_lifetime = cfg.http_session_lifetime;
 	env->login_check = web_login_check;
+	env->login_refused = web_login_refused;
 	env->admin_blocked = auth_admin_blocked;
 	env->admin_failed = auth_admin_failed;
 	env->queue_wake = web_queue_wake;

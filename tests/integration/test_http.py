@@ -376,3 +376,108 @@ def test_connection_limits(new_server):
         assert time.time() < deadline, "a closed connection did not free its place"
         time.sleep(0.05)
     first[1].close()
+
+
+def plaintext_answer(srv, request=b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n"):
+    """What a cleartext HTTP request on https.port gets back, until the
+    server closes the connection."""
+    s = socket.create_connection((HOST, srv.port("https")), timeout=20)
+    try:
+        s.sendall(request)
+        return read_until_closed(s)
+    finally:
+        s.close()
+
+
+def served_connection(srv, timeout=10):
+    """An HTTPS connection that got a 200, once the server has a place for
+    it (a connection just closed may still hold its place for a moment)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            c = https(srv)
+            c.request("GET", "/api/v1/health")
+            r = c.getresponse()
+            r.read()
+            if r.status == 200:
+                return c
+            c.close()
+        except (ssl.SSLError, OSError, http.client.HTTPException):
+            pass
+        assert time.time() < deadline, "no place for a new connection"
+        time.sleep(0.05)
+
+
+def test_https_port_never_answers_cleartext_http(new_server):
+    """A cleartext request on https.port gets no HTTP answer, neither under
+    http.max_connections (the TLS handshake fails) nor past it (closed
+    unanswered, no plain 503)."""
+    srv = new_server(start=False, config={"http.max_connections": 1})
+    srv.start(wait_port="https")
+    held = served_connection(srv)   # the only place
+    for _ in range(3):
+        answer = plaintext_answer(srv)
+        assert b"HTTP/" not in answer, answer[:200]
+    # a TLS client past the limit: no handshake, and no cleartext either
+    s = socket.create_connection((HOST, srv.port("https")), timeout=20)
+    with pytest.raises((ssl.SSLError, OSError)):
+        ctx(srv).wrap_socket(s, server_hostname=HOSTNAME)
+    s.close()
+    held.close()
+    # under the limit: the handshake fails on the cleartext, no answer
+    served_connection(srv).close()
+    answer = plaintext_answer(srv)
+    assert b"HTTP/" not in answer, answer[:200]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/health", "/missing.html", "/index.html", "/api/v1/session",
+                                  "/api/v1/nothing", "/metrics", "/%2e%2e/x"])
+def test_head_has_get_headers_and_no_body(srv, path):
+    """HEAD: GET's status and headers, Content-Length included, and no body
+    (RFC 9110, 9.3.2); the connection then serves a GET (a body sent after
+    the HEAD's headers would be read as the next status line)."""
+    c = https(srv)
+    c.request("GET", path)
+    g = c.getresponse()
+    gbody = g.read()
+    for _ in range(2):
+        c.request("HEAD", path)
+        h = c.getresponse()
+        assert h.read() == b""
+        assert h.status == g.status
+        if path == "/metrics":  # the counters move between the two
+            assert int(h.getheader("Content-Length")) > 1000
+        else:
+            assert h.getheader("Content-Length") == str(len(gbody)), (path, h.getheaders())
+        assert h.getheader("Content-Type") == g.getheader("Content-Type")
+        c.request("GET", path)
+        again = c.getresponse()
+        assert again.status == g.status
+        abody = again.read()
+        assert abody == gbody or path == "/metrics"
+    # nothing was left in the stream after the last reply
+    c.sock.settimeout(0.5)
+    with pytest.raises((socket.timeout, ssl.SSLError)):
+        assert c.sock.recv(1) == b"", "the server closed the connection"
+    c.close()
+
+
+def test_port_80_head_has_no_body(srv):
+    """The redirect and the error pages of port 80 answer HEAD the same way:
+    GET's headers and length, no body, the connection still usable."""
+    c = http.client.HTTPConnection(HOST, srv.port("http"), timeout=20)
+    host = {"Host": "%s:%d" % (HOSTNAME, srv.port("http"))}
+    for path in ("/some/path", "/.well-known/x"):
+        c.request("GET", path, headers=host)
+        g = c.getresponse()
+        gbody = g.read()
+        c.request("HEAD", path, headers=host)
+        h = c.getresponse()
+        assert h.read() == b""
+        assert h.status == g.status and h.getheader("Location") == g.getheader("Location")
+        assert h.getheader("Content-Length") == str(len(gbody))
+    c.request("GET", "/", headers=host)
+    r = c.getresponse()
+    r.read()
+    assert r.status == 301
+    c.close()

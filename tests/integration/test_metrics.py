@@ -405,6 +405,28 @@ def test_auth_failures_counted_per_service(srv):
         after, "yubin_auth_failures_total", service="smtp")
 
 
+def test_web_login_failures_counted(new_server):
+    """Refused panel logins count under service="web": an administrator's
+    wrong password, a mail user's wrong password and a malformed address;
+    a good login of either counts nothing, and no other service moves."""
+    import api_util
+    s = new_server(start=False)
+    s.ctl("admin", "add", "root", "--role", "server", "--password-stdin", input="Admin-pass-123\n")
+    s.start(wait_port="https")
+    before = scrape(s)
+    api_util.Client(s).login("admin", "root", "wrong-admin-pw", expect=401)
+    api_util.Client(s).login("admin", "nobody", "wrong-admin-pw", expect=401)
+    api_util.Client(s).login("user", USER, "wrong-user-pw", expect=401)
+    api_util.Client(s).login("user", "no-at-sign", "wrong-user-pw", expect=401)
+    api_util.Client(s).login("admin", "root", "Admin-pass-123")
+    api_util.Client(s).login("user", USER, PASSWORD)
+    after = scrape(s)
+    d = lambda svc: (value(after, "yubin_auth_failures_total", service=svc)
+                     - value(before, "yubin_auth_failures_total", service=svc))
+    assert d("web") == 4
+    assert d("smtp") == d("imap") == d("pop3") == 0
+
+
 def test_bruteforce_blocks_counted(new_server):
     """Failed logins from one address until it is blocked: one ip block,
     one account slowed, and every refused login (also the blocked one with
@@ -612,6 +634,95 @@ def test_non_loopback_client_refused(tmp_path):
             r, body = fetch(https_conn(s))
             assert r.status == 200
             parse_exposition(body)
+        finally:
+            s.stop()
+    assert not s.sanitizer_report()
+
+
+NS_API_CLIENT = r"""
+import http.client, json, socket, ssl, sys
+# argv: address port hostname; stdin: [{"method","path","headers","body","login"}]
+# "login": the request is a login whose cookie the next requests carry
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+out, cookie = [], None
+for q in json.load(sys.stdin):
+    conn = http.client.HTTPSConnection(sys.argv[3], int(sys.argv[2]), context=ctx, timeout=30)
+    conn.sock = ctx.wrap_socket(socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30),
+                                server_hostname=sys.argv[3])
+    h = dict(q.get("headers") or {})
+    if cookie and q.get("cookie", True):
+        h["Cookie"] = "yubin_session=" + cookie
+    body = json.dumps(q["body"]).encode() if "body" in q else None
+    if body is not None:
+        h["Content-Type"] = "application/json"
+    conn.request(q["method"], q["path"], body=body, headers=h)
+    r = conn.getresponse()
+    data = r.read().decode("utf-8", "replace")
+    if q.get("login"):
+        sc = r.getheader("Set-Cookie") or ""
+        cookie = sc.split(";")[0].partition("=")[2] or None
+    out.append({"status": r.status, "type": r.getheader("Content-Type"),
+                "length": r.getheader("Content-Length"), "body": data})
+    conn.close()
+json.dump(out, sys.stdout)
+"""
+
+
+def test_metrics_for_server_administrators_from_anywhere(tmp_path):
+    """From a non-loopback address: a server administrator's session or
+    token reads the metrics; a domain administrator, a mail user, a bad
+    token and an anonymous client do not."""
+    import json as _json
+    import api_util
+    with NetNamespace() as ns:
+        s = helpers.Server(tmp_path, config={"listen.address": "127.0.0.1, " + ns.host_addr})
+        s.setup()
+        s.ctl("admin", "add", "root", "--role", "server", "--password-stdin", input="Admin-pass-123\n")
+        s.ctl("admin", "add", "dom", "--role", "domain", "--domain", DOMAIN, "--password-stdin",
+              input="Admin-pass-123\n")
+        tok = lambda *a: [w for w in s.ctl("token", "create", *a).out.split()
+                          if w.startswith("yubin_")][0]
+        server_tok = tok("--role", "server", "--expires", "1d")
+        domain_tok = tok("--role", "domain", "--domain", DOMAIN, "--expires", "1d")
+        s.start(wait_port="https")
+        try:
+            bearer = lambda t: {"Authorization": "Bearer " + t}
+            login = lambda kind, name, pw: {
+                "method": "POST", "path": "/api/v1/session", "login": True,
+                "body": {"kind": kind, "name" if kind == "admin" else "address": name, "password": pw}}
+            get = lambda **kw: dict({"method": "GET", "path": "/metrics"}, **kw)
+            reqs = [get(), get(headers=bearer(server_tok)), get(headers=bearer(domain_tok)),
+                    get(headers=bearer("yubin_1_nonsense")),
+                    dict(get(headers=bearer(server_tok)), method="HEAD"),
+                    login("admin", "root", "Admin-pass-123"), get(),
+                    login("admin", "dom", "Admin-pass-123"), get(),
+                    login("user", USER, PASSWORD), get(),
+                    get(cookie=False, headers={"Cookie": "yubin_session="})]
+            p = subprocess.run(["ip", "netns", "exec", ns.name, sys.executable, "-c", NS_API_CLIENT,
+                                ns.host_addr, str(s.port("https")), HOSTNAME],
+                               input=_json.dumps(reqs), text=True, timeout=120,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            assert p.returncode == 0, p.stdout
+            (anon, by_server_tok, by_domain_tok, by_bad_tok, head, login_root, by_root, login_dom,
+             by_dom, login_user, by_user, empty_cookie) = _json.loads(p.stdout)
+            page = lambda r: r["status"] == 200 and r["type"].startswith("text/plain; version=0.0.4") \
+                and "yubin_auth_failures_total" in r["body"]
+            assert anon["status"] == 403 and "yubin_" not in anon["body"]
+            assert page(by_server_tok), by_server_tok
+            parse_exposition(by_server_tok["body"].encode())
+            assert by_domain_tok["status"] == 403 and "forbidden" in by_domain_tok["body"]
+            assert by_bad_tok["status"] == 401 and "yubin_" not in by_bad_tok["body"]
+            assert head["status"] == 200 and head["body"] == "" and int(head["length"]) > 1000
+            assert login_root["status"] == login_dom["status"] == login_user["status"] == 200
+            assert page(by_root), by_root
+            assert by_dom["status"] == 403 and "yubin_" not in by_dom["body"]
+            assert by_user["status"] == 403 and "yubin_" not in by_user["body"]
+            assert empty_cookie["status"] == 403
+            # loopback clients still need nothing
+            r, body = fetch(https_conn(s))
+            assert r.status == 200
         finally:
             s.stop()
     assert not s.sanitizer_report()

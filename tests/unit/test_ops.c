@@ -624,6 +624,21 @@ static void test_lists_scoped(void **state)
 	assert_int_equal(ops_domain_list(&f->o, &f->cli, domain_cb, &r, &err), 0);
 	assert_int_equal(r.n, 2);
 	assert_int_equal(ops_domain_list(&f->o, &f->user, domain_cb, &r, &err), -1);
+	/* every domain's accounts (yubinctl account list): server actors only,
+	 * by address across the domains */
+	add_ok(f, &f->cli, "a0@b.example");
+	r.n = 0;
+	assert_int_equal(ops_account_list(&f->o, &f->cli, NULL, NULL, 0, 0, row_cb, &r, &total, &err), 0);
+	assert_int_equal(total, 5);
+	assert_int_equal(r.n, 5);
+	assert_string_equal(r.list[0], "a0@b.example");
+	assert_string_equal(r.list[1], "u1@a.example");
+	assert_string_equal(r.list[3], "u3@b.example");
+	assert_string_equal(r.list[4], "x@a.example");
+	assert_int_equal(ops_account_list(&f->o, &f->dadmin, NULL, NULL, 0, 0, row_cb, &r, &total, &err), -1);
+	assert_string_equal(err.code, "forbidden");
+	assert_int_equal(ops_account_list(&f->o, &f->user, NULL, NULL, 0, 0, row_cb, &r, &total, &err), -1);
+	assert_string_equal(err.code, "forbidden");
 }
 
 int main(void)
