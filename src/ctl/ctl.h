@@ -28,6 +28,7 @@ struct ctl {
 	const char *from;		/* queue inject --from */
 	const char *limit, *target;	/* audit --limit, --target */
 	const char *role, *expires;	/* admin add, token create */
+	const char *ham, *spam, *account, *list;	/* spam train, score */
 	const char *domains[OPS_DOMAINS_MAX];	/* --domain, repeated */
 	size_t ndomains;		/* given, possibly more than kept */
 	struct ops ops;			/* filled by ctl_ops() */
@@ -61,6 +62,11 @@ int ctl_ops_fail(const struct ops_error *err);
 int ctl_json_print(struct json *j);
 /* Lowercased copy of a domain name, validated. */
 int ctl_domain_arg(const char *arg, char *buf, size_t size);
+
+/* spam.c */
+int cmd_spam_score(struct ctl *c);
+int cmd_spam_train(struct ctl *c);
+int cmd_spam_stats(struct ctl *c);
 
 /* init.c */
 int cmd_init(struct ctl *c);

@@ -36,6 +36,10 @@ enum {
 	OPT_ROLE = 1 << 13,
 	OPT_DOMAIN = 1 << 14,
 	OPT_EXPIRES = 1 << 15,
+	OPT_HAM = 1 << 16,
+	OPT_SPAM = 1 << 17,
+	OPT_ACCOUNT = 1 << 18,
+	OPT_LIST = 1 << 19,
 };
 
 struct ctl_option {
@@ -61,6 +65,10 @@ static const struct ctl_option ctl_options[] = {
 	{ "--role", OPT_ROLE, true },
 	{ "--domain", OPT_DOMAIN, true },
 	{ "--expires", OPT_EXPIRES, true },
+	{ "--ham", OPT_HAM, true },
+	{ "--spam", OPT_SPAM, true },
+	{ "--account", OPT_ACCOUNT, true },
+	{ "--list", OPT_LIST, true },
 	{ NULL, 0, false },
 };
 
@@ -118,6 +126,9 @@ static const struct ctl_command ctl_commands[] = {
 	{ "dkim", "rotate", 1, 1, OPT_NOW, 0, cmd_dkim_rotate },
 	{ "dkim", "activate", 1, 1, 0, 0, cmd_dkim_activate },
 	{ "dkim", "verify", 0, 1, OPT_JSON, 0, cmd_dkim_verify },
+	{ "spam", "score", 0, 100000, OPT_ACCOUNT | OPT_LIST, 0, cmd_spam_score },
+	{ "spam", "train", 0, 0, OPT_HAM | OPT_SPAM | OPT_ACCOUNT, 0, cmd_spam_train },
+	{ "spam", "stats", 0, 0, OPT_ACCOUNT, 0, cmd_spam_stats },
 	{ NULL, NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -158,6 +169,9 @@ static const char ctl_usage_help[] =
 	"  dkim rotate DOMAIN [--now]           (new keys; --now: sign with them at once)\n"
 	"  dkim activate DOMAIN                 (sign with the keys dkim rotate made)\n"
 	"  dkim verify [FILE] [--json]          (check the DKIM signatures of a message, stdin by default)\n"
+	"  spam score FILE... [--list FILE] [--account ADDR]   (one FILE: the score and why)\n"
+	"  spam train [--ham SRC] [--spam SRC] [--account ADDR]  (SRC: Maildir, directory, mbox or list)\n"
+	"  spam stats [--account ADDR]          (the model: messages trained, size)\n"
 	"DATA is -d DATA, else $YUBIN_DATA, else ./yubin-data.\n"
 	"Exit status: 0 done, 1 refused or failed (the reason on stderr), 2 usage error.\n";
 
@@ -340,6 +354,10 @@ static void ctl_option_store(struct ctl *c, unsigned flag, const char *value)
 	case OPT_TARGET: c->target = value; break;
 	case OPT_ROLE: c->role = value; break;
 	case OPT_EXPIRES: c->expires = value; break;
+	case OPT_HAM: c->ham = value; break;
+	case OPT_SPAM: c->spam = value; break;
+	case OPT_ACCOUNT: c->account = value; break;
+	case OPT_LIST: c->list = value; break;
 	case OPT_DOMAIN:
 		if (c->ndomains < OPS_DOMAINS_MAX)
 			c->domains[c->ndomains] = value;
