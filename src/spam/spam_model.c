@@ -34,7 +34,7 @@ static uint64_t spam_model_checksum(const void *data, size_t size)
 
 static size_t spam_model_bytes(unsigned bits)
 {
-	return sizeof(struct spam_model_header) + ((size_t)1 << bits) * sizeof(float);
+	return sizeof(struct spam_model_header) + ((size_t)2 << bits) * sizeof(float);
 }
 
 int spam_model_open(struct spam_model *m, const void *data, size_t size, const char **error_r)
@@ -71,7 +71,7 @@ int spam_model_open(struct spam_model *m, const void *data, size_t size, const c
 	return 0;
 }
 
-int spam_model_new(struct spam_model *m, unsigned bits, unsigned osb_window)
+int spam_model_new(struct spam_model *m, unsigned bits, unsigned osb_window, uint32_t flags)
 {
 	memset(m, 0, sizeof(*m));
 	if (bits < SPAM_MODEL_BITS_MIN || bits > SPAM_MODEL_BITS_MAX)
@@ -84,8 +84,10 @@ int spam_model_new(struct spam_model *m, unsigned bits, unsigned osb_window)
 	m->whdr->version = SPAM_MODEL_VERSION;
 	m->whdr->bits = bits;
 	m->whdr->osb_window = osb_window;
+	m->whdr->flags = flags;
 	m->hdr = m->whdr;
 	m->ww = (float *)(m->whdr + 1);
+	m->wg = m->ww + ((size_t)1 << bits);
 	m->w = m->ww;
 	m->mask = (uint32_t)((1u << bits) - 1);
 	return 0;
@@ -103,6 +105,7 @@ int spam_model_copy(struct spam_model *dst, const struct spam_model *src)
 	dst->ww = (float *)(dst->whdr + 1);
 	dst->w = dst->ww;
 	dst->mask = src->mask;
+	dst->wg = dst->ww + (size_t)src->mask + 1;
 	return 0;
 }
 
@@ -134,18 +137,20 @@ static double spam_model_sum(const struct spam_model *m, const struct spam_token
 	return s;
 }
 
-static double spam_model_norm(const struct spam_tokens *t)
+static double spam_model_norm(const struct spam_model *m, const struct spam_tokens *t)
 {
+	if ((m->hdr->flags & SPAM_MODEL_NORM) == 0)
+		return 1;
 	return t->count > 0 ? 1.0 / sqrt((double)t->count) : 0;
 }
 
 double spam_model_score(const struct spam_model *base, const struct spam_model *own,
 			const struct spam_tokens *t)
 {
-	double s = base->hdr->bias + spam_model_sum(base, t) * spam_model_norm(t);
+	double s = base->hdr->bias + spam_model_sum(base, t) * spam_model_norm(base, t);
 
 	if (own != NULL)
-		s += own->hdr->bias + spam_model_sum(own, t) * spam_model_norm(t);
+		s += own->hdr->bias + spam_model_sum(own, t) * spam_model_norm(own, t);
 	return s;
 }
 
@@ -158,12 +163,17 @@ double spam_model_train(struct spam_model *m, const struct spam_model *base,
 			const struct spam_tokens *t, bool is_spam, float rate)
 {
 	double s = spam_model_score(base != NULL ? base : m, base != NULL ? m : NULL, t);
-	double g = (is_spam ? 1.0 : 0.0) - spam_model_probability(s);
-	float step = (float)(rate * g * spam_model_norm(t));
+	double g = ((is_spam ? 1.0 : 0.0) - spam_model_probability(s)) * spam_model_norm(m, t);
+	float g2 = (float)(g * g);
 
-	for (size_t i = 0; i < t->count; i++)
-		m->ww[t->hash[i] & m->mask] += step;
-	m->whdr->bias += (float)(rate * g * 0.05);
+	/* AdaGrad: each weight's step shrinks as its feature is seen more */
+	for (size_t i = 0; i < t->count; i++) {
+		size_t k = t->hash[i] & m->mask;
+
+		m->wg[k] += g2;
+		m->ww[k] += (float)(rate * g / sqrt(m->wg[k] + 1e-6f));
+	}
+	m->whdr->bias += (float)(rate * g * 0.01);
 	return s;
 }
 
@@ -189,7 +199,7 @@ size_t spam_model_used(const struct spam_model *m)
 size_t spam_model_explain(const struct spam_model *base, const struct spam_model *own,
 			  const struct spam_tokens *t, struct spam_contrib *out, size_t n)
 {
-	double norm = spam_model_norm(t);
+	double norm = spam_model_norm(base, t);
 	size_t got = 0;
 
 	if (n == 0)

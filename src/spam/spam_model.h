@@ -15,7 +15,8 @@
  * passes over its messages.
  *
  * The model's bytes are its file (little-endian): a 64-byte header, then
- * 2^bits float weights. The file is loaded with mmap and only read, so
+ * 2^bits float weights, then 2^bits float sums of squared gradients (for
+ * training only: scoring reads the weights). The file is loaded with mmap and only read, so
  * any number of threads score with it without locks; a new model is
  * written beside it and renamed over it (see lib/fsmap.h and
  * fs_write_file_atomic), and readers pick up the new mapping when they
@@ -25,6 +26,8 @@
 #define SPAM_MODEL_VERSION 1
 #define SPAM_MODEL_BITS_MIN 10
 #define SPAM_MODEL_BITS_MAX 26
+/* features scaled by 1/sqrt(their number) */
+#define SPAM_MODEL_NORM 1u
 
 struct spam_model_header {
 	char magic[8];
@@ -34,7 +37,8 @@ struct spam_model_header {
 	int64_t updated;	/* Unix time of the last training */
 	float bias;
 	uint32_t osb_window;	/* tokenizer setting it was trained with */
-	uint64_t reserved;
+	uint32_t flags;		/* SPAM_MODEL_NORM */
+	uint32_t reserved;
 	uint64_t checksum;	/* of the whole file with this field zero */
 };
 
@@ -45,6 +49,7 @@ struct spam_model {
 	/* set when the model owns writable memory (new or copied) */
 	struct spam_model_header *whdr;
 	float *ww;
+	float *wg;		/* AdaGrad: sums of squared gradients */
 	size_t size;		/* bytes, header included */
 };
 
@@ -52,7 +57,7 @@ struct spam_model {
  * m at them (not copied: they must stay mapped while m is used). */
 int spam_model_open(struct spam_model *m, const void *data, size_t size, const char **error_r);
 /* A new, empty (all zero) model of 2^bits weights in owned memory. */
-int spam_model_new(struct spam_model *m, unsigned bits, unsigned osb_window);
+int spam_model_new(struct spam_model *m, unsigned bits, unsigned osb_window, uint32_t flags);
 /* An owned, writable copy of a model, for training. */
 int spam_model_copy(struct spam_model *dst, const struct spam_model *src);
 /* Frees owned memory; accepts a model that owns none. */
