@@ -12,6 +12,7 @@
 
 #define SPAM_WORD_MAX 40	/* longer words become a "_f:longword" feature */
 #define SPAM_OSB_MAX 4
+#define SPAM_TEXT_MAX 64	/* bytes of a feature's text that count */
 
 struct spam_tok_ctx {
 	const struct spam_token_limits *limits;

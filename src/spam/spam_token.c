@@ -118,6 +118,10 @@ bool spam_tokens_add(struct spam_tokens *t, const char *prefix, const char *text
 	char buf[96];
 	size_t plen = prefix != NULL ? strlen(prefix) : 0;
 
+	/* a long label (a charset name, a host) counts by its beginning */
+	if (len > SPAM_TEXT_MAX)
+		len = SPAM_TEXT_MAX;
+
 	if (t->keep_text && plen + len + 1 < sizeof(buf)) {
 		memcpy(buf, prefix != NULL ? prefix : "", plen);
 		memcpy(buf + plen, text, len);
