@@ -368,8 +368,29 @@ static void spam_train_mbox(struct spam_ctl *s, struct spam_train_set *ts, struc
 	}
 }
 
+/* A file that starts with a header field, not with the path of a file,
+ * is one message. */
+static bool spam_is_one_message(const char *data, size_t size)
+{
+	const char *nl = memchr(data, '\n', size), *colon;
+	size_t n = nl != NULL ? (size_t)(nl - data) : size;
+	char first[PATH_MAX];
+	struct stat st;
+
+	colon = memchr(data, ':', n);
+	if (colon == NULL || colon == data || memchr(data, ' ', (size_t)(colon - data)) != NULL)
+		return false;
+	while (n > 0 && data[n - 1] == '\r')
+		n--;
+	if (n >= sizeof(first))
+		return true;
+	memcpy(first, data, n);
+	first[n] = '\0';
+	return stat(first, &st) < 0;
+}
+
 /* SRC: a Maildir (cur/ and new/), a directory of message files, an mbox,
- * or a file listing message paths one per line. */
+ * one message, or a file listing message paths one per line. */
 static int spam_train_source(struct spam_ctl *s, struct spam_train_set *ts, struct spam_tokens *t,
 			     const char *src, bool spam)
 {
@@ -393,6 +414,8 @@ static int spam_train_source(struct spam_ctl *s, struct spam_train_set *ts, stru
 		return ctl_fail("cannot read %s: %s", src, strerror(errno));
 	if (map.size >= 5 && memcmp(map.data, "From ", 5) == 0) {
 		spam_train_mbox(s, ts, t, map.data, map.size, spam);
+	} else if (spam_is_one_message(map.data, map.size)) {
+		spam_train_data(s, ts, t, map.data, map.size, spam);
 	} else {
 		const char *p = map.data, *end = p + map.size;
 
