@@ -192,8 +192,13 @@ void spam_html_to_text(struct spam_tok_ctx *c, const char *html, size_t len, str
 			continue;
 		}
 		if (ch != '<') {
-			strbuf_append_c(out, ch);
-			i++;
+			size_t j = i + 1;
+
+			/* plain text runs to the next markup, in one piece */
+			while (j < len && html[j] != '<' && html[j] != '&')
+				j++;
+			strbuf_append(out, html + i, j - i);
+			i = j;
 			continue;
 		}
 		if (i + 4 <= len && strncmp(html + i, "<!--", 4) == 0) {
