@@ -6,6 +6,7 @@
 #include "lib/fsutil.h"
 #include "lib/str.h"
 #include "spam/spam_model.h"
+#include "spam/spam_rules.h"
 #include "spam/spam_token.h"
 
 #include <dirent.h>
@@ -155,6 +156,24 @@ static void spam_explain_print(const struct spam_ctl *s, const struct spam_token
 		printf("  %+8.4f  %s\n", top[i].weight, spam_tokens_text(t, top[i].index));
 }
 
+/* The score of a message: the classifier's log-odds plus the rules (the
+ * check results read from its Authentication-Results field). */
+static double spam_score_message(struct spam_ctl *s, struct spam_tokens *t, const char *msg,
+				 size_t len, struct spam_rule_hit *hits, size_t *nhits_r)
+{
+	struct spam_rule_hit local[SPAM_RULES_MAX];
+	struct spam_auth auth;
+	bool has_auth = spam_auth_from_message(msg, len, &auth);
+	double rules;
+	size_t n;
+
+	spam_tokenize(msg, len, &s->limits, t);
+	n = spam_rules_eval(msg, len, has_auth ? &auth : NULL, hits != NULL ? hits : local, &rules);
+	if (nhits_r != NULL)
+		*nhits_r = n;
+	return spam_model_score(&s->base, s->has_own ? &s->own : NULL, t) + rules;
+}
+
 /* One line per message: "PATH SCORE S|H" (several files or --list). */
 static int spam_score_line(struct spam_ctl *s, struct spam_tokens *t, const char *path)
 {
@@ -165,8 +184,7 @@ static int spam_score_line(struct spam_ctl *s, struct spam_tokens *t, const char
 		ctl_warn("cannot read %s: %s", path, strerror(errno));
 		return 1;
 	}
-	spam_tokenize(s->buf, len, &s->limits, t);
-	score = spam_model_score(&s->base, s->has_own ? &s->own : NULL, t);
+	score = spam_score_message(s, t, s->buf, len, NULL, NULL);
 	printf("%s %.6f %c\n", path, score, score > SPAM_THRESHOLD ? 'S' : 'H');
 	return 0;
 }
@@ -203,15 +221,15 @@ int cmd_spam_score(struct ctl *c)
 	}
 	spam_tokens_init(&t, &s.limits, c->argc == 1 && c->list == NULL);
 	if (c->argc == 1 && c->list == NULL) {
-		size_t len;
+		struct spam_rule_hit hits[SPAM_RULES_MAX];
+		size_t len, nhits;
 		double score;
 
 		if (spam_read_message(&s, c->argv[0], &len) < 0) {
 			status = ctl_fail("cannot read %s: %s", c->argv[0], strerror(errno));
 			goto out;
 		}
-		spam_tokenize(s.buf, len, &s.limits, &t);
-		score = spam_model_score(&s.base, s.has_own ? &s.own : NULL, &t);
+		score = spam_score_message(&s, &t, s.buf, len, hits, &nhits);
 		printf("score: %.4f (P(spam) %.4f)\n", score, spam_model_probability(score));
 		printf("verdict: %s (threshold %.2f)\n", score > SPAM_THRESHOLD ? "spam" : "ham",
 		       SPAM_THRESHOLD);
@@ -219,6 +237,9 @@ int cmd_spam_score(struct ctl *c)
 		       s.base_map.data == NULL ? " (missing: empty)" : "",
 		       (unsigned long long)s.base.hdr->ham, (unsigned long long)s.base.hdr->spam,
 		       s.has_own ? " (+ the account's own model)" : "");
+		printf("rules:%s\n", nhits == 0 ? " none fired" : "");
+		for (size_t i = 0; i < nhits; i++)
+			printf("  %+8.4f  %s\n", hits[i].score, hits[i].name);
 		spam_explain_print(&s, &t);
 		status = 0;
 		goto out;

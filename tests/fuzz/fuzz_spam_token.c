@@ -1,5 +1,6 @@
 /* libFuzzer target: the spam tokenizer (spam_tokenize) with small limits,
- * then scoring and explaining with a small model. Checks the limits hold:
+ * then scoring and explaining with a small model, and the rules with the
+ * check results read back from Authentication-Results. Checks the limits hold:
  * never more features than max_tokens, no feature twice, every feature
  * text within bounds, and a finite score. */
 #include <libpsl.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "spam/spam_model.h"
+#include "spam/spam_rules.h"
 #include "spam/spam_token.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -20,7 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct spam_token_limits limits = { 64 * 1024, 300, 1, psl_builtin() };
 	struct spam_tokens t;
 	struct spam_contrib top[5];
-	double score;
+	struct spam_rule_hit hits[SPAM_RULES_MAX];
+	struct spam_auth auth;
+	double score, rules;
 
 	if (!ready) {
 		if (spam_model_new(&model, 12, 1, SPAM_MODEL_NORM) < 0)
@@ -50,5 +54,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (spam_model_score(&model, NULL, &t) != score)
 		abort();
 	spam_tokens_free(&t);
+	/* the rules, with the results read back from the message */
+	bool has_auth = spam_auth_from_message((const char *)data, size, &auth);
+	if (spam_rules_eval((const char *)data, size, has_auth ? &auth : NULL, hits, &rules) > SPAM_RULES_MAX ||
+	    !isfinite(rules))
+		abort();
 	return 0;
 }

@@ -128,6 +128,22 @@ def test_train_then_score_with_reasons(trained, tmp_path):
     assert re.search(r"size: \d+ bytes \(2\^20 weights, \d+ in use\)", p.out), p.out
 
 
+def test_rules_from_authentication_results(trained, tmp_path):
+    rng = random.Random(21)
+    body = message(rng, HAM_WORDS)
+    plain = write(str(tmp_path / "plain.eml"), body)
+    forged = write(str(tmp_path / "forged.eml"),
+                   b"Authentication-Results: mx.example.test;\r\n\tspf=fail smtp.mailfrom=a@bank.example;\r\n"
+                   b"\tdkim=none; dmarc=fail header.from=bank.example\r\n" + body)
+    s0, verdict, out = score(trained, plain)
+    assert "rules: none fired" in out
+    s1, verdict, out = score(trained, forged)
+    assert re.search(r"^\s+\+1\.0000\s+SPF_FAIL$", out, re.M), out
+    assert re.search(r"^\s+\+1\.5000\s+DMARC_FAIL$", out, re.M), out
+    assert "DKIM_FAIL" not in out
+    assert s1 > s0 + 2.4
+
+
 def test_score_many_one_line_each(trained, tmp_path):
     rng = random.Random(5)
     paths = [write(str(tmp_path / "b" / str(i)), message(rng, SPAM_WORDS if i % 2 else HAM_WORDS))
