@@ -208,9 +208,18 @@ void spam_html_to_text(struct spam_tok_ctx *c, const char *html, size_t len, str
 			i = end != NULL ? (size_t)(end - html) + 3 : len;
 			continue;
 		}
+		/* "a < b" is text: markup starts with a letter, '/', '!' or '?' */
+		char next = i + 1 < len ? html[i + 1] : ' ';
+		if (!((next | 32) >= 'a' && (next | 32) <= 'z') && next != '/' && next != '!' && next != '?') {
+			strbuf_append_c(out, '<');
+			i++;
+			continue;
+		}
 		const char *gt = memchr(html + i, '>', len - i);
 		if (gt == NULL) {
+			/* an unclosed tag: the rest is text, noted */
 			info->bad_tags = true;
+			strbuf_append(out, html + i + 1, len - i - 1);
 			break;
 		}
 		size_t tlen = (size_t)(gt - (html + i)), nstart = i + 1, nend;

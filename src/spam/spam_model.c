@@ -6,6 +6,9 @@
 #include <string.h>
 
 _Static_assert(sizeof(struct spam_model_header) == 64, "the file header is 64 bytes");
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the model file is little-endian; a big-endian build needs byte swapping here"
+#endif
 
 /* A 64-bit checksum of the file, eight bytes at a time; the checksum
  * field counts as zero. */

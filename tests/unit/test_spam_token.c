@@ -111,6 +111,21 @@ static void test_html(void **state)
 	spam_tokens_free(&t);
 }
 
+static void test_html_lone_brackets(void **state)
+{
+	struct spam_tokens t;
+
+	spam_tokens_init(&t, &limits, false);
+	tokenize("Subject: x\r\nContent-Type: text/html\r\n\r\n<p>prices < 5 dollars, 3<4 and"
+		 " then <b>bold</b> words after <unclosed tail words\r\n", &t);
+	assert_true(has(&t, NULL, "dollars"));
+	assert_true(has(&t, NULL, "bold"));
+	assert_true(has(&t, NULL, "words"));
+	assert_true(has(&t, NULL, "tail"));	/* an unclosed tag does not eat the rest */
+	assert_true(has(&t, "_f:", "html-bad-markup"));
+	spam_tokens_free(&t);
+}
+
 static void test_urls_in_text(void **state)
 {
 	struct spam_tokens t;
@@ -354,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_words_and_headers),
 		cmocka_unit_test(test_structure),
 		cmocka_unit_test(test_html),
+		cmocka_unit_test(test_html_lone_brackets),
 		cmocka_unit_test(test_urls_in_text),
 		cmocka_unit_test(test_attachments),
 		cmocka_unit_test(test_japanese_charsets),
