@@ -47,6 +47,26 @@ static uint32_t spam_utf8_next(const unsigned char *p, size_t len, size_t *n_r)
 	return cp;
 }
 
+/* ASCII classes, looked up first: most text is ASCII */
+static const unsigned char spam_ascii_class[128] = {
+	['0'] = SC_WORD, ['1'] = SC_WORD, ['2'] = SC_WORD, ['3'] = SC_WORD, ['4'] = SC_WORD,
+	['5'] = SC_WORD, ['6'] = SC_WORD, ['7'] = SC_WORD, ['8'] = SC_WORD, ['9'] = SC_WORD,
+	['a'] = SC_WORD, ['b'] = SC_WORD, ['c'] = SC_WORD, ['d'] = SC_WORD, ['e'] = SC_WORD,
+	['f'] = SC_WORD, ['g'] = SC_WORD, ['h'] = SC_WORD, ['i'] = SC_WORD, ['j'] = SC_WORD,
+	['k'] = SC_WORD, ['l'] = SC_WORD, ['m'] = SC_WORD, ['n'] = SC_WORD, ['o'] = SC_WORD,
+	['p'] = SC_WORD, ['q'] = SC_WORD, ['r'] = SC_WORD, ['s'] = SC_WORD, ['t'] = SC_WORD,
+	['u'] = SC_WORD, ['v'] = SC_WORD, ['w'] = SC_WORD, ['x'] = SC_WORD, ['y'] = SC_WORD,
+	['z'] = SC_WORD,
+	['A'] = SC_WORD, ['B'] = SC_WORD, ['C'] = SC_WORD, ['D'] = SC_WORD, ['E'] = SC_WORD,
+	['F'] = SC_WORD, ['G'] = SC_WORD, ['H'] = SC_WORD, ['I'] = SC_WORD, ['J'] = SC_WORD,
+	['K'] = SC_WORD, ['L'] = SC_WORD, ['M'] = SC_WORD, ['N'] = SC_WORD, ['O'] = SC_WORD,
+	['P'] = SC_WORD, ['Q'] = SC_WORD, ['R'] = SC_WORD, ['S'] = SC_WORD, ['T'] = SC_WORD,
+	['U'] = SC_WORD, ['V'] = SC_WORD, ['W'] = SC_WORD, ['X'] = SC_WORD, ['Y'] = SC_WORD,
+	['Z'] = SC_WORD,
+	['-'] = SC_INNER, ['\''] = SC_INNER, ['.'] = SC_INNER, ['_'] = SC_INNER, ['$'] = SC_INNER,
+	['%'] = SC_INNER, [','] = SC_INNER, ['!'] = SC_INNER,
+};
+
 static enum spam_class spam_class_of(uint32_t cp)
 {
 	if (cp < 0x80) {
@@ -169,13 +189,19 @@ void spam_text_words(struct spam_tok_ctx *c, const char *prefix, const char *tex
 
 	c->recent_count = 0;
 	while (i < len) {
-		uint32_t cp = spam_utf8_next(p + i, len - i, &step);
+		uint32_t cp;
 		enum spam_class cls;
 
-		i += step;
-		if (cp >= 0xff01 && cp <= 0xff5e)	/* fullwidth ASCII */
-			cp -= 0xfee0;
-		cls = spam_class_of(cp);
+		if (p[i] < 0x80) {
+			cp = p[i++];
+			cls = (enum spam_class)spam_ascii_class[cp];
+		} else {
+			cp = spam_utf8_next(p + i, len - i, &step);
+			i += step;
+			if (cp >= 0xff01 && cp <= 0xff5e)	/* fullwidth ASCII */
+				cp -= 0xfee0;
+			cls = spam_class_of(cp);
+		}
 		if (cls == SC_CJK) {
 			if (n > 0)
 				spam_word_end(c, prefix, w, n, long_word, upper && !lower, pairs);
