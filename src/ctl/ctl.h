@@ -29,6 +29,7 @@ struct ctl {
 	const char *limit, *target;	/* audit --limit, --target */
 	const char *role, *expires;	/* admin add, token create */
 	const char *ham, *spam, *account, *list;	/* spam train, score */
+	bool portable;			/* spam train --portable */
 	const char *domains[OPS_DOMAINS_MAX];	/* --domain, repeated */
 	size_t ndomains;		/* given, possibly more than kept */
 	struct ops ops;			/* filled by ctl_ops() */

@@ -40,6 +40,7 @@ enum {
 	OPT_SPAM = 1 << 17,
 	OPT_ACCOUNT = 1 << 18,
 	OPT_LIST = 1 << 19,
+	OPT_PORTABLE = 1 << 20,
 };
 
 struct ctl_option {
@@ -69,6 +70,7 @@ static const struct ctl_option ctl_options[] = {
 	{ "--spam", OPT_SPAM, true },
 	{ "--account", OPT_ACCOUNT, true },
 	{ "--list", OPT_LIST, true },
+	{ "--portable", OPT_PORTABLE, false },
 	{ NULL, 0, false },
 };
 
@@ -127,7 +129,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "dkim", "activate", 1, 1, 0, 0, cmd_dkim_activate },
 	{ "dkim", "verify", 0, 1, OPT_JSON, 0, cmd_dkim_verify },
 	{ "spam", "score", 0, 100000, OPT_ACCOUNT | OPT_LIST, 0, cmd_spam_score },
-	{ "spam", "train", 0, 0, OPT_HAM | OPT_SPAM | OPT_ACCOUNT, 0, cmd_spam_train },
+	{ "spam", "train", 0, 0, OPT_HAM | OPT_SPAM | OPT_ACCOUNT | OPT_PORTABLE, 0, cmd_spam_train },
 	{ "spam", "stats", 0, 0, OPT_ACCOUNT, 0, cmd_spam_stats },
 	{ NULL, NULL, 0, 0, 0, 0, NULL },
 };
@@ -170,7 +172,9 @@ static const char ctl_usage_help[] =
 	"  dkim activate DOMAIN                 (sign with the keys dkim rotate made)\n"
 	"  dkim verify [FILE] [--json]          (check the DKIM signatures of a message, stdin by default)\n"
 	"  spam score FILE... [--list FILE] [--account ADDR]   (one FILE: the score and why)\n"
-	"  spam train [--ham SRC] [--spam SRC] [--account ADDR]  (SRC: Maildir, directory, mbox or list)\n"
+	"  spam train [--ham SRC] [--spam SRC] [--account ADDR] [--portable]\n"
+	"                                       (SRC: Maildir, directory, mbox, message or list;\n"
+	"                                        --portable: a new model for other sites)\n"
 	"  spam stats [--account ADDR]          (the model: messages trained, size)\n"
 	"DATA is -d DATA, else $YUBIN_DATA, else ./yubin-data.\n"
 	"Exit status: 0 done, 1 refused or failed (the reason on stderr), 2 usage error.\n";
@@ -358,6 +362,7 @@ static void ctl_option_store(struct ctl *c, unsigned flag, const char *value)
 	case OPT_SPAM: c->spam = value; break;
 	case OPT_ACCOUNT: c->account = value; break;
 	case OPT_LIST: c->list = value; break;
+	case OPT_PORTABLE: c->portable = true; break;
 	case OPT_DOMAIN:
 		if (c->ndomains < OPS_DOMAINS_MAX)
 			c->domains[c->ndomains] = value;

@@ -120,10 +120,15 @@ static int spam_ctl_open(struct ctl *c, struct spam_ctl *s, bool need_own)
 		return 1;
 	if (spam_model_load(s->base_path, &s->base_map, &s->base, &found) != 0)
 		return 1;
-	if (!found && spam_model_new(&s->base, SPAM_BITS, SPAM_OSB, SPAM_MODEL_NORM) < 0)
+	if (!found && spam_model_new(&s->base, SPAM_BITS, SPAM_OSB,
+				     SPAM_MODEL_NORM | (c->portable ? SPAM_MODEL_PORTABLE : 0)) < 0)
 		return ctl_fail("out of memory");
-	if (found)
-		s->limits.osb_window = s->base.hdr->osb_window;
+	if (found && c->portable && (s->base.hdr->flags & SPAM_MODEL_PORTABLE) == 0)
+		return ctl_fail("%s was trained on all header fields: --portable needs a new model",
+				s->base_path);
+	/* the tokenizer as the model was trained */
+	s->limits.osb_window = s->base.hdr->osb_window;
+	s->limits.portable = (s->base.hdr->flags & SPAM_MODEL_PORTABLE) != 0;
 	if (need_own) {
 		if (spam_account_path(c, c->account, s->own_path, sizeof(s->own_path)) != 0)
 			return 1;

@@ -28,6 +28,8 @@
 #define SPAM_MODEL_BITS_MAX 26
 /* features scaled by 1/sqrt(their number) */
 #define SPAM_MODEL_NORM 1u
+/* trained with the tokenizer's portable header set (spam_token_limits) */
+#define SPAM_MODEL_PORTABLE 2u
 
 struct spam_model_header {
 	char magic[8];
@@ -37,7 +39,7 @@ struct spam_model_header {
 	int64_t updated;	/* Unix time of the last training */
 	float bias;
 	uint32_t osb_window;	/* tokenizer setting it was trained with */
-	uint32_t flags;		/* SPAM_MODEL_NORM */
+	uint32_t flags;		/* SPAM_MODEL_NORM, SPAM_MODEL_PORTABLE */
 	uint32_t reserved;
 	uint64_t checksum;	/* of the whole file with this field zero */
 };

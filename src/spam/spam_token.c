@@ -186,6 +186,23 @@ static size_t spam_count_addresses(const char *v, size_t len)
 	return n;
 }
 
+/* Fields whose words mean the same at any site: not the path a message
+ * took to one server, nor its recipients' addresses, nor dates and IDs. */
+static bool spam_field_is_portable(const struct mail_header_field *f)
+{
+	static const char *const names[] = {
+		"Subject", "From", "Reply-To", "Sender", "Content-Type", "Content-Transfer-Encoding",
+		"MIME-Version", "X-Mailer", "User-Agent", "X-Priority", "X-MSMail-Priority",
+		"Importance", "Organization", "Precedence", "List-Unsubscribe",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (mail_header_field_is(f, names[i]))
+			return true;
+	}
+	return false;
+}
+
 struct spam_head_info {
 	size_t received, rcpts;
 	bool date, msgid, from, subject;
@@ -230,6 +247,8 @@ static void spam_headers(struct spam_tok_ctx *c, const char *data, size_t size, 
 				spam_text_words(c, NULL, strbuf_cstr(&v), v.len, true);
 			}
 		}
+		if (top && c->limits->portable && !spam_field_is_portable(&f))
+			continue;
 		spam_tokens_add(c->t, "_h:", prefix, strlen(prefix));
 		spam_text_words(c, prefix, strbuf_cstr(&v), v.len, false);
 	}

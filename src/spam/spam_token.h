@@ -30,6 +30,10 @@ struct spam_token_limits {
 	size_t max_tokens;	/* distinct features kept, e.g. 20000 */
 	unsigned int osb_window;	/* word pairs up to this distance (0: words only) */
 	const struct psl_ctx_st *psl;	/* libpsl context or NULL */
+	/* words of the top-level header only from fields that mean the same
+	 * at every site (Subject, From, Content-Type, X-Mailer...): for a
+	 * model trained elsewhere and shipped */
+	bool portable;
 };
 
 /* A set of distinct feature hashes; with keep_text, the text of each

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct spam_model model;
 	static bool ready;
-	struct spam_token_limits limits = { 64 * 1024, 300, 1, psl_builtin() };
+	struct spam_token_limits limits = { 64 * 1024, 300, 1, psl_builtin(), (size & 2) != 0 };
 	struct spam_tokens t;
 	struct spam_contrib top[5];
 	struct spam_rule_hit hits[SPAM_RULES_MAX];

@@ -205,6 +205,29 @@ def test_model_replaced_atomically(trained, tmp_path):
     assert msg
 
 
+def test_portable_model(ctl, trained, tmp_path):
+    """--portable: a new model that ignores the fields that differ from
+    site to site (Received, To, dates, IDs), as a shipped one must."""
+    rng = random.Random(8)
+    d = tmp_path / "p"
+    spam = [write(str(d / "s" / str(i)), b"Received: from relay%d.spam.example\r\n" % i
+                  + message(rng, SPAM_WORDS)) for i in range(10)]
+    for i in range(10):
+        write(str(d / "h" / str(i)), message(rng, HAM_WORDS))
+    fails(trained.ctl("spam", "train", "--ham", d / "h", "--portable", check=False), 1,
+          "--portable needs a new model")
+    other = Server(tmp_path / "other", accounts=[]).setup()
+    p = other.ctl("spam", "train", "--ham", d / "h", "--spam", d / "s", "--portable")
+    assert "trained 10 ham and 10 spam" in p.out
+    s, verdict, out = score(other, spam[0])
+    assert verdict == "spam", out
+    assert "received:relay" not in out and "_f:received:1" in out, out
+    # training it again keeps it portable without the flag
+    other.ctl("spam", "train", "--ham", d / "h")
+    s, verdict, out = score(other, spam[0])
+    assert "received:relay" not in out, out
+
+
 def test_errors(trained, tmp_path):
     fails(trained.ctl("spam", "score", tmp_path / "missing.eml", check=False), 1, "cannot read")
     fails(trained.ctl("spam", "score", check=False), 1, "needs a FILE")

@@ -12,7 +12,7 @@
 
 #include "spam/spam_model.h"
 
-static struct spam_token_limits limits = { 512 * 1024, 20000, 1, NULL };
+static struct spam_token_limits limits = { 512 * 1024, 20000, 1, NULL, false };
 
 static void test_file_layout(void **state)
 {

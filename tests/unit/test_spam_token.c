@@ -14,7 +14,7 @@
 
 #include "spam/spam_token.h"
 
-static struct spam_token_limits limits = { 512 * 1024, 20000, 1, NULL };
+static struct spam_token_limits limits = { 512 * 1024, 20000, 1, NULL, false };
 
 static bool has(const struct spam_tokens *t, const char *prefix, const char *text)
 {
@@ -77,6 +77,31 @@ static void test_structure(void **state)
 	tokenize("From: x@shop.example\r\nReply-To: z@SHOP.example\r\n\r\nbody\r\n", &t);
 	assert_false(has(&t, "_f:", "reply-to-other-domain"));
 	assert_true(has(&t, "_f:", "received:0"));
+	spam_tokens_free(&t);
+}
+
+static void test_portable_headers(void **state)
+{
+	struct spam_token_limits l = limits;
+	struct spam_tokens t;
+	static const char msg[] = "Received: from relay.site.example\r\nTo: someone@site.example\r\n"
+				  "Subject: cheap offer\r\nFrom: Shop <deals@shop.example>\r\n"
+				  "X-Mailer: BulkMailer 3\r\n\r\nbody words\r\n";
+
+	l.portable = true;
+	spam_tokens_init(&t, &l, false);
+	spam_tokenize(msg, sizeof(msg) - 1, &l, &t);
+	assert_false(has(&t, "received:", "relay.site.example"));
+	assert_false(has(&t, "to:", "someone"));
+	assert_false(has(&t, "_h:", "received:"));
+	assert_true(has(&t, "_f:", "received:1"));	/* the structure stays */
+	assert_true(has(&t, "subject:", "cheap"));
+	assert_true(has(&t, "from:", "shop"));
+	assert_true(has(&t, "x-mailer:", "bulkmailer"));
+	assert_true(has(&t, NULL, "body"));
+	spam_tokenize(msg, sizeof(msg) - 1, &limits, &t);
+	assert_true(has(&t, "received:", "relay.site.example"));
+	assert_true(has(&t, "to:", "someone"));
 	spam_tokens_free(&t);
 }
 
@@ -368,6 +393,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_words_and_headers),
 		cmocka_unit_test(test_structure),
+		cmocka_unit_test(test_portable_headers),
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_html_lone_brackets),
 		cmocka_unit_test(test_urls_in_text),
