@@ -17,10 +17,10 @@ WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-proto
            -Wno-unused-parameter -Wno-format-truncation -Werror
 CFLAGS  += -std=gnu17 $(OPT) $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Isrc -MMD -MP \
            $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcrypt -lpthread
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcrypt -lpthread -lm
 LDFLAGS += $(SANFLAGS)
 
-LIB_DIRS := src/lib src/mail src/proto src/store src/directory src/policy src/settings src/ops src/http
+LIB_DIRS := src/lib src/mail src/spam src/proto src/store src/directory src/policy src/settings src/ops src/http
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 SRV_SRC  := $(wildcard src/server/*.c)

@@ -31,6 +31,8 @@ struct ctl {
 	const char *kind;		/* security events --kind */
 	const char *actor;		/* audit --actor */
 	bool check;			/* domain dns --check */
+	const char *ham, *spam, *account, *list;	/* spam train, score */
+	bool portable;			/* spam train --portable */
 	const char *domains[OPS_DOMAINS_MAX];	/* --domain, repeated */
 	size_t ndomains;		/* given, possibly more than kept */
 	struct ops ops;			/* filled by ctl_ops() */
@@ -64,6 +66,11 @@ int ctl_ops_fail(const struct ops_error *err);
 int ctl_json_print(struct json *j);
 /* Lowercased copy of a domain name, validated. */
 int ctl_domain_arg(const char *arg, char *buf, size_t size);
+
+/* spam.c */
+int cmd_spam_score(struct ctl *c);
+int cmd_spam_train(struct ctl *c);
+int cmd_spam_stats(struct ctl *c);
 
 /* init.c */
 int cmd_init(struct ctl *c);

@@ -39,6 +39,11 @@ enum {
 	OPT_KIND = 1 << 16,
 	OPT_CHECK = 1 << 17,
 	OPT_ACTOR = 1 << 18,
+	OPT_HAM = 1 << 19,
+	OPT_SPAM = 1 << 20,
+	OPT_ACCOUNT = 1 << 21,
+	OPT_LIST = 1 << 22,
+	OPT_PORTABLE = 1 << 23,
 };
 
 struct ctl_option {
@@ -67,6 +72,11 @@ static const struct ctl_option ctl_options[] = {
 	{ "--kind", OPT_KIND, true },
 	{ "--check", OPT_CHECK, false },
 	{ "--actor", OPT_ACTOR, true },
+	{ "--ham", OPT_HAM, true },
+	{ "--spam", OPT_SPAM, true },
+	{ "--account", OPT_ACCOUNT, true },
+	{ "--list", OPT_LIST, true },
+	{ "--portable", OPT_PORTABLE, false },
 	{ NULL, 0, false },
 };
 
@@ -127,6 +137,9 @@ static const struct ctl_command ctl_commands[] = {
 	{ "dkim", "rotate", 1, 1, OPT_NOW, 0, cmd_dkim_rotate },
 	{ "dkim", "activate", 1, 1, 0, 0, cmd_dkim_activate },
 	{ "dkim", "verify", 0, 1, OPT_JSON, 0, cmd_dkim_verify },
+	{ "spam", "score", 0, 100000, OPT_ACCOUNT | OPT_LIST, 0, cmd_spam_score },
+	{ "spam", "train", 0, 0, OPT_HAM | OPT_SPAM | OPT_ACCOUNT | OPT_PORTABLE, 0, cmd_spam_train },
+	{ "spam", "stats", 0, 0, OPT_ACCOUNT, 0, cmd_spam_stats },
 	{ NULL, NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -171,6 +184,11 @@ static const char ctl_usage_help[] =
 	"  dkim rotate DOMAIN [--now]           (new keys; --now: sign with them at once)\n"
 	"  dkim activate DOMAIN                 (sign with the keys dkim rotate made)\n"
 	"  dkim verify [FILE] [--json]          (check the DKIM signatures of a message, stdin by default)\n"
+	"  spam score FILE... [--list FILE] [--account ADDR]   (one FILE: the score and why)\n"
+	"  spam train [--ham SRC] [--spam SRC] [--account ADDR] [--portable]\n"
+	"                                       (SRC: Maildir, directory, mbox, message or list;\n"
+	"                                        --portable: a new model for other sites)\n"
+	"  spam stats [--account ADDR]          (the model: messages trained, size)\n"
 	"DATA is -d DATA, else $YUBIN_DATA, else ./yubin-data.\n"
 	"Exit status: 0 done, 1 refused or failed (the reason on stderr), 2 usage error.\n";
 
@@ -357,6 +375,11 @@ static void ctl_option_store(struct ctl *c, unsigned flag, const char *value)
 	case OPT_KIND: c->kind = value; break;
 	case OPT_CHECK: c->check = true; break;
 	case OPT_ACTOR: c->actor = value; break;
+	case OPT_HAM: c->ham = value; break;
+	case OPT_SPAM: c->spam = value; break;
+	case OPT_ACCOUNT: c->account = value; break;
+	case OPT_LIST: c->list = value; break;
+	case OPT_PORTABLE: c->portable = true; break;
 	case OPT_DOMAIN:
 		if (c->ndomains < OPS_DOMAINS_MAX)
 			c->domains[c->ndomains] = value;

@@ -1,0 +1,316 @@
+/* Words, Japanese/Chinese bigrams and URL hosts of decoded UTF-8 text. */
+#include "spam/spam_internal.h"
+
+#include <libpsl.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+enum spam_class { SC_SEP, SC_WORD, SC_INNER, SC_CJK };
+
+/* Decodes one UTF-8 sequence at p (at most len bytes); invalid bytes are
+ * taken one at a time as U+FFFD. */
+static uint32_t spam_utf8_next(const unsigned char *p, size_t len, size_t *n_r)
+{
+	uint32_t cp;
+	size_t n;
+
+	if (p[0] < 0x80) {
+		*n_r = 1;
+		return p[0];
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		cp = p[0] & 0x07;
+	} else {
+		*n_r = 1;
+		return 0xfffd;
+	}
+	if (n > len) {
+		*n_r = 1;
+		return 0xfffd;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80) {
+			*n_r = 1;
+			return 0xfffd;
+		}
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	*n_r = n;
+	return cp;
+}
+
+/* ASCII classes, looked up first: most text is ASCII */
+static const unsigned char spam_ascii_class[128] = {
+	['0'] = SC_WORD, ['1'] = SC_WORD, ['2'] = SC_WORD, ['3'] = SC_WORD, ['4'] = SC_WORD,
+	['5'] = SC_WORD, ['6'] = SC_WORD, ['7'] = SC_WORD, ['8'] = SC_WORD, ['9'] = SC_WORD,
+	['a'] = SC_WORD, ['b'] = SC_WORD, ['c'] = SC_WORD, ['d'] = SC_WORD, ['e'] = SC_WORD,
+	['f'] = SC_WORD, ['g'] = SC_WORD, ['h'] = SC_WORD, ['i'] = SC_WORD, ['j'] = SC_WORD,
+	['k'] = SC_WORD, ['l'] = SC_WORD, ['m'] = SC_WORD, ['n'] = SC_WORD, ['o'] = SC_WORD,
+	['p'] = SC_WORD, ['q'] = SC_WORD, ['r'] = SC_WORD, ['s'] = SC_WORD, ['t'] = SC_WORD,
+	['u'] = SC_WORD, ['v'] = SC_WORD, ['w'] = SC_WORD, ['x'] = SC_WORD, ['y'] = SC_WORD,
+	['z'] = SC_WORD,
+	['A'] = SC_WORD, ['B'] = SC_WORD, ['C'] = SC_WORD, ['D'] = SC_WORD, ['E'] = SC_WORD,
+	['F'] = SC_WORD, ['G'] = SC_WORD, ['H'] = SC_WORD, ['I'] = SC_WORD, ['J'] = SC_WORD,
+	['K'] = SC_WORD, ['L'] = SC_WORD, ['M'] = SC_WORD, ['N'] = SC_WORD, ['O'] = SC_WORD,
+	['P'] = SC_WORD, ['Q'] = SC_WORD, ['R'] = SC_WORD, ['S'] = SC_WORD, ['T'] = SC_WORD,
+	['U'] = SC_WORD, ['V'] = SC_WORD, ['W'] = SC_WORD, ['X'] = SC_WORD, ['Y'] = SC_WORD,
+	['Z'] = SC_WORD,
+	['-'] = SC_INNER, ['\''] = SC_INNER, ['.'] = SC_INNER, ['_'] = SC_INNER, ['$'] = SC_INNER,
+	['%'] = SC_INNER, [','] = SC_INNER, ['!'] = SC_INNER,
+};
+
+static enum spam_class spam_class_of(uint32_t cp)
+{
+	if (cp < 0x80) {
+		if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9'))
+			return SC_WORD;
+		if (cp == '-' || cp == '\'' || cp == '.' || cp == '_' || cp == '$' || cp == '%' ||
+		    cp == ',' || cp == '!')
+			return SC_INNER;
+		return SC_SEP;
+	}
+	if ((cp >= 0x3040 && cp <= 0x30ff) || (cp >= 0x3400 && cp <= 0x4dbf) ||
+	    (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xf900 && cp <= 0xfaff) ||
+	    (cp >= 0xac00 && cp <= 0xd7af) || (cp >= 0xff66 && cp <= 0xff9f) ||
+	    (cp >= 0x20000 && cp <= 0x2ffff))
+		return SC_CJK;
+	/* Latin-1 letters and beyond up to the general punctuation block,
+	 * and other alphabets: letters; the rest separates */
+	if ((cp >= 0xc0 && cp <= 0x24f && cp != 0xd7 && cp != 0xf7) ||
+	    (cp >= 0x370 && cp <= 0x1fff))
+		return SC_WORD;
+	return SC_SEP;
+}
+
+static size_t spam_utf8_put(char *out, uint32_t cp)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+static uint32_t spam_pair_hash(uint32_t a, uint32_t b, unsigned dist)
+{
+	uint32_t h = a * 0x9e3779b1u ^ (b + dist * 0x27d4eb2fu);
+
+	h ^= h >> 15;
+	h *= 0x2c1b3c6du;
+	h ^= h >> 12;
+	return h;
+}
+
+static void spam_word(struct spam_tok_ctx *c, const char *prefix, const char *w, size_t n,
+		      bool pairs)
+{
+	uint32_t h;
+	unsigned window = c->limits->osb_window < SPAM_OSB_MAX ? c->limits->osb_window : SPAM_OSB_MAX;
+
+	if (!pairs) {
+		spam_tokens_add(c->t, prefix, w, n);
+		return;
+	}
+	h = spam_hash(NULL, w, n);
+	spam_tokens_add_hash(c->t, h, w, n);
+	for (unsigned k = 0; k < c->recent_count && k < window; k++) {
+		char buf[2 * SPAM_WORD_MAX + 8];
+		size_t bl = 0;
+
+		if (c->t->keep_text) {
+			bl = (size_t)snprintf(buf, sizeof(buf), "%s %.*s%s", c->recent_text[k], (int)n, w,
+					      k == 0 ? "" : (k == 1 ? " (+1)" : " (+2..)"));
+			if (bl >= sizeof(buf))
+				bl = sizeof(buf) - 1;
+		}
+		spam_tokens_add_hash(c->t, spam_pair_hash(c->recent[k], h, k), buf, bl);
+	}
+	memmove(c->recent + 1, c->recent, (SPAM_OSB_MAX - 1) * sizeof(c->recent[0]));
+	c->recent[0] = h;
+	if (c->t->keep_text) {
+		memmove(c->recent_text[1], c->recent_text[0], (SPAM_OSB_MAX - 1) * sizeof(c->recent_text[0]));
+		memcpy(c->recent_text[0], w, n);
+		c->recent_text[0][n] = '\0';
+	}
+	if (c->recent_count < SPAM_OSB_MAX)
+		c->recent_count++;
+	c->words++;
+}
+
+/* Trims inner punctuation off the end and adds the word when it is long
+ * enough; caps tells whether it had capitals and no small letters. */
+static void spam_word_end(struct spam_tok_ctx *c, const char *prefix, char *w, size_t n,
+			  bool long_word, bool caps, bool pairs)
+{
+	while (n > 0 && spam_class_of((unsigned char)w[n - 1]) == SC_INNER)
+		n--;
+	if (long_word) {
+		spam_tokens_add(c->t, prefix != NULL ? prefix : "", "_longword", 9);
+		return;
+	}
+	if (n < 2)
+		return;
+	if (caps && n >= 3 && pairs)
+		c->caps_words++;
+	spam_word(c, prefix, w, n, pairs);
+}
+
+void spam_text_words(struct spam_tok_ctx *c, const char *prefix, const char *text, size_t len,
+		     bool pairs)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	char w[SPAM_WORD_MAX + 4], bigram[8];
+	size_t n = 0, i = 0, step;
+	bool long_word = false, upper = false, lower = false;
+	uint32_t prev_cjk = 0;
+
+	c->recent_count = 0;
+	while (i < len) {
+		uint32_t cp;
+		enum spam_class cls;
+
+		if (p[i] < 0x80) {
+			cp = p[i++];
+			cls = (enum spam_class)spam_ascii_class[cp];
+		} else {
+			cp = spam_utf8_next(p + i, len - i, &step);
+			i += step;
+			if (cp >= 0xff01 && cp <= 0xff5e)	/* fullwidth ASCII */
+				cp -= 0xfee0;
+			cls = spam_class_of(cp);
+		}
+		if (cls == SC_CJK) {
+			if (n > 0)
+				spam_word_end(c, prefix, w, n, long_word, upper && !lower, pairs);
+			n = 0;
+			long_word = upper = lower = false;
+			if (prev_cjk != 0) {
+				size_t bl = spam_utf8_put(bigram, prev_cjk);
+
+				bl += spam_utf8_put(bigram + bl, cp);
+				spam_tokens_add(c->t, prefix, bigram, bl);
+			} else if (i >= len || spam_class_of(spam_utf8_next(p + i, len - i, &step)) != SC_CJK) {
+				/* a lone character stands for itself */
+				spam_tokens_add(c->t, prefix, bigram, spam_utf8_put(bigram, cp));
+			}
+			prev_cjk = cp;
+			continue;
+		}
+		prev_cjk = 0;
+		if (cls == SC_WORD || (cls == SC_INNER && n > 0)) {
+			if (cp >= 'A' && cp <= 'Z') {
+				cp += 32;
+				upper = true;
+			} else if (cp >= 'a' && cp <= 'z') {
+				lower = true;
+			}
+			if (n + 4 <= SPAM_WORD_MAX)
+				n += spam_utf8_put(w + n, cp);
+			else
+				long_word = true;
+			continue;
+		}
+		if (n > 0)
+			spam_word_end(c, prefix, w, n, long_word, upper && !lower, pairs);
+		n = 0;
+		long_word = upper = lower = false;
+	}
+	if (n > 0)
+		spam_word_end(c, prefix, w, n, long_word, upper && !lower, pairs);
+}
+
+static bool spam_host_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '.' || ch == '-' || ch == '_' || ch == '@' || ch == '%';
+}
+
+void spam_url_host(struct spam_tok_ctx *c, const char *host, size_t len)
+{
+	char buf[256];
+	const char *at, *dom;
+	size_t n = 0;
+	bool ip = true;
+
+	at = memrchr(host, '@', len);
+	if (at != NULL) {
+		len -= (size_t)(at + 1 - host);
+		host = at + 1;
+	}
+	for (size_t i = 0; i < len && n + 1 < sizeof(buf); i++) {
+		char ch = host[i];
+
+		if (ch == ':' || ch == '/' || !spam_host_char(ch))
+			break;
+		buf[n++] = (char)((ch >= 'A' && ch <= 'Z') ? ch + 32 : ch);
+		if (!(ch >= '0' && ch <= '9') && ch != '.')
+			ip = false;
+	}
+	while (n > 0 && buf[n - 1] == '.')
+		n--;
+	buf[n] = '\0';
+	if (n < 3 || memchr(buf, '.', n) == NULL)
+		return;
+	if (ip) {
+		spam_feature(c, "url-ip");
+		return;
+	}
+	spam_tokens_add(c->t, "url:", buf, n);
+	dom = c->limits->psl != NULL ? psl_registrable_domain(c->limits->psl, buf) : NULL;
+	if (dom == NULL) {
+		/* the last two labels */
+		dom = buf + n;
+		for (int dots = 0; dom > buf; dom--) {
+			if (dom[-1] == '.' && ++dots == 2)
+				break;
+		}
+	}
+	spam_tokens_add(c->t, "urld:", dom, strlen(dom));
+}
+
+size_t spam_text_urls(struct spam_tok_ctx *c, const char *text, size_t len)
+{
+	size_t found = 0;
+
+	for (size_t i = 0; i + 4 < len && found < 500; i++) {
+		size_t start;
+
+		if (text[i] == ':' && text[i + 1] == '/' && text[i + 2] == '/')
+			start = i + 3;
+		else if ((text[i] == 'w' || text[i] == 'W') && strncasecmp(text + i, "www.", 4) == 0 &&
+			 (i == 0 || !spam_host_char(text[i - 1])))
+			start = i;
+		else
+			continue;
+		size_t end = start;
+		while (end < len && end - start < 300 && (spam_host_char(text[end]) || text[end] == ':'))
+			end++;
+		spam_url_host(c, text + start, end - start);
+		found++;
+		i = end > i ? end - 1 : i;
+	}
+	return found;
+}
