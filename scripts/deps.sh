@@ -14,7 +14,7 @@ set -e
 want="build-essential pkg-config libevent-dev libssl-dev libsqlite3-dev libsodium-dev libc-ares-dev libmaxminddb-dev libpsl-dev openssl sqlite3 npm"
 case "${1:-build}" in
 test)  want="$want libcmocka-dev clang libclang-rt-dev swaks libnet-ssleay-perl curl python3 python3-pytest python3-pytest-timeout isync dnsmasq-base postfix dovecot-imapd python3-dkim python3-nacl python3-cryptography iproute2 python3-jsonschema" ;;
-bench) want="$want swaks curl python3 postfix" ;;
+bench) want="$want swaks curl python3 postfix bogofilter wrk" ;;
 esac
 # the browser tests (tests/browser/)
 if [ "${1:-build}" = test ]; then
