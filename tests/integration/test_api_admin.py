@@ -186,7 +186,8 @@ def test_tokens(srv, root, dom, other, me):
     refused(delete(other, "/api/v1/tokens/" + made["id"]), 404, "not_found")
     ok(delete(dom, "/api/v1/tokens/" + made["id"]), 204)
     refused(bot.get("/api/v1/security/events"), 401, "bad_token")
-    assert dom.post("/api/v1/tokens", {"role": "domain", "domains": [DOM], "expires_in": 0}).code == "invalid_expiry"
+    r = dom.post("/api/v1/tokens", {"role": "domain", "domains": [DOM], "expires_in": 0})
+    assert r.code == "invalid_expiry" and r.json["error"]["field"] == "expires_in", r
 
 
 # ---------------------------------------------------------------- queue
