@@ -167,8 +167,14 @@ def test_admin_security_queue_dkim_doctor_tokens(srv):
     dkim_after = {r["name"] for r in json.loads(srv.ctl("domain", "dns", DOMAIN, "--json").out)["records"]
                   if "_domainkey" in r["name"]}
     assert dkim_after - dkim_before, (dkim_before, dkim_after)
-    audit = srv.ctl("audit").out
-    assert "security.unblock" in audit and "queue.delete" in audit and "dkim.activate" in audit, audit
+    audit = srv.ctl("audit").out.splitlines()
+
+    def did(op, target):
+        return any(op in line and target in line and "admin:" + ADMIN in line for line in audit)
+    for op, target in (("security.unblock", BLOCKED_IP), ("queue.retry", qid), ("queue.delete", qid),
+                       ("dkim.rotate", DOMAIN), ("dkim.activate", DOMAIN), ("admin.add", "helper"),
+                       ("admin.del", "helper"), ("token.create", got["token"].split("_")[1])):
+        assert did(op, target), (op, target, audit)
     assert got["token"].startswith("yubin_"), got
     assert api_get(srv, "/api/v1/domains", got["token"]) == 200
     assert api_get(srv, "/api/v1/domains", got["token"] + "x") == 401
