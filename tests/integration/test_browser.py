@@ -184,7 +184,8 @@ def test_admin_security_queue_dkim_doctor_tokens(srv):
 
 
 def test_domain_admin_sees_only_its_domain(srv):
-    browse(srv, "domain_admin", admin=SHOP, password=SHOP_PW, domain=SHOP_DOMAIN, other=DOMAIN)
+    browse(srv, "domain_admin", admin=SHOP, password=SHOP_PW, domain=SHOP_DOMAIN, other=DOMAIN,
+           otherAccount=SUSPECT)
     out = srv.ctl("account", "list", SHOP_DOMAIN).out
     assert out.count("@" + SHOP_DOMAIN) == 55, out
     assert account(srv, "m55@" + SHOP_DOMAIN)["quota_mb"] == 50
