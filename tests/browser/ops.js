@@ -41,6 +41,7 @@ await run('ops', async ({ page }) => {
   await unblock.click();
   await status(page, `${p.blocked} is unblocked.`);
   await settled(page);
+  check(await page.evaluate(() => document.activeElement.classList.contains('table-wrap')), 'the focus is not on the list');
   check((await page.getByRole('button', { name: `Unblock ${p.blocked}` }).count()) === 0, 'still listed as blocked');
   // a bad address by hand: the error next to the field
   const byHand = page.getByRole('form', { name: 'Unblock by hand' });

@@ -5,7 +5,7 @@ import { api, seg } from '../api.js';
 import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
 import { announce, errorText, field, form, passwordField } from '../ui.js';
-import { card, dataTable, loadInto, when } from './common.js';
+import { card, dataTable, focusList, loadInto, when } from './common.js';
 
 function domainsOf(text) {
   return text
@@ -75,6 +75,7 @@ export function adminsPage(ctx) {
               await api('DELETE', `/admins/${seg(a.name)}`);
               announce(t('admins.deleted', { name: a.name }));
               await loadAdmins();
+              focusList(admins);
             }),
       ]);
     });
@@ -98,6 +99,7 @@ export function adminsPage(ctx) {
               await api('DELETE', `/tokens/${seg(k.id)}`);
               announce(t('tokens.revokedDone', { id: k.id }));
               await loadTokens();
+              focusList(tokens);
             }),
       ]);
     });
@@ -152,7 +154,7 @@ export function adminsPage(ctx) {
 
   function showOnce(r) {
     const secret = field({ label: t('tokens.secret'), name: 'secret', value: r.token, attrs: { readonly: true, class: 'mono' }, help: t('tokens.once') });
-    const done = h('button', { type: 'button', onclick: () => fill(created) }, t('tokens.stored'));
+    const done = h('button', { type: 'button', onclick: () => { fill(created); focusList(tokens); } }, t('tokens.stored'));
     const box = card(t('tokens.createdTitle', { id: r.id }), secret.wrap, h('div', { class: 'actions' }, done));
     box.classList.add('notice');
     fill(created, box);

@@ -43,6 +43,13 @@ export function dataTable(caption, cols, rows, cells, cls) {
   );
 }
 
+// Moves the focus to a list's place (its row's button went with the
+// reload), so keyboard and screen-reader users stay where they were.
+export function focusList(el) {
+  el.setAttribute('tabindex', '-1');
+  el.focus();
+}
+
 // Runs fn and puts what it gives into el (busy meanwhile), or the error.
 export async function loadInto(el, fn) {
   el.setAttribute('aria-busy', 'true');

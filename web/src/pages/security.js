@@ -5,7 +5,7 @@ import { api, seg } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { announce, errorText, field, form } from '../ui.js';
-import { card, dataTable, loadInto, olderButton, when } from './common.js';
+import { card, dataTable, focusList, loadInto, olderButton, when } from './common.js';
 
 // suggestions for the kind filter (any kind the daemon writes is accepted)
 export const EVENT_KINDS = [
@@ -45,6 +45,7 @@ export function securityPage(ctx) {
       announce(errorText(e));
     }
     await loadBlocks();
+    focusList(blocks);
   }
 
   const loadSuspended = () =>
@@ -70,6 +71,7 @@ export function securityPage(ctx) {
       announce(errorText(e));
     }
     await loadSuspended();
+    focusList(suspended);
   }
 
   // by hand: an address (IPv6: its /64) or an account
