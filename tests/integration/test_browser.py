@@ -35,7 +35,7 @@ SUSPECT = "suspect@" + DOMAIN
 WATCHER = "watcher@" + DOMAIN           # has a failed login of its own
 BLOCKED_IP = "127.0.0.9"                # blocked by failed logins
 MEMO = "<b>bold</b> & <script>alert(1)</script>"
-NEEDS = "scripts/deps.sh test installs chromium and node; make builds build/web (npm ci)"
+NEEDS = "scripts/deps.sh test installs chromium, node and dnsmasq; make builds build/web (npm ci)"
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def srv(tmp_path_factory):
                      ("build/web", os.path.exists(os.path.join(WEB, "app.js")))):
         assert ok, "%s missing: %s" % (what, NEEDS)
     # the screenshots are this run's (a failing scenario leaves FAILED-NAME.png)
-    assert ou.have_tools(), "dnsmasq missing: " + NEEDS
+    assert os.access(ou.DNSMASQ, os.X_OK), "dnsmasq missing: " + NEEDS
     shutil.rmtree(SHOTS, ignore_errors=True)
     base = tmp_path_factory.mktemp("browser")
     # blocks after a few failures (127.0.0.1, the browser's, fails fewer
