@@ -2,7 +2,10 @@
 headless, driven by playwright-core (node scripts under tests/browser/),
 against a real yubind serving build/web and the JSON API. What the browser
 changes is then checked with real mail clients: SMTP AUTH from an address
-the GeoIP override puts abroad, IMAP with the old and new password.
+the GeoIP override puts abroad, IMAP with the old and new password, SMTP
+AUTH from an address unblocked in the panel, a new API token as Bearer.
+A dnsmasq of the module's own answers the DNS check; mail to remote.test
+waits in the queue (its MX port is closed).
 Screenshots of every page in Japanese and English (desktop and phone) are
 kept in build/screenshots."""
 
