@@ -252,3 +252,6 @@ def test_settings(srv, who):
         assert r.status == 403, role
     r = who["S"].request("PUT", A + "user@example.test/settings/forward", {"value": 5})
     assert r.status == 400 and r.json["error"]["field"] == "value"
+    # a memo refused by its own check is named as the request's value too
+    r = who["S"].request("PUT", A + "user@example.test/settings/memo", {"value": "bad\nmemo"})
+    assert r.status == 400 and r.json["error"]["field"] == "value", r
