@@ -78,7 +78,30 @@ static int api_status_of(const char *code)
 	return 400;
 }
 
-void api_ops_error(struct api_job *j, const struct ops_error *err)
+/* The request's name of a field the operations (and so yubinctl) call
+ * otherwise, for every route; a route whose request names one field
+ * differently again says so with api_ops_error_at. */
+static const char *api_request_field(const char *field)
+{
+	static const struct {
+		const char *ops;
+		const char *request;
+	} map[] = {
+		{ "quota", "quota_mb" },
+		{ "current_password", "current" },
+		{ "expires", "expires_in" },
+	};
+
+	if (field == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (strcmp(map[i].ops, field) == 0)
+			return map[i].request;
+	}
+	return field;
+}
+
+void api_ops_error_at(struct api_job *j, const struct ops_error *err, const char *field)
 {
 	const char *code = err->code != NULL ? err->code : "internal";
 	struct json *o = api_reply(j, api_status_of(code));
@@ -87,12 +110,17 @@ void api_ops_error(struct api_job *j, const struct ops_error *err)
 	json_object_begin(o);
 	json_kv_string(o, "code", code);
 	json_kv_string(o, "message", j->ja && err->ja[0] != '\0' ? err->ja : err->en);
-	if (err->field != NULL)
-		json_kv_string(o, "field", err->field);
+	if (field != NULL)
+		json_kv_string(o, "field", field);
 	if (err->line > 0)
 		json_kv_uint(o, "line", err->line);
 	json_object_end(o);
 	api_reply_end(j);
+}
+
+void api_ops_error(struct api_job *j, const struct ops_error *err)
+{
+	api_ops_error_at(j, err, api_request_field(err->field));
 }
 
 void api_json_actor(struct json *out, const struct ops_actor *a)

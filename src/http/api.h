@@ -102,8 +102,12 @@ void api_handle_route(struct evhttp_request *req, const struct api_config *cfg,
  * request's language. */
 void api_error(struct api_job *j, int status, const char *code, const char *field, const char *en,
 	       const char *ja);
-/* An ops refusal, with its HTTP status chosen from its code. */
+/* An ops refusal, with its HTTP status chosen from its code; error.field
+ * names the request's field (quota_mb where ops says quota). */
 void api_ops_error(struct api_job *j, const struct ops_error *err);
+/* The same with error.field given (NULL: none): for a route whose request
+ * field is not the one the operation names. */
+void api_ops_error_at(struct api_job *j, const struct ops_error *err, const char *field);
 
 /* The reply's JSON object: begin it, write members into j->out, end it. */
 struct json *api_reply(struct api_job *j, int status);

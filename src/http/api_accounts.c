@@ -169,7 +169,7 @@ static void api_wrong_domain(struct api_job *j, unsigned line)
 	snprintf(en, sizeof(en), "the address must be in the domain %s", j->params[0]);
 	snprintf(ja, sizeof(ja), "アドレスはドメイン %s のものにしてください", j->params[0]);
 	err.code = "invalid_address";
-	err.field = "address";
+	err.field = line > 0 ? "text" : "address";	/* a bulk line is in the text */
 	err.line = line;
 	str_copy(err.en, sizeof(err.en), en);
 	str_copy(err.ja, sizeof(err.ja), ja);
@@ -251,7 +251,8 @@ void api_accounts_bulk(struct api_job *j)
 			p++;
 	}
 	if (ops_account_add_bulk(&j->ops, &j->actor, text, &count, &err) < 0) {
-		api_ops_error(j, &err);
+		/* whatever a line gets wrong is in the request's text */
+		api_ops_error_at(j, &err, err.field != NULL ? "text" : NULL);
 		return;
 	}
 	o = api_reply(j, 200);

@@ -4,6 +4,8 @@
  * domain administrator sees the rows about its domains (ops/ops_log.c). */
 #include "http/api_admin.h"
 
+#include <string.h>
+
 struct api_audit_page {
 	struct json *o;
 	unsigned n;
@@ -41,7 +43,9 @@ void api_audit_list(struct api_job *j)
 	json_key(p.o, "audit");
 	json_array_begin(p.o);
 	if (ops_audit_list(&j->ops, &j->actor, &q, api_audit_cb, &p, &err) < 0) {
-		api_ops_error(j, &err);
+		/* the query calls the target address */
+		api_ops_error_at(j, &err,
+				 err.field != NULL && strcmp(err.field, "target") == 0 ? "address" : err.field);
 		return;
 	}
 	json_array_end(p.o);

@@ -46,7 +46,9 @@ void api_domain_add(struct api_job *j)
 		return;
 	}
 	if (ops_domain_add(&j->ops, &j->actor, name, canonical, &mkdir_failed, &err) < 0) {
-		api_ops_error(j, &err);
+		/* the domain the operation refuses is the request's name */
+		api_ops_error_at(j, &err,
+				 err.field != NULL && strcmp(err.field, "domain") == 0 ? "name" : err.field);
 		return;
 	}
 	o = api_reply(j, 201);

@@ -168,7 +168,8 @@ void api_security_unblock(struct api_job *j)
 		return;
 	}
 	if (ops_security_unblock(&j->ops, &j->actor, target, key, &removed, &err) < 0) {
-		api_ops_error(j, &err);
+		/* a bad address is the request's target */
+		api_ops_error_at(j, &err, err.field != NULL ? "target" : NULL);
 		return;
 	}
 	o = api_reply(j, 200);

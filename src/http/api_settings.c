@@ -120,7 +120,10 @@ static void api_setting_put(struct api_job *j, enum setting_scope scope)
 		goto out;
 	}
 	if (ops_setting_set(&j->ops, &j->actor, scope, j->params[0], j->params[1], value, r, &err) < 0) {
-		api_ops_error(j, &err);
+		/* a bad value is named by its setting's key; the request's field
+		 * is value (the key stays in the message) */
+		api_ops_error_at(j, &err,
+				 err.code != NULL && strcmp(err.code, "invalid_value") == 0 ? "value" : err.field);
 		goto out;
 	}
 	o = api_reply(j, 200);

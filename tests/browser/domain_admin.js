@@ -1,7 +1,9 @@
 // A domain administrator sees and manages only its own domain: no other
 // domain in the list, no domain to add, another domain's accounts refused.
 // It bulk-adds 55 accounts and pages through them (50 a page).
-// Params: {url, admin, password, domain, other}.
+// Its security, queue and audit pages work and show nothing of the other
+// domain; there is no administrators page for it.
+// Params: {url, admin, password, domain, other, otherAccount}.
 import { EN, check, login, open, params, run, shot, status } from './lib.js';
 
 const p = params();
@@ -49,4 +51,27 @@ await run('domain-admin', async ({ page }) => {
   await page.waitForSelector('body.ready');
   await page.locator('.settings [role=alert]').waitFor();
   check((await page.getByRole('switch').count()) === 0, 'another domain\'s settings shown');
+  await page.goto(`${p.url}/#/d/${encodeURIComponent(p.other)}/dns`);
+  await page.waitForSelector('body.ready');
+  await page.getByRole('heading', { name: `DKIM and DNS of ${p.other}` }).waitFor();
+  await page.locator('.table-wrap [role=alert]').first().waitFor();
+  check((await page.getByRole('button', { name: 'Make new keys' }).count()) === 0, 'another domain\'s keys offered');
+
+  // no administrators page; security, queue and audit only of its domain
+  check((await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Administrators' }).count()) === 0, 'administrators link');
+  await page.goto(`${p.url}/#/admins`);
+  await page.waitForSelector('body.ready');
+  await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+  for (const [hash, heading, table] of [['#/security', 'Security', 'Blocked addresses and accounts'], ['#/queue', 'Mail queue', null], ['#/audit', 'Audit log', 'Audit log']]) {
+    await page.goto(`${p.url}/${hash}`);
+    await page.waitForSelector('body.ready');
+    await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+    await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'));
+    check((await page.locator('main [role=alert]:not([hidden])').count()) === 0, `${heading}: an error shown`);
+    if (table) {
+      const text = await page.locator('main').textContent();
+      check(!text.includes(p.otherAccount), `${heading}: another domain's account shown`);
+    }
+  }
+  await shot(page, 'en-audit-domain-admin');
 });

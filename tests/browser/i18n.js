@@ -16,6 +16,11 @@ const PAGES = [
   ['settings', `#/d/${d}/settings`, `${p.domain} の設定`, `Settings of ${p.domain}`],
   ['account', `#/a/${a}`, p.account, p.account],
   ['security', '#/security', 'セキュリティ', 'Security'],
+  ['audit', '#/audit', '操作履歴', 'Audit log'],
+  ['queue', '#/queue', 'メールキュー', 'Mail queue'],
+  ['dns', `#/d/${d}/dns`, `${p.domain} の DKIM と DNS`, `DKIM and DNS of ${p.domain}`],
+  ['doctor', '#/doctor', '診断', 'Doctor'],
+  ['admins', '#/admins', '管理者と API トークン', 'Administrators and API tokens'],
 ];
 
 async function visit(page, lang, mobile) {
@@ -60,10 +65,10 @@ await run('i18n', async ({ page }) => {
 
   const sw = page.getByRole('button', { name: /English/ });
   await sw.click();
-  await page.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
+  await page.getByRole('heading', { name: PAGES[PAGES.length - 1][3], level: 1 }).waitFor();
   await page.reload();
   await page.waitForSelector('body.ready');
-  await page.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
+  await page.getByRole('heading', { name: PAGES[PAGES.length - 1][3], level: 1 }).waitFor();
   await visit(page, 'en', false);
 
   await page.setViewportSize({ width: 375, height: 740 });
@@ -78,6 +83,7 @@ await run('i18n', async ({ page }) => {
   await login(page, JA, 'user', p.user, p.userpw);
   await page.getByRole('heading', { name: 'マイアカウント', level: 1 }).waitFor();
   await page.getByRole('switch', { name: 'メールボックスにも控えを残す' }).waitFor();
+  await page.getByRole('table', { name: 'ログイン履歴' }).waitFor();
   await shot(page, 'ja-mail-panel-phone');
   await page.setViewportSize({ width: 1200, height: 900 });
   await page.getByRole('button', { name: /English/ }).click();

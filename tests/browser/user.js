@@ -2,7 +2,8 @@
 // current one, logs out; the old password is refused, the new accepted.
 // Before that it sets forwarding without a copy kept; a second session of
 // the same user ends with the change.
-// Params: {url, address, old, new, forward}.
+// It finds its own failed login from p.failedFrom in its login history.
+// Params: {url, address, old, new, forward, failedFrom}.
 import { EN, check, login, open, params, run, shot, status } from './lib.js';
 
 const p = params();
@@ -16,6 +17,10 @@ await run('user', async ({ browser, page }) => {
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'My account', level: 1 }).waitFor();
   await page.locator('.usage').first().waitFor();
+  // its own failed login, in the history
+  const history = page.getByRole('table', { name: 'Login history' });
+  const failed = history.getByRole('row').filter({ hasText: 'Refused: wrong password' }).filter({ hasText: p.failedFrom });
+  await failed.first().waitFor();
 
   // the same user in a second browser, whose session the change ends
   const other = await (await browser.newContext({ ignoreHTTPSErrors: true, locale: 'en-US' })).newPage();

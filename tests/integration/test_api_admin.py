@@ -109,7 +109,9 @@ def test_blocks_and_unblock(srv, root, dom, other):
     # the daemon sees it at the next login
     auth_from(srv, "127.0.0.9", ALIEN)[0].expect(235)
     r = root.post("/api/v1/security/unblock", {"target": "not an address"})
-    assert r.status == 400 and r.code == "invalid_target", r
+    assert r.status == 400 and r.code == "invalid_target" and r.json["error"]["field"] == "target", r
+    r = root.post("/api/v1/security/unblock", {"target": "bad@@address"})
+    assert r.status == 400 and r.code == "invalid_address" and r.json["error"]["field"] == "target", r
     assert root.post("/api/v1/security/unblock", {}).code == "invalid_field"
     assert root.post("/api/v1/security/unblock", {"target": "1.2.3.4", "x": 1}).code == "unknown_field"
     # a cookie without the CSRF token changes nothing
@@ -186,7 +188,8 @@ def test_tokens(srv, root, dom, other, me):
     refused(delete(other, "/api/v1/tokens/" + made["id"]), 404, "not_found")
     ok(delete(dom, "/api/v1/tokens/" + made["id"]), 204)
     refused(bot.get("/api/v1/security/events"), 401, "bad_token")
-    assert dom.post("/api/v1/tokens", {"role": "domain", "domains": [DOM], "expires_in": 0}).code == "invalid_expiry"
+    r = dom.post("/api/v1/tokens", {"role": "domain", "domains": [DOM], "expires_in": 0})
+    assert r.code == "invalid_expiry" and r.json["error"]["field"] == "expires_in", r
 
 
 # ---------------------------------------------------------------- queue

@@ -74,7 +74,7 @@ def test_domains(srv, who):
     r = who["S"].post("/api/v1/domains", {"name": "new.test"})
     assert r.status == 409 and r.code == "exists"
     r = who["S"].post("/api/v1/domains", {"name": "bad domain"})
-    assert r.status == 400 and r.code.startswith("invalid"), r
+    assert r.status == 400 and r.code.startswith("invalid") and r.json["error"]["field"] == "name", r
     who["S"].post(D + "new.test/accounts", {"address": "a@new.test", "password": PASSWORD})
     r = who["S"].request("DELETE", D + "new.test")
     assert r.status == 409 and r.code == "not_empty"
@@ -100,7 +100,7 @@ def test_account_add_get_and_roles(srv, who):
     assert r.status == 400 and r.json["error"]["field"] == "address"
     r = who["S"].post(D + "example.test/accounts", {"address": "q@example.test", "password": PASSWORD,
                                                      "quota_mb": 999999})
-    assert r.status == 400 and r.json["error"]["field"] == "quota", r
+    assert r.status == 400 and r.json["error"]["field"] == "quota_mb", r
     r = who["S"].post(D + "example.test/accounts", {"address": "q@example.test", "password": "short"})
     assert r.status == 400 and r.code == "invalid_password"
     expect(who, ("S", "D", "U"), "GET", A + "user@example.test")
@@ -152,7 +152,7 @@ def test_bulk_all_or_nothing(srv, who):
     # an address of another domain is named too
     r = who["D"].post(D + "example.test/accounts/bulk",
                       {"text": "b1@example.test,%s,,\n\n#c\nb9@other.test,%s,," % (PASSWORD, PASSWORD)})
-    assert r.status == 400 and r.json["error"]["line"] == 4, r
+    assert r.status == 400 and r.json["error"]["line"] == 4 and r.json["error"]["field"] == "text", r
     assert who["S"].get(A + "b1@example.test").status == 404
     r = who["D2"].post(D + "example.test/accounts/bulk", {"text": "b1@example.test,%s,," % PASSWORD})
     assert r.status == 403
@@ -170,7 +170,9 @@ def test_patch_all_or_nothing_and_xss(srv, who):
     acct = who["S"].get(A + "patch@example.test").json["account"]
     assert acct["quota_mb"] == 2000 and acct["memo"] == ""
     r = who["D"].request("PATCH", A + "patch@example.test", {"quota_mb": 0, "enabled": False})
-    assert r.status == 400
+    assert r.status == 400 and r.json["error"]["field"] == "quota_mb", r
+    r = who["D"].request("PATCH", A + "patch@example.test", {"quota_mb": 999999})
+    assert r.status == 400 and r.json["error"]["field"] == "quota_mb", r
     assert who["S"].get(A + "patch@example.test").json["account"]["enabled"] is True
     xss = "<script>alert(\"x\")</script><img src=x onerror=alert(1)>'&"
     r = who["D"].request("PATCH", A + "patch@example.test", {"quota_mb": 300, "memo": xss, "enabled": False})
@@ -228,7 +230,7 @@ def test_settings(srv, who):
     r = who["D"].request("PUT", D + "example.test/settings/foreign-auth-allow", {"value": "0.0.0.0/4"})
     assert r.status == 200 and r.json["warning"], r
     r = who["D"].request("PUT", D + "example.test/settings/foreign-auth", {"value": "maybe"})
-    assert r.status == 400 and r.json["error"]["field"] == "foreign-auth"
+    assert r.status == 400 and r.json["error"]["field"] == "value" and "foreign-auth" in r.json["error"]["message"], r
     r = who["D"].request("PUT", D + "example.test/settings/no-such-key", {"value": "1"})
     assert r.status == 400 and r.code == "unknown_setting"
     expect(who, ("S", "D"), "PUT", D + "example.test/settings/foreign-auth-web", {"value": "on"})
@@ -250,3 +252,6 @@ def test_settings(srv, who):
         assert r.status == 403, role
     r = who["S"].request("PUT", A + "user@example.test/settings/forward", {"value": 5})
     assert r.status == 400 and r.json["error"]["field"] == "value"
+    # a memo refused by its own check is named as the request's value too
+    r = who["S"].request("PUT", A + "user@example.test/settings/memo", {"value": "bad\nmemo"})
+    assert r.status == 400 and r.json["error"]["field"] == "value", r

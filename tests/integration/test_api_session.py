@@ -147,7 +147,7 @@ def test_password_change_ends_other_sessions(srv):
     b = user(srv, "pw@example.test")
     other = user(srv)
     r = a.post("/api/v1/accounts/pw@example.test/password", {"current": "wrong-one-1", "password": "New-pass-456"})
-    assert r.status == 400, r
+    assert r.status == 400 and r.json["error"]["field"] == "current", r
     r = a.post("/api/v1/accounts/pw@example.test/password", {"password": "New-pass-456"})
     assert r.status >= 400
     r = a.post("/api/v1/accounts/pw@example.test/password", {"current": PASSWORD, "password": "New-pass-456"})

@@ -2,7 +2,10 @@
 headless, driven by playwright-core (node scripts under tests/browser/),
 against a real yubind serving build/web and the JSON API. What the browser
 changes is then checked with real mail clients: SMTP AUTH from an address
-the GeoIP override puts abroad, IMAP with the old and new password.
+the GeoIP override puts abroad, IMAP with the old and new password, SMTP
+AUTH from an address unblocked in the panel, a new API token as Bearer.
+A dnsmasq of the module's own answers the DNS check; mail to remote.test
+waits in the queue (its MX port is closed).
 Screenshots of every page in Japanese and English (desktop and phone) are
 kept in build/screenshots."""
 
@@ -10,13 +13,16 @@ import json
 import os
 import shutil
 import sqlite3
+import ssl
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
 import helpers
-from helpers import DOMAIN, PASSWORD
+import outbound_util as ou
+from helpers import DOMAIN, HOSTNAME, PASSWORD
 from protection_util import auth_from, install_geoip
 from test_imap_auth import login_from as imap_login_from
 
@@ -29,8 +35,10 @@ SHOP, SHOP_PW, SHOP_DOMAIN = "shop", "Shop-pass-5150", "shop.test"
 USER = "user@" + DOMAIN
 TRAVELLER = "traveller@" + DOMAIN
 SUSPECT = "suspect@" + DOMAIN
+WATCHER = "watcher@" + DOMAIN           # has a failed login of its own
+BLOCKED_IP = "127.0.0.9"                # blocked by failed logins
 MEMO = "<b>bold</b> & <script>alert(1)</script>"
-NEEDS = "scripts/deps.sh test installs chromium and node; make builds build/web (npm ci)"
+NEEDS = "scripts/deps.sh test installs chromium, node and dnsmasq; make builds build/web (npm ci)"
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +49,24 @@ def srv(tmp_path_factory):
                      ("build/web", os.path.exists(os.path.join(WEB, "app.js")))):
         assert ok, "%s missing: %s" % (what, NEEDS)
     # the screenshots are this run's (a failing scenario leaves FAILED-NAME.png)
+    assert os.access(ou.DNSMASQ, os.X_OK), "dnsmasq missing: " + NEEDS
     shutil.rmtree(SHOTS, ignore_errors=True)
-    s = helpers.Server(tmp_path_factory.mktemp("browser"), domains=(DOMAIN, SHOP_DOMAIN),
+    base = tmp_path_factory.mktemp("browser")
+    # blocks after a few failures (127.0.0.1, the browser's, fails fewer
+    # times in this module); mail to remote.test waits in the queue (its MX
+    # answers on a port where nobody listens); the DNS check asks dnsmasq
+    config = {"bruteforce.ip_delay_after": 3, "bruteforce.delay_max": 1,
+              "bruteforce.ip_block_after": 6, "smtp.remote_port": str(ou.free_port())}
+    s = helpers.Server(base, domains=(DOMAIN, SHOP_DOMAIN), config=config,
                        accounts=[(USER, PASSWORD, None), (TRAVELLER, PASSWORD, None),
-                                 (SUSPECT, PASSWORD, None)]).setup()
+                                 (SUSPECT, PASSWORD, None), (WATCHER, PASSWORD, None)]).setup()
+    # MX and SPF published as asked, DMARC with another policy; the DKIM
+    # keys the browser makes are not published
+    want = json.loads(s.ctl("domain", "dns", DOMAIN, "--json").out)["records"]
+    spf = [r["value"] for r in want if r["type"] == "TXT" and r["name"].rstrip(".") == DOMAIN][0]
+    dns = ou.Dnsmasq(base / "dns", txt={DOMAIN: spf, "_dmarc." + DOMAIN: "v=DMARC1; p=reject"},
+                     mx=[(DOMAIN, HOSTNAME, 10)]).start()
+    s.ctl("config", "set", "dns.resolver", dns.resolver)
     assert install_geoip(s), "no GeoIP database in build/geoip (scripts/deps.sh test fetches it)"
     s.ctl("geoip", "override", "add", "127.0.0.2/32", "US")
     s.ctl("admin", "add", ADMIN, "--role", "server", "--password-stdin", input=ADMIN_PW + "\n")
@@ -57,9 +79,12 @@ def srv(tmp_path_factory):
         db.execute("INSERT INTO send_holds(address, since, reason, detail) VALUES (?, ?, ?, ?)",
                    (SUSPECT, int(time.time()), "new-recipients", "test"))
     assert account(s, SUSPECT)["sending_suspended"] is True
-    s.start(wait_port="https")
-    yield s
-    s.stop()
+    try:
+        s.start(wait_port="https")
+        yield s
+        s.stop()
+    finally:
+        dns.stop()
     rep = s.sanitizer_report()
     assert rep is None, rep
 
@@ -71,6 +96,29 @@ def browse(srv, scenario, **params):
                        cwd=helpers.REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=240)
     out = (p.stdout + p.stderr).decode("utf-8", "replace")
     assert p.returncode == 0, "browser scenario %s failed:\n%s" % (scenario, out)
+
+
+def browse_out(srv, scenario, **params):
+    """browse() that returns the JSON the scenario printed last."""
+    params.setdefault("url", "https://127.0.0.1:%d" % srv.port("https"))
+    p = subprocess.run(["node", os.path.join(BROWSER_DIR, scenario + ".js"), json.dumps(params)],
+                       cwd=helpers.REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=240)
+    out = (p.stdout + p.stderr).decode("utf-8", "replace")
+    assert p.returncode == 0, "browser scenario %s failed:\n%s" % (scenario, out)
+    return json.loads(p.stdout.decode().strip().splitlines()[-1])
+
+
+def api_get(srv, path, token):
+    req = urllib.request.Request("https://127.0.0.1:%d%s" % (srv.port("https"), path),
+                                 headers={"Authorization": "Bearer " + token})
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
 
 
 def account(srv, addr):
@@ -99,8 +147,48 @@ def test_admin_adds_account_quota_and_bulk(srv):
     assert account(srv, SUSPECT)["sending_suspended"] is False
 
 
+def test_admin_security_queue_dkim_doctor_tokens(srv):
+    """An address blocked by failed logins is unblocked in the panel and
+    can log in again; WATCHER's failed login is among the events filtered
+    by account; a message for an unreachable domain is retried and then
+    deleted (asked twice); new DKIM keys are made and activated and the
+    DNS check shows MX and SPF published, DKIM missing and DMARC
+    different; doctor examines an address; a token is created, shown once,
+    and works as a Bearer token."""
+    for i in range(6):
+        auth_from(srv, BLOCKED_IP, "nobody@" + DOMAIN, "Wrong-pass-%d" % i)[0].expect(535)
+    auth_from(srv, BLOCKED_IP, WATCHER)[0].expect(454)          # blocked now
+    assert imap_login_from(srv, "127.0.0.3", WATCHER, "Wrong-pass-w").startswith("NO")
+    qid = ou.inject(srv, WATCHER, ["r@remote.test"], "From: <%s>\nSubject: held\n\nbody\n" % WATCHER)
+    assert qid in srv.ctl("queue", "list").out
+    dkim_before = {r["name"] for r in json.loads(srv.ctl("domain", "dns", DOMAIN, "--json").out)["records"]
+                   if "_domainkey" in r["name"]}
+    got = browse_out(srv, "ops", admin=ADMIN, password=ADMIN_PW, domain=DOMAIN, blocked=BLOCKED_IP,
+                     watcher=WATCHER, qid=qid)
+    auth_from(srv, BLOCKED_IP, WATCHER)[0].expect(235)
+    assert qid not in srv.ctl("queue", "list").out
+    dkim_after = {r["name"] for r in json.loads(srv.ctl("domain", "dns", DOMAIN, "--json").out)["records"]
+                  if "_domainkey" in r["name"]}
+    assert dkim_after - dkim_before, (dkim_before, dkim_after)
+    audit = srv.ctl("audit").out.splitlines()
+
+    def did(op, target):
+        return any(op in line and target in line and "admin:" + ADMIN in line for line in audit)
+    for op, target in (("security.unblock", BLOCKED_IP), ("queue.retry", qid), ("queue.delete", qid),
+                       ("dkim.rotate", DOMAIN), ("dkim.activate", DOMAIN), ("admin.add", "helper"),
+                       ("admin.del", "helper"), ("token.create", got["token"].split("_")[1])):
+        assert did(op, target), (op, target, audit)
+    assert got["token"].startswith("yubin_"), got
+    assert api_get(srv, "/api/v1/domains", got["token"]) == 200
+    assert api_get(srv, "/api/v1/domains", got["token"] + "x") == 401
+    for name in ("en-security-blocked", "en-audit-filtered", "en-queue-message", "en-dns-checked",
+                 "en-doctor-result", "en-token-once"):
+        assert os.path.getsize(os.path.join(SHOTS, name + ".png")) > 5000, name
+
+
 def test_domain_admin_sees_only_its_domain(srv):
-    browse(srv, "domain_admin", admin=SHOP, password=SHOP_PW, domain=SHOP_DOMAIN, other=DOMAIN)
+    browse(srv, "domain_admin", admin=SHOP, password=SHOP_PW, domain=SHOP_DOMAIN, other=DOMAIN,
+           otherAccount=SUSPECT)
     out = srv.ctl("account", "list", SHOP_DOMAIN).out
     assert out.count("@" + SHOP_DOMAIN) == 55, out
     assert account(srv, "m55@" + SHOP_DOMAIN)["quota_mb"] == 50
@@ -120,7 +208,10 @@ def test_foreign_access_switch(srv):
 def test_user_changes_password(srv):
     new = "Changed-pass-2468!"
     assert imap_login_from(srv, "127.0.0.1", USER, PASSWORD).startswith("OK")
-    browse(srv, "user", address=USER, old=PASSWORD, new=new, forward="away@example.org")
+    # a failed login of its own, which the user finds in its history
+    assert imap_login_from(srv, "127.0.0.3", USER, "Not-my-pass-1").startswith("NO")
+    browse(srv, "user", address=USER, old=PASSWORD, new=new, forward="away@example.org",
+           failedFrom="127.0.0.3")
     a = account(srv, USER)
     assert a["settings"].get("forward") == "away@example.org", a
     assert a["settings"].get("forward-keep") == "off", a
@@ -132,6 +223,8 @@ def test_pages_in_japanese_and_english(srv):
     browse(srv, "i18n", admin=ADMIN, password=ADMIN_PW, domain=DOMAIN, account=TRAVELLER,
            user=TRAVELLER, userpw=PASSWORD)
     for name in ("ja-login", "ja-accounts", "ja-settings", "en-accounts", "en-settings-phone",
-                 "ja-account-phone", "ja-mail-panel-phone", "en-mail-panel-desktop"):
+                 "ja-account-phone", "ja-mail-panel-phone", "en-mail-panel-desktop",
+                 "ja-security", "en-security-phone", "ja-audit", "ja-queue", "en-queue-phone",
+                 "ja-dns", "en-dns-phone", "ja-doctor", "ja-admins", "en-admins-phone"):
         path = os.path.join(SHOTS, name + ".png")
         assert os.path.getsize(path) > 5000, path

@@ -1,5 +1,6 @@
 // The panel: one page, routes in the location hash (#/domains,
-// #/d/DOMAIN, #/d/DOMAIN/settings, #/a/ADDRESS, #/me, ...), the session
+// #/d/DOMAIN, #/d/DOMAIN/settings, #/d/DOMAIN/dns, #/a/ADDRESS, #/security,
+// #/audit, #/queue[/ID], #/doctor, #/admins, #/me), the session
 // from GET /api/v1/session, the header with the language switch.
 import { api, setCsrf } from './api.js';
 import { h, clear } from './dom.js';
@@ -11,7 +12,12 @@ import { accountsPage } from './pages/accounts.js';
 import { accountPage } from './pages/account.js';
 import { domainSettingsPage } from './pages/domain_settings.js';
 import { mePage } from './pages/me.js';
-import { placeholderPage } from './pages/placeholder.js';
+import { securityPage } from './pages/security.js';
+import { auditPage } from './pages/audit.js';
+import { queuePage, queueMessagePage } from './pages/queue.js';
+import { dnsPage } from './pages/dns.js';
+import { doctorPage } from './pages/doctor.js';
+import { adminsPage } from './pages/admins.js';
 
 const state = { actor: null, checked: false };
 
@@ -96,6 +102,8 @@ function renderHeader() {
           navLink('#/security', t('nav.security')),
           navLink('#/queue', t('nav.queue')),
           navLink('#/doctor', t('nav.doctor')),
+          navLink('#/audit', t('nav.audit')),
+          state.actor.role === 'admin' ? navLink('#/admins', t('nav.admins')) : null,
         ]
       : [navLink('#/me', t('nav.me'))];
     nav = h('nav', { 'aria-label': t('nav.label') }, h('ul', {}, links));
@@ -134,10 +142,15 @@ function page(p) {
   if (isAdmin()) {
     if (a === 'domains') return domainsPage(ctx);
     if (a === 'd' && b && c === 'settings') return domainSettingsPage(ctx, b);
-    if (a === 'd' && b && c === 'dns') return placeholderPage(ctx, 'dns', b);
+    if (a === 'd' && b && c === 'dns') return dnsPage(ctx, b);
     if (a === 'd' && b) return accountsPage(ctx, b);
     if (a === 'a' && b) return accountPage(ctx, b);
-    if (a === 'security' || a === 'queue' || a === 'doctor') return placeholderPage(ctx, a);
+    if (a === 'security') return securityPage(ctx);
+    if (a === 'audit') return auditPage(ctx);
+    if (a === 'queue' && b) return queueMessagePage(ctx, b);
+    if (a === 'queue') return queuePage(ctx);
+    if (a === 'doctor') return doctorPage(ctx);
+    if (a === 'admins' && state.actor.role === 'admin') return adminsPage(ctx);
   } else if (a === 'me') {
     return mePage(ctx);
   }

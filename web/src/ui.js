@@ -82,10 +82,6 @@ export function errorText(e) {
   return msg;
 }
 
-// Names the ops layer gives a field where the request body calls it
-// otherwise.
-const FIELD_ALIASES = { quota: 'quota_mb', current_password: 'current', domain: 'name' };
-
 // Shows an error next to the field the API names (or the field given as
 // fallback when the error is about the form's main input), else in the
 // form's own alert line; moves the focus to the field in error.
@@ -94,7 +90,6 @@ export function showError(form, e, fallbackField) {
   let name = e instanceof ApiError ? e.field : null;
   if (fallbackField && (!(e instanceof ApiError) || e.line !== null)) name = fallbackField;
   let input = name && form.elements ? form.elements.namedItem(name) : null;
-  if (!input && name && FIELD_ALIASES[name] && form.elements) input = form.elements.namedItem(FIELD_ALIASES[name]);
   if (!input && name) {
     // a form of one field (a setting's): whatever field the API names is it
     const fields = form.querySelectorAll('.field input[id], .field select[id], .field textarea[id]');

@@ -6,6 +6,7 @@ import { t } from '../i18n.js';
 import { announce, errorText, field, form, passwordField, toggle, usage } from '../ui.js';
 import { settingsSection } from './settings.js';
 import { statusText } from './accounts.js';
+import { askTwice } from './common.js';
 
 export function accountPage(ctx, address) {
   const domain = address.includes('@') ? address.slice(address.lastIndexOf('@') + 1) : '';
@@ -125,45 +126,25 @@ function summary(a) {
   );
 }
 
-// Delete asks twice: the first button opens a question, its answer opens
-// a last warning, and only that one deletes.
+// Delete asks twice: the first button opens a question, its answer a
+// last warning, and only that one deletes.
 function deleteSection(ctx, address, domain) {
-  const area = h('div', { class: 'confirm' });
-  const sec = h('section', { class: 'card danger-zone' }, h('h2', {}, t('delete.title')), area);
-  const cancel = () =>
-    h('button', { type: 'button', onclick: () => step0(true) }, t('cancel'));
-  function step0(focus) {
-    const b = h('button', { type: 'button', class: 'danger', onclick: step1 }, t('delete.start'));
-    fill(area, h('p', {}, t('delete.what')), b);
-    if (focus) b.focus();
-  }
-  function step1() {
-    const b = h('button', { type: 'button', class: 'danger', onclick: step2 }, t('delete.confirm1'));
-    fill(area, h('p', { role: 'alert' }, t('delete.ask1', { address })), b, ' ', cancel());
-    b.focus();
-  }
-  function step2() {
-    const b = h(
-      'button',
-      {
-        type: 'button',
-        class: 'danger',
-        onclick: async () => {
-          b.disabled = true;
-          try {
-            await api('DELETE', `/accounts/${seg(address)}`);
-            announce(t('delete.done', { address }));
-            ctx.go(`#/d/${encodeURIComponent(domain)}`);
-          } catch (e) {
-            fill(area, h('p', { class: 'error', role: 'alert' }, errorText(e)));
-          }
-        },
+  return h(
+    'section',
+    { class: 'card danger-zone' },
+    h('h2', {}, t('delete.title')),
+    askTwice({
+      start: t('delete.start'),
+      what: t('delete.what'),
+      ask1: t('delete.ask1', { address }),
+      confirm1: t('delete.confirm1'),
+      ask2: t('delete.ask2', { address }),
+      confirm2: t('delete.confirm2'),
+      run: async () => {
+        await api('DELETE', `/accounts/${seg(address)}`);
+        announce(t('delete.done', { address }));
+        ctx.go(`#/d/${encodeURIComponent(domain)}`);
       },
-      t('delete.confirm2'),
-    );
-    fill(area, h('p', { role: 'alert' }, t('delete.ask2', { address })), b, ' ', cancel());
-    b.focus();
-  }
-  step0(false);
-  return sec;
+    }),
+  );
 }

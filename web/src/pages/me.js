@@ -1,9 +1,11 @@
-// The mail panel of a mail user: usage, own password, forwarding.
+// The mail panel of a mail user: usage, own password, forwarding, own
+// login history with the refused attempts.
 import { api, seg } from '../api.js';
 import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
 import { announce, errorText, field, form, passwordField, usage } from '../ui.js';
 import { settingsSection } from './settings.js';
+import { card, dataTable, loadInto, olderButton, when } from './common.js';
 
 export function mePage(ctx) {
   const address = ctx.actor.name;
@@ -49,6 +51,34 @@ export function mePage(ctx) {
     used,
     pwForm,
     settingsSection({ scope: 'account', target: address, only: ['forward', 'forward-keep'], title: t('me.forwardTitle') }),
-    h('section', { class: 'card' }, h('h2', {}, t('me.logins')), h('p', { class: 'notice', role: 'note' }, h('strong', {}, t('placeholder.badge')), ' ', t('me.loginsSoon'))),
+    loginsSection(),
   );
+}
+
+// The account's own logins and refused attempts, newest first.
+function loginsSection() {
+  const list = h('div', { class: 'table-wrap' });
+  async function load(before) {
+    const r = await api('GET', `/me/logins${before ? `?before=${before}` : ''}`);
+    const rows = r.logins || [];
+    if (!rows.length) return h('p', {}, t('me.noLogins'));
+    const cols = [t('events.time'), t('me.result'), t('events.ip'), t('events.text')];
+    return [
+      dataTable(t('me.logins'), cols, rows, (e) => [
+        when(e.time),
+        h('span', { class: e.kind === 'auth-ok' ? 'login-ok' : 'login-refused' }, loginKind(e.kind)),
+        e.ip || '—',
+        e.text || e.detail,
+      ]),
+      olderButton(r.next_before, (b) => loadInto(list, () => load(b))),
+    ];
+  }
+  loadInto(list, () => load());
+  return card(t('me.logins'), h('p', { class: 'help' }, t('me.loginsLead')), list);
+}
+
+function loginKind(kind) {
+  const k = `login.kind.${kind}`;
+  const s = t(k);
+  return s === k ? kind : s;
 }
