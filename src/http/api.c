@@ -495,6 +495,20 @@ static bool api_route_find(struct api_job *j, const char *path)
 }
 
 /* A job for req with its query and language: NULL when answered. */
+/* The query's pairs into q; empty pairs ("?&lang=en") are skipped. */
+static int api_query_parse(const char *query, struct evkeyvalq *q)
+{
+	char *compact = malloc(strlen(query) + 1);
+	int r;
+
+	if (compact == NULL)
+		return -1;
+	api_query_compact(query, compact);
+	r = evhttp_parse_query_str(compact, q);
+	free(compact);
+	return r;
+}
+
 static struct api_job *api_job_new(struct evhttp_request *req, const struct api_config *cfg)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
@@ -511,7 +525,7 @@ static struct api_job *api_job_new(struct evhttp_request *req, const struct api_
 	j->method = evhttp_request_get_command(req);
 	json_init(&j->out);
 	TAILQ_INIT(&j->query);
-	if (query != NULL && evhttp_parse_query_str(query, &j->query) < 0) {
+	if (query != NULL && api_query_parse(query, &j->query) < 0) {
 		evhttp_clear_headers(&j->query);
 		j->ja = api_lang_is_ja(NULL, evhttp_find_header(in, "Accept-Language"));
 		api_error(j, 400, "bad_query", NULL, "malformed query string", "クエリ文字列が正しくありません");

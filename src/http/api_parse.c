@@ -117,3 +117,23 @@ bool api_type_is_json(const char *type)
 	return type != NULL && strncasecmp(type, "application/json", 16) == 0 &&
 	       (type[16] == '\0' || type[16] == ';' || type[16] == ' ');
 }
+
+void api_query_compact(const char *query, char *out)
+{
+	char *o = out;
+
+	for (const char *p = query; *p != '\0';) {
+		size_t n = strcspn(p, "&");
+
+		if (n > 0) {
+			if (o != out)
+				*o++ = '&';
+			memcpy(o, p, n);
+			o += n;
+		}
+		p += n;
+		if (*p == '&')
+			p++;
+	}
+	*o = '\0';
+}

@@ -26,6 +26,10 @@ void api_cookie_value(const char *header, const char *name, char *out, size_t si
 /* Is an Origin header this server's own: "https://" and exactly the Host
  * header (any case)? */
 bool api_origin_is_host(const char *origin, const char *host);
+/* The query string without its empty pairs ("&lang=en&" -> "lang=en"),
+ * which libevent's parser refuses, into out (size at least strlen(query)
+ * + 1: the result is never longer). */
+void api_query_compact(const char *query, char *out);
 /* Is a Content-Type application/json (parameters allowed)? */
 bool api_type_is_json(const char *type);
 

@@ -272,6 +272,9 @@ def test_errors_language_json_content_type(srv):
     assert r.json["error"]["message"] == ja
     r = c.get("/api/v1/accounts/nobody@example.test?lang=en", headers={"Accept-Language": "ja"})
     assert r.json["error"]["message"] != ja
+    # empty pairs in the query are skipped, not a malformed query
+    r = c.get("/api/v1/accounts/nobody@example.test?&lang=ja&")
+    assert r.status == 404 and r.json["error"]["message"] == ja
     # unknown routes and methods under /api/ are JSON too
     r = c.get("/api/v1/nothing")
     assert r.status == 404 and r.code == "not_found"

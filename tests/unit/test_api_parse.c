@@ -86,6 +86,22 @@ static void test_cookie(void **state)
 	}
 }
 
+static void test_query_compact(void **state)
+{
+	const char *cases[][2] = {
+		{ "", "" }, { "&", "" }, { "&&", "" }, { "lang=en", "lang=en" },
+		{ "&lang=en", "lang=en" }, { "lang=en&", "lang=en" },
+		{ "a=1&&b=2", "a=1&b=2" }, { "&&a=1&&&b=&&", "a=1&b=" }, { "x", "x" },
+	};
+	char out[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		api_query_compact(cases[i][0], out);
+		assert_string_equal(out, cases[i][1]);
+	}
+}
+
 static void test_origin_and_type(void **state)
 {
 	assert_true(api_origin_is_host("https://mail.example.test:10443", "mail.example.test:10443"));
@@ -110,6 +126,7 @@ int main(void)
 		cmocka_unit_test(test_lang),
 		cmocka_unit_test(test_cookie),
 		cmocka_unit_test(test_origin_and_type),
+		cmocka_unit_test(test_query_compact),
 	};
 
 	return cmocka_run_group_tests_name("api_parse", tests, NULL, NULL);
