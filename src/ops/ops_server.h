@@ -193,4 +193,34 @@ int ops_doctor(struct ops *o, const struct ops_actor *actor, const char *address
 void ops_event_explain(const struct dir_event *e, char *buf, size_t size);
 void ops_event_explain_ja(const struct dir_event *e, char *buf, size_t size);
 
+/* ---- the server's settings: yubin.conf (ops_conf.c) ---- */
+
+#define OPS_CONF_VALUE_MAX 1024
+
+/* One server setting as shown: value masked with settings_display unless
+ * secrets were asked for. */
+typedef void ops_conf_cb(const struct setting *s, const char *value, void *ctx);
+/* Every server setting in the table's order with its value in
+ * DATA/yubin.conf. show_secrets: the command line only (others get
+ * forbidden); the API never asks. Server actors only. */
+int ops_conf_list(struct ops *o, const struct ops_actor *actor, bool show_secrets, ops_conf_cb *cb,
+		  void *ctx, struct ops_error *err);
+/* One setting's value into value (OPS_CONF_VALUE_MAX), masked likewise;
+ * *s_r the setting. */
+int ops_conf_get(struct ops *o, const struct ops_actor *actor, const char *key, bool show_secrets,
+		 const struct setting **s_r, char *value, struct ops_error *err);
+
+struct ops_conf_result {
+	const struct setting *s;
+	char value[OPS_CONF_VALUE_MAX], old[OPS_CONF_VALUE_MAX];	/* as shown (secrets masked) */
+	char warn[512];		/* an accepted but risky value, or "" */
+	bool restart;		/* applies only when yubind restarts (SETTING_RESTART) */
+	bool reloaded;		/* o->conf_reload told the running daemon */
+};
+/* Checks value through the table, rewrites yubin.conf atomically (its
+ * other lines kept), records a config-changed event and an audit row, then
+ * tells the daemon through o->conf_reload when set. */
+int ops_conf_set(struct ops *o, const struct ops_actor *actor, const char *key, const char *value,
+		 struct ops_conf_result *r, struct ops_error *err);
+
 #endif
