@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define OPS_CONF_FILE_MAX (1 << 20)
 
@@ -158,10 +161,8 @@ static char *ops_conf_new_text(const char *text, const char *key, const char *va
 	return newtext;
 }
 
-/* Writes key = norm into yubin.conf atomically, keeping the file's mode;
- * the old value (raw) into old. */
-static int ops_conf_write(struct ops *o, const struct setting *s, const char *norm, char *old,
-			  struct ops_error *err)
+static int ops_conf_write_locked(struct ops *o, const struct setting *s, const char *norm, char *old,
+				 struct ops_error *err)
 {
 	char path[PATH_MAX], *text = NULL, *newtext;
 	struct config cfg;
@@ -190,6 +191,41 @@ static int ops_conf_write(struct ops *o, const struct setting *s, const char *no
 	explicit_bzero(newtext, strlen(newtext));
 	free(newtext);
 	return 0;
+}
+
+/* Serialises the read-modify-write of yubin.conf across yubinctl and the
+ * daemon's API workers (DATA/yubin.conf.lock, flock): -1 when the lock
+ * file cannot be made (then the change goes on unlocked, as before). */
+static int ops_conf_lock(const struct ops *o)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/yubin.conf.lock", o->data) >= sizeof(path))
+		return -1;
+	fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);	/* flock needs no write access */
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+/* Writes key = norm into yubin.conf atomically, keeping the file's mode;
+ * the old value (raw) into old. */
+static int ops_conf_write(struct ops *o, const struct setting *s, const char *norm, char *old,
+			  struct ops_error *err)
+{
+	int lock = ops_conf_lock(o);
+	int r = ops_conf_write_locked(o, s, norm, old, err);
+
+	if (lock >= 0)
+		close(lock);	/* releases the flock */
+	return r;
 }
 
 int ops_conf_set(struct ops *o, const struct ops_actor *actor, const char *key, const char *value,
