@@ -165,6 +165,11 @@ void api_geoip_override_del(struct api_job *j)
 	char cidr_r[OPS_CIDR_MAX];
 	struct ops_error err;
 
+	if (cidr == NULL && j->body == NULL) {
+		api_error(j, 400, "invalid_field", "cidr", "cidr is required (?cidr= or {\"cidr\"})",
+			  "cidr (?cidr= または {\"cidr\"}) が必要です");
+		return;
+	}
 	if (cidr == NULL && (!api_body_object(j) || !api_body_only(j, names) || !api_need_string(j, "cidr", &cidr)))
 		return;
 	if (ops_geoip_override_del(&j->ops, &j->actor, cidr, cidr_r, &err) < 0) {

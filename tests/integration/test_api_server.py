@@ -213,7 +213,8 @@ def audit_rows(c, query):
 def test_geoip_override_delete_by_body_and_bad_input(srv, root):
     ok(root.post("/api/v1/geoip/overrides", {"cidr": "2001:db8::/32", "country": "JP"}), 201)
     ok(root.request("DELETE", "/api/v1/geoip/overrides", {"cidr": "2001:db8::/32"}), 204)
-    refused(root.request("DELETE", "/api/v1/geoip/overrides"), 400, "bad_json")
+    refused(root.request("DELETE", "/api/v1/geoip/overrides"), 400, "invalid_field")
+    refused(root.request("DELETE", "/api/v1/geoip/overrides", {"cidr": 5}), 400, "invalid_field")
     refused(root.post("/api/v1/geoip/overrides", {"cidr": "300.1.1.1/8", "country": "JP"}), 400, "invalid_cidr")
     refused(root.post("/api/v1/geoip/overrides", {"cidr": "192.0.2.0/24", "country": "JPN"}), 400,
             "invalid_country")
