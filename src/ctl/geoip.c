@@ -2,6 +2,7 @@
  * operator's override table (CIDR -> country), which the daemon reads at
  * every login, so changes apply at once. */
 #include "ctl/ctl.h"
+#include "ops/ops_server.h"
 #include "directory/directory.h"
 #include "lib/fsutil.h"
 #include "lib/str.h"
@@ -17,17 +18,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* Two ASCII letters, upper-cased into cc. */
-static int ctl_country_arg(const char *s, char cc[3])
-{
-	if (strlen(s) != 2 || !isalpha((unsigned char)s[0]) || !isalpha((unsigned char)s[1]))
-		return -1;
-	cc[0] = (char)toupper((unsigned char)s[0]);
-	cc[1] = (char)toupper((unsigned char)s[1]);
-	cc[2] = '\0';
-	return 0;
-}
 
 /* Copies src to DATA/geoip/country.mmdb atomically, after checking it. */
 static int ctl_geoip_install(struct ctl *c, const char *src, const char *dst)
@@ -112,63 +102,40 @@ int cmd_geoip_update(struct ctl *c)
 	return 0;
 }
 
-struct ctl_override_find {
-	struct net_addr addr;
-	unsigned prefix;
-	char cidr[64], cc[3];
-};
-
-static void ctl_override_find_cb(const char *cidr, const char *country, int64_t created, void *ctx)
-{
-	struct ctl_override_find *f = ctx;
-	struct net_cidr nc;
-	const char *error;
-
-	if (net_cidr_parse(cidr, &nc, &error) == 0 && net_cidr_contains(&nc, &f->addr) &&
-	    (f->cc[0] == '\0' || nc.prefix > f->prefix)) {
-		f->prefix = nc.prefix;
-		str_copy(f->cidr, sizeof(f->cidr), cidr);
-		str_copy(f->cc, sizeof(f->cc), country);
-	}
-}
-
 /* yubinctl geoip lookup IP: what the restriction sees for an address, as
- * one answer in the order the login check decides (server/auth.c): the
- * override table first, then a private address is exempt, then the
- * database. What the database says is added when an override wins. */
+ * one answer in the order the login check decides (ops_geoip_lookup).
+ * What the database says is added when an override wins. */
 int cmd_geoip_lookup(struct ctl *c)
 {
-	struct ctl_override_find f;
-	char path[PATH_MAX], cc[3], err[300], db[400];
+	struct ops_geoip_answer r;
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o;
 	const char *ip = c->argv[0];
-	struct geoip *g;
-	enum geoip_status st;
+	char db[400];
+	struct net_addr addr;
 
-	memset(&f, 0, sizeof(f));
-	if (net_addr_parse(ip, &f.addr) < 0)
+	if (net_addr_parse(ip, &addr) < 0)
 		return ctl_fail("'%s' is not an IP address", ip);
-	if (ctl_directory(c) == NULL || ctl_path(c, path, sizeof(path), "geoip/country.mmdb") < 0)
+	o = ctl_ops(c, &actor);
+	if (o == NULL)
 		return 1;
-	directory_geoip_override_list(c->dir, ctl_override_find_cb, &f);
-	g = geoip_new(path);
-	st = geoip_lookup(g, ip, cc);
-	if (st == GEOIP_FOUND) {
-		snprintf(db, sizeof(db), "%s", cc);
-	} else if (st == GEOIP_NOT_FOUND) {
+	if (ops_geoip_lookup(o, &actor, ip, &r, &err) < 0)
+		return ctl_ops_fail(&err);
+	if (r.db == GEOIP_FOUND)
+		snprintf(db, sizeof(db), "%s", r.db_country);
+	else if (r.db == GEOIP_NOT_FOUND)
 		snprintf(db, sizeof(db), "no country in the database (refused as an unknown country)");
-	} else {
-		geoip_error(g, err, sizeof(err));
-		snprintf(db, sizeof(db), "database unavailable: %s (%s decides)", err,
+	else
+		snprintf(db, sizeof(db), "database unavailable: %s (%s decides)", r.db_error,
 			 settings_key(SETTING_CONF_GEOIP_MISSING));
-	}
-	geoip_free(g);
-	if (f.cc[0] != '\0')
-		printf("%s: %s (override %s), used instead of the database's answer (%s)\n", ip, f.cc,
-		       f.cidr, db);
-	else if (net_addr_is_private(&f.addr))
+	if (r.source == OPS_GEOIP_OVERRIDE)
+		printf("%s: %s (override %s), used instead of the database's answer (%s)\n", ip, r.country,
+		       r.override_cidr, db);
+	else if (r.source == OPS_GEOIP_PRIVATE)
 		printf("%s: private or loopback address (always exempt)\n", ip);
-	else if (st == GEOIP_FOUND)
-		printf("%s: %s (database)\n", ip, cc);
+	else if (r.source == OPS_GEOIP_DATABASE)
+		printf("%s: %s (database)\n", ip, r.country);
 	else
 		printf("%s: %s\n", ip, db);
 	return 0;
@@ -186,18 +153,19 @@ static void ctl_override_print_cb(const char *cidr, const char *country, int64_t
 /* yubinctl geoip override add CIDR CC | del CIDR | list */
 int cmd_geoip_override(struct ctl *c)
 {
-	const char *verb = c->argv[0], *error;
-	struct net_cidr nc;
-	char cidr[64], cc[3];
-	int r;
+	const char *verb = c->argv[0];
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o = ctl_ops(c, &actor);
+	char cidr[OPS_CIDR_MAX], cc[3];
 
-	if (ctl_directory(c) == NULL)
+	if (o == NULL)
 		return 1;
 	if (strcmp(verb, "list") == 0 && c->argc == 1) {
 		unsigned n = 0;
 
-		if (directory_geoip_override_list(c->dir, ctl_override_print_cb, &n) < 0)
-			return ctl_fail("cannot read the override table");
+		if (ops_geoip_override_list(o, &actor, ctl_override_print_cb, &n, &err) < 0)
+			return ctl_ops_fail(&err);
 		if (n == 0)
 			printf("no GeoIP overrides\n");
 		return 0;
@@ -206,24 +174,14 @@ int cmd_geoip_override(struct ctl *c)
 		fprintf(stderr, "usage: yubinctl geoip override add CIDR CC | del CIDR | list\n");
 		return 2;
 	}
-	if (net_cidr_parse(c->argv[1], &nc, &error) < 0)
-		return ctl_fail("'%s' is not a CIDR: %s", c->argv[1], error);
-	net_cidr_format(&nc, cidr, sizeof(cidr));
 	if (strcmp(verb, "add") == 0) {
-		if (ctl_country_arg(c->argv[2], cc) < 0)
-			return ctl_fail("'%s' is not a country: two letters (ISO 3166-1), e.g. US", c->argv[2]);
-		if (directory_geoip_override_add(c->dir, cidr, cc, &error) < 0)
-			return ctl_fail("cannot store the override: %s", error);
-		ctl_event(c, "geoip-override", "", "%s = %s", cidr, cc);
+		if (ops_geoip_override_add(o, &actor, c->argv[1], c->argv[2], cidr, cc, &err) < 0)
+			return ctl_ops_fail(&err);
 		printf("geoip override: %s = %s (applies to the next login)\n", cidr, cc);
 		return 0;
 	}
-	r = directory_geoip_override_del(c->dir, cidr, &error);
-	if (r < 0)
-		return ctl_fail("cannot delete the override: %s", error);
-	if (r == 0)
-		return ctl_fail("there is no override for %s (yubinctl geoip override list)", cidr);
-	ctl_event(c, "geoip-override", "", "%s deleted", cidr);
+	if (ops_geoip_override_del(o, &actor, c->argv[1], cidr, &err) < 0)
+		return ctl_ops_fail(&err);
 	printf("geoip override: %s deleted\n", cidr);
 	return 0;
 }

@@ -7,6 +7,7 @@
  * index is written beside the old one and put in place atomically
  * (store/index_rebuild.c). */
 #include "ctl/ctl.h"
+#include "ops/ops_server.h"
 #include "directory/directory.h"
 #include "store/index.h"
 #include "store/maildir.h"
@@ -18,73 +19,61 @@
 #include <string.h>
 #include <unistd.h>
 
-struct rebuild_ctx {
-	struct mail_index *idx;
-	unsigned folders, messages, failed;
+struct rebuild_print {
+	const char *address;
+	bool header;	/* "index of ADDRESS:" printed */
 };
 
-static void rebuild_folder(const struct index_mailbox *m, void *arg)
+/* One folder of an in-place sync, under the heading. */
+static void rebuild_folder(const char *name, size_t messages, uint32_t uidvalidity, uint32_t uidnext,
+			   bool failed, void *ctx)
 {
-	struct rebuild_ctx *rc = arg;
-	struct index_mailbox copy = *m;
-	struct index_view v;
+	struct rebuild_print *f = ctx;
 
-	if (mail_index_sync(rc->idx, &copy, &v) < 0) {
-		rc->failed++;
-		ctl_warn("folder %s could not be indexed", m->name);
+	if (failed) {
+		ctl_warn("folder %s could not be indexed", name);
 		return;
 	}
-	printf("  %-24s %6zu messages  UIDVALIDITY %u  UIDNEXT %u\n", m->name, v.count,
-	       v.uidvalidity, v.uidnext);
-	rc->folders++;
-	rc->messages += (unsigned)v.count;
-	index_view_free(&v);
-}
-
-/* A new index file, put in place atomically: --force (every folder gets
- * a new UIDVALIDITY) or a damaged index (set aside, UIDs kept where its
- * rows can still be read). */
-static int index_rebuild_whole(struct ctl *c, const struct dir_account *a, const char *root)
-{
-	struct index_rebuild_report rep;
-	char err[256];
-
-	if (mail_index_rebuild(root, c->force ? INDEX_REBUILD_FRESH : INDEX_REBUILD_DAMAGED, &rep, err,
-			       sizeof(err)) < 0)
-		return ctl_fail("cannot rebuild the index of %s: %s", a->address, err);
-	if (rep.corrupt)
-		printf("the index of %s was damaged: kept aside as %s/index.db.corrupt-*\n", a->address, root);
-	printf("index of %s%s: %s\n", a->address, c->force ? " (made anew)" : "", rep.detail);
-	ctl_event(c, "index-rebuilt", a->address, "%s%s", rep.corrupt ? "damaged index set aside; " : "",
-		  rep.detail);
-	printf("%u folders, %u messages\n", rep.folders, rep.messages);
-	return 0;
+	if (!f->header) {
+		f->header = true;
+		printf("index of %s:\n", f->address);
+	}
+	printf("  %-24s %6zu messages  UIDVALIDITY %u  UIDNEXT %u\n", name, messages, uidvalidity, uidnext);
 }
 
 int cmd_index_rebuild(struct ctl *c)
 {
+	struct ops_index_result *r;
 	struct dir_account a;
-	struct rebuild_ctx rc = { NULL, 0, 0, 0 };
-	char root[PATH_MAX], data[PATH_MAX], err[256];
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o;
+	struct rebuild_print f = { NULL, false };
+	int rc;
 
 	if (ctl_account_get(c, c->argv[0], &a) != 0)
 		return 1;
-	if (realpath(c->data, data) == NULL)
-		return ctl_fail("%s: %s", c->data, strerror(errno));
-	if (maildir_path(root, sizeof(root), data, a.domain, a.local) < 0)
-		return ctl_fail("the mailbox path is too long");
-	if (access(root, F_OK) < 0 && maildir_create(root) < 0)
-		return ctl_fail("cannot create the mailbox %s: %s", root, strerror(errno));
-	if (c->force || mail_index_check(root) == 1)
-		return index_rebuild_whole(c, &a, root);
-	rc.idx = mail_index_open(root, err, sizeof(err));
-	if (rc.idx == NULL)
-		return ctl_fail("%s (yubinctl index rebuild %s --force makes a new index)", err, a.address);
-	printf("index of %s:\n", a.address);
-	mail_index_mailbox_list(rc.idx, rebuild_folder, &rc);
-	mail_index_close(rc.idx);
-	ctl_event(c, "index-rebuilt", a.address, "%u folders, %u messages, UIDs kept", rc.folders,
-		  rc.messages);
-	printf("%u folders, %u messages\n", rc.folders, rc.messages);
-	return rc.failed > 0 ? 1 : 0;
+	o = ctl_ops(c, &actor);
+	r = calloc(1, sizeof(*r));
+	if (o == NULL || r == NULL) {
+		free(r);
+		return o == NULL ? 1 : ctl_fail("out of memory");
+	}
+	f.address = a.address;
+	if (ops_index_rebuild(o, &actor, a.address, c->force, rebuild_folder, &f, r, &err) < 0) {
+		free(r);
+		return ctl_ops_fail(&err);
+	}
+	if (r->whole) {
+		if (r->corrupt)
+			printf("the index of %s was damaged: kept aside as %s/index.db.corrupt-*\n", r->address,
+			       r->root);
+		printf("index of %s%s: %s\n", r->address, c->force ? " (made anew)" : "", r->detail);
+	} else if (!f.header) {
+		printf("index of %s:\n", r->address);
+	}
+	printf("%u folders, %u messages\n", r->folders, r->messages);
+	rc = r->failed > 0 ? 1 : 0;
+	free(r);
+	return rc;
 }

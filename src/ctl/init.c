@@ -8,11 +8,13 @@
 #include "lib/json.h"
 #include "lib/str.h"
 #include "lib/tls.h"
+#include "ops/ops_server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CTL_CONF_MAX (1 << 20)
 
 /* A host name or listen address list given to init, checked (and the host
  * name lowercased in place) by the same rule as config set. */
@@ -197,104 +198,79 @@ out:
 	return r;
 }
 
-/* Reads yubin.conf into text_r (may be NULL) and cfg; 1 after a message. */
-static int ctl_conf_load(const struct ctl *c, struct config *cfg, char *path, size_t pathsize,
-			 char **text_r)
+/* The command line's ops for config: the directory only when there is
+ * one (get and list need none, set records its event when it can). */
+static struct ops *ctl_conf_ops(struct ctl *c, struct ops_actor *actor, bool with_dir)
 {
-	size_t len;
-	unsigned line = 0;
-	const char *error;
-	char *text;
+	struct passwd *pw = getpwuid(getuid());
+	char name[32];
 
-	if (ctl_path(c, path, pathsize, "yubin.conf") < 0)
-		return 1;
-	text = fs_read_file(path, CTL_CONF_MAX, &len);
-	if (text == NULL) {
-		if (errno == ENOENT)
-			return ctl_fail("%s does not exist: create it with yubinctl -d %s init"
-					" --hostname HOST, or pass -d DATA", path, c->data);
-		return ctl_fail("cannot read %s: %s", path, strerror(errno));
-	}
-	settings_conf_defaults(cfg);
-	if (settings_conf_parse(cfg, text, len, &line, &error) < 0) {
-		free(text);
-		return ctl_fail("%s line %u: %s (fix that line first)", path, line, error);
-	}
-	if (text_r != NULL)
-		*text_r = text;
-	else
-		free(text);
-	return 0;
+	snprintf(name, sizeof(name), "uid %u", (unsigned)getuid());
+	ops_actor_init(actor, OPS_ACTOR_CLI, pw != NULL ? pw->pw_name : name, "");
+	memset(&c->ops, 0, sizeof(c->ops));
+	c->ops.dir = with_dir ? ctl_directory(c) : NULL;
+	c->ops.data = c->data;
+	return &c->ops;
 }
 
-static int ctl_unknown_config_key(const char *key)
+/* One key's value, as list and get show it (already masked unless
+ * --show-secrets); numbers as numbers in JSON. */
+static void ctl_config_show(struct json *j, const struct setting *s, const char *value)
 {
-	return ctl_fail("unknown setting '%s' (yubinctl config list shows every setting, yubinctl"
-			" settings list server explains them)", key);
-}
-
-/* One key's value, as list and get show it: secrets masked unless
- * --show-secrets; numbers as numbers in JSON. */
-static void ctl_config_show(struct ctl *c, struct json *j, const struct setting *s, const char *value)
-{
-	const char *shown = settings_display(s, value, c->show_secrets);
-
 	if (j == NULL)
-		printf("%s = %s\n", s->key, shown);
+		printf("%s = %s\n", s->key, value);
 	else if (!settings_is_text(s))
 		json_kv_uint(j, s->key, strtoull(value, NULL, 10));
 	else
-		json_kv_string(j, s->key, shown);
+		json_kv_string(j, s->key, value);
 }
 
 int cmd_config_get(struct ctl *c)
 {
-	const struct setting *s = settings_find(c->argv[0], SETTING_SERVER);
-	struct config cfg;
-	char path[PATH_MAX], value[1024];
+	const struct setting *s;
+	struct ops_actor actor;
+	struct ops_error err;
+	char value[OPS_CONF_VALUE_MAX];
 	struct json j;
+	int r = 0;
 
-	if (s == NULL)
-		return ctl_unknown_config_key(c->argv[0]);
-	if (ctl_conf_load(c, &cfg, path, sizeof(path), NULL) != 0)
-		return 1;
-	if (settings_conf_get(&cfg, s->key, value, sizeof(value)) < 0)
-		return ctl_fail("cannot read the setting '%s'", s->key);
+	if (ops_conf_get(ctl_conf_ops(c, &actor, false), &actor, c->argv[0], c->show_secrets, &s, value,
+			 &err) < 0)
+		return ctl_ops_fail(&err);
 	if (c->json) {
 		json_init(&j);
 		json_object_begin(&j);
-		ctl_config_show(c, &j, s, value);
+		ctl_config_show(&j, s, value);
 		json_object_end(&j);
-		explicit_bzero(&cfg, sizeof(cfg));
-		return ctl_json_print(&j);
+		r = ctl_json_print(&j);
+	} else {
+		printf("%s\n", value);
 	}
-	printf("%s\n", settings_display(s, value, c->show_secrets));
-	explicit_bzero(&cfg, sizeof(cfg));
-	return 0;
+	explicit_bzero(value, sizeof(value));
+	return r;
+}
+
+static void ctl_config_list_cb(const struct setting *s, const char *value, void *ctx)
+{
+	ctl_config_show(ctx, s, value);
 }
 
 int cmd_config_list(struct ctl *c)
 {
-	struct config cfg;
-	char path[PATH_MAX], value[1024];
+	struct ops_actor actor;
+	struct ops_error err;
 	struct json j;
 
-	if (ctl_conf_load(c, &cfg, path, sizeof(path), NULL) != 0)
-		return 1;
 	if (c->json) {
 		json_init(&j);
 		json_object_begin(&j);
 	}
-	for (unsigned i = 0; i < SETTING_COUNT; i++) {
-		const struct setting *s = settings_get(i);
-
-		if (s->scopes != SETTING_SERVER)
-			continue;
-		if (settings_conf_get(&cfg, s->key, value, sizeof(value)) < 0)
-			value[0] = '\0';
-		ctl_config_show(c, c->json ? &j : NULL, s, value);
+	if (ops_conf_list(ctl_conf_ops(c, &actor, false), &actor, c->show_secrets, ctl_config_list_cb,
+			  c->json ? &j : NULL, &err) < 0) {
+		if (c->json)
+			json_free(&j);
+		return ctl_ops_fail(&err);
 	}
-	explicit_bzero(&cfg, sizeof(cfg));
 	if (c->json) {
 		json_object_end(&j);
 		return ctl_json_print(&j);
@@ -344,40 +320,6 @@ static void ctl_daemon_reload(const struct ctl *c, const struct setting *s)
 		printf("sent SIGHUP to yubind (pid %" PRIu64 "): the change applies now\n", pid);
 }
 
-/* The reason a value was refused, with the allowed range for numbers. */
-static int ctl_config_refuse(const struct setting *s, const char *value, const char *error)
-{
-	char type[256];
-
-	settings_type_text(s, type, sizeof(type));
-	if (strcmp(error, "out of range") == 0)
-		return ctl_fail("cannot set %s to '%s': out of range (allowed: %s)", s->key, value, type);
-	return ctl_fail("cannot set %s to '%s': %s", s->key, value, error);
-}
-
-/* The new text of yubin.conf with key = value, checked to read back. */
-static char *ctl_config_new_text(const char *text, const char *key, const char *value)
-{
-	char *newtext = config_text_set(text, key, value);
-	struct config check;
-	const char *error;
-	unsigned line;
-
-	if (newtext == NULL) {
-		ctl_fail("out of memory");
-		return NULL;
-	}
-	settings_conf_defaults(&check);
-	if (settings_conf_parse(&check, newtext, strlen(newtext), &line, &error) < 0) {
-		free(newtext);
-		ctl_fail("the changed yubin.conf would not read back (line %u: %s); nothing was"
-			 " changed", line, error);
-		newtext = NULL;
-	}
-	explicit_bzero(&check, sizeof(check));
-	return newtext;
-}
-
 static void ctl_config_cert_warn(struct ctl *c, const char *host)
 {
 	char rel[300], crt[PATH_MAX];
@@ -391,48 +333,24 @@ static void ctl_config_cert_warn(struct ctl *c, const char *host)
 
 int cmd_config_set(struct ctl *c)
 {
-	const struct setting *s = settings_find(c->argv[0], SETTING_SERVER);
-	char path[PATH_MAX], old[1024], value[1024], norm[1024], warn[512], *text = NULL, *newtext;
-	const char *error;
-	struct config cfg;
-	struct stat st;
-	mode_t mode = 0600;
+	struct ops_conf_result *r = calloc(1, sizeof(*r));
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o;
 
-	if (s == NULL)
-		return ctl_unknown_config_key(c->argv[0]);
-	if (str_copy(value, sizeof(value), c->argv[1]) < 0)
-		return ctl_fail("the value for %s is too long", s->key);
-	/* The file keeps values trimmed; validate what will be read back. */
-	memmove(value, str_trim(value), strlen(str_trim(value)) + 1);
-	if (settings_check(s, "", value, norm, sizeof(norm), warn, sizeof(warn), &error) < 0)
-		return ctl_config_refuse(s, value, error);
-	if (ctl_conf_load(c, &cfg, path, sizeof(path), &text) != 0)
-		return 1;
-	settings_conf_get(&cfg, s->key, old, sizeof(old));
-	explicit_bzero(&cfg, sizeof(cfg));
-	newtext = ctl_config_new_text(text, s->key, norm);
-	free(text);
-	if (newtext == NULL)
-		return 1;
-	if (stat(path, &st) == 0)
-		mode = st.st_mode & 0777;
-	if (fs_write_file_atomic(path, newtext, strlen(newtext), mode) < 0) {
-		free(newtext);
-		return ctl_fail("cannot write %s: %s", path, strerror(errno));
+	if (r == NULL)
+		return ctl_fail("out of memory");
+	o = ctl_conf_ops(c, &actor, settings_find(c->argv[0], SETTING_SERVER) != NULL);
+	if (ops_conf_set(o, &actor, c->argv[0], c->argv[1], r, &err) < 0) {
+		free(r);
+		return ctl_ops_fail(&err);
 	}
-	free(newtext);
-	if (warn[0] != '\0')
-		ctl_warn("%s", warn);
-	printf("%s = %s (was %s)\n", s->key, settings_display(s, norm, false),
-	       settings_display(s, old, false));
-	if (s->id == SETTING_CONF_HOSTNAME)
-		ctl_config_cert_warn(c, norm);
-	if (ctl_directory(c) != NULL)
-		ctl_event(c, "config-changed", "", "%s = %s (was %s)", s->key, settings_display(s, norm, false),
-			  settings_display(s, old, false));
-	explicit_bzero(old, sizeof(old));
-	explicit_bzero(value, sizeof(value));
-	explicit_bzero(norm, sizeof(norm));
-	ctl_daemon_reload(c, s);
+	if (r->warn[0] != '\0')
+		ctl_warn("%s", r->warn);
+	printf("%s = %s (was %s)\n", r->s->key, r->value, r->old);
+	if (r->s->id == SETTING_CONF_HOSTNAME)
+		ctl_config_cert_warn(c, r->value);
+	ctl_daemon_reload(c, r->s);
+	free(r);
 	return 0;
 }

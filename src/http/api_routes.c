@@ -3,6 +3,7 @@
  * resource adds its handlers in a file of its own and its rows here. */
 #include "http/api.h"
 #include "http/api_admin.h"
+#include "http/api_server.h"
 
 #include <event2/http.h>
 
@@ -62,6 +63,14 @@ const struct api_route api_routes[] = {
 	{ GET, "/api/v1/domains/{domain}/dns", api_domain_dns, 0 },
 	{ GET, "/api/v1/doctor", api_doctor, 0 },
 	{ GET, "/api/v1/me/logins", api_me_logins, 0 },
+	/* the server itself (api_server.c): yubin.conf, GeoIP, an account's index */
+	{ GET, "/api/v1/server/settings", api_server_settings_get, 0 },
+	{ PUT, "/api/v1/server/settings/{key}", api_server_setting_put, 0 },
+	{ GET, "/api/v1/geoip/overrides", api_geoip_overrides_list, 0 },
+	{ POST, "/api/v1/geoip/overrides", api_geoip_override_add, 0 },
+	{ DELETE, "/api/v1/geoip/overrides", api_geoip_override_del, 0 },
+	{ GET, "/api/v1/geoip/lookup", api_geoip_lookup, 0 },
+	{ POST, "/api/v1/accounts/{address}/index/rebuild", api_account_index_rebuild, 0 },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

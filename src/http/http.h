@@ -44,6 +44,7 @@ struct http_api_env {
 	bool (*admin_blocked)(const char *ip, const char *name);
 	unsigned (*admin_failed)(const char *ip, const char *name);
 	bool (*queue_wake)(const struct ops *o);	/* the queue runner's, for a retry */
+	bool (*conf_reload)(const struct ops *o);	/* reads yubin.conf again, as SIGHUP */
 	char hostname[256], dns_resolver[256];	/* for the DNS records and their check */
 };
 

@@ -54,6 +54,9 @@ struct ops {
 	/* Tells the queue runner to look at the queue now (a retry): true
 	 * when a running daemon was told. NULL: nobody to tell. */
 	bool (*queue_wake)(const struct ops *o);
+	/* Makes a running daemon read yubin.conf again (what SIGHUP does):
+	 * true when it did. NULL: nobody to tell (the caller says so). */
+	bool (*conf_reload)(const struct ops *o);
 };
 
 /* Fills an actor (with no domains). */

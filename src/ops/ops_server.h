@@ -7,6 +7,7 @@
 
 #include "ops/ops.h"
 #include "policy/dkim_keys.h"
+#include "policy/geoip.h"
 #include "store/queue_file.h"
 
 /* The server's administration beyond accounts and domains, shared by
@@ -192,5 +193,97 @@ int ops_doctor(struct ops *o, const struct ops_actor *actor, const char *address
 /* One plain sentence explaining an event, in English / in Japanese. */
 void ops_event_explain(const struct dir_event *e, char *buf, size_t size);
 void ops_event_explain_ja(const struct dir_event *e, char *buf, size_t size);
+
+/* ---- the server's settings: yubin.conf (ops_conf.c) ---- */
+
+#define OPS_CONF_VALUE_MAX 1024
+
+/* One server setting as shown: value masked with settings_display unless
+ * secrets were asked for. */
+typedef void ops_conf_cb(const struct setting *s, const char *value, void *ctx);
+/* Every server setting in the table's order with its value in
+ * DATA/yubin.conf. show_secrets: the command line only (others get
+ * forbidden); the API never asks. Server actors only. */
+int ops_conf_list(struct ops *o, const struct ops_actor *actor, bool show_secrets, ops_conf_cb *cb,
+		  void *ctx, struct ops_error *err);
+/* One setting's value into value (OPS_CONF_VALUE_MAX), masked likewise;
+ * *s_r the setting. */
+int ops_conf_get(struct ops *o, const struct ops_actor *actor, const char *key, bool show_secrets,
+		 const struct setting **s_r, char *value, struct ops_error *err);
+
+struct ops_conf_result {
+	const struct setting *s;
+	char value[OPS_CONF_VALUE_MAX], old[OPS_CONF_VALUE_MAX];	/* as shown (secrets masked) */
+	char warn[512];		/* an accepted but risky value, or "" */
+	bool restart;		/* applies only when yubind restarts (SETTING_RESTART) */
+	bool reloaded;		/* o->conf_reload told the running daemon */
+};
+/* Checks value through the table, rewrites yubin.conf atomically (its
+ * other lines kept), records a config-changed event and an audit row, then
+ * tells the daemon through o->conf_reload when set. */
+int ops_conf_set(struct ops *o, const struct ops_actor *actor, const char *key, const char *value,
+		 struct ops_conf_result *r, struct ops_error *err);
+
+/* ---- the GeoIP override table and lookups (ops_geoip.c) ---- */
+
+#define OPS_CIDR_MAX 64
+
+/* The operator's overrides (CIDR -> country), as stored. The daemon reads
+ * the table at every login, so a change applies to the next one. Server
+ * actors only, like every GeoIP operation. */
+int ops_geoip_override_list(struct ops *o, const struct ops_actor *actor, dir_override_cb *cb, void *ctx,
+			    struct ops_error *err);
+/* Adds (or replaces) the override of cidr; its canonical form into
+ * cidr_r (OPS_CIDR_MAX), the upper-cased country into cc_r. */
+int ops_geoip_override_add(struct ops *o, const struct ops_actor *actor, const char *cidr, const char *cc,
+			   char *cidr_r, char cc_r[3], struct ops_error *err);
+/* Deletes it (not_found when there was none). */
+int ops_geoip_override_del(struct ops *o, const struct ops_actor *actor, const char *cidr, char *cidr_r,
+			   struct ops_error *err);
+
+enum ops_geoip_source {
+	OPS_GEOIP_OVERRIDE,	/* an override decided */
+	OPS_GEOIP_PRIVATE,	/* a private or loopback address: always exempt */
+	OPS_GEOIP_DATABASE,	/* the database's country */
+	OPS_GEOIP_UNKNOWN,	/* the database has no country for it */
+	OPS_GEOIP_NO_DATABASE,	/* no usable database (geoip.missing decides) */
+};
+const char *ops_geoip_source_name(enum ops_geoip_source s);
+
+struct ops_geoip_answer {
+	enum ops_geoip_source source;
+	char country[3];		/* what the restriction uses; "" for none */
+	char override_cidr[OPS_CIDR_MAX];	/* the override that applied, or "" */
+	enum geoip_status db;		/* the database's own answer */
+	char db_country[3];
+	char db_error[300];		/* db == GEOIP_NO_DATABASE: why */
+};
+/* What the foreign-access restriction sees for ip, in the order the login
+ * check decides: the override table (longest prefix) first, then a
+ * private address is exempt, then the database (DATA/geoip/country.mmdb). */
+int ops_geoip_lookup(struct ops *o, const struct ops_actor *actor, const char *ip,
+		     struct ops_geoip_answer *r, struct ops_error *err);
+
+/* ---- an account's mail index (ops_index.c) ---- */
+
+/* A folder as the index has it after the rebuild. */
+typedef void ops_index_folder_cb(const char *name, size_t messages, uint32_t uidvalidity, uint32_t uidnext,
+				 bool failed, void *ctx);
+
+struct ops_index_result {
+	char address[DIR_ADDRESS_MAX + 1];
+	bool whole;		/* a new index file: --force or a damaged one */
+	bool corrupt;		/* the old index was damaged (set aside as index.db.corrupt-*) */
+	unsigned folders, messages, failed;
+	char detail[400];	/* whole: the folders and whether their UIDs were kept */
+	char root[4096];
+};
+/* Brings the account's index in line with its Maildir keeping every UID
+ * (force: a new index, every folder a new UIDVALIDITY); a damaged index is
+ * set aside and rebuilt. Safe with the daemon running: its pooled handles
+ * see the new file and reopen. cb (may be NULL) gets each folder of an
+ * in-place sync. Server actors and the account's domain administrators. */
+int ops_index_rebuild(struct ops *o, const struct ops_actor *actor, const char *address, bool force,
+		      ops_index_folder_cb *cb, void *ctx, struct ops_index_result *r, struct ops_error *err);
 
 #endif

@@ -131,7 +131,19 @@ static void apply_log_level(const struct config *cfg)
 		log_set_level(level);
 }
 
+/* SIGHUP (main thread) and the JSON API (a worker) may reload at once. */
+static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void server_reload_locked(void);
+
 void server_reload(void)
+{
+	pthread_mutex_lock(&reload_lock);
+	server_reload_locked();
+	pthread_mutex_unlock(&reload_lock);
+}
+
+static void server_reload_locked(void)
 {
 	struct config cfg;
 	char path[4200], err[512];

@@ -46,6 +46,16 @@ static bool web_queue_wake(const struct ops *o)
 	return true;
 }
 
+/* A server setting changed through the API: what SIGHUP does, from
+ * within the daemon. */
+static bool web_conf_reload(const struct ops *o)
+{
+	(void)o;
+	server_reload();
+	queue_wake();	/* settings such as the relay host may have changed */
+	return true;
+}
+
 void web_api_env(struct http_api_env *env)
 {
 	struct config cfg;
@@ -61,6 +71,7 @@ void web_api_env(struct http_api_env *env)
 	env->admin_blocked = auth_admin_blocked;
 	env->admin_failed = auth_admin_failed;
 	env->queue_wake = web_queue_wake;
+	env->conf_reload = web_conf_reload;
 	str_copy(env->hostname, sizeof(env->hostname), cfg.hostname);
 	str_copy(env->dns_resolver, sizeof(env->dns_resolver), cfg.dns_resolver);
 	explicit_bzero(&cfg, sizeof(cfg));

@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 
 from api_admin_util import admin_replies
+from api_server_util import server_replies
 from api_util import Client, admin, api_server, domain_admin, user
 from helpers import PASSWORD, REPO
 
@@ -148,6 +149,9 @@ def test_real_replies_validate(srv, doc):
     r = s.request("POST", "/api/v1/domains", raw=b"x", content_type="text/plain")
     check(doc, seen, "POST", "/api/v1/domains", r)
     for method, path, r in admin_replies(srv, admin(srv), d, u):
+        assert r.status < 500, (method, path, r)
+        check(doc, seen, method, path, r)
+    for method, path, r in server_replies(srv, admin(srv), d, u):
         assert r.status < 500, (method, path, r)
         check(doc, seen, method, path, r)
     assert seen == doc_routes(doc) | set(), doc_routes(doc) - seen
