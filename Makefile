@@ -34,16 +34,21 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 all: $(BUILD)/yubind $(BUILD)/yubinctl web
 
 # The panels' static files (scripts/build-web.sh) always go to build/web,
-# whichever build directory the binaries use; the npm packages come from
-# package-lock.json (npm ci) and are refreshed when it changes.
+# whichever build directory the binaries use; esbuild is Debian's (deps.sh
+# build), so building and `make run` fetch nothing. npm's packages
+# (package-lock.json: playwright-core for the browser tests) are the test
+# suite's: `make node-modules`, run by scripts/test.sh.
 WEB_SRC := web/index.html web/app.css web/favicon.svg $(wildcard web/src/*.js web/src/*/*.js)
 web: build/web/index.html
 
-build/web/index.html: $(WEB_SRC) scripts/build-web.sh node_modules/.package-lock.json
+build/web/index.html: $(WEB_SRC) scripts/build-web.sh
 	@sh scripts/build-web.sh build/web
 
+.PHONY: node-modules
+node-modules: node_modules/.package-lock.json
+
 node_modules/.package-lock.json: package.json package-lock.json
-	@command -v npm >/dev/null || { echo "make: npm is missing (scripts/deps.sh build installs it)" >&2; exit 1; }
+	@command -v npm >/dev/null || { echo "make: npm is missing (scripts/deps.sh test installs it)" >&2; exit 1; }
 	npm ci --loglevel=error
 
 $(BUILD)/libyubin.a: $(LIB_OBJ)

@@ -2,12 +2,12 @@
 # Builds the panels' static files from web/ into OUT (build/web): the JS
 # modules bundled and minified into app.js, app.css minified, the pages
 # and icons copied, and a .gz beside each for clients that take gzip.
-# esbuild comes from node_modules (npm ci from package-lock.json).
+# esbuild is Debian's package (scripts/deps.sh build installs it).
 set -e
 cd "$(dirname "$0")/.."
 out=${1:-build/web}
-esbuild=node_modules/.bin/esbuild
-[ -x "$esbuild" ] || { echo "web: $esbuild missing (run npm ci)" >&2; exit 1; }
+esbuild=$(command -v esbuild) ||
+	{ echo "web: esbuild is missing (scripts/deps.sh build installs Debian's package)" >&2; exit 1; }
 tmp="$out.tmp.$$"
 rm -rf "$tmp"
 mkdir -p "$tmp"

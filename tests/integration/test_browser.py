@@ -38,7 +38,7 @@ SUSPECT = "suspect@" + DOMAIN
 WATCHER = "watcher@" + DOMAIN           # has a failed login of its own
 BLOCKED_IP = "127.0.0.9"                # blocked by failed logins
 MEMO = "<b>bold</b> & <script>alert(1)</script>"
-NEEDS = "scripts/deps.sh test installs chromium, node and dnsmasq; make builds build/web (npm ci)"
+NEEDS = "scripts/deps.sh test installs chromium, node and dnsmasq; make builds build/web; make node-modules installs playwright-core (npm ci)"
 
 
 @pytest.fixture(scope="module")
