@@ -52,6 +52,7 @@ static int virus_wait(int fd, short events, int64_t deadline)
 static int virus_fail(struct virus_result *r, const char *what, int err)
 {
 	r->verdict = VIRUS_UNAVAILABLE;
+	r->timed_out = strncmp(what, "timed out", 9) == 0;
 	if (err != 0)
 		snprintf(r->why, sizeof(r->why), "%s: %s", what, strerror(err));
 	else

@@ -1,6 +1,7 @@
 #ifndef YUBIN_POLICY_VIRUS_H
 #define YUBIN_POLICY_VIRUS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "proto/clamd.h"
@@ -20,6 +21,7 @@ struct virus_result {
 	enum virus_verdict verdict;
 	char name[CLAMD_NAME_MAX];
 	char why[160];
+	bool timed_out;		/* the deadline passed (clamd stalled) */
 };
 
 /* Scans msg[0..len) within timeout_ms: returns the verdict (also in r). */
