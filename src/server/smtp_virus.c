@@ -22,13 +22,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
 #define VIRUS_HOLDOFF_MS 10000		/* after a timeout, clamd counts as down this long */
 #define VIRUS_EVENT_INTERVAL 300	/* at most one virus-unavailable event per 5 minutes */
 #define VIRUS_COPY_MEM_MAX (1024 * 1024)
-#define VIRUS_FORGED_MAX 64
 #define VIRUS_HEADER "X-Virus-Scan: unavailable\r\n"
 
 static _Atomic int64_t virus_holdoff_until;	/* CLOCK_MONOTONIC ms */
@@ -196,19 +196,31 @@ static int virus_copy(struct smtp_virus *v, const char *prefix, const char *msg,
 }
 
 /* The X-Virus-Scan fields of the message's header (forged: only this
- * server writes them): how many, at most max. */
-static size_t virus_forged(const char *msg, size_t len, struct mail_header_field *f, size_t max)
+ * server writes them), in order: how many, into *f_r (malloc'd, or NULL
+ * when none); -1 when out of memory. */
+static ssize_t virus_forged(const char *msg, size_t len, struct mail_header_field **f_r)
 {
 	struct mail_header_iter it;
 	struct mail_header_field field;
-	size_t n = 0;
+	size_t n = 0, max = 0, hlen = mail_header_block_size(msg, len);
 
-	mail_header_iter_init(&it, msg, mail_header_block_size(msg, len));
+	*f_r = NULL;
+	mail_header_iter_init(&it, msg, hlen);
 	while (mail_header_iter_next(&it, &field)) {
-		if (mail_header_field_is(&field, "x-virus-scan") && n < max)
-			f[n++] = field;
+		if (!mail_header_field_is(&field, "x-virus-scan"))
+			continue;
+		if (n == max) {
+			struct mail_header_field *g = realloc(*f_r, (max = max == 0 ? 4 : max * 2) * sizeof(*g));
+			if (g == NULL) {
+				free(*f_r);
+				*f_r = NULL;
+				return -1;
+			}
+			*f_r = g;
+		}
+		(*f_r)[n++] = field;
 	}
-	return n;
+	return (ssize_t)n;
 }
 
 /* The check on the message at msg: 0 (with *header_r telling whether to
@@ -246,10 +258,11 @@ static int virus_check(struct smtp_virus *v, const struct smtp_virus_msg *m, con
 int smtp_virus_run(struct smtp_virus *v, const struct smtp_virus_msg *m, const char **body, int *body_fd,
 		   size_t *body_len)
 {
-	struct mail_header_field forged[VIRUS_FORGED_MAX];
+	struct mail_header_field *forged = NULL;
 	const char *msg = *body;
 	void *map = NULL;
-	size_t len = *body_len, nforged;
+	size_t len = *body_len;
+	ssize_t nforged = 0;
 	bool header;
 	int rc = 0;
 
@@ -264,21 +277,21 @@ int smtp_virus_run(struct smtp_virus *v, const struct smtp_virus_msg *m, const c
 	}
 	if (msg == NULL)
 		msg = "";
-	if (virus_check(v, m, msg, len, &header) < 0) {
+	if (virus_check(v, m, msg, len, &header) < 0 || (nforged = virus_forged(msg, len, &forged)) < 0) {
 		rc = -1;
 	} else {
-		nforged = virus_forged(msg, len, forged, VIRUS_FORGED_MAX);
 		if (nforged > 0)
-			log_info(m->sid, "smtp: id=%s removing %zu X-Virus-Scan field%s from outside", m->txid,
+			log_info(m->sid, "smtp: id=%s removing %zd X-Virus-Scan field%s from outside", m->txid,
 				 nforged, nforged == 1 ? "" : "s");
 		if ((nforged > 0 || header) &&
-		    virus_copy(v, header ? VIRUS_HEADER : "", msg, len, forged, nforged, body, body_fd,
+		    virus_copy(v, header ? VIRUS_HEADER : "", msg, len, forged, (size_t)nforged, body, body_fd,
 			       body_len) < 0) {
 			log_error(m->sid, "smtp: id=%s cannot rewrite the message's X-Virus-Scan field: %s",
 				  m->txid, strerror(errno));
 			rc = -1;
 		}
 	}
+	free(forged);
 	if (map != NULL)
 		munmap(map, len);
 	return rc;

@@ -249,6 +249,30 @@ def test_eicar_refused_on_587(srv):
     assert set(os.listdir(qdir)) == before, "a refused message was queued"
 
 
+def test_bdat_and_spooled_message(srv):
+    # BDAT ends the same way; a message past 1 MiB is spooled to a file
+    # and streamed to clamd in chunks from there
+    tok = unique("bdat")
+    filler = b"".join(b"filler line %06d of a large message\r\n" % i for i in range(40000))
+    msg = message(tok, EICAR, extra_header=b"X-Filler: yes\r\n").replace(b"See the attachment", filler + b"See")
+    assert len(msg) > 1024 * 1024
+    c = SMTPConn(srv.port("smtp"))
+    try:
+        c.ehlo().expect(250)
+        c.cmd("MAIL FROM:<%s>" % REMOTE).expect(250)
+        c.cmd("RCPT TO:<%s>" % USER).expect(250)
+        half = len(msg) // 2
+        c.send(b"BDAT %d\r\n" % half + msg[:half])
+        c.read_reply().expect(250)
+        c.send(b"BDAT %d LAST\r\n" % (len(msg) - half) + msg[half:])
+        r = c.read_reply()
+        r.expect(554, "5.7.1")
+        assert "Yubin.Test.EICAR" in r.text
+    finally:
+        c.quit()
+    assert srv.find_token(USER, tok) == {}
+
+
 def test_test_file_signature_refused(srv):
     tok = unique("testfile")
     r = send25(srv, [USER], message(tok, TESTFILE))
@@ -310,9 +334,14 @@ def test_clamd_killed(srv, clamd):
         out = srv.ctl("doctor", USER, check=False).out
         assert "could not scan mail" in out, out
         # the next one in the same minutes adds no event row of its own
+        # a spooled message (past 1 MiB) gets the field in its rewritten copy
         tok2 = unique("down2")
-        send25(srv, [USER], message(tok2, b"harmless")).expect(250)
-        assert b"X-Virus-Scan: unavailable" in list(srv.find_token(USER, tok2).values())[0]
+        big = b"harmless\r\n" * 120000
+        send25(srv, [USER], message(tok2, big, extra_header=b"X-Virus-Scan: clean\r\n")).expect(250)
+        data = list(srv.find_token(USER, tok2).values())[0]
+        head = header_block(data)
+        assert head.count(b"X-Virus-Scan") == 1 and b"X-Virus-Scan: unavailable\r\n" in head, head
+        assert data.endswith(b"--b1--\r\n") and len(data) > 1024 * 1024
         assert len(events(srv, "virus-unavailable")) == 1, events(srv, "virus-unavailable")
         # defer instead of accept
         srv.ctl("config", "set", "virus.unavailable", "defer")
