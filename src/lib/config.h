@@ -68,6 +68,10 @@ struct config {
 	unsigned foreign_auth_rdns_timeout;	/* milliseconds */
 	unsigned bf_window, bf_ip_delay_after, bf_ip_block_after, bf_block_time, bf_block_max;
 	unsigned bf_account_delay_after, bf_delay_max;
+	/* the virus check (clamd) */
+	char virus_clamd[128];		/* a socket path or loopback ADDRESS:PORT; "" = off */
+	unsigned virus_timeout;		/* seconds for one scan */
+	char virus_unavailable[8];	/* "accept" or "defer" */
 };
 
 /* The file format of yubin.conf, which every setting's key and type

@@ -303,6 +303,49 @@ static void doctor_events(struct ops *o, struct ops_doctor *d)
 			   "保存されているか、誰かが推測しています", auth_failures, d->nevents);
 }
 
+#define DOCTOR_VIRUS_DAYS 7	/* how far back an unavailable virus check is reported */
+
+struct doctor_virus_seen {
+	struct dir_event last;
+	unsigned n;
+};
+
+static void doctor_virus_cb(const struct dir_event *e, void *ctx)
+{
+	struct doctor_virus_seen *v = ctx;
+
+	if (v->n++ == 0)
+		v->last = *e;	/* newest first */
+}
+
+/* The virus check: the domain's switch, and whether clamd could not scan
+ * mail lately (virus-unavailable events are the server's, not an
+ * address's). */
+static void doctor_virus(struct ops *o, struct ops_doctor *d, const char *domain)
+{
+	struct doctor_virus_seen v;
+	char when[40];
+
+	if (!settings_domain_bool(o->dir, domain, SETTING_VIRUS))
+		doctor_add(d, OPS_DOCTOR_WARN, "the virus check is off for %s: its mail is delivered unscanned;"
+			   " yubinctl domain set %s %s on turns it on",
+			   "%s のウイルス検査はオフです: メールは検査なしで配送されます。yubinctl domain set %s %s on"
+			   " でオンにできます", domain, domain, settings_key(SETTING_VIRUS));
+	memset(&v, 0, sizeof(v));
+	if (directory_event_since(o->dir, "", "virus-unavailable", time(NULL) - DOCTOR_VIRUS_DAYS * 86400,
+				  doctor_virus_cb, &v) < 0 || v.n == 0)
+		return;
+	ops_time_text(v.last.ts, when, sizeof(when));
+	doctor_add(d, OPS_DOCTOR_WARN, "the virus check (clamd) could not scan mail in the last %d days"
+		   " (%u report%s, last %s: %s); such mail was accepted with X-Virus-Scan: unavailable or"
+		   " deferred (%s); check that clamd runs and listens at %s",
+		   "直近 %d 日にウイルス検査 (clamd) が使えないことがありました (報告 %u 件%.0s、最後は %s: %s)。"
+		   "そのメールは X-Virus-Scan: unavailable を付けて受け取るか再送を求めました (%s)。clamd が動き %s"
+		   " で待ち受けているか確認してください", DOCTOR_VIRUS_DAYS, v.n,
+		   v.n == 1 ? "" : "s", when, v.last.detail, settings_key(SETTING_CONF_VIRUS_UNAVAILABLE),
+		   settings_key(SETTING_CONF_VIRUS_CLAMD));
+}
+
 int ops_doctor(struct ops *o, const struct ops_actor *actor, const char *address, struct ops_doctor *d,
 	       struct ops_error *err)
 {
@@ -346,6 +389,7 @@ int ops_doctor(struct ops *o, const struct ops_actor *actor, const char *address
 		else
 			doctor_account(o, d, &a);
 		doctor_logins(o, d, d->address, domain);
+		doctor_virus(o, d, domain);
 		explicit_bzero(&a, sizeof(a));
 	}
 	doctor_events(o, d);

@@ -60,6 +60,12 @@ static const struct {
 	{ "send-limited", "The sending limit was reached, so recipients were refused with 451 4.7.1"
 	  " until it resets%D; raise %a / %b if the sending is wanted.",
 	  "送信数の上限に達したため、上限が戻るまで宛先を 451 4.7.1 で拒否しました%D。必要な送信であれば %a / %b を引き上げてください。" },
+	{ "virus-refused", "Mail from %i was refused with 554 5.7.1 because it contains a virus (%d);"
+	  " the sender saw the reason, nothing was delivered.",
+	  "ウイルスを含むため、%i からのメールを 554 5.7.1 で拒否しました (%d)。送信者には理由が表示され、何も配送されていません。" },
+	{ "virus-unavailable", "The virus check could not scan mail (%d); such mail is accepted with"
+	  " X-Virus-Scan: unavailable or deferred, as %a says; check that clamd runs.",
+	  "ウイルス検査ができませんでした (%d)。そのメールは %a の設定どおり X-Virus-Scan: unavailable を付けて受け取るか、後で再送を求めます。clamd が動いているか確認してください。" },
 	{ "notice-delivered", "A notice was written into this mailbox%D.",
 	  "このメールボックスに通知を書き込みました%D。" },
 	{ "dmarc-reject", "Mail from %i was refused because it failed DMARC and the sender's domain"
@@ -106,6 +112,7 @@ static const struct {
 	enum setting_id a, b;
 } ops_event_keys[] = {
 	{ "send-limited", SETTING_SEND_LIMIT_HOUR, SETTING_SEND_LIMIT_DAY },
+	{ "virus-unavailable", SETTING_CONF_VIRUS_UNAVAILABLE, SETTING_CONF_VIRUS_CLAMD },
 	{ "dmarc-reject", SETTING_INBOUND_DMARC, SETTING_INBOUND_DMARC },
 	{ "dmarc-quarantine", SETTING_INBOUND_DMARC, SETTING_INBOUND_DMARC },
 };

@@ -23,6 +23,7 @@
 #include "server/inbound_auth.h"
 #include "server/queue.h"
 #include "server/smtp_forward.h"
+#include "server/smtp_virus.h"
 #include "server/stats.h"
 #include "store/index.h"
 #include "store/maildir.h"
@@ -72,9 +73,11 @@ struct delivery_job {
 	char queue_from[MAIL_PATH_MAX + 8];	/* the envelope sender outbound (BATV) */
 	char login[320];	/* the authenticated login, or "" */
 	struct inbound_auth *auth;	/* SPF/DKIM/DMARC, Authentication-Results */
+	struct smtp_virus virus;	/* the virus check (smtp_virus.h) */
 	/* results */
 	int status;		/* 0 ok, 1 over quota, 2 temporary failure, 3 refused (DMARC),
-				 * 4 sender refused (failed_rcpt: the address, field: its field) */
+				 * 4 sender refused (failed_rcpt: the address, field: its field),
+				 * 5 refused (virus: found or defer) */
 	char failed_rcpt[320];
 	const char *field;
 	const char *field_error;	/* status 4: the field could not be read */
@@ -353,6 +356,24 @@ static int delivery_authenticate(struct delivery_job *job)
 	return 0;
 }
 
+/* The virus check (smtp_virus.c) after the inbound DMARC check: -1 when
+ * the message is refused (status 5) or cannot be stored (status 2). */
+static int delivery_virus_check(struct delivery_job *job)
+{
+	const char *rcpts[job->nrcpts > 0 ? job->nrcpts : 1];
+	struct smtp_virus_msg m = {
+		.sid = job->sid, .txid = job->txid, .ip = job->ip, .from = job->from,
+		.login = job->login, .rcpts = rcpts, .nrcpts = job->nrcpts,
+	};
+
+	for (unsigned i = 0; i < job->nrcpts; i++)
+		rcpts[i] = job->rcpts[i].address;
+	if (smtp_virus_run(&job->virus, &m, &job->body, &job->body_fd, &job->body_len) == 0)
+		return 0;
+	job->status = job->virus.found || job->virus.defer ? 5 : 2;
+	return -1;
+}
+
 /* After the local copies are durable (or there are none): the queue file,
  * the forwarded copies, then the IDLE wake-ups and the events. */
 static void delivery_finish(void *ctx)
@@ -399,7 +420,7 @@ static void delivery_run(void *ctx)
 	struct delivery_job *job = ctx;
 	unsigned i;
 
-	if (delivery_check_sender(job) < 0 || delivery_authenticate(job) < 0)
+	if (delivery_check_sender(job) < 0 || delivery_authenticate(job) < 0 || delivery_virus_check(job) < 0)
 		return;
 	for (i = 0; i < job->nrcpts; i++) {
 		struct delivery_rcpt *r = &job->rcpts[i];
@@ -448,6 +469,7 @@ static void delivery_staged(void *ctx)
 static void delivery_free(struct delivery_job *job)
 {
 	inbound_auth_free(job->auth);
+	smtp_virus_free(&job->virus);
 	for (unsigned i = 0; i < job->nrcpts; i++)
 		free(job->rcpts[i].staged);
 	free(job->commit.items);
@@ -510,6 +532,10 @@ static void delivery_done(void *ctx)
 		log_info(job->sid, "smtp: %s <%s> refused for login %s", job->field, safe, s->auth_user);
 		server_event("sender-refused", s->auth_user, job->ip, safe);
 		stats_inc(STATS_SMTP_REJECTS, REJECT_SENDER);
+	} else if (job->status == 5 && job->virus.found) {
+		smtp_reply(s, "554 5.7.1 Message refused: it contains the virus %s", job->virus.name);
+	} else if (job->status == 5) {
+		smtp_reply(s, "451 4.7.1 The virus check is unavailable, try again later");
 	} else if (job->status == 3) {
 		smtp_reply(s, "550 5.7.1 %s", inbound_auth_reject_text(job->auth));
 		stats_inc(STATS_SMTP_REJECTS, REJECT_DMARC);
@@ -556,6 +582,7 @@ void smtp_deliver_start(struct smtp_session *s)
 		return;
 	}
 	job->s = s;
+	smtp_virus_init(&job->virus);
 	job->started = stats_now();
 	str_copy(job->sid, sizeof(job->sid), s->conn->sid);
 	str_copy(job->txid, sizeof(job->txid), s->tx.txid);

@@ -10,6 +10,7 @@
 #include "policy/forward.h"
 #include "policy/sendas.h"
 #include "policy/sendlimit.h"
+#include "proto/clamd.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -68,6 +69,14 @@ int settings_check_resolver(const char *name, const char *value, char *norm, siz
 			    char *warn, size_t warnsize, const char **error_r)
 {
 	return config_resolver_check(value, error_r);
+}
+
+int settings_check_clamd(const char *name, const char *value, char *norm, size_t normsize,
+			 char *warn, size_t warnsize, const char **error_r)
+{
+	struct clamd_address a;
+
+	return value[0] == '\0' ? 0 : clamd_address_parse(value, &a, error_r);
 }
 
 /* A warning for a network so wide that the exemption means little. */

@@ -6,6 +6,8 @@
 /* Validators the table names for settings whose rule goes beyond their
  * type (setting_check_fn). */
 setting_check_fn settings_check_resolver;
+/* virus.clamd: "", an absolute socket path or a loopback ADDRESS:PORT. */
+setting_check_fn settings_check_clamd;
 setting_check_fn settings_check_cidr_list;
 setting_check_fn settings_check_forward;
 setting_check_fn settings_check_send_as;

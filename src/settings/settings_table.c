@@ -30,6 +30,7 @@
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
 static const char *const allow_deny[] = { "allow", "deny", NULL };
+static const char *const accept_defer[] = { "accept", "defer", NULL };
 static const char *const sender_policies[] = { "strict", "domain", "off", NULL };
 
 const struct setting settings_table[SETTING_COUNT] = {
@@ -283,6 +284,19 @@ const struct setting settings_table[SETTING_COUNT] = {
 	CONF(SETTING_CONF_BRUTEFORCE_DELAY_MAX, "bruteforce.delay_max", SETTING_UINT, 0, 0, 60, "8", NULL,
 	     bf_delay_max, "longest reply delay, seconds (delays start at 1 and double)",
 	     "応答を遅らせる最長の秒数（1 秒から倍々に）"),
+	CONF(SETTING_CONF_VIRUS_CLAMD, "virus.clamd", SETTING_STRING, 0, 0, 0, "/run/clamav/clamd.ctl",
+	     settings_check_clamd, virus_clamd,
+	     "where clamd (ClamAV) listens: its Unix socket (an absolute path) or ADDRESS:PORT on loopback;"
+	     " empty: no virus check",
+	     "clamd（ClamAV）の待ち受け先：Unix ソケット（絶対パス）かループバックのアドレス:ポート。空ならウイルス検査なし"),
+	CONF(SETTING_CONF_VIRUS_TIMEOUT, "virus.timeout", SETTING_DURATION, 0, 1, 600, "30", NULL,
+	     virus_timeout, "seconds one message's virus scan may take (then clamd counts as unavailable)",
+	     "1 通のウイルス検査にかけてよい秒数（過ぎると clamd は使えないものとして扱う）"),
+	CONF_ENUM(SETTING_CONF_VIRUS_UNAVAILABLE, "virus.unavailable", "accept", accept_defer, virus_unavailable,
+		  "when clamd cannot scan a message: accept (with X-Virus-Scan: unavailable) or defer"
+		  " (451 4.7.1, the sender retries)",
+		  "clamd で検査できないとき：accept（X-Virus-Scan: unavailable を付けて受け取る）か defer"
+		  "（451 4.7.1 で再送を求める）"),
 
 	DIRS(SETTING_MEMO, "memo", SETTING_ACCOUNT, SETTING_STRING, SETTING_COLUMN, 0, 0, "", NULL,
 	     "a note about the account for the administrators", "管理者向けのアカウントのメモ"),
@@ -347,6 +361,9 @@ const struct setting settings_table[SETTING_COUNT] = {
 		" *@DOMAIN for all of a domain; off or empty: none)",
 		"このアカウントが送信者として使えるほかのアドレス（ここで扱うドメインのもの、カンマ区切り。"
 		"*@ドメイン でそのドメイン全体。off か空でなし）"),
+	DIRS(SETTING_VIRUS, "virus", SETTING_DOMAIN, SETTING_BOOL, 0, 0, 0, "on", NULL,
+	     "scan mail to and from this domain for viruses (clamd); a virus is refused with 554 5.7.1",
+	     "このドメイン宛て・発のメールをウイルス検査する（clamd）。ウイルスは 554 5.7.1 で拒否"),
 };
 
 const struct setting *settings_get(enum setting_id id)

@@ -30,6 +30,7 @@ build fuzz_config src/lib/config.c src/lib/str.c src/lib/fsutil.c src/lib/dns.c 
 	src/settings/settings_table.c src/settings/settings_check.c src/settings/settings_conf.c \
 	src/policy/foreign.c src/policy/forward.c src/policy/sendlimit.c src/mail/address.c \
 	src/policy/sendas.c src/directory/validate.c src/directory/directory.c src/directory/password.c \
+	src/proto/clamd.c \
 	-lcares -lsqlite3 -lsodium -lcrypt
 build fuzz_imap src/proto/imap_*.c src/lib/strbuf.c
 build fuzz_imap_sort src/proto/imap_sort.c src/lib/strbuf.c
@@ -44,3 +45,4 @@ build fuzz_spam_token src/spam/spam_token.c src/spam/spam_text.c src/spam/spam_h
 	src/spam/spam_rules.c \
 	src/mail/mime.c src/mail/header.c src/mail/rfc2047.c src/mail/charset.c src/mail/mime_decode.c \
 	src/mail/rfc5322.c src/lib/strbuf.c src/lib/str.c -lpsl -lm
+build fuzz_clamd src/proto/clamd.c
