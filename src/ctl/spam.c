@@ -7,6 +7,7 @@
 #include "lib/str.h"
 #include "spam/spam_model.h"
 #include "spam/spam_rules.h"
+#include "spam/spam_tag.h"
 #include "spam/spam_token.h"
 
 #include <dirent.h>
@@ -31,9 +32,10 @@
  * 1.0, 8 passes, word pairs of neighbours only, 2^20 weights. */
 #define SPAM_EPOCHS 8
 #define SPAM_RATE 1.0f
-#define SPAM_ACCOUNT_BITS 16	/* a user's corrections are few features *//* The default threshold on the log-odds (P(spam) 0.88): no ham of the
- * benchmark's test half above it. The levels of the settings map around it. */
-#define SPAM_THRESHOLD 2.0
+#define SPAM_ACCOUNT_BITS 16	/* a user's corrections are few features */
+/* The default level's threshold on the log-odds (P(spam) 0.88): no ham of
+ * the benchmark's test half above it (spam/spam_tag.c has every level's). */
+#define SPAM_THRESHOLD spam_level_threshold(SPAM_LEVEL_DEFAULT)
 #define SPAM_EXPLAIN 15
 
 struct spam_ctl {

@@ -1,0 +1,80 @@
+/* The header edits of the spam filter: forged verdict fields out, the
+ * Subject tag in. */
+#include "spam/spam_tag.h"
+
+#include "mail/header.h"
+
+#include <string.h>
+#include <strings.h>
+
+/* Level 1 takes only what the model is sure of; every level below it
+ * halves the odds it needs, roughly; 6 tags anything leaning to spam. */
+static const double spam_thresholds[SPAM_LEVEL_MAX] = { 6.0, 4.0, 2.0, 1.0, 0.0, -1.0 };
+
+double spam_level_threshold(unsigned level)
+{
+	if (level < SPAM_LEVEL_MIN)
+		level = SPAM_LEVEL_MIN;
+	if (level > SPAM_LEVEL_MAX)
+		level = SPAM_LEVEL_MAX;
+	return spam_thresholds[level - 1];
+}
+
+bool spam_tag_is_verdict_field(const char *name, size_t len)
+{
+	static const char *const names[] = { "x-spam-status", "x-spam-score", "x-spam-level",
+					     "x-spam-flag", NULL };
+
+	for (size_t i = 0; names[i] != NULL; i++) {
+		if (strlen(names[i]) == len && strncasecmp(names[i], name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether value (raw, after the colon) starts with the tag after blanks
+ * and folding. */
+static size_t spam_tag_value_start(const struct mail_header_field *f)
+{
+	size_t i = 0;
+
+	while (i < f->value_len && (f->value[i] == ' ' || f->value[i] == '\t' || f->value[i] == '\r' ||
+				    f->value[i] == '\n'))
+		i++;
+	return i;
+}
+
+size_t spam_tag_edits(const char *msg, size_t len, bool tag, struct spam_edit *out, size_t max,
+		      bool *subject_r)
+{
+	struct mail_header_iter it;
+	struct mail_header_field f;
+	size_t hsize = mail_header_block_size(msg, len), n = 0;
+	bool subject = false;
+
+	mail_header_iter_init(&it, msg, hsize);
+	while (mail_header_iter_next(&it, &f)) {
+		struct spam_edit e = { f.offset, 0, NULL };
+
+		if (spam_tag_is_verdict_field(f.name, f.name_len)) {
+			e.remove = f.size;
+		} else if (!subject && mail_header_field_is(&f, "subject")) {
+			size_t start = spam_tag_value_start(&f);
+
+			subject = true;
+			if (!tag || (f.value_len - start >= strlen(SPAM_TAG) &&
+				     memcmp(f.value + start, SPAM_TAG, strlen(SPAM_TAG)) == 0))
+				continue;
+			/* "Subject:" with no blank before the value gets one */
+			e.offset = (size_t)(f.value - msg) + start;
+			e.insert = start == 0 ? " " SPAM_TAG " " : SPAM_TAG " ";
+		} else {
+			continue;
+		}
+		if (n < max)
+			out[n] = e;
+		n++;
+	}
+	*subject_r = subject;
+	return n;
+}
