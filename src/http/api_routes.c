@@ -62,6 +62,12 @@ const struct api_route api_routes[] = {
 	{ GET, "/api/v1/domains/{domain}/dns", api_domain_dns, 0 },
 	{ GET, "/api/v1/doctor", api_doctor, 0 },
 	{ GET, "/api/v1/me/logins", api_me_logins, 0 },
+	{ GET, "/api/v1/domains/{domain}/spam-lists", api_domain_spam_lists_get, 0 },
+	{ POST, "/api/v1/domains/{domain}/spam-lists", api_domain_spam_lists_add, 0 },
+	{ DELETE, "/api/v1/domains/{domain}/spam-lists", api_domain_spam_lists_del, 0 },
+	{ GET, "/api/v1/accounts/{address}/spam-lists", api_account_spam_lists_get, 0 },
+	{ POST, "/api/v1/accounts/{address}/spam-lists", api_account_spam_lists_add, 0 },
+	{ DELETE, "/api/v1/accounts/{address}/spam-lists", api_account_spam_lists_del, 0 },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

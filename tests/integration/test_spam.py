@@ -303,3 +303,71 @@ def test_japanese_spam_caught(srv, reset, charset):
     send(srv, A, ja_message(charset, JA_HAM[0], JA_HAM[1], tok, b64=False))
     m = find(srv, A, tok)["INBOX"]
     assert not field(m, "Subject")[0].startswith(b"[SPAM]")
+
+
+@pytest.fixture
+def lists(srv):
+    yield
+    for target in (DOMAIN, OTHER, A, B, C):
+        for kind in ("allow", "block"):
+            for line in srv.ctl("spam", kind, "list", target).out.splitlines():
+                if line.startswith(kind + " "):
+                    srv.ctl("spam", kind, "del", target, line.split()[1])
+
+
+def test_list_commands_check_their_input(srv, lists):
+    p = srv.ctl("spam", "allow", "add", DOMAIN, "spam.example", check=False)
+    assert p.returncode == 1 and "*@example.com" in p.err, p.err
+    p = srv.ctl("spam", "block", "add", "nowhere.test", "*", check=False)
+    assert p.returncode == 1 and "no such domain" in p.err, p.err
+    p = srv.ctl("spam", "block", "add", "nobody@" + DOMAIN, "*", check=False)
+    assert p.returncode == 1, p.err
+    p = srv.ctl("spam", "block", "del", DOMAIN, "*@never.test", check=False)
+    assert p.returncode == 1 and "not on" in p.err, p.err
+    assert "added" in srv.ctl("spam", "allow", "add", DOMAIN, "*@Friends.Example").out
+    p = srv.ctl("spam", "allow", "add", DOMAIN, "*@friends.example", check=False)
+    assert p.returncode == 1 and "already" in p.err, p.err
+    out = srv.ctl("spam", "allow", "list", DOMAIN).out
+    assert re.search(r"^allow\s+\*@friends\.example\s", out, re.M), out
+    j = srv.ctl("spam", "allow", "list", DOMAIN, "--json").out
+    assert '"pattern":"*@friends.example"' in j.replace(" ", ""), j
+    audit = srv.ctl("audit", "--target", DOMAIN).out
+    assert "spam.list.add" in audit, audit
+
+
+def test_allow_list_per_domain_wins_over_the_classifier(srv, reset, lists):
+    srv.ctl("spam", "allow", "add", DOMAIN, "*@spam.example")
+    tok = unique("allow")
+    send(srv, [A, E], spam_msg(tok))
+    a, d = find(srv, A, tok)["INBOX"], find(srv, E, tok)["INBOX"]
+    assert not field(a, "Subject")[0].startswith(b"[SPAM]")
+    assert field(a, "X-Spam-Status")[0].startswith(b"No, allow list: *@spam.example (domain)"), head(a)
+    assert field(d, "Subject")[0].startswith(b"[SPAM] ")       # another domain: no allow list
+
+
+def test_block_list_per_account_with_subdomains(srv, reset, lists):
+    srv.ctl("account", "set", C, "spam-action", "junk")
+    srv.ctl("spam", "block", "add", C, "*.lists.example")
+    tok = unique("block")
+    send(srv, [B, C], ham_msg(tok).replace(b"friend@lists.example", b"news@mail.lists.example"),
+         sender="news@mail.lists.example")
+    b, c = find(srv, B, tok), find(srv, C, tok)
+    assert list(b) == ["INBOX"] and not field(b["INBOX"], "Subject")[0].startswith(b"[SPAM]")
+    assert list(c) == [".Junk"], c
+    assert field(c[".Junk"], "Subject")[0].startswith(b"[SPAM] ")
+    assert field(c[".Junk"], "X-Spam-Status")[0].startswith(b"Yes, block list: *.lists.example (account)")
+    # *.lists.example is not lists.example itself
+    tok = unique("parent")
+    send(srv, C, ham_msg(tok), sender="friend@lists.example")
+    assert list(find(srv, C, tok)) == ["INBOX"]
+
+
+def test_allow_wins_over_block(srv, reset, lists):
+    srv.ctl("spam", "block", "add", DOMAIN, "*")
+    srv.ctl("spam", "allow", "add", A, "friend@lists.example")
+    tok = unique("wins")
+    send(srv, [A, B], ham_msg(tok), sender="friend@lists.example")
+    a, b = find(srv, A, tok)["INBOX"], find(srv, B, tok)["INBOX"]
+    assert not field(a, "Subject")[0].startswith(b"[SPAM]")
+    assert field(b, "Subject")[0].startswith(b"[SPAM] ")
+    assert b"block list: * (domain)" in field(b, "X-Spam-Status")[0]
