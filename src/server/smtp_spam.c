@@ -125,7 +125,7 @@ fail:
 
 /* The edits of msg (tag or not) applied into a copy; *changed_r false and
  * nothing copied when there are none. */
-static int spam_rewrite(struct smtp_spam *sp, const char *msg, size_t len, bool tag, char **mem_r,
+static int spam_rewrite(struct smtp_spam *sp, const char *msg, size_t len, enum spam_tag_mode tag, char **mem_r,
 			int *fd_r, const char **body, int *body_fd, size_t *body_len, bool *changed_r)
 {
 	struct spam_edit small[16], *e = small;
@@ -332,7 +332,7 @@ int smtp_spam_run(struct smtp_spam *sp, const char *env_from, const struct spam_
 	if (msg == NULL)
 		msg = "";
 	/* forged verdict fields go for every recipient, filtered or not */
-	if (spam_rewrite(sp, msg, len, false, &sp->clean, &sp->clean_fd, body, body_fd, body_len,
+	if (spam_rewrite(sp, msg, len, SPAM_TAG_KEEP, &sp->clean, &sp->clean_fd, body, body_fd, body_len,
 			 &changed) < 0) {
 		rc = -1;
 		goto out;
@@ -366,7 +366,7 @@ int smtp_spam_run(struct smtp_spam *sp, const char *env_from, const struct spam_
 	sp->tag_body = *body;
 	sp->tag_body_fd = *body_fd;
 	sp->tag_body_len = *body_len;
-	if (any && spam_rewrite(sp, msg, len, true, &sp->tagged, &sp->tagged_fd, &sp->tag_body,
+	if (any && spam_rewrite(sp, msg, len, SPAM_TAG_ADD, &sp->tagged, &sp->tagged_fd, &sp->tag_body,
 				&sp->tag_body_fd, &sp->tag_body_len, &changed) < 0)
 		rc = -1;
 out:

@@ -44,8 +44,8 @@ static size_t spam_tag_value_start(const struct mail_header_field *f)
 	return i;
 }
 
-size_t spam_tag_edits(const char *msg, size_t len, bool tag, struct spam_edit *out, size_t max,
-		      bool *subject_r)
+size_t spam_tag_edits(const char *msg, size_t len, enum spam_tag_mode mode, struct spam_edit *out,
+		      size_t max, bool *subject_r)
 {
 	struct mail_header_iter it;
 	struct mail_header_field f;
@@ -59,15 +59,21 @@ size_t spam_tag_edits(const char *msg, size_t len, bool tag, struct spam_edit *o
 		if (spam_tag_is_verdict_field(f.name, f.name_len)) {
 			e.remove = f.size;
 		} else if (!subject && mail_header_field_is(&f, "subject")) {
-			size_t start = spam_tag_value_start(&f);
+			size_t start = spam_tag_value_start(&f), tlen = strlen(SPAM_TAG);
+			bool tagged = f.value_len - start >= tlen && memcmp(f.value + start, SPAM_TAG, tlen) == 0;
 
 			subject = true;
-			if (!tag || (f.value_len - start >= strlen(SPAM_TAG) &&
-				     memcmp(f.value + start, SPAM_TAG, strlen(SPAM_TAG)) == 0))
-				continue;
-			/* "Subject:" with no blank before the value gets one */
 			e.offset = (size_t)(f.value - msg) + start;
-			e.insert = start == 0 ? " " SPAM_TAG " " : SPAM_TAG " ";
+			if (mode == SPAM_TAG_REMOVE && tagged) {
+				e.remove = tlen;
+				if (f.value_len - start > tlen && f.value[start + tlen] == ' ')
+					e.remove++;
+			} else if (mode == SPAM_TAG_ADD && !tagged) {
+				/* "Subject:" with no blank before the value gets one */
+				e.insert = start == 0 ? " " SPAM_TAG " " : SPAM_TAG " ";
+			} else {
+				continue;
+			}
 		} else {
 			continue;
 		}
@@ -77,4 +83,24 @@ size_t spam_tag_edits(const char *msg, size_t len, bool tag, struct spam_edit *o
 	}
 	*subject_r = subject;
 	return n;
+}
+
+size_t spam_tag_apply(const char *msg, size_t len, const struct spam_edit *e, size_t n, char *out)
+{
+	size_t pos = 0, o = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		size_t end = i < n ? e[i].offset : len;
+
+		memcpy(out + o, msg + pos, end - pos);
+		o += end - pos;
+		if (i == n)
+			break;
+		if (e[i].insert != NULL) {
+			memcpy(out + o, e[i].insert, strlen(e[i].insert));
+			o += strlen(e[i].insert);
+		}
+		pos = e[i].offset + e[i].remove;
+	}
+	return o;
 }

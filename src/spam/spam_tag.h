@@ -33,13 +33,22 @@ struct spam_edit {
  * X-Spam-Score, X-Spam-Level, X-Spam-Flag), any case. */
 bool spam_tag_is_verdict_field(const char *name, size_t len);
 
-/* The edits for msg's header: every verdict field removed, and with tag
- * the Subject's value prefixed by "[SPAM] " (after its leading blanks, so
- * an RFC 2047 encoded word stays whole) unless it already starts with
- * "[SPAM]". Writes at most max edits; returns how many there are (more
- * than max: call again with room for them). *subject_r tells whether the
- * header has a Subject field at all. */
-size_t spam_tag_edits(const char *msg, size_t len, bool tag, struct spam_edit *out, size_t max,
-		      bool *subject_r);
+enum spam_tag_mode {
+	SPAM_TAG_KEEP,		/* the Subject as it is */
+	SPAM_TAG_ADD,		/* "[SPAM] " in front of it, once */
+	SPAM_TAG_REMOVE,	/* a leading "[SPAM] " taken off (before learning) */
+};
+
+/* The edits for msg's header: every verdict field removed, and the
+ * Subject changed as mode says. The tag goes after the value's leading
+ * blanks, so an RFC 2047 encoded word stays whole, and not when the value
+ * already starts with "[SPAM]". Writes at most max edits; returns how many
+ * there are (more than max: call again with room for them). *subject_r
+ * tells whether the header has a Subject field at all. */
+size_t spam_tag_edits(const char *msg, size_t len, enum spam_tag_mode mode, struct spam_edit *out,
+		      size_t max, bool *subject_r);
+/* Applies edits made by spam_tag_edits for msg into out (room for len
+ * plus the inserts); returns the new length. */
+size_t spam_tag_apply(const char *msg, size_t len, const struct spam_edit *e, size_t n, char *out);
 
 #endif

@@ -13,12 +13,14 @@ import imaplib
 import os
 import random
 import re
+import socket
+import ssl
 import time
 
 import pytest
 
 import helpers
-from helpers import DOMAIN, PASSWORD, SMTPConn, unique
+from helpers import DOMAIN, HOST, HOSTNAME, PASSWORD, SMTPConn, unique
 
 A = "alice@" + DOMAIN
 B = "bob@" + DOMAIN
@@ -26,6 +28,7 @@ C = "carol@" + DOMAIN
 OTHER = "other.test"
 D = "dave@" + OTHER     # no settings of its own: follows its domain
 E = "erin@" + OTHER     # the same
+F = "fred@" + DOMAIN    # the learning tests' own
 SPAMMER = "deals@spam.example"
 
 SPAM_WORDS = ("cheap viagra pills discount offer winner prize cash casino lottery click "
@@ -72,7 +75,7 @@ def write(path, data):
 def srv(tmp_path_factory):
     base = tmp_path_factory.mktemp("spam")
     with helpers.running_server(base, domains=(DOMAIN, OTHER),
-                                accounts=[(A,), (B,), (C,), (D,), (E,)]) as s:
+                                accounts=[(A,), (B,), (C,), (D,), (E,), (F,)]) as s:
         train(s, base)
         yield s
 
@@ -371,3 +374,124 @@ def test_allow_wins_over_block(srv, reset, lists):
     assert not field(a, "Subject")[0].startswith(b"[SPAM]")
     assert field(b, "Subject")[0].startswith(b"[SPAM] ")
     assert b"block list: * (domain)" in field(b, "X-Spam-Status")[0]
+
+
+# ---------------------------------------------------------------- learning
+
+NEWS_WORDS = ("webinar synergy quarterly roadmap exclusive membership upgrade premium "
+              "portfolio partner seminar register seats limited").split()
+
+
+class IMAPS(imaplib.IMAP4_SSL):
+    def _create_socket(self, timeout):
+        sock = socket.create_connection((self.host, self.port), timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname=HOSTNAME)
+
+
+def imap_login(srv, user):
+    m = IMAPS(HOST, srv.port("imaps"), ssl_context=ssl.create_default_context(cafile=srv.crt), timeout=20)
+    m.login(user, PASSWORD)
+    return m
+
+
+def uid_of(m, folder, token):
+    typ, _ = m.select(folder)
+    assert typ == "OK", folder
+    typ, data = m.uid("SEARCH", None, "BODY", token)
+    assert typ == "OK" and data[0], (folder, token, data)
+    return data[0].split()[-1].decode()
+
+
+def events(srv, addr, kind):
+    return [l for l in srv.ctl("doctor", addr).out.splitlines() if kind in l]
+
+
+def wait_learned(srv, addr, n_before, timeout=20):
+    """Waits for one more spam-learned event of addr (the worker's job done)."""
+    end = time.time() + timeout
+    while time.time() < end:
+        got = events(srv, addr, "spam-learned")
+        if len(got) > n_before:
+            return got
+        time.sleep(0.1)
+    raise AssertionError("no spam-learned event for %s:\n%s" % (addr, srv.log_tail()))
+
+
+def model_counts(srv, addr):
+    out = srv.ctl("spam", "stats", "--account", addr).out
+    m = re.search(r"trained: (\d+) ham, (\d+) spam", out)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def news(token):
+    return message(random.Random(token), NEWS_WORDS, token, sender="promo@news.example")
+
+
+def score_of(srv, addr, token):
+    m = find(srv, addr, token)
+    return float(field(list(m.values())[0], "X-Spam-Score")[0])
+
+
+def learn(srv, m, addr, cmd, folder, token, dest):
+    """UID COPY/MOVE of token's message from folder to dest; the event."""
+    n = len(events(srv, addr, "spam-learned"))
+    typ, data = m.uid(cmd, uid_of(m, folder, token), dest)
+    assert typ == "OK", data
+    return wait_learned(srv, addr, n)[0]
+
+
+def test_junk_move_trains_the_account_model(srv, reset):
+    tok = unique("news")
+    send(srv, [F, B], news(tok), sender="promo@news.example")
+    assert score_of(srv, F, tok) == score_of(srv, B, tok)
+    m = imap_login(srv, F)
+    try:
+        # APPEND into Junk is not a move: it teaches nothing (the next
+        # event counts one message only)
+        m.append("Junk", None, None, news(unique("appended")))
+        assert "1 learned as spam, 0 unlearned" in learn(srv, m, F, "COPY", "INBOX", tok, "Junk")
+        assert model_counts(srv, F) == (0, 1)
+        # a similar message now scores higher for F, not for B
+        tok2 = unique("news2")
+        send(srv, [F, B], news(tok2), sender="promo@news.example")
+        assert score_of(srv, F, tok2) > score_of(srv, B, tok2) + 0.5, (score_of(srv, F, tok2),
+                                                                        score_of(srv, B, tok2))
+        # the same message copied into Junk again: not learned twice
+        assert "0 learned as spam, 0 unlearned, 1 already known" in \
+            learn(srv, m, F, "COPY", "INBOX", tok, "Junk")
+        assert model_counts(srv, F) == (0, 1)
+        # moved back out of Junk: the lesson is undone
+        assert "0 learned as ham, 1 unlearned" in learn(srv, m, F, "MOVE", "Junk", tok, "INBOX")
+        assert model_counts(srv, F) == (0, 0)
+        tok3 = unique("news3")
+        send(srv, [F, B], news(tok3), sender="promo@news.example")
+        assert abs(score_of(srv, F, tok3) - score_of(srv, B, tok3)) < 0.5
+        # UID MOVE into Junk learns too
+        assert "1 learned as spam" in learn(srv, m, F, "MOVE", "INBOX", tok3, "Junk")
+        assert model_counts(srv, F) == (0, 1)
+    finally:
+        m.logout()
+
+
+def test_moving_out_of_junk_trains_ham_but_not_to_trash(srv, reset):
+    srv.ctl("account", "set", C, "spam-action", "junk")
+    tok, tok2 = unique("fp"), unique("fp2")
+    send(srv, C, spam_msg(tok))
+    send(srv, C, spam_msg(tok2))
+    before = score_of(srv, C, tok)
+    assert list(find(srv, C, tok)) == [".Junk"]
+    m = imap_login(srv, C)
+    try:
+        n = len(events(srv, C, "spam-learned"))
+        typ, data = m.uid("MOVE", uid_of(m, "Junk", tok2), "Trash")
+        assert typ == "OK", data
+        typ, data = m.uid("MOVE", uid_of(m, "Junk", tok), "INBOX")
+        assert typ == "OK", data
+        got = wait_learned(srv, C, n)
+        assert len(got) == n + 1 and "1 learned as ham" in got[0], got
+        assert model_counts(srv, C) == (1, 0)
+    finally:
+        m.logout()
+    # the same message again scores lower for C (and is not in Junk any more)
+    send(srv, C, spam_msg(tok).replace(tok.encode(), (tok + "-again").encode()))
+    assert score_of(srv, C, tok + "-again") < before - 0.5
