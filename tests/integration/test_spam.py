@@ -495,3 +495,20 @@ def test_moving_out_of_junk_trains_ham_but_not_to_trash(srv, reset):
     # the same message again scores lower for C (and is not in Junk any more)
     send(srv, C, spam_msg(tok).replace(tok.encode(), (tok + "-again").encode()))
     assert score_of(srv, C, tok + "-again") < before - 0.5
+
+
+def test_doctor_explains_tagged_mail(srv, reset):
+    srv.ctl("account", "set", B, "spam-action", "junk")
+    tok = unique("doc")
+    send(srv, B, spam_msg(tok, subject="cheap pills %s" % tok))
+    out = srv.ctl("doctor", B).out
+    assert "spam filter: on, level 3 of 1-6" in out and "action junk" in out, out
+    line = [l for l in out.splitlines() if tok in l and "tagged [SPAM]" in l]
+    assert line, out
+    assert "A message from <%s> was tagged [SPAM] (score " % SPAMMER in line[0], line[0]
+    assert "and put in Junk" in line[0]
+    assert "yubinctl spam allow add %s %s" % (B, SPAMMER) in line[0]
+    assert "yubinctl account set %s spam off" % B in line[0]
+    srv.ctl("account", "set", B, "spam", "off")
+    out = srv.ctl("doctor", B).out
+    assert "spam filter: off" in out, out
