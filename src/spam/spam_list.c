@@ -5,7 +5,8 @@
 #include <strings.h>
 
 /* A domain name as patterns take it: labels of letters, digits, '-' and
- * '_' (IDNs in their A-label form), dots between. */
+ * '_' (IDNs in their A-label form), dots between; no label starts or ends
+ * with '-'. */
 static bool spam_list_domain_ok(const char *d)
 {
 	size_t label = 0;
@@ -16,17 +17,19 @@ static bool spam_list_domain_ok(const char *d)
 		char c = *d;
 
 		if (c == '.') {
-			if (label == 0)
+			if (label == 0 || d[-1] == '-')
 				return false;
 			label = 0;
 			continue;
 		}
+		if (c == '-' && label == 0)
+			return false;
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
 			return false;
 		if (++label > 63)
 			return false;
 	}
-	return label > 0;
+	return label > 0 && d[-1] != '-';
 }
 
 static bool spam_list_local_ok(const char *s, size_t len)
