@@ -512,3 +512,67 @@ def test_doctor_explains_tagged_mail(srv, reset):
     srv.ctl("account", "set", B, "spam", "off")
     out = srv.ctl("doctor", B).out
     assert "spam filter: off" in out, out
+
+
+def test_settings_and_lists_through_the_api(srv, reset, lists):
+    from api_util import ADMIN, ADMIN_PW, Client
+    if "root" not in srv.ctl("admin", "list").out:
+        srv.ctl("admin", "add", ADMIN, "--role", "server", "--password-stdin", input=ADMIN_PW + "\n")
+    s = Client(srv)
+    s.login("admin", ADMIN, ADMIN_PW)
+    r = s.get("/api/v1/domains/%s/settings" % DOMAIN)
+    assert r.status == 200, r
+    rows = {x["key"]: x for x in r.json["settings"]}
+    assert rows["spam"]["value"] == "on" and rows["spam-level"]["default"] == "3", rows
+    assert rows["spam-action"]["default"] == "inbox"
+    schema = {x["key"]: x for x in s.get("/api/v1/settings/schema").json["settings"]}
+    assert schema["spam-action"]["choices"] == ["inbox", "junk", "trash", "delete"]
+    assert schema["spam-level"]["min"] == 1 and schema["spam-level"]["max"] == 6
+    assert set(schema["spam"]["scopes"]) == {"domain", "account"}
+    # a mail user sets its own filter and lists, not another's
+    u = Client(srv)
+    u.login("user", A, PASSWORD)
+    r = u.request("PUT", "/api/v1/accounts/%s/settings/spam-level" % A, {"value": "5"})
+    assert r.status == 200 and r.json["value"] == "5", r
+    r = u.request("PUT", "/api/v1/accounts/%s/settings/spam-level" % B, {"value": "5"})
+    assert r.status == 403, r
+    r = u.request("PUT", "/api/v1/accounts/%s/settings/spam-level" % A, {"value": "0"})
+    assert r.status == 400, r
+    r = u.request("POST", "/api/v1/accounts/%s/spam-lists" % A, {"list": "allow", "pattern": "*@Spam.Example"})
+    assert r.status == 201 and r.json["pattern"] == "*@spam.example", r
+    r = u.request("POST", "/api/v1/domains/%s/spam-lists" % DOMAIN, {"list": "allow", "pattern": "*"})
+    assert r.status == 403, r
+    assert "*@spam.example" in srv.ctl("spam", "allow", "list", A).out
+    tok = unique("api")
+    send(srv, A, spam_msg(tok))
+    assert b"allow list: *@spam.example (account)" in field(find(srv, A, tok)["INBOX"], "X-Spam-Status")[0]
+    r = u.request("DELETE", "/api/v1/accounts/%s/spam-lists?list=allow&pattern=*%%40spam.example" % A, None)
+    assert r.status == 200, r
+    r = u.request("DELETE", "/api/v1/accounts/%s/spam-lists?list=allow&pattern=*%%40spam.example" % A, None)
+    assert r.status == 404, r
+
+
+def test_submitted_mail_is_not_filtered(srv, reset):
+    c = helpers.smtp_submission(srv)
+    try:
+        c.auth_plain(B, PASSWORD).expect(235)
+        tok = unique("sub")
+        replies = c.send_mail(B, [A], spam_msg(tok, sender=B))
+        assert replies[-1].code == 250, replies
+    finally:
+        c.quit()
+    m = find(srv, A, tok)["INBOX"]
+    assert not field(m, "Subject")[0].startswith(b"[SPAM]") and field(m, "X-Spam-Status") == []
+
+
+def test_forwarded_spam_keeps_its_tag(srv, reset):
+    srv.ctl("account", "set", A, "forward", E)
+    try:
+        tok = unique("fwd")
+        send(srv, A, spam_msg(tok))
+        assert field(find(srv, A, tok)["INBOX"], "Subject")[0].startswith(b"[SPAM] ")
+        got = find(srv, E, tok)
+        assert got, srv.log_tail()
+        assert field(list(got.values())[0], "Subject")[0].startswith(b"[SPAM] ")
+    finally:
+        srv.ctl("account", "set", A, "forward", "off")
