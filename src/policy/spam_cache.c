@@ -12,8 +12,6 @@
 #include <sys/stat.h>
 
 #define SPAM_CACHE_MODEL_MAX ((size_t)1 << 30)
-#define SPAM_CACHE_BITS 20
-#define SPAM_CACHE_OSB 1
 
 struct spam_cache_slot {
 	char path[PATH_MAX];
@@ -29,7 +27,6 @@ struct spam_cache_slot {
 
 struct spam_cache {
 	struct spam_cache_slot base;
-	struct spam_model empty;	/* when there is no server model */
 	struct spam_cache_slot own[SPAM_CACHE_ACCOUNTS];
 	unsigned long clock;
 };
@@ -104,16 +101,12 @@ int spam_cache_get(const char *data_dir, const char *account, const struct spam_
 	char path[PATH_MAX];
 
 	*base_r = *own_r = NULL;
-	if (c == NULL) {
+	if (c == NULL)
 		c = spam_cache_tls = &spam_cache_mem;
-		if (spam_model_new(&c->empty, 10, SPAM_CACHE_OSB, SPAM_MODEL_NORM) < 0) {
-			spam_cache_tls = NULL;
-			return -1;
-		}
-	}
 	c->clock++;
 	snprintf(path, sizeof(path), "%s/spam/global.model", data_dir);
-	*base_r = spam_cache_slot_load(&c->base, path) > 0 ? &c->base.model : &c->empty;
+	if (spam_cache_slot_load(&c->base, path) > 0)
+		*base_r = &c->base.model;
 	if (account != NULL && spam_cache_account_path(data_dir, account, path, sizeof(path)) == 0) {
 		struct spam_cache_slot *s = spam_cache_own(c, path);
 
@@ -135,6 +128,5 @@ void spam_cache_release(void)
 	spam_cache_slot_drop(&c->base);
 	for (size_t i = 0; i < SPAM_CACHE_ACCOUNTS; i++)
 		spam_cache_slot_drop(&c->own[i]);
-	spam_model_free(&c->empty);
 	spam_cache_tls = NULL;
 }

@@ -15,15 +15,17 @@
 
 #define SPAM_CACHE_ACCOUNTS 8
 
-/* The server's model (an empty one when there is no file yet) and, when
+/* The server's model (NULL when there is no usable file yet) and, when
  * account is not NULL and has one, its own model (else *own_r is NULL).
- * data_dir: DATA. 0, or -1 when no model can be had (out of memory). */
+ * data_dir: DATA. Nothing here allocates: the mappings live in
+ * thread-local slots. Returns 0. */
 int spam_cache_get(const char *data_dir, const char *account, const struct spam_model **base_r,
 		   const struct spam_model **own_r);
 /* The path of an account's model under data_dir; -1 when address cannot
  * name a file (a '/' or a leading dot). */
 int spam_cache_account_path(const char *data_dir, const char *address, char *buf, size_t size);
-/* Drops this thread's mappings (at thread exit, in tests). */
+/* Drops this thread's mappings (a thread that ends unmaps them here; the
+ * daemon's threads keep theirs until the process ends). */
 void spam_cache_release(void);
 
 #endif

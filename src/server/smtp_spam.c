@@ -247,18 +247,21 @@ static double spam_classify(const char *rcpt, const char *msg, size_t len, const
 	struct spam_token_limits lim = { .max_bytes = SPAM_MAX_BYTES, .max_tokens = SPAM_MAX_TOKENS };
 	struct spam_rule_hit hits[SPAM_RULES_MAX];
 
-	if (spam_cache_get(server->data_dir, rcpt, &base, &own) < 0)
-		return 0.0;
+	spam_cache_get(server->data_dir, rcpt, &base, &own);
 	if (!*tokenized) {
-		lim.osb_window = base->hdr->osb_window;
-		lim.portable = (base->hdr->flags & SPAM_MODEL_PORTABLE) != 0;
+		/* the tokenizer as the server's model was trained (with none:
+		 * neighbour pairs, the account models' default) */
+		lim.osb_window = base != NULL ? base->hdr->osb_window : 1;
+		lim.portable = base != NULL && (base->hdr->flags & SPAM_MODEL_PORTABLE) != 0;
 		lim.psl = psl_builtin();
 		spam_tokens_init(t, &lim, false);
 		spam_tokenize(msg, len, &lim, t);
 		spam_rules_eval(msg, len, auth, hits, rules_r);
 		*tokenized = true;
 	}
-	return spam_model_score(base, own, t) + *rules_r;
+	if (base == NULL && own == NULL)
+		return *rules_r;	/* no model yet: the rules alone */
+	return (base != NULL ? spam_model_score(base, own, t) : spam_model_score(own, NULL, t)) + *rules_r;
 }
 
 /* One recipient's verdict. */

@@ -315,8 +315,9 @@ static int spam_learn_load_own(struct spam_learn_ctx *c, const char *path)
 	if (fs_map_file(path, SPAM_LEARN_MODEL_MAX, &map) < 0) {
 		if (errno != ENOENT)
 			return -1;
-		return spam_model_new(&c->own, SPAM_LEARN_BITS, c->base->hdr->osb_window,
-				      c->base->hdr->flags & (SPAM_MODEL_NORM | SPAM_MODEL_PORTABLE));
+		return spam_model_new(&c->own, SPAM_LEARN_BITS, c->base != NULL ? c->base->hdr->osb_window : 1,
+				      c->base != NULL ? c->base->hdr->flags & (SPAM_MODEL_NORM | SPAM_MODEL_PORTABLE)
+						      : SPAM_MODEL_NORM);
 	}
 	rc = spam_model_open(&m, map.data, map.size, &error) == 0 ? spam_model_copy(&c->own, &m) : -1;
 	fs_map_free(&map);
@@ -332,12 +333,12 @@ static int spam_learn_train(struct spam_learn *l, const char *model, const char 
 	size_t size;
 	int rc = -1;
 
-	if (spam_cache_get(server->data_dir, NULL, &c->base, &own_now) < 0 ||
-	    spam_learn_load_own(c, model) < 0)
+	spam_cache_get(server->data_dir, NULL, &c->base, &own_now);
+	if (spam_learn_load_own(c, model) < 0)
 		return -1;
 	c->lim = (struct spam_token_limits){ .max_bytes = SPAM_LEARN_BYTES, .max_tokens = SPAM_LEARN_TOKENS,
-					     .osb_window = c->base->hdr->osb_window, .psl = psl_builtin(),
-					     .portable = (c->base->hdr->flags & SPAM_MODEL_PORTABLE) != 0 };
+					     .osb_window = c->own.hdr->osb_window, .psl = psl_builtin(),
+					     .portable = (c->own.hdr->flags & SPAM_MODEL_PORTABLE) != 0 };
 	spam_tokens_init(&c->t, &c->lim, false);
 	spam_record_load(&rec, record);
 	for (size_t i = 0; i < l->n; i++) {

@@ -576,3 +576,21 @@ def test_forwarded_spam_keeps_its_tag(srv, reset):
         assert field(list(got.values())[0], "Subject")[0].startswith(b"[SPAM] ")
     finally:
         srv.ctl("account", "set", A, "forward", "off")
+
+
+def test_without_a_model_the_rules_alone(new_server):
+    s = new_server(accounts=[(A,)])
+    tok = unique("nomodel")
+    send(s, A, spam_msg(tok))
+    m = find(s, A, tok)["INBOX"]
+    assert field(m, "X-Spam-Status")[0].startswith(b"No, score=0.00 required=2.00"), head(m)
+    # a Junk move then makes the account's model on its own
+    c = imap_login(s, A)
+    try:
+        assert "1 learned as spam" in learn(s, c, A, "MOVE", "INBOX", tok, "Junk")
+    finally:
+        c.logout()
+    assert model_counts(s, A) == (0, 1)
+    tok2 = unique("nomodel2")
+    send(s, A, spam_msg(tok).replace(tok.encode(), tok2.encode()))
+    assert float(field(find(s, A, tok2)["INBOX"], "X-Spam-Score")[0]) > 2.0
