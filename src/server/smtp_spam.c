@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libpsl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,10 +276,11 @@ static void spam_decide(struct smtp_spam *sp, struct directory *dir, const char 
 	if (!spam_settings(dir, rcpt, v))
 		return;
 	v->checked = true;
+	/* scored even when a list decides: the fields tell what it would be */
+	v->score = spam_classify(rcpt, msg, len, auth, t, tokenized, rules);
 	listed = spam_lists_check(dir, rcpt, senders, nsenders, v);
 	v->listed = listed != 0;
 	if (listed == 0) {
-		v->score = spam_classify(rcpt, msg, len, auth, t, tokenized, rules);
 		v->spam = v->score > v->threshold;
 		snprintf(v->reason, sizeof(v->reason), "score %.2f %s %.2f (level %u)", v->score,
 			 v->spam ? ">" : "<=", v->threshold, v->level);
@@ -387,14 +389,12 @@ int smtp_spam_header(const struct spam_verdict *v, char *buf, size_t size)
 
 	if (!v->checked)
 		return buf[0] = '\0', 0;
-	for (int i = 0; i < (int)v->score && i < 25; i++)
+	/* whole points of the score as printed (hundredths), at most 25 */
+	for (long i = 0; i < lround(v->score * 100.0) / 100 && i < 25; i++)
 		stars[i] = '*';
-	if (v->listed)
-		n = snprintf(buf, size, "X-Spam-Status: %s, %s\r\n%s", v->spam ? "Yes" : "No", v->reason,
-			     v->spam ? "X-Spam-Score: blocked\r\nX-Spam-Level: *\r\n" : "");
-	else
-		n = snprintf(buf, size, "X-Spam-Status: %s, score=%.2f required=%.2f level=%u\r\n"
-			     "X-Spam-Score: %.2f\r\nX-Spam-Level: %s\r\n", v->spam ? "Yes" : "No", v->score,
-			     v->threshold, v->level, v->score, stars);
+	n = snprintf(buf, size, "X-Spam-Status: %s, %s%sscore=%.2f required=%.2f level=%u\r\n"
+		     "X-Spam-Score: %.2f\r\nX-Spam-Level: %s\r\n", v->spam ? "Yes" : "No",
+		     v->listed ? v->reason : "", v->listed ? ", " : "", v->score, v->threshold, v->level,
+		     v->score, stars);
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }
