@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -523,6 +524,30 @@ static int spam_train_save(struct spam_model *m, const char *path)
 	return 0;
 }
 
+/* Takes the lock the daemon's Junk learning takes on an account's model
+ * (ADDRESS.model.lock): the descriptor, -1 when there is no lock to take,
+ * -2 after a message. */
+static int spam_train_lock(struct ctl *c)
+{
+	char path[PATH_MAX], lock[PATH_MAX + 8], *slash;
+	int fd;
+
+	if (spam_account_path(c, c->account, path, sizeof(path)) != 0)
+		return -2;
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	slash = strrchr(path, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	if (fs_mkdir_p(path, 0700) < 0)
+		return -1;
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int cmd_spam_train(struct ctl *c)
 {
 	struct spam_ctl s;
@@ -530,12 +555,17 @@ int cmd_spam_train(struct ctl *c)
 	struct spam_tokens t;
 	struct spam_model m;
 	bool own = c->account != NULL;
-	int status = 0;
+	int status = 0, lockfd = -1;
 
 	if (c->ham == NULL && c->spam == NULL)
 		return ctl_fail("`spam train` needs --ham SRC and/or --spam SRC");
+	/* the daemon learns from Junk moves into the same file: one writer */
+	if (own && (lockfd = spam_train_lock(c)) == -2)
+		return 1;
 	if (spam_ctl_open(c, &s, own) != 0) {
 		spam_ctl_close(&s);
+		if (lockfd >= 0)
+			close(lockfd);
 		return 1;
 	}
 	memset(&ts, 0, sizeof(ts));
@@ -566,5 +596,7 @@ out:
 	free(ts.feats);
 	free(ts.msgs);
 	spam_ctl_close(&s);
+	if (lockfd >= 0)
+		close(lockfd);	/* releases the flock */
 	return status;
 }
