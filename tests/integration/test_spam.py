@@ -594,3 +594,19 @@ def test_without_a_model_the_rules_alone(new_server):
     tok2 = unique("nomodel2")
     send(s, A, spam_msg(tok).replace(tok.encode(), tok2.encode()))
     assert float(field(find(s, A, tok2)["INBOX"], "X-Spam-Score")[0]) > 2.0
+
+
+def test_large_spooled_message_tagged_and_cleaned(srv, reset, lists):
+    """Past 1 MiB the copies go through unnamed files, not memory (the
+    filler makes the text neutral: the block list makes it spam)."""
+    srv.ctl("spam", "block", "add", A, SPAMMER)
+    tok = unique("big")
+    filler = ("".join("line %06d of a long attachment-free newsletter text\r\n" % i for i in range(30000)))
+    data = spam_msg(tok, extra="X-Spam-Status: No\r\nX-Spam-Score: -50\r\n")
+    data = data.replace(b"\r\n\r\n", b"\r\n\r\n" + filler.encode(), 1)
+    assert len(data) > 1024 * 1024
+    send(srv, A, data)
+    m = find(srv, A, tok)["INBOX"]
+    assert [s[:4] for s in field(m, "X-Spam-Status")] == [b"Yes,"], head(m)
+    assert field(m, "Subject")[0].startswith(b"[SPAM] ")
+    assert b"-50" not in head(m) and filler.encode() in m
