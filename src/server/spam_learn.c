@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #define SPAM_LEARN_BYTES (512 * 1024)
+#define SPAM_LEARN_BATCH_BYTES (16 * 1024 * 1024)	/* held for one command at most */
 #define SPAM_LEARN_TOKENS 20000
 #define SPAM_LEARN_BITS 16		/* as yubinctl's account models */
 #define SPAM_LEARN_STEPS 8
@@ -41,7 +42,7 @@ struct spam_learn {
 	char sid[12];
 	char address[320];
 	int direction;
-	size_t n;
+	size_t n, bytes;
 	struct spam_learn_msg msgs[SPAM_LEARN_MSGS];
 };
 
@@ -122,6 +123,10 @@ int spam_learn_add(struct spam_learn *l, const char *path)
 		return -1;
 	}
 	want = (size_t)st.st_size < SPAM_LEARN_BYTES ? (size_t)st.st_size : SPAM_LEARN_BYTES;
+	if (l->bytes + want > SPAM_LEARN_BATCH_BYTES) {
+		close(fd);
+		return -1;
+	}
 	m->data = malloc(want);
 	got = m->data != NULL ? spam_learn_read(fd, m->data, want) : -1;
 	close(fd);
@@ -131,6 +136,7 @@ int spam_learn_add(struct spam_learn *l, const char *path)
 		return -1;
 	}
 	m->len = (size_t)got;
+	l->bytes += m->len;
 	return (int)l->n++;
 }
 

@@ -14,7 +14,8 @@
  * other way undoes the earlier lesson instead of teaching a new one.
  *
  * The IMAP command only reads the messages (at most SPAM_LEARN_MSGS, the
- * first 512 KiB of each) and hands them over; the training runs as a job
+ * first 512 KiB of each, 16 MiB in all; the rest of a bigger move is not
+ * learned) and hands them over; the training runs as a job
  * of its own on the worker pool, one writer at a time (a lock around
  * every model write, and a lock file that yubinctl honours too). */
 
