@@ -215,6 +215,23 @@ static int spam_score_list(struct spam_ctl *s, struct spam_tokens *t, const char
 	return status;
 }
 
+/* Which spam-level settings would tag a message of this score. */
+static void spam_levels_print(double score)
+{
+	unsigned first = 0;
+
+	for (unsigned l = SPAM_LEVEL_MIN; l <= SPAM_LEVEL_MAX && first == 0; l++) {
+		if (score > spam_level_threshold(l))
+			first = l;
+	}
+	if (first == 0)
+		printf("tagged at %s: none (1-%u)\n", settings_key(SETTING_SPAM_LEVEL), SPAM_LEVEL_MAX);
+	else if (first == SPAM_LEVEL_MAX)
+		printf("tagged at %s: %u only\n", settings_key(SETTING_SPAM_LEVEL), first);
+	else
+		printf("tagged at %s: %u to %u\n", settings_key(SETTING_SPAM_LEVEL), first, SPAM_LEVEL_MAX);
+}
+
 int cmd_spam_score(struct ctl *c)
 {
 	struct spam_ctl s;
@@ -239,8 +256,9 @@ int cmd_spam_score(struct ctl *c)
 		}
 		score = spam_score_message(&s, &t, s.buf, len, hits, &nhits);
 		printf("score: %.4f (P(spam) %.4f)\n", score, spam_model_probability(score));
-		printf("verdict: %s (threshold %.2f)\n", score > SPAM_THRESHOLD ? "spam" : "ham",
-		       SPAM_THRESHOLD);
+		printf("verdict: %s (threshold %.2f, %s %u)\n", score > SPAM_THRESHOLD ? "spam" : "ham",
+		       SPAM_THRESHOLD, settings_key(SETTING_SPAM_LEVEL), SPAM_LEVEL_DEFAULT);
+		spam_levels_print(score);
 		printf("model: %s%s, %llu ham, %llu spam trained%s\n", s.base_path,
 		       s.base_map.data == NULL ? " (missing: empty)" : "",
 		       (unsigned long long)s.base.hdr->ham, (unsigned long long)s.base.hdr->spam,

@@ -565,9 +565,10 @@ static void delivery_done(void *ctx)
 					 job->rcpts[i].address, job->body_len, smtp_protocol_name(s));
 				continue;
 			}
-			log_info(job->sid, "smtp: delivered id=%s from=<%s> to=<%s> size=%zu proto=%s",
-				 job->txid, job->from, job->rcpts[i].address, job->body_len,
-				 smtp_protocol_name(s));
+			log_info(job->sid, "smtp: %s id=%s from=<%s> to=<%s> size=%zu proto=%s",
+				 job->rcpts[i].keep || job->rcpts[i].forward != NULL ? "delivered" :
+				 "discarded (spam)", job->txid, job->from, job->rcpts[i].address,
+				 job->body_len, smtp_protocol_name(s));
 			/* A DSN (null reverse-path) for the account: the bounce
 			 * signal of the compromised-account detection. */
 			if (s->tx.from.null_path)

@@ -265,9 +265,16 @@ def test_forged_spam_fields_removed(srv, reset):
     assert field(m, "X-Spam-Status") == [] and field(m, "X-Spam-Score") == [] and b"-100" not in m
 
 
+THRESHOLDS = (6.0, 4.0, 2.0, 1.0, 0.0, -1.0)    # levels 1..6
+
+
 def ctl_score(srv, tmp_path, data):
     p = srv.ctl("spam", "score", write(str(tmp_path / "m.eml"), data))
-    return float(re.search(r"^score: (-?[0-9.]+)", p.out, re.M).group(1))
+    s = float(re.search(r"^score: (-?[0-9.]+)", p.out, re.M).group(1))
+    first = next((i + 1 for i, t in enumerate(THRESHOLDS) if s > t), None)
+    line = re.search(r"^tagged at spam-level: (.*)$", p.out, re.M).group(1)
+    assert line == ("none (1-6)" if first is None else "6 only" if first == 6 else "%d to 6" % first), p.out
+    return s
 
 
 def test_levels_order(srv, reset, tmp_path):
