@@ -184,7 +184,7 @@ static bool ops_spam_explain(const struct dir_event *e, bool ja, char *buf, size
 {
 	const char *from = strstr(e->detail, ", from <"), *end, *action = strstr(e->detail, ", action ");
 	const char *subject = strstr(e->detail, ", subject: ");
-	char sender[DIR_ADDRESS_MAX + 1] = "", reason[200] = "", act[16] = "";
+	char sender[DIR_ADDRESS_MAX + 1] = "", reason[520] = "", act[16] = "";
 	bool deleted = strcmp(e->kind, "spam-deleted") == 0;
 	size_t n;
 
@@ -193,7 +193,8 @@ static bool ops_spam_explain(const struct dir_event *e, bool ja, char *buf, size
 	n = (size_t)(end - (from + 8));
 	if (n < sizeof(sender))
 		snprintf(sender, sizeof(sender), "%.*s", (int)n, from + 8);
-	snprintf(reason, sizeof(reason), "%.*s%s%.80s%s", (int)(action - e->detail), e->detail,
+	/* the subject is whole: smtp_spam cut it on a character boundary */
+	snprintf(reason, sizeof(reason), "%.*s%s%s%s", (int)(action - e->detail), e->detail,
 		 subject != NULL ? "; subject \"" : "", subject != NULL ? subject + 11 : "",
 		 subject != NULL ? "\"" : "");
 	ops_detail_field(action + 2, "action ", act, sizeof(act));

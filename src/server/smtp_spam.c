@@ -4,6 +4,7 @@
 #include "server/server.h"
 #include "directory/directory.h"
 #include "mail/header.h"
+#include "mail/rfc2047.h"
 #include "policy/sendas.h"
 #include "policy/spam_cache.h"
 #include "spam/spam_list.h"
@@ -294,20 +295,26 @@ static void spam_event(struct smtp_spam *sp, const char *rcpt, const char *env_f
 		       size_t len, const struct spam_verdict *v)
 {
 	struct mail_header_field f;
-	char subject[96] = "", detail[512];
+	char subject[100] = "", detail[500];	/* an event detail is read back in 512 */
 	size_t k = 0;
 
 	if (mail_header_find(msg, mail_header_block_size(msg, len), "subject", &f)) {
-		for (size_t i = 0; i < f.value_len && k + 1 < sizeof(subject); i++) {
-			unsigned char c = (unsigned char)f.value[i];
+		struct strbuf dec;
 
-			if (c == '\r' || c == '\n' || (k == 0 && (c == ' ' || c == '\t')))
-				continue;
+		/* decoded to UTF-8 (doctor shows it), cut on a character boundary */
+		strbuf_init(&dec);
+		rfc2047_decode(f.value, f.value_len, &dec);
+		for (size_t i = 0; i < dec.len && k + 1 < sizeof(subject); i++) {
+			unsigned char c = (unsigned char)dec.data[i];
+
+			if ((c & 0xc0) != 0x80 && k + 5 >= sizeof(subject))
+				break;
 			subject[k++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
 		}
 		subject[k] = '\0';
+		strbuf_free(&dec);
 	}
-	snprintf(detail, sizeof(detail), "%s, action %s, from <%s>, id %s, subject: %s", v->reason,
+	snprintf(detail, sizeof(detail), "%s, action %s, from <%.150s>, id %s, subject: %s", v->reason,
 		 smtp_spam_action_name(v->action), env_from, sp->txid, subject);
 	server_event(v->action == SPAM_ACTION_DELETE ? "spam-deleted" : "spam-tagged", rcpt, sp->ip, detail);
 	log_info(sp->sid, "smtp: id=%s to=<%s> spam: %s, action %s", sp->txid, rcpt, v->reason,

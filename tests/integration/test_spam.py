@@ -617,3 +617,10 @@ def test_large_spooled_message_tagged_and_cleaned(srv, reset, lists):
     assert [s[:4] for s in field(m, "X-Spam-Status")] == [b"Yes,"], head(m)
     assert field(m, "Subject")[0].startswith(b"[SPAM] ")
     assert b"-50" not in head(m) and filler.encode() in m
+
+
+def test_doctor_shows_a_decoded_subject(srv, reset):
+    tok = unique("docja")
+    send(srv, B, ja_message("iso-2022-jp", JA_SPAM[0], JA_SPAM[1], tok, b64=False))
+    out = srv.ctl("doctor", B).out
+    assert 'subject "' + JA_SPAM[0] in out, out
