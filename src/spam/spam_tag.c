@@ -49,13 +49,18 @@ size_t spam_tag_edits(const char *msg, size_t len, enum spam_tag_mode mode, stru
 {
 	struct mail_header_iter it;
 	struct mail_header_field f;
-	size_t hsize = mail_header_block_size(msg, len), n = 0;
-	bool subject = false;
+	size_t hsize = mail_header_block_size(msg, len), n = 0, end = 0;
+	bool subject = false, ended = false;
 
 	mail_header_iter_init(&it, msg, hsize);
 	while (mail_header_iter_next(&it, &f)) {
 		struct spam_edit e = { f.offset, 0, NULL };
 
+		end = f.offset + f.size;
+
+		/* what the copy holds just before end: a line end is needed there */
+		ended = spam_tag_is_verdict_field(f.name, f.name_len) ? f.offset == 0 || msg[f.offset - 1] == '\n'
+								     : f.size > 0 && msg[end - 1] == '\n';
 		if (spam_tag_is_verdict_field(f.name, f.name_len)) {
 			e.remove = f.size;
 		} else if (!subject && mail_header_field_is(&f, "subject")) {
@@ -77,6 +82,14 @@ size_t spam_tag_edits(const char *msg, size_t len, enum spam_tag_mode mode, stru
 		} else {
 			continue;
 		}
+		if (n < max)
+			out[n] = e;
+		n++;
+	}
+	/* no Subject at all: the tag gets one, after the last field */
+	if (mode == SPAM_TAG_ADD && !subject && end > 0) {
+		struct spam_edit e = { end, 0, ended ? "Subject: " SPAM_TAG "\r\n" : "\r\nSubject: " SPAM_TAG "\r\n" };
+
 		if (n < max)
 			out[n] = e;
 		n++;

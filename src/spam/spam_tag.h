@@ -42,7 +42,8 @@ enum spam_tag_mode {
 /* The edits for msg's header: every verdict field removed, and the
  * Subject changed as mode says. The tag goes after the value's leading
  * blanks, so an RFC 2047 encoded word stays whole, and not when the value
- * already starts with "[SPAM]". Writes at most max edits; returns how many
+ * already starts with "[SPAM]"; a header without a Subject gets
+ * "Subject: [SPAM]" after its last field. Writes at most max edits; returns how many
  * there are (more than max: call again with room for them). *subject_r
  * tells whether the header has a Subject field at all. */
 size_t spam_tag_edits(const char *msg, size_t len, enum spam_tag_mode mode, struct spam_edit *out,

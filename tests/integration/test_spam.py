@@ -624,3 +624,11 @@ def test_doctor_shows_a_decoded_subject(srv, reset):
     send(srv, B, ja_message("iso-2022-jp", JA_SPAM[0], JA_SPAM[1], tok, b64=False))
     out = srv.ctl("doctor", B).out
     assert 'subject "' + JA_SPAM[0] in out, out
+
+
+def test_spam_without_subject_gets_one(srv, reset):
+    tok = unique("nosubj")
+    data = re.sub(rb"Subject: [^\r]*\r\n", b"", spam_msg(tok), count=1)
+    send(srv, A, data)
+    m = find(srv, A, tok)["INBOX"]
+    assert field(m, "Subject") == [b"[SPAM]"], head(m)

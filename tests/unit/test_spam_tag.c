@@ -42,6 +42,17 @@ static void test_tag_added_once(void **state)
 			    "subject:\r\n [SPAM] =?UTF-8?B?5qC85a6J?=\r\nSubject: two\r\n\r\n");
 }
 
+static void test_subject_added_when_missing(void **state)
+{
+	(void)state;
+	assert_string_equal(edited("From: a@b\r\nX-Spam-Flag: YES\r\n\r\nbody", SPAM_TAG_ADD, NULL),
+			    "From: a@b\r\nSubject: [SPAM]\r\n\r\nbody");
+	assert_string_equal(edited("From: a@b", SPAM_TAG_ADD, NULL), "From: a@b\r\nSubject: [SPAM]\r\n");
+	/* the last field removed, and it had no line end (found by the fuzzer) */
+	assert_string_equal(edited("From: a@b\nX-Spam-Score: 5", SPAM_TAG_ADD, NULL), "From: a@b\nSubject: [SPAM]\r\n");
+	assert_string_equal(edited("From: a@b\r\n\r\n", SPAM_TAG_KEEP, NULL), "From: a@b\r\n\r\n");
+}
+
 static void test_tag_outside_encoded_word(void **state)
 {
 	(void)state;
@@ -81,7 +92,7 @@ static void test_more_edits_than_room(void **state)
 	for (int i = 0; i < 20; i++)
 		strcat(msg, "X-Spam-Status: forged\r\n");
 	strcat(msg, "\r\nbody");
-	assert_int_equal(spam_tag_edits(msg, strlen(msg), SPAM_TAG_ADD, e, 4, &subject), 20);
+	assert_int_equal(spam_tag_edits(msg, strlen(msg), SPAM_TAG_KEEP, e, 4, &subject), 20);
 	assert_false(subject);
 }
 
@@ -163,6 +174,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tag_added_once),
+		cmocka_unit_test(test_subject_added_when_missing),
 		cmocka_unit_test(test_tag_outside_encoded_word),
 		cmocka_unit_test(test_verdict_fields_removed),
 		cmocka_unit_test(test_tag_removed_for_learning),
