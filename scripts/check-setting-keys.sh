@@ -7,7 +7,8 @@
 # ("... domain set %s foreign-auth off").
 cd "$(dirname "$0")/.." || exit 1
 table=src/settings/settings_table.c
-keys=$(sed -n 's/^[[:space:]]*[A-Z_]*(SETTING_[A-Z0-9_]*, "\([^"]*\)".*/\1/p' "$table")
+# "spam" is also the yubinctl command group and a verdict word: not checked
+keys=$(sed -n 's/^[[:space:]]*[A-Z_]*(SETTING_[A-Z0-9_]*, "\([^"]*\)".*/\1/p' "$table" | grep -vx 'spam')
 if [ -z "$keys" ]; then
 	echo "check-setting-keys: no keys found in $table" >&2
 	exit 1

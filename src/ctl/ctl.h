@@ -71,6 +71,9 @@ int ctl_domain_arg(const char *arg, char *buf, size_t size);
 int cmd_spam_score(struct ctl *c);
 int cmd_spam_train(struct ctl *c);
 int cmd_spam_stats(struct ctl *c);
+/* spam_lists.c */
+int cmd_spam_allow(struct ctl *c);
+int cmd_spam_block(struct ctl *c);
 
 /* init.c */
 int cmd_init(struct ctl *c);

@@ -140,6 +140,8 @@ static const struct ctl_command ctl_commands[] = {
 	{ "spam", "score", 0, 100000, OPT_ACCOUNT | OPT_LIST, 0, cmd_spam_score },
 	{ "spam", "train", 0, 0, OPT_HAM | OPT_SPAM | OPT_ACCOUNT | OPT_PORTABLE, 0, cmd_spam_train },
 	{ "spam", "stats", 0, 0, OPT_ACCOUNT, 0, cmd_spam_stats },
+	{ "spam", "allow", 2, 3, OPT_JSON, 0, cmd_spam_allow },
+	{ "spam", "block", 2, 3, OPT_JSON, 0, cmd_spam_block },
 	{ NULL, NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -189,6 +191,8 @@ static const char ctl_usage_help[] =
 	"                                       (SRC: Maildir, directory, mbox, message or list;\n"
 	"                                        --portable: a new model for other sites)\n"
 	"  spam stats [--account ADDR]          (the model: messages trained, size)\n"
+	"  spam allow|block add|del DOMAIN|ADDRESS PATTERN, list DOMAIN|ADDRESS [--json]\n"
+	"                                       (PATTERN: user@d, *@d, *.d or *; allow wins)\n"
 	"DATA is -d DATA, else $YUBIN_DATA, else ./yubin-data.\n"
 	"Exit status: 0 done, 1 refused or failed (the reason on stderr), 2 usage error.\n";
 

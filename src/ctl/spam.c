@@ -7,6 +7,7 @@
 #include "lib/str.h"
 #include "spam/spam_model.h"
 #include "spam/spam_rules.h"
+#include "spam/spam_tag.h"
 #include "spam/spam_token.h"
 
 #include <dirent.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,9 +33,10 @@
  * 1.0, 8 passes, word pairs of neighbours only, 2^20 weights. */
 #define SPAM_EPOCHS 8
 #define SPAM_RATE 1.0f
-#define SPAM_ACCOUNT_BITS 16	/* a user's corrections are few features *//* The default threshold on the log-odds (P(spam) 0.88): no ham of the
- * benchmark's test half above it. The levels of the settings map around it. */
-#define SPAM_THRESHOLD 2.0
+#define SPAM_ACCOUNT_BITS 16	/* a user's corrections are few features */
+/* The default level's threshold on the log-odds (P(spam) 0.88): no ham of
+ * the benchmark's test half above it (spam/spam_tag.c has every level's). */
+#define SPAM_THRESHOLD spam_level_threshold(SPAM_LEVEL_DEFAULT)
 #define SPAM_EXPLAIN 15
 
 struct spam_ctl {
@@ -212,6 +215,23 @@ static int spam_score_list(struct spam_ctl *s, struct spam_tokens *t, const char
 	return status;
 }
 
+/* Which spam-level settings would tag a message of this score. */
+static void spam_levels_print(double score)
+{
+	unsigned first = 0;
+
+	for (unsigned l = SPAM_LEVEL_MIN; l <= SPAM_LEVEL_MAX && first == 0; l++) {
+		if (score > spam_level_threshold(l))
+			first = l;
+	}
+	if (first == 0)
+		printf("tagged at %s: none (1-%u)\n", settings_key(SETTING_SPAM_LEVEL), SPAM_LEVEL_MAX);
+	else if (first == SPAM_LEVEL_MAX)
+		printf("tagged at %s: %u only\n", settings_key(SETTING_SPAM_LEVEL), first);
+	else
+		printf("tagged at %s: %u to %u\n", settings_key(SETTING_SPAM_LEVEL), first, SPAM_LEVEL_MAX);
+}
+
 int cmd_spam_score(struct ctl *c)
 {
 	struct spam_ctl s;
@@ -236,8 +256,9 @@ int cmd_spam_score(struct ctl *c)
 		}
 		score = spam_score_message(&s, &t, s.buf, len, hits, &nhits);
 		printf("score: %.4f (P(spam) %.4f)\n", score, spam_model_probability(score));
-		printf("verdict: %s (threshold %.2f)\n", score > SPAM_THRESHOLD ? "spam" : "ham",
-		       SPAM_THRESHOLD);
+		printf("verdict: %s (threshold %.2f, %s %u)\n", score > SPAM_THRESHOLD ? "spam" : "ham",
+		       SPAM_THRESHOLD, settings_key(SETTING_SPAM_LEVEL), SPAM_LEVEL_DEFAULT);
+		spam_levels_print(score);
 		printf("model: %s%s, %llu ham, %llu spam trained%s\n", s.base_path,
 		       s.base_map.data == NULL ? " (missing: empty)" : "",
 		       (unsigned long long)s.base.hdr->ham, (unsigned long long)s.base.hdr->spam,
@@ -521,6 +542,30 @@ static int spam_train_save(struct spam_model *m, const char *path)
 	return 0;
 }
 
+/* Takes the lock the daemon's Junk learning takes on an account's model
+ * (ADDRESS.model.lock): the descriptor, -1 when there is no lock to take,
+ * -2 after a message. */
+static int spam_train_lock(struct ctl *c)
+{
+	char path[PATH_MAX], lock[PATH_MAX + 8], *slash;
+	int fd;
+
+	if (spam_account_path(c, c->account, path, sizeof(path)) != 0)
+		return -2;
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	slash = strrchr(path, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	if (fs_mkdir_p(path, 0700) < 0)
+		return -1;
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int cmd_spam_train(struct ctl *c)
 {
 	struct spam_ctl s;
@@ -528,12 +573,17 @@ int cmd_spam_train(struct ctl *c)
 	struct spam_tokens t;
 	struct spam_model m;
 	bool own = c->account != NULL;
-	int status = 0;
+	int status = 0, lockfd = -1;
 
 	if (c->ham == NULL && c->spam == NULL)
 		return ctl_fail("`spam train` needs --ham SRC and/or --spam SRC");
+	/* the daemon learns from Junk moves into the same file: one writer */
+	if (own && (lockfd = spam_train_lock(c)) == -2)
+		return 1;
 	if (spam_ctl_open(c, &s, own) != 0) {
 		spam_ctl_close(&s);
+		if (lockfd >= 0)
+			close(lockfd);
 		return 1;
 	}
 	memset(&ts, 0, sizeof(ts));
@@ -564,5 +614,7 @@ out:
 	free(ts.feats);
 	free(ts.msgs);
 	spam_ctl_close(&s);
+	if (lockfd >= 0)
+		close(lockfd);	/* releases the flock */
 	return status;
 }

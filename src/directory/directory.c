@@ -155,6 +155,17 @@ static const char schema_v6[] =
 	"CREATE INDEX IF NOT EXISTS accounts_domain_address ON accounts(domain_id, address);"
 	"DROP INDEX IF EXISTS accounts_domain;";
 
+/* The spam filter's allow and block lists, per domain and per account
+ * (scope as in settings); kind 'allow' or 'block'. */
+static const char schema_v7[] =
+	"CREATE TABLE IF NOT EXISTS spam_lists ("
+	" scope TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" pattern TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" PRIMARY KEY (scope, name, kind, pattern)) WITHOUT ROWID;";
+
 /* Each migration takes the schema from version - 1 to version. */
 static const struct {
 	int version;
@@ -166,6 +177,7 @@ static const struct {
 	{ 4, schema_v4 },
 	{ 5, schema_v5 },
 	{ 6, schema_v6 },
+	{ 7, schema_v7 },
 };
 
 struct directory *directory_open(const char *path, char *err, size_t errsize)
@@ -637,6 +649,8 @@ int directory_setting_clear(struct directory *dir, const char *scope, const char
 			    const char **error_r)
 {
 	if (dir_run(dir, dir_prepare(dir, "DELETE FROM settings WHERE scope = ? AND name = lower(?)",
+				     scope, name, NULL), error_r) < 0 ||
+	    dir_run(dir, dir_prepare(dir, "DELETE FROM spam_lists WHERE scope = ? AND name = lower(?)",
 				     scope, name, NULL), error_r) < 0)
 		return -1;
 	/* The sending and login state of a deleted account or domain goes
@@ -684,6 +698,46 @@ int directory_setting_list(struct directory *dir, const char *scope, const char 
 		return -1;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW)
 		cb((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1), ctx);
+	dir_finish(dir, st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_spamlist_add(struct directory *dir, const char *scope, const char *name,
+			   const char *kind, const char *pattern, const char **error_r)
+{
+	char ts[32];
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	return dir_run(dir, dir_prepare(dir, "INSERT INTO spam_lists(scope, name, kind, pattern, created)"
+					" VALUES (?, lower(?), ?, lower(?), ?)", scope, name, kind, pattern,
+					ts, NULL), error_r);
+}
+
+int directory_spamlist_del(struct directory *dir, const char *scope, const char *name,
+			   const char *kind, const char *pattern, const char **error_r)
+{
+	if (dir_run(dir, dir_prepare(dir, "DELETE FROM spam_lists WHERE scope = ? AND name = lower(?)"
+				     " AND kind = ? AND pattern = lower(?)", scope, name, kind, pattern,
+				     NULL), error_r) < 0)
+		return -1;
+	return sqlite3_changes(dir->db) > 0 ? 1 : 0;
+}
+
+int directory_spamlist_list(struct directory *dir, const char *scope, const char *name,
+			    const char *kind, dir_spamlist_cb *cb, void *ctx)
+{
+	sqlite3_stmt *st = kind != NULL
+		? dir_prepare(dir, "SELECT kind, pattern, created FROM spam_lists WHERE scope = ?"
+			      " AND name = lower(?) AND kind = ? ORDER BY kind, pattern", scope, name, kind, NULL)
+		: dir_prepare(dir, "SELECT kind, pattern, created FROM spam_lists WHERE scope = ?"
+			      " AND name = lower(?) ORDER BY kind, pattern", scope, name, NULL);
+	int r;
+
+	if (st == NULL)
+		return -1;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		cb((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+		   (int64_t)sqlite3_column_int64(st, 2), ctx);
 	dir_finish(dir, st);
 	return r == SQLITE_DONE ? 0 : -1;
 }

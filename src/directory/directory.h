@@ -101,6 +101,18 @@ typedef void dir_setting_cb(const char *key, const char *value, void *ctx);
 int directory_setting_list(struct directory *dir, const char *scope, const char *name,
 			   dir_setting_cb *cb, void *ctx);
 
+/* The spam filter's allow and block lists (kind "allow" or "block") of a
+ * domain or an account (scope as for settings); patterns are stored lower
+ * case. add: "already exists" on a duplicate; del: 1 removed, 0 none;
+ * list: kind NULL for both, in kind and pattern order. */
+int directory_spamlist_add(struct directory *dir, const char *scope, const char *name,
+			   const char *kind, const char *pattern, const char **error_r);
+int directory_spamlist_del(struct directory *dir, const char *scope, const char *name,
+			   const char *kind, const char *pattern, const char **error_r);
+typedef void dir_spamlist_cb(const char *kind, const char *pattern, int64_t created, void *ctx);
+int directory_spamlist_list(struct directory *dir, const char *scope, const char *name,
+			    const char *kind, dir_spamlist_cb *cb, void *ctx);
+
 /* Records an event (auth failure, rejection, delivery, ...). */
 int directory_event_add(struct directory *dir, const char *kind, const char *address,
 			const char *ip, const char *detail);

@@ -266,6 +266,21 @@ typedef void ops_setting_row_cb(const struct ops_setting_row *row, void *ctx);
 int ops_setting_list(struct ops *o, const struct ops_actor *actor, enum setting_scope scope,
 		     const char *name, ops_setting_row_cb *cb, void *ctx, struct ops_error *err);
 
+/* ---- the spam filter's allow and block lists (ops_spam.c) ---- */
+
+/* kind: "allow" or "block"; target: a domain, or an account address (a
+ * mail user may change its own account's lists, a domain administrator
+ * those of its domains and their accounts). pattern is checked by
+ * spam/spam_list.h; its stored form goes to norm_r (256 bytes). add:
+ * "exists" when it is listed already; del: "not_found" when it is not. */
+int ops_spamlist_add(struct ops *o, const struct ops_actor *actor, const char *kind, const char *target,
+		     const char *pattern, char *norm_r, size_t normsize, struct ops_error *err);
+int ops_spamlist_del(struct ops *o, const struct ops_actor *actor, const char *kind, const char *target,
+		     const char *pattern, char *norm_r, size_t normsize, struct ops_error *err);
+/* The entries of target, kind NULL for both lists. */
+int ops_spamlist_list(struct ops *o, const struct ops_actor *actor, const char *kind, const char *target,
+		      dir_spamlist_cb *cb, void *ctx, struct ops_error *err);
+
 /* ---- panel sessions and the mail users' web login (ops_session.c) ---- */
 
 #define OPS_SESSION_ID_LEN 64	/* hex digits of the cookie's id */

@@ -276,6 +276,47 @@ static void doctor_logins(struct ops *o, struct ops_doctor *d, const char *addre
 	}
 }
 
+#define DOCTOR_SPAM_SHOWN 3
+
+static void doctor_spam_cb(const struct dir_event *e, void *ctx)
+{
+	struct ops_doctor *d = ctx;
+	char when[32], en[1100], ja[1700];
+	struct tm tm;
+	time_t t = (time_t)e->ts;
+	size_t before = d->nchecks;
+
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+	ops_event_explain(e, en, sizeof(en));
+	ops_event_explain_ja(e, ja, sizeof(ja));
+	doctor_add(d, OPS_DOCTOR_OK, "%s: %s", "%s: %s", when, en);
+	if (d->nchecks > before)
+		snprintf(d->checks[d->nchecks - 1].ja, sizeof(d->checks[0].ja), "%s: %s", when, ja);
+}
+
+/* The spam filter as it applies to the account, then its last messages
+ * tagged [SPAM] with the reason and the two ways out. */
+static void doctor_spam(struct ops *o, struct ops_doctor *d)
+{
+	struct dir_log_filter f = { .address = d->address, .kinds = "spam-tagged,spam-deleted",
+				    .limit = DOCTOR_SPAM_SHOWN };
+	char level[16], action[16];
+
+	if (!settings_account_bool(o->dir, d->address, SETTING_SPAM)) {
+		doctor_add(d, OPS_DOCTOR_OK, "spam filter: off (%s off): mail from outside is not checked",
+			   "迷惑メールフィルタ: オフ (%s off): 外部からのメールは判定しません",
+			   settings_key(SETTING_SPAM));
+	} else {
+		settings_account_string(o->dir, d->address, SETTING_SPAM_LEVEL, level, sizeof(level));
+		settings_account_string(o->dir, d->address, SETTING_SPAM_ACTION, action, sizeof(action));
+		doctor_add(d, OPS_DOCTOR_OK, "spam filter: on, level %s of 1-6, detected spam is tagged [SPAM]%s%s",
+			   "迷惑メールフィルタ: オン、強さ %s (1〜6)、判定したメールに [SPAM] を付け%s%s", level,
+			   strcmp(action, "inbox") == 0 ? "" : ", action ", strcmp(action, "inbox") == 0 ? "" : action);
+	}
+	directory_event_query(o->dir, &f, doctor_spam_cb, d);
+}
+
 static void doctor_event_cb(const struct dir_event *e, void *ctx)
 {
 	struct ops_doctor *d = ctx;
@@ -392,6 +433,7 @@ int ops_doctor(struct ops *o, const struct ops_actor *actor, const char *address
 		doctor_virus(o, d, domain);
 		explicit_bzero(&a, sizeof(a));
 	}
+	doctor_spam(o, d);
 	doctor_events(o, d);
 	return 0;
 }

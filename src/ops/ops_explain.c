@@ -102,6 +102,10 @@ static const struct {
 	{ "index-rebuilt", "The mail index was rebuilt from the mailbox files (%d); messages and flags"
 	  " were kept; a folder with a new UIDVALIDITY is downloaded again by mail clients.",
 	  "メールの索引をメールボックスのファイルから作り直しました (%d)。メッセージとフラグは保たれています。UIDVALIDITY が変わったフォルダはメールソフトが再ダウンロードします。" },
+	{ "spam-learned", "The spam filter learned from a move in the mail client (%d).",
+	  "メールソフトでの移動から迷惑メールフィルタが学習しました (%d)。" },
+	{ "spam-list-changed", "The spam filter's lists were changed: %d.",
+	  "迷惑メールフィルタのリストが変更されました: %d。" },
 	{ NULL, "Event %k from %i%D.",
 	  "%i からのイベント %k%D。" },
 };
@@ -179,6 +183,47 @@ static bool ops_foreign_explain(const struct dir_event *e, const char *ip, bool 
 	return true;
 }
 
+/* "A message from <x@y> was tagged [SPAM] (score ...). Wanted? ..." with
+ * the two ways out: the sender on the account's allow list, or the
+ * account's filter off. The detail is smtp_spam's: "REASON, action A,
+ * from <SENDER>, id ID, subject: S". */
+static bool ops_spam_explain(const struct dir_event *e, bool ja, char *buf, size_t size)
+{
+	const char *from = strstr(e->detail, ", from <"), *end, *action = strstr(e->detail, ", action ");
+	const char *subject = strstr(e->detail, ", subject: ");
+	char sender[DIR_ADDRESS_MAX + 1] = "", reason[520] = "", act[16] = "";
+	bool deleted = strcmp(e->kind, "spam-deleted") == 0;
+	size_t n;
+
+	if (from == NULL || action == NULL || (end = strchr(from + 8, '>')) == NULL)
+		return false;
+	n = (size_t)(end - (from + 8));
+	if (n < sizeof(sender))
+		snprintf(sender, sizeof(sender), "%.*s", (int)n, from + 8);
+	/* the subject is whole: smtp_spam cut it on a character boundary */
+	snprintf(reason, sizeof(reason), "%.*s%s%s%s", (int)(action - e->detail), e->detail,
+		 subject != NULL ? "; subject \"" : "", subject != NULL ? subject + 11 : "",
+		 subject != NULL ? "\"" : "");
+	ops_detail_field(action + 2, "action ", act, sizeof(act));
+	if (sender[0] == '\0')
+		str_copy(sender, sizeof(sender), "*");	/* a null sender: only "*" names it */
+	if (ja)
+		snprintf(buf, size, "<%s> からのメッセージを迷惑メールと判定し%s (%s)%s。必要なメールなら、送信者を許可リストに"
+			 "入れる: yubinctl spam allow add %s %s、またはフィルタを止める: yubinctl account set %s %s off",
+			 sender, deleted ? "削除しました" : "「[SPAM]」を付けました", reason,
+			 deleted ? "" : strcmp(act, "junk") == 0 ? "、迷惑メールフォルダへ" :
+			 strcmp(act, "trash") == 0 ? "、ごみ箱へ" : "", e->address, sender, e->address,
+			 settings_key(SETTING_SPAM));
+	else
+		snprintf(buf, size, "A message from <%s> was %s (%s)%s. If it is wanted, put the sender on"
+			 " the allow list: yubinctl spam allow add %s %s, or turn the filter off: yubinctl"
+			 " account set %s %s off", sender, deleted ? "found to be spam and deleted" :
+			 "tagged [SPAM]", reason, deleted ? "" : strcmp(act, "junk") == 0 ? " and put in Junk" :
+			 strcmp(act, "trash") == 0 ? " and put in Trash" : "", e->address, sender, e->address,
+			 settings_key(SETTING_SPAM));
+	return true;
+}
+
 static void ops_event_render(const struct dir_event *e, bool ja, char *buf, size_t size)
 {
 	const char *t, *ip = e->ip[0] != '\0' ? e->ip : "yubinctl";
@@ -186,6 +231,8 @@ static void ops_event_render(const struct dir_event *e, bool ja, char *buf, size
 	char one[2] = "";
 
 	if (strcmp(e->kind, "auth-foreign") == 0 && ops_foreign_explain(e, ip, ja, buf, size))
+		return;
+	if (strncmp(e->kind, "spam-", 5) == 0 && ops_spam_explain(e, ja, buf, size))
 		return;
 	for (i = 0; ops_event_texts[i].kind != NULL; i++) {
 		if (strcmp(ops_event_texts[i].kind, e->kind) == 0)

@@ -2,10 +2,12 @@
  * UID EXPUNGE (RFC 4315). */
 #include "server/imap_session.h"
 #include "server/imap_msgset.h"
+#include "server/spam_learn.h"
 #include "proto/imap_store.h"
 #include "store/quota.h"
 #include "lib/str.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +154,15 @@ void imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 	index_view_free(&v);
 }
 
+/* A batch of messages to learn from when the copy or move goes into or
+ * out of Junk (server/spam_learn.h), else NULL. */
+static struct spam_learn *imap_learn_begin(const struct imap_session *s, const struct index_mailbox *dst)
+{
+	int direction = spam_learn_direction(s->mbox.name, s->mbox.special_use, dst->name, dst->special_use);
+
+	return direction != 0 ? spam_learn_new(s->sid, s->user, direction) : NULL;
+}
+
 static void imap_copy_move(struct imap_session *s, const struct imap_command *cmd, bool move)
 {
 	const char *name = cmd->count == 2 ? imap_mailbox_name(s, imap_arg_astring(&cmd->args[1])) : NULL;
@@ -161,6 +172,8 @@ static void imap_copy_move(struct imap_session *s, const struct imap_command *cm
 	uint32_t *src_uids, *dst_uids;
 	size_t *idx, n, done = 0;
 	uint64_t bytes = 0;
+	struct spam_learn *learn;
+	char path[PATH_MAX];
 
 	if (name == NULL && cmd->count == 2 && imap_mailbox_refuse(s, cmd, imap_arg_astring(&cmd->args[1])))
 		return;
@@ -191,14 +204,20 @@ static void imap_copy_move(struct imap_session *s, const struct imap_command *cm
 	}
 	src_uids = calloc(n > 0 ? n : 1, sizeof(*src_uids));
 	dst_uids = calloc(n > 0 ? n : 1, sizeof(*dst_uids));
+	learn = imap_learn_begin(s, &dst);
 	for (size_t i = 0; src_uids != NULL && dst_uids != NULL && i < n; i++) {
 		const struct index_msg *m = imap_index_find(&v, s->view[idx[i]].uid);
 		uint32_t uid;
+		int li = -1;
 
 		if (m == NULL)
 			continue;
-		if (mail_index_copy(s->idx, &s->mbox, m, &dst, move, &uid, &error) < 0)
+		if (learn != NULL && mail_index_msg_path(&s->mbox, m, path, sizeof(path)) == 0)
+			li = spam_learn_add(learn, path);	/* read before a move renames it */
+		if (mail_index_copy(s->idx, &s->mbox, m, &dst, move, &uid, &error) < 0) {
+			spam_learn_drop(learn, li);
 			break;
+		}
 		if (!move)
 			bytes -= m->size;
 		src_uids[done] = m->uid;
@@ -206,6 +225,7 @@ static void imap_copy_move(struct imap_session *s, const struct imap_command *cm
 	}
 	if (!move && bytes > 0)
 		quota_release(s->root, bytes);	/* what was not copied */
+	spam_learn_submit(learn);	/* trains on a worker of its own */
 	if (done > 0 && move) {
 		strbuf_printf(&s->out, "* OK [COPYUID %u ", dst.uidvalidity);
 		uidset_append(&s->out, src_uids, done);

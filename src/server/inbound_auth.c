@@ -27,6 +27,8 @@
 #include "lib/strbuf.h"
 #include "settings/settings.h"
 
+#include "spam/spam_rules.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -460,6 +462,21 @@ int inbound_auth_run(struct inbound_auth *a, const char **body, int *body_fd, si
 	if (map != NULL)
 		munmap(map, len);
 	return rc;
+}
+
+void inbound_auth_results(const struct inbound_auth *a, struct spam_auth *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (!a->checked)
+		return;
+	str_copy(r->spf, sizeof(r->spf), spf_result_name(a->spf.result));
+	str_copy(r->dmarc, sizeof(r->dmarc), dmarc_res_name(a->dmarc.result));
+	/* any signature that passed makes DKIM pass, as the rules read it */
+	str_copy(r->dkim, sizeof(r->dkim), a->ndkim > 0 ? dkim_res_name(a->dkim[0].result) : "none");
+	for (size_t i = 0; i < a->ndkim; i++) {
+		if (strcmp(dkim_res_name(a->dkim[i].result), "pass") == 0)
+			str_copy(r->dkim, sizeof(r->dkim), "pass");
+	}
 }
 
 /* ---- inbound-dmarc */

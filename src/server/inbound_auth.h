@@ -40,6 +40,11 @@ void inbound_auth_when_ready(struct inbound_auth *a, void (*cb)(void *arg), void
  * message must not be delivered with the forged fields). */
 int inbound_auth_run(struct inbound_auth *a, const char **body, int *body_fd, size_t *body_len);
 
+struct spam_auth;
+/* The results for the spam rules (spam/spam_rules.h): RFC 8601 names,
+ * "" when not checked (mail of an authenticated sender). */
+void inbound_auth_results(const struct inbound_auth *a, struct spam_auth *r);
+
 /* The field to put in front of each delivered copy ("" when none). */
 const char *inbound_auth_header(const struct inbound_auth *a);
 

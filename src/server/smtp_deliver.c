@@ -24,6 +24,8 @@
 #include "server/queue.h"
 #include "server/smtp_forward.h"
 #include "server/smtp_virus.h"
+#include "server/smtp_spam.h"
+#include "spam/spam_rules.h"
 #include "server/stats.h"
 #include "store/index.h"
 #include "store/maildir.h"
@@ -50,7 +52,8 @@ struct delivery_rcpt {
 	uint64_t quota_bytes;
 	const char *forward;	/* the account's forwarding list (the session's), or NULL */
 	bool keep;
-	bool junk;		/* DMARC quarantine: into .Junk (inbound_auth_decide) */
+	const char *folder;	/* ".Junk" (DMARC quarantine, spam), ".Trash" (spam), or NULL */
+	struct spam_verdict spam;	/* the spam step's (smtp_spam.h) */
 	char name[MAILDIR_NAME_MAX];	/* a copy delivered directly (forward fallback) */
 	struct maildir_staged *staged;	/* a copy staged for the group commit */
 	size_t size;		/* the quota reserved for its copy */
@@ -74,6 +77,7 @@ struct delivery_job {
 	char login[320];	/* the authenticated login, or "" */
 	struct inbound_auth *auth;	/* SPF/DKIM/DMARC, Authentication-Results */
 	struct smtp_virus virus;	/* the virus check (smtp_virus.h) */
+	struct smtp_spam spam;		/* the spam step's copies */
 	/* results */
 	int status;		/* 0 ok, 1 over quota, 2 temporary failure, 3 refused (DMARC),
 				 * 4 sender refused (failed_rcpt: the address, field: its field),
@@ -115,8 +119,13 @@ int smtp_trace_append(char *buf, size_t size, int used, const char *received, co
 static int delivery_prefix(const struct delivery_job *job, const struct delivery_rcpt *r,
 			   char *buf, size_t size)
 {
-	int n = snprintf(buf, size, "Return-Path: <%s>\r\nDelivered-To: %s\r\n%s", job->from, r->address,
-			 inbound_auth_header(job->auth));
+	char verdict[512];
+	int n;
+
+	if (smtp_spam_header(&r->spam, verdict, sizeof(verdict)) < 0)
+		return -1;
+	n = snprintf(buf, size, "Return-Path: <%s>\r\nDelivered-To: %s\r\n%s%s", job->from, r->address,
+		     inbound_auth_header(job->auth), verdict);
 
 	return smtp_trace_append(buf, size, n, job->received, r->address, job->tls_suite, job->date);
 }
@@ -174,12 +183,41 @@ static void delivery_undo(struct delivery_job *job, unsigned upto)
 			continue;
 		maildir_staged_discard(job->rcpts[i].staged);
 		if (job->rcpts[i].name[0] != '\0') {
-			snprintf(path, sizeof(path), "%s%s/new/%s", job->rcpts[i].maildir,
-				 job->rcpts[i].junk ? "/.Junk" : "", job->rcpts[i].name);
+			snprintf(path, sizeof(path), "%s%s%s/new/%s", job->rcpts[i].maildir,
+				 job->rcpts[i].folder != NULL ? "/" : "",
+				 job->rcpts[i].folder != NULL ? job->rcpts[i].folder : "", job->rcpts[i].name);
 			unlink(path);
 		}
 		quota_release(job->rcpts[i].maildir, job->rcpts[i].size);
 		job->rcpts[i].size = 0;
+	}
+}
+
+/* The folder a copy goes to (r->folder under the mailbox, created if the
+ * mailbox lacks it) into buf: 0, or -1. */
+static int delivery_folder_path(const struct delivery_rcpt *r, char *buf, size_t size)
+{
+	if (strcmp(r->folder, ".Junk") == 0)
+		return inbound_auth_junk_path(r->maildir, buf, size);
+	if (snprintf(buf, size, "%s/%s", r->maildir, r->folder) >= (int)size)
+		return -1;
+	if (access(buf, F_OK) < 0 && maildir_create(r->maildir) < 0)
+		return -1;
+	return 0;
+}
+
+/* The message as r gets it: tagged when r's spam step found it spam. */
+static void delivery_body(const struct delivery_job *job, const struct delivery_rcpt *r,
+			  const char **body, int *fd, size_t *len)
+{
+	if (r->spam.spam) {
+		*body = job->spam.tag_body;
+		*fd = job->spam.tag_body_fd;
+		*len = job->spam.tag_body_len;
+	} else {
+		*body = job->body;
+		*fd = job->body_fd;
+		*len = job->body_len;
 	}
 }
 
@@ -196,18 +234,16 @@ static int delivery_one(struct delivery_job *job, struct delivery_rcpt *r, bool 
 		job->status = 2;
 		return -1;
 	}
-	if (!quota_reserve(r->maildir, (size_t)plen + job->body_len, r->quota_bytes)) {
+	msg.prefix = prefix;
+	msg.prefix_len = (size_t)plen;
+	delivery_body(job, r, &msg.body, &msg.body_fd, &msg.body_len);
+	if (!quota_reserve(r->maildir, (size_t)plen + msg.body_len, r->quota_bytes)) {
 		job->status = 1;
 		str_copy(job->failed_rcpt, sizeof(job->failed_rcpt), r->address);
 		return -1;
 	}
-	r->size = (size_t)plen + job->body_len;
-	msg.prefix = prefix;
-	msg.prefix_len = (size_t)plen;
-	msg.body = job->body;
-	msg.body_fd = job->body_fd;
-	msg.body_len = job->body_len;
-	if (r->junk && inbound_auth_junk_path(r->maildir, junk, sizeof(junk)) < 0) {
+	r->size = (size_t)plen + msg.body_len;
+	if (r->folder != NULL && delivery_folder_path(r, junk, sizeof(junk)) < 0) {
 		job->status = 2;
 		return -1;
 	}
@@ -215,8 +251,8 @@ static int delivery_one(struct delivery_job *job, struct delivery_rcpt *r, bool 
 		job->status = 2;
 		return -1;
 	}
-	if (stage ? maildir_stage(r->junk ? junk : r->maildir, &msg, r->staged, &error) :
-	    maildir_deliver(r->junk ? junk : r->maildir, &msg, r->name, sizeof(r->name), &error)) {
+	if (stage ? maildir_stage(r->folder != NULL ? junk : r->maildir, &msg, r->staged, &error) :
+	    maildir_deliver(r->folder != NULL ? junk : r->maildir, &msg, r->name, sizeof(r->name), &error)) {
 		log_error(job->sid, "smtp: delivery to %s failed: %s", r->address, error);
 		free(r->staged);
 		r->staged = NULL;
@@ -242,6 +278,7 @@ static void delivery_forward(struct delivery_job *job)
 
 		if (r->maildir == NULL || r->forward == NULL)
 			continue;
+		delivery_body(job, r, &fm.body, &fm.body_fd, &fm.body_len);	/* spam keeps its tag */
 		if (smtp_forward(&fm, r->address, r->forward) < 0 && !r->keep) {
 			r->keep = true;
 			if (delivery_one(job, r, false) < 0)
@@ -349,7 +386,8 @@ static int delivery_authenticate(struct delivery_job *job)
 	}
 	for (unsigned i = 0; i < job->nrcpts; i++) {
 		if (junk[i]) {	/* quarantined: kept here, never forwarded */
-			job->rcpts[i].junk = job->rcpts[i].keep = true;
+			job->rcpts[i].folder = ".Junk";
+			job->rcpts[i].keep = true;
 			job->rcpts[i].forward = NULL;
 		}
 	}
@@ -372,6 +410,45 @@ static int delivery_virus_check(struct delivery_job *job)
 		return 0;
 	job->status = job->virus.found || job->virus.defer ? 5 : 2;
 	return -1;
+}
+
+/* The spam step (smtp_spam.h) for mail from outside: verdicts per local
+ * recipient, then each one's spam-action: inbox (tagged only), the Junk
+ * or Trash folder, or delete (no copy, no forward; an event records it).
+ * A recipient DMARC already sent to Junk stays there. -1 with status 2
+ * when the message could not be copied. */
+static int delivery_spam(struct delivery_job *job)
+{
+	const char *rcpts[job->nrcpts > 0 ? job->nrcpts : 1];
+	struct spam_verdict v[job->nrcpts > 0 ? job->nrcpts : 1];
+	struct spam_auth auth;
+
+	if (job->login[0] != '\0')
+		return 0;	/* submitted mail is not filtered */
+	for (unsigned i = 0; i < job->nrcpts; i++)
+		rcpts[i] = job->rcpts[i].maildir != NULL ? job->rcpts[i].address : NULL;
+	inbound_auth_results(job->auth, &auth);
+	if (smtp_spam_run(&job->spam, job->from, &auth, &job->body, &job->body_fd, &job->body_len,
+			  rcpts, job->nrcpts, v) < 0) {
+		job->status = 2;
+		return -1;
+	}
+	for (unsigned i = 0; i < job->nrcpts; i++) {
+		struct delivery_rcpt *r = &job->rcpts[i];
+
+		r->spam = v[i];
+		if (!v[i].spam || r->maildir == NULL)
+			continue;
+		if (v[i].action == SPAM_ACTION_DELETE) {
+			r->keep = false;
+			r->forward = NULL;
+		} else if (v[i].action == SPAM_ACTION_JUNK && r->folder == NULL) {
+			r->folder = ".Junk";
+		} else if (v[i].action == SPAM_ACTION_TRASH && r->folder == NULL) {
+			r->folder = ".Trash";
+		}
+	}
+	return 0;
 }
 
 /* After the local copies are durable (or there are none): the queue file,
@@ -422,6 +499,9 @@ static void delivery_run(void *ctx)
 
 	if (delivery_check_sender(job) < 0 || delivery_authenticate(job) < 0 || delivery_virus_check(job) < 0)
 		return;
+	/* inbound order: DMARC (above) -> virus -> allow/block lists and spam -> forwarding */
+	if (delivery_spam(job) < 0)
+		return;
 	for (i = 0; i < job->nrcpts; i++) {
 		struct delivery_rcpt *r = &job->rcpts[i];
 
@@ -470,6 +550,7 @@ static void delivery_free(struct delivery_job *job)
 {
 	inbound_auth_free(job->auth);
 	smtp_virus_free(&job->virus);
+	smtp_spam_free(&job->spam);
 	for (unsigned i = 0; i < job->nrcpts; i++)
 		free(job->rcpts[i].staged);
 	free(job->commit.items);
@@ -506,9 +587,10 @@ static void delivery_done(void *ctx)
 					 job->rcpts[i].address, job->body_len, smtp_protocol_name(s));
 				continue;
 			}
-			log_info(job->sid, "smtp: delivered id=%s from=<%s> to=<%s> size=%zu proto=%s",
-				 job->txid, job->from, job->rcpts[i].address, job->body_len,
-				 smtp_protocol_name(s));
+			log_info(job->sid, "smtp: %s id=%s from=<%s> to=<%s> size=%zu proto=%s",
+				 job->rcpts[i].keep || job->rcpts[i].forward != NULL ? "delivered" :
+				 "discarded (spam)", job->txid, job->from, job->rcpts[i].address,
+				 job->body_len, smtp_protocol_name(s));
 			/* A DSN (null reverse-path) for the account: the bounce
 			 * signal of the compromised-account detection. */
 			if (s->tx.from.null_path)
@@ -587,6 +669,7 @@ void smtp_deliver_start(struct smtp_session *s)
 	str_copy(job->sid, sizeof(job->sid), s->conn->sid);
 	str_copy(job->txid, sizeof(job->txid), s->tx.txid);
 	str_copy(job->ip, sizeof(job->ip), s->conn->ip);
+	smtp_spam_init(&job->spam, job->sid, job->txid, job->ip);
 	mail_path_format(&s->tx.from, job->from, sizeof(job->from));
 	rfc5322_date(job->date, sizeof(job->date));
 	if (s->conn->tls) {

@@ -32,6 +32,7 @@ static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL
 static const char *const allow_deny[] = { "allow", "deny", NULL };
 static const char *const accept_defer[] = { "accept", "defer", NULL };
 static const char *const sender_policies[] = { "strict", "domain", "off", NULL };
+static const char *const spam_actions[] = { "inbox", "junk", "trash", "delete", NULL };
 
 const struct setting settings_table[SETTING_COUNT] = {
 	CONF(SETTING_CONF_HOSTNAME, "hostname", SETTING_HOSTNAME, 0, 0, 0, "localhost", NULL, hostname,
@@ -364,6 +365,16 @@ const struct setting settings_table[SETTING_COUNT] = {
 	DIRS(SETTING_VIRUS, "virus", SETTING_DOMAIN, SETTING_BOOL, 0, 0, 0, "on", NULL,
 	     "scan mail to and from this domain for viruses (clamd); a virus is refused with 554 5.7.1",
 	     "このドメイン宛て・発のメールをウイルス検査する（clamd）。ウイルスは 554 5.7.1 で拒否"),
+	DIRS(SETTING_SPAM, "spam", SETTING_DOMAIN | SETTING_ACCOUNT, SETTING_BOOL, 0, 0, 0, "on", NULL,
+	     "check mail from outside for spam: tag it \"[SPAM]\" and apply spam-action",
+	     "外部からのメールを迷惑メール判定し、「[SPAM]」を付けて spam-action に従う"),
+	DIRS(SETTING_SPAM_LEVEL, "spam-level", SETTING_DOMAIN | SETTING_ACCOUNT, SETTING_UINT, 0, 1, 6, "3",
+	     NULL, "how strict the spam filter is: 1 catches only the obvious, 6 is the strictest",
+	     "迷惑メール判定の強さ：1 は明らかなものだけ、6 が最も厳しい"),
+	DIRS_ENUM(SETTING_SPAM_ACTION, "spam-action", SETTING_DOMAIN | SETTING_ACCOUNT, "inbox", spam_actions,
+		  "where detected spam goes: inbox (tagged only), junk (the Junk folder), trash, or delete",
+		  "迷惑メールの行き先：inbox（印を付けるだけ）、junk（迷惑メールフォルダ）、trash（ごみ箱）、"
+		  "delete（削除）"),
 };
 
 const struct setting *settings_get(enum setting_id id)

@@ -180,6 +180,53 @@ double spam_model_train(struct spam_model *m, const struct spam_model *base,
 	return s;
 }
 
+/* m's own part of the score of t (the score with m on top of base, less
+ * base's alone). */
+static double spam_model_own_part(const struct spam_model *m, const struct spam_model *base,
+				  const struct spam_tokens *t)
+{
+	return base != NULL ? spam_model_score(base, m, t) - spam_model_score(base, NULL, t)
+			    : spam_model_score(m, NULL, t);
+}
+
+int spam_model_untrain(struct spam_model *m, const struct spam_model *base, const struct spam_tokens *t,
+		       bool was_spam, double tolerance)
+{
+	float *w = malloc((t->count + 1) * sizeof(*w)), *g = malloc((t->count + 1) * sizeof(*g));
+	float rate = 1.0f;
+
+	if (w == NULL || g == NULL) {
+		free(w);
+		free(g);
+		return -1;
+	}
+	for (int step = 0; step < 24; step++) {
+		double own = spam_model_own_part(m, base, t), after;
+
+		if (was_spam ? own <= tolerance : own >= -tolerance)
+			break;
+		for (size_t i = 0; i < t->count; i++) {
+			w[i] = m->ww[t->hash[i] & m->mask];
+			g[i] = m->wg[t->hash[i] & m->mask];
+		}
+		w[t->count] = m->whdr->bias;
+		spam_model_train(m, base, t, !was_spam, rate);
+		after = spam_model_own_part(m, base, t);
+		if (was_spam ? after < -tolerance : after > tolerance) {
+			/* past zero: back, and a smaller step */
+			for (size_t i = t->count; i-- > 0;) {
+				m->ww[t->hash[i] & m->mask] = w[i];
+				m->wg[t->hash[i] & m->mask] = g[i];
+			}
+			m->whdr->bias = w[t->count];
+			rate /= 2;
+		}
+	}
+	free(w);
+	free(g);
+	return 0;
+}
+
 void spam_model_count(struct spam_model *m, bool is_spam, int delta)
 {
 	uint64_t *n = is_spam ? &m->whdr->spam : &m->whdr->ham;

@@ -78,6 +78,13 @@ double spam_model_probability(double score);
  * the model m is trained on top of. Returns the score before the step. */
 double spam_model_train(struct spam_model *m, const struct spam_model *base,
 			const struct spam_tokens *t, bool is_spam, float rate);
+/* Undoes what training t as spam (was_spam) or ham taught the owned model
+ * m on top of base, as far as it can: steps the other way, a step that
+ * goes past zero taken back and tried at half the rate, until m adds at
+ * most tolerance to t's score in the old direction. 0, or -1 when out of
+ * memory. */
+int spam_model_untrain(struct spam_model *m, const struct spam_model *base, const struct spam_tokens *t,
+		       bool was_spam, double tolerance);
 /* Counts a trained message (the header's ham/spam). */
 void spam_model_count(struct spam_model *m, bool is_spam, int delta);
 /* Weights that are not zero (for stats). */

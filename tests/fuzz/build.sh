@@ -41,6 +41,7 @@ build fuzz_dkim src/mail/dkim.c src/lib/strbuf.c src/lib/str.c
 build fuzz_spf src/policy/spf.c src/lib/str.c
 build fuzz_sendas src/policy/sendas.c src/directory/validate.c src/lib/str.c
 build fuzz_json src/lib/json_parse.c src/lib/str.c
+build fuzz_spam_tag src/spam/spam_tag.c src/spam/spam_list.c src/mail/header.c src/mail/rfc5322.c src/lib/strbuf.c src/lib/str.c
 build fuzz_spam_token src/spam/spam_token.c src/spam/spam_text.c src/spam/spam_html.c src/spam/spam_model.c \
 	src/spam/spam_rules.c \
 	src/mail/mime.c src/mail/header.c src/mail/rfc2047.c src/mail/charset.c src/mail/mime_decode.c \

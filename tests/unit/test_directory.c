@@ -565,6 +565,48 @@ static void test_settings_clear(void **state)
 	assert_int_equal(directory_setting_clear(f->d, "domain", "none.test", &e), 0);
 }
 
+struct spam_rows {
+	char text[256];
+	unsigned n;
+};
+
+static void collect_spam(const char *kind, const char *pattern, int64_t created, void *ctx)
+{
+	struct spam_rows *r = ctx;
+	size_t len = strlen(r->text);
+
+	assert_true(created > 0);
+	snprintf(r->text + len, sizeof(r->text) - len, "%s%s %s", len > 0 ? "," : "", kind, pattern);
+	r->n++;
+}
+
+static void test_spam_lists(void **state)
+{
+	struct fixture *f = *state;
+	struct spam_rows r = { "", 0 };
+	const char *e = NULL;
+
+	assert_int_equal(directory_spamlist_add(f->d, "domain", "Ex.test", "block", "*", &e), 0);
+	assert_int_equal(directory_spamlist_add(f->d, "domain", "ex.test", "allow", "*@Friend.test", &e), 0);
+	assert_int_equal(directory_spamlist_add(f->d, "domain", "ex.test", "allow", "*@friend.test", &e), -1);
+	assert_string_equal(e, "already exists");
+	assert_int_equal(directory_spamlist_add(f->d, "account", "a@ex.test", "allow", "*", &e), 0);
+	assert_int_equal(directory_spamlist_list(f->d, "domain", "EX.test", NULL, collect_spam, &r), 0);
+	assert_string_equal(r.text, "allow *@friend.test,block *");
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(directory_spamlist_list(f->d, "domain", "ex.test", "block", collect_spam, &r), 0);
+	assert_string_equal(r.text, "block *");
+	assert_int_equal(directory_spamlist_del(f->d, "domain", "ex.test", "block", "*", &e), 1);
+	assert_int_equal(directory_spamlist_del(f->d, "domain", "ex.test", "block", "*", &e), 0);
+	/* a deleted domain's lists go with its settings; the account's stay */
+	assert_int_equal(directory_setting_clear(f->d, "domain", "ex.test", &e), 0);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(directory_spamlist_list(f->d, "domain", "ex.test", NULL, collect_spam, &r), 0);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(directory_spamlist_list(f->d, "account", "a@ex.test", NULL, collect_spam, &r), 0);
+	assert_int_equal(r.n, 1);
+}
+
 static void test_account_clear_login_state(void **state)
 {
 	struct fixture *f = *state;
@@ -667,6 +709,7 @@ int main(void)
 		T(test_domain_del_case),
 		T(test_settings),
 		T(test_settings_clear),
+		T(test_spam_lists),
 		T(test_account_clear_login_state),
 		T(test_events),
 		T(test_event_fields),
