@@ -839,6 +839,19 @@ int directory_begin(struct directory *dir)
 	return sqlite3_exec(dir->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
+int directory_read_begin(struct directory *dir)
+{
+	if (!sqlite3_get_autocommit(dir->db))
+		return -1;	/* inside a transaction already */
+	return sqlite3_exec(dir->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+void directory_read_end(struct directory *dir)
+{
+	if (!sqlite3_get_autocommit(dir->db))
+		sqlite3_exec(dir->db, "COMMIT", NULL, NULL, NULL);
+}
+
 int directory_commit(struct directory *dir)
 {
 	return sqlite3_exec(dir->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;

@@ -126,6 +126,12 @@ int directory_event_list(struct directory *dir, const char *address, unsigned li
 int directory_begin(struct directory *dir);
 int directory_commit(struct directory *dir);
 void directory_rollback(struct directory *dir);
+/* One read transaction (a deferred BEGIN) around several lookups, so they
+ * see one snapshot and take the database's locks once instead of once
+ * each; no writes in between. 0 when begun (then call directory_read_end),
+ * -1 when not (the lookups then run on their own). */
+int directory_read_begin(struct directory *dir);
+void directory_read_end(struct directory *dir);
 
 /* One row of the audit log: who changed what, when and from where. */
 struct dir_audit {

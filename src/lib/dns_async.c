@@ -4,6 +4,7 @@
  * the per-message batches with their budget. */
 #include "lib/dns_async.h"
 #include "lib/dns_cache.h"
+#include "lib/log.h"
 #include "lib/str.h"
 
 #include <ares.h>
@@ -31,6 +32,11 @@ struct dns_async {
 	struct dns_sock *socks;
 	size_t nsocks, capsocks;
 	struct dns_query *inflight;	/* queries sent, waiting for their answer */
+	/* health of the server (see dns_async_check) */
+	int64_t last_reply_ms;		/* when it last answered anything */
+	bool silent;			/* not answering: lookups fail at once */
+	unsigned probes;		/* queries in flight sent while silent */
+	struct event *health_ev;
 };
 
 enum dns_bstate { BE_WANTED, BE_PENDING, BE_DONE };
@@ -47,6 +53,7 @@ struct dns_bentry {
 	size_t len;
 	struct dns_query *q;		/* while pending */
 	struct dns_bentry *qnext;	/* the next batch entry waiting for q */
+	bool silent;			/* failed because the server is not answering */
 };
 
 /* One query on the wire; every batch that wants the same name and type
@@ -56,6 +63,8 @@ struct dns_query {
 	struct dns_query *next;		/* in r->inflight */
 	struct dns_bentry *waiters;
 	int type;
+	int64_t sent_ms;
+	bool probe;			/* sent while the server was silent */
 	char name[DNS_NAME_MAX];
 };
 
@@ -153,6 +162,108 @@ static void dns_async_sock_state(void *data, ares_socket_t fd, int readable, int
 	event_add(r->socks[i].ev, NULL);
 }
 
+/* ---- the server's health
+ *
+ * A server that answers nothing at all while several queries wait past
+ * the first try's timeout (when c-ares itself gives up on that try and
+ * sends again) is taken as not answering: the batches waiting for it get
+ * a temporary failure at once, and so do new lookups, instead of each
+ * waiting for c-ares's full timeout. The queries go on, and one query at
+ * a time still goes out for a name a batch wants, without anyone waiting
+ * for it: any reply from the server, even SERVFAIL or NXDOMAIN, makes it
+ * answering again. A slow server that answers something within the
+ * timeout, or one that drops only some names, is never taken for dead:
+ * only silence counts. The probes (queries sent while the server is
+ * silent) are one at a time, so a dead server gets at most one query per
+ * timeout from each loop besides the retries of those sent before. */
+
+static int64_t dns_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A reply of the server, as opposed to its silence or our own failure. */
+static bool dns_async_is_reply(int status)
+{
+	switch (status) {
+	case ARES_ETIMEOUT:
+	case ARES_ECONNREFUSED:
+	case ARES_ENOMEM:
+	case ARES_EDESTRUCTION:
+	case ARES_ECANCELLED:
+	case ARES_EBADNAME:
+	case ARES_ENOTINITIALIZED:
+		return false;
+	default:
+		return true;
+	}
+}
+
+static void dns_batch_answer_in(struct dns_bentry *e, enum dns_result res, const unsigned char *buf, size_t len);
+
+/* Every batch entry waiting for q gets a temporary failure now. */
+static void dns_query_fail_waiters(struct dns_query *q)
+{
+	struct dns_bentry *w = q->waiters;
+
+	q->waiters = NULL;
+	while (w != NULL) {
+		struct dns_bentry *next = w->qnext;
+		w->qnext = NULL;
+		w->silent = true;
+		dns_batch_answer_in(w, DNS_TEMPFAIL, NULL, 0);
+		w = next;
+	}
+}
+
+static void dns_async_set_silent(struct dns_async *r, bool silent)
+{
+	if (r->silent == silent)
+		return;
+	r->silent = silent;
+	if (silent) {
+		log_warn(NULL, "dns: the server %s answers nothing: lookups fail at once (temperror) until it answers "
+			       "again", r->spec[0] != '\0' ? r->spec : "(system resolver)");
+		for (struct dns_query *q = r->inflight; q != NULL; q = q->next)
+			dns_query_fail_waiters(q);
+	} else {
+		log_info(NULL, "dns: the server %s answers again", r->spec[0] != '\0' ? r->spec : "(system resolver)");
+	}
+}
+
+/* Counts the queries the server has been silent on for a try's timeout;
+ * two or more make it not answering. Arms the timer for the next time
+ * a query reaches that age. */
+static void dns_async_check(struct dns_async *r)
+{
+	int64_t now = dns_now_ms(), next = 0;
+	unsigned overdue = 0;
+
+	for (struct dns_query *q = r->inflight; q != NULL; q = q->next) {
+		int64_t due = q->sent_ms + DNS_ASYNC_TIMEOUT_MS;
+		if (q->sent_ms < r->last_reply_ms)
+			continue;	/* heard from since */
+		if (due <= now)
+			overdue++;
+		else if (next == 0 || due < next)
+			next = due;
+	}
+	if (overdue >= DNS_ASYNC_SILENT_MIN)
+		dns_async_set_silent(r, true);
+	if (next != 0) {
+		struct timeval tv = { (time_t)((next - now) / 1000), (suseconds_t)((next - now) % 1000) * 1000 };
+		evtimer_add(r->health_ev, &tv);
+	}
+}
+
+static void dns_async_health_cb(evutil_socket_t fd, short what, void *arg)
+{
+	dns_async_check(arg);
+}
+
 struct dns_async *dns_async_new(struct event_base *base, struct dns_cache *cache)
 {
 	struct dns_async *r = calloc(1, sizeof(*r));
@@ -163,7 +274,10 @@ struct dns_async *dns_async_new(struct event_base *base, struct dns_cache *cache
 	r->base = base;
 	r->cache = cache;
 	r->timer = evtimer_new(base, dns_async_timer_cb, r);
-	if (r->timer == NULL) {
+	r->health_ev = evtimer_new(base, dns_async_health_cb, r);
+	if (r->timer == NULL || r->health_ev == NULL) {
+		if (r->timer != NULL)
+			event_free(r->timer);
 		free(r);
 		return NULL;
 	}
@@ -181,6 +295,7 @@ void dns_async_free(struct dns_async *r)
 		event_free(r->socks[i].ev);
 	free(r->socks);
 	event_free(r->timer);
+	event_free(r->health_ev);
 	free(r);
 }
 
@@ -213,6 +328,9 @@ static int dns_async_channel(struct dns_async *r, const char *spec)
 		return -1;
 	}
 	str_copy(r->spec, sizeof(r->spec), spec);
+	r->silent = false;
+	r->probes = 0;
+	r->last_reply_ms = 0;
 	return 0;
 }
 
@@ -234,22 +352,29 @@ static bool dns_async_cacheable(int status)
 	}
 }
 
-static void dns_batch_answer_in(struct dns_bentry *e, enum dns_result res, const unsigned char *buf, size_t len);
-
 static void dns_async_query_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	struct dns_query *q = arg, **pp;
 	const char *error;
 	enum dns_result res = dns_status(status, &error);
 	size_t len = abuf != NULL && alen > 0 ? (size_t)alen : 0;
-	struct dns_bentry *w = q->waiters;
+	struct dns_bentry *w;
 
+	if (dns_async_is_reply(status)) {
+		q->r->last_reply_ms = dns_now_ms();
+		dns_async_set_silent(q->r, false);
+	} else if (status == ARES_ETIMEOUT) {
+		dns_async_check(q->r);	/* (q counts: it is still in flight) */
+	}
 	for (pp = &q->r->inflight; *pp != NULL && *pp != q; pp = &(*pp)->next)
 		;
 	if (*pp == q)
 		*pp = q->next;
+	if (q->probe)
+		q->r->probes--;
 	if (dns_async_cacheable(status))
 		dns_cache_put(q->r->cache, q->name, q->type, res, len > 0 ? abuf : NULL, len);
+	w = q->waiters;
 	q->waiters = NULL;
 	while (w != NULL) {
 		struct dns_bentry *next = w->qnext;
@@ -436,17 +561,28 @@ unsigned dns_batch_fetch(struct dns_batch *b)
 			if (q->type == e->type && strcasecmp(q->name, e->name) == 0)
 				break;
 		}
-		if (q == NULL && have_channel && !b->exhausted && (q = calloc(1, sizeof(*q))) != NULL) {
+		if (q == NULL && have_channel && !b->exhausted && (!r->silent || r->probes == 0) &&
+		    (q = calloc(1, sizeof(*q))) != NULL) {
 			q->r = r;
 			q->type = e->type;
+			q->sent_ms = dns_now_ms();
+			q->probe = r->silent;
+			r->probes += q->probe;
 			str_copy(q->name, sizeof(q->name), e->name);
 			q->next = r->inflight;
 			r->inflight = q;
 			fresh = q;
+			if (!evtimer_pending(r->health_ev, NULL))
+				dns_async_check(r);
 		}
-		if (q == NULL) {
+		if (q == NULL || r->silent) {
+			/* (while the server is silent a new query is a probe
+			 * no one waits for) */
 			e->state = BE_DONE;
 			e->res = DNS_TEMPFAIL;
+			e->silent = r->silent;
+			if (fresh != NULL)
+				ares_query(r->ch, fresh->name, ns_c_in, fresh->type, dns_async_query_cb, fresh);
 			continue;
 		}
 		e->q = q;
@@ -516,8 +652,9 @@ static enum dns_result dns_batch_raw(struct dns_batch *b, const char *name, int 
 		return DNS_TEMPFAIL;
 	}
 	if (e->res == DNS_TEMPFAIL) {
-		*error_r = b->exhausted && e->buf == NULL ? "the time for the DNS lookups of this message ran out"
-							  : "DNS server failure or timeout";
+		*error_r = e->silent ? "the DNS server is not answering"
+			   : b->exhausted && e->buf == NULL ? "the time for the DNS lookups of this message ran out"
+							    : "DNS server failure or timeout";
 		return DNS_TEMPFAIL;
 	}
 	if (e->res != DNS_OK) {

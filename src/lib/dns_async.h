@@ -27,7 +27,13 @@
  * The batch has a budget: the total time it may have lookups in flight.
  * When it runs out, the lookups in flight and any later ones count as
  * temporary failures (the checks give temperror); the queries themselves
- * go on and fill the cache for later messages. */
+ * go on and fill the cache for later messages.
+ *
+ * A server that answers nothing while several queries wait past the
+ * first try's timeout is taken as not answering until it answers
+ * anything again: the lookups waiting for it, and new ones, fail at
+ * once (temporary failures), and one query at a time still goes out as
+ * a probe. */
 
 struct event_base;
 struct dns_cache;
@@ -42,6 +48,9 @@ void dns_async_free(struct dns_async *r);
  * of a query: a dead server costs 3 s, then its failure is cached. */
 #define DNS_ASYNC_TIMEOUT_MS 1000
 #define DNS_ASYNC_TRIES 2
+/* A server silent on this many queries for a try's timeout is taken as
+ * not answering: lookups fail at once until it answers anything. */
+#define DNS_ASYNC_SILENT_MIN 2
 
 /* At most this many names per batch; more lookups fail temporarily. */
 #define DNS_BATCH_MAX 160

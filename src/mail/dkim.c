@@ -510,23 +510,35 @@ static void body_flush(struct dkim_body *b)
 	b->buf_len = 0;
 }
 
+/* Appends canonical bytes: all of them count, at most limit in all go out. */
 static void body_emit(struct dkim_body *b, const char *data, size_t len)
 {
+	uint64_t room = b->limit - b->emitted;
+
 	b->count += len;
-	for (size_t i = 0; i < len && b->emitted < b->limit; i++) {
-		if (b->buf_len == sizeof(b->buf))
+	if (len > room)
+		len = (size_t)room;
+	b->emitted += len;
+	while (len > 0) {
+		size_t n = sizeof(b->buf) - b->buf_len;
+
+		if (n == 0) {
 			body_flush(b);
-		b->buf[b->buf_len++] = (unsigned char)data[i];
-		b->emitted++;
+			n = sizeof(b->buf);
+		}
+		if (n > len)
+			n = len;
+		memcpy(b->buf + b->buf_len, data, n);
+		b->buf_len += n;
+		data += n;
+		len -= n;
 	}
 }
 
-static void body_content(struct dkim_body *b, char c)
+/* A run of line content with no line end (nor, relaxed, white space) in
+ * it: the empty lines and the white space held back come first. */
+static void body_content(struct dkim_body *b, const char *p, size_t len)
 {
-	if (b->canon == DKIM_RELAXED && is_wsp(c)) {
-		b->wsp = true;
-		return;
-	}
 	while (b->empty_lines > 0) {
 		body_emit(b, "\r\n", 2);
 		b->empty_lines--;
@@ -534,7 +546,7 @@ static void body_content(struct dkim_body *b, char c)
 	if (b->wsp)
 		body_emit(b, " ", 1);
 	b->wsp = false;
-	body_emit(b, &c, 1);
+	body_emit(b, p, len);
 	b->line = true;
 }
 
@@ -558,27 +570,50 @@ void dkim_body_init(struct dkim_body *b, enum dkim_canon c, uint64_t limit, dkim
 	b->ctx = ctx;
 }
 
+/* Bytes that end a run of content: CR and LF, and for relaxed SP and HTAB. */
+static const unsigned char body_stop_simple[256] = { ['\r'] = 1, ['\n'] = 1 };
+static const unsigned char body_stop_relaxed[256] = { ['\r'] = 1, ['\n'] = 1, [' '] = 1, ['\t'] = 1 };
+
+/* The body is taken in spans: a run of ordinary bytes goes out in one
+ * piece, a run of white space (relaxed) is one pending space; only CR,
+ * LF and the edges of runs are looked at one by one. A CR at the end of
+ * a chunk waits for the next byte (b->cr), so a CRLF split across
+ * chunks is still one line end. */
 void dkim_body_feed(struct dkim_body *b, const void *data, size_t len)
 {
-	const char *p = data;
+	const char *p = data, *end = p + len;
+	const unsigned char *stop = b->canon == DKIM_RELAXED ? body_stop_relaxed : body_stop_simple;
 
-	for (size_t i = 0; i < len; i++) {
-		char c = p[i];
+	while (p < end) {
+		const char *q = p;
 
 		if (b->cr) {
 			b->cr = false;
-			if (c == '\n') {
+			if (*p == '\n') {
 				body_eol(b);
+				p++;
 				continue;
 			}
-			body_content(b, '\r');
+			body_content(b, "\r", 1);	/* a CR alone is content */
 		}
-		if (c == '\r')
+		while (q < end && !stop[(unsigned char)*q])
+			q++;
+		if (q > p) {
+			body_content(b, p, (size_t)(q - p));
+			p = q;
+			continue;
+		}
+		if (*p == '\r') {
 			b->cr = true;
-		else if (c == '\n')
+			p++;
+		} else if (*p == '\n') {
 			body_eol(b);
-		else
-			body_content(b, c);
+			p++;
+		} else {
+			b->wsp = true;
+			while (p < end && (*p == ' ' || *p == '\t'))
+				p++;
+		}
 	}
 }
 
@@ -586,7 +621,7 @@ void dkim_body_finish(struct dkim_body *b)
 {
 	if (b->cr) {
 		b->cr = false;
-		body_content(b, '\r');
+		body_content(b, "\r", 1);
 	}
 	if (b->line)
 		body_emit(b, "\r\n", 2);

@@ -195,8 +195,22 @@ int smtp_data_parse(struct smtp_data_parser *p, const char *in, size_t len, char
 	size_t o = 0, i;
 
 	for (i = 0; i < len; i++) {
-		char c = in[i];
+		char c;
 
+		if (p->state == DATA_MID) {
+			/* the rest of a line up to its CR or LF goes out as it is */
+			const char *cr = memchr(in + i, '\r', len - i), *lf;
+			size_t end = cr != NULL ? (size_t)(cr - in) : len;
+
+			if ((lf = memchr(in + i, '\n', end - i)) != NULL)
+				end = (size_t)(lf - in);
+			memcpy(out + o, in + i, end - i);
+			o += end - i;
+			i = end;
+			if (i == len)
+				break;
+		}
+		c = in[i];
 		switch (p->state) {
 		case DATA_BOL:
 			if (c == '.') {

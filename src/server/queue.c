@@ -15,6 +15,7 @@
  * RFC 5321's long timeouts (minutes); on the shared worker pool one slow
  * remote server would stall local deliveries and logins. */
 #include "server/queue.h"
+#include "store/maildir_commit.h"
 #include "server/outbound.h"
 #include "server/server.h"
 #include "server/stats.h"
@@ -146,6 +147,27 @@ int queue_submit(const char *login, const char *from, const char *const *rcpts, 
 		 msg->prefix_len + msg->body_len);
 	queue_wake();
 	return 0;
+}
+
+int queue_stage(const char *login, const char *from, const char *const *rcpts, size_t nrcpts,
+		const struct maildir_msg *msg, struct maildir_staged *st, const char **error_r)
+{
+	char dir[PATH_MAX];
+	int r;
+
+	queue_dir(dir, sizeof(dir));
+	queue_sign_login = login;
+	r = queue_file_stage(dir, from, rcpts, nrcpts, msg, st, error_r);
+	queue_sign_login = NULL;
+	if (r < 0)
+		log_error(NULL, "queue: cannot queue a message from <%s>: %s", from, *error_r);
+	return r;
+}
+
+void queue_staged_done(const struct maildir_staged *st, const char *from, size_t nrcpts, size_t size)
+{
+	log_info(NULL, "queue: id=%s from=<%s> nrcpt=%zu size=%zu queued", st->name, from, nrcpts, size);
+	queue_wake();
 }
 
 void queue_wake(void)

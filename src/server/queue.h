@@ -20,6 +20,15 @@
 int queue_submit(const char *login, const char *from, const char *const *rcpts, size_t nrcpts,
 		 const struct maildir_msg *msg, char *id_r, size_t id_size, const char **error_r);
 
+/* queue_submit in two steps, for the group commit (lib/groupcommit.h):
+ * queue_stage writes the queue file under its temporary name into st (0,
+ * or -1 with *error_r); once the committer has made it durable
+ * (st->error NULL), queue_staged_done logs it and wakes the runner. */
+struct maildir_staged;
+int queue_stage(const char *login, const char *from, const char *const *rcpts, size_t nrcpts,
+		const struct maildir_msg *msg, struct maildir_staged *st, const char **error_r);
+void queue_staged_done(const struct maildir_staged *st, const char *from, size_t nrcpts, size_t size);
+
 /* Starts the runner (after the server's settings are loaded): resumes what
  * is in DATA/queue. */
 void queue_start(void);

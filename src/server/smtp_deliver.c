@@ -13,6 +13,8 @@
  *                               of every other session waiting then
  *                               (group commit, store/maildir_commit.h)
  *   delivery_finish (worker)    queue file, forwarding, events
+ * A message with only remote recipients has its queue file staged by
+ * delivery_run and made durable by the committer like a local copy.
  *   delivery_done (loop)        the reply */
 #include "server/smtp_session.h"
 #include "directory/directory.h"
@@ -86,6 +88,8 @@ struct delivery_job {
 	const char *field;
 	const char *field_error;	/* status 4: the field could not be read */
 	char queue_id[64];
+	struct maildir_staged *queued;	/* the queue file, staged for the group commit */
+	size_t queued_size;
 	struct group_commit_req commit;	/* items: the staged copies */
 	uint64_t started;	/* the end of the data (stats_now) */
 };
@@ -144,8 +148,9 @@ static int queue_prefix(const struct delivery_job *job, char *buf, size_t size)
 				 job->tls_suite, job->date);
 }
 
-/* Writes the queue file for the remote recipients: 0, or -1. */
-static int delivery_queue(struct delivery_job *job)
+/* Writes the queue file for the remote recipients: durably at once
+ * (stage NULL), or staged into *stage for the group commit. 0, or -1. */
+static int delivery_queue(struct delivery_job *job, struct maildir_staged *stage)
 {
 	char prefix[2048];
 	const char *rcpts[job->nremote > 0 ? job->nremote : 1];
@@ -165,6 +170,11 @@ static int delivery_queue(struct delivery_job *job)
 	msg.body = job->body;
 	msg.body_fd = job->body_fd;
 	msg.body_len = job->body_len;
+	if (stage != NULL) {
+		job->queued_size = msg.prefix_len + msg.body_len;
+		return queue_stage(job->login[0] != '\0' ? job->login : NULL, job->queue_from, rcpts, n, &msg,
+				   stage, &error);
+	}
 	if (queue_submit(job->login[0] != '\0' ? job->login : NULL, job->queue_from, rcpts, n, &msg, job->queue_id, sizeof(job->queue_id),
 			 &error) < 0) {
 		log_error(job->sid, "smtp: cannot queue the message for %zu remote recipients: %s", n,
@@ -467,8 +477,17 @@ static void delivery_finish(void *ctx)
 			job->status = 2;
 		}
 	}
-	if (job->status == 0 && job->nremote > 0 && delivery_queue(job) < 0)
+	if (job->queued != NULL && job->queued->error != NULL) {
+		log_error(job->sid, "smtp: cannot queue the message for %u remote recipients: %s", job->nremote,
+			  job->queued->error);
+		maildir_staged_discard(job->queued);
 		job->status = 2;
+	} else if (job->queued != NULL) {
+		str_copy(job->queue_id, sizeof(job->queue_id), job->queued->name);
+		queue_staged_done(job->queued, job->queue_from, job->nremote, job->queued_size);
+	} else if (job->status == 0 && job->nremote > 0 && delivery_queue(job, NULL) < 0) {
+		job->status = 2;
+	}
 	if (job->status == 0)
 		delivery_forward(job);
 	if (job->status != 0) {
@@ -518,6 +537,19 @@ static void delivery_run(void *ctx)
 		}
 		job->commit.items[job->commit.nitems++] = r->staged;
 	}
+	if (job->nremote > 0 && job->nremote == job->nrcpts) {
+		/* only remote recipients: the queue file joins the group commit
+		 * (with local copies it is written once they are durable) */
+		job->commit.items = calloc(1, sizeof(void *));
+		job->queued = malloc(sizeof(*job->queued));
+		if (job->commit.items == NULL || job->queued == NULL || delivery_queue(job, job->queued) < 0) {
+			free(job->queued);
+			job->queued = NULL;
+			job->status = 2;
+			return;
+		}
+		job->commit.items[job->commit.nitems++] = job->queued;
+	}
 	if (job->commit.nitems == 0)
 		delivery_finish(job);
 }
@@ -554,6 +586,7 @@ static void delivery_free(struct delivery_job *job)
 	for (unsigned i = 0; i < job->nrcpts; i++)
 		free(job->rcpts[i].staged);
 	free(job->commit.items);
+	free(job->queued);
 	free(job->rcpts);	/* maildir strings belong to the session */
 	free(job);
 }

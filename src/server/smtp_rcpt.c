@@ -277,12 +277,25 @@ static void rcpt_add_remote(struct smtp_session *s, const char *addr)
 	rcpt_append(s, &rcpt);
 }
 
+static void rcpt_run(struct smtp_session *s, const struct smtp_command *cmd, struct directory *dir);
+
+/* The recipient's lookups (domain, BATV, account, forwarding) read the
+ * directory in one read transaction. */
 void smtp_cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	struct directory *dir = server_directory();
+	bool txn = dir != NULL && directory_read_begin(dir) == 0;
+
+	rcpt_run(s, cmd, dir);
+	if (txn)
+		directory_read_end(dir);
+}
+
+static void rcpt_run(struct smtp_session *s, const struct smtp_command *cmd, struct directory *dir)
 {
 	struct mail_path path;
 	struct dir_domain domain;
 	struct smtp_rcpt rcpt;
-	struct directory *dir;
 	const char *error, *trick;
 	enum smtp_arg_error r;
 	int local;
@@ -304,7 +317,6 @@ void smtp_cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 		smtp_error(s);
 		return;
 	}
-	dir = server_directory();
 	if (dir == NULL) {
 		smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
 		return;

@@ -43,8 +43,29 @@ int maildir_stage(const char *dir, const struct maildir_msg *msg, struct maildir
 	return 0;
 }
 
-/* fdatasyncs one staged file in tmp/: 0, or -1 with st->error set (and
- * the file removed). */
+/* The staged file's temporary and final paths, and the directory whose
+ * fsync makes the final name durable (any may be NULL). */
+static void maildir_staged_paths(const struct maildir_staged *st, char *tmp, char *dst, char *syncdir)
+{
+	if (st->flat) {
+		if (tmp != NULL)
+			snprintf(tmp, PATH_MAX, "%s/.%s.tmp", st->dir, st->name);
+		if (dst != NULL)
+			snprintf(dst, PATH_MAX, "%s/%s", st->dir, st->name);
+		if (syncdir != NULL)
+			snprintf(syncdir, PATH_MAX, "%s", st->dir);
+		return;
+	}
+	if (tmp != NULL)
+		snprintf(tmp, PATH_MAX, "%s/tmp/%s", st->dir, st->name);
+	if (dst != NULL)
+		snprintf(dst, PATH_MAX, "%s/new/%s", st->dir, st->name);
+	if (syncdir != NULL)
+		snprintf(syncdir, PATH_MAX, "%s/new", st->dir);
+}
+
+/* fdatasyncs one staged file: 0, or -1 with st->error set (and the file
+ * removed). */
 static int maildir_staged_sync(struct maildir_staged *st)
 {
 	char tmp[PATH_MAX];
@@ -54,7 +75,7 @@ static int maildir_staged_sync(struct maildir_staged *st)
 		st->error = "no staged file";
 		return -1;
 	}
-	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", st->dir, st->name);
+	maildir_staged_paths(st, tmp, NULL, NULL);
 	fd = open(tmp, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		st->error = "staged file missing";
@@ -77,9 +98,8 @@ static void maildir_staged_publish(struct maildir_staged *st)
 		st->error = "no staged file";	/* never rename "/tmp/" itself */
 		return;
 	}
-	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", st->dir, st->name);
-	snprintf(dst, sizeof(dst), "%s/new/%s", st->dir, st->name);
-	if (rename(tmp, dst) < 0) {
+	maildir_staged_paths(st, tmp, dst, NULL);
+	if (st->flat ? renameat2(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) < 0 : rename(tmp, dst) < 0) {
 		st->error = "rename failed";
 		unlink(tmp);
 		return;
@@ -98,7 +118,7 @@ static void maildir_dir_sync_fn(void *item)
 	struct maildir_staged *st = item;
 	char newdir[PATH_MAX];
 
-	snprintf(newdir, sizeof(newdir), "%s/new", st->dir);
+	maildir_staged_paths(st, NULL, NULL, newdir);
 	if (fs_fsync_dir(newdir) < 0)
 		st->error = "directory fsync failed";
 }
@@ -115,7 +135,7 @@ static void maildir_commit_dirs(struct maildir_staged **v, size_t n, struct fano
 		if (!v[i]->visible)
 			continue;
 		for (size_t j = 0; j < i && !seen; j++)
-			seen = v[j]->visible && strcmp(v[j]->dir, v[i]->dir) == 0;
+			seen = v[j]->visible && v[j]->flat == v[i]->flat && strcmp(v[j]->dir, v[i]->dir) == 0;
 		if (seen)
 			continue;
 		if (dirs != NULL)
@@ -128,7 +148,8 @@ static void maildir_commit_dirs(struct maildir_staged **v, size_t n, struct fano
 	/* a folder's error is its first file's: spread it to the others */
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < i && v[i]->visible && v[i]->error == NULL; j++) {
-			if (v[j]->visible && v[j]->error != NULL && strcmp(v[j]->dir, v[i]->dir) == 0)
+			if (v[j]->visible && v[j]->error != NULL && v[j]->flat == v[i]->flat &&
+			    strcmp(v[j]->dir, v[i]->dir) == 0)
 				v[i]->error = v[j]->error;
 		}
 	}
@@ -161,7 +182,10 @@ void maildir_staged_discard(struct maildir_staged *st)
 
 	if (st == NULL || st->dir[0] == '\0' || st->name[0] == '\0')
 		return;
-	snprintf(path, sizeof(path), "%s/%s/%s", st->dir, st->visible ? "new" : "tmp", st->name);
+	if (st->visible)
+		maildir_staged_paths(st, NULL, path, NULL);
+	else
+		maildir_staged_paths(st, path, NULL, NULL);
 	unlink(path);
 	st->visible = false;
 	st->name[0] = '\0';

@@ -20,6 +20,10 @@
 struct maildir_staged {
 	char dir[PATH_MAX];	/* the folder: the mailbox or one of its .Folders */
 	char name[MAILDIR_NAME_MAX];
+	/* A flat file instead (a queue file, store/queue_file.h): staged as
+	 * dir/.name.tmp, published as dir/name (never replacing a file), and
+	 * dir itself is the directory fsync'd. */
+	bool flat;
 	const char *error;	/* after the commit: NULL when durable in new/ */
 	bool visible;		/* renamed into new/ */
 };

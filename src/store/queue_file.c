@@ -1,5 +1,6 @@
 /* Queue files: see queue_file.h for the format. */
 #include "store/queue_file.h"
+#include "store/maildir_commit.h"
 #include "lib/fsutil.h"
 #include "lib/str.h"
 
@@ -85,14 +86,14 @@ static int write_body(int fd, const struct maildir_msg *msg)
 	return 0;
 }
 
-int queue_file_create(const char *dir, const char *from, const char *const *rcpts, size_t nrcpts,
-		      const struct maildir_msg *msg, char *id_r, size_t id_size,
-		      const char **error_r)
+int queue_file_stage(const char *dir, const char *from, const char *const *rcpts, size_t nrcpts,
+		     const struct maildir_msg *msg, struct maildir_staged *st, const char **error_r)
 {
-	char id[16], tmp[4200], path[4200], head[4096], *sig = NULL;
+	char id[16], tmp[4200], head[4096], *sig = NULL;
 	size_t sig_len = 0;
 	int fd, n;
 
+	memset(st, 0, sizeof(*st));
 	if (nrcpts == 0) {
 		*error_r = "no recipients";
 		return -1;
@@ -107,13 +108,12 @@ int queue_file_create(const char *dir, const char *from, const char *const *rcpt
 			return -1;
 		}
 	}
-	if (fs_mkdir_p(dir, 0700) < 0) {
+	if (str_copy(st->dir, sizeof(st->dir), dir) < 0 || fs_mkdir_p(dir, 0700) < 0) {
 		*error_r = "cannot create the queue directory";
 		return -1;
 	}
 	str_random_id(id, 13);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, id);
-	snprintf(path, sizeof(path), "%s/%s", dir, id);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		*error_r = "cannot create a queue file";
@@ -135,23 +135,40 @@ int queue_file_create(const char *dir, const char *from, const char *const *rcpt
 		sig_len = 0;
 	n = snprintf(head, sizeof(head), "size %zu\n\n", sig_len + msg->prefix_len + msg->body_len);
 	if (fs_write_all(fd, head, (size_t)n) < 0 || (sig_len > 0 && fs_write_all(fd, sig, sig_len) < 0) ||
-	    write_body(fd, msg) < 0 || fdatasync(fd) < 0)
+	    write_body(fd, msg) < 0)
 		goto fail;
 	free(sig);
-	sig = NULL;
+	/* the writeback starts now; the commit syncs the file all the same */
+	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	close(fd);
-	fd = -1;
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) < 0 || fs_fsync_dir(dir) < 0)
-		goto fail;
-	str_copy(id_r, id_size, id);
+	str_copy(st->name, sizeof(st->name), id);
+	st->flat = true;
 	return 0;
 fail:
 	*error_r = "cannot write the queue file (disk full?)";
 	free(sig);
-	if (fd >= 0)
-		close(fd);
+	close(fd);
 	unlink(tmp);
 	return -1;
+}
+
+int queue_file_create(const char *dir, const char *from, const char *const *rcpts, size_t nrcpts,
+		      const struct maildir_msg *msg, char *id_r, size_t id_size,
+		      const char **error_r)
+{
+	struct maildir_staged st;
+	void *item = &st;
+
+	if (queue_file_stage(dir, from, rcpts, nrcpts, msg, &st, error_r) < 0)
+		return -1;
+	maildir_commit_batch(&item, 1, NULL);
+	if (st.error != NULL) {
+		maildir_staged_discard(&st);
+		*error_r = "cannot write the queue file (disk full?)";
+		return -1;
+	}
+	str_copy(id_r, id_size, st.name);
+	return 0;
 }
 
 /* Next line of data from *pos (without \n) or NULL at the end or when

@@ -50,8 +50,16 @@ struct queue_env {
 	bool warned;			/* delay notice sent */
 };
 
-/* Writes a new queue file in dir: temporary name, fdatasync, rename to
- * its id, fsync dir. Durable when it returns 0; the id in id_r. */
+struct maildir_staged;
+
+/* Writes a new queue file in dir under a temporary name (.ID.tmp) and
+ * fills st for the group commit (store/maildir_commit.h), which
+ * fdatasyncs it, renames it to its id (st->name) and fsyncs dir: 0, or -1
+ * with *error_r (nothing left behind). */
+int queue_file_stage(const char *dir, const char *from, const char *const *rcpts, size_t nrcpts,
+		     const struct maildir_msg *msg, struct maildir_staged *st, const char **error_r);
+/* queue_file_stage and its commit at once: temporary name, fdatasync,
+ * rename to its id, fsync dir. Durable when it returns 0; the id in id_r. */
 int queue_file_create(const char *dir, const char *from, const char *const *rcpts, size_t nrcpts,
 		      const struct maildir_msg *msg, char *id_r, size_t id_size,
 		      const char **error_r);

@@ -48,15 +48,18 @@ def qname_of(packet):
 
 class Resolver:
     """A UDP DNS server on 127.0.0.1 that records every question. With an
-    upstream it forwards (and relays the answer); without one it is dead:
-    it reads the queries and never answers."""
+    upstream it forwards (and relays the answer), each answer delay
+    seconds late; without one it is dead: it reads the queries and never
+    answers. Setting upstream later brings a dead one back."""
 
-    def __init__(self, upstream=None):
+    def __init__(self, upstream=None, delay=0, drop=()):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
         self.upstream = upstream
+        self.delay = delay
+        self.drop = set(drop)     # names never answered
         self.seen = []
         self.cond = threading.Condition()
         self.running = True
@@ -74,18 +77,26 @@ class Resolver:
             with self.cond:
                 self.seen.append(qname_of(data))
                 self.cond.notify_all()
-            if self.upstream is None:
+            upstream = self.upstream
+            if upstream is None or qname_of(data)[0] in self.drop:
                 continue
-            up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            up.settimeout(2)
-            try:
-                up.sendto(data, ("127.0.0.1", self.upstream))
-                answer, _ = up.recvfrom(65535)
-                self.sock.sendto(answer, peer)
-            except OSError:
-                pass
-            finally:
-                up.close()
+            if self.delay:
+                threading.Thread(target=self._forward, args=(data, peer, upstream), daemon=True).start()
+            else:
+                self._forward(data, peer, upstream)
+
+    def _forward(self, data, peer, upstream):
+        time.sleep(self.delay)
+        up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        up.settimeout(2)
+        try:
+            up.sendto(data, ("127.0.0.1", upstream))
+            answer, _ = up.recvfrom(65535)
+            self.sock.sendto(answer, peer)
+        except OSError:
+            pass
+        finally:
+            up.close()
 
     def wait_for(self, name, qtype=TXT, timeout=10):
         """Waits until the question (name, qtype) has come in."""
@@ -216,16 +227,16 @@ def dead_srv(dead, tmp_path_factory):
 
 
 def test_dead_resolver_message_accepted_with_temperror(dead_srv, dead):
-    """Nothing answers: the budget runs out, the message is accepted and
-    delivered (to the inbox: DMARC temperror is no reason to reject or
-    quarantine, even with inbound-dmarc on and p=reject published), with
-    spf=temperror and dmarc=temperror recorded."""
+    """Nothing answers: the resolver is taken as not answering, the
+    message is accepted and delivered (to the inbox: DMARC temperror is
+    no reason to reject or quarantine, even with inbound-dmarc on and
+    p=reject published), with spf=temperror and dmarc=temperror recorded."""
     ar = deliver(dead_srv, "x@reject.test", "x@reject.test")
     assert re.search(r"\bspf=temperror\b", ar), ar
     assert re.search(r"\bdmarc=temperror\b", ar), ar
     dead.wait_for("reject.test")            # the lookups did go to the resolver
     dead.wait_for("_dmarc.reject.test")
-    assert "DNS budget of 1500 ms used up" in dead_srv.log(), dead_srv.log_tail()
+    assert "answers nothing: lookups fail at once" in dead_srv.log(), dead_srv.log_tail()
     junk = os.path.join(dead_srv.maildir(LOCAL), ".Junk", "new")
     assert not os.path.isdir(junk) or os.listdir(junk) == []
 
@@ -249,6 +260,130 @@ def test_dead_resolver_many_sessions_all_answered(dead_srv):
     assert len(results) == 8, results
     for ar in results:
         assert isinstance(ar, str) and "spf=temperror" in ar, ar
+
+
+# ---- a resolver that answers, but not for one name
+
+
+@pytest.fixture(scope="module")
+def dropping(zone):
+    r = Resolver(upstream=zone.port, drop={"_dmarc.reject.test"})
+    yield r
+    r.stop()
+
+
+@pytest.fixture(scope="module")
+def drop_srv(dropping, tmp_path_factory):
+    with helpers.running_server(tmp_path_factory.mktemp("dropdns"),
+                                config={"dns.resolver": dropping.address, "dns.message_budget": "1500"},
+                                accounts=[(LOCAL, PASSWORD, None)]) as s:
+        s.ctl("domain", "set", DOMAIN, "inbound-dmarc", "on")
+        yield s
+
+
+def test_unanswered_name_ends_with_the_budget(drop_srv, dropping):
+    """The resolver answers, except for the DMARC policy of reject.test:
+    the server is not taken for dead; that lookup waits until the budget
+    runs out, and the message is accepted with dmarc=temperror (policy:
+    temperror is no reason to reject), the SPF answer being used."""
+    ar = deliver(drop_srv, "x@spf-pass.test", "x@reject.test")
+    assert re.search(r"\bspf=pass\b", ar), ar
+    assert re.search(r"\bdmarc=temperror\b", ar), ar
+    dropping.wait_for("_dmarc.reject.test")
+    log = drop_srv.log()
+    assert "DNS budget of 1500 ms used up" in log, drop_srv.log_tail()
+    assert "answers nothing" not in log, drop_srv.log_tail()
+    junk = os.path.join(drop_srv.maildir(LOCAL), ".Junk", "new")
+    assert not os.path.isdir(junk) or os.listdir(junk) == []
+
+
+# ---- a resolver that stops answering, and comes back
+
+SILENT_LOG = "answers nothing: lookups fail at once"
+
+
+@pytest.fixture(scope="module")
+def flaky(zone):
+    r = Resolver()          # dead until upstream is set
+    yield r
+    r.stop()
+
+
+@pytest.fixture(scope="module")
+def flaky_srv(flaky, tmp_path_factory):
+    # a budget below c-ares's full timeout (3 s): without the server's
+    # health the first message would wait until the budget ran out
+    with helpers.running_server(tmp_path_factory.mktemp("flakydns"),
+                                config={"dns.resolver": flaky.address, "dns.message_budget": "2500"},
+                                accounts=[(LOCAL, PASSWORD, None)]) as s:
+        yield s
+
+
+def test_silent_resolver_fails_fast_then_is_used_again(flaky_srv, flaky, zone):
+    """A resolver that answers nothing is noticed (several queries silent
+    past the first try's timeout): the message's lookups end in temperror
+    without waiting for the budget, and so do lookups of names not asked
+    before. Once the resolver answers again (a probe query still goes out
+    for a wanted name), its answers are used: the real records pass."""
+    ar = deliver(flaky_srv, "x@reject.test", "x@reject.test")
+    assert re.search(r"\bspf=temperror\b", ar) and re.search(r"\bdmarc=temperror\b", ar), ar
+    log = flaky_srv.log()
+    assert SILENT_LOG in log, flaky_srv.log_tail()
+    assert "DNS budget of 2500 ms used up" not in log, flaky_srv.log_tail()
+    # a domain asked for the first time: no wait for the dead server
+    ar = deliver(flaky_srv, "y@quar.test", "y@quar.test")
+    assert re.search(r"\bspf=temperror\b", ar), ar
+    assert "DNS budget of 2500 ms used up" not in flaky_srv.log(), flaky_srv.log_tail()
+    # the server comes back: a probe's answer makes it usable again
+    flaky.upstream = zone.port
+    deadline = time.monotonic() + 30
+    while True:
+        ar = deliver(flaky_srv, "z@spf-pass.test", "z@spf-pass.test")
+        if re.search(r"\bspf=pass\b", ar):
+            break
+        assert re.search(r"\bspf=temperror\b", ar), ar
+        assert time.monotonic() < deadline, "the resolver that came back was not used again"
+        time.sleep(0.2)
+    assert "answers again" in flaky_srv.log(), flaky_srv.log_tail()
+
+
+@pytest.fixture(scope="module")
+def slow(zone):
+    r = Resolver(upstream=zone.port, delay=0.7)
+    yield r
+    r.stop()
+
+
+@pytest.fixture(scope="module")
+def slow_srv(slow, tmp_path_factory):
+    with helpers.running_server(tmp_path_factory.mktemp("slowdns"),
+                                config={"dns.resolver": slow.address},
+                                accounts=[(LOCAL, PASSWORD, None)]) as s:
+        yield s
+
+
+def test_slow_resolver_is_not_taken_for_dead(slow_srv):
+    """Every answer comes 0.7 s late (within the first try's timeout),
+    for several sessions at once: the checks use the real records, and
+    the server is never taken as not answering."""
+    results = []
+
+    def one(i):
+        try:
+            results.append(deliver(slow_srv, "s%d@quar.test" % i, "s%d@quar.test" % i))
+        except Exception as e:   # reported below
+            results.append(e)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(TIMEOUT * 2)
+    assert len(results) == 4, results
+    for ar in results:
+        assert isinstance(ar, str) and re.search(r"\bspf=pass\b", ar), ar
+        assert re.search(r"\bdmarc=pass \(p=quarantine\b", ar), ar     # the real policy was read
+    assert SILENT_LOG not in slow_srv.log(), slow_srv.log_tail()
 
 
 # ---- lookups while the message comes in

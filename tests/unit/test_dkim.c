@@ -116,6 +116,144 @@ static void test_body_limit(void **state)
 	free(got);
 }
 
+/* Chunk edges that fall inside the things the canonicalizer holds back:
+ * a white space run, a CRLF, a run of empty lines. */
+static void test_body_chunk_edges(void **state)
+{
+	const char *in = "a  \t b\r\n\r\n\r\nc \r\n \t \r\n\r\n";
+	size_t len = strlen(in);
+
+	for (size_t cut = 0; cut <= len; cut++) {
+		for (size_t cut2 = cut; cut2 <= len; cut2++) {
+			struct strbuf out = STRBUF_INIT;
+			struct dkim_body b;
+
+			dkim_body_init(&b, DKIM_RELAXED, UINT64_MAX, collect, &out);
+			dkim_body_feed(&b, in, cut);
+			dkim_body_feed(&b, in + cut, cut2 - cut);
+			dkim_body_feed(&b, in + cut2, len - cut2);
+			dkim_body_finish(&b);
+			assert_string_equal(strbuf_cstr(&out), "a b\r\n\r\n\r\nc\r\n");
+			strbuf_free(&out);
+		}
+	}
+	/* a CR ending one chunk and an LF starting the next are one line end;
+	 * a CR ending a chunk and the body is content */
+	assert_body(DKIM_RELAXED, "x\r\ny\r", "x\r\ny\r\r\n");
+	assert_body(DKIM_SIMPLE, "x \r\n\r\n  \r\n", "x \r\n\r\n  \r\n");
+	/* white space before a bare CR is kept (the CR is content) */
+	assert_body(DKIM_RELAXED, "a \r b\r\n", "a \r b\r\n");
+	/* empty chunks change nothing */
+	{
+		struct strbuf out = STRBUF_INIT;
+		struct dkim_body b;
+
+		dkim_body_init(&b, DKIM_RELAXED, UINT64_MAX, collect, &out);
+		dkim_body_feed(&b, "a \r", 3);
+		dkim_body_feed(&b, "", 0);
+		dkim_body_feed(&b, "\n", 1);
+		dkim_body_finish(&b);
+		assert_string_equal(strbuf_cstr(&out), "a\r\n");
+		strbuf_free(&out);
+	}
+}
+
+/* The canonicalization byte by byte, as RFC 6376 §3.4 reads: the model
+ * the span-wise one is checked against. */
+static void model_body(enum dkim_canon c, const char *in, size_t len, struct strbuf *out)
+{
+	struct strbuf line = STRBUF_INIT;
+	size_t empty = 0, i = 0;
+	bool any = false;
+
+	while (i < len || line.len > 0 || i == 0) {
+		size_t start = i, end;
+		bool eol = false;
+
+		while (i < len && in[i] != '\n' && !(in[i] == '\r' && i + 1 < len && in[i + 1] == '\n'))
+			i++;
+		end = i;
+		if (i < len) {
+			eol = true;
+			i += in[i] == '\r' ? 2 : 1;
+		}
+		strbuf_truncate(&line, 0);
+		if (c == DKIM_RELAXED) {
+			bool wsp = false;
+			for (size_t k = start; k < end; k++) {
+				if (in[k] == ' ' || in[k] == '\t') {
+					wsp = true;
+					continue;
+				}
+				if (wsp)
+					strbuf_append_c(&line, ' ');
+				wsp = false;
+				strbuf_append_c(&line, in[k]);
+			}
+		} else {
+			strbuf_append(&line, in + start, end - start);
+		}
+		if (line.len == 0 && (eol || start < end)) {
+			empty++;
+		} else if (line.len > 0) {
+			for (; empty > 0; empty--)
+				strbuf_append(out, "\r\n", 2);
+			strbuf_append(out, strbuf_cstr(&line), line.len);
+			strbuf_append(out, "\r\n", 2);
+			any = true;
+		}
+		if (!eol)
+			break;
+	}
+	if (c == DKIM_SIMPLE && !any)
+		strbuf_append(out, "\r\n", 2);
+	strbuf_free(&line);
+}
+
+/* Random bodies of CR, LF, SP, HTAB and letters, fed in random chunks,
+ * against the model. */
+static void test_body_against_model(void **state)
+{
+	static const char alphabet[] = "\r\n \tab";
+	unsigned seed = 12345;
+	char in[64];
+
+	for (int round = 0; round < 20000; round++) {
+		size_t len;
+
+		seed = seed * 1103515245u + 12345u;
+		len = (seed >> 16) % sizeof(in);
+		for (size_t k = 0; k < len; k++) {
+			seed = seed * 1103515245u + 12345u;
+			in[k] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+		}
+		for (int c = 0; c < 2; c++) {
+			enum dkim_canon canon = c == 0 ? DKIM_RELAXED : DKIM_SIMPLE;
+			struct strbuf want = STRBUF_INIT, got = STRBUF_INIT;
+			struct dkim_body b;
+			size_t pos = 0;
+
+			model_body(canon, in, len, &want);
+			dkim_body_init(&b, canon, UINT64_MAX, collect, &got);
+			while (pos < len) {
+				size_t n;
+				seed = seed * 1103515245u + 12345u;
+				n = 1 + (seed >> 16) % 9;
+				if (n > len - pos)
+					n = len - pos;
+				dkim_body_feed(&b, in + pos, n);
+				pos += n;
+			}
+			dkim_body_finish(&b);
+			assert_int_equal(got.len, want.len);
+			assert_memory_equal(strbuf_cstr(&got), strbuf_cstr(&want), want.len);
+			assert_int_equal(b.count, want.len);
+			strbuf_free(&want);
+			strbuf_free(&got);
+		}
+	}
+}
+
 static void test_tags(void **state)
 {
 	struct dkim_tag t[DKIM_TAGS_MAX];
@@ -373,6 +511,8 @@ int main(void)
 		cmocka_unit_test(test_rfc_example_header),
 		cmocka_unit_test(test_body_lf_and_edges),
 		cmocka_unit_test(test_body_limit),
+		cmocka_unit_test(test_body_chunk_edges),
+		cmocka_unit_test(test_body_against_model),
 		cmocka_unit_test(test_tags),
 		cmocka_unit_test(test_sig_parse),
 		cmocka_unit_test(test_sig_errors),
