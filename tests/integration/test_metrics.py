@@ -579,31 +579,43 @@ sys.stdout.write(data.decode("latin-1"))
 
 
 class NetNamespace:
-    """A network namespace of this test's own, joined to this one by a veth
-    pair with addresses outside 127.0.0.0/8 (10.203.N.1 here, .2 there):
-    a client in it reaches the daemon from a non-loopback address while
-    no packet leaves the machine."""
+    """A network namespace of this test's own (unshare --net: held by a
+    sleeping process, gone with it), joined to this one by a veth pair with
+    addresses outside 127.0.0.0/8 (10.203.N.1 here, .2 there): a client in
+    it reaches the daemon from a non-loopback address while no packet
+    leaves the machine. By process id, not `ip netns` names, so it needs
+    no /run/netns (a chroot has none)."""
 
     def __init__(self):
         n = os.getpid() % 250 + 1
-        self.name = "yubin-mt-%d" % os.getpid()
         self.host_if, self.ns_if = "ymh%d" % os.getpid(), "ymn%d" % os.getpid()
         self.host_addr, self.ns_addr = "10.203.%d.1" % n, "10.203.%d.2" % n
+        self.holder = None
 
-    def ip(self, *args):
-        subprocess.run(["ip"] + list(args), check=True, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT)
+    def ip(self, *args, inside=False):
+        cmd = (self.prefix() if inside else []) + ["ip"] + list(args)
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert p.returncode == 0, (cmd, p.stdout)
+
+    def prefix(self):
+        return ["nsenter", "--net=/proc/%d/ns/net" % self.holder.pid]
 
     def __enter__(self):
-        self.ip("netns", "add", self.name)
+        self.holder = subprocess.Popen(["unshare", "--net", "--", "sleep", "600"])
         try:
+            mine = os.readlink("/proc/self/ns/net")
+            deadline = time.monotonic() + 10
+            while os.readlink("/proc/%d/ns/net" % self.holder.pid) == mine:
+                assert time.monotonic() < deadline and self.holder.poll() is None, \
+                    "unshare --net did not start"
+                time.sleep(0.01)
             self.ip("link", "add", self.host_if, "type", "veth", "peer", "name", self.ns_if,
-                    "netns", self.name)
+                    "netns", str(self.holder.pid))
             self.ip("addr", "add", self.host_addr + "/30", "dev", self.host_if)
             self.ip("link", "set", self.host_if, "up")
-            self.ip("-n", self.name, "addr", "add", self.ns_addr + "/30", "dev", self.ns_if)
-            self.ip("-n", self.name, "link", "set", self.ns_if, "up")
-            self.ip("-n", self.name, "link", "set", "lo", "up")
+            self.ip("addr", "add", self.ns_addr + "/30", "dev", self.ns_if, inside=True)
+            self.ip("link", "set", self.ns_if, "up", inside=True)
+            self.ip("link", "set", "lo", "up", inside=True)
         except BaseException:
             self.__exit__()
             raise
@@ -612,11 +624,11 @@ class NetNamespace:
     def __exit__(self, *exc):
         subprocess.run(["ip", "link", "del", self.host_if], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
-        subprocess.run(["ip", "netns", "del", self.name], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+        self.holder.kill()
+        self.holder.wait()
 
     def run(self, *cmd):
-        return subprocess.run(["ip", "netns", "exec", self.name] + list(cmd), timeout=60,
+        return subprocess.run(self.prefix() + list(cmd), timeout=60,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -700,7 +712,7 @@ def test_metrics_for_server_administrators_from_anywhere(tmp_path):
                     login("admin", "dom", "Admin-pass-123"), get(),
                     login("user", USER, PASSWORD), get(),
                     get(cookie=False, headers={"Cookie": "yubin_session="})]
-            p = subprocess.run(["ip", "netns", "exec", ns.name, sys.executable, "-c", NS_API_CLIENT,
+            p = subprocess.run(ns.prefix() + [sys.executable, "-c", NS_API_CLIENT,
                                 ns.host_addr, str(s.port("https")), HOSTNAME],
                                input=_json.dumps(reqs), text=True, timeout=120,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
