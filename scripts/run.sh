@@ -32,6 +32,16 @@ if [ ! -s "$DATA/geoip/country.mmdb" ]; then
 		echo "yubin: NO GeoIP DATABASE (${why:-fetch failed}): foreign-access logins follow geoip.missing = $($CTL config get geoip.missing 2>/dev/null || echo allow); retry with: $CTL geoip update" >&2
 	fi
 fi
+# A starting spam model (cached in build/spam), so the filter is not empty.
+# Without it the spam filter scores with its rules only.
+if [ ! -s "$DATA/spam/global.model" ]; then
+	if out=$(YUBIN_SPAM_CACHE=build/spam sh scripts/spam-model-fetch.sh "$DATA" build/yubinctl 2>&1); then
+		printf '%s\n' "$out" | tail -n 1
+	else
+		why=$(printf '%s\n' "$out" | grep -v '^ *$' | tail -n 1 | sed 's/^spam: //; s/ *$//')
+		echo "yubin: NO STARTING SPAM MODEL (${why:-fetch failed}): the spam filter uses its rules only until trained; retry with: sh scripts/spam-model-fetch.sh $DATA" >&2
+	fi
+fi
 # The panels' static files (DATA/web), refreshed from build/web (make
 # builds them) at each start.
 rm -rf "$DATA/web" && mkdir -p "$DATA/web" && cp -R build/web/. "$DATA/web/"

