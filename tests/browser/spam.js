@@ -11,6 +11,8 @@
 //   turns its filter off.
 // Params: {url, step, admin, password, domain, level, action, allow,
 // user, userpw, sender}.
+// The account has no spam settings of its own before; it shows p.level,
+// its domain's.
 import { EN, JA, check, login, open, params, run, shot, status } from './lib.js';
 
 const p = params();
@@ -63,6 +65,8 @@ async function admin(page) {
   await page.getByRole('heading', { name: '迷惑メールフィルター', level: 2 }).waitFor();
   await page.getByRole('form', { name: '拒否リスト' }).waitFor();
   await page.getByText('拒否リストは空です。').waitFor();
+  // without a value of its own the account shows its domain's
+  check((await page.getByRole('combobox', { name: 'フィルターの強さ' }).inputValue()) === String(p.level), 'account level is not the domain\'s');
   await shot(page, 'ja-account-spam');
 }
 
@@ -71,6 +75,10 @@ async function block(page) {
   await login(page, JA, 'user', p.user, p.userpw);
   await page.getByRole('heading', { name: 'マイアカウント', level: 1 }).waitFor();
   await page.getByRole('heading', { name: '迷惑メールフィルター', level: 2 }).waitFor();
+  // the domain's level and action until the user sets its own
+  const levelBox = page.getByRole('combobox', { name: 'フィルターの強さ' });
+  await levelBox.waitFor();
+  check((await levelBox.inputValue()) === String(p.level), 'the level is not the domain\'s');
   const action = page.getByRole('form', { name: '迷惑メールの扱い' });
   await action.getByLabel('迷惑メールの扱い').selectOption('inbox');
   await action.getByRole('button', { name: '保存' }).click();

@@ -291,7 +291,7 @@ def test_spam_filter_in_the_panels(srv):
     settings = json.loads(srv.ctl("domain", "show", DOMAIN, "--json").out)["settings"]
     assert settings["spam-level"] == "5" and settings["spam-action"] == "junk", settings
     assert "*@partner.example" in srv.ctl("spam", "allow", "list", DOMAIN).out
-    browse(srv, "spam", step="block", user=READER, userpw=PASSWORD, sender=sender)
+    browse(srv, "spam", step="block", user=READER, userpw=PASSWORD, sender=sender, level=5)
     assert sender in srv.ctl("spam", "block", "list", READER).out
     tok = unique("blocked")
     send25(srv, sender, READER, tok)
