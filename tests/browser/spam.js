@@ -52,6 +52,15 @@ async function admin(page) {
   check((await allow.locator('.field .error:not([hidden])').count()) === 0, 'the error stayed');
   await shot(page, 'en-spam-domain');
 
+  // the other settings each in a named group, none under "Other settings"
+  await page.getByRole('link', { name: 'Domain settings' }).click();
+  await page.getByRole('heading', { name: `Settings of ${p.domain}`, level: 1 }).waitFor();
+  await page.getByRole('group', { name: 'Mailboxes and notices' }).waitFor();
+  check((await page.getByRole('group', { name: 'Other settings' }).count()) === 0, 'settings under "Other settings"');
+  check((await page.getByRole('switch', { name: 'Spam filter' }).count()) === 0, 'the spam filter twice');
+  await page.getByRole('link', { name: 'Spam filter' }).click();
+  await page.getByRole('heading', { name: `Spam filter of ${p.domain}`, level: 1 }).waitFor();
+
   // what was saved is shown again, in Japanese
   await page.getByRole('button', { name: /日本語/ }).click();
   await page.getByRole('heading', { name: `${p.domain} の迷惑メールフィルター`, level: 1 }).waitFor();

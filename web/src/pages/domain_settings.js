@@ -10,6 +10,7 @@ const GROUPS = [
   ['settings.foreign', ['foreign-auth', 'foreign-auth-web', 'foreign-auth-mail', 'foreign-auth-country', 'foreign-auth-allow']],
   ['settings.sending', ['send-limit-hour', 'send-limit-day', 'abuse-detect', 'sender-policy']],
   ['settings.inbound', ['batv', 'inbound-dmarc']],
+  ['settings.mailbox', ['trash-expire-days', 'admin-address']],
 ];
 
 export function domainSettingsPage(ctx, domain) {
