@@ -88,6 +88,7 @@ async function block(page) {
   const levelBox = page.getByRole('combobox', { name: 'フィルターの強さ' });
   await levelBox.waitFor();
   check((await levelBox.inputValue()) === String(p.level), 'the level is not the domain\'s');
+  await page.getByText('ここで変更するまでは、ドメイン全体の設定が使われます。').waitFor();
   const action = page.getByRole('form', { name: '迷惑メールの扱い' });
   await action.getByLabel('迷惑メールの扱い').selectOption('inbox');
   await action.getByRole('button', { name: '保存' }).click();
@@ -108,6 +109,8 @@ async function unblock(page) {
   await page.getByRole('button', { name: `Remove ${p.sender}` }).click();
   await status(page, `${p.sender} is no longer on the block list.`);
   await page.getByText('The block list is empty.').waitFor();
+  // its own action (set in the step before) ends following the domain
+  check((await page.getByText('These are the settings of the whole domain').count()) === 0, 'still said to follow the domain');
   const sw = page.getByRole('switch', { name: 'Spam filter' });
   check(await sw.isChecked(), 'the filter starts on');
   await sw.click();

@@ -175,6 +175,7 @@ export default {
   'spam.leadAccount': 'This account\'s own spam filter settings and lists, in addition to its domain\'s.',
   'spam.leadMe': 'Good mail marked as spam? Put the sender on the allow list. Too much spam? Raise the level or put the sender on the block list. You can also turn the filter off.',
   'spam.help.spam': 'On: mail from outside that looks like spam gets "[SPAM] " in front of its subject and goes where chosen below.',
+  'spam.followsDomain': 'These are the settings of the whole domain until one is changed here.',
   'spam.help.virus': 'Mail with a virus is refused before it arrives.',
   'spam.levelHelp': 'Higher levels catch more spam but may also catch good mail.',
   'spam.level1': 'very lenient',

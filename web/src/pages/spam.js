@@ -39,6 +39,10 @@ export function spamSection(opts) {
         return String((e && e.default) ?? (s && s.default) ?? '');
       };
       const parts = [];
+      // an account's values are its domain's until one is set here
+      if (opts.scope === 'account' && !['spam', 'spam-level', 'spam-action'].some((k) => byKey.get(k) && byKey.get(k).set)) {
+        parts.push(h('p', { class: 'help spam-follows' }, t('spam.followsDomain')));
+      }
       if (byKey.has('spam')) parts.push(switchOf('spam', isOn(value('spam')), put));
       if (byKey.has('spam-level')) parts.push(levelForm(value('spam-level') || '3', put));
       if (byKey.has('spam-action')) parts.push(actionForm(value('spam-action') || 'inbox', put));
