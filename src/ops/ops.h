@@ -257,7 +257,7 @@ void ops_account_status(struct ops *o, const struct dir_account *a, uint64_t *us
 
 struct ops_setting_row {
 	const struct setting *s;
-	const char *value;	/* stored, or the default ("" for none) */
+	const char *value;	/* stored, the domain's for an account, or the default */
 	bool set;		/* stored for this domain or account */
 };
 typedef void ops_setting_row_cb(const struct ops_setting_row *row, void *ctx);

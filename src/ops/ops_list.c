@@ -125,8 +125,9 @@ int ops_account_list(struct ops *o, const struct ops_actor *actor, const char *d
 	return 0;
 }
 
-/* The value of s for scope/name: an account column, the stored value, or
- * the default; *set_r when it is the domain's or account's own. */
+/* The value of s for scope/name: an account column, the stored value, an
+ * account's domain's value, or the default; *set_r when it is the
+ * domain's or account's own. */
 static void ops_setting_value(struct ops *o, const struct setting *s, enum setting_scope scope,
 			      const char *name, const struct dir_account *a, char *buf, size_t size,
 			      bool *set_r)
@@ -146,6 +147,10 @@ static void ops_setting_value(struct ops *o, const struct setting *s, enum setti
 		*set_r = true;
 		return;
 	}
+	/* an account without its own value follows its domain's */
+	if (a != NULL && (s->scopes & SETTING_DOMAIN) != 0 &&
+	    directory_setting_get(o->dir, "domain", a->domain, s->key, buf, size) > 0)
+		return;
 	str_copy(buf, size, s->def != NULL ? s->def : "");
 }
 

@@ -3,15 +3,19 @@ headless, driven by playwright-core (node scripts under tests/browser/),
 against a real yubind serving build/web and the JSON API. What the browser
 changes is then checked with real mail clients: SMTP AUTH from an address
 the GeoIP override puts abroad, IMAP with the old and new password, SMTP
-AUTH from an address unblocked in the panel, a new API token as Bearer.
+AUTH from an address unblocked in the panel, a new API token as Bearer,
+mail over SMTP (port 25) read over IMAP after a mail user's spam filter
+changes.
 A dnsmasq of the module's own answers the DNS check; mail to remote.test
 waits in the queue (its MX port is closed).
 Screenshots of every page in Japanese and English (desktop and phone) are
 kept in build/screenshots."""
 
+import imaplib
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import ssl
 import subprocess
@@ -22,7 +26,7 @@ import pytest
 
 import helpers
 import outbound_util as ou
-from helpers import DOMAIN, HOSTNAME, PASSWORD
+from helpers import DOMAIN, HOST, HOSTNAME, PASSWORD, SMTPConn, unique
 from protection_util import auth_from, install_geoip
 from test_imap_auth import login_from as imap_login_from
 
@@ -36,6 +40,7 @@ USER = "user@" + DOMAIN
 TRAVELLER = "traveller@" + DOMAIN
 SUSPECT = "suspect@" + DOMAIN
 WATCHER = "watcher@" + DOMAIN           # has a failed login of its own
+READER = "reader@" + DOMAIN             # changes its spam filter in the mail panel
 BLOCKED_IP = "127.0.0.9"                # blocked by failed logins
 MEMO = "<b>bold</b> & <script>alert(1)</script>"
 NEEDS = "scripts/deps.sh test installs chromium, node and dnsmasq; make builds build/web; make node-modules installs playwright-core (npm ci)"
@@ -59,7 +64,8 @@ def srv(tmp_path_factory):
               "bruteforce.ip_block_after": 6, "smtp.remote_port": str(ou.free_port())}
     s = helpers.Server(base, domains=(DOMAIN, SHOP_DOMAIN), config=config,
                        accounts=[(USER, PASSWORD, None), (TRAVELLER, PASSWORD, None),
-                                 (SUSPECT, PASSWORD, None), (WATCHER, PASSWORD, None)]).setup()
+                                 (SUSPECT, PASSWORD, None), (WATCHER, PASSWORD, None),
+                                 (READER, PASSWORD, None)]).setup()
     # MX and SPF published as asked, DMARC with another policy; the DKIM
     # keys the browser makes are not published
     want = json.loads(s.ctl("domain", "dns", DOMAIN, "--json").out)["records"]
@@ -228,3 +234,74 @@ def test_pages_in_japanese_and_english(srv):
                  "ja-dns", "en-dns-phone", "ja-doctor", "ja-admins", "en-admins-phone"):
         path = os.path.join(SHOTS, name + ".png")
         assert os.path.getsize(path) > 5000, path
+
+
+class IMAPS(imaplib.IMAP4_SSL):
+    def _create_socket(self, timeout):
+        sock = socket.create_connection((self.host, self.port), timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname=HOSTNAME)
+
+
+def send25(srv, sender, rcpt, token):
+    """A message from outside, over SMTP on the MX port."""
+    msg = "From: <%s>\r\nTo: <%s>\r\nSubject: news %s\r\n\r\nhello %s\r\n" % (sender, rcpt, token, token)
+    c = SMTPConn(srv.port("smtp"))
+    try:
+        c.ehlo().expect(250)
+        replies = c.send_mail(sender, [rcpt], msg.encode())
+        assert replies[-1].code == 250, replies
+    finally:
+        c.quit()
+
+
+def inbox_subject(srv, user, token, timeout=20):
+    """The Subject of the INBOX message holding token, read over IMAP
+    once it is there."""
+    m = IMAPS(HOST, srv.port("imaps"), ssl_context=ssl.create_default_context(cafile=srv.crt), timeout=20)
+    try:
+        m.login(user, PASSWORD)
+        end = time.time() + timeout
+        while True:
+            typ, _ = m.select("INBOX")
+            assert typ == "OK"
+            typ, data = m.uid("SEARCH", None, "BODY", token)
+            assert typ == "OK", data
+            if data[0]:
+                break
+            assert time.time() < end, "no message with %s in %s's INBOX" % (token, user)
+            time.sleep(0.2)
+        uid = data[0].split()[-1]
+        typ, data = m.uid("FETCH", uid, "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        assert typ == "OK", data
+        return data[0][1].decode().strip()
+    finally:
+        m.logout()
+
+
+def test_spam_filter_in_the_panels(srv):
+    """An administrator sets the domain's level and action and adds an
+    allow-list pattern (a bad one refused next to the field first); a
+    mail user blocks a sender in its mail panel, and mail from it over
+    port 25 arrives tagged "[SPAM] " in its INBOX (its own action); it
+    removes the sender and turns its filter off, and the next message
+    arrives untagged."""
+    sender = "news@bulk.example"
+    browse(srv, "spam", step="admin", admin=ADMIN, password=ADMIN_PW, domain=DOMAIN, level=5,
+           action="junk", allow="*@partner.example", user=READER)
+    settings = json.loads(srv.ctl("domain", "show", DOMAIN, "--json").out)["settings"]
+    assert settings["spam-level"] == "5" and settings["spam-action"] == "junk", settings
+    assert "*@partner.example" in srv.ctl("spam", "allow", "list", DOMAIN).out
+    browse(srv, "spam", step="block", user=READER, userpw=PASSWORD, sender=sender, level=5)
+    assert sender in srv.ctl("spam", "block", "list", READER).out
+    tok = unique("blocked")
+    send25(srv, sender, READER, tok)
+    assert inbox_subject(srv, READER, tok) == "Subject: [SPAM] news " + tok
+    browse(srv, "spam", step="unblock", user=READER, userpw=PASSWORD, sender=sender)
+    assert sender not in srv.ctl("spam", "block", "list", READER).out
+    assert account(srv, READER)["settings"].get("spam") == "off"
+    tok = unique("unblocked")
+    send25(srv, sender, READER, tok)
+    assert inbox_subject(srv, READER, tok) == "Subject: news " + tok
+    for name in ("en-spam-domain", "ja-spam-domain", "ja-account-spam", "ja-mail-panel-spam",
+                 "en-mail-panel-spam"):
+        assert os.path.getsize(os.path.join(SHOTS, name + ".png")) > 5000, name

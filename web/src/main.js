@@ -1,5 +1,5 @@
 // The panel: one page, routes in the location hash (#/domains,
-// #/d/DOMAIN, #/d/DOMAIN/settings, #/d/DOMAIN/dns, #/a/ADDRESS, #/security,
+// #/d/DOMAIN, #/d/DOMAIN/settings, #/d/DOMAIN/spam, #/d/DOMAIN/dns, #/a/ADDRESS, #/security,
 // #/audit, #/queue[/ID], #/doctor, #/admins, #/me), the session
 // from GET /api/v1/session, the header with the language switch.
 import { api, setCsrf } from './api.js';
@@ -18,6 +18,7 @@ import { queuePage, queueMessagePage } from './pages/queue.js';
 import { dnsPage } from './pages/dns.js';
 import { doctorPage } from './pages/doctor.js';
 import { adminsPage } from './pages/admins.js';
+import { spamPage } from './pages/spam.js';
 
 const state = { actor: null, checked: false };
 
@@ -143,6 +144,7 @@ function page(p) {
     if (a === 'domains') return domainsPage(ctx);
     if (a === 'd' && b && c === 'settings') return domainSettingsPage(ctx, b);
     if (a === 'd' && b && c === 'dns') return dnsPage(ctx, b);
+    if (a === 'd' && b && c === 'spam') return spamPage(ctx, b);
     if (a === 'd' && b) return accountsPage(ctx, b);
     if (a === 'a' && b) return accountPage(ctx, b);
     if (a === 'security') return securityPage(ctx);

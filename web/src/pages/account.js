@@ -1,5 +1,5 @@
 // One account, for its administrators: usage, quota, memo, enabled,
-// password, unsuspend, its own settings, and delete (asked twice).
+// password, unsuspend, its spam filter and lists, its own settings, and delete (asked twice).
 import { api, seg } from '../api.js';
 import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
@@ -7,6 +7,7 @@ import { announce, errorText, field, form, passwordField, toggle, usage } from '
 import { settingsSection } from './settings.js';
 import { statusText } from './accounts.js';
 import { askTwice } from './common.js';
+import { SPAM_KEYS, spamSection } from './spam.js';
 
 export function accountPage(ctx, address) {
   const domain = address.includes('@') ? address.slice(address.lastIndexOf('@') + 1) : '';
@@ -98,7 +99,8 @@ export function accountPage(ctx, address) {
       summaryBox,
       unsuspend,
       h('div', { class: 'grid' }, quotaForm, memoForm, h('section', { class: 'form' }, h('h2', {}, t('account.enabledTitle')), enabled.wrap), pwForm),
-      settingsSection({ scope: 'account', target: address, skip: ['memo', 'enabled'] }),
+      spamSection({ scope: 'account', target: address }),
+      settingsSection({ scope: 'account', target: address, skip: ['memo', 'enabled', ...SPAM_KEYS] }),
       deleteSection(ctx, address, domain),
     );
   }

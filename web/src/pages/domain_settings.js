@@ -1,13 +1,16 @@
-// A domain's settings: the foreign-access restriction first, as switches.
+// A domain's settings: the foreign-access restriction first, as switches
+// (the spam filter and virus check have their own page, spam.js).
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { settingsSection } from './settings.js';
 import { domainTabs } from './tabs.js';
+import { SPAM_KEYS } from './spam.js';
 
 const GROUPS = [
   ['settings.foreign', ['foreign-auth', 'foreign-auth-web', 'foreign-auth-mail', 'foreign-auth-country', 'foreign-auth-allow']],
   ['settings.sending', ['send-limit-hour', 'send-limit-day', 'abuse-detect', 'sender-policy']],
   ['settings.inbound', ['batv', 'inbound-dmarc']],
+  ['settings.mailbox', ['trash-expire-days', 'admin-address']],
 ];
 
 export function domainSettingsPage(ctx, domain) {
@@ -17,6 +20,6 @@ export function domainSettingsPage(ctx, domain) {
     domainTabs(domain, 'settings'),
     h('h1', { tabindex: -1 }, t('settings.domainTitle', { domain })),
     h('p', { class: 'lead' }, t('settings.lead')),
-    settingsSection({ scope: 'domain', target: domain, groups: GROUPS, title: null }),
+    settingsSection({ scope: 'domain', target: domain, groups: GROUPS, skip: SPAM_KEYS, title: null }),
   );
 }

@@ -1,4 +1,5 @@
-// The mail panel of a mail user: usage, own password, forwarding, own
+// The mail panel of a mail user: usage, own spam filter and allow and
+// block lists, own password, forwarding, own
 // login history with the refused attempts.
 import { api, seg } from '../api.js';
 import { h, fill } from '../dom.js';
@@ -6,6 +7,7 @@ import { t } from '../i18n.js';
 import { announce, errorText, field, form, passwordField, usage } from '../ui.js';
 import { settingsSection } from './settings.js';
 import { card, dataTable, loadInto, olderButton, when } from './common.js';
+import { spamSection } from './spam.js';
 
 export function mePage(ctx) {
   const address = ctx.actor.name;
@@ -49,6 +51,7 @@ export function mePage(ctx) {
     h('h1', { tabindex: -1 }, t('me.title')),
     h('p', { class: 'lead' }, address),
     used,
+    spamSection({ scope: 'account', target: address, title: t('spam.title'), lead: t('spam.leadMe') }),
     pwForm,
     settingsSection({ scope: 'account', target: address, only: ['forward', 'forward-keep'], title: t('me.forwardTitle') }),
     loginsSection(),

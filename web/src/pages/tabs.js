@@ -10,6 +10,6 @@ export function domainTabs(domain, current) {
     'nav',
     { class: 'tabs', 'aria-label': t('tabs.label', { domain }) },
     h('p', { class: 'crumb' }, h('a', { href: '#/domains' }, t('nav.domains')), ' › ', domain),
-    h('ul', {}, tab('accounts', `#/d/${d}`), tab('settings', `#/d/${d}/settings`), tab('dns', `#/d/${d}/dns`)),
+    h('ul', {}, tab('accounts', `#/d/${d}`), tab('settings', `#/d/${d}/settings`), tab('spam', `#/d/${d}/spam`), tab('dns', `#/d/${d}/dns`)),
   );
 }
