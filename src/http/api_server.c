@@ -26,11 +26,7 @@ static void api_server_setting_row(const struct setting *s, const char *value, v
 	json_kv_string(o, "type", type);
 	json_kv_bool(o, "secret", (s->flags & SETTING_SECRET) != 0);
 	json_kv_bool(o, "restart", (s->flags & SETTING_RESTART) != 0);
-	json_key(o, "help");
-	json_object_begin(o);
-	json_kv_string(o, "en", s->help_en);
-	json_kv_string(o, "ja", s->help_ja);
-	json_object_end(o);
+	api_json_help(o, s->help_en, s->help_ja);
 	json_object_end(o);
 }
 

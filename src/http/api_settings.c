@@ -47,11 +47,7 @@ static void api_schema_one(struct json *o, const struct setting *s)
 			json_string(o, s->choices[c]);
 		json_array_end(o);
 	}
-	json_key(o, "help");
-	json_object_begin(o);
-	json_kv_string(o, "en", s->help_en);
-	json_kv_string(o, "ja", s->help_ja);
-	json_object_end(o);
+	api_json_help(o, s->help_en, s->help_ja);
 	json_object_end(o);
 }
 
