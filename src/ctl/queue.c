@@ -60,11 +60,6 @@ bool ctl_queue_wake(const struct ops *o)
 	return kill((pid_t)pid, SIGUSR1) == 0;
 }
 
-static const char *state_name(enum queue_rcpt_state s)
-{
-	return s == QUEUE_DELIVERED ? "delivered" : s == QUEUE_FAILED ? "failed" : "pending";
-}
-
 static void ctl_queue_cb(const struct queue_env *env, void *ctx)
 {
 	struct ctl_list *l = ctx;
@@ -86,7 +81,7 @@ static void ctl_queue_cb(const struct queue_env *env, void *ctx)
 		for (size_t k = 0; k < env->nrcpts; k++) {
 			json_object_begin(j);
 			json_kv_string(j, "address", env->rcpts[k].addr);
-			json_kv_string(j, "state", state_name(env->rcpts[k].state));
+			json_kv_string(j, "state", ops_queue_rcpt_state_name(env->rcpts[k].state));
 			json_kv_string(j, "reply", env->rcpts[k].reply);
 			json_object_end(j);
 		}
@@ -144,7 +139,7 @@ int cmd_queue_show(struct ctl *c)
 	printf("next attempt: %s\nattempts deferred: %u\ndelay notice sent: %s\n", when, env.attempts,
 	       env.warned ? "yes" : "no");
 	for (size_t k = 0; k < env.nrcpts; k++) {
-		printf("recipient: <%s> %s", env.rcpts[k].addr, state_name(env.rcpts[k].state));
+		printf("recipient: <%s> %s", env.rcpts[k].addr, ops_queue_rcpt_state_name(env.rcpts[k].state));
 		if (env.rcpts[k].reply[0] != '\0')
 			printf(": %s", env.rcpts[k].reply);
 		printf("\n");
