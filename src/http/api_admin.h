@@ -50,9 +50,9 @@ api_handler api_queue_list, api_queue_show, api_queue_retry, api_queue_retry_all
 api_handler api_dkim_list, api_dkim_rotate, api_dkim_activate, api_domain_dns;
 /* api_doctor.c */
 api_handler api_doctor;
-/* api_spam.c: the spam filter's allow and block lists */
-api_handler api_domain_spam_lists_get, api_domain_spam_lists_add, api_domain_spam_lists_del;
-api_handler api_account_spam_lists_get, api_account_spam_lists_add, api_account_spam_lists_del;
+/* api_spam.c: the spam filter's allow and block lists, of a domain or an
+ * account alike (the path's one parameter) */
+api_handler api_spam_lists_get, api_spam_lists_add, api_spam_lists_del;
 /* api_me.c: the mail user's own page */
 api_handler api_me_logins;
 
