@@ -151,6 +151,15 @@ void api_json_help(struct json *out, const char *en, const char *ja)
 	json_object_end(out);
 }
 
+void api_json_string_or_null(struct json *out, const char *key, const char *text)
+{
+	json_key(out, key);
+	if (text[0] != '\0')
+		json_string(out, text);
+	else
+		json_null(out);
+}
+
 /* ---- the body and the query ---- */
 
 bool api_body_object(struct api_job *j)

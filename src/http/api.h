@@ -134,6 +134,8 @@ void api_json_actor(struct json *out, const struct ops_actor *a);
 
 /* A setting's help as {"help":{"en","ja"}} (settings schema, server settings). */
 void api_json_help(struct json *out, const char *en, const char *ja);
+/* key with text, or null when text is empty. */
+void api_json_string_or_null(struct json *out, const char *key, const char *text);
 
 /* Handlers (one file per resource). */
 api_handler api_session_get, api_session_login, api_session_logout;
