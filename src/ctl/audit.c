@@ -14,17 +14,12 @@
 /* 100 lines of address (320), password (128), MB and a memo (511). */
 #define CTL_BULK_BYTES (128 * 1024)
 
-struct ctl_audit_ctx {
-	struct json *j;
-	unsigned count;
-};
-
 static void ctl_audit_cb(const struct dir_audit *a, void *ctx)
 {
-	struct ctl_audit_ctx *ac = ctx;
+	struct ctl_list *ac = ctx;
 	char when[64];
 
-	ac->count++;
+	ac->n++;
 	if (ac->j != NULL) {
 		ctl_time_iso(a->ts, when, sizeof(when));
 		json_object_begin(ac->j);
@@ -66,7 +61,7 @@ int ctl_log_query(struct ctl *c, struct ops_log_query *q)
 
 int cmd_audit(struct ctl *c)
 {
-	struct ctl_audit_ctx ac = { NULL, 0 };
+	struct ctl_list ac;
 	struct ops_log_query q;
 	struct ops_actor actor;
 	struct ops_error err;
@@ -81,23 +76,11 @@ int cmd_audit(struct ctl *c)
 		return ctl_fail("'%s' is not a domain or address", c->target);
 	if ((o = ctl_ops(c, &actor)) == NULL)
 		return 1;
-	if (c->json) {
-		json_init(&j);
-		json_array_begin(&j);
-		ac.j = &j;
-	}
-	r = ops_audit_list(o, &actor, &q, ctl_audit_cb, &ac, &err);
-	if (c->json) {
-		json_array_end(&j);
-		if (r < 0) {
-			json_free(&j);
-			return ctl_ops_fail(&err);
-		}
-		return ctl_json_print(&j);
-	}
-	if (r < 0)
-		return ctl_ops_fail(&err);
-	if (ac.count == 0)
+	ctl_list_begin(c, &ac, &j);
+	r = ctl_list_end(&ac, ops_audit_list(o, &actor, &q, ctl_audit_cb, &ac, &err), &err, NULL);
+	if (r != 0 || ac.j != NULL)
+		return r;
+	if (ac.n == 0)
 		printf("no changes recorded%s%s\n", c->target != NULL ? " for " : "",
 		       c->target != NULL ? c->target : "");
 	return 0;

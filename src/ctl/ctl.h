@@ -64,6 +64,18 @@ struct ops *ctl_ops(struct ctl *c, struct ops_actor *actor);
 int ctl_ops_fail(const struct ops_error *err);
 /* Prints the finished JSON with a newline; 1 on failure. */
 int ctl_json_print(struct json *j);
+/* A listing's rows: with --json an array in j, else lines of text; n
+ * counts the rows the callback saw. */
+struct ctl_list {
+	struct json *j;
+	size_t n;
+};
+/* Starts a listing: with --json, l->j is j with an array begun. */
+void ctl_list_begin(struct ctl *c, struct ctl_list *l, struct json *j);
+/* Ends a listing whose ops/ call returned r (err on -1): prints the
+ * refusal (1), or with --json the array; else, with no rows and empty
+ * given, prints empty as a line. 0 or 1. */
+int ctl_list_end(struct ctl_list *l, int r, const struct ops_error *err, const char *empty);
 /* Lowercased copy of a domain name, validated. */
 int ctl_domain_arg(const char *arg, char *buf, size_t size);
 

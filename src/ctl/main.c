@@ -335,6 +335,33 @@ int ctl_json_print(struct json *j)
 	return 0;
 }
 
+void ctl_list_begin(struct ctl *c, struct ctl_list *l, struct json *j)
+{
+	l->j = NULL;
+	l->n = 0;
+	if (c->json) {
+		json_init(j);
+		json_array_begin(j);
+		l->j = j;
+	}
+}
+
+int ctl_list_end(struct ctl_list *l, int r, const struct ops_error *err, const char *empty)
+{
+	if (r < 0) {
+		if (l->j != NULL)
+			json_free(l->j);
+		return ctl_ops_fail(err);
+	}
+	if (l->j != NULL) {
+		json_array_end(l->j);
+		return ctl_json_print(l->j);
+	}
+	if (l->n == 0 && empty != NULL)
+		printf("%s\n", empty);
+	return 0;
+}
+
 int ctl_domain_arg(const char *arg, char *buf, size_t size)
 {
 	const char *error;

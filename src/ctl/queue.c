@@ -60,22 +60,12 @@ bool ctl_queue_wake(const struct ops *o)
 	return kill((pid_t)pid, SIGUSR1) == 0;
 }
 
-static const char *state_name(enum queue_rcpt_state s)
-{
-	return s == QUEUE_DELIVERED ? "delivered" : s == QUEUE_FAILED ? "failed" : "pending";
-}
-
-struct ctl_qlist {
-	struct json *j;
-	size_t shown;
-};
-
 static void ctl_queue_cb(const struct queue_env *env, void *ctx)
 {
-	struct ctl_qlist *l = ctx;
+	struct ctl_list *l = ctx;
 	char when[64], next[64];
 
-	l->shown++;
+	l->n++;
 	if (l->j != NULL) {
 		struct json *j = l->j;
 
@@ -91,7 +81,7 @@ static void ctl_queue_cb(const struct queue_env *env, void *ctx)
 		for (size_t k = 0; k < env->nrcpts; k++) {
 			json_object_begin(j);
 			json_kv_string(j, "address", env->rcpts[k].addr);
-			json_kv_string(j, "state", state_name(env->rcpts[k].state));
+			json_kv_string(j, "state", ops_queue_rcpt_state_name(env->rcpts[k].state));
 			json_kv_string(j, "reply", env->rcpts[k].reply);
 			json_object_end(j);
 		}
@@ -114,33 +104,20 @@ static void ctl_queue_cb(const struct queue_env *env, void *ctx)
 
 int cmd_queue_list(struct ctl *c)
 {
-	struct ctl_qlist l = { NULL, 0 };
+	struct ctl_list l;
 	struct ops_actor actor;
 	struct ops_error err;
 	struct ops *o;
 	struct json j;
+	int r;
 
 	if ((o = ctl_ops(c, &actor)) == NULL)
 		return 1;
-	if (c->json) {
-		json_init(&j);
-		json_array_begin(&j);
-		l.j = &j;
-	}
-	if (ops_queue_list(o, &actor, ctl_queue_cb, &l, &err) < 0) {
-		if (c->json)
-			json_free(&j);
-		return ctl_ops_fail(&err);
-	}
-	if (c->json) {
-		json_array_end(&j);
-		return ctl_json_print(&j);
-	}
-	if (l.shown == 0)
-		printf("Mail queue is empty\n");
-	else
-		printf("-- %zu message%s in the queue\n", l.shown, l.shown == 1 ? "" : "s");
-	return 0;
+	ctl_list_begin(c, &l, &j);
+	r = ctl_list_end(&l, ops_queue_list(o, &actor, ctl_queue_cb, &l, &err), &err, "Mail queue is empty");
+	if (r == 0 && l.j == NULL && l.n > 0)
+		printf("-- %zu message%s in the queue\n", l.n, l.n == 1 ? "" : "s");
+	return r;
 }
 
 int cmd_queue_show(struct ctl *c)
@@ -162,7 +139,7 @@ int cmd_queue_show(struct ctl *c)
 	printf("next attempt: %s\nattempts deferred: %u\ndelay notice sent: %s\n", when, env.attempts,
 	       env.warned ? "yes" : "no");
 	for (size_t k = 0; k < env.nrcpts; k++) {
-		printf("recipient: <%s> %s", env.rcpts[k].addr, state_name(env.rcpts[k].state));
+		printf("recipient: <%s> %s", env.rcpts[k].addr, ops_queue_rcpt_state_name(env.rcpts[k].state));
 		if (env.rcpts[k].reply[0] != '\0')
 			printf(": %s", env.rcpts[k].reply);
 		printf("\n");

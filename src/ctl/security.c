@@ -14,14 +14,9 @@
 #include <string.h>
 #include <time.h>
 
-struct ctl_sec_list {
-	struct json *j;
-	unsigned n;
-};
-
 static void ctl_security_cb(const struct dir_auth_block *b, void *ctx)
 {
-	struct ctl_sec_list *l = ctx;
+	struct ctl_list *l = ctx;
 	char since[40], until[40];
 
 	l->n++;
@@ -44,7 +39,7 @@ static void ctl_security_cb(const struct dir_auth_block *b, void *ctx)
 
 int cmd_security_list(struct ctl *c)
 {
-	struct ctl_sec_list l = { NULL, 0 };
+	struct ctl_list l;
 	struct ops_actor actor;
 	struct ops_error err;
 	struct ops *o;
@@ -52,28 +47,13 @@ int cmd_security_list(struct ctl *c)
 
 	if ((o = ctl_ops(c, &actor)) == NULL)
 		return 1;
-	if (c->json) {
-		json_init(&j);
-		l.j = &j;
-		json_array_begin(&j);
-	}
-	if (ops_security_blocks(o, &actor, ctl_security_cb, &l, &err) < 0) {
-		if (c->json)
-			json_free(&j);
-		return ctl_ops_fail(&err);
-	}
-	if (c->json) {
-		json_array_end(&j);
-		return ctl_json_print(&j);
-	}
-	if (l.n == 0)
-		printf("no blocked addresses or slowed accounts\n");
-	return 0;
+	ctl_list_begin(c, &l, &j);
+	return ctl_list_end(&l, ops_security_blocks(o, &actor, ctl_security_cb, &l, &err), &err, "no blocked addresses or slowed accounts");
 }
 
 static void ctl_suspended_cb(const struct dir_hold *h, void *ctx)
 {
-	struct ctl_sec_list *l = ctx;
+	struct ctl_list *l = ctx;
 	char since[40];
 
 	l->n++;
@@ -93,7 +73,7 @@ static void ctl_suspended_cb(const struct dir_hold *h, void *ctx)
 
 int cmd_security_suspended(struct ctl *c)
 {
-	struct ctl_sec_list l = { NULL, 0 };
+	struct ctl_list l;
 	struct ops_actor actor;
 	struct ops_error err;
 	struct ops *o;
@@ -101,28 +81,13 @@ int cmd_security_suspended(struct ctl *c)
 
 	if ((o = ctl_ops(c, &actor)) == NULL)
 		return 1;
-	if (c->json) {
-		json_init(&j);
-		l.j = &j;
-		json_array_begin(&j);
-	}
-	if (ops_security_suspended(o, &actor, ctl_suspended_cb, &l, &err) < 0) {
-		if (c->json)
-			json_free(&j);
-		return ctl_ops_fail(&err);
-	}
-	if (c->json) {
-		json_array_end(&j);
-		return ctl_json_print(&j);
-	}
-	if (l.n == 0)
-		printf("no account's sending is suspended\n");
-	return 0;
+	ctl_list_begin(c, &l, &j);
+	return ctl_list_end(&l, ops_security_suspended(o, &actor, ctl_suspended_cb, &l, &err), &err, "no account's sending is suspended");
 }
 
 static void ctl_events_cb(const struct dir_event *e, void *ctx)
 {
-	struct ctl_sec_list *l = ctx;
+	struct ctl_list *l = ctx;
 	char when[40], text[1200];
 
 	l->n++;
@@ -145,7 +110,7 @@ static void ctl_events_cb(const struct dir_event *e, void *ctx)
 
 int cmd_security_events(struct ctl *c)
 {
-	struct ctl_sec_list l = { NULL, 0 };
+	struct ctl_list l;
 	struct ops_log_query q;
 	struct ops_actor actor;
 	struct ops_error err;
@@ -157,23 +122,8 @@ int cmd_security_events(struct ctl *c)
 		return 2;
 	if ((o = ctl_ops(c, &actor)) == NULL)
 		return 1;
-	if (c->json) {
-		json_init(&j);
-		l.j = &j;
-		json_array_begin(&j);
-	}
-	if (ops_security_events(o, &actor, &q, ctl_events_cb, &l, &err) < 0) {
-		if (c->json)
-			json_free(&j);
-		return ctl_ops_fail(&err);
-	}
-	if (c->json) {
-		json_array_end(&j);
-		return ctl_json_print(&j);
-	}
-	if (l.n == 0)
-		printf("no events recorded\n");
-	return 0;
+	ctl_list_begin(c, &l, &j);
+	return ctl_list_end(&l, ops_security_events(o, &actor, &q, ctl_events_cb, &l, &err), &err, "no events recorded");
 }
 
 int cmd_security_unblock(struct ctl *c)

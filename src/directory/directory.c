@@ -755,12 +755,63 @@ int directory_event_add(struct directory *dir, const char *kind, const char *add
 		detail != NULL ? detail : "", NULL), &error);
 }
 
+/* Fills *e from a row of "SELECT id, ts, kind, address, ip, detail FROM events". */
+static void event_from_row(sqlite3_stmt *st, struct dir_event *e)
+{
+	e->id = sqlite3_column_int64(st, 0);
+	e->ts = sqlite3_column_int64(st, 1);
+	col_text(st, 2, e->kind, sizeof(e->kind));
+	col_text(st, 3, e->address, sizeof(e->address));
+	col_text(st, 4, e->ip, sizeof(e->ip));
+	col_text(st, 5, e->detail, sizeof(e->detail));
+}
+
+/* Hands each row of st (event columns, as above) to cb, then finishes st.
+ * 0, or -1 on a database error. */
+static int events_each(struct directory *dir, sqlite3_stmt *st, dir_event_cb *cb, void *ctx)
+{
+	struct dir_event e;
+	int r;
+
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		event_from_row(st, &e);
+		cb(&e, ctx);
+	}
+	dir_finish(dir, st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+/* Fills *a from a row of "SELECT id, ts, actor, ip, op, target, summary FROM audit". */
+static void audit_from_row(sqlite3_stmt *st, struct dir_audit *a)
+{
+	a->id = sqlite3_column_int64(st, 0);
+	a->ts = sqlite3_column_int64(st, 1);
+	col_text(st, 2, a->actor, sizeof(a->actor));
+	col_text(st, 3, a->ip, sizeof(a->ip));
+	col_text(st, 4, a->op, sizeof(a->op));
+	col_text(st, 5, a->target, sizeof(a->target));
+	col_text(st, 6, a->summary, sizeof(a->summary));
+}
+
+/* Hands each row of st (audit columns, as above) to cb, then finishes st.
+ * 0, or -1 on a database error. */
+static int audit_each(struct directory *dir, sqlite3_stmt *st, dir_audit_cb *cb, void *ctx)
+{
+	struct dir_audit a;
+	int r;
+
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		audit_from_row(st, &a);
+		cb(&a, ctx);
+	}
+	dir_finish(dir, st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
 int directory_event_list(struct directory *dir, const char *address, unsigned limit,
 			 dir_event_cb *cb, void *ctx)
 {
 	sqlite3_stmt *st;
-	struct dir_event e;
-	int r;
 
 	st = address != NULL
 		? dir_prepare(dir, "SELECT id, ts, kind, address, ip, detail FROM events"
@@ -770,17 +821,7 @@ int directory_event_list(struct directory *dir, const char *address, unsigned li
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 2, limit);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		e.id = sqlite3_column_int64(st, 0);
-		e.ts = sqlite3_column_int64(st, 1);
-		col_text(st, 2, e.kind, sizeof(e.kind));
-		col_text(st, 3, e.address, sizeof(e.address));
-		col_text(st, 4, e.ip, sizeof(e.ip));
-		col_text(st, 5, e.detail, sizeof(e.detail));
-		cb(&e, ctx);
-	}
-	dir_finish(dir, st);
-	return r == SQLITE_DONE ? 0 : -1;
+	return events_each(dir, st, cb, ctx);
 }
 
 /* The domain of an event's address or an audit row's target: after the
@@ -804,8 +845,6 @@ int directory_event_query(struct directory *dir, const struct dir_log_filter *f,
 			  void *ctx)
 {
 	sqlite3_stmt *st;
-	struct dir_event e;
-	int r;
 
 	/* With an address the (address, id) index serves; else the rows are
 	 * walked newest first until limit match. */
@@ -821,17 +860,7 @@ int directory_event_query(struct directory *dir, const struct dir_log_filter *f,
 	if (st == NULL)
 		return -1;
 	dir_log_bind(st, f);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		e.id = sqlite3_column_int64(st, 0);
-		e.ts = sqlite3_column_int64(st, 1);
-		col_text(st, 2, e.kind, sizeof(e.kind));
-		col_text(st, 3, e.address, sizeof(e.address));
-		col_text(st, 4, e.ip, sizeof(e.ip));
-		col_text(st, 5, e.detail, sizeof(e.detail));
-		cb(&e, ctx);
-	}
-	dir_finish(dir, st);
-	return r == SQLITE_DONE ? 0 : -1;
+	return events_each(dir, st, cb, ctx);
 }
 
 int directory_begin(struct directory *dir)
@@ -877,8 +906,6 @@ int directory_audit_list(struct directory *dir, const char *target, unsigned lim
 			 dir_audit_cb *cb, void *ctx)
 {
 	sqlite3_stmt *st;
-	struct dir_audit a;
-	int r;
 
 	st = target != NULL
 		? dir_prepare(dir, "SELECT id, ts, actor, ip, op, target, summary FROM audit"
@@ -889,26 +916,13 @@ int directory_audit_list(struct directory *dir, const char *target, unsigned lim
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 3, limit);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		a.id = sqlite3_column_int64(st, 0);
-		a.ts = sqlite3_column_int64(st, 1);
-		col_text(st, 2, a.actor, sizeof(a.actor));
-		col_text(st, 3, a.ip, sizeof(a.ip));
-		col_text(st, 4, a.op, sizeof(a.op));
-		col_text(st, 5, a.target, sizeof(a.target));
-		col_text(st, 6, a.summary, sizeof(a.summary));
-		cb(&a, ctx);
-	}
-	dir_finish(dir, st);
-	return r == SQLITE_DONE ? 0 : -1;
+	return audit_each(dir, st, cb, ctx);
 }
 
 int directory_audit_query(struct directory *dir, const struct dir_log_filter *f, dir_audit_cb *cb,
 			  void *ctx)
 {
 	sqlite3_stmt *st;
-	struct dir_audit a;
-	int r;
 
 	/* With domains, administrators' and tokens' rows never match (their
 	 * targets are names, not domains). */
@@ -921,18 +935,7 @@ int directory_audit_query(struct directory *dir, const struct dir_log_filter *f,
 	if (st == NULL)
 		return -1;
 	dir_log_bind(st, f);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		a.id = sqlite3_column_int64(st, 0);
-		a.ts = sqlite3_column_int64(st, 1);
-		col_text(st, 2, a.actor, sizeof(a.actor));
-		col_text(st, 3, a.ip, sizeof(a.ip));
-		col_text(st, 4, a.op, sizeof(a.op));
-		col_text(st, 5, a.target, sizeof(a.target));
-		col_text(st, 6, a.summary, sizeof(a.summary));
-		cb(&a, ctx);
-	}
-	dir_finish(dir, st);
-	return r == SQLITE_DONE ? 0 : -1;
+	return audit_each(dir, st, cb, ctx);
 }
 
 /* ---- administrators and API tokens (issue 11) ---- */
@@ -1437,12 +1440,7 @@ int directory_event_since(struct directory *dir, const char *address, const char
 		}
 		if (strcmp((const char *)sqlite3_column_text(st, 2), kind) != 0)
 			continue;
-		e.id = sqlite3_column_int64(st, 0);
-		e.ts = sqlite3_column_int64(st, 1);
-		col_text(st, 2, e.kind, sizeof(e.kind));
-		col_text(st, 3, e.address, sizeof(e.address));
-		col_text(st, 4, e.ip, sizeof(e.ip));
-		col_text(st, 5, e.detail, sizeof(e.detail));
+		event_from_row(st, &e);
 		cb(&e, ctx);
 	}
 	dir_finish(dir, st);

@@ -142,6 +142,24 @@ void api_json_actor(struct json *out, const struct ops_actor *a)
 	json_object_end(out);
 }
 
+void api_json_help(struct json *out, const char *en, const char *ja)
+{
+	json_key(out, "help");
+	json_object_begin(out);
+	json_kv_string(out, "en", en);
+	json_kv_string(out, "ja", ja);
+	json_object_end(out);
+}
+
+void api_json_string_or_null(struct json *out, const char *key, const char *text)
+{
+	json_key(out, key);
+	if (text[0] != '\0')
+		json_string(out, text);
+	else
+		json_null(out);
+}
+
 /* ---- the body and the query ---- */
 
 bool api_body_object(struct api_job *j)

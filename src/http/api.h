@@ -132,6 +132,11 @@ void api_json_account(struct api_job *j, struct json *out, const struct dir_acco
 /* The actor as JSON: {"role","name","domains":[...]} (GET/POST session). */
 void api_json_actor(struct json *out, const struct ops_actor *a);
 
+/* A setting's help as {"help":{"en","ja"}} (settings schema, server settings). */
+void api_json_help(struct json *out, const char *en, const char *ja);
+/* key with text, or null when text is empty. */
+void api_json_string_or_null(struct json *out, const char *key, const char *text);
+
 /* Handlers (one file per resource). */
 api_handler api_session_get, api_session_login, api_session_logout;
 api_handler api_settings_schema, api_domain_settings_get, api_domain_setting_put;

@@ -19,6 +19,23 @@ bool api_log_query(struct api_job *j, struct ops_log_query *q);
 /* One event as the API shows it, with its explanation (in Japanese when
  * ja). */
 void api_json_event(struct json *o, const struct dir_event *e, bool ja);
+/* A page of log rows under key: the rows, then "next_before" (the id to
+ * ask older rows with) when the page is full. */
+struct api_page {
+	struct json *o;
+	bool ja;
+	unsigned n;
+	int64_t last;
+};
+/* Starts the 200 reply of a page (p->o) with key and its array. */
+void api_page_begin(struct api_job *j, struct api_page *p, const char *key);
+/* Counts one row of id into the page. */
+void api_page_row(struct api_page *p, int64_t id);
+/* The callback for a page of events (ctx: struct api_page). */
+void api_page_event_cb(const struct dir_event *e, void *ctx);
+/* Ends the array and writes next_before for a page of limit rows (0: the
+ * default). */
+void api_page_end(struct api_page *p, unsigned limit);
 
 /* api_security.c */
 api_handler api_security_events, api_security_blocks, api_security_unblock, api_security_suspended;
@@ -33,9 +50,9 @@ api_handler api_queue_list, api_queue_show, api_queue_retry, api_queue_retry_all
 api_handler api_dkim_list, api_dkim_rotate, api_dkim_activate, api_domain_dns;
 /* api_doctor.c */
 api_handler api_doctor;
-/* api_spam.c: the spam filter's allow and block lists */
-api_handler api_domain_spam_lists_get, api_domain_spam_lists_add, api_domain_spam_lists_del;
-api_handler api_account_spam_lists_get, api_account_spam_lists_add, api_account_spam_lists_del;
+/* api_spam.c: the spam filter's allow and block lists, of a domain or an
+ * account alike (the path's one parameter) */
+api_handler api_spam_lists_get, api_spam_lists_add, api_spam_lists_del;
 /* api_me.c: the mail user's own page */
 api_handler api_me_logins;
 

@@ -6,15 +6,9 @@
 
 #include <string.h>
 
-struct api_audit_page {
-	struct json *o;
-	unsigned n;
-	int64_t last;
-};
-
 static void api_audit_cb(const struct dir_audit *a, void *ctx)
 {
-	struct api_audit_page *p = ctx;
+	struct api_page *p = ctx;
 	struct json *o = p->o;
 
 	json_object_begin(o);
@@ -26,33 +20,25 @@ static void api_audit_cb(const struct dir_audit *a, void *ctx)
 	json_kv_string(o, "target", a->target);
 	json_kv_string(o, "summary", a->summary);
 	json_object_end(o);
-	p->n++;
-	p->last = a->id;
+	api_page_row(p, a->id);
 }
 
 void api_audit_list(struct api_job *j)
 {
-	struct api_audit_page p = { NULL, 0, 0 };
+	struct api_page p = { NULL, false, 0, 0 };
 	struct ops_log_query q;
 	struct ops_error err;
 
 	if (!api_log_query(j, &q))
 		return;
 	q.kind = NULL;
-	p.o = api_reply(j, 200);
-	json_key(p.o, "audit");
-	json_array_begin(p.o);
+	api_page_begin(j, &p, "audit");
 	if (ops_audit_list(&j->ops, &j->actor, &q, api_audit_cb, &p, &err) < 0) {
 		/* the query calls the target address */
 		api_ops_error_at(j, &err,
 				 err.field != NULL && strcmp(err.field, "target") == 0 ? "address" : err.field);
 		return;
 	}
-	json_array_end(p.o);
-	json_key(p.o, "next_before");
-	if (p.n > 0 && p.n == (q.limit == 0 ? OPS_LOG_LIMIT_DEFAULT : q.limit))
-		json_int(p.o, p.last);
-	else
-		json_null(p.o);
+	api_page_end(&p, q.limit);
 	api_reply_end(j);
 }

@@ -4,25 +4,9 @@
  * ?address= within its scope (ops/ops_log.c decides). */
 #include "http/api_admin.h"
 
-struct api_login_page {
-	struct json *o;
-	bool ja;
-	unsigned n;
-	int64_t last;
-};
-
-static void api_login_cb(const struct dir_event *e, void *ctx)
-{
-	struct api_login_page *p = ctx;
-
-	api_json_event(p->o, e, p->ja);
-	p->n++;
-	p->last = e->id;
-}
-
 void api_me_logins(struct api_job *j)
 {
-	struct api_login_page p = { NULL, j->ja, 0, 0 };
+	struct api_page p = { NULL, j->ja, 0, 0 };
 	const char *address = api_query(j, "address");
 	struct ops_log_query q;
 	struct ops_error err;
@@ -34,18 +18,11 @@ void api_me_logins(struct api_job *j)
 			  "管理者はアカウントを ?address= で指定してください");
 		return;
 	}
-	p.o = api_reply(j, 200);
-	json_key(p.o, "logins");
-	json_array_begin(p.o);
-	if (ops_me_logins(&j->ops, &j->actor, address, &q, api_login_cb, &p, &err) < 0) {
+	api_page_begin(j, &p, "logins");
+	if (ops_me_logins(&j->ops, &j->actor, address, &q, api_page_event_cb, &p, &err) < 0) {
 		api_ops_error(j, &err);
 		return;
 	}
-	json_array_end(p.o);
-	json_key(p.o, "next_before");
-	if (p.n > 0 && p.n == (q.limit == 0 ? OPS_LOG_LIMIT_DEFAULT : q.limit))
-		json_int(p.o, p.last);
-	else
-		json_null(p.o);
+	api_page_end(&p, q.limit);
 	api_reply_end(j);
 }

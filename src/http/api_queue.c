@@ -6,11 +6,6 @@
 
 #include <stdlib.h>
 
-static const char *api_rcpt_state(enum queue_rcpt_state s)
-{
-	return s == QUEUE_DELIVERED ? "delivered" : s == QUEUE_FAILED ? "failed" : "pending";
-}
-
 static void api_queue_json(struct json *o, const struct queue_env *env)
 {
 	json_kv_string(o, "id", env->id);
@@ -25,7 +20,7 @@ static void api_queue_json(struct json *o, const struct queue_env *env)
 	for (size_t k = 0; k < env->nrcpts; k++) {
 		json_object_begin(o);
 		json_kv_string(o, "address", env->rcpts[k].addr);
-		json_kv_string(o, "state", api_rcpt_state(env->rcpts[k].state));
+		json_kv_string(o, "state", ops_queue_rcpt_state_name(env->rcpts[k].state));
 		json_kv_string(o, "reply", env->rcpts[k].reply);
 		json_object_end(o);
 	}

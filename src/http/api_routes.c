@@ -71,12 +71,12 @@ const struct api_route api_routes[] = {
 	{ DELETE, "/api/v1/geoip/overrides", api_geoip_override_del, 0 },
 	{ GET, "/api/v1/geoip/lookup", api_geoip_lookup, 0 },
 	{ POST, "/api/v1/accounts/{address}/index/rebuild", api_account_index_rebuild, 0 },
-	{ GET, "/api/v1/domains/{domain}/spam-lists", api_domain_spam_lists_get, 0 },
-	{ POST, "/api/v1/domains/{domain}/spam-lists", api_domain_spam_lists_add, 0 },
-	{ DELETE, "/api/v1/domains/{domain}/spam-lists", api_domain_spam_lists_del, 0 },
-	{ GET, "/api/v1/accounts/{address}/spam-lists", api_account_spam_lists_get, 0 },
-	{ POST, "/api/v1/accounts/{address}/spam-lists", api_account_spam_lists_add, 0 },
-	{ DELETE, "/api/v1/accounts/{address}/spam-lists", api_account_spam_lists_del, 0 },
+	{ GET, "/api/v1/domains/{domain}/spam-lists", api_spam_lists_get, 0 },
+	{ POST, "/api/v1/domains/{domain}/spam-lists", api_spam_lists_add, 0 },
+	{ DELETE, "/api/v1/domains/{domain}/spam-lists", api_spam_lists_del, 0 },
+	{ GET, "/api/v1/accounts/{address}/spam-lists", api_spam_lists_get, 0 },
+	{ POST, "/api/v1/accounts/{address}/spam-lists", api_spam_lists_add, 0 },
+	{ DELETE, "/api/v1/accounts/{address}/spam-lists", api_spam_lists_del, 0 },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

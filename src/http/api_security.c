@@ -74,25 +74,28 @@ void api_json_event(struct json *o, const struct dir_event *e, bool ja)
 	json_object_end(o);
 }
 
-/* A page of events: the rows, then "next_before" (the id to ask older
- * rows with) when the page is full. */
-struct api_page {
-	struct json *o;
-	bool ja;
-	unsigned n;
-	int64_t last;
-};
+void api_page_begin(struct api_job *j, struct api_page *p, const char *key)
+{
+	p->o = api_reply(j, 200);
+	json_key(p->o, key);
+	json_array_begin(p->o);
+}
 
-static void api_event_cb(const struct dir_event *e, void *ctx)
+void api_page_row(struct api_page *p, int64_t id)
+{
+	p->n++;
+	p->last = id;
+}
+
+void api_page_event_cb(const struct dir_event *e, void *ctx)
 {
 	struct api_page *p = ctx;
 
 	api_json_event(p->o, e, p->ja);
-	p->n++;
-	p->last = e->id;
+	api_page_row(p, e->id);
 }
 
-static void api_page_end(struct api_page *p, unsigned limit)
+void api_page_end(struct api_page *p, unsigned limit)
 {
 	json_array_end(p->o);
 	json_key(p->o, "next_before");
@@ -111,10 +114,8 @@ void api_security_events(struct api_job *j)
 	if (!api_log_query(j, &q))
 		return;
 	q.actor = NULL;
-	p.o = api_reply(j, 200);
-	json_key(p.o, "events");
-	json_array_begin(p.o);
-	if (ops_security_events(&j->ops, &j->actor, &q, api_event_cb, &p, &err) < 0) {
+	api_page_begin(j, &p, "events");
+	if (ops_security_events(&j->ops, &j->actor, &q, api_page_event_cb, &p, &err) < 0) {
 		api_ops_error(j, &err);
 		return;
 	}

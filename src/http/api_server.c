@@ -26,11 +26,7 @@ static void api_server_setting_row(const struct setting *s, const char *value, v
 	json_kv_string(o, "type", type);
 	json_kv_bool(o, "secret", (s->flags & SETTING_SECRET) != 0);
 	json_kv_bool(o, "restart", (s->flags & SETTING_RESTART) != 0);
-	json_key(o, "help");
-	json_object_begin(o);
-	json_kv_string(o, "en", s->help_en);
-	json_kv_string(o, "ja", s->help_ja);
-	json_object_end(o);
+	api_json_help(o, s->help_en, s->help_ja);
 	json_object_end(o);
 }
 
@@ -81,11 +77,7 @@ void api_server_setting_put(struct api_job *j)
 	json_kv_string(o, "previous", r->old);
 	/* now: the running daemon uses it; restart: only when yubind restarts */
 	json_kv_string(o, "applies", r->reloaded && !r->restart ? "now" : "restart");
-	json_key(o, "warning");
-	if (r->warn[0] != '\0')
-		json_string(o, r->warn);
-	else
-		json_null(o);
+	api_json_string_or_null(o, "warning", r->warn);
 	api_reply_end(j);
 	explicit_bzero(r, sizeof(*r));
 	free(r);
@@ -179,15 +171,6 @@ void api_geoip_override_del(struct api_job *j)
 	j->status = 204;
 }
 
-static void api_null_or(struct json *o, const char *key, const char *value)
-{
-	json_key(o, key);
-	if (value[0] != '\0')
-		json_string(o, value);
-	else
-		json_null(o);
-}
-
 void api_geoip_lookup(struct api_job *j)
 {
 	const char *ip = api_query(j, "ip");
@@ -205,15 +188,15 @@ void api_geoip_lookup(struct api_job *j)
 	}
 	o = api_reply(j, 200);
 	json_kv_string(o, "ip", ip);
-	api_null_or(o, "country", r.country);
+	api_json_string_or_null(o, "country", r.country);
 	json_kv_string(o, "source", ops_geoip_source_name(r.source));
-	api_null_or(o, "override", r.override_cidr);
+	api_json_string_or_null(o, "override", r.override_cidr);
 	json_key(o, "database");
 	json_object_begin(o);
 	json_kv_string(o, "status", r.db == GEOIP_FOUND ? "found" : r.db == GEOIP_NOT_FOUND ? "not_found"
 				    : "unavailable");
-	api_null_or(o, "country", r.db_country);
-	api_null_or(o, "error", r.db_error);
+	api_json_string_or_null(o, "country", r.db_country);
+	api_json_string_or_null(o, "error", r.db_error);
 	json_object_end(o);
 	api_reply_end(j);
 }

@@ -47,11 +47,7 @@ static void api_schema_one(struct json *o, const struct setting *s)
 			json_string(o, s->choices[c]);
 		json_array_end(o);
 	}
-	json_key(o, "help");
-	json_object_begin(o);
-	json_kv_string(o, "en", s->help_en);
-	json_kv_string(o, "ja", s->help_ja);
-	json_object_end(o);
+	api_json_help(o, s->help_en, s->help_ja);
 	json_object_end(o);
 }
 
@@ -129,11 +125,7 @@ static void api_setting_put(struct api_job *j, enum setting_scope scope)
 	o = api_reply(j, 200);
 	json_kv_string(o, "key", r->s->key);
 	json_kv_string(o, "value", settings_display(r->s, r->value, false));
-	json_key(o, "warning");
-	if (r->warn[0] != '\0')
-		json_string(o, r->warn);
-	else
-		json_null(o);
+	api_json_string_or_null(o, "warning", r->warn);
 	api_reply_end(j);
 out:
 	free(r);

@@ -19,7 +19,7 @@ static void api_spam_entry(const char *kind, const char *pattern, int64_t create
 	json_object_end(o);
 }
 
-static void api_spam_lists_get(struct api_job *j)
+void api_spam_lists_get(struct api_job *j)
 {
 	const char *kind = api_query(j, "list");
 	struct ops_error err;
@@ -40,7 +40,7 @@ static void api_spam_lists_get(struct api_job *j)
 	api_reply_end(j);
 }
 
-static void api_spam_lists_add(struct api_job *j)
+void api_spam_lists_add(struct api_job *j)
 {
 	static const char *const names[] = { "list", "pattern", NULL };
 	const char *kind = NULL, *pattern = NULL;
@@ -68,7 +68,7 @@ static void api_spam_lists_add(struct api_job *j)
 }
 
 /* DELETE ...?list=allow&pattern=*@example.com */
-static void api_spam_lists_del(struct api_job *j)
+void api_spam_lists_del(struct api_job *j)
 {
 	const char *kind = api_query(j, "list"), *pattern = api_query(j, "pattern");
 	char norm[SPAM_LIST_PATTERN_MAX];
@@ -89,34 +89,4 @@ static void api_spam_lists_del(struct api_job *j)
 	json_kv_string(o, "list", kind);
 	json_kv_string(o, "pattern", norm);
 	api_reply_end(j);
-}
-
-void api_domain_spam_lists_get(struct api_job *j)
-{
-	api_spam_lists_get(j);
-}
-
-void api_domain_spam_lists_add(struct api_job *j)
-{
-	api_spam_lists_add(j);
-}
-
-void api_domain_spam_lists_del(struct api_job *j)
-{
-	api_spam_lists_del(j);
-}
-
-void api_account_spam_lists_get(struct api_job *j)
-{
-	api_spam_lists_get(j);
-}
-
-void api_account_spam_lists_add(struct api_job *j)
-{
-	api_spam_lists_add(j);
-}
-
-void api_account_spam_lists_del(struct api_job *j)
-{
-	api_spam_lists_del(j);
 }

@@ -80,15 +80,27 @@ static void ops_dkim_fill(struct ops *o, const char *domain, const struct dkim_k
 	}
 }
 
+/* The start of each DKIM operation: clears *r, checks that actor may
+ * manage domain (its lowercase name into name) and reads its keys into
+ * k[*n_r]. 0, or -1 with err. */
+static int ops_dkim_begin(struct ops *o, const struct ops_actor *actor, const char *domain, char *name,
+			  struct dkim_keyinfo *k, size_t *n_r, struct ops_dkim_keys *r, struct ops_error *err)
+{
+	memset(r, 0, sizeof(*r));
+	*n_r = 0;
+	if (ops_dkim_domain(o, actor, domain, name, err) < 0 || ops_dkim_read(o, name, k, n_r, err) < 0)
+		return -1;
+	return 0;
+}
+
 int ops_dkim_list(struct ops *o, const struct ops_actor *actor, const char *domain,
 		  struct ops_dkim_keys *r, struct ops_error *err)
 {
 	char name[DIR_DOMAIN_MAX + 1];
 	struct dkim_keyinfo k[DKIM_KEYS_MAX];
-	size_t n = 0;
+	size_t n;
 
-	memset(r, 0, sizeof(*r));
-	if (ops_dkim_domain(o, actor, domain, name, err) < 0 || ops_dkim_read(o, name, k, &n, err) < 0)
+	if (ops_dkim_begin(o, actor, domain, name, k, &n, r, err) < 0)
 		return -1;
 	ops_dkim_fill(o, name, k, n, r);
 	return 0;
@@ -187,10 +199,9 @@ int ops_dkim_rotate(struct ops *o, const struct ops_actor *actor, const char *do
 	char name[DIR_DOMAIN_MAX + 1];
 	struct dkim_keyinfo k[DKIM_KEYS_MAX];
 	bool pending = false, active = false;
-	size_t n = 0;
+	size_t n;
 
-	memset(r, 0, sizeof(*r));
-	if (ops_dkim_domain(o, actor, domain, name, err) < 0 || ops_dkim_read(o, name, k, &n, err) < 0)
+	if (ops_dkim_begin(o, actor, domain, name, k, &n, r, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		pending |= k[i].state == DKIM_STATE_NEXT;
@@ -225,10 +236,9 @@ int ops_dkim_activate(struct ops *o, const struct ops_actor *actor, const char *
 	char name[DIR_DOMAIN_MAX + 1];
 	struct dkim_keyinfo k[DKIM_KEYS_MAX];
 	bool pending = false;
-	size_t n = 0;
+	size_t n;
 
-	memset(r, 0, sizeof(*r));
-	if (ops_dkim_domain(o, actor, domain, name, err) < 0 || ops_dkim_read(o, name, k, &n, err) < 0)
+	if (ops_dkim_begin(o, actor, domain, name, k, &n, r, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		pending |= k[i].state == DKIM_STATE_NEXT;
@@ -252,10 +262,9 @@ int ops_dkim_domain_added(struct ops *o, const struct ops_actor *actor, const ch
 {
 	char name[DIR_DOMAIN_MAX + 1];
 	struct dkim_keyinfo k[DKIM_KEYS_MAX];
-	size_t n = 0;
+	size_t n;
 
-	memset(r, 0, sizeof(*r));
-	if (ops_dkim_domain(o, actor, domain, name, err) < 0 || ops_dkim_read(o, name, k, &n, err) < 0)
+	if (ops_dkim_begin(o, actor, domain, name, k, &n, r, err) < 0)
 		return -1;
 	if (n > 0)
 		return 0;	/* keys kept from before */

@@ -257,3 +257,8 @@ int ops_queue_delete(struct ops *o, const struct ops_actor *actor, const char *i
 	queue_env_free(&env);
 	return 0;
 }
+
+const char *ops_queue_rcpt_state_name(enum queue_rcpt_state s)
+{
+	return s == QUEUE_DELIVERED ? "delivered" : s == QUEUE_FAILED ? "failed" : "pending";
+}

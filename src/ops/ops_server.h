@@ -81,6 +81,9 @@ int ops_queue_retry(struct ops *o, const struct ops_actor *actor, const char *id
 		    bool *woken_r, struct ops_error *err);
 /* Removes a message without a bounce. */
 int ops_queue_delete(struct ops *o, const struct ops_actor *actor, const char *id, struct ops_error *err);
+/* A recipient's state as yubinctl and the API name it: "pending",
+ * "delivered" or "failed". */
+const char *ops_queue_rcpt_state_name(enum queue_rcpt_state s);
 
 /* ---- DKIM keys and DNS records (ops_dkim.c, ops_dns.c) ---- */
 

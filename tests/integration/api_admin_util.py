@@ -2,17 +2,13 @@
 test_api_openapi.py, which validates each against openapi.json: every
 route once or more, successes and refusals."""
 
-from api_util import ADMIN_PW
+from api_util import ADMIN_PW, recorder
 
 
 def admin_replies(srv, s, d, u):
     """(method, path, Response) of calls by the server administrator s,
     the domain administrator d (example.test) and the mail user u."""
-    out = []
-
-    def call(c, method, path, body=None):
-        out.append((method, path, c.request(method, path, body)))
-        return out[-1][2]
+    out, call = recorder()
 
     qid = srv.ctl("queue", "inject", "--from", "user@example.test", "r@remote.test",
                   input="Subject: openapi\n\nbody\n").out.strip()

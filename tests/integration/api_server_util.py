@@ -2,15 +2,13 @@
 test_api_openapi.py, which validates each against openapi.json:
 successes and refusals of every route."""
 
+from api_util import recorder
+
 
 def server_replies(srv, s, d, u):
     """(method, path, Response) of calls by the server administrator s,
     the domain administrator d (example.test) and the mail user u."""
-    out = []
-
-    def call(c, method, path, body=None):
-        out.append((method, path, c.request(method, path, body)))
-        return out[-1][2]
+    out, call = recorder()
 
     call(s, "GET", "/api/v1/server/settings")
     call(d, "GET", "/api/v1/server/settings")

@@ -7,6 +7,8 @@ import json
 import socket
 import ssl
 
+import pytest
+
 import helpers
 from helpers import HOST, HOSTNAME, PASSWORD
 
@@ -30,6 +32,15 @@ def api_server(tmp_path_factory, name, config=None, domains=None, accounts=None)
           input=ADMIN_PW + "\n")
     s.start(wait_port="https")
     return s
+
+
+def served(s):
+    """The body of a module's srv fixture around the started server s:
+    yields it, then stops it and fails on a sanitizer report."""
+    yield s
+    s.stop()
+    rep = s.sanitizer_report()
+    assert not rep, rep
 
 
 class Response:
@@ -125,3 +136,48 @@ def user(srv, address="user@example.test", password=PASSWORD):
     c = Client(srv)
     c.login("user", address, password)
     return c
+
+
+# Module fixtures of one client per role, for the modules that import them
+# beside their own srv fixture.
+
+@pytest.fixture(scope="module")
+def root(srv):
+    return admin(srv)
+
+
+@pytest.fixture(scope="module")
+def dom(srv):
+    return domain_admin(srv)
+
+
+@pytest.fixture(scope="module")
+def other(srv):
+    return domain_admin(srv, "otherdom")
+
+
+@pytest.fixture(scope="module")
+def me(srv):
+    return user(srv)
+
+
+def ok(r, status=200):
+    assert r.status == status, r
+    return r.json
+
+
+def refused(r, status=403, code="forbidden"):
+    assert r.status == status and r.code == code, r
+    return r
+
+
+def recorder():
+    """(out, call): call(c, method, path, body) makes the request with
+    client c and appends (method, path, Response) to out."""
+    out = []
+
+    def call(c, method, path, body=None):
+        out.append((method, path, c.request(method, path, body)))
+        return out[-1][2]
+
+    return out, call

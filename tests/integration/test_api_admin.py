@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from api_util import ADMIN_PW, Client, admin, api_server, domain_admin, user
+from api_util import (ADMIN_PW, Client, admin, api_server, dom, domain_admin, me, ok,  # noqa: F401 (fixtures)
+                      other, refused, root, served)
 from helpers import PASSWORD
 from protection_util import auth_from
 
@@ -20,44 +21,10 @@ ALIEN = "alien@other.test"
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
-    s = api_server(tmp_path_factory, "api_admin",
-                   config={"bruteforce.ip_delay_after": 1, "bruteforce.delay_max": 1,
-                           "bruteforce.ip_block_after": 3, "bruteforce.block_time": 600,
-                           "bruteforce.account_delay_after": 3})
-    yield s
-    s.stop()
-    rep = s.sanitizer_report()
-    assert not rep, rep
-
-
-@pytest.fixture(scope="module")
-def root(srv):
-    return admin(srv)
-
-
-@pytest.fixture(scope="module")
-def dom(srv):
-    return domain_admin(srv)
-
-
-@pytest.fixture(scope="module")
-def other(srv):
-    return domain_admin(srv, "otherdom")
-
-
-@pytest.fixture(scope="module")
-def me(srv):
-    return user(srv)
-
-
-def ok(r, status=200):
-    assert r.status == status, r
-    return r.json
-
-
-def refused(r, status=403, code="forbidden"):
-    assert r.status == status and r.code == code, r
-    return r
+    yield from served(api_server(tmp_path_factory, "api_admin",
+                                 config={"bruteforce.ip_delay_after": 1, "bruteforce.delay_max": 1,
+                                         "bruteforce.ip_block_after": 3, "bruteforce.block_time": 600,
+                                         "bruteforce.account_delay_after": 3}))
 
 
 def delete(c, path):

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from api_util import Client, admin, api_server, domain_admin, user
+from api_util import Client, admin, api_server, domain_admin, served, user
 from helpers import PASSWORD
 
 A = "/api/v1/accounts/"
@@ -19,11 +19,7 @@ D = "/api/v1/domains/"
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
-    s = api_server(tmp_path_factory, "api_res")
-    yield s
-    s.stop()
-    rep = s.sanitizer_report()
-    assert not rep, rep
+    yield from served(api_server(tmp_path_factory, "api_res"))
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import ssl
 
 import pytest
 
-from api_util import Client, admin, api_server, domain_admin, user
+from api_util import Client, api_server, dom, me, ok, other, refused, root, served  # noqa: F401 (fixtures)
 from helpers import DOMAIN, HOST, HOSTNAME, PASSWORD, SMTPConn, make_message
 from protection_util import auth_from
 
@@ -20,31 +20,7 @@ SECRET = "Relay-Secret-0xC0FFEE"
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
-    s = api_server(tmp_path_factory, "api_server")
-    yield s
-    s.stop()
-    rep = s.sanitizer_report()
-    assert not rep, rep
-
-
-@pytest.fixture(scope="module")
-def root(srv):
-    return admin(srv)
-
-
-@pytest.fixture(scope="module")
-def dom(srv):
-    return domain_admin(srv)
-
-
-@pytest.fixture(scope="module")
-def other(srv):
-    return domain_admin(srv, "otherdom")
-
-
-@pytest.fixture(scope="module")
-def me(srv):
-    return user(srv)
+    yield from served(api_server(tmp_path_factory, "api_server"))
 
 
 @pytest.fixture(scope="module")
@@ -64,16 +40,6 @@ def server_bot(srv, root):
     c = Client(srv)
     c.token = made.json["token"]
     return c
-
-
-def ok(r, status=200):
-    assert r.status == status, r
-    return r.json
-
-
-def refused(r, status=403, code="forbidden"):
-    assert r.status == status and r.code == code, r
-    return r
 
 
 def no_secret(r):

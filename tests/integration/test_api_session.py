@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from api_util import ADMIN, ADMIN_PW, Client, admin, api_server, domain_admin, user
+from api_util import ADMIN, ADMIN_PW, Client, admin, api_server, domain_admin, served, user
 from helpers import HOST, HOSTNAME, PASSWORD
 from protection_util import events
 
@@ -19,14 +19,10 @@ IDLE = 3    # http.session_idle of the module's server, seconds
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
-    s = api_server(tmp_path_factory, "api_session",
-                   config={"http.session_idle": IDLE, "bruteforce.ip_delay_after": 1,
-                           "bruteforce.delay_max": 2, "bruteforce.ip_block_after": 0,
-                           "bruteforce.account_delay_after": 0})
-    yield s
-    s.stop()
-    rep = s.sanitizer_report()
-    assert not rep, rep
+    yield from served(api_server(tmp_path_factory, "api_session",
+                                 config={"http.session_idle": IDLE, "bruteforce.ip_delay_after": 1,
+                                         "bruteforce.delay_max": 2, "bruteforce.ip_block_after": 0,
+                                         "bruteforce.account_delay_after": 0}))
 
 
 def test_admin_login_cookie_and_session(srv):

@@ -20,7 +20,9 @@ import time
 import pytest
 
 import helpers
+import spam_util
 from helpers import DOMAIN, HOST, HOSTNAME, PASSWORD, SMTPConn, unique
+from spam_util import COMMON, HAM_WORDS, JA_HAM, JA_SPAM, SPAM_WORDS, write
 
 A = "alice@" + DOMAIN
 B = "bob@" + DOMAIN
@@ -31,20 +33,6 @@ E = "erin@" + OTHER     # the same
 F = "fred@" + DOMAIN    # the learning tests' own
 SPAMMER = "deals@spam.example"
 
-SPAM_WORDS = ("cheap viagra pills discount offer winner prize cash casino lottery click "
-              "unsubscribe guaranteed free bonus credit loan mortgage investment earn").split()
-HAM_WORDS = ("meeting patch review kernel build release schedule draft report agenda "
-             "compiler thread bug fix merge branch test lunch tomorrow thanks").split()
-COMMON = "the a and to of you your we for this that with is are".split()
-
-JA_SPAM = ("今すぐ無料で高収入！副業で月収１００万円",
-           "お客様各位\n今だけ限定のご案内です。誰でも簡単に稼げる副業をご紹介します。\n"
-           "登録は無料、今すぐクリックしてください。\n配信停止はこちら\n")
-JA_HAM = ("来週の打ち合わせについて",
-          "田中さん\nお疲れさまです。来週火曜日の打ち合わせですが、会議室が取れましたので"
-          "十四時からでお願いします。資料は前日までに共有します。\nよろしくお願いいたします。\n")
-
-
 def message(rng, words, token, n=40, sender=SPAMMER, subject=None, extra=""):
     pick = lambda k: " ".join(rng.choice(words + COMMON) for _ in range(k))
     return ("From: %s\r\nTo: someone@%s\r\nSubject: %s\r\n"
@@ -54,21 +42,7 @@ def message(rng, words, token, n=40, sender=SPAMMER, subject=None, extra=""):
 
 
 def ja_message(charset, subject, body, token, b64=True):
-    enc = lambda s: s.encode(charset)
-    head = ("From: =?%s?B?%s?= <%s>\r\nSubject: =?%s?B?%s?=\r\n"
-            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=%s\r\n"
-            "Content-Transfer-Encoding: %s\r\n\r\n"
-            % (charset, base64.b64encode(enc("山田 太郎")).decode(), SPAMMER, charset,
-               base64.b64encode(enc(subject)).decode(), charset, "base64" if b64 else "8bit"))
-    raw = enc(body) + b"\n" + token.encode() + b"\n"
-    return head.encode() + (base64.encodebytes(raw) if b64 else raw)
-
-
-def write(path, data):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(data)
-    return path
+    return spam_util.ja_message(charset, subject, body + "\n" + token + "\n", b64, SPAMMER)
 
 
 @pytest.fixture(scope="module")

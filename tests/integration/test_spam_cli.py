@@ -3,7 +3,6 @@ list of files, scores with their reasons, Japanese spam in three charsets,
 a personal model on top of the server's, and the errors. No daemon is
 needed: the models are files under DATA/spam/."""
 
-import base64
 import os
 import random
 import re
@@ -12,37 +11,13 @@ import pytest
 
 import helpers
 from helpers import Server
-
-SPAM_WORDS = ("cheap viagra pills discount offer winner prize cash casino lottery click "
-              "unsubscribe guaranteed free bonus credit loan mortgage investment earn").split()
-HAM_WORDS = ("meeting patch review kernel build release schedule draft report agenda "
-             "compiler thread bug fix merge branch test lunch tomorrow thanks").split()
-COMMON = "the a and to of you your we for this that with is are".split()
-
-JA_SPAM = ("今すぐ無料で高収入！副業で月収１００万円",
-           "お客様各位\n今だけ限定のご案内です。誰でも簡単に稼げる副業をご紹介します。\n"
-           "登録は無料、今すぐクリックしてください。\n配信停止はこちら\n")
-JA_HAM = ("来週の打ち合わせについて",
-          "田中さん\nお疲れさまです。来週火曜日の打ち合わせですが、会議室が取れましたので"
-          "十四時からでお願いします。資料は前日までに共有します。\nよろしくお願いいたします。\n")
-
+from spam_util import COMMON, HAM_WORDS, JA_HAM, JA_SPAM, SPAM_WORDS, ja_message, write
 
 def message(rng, words, n=40, subject_words=4, sender="someone@example.org"):
     pick = lambda k: " ".join(rng.choice(words + COMMON) for _ in range(k))
     return ("From: %s\r\nTo: user@example.test\r\nSubject: %s\r\n"
             "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\nMessage-ID: <%d@example.org>\r\n\r\n%s\r\n"
             % (sender, pick(subject_words), rng.randrange(10**9), pick(n))).encode()
-
-
-def ja_message(charset, subject, body, b64):
-    enc = lambda s: s.encode(charset)
-    head = ("From: =?%s?B?%s?= <sender@example.jp>\r\nSubject: =?%s?B?%s?=\r\n"
-            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=%s\r\n"
-            "Content-Transfer-Encoding: %s\r\n\r\n"
-            % (charset, base64.b64encode(enc("山田 太郎")).decode(), charset,
-               base64.b64encode(enc(subject)).decode(), charset, "base64" if b64 else "8bit"))
-    raw = enc(body)
-    return head.encode() + (base64.encodebytes(raw) if b64 else raw)
 
 
 @pytest.fixture
@@ -64,13 +39,6 @@ def score(ctl, path, *extra):
     assert m, p.out
     verdict = re.search(r"^verdict: (spam|ham) ", p.out, re.M).group(1)
     return float(m.group(1)), verdict, p.out
-
-
-def write(path, data):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(data)
-    return path
 
 
 @pytest.fixture

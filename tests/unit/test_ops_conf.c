@@ -15,15 +15,9 @@
 #include "directory/directory.h"
 #include "lib/fsutil.h"
 #include "ops/ops_server.h"
+#include "ops_fixture.h"
 
 #define SECRET "S3cret-relay-pw"
-
-struct fixture {
-	char dir[64];
-	char conf[128];
-	struct ops o;
-	struct ops_actor cli, admin, dadmin, user, token;
-};
 
 static unsigned reloads;
 
@@ -36,45 +30,17 @@ static bool reload_cb(const struct ops *o)
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	char path[128], err[256] = "";
-	const char *e;
+	struct fixture *f = ops_fixture_new("/tmp/yubin-test-opsc-XXXXXX", false, "a.example");
 	static const char conf[] = "# test\nhostname = mail.a.example\nsmtp.max_recipients = 50\n";
 
 	if (f == NULL)
 		return -1;
-	strcpy(f->dir, "/tmp/yubin-test-opsc-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(path, sizeof(path), "%s/yubin.db", f->dir);
 	snprintf(f->conf, sizeof(f->conf), "%s/yubin.conf", f->dir);
 	if (fs_write_file_atomic(f->conf, conf, strlen(conf), 0640) < 0)
 		return -1;
-	f->o.dir = directory_open(path, err, sizeof(err));
-	f->o.data = f->dir;
 	f->o.conf_reload = reload_cb;
-	if (f->o.dir == NULL || directory_domain_add(f->o.dir, "a.example", &e) < 0)
-		return -1;
-	ops_actor_init(&f->cli, OPS_ACTOR_CLI, "root", "");
-	ops_actor_init(&f->admin, OPS_ACTOR_ADMIN, "boss", "192.0.2.1");
-	ops_actor_init(&f->dadmin, OPS_ACTOR_DOMAIN_ADMIN, "alice", "192.0.2.7");
-	ops_actor_add_domain(&f->dadmin, "a.example");
-	ops_actor_init(&f->user, OPS_ACTOR_USER, "u@a.example", "198.51.100.1");
-	ops_actor_init(&f->token, OPS_ACTOR_TOKEN, "tok1", "203.0.113.9");
-	f->token.role = OPS_ACTOR_DOMAIN_ADMIN;
-	ops_actor_add_domain(&f->token, "a.example");
 	reloads = 0;
 	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	directory_close(f->o.dir);
-	fs_remove_tree(f->dir);
-	free(f);
 	return 0;
 }
 

@@ -18,16 +18,9 @@
 #include "directory/directory.h"
 #include "lib/fsutil.h"
 #include "ops/ops_server.h"
+#include "ops_fixture.h"
 
 #define PW "Corr3ct-Horse"
-
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct ops o;
-	struct ops_actor cli, dadmin, user, token;
-	unsigned woken;
-};
 
 static bool wake_cb(const struct ops *o)
 {
@@ -47,41 +40,13 @@ static void add_account(struct fixture *f, const char *address)
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	char err[256] = "";
-	const char *e;
+	struct fixture *f = ops_fixture_new("/tmp/yubin-test-opss-XXXXXX", true, "b.example");
 
 	if (f == NULL)
 		return -1;
-	strcpy(f->dir, "/tmp/yubin-test-opss-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/yubin.db", f->dir);
-	f->o.dir = directory_open(f->path, err, sizeof(err));
-	f->o.data = f->dir;
-	if (f->o.dir == NULL || directory_domain_add(f->o.dir, "a.example", &e) < 0 ||
-	    directory_domain_add(f->o.dir, "b.example", &e) < 0)
-		return -1;
-	ops_actor_init(&f->cli, OPS_ACTOR_CLI, "root", "");
-	ops_actor_init(&f->dadmin, OPS_ACTOR_DOMAIN_ADMIN, "alice", "192.0.2.7");
-	ops_actor_add_domain(&f->dadmin, "a.example");
-	ops_actor_init(&f->user, OPS_ACTOR_USER, "u@a.example", "198.51.100.1");
-	ops_actor_init(&f->token, OPS_ACTOR_TOKEN, "tok1", "203.0.113.9");
-	f->token.role = OPS_ACTOR_DOMAIN_ADMIN;
-	ops_actor_add_domain(&f->token, "b.example");
 	add_account(f, "u@a.example");
 	add_account(f, "v@b.example");
 	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	directory_close(f->o.dir);
-	fs_remove_tree(f->dir);
-	free(f);
 	return 0;
 }
 
