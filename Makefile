@@ -88,7 +88,7 @@ check-layers:
 	@sh scripts/check-layers.sh
 
 # make test replays every committed fuzz input once (fuzz-replay); make fuzz
-# fuzzes each of the 13 targets for FUZZ_SECONDS (build-fuzz/).
+# fuzzes each target (tests/fuzz/run.sh lists them) for FUZZ_SECONDS (build-fuzz/).
 FUZZ_SECONDS ?= 60
 fuzz:
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
