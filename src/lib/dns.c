@@ -269,6 +269,53 @@ enum dns_result dns_mx_lookup(const char *resolver, const char *domain, struct d
 	return res;
 }
 
+enum dns_result dns_srv_parse(const unsigned char *buf, size_t len, struct dns_srv **srv_r, size_t *n_r,
+			      const char **error_r)
+{
+	struct ares_srv_reply *srv = NULL;
+	size_t n = 0;
+
+	*srv_r = NULL;
+	*n_r = 0;
+	if (buf == NULL || len > INT_MAX || ares_parse_srv_reply(buf, (int)len, &srv) != ARES_SUCCESS) {
+		*error_r = "no SRV records";
+		return DNS_NODATA;
+	}
+	for (struct ares_srv_reply *r = srv; r != NULL; r = r->next)
+		n++;
+	*srv_r = calloc(n > 0 ? n : 1, sizeof(**srv_r));
+	if (*srv_r == NULL) {
+		ares_free_data(srv);
+		*error_r = "out of memory";
+		return DNS_TEMPFAIL;
+	}
+	n = 0;
+	for (struct ares_srv_reply *r = srv; r != NULL; r = r->next, n++) {
+		str_copy((*srv_r)[n].target, DNS_NAME_MAX, strcmp(r->host, ".") == 0 ? "" : r->host);
+		(*srv_r)[n].priority = r->priority;
+		(*srv_r)[n].weight = r->weight;
+		(*srv_r)[n].port = r->port;
+	}
+	ares_free_data(srv);
+	*n_r = n;
+	return n > 0 ? DNS_OK : DNS_NODATA;
+}
+
+enum dns_result dns_srv_lookup(const char *resolver, const char *name, struct dns_srv **srv_r, size_t *n_r,
+			       const char **error_r)
+{
+	struct dns_answer a;
+	enum dns_result res;
+
+	*srv_r = NULL;
+	*n_r = 0;
+	res = dns_query(resolver, name, ns_t_srv, &a, error_r);
+	if (res == DNS_OK)
+		res = dns_srv_parse(a.buf, (size_t)a.len, srv_r, n_r, error_r);
+	free(a.buf);
+	return res;
+}
+
 enum dns_result dns_addr_parse(const unsigned char *buf, size_t len, int family, unsigned port,
 			       struct dns_addr *addrs, size_t max, size_t *n_r, const char **error_r)
 {

@@ -20,6 +20,12 @@ struct dns_mx {
 	unsigned pref;
 };
 
+/* An SRV record (RFC 2782); target "" for "." (service not offered). */
+struct dns_srv {
+	char target[DNS_NAME_MAX];
+	unsigned priority, weight, port;
+};
+
 struct dns_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -54,6 +60,10 @@ enum dns_result dns_addr_lookup_family(const char *resolver, const char *host, i
 enum dns_result dns_txt_lookup(const char *resolver, const char *name, char ***txt_r, size_t *n_r,
 			       const char **error_r);
 void dns_txt_free(char **txt, size_t n);
+/* SRV records of name (e.g. _imaps._tcp.example.com), in the server's
+ * order. *srv_r is malloc'd. */
+enum dns_result dns_srv_lookup(const char *resolver, const char *name, struct dns_srv **srv_r, size_t *n_r,
+			       const char **error_r);
 /* PTR names of an IPv4 or IPv6 address (reverse DNS), up to max. */
 enum dns_result dns_ptr_lookup(const char *resolver, const struct sockaddr *sa, char (*names)[DNS_NAME_MAX],
 			       size_t max, size_t *n_r, const char **error_r);
@@ -80,6 +90,8 @@ enum dns_result dns_mx_parse(const unsigned char *buf, size_t len, struct dns_mx
 			     const char **error_r);
 enum dns_result dns_addr_parse(const unsigned char *buf, size_t len, int family, unsigned port,
 			       struct dns_addr *addrs, size_t max, size_t *n_r, const char **error_r);
+enum dns_result dns_srv_parse(const unsigned char *buf, size_t len, struct dns_srv **srv_r, size_t *n_r,
+			      const char **error_r);
 enum dns_result dns_txt_parse(const unsigned char *buf, size_t len, char ***txt_r, size_t *n_r,
 			      const char **error_r);
 enum dns_result dns_ptr_parse(const unsigned char *buf, size_t len, char (*names)[DNS_NAME_MAX], size_t max,

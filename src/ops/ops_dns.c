@@ -1,4 +1,5 @@
-/* The DNS records a hosted domain needs (MX, SPF, DKIM, DMARC) and a live
+/* The DNS records a hosted domain needs (MX, SPF, DKIM, DMARC, the mail
+ * client service records of RFC 6186/8314) and a live
  * check of what DNS answers for each now: published, missing or
  * different. The check makes blocking lookups (lib/dns.h) under one
  * deadline, so a caller on an event loop runs it on a worker thread. */
@@ -69,6 +70,35 @@ static bool ops_dkim_rr(const struct ops_dkim_key *k, struct ops_rr *rr)
 	return true;
 }
 
+/* RFC 6186 service records, so mail clients find their settings: implicit
+ * TLS first (RFC 8314 §5.1: a lower priority number than the STARTTLS
+ * ports, which this server also offers and so lists rather than "."),
+ * IMAP before POP3. */
+static void ops_dns_srv(struct ops_dns_records *r, const char *domain, const char *hostname)
+{
+	static const struct {
+		const char *service, *what;
+		unsigned priority, port;
+	} srv[OPS_SRV_RECORDS] = {
+		{"_submissions", "sending with implicit TLS", 0, 465},
+		{"_submission", "sending with STARTTLS", 10, 587},
+		{"_imaps", "IMAP with implicit TLS", 0, 993},
+		{"_imap", "IMAP with STARTTLS", 10, 143},
+		{"_pop3s", "POP3 with implicit TLS", 20, 995},
+		{"_pop3", "POP3 with STARTTLS", 30, 110},
+	};
+
+	for (size_t i = 0; i < OPS_SRV_RECORDS; i++) {
+		struct ops_rr *rr = ops_rr_new(r, "srv", "SRV");
+
+		snprintf(rr->name, sizeof(rr->name), "%s._tcp.%s.", srv[i].service, domain);
+		snprintf(rr->value, sizeof(rr->value), "%u 1 %u %s.", srv[i].priority, srv[i].port, hostname);
+		snprintf(rr->explain, sizeof(rr->explain),
+			 "SRV (RFC 6186): mail clients set up for %s find %s at %s port %u (log in with the full"
+			 " address)", domain, srv[i].what, hostname, srv[i].port);
+	}
+}
+
 int ops_dns_records(struct ops *o, const struct ops_actor *actor, const char *domain, const char *hostname,
 		    struct ops_dns_records *r, struct ops_error *err)
 {
@@ -113,6 +143,7 @@ int ops_dns_records(struct ops *o, const struct ops_actor *actor, const char *do
 	snprintf(rr->explain, sizeof(rr->explain),
 		 "DMARC: receivers send aggregate reports to %s; p=none only monitors (raise to"
 		 " quarantine or reject once the reports show only your own mail)", rua);
+	ops_dns_srv(r, domain, hostname);
 	r->no_dkim = keys->n == 0;
 	free(keys);
 	return 0;
@@ -221,6 +252,39 @@ static void ops_dns_check_mx(struct ops_rr *rr, const char *hostname, const char
 	free(mx);
 }
 
+/* Published when one of the name's SRV records has the port and target
+ * asked for (priorities and weights are the publisher's choice). */
+static void ops_dns_check_srv(struct ops_rr *rr, const char *hostname, const char *resolver)
+{
+	struct dns_srv *srv = NULL;
+	size_t n = 0, used = 0;
+	unsigned port = 0;
+	const char *error = "";
+	enum dns_result res = dns_srv_lookup(resolver, rr->name, &srv, &n, &error);
+
+	if (res == DNS_TEMPFAIL) {
+		rr->state = OPS_DNS_UNKNOWN;
+		snprintf(rr->found, sizeof(rr->found), "lookup failed: %s", error);
+		return;
+	}
+	if (sscanf(rr->value, "%*u %*u %u", &port) != 1)
+		port = 0;
+	rr->state = res == DNS_OK && n > 0 ? OPS_DNS_DIFFERENT : OPS_DNS_MISSING;
+	for (size_t i = 0; res == DNS_OK && i < n; i++) {
+		int w;
+
+		if (srv[i].port == port && ops_dns_same_name(srv[i].target, hostname))
+			rr->state = OPS_DNS_PUBLISHED;
+		w = snprintf(rr->found + used, sizeof(rr->found) - used, "%s%u %u %u %s.", used > 0 ? ", " : "",
+			     srv[i].priority, srv[i].weight, srv[i].port, srv[i].target);
+		if (w > 0 && (size_t)w < sizeof(rr->found) - used)
+			used += (size_t)w;
+	}
+	if (rr->state == OPS_DNS_PUBLISHED)
+		rr->found[0] = '\0';
+	free(srv);
+}
+
 void ops_dns_check(struct ops_dns_records *r, const char *hostname, const char *resolver,
 		   unsigned timeout_ms)
 {
@@ -228,6 +292,8 @@ void ops_dns_check(struct ops_dns_records *r, const char *hostname, const char *
 	for (size_t i = 0; i < r->n; i++) {
 		if (strcmp(r->rr[i].type, "MX") == 0)
 			ops_dns_check_mx(&r->rr[i], hostname, resolver);
+		else if (strcmp(r->rr[i].type, "SRV") == 0)
+			ops_dns_check_srv(&r->rr[i], hostname, resolver);
 		else
 			ops_dns_check_txt(&r->rr[i], resolver);
 	}

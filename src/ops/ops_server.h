@@ -134,18 +134,20 @@ const char *ops_dns_state_name(enum ops_dns_state s);
 
 struct ops_rr {
 	char name[DIR_DOMAIN_MAX + DKIM_SELECTOR_MAX + 24];	/* with the final dot */
-	const char *type;		/* "MX" or "TXT" */
-	const char *purpose;		/* "mx", "spf", "dkim", "dmarc" */
+	const char *type;		/* "MX", "TXT" or "SRV" */
+	const char *purpose;		/* "mx", "spf", "dkim", "dmarc", "srv" */
 	char value[OPS_RR_VALUE_MAX];	/* TXT: the whole text, unsplit */
 	char explain[400];
 	enum ops_dns_state state;
 	char found[OPS_RR_VALUE_MAX];	/* what DNS answered (different), or an error */
 };
 
+#define OPS_SRV_RECORDS 6	/* RFC 6186/8314 service records */
+
 struct ops_dns_records {
 	char domain[DIR_DOMAIN_MAX + 1];
 	size_t n;
-	struct ops_rr rr[4 + DKIM_KEYS_MAX];
+	struct ops_rr rr[4 + OPS_SRV_RECORDS + DKIM_KEYS_MAX];
 	bool no_dkim;		/* the domain has no DKIM keys */
 	bool key_unusable;	/* a key file could not be read: its record is left out */
 };

@@ -58,7 +58,7 @@ class Dnsmasq:
     nx.test         NXDOMAIN
     """
 
-    def __init__(self, base, txt=None, hosts=None, mx=None):
+    def __init__(self, base, txt=None, hosts=None, mx=None, srv=None):
         self.base = str(base)
         self.port = free_port("127.0.0.1")
         self.proc = None
@@ -69,6 +69,8 @@ class Dnsmasq:
         self.hosts = dict(hosts or {})
         # more MX records: [(domain, host, preference)]
         self.mx = list(mx or [])
+        # SRV records: [(name, target, port, priority, weight)]
+        self.srv = list(srv or [])
 
     def start(self):
         for attempt in range(5):
@@ -97,6 +99,8 @@ class Dnsmasq:
             args.append("--host-record=%s,%s" % (name, addr))
         for domain, host, pref in self.mx:
             args.append("--mx-host=%s,%s,%d" % (domain, host, pref))
+        for name, target, port, prio, weight in self.srv:
+            args.append("--srv-host=%s,%s,%d,%d,%d" % (name, target, port, prio, weight))
         for name, text in self.txt.items():
             chunks = [text[i:i + 255] for i in range(0, len(text), 255)] or [""]
             # (dnsmasq keeps quotes on its command line: commas separate)

@@ -251,9 +251,12 @@ def test_dns_records(srv, root, dom, me):
     r = ok(dom.get("/api/v1/domains/%s/dns" % DOM))
     assert r["domain"] == DOM and r["checked"] is False
     purposes = [x["purpose"] for x in r["records"]]
-    assert purposes[0] == "mx" and purposes[1] == "spf" and purposes[-1] == "dmarc" and "dkim" in purposes
+    assert purposes[0] == "mx" and purposes[1] == "spf" and "dmarc" in purposes and "dkim" in purposes
     assert r["records"][0]["value"] == "10 %s." % r["hostname"]
     assert "dns" not in r["records"][0]
+    srv = [x for x in r["records"] if x["purpose"] == "srv"]
+    assert purposes[-len(srv):] == ["srv"] * 6 and srv[2]["type"] == "SRV"
+    assert srv[2]["name"] == "_imaps._tcp.%s." % DOM and srv[2]["value"] == "0 1 993 %s." % r["hostname"]
     # the test server's resolver answers nothing: unknown, not missing
     r = ok(dom.get("/api/v1/domains/%s/dns?check=1" % DOM))
     assert r["checked"] is True and {x["dns"] for x in r["records"]} == {"unknown"}

@@ -122,7 +122,7 @@ def test_domain_add_makes_keys_and_dns_records(new_server):
     # JSON: the same records, TXT also as character-strings
     recs = records(srv)
     types = [r["type"] for r in recs]
-    assert types == ["MX", "TXT", "TXT", "TXT", "TXT"], types
+    assert types == ["MX", "TXT", "TXT", "TXT", "TXT"] + ["SRV"] * 6, types
     rsa_rec = [r for r in recs if r["name"].startswith(rsa_sel)][0]
     assert "".join(rsa_rec["strings"]) == rsa_rec["value"] and len(rsa_rec["strings"]) == 2
     assert all(r["explanation"] for r in recs)

@@ -16,9 +16,12 @@ def records(srv, *more):
 
 
 def by_purpose(recs):
-    """{'mx': rec, 'spf': rec, 'dmarc': rec, 'rsa': rec, 'ed25519': rec}"""
+    """{'mx': rec, 'spf': rec, 'dmarc': rec, 'rsa': rec, 'ed25519': rec}
+    (the SRV records are left out: see srv_records)"""
     out = {}
     for r in recs:
+        if r["type"] == "SRV":
+            continue
         if "_domainkey" in r["name"]:
             out["ed25519" if "k=ed25519" in r["value"] else "rsa"] = r
         elif r["name"].startswith("_dmarc."):
@@ -52,7 +55,7 @@ def test_published_missing_different(new_server, tmp_path):
         out = srv.ctl("domain", "dns", DOMAIN, "--check").out
         assert "; DNS now: different: v=DMARC1; p=reject\n_dmarc.%s." % DOMAIN in out, out
         assert out.count("; DNS now: published") == 3, out
-        assert out.count("; DNS now: missing") == 1, out
+        assert out.count("; DNS now: missing") == 1 + 6, out   # the Ed25519 key and the SRV records
     finally:
         d.stop()
 
@@ -82,3 +85,42 @@ def test_check_needs_the_domain(new_server):
     srv = new_server(start=False)
     p = srv.ctl("domain", "dns", "nowhere.test", "--check", check=False)
     assert p.returncode == 1 and "no such domain: nowhere.test" in p.err
+
+
+def srv_records(recs):
+    """{'_imaps': rec, ...}: the RFC 6186 service records by service."""
+    return {r["name"].split(".")[0]: r for r in recs if r["type"] == "SRV"}
+
+
+def test_srv_records_asked_for(new_server):
+    """RFC 6186/8314: implicit TLS first (lower priority number), the
+    STARTTLS ports listed after them, the server's host name as target."""
+    srv = new_server(start=False)
+    got = srv_records(records(srv))
+    want = {"_submissions": (0, 465), "_submission": (10, 587), "_imaps": (0, 993), "_imap": (10, 143),
+            "_pop3s": (20, 995), "_pop3": (30, 110)}
+    assert set(got) == set(want)
+    for service, (prio, port) in want.items():
+        r = got[service]
+        assert r["name"] == "%s._tcp.%s." % (service, DOMAIN)
+        assert r["value"] == "%d 1 %d %s." % (prio, port, HOSTNAME), r
+    out = srv.ctl("domain", "dns", DOMAIN).out
+    assert "_imaps._tcp.%s." % DOMAIN in out and "IN SRV 0 1 993 %s.\n" % HOSTNAME in out, out
+
+
+def test_srv_published_missing_different(new_server, tmp_path):
+    srv = new_server(start=False)
+    d = ou.Dnsmasq(tmp_path / "dns", srv=[("_imaps._tcp." + DOMAIN, HOSTNAME, 993, 0, 1),
+                                          ("_submissions._tcp." + DOMAIN, HOSTNAME, 587, 0, 1),
+                                          ("_pop3s._tcp." + DOMAIN, "mail.other.test", 995, 5, 1),
+                                          ("_pop3s._tcp." + DOMAIN, HOSTNAME, 995, 20, 1)]).start()
+    try:
+        srv.ctl("config", "set", "dns.resolver", d.resolver)
+        got = srv_records(records(srv, "--check"))
+        assert got["_imaps"]["dns"] == "published", got["_imaps"]
+        assert got["_pop3s"]["dns"] == "published", got["_pop3s"]   # one of two matches
+        assert got["_submissions"]["dns"] == "different", got["_submissions"]
+        assert got["_submissions"]["found"] == "0 1 587 %s." % HOSTNAME
+        assert got["_imap"]["dns"] == "missing" and got["_submission"]["dns"] == "missing"
+    finally:
+        d.stop()
