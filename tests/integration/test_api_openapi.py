@@ -119,6 +119,8 @@ def test_real_replies_validate(srv, doc):
         (s, "GET", "/api/v1/domains/oa.test/accounts?q=x&limit=10", None),
         (d, "GET", "/api/v1/domains/oa.test/accounts", None),
         (s, "GET", "/api/v1/domains/oa.test/accounts.csv", None),
+        (u, "GET", "/api/v1/me/mobileconfig", None),
+        (s, "GET", "/api/v1/me/mobileconfig", None),
         (s, "GET", "/api/v1/accounts/x@oa.test", None),
         (s, "GET", "/api/v1/accounts/nobody@oa.test", None),
         (s, "PATCH", "/api/v1/accounts/x@oa.test", {"quota_mb": 20, "memo": "m", "enabled": True}),
