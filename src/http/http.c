@@ -2,6 +2,7 @@
  * port-80 redirect and the security headers (see http.h). */
 #include "http/http.h"
 #include "http/api.h"
+#include "http/http_autoconfig.h"
 #include "http/http_internal.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -133,6 +134,11 @@ static void metrics_page(struct evhttp_request *req, struct http_loop *h)
 	http_metrics_serve(req, &h->api);
 }
 
+static void autoconfig(struct evhttp_request *req, struct http_loop *h)
+{
+	http_autoconfig_serve(req, &h->api);
+}
+
 static void static_files(struct evhttp_request *req, struct http_loop *h)
 {
 	http_static_serve(req, h->static_dir);
@@ -149,6 +155,8 @@ static const struct route {
 	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/api/v1/health", api_health },
 	{ ~0u, "/api/", api_request },
 	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/metrics", metrics_page },
+	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/mail/config-v1.1.xml", autoconfig },
+	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/.well-known/autoconfig/mail/config-v1.1.xml", autoconfig },
 	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/", static_files },
 };
 
@@ -239,8 +247,10 @@ static void host_only(const char *host, char *out, size_t size)
 	str_copyn(out, size, host, n);
 }
 
-/* Port 80: /.well-known/ is served here (nothing yet: 404), the rest
- * moves to https.port, same path and query. */
+/* Port 80: /.well-known/ is served here (Thunderbird's autoconfig, else
+ * 404), so is /mail/config-v1.1.xml (Thunderbird asks autoconfig.DOMAIN
+ * over plain HTTP too); the rest moves to https.port, same path and
+ * query. */
 static void http_request(struct evhttp_request *req, void *arg)
 {
 	struct http_loop *h = arg;
@@ -250,6 +260,10 @@ static void http_request(struct evhttp_request *req, void *arg)
 
 	if (target == NULL || target[0] != '/')
 		target = "/";
+	if (http_autoconfig_path(target)) {
+		http_autoconfig_serve(req, &h->api);
+		return;
+	}
 	if (strncmp(target, "/.well-known/", 13) == 0) {
 		http_send_error(req, 404, "Not Found", false);
 		return;

@@ -1,10 +1,14 @@
-"""Client autoconfiguration: the Apple configuration profile
+"""Client autoconfiguration: Thunderbird's autoconfig document
+(http/http_autoconfig.c) and the Apple configuration profile
 (GET /api/v1/me/mobileconfig, http/api_mobileconfig.c). Each document is
 parsed and checked against what the server really offers: every advertised
 port answers TLS with a certificate valid for the advertised host name."""
+import http.client
 import plistlib
+import smtplib
 import socket
 import ssl
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -25,6 +29,85 @@ def tls_names_ok(srv, port, host):
     with socket.create_connection((HOST, srv.port(std)), timeout=30) as raw:
         with ctx.wrap_socket(raw, server_hostname=host) as s:
             return s.getpeercert() is not None
+
+
+def starttls_names_ok(srv, host):
+    """587: STARTTLS, the certificate verified for host."""
+    ctx = ssl.create_default_context(cafile=srv.crt)
+    s = smtplib.SMTP(HOST, srv.port("submission"), timeout=30)
+    try:
+        s._host = host           # the name smtplib checks the certificate against
+        s.starttls(context=ctx)
+        return s.sock.getpeercert() is not None
+    finally:
+        s.close()
+
+
+def autoconfig(srv, path, host, tls=True):
+    if tls:
+        ctx = ssl.create_default_context(cafile=srv.crt)
+        conn = http.client.HTTPSConnection(HOST, srv.port("https"), context=ctx, timeout=30)
+        conn._context.check_hostname = False    # Host below names the domain, not the certificate
+    else:
+        conn = http.client.HTTPConnection(HOST, srv.port("http"), timeout=30)
+    try:
+        conn.request("GET", path, headers={"Host": host})
+        r = conn.getresponse()
+        return r.status, r.getheader("Content-Type", ""), r.read()
+    finally:
+        conn.close()
+
+
+def check_clientconfig(srv, body):
+    root = ET.fromstring(body)
+    assert root.tag == "clientConfig" and root.get("version") == "1.1"
+    prov = root.find("emailProvider")
+    assert prov.get("id") == "example.test" and prov.findtext("domain") == "example.test"
+    got = set()
+    for kind in ("incomingServer", "outgoingServer"):
+        for s in prov.findall(kind):
+            assert s.findtext("username") == "%EMAILADDRESS%"
+            assert s.findtext("authentication") == "password-cleartext"
+            host, port, sock = s.findtext("hostname"), int(s.findtext("port")), s.findtext("socketType")
+            assert host == HOSTNAME
+            got.add((s.get("type"), port, sock))
+            if sock == "SSL":
+                assert tls_names_ok(srv, port, host), (port, host)
+            else:
+                assert sock == "STARTTLS" and port == 587
+                assert starttls_names_ok(srv, host)
+    assert got == {("imap", 993, "SSL"), ("pop3", 995, "SSL"), ("smtp", 465, "SSL"), ("smtp", 587, "STARTTLS")}
+
+
+def test_thunderbird_autoconfig(srv):
+    code, ctype, body = autoconfig(srv, "/mail/config-v1.1.xml?emailaddress=user%40example.test",
+                                   "autoconfig.example.test")
+    assert code == 200 and ctype.startswith("application/xml"), (code, body)
+    check_clientconfig(srv, body)
+    # the same for an address that does not exist (no account leak), from
+    # the well-known path, and over plain HTTP (no redirect)
+    for path, tls in (("/mail/config-v1.1.xml?emailaddress=nobody%40example.test", True),
+                      ("/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=x%40example.test", True),
+                      ("/.well-known/autoconfig/mail/config-v1.1.xml", True),
+                      ("/mail/config-v1.1.xml?emailaddress=user%40example.test", False),
+                      ("/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=a%40Example.TEST", False)):
+        assert autoconfig(srv, path, "autoconfig.example.test", tls)[2] == body, path
+    # the Host alone names the domain
+    assert autoconfig(srv, "/.well-known/autoconfig/mail/config-v1.1.xml", "example.test", False)[2] == body
+
+
+def test_autoconfig_wrong_domain(srv):
+    for path, host in (("/mail/config-v1.1.xml?emailaddress=a%40nowhere.test", "autoconfig.nowhere.test"),
+                       ("/.well-known/autoconfig/mail/config-v1.1.xml", "autoconfig.nowhere.test"),
+                       ("/mail/config-v1.1.xml?emailaddress=a%40ex%3Cample.test", "autoconfig.example.test")):
+        for tls in (True, False):
+            code = autoconfig(srv, path, host, tls)[0]
+            assert code in (400, 404), (path, tls, code)
+    assert autoconfig(srv, "/mail/config-v1.1.xml?emailaddress=a%40nowhere.test", "x", True)[0] == 404
+    assert autoconfig(srv, "/mail/config-v1.1.xml?emailaddress=noat", "x", True)[0] == 400
+    # other /.well-known/ paths on port 80 stay 404, the rest still moves
+    assert autoconfig(srv, "/.well-known/other", "example.test", False)[0] == 404
+    assert autoconfig(srv, "/mail/other", "example.test", False)[0] == 301
 
 
 def profile(c):
