@@ -299,6 +299,7 @@ static void api_job_free(struct api_job *j)
 {
 	json_free(&j->out);
 	json_doc_free(j->doc);
+	free(j->body_raw);
 	evhttp_clear_headers(&j->query);
 	if (j->raw != NULL)
 		evbuffer_free(j->raw);
@@ -459,6 +460,16 @@ static bool api_body(struct api_job *j)
 
 	if (len == 0)
 		return true;
+	if ((j->route->flags & API_RAW_BODY) != 0) {
+		j->body_raw = malloc(len + 1);
+		if (j->body_raw == NULL) {
+			api_error(j, 500, "internal", NULL, "out of memory", "メモリ不足です");
+			return false;
+		}
+		j->body_raw_len = evbuffer_remove(in, j->body_raw, len) == (int)len ? len : 0;
+		j->body_raw[j->body_raw_len] = '\0';
+		return true;
+	}
 	if (!api_type_is_json(type)) {
 		api_error(j, 415, "unsupported_media_type", NULL, "the body must be application/json",
 			  "本文は application/json にしてください");

@@ -33,6 +33,7 @@ typedef void api_handler(struct api_job *j);
 
 enum api_route_flags {
 	API_PUBLIC = 1 << 0,	/* no login needed (nor looked at) */
+	API_RAW_BODY = 1 << 1,	/* any body type, copied to body_raw unparsed */
 };
 
 struct api_route {
@@ -68,6 +69,8 @@ struct api_job {
 	struct evkeyvalq query;
 	struct json_doc *doc;
 	const struct json_value *body;	/* NULL: no body */
+	char *body_raw;		/* API_RAW_BODY routes: the body, NUL-ended */
+	size_t body_raw_len;
 	char cookie[OPS_SESSION_ID_LEN + 2];	/* "" when none */
 	char bearer[OPS_TOKEN_TEXT_MAX + 2];
 	char csrf_header[80];

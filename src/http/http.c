@@ -139,6 +139,11 @@ static void autoconfig(struct evhttp_request *req, struct http_loop *h)
 	http_autoconfig_serve(req, &h->api);
 }
 
+static void autodiscover(struct evhttp_request *req, struct http_loop *h)
+{
+	http_autodiscover_serve(req, &h->api);
+}
+
 static void static_files(struct evhttp_request *req, struct http_loop *h)
 {
 	http_static_serve(req, h->static_dir);
@@ -157,6 +162,8 @@ static const struct route {
 	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/metrics", metrics_page },
 	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/mail/config-v1.1.xml", autoconfig },
 	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/.well-known/autoconfig/mail/config-v1.1.xml", autoconfig },
+	{ EVHTTP_REQ_POST, "/autodiscover/autodiscover.xml", autodiscover },
+	{ EVHTTP_REQ_POST, "/Autodiscover/Autodiscover.xml", autodiscover },
 	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/", static_files },
 };
 
@@ -213,7 +220,8 @@ static void https_request(struct evhttp_request *req, void *arg)
 		if ((routes[i].methods & evhttp_request_get_command(req)) != 0) {
 			routes[i].run(req, h);
 		} else {
-			evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+			evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+					  routes[i].methods == EVHTTP_REQ_POST ? "POST" : "GET, HEAD");
 			http_send_error(req, 405, "Method Not Allowed", true);
 		}
 		return;

@@ -8,6 +8,16 @@
  * 465 with TLS and 587 with STARTTLS, the full address as the user name,
  * and the server's host name, the one its certificate covers. It runs as
  * a public API job, on a worker (the directory lookup may block). */
+/* Microsoft Autodiscover: POST /autodiscover/autodiscover.xml (also
+ * /Autodiscover/Autodiscover.xml) with Outlook's request, whose
+ * <EMailAddress> is all that is read: the body (at most
+ * AUTODISCOVER_BODY_MAX bytes) is not parsed as XML, the text between
+ * the first <EMailAddress> and the next </EMailAddress> is taken, blanks
+ * around it trimmed, and must be one address (printable ASCII without
+ * markup or quotes, one '@', a local part of at most 64 bytes, at most
+ * DIR_ADDRESS_MAX bytes in all); else 400. The answer is Outlook's "settings"
+ * response: IMAP 993, POP3 995 and SMTP 465, SSL on, LoginName the full
+ * address, Server the host name; a domain not hosted here gets 404. */
 #include "http/http_autoconfig.h"
 #include "directory/directory.h"
 #include "lib/str.h"
@@ -17,6 +27,12 @@
 #include <event2/http.h>
 #include <string.h>
 #include <strings.h>
+
+#define AUTODISCOVER_BODY_MAX 8192
+
+static const struct api_route autodiscover_route = {
+	EVHTTP_REQ_POST, "/autodiscover/autodiscover.xml", http_autodiscover_job, API_PUBLIC | API_RAW_BODY
+};
 
 static const struct api_route autoconfig_route = {
 	EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/mail/config-v1.1.xml", http_autoconfig_job, API_PUBLIC
@@ -37,6 +53,11 @@ bool http_autoconfig_path(const char *target)
 void http_autoconfig_serve(struct evhttp_request *req, const struct api_config *api)
 {
 	api_handle_route(req, api, &autoconfig_route);
+}
+
+void http_autodiscover_serve(struct evhttp_request *req, const struct api_config *api)
+{
+	api_handle_route(req, api, &autodiscover_route);
 }
 
 /* The domain asked about, lower case, or "" when the request names none
@@ -141,6 +162,107 @@ void http_autoconfig_job(struct api_job *j)
 	xml_server(b, "outgoingServer", "smtp", host, 465, "SSL");
 	xml_server(b, "outgoingServer", "smtp", host, 587, "STARTTLS");
 	evbuffer_add_printf(b, "  </emailProvider>\n</clientConfig>\n");
+	j->status = 200;
+	j->content_type = "application/xml; charset=utf-8";
+}
+
+/* The address in an Autodiscover request body (see the top): true and
+ * the address in out, or false. Pure: no I/O, the limits are size and
+ * the body's length. */
+bool http_autodiscover_address(const char *body, size_t len, char *out, size_t size)
+{
+	static const char open[] = "<EMailAddress>", close[] = "</EMailAddress>";
+	const char *start = memmem(body, len, open, sizeof(open) - 1), *end, *at;
+	size_t n;
+
+	if (start == NULL)
+		return false;
+	start += sizeof(open) - 1;
+	end = memmem(start, len - (size_t)(start - body), close, sizeof(close) - 1);
+	if (end == NULL)
+		return false;
+	while (start < end && isspace((unsigned char)*start))
+		start++;
+	while (end > start && isspace((unsigned char)end[-1]))
+		end--;
+	n = (size_t)(end - start);
+	if (n == 0 || n >= size || n > DIR_ADDRESS_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)start[i];
+		if (c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '&' || c == '"' || c == '\'')
+			return false;
+	}
+	at = memchr(start, '@', n);
+	/* a local part of at most 64 octets (RFC 5321 §4.5.3.1.1) */
+	if (at == NULL || at == start || at == end - 1 || at - start > 64 ||
+	    memchr(at + 1, '@', (size_t)(end - at - 1)) != NULL)
+		return false;
+	memcpy(out, start, n);
+	out[n] = '\0';
+	return true;
+}
+
+static void autodiscover_protocol(struct evbuffer *b, const char *type, const char *host, unsigned port,
+				  const char *login)
+{
+	evbuffer_add_printf(b,
+			    "      <Protocol>\n"
+			    "        <Type>%s</Type>\n"
+			    "        <Server>%s</Server>\n"
+			    "        <Port>%u</Port>\n"
+			    "        <DomainRequired>off</DomainRequired>\n"
+			    "        <LoginName>%s</LoginName>\n"
+			    "        <SPA>off</SPA>\n"
+			    "        <SSL>on</SSL>\n"
+			    "        <AuthRequired>on</AuthRequired>\n"
+			    "      </Protocol>\n",
+			    type, host, port, login);
+}
+
+void http_autodiscover_job(struct api_job *j)
+{
+	char address[DIR_ADDRESS_MAX + 1], domain[DIR_DOMAIN_MAX + 1];
+	char host[6 * sizeof(j->env.hostname)];
+	struct dir_domain d;
+	struct evbuffer *b;
+	const char *at;
+
+	if (j->body_raw == NULL || j->body_raw_len > AUTODISCOVER_BODY_MAX ||
+	    !http_autodiscover_address(j->body_raw, j->body_raw_len, address, sizeof(address))) {
+		api_error(j, 400, "bad_request", NULL, "an Autodiscover request with one <EMailAddress>",
+			  "<EMailAddress> を一つ含む Autodiscover リクエストを送ってください");
+		return;
+	}
+	at = strrchr(address, '@');
+	if (strlen(at + 1) >= sizeof(domain)) {
+		api_error(j, 404, "not_found", NULL, "no such domain here", "このサーバーのドメインではありません");
+		return;
+	}
+	for (size_t i = 0; at[i + 1] != '\0'; i++)
+		domain[i] = (char)tolower((unsigned char)at[i + 1]);
+	domain[strlen(at + 1)] = '\0';
+	if (directory_domain_get(j->ops.dir, domain, &d) != 1) {
+		api_error(j, 404, "not_found", NULL, "no such domain here", "このサーバーのドメインではありません");
+		return;
+	}
+	xml_escape(j->env.hostname, host, sizeof(host));
+	b = j->raw = evbuffer_new();
+	if (b == NULL) {
+		api_error(j, 500, "internal", NULL, "out of memory", "メモリ不足です");
+		return;
+	}
+	/* the address holds no character XML would need escaped (checked) */
+	evbuffer_add_printf(b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+			       "<Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006\">\n"
+			       "  <Response xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a\">\n"
+			       "    <Account>\n"
+			       "      <AccountType>email</AccountType>\n"
+			       "      <Action>settings</Action>\n");
+	autodiscover_protocol(b, "IMAP", host, 993, address);
+	autodiscover_protocol(b, "POP3", host, 995, address);
+	autodiscover_protocol(b, "SMTP", host, 465, address);
+	evbuffer_add_printf(b, "    </Account>\n  </Response>\n</Autodiscover>\n");
 	j->status = 200;
 	j->content_type = "application/xml; charset=utf-8";
 }

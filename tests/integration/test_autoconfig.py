@@ -1,5 +1,5 @@
-"""Client autoconfiguration: Thunderbird's autoconfig document
-(http/http_autoconfig.c) and the Apple configuration profile
+"""Client autoconfiguration: Thunderbird's autoconfig document and
+Microsoft Autodiscover (http/http_autoconfig.c), and the Apple configuration profile
 (GET /api/v1/me/mobileconfig, http/api_mobileconfig.c). Each document is
 parsed and checked against what the server really offers: every advertised
 port answers TLS with a certificate valid for the advertised host name."""
@@ -46,8 +46,8 @@ def starttls_names_ok(srv, host):
 def autoconfig(srv, path, host, tls=True):
     if tls:
         ctx = ssl.create_default_context(cafile=srv.crt)
+        ctx.check_hostname = False      # Host below names the domain, not the certificate
         conn = http.client.HTTPSConnection(HOST, srv.port("https"), context=ctx, timeout=30)
-        conn._context.check_hostname = False    # Host below names the domain, not the certificate
     else:
         conn = http.client.HTTPConnection(HOST, srv.port("http"), timeout=30)
     try:
@@ -108,6 +108,76 @@ def test_autoconfig_wrong_domain(srv):
     # other /.well-known/ paths on port 80 stay 404, the rest still moves
     assert autoconfig(srv, "/.well-known/other", "example.test", False)[0] == 404
     assert autoconfig(srv, "/mail/other", "example.test", False)[0] == 301
+
+
+AD_REQUEST = ('<?xml version="1.0" encoding="utf-8"?>\n'
+              '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">'
+              '<Request><EMailAddress>%s</EMailAddress>'
+              '<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/'
+              'responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>')
+AD_NS = "{http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a}"
+
+
+def autodiscover(srv, body, path="/autodiscover/autodiscover.xml", method="POST"):
+    ctx = ssl.create_default_context(cafile=srv.crt)
+    ctx.check_hostname = False
+    conn = http.client.HTTPSConnection(HOST, srv.port("https"), context=ctx, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers={"Content-Type": "text/xml", "Host": HOSTNAME})
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+def test_autodiscover(srv):
+    for path in ("/autodiscover/autodiscover.xml", "/Autodiscover/Autodiscover.xml"):
+        code, body = autodiscover(srv, (AD_REQUEST % " user@Example.test ").encode(), path)
+        assert code == 200, body
+        acct = ET.fromstring(body).find(AD_NS.join(["", "Response/", "Account"]))
+        assert acct.findtext(AD_NS + "Action") == "settings"
+        got = set()
+        for p in acct.findall(AD_NS + "Protocol"):
+            kind, host, port = p.findtext(AD_NS + "Type"), p.findtext(AD_NS + "Server"), int(p.findtext(AD_NS + "Port"))
+            assert p.findtext(AD_NS + "LoginName") == "user@Example.test"
+            assert p.findtext(AD_NS + "SSL") == "on" and host == HOSTNAME
+            assert tls_names_ok(srv, port, host)
+            got.add((kind, port))
+        assert got == {("IMAP", 993), ("POP3", 995), ("SMTP", 465)}
+    # an address that does not exist gets the same settings (no account leak)
+    code, other = autodiscover(srv, (AD_REQUEST % "nobody@example.test").encode())
+    assert code == 200 and other.replace(b"nobody@example.test", b"user@Example.test") == body
+    assert autodiscover(srv, (AD_REQUEST % "a@nowhere.test").encode())[0] == 404
+    assert autodiscover(srv, b"", method="GET")[0] == 405
+
+
+@pytest.mark.parametrize("body", [
+    b"",
+    b"not xml at all",
+    (AD_REQUEST % "").encode(),
+    (AD_REQUEST % "no-at-sign").encode(),
+    (AD_REQUEST % "a@b@example.test").encode(),
+    (AD_REQUEST % "<x>a@example.test</x>").encode(),
+    (AD_REQUEST % "a&amp;b@example.test").encode(),
+    (AD_REQUEST % ("a" * 300 + "@example.test")).encode(),
+    b"<EMailAddress>user@example.test",
+    b"\xff\xfe<EMailAddress>us\xffer@example.test</EMailAddress>",
+    (AD_REQUEST % "user@example.test").encode() + b" " * 9000,
+])
+def test_autodiscover_bad_bodies(srv, body):
+    code, reply = autodiscover(srv, body)
+    assert code in (400, 413), (code, reply)
+
+
+def test_autodiscover_huge_body(srv):
+    # past http's body limit evhttp answers 413 and closes: the client may
+    # see the close before it has written everything
+    try:
+        code = autodiscover(srv, b"<EMailAddress>" + b"a" * (8 << 20) + b"</EMailAddress>")[0]
+        assert code in (400, 413)
+    except (ssl.SSLError, ConnectionError):
+        pass
+    assert autodiscover(srv, (AD_REQUEST % "user@example.test").encode())[0] == 200   # still serving
 
 
 def profile(c):
