@@ -444,8 +444,10 @@ static void test_dkim_rotation(void **state)
 
 	/* the records to publish include the waiting keys */
 	assert_int_equal(ops_dns_records(&f->o, &f->dadmin, "a.example", "mx.test", d, &err), 0);
-	assert_int_equal(d->n, 2 + 4 + 1);
+	assert_int_equal(d->n, 2 + 4 + 1 + OPS_SRV_RECORDS);
 	assert_string_equal(d->rr[0].purpose, "mx");
+	assert_string_equal(d->rr[7].purpose, "srv");
+	assert_string_equal(d->rr[7].name, "_submissions._tcp.a.example.");
 	assert_string_equal(d->rr[0].value, "10 mx.test.");
 	assert_string_equal(d->rr[1].value, "v=spf1 mx a:mx.test ~all");
 	assert_string_equal(d->rr[6].name, "_dmarc.a.example.");
@@ -511,7 +513,7 @@ static void test_dns_check_unreachable(void **state)
 	assert_non_null(d);
 	assert_int_equal(ops_dns_records(&f->o, &f->cli, "b.example", "mx.test", d, &err), 0);
 	assert_true(d->no_dkim);
-	assert_int_equal(d->n, 3);
+	assert_int_equal(d->n, 3 + OPS_SRV_RECORDS);
 	/* nothing answers on this port: every record is unknown, not missing */
 	ops_dns_check(d, "mx.test", "127.0.0.1:9", 1500);
 	for (size_t i = 0; i < d->n; i++) {
