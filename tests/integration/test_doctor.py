@@ -1,0 +1,90 @@
+"""yubinctl doctor ADDRESS [--json] [--lang en|ja] (issue 15 section 4):
+the checks and the address's recent events, as text or JSON, in English
+or Japanese, with the exit status 1 when a check failed."""
+
+import json
+import time
+
+import pytest
+
+from helpers import DOMAIN
+from protection_util import auth_from, events
+
+USER = "user@" + DOMAIN
+
+
+@pytest.fixture
+def srv(new_server):
+    return new_server()
+
+
+def wait_event(srv, kind, address, timeout=10.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        found = events(srv, kind, address)
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("no %s event for %s" % (kind, address))
+
+
+def doctor(srv, *args):
+    return srv.ctl("doctor", USER, *args, check=False)
+
+
+def test_doctor_wrong_password_in_both_languages(srv):
+    auth_from(srv, "127.0.0.1", USER, password="not-the-password")[0].expect(535)
+    wait_event(srv, "auth-failed", USER)
+
+    p = doctor(srv, "--json")
+    assert p.returncode == 0, p.out
+    en = json.loads(p.out)
+    assert en["address"] == USER and en["problems"] == 0, en
+    assert {c["level"] for c in en["checks"]} <= {"ok", "warn", "fail"}, en
+    assert any(c["text"] == "the account is enabled" for c in en["checks"]), en
+    fails = [e for e in en["events"] if e["kind"] == "auth-failed"]
+    assert fails and fails[0]["ip"] == "127.0.0.1", en
+    assert "A login from 127.0.0.1 was refused" in fails[0]["text"], fails
+    assert fails[0]["time"].endswith("Z"), fails
+
+    p = doctor(srv, "--json", "--lang", "ja")
+    ja = json.loads(p.out)
+    assert [c["level"] for c in ja["checks"]] == [c["level"] for c in en["checks"]], ja
+    assert any(c["text"] == "アカウントは有効です" for c in ja["checks"]), ja
+    jfails = [e for e in ja["events"] if e["kind"] == "auth-failed"]
+    assert "127.0.0.1 からのログインが拒否されました" in jfails[0]["text"], jfails
+
+    text = doctor(srv, "--lang", "ja").out
+    assert "アカウントは有効です" in text and "からのログインが拒否されました" in text, text
+    assert "まとめ: 問題は見つかりませんでした" in text, text
+    text = doctor(srv, "--lang", "en").out
+    assert "the account is enabled" in text and "A login from 127.0.0.1 was refused" in text, text
+    assert "summary: no problems found" in text, text
+
+
+def test_doctor_disabled_account_fails_with_the_fix(srv):
+    srv.ctl("account", "disable", USER)
+    p = doctor(srv, "--json")
+    assert p.returncode == 1, p.out
+    d = json.loads(p.out)
+    assert d["problems"] >= 1, d
+    fail = [c for c in d["checks"] if c["level"] == "fail"]
+    assert any("yubinctl account enable " + USER in c["text"] for c in fail), d
+    p = doctor(srv, "--lang", "ja")
+    assert p.returncode == 1, p.out
+    assert "  FAIL  アカウントが無効です" in p.out and "yubinctl account enable " + USER in p.out, p.out
+    assert "まとめ: 問題 1 件" in p.out, p.out
+
+
+def test_doctor_bad_lang_is_refused(srv):
+    p = doctor(srv, "--lang", "fr")
+    assert p.returncode != 0
+    assert "--lang takes en or ja" in p.err, p.err
+
+
+def test_doctor_unknown_account_is_a_finding(srv):
+    p = srv.ctl("doctor", "nobody@" + DOMAIN, "--json", "--lang", "en", check=False)
+    assert p.returncode == 1, p.out
+    d = json.loads(p.out)
+    assert any(c["level"] == "fail" and "yubinctl account add nobody@" + DOMAIN in c["text"]
+               for c in d["checks"]), d
