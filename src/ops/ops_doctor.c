@@ -188,6 +188,49 @@ static void doctor_account(struct ops *o, struct ops_doctor *d, const struct dir
 		doctor_recent_full(o, d, a, used, used_ja);
 }
 
+/* ---- logins with the local part alone as the login name ---- */
+
+#define DOCTOR_BARE_REASON "login name is not a full address"
+
+struct doctor_bare {
+	unsigned n;
+	struct dir_event last;
+};
+
+static void doctor_bare_cb(const struct dir_event *e, void *ctx)
+{
+	struct doctor_bare *b = ctx;
+
+	if (strstr(e->detail, DOCTOR_BARE_REASON) == NULL)
+		return;
+	if (b->n++ == 0)
+		b->last = *e;	/* newest first */
+}
+
+/* A client that logs in as "user" instead of "user@example.jp" asks for
+ * the password again and again: server/auth.c records those refusals
+ * under the bare name, so they are looked up by the local part. */
+static void doctor_bare_logins(struct ops *o, struct ops_doctor *d, const struct dir_account *a)
+{
+	struct doctor_bare b;
+	char when[40], service[16];
+	size_t len;
+
+	memset(&b, 0, sizeof(b));
+	if (directory_event_since(o->dir, a->local, "auth-failed", time(NULL) - DOCTOR_FULL_DAYS * 86400,
+				  doctor_bare_cb, &b) < 0 || b.n == 0)
+		return;
+	ops_time_text(b.last.ts, when, sizeof(when));
+	len = strcspn(b.last.detail, " ");
+	snprintf(service, sizeof(service), "%.*s", (int)(len < sizeof(service) ? len : sizeof(service) - 1),
+		 b.last.detail);
+	doctor_add(d, OPS_DOCTOR_WARN, "%u login%s in the last %d days used the login name \"%s\" instead of the"
+		   " full address (last from %s over %s, %s); set the mail client's login name (user name) to %s",
+		   "直近 %u 回%.0s (%d 日以内)、ログイン名に \"%s\" が使われ、メールアドレス全体ではありませんでした"
+		   " (最後は %s から %s、%s)。メールソフトのログイン名 (ユーザー名) を %s にしてください",
+		   b.n, b.n == 1 ? "" : "s", DOCTOR_FULL_DAYS, a->local, b.last.ip, service, when, a->address);
+}
+
 /* ---- logins: the foreign-access restriction and the brute-force defence ---- */
 
 struct doctor_sec {
@@ -429,6 +472,8 @@ int ops_doctor(struct ops *o, const struct ops_actor *actor, const char *address
 				   "yubinctl account add %s で作成してください", d->address, d->address);
 		else
 			doctor_account(o, d, &a);
+		if (r > 0)
+			doctor_bare_logins(o, d, &a);
 		doctor_logins(o, d, d->address, domain);
 		doctor_virus(o, d, domain);
 		explicit_bzero(&a, sizeof(a));

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from helpers import DOMAIN
-from protection_util import auth_from, events
+from protection_util import auth_from, events, pop3_login_from
 
 USER = "user@" + DOMAIN
 
@@ -88,3 +88,24 @@ def test_doctor_unknown_account_is_a_finding(srv):
     d = json.loads(p.out)
     assert any(c["level"] == "fail" and "yubinctl account add nobody@" + DOMAIN in c["text"]
                for c in d["checks"]), d
+
+
+def test_doctor_bare_login_name(srv):
+    """A POP3 client that logs in as "user" instead of the full address: the
+    refusal says why, and doctor tells the user which login name to set."""
+    reply = pop3_login_from(srv, "127.0.0.1", "user")
+    assert reply.startswith(b"-ERR"), reply
+    found = wait_event(srv, "auth-failed", "user")
+    assert "login name is not a full address" in found[0][2], found
+
+    d = json.loads(doctor(srv, "--json").out)
+    warn = [c["text"] for c in d["checks"] if c["level"] == "warn"]
+    assert any('used the login name "user" instead of the full address' in t and "127.0.0.1" in t
+               and "pop3" in t and t.endswith("set the mail client's login name (user name) to " + USER)
+               for t in warn), d
+    ja = json.loads(doctor(srv, "--json", "--lang", "ja").out)
+    assert any("メールソフトのログイン名 (ユーザー名) を " + USER + " にしてください" in c["text"]
+               for c in ja["checks"] if c["level"] == "warn"), ja
+    # an unknown full address is still "unknown user", and is no bare-name warning
+    auth_from(srv, "127.0.0.1", "nobody@" + DOMAIN)[0].expect(535)
+    assert "unknown user" in wait_event(srv, "auth-failed", "nobody@" + DOMAIN)[0][2]
