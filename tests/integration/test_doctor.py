@@ -3,6 +3,7 @@ the checks and the address's recent events, as text or JSON, in English
 or Japanese, with the exit status 1 when a check failed."""
 
 import json
+import sqlite3
 import time
 
 import pytest
@@ -109,3 +110,46 @@ def test_doctor_bare_login_name(srv):
     # an unknown full address is still "unknown user", and is no bare-name warning
     auth_from(srv, "127.0.0.1", "nobody@" + DOMAIN)[0].expect(535)
     assert "unknown user" in wait_event(srv, "auth-failed", "nobody@" + DOMAIN)[0][2]
+
+
+def test_doctor_on_a_year_of_events(new_server):
+    """A year of events for the account (and the bare login name): doctor
+    reads only its windows (newest first through the (address, id) index),
+    so its findings count only the recent ones. Prints the time it took;
+    asserts only the answer."""
+    srv = new_server(start=False)
+    now = int(time.time())
+    per_day, days = 300, 365
+    rows = []
+    for day in range(days, 0, -1):
+        for i in range(per_day):
+            ts = now - day * 86400 + i * (86400 // per_day)
+            kind = ("delivered", "auth-failed", "rcpt-full")[i % 3]
+            rows.append((ts, kind, USER, "192.0.2.%d" % (i % 250 + 1), "from a year ago"))
+            if i % 30 == 0:
+                rows.append((ts, "auth-failed", "user", "192.0.2.9",
+                             "imap login refused: login name is not a full address"))
+    # the last 7 days: two bare-name refusals, nothing else of those kinds
+    recent = [(now - 3600 * 5, "auth-failed", "user", "198.51.100.7",
+               "imap login refused: login name is not a full address"),
+              (now - 3600, "auth-failed", "user", "198.51.100.8",
+               "pop3 login refused: login name is not a full address")]
+    rows = [r for r in rows if r[0] < now - 8 * 86400] + recent
+    db = sqlite3.connect(srv.data + "/yubin.db", timeout=10)
+    try:
+        db.executemany("INSERT INTO events (ts, kind, address, ip, detail) VALUES (?, ?, ?, ?, ?)", rows)
+        db.commit()
+    finally:
+        db.close()
+
+    t0 = time.time()
+    p = doctor(srv, "--json")
+    took = time.time() - t0
+    print("\ndoctor on %d events (%d days): %.3f s" % (len(rows), days, took))
+    d = json.loads(p.out)
+    texts = [c["text"] for c in d["checks"]]
+    assert any(t.startswith('2 logins in the last 7 days used the login name "user"')
+               and "last from 198.51.100.8 over pop3" in t for t in texts), texts
+    assert not any("was full and refused mail" in t for t in texts), texts
+    assert len(d["events"]) == 20, d["events"]
+    assert all(e["text"] for e in d["events"]), d["events"]
