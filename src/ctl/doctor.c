@@ -1,4 +1,4 @@
-/* yubinctl doctor ADDRESS [--json] [--lang en|ja]: why can this user not
+/* yubinctl doctor ADDRESS [--since 7d] [--json] [--lang en|ja]: why can this user not
  * log in or get mail? ops_doctor (ops/ops_doctor.c) makes the checks; this
  * prints them, then the address's recent history in plain sentences, in
  * English or Japanese. --json prints what GET /api/v1/doctor returns for
@@ -50,6 +50,7 @@ static int doctor_json(const struct ops_doctor *d, bool ja)
 	json_array_end(&j);
 	json_kv_uint(&j, "problems", d->problems);
 	json_kv_uint(&j, "warnings", d->warnings);
+	json_kv_uint(&j, "days", d->days);
 	json_object_end(&j);
 	return ctl_json_print(&j);
 }
@@ -89,6 +90,7 @@ int cmd_doctor(struct ctl *c)
 	struct ops_actor actor;
 	struct ops_error err;
 	struct ops *o;
+	unsigned days = OPS_DOCTOR_DAYS;
 	bool ja = false;
 	int status;
 
@@ -96,9 +98,12 @@ int cmd_doctor(struct ctl *c)
 		ja = true;
 	else if (c->lang != NULL && strcmp(c->lang, "en") != 0)
 		return ctl_fail("--lang takes en or ja, not %s", c->lang);
+	if (c->since != NULL && ops_doctor_days_parse(c->since, &days) < 0)
+		return ctl_fail("--since takes a duration from 1s to %dd (7d, 48h), not %s", OPS_DOCTOR_DAYS_MAX,
+				c->since);
 	if ((d = malloc(sizeof(*d))) == NULL)
 		return ctl_fail("out of memory");
-	if ((o = ctl_ops(c, &actor)) == NULL || ops_doctor(o, &actor, c->argv[0], d, &err) < 0) {
+	if ((o = ctl_ops(c, &actor)) == NULL || ops_doctor_since(o, &actor, c->argv[0], days, d, &err) < 0) {
 		free(d);
 		return o == NULL ? 1 : ctl_ops_fail(&err);
 	}

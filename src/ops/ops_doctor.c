@@ -18,7 +18,6 @@
 #include <time.h>
 
 #define DOCTOR_AUTH_FAILURES_WARN 3
-#define DOCTOR_FULL_DAYS 7	/* how far back refusals for a full mailbox are reported */
 #define MIB (1024ULL * 1024)
 
 static void doctor_add(struct ops_doctor *d, enum ops_doctor_level level, const char *fmt, const char *ja_fmt,
@@ -108,15 +107,15 @@ static void doctor_recent_full(struct ops *o, struct ops_doctor *d, const struct
 	struct doctor_full f = { 0, 0 };
 	char when[40];
 
-	if (directory_event_since(o->dir, a->address, "rcpt-full", time(NULL) - DOCTOR_FULL_DAYS * 86400,
+	if (directory_event_since(o->dir, a->address, "rcpt-full", time(NULL) - (int64_t)d->days * 86400,
 				  doctor_full_cb, &f) < 0 || f.n == 0)
 		return;
 	ops_time_text(f.last, when, sizeof(when));
-	doctor_add(d, OPS_DOCTOR_WARN, "the mailbox was full and refused mail %u time%s in the last %d days"
+	doctor_add(d, OPS_DOCTOR_WARN, "the mailbox was full and refused mail %u time%s in the last %u day%s"
 		   " (last %s); those senders got a bounce and must send again; it uses %s now%.0s",
-		   "直近 %u 回%.0s (%d 日以内、最後は %s)、メールボックスが満杯でメールを拒否しました。送信者には"
+		   "直近 %u 回%.0s (%u 日以内%.0s、最後は %s)、メールボックスが満杯でメールを拒否しました。送信者には"
 		   "エラーメールが届いており、送り直しが必要です%.0s。現在の使用量: %s", f.n,
-		   f.n == 1 ? "" : "s", DOCTOR_FULL_DAYS, when, used, used_ja);
+		   f.n == 1 ? "" : "s", d->days, d->days == 1 ? "" : "s", when, used, used_ja);
 }
 
 static void doctor_suspended(struct ops *o, struct ops_doctor *d, const char *address)
@@ -217,18 +216,18 @@ static void doctor_bare_logins(struct ops *o, struct ops_doctor *d, const struct
 	size_t len;
 
 	memset(&b, 0, sizeof(b));
-	if (directory_event_since(o->dir, a->local, "auth-failed", time(NULL) - DOCTOR_FULL_DAYS * 86400,
+	if (directory_event_since(o->dir, a->local, "auth-failed", time(NULL) - (int64_t)d->days * 86400,
 				  doctor_bare_cb, &b) < 0 || b.n == 0)
 		return;
 	ops_time_text(b.last.ts, when, sizeof(when));
 	len = strcspn(b.last.detail, " ");
 	snprintf(service, sizeof(service), "%.*s", (int)(len < sizeof(service) ? len : sizeof(service) - 1),
 		 b.last.detail);
-	doctor_add(d, OPS_DOCTOR_WARN, "%u login%s in the last %d days used the login name \"%s\" instead of the"
+	doctor_add(d, OPS_DOCTOR_WARN, "%u login%s in the last %u day%s used the login name \"%s\" instead of the"
 		   " full address (last from %s over %s, %s); set the mail client's login name (user name) to %s",
-		   "直近 %u 回%.0s (%d 日以内)、ログイン名に \"%s\" が使われ、メールアドレス全体ではありませんでした"
+		   "直近 %u 回%.0s (%u 日以内%.0s)、ログイン名に \"%s\" が使われ、メールアドレス全体ではありませんでした"
 		   " (最後は %s から %s、%s)。メールソフトのログイン名 (ユーザー名) を %s にしてください",
-		   b.n, b.n == 1 ? "" : "s", DOCTOR_FULL_DAYS, a->local, b.last.ip, service, when, a->address);
+		   b.n, b.n == 1 ? "" : "s", d->days, d->days == 1 ? "" : "s", a->local, b.last.ip, service, when, a->address);
 }
 
 /* ---- logins: the foreign-access restriction and the brute-force defence ---- */
@@ -430,8 +429,25 @@ static void doctor_virus(struct ops *o, struct ops_doctor *d, const char *domain
 		   settings_key(SETTING_CONF_VIRUS_CLAMD));
 }
 
+int ops_doctor_days_parse(const char *s, unsigned *days_r)
+{
+	uint64_t seconds;
+
+	if (settings_duration_parse(s, &seconds) < 0 || seconds == 0 ||
+	    seconds > (uint64_t)OPS_DOCTOR_DAYS_MAX * 86400)
+		return -1;
+	*days_r = (unsigned)((seconds + 86399) / 86400);
+	return 0;
+}
+
 int ops_doctor(struct ops *o, const struct ops_actor *actor, const char *address, struct ops_doctor *d,
 	       struct ops_error *err)
+{
+	return ops_doctor_since(o, actor, address, OPS_DOCTOR_DAYS, d, err);
+}
+
+int ops_doctor_since(struct ops *o, const struct ops_actor *actor, const char *address, unsigned days,
+		     struct ops_doctor *d, struct ops_error *err)
 {
 	char local[DIR_LOCAL_MAX + 1], domain[DIR_DOMAIN_MAX + 1];
 	struct dir_domain dom;
@@ -441,6 +457,7 @@ int ops_doctor(struct ops *o, const struct ops_actor *actor, const char *address
 
 	memset(err, 0, sizeof(*err));
 	memset(d, 0, sizeof(*d));
+	d->days = days >= 1 && days <= OPS_DOCTOR_DAYS_MAX ? days : OPS_DOCTOR_DAYS;
 	if (validate_address(address, local, sizeof(local), domain, sizeof(domain), &error) < 0)
 		return ops_fail(err, "invalid_address", "address", "'%s' is not a valid address: %s",
 				"'%s' は正しいアドレスではありません: %s", address, error);

@@ -152,4 +152,18 @@ def test_doctor_on_a_year_of_events(new_server):
                and "last from 198.51.100.8 over pop3" in t for t in texts), texts
     assert not any("was full and refused mail" in t for t in texts), texts
     assert len(d["events"]) == 20, d["events"]
+    assert d["days"] == 7, d
+
+    # --since widens or narrows the window
+    d = json.loads(doctor(srv, "--json", "--since", "30d").out)
+    n = 2 + sum(1 for r in rows if r[2] == "user" and r[0] >= now - 30 * 86400) - 2
+    assert d["days"] == 30 and any(t["text"].startswith('%d logins in the last 30 days used the login name "user"' % n)
+                                   for t in d["checks"]), (n, d["checks"])
+    assert any("was full and refused mail" in t["text"] for t in d["checks"]), d["checks"]
+    d = json.loads(doctor(srv, "--json", "--since", "2h").out)
+    assert d["days"] == 1, d
+    assert any(t["text"].startswith('2 logins in the last 1 day used') for t in d["checks"]), d["checks"]
+    for bad in ("soon", "0s", "400d"):
+        p = doctor(srv, "--since", bad)
+        assert p.returncode != 0 and "--since takes a duration" in p.err, (bad, p.err)
     assert all(e["text"] for e in d["events"]), d["events"]
