@@ -134,6 +134,85 @@ static void doctor_suspended(struct ops *o, struct ops_doctor *d, const char *ad
 		   " %s で解除してください", since, hold.reason, hold.detail, address, address);
 }
 
+/* ---- mailbox full: where the space goes ---- */
+
+#define DOCTOR_TOP_FOLDERS 3
+
+struct doctor_folder {
+	char name[64];
+	uint64_t bytes, count;
+};
+
+struct doctor_folders {
+	struct doctor_folder top[DOCTOR_TOP_FOLDERS], trash, junk;
+	size_t ntop;
+};
+
+static void doctor_folder_cb(const char *name, uint64_t bytes, uint64_t count, void *ctx)
+{
+	struct doctor_folders *f = ctx;
+	struct doctor_folder x;
+	size_t i;
+
+	memset(&x, 0, sizeof(x));
+	snprintf(x.name, sizeof(x.name), "%s", name[0] != '\0' ? name : "INBOX");
+	x.bytes = bytes;
+	x.count = count;
+	if (strcmp(name, "Trash") == 0)
+		f->trash = x;
+	else if (strcmp(name, "Junk") == 0)
+		f->junk = x;
+	for (i = f->ntop; i > 0 && f->top[i - 1].bytes < bytes; i--)
+		if (i < DOCTOR_TOP_FOLDERS)
+			f->top[i] = f->top[i - 1];
+	if (i < DOCTOR_TOP_FOLDERS) {
+		f->top[i] = x;
+		if (f->ntop < DOCTOR_TOP_FOLDERS)
+			f->ntop++;
+	}
+}
+
+/* "INBOX 3.2 MB (12), Sent 1.0 MB (4)": sizes in tenths of a MB, counts. */
+static void doctor_folder_list(const struct doctor_folders *f, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < f->ntop && len < size; i++) {
+		unsigned long long tenths = f->top[i].bytes * 10 / MIB;
+		int n = snprintf(buf + len, size - len, "%s%s %llu.%llu MB (%llu)", i > 0 ? ", " : "",
+				 f->top[i].name, tenths / 10, tenths % 10, (unsigned long long)f->top[i].count);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+}
+
+/* The biggest folders and what the Trash and Junk hold: what to delete
+ * first when the mailbox fills up. A warning when they hold a tenth of
+ * the quota or more, with the way to empty them. */
+static void doctor_folders(struct ops_doctor *d, const char *path, const struct doctor_usage *u)
+{
+	struct doctor_folders f;
+	char list[400];
+	unsigned long long trash, junk, both;
+
+	memset(&f, 0, sizeof(f));
+	if (maildir_folder_usage(path, doctor_folder_cb, &f) < 0 || f.ntop == 0)
+		return;
+	doctor_folder_list(&f, list, sizeof(list));
+	trash = f.trash.bytes * 10 / MIB;
+	junk = f.junk.bytes * 10 / MIB;
+	both = f.trash.bytes + f.junk.bytes;
+	doctor_add(d, u->quota_bytes > 0 && both * 10 >= u->quota_bytes ? OPS_DOCTOR_WARN : OPS_DOCTOR_OK,
+		   "biggest folders: %s; the Trash holds %llu message%s (%llu.%llu MB) and Junk %llu (%llu.%llu MB):"
+		   " emptying them in the mail client (or the webmail) frees that space",
+		   "大きいフォルダ: %s。ゴミ箱に %llu 通%.0s (%llu.%llu MB)、迷惑メールに %llu 通 (%llu.%llu MB)"
+		   " あります。メールソフト (またはウェブメール) で空にするとその分の容量が空きます",
+		   list, (unsigned long long)f.trash.count, f.trash.count == 1 ? "" : "s", trash / 10, trash % 10,
+		   (unsigned long long)f.junk.count, junk / 10, junk % 10);
+}
+
 static void doctor_account(struct ops *o, struct ops_doctor *d, const struct dir_account *a)
 {
 	char created[40], path[PATH_MAX], used[128], used_ja[128], hash[DIR_HASH_MAX];
@@ -183,6 +262,7 @@ static void doctor_account(struct ops *o, struct ops_doctor *d, const struct dir
 			   used_ja);
 	else
 		doctor_add(d, OPS_DOCTOR_OK, "the mailbox uses %s%.0s", "メールボックスの使用量: %.0s%s", used, used_ja);
+	doctor_folders(d, path, &u);
 	if (u.bytes < u.quota_bytes)
 		doctor_recent_full(o, d, a, used, used_ja);
 }

@@ -2,13 +2,16 @@
 the checks and the address's recent events, as text or JSON, in English
 or Japanese, with the exit status 1 when a check failed."""
 
+import imaplib
 import json
+import socket
 import sqlite3
+import ssl
 import time
 
 import pytest
 
-from helpers import DOMAIN
+from helpers import DOMAIN, HOST, HOSTNAME, PASSWORD
 from protection_util import auth_from, events, pop3_login_from
 
 USER = "user@" + DOMAIN
@@ -167,3 +170,39 @@ def test_doctor_on_a_year_of_events(new_server):
         p = doctor(srv, "--since", bad)
         assert p.returncode != 0 and "--since takes a duration" in p.err, (bad, p.err)
     assert all(e["text"] for e in d["events"]), d["events"]
+
+
+class IMAPS(imaplib.IMAP4_SSL):
+    def _create_socket(self, timeout):
+        sock = socket.create_connection((self.host, self.port), timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname=HOSTNAME)
+
+
+def test_doctor_mailbox_full_names_the_biggest_folders_and_the_trash(srv):
+    """Mail put in the Trash and the inbox through IMAP: doctor names the
+    biggest folders and what the Trash holds, and warns once the Trash and
+    Junk hold a tenth of the quota."""
+    srv.ctl("account", "quota", USER, "1")
+    big = b"Subject: big\r\nFrom: a@example.test\r\n\r\n" + (b"x" * 76 + b"\r\n") * 2000  # ~156 KB
+    small = b"Subject: small\r\nFrom: a@example.test\r\n\r\nhello\r\n"
+    m = IMAPS(HOST, srv.port("imaps"), ssl_context=ssl.create_default_context(cafile=srv.crt), timeout=20)
+    try:
+        m.login(USER, PASSWORD)
+        for folder, msg in (("Trash", big), ("Trash", small), ("INBOX", small)):
+            typ, data = m.append(folder, None, None, msg)
+            assert typ == "OK", data
+    finally:
+        m.logout()
+    d = json.loads(doctor(srv, "--json").out)
+    line = [c for c in d["checks"] if c["text"].startswith("biggest folders: ")]
+    assert line and line[0]["level"] == "warn", d["checks"]
+    text = line[0]["text"]
+    assert text.startswith("biggest folders: Trash 0.1 MB (2), INBOX 0.0 MB (1)"), text
+    assert "the Trash holds 2 messages (0.1 MB) and Junk 0 (0.0 MB)" in text, text
+    ja = json.loads(doctor(srv, "--json", "--lang", "ja").out)
+    assert any(c["text"].startswith("大きいフォルダ: Trash 0.1 MB (2)") and "ゴミ箱に 2 通" in c["text"]
+               for c in ja["checks"]), ja["checks"]
+    # a bigger quota: the same facts, no longer a warning
+    srv.ctl("account", "quota", USER, "100")
+    d = json.loads(doctor(srv, "--json").out)
+    assert [c["level"] for c in d["checks"] if c["text"].startswith("biggest folders: ")] == ["ok"], d
