@@ -33,6 +33,7 @@ struct ctl {
 	bool check;			/* domain dns --check */
 	const char *ham, *spam, *account, *list;	/* spam train, score */
 	bool portable;			/* spam train --portable */
+	const char *lang, *since;	/* doctor --lang en|ja, --since 7d */
 	const char *domains[OPS_DOMAINS_MAX];	/* --domain, repeated */
 	size_t ndomains;		/* given, possibly more than kept */
 	struct ops ops;			/* filled by ctl_ops() */

@@ -1,49 +1,122 @@
-/* yubinctl doctor ADDRESS: why can this user not log in or get mail?
- * ops_doctor (ops/ops_doctor.c) makes the checks; this prints them, then
- * the address's recent history in plain sentences. Exit status 1 when a
- * check failed (a FAIL line), 0 when there were only warnings or none. */
+/* yubinctl doctor ADDRESS [--since 7d] [--json] [--lang en|ja]: why can this user not
+ * log in or get mail? ops_doctor (ops/ops_doctor.c) makes the checks; this
+ * prints them, then the address's recent history in plain sentences, in
+ * English or Japanese. --json prints what GET /api/v1/doctor returns for
+ * the checks and counts. Exit status 1 when a check failed (a FAIL line),
+ * 0 when there were only warnings or none, with or without --json. */
 #include "ctl/ctl.h"
+#include "lib/json.h"
 #include "ops/ops_server.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-int cmd_doctor(struct ctl *c)
+static const char *doctor_level(enum ops_doctor_level l, bool word)
 {
-	struct ops_doctor *d = malloc(sizeof(*d));
-	struct ops_actor actor;
-	struct ops_error err;
-	struct ops *o;
-	char when[40];
-	int status;
+	if (word)
+		return l == OPS_DOCTOR_FAIL ? "fail" : l == OPS_DOCTOR_WARN ? "warn" : "ok";
+	return l == OPS_DOCTOR_FAIL ? "  FAIL  " : l == OPS_DOCTOR_WARN ? "  WARN  " : "  ok    ";
+}
 
-	if (d == NULL)
-		return ctl_fail("out of memory");
-	if ((o = ctl_ops(c, &actor)) == NULL || ops_doctor(o, &actor, c->argv[0], d, &err) < 0) {
-		free(d);
-		return o == NULL ? 1 : ctl_ops_fail(&err);
+static int doctor_json(const struct ops_doctor *d, bool ja)
+{
+	char when[40];
+	struct json j;
+
+	json_init(&j);
+	json_object_begin(&j);
+	json_kv_string(&j, "address", d->address);
+	json_key(&j, "checks");
+	json_array_begin(&j);
+	for (size_t i = 0; i < d->nchecks; i++) {
+		json_object_begin(&j);
+		json_kv_string(&j, "level", doctor_level(d->checks[i].level, true));
+		json_kv_string(&j, "text", ja ? d->checks[i].ja : d->checks[i].text);
+		json_object_end(&j);
 	}
+	json_array_end(&j);
+	json_key(&j, "events");
+	json_array_begin(&j);
+	for (size_t i = 0; i < d->nevents; i++) {
+		ctl_time_iso(d->events[i].e.ts, when, sizeof(when));
+		json_object_begin(&j);
+		json_kv_string(&j, "time", when);
+		json_kv_string(&j, "kind", d->events[i].e.kind);
+		json_kv_string(&j, "ip", d->events[i].e.ip);
+		json_kv_string(&j, "text", ja ? d->events[i].ja : d->events[i].text);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_kv_uint(&j, "problems", d->problems);
+	json_kv_uint(&j, "warnings", d->warnings);
+	json_kv_uint(&j, "days", d->days);
+	json_object_end(&j);
+	return ctl_json_print(&j);
+}
+
+static void doctor_text(const struct ops_doctor *d, bool ja)
+{
+	char when[40];
+
 	printf("doctor: %s\n", d->address);
 	for (size_t i = 0; i < d->nchecks; i++)
-		printf("%s%s\n", d->checks[i].level == OPS_DOCTOR_FAIL ? "  FAIL  "
-			: d->checks[i].level == OPS_DOCTOR_WARN ? "  WARN  " : "  ok    ", d->checks[i].text);
-	if (d->events_unreadable)
-		ctl_warn("cannot read the events of %s", d->address);
+		printf("%s%s\n", doctor_level(d->checks[i].level, false), ja ? d->checks[i].ja : d->checks[i].text);
 	if (d->nevents == 0) {
-		printf("\nno events recorded for %s\n", d->address);
+		printf(ja ? "\n%s の記録はありません\n" : "\nno events recorded for %s\n", d->address);
 	} else {
-		printf("\nlast %zu event%s for %s (newest first):\n", d->nevents, d->nevents == 1 ? "" : "s",
-		       d->address);
+		if (ja)
+			printf("\n%s の直近 %zu 件の記録 (新しい順):\n", d->address, d->nevents);
+		else
+			printf("\nlast %zu event%s for %s (newest first):\n", d->nevents, d->nevents == 1 ? "" : "s",
+			       d->address);
 		for (size_t i = 0; i < d->nevents; i++) {
 			ctl_time_text(d->events[i].e.ts, when, sizeof(when));
-			printf("  %s  %-17s %s\n", when, d->events[i].e.kind, d->events[i].text);
+			printf("  %s  %-17s %s\n", when, d->events[i].e.kind, ja ? d->events[i].ja : d->events[i].text);
 		}
 	}
 	if (d->problems == 0 && d->warnings == 0)
-		printf("\nsummary: no problems found\n");
+		printf(ja ? "\nまとめ: 問題は見つかりませんでした\n" : "\nsummary: no problems found\n");
+	else if (ja)
+		printf("\nまとめ: 問題 %u 件、警告 %u 件\n", d->problems, d->warnings);
 	else
 		printf("\nsummary: %u problem%s, %u warning%s\n", d->problems, d->problems == 1 ? "" : "s",
 		       d->warnings, d->warnings == 1 ? "" : "s");
+}
+
+int cmd_doctor(struct ctl *c)
+{
+	struct ops_doctor *d;
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o;
+	unsigned days = OPS_DOCTOR_DAYS;
+	bool ja = false;
+	int status;
+
+	if (c->lang != NULL && strcmp(c->lang, "ja") == 0)
+		ja = true;
+	else if (c->lang != NULL && strcmp(c->lang, "en") != 0)
+		return ctl_fail("--lang takes en or ja, not %s", c->lang);
+	if (c->since != NULL && ops_doctor_days_parse(c->since, &days) < 0)
+		return ctl_fail("--since takes a duration from 1s to %dd (7d, 48h), not %s", OPS_DOCTOR_DAYS_MAX,
+				c->since);
+	if ((d = malloc(sizeof(*d))) == NULL)
+		return ctl_fail("out of memory");
+	if ((o = ctl_ops(c, &actor)) == NULL || ops_doctor_since(o, &actor, c->argv[0], days, d, &err) < 0) {
+		free(d);
+		return o == NULL ? 1 : ctl_ops_fail(&err);
+	}
+	if (d->events_unreadable)
+		ctl_warn("cannot read the events of %s", d->address);
+	if (c->json) {
+		if (doctor_json(d, ja) != 0) {
+			free(d);
+			return 1;
+		}
+	} else {
+		doctor_text(d, ja);
+	}
 	/* A FAIL makes the exit status 1, so scripts and monitoring see it. */
 	status = d->problems > 0 ? 1 : 0;
 	free(d);

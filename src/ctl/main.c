@@ -44,6 +44,8 @@ enum {
 	OPT_ACCOUNT = 1 << 21,
 	OPT_LIST = 1 << 22,
 	OPT_PORTABLE = 1 << 23,
+	OPT_LANG = 1 << 24,
+	OPT_SINCE = 1 << 25,
 };
 
 struct ctl_option {
@@ -77,6 +79,8 @@ static const struct ctl_option ctl_options[] = {
 	{ "--account", OPT_ACCOUNT, true },
 	{ "--list", OPT_LIST, true },
 	{ "--portable", OPT_PORTABLE, false },
+	{ "--lang", OPT_LANG, true },
+	{ "--since", OPT_SINCE, true },
 	{ NULL, 0, false },
 };
 
@@ -110,7 +114,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "config", "set", 2, 2, 0, 0, cmd_config_set },
 	{ "config", "list", 0, 0, OPT_JSON | OPT_SHOW_SECRETS, 0, cmd_config_list },
 	{ "settings", "list", 0, 1, OPT_JSON, 0, cmd_settings_list },
-	{ "doctor", NULL, 1, 1, 0, 0, cmd_doctor },
+	{ "doctor", NULL, 1, 1, OPT_JSON | OPT_LANG | OPT_SINCE, 0, cmd_doctor },
 	{ "admin", "add", 1, 1, OPT_ROLE | OPT_DOMAIN | OPT_PWSTDIN, OPT_ROLE, cmd_admin_add },
 	{ "admin", "list", 0, 0, OPT_JSON, 0, cmd_admin_list },
 	{ "admin", "del", 1, 1, 0, 0, cmd_admin_del },
@@ -172,7 +176,8 @@ static const char ctl_usage_help[] =
 	"  admin list [--json] | admin del NAME | admin passwd NAME [--password-stdin]\n"
 	"  token create --role server|domain [--domain D ...] [--expires 90d]   (prints the token once)\n"
 	"  token list [--json] | token revoke ID\n"
-	"  doctor ADDRESS                       (exit status 1 when it finds a problem: FAIL)\n"
+	"  doctor ADDRESS [--since 7d] [--json] [--lang en|ja]\n"
+	"                                       (exit status 1 when it finds a problem: FAIL)\n"
 	"  index rebuild ADDRESS [--force]      (--force: a new index and UIDVALIDITY)\n"
 	"  queue list [--json] | queue show ID  (the outbound queue)\n"
 	"  queue retry [ID] | queue delete ID\n"
@@ -411,6 +416,8 @@ static void ctl_option_store(struct ctl *c, unsigned flag, const char *value)
 	case OPT_ACCOUNT: c->account = value; break;
 	case OPT_LIST: c->list = value; break;
 	case OPT_PORTABLE: c->portable = true; break;
+	case OPT_LANG: c->lang = value; break;
+	case OPT_SINCE: c->since = value; break;
 	case OPT_DOMAIN:
 		if (c->ndomains < OPS_DOMAINS_MAX)
 			c->domains[c->ndomains] = value;

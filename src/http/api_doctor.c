@@ -1,4 +1,4 @@
-/* GET /api/v1/doctor?address=A: what yubinctl doctor says about an
+/* GET /api/v1/doctor?address=A[&since=7d]: what yubinctl doctor says about an
  * address, as data: each check (ok, warn, fail) with its fix, the recent
  * events explained (both in the request's language), and the counts. Server administrators, and domain
  * administrators for their domains (ops/ops_doctor.c). */
@@ -13,7 +13,8 @@ static const char *api_doctor_level(enum ops_doctor_level l)
 
 void api_doctor(struct api_job *j)
 {
-	const char *address = api_query(j, "address");
+	const char *address = api_query(j, "address"), *since = api_query(j, "since");
+	unsigned days = OPS_DOCTOR_DAYS;
 	struct ops_doctor *d;
 	struct ops_error err;
 	struct json *o;
@@ -23,11 +24,16 @@ void api_doctor(struct api_job *j)
 			  "address が必要です: ?address=");
 		return;
 	}
+	if (since != NULL && ops_doctor_days_parse(since, &days) < 0) {
+		api_error(j, 400, "invalid_field", "since", "since takes a duration from 1s to 366d (7d, 48h)",
+			  "since には 1s から 366d までの期間を指定してください (7d、48h など)");
+		return;
+	}
 	if ((d = malloc(sizeof(*d))) == NULL) {
 		api_error(j, 500, "internal", NULL, "out of memory", "メモリ不足です");
 		return;
 	}
-	if (ops_doctor(&j->ops, &j->actor, address, d, &err) < 0) {
+	if (ops_doctor_since(&j->ops, &j->actor, address, days, d, &err) < 0) {
 		api_ops_error(j, &err);
 		free(d);
 		return;
@@ -50,6 +56,7 @@ void api_doctor(struct api_job *j)
 	json_array_end(o);
 	json_kv_uint(o, "problems", d->problems);
 	json_kv_uint(o, "warnings", d->warnings);
+	json_kv_uint(o, "days", d->days);
 	api_reply_end(j);
 	free(d);
 }

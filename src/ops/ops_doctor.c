@@ -18,7 +18,6 @@
 #include <time.h>
 
 #define DOCTOR_AUTH_FAILURES_WARN 3
-#define DOCTOR_FULL_DAYS 7	/* how far back refusals for a full mailbox are reported */
 #define MIB (1024ULL * 1024)
 
 static void doctor_add(struct ops_doctor *d, enum ops_doctor_level level, const char *fmt, const char *ja_fmt,
@@ -108,15 +107,15 @@ static void doctor_recent_full(struct ops *o, struct ops_doctor *d, const struct
 	struct doctor_full f = { 0, 0 };
 	char when[40];
 
-	if (directory_event_since(o->dir, a->address, "rcpt-full", time(NULL) - DOCTOR_FULL_DAYS * 86400,
+	if (directory_event_since(o->dir, a->address, "rcpt-full", time(NULL) - (int64_t)d->days * 86400,
 				  doctor_full_cb, &f) < 0 || f.n == 0)
 		return;
 	ops_time_text(f.last, when, sizeof(when));
-	doctor_add(d, OPS_DOCTOR_WARN, "the mailbox was full and refused mail %u time%s in the last %d days"
+	doctor_add(d, OPS_DOCTOR_WARN, "the mailbox was full and refused mail %u time%s in the last %u day%s"
 		   " (last %s); those senders got a bounce and must send again; it uses %s now%.0s",
-		   "直近 %u 回%.0s (%d 日以内、最後は %s)、メールボックスが満杯でメールを拒否しました。送信者には"
+		   "直近 %u 回%.0s (%u 日以内%.0s、最後は %s)、メールボックスが満杯でメールを拒否しました。送信者には"
 		   "エラーメールが届いており、送り直しが必要です%.0s。現在の使用量: %s", f.n,
-		   f.n == 1 ? "" : "s", DOCTOR_FULL_DAYS, when, used, used_ja);
+		   f.n == 1 ? "" : "s", d->days, d->days == 1 ? "" : "s", when, used, used_ja);
 }
 
 static void doctor_suspended(struct ops *o, struct ops_doctor *d, const char *address)
@@ -133,6 +132,85 @@ static void doctor_suspended(struct ops *o, struct ops_doctor *d, const char *ad
 		   "不審な動きのため %s から送信を停止中です (%s: %s)。送信は 550 5.7.1 で拒否されますが、メールの"
 		   "読み出しはできます。パスワードの変更 (yubinctl account passwd %s) か yubinctl account unsuspend"
 		   " %s で解除してください", since, hold.reason, hold.detail, address, address);
+}
+
+/* ---- mailbox full: where the space goes ---- */
+
+#define DOCTOR_TOP_FOLDERS 3
+
+struct doctor_folder {
+	char name[64];
+	uint64_t bytes, count;
+};
+
+struct doctor_folders {
+	struct doctor_folder top[DOCTOR_TOP_FOLDERS], trash, junk;
+	size_t ntop;
+};
+
+static void doctor_folder_cb(const char *name, uint64_t bytes, uint64_t count, void *ctx)
+{
+	struct doctor_folders *f = ctx;
+	struct doctor_folder x;
+	size_t i;
+
+	memset(&x, 0, sizeof(x));
+	snprintf(x.name, sizeof(x.name), "%s", name[0] != '\0' ? name : "INBOX");
+	x.bytes = bytes;
+	x.count = count;
+	if (strcmp(name, "Trash") == 0)
+		f->trash = x;
+	else if (strcmp(name, "Junk") == 0)
+		f->junk = x;
+	for (i = f->ntop; i > 0 && f->top[i - 1].bytes < bytes; i--)
+		if (i < DOCTOR_TOP_FOLDERS)
+			f->top[i] = f->top[i - 1];
+	if (i < DOCTOR_TOP_FOLDERS) {
+		f->top[i] = x;
+		if (f->ntop < DOCTOR_TOP_FOLDERS)
+			f->ntop++;
+	}
+}
+
+/* "INBOX 3.2 MB (12), Sent 1.0 MB (4)": sizes in tenths of a MB, counts. */
+static void doctor_folder_list(const struct doctor_folders *f, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < f->ntop && len < size; i++) {
+		unsigned long long tenths = f->top[i].bytes * 10 / MIB;
+		int n = snprintf(buf + len, size - len, "%s%s %llu.%llu MB (%llu)", i > 0 ? ", " : "",
+				 f->top[i].name, tenths / 10, tenths % 10, (unsigned long long)f->top[i].count);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+}
+
+/* The biggest folders and what the Trash and Junk hold: what to delete
+ * first when the mailbox fills up. A warning when they hold a tenth of
+ * the quota or more, with the way to empty them. */
+static void doctor_folders(struct ops_doctor *d, const char *path, const struct doctor_usage *u)
+{
+	struct doctor_folders f;
+	char list[400];
+	unsigned long long trash, junk, both;
+
+	memset(&f, 0, sizeof(f));
+	if (maildir_folder_usage(path, doctor_folder_cb, &f) < 0 || f.ntop == 0)
+		return;
+	doctor_folder_list(&f, list, sizeof(list));
+	trash = f.trash.bytes * 10 / MIB;
+	junk = f.junk.bytes * 10 / MIB;
+	both = f.trash.bytes + f.junk.bytes;
+	doctor_add(d, u->quota_bytes > 0 && both * 10 >= u->quota_bytes ? OPS_DOCTOR_WARN : OPS_DOCTOR_OK,
+		   "biggest folders: %s; the Trash holds %llu message%s (%llu.%llu MB) and Junk %llu (%llu.%llu MB):"
+		   " emptying them in the mail client (or the webmail) frees that space",
+		   "大きいフォルダ: %s。ゴミ箱に %llu 通%.0s (%llu.%llu MB)、迷惑メールに %llu 通 (%llu.%llu MB)"
+		   " あります。メールソフト (またはウェブメール) で空にするとその分の容量が空きます",
+		   list, (unsigned long long)f.trash.count, f.trash.count == 1 ? "" : "s", trash / 10, trash % 10,
+		   (unsigned long long)f.junk.count, junk / 10, junk % 10);
 }
 
 static void doctor_account(struct ops *o, struct ops_doctor *d, const struct dir_account *a)
@@ -184,8 +262,52 @@ static void doctor_account(struct ops *o, struct ops_doctor *d, const struct dir
 			   used_ja);
 	else
 		doctor_add(d, OPS_DOCTOR_OK, "the mailbox uses %s%.0s", "メールボックスの使用量: %.0s%s", used, used_ja);
+	doctor_folders(d, path, &u);
 	if (u.bytes < u.quota_bytes)
 		doctor_recent_full(o, d, a, used, used_ja);
+}
+
+/* ---- logins with the local part alone as the login name ---- */
+
+#define DOCTOR_BARE_REASON "login name is not a full address"
+
+struct doctor_bare {
+	unsigned n;
+	struct dir_event last;
+};
+
+static void doctor_bare_cb(const struct dir_event *e, void *ctx)
+{
+	struct doctor_bare *b = ctx;
+
+	if (strstr(e->detail, DOCTOR_BARE_REASON) == NULL)
+		return;
+	if (b->n++ == 0)
+		b->last = *e;	/* newest first */
+}
+
+/* A client that logs in as "user" instead of "user@example.jp" asks for
+ * the password again and again: server/auth.c records those refusals
+ * under the bare name, so they are looked up by the local part. */
+static void doctor_bare_logins(struct ops *o, struct ops_doctor *d, const struct dir_account *a)
+{
+	struct doctor_bare b;
+	char when[40], service[16];
+	size_t len;
+
+	memset(&b, 0, sizeof(b));
+	if (directory_event_since(o->dir, a->local, "auth-failed", time(NULL) - (int64_t)d->days * 86400,
+				  doctor_bare_cb, &b) < 0 || b.n == 0)
+		return;
+	ops_time_text(b.last.ts, when, sizeof(when));
+	len = strcspn(b.last.detail, " ");
+	snprintf(service, sizeof(service), "%.*s", (int)(len < sizeof(service) ? len : sizeof(service) - 1),
+		 b.last.detail);
+	doctor_add(d, OPS_DOCTOR_WARN, "%u login%s in the last %u day%s used the login name \"%s\" instead of the"
+		   " full address (last from %s over %s, %s); set the mail client's login name (user name) to %s",
+		   "直近 %u 回%.0s (%u 日以内%.0s)、ログイン名に \"%s\" が使われ、メールアドレス全体ではありませんでした"
+		   " (最後は %s から %s、%s)。メールソフトのログイン名 (ユーザー名) を %s にしてください",
+		   b.n, b.n == 1 ? "" : "s", d->days, d->days == 1 ? "" : "s", a->local, b.last.ip, service, when, a->address);
 }
 
 /* ---- logins: the foreign-access restriction and the brute-force defence ---- */
@@ -387,8 +509,25 @@ static void doctor_virus(struct ops *o, struct ops_doctor *d, const char *domain
 		   settings_key(SETTING_CONF_VIRUS_CLAMD));
 }
 
+int ops_doctor_days_parse(const char *s, unsigned *days_r)
+{
+	uint64_t seconds;
+
+	if (settings_duration_parse(s, &seconds) < 0 || seconds == 0 ||
+	    seconds > (uint64_t)OPS_DOCTOR_DAYS_MAX * 86400)
+		return -1;
+	*days_r = (unsigned)((seconds + 86399) / 86400);
+	return 0;
+}
+
 int ops_doctor(struct ops *o, const struct ops_actor *actor, const char *address, struct ops_doctor *d,
 	       struct ops_error *err)
+{
+	return ops_doctor_since(o, actor, address, OPS_DOCTOR_DAYS, d, err);
+}
+
+int ops_doctor_since(struct ops *o, const struct ops_actor *actor, const char *address, unsigned days,
+		     struct ops_doctor *d, struct ops_error *err)
 {
 	char local[DIR_LOCAL_MAX + 1], domain[DIR_DOMAIN_MAX + 1];
 	struct dir_domain dom;
@@ -398,6 +537,7 @@ int ops_doctor(struct ops *o, const struct ops_actor *actor, const char *address
 
 	memset(err, 0, sizeof(*err));
 	memset(d, 0, sizeof(*d));
+	d->days = days >= 1 && days <= OPS_DOCTOR_DAYS_MAX ? days : OPS_DOCTOR_DAYS;
 	if (validate_address(address, local, sizeof(local), domain, sizeof(domain), &error) < 0)
 		return ops_fail(err, "invalid_address", "address", "'%s' is not a valid address: %s",
 				"'%s' は正しいアドレスではありません: %s", address, error);
@@ -429,6 +569,8 @@ int ops_doctor(struct ops *o, const struct ops_actor *actor, const char *address
 				   "yubinctl account add %s で作成してください", d->address, d->address);
 		else
 			doctor_account(o, d, &a);
+		if (r > 0)
+			doctor_bare_logins(o, d, &a);
 		doctor_logins(o, d, d->address, domain);
 		doctor_virus(o, d, domain);
 		explicit_bzero(&a, sizeof(a));

@@ -186,8 +186,12 @@ struct ops_doctor {
 	struct ops_doctor_check checks[OPS_DOCTOR_CHECKS];
 	struct ops_doctor_event events[OPS_DOCTOR_EVENTS];
 	unsigned problems, warnings;
+	unsigned days;		/* the window looked back over for recent refusals */
 	bool events_unreadable;
 };
+
+#define OPS_DOCTOR_DAYS 7	/* the window without --since / ?since= */
+#define OPS_DOCTOR_DAYS_MAX 366
 
 /* Why can this user not log in or get mail: the checks a support person
  * makes, in order, each with its fix, then the address's recent events
@@ -195,6 +199,12 @@ struct ops_doctor {
  * err only for a bad address, a refusal or a database failure. */
 int ops_doctor(struct ops *o, const struct ops_actor *actor, const char *address, struct ops_doctor *r,
 	       struct ops_error *err);
+/* The same over the last days days (1..OPS_DOCTOR_DAYS_MAX). */
+int ops_doctor_since(struct ops *o, const struct ops_actor *actor, const char *address, unsigned days,
+		     struct ops_doctor *r, struct ops_error *err);
+/* A --since / ?since= duration ("7d", "48h", "30d") as whole days, rounded
+ * up; -1 when it is not a duration or outside 1 s .. OPS_DOCTOR_DAYS_MAX days. */
+int ops_doctor_days_parse(const char *s, unsigned *days_r);
 /* One plain sentence explaining an event, in English / in Japanese. */
 void ops_event_explain(const struct dir_event *e, char *buf, size_t size);
 void ops_event_explain_ja(const struct dir_event *e, char *buf, size_t size);

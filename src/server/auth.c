@@ -461,7 +461,10 @@ static void auth_work_check(struct auth_work *w, char *hash, size_t hash_size)
 		sem_wait(&auth_hash_slots);
 		password_verify(auth_dummy_hash, w->req->password);
 		sem_post(&auth_hash_slots);
-		auth_fail(w, r < 0 ? "directory error" : "unknown user", w->req->user);
+		/* A bare login name is the commonest client mistake: say so,
+		 * so doctor can tell the user to type the full address. */
+		auth_fail(w, r < 0 ? "directory error" : strchr(w->req->user, '@') == NULL
+			  ? "login name is not a full address" : "unknown user", w->req->user);
 		return;
 	}
 	auth_cache_digest(acct.address, hash, w->req->password, digest);

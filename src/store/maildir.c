@@ -238,6 +238,34 @@ int maildir_usage(const char *path, uint64_t *bytes_r, uint64_t *count_r)
 	return r;
 }
 
+int maildir_folder_usage(const char *path, maildir_folder_cb *cb, void *ctx)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	char p[PATH_MAX];
+	uint64_t bytes = 0, count = 0;
+	int r = 0;
+
+	if (d == NULL)
+		return -1;
+	r |= maildir_usage_dir((snprintf(p, sizeof(p), "%s/cur", path), p), &bytes, &count);
+	r |= maildir_usage_dir((snprintf(p, sizeof(p), "%s/new", path), p), &bytes, &count);
+	cb("", bytes, count, ctx);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] != '.' || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+			continue;
+		bytes = count = 0;
+		r |= maildir_usage_dir((snprintf(p, sizeof(p), "%s/%s/cur", path, de->d_name), p),
+				       &bytes, &count);
+		r |= maildir_usage_dir((snprintf(p, sizeof(p), "%s/%s/new", path, de->d_name), p),
+				       &bytes, &count);
+		cb(de->d_name + 1, bytes, count, ctx);
+	}
+	closedir(d);
+	return r;
+}
+
 static int maildir_list_dir(const char *path, bool cur, struct maildir_entry **list,
 			    size_t *n, size_t *cap)
 {

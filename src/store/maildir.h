@@ -61,6 +61,10 @@ uint64_t maildir_expire(const char *folder, time_t cutoff, unsigned *count_r);
 
 /* Sums the sizes of every message in every folder. */
 int maildir_usage(const char *path, uint64_t *bytes_r, uint64_t *count_r);
+/* The same per folder: cb for the inbox (name "") and each ".NAME"
+ * folder (name without the dot, as stored). -1 when path cannot be read. */
+typedef void maildir_folder_cb(const char *name, uint64_t bytes, uint64_t count, void *ctx);
+int maildir_folder_usage(const char *path, maildir_folder_cb *cb, void *ctx);
 
 struct maildir_entry {
 	char name[MAILDIR_NAME_MAX];	/* file name in its directory */

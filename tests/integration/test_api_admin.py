@@ -288,6 +288,11 @@ def test_doctor(srv, root, dom, me):
     refused(me.get("/api/v1/doctor?address=" + USER))
     assert root.get("/api/v1/doctor").code == "invalid_field"
     assert root.get("/api/v1/doctor?address=x").code == "invalid_address"
+    # the window for recent refusals: 7 days unless ?since= says otherwise
+    assert ok(dom.get("/api/v1/doctor?address=" + USER))["days"] == 7
+    assert ok(dom.get("/api/v1/doctor?address=%s&since=36h" % USER))["days"] == 2
+    for bad in ("bogus", "0d", "400d"):
+        assert dom.get("/api/v1/doctor?address=%s&since=%s" % (USER, bad)).code == "invalid_field", bad
 
 
 # ---------------------------------------------------------------- me/logins
