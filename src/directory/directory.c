@@ -24,8 +24,6 @@ struct directory {
 	struct dir_stmt stmts[DIR_STMT_SLOTS];
 };
 
-#define SCHEMA_VERSION 5
-
 static const char schema_v1[] =
 	"CREATE TABLE IF NOT EXISTS domains ("
 	" id INTEGER PRIMARY KEY,"
