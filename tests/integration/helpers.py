@@ -765,3 +765,17 @@ def make_traversable(path):
         st = os.stat(parent)
         os.chmod(parent, st.st_mode | 0o111)
         parent = os.path.dirname(parent)
+
+
+def read_until_closed(sock, limit=30):
+    """Everything the server sends until it closes (fails after limit s)."""
+    sock.settimeout(limit)
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except (ConnectionResetError, ssl.SSLError):
+            return data
+        if not chunk:
+            return data
+        data += chunk

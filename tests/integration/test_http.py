@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from helpers import HOST, HOSTNAME
+from helpers import HOST, HOSTNAME, read_until_closed
 from test_backpressure import MemoryWatch
 
 TIMEOUT = 2     # http.timeout of the module's server, seconds
@@ -76,20 +76,6 @@ def get(srv, path, headers=None, method="GET"):
 def raw_tls(srv):
     sock = socket.create_connection((HOST, srv.port("https")), timeout=20)
     return ctx(srv).wrap_socket(sock, server_hostname=HOSTNAME)
-
-
-def read_until_closed(sock, limit=30):
-    """Everything the server sends until it closes (fails after limit s)."""
-    sock.settimeout(limit)
-    data = b""
-    while True:
-        try:
-            chunk = sock.recv(65536)
-        except (ConnectionResetError, ssl.SSLError):
-            return data
-        if not chunk:
-            return data
-        data += chunk
 
 
 def test_health_json_and_security_headers(srv):

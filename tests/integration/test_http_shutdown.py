@@ -16,7 +16,7 @@ import pytest
 
 import api_util
 import helpers
-from helpers import DOMAIN, HOST, HOSTNAME, PASSWORD
+from helpers import DOMAIN, HOST, HOSTNAME, PASSWORD, read_until_closed
 from test_metrics import scrape, value
 
 USER = "user@" + DOMAIN
@@ -26,19 +26,6 @@ def tls(srv):
     c = ssl.create_default_context(cafile=srv.crt)
     s = socket.create_connection((HOST, srv.port("https")), timeout=30)
     return c.wrap_socket(s, server_hostname=HOSTNAME)
-
-
-def read_until_closed(sock, limit=30):
-    sock.settimeout(limit)
-    data = b""
-    while True:
-        try:
-            chunk = sock.recv(65536)
-        except (ConnectionResetError, ssl.SSLError):
-            return data
-        if not chunk:
-            return data
-        data += chunk
 
 
 def web_failures(srv):
