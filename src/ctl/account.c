@@ -281,3 +281,12 @@ int cmd_account_set(struct ctl *c)
 		return 1;
 	return ctl_setting_set(c, SETTING_ACCOUNT, a.address, c->argv[1], c->argv[2]);
 }
+
+int cmd_account_unset(struct ctl *c)
+{
+	struct dir_account a;
+
+	if (ctl_account_get(c, c->argv[0], &a) != 0)
+		return 1;
+	return ctl_setting_unset(c, SETTING_ACCOUNT, a.address, c->argv[1]);
+}

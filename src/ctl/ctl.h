@@ -100,6 +100,7 @@ int cmd_domain_del(struct ctl *c);
 int cmd_domain_list(struct ctl *c);
 int cmd_domain_show(struct ctl *c);
 int cmd_domain_set(struct ctl *c);
+int cmd_domain_unset(struct ctl *c);
 
 /* account.c */
 int cmd_account_add(struct ctl *c);
@@ -109,6 +110,7 @@ int cmd_account_del(struct ctl *c);
 int cmd_account_enable(struct ctl *c);
 int cmd_account_disable(struct ctl *c);
 int cmd_account_set(struct ctl *c);
+int cmd_account_unset(struct ctl *c);
 /* Looks an account up by address: 0, or 1 after a message when it is
  * missing or the address is malformed. */
 int ctl_account_get(struct ctl *c, const char *address, struct dir_account *a);
@@ -161,6 +163,7 @@ void ctl_mb_text(uint64_t bytes, char *buf, size_t size);
 /* settings.c: per-domain and per-account settings */
 int ctl_setting_set(struct ctl *c, enum setting_scope scope, const char *name, const char *key,
 		    const char *value);
+int ctl_setting_unset(struct ctl *c, enum setting_scope scope, const char *name, const char *key);
 int cmd_settings_list(struct ctl *c);
 /* Adds a "settings" object with the stored settings of scope/name. */
 void ctl_settings_json(struct ctl *c, struct json *j, enum setting_scope scope, const char *name);

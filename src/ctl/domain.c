@@ -184,3 +184,13 @@ int cmd_domain_set(struct ctl *c)
 		return 1;
 	return ctl_setting_set(c, SETTING_DOMAIN, d.name, c->argv[1], c->argv[2]);
 }
+
+int cmd_domain_unset(struct ctl *c)
+{
+	char name[DIR_DOMAIN_MAX + 1];
+	struct dir_domain d;
+
+	if (ctl_domain_get(c, c->argv[0], name, sizeof(name), &d) != 0)
+		return 1;
+	return ctl_setting_unset(c, SETTING_DOMAIN, d.name, c->argv[1]);
+}

@@ -98,6 +98,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "domain", "list", 0, 0, OPT_JSON, 0, cmd_domain_list },
 	{ "domain", "show", 1, 1, OPT_JSON, 0, cmd_domain_show },
 	{ "domain", "set", 3, 3, 0, 0, cmd_domain_set },
+	{ "domain", "unset", 2, 2, 0, 0, cmd_domain_unset },
 	{ "domain", "dns", 1, 1, OPT_JSON | OPT_CHECK, 0, cmd_domain_dns },
 	{ "account", "add", 1, 1, OPT_QUOTA | OPT_MEMO | OPT_PWSTDIN, 0, cmd_account_add },
 	{ "account", "add-bulk", 1, 1, 0, 0, cmd_account_add_bulk },
@@ -109,6 +110,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "account", "enable", 1, 1, 0, 0, cmd_account_enable },
 	{ "account", "disable", 1, 1, 0, 0, cmd_account_disable },
 	{ "account", "set", 3, 3, 0, 0, cmd_account_set },
+	{ "account", "unset", 2, 2, 0, 0, cmd_account_unset },
 	{ "account", "unsuspend", 1, 1, 0, 0, cmd_account_unsuspend },
 	{ "config", "get", 1, 1, OPT_JSON | OPT_SHOW_SECRETS, 0, cmd_config_get },
 	{ "config", "set", 2, 2, 0, 0, cmd_config_set },
@@ -155,6 +157,7 @@ static const char ctl_usage_help[] =
 	"  domain add|del|show DOMAIN          (del: --force when it has accounts)\n"
 	"  domain list [--json]                 (show takes --json too)\n"
 	"  domain set DOMAIN KEY VALUE          (yubinctl settings list domain: every key)\n"
+	"  domain unset DOMAIN KEY              (back to the default)\n"
 	"  domain dns DOMAIN [--json] [--check] (the MX, SPF, DKIM and DMARC records to publish;\n"
 	"                                       --check: what DNS answers now for each)\n"
 	"  account add ADDRESS [--quota MB] [--memo TEXT] [--password-stdin]\n"
@@ -166,6 +169,7 @@ static const char ctl_usage_help[] =
 	"  account del ADDRESS                  (deletes its mail too)\n"
 	"  account enable|disable ADDRESS\n"
 	"  account set ADDRESS KEY VALUE        (yubinctl settings list account: every key)\n"
+	"  account unset ADDRESS KEY            (back to the domain's value or the default)\n"
 	"  account unsuspend ADDRESS            (lift a sending suspension)\n"
 	"  config get KEY [--json] | config set KEY VALUE | config list [--json]\n"
 	"                                       (secrets masked unless --show-secrets)\n"

@@ -51,6 +51,29 @@ int ctl_setting_set(struct ctl *c, enum setting_scope scope, const char *name, c
 	return 0;
 }
 
+int ctl_setting_unset(struct ctl *c, enum setting_scope scope, const char *name, const char *key)
+{
+	struct ops_setting_result r;
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o;
+	const char *from;
+
+	if ((o = ctl_ops(c, &actor)) == NULL)
+		return 1;
+	if (ops_setting_unset(o, &actor, scope, name, key, &r, &err) < 0)
+		return ctl_ops_fail(&err);
+	from = scope == SETTING_ACCOUNT && (r.s->scopes & SETTING_DOMAIN) != 0 ? "its domain's value or the default"
+									       : "the default";
+	if (!r.changed)
+		printf("%s %s: %s was not set; it is %s (%s)\n", settings_scope_name(scope), name, r.s->key,
+		       settings_display(r.s, r.value, false), from);
+	else
+		printf("%s %s: %s reset to %s (%s)\n", settings_scope_name(scope), name, r.s->key,
+		       settings_display(r.s, r.value, false), from);
+	return 0;
+}
+
 /* The settings stored for a domain or an account, as the API lists them
  * (ops_setting_list: the same scope rules, secrets masked), only those
  * set and not an account column (memo and enabled are shown apart), by

@@ -643,6 +643,15 @@ int directory_setting_set(struct directory *dir, const char *scope, const char *
 		scope, name, key, value, NULL), error_r);
 }
 
+int directory_setting_unset(struct directory *dir, const char *scope, const char *name,
+			    const char *key, const char **error_r)
+{
+	if (dir_run(dir, dir_prepare(dir, "DELETE FROM settings WHERE scope = ? AND name = lower(?)"
+				     " AND key = ?", scope, name, key, NULL), error_r) < 0)
+		return -1;
+	return sqlite3_changes(dir->db) > 0 ? 1 : 0;
+}
+
 int directory_setting_clear(struct directory *dir, const char *scope, const char *name,
 			    const char **error_r)
 {

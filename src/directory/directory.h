@@ -93,6 +93,9 @@ int directory_setting_set(struct directory *dir, const char *scope, const char *
 			  const char *key, const char *value, const char **error_r);
 int directory_setting_get(struct directory *dir, const char *scope, const char *name,
 			  const char *key, char *value_r, size_t size);
+/* Removes one setting of scope/name: 1 removed, 0 was not set, -1 error. */
+int directory_setting_unset(struct directory *dir, const char *scope, const char *name,
+			    const char *key, const char **error_r);
 /* Removes every setting of scope/name (a deleted domain or account), and
  * its sending state (counts, suspension) or BATV keys. */
 int directory_setting_clear(struct directory *dir, const char *scope, const char *name,

@@ -142,8 +142,8 @@ void api_json_string_or_null(struct json *out, const char *key, const char *text
 
 /* Handlers (one file per resource). */
 api_handler api_session_get, api_session_login, api_session_logout;
-api_handler api_settings_schema, api_domain_settings_get, api_domain_setting_put;
-api_handler api_account_settings_get, api_account_setting_put;
+api_handler api_settings_schema, api_domain_settings_get, api_domain_setting_put, api_domain_setting_delete;
+api_handler api_account_settings_get, api_account_setting_put, api_account_setting_delete;
 api_handler api_domains_list, api_domain_add, api_domain_del;
 api_handler api_accounts_list, api_accounts_csv, api_account_add, api_accounts_bulk;
 api_handler api_account_get, api_account_patch, api_account_password, api_account_unsuspend,

@@ -23,8 +23,10 @@ const struct api_route api_routes[] = {
 	{ GET, "/api/v1/settings/schema", api_settings_schema, 0 },
 	{ GET, "/api/v1/domains/{domain}/settings", api_domain_settings_get, 0 },
 	{ PUT, "/api/v1/domains/{domain}/settings/{key}", api_domain_setting_put, 0 },
+	{ DELETE, "/api/v1/domains/{domain}/settings/{key}", api_domain_setting_delete, 0 },
 	{ GET, "/api/v1/accounts/{address}/settings", api_account_settings_get, 0 },
 	{ PUT, "/api/v1/accounts/{address}/settings/{key}", api_account_setting_put, 0 },
+	{ DELETE, "/api/v1/accounts/{address}/settings/{key}", api_account_setting_delete, 0 },
 	/* domains (api_domains.c) */
 	{ GET, "/api/v1/domains", api_domains_list, 0 },
 	{ POST, "/api/v1/domains", api_domain_add, 0 },

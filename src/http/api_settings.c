@@ -131,6 +131,29 @@ out:
 	free(r);
 }
 
+static void api_setting_delete(struct api_job *j, enum setting_scope scope)
+{
+	struct ops_setting_result *r = calloc(1, sizeof(*r));
+	struct ops_error err;
+	struct json *o;
+
+	if (r == NULL) {
+		api_error(j, 500, "internal", NULL, "out of memory", "メモリ不足です");
+		return;
+	}
+	if (ops_setting_unset(&j->ops, &j->actor, scope, j->params[0], j->params[1], r, &err) < 0) {
+		api_ops_error(j, &err);
+		free(r);
+		return;
+	}
+	o = api_reply(j, 200);
+	json_kv_string(o, "key", r->s->key);
+	json_kv_string(o, "value", settings_display(r->s, r->value, false));
+	json_kv_bool(o, "removed", r->changed);
+	api_reply_end(j);
+	free(r);
+}
+
 void api_domain_settings_get(struct api_job *j)
 {
 	api_settings_get(j, SETTING_DOMAIN);
@@ -149,4 +172,14 @@ void api_domain_setting_put(struct api_job *j)
 void api_account_setting_put(struct api_job *j)
 {
 	api_setting_put(j, SETTING_ACCOUNT);
+}
+
+void api_domain_setting_delete(struct api_job *j)
+{
+	api_setting_delete(j, SETTING_DOMAIN);
+}
+
+void api_account_setting_delete(struct api_job *j)
+{
+	api_setting_delete(j, SETTING_ACCOUNT);
 }

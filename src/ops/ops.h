@@ -172,6 +172,18 @@ struct ops_setting_result {
 int ops_setting_set(struct ops *o, const struct ops_actor *actor, enum setting_scope scope,
 		    const char *name, const char *key, const char *value, struct ops_setting_result *r,
 		    struct ops_error *err);
+/* Removes the domain's or account's own value of key, so the account
+ * follows its domain again and the domain the server's default; r->value
+ * is the value in force afterwards and r->changed whether one was set.
+ * memo and enabled are columns, not values to remove. */
+int ops_setting_unset(struct ops *o, const struct ops_actor *actor, enum setting_scope scope,
+		      const char *name, const char *key, struct ops_setting_result *r,
+		      struct ops_error *err);
+/* The value of s for scope/name (a: the account, for scope account): an
+ * account column, the stored value, an account's domain's value, or the
+ * default; *set_r when it is the domain's or account's own. */
+void ops_setting_value(struct ops *o, const struct setting *s, enum setting_scope scope,
+		       const char *name, const struct dir_account *a, char *buf, size_t size, bool *set_r);
 
 /* ---- security (ops_security.c) ---- */
 

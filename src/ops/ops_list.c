@@ -125,12 +125,8 @@ int ops_account_list(struct ops *o, const struct ops_actor *actor, const char *d
 	return 0;
 }
 
-/* The value of s for scope/name: an account column, the stored value, an
- * account's domain's value, or the default; *set_r when it is the
- * domain's or account's own. */
-static void ops_setting_value(struct ops *o, const struct setting *s, enum setting_scope scope,
-			      const char *name, const struct dir_account *a, char *buf, size_t size,
-			      bool *set_r)
+void ops_setting_value(struct ops *o, const struct setting *s, enum setting_scope scope,
+		       const char *name, const struct dir_account *a, char *buf, size_t size, bool *set_r)
 {
 	*set_r = false;
 	if (s->id == SETTING_MEMO && a != NULL) {

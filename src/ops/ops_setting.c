@@ -91,3 +91,40 @@ int ops_setting_set(struct ops *o, const struct ops_actor *actor, enum setting_s
 	ops_audit(o, actor, "setting.set", name, "%s = %s", s->key, settings_display(s, r->value, false));
 	return 0;
 }
+
+int ops_setting_unset(struct ops *o, const struct ops_actor *actor, enum setting_scope scope,
+		      const char *name, const char *key, struct ops_setting_result *r,
+		      struct ops_error *err)
+{
+	const struct setting *s = settings_find(key, scope);
+	struct dir_account a;
+	const char *error;
+	bool own;
+	int removed;
+
+	memset(err, 0, sizeof(*err));
+	memset(r, 0, sizeof(*r));
+	if (s == NULL)
+		return ops_setting_unknown(scope, key, err);
+	r->s = s;
+	if (ops_setting_target(o, actor, scope, s, name, err) < 0)
+		return -1;
+	if ((s->flags & SETTING_COLUMN) != 0)
+		return ops_fail(err, "invalid_value", s->key, "%s has no default to return to: set it instead",
+				"%s には戻す既定値がありません: 値を設定してください", s->key);
+	if (scope == SETTING_ACCOUNT && ops_account_get(o, actor, name, &a, err) < 0)
+		return -1;
+	removed = directory_setting_unset(o->dir, settings_scope_name(scope), name, s->key, &error);
+	if (removed < 0)
+		return ops_fail(err, "internal", NULL, "cannot remove %s of %s: %s", "設定 %s (%s) を削除できません: %s",
+				s->key, name, error);
+	ops_setting_value(o, s, scope, name, scope == SETTING_ACCOUNT ? &a : NULL, r->value, sizeof(r->value),
+			  &own);
+	r->changed = removed > 0;
+	if (!r->changed)
+		return 0;
+	ops_event(o, actor, "setting-changed", name, "%s reset, now %s", s->key,
+		  settings_display(s, r->value, false));
+	ops_audit(o, actor, "setting.unset", name, "%s (now %s)", s->key, settings_display(s, r->value, false));
+	return 0;
+}

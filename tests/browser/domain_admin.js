@@ -57,6 +57,20 @@ await run('domain-admin', async ({ page }) => {
   await page.locator('.table-wrap [role=alert]').first().waitFor();
   check((await page.getByRole('button', { name: 'Make new keys' }).count()) === 0, 'another domain\'s keys offered');
 
+  // a setting of its own domain saved, then back to the default
+  await page.goto(`${p.url}/#/d/${encodeURIComponent(d)}/settings`);
+  await page.waitForSelector('body.ready');
+  const keep = page.getByRole('form', { name: 'Days to keep Trash and Junk' });
+  check((await page.getByRole('button', { name: 'Back to the default' }).count()) === 0, 'a reset offered for defaults');
+  await keep.getByLabel('Days to keep Trash and Junk').fill('30');
+  await keep.getByRole('button', { name: 'Save' }).click();
+  await status(page, 'Days to keep Trash and Junk: saved (30).');
+  await page.getByRole('button', { name: 'Back to the default' }).click();
+  await status(page, 'Days to keep Trash and Junk: back to the default (7).');
+  await page.getByRole('form', { name: 'Days to keep Trash and Junk' }).waitFor();
+  check((await page.getByRole('form', { name: 'Days to keep Trash and Junk' }).getByLabel('Days to keep Trash and Junk').inputValue()) === '7', 'value after reset');
+  check((await page.getByRole('button', { name: 'Back to the default' }).count()) === 0, 'reset still offered');
+
   // no administrators page; security, queue and audit only of its domain
   check((await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Administrators' }).count()) === 0, 'administrators link');
   await page.goto(`${p.url}/#/admins`);

@@ -251,3 +251,38 @@ def test_settings(srv, who):
     # a memo refused by its own check is named as the request's value too
     r = who["S"].request("PUT", A + "user@example.test/settings/memo", {"value": "bad\nmemo"})
     assert r.status == 400 and r.json["error"]["field"] == "value", r
+
+
+def test_setting_delete_returns_to_inherited(srv, who):
+    """DELETE of a setting removes the own value: an account follows its
+    domain again, a domain the default; a user only its own spam setting."""
+    S, Dc, U = who["S"], who["D"], who["U"]
+    assert Dc.request("PUT", D + "example.test/settings/spam-level", {"value": "5"}).status == 200
+    assert U.request("PUT", A + "user@example.test/settings/spam-level", {"value": "2"}).status == 200
+
+    def level(c, path):
+        return [s for s in c.get(path + "/settings").json["settings"] if s["key"] == "spam-level"][0]
+
+    assert level(U, A + "user@example.test") == {"key": "spam-level", "value": "2", "default": "3", "set": True}
+    r = U.request("DELETE", A + "user@example.test/settings/spam-level")
+    assert r.status == 200 and r.json == {"key": "spam-level", "value": "5", "removed": True}, r
+    assert level(U, A + "user@example.test")["set"] is False
+    r = U.request("DELETE", A + "user@example.test/settings/spam-level")
+    assert r.status == 200 and r.json["removed"] is False
+    r = Dc.request("DELETE", D + "example.test/settings/spam-level")
+    assert r.status == 200 and r.json == {"key": "spam-level", "value": "3", "removed": True}, r
+    assert level(U, A + "user@example.test")["value"] == "3"
+    # the same scope rules as PUT
+    assert U.request("DELETE", A + "user@example.test/settings/send-limit-hour").status == 403
+    for role in ("D2", "U2"):
+        assert who[role].request("DELETE", A + "user@example.test/settings/spam").status == 403, role
+    assert who["D2"].request("DELETE", D + "example.test/settings/spam").status == 403
+    r = S.request("DELETE", A + "user@example.test/settings/memo")
+    assert r.status == 400 and r.code == "invalid_value", r
+    r = S.request("DELETE", D + "example.test/settings/no-such-key")
+    assert r.status == 400 and r.code == "unknown_setting"
+    r = S.request("DELETE", A + "nobody@example.test/settings/spam")
+    assert r.status == 404, r
+    rows = [e for e in S.get("/api/v1/audit?address=user@example.test").json["audit"]
+            if e["operation"] == "setting.unset"]
+    assert rows and "spam-level" in rows[0]["summary"], rows

@@ -154,3 +154,19 @@ def test_geoip_lookup_one_answer(tmp_path):
     assert lines == ["127.0.0.3: private or loopback address (always exempt)"], lines
     lines = [l for l in srv.ctl("geoip", "lookup", "192.0.2.1").out.splitlines() if l.strip()]
     assert len(lines) == 1, lines
+
+
+def test_unset_returns_to_domain_then_default(ctl):
+    ctl.ctl("domain", "set", DOMAIN, "trash-expire-days", "30")
+    ctl.ctl("account", "set", USER, "forward-keep", "off")
+    out = ctl.ctl("account", "unset", USER, "forward-keep").out
+    assert "forward-keep reset to on" in out, out
+    assert db_query(ctl, "SELECT key FROM settings WHERE name = ?", (USER,)) == []
+    out = ctl.ctl("account", "unset", USER, "forward-keep").out
+    assert "forward-keep was not set; it is on" in out, out
+    out = ctl.ctl("domain", "unset", DOMAIN, "trash-expire-days").out
+    assert "trash-expire-days reset to 7 (the default)" in out, out
+    p = ctl.ctl("account", "unset", USER, "memo", check=False)
+    assert p.returncode == 1 and "no default" in p.err, p.err
+    p = ctl.ctl("domain", "unset", DOMAIN, "no-such", check=False)
+    assert p.returncode == 1 and "unknown setting" in p.err, p.err

@@ -146,6 +146,8 @@ export default {
   'settings.other': 'Other settings',
   'settings.saved': '{name}: saved ({value}).',
   'settings.default': '(default: {value})',
+  'settings.reset': 'Back to the default',
+  'settings.resetDone': '{name}: back to the default ({value}).',
   'set.foreign-auth': 'Foreign-access restriction for SMTP AUTH (sending)',
   'set.foreign-auth-web': 'Foreign-access restriction for the web panels',
   'set.foreign-auth-mail': 'Foreign-access restriction for POP3 and IMAP',

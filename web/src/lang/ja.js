@@ -146,6 +146,8 @@ export default {
   'settings.other': 'その他の設定',
   'settings.saved': '{name}：保存しました（{value}）。',
   'settings.default': '（既定値：{value}）',
+  'settings.reset': '既定値に戻す',
+  'settings.resetDone': '{name}：既定値に戻しました（{value}）。',
   'set.foreign-auth': 'SMTP 認証（送信）の海外アクセス制限',
   'set.foreign-auth-web': 'Web パネルの海外アクセス制限',
   'set.foreign-auth-mail': 'POP3 と IMAP の海外アクセス制限',

@@ -41,8 +41,34 @@ function isOn(v) {
   return ['on', 'yes', 'true', '1'].includes(String(v).toLowerCase());
 }
 
-// One setting's control. base: '/domains/D' or '/accounts/A'.
+const COLUMNS = ['memo', 'enabled'];
+
+// One setting's control, with a button that removes the own value (the
+// account then follows its domain, the domain the default) while one is
+// set. base: '/domains/D' or '/accounts/A'.
 export function settingControl(base, s, entry) {
+  const box = h('div', { class: 'setting-box' });
+  let reset = null;
+  const showReset = () => {
+    if (reset || COLUMNS.includes(s.key)) return;
+    reset = h('button', { type: 'button', class: 'reset' }, t('settings.reset'));
+    reset.addEventListener('click', async () => {
+      try {
+        const r = await api('DELETE', `${base}/settings/${seg(s.key)}`);
+        announce(t('settings.resetDone', { name: settingLabel(s.key), value: r.value }));
+        box.replaceWith(settingControl(base, s, { ...entry, value: r.value, set: false }));
+      } catch (e) {
+        announce(errorText(e));
+      }
+    });
+    box.append(reset);
+  };
+  box.append(settingInput(base, s, entry, showReset));
+  if (entry && entry.set) showReset();
+  return box;
+}
+
+function settingInput(base, s, entry, saved) {
   const key = s.key;
   const value = entry ? entry.value ?? '' : '';
   const put = async (v) => {
@@ -50,6 +76,7 @@ export function settingControl(base, s, entry) {
     let msg = t('settings.saved', { name: settingLabel(key), value: r && r.value !== undefined ? r.value : v });
     if (r && r.warning) msg += ` ${r.warning}`;
     announce(msg);
+    saved();
     return r;
   };
   if (isBool(s)) {
