@@ -72,6 +72,7 @@ struct config {
 	char virus_clamd[128];		/* a socket path or loopback ADDRESS:PORT; "" = off */
 	unsigned virus_timeout;		/* seconds for one scan */
 	char virus_unavailable[8];	/* "accept" or "defer" */
+	uint64_t virus_max_size;	/* bytes; larger messages are not scanned; 0 = no limit */
 };
 
 /* The file format of yubin.conf, which every setting's key and type

@@ -224,6 +224,10 @@ enum virus_verdict virus_scan(const struct clamd_address *a, unsigned timeout_ms
 	} else if (v == CLAMD_ERROR) {
 		virus_fail(r, "clamd: ", 0);
 		snprintf(r->why, sizeof(r->why), "clamd: %s", r->name);
+		/* "INSTREAM size limit exceeded. ERROR": clamd is fine, the
+		 * message is longer than its StreamMaxLength */
+		if (strstr(r->name, "size limit") != NULL)
+			r->verdict = VIRUS_TOO_LARGE;
 		r->name[0] = '\0';
 	} else {
 		virus_fail(r, v < 0 ? error : "clamd replied before the whole message was sent", 0);

@@ -15,6 +15,7 @@ enum virus_verdict {
 	VIRUS_CLEAN,
 	VIRUS_FOUND,		/* name holds the signature */
 	VIRUS_UNAVAILABLE,	/* no verdict: why holds the reason */
+	VIRUS_TOO_LARGE,	/* clamd refused the stream as too long (its StreamMaxLength) */
 };
 
 struct virus_result {

@@ -8,6 +8,7 @@
 #include "directory/directory.h"
 #include "mail/header.h"
 #include "server/server.h"
+#include "server/stats.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/config.h"
@@ -30,8 +31,11 @@
 #define VIRUS_EVENT_INTERVAL 300	/* at most one virus-unavailable event per 5 minutes */
 #define VIRUS_COPY_MEM_MAX (1024 * 1024)
 #define VIRUS_HEADER "X-Virus-Scan: unavailable\r\n"
+#define VIRUS_HEADER_SKIPPED "X-Virus-Scan: skipped (too large to scan)\r\n"
 
 static _Atomic int64_t virus_holdoff_until;	/* CLOCK_MONOTONIC ms */
+static pthread_mutex_t virus_holdoff_lock = PTHREAD_MUTEX_INITIALIZER;
+static char virus_holdoff_clamd[sizeof(((struct config *)0)->virus_clamd)];	/* the clamd that stalled */
 static pthread_mutex_t virus_event_lock = PTHREAD_MUTEX_INITIALIZER;
 static time_t virus_event_last;
 static unsigned virus_event_suppressed;
@@ -124,14 +128,35 @@ static void virus_event_found(const struct smtp_virus_msg *m, const char *name)
 		server_event("virus-refused", m->rcpts[i], m->ip, detail);
 }
 
+/* Did this clamd stall lately? Another one (virus.clamd changed) is
+ * asked at once. */
+static bool virus_held_off(const char *clamd)
+{
+	bool held;
+
+	if (virus_mono_ms() >= atomic_load(&virus_holdoff_until))
+		return false;
+	pthread_mutex_lock(&virus_holdoff_lock);
+	held = strcmp(virus_holdoff_clamd, clamd) == 0;
+	pthread_mutex_unlock(&virus_holdoff_lock);
+	return held;
+}
+
+static void virus_hold_off(const char *clamd)
+{
+	pthread_mutex_lock(&virus_holdoff_lock);
+	str_copy(virus_holdoff_clamd, sizeof(virus_holdoff_clamd), clamd);
+	atomic_store(&virus_holdoff_until, virus_mono_ms() + VIRUS_HOLDOFF_MS);
+	pthread_mutex_unlock(&virus_holdoff_lock);
+}
+
 /* Asks clamd unless it stalled lately: the verdict in r. */
 static void virus_ask(const struct config *cfg, const char *msg, size_t len, struct virus_result *r)
 {
 	struct clamd_address a;
 	const char *error;
-	int64_t now = virus_mono_ms();
 
-	if (now < atomic_load(&virus_holdoff_until)) {
+	if (virus_held_off(cfg->virus_clamd)) {
 		memset(r, 0, sizeof(*r));
 		r->verdict = VIRUS_UNAVAILABLE;
 		str_copy(r->why, sizeof(r->why), "clamd timed out moments ago; not asked again yet");
@@ -145,7 +170,7 @@ static void virus_ask(const struct config *cfg, const char *msg, size_t len, str
 	}
 	virus_scan(&a, cfg->virus_timeout * 1000, msg, len, r);
 	if (r->verdict == VIRUS_UNAVAILABLE && r->timed_out)
-		atomic_store(&virus_holdoff_until, virus_mono_ms() + VIRUS_HOLDOFF_MS);
+		virus_hold_off(cfg->virus_clamd);
 }
 
 /* Writes msg without the ranges, after prefix, into memory or an unlinked
@@ -223,35 +248,52 @@ static ssize_t virus_forged(const char *msg, size_t len, struct mail_header_fiel
 	return (ssize_t)n;
 }
 
-/* The check on the message at msg: 0 (with *header_r telling whether to
- * add X-Virus-Scan), or -1 refused. */
+/* A message too large for clamd: delivered unscanned, marked so. */
+static int virus_skip(const struct smtp_virus_msg *m, size_t len, const char *why, const char **header_r)
+{
+	log_info(m->sid, "smtp: id=%s virus scan skipped: %zu bytes, %s", m->txid, len, why);
+	stats_inc(STATS_VIRUS_SCANS, VIRUS_SCAN_SKIPPED);
+	*header_r = VIRUS_HEADER_SKIPPED;
+	return 0;
+}
+
+/* The check on the message at msg: 0 (with *header_r the X-Virus-Scan
+ * field to add, or NULL), or -1 refused. */
 static int virus_check(struct smtp_virus *v, const struct smtp_virus_msg *m, const char *msg, size_t len,
-		       bool *header_r)
+		       const char **header_r)
 {
 	struct config cfg;
 	struct virus_result r;
 
-	*header_r = false;
+	*header_r = NULL;
 	server_config(&cfg);
 	if (cfg.virus_clamd[0] == '\0' || !virus_wanted(m))
 		return 0;
+	if (cfg.virus_max_size != 0 && len > cfg.virus_max_size)
+		return virus_skip(m, len, "above virus.max_size", header_r);
 	virus_ask(&cfg, msg, len, &r);
 	if (r.verdict == VIRUS_CLEAN) {
 		log_info(m->sid, "smtp: id=%s virus scan: clean", m->txid);
+		stats_inc(STATS_VIRUS_SCANS, VIRUS_SCAN_CLEAN);
 		return 0;
 	}
 	if (r.verdict == VIRUS_FOUND) {
 		v->found = true;
 		str_copy(v->name, sizeof(v->name), r.name);
 		log_info(m->sid, "smtp: id=%s virus scan: %s found: refused", m->txid, r.name);
+		stats_inc(STATS_VIRUS_SCANS, VIRUS_SCAN_FOUND);
 		virus_event_found(m, r.name);
 		return -1;
 	}
+	if (r.verdict == VIRUS_TOO_LARGE)
+		return virus_skip(m, len, "above clamd's StreamMaxLength (lower virus.max_size to match it)",
+				  header_r);
 	v->defer = strcmp(cfg.virus_unavailable, "defer") == 0;
 	log_warn(m->sid, "smtp: id=%s virus scan unavailable (%s): %s", m->txid, r.why,
 		 v->defer ? "deferred" : "accepted with X-Virus-Scan: unavailable");
+	stats_inc(STATS_VIRUS_SCANS, VIRUS_SCAN_UNAVAILABLE);
 	virus_event_unavailable(m, cfg.virus_clamd, r.why, v->defer);
-	*header_r = !v->defer;
+	*header_r = v->defer ? NULL : VIRUS_HEADER;
 	return v->defer ? -1 : 0;
 }
 
@@ -263,7 +305,7 @@ int smtp_virus_run(struct smtp_virus *v, const struct smtp_virus_msg *m, const c
 	void *map = NULL;
 	size_t len = *body_len;
 	ssize_t nforged = 0;
-	bool header;
+	const char *header;
 	int rc = 0;
 
 	if (*body_fd >= 0 && len > 0) {
@@ -283,8 +325,8 @@ int smtp_virus_run(struct smtp_virus *v, const struct smtp_virus_msg *m, const c
 		if (nforged > 0)
 			log_info(m->sid, "smtp: id=%s removing %zd X-Virus-Scan field%s from outside", m->txid,
 				 nforged, nforged == 1 ? "" : "s");
-		if ((nforged > 0 || header) &&
-		    virus_copy(v, header ? VIRUS_HEADER : "", msg, len, forged, (size_t)nforged, body, body_fd,
+		if ((nforged > 0 || header != NULL) &&
+		    virus_copy(v, header != NULL ? header : "", msg, len, forged, (size_t)nforged, body, body_fd,
 			       body_len) < 0) {
 			log_error(m->sid, "smtp: id=%s cannot rewrite the message's X-Virus-Scan field: %s",
 				  m->txid, strerror(errno));

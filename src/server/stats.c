@@ -31,6 +31,7 @@ static const char *const reject_reasons[] = {
 static const char *const outbound_results[] = { "sent", "deferred", "bounced", "expired", NULL };
 static const char *const auth_services[] = { "smtp", "pop3", "imap", "web", NULL };
 static const char *const block_kinds[] = { "ip", "account", NULL };
+static const char *const virus_results[] = { "clean", "found", "unavailable", "skipped", NULL };
 
 /* seconds, observed in microseconds: 1 ms to 60 s */
 static const uint64_t time_bounds[] = {
@@ -92,6 +93,9 @@ static const struct metric_def defs[STATS_FAMILIES] = {
 	{ .name = "yubin_auth_blocks_total", .kind = METRIC_COUNTER,
 	  .help = "Brute-force defence: addresses blocked and accounts slowed.", .label = "kind",
 	  .values = block_kinds },
+	{ .name = "yubin_virus_scans_total", .kind = METRIC_COUNTER,
+	  .help = "Messages checked for viruses, per result (skipped: too large for clamd).",
+	  .label = "result", .values = virus_results },
 	HISTOGRAM("yubin_smtp_data_seconds",
 		  "Time from the end of a message's data to the server's final reply."),
 	HISTOGRAM("yubin_imap_command_seconds",

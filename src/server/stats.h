@@ -22,6 +22,7 @@ enum stats_family {
 	STATS_QUEUE_OLDEST,
 	STATS_AUTH_FAILURES,	/* series: "smtp", "pop3", "imap", "web" */
 	STATS_AUTH_BLOCKS,	/* series: enum stats_block */
+	STATS_VIRUS_SCANS,	/* series: enum stats_virus */
 	STATS_SMTP_DATA_TIME,
 	STATS_IMAP_COMMAND_TIME,
 	STATS_OUTBOUND_TIME,
@@ -55,6 +56,13 @@ enum stats_outbound {
 	OUTBOUND_DEFERRED,
 	OUTBOUND_BOUNCED,
 	OUTBOUND_EXPIRED,
+};
+
+enum stats_virus {
+	VIRUS_SCAN_CLEAN,
+	VIRUS_SCAN_FOUND,	/* refused with 554 5.7.1 */
+	VIRUS_SCAN_UNAVAILABLE,	/* clamd could not scan: accepted marked, or deferred */
+	VIRUS_SCAN_SKIPPED,	/* too large for clamd: delivered marked */
 };
 
 enum stats_block {

@@ -298,6 +298,12 @@ const struct setting settings_table[SETTING_COUNT] = {
 		  " (451 4.7.1, the sender retries)",
 		  "clamd で検査できないとき：accept（X-Virus-Scan: unavailable を付けて受け取る）か defer"
 		  "（451 4.7.1 で再送を求める）"),
+	CONF(SETTING_CONF_VIRUS_MAX_SIZE, "virus.max_size", SETTING_SIZE, 0, 0, 1ULL << 32, "25M", NULL,
+	     virus_max_size, "larger messages are not sent to clamd and are delivered with X-Virus-Scan: skipped"
+	     " (clamd refuses streams above its StreamMaxLength, 25M by default; keep this at or below it); 0: no"
+	     " limit",
+	     "これより大きいメッセージは clamd に送らず、X-Virus-Scan: skipped を付けて配送する（clamd は"
+	     " StreamMaxLength（既定 25M）を超えるものを受け付けないので、これ以下にする）。0 なら制限なし"),
 
 	DIRS(SETTING_MEMO, "memo", SETTING_ACCOUNT, SETTING_STRING, SETTING_COLUMN, 0, 0, "", NULL,
 	     "a note about the account for the administrators", "管理者向けのアカウントのメモ"),

@@ -300,6 +300,7 @@ def test_scrape_format_and_names(srv):
         "yubin_queue_oldest_message_age_seconds": "gauge",
         "yubin_auth_failures_total": "counter",
         "yubin_auth_blocks_total": "counter",
+        "yubin_virus_scans_total": "counter",
         "yubin_smtp_data_seconds": "histogram",
         "yubin_imap_command_seconds": "histogram",
         "yubin_outbound_attempt_seconds": "histogram",

@@ -39,7 +39,7 @@ pytestmark = pytest.mark.skipif(not os.path.exists(CLAMD), reason="clamd (clamav
 class Clamd:
     """A private clamd: its own socket, database and log."""
 
-    def __init__(self, base):
+    def __init__(self, base, extra=""):
         self.base = str(base)
         self.sock = os.path.join(self.base, "clamd.sock")
         self.proc = None
@@ -51,9 +51,9 @@ class Clamd:
         self.conf = os.path.join(self.base, "clamd.conf")
         with open(self.conf, "w") as f:
             f.write("LocalSocket %s\nDatabaseDirectory %s\nForeground yes\nLogFile %s\n"
-                    "TemporaryDirectory %s\nPidFile %s\n"
+                    "TemporaryDirectory %s\nPidFile %s\n%s"
                     % (self.sock, db, os.path.join(self.base, "clamd.log"), self.base,
-                       os.path.join(self.base, "clamd.pid")))
+                       os.path.join(self.base, "clamd.pid"), extra))
 
     def start(self):
         if os.path.exists(self.sock):
@@ -377,3 +377,46 @@ def test_stalled_clamd(srv, tmp_path):
         srv.ctl("config", "set", "virus.timeout", "3")
         reload(srv)
         stalled.close()
+
+
+def test_too_large_for_clamd_skipped(srv, tmp_path):
+    """A message above virus.max_size is not sent to clamd, and one that
+    clamd refuses as longer than its own StreamMaxLength is not "clamd
+    unavailable": both are delivered marked as skipped, even with
+    virus.unavailable = defer (deferring would refuse them forever)."""
+    big = b"harmless filler line\r\n" * 20000           # about 440 KB
+    small_clamd = Clamd(tmp_path, extra="StreamMaxLength 200K\n")
+    old = srv.ctl("config", "get", "virus.clamd").out.strip()
+    small_clamd.start()
+    try:
+        srv.ctl("config", "set", "virus.unavailable", "defer")
+        srv.ctl("config", "set", "virus.max_size", "300K")
+        reload(srv)
+        tok = unique("above-max")
+        mark = len(srv.log())
+        send25(srv, [USER], message(tok, EICAR + big)).expect(250)
+        head = header_block(list(srv.find_token(USER, tok).values())[0])
+        assert head.count(b"X-Virus-Scan") == 1 and b"X-Virus-Scan: skipped (too large to scan)\r\n" in head, head
+        assert "above virus.max_size" in srv.log()[mark:], srv.log_tail()
+        # below the limit: still scanned
+        send25(srv, [USER], message(unique("below-max"), EICAR)).expect(554, "5.7.1")
+        # clamd's own limit below ours
+        srv.ctl("config", "set", "virus.clamd", small_clamd.sock)
+        srv.ctl("config", "set", "virus.max_size", "0")
+        reload(srv)
+        tok = unique("clamd-limit")
+        mark = len(srv.log())
+        n_unavailable = len(events(srv, "virus-unavailable"))
+        send25(srv, [USER], message(tok, big)).expect(250)
+        head = header_block(list(srv.find_token(USER, tok).values())[0])
+        assert b"X-Virus-Scan: skipped (too large to scan)\r\n" in head, head
+        assert "StreamMaxLength" in srv.log()[mark:], srv.log_tail()
+        assert len(events(srv, "virus-unavailable")) == n_unavailable
+        # and that clamd still answers for small messages
+        send25(srv, [USER], message(unique("small"), EICAR)).expect(554, "5.7.1")
+    finally:
+        srv.ctl("config", "set", "virus.clamd", old)
+        srv.ctl("config", "set", "virus.unavailable", "accept")
+        srv.ctl("config", "set", "virus.max_size", "25M")
+        reload(srv)
+        small_clamd.stop()
