@@ -1,6 +1,7 @@
 /* The spam step of inbound delivery (see smtp_spam.h): verdict fields
  * from outside removed, allow/block lists, the classifier, the tag. */
 #include "server/smtp_spam.h"
+#include "server/stats.h"
 #include "server/server.h"
 #include "directory/directory.h"
 #include "mail/header.h"
@@ -370,6 +371,9 @@ int smtp_spam_run(struct smtp_spam *sp, const char *env_from, const struct spam_
 			continue;
 		spam_decide(sp, dir, rcpts[i], msg, len, auth, (const char (*)[SENDAS_ADDR_MAX])senders,
 			    nsenders, &t, &tokenized, &rules, &v[i]);
+		if (v[i].checked)
+			stats_inc(STATS_SPAM_VERDICTS, v[i].listed ? (v[i].spam ? SPAM_VERDICT_BLOCKED : SPAM_VERDICT_ALLOWED)
+								 : (v[i].spam ? SPAM_VERDICT_SPAM : SPAM_VERDICT_HAM));
 		if (v[i].spam) {
 			any = true;
 			spam_event(sp, rcpts[i], env_from, msg, len, &v[i]);

@@ -32,6 +32,7 @@ static const char *const outbound_results[] = { "sent", "deferred", "bounced", "
 static const char *const auth_services[] = { "smtp", "pop3", "imap", "web", NULL };
 static const char *const block_kinds[] = { "ip", "account", NULL };
 static const char *const virus_results[] = { "clean", "found", "unavailable", "skipped", NULL };
+static const char *const spam_results[] = { "ham", "spam", "allowed", "blocked", NULL };
 
 /* seconds, observed in microseconds: 1 ms to 60 s */
 static const uint64_t time_bounds[] = {
@@ -96,6 +97,9 @@ static const struct metric_def defs[STATS_FAMILIES] = {
 	{ .name = "yubin_virus_scans_total", .kind = METRIC_COUNTER,
 	  .help = "Messages checked for viruses, per result (skipped: too large for clamd).",
 	  .label = "result", .values = virus_results },
+	{ .name = "yubin_spam_verdicts_total", .kind = METRIC_COUNTER,
+	  .help = "Spam filter decisions, per recipient filtered (allowed, blocked: by the allow or block list).",
+	  .label = "result", .values = spam_results },
 	HISTOGRAM("yubin_smtp_data_seconds",
 		  "Time from the end of a message's data to the server's final reply."),
 	HISTOGRAM("yubin_imap_command_seconds",

@@ -23,6 +23,7 @@ enum stats_family {
 	STATS_AUTH_FAILURES,	/* series: "smtp", "pop3", "imap", "web" */
 	STATS_AUTH_BLOCKS,	/* series: enum stats_block */
 	STATS_VIRUS_SCANS,	/* series: enum stats_virus */
+	STATS_SPAM_VERDICTS,	/* series: enum stats_spam */
 	STATS_SMTP_DATA_TIME,
 	STATS_IMAP_COMMAND_TIME,
 	STATS_OUTBOUND_TIME,
@@ -63,6 +64,13 @@ enum stats_virus {
 	VIRUS_SCAN_FOUND,	/* refused with 554 5.7.1 */
 	VIRUS_SCAN_UNAVAILABLE,	/* clamd could not scan: accepted marked, or deferred */
 	VIRUS_SCAN_SKIPPED,	/* too large for clamd: delivered marked */
+};
+
+enum stats_spam {
+	SPAM_VERDICT_HAM,
+	SPAM_VERDICT_SPAM,
+	SPAM_VERDICT_ALLOWED,	/* the allow list decided */
+	SPAM_VERDICT_BLOCKED,	/* the block list decided */
 };
 
 enum stats_block {

@@ -301,6 +301,7 @@ def test_scrape_format_and_names(srv):
         "yubin_auth_failures_total": "counter",
         "yubin_auth_blocks_total": "counter",
         "yubin_virus_scans_total": "counter",
+        "yubin_spam_verdicts_total": "counter",
         "yubin_smtp_data_seconds": "histogram",
         "yubin_imap_command_seconds": "histogram",
         "yubin_outbound_attempt_seconds": "histogram",

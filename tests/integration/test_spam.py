@@ -606,3 +606,22 @@ def test_spam_without_subject_gets_one(srv, reset):
     send(srv, A, data)
     m = find(srv, A, tok)["INBOX"]
     assert field(m, "Subject") == [b"[SPAM]"], head(m)
+
+
+def test_verdicts_counted_in_metrics(srv, reset, lists):
+    from test_metrics import scrape
+
+    def counts():
+        s = scrape(srv)
+        return {r: s.get(("yubin_spam_verdicts_total", frozenset({("result", r)})), 0)
+                for r in ("ham", "spam", "allowed", "blocked")}
+
+    before = counts()
+    send(srv, A, spam_msg(unique("m-spam")))
+    send(srv, A, ham_msg(unique("m-ham")))
+    srv.ctl("spam", "allow", "add", A, "*@spam.example")
+    srv.ctl("spam", "block", "add", B, "*@spam.example")
+    send(srv, [A, B], spam_msg(unique("m-listed")))
+    after = counts()
+    assert {k: after[k] - before[k] for k in after} == {"ham": 1, "spam": 1, "allowed": 1, "blocked": 1}, \
+        (before, after)
