@@ -331,17 +331,52 @@ static void ctl_config_cert_warn(struct ctl *c, const char *host)
 			 " %s/tls/ before yubind starts with this name", crt, host, c->data);
 }
 
+/* The value "-": one line of standard input (unbuffered, so that a secret
+ * stays in no stdio buffer), without its line end. */
+static int ctl_config_value_read(char *buf, size_t size)
+{
+	size_t len;
+
+	setvbuf(stdin, NULL, _IONBF, 0);
+	if (fgets(buf, (int)size, stdin) == NULL)
+		return ctl_fail("config set KEY -: no value on standard input");
+	len = strlen(buf);
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	else if (!feof(stdin)) {
+		explicit_bzero(buf, size);
+		return ctl_fail("config set KEY -: the value is longer than %zu bytes", size - 2);
+	}
+	if (len > 0 && buf[len - 1] == '\r')
+		buf[--len] = '\0';
+	return 0;
+}
+
 int cmd_config_set(struct ctl *c)
 {
 	struct ops_conf_result *r = calloc(1, sizeof(*r));
+	const struct setting *s = settings_find(c->argv[0], SETTING_SERVER);
+	char value[OPS_CONF_VALUE_MAX + 1];
 	struct ops_actor actor;
 	struct ops_error err;
 	struct ops *o;
+	int rc;
 
 	if (r == NULL)
 		return ctl_fail("out of memory");
-	o = ctl_conf_ops(c, &actor, settings_find(c->argv[0], SETTING_SERVER) != NULL);
-	if (ops_conf_set(o, &actor, c->argv[0], c->argv[1], r, &err) < 0) {
+	str_copy(value, sizeof(value), c->argv[1]);
+	if (strcmp(c->argv[1], "-") == 0 && ctl_config_value_read(value, sizeof(value)) != 0) {
+		free(r);
+		return 1;
+	}
+	if (s != NULL && (s->flags & SETTING_SECRET) != 0 && strcmp(c->argv[1], "-") != 0 && value[0] != '\0')
+		ctl_warn("%s given on the command line stays in the shell's history and is seen in the process"
+			 " list while this runs; `yubinctl config set %s -` reads it from standard input", s->key,
+			 s->key);
+	o = ctl_conf_ops(c, &actor, s != NULL);
+	rc = ops_conf_set(o, &actor, c->argv[0], value, r, &err);
+	explicit_bzero(value, sizeof(value));
+	if (rc < 0) {
 		free(r);
 		return ctl_ops_fail(&err);
 	}

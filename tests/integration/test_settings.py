@@ -93,6 +93,18 @@ def test_secret_masked(ctl):
     assert rows and not any(SECRET in r[0] for r in rows), rows
     out = ctl.ctl("config", "set", "smtp.relayhost_password", "").out
     assert "smtp.relayhost_password =  (was ********)" in out, out
+    # on the command line it is warned about; "-" reads it from standard input
+    p = ctl.ctl("config", "set", "smtp.relayhost_password", SECRET)
+    assert "process list" in p.err and "config set smtp.relayhost_password -" in p.err, p.err
+    p = ctl.ctl("config", "set", "smtp.relayhost_password", "-", input=SECRET + "2\r\n")
+    assert p.err == "" and SECRET not in p.out, (p.out, p.err)
+    assert ctl.ctl("config", "get", "smtp.relayhost_password", "--show-secrets").out.strip() == SECRET + "2"
+    p = ctl.ctl("config", "set", "smtp.relayhost_password", "-", check=False)
+    assert p.returncode == 1 and "no value on standard input" in p.err, p.err
+    p = ctl.ctl("config", "set", "smtp.relayhost_password", "-", input="x" * 5000, check=False)
+    assert p.returncode == 1 and "longer than" in p.err, p.err
+    assert ctl.ctl("config", "get", "smtp.relayhost_password", "--show-secrets").out.strip() == SECRET + "2"
+    assert ctl.ctl("config", "set", "smtp.relayhost_user", "relayuser").err == ""
 
 
 @pytest.mark.parametrize("value", ["0.0.0.0/0", "::/0", "192.0.2.0/24, 0.0.0.0/1"])
