@@ -39,22 +39,12 @@ int ctl_account_get(struct ctl *c, const char *address, struct dir_account *a)
 /* Reads one line from stdin into buf, without its line end. */
 static int ctl_password_read(char *buf, size_t size)
 {
-	size_t len;
+	int r = ctl_stdin_line(buf, size);
 
-	/* Unbuffered, so that no copy of the password stays in stdio's buffer. */
-	setvbuf(stdin, NULL, _IONBF, 0);
-	if (fgets(buf, (int)size, stdin) == NULL)
+	if (r == -1)
 		return ctl_fail("--password-stdin: no password on standard input");
-	len = strlen(buf);
-	if (len > 0 && buf[len - 1] == '\n')
-		buf[--len] = '\0';
-	else if (!feof(stdin)) {
-		explicit_bzero(buf, size);
-		return ctl_fail("the password must be %d to %d characters", DIR_PASSWORD_MIN,
-				DIR_PASSWORD_MAX);
-	}
-	if (len > 0 && buf[len - 1] == '\r')
-		buf[--len] = '\0';
+	if (r == -2)
+		return ctl_fail("the password must be %d to %d characters", DIR_PASSWORD_MIN, DIR_PASSWORD_MAX);
 	return 0;
 }
 

@@ -46,6 +46,10 @@ typedef int ctl_cmd_fn(struct ctl *c);
 
 /* main.c: shared helpers */
 int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One line of standard input into buf, without its line end, read
+ * unbuffered (a secret stays in no stdio buffer): 0, -1 nothing there,
+ * -2 longer than buf (buf wiped). */
+int ctl_stdin_line(char *buf, size_t size);
 void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Opens DATA/yubin.db, failing with a message when DATA was never
  * initialised. NULL after the message has been printed. */

@@ -331,24 +331,15 @@ static void ctl_config_cert_warn(struct ctl *c, const char *host)
 			 " %s/tls/ before yubind starts with this name", crt, host, c->data);
 }
 
-/* The value "-": one line of standard input (unbuffered, so that a secret
- * stays in no stdio buffer), without its line end. */
+/* The value "-": one line of standard input. */
 static int ctl_config_value_read(char *buf, size_t size)
 {
-	size_t len;
+	int r = ctl_stdin_line(buf, size);
 
-	setvbuf(stdin, NULL, _IONBF, 0);
-	if (fgets(buf, (int)size, stdin) == NULL)
+	if (r == -1)
 		return ctl_fail("config set KEY -: no value on standard input");
-	len = strlen(buf);
-	if (len > 0 && buf[len - 1] == '\n')
-		buf[--len] = '\0';
-	else if (!feof(stdin)) {
-		explicit_bzero(buf, size);
+	if (r == -2)
 		return ctl_fail("config set KEY -: the value is longer than %zu bytes", size - 2);
-	}
-	if (len > 0 && buf[len - 1] == '\r')
-		buf[--len] = '\0';
 	return 0;
 }
 

@@ -244,6 +244,26 @@ void ctl_warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+int ctl_stdin_line(char *buf, size_t size)
+{
+	size_t len;
+
+	/* Unbuffered, so that no copy of a secret stays in stdio's buffer. */
+	setvbuf(stdin, NULL, _IONBF, 0);
+	if (fgets(buf, (int)size, stdin) == NULL)
+		return -1;
+	len = strlen(buf);
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	else if (!feof(stdin)) {
+		explicit_bzero(buf, size);
+		return -2;
+	}
+	if (len > 0 && buf[len - 1] == '\r')
+		buf[--len] = '\0';
+	return 0;
+}
+
 int ctl_path(const struct ctl *c, char *buf, size_t size, const char *rel)
 {
 	int n = snprintf(buf, size, "%s/%s", c->data, rel);
