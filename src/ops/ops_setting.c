@@ -58,20 +58,29 @@ static int ops_setting_batv(struct ops *o, const char *domain, const char *value
 	return 0;
 }
 
+/* The start of a change: r and err cleared, the key known in the scope
+ * (r->s), the actor allowed and the target there. */
+static int ops_setting_begin(struct ops *o, const struct ops_actor *actor, enum setting_scope scope,
+			     const char *name, const char *key, struct ops_setting_result *r,
+			     struct ops_error *err)
+{
+	memset(err, 0, sizeof(*err));
+	memset(r, 0, sizeof(*r));
+	if ((r->s = settings_find(key, scope)) == NULL)
+		return ops_setting_unknown(scope, key, err);
+	return ops_setting_target(o, actor, scope, r->s, name, err);
+}
+
 int ops_setting_set(struct ops *o, const struct ops_actor *actor, enum setting_scope scope,
 		    const char *name, const char *key, const char *value, struct ops_setting_result *r,
 		    struct ops_error *err)
 {
-	const struct setting *s = settings_find(key, scope);
+	const struct setting *s;
 	const char *error;
 
-	memset(err, 0, sizeof(*err));
-	memset(r, 0, sizeof(*r));
-	if (s == NULL)
-		return ops_setting_unknown(scope, key, err);
-	r->s = s;
-	if (ops_setting_target(o, actor, scope, s, name, err) < 0)
+	if (ops_setting_begin(o, actor, scope, name, key, r, err) < 0)
 		return -1;
+	s = r->s;
 	if (settings_check(s, name, value, r->value, sizeof(r->value), r->warn, sizeof(r->warn),
 			   &error) < 0)
 		return ops_fail(err, "invalid_value", s->key, "cannot set %s to '%s': %s",
@@ -96,19 +105,15 @@ int ops_setting_unset(struct ops *o, const struct ops_actor *actor, enum setting
 		      const char *name, const char *key, struct ops_setting_result *r,
 		      struct ops_error *err)
 {
-	const struct setting *s = settings_find(key, scope);
+	const struct setting *s;
 	struct dir_account a;
 	const char *error;
 	bool own;
 	int removed;
 
-	memset(err, 0, sizeof(*err));
-	memset(r, 0, sizeof(*r));
-	if (s == NULL)
-		return ops_setting_unknown(scope, key, err);
-	r->s = s;
-	if (ops_setting_target(o, actor, scope, s, name, err) < 0)
+	if (ops_setting_begin(o, actor, scope, name, key, r, err) < 0)
 		return -1;
+	s = r->s;
 	if ((s->flags & SETTING_COLUMN) != 0)
 		return ops_fail(err, "invalid_value", s->key, "%s has no default to return to: set it instead",
 				"%s には戻す既定値がありません: 値を設定してください", s->key);
