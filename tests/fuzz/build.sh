@@ -26,6 +26,7 @@ build fuzz_smtp src/proto/smtp.c src/mail/address.c src/lib/str.c
 build fuzz_smtp_data src/proto/smtp.c src/mail/address.c src/lib/str.c
 build fuzz_sasl src/proto/smtp.c src/mail/address.c src/lib/str.c
 build fuzz_pop3 src/proto/pop3.c src/lib/str.c
+build fuzz_managesieve src/proto/managesieve.c
 build fuzz_config src/lib/config.c src/lib/str.c src/lib/fsutil.c src/lib/dns.c \
 	src/settings/settings_table.c src/settings/settings_check.c src/settings/settings_conf.c \
 	src/policy/foreign.c src/policy/forward.c src/policy/sendlimit.c src/mail/address.c \
