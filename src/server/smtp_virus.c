@@ -249,9 +249,15 @@ static ssize_t virus_forged(const char *msg, size_t len, struct mail_header_fiel
 }
 
 /* A message too large for clamd: delivered unscanned, marked so. */
-static int virus_skip(const struct smtp_virus_msg *m, size_t len, const char *why, const char **header_r)
+static int virus_skip(const struct smtp_virus_msg *m, size_t len, bool clamd_said, const char **header_r)
 {
-	log_info(m->sid, "smtp: id=%s virus scan skipped: %zu bytes, %s", m->txid, len, why);
+	const char *key = settings_key(SETTING_CONF_VIRUS_MAX_SIZE);
+
+	if (clamd_said)
+		log_info(m->sid, "smtp: id=%s virus scan skipped: %zu bytes, above clamd's StreamMaxLength (lower %s"
+			 " to match it)", m->txid, len, key);
+	else
+		log_info(m->sid, "smtp: id=%s virus scan skipped: %zu bytes, above %s", m->txid, len, key);
 	stats_inc(STATS_VIRUS_SCANS, VIRUS_SCAN_SKIPPED);
 	*header_r = VIRUS_HEADER_SKIPPED;
 	return 0;
@@ -270,7 +276,7 @@ static int virus_check(struct smtp_virus *v, const struct smtp_virus_msg *m, con
 	if (cfg.virus_clamd[0] == '\0' || !virus_wanted(m))
 		return 0;
 	if (cfg.virus_max_size != 0 && len > cfg.virus_max_size)
-		return virus_skip(m, len, "above virus.max_size", header_r);
+		return virus_skip(m, len, false, header_r);
 	virus_ask(&cfg, msg, len, &r);
 	if (r.verdict == VIRUS_CLEAN) {
 		log_info(m->sid, "smtp: id=%s virus scan: clean", m->txid);
@@ -286,8 +292,7 @@ static int virus_check(struct smtp_virus *v, const struct smtp_virus_msg *m, con
 		return -1;
 	}
 	if (r.verdict == VIRUS_TOO_LARGE)
-		return virus_skip(m, len, "above clamd's StreamMaxLength (lower virus.max_size to match it)",
-				  header_r);
+		return virus_skip(m, len, true, header_r);
 	v->defer = strcmp(cfg.virus_unavailable, "defer") == 0;
 	log_warn(m->sid, "smtp: id=%s virus scan unavailable (%s): %s", m->txid, r.why,
 		 v->defer ? "deferred" : "accepted with X-Virus-Scan: unavailable");
