@@ -53,6 +53,7 @@ static int skip_space(struct sieve_lexer *lx)
 			while (lx->pos < lx->len && lx->src[lx->pos] != '\n')
 				lx->pos++;
 		} else if (c == '/' && lx->pos + 1 < lx->len && lx->src[lx->pos + 1] == '*') {
+			lx->tok_line = lx->line;
 			lx->pos += 2;
 			for (;;) {
 				if (lx->pos + 1 >= lx->len)
@@ -184,6 +185,7 @@ enum sieve_tok sieve_lex_next(struct sieve_lexer *lx)
 {
 	char c;
 
+	lx->tok_line = lx->line;
 	if (skip_space(lx) < 0)
 		return lex_fail(lx, "unterminated comment");
 	lx->tok_line = lx->line;

@@ -225,6 +225,10 @@ static int parse_args(struct sieve_parser *p, struct sieve_parg *args, unsigned 
 		struct sieve_parg *a = &args[n];
 		enum sieve_tok t = p->lx.tok;
 
+		if (t == TOK_ERROR) {
+			sieve_parse_error(p, p->lx.tok_line, "%s", p->lx.error);
+			return -1;
+		}
 		if (t != TOK_TAG && t != TOK_NUMBER && t != TOK_STRING && t != TOK_LBRACKET)
 			break;
 		if (n == MAX_ARGS) {

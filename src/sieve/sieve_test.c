@@ -216,8 +216,14 @@ static bool date_value(struct sieve_run *r, const char *v, size_t len, void *ctx
 {
 	struct date_ctx *d = ctx;
 	int64_t t;
+	const char *semi = memrchr(v, ';', len);
 	int zone;
 
+	/* Received: the date follows the last ';' (RFC 5260 4) */
+	if (semi != NULL) {
+		len -= (size_t)(semi + 1 - v);
+		v = semi + 1;
+	}
 	if (sieve_date_parse(v, len, &t, &zone) < 0)
 		return false;
 	strbuf_truncate(&d->out, 0);
