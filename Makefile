@@ -20,7 +20,7 @@ CFLAGS  += -std=gnu17 $(OPT) $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Isrc -MMD -MP \
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcrypt -lpthread -lm
 LDFLAGS += $(SANFLAGS)
 
-LIB_DIRS := src/lib src/mail src/spam src/proto src/store src/directory src/policy src/settings src/ops src/http
+LIB_DIRS := src/lib src/mail src/spam src/sieve src/proto src/store src/directory src/policy src/settings src/ops src/http
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 SRV_SRC  := $(wildcard src/server/*.c)
@@ -73,7 +73,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libyubin.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libyubin.a $(LDLIBS) -lcmocka
 
 .PHONY: unit-bins
-unit-bins: $(UNIT_BIN)
+unit-bins: $(UNIT_BIN) $(BUILD)/tests/sieve_run
+
+# the Sieve engine's driver for the differential tests (tests/sieve/)
+$(BUILD)/tests/sieve_run: tests/sieve/sieve_run.c $(BUILD)/libyubin.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libyubin.a $(LDLIBS)
 
 # Runs every test: dependencies, layer check, unit tests, integration tests,
 # then the whole suite again under ASan+UBSan.

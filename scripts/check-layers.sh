@@ -1,10 +1,10 @@
 #!/bin/sh
-# Fails when a lower layer includes a higher one (STYLE.md: lib <- mail <- proto, spam
+# Fails when a lower layer includes a higher one (STYLE.md: lib <- mail <- proto, spam, sieve
 # <- store, directory <- policy <- settings <- ops <- http <- server, ctl).
 cd "$(dirname "$0")/.." || exit 1
 rank() {
 	case "$1" in
-	lib) echo 0 ;; mail) echo 1 ;; proto|spam) echo 2 ;;
+	lib) echo 0 ;; mail) echo 1 ;; proto|spam|sieve) echo 2 ;;
 	store|directory) echo 3 ;; policy) echo 4 ;; settings) echo 5 ;; ops) echo 6 ;; http) echo 7 ;;
 	server|ctl) echo 8 ;; *) echo 9 ;;
 	esac

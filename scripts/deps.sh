@@ -11,12 +11,13 @@ set -e
 # panels into build/web. Packages
 # are installed without their recommendations, so whatever a test needs from
 # a recommendation is named here: swaks needs libnet-ssleay-perl for TLS,
-# clang libclang-rt-dev for -fsanitize=fuzzer,address (tests/fuzz). clamav-daemon
+# clang libclang-rt-dev for -fsanitize=fuzzer,address (tests/fuzz); dovecot-sieve
+# gives sieve-test to the Sieve differential test. clamav-daemon
 # gives clamd to the virus tests, which run their own instance with a
 # signature database they write (its services are kept from starting).
 want="build-essential pkg-config libevent-dev libssl-dev libsqlite3-dev libsodium-dev libc-ares-dev libmaxminddb-dev libpsl-dev openssl sqlite3 esbuild npm"
 case "${1:-build}" in
-test)  want="$want libcmocka-dev clang libclang-rt-dev swaks libnet-ssleay-perl curl python3 python3-pytest python3-pytest-timeout isync dnsmasq-base postfix dovecot-imapd python3-dkim python3-nacl python3-cryptography iproute2 python3-jsonschema clamav-daemon" ;;
+test)  want="$want libcmocka-dev clang libclang-rt-dev dovecot-sieve swaks libnet-ssleay-perl curl python3 python3-pytest python3-pytest-timeout isync dnsmasq-base postfix dovecot-imapd python3-dkim python3-nacl python3-cryptography iproute2 python3-jsonschema clamav-daemon" ;;
 bench) want="$want swaks curl python3 postfix bogofilter wrk" ;;
 esac
 # the browser tests (tests/browser/)

@@ -1,0 +1,227 @@
+/* What the tests read from the message: header values decoded the way IMAP
+ * SEARCH decodes them (RFC 2047, raw ISO-2022-JP, charsets through
+ * mail/charset.c), the addresses of address fields, and body texts (raw,
+ * or decoded text parts, optionally by content type). */
+#include <string.h>
+#include <strings.h>
+
+#include "mail/header.h"
+#include "mail/imap_envelope.h"
+#include "mail/rfc2047.h"
+#include "sieve/sieve_run_int.h"
+
+static size_t header_size(struct sieve_run *r)
+{
+	if (r->header_size == 0 && r->msg->size > 0)
+		r->header_size = mail_header_block_size(r->msg->data, r->msg->size);
+	return r->header_size;
+}
+
+unsigned int sieve_msg_header_count(struct sieve_run *r, const char *name)
+{
+	struct mail_header_iter it;
+	struct mail_header_field f;
+	unsigned int n = 0;
+
+	mail_header_iter_init(&it, r->msg->data, header_size(r));
+	while (mail_header_iter_next(&it, &f))
+		if (mail_header_field_is(&f, name))
+			n++;
+	return n;
+}
+
+/* The position (0-based from the top) :index n [:last] selects among count
+ * fields, or -1 when out of range. */
+static long pick(int32_t index, bool last, unsigned int count)
+{
+	if (index <= 0)
+		return -2;	/* all */
+	if ((unsigned int)index > count)
+		return -1;
+	return last ? (long)count - index : index - 1;
+}
+
+bool sieve_msg_headers(struct sieve_run *r, const char *name, bool decode, int32_t index,
+		       bool last, sieve_value_cb *cb, void *ctx)
+{
+	struct mail_header_iter it;
+	struct mail_header_field f;
+	struct strbuf v = STRBUF_INIT;
+	long want = pick(index, last, index > 0 ? sieve_msg_header_count(r, name) : 0);
+	long at = 0;
+	bool hit = false;
+
+	if (want == -1)
+		return false;
+	mail_header_iter_init(&it, r->msg->data, header_size(r));
+	while (!hit && mail_header_iter_next(&it, &f)) {
+		if (!mail_header_field_is(&f, name))
+			continue;
+		if (want >= 0 && at++ != want)
+			continue;
+		strbuf_truncate(&v, 0);
+		if (decode)
+			rfc2047_decode(f.value, f.value_len, &v);
+		else
+			mail_header_unfold(f.value, f.value_len, &v);
+		if (v.len > r->lim->max_string)
+			strbuf_truncate(&v, r->lim->max_string);
+		hit = cb(r, v.data != NULL ? v.data : "", v.len, ctx);
+	}
+	strbuf_free(&v);
+	return hit;
+}
+
+bool sieve_addr_part(const char *addr, enum sieve_part part, struct strbuf *out)
+{
+	const char *at = strrchr(addr, '@');
+	size_t llen = at != NULL ? (size_t)(at - addr) : strlen(addr);
+	const char *plus = memchr(addr, '+', llen);
+
+	switch (part) {
+	case PART_ALL:
+		strbuf_append_str(out, addr);
+		return true;
+	case PART_LOCAL:
+		strbuf_append(out, addr, llen);
+		return true;
+	case PART_DOMAIN:
+		strbuf_append_str(out, at != NULL ? at + 1 : "");
+		return true;
+	case PART_USER:
+		strbuf_append(out, addr, plus != NULL ? (size_t)(plus - addr) : llen);
+		return true;
+	case PART_DETAIL:
+		if (plus == NULL)
+			return false;
+		strbuf_append(out, plus + 1, llen - (size_t)(plus + 1 - addr));
+		return true;
+	}
+	return false;
+}
+
+struct addr_walk {
+	struct sieve_run *r;
+	enum sieve_part part;
+	sieve_value_cb *cb;
+	void *ctx;
+	bool hit;
+	struct strbuf a, p;
+};
+
+static bool addr_one(const struct imap_address *a, void *ctx)
+{
+	struct addr_walk *w = ctx;
+
+	if (a->group_start || a->group_end || a->mailbox == NULL)
+		return true;
+	strbuf_truncate(&w->a, 0);
+	strbuf_truncate(&w->p, 0);
+	strbuf_append_str(&w->a, a->mailbox);
+	if (a->host != NULL) {
+		strbuf_append_c(&w->a, '@');
+		strbuf_append_str(&w->a, a->host);
+	}
+	if (!sieve_addr_part(strbuf_cstr(&w->a), w->part, &w->p))
+		return true;
+	w->hit = w->cb(w->r, strbuf_cstr(&w->p), w->p.len, w->ctx);
+	return !w->hit;
+}
+
+static bool addr_field(struct sieve_run *r, const char *v, size_t len, void *ctx)
+{
+	struct addr_walk *w = ctx;
+
+	imap_address_list_each(v, len, addr_one, w);
+	return w->hit;
+}
+
+bool sieve_msg_addresses(struct sieve_run *r, const char *name, enum sieve_part part,
+			 int32_t index, bool last, sieve_value_cb *cb, void *ctx)
+{
+	struct addr_walk w = { r, part, cb, ctx, false, STRBUF_INIT, STRBUF_INIT };
+
+	sieve_msg_headers(r, name, false, index, last, addr_field, &w);
+	strbuf_free(&w.a);
+	strbuf_free(&w.p);
+	return w.hit;
+}
+
+static bool type_wanted(struct sieve_run *r, const struct mime_part *part, uint32_t types)
+{
+	const struct sieve_list *l;
+	struct strbuf t = STRBUF_INIT;
+	bool ok = false;
+
+	if (types == 0)
+		return true;
+	l = &r->s->lists[types];
+	for (uint32_t i = 0; i < l->count && !ok; i++) {
+		const char *slash;
+
+		strbuf_truncate(&t, 0);
+		sieve_run_expand(r, l->first + i, &t);
+		slash = strchr(strbuf_cstr(&t), '/');
+		if (t.len == 0)
+			ok = true;
+		else if (slash == NULL)
+			ok = strcasecmp(strbuf_cstr(&t), part->type) == 0;
+		else
+			ok = (size_t)(slash - t.data) == strlen(part->type) &&
+			     strncasecmp(t.data, part->type, strlen(part->type)) == 0 &&
+			     strcasecmp(slash + 1, part->subtype) == 0;
+	}
+	strbuf_free(&t);
+	return ok;
+}
+
+static bool body_parts(struct sieve_run *r, const struct mime_part *part, enum sieve_body how,
+		       uint32_t types, sieve_value_cb *cb, void *ctx, struct strbuf *buf)
+{
+	for (; part != NULL; part = part->next) {
+		if (part->children != NULL && (part->is_multipart || part->is_message)) {
+			if (body_parts(r, part->children, how, types, cb, ctx, buf))
+				return true;
+			continue;
+		}
+		if (how == BODY_TEXT ? strcasecmp(part->type, "text") != 0 :
+		    !type_wanted(r, part, types))
+			continue;
+		strbuf_truncate(buf, 0);
+		if (mime_part_text_decode(r->mime, part, buf) < 0) {
+			size_t n = part->body_size;
+
+			strbuf_append(buf, r->mime->data + part->body_offset, n);
+		}
+		if (buf->len > r->lim->max_body)
+			strbuf_truncate(buf, r->lim->max_body);
+		if (cb(r, buf->data != NULL ? buf->data : "", buf->len, ctx))
+			return true;
+	}
+	return false;
+}
+
+bool sieve_msg_body(struct sieve_run *r, enum sieve_body how, uint32_t types_list,
+		    sieve_value_cb *cb, void *ctx)
+{
+	struct strbuf buf = STRBUF_INIT;
+	bool hit;
+
+	if (how == BODY_RAW) {
+		size_t hs = header_size(r), n = r->msg->size - hs;
+
+		if (n > r->lim->max_body)
+			n = r->lim->max_body;
+		return cb(r, r->msg->data + hs, n, ctx);
+	}
+	if (r->mime == NULL) {
+		struct mime_limits ml = { 20, 500 };
+		const char *error;
+
+		if (mime_message_parse(r->msg->data, r->msg->size, &ml, &r->mime, &error) < 0)
+			return false;
+	}
+	hit = body_parts(r, r->mime->root, how, types_list, cb, ctx, &buf);
+	strbuf_free(&buf);
+	return hit;
+}

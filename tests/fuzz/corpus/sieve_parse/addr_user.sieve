@@ -1,0 +1,2 @@
+require ["fileinto", "subaddress"];
+if address :user :is "to" "bob" { fileinto "Bob"; }

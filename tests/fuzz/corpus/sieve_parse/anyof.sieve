@@ -1,0 +1,2 @@
+require ["fileinto"];
+if anyof (header :contains "subject" "order", header :contains "subject" "report") { fileinto "Business"; }

@@ -1,0 +1,2 @@
+require ["date", "fileinto"];
+if date :originalzone :is "date" "zone" "+0900" { fileinto "JST"; }

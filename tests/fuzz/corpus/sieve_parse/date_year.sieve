@@ -1,0 +1,2 @@
+require ["date", "fileinto"];
+if date :is "date" "year" "2023" { fileinto "Y2023"; }

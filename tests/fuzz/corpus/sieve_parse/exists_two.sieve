@@ -1,0 +1,2 @@
+require ["fileinto"];
+if exists ["from","x-spam-flag"] { fileinto "Flagged"; }

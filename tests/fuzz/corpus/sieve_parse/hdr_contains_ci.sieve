@@ -1,0 +1,2 @@
+require ["fileinto"];
+if header :contains "Subject" "MEETING" { fileinto "Work"; }

@@ -1,0 +1,2 @@
+require ["fileinto"];
+if header :comparator "i;octet" :contains "subject" "meeting" { fileinto "Work"; }

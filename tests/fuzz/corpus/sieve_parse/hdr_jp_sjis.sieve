@@ -1,0 +1,2 @@
+require ["fileinto"];
+if header :contains "subject" "請求書" { fileinto "Billing"; }

@@ -1,0 +1,2 @@
+require ["fileinto"];
+if header :contains "subject" "会議" { fileinto "Meetings"; }

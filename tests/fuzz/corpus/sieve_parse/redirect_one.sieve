@@ -1,0 +1,1 @@
+if address :domain :is "from" "lottery.example" { redirect "abuse@example.com"; }

@@ -1,0 +1,2 @@
+redirect "x@example.com";
+redirect "x@example.com";

@@ -1,0 +1,2 @@
+require ["fileinto", "subaddress"];
+if address :detail :matches "to" "*" { fileinto "Detailed"; }

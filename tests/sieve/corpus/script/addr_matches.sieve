@@ -1,0 +1,2 @@
+require ["fileinto"];
+if address :matches "from" "*@*.example*" { fileinto "Sub"; }

@@ -1,0 +1,2 @@
+require ["fileinto"];
+if allof (header :contains "from" "example", not exists "list-id") { fileinto "Direct"; }

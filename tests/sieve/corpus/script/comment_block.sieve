@@ -1,0 +1,3 @@
+require ["fileinto"];
+/* a bracketed
+ comment */ if true { fileinto "C"; } # trailing

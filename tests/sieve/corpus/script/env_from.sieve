@@ -1,0 +1,2 @@
+require ["fileinto", "envelope"];
+if envelope :is "from" "sender@example.org" { fileinto "Env"; }

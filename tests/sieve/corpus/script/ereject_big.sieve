@@ -1,0 +1,2 @@
+require ["ereject"];
+if size :over 10K { ereject "too big"; }

@@ -1,0 +1,4 @@
+require ["imap4flags", "fileinto"];
+setflag ["\\Seen", "\\Flagged"];
+removeflag "\\Flagged";
+fileinto "Read";

@@ -1,0 +1,2 @@
+require ["fileinto"];
+if header :matches "subject" "*お知らせ" { fileinto "Notice"; }

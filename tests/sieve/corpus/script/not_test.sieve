@@ -1,0 +1,2 @@
+require ["fileinto"];
+if not header :contains "subject" "report" { fileinto "NotReport"; }

@@ -1,0 +1,3 @@
+require ["reject", "fileinto"];
+fileinto "X";
+if header :contains "subject" "SPAM" { reject "no"; }

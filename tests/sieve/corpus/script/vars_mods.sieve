@@ -1,0 +1,3 @@
+require ["variables", "fileinto"];
+set :lower :upperfirst "b" "WORK";
+fileinto "${b}";
