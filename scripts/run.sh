@@ -59,6 +59,7 @@ Yubin is starting with data in $DATA (Ctrl-C stops it).
   SMTPS       127.0.0.1:$((OFF + 465))  (implicit TLS + AUTH)
   POP3        127.0.0.1:$((OFF + 110))  (STLS)   POP3S 127.0.0.1:$((OFF + 995))
   IMAP        127.0.0.1:$((OFF + 143))  (STARTTLS) IMAPS 127.0.0.1:$((OFF + 993))
+  ManageSieve 127.0.0.1:$((OFF + 4190)) (STARTTLS; mail filter scripts, e.g. sieve-connect)
   panel       https://127.0.0.1:$((OFF + 443))/  (self-signed: accept the certificate)
               administrator: name admin, password $apass
               mail user: demo@example.test with the password above

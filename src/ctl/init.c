@@ -135,8 +135,8 @@ int cmd_init(struct ctl *c)
 			: settings_get(SETTING_CONF_LISTEN_ADDRESS)->def) < 0)
 		return ctl_fail("the listen address list is too long");
 	if (c->port_offset != NULL && (str_parse_uint(c->port_offset, 65535, &offset) < 0 ||
-				       offset + 995 > 65535))
-		return ctl_fail("--port-offset must be a number from 0 to 64540 (every port + N must"
+				       offset + 4190 > 65535))
+		return ctl_fail("--port-offset must be a number from 0 to 61345 (every port + N must"
 				" stay below 65536)");
 	if (ctl_conf_arg(SETTING_CONF_LISTEN_ADDRESS, listen, sizeof(listen)) != 0)
 		return 1;

@@ -15,6 +15,7 @@ struct config {
 	unsigned port_smtp, port_submission, port_smtps;
 	unsigned port_pop3, port_pop3s;
 	unsigned port_imap, port_imaps;
+	unsigned port_sieve;
 	unsigned port_http, port_https;
 	uint64_t http_max_header_size, http_max_body_size;
 	unsigned http_timeout, http_request_timeout;
@@ -34,6 +35,10 @@ struct config {
 	unsigned pop3_timeout;
 	unsigned pop3_command_total_timeout;
 	unsigned pop3_max_connections_per_ip;
+	unsigned sieve_timeout;
+	unsigned sieve_max_connections_per_ip;
+	uint64_t sieve_max_script_size;
+	unsigned sieve_max_scripts;
 	unsigned imap_timeout;
 	unsigned imap_idle_timeout;
 	unsigned imap_command_total_timeout;

@@ -32,6 +32,8 @@ static int service_group(enum service s)
 {
 	if (s == SERVICE_POP3 || s == SERVICE_POP3S)
 		return 1;
+	if (s == SERVICE_SIEVE)
+		return 4;	/* 3 is the web server's */
 	return s == SERVICE_IMAP || s == SERVICE_IMAPS ? 2 : 0;
 }
 

@@ -48,6 +48,9 @@ static void listener_accept(struct evconnlistener *l, evutil_socket_t fd, struct
 	case SERVICE_IMAPS:
 		imap_session_accept(ctx->loop, fd, sa, ctx->service);
 		break;
+	case SERVICE_SIEVE:
+		managesieve_session_accept(ctx->loop, fd, sa, ctx->service);
+		break;
 	default:
 		evutil_closesocket(fd);
 	}
@@ -63,12 +66,13 @@ static unsigned service_port(const struct config *cfg, enum service s)
 	case SERVICE_POP3S: return cfg->port_pop3s;
 	case SERVICE_IMAP: return cfg->port_imap;
 	case SERVICE_IMAPS: return cfg->port_imaps;
+	case SERVICE_SIEVE: return cfg->port_sieve;
 	default: return 0;
 	}
 }
 
 static const char *const service_names[SERVICE_COUNT] = {
-	"smtp", "submission", "smtps", "pop3", "pop3s", "imap", "imaps",
+	"smtp", "submission", "smtps", "pop3", "pop3s", "imap", "imaps", "sieve",
 };
 
 static void loop_bind(struct loop *loop, const char *spec, enum service s)

@@ -28,6 +28,7 @@ enum service {
 	SERVICE_POP3S,		/* 995: implicit TLS */
 	SERVICE_IMAP,		/* 143: STARTTLS */
 	SERVICE_IMAPS,		/* 993: implicit TLS */
+	SERVICE_SIEVE,		/* 4190: ManageSieve, STARTTLS */
 	SERVICE_COUNT
 };
 

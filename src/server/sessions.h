@@ -9,5 +9,6 @@
 void smtp_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, enum service service);
 void imap_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, enum service service);
 void pop3_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, enum service service);
+void managesieve_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, enum service service);
 
 #endif

@@ -18,10 +18,10 @@
 static struct metrics *registry;
 
 static const char *const conn_services[] = {
-	"smtp", "submission", "smtps", "pop3", "pop3s", "imap", "imaps", "http", "https", NULL,
+	"smtp", "submission", "smtps", "pop3", "pop3s", "imap", "imaps", "sieve", "http", "https", NULL,
 };
 static const char *const open_services[] = {
-	"smtp", "submission", "smtps", "pop3", "pop3s", "imap", "imaps", "https", NULL,
+	"smtp", "submission", "smtps", "pop3", "pop3s", "imap", "imaps", "sieve", "https", NULL,
 };
 static const char *const reject_reasons[] = {
 	"rcpt_unknown", "mailbox_disabled", "quota", "relay_denied", "batv_tag", "dmarc",
@@ -29,7 +29,7 @@ static const char *const reject_reasons[] = {
 	"connection_limit", NULL,
 };
 static const char *const outbound_results[] = { "sent", "deferred", "bounced", "expired", NULL };
-static const char *const auth_services[] = { "smtp", "pop3", "imap", "web", NULL };
+static const char *const auth_services[] = { "smtp", "pop3", "imap", "sieve", "web", NULL };
 static const char *const block_kinds[] = { "ip", "account", NULL };
 static const char *const virus_results[] = { "clean", "found", "unavailable", "skipped", NULL };
 static const char *const spam_results[] = { "ham", "spam", "allowed", "blocked", NULL };

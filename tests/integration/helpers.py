@@ -36,7 +36,7 @@ TIMEOUT = 20.0
 STD_PORTS = {
     "smtp": 25, "submission": 587, "smtps": 465,
     "pop3": 110, "pop3s": 995, "imap": 143, "imaps": 993,
-    "http": 80, "https": 443,
+    "http": 80, "https": 443, "sieve": 4190,
 }
 
 SANITIZER_MARKERS = (
@@ -65,7 +65,7 @@ def _port_free(port):
         s.close()
 
 
-# Offsets come from 20000..29000 (the ports used reach offset + 995): below
+# Offsets come from 20000..29000 (the ports used reach offset + 4190): below
 # Linux's ephemeral range (32768..60999 by default, read from the kernel),
 # where outgoing connections take their local ports, and above the ports of
 # most services a developer runs (databases, caches, web servers). Offsets
