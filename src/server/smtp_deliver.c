@@ -27,6 +27,7 @@
 #include "server/smtp_forward.h"
 #include "server/smtp_virus.h"
 #include "server/smtp_spam.h"
+#include "server/smtp_sieve.h"
 #include "spam/spam_rules.h"
 #include "server/stats.h"
 #include "store/index.h"
@@ -55,6 +56,10 @@ struct delivery_rcpt {
 	const char *forward;	/* the account's forwarding list (the session's), or NULL */
 	bool keep;
 	const char *folder;	/* ".Junk" (DMARC quarantine, spam), ".Trash" (spam), or NULL */
+	char *folder_path;	/* a Sieve fileinto copy: the folder's Maildir (owned), or NULL */
+	char flags[8];		/* Maildir flags a Sieve script set for the copy */
+	char *redirects;	/* the forwarding list with Sieve's redirects (owned), or NULL */
+	bool extra;		/* a further copy for the recipient before it (fileinto) */
 	struct spam_verdict spam;	/* the spam step's (smtp_spam.h) */
 	char name[MAILDIR_NAME_MAX];	/* a copy delivered directly (forward fallback) */
 	struct maildir_staged *staged;	/* a copy staged for the group commit */
@@ -75,6 +80,7 @@ struct delivery_job {
 	struct delivery_rcpt *rcpts;
 	unsigned nrcpts;
 	unsigned nremote;
+	unsigned nextra;	/* rcpts entries that are extra copies (Sieve fileinto) */
 	char queue_from[MAIL_PATH_MAX + 8];	/* the envelope sender outbound (BATV) */
 	char login[320];	/* the authenticated login, or "" */
 	struct inbound_auth *auth;	/* SPF/DKIM/DMARC, Authentication-Results */
@@ -253,7 +259,9 @@ static int delivery_one(struct delivery_job *job, struct delivery_rcpt *r, bool 
 		return -1;
 	}
 	r->size = (size_t)plen + msg.body_len;
-	if (r->folder != NULL && delivery_folder_path(r, junk, sizeof(junk)) < 0) {
+	if (r->folder_path != NULL) {
+		str_copy(junk, sizeof(junk), r->folder_path);
+	} else if (r->folder != NULL && delivery_folder_path(r, junk, sizeof(junk)) < 0) {
 		job->status = 2;
 		return -1;
 	}
@@ -261,14 +269,18 @@ static int delivery_one(struct delivery_job *job, struct delivery_rcpt *r, bool 
 		job->status = 2;
 		return -1;
 	}
-	if (stage ? maildir_stage(r->folder != NULL ? junk : r->maildir, &msg, r->staged, &error) :
-	    maildir_deliver(r->folder != NULL ? junk : r->maildir, &msg, r->name, sizeof(r->name), &error)) {
+	if (stage ? maildir_stage(r->folder != NULL || r->folder_path != NULL ? junk : r->maildir, &msg,
+				  r->staged, &error) :
+	    maildir_deliver(r->folder != NULL || r->folder_path != NULL ? junk : r->maildir, &msg, r->name,
+			    sizeof(r->name), &error)) {
 		log_error(job->sid, "smtp: delivery to %s failed: %s", r->address, error);
 		free(r->staged);
 		r->staged = NULL;
 		job->status = 2;	/* the caller undoes the reservation */
 		return -1;
 	}
+	if (stage)
+		str_copy(r->staged->flags, sizeof(r->staged->flags), r->flags);
 	return 0;
 }
 
@@ -286,7 +298,7 @@ static void delivery_forward(struct delivery_job *job)
 	for (unsigned i = 0; i < job->nrcpts && job->status == 0; i++) {
 		struct delivery_rcpt *r = &job->rcpts[i];
 
-		if (r->maildir == NULL || r->forward == NULL)
+		if (r->maildir == NULL || r->forward == NULL || r->extra)
 			continue;
 		delivery_body(job, r, &fm.body, &fm.body_fd, &fm.body_len);	/* spam keeps its tag */
 		if (smtp_forward(&fm, r->address, r->forward) < 0 && !r->keep) {
@@ -461,6 +473,123 @@ static int delivery_spam(struct delivery_job *job)
 	return 0;
 }
 
+/* A further copy of recipient r into the folder at path (owned) with
+ * flags: a new entry at the end of job->rcpts. 0, or -1. */
+static int delivery_add_copy(struct delivery_job *job, unsigned r, char *path, const char *flags)
+{
+	struct delivery_rcpt *v = realloc(job->rcpts, (job->nrcpts + 1) * sizeof(*v));
+	struct delivery_rcpt *c;
+
+	if (v == NULL)
+		return -1;
+	job->rcpts = v;
+	c = &job->rcpts[job->nrcpts];
+	*c = job->rcpts[r];
+	c->folder = NULL;
+	c->folder_path = path;
+	c->redirects = NULL;
+	c->forward = NULL;
+	c->keep = true;
+	c->extra = true;
+	c->staged = NULL;
+	c->name[0] = '\0';
+	c->size = 0;
+	str_copy(c->flags, sizeof(c->flags), flags);
+	job->nrcpts++;
+	job->nextra++;
+	return 0;
+}
+
+/* The recipient's forwarding list with the script's redirects added. */
+static void delivery_redirects(struct delivery_rcpt *r, const char *redirect)
+{
+	size_t n = (r->forward != NULL ? strlen(r->forward) : 0) + strlen(redirect) + 3;
+
+	if ((r->redirects = malloc(n)) == NULL)
+		return;
+	snprintf(r->redirects, n, "%s%s%s", r->forward != NULL ? r->forward : "",
+		 r->forward != NULL && r->forward[0] != '\0' ? ", " : "", redirect);
+	r->forward = r->redirects;
+}
+
+/* Carries out a recipient's plan: its own copy kept (with flags) or not,
+ * the fileinto copies added, the redirects joined to its forwarding. */
+static int delivery_sieve_apply(struct delivery_job *job, unsigned i, struct sieve_plan *p)
+{
+	struct delivery_rcpt *r = &job->rcpts[i];
+	char path[PATH_MAX];
+	const char *error;
+
+	if (p->error) {
+		log_warn(job->sid, "smtp: id=%s to=<%s> sieve: %s", job->txid, r->address, p->why);
+		server_event("sieve-error", r->address, job->ip, p->why);
+		return 0;	/* the implicit keep: delivered as without a script */
+	}
+	r->keep = p->keep && !p->reject;
+	str_copy(r->flags, sizeof(r->flags), p->keep_flags);
+	for (unsigned c = 0; c < p->ncopies && !p->reject; c++) {
+		char *owned;
+		int got = mail_folder_path(r->maildir, p->copies[c].name, true, path, sizeof(path), &error);
+
+		if (got != 1 || (owned = strdup(path)) == NULL) {
+			log_warn(job->sid, "smtp: id=%s to=<%s> sieve: fileinto \"%s\": %s; kept in the inbox",
+				 job->txid, r->address, p->copies[c].name, got < 0 ? error : "out of memory");
+			job->rcpts[i].keep = true;
+			continue;
+		}
+		if (delivery_add_copy(job, i, owned, p->copies[c].flags) < 0) {
+			free(owned);
+			return -1;
+		}
+		r = &job->rcpts[i];	/* the array moved */
+	}
+	if (p->redirect != NULL && !p->reject)
+		delivery_redirects(r, p->redirect);
+	if (!r->keep && r->forward == NULL && p->ncopies == 0)
+		log_info(job->sid, "smtp: id=%s to=<%s> not kept: %s", job->txid, r->address, p->why);
+	if (p->ncopies > 0 || !p->keep || p->redirect != NULL || p->keep_flags[0] != '\0')
+		server_event(p->reject ? "sieve-rejected" : "sieve-filed", r->address, job->ip, p->why);
+	return 0;
+}
+
+/* The Sieve step (smtp_sieve.h) for every local recipient whose copy is
+ * kept so far (after DMARC, the virus check and the spam action): -1 with
+ * status 2 when the message cannot be read. */
+static int delivery_sieve(struct delivery_job *job)
+{
+	unsigned n = job->nrcpts;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct delivery_rcpt *r = &job->rcpts[i];
+		struct smtp_sieve_msg m = {
+			.sid = job->sid, .txid = job->txid, .maildir = r->maildir, .address = r->address,
+			.from = job->from, .spam = &r->spam,
+		};
+		struct sieve_plan plan;
+		char prefix[8192];
+		int plen, rc;
+
+		if (r->maildir == NULL || !r->keep)
+			continue;
+		if ((plen = delivery_prefix(job, r, prefix, sizeof(prefix))) < 0)
+			continue;
+		m.prefix = prefix;
+		m.prefix_len = (size_t)plen;
+		delivery_body(job, r, &m.body, &m.body_fd, &m.body_len);
+		if (smtp_sieve_run(&m, &plan) < 0) {
+			job->status = 2;
+			return -1;
+		}
+		rc = plan.ran ? delivery_sieve_apply(job, i, &plan) : 0;
+		smtp_sieve_plan_free(&plan);
+		if (rc < 0) {
+			job->status = 2;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* After the local copies are durable (or there are none): the queue file,
  * the forwarded copies, then the IDLE wake-ups and the events. */
 static void delivery_finish(void *ctx)
@@ -503,8 +632,12 @@ static void delivery_finish(void *ctx)
 		char detail[512];
 		if (job->rcpts[i].maildir == NULL || !job->rcpts[i].keep)
 			continue;
-		snprintf(detail, sizeof(detail), "from <%s>, %zu bytes, id %s", job->from,
-			 job->rcpts[i].size, job->txid);
+		if (job->rcpts[i].folder_path != NULL)
+			snprintf(detail, sizeof(detail), "from <%s>, %zu bytes, id %s, into %s (mail filter)",
+				 job->from, job->rcpts[i].size, job->txid, strrchr(job->rcpts[i].folder_path, '/') + 1);
+		else
+			snprintf(detail, sizeof(detail), "from <%s>, %zu bytes, id %s", job->from,
+				 job->rcpts[i].size, job->txid);
 		directory_event_add(dir, "delivered", job->rcpts[i].address, job->ip, detail);
 	}
 }
@@ -519,7 +652,8 @@ static void delivery_run(void *ctx)
 	if (delivery_check_sender(job) < 0 || delivery_authenticate(job) < 0 || delivery_virus_check(job) < 0)
 		return;
 	/* inbound order: DMARC (above) -> virus -> allow/block lists and spam -> forwarding */
-	if (delivery_spam(job) < 0)
+	/* ... -> the recipients' Sieve scripts -> forwarding (delivery_finish) */
+	if (delivery_spam(job) < 0 || delivery_sieve(job) < 0)
 		return;
 	for (i = 0; i < job->nrcpts; i++) {
 		struct delivery_rcpt *r = &job->rcpts[i];
@@ -583,8 +717,11 @@ static void delivery_free(struct delivery_job *job)
 	inbound_auth_free(job->auth);
 	smtp_virus_free(&job->virus);
 	smtp_spam_free(&job->spam);
-	for (unsigned i = 0; i < job->nrcpts; i++)
+	for (unsigned i = 0; i < job->nrcpts; i++) {
 		free(job->rcpts[i].staged);
+		free(job->rcpts[i].folder_path);
+		free(job->rcpts[i].redirects);
+	}
 	free(job->commit.items);
 	free(job->queued);
 	free(job->rcpts);	/* maildir strings belong to the session */
@@ -606,7 +743,7 @@ static void delivery_done(void *ctx)
 	}
 	stats_time(STATS_SMTP_DATA_TIME, job->started);
 	if (job->status == 0) {
-		stats_add(STATS_LOCAL_DELIVERIES, 0, job->nrcpts - job->nremote);
+		stats_add(STATS_LOCAL_DELIVERIES, 0, job->nrcpts - job->nremote - job->nextra);
 		stats_add(STATS_RELAY_QUEUED, 0, job->nremote > 0);
 		if (job->nremote > 0)
 			smtp_reply(s, "250 2.0.0 Ok: %s as %s", job->nremote < job->nrcpts ?
@@ -614,6 +751,8 @@ static void delivery_done(void *ctx)
 		else
 			smtp_reply(s, "250 2.0.0 Ok: delivered as %s", job->txid);
 		for (unsigned i = 0; i < job->nrcpts; i++) {
+			if (job->rcpts[i].extra)
+				continue;
 			if (job->rcpts[i].maildir == NULL) {
 				log_info(job->sid, "smtp: queued id=%s queue=%s from=<%s> to=<%s> size=%zu"
 					 " proto=%s", job->txid, job->queue_id, job->from,
@@ -622,7 +761,7 @@ static void delivery_done(void *ctx)
 			}
 			log_info(job->sid, "smtp: %s id=%s from=<%s> to=<%s> size=%zu proto=%s",
 				 job->rcpts[i].keep || job->rcpts[i].forward != NULL ? "delivered" :
-				 "discarded (spam)", job->txid, job->from, job->rcpts[i].address,
+				 job->rcpts[i].spam.spam ? "discarded (spam)" : "not kept (filter)", job->txid, job->from, job->rcpts[i].address,
 				 job->body_len, smtp_protocol_name(s));
 			/* A DSN (null reverse-path) for the account: the bounce
 			 * signal of the compromised-account detection. */

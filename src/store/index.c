@@ -694,6 +694,31 @@ static int maildir_folder_make(const char *path)
 
 static int mailbox_subscribed_set(struct mail_index *idx, const char *name, bool on);
 
+int mail_folder_path(const char *root, const char *name, bool create, char *buf, size_t size,
+		     const char **error_r)
+{
+	char dir[INDEX_NAME_MAX * 3];
+
+	if (strcasecmp(name, "INBOX") == 0)
+		return str_copy(buf, size, root) < 0 ? (*error_r = "path too long", -1) : 1;
+	if (name_validate(name, error_r) < 0)
+		return -1;
+	if (name_to_dir(name, dir, sizeof(dir)) < 0 || strlen(dir) > NAME_MAX ||
+	    (size_t)snprintf(buf, size, "%s/%s", root, dir) >= size) {
+		*error_r = "folder name too long";
+		return -1;
+	}
+	if (access(buf, F_OK) == 0)
+		return 1;
+	if (!create)
+		return 0;
+	if (maildir_folder_make(buf) < 0 || fs_fsync_dir(root) < 0) {
+		*error_r = "cannot create the folder";
+		return -1;
+	}
+	return 1;
+}
+
 int mail_index_mailbox_create(struct mail_index *idx, const char *name, const char **error_r)
 {
 	struct index_mailbox m;

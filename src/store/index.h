@@ -127,6 +127,13 @@ int mail_index_mailbox_get(struct mail_index *idx, const char *name, struct inde
 typedef void index_mailbox_cb(const struct index_mailbox *mbox, void *ctx);
 int mail_index_mailbox_list(struct mail_index *idx, index_mailbox_cb *cb, void *ctx);
 int mail_index_mailbox_create(struct mail_index *idx, const char *name, const char **error_r);
+/* The Maildir of folder name (an IMAP name, UTF-8, '/' between levels;
+ * "INBOX" is root itself) of the mailbox at root, without the index: a
+ * delivery filing into a folder. create: make it when missing (the index
+ * finds it at its next look, subscribed, as every folder found on disk).
+ * 1 there (or made), 0 missing, -1 with *error_r (a bad name). */
+int mail_folder_path(const char *root, const char *name, bool create, char *buf, size_t size,
+		     const char **error_r);
 int mail_index_mailbox_delete(struct mail_index *idx, const char *name, const char **error_r);
 int mail_index_mailbox_rename(struct mail_index *idx, const char *from, const char *to,
 			      const char **error_r);

@@ -58,10 +58,19 @@ static void maildir_staged_paths(const struct maildir_staged *st, char *tmp, cha
 	}
 	if (tmp != NULL)
 		snprintf(tmp, PATH_MAX, "%s/tmp/%s", st->dir, st->name);
-	if (dst != NULL)
+	if (dst != NULL && st->flags[0] != '\0')
+		snprintf(dst, PATH_MAX, "%s/cur/%s:2,%s", st->dir, st->name, st->flags);
+	else if (dst != NULL)
 		snprintf(dst, PATH_MAX, "%s/new/%s", st->dir, st->name);
 	if (syncdir != NULL)
-		snprintf(syncdir, PATH_MAX, "%s/new", st->dir);
+		snprintf(syncdir, PATH_MAX, "%s/%s", st->dir, st->flags[0] != '\0' ? "cur" : "new");
+}
+
+/* Do a and b publish into the same directory? */
+static bool maildir_staged_same_dir(const struct maildir_staged *a, const struct maildir_staged *b)
+{
+	return a->flat == b->flat && (a->flags[0] != '\0') == (b->flags[0] != '\0') &&
+	       strcmp(a->dir, b->dir) == 0;
 }
 
 /* fdatasyncs one staged file: 0, or -1 with st->error set (and the file
@@ -112,7 +121,8 @@ static void maildir_staged_sync_fn(void *item)
 	maildir_staged_sync(item);
 }
 
-/* fsyncs the new/ of one folder; marks the folder's error on failure. */
+/* fsyncs the new/ (or cur/) of one folder; marks the folder's error on
+ * failure. */
 static void maildir_dir_sync_fn(void *item)
 {
 	struct maildir_staged *st = item;
@@ -135,7 +145,7 @@ static void maildir_commit_dirs(struct maildir_staged **v, size_t n, struct fano
 		if (!v[i]->visible)
 			continue;
 		for (size_t j = 0; j < i && !seen; j++)
-			seen = v[j]->visible && v[j]->flat == v[i]->flat && strcmp(v[j]->dir, v[i]->dir) == 0;
+			seen = v[j]->visible && maildir_staged_same_dir(v[j], v[i]);
 		if (seen)
 			continue;
 		if (dirs != NULL)
@@ -148,8 +158,7 @@ static void maildir_commit_dirs(struct maildir_staged **v, size_t n, struct fano
 	/* a folder's error is its first file's: spread it to the others */
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < i && v[i]->visible && v[i]->error == NULL; j++) {
-			if (v[j]->visible && v[j]->error != NULL && v[j]->flat == v[i]->flat &&
-			    strcmp(v[j]->dir, v[i]->dir) == 0)
+			if (v[j]->visible && v[j]->error != NULL && maildir_staged_same_dir(v[j], v[i]))
 				v[i]->error = v[j]->error;
 		}
 	}

@@ -24,6 +24,10 @@ struct maildir_staged {
 	 * dir/.name.tmp, published as dir/name (never replacing a file), and
 	 * dir itself is the directory fsync'd. */
 	bool flat;
+	/* Maildir flags ("S", "FS": letters in ASCII order) to publish with:
+	 * the file goes to cur/NAME:2,FLAGS instead of new/ (a delivery a
+	 * filter marked read or flagged). Set after maildir_stage. */
+	char flags[8];
 	const char *error;	/* after the commit: NULL when durable in new/ */
 	bool visible;		/* renamed into new/ */
 };

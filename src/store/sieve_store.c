@@ -77,6 +77,11 @@ static int sieve_path(const char *maildir, const char *name, char *buf, size_t s
 	return 0;
 }
 
+int sieve_store_path(const char *maildir, const char *name, char *buf, size_t size)
+{
+	return sieve_path(maildir, name, buf, size);
+}
+
 int sieve_store_active(const char *maildir, char *name, size_t size)
 {
 	char path[PATH_MAX], file[PATH_MAX];

@@ -27,6 +27,9 @@ int sieve_store_usage(const char *maildir, const char *except, unsigned *count_r
  * 1, 0 when there is no such script, -1 with errno. */
 int sieve_store_get(const char *maildir, const char *name, size_t max, char **text_r, size_t *len_r);
 
+/* The file of script name: 0, or -1 with errno (a bad name). */
+int sieve_store_path(const char *maildir, const char *name, char *buf, size_t size);
+
 /* Stores (creates or replaces) a script: 0, or -1 with errno. */
 int sieve_store_put(const char *maildir, const char *name, const char *text, size_t len);
 
