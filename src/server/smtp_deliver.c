@@ -651,7 +651,7 @@ static void delivery_run(void *ctx)
 
 	if (delivery_check_sender(job) < 0 || delivery_authenticate(job) < 0 || delivery_virus_check(job) < 0)
 		return;
-	/* inbound order: DMARC (above) -> virus -> allow/block lists and spam -> forwarding */
+	/* inbound order: DMARC (above) -> virus -> allow/block lists and spam -> Sieve -> forwarding */
 	/* ... -> the recipients' Sieve scripts -> forwarding (delivery_finish) */
 	if (delivery_spam(job) < 0 || delivery_sieve(job) < 0)
 		return;
