@@ -91,6 +91,8 @@ int cmd_spam_stats(struct ctl *c);
 /* spam_lists.c */
 int cmd_spam_allow(struct ctl *c);
 int cmd_spam_block(struct ctl *c);
+/* sieve.c */
+int cmd_sieve(struct ctl *c);
 
 /* init.c */
 int cmd_init(struct ctl *c);

@@ -148,6 +148,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "spam", "stats", 0, 0, OPT_ACCOUNT, 0, cmd_spam_stats },
 	{ "spam", "allow", 2, 3, OPT_JSON, 0, cmd_spam_allow },
 	{ "spam", "block", 2, 3, OPT_JSON, 0, cmd_spam_block },
+	{ "sieve", NULL, 2, 4, OPT_JSON, 0, cmd_sieve },
 	{ NULL, NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -202,6 +203,8 @@ static const char ctl_usage_help[] =
 	"                                        --portable: a new model for other sites)\n"
 	"  spam stats [--account ADDR]          (the model: messages trained, size)\n"
 	"  spam allow|block add|del DOMAIN|ADDRESS PATTERN, list DOMAIN|ADDRESS [--json]\n"
+	"  sieve list ADDRESS [--json] | sieve get|del|activate ADDRESS NAME | sieve deactivate ADDRESS\n"
+	"  sieve put ADDRESS NAME FILE|- | sieve rename ADDRESS OLD NEW | sieve check FILE|-\n"
 	"                                       (PATTERN: user@d, *@d, *.d or *; allow wins)\n"
 	"DATA is -d DATA, else $YUBIN_DATA, else ./yubin-data.\n"
 	"Exit status: 0 done, 1 refused or failed (the reason on stderr), 2 usage error.\n";

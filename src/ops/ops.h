@@ -278,6 +278,43 @@ typedef void ops_setting_row_cb(const struct ops_setting_row *row, void *ctx);
 int ops_setting_list(struct ops *o, const struct ops_actor *actor, enum setting_scope scope,
 		     const char *name, ops_setting_row_cb *cb, void *ctx, struct ops_error *err);
 
+/* ---- an account's Sieve scripts (ops_sieve.c) ---- */
+
+#define OPS_SIEVE_SCRIPT_MAX (1024 * 1024)	/* sieve.max_script_size is at most this */
+
+/* The server's quota for one account's scripts (sieve.max_script_size,
+ * sieve.max_scripts). */
+struct ops_sieve_limits {
+	size_t max_script;
+	unsigned max_scripts;
+};
+
+/* Each takes the account (a mail user: only its own; administrators in
+ * their scope). Errors: invalid_name, quota_size, quota_count,
+ * invalid_script (err->line: the script's line), not_found, exists,
+ * active (the active script cannot be deleted), internal. */
+typedef void ops_sieve_list_cb(const char *name, size_t size, bool active, void *ctx);
+int ops_sieve_list(struct ops *o, const struct ops_actor *actor, const char *address, ops_sieve_list_cb *cb,
+		   void *ctx, struct ops_error *err);
+/* *text_r is malloc'd (NUL-terminated). */
+int ops_sieve_get(struct ops *o, const struct ops_actor *actor, const char *address, const char *name,
+		  char **text_r, size_t *len_r, struct ops_error *err);
+/* Compiles text: 0, or -1 (quota_size, invalid_script). */
+int ops_sieve_check(const char *text, size_t len, const struct ops_sieve_limits *lim, struct ops_error *err);
+/* Would a script of size bytes named name fit (a replacement counts once)? */
+int ops_sieve_space(struct ops *o, const struct ops_actor *actor, const char *address, const char *name,
+		    uint64_t size, const struct ops_sieve_limits *lim, struct ops_error *err);
+/* Stores (creates or replaces) a script that compiles. */
+int ops_sieve_put(struct ops *o, const struct ops_actor *actor, const char *address, const char *name,
+		  const char *text, size_t len, const struct ops_sieve_limits *lim, struct ops_error *err);
+/* name "": no script is active. */
+int ops_sieve_activate(struct ops *o, const struct ops_actor *actor, const char *address, const char *name,
+		       struct ops_error *err);
+int ops_sieve_delete(struct ops *o, const struct ops_actor *actor, const char *address, const char *name,
+		     struct ops_error *err);
+int ops_sieve_rename(struct ops *o, const struct ops_actor *actor, const char *address, const char *from,
+		     const char *to, struct ops_error *err);
+
 /* ---- the spam filter's allow and block lists (ops_spam.c) ---- */
 
 /* kind: "allow" or "block"; target: a domain, or an account address (a

@@ -8,6 +8,7 @@
 #include "server/sessions.h"
 #include "server/auth.h"
 #include "server/conn.h"
+#include "ops/ops.h"
 #include "proto/managesieve.h"
 #include "proto/smtp.h"
 #include "sieve/sieve.h"
@@ -27,7 +28,7 @@
 #include <unistd.h>
 
 #define MS_MAX_ERRORS 20
-#define MS_LITERAL_MAX (1024 * 1024)	/* sieve.max_script_size is at most this */
+#define MS_LITERAL_MAX OPS_SIEVE_SCRIPT_MAX
 
 enum ms_state { MS_ANON, MS_SASL, MS_USER, MS_BUSY };
 
@@ -235,49 +236,31 @@ struct ms_job {
 	char *script;
 	size_t len;
 	uint64_t size;		/* HAVESPACE */
+	char ip[64];
 	struct strbuf out;
 };
 
-/* Compiles a script: NULL, or the engine's message (into buf). */
-static const char *ms_check(const struct ms_job *j, char *buf, size_t size)
+/* An ops refusal as a ManageSieve NO, with the response code RFC 5804
+ * gives it. */
+static void ms_ops_no(struct ms_job *j, const struct ops_error *err)
 {
-	struct sieve_limits lim;
-	struct sieve_script *script = NULL;
-	struct sieve_error err;
+	static const struct { const char *ops, *code; } codes[] = {
+		{ "not_found", "NONEXISTENT" }, { "exists", "ALREADYEXISTS" }, { "active", "ACTIVE" },
+		{ "quota_size", "QUOTA/MAXSIZE" }, { "quota_count", "QUOTA/MAXSCRIPTS" }, { "internal", "TRYLATER" },
+	};
+	const char *code = NULL;
 
-	sieve_limits_default(&lim);
-	lim.max_script = j->s->lim.max_script;
-	if (sieve_compile(j->script, j->len, &lim, &script, &err) < 0) {
-		str_copy(buf, size, err.msg[0] != '\0' ? err.msg : "the script is not valid");
-		return buf;
+	for (size_t i = 0; err->code != NULL && i < sizeof(codes) / sizeof(codes[0]); i++) {
+		if (strcmp(err->code, codes[i].ops) == 0)
+			code = codes[i].code;
 	}
-	sieve_script_free(script);
-	return NULL;
-}
-
-/* The quota check of storing size octets as name. */
-static bool ms_space(struct ms_job *j, const char *name, uint64_t size)
-{
-	char text[160];
-	unsigned count;
-	uint64_t bytes;
-
-	if (size > j->s->lim.max_script) {
-		snprintf(text, sizeof(text), "A script may be at most %zu octets", j->s->lim.max_script);
-		ms_status(&j->out, "NO", "QUOTA/MAXSIZE", text);
-		return false;
+	if (err->line > 0 && strncmp(err->en, "line ", 5) != 0) {
+		char text[600];
+		snprintf(text, sizeof(text), "line %u: %s", err->line, err->en);
+		ms_status(&j->out, "NO", code, text);
+		return;
 	}
-	if (sieve_store_usage(j->s->maildir, name, &count, &bytes) < 0) {
-		ms_status(&j->out, "NO", "TRYLATER", "Cannot read the scripts, try again later");
-		return false;
-	}
-	if (count >= j->s->lim.max_scripts) {
-		snprintf(text, sizeof(text), "At most %u scripts may be stored: delete one first",
-			 j->s->lim.max_scripts);
-		ms_status(&j->out, "NO", "QUOTA/MAXSCRIPTS", text);
-		return false;
-	}
-	return true;
+	ms_status(&j->out, "NO", code, err->en);
 }
 
 static void ms_list_cb(const char *name, size_t size, bool active, void *ctx)
@@ -290,18 +273,14 @@ static void ms_list_cb(const char *name, size_t size, bool active, void *ctx)
 	strbuf_printf(out, "%s%s\r\n", q, active ? " ACTIVE" : "");
 }
 
-static void ms_getscript(struct ms_job *j)
+static void ms_getscript(struct ms_job *j, struct ops *o, const struct ops_actor *actor)
 {
+	struct ops_error err;
 	char *text;
 	size_t len;
-	int r = sieve_store_get(j->s->maildir, j->name, MS_LITERAL_MAX, &text, &len);
 
-	if (r == 0) {
-		ms_status(&j->out, "NO", "NONEXISTENT", "There is no such script");
-		return;
-	}
-	if (r < 0) {
-		ms_status(&j->out, "NO", "TRYLATER", "Cannot read the script, try again later");
+	if (ops_sieve_get(o, actor, j->s->address, j->name, &text, &len, &err) < 0) {
+		ms_ops_no(j, &err);
 		return;
 	}
 	strbuf_printf(&j->out, "{%zu}\r\n", len);
@@ -311,106 +290,59 @@ static void ms_getscript(struct ms_job *j)
 	ms_status(&j->out, "OK", NULL, NULL);
 }
 
-static void ms_putscript(struct ms_job *j)
+/* One script command through ops/ops_sieve.c, the rules yubinctl and the
+ * API use too; 0, or -1 with err set. */
+static int ms_job_ops(struct ms_job *j, struct ops *o, const struct ops_actor *actor, struct ops_error *err)
 {
-	char why[256];
-	const char *error;
+	const struct ops_sieve_limits lim = { j->s->lim.max_script, j->s->lim.max_scripts };
 
-	if (!ms_space(j, j->name, j->len))
-		return;
-	if ((error = ms_check(j, why, sizeof(why))) != NULL) {
-		ms_status(&j->out, "NO", NULL, error);
-		return;
+	switch (j->verb) {
+	case MSIEVE_LISTSCRIPTS:
+		if (ops_sieve_list(o, actor, j->s->address, ms_list_cb, &j->out, err) < 0) {
+			strbuf_truncate(&j->out, 0);
+			return -1;
+		}
+		return 0;
+	case MSIEVE_HAVESPACE:
+		return ops_sieve_space(o, actor, j->s->address, j->name, j->size, &lim, err);
+	case MSIEVE_PUTSCRIPT:
+		return ops_sieve_put(o, actor, j->s->address, j->name, j->script, j->len, &lim, err);
+	case MSIEVE_DELETESCRIPT:
+		return ops_sieve_delete(o, actor, j->s->address, j->name, err);
+	case MSIEVE_RENAMESCRIPT:
+		return ops_sieve_rename(o, actor, j->s->address, j->name, j->name2, err);
+	case MSIEVE_SETACTIVE:
+		return ops_sieve_activate(o, actor, j->s->address, j->name, err);
+	case MSIEVE_CHECKSCRIPT:
+		return ops_sieve_check(j->script, j->len, &lim, err);
+	default:
+		return ops_fail(err, "invalid", NULL, "not a script command", "スクリプトのコマンドではありません");
 	}
-	if (sieve_store_put(j->s->maildir, j->name, j->script, j->len) < 0) {
-		log_error(j->s->conn != NULL ? j->s->conn->sid : NULL, "sieve: cannot store script of %s: %s",
-			  j->s->address, strerror(errno));
-		ms_status(&j->out, "NO", "TRYLATER", "Cannot store the script, try again later");
-		return;
-	}
-	ms_status(&j->out, "OK", NULL, "Stored");
-}
-
-static void ms_deletescript(struct ms_job *j)
-{
-	char active[SIEVE_STORE_NAME_MAX + 1] = "";
-	int r;
-
-	if (sieve_store_active(j->s->maildir, active, sizeof(active)) == 1 && strcmp(active, j->name) == 0) {
-		ms_status(&j->out, "NO", "ACTIVE", "The active script cannot be deleted: activate another"
-			  " (or none) first");
-		return;
-	}
-	r = sieve_store_delete(j->s->maildir, j->name);
-	if (r == 0)
-		ms_status(&j->out, "NO", "NONEXISTENT", "There is no such script");
-	else if (r < 0)
-		ms_status(&j->out, "NO", "TRYLATER", "Cannot delete the script, try again later");
-	else
-		ms_status(&j->out, "OK", NULL, "Deleted");
-}
-
-static void ms_renamescript(struct ms_job *j)
-{
-	int r = sieve_store_rename(j->s->maildir, j->name, j->name2);
-
-	if (r == 0)
-		ms_status(&j->out, "NO", "NONEXISTENT", "There is no such script");
-	else if (r == -2)
-		ms_status(&j->out, "NO", "ALREADYEXISTS", "A script of the new name exists");
-	else if (r < 0)
-		ms_status(&j->out, "NO", "TRYLATER", "Cannot rename the script, try again later");
-	else
-		ms_status(&j->out, "OK", NULL, "Renamed");
-}
-
-static void ms_setactive(struct ms_job *j)
-{
-	int r = sieve_store_activate(j->s->maildir, j->name);
-
-	if (r == 0)
-		ms_status(&j->out, "NO", "NONEXISTENT", "There is no such script");
-	else if (r < 0)
-		ms_status(&j->out, "NO", "TRYLATER", "Cannot activate the script, try again later");
-	else
-		ms_status(&j->out, "OK", NULL, j->name[0] != '\0' ? "Active" : "No script is active");
 }
 
 static void ms_job_run(void *ctx)
 {
+	static const char *const done[] = {
+		[MSIEVE_PUTSCRIPT] = "Stored", [MSIEVE_DELETESCRIPT] = "Deleted",
+		[MSIEVE_RENAMESCRIPT] = "Renamed", [MSIEVE_SETACTIVE] = "Done",
+	};
 	struct ms_job *j = ctx;
-	char why[256];
-	const char *error;
+	struct ops o = { .dir = server_directory(), .data = server->data_dir };
+	struct ops_actor actor;
+	struct ops_error err;
 
-	pthread_mutex_lock(&ms_store_lock);
-	switch (j->verb) {
-	case MSIEVE_LISTSCRIPTS:
-		if (sieve_store_list(j->s->maildir, ms_list_cb, &j->out) < 0) {
-			strbuf_truncate(&j->out, 0);
-			ms_status(&j->out, "NO", "TRYLATER", "Cannot read the scripts, try again later");
-		} else {
-			ms_status(&j->out, "OK", NULL, NULL);
-		}
-		break;
-	case MSIEVE_HAVESPACE:
-		if (ms_space(j, j->name, j->size))
-			ms_status(&j->out, "OK", NULL, NULL);
-		break;
-	case MSIEVE_GETSCRIPT: ms_getscript(j); break;
-	case MSIEVE_PUTSCRIPT: ms_putscript(j); break;
-	case MSIEVE_DELETESCRIPT: ms_deletescript(j); break;
-	case MSIEVE_RENAMESCRIPT: ms_renamescript(j); break;
-	case MSIEVE_SETACTIVE: ms_setactive(j); break;
-	case MSIEVE_CHECKSCRIPT:
-		if ((error = ms_check(j, why, sizeof(why))) != NULL)
-			ms_status(&j->out, "NO", NULL, error);
-		else
-			ms_status(&j->out, "OK", NULL, NULL);
-		break;
-	default:
-		ms_status(&j->out, "NO", NULL, "Not a script command");
-		break;
+	ops_actor_init(&actor, OPS_ACTOR_USER, j->s->address, j->ip);
+	if (o.dir == NULL) {
+		ms_status(&j->out, "NO", "TRYLATER", "The directory is unavailable, try again later");
+		return;
 	}
+	pthread_mutex_lock(&ms_store_lock);
+	if (j->verb == MSIEVE_GETSCRIPT)
+		ms_getscript(j, &o, &actor);
+	else if (ms_job_ops(j, &o, &actor, &err) < 0)
+		ms_ops_no(j, &err);
+	else
+		ms_status(&j->out, "OK", NULL, (size_t)j->verb < sizeof(done) / sizeof(done[0]) ? done[j->verb] : NULL);
 	pthread_mutex_unlock(&ms_store_lock);
 }
 
@@ -532,6 +464,7 @@ static void ms_script_command(struct ms_session *s, const struct msieve_command 
 	}
 	j->s = s;
 	j->verb = c->verb;
+	str_copy(j->ip, sizeof(j->ip), s->conn->ip);
 	strbuf_init(&j->out);
 	if (!ms_job_args(s, c, j)) {
 		free(j->script);

@@ -214,3 +214,34 @@ def test_each_recipient_its_own_script(srv):
     assert list(folders_with(srv, B, tok)) == [".FromA"]
     put_script(srv, A, "keep;\n", active=False)
     put_script(srv, B, "keep;\n", active=False)
+
+
+def test_yubinctl_sieve(srv, tmp_path):
+    script = tmp_path / "s.sieve"
+    script.write_text('require "fileinto";\nif header :contains "subject" "ctl" { fileinto "ByCtl"; }\n')
+    out = srv.ctl("sieve", "put", A, "ctl", str(script)).out
+    assert "script ctl stored" in out, out
+    p = srv.ctl("sieve", "put", A, "bad", "-", input='if true {\n', check=False)
+    assert p.returncode == 1 and p.err.startswith("yubinctl: line 2:"), p.err
+    p = srv.ctl("sieve", "put", A, "a/b", str(script), check=False)
+    assert p.returncode == 1 and "not a valid script name" in p.err, p.err
+    srv.ctl("sieve", "activate", A, "ctl")
+    import json
+    rows = json.loads(srv.ctl("sieve", "list", A, "--json").out)
+    assert {"name": "ctl", "size": script.stat().st_size, "active": True} in rows, rows
+    assert srv.ctl("sieve", "get", A, "ctl").out == script.read_text()
+    tok = unique("ctl")
+    send(srv, [A], message(tok, b"ctl " + tok.encode()))
+    assert list(folders_with(srv, A, tok)) == [".ByCtl"]
+    p = srv.ctl("sieve", "del", A, "ctl", check=False)
+    assert p.returncode == 1 and "active script" in p.err, p.err
+    srv.ctl("sieve", "deactivate", A)
+    srv.ctl("sieve", "rename", A, "ctl", "old")
+    srv.ctl("sieve", "del", A, "old")
+    assert "has no Sieve scripts" in srv.ctl("sieve", "list", A).out or "[active]" not in srv.ctl("sieve", "list", A).out
+    audit = srv.ctl("audit", "--limit", "20").out
+    for op in ("sieve.put", "sieve.activate", "sieve.deactivate", "sieve.rename", "sieve.delete"):
+        assert op in audit, (op, audit)
+    assert srv.ctl("sieve", "check", str(script)).out.endswith("the script is valid\n")
+    p = srv.ctl("sieve", "get", "nobody@" + DOMAIN, "x", check=False)
+    assert p.returncode == 1 and "no such account" in p.err, p.err
