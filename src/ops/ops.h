@@ -156,7 +156,7 @@ int ops_domain_del(struct ops *o, const struct ops_actor *actor, const char *nam
 
 /* ---- settings of a domain or an account (ops_setting.c) ---- */
 
-#define OPS_VALUE_MAX 2048
+#define OPS_VALUE_MAX (100 * 322 + 64)	/* the longest list: 100 forwarding addresses */
 
 struct ops_setting_result {
 	const struct setting *s;

@@ -58,6 +58,27 @@ static int ops_setting_batv(struct ops *o, const char *domain, const char *value
 	return 0;
 }
 
+/* The value as an error message quotes it: at most 80 bytes, cut on a
+ * character boundary, "..." after a cut. */
+static const char *ops_value_excerpt(const char *value, char *buf, size_t size)
+{
+	size_t len = strlen(value), o = 0;
+
+	if (len <= 80)
+		return value;
+	while (o < len && o < 80 && o + 4 < size) {
+		size_t n = str_utf8_char_len(value + o, len - o);
+		if (n == 0)
+			n = 1;
+		if (o + n > 80)
+			break;
+		o += n;
+	}
+	memcpy(buf, value, o);
+	memcpy(buf + o, "...", 4);
+	return buf;
+}
+
 /* The start of a change: r and err cleared, the key known in the scope
  * (r->s), the actor allowed and the target there. */
 static int ops_setting_begin(struct ops *o, const struct ops_actor *actor, enum setting_scope scope,
@@ -77,6 +98,7 @@ int ops_setting_set(struct ops *o, const struct ops_actor *actor, enum setting_s
 {
 	const struct setting *s;
 	const char *error;
+	char shown[96];
 
 	if (ops_setting_begin(o, actor, scope, name, key, r, err) < 0)
 		return -1;
@@ -84,7 +106,8 @@ int ops_setting_set(struct ops *o, const struct ops_actor *actor, enum setting_s
 	if (settings_check(s, name, value, r->value, sizeof(r->value), r->warn, sizeof(r->warn),
 			   &error) < 0)
 		return ops_fail(err, "invalid_value", s->key, "cannot set %s to '%s': %s",
-				"%s を '%s' にできません: %s", key, value, error);
+				"%s を '%s' にできません: %s", key, ops_value_excerpt(value, shown, sizeof(shown)),
+				error);
 	if (s->id == SETTING_MEMO)
 		return r->changed = true, ops_account_memo(o, actor, name, r->value, err);
 	if (s->id == SETTING_ENABLED)
@@ -94,7 +117,8 @@ int ops_setting_set(struct ops *o, const struct ops_actor *actor, enum setting_s
 	if (settings_store(o->dir, scope, name, s, value, r->value, sizeof(r->value), r->warn,
 			   sizeof(r->warn), &error) < 0)
 		return ops_fail(err, "invalid_value", s->key, "cannot set %s to '%s': %s",
-				"%s を '%s' にできません: %s", key, value, error);
+				"%s を '%s' にできません: %s", key, ops_value_excerpt(value, shown, sizeof(shown)),
+				error);
 	r->changed = true;
 	ops_event(o, actor, "setting-changed", name, "%s = %s", s->key, settings_display(s, r->value, false));
 	ops_audit(o, actor, "setting.set", name, "%s = %s", s->key, settings_display(s, r->value, false));

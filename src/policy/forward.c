@@ -27,7 +27,7 @@ int forward_list_parse(const char *value, const char *self, char (*out)[FORWARD_
 			return -1;
 		}
 		if (n == FORWARD_MAX) {
-			*error_r = "at most 5 forwarding addresses";
+			*error_r = "at most 100 forwarding addresses";
 			return -1;
 		}
 		buf[0] = '<';

@@ -8,7 +8,7 @@
  * `forward-keep`): the list of addresses each message is forwarded to.
  * Pure. */
 
-#define FORWARD_MAX 5		/* addresses per account */
+#define FORWARD_MAX 100		/* addresses per account */
 #define FORWARD_ADDR_MAX 320
 
 /* Parses a `forward` value: addresses separated by commas and/or spaces,

@@ -172,9 +172,12 @@ int smtp_forward(const struct forward_msg *m, const char *account, const char *l
 		copies += (int)nremote;
 	if (copies == 0)
 		return -1;
-	for (size_t i = 0; i < n; i++)
+	/* an event names at most 5 of them */
+	for (size_t i = 0; i < n && i < 5; i++)
 		len += (size_t)snprintf(detail + len, sizeof(detail) - len, "%s%s", i > 0 ? ", " : "to ",
 					targets[i]);
+	if (n > 5)
+		snprintf(detail + len, sizeof(detail) - len, " and %zu more (%zu addresses)", n - 5, n);
 	server_event("forwarded", account, m->ip, detail);
 	return copies;
 }

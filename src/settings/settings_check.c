@@ -145,7 +145,7 @@ int settings_check_cidr_list(const char *name, const char *value, char *norm, si
 	return 0;
 }
 
-/* `forward`: up to 5 addresses, stored normalised ("a@x.example,
+/* `forward`: up to 100 addresses, stored normalised ("a@x.example,
  * b@y.example"); "" or "off" stops forwarding. */
 int settings_check_forward(const char *name, const char *value, char *norm, size_t normsize,
 			   char *warn, size_t warnsize, const char **error_r)

@@ -328,9 +328,9 @@ const struct setting settings_table[SETTING_COUNT] = {
 	     "off にするとログインを拒み、このアカウント宛てのメールも受け取らない"),
 	DIRS(SETTING_FORWARD, "forward", SETTING_ACCOUNT, SETTING_ADDRESS_LIST, 0, 0, 0, "",
 	     settings_check_forward,
-	     "addresses every incoming message is forwarded to (up to 5, comma-separated; off or empty:"
+	     "addresses every incoming message is forwarded to (up to 100, comma-separated; off or empty:"
 	     " no forwarding)",
-	     "届いたメールを転送する宛先（5 件まで、カンマ区切り。off か空で転送しない）"),
+	     "届いたメールを転送する宛先（100 件まで、カンマ区切り。off か空で転送しない）"),
 	DIRS(SETTING_FORWARD_KEEP, "forward-keep", SETTING_ACCOUNT, SETTING_BOOL, 0, 0, 0, "on", NULL,
 	     "keep a copy of forwarded mail in the mailbox", "転送したメールの控えをメールボックスにも残す"),
 	DIRS(SETTING_SEND_LIMIT_HOUR, "send-limit-hour", SETTING_DOMAIN | SETTING_ACCOUNT, SETTING_LIMIT, 0,

@@ -1,6 +1,6 @@
 """Mail forwarding (account settings `forward` and `forward-keep`).
 
-Mail for an account with `forward` set is copied to up to five addresses:
+Mail for an account with `forward` set is copied to up to 100 addresses:
 local ones straight into their mailboxes, others through the outbound
 queue to the remote MX (dnsmasq + Postfix's smtp-sink, as in
 test_outbound.py). Forwarded copies count against the account's sending
@@ -46,9 +46,13 @@ def test_setting_is_checked(srv):
     assert p.returncode != 0 and "itself" in p.err
     p = srv.ctl("account", "set", A, "forward", "x@[192.0.2.1]", check=False)
     assert p.returncode != 0 and "plain name@domain" in p.err
-    p = srv.ctl("account", "set", A, "forward", ",".join("u%d@remote.test" % i for i in range(6)),
+    p = srv.ctl("account", "set", A, "forward", ",".join("u%d@remote.test" % i for i in range(101)),
                 check=False)
-    assert p.returncode != 0 and "at most 5" in p.err
+    assert p.returncode != 0 and "at most 100" in p.err
+    hundred = ",".join("user-number-%03d@remote-domain-%03d.test" % (i, i) for i in range(100))
+    out = srv.ctl("account", "set", A, "forward", hundred).out
+    assert "user-number-099@remote-domain-099.test" in out, out
+    assert srv.ctl("account", "set", A, "forward", "off").returncode == 0
     out = srv.ctl("account", "set", A, "forward", "X@Remote.Test  " + B).out
     assert "X@remote.test, " + B in out
     assert srv.ctl("account", "set", A, "forward", "off").returncode == 0
@@ -125,3 +129,20 @@ def test_forwarded_copies_count_against_the_sending_limit(srv, sink):
     assert len(sink.wait(2, timeout=2)) == 1
     out = srv.ctl("doctor", A).out
     assert "forward-limited" in out or "hourly sending limit" in out, out
+
+
+def test_hundred_targets_count_against_the_sending_limit(srv, sink):
+    targets = ["t%03d@remote.test" % i for i in range(100)]
+    srv.ctl("account", "set", A, "forward", ", ".join(targets))
+    srv.ctl("account", "set", A, "forward-keep", "off")
+    srv.ctl("account", "set", A, "send-limit-hour", "150")
+    first, second = unique("h1"), unique("h2")
+    send(srv, A, make_message(first, rcpt=A))        # 100 copies: within 150
+    assert len(srv.find_token(A, first)) == 0
+    fwd = events(srv, "forwarded")
+    assert fwd and "t000@remote.test" in fwd[-1] and "and 95 more (100 addresses)" in fwd[-1], fwd
+    remote = sink.wait(1)     # one queue file, its 100 recipients to the one MX
+    assert len(remote) == 1 and first.encode() in remote[0], srv.log_tail()
+    send(srv, A, make_message(second, rcpt=A))       # 100 more would make 200: not forwarded
+    assert len(srv.find_token(A, second)) == 1       # kept although forward-keep is off
+    assert events(srv, "forward-limited")

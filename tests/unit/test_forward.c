@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -44,7 +45,17 @@ static void test_lists(void **state)
 
 static void test_refused(void **state)
 {
-	bad("1@a.test,2@a.test,3@a.test,4@a.test,5@a.test,6@a.test", "at most 5 forwarding addresses");
+	{
+		char list[101 * 12];
+		size_t o = 0;
+
+		for (int i = 0; i < 101; i++)
+			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%d@a.test", i ? "," : "", i);
+		bad(list, "at most 100 forwarding addresses");
+		list[strrchr(list, ',') - list] = '\0';	/* 100 */
+		assert_int_equal(ok(list), 100);
+		assert_string_equal(out[99], "99@a.test");
+	}
 	bad("ME@example.test", "an account cannot forward to itself");
 	bad("a@x.test, A@X.TEST", "a forwarding address is listed twice");
 	bad("nodomain", NULL);
