@@ -67,7 +67,7 @@ static int api_status_of(const char *code)
 	} map[] = {
 		{ "bad_login", 401 }, { "bad_token", 401 }, { "not_logged_in", 401 },
 		{ "forbidden", 403 }, { "foreign_blocked", 403 }, { "csrf", 403 },
-		{ "not_found", 404 }, { "exists", 409 }, { "not_empty", 409 },
+		{ "not_found", 404 }, { "exists", 409 }, { "not_empty", 409 }, { "active", 409 },
 		{ "rate_limited", 429 }, { "internal", 500 },
 	};
 

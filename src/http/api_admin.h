@@ -53,6 +53,9 @@ api_handler api_doctor;
 /* api_spam.c: the spam filter's allow and block lists, of a domain or an
  * account alike (the path's one parameter) */
 api_handler api_spam_lists_get, api_spam_lists_add, api_spam_lists_del;
+/* api_sieve.c */
+api_handler api_sieve_list, api_sieve_get, api_sieve_put, api_sieve_delete, api_sieve_activate,
+	api_sieve_deactivate, api_sieve_check;
 /* api_me.c: the mail user's own page */
 api_handler api_me_logins, api_me_mobileconfig;
 

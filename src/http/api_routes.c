@@ -80,6 +80,14 @@ const struct api_route api_routes[] = {
 	{ GET, "/api/v1/accounts/{address}/spam-lists", api_spam_lists_get, 0 },
 	{ POST, "/api/v1/accounts/{address}/spam-lists", api_spam_lists_add, 0 },
 	{ DELETE, "/api/v1/accounts/{address}/spam-lists", api_spam_lists_del, 0 },
+	/* Sieve scripts (api_sieve.c) */
+	{ GET, "/api/v1/accounts/{address}/sieve", api_sieve_list, 0 },
+	{ POST, "/api/v1/accounts/{address}/sieve/deactivate", api_sieve_deactivate, 0 },
+	{ GET, "/api/v1/accounts/{address}/sieve/{name}", api_sieve_get, 0 },
+	{ PUT, "/api/v1/accounts/{address}/sieve/{name}", api_sieve_put, 0 },
+	{ DELETE, "/api/v1/accounts/{address}/sieve/{name}", api_sieve_delete, 0 },
+	{ POST, "/api/v1/accounts/{address}/sieve/{name}/activate", api_sieve_activate, 0 },
+	{ POST, "/api/v1/sieve/check", api_sieve_check, 0 },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

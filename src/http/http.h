@@ -46,6 +46,8 @@ struct http_api_env {
 	bool (*queue_wake)(const struct ops *o);	/* the queue runner's, for a retry */
 	bool (*conf_reload)(const struct ops *o);	/* reads yubin.conf again, as SIGHUP */
 	char hostname[256], dns_resolver[256];	/* for the DNS records and their check */
+	size_t sieve_max_script;	/* sieve.max_script_size */
+	unsigned sieve_max_scripts;	/* sieve.max_scripts */
 };
 
 struct http_params {

@@ -74,5 +74,7 @@ void web_api_env(struct http_api_env *env)
 	env->conf_reload = web_conf_reload;
 	str_copy(env->hostname, sizeof(env->hostname), cfg.hostname);
 	str_copy(env->dns_resolver, sizeof(env->dns_resolver), cfg.dns_resolver);
+	env->sieve_max_script = (size_t)cfg.sieve_max_script_size;
+	env->sieve_max_scripts = cfg.sieve_max_scripts;
 	explicit_bzero(&cfg, sizeof(cfg));
 }

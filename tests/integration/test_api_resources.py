@@ -286,3 +286,35 @@ def test_setting_delete_returns_to_inherited(srv, who):
     rows = [e for e in S.get("/api/v1/audit?address=user@example.test").json["audit"]
             if e["operation"] == "setting.unset"]
     assert rows and "spam-level" in rows[0]["summary"], rows
+
+
+def test_sieve_scripts(srv, who):
+    """An account's Sieve scripts over the API: the same rules as
+    ManageSieve and yubinctl (ops_sieve.c), each role in its scope."""
+    from urllib.parse import quote
+    U, path = who["U"], A + "user@example.test/sieve"
+    ja = "/" + quote("振り分け")
+    r = U.request("PUT", path + ja, {"script": 'require "fileinto";\nfileinto "Work";\n', "activate": True})
+    assert r.status == 200 and r.json == {"name": "振り分け", "size": 37, "active": True}, r
+    r = U.get(path)
+    assert r.json == {"scripts": [{"name": "振り分け", "size": 37, "active": True}]}, r
+    r = U.get(path + ja)
+    assert r.json["script"].startswith("require") and r.json["active"] is True
+    r = U.request("PUT", path + "/bad", {"script": "keep;\nif true {\n"})
+    assert r.status == 400 and r.code == "invalid_script" and r.json["error"]["line"] == 3, r
+    r = U.request("PUT", path + "/a%09b", {"script": "keep;"})
+    assert r.status == 400 and r.code == "invalid_name", r
+    r = U.request("DELETE", path + ja)
+    assert r.status == 409 and r.code == "active", r
+    r = U.request("POST", path + "/deactivate")
+    assert r.status == 200 and r.json == {"active": None}, r
+    r = U.request("DELETE", path + ja)
+    assert r.status == 200 and r.json["deleted"] is True
+    assert U.request("GET", path + ja).status == 404
+    # scope: another user, another domain's administrator
+    for role in ("U2", "D2"):
+        assert who[role].get(path).status == 403, role
+        assert who[role].request("PUT", path + "/x", {"script": "keep;"}).status == 403, role
+    expect(who, ("S", "D", "U"), "GET", path)
+    r = U.request("POST", "/api/v1/sieve/check", {"script": "discard;"})
+    assert r.status == 200 and r.json == {"valid": True}
