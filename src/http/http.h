@@ -57,6 +57,7 @@ struct http_params {
 	unsigned max_connections;	/* HTTPS connections in all */
 	unsigned max_connections_per_ip;
 	const char *static_dir;		/* files served on https.port */
+	const char *acme_dir;		/* ACME http-01 answers (TOKEN files) on http.port, or NULL */
 	/* A new SSL from the current certificates (SNI-aware); called for
 	 * every connection, so a reload applies to the next one. */
 	struct ssl_st *(*ssl_new)(void);
