@@ -45,6 +45,10 @@ struct http_api_env {
 	unsigned (*admin_failed)(const char *ip, const char *name);
 	bool (*queue_wake)(const struct ops *o);	/* the queue runner's, for a retry */
 	bool (*conf_reload)(const struct ops *o);	/* reads yubin.conf again, as SIGHUP */
+	bool (*certs_reload)(const struct ops *o);	/* the certificates only (an import) */
+	/* Hands a name to the daemon's certificate thread for an ACME
+	 * renewal: false when its queue is full. */
+	bool (*certs_renew)(const char *name, bool force);
 	char hostname[256], dns_resolver[256];	/* for the DNS records and their check */
 };
 

@@ -95,6 +95,11 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool started, stop, woken;
+	struct {
+		char name[256];
+		bool force;
+	} queue[CERTS_QUEUE_MAX];
+	size_t nqueue;
 } renew = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 static bool certs_reload(const struct ops *o)
@@ -109,24 +114,64 @@ static void renew_logged(const struct ops_renew_result *r, void *ctx)
 		log_info(NULL, "certs: %s %s: %s", r->name, ops_renew_outcome_name(r->outcome), r->detail);
 }
 
+/* The names the API asked for (first), then every name that is due. */
 static void renew_run(void)
 {
 	struct config cfg;
 	struct ops o = { 0 };
 	struct ops_actor actor;
 	struct ops_error err;
+	char name[256];
+	bool force;
 
 	server_config(&cfg);
-	if (strcmp(cfg.acme, "on") != 0)
-		return;
 	o.dir = server_directory();
 	o.data = server->data_dir;
 	o.conf_reload = certs_reload;
 	if (o.dir == NULL)
 		return;
 	ops_actor_init(&actor, OPS_ACTOR_CLI, "yubind", "");
+	for (;;) {
+		pthread_mutex_lock(&renew.lock);
+		if (renew.nqueue == 0 || renew.stop) {
+			pthread_mutex_unlock(&renew.lock);
+			break;
+		}
+		str_copy(name, sizeof(name), renew.queue[0].name);
+		force = renew.queue[0].force;
+		memmove(&renew.queue[0], &renew.queue[1], --renew.nqueue * sizeof(renew.queue[0]));
+		pthread_mutex_unlock(&renew.lock);
+		if (ops_cert_renew(&o, &actor, &cfg, name, force, renew_logged, NULL, &err) < 0)
+			log_warn(NULL, "certs: %s: %s", name, err.en);
+	}
+	if (strcmp(cfg.acme, "on") != 0)
+		return;
 	if (ops_cert_renew(&o, &actor, &cfg, NULL, false, renew_logged, NULL, &err) < 0)
 		log_warn(NULL, "certs: %s", err.en);
+}
+
+bool certs_renew_request(const char *name, bool force)
+{
+	bool ok = false;
+
+	pthread_mutex_lock(&renew.lock);
+	for (size_t i = 0; i < renew.nqueue; i++) {
+		if (str_eq_ci(renew.queue[i].name, name)) {
+			renew.queue[i].force |= force;
+			ok = true;
+		}
+	}
+	if (!ok && renew.nqueue < CERTS_QUEUE_MAX && strlen(name) < sizeof(renew.queue[0].name)) {
+		str_copy(renew.queue[renew.nqueue].name, sizeof(renew.queue[0].name), name);
+		renew.queue[renew.nqueue++].force = force;
+		ok = true;
+	}
+	if (ok) {
+		renew.woken = true;
+		pthread_cond_signal(&renew.cond);
+	}
+	pthread_mutex_unlock(&renew.lock);
+	return ok;
 }
 
 static void *renew_thread(void *arg)

@@ -256,3 +256,37 @@ def test_http01_path_refuses_bad_tokens(env):
             s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: mail.one.test\r\nConnection: close\r\n\r\n")
             reply = s.recv(4096)
         assert reply.split(b" ")[1] == want, (path, reply)
+
+
+def test_api_renew_import_and_scope(env, tmp_path):
+    from api_util import ADMIN, ADMIN_PW, Client, admin
+    srv, peb, root, _ = env
+    srv.ctl("admin", "add", ADMIN, "--role", "server", "--password-stdin", input=ADMIN_PW + "\n")
+    srv.ctl("admin", "add", "onlytwo", "--role", "domain", "--domain", "two.test", "--password-stdin",
+            input=ADMIN_PW + "\n")
+    s = admin(srv)
+    d = Client(srv)
+    d.login("admin", "onlytwo", ADMIN_PW)
+    wait_for("mta-sts.one.test", lambda: issued_by_daemon(srv, "mta-sts.one.test"))
+    r = s.get("/api/v1/certs?domain=one.test")
+    assert r.status == 200, r
+    names = {c["name"]: c for c in r.json["certs"]}
+    assert names["mta-sts.one.test"]["source"] == "acme" and names["mta-sts.one.test"]["present"]
+    # a domain administrator sees and renews only its own domain's names
+    r = d.get("/api/v1/certs")
+    assert r.status == 200 and {c["domain"] for c in r.json["certs"]} == {"two.test"}, r
+    assert d.post("/api/v1/certs/mail.one.test/renew", {"force": True}).status == 403
+    # a forced renewal through the API runs on the daemon's thread
+    before = served(srv, "imaps", "mta-sts.one.test", root).serial_number
+    r = s.post("/api/v1/certs/mta-sts.one.test/renew", {"force": True})
+    assert r.status == 202 and r.json["state"] == "queued", r
+    wait_for("the API's renewal", lambda: served(srv, "imaps", "mta-sts.one.test", root).serial_number != before)
+    # an import through the API
+    ca, chain, key = own_cert(str(tmp_path / "own"), "mta-sts.two.test")
+    r = d.request("PUT", "/api/v1/certs/mta-sts.two.test",
+                  body={"certificate": open(chain).read(), "key": open(key).read()})
+    assert r.status == 200 and r.json["source"] == "imported", r
+    wait_for("the API's import", lambda: served_or_none(srv, "smtps", "mta-sts.two.test", ca))
+    r = d.request("PUT", "/api/v1/certs/mta-sts.two.test",
+                  body={"certificate": open(chain).read(), "key": open(key).read().replace("A", "B", 1)})
+    assert r.status == 400 and r.json["error"]["field"] == "key", r
