@@ -169,7 +169,7 @@ int cmd_cert_renew(struct ctl *c)
 		json_array_begin(&j);
 		p.j = &j;
 	}
-	r = ops_cert_renew(o, &actor, &cfg, c->argc > 0 ? c->argv[0] : NULL, c->force, renew_cb, &p, &err);
+	r = ops_cert_renew(o, &actor, &cfg, c->argc > 0 ? c->argv[0] : NULL, c->force, NULL, renew_cb, &p, &err);
 	if (r < 0) {
 		if (p.j != NULL)
 			json_free(&j);

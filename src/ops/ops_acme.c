@@ -14,6 +14,7 @@
 #include "lib/str.h"
 
 #include <arpa/inet.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -40,6 +41,7 @@ struct acme {
 	char thumb[64];
 	const char *data;
 	const struct config *cfg;
+	const atomic_bool *stop;	/* the daemon is stopping: give up */
 	char err[512];
 };
 
@@ -61,6 +63,11 @@ static int acme_http(struct acme *a, const char *method, const char *url, const 
 	};
 	const char *nonce;
 
+	memset(resp, 0, sizeof(*resp));
+	if (a->stop != NULL && atomic_load(a->stop)) {
+		snprintf(a->err, sizeof(a->err), "the server is stopping");
+		return -1;
+	}
 	if (https_request(a->https, &req, resp, a->err, sizeof(a->err)) < 0)
 		return -1;
 	nonce = https_response_header(resp, "Replay-Nonce");
@@ -560,6 +567,7 @@ struct renew_run {
 	int acme_state;		/* 0 not opened, 1 open, -1 failed (a->err) */
 	bool force, issued;
 	bool one;		/* a name asked for: its DNS is looked at again now */
+	const atomic_bool *stop;
 };
 
 static void state_save(struct renew_run *run, const struct dir_cert_state *st)
@@ -649,8 +657,12 @@ static enum ops_renew_outcome renew_one(struct renew_run *run, const char *domai
 			ops_event(run->o, run->actor, "cert-dns-elsewhere", domain, "%s", detail);
 		return OPS_RENEW_DNS_ELSEWHERE;
 	}
-	if (run->acme_state == 0)
-		run->acme_state = acme_init(&run->a, run->o->data, run->cfg) == 0 && acme_open(&run->a) == 0 ? 1 : -1;
+	if (run->acme_state == 0) {
+		run->acme_state = acme_init(&run->a, run->o->data, run->cfg) == 0 ? 1 : -1;
+		run->a.stop = run->stop;
+		if (run->acme_state > 0 && acme_open(&run->a) < 0)
+			run->acme_state = -1;
+	}
 	if (run->acme_state < 0)
 		return renew_failed(run, domain, &st, run->a.err, detail, size);
 	st.orders++;
@@ -705,9 +717,11 @@ static int renew_lock(const char *data)
 }
 
 int ops_cert_renew(struct ops *o, const struct ops_actor *actor, const struct config *cfg,
-		   const char *name, bool force, ops_renew_cb *cb, void *ctx, struct ops_error *err)
+		   const char *name, bool force, const atomic_bool *stop, ops_renew_cb *cb, void *ctx,
+		   struct ops_error *err)
 {
-	struct renew_run run = { .o = o, .actor = actor, .cfg = cfg, .force = force, .one = name != NULL };
+	struct renew_run run = { .o = o, .actor = actor, .cfg = cfg, .force = force, .one = name != NULL,
+				 .stop = stop };
 	struct {
 		char (*names)[2][256];
 		size_t n, cap;
@@ -736,7 +750,7 @@ int ops_cert_renew(struct ops *o, const struct ops_actor *actor, const struct co
 		return -1;
 	}
 	fd = renew_lock(o->data);
-	for (size_t i = 0; i < list.n; i++) {
+	for (size_t i = 0; i < list.n && !(stop != NULL && atomic_load(stop)); i++) {
 		memset(&r, 0, sizeof(r));
 		str_copy(r.name, sizeof(r.name), list.names[i][1]);
 		if (strcmp(cfg->acme, "on") != 0) {

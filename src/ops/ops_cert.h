@@ -4,6 +4,7 @@
 #include "ops/ops.h"
 #include "lib/config.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -71,12 +72,14 @@ typedef void ops_renew_cb(const struct ops_renew_result *r, void *ctx);
 
 /* Gets or renews certificates through ACME: name, or every host name that
  * is due when name is NULL. force: order now even if not due, backing off
- * or imported (never past the day's limit). The settings come from cfg
+ * or imported (never past the day's limit). stop (NULL: none): the
+ * daemon is stopping, the run gives up at its next request. The settings come from cfg
  * (acme.*, dns.resolver); the runs of yubinctl and the daemon exclude
  * each other (a lock file). Calls o->conf_reload after installing
  * anything. Events: cert-issued, cert-failed, cert-dns-elsewhere. */
 int ops_cert_renew(struct ops *o, const struct ops_actor *actor, const struct config *cfg,
-		   const char *name, bool force, ops_renew_cb *cb, void *ctx, struct ops_error *err);
+		   const char *name, bool force, const atomic_bool *stop, ops_renew_cb *cb, void *ctx,
+		   struct ops_error *err);
 /* The host names of one domain's defaults ("mail", "autoconfig",
  * "mta-sts"), in that order. */
 extern const char *const ops_cert_default_labels[3];

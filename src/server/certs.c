@@ -141,12 +141,12 @@ static void renew_run(void)
 		force = renew.queue[0].force;
 		memmove(&renew.queue[0], &renew.queue[1], --renew.nqueue * sizeof(renew.queue[0]));
 		pthread_mutex_unlock(&renew.lock);
-		if (ops_cert_renew(&o, &actor, &cfg, name, force, renew_logged, NULL, &err) < 0)
+		if (ops_cert_renew(&o, &actor, &cfg, name, force, &server->stopping, renew_logged, NULL, &err) < 0)
 			log_warn(NULL, "certs: %s: %s", name, err.en);
 	}
 	if (strcmp(cfg.acme, "on") != 0)
 		return;
-	if (ops_cert_renew(&o, &actor, &cfg, NULL, false, renew_logged, NULL, &err) < 0)
+	if (ops_cert_renew(&o, &actor, &cfg, NULL, false, &server->stopping, renew_logged, NULL, &err) < 0)
 		log_warn(NULL, "certs: %s", err.en);
 }
 
