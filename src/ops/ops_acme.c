@@ -631,13 +631,15 @@ static enum ops_renew_outcome renew_one(struct renew_run *run, const char *domai
 	struct dir_cert_state st;
 	enum ops_renew_outcome out = OPS_RENEW_NOT_DUE;
 	time_t now = time(NULL);
+	bool new_day;
 	int here;
 
 	directory_cert_state_get(run->o->dir, name, &st);
 	str_copy(st.name, sizeof(st.name), name);
 	if (!renew_due(run, domain, &st, &out, detail, size))
 		return out;
-	if (st.day != now / 86400) {
+	new_day = st.day != now / 86400;
+	if (new_day) {
 		st.day = now / 86400;
 		st.orders = 0;
 	}
@@ -647,7 +649,8 @@ static enum ops_renew_outcome renew_one(struct renew_run *run, const char *domai
 	}
 	here = dns_points_here(run->cfg, name, detail, size);
 	if (here <= 0) {
-		bool repeated = strcmp(st.last_error, detail) == 0 && st.next_try > now - 86400;
+		/* the same finding is said again once a day */
+		bool repeated = strcmp(st.last_error, detail) == 0 && !new_day;
 		if (here < 0)
 			return renew_failed(run, domain, &st, detail, detail, size);
 		str_copy(st.last_error, sizeof(st.last_error), detail);
