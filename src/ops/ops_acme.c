@@ -594,6 +594,15 @@ static enum ops_renew_outcome renew_failed(struct renew_run *run, const char *do
 	return OPS_RENEW_FAILED;
 }
 
+static void iso_time(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, size, "%lld", (long long)t);
+}
+
 /* Whether name needs an order now (or force); why not in detail. */
 static bool renew_due(struct renew_run *run, const char *domain, const struct dir_cert_state *st,
 		      enum ops_renew_outcome *out_r, char *detail, size_t size)
@@ -601,6 +610,7 @@ static bool renew_due(struct renew_run *run, const char *domain, const struct di
 	struct ops_cert_info info;
 	struct ops_error e;
 	time_t now = time(NULL);
+	char t1[32], t2[32];
 
 	if (run->force)
 		return true;
@@ -612,14 +622,17 @@ static bool renew_due(struct renew_run *run, const char *domain, const struct di
 	if (ops_cert_show(run->o, run->actor, st->name, &info, &e) == 0 && info.present && info.covers &&
 	    !info.self_signed && info.renew_at > now) {
 		*out_r = OPS_RENEW_NOT_DUE;
-		snprintf(detail, size, "valid until %lld, renewed from %lld", (long long)info.not_after,
-			 (long long)info.renew_at);
+		iso_time(info.not_after, t1, sizeof(t1));
+		iso_time(info.renew_at, t2, sizeof(t2));
+		snprintf(detail, size, "valid until %s, renewed from %s%s%s", t1, t2,
+			 st->failures > 0 ? "; the last attempt failed: " : "", st->failures > 0 ? st->last_error : "");
 		return false;
 	}
 	if (st->next_try > now && !(run->one && st->failures == 0)) {
 		*out_r = OPS_RENEW_NOT_DUE;
-		snprintf(detail, size, "next try at %lld%s%s", (long long)st->next_try,
-			 st->last_error[0] != '\0' ? " after: " : "", st->last_error);
+		iso_time(st->next_try, t1, sizeof(t1));
+		snprintf(detail, size, "next try at %s%s%s", t1, st->last_error[0] != '\0' ? " after: " : "",
+			 st->last_error);
 		return false;
 	}
 	return true;

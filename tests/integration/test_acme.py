@@ -25,6 +25,7 @@ pytestmark = pytest.mark.skipif(not (acme_util.have_pebble() and ou.have_tools()
 
 HERE = {"%s.%s" % (label, d): "127.0.0.1" for d in ("one.test", "two.test")
         for label in ("mail", "autoconfig", "mta-sts")}
+HERE["extra.one.test"] = "127.0.0.1"
 ELSEWHERE = {"mail.far.test": "192.0.2.7", "autoconfig.far.test": "192.0.2.7",
              "mta-sts.far.test": "192.0.2.7"}
 
@@ -180,6 +181,52 @@ def test_unreachable_ca_keeps_the_old_certificate(env):
     assert served(srv, "imaps", "mta-sts.two.test", root).serial_number == before
     shown = json.loads(srv.ctl("cert", "show", "mta-sts.two.test", "--json").out)
     assert shown["failures"] == 1 and "cannot connect" in shown["last_error"]
+    # still valid: a plain renew leaves it, and says what failed
+    p = srv.ctl("cert", "renew", "mta-sts.two.test", "--json")
+    (r,) = json.loads(p.out)
+    assert r["outcome"] == "not-due" and "last attempt failed" in r["detail"] and "cannot connect" in r["detail"], r
+
+
+def test_orders_per_name_and_day_are_limited(env):
+    srv, peb, root, _ = env
+    wait_for("autoconfig.two.test", lambda: issued_by_daemon(srv, "autoconfig.two.test"))
+    # the daemon's order was the first of the day; four more may follow
+    outcomes = []
+    for _ in range(5):
+        p = srv.ctl("cert", "renew", "autoconfig.two.test", "--force", "--json", check=False)
+        outcomes.append(json.loads(p.out)[0]["outcome"])
+    assert outcomes == ["issued"] * 4 + ["limited"], outcomes
+    orders = peb.log_text().count('Value:"autoconfig.two.test"')
+    assert orders == 5
+
+
+def test_added_name_backs_off_then_issues(env):
+    srv, peb, root, _ = env
+    p = srv.ctl("cert", "add", "one.test", "extra.two.test", check=False)
+    assert p.returncode == 1 and "not a host name under one.test" in p.err
+    srv.ctl("cert", "add", "one.test", "extra.one.test")
+    p = srv.ctl("cert", "add", "two.test", "extra.one.test", check=False)
+    assert p.returncode == 1
+    listed = [c["name"] for c in json.loads(srv.ctl("cert", "list", "one.test", "--json").out)]
+    assert "extra.one.test" in listed
+    srv.ctl("config", "set", "acme.directory", "https://127.0.0.1:%d/dir" % ou.free_port())
+    try:
+        p = srv.ctl("cert", "renew", "extra.one.test", "--json", check=False)
+        assert json.loads(p.out)[0]["outcome"] == "failed"
+        # backing off: no new attempt until the next try
+        p = srv.ctl("cert", "renew", "extra.one.test", "--json")
+        (r,) = json.loads(p.out)
+        assert r["outcome"] == "not-due" and "next try at" in r["detail"], r
+    finally:
+        srv.ctl("config", "set", "acme.directory", peb.directory)
+    p = srv.ctl("cert", "renew", "extra.one.test", "--force", "--json")
+    assert json.loads(p.out)[0]["outcome"] == "issued", p.out
+    wait_for("extra.one.test served", lambda: served_or_none(srv, "imaps", "extra.one.test", root))
+    shown = json.loads(srv.ctl("cert", "show", "extra.one.test", "--json").out)
+    assert shown["failures"] == 0 and shown["last_error"] == ""
+    srv.ctl("cert", "remove", "extra.one.test")
+    listed = [c["name"] for c in json.loads(srv.ctl("cert", "list", "one.test", "--json").out)]
+    assert "extra.one.test" not in listed
 
 
 def own_cert(base, name, days=30, key_for=None):
@@ -290,3 +337,40 @@ def test_api_renew_import_and_scope(env, tmp_path):
     r = d.request("PUT", "/api/v1/certs/mta-sts.two.test",
                   body={"certificate": open(chain).read(), "key": open(key).read().replace("A", "B", 1)})
     assert r.status == 400 and r.json["error"]["field"] == "key", r
+
+
+def test_reloads_while_handshakes_run(env):
+    """The table of certificates is swapped while handshakes on every name
+    run (SIGHUP each time): every handshake completes with a certificate
+    for its name, and the daemon stays up (the sanitizer build checks the
+    old table's contexts are not used after they were freed)."""
+    import signal
+    import threading
+    srv, peb, root, _ = env
+    for name in ("mail.one.test", "mail.two.test"):
+        wait_for(name, lambda: issued_by_daemon(srv, name))
+    errors, done = [], threading.Event()
+
+    def handshakes(name, service):
+        try:
+            for _ in range(60):
+                cert = served(srv, service, name, root)
+                sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+                assert sans.get_values_for_type(x509.DNSName) == [name]
+        except Exception as e:   # noqa: BLE001 (reported below)
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=handshakes, args=a)
+               for a in (("mail.one.test", "imaps"), ("mail.two.test", "smtps"), ("mail.two.test", "https"))]
+    for t in threads:
+        t.start()
+    n = 0
+    while any(t.is_alive() for t in threads):
+        os.kill(srv.proc.pid, signal.SIGHUP)
+        n += 1
+        time.sleep(0.02)
+    for t in threads:
+        t.join()
+    done.set()
+    assert errors == [], errors
+    assert n > 1 and srv.proc.poll() is None
