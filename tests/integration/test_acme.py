@@ -48,6 +48,8 @@ def env(tmp_path_factory):
     srv.stop()
     peb.stop()
     dns.stop()
+    rep = srv.sanitizer_report()
+    assert not rep, rep
 
 
 def events(srv, kind):
