@@ -293,6 +293,13 @@ def test_sni_name_without_certificate_is_recorded_once(env):
             pass
     wait_for("the second name's event", lambda: [e for e in events(srv, "tls-sni-unknown")
                                                  if e["detail"] == "other.two.test smtps"])
+    # the web server's port too, its client address read from the socket
+    with socket.create_connection((HOST, srv.port("https")), timeout=10) as s:
+        with ctx.wrap_socket(s, server_hostname="web.two.test"):
+            pass
+    ev = wait_for("the HTTPS port's event", lambda: [e for e in events(srv, "tls-sni-unknown")
+                                                     if e["detail"] == "web.two.test https"])
+    assert ev[0]["ip"] == "127.0.0.1"
     assert len([e for e in events(srv, "tls-sni-unknown") if e["detail"] == "nobody.one.test imaps"]) == 1
 
 
