@@ -147,7 +147,7 @@ static EVP_PKEY *account_key(const char *data, char *err, size_t errsize)
 	}
 	key = acme_key_new();
 	if (key != NULL) {
-		BIO *b = BIO_new(BIO_s_mem());
+		BIO *b = BIO_new(BIO_s_secmem());	/* a key: wiped when freed */
 		char *pem;
 		long n;
 
@@ -170,7 +170,8 @@ static int acme_open(struct acme *a)
 {
 	struct https_response resp;
 	const char *error, *loc;
-	char payload[600];
+	char *payload;
+	int r;
 
 	if (acme_http(a, "GET", a->cfg->acme_directory, NULL, "application/json", &resp) < 0)
 		return -1;
@@ -181,12 +182,14 @@ static int acme_open(struct acme *a)
 		return -1;
 	}
 	https_response_clear(&resp);
-	if (a->cfg->acme_contact[0] != '\0')
-		snprintf(payload, sizeof(payload), "{\"termsOfServiceAgreed\":true,\"contact\":[\"mailto:%s\"]}",
-			 a->cfg->acme_contact);
-	else
-		snprintf(payload, sizeof(payload), "{\"termsOfServiceAgreed\":true}");
-	if (acme_post(a, a->d.new_account, payload, NULL, &resp) < 0)
+	payload = acme_account_payload(a->cfg->acme_contact);
+	if (payload == NULL) {
+		snprintf(a->err, sizeof(a->err), "newAccount: cannot build the request");
+		return -1;
+	}
+	r = acme_post(a, a->d.new_account, payload, NULL, &resp);
+	free(payload);
+	if (r < 0)
 		return -1;
 	loc = https_response_header(&resp, "Location");
 	if (loc == NULL || str_copy(a->kid, sizeof(a->kid), loc) < 0) {
@@ -323,7 +326,7 @@ static int order_poll(struct acme *a, const char *url, struct acme_order *o)
 static int install(struct acme *a, const char *name, EVP_PKEY *key, const char *chain, size_t len)
 {
 	char crt[4400], keyp[4400];
-	BIO *b = BIO_new(BIO_s_mem());
+	BIO *b = BIO_new(BIO_s_secmem());	/* the key: wiped when freed */
 	char *pem;
 	long n;
 	int r = -1;
@@ -358,17 +361,17 @@ static int chain_check(struct acme *a, const char *name, EVP_PKEY *key, const ch
 static int finalize(struct acme *a, const char *name, const char *order_url, struct acme_order *o)
 {
 	EVP_PKEY *key = acme_key_new();
-	char csr[2048], payload[2100];
+	char csr[2048], *payload = NULL;
 	const char *names[1] = { name };
 	struct https_response resp = { 0 };
 	const char *error;
 	int r = -1;
 
-	if (key == NULL || acme_csr(key, names, 1, csr, sizeof(csr)) < 0) {
+	if (key == NULL || acme_csr(key, names, 1, csr, sizeof(csr)) < 0 ||
+	    (payload = acme_finalize_payload(csr)) == NULL) {
 		snprintf(a->err, sizeof(a->err), "cannot make the CSR");
 		goto out;
 	}
-	snprintf(payload, sizeof(payload), "{\"csr\":\"%s\"}", csr);
 	if (acme_post(a, o->finalize, payload, NULL, &resp) < 0)
 		goto out;
 	if (acme_parse_order(resp.body, resp.body_len, o, &error) < 0) {
@@ -389,6 +392,7 @@ static int finalize(struct acme *a, const char *name, const char *order_url, str
 		goto out;
 	r = 0;
 out:
+	free(payload);
 	https_response_clear(&resp);
 	EVP_PKEY_free(key);
 	return r;
@@ -399,11 +403,17 @@ static int acme_issue(struct acme *a, const char *name)
 {
 	struct https_response resp;
 	struct acme_order o;
-	char payload[400], order_url[ACME_URL_MAX];
+	char *payload = acme_order_payload(&name, 1), order_url[ACME_URL_MAX];
 	const char *error, *loc;
+	int r;
 
-	snprintf(payload, sizeof(payload), "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"%s\"}]}", name);
-	if (acme_post(a, a->d.new_order, payload, NULL, &resp) < 0)
+	if (payload == NULL) {
+		snprintf(a->err, sizeof(a->err), "newOrder: cannot build the request");
+		return -1;
+	}
+	r = acme_post(a, a->d.new_order, payload, NULL, &resp);
+	free(payload);
+	if (r < 0)
 		return -1;
 	loc = https_response_header(&resp, "Location");
 	if (loc == NULL || str_copy(order_url, sizeof(order_url), loc) < 0 ||

@@ -271,12 +271,29 @@ static bool chain_links(STACK_OF(X509) *chain)
 	return true;
 }
 
-static int import_check(const char *name, const char *cert_pem, const char *key_pem, struct ops_error *err)
+/* The PEM text of what b holds (malloc'd), or NULL. */
+static char *bio_text(BIO *b)
+{
+	char *data, *res;
+	long n = BIO_get_mem_data(b, &data);
+
+	if (n <= 0 || (res = malloc((size_t)n + 1)) == NULL)
+		return NULL;
+	memcpy(res, data, (size_t)n);
+	res[n] = '\0';
+	return res;
+}
+
+/* Checks an import and writes the normalised chain and key (PEM, nothing
+ * else from the files given) into *chain_r and *key_r. */
+static int import_check(const char *name, const char *cert_pem, const char *key_pem, char **chain_r,
+			char **key_r, struct ops_error *err)
 {
 	STACK_OF(X509) *chain = chain_read(cert_pem);
 	BIO *b = BIO_new_mem_buf(key_pem, -1);
 	EVP_PKEY *key = b != NULL ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
 	X509 *leaf = chain != NULL && sk_X509_num(chain) > 0 ? sk_X509_value(chain, 0) : NULL;
+	BIO *out = BIO_new(BIO_s_mem()), *kout = BIO_new(BIO_s_secmem());
 	time_t now = time(NULL);
 	int r = -1;
 
@@ -304,7 +321,19 @@ static int import_check(const char *name, const char *cert_pem, const char *key_
 			 "証明書チェーンが正しくありません（各証明書の次にその発行者の証明書を置いてください）");
 	else
 		r = 0;
+	for (int i = 0; r == 0 && i < sk_X509_num(chain); i++) {
+		if (out == NULL || PEM_write_bio_X509(out, sk_X509_value(chain, i)) != 1)
+			r = -1;
+	}
+	if (r == 0 && (kout == NULL || PEM_write_bio_PrivateKey(kout, key, NULL, NULL, 0, NULL, NULL) != 1 ||
+		       (*chain_r = bio_text(out)) == NULL || (*key_r = bio_text(kout)) == NULL)) {
+		free(*chain_r);
+		*chain_r = NULL;
+		r = ops_fail(err, "internal", NULL, "out of memory", "メモリ不足です");
+	}
 	ERR_clear_error();
+	BIO_free(out);
+	BIO_free(kout);
 	EVP_PKEY_free(key);
 	sk_X509_pop_free(chain, X509_free);
 	return r;
@@ -313,10 +342,12 @@ static int import_check(const char *name, const char *cert_pem, const char *key_
 int ops_cert_import(struct ops *o, const struct ops_actor *actor, const char *name, const char *cert_pem,
 		    const char *key_pem, struct ops_error *err)
 {
-	char domain[256], lower[256], crt[4400], key[4400];
+	char domain[256], lower[256], crt[4400], keyp[4400];
+	char *chain = NULL, *key = NULL;
 	struct dir_cert_state st;
 	struct ops_cert_info info = { 0 };
 	const char *error;
+	int r;
 
 	str_copy(lower, sizeof(lower), name);
 	str_lower(lower);
@@ -325,21 +356,27 @@ int ops_cert_import(struct ops *o, const struct ops_actor *actor, const char *na
 	if (strlen(cert_pem) > OPS_CERT_PEM_MAX || strlen(key_pem) > OPS_CERT_PEM_MAX)
 		return ops_fail(err, "too_large", "certificate", "the certificate or key is larger than 64 KiB",
 				"証明書か秘密鍵が 64 KiB を超えています");
-	if (import_check(lower, cert_pem, key_pem, err) < 0)
+	if (import_check(lower, cert_pem, key_pem, &chain, &key, err) < 0)
 		return -1;
 	snprintf(crt, sizeof(crt), "%s/tls/%s.crt", o->data, lower);
-	snprintf(key, sizeof(key), "%s/tls/%s.key", o->data, lower);
-	if (fs_write_file_atomic(key, key_pem, strlen(key_pem), 0600) < 0 ||
-	    fs_write_file_atomic(crt, cert_pem, strlen(cert_pem), 0600) < 0)
-		return ops_fail(err, "internal", NULL, "cannot write %s: %s", "%s に書き込めません: %s", crt,
-				strerror(errno));
+	snprintf(keyp, sizeof(keyp), "%s/tls/%s.key", o->data, lower);
+	r = fs_write_file_atomic(keyp, key, strlen(key), 0600) < 0 ||
+	    fs_write_file_atomic(crt, chain, strlen(chain), 0600) < 0 ? -1 : 0;
+	if (r < 0)
+		ops_fail(err, "internal", NULL, "cannot write %s: %s", "%s に書き込めません: %s", crt, strerror(errno));
+	else
+		ops_cert_read(chain, strlen(chain), lower, &info);
+	explicit_bzero(key, strlen(key));
+	free(key);
+	free(chain);
+	if (r < 0)
+		return -1;
 	directory_cert_state_get(o->dir, lower, &st);
 	str_copy(st.source, sizeof(st.source), "imported");
 	st.failures = 0;
 	st.next_try = 0;
 	st.last_error[0] = '\0';
 	directory_cert_state_set(o->dir, &st, &error);
-	ops_cert_read(cert_pem, strlen(cert_pem), lower, &info);
 	ops_event(o, actor, "cert-imported", domain, "%s until %lld", lower, (long long)info.not_after);
 	ops_audit(o, actor, "cert.import", lower, "imported, valid until %lld", (long long)info.not_after);
 	if (o->conf_reload != NULL)

@@ -222,6 +222,68 @@ out:
 	return res;
 }
 
+static char *json_dup(struct json *j)
+{
+	size_t len;
+	const char *text = json_result(j, &len);
+	char *res = text != NULL ? strdup(text) : NULL;
+
+	json_free(j);
+	return res;
+}
+
+char *acme_account_payload(const char *contact)
+{
+	struct json j;
+	char mailto[400];
+
+	json_init(&j);
+	json_object_begin(&j);
+	json_kv_bool(&j, "termsOfServiceAgreed", true);
+	if (contact != NULL && contact[0] != '\0') {
+		if ((size_t)snprintf(mailto, sizeof(mailto), "mailto:%s", contact) >= sizeof(mailto)) {
+			json_free(&j);
+			return NULL;
+		}
+		json_key(&j, "contact");
+		json_array_begin(&j);
+		json_string(&j, mailto);
+		json_array_end(&j);
+	}
+	json_object_end(&j);
+	return json_dup(&j);
+}
+
+char *acme_order_payload(const char *const *names, size_t n)
+{
+	struct json j;
+
+	json_init(&j);
+	json_object_begin(&j);
+	json_key(&j, "identifiers");
+	json_array_begin(&j);
+	for (size_t i = 0; i < n; i++) {
+		json_object_begin(&j);
+		json_kv_string(&j, "type", "dns");
+		json_kv_string(&j, "value", names[i]);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+	return json_dup(&j);
+}
+
+char *acme_finalize_payload(const char *csr)
+{
+	struct json j;
+
+	json_init(&j);
+	json_object_begin(&j);
+	json_kv_string(&j, "csr", csr);
+	json_object_end(&j);
+	return json_dup(&j);
+}
+
 /* subjectAltName dNSName entries for names into req or cert extensions. */
 static X509_EXTENSION *san_extension(const char *const *names, size_t n)
 {
@@ -300,7 +362,7 @@ static X509_EXTENSION *acme_identifier_ext(const char *key_authorization)
 
 static char *pem_pair(X509 *x, EVP_PKEY *key)
 {
-	BIO *b = BIO_new(BIO_s_mem());
+	BIO *b = BIO_new(BIO_s_secmem());
 	char *data, *res = NULL;
 	long n;
 

@@ -41,6 +41,14 @@ char *acme_jws(EVP_PKEY *key, const char *kid, const char *nonce, const char *ur
 /* An ECDSA signature in DER turned into JWS's fixed r||s (32 + 32 bytes). */
 int acme_ecdsa_raw(const unsigned char *der, size_t der_len, unsigned char raw[64]);
 
+/* The request bodies (JSON text, malloc'd; NULL on failure):
+ * newAccount {"termsOfServiceAgreed":true[,"contact":["mailto:C"]]}
+ * (contact "" or NULL: none), newOrder {"identifiers":[{"type":"dns",
+ * "value":N}...]}, finalize {"csr":CSR}. */
+char *acme_account_payload(const char *contact);
+char *acme_order_payload(const char *const *names, size_t n);
+char *acme_finalize_payload(const char *csr);
+
 /* A CSR (DER, base64url into out) for names[0..n) (the first one also the
  * CN), signed with key. */
 int acme_csr(EVP_PKEY *key, const char *const *names, size_t n, char *out, size_t outsize);

@@ -262,7 +262,14 @@ def test_import_replaces_and_is_checked(env, tmp_path):
     assert p.returncode == 1 and "does not cover autoconfig.one.test" in p.err
     p = srv.ctl("cert", "import", "mail.nowhere.test", chain, key, check=False)
     assert p.returncode == 1 and "not a host name of a domain hosted here" in p.err
-    srv.ctl("cert", "import", "autoconfig.one.test", chain, key)
+    # a certificate file with the key pasted in too: only the chain is kept
+    both = str(tmp_path / "both.pem")
+    with open(both, "w") as f:
+        f.write(open(chain).read() + open(key).read())
+    srv.ctl("cert", "import", "autoconfig.one.test", both, key)
+    with open(os.path.join(srv.data, "tls", "autoconfig.one.test.crt")) as f:
+        stored = f.read()
+    assert "PRIVATE KEY" not in stored and stored.count("BEGIN CERTIFICATE") == 2
     cert = wait_for("the imported certificate", lambda: served_or_none(srv, "imaps", "autoconfig.one.test", ca))
     assert "Own CA" in cert.issuer.rfc4514_string()
     assert "autoconfig.one.test" in cert.subject.rfc4514_string()

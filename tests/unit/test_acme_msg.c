@@ -320,6 +320,30 @@ static void test_parse_order_and_authz(void **state)
 	assert_int_equal(acme_parse_problem("{}", 2, prob, sizeof(prob)), -1);
 }
 
+static void test_payloads(void **state)
+{
+	const char *names[2] = { "mail.example.test", "autoconfig.example.test" };
+	char *p;
+
+	p = acme_account_payload("postmaster@example.test");
+	assert_string_equal(p, "{\"termsOfServiceAgreed\":true,\"contact\":[\"mailto:postmaster@example.test\"]}");
+	free(p);
+	p = acme_account_payload("");
+	assert_string_equal(p, "{\"termsOfServiceAgreed\":true}");
+	free(p);
+	/* a quote in the contact stays inside its string */
+	p = acme_account_payload("a\"b@example.test");
+	assert_string_equal(p, "{\"termsOfServiceAgreed\":true,\"contact\":[\"mailto:a\\\"b@example.test\"]}");
+	free(p);
+	p = acme_order_payload(names, 2);
+	assert_string_equal(p, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"mail.example.test\"},"
+			       "{\"type\":\"dns\",\"value\":\"autoconfig.example.test\"}]}");
+	free(p);
+	p = acme_finalize_payload("MIIB-_x");
+	assert_string_equal(p, "{\"csr\":\"MIIB-_x\"}");
+	free(p);
+}
+
 static void test_renew_time(void **state)
 {
 	const time_t day = 86400, nb = 1700000000;
@@ -362,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_alpn_cert),
 		cmocka_unit_test(test_parse_directory),
 		cmocka_unit_test(test_parse_order_and_authz),
+		cmocka_unit_test(test_payloads),
 		cmocka_unit_test(test_renew_time),
 		cmocka_unit_test(test_backoff),
 	};
