@@ -16,7 +16,7 @@ void certs_sni_miss(void *arg, SSL *ssl, const char *name);
  * answered on ports 80 and 443); it looks at every name soon after the
  * start and then hourly, or when woken. */
 void certs_start(void);
-/* Wakes the renewal thread now (a domain added). */
+/* Wakes the renewal thread now (SIGHUP: settings or domains changed). */
 void certs_wake(void);
 /* Queues name for an ACME order on the renewal thread (the API's renew)
  * and wakes it; false when CERTS_QUEUE_MAX names wait already. */

@@ -102,6 +102,7 @@ static void wait_for_stop(const sigset_t *sigs)
 		if (sig == SIGHUP) {
 			server_reload();
 			queue_wake();	/* settings such as the relay host may have changed */
+			certs_wake();	/* acme.* or the domains may have changed */
 			continue;
 		}
 		if (sig == SIGUSR1) {

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.skipif(not (acme_util.have_pebble() and ou.have_tools()
 HERE = {"%s.%s" % (label, d): "127.0.0.1" for d in ("one.test", "two.test")
         for label in ("mail", "autoconfig", "mta-sts")}
 HERE["extra.one.test"] = "127.0.0.1"
+HERE["mail.three.test"] = "127.0.0.1"
 ELSEWHERE = {"mail.far.test": "192.0.2.7", "autoconfig.far.test": "192.0.2.7",
              "mta-sts.far.test": "192.0.2.7"}
 
@@ -107,6 +108,21 @@ def test_daemon_issues_for_both_domains(env):
     listed = {c["name"]: c for c in json.loads(srv.ctl("cert", "list", "one.test", "--json").out)}
     assert set(listed) == {"mail.one.test", "autoconfig.one.test", "mta-sts.one.test"}
     assert listed["mail.one.test"]["source"] == "acme" and listed["mail.one.test"]["covers"]
+
+
+def test_new_domain_after_sighup(env):
+    """A domain added while the daemon runs gets its certificates from
+    the daemon's thread after a SIGHUP (no yubinctl cert renew)."""
+    import signal
+    srv, peb, root, _ = env
+    srv.ctl("domain", "add", "three.test")
+    os.kill(srv.proc.pid, signal.SIGHUP)
+    wait_for("mail.three.test issued", lambda: issued_by_daemon(srv, "mail.three.test"))
+    wait_for("mail.three.test served", lambda: served_or_none(srv, "imaps", "mail.three.test", root))
+    # its other names have no DNS yet: a finding each, no order
+    wait_for("the autoconfig.three.test finding", lambda: [
+        e for e in events(srv, "cert-dns-elsewhere") if "autoconfig.three.test" in e["detail"]])
+    assert "autoconfig.three.test" not in peb.log_text()
 
 
 def test_name_whose_dns_points_elsewhere_is_not_ordered(env):
