@@ -706,12 +706,15 @@ static enum ops_renew_outcome renew_one(struct renew_run *run, const char *domai
 	return OPS_RENEW_ISSUED;
 }
 
+/* The names a run goes through: (domain, name) pairs. */
+struct renew_names {
+	char (*names)[2][256];
+	size_t n, cap;
+};
+
 static void renew_list_cb(const struct ops_cert_info *c, void *ctx)
 {
-	struct {
-		char (*names)[2][256];
-		size_t n, cap;
-	} *l = ctx;
+	struct renew_names *l = ctx;
 
 	if (l->n == l->cap) {
 		size_t cap = l->cap == 0 ? 16 : l->cap * 2;
@@ -748,10 +751,7 @@ int ops_cert_renew(struct ops *o, const struct ops_actor *actor, const struct co
 {
 	struct renew_run run = { .o = o, .actor = actor, .cfg = cfg, .force = force, .one = name != NULL,
 				 .stop = stop };
-	struct {
-		char (*names)[2][256];
-		size_t n, cap;
-	} list = { 0 };
+	struct renew_names list = { 0 };
 	struct ops_renew_result r;
 	int fd;
 
