@@ -266,6 +266,30 @@ def own_cert(base, name, days=30, key_for=None):
     return ca, base + "/chain.pem", key
 
 
+def expired_cert(tmp_path, name):
+    """A self-signed certificate for name that ended yesterday."""
+    import datetime
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=30))
+            .not_valid_after(now - datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .sign(key, hashes.SHA256()))
+    crt, kp = str(tmp_path / "old.crt"), str(tmp_path / "old.key")
+    with open(crt, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(kp, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    return crt, kp
+
+
 def test_import_replaces_and_is_checked(env, tmp_path):
     srv, peb, root, _ = env
     wait_for("autoconfig.one.test", lambda: issued_by_daemon(srv, "autoconfig.one.test"))
@@ -278,6 +302,17 @@ def test_import_replaces_and_is_checked(env, tmp_path):
     assert p.returncode == 1 and "does not cover autoconfig.one.test" in p.err
     p = srv.ctl("cert", "import", "mail.nowhere.test", chain, key, check=False)
     assert p.returncode == 1 and "not a host name of a domain hosted here" in p.err
+    # a chain whose second certificate did not sign the first
+    broken = str(tmp_path / "broken.pem")
+    with open(broken, "w") as f:
+        f.write(open(chain).read().split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n"
+                + open(str(tmp_path / "other" / "ca.pem")).read())
+    p = srv.ctl("cert", "import", "autoconfig.one.test", broken, key, check=False)
+    assert p.returncode == 1 and "chain is broken" in p.err, p.err
+    # an expired certificate
+    old_crt, old_key = expired_cert(tmp_path, "autoconfig.one.test")
+    p = srv.ctl("cert", "import", "autoconfig.one.test", old_crt, old_key, check=False)
+    assert p.returncode == 1 and "has expired" in p.err, p.err
     # a certificate file with the key pasted in too: only the chain is kept
     both = str(tmp_path / "both.pem")
     with open(both, "w") as f:
