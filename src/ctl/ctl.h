@@ -190,6 +190,17 @@ int cmd_queue_inject(struct ctl *c);
 /* Tells a running yubind to look at the queue now (SIGUSR1): the
  * queue_wake of the command line's ops. */
 bool ctl_queue_wake(const struct ops *o);
+/* Sends sig to the running yubind of data (its pid file, checked to name
+ * a yubind): true when sent. */
+bool ctl_daemon_signal(const char *data, int sig);
+
+/* cert.c: host names and their certificates (issue 15) */
+int cmd_cert_list(struct ctl *c);
+int cmd_cert_show(struct ctl *c);
+int cmd_cert_renew(struct ctl *c);
+int cmd_cert_import(struct ctl *c);
+int cmd_cert_add(struct ctl *c);
+int cmd_cert_remove(struct ctl *c);
 
 /* geoip.c, security.c: foreign-access restriction, brute-force defence (issue 5) */
 int cmd_geoip_update(struct ctl *c);

@@ -139,6 +139,12 @@ static const struct ctl_command ctl_commands[] = {
 	{ "security", "suspended", 0, 0, OPT_JSON, 0, cmd_security_suspended },
 	{ "security", "events", 0, 0, OPT_JSON | OPT_LIMIT | OPT_TARGET | OPT_DOMAIN | OPT_KIND, 0,
 	  cmd_security_events },
+	{ "cert", "list", 0, 1, OPT_JSON, 0, cmd_cert_list },
+	{ "cert", "show", 1, 1, OPT_JSON, 0, cmd_cert_show },
+	{ "cert", "renew", 0, 1, OPT_JSON | OPT_FORCE, 0, cmd_cert_renew },
+	{ "cert", "import", 3, 3, 0, 0, cmd_cert_import },
+	{ "cert", "add", 2, 2, 0, 0, cmd_cert_add },
+	{ "cert", "remove", 1, 1, 0, 0, cmd_cert_remove },
 	{ "dkim", "show", 1, 1, OPT_JSON, 0, cmd_dkim_show },
 	{ "dkim", "rotate", 1, 1, OPT_NOW, 0, cmd_dkim_rotate },
 	{ "dkim", "activate", 1, 1, 0, 0, cmd_dkim_activate },
@@ -193,6 +199,10 @@ static const char ctl_usage_help[] =
 	"  security list [--json] | security unblock IP|ADDRESS   (brute-force blocks)\n"
 	"  security suspended [--json]          (accounts whose sending is suspended, with the reason)\n"
 	"  security events [--json] [--limit N] [--domain D] [--target ADDRESS] [--kind KIND]\n"
+	"  cert list [DOMAIN] [--json] | cert show NAME [--json]   (host names and their certificates)\n"
+	"  cert renew [NAME] [--force] [--json] (ACME: due names, or NAME; --force: now)\n"
+	"  cert import NAME CERT.pem KEY.pem    (your own certificate chain and key for NAME)\n"
+	"  cert add DOMAIN NAME | cert remove NAME   (host names besides mail., autoconfig., mta-sts.)\n"
 	"  dkim show DOMAIN [--json]            (keys, selectors, DNS records)\n"
 	"  dkim rotate DOMAIN [--now]           (new keys; --now: sign with them at once)\n"
 	"  dkim activate DOMAIN                 (sign with the keys dkim rotate made)\n"

@@ -27,10 +27,15 @@
 /* SIGUSR1 to a running yubind; true when one was told. */
 bool ctl_queue_wake(const struct ops *o)
 {
+	return ctl_daemon_signal(o->data, SIGUSR1);
+}
+
+bool ctl_daemon_signal(const char *data, int sig)
+{
 	char path[PATH_MAX], *text;
 	uint64_t pid;
 
-	if (snprintf(path, sizeof(path), "%s/yubind.pid", o->data) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s/yubind.pid", data) >= (int)sizeof(path))
 		return false;
 	text = fs_read_file(path, 64, NULL);
 	if (text == NULL)
@@ -57,7 +62,7 @@ bool ctl_queue_wake(const struct ops *o)
 		if (!ours)
 			return 0;
 	}
-	return kill((pid_t)pid, SIGUSR1) == 0;
+	return kill((pid_t)pid, sig) == 0;
 }
 
 static void ctl_queue_cb(const struct queue_env *env, void *ctx)

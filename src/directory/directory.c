@@ -164,6 +164,24 @@ static const char schema_v7[] =
 	" created INTEGER NOT NULL,"
 	" PRIMARY KEY (scope, name, kind, pattern)) WITHOUT ROWID;";
 
+/* Certificates (issue 15): host names an administrator added to a domain
+ * (besides mail., autoconfig. and mta-sts.), and per host name where its
+ * certificate comes from and the ACME client's retry state. */
+static const char schema_v8[] =
+	"CREATE TABLE IF NOT EXISTS host_names ("
+	" name TEXT PRIMARY KEY,"
+	" domain TEXT NOT NULL,"
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS cert_state ("
+	" name TEXT PRIMARY KEY,"
+	" source TEXT NOT NULL DEFAULT 'acme',"
+	" failures INTEGER NOT NULL DEFAULT 0,"
+	" next_try INTEGER NOT NULL DEFAULT 0,"
+	" day INTEGER NOT NULL DEFAULT 0,"
+	" orders INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT NOT NULL DEFAULT '',"
+	" updated INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;";
+
 /* Each migration takes the schema from version - 1 to version. */
 static const struct {
 	int version;
@@ -176,6 +194,7 @@ static const struct {
 	{ 5, schema_v5 },
 	{ 6, schema_v6 },
 	{ 7, schema_v7 },
+	{ 8, schema_v8 },
 };
 
 struct directory *directory_open(const char *path, char *err, size_t errsize)
@@ -1584,4 +1603,82 @@ int directory_auth_known_touch(struct directory *dir, const char *address, const
 	if (now % 64 == 0)
 		dir_run(dir, dir_prepare(dir, "DELETE FROM auth_known WHERE last < ?", old, NULL), &error);
 	return 0;
+}
+
+/* ---- host names and certificate state (issue 15) ---- */
+
+int directory_hostname_add(struct directory *dir, const char *domain, const char *name,
+			   const char **error_r)
+{
+	char ts[32];
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	return dir_run(dir, dir_prepare(dir, "INSERT INTO host_names(name, domain, created)"
+					" VALUES (lower(?), lower(?), ?)", name, domain, ts, NULL), error_r);
+}
+
+int directory_hostname_del(struct directory *dir, const char *name, const char **error_r)
+{
+	if (dir_run(dir, dir_prepare(dir, "DELETE FROM host_names WHERE name = lower(?)", name, NULL),
+		    error_r) < 0)
+		return -1;
+	return sqlite3_changes(dir->db) > 0 ? 1 : 0;
+}
+
+int directory_hostname_list(struct directory *dir, const char *domain, dir_hostname_cb *cb, void *ctx)
+{
+	sqlite3_stmt *st = domain != NULL
+		? dir_prepare(dir, "SELECT domain, name FROM host_names WHERE domain = lower(?)"
+			      " ORDER BY name", domain, NULL)
+		: dir_prepare(dir, "SELECT domain, name FROM host_names ORDER BY domain, name", NULL);
+	int r;
+
+	if (st == NULL)
+		return -1;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		cb((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1), ctx);
+	dir_finish(dir, st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_cert_state_get(struct directory *dir, const char *name, struct dir_cert_state *s_r)
+{
+	sqlite3_stmt *st = dir_prepare(dir, "SELECT name, source, failures, next_try, day, orders,"
+				       " last_error, updated FROM cert_state WHERE name = lower(?)", name, NULL);
+	int r;
+
+	memset(s_r, 0, sizeof(*s_r));
+	str_copy(s_r->name, sizeof(s_r->name), name);
+	str_copy(s_r->source, sizeof(s_r->source), "acme");
+	if (st == NULL)
+		return -1;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		col_text(st, 0, s_r->name, sizeof(s_r->name));
+		col_text(st, 1, s_r->source, sizeof(s_r->source));
+		s_r->failures = (unsigned)sqlite3_column_int64(st, 2);
+		s_r->next_try = sqlite3_column_int64(st, 3);
+		s_r->day = sqlite3_column_int64(st, 4);
+		s_r->orders = (unsigned)sqlite3_column_int64(st, 5);
+		col_text(st, 6, s_r->last_error, sizeof(s_r->last_error));
+		s_r->updated = sqlite3_column_int64(st, 7);
+	}
+	dir_finish(dir, st);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
+int directory_cert_state_set(struct directory *dir, const struct dir_cert_state *s, const char **error_r)
+{
+	char failures[32], next_try[32], day[32], orders[32], updated[32];
+
+	snprintf(failures, sizeof(failures), "%u", s->failures);
+	snprintf(next_try, sizeof(next_try), "%lld", (long long)s->next_try);
+	snprintf(day, sizeof(day), "%lld", (long long)s->day);
+	snprintf(orders, sizeof(orders), "%u", s->orders);
+	snprintf(updated, sizeof(updated), "%lld", (long long)time(NULL));
+	return dir_run(dir, dir_prepare(dir, "INSERT OR REPLACE INTO cert_state(name, source, failures,"
+					" next_try, day, orders, last_error, updated)"
+					" VALUES (lower(?), ?, ?, ?, ?, ?, ?, ?)", s->name, s->source,
+					failures, next_try, day, orders, s->last_error, updated, NULL),
+		       error_r);
 }

@@ -338,4 +338,31 @@ int directory_auth_block_list(struct directory *dir, int64_t now, dir_auth_block
 int directory_auth_known_get(struct directory *dir, const char *address, const char *net, int64_t *last_r);
 int directory_auth_known_touch(struct directory *dir, const char *address, const char *net, int64_t now);
 
+/* Host names an administrator added to a domain (stored lower case);
+ * del returns 1 deleted, 0 none, -1 error. */
+int directory_hostname_add(struct directory *dir, const char *domain, const char *name,
+			   const char **error_r);
+int directory_hostname_del(struct directory *dir, const char *name, const char **error_r);
+typedef void dir_hostname_cb(const char *domain, const char *name, void *ctx);
+/* domain NULL: every domain's. */
+int directory_hostname_list(struct directory *dir, const char *domain, dir_hostname_cb *cb, void *ctx);
+
+/* Where a host name's certificate comes from ("acme" or "imported") and
+ * the ACME client's state: failures in a row, the earliest next attempt,
+ * orders started on day (days since the epoch), the last error. */
+struct dir_cert_state {
+	char name[256];
+	char source[16];
+	unsigned failures;
+	int64_t next_try;
+	int64_t day;
+	unsigned orders;
+	char last_error[512];
+	int64_t updated;
+};
+
+/* 1 found, 0 none (s_r holds the defaults), -1 error. */
+int directory_cert_state_get(struct directory *dir, const char *name, struct dir_cert_state *s_r);
+int directory_cert_state_set(struct directory *dir, const struct dir_cert_state *s, const char **error_r);
+
 #endif

@@ -46,6 +46,8 @@ api_handler api_admins_list, api_admin_add, api_admin_del, api_admin_password;
 api_handler api_tokens_list, api_token_create, api_token_revoke;
 /* api_queue.c */
 api_handler api_queue_list, api_queue_show, api_queue_retry, api_queue_retry_all, api_queue_delete;
+/* api_certs.c: host names and their certificates */
+api_handler api_certs_list, api_cert_show, api_cert_import, api_cert_renew;
 /* api_dkim.c: DKIM keys and the DNS records */
 api_handler api_dkim_list, api_dkim_rotate, api_dkim_activate, api_domain_dns;
 /* api_doctor.c */

@@ -35,6 +35,7 @@ struct http_loop {
 	struct evhttp_bound_socket *bound[HTTP_MAX_LISTENERS];
 	size_t nbound;
 	char static_dir[4096];
+	char acme_dir[4096];		/* http-01 answers, "" for none */
 	struct api_config api;
 	struct http_conns conns;	/* the HTTPS ones */
 	unsigned api_jobs;		/* API jobs not yet back and answered */
@@ -272,6 +273,10 @@ static void http_request(struct evhttp_request *req, void *arg)
 		http_autoconfig_serve(req, &h->api);
 		return;
 	}
+	if (strncmp(target, "/.well-known/acme-challenge/", 28) == 0 && h->acme_dir[0] != '\0') {
+		http_acme_challenge(req, h->acme_dir, target + 28);
+		return;
+	}
 	if (strncmp(target, "/.well-known/", 13) == 0) {
 		http_send_error(req, 404, "Not Found", false);
 		return;
@@ -445,6 +450,7 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 	h->max_connections_per_ip = p->max_connections_per_ip;
 	h->request_timeout = p->request_timeout;
 	str_copy(h->static_dir, sizeof(h->static_dir), p->static_dir);
+	str_copy(h->acme_dir, sizeof(h->acme_dir), p->acme_dir != NULL ? p->acme_dir : "");
 	h->api = (struct api_config){ p->workers, p->api_env, base, p->max_body_size, p->observer,
 				      &h->api_jobs };
 	if (p->port_https != 0) {

@@ -45,6 +45,10 @@ struct http_api_env {
 	unsigned (*admin_failed)(const char *ip, const char *name);
 	bool (*queue_wake)(const struct ops *o);	/* the queue runner's, for a retry */
 	bool (*conf_reload)(const struct ops *o);	/* reads yubin.conf again, as SIGHUP */
+	bool (*certs_reload)(const struct ops *o);	/* the certificates only (an import) */
+	/* Hands a name to the daemon's certificate thread for an ACME
+	 * renewal: false when its queue is full. */
+	bool (*certs_renew)(const char *name, bool force);
 	char hostname[256], dns_resolver[256];	/* for the DNS records and their check */
 	size_t sieve_max_script;	/* sieve.max_script_size */
 	unsigned sieve_max_scripts;	/* sieve.max_scripts */
@@ -59,6 +63,7 @@ struct http_params {
 	unsigned max_connections;	/* HTTPS connections in all */
 	unsigned max_connections_per_ip;
 	const char *static_dir;		/* files served on https.port */
+	const char *acme_dir;		/* ACME http-01 answers (TOKEN files) on http.port, or NULL */
 	/* A new SSL from the current certificates (SNI-aware); called for
 	 * every connection, so a reload applies to the next one. */
 	struct ssl_st *(*ssl_new)(void);

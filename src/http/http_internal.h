@@ -51,4 +51,8 @@ void http_conn_observe(const struct http_observer *obs);
 /* GET /metrics: loopback clients and server administrators (http_metrics.c). */
 void http_metrics_serve(struct evhttp_request *req, const struct api_config *api);
 
+/* Port 80's GET /.well-known/acme-challenge/TOKEN (http_acme.c): the key
+ * authorization the ACME client left in dir/TOKEN, else 404. */
+void http_acme_challenge(struct evhttp_request *req, const char *dir, const char *token);
+
 #endif

@@ -78,6 +78,13 @@ struct config {
 	unsigned virus_timeout;		/* seconds for one scan */
 	char virus_unavailable[8];	/* "accept" or "defer" */
 	uint64_t virus_max_size;	/* bytes; larger messages are not scanned; 0 = no limit */
+	/* certificates through ACME (issue 15) */
+	char acme[8];			/* acme.enabled: "on" or "off" */
+	char acme_directory[512];	/* the CA's directory URL */
+	char acme_contact[320];		/* mail address for the account, or "" */
+	char acme_ca_file[512];		/* CAs trusted for the ACME server; "" = system */
+	char acme_addresses[512];	/* this server's public addresses; "" = derived */
+	char acme_challenge[16];	/* "http-01" or "tls-alpn-01" */
 };
 
 /* The file format of yubin.conf, which every setting's key and type

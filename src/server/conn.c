@@ -62,6 +62,11 @@ static void conn_setup_bev(struct conn *c)
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
+/* The service a certificate was asked for on (the SNI-miss events). */
+static const char *const conn_tls_service[SERVICE_COUNT] = {
+	"smtp", "submission", "smtps", "pop3", "pop3s", "imap", "imaps",
+};
+
 struct conn *conn_new(struct loop *loop, int fd, const struct sockaddr *sa, enum service service,
 		      bool implicit_tls, const struct conn_ops *ops, void *session)
 {
@@ -95,7 +100,7 @@ struct conn *conn_new(struct loop *loop, int fd, const struct sockaddr *sa, enum
 	}
 	evutil_make_socket_nonblocking(fd);
 	if (implicit_tls) {
-		SSL *ssl = server_ssl_new();
+		SSL *ssl = server_ssl_new_for(conn_tls_service[service], c->ip);
 		if (ssl == NULL) {
 			evutil_closesocket(fd);
 			free(c);
@@ -154,7 +159,7 @@ size_t conn_output_pending(struct conn *c)
 
 int conn_starttls(struct conn *c)
 {
-	SSL *ssl = server_ssl_new();
+	SSL *ssl = server_ssl_new_for(conn_tls_service[c->service], c->ip);
 	struct bufferevent *tls;
 
 	if (ssl == NULL)

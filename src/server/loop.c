@@ -131,7 +131,7 @@ static void loop_listen(struct loop *loop, const struct config *cfg)
 static void loop_http_start(struct loop *loop)
 {
 	const struct config *cfg = &server->cfg;
-	char web[4200], err[512];
+	char web[4200], acme[4200], err[512];
 	struct http_params p = {
 		.listen_address = cfg->listen_address, .port_http = cfg->port_http,
 		.port_https = cfg->port_https, .max_header_size = cfg->http_max_header_size,
@@ -139,12 +139,13 @@ static void loop_http_start(struct loop *loop)
 		.request_timeout = cfg->http_request_timeout,
 		.max_connections = cfg->http_max_connections,
 		.max_connections_per_ip = cfg->http_max_connections_per_ip,
-		.static_dir = web, .ssl_new = server_ssl_new, .log_listen = loop->index == 0,
+		.static_dir = web, .acme_dir = acme, .ssl_new = server_ssl_new, .log_listen = loop->index == 0,
 		.observer = stats_http_observer(),
 		.workers = server->workers, .api_env = web_api_env,
 	};
 
 	snprintf(web, sizeof(web), "%s/web", server->data_dir);
+	snprintf(acme, sizeof(acme), "%s/acme/http-01", server->data_dir);
 	loop->http = http_loop_start(loop->base, &p, err, sizeof(err));
 	if (loop->http == NULL)
 		log_fatal("listen: %s", err);

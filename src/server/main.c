@@ -4,6 +4,7 @@
  * the subsystems in reverse order. The shared state lives in server.c, the
  * event loops in loop.c. */
 #include "server/auth.h"
+#include "server/certs.h"
 #include "server/conn.h"
 #include "server/sendguard.h"
 #include "server/server.h"
@@ -101,6 +102,7 @@ static void wait_for_stop(const sigset_t *sigs)
 		if (sig == SIGHUP) {
 			server_reload();
 			queue_wake();	/* settings such as the relay host may have changed */
+			certs_wake();	/* acme.* or the domains may have changed */
 			continue;
 		}
 		if (sig == SIGUSR1) {
@@ -140,6 +142,7 @@ int main(int argc, char **argv)
 	sendguard_start(server->loops[0].base);
 	queue_start();	/* with the outbound TLS context and the DKIM signer */
 	loops_run();
+	certs_start();	/* ACME renewals: the challenges need the loops */
 	server_write_pidfile();
 	log_info(NULL, "yubind ready: host %s, %u loops, %u workers, data %s", server->cfg.hostname,
 		 server->nloops, server->cfg.server_workers, server->data_dir);
@@ -148,6 +151,7 @@ int main(int argc, char **argv)
 
 	log_info(NULL, "shutdown: finishing open transactions (up to %u s)", server->cfg.shutdown_grace);
 	atomic_store(&server->stopping, true);
+	certs_stop();
 	loops_stop();	/* the loop threads; sessions past the grace are cut */
 	group_commit_free(server->committer);	/* its last batch hands jobs to the workers */
 	fanout_free(commit_syncs);

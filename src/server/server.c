@@ -3,6 +3,7 @@
  * directory handle and the event log. Sessions and services call in here;
  * nothing here calls out to a session. */
 #include "server/server.h"
+#include "server/certs.h"
 #include "store/index.h"
 #include "store/maildir.h"
 #include "directory/directory.h"
@@ -100,10 +101,32 @@ SSL *server_ssl_new(void)
 {
 	SSL *ssl;
 
-	pthread_rwlock_rdlock(&server->lock);
-	ssl = SSL_new(tls_server_ctx(server->tls));
-	pthread_rwlock_unlock(&server->lock);
+	ssl = tls_server_ssl_new(server->tls);
+	if (ssl != NULL)
+		tls_ssl_set_peer(ssl, "https", NULL);
 	return ssl;
+}
+
+SSL *server_ssl_new_for(const char *service, const char *ip)
+{
+	SSL *ssl = tls_server_ssl_new(server->tls);
+
+	if (ssl != NULL)
+		tls_ssl_set_peer(ssl, service, ip);
+	return ssl;
+}
+
+int server_tls_reload(void)
+{
+	char err[512];
+	struct config cfg;
+
+	server_config(&cfg);
+	if (tls_server_reload(server->tls, cfg.hostname, err, sizeof(err)) < 0) {
+		log_error(NULL, "tls: %s (keeping the old certificates)", err);
+		return -1;
+	}
+	return 0;
 }
 
 int server_maildir(char *buf, size_t size, const char *domain, const char *local)
@@ -147,33 +170,19 @@ static void server_reload_locked(void)
 {
 	struct config cfg;
 	char path[4200], err[512];
-	struct tls_server *tls;
+	bool tls_ok;
 
 	snprintf(path, sizeof(path), "%s/yubin.conf", server->data_dir);
 	if (settings_conf_load(&cfg, path, err, sizeof(err)) < 0) {
 		log_error(NULL, "reload: %s (keeping the old settings)", err);
 		return;
 	}
-	tls = load_tls(&cfg);
-	if (tls != NULL) {
-		struct tls_server **grown = realloc(server->tls_retired,
-						    (server->ntls_retired + 1) * sizeof(*grown));
-		if (grown == NULL) {
-			tls_server_free(tls);
-			tls = NULL;
-		} else {
-			server->tls_retired = grown;
-		}
-	}
 	pthread_rwlock_wrlock(&server->lock);
 	server->cfg = cfg;
-	if (tls != NULL) {
-		server->tls_retired[server->ntls_retired++] = server->tls;
-		server->tls = tls;
-	}
 	pthread_rwlock_unlock(&server->lock);
+	tls_ok = server_tls_reload() == 0;
 	apply_log_level(&cfg);
-	log_info(NULL, "reload: settings%s reloaded", tls != NULL ? " and certificates" : "");
+	log_info(NULL, "reload: settings%s reloaded", tls_ok ? " and certificates" : "");
 }
 
 /* One daemon per data directory: an exclusive lock on DATA/yubind.lock,
@@ -226,20 +235,20 @@ void server_start(const char *data)
 
 void server_tls_start(void)
 {
+	char dir[4200];
+
 	server->tls = load_tls(&server->cfg);
 	if (server->tls == NULL)
 		log_fatal("tls: no usable certificate in %s/tls", server->data_dir);
+	snprintf(dir, sizeof(dir), "%s/acme/tls-alpn", server->data_dir);
+	tls_server_set_alpn_dir(server->tls, dir);
+	tls_server_set_sni_miss(server->tls, certs_sni_miss, NULL);
 }
 
 void server_tls_stop(void)
 {
 	tls_server_free(server->tls);
 	server->tls = NULL;
-	for (size_t i = 0; i < server->ntls_retired; i++)
-		tls_server_free(server->tls_retired[i]);
-	free(server->tls_retired);
-	server->tls_retired = NULL;
-	server->ntls_retired = 0;
 }
 
 void server_write_pidfile(void)

@@ -55,11 +55,7 @@ struct loop {
 struct server {
 	char data_dir[4096];
 	struct config cfg;
-	struct tls_server *tls;
-	/* replaced by a reload: handshakes in progress may still use them,
-	 * so they are freed at shutdown */
-	struct tls_server **tls_retired;
-	size_t ntls_retired;
+	struct tls_server *tls;	/* its table of certificates swaps itself */
 	struct worker_pool *workers;
 	struct group_commit *committer;	/* the Maildir copies of SMTP deliveries */
 	struct dns_cache *dns_cache;	/* shared by the loops' resolvers */
@@ -80,10 +76,12 @@ void server_start(const char *data_dir);
 void server_tls_start(void);
 void server_write_pidfile(void);
 /* SIGHUP: settings and certificates again. Listener addresses and ports
- * need a restart. Old TLS contexts stay allocated until server_tls_stop:
- * handshakes in progress may still use them (a reload is rare, a context
- * a few kilobytes). */
+ * need a restart. */
 void server_reload(void);
+/* The certificates only (after an ACME order or an import): the table is
+ * swapped under its own lock, connections keep the contexts they hold.
+ * 0, or -1 with the old table kept. */
+int server_tls_reload(void);
 void server_tls_stop(void);
 void server_stop(void);
 /* The store's index_rebuilt_cb: records the event for the mailbox owner. */
@@ -96,8 +94,11 @@ struct directory *server_directory(void);
 void server_event(const char *kind, const char *address, const char *ip, const char *detail);
 /* Copies the current config (under the lock). */
 void server_config(struct config *cfg_r);
-/* A new SSL for a connection from the current TLS context. */
+/* A new SSL for a connection from the current TLS context (the HTTPS
+ * port's; _for: a mail service's, with the client address for the
+ * SNI-miss events). */
 struct ssl_st *server_ssl_new(void);
+struct ssl_st *server_ssl_new_for(const char *service, const char *ip);
 /* Mailbox path of an address's parts. */
 int server_maildir(char *buf, size_t size, const char *domain, const char *local);
 

@@ -6,6 +6,7 @@
 #include "server/auth.h"
 #include "server/queue.h"
 #include "server/server.h"
+#include "server/certs.h"
 #include "lib/str.h"
 #include "server/stats.h"
 
@@ -56,6 +57,12 @@ static bool web_conf_reload(const struct ops *o)
 	return true;
 }
 
+static bool web_certs_reload(const struct ops *o)
+{
+	(void)o;
+	return server_tls_reload() == 0;
+}
+
 void web_api_env(struct http_api_env *env)
 {
 	struct config cfg;
@@ -72,6 +79,8 @@ void web_api_env(struct http_api_env *env)
 	env->admin_failed = auth_admin_failed;
 	env->queue_wake = web_queue_wake;
 	env->conf_reload = web_conf_reload;
+	env->certs_reload = web_certs_reload;
+	env->certs_renew = certs_renew_request;
 	str_copy(env->hostname, sizeof(env->hostname), cfg.hostname);
 	str_copy(env->dns_resolver, sizeof(env->dns_resolver), cfg.dns_resolver);
 	env->sieve_max_script = (size_t)cfg.sieve_max_script_size;

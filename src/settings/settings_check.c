@@ -5,6 +5,7 @@
 #include "directory/directory.h"
 #include "directory/validate.h"
 #include "lib/config.h"
+#include "lib/https_client.h"
 #include "lib/str.h"
 #include "policy/foreign.h"
 #include "policy/forward.h"
@@ -69,6 +70,56 @@ int settings_check_resolver(const char *name, const char *value, char *norm, siz
 			    char *warn, size_t warnsize, const char **error_r)
 {
 	return config_resolver_check(value, error_r);
+}
+
+int settings_check_acme_url(const char *name, const char *value, char *norm, size_t normsize,
+			    char *warn, size_t warnsize, const char **error_r)
+{
+	struct https_url u;
+
+	return https_url_parse(value, &u, error_r);
+}
+
+int settings_check_acme_contact(const char *name, const char *value, char *norm, size_t normsize,
+				char *warn, size_t warnsize, const char **error_r)
+{
+	char local[256], domain[256];
+
+	if (value[0] == '\0')
+		return 0;
+	if (validate_address(value, local, sizeof(local), domain, sizeof(domain), error_r) < 0)
+		return -1;
+	snprintf(norm, normsize, "%s@%s", local, domain);
+	return 0;
+}
+
+int settings_check_path(const char *name, const char *value, char *norm, size_t normsize,
+			char *warn, size_t warnsize, const char **error_r)
+{
+	if (value[0] != '\0' && value[0] != '/') {
+		*error_r = "must be an absolute path (or empty)";
+		return -1;
+	}
+	return 0;
+}
+
+int settings_check_ip_list_or_empty(const char *name, const char *value, char *norm, size_t normsize,
+				    char *warn, size_t warnsize, const char **error_r)
+{
+	char copy[512], *save = NULL, *a;
+	unsigned char bin[16];
+
+	if (str_copy(copy, sizeof(copy), value) < 0) {
+		*error_r = "the address list is too long";
+		return -1;
+	}
+	for (a = strtok_r(copy, ", \t", &save); a != NULL; a = strtok_r(NULL, ", \t", &save)) {
+		if (inet_pton(AF_INET, a, bin) != 1 && inet_pton(AF_INET6, a, bin) != 1) {
+			*error_r = "takes IP addresses like 192.0.2.1 or 2001:db8::1, separated by commas";
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int settings_check_clamd(const char *name, const char *value, char *norm, size_t normsize,

@@ -9,6 +9,12 @@ setting_check_fn settings_check_resolver;
 /* virus.clamd: "", an absolute socket path or a loopback ADDRESS:PORT. */
 setting_check_fn settings_check_clamd;
 setting_check_fn settings_check_cidr_list;
+/* acme.directory: an https:// URL; acme.contact: "" or a mail address;
+ * acme.ca_file: "" or an absolute path; acme.addresses: "" or IPs. */
+setting_check_fn settings_check_acme_url;
+setting_check_fn settings_check_acme_contact;
+setting_check_fn settings_check_path;
+setting_check_fn settings_check_ip_list_or_empty;
 setting_check_fn settings_check_forward;
 setting_check_fn settings_check_send_as;
 setting_dir_check_fn settings_check_send_as_domains;

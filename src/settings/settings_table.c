@@ -32,6 +32,8 @@ static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL
 static const char *const allow_deny[] = { "allow", "deny", NULL };
 static const char *const accept_defer[] = { "accept", "defer", NULL };
 static const char *const sender_policies[] = { "strict", "domain", "off", NULL };
+static const char *const on_off[] = { "on", "off", NULL };
+static const char *const acme_challenges[] = { "http-01", "tls-alpn-01", NULL };
 static const char *const spam_actions[] = { "inbox", "junk", "trash", "delete", NULL };
 
 const struct setting settings_table[SETTING_COUNT] = {
@@ -320,6 +322,29 @@ const struct setting settings_table[SETTING_COUNT] = {
 	     " limit",
 	     "これより大きいメッセージは clamd に送らず、X-Virus-Scan: skipped を付けて配送する（clamd は"
 	     " StreamMaxLength（既定 25M）を超えるものを受け付けないので、これ以下にする）。0 なら制限なし"),
+	CONF_ENUM(SETTING_CONF_ACME, "acme.enabled", "off", on_off, acme,
+		  "get and renew a certificate for every mail host name (mail., autoconfig., mta-sts. of each"
+		  " domain and the names added) from the ACME CA; a name is ordered only once its DNS points here",
+		  "各ドメインのホスト名（mail.・autoconfig.・mta-sts. と追加した名前）の証明書を ACME の認証局から"
+		  "取得・更新する（DNS がこのサーバーを指す名前だけ）"),
+	CONF(SETTING_CONF_ACME_DIRECTORY, "acme.directory", SETTING_STRING, 0, 0, 0,
+	     "https://acme-v02.api.letsencrypt.org/directory", settings_check_acme_url, acme_directory,
+	     "the ACME CA's directory URL (https://)", "ACME 認証局のディレクトリ URL（https://）"),
+	CONF(SETTING_CONF_ACME_CONTACT, "acme.contact", SETTING_STRING, 0, 0, 0, "", settings_check_acme_contact,
+	     acme_contact, "mail address the CA may write to about the certificates (empty: none)",
+	     "証明書について認証局が連絡するメールアドレス（空なら登録しない）"),
+	CONF(SETTING_CONF_ACME_CA_FILE, "acme.ca_file", SETTING_STRING, 0, 0, 0, "", settings_check_path,
+	     acme_ca_file, "PEM file of the CAs trusted for the ACME server's own certificate (empty: the system's)",
+	     "ACME サーバー自身の証明書を検証する CA の PEM ファイル（空ならシステムの CA）"),
+	CONF(SETTING_CONF_ACME_ADDRESSES, "acme.addresses", SETTING_STRING, 0, 0, 0, "",
+	     settings_check_ip_list_or_empty, acme_addresses,
+	     "this server's public IP addresses, comma-separated; a host name is ordered only when its A/AAAA"
+	     " records are among them (empty: listen.address, or the interfaces' addresses when it is a wildcard)",
+	     "このサーバーの公開 IP アドレス（カンマ区切り）。A/AAAA がこの中にあるホスト名だけ証明書を申し込む"
+	     "（空なら listen.address、ワイルドカードならインターフェースのアドレス）"),
+	CONF_ENUM(SETTING_CONF_ACME_CHALLENGE, "acme.challenge", "http-01", acme_challenges, acme_challenge,
+		  "how the CA checks a name: http-01 (port 80) or tls-alpn-01 (port 443)",
+		  "認証局による名前の確認方法：http-01（ポート 80）か tls-alpn-01（ポート 443）"),
 
 	DIRS(SETTING_MEMO, "memo", SETTING_ACCOUNT, SETTING_STRING, SETTING_COLUMN, 0, 0, "", NULL,
 	     "a note about the account for the administrators", "管理者向けのアカウントのメモ"),

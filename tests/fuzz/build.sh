@@ -31,11 +31,12 @@ build fuzz_config src/lib/config.c src/lib/str.c src/lib/fsutil.c src/lib/dns.c 
 	src/settings/settings_table.c src/settings/settings_check.c src/settings/settings_conf.c \
 	src/policy/foreign.c src/policy/forward.c src/policy/sendlimit.c src/mail/address.c \
 	src/policy/sendas.c src/directory/validate.c src/directory/directory.c src/directory/password.c \
-	src/proto/clamd.c \
+	src/proto/clamd.c src/lib/https_reply.c \
 	-lcares -lsqlite3 -lsodium -lcrypt
 build fuzz_imap src/proto/imap_*.c src/lib/strbuf.c
 build fuzz_imap_sort src/proto/imap_sort.c src/lib/strbuf.c
 build fuzz_smtp_reply src/proto/smtp_client.c src/lib/str.c
+build fuzz_https_reply src/lib/https_reply.c src/lib/str.c
 build fuzz_queue_file src/store/queue_file.c src/store/maildir_commit.c src/store/maildir.c src/lib/fanout.c \
 	src/lib/fsutil.c src/lib/str.c src/lib/log.c -lpthread
 build fuzz_mime src/mail/mime.c src/mail/header.c src/mail/imap_envelope.c src/mail/rfc2047.c src/mail/charset.c src/mail/mime_decode.c src/mail/rfc5322.c src/lib/strbuf.c src/lib/str.c
