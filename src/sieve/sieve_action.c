@@ -3,17 +3,14 @@
  * 5228 and 5429 forbid reported as run-time errors, the limits on actions
  * and redirects, and the implicit keep added at the end unless cancelled
  * (RFC 5228 2.10.2). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "mail/address.h"
 #include "mail/header.h"
 #include "sieve/sieve_run_int.h"
-
-void sieve_action_add(struct sieve_run *r, const struct sieve_node *nd, enum sieve_action_kind kind,
-		      const char *arg, struct sieve_action *extra);
-void sieve_action_vacation(struct sieve_run *r, const struct sieve_node *nd);
-void sieve_result_finish(struct sieve_run *r);
 
 const char *sieve_action_name(enum sieve_action_kind kind)
 {
@@ -61,6 +58,33 @@ void sieve_result_free(struct sieve_result *res)
 	free(res->dup_ids);
 	free(res->dup_seconds);
 	memset(res, 0, sizeof(*res));
+}
+
+bool sieve_redirect_address(const char *in, char *out, size_t outsize)
+{
+	char wrapped[MAIL_PATH_MAX + 8];
+	struct mail_path path;
+	const char *error;
+	size_t len, used = 0;
+
+	while (*in == ' ' || *in == '\t')
+		in++;
+	len = strlen(in);
+	while (len > 0 && (in[len - 1] == ' ' || in[len - 1] == '\t'))
+		len--;
+	if (len >= 2 && in[0] == '<' && in[len - 1] == '>') {
+		in++;
+		len -= 2;
+	}
+	if (len == 0 || len > MAIL_PATH_MAX || memchr(in, '<', len) != NULL ||
+	    memchr(in, '>', len) != NULL)
+		return false;
+	snprintf(wrapped, sizeof(wrapped), "<%.*s>", (int)len, in);
+	if (mail_path_parse(wrapped, len + 2, &path, &used, &error) < 0 || used != len + 2 ||
+	    path.null_path || path.domain[0] == '\0' || mail_path_relay_trick(&path) != NULL)
+		return false;
+	mail_path_format(&path, out, outsize);
+	return true;
 }
 
 static char *xstrdup(const char *s)
@@ -140,6 +164,7 @@ void sieve_action_add(struct sieve_run *r, const struct sieve_node *nd, enum sie
 		      const char *arg, struct sieve_action *extra)
 {
 	struct sieve_action a;
+	char addr[MAIL_PATH_MAX + 8];
 	int c;
 
 	memset(&a, 0, sizeof(a));
@@ -155,12 +180,11 @@ void sieve_action_add(struct sieve_run *r, const struct sieve_node *nd, enum sie
 		return;
 	}
 	if (kind == SIEVE_ACT_REDIRECT) {
-		const char *at = strrchr(arg, '@');
-
-		if (at == NULL || at == arg || at[1] == '\0' || strpbrk(arg, " \t\r\n<>,;") != NULL) {
+		if (!sieve_redirect_address(arg, addr, sizeof(addr))) {
 			sieve_run_fail(r, nd->line, "redirect: invalid address \"%s\"", arg);
 			return;
 		}
+		arg = addr;
 	}
 	a.arg = (char *)arg;
 	if ((c = check_conflicts(r, nd, &a)) < 0)
@@ -317,6 +341,13 @@ void sieve_result_finish(struct sieve_run *r)
 		return;
 	memset(&keep, 0, sizeof(keep));
 	keep.kind = SIEVE_ACT_KEEP;
+	/* a fileinto :copy into the default mailbox already stores it */
+	for (unsigned int i = 0; i < res->count; i++)
+		if ((res->actions[i].kind == SIEVE_ACT_FILEINTO || res->actions[i].kind == SIEVE_ACT_KEEP) &&
+		    strcmp(store_box(r, &res->actions[i]), store_box(r, &keep)) == 0) {
+			res->implicit_keep = false;
+			return;
+		}
 	if ((r->s->ext & SIEVE_EXT_IMAP4FLAGS) && !r->failed) {
 		keep.flags = xstrdup(strbuf_cstr(&r->flags));
 		keep.has_flags = true;

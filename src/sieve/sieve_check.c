@@ -589,9 +589,10 @@ static int check_semantics(struct sieve_parser *p, struct sieve_node *nd, const 
 		}
 	}
 	if (nd->id == SID_REDIRECT && !list_has_var(p, nd->sl[SL_P0])) {
-		const char *a = one_string(p, nd->sl[SL_P0]), *at = strrchr(a, '@');
+		const char *a = one_string(p, nd->sl[SL_P0]);
+		char norm[300];
 
-		if (at == NULL || at == a || at[1] == '\0' || strpbrk(a, " \t\r\n<>,;") != NULL) {
+		if (!sieve_redirect_address(a, norm, sizeof(norm))) {
 			sieve_parse_error(p, nd->line, "redirect: invalid address \"%s\"", a);
 			return -1;
 		}

@@ -162,6 +162,12 @@ void sieve_unicode_fold(const char *in, size_t len, struct strbuf *out);
  * UINT64_MAX for "positive infinity" (no leading digit). */
 uint64_t sieve_numeric_value(const char *s, size_t len);
 
+/* A redirect target (RFC 5228 4.2: an RFC 5322 addr-spec; one pair of
+ * angle brackets is accepted, as Pigeonhole does) as an RFC 5321 path,
+ * written "local@domain" into out (MAIL_PATH_MAX + 1 bytes). false when
+ * it is not one address (or is a source route or relay trick). */
+bool sieve_redirect_address(const char *in, char *out, size_t outsize);
+
 /* ---- dates (sieve_date.c) ---- */
 
 /* Parses an RFC 5322 date into UTC seconds and its zone in minutes. */

@@ -12,11 +12,6 @@
 
 #include "sieve/sieve_run_int.h"
 
-void sieve_action_add(struct sieve_run *r, const struct sieve_node *nd, enum sieve_action_kind kind,
-		      const char *arg, struct sieve_action *extra);
-void sieve_action_vacation(struct sieve_run *r, const struct sieve_node *nd);
-void sieve_result_finish(struct sieve_run *r);
-
 void sieve_run_fail(struct sieve_run *r, unsigned int line, const char *fmt, ...)
 {
 	va_list ap;

@@ -50,6 +50,14 @@ bool sieve_run_test(struct sieve_run *r, uint32_t ni);
 int sieve_run_block(struct sieve_run *r, uint32_t from, uint32_t to);
 void sieve_run_command(struct sieve_run *r, uint32_t ni);
 
+/* actions (sieve_action.c): adds one, checking conflicts and limits;
+ * extra carries vacation's data; arg is copied */
+void sieve_action_add(struct sieve_run *r, const struct sieve_node *nd, enum sieve_action_kind kind,
+		      const char *arg, struct sieve_action *extra);
+void sieve_action_vacation(struct sieve_run *r, const struct sieve_node *nd);
+/* Adds the implicit keep, or leaves only it after a run-time error. */
+void sieve_result_finish(struct sieve_run *r);
+
 /* flags lists: space separated, deduplicated case-insensitively */
 void sieve_flags_add(struct strbuf *set, const char *flags, size_t len);
 void sieve_flags_remove(struct strbuf *set, const char *flags, size_t len);

@@ -123,6 +123,11 @@ static void test_implicit_keep(void **state)
 	assert_string_equal(run("redirect \"x@example.com\"; redirect \"x@example.com\";"),
 			    "redirect x@example.com");
 	assert_string_equal(run("stop; discard;"), "keep");
+	assert_string_equal(run("redirect \"<X@Example.COM>\"; redirect \"x@example.com\";"),
+			    "redirect X@example.com");
+	assert_string_equal(run("redirect \"a@b.example, c@d.example\";"),
+			    "ERROR: line 1: redirect: invalid address \"a@b.example, c@d.example\"");
+	assert_string_equal(run("require [\"fileinto\",\"copy\"]; fileinto :copy \"INBOX\";"), "fileinto INBOX");
 }
 
 static void test_parse_errors(void **state)
@@ -261,6 +266,13 @@ static void test_encoded_character(void **state)
 	assert_string_equal(run("require [\"encoded-character\",\"fileinto\"]; fileinto \"${hex:zz}\";"),
 			    "fileinto ${hex:zz}");
 	assert_string_equal(run("require \"fileinto\"; fileinto \"${hex:40}\";"), "fileinto ${hex:40}");
+	/* at least one hex pair; code points outside Unicode are an error */
+	assert_string_equal(run("require [\"encoded-character\",\"fileinto\"]; fileinto \"a${hex:}b\";"),
+			    "fileinto a${hex:}b");
+	assert_string_equal(run("require [\"encoded-character\",\"fileinto\"];\nfileinto \"${unicode:110000}\";"),
+			    "ERROR: line 2: invalid ${unicode:...} character");
+	assert_string_equal(run("require [\"encoded-character\",\"fileinto\"]; fileinto \"${unicode:d800}\";"),
+			    "ERROR: line 1: invalid ${unicode:...} character");
 }
 
 static void test_imap4flags(void **state)
@@ -308,6 +320,12 @@ static void test_date_index(void **state)
 				"{ discard; }"), "discard");
 	assert_string_equal(run("require \"date\"; if date :zone \"+0000\" :is \"date\" \"time\" \"12:13:20\" "
 				"{ discard; }"), "discard");
+	assert_string_equal(run("require [\"date\",\"variables\",\"fileinto\"]; if currentdate :zone \"+0000\" "
+				":matches \"iso8601\" \"*\" { fileinto \"${1}\"; }"),
+			    "fileinto 2023-11-14T22:13:20Z");
+	assert_string_equal(run("require [\"date\",\"variables\",\"fileinto\"]; if date :originalzone "
+				":matches \"date\" \"std11\" \"*\" { fileinto \"${1}\"; }"),
+			    "fileinto Tue, 14 Nov 2023 21:13:20 +0900");
 	assert_string_equal(run("require \"date\"; if currentdate :zone \"+0000\" :is \"date\" \"2023-11-14\" "
 				"{ discard; }"), "discard");
 	assert_string_equal(run("require \"date\"; if currentdate :zone \"+0000\" :is \"weekday\" \"2\" "
