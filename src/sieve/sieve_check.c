@@ -287,7 +287,11 @@ static int set_modifier(struct sieve_parser *p, struct sieve_node *nd, int tag, 
 	return -1;
 }
 
-/* One tag (and its argument) into the node. */
+static int apply_other_tag(struct sieve_parser *p, struct sieve_node *nd, int tag,
+			   const struct sieve_parg *arg, unsigned int line, bool *seen_part);
+
+/* One tag (and its argument) into the node: comparators, match types,
+ * address parts, :index and body transforms here, the rest below. */
 static int apply_tag(struct sieve_parser *p, struct sieve_node *nd, int tag,
 		     const struct sieve_parg *arg, unsigned int line, bool *seen_match,
 		     bool *seen_cmp, bool *seen_part)
@@ -333,6 +337,16 @@ static int apply_tag(struct sieve_parser *p, struct sieve_node *nd, int tag,
 		if (tag == TAG_CONTENT)
 			nd->sl[SL_TAG] = arg->list;
 		return 0;
+	default:
+		return apply_other_tag(p, nd, tag, arg, line, seen_part);
+	}
+}
+
+/* The tags of dates, sizes, actions, vacation, include and set. */
+static int apply_other_tag(struct sieve_parser *p, struct sieve_node *nd, int tag,
+			   const struct sieve_parg *arg, unsigned int line, bool *seen_part)
+{
+	switch (tag) {
 	case TAG_ZONE:
 		if (nd->sl[SL_TAG] != 0 || (nd->flags & NF_ORIGZONE))
 			goto dup;

@@ -212,6 +212,34 @@ out:
 	return ok;
 }
 
+static unsigned char lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/* ASCII case-insensitive substring search; other bytes compare as they
+ * are. */
+static bool ascii_contains(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+	unsigned char first;
+
+	if (nlen == 0)
+		return true;
+	first = lower((unsigned char)needle[0]);
+	for (size_t i = 0; i + nlen <= hlen; i++) {
+		size_t j;
+
+		if (lower((unsigned char)hay[i]) != first)
+			continue;
+		for (j = 1; j < nlen; j++)
+			if (lower((unsigned char)hay[i + j]) != lower((unsigned char)needle[j]))
+				break;
+		if (j == nlen)
+			return true;
+	}
+	return false;
+}
+
 bool sieve_match_str(enum sieve_match match, enum sieve_cmp cmp, const char *value, size_t vlen,
 		     const char *key, size_t klen, struct sieve_matchvars *mv)
 {
@@ -223,6 +251,15 @@ bool sieve_match_str(enum sieve_match match, enum sieve_cmp cmp, const char *val
 			return sieve_numeric_value(value, vlen) == sieve_numeric_value(key, klen);
 		return false;
 	}
+	/* the common cases without copies */
+	if (cmp == CMP_OCTET && match == MATCH_IS)
+		return vlen == klen && memcmp(value, key, vlen) == 0;
+	if (cmp == CMP_OCTET && match == MATCH_CONTAINS)
+		return klen == 0 || memmem(value, vlen, key, klen) != NULL;
+	if (cmp == CMP_ASCII && match == MATCH_IS)
+		return vlen == klen && ascii_contains(value, vlen, key, klen);
+	if (cmp == CMP_ASCII && match == MATCH_CONTAINS)
+		return ascii_contains(value, vlen, key, klen);
 	sieve_fold(cmp, value, vlen, &fv);
 	sieve_fold(cmp, key, klen, &fk);
 	switch (match) {

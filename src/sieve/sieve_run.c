@@ -464,6 +464,6 @@ int sieve_run(const struct sieve_script *script, const struct sieve_message *msg
 		free(r.included[i]);
 	free(r.included);
 	strbuf_free(&r.flags);
-	mime_message_free(r.mime);
+	sieve_msg_free(&r);
 	return result->error ? -1 : 0;
 }

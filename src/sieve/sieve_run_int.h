@@ -16,6 +16,15 @@ struct sieve_var {
 	struct strbuf value;
 };
 
+/* One header field of the message, parsed once per run; the decoded and
+ * unfolded values are made on first use. */
+struct sieve_hdr {
+	const char *name, *value;
+	size_t name_len, value_len;
+	struct strbuf decoded, unfolded;
+	bool has_decoded, has_unfolded;
+};
+
 struct sieve_run {
 	const struct sieve_script *s;	/* the script being run now */
 	const struct sieve_message *msg;
@@ -36,6 +45,9 @@ struct sieve_run {
 	struct sieve_matchvars mv;
 	struct strbuf flags;		/* imap4flags' internal variable */
 	size_t header_size;
+	struct sieve_hdr *hdrs;
+	unsigned int hdr_count;
+	bool hdrs_parsed;
 	struct mime_message *mime;
 };
 
@@ -74,6 +86,8 @@ bool sieve_msg_addresses(struct sieve_run *r, const char *name, enum sieve_part 
 			 int32_t index, bool last, sieve_value_cb *cb, void *ctx);
 /* The address part of one "local@domain"; false when it has none. */
 bool sieve_addr_part(const char *addr, enum sieve_part part, struct strbuf *out);
+/* Frees the run's cached header fields and MIME structure. */
+void sieve_msg_free(struct sieve_run *r);
 /* Each body text per the transform, until cb returns true. */
 bool sieve_msg_body(struct sieve_run *r, enum sieve_body how, uint32_t types_list,
 		    sieve_value_cb *cb, void *ctx);
