@@ -367,6 +367,79 @@ static void test_vacation(void **state)
 	sieve_script_free(s);
 }
 
+/* Each action names the line that took it, for doctor's "why". */
+static void test_why_lines(void **state)
+{
+	struct sieve_limits lim;
+	struct sieve_script *s;
+	struct sieve_error err;
+	struct sieve_message m = { MSG, sizeof(MSG) - 1, "sender@example.org", "bob@example.com", NULL, NULL };
+	struct sieve_env env = { 0 };
+	struct sieve_result res;
+	const char *src = "require [\"fileinto\", \"include\"];\n"
+			  "# sort\n"
+			  "if header :contains \"subject\" \"nothing\" {\n"
+			  "  discard;\n"
+			  "} elsif exists \"list-id\" {\n"
+			  "  fileinto \"Lists\";\n"
+			  "}\n"
+			  "include \"spam\";\n";
+
+	env.include_text = include_text;
+	sieve_limits_default(&lim);
+	assert_int_equal(sieve_compile(src, strlen(src), &lim, &s, &err), 0);
+	assert_int_equal(sieve_run(s, &m, &env, &lim, &res), 0);
+	assert_int_equal(res.count, 2);
+	assert_int_equal(res.actions[0].line, 6);
+	assert_int_equal(res.actions[0].script, 0);
+	assert_string_equal(res.actions[1].arg, "Inc");
+	assert_int_equal(res.actions[1].line, 2);
+	assert_int_equal(res.actions[1].script, 1);
+	assert_false(res.implicit_keep);
+	sieve_result_free(&res);
+	sieve_script_free(s);
+}
+
+static void test_run_limits(void **state)
+{
+	struct sieve_limits lim;
+	struct sieve_script *s;
+	struct sieve_error err;
+	struct sieve_message m = { MSG, sizeof(MSG) - 1, "", "bob@example.com", NULL, NULL };
+	struct sieve_env env = { 0 };
+	struct sieve_result res;
+	const char *many = "require \"fileinto\"; fileinto \"a\"; fileinto \"b\"; fileinto \"c\";";
+	const char *steps = "if true { keep; } if true { keep; } if true { keep; } if true { keep; }";
+	const char *src;
+
+	sieve_limits_default(&lim);
+	lim.max_actions = 2;
+	assert_int_equal(sieve_compile(many, strlen(many), &lim, &s, &err), 0);
+	assert_int_equal(sieve_run(s, &m, &env, &lim, &res), -1);
+	assert_true(res.error);
+	assert_int_equal(res.count, 1);
+	assert_int_equal(res.actions[0].kind, SIEVE_ACT_KEEP);
+	assert_string_equal(res.err.msg, "line 1: too many actions (limit 2)");
+	sieve_result_free(&res);
+	sieve_script_free(s);
+	sieve_limits_default(&lim);
+	lim.max_steps = 5;
+	assert_int_equal(sieve_compile(steps, strlen(steps), &lim, &s, &err), 0);
+	assert_int_equal(sieve_run(s, &m, &env, &lim, &res), -1);
+	assert_string_equal(res.err.msg, "line 1: too many steps");
+	assert_true(res.implicit_keep);
+	sieve_result_free(&res);
+	sieve_script_free(s);
+	/* the null sender: envelope from matches only "" with :all */
+	src = "require \"envelope\"; if envelope :all :is \"from\" \"\" { discard; }";
+	assert_int_equal(sieve_compile(src, strlen(src), &lim, &s, &err), 0);
+	sieve_limits_default(&lim);
+	assert_int_equal(sieve_run(s, &m, &env, &lim, &res), 0);
+	assert_int_equal(res.actions[0].kind, SIEVE_ACT_DISCARD);
+	sieve_result_free(&res);
+	sieve_script_free(s);
+}
+
 static void test_callbacks(void **state)
 {
 	struct cb_state st = { 0, false };
@@ -411,6 +484,8 @@ int main(void)
 		cmocka_unit_test(test_date_index),
 		cmocka_unit_test(test_vacation),
 		cmocka_unit_test(test_callbacks),
+		cmocka_unit_test(test_why_lines),
+		cmocka_unit_test(test_run_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
