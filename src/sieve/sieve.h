@@ -25,6 +25,7 @@ struct sieve_limits {
 	unsigned int max_variables;	/* distinct variables per run */
 	unsigned int max_includes;	/* include nesting */
 	size_t max_body;		/* bytes of body text a body test looks at */
+	uint64_t max_work;		/* bytes and pattern steps matching may spend per run */
 };
 
 /* Sensible defaults for a hosting server. */

@@ -143,9 +143,11 @@ struct sieve_matchvars {
  * comparator: only length-preserving case pairs are folded). */
 void sieve_fold(enum sieve_cmp cmp, const char *in, size_t len, struct strbuf *out);
 /* :is, :contains, :matches on value against key under cmp. When mv is
- * given and the match is :matches, the wildcards' texts are stored. */
+ * given and the match is :matches, the wildcards' texts are stored. The
+ * work spent (bytes, pattern steps) is taken from *work; at 0 the match
+ * fails and the caller stops the run. */
 bool sieve_match_str(enum sieve_match match, enum sieve_cmp cmp, const char *value, size_t vlen,
-		     const char *key, size_t klen, struct sieve_matchvars *mv);
+		     const char *key, size_t klen, struct sieve_matchvars *mv, uint64_t *work);
 /* Relational compare of value against key under cmp (i;ascii-numeric
  * compares numbers). */
 bool sieve_match_rel(enum sieve_rel rel, enum sieve_cmp cmp, const char *value, size_t vlen,

@@ -12,6 +12,7 @@
 /* Work units one :matches may spend before it gives up (no match): keeps
  * a hostile pattern on a long value linear in practice. */
 #define MATCH_BUDGET (1u << 22)
+#define NAIVE_MAX (64 * 1024)
 #define REGEX_KEY_MAX 4096
 #define REGEX_VALUE_MAX (64 * 1024)
 
@@ -140,11 +141,12 @@ enum { W_STAR = -1, W_ONE = -2 };
  * as short as possible, backtracking only into the latest one, which
  * gives the leftmost-shortest spans RFC 5229 3.2 asks for. */
 static bool glob_match(const char *v, size_t vlen, const char *k, size_t klen, bool utf8,
-		       const char *orig, struct sieve_matchvars *mv)
+		       const char *orig, struct sieve_matchvars *mv, uint64_t *work)
 {
 	int *tok = malloc((klen + 1) * sizeof(int));
 	size_t *cs = malloc((klen + 1) * sizeof(size_t)), *cl = malloc((klen + 1) * sizeof(size_t));
-	size_t n = 0, pi = 0, vi = 0, star_pi = SIZE_MAX, star_vi = 0, budget = MATCH_BUDGET;
+	size_t n = 0, pi = 0, vi = 0, star_pi = SIZE_MAX, star_vi = 0;
+	uint64_t budget = *work < MATCH_BUDGET ? *work : MATCH_BUDGET, start_budget = budget;
 	unsigned int *widx = malloc((klen + 1) * sizeof(unsigned int)), w = 0;
 	bool ok = false;
 
@@ -163,7 +165,7 @@ static bool glob_match(const char *v, size_t vlen, const char *k, size_t klen, b
 		n++;
 	}
 	while (vi < vlen) {
-		if (--budget == 0)
+		if (budget == 0 || --budget == 0)
 			goto out;
 		if (pi < n && tok[pi] == W_ONE) {
 			size_t cn = utf8 ? utf8_len((const unsigned char *)v + vi, vlen - vi) : 1;
@@ -205,6 +207,7 @@ static bool glob_match(const char *v, size_t vlen, const char *k, size_t klen, b
 			set_var(mv, i + 1, orig + cs[i], cl[i]);
 	}
 out:
+	*work -= start_budget - budget;
 	free(tok);
 	free(cs);
 	free(cl);
@@ -241,10 +244,17 @@ static bool ascii_contains(const char *hay, size_t hlen, const char *needle, siz
 }
 
 bool sieve_match_str(enum sieve_match match, enum sieve_cmp cmp, const char *value, size_t vlen,
-		     const char *key, size_t klen, struct sieve_matchvars *mv)
+		     const char *key, size_t klen, struct sieve_matchvars *mv, uint64_t *work)
 {
 	struct strbuf fv = STRBUF_INIT, fk = STRBUF_INIT;
+	uint64_t cost = (uint64_t)vlen + klen + 1;
 	bool ok = false;
+
+	if (*work < cost) {
+		*work = 0;
+		return false;
+	}
+	*work -= cost;
 
 	if (cmp == CMP_NUMERIC) {
 		if (match == MATCH_IS)
@@ -258,7 +268,8 @@ bool sieve_match_str(enum sieve_match match, enum sieve_cmp cmp, const char *val
 		return klen == 0 || memmem(value, vlen, key, klen) != NULL;
 	if (cmp == CMP_ASCII && match == MATCH_IS)
 		return vlen == klen && ascii_contains(value, vlen, key, klen);
-	if (cmp == CMP_ASCII && match == MATCH_CONTAINS)
+	/* the plain search is quadratic at worst: only for short texts */
+	if (cmp == CMP_ASCII && match == MATCH_CONTAINS && (uint64_t)vlen * klen <= NAIVE_MAX)
 		return ascii_contains(value, vlen, key, klen);
 	sieve_fold(cmp, value, vlen, &fv);
 	sieve_fold(cmp, key, klen, &fk);
@@ -270,7 +281,7 @@ bool sieve_match_str(enum sieve_match match, enum sieve_cmp cmp, const char *val
 		ok = fk.len == 0 || memmem(fv.data, fv.len, fk.data, fk.len) != NULL;
 		break;
 	case MATCH_MATCHES:
-		ok = glob_match(fv.data, fv.len, fk.data, fk.len, cmp != CMP_OCTET, value, mv);
+		ok = glob_match(fv.data, fv.len, fk.data, fk.len, cmp != CMP_OCTET, value, mv, work);
 		break;
 	default:
 		break;

@@ -26,6 +26,7 @@ void sieve_limits_default(struct sieve_limits *lim)
 	lim->max_variables = 128;
 	lim->max_includes = 4;
 	lim->max_body = 1024 * 1024;
+	lim->max_work = 64 * 1024 * 1024;
 }
 
 void sieve_parse_error(struct sieve_parser *p, unsigned int line, const char *fmt, ...)

@@ -447,6 +447,7 @@ int sieve_run(const struct sieve_script *script, const struct sieve_message *msg
 	r.lim = lim;
 	r.res = result;
 	r.implicit_keep = true;
+	r.work = lim->max_work;
 	strbuf_init(&r.flags);
 	for (unsigned int i = 0; i < SIEVE_MATCH_VARS; i++)
 		strbuf_init(&r.mv.v[i]);

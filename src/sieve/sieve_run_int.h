@@ -32,6 +32,7 @@ struct sieve_run {
 	const struct sieve_limits *lim;
 	struct sieve_result *res;
 	unsigned int action_cap;
+	uint64_t work;			/* matching work left (limits.max_work) */
 	unsigned int redirects;
 	bool stopped, returned, implicit_keep, failed;
 	uint32_t scope;			/* this invocation (0 main, n include) */

@@ -430,6 +430,31 @@ static void test_run_limits(void **state)
 	assert_true(res.implicit_keep);
 	sieve_result_free(&res);
 	sieve_script_free(s);
+	/* matching work per run is bounded: a long :matches pattern on a long
+	 * value stops the run instead of running for seconds */
+	{
+		static char big[300000];
+		struct sieve_message bm = { big, 0, "a@b.example", "c@d.example", NULL, NULL };
+		char glob[1200];
+		size_t n;
+
+		/* "*" then 1000 a's and a b: every shift of the star rescans */
+		strcpy(glob, "require \"body\"; if body :raw :matches \"*");
+		n = strlen(glob);
+		memset(glob + n, 'a', 1000);
+		strcpy(glob + n + 1000, "b\" { discard; }");
+
+		memcpy(big, "Subject: x\r\n\r\n", 15);
+		memset(big + 15, 'a', sizeof(big) - 16);
+		bm.size = sizeof(big) - 1;
+		sieve_limits_default(&lim);
+		lim.max_work = 1000000;
+		assert_int_equal(sieve_compile(glob, strlen(glob), &lim, &s, &err), 0);
+		assert_int_equal(sieve_run(s, &bm, &env, &lim, &res), -1);
+		assert_string_equal(res.err.msg, "line 1: too much matching work");
+		sieve_result_free(&res);
+		sieve_script_free(s);
+	}
 	/* the null sender: envelope from matches only "" with :all */
 	src = "require \"envelope\"; if envelope :all :is \"from\" \"\" { discard; }";
 	assert_int_equal(sieve_compile(src, strlen(src), &lim, &s, &err), 0);
