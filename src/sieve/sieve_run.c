@@ -439,8 +439,16 @@ int sieve_run(const struct sieve_script *script, const struct sieve_message *msg
 {
 	struct sieve_run r;
 
+	struct sieve_message empty;
+
 	memset(result, 0, sizeof(*result));
 	memset(&r, 0, sizeof(r));
+	if (msg->data == NULL) {
+		empty = *msg;
+		empty.data = "";
+		empty.size = 0;
+		msg = &empty;
+	}
 	r.s = script;
 	r.msg = msg;
 	r.env = env;
