@@ -249,6 +249,7 @@ SCRIPTS = [
     ("hdr_multi_keys", ["fileinto"], 'if header :contains "subject" ["zzz", "prize", "report"] { fileinto "K"; }'),
     ("hdr_jp_from_full", ["fileinto"], 'if header :contains "from" "田中太郎" { fileinto "TT"; }'),
     ("hdr_jp_q_matches", ["fileinto"], 'if header :matches "subject" "?議*" { fileinto "Q"; }'),
+    ("hdr_q_ascii", ["fileinto"], 'if header :matches "subject" "?X*" { fileinto "QX"; }'),
     ("hdr_jp_important", ["fileinto"], 'if header :contains "subject" "【重要】" { fileinto "Important"; }'),
     ("hdr_utf8_raw", ["fileinto"], 'if header :contains "subject" "résumé" { fileinto "CV"; }'),
     ("hdr_utf8_jp_raw", ["fileinto"], 'if header :contains "subject" "日本語" { fileinto "JpRaw"; }'),

@@ -202,6 +202,8 @@ static void test_match_types(void **state)
 	assert_string_equal(run("if header :matches \"from\" \"Alice <*@example.?\?\?>\" { discard; }"),
 			    "discard");
 	assert_string_equal(run("if header :matches \"subject\" \"*\\\\*\" { discard; }"), "keep");
+	assert_string_equal(run("if header :matches \"from\" \"?X*\" { discard; }"), "keep");
+	assert_string_equal(run("if header :matches \"from\" \"?L*\" { discard; }"), "discard");
 	assert_string_equal(run("if header :is \"x-missing\" \"\" { discard; }"), "keep");
 	assert_string_equal(run("if not exists \"x-missing\" { discard; }"), "discard");
 	assert_string_equal(run("if allof(exists \"from\", exists [\"to\", \"x-no\"]) { discard; }"), "keep");
