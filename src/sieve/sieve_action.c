@@ -276,6 +276,38 @@ static bool vacation_allowed(struct sieve_run *r)
 	return !mail_header_find(r->msg->data, hs, "list-id", &f);
 }
 
+struct to_me {
+	const struct sieve_vacation *v;
+	const char *rcpt, *orig;
+};
+
+static bool is_mine(struct sieve_run *r, const char *a, size_t len, void *ctx)
+{
+	const struct to_me *t = ctx;
+
+	if ((t->rcpt != NULL && strcasecmp(a, t->rcpt) == 0) ||
+	    (t->orig != NULL && strcasecmp(a, t->orig) == 0))
+		return true;
+	for (unsigned int i = 0; i < t->v->address_count; i++)
+		if (strcasecmp(a, t->v->addresses[i]) == 0)
+			return true;
+	return false;
+}
+
+/* RFC 5230 4.5: reply only when one of the user's addresses (the
+ * recipient, the original recipient, :addresses) is in a recipient field,
+ * so Bcc'd list copies and forwards get no auto-reply. */
+static bool vacation_to_me(struct sieve_run *r, const struct sieve_vacation *v)
+{
+	static const char *const fields[] = { "to", "cc", "bcc", "resent-to", "resent-cc" };
+	struct to_me t = { v, r->msg->env_to, r->msg->env_orig_to };
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (sieve_msg_addresses(r, fields[i], PART_ALL, 0, false, is_mine, &t))
+			return true;
+	return false;
+}
+
 void sieve_action_vacation(struct sieve_run *r, const struct sieve_node *nd)
 {
 	struct sieve_action a;
@@ -292,7 +324,6 @@ void sieve_action_vacation(struct sieve_run *r, const struct sieve_node *nd)
 	v->from = opt_string(r, nd, SL_FROM);
 	v->handle = opt_string(r, nd, SL_HANDLE);
 	v->mime = (nd->flags & NF_MIME) != 0;
-	v->reply = vacation_allowed(r);
 	if (nd->sl[SL_ADDRS] != 0) {
 		const struct sieve_list *l = &r->s->lists[nd->sl[SL_ADDRS]];
 		struct strbuf t = STRBUF_INIT;
@@ -307,6 +338,7 @@ void sieve_action_vacation(struct sieve_run *r, const struct sieve_node *nd)
 		}
 		strbuf_free(&t);
 	}
+	v->reply = vacation_allowed(r) && vacation_to_me(r, v);
 	sieve_run_expand(r, r->s->lists[nd->sl[SL_P0]].first, &reason);
 	if (v->handle == NULL) {
 		/* RFC 5230 4.2: the handle defaults to one derived from the

@@ -363,6 +363,33 @@ static void test_vacation(void **state)
 	/* a List-ID: no auto-reply to a mailing list */
 	assert_false(res.actions[0].vacation.reply);
 	assert_int_equal(res.actions[0].line, 2);
+	sieve_result_free(&res);
+	/* a direct message to one of the :addresses gets the reply; sent to
+	 * others (a Bcc or a forward), it does not */
+	{
+		static const char direct[] = "From: a@example.org\r\nTo: B@X.org\r\nSubject: hi\r\n\r\nx\r\n";
+		static const char other[] = "From: a@example.org\r\nTo: z@example.org\r\nSubject: hi\r\n\r\nx\r\n";
+		struct sieve_message dm = { direct, sizeof(direct) - 1, "a@example.org", "bob@example.com",
+					    NULL, NULL };
+
+		assert_int_equal(sieve_run(s, &dm, &env, &lim, &res), 0);
+		assert_true(res.actions[0].vacation.reply);
+		sieve_result_free(&res);
+		dm.data = other;
+		dm.size = sizeof(other) - 1;
+		assert_int_equal(sieve_run(s, &dm, &env, &lim, &res), 0);
+		assert_false(res.actions[0].vacation.reply);
+		/* <> never gets one */
+		sieve_result_free(&res);
+		dm.data = direct;
+		dm.size = sizeof(direct) - 1;
+		dm.env_from = "";
+		assert_int_equal(sieve_run(s, &dm, &env, &lim, &res), 0);
+		assert_false(res.actions[0].vacation.reply);
+		sieve_result_free(&res);
+		assert_int_equal(sieve_run(s, &m, &env, &lim, &res), 0);
+	}
+	assert_int_equal(res.actions[0].line, 2);
 	assert_int_equal(res.actions[1].kind, SIEVE_ACT_KEEP);
 	assert_true(res.implicit_keep);
 	sieve_result_free(&res);
