@@ -233,6 +233,52 @@ static bool type_wanted(struct sieve_run *r, const struct mime_part *part, uint3
 	return ok;
 }
 
+/* The text of an HTML part for body :text (RFC 5173 5.2 asks for the
+ * "textual content"): tags dropped, script and style contents skipped,
+ * a few entities decoded (&amp; &lt; &gt; &quot; &#39; &nbsp; &#N;). */
+static void html_to_text(const char *in, size_t len, struct strbuf *out)
+{
+	static const struct { const char *name; const char *text; } ents[] = {
+		{ "amp;", "&" }, { "lt;", "<" }, { "gt;", ">" }, { "quot;", "\"" },
+		{ "#39;", "'" }, { "nbsp;", "\xc2\xa0" },
+	};
+
+	for (size_t i = 0; i < len;) {
+		if (in[i] == '<') {
+			const char *end = memchr(in + i, '>', len - i);
+			bool skip = len - i > 7 && (strncasecmp(in + i, "<script", 7) == 0 ||
+						    strncasecmp(in + i, "<style", 6) == 0);
+
+			if (end == NULL)
+				break;
+			i = (size_t)(end - in) + 1;
+			if (skip) {
+				/* to the next closing tag */
+				while (i + 1 < len && !(in[i] == '<' && in[i + 1] == '/'))
+					i++;
+			}
+			continue;
+		}
+		if (in[i] == '&') {
+			size_t k;
+
+			for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++) {
+				size_t n = strlen(ents[k].name);
+
+				if (len - i - 1 >= n && strncasecmp(in + i + 1, ents[k].name, n) == 0) {
+					strbuf_append_str(out, ents[k].text);
+					i += n + 1;
+					break;
+				}
+			}
+			if (k < sizeof(ents) / sizeof(ents[0]))
+				continue;
+		}
+		strbuf_append_c(out, in[i]);
+		i++;
+	}
+}
+
 static bool body_parts(struct sieve_run *r, const struct mime_part *part, enum sieve_body how,
 		       uint32_t types, sieve_value_cb *cb, void *ctx, struct strbuf *buf)
 {
@@ -250,6 +296,12 @@ static bool body_parts(struct sieve_run *r, const struct mime_part *part, enum s
 			size_t n = part->body_size;
 
 			strbuf_append(buf, r->mime->data + part->body_offset, n);
+		} else if (how == BODY_TEXT && strcasecmp(part->subtype, "html") == 0) {
+			struct strbuf html = *buf;
+
+			strbuf_init(buf);
+			html_to_text(html.data != NULL ? html.data : "", html.len, buf);
+			strbuf_free(&html);
 		}
 		if (buf->len > r->lim->max_body)
 			strbuf_truncate(buf, r->lim->max_body);

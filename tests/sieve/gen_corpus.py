@@ -294,6 +294,8 @@ SCRIPTS = [
     ("regex_octet", ["regex", "fileinto"],
      'if header :regex :comparator "i;octet" "subject" "MEETING|ORDER" { fileinto "RegOct"; }'),
     ("body_content_text", ["body", "fileinto"], 'if body :content "text" :contains "total" { fileinto "T"; }'),
+    ("body_text_no_tags", ["body", "fileinto"], 'if body :text :contains "<b>" { fileinto "Tag"; }'),
+    ("body_text_html_words", ["body", "fileinto"], 'if body :text :contains "order" { fileinto "Order"; }'),
     ("body_jp_iso", ["body", "fileinto"], 'if body :contains "会議" { fileinto "JpIso"; }'),
     ("body_jp_sjis_b64", ["body", "fileinto"], 'if body :contains "来週" { fileinto "JpSjis"; }'),
     ("body_matches", ["body", "fileinto"], 'if body :text :matches "*total is * EUR*" { fileinto "M"; }'),

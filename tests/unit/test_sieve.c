@@ -309,6 +309,18 @@ static void test_relational_body_regex(void **state)
 			    "discard");
 	assert_string_equal(run("require \"body\"; if body :contains \"INVOICE\" { discard; }"), "discard");
 	assert_string_equal(run("require \"body\"; if body :raw :contains \"Received\" { discard; }"), "keep");
+	{
+		static const char html[] = "From: a@b.example\r\nContent-Type: text/html\r\n\r\n"
+					   "<style>p{color:red}</style><p>Fish &amp; <b>chips</b></p>\r\n";
+		struct cb_state st = { 0, false };
+
+		assert_string_equal(run_msg("require \"body\"; if body :text :contains \"Fish & chips\" "
+					    "{ discard; }", html, &st), "discard");
+		assert_string_equal(run_msg("require \"body\"; if body :text :contains [\"<b>\", \"color\"] "
+					    "{ discard; }", html, &st), "keep");
+		assert_string_equal(run_msg("require \"body\"; if body :raw :contains \"<b>\" "
+					    "{ discard; }", html, &st), "discard");
+	}
 	assert_string_equal(run("require [\"regex\",\"variables\",\"fileinto\"];"
 				"if header :regex \"from\" \"<([a-z]+)@\" { fileinto \"${1}\"; }"), "fileinto alice");
 	assert_string_equal(run("require \"regex\"; if header :regex \"from\" \"(a)\\\\1\" { discard; }"),
