@@ -73,6 +73,7 @@ enum sieve_ext {
 	SIEVE_EXT_VIRUSTEST = 1u << 21,
 	SIEVE_EXT_CMP_NUMERIC = 1u << 22,
 	SIEVE_EXT_CMP_UNICODE = 1u << 23,
+	SIEVE_EXT_CMP_BASE = 1u << 24,	/* comparator-i;octet, -i;ascii-casemap (always there) */
 };
 
 /* The space separated list of capabilities (ManageSieve's SIEVE line). */

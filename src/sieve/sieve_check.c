@@ -155,7 +155,7 @@ static const struct {
 	{ "duplicate", SIEVE_EXT_DUPLICATE }, { "spamtest", SIEVE_EXT_SPAMTEST },
 	{ "spamtestplus", SIEVE_EXT_SPAMTESTPLUS | SIEVE_EXT_SPAMTEST },
 	{ "virustest", SIEVE_EXT_VIRUSTEST },
-	{ "comparator-i;octet", 0x80000000u }, { "comparator-i;ascii-casemap", 0x80000000u },
+	{ "comparator-i;octet", SIEVE_EXT_CMP_BASE }, { "comparator-i;ascii-casemap", SIEVE_EXT_CMP_BASE },
 	{ "comparator-i;ascii-numeric", SIEVE_EXT_CMP_NUMERIC },
 	{ "comparator-i;unicode-casemap", SIEVE_EXT_CMP_UNICODE },
 };
