@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "mail/address.h"
+#include "mail/charset.h"
 #include "mail/header.h"
 #include "sieve/sieve_run_int.h"
 
@@ -58,6 +59,18 @@ void sieve_result_free(struct sieve_result *res)
 	free(res->dup_ids);
 	free(res->dup_seconds);
 	memset(res, 0, sizeof(*res));
+}
+
+bool sieve_folder_name_is_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > 1024 || !charset_utf8_is_valid(name, len))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return false;
+	return true;
 }
 
 bool sieve_redirect_address(const char *in, char *out, size_t outsize)
@@ -175,8 +188,8 @@ void sieve_action_add(struct sieve_run *r, const struct sieve_node *nd, enum sie
 	a.script = r->scope;
 	a.copy = (nd->flags & NF_COPY) != 0;
 	a.create = (nd->flags & NF_CREATE) != 0;
-	if (kind == SIEVE_ACT_FILEINTO && *arg == '\0') {
-		sieve_run_fail(r, nd->line, "fileinto: empty folder name");
+	if (kind == SIEVE_ACT_FILEINTO && !sieve_folder_name_is_valid(arg)) {
+		sieve_run_fail(r, nd->line, "fileinto: invalid folder name \"%s\"", arg);
 		return;
 	}
 	if (kind == SIEVE_ACT_REDIRECT) {

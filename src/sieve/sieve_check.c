@@ -612,8 +612,9 @@ static int check_semantics(struct sieve_parser *p, struct sieve_node *nd, const 
 		}
 	}
 	if (nd->id == SID_FILEINTO && !list_has_var(p, nd->sl[SL_P0]) &&
-	    one_string(p, nd->sl[SL_P0])[0] == '\0') {
-		sieve_parse_error(p, nd->line, "fileinto: empty folder name");
+	    !sieve_folder_name_is_valid(one_string(p, nd->sl[SL_P0]))) {
+		sieve_parse_error(p, nd->line, "fileinto: invalid folder name \"%s\"",
+				  one_string(p, nd->sl[SL_P0]));
 		return -1;
 	}
 	return 0;

@@ -170,6 +170,10 @@ uint64_t sieve_numeric_value(const char *s, size_t len);
  * it is not one address (or is a source route or relay trick). */
 bool sieve_redirect_address(const char *in, char *out, size_t outsize);
 
+/* A folder name fileinto accepts: 1 to 1024 bytes of UTF-8 without
+ * control characters. */
+bool sieve_folder_name_is_valid(const char *name);
+
 /* ---- dates (sieve_date.c) ---- */
 
 /* Parses an RFC 5322 date into UTC seconds and its zone in minutes. */

@@ -136,7 +136,9 @@ static void set_var(struct sieve_matchvars *mv, unsigned int i, const char *s, s
 enum { W_STAR = -1, W_ONE = -2 };
 
 /* :matches of folded value v against folded key k (wildcards * and ?,
- * backslash escapes). On success the wildcards' spans are cut out of the
+ * backslash escapes). '?' is one octet, or with utf8 (i;unicode-casemap)
+ * one UTF-8 character: i;octet and i;ascii-casemap work on octets (RFC
+ * 4790 9.2, 9.3). On success the wildcards' spans are cut out of the
  * original value orig into mv. Classic two-pointer glob: each * is kept
  * as short as possible, backtracking only into the latest one, which
  * gives the leftmost-shortest spans RFC 5229 3.2 asks for. */
@@ -281,7 +283,7 @@ bool sieve_match_str(enum sieve_match match, enum sieve_cmp cmp, const char *val
 		ok = fk.len == 0 || memmem(fv.data, fv.len, fk.data, fk.len) != NULL;
 		break;
 	case MATCH_MATCHES:
-		ok = glob_match(fv.data, fv.len, fk.data, fk.len, cmp != CMP_OCTET, value, mv, work);
+		ok = glob_match(fv.data, fv.len, fk.data, fk.len, cmp == CMP_UNICODE, value, mv, work);
 		break;
 	default:
 		break;

@@ -251,6 +251,16 @@ static void test_japanese(void **state)
 	/* "会議" decoded from ISO-2022-JP */
 	assert_string_equal(run("if header :contains \"subject\" \"会議\" { discard; }"), "discard");
 	assert_string_equal(run("if header :matches \"subject\" \"会議 *\" { discard; }"), "discard");
+	/* '?' is one octet under i;ascii-casemap, one character under
+	 * i;unicode-casemap (会 is three octets in UTF-8) */
+	assert_string_equal(run("if header :matches \"subject\" \"?議*\" { discard; }"), "keep");
+	assert_string_equal(run("if header :matches \"subject\" \"???議*\" { discard; }"), "discard");
+	assert_string_equal(run("require \"comparator-i;unicode-casemap\"; if header :comparator "
+				"\"i;unicode-casemap\" :matches \"subject\" \"?議*\" { discard; }"), "discard");
+	/* half a character is no folder name: a run-time error */
+	assert_string_equal(run("require [\"variables\", \"fileinto\"];\nif header :matches \"subject\" "
+				"\"?*\" { fileinto \"${1}\"; }"),
+			    "keep +error(line 2: fileinto: invalid folder name \"\xe4\")");
 	assert_string_equal(run("require \"comparator-i;unicode-casemap\";"
 				"if header :comparator \"i;unicode-casemap\" :contains \"subject\" \"ＭＥＥＴＩＮＧ\" "
 				"{ discard; }"), "keep");
