@@ -128,9 +128,9 @@ static bool is_reject(enum sieve_action_kind k)
 }
 
 /* Checks a new action against those taken; returns -1 (error set), 0 to
- * add it, 1 when it merges into one already there. */
+ * add it, 1 when it merges into the one at *merge_r. */
 static int check_conflicts(struct sieve_run *r, const struct sieve_node *nd,
-			   const struct sieve_action *a)
+			   const struct sieve_action *a, unsigned int *merge_r)
 {
 	struct sieve_result *res = r->res;
 
@@ -149,13 +149,19 @@ static int check_conflicts(struct sieve_run *r, const struct sieve_node *nd,
 		}
 		if ((a->kind == SIEVE_ACT_KEEP || a->kind == SIEVE_ACT_FILEINTO) &&
 		    (o->kind == SIEVE_ACT_KEEP || o->kind == SIEVE_ACT_FILEINTO) &&
-		    strcmp(store_box(r, a), store_box(r, o)) == 0)
+		    strcmp(store_box(r, a), store_box(r, o)) == 0) {
+			*merge_r = i;
 			return 1;
+		}
 		if (a->kind == SIEVE_ACT_REDIRECT && o->kind == SIEVE_ACT_REDIRECT &&
-		    strcasecmp(a->arg, o->arg) == 0)
+		    strcasecmp(a->arg, o->arg) == 0) {
+			*merge_r = i;
 			return 1;
-		if (a->kind == SIEVE_ACT_DISCARD && o->kind == SIEVE_ACT_DISCARD)
+		}
+		if (a->kind == SIEVE_ACT_DISCARD && o->kind == SIEVE_ACT_DISCARD) {
+			*merge_r = i;
 			return 1;
+		}
 	}
 	return 0;
 }
@@ -173,11 +179,41 @@ static void push(struct sieve_run *r, struct sieve_action *a)
 	res->actions[res->count++] = *a;
 }
 
+/* The flags a keep or fileinto stores with: its :flags, else the
+ * internal variable when imap4flags is on; NULL without imap4flags. */
+static char *store_flags(struct sieve_run *r, const struct sieve_node *nd, bool *has_r)
+{
+	struct strbuf f = STRBUF_INIT;
+	char *flags;
+
+	*has_r = false;
+	if (nd->flags & NF_HAS_FLAGS) {
+		const struct sieve_list *l = &r->s->lists[nd->sl[SL_TAG]];
+		struct strbuf t = STRBUF_INIT;
+
+		for (uint32_t i = 0; i < l->count; i++) {
+			strbuf_truncate(&t, 0);
+			sieve_run_expand(r, l->first + i, &t);
+			sieve_flags_add(&f, strbuf_cstr(&t), t.len);
+		}
+		strbuf_free(&t);
+	} else if (r->s->ext & SIEVE_EXT_IMAP4FLAGS) {
+		sieve_flags_add(&f, strbuf_cstr(&r->flags), r->flags.len);
+	} else {
+		return NULL;
+	}
+	*has_r = true;
+	flags = xstrdup(strbuf_cstr(&f));
+	strbuf_free(&f);
+	return flags;
+}
+
 void sieve_action_add(struct sieve_run *r, const struct sieve_node *nd, enum sieve_action_kind kind,
 		      const char *arg, struct sieve_action *extra)
 {
 	struct sieve_action a;
 	char addr[MAIL_PATH_MAX + 8];
+	unsigned int merge = 0;
 	int c;
 
 	memset(&a, 0, sizeof(a));
@@ -200,12 +236,27 @@ void sieve_action_add(struct sieve_run *r, const struct sieve_node *nd, enum sie
 		arg = addr;
 	}
 	a.arg = (char *)arg;
-	if ((c = check_conflicts(r, nd, &a)) < 0)
+	if ((c = check_conflicts(r, nd, &a, &merge)) < 0)
 		return;
 	if (kind != SIEVE_ACT_VACATION && !a.copy)
 		r->implicit_keep = false;
-	if (c > 0)
+	if (c > 0) {
+		/* the same store again: the later flags are the ones stored,
+		 * as Pigeonhole does */
+		struct sieve_action *o = &r->res->actions[merge];
+		bool has;
+		char *flags;
+
+		if (kind == SIEVE_ACT_KEEP || kind == SIEVE_ACT_FILEINTO) {
+			flags = store_flags(r, nd, &has);
+			if (has) {
+				free(o->flags);
+				o->flags = flags;
+				o->has_flags = true;
+			}
+		}
 		return;
+	}
 	if (kind == SIEVE_ACT_REDIRECT && ++r->redirects > r->lim->max_redirects) {
 		sieve_run_fail(r, nd->line, "too many redirects (limit %u)", r->lim->max_redirects);
 		return;
@@ -215,27 +266,8 @@ void sieve_action_add(struct sieve_run *r, const struct sieve_node *nd, enum sie
 		return;
 	}
 	a.arg = xstrdup(arg);
-	if (kind == SIEVE_ACT_KEEP || kind == SIEVE_ACT_FILEINTO) {
-		struct strbuf f = STRBUF_INIT;
-		const struct sieve_list *l = &r->s->lists[nd->sl[SL_TAG]];
-
-		if (nd->flags & NF_HAS_FLAGS) {
-			struct strbuf t = STRBUF_INIT;
-
-			for (uint32_t i = 0; i < l->count; i++) {
-				strbuf_truncate(&t, 0);
-				sieve_run_expand(r, l->first + i, &t);
-				sieve_flags_add(&f, strbuf_cstr(&t), t.len);
-			}
-			strbuf_free(&t);
-			a.has_flags = true;
-		} else if (r->s->ext & SIEVE_EXT_IMAP4FLAGS) {
-			sieve_flags_add(&f, strbuf_cstr(&r->flags), r->flags.len);
-			a.has_flags = true;
-		}
-		a.flags = xstrdup(strbuf_cstr(&f));
-		strbuf_free(&f);
-	}
+	if (kind == SIEVE_ACT_KEEP || kind == SIEVE_ACT_FILEINTO)
+		a.flags = store_flags(r, nd, &a.has_flags);
 	push(r, &a);
 }
 

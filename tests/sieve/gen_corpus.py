@@ -340,6 +340,14 @@ SCRIPTS = [
     ("exists_case", ["fileinto"], 'if exists "MESSAGE-ID" { fileinto "HasId"; }'),
     ("hdr_is_folded", ["fileinto"], 'if header :is "to" "Bob <bob+lists@example.com>, carol@example.net" { fileinto "ToExact"; }'),
     ("addr_to_all_list", ["fileinto"], 'if address :all :is ["to", "cc"] ["carol@example.net", "nobody@x"] { fileinto "Carol"; }'),
+    ("redirect_case", [], 'redirect "X.Y@Example.COM";'),
+    ("fileinto_flags_merge", ["fileinto", "imap4flags"], 'fileinto "A";\nfileinto :flags "$x" "A";'),
+    ("keep_flags_then_keep", ["imap4flags"], 'keep :flags "$a";\nkeep :flags "$b";'),
+    ("flags_after_fileinto", ["imap4flags", "fileinto", "copy"],
+     'fileinto :copy "A";\naddflag "$late";'),
+    ("discard_then_keep", [], 'discard;\nkeep;'),
+    ("vacation_twice", ["vacation"], 'vacation "a";\nvacation "b";'),
+    ("reject_twice", ["reject"], 'reject "a";\nreject "b";'),
     ("size_exact", ["fileinto"], 'SIZE_PLACEHOLDER'),
 ]
 

@@ -295,6 +295,10 @@ static void test_imap4flags(void **state)
 				"removeflag \"$X\"; fileinto \"A\";"), "fileinto A \\Flagged");
 	assert_string_equal(run("require [\"imap4flags\",\"fileinto\"]; fileinto :flags \"\\\\Seen\" \"A\";"),
 			    "fileinto A \\Seen");
+	/* the same folder twice: one store, with the later flags */
+	assert_string_equal(run("require [\"imap4flags\",\"fileinto\"]; fileinto \"A\"; fileinto :flags \"$x\" \"A\";"),
+			    "fileinto A $x");
+	assert_string_equal(run("require \"imap4flags\"; keep :flags \"$a\"; keep :flags \"$b\";"), "keep $b");
 	assert_string_equal(run("require [\"imap4flags\",\"variables\"]; addflag \"v\" \"$x\";"
 				"if hasflag \"v\" \"$X\" { discard; }"), "discard");
 }
