@@ -118,6 +118,12 @@ MESSAGES = {
        + base64.b64encode("お届け予定日は来週です。".encode("cp932")) + b"\r\n"
        + b"--jp\r\nContent-Type: application/pdf; name=\"a.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
        + base64.b64encode(b"%PDF-1.4 fake") + b"\r\n--jp--\r\n"),
+    # unencoded ISO-2022-JP in the header, as old Japanese mailers send it
+    "rawjp": b"From: kato@example.jp\r\nTo: bob@example.com\r\nSubject: "
+             + "会議の議事録".encode("iso2022_jp")
+             + b"\r\nDate: Thu, 23 Nov 2023 09:00:00 +0900\r\nMessage-ID: <raw-1@example.jp>\r\n"
+             b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n\r\n"
+             + "議事録を送ります。\r\n".encode("iso2022_jp"),
     "autoreply": msg([
         ("From", "carol@example.net"),
         ("To", "bob@example.com"),
