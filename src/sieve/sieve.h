@@ -25,6 +25,7 @@ struct sieve_limits {
 	unsigned int max_variables;	/* distinct variables per run */
 	unsigned int max_includes;	/* include nesting */
 	size_t max_body;		/* bytes of body text a body test looks at */
+	uint64_t max_work;		/* bytes and pattern steps matching may spend per run */
 };
 
 /* Sensible defaults for a hosting server. */
@@ -72,6 +73,7 @@ enum sieve_ext {
 	SIEVE_EXT_VIRUSTEST = 1u << 21,
 	SIEVE_EXT_CMP_NUMERIC = 1u << 22,
 	SIEVE_EXT_CMP_UNICODE = 1u << 23,
+	SIEVE_EXT_CMP_BASE = 1u << 24,	/* comparator-i;octet, -i;ascii-casemap (always there) */
 };
 
 /* The space separated list of capabilities (ManageSieve's SIEVE line). */

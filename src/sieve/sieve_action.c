@@ -3,17 +3,15 @@
  * 5228 and 5429 forbid reported as run-time errors, the limits on actions
  * and redirects, and the implicit keep added at the end unless cancelled
  * (RFC 5228 2.10.2). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "mail/address.h"
+#include "mail/charset.h"
 #include "mail/header.h"
 #include "sieve/sieve_run_int.h"
-
-void sieve_action_add(struct sieve_run *r, const struct sieve_node *nd, enum sieve_action_kind kind,
-		      const char *arg, struct sieve_action *extra);
-void sieve_action_vacation(struct sieve_run *r, const struct sieve_node *nd);
-void sieve_result_finish(struct sieve_run *r);
 
 const char *sieve_action_name(enum sieve_action_kind kind)
 {
@@ -63,6 +61,45 @@ void sieve_result_free(struct sieve_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
+bool sieve_folder_name_is_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > 1024 || !charset_utf8_is_valid(name, len))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return false;
+	return true;
+}
+
+bool sieve_redirect_address(const char *in, char *out, size_t outsize)
+{
+	char wrapped[MAIL_PATH_MAX + 8];
+	struct mail_path path;
+	const char *error;
+	size_t len, used = 0;
+
+	while (*in == ' ' || *in == '\t')
+		in++;
+	len = strlen(in);
+	while (len > 0 && (in[len - 1] == ' ' || in[len - 1] == '\t'))
+		len--;
+	if (len >= 2 && in[0] == '<' && in[len - 1] == '>') {
+		in++;
+		len -= 2;
+	}
+	if (len == 0 || len > MAIL_PATH_MAX || memchr(in, '<', len) != NULL ||
+	    memchr(in, '>', len) != NULL)
+		return false;
+	snprintf(wrapped, sizeof(wrapped), "<%.*s>", (int)len, in);
+	if (mail_path_parse(wrapped, len + 2, &path, &used, &error) < 0 || used != len + 2 ||
+	    path.null_path || path.domain[0] == '\0' || mail_path_relay_trick(&path) != NULL)
+		return false;
+	mail_path_format(&path, out, outsize);
+	return true;
+}
+
 static char *xstrdup(const char *s)
 {
 	char *d = s != NULL ? strdup(s) : NULL;
@@ -91,9 +128,9 @@ static bool is_reject(enum sieve_action_kind k)
 }
 
 /* Checks a new action against those taken; returns -1 (error set), 0 to
- * add it, 1 when it merges into one already there. */
+ * add it, 1 when it merges into the one at *merge_r. */
 static int check_conflicts(struct sieve_run *r, const struct sieve_node *nd,
-			   const struct sieve_action *a)
+			   const struct sieve_action *a, unsigned int *merge_r)
 {
 	struct sieve_result *res = r->res;
 
@@ -112,13 +149,19 @@ static int check_conflicts(struct sieve_run *r, const struct sieve_node *nd,
 		}
 		if ((a->kind == SIEVE_ACT_KEEP || a->kind == SIEVE_ACT_FILEINTO) &&
 		    (o->kind == SIEVE_ACT_KEEP || o->kind == SIEVE_ACT_FILEINTO) &&
-		    strcmp(store_box(r, a), store_box(r, o)) == 0)
+		    strcmp(store_box(r, a), store_box(r, o)) == 0) {
+			*merge_r = i;
 			return 1;
+		}
 		if (a->kind == SIEVE_ACT_REDIRECT && o->kind == SIEVE_ACT_REDIRECT &&
-		    strcasecmp(a->arg, o->arg) == 0)
+		    strcasecmp(a->arg, o->arg) == 0) {
+			*merge_r = i;
 			return 1;
-		if (a->kind == SIEVE_ACT_DISCARD && o->kind == SIEVE_ACT_DISCARD)
+		}
+		if (a->kind == SIEVE_ACT_DISCARD && o->kind == SIEVE_ACT_DISCARD) {
+			*merge_r = i;
 			return 1;
+		}
 	}
 	return 0;
 }
@@ -136,10 +179,41 @@ static void push(struct sieve_run *r, struct sieve_action *a)
 	res->actions[res->count++] = *a;
 }
 
+/* The flags a keep or fileinto stores with: its :flags, else the
+ * internal variable when imap4flags is on; NULL without imap4flags. */
+static char *store_flags(struct sieve_run *r, const struct sieve_node *nd, bool *has_r)
+{
+	struct strbuf f = STRBUF_INIT;
+	char *flags;
+
+	*has_r = false;
+	if (nd->flags & NF_HAS_FLAGS) {
+		const struct sieve_list *l = &r->s->lists[nd->sl[SL_TAG]];
+		struct strbuf t = STRBUF_INIT;
+
+		for (uint32_t i = 0; i < l->count; i++) {
+			strbuf_truncate(&t, 0);
+			sieve_run_expand(r, l->first + i, &t);
+			sieve_flags_add(&f, strbuf_cstr(&t), t.len);
+		}
+		strbuf_free(&t);
+	} else if (r->s->ext & SIEVE_EXT_IMAP4FLAGS) {
+		sieve_flags_add(&f, strbuf_cstr(&r->flags), r->flags.len);
+	} else {
+		return NULL;
+	}
+	*has_r = true;
+	flags = xstrdup(strbuf_cstr(&f));
+	strbuf_free(&f);
+	return flags;
+}
+
 void sieve_action_add(struct sieve_run *r, const struct sieve_node *nd, enum sieve_action_kind kind,
 		      const char *arg, struct sieve_action *extra)
 {
 	struct sieve_action a;
+	char addr[MAIL_PATH_MAX + 8];
+	unsigned int merge = 0;
 	int c;
 
 	memset(&a, 0, sizeof(a));
@@ -150,25 +224,39 @@ void sieve_action_add(struct sieve_run *r, const struct sieve_node *nd, enum sie
 	a.script = r->scope;
 	a.copy = (nd->flags & NF_COPY) != 0;
 	a.create = (nd->flags & NF_CREATE) != 0;
-	if (kind == SIEVE_ACT_FILEINTO && *arg == '\0') {
-		sieve_run_fail(r, nd->line, "fileinto: empty folder name");
+	if (kind == SIEVE_ACT_FILEINTO && !sieve_folder_name_is_valid(arg)) {
+		sieve_run_fail(r, nd->line, "fileinto: invalid folder name \"%s\"", arg);
 		return;
 	}
 	if (kind == SIEVE_ACT_REDIRECT) {
-		const char *at = strrchr(arg, '@');
-
-		if (at == NULL || at == arg || at[1] == '\0' || strpbrk(arg, " \t\r\n<>,;") != NULL) {
+		if (!sieve_redirect_address(arg, addr, sizeof(addr))) {
 			sieve_run_fail(r, nd->line, "redirect: invalid address \"%s\"", arg);
 			return;
 		}
+		arg = addr;
 	}
 	a.arg = (char *)arg;
-	if ((c = check_conflicts(r, nd, &a)) < 0)
+	if ((c = check_conflicts(r, nd, &a, &merge)) < 0)
 		return;
 	if (kind != SIEVE_ACT_VACATION && !a.copy)
 		r->implicit_keep = false;
-	if (c > 0)
+	if (c > 0) {
+		/* the same store again: the later flags are the ones stored,
+		 * as Pigeonhole does */
+		struct sieve_action *o = &r->res->actions[merge];
+		bool has;
+		char *flags;
+
+		if (kind == SIEVE_ACT_KEEP || kind == SIEVE_ACT_FILEINTO) {
+			flags = store_flags(r, nd, &has);
+			if (has) {
+				free(o->flags);
+				o->flags = flags;
+				o->has_flags = true;
+			}
+		}
 		return;
+	}
 	if (kind == SIEVE_ACT_REDIRECT && ++r->redirects > r->lim->max_redirects) {
 		sieve_run_fail(r, nd->line, "too many redirects (limit %u)", r->lim->max_redirects);
 		return;
@@ -178,27 +266,8 @@ void sieve_action_add(struct sieve_run *r, const struct sieve_node *nd, enum sie
 		return;
 	}
 	a.arg = xstrdup(arg);
-	if (kind == SIEVE_ACT_KEEP || kind == SIEVE_ACT_FILEINTO) {
-		struct strbuf f = STRBUF_INIT;
-		const struct sieve_list *l = &r->s->lists[nd->sl[SL_TAG]];
-
-		if (nd->flags & NF_HAS_FLAGS) {
-			struct strbuf t = STRBUF_INIT;
-
-			for (uint32_t i = 0; i < l->count; i++) {
-				strbuf_truncate(&t, 0);
-				sieve_run_expand(r, l->first + i, &t);
-				sieve_flags_add(&f, strbuf_cstr(&t), t.len);
-			}
-			strbuf_free(&t);
-			a.has_flags = true;
-		} else if (r->s->ext & SIEVE_EXT_IMAP4FLAGS) {
-			sieve_flags_add(&f, strbuf_cstr(&r->flags), r->flags.len);
-			a.has_flags = true;
-		}
-		a.flags = xstrdup(strbuf_cstr(&f));
-		strbuf_free(&f);
-	}
+	if (kind == SIEVE_ACT_KEEP || kind == SIEVE_ACT_FILEINTO)
+		a.flags = store_flags(r, nd, &a.has_flags);
 	push(r, &a);
 }
 
@@ -252,6 +321,38 @@ static bool vacation_allowed(struct sieve_run *r)
 	return !mail_header_find(r->msg->data, hs, "list-id", &f);
 }
 
+struct to_me {
+	const struct sieve_vacation *v;
+	const char *rcpt, *orig;
+};
+
+static bool is_mine(struct sieve_run *r, const char *a, size_t len, void *ctx)
+{
+	const struct to_me *t = ctx;
+
+	if ((t->rcpt != NULL && strcasecmp(a, t->rcpt) == 0) ||
+	    (t->orig != NULL && strcasecmp(a, t->orig) == 0))
+		return true;
+	for (unsigned int i = 0; i < t->v->address_count; i++)
+		if (strcasecmp(a, t->v->addresses[i]) == 0)
+			return true;
+	return false;
+}
+
+/* RFC 5230 4.5: reply only when one of the user's addresses (the
+ * recipient, the original recipient, :addresses) is in a recipient field,
+ * so Bcc'd list copies and forwards get no auto-reply. */
+static bool vacation_to_me(struct sieve_run *r, const struct sieve_vacation *v)
+{
+	static const char *const fields[] = { "to", "cc", "bcc", "resent-to", "resent-cc" };
+	struct to_me t = { v, r->msg->env_to, r->msg->env_orig_to };
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (sieve_msg_addresses(r, fields[i], PART_ALL, 0, false, is_mine, &t))
+			return true;
+	return false;
+}
+
 void sieve_action_vacation(struct sieve_run *r, const struct sieve_node *nd)
 {
 	struct sieve_action a;
@@ -268,7 +369,6 @@ void sieve_action_vacation(struct sieve_run *r, const struct sieve_node *nd)
 	v->from = opt_string(r, nd, SL_FROM);
 	v->handle = opt_string(r, nd, SL_HANDLE);
 	v->mime = (nd->flags & NF_MIME) != 0;
-	v->reply = vacation_allowed(r);
 	if (nd->sl[SL_ADDRS] != 0) {
 		const struct sieve_list *l = &r->s->lists[nd->sl[SL_ADDRS]];
 		struct strbuf t = STRBUF_INIT;
@@ -283,6 +383,7 @@ void sieve_action_vacation(struct sieve_run *r, const struct sieve_node *nd)
 		}
 		strbuf_free(&t);
 	}
+	v->reply = vacation_allowed(r) && vacation_to_me(r, v);
 	sieve_run_expand(r, r->s->lists[nd->sl[SL_P0]].first, &reason);
 	if (v->handle == NULL) {
 		/* RFC 5230 4.2: the handle defaults to one derived from the
@@ -317,6 +418,13 @@ void sieve_result_finish(struct sieve_run *r)
 		return;
 	memset(&keep, 0, sizeof(keep));
 	keep.kind = SIEVE_ACT_KEEP;
+	/* a fileinto :copy into the default mailbox already stores it */
+	for (unsigned int i = 0; i < res->count; i++)
+		if ((res->actions[i].kind == SIEVE_ACT_FILEINTO || res->actions[i].kind == SIEVE_ACT_KEEP) &&
+		    strcmp(store_box(r, &res->actions[i]), store_box(r, &keep)) == 0) {
+			res->implicit_keep = false;
+			return;
+		}
 	if ((r->s->ext & SIEVE_EXT_IMAP4FLAGS) && !r->failed) {
 		keep.flags = xstrdup(strbuf_cstr(&r->flags));
 		keep.has_flags = true;

@@ -155,7 +155,7 @@ static const struct {
 	{ "duplicate", SIEVE_EXT_DUPLICATE }, { "spamtest", SIEVE_EXT_SPAMTEST },
 	{ "spamtestplus", SIEVE_EXT_SPAMTESTPLUS | SIEVE_EXT_SPAMTEST },
 	{ "virustest", SIEVE_EXT_VIRUSTEST },
-	{ "comparator-i;octet", 0x80000000u }, { "comparator-i;ascii-casemap", 0x80000000u },
+	{ "comparator-i;octet", SIEVE_EXT_CMP_BASE }, { "comparator-i;ascii-casemap", SIEVE_EXT_CMP_BASE },
 	{ "comparator-i;ascii-numeric", SIEVE_EXT_CMP_NUMERIC },
 	{ "comparator-i;unicode-casemap", SIEVE_EXT_CMP_UNICODE },
 };
@@ -287,7 +287,11 @@ static int set_modifier(struct sieve_parser *p, struct sieve_node *nd, int tag, 
 	return -1;
 }
 
-/* One tag (and its argument) into the node. */
+static int apply_other_tag(struct sieve_parser *p, struct sieve_node *nd, int tag,
+			   const struct sieve_parg *arg, unsigned int line, bool *seen_part);
+
+/* One tag (and its argument) into the node: comparators, match types,
+ * address parts, :index and body transforms here, the rest below. */
 static int apply_tag(struct sieve_parser *p, struct sieve_node *nd, int tag,
 		     const struct sieve_parg *arg, unsigned int line, bool *seen_match,
 		     bool *seen_cmp, bool *seen_part)
@@ -333,6 +337,16 @@ static int apply_tag(struct sieve_parser *p, struct sieve_node *nd, int tag,
 		if (tag == TAG_CONTENT)
 			nd->sl[SL_TAG] = arg->list;
 		return 0;
+	default:
+		return apply_other_tag(p, nd, tag, arg, line, seen_part);
+	}
+}
+
+/* The tags of dates, sizes, actions, vacation, include and set. */
+static int apply_other_tag(struct sieve_parser *p, struct sieve_node *nd, int tag,
+			   const struct sieve_parg *arg, unsigned int line, bool *seen_part)
+{
+	switch (tag) {
 	case TAG_ZONE:
 		if (nd->sl[SL_TAG] != 0 || (nd->flags & NF_ORIGZONE))
 			goto dup;
@@ -589,16 +603,18 @@ static int check_semantics(struct sieve_parser *p, struct sieve_node *nd, const 
 		}
 	}
 	if (nd->id == SID_REDIRECT && !list_has_var(p, nd->sl[SL_P0])) {
-		const char *a = one_string(p, nd->sl[SL_P0]), *at = strrchr(a, '@');
+		const char *a = one_string(p, nd->sl[SL_P0]);
+		char norm[300];
 
-		if (at == NULL || at == a || at[1] == '\0' || strpbrk(a, " \t\r\n<>,;") != NULL) {
+		if (!sieve_redirect_address(a, norm, sizeof(norm))) {
 			sieve_parse_error(p, nd->line, "redirect: invalid address \"%s\"", a);
 			return -1;
 		}
 	}
 	if (nd->id == SID_FILEINTO && !list_has_var(p, nd->sl[SL_P0]) &&
-	    one_string(p, nd->sl[SL_P0])[0] == '\0') {
-		sieve_parse_error(p, nd->line, "fileinto: empty folder name");
+	    !sieve_folder_name_is_valid(one_string(p, nd->sl[SL_P0]))) {
+		sieve_parse_error(p, nd->line, "fileinto: invalid folder name \"%s\"",
+				  one_string(p, nd->sl[SL_P0]));
 		return -1;
 	}
 	return 0;

@@ -129,6 +129,8 @@ int sieve_date_part(int64_t t, int zone, const char *part, struct strbuf *out)
 		strbuf_printf(out, "%02d", ss);
 	else if (strcasecmp(part, "time") == 0)
 		strbuf_printf(out, "%02d:%02d:%02d", hh, mi, ss);
+	else if (strcasecmp(part, "iso8601") == 0 && zone == 0)
+		strbuf_printf(out, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, hh, mi, ss);
 	else if (strcasecmp(part, "iso8601") == 0)
 		strbuf_printf(out, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, m, d, hh, mi, ss,
 			      sign, az / 60, az % 60);

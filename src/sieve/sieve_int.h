@@ -143,9 +143,11 @@ struct sieve_matchvars {
  * comparator: only length-preserving case pairs are folded). */
 void sieve_fold(enum sieve_cmp cmp, const char *in, size_t len, struct strbuf *out);
 /* :is, :contains, :matches on value against key under cmp. When mv is
- * given and the match is :matches, the wildcards' texts are stored. */
+ * given and the match is :matches, the wildcards' texts are stored. The
+ * work spent (bytes, pattern steps) is taken from *work; at 0 the match
+ * fails and the caller stops the run. */
 bool sieve_match_str(enum sieve_match match, enum sieve_cmp cmp, const char *value, size_t vlen,
-		     const char *key, size_t klen, struct sieve_matchvars *mv);
+		     const char *key, size_t klen, struct sieve_matchvars *mv, uint64_t *work);
 /* Relational compare of value against key under cmp (i;ascii-numeric
  * compares numbers). */
 bool sieve_match_rel(enum sieve_rel rel, enum sieve_cmp cmp, const char *value, size_t vlen,
@@ -161,6 +163,16 @@ void sieve_unicode_fold(const char *in, size_t len, struct strbuf *out);
 /* Is the string a valid i;ascii-numeric key? A number's value, or
  * UINT64_MAX for "positive infinity" (no leading digit). */
 uint64_t sieve_numeric_value(const char *s, size_t len);
+
+/* A redirect target (RFC 5228 4.2: an RFC 5322 addr-spec; one pair of
+ * angle brackets is accepted, as Pigeonhole does) as an RFC 5321 path,
+ * written "local@domain" into out (MAIL_PATH_MAX + 1 bytes). false when
+ * it is not one address (or is a source route or relay trick). */
+bool sieve_redirect_address(const char *in, char *out, size_t outsize);
+
+/* A folder name fileinto accepts: 1 to 1024 bytes of UTF-8 without
+ * control characters. */
+bool sieve_folder_name_is_valid(const char *name);
 
 /* ---- dates (sieve_date.c) ---- */
 

@@ -12,6 +12,7 @@
 /* Work units one :matches may spend before it gives up (no match): keeps
  * a hostile pattern on a long value linear in practice. */
 #define MATCH_BUDGET (1u << 22)
+#define NAIVE_MAX (64 * 1024)
 #define REGEX_KEY_MAX 4096
 #define REGEX_VALUE_MAX (64 * 1024)
 
@@ -135,16 +136,19 @@ static void set_var(struct sieve_matchvars *mv, unsigned int i, const char *s, s
 enum { W_STAR = -1, W_ONE = -2 };
 
 /* :matches of folded value v against folded key k (wildcards * and ?,
- * backslash escapes). On success the wildcards' spans are cut out of the
+ * backslash escapes). '?' is one octet, or with utf8 (i;unicode-casemap)
+ * one UTF-8 character: i;octet and i;ascii-casemap work on octets (RFC
+ * 4790 9.2, 9.3). On success the wildcards' spans are cut out of the
  * original value orig into mv. Classic two-pointer glob: each * is kept
  * as short as possible, backtracking only into the latest one, which
  * gives the leftmost-shortest spans RFC 5229 3.2 asks for. */
 static bool glob_match(const char *v, size_t vlen, const char *k, size_t klen, bool utf8,
-		       const char *orig, struct sieve_matchvars *mv)
+		       const char *orig, struct sieve_matchvars *mv, uint64_t *work)
 {
 	int *tok = malloc((klen + 1) * sizeof(int));
 	size_t *cs = malloc((klen + 1) * sizeof(size_t)), *cl = malloc((klen + 1) * sizeof(size_t));
-	size_t n = 0, pi = 0, vi = 0, star_pi = SIZE_MAX, star_vi = 0, budget = MATCH_BUDGET;
+	size_t n = 0, pi = 0, vi = 0, star_pi = SIZE_MAX, star_vi = 0;
+	uint64_t budget = *work < MATCH_BUDGET ? *work : MATCH_BUDGET, start_budget = budget;
 	unsigned int *widx = malloc((klen + 1) * sizeof(unsigned int)), w = 0;
 	bool ok = false;
 
@@ -163,7 +167,7 @@ static bool glob_match(const char *v, size_t vlen, const char *k, size_t klen, b
 		n++;
 	}
 	while (vi < vlen) {
-		if (--budget == 0)
+		if (budget == 0 || --budget == 0)
 			goto out;
 		if (pi < n && tok[pi] == W_ONE) {
 			size_t cn = utf8 ? utf8_len((const unsigned char *)v + vi, vlen - vi) : 1;
@@ -205,6 +209,7 @@ static bool glob_match(const char *v, size_t vlen, const char *k, size_t klen, b
 			set_var(mv, i + 1, orig + cs[i], cl[i]);
 	}
 out:
+	*work -= start_budget - budget;
 	free(tok);
 	free(cs);
 	free(cl);
@@ -212,17 +217,62 @@ out:
 	return ok;
 }
 
+static unsigned char lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/* ASCII case-insensitive substring search; other bytes compare as they
+ * are. */
+static bool ascii_contains(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+	unsigned char first;
+
+	if (nlen == 0)
+		return true;
+	first = lower((unsigned char)needle[0]);
+	for (size_t i = 0; i + nlen <= hlen; i++) {
+		size_t j;
+
+		if (lower((unsigned char)hay[i]) != first)
+			continue;
+		for (j = 1; j < nlen; j++)
+			if (lower((unsigned char)hay[i + j]) != lower((unsigned char)needle[j]))
+				break;
+		if (j == nlen)
+			return true;
+	}
+	return false;
+}
+
 bool sieve_match_str(enum sieve_match match, enum sieve_cmp cmp, const char *value, size_t vlen,
-		     const char *key, size_t klen, struct sieve_matchvars *mv)
+		     const char *key, size_t klen, struct sieve_matchvars *mv, uint64_t *work)
 {
 	struct strbuf fv = STRBUF_INIT, fk = STRBUF_INIT;
+	uint64_t cost = (uint64_t)vlen + klen + 1;
 	bool ok = false;
+
+	if (*work < cost) {
+		*work = 0;
+		return false;
+	}
+	*work -= cost;
 
 	if (cmp == CMP_NUMERIC) {
 		if (match == MATCH_IS)
 			return sieve_numeric_value(value, vlen) == sieve_numeric_value(key, klen);
 		return false;
 	}
+	/* the common cases without copies */
+	if (cmp == CMP_OCTET && match == MATCH_IS)
+		return vlen == klen && memcmp(value, key, vlen) == 0;
+	if (cmp == CMP_OCTET && match == MATCH_CONTAINS)
+		return klen == 0 || memmem(value, vlen, key, klen) != NULL;
+	if (cmp == CMP_ASCII && match == MATCH_IS)
+		return vlen == klen && ascii_contains(value, vlen, key, klen);
+	/* the plain search is quadratic at worst: only for short texts */
+	if (cmp == CMP_ASCII && match == MATCH_CONTAINS && (uint64_t)vlen * klen <= NAIVE_MAX)
+		return ascii_contains(value, vlen, key, klen);
 	sieve_fold(cmp, value, vlen, &fv);
 	sieve_fold(cmp, key, klen, &fk);
 	switch (match) {
@@ -233,7 +283,7 @@ bool sieve_match_str(enum sieve_match match, enum sieve_cmp cmp, const char *val
 		ok = fk.len == 0 || memmem(fv.data, fv.len, fk.data, fk.len) != NULL;
 		break;
 	case MATCH_MATCHES:
-		ok = glob_match(fv.data, fv.len, fk.data, fk.len, cmp != CMP_OCTET, value, mv);
+		ok = glob_match(fv.data, fv.len, fk.data, fk.len, cmp == CMP_UNICODE, value, mv, work);
 		break;
 	default:
 		break;

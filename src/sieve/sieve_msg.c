@@ -2,6 +2,7 @@
  * SEARCH decodes them (RFC 2047, raw ISO-2022-JP, charsets through
  * mail/charset.c), the addresses of address fields, and body texts (raw,
  * or decoded text parts, optionally by content type). */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -17,59 +18,116 @@ static size_t header_size(struct sieve_run *r)
 	return r->header_size;
 }
 
-unsigned int sieve_msg_header_count(struct sieve_run *r, const char *name)
+/* Splits the header into fields once per run. */
+static void parse_headers(struct sieve_run *r)
 {
 	struct mail_header_iter it;
 	struct mail_header_field f;
+	unsigned int cap = 0;
+
+	r->hdrs_parsed = true;
+	mail_header_iter_init(&it, r->msg->data, header_size(r));
+	while (mail_header_iter_next(&it, &f)) {
+		struct sieve_hdr *h;
+
+		if (r->hdr_count == cap) {
+			cap = cap ? cap * 2 : 32;
+			r->hdrs = realloc(r->hdrs, cap * sizeof(*r->hdrs));
+			if (r->hdrs == NULL)
+				abort();
+		}
+		h = &r->hdrs[r->hdr_count++];
+		memset(h, 0, sizeof(*h));
+		h->name = f.name;
+		h->name_len = f.name_len;
+		h->value = f.value;
+		h->value_len = f.value_len;
+	}
+}
+
+void sieve_msg_free(struct sieve_run *r)
+{
+	for (unsigned int i = 0; i < r->hdr_count; i++) {
+		strbuf_free(&r->hdrs[i].decoded);
+		strbuf_free(&r->hdrs[i].unfolded);
+	}
+	free(r->hdrs);
+	r->hdrs = NULL;
+	r->hdr_count = 0;
+	mime_message_free(r->mime);
+	r->mime = NULL;
+}
+
+static bool hdr_is(const struct sieve_hdr *h, const char *name, size_t len)
+{
+	return h->name_len == len && strncasecmp(h->name, name, len) == 0;
+}
+
+unsigned int sieve_msg_header_count(struct sieve_run *r, const char *name)
+{
+	size_t len = strlen(name);
 	unsigned int n = 0;
 
-	mail_header_iter_init(&it, r->msg->data, header_size(r));
-	while (mail_header_iter_next(&it, &f))
-		if (mail_header_field_is(&f, name))
-			n++;
+	if (!r->hdrs_parsed)
+		parse_headers(r);
+	for (unsigned int i = 0; i < r->hdr_count; i++)
+		n += hdr_is(&r->hdrs[i], name, len);
 	return n;
 }
 
 /* The position (0-based from the top) :index n [:last] selects among count
- * fields, or -1 when out of range. */
+ * fields, -1 when out of range, -2 for all. */
 static long pick(int32_t index, bool last, unsigned int count)
 {
 	if (index <= 0)
-		return -2;	/* all */
+		return -2;
 	if ((unsigned int)index > count)
 		return -1;
 	return last ? (long)count - index : index - 1;
 }
 
+static const struct strbuf *hdr_value(struct sieve_run *r, struct sieve_hdr *h, bool decode)
+{
+	struct strbuf *v = decode ? &h->decoded : &h->unfolded;
+	bool *done = decode ? &h->has_decoded : &h->has_unfolded;
+
+	if (!*done) {
+		*done = true;
+		if (decode)
+			rfc2047_decode(h->value, h->value_len, v);
+		else
+			mail_header_unfold(h->value, h->value_len, v);
+		if (v->len > r->lim->max_string)
+			strbuf_truncate(v, r->lim->max_string);
+		if (v->data == NULL)
+			strbuf_append(v, "", 0);
+	}
+	return v;
+}
+
 bool sieve_msg_headers(struct sieve_run *r, const char *name, bool decode, int32_t index,
 		       bool last, sieve_value_cb *cb, void *ctx)
 {
-	struct mail_header_iter it;
-	struct mail_header_field f;
-	struct strbuf v = STRBUF_INIT;
+	size_t len = strlen(name);
 	long want = pick(index, last, index > 0 ? sieve_msg_header_count(r, name) : 0);
 	long at = 0;
-	bool hit = false;
 
 	if (want == -1)
 		return false;
-	mail_header_iter_init(&it, r->msg->data, header_size(r));
-	while (!hit && mail_header_iter_next(&it, &f)) {
-		if (!mail_header_field_is(&f, name))
+	if (!r->hdrs_parsed)
+		parse_headers(r);
+	for (unsigned int i = 0; i < r->hdr_count; i++) {
+		const struct strbuf *v;
+
+		if (!hdr_is(&r->hdrs[i], name, len))
 			continue;
 		if (want >= 0 && at++ != want)
 			continue;
-		strbuf_truncate(&v, 0);
-		if (decode)
-			rfc2047_decode(f.value, f.value_len, &v);
-		else
-			mail_header_unfold(f.value, f.value_len, &v);
-		if (v.len > r->lim->max_string)
-			strbuf_truncate(&v, r->lim->max_string);
-		hit = cb(r, v.data != NULL ? v.data : "", v.len, ctx);
+		v = hdr_value(r, &r->hdrs[i], decode);
+		if (cb(r, v->data, v->len, ctx))
+			return true;
 	}
-	strbuf_free(&v);
-	return hit;
+	return false;
 }
 
 bool sieve_addr_part(const char *addr, enum sieve_part part, struct strbuf *out)
@@ -175,6 +233,52 @@ static bool type_wanted(struct sieve_run *r, const struct mime_part *part, uint3
 	return ok;
 }
 
+/* The text of an HTML part for body :text (RFC 5173 5.2 asks for the
+ * "textual content"): tags dropped, script and style contents skipped,
+ * a few entities decoded (&amp; &lt; &gt; &quot; &#39; &nbsp; &#N;). */
+static void html_to_text(const char *in, size_t len, struct strbuf *out)
+{
+	static const struct { const char *name; const char *text; } ents[] = {
+		{ "amp;", "&" }, { "lt;", "<" }, { "gt;", ">" }, { "quot;", "\"" },
+		{ "#39;", "'" }, { "nbsp;", "\xc2\xa0" },
+	};
+
+	for (size_t i = 0; i < len;) {
+		if (in[i] == '<') {
+			const char *end = memchr(in + i, '>', len - i);
+			bool skip = len - i > 7 && (strncasecmp(in + i, "<script", 7) == 0 ||
+						    strncasecmp(in + i, "<style", 6) == 0);
+
+			if (end == NULL)
+				break;
+			i = (size_t)(end - in) + 1;
+			if (skip) {
+				/* to the next closing tag */
+				while (i + 1 < len && !(in[i] == '<' && in[i + 1] == '/'))
+					i++;
+			}
+			continue;
+		}
+		if (in[i] == '&') {
+			size_t k;
+
+			for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++) {
+				size_t n = strlen(ents[k].name);
+
+				if (len - i - 1 >= n && strncasecmp(in + i + 1, ents[k].name, n) == 0) {
+					strbuf_append_str(out, ents[k].text);
+					i += n + 1;
+					break;
+				}
+			}
+			if (k < sizeof(ents) / sizeof(ents[0]))
+				continue;
+		}
+		strbuf_append_c(out, in[i]);
+		i++;
+	}
+}
+
 static bool body_parts(struct sieve_run *r, const struct mime_part *part, enum sieve_body how,
 		       uint32_t types, sieve_value_cb *cb, void *ctx, struct strbuf *buf)
 {
@@ -192,6 +296,12 @@ static bool body_parts(struct sieve_run *r, const struct mime_part *part, enum s
 			size_t n = part->body_size;
 
 			strbuf_append(buf, r->mime->data + part->body_offset, n);
+		} else if (how == BODY_TEXT && strcasecmp(part->subtype, "html") == 0) {
+			struct strbuf html = *buf;
+
+			strbuf_init(buf);
+			html_to_text(html.data != NULL ? html.data : "", html.len, buf);
+			strbuf_free(&html);
 		}
 		if (buf->len > r->lim->max_body)
 			strbuf_truncate(buf, r->lim->max_body);

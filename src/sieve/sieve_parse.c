@@ -26,6 +26,7 @@ void sieve_limits_default(struct sieve_limits *lim)
 	lim->max_variables = 128;
 	lim->max_includes = 4;
 	lim->max_body = 1024 * 1024;
+	lim->max_work = 64 * 1024 * 1024;
 }
 
 void sieve_parse_error(struct sieve_parser *p, unsigned int line, const char *fmt, ...)
@@ -92,10 +93,12 @@ static void utf8_put(struct strbuf *out, uint32_t cp)
 
 /* One "${hex:...}" or "${unicode:...}" (RFC 5228 2.4.2.4) at s, whose
  * prefix has been recognised: appends the decoded bytes and returns the
- * length consumed, or 0 when it is malformed (then it stays literal). */
+ * length consumed, 0 when it is malformed (then it stays literal), or
+ * SIZE_MAX for a code point outside Unicode or a surrogate, which the RFC
+ * makes an error. */
 static size_t encoded_one(const char *s, size_t len, bool unicode, struct strbuf *out)
 {
-	size_t i = unicode ? 10 : 6, start_len = out->len;
+	size_t i = unicode ? 10 : 6, start_len = out->len, items = 0;
 
 	for (;;) {
 		uint32_t v = 0;
@@ -103,12 +106,12 @@ static size_t encoded_one(const char *s, size_t len, bool unicode, struct strbuf
 
 		while (i < len && (s[i] == ' ' || s[i] == '\t'))
 			i++;
-		if (i < len && s[i] == '}')
+		if (i < len && s[i] == '}' && items > 0)
 			return i + 1;
 		while (i < len && hexval(s[i]) >= 0) {
-			v = (v << 4) | (uint32_t)hexval(s[i]);
-			if (++digits > 8 || (unicode && v > 0x10ffff))
+			if (++digits > 8)
 				goto bad;
+			v = (v << 4) | (uint32_t)hexval(s[i]);
 			i++;
 		}
 		if (digits == 0 || (!unicode && digits > 2))
@@ -116,19 +119,23 @@ static size_t encoded_one(const char *s, size_t len, bool unicode, struct strbuf
 		if (i < len && s[i] != ' ' && s[i] != '\t' && s[i] != '}')
 			goto bad;
 		if (unicode) {
-			if (v >= 0xd800 && v <= 0xdfff)
-				goto bad;
+			if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
+				strbuf_truncate(out, start_len);
+				return SIZE_MAX;
+			}
 			utf8_put(out, v);
 		} else {
 			strbuf_append_c(out, (char)v);
 		}
+		items++;
 	}
 bad:
 	strbuf_truncate(out, start_len);
 	return 0;
 }
 
-static void decode_encoded(const char *s, size_t len, struct strbuf *out)
+/* Decodes the encoded characters of s into out; -1 on an invalid one. */
+static int decode_encoded(const char *s, size_t len, struct strbuf *out)
 {
 	for (size_t i = 0; i < len;) {
 		size_t used = 0;
@@ -139,6 +146,8 @@ static void decode_encoded(const char *s, size_t len, struct strbuf *out)
 			else if (len - i >= 10 && strncasecmp(s + i + 2, "unicode:", 8) == 0)
 				used = encoded_one(s + i, len - i, true, out);
 		}
+		if (used == SIZE_MAX)
+			return -1;
 		if (used > 0) {
 			i += used;
 		} else {
@@ -146,9 +155,11 @@ static void decode_encoded(const char *s, size_t len, struct strbuf *out)
 			i++;
 		}
 	}
+	return 0;
 }
 
-/* Adds the lexer's current string to the pool; returns its index. */
+/* Adds the lexer's current string to the pool; returns its index, or
+ * UINT32_MAX on an invalid encoded character. */
 static uint32_t add_string(struct sieve_parser *p)
 {
 	struct sieve_script *s = p->s;
@@ -159,10 +170,14 @@ static uint32_t add_string(struct sieve_parser *p)
 	s->strs = grow(s->strs, &s->str_cap, s->str_count + 1, sizeof(*s->strs));
 	st = &s->strs[s->str_count];
 	st->off = (uint32_t)s->pool.len;
-	if (s->ext & SIEVE_EXT_ENCODED_CHAR)
-		decode_encoded(v, vlen, &s->pool);
-	else
+	if (s->ext & SIEVE_EXT_ENCODED_CHAR) {
+		if (decode_encoded(v, vlen, &s->pool) < 0) {
+			sieve_parse_error(p, p->lx.tok_line, "invalid ${unicode:...} character");
+			return UINT32_MAX;
+		}
+	} else {
 		strbuf_append(&s->pool, v, vlen);
+	}
 	st->len = (uint32_t)(s->pool.len - st->off);
 	strbuf_append_c(&s->pool, '\0');
 	st->has_var = (s->ext & SIEVE_EXT_VARIABLES) &&
@@ -195,7 +210,8 @@ static uint32_t parse_string_list(struct sieve_parser *p)
 			sieve_parse_error(p, p->lx.tok_line, "script too large");
 			return 0;
 		}
-		add_string(p);
+		if (add_string(p) == UINT32_MAX)
+			return 0;
 		s->lists[li].count++;
 		if (s->lists[li].count > p->lim->max_list) {
 			sieve_parse_error(p, p->lx.tok_line, "too many strings in a list");

@@ -12,11 +12,6 @@
 
 #include "sieve/sieve_run_int.h"
 
-void sieve_action_add(struct sieve_run *r, const struct sieve_node *nd, enum sieve_action_kind kind,
-		      const char *arg, struct sieve_action *extra);
-void sieve_action_vacation(struct sieve_run *r, const struct sieve_node *nd);
-void sieve_result_finish(struct sieve_run *r);
-
 void sieve_run_fail(struct sieve_run *r, unsigned int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -444,14 +439,23 @@ int sieve_run(const struct sieve_script *script, const struct sieve_message *msg
 {
 	struct sieve_run r;
 
+	struct sieve_message empty;
+
 	memset(result, 0, sizeof(*result));
 	memset(&r, 0, sizeof(r));
+	if (msg->data == NULL) {
+		empty = *msg;
+		empty.data = "";
+		empty.size = 0;
+		msg = &empty;
+	}
 	r.s = script;
 	r.msg = msg;
 	r.env = env;
 	r.lim = lim;
 	r.res = result;
 	r.implicit_keep = true;
+	r.work = lim->max_work;
 	strbuf_init(&r.flags);
 	for (unsigned int i = 0; i < SIEVE_MATCH_VARS; i++)
 		strbuf_init(&r.mv.v[i]);
@@ -469,6 +473,6 @@ int sieve_run(const struct sieve_script *script, const struct sieve_message *msg
 		free(r.included[i]);
 	free(r.included);
 	strbuf_free(&r.flags);
-	mime_message_free(r.mime);
+	sieve_msg_free(&r);
 	return result->error ? -1 : 0;
 }

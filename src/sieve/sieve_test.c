@@ -20,12 +20,19 @@ static bool key_match(struct sieve_run *r, const struct sieve_node *nd, uint32_t
 {
 	const struct sieve_str *st = &r->s->strs[si];
 	struct sieve_matchvars *mv = (r->s->ext & SIEVE_EXT_VARIABLES) ? &r->mv : NULL;
+	bool ok;
 
 	if (nd->match == MATCH_REGEX) {
 		regex_t re;
 		char msg[120];
-		bool ok;
+		uint64_t cost = (uint64_t)len * 8 + 64;
 
+		/* regexec is polynomial on ERE without back-references */
+		if (r->work < cost) {
+			sieve_run_fail(r, nd->line, "too much matching work");
+			return false;
+		}
+		r->work -= cost;
 		if (st->regex >= 0)
 			return sieve_regex_exec(&r->s->regex[st->regex], v, len, mv);
 		strbuf_truncate(key, 0);
@@ -44,8 +51,11 @@ static bool key_match(struct sieve_run *r, const struct sieve_node *nd, uint32_t
 	if (nd->match == MATCH_VALUE)
 		return sieve_match_rel((enum sieve_rel)nd->rel, (enum sieve_cmp)nd->cmp, v, len,
 				       strbuf_cstr(key), key->len);
-	return sieve_match_str((enum sieve_match)nd->match, (enum sieve_cmp)nd->cmp, v, len,
-			       strbuf_cstr(key), key->len, mv);
+	ok = sieve_match_str((enum sieve_match)nd->match, (enum sieve_cmp)nd->cmp, v, len,
+			     strbuf_cstr(key), key->len, mv, &r->work);
+	if (r->work == 0)
+		sieve_run_fail(r, nd->line, "too much matching work");
+	return ok && !r->failed;
 }
 
 static bool match_value(struct sieve_run *r, const char *v, size_t len, void *ctx)

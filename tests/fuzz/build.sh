@@ -53,7 +53,8 @@ build fuzz_clamd src/proto/clamd.c
 SIEVE_SRC="src/sieve/sieve_lex.c src/sieve/sieve_parse.c src/sieve/sieve_check.c src/sieve/sieve_match.c
 	src/sieve/sieve_date.c src/sieve/sieve_msg.c src/sieve/sieve_test.c src/sieve/sieve_run.c
 	src/sieve/sieve_action.c src/mail/header.c src/mail/rfc2047.c src/mail/charset.c src/mail/mime.c
-	src/mail/mime_decode.c src/mail/rfc5322.c src/mail/imap_envelope.c src/lib/strbuf.c src/lib/str.c"
+	src/mail/mime_decode.c src/mail/rfc5322.c src/mail/imap_envelope.c src/mail/address.c src/lib/strbuf.c
+	src/lib/str.c"
 # shellcheck disable=SC2086
 build fuzz_sieve_parse $SIEVE_SRC
 # shellcheck disable=SC2086

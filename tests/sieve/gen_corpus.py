@@ -93,6 +93,37 @@ MESSAGES = {
         ("Date", "Mon, 20 Nov 2023 08:00:00 +0000"),
         ("Message-ID", "<big-1@example.org>"),
     ], "".join("line %04d of the monthly report with some padding text\r\n" % i for i in range(200))),
+    "utf8raw": msg([
+        ("From", "\"Jos\u00e9 M\u00fcller\" <jose.mueller@example.de>"),
+        ("To", "team: bob@example.com, \"Smith, J\" <j.smith@example.com>;"),
+        ("Cc", "\"quoted local\"@example.com"),
+        ("Subject", "R\u00e9sum\u00e9 f\u00fcr das Meeting \u2013 \u65e5\u672c\u8a9e"),
+        ("Date", "Tue, 21 Nov 2023 23:59:59 -0800"),
+        ("Message-ID", "<utf8-1@example.de>"),
+        ("MIME-Version", "1.0"),
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Transfer-Encoding", "8bit"),
+    ], "Gr\u00fc\u00dfe aus M\u00fcnchen. \u65e5\u672c\u8a9e\u306e\u30c6\u30b9\u30c8\u3002\r\n"),
+    "jpmulti": msg([
+        ("From", "%s <yamada@example.jp>" % b64word("山田花子", "ISO-2022-JP", "iso2022_jp")),
+        ("To", "%s <info+order@example.com>" % b64word("受付", "ISO-2022-JP", "iso2022_jp")),
+        ("Subject", b64word("【重要】ご注文の確認", "ISO-2022-JP", "iso2022_jp")),
+        ("Date", "Wed, 22 Nov 2023 10:00:00 +0900"),
+        ("Message-ID", "<jpm-1@example.jp>"),
+        ("MIME-Version", "1.0"),
+        ("Content-Type", "multipart/mixed; boundary=\"jp\""),
+    ], None, b"--jp\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n\r\n"
+       + "ご注文ありがとうございます。合計は三千円です。\r\n".encode("iso2022_jp")
+       + b"--jp\r\nContent-Type: text/plain; charset=Shift_JIS\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+       + base64.b64encode("お届け予定日は来週です。".encode("cp932")) + b"\r\n"
+       + b"--jp\r\nContent-Type: application/pdf; name=\"a.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+       + base64.b64encode(b"%PDF-1.4 fake") + b"\r\n--jp--\r\n"),
+    # unencoded ISO-2022-JP in the header, as old Japanese mailers send it
+    "rawjp": b"From: kato@example.jp\r\nTo: bob@example.com\r\nSubject: "
+             + "会議の議事録".encode("iso2022_jp")
+             + b"\r\nDate: Thu, 23 Nov 2023 09:00:00 +0900\r\nMessage-ID: <raw-1@example.jp>\r\n"
+             b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n\r\n"
+             + "議事録を送ります。\r\n".encode("iso2022_jp"),
     "autoreply": msg([
         ("From", "carol@example.net"),
         ("To", "bob@example.com"),
@@ -216,6 +247,114 @@ SCRIPTS = [
      'if header :contains "list-id" "weekly" { addflag "$List"; fileinto "Lists/Weekly"; stop; }\n'
      'if address :domain :is "from" ["example.org","example.net"] { set "f" "Friends"; }\n'
      'else { set "f" "Other"; }\nfileinto "${f}";'),
+
+    ("hdr_empty_key", ["fileinto"], 'if header :contains "list-id" "" { fileinto "HasList"; }'),
+    ("hdr_matches_star_missing", ["fileinto"], 'if header :matches "x-nothing" "*" { fileinto "Never"; }'),
+    ("hdr_is_multi_values", ["fileinto"],
+     'if header :contains "received" "mx1.example.org by mx.example.com" { fileinto "Hop1"; }'),
+    ("hdr_multi_keys", ["fileinto"], 'if header :contains "subject" ["zzz", "prize", "report"] { fileinto "K"; }'),
+    ("hdr_jp_from_full", ["fileinto"], 'if header :contains "from" "田中太郎" { fileinto "TT"; }'),
+    ("hdr_jp_q_matches", ["fileinto"], 'if header :matches "subject" "?議*" { fileinto "Q"; }'),
+    ("hdr_q_ascii", ["fileinto"], 'if header :matches "subject" "?X*" { fileinto "QX"; }'),
+    ("hdr_jp_important", ["fileinto"], 'if header :contains "subject" "【重要】" { fileinto "Important"; }'),
+    ("hdr_utf8_raw", ["fileinto"], 'if header :contains "subject" "résumé" { fileinto "CV"; }'),
+    ("hdr_utf8_jp_raw", ["fileinto"], 'if header :contains "subject" "日本語" { fileinto "JpRaw"; }'),
+    ("hdr_octet_utf8", ["fileinto"],
+     'if header :comparator "i;octet" :is "subject" "Résumé für das Meeting – 日本語" { fileinto "Exact"; }'),
+    ("addr_group", ["fileinto"], 'if address :is "to" "j.smith@example.com" { fileinto "Group"; }'),
+    ("addr_quoted_local", ["fileinto"], 'if address :localpart :is "cc" "quoted local" { fileinto "QL"; }'),
+    ("addr_jp_name", ["fileinto"], 'if address :localpart :is "from" ["tanaka","yamada","sato"] { fileinto "JpAddr"; }'),
+    ("addr_detail_order", ["fileinto", "subaddress"], 'if address :detail :is "to" "order" { fileinto "Orders"; }'),
+    ("addr_all_domain_ci", ["fileinto"], 'if address :all :contains "from" "EXAMPLE.ORG" { fileinto "Org"; }'),
+    ("env_to_detail", ["fileinto", "envelope", "subaddress"],
+     'if envelope :detail :matches "to" "*" { fileinto "EnvDetail"; } else { fileinto "NoDetail"; }'),
+    ("keep_twice", [], 'keep;\nkeep;'),
+    ("fileinto_inbox_keep", ["fileinto"], 'fileinto "INBOX";\nkeep;'),
+    ("fileinto_copy_inbox", ["fileinto", "copy"], 'fileinto :copy "INBOX";'),
+    ("vacation_discard", ["vacation"], 'vacation "away";\ndiscard;'),
+    ("reject_discard", ["reject"], 'reject "no";\ndiscard;'),
+    ("redirect_reject", ["reject"], 'redirect "a@example.com";\nreject "no";'),
+    ("redirect_copy_discard", ["copy"], 'redirect :copy "a@example.com";\ndiscard;'),
+    ("flags_case", ["imap4flags"], 'addflag "\\\\SEEN";\naddflag "\\\\seen";\nremoveflag "\\\\Deleted";'),
+    ("flags_setflag_empty", ["imap4flags"], 'addflag "\\\\Seen";\nsetflag "";'),
+    ("flags_count", ["imap4flags", "relational", "comparator-i;ascii-numeric", "fileinto"],
+     'addflag ["a", "b c"];\nif hasflag :count "eq" :comparator "i;ascii-numeric" "3" { fileinto "Three"; }'),
+    ("flags_fileinto_two", ["imap4flags", "fileinto"],
+     'addflag "$x";\nfileinto "A";\naddflag "$y";\nfileinto "B";'),
+    ("vars_zero", ["variables", "fileinto"], 'if header :matches "subject" "*" { fileinto "all-${0}"; }'),
+    ("vars_nested", ["variables", "fileinto"], 'set "a" "b";\nset "b" "c";\nfileinto "x${${a}}y";'),
+    ("vars_empty_ref", ["variables", "fileinto"], 'fileinto "p${}q";'),
+    ("vars_quotewildcard", ["variables", "fileinto"],
+     'set :quotewildcard "w" "Meeting*";\nif header :matches "subject" "${w}" { fileinto "Lit"; } else { fileinto "NoLit"; }'),
+    ("vars_many_matches", ["variables", "fileinto"],
+     'if header :matches "from" "*<*@*.*>" { fileinto "${1}|${2}|${3}|${4}"; }'),
+    ("vars_jp_match", ["variables", "fileinto"],
+     'if header :matches "subject" "*の*" { fileinto "jp-${1}-${2}"; }'),
+    ("rel_numeric_inf", ["relational", "comparator-i;ascii-numeric", "fileinto"],
+     'if header :value "gt" :comparator "i;ascii-numeric" "subject" "99999" { fileinto "Inf"; }'),
+    ("rel_count_missing", ["relational", "comparator-i;ascii-numeric", "fileinto"],
+     'if header :count "eq" :comparator "i;ascii-numeric" "x-none" "0" { fileinto "Zero"; }'),
+    ("rel_count_casemap", ["relational", "fileinto"], 'if header :count "lt" "received" "10" { fileinto "Lt"; }'),
+    ("regex_alt", ["regex", "fileinto"], 'if header :regex "subject" "^(re|fwd?):" { fileinto "Reply"; }'),
+    ("regex_ci", ["regex", "fileinto"], 'if header :regex "subject" "MEETING|ORDER" { fileinto "RegCI"; }'),
+    ("regex_octet", ["regex", "fileinto"],
+     'if header :regex :comparator "i;octet" "subject" "MEETING|ORDER" { fileinto "RegOct"; }'),
+    ("body_content_text", ["body", "fileinto"], 'if body :content "text" :contains "total" { fileinto "T"; }'),
+    ("body_text_no_tags", ["body", "fileinto"], 'if body :text :contains "<b>" { fileinto "Tag"; }'),
+    ("body_text_html_words", ["body", "fileinto"], 'if body :text :contains "order" { fileinto "Order"; }'),
+    ("body_jp_iso", ["body", "fileinto"], 'if body :contains "会議" { fileinto "JpIso"; }'),
+    ("body_jp_sjis_b64", ["body", "fileinto"], 'if body :contains "来週" { fileinto "JpSjis"; }'),
+    ("body_matches", ["body", "fileinto"], 'if body :text :matches "*total is * EUR*" { fileinto "M"; }'),
+    ("date_julian", ["date", "fileinto"], 'if date :zone "+0000" :is "date" "julian" "60264" { fileinto "J"; }'),
+    ("date_std11", ["date", "fileinto", "variables"],
+     'if date :zone "+0000" :matches "date" "std11" "*" { fileinto "${1}"; }'),
+    ("date_iso8601", ["date", "fileinto", "variables"],
+     'if date :originalzone :matches "date" "iso8601" "*" { fileinto "${1}"; }'),
+    ("date_month_rel", ["date", "relational", "fileinto"],
+     'if date :zone "+0900" :value "ge" "date" "day" "16" { fileinto "Late"; }'),
+    ("stop_in_if", ["fileinto"], 'if true { fileinto "A"; stop; }\nfileinto "B";'),
+    ("empty_block", [], 'if true { }'),
+    ("nested_blocks", ["fileinto"],
+     'if exists "from" { if exists "to" { if header :contains "subject" "e" { fileinto "Deep"; } } }'),
+    ("tag_after_arg", ["fileinto", "copy"], 'fileinto "X" :copy;'),
+    ("redirect_angle", [], 'redirect "<x@example.com>";'),
+    ("numeric_no_require", ["fileinto"],
+     'if header :comparator "i;ascii-numeric" :is "x-priority" "3" { fileinto "P"; }'),
+    ("bad_header_name", ["fileinto"], 'if header :is "bad name" "x" { fileinto "X"; }'),
+    ("enc_hex_empty", ["encoded-character", "fileinto"], 'fileinto "a${hex:}b";'),
+    ("enc_unicode_bad", ["encoded-character", "fileinto"], 'fileinto "a${unicode:110000}b";'),
+    ("multiline_dot", ["variables", "fileinto"],
+     'set "t" text:\n..dotted\n.\n;\nif string :matches "${t}" ".dotted*" { fileinto "Dot"; }'),
+    ("string_list_match", ["variables", "fileinto"],
+     'if string :is ["a", "b"] "b" { fileinto "InList"; }'),
+    ("mod_upper_utf8", ["variables", "fileinto"], 'set :upper "x" "café";\nfileinto "${x}";'),
+    ("mod_lower_utf8", ["variables", "fileinto"], 'set :lower "x" "ÉCOLE";\nfileinto "${x}";'),
+    ("mod_length_jp", ["variables", "fileinto"], 'set :length "x" "日本語abc";\nfileinto "n${x}";'),
+    ("mod_upperfirst_jp", ["variables", "fileinto"], 'set :upperfirst "x" "日本";\nfileinto "${x}";'),
+    ("string_count", ["variables", "relational", "comparator-i;ascii-numeric", "fileinto"],
+     'if string :count "eq" :comparator "i;ascii-numeric" ["a", "", "b"] "2" { fileinto "Two"; }'),
+    ("hdr_count_two_names", ["relational", "comparator-i;ascii-numeric", "fileinto"],
+     'if header :count "eq" :comparator "i;ascii-numeric" ["to", "cc"] "2" { fileinto "Two"; }'),
+    ("regex_jp", ["regex", "fileinto"], 'if header :regex "subject" "(会議|請求書)" { fileinto "JpRe"; }'),
+    ("rel_value_jp", ["relational", "fileinto"], 'if header :value "gt" "subject" "あ" { fileinto "AfterA"; }'),
+    ("vars_match_q_jp", ["variables", "fileinto"],
+     'if header :matches "subject" "??*" { fileinto "${1}${2}"; }'),
+    ("vars_regex_groups", ["regex", "variables", "fileinto"],
+     'if address :regex :all "from" "^([^@]+)@(.+)$" { fileinto "${2}/${1}"; }'),
+    ("env_from_matches", ["envelope", "variables", "fileinto"],
+     'if envelope :matches "from" "*@*" { fileinto "env-${2}"; }'),
+    ("exists_case", ["fileinto"], 'if exists "MESSAGE-ID" { fileinto "HasId"; }'),
+    ("hdr_is_folded", ["fileinto"], 'if header :is "to" "Bob <bob+lists@example.com>, carol@example.net" { fileinto "ToExact"; }'),
+    ("addr_to_all_list", ["fileinto"], 'if address :all :is ["to", "cc"] ["carol@example.net", "nobody@x"] { fileinto "Carol"; }'),
+    ("redirect_case", [], 'redirect "X.Y@Example.COM";'),
+    ("fileinto_flags_merge", ["fileinto", "imap4flags"], 'fileinto "A";\nfileinto :flags "$x" "A";'),
+    ("keep_flags_then_keep", ["imap4flags"], 'keep :flags "$a";\nkeep :flags "$b";'),
+    ("flags_after_fileinto", ["imap4flags", "fileinto", "copy"],
+     'fileinto :copy "A";\naddflag "$late";'),
+    ("discard_then_keep", [], 'discard;\nkeep;'),
+    ("vacation_twice", ["vacation"], 'vacation "a";\nvacation "b";'),
+    ("reject_twice", ["reject"], 'reject "a";\nreject "b";'),
+    ("size_exact", ["fileinto"], 'SIZE_PLACEHOLDER'),
 ]
 
 
@@ -229,7 +368,17 @@ def main():
         with open(os.path.join(OUT, "msg", name + ".eml"), "wb") as f:
             f.write(data)
     lines = []
+    for m, data in MESSAGES.items():
+        n = len(data)
+        name = "size_exact_" + m
+        with open(os.path.join(OUT, "script", name + ".sieve"), "w") as f:
+            f.write('require "fileinto";\nif size :over %d { fileinto "o1"; }\n'
+                    'if size :over %d { fileinto "o2"; }\nif size :under %d { fileinto "u1"; }\n'
+                    'if size :under %d { fileinto "u2"; }\n' % (n - 1, n, n, n + 1))
+        lines.append("%s %s\n" % (name, m))
     for name, req, body in SCRIPTS:
+        if body == "SIZE_PLACEHOLDER":
+            continue
         text = ""
         if req:
             text = "require [%s];\n" % ", ".join('"%s"' % r for r in req)

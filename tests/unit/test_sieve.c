@@ -123,6 +123,11 @@ static void test_implicit_keep(void **state)
 	assert_string_equal(run("redirect \"x@example.com\"; redirect \"x@example.com\";"),
 			    "redirect x@example.com");
 	assert_string_equal(run("stop; discard;"), "keep");
+	assert_string_equal(run("redirect \"<X@Example.COM>\"; redirect \"x@example.com\";"),
+			    "redirect X@example.com");
+	assert_string_equal(run("redirect \"a@b.example, c@d.example\";"),
+			    "ERROR: line 1: redirect: invalid address \"a@b.example, c@d.example\"");
+	assert_string_equal(run("require [\"fileinto\",\"copy\"]; fileinto :copy \"INBOX\";"), "fileinto INBOX");
 }
 
 static void test_parse_errors(void **state)
@@ -197,6 +202,8 @@ static void test_match_types(void **state)
 	assert_string_equal(run("if header :matches \"from\" \"Alice <*@example.?\?\?>\" { discard; }"),
 			    "discard");
 	assert_string_equal(run("if header :matches \"subject\" \"*\\\\*\" { discard; }"), "keep");
+	assert_string_equal(run("if header :matches \"from\" \"?X*\" { discard; }"), "keep");
+	assert_string_equal(run("if header :matches \"from\" \"?L*\" { discard; }"), "discard");
 	assert_string_equal(run("if header :is \"x-missing\" \"\" { discard; }"), "keep");
 	assert_string_equal(run("if not exists \"x-missing\" { discard; }"), "discard");
 	assert_string_equal(run("if allof(exists \"from\", exists [\"to\", \"x-no\"]) { discard; }"), "keep");
@@ -244,6 +251,16 @@ static void test_japanese(void **state)
 	/* "会議" decoded from ISO-2022-JP */
 	assert_string_equal(run("if header :contains \"subject\" \"会議\" { discard; }"), "discard");
 	assert_string_equal(run("if header :matches \"subject\" \"会議 *\" { discard; }"), "discard");
+	/* '?' is one octet under i;ascii-casemap, one character under
+	 * i;unicode-casemap (会 is three octets in UTF-8) */
+	assert_string_equal(run("if header :matches \"subject\" \"?議*\" { discard; }"), "keep");
+	assert_string_equal(run("if header :matches \"subject\" \"???議*\" { discard; }"), "discard");
+	assert_string_equal(run("require \"comparator-i;unicode-casemap\"; if header :comparator "
+				"\"i;unicode-casemap\" :matches \"subject\" \"?議*\" { discard; }"), "discard");
+	/* half a character is no folder name: a run-time error */
+	assert_string_equal(run("require [\"variables\", \"fileinto\"];\nif header :matches \"subject\" "
+				"\"?*\" { fileinto \"${1}\"; }"),
+			    "keep +error(line 2: fileinto: invalid folder name \"\xe4\")");
 	assert_string_equal(run("require \"comparator-i;unicode-casemap\";"
 				"if header :comparator \"i;unicode-casemap\" :contains \"subject\" \"ＭＥＥＴＩＮＧ\" "
 				"{ discard; }"), "keep");
@@ -261,6 +278,13 @@ static void test_encoded_character(void **state)
 	assert_string_equal(run("require [\"encoded-character\",\"fileinto\"]; fileinto \"${hex:zz}\";"),
 			    "fileinto ${hex:zz}");
 	assert_string_equal(run("require \"fileinto\"; fileinto \"${hex:40}\";"), "fileinto ${hex:40}");
+	/* at least one hex pair; code points outside Unicode are an error */
+	assert_string_equal(run("require [\"encoded-character\",\"fileinto\"]; fileinto \"a${hex:}b\";"),
+			    "fileinto a${hex:}b");
+	assert_string_equal(run("require [\"encoded-character\",\"fileinto\"];\nfileinto \"${unicode:110000}\";"),
+			    "ERROR: line 2: invalid ${unicode:...} character");
+	assert_string_equal(run("require [\"encoded-character\",\"fileinto\"]; fileinto \"${unicode:d800}\";"),
+			    "ERROR: line 1: invalid ${unicode:...} character");
 }
 
 static void test_imap4flags(void **state)
@@ -271,6 +295,10 @@ static void test_imap4flags(void **state)
 				"removeflag \"$X\"; fileinto \"A\";"), "fileinto A \\Flagged");
 	assert_string_equal(run("require [\"imap4flags\",\"fileinto\"]; fileinto :flags \"\\\\Seen\" \"A\";"),
 			    "fileinto A \\Seen");
+	/* the same folder twice: one store, with the later flags */
+	assert_string_equal(run("require [\"imap4flags\",\"fileinto\"]; fileinto \"A\"; fileinto :flags \"$x\" \"A\";"),
+			    "fileinto A $x");
+	assert_string_equal(run("require \"imap4flags\"; keep :flags \"$a\"; keep :flags \"$b\";"), "keep $b");
 	assert_string_equal(run("require [\"imap4flags\",\"variables\"]; addflag \"v\" \"$x\";"
 				"if hasflag \"v\" \"$X\" { discard; }"), "discard");
 }
@@ -295,6 +323,18 @@ static void test_relational_body_regex(void **state)
 			    "discard");
 	assert_string_equal(run("require \"body\"; if body :contains \"INVOICE\" { discard; }"), "discard");
 	assert_string_equal(run("require \"body\"; if body :raw :contains \"Received\" { discard; }"), "keep");
+	{
+		static const char html[] = "From: a@b.example\r\nContent-Type: text/html\r\n\r\n"
+					   "<style>p{color:red}</style><p>Fish &amp; <b>chips</b></p>\r\n";
+		struct cb_state st = { 0, false };
+
+		assert_string_equal(run_msg("require \"body\"; if body :text :contains \"Fish & chips\" "
+					    "{ discard; }", html, &st), "discard");
+		assert_string_equal(run_msg("require \"body\"; if body :text :contains [\"<b>\", \"color\"] "
+					    "{ discard; }", html, &st), "keep");
+		assert_string_equal(run_msg("require \"body\"; if body :raw :contains \"<b>\" "
+					    "{ discard; }", html, &st), "discard");
+	}
 	assert_string_equal(run("require [\"regex\",\"variables\",\"fileinto\"];"
 				"if header :regex \"from\" \"<([a-z]+)@\" { fileinto \"${1}\"; }"), "fileinto alice");
 	assert_string_equal(run("require \"regex\"; if header :regex \"from\" \"(a)\\\\1\" { discard; }"),
@@ -308,6 +348,12 @@ static void test_date_index(void **state)
 				"{ discard; }"), "discard");
 	assert_string_equal(run("require \"date\"; if date :zone \"+0000\" :is \"date\" \"time\" \"12:13:20\" "
 				"{ discard; }"), "discard");
+	assert_string_equal(run("require [\"date\",\"variables\",\"fileinto\"]; if currentdate :zone \"+0000\" "
+				":matches \"iso8601\" \"*\" { fileinto \"${1}\"; }"),
+			    "fileinto 2023-11-14T22:13:20Z");
+	assert_string_equal(run("require [\"date\",\"variables\",\"fileinto\"]; if date :originalzone "
+				":matches \"date\" \"std11\" \"*\" { fileinto \"${1}\"; }"),
+			    "fileinto Tue, 14 Nov 2023 21:13:20 +0900");
 	assert_string_equal(run("require \"date\"; if currentdate :zone \"+0000\" :is \"date\" \"2023-11-14\" "
 				"{ discard; }"), "discard");
 	assert_string_equal(run("require \"date\"; if currentdate :zone \"+0000\" :is \"weekday\" \"2\" "
@@ -343,8 +389,133 @@ static void test_vacation(void **state)
 	/* a List-ID: no auto-reply to a mailing list */
 	assert_false(res.actions[0].vacation.reply);
 	assert_int_equal(res.actions[0].line, 2);
+	sieve_result_free(&res);
+	/* a direct message to one of the :addresses gets the reply; sent to
+	 * others (a Bcc or a forward), it does not */
+	{
+		static const char direct[] = "From: a@example.org\r\nTo: B@X.org\r\nSubject: hi\r\n\r\nx\r\n";
+		static const char other[] = "From: a@example.org\r\nTo: z@example.org\r\nSubject: hi\r\n\r\nx\r\n";
+		struct sieve_message dm = { direct, sizeof(direct) - 1, "a@example.org", "bob@example.com",
+					    NULL, NULL };
+
+		assert_int_equal(sieve_run(s, &dm, &env, &lim, &res), 0);
+		assert_true(res.actions[0].vacation.reply);
+		sieve_result_free(&res);
+		dm.data = other;
+		dm.size = sizeof(other) - 1;
+		assert_int_equal(sieve_run(s, &dm, &env, &lim, &res), 0);
+		assert_false(res.actions[0].vacation.reply);
+		/* <> never gets one */
+		sieve_result_free(&res);
+		dm.data = direct;
+		dm.size = sizeof(direct) - 1;
+		dm.env_from = "";
+		assert_int_equal(sieve_run(s, &dm, &env, &lim, &res), 0);
+		assert_false(res.actions[0].vacation.reply);
+		sieve_result_free(&res);
+		assert_int_equal(sieve_run(s, &m, &env, &lim, &res), 0);
+	}
+	assert_int_equal(res.actions[0].line, 2);
 	assert_int_equal(res.actions[1].kind, SIEVE_ACT_KEEP);
 	assert_true(res.implicit_keep);
+	sieve_result_free(&res);
+	sieve_script_free(s);
+}
+
+/* Each action names the line that took it, for doctor's "why". */
+static void test_why_lines(void **state)
+{
+	struct sieve_limits lim;
+	struct sieve_script *s;
+	struct sieve_error err;
+	struct sieve_message m = { MSG, sizeof(MSG) - 1, "sender@example.org", "bob@example.com", NULL, NULL };
+	struct sieve_env env = { 0 };
+	struct sieve_result res;
+	const char *src = "require [\"fileinto\", \"include\"];\n"
+			  "# sort\n"
+			  "if header :contains \"subject\" \"nothing\" {\n"
+			  "  discard;\n"
+			  "} elsif exists \"list-id\" {\n"
+			  "  fileinto \"Lists\";\n"
+			  "}\n"
+			  "include \"spam\";\n";
+
+	env.include_text = include_text;
+	sieve_limits_default(&lim);
+	assert_int_equal(sieve_compile(src, strlen(src), &lim, &s, &err), 0);
+	assert_int_equal(sieve_run(s, &m, &env, &lim, &res), 0);
+	assert_int_equal(res.count, 2);
+	assert_int_equal(res.actions[0].line, 6);
+	assert_int_equal(res.actions[0].script, 0);
+	assert_string_equal(res.actions[1].arg, "Inc");
+	assert_int_equal(res.actions[1].line, 2);
+	assert_int_equal(res.actions[1].script, 1);
+	assert_false(res.implicit_keep);
+	sieve_result_free(&res);
+	sieve_script_free(s);
+}
+
+static void test_run_limits(void **state)
+{
+	struct sieve_limits lim;
+	struct sieve_script *s;
+	struct sieve_error err;
+	struct sieve_message m = { MSG, sizeof(MSG) - 1, "", "bob@example.com", NULL, NULL };
+	struct sieve_env env = { 0 };
+	struct sieve_result res;
+	const char *many = "require \"fileinto\"; fileinto \"a\"; fileinto \"b\"; fileinto \"c\";";
+	const char *steps = "if true { keep; } if true { keep; } if true { keep; } if true { keep; }";
+	const char *src;
+
+	sieve_limits_default(&lim);
+	lim.max_actions = 2;
+	assert_int_equal(sieve_compile(many, strlen(many), &lim, &s, &err), 0);
+	assert_int_equal(sieve_run(s, &m, &env, &lim, &res), -1);
+	assert_true(res.error);
+	assert_int_equal(res.count, 1);
+	assert_int_equal(res.actions[0].kind, SIEVE_ACT_KEEP);
+	assert_string_equal(res.err.msg, "line 1: too many actions (limit 2)");
+	sieve_result_free(&res);
+	sieve_script_free(s);
+	sieve_limits_default(&lim);
+	lim.max_steps = 5;
+	assert_int_equal(sieve_compile(steps, strlen(steps), &lim, &s, &err), 0);
+	assert_int_equal(sieve_run(s, &m, &env, &lim, &res), -1);
+	assert_string_equal(res.err.msg, "line 1: too many steps");
+	assert_true(res.implicit_keep);
+	sieve_result_free(&res);
+	sieve_script_free(s);
+	/* matching work per run is bounded: a long :matches pattern on a long
+	 * value stops the run instead of running for seconds */
+	{
+		static char big[300000];
+		struct sieve_message bm = { big, 0, "a@b.example", "c@d.example", NULL, NULL };
+		char glob[1200];
+		size_t n;
+
+		/* "*" then 1000 a's and a b: every shift of the star rescans */
+		strcpy(glob, "require \"body\"; if body :raw :matches \"*");
+		n = strlen(glob);
+		memset(glob + n, 'a', 1000);
+		strcpy(glob + n + 1000, "b\" { discard; }");
+
+		memcpy(big, "Subject: x\r\n\r\n", 15);
+		memset(big + 15, 'a', sizeof(big) - 16);
+		bm.size = sizeof(big) - 1;
+		sieve_limits_default(&lim);
+		lim.max_work = 1000000;
+		assert_int_equal(sieve_compile(glob, strlen(glob), &lim, &s, &err), 0);
+		assert_int_equal(sieve_run(s, &bm, &env, &lim, &res), -1);
+		assert_string_equal(res.err.msg, "line 1: too much matching work");
+		sieve_result_free(&res);
+		sieve_script_free(s);
+	}
+	/* the null sender: envelope from matches only "" with :all */
+	src = "require \"envelope\"; if envelope :all :is \"from\" \"\" { discard; }";
+	assert_int_equal(sieve_compile(src, strlen(src), &lim, &s, &err), 0);
+	sieve_limits_default(&lim);
+	assert_int_equal(sieve_run(s, &m, &env, &lim, &res), 0);
+	assert_int_equal(res.actions[0].kind, SIEVE_ACT_DISCARD);
 	sieve_result_free(&res);
 	sieve_script_free(s);
 }
@@ -393,6 +564,8 @@ int main(void)
 		cmocka_unit_test(test_date_index),
 		cmocka_unit_test(test_vacation),
 		cmocka_unit_test(test_callbacks),
+		cmocka_unit_test(test_why_lines),
+		cmocka_unit_test(test_run_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,2 @@
+require ["fileinto"];
+if address :all :contains "from" "EXAMPLE.ORG" { fileinto "Org"; }

@@ -1,0 +1,2 @@
+require ["body", "fileinto"];
+if body :text :matches "*total is * EUR*" { fileinto "M"; }

@@ -1,0 +1,2 @@
+require ["encoded-character", "fileinto"];
+fileinto "a${unicode:110000}b";

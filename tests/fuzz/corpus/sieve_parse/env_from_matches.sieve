@@ -1,0 +1,2 @@
+require ["envelope", "variables", "fileinto"];
+if envelope :matches "from" "*@*" { fileinto "env-${2}"; }

@@ -1,0 +1,2 @@
+require ["fileinto"];
+if exists "MESSAGE-ID" { fileinto "HasId"; }

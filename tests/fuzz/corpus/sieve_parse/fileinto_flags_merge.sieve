@@ -1,0 +1,3 @@
+require ["fileinto", "imap4flags"];
+fileinto "A";
+fileinto :flags "$x" "A";

@@ -1,0 +1,3 @@
+require ["imap4flags", "fileinto", "copy"];
+fileinto :copy "A";
+addflag "$late";

@@ -1,0 +1,4 @@
+require ["imap4flags"];
+addflag "\\SEEN";
+addflag "\\seen";
+removeflag "\\Deleted";

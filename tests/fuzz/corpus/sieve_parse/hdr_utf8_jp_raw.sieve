@@ -1,0 +1,2 @@
+require ["fileinto"];
+if header :contains "subject" "日本語" { fileinto "JpRaw"; }

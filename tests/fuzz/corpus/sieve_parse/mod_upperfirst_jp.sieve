@@ -1,0 +1,3 @@
+require ["variables", "fileinto"];
+set :upperfirst "x" "日本";
+fileinto "${x}";

@@ -1,0 +1,6 @@
+require ["variables", "fileinto"];
+set "t" text:
+..dotted
+.
+;
+if string :matches "${t}" ".dotted*" { fileinto "Dot"; }

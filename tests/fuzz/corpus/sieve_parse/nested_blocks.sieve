@@ -1,0 +1,2 @@
+require ["fileinto"];
+if exists "from" { if exists "to" { if header :contains "subject" "e" { fileinto "Deep"; } } }

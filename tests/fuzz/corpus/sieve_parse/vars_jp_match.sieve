@@ -1,0 +1,2 @@
+require ["variables", "fileinto"];
+if header :matches "subject" "*の*" { fileinto "jp-${1}-${2}"; }

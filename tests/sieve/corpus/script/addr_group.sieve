@@ -1,0 +1,2 @@
+require ["fileinto"];
+if address :is "to" "j.smith@example.com" { fileinto "Group"; }

@@ -1,0 +1,2 @@
+require ["fileinto"];
+if address :localpart :is "from" ["tanaka","yamada","sato"] { fileinto "JpAddr"; }

@@ -1,0 +1,2 @@
+require ["body", "fileinto"];
+if body :contains "会議" { fileinto "JpIso"; }

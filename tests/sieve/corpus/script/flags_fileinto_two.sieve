@@ -1,0 +1,5 @@
+require ["imap4flags", "fileinto"];
+addflag "$x";
+fileinto "A";
+addflag "$y";
+fileinto "B";

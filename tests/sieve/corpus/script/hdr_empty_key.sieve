@@ -1,0 +1,2 @@
+require ["fileinto"];
+if header :contains "list-id" "" { fileinto "HasList"; }

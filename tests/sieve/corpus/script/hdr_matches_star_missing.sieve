@@ -1,0 +1,2 @@
+require ["fileinto"];
+if header :matches "x-nothing" "*" { fileinto "Never"; }

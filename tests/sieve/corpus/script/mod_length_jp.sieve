@@ -1,0 +1,3 @@
+require ["variables", "fileinto"];
+set :length "x" "日本語abc";
+fileinto "n${x}";

@@ -1,0 +1,3 @@
+require ["variables", "fileinto"];
+set :lower "x" "ÉCOLE";
+fileinto "${x}";

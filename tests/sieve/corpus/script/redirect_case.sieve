@@ -1,0 +1,1 @@
+redirect "X.Y@Example.COM";

@@ -1,0 +1,2 @@
+require ["relational", "fileinto"];
+if header :count "lt" "received" "10" { fileinto "Lt"; }

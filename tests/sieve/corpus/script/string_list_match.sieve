@@ -1,0 +1,2 @@
+require ["variables", "fileinto"];
+if string :is ["a", "b"] "b" { fileinto "InList"; }

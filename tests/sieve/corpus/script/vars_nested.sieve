@@ -1,0 +1,4 @@
+require ["variables", "fileinto"];
+set "a" "b";
+set "b" "c";
+fileinto "x${${a}}y";
