@@ -10,6 +10,7 @@
 #include "proto/imap_sort.h"
 #include "mail/imap_envelope.h"
 #include "mail/rfc2047.h"
+#include "mail/mail_text.h"
 #include "lib/str.h"
 
 #include <ctype.h>
@@ -103,67 +104,29 @@ static bool header_contains(struct search_msg *sm, const char *name, const char 
 struct addr_match {
 	const char *str;
 	size_t len;
-	struct strbuf text;
-	bool any, found;
+	bool found;
 };
 
-/* One address as "name <mailbox@host>" (the name RFC 2047 decoded), the
- * way ENVELOPE shows it: comments and quoting gone. */
-static bool addr_match_cb(const struct imap_address *a, void *ctx)
+static bool addr_match_cb(const char *text, size_t len, void *ctx)
 {
 	struct addr_match *am = ctx;
 
-	if (a->group_end)
-		return true;
-	am->any = true;
-	strbuf_truncate(&am->text, 0);
-	if (a->name != NULL) {
-		rfc2047_decode(a->name, strlen(a->name), &am->text);
-		strbuf_append_c(&am->text, ' ');
-	}
-	if (a->group_start) {
-		strbuf_append_str(&am->text, a->mailbox);
-	} else {
-		strbuf_printf(&am->text, "<%s@%s>", a->mailbox != NULL ? a->mailbox : "",
-			      a->host != NULL ? a->host : "");
-	}
-	am->found = text_contains(am->text.data, am->text.len, am->str, am->len);
+	am->found = text_contains(text, len, am->str, am->len);
 	return !am->found;
 }
 
 /* SEARCH FROM/TO/CC/BCC (RFC 3501 6.4.4): the text in any address of the
  * field as ENVELOPE shows it; a field with no address at all is searched
- * as text. */
+ * as text (mail_text_addresses, which the search index uses too). */
 static bool address_contains(struct search_msg *sm, const char *name, const char *str, size_t len)
 {
-	struct mail_header_iter it;
-	struct mail_header_field f;
-	struct strbuf v = STRBUF_INIT, dec = STRBUF_INIT;
-	struct addr_match am = { str, len, STRBUF_INIT, false, false };
-	size_t hdr;
+	struct addr_match am = { str, len, false };
 
 	if (len == 0)
 		return header_contains(sm, name, str, len);
 	if (!search_load_header(sm))
 		return false;
-	hdr = mail_header_block_size(sm->data, sm->len);
-	mail_header_iter_init(&it, sm->data, hdr);
-	while (!am.found && mail_header_iter_next(&it, &f)) {
-		if (!mail_header_field_is(&f, name))
-			continue;
-		strbuf_truncate(&v, 0);
-		mail_header_unfold(f.value, f.value_len, &v);
-		am.any = false;
-		imap_address_list_each(strbuf_cstr(&v), v.len, addr_match_cb, &am);
-		if (!am.any) {
-			strbuf_truncate(&dec, 0);
-			imap_header_decode(f.value, f.value_len, &dec);
-			am.found = text_contains(dec.data != NULL ? dec.data : "", dec.len, str, len);
-		}
-	}
-	strbuf_free(&v);
-	strbuf_free(&dec);
-	strbuf_free(&am.text);
+	mail_text_addresses(sm->data, mail_header_block_size(sm->data, sm->len), name, addr_match_cb, &am);
 	return am.found;
 }
 
