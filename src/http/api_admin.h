@@ -55,5 +55,6 @@ api_handler api_doctor;
 api_handler api_spam_lists_get, api_spam_lists_add, api_spam_lists_del;
 /* api_me.c: the mail user's own page */
 api_handler api_me_logins, api_me_mobileconfig;
+api_handler api_mail_search;	/* api_mail_search.c */
 
 #endif
