@@ -33,10 +33,12 @@ struct fts_index {
 static const char fts_schema[] =
 	"CREATE TABLE IF NOT EXISTS folders(id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" name TEXT UNIQUE NOT NULL, uidvalidity INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS msgs(id INTEGER PRIMARY KEY, complete INTEGER NOT NULL,"
-	" subject TEXT NOT NULL, sender TEXT NOT NULL, snippet TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS msgs(id INTEGER PRIMARY KEY, complete INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS summaries(id INTEGER PRIMARY KEY, subject TEXT NOT NULL,"
+	" sender TEXT NOT NULL, snippet TEXT NOT NULL);"
 	"CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(hdr, body, subj, afrom, ato, acc, att,"
-	" tokenize='trigram case_sensitive 1', columnsize=0);";
+	" tokenize='trigram case_sensitive 1', columnsize=0);"
+	"CREATE VIRTUAL TABLE IF NOT EXISTS fts_terms USING fts5vocab(fts, 'row');";
 
 static int fts_exec(struct fts_index *f, const char *sql)
 {
@@ -140,8 +142,10 @@ static int64_t fts_folder_id(struct fts_index *f, const char *name, uint32_t uid
 		char sql[256];
 		snprintf(sql, sizeof(sql),
 			 "DELETE FROM fts WHERE rowid BETWEEN %lld AND %lld;"
-			 "DELETE FROM msgs WHERE id BETWEEN %lld AND %lld;",
+			 "DELETE FROM msgs WHERE id BETWEEN %lld AND %lld;"
+			 "DELETE FROM summaries WHERE id BETWEEN %lld AND %lld;",
 			 (long long)(old << 32), (long long)((old << 32) | 0xffffffffLL), (long long)(old << 32),
+			 (long long)((old << 32) | 0xffffffffLL), (long long)(old << 32),
 			 (long long)((old << 32) | 0xffffffffLL));
 		if (fts_exec(f, sql) < 0)
 			goto fail;
@@ -200,11 +204,15 @@ static bool text_ok(const struct strbuf *b)
 	return b->len == 0 || (memchr(b->data, '\0', b->len) == NULL && charset_utf8_is_valid(b->data, b->len));
 }
 
+/* The text folded, with two line ends after it: every character of the
+ * text then begins a trigram, so a needle of 1 or 2 characters (never
+ * holding a line end) is found through the trigrams it begins. */
 static void bind_folded(sqlite3_stmt *st, int col, struct strbuf *b)
 {
 	if (b->len > 0)
 		mail_text_fold(b->data, b->len);
-	sqlite3_bind_text(st, col, b->data != NULL ? b->data : "", (int)b->len, SQLITE_TRANSIENT);
+	strbuf_append_str(b, "\n\n");
+	sqlite3_bind_text(st, col, b->data, (int)b->len, SQLITE_TRANSIENT);
 }
 
 /* The start of text, white space collapsed: at most max_chars
@@ -255,7 +263,7 @@ static void first_line(const struct strbuf *b, char *out, size_t max)
 }
 
 struct fts_stmts {
-	sqlite3_stmt *del_fts, *ins_fts, *ins_msg, *del_msg;
+	sqlite3_stmt *del_fts, *ins_fts, *ins_msg, *del_msg, *ins_sum, *del_sum;
 };
 
 static void fts_stmts_free(struct fts_stmts *s)
@@ -264,6 +272,8 @@ static void fts_stmts_free(struct fts_stmts *s)
 	sqlite3_finalize(s->ins_fts);
 	sqlite3_finalize(s->ins_msg);
 	sqlite3_finalize(s->del_msg);
+	sqlite3_finalize(s->ins_sum);
+	sqlite3_finalize(s->del_sum);
 }
 
 static int fts_stmts_prepare(struct fts_index *f, struct fts_stmts *s)
@@ -272,9 +282,12 @@ static int fts_stmts_prepare(struct fts_index *f, struct fts_stmts *s)
 	if (sqlite3_prepare_v2(f->db, "DELETE FROM fts WHERE rowid = ?", -1, &s->del_fts, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(f->db, "INSERT INTO fts(rowid, hdr, body, subj, afrom, ato, acc, att)"
 			       " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &s->ins_fts, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(f->db, "INSERT OR REPLACE INTO msgs(id, complete, subject, sender, snippet)"
-			       " VALUES (?, ?, ?, ?, ?)", -1, &s->ins_msg, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(f->db, "DELETE FROM msgs WHERE id = ?", -1, &s->del_msg, NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v2(f->db, "INSERT OR REPLACE INTO msgs(id, complete) VALUES (?, ?)", -1, &s->ins_msg,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(f->db, "DELETE FROM msgs WHERE id = ?", -1, &s->del_msg, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(f->db, "INSERT OR REPLACE INTO summaries(id, subject, sender, snippet)"
+			       " VALUES (?, ?, ?, ?)", -1, &s->ins_sum, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(f->db, "DELETE FROM summaries WHERE id = ?", -1, &s->del_sum, NULL) != SQLITE_OK) {
 		log_warn(NULL, "search index: %s", sqlite3_errmsg(f->db));
 		fts_stmts_free(s);
 		return -1;
@@ -295,7 +308,8 @@ static int fts_remove(struct fts_stmts *s, int64_t id)
 {
 	sqlite3_bind_int64(s->del_fts, 1, id);
 	sqlite3_bind_int64(s->del_msg, 1, id);
-	return step_reset(s->del_fts) < 0 || step_reset(s->del_msg) < 0 ? -1 : 0;
+	sqlite3_bind_int64(s->del_sum, 1, id);
+	return step_reset(s->del_fts) < 0 || step_reset(s->del_msg) < 0 || step_reset(s->del_sum) < 0 ? -1 : 0;
 }
 
 /* Indexes one message file. 1 indexed completely, 0 indexed in part or
@@ -335,11 +349,14 @@ static int fts_add(struct fts_stmts *s, int64_t id, const char *path)
 		rc = step_reset(s->ins_fts);
 	sqlite3_bind_int64(s->ins_msg, 1, id);
 	sqlite3_bind_int(s->ins_msg, 2, complete);
-	sqlite3_bind_text(s->ins_msg, 3, sum.subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s->ins_msg, 4, sum.from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s->ins_msg, 5, sum.snippet, -1, SQLITE_STATIC);
 	if (rc == 0)
 		rc = step_reset(s->ins_msg);
+	sqlite3_bind_int64(s->ins_sum, 1, id);
+	sqlite3_bind_text(s->ins_sum, 2, sum.subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->ins_sum, 3, sum.from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->ins_sum, 4, sum.snippet, -1, SQLITE_STATIC);
+	if (rc == 0)
+		rc = step_reset(s->ins_sum);
 	mail_text_free(&t);
 	return rc < 0 ? -1 : complete ? 1 : 0;
 }
@@ -490,16 +507,19 @@ void fts_folder_free(struct fts_folder *fs)
 
 bool fts_needle_is_exact(const char *needle, size_t len)
 {
+	return len > 0 && charset_utf8_is_valid(needle, len) && memchr(needle, '\n', len) == NULL &&
+	       memchr(needle, '\0', len) == NULL;
+}
+
+static size_t utf8_chars(const char *s, size_t len)
+{
 	size_t chars = 0;
 
-	if (!charset_utf8_is_valid(needle, len) || memchr(needle, '\n', len) != NULL ||
-	    memchr(needle, '\0', len) != NULL)
-		return false;
 	for (size_t i = 0; i < len; i++) {
-		if (((unsigned char)needle[i] & 0xC0) != 0x80)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
 			chars++;
 	}
-	return chars >= 3;
+	return chars;
 }
 
 static const char *const field_columns[] = {
@@ -507,8 +527,54 @@ static const char *const field_columns[] = {
 	[FTS_TO] = "ato", [FTS_CC] = "acc", [FTS_TOCC] = "ato acc", [FTS_ANY] = "hdr body att",
 };
 
-/* The SQL condition for a short needle: instr() on each column. */
-static void short_condition(enum fts_field field, struct strbuf *sql)
+static void phrase_append(struct strbuf *m, const char *s, size_t len)
+{
+	strbuf_append_c(m, '"');
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '"')
+			strbuf_append_c(m, '"');
+		strbuf_append_c(m, s[i]);
+	}
+	strbuf_append_c(m, '"');
+}
+
+/* The MATCH expression for a needle of 1 or 2 characters: the trigrams
+ * that begin with it (every occurrence begins one: the text is padded),
+ * from the index's own term list. 0, 1 when there are none (nothing
+ * matches), or -1 when there are more than FTS_SHORT_TERMS of them (or an
+ * error): the caller reads the text then. */
+#define FTS_SHORT_TERMS 256
+static int short_terms(struct fts_index *f, const char *needle, size_t len, struct strbuf *m)
+{
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(f->db, "SELECT term FROM fts_terms WHERE term >= ?", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, needle, (int)len, SQLITE_STATIC);
+	strbuf_append_c(m, '(');
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		size_t tl = (size_t)sqlite3_column_bytes(st, 0);
+
+		if (tl < len || memcmp(t, needle, len) != 0)
+			break;
+		if (n++ == FTS_SHORT_TERMS)
+			break;
+		if (n > 1)
+			strbuf_append_str(m, " OR ");
+		phrase_append(m, t, tl);
+	}
+	sqlite3_finalize(st);
+	strbuf_append_c(m, ')');
+	if ((rc != SQLITE_ROW && rc != SQLITE_DONE) || n > FTS_SHORT_TERMS)
+		return -1;
+	return n == 0 ? 1 : 0;
+}
+
+/* The SQL condition for reading the text: instr() on each column. */
+static void instr_condition(enum fts_field field, struct strbuf *sql)
 {
 	const char *cols = field_columns[field];
 
@@ -521,42 +587,63 @@ static void short_condition(enum fts_field field, struct strbuf *sql)
 	strbuf_append_c(sql, ')');
 }
 
+/* The statement for a needle (folded): a trigram MATCH when it can be
+ * one, else instr() over the folder's indexed text. */
+static int match_statement(struct fts_index *f, enum fts_field field, const struct strbuf *q,
+			   struct strbuf *arg, sqlite3_stmt **st_r)
+{
+	struct strbuf sql = STRBUF_INIT, terms = STRBUF_INIT;
+	size_t chars = utf8_chars(q->data, q->len);
+	bool valid = fts_needle_is_exact(q->data, q->len);
+	int rc, st = valid && chars < 3 ? short_terms(f, q->data, q->len, &terms) : -1;
+
+	if (st == 1) {
+		/* no trigram begins with it: nothing holds it */
+		strbuf_free(&terms);
+		*st_r = NULL;
+		return 1;
+	}
+	if (valid && (chars >= 3 || st == 0)) {
+		strbuf_printf(arg, "{%s} : ", field_columns[field]);
+		if (chars >= 3)
+			phrase_append(arg, q->data, q->len);
+		else
+			strbuf_append(arg, terms.data, terms.len);
+		strbuf_append_str(&sql, "SELECT rowid FROM fts WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3"
+				  " ORDER BY rowid");
+	} else {
+		strbuf_append(arg, q->data, q->len);
+		strbuf_append_str(&sql, "SELECT rowid FROM fts WHERE rowid BETWEEN ?2 AND ?3 AND ");
+		instr_condition(field, &sql);
+		strbuf_append_str(&sql, " ORDER BY rowid");
+	}
+	rc = sqlite3_prepare_v2(f->db, strbuf_cstr(&sql), -1, st_r, NULL);
+	strbuf_free(&sql);
+	strbuf_free(&terms);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
 int fts_folder_match(struct fts_index *f, int64_t fid, enum fts_field field, const char *needle, size_t len,
 		     uint32_t **uids_r, size_t *n_r)
 {
-	struct strbuf sql = STRBUF_INIT, q = STRBUF_INIT;
+	struct strbuf q = STRBUF_INIT, arg = STRBUF_INIT;
 	sqlite3_stmt *st = NULL;
 	uint32_t *uids = NULL;
 	size_t n = 0, cap = 0;
-	bool trigram = fts_needle_is_exact(needle, len);
 	int rc;
 
 	*uids_r = NULL;
 	*n_r = 0;
+	if (len == 0)
+		return -1;
 	/* the needle folded as the text was */
 	strbuf_append(&q, needle, len);
 	mail_text_fold(q.data, q.len);
-	if (trigram) {
-		struct strbuf m = STRBUF_INIT;
-		strbuf_printf(&m, "{%s} : \"", field_columns[field]);
-		for (size_t i = 0; i < q.len; i++) {
-			if (q.data[i] == '"')
-				strbuf_append_c(&m, '"');
-			strbuf_append_c(&m, q.data[i]);
-		}
-		strbuf_append_c(&m, '"');
-		strbuf_free(&q);
-		q = m;
-		strbuf_append_str(&sql, "SELECT rowid FROM fts WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3"
-				  " ORDER BY rowid");
-	} else {
-		strbuf_append_str(&sql, "SELECT rowid FROM fts WHERE rowid BETWEEN ?2 AND ?3 AND ");
-		short_condition(field, &sql);
-		strbuf_append_str(&sql, " ORDER BY rowid");
-	}
-	rc = sqlite3_prepare_v2(f->db, strbuf_cstr(&sql), -1, &st, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, q.data != NULL ? q.data : "", (int)q.len, SQLITE_STATIC);
+	rc = match_statement(f, field, &q, &arg, &st);
+	if (rc == 1) {
+		rc = SQLITE_DONE;
+	} else if (rc == 0) {
+		sqlite3_bind_text(st, 1, arg.data, (int)arg.len, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, fid << 32);
 		sqlite3_bind_int64(st, 3, (fid << 32) | 0xffffffffLL);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -576,8 +663,8 @@ int fts_folder_match(struct fts_index *f, int64_t fid, enum fts_field field, con
 	if (rc != SQLITE_DONE)
 		log_warn(NULL, "search index %s: %s", f->path, sqlite3_errmsg(f->db));
 	sqlite3_finalize(st);
-	strbuf_free(&sql);
 	strbuf_free(&q);
+	strbuf_free(&arg);
 	if (rc != SQLITE_DONE) {
 		free(uids);
 		return -1;
@@ -593,7 +680,7 @@ int fts_summary_get(struct fts_index *f, int64_t fid, uint32_t uid, struct fts_s
 	int rc;
 
 	memset(s_r, 0, sizeof(*s_r));
-	if (sqlite3_prepare_v2(f->db, "SELECT subject, sender, snippet FROM msgs WHERE id = ?", -1, &st, NULL) !=
+	if (sqlite3_prepare_v2(f->db, "SELECT subject, sender, snippet FROM summaries WHERE id = ?", -1, &st, NULL) !=
 	    SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, (fid << 32) | uid);
@@ -611,7 +698,8 @@ int fts_clear(struct fts_index *f)
 {
 	if (fts_exec(f, "BEGIN IMMEDIATE") < 0)
 		return -1;
-	if (fts_exec(f, "DROP TABLE IF EXISTS fts; DELETE FROM msgs; DELETE FROM folders;") < 0 ||
+	if (fts_exec(f, "DROP TABLE IF EXISTS fts_terms; DROP TABLE IF EXISTS fts; DELETE FROM msgs;"
+			" DELETE FROM summaries; DELETE FROM folders;") < 0 ||
 	    fts_exec(f, fts_schema) < 0 || fts_exec(f, "COMMIT") < 0) {
 		fts_exec(f, "ROLLBACK");
 		return -1;

@@ -111,7 +111,11 @@ static void test_index_and_match(void **state)
 	assert_string_equal(match(f, fs.fid, FTS_BODY, "camelcase"), "1");	/* ASCII case folded */
 	assert_string_equal(match(f, fs.fid, FTS_BODY, "CAMELCASE"), "1");
 	assert_string_equal(match(f, fs.fid, FTS_SUBJECT, "meeting"), "1");
-	assert_string_equal(match(f, fs.fid, FTS_SUBJECT, "会議"), "2");	/* 2 characters: instr */
+	assert_string_equal(match(f, fs.fid, FTS_SUBJECT, "会議"), "2");	/* 2 characters: at the end */
+	assert_string_equal(match(f, fs.fid, FTS_BODY, "議"), "1");
+	assert_string_equal(match(f, fs.fid, FTS_FROM, "山"), "1");
+	assert_string_equal(match(f, fs.fid, FTS_BODY, "e"), "1,2");	/* many trigrams: instr */
+	assert_string_equal(match(f, fs.fid, FTS_BODY, "Zq"), "");
 	assert_string_equal(match(f, fs.fid, FTS_FROM, "山田 <yamada@"), "1");
 	assert_string_equal(match(f, fs.fid, FTS_CC, "boss <boss"), "2");
 	assert_string_equal(match(f, fs.fid, FTS_TOCC, "example.test"), "1,2");
@@ -214,8 +218,9 @@ static void test_needle_exactness(void **state)
 	(void)state;
 	assert_true(fts_needle_is_exact("abc", 3));
 	assert_true(fts_needle_is_exact("議事録", strlen("議事録")));
-	assert_false(fts_needle_is_exact("議事", strlen("議事")));
-	assert_false(fts_needle_is_exact("ab", 2));
+	assert_true(fts_needle_is_exact("議事", strlen("議事")));	/* through the trigrams it begins */
+	assert_true(fts_needle_is_exact("a", 1));
+	assert_false(fts_needle_is_exact("", 0));
 	assert_false(fts_needle_is_exact("a\nbc", 4));
 	assert_false(fts_needle_is_exact("\xff\xfe\xfd", 3));
 	assert_false(fts_needle_is_exact("ab\0c", 4));
