@@ -355,7 +355,8 @@ int ops_mail_search(struct ops *o, const struct ops_actor *actor, const struct o
 				      "フォルダ %s を検索できません", fl.list[i].name);
 	}
 	if (rc == 0) {
-		qsort(r.hits, r.nhits, sizeof(*r.hits), hit_cmp);
+		if (r.nhits > 1)
+			qsort(r.hits, r.nhits, sizeof(*r.hits), hit_cmp);
 		*total_r = r.nhits;
 		*partial_r = r.partial || fl.overflow;
 		search_page(&r, &fl, cb, ctx);
