@@ -420,11 +420,15 @@ static uint32_t *search_collect(struct imap_session *s, const struct index_view 
 	size_t n = 0;
 
 	*maxmodseq_r = 0;
-	for (size_t i = 0; hits != NULL && i < s->nview; i++) {
-		struct search_msg sm = { s, imap_index_find(v, s->view[i].uid), fts, i + 1, NULL, 0, false, false,
-					 STRBUF_INIT, false };
-		if (sm.m == NULL)
+	for (size_t i = 0, vi = 0; hits != NULL && i < s->nview; i++) {
+		struct search_msg sm = { s, NULL, fts, i + 1, NULL, 0, false, false, STRBUF_INIT, false };
+
+		/* both ascend by UID: one walk instead of a lookup each */
+		while (vi < v->count && v->msgs[vi].uid < s->view[i].uid)
+			vi++;
+		if (vi == v->count || v->msgs[vi].uid != s->view[i].uid)
 			continue;
+		sm.m = &v->msgs[vi];
 		if (search_match(&sm, &q->root)) {
 			hits[n++] = (uint32_t)i;
 			if (sm.m->modseq > *maxmodseq_r)
