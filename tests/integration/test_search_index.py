@@ -167,3 +167,27 @@ def test_rebuild(server):
     m.select("INBOX")
     assert search(m, "議事録", "TEXT") == {1}
     m.logout()
+
+
+def test_answers_come_from_the_index(server):
+    """A message file changed behind Yubin's back (never done by Yubin:
+    Maildir files are written once) shows which side answered: the index
+    still has the old text until it is rebuilt."""
+    m = login(server)
+    m.create("Probe")
+    body = "From: p@example.test\r\nSubject: probe\r\n\r\nalphaword here\r\n"
+    typ, data = m.append("Probe", None, None, body.encode())
+    assert typ == "OK", data
+    m.select("Probe")
+    assert search(m, "alphaword", "BODY") == {1}
+    cur = os.path.join(server.maildir(USER), ".Probe", "cur")
+    (name,) = os.listdir(cur)
+    with open(os.path.join(cur, name), "wb") as f:
+        f.write(body.replace("alphaword", "bravoword").encode())
+    assert search(m, "alphaword", "BODY") == {1}        # the index's answer
+    assert search(m, "bravoword", "BODY") == set()
+    assert search(m, "bravoword", "HEADER", "Subject", "probe", "BODY") == set()
+    server.ctl("index", "rebuild", USER, "--search-only")
+    assert search(m, "bravoword", "BODY") == {1}
+    assert search(m, "alphaword", "BODY") == set()
+    m.logout()
