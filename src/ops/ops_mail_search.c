@@ -346,6 +346,15 @@ int ops_mail_search(struct ops *o, const struct ops_actor *actor, const struct o
 	} else if (mail_index_mailbox_list(r.idx, folder_collect, &fl) < 0) {
 		rc = ops_fail(err, "internal", NULL, "cannot list the folders", "フォルダの一覧を読めません");
 	}
+	if (rc == 0 && q->folder == NULL && !fl.overflow) {
+		/* rows of folders deleted or renamed since go */
+		const char **names = calloc(fl.n > 0 ? fl.n : 1, sizeof(*names));
+		for (size_t i = 0; names != NULL && i < fl.n; i++)
+			names[i] = fl.list[i].name;
+		if (names != NULL)
+			fts_folders_prune(r.f, names, fl.n);
+		free(names);
+	}
 	r.fids = calloc(fl.n > 0 ? fl.n : 1, sizeof(*r.fids));
 	if (rc == 0 && r.fids == NULL)
 		rc = ops_fail(err, "internal", NULL, "out of memory", "メモリ不足です");

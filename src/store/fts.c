@@ -116,49 +116,70 @@ void fts_close(struct fts_index *f)
 	free(f);
 }
 
+/* Deletes every row of folder id fid (inside the caller's transaction). */
+static int fts_drop_folder_rows(struct fts_index *f, int64_t fid)
+{
+	char sql[400];
+	long long lo = (long long)(fid << 32), hi = (long long)((fid << 32) | 0xffffffffLL);
+
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM fts WHERE rowid BETWEEN %lld AND %lld;"
+		 "DELETE FROM msgs WHERE id BETWEEN %lld AND %lld;"
+		 "DELETE FROM summaries WHERE id BETWEEN %lld AND %lld;", lo, hi, lo, hi, lo, hi);
+	return fts_exec(f, sql);
+}
+
+/* The folder's id when its UIDVALIDITY is the one given; else 0, with
+ * *old_r the id it had (0: unknown). -1 on error. */
+static int64_t fts_folder_lookup(struct fts_index *f, const char *name, uint32_t uidvalidity, int64_t *old_r)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t fid = 0;
+	int rc;
+
+	*old_r = 0;
+	if (sqlite3_prepare_v2(f->db, "SELECT id, uidvalidity FROM folders WHERE name = ?", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if ((uint32_t)sqlite3_column_int64(st, 1) == uidvalidity)
+			fid = sqlite3_column_int64(st, 0);
+		else
+			*old_r = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? fid : -1;
+}
+
 /* The folder's id, a new one when it is unknown or its UIDVALIDITY
  * changed (its old rows are dropped then). 0 on error. */
 static int64_t fts_folder_id(struct fts_index *f, const char *name, uint32_t uidvalidity)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t fid = 0, old = 0;
+	int64_t fid, old;
 
-	if (sqlite3_prepare_v2(f->db, "SELECT id, uidvalidity FROM folders WHERE name = ?", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return 0;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		if ((uint32_t)sqlite3_column_int64(st, 1) == uidvalidity)
-			fid = sqlite3_column_int64(st, 0);
-		else
-			old = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_finalize(st);
+	fid = fts_folder_lookup(f, name, uidvalidity, &old);
 	if (fid != 0)
-		return fid;
+		return fid > 0 ? fid : 0;
+	/* again under the write lock: another process may have made it */
 	if (fts_exec(f, "BEGIN IMMEDIATE") < 0)
 		return 0;
-	if (old != 0) {
-		char sql[256];
-		snprintf(sql, sizeof(sql),
-			 "DELETE FROM fts WHERE rowid BETWEEN %lld AND %lld;"
-			 "DELETE FROM msgs WHERE id BETWEEN %lld AND %lld;"
-			 "DELETE FROM summaries WHERE id BETWEEN %lld AND %lld;",
-			 (long long)(old << 32), (long long)((old << 32) | 0xffffffffLL), (long long)(old << 32),
-			 (long long)((old << 32) | 0xffffffffLL), (long long)(old << 32),
-			 (long long)((old << 32) | 0xffffffffLL));
-		if (fts_exec(f, sql) < 0)
-			goto fail;
-	}
-	if (sqlite3_prepare_v2(f->db, "INSERT OR REPLACE INTO folders(name, uidvalidity) VALUES (?, ?)", -1, &st,
-			       NULL) != SQLITE_OK)
+	fid = fts_folder_lookup(f, name, uidvalidity, &old);
+	if (fid < 0 || (fid == 0 && old != 0 && fts_drop_folder_rows(f, old) < 0))
 		goto fail;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, uidvalidity);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		fid = sqlite3_last_insert_rowid(f->db);
-	sqlite3_finalize(st);
-	if (fid == 0 || fts_exec(f, "COMMIT") < 0)
+	if (fid == 0) {
+		if (sqlite3_prepare_v2(f->db, "INSERT OR REPLACE INTO folders(name, uidvalidity) VALUES (?, ?)", -1,
+				       &st, NULL) != SQLITE_OK)
+			goto fail;
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, uidvalidity);
+		if (sqlite3_step(st) == SQLITE_DONE)
+			fid = sqlite3_last_insert_rowid(f->db);
+		sqlite3_finalize(st);
+	}
+	if (fid <= 0 || fts_exec(f, "COMMIT") < 0)
 		goto fail;
 	return fid;
 fail:
@@ -692,6 +713,41 @@ int fts_summary_get(struct fts_index *f, int64_t fid, uint32_t uid, struct fts_s
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int fts_folders_prune(struct fts_index *f, const char *const *names, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t gone[64];
+	size_t ngone = 0;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(f->db, "SELECT id, name FROM folders", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while (ngone < sizeof(gone) / sizeof(gone[0]) && sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+		bool found = false;
+
+		for (size_t i = 0; i < n && !found && name != NULL; i++)
+			found = strcmp(names[i], name) == 0;
+		if (!found)
+			gone[ngone++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (ngone == 0)
+		return 0;
+	if (fts_exec(f, "BEGIN IMMEDIATE") < 0)
+		return -1;
+	for (size_t i = 0; rc == 0 && i < ngone; i++) {
+		char sql[100];
+		snprintf(sql, sizeof(sql), "DELETE FROM folders WHERE id = %lld", (long long)gone[i]);
+		rc = fts_drop_folder_rows(f, gone[i]) < 0 || fts_exec(f, sql) < 0 ? -1 : 0;
+	}
+	if (rc == 0 && fts_exec(f, "COMMIT") < 0)
+		rc = -1;
+	if (rc < 0)
+		fts_exec(f, "ROLLBACK");
+	return rc;
 }
 
 int fts_clear(struct fts_index *f)

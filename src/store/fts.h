@@ -81,6 +81,10 @@ struct fts_summary {
 /* 1 found, 0 not indexed, -1 error. */
 int fts_summary_get(struct fts_index *f, int64_t fid, uint32_t uid, struct fts_summary *s_r);
 
+/* Drops the rows of folders not named in names (n of them): folders
+ * deleted or renamed since they were indexed. */
+int fts_folders_prune(struct fts_index *f, const char *const *names, size_t n);
+
 /* Empties the index (yubinctl index rebuild): one transaction, safe while
  * the daemon uses it. */
 int fts_clear(struct fts_index *f);

@@ -125,3 +125,13 @@ def test_expunged_messages_are_gone(srv, me):
     m.expunge()
     m.logout()
     assert find(me, q="CamelCaseWord")["total"] == 0
+
+
+def test_renamed_folder(srv, me):
+    m = imap(srv)
+    typ, data = m.rename("Archive", "Old2026")
+    assert typ == "OK", data
+    m.logout()
+    r = find(me, q="議事録")
+    assert sorted(h["folder"] for h in r["hits"]) == ["INBOX", "Old2026"], r
+    assert me.get("/api/v1/mail/search?q=x&folder=Archive").code == "not_found"

@@ -189,6 +189,30 @@ static void test_uidvalidity_change_drops_rows(void **state)
 	index_view_free(&v);
 }
 
+static void test_prune_folders_gone(void **state)
+{
+	struct fixture *f = *state;
+	const char *const keep[] = { "Sent" }, *const both[] = { "Sent", "INBOX" };
+	struct index_view v;
+	struct fts_folder fs;
+	uint64_t n;
+
+	deliver(f->root, m1);
+	sync_inbox(f, 100, &v, &fs);
+	fts_folder_free(&fs);
+	assert_int_equal(fts_folders_prune(f->f, both, 2), 0);
+	assert_int_equal(fts_count(f->f, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(fts_folders_prune(f->f, keep, 1), 0);	/* INBOX renamed or deleted */
+	assert_int_equal(fts_count(f->f, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(fts_folder_sync(f->f, &f->inbox, &v, 100, &fs), 0);
+	assert_int_equal(fs.indexed, 1);	/* a new id, indexed again */
+	assert_string_equal(match(f, fs.fid, FTS_TEXT, "議事録"), "1");
+	fts_folder_free(&fs);
+	index_view_free(&v);
+}
+
 static void test_big_message_is_incomplete(void **state)
 {
 	struct fixture *f = *state;
@@ -262,6 +286,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_index_and_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lazy_stale_and_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uidvalidity_change_drops_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_folders_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_message_is_incomplete, setup, teardown),
 		cmocka_unit_test(test_needle_exactness),
 		cmocka_unit_test_setup_teardown(test_damaged_file_and_clear, setup, teardown),
