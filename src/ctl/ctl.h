@@ -22,6 +22,7 @@ struct ctl {
 	struct directory *dir;		/* opened by ctl_directory() */
 	/* options */
 	bool json, force, password_stdin;
+	bool search_only;		/* index rebuild --search-only */
 	bool show_secrets;		/* config get/list --show-secrets */
 	bool now;			/* dkim rotate --now */
 	const char *quota, *memo, *hostname, *port_offset, *listen;

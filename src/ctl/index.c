@@ -5,7 +5,8 @@
  * With --force the index is made anew (new UIDVALIDITY: clients download
  * the mailbox again). Both are safe with the daemon running: the new
  * index is written beside the old one and put in place atomically
- * (store/index_rebuild.c). */
+ * (store/index_rebuild.c). The full-text search index (store/fts.c) is
+ * then made anew; --search-only does only that. */
 #include "ctl/ctl.h"
 #include "ops/ops_server.h"
 #include "directory/directory.h"
@@ -60,6 +61,13 @@ int cmd_index_rebuild(struct ctl *c)
 		return o == NULL ? 1 : ctl_fail("out of memory");
 	}
 	f.address = a.address;
+	if (c->search_only) {
+		rc = ops_index_rebuild_search(o, &actor, a.address, r, &err);
+		if (rc == 0)
+			printf("search index of %s: %u messages\n", r->address, r->search_messages);
+		free(r);
+		return rc < 0 ? ctl_ops_fail(&err) : 0;
+	}
 	if (ops_index_rebuild(o, &actor, a.address, c->force, rebuild_folder, &f, r, &err) < 0) {
 		free(r);
 		return ctl_ops_fail(&err);
@@ -73,7 +81,11 @@ int cmd_index_rebuild(struct ctl *c)
 		printf("index of %s:\n", r->address);
 	}
 	printf("%u folders, %u messages\n", r->folders, r->messages);
-	rc = r->failed > 0 ? 1 : 0;
+	if (r->search_failed)
+		ctl_warn("the search index could not be rebuilt (searches read the messages meanwhile)");
+	else
+		printf("search index: %u messages\n", r->search_messages);
+	rc = r->failed > 0 || r->search_failed ? 1 : 0;
 	free(r);
 	return rc;
 }

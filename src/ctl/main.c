@@ -46,6 +46,7 @@ enum {
 	OPT_PORTABLE = 1 << 23,
 	OPT_LANG = 1 << 24,
 	OPT_SINCE = 1 << 25,
+	OPT_SEARCH_ONLY = 1 << 30,	/* index rebuild --search-only */
 };
 
 struct ctl_option {
@@ -81,6 +82,7 @@ static const struct ctl_option ctl_options[] = {
 	{ "--portable", OPT_PORTABLE, false },
 	{ "--lang", OPT_LANG, true },
 	{ "--since", OPT_SINCE, true },
+	{ "--search-only", OPT_SEARCH_ONLY, false },
 	{ NULL, 0, false },
 };
 
@@ -125,7 +127,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "token", "list", 0, 0, OPT_JSON, 0, cmd_token_list },
 	{ "token", "revoke", 1, 1, 0, 0, cmd_token_revoke },
 	{ "audit", NULL, 0, 0, OPT_JSON | OPT_LIMIT | OPT_TARGET | OPT_DOMAIN | OPT_ACTOR, 0, cmd_audit },
-	{ "index", "rebuild", 1, 1, OPT_FORCE, 0, cmd_index_rebuild },
+	{ "index", "rebuild", 1, 1, OPT_FORCE | OPT_SEARCH_ONLY, 0, cmd_index_rebuild },
 	{ "queue", "list", 0, 0, OPT_JSON, 0, cmd_queue_list },
 	{ "queue", "show", 1, 1, 0, 0, cmd_queue_show },
 	{ "queue", "retry", 0, 1, 0, 0, cmd_queue_retry },
@@ -191,6 +193,7 @@ static const char ctl_usage_help[] =
 	"  doctor ADDRESS [--since 7d] [--json] [--lang en|ja]\n"
 	"                                       (exit status 1 when it finds a problem: FAIL)\n"
 	"  index rebuild ADDRESS [--force]      (--force: a new index and UIDVALIDITY)\n"
+	"  index rebuild ADDRESS --search-only  (only the full-text search index)\n"
 	"  queue list [--json] | queue show ID  (the outbound queue)\n"
 	"  queue retry [ID] | queue delete ID\n"
 	"  queue inject --from SENDER RCPT... < MESSAGE   (--from '' for the null sender)\n"
@@ -456,6 +459,7 @@ static void ctl_option_store(struct ctl *c, unsigned flag, const char *value)
 	case OPT_PORTABLE: c->portable = true; break;
 	case OPT_LANG: c->lang = value; break;
 	case OPT_SINCE: c->since = value; break;
+	case OPT_SEARCH_ONLY: c->search_only = true; break;
 	case OPT_DOMAIN:
 		if (c->ndomains < OPS_DOMAINS_MAX)
 			c->domains[c->ndomains] = value;

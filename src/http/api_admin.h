@@ -60,5 +60,6 @@ api_handler api_sieve_list, api_sieve_get, api_sieve_put, api_sieve_delete, api_
 	api_sieve_deactivate, api_sieve_check;
 /* api_me.c: the mail user's own page */
 api_handler api_me_logins, api_me_mobileconfig;
+api_handler api_mail_search;	/* api_mail_search.c */
 
 #endif

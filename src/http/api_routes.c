@@ -70,6 +70,7 @@ const struct api_route api_routes[] = {
 	{ GET, "/api/v1/doctor", api_doctor, 0 },
 	{ GET, "/api/v1/me/logins", api_me_logins, 0 },
 	{ GET, "/api/v1/me/mobileconfig", api_me_mobileconfig, 0 },
+	{ GET, "/api/v1/mail/search", api_mail_search, 0 },	/* api_mail_search.c */
 	/* the server itself (api_server.c): yubin.conf, GeoIP, an account's index */
 	{ GET, "/api/v1/server/settings", api_server_settings_get, 0 },
 	{ PUT, "/api/v1/server/settings/{key}", api_server_setting_put, 0 },

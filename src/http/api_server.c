@@ -249,6 +249,7 @@ void api_account_index_rebuild(struct api_job *j)
 	json_kv_uint(o, "messages", r->messages);
 	json_kv_uint(o, "failed", r->failed);
 	json_kv_string(o, "detail", r->detail);
+	json_kv_uint(o, "search_messages", r->search_messages);
 	api_reply_end(j);
 	free(r);
 }

@@ -45,6 +45,7 @@ struct config {
 	uint64_t imap_append_limit;
 	unsigned imap_max_connections_per_ip;
 	unsigned imap_max_line_length;
+	char imap_search_index[8];	/* "on": SEARCH uses store/fts.c */
 	unsigned server_loops;
 	unsigned server_workers;
 	unsigned shutdown_grace;

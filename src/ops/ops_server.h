@@ -292,6 +292,8 @@ struct ops_index_result {
 	unsigned folders, messages, failed;
 	char detail[400];	/* whole: the folders and whether their UIDs were kept */
 	char root[4096];
+	unsigned search_messages;	/* messages in the rebuilt search index */
+	bool search_failed;		/* the search index could not be rebuilt */
 };
 /* Brings the account's index in line with its Maildir keeping every UID
  * (force: a new index, every folder a new UIDVALIDITY); a damaged index is
@@ -300,5 +302,10 @@ struct ops_index_result {
  * in-place sync. Server actors and the account's domain administrators. */
 int ops_index_rebuild(struct ops *o, const struct ops_actor *actor, const char *address, bool force,
 		      ops_index_folder_cb *cb, void *ctx, struct ops_index_result *r, struct ops_error *err);
+/* The full-text search index (store/fts.h) made anew from the Maildir:
+ * every message of every folder indexed (ops_index_rebuild does this too,
+ * after the mail index). Same roles. */
+int ops_index_rebuild_search(struct ops *o, const struct ops_actor *actor, const char *address,
+			     struct ops_index_result *r, struct ops_error *err);
 
 #endif

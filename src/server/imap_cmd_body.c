@@ -7,7 +7,9 @@
 #include "mail/mime.h"
 #include "mail/mime_decode.h"
 #include "mail/rfc2047.h"
+#include "mail/mail_text.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -177,28 +179,12 @@ void imap_header_decode(const char *value, size_t len, struct strbuf *out)
 	rfc2047_decode(value, len, out);
 }
 
-static void text_parts(const struct mime_message *mm, const struct mime_part *part, struct strbuf *out)
-{
-	for (; part != NULL; part = part->next) {
-		if (part->children != NULL) {
-			text_parts(mm, part->children, out);
-			continue;
-		}
-		if (mime_part_text_decode(mm, part, out) == 0)
-			strbuf_append_c(out, '\n');
-	}
-}
-
 void imap_message_text(const char *msg, size_t len, struct strbuf *out)
 {
+	const struct mail_text_limits limits = { SIZE_MAX, SIZE_MAX, MAIL_TEXT_MIME_DEPTH, MAIL_TEXT_MIME_PARTS };
 	size_t hdr = mail_header_block_size(msg, len);
-	struct mime_message *mm;
-	const char *error;
 
 	rfc2047_decode(msg, hdr, out);
 	strbuf_append_c(out, '\0');
-	if (mime_message_parse(msg, len, &imap_mime_limits, &mm, &error) < 0)
-		return;
-	text_parts(mm, mm->root, out);
-	mime_message_free(mm);
+	mail_text_body(msg, len, &limits, SIZE_MAX, out);
 }

@@ -10,7 +10,10 @@
 #include "proto/imap_sort.h"
 #include "mail/imap_envelope.h"
 #include "mail/rfc2047.h"
+#include "mail/mail_text.h"
+#include "lib/log.h"
 #include "lib/str.h"
+#include "store/fts.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -23,9 +26,26 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The text keys the full-text index answers (store/fts.c), for the
+ * messages it holds completely; every other message is read. */
+#define SEARCH_FTS_KEYS 16
+
+struct search_fts {
+	struct fts_index *f;
+	struct fts_folder fs;
+	const struct index_view *v;
+	size_t nkeys;
+	struct {
+		const struct imap_search_key *k;
+		uint32_t *uids;	/* ascending */
+		size_t n;
+	} keys[SEARCH_FTS_KEYS];
+};
+
 struct search_msg {
 	struct imap_session *s;
 	const struct index_msg *m;
+	const struct search_fts *fts;	/* NULL: no index */
 	size_t seq;
 	char *data;		/* the file, read on first need */
 	size_t len;
@@ -103,67 +123,29 @@ static bool header_contains(struct search_msg *sm, const char *name, const char 
 struct addr_match {
 	const char *str;
 	size_t len;
-	struct strbuf text;
-	bool any, found;
+	bool found;
 };
 
-/* One address as "name <mailbox@host>" (the name RFC 2047 decoded), the
- * way ENVELOPE shows it: comments and quoting gone. */
-static bool addr_match_cb(const struct imap_address *a, void *ctx)
+static bool addr_match_cb(const char *text, size_t len, void *ctx)
 {
 	struct addr_match *am = ctx;
 
-	if (a->group_end)
-		return true;
-	am->any = true;
-	strbuf_truncate(&am->text, 0);
-	if (a->name != NULL) {
-		rfc2047_decode(a->name, strlen(a->name), &am->text);
-		strbuf_append_c(&am->text, ' ');
-	}
-	if (a->group_start) {
-		strbuf_append_str(&am->text, a->mailbox);
-	} else {
-		strbuf_printf(&am->text, "<%s@%s>", a->mailbox != NULL ? a->mailbox : "",
-			      a->host != NULL ? a->host : "");
-	}
-	am->found = text_contains(am->text.data, am->text.len, am->str, am->len);
+	am->found = text_contains(text, len, am->str, am->len);
 	return !am->found;
 }
 
 /* SEARCH FROM/TO/CC/BCC (RFC 3501 6.4.4): the text in any address of the
  * field as ENVELOPE shows it; a field with no address at all is searched
- * as text. */
+ * as text (mail_text_addresses, which the search index uses too). */
 static bool address_contains(struct search_msg *sm, const char *name, const char *str, size_t len)
 {
-	struct mail_header_iter it;
-	struct mail_header_field f;
-	struct strbuf v = STRBUF_INIT, dec = STRBUF_INIT;
-	struct addr_match am = { str, len, STRBUF_INIT, false, false };
-	size_t hdr;
+	struct addr_match am = { str, len, false };
 
 	if (len == 0)
 		return header_contains(sm, name, str, len);
 	if (!search_load_header(sm))
 		return false;
-	hdr = mail_header_block_size(sm->data, sm->len);
-	mail_header_iter_init(&it, sm->data, hdr);
-	while (!am.found && mail_header_iter_next(&it, &f)) {
-		if (!mail_header_field_is(&f, name))
-			continue;
-		strbuf_truncate(&v, 0);
-		mail_header_unfold(f.value, f.value_len, &v);
-		am.any = false;
-		imap_address_list_each(strbuf_cstr(&v), v.len, addr_match_cb, &am);
-		if (!am.any) {
-			strbuf_truncate(&dec, 0);
-			imap_header_decode(f.value, f.value_len, &dec);
-			am.found = text_contains(dec.data != NULL ? dec.data : "", dec.len, str, len);
-		}
-	}
-	strbuf_free(&v);
-	strbuf_free(&dec);
-	strbuf_free(&am.text);
+	mail_text_addresses(sm->data, mail_header_block_size(sm->data, sm->len), name, addr_match_cb, &am);
 	return am.found;
 }
 
@@ -234,6 +216,35 @@ static void internal_date(const struct index_msg *m, struct imap_date *date_r)
 	date_r->day = tm.tm_mday;
 }
 
+/* The index's answer for a text key: 1 the message matches, 0 it does
+ * not, -1 the index cannot tell (the message is read then). */
+static int search_fts_answer(const struct search_msg *sm, const struct imap_search_key *k)
+{
+	const struct search_fts *fts = sm->fts;
+	size_t pos;
+
+	if (fts == NULL)
+		return -1;
+	pos = (size_t)(sm->m - fts->v->msgs);
+	if (pos >= fts->v->count || !fts->fs.exact[pos])
+		return -1;
+	for (size_t i = 0; i < fts->nkeys; i++) {
+		size_t lo = 0, hi = fts->keys[i].n;
+
+		if (fts->keys[i].k != k)
+			continue;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (fts->keys[i].uids[mid] < sm->m->uid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return lo < fts->keys[i].n && fts->keys[i].uids[lo] == sm->m->uid;
+	}
+	return -1;
+}
+
 static bool search_match(struct search_msg *sm, const struct imap_search_key *k)
 {
 	const struct index_msg *m = sm->m;
@@ -284,6 +295,11 @@ static bool search_match(struct search_msg *sm, const struct imap_search_key *k)
 		return k->type == IMAP_SEARCH_KEYWORD ? has : !has;
 	}
 	case IMAP_SEARCH_BCC: return address_contains(sm, "Bcc", k->str, k->str_len);
+	default: break;
+	}
+	if ((cmp = search_fts_answer(sm, k)) >= 0)
+		return cmp == 1;
+	switch (k->type) {
 	case IMAP_SEARCH_CC: return address_contains(sm, "Cc", k->str, k->str_len);
 	case IMAP_SEARCH_FROM: return address_contains(sm, "From", k->str, k->str_len);
 	case IMAP_SEARCH_TO: return address_contains(sm, "To", k->str, k->str_len);
@@ -310,8 +326,88 @@ static bool search_match(struct search_msg *sm, const struct imap_search_key *k)
 	case IMAP_SEARCH_LARGER: return m->size > k->number;
 	case IMAP_SEARCH_SMALLER: return m->size < k->number;
 	case IMAP_SEARCH_MODSEQ: return m->modseq >= k->number;
+	default: break;
 	}
 	return false;
+}
+
+static enum fts_field search_fts_field(enum imap_search_type t)
+{
+	switch (t) {
+	case IMAP_SEARCH_TEXT: return FTS_TEXT;
+	case IMAP_SEARCH_BODY: return FTS_BODY;
+	case IMAP_SEARCH_SUBJECT: return FTS_SUBJECT;
+	case IMAP_SEARCH_FROM: return FTS_FROM;
+	case IMAP_SEARCH_TO: return FTS_TO;
+	case IMAP_SEARCH_CC: return FTS_CC;
+	default: return FTS_ANY;
+	}
+}
+
+/* Collects the keys the index can answer exactly (fts_needle_is_exact). */
+static void search_fts_keys(struct search_fts *fts, const struct imap_search_key *k)
+{
+	if (k->children != NULL) {
+		for (size_t i = 0; i < k->count; i++)
+			search_fts_keys(fts, &k->children[i]);
+		return;
+	}
+	if (search_fts_field(k->type) != FTS_ANY && fts->nkeys < SEARCH_FTS_KEYS &&
+	    fts_needle_is_exact(k->str, k->str_len))
+		fts->keys[fts->nkeys++].k = k;
+}
+
+static void search_fts_free(struct search_fts *fts)
+{
+	if (fts == NULL)
+		return;
+	for (size_t i = 0; i < fts->nkeys; i++)
+		free(fts->keys[i].uids);
+	fts_folder_free(&fts->fs);
+	fts_close(fts->f);
+	free(fts);
+}
+
+/* The index's answers to the search's text keys, after bringing the
+ * folder's rows in line with the view; NULL when there are none to give
+ * (no such key, the index switched off or failing: every message is
+ * read, as without an index). */
+static struct search_fts *search_fts_prepare(struct imap_session *s, const struct index_view *v,
+					     const struct imap_search *q)
+{
+	struct search_fts *fts;
+	char err[256];
+
+	if (!s->search_index)
+		return NULL;
+	fts = calloc(1, sizeof(*fts));
+	if (fts == NULL)
+		return NULL;
+	fts->v = v;
+	search_fts_keys(fts, &q->root);
+	if (fts->nkeys == 0) {
+		free(fts);
+		return NULL;
+	}
+	fts->f = fts_open(s->root, err, sizeof(err));
+	if (fts->f == NULL) {
+		log_warn(s->sid, "search index: %s", err);
+		search_fts_free(fts);
+		return NULL;
+	}
+	if (fts_folder_sync(fts->f, &s->mbox, v, FTS_SYNC_MAX, &fts->fs) < 0) {
+		search_fts_free(fts);
+		return NULL;
+	}
+	for (size_t i = 0; i < fts->nkeys; i++) {
+		const struct imap_search_key *k = fts->keys[i].k;
+		if (fts_folder_match(fts->f, fts->fs.fid, search_fts_field(k->type), k->str, k->str_len,
+				     &fts->keys[i].uids, &fts->keys[i].n) < 0) {
+			search_fts_free(fts);
+			return NULL;
+		}
+	}
+	return fts;
 }
 
 /* The view positions (0-based) of the messages matching q, ascending;
@@ -320,14 +416,19 @@ static uint32_t *search_collect(struct imap_session *s, const struct index_view 
 				const struct imap_search *q, size_t *n_r, uint64_t *maxmodseq_r)
 {
 	uint32_t *hits = calloc(s->nview > 0 ? s->nview : 1, sizeof(*hits));
+	struct search_fts *fts = search_fts_prepare(s, v, q);
 	size_t n = 0;
 
 	*maxmodseq_r = 0;
-	for (size_t i = 0; hits != NULL && i < s->nview; i++) {
-		struct search_msg sm = { s, imap_index_find(v, s->view[i].uid), i + 1, NULL, 0, false, false,
-					 STRBUF_INIT, false };
-		if (sm.m == NULL)
+	for (size_t i = 0, vi = 0; hits != NULL && i < s->nview; i++) {
+		struct search_msg sm = { s, NULL, fts, i + 1, NULL, 0, false, false, STRBUF_INIT, false };
+
+		/* both ascend by UID: one walk instead of a lookup each */
+		while (vi < v->count && v->msgs[vi].uid < s->view[i].uid)
+			vi++;
+		if (vi == v->count || v->msgs[vi].uid != s->view[i].uid)
 			continue;
+		sm.m = &v->msgs[vi];
 		if (search_match(&sm, &q->root)) {
 			hits[n++] = (uint32_t)i;
 			if (sm.m->modseq > *maxmodseq_r)
@@ -336,6 +437,7 @@ static uint32_t *search_collect(struct imap_session *s, const struct index_view 
 		free(sm.data);
 		strbuf_free(&sm.text);
 	}
+	search_fts_free(fts);
 	*n_r = n;
 	return hits;
 }

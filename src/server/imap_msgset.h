@@ -67,7 +67,8 @@ void imap_fetch_structure(struct imap_session *s, enum imap_fetch_type type, con
  * charsets). */
 void imap_header_decode(const char *value, size_t len, struct strbuf *out);
 /* Appends the decoded text of a message for SEARCH TEXT/BODY: the decoded
- * header, a NUL byte, then the decoded text of its text parts. */
+ * header, a NUL byte, then the decoded text of its text parts
+ * (mail_text_body: HTML reduced to text). */
 void imap_message_text(const char *msg, size_t len, struct strbuf *out);
 
 /* A mailbox argument in UTF-8 (decoded from modified UTF-7 unless UTF8=ACCEPT

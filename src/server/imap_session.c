@@ -873,6 +873,7 @@ void imap_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, e
 	s->idle_timeout = cfg->imap_idle_timeout;
 	s->append_limit = cfg->imap_append_limit;
 	s->command_timeout = cfg->imap_command_total_timeout;
+	s->search_index = strcmp(cfg->imap_search_index, "off") != 0;
 	max_per_ip = cfg->imap_max_connections_per_ip;
 	s->limits.max_line = cfg->imap_max_line_length;
 	s->limits.max_literal = cfg->imap_append_limit;

@@ -37,6 +37,7 @@ struct imap_session {
 	unsigned timeout, idle_timeout;
 	uint64_t append_limit;	/* imap.append_limit */
 	unsigned command_timeout;	/* imap.command_total_timeout */
+	bool search_index;	/* imap.search_index: SEARCH uses store/fts.c */
 	struct imap_parser_limits limits;
 	struct imap_parser *parser;	/* NULL during IDLE (made again at DONE) */
 	enum imap_state state;

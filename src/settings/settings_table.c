@@ -30,9 +30,9 @@
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
 static const char *const allow_deny[] = { "allow", "deny", NULL };
+static const char *const on_off[] = { "on", "off", NULL };
 static const char *const accept_defer[] = { "accept", "defer", NULL };
 static const char *const sender_policies[] = { "strict", "domain", "off", NULL };
-static const char *const on_off[] = { "on", "off", NULL };
 static const char *const acme_challenges[] = { "http-01", "tls-alpn-01", NULL };
 static const char *const spam_actions[] = { "inbox", "junk", "trash", "delete", NULL };
 
@@ -174,6 +174,9 @@ const struct setting settings_table[SETTING_COUNT] = {
 	CONF(SETTING_CONF_IMAP_MAX_LINE_LENGTH, "imap.max_line_length", SETTING_UINT, 0, 1024, 1048576,
 	     "65536", NULL, imap_max_line_length, "longest IMAP command line outside literals, bytes",
 	     "リテラル以外の IMAP コマンド行の最大長（バイト）"),
+	CONF_ENUM(SETTING_CONF_IMAP_SEARCH_INDEX, "imap.search_index", "on", on_off, imap_search_index,
+		  "IMAP SEARCH answers text keys from the full-text index (off: it reads every message)",
+		  "IMAP の SEARCH で本文などの検索に全文検索インデックスを使う（off ではメールを全部読む）"),
 	CONF(SETTING_CONF_SERVER_LOOPS, "server.loops", SETTING_UINT, SETTING_RESTART, 0, 256, "0", NULL,
 	     server_loops, "event loops (threads); 0 means one per core",
 	     "イベントループ（スレッド）の数。0 は CPU コアごとに 1 つ"),
