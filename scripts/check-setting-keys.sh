@@ -4,7 +4,8 @@
 # its ID (settings_key(SETTING_X) for its text), so renaming a key or
 # changing its rule happens in one place. A key is found as a whole literal
 # ("batv"), and keys with '-' or '.' also inside a longer literal
-# ("... domain set %s foreign-auth off").
+# ("... domain set %s foreign-auth off"), except "mta-sts": also the
+# host-name label RFC 8461 fixes ("mta-sts.%s", "_mta-sts.example.jp").
 cd "$(dirname "$0")/.." || exit 1
 table=src/settings/settings_table.c
 # "spam" is also the yubinctl command group and a verdict word: not checked
@@ -37,7 +38,7 @@ echo "$keys" | awk -v files="$files" '
 			line = substr(line, RSTART + RLENGTH)
 			for (k in key) {
 				if (lit == k) { hit = 1 }
-				else if (k ~ /[-.]/) {
+				else if (k ~ /[-.]/ && k != "mta-sts") {
 					s = lit; hit = 0
 					while ((i = index(s, k)) > 0) {
 						before = i > 1 ? substr(s, i - 1, 1) : ""

@@ -134,8 +134,8 @@ const char *ops_dns_state_name(enum ops_dns_state s);
 
 struct ops_rr {
 	char name[DIR_DOMAIN_MAX + DKIM_SELECTOR_MAX + 24];	/* with the final dot */
-	const char *type;		/* "MX", "TXT" or "SRV" */
-	const char *purpose;		/* "mx", "spf", "dkim", "dmarc", "srv" */
+	const char *type;		/* "MX", "TXT", "SRV" or "CNAME" */
+	const char *purpose;		/* "mx", "spf", "dkim", "dmarc", "srv", "sts", "sts-host", "tlsrpt" */
 	char value[OPS_RR_VALUE_MAX];	/* TXT: the whole text, unsplit */
 	char explain[400];
 	enum ops_dns_state state;
@@ -147,7 +147,7 @@ struct ops_rr {
 struct ops_dns_records {
 	char domain[DIR_DOMAIN_MAX + 1];
 	size_t n;
-	struct ops_rr rr[4 + OPS_SRV_RECORDS + DKIM_KEYS_MAX];
+	struct ops_rr rr[4 + OPS_SRV_RECORDS + 3 + DKIM_KEYS_MAX];
 	bool no_dkim;		/* the domain has no DKIM keys */
 	bool key_unusable;	/* a key file could not be read: its record is left out */
 };
@@ -156,6 +156,17 @@ struct ops_dns_records {
  * (active, next and retired within their keep time) and DMARC. */
 int ops_dns_records(struct ops *o, const struct ops_actor *actor, const char *domain, const char *hostname,
 		    struct ops_dns_records *r, struct ops_error *err);
+/* A domain's MTA-STS policy (RFC 8461 §3.2) as served at
+ * https://mta-sts.DOMAIN/.well-known/mta-sts.txt: mode (domain setting
+ * mta-sts), mx hostname, max_age (mta-sts-max-age); id changes when the
+ * text does. */
+struct ops_mtasts {
+	char mode[16];
+	char text[DIR_DOMAIN_MAX + 200];
+	char id[24];
+};
+/* 1 filled, 0 domain not hosted, -1 database error. */
+int ops_mtasts_policy(struct ops *o, const char *domain, const char *hostname, struct ops_mtasts *p);
 /* Looks each record up at resolver ("" system, "ADDRESS[:PORT]") and sets
  * its state; at most timeout_ms in all. */
 void ops_dns_check(struct ops_dns_records *r, const char *hostname, const char *resolver,
