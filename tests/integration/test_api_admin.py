@@ -255,7 +255,10 @@ def test_dns_records(srv, root, dom, me):
     assert r["records"][0]["value"] == "10 %s." % r["hostname"]
     assert "dns" not in r["records"][0]
     srv = [x for x in r["records"] if x["purpose"] == "srv"]
-    assert purposes[-len(srv):] == ["srv"] * 6 and srv[2]["type"] == "SRV"
+    assert purposes[-len(srv) - 3:] == ["srv"] * 6 + ["sts", "sts-host", "tlsrpt"] and srv[2]["type"] == "SRV"
+    sts = {x["purpose"]: x for x in r["records"]}
+    assert sts["sts"]["name"] == "_mta-sts.%s." % DOM and sts["sts"]["value"].startswith("v=STSv1; id=")
+    assert sts["tlsrpt"]["value"] == "v=TLSRPTv1; rua=mailto:postmaster@%s" % DOM, sts["tlsrpt"]
     assert srv[2]["name"] == "_imaps._tcp.%s." % DOM and srv[2]["value"] == "0 1 993 %s." % r["hostname"]
     # the test server's resolver answers nothing: unknown, not missing
     r = ok(dom.get("/api/v1/domains/%s/dns?check=1" % DOM))

@@ -369,6 +369,9 @@ export default {
   'doctor.level.ok': 'OK',
   'doctor.level.warn': 'Warning',
   'doctor.level.fail': 'Problem',
+  'doctor.fixSetting': 'Setting:',
+  'doctor.fixClient': 'In the mail client:',
+  'doctor.fixCommand': 'Command:',
   'doctor.events': 'Recent events',
 
   'admins.pageTitle': 'Administrators and API tokens',

@@ -369,6 +369,9 @@ export default {
   'doctor.level.ok': 'OK',
   'doctor.level.warn': '警告',
   'doctor.level.fail': '問題',
+  'doctor.fixSetting': '設定:',
+  'doctor.fixClient': 'メールソフトの設定:',
+  'doctor.fixCommand': 'コマンド:',
   'doctor.events': '最近のイベント',
 
   'admins.pageTitle': '管理者と API トークン',
