@@ -444,9 +444,9 @@ static void doctor_compromise(struct ops *o, struct ops_doctor *d, const struct 
 	for (size_t i = 0; i < cc.n; i++)
 		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i > 0 ? ", " : "", cc.cc[i]);
 	if (cc.n < 2 && susp.n == 0) {
-		doctor_add(d, OPS_DOCTOR_OK, "no sign that someone else uses %s (logins from %s%s, no suspension)",
-			   "%s を他人が使っている兆候はありません (ログイン元 %s%s、送信停止なし)", a->address,
-			   cc.n > 0 ? list : "", cc.n > 0 ? "" : "-");
+		doctor_add(d, OPS_DOCTOR_OK, "no sign that someone else uses %s (logins from %s%.0s, no suspension)",
+			   "%s を他人が使っている兆候はありません (ログイン元 %.0s%s、送信停止なし)", a->address,
+			   cc.n > 0 ? list : "no known country", cc.n > 0 ? list : "国の記録なし");
 		return;
 	}
 	doctor_fix(doctor_add(d, OPS_DOCTOR_WARN,

@@ -32,7 +32,7 @@ export function doctorPage(ctx) {
 function finding(c) {
   const fix = c.fix || {};
   const parts = [];
-  if (fix.setting) {
+  if (fix.setting && c.level !== 'ok') {
     const client = fix.setting.startsWith('client:');
     parts.push(h('span', { class: 'fix-setting' }, t(client ? 'doctor.fixClient' : 'doctor.fixSetting'), ' ', h('code', {}, client ? fix.setting.slice(7) : fix.setting)));
   }
