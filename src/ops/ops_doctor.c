@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -469,21 +470,27 @@ static void doctor_logins(struct ops *o, struct ops_doctor *d, const char *addre
 #define DOCTOR_SPAM_SHOWN 3
 
 struct doctor_spam_seen {
-	struct ops_doctor *d;
+	struct dir_event e[2 * DOCTOR_SPAM_SHOWN];
 	unsigned n;
 };
 
-static void doctor_spam_cb(const struct dir_event *e, void *ctx)
+/* Keeps the newest DOCTOR_SPAM_SHOWN of each kind (each comes newest first). */
+static void doctor_spam_seen_cb(const struct dir_event *e, void *ctx)
 {
 	struct doctor_spam_seen *sp = ctx;
-	struct ops_doctor *d = sp->d;
+
+	if (sp->n < 2 * DOCTOR_SPAM_SHOWN)
+		sp->e[sp->n++] = *e;
+}
+
+static void doctor_spam_one(struct ops_doctor *d, const struct dir_event *e)
+{
 	struct ops_doctor_check *c;
 	char when[32], en[1100], ja[1700], sender[DIR_ADDRESS_MAX + 1] = "*";
 	const char *from = strstr(e->detail, ", from <");
 	struct tm tm;
 	time_t t = (time_t)e->ts;
 
-	sp->n++;
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
 	ops_event_explain(e, en, sizeof(en));
@@ -495,14 +502,38 @@ static void doctor_spam_cb(const struct dir_event *e, void *ctx)
 	doctor_fix(c, "allow", "yubinctl spam allow add %s %s", e->address, sender);
 }
 
+/* The newest DOCTOR_SPAM_SHOWN tagged or deleted in the window, newest
+ * first; how many there were. */
+static unsigned doctor_spam_events(struct ops *o, struct ops_doctor *d)
+{
+	struct doctor_spam_seen *sp = calloc(1, sizeof(*sp));
+	unsigned shown = 0, n;
+	size_t tagged;
+
+	if (sp == NULL)
+		return 0;
+	directory_event_since(o->dir, d->address, "spam-tagged", doctor_since(d), doctor_spam_seen_cb, sp);
+	if (sp->n > DOCTOR_SPAM_SHOWN)
+		sp->n = DOCTOR_SPAM_SHOWN;
+	tagged = sp->n;
+	directory_event_since(o->dir, d->address, "spam-deleted", doctor_since(d), doctor_spam_seen_cb, sp);
+	n = sp->n;
+	/* merge the two newest-first runs [0, tagged) and [tagged, n) */
+	for (size_t i = 0, k = tagged; shown < DOCTOR_SPAM_SHOWN && (i < tagged || k < n); shown++) {
+		if (k >= n || (i < tagged && sp->e[i].id > sp->e[k].id))
+			doctor_spam_one(d, &sp->e[i++]);
+		else
+			doctor_spam_one(d, &sp->e[k++]);
+	}
+	free(sp);
+	return shown;
+}
+
 /* The spam filter as it applies to the account, then its last messages
  * tagged [SPAM] in the window with the reason and the two ways out (the
  * sender on the allow list, or the filter off). */
 static void doctor_spam(struct ops *o, struct ops_doctor *d)
 {
-	struct dir_log_filter f = { .address = d->address, .kinds = "spam-tagged,spam-deleted",
-				    .limit = DOCTOR_SPAM_SHOWN, .since = doctor_since(d) };
-	struct doctor_spam_seen sp = { d, 0 };
 	char level[16], action[16];
 
 	d->group = OPS_DQ_SPAM;
@@ -522,8 +553,7 @@ static void doctor_spam(struct ops *o, struct ops_doctor *d)
 	doctor_add(d, OPS_DOCTOR_OK, "spam filter: on, level %s of 1-6, detected spam is tagged [SPAM]%s%s",
 		   "迷惑メールフィルタ: オン、強さ %s (1〜6)、判定したメールに [SPAM] を付け%s%s", level,
 		   strcmp(action, "inbox") == 0 ? "" : ", action ", strcmp(action, "inbox") == 0 ? "" : action);
-	directory_event_query(o->dir, &f, doctor_spam_cb, &sp);
-	if (sp.n == 0)
+	if (doctor_spam_events(o, d) == 0)
 		doctor_add(d, OPS_DOCTOR_OK, "no message to %s was tagged [SPAM] in the last %u day%s",
 			   "直近 %.0s%u 日%.0sに [SPAM] を付けたメッセージはありません", d->address, d->days,
 			   d->days == 1 ? "" : "s");
