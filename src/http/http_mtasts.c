@@ -34,8 +34,14 @@ bool http_mtasts_domain(const char *host, char *out, size_t size)
 		return false;
 	host += label;
 	n = strcspn(host, ":");
-	if (n == 0 || n >= size || (host[n] == ':' && host[n + 1 + strspn(host + n + 1, "0123456789")] != '\0'))
+	if (n == 0 || n >= size)
 		return false;
+	if (host[n] == ':') {
+		size_t digits = strspn(host + n + 1, "0123456789");
+
+		if (digits == 0 || digits > 5 || host[n + 1 + digits] != '\0')
+			return false;
+	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)host[i];
 
