@@ -88,17 +88,21 @@ static int doctor_json(const struct ops_doctor *d, bool ja)
 	return ctl_json_print(&j);
 }
 
-/* The findings under each question; a fix command on its own line, so
- * it can be copied. */
+/* The findings under each question (a question without any is left
+ * out); a fix command on its own line, so it can be copied. */
 static void doctor_text_groups(const struct ops_doctor *d, bool ja)
 {
 	for (int g = 0; g < OPS_DQ_COUNT; g++) {
-		printf("\n%s:\n", ops_doctor_group_title((enum ops_doctor_group)g, ja));
+		bool title = false;
+
 		for (size_t i = 0; i < d->nchecks; i++) {
 			const struct ops_doctor_check *c = &d->checks[i];
 
 			if ((int)c->group != g)
 				continue;
+			if (!title)
+				printf("\n%s:\n", ops_doctor_group_title((enum ops_doctor_group)g, ja));
+			title = true;
 			printf("%s%s\n", doctor_level(c->level, false), ja ? c->ja : c->text);
 			if (c->command[0] != '\0' && c->level != OPS_DOCTOR_OK)
 				printf(ja ? "          対処: %s\n" : "          fix: %s\n", c->command);

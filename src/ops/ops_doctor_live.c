@@ -300,12 +300,18 @@ static void doctor_subject(const char *file, char *out, size_t size)
 	for (const char *p = strbuf_cstr(&dec); *p != '\0' && n + 1 < size; p++) {
 		/* keep whole UTF-8 sequences: stop before one that does not fit */
 		unsigned char c = (unsigned char)*p;
-		size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1, k;
 
 		if (n + len >= size)
 			break;
-		if (c < 0x20 || c == 0x7f) {
-			out[n++] = ' ';
+		if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xc0)) {
+			out[n++] = c >= 0x80 ? '?' : ' ';
+			continue;
+		}
+		for (k = 1; k < len && ((unsigned char)p[k] & 0xc0) == 0x80; k++)
+			;
+		if (k < len) {
+			out[n++] = '?';	/* a cut sequence (never read past its end) */
 			continue;
 		}
 		memcpy(out + n, p, len);
