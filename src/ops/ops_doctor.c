@@ -304,7 +304,8 @@ static void doctor_account(struct ops *o, struct ops_doctor *d, const struct dir
 		   path);
 	doctor_usage_text(&u, false, used, sizeof(used));
 	doctor_usage_text(&u, true, used_ja, sizeof(used_ja));
-	d->group = OPS_DQ_FULL;
+	/* a full mailbox is why mail does not arrive: under can't receive */
+	d->group = u.bytes >= u.quota_bytes ? OPS_DQ_RECEIVE : OPS_DQ_FULL;
 	if (u.bytes >= u.quota_bytes)
 		doctor_fix(doctor_add(d, OPS_DOCTOR_FAIL, "the mailbox is full: %s%.0s; new mail is refused (552 5.2.2) until mail"
 			   " is deleted or the Trash emptied, or the quota is raised with yubinctl account"
@@ -320,6 +321,7 @@ static void doctor_account(struct ops *o, struct ops_doctor *d, const struct dir
 			   "quota", "yubinctl account quota %s %u", a->address, a->quota_mb * 2);
 	else
 		doctor_add(d, OPS_DOCTOR_OK, "the mailbox uses %s%.0s", "メールボックスの使用量: %.0s%s", used, used_ja);
+	d->group = OPS_DQ_FULL;
 	doctor_folders(d, path, &u);
 	doctor_messages(o, d, a, path);
 	if (u.bytes < u.quota_bytes)

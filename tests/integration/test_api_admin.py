@@ -285,6 +285,10 @@ def test_doctor(srv, root, dom, me):
     ja = ok(dom.get("/api/v1/doctor?address=%s&lang=ja" % USER))
     assert [c["level"] for c in ja["checks"]] == [c["level"] for c in d["checks"]]
     assert any(c["level"] == "ok" and c["text"] == "アカウントは有効です" for c in ja["checks"]), ja["checks"]
+    # grouped by question, each finding with its fix as data, the same as yubinctl doctor --json
+    assert [g["id"] for g in ja["groups"]][:2] == ["send", "receive"] and ja["groups"][1]["title"] == "メールを受信できない"
+    cli = json.loads(srv.ctl("doctor", USER, "--json", check=False).out)
+    assert [(c["group"], c["fix"]) for c in cli["checks"]] == [(c["group"], c["fix"]) for c in d["checks"]]
     assert any("アカウントが作成されました" in e["text"] for e in ja["events"])
     d = ok(root.get("/api/v1/doctor?address=nobody@" + DOM))
     assert d["problems"] == 1 and d["checks"][1]["level"] == "fail"

@@ -157,6 +157,8 @@ export default {
   'set.sender-policy': 'Sender addresses allowed',
   'set.batv': 'BATV (signed envelope senders)',
   'set.inbound-dmarc': 'Enforce DMARC on incoming mail',
+  'set.mta-sts': 'MTA-STS policy mode (TLS from senders to this server)',
+  'set.mta-sts-max-age': 'MTA-STS policy lifetime (max_age)',
   'set.trash-expire-days': 'Days to keep Trash and Junk',
   'set.admin-address': 'Address for notices and reports',
   'set.forward': 'Forward to',

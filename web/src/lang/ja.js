@@ -157,6 +157,8 @@ export default {
   'set.sender-policy': '使える送信者アドレス',
   'set.batv': 'BATV（エンベロープ送信者への署名）',
   'set.inbound-dmarc': '受信メールに DMARC を適用',
+  'set.mta-sts': 'MTA-STS ポリシーのモード（送信側からこのサーバーへの TLS）',
+  'set.mta-sts-max-age': 'MTA-STS ポリシーの有効期間（max_age）',
   'set.trash-expire-days': 'ごみ箱と迷惑メールを残す日数',
   'set.admin-address': '通知とレポートの送り先',
   'set.forward': '転送先',
