@@ -570,6 +570,18 @@ static void test_doctor(void **state)
 	assert_non_null(strstr(c->ja, "アカウントが無効です"));
 	assert_non_null(strstr(c->ja, "yubinctl account enable u@a.example"));
 	assert_int_equal(d->problems, 1);
+	/* under its question, with the fix as data */
+	assert_int_equal(c->group, OPS_DQ_RECEIVE);
+	assert_string_equal(c->command, "yubinctl account enable u@a.example");
+	assert_string_equal(c->setting, "enabled");
+	for (size_t i = 0; i < d->nchecks; i++) {
+		assert_true((unsigned)d->checks[i].group < OPS_DQ_COUNT);
+		assert_true(d->checks[i].text[0] != '\0' && d->checks[i].ja[0] != '\0');
+	}
+	assert_string_equal(ops_doctor_group_id(OPS_DQ_SEND), "send");
+	assert_string_equal(ops_doctor_group_id(OPS_DQ_BOUNCES), "bounces");
+	assert_string_equal(ops_doctor_group_title(OPS_DQ_CERT, true), "証明書の警告が出る");
+	assert_string_equal(ops_doctor_group_id(OPS_DQ_COUNT), "");
 
 	assert_int_equal(ops_doctor(&f->o, &f->cli, "nobody@a.example", d, &err), 0);
 	assert_non_null(c = find_check(d, "there is no account nobody@a.example"));
