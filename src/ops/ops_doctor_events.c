@@ -102,8 +102,11 @@ static bool doctor_port25(struct ops *o, struct ops_doctor *d, const struct dir_
 	memset(&relay, 0, sizeof(relay));
 	notls.only = relay.only = ips;
 	doctor_count(o, d, a->address, "auth-port25", &p25);
-	doctor_count(o, d, "", "auth-port25", &notls);
-	doctor_count(o, d, NULL, "relay-denied", &relay);
+	/* the server-wide kinds only for the account's client addresses */
+	if (ips->n > 0) {
+		doctor_count(o, d, "", "auth-port25", &notls);
+		doctor_count(o, d, NULL, "relay-denied", &relay);
+	}
 	if (p25.n + notls.n > 0) {
 		const struct dir_event *e = p25.n > 0 ? &p25.last : &notls.last;
 
