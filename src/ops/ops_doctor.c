@@ -1,7 +1,13 @@
-/* Doctor for an address: why can this user not log in or get mail? The
- * checks a support person would make, in order, each with the fix, then
- * the address's recent history in plain sentences. yubinctl doctor prints
- * the result; the panel shows it. */
+/* Doctor for an address: the questions of a hosting service's support
+ * page (issue 15 §4: can't send, can't receive, mailbox full, [SPAM],
+ * password prompts, certificate warnings, strange bounces), each answered
+ * by findings with a level, one line of cause and fix in English and
+ * Japanese, and the fix as a yubinctl command and a setting; then the
+ * address's recent history in plain sentences. Here: adding findings, the
+ * account, mailbox, login and spam checks, and the order of it all; the
+ * answers from events are in ops_doctor_events.c, the live checks (DNS,
+ * the messages) in ops_doctor_live.c. yubinctl doctor prints the result;
+ * the API and the panel show it. */
 #include "ops/ops_doctor.h"
 #include "directory/password.h"
 #include "directory/validate.h"
