@@ -4,11 +4,12 @@
 # its ID (settings_key(SETTING_X) for its text), so renaming a key or
 # changing its rule happens in one place. A key is found as a whole literal
 # ("batv"), and keys with '-' or '.' also inside a longer literal
-# ("... domain set %s foreign-auth off").
+# ("... domain set %s foreign-auth off"). Not checked: "spam" (also the
+# yubinctl command group and a verdict word) and "mta-sts" (also the
+# host-name label RFC 8461 fixes: "mta-sts", "mta-sts.%s", "_mta-sts.jp").
 cd "$(dirname "$0")/.." || exit 1
 table=src/settings/settings_table.c
-# "spam" is also the yubinctl command group and a verdict word: not checked
-keys=$(sed -n 's/^[[:space:]]*[A-Z_]*(SETTING_[A-Z0-9_]*, "\([^"]*\)".*/\1/p' "$table" | grep -vx 'spam')
+keys=$(sed -n 's/^[[:space:]]*[A-Z_]*(SETTING_[A-Z0-9_]*, "\([^"]*\)".*/\1/p' "$table" | grep -vx -e 'spam' -e 'mta-sts')
 if [ -z "$keys" ]; then
 	echo "check-setting-keys: no keys found in $table" >&2
 	exit 1

@@ -5,18 +5,39 @@
  * the checks and counts. Exit status 1 when a check failed (a FAIL line),
  * 0 when there were only warnings or none, with or without --json. */
 #include "ctl/ctl.h"
+#include "lib/config.h"
 #include "lib/json.h"
 #include "ops/ops_server.h"
 
+#include "settings/settings.h"
+
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define DOCTOR_DNS_MS 5000	/* the live DNS check's limit */
 
 static const char *doctor_level(enum ops_doctor_level l, bool word)
 {
 	if (word)
 		return l == OPS_DOCTOR_FAIL ? "fail" : l == OPS_DOCTOR_WARN ? "warn" : "ok";
 	return l == OPS_DOCTOR_FAIL ? "  FAIL  " : l == OPS_DOCTOR_WARN ? "  WARN  " : "  ok    ";
+}
+
+/* One finding: level, group, text and its fix (command, setting). */
+static void doctor_json_check(struct json *j, const struct ops_doctor_check *c, bool ja)
+{
+	json_object_begin(j);
+	json_kv_string(j, "level", doctor_level(c->level, true));
+	json_kv_string(j, "group", ops_doctor_group_id(c->group));
+	json_kv_string(j, "text", ja ? c->ja : c->text);
+	json_key(j, "fix");
+	json_object_begin(j);
+	json_kv_string(j, "command", c->command);
+	json_kv_string(j, "setting", c->setting);
+	json_object_end(j);
+	json_object_end(j);
 }
 
 static int doctor_json(const struct ops_doctor *d, bool ja)
@@ -29,10 +50,22 @@ static int doctor_json(const struct ops_doctor *d, bool ja)
 	json_kv_string(&j, "address", d->address);
 	json_key(&j, "checks");
 	json_array_begin(&j);
-	for (size_t i = 0; i < d->nchecks; i++) {
+	for (size_t i = 0; i < d->nchecks; i++)
+		doctor_json_check(&j, &d->checks[i], ja);
+	json_array_end(&j);
+	json_key(&j, "groups");
+	json_array_begin(&j);
+	for (int g = 0; g < OPS_DQ_COUNT; g++) {
 		json_object_begin(&j);
-		json_kv_string(&j, "level", doctor_level(d->checks[i].level, true));
-		json_kv_string(&j, "text", ja ? d->checks[i].ja : d->checks[i].text);
+		json_kv_string(&j, "id", ops_doctor_group_id((enum ops_doctor_group)g));
+		json_kv_string(&j, "title", ops_doctor_group_title((enum ops_doctor_group)g, ja));
+		json_key(&j, "findings");
+		json_array_begin(&j);
+		for (size_t i = 0; i < d->nchecks; i++) {
+			if ((int)d->checks[i].group == g)
+				doctor_json_check(&j, &d->checks[i], ja);
+		}
+		json_array_end(&j);
 		json_object_end(&j);
 	}
 	json_array_end(&j);
@@ -55,13 +88,34 @@ static int doctor_json(const struct ops_doctor *d, bool ja)
 	return ctl_json_print(&j);
 }
 
+/* The findings under each question (a question without any is left
+ * out); a fix command on its own line, so it can be copied. */
+static void doctor_text_groups(const struct ops_doctor *d, bool ja)
+{
+	for (int g = 0; g < OPS_DQ_COUNT; g++) {
+		bool title = false;
+
+		for (size_t i = 0; i < d->nchecks; i++) {
+			const struct ops_doctor_check *c = &d->checks[i];
+
+			if ((int)c->group != g)
+				continue;
+			if (!title)
+				printf("\n%s:\n", ops_doctor_group_title((enum ops_doctor_group)g, ja));
+			title = true;
+			printf("%s%s\n", doctor_level(c->level, false), ja ? c->ja : c->text);
+			if (c->command[0] != '\0' && c->level != OPS_DOCTOR_OK)
+				printf(ja ? "          対処: %s\n" : "          fix: %s\n", c->command);
+		}
+	}
+}
+
 static void doctor_text(const struct ops_doctor *d, bool ja)
 {
 	char when[40];
 
 	printf("doctor: %s\n", d->address);
-	for (size_t i = 0; i < d->nchecks; i++)
-		printf("%s%s\n", doctor_level(d->checks[i].level, false), ja ? d->checks[i].ja : d->checks[i].text);
+	doctor_text_groups(d, ja);
 	if (d->nevents == 0) {
 		printf(ja ? "\n%s の記録はありません\n" : "\nno events recorded for %s\n", d->address);
 	} else {
@@ -84,8 +138,25 @@ static void doctor_text(const struct ops_doctor *d, bool ja)
 		       d->warnings, d->warnings == 1 ? "" : "s");
 }
 
+/* The server's host name and resolver from yubin.conf, for the DNS
+ * check (its defaults when it is unreadable). */
+static void doctor_opts(struct ctl *c, struct config *cfg, struct ops_doctor_opts *opts, unsigned days)
+{
+	char path[PATH_MAX], err[256];
+
+	if (ctl_path(c, path, sizeof(path), "yubin.conf") < 0 || settings_conf_load(cfg, path, err, sizeof(err)) < 0)
+		settings_conf_defaults(cfg);
+	memset(opts, 0, sizeof(*opts));
+	opts->days = days;
+	opts->hostname = cfg->hostname;
+	opts->resolver = cfg->dns_resolver;
+	opts->dns_timeout_ms = DOCTOR_DNS_MS;
+}
+
 int cmd_doctor(struct ctl *c)
 {
+	struct ops_doctor_opts opts;
+	struct config cfg;
 	struct ops_doctor *d;
 	struct ops_actor actor;
 	struct ops_error err;
@@ -103,7 +174,8 @@ int cmd_doctor(struct ctl *c)
 				c->since);
 	if ((d = malloc(sizeof(*d))) == NULL)
 		return ctl_fail("out of memory");
-	if ((o = ctl_ops(c, &actor)) == NULL || ops_doctor_since(o, &actor, c->argv[0], days, d, &err) < 0) {
+	doctor_opts(c, &cfg, &opts, days);
+	if ((o = ctl_ops(c, &actor)) == NULL || ops_doctor_run(o, &actor, c->argv[0], &opts, d, &err) < 0) {
 		free(d);
 		return o == NULL ? 1 : ctl_ops_fail(&err);
 	}

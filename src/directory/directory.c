@@ -182,6 +182,13 @@ static const char schema_v8[] =
 	" last_error TEXT NOT NULL DEFAULT '',"
 	" updated INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;";
 
+/* doctor (issue 15 §4): one kind of an address's events, and one kind of
+ * every address's (SNI misses, relay refusals), newest first from an
+ * index, so a question costs the events in its window, not a year's. */
+static const char schema_v9[] =
+	"CREATE INDEX IF NOT EXISTS events_address_kind ON events(address, kind, id);"
+	"CREATE INDEX IF NOT EXISTS events_kind ON events(kind, id);";
+
 /* Each migration takes the schema from version - 1 to version. */
 static const struct {
 	int version;
@@ -195,6 +202,7 @@ static const struct {
 	{ 6, schema_v6 },
 	{ 7, schema_v7 },
 	{ 8, schema_v8 },
+	{ 9, schema_v9 },
 };
 
 struct directory *directory_open(const char *path, char *err, size_t errsize)
@@ -1452,11 +1460,14 @@ int directory_event_since(struct directory *dir, const char *address, const char
 	struct dir_event e;
 	int r;
 
-	/* Newest first through the (address, id) index, stopping at the first
-	 * older event: cost follows the events in the window, not the
-	 * account's whole history. */
-	st = dir_prepare(dir, "SELECT id, ts, kind, address, ip, detail FROM events"
-			 " WHERE address = lower(?) ORDER BY id DESC", address, NULL);
+	/* Newest first through the (address, kind, id) index (or (kind, id)
+	 * when address is NULL), stopping at the first older event: cost
+	 * follows the events of that kind in the window, not the history. */
+	st = address != NULL
+		? dir_prepare(dir, "SELECT id, ts, kind, address, ip, detail FROM events"
+			      " WHERE address = lower(?) AND kind = ? ORDER BY id DESC", address, kind, NULL)
+		: dir_prepare(dir, "SELECT id, ts, kind, address, ip, detail FROM events"
+			      " WHERE kind = ? ORDER BY id DESC", kind, NULL);
 	if (st == NULL)
 		return -1;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1464,8 +1475,6 @@ int directory_event_since(struct directory *dir, const char *address, const char
 			r = SQLITE_DONE;
 			break;
 		}
-		if (strcmp((const char *)sqlite3_column_text(st, 2), kind) != 0)
-			continue;
 		event_from_row(st, &e);
 		cb(&e, ctx);
 	}

@@ -300,7 +300,8 @@ int directory_hold_list(struct directory *dir, dir_hold_cb *cb, void *ctx);
 int directory_batv_key(struct directory *dir, const char *domain, unsigned keynum, bool create,
 		       char *hex_r, size_t size);
 
-/* Events of one kind for address at or after since, newest first. */
+/* Events of one kind for address (NULL: any address) at or after since,
+ * newest first. */
 int directory_event_since(struct directory *dir, const char *address, const char *kind, int64_t since,
 			  dir_event_cb *cb, void *ctx);
 

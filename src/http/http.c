@@ -3,6 +3,7 @@
 #include "http/http.h"
 #include "http/api.h"
 #include "http/http_autoconfig.h"
+#include "http/http_mtasts.h"
 #include "http/http_internal.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -145,6 +146,11 @@ static void autodiscover(struct evhttp_request *req, struct http_loop *h)
 	http_autodiscover_serve(req, &h->api);
 }
 
+static void mtasts(struct evhttp_request *req, struct http_loop *h)
+{
+	http_mtasts_serve(req, &h->api);
+}
+
 static void static_files(struct evhttp_request *req, struct http_loop *h)
 {
 	http_static_serve(req, h->static_dir);
@@ -163,6 +169,7 @@ static const struct route {
 	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/metrics", metrics_page },
 	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/mail/config-v1.1.xml", autoconfig },
 	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/.well-known/autoconfig/mail/config-v1.1.xml", autoconfig },
+	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/.well-known/mta-sts.txt", mtasts },
 	{ EVHTTP_REQ_POST, "/autodiscover/autodiscover.xml", autodiscover },
 	{ EVHTTP_REQ_POST, "/Autodiscover/Autodiscover.xml", autodiscover },
 	{ EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/", static_files },

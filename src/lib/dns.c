@@ -269,6 +269,31 @@ enum dns_result dns_mx_lookup(const char *resolver, const char *domain, struct d
 	return res;
 }
 
+enum dns_result dns_ns_lookup(const char *resolver, const char *domain, char (*names)[DNS_NAME_MAX], size_t max,
+			      size_t *n_r, const char **error_r)
+{
+	struct hostent *he = NULL;
+	struct dns_answer a;
+	enum dns_result res;
+
+	*n_r = 0;
+	res = dns_query(resolver, domain, ns_t_ns, &a, error_r);
+	if (res == DNS_OK) {
+		if (a.buf == NULL || a.len <= 0 || ares_parse_ns_reply(a.buf, a.len, &he) != ARES_SUCCESS ||
+		    he == NULL) {
+			res = DNS_NODATA;
+		} else {
+			for (size_t i = 0; he->h_aliases != NULL && he->h_aliases[i] != NULL && *n_r < max; i++)
+				snprintf(names[(*n_r)++], DNS_NAME_MAX, "%s", he->h_aliases[i]);
+			ares_free_hostent(he);
+			if (*n_r == 0)
+				res = DNS_NODATA;
+		}
+	}
+	free(a.buf);
+	return res;
+}
+
 enum dns_result dns_srv_parse(const unsigned char *buf, size_t len, struct dns_srv **srv_r, size_t *n_r,
 			      const char **error_r)
 {

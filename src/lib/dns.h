@@ -64,6 +64,9 @@ void dns_txt_free(char **txt, size_t n);
  * order. *srv_r is malloc'd. */
 enum dns_result dns_srv_lookup(const char *resolver, const char *name, struct dns_srv **srv_r, size_t *n_r,
 			       const char **error_r);
+/* NS names of domain (its name servers), up to max. */
+enum dns_result dns_ns_lookup(const char *resolver, const char *domain, char (*names)[DNS_NAME_MAX], size_t max,
+			      size_t *n_r, const char **error_r);
 /* PTR names of an IPv4 or IPv6 address (reverse DNS), up to max. */
 enum dns_result dns_ptr_lookup(const char *resolver, const struct sockaddr *sa, char (*names)[DNS_NAME_MAX],
 			       size_t max, size_t *n_r, const char **error_r);

@@ -1,5 +1,6 @@
 /* The DNS records a hosted domain needs (MX, SPF, DKIM, DMARC, the mail
- * client service records of RFC 6186/8314) and a live
+ * client service records of RFC 6186/8314, MTA-STS (RFC 8461) with its
+ * policy, TLS reporting (RFC 8460)) and a live
  * check of what DNS answers for each now: published, missing or
  * different. The check makes blocking lookups (lib/dns.h) under one
  * deadline, so a caller on an event loop runs it on a worker thread. */
@@ -9,10 +10,14 @@
 #include "settings/settings.h"
 
 #include <ctype.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <time.h>
 
 const char *ops_dns_state_name(enum ops_dns_state s)
@@ -99,6 +104,63 @@ static void ops_dns_srv(struct ops_dns_records *r, const char *domain, const cha
 	}
 }
 
+/* ---- MTA-STS (RFC 8461) and TLS reporting (RFC 8460) ---- */
+
+int ops_mtasts_policy(struct ops *o, const char *domain, const char *hostname, struct ops_mtasts *p)
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	struct dir_domain d;
+	uint64_t max_age;
+	char age[32];
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	if ((r = directory_domain_get(o->dir, domain, &d)) <= 0)
+		return r;
+	if (settings_domain_string(o->dir, domain, SETTING_MTA_STS, p->mode, sizeof(p->mode)) <= 0)
+		str_copy(p->mode, sizeof(p->mode), settings_get(SETTING_MTA_STS)->def);
+	/* stored as typed ("30d"), checked when stored */
+	settings_domain_string(o->dir, domain, SETTING_MTA_STS_MAX_AGE, age, sizeof(age));
+	if (settings_duration_parse(age, &max_age) < 0 &&
+	    settings_duration_parse(settings_get(SETTING_MTA_STS_MAX_AGE)->def, &max_age) < 0)
+		max_age = 0;
+	/* RFC 8461 §3.2: CRLF-terminated "key: value" lines */
+	snprintf(p->text, sizeof(p->text), "version: STSv1\r\nmode: %s\r\nmx: %s\r\nmax_age: %llu\r\n", p->mode,
+		 hostname, (unsigned long long)max_age);
+	/* the id changes whenever the policy does (§3.1: 1-32 letters and digits) */
+	crypto_hash_sha256(digest, (const unsigned char *)p->text, strlen(p->text));
+	for (size_t i = 0; i < 10; i++)
+		snprintf(p->id + 2 * i, sizeof(p->id) - 2 * i, "%02x", digest[i]);
+	return 1;
+}
+
+/* _mta-sts, the policy host mta-sts.DOMAIN and _smtp._tls. */
+static void ops_dns_mtasts(struct ops *o, struct ops_dns_records *r, const char *domain, const char *hostname,
+			   const char *rua)
+{
+	struct ops_mtasts p;
+	struct ops_rr *rr;
+
+	if (ops_mtasts_policy(o, domain, hostname, &p) <= 0)
+		return;
+	rr = ops_rr_new(r, "sts", "TXT");
+	snprintf(rr->name, sizeof(rr->name), "_mta-sts.%s.", domain);
+	snprintf(rr->value, sizeof(rr->value), "v=STSv1; id=%s", p.id);
+	snprintf(rr->explain, sizeof(rr->explain), "MTA-STS (RFC 8461): senders fetch the policy (mode %s, MX %s) from"
+		 " https://mta-sts.%s/.well-known/mta-sts.txt; the id changes with the policy (domain setting %s)",
+		 p.mode, hostname, domain, settings_key(SETTING_MTA_STS));
+	rr = ops_rr_new(r, "sts-host", "CNAME");
+	snprintf(rr->name, sizeof(rr->name), "mta-sts.%s.", domain);
+	snprintf(rr->value, sizeof(rr->value), "%s.", hostname);
+	snprintf(rr->explain, sizeof(rr->explain), "MTA-STS policy host: mta-sts.%s must reach this server's HTTPS"
+		 " port with a certificate for that name (a CNAME, or A/AAAA records of %s)", domain, hostname);
+	rr = ops_rr_new(r, "tlsrpt", "TXT");
+	snprintf(rr->name, sizeof(rr->name), "_smtp._tls.%s.", domain);
+	snprintf(rr->value, sizeof(rr->value), "v=TLSRPTv1; rua=mailto:%s", rua);
+	snprintf(rr->explain, sizeof(rr->explain), "TLS reporting (RFC 8460): senders send daily reports of their TLS"
+		 " connections to this server to %s", rua);
+}
+
 int ops_dns_records(struct ops *o, const struct ops_actor *actor, const char *domain, const char *hostname,
 		    struct ops_dns_records *r, struct ops_error *err)
 {
@@ -144,6 +206,7 @@ int ops_dns_records(struct ops *o, const struct ops_actor *actor, const char *do
 		 "DMARC: receivers send aggregate reports to %s; p=none only monitors (raise to"
 		 " quarantine or reject once the reports show only your own mail)", rua);
 	ops_dns_srv(r, domain, hostname);
+	ops_dns_mtasts(o, r, domain, hostname, rua);
 	r->no_dkim = keys->n == 0;
 	free(keys);
 	return 0;
@@ -188,6 +251,10 @@ static bool ops_dns_kind_of(const struct ops_rr *rr, const char *txt)
 		return strncasecmp(txt, "v=spf1", 6) == 0 && (txt[6] == '\0' || txt[6] == ' ');
 	if (strcmp(rr->purpose, "dmarc") == 0)
 		return strncmp(txt, "v=DMARC1", 8) == 0;
+	if (strcmp(rr->purpose, "sts") == 0)
+		return strncmp(txt, "v=STSv1", 7) == 0;
+	if (strcmp(rr->purpose, "tlsrpt") == 0)
+		return strncmp(txt, "v=TLSRPTv1", 10) == 0;
 	return true;	/* anything at SEL._domainkey is the key's record */
 }
 
@@ -285,6 +352,57 @@ static void ops_dns_check_srv(struct ops_rr *rr, const char *hostname, const cha
 	free(srv);
 }
 
+static void ops_dns_addr_text(const struct dns_addr *a, char *buf, size_t size)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&a->ss;
+
+	buf[0] = '\0';
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)size);
+}
+
+/* A host record (CNAME to hostname): published when the name's addresses
+ * include one of hostname's, whatever the record type that gives them. */
+static void ops_dns_check_host(struct ops_rr *rr, const char *hostname, const char *resolver)
+{
+	struct dns_addr want[8], have[8];
+	size_t nw = 0, nh = 0, used = 0;
+	const char *error = "";
+	char ip[64];
+	enum dns_result res = dns_addr_lookup(resolver, rr->name, 443, have, 8, &nh, &error);
+
+	if (res == DNS_TEMPFAIL) {
+		rr->state = OPS_DNS_UNKNOWN;
+		snprintf(rr->found, sizeof(rr->found), "lookup failed: %s", error);
+		return;
+	}
+	if (res != DNS_OK || nh == 0) {
+		rr->state = OPS_DNS_MISSING;
+		return;
+	}
+	if (dns_addr_lookup(resolver, hostname, 443, want, 8, &nw, &error) != DNS_OK)
+		nw = 0;
+	rr->state = OPS_DNS_DIFFERENT;
+	for (size_t i = 0; i < nh; i++) {
+		for (size_t k = 0; k < nw; k++) {
+			char a[64];
+
+			ops_dns_addr_text(&have[i], ip, sizeof(ip));
+			ops_dns_addr_text(&want[k], a, sizeof(a));
+			if (strcmp(ip, a) == 0)
+				rr->state = OPS_DNS_PUBLISHED;
+		}
+		ops_dns_addr_text(&have[i], ip, sizeof(ip));
+		int w = snprintf(rr->found + used, sizeof(rr->found) - used, "%s%s", used > 0 ? ", " : "", ip);
+		if (w > 0 && (size_t)w < sizeof(rr->found) - used)
+			used += (size_t)w;
+	}
+	if (rr->state == OPS_DNS_PUBLISHED)
+		rr->found[0] = '\0';
+}
+
 void ops_dns_check(struct ops_dns_records *r, const char *hostname, const char *resolver,
 		   unsigned timeout_ms)
 {
@@ -294,6 +412,8 @@ void ops_dns_check(struct ops_dns_records *r, const char *hostname, const char *
 			ops_dns_check_mx(&r->rr[i], hostname, resolver);
 		else if (strcmp(r->rr[i].type, "SRV") == 0)
 			ops_dns_check_srv(&r->rr[i], hostname, resolver);
+		else if (strcmp(r->rr[i].type, "CNAME") == 0)
+			ops_dns_check_host(&r->rr[i], hostname, resolver);
 		else
 			ops_dns_check_txt(&r->rr[i], resolver);
 	}

@@ -1,8 +1,14 @@
-/* Doctor for an address: why can this user not log in or get mail? The
- * checks a support person would make, in order, each with the fix, then
- * the address's recent history in plain sentences. yubinctl doctor prints
- * the result; the panel shows it. */
-#include "ops/ops_server.h"
+/* Doctor for an address: the questions of a hosting service's support
+ * page (issue 15 §4: can't send, can't receive, mailbox full, [SPAM],
+ * password prompts, certificate warnings, strange bounces), each answered
+ * by findings with a level, one line of cause and fix in English and
+ * Japanese, and the fix as a yubinctl command and a setting; then the
+ * address's recent history in plain sentences. Here: adding findings, the
+ * account, mailbox, login and spam checks, and the order of it all; the
+ * answers from events are in ops_doctor_events.c, the live checks (DNS,
+ * the messages) in ops_doctor_live.c. yubinctl doctor prints the result;
+ * the API and the panel show it. */
+#include "ops/ops_doctor.h"
 #include "directory/password.h"
 #include "directory/validate.h"
 #include "lib/str.h"
@@ -13,20 +19,41 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #define DOCTOR_AUTH_FAILURES_WARN 3
-#define MIB (1024ULL * 1024)
+#define MIB DOCTOR_MIB
 
-static void doctor_add(struct ops_doctor *d, enum ops_doctor_level level, const char *fmt, const char *ja_fmt,
-		       ...) __attribute__((format(printf, 3, 5)));
+static const struct {
+	const char *id, *en, *ja;
+} doctor_groups[OPS_DQ_COUNT] = {
+	[OPS_DQ_SEND] = { "send", "Can't send mail", "メールを送信できない" },
+	[OPS_DQ_RECEIVE] = { "receive", "Can't receive mail", "メールを受信できない" },
+	[OPS_DQ_FULL] = { "full", "Mailbox full", "メールボックスがいっぱい" },
+	[OPS_DQ_SPAM] = { "spam", "\"[SPAM]\" in subjects", "件名に「[SPAM]」が付く" },
+	[OPS_DQ_PASSWORD] = { "password", "The mail client asks for the password again",
+			      "メールソフトがパスワードを何度も求める" },
+	[OPS_DQ_CERT] = { "certificate", "Certificate warnings", "証明書の警告が出る" },
+	[OPS_DQ_BOUNCES] = { "bounces", "Strange bounces", "身に覚えのないエラーメールが届く" },
+};
 
-/* A check's sentence in English and Japanese: ja_fmt takes the same
- * arguments in the same order (%.0s skips one). */
-static void doctor_add(struct ops_doctor *d, enum ops_doctor_level level, const char *fmt, const char *ja_fmt,
-		       ...)
+const char *ops_doctor_group_id(enum ops_doctor_group g)
+{
+	return (unsigned)g < OPS_DQ_COUNT ? doctor_groups[g].id : "";
+}
+
+const char *ops_doctor_group_title(enum ops_doctor_group g, bool ja)
+{
+	if ((unsigned)g >= OPS_DQ_COUNT)
+		return "";
+	return ja ? doctor_groups[g].ja : doctor_groups[g].en;
+}
+
+struct ops_doctor_check *doctor_add(struct ops_doctor *d, enum ops_doctor_level level, const char *fmt,
+				    const char *ja_fmt, ...)
 {
 	struct ops_doctor_check *c;
 	va_list ap;
@@ -35,10 +62,10 @@ static void doctor_add(struct ops_doctor *d, enum ops_doctor_level level, const 
 		d->problems++;
 	else if (level == OPS_DOCTOR_WARN)
 		d->warnings++;
-	if (d->nchecks == OPS_DOCTOR_CHECKS)
-		return;
-	c = &d->checks[d->nchecks++];
+	c = d->nchecks < OPS_DOCTOR_CHECKS ? &d->checks[d->nchecks++] : &d->spare;
+	memset(c, 0, sizeof(*c));
 	c->level = level;
+	c->group = d->group;
 	va_start(ap, ja_fmt);
 	vsnprintf(c->text, sizeof(c->text), fmt, ap);
 	va_end(ap);
@@ -48,6 +75,25 @@ static void doctor_add(struct ops_doctor *d, enum ops_doctor_level level, const 
 	vsnprintf(c->ja, sizeof(c->ja), ja_fmt, ap);
 #pragma GCC diagnostic pop
 	va_end(ap);
+	return c;
+}
+
+void doctor_fix(struct ops_doctor_check *c, const char *setting, const char *cmd_fmt, ...)
+{
+	va_list ap;
+
+	str_copy(c->setting, sizeof(c->setting), setting != NULL ? setting : "");
+	c->command[0] = '\0';
+	if (cmd_fmt == NULL)
+		return;
+	va_start(ap, cmd_fmt);
+	vsnprintf(c->command, sizeof(c->command), cmd_fmt, ap);
+	va_end(ap);
+}
+
+int64_t doctor_since(const struct ops_doctor *d)
+{
+	return (int64_t)time(NULL) - (int64_t)d->days * 86400;
 }
 
 struct doctor_usage {
@@ -105,33 +151,39 @@ static void doctor_recent_full(struct ops *o, struct ops_doctor *d, const struct
 			       const char *used_ja)
 {
 	struct doctor_full f = { 0, 0 };
+	struct ops_doctor_check *c;
 	char when[40];
 
 	if (directory_event_since(o->dir, a->address, "rcpt-full", time(NULL) - (int64_t)d->days * 86400,
 				  doctor_full_cb, &f) < 0 || f.n == 0)
 		return;
 	ops_time_text(f.last, when, sizeof(when));
-	doctor_add(d, OPS_DOCTOR_WARN, "the mailbox was full and refused mail %u time%s in the last %u day%s"
+	d->group = OPS_DQ_FULL;
+	c = doctor_add(d, OPS_DOCTOR_WARN, "the mailbox was full and refused mail %u time%s in the last %u day%s"
 		   " (last %s); those senders got a bounce and must send again; it uses %s now%.0s",
 		   "直近 %u 回%.0s (%u 日以内%.0s、最後は %s)、メールボックスが満杯でメールを拒否しました。送信者には"
 		   "エラーメールが届いており、送り直しが必要です%.0s。現在の使用量: %s", f.n,
 		   f.n == 1 ? "" : "s", d->days, d->days == 1 ? "" : "s", when, used, used_ja);
+	doctor_fix(c, "quota", "yubinctl account quota %s %u", a->address, a->quota_mb * 2);
 }
 
 static void doctor_suspended(struct ops *o, struct ops_doctor *d, const char *address)
 {
 	struct dir_hold hold;
+	struct ops_doctor_check *c;
 	char since[40];
 
 	if (directory_hold_get(o->dir, address, &hold) <= 0 || hold.lifted != 0)
 		return;
 	ops_time_text(hold.since, since, sizeof(since));
-	doctor_add(d, OPS_DOCTOR_FAIL, "sending is suspended since %s because of suspicious activity (%s: %s);"
+	d->group = OPS_DQ_SEND;
+	c = doctor_add(d, OPS_DOCTOR_FAIL, "sending is suspended since %s because of suspicious activity (%s: %s);"
 		   " submission gets 550 5.7.1 while reading mail works; lift it with a password change"
 		   " (yubinctl account passwd %s) or yubinctl account unsuspend %s",
 		   "不審な動きのため %s から送信を停止中です (%s: %s)。送信は 550 5.7.1 で拒否されますが、メールの"
 		   "読み出しはできます。パスワードの変更 (yubinctl account passwd %s) か yubinctl account unsuspend"
 		   " %s で解除してください", since, hold.reason, hold.detail, address, address);
+	doctor_fix(c, "password", "yubinctl account passwd %s", address);
 }
 
 /* ---- mailbox full: where the space goes ---- */
@@ -194,6 +246,7 @@ static void doctor_folder_list(const struct doctor_folders *f, char *buf, size_t
 static void doctor_folders(struct ops_doctor *d, const char *path, const struct doctor_usage *u)
 {
 	struct doctor_folders f;
+	struct ops_doctor_check *c;
 	char list[400];
 	unsigned long long trash, junk, both;
 
@@ -204,13 +257,14 @@ static void doctor_folders(struct ops_doctor *d, const char *path, const struct 
 	trash = f.trash.bytes * 10 / MIB;
 	junk = f.junk.bytes * 10 / MIB;
 	both = f.trash.bytes + f.junk.bytes;
-	doctor_add(d, u->quota_bytes > 0 && both * 10 >= u->quota_bytes ? OPS_DOCTOR_WARN : OPS_DOCTOR_OK,
+	c = doctor_add(d, u->quota_bytes > 0 && both * 10 >= u->quota_bytes ? OPS_DOCTOR_WARN : OPS_DOCTOR_OK,
 		   "biggest folders: %s; the Trash holds %llu message%s (%llu.%llu MB) and Junk %llu (%llu.%llu MB):"
 		   " emptying them in the mail client (or the webmail) frees that space",
 		   "大きいフォルダ: %s。ゴミ箱に %llu 通%.0s (%llu.%llu MB)、迷惑メールに %llu 通 (%llu.%llu MB)"
 		   " あります。メールソフト (またはウェブメール) で空にするとその分の容量が空きます",
 		   list, (unsigned long long)f.trash.count, f.trash.count == 1 ? "" : "s", trash / 10, trash % 10,
 		   (unsigned long long)f.junk.count, junk / 10, junk % 10);
+	doctor_fix(c, settings_key(SETTING_TRASH_EXPIRE_DAYS), NULL);
 }
 
 static void doctor_account(struct ops *o, struct ops_doctor *d, const struct dir_account *a)
@@ -220,21 +274,27 @@ static void doctor_account(struct ops *o, struct ops_doctor *d, const struct dir
 	struct doctor_usage u;
 
 	ops_time_text(a->created, created, sizeof(created));
+	d->group = OPS_DQ_RECEIVE;
 	doctor_add(d, OPS_DOCTOR_OK, "the account exists (created %s)", "アカウントがあります (%s 作成)", created);
 	if (a->enabled)
 		doctor_add(d, OPS_DOCTOR_OK, "the account is enabled", "アカウントは有効です");
 	else
-		doctor_add(d, OPS_DOCTOR_FAIL, "the account is disabled: logins are refused (535) and mail to it"
+		doctor_fix(doctor_add(d, OPS_DOCTOR_FAIL, "the account is disabled: logins are refused (535) and mail to it"
 			   " is rejected (550 5.2.1); enable it with yubinctl account enable %s",
 			   "アカウントが無効です: ログインは拒否され (535)、宛てのメールは受け取りを拒否されます"
-			   " (550 5.2.1)。yubinctl account enable %s で有効にしてください", a->address);
+			   " (550 5.2.1)。yubinctl account enable %s で有効にしてください", a->address),
+			   settings_key(SETTING_ENABLED), "yubinctl account enable %s", a->address);
 	doctor_suspended(o, d, a->address);
 	if (directory_account_get_auth(o->dir, a->address, &again, hash, sizeof(hash)) > 0 &&
-	    !password_hash_is_known(hash))
-		doctor_add(d, OPS_DOCTOR_FAIL, "the stored password is in a format Yubin cannot check, so every"
+	    !password_hash_is_known(hash)) {
+		d->group = OPS_DQ_PASSWORD;
+		doctor_fix(doctor_add(d, OPS_DOCTOR_FAIL, "the stored password is in a format Yubin cannot check, so every"
 			   " login fails; set a new one with yubinctl account passwd %s",
 			   "保存されたパスワードの形式を Yubin が確認できないため、ログインはすべて失敗します。"
-			   "yubinctl account passwd %s で新しいパスワードを設定してください", a->address);
+			   "yubinctl account passwd %s で新しいパスワードを設定してください", a->address),
+			   "password", "yubinctl account passwd %s", a->address);
+	}
+	d->group = OPS_DQ_RECEIVE;
 	explicit_bzero(hash, sizeof(hash));
 	if (maildir_path(path, sizeof(path), o->data, a->domain, a->local) < 0)
 		path[0] = '\0';
@@ -250,19 +310,26 @@ static void doctor_account(struct ops *o, struct ops_doctor *d, const struct dir
 		   path);
 	doctor_usage_text(&u, false, used, sizeof(used));
 	doctor_usage_text(&u, true, used_ja, sizeof(used_ja));
+	/* a full mailbox is why mail does not arrive: under can't receive */
+	d->group = u.bytes >= u.quota_bytes ? OPS_DQ_RECEIVE : OPS_DQ_FULL;
 	if (u.bytes >= u.quota_bytes)
-		doctor_add(d, OPS_DOCTOR_FAIL, "the mailbox is full: %s%.0s; new mail is refused (552 5.2.2) until mail"
+		doctor_fix(doctor_add(d, OPS_DOCTOR_FAIL, "the mailbox is full: %s%.0s; new mail is refused (552 5.2.2) until mail"
 			   " is deleted or the Trash emptied, or the quota is raised with yubinctl account"
 			   " quota %s MB", "メールボックスが満杯です: %.0s%s。メールを削除するかゴミ箱を空にするか、"
 			   "yubinctl account quota %s MB で容量を増やすまで、新しいメールは拒否されます (552 5.2.2)",
-			   used, used_ja, a->address);
+			   used, used_ja, a->address),
+			   "quota", "yubinctl account quota %s %u", a->address, a->quota_mb * 2);
 	else if (u.permille >= 900)
-		doctor_add(d, OPS_DOCTOR_WARN, "the mailbox is nearly full: %s%.0s; delete mail or raise the quota soon",
-			   "メールボックスがほぼ満杯です: %.0s%s。早めにメールを削除するか容量を増やしてください", used,
-			   used_ja);
+		doctor_fix(doctor_add(d, OPS_DOCTOR_WARN, "the mailbox is nearly full: %s%.0s; delete mail or raise"
+				      " the quota soon",
+				      "メールボックスがほぼ満杯です: %.0s%s。早めにメールを削除するか容量を増やしてください",
+				      used, used_ja),
+			   "quota", "yubinctl account quota %s %u", a->address, a->quota_mb * 2);
 	else
 		doctor_add(d, OPS_DOCTOR_OK, "the mailbox uses %s%.0s", "メールボックスの使用量: %.0s%s", used, used_ja);
+	d->group = OPS_DQ_FULL;
 	doctor_folders(d, path, &u);
+	doctor_messages(o, d, a, path);
 	if (u.bytes < u.quota_bytes)
 		doctor_recent_full(o, d, a, used, used_ja);
 }
@@ -300,6 +367,7 @@ static void doctor_bare_logins(struct ops *o, struct ops_doctor *d, const struct
 				  doctor_bare_cb, &b) < 0 || b.n == 0)
 		return;
 	ops_time_text(b.last.ts, when, sizeof(when));
+	d->group = OPS_DQ_PASSWORD;
 	len = strcspn(b.last.detail, " ");
 	snprintf(service, sizeof(service), "%.*s", (int)(len < sizeof(service) ? len : sizeof(service) - 1),
 		 b.last.detail);
@@ -364,35 +432,44 @@ static void doctor_logins(struct ops *o, struct ops_doctor *d, const char *addre
 		directory_event_since(o->dir, address, "auth-foreign", s.now - 86400, doctor_sec_event_cb, &s);
 	if (s.blocked_ip[0] != '\0') {
 		ops_time_text(s.blocked_until, until, sizeof(until));
-		doctor_add(d, OPS_DOCTOR_FAIL, "logins from %s are blocked until %s after too many failed logins"
+		d->group = OPS_DQ_PASSWORD;
+		doctor_fix(doctor_add(d, OPS_DOCTOR_FAIL, "logins from %s are blocked until %s after too many failed logins"
 			   " (brute-force defence); if that is the user, fix the password saved in the mail"
 			   " client, then run yubinctl security unblock %s",
 			   "%s からのログインは、失敗が多すぎたため %s までブロックされています (総当たり攻撃への防御)。"
 			   "本人であれば、メールソフトに保存されたパスワードを直してから yubinctl security unblock %s"
-			   " を実行してください", s.blocked_ip, until, s.blocked_ip);
+			   " を実行してください", s.blocked_ip, until, s.blocked_ip),
+			   "", "yubinctl security unblock %s", s.blocked_ip);
 	} else if (s.foreign_ip[0] != '\0') {
 		char cc[8] = "", *p = strstr(s.foreign_detail, "country=");
 
 		if (p != NULL)
 			str_copyn(cc, sizeof(cc), p + 8, strcspn(p + 8, " ,"));
-		doctor_add(d, OPS_DOCTOR_WARN, "a login from %s (%s) was refused by the foreign-access restriction"
+		d->group = OPS_DQ_SEND;
+		doctor_fix(doctor_add(d, OPS_DOCTOR_WARN, "a login from %s (%s) was refused by the foreign-access restriction"
 			   " of %s (logins only from %s) in the last 24 hours; if that was the user abroad, turn"
 			   " it off while abroad: yubinctl domain set %s %s off",
 			   "直近 24 時間に %s (%s) からのログインが %s の海外アクセス制限 (%s からのログインのみ) で"
 			   "拒否されました。本人が海外にいるのであれば、滞在中はオフにしてください: yubinctl domain set"
 			   " %s %s off", s.foreign_ip, cc[0] ? cc : "?", domain, f.home, domain,
+			   settings_key(SETTING_FOREIGN_AUTH)),
+			   settings_key(SETTING_FOREIGN_AUTH), "yubinctl domain set %s %s off", domain,
 			   settings_key(SETTING_FOREIGN_AUTH));
 	} else if (directory_auth_block_get(o->dir, address, &b) > 0 && b.until > s.now) {
-		doctor_add(d, OPS_DOCTOR_WARN, "many failed logins for this account (%s): logins from new addresses"
+		d->group = OPS_DQ_PASSWORD;
+		doctor_fix(doctor_add(d, OPS_DOCTOR_WARN, "many failed logins for this account (%s): logins from new addresses"
 			   " are slowed (never blocked); yubinctl security unblock %s resets it",
 			   "このアカウントへのログイン失敗が多数あります (%s): 新しいアドレスからのログインは遅くなります"
-			   " (ブロックはされません)。yubinctl security unblock %s でリセットできます", b.detail, address);
+			   " (ブロックはされません)。yubinctl security unblock %s でリセットできます", b.detail, address),
+			   "", "yubinctl security unblock %s", address);
 	} else if (on) {
+		d->group = OPS_DQ_SEND;
 		doctor_add(d, OPS_DOCTOR_OK, "foreign-access restriction of %s: on (SMTP AUTH%s only from %s)",
 			   mail ? "%s の海外アクセス制限: オン (SMTP AUTH と POP3・IMAP は%.0s %s からのみ)"
 				: "%s の海外アクセス制限: オン (SMTP AUTH は%.0s %s からのみ)",
 			   domain, mail ? ", POP3 and IMAP" : "", f.home);
 	} else {
+		d->group = OPS_DQ_SEND;
 		doctor_add(d, OPS_DOCTOR_OK, "foreign-access restriction of %s: off (logins from any country)",
 			   "%s の海外アクセス制限: オフ (どの国からでもログインできます)", domain);
 	}
@@ -400,43 +477,103 @@ static void doctor_logins(struct ops *o, struct ops_doctor *d, const char *addre
 
 #define DOCTOR_SPAM_SHOWN 3
 
-static void doctor_spam_cb(const struct dir_event *e, void *ctx)
+struct doctor_spam_seen {
+	struct dir_event e[2 * DOCTOR_SPAM_SHOWN];
+	unsigned n;
+};
+
+/* Keeps the newest DOCTOR_SPAM_SHOWN of each kind (each comes newest first). */
+static void doctor_spam_seen_cb(const struct dir_event *e, void *ctx)
 {
-	struct ops_doctor *d = ctx;
-	char when[32], en[1100], ja[1700];
+	struct doctor_spam_seen *sp = ctx;
+
+	if (sp->n < 2 * DOCTOR_SPAM_SHOWN)
+		sp->e[sp->n++] = *e;
+}
+
+static void doctor_spam_one(struct ops_doctor *d, const struct dir_event *e)
+{
+	struct ops_doctor_check *c;
+	char when[32], en[1100], ja[1700], sender[DIR_ADDRESS_MAX + 1] = "*";
+	const char *from = strstr(e->detail, ", from <");
 	struct tm tm;
 	time_t t = (time_t)e->ts;
-	size_t before = d->nchecks;
 
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
 	ops_event_explain(e, en, sizeof(en));
 	ops_event_explain_ja(e, ja, sizeof(ja));
-	doctor_add(d, OPS_DOCTOR_OK, "%s: %s", "%s: %s", when, en);
-	if (d->nchecks > before)
-		snprintf(d->checks[d->nchecks - 1].ja, sizeof(d->checks[0].ja), "%s: %s", when, ja);
+	c = doctor_add(d, OPS_DOCTOR_WARN, "%s: %s", "%s: %s", when, en);
+	snprintf(c->ja, sizeof(c->ja), "%s: %s", when, ja);
+	if (from != NULL && from[8] != '>')
+		str_copyn(sender, sizeof(sender), from + 8, strcspn(from + 8, ">"));
+	doctor_fix(c, "allow", "yubinctl spam allow add %s %s", e->address, sender);
+}
+
+/* The newest DOCTOR_SPAM_SHOWN tagged or deleted in the window, newest
+ * first; how many there were. */
+static unsigned doctor_spam_events(struct ops *o, struct ops_doctor *d)
+{
+	struct doctor_spam_seen *sp = calloc(1, sizeof(*sp));
+	unsigned shown = 0, n;
+	size_t tagged;
+
+	if (sp == NULL)
+		return 0;
+	directory_event_since(o->dir, d->address, "spam-tagged", doctor_since(d), doctor_spam_seen_cb, sp);
+	if (sp->n > DOCTOR_SPAM_SHOWN)
+		sp->n = DOCTOR_SPAM_SHOWN;
+	tagged = sp->n;
+	directory_event_since(o->dir, d->address, "spam-deleted", doctor_since(d), doctor_spam_seen_cb, sp);
+	n = sp->n;
+	/* merge the two newest-first runs [0, tagged) and [tagged, n) */
+	for (size_t i = 0, k = tagged; shown < DOCTOR_SPAM_SHOWN && (i < tagged || k < n); shown++) {
+		if (k >= n || (i < tagged && sp->e[i].id > sp->e[k].id))
+			doctor_spam_one(d, &sp->e[i++]);
+		else
+			doctor_spam_one(d, &sp->e[k++]);
+	}
+	free(sp);
+	return shown;
 }
 
 /* The spam filter as it applies to the account, then its last messages
- * tagged [SPAM] with the reason and the two ways out. */
+ * tagged [SPAM] in the window with the reason and the two ways out (the
+ * sender on the allow list, or the filter off). */
 static void doctor_spam(struct ops *o, struct ops_doctor *d)
 {
-	struct dir_log_filter f = { .address = d->address, .kinds = "spam-tagged,spam-deleted",
-				    .limit = DOCTOR_SPAM_SHOWN };
 	char level[16], action[16];
 
+	d->group = OPS_DQ_SPAM;
 	if (!settings_account_bool(o->dir, d->address, SETTING_SPAM)) {
-		doctor_add(d, OPS_DOCTOR_OK, "spam filter: off (%s off): mail from outside is not checked",
-			   "迷惑メールフィルタ: オフ (%s off): 外部からのメールは判定しません",
+		doctor_fix(doctor_add(d, OPS_DOCTOR_OK, "spam filter: off (%s off): mail from outside is not checked,"
+				      " so nothing is tagged [SPAM] here; a [SPAM] in a subject was put there"
+				      " before the mail arrived",
+				      "迷惑メールフィルタ: オフ (%s off): 外部からのメールは判定しないため、ここで [SPAM]"
+				      " は付きません。件名の [SPAM] は届く前に付けられたものです",
+				      settings_key(SETTING_SPAM)),
+			   settings_key(SETTING_SPAM), "yubinctl account set %s %s on", d->address,
 			   settings_key(SETTING_SPAM));
-	} else {
-		settings_account_string(o->dir, d->address, SETTING_SPAM_LEVEL, level, sizeof(level));
-		settings_account_string(o->dir, d->address, SETTING_SPAM_ACTION, action, sizeof(action));
-		doctor_add(d, OPS_DOCTOR_OK, "spam filter: on, level %s of 1-6, detected spam is tagged [SPAM]%s%s",
-			   "迷惑メールフィルタ: オン、強さ %s (1〜6)、判定したメールに [SPAM] を付け%s%s", level,
-			   strcmp(action, "inbox") == 0 ? "" : ", action ", strcmp(action, "inbox") == 0 ? "" : action);
+		return;
 	}
-	directory_event_query(o->dir, &f, doctor_spam_cb, d);
+	settings_account_string(o->dir, d->address, SETTING_SPAM_LEVEL, level, sizeof(level));
+	settings_account_string(o->dir, d->address, SETTING_SPAM_ACTION, action, sizeof(action));
+	doctor_add(d, OPS_DOCTOR_OK, "spam filter: on, level %s of 1-6, detected spam is tagged [SPAM]%s%s",
+		   "迷惑メールフィルタ: オン、強さ %s (1〜6)、判定したメールに [SPAM] を付け%s%s", level,
+		   strcmp(action, "inbox") == 0 ? "" : ", action ", strcmp(action, "inbox") == 0 ? "" : action);
+	if (doctor_spam_events(o, d) == 0)
+		doctor_add(d, OPS_DOCTOR_OK, "no message to %s was tagged [SPAM] in the last %u day%s",
+			   "直近 %.0s%u 日%.0sに [SPAM] を付けたメッセージはありません", d->address, d->days,
+			   d->days == 1 ? "" : "s");
+	else
+		doctor_fix(doctor_add(d, OPS_DOCTOR_OK, "wanted mail tagged [SPAM]: put its sender on the allow list"
+				      " (the command above), or turn the filter off for %s: yubinctl account set %s"
+				      " %s off",
+				      "必要なメールに [SPAM] が付いた場合: 送信者を許可リストに入れる (上のコマンド) か、"
+				      "%s のフィルタを止める: yubinctl account set %s %s off",
+				      d->address, d->address, settings_key(SETTING_SPAM)),
+			   settings_key(SETTING_SPAM), "yubinctl account set %s %s off", d->address,
+			   settings_key(SETTING_SPAM));
 }
 
 static void doctor_event_cb(const struct dir_event *e, void *ctx)
@@ -459,6 +596,7 @@ static void doctor_events(struct ops *o, struct ops_doctor *d)
 		d->events_unreadable = true;
 	for (size_t i = 0; i < d->nevents; i++)
 		auth_failures += strcmp(d->events[i].e.kind, "auth-failed") == 0;
+	d->group = OPS_DQ_PASSWORD;
 	if (auth_failures >= DOCTOR_AUTH_FAILURES_WARN)
 		doctor_add(d, OPS_DOCTOR_WARN, "%u of the last %zu events are refused logins: a mail client may"
 			   " have an old password saved, or someone is guessing",
@@ -489,11 +627,14 @@ static void doctor_virus(struct ops *o, struct ops_doctor *d, const char *domain
 	struct doctor_virus_seen v;
 	char when[40];
 
+	d->group = OPS_DQ_RECEIVE;
 	if (!settings_domain_bool(o->dir, domain, SETTING_VIRUS))
-		doctor_add(d, OPS_DOCTOR_WARN, "the virus check is off for %s: its mail is delivered unscanned;"
+		doctor_fix(doctor_add(d, OPS_DOCTOR_WARN, "the virus check is off for %s: its mail is delivered unscanned;"
 			   " yubinctl domain set %s %s on turns it on",
 			   "%s のウイルス検査はオフです: メールは検査なしで配送されます。yubinctl domain set %s %s on"
-			   " でオンにできます", domain, domain, settings_key(SETTING_VIRUS));
+			   " でオンにできます", domain, domain, settings_key(SETTING_VIRUS)),
+			   settings_key(SETTING_VIRUS), "yubinctl domain set %s %s on", domain,
+			   settings_key(SETTING_VIRUS));
 	memset(&v, 0, sizeof(v));
 	if (directory_event_since(o->dir, "", "virus-unavailable", time(NULL) - DOCTOR_VIRUS_DAYS * 86400,
 				  doctor_virus_cb, &v) < 0 || v.n == 0)
@@ -529,6 +670,39 @@ int ops_doctor(struct ops *o, const struct ops_actor *actor, const char *address
 int ops_doctor_since(struct ops *o, const struct ops_actor *actor, const char *address, unsigned days,
 		     struct ops_doctor *d, struct ops_error *err)
 {
+	struct ops_doctor_opts opts = { .days = days, .hostname = "", .resolver = "" };
+
+	return ops_doctor_run(o, actor, address, &opts, d, err);
+}
+
+/* The findings about a hosted account (or the missing one). */
+static void doctor_hosted(struct ops *o, struct ops_doctor *d, const struct dir_account *a, bool exists,
+			  const char *domain, const struct ops_doctor_opts *opts)
+{
+	if (!exists) {
+		d->group = OPS_DQ_RECEIVE;
+		doctor_fix(doctor_add(d, OPS_DOCTOR_FAIL, "there is no account %s: mail to it is refused (550 5.1.1)"
+				      " and logins fail; create it with yubinctl account add %s",
+				      "アカウント %s はありません: 宛てのメールは拒否され (550 5.1.1)、ログインは失敗"
+				      "します。yubinctl account add %s で作成してください", d->address, d->address),
+			   "", "yubinctl account add %s", d->address);
+	} else {
+		doctor_account(o, d, a);
+		doctor_bare_logins(o, d, a);
+		doctor_send(o, d, a);
+		doctor_password(o, d, a);
+		doctor_bounces(o, d, a);
+	}
+	doctor_logins(o, d, d->address, domain);
+	doctor_rejections(o, d, d->address);
+	doctor_virus(o, d, domain);
+	doctor_dns(o, d, domain, opts);
+	doctor_cert(o, d, domain, opts->hostname);
+}
+
+int ops_doctor_run(struct ops *o, const struct ops_actor *actor, const char *address,
+		   const struct ops_doctor_opts *opts, struct ops_doctor *d, struct ops_error *err)
+{
 	char local[DIR_LOCAL_MAX + 1], domain[DIR_DOMAIN_MAX + 1];
 	struct dir_domain dom;
 	struct dir_account a;
@@ -537,7 +711,7 @@ int ops_doctor_since(struct ops *o, const struct ops_actor *actor, const char *a
 
 	memset(err, 0, sizeof(*err));
 	memset(d, 0, sizeof(*d));
-	d->days = days >= 1 && days <= OPS_DOCTOR_DAYS_MAX ? days : OPS_DOCTOR_DAYS;
+	d->days = opts->days >= 1 && opts->days <= OPS_DOCTOR_DAYS_MAX ? opts->days : OPS_DOCTOR_DAYS;
 	if (validate_address(address, local, sizeof(local), domain, sizeof(domain), &error) < 0)
 		return ops_fail(err, "invalid_address", "address", "'%s' is not a valid address: %s",
 				"'%s' は正しいアドレスではありません: %s", address, error);
@@ -549,11 +723,13 @@ int ops_doctor_since(struct ops *o, const struct ops_actor *actor, const char *a
 	if (r < 0)
 		return ops_fail(err, "internal", NULL, "cannot read the domain %s from the database",
 				"ドメイン %s をデータベースから読めません", domain);
+	d->group = OPS_DQ_RECEIVE;
 	if (r == 0) {
-		doctor_add(d, OPS_DOCTOR_FAIL, "the domain %s is not hosted here: mail to it is refused as relaying"
-			   " and logins fail; add it with yubinctl domain add %s",
-			   "ドメイン %s はこのサーバーにありません: 宛てのメールは中継として拒否され、ログインは失敗"
-			   "します。yubinctl domain add %s で追加してください", domain, domain);
+		doctor_fix(doctor_add(d, OPS_DOCTOR_FAIL, "the domain %s is not hosted here: mail to it is refused as"
+				      " relaying and logins fail; add it with yubinctl domain add %s",
+				      "ドメイン %s はこのサーバーにありません: 宛てのメールは中継として拒否され、ログインは"
+				      "失敗します。yubinctl domain add %s で追加してください", domain, domain),
+			   "", "yubinctl domain add %s", domain);
 	} else {
 		doctor_add(d, OPS_DOCTOR_OK, "the domain %s is hosted here (%u account%s)",
 			   "ドメイン %s はこのサーバーにあります (アカウント %u 件%.0s)", domain, dom.accounts,
@@ -562,17 +738,7 @@ int ops_doctor_since(struct ops *o, const struct ops_actor *actor, const char *a
 		if (r < 0)
 			return ops_fail(err, "internal", NULL, "cannot read the account %s from the database",
 					"アカウント %s をデータベースから読めません", d->address);
-		if (r == 0)
-			doctor_add(d, OPS_DOCTOR_FAIL, "there is no account %s: mail to it is refused (550 5.1.1) and"
-				   " logins fail; create it with yubinctl account add %s",
-				   "アカウント %s はありません: 宛てのメールは拒否され (550 5.1.1)、ログインは失敗します。"
-				   "yubinctl account add %s で作成してください", d->address, d->address);
-		else
-			doctor_account(o, d, &a);
-		if (r > 0)
-			doctor_bare_logins(o, d, &a);
-		doctor_logins(o, d, d->address, domain);
-		doctor_virus(o, d, domain);
+		doctor_hosted(o, d, &a, r > 0, domain, opts);
 		explicit_bzero(&a, sizeof(a));
 	}
 	doctor_spam(o, d);

@@ -106,6 +106,14 @@ static const struct {
 	  "メールソフトでの移動から迷惑メールフィルタが学習しました (%d)。" },
 	{ "spam-list-changed", "The spam filter's lists were changed: %d.",
 	  "迷惑メールフィルタのリストが変更されました: %d。" },
+	{ "auth-port25", "A mail client at %i used SMTP AUTH on port 25 (%d); many networks block port 25,"
+	  " so it should send on port 587 with STARTTLS (or 465).",
+	  "%i のメールソフトがポート 25 で SMTP 認証を使いました (%d)。多くのネットワークはポート 25 を遮断するため、ポート 587 の STARTTLS (または 465) で送信してください。" },
+	{ "tls-sni-unknown", "A client at %i asked for a host name no certificate covers (%d), so it warns"
+	  " about the certificate; it should use the server's host name.",
+	  "%i のクライアントが証明書のないホスト名を求めました (%d)。証明書の警告が出るため、サーバーのホスト名を使ってください。" },
+	{ "dns-mx-here", "The domain's MX was first seen pointing at this server%D.",
+	  "ドメインの MX がこのサーバーを指していることを初めて確認しました%D。" },
 	{ NULL, "Event %k from %i%D.",
 	  "%i からのイベント %k%D。" },
 };

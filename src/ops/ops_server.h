@@ -134,8 +134,8 @@ const char *ops_dns_state_name(enum ops_dns_state s);
 
 struct ops_rr {
 	char name[DIR_DOMAIN_MAX + DKIM_SELECTOR_MAX + 24];	/* with the final dot */
-	const char *type;		/* "MX", "TXT" or "SRV" */
-	const char *purpose;		/* "mx", "spf", "dkim", "dmarc", "srv" */
+	const char *type;		/* "MX", "TXT", "SRV" or "CNAME" */
+	const char *purpose;		/* "mx", "spf", "dkim", "dmarc", "srv", "sts", "sts-host", "tlsrpt" */
 	char value[OPS_RR_VALUE_MAX];	/* TXT: the whole text, unsplit */
 	char explain[400];
 	enum ops_dns_state state;
@@ -147,7 +147,7 @@ struct ops_rr {
 struct ops_dns_records {
 	char domain[DIR_DOMAIN_MAX + 1];
 	size_t n;
-	struct ops_rr rr[4 + OPS_SRV_RECORDS + DKIM_KEYS_MAX];
+	struct ops_rr rr[4 + OPS_SRV_RECORDS + 3 + DKIM_KEYS_MAX];
 	bool no_dkim;		/* the domain has no DKIM keys */
 	bool key_unusable;	/* a key file could not be read: its record is left out */
 };
@@ -156,6 +156,17 @@ struct ops_dns_records {
  * (active, next and retired within their keep time) and DMARC. */
 int ops_dns_records(struct ops *o, const struct ops_actor *actor, const char *domain, const char *hostname,
 		    struct ops_dns_records *r, struct ops_error *err);
+/* A domain's MTA-STS policy (RFC 8461 §3.2) as served at
+ * https://mta-sts.DOMAIN/.well-known/mta-sts.txt: mode (domain setting
+ * mta-sts), mx hostname, max_age (mta-sts-max-age); id changes when the
+ * text does. */
+struct ops_mtasts {
+	char mode[16];
+	char text[DIR_DOMAIN_MAX + 200];
+	char id[24];
+};
+/* 1 filled, 0 domain not hosted, -1 database error. */
+int ops_mtasts_policy(struct ops *o, const char *domain, const char *hostname, struct ops_mtasts *p);
 /* Looks each record up at resolver ("" system, "ADDRESS[:PORT]") and sets
  * its state; at most timeout_ms in all. */
 void ops_dns_check(struct ops_dns_records *r, const char *hostname, const char *resolver,
@@ -164,20 +175,48 @@ void ops_dns_check(struct ops_dns_records *r, const char *hostname, const char *
 /* ---- doctor (ops_doctor.c) ---- */
 
 #define OPS_DOCTOR_EVENTS 20
-#define OPS_DOCTOR_CHECKS 16
+#define OPS_DOCTOR_CHECKS 64
 
 enum ops_doctor_level { OPS_DOCTOR_OK, OPS_DOCTOR_WARN, OPS_DOCTOR_FAIL };
 
+/* The questions of the hosting service's support page (issue 15 §4),
+ * each finding answers one of them. */
+enum ops_doctor_group {
+	OPS_DQ_SEND,		/* can't send */
+	OPS_DQ_RECEIVE,		/* can't receive */
+	OPS_DQ_FULL,		/* mailbox full */
+	OPS_DQ_SPAM,		/* "[SPAM]" in subjects */
+	OPS_DQ_PASSWORD,	/* the client asks for the password again */
+	OPS_DQ_CERT,		/* certificate warnings */
+	OPS_DQ_BOUNCES,		/* strange bounces */
+	OPS_DQ_COUNT
+};
+/* "send", "receive", ... (the JSON's group ids); the question in English
+ * and Japanese. */
+const char *ops_doctor_group_id(enum ops_doctor_group g);
+const char *ops_doctor_group_title(enum ops_doctor_group g, bool ja);
+
 struct ops_doctor_check {
 	enum ops_doctor_level level;
-	char text[1200];
+	enum ops_doctor_group group;
+	char text[1200];	/* the cause and the fix, one line */
 	char ja[1800];		/* the same in Japanese */
+	char command[320];	/* the yubinctl command that fixes it, or "" */
+	char setting[48];	/* the setting (panel field) that fixes it, or "" */
 };
 
 struct ops_doctor_event {
 	struct dir_event e;
 	char text[1200];	/* one plain sentence */
 	char ja[1800];
+};
+
+/* What the live checks need: the server's host name and the resolver
+ * (dns.resolver); no DNS check when dns_timeout_ms is 0. */
+struct ops_doctor_opts {
+	unsigned days;
+	const char *hostname, *resolver;
+	unsigned dns_timeout_ms;
 };
 
 struct ops_doctor {
@@ -188,6 +227,8 @@ struct ops_doctor {
 	unsigned problems, warnings;
 	unsigned days;		/* the window looked back over for recent refusals */
 	bool events_unreadable;
+	enum ops_doctor_group group;	/* the one findings are added to now */
+	struct ops_doctor_check spare;	/* written to when checks is full */
 };
 
 #define OPS_DOCTOR_DAYS 7	/* the window without --since / ?since= */
@@ -202,6 +243,9 @@ int ops_doctor(struct ops *o, const struct ops_actor *actor, const char *address
 /* The same over the last days days (1..OPS_DOCTOR_DAYS_MAX). */
 int ops_doctor_since(struct ops *o, const struct ops_actor *actor, const char *address, unsigned days,
 		     struct ops_doctor *r, struct ops_error *err);
+/* The same with the live checks of opts (DNS for can't receive). */
+int ops_doctor_run(struct ops *o, const struct ops_actor *actor, const char *address,
+		   const struct ops_doctor_opts *opts, struct ops_doctor *r, struct ops_error *err);
 /* A --since / ?since= duration ("7d", "48h", "30d") as whole days, rounded
  * up; -1 when it is not a duration or outside 1 s .. OPS_DOCTOR_DAYS_MAX days. */
 int ops_doctor_days_parse(const char *s, unsigned *days_r);

@@ -5,9 +5,11 @@
  * (535 5.7.1) and a brute-force block of the address (454 4.7.0). */
 #include "server/smtp_session.h"
 #include "server/auth.h"
+#include "server/server.h"
 #include "lib/log.h"
 #include "lib/str.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,6 +20,20 @@ struct smtp_auth_job {
 	struct auth_result res;
 };
 
+/* A mail client that submits on port 25 works at home but fails on
+ * networks that block outgoing port 25 (OP25B): an auth-port25 event
+ * for each AUTH there, so doctor can say "use 587". */
+static void smtp_auth_port25(struct smtp_session *s, const struct smtp_auth_job *job)
+{
+	char detail[200];
+
+	if (s->conn->service != SERVICE_SMTP)
+		return;
+	snprintf(detail, sizeof(detail), "smtp AUTH on port 25 %s%s%s", job->res.ok ? "accepted" : "refused",
+		 job->res.ok ? "" : ": ", job->res.ok ? "" : job->res.reason);
+	server_event("auth-port25", job->res.ok ? job->res.address : job->req.user, s->conn->ip, detail);
+}
+
 static void smtp_auth_done(void *ctx)
 {
 	struct smtp_auth_job *job = ctx;
@@ -27,6 +43,7 @@ static void smtp_auth_done(void *ctx)
 	if (s->conn_gone) {
 		smtp_session_free(s);
 	} else {
+		smtp_auth_port25(s, job);
 		s->state = SMTP_S_READY;
 		if (job->res.ok) {
 			s->authenticated = true;
@@ -109,6 +126,8 @@ void smtp_cmd_auth(struct smtp_session *s, const struct smtp_command *cmd)
 	if (!s->conn->tls) {
 		smtp_reply(s, "538 5.7.11 Encryption required for requested authentication mechanism:"
 			   " use STARTTLS first (or port 465)");
+		if (s->conn->service == SERVICE_SMTP)
+			server_event("auth-port25", "", s->conn->ip, "smtp AUTH on port 25 refused: no TLS");
 		smtp_error(s);
 		return;
 	}

@@ -35,6 +35,7 @@ static const char *const accept_defer[] = { "accept", "defer", NULL };
 static const char *const sender_policies[] = { "strict", "domain", "off", NULL };
 static const char *const acme_challenges[] = { "http-01", "tls-alpn-01", NULL };
 static const char *const spam_actions[] = { "inbox", "junk", "trash", "delete", NULL };
+static const char *const mta_sts_modes[] = { "testing", "enforce", "none", NULL };
 
 const struct setting settings_table[SETTING_COUNT] = {
 	CONF(SETTING_CONF_HOSTNAME, "hostname", SETTING_HOSTNAME, 0, 0, 0, "localhost", NULL, hostname,
@@ -425,6 +426,16 @@ const struct setting settings_table[SETTING_COUNT] = {
 		  "where detected spam goes: inbox (tagged only), junk (the Junk folder), trash, or delete",
 		  "迷惑メールの行き先：inbox（印を付けるだけ）、junk（迷惑メールフォルダ）、trash（ごみ箱）、"
 		  "delete（削除）"),
+	DIRS_ENUM(SETTING_MTA_STS, "mta-sts", SETTING_DOMAIN, "testing", mta_sts_modes,
+		  "the MTA-STS policy mode served at https://mta-sts.DOMAIN/ (RFC 8461): testing (senders"
+		  " only report TLS failures), enforce (senders refuse to deliver without valid TLS to the"
+		  " listed MX) or none (withdraw the policy)",
+		  "https://mta-sts.ドメイン/ で公開する MTA-STS ポリシーのモード（RFC 8461）：testing（送信側は"
+		  "TLS の失敗を報告するだけ）、enforce（正しい TLS で MX に届けられないときは送らない）、none"
+		  "（ポリシーを取り下げる）"),
+	DIRS(SETTING_MTA_STS_MAX_AGE, "mta-sts-max-age", SETTING_DOMAIN, SETTING_DURATION, 0, 86400, 31557600,
+	     "604800", NULL, "how long senders may cache the MTA-STS policy (max_age; 1 day to 1 year)",
+	     "送信側が MTA-STS ポリシーをキャッシュしてよい期間（max_age。1 日〜1 年）"),
 };
 
 const struct setting *settings_get(enum setting_id id)

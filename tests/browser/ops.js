@@ -133,6 +133,11 @@ await run('ops', async ({ page }) => {
   await page.getByRole('button', { name: 'Examine' }).click();
   await page.getByRole('heading', { name: `Result for ${p.watcher}` }).waitFor();
   check((await page.locator('ul.checks li').count()) > 0, 'no checks shown');
+  // the findings under each support question, a warning with its fix
+  for (const q of ["Can't send mail", "Can't receive mail", 'Mailbox full', 'The mail client asks for the password again']) {
+    await page.getByRole('heading', { name: q, level: 2 }).waitFor();
+  }
+  check((await page.locator('ul.doctor-password li.check-warn .fix-command code').first().textContent()).startsWith('yubinctl account passwd '), 'no fix command shown');
   await status(page, `${p.watcher}:`);
   await shot(page, 'en-doctor-result');
 

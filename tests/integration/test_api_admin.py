@@ -255,7 +255,10 @@ def test_dns_records(srv, root, dom, me):
     assert r["records"][0]["value"] == "10 %s." % r["hostname"]
     assert "dns" not in r["records"][0]
     srv = [x for x in r["records"] if x["purpose"] == "srv"]
-    assert purposes[-len(srv):] == ["srv"] * 6 and srv[2]["type"] == "SRV"
+    assert purposes[-len(srv) - 3:] == ["srv"] * 6 + ["sts", "sts-host", "tlsrpt"] and srv[2]["type"] == "SRV"
+    sts = {x["purpose"]: x for x in r["records"]}
+    assert sts["sts"]["name"] == "_mta-sts.%s." % DOM and sts["sts"]["value"].startswith("v=STSv1; id=")
+    assert sts["tlsrpt"]["value"] == "v=TLSRPTv1; rua=mailto:postmaster@%s" % DOM, sts["tlsrpt"]
     assert srv[2]["name"] == "_imaps._tcp.%s." % DOM and srv[2]["value"] == "0 1 993 %s." % r["hostname"]
     # the test server's resolver answers nothing: unknown, not missing
     r = ok(dom.get("/api/v1/domains/%s/dns?check=1" % DOM))
@@ -270,7 +273,8 @@ def test_dns_records(srv, root, dom, me):
 def test_doctor(srv, root, dom, me):
     d = ok(dom.get("/api/v1/doctor?address=" + USER))
     assert d["address"] == USER
-    assert {"level": "ok", "text": "the account is enabled"} in d["checks"]
+    assert any(c["level"] == "ok" and c["text"] == "the account is enabled" and c["group"] == "receive"
+               for c in d["checks"]), d["checks"]
     assert all(set(e) >= {"kind", "text", "time"} for e in d["events"])
     assert d["problems"] == 0
     # the same words yubinctl doctor prints
@@ -280,7 +284,11 @@ def test_doctor(srv, root, dom, me):
     # in Japanese on request, the same checks
     ja = ok(dom.get("/api/v1/doctor?address=%s&lang=ja" % USER))
     assert [c["level"] for c in ja["checks"]] == [c["level"] for c in d["checks"]]
-    assert {"level": "ok", "text": "アカウントは有効です"} in ja["checks"]
+    assert any(c["level"] == "ok" and c["text"] == "アカウントは有効です" for c in ja["checks"]), ja["checks"]
+    # grouped by question, each finding with its fix as data, the same as yubinctl doctor --json
+    assert [g["id"] for g in ja["groups"]][:2] == ["send", "receive"] and ja["groups"][1]["title"] == "メールを受信できない"
+    cli = json.loads(srv.ctl("doctor", USER, "--json", check=False).out)
+    assert [(c["group"], c["fix"]) for c in cli["checks"]] == [(c["group"], c["fix"]) for c in d["checks"]]
     assert any("アカウントが作成されました" in e["text"] for e in ja["events"])
     d = ok(root.get("/api/v1/doctor?address=nobody@" + DOM))
     assert d["problems"] == 1 and d["checks"][1]["level"] == "fail"

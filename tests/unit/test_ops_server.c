@@ -444,10 +444,17 @@ static void test_dkim_rotation(void **state)
 
 	/* the records to publish include the waiting keys */
 	assert_int_equal(ops_dns_records(&f->o, &f->dadmin, "a.example", "mx.test", d, &err), 0);
-	assert_int_equal(d->n, 2 + 4 + 1 + OPS_SRV_RECORDS);
+	assert_int_equal(d->n, 2 + 4 + 1 + OPS_SRV_RECORDS + 3);
 	assert_string_equal(d->rr[0].purpose, "mx");
 	assert_string_equal(d->rr[7].purpose, "srv");
 	assert_string_equal(d->rr[7].name, "_submissions._tcp.a.example.");
+	/* then MTA-STS (the record, the policy host) and TLS reporting */
+	assert_string_equal(d->rr[13].purpose, "sts");
+	assert_string_equal(d->rr[13].name, "_mta-sts.a.example.");
+	assert_non_null(strstr(d->rr[13].value, "v=STSv1; id="));
+	assert_string_equal(d->rr[14].type, "CNAME");
+	assert_string_equal(d->rr[14].value, "mx.test.");
+	assert_string_equal(d->rr[15].value, "v=TLSRPTv1; rua=mailto:postmaster@a.example");
 	assert_string_equal(d->rr[0].value, "10 mx.test.");
 	assert_string_equal(d->rr[1].value, "v=spf1 mx a:mx.test ~all");
 	assert_string_equal(d->rr[6].name, "_dmarc.a.example.");
@@ -513,7 +520,7 @@ static void test_dns_check_unreachable(void **state)
 	assert_non_null(d);
 	assert_int_equal(ops_dns_records(&f->o, &f->cli, "b.example", "mx.test", d, &err), 0);
 	assert_true(d->no_dkim);
-	assert_int_equal(d->n, 3 + OPS_SRV_RECORDS);
+	assert_int_equal(d->n, 3 + OPS_SRV_RECORDS + 3);
 	/* nothing answers on this port: every record is unknown, not missing */
 	ops_dns_check(d, "mx.test", "127.0.0.1:9", 1500);
 	for (size_t i = 0; i < d->n; i++) {
@@ -563,6 +570,18 @@ static void test_doctor(void **state)
 	assert_non_null(strstr(c->ja, "アカウントが無効です"));
 	assert_non_null(strstr(c->ja, "yubinctl account enable u@a.example"));
 	assert_int_equal(d->problems, 1);
+	/* under its question, with the fix as data */
+	assert_int_equal(c->group, OPS_DQ_RECEIVE);
+	assert_string_equal(c->command, "yubinctl account enable u@a.example");
+	assert_string_equal(c->setting, "enabled");
+	for (size_t i = 0; i < d->nchecks; i++) {
+		assert_true((unsigned)d->checks[i].group < OPS_DQ_COUNT);
+		assert_true(d->checks[i].text[0] != '\0' && d->checks[i].ja[0] != '\0');
+	}
+	assert_string_equal(ops_doctor_group_id(OPS_DQ_SEND), "send");
+	assert_string_equal(ops_doctor_group_id(OPS_DQ_BOUNCES), "bounces");
+	assert_string_equal(ops_doctor_group_title(OPS_DQ_CERT, true), "証明書の警告が出る");
+	assert_string_equal(ops_doctor_group_id(OPS_DQ_COUNT), "");
 
 	assert_int_equal(ops_doctor(&f->o, &f->cli, "nobody@a.example", d, &err), 0);
 	assert_non_null(c = find_check(d, "there is no account nobody@a.example"));

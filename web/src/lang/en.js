@@ -159,6 +159,8 @@ export default {
   'set.sender-policy': 'Sender addresses allowed',
   'set.batv': 'BATV (signed envelope senders)',
   'set.inbound-dmarc': 'Enforce DMARC on incoming mail',
+  'set.mta-sts': 'MTA-STS policy mode (TLS from senders to this server)',
+  'set.mta-sts-max-age': 'MTA-STS policy lifetime (max_age)',
   'set.trash-expire-days': 'Days to keep Trash and Junk',
   'set.admin-address': 'Address for notices and reports',
   'set.forward': 'Forward to',
@@ -371,6 +373,9 @@ export default {
   'doctor.level.ok': 'OK',
   'doctor.level.warn': 'Warning',
   'doctor.level.fail': 'Problem',
+  'doctor.fixSetting': 'Setting:',
+  'doctor.fixClient': 'In the mail client:',
+  'doctor.fixCommand': 'Command:',
   'doctor.events': 'Recent events',
 
   'admins.pageTitle': 'Administrators and API tokens',

@@ -159,6 +159,8 @@ export default {
   'set.sender-policy': '使える送信者アドレス',
   'set.batv': 'BATV（エンベロープ送信者への署名）',
   'set.inbound-dmarc': '受信メールに DMARC を適用',
+  'set.mta-sts': 'MTA-STS ポリシーのモード（送信側からこのサーバーへの TLS）',
+  'set.mta-sts-max-age': 'MTA-STS ポリシーの有効期間（max_age）',
   'set.trash-expire-days': 'ごみ箱と迷惑メールを残す日数',
   'set.admin-address': '通知とレポートの送り先',
   'set.forward': '転送先',
@@ -371,6 +373,9 @@ export default {
   'doctor.level.ok': 'OK',
   'doctor.level.warn': '警告',
   'doctor.level.fail': '問題',
+  'doctor.fixSetting': '設定:',
+  'doctor.fixClient': 'メールソフトの設定:',
+  'doctor.fixCommand': 'コマンド:',
   'doctor.events': '最近のイベント',
 
   'admins.pageTitle': '管理者と API トークン',

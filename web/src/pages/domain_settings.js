@@ -9,7 +9,7 @@ import { SPAM_KEYS } from './spam.js';
 const GROUPS = [
   ['settings.foreign', ['foreign-auth', 'foreign-auth-web', 'foreign-auth-mail', 'foreign-auth-country', 'foreign-auth-allow']],
   ['settings.sending', ['send-limit-hour', 'send-limit-day', 'abuse-detect', 'sender-policy']],
-  ['settings.inbound', ['batv', 'inbound-dmarc']],
+  ['settings.inbound', ['batv', 'inbound-dmarc', 'mta-sts', 'mta-sts-max-age']],
   ['settings.mailbox', ['trash-expire-days', 'admin-address']],
 ];
 
