@@ -3,6 +3,7 @@
 #include "http/http.h"
 #include "http/api.h"
 #include "http/http_autoconfig.h"
+#include "http/api_mail.h"
 #include "http/http_internal.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -485,6 +486,7 @@ void http_loop_shutdown(struct http_loop *h)
 		return;
 	http_loop_stop_accepting(h);
 	http_conns_stop(&h->conns);
+	api_mail_events_stop();	/* streams are busy connections: end them */
 }
 
 bool http_loop_is_done(const struct http_loop *h)
