@@ -47,9 +47,14 @@ static const char csp[] =
 
 void http_security_headers(struct evhttp_request *req, bool tls)
 {
+	http_security_headers_csp(req, tls, csp);
+}
+
+void http_security_headers_csp(struct evhttp_request *req, bool tls, const char *policy)
+{
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 
-	evhttp_add_header(h, "Content-Security-Policy", csp);
+	evhttp_add_header(h, "Content-Security-Policy", policy);
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 	evhttp_add_header(h, "X-Frame-Options", "DENY");

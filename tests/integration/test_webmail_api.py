@@ -15,6 +15,7 @@ import pytest
 
 from api_util import Client, admin, api_server, served, user
 from helpers import HOST, HOSTNAME, PASSWORD
+from protection_util import events
 from webmail_util import (append, attachment_message, html_message, imap, iso2022jp_message, q,
                           sjis_message)
 
@@ -173,15 +174,31 @@ def test_delete_in_trash_removes(srv, me):
     assert r["deleted"] == 1 and r["freed"] > 0
 
 
+def learned(srv, n_before):
+    """Waits for one more spam-learned event of the user (the training job
+    that IMAP MOVE into or out of Junk also starts)."""
+    end = time.time() + 30
+    while time.time() < end:
+        got = events(srv, "spam-learned", "user@example.test")
+        if len(got) > n_before:
+            return got[-1][2]
+        time.sleep(0.1)
+    raise AssertionError("no spam-learned event:\n" + srv.log_tail())
+
+
 def test_spam_and_not_spam_move(srv, me):
     uid = append(srv, iso2022jp_message("迷惑", "本文"))
+    n = len(events(srv, "spam-learned", "user@example.test"))
     r = ok(me.post("/api/v1/mail/folders/INBOX/spam", {"uids": [uid]}))
     assert r["moved"] == 1
+    assert "1 learned as spam" in learned(srv, n)
+    n += 1
     junk = ok(me.get("/api/v1/mail/folders/Junk/messages"))
     assert [x["subject"] for x in junk["messages"]] == ["迷惑"]
     juid = junk["messages"][0]["uid"]
     r = ok(me.post("/api/v1/mail/folders/Junk/not-spam", {"uids": [juid]}))
     assert r["moved"] == 1
+    assert "1 unlearned" in learned(srv, n)
     assert ok(me.get("/api/v1/mail/folders/Junk/messages"))["total"] == 0
 
 
