@@ -25,6 +25,7 @@ WEB = os.path.join(helpers.REPO, "build", "web")
 SHOTS = os.path.join(helpers.REPO, "build", "screenshots", "webmail")
 CHROMIUM = os.environ.get("YUBIN_CHROMIUM", "/usr/bin/chromium")
 USER = "reader@" + DOMAIN
+FULL = "full@" + DOMAIN                 # 1 MB quota, 95% used
 NEEDS = "scripts/deps.sh test installs chromium and node; make builds build/web; make node-modules (npm ci)"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
@@ -127,7 +128,7 @@ def srv(tmp_path_factory):
         assert ok, "%s missing: %s" % (what, NEEDS)
     shutil.rmtree(SHOTS, ignore_errors=True)
     s = helpers.Server(tmp_path_factory.mktemp("webmail_browser"),
-                       accounts=[(USER, PASSWORD, 20)]).setup()
+                       accounts=[(USER, PASSWORD, 20), (FULL, PASSWORD, 1)]).setup()
     shutil.copytree(WEB, os.path.join(s.data, "web"), dirs_exist_ok=True)
     s.start(wait_port="https")
     yield s
@@ -158,9 +159,11 @@ def test_webmail_in_the_browser(srv, listener):
     for i, p in enumerate(payloads):
         append(srv, html_message("<p>payload %d</p>%s" % (i, p), "xss %02d" % i), folder="XSS", user=USER)
 
+    append(srv, attachment_message("old.bin", os.urandom(740000), subject="old"), user=FULL)
+
     env = dict(os.environ, YUBIN_SCREENSHOTS=SHOTS)
     params = {"url": "https://127.0.0.1:%d" % srv.port("https"), "user": USER, "password": PASSWORD,
-              "smtp": srv.port("smtp"), "xss": len(payloads)}
+              "smtp": srv.port("smtp"), "xss": len(payloads), "full": FULL}
     p = subprocess.run(["node", os.path.join(BROWSER_DIR, "webmail.js"), json.dumps(params)],
                        cwd=helpers.REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=400)
     out = (p.stdout + p.stderr).decode("utf-8", "replace")
@@ -185,3 +188,39 @@ def test_webmail_in_the_browser(srv, listener):
         assert data[0].split(), data
     finally:
         m.logout()
+
+
+def test_webmail_page_has_its_strict_policy(srv):
+    """/mail/ is served with the webmail's Content-Security-Policy: only its
+    own script, no forms, no framing; /mail redirects there; the panels
+    keep theirs."""
+    import http.client
+    import ssl
+
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+
+    def get(path):
+        c = http.client.HTTPSConnection("127.0.0.1", srv.port("https"), context=ctx, timeout=20)
+        try:
+            c.request("GET", path)
+            r = c.getresponse()
+            r.read()
+            return r
+        finally:
+            c.close()
+
+    r = get("/mail/")
+    assert r.status == 200
+    csp = r.getheader("Content-Security-Policy")
+    rules = dict((d.strip().split(" ", 1) + [""])[:2] for d in csp.split(";"))
+    assert rules["default-src"] == "'none'"
+    assert rules["script-src"] == "'self'"
+    assert rules["form-action"] == "'none'" and rules["frame-ancestors"] == "'none'"
+    assert rules["object-src"] == "'none'" and rules["base-uri"] == "'none'"
+    assert r.getheader("X-Frame-Options") == "DENY"
+    assert get("/mail/app.js").getheader("Content-Security-Policy") == csp
+    r = get("/mail")
+    assert r.status == 301 and r.getheader("Location") == "/mail/"
+    assert "default-src 'self'" in get("/").getheader("Content-Security-Policy")

@@ -52,7 +52,7 @@ function row(m, i, actions) {
     onclick: (e) => { e.stopPropagation(); actions.flag([m.uid], !m.flags.flagged); } }, m.flags.flagged ? '★' : '☆'),
   h('span', { class: 'from' }, from),
   h('span', { class: 'subject' }, m.subject || t('read.no_subject')),
-  m.attachment ? h('span', { class: 'clip', 'aria-hidden': 'true' }, '📎') : null,
+  m.attachment ? h('span', { class: 'clip', title: t('read.attachments') }, t('list.attachment')) : null,
   h('span', { class: 'date' }, formatDate(m.date)),
   h('span', { class: 'size' }, formatBytes(m.size)));
 }
@@ -78,7 +78,9 @@ function moveSelect(actions, copy) {
 // The toolbar of the list (and of the reading pane).
 export function toolbar(actions) {
   const role = roleOf(state.folder);
-  const b = (id, label, fn, cls) => h('button', { type: 'button', id, class: cls || '', onclick: fn }, label);
+  // classes, not ids: the list and the reading pane each have a toolbar
+  const b = (name, label, fn, cls) => h('button', { type: 'button', class: name + (cls ? ' ' + cls : ''), onclick: fn },
+    label);
   return [
     b('act-delete', role === 'trash' ? t('act.delete_forever') : t('act.delete'), () => actions.remove(), 'danger'),
     b('act-read', t('act.read'), () => actions.seen(targets(), true)),

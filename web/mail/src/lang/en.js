@@ -28,6 +28,7 @@ export default {
   'list.prev': 'Newer',
   'list.next': 'Older',
   'list.select_all': 'Select all',
+  'list.attachment': 'att',
   'list.select': 'Select',
   'sort': 'Sort',
   'sort.date': 'Date',

@@ -28,6 +28,7 @@ export default {
   'list.prev': '新しい方へ',
   'list.next': '古い方へ',
   'list.select_all': 'すべて選択',
+  'list.attachment': '添付',
   'list.select': '選択',
   'sort': '並べ替え',
   'sort.date': '日付',
