@@ -117,7 +117,7 @@ static void stream_closed(struct evhttp_connection *evcon, void *arg)
 	stream_free(arg);
 }
 
-/* Ends the reply; the connection stays for the next request. */
+/* Ends the reply (and with it the connection: "Connection: close"). */
 static void stream_end(struct mail_stream *st)
 {
 	evhttp_connection_set_closecb(st->evcon, NULL, NULL);
@@ -195,6 +195,11 @@ static void stream_start(struct api_job *j, bool start)
 	http_security_headers(st->req, true);
 	evhttp_add_header(h, "Content-Type", "text/event-stream; charset=utf-8");
 	evhttp_add_header(h, "Cache-Control", "no-store");
+	/* evhttp reads (for a close) while it answers, with http.timeout as
+	 * the read timeout: the stream gets its lifetime instead, and the
+	 * connection ends with the stream (EventSource reconnects). */
+	evhttp_add_header(h, "Connection", "close");
+	evhttp_connection_set_timeout(st->evcon, API_MAIL_EVENTS_LIFETIME + 60);
 	if (st->tick == NULL || event_add(st->tick, &tv) < 0) {
 		http_send_error(st->req, 503, "Service Unavailable", true);
 		stream_free(st);

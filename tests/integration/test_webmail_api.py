@@ -369,3 +369,23 @@ def test_events_bounded_per_user(srv):
         if b" 200 " in status or time.time() > deadline:
             break
     assert b" 200 " in status
+
+
+def test_events_outlive_the_idle_timeout(tmp_path_factory):
+    """A stream is not an idle connection: evhttp's read timeout
+    (http.timeout) would end it, so it gets its own lifetime."""
+    s = api_server(tmp_path_factory, "webmail_events", config={"http.timeout": 1})
+    try:
+        c = user(s)
+        sock, f, status, headers = open_events(s, c)
+        try:
+            assert b" 200 " in status and headers.get("connection") == "close"
+            assert read_event(f)[0] == "ready"
+            time.sleep(2.5)          # past http.timeout with nothing to read
+            append(s, html_message("<p>late</p>"))
+            assert read_event(f)[0] == "change"
+        finally:
+            sock.close()
+    finally:
+        s.stop()
+    assert not s.sanitizer_report()
