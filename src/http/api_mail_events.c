@@ -191,6 +191,11 @@ static void stream_start(struct api_job *j, bool start)
 	st->req = j->req;
 	st->evcon = j->evcon;
 	st->tick = event_new(j->cfg->base, -1, EV_PERSIST, stream_tick, st);
+	if (st->tick == NULL || event_add(st->tick, &tv) < 0) {
+		http_send_error(st->req, 503, "Service Unavailable", true);
+		stream_free(st);
+		return;
+	}
 	h = evhttp_request_get_output_headers(st->req);
 	http_security_headers(st->req, true);
 	evhttp_add_header(h, "Content-Type", "text/event-stream; charset=utf-8");
@@ -200,11 +205,6 @@ static void stream_start(struct api_job *j, bool start)
 	 * connection ends with the stream (EventSource reconnects). */
 	evhttp_add_header(h, "Connection", "close");
 	evhttp_connection_set_timeout(st->evcon, API_MAIL_EVENTS_LIFETIME + 60);
-	if (st->tick == NULL || event_add(st->tick, &tv) < 0) {
-		http_send_error(st->req, 503, "Service Unavailable", true);
-		stream_free(st);
-		return;
-	}
 	evhttp_send_reply_start(st->req, 200, "OK");
 	evhttp_connection_set_closecb(st->evcon, stream_closed, st);
 	snprintf(line, sizeof(line), "retry: 3000\nevent: ready\ndata: {\"generation\":%llu}\n\n",

@@ -389,3 +389,23 @@ def test_events_outlive_the_idle_timeout(tmp_path_factory):
     finally:
         s.stop()
     assert not s.sanitizer_report()
+
+
+def test_events_end_at_shutdown(tmp_path_factory):
+    """SIGTERM ends every stream at once (they are busy connections the
+    shutdown would otherwise wait for until server.shutdown_grace)."""
+    import signal
+
+    s = api_server(tmp_path_factory, "webmail_events_stop", config={"server.shutdown_grace": 120})
+    c = user(s)
+    sock, f, status, _h = open_events(s, c)
+    try:
+        assert read_event(f)[0] == "ready"
+        s.proc.send_signal(signal.SIGTERM)
+        with pytest.raises(EOFError):
+            while True:
+                read_event(f)
+    finally:
+        sock.close()
+    assert s.stop(wait=60) == 0
+    assert not s.sanitizer_report()
