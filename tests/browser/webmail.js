@@ -142,6 +142,22 @@ async function xssCorpus(page) {
   check(got.xss === 0, 'XSS payloads ran: ' + JSON.stringify(got.messages));
 }
 
+// cid: images come from the message's own part, as a data: URL; the
+// source opens in a tab of its own.
+async function inlineImageAndSource(page) {
+  await openMessage(page, 'inline image');
+  const { frame } = await htmlFrame(page);
+  const body = await frame.content();
+  check(/<img id="logo" src="data:image\/png;base64,/.test(body), 'cid image not shown: ' + body);
+  check(await page.locator('#reader .images-blocked').count() === 0, 'a cid image counted as remote');
+  const [tab] = await Promise.all([page.context().waitForEvent('page'), page.locator('#show-source').click()]);
+  await tab.waitForLoadState();
+  const text = await tab.textContent('body');
+  check(text.includes('Content-ID: <logo@yubin.test>'), 'source: ' + text.slice(0, 200));
+  await tab.close();
+  await shot(page, 'webmail-inline-image');
+}
+
 async function download(page) {
   await openFolder(page, 'INBOX');
   await openMessage(page, '添付ファイル');
@@ -223,6 +239,7 @@ async function desktop() {
     await shot(page, 'webmail-inbox-en');
     await japanese(page);
     await blockedOnly(env, () => evilHtml(page));
+    await inlineImageAndSource(page);
     await download(page);
     await newMail(page);
     await keys(page);

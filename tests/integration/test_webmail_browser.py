@@ -17,8 +17,8 @@ import pytest
 
 import helpers
 from helpers import DOMAIN, PASSWORD
-from webmail_util import (append, attachment_message, html_message, imap, iso2022jp_message,
-                          sjis_message)
+from webmail_util import (append, attachment_message, html_message, imap, inline_image_message,
+                          iso2022jp_message, sjis_message)
 
 BROWSER_DIR = os.path.join(helpers.REPO, "tests", "browser")
 WEB = os.path.join(helpers.REPO, "build", "web")
@@ -144,6 +144,7 @@ def test_webmail_in_the_browser(srv, listener):
     append(srv, attachment_message("見積書.pdf", b"%PDF-1.4 yubin\n", subject="添付ファイル"), user=USER)
     append(srv, attachment_message("big.bin", os.urandom(400000), subject="big one"), user=USER)
     append(srv, html_message("<p>cheap</p>", "buy now"), user=USER)
+    append(srv, inline_image_message(PNG), user=USER)
     append(srv, html_message(
         "<p>visible text</p><script>parent.postMessage('xss','*');fetch('%s/x/evil')</script>"
         "<img src=\"nothing.png\" onerror=\"parent.postMessage('xss','*')\">"
@@ -183,7 +184,9 @@ def test_webmail_in_the_browser(srv, listener):
         typ, data = m.select("Trash")
         assert int(data[0]) == 0                     # emptied
         typ, data = m.select("Junk")
-        assert int(data[0]) == 1
+        typ, subjects = m.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        junk = os.path.join(srv.maildir(USER), ".Junk")
+        assert int(data[0]) == 1, (subjects, os.listdir(junk + "/cur"), os.listdir(junk + "/new"))
         typ, data = m.uid("SEARCH", None, "SUBJECT", "\"buy now\"")
         assert data[0].split(), data
     finally:

@@ -137,3 +137,13 @@ def webmail_replies(srv, s, u):
     call(u, "DELETE", "/api/v1/mail/folders/INBOX")
     call(s, "GET", "/api/v1/mail/events")
     return out
+
+
+def inline_image_message(png, subject="inline image"):
+    """multipart/related: HTML showing a PNG of the message by cid:."""
+    return (b"From: i@sender.test\nTo: user@example.test\nSubject: " + subject.encode() + b"\n"
+            b"MIME-Version: 1.0\nContent-Type: multipart/related; boundary=\"rr\"\n\n"
+            b"--rr\nContent-Type: text/html; charset=utf-8\n\n"
+            b"<p>logo: <img id=logo src=\"cid:logo@yubin.test\" alt=logo></p>\n"
+            b"--rr\nContent-Type: image/png\nContent-ID: <logo@yubin.test>\n"
+            b"Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(png) + b"--rr--\n")
