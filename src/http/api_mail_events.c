@@ -111,10 +111,16 @@ static void stream_free(struct mail_stream *st)
 	free(st);
 }
 
-/* The client went (evhttp frees the connection and the request). */
+/* The client went or the connection failed: evhttp frees the connection,
+ * and the request too unless it detached it first (a reply still being
+ * sent, as a stream always is): then it is ours to free. */
 static void stream_closed(struct evhttp_connection *evcon, void *arg)
 {
-	stream_free(arg);
+	struct mail_stream *st = arg;
+
+	if (evhttp_request_get_connection(st->req) == NULL)
+		evhttp_request_free(st->req);
+	stream_free(st);
 }
 
 /* Ends the reply (and with it the connection: "Connection: close"). */
