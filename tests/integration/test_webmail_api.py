@@ -16,8 +16,8 @@ import pytest
 from api_util import Client, admin, api_server, served, user
 from helpers import HOST, HOSTNAME, PASSWORD
 from protection_util import events
-from webmail_util import (append, attachment_message, html_message, imap, iso2022jp_message, q,
-                          sjis_message)
+from webmail_util import (append, attachment_message, eucjp_message, html_message, imap, iso2022jp_message, q,
+                          qp_utf8_message, sjis_message)
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,31 @@ def test_shift_jis_decoded(srv, me):
     msg = ok(me.get("/api/v1/mail/messages/INBOX/%d" % uid))
     assert msg["subject"] == "見積もりのご案内"
     assert "ソフトウェアの表示確認です。" in msg["text"]
+
+
+def test_euc_jp_and_quoted_printable_utf8_decoded(srv, me):
+    uid = append(srv, eucjp_message("請求書の送付", "いつもお世話になっております。請求書を送付します。"))
+    msg = ok(me.get("/api/v1/mail/messages/INBOX/%d" % uid))
+    assert msg["subject"] == "請求書の送付"
+    assert "請求書を送付します。" in msg["text"]
+    uid = append(srv, qp_utf8_message("日本語の件名", "本文は UTF-8 です。"))
+    msg = ok(me.get("/api/v1/mail/messages/INBOX/%d" % uid))
+    assert msg["subject"] == "日本語の件名" and "本文は UTF-8 です。" in msg["text"]
+
+
+def test_copy_counts_against_the_quota(srv, me):
+    uid = append(srv, attachment_message("c.bin", b"c" * 30000, subject="copy me"))
+    ok(me.post("/api/v1/mail/folders", {"name": "Copies"}), 201)
+    used0 = ok(me.get("/api/v1/mail/folders"))["quota"]["used"]
+    r = ok(me.post("/api/v1/mail/folders/INBOX/move", {"uids": [uid], "to": "Copies", "copy": True}))
+    assert r["copied"] == 1 and r["quota"]["used"] > used0 + 30000
+    copies = ok(me.get("/api/v1/mail/folders/Copies/messages"))
+    assert [m["subject"] for m in copies["messages"]] == ["copy me"]
+    assert find(inbox(me), uid)["subject"] == "copy me"      # still there
+    r = ok(me.post("/api/v1/mail/folders/Copies/move", {"uids": [copies["messages"][0]["uid"]], "to": "INBOX"}))
+    assert r["moved"] == 1
+    assert ok(me.get("/api/v1/mail/folders/Copies/messages"))["total"] == 0
+    ok(me.request("DELETE", "/api/v1/mail/folders/Copies"))
 
 
 def test_attachment_with_japanese_name(srv, me):

@@ -147,3 +147,20 @@ def inline_image_message(png, subject="inline image"):
             b"<p>logo: <img id=logo src=\"cid:logo@yubin.test\" alt=logo></p>\n"
             b"--rr\nContent-Type: image/png\nContent-ID: <logo@yubin.test>\n"
             b"Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(png) + b"--rr--\n")
+
+
+def eucjp_message(subject, body):
+    return (b"From: suzuki@sender.test\nTo: user@example.test\n"
+            b"Subject: =?EUC-JP?B?" + b64(subject, "euc_jp").encode() + b"?=\n"
+            b"MIME-Version: 1.0\nContent-Type: text/plain; charset=EUC-JP\n"
+            b"Content-Transfer-Encoding: 8bit\n\n" + body.encode("euc_jp") + b"\n")
+
+
+def qp_utf8_message(subject, body):
+    """UTF-8 in quoted-printable, the subject in Q encoding."""
+    import quopri
+    enc = subject.encode("utf-8")
+    q = "".join("=%02X" % c for c in enc)
+    return (b"From: qp@sender.test\nTo: user@example.test\nSubject: =?UTF-8?Q?" + q.encode() + b"?=\n"
+            b"MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
+            b"Content-Transfer-Encoding: quoted-printable\n\n" + quopri.encodestring(body.encode("utf-8")) + b"\n")
