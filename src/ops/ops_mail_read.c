@@ -11,14 +11,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int msg_find(struct ops_mailbox *mb, const char *folder, uint32_t uid, struct index_mailbox *mbox,
-		    struct index_msg *msg_r, struct ops_error *err)
+/* The row of uid: from the index's message cache when it holds the
+ * folder (one lookup, whatever the folder's size), else, or when fresh is
+ * asked (the cache missed, the file was gone), after a full sync. */
+static int msg_find(struct ops_mailbox *mb, const char *folder, uint32_t uid, bool fresh,
+		    struct index_mailbox *mbox, struct index_msg *msg_r, struct ops_error *err)
 {
 	struct index_view v;
 	bool found = false;
 
 	if (ops_mail_folder(mb, folder, mbox, err) < 0)
 		return -1;
+	if (!fresh && mail_index_rows(mb->idx, mbox, &uid, 1, &v) == 0) {
+		if (v.count == 1 && v.msgs[0].uid == uid) {
+			*msg_r = v.msgs[0];
+			found = true;
+		}
+		index_view_free(&v);
+		if (found)
+			return 0;
+	}
 	if (mail_index_sync(mb->idx, mbox, &v) < 0)
 		return ops_fail(err, "internal", NULL, "the folder cannot be read", "フォルダーを読めません");
 	for (size_t lo = 0, hi = v.count; lo < hi && !found;) {
@@ -45,7 +57,7 @@ static int msg_open(struct ops_mailbox *mb, const char *folder, uint32_t uid, st
 	for (int attempt = 0; attempt < 2; attempt++) {
 		int fd;
 
-		if (msg_find(mb, folder, uid, mbox, msg_r, err) < 0)
+		if (msg_find(mb, folder, uid, attempt > 0, mbox, msg_r, err) < 0)
 			return -1;
 		if (mail_index_msg_path(mbox, msg_r, path, size) < 0)
 			break;
