@@ -290,6 +290,12 @@ async function quotaFull() {
     await shot(page, 'webmail-quota-full');
     await page.locator('#quota-full a').click();
     await page.waitForFunction(() => document.querySelector('.folder.current').dataset.role === 'trash');
+    // the language switch redraws everything in Japanese
+    await page.locator('#lang').click();
+    await page.locator('#folders .folder-name', { hasText: '受信箱' }).waitFor();
+    await page.locator('#quota-full', { hasText: 'ごみ箱を空に' }).waitFor();
+    await page.locator('#list .folder-title', { hasText: 'ごみ箱' }).waitFor();
+    await shot(page, 'webmail-quota-full-ja');
     if (env.problems.length) throw new Error(env.problems.join('\n'));
   } catch (e) {
     await shot(page, 'FAILED-webmail-quota').catch(() => {});

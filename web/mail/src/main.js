@@ -71,7 +71,16 @@ async function showLogin(message) {
 
 function langButton() {
   return h('button', { type: 'button', class: 'link lang', id: 'lang',
-    onclick: () => { setLang(lang() === 'ja' ? 'en' : 'ja'); if (state.address) layout(); else showLogin(); route(); } },
+    onclick: () => {
+      setLang(lang() === 'ja' ? 'en' : 'ja');
+      if (!state.address) {
+        showLogin();
+        return;
+      }
+      layout();
+      state.list = null;	// route() draws everything again in the new language
+      route();
+    } },
   t('lang.switch'));
 }
 
