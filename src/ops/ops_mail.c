@@ -122,16 +122,17 @@ int ops_mail_folders(struct ops_mailbox *mb, ops_mail_folder_cb *cb, void *ctx, 
 	qsort(l.boxes, l.n, sizeof(*l.boxes), folder_cmp);
 	for (size_t i = 0; i < l.n; i++) {
 		struct ops_mail_folder f = { &l.boxes[i], ops_mail_role(&l.boxes[i]), 0, 0, 0 };
-		struct index_view v;
+		struct index_brief *rows;
+		size_t n;
 
-		if (mail_index_sync(mb->idx, &l.boxes[i], &v) == 0) {
-			f.total = v.count;
-			for (size_t k = 0; k < v.count; k++) {
-				if ((v.msgs[k].flags & INDEX_FLAG_SEEN) == 0)
+		if (mail_index_brief(mb->idx, &l.boxes[i], &rows, &n) == 0) {
+			f.total = n;
+			for (size_t k = 0; k < n; k++) {
+				if ((rows[k].flags & INDEX_FLAG_SEEN) == 0)
 					f.unseen++;
-				f.bytes += v.msgs[k].size;
+				f.bytes += rows[k].size;
 			}
-			index_view_free(&v);
+			free(rows);
 		}
 		cb(&f, ctx);
 	}

@@ -111,18 +111,20 @@ static void summary_load(const struct index_mailbox *mbox, struct ops_mail_summa
 	free(buf);
 }
 
-/* A sort key per message: the view's row and, for sender and subject,
- * the decoded text (malloc'd). */
+/* A sort key per message: from the index's brief rows, and for sender
+ * and subject the decoded text (malloc'd). */
 struct sort_key {
-	const struct index_msg *m;
+	uint32_t uid;
+	uint64_t size;
+	int64_t date;
 	char *text;
 };
 
 static int cmp_arrival(const struct sort_key *x, const struct sort_key *y)
 {
-	if (x->m->internaldate != y->m->internaldate)
-		return x->m->internaldate < y->m->internaldate ? -1 : 1;
-	return x->m->uid < y->m->uid ? -1 : x->m->uid > y->m->uid;
+	if (x->date != y->date)
+		return x->date < y->date ? -1 : 1;
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
 }
 
 static int cmp_date(const void *a, const void *b)
@@ -134,8 +136,8 @@ static int cmp_size(const void *a, const void *b)
 {
 	const struct sort_key *x = a, *y = b;
 
-	if (x->m->size != y->m->size)
-		return x->m->size < y->m->size ? -1 : 1;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
 	return cmp_arrival(x, y);
 }
 
@@ -147,65 +149,130 @@ static int cmp_text(const void *a, const void *b)
 	return c != 0 ? c : cmp_arrival(x, y);
 }
 
-static void keys_text(const struct index_mailbox *mbox, struct sort_key *keys, size_t n, bool from)
+static int cmp_uid(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sender or subject of every message as its sort text: every header is
+ * read once (the whole folder's rows, with their file names, needed). */
+static int keys_text(struct ops_mailbox *mb, struct index_mailbox *mbox, struct sort_key *keys, size_t n,
+		     bool from)
 {
 	struct ops_mail_summary *s = malloc(sizeof(*s));
+	struct index_view v;
+	size_t k = 0;
 
-	for (size_t i = 0; s != NULL && i < n; i++) {
-		memset(s, 0, sizeof(*s));
-		s->msg = *keys[i].m;
-		summary_load(mbox, s);
-		keys[i].text = strdup(!from ? s->subject : s->from_name[0] != '\0' ? s->from_name : s->from_addr);
+	if (s == NULL || mail_index_sync(mb->idx, mbox, &v) < 0) {
+		free(s);
+		return -1;
 	}
+	/* keys and the view are both by ascending UID */
+	for (size_t i = 0; i < v.count && k < n; i++) {
+		while (k < n && keys[k].uid < v.msgs[i].uid)
+			k++;
+		if (k == n || keys[k].uid != v.msgs[i].uid)
+			continue;
+		memset(s, 0, sizeof(*s));
+		s->msg = v.msgs[i];
+		summary_load(mbox, s);
+		keys[k].text = strdup(!from ? s->subject : s->from_name[0] != '\0' ? s->from_name : s->from_addr);
+	}
+	index_view_free(&v);
 	free(s);
+	return 0;
+}
+
+/* The page's rows (uids in page order) summarised into page_r->items. */
+static int page_fill(struct ops_mailbox *mb, struct ops_mail_page *page_r, const uint32_t *uids, size_t n)
+{
+	uint32_t *asc = malloc((n > 0 ? n : 1) * sizeof(*asc));
+	struct index_view v;
+
+	if (asc == NULL)
+		return -1;
+	memcpy(asc, uids, n * sizeof(*asc));
+	qsort(asc, n, sizeof(*asc), cmp_uid);
+	if (mail_index_rows(mb->idx, &page_r->mbox, asc, n, &v) < 0) {
+		free(asc);
+		return -1;
+	}
+	free(asc);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t lo = 0, hi = v.count; lo < hi;) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (v.msgs[mid].uid == uids[i]) {
+				struct ops_mail_summary *s = &page_r->items[page_r->count++];
+
+				s->msg = v.msgs[mid];
+				summary_load(&page_r->mbox, s);
+				break;
+			}
+			if (v.msgs[mid].uid < uids[i])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	index_view_free(&v);
+	return 0;
 }
 
 int ops_mail_list(struct ops_mailbox *mb, const char *folder, enum ops_mail_sort sort, bool desc,
 		  size_t offset, size_t limit, struct ops_mail_page *page_r, struct ops_error *err)
 {
-	struct index_view v;
+	struct index_brief *rows = NULL;
 	struct sort_key *keys;
-	size_t n;
+	uint32_t *uids = NULL;
+	size_t nrows = 0, n;
+	int r = 0;
 
 	memset(page_r, 0, sizeof(*page_r));
 	if (ops_mail_folder(mb, folder, &page_r->mbox, err) < 0)
 		return -1;
-	if (mail_index_sync(mb->idx, &page_r->mbox, &v) < 0)
+	if (mail_index_brief(mb->idx, &page_r->mbox, &rows, &nrows) < 0)
 		return ops_fail(err, "internal", NULL, "the folder cannot be read", "フォルダーを読めません");
-	page_r->total = v.count;
-	keys = calloc(v.count > 0 ? v.count : 1, sizeof(*keys));
+	page_r->total = nrows;
+	keys = calloc(nrows > 0 ? nrows : 1, sizeof(*keys));
 	if (limit > OPS_MAIL_PAGE_MAX)
 		limit = OPS_MAIL_PAGE_MAX;
-	n = offset < v.count ? v.count - offset : 0;
+	n = offset < nrows ? nrows - offset : 0;
 	if (n > limit)
 		n = limit;
 	page_r->items = calloc(n > 0 ? n : 1, sizeof(*page_r->items));
-	if (keys == NULL || page_r->items == NULL) {
-		free(keys);
-		ops_mail_page_free(page_r);
-		index_view_free(&v);
-		return ops_fail(err, "internal", NULL, "out of memory", "メモリ不足です");
+	uids = calloc(n > 0 ? n : 1, sizeof(*uids));
+	if (keys == NULL || page_r->items == NULL || uids == NULL) {
+		r = -1;
+		goto out;
 	}
-	for (size_t i = 0; i < v.count; i++) {
-		keys[i].m = &v.msgs[i];
-		if ((v.msgs[i].flags & INDEX_FLAG_SEEN) == 0)
+	for (size_t i = 0; i < nrows; i++) {
+		keys[i] = (struct sort_key){ rows[i].uid, rows[i].size, rows[i].internaldate, NULL };
+		if ((rows[i].flags & INDEX_FLAG_SEEN) == 0)
 			page_r->unseen++;
 	}
-	if (sort == OPS_MAIL_SORT_FROM || sort == OPS_MAIL_SORT_SUBJECT)
-		keys_text(&page_r->mbox, keys, v.count, sort == OPS_MAIL_SORT_FROM);
-	qsort(keys, v.count, sizeof(*keys), sort == OPS_MAIL_SORT_SIZE ? cmp_size
-					    : sort == OPS_MAIL_SORT_DATE ? cmp_date : cmp_text);
-	for (size_t i = 0; i < n; i++) {
-		size_t k = desc ? v.count - 1 - (offset + i) : offset + i;
-
-		page_r->items[i].msg = *keys[k].m;
-		summary_load(&page_r->mbox, &page_r->items[i]);
+	if ((sort == OPS_MAIL_SORT_FROM || sort == OPS_MAIL_SORT_SUBJECT) &&
+	    keys_text(mb, &page_r->mbox, keys, nrows, sort == OPS_MAIL_SORT_FROM) < 0) {
+		r = -1;
+		goto out;
 	}
-	page_r->count = n;
-	for (size_t i = 0; i < v.count; i++)
+	qsort(keys, nrows, sizeof(*keys), sort == OPS_MAIL_SORT_SIZE ? cmp_size
+					  : sort == OPS_MAIL_SORT_DATE ? cmp_date : cmp_text);
+	for (size_t i = 0; i < n; i++)
+		uids[i] = keys[desc ? nrows - 1 - (offset + i) : offset + i].uid;
+	r = page_fill(mb, page_r, uids, n);
+out:
+	for (size_t i = 0; keys != NULL && i < nrows; i++)
 		free(keys[i].text);
 	free(keys);
-	index_view_free(&v);
+	free(uids);
+	free(rows);
+	if (r < 0) {
+		ops_mail_page_free(page_r);
+		return ops_fail(err, "internal", NULL, "the folder cannot be read", "フォルダーを読めません");
+	}
 	return 0;
 }
 

@@ -1007,6 +1007,46 @@ int mail_index_sync(struct mail_index *idx, struct index_mailbox *mbox, struct i
 	return 0;
 }
 
+int mail_index_brief(struct mail_index *idx, struct index_mailbox *mbox, struct index_brief **rows_r,
+		     size_t *count_r)
+{
+	struct mcache *e = mcache_get(mbox->path);
+	struct timespec cur_mtime = { 0, 0 };
+	struct index_brief *rows;
+	struct index_view v;
+
+	*rows_r = NULL;
+	*count_r = 0;
+	if (dir_mtime(mbox->path, "cur", &cur_mtime) == 0 &&
+	    mcache_usable(e, mbox, store_ext_generation(idx->root), &cur_mtime)) {
+		rows = malloc((e->count > 0 ? e->count : 1) * sizeof(*rows));
+		for (size_t i = 0; rows != NULL && i < e->count; i++) {
+			const struct mcache_msg *c = &e->msgs[i];
+			rows[i] = (struct index_brief){ c->uid, c->flags, c->size, c->modseq, c->internaldate };
+		}
+		if (rows != NULL) {
+			*count_r = e->count;
+			mbox->uidnext = e->uidnext;
+			mbox->highestmodseq = e->highestmodseq;
+		}
+		mcache_put(e);
+		*rows_r = rows;
+		return rows != NULL ? 0 : -1;
+	}
+	mcache_put(e);
+	if (mail_index_sync(idx, mbox, &v) < 0)
+		return -1;
+	rows = malloc((v.count > 0 ? v.count : 1) * sizeof(*rows));
+	for (size_t i = 0; rows != NULL && i < v.count; i++) {
+		const struct index_msg *m = &v.msgs[i];
+		rows[i] = (struct index_brief){ m->uid, m->flags, m->size, m->modseq, m->internaldate };
+	}
+	*count_r = rows != NULL ? v.count : 0;
+	index_view_free(&v);
+	*rows_r = rows;
+	return rows != NULL ? 0 : -1;
+}
+
 int mail_index_rows(struct mail_index *idx, struct index_mailbox *mbox, const uint32_t *uids, size_t n,
 		    struct index_view *view_r)
 {
