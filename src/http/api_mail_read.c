@@ -22,13 +22,12 @@
 
 static const struct mime_limits mail_limits = { 50, 5000 };
 
+/* The walk over the shown parts: the bodies found, the attachments
+ * written into o's array. */
 struct view {
 	struct json *o;
-	const struct mime_message *msg;
 	const struct mime_part *text, *html;
-	const char *text_id, *html_id;
 	unsigned nattach;
-	bool in_array;
 };
 
 /* Writes key with a header's decoded value, or null. */
@@ -147,7 +146,7 @@ static void message_json(struct api_job *j, const struct index_mailbox *mbox, co
 			 const struct mime_message *msg)
 {
 	struct json *o = api_reply(j, 200);
-	struct view v = { o, msg, NULL, NULL, NULL, NULL, 0, false };
+	struct view v = { o, NULL, NULL, 0 };
 	struct ops_mail_summary s;
 
 	memset(&s, 0, sizeof(s));
