@@ -19,6 +19,11 @@ static void summary_json(struct json *o, const struct ops_mail_summary *s)
 	json_kv_string(o, "name", s->from_name);
 	json_kv_string(o, "address", s->from_addr);
 	json_object_end(o);
+	json_key(o, "to");
+	json_object_begin(o);
+	json_kv_string(o, "name", s->to_name);
+	json_kv_string(o, "address", s->to_addr);
+	json_object_end(o);
 	json_kv_string(o, "subject", s->subject);
 	json_kv_uint(o, "size", s->msg.size);
 	json_kv_uint(o, "modseq", s->msg.modseq);

@@ -77,6 +77,7 @@ struct ops_mail_summary {
 	int64_t date;			/* Date: header, else the arrival */
 	char from_name[256];		/* decoded display name, or "" */
 	char from_addr[320];		/* local@domain, or "" */
+	char to_name[256], to_addr[320];	/* the first recipient, the same way */
 	char subject[512];		/* decoded */
 	bool attachment;		/* multipart/mixed or a non-text body */
 };

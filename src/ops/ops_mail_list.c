@@ -42,27 +42,41 @@ static bool header_value(const char *header, size_t len, const char *name, struc
 	return true;
 }
 
-void ops_mail_summarize(const char *header, size_t len, struct ops_mail_summary *s)
+/* The first address of header field field_name: its decoded display name
+ * into name (256 bytes) and local@domain into addr (320 bytes). */
+static void first_address(const char *header, size_t len, const char *field_name, char *name_r, char *addr_r)
 {
 	struct strbuf b = STRBUF_INIT, name = STRBUF_INIT, local = STRBUF_INIT, host = STRBUF_INIT;
 	struct mail_header_field f;
 
-	len = mail_header_block_size(header, len);
-	if (header_value(header, len, "Subject", &b))
-		field_copy(s->subject, sizeof(s->subject), b.data != NULL ? b.data : "", b.len);
-	if (mail_header_find(header, len, "From", &f) &&
+	if (mail_header_find(header, len, field_name, &f) &&
 	    imap_first_address(f.value, f.value_len, &name, &local, &host)) {
-		strbuf_truncate(&b, 0);
 		rfc2047_decode(name.data != NULL ? name.data : "", name.len, &b);
-		field_copy(s->from_name, sizeof(s->from_name), b.data != NULL ? b.data : "", b.len);
+		field_copy(name_r, 256, b.data != NULL ? b.data : "", b.len);
 		strbuf_truncate(&b, 0);
 		strbuf_append(&b, local.data != NULL ? local.data : "", local.len);
 		if (host.len > 0) {
 			strbuf_append_c(&b, '@');
 			strbuf_append(&b, host.data, host.len);
 		}
-		field_copy(s->from_addr, sizeof(s->from_addr), b.data != NULL ? b.data : "", b.len);
+		field_copy(addr_r, 320, b.data != NULL ? b.data : "", b.len);
 	}
+	strbuf_free(&b);
+	strbuf_free(&name);
+	strbuf_free(&local);
+	strbuf_free(&host);
+}
+
+void ops_mail_summarize(const char *header, size_t len, struct ops_mail_summary *s)
+{
+	struct strbuf b = STRBUF_INIT;
+	struct mail_header_field f;
+
+	len = mail_header_block_size(header, len);
+	if (header_value(header, len, "Subject", &b))
+		field_copy(s->subject, sizeof(s->subject), b.data != NULL ? b.data : "", b.len);
+	first_address(header, len, "From", s->from_name, s->from_addr);
+	first_address(header, len, "To", s->to_name, s->to_addr);
 	if (mail_header_find(header, len, "Date", &f)) {
 		int64_t t;
 		if (mail_date_parse(f.value, f.value_len, &t) == 0)
@@ -76,9 +90,6 @@ void ops_mail_summarize(const char *header, size_t len, struct ops_mail_summary 
 				strncasecmp(v, "application/", 12) == 0 || strncasecmp(v, "image/", 6) == 0;
 	}
 	strbuf_free(&b);
-	strbuf_free(&name);
-	strbuf_free(&local);
-	strbuf_free(&host);
 }
 
 /* Reads the start of a message's file and summarises it. */

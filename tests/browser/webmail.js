@@ -211,6 +211,12 @@ async function spam(page) {
   await shot(page, 'webmail-junk');
 }
 
+// In Sent the list names the recipient.
+async function sent(page) {
+  await openFolder(page, 'Sent');
+  await row(page, 'sent one').locator('.from', { hasText: 'To: 佐藤' }).waitFor();
+}
+
 async function keys(page) {
   await openFolder(page, 'INBOX');
   await page.keyboard.press('j');
@@ -242,6 +248,7 @@ async function desktop() {
     await inlineImageAndSource(page);
     await download(page);
     await newMail(page);
+    await sent(page);
     await keys(page);
     await spam(page);
     await deleteAndEmpty(page);

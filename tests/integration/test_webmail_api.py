@@ -57,6 +57,7 @@ def test_iso2022jp_decoded(srv, me):
     m = find(inbox(me), uid)
     assert m["subject"] == "会議の件"
     assert m["from"] == {"name": "山田太郎", "address": "taro@sender.test"}
+    assert m["to"] == {"name": "", "address": "user@example.test"}
     assert m["flags"]["seen"] is False
     msg = ok(me.get("/api/v1/mail/messages/INBOX/%d" % uid))
     assert "明日の会議は十時からです。" in msg["text"]

@@ -145,6 +145,8 @@ def test_webmail_in_the_browser(srv, listener):
     append(srv, attachment_message("big.bin", os.urandom(400000), subject="big one"), user=USER)
     append(srv, html_message("<p>cheap</p>", "buy now"), user=USER)
     append(srv, inline_image_message(PNG), user=USER)
+    append(srv, b"From: reader@example.test\nTo: =?UTF-8?B?5L2Q6Jek?= <sato@sender.test>\nSubject: sent one\n\nhi\n",
+           folder="Sent", user=USER, flags="(\\Seen)")
     append(srv, html_message(
         "<p>visible text</p><script>parent.postMessage('xss','*');fetch('%s/x/evil')</script>"
         "<img src=\"nothing.png\" onerror=\"parent.postMessage('xss','*')\">"

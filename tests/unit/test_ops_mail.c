@@ -106,6 +106,7 @@ static void test_folders(void **state)
 static void test_summary(void **state)
 {
 	static const char h[] = "From: =?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <yamada@example.jp>\r\n"
+				"To: Sato <sato@example.jp>, other@example.jp\r\n"
 				"Subject: =?UTF-8?B?5pel5pys6Kqe?=\r\nDate: Mon, 30 Nov 2026 09:00:00 +0900\r\n"
 				"Content-Type: multipart/mixed; boundary=x\r\n\r\nbody";
 	struct ops_mail_summary s;
@@ -114,6 +115,8 @@ static void test_summary(void **state)
 	ops_mail_summarize(h, sizeof(h) - 1, &s);
 	assert_string_equal(s.from_name, "山田");
 	assert_string_equal(s.from_addr, "yamada@example.jp");
+	assert_string_equal(s.to_name, "Sato");
+	assert_string_equal(s.to_addr, "sato@example.jp");
 	assert_string_equal(s.subject, "日本語");
 	assert_int_equal(s.date, 1795996800);	/* 2026-11-30T00:00:00Z */
 	assert_true(s.attachment);

@@ -37,7 +37,10 @@ function row(m, i, actions) {
       actions.changed();
     },
   });
-  const from = m.from.name || m.from.address;
+  // in Sent and Drafts the reader looks for whom it went to
+  const role = roleOf(state.folder);
+  const to = m.to && (m.to.name || m.to.address);
+  const from = (role === 'sent' || role === 'drafts') && to ? t('list.to', { who: to }) : m.from.name || m.from.address;
   const classes = ['msg'];
   if (!m.flags.seen) classes.push('unread');
   if (m.flags.flagged) classes.push('flagged');

@@ -29,6 +29,7 @@ export default {
   'list.next': 'Older',
   'list.select_all': 'Select all',
   'list.attachment': 'att',
+  'list.to': 'To: {who}',
   'list.select': 'Select',
   'sort': 'Sort',
   'sort.date': 'Date',

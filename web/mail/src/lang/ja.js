@@ -29,6 +29,7 @@ export default {
   'list.next': '古い方へ',
   'list.select_all': 'すべて選択',
   'list.attachment': '添付',
+  'list.to': '宛先: {who}',
   'list.select': '選択',
   'sort': '並べ替え',
   'sort.date': '日付',
