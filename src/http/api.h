@@ -34,6 +34,7 @@ typedef void api_handler(struct api_job *j);
 enum api_route_flags {
 	API_PUBLIC = 1 << 0,	/* no login needed (nor looked at) */
 	API_RAW_BODY = 1 << 1,	/* any body type, copied to body_raw unparsed */
+	API_PATH_SLASH = 1 << 2,	/* a {x} may hold an encoded '/' (folder names) */
 };
 
 struct api_route {
@@ -89,6 +90,12 @@ struct api_job {
 	const char *content_type;
 	char disposition[320];	/* Content-Disposition, or "" */
 	char set_cookie[160];
+	/* A reply that goes on (server-sent events): set by the handler,
+	 * called once on the loop instead of sending the reply, start true
+	 * when it should take the request over (a 200 to a live client),
+	 * false when it only frees what it holds. */
+	void (*stream)(struct api_job *j, bool start);
+	void *stream_arg;
 	unsigned delay_ms;	/* wait so long before replying (failed logins) */
 	struct event *delay;	/* that wait, while it runs */
 };

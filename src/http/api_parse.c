@@ -12,6 +12,11 @@
  * params. */
 bool api_path_match(const char *pattern, const char *path, char params[][API_PARAM_MAX])
 {
+	return api_path_match_slash(pattern, path, params, false);
+}
+
+bool api_path_match_slash(const char *pattern, const char *path, char params[][API_PARAM_MAX], bool slash)
+{
 	size_t np = 0;
 
 	while (*pattern != '\0' && *path != '\0') {
@@ -28,7 +33,8 @@ bool api_path_match(const char *pattern, const char *path, char params[][API_PAR
 			dec = evhttp_uridecode(seg, 0, &dlen);
 			if (dec == NULL)
 				return false;
-			if (dlen >= API_PARAM_MAX || memchr(dec, '\0', dlen) != NULL || strchr(dec, '/') != NULL) {
+			if (dlen >= API_PARAM_MAX || memchr(dec, '\0', dlen) != NULL ||
+			    (!slash && strchr(dec, '/') != NULL)) {
 				free(dec);
 				return false;
 			}

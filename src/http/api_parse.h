@@ -16,6 +16,8 @@
  * order); a segment that decodes to NUL or '/', or longer than
  * API_PARAM_MAX - 1, matches nothing. */
 bool api_path_match(const char *pattern, const char *path, char params[][API_PARAM_MAX]);
+/* The same; slash: a segment may decode to '/' (a mail folder's name). */
+bool api_path_match_slash(const char *pattern, const char *path, char params[][API_PARAM_MAX], bool slash);
 /* Answer in Japanese? lang (?lang=) "ja" or "en" wins; else the ja or en
  * item of Accept-Language with the higher q (the first on a tie); else
  * English. Either may be NULL. */

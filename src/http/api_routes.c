@@ -3,6 +3,7 @@
  * resource adds its handlers in a file of its own and its rows here. */
 #include "http/api.h"
 #include "http/api_admin.h"
+#include "http/api_mail.h"
 #include "http/api_server.h"
 
 #include <event2/http.h>
@@ -93,6 +94,24 @@ const struct api_route api_routes[] = {
 	{ DELETE, "/api/v1/accounts/{address}/sieve/{name}", api_sieve_delete, 0 },
 	{ POST, "/api/v1/accounts/{address}/sieve/{name}/activate", api_sieve_activate, 0 },
 	{ POST, "/api/v1/sieve/check", api_sieve_check, 0 },
+	/* the webmail's reading side (api_mail*.c) */
+	{ GET, "/api/v1/mail/folders", api_mail_folders, 0 },
+	{ POST, "/api/v1/mail/folders", api_mail_folder_create, 0 },
+	{ PATCH, "/api/v1/mail/folders/{folder}", api_mail_folder_rename, API_PATH_SLASH },
+	{ DELETE, "/api/v1/mail/folders/{folder}", api_mail_folder_delete, API_PATH_SLASH },
+	{ GET, "/api/v1/mail/folders/{folder}/messages", api_mail_messages, API_PATH_SLASH },
+	{ PATCH, "/api/v1/mail/folders/{folder}/messages", api_mail_flags, API_PATH_SLASH },
+	{ POST, "/api/v1/mail/folders/{folder}/move", api_mail_move, API_PATH_SLASH },
+	{ POST, "/api/v1/mail/folders/{folder}/delete", api_mail_delete, API_PATH_SLASH },
+	{ POST, "/api/v1/mail/folders/{folder}/empty", api_mail_empty, API_PATH_SLASH },
+	{ POST, "/api/v1/mail/folders/{folder}/spam", api_mail_spam, API_PATH_SLASH },
+	{ POST, "/api/v1/mail/folders/{folder}/not-spam", api_mail_not_spam, API_PATH_SLASH },
+	{ GET, "/api/v1/mail/messages/{folder}/{uid}", api_mail_message, API_PATH_SLASH },
+	{ PATCH, "/api/v1/mail/messages/{folder}/{uid}", api_mail_message_patch, API_PATH_SLASH },
+	{ DELETE, "/api/v1/mail/messages/{folder}/{uid}", api_mail_message_delete, API_PATH_SLASH },
+	{ GET, "/api/v1/mail/messages/{folder}/{uid}/raw", api_mail_raw, API_PATH_SLASH },
+	{ GET, "/api/v1/mail/messages/{folder}/{uid}/parts/{part}", api_mail_part, API_PATH_SLASH },
+	{ GET, "/api/v1/mail/events", api_mail_events, 0 },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -4,6 +4,7 @@
 #include "http/api.h"
 #include "http/http_autoconfig.h"
 #include "http/http_mtasts.h"
+#include "http/api_mail.h"
 #include "http/http_internal.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -48,9 +49,14 @@ static const char csp[] =
 
 void http_security_headers(struct evhttp_request *req, bool tls)
 {
+	http_security_headers_csp(req, tls, csp);
+}
+
+void http_security_headers_csp(struct evhttp_request *req, bool tls, const char *policy)
+{
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 
-	evhttp_add_header(h, "Content-Security-Policy", csp);
+	evhttp_add_header(h, "Content-Security-Policy", policy);
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 	evhttp_add_header(h, "X-Frame-Options", "DENY");
@@ -498,6 +504,7 @@ void http_loop_shutdown(struct http_loop *h)
 		return;
 	http_loop_stop_accepting(h);
 	http_conns_stop(&h->conns);
+	api_mail_events_stop();	/* streams are busy connections: end them */
 }
 
 bool http_loop_is_done(const struct http_loop *h)

@@ -29,6 +29,8 @@ struct worker_pool;
 
 /* What a JSON API request needs on its worker thread, from the server
  * (which owns the per-thread directory handles and the login check). */
+struct ops_mail_learn;
+
 struct http_api_env {
 	struct directory *dir;		/* this thread's handle; NULL: unavailable */
 	const char *data_dir;
@@ -52,6 +54,9 @@ struct http_api_env {
 	char hostname[256], dns_resolver[256];	/* for the DNS records and their check */
 	size_t sieve_max_script;	/* sieve.max_script_size */
 	unsigned sieve_max_scripts;	/* sieve.max_scripts */
+	/* The webmail's moves into and out of Junk teach the spam filter
+	 * (ops/ops_mail.h). NULL: no learning. */
+	const struct ops_mail_learn *mail_learn;
 };
 
 struct http_params {

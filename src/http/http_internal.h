@@ -12,6 +12,8 @@ struct api_config;
 
 /* Security headers every response carries; HSTS only over TLS. */
 void http_security_headers(struct evhttp_request *req, bool tls);
+/* The same with another Content-Security-Policy (the webmail's). */
+void http_security_headers_csp(struct evhttp_request *req, bool tls, const char *policy);
 /* evhttp_send_reply, but a HEAD gets the headers and length only. */
 void http_send_reply(struct evhttp_request *req, int code, const char *reason, struct evbuffer *body);
 /* A short error page (text/plain) with the security headers. */

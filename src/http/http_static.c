@@ -111,6 +111,18 @@ static void start_transfer(struct evhttp_request *req, int fd, uint64_t size)
 	transfer_next(evcon, t);
 }
 
+/* The webmail (/mail/) shows mail's HTML in a sandboxed srcdoc iframe,
+ * which inherits this policy besides its own stricter one: inline styles
+ * and images are allowed here for the iframe only (the page itself never
+ * takes markup from mail); remote images load only once the reader asks
+ * (the iframe's own policy allows data: until then). No script but the
+ * page's own file, no forms anywhere, no framing. */
+static const char webmail_csp[] =
+	"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+	"img-src 'self' data: blob: https: http:; font-src 'self' data:; connect-src 'self'; "
+	"frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+	"frame-ancestors 'none'";
+
 void http_static_serve(struct evhttp_request *req, const char *root)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
@@ -121,6 +133,12 @@ void http_static_serve(struct evhttp_request *req, const char *root)
 	bool gz = false;
 	int fd = -1;
 
+	if (strcmp(evhttp_uri_get_path(uri), "/mail") == 0) {
+		http_security_headers(req, true);
+		evhttp_add_header(out, "Location", "/mail/");
+		http_send_reply(req, 301, "Moved Permanently", NULL);
+		return;
+	}
 	if (http_path_to_file(evhttp_uri_get_path(uri), name, sizeof(name)) < 0) {
 		http_send_error(req, 400, "Bad Request", true);
 		return;
@@ -137,7 +155,10 @@ void http_static_serve(struct evhttp_request *req, const char *root)
 	}
 	snprintf(etag, sizeof(etag), "\"%" PRIx64 "-%" PRIx64 "-%" PRIx64 "%s\"", (uint64_t)st.st_size,
 		 (uint64_t)st.st_mtim.tv_sec, (uint64_t)st.st_mtim.tv_nsec, gz ? "-gz" : "");
-	http_security_headers(req, true);
+	if (strncmp(name, "mail/", 5) == 0)
+		http_security_headers_csp(req, true, webmail_csp);
+	else
+		http_security_headers(req, true);
 	evhttp_add_header(out, "ETag", etag);
 	evhttp_add_header(out, "Vary", "Accept-Encoding");
 	evhttp_add_header(out, "Cache-Control", "no-cache");

@@ -9,6 +9,8 @@
 #include "server/certs.h"
 #include "lib/str.h"
 #include "server/stats.h"
+#include "server/spam_learn.h"
+#include "ops/ops_mail.h"
 
 #include <string.h>
 
@@ -63,6 +65,34 @@ static bool web_certs_reload(const struct ops *o)
 	return server_tls_reload() == 0;
 }
 
+/* The webmail's moves into and out of Junk learn as IMAP's do. */
+static void *web_learn_begin(const char *address, const char *src, const char *src_use, const char *dst,
+			     const char *dst_use)
+{
+	int direction = spam_learn_direction(src, src_use, dst, dst_use);
+
+	return direction != 0 ? spam_learn_new("web", address, direction) : NULL;
+}
+
+static int web_learn_add(void *batch, const char *path)
+{
+	return spam_learn_add(batch, path);
+}
+
+static void web_learn_drop(void *batch, int i)
+{
+	spam_learn_drop(batch, i);
+}
+
+static void web_learn_submit(void *batch)
+{
+	spam_learn_submit(batch);
+}
+
+static const struct ops_mail_learn web_mail_learn = {
+	web_learn_begin, web_learn_add, web_learn_drop, web_learn_submit,
+};
+
 void web_api_env(struct http_api_env *env)
 {
 	struct config cfg;
@@ -81,6 +111,7 @@ void web_api_env(struct http_api_env *env)
 	env->conf_reload = web_conf_reload;
 	env->certs_reload = web_certs_reload;
 	env->certs_renew = certs_renew_request;
+	env->mail_learn = &web_mail_learn;
 	str_copy(env->hostname, sizeof(env->hostname), cfg.hostname);
 	str_copy(env->dns_resolver, sizeof(env->dns_resolver), cfg.dns_resolver);
 	env->sieve_max_script = (size_t)cfg.sieve_max_script_size;

@@ -166,6 +166,19 @@ void index_changes_free(struct index_changes *ch);
 int mail_index_rows(struct mail_index *idx, struct index_mailbox *mbox, const uint32_t *uids, size_t n,
 		    struct index_view *view_r);
 
+/* What a message list needs of each message, without its file name and
+ * keywords (32 bytes a message instead of a view's row). */
+struct index_brief {
+	uint32_t uid, flags;
+	uint64_t size, modseq;
+	int64_t internaldate;
+};
+/* The folder's messages in brief, by ascending UID, from the message
+ * cache when it is current (as mail_index_sync would use it), else after a
+ * full sync. *rows_r is malloc'd; mbox's counters are brought up to date. */
+int mail_index_brief(struct mail_index *idx, struct index_mailbox *mbox, struct index_brief **rows_r,
+		     size_t *count_r);
+
 /* Path of a message's file. */
 int mail_index_msg_path(const struct index_mailbox *mbox, const struct index_msg *msg,
 			char *buf, size_t size);

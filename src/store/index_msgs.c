@@ -1007,6 +1007,46 @@ int mail_index_sync(struct mail_index *idx, struct index_mailbox *mbox, struct i
 	return 0;
 }
 
+int mail_index_brief(struct mail_index *idx, struct index_mailbox *mbox, struct index_brief **rows_r,
+		     size_t *count_r)
+{
+	struct mcache *e = mcache_get(mbox->path);
+	struct timespec cur_mtime = { 0, 0 };
+	struct index_brief *rows;
+	struct index_view v;
+
+	*rows_r = NULL;
+	*count_r = 0;
+	if (dir_mtime(mbox->path, "cur", &cur_mtime) == 0 &&
+	    mcache_usable(e, mbox, store_ext_generation(idx->root), &cur_mtime)) {
+		rows = malloc((e->count > 0 ? e->count : 1) * sizeof(*rows));
+		for (size_t i = 0; rows != NULL && i < e->count; i++) {
+			const struct mcache_msg *c = &e->msgs[i];
+			rows[i] = (struct index_brief){ c->uid, c->flags, c->size, c->modseq, c->internaldate };
+		}
+		if (rows != NULL) {
+			*count_r = e->count;
+			mbox->uidnext = e->uidnext;
+			mbox->highestmodseq = e->highestmodseq;
+		}
+		mcache_put(e);
+		*rows_r = rows;
+		return rows != NULL ? 0 : -1;
+	}
+	mcache_put(e);
+	if (mail_index_sync(idx, mbox, &v) < 0)
+		return -1;
+	rows = malloc((v.count > 0 ? v.count : 1) * sizeof(*rows));
+	for (size_t i = 0; rows != NULL && i < v.count; i++) {
+		const struct index_msg *m = &v.msgs[i];
+		rows[i] = (struct index_brief){ m->uid, m->flags, m->size, m->modseq, m->internaldate };
+	}
+	*count_r = rows != NULL ? v.count : 0;
+	index_view_free(&v);
+	*rows_r = rows;
+	return rows != NULL ? 0 : -1;
+}
+
 int mail_index_rows(struct mail_index *idx, struct index_mailbox *mbox, const uint32_t *uids, size_t n,
 		    struct index_view *view_r)
 {
@@ -1169,7 +1209,9 @@ int mail_index_expunge(struct mail_index *idx, struct index_mailbox *mbox,
 }
 
 /* Records a file just placed in dst's cur/ under the next UID. */
-static int index_insert_new(struct mail_index *idx, struct index_mailbox *dst, const char *file,
+/* Gives the file just put into dst's cur/ its row and the next UID,
+ * within the caller's write transaction. */
+static int index_insert_row(struct mail_index *idx, struct index_mailbox *dst, const char *file,
 			    uint32_t flags, const char *keywords, uint64_t size, int64_t internaldate,
 			    uint32_t *uid_r)
 {
@@ -1177,16 +1219,14 @@ static int index_insert_new(struct mail_index *idx, struct index_mailbox *dst, c
 	sqlite3_stmt *st;
 
 	base_of(file, base, sizeof(base));
-	if (idx_exec(idx, "BEGIN IMMEDIATE") < 0)
-		return -1;
 	if (mailbox_reload(idx, dst) < 0)
-		goto fail;
+		return -1;
 	*uid_r = dst->uidnext++;
 	index_recent_note(dst, *uid_r);
 	st = idx_prepare(idx, "INSERT INTO messages(mailbox_id, uid, base, file, flags, keywords, modseq,"
 			 " size, internaldate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	if (st == NULL)
-		goto fail;
+		return -1;
 	sqlite3_bind_int64(st, 1, dst->id);
 	sqlite3_bind_int64(st, 2, *uid_r);
 	sqlite3_bind_text(st, 3, base, -1, SQLITE_TRANSIENT);
@@ -1196,13 +1236,24 @@ static int index_insert_new(struct mail_index *idx, struct index_mailbox *dst, c
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)++dst->highestmodseq);
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)size);
 	sqlite3_bind_int64(st, 9, internaldate);
-	if (idx_step_done(st) < 0 || mailbox_save_counters(idx, dst) < 0 || idx_exec(idx, "COMMIT") < 0)
-		goto fail;
+	if (idx_step_done(st) < 0 || mailbox_save_counters(idx, dst) < 0)
+		return -1;
+	return 0;
+}
+
+static int index_insert_new(struct mail_index *idx, struct index_mailbox *dst, const char *file,
+			    uint32_t flags, const char *keywords, uint64_t size, int64_t internaldate,
+			    uint32_t *uid_r)
+{
+	if (idx_exec(idx, "BEGIN IMMEDIATE") < 0)
+		return -1;
+	if (index_insert_row(idx, dst, file, flags, keywords, size, internaldate, uid_r) < 0 ||
+	    idx_exec(idx, "COMMIT") < 0) {
+		idx_exec(idx, "ROLLBACK");
+		return -1;
+	}
 	store_changed_cached(idx->root);
 	return 0;
-fail:
-	idx_exec(idx, "ROLLBACK");
-	return -1;
 }
 
 static int index_append(struct mail_index *idx, struct index_mailbox *mbox, const struct maildir_msg *msg,
@@ -1301,9 +1352,18 @@ int mail_index_copy(struct mail_index *idx, struct index_mailbox *src, const str
 		snprintf(file, sizeof(file), "%s:2,%s", base, letters);
 	}
 	snprintf(to, sizeof(to), "%s/cur/%s", dst->path, file);
+	/* The write transaction is held from before the file appears in
+	 * dst until its row is there: a sync of dst that reads the new file
+	 * waits (BEGIN IMMEDIATE) and then finds the row, instead of giving
+	 * the file a UID of its own beside the one inserted here. */
+	if (idx_exec(idx, "BEGIN IMMEDIATE") < 0) {
+		*error_r = "[SERVERBUG] Index busy";
+		return -1;
+	}
 	if ((move ? rename(from, to) : link(from, to)) < 0) {
 		*error_r = errno == ENOENT ? "[EXPUNGEISSUED] The message was expunged meanwhile"
 					   : "[SERVERBUG] Cannot store the message";
+		idx_exec(idx, "ROLLBACK");
 		return -1;
 	}
 	snprintf(dir, sizeof(dir), "%s/cur", dst->path);
@@ -1319,11 +1379,14 @@ int mail_index_copy(struct mail_index *idx, struct index_mailbox *src, const str
 	if (move)
 		mcache_invalidate(src->path);
 	mcache_invalidate(dst->path);
-	if (index_insert_new(idx, dst, file, msg->flags, msg->keywords, msg->size, msg->internaldate,
-			     uid_r) < 0) {
+	if (index_insert_row(idx, dst, file, msg->flags, msg->keywords, msg->size, msg->internaldate,
+			     uid_r) < 0 ||
+	    idx_exec(idx, "COMMIT") < 0) {
+		idx_exec(idx, "ROLLBACK");	/* the file stays: the next sync numbers it */
 		*error_r = "[SERVERBUG] Index update failed";
 		return -1;
 	}
+	store_changed_cached(idx->root);
 	mcache_invalidate(dst->path);
 	return 0;
 }

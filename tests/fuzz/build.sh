@@ -40,6 +40,8 @@ build fuzz_https_reply src/lib/https_reply.c src/lib/str.c
 build fuzz_queue_file src/store/queue_file.c src/store/maildir_commit.c src/store/maildir.c src/lib/fanout.c \
 	src/lib/fsutil.c src/lib/str.c src/lib/log.c -lpthread
 build fuzz_mime src/mail/mime.c src/mail/header.c src/mail/imap_envelope.c src/mail/rfc2047.c src/mail/charset.c src/mail/mime_decode.c src/mail/rfc5322.c src/lib/strbuf.c src/lib/str.c
+build fuzz_mime_view src/mail/mime_view.c src/mail/mime.c src/mail/header.c src/mail/rfc2047.c src/mail/charset.c \
+	src/mail/mime_decode.c src/mail/rfc5322.c src/lib/strbuf.c src/lib/str.c
 build fuzz_dkim src/mail/dkim.c src/lib/strbuf.c src/lib/str.c
 build fuzz_mail_text src/mail/mail_text.c src/mail/mail_text_html.c src/mail/mime.c src/mail/header.c \
 	src/mail/imap_envelope.c src/mail/rfc2047.c src/mail/charset.c src/mail/mime_decode.c src/mail/rfc5322.c \

@@ -14,6 +14,7 @@ from api_admin_util import admin_replies
 from api_server_util import server_replies
 from api_util import Client, admin, api_server, domain_admin, user
 from helpers import PASSWORD, REPO
+from webmail_util import webmail_replies
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -193,6 +194,9 @@ def test_real_replies_validate(srv, doc):
         assert r.status < 500, (method, path, r)
         check(doc, seen, method, path, r)
     for method, path, r in server_replies(srv, admin(srv), d, u):
+        assert r.status < 500, (method, path, r)
+        check(doc, seen, method, path, r)
+    for method, path, r in webmail_replies(srv, admin(srv), user(srv)):
         assert r.status < 500, (method, path, r)
         check(doc, seen, method, path, r)
     assert seen == doc_routes(doc) | set(), doc_routes(doc) - seen

@@ -33,6 +33,12 @@ static void test_path_match(void **state)
 	assert_false(api_path_match("/api/v1/domains/{d}", "/api/v1/domains/a/b", p));
 	assert_false(api_path_match("/api/v1/domains/{d}", "/api/v1/domains/a%2Fb", p));
 	assert_false(api_path_match("/api/v1/domains/{d}", "/api/v1/domains/a%00b", p));
+	/* a mail folder's name may hold an encoded '/', never a raw one or NUL */
+	assert_true(api_path_match_slash("/m/{f}/x", "/m/a%2Fb/x", p, true));
+	assert_string_equal(p[0], "a/b");
+	assert_false(api_path_match_slash("/m/{f}/x", "/m/a%2Fb/x", p, false));
+	assert_false(api_path_match_slash("/m/{f}/x", "/m/a/b/x", p, true));
+	assert_false(api_path_match_slash("/m/{f}/x", "/m/a%00b/x", p, true));
 	memset(longseg, 'a', sizeof(longseg) - 1);
 	longseg[sizeof(longseg) - 1] = '\0';
 	{

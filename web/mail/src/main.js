@@ -1,0 +1,379 @@
+// The webmail (/mail/): log in with the full address, folders, the message
+// list and the reading pane, on /api/v1/mail. Routes on the location hash:
+// #/f/FOLDER, #/f/FOLDER/UID, #/compose. New mail appears through the
+// server-sent events of /api/v1/mail/events. On a phone one pane shows at
+// a time.
+import { api, setCsrf, seg } from './api.js';
+import { h, fill } from '../../src/dom.js';
+import { formatBytes, lang, setLang, t } from './i18n.js';
+import { state, roleOf } from './state.js';
+import { loadFolders, renderFolders, folderLabel } from './folders.js';
+import { loadList, renderList, targets, toolbar } from './list.js';
+import { renderMessage } from './reader.js';
+
+const app = document.getElementById('app');
+const status = document.getElementById('status');
+const ui = {};
+let events = null;
+let refreshTimer = null;
+
+// Tests (and only tests: localStorage yubin.test = 1) get a counter that
+// any script escaping the mail iframe would bump through postMessage.
+try {
+  if (window.localStorage.getItem('yubin.test') === '1') {
+    window.__yubinTest = { xss: 0, messages: [] };
+    window.addEventListener('message', (e) => {
+      window.__yubinTest.xss += 1;
+      window.__yubinTest.messages.push(String(e.data).slice(0, 200));
+    });
+  }
+} catch (e) {
+  // no storage: no test hook
+}
+
+function notify(text, error) {
+  status.className = 'status' + (error ? ' error' : ' ok');
+  status.textContent = text;
+  clearTimeout(notify.timer);
+  notify.timer = setTimeout(() => { status.textContent = ''; }, 6000);
+}
+
+// ---- login
+
+async function showLogin(message) {
+  if (events) events.close();
+  events = null;
+  document.title = t('app.title');
+  const address = h('input', { id: 'login-address', type: 'email', name: 'username', autocomplete: 'username', required: true });
+  const password = h('input', { id: 'login-password', type: 'password', name: 'password', autocomplete: 'current-password', required: true });
+  const err = h('p', { class: 'error', id: 'login-error', role: 'alert' }, message || '');
+  const form = h('form', { class: 'login', onsubmit: async (e) => {
+    e.preventDefault();
+    try {
+      const r = await api('POST', '/session', { kind: 'user', address: address.value.trim(), password: password.value });
+      setCsrf(r.csrf);
+      password.value = '';
+      await start();
+    } catch (x) {
+      err.textContent = x.code === 'network' ? t('error.network') : x.message;
+    }
+  } },
+  h('h1', {}, t('app.title')),
+  h('h2', {}, t('login.title')),
+  h('label', { for: 'login-address' }, t('login.address')), address,
+  h('label', { for: 'login-password' }, t('login.password')), password,
+  err,
+  h('button', { type: 'submit', id: 'login-submit' }, t('login.submit')),
+  langButton());
+  fill(app, h('main', { class: 'login-page' }, form));
+  address.focus();
+}
+
+function langButton() {
+  return h('button', { type: 'button', class: 'link lang', id: 'lang',
+    onclick: () => {
+      setLang(lang() === 'ja' ? 'en' : 'ja');
+      if (!state.address) {
+        showLogin();
+        return;
+      }
+      layout();
+      state.list = null;	// route() draws everything again in the new language
+      route();
+    } },
+  t('lang.switch'));
+}
+
+// ---- layout
+
+function quotaBar() {
+  const q = state.quota;
+  if (!q) return null;
+  const pct = q.limit > 0 ? Math.min(100, Math.round((q.used * 100) / q.limit)) : 0;
+  const text = q.limit > 0 ? t('quota.used', { used: formatBytes(q.used), limit: formatBytes(q.limit) })
+    : t('quota.unlimited', { used: formatBytes(q.used) });
+  const full = q.limit > 0 && q.used * 10 > q.limit * 9;
+  return h('div', { class: 'quota' + (full ? ' full' : ''), id: 'quota', 'data-used': String(q.used) },
+    h('meter', { min: 0, max: 100, low: 80, high: 90, optimum: 0, value: pct, 'aria-label': text }),
+    h('span', { class: 'quota-text' }, text),
+    full ? h('p', { class: 'quota-full', role: 'alert', id: 'quota-full' }, t('quota.full', { pct }), ' ',
+      h('a', { href: '#/f/' + seg(trashName()) }, t('quota.open_trash'))) : null);
+}
+
+function trashName() {
+  const f = state.folders.find((x) => x.role === 'trash');
+  return f ? f.name : 'Trash';
+}
+
+function layout() {
+  ui.folders = h('nav', { class: 'sidebar', id: 'folders' });
+  ui.list = h('section', { class: 'list', id: 'list', 'aria-label': t('folders') });
+  ui.reader = h('section', { class: 'reader', id: 'reader' }, h('p', { class: 'empty' }, t('read.none')));
+  ui.quota = h('div', { class: 'quota-slot' });
+  const top = h('header', { class: 'top' },
+    h('button', { type: 'button', class: 'menu', id: 'menu', onclick: () => setView(state.view === 'folders' ? 'list' : 'folders') }, '☰ ', t('act.menu')),
+    h('span', { class: 'brand' }, t('app.title')),
+    h('a', { href: '#/compose', class: 'button primary', id: 'compose' }, t('compose')),
+    ui.quota,
+    h('span', { class: 'who' }, state.address),
+    langButton(),
+    h('button', { type: 'button', class: 'link', id: 'logout', onclick: logout }, t('logout')));
+  fill(app, top, h('div', { class: 'panes', id: 'panes' }, ui.folders, ui.list, ui.reader),
+    h('p', { class: 'keys' }, t('keys.help')));
+  setView(state.view);
+}
+
+function setView(v) {
+  state.view = v;
+  const panes = document.getElementById('panes');
+  if (panes) panes.dataset.view = v;
+}
+
+function drawChrome() {
+  renderFolders(ui.folders, goFolder, notify);
+  fill(ui.quota, quotaBar());
+  const f = state.folders.find((x) => x.name === state.folder);
+  const unread = state.folders.find((x) => x.role === 'inbox');
+  document.title = (unread && unread.unread > 0 ? `(${unread.unread}) ` : '') +
+    (f ? folderLabel(f) : state.folder) + ' - ' + t('app.title');
+}
+
+function drawList() {
+  renderList(ui.list, actions);
+}
+
+// ---- actions
+
+async function run(fn) {
+  try {
+    await fn();
+  } catch (e) {
+    notify(e.code === 'network' ? t('error.network') : e.message, true);
+  }
+}
+
+async function reload(keepOpen) {
+  await run(async () => {
+    await Promise.all([loadFolders(), loadList()]);
+    drawChrome();
+    drawList();
+    if (!keepOpen && state.open !== null && !state.list.messages.some((m) => m.uid === state.open)) {
+      state.open = null;
+      fill(ui.reader, h('p', { class: 'empty' }, t('read.none')));
+    }
+  });
+}
+
+function afterRemoval(uids) {
+  if (state.open !== null && uids.includes(state.open)) {
+    state.open = null;
+    fill(ui.reader, h('p', { class: 'empty' }, t('read.none')));
+    if (state.view === 'read') setView('list');
+    window.history.replaceState(null, '', '#/f/' + seg(state.folder));
+  }
+  state.selected.clear();
+}
+
+const actions = {
+  changed: () => drawList(),
+  reload: () => reload(),
+  open: (uid) => { window.location.hash = '#/f/' + seg(state.folder) + '/' + uid; },
+  seen: (uids, on) => run(async () => {
+    if (uids.length === 0) return;
+    await api('PATCH', `/mail/folders/${seg(state.folder)}/messages`, { uids, seen: on });
+    await reload(true);
+  }),
+  flag: (uids, on) => run(async () => {
+    if (uids.length === 0) return;
+    await api('PATCH', `/mail/folders/${seg(state.folder)}/messages`, { uids, flagged: on });
+    await reload(true);
+  }),
+  remove: () => run(async () => {
+    const uids = targets();
+    if (uids.length === 0) return;
+    const r = await api('POST', `/mail/folders/${seg(state.folder)}/delete`, { uids });
+    afterRemoval(uids);
+    notify(t('done.deleted', { n: r.deleted }) + (r.freed > 0 ? ` (${formatBytes(r.freed)})` : ''));
+    await reload();
+  }),
+  move: (to, copy) => run(async () => {
+    const uids = targets();
+    if (uids.length === 0) return;
+    const r = await api('POST', `/mail/folders/${seg(state.folder)}/move`, { uids, to, copy });
+    if (!copy) afterRemoval(uids);
+    notify(copy ? t('done.copied', { n: r.copied }) : t('done.moved', { n: r.moved }));
+    await reload();
+  }),
+  spam: (isSpam) => run(async () => {
+    const uids = targets();
+    if (uids.length === 0) return;
+    const r = await api('POST', `/mail/folders/${seg(state.folder)}/${isSpam ? 'spam' : 'not-spam'}`, { uids });
+    afterRemoval(uids);
+    notify(t(isSpam ? 'done.spam' : 'done.not_spam', { n: r.moved }));
+    await reload();
+  }),
+  empty: () => run(async () => {
+    const name = folderLabel({ role: roleOf(state.folder), name: state.folder });
+    if (!window.confirm(t('act.empty.confirm', { name }))) return;
+    const r = await api('POST', `/mail/folders/${seg(state.folder)}/empty`);
+    afterRemoval(state.open !== null ? [state.open] : []);
+    notify(t('done.emptied', { name, size: formatBytes(r.freed) }));
+    await reload();
+  }),
+};
+
+async function openMessage(uid) {
+  state.open = uid;
+  const i = state.list ? state.list.messages.findIndex((m) => m.uid === uid) : -1;
+  if (i >= 0) state.cursor = i;
+  setView('read');
+  const back = h('button', { type: 'button', class: 'back', id: 'back',
+    onclick: () => { window.location.hash = '#/f/' + seg(state.folder); } }, '← ', t('act.back'));
+  await run(async () => {
+    const msg = await renderMessage(ui.reader, state.folder, uid, [back, toolbar(actions)]);
+    if (!msg.flags.seen) {
+      await api('PATCH', `/mail/messages/${seg(state.folder)}/${uid}`, { seen: true });
+      await Promise.all([loadFolders(), loadList()]);
+      drawChrome();
+    }
+    drawList();
+  });
+}
+
+function showCompose() {
+  // The place for writing mail: filled by the sending side of the API
+  // (/api/v1/mail/send, drafts, contacts) when it comes.
+  state.open = null;
+  setView('read');
+  fill(ui.reader, h('section', { class: 'compose', id: 'compose-view' },
+    h('h2', {}, t('compose.title')),
+    h('p', { class: 'empty' }, t('compose.soon'))));
+}
+
+async function goFolder(name) {
+  window.location.hash = '#/f/' + seg(name);
+  if (state.folder === name) await reload();
+}
+
+// ---- routing
+
+async function route() {
+  if (!state.address) return;
+  const hash = window.location.hash || '#/f/INBOX';
+  if (hash === '#/compose') {
+    showCompose();
+    return;
+  }
+  const m = /^#\/f\/([^/]+)(?:\/(\d+))?$/.exec(hash);
+  const folder = m ? decodeURIComponent(m[1]) : 'INBOX';
+  const uid = m && m[2] ? Number(m[2]) : null;
+  if (folder !== state.folder || !state.list) {
+    state.folder = folder;
+    state.offset = 0;
+    state.cursor = -1;
+    state.selected.clear();
+    state.open = null;
+    fill(ui.reader, h('p', { class: 'empty' }, t('read.none')));
+    await reload();
+  }
+  if (uid !== null) {
+    await openMessage(uid);
+  } else {
+    state.open = null;
+    setView('list');
+    drawList();
+  }
+}
+
+// ---- new mail: server-sent events
+
+function listen() {
+  if (events) events.close();
+  events = new EventSource('/api/v1/mail/events');
+  events.addEventListener('change', () => {
+    // a burst of changes (a move of many) reloads once
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => reload(true), 200);
+  });
+}
+
+// ---- keys
+
+function onKey(e) {
+  if (!state.address || e.ctrlKey || e.metaKey || e.altKey) return;
+  const tag = (e.target && e.target.tagName) || '';
+  if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT') return;
+  const msgs = state.list ? state.list.messages : [];
+  const move = (d) => {
+    if (msgs.length === 0) return;
+    state.cursor = Math.max(0, Math.min(msgs.length - 1, state.cursor + d));
+    if (state.open !== null) actions.open(msgs[state.cursor].uid);
+    else drawList();
+  };
+  switch (e.key) {
+    case 'j': move(1); break;
+    case 'k': move(-1); break;
+    case 'o': case 'Enter':
+      if (msgs[state.cursor]) actions.open(msgs[state.cursor].uid);
+      break;
+    case 'x':
+      if (msgs[state.cursor]) {
+        const u = msgs[state.cursor].uid;
+        if (state.selected.has(u)) state.selected.delete(u); else state.selected.add(u);
+        drawList();
+      }
+      break;
+    case 's': {
+      const m = msgs.find((x) => x.uid === targets()[0]);
+      if (m) actions.flag(targets(), !m.flags.flagged);
+      break;
+    }
+    case 'u': actions.seen(targets(), false); break;
+    case '#': case 'Delete': actions.remove(); break;
+    case '!': actions.spam(roleOf(state.folder) !== 'junk'); break;
+    case 'c': window.location.hash = '#/compose'; break;
+    case 'r': reload(); break;
+    case 'Escape': window.location.hash = '#/f/' + seg(state.folder); break;
+    default: return;
+  }
+  e.preventDefault();
+}
+
+// ---- start
+
+async function logout() {
+  try {
+    await api('DELETE', '/session');
+  } catch (e) {
+    // gone already
+  }
+  state.address = '';
+  showLogin();
+}
+
+async function start() {
+  await loadFolders();
+  layout();
+  listen();
+  await route();
+}
+
+async function boot() {
+  document.documentElement.lang = lang();
+  window.addEventListener('hashchange', () => route());
+  window.addEventListener('keydown', onKey);
+  window.addEventListener('yubin:logged-out', () => { state.address = ''; showLogin(); });
+  try {
+    const s = await api('GET', '/session');
+    if (s.actor.role !== 'user') {
+      showLogin(t('login.admin'));
+      return;
+    }
+    setCsrf(s.csrf);
+    await start();
+  } catch (e) {
+    showLogin(e.status === 401 ? '' : e.message);
+  }
+}
+
+boot();

@@ -1,0 +1,25 @@
+// What the webmail shows now, shared by its parts.
+export const state = {
+  address: '',
+  folders: [],
+  quota: { used: 0, limit: 0 },
+  folder: 'INBOX',
+  sort: 'date',
+  order: 'desc',
+  offset: 0,
+  limit: 50,
+  list: null,          // the last page of /messages
+  selected: new Set(), // UIDs ticked
+  cursor: -1,          // index in list.messages under the keyboard
+  open: null,          // UID shown in the reading pane
+  view: 'list',        // on a phone: 'folders', 'list' or 'read'
+};
+
+export function folderByName(name) {
+  return state.folders.find((f) => f.name === name) || null;
+}
+
+export function roleOf(name) {
+  const f = folderByName(name);
+  return f ? f.role : null;
+}
