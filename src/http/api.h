@@ -34,6 +34,7 @@ typedef void api_handler(struct api_job *j);
 enum api_route_flags {
 	API_PUBLIC = 1 << 0,	/* no login needed (nor looked at) */
 	API_RAW_BODY = 1 << 1,	/* any body type, copied to body_raw unparsed */
+	API_UPLOAD = 1 << 2,	/* a body up to max_upload_size (else max_body_size) */
 };
 
 struct api_route {
@@ -52,6 +53,7 @@ struct api_config {
 	void (*env)(struct http_api_env *env);
 	struct event_base *base;
 	uint64_t max_body_size;
+	uint64_t max_upload_size;	/* API_UPLOAD routes */
 	const struct http_observer *observer;	/* the metrics page; may be NULL */
 	unsigned *jobs;		/* the loop's count of jobs not yet answered */
 };

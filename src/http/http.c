@@ -418,7 +418,10 @@ static struct evhttp *evhttp_make(struct event_base *base, const struct http_par
 	if (evh == NULL)
 		return NULL;
 	evhttp_set_max_headers_size(evh, (ev_ssize_t)p->max_header_size);
-	evhttp_set_max_body_size(evh, (ev_ssize_t)p->max_body_size);
+	/* the larger limit for the connection; api.c holds every other
+	 * route to max_body_size */
+	evhttp_set_max_body_size(evh, (ev_ssize_t)(p->max_upload_size > p->max_body_size ?
+						    p->max_upload_size : p->max_body_size));
 	evhttp_set_timeout(evh, (int)p->timeout);
 	evhttp_set_allowed_methods(evh, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
 				   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
@@ -445,8 +448,8 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 	h->max_connections_per_ip = p->max_connections_per_ip;
 	h->request_timeout = p->request_timeout;
 	str_copy(h->static_dir, sizeof(h->static_dir), p->static_dir);
-	h->api = (struct api_config){ p->workers, p->api_env, base, p->max_body_size, p->observer,
-				      &h->api_jobs };
+	h->api = (struct api_config){ p->workers, p->api_env, base, p->max_body_size, p->max_upload_size,
+				      p->observer, &h->api_jobs };
 	if (p->port_https != 0) {
 		h->https = evhttp_make(base, p, https_request, h);
 		if (h->https == NULL)
@@ -459,6 +462,7 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 		h->http = evhttp_make(base, p, http_request, h);
 		if (h->http == NULL)
 			goto fail_oom;
+		evhttp_set_max_body_size(h->http, (ev_ssize_t)p->max_body_size);	/* no uploads */
 		evhttp_set_bevcb(h->http, plain_bev, h);
 		if (bind_all(h, h->http, base, p, p->port_http, "http", err, errsize) < 0)
 			goto fail;

@@ -52,6 +52,7 @@ struct http_params {
 	const char *listen_address;	/* comma-separated addresses */
 	unsigned port_http, port_https;	/* 0: that side is off */
 	uint64_t max_header_size, max_body_size;
+	uint64_t max_upload_size;	/* the API's upload routes (webmail attachments); 0: none */
 	unsigned timeout;		/* seconds idle or stalled */
 	unsigned request_timeout;	/* seconds for a whole request */
 	unsigned max_connections;	/* HTTPS connections in all */

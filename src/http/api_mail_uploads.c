@@ -1,0 +1,13 @@
+/* Webmail writing: uploads (see api_mail_write.h). */
+#include "http/api_mail_write.h"
+
+void api_mail_upload_add(struct api_job *j)
+{
+	api_error(j, 501, "not_implemented", NULL, "not implemented yet", "まだ実装されていません");
+}
+
+void api_mail_upload_del(struct api_job *j)
+{
+	api_error(j, 501, "not_implemented", NULL, "not implemented yet", "まだ実装されていません");
+}
+

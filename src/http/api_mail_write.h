@@ -1,0 +1,23 @@
+#ifndef YUBIN_HTTP_API_MAIL_WRITE_H
+#define YUBIN_HTTP_API_MAIL_WRITE_H
+
+#include "http/api.h"
+
+/* The webmail's writing side of the JSON API, for a logged-in mail user
+ * acting as itself (ops/ops_mail.h): attachments uploaded ahead
+ * (api_mail_uploads.c), drafts in Drafts (api_mail_drafts.c), sending
+ * through the daemon's submission path (api_mail_send.c), the address
+ * book and its vCards (api_mail_contacts.c). */
+
+/* api_mail_uploads.c */
+api_handler api_mail_upload_add, api_mail_upload_del;
+/* api_mail_drafts.c */
+api_handler api_mail_draft_add, api_mail_draft_get, api_mail_draft_put, api_mail_draft_del;
+/* api_mail_send.c */
+api_handler api_mail_send, api_mail_compose;
+/* api_mail_contacts.c */
+api_handler api_mail_contacts_list, api_mail_contact_add, api_mail_contact_get, api_mail_contact_put,
+	api_mail_contact_del, api_mail_contacts_complete, api_mail_contacts_export,
+	api_mail_contacts_import;
+
+#endif
