@@ -4,7 +4,8 @@
 # its ID (settings_key(SETTING_X) for its text), so renaming a key or
 # changing its rule happens in one place. A key is found as a whole literal
 # ("batv"), and keys with '-' or '.' also inside a longer literal
-# ("... domain set %s foreign-auth off").
+# ("... domain set %s foreign-auth off"). A line whose literal only looks
+# like a key (a JSON member named the same) carries /* not a setting key */.
 cd "$(dirname "$0")/.." || exit 1
 table=src/settings/settings_table.c
 # "spam" is also the yubinctl command group and a verdict word: not checked
@@ -20,6 +21,8 @@ echo "$keys" | awk -v files="$files" '
 	FNR == 1 { incomment = 0 }
 	{
 		line = $0
+		# a literal that only looks like a key (a JSON member) says so
+		if (line ~ /\/\* not a setting key \*\//) next
 		# drop comments: whole comment lines and /* ... */ parts
 		if (incomment) {
 			if (index(line, "*/") == 0) next

@@ -2,12 +2,20 @@
 #define YUBIN_HTTP_API_MAIL_WRITE_H
 
 #include "http/api.h"
+#include "ops/ops_mail.h"
 
 /* The webmail's writing side of the JSON API, for a logged-in mail user
  * acting as itself (ops/ops_mail.h): attachments uploaded ahead
  * (api_mail_uploads.c), drafts in Drafts (api_mail_drafts.c), sending
  * through the daemon's submission path (api_mail_send.c), the address
  * book and its vCards (api_mail_contacts.c). */
+
+/* The MailDraft body into d (answered 400 and false when it is not one);
+ * api_mail_draft_free frees what it holds, parsed or not. */
+bool api_mail_draft_parse(struct api_job *j, struct ops_mail_draft *d);
+void api_mail_draft_free(struct ops_mail_draft *d);
+/* A MailDraftSaved object. */
+void api_json_saved(struct json *o, const struct ops_mail_saved *s);
 
 /* api_mail_uploads.c */
 api_handler api_mail_upload_add, api_mail_upload_del;

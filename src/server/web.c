@@ -72,6 +72,8 @@ void web_api_env(struct http_api_env *env)
 	env->admin_failed = auth_admin_failed;
 	env->queue_wake = web_queue_wake;
 	env->conf_reload = web_conf_reload;
+	env->mail_submit = web_mail_submit;
+	env->max_message_size = cfg.smtp_max_message_size;
 	str_copy(env->hostname, sizeof(env->hostname), cfg.hostname);
 	str_copy(env->dns_resolver, sizeof(env->dns_resolver), cfg.dns_resolver);
 	explicit_bzero(&cfg, sizeof(cfg));

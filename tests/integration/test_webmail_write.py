@@ -1,0 +1,239 @@
+"""Webmail, writing (issue 12 section 1 "Write"): the JSON API for a
+logged-in mail user, against the real daemon, checked with imaplib and
+smtplib side by side: sending through the submission path of port 587
+(send-as, sending limits counted with SMTP, DKIM, the queue, a copy in
+Sent), drafts, uploads, replies and forwards."""
+
+import email
+import email.policy
+import glob
+import imaplib
+import os
+import re
+import smtplib
+import socket
+import ssl
+
+import pytest
+
+from api_util import Client, api_server, ok, refused, served, user
+from helpers import HOST, HOSTNAME, PASSWORD, smtplib_starttls, tls_context
+
+A = "user@example.test"
+B = "second@example.test"
+LIMITED = "limited@example.test"
+SUBJECT = "会議の議事録 (第3回) について、ご確認をお願いいたします"
+FILENAME = "議事録_2026年12月.pdf"
+MAX_SIZE = 200000
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    s = api_server(tmp_path_factory, "webmail_write", config={"smtp.max_message_size": MAX_SIZE},
+                   accounts=[(A, PASSWORD, None), (B, PASSWORD, None), (LIMITED, PASSWORD, None),
+                             ("alien@other.test", PASSWORD, None)])
+    s.ctl("account", "set", LIMITED, "send-limit-hour", "4")
+    yield from served(s)
+
+
+class IMAPS(imaplib.IMAP4_SSL):
+    def _create_socket(self, timeout):
+        sock = socket.create_connection((self.host, self.port), timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname=HOSTNAME)
+
+
+def imap(srv, who):
+    m = IMAPS(HOST, srv.port("imaps"), ssl_context=ssl.create_default_context(cafile=srv.crt), timeout=20)
+    m.login(who, PASSWORD)
+    return m
+
+
+def fetch_all(srv, who, folder):
+    """Every message of folder as (uid, flags, email.message)."""
+    m = imap(srv, who)
+    try:
+        typ, _ = m.select('"%s"' % folder)
+        assert typ == "OK"
+        typ, data = m.uid("FETCH", "1:*", "(UID FLAGS)")
+        out = []
+        for line in data:
+            if not line:
+                continue
+            head = line.decode() if isinstance(line, bytes) else line[0].decode()
+            uid = int(re.search(r"UID (\d+)", head).group(1))
+            flags = re.search(r"FLAGS \(([^)]*)\)", head).group(1).split()
+            typ, body = m.uid("FETCH", str(uid), "(BODY.PEEK[])")
+            raw = [x[1] for x in body if isinstance(x, tuple)][0]
+            out.append((uid, flags, email.message_from_bytes(raw, policy=email.policy.default)))
+        return out
+    finally:
+        m.logout()
+
+
+def upload(c, name, data, ctype="application/pdf"):
+    from urllib.parse import quote
+    return c.request("POST", "/api/v1/mail/uploads?filename=" + quote(name), raw=data, content_type=ctype)
+
+
+def test_send_japanese_with_attachment(srv):
+    a = user(srv, A)
+    up = ok(upload(a, FILENAME, b"%PDF-1.4 minutes\x00\xff"), 201)
+    assert up["filename"] == FILENAME and up["size"] == 18 and up["content_type"] == "application/pdf"
+    r = ok(a.post("/api/v1/mail/send", {
+        "from_name": "山田 花子", "to": [{"name": "二番目", "address": B}], "subject": SUBJECT,
+        "text": "本文です。\nよろしくお願いします。\n", "attachments": [{"upload": up["id"]}]}))
+    assert r["accepted"] == [B] and r["queue_id"] is None and r["sent"]["folder"] == "Sent"
+    got = [m for _, _, m in fetch_all(srv, B, "INBOX") if m["Message-ID"] == r["message_id"]]
+    assert len(got) == 1
+    msg = got[0]
+    assert msg["Subject"] == SUBJECT
+    assert msg["From"].addresses[0].display_name == "山田 花子"
+    assert "Bcc" not in msg
+    atts = list(msg.iter_attachments())
+    assert [p.get_filename() for p in atts] == [FILENAME]
+    assert atts[0].get_content() == b"%PDF-1.4 minutes\x00\xff"
+    assert msg.get_body(("plain",)).get_content().replace("\r\n", "\n") == "本文です。\nよろしくお願いします。\n"
+    assert "with HTTPS" in msg["Received"]
+    sent = [m for uid, flags, m in fetch_all(srv, A, "Sent") if m["Message-ID"] == r["message_id"]]
+    assert len(sent) == 1 and sent[0]["Subject"] == SUBJECT
+
+
+def test_remote_copy_is_dkim_signed_and_queued(srv):
+    a = user(srv, A)
+    r = ok(a.post("/api/v1/mail/send", {"to": ["Someone <someone@remote.test>"], "bcc": [B],
+                                        "subject": "外部へ", "text": "hello"}))
+    assert r["queue_id"] and sorted(r["accepted"]) == sorted(["someone@remote.test", B])
+    with open(os.path.join(srv.data, "queue", r["queue_id"]), "rb") as f:
+        data = f.read()
+    assert b"\r\nrcpt someone@remote.test" in data or b"\nrcpt someone@remote.test" in data
+    assert b"DKIM-Signature:" in data and b"d=example.test" in data
+    assert B.encode() not in data.split(b"\r\n\r\n", 2)[1]      # Bcc never in the header
+    mine = [m for _, _, m in fetch_all(srv, B, "INBOX") if m["Message-ID"] == r["message_id"]]
+    assert len(mine) == 1 and "Bcc" not in mine[0]
+
+
+def test_draft_saved_then_updated(srv):
+    a = user(srv, A)
+    d1 = ok(a.post("/api/v1/mail/drafts", {"to": [B], "bcc": ["hidden@example.test"], "subject": "下書き 1"}), 201)
+    assert d1["folder"] == "Drafts"
+    d2 = ok(a.request("PUT", "/api/v1/mail/drafts/%d" % d1["uid"], {"to": [B], "subject": "下書き 2"}))
+    assert d2["uid"] > d1["uid"]
+    drafts = fetch_all(srv, A, "Drafts")
+    assert [(uid, m["Subject"]) for uid, _, m in drafts] == [(d2["uid"], "下書き 2")]
+    assert "\\Draft" in drafts[0][1]
+    # the old uid is gone
+    refused(a.request("PUT", "/api/v1/mail/drafts/%d" % d1["uid"], {"subject": "x"}), 404, "not_found")
+    # sending it removes it
+    r = ok(a.post("/api/v1/mail/send", {"to": [B], "subject": "下書き 2", "text": "x", "draft_uid": d2["uid"]}))
+    assert r["draft_removed"] is True
+    assert fetch_all(srv, A, "Drafts") == []
+    d3 = ok(a.post("/api/v1/mail/drafts", {"subject": "no recipients yet"}), 201)
+    assert a.request("DELETE", "/api/v1/mail/drafts/%d" % d3["uid"]).status == 204
+    refused(a.request("DELETE", "/api/v1/mail/drafts/%d" % d3["uid"]), 404, "not_found")
+
+
+def test_sending_limit_counts_with_smtp(srv):
+    """limited@ may send to 4 recipients an hour: 2 over SMTP, 2 through
+    the API, then the API is refused with rate_limited and so is SMTP."""
+    ctx = tls_context(srv)
+    s = smtplib_starttls(srv.port("submission"), ctx)
+    s.login(LIMITED, PASSWORD)
+    s.sendmail(LIMITED, [A], b"From: limited@example.test\r\nSubject: one\r\n\r\nx\r\n")
+    s.sendmail(LIMITED, [B], b"From: limited@example.test\r\nSubject: two\r\n\r\nx\r\n")
+    c = user(srv, LIMITED)
+    ok(c.post("/api/v1/mail/send", {"to": [A], "subject": "three", "text": "x"}))
+    ok(c.post("/api/v1/mail/send", {"to": [B], "subject": "four", "text": "x"}))
+    r = refused(c.post("/api/v1/mail/send", {"to": [A], "subject": "five", "text": "x"}), 429, "rate_limited")
+    assert "Hourly sending limit reached" in r.json["error"]["message"]
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as e:
+        s.sendmail(LIMITED, [A], b"Subject: six\r\n\r\nx\r\n")
+    assert e.value.recipients[A][0] == 451
+    s.quit()
+    assert [m["Subject"] for _, _, m in fetch_all(srv, A, "INBOX") if m["From"] == LIMITED] == ["one", "three"]
+
+
+def test_send_as_violation_refused(srv):
+    a = user(srv, A)
+    r = refused(a.post("/api/v1/mail/send", {"from": "alien@other.test", "to": [B], "subject": "x", "text": "x"}),
+                403, "forbidden")
+    assert r.json["error"]["field"] == "from"
+    ok(a.post("/api/v1/mail/send", {"from": "user+tag@example.test", "to": [B], "subject": "tag", "text": "x"}))
+
+
+def test_reply_sets_answered_and_headers(srv):
+    a = user(srv, A)
+    orig = ok(a.post("/api/v1/mail/send", {"to": [B], "subject": "original", "text": "first"}))
+    inbox = fetch_all(srv, B, "INBOX")
+    uid = [u for u, _, m in inbox if m["Message-ID"] == orig["message_id"]][0]
+    b = user(srv, B)
+    r = ok(b.post("/api/v1/mail/send", {"to": [A], "subject": "Re: original", "text": "> first\nreply",
+                                        "in_reply_to": {"folder": "INBOX", "uid": uid}}))
+    flags = [f for u, f, _ in fetch_all(srv, B, "INBOX") if u == uid][0]
+    assert "\\Answered" in flags
+    got = [m for _, _, m in fetch_all(srv, A, "INBOX") if m["Message-ID"] == r["message_id"]][0]
+    assert got["In-Reply-To"] == orig["message_id"]
+    assert got["References"] == orig["message_id"]
+
+
+def test_forward_as_attachment(srv):
+    a = user(srv, A)
+    orig = ok(a.post("/api/v1/mail/send", {"to": [B], "subject": "転送元", "text": "original text"}))
+    uid = [u for u, _, m in fetch_all(srv, B, "INBOX") if m["Message-ID"] == orig["message_id"]][0]
+    b = user(srv, B)
+    r = ok(b.post("/api/v1/mail/send", {"to": [A], "subject": "Fwd: 転送元", "text": "see attached",
+                                        "forward": {"folder": "INBOX", "uid": uid, "mode": "attachment"}}))
+    got = [m for _, _, m in fetch_all(srv, A, "INBOX") if m["Message-ID"] == r["message_id"]][0]
+    parts = [p for p in got.walk() if p.get_content_type() == "message/rfc822"]
+    assert len(parts) == 1
+    inner = parts[0].get_content()
+    assert inner["Subject"] == "転送元" and inner["Message-ID"] == orig["message_id"]
+    assert "$Forwarded" in [f for u, f, _ in fetch_all(srv, B, "INBOX") if u == uid][0]
+
+
+def test_iso2022jp_option(srv):
+    a = user(srv, A)
+    r = ok(a.post("/api/v1/mail/send", {"to": [B], "subject": "日本語の件名", "text": "こんにちは\n",
+                                        "charset": "iso-2022-jp"}))
+    got = [m for _, _, m in fetch_all(srv, B, "INBOX") if m["Message-ID"] == r["message_id"]][0]
+    assert got["Subject"] == "日本語の件名"
+    assert got.get_content_charset() == "iso-2022-jp"
+    assert got.get_content().replace("\r\n", "\n") == "こんにちは\n"
+    r = refused(a.post("/api/v1/mail/send", {"to": [B], "subject": "①", "text": "x", "charset": "iso-2022-jp"}),
+                400, "not_representable")
+    assert r.json["error"]["field"] == "subject"
+
+
+def test_uploads_limits_and_ownership(srv):
+    a = user(srv, A)
+    refused(upload(a, "big.bin", b"x" * (MAX_SIZE + 1)), 413, "too_large")
+    up = ok(upload(a, "mine.txt", b"secret", "text/plain"), 201)
+    b = user(srv, B)
+    refused(b.post("/api/v1/mail/send", {"to": [A], "subject": "x", "text": "x",
+                                         "attachments": [{"upload": up["id"]}]}), 404, "not_found")
+    refused(b.request("DELETE", "/api/v1/mail/uploads/" + up["id"]), 404, "not_found")
+    assert a.request("DELETE", "/api/v1/mail/uploads/" + up["id"]).status == 204
+    refused(a.request("DELETE", "/api/v1/mail/uploads/" + up["id"]), 404, "not_found")
+
+
+def test_csrf_and_roles(srv):
+    a = user(srv, A)
+    r = a.request("POST", "/api/v1/mail/send", {"to": [B], "subject": "x", "text": "x"}, csrf=False)
+    refused(r, 403, "csrf")
+    r = a.request("POST", "/api/v1/mail/send", {"to": [B], "subject": "x"},
+                  headers={"Origin": "https://evil.test"})
+    refused(r, 403, "csrf")
+    anon = Client(srv)
+    assert anon.post("/api/v1/mail/send", {"to": [B]}).status == 401
+    from api_util import admin
+    refused(admin(srv).post("/api/v1/mail/drafts", {"subject": "x"}), 403, "forbidden")
+
+
+def test_bad_drafts(srv):
+    a = user(srv, A)
+    r = refused(a.post("/api/v1/mail/send", {"to": ["not an address"], "subject": "x", "text": "x"}),
+                400, "invalid_address")
+    assert r.json["error"]["field"] == "to"
+    refused(a.post("/api/v1/mail/send", {"to": [B], "bogus": 1}), 400, "unknown_field")
+    refused(a.post("/api/v1/mail/send", {"subject": "x", "text": "x"}), 400, "no_recipients")
+    refused(a.post("/api/v1/mail/send", {"to": ["nobody@example.test"], "subject": "x", "text": "x"}),
+            400, "recipient_refused")
