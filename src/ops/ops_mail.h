@@ -7,6 +7,7 @@
 
 #include "lib/strbuf.h"
 #include "mail/compose.h"
+#include "mail/vcard.h"
 #include "ops/ops.h"
 
 /* A mail user writing mail in the webmail, acting only as itself
@@ -153,6 +154,43 @@ int ops_mail_send(struct ops *o, const struct ops_actor *actor, const struct ops
 
 /* ---- the address book (ops_mail_contacts.c) ---- */
 
+/* Kept per account in ROOT/contacts.db (SQLite, beside index.db: it goes
+ * with the mailbox), at most OPS_CONTACTS_MAX contacts; a contact is a
+ * struct vcard (mail/vcard.h): a name, up to 20 addresses with labels, a
+ * note. */
+#define OPS_CONTACTS_MAX 10000
+#define OPS_RECENT_MAX 500	/* addresses sent to, kept for autocomplete */
+#define OPS_COMPLETE_MAX 20
+
+struct ops_contact {
+	int64_t id;
+	struct vcard card;
+	int64_t updated;
+};
+typedef void ops_contact_cb(const struct ops_contact *c, void *ctx);
+typedef void ops_complete_cb(const char *name, const char *address, bool recent, void *ctx);
+
+/* Contacts whose name or an address contains q (NULL or "": all), by
+ * name: rows offset.. offset + limit - 1 to cb, the count into *total_r. */
+int ops_contact_list(struct ops *o, const struct ops_actor *actor, const char *q, unsigned offset,
+		     unsigned limit, ops_contact_cb *cb, void *ctx, unsigned *total_r, struct ops_error *err);
+int ops_contact_get(struct ops *o, const struct ops_actor *actor, int64_t id, struct ops_contact *c_r,
+		    struct ops_error *err);
+/* Adds (id 0) or replaces a contact; its id into *id_r. */
+int ops_contact_put(struct ops *o, const struct ops_actor *actor, int64_t id, const struct vcard *card,
+		    int64_t *id_r, struct ops_error *err);
+int ops_contact_del(struct ops *o, const struct ops_actor *actor, int64_t id, struct ops_error *err);
+/* Autocomplete: contacts whose name, a word of it, or an address starts
+ * with q, then recent recipients; at most OPS_COMPLETE_MAX. */
+int ops_contact_complete(struct ops *o, const struct ops_actor *actor, const char *q, ops_complete_cb *cb,
+			 void *ctx, struct ops_error *err);
+/* Every contact as vCard 4.0. */
+int ops_contact_export(struct ops *o, const struct ops_actor *actor, struct strbuf *out, struct ops_error *err);
+/* Imports vCards: each good card is added (one transaction) unless one
+ * of its addresses is in the book already; bad cards and skipped ones go
+ * to bad with their number. *imported_r: the cards added. */
+int ops_contact_import(struct ops *o, const struct ops_actor *actor, const char *text, size_t len,
+		       unsigned *imported_r, vcard_bad_cb *bad, void *ctx, struct ops_error *err);
 /* Notes the recipients of a message sent, for autocomplete; failures are
  * ignored. */
 void ops_mail_note_sent(struct ops *o, const struct ops_actor *actor, const struct ops_mail_draft *d);

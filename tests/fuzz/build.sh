@@ -48,6 +48,7 @@ build fuzz_spam_token src/spam/spam_token.c src/spam/spam_text.c src/spam/spam_h
 	src/mail/mime.c src/mail/header.c src/mail/rfc2047.c src/mail/charset.c src/mail/mime_decode.c \
 	src/mail/rfc5322.c src/lib/strbuf.c src/lib/str.c -lpsl -lm
 build fuzz_clamd src/proto/clamd.c
+build fuzz_vcard src/mail/vcard.c src/mail/charset.c src/lib/strbuf.c src/lib/str.c
 build fuzz_compose src/mail/compose.c src/mail/compose_enc.c src/mail/compose_reply.c src/mail/mime.c \
 	src/mail/header.c src/mail/rfc2047.c src/mail/charset.c src/mail/mime_decode.c src/mail/rfc5322.c \
 	src/lib/strbuf.c src/lib/str.c
