@@ -3,7 +3,10 @@
  * through the index IMAP uses (ops_mail_send.c). */
 #include "http/api_mail_write.h"
 
+#include "lib/str.h"
+
 #include <stdlib.h>
+#include <string.h>
 
 /* The path's UID: false when answered 404. */
 static bool draft_uid(struct api_job *j, uint32_t *uid)
@@ -69,5 +72,37 @@ void api_mail_draft_del(struct api_job *j)
 
 void api_mail_draft_get(struct api_job *j)
 {
-	api_error(j, 501, "not_implemented", NULL, "not implemented yet", "まだ実装されていません");
+	struct ops_mail_env env = { j->env.hostname, j->env.max_message_size };
+	struct ops_mail_ref ref;
+	struct ops_mail_view v;
+	struct ops_error err;
+	struct json *o;
+	uint32_t uid;
+
+	if (!draft_uid(j, &uid))
+		return;
+	memset(&ref, 0, sizeof(ref));
+	str_copy(ref.folder, sizeof(ref.folder), "Drafts");
+	ref.uid = uid;
+	if (ops_mail_view(&j->ops, &j->actor, &ref, &env, &v, &err) < 0) {
+		api_ops_error(j, &err);
+		return;
+	}
+	o = api_reply(j, 200);
+	json_kv_uint(o, "uid", uid);
+	json_key(o, "draft");
+	api_json_view_draft(o, &v, "Drafts", uid, true);
+	json_key(o, "attachment_info");
+	json_array_begin(o);
+	for (size_t i = 0; i < v.nparts; i++) {
+		json_object_begin(o);
+		json_kv_string(o, "part", v.parts[i].part);
+		json_kv_string(o, "filename", v.parts[i].filename);
+		json_kv_string(o, "content_type", v.parts[i].content_type);
+		json_kv_uint(o, "size", v.parts[i].size);
+		json_object_end(o);
+	}
+	json_array_end(o);
+	api_reply_end(j);
+	ops_mail_view_free(&v);
 }

@@ -280,7 +280,99 @@ void api_mail_send(struct api_job *j)
 	api_mail_draft_free(&d);
 }
 
+static void json_addrs(struct json *o, const char *key, const struct ops_mail_addr *l, size_t n)
+{
+	json_key(o, key);
+	json_array_begin(o);
+	for (size_t i = 0; i < n; i++) {
+		json_object_begin(o);
+		if (l[i].name[0] != '\0')
+			json_kv_string(o, "name", l[i].name);
+		json_kv_string(o, "address", l[i].address);
+		json_object_end(o);
+	}
+	json_array_end(o);
+}
+
+static void json_ref(struct json *o, const char *key, const struct ops_mail_ref *r, const char *mode)
+{
+	json_key(o, key);
+	json_object_begin(o);
+	json_kv_string(o, "folder", r->folder);
+	json_kv_uint(o, "uid", r->uid);
+	if (mode != NULL)
+		json_kv_string(o, "mode", mode);
+	json_object_end(o);
+}
+
+void api_json_view_draft(struct json *o, const struct ops_mail_view *v, const char *folder, uint32_t uid,
+			 bool with_from)
+{
+	json_object_begin(o);
+	if (with_from && v->nfrom > 0) {
+		json_kv_string(o, "from", v->from[0].address);
+		json_kv_string(o, "from_name", v->from[0].name);
+	}
+	json_addrs(o, "to", v->to, v->nto);
+	json_addrs(o, "cc", v->cc, v->ncc);
+	json_addrs(o, "bcc", v->bcc, v->nbcc);
+	json_kv_string(o, "subject", strbuf_cstr(&v->subject));
+	json_kv_string(o, "text", strbuf_cstr(&v->text));
+	if (v->has_html)
+		json_kv_string(o, "html", strbuf_cstr(&v->html));
+	json_key(o, "attachments");
+	json_array_begin(o);
+	for (size_t i = 0; i < v->nparts; i++) {
+		json_object_begin(o);
+		json_kv_string(o, "folder", folder);
+		json_kv_uint(o, "uid", uid);
+		json_kv_string(o, "part", v->parts[i].part);
+		json_object_end(o);
+	}
+	json_array_end(o);
+	json_kv_string(o, "charset", v->iso2022jp ? "iso-2022-jp" : "utf-8");
+	if (v->has_reply)
+		json_ref(o, "in_reply_to", &v->reply, NULL);
+	if (v->forward != OPS_FORWARD_NONE)
+		json_ref(o, OPS_MAIL_FORWARD, &v->fwd, v->forward == OPS_FORWARD_INLINE ? "inline" : "attachment");
+	json_object_end(o);
+}
+
 void api_mail_compose(struct api_job *j)
 {
-	api_error(j, 501, "not_implemented", NULL, "not implemented yet", "まだ実装されていません");
+	static const char *const modes[] = { "reply", "reply_all", "forward_inline", "forward_attachment" };
+	struct ops_mail_env env = { j->env.hostname, j->env.max_message_size };
+	const char *mode = api_query(j, "mode"), *folder = api_query(j, "folder"), *uid = api_query(j, "uid");
+	struct ops_mail_ref ref;
+	struct ops_mail_view t;
+	struct ops_error err;
+	size_t m = 0;
+	char *end;
+	unsigned long u = uid != NULL ? strtoul(uid, &end, 10) : 0;
+
+	while (mode != NULL && m < 4 && strcmp(modes[m], mode) != 0)
+		m++;
+	if (mode == NULL || m == 4) {
+		api_error(j, 400, "invalid_field", "mode", "mode is reply, reply_all, forward_inline or forward_attachment",
+			  "mode は reply, reply_all, forward_inline, forward_attachment のどれかです");
+		return;
+	}
+	if (folder == NULL || strlen(folder) >= sizeof(ref.folder) || uid == NULL || u == 0 || *end != '\0' ||
+	    u > UINT32_MAX) {
+		api_error(j, 400, "invalid_field", folder == NULL ? "folder" : "uid", "give the message: ?folder=&uid=",
+			  "メッセージを ?folder=&uid= で指定してください");
+		return;
+	}
+	memset(&ref, 0, sizeof(ref));
+	str_copy(ref.folder, sizeof(ref.folder), folder);
+	ref.uid = (uint32_t)u;
+	if (ops_mail_template(&j->ops, &j->actor, (enum ops_compose_mode)m, &ref, &env, j->ja, &t, &err) < 0) {
+		api_ops_error(j, &err);
+		return;
+	}
+	api_reply(j, 200);
+	json_free(&j->out);
+	json_init(&j->out);
+	api_json_view_draft(&j->out, &t, folder, ref.uid, false);
+	ops_mail_view_free(&t);
 }

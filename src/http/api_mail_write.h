@@ -17,6 +17,11 @@ void api_mail_draft_free(struct ops_mail_draft *d);
 /* A MailDraftSaved object. */
 void api_json_saved(struct json *o, const struct ops_mail_saved *s);
 
+/* A MailDraft object from a view of a stored message (its attachments as
+ * parts of folder/uid); with_from: the From address and name too. */
+void api_json_view_draft(struct json *o, const struct ops_mail_view *v, const char *folder, uint32_t uid,
+			 bool with_from);
+
 /* api_mail_uploads.c */
 api_handler api_mail_upload_add, api_mail_upload_del;
 /* api_mail_drafts.c */

@@ -152,6 +152,47 @@ struct ops_mail_sent {
 int ops_mail_send(struct ops *o, const struct ops_actor *actor, const struct ops_mail_draft *d,
 		  const struct ops_mail_env *env, struct ops_mail_sent *r, struct ops_error *err);
 
+/* ---- reading back (ops_mail_read.c, ops_mail_reply.c) ---- */
+
+struct ops_mail_part_info {
+	char part[40];		/* IMAP section */
+	char filename[COMPOSE_FILENAME_MAX + 1];
+	char content_type[128];
+	uint64_t size;		/* decoded, about */
+};
+
+/* A stored message as the composer sees it, or a prefilled reply. */
+struct ops_mail_view {
+	struct ops_mail_addr *from, *reply_to, *to, *cc, *bcc;
+	size_t nfrom, nreply_to, nto, ncc, nbcc;
+	struct strbuf subject, date, text, html;	/* UTF-8, LF line ends */
+	bool has_text, has_html, iso2022jp;
+	struct ops_mail_part_info *parts;	/* the attachments */
+	size_t nparts;
+	bool has_reply;
+	struct ops_mail_ref reply;
+	enum ops_forward_mode forward;
+	struct ops_mail_ref fwd;
+};
+
+/* The message ref of the actor's mailbox read back into v
+ * (ops_mail_view_free). */
+int ops_mail_view(struct ops *o, const struct ops_actor *actor, const struct ops_mail_ref *ref,
+		  const struct ops_mail_env *env, struct ops_mail_view *v, struct ops_error *err);
+void ops_mail_view_free(struct ops_mail_view *v);
+
+enum ops_compose_mode { OPS_COMPOSE_REPLY, OPS_COMPOSE_REPLY_ALL, OPS_COMPOSE_FORWARD_INLINE,
+			OPS_COMPOSE_FORWARD_ATTACHMENT };
+
+/* A reply or forward of ref prefilled into t (to, cc, subject, text; for
+ * an inline forward the original's attachments as parts of ref; reply or
+ * fwd set): the user's own address left out of a reply to all, "Re:" or
+ * "Fwd:" once, the text quoted under an attribution line (Japanese when
+ * ja). */
+int ops_mail_template(struct ops *o, const struct ops_actor *actor, enum ops_compose_mode mode,
+		      const struct ops_mail_ref *ref, const struct ops_mail_env *env, bool ja,
+		      struct ops_mail_view *t, struct ops_error *err);
+
 /* ---- the address book (ops_mail_contacts.c) ---- */
 
 /* Kept per account in ROOT/contacts.db (SQLite, beside index.db: it goes

@@ -50,6 +50,7 @@ void ops_mail_work_free(struct ops_mail_work *w)
 	strbuf_free(&w->refs);
 	strbuf_free(&w->irt);
 	strbuf_free(&w->msg);
+	strbuf_free(&w->extra);
 	if (w->idx != NULL)
 		mail_index_release(w->idx);
 	memset(w, 0, sizeof(*w));
@@ -299,7 +300,8 @@ int ops_mail_build(struct ops *o, const struct ops_actor *actor, const struct op
 		     : part_attach(w, &d->atts[i].ref, env->max_size, err)) < 0)
 			return -1;
 	}
-	if (d->forward == OPS_FORWARD_ATTACHMENT && forward_attach(w, &d->fwd, env->max_size, err) < 0)
+	/* a draft keeps only the reference (X-Yubin-Forward): attached when sent */
+	if (d->forward == OPS_FORWARD_ATTACHMENT && !draft && forward_attach(w, &d->fwd, env->max_size, err) < 0)
 		return -1;
 	if (d->has_reply && reply_headers(w, &d->reply, env->max_size, err) < 0)
 		return -1;
@@ -330,6 +332,12 @@ int ops_mail_build(struct ops *o, const struct ops_actor *actor, const struct op
 	c.charset = d->charset;
 	c.flowed = d->flowed;
 	c.keep_bcc = draft;
+	if (draft && d->has_reply)
+		ops_mail_ref_header(&w->extra, "X-Yubin-Reply", NULL, &d->reply);
+	if (draft && d->forward != OPS_FORWARD_NONE)
+		ops_mail_ref_header(&w->extra, "X-Yubin-Forward", d->forward == OPS_FORWARD_INLINE ? "inline" : "attachment",
+				    &d->fwd);
+	c.extra_headers = w->extra.len > 0 ? w->extra.data : NULL;
 	if (compose_message(&c, &w->msg, &cerr) < 0)
 		return ops_fail(err, cerr.code, cerr.field, "%s", "%s", cerr.text);
 	if (w->msg.len > env->max_size)

@@ -24,6 +24,7 @@ struct ops_mail_work {
 	char message_id[300];
 	char seed[25];
 	struct strbuf msg;		/* the composed message */
+	struct strbuf extra;		/* a draft's X-Yubin- fields */
 };
 
 /* Checks the account, opens its index, loads the attachments and the
@@ -36,5 +37,11 @@ void ops_mail_work_free(struct ops_mail_work *w);
 int ops_mail_read(struct ops_mail_work *w, const struct ops_mail_ref *ref, size_t max, char **data_r,
 		  size_t *len_r, struct index_mailbox *m_r, struct index_msg *row_r, const char *field,
 		  struct ops_error *err);
+
+/* The X-Yubin-Reply / X-Yubin-Forward field of a stored draft
+ * ("[MODE ]UID FOLDER", the folder %-encoded) written and read back. */
+void ops_mail_ref_header(struct strbuf *out, const char *name, const char *mode, const struct ops_mail_ref *ref);
+void ops_mail_ref_parse(const char *value, size_t len, struct ops_mail_ref *ref, bool *has_reply,
+			enum ops_forward_mode *mode);
 
 #endif

@@ -302,3 +302,60 @@ def test_vcard_round_trip(srv):
     assert strip(again) == strip(lst["contacts"])
     refused(c.request("POST", "/api/v1/mail/contacts.vcf", raw=b"not a vcard", content_type="text/vcard"),
             400, "invalid_vcard")
+
+
+def test_draft_read_back_and_resaved_with_its_attachment(srv):
+    a = user(srv, A)
+    up = ok(upload(a, "図面.png", b"\x89PNG\r\n\x1a\nimage", "image/png"), 201)
+    orig = ok(a.post("/api/v1/mail/send", {"to": [B], "subject": "元", "text": "x"}))
+    sent_uid = orig["sent"]["uid"]
+    d = ok(a.post("/api/v1/mail/drafts", {
+        "from_name": "山田", "to": [{"name": "二番目", "address": B}], "cc": [LIMITED],
+        "bcc": ["alien@other.test"], "subject": "下書きの件名", "text": "一行目\n二行目\n",
+        "html": "<p>一行目</p>", "attachments": [{"upload": up["id"]}],
+        "in_reply_to": {"folder": "Sent", "uid": sent_uid}}), 201)
+    got = ok(a.get("/api/v1/mail/drafts/%d" % d["uid"]))
+    dr = got["draft"]
+    assert dr["from"] == A and dr["from_name"] == "山田"
+    assert dr["to"] == [{"name": "二番目", "address": B}] and dr["cc"] == [{"address": LIMITED}]
+    assert dr["bcc"] == [{"address": "alien@other.test"}]
+    assert dr["subject"] == "下書きの件名" and dr["text"] == "一行目\n二行目\n" and dr["html"].rstrip() == "<p>一行目</p>"
+    assert dr["in_reply_to"] == {"folder": "Sent", "uid": sent_uid}
+    assert got["attachment_info"][0]["filename"] == "図面.png"
+    assert dr["attachments"] == [{"folder": "Drafts", "uid": d["uid"], "part": got["attachment_info"][0]["part"]}]
+    # saved again as it was read: the attachment comes from the old version
+    dr["subject"] = "下書きの件名 2"
+    d2 = ok(a.request("PUT", "/api/v1/mail/drafts/%d" % d["uid"], dr))
+    got2 = ok(a.get("/api/v1/mail/drafts/%d" % d2["uid"]))
+    assert got2["attachment_info"][0]["filename"] == "図面.png"
+    r = ok(a.post("/api/v1/mail/send", dict(got2["draft"], draft_uid=d2["uid"])))
+    assert r["draft_removed"]
+    msg = [m for _, _, m in fetch_all(srv, B, "INBOX") if m["Message-ID"] == r["message_id"]][0]
+    assert [p.get_filename() for p in msg.iter_attachments()] == ["図面.png"]
+    assert list(msg.iter_attachments())[0].get_content() == b"\x89PNG\r\n\x1a\nimage"
+    assert msg["In-Reply-To"] == orig["message_id"] and "Bcc" not in msg
+    assert "\\Answered" in [f for u, f, _ in fetch_all(srv, A, "Sent") if u == sent_uid][0]
+
+
+def test_compose_templates(srv):
+    c = user(srv, "alien@other.test")
+    orig = ok(c.post("/api/v1/mail/send", {"to": [A, B], "cc": ["Ext <ext@remote.test>"],
+                                          "subject": "Re: 議題", "text": "本文\n> 引用\n"}))
+    a = user(srv, A)
+    uid = [u for u, _, m in fetch_all(srv, A, "INBOX") if m["Message-ID"] == orig["message_id"]][0]
+    t = ok(a.get("/api/v1/mail/compose?mode=reply&folder=INBOX&uid=%d" % uid))
+    assert t["to"] == [{"address": "alien@other.test"}] and t["cc"] == []
+    assert t["subject"] == "Re: 議題"
+    assert "wrote:\n> 本文\n>> 引用\n" in t["text"]
+    assert t["in_reply_to"] == {"folder": "INBOX", "uid": uid}
+    t = ok(a.get("/api/v1/mail/compose?mode=reply_all&folder=INBOX&uid=%d&lang=ja" % uid))
+    assert t["to"] == [{"address": "alien@other.test"}]
+    assert t["cc"] == [{"address": B}, {"name": "Ext", "address": "ext@remote.test"}]      # not A itself
+    assert "さんは書きました:" in t["text"]
+    t = ok(a.get("/api/v1/mail/compose?mode=forward_inline&folder=INBOX&uid=%d" % uid))
+    assert t["subject"] == "Fwd: Re: 議題" and t["to"] == [] and "Forwarded message" in t["text"]
+    assert t["forward"] == {"folder": "INBOX", "uid": uid, "mode": "inline"}
+    t = ok(a.get("/api/v1/mail/compose?mode=forward_attachment&folder=INBOX&uid=%d" % uid))
+    assert t["forward"]["mode"] == "attachment"
+    refused(a.get("/api/v1/mail/compose?mode=reply&folder=INBOX&uid=999999"), 404, "not_found")
+    refused(a.get("/api/v1/mail/compose?mode=nope&folder=INBOX&uid=1"), 400, "invalid_field")
