@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static bool draft_bad(struct api_job *j, const char *field, const char *en, const char *ja)
 {
@@ -249,8 +250,16 @@ static void send_reply(struct api_job *j, const struct ops_mail_draft *d, const 
 	json_key(o, "accepted");
 	json_array_begin(o);
 	for (int l = 0; l < 3; l++) {
-		for (size_t i = 0; i < counts[l]; i++)
-			json_string(o, lists[l][i].address);
+		for (size_t i = 0; i < counts[l]; i++) {
+			bool dup = false;	/* each recipient once, as submitted */
+
+			for (int pl = 0; pl <= l && !dup; pl++) {
+				for (size_t k = 0; k < (pl < l ? counts[pl] : i) && !dup; k++)
+					dup = strcasecmp(lists[pl][k].address, lists[l][i].address) == 0;
+			}
+			if (!dup)
+				json_string(o, lists[l][i].address);
+		}
 	}
 	json_array_end(o);
 	api_json_string_or_null(o, "queue_id", r->queue_id);

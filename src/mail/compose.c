@@ -74,9 +74,20 @@ static int write_addrs(struct strbuf *out, const char *hdr, const struct compose
 			}
 		}
 		if (name[0] != '\0') {
-			if (compose_header_text(out, &col, name, strlen(name), cs, true) < 0 &&
-			    (cs == COMPOSE_UTF8 ||
-			     compose_header_text(out, &col, name, strlen(name), COMPOSE_UTF8, true) < 0))
+			struct strbuf w = STRBUF_INIT;
+			size_t c2 = col;
+			/* a name ISO-2022-JP cannot hold goes as UTF-8 words */
+			int r = compose_header_text(&w, &c2, name, strlen(name), cs, true);
+
+			if (r < 0 && cs != COMPOSE_UTF8) {
+				strbuf_truncate(&w, 0);
+				c2 = col;
+				r = compose_header_text(&w, &c2, name, strlen(name), COMPOSE_UTF8, true);
+			}
+			strbuf_append(out, w.data != NULL ? w.data : "", w.len);
+			strbuf_free(&w);
+			col = c2;
+			if (r < 0)
 				return fail(err, "invalid_utf8", field, "a display name is not valid UTF-8");
 			if (col + alen + 3 > 78) {
 				strbuf_append_str(out, "\r\n <");

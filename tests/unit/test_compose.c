@@ -243,6 +243,20 @@ static void test_iso2022jp(void **state)
 	assert_int_equal(compose_message(&d, &m, &err), -1);
 	assert_string_equal(err.code, "not_representable");
 	assert_string_equal(err.field, "subject");
+	/* a recipient's name ISO-2022-JP cannot hold goes as UTF-8 words */
+	{
+		static const struct compose_addr odd[] = { { "①番 さん", "odd@example.test" } };
+		struct strbuf v2 = STRBUF_INIT;
+
+		strbuf_truncate(&m, 0);
+		d.subject = "件名";
+		d.to = odd;
+		assert_int_equal(compose_message(&d, &m, &err), 0);
+		header_value(&m, "To", &v2);
+		assert_string_equal(strbuf_cstr(&v2), "①番 さん <odd@example.test>");
+		strbuf_free(&v2);
+		d.to = to1;
+	}
 	strbuf_truncate(&m, 0);
 	d.subject = "ok";
 	d.text = "絵文字😀";
