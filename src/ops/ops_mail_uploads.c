@@ -89,6 +89,28 @@ static void upload_remove(const char *dir, const char *id)
 	unlink(path);
 }
 
+/* A data file without its meta, or a temporary file, left by a crash:
+ * removed once it is older than an upload lives. */
+static void orphan_remove(const char *dir, const char *name, int64_t now)
+{
+	char path[PATH_MAX], meta[PATH_MAX];
+	size_t n = strlen(name);
+	struct stat st;
+
+	if (name[0] == '.')
+		return;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (n == OPS_UPLOAD_ID_LEN + 5 && strcmp(name + OPS_UPLOAD_ID_LEN, ".data") == 0) {
+		snprintf(meta, sizeof(meta), "%s/%.*s.meta", dir, OPS_UPLOAD_ID_LEN, name);
+		if (access(meta, F_OK) == 0)
+			return;
+	} else if (strstr(name, ".tmp.") == NULL) {
+		return;
+	}
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (int64_t)st.st_mtime + OPS_UPLOAD_LIFETIME < now)
+		unlink(path);
+}
+
 /* Removes expired uploads (and halves left by a crash); the bytes and
  * files left into *bytes_r, *files_r. */
 static void upload_sweep(const char *dir, int64_t now, uint64_t *bytes_r, unsigned *files_r)
@@ -103,9 +125,12 @@ static void upload_sweep(const char *dir, int64_t now, uint64_t *bytes_r, unsign
 		struct ops_upload u;
 		size_t n = strlen(de->d_name);
 
-		if (n != OPS_UPLOAD_ID_LEN + 5 || strcmp(de->d_name + OPS_UPLOAD_ID_LEN, ".meta") != 0)
+		if (n != OPS_UPLOAD_ID_LEN + 5 || strcmp(de->d_name + OPS_UPLOAD_ID_LEN, ".meta") != 0) {
+			orphan_remove(dir, de->d_name, now);
 			continue;
-		str_copy(id, sizeof(id), de->d_name);
+		}
+		memcpy(id, de->d_name, OPS_UPLOAD_ID_LEN);
+		id[OPS_UPLOAD_ID_LEN] = '\0';
 		if (!upload_id_ok(id))
 			continue;
 		if (meta_read(dir, id, &u) < 0 || u.expires <= now) {
