@@ -23,6 +23,8 @@ void ops_mail_view_free(struct ops_mail_view *v)
 	strbuf_free(&v->html);
 	strbuf_free(&v->subject);
 	strbuf_free(&v->date);
+	free(v->from);
+	free(v->reply_to);
 	free(v->to);
 	free(v->cc);
 	free(v->bcc);
