@@ -529,6 +529,17 @@ static bool api_route_find(struct api_job *j, const char *path)
 	return false;
 }
 
+bool api_path_is_upload(const char *path)
+{
+	char params[API_PARAMS_MAX][API_PARAM_MAX];
+
+	for (size_t i = 0; i < api_nroutes; i++) {
+		if ((api_routes[i].flags & API_UPLOAD) != 0 && api_path_match(api_routes[i].path, path, params))
+			return true;
+	}
+	return false;
+}
+
 /* A job for req with its query and language: NULL when answered. */
 /* The query's pairs into q; empty pairs ("?&lang=en") are skipped. */
 static int api_query_parse(const char *query, struct evkeyvalq *q)

@@ -95,6 +95,10 @@ struct api_job {
 	struct event *delay;	/* that wait, while it runs */
 };
 
+/* Whether path is one of an API_UPLOAD route (its body may pass
+ * http.max_body_size). */
+bool api_path_is_upload(const char *path);
+
 /* /api/v1/... on https.port (http.c's route table). */
 void api_handle(struct evhttp_request *req, const struct api_config *cfg);
 

@@ -214,6 +214,13 @@ static void https_request(struct evhttp_request *req, void *arg)
 		http_send_error(req, 400, "Bad Request", true);
 		return;
 	}
+	/* evhttp's body limit is the larger one of the upload routes: the
+	 * others keep http.max_body_size */
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > h->api.max_body_size &&
+	    !api_path_is_upload(path)) {
+		http_send_error(req, 413, "Payload Too Large", true);
+		return;
+	}
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (!route_matches(&routes[i], path))
 			continue;
@@ -455,6 +462,9 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 		if (h->https == NULL)
 			goto fail_oom;
 		evhttp_set_bevcb(h->https, tls_bev, h);
+		/* a body past the limit (an upload too big) is read to its end and
+		 * answered 413, so the browser sees the answer, not a reset */
+		evhttp_set_flags(h->https, EVHTTP_SERVER_LINGERING_CLOSE);
 		if (bind_all(h, h->https, base, p, p->port_https, "https", err, errsize) < 0)
 			goto fail;
 	}
