@@ -69,7 +69,7 @@ static int api_status_of(const char *code)
 		{ "forbidden", 403 }, { "foreign_blocked", 403 }, { "csrf", 403 },
 		{ "not_found", 404 }, { "exists", 409 }, { "not_empty", 409 },
 		{ "rate_limited", 429 }, { "internal", 500 },
-		{ "suspended", 403 }, { "too_large", 413 }, { "unavailable", 503 },
+		{ "suspended", 403 }, { "too_large", 413 }, { "unavailable", 503 }, { "conflict", 409 },
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {

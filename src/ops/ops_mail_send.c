@@ -108,8 +108,14 @@ int ops_mail_draft_save(struct ops *o, const struct ops_actor *actor, const stru
 	}
 	if (store_copy(&w, "Drafts", INDEX_FLAG_DRAFT | INDEX_FLAG_SEEN, r, err) < 0)
 		goto out;
-	if (old_uid != 0)
-		remove_uid(&w, "Drafts", old_uid);	/* the new version is stored */
+	/* the new version is stored: the old one goes; when another save
+	 * of the same version took it first, this one gives way */
+	if (old_uid != 0 && remove_uid(&w, "Drafts", old_uid) == 0) {
+		remove_uid(&w, "Drafts", r->uid);
+		ops_fail(err, "conflict", "uid", "the draft was replaced meanwhile: read it again",
+			 "下書きは別の保存で置き換えられました。読み直してください");
+		goto out;
+	}
 	ret = 0;
 out:
 	ops_mail_work_free(&w);
