@@ -313,8 +313,21 @@ static int write_attachment(struct strbuf *out, const struct compose_part *p, st
 	}
 	strbuf_printf(out, "Content-Type: %s;\r\n name=\"", type);
 	col = 7;
-	if (compose_header_text(out, &col, name, strlen(name), COMPOSE_UTF8, false) < 0)
-		return fail(err, "invalid_filename", "attachments", "an attachment's name is not valid");
+	{
+		struct strbuf n = STRBUF_INIT;
+		int r = compose_header_text(&n, &col, name, strlen(name), COMPOSE_UTF8, false);
+
+		/* inside the quoted string a plain name's '"' and '\' are quoted
+		 * (encoded words never hold them) */
+		for (size_t i = 0; i < n.len; i++) {
+			if (n.data[i] == '"' || n.data[i] == '\\')
+				strbuf_append_c(out, '\\');
+			strbuf_append_c(out, n.data[i]);
+		}
+		strbuf_free(&n);
+		if (r < 0)
+			return fail(err, "invalid_filename", "attachments", "an attachment's name is not valid");
+	}
 	strbuf_append_str(out, "\"\r\nContent-Disposition: attachment");
 	compose_param(out, "filename", name);
 	strbuf_printf(out, "\r\nContent-Transfer-Encoding: %s\r\n\r\n", cte);
@@ -356,7 +369,7 @@ static int write_header(const struct compose_draft *d, struct strbuf *out, struc
 		return fail(err, d->charset == COMPOSE_ISO2022JP ? "not_representable" : "invalid_utf8", "subject",
 			    d->charset == COMPOSE_ISO2022JP ?
 			    "the subject holds a character ISO-2022-JP cannot represent" :
-			    "the subject is not valid UTF-8");
+			    "the subject is not valid UTF-8 or holds a control character");
 	strbuf_append_str(out, "\r\n");
 	if (write_ids(out, "Message-ID", d->message_id, err, "message_id") < 0)
 		return -1;

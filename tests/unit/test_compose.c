@@ -307,6 +307,26 @@ static void test_flowed(void **state)
 	strbuf_free(&out);
 }
 
+static void test_quote_in_filename(void **state)
+{
+	struct compose_part part = { "say \"hi\" \\ now.txt", "text/plain", "x", 1 };
+	struct compose_draft d = base_draft();
+	struct mime_limits lim = { 20, 100 };
+	struct mime_message *msg;
+	struct strbuf m = STRBUF_INIT;
+	struct compose_error err;
+	const char *error;
+
+	d.parts = &part;
+	d.nparts = 1;
+	assert_int_equal(compose_message(&d, &m, &err), 0);
+	assert_non_null(strstr(m.data, " name=\"say \\\"hi\\\" \\\\ now.txt\"\r\n"));
+	assert_int_equal(mime_message_parse(m.data, m.len, &lim, &msg, &error), 0);
+	assert_string_equal(mime_part_param(msg->root->children->next, "name"), part.filename);
+	mime_message_free(msg);
+	strbuf_free(&m);
+}
+
 static void test_param_2231(void **state)
 {
 	struct strbuf out = STRBUF_INIT;
@@ -371,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_qp_and_long_lines),
 		cmocka_unit_test(test_flowed),
 		cmocka_unit_test(test_param_2231),
+		cmocka_unit_test(test_quote_in_filename),
 		cmocka_unit_test(test_reply_helpers),
 		cmocka_unit_test(test_references_bounded),
 	};
