@@ -14,7 +14,23 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check(const struct strbuf *m, const char *subject, bool utf8)
+/* The attachment (the root's last child) carries filename as it was. */
+static void check_filename(const struct mime_message *msg, const char *filename)
+{
+	const struct mime_part *p = msg->root->children;
+
+	if (!msg->root->is_multipart || p == NULL)
+		abort();
+	while (p->next != NULL)
+		p = p->next;
+	for (unsigned i = 0; i < p->disposition_param_count; i++) {
+		if (strcmp(p->disposition_params[i].name, "filename") == 0 &&
+		    strcmp(p->disposition_params[i].value, filename) != 0)
+			abort();
+	}
+}
+
+static void check(const struct strbuf *m, const char *subject, bool utf8, const char *filename)
 {
 	struct mime_limits lim = { 20, 200 };
 	struct mime_message *msg = NULL;
@@ -33,6 +49,8 @@ static void check(const struct strbuf *m, const char *subject, bool utf8)
 	}
 	if (mime_message_parse(m->data, m->len, &lim, &msg, &error) < 0)
 		abort();
+	if (filename != NULL && filename[0] != '\0')
+		check_filename(msg, filename);
 	mime_message_free(msg);
 	if (!mail_header_find(m->data, m->len, "Subject", &f))
 		abort();
@@ -103,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	d.boundary_seed = "fuzz";
 	d.date = (int64_t)size * 100000;
 	if (compose_message(&d, &m, &err) == 0)
-		check(&m, d.subject, d.charset == COMPOSE_UTF8);
+		check(&m, d.subject, d.charset == COMPOSE_UTF8, d.nparts > 0 ? part.filename : NULL);
 	compose_reply_subject(&s, fields[3], (copy[0] & 16) != 0);
 	compose_references(&s, fields[4], fields[5], fields[6]);
 	compose_quote(&s, fields[1], fields[4], strlen(fields[4]));
