@@ -379,3 +379,33 @@ def test_compose_templates(srv):
     assert t["forward"]["mode"] == "attachment"
     refused(a.get("/api/v1/mail/compose?mode=reply&folder=INBOX&uid=999999"), 404, "not_found")
     refused(a.get("/api/v1/mail/compose?mode=nope&folder=INBOX&uid=1"), 400, "invalid_field")
+
+
+def test_compromise_detection_suspends_webmail_sending(tmp_path_factory):
+    """The burst-to-new-recipients signal counts webmail recipients too:
+    the third new one suspends sending, through the API as over SMTP."""
+    victim = "victim@example.test"
+    rcpts = ["n%d@example.test" % i for i in range(1, 5)]
+    s = api_server(tmp_path_factory, "webmail_abuse",
+                   config={"abuse.new_rcpt_max": "3", "abuse.new_rcpt_window": "600"},
+                   accounts=[(victim, PASSWORD, None), ("postmaster@example.test", PASSWORD, None)] +
+                   [(r, PASSWORD, None) for r in rcpts])
+    try:
+        c = user(s, victim)
+        ok(c.post("/api/v1/mail/send", {"to": [rcpts[0]], "subject": "1", "text": "x"}))
+        ok(c.post("/api/v1/mail/send", {"to": [rcpts[1]], "subject": "2", "text": "x"}))
+        r = refused(c.post("/api/v1/mail/send", {"to": [rcpts[2]], "subject": "3", "text": "x"}), 403, "suspended")
+        assert "suspended because of suspicious activity (new-recipients)" in r.json["error"]["message"]
+        refused(c.post("/api/v1/mail/send", {"to": [rcpts[0]], "subject": "4", "text": "x"}), 403, "suspended")
+        # SMTP sees the same suspension
+        smtp = smtplib_starttls(s.port("submission"), tls_context(s))
+        smtp.login(victim, PASSWORD)
+        with pytest.raises(smtplib.SMTPSenderRefused) as e:
+            smtp.sendmail(victim, [rcpts[0]], b"From: victim@example.test\r\nSubject: 5\r\n\r\nx\r\n")
+        assert e.value.smtp_code == 550
+        smtp.quit()
+        assert s.account_json(victim)["sending_suspended"] is True
+    finally:
+        s.stop()
+        rep = s.sanitizer_report()
+        assert not rep, rep
