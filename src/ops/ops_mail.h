@@ -36,6 +36,7 @@ enum ops_submit_status {
 	OPS_SUBMIT_SUSPENDED,	/* sending suspended (compromise detection) */
 	OPS_SUBMIT_RCPT,	/* a recipient refused (rcpt: which, text: why) */
 	OPS_SUBMIT_TOO_BIG,	/* over smtp.max_message_size */
+	OPS_SUBMIT_VIRUS,	/* the virus check found one (text names it) */
 	OPS_SUBMIT_TEMP,	/* a local fault: try again */
 };
 

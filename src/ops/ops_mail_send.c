@@ -172,6 +172,8 @@ static int submit_error(const struct ops_submit_result *s, struct ops_error *err
 		return ops_fail(err, "suspended", NULL, "%s", "%s", s->text);
 	case OPS_SUBMIT_RCPT:
 		return ops_fail(err, "recipient_refused", "to", "<%s>: %s", "<%s>: %s", s->rcpt, s->text);
+	case OPS_SUBMIT_VIRUS:
+		return ops_fail(err, "virus_found", "attachments", "%s", "%s", s->text);
 	case OPS_SUBMIT_TOO_BIG:
 		return ops_fail(err, "too_large", NULL, "%s", "%s", s->text);
 	default:

@@ -3,12 +3,13 @@
  * login, on the API's worker thread: the size limit, the send-as rules
  * (server/smtp_sendas.c), the sending limits and compromise detection
  * (sendguard: the same per-account counters as SMTP), the recipients'
- * checks (local accounts enabled and with room), then every local copy
+ * checks (local accounts enabled and with room), the virus check, then
+ * every local copy
  * delivered durably (Return-Path, Delivered-To, Received), the forwarding
  * of local recipients, and one queue file for the remote ones, DKIM-signed
  * for the login (queue_submit). Every copy is durable before the reply.
- * Not done here: the virus scan (submitted mail from the webmail's own
- * composer; its attachments came through the same API). */
+ * The virus check runs as for submitted mail, after the recipients'
+ * checks and before any copy is written. */
 #include "server/web.h"
 #include "directory/directory.h"
 #include "directory/validate.h"
@@ -22,6 +23,7 @@
 #include "server/smtp_forward.h"
 #include "server/smtp_sendas.h"
 #include "server/smtp_session.h"
+#include "server/smtp_virus.h"
 #include "server/stats.h"
 #include "settings/settings.h"
 #include "store/index.h"
@@ -34,6 +36,14 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The message as it is delivered: the composed one, or the virus
+ * check's rewritten copy (X-Virus-Scan: unavailable). */
+struct web_body {
+	const char *data;
+	int fd;
+	size_t len;
+};
 
 struct web_rcpt {
 	char address[320];
@@ -149,8 +159,8 @@ static void undo(struct web_rcpt *rc, size_t n)
 
 /* Every kept local copy, durably; then the queue file of the remote
  * recipients; then the forwarded copies. 0, or -1 after refuse(). */
-static int deliver_all(const struct ops_submit *in, struct web_rcpt *rc, const char *received,
-		       const char *date, struct ops_submit_result *r)
+static int deliver_all(const struct ops_submit *in, const struct web_body *b, struct web_rcpt *rc,
+		       const char *received, const char *date, struct ops_submit_result *r)
 {
 	const char *remote[in->nrcpts > 0 ? in->nrcpts : 1];
 	size_t nremote = 0;
@@ -158,7 +168,7 @@ static int deliver_all(const struct ops_submit *in, struct web_rcpt *rc, const c
 	const char *error = "";
 
 	for (size_t i = 0; i < in->nrcpts; i++) {
-		struct maildir_msg msg = { prefix, 0, in->msg, -1, in->len };
+		struct maildir_msg msg = { prefix, 0, b->data, b->fd, b->len };
 		int n;
 
 		if (rc[i].maildir[0] == '\0') {
@@ -173,9 +183,9 @@ static int deliver_all(const struct ops_submit *in, struct web_rcpt *rc, const c
 		if (n < 0)
 			return undo(rc, i), refuse(r, OPS_SUBMIT_TEMP, NULL, "local error"), -1;
 		msg.prefix_len = (size_t)n;
-		if (!quota_reserve(rc[i].maildir, (size_t)n + in->len, rc[i].quota_bytes))
+		if (!quota_reserve(rc[i].maildir, (size_t)n + b->len, rc[i].quota_bytes))
 			return undo(rc, i), refuse(r, OPS_SUBMIT_RCPT, rc[i].address, "mailbox full"), -1;
-		rc[i].size = (size_t)n + in->len;
+		rc[i].size = (size_t)n + b->len;
 		if (maildir_deliver(rc[i].maildir, &msg, rc[i].name, sizeof(rc[i].name), &error) < 0) {
 			quota_release(rc[i].maildir, rc[i].size);
 			log_error(NULL, "web: delivery to %s failed: %s", rc[i].address, error);
@@ -184,7 +194,7 @@ static int deliver_all(const struct ops_submit *in, struct web_rcpt *rc, const c
 	}
 	if (nremote > 0) {
 		char qfrom[MAIL_PATH_MAX + 8];
-		struct maildir_msg msg = { prefix, 0, in->msg, -1, in->len };
+		struct maildir_msg msg = { prefix, 0, b->data, b->fd, b->len };
 		int n = smtp_trace_append(prefix, sizeof(prefix), 0, received, nremote == 1 ? remote[0] : NULL, "", date);
 
 		if (smtp_batv_envelope_sender(in->from, qfrom, sizeof(qfrom)) < 0)
@@ -199,13 +209,13 @@ static int deliver_all(const struct ops_submit *in, struct web_rcpt *rc, const c
 	return 0;
 }
 
-static void forward_and_note(const struct ops_submit *in, struct web_rcpt *rc, const char *txid,
-			     const char *received, const char *date)
+static void forward_and_note(const struct ops_submit *in, const struct web_body *b, struct web_rcpt *rc,
+			     const char *txid, const char *received, const char *date)
 {
 	struct directory *dir = server_directory();
 	struct forward_msg fm = {
 		.sid = "web", .txid = txid, .ip = in->ip, .from = in->from, .received = received,
-		.tls_suite = "", .date = date, .body = in->msg, .body_fd = -1, .body_len = in->len,
+		.tls_suite = "", .date = date, .body = b->data, .body_fd = b->fd, .body_len = b->len,
 	};
 
 	for (size_t i = 0; i < in->nrcpts; i++) {
@@ -225,10 +235,34 @@ static void forward_and_note(const struct ops_submit *in, struct web_rcpt *rc, c
 	}
 }
 
+/* The virus check of submitted mail (smtp_virus.c: the login's domain
+ * decides), as at the end of DATA: 0 to deliver (body may now be the
+ * rewritten copy), or -1 after refuse(). */
+static int virus_check(const struct ops_submit *in, const char *txid, struct smtp_virus *v,
+		       struct web_body *b, struct ops_submit_result *r)
+{
+	struct smtp_virus_msg m = {
+		.sid = "web", .txid = txid, .ip = in->ip, .from = in->from, .login = in->login,
+		.rcpts = in->rcpts, .nrcpts = in->nrcpts,
+	};
+	char text[300];
+
+	if (smtp_virus_run(v, &m, &b->data, &b->fd, &b->len) == 0)
+		return 0;
+	if (v->found) {
+		snprintf(text, sizeof(text), "message refused: it contains the virus %s", v->name);
+		return refuse(r, OPS_SUBMIT_VIRUS, NULL, text), -1;
+	}
+	return refuse(r, OPS_SUBMIT_TEMP, NULL, v->defer ? "the virus check is unavailable, try again later" :
+		      "local error"), -1;
+}
+
 int web_mail_submit(const struct ops *o, const struct ops_submit *in, struct ops_submit_result *r)
 {
 	struct directory *dir = server_directory();
 	struct sendguard_sender snd;
+	struct smtp_virus virus;
+	struct web_body body = { in->msg, -1, in->len };
 	struct web_rcpt *rc;
 	struct config cfg;
 	char text[512], txid[16], received[1024], date[64];
@@ -239,6 +273,7 @@ int web_mail_submit(const struct ops *o, const struct ops_submit *in, struct ops
 	(void)o;
 	memset(r, 0, sizeof(*r));
 	memset(&snd, 0, sizeof(snd));
+	smtp_virus_init(&virus);
 	if (dir == NULL)
 		return refuse(r, OPS_SUBMIT_TEMP, NULL, "the directory is unavailable");
 	server_config(&cfg);
@@ -282,8 +317,9 @@ int web_mail_submit(const struct ops *o, const struct ops_submit *in, struct ops
 	rc = calloc(in->nrcpts, sizeof(*rc));
 	if (rc == NULL)
 		return refuse(r, OPS_SUBMIT_TEMP, NULL, "out of memory");
-	if (rcpts_check(dir, in, &snd, rc, r) == 0 && deliver_all(in, rc, received, date, r) == 0) {
-		forward_and_note(in, rc, txid, received, date);
+	if (rcpts_check(dir, in, &snd, rc, r) == 0 && virus_check(in, txid, &virus, &body, r) == 0 &&
+	    deliver_all(in, &body, rc, received, date, r) == 0) {
+		forward_and_note(in, &body, rc, txid, received, date);
 		if (r->queue_id[0] != '\0') {
 			log_info(NULL, "web: queued id=%s queue=%s from=<%s> login=%s size=%zu", txid, r->queue_id,
 				 in->from, in->login, in->len);
@@ -291,5 +327,6 @@ int web_mail_submit(const struct ops *o, const struct ops_submit *in, struct ops
 		}
 	}
 	free(rc);
+	smtp_virus_free(&virus);
 	return 0;
 }

@@ -409,3 +409,29 @@ def test_compromise_detection_suspends_webmail_sending(tmp_path_factory):
         s.stop()
         rep = s.sanitizer_report()
         assert not rep, rep
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/sbin/clamd"), reason="clamd (clamav-daemon) is not installed")
+def test_virus_check_on_webmail_sending(tmp_path_factory):
+    """Submitted through the API like over 587: clamd scans the message
+    before any copy is written; a virus is refused and nothing stored."""
+    from test_virus import TESTFILE, Clamd
+    cl = Clamd(tmp_path_factory.mktemp("webmail_clamd"))
+    cl.start()
+    s = api_server(tmp_path_factory, "webmail_virus", config={"virus.clamd": cl.sock, "virus.timeout": "5"})
+    try:
+        a = user(s, A)
+        up = ok(upload(a, "report.bin", TESTFILE, "application/octet-stream"), 201)
+        r = refused(a.post("/api/v1/mail/send", {"to": [B, "far@remote.test"], "subject": "infected", "text": "x",
+                                                 "attachments": [{"upload": up["id"]}]}), 400, "virus_found")
+        assert "Yubin.Test.File" in r.json["error"]["message"]
+        assert [m for _, _, m in fetch_all(s, B, "INBOX")] == []
+        assert [f for f in os.listdir(os.path.join(s.data, "queue")) if not f.startswith(".")] == []
+        assert fetch_all(s, A, "Sent") == []
+        ok(a.post("/api/v1/mail/send", {"to": [B], "subject": "clean", "text": "x"}))
+        assert [m["Subject"] for _, _, m in fetch_all(s, B, "INBOX")] == ["clean"]
+    finally:
+        s.stop()
+        cl.stop()
+        rep = s.sanitizer_report()
+        assert not rep, rep
