@@ -12,7 +12,7 @@ set -u
 cd "$(dirname "$0")/../.."
 secs=${1:-10}
 out=build-fuzz
-targets="fuzz_address fuzz_smtp fuzz_smtp_data fuzz_sasl fuzz_pop3 fuzz_config fuzz_imap fuzz_imap_sort fuzz_smtp_reply fuzz_queue_file fuzz_mime fuzz_dkim fuzz_spf fuzz_sendas fuzz_json fuzz_spam_token fuzz_clamd fuzz_spam_tag"
+targets="fuzz_address fuzz_smtp fuzz_smtp_data fuzz_sasl fuzz_pop3 fuzz_config fuzz_imap fuzz_imap_sort fuzz_smtp_reply fuzz_queue_file fuzz_mime fuzz_dkim fuzz_spf fuzz_sendas fuzz_json fuzz_spam_token fuzz_clamd fuzz_spam_tag fuzz_compose fuzz_vcard"
 
 if [ "$secs" = --replay ]; then
 	# always rebuilt: the targets link the sources directly, not build/
