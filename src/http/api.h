@@ -34,7 +34,7 @@ typedef void api_handler(struct api_job *j);
 enum api_route_flags {
 	API_PUBLIC = 1 << 0,	/* no login needed (nor looked at) */
 	API_RAW_BODY = 1 << 1,	/* any body type, copied to body_raw unparsed */
-	API_UPLOAD = 1 << 2,	/* a body up to max_upload_size (else max_body_size) */
+	API_UPLOAD = 1 << 3,	/* a body up to max_upload_size (else max_body_size) */
 };
 
 struct api_route {

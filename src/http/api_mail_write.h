@@ -2,10 +2,10 @@
 #define YUBIN_HTTP_API_MAIL_WRITE_H
 
 #include "http/api.h"
-#include "ops/ops_mail.h"
+#include "ops/ops_mail_write.h"
 
 /* The webmail's writing side of the JSON API, for a logged-in mail user
- * acting as itself (ops/ops_mail.h): attachments uploaded ahead
+ * acting as itself (ops/ops_mail_write.h): attachments uploaded ahead
  * (api_mail_uploads.c), drafts in Drafts (api_mail_drafts.c), sending
  * through the daemon's submission path (api_mail_send.c), the address
  * book and its vCards (api_mail_contacts.c). */

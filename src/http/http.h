@@ -45,7 +45,7 @@ struct http_api_env {
 	unsigned (*admin_failed)(const char *ip, const char *name);
 	bool (*queue_wake)(const struct ops *o);	/* the queue runner's, for a retry */
 	bool (*conf_reload)(const struct ops *o);	/* reads yubin.conf again, as SIGHUP */
-	/* the submission path of port 587, for the webmail (ops_mail.h) */
+	/* the submission path of port 587, for the webmail (ops_mail_write.h) */
 	int (*mail_submit)(const struct ops *o, const struct ops_submit *in, struct ops_submit_result *r);
 	uint64_t max_message_size;	/* smtp.max_message_size */
 	char hostname[256], dns_resolver[256];	/* for the DNS records and their check */

@@ -1,8 +1,8 @@
 /* From an API draft (struct ops_mail_draft) to a composed message: the
  * account, the attachments (uploads, parts of stored messages, a message
  * forwarded whole), the reply headers from the stored original
- * (ops_mail.h; the composer itself is mail/compose.c). */
-#include "ops/ops_mail_int.h"
+ * (ops_mail_write.h; the composer itself is mail/compose.c). */
+#include "ops/ops_mail_write_int.h"
 #include "lib/fsutil.h"
 #include "lib/str.h"
 #include "mail/header.h"
@@ -63,7 +63,7 @@ static int not_found(struct ops_error *err, const char *field)
 
 /* The stored message ref->folder/uid read whole (at most max bytes) into
  * *data_r (free), its row into *row_r when not NULL. */
-int ops_mail_read(struct ops_mail_work *w, const struct ops_mail_ref *ref, size_t max, char **data_r,
+int ops_mail_load(struct ops_mail_work *w, const struct ops_mail_ref *ref, size_t max, char **data_r,
 		  size_t *len_r, struct index_mailbox *m_r, struct index_msg *row_r, const char *field,
 		  struct ops_error *err)
 {
@@ -144,7 +144,7 @@ static int part_attach(struct ops_mail_work *w, const struct ops_mail_ref *ref, 
 	char *data;
 	size_t len;
 
-	if (ops_mail_read(w, ref, max, &data, &len, &m, NULL, "attachments", err) < 0)
+	if (ops_mail_load(w, ref, max, &data, &len, &m, NULL, "attachments", err) < 0)
 		return -1;
 	if (mime_message_parse(data, len, &lim, &msg, &error) < 0 || (p = section_find(msg, ref->part)) == NULL) {
 		mime_message_free(msg);
@@ -206,7 +206,7 @@ static int forward_attach(struct ops_mail_work *w, const struct ops_mail_ref *re
 	char *data;
 	size_t len;
 
-	if (ops_mail_read(w, ref, max, &data, &len, &m, NULL, OPS_MAIL_FORWARD, err) < 0)
+	if (ops_mail_load(w, ref, max, &data, &len, &m, NULL, OPS_MAIL_FORWARD, err) < 0)
 		return -1;
 	str_copy(w->names[w->nparts], sizeof(w->names[0]), "forwarded message.eml");
 	if (mail_header_find(data, len, "Subject", &f)) {
@@ -239,7 +239,7 @@ static int reply_headers(struct ops_mail_work *w, const struct ops_mail_ref *ref
 	char *data;
 	size_t len, hlen;
 
-	if (ops_mail_read(w, ref, max, &data, &len, &m, NULL, "in_reply_to", err) < 0)
+	if (ops_mail_load(w, ref, max, &data, &len, &m, NULL, "in_reply_to", err) < 0)
 		return -1;
 	hlen = mail_header_block_size(data, len);
 	if (mail_header_find(data, hlen, "Message-ID", &f))

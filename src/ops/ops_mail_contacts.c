@@ -1,10 +1,10 @@
-/* The address book of a mail user (ops_mail.h): ROOT/contacts.db, one
+/* The address book of a mail user (ops_mail_write.h): ROOT/contacts.db, one
  * SQLite file per account beside index.db, so it lives and dies with the
  * mailbox (an account deleted or moved takes it along) and no write of
  * one account waits on another's. Tables: contacts (id, name, note,
  * updated), emails (contact, pos, address, label) and recent (addresses
  * the user sent to, for autocomplete, the newest OPS_RECENT_MAX kept). */
-#include "ops/ops_mail.h"
+#include "ops/ops_mail_write.h"
 #include "lib/str.h"
 
 #include <limits.h>

@@ -1,6 +1,6 @@
 /* A reply or a forward prefilled from the stored original
- * (ops_mail_template, ops_mail.h; GET /api/v1/mail/compose). */
-#include "ops/ops_mail_int.h"
+ * (ops_mail_template, ops_mail_write.h; GET /api/v1/mail/compose). */
+#include "ops/ops_mail_write_int.h"
 #include "lib/str.h"
 
 #include <stdlib.h>

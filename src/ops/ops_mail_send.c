@@ -1,11 +1,11 @@
-/* Drafts and sending for a mail user (ops_mail.h): a draft is composed
+/* Drafts and sending for a mail user (ops_mail_write.h): a draft is composed
  * and appended to Drafts through the index IMAP uses (quota reserved like
  * APPEND); a message to send is composed and handed to the daemon's
  * submission path (o->mail_submit: the send-as rules, sending limits,
  * compromise detection, local delivery, the DKIM-signed queue file), then
  * copied into Sent, the original of a reply marked \Answered (a forward
  * $Forwarded) and the draft it came from removed. */
-#include "ops/ops_mail_int.h"
+#include "ops/ops_mail_write_int.h"
 #include "lib/str.h"
 #include "store/quota.h"
 

@@ -1,10 +1,10 @@
-/* Attachments uploaded ahead of a draft (ops_mail.h): ROOT/uploads/ID.data
+/* Attachments uploaded ahead of a draft (ops_mail_write.h): ROOT/uploads/ID.data
  * with ID.meta beside it ("expires\ncontent type\nfile name\n"), under the
  * account's own Maildir++ root, so another account's id is simply not
  * there. The directory has no leading dot: Maildir++ folder scans and the
  * quota never see it; its own bound is twice the message size limit and
  * OPS_UPLOAD_FILES_MAX files, and a day's lifetime. */
-#include "ops/ops_mail.h"
+#include "ops/ops_mail_write.h"
 #include "lib/fsutil.h"
 #include "lib/str.h"
 #include "mail/charset.h"

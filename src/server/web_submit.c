@@ -1,4 +1,4 @@
-/* The webmail's sending (http_api_env.mail_submit, ops_mail.h): a message
+/* The webmail's sending (http_api_env.mail_submit, ops_mail_write.h): a message
  * composed by ops/ goes through what port 587 does for an authenticated
  * login, on the API's worker thread: the size limit, the send-as rules
  * (server/smtp_sendas.c), the sending limits and compromise detection
@@ -15,7 +15,7 @@
 #include "directory/validate.h"
 #include "lib/log.h"
 #include "lib/str.h"
-#include "ops/ops_mail.h"
+#include "ops/ops_mail_write.h"
 #include "policy/forward.h"
 #include "server/queue.h"
 #include "server/sendguard.h"

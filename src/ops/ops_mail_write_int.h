@@ -1,9 +1,9 @@
-#ifndef YUBIN_OPS_OPS_MAIL_INT_H
-#define YUBIN_OPS_OPS_MAIL_INT_H
+#ifndef YUBIN_OPS_OPS_MAIL_WRITE_INT_H
+#define YUBIN_OPS_OPS_MAIL_WRITE_INT_H
 
 #include <limits.h>
 
-#include "ops/ops_mail.h"
+#include "ops/ops_mail_write.h"
 #include "store/index.h"
 
 /* Inside the mail user's operations (ops_mail_*.c): one message being
@@ -34,7 +34,7 @@ int ops_mail_build(struct ops *o, const struct ops_actor *actor, const struct op
 		   const struct ops_mail_env *env, bool draft, struct ops_mail_work *w, struct ops_error *err);
 void ops_mail_work_free(struct ops_mail_work *w);
 /* A stored message read whole (at most max bytes). */
-int ops_mail_read(struct ops_mail_work *w, const struct ops_mail_ref *ref, size_t max, char **data_r,
+int ops_mail_load(struct ops_mail_work *w, const struct ops_mail_ref *ref, size_t max, char **data_r,
 		  size_t *len_r, struct index_mailbox *m_r, struct index_msg *row_r, const char *field,
 		  struct ops_error *err);
 

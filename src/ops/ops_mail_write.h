@@ -1,5 +1,5 @@
-#ifndef YUBIN_OPS_OPS_MAIL_H
-#define YUBIN_OPS_OPS_MAIL_H
+#ifndef YUBIN_OPS_OPS_MAIL_WRITE_H
+#define YUBIN_OPS_OPS_MAIL_WRITE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -153,7 +153,7 @@ struct ops_mail_sent {
 int ops_mail_send(struct ops *o, const struct ops_actor *actor, const struct ops_mail_draft *d,
 		  const struct ops_mail_env *env, struct ops_mail_sent *r, struct ops_error *err);
 
-/* ---- reading back (ops_mail_read.c, ops_mail_reply.c) ---- */
+/* ---- reading back (ops_mail_view.c, ops_mail_reply.c) ---- */
 
 struct ops_mail_part_info {
 	char part[40];		/* IMAP section */

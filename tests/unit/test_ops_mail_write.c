@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ops/ops_mail.h"
+#include "ops/ops_mail_write.h"
 #include "ops_fixture.h"
 
 #define PW "Corr3ct-Horse"

@@ -1,9 +1,9 @@
-/* Reading a stored message back for writing (ops_mail.h): a draft as the
+/* Reading a stored message back for writing (ops_mail_write.h): a draft as the
  * MailDraft it was saved from (GET /mail/drafts/{uid}), and a reply or a
  * forward prefilled from the original (GET /mail/compose): addresses and
  * subject decoded, the first text/plain and text/html parts, the other
  * leaf parts as attachments named by their IMAP section. */
-#include "ops/ops_mail_int.h"
+#include "ops/ops_mail_write_int.h"
 #include "lib/str.h"
 #include "mail/header.h"
 #include "mail/imap_envelope.h"
@@ -197,7 +197,7 @@ int ops_mail_view(struct ops *o, const struct ops_actor *actor, const struct ops
 		ops_fail(err, "internal", NULL, "the mailbox is unavailable", "メールボックスを利用できません");
 		goto out;
 	}
-	if (ops_mail_read(&w, ref, env->max_size * 2, &data, &len, &m, NULL, "uid", err) < 0)
+	if (ops_mail_load(&w, ref, env->max_size * 2, &data, &len, &m, NULL, "uid", err) < 0)
 		goto out;
 	hlen = mail_header_block_size(data, len);
 	header_addrs(data, hlen, "from", &v->from, &v->nfrom);
