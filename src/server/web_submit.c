@@ -226,6 +226,7 @@ static void forward_and_note(const struct ops_submit *in, const struct web_body 
 		if (rc[i].forward[0] != '\0')
 			smtp_forward(&fm, rc[i].address, rc[i].forward);
 		store_changed(rc[i].maildir);
+		stats_add(STATS_LOCAL_DELIVERIES, 0, rc[i].keep);
 		if (dir != NULL && rc[i].keep) {
 			snprintf(detail, sizeof(detail), "from <%s>, %zu bytes, id %s", in->from, rc[i].size, txid);
 			directory_event_add(dir, "delivered", rc[i].address, in->ip, detail);
