@@ -74,6 +74,8 @@ static bool contact_body(struct api_job *j, struct vcard *c)
 	if (!api_body_object(j) || !api_body_only(j, names) || api_body_string(j, "name", &name) < 0 ||
 	    api_body_string(j, "note", &note) < 0)
 		return false;
+	if (json_member(j->body, "name") == NULL)
+		return bad(j, "name", "a contact needs its name", "連絡先には名前が必要です");
 	if (strlen(name) > VCARD_NAME_MAX || strlen(name) != json_member(j->body, "name")->len)
 		return bad(j, "name", "the name must be at most 200 bytes", "名前は 200 バイトまでです");
 	if (json_member(j->body, "note") != NULL &&

@@ -278,6 +278,11 @@ def test_contacts_crud_and_complete(srv):
         {"address": "ichiro@example.test", "label": ""}]
     refused(c.post("/api/v1/mail/contacts", {"name": "x", "emails": ["not an address"]}), 400, "invalid_address")
     refused(c.post("/api/v1/mail/contacts", {"name": "x", "emails": []}), 400, "invalid_field")
+    r = refused(c.post("/api/v1/mail/contacts", {"emails": ["a@example.test"]}), 400, "invalid_field")
+    assert r.json["error"]["field"] == "name"
+    refused(c.post("/api/v1/mail/contacts", {"name": "x", "emails": ["a@example.test"], "note": "a\u0000b"}),
+            400, "invalid_field")
+    refused(c.post("/api/v1/mail/contacts", {"name": "x" * 201, "emails": ["a@example.test"]}), 400, "invalid_field")
     from urllib.parse import quote
     m = ok(c.get("/api/v1/mail/contacts/complete?q=" + quote("一郎")))["matches"]
     assert m == [{"name": "鈴木 一郎", "address": "ichiro@example.test", "source": "contact"}]
@@ -435,3 +440,32 @@ def test_virus_check_on_webmail_sending(tmp_path_factory):
         cl.stop()
         rep = s.sanitizer_report()
         assert not rep, rep
+
+
+HOSTILE = [
+    [], "x", 1, None, {"to": "a@b.test"}, {"to": [1]}, {"to": [None]}, {"to": [{}]}, {"to": [{"name": "x"}]},
+    {"to": [{"address": 1}]}, {"to": [{"address": "a@b.test", "name": 1}]}, {"to": ["<>"]}, {"to": ["x <"]},
+    {"to": ["\"\" <a@b.test>"], "subject": 1}, {"to": [B], "subject": "a\r\nBcc: x@y.test"},
+    {"to": [B], "attachments": "x"}, {"to": [B], "attachments": [1]}, {"to": [B], "attachments": [{}]},
+    {"to": [B], "attachments": [{"upload": 1}]}, {"to": [B], "attachments": [{"upload": "../../x"}]},
+    {"to": [B], "attachments": [{"folder": "INBOX", "uid": 1}]},
+    {"to": [B], "attachments": [{"folder": "INBOX", "uid": 1, "part": "9.9.9"}]},
+    {"to": [B], "attachments": [{"folder": "../..", "uid": 0, "part": "1"}]},
+    {"to": [B], "in_reply_to": {}}, {"to": [B], "in_reply_to": {"folder": "INBOX", "uid": -1}},
+    {"to": [B], "in_reply_to": {"folder": "Nope", "uid": 1}}, {"to": [B], "forward": {"folder": "INBOX", "uid": 1}},
+    {"to": [B], "forward": {"folder": "INBOX", "uid": 1, "mode": "x"}}, {"to": [B], "charset": "latin1"},
+    {"to": [B], "flowed": "yes"}, {"to": [B], "draft_uid": -5}, {"to": [B], "from": 5},
+    {"to": [B], "from_name": "x" * 300}, {"to": [B], "text": "a\u0000b"}, {"to": ["a@b.test"] * 101},
+    {"to": [B], "subject": "x" * 2001}, {"to": [B], "from": "not-an-address"},
+]
+
+
+def test_hostile_drafts_answered_not_crashed(srv):
+    a = user(srv, A)
+    for body in HOSTILE:
+        for path in ("/api/v1/mail/send", "/api/v1/mail/drafts"):
+            r = a.post(path, body)
+            assert 400 <= r.status < 500 and r.code, (path, body, r)
+    # the daemon is still there and the Bcc never got into a header
+    ok(a.get("/api/v1/mail/contacts"))
+    assert not [m for _, _, m in fetch_all(srv, "alien@other.test", "INBOX") if "x@y.test" in str(m)]
