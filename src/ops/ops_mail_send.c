@@ -223,6 +223,10 @@ int ops_mail_send(struct ops *o, const struct ops_actor *actor, const struct ops
 	if (d->draft_uid != 0)
 		r->draft_removed = remove_uid(&w, "Drafts", d->draft_uid) == 1;
 	ops_mail_note_sent(o, actor, d);
+	for (size_t i = 0; i < d->natts; i++) {
+		if (d->atts[i].kind == OPS_ATT_UPLOAD)	/* sent: the upload has done its work */
+			ops_upload_del(o, actor, d->atts[i].upload, &ignored);
+	}
 	ret = 0;
 out:
 	ops_mail_work_free(&w);

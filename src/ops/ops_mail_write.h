@@ -149,7 +149,7 @@ struct ops_mail_sent {
 
 /* Composes and submits the draft through o->mail_submit (the daemon's
  * submission path), then a copy in Sent, \Answered on the original of a
- * reply, the draft removed. */
+ * reply, the draft and the uploads it used removed. */
 int ops_mail_send(struct ops *o, const struct ops_actor *actor, const struct ops_mail_draft *d,
 		  const struct ops_mail_env *env, struct ops_mail_sent *r, struct ops_error *err);
 

@@ -35,8 +35,9 @@ def mail_write_replies(srv, s, d, u):
     call(u, "GET", "/api/v1/mail/compose?mode=reply&folder=Sent&uid=%d" % sent["sent"]["uid"])
     call(u, "GET", "/api/v1/mail/compose?mode=forward_inline&folder=Sent&uid=%d" % sent["sent"]["uid"])
     call(u, "GET", "/api/v1/mail/compose?mode=reply&folder=Sent&uid=999999")
-    call(u, "DELETE", "/api/v1/mail/uploads/" + up["id"])
-    call(u, "DELETE", "/api/v1/mail/uploads/" + up["id"])
+    call(u, "DELETE", "/api/v1/mail/uploads/" + up["id"])          # used up by the send: 404
+    spare = raw("POST", "/api/v1/mail/uploads?filename=spare.bin", b"\0\1", "application/octet-stream").json
+    call(u, "DELETE", "/api/v1/mail/uploads/" + spare["id"])
     c = call(u, "POST", "/api/v1/mail/contacts", {"name": "鈴木", "emails": ["suzuki@example.test"]}).json
     call(u, "POST", "/api/v1/mail/contacts", {"name": "x", "emails": []})
     call(u, "GET", "/api/v1/mail/contacts?q=suzuki")

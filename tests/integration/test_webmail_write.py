@@ -96,6 +96,7 @@ def test_send_japanese_with_attachment(srv):
     assert atts[0].get_content() == b"%PDF-1.4 minutes\x00\xff"
     assert msg.get_body(("plain",)).get_content().replace("\r\n", "\n") == "本文です。\nよろしくお願いします。\n"
     assert "with HTTPS" in msg["Received"]
+    refused(a.request("DELETE", "/api/v1/mail/uploads/" + up["id"]), 404, "not_found")   # used up by the send
     sent = [m for uid, flags, m in fetch_all(srv, A, "Sent") if m["Message-ID"] == r["message_id"]]
     assert len(sent) == 1 and sent[0]["Subject"] == SUBJECT
 
