@@ -7,6 +7,8 @@
 # ("... domain set %s foreign-auth off"). Not checked: "spam" (also the
 # yubinctl command group and a verdict word) and "mta-sts" (also the
 # host-name label RFC 8461 fixes: "mta-sts", "mta-sts.%s", "_mta-sts.jp").
+# A line whose literal only looks like a key (a JSON member named the
+# same) carries /* not a setting key */.
 cd "$(dirname "$0")/.." || exit 1
 table=src/settings/settings_table.c
 keys=$(sed -n 's/^[[:space:]]*[A-Z_]*(SETTING_[A-Z0-9_]*, "\([^"]*\)".*/\1/p' "$table" | grep -vx -e 'spam' -e 'mta-sts')
@@ -21,6 +23,8 @@ echo "$keys" | awk -v files="$files" '
 	FNR == 1 { incomment = 0 }
 	{
 		line = $0
+		# a literal that only looks like a key (a JSON member) says so
+		if (line ~ /\/\* not a setting key \*\//) next
 		# drop comments: whole comment lines and /* ... */ parts
 		if (incomment) {
 			if (index(line, "*/") == 0) next

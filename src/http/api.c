@@ -69,6 +69,7 @@ static int api_status_of(const char *code)
 		{ "forbidden", 403 }, { "foreign_blocked", 403 }, { "csrf", 403 },
 		{ "not_found", 404 }, { "exists", 409 }, { "not_empty", 409 }, { "active", 409 },
 		{ "rate_limited", 429 }, { "internal", 500 },
+		{ "suspended", 403 }, { "too_large", 413 }, { "unavailable", 503 }, { "conflict", 409 },
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
@@ -467,6 +468,11 @@ static bool api_body(struct api_job *j)
 
 	if (len == 0)
 		return true;
+	if (len > ((j->route->flags & API_UPLOAD) != 0 ? j->cfg->max_upload_size : j->cfg->max_body_size)) {
+		api_error(j, 413, "too_large", NULL, "the request body is too large",
+			  "リクエストの本文が大きすぎます");
+		return false;
+	}
 	if ((j->route->flags & API_RAW_BODY) != 0) {
 		j->body_raw = malloc(len + 1);
 		if (j->body_raw == NULL) {
@@ -528,6 +534,17 @@ static bool api_route_find(struct api_job *j, const char *path)
 	evhttp_add_header(evhttp_request_get_output_headers(j->req), "Allow", allow);
 	api_error(j, 405, "method_not_allowed", NULL, "method not allowed here",
 		  "このメソッドは使えません");
+	return false;
+}
+
+bool api_path_is_upload(const char *path)
+{
+	char params[API_PARAMS_MAX][API_PARAM_MAX];
+
+	for (size_t i = 0; i < api_nroutes; i++) {
+		if ((api_routes[i].flags & API_UPLOAD) != 0 && api_path_match(api_routes[i].path, path, params))
+			return true;
+	}
 	return false;
 }
 

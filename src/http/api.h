@@ -35,6 +35,7 @@ enum api_route_flags {
 	API_PUBLIC = 1 << 0,	/* no login needed (nor looked at) */
 	API_RAW_BODY = 1 << 1,	/* any body type, copied to body_raw unparsed */
 	API_PATH_SLASH = 1 << 2,	/* a {x} may hold an encoded '/' (folder names) */
+	API_UPLOAD = 1 << 3,	/* a body up to max_upload_size (else max_body_size) */
 };
 
 struct api_route {
@@ -53,6 +54,7 @@ struct api_config {
 	void (*env)(struct http_api_env *env);
 	struct event_base *base;
 	uint64_t max_body_size;
+	uint64_t max_upload_size;	/* API_UPLOAD routes */
 	const struct http_observer *observer;	/* the metrics page; may be NULL */
 	unsigned *jobs;		/* the loop's count of jobs not yet answered */
 };
@@ -99,6 +101,10 @@ struct api_job {
 	unsigned delay_ms;	/* wait so long before replying (failed logins) */
 	struct event *delay;	/* that wait, while it runs */
 };
+
+/* Whether path is one of an API_UPLOAD route (its body may pass
+ * http.max_body_size). */
+bool api_path_is_upload(const char *path);
 
 /* /api/v1/... on https.port (http.c's route table). */
 void api_handle(struct evhttp_request *req, const struct api_config *cfg);

@@ -5,6 +5,7 @@
 #include "http/api_admin.h"
 #include "http/api_mail.h"
 #include "http/api_server.h"
+#include "http/api_mail_write.h"
 
 #include <event2/http.h>
 
@@ -112,6 +113,23 @@ const struct api_route api_routes[] = {
 	{ GET, "/api/v1/mail/messages/{folder}/{uid}/raw", api_mail_raw, API_PATH_SLASH },
 	{ GET, "/api/v1/mail/messages/{folder}/{uid}/parts/{part}", api_mail_part, API_PATH_SLASH },
 	{ GET, "/api/v1/mail/events", api_mail_events, 0 },
+	/* webmail, writing (api_mail_write.h) */
+	{ POST, "/api/v1/mail/uploads", api_mail_upload_add, API_RAW_BODY | API_UPLOAD },
+	{ DELETE, "/api/v1/mail/uploads/{id}", api_mail_upload_del, 0 },
+	{ GET, "/api/v1/mail/compose", api_mail_compose, 0 },
+	{ POST, "/api/v1/mail/drafts", api_mail_draft_add, 0 },
+	{ GET, "/api/v1/mail/drafts/{uid}", api_mail_draft_get, 0 },
+	{ PUT, "/api/v1/mail/drafts/{uid}", api_mail_draft_put, 0 },
+	{ DELETE, "/api/v1/mail/drafts/{uid}", api_mail_draft_del, 0 },
+	{ POST, "/api/v1/mail/send", api_mail_send, 0 },
+	{ GET, "/api/v1/mail/contacts", api_mail_contacts_list, 0 },
+	{ POST, "/api/v1/mail/contacts", api_mail_contact_add, 0 },
+	{ GET, "/api/v1/mail/contacts/complete", api_mail_contacts_complete, 0 },
+	{ GET, "/api/v1/mail/contacts/{id}", api_mail_contact_get, 0 },
+	{ PUT, "/api/v1/mail/contacts/{id}", api_mail_contact_put, 0 },
+	{ DELETE, "/api/v1/mail/contacts/{id}", api_mail_contact_del, 0 },
+	{ GET, "/api/v1/mail/contacts.vcf", api_mail_contacts_export, 0 },
+	{ POST, "/api/v1/mail/contacts.vcf", api_mail_contacts_import, API_RAW_BODY },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -228,6 +228,13 @@ static void https_request(struct evhttp_request *req, void *arg)
 		http_send_error(req, 400, "Bad Request", true);
 		return;
 	}
+	/* evhttp's body limit is the larger one of the upload routes: the
+	 * others keep http.max_body_size */
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > h->api.max_body_size &&
+	    !api_path_is_upload(path)) {
+		http_send_error(req, 413, "Payload Too Large", true);
+		return;
+	}
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (!route_matches(&routes[i], path))
 			continue;
@@ -436,7 +443,10 @@ static struct evhttp *evhttp_make(struct event_base *base, const struct http_par
 	if (evh == NULL)
 		return NULL;
 	evhttp_set_max_headers_size(evh, (ev_ssize_t)p->max_header_size);
-	evhttp_set_max_body_size(evh, (ev_ssize_t)p->max_body_size);
+	/* the larger limit for the connection; api.c holds every other
+	 * route to max_body_size */
+	evhttp_set_max_body_size(evh, (ev_ssize_t)(p->max_upload_size > p->max_body_size ?
+						    p->max_upload_size : p->max_body_size));
 	evhttp_set_timeout(evh, (int)p->timeout);
 	evhttp_set_allowed_methods(evh, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
 				   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
@@ -464,13 +474,16 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 	h->request_timeout = p->request_timeout;
 	str_copy(h->static_dir, sizeof(h->static_dir), p->static_dir);
 	str_copy(h->acme_dir, sizeof(h->acme_dir), p->acme_dir != NULL ? p->acme_dir : "");
-	h->api = (struct api_config){ p->workers, p->api_env, base, p->max_body_size, p->observer,
-				      &h->api_jobs };
+	h->api = (struct api_config){ p->workers, p->api_env, base, p->max_body_size, p->max_upload_size,
+				      p->observer, &h->api_jobs };
 	if (p->port_https != 0) {
 		h->https = evhttp_make(base, p, https_request, h);
 		if (h->https == NULL)
 			goto fail_oom;
 		evhttp_set_bevcb(h->https, tls_bev, h);
+		/* a body past the limit (an upload too big) is read to its end and
+		 * answered 413, so the browser sees the answer, not a reset */
+		evhttp_set_flags(h->https, EVHTTP_SERVER_LINGERING_CLOSE);
 		if (bind_all(h, h->https, base, p, p->port_https, "https", err, errsize) < 0)
 			goto fail;
 	}
@@ -478,6 +491,7 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 		h->http = evhttp_make(base, p, http_request, h);
 		if (h->http == NULL)
 			goto fail_oom;
+		evhttp_set_max_body_size(h->http, (ev_ssize_t)p->max_body_size);	/* no uploads */
 		evhttp_set_bevcb(h->http, plain_bev, h);
 		if (bind_all(h, h->http, base, p, p->port_http, "http", err, errsize) < 0)
 			goto fail;

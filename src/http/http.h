@@ -51,6 +51,9 @@ struct http_api_env {
 	/* Hands a name to the daemon's certificate thread for an ACME
 	 * renewal: false when its queue is full. */
 	bool (*certs_renew)(const char *name, bool force);
+	/* the submission path of port 587, for the webmail (ops_mail_write.h) */
+	int (*mail_submit)(const struct ops *o, const struct ops_submit *in, struct ops_submit_result *r);
+	uint64_t max_message_size;	/* smtp.max_message_size */
 	char hostname[256], dns_resolver[256];	/* for the DNS records and their check */
 	size_t sieve_max_script;	/* sieve.max_script_size */
 	unsigned sieve_max_scripts;	/* sieve.max_scripts */
@@ -63,6 +66,7 @@ struct http_params {
 	const char *listen_address;	/* comma-separated addresses */
 	unsigned port_http, port_https;	/* 0: that side is off */
 	uint64_t max_header_size, max_body_size;
+	uint64_t max_upload_size;	/* the API's upload routes (webmail attachments); 0: none */
 	unsigned timeout;		/* seconds idle or stalled */
 	unsigned request_timeout;	/* seconds for a whole request */
 	unsigned max_connections;	/* HTTPS connections in all */

@@ -48,6 +48,9 @@ struct ops_error {
 	char ja[512];
 };
 
+struct ops_submit;
+struct ops_submit_result;
+
 struct ops {
 	struct directory *dir;
 	const char *data;	/* the data directory, for mailboxes */
@@ -57,6 +60,10 @@ struct ops {
 	/* Makes a running daemon read yubin.conf again (what SIGHUP does):
 	 * true when it did. NULL: nobody to tell (the caller says so). */
 	bool (*conf_reload)(const struct ops *o);
+	/* Submits a message as port 587 would take it (ops_mail_write.h; the
+	 * daemon's submission path): 0 with r->status, -1 on a local fault.
+	 * NULL: nobody to submit to. */
+	int (*mail_submit)(const struct ops *o, const struct ops_submit *in, struct ops_submit_result *r);
 };
 
 /* Fills an actor (with no domains). */

@@ -136,6 +136,7 @@ static void loop_http_start(struct loop *loop)
 		.listen_address = cfg->listen_address, .port_http = cfg->port_http,
 		.port_https = cfg->port_https, .max_header_size = cfg->http_max_header_size,
 		.max_body_size = cfg->http_max_body_size, .timeout = cfg->http_timeout,
+		.max_upload_size = cfg->smtp_max_message_size,
 		.request_timeout = cfg->http_request_timeout,
 		.max_connections = cfg->http_max_connections,
 		.max_connections_per_ip = cfg->http_max_connections_per_ip,

@@ -112,6 +112,8 @@ void web_api_env(struct http_api_env *env)
 	env->certs_reload = web_certs_reload;
 	env->certs_renew = certs_renew_request;
 	env->mail_learn = &web_mail_learn;
+	env->mail_submit = web_mail_submit;
+	env->max_message_size = cfg.smtp_max_message_size;
 	str_copy(env->hostname, sizeof(env->hostname), cfg.hostname);
 	str_copy(env->dns_resolver, sizeof(env->dns_resolver), cfg.dns_resolver);
 	env->sieve_max_script = (size_t)cfg.sieve_max_script_size;

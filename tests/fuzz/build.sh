@@ -64,3 +64,7 @@ SIEVE_SRC="src/sieve/sieve_lex.c src/sieve/sieve_parse.c src/sieve/sieve_check.c
 build fuzz_sieve_parse $SIEVE_SRC
 # shellcheck disable=SC2086
 build fuzz_sieve_run $SIEVE_SRC
+build fuzz_vcard src/mail/vcard.c src/mail/charset.c src/lib/strbuf.c src/lib/str.c
+build fuzz_compose src/mail/compose.c src/mail/compose_enc.c src/mail/compose_reply.c src/mail/mime.c \
+	src/mail/header.c src/mail/rfc2047.c src/mail/charset.c src/mail/mime_decode.c src/mail/rfc5322.c \
+	src/lib/strbuf.c src/lib/str.c

@@ -12,6 +12,7 @@ import pytest
 
 from api_admin_util import admin_replies
 from api_server_util import server_replies
+from api_mail_write_util import mail_write_replies
 from api_util import Client, admin, api_server, domain_admin, user
 from helpers import PASSWORD, REPO
 from webmail_util import webmail_replies
@@ -197,6 +198,9 @@ def test_real_replies_validate(srv, doc):
         assert r.status < 500, (method, path, r)
         check(doc, seen, method, path, r)
     for method, path, r in webmail_replies(srv, admin(srv), user(srv)):
+        assert r.status < 500, (method, path, r)
+        check(doc, seen, method, path, r)
+    for method, path, r in mail_write_replies(srv, admin(srv), d, user(srv, "second@example.test")):
         assert r.status < 500, (method, path, r)
         check(doc, seen, method, path, r)
     assert seen == doc_routes(doc) | set(), doc_routes(doc) - seen
