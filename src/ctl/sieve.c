@@ -66,22 +66,17 @@ static char *sieve_read(const char *file, size_t *len_r)
 	return text;
 }
 
-struct sieve_rows {
-	struct json *j;
-	unsigned n;
-};
-
 static void sieve_row(const char *name, size_t size, bool active, void *ctx)
 {
-	struct sieve_rows *p = ctx;
+	struct ctl_list *l = ctx;
 
-	p->n++;
-	if (p->j != NULL) {
-		json_object_begin(p->j);
-		json_kv_string(p->j, "name", name);
-		json_kv_uint(p->j, "size", size);
-		json_kv_bool(p->j, "active", active);
-		json_object_end(p->j);
+	l->n++;
+	if (l->j != NULL) {
+		json_object_begin(l->j);
+		json_kv_string(l->j, "name", name);
+		json_kv_uint(l->j, "size", size);
+		json_kv_bool(l->j, "active", active);
+		json_object_end(l->j);
 		return;
 	}
 	printf("%s%s (%zu bytes)\n", name, active ? " [active]" : "", size);
@@ -89,28 +84,22 @@ static void sieve_row(const char *name, size_t size, bool active, void *ctx)
 
 static int sieve_list(struct ctl *c, struct ops *o, const struct ops_actor *actor)
 {
-	struct sieve_rows p = { NULL, 0 };
+	char empty[400];
 	struct ops_error err;
+	struct ctl_list l;
 	struct json j;
-	int r;
 
-	if (c->json) {
-		json_init(&j);
-		json_array_begin(&j);
-		p.j = &j;
-	}
-	r = ops_sieve_list(o, actor, c->argv[1], sieve_row, &p, &err);
-	if (c->json) {
-		json_array_end(&j);
-		if (r == 0)
-			return ctl_json_print(&j);
-		json_free(&j);
-	}
-	if (r < 0)
-		return ctl_ops_fail(&err);
-	if (p.n == 0)
-		printf("%s has no Sieve scripts\n", c->argv[1]);
-	return 0;
+	snprintf(empty, sizeof(empty), "%s has no Sieve scripts", c->argv[1]);
+	ctl_list_begin(c, &l, &j);
+	return ctl_list_end(&l, ops_sieve_list(o, actor, c->argv[1], sieve_row, &l, &err), &err, empty);
+}
+
+/* The script of FILE (c->argv[file]) under the server's quota: NULL after
+ * a message. */
+static char *sieve_input(struct ctl *c, int file, struct ops_sieve_limits *lim, size_t *len_r)
+{
+	sieve_limits(c, lim);
+	return sieve_read(c->argv[file], len_r);
 }
 
 static int sieve_put(struct ctl *c, struct ops *o, const struct ops_actor *actor)
@@ -121,8 +110,7 @@ static int sieve_put(struct ctl *c, struct ops *o, const struct ops_actor *actor
 	char *text;
 	int r;
 
-	sieve_limits(c, &lim);
-	if ((text = sieve_read(c->argv[3], &len)) == NULL)
+	if ((text = sieve_input(c, 3, &lim, &len)) == NULL)
 		return 1;
 	r = ops_sieve_put(o, actor, c->argv[1], c->argv[2], text, len, &lim, &err);
 	free(text);
@@ -141,8 +129,7 @@ static int sieve_check(struct ctl *c)
 	char *text;
 	int r;
 
-	sieve_limits(c, &lim);
-	if ((text = sieve_read(c->argv[1], &len)) == NULL)
+	if ((text = sieve_input(c, 1, &lim, &len)) == NULL)
 		return 1;
 	r = ops_sieve_check(text, len, &lim, &err);
 	free(text);

@@ -68,25 +68,38 @@ void api_sieve_get(struct api_job *j)
 	free(text);
 }
 
+/* The body's "script" (required) and, when activate is not NULL, its
+ * "activate": false (answered) when the body is not that. */
+static bool api_sieve_body(struct api_job *j, const char **script, bool *activate)
+{
+	static const char *const put_names[] = { "script", "activate", NULL };
+	static const char *const check_names[] = { "script", NULL };
+
+	*script = NULL;
+	if (!api_body_object(j) || !api_body_only(j, activate != NULL ? put_names : check_names) ||
+	    api_body_string(j, "script", script) < 0 ||
+	    (activate != NULL && api_body_bool(j, "activate", activate) < 0))
+		return false;
+	if (*script == NULL) {
+		api_error(j, 400, "invalid_field", "script", "script is required (a string)",
+			  "script (文字列) が必要です");
+		return false;
+	}
+	return true;
+}
+
 /* PUT {"script": "...", "activate": true|false}: stored only when it
  * compiles; an error names its line. */
 void api_sieve_put(struct api_job *j)
 {
-	static const char *const names[] = { "script", "activate", NULL };
-	const char *script = NULL;
 	struct ops_sieve_limits lim;
 	bool activate = false;
 	struct ops_error err;
+	const char *script;
 	struct json *o;
 
-	if (!api_body_object(j) || !api_body_only(j, names) || api_body_string(j, "script", &script) < 0 ||
-	    api_body_bool(j, "activate", &activate) < 0)
+	if (!api_sieve_body(j, &script, &activate))
 		return;
-	if (script == NULL) {
-		api_error(j, 400, "invalid_field", "script", "script is required (a string)",
-			  "script (文字列) が必要です");
-		return;
-	}
 	api_sieve_limits(j, &lim);
 	if (ops_sieve_put(&j->ops, &j->actor, j->params[0], j->params[1], script, strlen(script), &lim, &err) < 0 ||
 	    (activate && ops_sieve_activate(&j->ops, &j->actor, j->params[0], j->params[1], &err) < 0)) {
@@ -142,19 +155,13 @@ void api_sieve_deactivate(struct api_job *j)
 /* POST /api/v1/sieve/check {"script"}: any logged-in caller. */
 void api_sieve_check(struct api_job *j)
 {
-	static const char *const names[] = { "script", NULL };
-	const char *script = NULL;
 	struct ops_sieve_limits lim;
 	struct ops_error err;
+	const char *script;
 	struct json *o;
 
-	if (!api_body_object(j) || !api_body_only(j, names) || api_body_string(j, "script", &script) < 0)
+	if (!api_sieve_body(j, &script, NULL))
 		return;
-	if (script == NULL) {
-		api_error(j, 400, "invalid_field", "script", "script is required (a string)",
-			  "script (文字列) が必要です");
-		return;
-	}
 	api_sieve_limits(j, &lim);
 	if (ops_sieve_check(script, strlen(script), &lim, &err) < 0) {
 		api_ops_error(j, &err);
