@@ -359,6 +359,14 @@ static int dir_run(struct directory *dir, sqlite3_stmt *st, const char **error_r
 	return 0;
 }
 
+/* Runs a change of one row: 1 changed, 0 no such row, -1 error. */
+static int dir_change_one(struct directory *dir, sqlite3_stmt *st, const char **error_r)
+{
+	if (dir_run(dir, st, error_r) < 0)
+		return -1;
+	return sqlite3_changes(dir->db) > 0 ? 1 : 0;
+}
+
 static void col_text(sqlite3_stmt *st, int col, char *buf, size_t size)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
@@ -673,10 +681,8 @@ int directory_setting_set(struct directory *dir, const char *scope, const char *
 int directory_setting_unset(struct directory *dir, const char *scope, const char *name,
 			    const char *key, const char **error_r)
 {
-	if (dir_run(dir, dir_prepare(dir, "DELETE FROM settings WHERE scope = ? AND name = lower(?)"
-				     " AND key = ?", scope, name, key, NULL), error_r) < 0)
-		return -1;
-	return sqlite3_changes(dir->db) > 0 ? 1 : 0;
+	return dir_change_one(dir, dir_prepare(dir, "DELETE FROM settings WHERE scope = ? AND name = lower(?)"
+					      " AND key = ?", scope, name, key, NULL), error_r);
 }
 
 int directory_setting_clear(struct directory *dir, const char *scope, const char *name,
@@ -750,11 +756,9 @@ int directory_spamlist_add(struct directory *dir, const char *scope, const char 
 int directory_spamlist_del(struct directory *dir, const char *scope, const char *name,
 			   const char *kind, const char *pattern, const char **error_r)
 {
-	if (dir_run(dir, dir_prepare(dir, "DELETE FROM spam_lists WHERE scope = ? AND name = lower(?)"
-				     " AND kind = ? AND pattern = lower(?)", scope, name, kind, pattern,
-				     NULL), error_r) < 0)
-		return -1;
-	return sqlite3_changes(dir->db) > 0 ? 1 : 0;
+	return dir_change_one(dir, dir_prepare(dir, "DELETE FROM spam_lists WHERE scope = ? AND name = lower(?)"
+					      " AND kind = ? AND pattern = lower(?)", scope, name, kind, pattern,
+					      NULL), error_r);
 }
 
 int directory_spamlist_list(struct directory *dir, const char *scope, const char *name,
@@ -1025,14 +1029,6 @@ int directory_admin_get_auth(struct directory *dir, const char *name, struct dir
 	}
 	dir_finish(dir, st);
 	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
-}
-
-/* Runs a change of one row: 1 changed, 0 no such row, -1 error. */
-static int dir_change_one(struct directory *dir, sqlite3_stmt *st, const char **error_r)
-{
-	if (dir_run(dir, st, error_r) < 0)
-		return -1;
-	return sqlite3_changes(dir->db) > 0 ? 1 : 0;
 }
 
 int directory_admin_del(struct directory *dir, const char *name, const char **error_r)
@@ -1375,11 +1371,9 @@ int directory_hold_lift(struct directory *dir, const char *address, const char *
 	char ts[32];
 
 	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
-	if (dir_run(dir, dir_prepare(dir, "UPDATE send_holds SET lifted = ?, lifted_by = ?"
-				     " WHERE address = lower(?) AND lifted = 0", ts, by, address, NULL),
-		    error_r) < 0)
-		return -1;
-	return sqlite3_changes(dir->db) > 0 ? 1 : 0;
+	return dir_change_one(dir, dir_prepare(dir, "UPDATE send_holds SET lifted = ?, lifted_by = ?"
+					      " WHERE address = lower(?) AND lifted = 0", ts, by, address, NULL),
+			      error_r);
 }
 
 int directory_hold_list(struct directory *dir, dir_hold_cb *cb, void *ctx)
@@ -1496,10 +1490,8 @@ int directory_geoip_override_add(struct directory *dir, const char *cidr, const 
 
 int directory_geoip_override_del(struct directory *dir, const char *cidr, const char **error_r)
 {
-	if (dir_run(dir, dir_prepare(dir, "DELETE FROM geoip_overrides WHERE cidr = ?", cidr, NULL),
-		    error_r) < 0)
-		return -1;
-	return sqlite3_changes(dir->db) > 0 ? 1 : 0;
+	return dir_change_one(dir, dir_prepare(dir, "DELETE FROM geoip_overrides WHERE cidr = ?", cidr, NULL),
+			      error_r);
 }
 
 int directory_geoip_override_list(struct directory *dir, dir_override_cb *cb, void *ctx)
@@ -1556,10 +1548,8 @@ int directory_auth_block_get(struct directory *dir, const char *key, struct dir_
 
 int directory_auth_block_del(struct directory *dir, const char *key, const char **error_r)
 {
-	if (dir_run(dir, dir_prepare(dir, "DELETE FROM auth_blocks WHERE key = lower(?)", key, NULL),
-		    error_r) < 0)
-		return -1;
-	return sqlite3_changes(dir->db) > 0 ? 1 : 0;
+	return dir_change_one(dir, dir_prepare(dir, "DELETE FROM auth_blocks WHERE key = lower(?)", key, NULL),
+			      error_r);
 }
 
 int directory_auth_block_list(struct directory *dir, int64_t now, dir_auth_block_cb *cb, void *ctx)
@@ -1628,10 +1618,8 @@ int directory_hostname_add(struct directory *dir, const char *domain, const char
 
 int directory_hostname_del(struct directory *dir, const char *name, const char **error_r)
 {
-	if (dir_run(dir, dir_prepare(dir, "DELETE FROM host_names WHERE name = lower(?)", name, NULL),
-		    error_r) < 0)
-		return -1;
-	return sqlite3_changes(dir->db) > 0 ? 1 : 0;
+	return dir_change_one(dir, dir_prepare(dir, "DELETE FROM host_names WHERE name = lower(?)", name, NULL),
+			      error_r);
 }
 
 int directory_hostname_list(struct directory *dir, const char *domain, dir_hostname_cb *cb, void *ctx)
