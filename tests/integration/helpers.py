@@ -8,6 +8,7 @@ runs the daemon in the foreground.
 """
 
 import base64
+import collections
 import contextlib
 import errno
 import json
@@ -46,8 +47,10 @@ SANITIZER_MARKERS = (
     "WARNING: ThreadSanitizer",
 )
 
-# Ports already handed out in this pytest process.
-_used_ports = set()
+# Ports handed out lately in this pytest process: the last 40 servers'
+# (a module's servers, or ones still running, are never given again; older
+# ones have stopped, and a whole suite's worth would leave too few offsets).
+_recent_ports = collections.deque(maxlen=40)
 # Every server created, so conftest can attach logs to failing tests.
 ALL_SERVERS = []
 
@@ -90,13 +93,14 @@ def pick_offset():
     this process, below the ephemeral range and off the common ports."""
     rng = random.Random(os.urandom(8))
     top = min(OFFSET_RANGE[1], _ephemeral_low() - 1 - max(STD_PORTS.values()))
-    for _ in range(200):
+    used = set().union(*_recent_ports)
+    for _ in range(1000):
         off = rng.randrange(OFFSET_RANGE[0], top + 1)
         ports = {off + p for p in STD_PORTS.values()}
-        if ports & _used_ports or ports & COMMON_PORTS:
+        if ports & used or ports & COMMON_PORTS:
             continue
         if all(_port_free(p) for p in ports):
-            _used_ports.update(ports)
+            _recent_ports.append(ports)
             return off
     raise RuntimeError("no free port offset found")
 
