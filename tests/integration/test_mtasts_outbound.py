@@ -1,0 +1,159 @@
+"""Outbound MTA-STS (RFC 8461, server/outbound_sts.c and outbound.c): the
+recipient domain's _mta-sts record through dns.resolver (dnsmasq), its
+policy fetched over HTTPS from mta-sts.DOMAIN (a test peer on port 443
+with a certificate from a test CA, trusted through mta_sts.ca_file), and
+delivery to test SMTP peers with and without STARTTLS and with a good or
+a wrong certificate: enforce defers with 4xx and never sends in the clear,
+testing delivers and records the failure for the TLS report."""
+import json
+import os
+import random
+import time
+
+import pytest
+
+import helpers
+import outbound_util as ou
+import sts_util
+from helpers import DOMAIN
+
+LOCAL = "user@" + DOMAIN
+
+pytestmark = pytest.mark.skipif(not os.access(ou.DNSMASQ, os.X_OK) or os.geteuid() != 0,
+                                reason="needs dnsmasq and port 443 (root)")
+
+# domain: (mode, mx patterns, the MX's TLS: "good", "wrong-name" or None)
+CASES = {
+    "good.test": ("enforce", ["mx.good.test"], "good"),
+    "notls.test": ("enforce", ["mx.notls.test"], None),
+    "badcert.test": ("enforce", ["mx.badcert.test"], "wrong-name"),
+    "badmx.test": ("enforce", ["mx.allowed.test"], "good"),
+    "testing.test": ("testing", ["mx.testing.test"], None),
+    "wild.test": ("enforce", ["*.wild.test"], "good"),
+}
+
+
+def policy(mode, mx):
+    return "version: STSv1\r\nmode: %s\r\n%smax_age: 86400\r\n" % (mode, "".join("mx: %s\r\n" % m for m in mx))
+
+
+@pytest.fixture
+def env(tmp_path, new_server):
+    base = "127.%d.%d" % (random.randint(100, 250), random.randint(1, 250))
+    ca = sts_util.TestCA(tmp_path / "ca")
+    port = ou.free_port(base + ".1")
+    peers, hosts, mx, txt, policies = {}, {}, [], {}, {}
+    for i, (dom, (mode, patterns, tls)) in enumerate(sorted(CASES.items())):
+        host = ("mx1." if dom == "wild.test" else "mx.") + dom
+        addr = "%s.%d" % (base, i + 1)
+        ctx = None
+        if tls is not None:
+            crt, key = ca.issue(dom, [host if tls == "good" else "other.example"])
+            ctx = sts_util.server_context(crt, key)
+        peers[dom] = sts_util.SmtpPeer(addr, port, ctx, host).start()
+        hosts[host] = addr
+        hosts["mta-sts." + dom] = base + ".100"
+        mx.append((dom, host, 10))
+        txt["_mta-sts." + dom] = "v=STSv1; id=first1"
+        policies["mta-sts." + dom] = (200, "text/plain; charset=utf-8", policy(mode, patterns))
+    crt, key = ca.issue("policy-host", sorted("mta-sts." + d for d in CASES))
+    web = sts_util.PolicyServer(base + ".100", crt, key, policies).start()
+    dns = ou.Dnsmasq(tmp_path / "dns", txt=txt, hosts=hosts, mx=mx).start()
+    srv = new_server(config={"dns.resolver": dns.resolver, "smtp.remote_port": str(port),
+                             "queue.retry_min": "1", "queue.retry_max": "2",
+                             "mta_sts.ca_file": ca.pem})
+    yield srv, peers, web
+    dns.stop()
+    web.stop()
+    for p in peers.values():
+        p.stop()
+
+
+def message(token, to):
+    return ("From: <%s>\r\nTo: <%s>\r\nSubject: sts %s\r\nMessage-ID: <%s@client.test>\r\n\r\n"
+            "token %s\r\n" % (LOCAL, to, token, token, token)).encode()
+
+
+def queued_reply(srv, qid):
+    return srv.ctl("queue", "show", qid, check=False).out
+
+
+def journal(srv):
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    path = os.path.join(srv.data, "tlsrpt", day)
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [line.rstrip("\n").split("\t") for line in f]
+
+
+def events(srv, kind):
+    return json.loads(srv.ctl("security", "events", "--json", "--kind", kind, "--limit", "100").out)
+
+
+def test_enforce_and_testing(env):
+    srv, peers, web = env
+    ids = {}
+    for dom in CASES:
+        tok = helpers.unique(dom.split(".")[0])
+        ids[dom] = (tok, ou.inject(srv, LOCAL, ["bob@" + dom], message(tok, "bob@" + dom)))
+    # a valid policy, the MX in it, a certificate for the MX name: over TLS
+    for dom in ("good.test", "wild.test"):
+        assert ou.wait_for(lambda: peers[dom].messages, timeout=30), srv.log_tail()
+        (tls, data), = peers[dom].messages
+        assert tls and ids[dom][0].encode() in data
+    # testing: delivered as before (in the clear here), the failure recorded
+    assert ou.wait_for(lambda: peers["testing.test"].messages, timeout=30), srv.log_tail()
+    assert peers["testing.test"].messages[0][0] is False
+    # enforce: no STARTTLS, a certificate for another name, an MX the
+    # policy does not name: 451 4.7.5, kept in the queue, nothing sent
+    want = {"notls.test": "offers no STARTTLS",
+            "badcert.test": "certificate-host-mismatch",
+            "badmx.test": "is not allowed by the MTA-STS policy of badmx.test"}
+    for dom, text in want.items():
+        qid = ids[dom][1]
+        assert ou.wait_for(lambda: "451 4.7.5" in queued_reply(srv, qid), timeout=30), (dom, srv.log_tail())
+        assert text in queued_reply(srv, qid), queued_reply(srv, qid)
+    assert peers["notls.test"].sessions >= 1 and peers["badcert.test"].sessions >= 1
+    assert peers["badmx.test"].sessions == 0
+    for dom in want:
+        assert not peers[dom].messages, dom
+    # the journal the TLS report is made from: one line per session
+    rows = journal(srv)
+    got = {(r[0], r[5]) for r in rows}
+    assert ("good.test", "success") in got and ("wild.test", "success") in got, rows
+    assert ("testing.test", "starttls-not-supported") in got, rows
+    assert ("notls.test", "starttls-not-supported") in got, rows
+    assert ("badcert.test", "certificate-host-mismatch") in got, rows
+    assert ("badmx.test", "validation-failure") in got, rows
+    good = [r for r in rows if r[0] == "good.test"][0]
+    assert good[1:5] == ["sts", "enforce", "86400", "mx.good.test"], good
+    # events doctor and the panels explain
+    assert ou.wait_for(lambda: events(srv, "mta-sts-deferred")), srv.log_tail()
+    deferred = {e["address"] for e in events(srv, "mta-sts-deferred")}
+    assert {"notls.test", "badcert.test", "badmx.test"} <= deferred, deferred
+    assert ou.wait_for(lambda: events(srv, "mta-sts-testing"))
+    # the policy was fetched once per domain (the cache), over HTTPS
+    fetched = [h for h, _ in web.hits]
+    assert fetched.count("mta-sts.notls.test") == 1, web.hits
+    # mta_sts.outbound off: the deferred mail goes as before
+    srv.ctl("config", "set", "mta_sts.outbound", "off")
+    assert ou.wait_for(lambda: peers["notls.test"].messages, timeout=30), srv.log_tail()
+    assert peers["notls.test"].messages[0][0] is False
+
+
+def test_policy_fetch_errors_mean_no_policy(env):
+    """A record whose policy cannot be had (404, wrong type): delivered as
+    without MTA-STS, with sts-policy-fetch-error recorded."""
+    srv, peers, web = env
+    web.policies["mta-sts.notls.test"] = (404, "text/plain", "gone\n")
+    web.policies["mta-sts.badcert.test"] = (200, "text/html", policy("enforce", ["mx.badcert.test"]))
+    for dom in ("notls.test", "badcert.test"):
+        ou.inject(srv, LOCAL, ["bob@" + dom], message(helpers.unique("f"), "bob@" + dom))
+    for dom in ("notls.test", "badcert.test"):
+        assert ou.wait_for(lambda: peers[dom].messages, timeout=30), srv.log_tail()
+    rows = journal(srv)
+    assert ("notls.test", "sts-policy-fetch-error") in {(r[0], r[5]) for r in rows}, rows
+    assert ("badcert.test", "sts-policy-fetch-error") in {(r[0], r[5]) for r in rows}, rows
+    details = " ".join(e["detail"] for e in events(srv, "mta-sts-fetch-failed"))
+    assert "HTTP status 404" in details and "not text/plain" in details, details
