@@ -5,6 +5,9 @@ with a certificate from a test CA, trusted through mta_sts.ca_file), and
 delivery to test SMTP peers with and without STARTTLS and with a good or
 a wrong certificate: enforce defers with 4xx and never sends in the clear,
 testing delivers and records the failure for the TLS report."""
+import base64
+import email
+import gzip
 import json
 import os
 import random
@@ -55,13 +58,18 @@ def env(tmp_path, new_server):
         hosts["mta-sts." + dom] = base + ".100"
         mx.append((dom, host, 10))
         txt["_mta-sts." + dom] = "v=STSv1; id=first1"
+        txt["_smtp._tls." + dom] = "v=TLSRPTv1; rua=mailto:reports@rua.test"
         policies["mta-sts." + dom] = (200, "text/plain; charset=utf-8", policy(mode, patterns))
+    # the reports' receiver: rua.test, no MTA-STS, no STARTTLS
+    peers["rua.test"] = sts_util.SmtpPeer(base + ".50", port, None, "mx.rua.test").start()
+    hosts["mx.rua.test"] = base + ".50"
+    mx.append(("rua.test", "mx.rua.test", 10))
     crt, key = ca.issue("policy-host", sorted("mta-sts." + d for d in CASES))
     web = sts_util.PolicyServer(base + ".100", crt, key, policies).start()
     dns = ou.Dnsmasq(tmp_path / "dns", txt=txt, hosts=hosts, mx=mx).start()
     srv = new_server(config={"dns.resolver": dns.resolver, "smtp.remote_port": str(port),
                              "queue.retry_min": "1", "queue.retry_max": "2",
-                             "mta_sts.ca_file": ca.pem})
+                             "mta_sts.ca_file": ca.pem, "tlsrpt.from": "tls-reports@" + DOMAIN})
     yield srv, peers, web
     dns.stop()
     web.stop()
@@ -157,3 +165,59 @@ def test_policy_fetch_errors_mean_no_policy(env):
     assert ("badcert.test", "sts-policy-fetch-error") in {(r[0], r[5]) for r in rows}, rows
     details = " ".join(e["detail"] for e in events(srv, "mta-sts-fetch-failed"))
     assert "HTTP status 404" in details and "not text/plain" in details, details
+
+
+def reports(peer):
+    """The TLS reports the peer received: {policy domain: (message, report)}."""
+    out = {}
+    for _, data in list(peer.messages):
+        msg = email.message_from_bytes(data)
+        dom = msg["TLS-Report-Domain"]
+        parts = [p for p in msg.walk() if p.get_content_type() == "application/tlsrpt+gzip"]
+        assert msg.get_content_type() == "multipart/report" and msg.get_param("report-type") == "tlsrpt"
+        assert len(parts) == 1, data
+        out[dom] = (msg, json.loads(gzip.decompress(base64.b64decode(parts[0].get_payload()))))
+    return out
+
+
+def test_daily_tls_report(env):
+    srv, peers, web = env
+    qids = {}
+    for dom in ("good.test", "testing.test", "notls.test"):
+        qids[dom] = ou.inject(srv, LOCAL, ["bob@" + dom], message(helpers.unique("r"), "bob@" + dom))
+    assert ou.wait_for(lambda: peers["good.test"].messages and peers["testing.test"].messages, timeout=30)
+    assert ou.wait_for(lambda: "451 4.7.5" in queued_reply(srv, qids["notls.test"]), timeout=30)
+    srv.ctl("queue", "delete", qids["notls.test"])      # its retries would keep counting
+    srv.ctl("config", "set", "tlsrpt.enabled", "on")     # off by default
+    srv.ctl("tlsrpt", "send", "today")
+    assert ou.wait_for(lambda: len(peers["rua.test"].messages) >= 3, timeout=40), srv.log_tail()
+    got = reports(peers["rua.test"])
+    assert set(got) == {"good.test", "testing.test", "notls.test"}, set(got)
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    msg, rep = got["good.test"]
+    assert msg["From"] == "<tls-reports@%s>" % DOMAIN and msg["TLS-Report-Submitter"] == helpers.HOSTNAME
+    assert msg["Subject"].startswith("Report Domain: good.test Submitter: %s Report-ID: <" % helpers.HOSTNAME)
+    disp = [p for p in msg.walk() if p.get_content_type() == "application/tlsrpt+gzip"][0]
+    assert disp.get_filename().startswith(helpers.HOSTNAME + "!good.test!") and disp.get_filename().endswith(".json.gz")
+    assert rep["organization-name"] == helpers.HOSTNAME and rep["contact-info"] == "tls-reports@" + DOMAIN
+    assert rep["date-range"] == {"start-datetime": day + "T00:00:00Z", "end-datetime": day + "T23:59:59Z"}
+    assert rep["report-id"]
+    (pol,) = rep["policies"]
+    assert pol["policy"] == {"policy-type": "sts", "policy-domain": "good.test", "mx-host": ["mx.good.test"],
+                             "policy-string": ["version: STSv1", "mode: enforce", "mx: mx.good.test",
+                                               "max_age: 86400"]}, pol
+    assert pol["summary"] == {"total-successful-session-count": 1, "total-failure-session-count": 0}, pol
+    assert "failure-details" not in pol
+    (pol,) = got["testing.test"][1]["policies"]
+    assert pol["summary"] == {"total-successful-session-count": 0, "total-failure-session-count": 1}, pol
+    assert pol["failure-details"] == [{"result-type": "starttls-not-supported",
+                                       "receiving-mx-hostname": "mx.testing.test",
+                                       "receiving-ip": peers["testing.test"].addr, "failed-session-count": 1}]
+    (pol,) = got["notls.test"][1]["policies"]
+    assert pol["summary"]["total-successful-session-count"] == 0
+    n = pol["summary"]["total-failure-session-count"]
+    assert n >= 1 and pol["failure-details"][0]["failed-session-count"] == n, pol
+    # the server's own mail: DKIM-signed for the hosted domain
+    assert b"DKIM-Signature:" in peers["rua.test"].messages[0][1]
+    sent = events(srv, "tlsrpt-sent")
+    assert {e["address"] for e in sent} >= {"good.test", "testing.test", "notls.test"}, sent
