@@ -4,6 +4,7 @@
  * thread (server/tlsrpt.c), which sends only when tlsrpt.enabled is on. */
 #include "ctl/ctl.h"
 #include "lib/fsutil.h"
+#include "settings/settings.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -38,9 +39,9 @@ int cmd_tlsrpt_send(struct ctl *c)
 		return 1;
 	}
 	if (!ctl_daemon_signal(c->data, SIGHUP)) {
-		printf("the reports of %s go when yubind next starts (tlsrpt.enabled on)\n", day);
+		printf("the reports of %s go when yubind next starts (%s on)\n", day, settings_key(SETTING_CONF_TLSRPT));
 		return 0;
 	}
-	printf("yubind told to send the TLS reports of %s (when tlsrpt.enabled is on)\n", day);
+	printf("yubind told to send the TLS reports of %s (when %s is on)\n", day, settings_key(SETTING_CONF_TLSRPT));
 	return 0;
 }
