@@ -23,12 +23,15 @@
 #define STS_CACHE_MAX 512		/* domains kept; the oldest fetched goes first */
 #define STS_FETCH_TIMEOUT_MS 20000
 #define STS_JOURNAL_MAX (16u << 20)	/* bytes per day; more results are dropped */
+#define STS_FETCH_BACKOFF 300		/* seconds before a failed fetch is tried again */
 
 struct sts_entry {
 	char domain[256];
 	char id[MTA_STS_ID_MAX + 1];
 	struct mta_sts_policy policy;
 	time_t fetched, expires;
+	bool failed;			/* no policy: the fetch for id failed */
+	char detail[256];		/* ... why */
 };
 
 static struct {
@@ -190,6 +193,16 @@ void outbound_sts_lookup(const char *resolver, const char *ca_file, const char *
 		s_r->domain[i] = (char)tolower((unsigned char)domain[i]);
 	have_cache = cache_get(s_r->domain, now, &cached) > 0;
 	txt = sts_txt(resolver, s_r->domain, id, s_r->detail, sizeof(s_r->detail));
+	if (have_cache && cached.failed) {
+		/* a fetch for this id failed moments ago: not again for every
+		 * message (each would wait for the same timeout) */
+		if (txt > 0 && strcmp(id, cached.id) == 0) {
+			s_r->fetch_error = true;
+			str_copy(s_r->detail, sizeof(s_r->detail), cached.detail);
+			return;
+		}
+		have_cache = false;
+	}
 	/* §5.1: the cached policy stands while it is current and the record
 	 * names the same id (or cannot be read now) */
 	if (have_cache && (txt <= 0 || strcmp(id, cached.id) == 0)) {
@@ -200,6 +213,13 @@ void outbound_sts_lookup(const char *resolver, const char *ca_file, const char *
 		if (sts_fetch(resolver, ca_file, s_r->domain, &fresh.policy, s_r->detail, sizeof(s_r->detail)) < 0) {
 			log_info(NULL, "outbound: MTA-STS policy of %s: %s", s_r->domain, s_r->detail);
 			if (!have_cache) {
+				str_copy(fresh.domain, sizeof(fresh.domain), s_r->domain);
+				str_copy(fresh.id, sizeof(fresh.id), id);
+				str_copy(fresh.detail, sizeof(fresh.detail), s_r->detail);
+				fresh.failed = true;
+				fresh.fetched = now;
+				fresh.expires = now + STS_FETCH_BACKOFF;
+				cache_put(&fresh);
 				s_r->fetch_error = true;
 				return;
 			}

@@ -30,6 +30,7 @@
 #define TLSRPT_JOURNAL_READ_MAX (32u << 20)
 #define TLSRPT_DOMAINS_MAX 10000
 #define TLSRPT_POST_TIMEOUT_MS 30000
+#define TLSRPT_KEEP_DAYS 30		/* journals kept (sent or not) */
 
 static struct {
 	pthread_t thread;
@@ -275,6 +276,33 @@ static bool is_day(const char *s)
 	return end != NULL && *end == '\0';
 }
 
+/* Removes the journals (DAY, DAY.sent) older than TLSRPT_KEEP_DAYS, sent
+ * or not: with the reports off they would pile up. */
+static void report_prune(const char *dir, time_t now)
+{
+	char oldest[16], path[4300], day[16];
+	time_t t = now - (time_t)TLSRPT_KEEP_DAYS * 86400;
+	struct dirent *de;
+	struct tm tm;
+	DIR *dp;
+
+	gmtime_r(&t, &tm);
+	strftime(oldest, sizeof(oldest), "%Y-%m-%d", &tm);
+	if ((dp = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL) {
+		str_copy(day, sizeof(day), de->d_name);
+		if (strlen(de->d_name) >= 10 && (de->d_name[10] == '\0' || strcmp(de->d_name + 10, ".sent") == 0)) {
+			day[10] = '\0';
+			if (is_day(day) && strcmp(day, oldest) < 0) {
+				snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+				unlink(path);
+			}
+		}
+	}
+	closedir(dp);
+}
+
 /* A day yubinctl asked for, then every finished day not yet sent. */
 static void report_run(void)
 {
@@ -287,11 +315,12 @@ static void report_run(void)
 	int fd;
 
 	server_config(&cfg);
+	snprintf(dir, sizeof(dir), "%s/tlsrpt", server->data_dir);
+	report_prune(dir, now);
 	if (strcmp(cfg.tlsrpt, "on") != 0)
 		return;
 	gmtime_r(&now, &tm);
 	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
-	snprintf(dir, sizeof(dir), "%s/tlsrpt", server->data_dir);
 	snprintf(path, sizeof(path), "%s/request", dir);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
 		ssize_t n = read(fd, req, sizeof(req) - 1);
