@@ -135,6 +135,7 @@ class PolicyServer:
 
     def __init__(self, addr, crt, key, policies):
         self.addr, self.policies, self.hits = addr, policies, []
+        self.posts = []         # (host, path, content type, body) of each POST
         peer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -149,6 +150,14 @@ class PolicyServer:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                peer.posts.append(((self.headers.get("Host") or "").split(":")[0], self.path,
+                                   self.headers.get("Content-Type"), self.rfile.read(n)))
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def log_message(self, *a):
                 pass

@@ -58,7 +58,8 @@ def env(tmp_path, new_server):
         hosts["mta-sts." + dom] = base + ".100"
         mx.append((dom, host, 10))
         txt["_mta-sts." + dom] = "v=STSv1; id=first1"
-        txt["_smtp._tls." + dom] = "v=TLSRPTv1; rua=mailto:reports@rua.test"
+        txt["_smtp._tls." + dom] = ("v=TLSRPTv1; rua=https://mta-sts.wild.test/tlsrpt" if dom == "wild.test"
+                                    else "v=TLSRPTv1; rua=mailto:reports@rua.test")
         policies["mta-sts." + dom] = (200, "text/plain; charset=utf-8", policy(mode, patterns))
     # the reports' receiver: rua.test, no MTA-STS, no STARTTLS
     peers["rua.test"] = sts_util.SmtpPeer(base + ".50", port, None, "mx.rua.test").start()
@@ -183,9 +184,10 @@ def reports(peer):
 def test_daily_tls_report(env):
     srv, peers, web = env
     qids = {}
-    for dom in ("good.test", "testing.test", "notls.test"):
+    for dom in ("good.test", "testing.test", "notls.test", "wild.test"):
         qids[dom] = ou.inject(srv, LOCAL, ["bob@" + dom], message(helpers.unique("r"), "bob@" + dom))
-    assert ou.wait_for(lambda: peers["good.test"].messages and peers["testing.test"].messages, timeout=30)
+    assert ou.wait_for(lambda: peers["good.test"].messages and peers["testing.test"].messages and
+                       peers["wild.test"].messages, timeout=30)
     assert ou.wait_for(lambda: "451 4.7.5" in queued_reply(srv, qids["notls.test"]), timeout=30)
     srv.ctl("queue", "delete", qids["notls.test"])      # its retries would keep counting
     srv.ctl("config", "set", "tlsrpt.enabled", "on")     # off by default
@@ -219,5 +221,12 @@ def test_daily_tls_report(env):
     assert n >= 1 and pol["failure-details"][0]["failed-session-count"] == n, pol
     # the server's own mail: DKIM-signed for the hosted domain
     assert b"DKIM-Signature:" in peers["rua.test"].messages[0][1]
+    # an https: rua gets the same report by POST
+    assert ou.wait_for(lambda: web.posts, timeout=30), srv.log_tail()
+    (host, path, ctype, body), = web.posts
+    assert (host, path, ctype) == ("mta-sts.wild.test", "/tlsrpt", "application/tlsrpt+gzip")
+    rep = json.loads(gzip.decompress(body))
+    (pol,) = rep["policies"]
+    assert pol["policy"]["mx-host"] == ["*.wild.test"] and pol["summary"]["total-successful-session-count"] == 1
     sent = events(srv, "tlsrpt-sent")
     assert {e["address"] for e in sent} >= {"good.test", "testing.test", "notls.test"}, sent
