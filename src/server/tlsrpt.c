@@ -229,8 +229,9 @@ out:
 	json_free(&j);
 }
 
-/* Reads DATA/tlsrpt/DAY and reports each domain in it. */
-static void report_day(const struct config *cfg, const char *dir, const char *day)
+/* Reads DATA/tlsrpt/DAY (DAY.sent when sent is set) and reports each
+ * domain in it. */
+static void report_day(const struct config *cfg, const char *dir, const char *day, bool sent)
 {
 	struct day_ctx d = { .cfg = cfg, .day = day };
 	char path[4200];
@@ -247,7 +248,7 @@ static void report_day(const struct config *cfg, const char *dir, const char *da
 		str_copy(d.from, sizeof(d.from), cfg->tlsrpt_from);
 	else
 		snprintf(d.from, sizeof(d.from), "postmaster@%s", cfg->hostname);
-	snprintf(path, sizeof(path), "%s/%s", dir, day);
+	snprintf(path, sizeof(path), "%s/%s%s", dir, day, sent ? ".sent" : "");
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return;
 	strbuf_init(&buf);
@@ -329,15 +330,20 @@ static void report_run(void)
 		unlink(path);
 		req[n > 0 ? n : 0] = '\0';
 		req[strcspn(req, "\r\n")] = '\0';
-		if (is_day(req))
-			report_day(&cfg, dir, req);
+		/* today's so far, or a day sent already, again; a finished day
+		 * not yet sent goes below, once */
+		snprintf(path, sizeof(path), "%s/%s", dir, req);
+		if (is_day(req) && strcmp(req, today) == 0)
+			report_day(&cfg, dir, req, false);
+		else if (is_day(req) && strcmp(req, today) < 0 && access(path, F_OK) < 0)
+			report_day(&cfg, dir, req, true);
 	}
 	if ((dp = opendir(dir)) == NULL)
 		return;
 	while ((de = readdir(dp)) != NULL) {
 		if (!is_day(de->d_name) || strcmp(de->d_name, today) >= 0)
 			continue;
-		report_day(&cfg, dir, de->d_name);
+		report_day(&cfg, dir, de->d_name, false);
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		snprintf(done, sizeof(done), "%s/%s.sent", dir, de->d_name);
 		if (rename(path, done) < 0)

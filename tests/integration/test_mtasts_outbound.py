@@ -230,3 +230,21 @@ def test_daily_tls_report(env):
     assert pol["policy"]["mx-host"] == ["*.wild.test"] and pol["summary"]["total-successful-session-count"] == 1
     sent = events(srv, "tlsrpt-sent")
     assert {e["address"] for e in sent} >= {"good.test", "testing.test", "notls.test"}, sent
+    # a finished day (yesterday's journal): the daily job sends it once,
+    # then keeps it as DAY.sent
+    yday = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400))
+    tdir = os.path.join(srv.data, "tlsrpt")
+    with open(os.path.join(tdir, yday), "w") as f:
+        f.write("good.test\tsts\ttesting\t3600\tmx.good.test\tcertificate-expired\tmx.good.test\t192.0.2.1\n" * 3)
+    before = len(peers["rua.test"].messages)
+    srv.ctl("tlsrpt", "send")       # yesterday: the same as the hourly look
+    assert ou.wait_for(lambda: os.path.exists(os.path.join(tdir, yday + ".sent")), timeout=30), srv.log_tail()
+    assert not os.path.exists(os.path.join(tdir, yday))
+    assert ou.wait_for(lambda: len(peers["rua.test"].messages) == before + 1, timeout=30)
+    msg = email.message_from_bytes(peers["rua.test"].messages[-1][1])
+    part = [p for p in msg.walk() if p.get_content_type() == "application/tlsrpt+gzip"][0]
+    rep = json.loads(gzip.decompress(base64.b64decode(part.get_payload())))
+    assert rep["date-range"]["start-datetime"] == yday + "T00:00:00Z"
+    (pol,) = rep["policies"]
+    assert "mode: testing" in pol["policy"]["policy-string"]
+    assert pol["summary"] == {"total-successful-session-count": 0, "total-failure-session-count": 3}
