@@ -2,12 +2,15 @@
  * (see outbound_sts.h). Runs on the queue's delivery threads; the cache is
  * shared between them under a mutex, never held across I/O. */
 #include "server/outbound_sts.h"
+#include "server/server.h"
 #include "lib/dns.h"
+#include "lib/dns_cache.h"
 #include "lib/fsutil.h"
 #include "lib/https_client.h"
 #include "lib/log.h"
 #include "lib/str.h"
 
+#include <arpa/nameser.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -104,6 +107,29 @@ static void cache_put(const struct sts_entry *in)
 	pthread_mutex_unlock(&sts.lock);
 }
 
+/* TXT records of name through the daemon's DNS cache (the loops'
+ * resolvers fill the same one), asked of resolver on a miss. */
+static enum dns_result sts_txt_cached(const char *resolver, const char *name, char ***txt_r, size_t *n_r,
+				      const char **error_r)
+{
+	struct dns_cache *cache = server != NULL ? server->dns_cache : NULL;
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	enum dns_result r;
+
+	*txt_r = NULL;
+	*n_r = 0;
+	if (cache == NULL || dns_cache_get(cache, name, ns_t_txt, &r, &buf, &len) == 0) {
+		r = dns_raw_lookup(resolver, name, ns_t_txt, &buf, &len, error_r);
+		if (cache != NULL)
+			dns_cache_put(cache, name, ns_t_txt, r, buf, len);
+	}
+	if (r == DNS_OK)
+		r = dns_txt_parse(buf, len, txt_r, n_r, error_r);
+	free(buf);
+	return r;
+}
+
 /* The id of the one STSv1 record at _mta-sts.domain: 1 found, 0 none
  * (no record, several, or a malformed one: §3.1 says no policy then), -1
  * the lookup failed for now. */
@@ -115,7 +141,7 @@ static int sts_txt(const char *resolver, const char *domain, char *id, char *det
 	enum dns_result r;
 
 	snprintf(name, sizeof(name), "_mta-sts.%s", domain);
-	r = dns_txt_lookup(resolver, name, &txt, &n, &error);
+	r = sts_txt_cached(resolver, name, &txt, &n, &error);
 	if (r == DNS_TEMPFAIL) {
 		snprintf(detail, size, "%s: %s", name, error);
 		return -1;
