@@ -4,7 +4,6 @@
  * delivery threads. */
 #include "server/outbound.h"
 #include "server/outbound_sts.h"
-#include "server/server.h"
 #include "proto/smtp_client.h"
 #include "lib/dns.h"
 #include "lib/log.h"
@@ -559,7 +558,7 @@ static struct outbound_conn *open_hosts(const struct outbound_opts *o, const cha
 		outbound_sts_lookup(o->resolver, o->sts_ca_file, target, &sts);
 		if (sts.fetch_error) {
 			outbound_sts_record(target, &sts, STS_RESULT_FETCH, "", "");
-			server_event("mta-sts-fetch-failed", sts.domain, "", sts.detail);
+			outbound_sts_event("mta-sts-fetch-failed", sts.domain, sts.detail);
 		}
 	}
 	snprintf(reply, size, "451 4.4.4 no mail exchanger for %s could be reached", target);
@@ -597,9 +596,9 @@ static struct outbound_conn *open_hosts(const struct outbound_opts *o, const cha
 		}
 	}
 	if (sts_failed && c == NULL && sts.enforce)
-		server_event("mta-sts-deferred", sts.domain, "", reply);
+		outbound_sts_event("mta-sts-deferred", sts.domain, reply);
 	else if (sts_failed && c != NULL)
-		server_event("mta-sts-testing", sts.domain, "", "delivered without a valid MTA-STS session");
+		outbound_sts_event("mta-sts-testing", sts.domain, "delivered without a valid MTA-STS session");
 	return c;
 }
 

@@ -27,6 +27,8 @@
 #define STS_FETCH_TIMEOUT_MS 20000
 #define STS_JOURNAL_MAX (16u << 20)	/* bytes per day; more results are dropped */
 #define STS_FETCH_BACKOFF 300		/* seconds before a failed fetch is tried again */
+#define STS_EVENT_EVERY 3600		/* seconds between events of one kind for a domain */
+#define STS_EVENT_SLOTS 256
 
 struct sts_entry {
 	char domain[256];
@@ -42,7 +44,33 @@ static struct {
 	struct sts_entry *e;
 	size_t n;
 	char data[4096];
+	struct {
+		char key[300];		/* "KIND DOMAIN" */
+		time_t at;
+	} ev[STS_EVENT_SLOTS];		/* the last events, by hash of the key */
 } sts = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+void outbound_sts_event(const char *kind, const char *domain, const char *detail)
+{
+	char key[300];
+	time_t now = time(NULL);
+	uint32_t h = 2166136261u;
+	bool due;
+
+	snprintf(key, sizeof(key), "%s %s", kind, domain);
+	for (const char *p = key; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	h %= STS_EVENT_SLOTS;
+	pthread_mutex_lock(&sts.lock);
+	due = strcmp(sts.ev[h].key, key) != 0 || now - sts.ev[h].at >= STS_EVENT_EVERY || now < sts.ev[h].at;
+	if (due) {
+		str_copy(sts.ev[h].key, sizeof(sts.ev[h].key), key);
+		sts.ev[h].at = now;
+	}
+	pthread_mutex_unlock(&sts.lock);
+	if (due)
+		server_event(kind, domain, "", detail);
+}
 
 void outbound_sts_start(const char *data_dir)
 {

@@ -42,6 +42,10 @@ void outbound_sts_lookup(const char *resolver, const char *ca_file, const char *
  * ip its address. Appends a line to DATA/tlsrpt/YYYY-MM-DD. */
 void outbound_sts_record(const char *domain, const struct outbound_sts *s, const char *result, const char *mx,
 			 const char *ip);
+/* Records event kind for domain (server_event) unless the same kind was
+ * recorded for it within the hour: retries every few minutes would
+ * otherwise fill the events with one finding. */
+void outbound_sts_event(const char *kind, const char *domain, const char *detail);
 /* The data directory of the journal (server_start's); cache emptied. */
 void outbound_sts_start(const char *data_dir);
 void outbound_sts_stop(void);

@@ -142,6 +142,9 @@ def test_enforce_and_testing(env):
     deferred = {e["address"] for e in events(srv, "mta-sts-deferred")}
     assert {"notls.test", "badcert.test", "badmx.test"} <= deferred, deferred
     assert ou.wait_for(lambda: events(srv, "mta-sts-testing"))
+    # retried every second or two: still one event per domain and hour
+    assert ou.wait_for(lambda: sum(1 for r in journal(srv) if r[0] == "notls.test") >= 3, timeout=30)
+    assert [e["address"] for e in events(srv, "mta-sts-deferred")].count("notls.test") == 1
     # the policy was fetched once per domain (the cache), over HTTPS
     fetched = [h for h, _ in web.hits]
     assert fetched.count("mta-sts.notls.test") == 1, web.hits
