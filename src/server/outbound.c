@@ -76,7 +76,7 @@ void outbound_start(const char *ca_file)
 	 * smtp_tls_security_level = may */
 	SSL_CTX_set_verify(client_ctx, SSL_VERIFY_NONE, NULL);
 	/* the chain is still checked, its result read after the handshake
-	 * where an MTA-STS policy asks for it (outbound_tls_result) */
+	 * where an MTA-STS policy asks for it (tls_cert_result) */
 	if (ca_file != NULL && ca_file[0] != '\0' ? SSL_CTX_load_verify_locations(client_ctx, ca_file, NULL) != 1
 	    : SSL_CTX_set_default_verify_paths(client_ctx) != 1) {
 		log_warn(NULL, "outbound: cannot load the CAs %s: MTA-STS certificates will not validate",
@@ -422,9 +422,11 @@ static int tls_negotiate(struct outbound_conn *c, const struct outbound_opts *o,
 		/* a broken TLS server still gets its mail, in the clear, on
 		 * a new connection (Postfix does the same), unless enforced */
 		*retry_plain = !enforce;
-		snprintf(why, whysize, "451 %s STARTTLS with %s[%s] failed%s%s", enforce ? "4.7.5" : "4.4.2",
-			 c->host, c->addr, enforce ? "; the MTA-STS policy requires TLS: " : "",
-			 enforce ? sts->domain : "");
+		if (enforce)
+			snprintf(why, whysize, "451 4.7.5 STARTTLS with %s[%s] failed, and the MTA-STS policy of %s"
+				 " requires TLS", c->host, c->addr, sts->domain);
+		else
+			snprintf(why, whysize, "451 4.4.2 STARTTLS with %s[%s] failed", c->host, c->addr);
 		return -1;
 	}
 	bad = sts != NULL ? tls_cert_result(c->ssl) : NULL;
