@@ -186,6 +186,8 @@ void ctl_abuse_show(struct ctl *c, const struct dir_account *a, struct json *j);
 int cmd_queue_list(struct ctl *c);
 int cmd_queue_show(struct ctl *c);
 int cmd_queue_retry(struct ctl *c);
+/* tlsrpt.c: the daily TLS reports on demand */
+int cmd_tlsrpt_send(struct ctl *c);
 int cmd_queue_delete(struct ctl *c);
 int cmd_queue_inject(struct ctl *c);
 /* Tells a running yubind to look at the queue now (SIGUSR1): the

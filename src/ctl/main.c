@@ -131,6 +131,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "queue", "list", 0, 0, OPT_JSON, 0, cmd_queue_list },
 	{ "queue", "show", 1, 1, 0, 0, cmd_queue_show },
 	{ "queue", "retry", 0, 1, 0, 0, cmd_queue_retry },
+	{ "tlsrpt", "send", 0, 1, 0, 0, cmd_tlsrpt_send },
 	{ "queue", "delete", 1, 1, 0, 0, cmd_queue_delete },
 	{ "queue", "inject", 1, 1000, OPT_FROM, OPT_FROM, cmd_queue_inject },
 	{ "geoip", "update", 0, 0, OPT_FROM, 0, cmd_geoip_update },
@@ -197,6 +198,7 @@ static const char ctl_usage_help[] =
 	"  queue list [--json] | queue show ID  (the outbound queue)\n"
 	"  queue retry [ID] | queue delete ID\n"
 	"  queue inject --from SENDER RCPT... < MESSAGE   (--from '' for the null sender)\n"
+	"  tlsrpt send [DAY|today]   (the daily TLS reports now; default yesterday, UTC)\n"
 	"  geoip update [--from FILE.mmdb]      (the country database, into DATA/geoip)\n"
 	"  geoip lookup IP | geoip override add CIDR CC | del CIDR | list\n"
 	"  security list [--json] | security unblock IP|ADDRESS   (brute-force blocks)\n"

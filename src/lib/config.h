@@ -86,6 +86,11 @@ struct config {
 	char acme_ca_file[512];		/* CAs trusted for the ACME server; "" = system */
 	char acme_addresses[512];	/* this server's public addresses; "" = derived */
 	char acme_challenge[16];	/* "http-01" or "tls-alpn-01" */
+	/* outbound MTA-STS and TLS reports (issue 15 §3) */
+	char mta_sts_outbound[8];	/* "on" or "off" */
+	char mta_sts_ca_file[512];	/* CAs for policy hosts and MX certificates; "" = system */
+	char tlsrpt[8];			/* tlsrpt.enabled: "on" or "off" */
+	char tlsrpt_from[320];		/* the reports' sender; "" = postmaster@hostname */
 };
 
 /* The file format of yubin.conf, which every setting's key and type

@@ -519,6 +519,17 @@ oom:
 	return DNS_TEMPFAIL;
 }
 
+enum dns_result dns_raw_lookup(const char *resolver, const char *name, int type, unsigned char **buf_r,
+			       size_t *len_r, const char **error_r)
+{
+	struct dns_answer a;
+	enum dns_result res = dns_query(resolver, name, type, &a, error_r);
+
+	*buf_r = a.buf;
+	*len_r = a.buf != NULL && a.len > 0 ? (size_t)a.len : 0;
+	return res;
+}
+
 enum dns_result dns_txt_lookup(const char *resolver, const char *name, char ***txt_r, size_t *n_r,
 			       const char **error_r)
 {

@@ -60,6 +60,11 @@ enum dns_result dns_addr_lookup_family(const char *resolver, const char *host, i
 enum dns_result dns_txt_lookup(const char *resolver, const char *name, char ***txt_r, size_t *n_r,
 			       const char **error_r);
 void dns_txt_free(char **txt, size_t n);
+/* One query of type (ns_t_txt ...) for name: the outcome and the raw
+ * answer (malloc'd, NULL when none) for a caller that keeps it in the
+ * DNS cache (lib/dns_cache.h) and reads it with a *_parse function. */
+enum dns_result dns_raw_lookup(const char *resolver, const char *name, int type, unsigned char **buf_r,
+			       size_t *len_r, const char **error_r);
 /* SRV records of name (e.g. _imaps._tcp.example.com), in the server's
  * order. *srv_r is malloc'd. */
 enum dns_result dns_srv_lookup(const char *resolver, const char *name, struct dns_srv **srv_r, size_t *n_r,

@@ -2,6 +2,7 @@
  * server's certificate and host name verified, one request, the response
  * read until it is complete or the peer closes (https_reply.c parses). */
 #include "lib/https_client.h"
+#include "lib/dns.h"
 #include "lib/str.h"
 
 #include <arpa/inet.h>
@@ -92,6 +93,32 @@ static int connect_one(const struct addrinfo *ai, long long deadline)
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+/* The host's A/AAAA records through resolver (dns.resolver), tried in
+ * order. */
+static int connect_resolved(const struct https_url *u, const char *resolver, long long deadline, char *err,
+			    size_t errsize)
+{
+	struct dns_addr addrs[8];
+	const char *error = "";
+	size_t n = 0;
+	int fd = -1;
+
+	if (dns_addr_lookup(resolver, u->host, u->port, addrs, 8, &n, &error) != DNS_OK || n == 0) {
+		snprintf(err, errsize, "%s: no address (%s)", u->host, error[0] != '\0' ? error : "no records");
+		return -1;
+	}
+	for (size_t i = 0; i < n && fd < 0; i++) {
+		struct addrinfo ai = { .ai_family = addrs[i].ss.ss_family, .ai_socktype = SOCK_STREAM,
+				       .ai_addr = (struct sockaddr *)&addrs[i].ss, .ai_addrlen = addrs[i].len };
+
+		fd = connect_one(&ai, deadline);
+	}
+	if (fd < 0)
+		snprintf(err, errsize, "%s port %u: cannot connect%s", u->host, u->port,
+			 now_ms() >= deadline ? " (timeout)" : "");
 	return fd;
 }
 
@@ -266,7 +293,8 @@ int https_request(struct https_client *c, const struct https_request *req,
 		snprintf(err, errsize, "%s: %s", req->url, error);
 		return -1;
 	}
-	fd = connect_host(&u, deadline, err, errsize);
+	fd = req->resolver != NULL ? connect_resolved(&u, req->resolver, deadline, err, errsize)
+				   : connect_host(&u, deadline, err, errsize);
 	if (fd < 0)
 		return -1;
 	ssl = SSL_new(c->ctx);

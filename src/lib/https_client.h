@@ -71,6 +71,8 @@ struct https_request {
 	const char *accept;		/* NULL: no Accept header */
 	unsigned timeout_ms;		/* the whole exchange */
 	struct https_limits limits;
+	const char *resolver;		/* NULL: getaddrinfo; else lib/dns.c's lookup
+					 * through it ("" system, "ADDRESS[:PORT]") */
 };
 
 /* Sends req and reads the response into *resp (cleared first). 0, or -1

@@ -106,9 +106,38 @@ static void ops_dns_srv(struct ops_dns_records *r, const char *domain, const cha
 
 /* ---- MTA-STS (RFC 8461) and TLS reporting (RFC 8460) ---- */
 
+struct mtasts_mx {
+	char *text;
+	size_t len, size;
+};
+
+/* Appends "mx: NAME" unless the policy names it already or it would not
+ * fit with the max_age line after it (the text's room is bounded). */
+static void mtasts_mx_add(struct mtasts_mx *m, const char *name)
+{
+	char line[DIR_DOMAIN_MAX + 16];
+	int n = snprintf(line, sizeof(line), "mx: %s\r\n", name);
+
+	if (name[0] == '\0' || n < 0 || (size_t)n >= sizeof(line) || m->len + (size_t)n + 40 >= m->size)
+		return;
+	for (const char *at = strcasestr(m->text, line); at != NULL; at = strcasestr(at + 1, line))
+		if (at == m->text || at[-1] == '\n')
+			return;
+	memcpy(m->text + m->len, line, (size_t)n + 1);
+	m->len += (size_t)n;
+}
+
+static void mtasts_mx_cb(const char *domain, const char *name, void *ctx)
+{
+	(void)domain;
+	mtasts_mx_add(ctx, name);
+}
+
 int ops_mtasts_policy(struct ops *o, const char *domain, const char *hostname, struct ops_mtasts *p)
 {
 	unsigned char digest[crypto_hash_sha256_BYTES];
+	struct mtasts_mx mtasts_mx;
+	char mail[DIR_DOMAIN_MAX + 8];
 	struct dir_domain d;
 	uint64_t max_age;
 	char age[32];
@@ -124,9 +153,17 @@ int ops_mtasts_policy(struct ops *o, const char *domain, const char *hostname, s
 	if (settings_duration_parse(age, &max_age) < 0 &&
 	    settings_duration_parse(settings_get(SETTING_MTA_STS_MAX_AGE)->def, &max_age) < 0)
 		max_age = 0;
-	/* RFC 8461 §3.2: CRLF-terminated "key: value" lines */
-	snprintf(p->text, sizeof(p->text), "version: STSv1\r\nmode: %s\r\nmx: %s\r\nmax_age: %llu\r\n", p->mode,
-		 hostname, (unsigned long long)max_age);
+	/* RFC 8461 §3.2: CRLF-terminated "key: value" lines; an mx line for
+	 * the server's name and each mail host name of the domain */
+	mtasts_mx.text = p->text;
+	mtasts_mx.size = sizeof(p->text);
+	mtasts_mx.len = (size_t)snprintf(p->text, sizeof(p->text), "version: STSv1\r\nmode: %s\r\n", p->mode);
+	mtasts_mx_add(&mtasts_mx, hostname);
+	snprintf(mail, sizeof(mail), "mail.%s", d.name);
+	mtasts_mx_add(&mtasts_mx, mail);
+	directory_hostname_list(o->dir, d.name, mtasts_mx_cb, &mtasts_mx);
+	snprintf(p->text + mtasts_mx.len, sizeof(p->text) - mtasts_mx.len, "max_age: %llu\r\n",
+		 (unsigned long long)max_age);
 	/* the id changes whenever the policy does (§3.1: 1-32 letters and digits) */
 	crypto_hash_sha256(digest, (const unsigned char *)p->text, strlen(p->text));
 	for (size_t i = 0; i < 10; i++)

@@ -381,6 +381,36 @@ static void doctor_sni_cb(const struct dir_event *e, void *ctx)
 	s->n++;
 }
 
+static void doctor_latest_cb(const struct dir_event *e, void *ctx)
+{
+	struct dir_event *latest = ctx;
+
+	if (latest->ts == 0)
+		*latest = *e;	/* newest first */
+}
+
+/* The domain's latest certificate failure of each kind in the window,
+ * in the event's own words, with the command that shows the name. */
+static void doctor_cert_events(struct ops *o, struct ops_doctor *d, const char *domain)
+{
+	static const char *const kinds[] = { "cert-failed", "cert-dns-elsewhere" };
+
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		struct dir_event e = { 0 };
+		char en[1200], ja[1200], name[256];
+		struct ops_doctor_check *c;
+
+		directory_event_since(o->dir, domain, kinds[k], doctor_since(d), doctor_latest_cb, &e);
+		if (e.ts == 0)
+			continue;
+		ops_event_explain(&e, en, sizeof(en));
+		ops_event_explain_ja(&e, ja, sizeof(ja));
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(e.detail, ": "), e.detail);
+		c = doctor_add(d, OPS_DOCTOR_WARN, "%s%.0s", "%.0s%s", en, ja);
+		doctor_fix(c, NULL, "yubinctl cert show %s", name);
+	}
+}
+
 void doctor_cert(struct ops *o, struct ops_doctor *d, const char *domain, const char *hostname)
 {
 	struct doctor_sni s;
@@ -405,6 +435,7 @@ void doctor_cert(struct ops *o, struct ops_doctor *d, const char *domain, const 
 				      s.g[i].ip, when, hostname, s.g[i].name),
 			   "client:server-name", "yubinctl cert list");
 	}
+	doctor_cert_events(o, d, domain);
 	if (s.n == 0)
 		doctor_add(d, OPS_DOCTOR_OK, "no mail client asked for a name of %s that no certificate covers in the"
 			   " last %u day%s (clients should use %s)",

@@ -112,6 +112,33 @@ static const struct {
 	{ "tls-sni-unknown", "A client at %i asked for a host name no certificate covers (%d), so it warns"
 	  " about the certificate; it should use the server's host name.",
 	  "%i のクライアントが証明書のないホスト名を求めました (%d)。証明書の警告が出るため、サーバーのホスト名を使ってください。" },
+	{ "cert-issued", "A certificate was issued by the ACME CA and installed for %d; mail clients"
+	  " using that name see no certificate warning.",
+	  "ACME 認証局から %d の証明書が発行され、導入されました。その名前を使うメールソフトに証明書の警告は出ません。" },
+	{ "cert-failed", "Getting a certificate failed (%d); the old certificate (if any) stays in use and"
+	  " the server tries again later; yubinctl cert show NAME says when.",
+	  "証明書の取得に失敗しました (%d)。以前の証明書があればそのまま使われ、後で再試行します。時期は yubinctl cert show 名前 で確認できます。" },
+	{ "cert-dns-elsewhere", "No certificate was ordered because the name's DNS does not point at this"
+	  " server yet (%d); once its A/AAAA or CNAME record points here a certificate follows within"
+	  " the hour.",
+	  "名前の DNS がまだこのサーバーを指していないため、証明書を申請しませんでした (%d)。A/AAAA か CNAME レコードをこのサーバーに向ければ、1 時間以内に証明書が発行されます。" },
+	{ "cert-imported", "An administrator's own certificate was installed (%d); the ACME client leaves"
+	  " that name alone until yubinctl cert renew NAME --force.",
+	  "管理者の証明書が導入されました (%d)。yubinctl cert renew 名前 --force を実行するまで、ACME クライアントはその名前の証明書を更新しません。" },
+	{ "mta-sts-deferred", "Mail to a domain whose MTA-STS policy is enforce was held back and will be"
+	  " retried (4xx), never sent without verified TLS (%d); the receiving domain's MX or certificate"
+	  " does not match its policy.",
+	  "MTA-STS ポリシーが enforce のドメイン宛てのメールを保留し、後で再送します (4xx)。検証済みの TLS なしには送りません (%d)。受信側ドメインの MX か証明書がポリシーに合っていません。" },
+	{ "mta-sts-testing", "Mail to a domain whose MTA-STS policy is testing was delivered although the"
+	  " check failed (%d); the failure goes into the domain's TLS report.",
+	  "MTA-STS ポリシーが testing のドメイン宛てのメールは、検査に失敗しましたが配送しました (%d)。失敗はそのドメインへの TLS レポートに載ります。" },
+	{ "mta-sts-fetch-failed", "The MTA-STS policy of a receiving domain could not be fetched (%d); mail"
+	  " to it goes out as without a policy (or by the policy cached before) until it can.",
+	  "受信側ドメインの MTA-STS ポリシーを取得できませんでした (%d)。取得できるまで、そのドメイン宛てはポリシーなし (または以前取得したポリシー) で送ります。" },
+	{ "tlsrpt-sent", "A daily TLS report (RFC 8460) was sent%D.",
+	  "1 日分の TLS レポート (RFC 8460) を送りました%D。" },
+	{ "tlsrpt-failed", "A daily TLS report (RFC 8460) could not be sent%D.",
+	  "1 日分の TLS レポート (RFC 8460) を送れませんでした%D。" },
 	{ "dns-mx-here", "The domain's MX was first seen pointing at this server%D.",
 	  "ドメインの MX がこのサーバーを指していることを初めて確認しました%D。" },
 	{ NULL, "Event %k from %i%D.",

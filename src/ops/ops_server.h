@@ -158,11 +158,12 @@ int ops_dns_records(struct ops *o, const struct ops_actor *actor, const char *do
 		    struct ops_dns_records *r, struct ops_error *err);
 /* A domain's MTA-STS policy (RFC 8461 §3.2) as served at
  * https://mta-sts.DOMAIN/.well-known/mta-sts.txt: mode (domain setting
- * mta-sts), mx hostname, max_age (mta-sts-max-age); id changes when the
- * text does. */
+ * mta-sts), mx hostname, mail.DOMAIN and the domain's added host names
+ * (as many as fit), max_age (mta-sts-max-age); id changes when the text
+ * does. */
 struct ops_mtasts {
 	char mode[16];
-	char text[DIR_DOMAIN_MAX + 200];
+	char text[4096];
 	char id[24];
 };
 /* 1 filled, 0 domain not hosted, -1 database error. */

@@ -5,6 +5,7 @@
  * event loops in loop.c. */
 #include "server/auth.h"
 #include "server/certs.h"
+#include "server/tlsrpt.h"
 #include "server/conn.h"
 #include "server/sendguard.h"
 #include "server/server.h"
@@ -103,6 +104,7 @@ static void wait_for_stop(const sigset_t *sigs)
 			server_reload();
 			queue_wake();	/* settings such as the relay host may have changed */
 			certs_wake();	/* acme.* or the domains may have changed */
+			tlsrpt_wake();	/* tlsrpt.enabled, or yubinctl tlsrpt send */
 			continue;
 		}
 		if (sig == SIGUSR1) {
@@ -143,6 +145,7 @@ int main(int argc, char **argv)
 	queue_start();	/* with the outbound TLS context and the DKIM signer */
 	loops_run();
 	certs_start();	/* ACME renewals: the challenges need the loops */
+	tlsrpt_start();	/* the daily TLS reports go through the queue */
 	server_write_pidfile();
 	log_info(NULL, "yubind ready: host %s, %u loops, %u workers, data %s", server->cfg.hostname,
 		 server->nloops, server->cfg.server_workers, server->data_dir);
@@ -152,6 +155,7 @@ int main(int argc, char **argv)
 	log_info(NULL, "shutdown: finishing open transactions (up to %u s)", server->cfg.shutdown_grace);
 	atomic_store(&server->stopping, true);
 	certs_stop();
+	tlsrpt_stop();
 	loops_stop();	/* the loop threads; sessions past the grace are cut */
 	group_commit_free(server->committer);	/* its last batch hands jobs to the workers */
 	fanout_free(commit_syncs);

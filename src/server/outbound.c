@@ -3,6 +3,7 @@
  * OpenSSL on the same socket after STARTTLS. Runs only on the queue's
  * delivery threads. */
 #include "server/outbound.h"
+#include "server/outbound_sts.h"
 #include "proto/smtp_client.h"
 #include "lib/dns.h"
 #include "lib/log.h"
@@ -19,6 +20,7 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -58,11 +60,12 @@ struct outbound_conn {
 	char rbuf[8192];
 	size_t rpos, rlen;
 	char err[256];			/* why broken */
+	const struct outbound_sts *sts;	/* while opening: the policy, or NULL */
 };
 
 static SSL_CTX *client_ctx;
 
-void outbound_start(void)
+void outbound_start(const char *ca_file)
 {
 	client_ctx = SSL_CTX_new(TLS_client_method());
 	if (client_ctx == NULL)
@@ -72,6 +75,14 @@ void outbound_start(void)
 	 * because of the certificate, like Postfix's
 	 * smtp_tls_security_level = may */
 	SSL_CTX_set_verify(client_ctx, SSL_VERIFY_NONE, NULL);
+	/* the chain is still checked, its result read after the handshake
+	 * where an MTA-STS policy asks for it (tls_cert_result) */
+	if (ca_file != NULL && ca_file[0] != '\0' ? SSL_CTX_load_verify_locations(client_ctx, ca_file, NULL) != 1
+	    : SSL_CTX_set_default_verify_paths(client_ctx) != 1) {
+		log_warn(NULL, "outbound: cannot load the CAs %s: MTA-STS certificates will not validate",
+			 ca_file != NULL && ca_file[0] != '\0' ? ca_file : "of the system");
+		ERR_clear_error();
+	}
 }
 
 void outbound_stop(void)
@@ -285,6 +296,8 @@ static int conn_starttls(struct outbound_conn *c, const struct outbound_opts *o,
 	SSL_set_fd(c->ssl, c->fd);
 	if (c->host[0] != '\0' && inet_addr(c->host) == INADDR_NONE)
 		SSL_set_tlsext_host_name(c->ssl, c->host);
+	if (c->sts != NULL && c->sts->active)
+		SSL_set1_host(c->ssl, c->host);	/* RFC 8461 §4.2: the MX host name */
 	set_timeout(c, TIMEOUT_OTHER);
 	if (SSL_connect(c->ssl) != 1) {
 		ERR_clear_error();
@@ -354,23 +367,96 @@ static int relay_parse(const char *spec, char *host, size_t size, unsigned *port
 	return 0;
 }
 
-/* Tries one address; a session ready for MAIL, or NULL with why. */
+static void addr_text(const struct dns_addr *a, char *buf, size_t size)
+{
+	if (a->ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&a->ss)->sin6_addr, buf, (socklen_t)size);
+	else
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&a->ss)->sin_addr, buf, (socklen_t)size);
+}
+
+/* The RFC 8460 result of the certificate check of a TLS session (the
+ * chain against mta_sts.ca_file, the name against the MX host), or NULL
+ * when it passed. */
+static const char *tls_cert_result(SSL *ssl)
+{
+	long v = SSL_get0_peer_certificate(ssl) != NULL ? SSL_get_verify_result(ssl)
+		: X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT;
+
+	switch (v) {
+	case X509_V_OK:
+		return NULL;
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+		return STS_RESULT_HOST_MISMATCH;
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return STS_RESULT_EXPIRED;
+	default:
+		return STS_RESULT_NOT_TRUSTED;
+	}
+}
+
+/* STARTTLS as the policy (c->sts, or none: opportunistic) wants it. 0 go
+ * on (result says how TLS went: "" when not tried), -1 fail with why
+ * (*retry_plain when the mail may go again in the clear). */
+static int tls_negotiate(struct outbound_conn *c, const struct outbound_opts *o, bool tls_ok, char *result,
+			 size_t rsize, char *why, size_t whysize, bool *retry_plain)
+{
+	const struct outbound_sts *sts = c->sts != NULL && c->sts->active ? c->sts : NULL;
+	bool enforce = sts != NULL && sts->enforce;
+	struct smtp_reply r;
+	const char *bad;
+
+	if (!tls_ok || c->ssl != NULL)
+		return 0;
+	if (!c->ehlo.starttls) {
+		str_copy(result, rsize, STS_RESULT_NO_STARTTLS);
+		if (!enforce)
+			return 0;
+		snprintf(why, whysize, "451 4.7.5 %s[%s] offers no STARTTLS, which the MTA-STS policy of %s"
+			 " requires", c->host, c->addr, sts->domain);
+		return -1;
+	}
+	if (conn_starttls(c, o, &r) < 0) {
+		str_copy(result, rsize, STS_RESULT_VALIDATION);
+		/* a broken TLS server still gets its mail, in the clear, on
+		 * a new connection (Postfix does the same), unless enforced */
+		*retry_plain = !enforce;
+		if (enforce)
+			snprintf(why, whysize, "451 4.7.5 STARTTLS with %s[%s] failed, and the MTA-STS policy of %s"
+				 " requires TLS", c->host, c->addr, sts->domain);
+		else
+			snprintf(why, whysize, "451 4.4.2 STARTTLS with %s[%s] failed", c->host, c->addr);
+		return -1;
+	}
+	bad = sts != NULL ? tls_cert_result(c->ssl) : NULL;
+	str_copy(result, rsize, bad != NULL ? bad : STS_RESULT_SUCCESS);
+	if (bad != NULL && enforce) {
+		snprintf(why, whysize, "451 4.7.5 the certificate of %s[%s] does not validate (%s), which the"
+			 " MTA-STS policy of %s requires", c->host, c->addr, bad, sts->domain);
+		return -1;
+	}
+	return 0;
+}
+
+/* Tries one address; a session ready for MAIL, or NULL with why. result:
+ * the TLS result for the day's report ("" when TLS was not considered). */
 static struct outbound_conn *try_addr(const struct outbound_opts *o, const char *host,
 				      const struct dns_addr *a, bool relay, bool tls_ok,
-				      bool implicit_tls, char *why, size_t whysize, bool *retry_plain)
+				      bool implicit_tls, const struct outbound_sts *sts, char *result, size_t rsize,
+				      char *why, size_t whysize, bool *retry_plain)
 {
 	struct outbound_conn *c = calloc(1, sizeof(*c));
 	struct smtp_reply r;
 	char err[256], tmp[1200];
 
 	*retry_plain = false;
+	result[0] = '\0';
 	if (c == NULL)
 		return NULL;
 	str_copy(c->host, sizeof(c->host), host);
-	if (a->ss.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&a->ss)->sin6_addr, c->addr, sizeof(c->addr));
-	else
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)&a->ss)->sin_addr, c->addr, sizeof(c->addr));
+	c->sts = sts;
+	addr_text(a, c->addr, sizeof(c->addr));
 	c->fd = tcp_connect(a, err, sizeof(err));
 	if (c->fd < 0) {
 		snprintf(why, whysize, "451 4.4.1 connect to %s[%s]: %s", host, c->addr, err);
@@ -404,14 +490,12 @@ static struct outbound_conn *try_addr(const struct outbound_opts *o, const char 
 			reply_text(c, &r, "EHLO", why, whysize);
 		goto fail;
 	}
-	if (c->ehlo.starttls && c->ssl == NULL && tls_ok) {
-		if (conn_starttls(c, o, &r) < 0) {
-			/* a broken TLS server still gets its mail, in the clear,
-			 * on a new connection (Postfix does the same) */
-			*retry_plain = true;
-			snprintf(why, whysize, "451 4.4.2 STARTTLS with %s[%s] failed", host, c->addr);
-			goto fail;
-		}
+	if (!relay && tls_negotiate(c, o, tls_ok, result, rsize, why, whysize, retry_plain) < 0)
+		goto fail;
+	if (relay && c->ehlo.starttls && c->ssl == NULL && tls_ok && conn_starttls(c, o, &r) < 0) {
+		*retry_plain = true;
+		snprintf(why, whysize, "451 4.4.2 STARTTLS with %s[%s] failed", host, c->addr);
+		goto fail;
 	}
 	if (relay && o->user[0] != '\0') {
 		int k = conn_auth(c, o, &r);
@@ -436,8 +520,10 @@ static struct outbound_conn *try_addr(const struct outbound_opts *o, const char 
 			goto fail;
 		}
 	}
-	log_info(NULL, "outbound: connected to %s[%s]%s", host, c->addr, c->ssl != NULL ? " with TLS" : "");
+	log_info(NULL, "outbound: connected to %s[%s]%s%s%s", host, c->addr, c->ssl != NULL ? " with TLS" : "",
+		 result[0] != '\0' ? ", " : "", result);
 	c->opened = time(NULL);
+	c->sts = NULL;
 	return c;
 fail:
 	if (c->ssl != NULL)
@@ -445,6 +531,77 @@ fail:
 	close(c->fd);
 	free(c);
 	return NULL;
+}
+
+/* Whether the policy lets mail go to MX host (recorded when it does not). */
+static bool sts_host_allowed(const struct outbound_sts *sts, const char *target, const char *host, bool *failed)
+{
+	if (!sts->active || mta_sts_policy_allows(&sts->policy, host))
+		return true;
+	*failed = true;
+	outbound_sts_record(target, sts, STS_RESULT_VALIDATION, host, "");
+	return !sts->enforce;	/* testing: deliver as before, and report */
+}
+
+/* Each MX host in turn, each of its addresses, until one takes the
+ * session; under an enforce MTA-STS policy (RFC 8461 §5) only the hosts
+ * it names and only over TLS with a valid certificate, else 4xx. */
+static struct outbound_conn *open_hosts(const struct outbound_opts *o, const char *target, const struct dns_mx *mx,
+					size_t nmx, unsigned port, bool relay, bool use_mx, char *reply, size_t size)
+{
+	struct outbound_sts sts;
+	struct outbound_conn *c = NULL;
+	const char *error = "";
+	bool sts_failed = false;
+	char result[40], ip[64];
+
+	memset(&sts, 0, sizeof(sts));
+	if (!relay && use_mx && o->sts) {
+		outbound_sts_lookup(o->resolver, o->sts_ca_file, target, &sts);
+		if (sts.fetch_error) {
+			outbound_sts_record(target, &sts, STS_RESULT_FETCH, "", "");
+			outbound_sts_event("mta-sts-fetch-failed", sts.domain, sts.detail);
+		}
+	}
+	snprintf(reply, size, "451 4.4.4 no mail exchanger for %s could be reached", target);
+	for (size_t i = 0; i < nmx && i < MAX_HOSTS && c == NULL; i++) {
+		struct dns_addr addrs[MAX_ADDRS];
+		size_t naddrs = 0;
+		enum dns_result res;
+
+		if (!sts_host_allowed(&sts, target, mx[i].host, &sts_failed)) {
+			snprintf(reply, size, "451 4.7.5 MX host %s is not allowed by the MTA-STS policy of %s",
+				 mx[i].host, sts.domain);
+			continue;
+		}
+		res = dns_addr_lookup(o->resolver, mx[i].host, port, addrs, MAX_ADDRS, &naddrs, &error);
+		if (res != DNS_OK) {
+			if (nmx == 1 && res == DNS_NXDOMAIN && !use_mx)
+				snprintf(reply, size, "550 5.1.2 Host or domain name not found: %s", mx[i].host);
+			else
+				snprintf(reply, size, "451 4.4.3 cannot find the address of %s: %s", mx[i].host, error);
+			continue;
+		}
+		for (size_t k = 0; k < naddrs && c == NULL; k++) {
+			bool retry_plain;
+			bool implicit = relay && port == 465;
+			c = try_addr(o, mx[i].host, &addrs[k], relay, true, implicit, relay ? NULL : &sts, result,
+				     sizeof(result), reply, size, &retry_plain);
+			if (!relay && result[0] != '\0') {
+				addr_text(&addrs[k], ip, sizeof(ip));
+				outbound_sts_record(target, &sts, result, mx[i].host, ip);
+				sts_failed |= sts.active && strcmp(result, STS_RESULT_SUCCESS) != 0;
+			}
+			if (c == NULL && retry_plain && !(relay && o->user[0] != '\0'))
+				c = try_addr(o, mx[i].host, &addrs[k], relay, false, false, NULL, result, sizeof(result),
+					     reply, size, &retry_plain);
+		}
+	}
+	if (sts_failed && c == NULL && sts.enforce)
+		outbound_sts_event("mta-sts-deferred", sts.domain, reply);
+	else if (sts_failed && c != NULL)
+		outbound_sts_event("mta-sts-testing", sts.domain, "delivered without a valid MTA-STS session");
+	return c;
 }
 
 struct outbound_conn *outbound_open(const struct outbound_opts *o, const char *domain, char *reply,
@@ -503,27 +660,7 @@ struct outbound_conn *outbound_open(const struct outbound_opts *o, const char *d
 		str_copy(mx[0].host, sizeof(mx[0].host), target);
 		nmx = 1;
 	}
-	snprintf(reply, size, "451 4.4.4 no mail exchanger for %s could be reached", target);
-	for (size_t i = 0; i < nmx && i < MAX_HOSTS && c == NULL; i++) {
-		struct dns_addr addrs[MAX_ADDRS];
-		size_t naddrs = 0;
-		enum dns_result res = dns_addr_lookup(o->resolver, mx[i].host, port, addrs, MAX_ADDRS,
-						      &naddrs, &error);
-		if (res != DNS_OK) {
-			if (nmx == 1 && res == DNS_NXDOMAIN && !use_mx)
-				snprintf(reply, size, "550 5.1.2 Host or domain name not found: %s", mx[i].host);
-			else
-				snprintf(reply, size, "451 4.4.3 cannot find the address of %s: %s", mx[i].host, error);
-			continue;
-		}
-		for (size_t k = 0; k < naddrs && c == NULL; k++) {
-			bool retry_plain;
-			bool implicit = relay && port == 465;
-			c = try_addr(o, mx[i].host, &addrs[k], relay, true, implicit, reply, size, &retry_plain);
-			if (c == NULL && retry_plain && !(relay && o->user[0] != '\0'))
-				c = try_addr(o, mx[i].host, &addrs[k], relay, false, false, reply, size, &retry_plain);
-		}
-	}
+	c = open_hosts(o, target, mx, nmx, port, relay, use_mx, reply, size);
 	free(mx);
 	if (c == NULL)
 		log_info(NULL, "outbound: %s: %s", relay ? o->relayhost : domain, reply);

@@ -18,6 +18,8 @@ struct outbound_opts {
 	char relayhost[256];		/* smtp.relayhost, "" = MX */
 	char user[256], password[256];	/* AUTH at the relay host */
 	unsigned port;			/* smtp.remote_port */
+	bool sts;			/* mta_sts.outbound: honour MTA-STS policies */
+	char sts_ca_file[512];		/* mta_sts.ca_file */
 };
 
 struct outbound_conn;
@@ -52,8 +54,10 @@ time_t outbound_opened(const struct outbound_conn *c);
 void outbound_close(struct outbound_conn *c);
 
 /* The TLS client context every delivery shares: made by queue_start,
- * freed by queue_stop once the delivery threads are gone. */
-void outbound_start(void);
+ * freed by queue_stop once the delivery threads are gone. ca_file (""
+ * the system's) holds the CAs MX certificates are checked against for
+ * MTA-STS; opportunistic TLS never checks them. */
+void outbound_start(const char *ca_file);
 void outbound_stop(void);
 
 #endif

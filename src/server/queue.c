@@ -17,6 +17,7 @@
 #include "server/queue.h"
 #include "store/maildir_commit.h"
 #include "server/outbound.h"
+#include "server/outbound_sts.h"
 #include "server/server.h"
 #include "server/stats.h"
 #include "policy/dkim_sign.h"
@@ -596,6 +597,8 @@ static void outbound_opts_get(struct outbound_opts *o)
 	str_copy(o->user, sizeof(o->user), cfg.smtp_relayhost_user);
 	str_copy(o->password, sizeof(o->password), cfg.smtp_relayhost_password);
 	o->port = cfg.smtp_remote_port;
+	o->sts = strcmp(cfg.mta_sts_outbound, "off") != 0;
+	str_copy(o->sts_ca_file, sizeof(o->sts_ca_file), cfg.mta_sts_ca_file);
 	explicit_bzero(&cfg, sizeof(cfg));
 }
 
@@ -819,7 +822,8 @@ void queue_start(void)
 	}
 	if (fs_mkdir_p(q.dir, 0700) < 0)
 		log_fatal("cannot create %s: %s", q.dir, strerror(errno));
-	outbound_start();
+	outbound_start(cfg.mta_sts_ca_file);
+	outbound_sts_start(server->data_dir);
 	q.nthreads = cfg.queue_max_parallel;
 	q.threads = calloc(q.nthreads, sizeof(*q.threads));
 	if (q.threads == NULL)
@@ -872,6 +876,7 @@ void queue_stop(unsigned grace)
 			pthread_join(q.threads[i], NULL);
 		idle_sweep(true);
 		outbound_stop();
+		outbound_sts_stop();
 		queue_file_set_signer(NULL, NULL);
 		dkim_signer_free(queue_dkim);
 		queue_dkim = NULL;

@@ -349,6 +349,21 @@ const struct setting settings_table[SETTING_COUNT] = {
 	CONF_ENUM(SETTING_CONF_ACME_CHALLENGE, "acme.challenge", "http-01", acme_challenges, acme_challenge,
 		  "how the CA checks a name: http-01 (port 80) or tls-alpn-01 (port 443)",
 		  "認証局による名前の確認方法：http-01（ポート 80）か tls-alpn-01（ポート 443）"),
+	CONF_ENUM(SETTING_CONF_MTA_STS_OUTBOUND, "mta_sts.outbound", "on", on_off, mta_sts_outbound,
+		  "honour recipient domains' MTA-STS policies (RFC 8461): to an enforce domain mail goes only to"
+		  " the MX hosts its policy names, over TLS with a valid certificate, else it waits and is retried",
+		  "宛先ドメインの MTA-STS ポリシー（RFC 8461）に従う：enforce のドメインには、ポリシーにある MX へ"
+		  "有効な証明書の TLS でだけ送り、できなければ保留して再送する"),
+	CONF(SETTING_CONF_MTA_STS_CA_FILE, "mta_sts.ca_file", SETTING_STRING, SETTING_RESTART, 0, 0, "",
+	     settings_check_path, mta_sts_ca_file,
+	     "PEM file of the CAs trusted for MTA-STS policy hosts and MX certificates (empty: the system's)",
+	     "MTA-STS のポリシーのホストと MX の証明書を検証する CA の PEM ファイル（空ならシステムの CA）"),
+	CONF_ENUM(SETTING_CONF_TLSRPT, "tlsrpt.enabled", "off", on_off, tlsrpt,
+		  "send daily TLS reports (RFC 8460) to the domains that ask for them in their _smtp._tls record",
+		  "_smtp._tls レコードで求めるドメインに 1 日ごとの TLS レポート（RFC 8460）を送る"),
+	CONF(SETTING_CONF_TLSRPT_FROM, "tlsrpt.from", SETTING_STRING, 0, 0, 0, "", settings_check_acme_contact,
+	     tlsrpt_from, "sender address of the TLS reports (empty: postmaster@ the server's host name)",
+	     "TLS レポートの差出人アドレス（空ならサーバーのホスト名の postmaster）"),
 
 	DIRS(SETTING_MEMO, "memo", SETTING_ACCOUNT, SETTING_STRING, SETTING_COLUMN, 0, 0, "", NULL,
 	     "a note about the account for the administrators", "管理者向けのアカウントのメモ"),

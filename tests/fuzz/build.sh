@@ -47,6 +47,8 @@ build fuzz_mail_text src/mail/mail_text.c src/mail/mail_text_html.c src/mail/mim
 	src/mail/imap_envelope.c src/mail/rfc2047.c src/mail/charset.c src/mail/mime_decode.c src/mail/rfc5322.c \
 	src/lib/strbuf.c src/lib/str.c
 build fuzz_spf src/policy/spf.c src/lib/str.c
+build fuzz_mta_sts src/policy/mta_sts.c
+build fuzz_tlsrpt src/policy/tlsrpt.c src/lib/json.c src/lib/str.c
 build fuzz_sendas src/policy/sendas.c src/directory/validate.c src/lib/str.c
 build fuzz_json src/lib/json_parse.c src/lib/str.c
 build fuzz_spam_tag src/spam/spam_tag.c src/spam/spam_list.c src/mail/header.c src/mail/rfc5322.c src/lib/strbuf.c src/lib/str.c

@@ -301,6 +301,25 @@ def test_host_names_without_a_certificate(srv):
     one(ja, "certificate", "メールソフトが imap.%s を求めました (imaps、2 回" % DOMAIN, "warn")
 
 
+def test_certificate_orders_that_failed(srv):
+    # as the ACME client records them (ops_acme.c): address the domain
+    add_event(srv, "cert-failed", DOMAIN, "", "mail.%s: the CA refused the order; the current certificate"
+              " stays; next try in 20 min" % DOMAIN, ago=7200)
+    add_event(srv, "cert-failed", DOMAIN, "", "mail.%s: connection refused; next try in 10 min" % DOMAIN, ago=60)
+    add_event(srv, "cert-dns-elsewhere", DOMAIN, "", "autoconfig.%s points to 192.0.2.50, not to this server;"
+              " no certificate ordered" % DOMAIN, ago=120)
+    add_event(srv, "cert-failed", "other.test", "", "mail.other.test: refused", ago=60)
+    d = doctor(srv)
+    f = one(d, "certificate", "Getting a certificate failed (mail.%s: connection refused" % DOMAIN, "warn")
+    assert f["fix"]["command"] == "yubinctl cert show mail.%s" % DOMAIN, f
+    f = one(d, "certificate", "No certificate was ordered because the name's DNS does not point at this server"
+            " yet (autoconfig.%s points to 192.0.2.50" % DOMAIN, "warn")
+    assert f["fix"]["command"] == "yubinctl cert show autoconfig.%s" % DOMAIN, f
+    assert not any("other.test" in x["text"] or "CA refused" in x["text"] for x in findings(d, "certificate"))
+    ja = doctor(srv, "--lang", "ja")
+    one(ja, "certificate", "証明書の取得に失敗しました (mail.%s: connection refused" % DOMAIN, "warn")
+
+
 # ---------------------------------------------------------------- strange bounces
 
 def test_bounces_refused_by_batv_and_bounces_without_it(srv):

@@ -63,6 +63,21 @@ def test_policy_served_for_the_host_header(srv):
     assert status == 200 and body == b""
 
 
+def test_policy_lists_every_mail_host_name(srv):
+    """mx: the server's name, mail.DOMAIN and each added host name, once."""
+    first = sts_id(srv)
+    srv.ctl("cert", "add", DOMAIN, "smtp." + DOMAIN)
+    srv.ctl("cert", "add", DOMAIN, "MX2." + DOMAIN)
+    body = fetch(srv, "mta-sts." + DOMAIN)[2].decode()
+    mx = [line[4:] for line in body.split("\r\n") if line.startswith("mx: ")]
+    assert mx == [HOSTNAME, "mx2." + DOMAIN, "smtp." + DOMAIN], body
+    assert body.startswith("version: STSv1\r\nmode: testing\r\n") and body.endswith("max_age: 604800\r\n")
+    assert sts_id(srv) != first                 # a new policy, a new id
+    srv.ctl("cert", "remove", "smtp." + DOMAIN)
+    body = fetch(srv, "mta-sts." + DOMAIN)[2].decode()
+    assert "smtp." + DOMAIN not in body and "mx: mx2." + DOMAIN + "\r\n" in body, body
+
+
 def test_policy_refused_for_other_names(srv):
     for host in ("mta-sts.unknown.test", DOMAIN, HOSTNAME, "autoconfig." + DOMAIN, "mta-sts.",
                  "mta-sts.%s:x" % DOMAIN, "mta-sts.a b", "mta-sts." + "a" * 300):

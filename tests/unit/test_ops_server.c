@@ -622,7 +622,11 @@ static void test_event_explain(void **state)
 	assert_string_equal(buf, "192.0.2.1 からのイベント no-such-kind。");
 	{
 		static const char *const kinds[] = { "auth-ok", "auth-refused", "auth-block", "rcpt-full",
-						     "send-limited", "dmarc-reject", "delivered" };
+						     "send-limited", "dmarc-reject", "delivered",
+						     "cert-issued", "cert-failed", "cert-dns-elsewhere",
+						     "cert-imported", "tls-sni-unknown", "mta-sts-deferred",
+						     "mta-sts-testing", "mta-sts-fetch-failed", "tlsrpt-sent",
+						     "tlsrpt-failed" };
 
 		strcpy(e.detail, "detail-x");
 		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
@@ -632,6 +636,8 @@ static void test_event_explain(void **state)
 			ops_event_explain(&e, en, sizeof(en));
 			ops_event_explain_ja(&e, buf, sizeof(buf));
 			assert_string_not_equal(en, buf);
+			/* each has its own text, not the catch-all "Event KIND ..." */
+			assert_null(strstr(en, "Event "));
 			/* what the English names, the Japanese names too */
 			assert_true((strstr(en, "192.0.2.1") != NULL) == (strstr(buf, "192.0.2.1") != NULL));
 			assert_true((strstr(en, "detail-x") != NULL) == (strstr(buf, "detail-x") != NULL));
