@@ -1376,18 +1376,24 @@ int mail_index_copy(struct mail_index *idx, struct index_mailbox *src, const str
 			 (long long)src->id, msg->uid);
 		idx_exec(idx, sql);
 	}
-	if (move)
-		mcache_invalidate(src->path);
-	mcache_invalidate(dst->path);
+	/* The caches are dropped after the transaction ends, never inside it:
+	 * a sync holds a folder's cache lock while it waits for the write
+	 * lock, so taking the cache lock while holding the write lock would
+	 * deadlock with it. */
 	if (index_insert_row(idx, dst, file, msg->flags, msg->keywords, msg->size, msg->internaldate,
 			     uid_r) < 0 ||
 	    idx_exec(idx, "COMMIT") < 0) {
 		idx_exec(idx, "ROLLBACK");	/* the file stays: the next sync numbers it */
+		if (move)
+			mcache_invalidate(src->path);
+		mcache_invalidate(dst->path);
 		*error_r = "[SERVERBUG] Index update failed";
 		return -1;
 	}
-	store_changed_cached(idx->root);
+	if (move)
+		mcache_invalidate(src->path);
 	mcache_invalidate(dst->path);
+	store_changed_cached(idx->root);
 	return 0;
 }
 
