@@ -1,0 +1,195 @@
+// Writing in the webmail (/mail/) in a real browser, in two phases that
+// the test module (test_webmail_compose.py) checks over IMAP in between.
+// Phase "a": the address book (a vCard of two cards imported, the export
+// holding both, a contact added, edited and deleted); a message with a
+// Japanese subject and an uploaded attachment written to user B through
+// autocomplete and sent; a reply to B's message; a draft saved by itself
+// after typing stops, then left. Phase "b": the draft opened from Drafts,
+// changed and sent (removing it); one more send over the hourly limit,
+// refused with the limit's explanation; the composer on a phone in
+// Japanese. Parameters (JSON in argv[2]): url, user, peer, password,
+// phase, vcard (a file's path), peer_subject.
+import { readFileSync } from 'node:fs';
+import { check, launch, params, shot } from './lib.js';
+
+const P = params();
+
+async function login(page) {
+  await page.goto(P.url + '/mail/');
+  await page.locator('#login-address').fill(P.user);
+  await page.locator('#login-password').fill(P.password);
+  await page.locator('#login-submit').click();
+  await page.locator('#messages, #list .empty').first().waitFor();
+}
+
+function status(page, re) {
+  return page.locator('#status').filter({ hasText: re }).waitFor();
+}
+
+async function addressBook(page) {
+  await page.locator('#nav-contacts').click();
+  await page.locator('#address-book').waitFor();
+  await page.locator('#vcard-file').setInputFiles(P.vcard);
+  await page.locator('#import-result', { hasText: '2 contact(s) imported, 0 card(s) refused' }).waitFor();
+  await page.locator('#contacts .contact', { hasText: 'taro@vcard.test' }).waitFor();
+  await page.locator('#contacts .contact', { hasText: 'jiro@vcard.test' }).waitFor();
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('#vcard-export').click()]);
+  const vcf = readFileSync(await dl.path(), 'utf8');
+  check(vcf.includes('taro@vcard.test') && vcf.includes('jiro@vcard.test') && vcf.includes('山田 太郎'),
+    'the export lacks the imported cards: ' + vcf);
+  // add B, edit it, delete another
+  await page.locator('#contact-new').click();
+  await page.locator('#contact-name').fill('Hanako Peer');
+  await page.locator('#contact-emails').fill(P.peer);
+  await page.locator('#contact-save').click();
+  await page.locator('#contacts .contact', { hasText: P.peer }).waitFor();
+  await page.locator('#contacts .contact', { hasText: P.peer }).locator('.contact-edit').click();
+  await page.locator('#contact-name').fill('受信 花子');
+  await page.locator('#contact-save').click();
+  await page.locator('#contacts .contact', { hasText: '受信 花子' }).waitFor();
+  page.once('dialog', (d) => d.accept());
+  await page.locator('#contacts .contact', { hasText: 'jiro@vcard.test' }).locator('.contact-delete').click();
+  await page.locator('#contacts .contact', { hasText: 'jiro@vcard.test' }).waitFor({ state: 'detached' });
+  await shot(page, 'webmail-contacts');
+}
+
+// Types into To until the suggestion for address shows, then takes it by keyboard.
+async function pickRecipient(page, typed, address) {
+  await page.locator('#compose-to').pressSequentially(typed, { delay: 30 });
+  const opt = page.locator('.suggestions [role=option]', { hasText: address });
+  await opt.waitFor();
+  check(await page.locator('#compose-to').getAttribute('aria-expanded') === 'true', 'the combobox is not expanded');
+  await shot(page, 'webmail-compose-autocomplete');
+  while (await opt.getAttribute('aria-selected') !== 'true') await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  const v = await page.locator('#compose-to').inputValue();
+  check(v.includes(address), 'the suggestion was not taken: ' + v);
+}
+
+async function writeWithAttachment(page) {
+  await page.keyboard.press('c');
+  await page.locator('#compose-view').waitFor();
+  await pickRecipient(page, '受信', P.peer);
+  await page.locator('#compose-subject').fill('見積もりのお願い');
+  await page.locator('#compose-text').fill('お世話になっております。\n見積書を添付します。');
+  await page.locator('#attach-limit', { hasText: 'of at most 3.0 MB' }).waitFor();
+  // past the size limit: refused before a byte is sent, with the limit named
+  await page.locator('#compose-file').setInputFiles({ name: 'huge.bin', mimeType: 'application/octet-stream',
+    buffer: Buffer.alloc(3200000) });
+  await status(page, /huge\.bin is too large: .* at most 3\.0 MB/);
+  await page.locator('#compose-file').setInputFiles({ name: '見積書.txt', mimeType: 'text/plain',
+    buffer: Buffer.from('見積もり 1,000円\n') });
+  await page.locator('#attach-list .attachment-item:not(.uploading)', { hasText: '見積書.txt' }).waitFor();
+  await shot(page, 'webmail-compose');
+  await page.locator('#compose-send').click();
+  await status(page, /Message sent to 1 recipient/);
+  await page.waitForFunction(() => window.location.hash.startsWith('#/f/'));
+}
+
+async function reply(page) {
+  await page.locator('#messages li.msg', { hasText: P.peer_subject }).first().click();
+  await page.locator('#reader .subject', { hasText: P.peer_subject }).waitFor();
+  await page.keyboard.press('r');
+  await page.locator('#compose-view[data-mode=reply]').waitFor();
+  const to = await page.locator('#compose-to').inputValue();
+  const subject = await page.locator('#compose-subject').inputValue();
+  check(to.includes(P.peer), 'reply To: ' + to);
+  check(subject === 'Re: ' + P.peer_subject, 'reply Subject: ' + subject);
+  check((await page.locator('#compose-text').inputValue()).includes('> '), 'the original is not quoted');
+  await page.locator('#compose-text').press('Control+Home');
+  await page.locator('#compose-text').pressSequentially('承知しました。');
+  await shot(page, 'webmail-reply');
+  await page.locator('#compose-send').click();
+  await status(page, /Message sent/);
+}
+
+async function autosavedDraft(page) {
+  await page.locator('#compose').click();
+  await page.locator('#compose-view').waitFor();
+  await page.locator('#compose-to').fill(P.peer + ', ');
+  await page.locator('#compose-subject').fill('下書きテスト');
+  await page.locator('#compose-text').pressSequentially('途中まで', { delay: 20 });
+  // nothing pressed Save: the draft saves itself once typing stops
+  await page.locator('#draft-state', { hasText: 'Draft saved' }).waitFor({ timeout: 20000 });
+  await shot(page, 'webmail-draft-saved');
+  await page.locator('#folders a.folder[data-role=inbox]').click();
+  await page.locator('#compose-view').waitFor({ state: 'detached' });
+}
+
+async function phaseA() {
+  const env = await launch({ locale: 'en-US' });
+  try {
+    await login(env.page);
+    await addressBook(env.page);
+    await writeWithAttachment(env.page);
+    await reply(env.page);
+    await autosavedDraft(env.page);
+    if (env.problems.length) throw new Error(env.problems.join('\n'));
+  } finally {
+    await env.browser.close();
+  }
+}
+
+async function continueDraft(page) {
+  await page.locator('#folders a.folder[data-role=drafts]').click();
+  await page.locator('#messages li.msg', { hasText: '下書きテスト' }).click();
+  await page.locator('#compose-view[data-mode=draft]').waitFor();
+  check(await page.locator('#compose-subject').inputValue() === '下書きテスト', 'the draft was not read back');
+  check((await page.locator('#compose-to').inputValue()).includes(P.peer), 'the draft lost its recipient');
+  await page.locator('#compose-text').press('End');
+  await page.locator('#compose-text').pressSequentially('、続きを書きました。');
+  await page.locator('#compose-send').click();
+  await status(page, /Message sent/);
+}
+
+async function overTheLimit(page) {
+  await page.locator('#compose').click();
+  await page.locator('#compose-to').fill(P.peer);
+  await page.locator('#compose-subject').fill('one too many');
+  await page.locator('#compose-text').fill('over the limit');
+  await page.locator('#compose-send').click();
+  const err = page.locator('#send-error[data-code=rate_limited]');
+  await err.waitFor();
+  const text = await err.textContent();
+  check(/sending limit/.test(text) && /Drafts/.test(text) && /Hourly sending limit reached/.test(text),
+    'no rate-limit explanation: ' + text);
+  await shot(page, 'webmail-rate-limited');
+}
+
+async function phone() {
+  const env = await launch({ locale: 'ja-JP', viewport: { width: 390, height: 800 }, mobile: true });
+  try {
+    await login(env.page);
+    await env.page.locator('#compose').click();
+    await env.page.locator('#compose-view h2', { hasText: '新しいメール' }).waitFor();
+    await env.page.locator('#compose-send', { hasText: '送信' }).waitFor();
+    check(await env.page.locator('#compose-view').isVisible(), 'the composer is hidden on a phone');
+    await shot(env.page, 'webmail-compose-ja-phone');
+    await env.page.locator('#compose-discard').isVisible();
+    if (env.problems.length) throw new Error(env.problems.join('\n'));
+  } finally {
+    await env.browser.close();
+  }
+}
+
+async function phaseB() {
+  const env = await launch({ locale: 'en-US' });
+  try {
+    await login(env.page);
+    await continueDraft(env.page);
+    await overTheLimit(env.page);
+    if (env.problems.length) throw new Error(env.problems.join('\n'));
+  } finally {
+    await env.browser.close();
+  }
+  await phone();
+}
+
+try {
+  if (P.phase === 'a') await phaseA();
+  else await phaseB();
+  process.exit(0);
+} catch (e) {
+  console.error(e.stack || String(e));
+  process.exit(1);
+}

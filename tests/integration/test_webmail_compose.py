@@ -1,0 +1,158 @@
+"""Writing in the webmail in a real browser (issue 12: write, address book,
+section 4): Debian's chromium through playwright-core
+(tests/browser/webmail_compose.js) against a real yubind serving
+build/web, checked over IMAP: the message with a Japanese subject and an
+uploaded attachment in B's Inbox and A's Sent, \\Answered on the message
+replied to, a draft saved by itself in Drafts and gone once continued and
+sent, and a send over the hourly limit explained. Screenshots land in
+build/screenshots/webmail."""
+
+import base64
+import email
+import email.header
+import email.policy
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+import helpers
+from helpers import DOMAIN, PASSWORD
+from webmail_util import append, imap
+
+BROWSER_DIR = os.path.join(helpers.REPO, "tests", "browser")
+WEB = os.path.join(helpers.REPO, "build", "web")
+SHOTS = os.path.join(helpers.REPO, "build", "screenshots", "webmail")
+CHROMIUM = os.environ.get("YUBIN_CHROMIUM", "/usr/bin/chromium")
+A = "writer@" + DOMAIN
+B = "peer@" + DOMAIN
+NEEDS = "scripts/deps.sh test installs chromium and node; make builds build/web; make node-modules (npm ci)"
+PEER_SUBJECT = "打ち合わせのご相談"
+VCARD = ("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:山田 太郎\r\nEMAIL;TYPE=work:taro@vcard.test\r\nEND:VCARD\r\n"
+         "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Suzuki;Jiro;;;\r\nFN:Jiro Suzuki\r\nEMAIL:jiro@vcard.test\r\n"
+         "END:VCARD\r\n")
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    modules = os.path.join(helpers.REPO, "node_modules")
+    for what, ok in (("node", shutil.which("node")), (CHROMIUM, os.access(CHROMIUM, os.X_OK)),
+                     ("playwright-core", os.path.isdir(os.path.join(modules, "playwright-core"))),
+                     ("build/web/mail", os.path.exists(os.path.join(WEB, "mail", "app.js")))):
+        assert ok, "%s missing: %s" % (what, NEEDS)
+    os.makedirs(SHOTS, exist_ok=True)
+    s = helpers.Server(tmp_path_factory.mktemp("webmail_compose"), config={"smtp.max_message_size": "3M"},
+                       accounts=[(A, PASSWORD, 20), (B, PASSWORD, 20)]).setup()
+    shutil.copytree(WEB, os.path.join(s.data, "web"), dirs_exist_ok=True)
+    s.start(wait_port="https")
+    yield s
+    s.stop()
+    rep = s.sanitizer_report()
+    assert rep is None, rep
+
+
+def browser(srv, tmp_path, phase):
+    vcard = tmp_path / "contacts.vcf"
+    vcard.write_text(VCARD, encoding="utf-8")
+    params = {"url": "https://127.0.0.1:%d" % srv.port("https"), "user": A, "peer": B, "password": PASSWORD,
+              "phase": phase, "vcard": str(vcard), "peer_subject": PEER_SUBJECT}
+    env = dict(os.environ, YUBIN_SCREENSHOTS=SHOTS)
+    p = subprocess.run(["node", os.path.join(BROWSER_DIR, "webmail_compose.js"), json.dumps(params)],
+                       cwd=helpers.REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+    out = (p.stdout + p.stderr).decode("utf-8", "replace")
+    assert p.returncode == 0, "browser scenario webmail_compose %s failed:\n%s" % (phase, out)
+
+
+def messages(srv, user, folder):
+    """[(uid, flags, parsed message)] of folder."""
+    m = imap(srv, user)
+    try:
+        typ, data = m.select('"%s"' % folder, readonly=True)
+        assert typ == "OK", data
+        if int(data[0]) == 0:
+            return []
+        typ, data = m.uid("FETCH", "1:*", "(UID FLAGS)")
+        out = []
+        for line in data:
+            text = line.decode()
+            uid = int(re.search(r"UID (\d+)", text).group(1))
+            flags = re.search(r"FLAGS \(([^)]*)\)", text).group(1).split()
+            typ, body = m.uid("FETCH", str(uid), "(BODY.PEEK[])")
+            raw = [x[1] for x in body if isinstance(x, tuple)][0]
+            out.append((uid, flags, email.message_from_bytes(raw, policy=email.policy.default)))
+        return out
+    finally:
+        m.logout()
+
+
+def with_subject(srv, user, folder, subject):
+    return [x for x in messages(srv, user, folder) if str(x[2]["Subject"]) == subject]
+
+
+def test_write_reply_draft_and_limit(srv, tmp_path):
+    original = (b"From: Peer <%s>\nTo: %s\nSubject: =?UTF-8?B?%s?=\nMessage-ID: <orig@peer.test>\n"
+                b"Date: Mon, 30 Nov 2026 09:00:00 +0900\nMIME-Version: 1.0\n"
+                b"Content-Type: text/plain; charset=utf-8\n\nMeeting next week?\n"
+                % (B.encode(), A.encode(), base64.b64encode(PEER_SUBJECT.encode())))
+    orig_uid = append(srv, original, user=A)
+
+    browser(srv, tmp_path, "a")
+
+    # the message with a Japanese subject and its attachment, in B's Inbox and A's Sent
+    for user, folder in ((B, "INBOX"), (A, "Sent")):
+        found = with_subject(srv, user, folder, "見積もりのお願い")
+        assert len(found) == 1, (user, folder, [str(x[2]["Subject"]) for x in messages(srv, user, folder)])
+        msg = found[0][2]
+        names = [p.get_filename() for p in msg.iter_attachments()]
+        assert names == ["見積書.txt"], names
+        body = msg.get_body(("plain",)).get_content()
+        assert "見積書を添付します。" in body
+        assert str(msg["To"]).endswith(B + ">") or str(msg["To"]) == B, msg["To"]
+    # the reply reached B and marked the original \Answered
+    found = with_subject(srv, B, "INBOX", "Re: " + PEER_SUBJECT)
+    assert len(found) == 1
+    assert found[0][2]["In-Reply-To"] == "<orig@peer.test>"
+    orig = [x for x in messages(srv, A, "INBOX") if x[0] == orig_uid]
+    assert "\\Answered" in orig[0][1], orig[0][1]
+    # the draft saved by itself
+    drafts = with_subject(srv, A, "Drafts", "下書きテスト")
+    assert len(drafts) == 1 and "\\Draft" in drafts[0][1], drafts
+    assert "途中まで" in drafts[0][2].get_body(("plain",)).get_content()
+
+    # three recipients an hour: the draft (the third) goes, the next is refused
+    srv.ctl("account", "set", A, "send-limit-hour", "3")
+    browser(srv, tmp_path, "b")
+
+    assert with_subject(srv, A, "Drafts", "下書きテスト") == []
+    sent = with_subject(srv, B, "INBOX", "下書きテスト")
+    assert len(sent) == 1
+    assert "途中まで、続きを書きました。" in sent[0][2].get_body(("plain",)).get_content()
+    assert with_subject(srv, B, "INBOX", "one too many") == []
+    # what could not go is kept in Drafts
+    assert len(with_subject(srv, A, "Drafts", "one too many")) == 1
+    for name in ("webmail-compose", "webmail-reply", "webmail-contacts", "webmail-rate-limited",
+                 "webmail-compose-ja-phone"):
+        assert os.path.exists(os.path.join(SHOTS, name + ".png")), name
+
+
+def test_folders_name_the_message_size_limit(srv):
+    """GET /mail/folders tells the page the largest message it may send,
+    which the composer shows beside the attachments."""
+    import http.cookiejar
+    import ssl
+    import urllib.request
+
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    jar = http.cookiejar.CookieJar()
+    op = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx), urllib.request.HTTPCookieProcessor(jar))
+    base = "https://127.0.0.1:%d/api/v1" % srv.port("https")
+    req = urllib.request.Request(base + "/session", method="POST", headers={"Content-Type": "application/json"},
+                                 data=json.dumps({"kind": "user", "address": B, "password": PASSWORD}).encode())
+    op.open(req, timeout=20).read()
+    r = json.loads(op.open(base + "/mail/folders", timeout=20).read())
+    assert r["max_message_size"] == 3 * 1048576, r
