@@ -3,10 +3,12 @@
 // Phase "a": the address book (a vCard of two cards imported, the export
 // holding both, a contact added, edited and deleted); a message with a
 // Japanese subject and an uploaded attachment written to user B through
-// autocomplete and sent; a reply to B's message; a draft saved by itself
-// after typing stops, then left. Phase "b": the draft opened from Drafts,
-// changed and sent (removing it); one more send over the hourly limit,
-// refused with the limit's explanation; the composer on a phone in
+// autocomplete and sent (a file past the size limit refused first); a
+// reply to B's message; a forward inline (prefilled, discarded) and one
+// as an attachment (sent); a draft saved by itself after typing stops,
+// then left. Phase "b": the draft opened from Drafts, changed and sent
+// (removing it); ① refused in ISO-2022-JP; one more send over the hourly
+// limit, refused with the limit's explanation; the composer on a phone in
 // Japanese. Parameters (JSON in argv[2]): url, user, peer, password,
 // phase, vcard (a file's path), peer_subject.
 import { readFileSync } from 'node:fs';
@@ -89,6 +91,8 @@ async function writeWithAttachment(page) {
 async function reply(page) {
   await page.locator('#messages li.msg', { hasText: P.peer_subject }).first().click();
   await page.locator('#reader .subject', { hasText: P.peer_subject }).waitFor();
+  await page.locator('#act-forward-attachment').waitFor();
+  await shot(page, 'webmail-read-tools');
   await page.keyboard.press('r');
   await page.locator('#compose-view[data-mode=reply]').waitFor();
   const to = await page.locator('#compose-to').inputValue();
@@ -99,6 +103,26 @@ async function reply(page) {
   await page.locator('#compose-text').press('Control+Home');
   await page.locator('#compose-text').pressSequentially('承知しました。');
   await shot(page, 'webmail-reply');
+  await page.locator('#compose-send').click();
+  await status(page, /Message sent/);
+}
+
+// Forward inline (prefilled, then discarded) and as attachment (sent).
+async function forward(page) {
+  await page.locator('#messages li.msg', { hasText: P.peer_subject }).first().click();
+  await page.locator('#reader .subject', { hasText: P.peer_subject }).waitFor();
+  await page.keyboard.press('f');
+  await page.locator('#compose-view[data-mode=forward_inline]').waitFor();
+  check(await page.locator('#compose-subject').inputValue() === 'Fwd: ' + P.peer_subject, 'forward Subject');
+  check((await page.locator('#compose-text').inputValue()).includes('Meeting next week?'), 'the forwarded text');
+  check(await page.locator('#compose-to').inputValue() === '', 'a forward has no recipient yet');
+  page.once('dialog', (d) => d.accept());
+  await page.locator('#compose-discard').click();
+  await status(page, /Message discarded/);
+  await page.locator('#messages li.msg', { hasText: P.peer_subject }).first().click();
+  await page.locator('#act-forward-attachment').click();
+  await page.locator('#compose-view[data-mode=forward_attachment] #fwd-attached').waitFor();
+  await page.locator('#compose-to').fill(P.peer);
   await page.locator('#compose-send').click();
   await status(page, /Message sent/);
 }
@@ -123,6 +147,7 @@ async function phaseA() {
     await addressBook(env.page);
     await writeWithAttachment(env.page);
     await reply(env.page);
+    await forward(env.page);
     await autosavedDraft(env.page);
     if (env.problems.length) throw new Error(env.problems.join('\n'));
   } finally {
@@ -140,6 +165,20 @@ async function continueDraft(page) {
   await page.locator('#compose-text').pressSequentially('、続きを書きました。');
   await page.locator('#compose-send').click();
   await status(page, /Message sent/);
+}
+
+// ISO-2022-JP cannot carry ①: said so before anything is sent.
+async function notRepresentable(page) {
+  await page.locator('#compose').click();
+  await page.locator('#compose-to').fill(P.peer);
+  await page.locator('#compose-subject').fill('丸数字');
+  await page.locator('#compose-text').fill('手順①を見てください');
+  await page.locator('#compose-iso2022jp').check();
+  await page.locator('#compose-send').click();
+  await page.locator('#send-error[data-code=not_representable]', { hasText: 'ISO-2022-JP' }).waitFor();
+  page.once('dialog', (d) => d.accept());
+  await page.locator('#compose-discard').click();
+  await status(page, /Message discarded/);
 }
 
 async function overTheLimit(page) {
@@ -177,6 +216,7 @@ async function phaseB() {
   try {
     await login(env.page);
     await continueDraft(env.page);
+    await notRepresentable(env.page);
     await overTheLimit(env.page);
     if (env.problems.length) throw new Error(env.problems.join('\n'));
   } finally {

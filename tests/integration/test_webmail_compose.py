@@ -117,13 +117,19 @@ def test_write_reply_draft_and_limit(srv, tmp_path):
     assert found[0][2]["In-Reply-To"] == "<orig@peer.test>"
     orig = [x for x in messages(srv, A, "INBOX") if x[0] == orig_uid]
     assert "\\Answered" in orig[0][1], orig[0][1]
+    # forwarded as an attachment: the original inside, $Forwarded on it
+    found = with_subject(srv, B, "INBOX", "Fwd: " + PEER_SUBJECT)
+    assert len(found) == 1
+    inner = [p for p in found[0][2].walk() if p.get_content_type() == "message/rfc822"]
+    assert len(inner) == 1 and "Meeting next week?" in inner[0].as_string(), found[0][2].as_string()
+    assert "$Forwarded" in [x for x in messages(srv, A, "INBOX") if x[0] == orig_uid][0][1]
     # the draft saved by itself
     drafts = with_subject(srv, A, "Drafts", "下書きテスト")
     assert len(drafts) == 1 and "\\Draft" in drafts[0][1], drafts
     assert "途中まで" in drafts[0][2].get_body(("plain",)).get_content()
 
-    # three recipients an hour: the draft (the third) goes, the next is refused
-    srv.ctl("account", "set", A, "send-limit-hour", "3")
+    # four recipients an hour: the draft (the fourth) goes, the next is refused
+    srv.ctl("account", "set", A, "send-limit-hour", "4")
     browser(srv, tmp_path, "b")
 
     assert with_subject(srv, A, "Drafts", "下書きテスト") == []
@@ -131,6 +137,7 @@ def test_write_reply_draft_and_limit(srv, tmp_path):
     assert len(sent) == 1
     assert "途中まで、続きを書きました。" in sent[0][2].get_body(("plain",)).get_content()
     assert with_subject(srv, B, "INBOX", "one too many") == []
+    assert with_subject(srv, B, "INBOX", "丸数字") == []
     # what could not go is kept in Drafts
     assert len(with_subject(srv, A, "Drafts", "one too many")) == 1
     for name in ("webmail-compose", "webmail-reply", "webmail-contacts", "webmail-rate-limited",

@@ -82,7 +82,7 @@ export function attachments(list, limit, onchange, notify) {
   };
   draw();
   fill(el, h('div', { class: 'attach-bar' },
-    h('label', { for: 'compose-file', class: 'button', id: 'attach-button' }, '📎 ', t('compose.attach')),
+    h('label', { for: 'compose-file', class: 'button', id: 'attach-button' }, '+ ', t('compose.attach')),
     fileInput, info), ul);
   return { el, add, busy: () => pending.size > 0, redraw: draw };
 }

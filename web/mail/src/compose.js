@@ -230,7 +230,7 @@ function form(c, spec, limit) {
   c.to.el, ccToggle, c.cc.el, c.bcc.el,
   field('compose-subject', t('read.subject'), c.subject),
   c.base.forward && c.base.forward.mode === 'attachment'
-    ? h('p', { class: 'fwd-note', id: 'fwd-attached' }, '📎 ', t('compose.fwd_attached')) : null,
+    ? h('p', { class: 'fwd-note', id: 'fwd-attached' }, t('compose.fwd_attached')) : null,
   c.attList.el,
   c.text,
   h('label', { class: 'check' }, c.iso, ' ', t('compose.iso2022jp')),
