@@ -215,6 +215,12 @@ async function phaseB() {
   const env = await launch({ locale: 'en-US' });
   try {
     await login(env.page);
+    // the keys, listed by ?
+    await env.page.keyboard.press('?');
+    await env.page.locator('#help', { hasText: 'reply to all' }).waitFor();
+    await shot(env.page, 'webmail-keys');
+    await env.page.keyboard.press('Escape');
+    await env.page.locator('#help').waitFor({ state: 'detached' });
     await continueDraft(env.page);
     await notRepresentable(env.page);
     await overTheLimit(env.page);
