@@ -7,7 +7,7 @@
 // reply to B's message; a forward inline (prefilled, discarded) and one
 // as an attachment (sent); a draft saved by itself after typing stops,
 // then left. Phase "b": the draft opened from Drafts, changed and sent
-// (removing it); ① refused in ISO-2022-JP; one more send over the hourly
+// (removing it); ① refused in ISO-2022-JP; a From not the user's refused; one more send over the hourly
 // limit, refused with the limit's explanation; the composer on a phone in
 // Japanese. Parameters (JSON in argv[2]): url, user, peer, password,
 // phase, vcard (a file's path), peer_subject.
@@ -181,6 +181,19 @@ async function notRepresentable(page) {
   await status(page, /Message discarded/);
 }
 
+// A From the login may not send as: refused with what to do.
+async function notMyAddress(page) {
+  await page.locator('#compose').click();
+  await page.locator('#compose-from').fill('boss@elsewhere.test');
+  await page.locator('#compose-to').fill(P.peer);
+  await page.locator('#compose-subject').fill('not mine');
+  await page.locator('#compose-send').click();
+  await page.locator('#send-error[data-code=forbidden]', { hasText: 'may not send from this address' }).waitFor();
+  page.once('dialog', (d) => d.accept());
+  await page.locator('#compose-discard').click();
+  await status(page, /Message discarded/);
+}
+
 async function overTheLimit(page) {
   await page.locator('#compose').click();
   await page.locator('#compose-to').fill(P.peer);
@@ -223,6 +236,7 @@ async function phaseB() {
     await env.page.locator('#help').waitFor({ state: 'detached' });
     await continueDraft(env.page);
     await notRepresentable(env.page);
+    await notMyAddress(env.page);
     await overTheLimit(env.page);
     if (env.problems.length) throw new Error(env.problems.join('\n'));
   } finally {

@@ -138,6 +138,7 @@ def test_write_reply_draft_and_limit(srv, tmp_path):
     assert "途中まで、続きを書きました。" in sent[0][2].get_body(("plain",)).get_content()
     assert with_subject(srv, B, "INBOX", "one too many") == []
     assert with_subject(srv, B, "INBOX", "丸数字") == []
+    assert with_subject(srv, B, "INBOX", "not mine") == []
     # what could not go is kept in Drafts
     assert len(with_subject(srv, A, "Drafts", "one too many")) == 1
     for name in ("webmail-compose", "webmail-reply", "webmail-contacts", "webmail-rate-limited",

@@ -139,7 +139,7 @@ function save(c, opts) {
 }
 
 function changed(c) {
-  if (c.done) return;
+  if (c.done || c.sending) return;
   c.dirty = true;
   showState(c, '');
   clearTimeout(c.timer);
@@ -172,6 +172,7 @@ async function send(c) {
   clearTimeout(c.timer);
   if (c.saving) await c.saving;
   if (c.uid) body.draft_uid = c.uid;
+  c.sending = true;
   try {
     const r = await api('POST', '/mail/send', body);
     c.done = true;
@@ -179,6 +180,7 @@ async function send(c) {
     c.notify(t('send.done', { n: r.accepted.length }) + (r.sent ? '' : ' ' + t('send.no_copy')));
     c.onDone(true);
   } catch (e) {
+    c.sending = false;
     c.sendBtn.disabled = false;
     showError(c, e);
     // what was written stays, as a draft too

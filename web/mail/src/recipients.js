@@ -55,7 +55,7 @@ function lastToken(text) {
 export function recipientField(id, label, list, onchange) {
   const box = newId('suggest');
   const input = h('input', {
-    id, type: 'text', class: 'recipients', autocomplete: 'off', spellcheck: 'false', inputmode: 'email',
+    id, type: 'text', class: 'recipients', autocomplete: 'off', spellcheck: 'false',
     role: 'combobox', 'aria-autocomplete': 'list', 'aria-expanded': 'false', 'aria-controls': box,
   });
   input.value = list.map(formatAddress).join(', ') + (list.length ? ', ' : '');
