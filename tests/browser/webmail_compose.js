@@ -6,8 +6,9 @@
 // autocomplete and sent (a file past the size limit refused first); a
 // reply to B's message; a forward inline (prefilled, discarded) and one
 // as an attachment (sent); a draft saved by itself after typing stops,
-// then left. Phase "b": the draft opened from Drafts, changed and sent
-// (removing it); ① refused in ISO-2022-JP; a From not the user's refused; one more send over the hourly
+// then changed and left at once (saved on the way out). Phase "b": the
+// draft opened from Drafts, changed and sent (removing it); the same
+// draft saved from two windows (the second kept as a new draft); ① refused in ISO-2022-JP; a From not the user's refused; one more send over the hourly
 // limit, refused with the limit's explanation; the composer on a phone in
 // Japanese. Parameters (JSON in argv[2]): url, user, peer, password,
 // phase, vcard (a file's path), peer_subject.
@@ -136,6 +137,9 @@ async function autosavedDraft(page) {
   // nothing pressed Save: the draft saves itself once typing stops
   await page.locator('#draft-state', { hasText: 'Draft saved' }).waitFor({ timeout: 20000 });
   await shot(page, 'webmail-draft-saved');
+  // a change just before leaving is saved on the way out
+  await page.locator('#compose-text').press('End');
+  await page.locator('#compose-text').pressSequentially('(追記)');
   await page.locator('#folders a.folder[data-role=inbox]').click();
   await page.locator('#compose-view').waitFor({ state: 'detached' });
 }
@@ -168,6 +172,30 @@ async function continueDraft(page) {
 }
 
 // ISO-2022-JP cannot carry ①: said so before anything is sent.
+// The same draft open in two windows: the second save finds it replaced
+// (409) and keeps its version as a new draft, saying so.
+async function conflict(page) {
+  await page.locator('#compose').click();
+  await page.locator('#compose-subject').fill('競合テスト');
+  await page.locator('#compose-text').fill('one');
+  await page.locator('#compose-save').click();
+  await page.locator('#draft-state', { hasText: 'Draft saved' }).waitFor();
+  const other = await page.context().newPage();
+  await other.goto(P.url + '/mail/#/f/Drafts');
+  await other.locator('#messages li.msg', { hasText: '競合テスト' }).click();
+  await other.locator('#compose-view[data-mode=draft]').waitFor();
+  await page.locator('#compose-text').fill('first window');
+  await page.locator('#compose-save').click();
+  await page.locator('#draft-state', { hasText: 'Draft saved' }).waitFor();
+  await other.locator('#compose-text').fill('second window');
+  await other.locator('#compose-save').click();
+  await other.locator('#status', { hasText: 'changed or removed in another window' }).waitFor();
+  await other.locator('#draft-state', { hasText: 'Draft saved' }).waitFor();
+  await other.close();
+  await page.locator('#folders a.folder[data-role=inbox]').click();
+  await page.locator('#compose-view').waitFor({ state: 'detached' });
+}
+
 async function notRepresentable(page) {
   await page.locator('#compose').click();
   await page.locator('#compose-to').fill(P.peer);
@@ -235,6 +263,7 @@ async function phaseB() {
     await env.page.keyboard.press('Escape');
     await env.page.locator('#help').waitFor({ state: 'detached' });
     await continueDraft(env.page);
+    await conflict(env.page);
     await notRepresentable(env.page);
     await notMyAddress(env.page);
     await overTheLimit(env.page);

@@ -126,7 +126,7 @@ def test_write_reply_draft_and_limit(srv, tmp_path):
     # the draft saved by itself
     drafts = with_subject(srv, A, "Drafts", "下書きテスト")
     assert len(drafts) == 1 and "\\Draft" in drafts[0][1], drafts
-    assert "途中まで" in drafts[0][2].get_body(("plain",)).get_content()
+    assert "途中まで(追記)" in drafts[0][2].get_body(("plain",)).get_content()
 
     # four recipients an hour: the draft (the fourth) goes, the next is refused
     srv.ctl("account", "set", A, "send-limit-hour", "4")
@@ -135,10 +135,13 @@ def test_write_reply_draft_and_limit(srv, tmp_path):
     assert with_subject(srv, A, "Drafts", "下書きテスト") == []
     sent = with_subject(srv, B, "INBOX", "下書きテスト")
     assert len(sent) == 1
-    assert "途中まで、続きを書きました。" in sent[0][2].get_body(("plain",)).get_content()
+    assert "途中まで(追記)、続きを書きました。" in sent[0][2].get_body(("plain",)).get_content()
     assert with_subject(srv, B, "INBOX", "one too many") == []
     assert with_subject(srv, B, "INBOX", "丸数字") == []
     assert with_subject(srv, B, "INBOX", "not mine") == []
+    # both windows' versions of the draft saved twice are kept
+    texts = sorted(x[2].get_body(("plain",)).get_content().strip() for x in with_subject(srv, A, "Drafts", "競合テスト"))
+    assert texts == ["first window", "second window"], texts
     # what could not go is kept in Drafts
     assert len(with_subject(srv, A, "Drafts", "one too many")) == 1
     for name in ("webmail-compose", "webmail-reply", "webmail-contacts", "webmail-rate-limited",

@@ -105,13 +105,15 @@ async function saveNow(c, opts) {
     await rebase(c, old);
     showState(c, t('draft.saved', { time: new Date().toLocaleTimeString(lang() === 'ja' ? 'ja-JP' : 'en-GB', { hour: '2-digit', minute: '2-digit' }) }));
   } catch (e) {
-    if (e.code === 'conflict') {
-      // saved meanwhile from another window: keep this version as a new draft
+    if (old && (e.code === 'conflict' || e.code === 'not_found')) {
+      // replaced (409 in a race, else 404) or removed from another window
+      // meanwhile: this version becomes a new draft; the parts that only
+      // the old version held are gone with it
       c.uid = null;
+      const n = c.atts.length;
       for (let i = c.atts.length - 1; i >= 0; i--) if (c.atts[i].ref.folder === DRAFTS) c.atts.splice(i, 1);
       c.attList.redraw();
-      c.dirty = true;
-      c.notify(t('draft.conflict'), true);
+      c.notify(t('draft.conflict') + (c.atts.length < n ? ' ' + t('draft.conflict_parts') : ''), true);
       return saveNow(c, opts);
     }
     c.dirty = true;
