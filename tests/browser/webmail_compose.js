@@ -1,6 +1,6 @@
 // Writing in the webmail (/mail/) in a real browser, in two phases that
 // the test module (test_webmail_compose.py) checks over IMAP in between.
-// Phase "a": the address book (a vCard of two cards imported, the export
+// Phase "a": the address book (a vCard of two good cards and a bad one imported, the export
 // holding both, a contact added, edited and deleted); a message with a
 // Japanese subject and an uploaded attachment written to user B through
 // autocomplete and sent (a file past the size limit refused first); a
@@ -33,7 +33,9 @@ async function addressBook(page) {
   await page.locator('#nav-contacts').click();
   await page.locator('#address-book').waitFor();
   await page.locator('#vcard-file').setInputFiles(P.vcard);
-  await page.locator('#import-result', { hasText: '2 contact(s) imported, 0 card(s) refused' }).waitFor();
+  // two good cards and one without an address, reported by its number
+  await page.locator('#import-result', { hasText: '2 contact(s) imported, 1 card(s) refused' }).waitFor();
+  await page.locator('.import-refused li', { hasText: 'Card 3:' }).waitFor();
   await page.locator('#contacts .contact', { hasText: 'taro@vcard.test' }).waitFor();
   await page.locator('#contacts .contact', { hasText: 'jiro@vcard.test' }).waitFor();
   const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('#vcard-export').click()]);

@@ -33,7 +33,7 @@ NEEDS = "scripts/deps.sh test installs chromium and node; make builds build/web;
 PEER_SUBJECT = "打ち合わせのご相談"
 VCARD = ("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:山田 太郎\r\nEMAIL;TYPE=work:taro@vcard.test\r\nEND:VCARD\r\n"
          "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Suzuki;Jiro;;;\r\nFN:Jiro Suzuki\r\nEMAIL:jiro@vcard.test\r\n"
-         "END:VCARD\r\n")
+         "END:VCARD\r\nBEGIN:VCARD\r\nVERSION:4.0\r\nFN:No Address\r\nEND:VCARD\r\n")
 
 
 @pytest.fixture(scope="module")
