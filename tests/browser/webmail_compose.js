@@ -110,8 +110,17 @@ async function reply(page) {
   await status(page, /Message sent/);
 }
 
-// Forward inline (prefilled, then discarded) and as attachment (sent).
+// Reply all prefilled (then left); forward inline (prefilled, then
+// discarded) and as attachment (sent with Ctrl+Enter).
 async function forward(page) {
+  await page.locator('#messages li.msg', { hasText: P.peer_subject }).first().click();
+  await page.locator('#reader .subject', { hasText: P.peer_subject }).waitFor();
+  await page.keyboard.press('a');
+  await page.locator('#compose-view[data-mode=reply_all]').waitFor();
+  const to = await page.locator('#compose-to').inputValue();
+  check(to.includes(P.peer) && !to.includes(P.user), 'reply all To: ' + to);
+  await page.keyboard.press('Escape');
+  await page.locator('#compose-view').waitFor({ state: 'detached' });
   await page.locator('#messages li.msg', { hasText: P.peer_subject }).first().click();
   await page.locator('#reader .subject', { hasText: P.peer_subject }).waitFor();
   await page.keyboard.press('f');
@@ -126,7 +135,7 @@ async function forward(page) {
   await page.locator('#act-forward-attachment').click();
   await page.locator('#compose-view[data-mode=forward_attachment] #fwd-attached').waitFor();
   await page.locator('#compose-to').fill(P.peer);
-  await page.locator('#compose-send').click();
+  await page.locator('#compose-to').press('Control+Enter');
   await status(page, /Message sent/);
 }
 

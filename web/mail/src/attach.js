@@ -8,6 +8,11 @@ import { api, apiUrl, csrfToken } from './api.js';
 import { h, fill } from '../../src/dom.js';
 import { formatBytes, t } from './i18n.js';
 
+// What n bytes of a file take in the message: base64, lines of 76.
+export function encodedSize(n) {
+  return Math.ceil(n / 3) * 4 * (78 / 76);
+}
+
 function upload(file, onProgress) {
   return new Promise((resolve, reject) => {
     const x = new XMLHttpRequest();
@@ -56,7 +61,7 @@ export function attachments(list, limit, onchange, notify) {
     onchange();
   };
   const one = async (file) => {
-    if (limit > 0 && total() + file.size > limit) {
+    if (limit > 0 && encodedSize(total() + file.size) > limit) {
       notify(t('compose.too_large', { name: file.name, limit: formatBytes(limit) }), true);
       return;
     }
@@ -69,7 +74,7 @@ export function attachments(list, limit, onchange, notify) {
       list.push({ ref: { upload: u.id }, name: u.filename, size: u.size, type: u.content_type });
       onchange();
     } catch (e) {
-      const why = e.status === 413 ? t('compose.too_large', { name: file.name, limit: formatBytes(limit) })
+      const why = e.status === 413 && !e.message ? t('compose.too_large', { name: file.name, limit: formatBytes(limit) })
         : e.code === 'network' ? t('error.network') : e.message || t('compose.upload_failed', { name: file.name });
       notify(why, true);
     } finally {

@@ -228,6 +228,7 @@ function form(c, spec, limit) {
   c.bcc.el.hidden = cc;
   return h('form', { class: 'compose-form', id: 'compose-form', novalidate: true,
     onsubmit: (e) => { e.preventDefault(); send(c); },
+    onkeydown: (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); send(c); } },
     ondragover: (e) => { e.preventDefault(); },
     ondrop: (e) => { e.preventDefault(); if (e.dataTransfer) c.attList.add([...e.dataTransfer.files]); } },
   field('compose-from', t('read.from'), c.from),

@@ -355,7 +355,7 @@ function listen() {
 
 const KEYS = [['j / k', 'keys.jk'], ['o, Enter', 'keys.o'], ['x', 'keys.x'], ['s', 'keys.s'], ['u', 'keys.u'],
   ['#, Delete', 'keys.delete'], ['!', 'keys.spam'], ['c', 'keys.c'], ['r', 'keys.r'], ['a', 'keys.a'],
-  ['f', 'keys.f'], ['R', 'keys.reload'], ['Esc', 'keys.esc'], ['?', 'keys.help_key']];
+  ['f', 'keys.f'], ['R', 'keys.reload'], ['Esc', 'keys.esc'], ['?', 'keys.help_key'], ['Ctrl+Enter', 'keys.send']];
 
 // The list of keys in a dialog: ? or the link at the bottom opens it.
 function toggleHelp() {
@@ -375,7 +375,15 @@ function toggleHelp() {
 
 function onKey(e) {
   if (!state.address || e.ctrlKey || e.metaKey || e.altKey) return;
-  if (document.getElementById('help') || (composing() && e.key !== 'Escape')) return;
+  if (document.getElementById('help')) return;
+  // writing: only Escape, from any field, leaves (the draft is saved)
+  if (composing()) {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      window.location.hash = '#/f/' + seg(state.folder);
+    }
+    return;
+  }
   const tag = (e.target && e.target.tagName) || '';
   if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT') return;
   const msgs = state.list ? state.list.messages : [];

@@ -92,7 +92,7 @@ export default {
   'compose.suggestions': 'Suggested addresses',
   'compose.recent': 'recent',
   'compose.attach': 'Attach files',
-  'compose.limit': 'Attachments {used} of at most {limit} for the whole message',
+  'compose.limit': 'Attachments {used} of at most {limit} for the whole message (files grow by a third when sent)',
   'compose.too_large': '{name} is too large: a message with its attachments may hold at most {limit}. Send large files as a download link instead.',
   'compose.upload_failed': '{name} could not be uploaded.',
   'compose.remove_named': 'Remove {name}',
@@ -169,6 +169,7 @@ export default {
   'keys.a': 'reply to all',
   'keys.f': 'forward',
   'keys.reload': 'refresh the list',
-  'keys.esc': 'back to the list',
+  'keys.esc': 'back to the list (what is being written is kept in Drafts)',
+  'keys.send': 'send (while writing)',
   'keys.help_key': 'this list',
 };

@@ -92,7 +92,7 @@ export default {
   'compose.suggestions': 'アドレスの候補',
   'compose.recent': '最近',
   'compose.attach': 'ファイルを添付',
-  'compose.limit': '添付 {used}（メール全体で最大 {limit}）',
+  'compose.limit': '添付 {used}（メール全体で最大 {limit}。送るときファイルは 3 分の 1 ほど大きくなります）',
   'compose.too_large': '{name} は大きすぎます。添付ファイルを含めたメールの大きさは {limit} までです。大きなファイルはダウンロードのリンクで送ってください。',
   'compose.upload_failed': '{name} をアップロードできませんでした。',
   'compose.remove_named': '{name} を外す',
@@ -169,6 +169,7 @@ export default {
   'keys.a': '全員に返信',
   'keys.f': '転送',
   'keys.reload': '一覧を更新',
-  'keys.esc': '一覧に戻る',
+  'keys.esc': '一覧に戻る（作成中のメールは下書きに保存）',
+  'keys.send': '送信（作成中）',
   'keys.help_key': 'この一覧',
 };
