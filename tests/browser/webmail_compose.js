@@ -1,17 +1,20 @@
 // Writing in the webmail (/mail/) in a real browser, in two phases that
 // the test module (test_webmail_compose.py) checks over IMAP in between.
-// Phase "a": the address book (a vCard of two good cards and a bad one imported, the export
-// holding both, a contact added, edited and deleted); a message with a
-// Japanese subject and an uploaded attachment written to user B through
-// autocomplete and sent (a file past the size limit refused first); a
-// reply to B's message; a forward inline (prefilled, discarded) and one
-// as an attachment (sent); a draft saved by itself after typing stops,
-// then changed and left at once (saved on the way out). Phase "b": the
-// draft opened from Drafts, changed and sent (removing it); the same
-// draft saved from two windows (the second kept as a new draft); ① refused in ISO-2022-JP; a From not the user's refused; one more send over the hourly
-// limit, refused with the limit's explanation; the composer on a phone in
-// Japanese. Parameters (JSON in argv[2]): url, user, peer, password,
-// phase, vcard (a file's path), peer_subject.
+// Phase "a": the address book (a vCard of two good cards and a bad one
+// imported, the export holding both, a contact added, edited, deleted);
+// a message with a Japanese subject and an uploaded attachment written
+// to user B through autocomplete and sent (a file past the size limit
+// refused first); a reply to B's message; reply all prefilled; a forward
+// inline (prefilled, discarded) and one as an attachment (sent); a draft
+// saved by itself after typing stops, then changed and left at once
+// (saved on the way out). Phase "b": the keys dialog; the draft opened
+// from Drafts, changed and sent (removing it); the same draft saved from
+// two windows (the second kept as a new draft); ① refused in
+// ISO-2022-JP; a From not the user's refused; the language switched
+// while writing; one send over the hourly limit, refused with the
+// limit's explanation; the composer on a phone in Japanese. Parameters
+// (JSON in argv[2]): url, user, peer, password, phase, vcard (a file's
+// path), peer_subject.
 import { readFileSync } from 'node:fs';
 import { check, launch, params, shot } from './lib.js';
 
@@ -148,6 +151,7 @@ async function autosavedDraft(page) {
   // nothing pressed Save: the draft saves itself once typing stops
   await page.locator('#draft-state', { hasText: 'Draft saved' }).waitFor({ timeout: 20000 });
   await shot(page, 'webmail-draft-saved');
+  check(/^#\/draft\/\d+$/.test(await page.evaluate(() => window.location.hash)), 'the address does not name the draft');
   // a change just before leaving is saved on the way out
   await page.locator('#compose-text').press('End');
   await page.locator('#compose-text').pressSequentially('(追記)');
@@ -233,6 +237,21 @@ async function notMyAddress(page) {
   await status(page, /Message discarded/);
 }
 
+// The language switch while writing: the same message, in Japanese.
+async function languageSwitch(page) {
+  await page.locator('#compose').click();
+  await page.locator('#compose-subject').fill('ことば');
+  await page.locator('#lang').click();
+  await page.locator('#compose-view[data-mode=draft] h2', { hasText: '下書き' }).waitFor();
+  check(await page.locator('#compose-subject').inputValue() === 'ことば', 'the subject was lost');
+  await page.locator('#compose-send', { hasText: '送信' }).waitFor();
+  await page.locator('#lang').click();
+  await page.locator('#compose-send', { hasText: 'Send' }).waitFor();
+  page.once('dialog', (d) => d.accept());
+  await page.locator('#compose-discard').click();
+  await status(page, /Message discarded/);
+}
+
 async function overTheLimit(page) {
   await page.locator('#compose').click();
   await page.locator('#compose-to').fill(P.peer);
@@ -277,6 +296,7 @@ async function phaseB() {
     await conflict(env.page);
     await notRepresentable(env.page);
     await notMyAddress(env.page);
+    await languageSwitch(env.page);
     await overTheLimit(env.page);
     if (env.problems.length) throw new Error(env.problems.join('\n'));
   } finally {

@@ -139,6 +139,7 @@ def test_write_reply_draft_and_limit(srv, tmp_path):
     assert with_subject(srv, B, "INBOX", "one too many") == []
     assert with_subject(srv, B, "INBOX", "丸数字") == []
     assert with_subject(srv, B, "INBOX", "not mine") == []
+    assert with_subject(srv, A, "Drafts", "ことば") == []       # discarded
     # both windows' versions of the draft saved twice are kept
     texts = sorted(x[2].get_body(("plain",)).get_content().strip() for x in with_subject(srv, A, "Drafts", "競合テスト"))
     assert texts == ["first window", "second window"], texts

@@ -102,6 +102,8 @@ async function saveNow(c, opts) {
     const r = old ? await api('PUT', `/mail/drafts/${old}`, body, opts)
       : await api('POST', '/mail/drafts', body, opts);
     c.uid = r.uid;
+    // the address now names the draft: a reload continues it
+    if (current === c) window.history.replaceState(null, '', '#/draft/' + c.uid);
     await rebase(c, old);
     showState(c, t('draft.saved', { time: new Date().toLocaleTimeString(lang() === 'ja' ? 'ja-JP' : 'en-GB', { hour: '2-digit', minute: '2-digit' }) }));
   } catch (e) {
@@ -270,12 +272,13 @@ export async function openCompose(el, spec, env) {
 }
 
 // Leaves the composer, saving what changed since the last save.
+// Returns the UID of the draft kept, or null.
 export async function leaveCompose(opts) {
   const c = current;
-  if (!c) return;
+  if (!c) return null;
   current = null;
   clearTimeout(c.timer);
-  if (c.done) return;
+  if (c.done) return null;
   c.done = true;
   if (c.saving) await c.saving;
   if (c.dirty) {
@@ -283,6 +286,7 @@ export async function leaveCompose(opts) {
     await saveNow(c, opts);
     c.done = true;
   }
+  return c.uid;
 }
 
 export function composing() {

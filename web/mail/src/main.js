@@ -303,10 +303,17 @@ async function goFolder(name) {
 
 // ---- routing
 
-async function route() {
+// fromHash: called for a hashchange (else the page is being drawn again,
+// as after the language switch: a message being written continues as
+// the draft it was saved to).
+async function route(fromHash) {
   if (!state.address) return;
-  const hash = window.location.hash || '#/f/INBOX';
-  if (composing()) await leaveCompose();
+  let hash = window.location.hash || '#/f/INBOX';
+  const kept = composing() ? await leaveCompose() : null;
+  if (kept && !fromHash) {
+    hash = '#/draft/' + kept;
+    window.history.replaceState(null, '', hash);
+  }
   const spec = composeSpec(hash);
   if (spec || hash === '#/contacts') {
     if (!state.list) await reload();
@@ -451,7 +458,7 @@ async function start() {
 
 async function boot() {
   document.documentElement.lang = lang();
-  window.addEventListener('hashchange', () => route());
+  window.addEventListener('hashchange', () => route(true));
   window.addEventListener('keydown', onKey);
   // a draft being written is saved when the page is left
   window.addEventListener('pagehide', () => { leaveCompose({ keepalive: true }); });
