@@ -12,9 +12,10 @@
 // two windows (the second kept as a new draft); ① refused in
 // ISO-2022-JP; a From not the user's refused; the language switched
 // while writing; one send over the hourly limit, refused with the
-// limit's explanation; the composer on a phone in Japanese. Parameters
-// (JSON in argv[2]): url, user, peer, password, phase, vcard (a file's
-// path), peer_subject.
+// limit's explanation; an address book of more than a page; the
+// composer on a phone in Japanese. Parameters (JSON in argv[2]): url,
+// user, peer, password, phase, vcard and many (vCard files' paths),
+// peer_subject.
 import { readFileSync } from 'node:fs';
 import { check, launch, params, shot } from './lib.js';
 
@@ -59,6 +60,12 @@ async function addressBook(page) {
   await page.locator('#contacts .contact', { hasText: 'jiro@vcard.test' }).locator('.contact-delete').click();
   await page.locator('#contacts .contact', { hasText: 'jiro@vcard.test' }).waitFor({ state: 'detached' });
   await shot(page, 'webmail-contacts');
+  // an address in the book starts a message to it
+  await page.locator('#contacts a.contact-email', { hasText: 'taro@vcard.test' }).click();
+  await page.locator('#compose-view[data-mode=to]').waitFor();
+  check((await page.locator('#compose-to').inputValue()).includes('taro@vcard.test'), 'not addressed to the contact');
+  await page.keyboard.press('Escape');
+  await page.locator('#compose-view').waitFor({ state: 'detached' });
 }
 
 // Types into To until the suggestion for address shows, then takes it by keyboard.
@@ -266,6 +273,18 @@ async function overTheLimit(page) {
   await shot(page, 'webmail-rate-limited');
 }
 
+// A book larger than a page: the rest comes with "Show more".
+async function bigBook(page) {
+  await page.locator('#nav-contacts').click();
+  await page.locator('#vcard-file').setInputFiles(P.many);
+  await page.locator('#import-result', { hasText: '201 contact(s) imported' }).waitFor();
+  await page.locator('#contacts-count', { hasText: '203' }).waitFor();
+  check(await page.locator('#contacts .contact').count() === 200, 'the first page is not 200 contacts');
+  await page.locator('#contacts-more').click();
+  await page.waitForFunction(() => document.querySelectorAll('#contacts .contact').length === 203);
+  check(await page.locator('#contacts-more').isHidden(), 'more offered past the end');
+}
+
 async function phone() {
   const env = await launch({ locale: 'ja-JP', viewport: { width: 390, height: 800 }, mobile: true });
   try {
@@ -298,6 +317,7 @@ async function phaseB() {
     await notMyAddress(env.page);
     await languageSwitch(env.page);
     await overTheLimit(env.page);
+    await bigBook(env.page);
     if (env.problems.length) throw new Error(env.problems.join('\n'));
   } finally {
     await env.browser.close();

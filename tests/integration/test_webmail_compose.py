@@ -57,8 +57,11 @@ def srv(tmp_path_factory):
 def browser(srv, tmp_path, phase):
     vcard = tmp_path / "contacts.vcf"
     vcard.write_text(VCARD, encoding="utf-8")
+    many = tmp_path / "many.vcf"
+    many.write_text("".join("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Member %03d\r\nEMAIL:m%03d@list.test\r\nEND:VCARD\r\n"
+                            % (i, i) for i in range(201)), encoding="utf-8")
     params = {"url": "https://127.0.0.1:%d" % srv.port("https"), "user": A, "peer": B, "password": PASSWORD,
-              "phase": phase, "vcard": str(vcard), "peer_subject": PEER_SUBJECT}
+              "phase": phase, "vcard": str(vcard), "many": str(many), "peer_subject": PEER_SUBJECT}
     env = dict(os.environ, YUBIN_SCREENSHOTS=SHOTS)
     p = subprocess.run(["node", os.path.join(BROWSER_DIR, "webmail_compose.js"), json.dumps(params)],
                        cwd=helpers.REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)

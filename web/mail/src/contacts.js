@@ -5,7 +5,7 @@ import { api, apiUrl, seg } from './api.js';
 import { h, fill } from '../../src/dom.js';
 import { t } from './i18n.js';
 
-const PAGE = 500;
+const PAGE = 200;
 
 // "label: address" lines into MailContactEmail objects.
 function parseEmails(text) {
@@ -92,11 +92,22 @@ export async function renderContacts(el, tools, notify) {
   const filter = h('input', { type: 'search', id: 'contacts-filter', 'aria-label': t('contacts.filter'),
     placeholder: t('contacts.filter') });
   const view = { notify, formSlot: h('div', { class: 'contact-form-slot' }), report: h('div', { class: 'import-report', role: 'status' }) };
-  view.load = async () => {
+  const more = h('button', { type: 'button', id: 'contacts-more', hidden: true }, t('contacts.more'));
+  let shown = 0;
+  // a page of PAGE contacts from offset (0: the list starts again)
+  const page = async (offset) => {
     const q = filter.value.trim();
-    const r = await api('GET', `/mail/contacts?limit=${PAGE}${q ? '&q=' + encodeURIComponent(q) : ''}`);
+    const r = await api('GET', `/mail/contacts?offset=${offset}&limit=${PAGE}${q ? '&q=' + encodeURIComponent(q) : ''}`);
     fill(count, t('contacts.count', { n: r.total }));
-    fill(list, r.contacts.length ? r.contacts.map((c) => row(view, c)) : h('li', { class: 'empty' }, t('contacts.none')));
+    if (offset === 0) fill(list);
+    list.append(...r.contacts.map((c) => row(view, c)));
+    shown = offset + r.contacts.length;
+    if (shown === 0) fill(list, h('li', { class: 'empty' }, t('contacts.none')));
+    more.hidden = shown >= r.total || r.contacts.length === 0;
+  };
+  more.addEventListener('click', () => page(shown).catch((x) => notify(x.message, true)));
+  view.load = async () => {
+    await page(0);
     fill(view.formSlot);
   };
   let timer = null;
@@ -112,6 +123,6 @@ export async function renderContacts(el, tools, notify) {
       h('a', { href: apiUrl('/mail/contacts.vcf'), download: 'contacts.vcf', class: 'button', id: 'vcard-export' },
         t('contacts.export')),
       filter),
-    view.report, view.formSlot, list));
+    view.report, view.formSlot, list, more));
   await view.load();
 }

@@ -277,6 +277,11 @@ async function showCompose(spec) {
   }));
 }
 
+function markNav(hash) {
+  const nav = document.getElementById('nav-contacts');
+  if (nav) nav.setAttribute('aria-current', hash === '#/contacts' ? 'page' : 'false');
+}
+
 async function showContacts() {
   state.open = null;
   setView('read');
@@ -315,6 +320,7 @@ async function route(fromHash) {
     window.history.replaceState(null, '', hash);
   }
   const spec = composeSpec(hash);
+  markNav(hash);
   if (spec || hash === '#/contacts') {
     if (!state.list) await reload();
     if (spec) await showCompose(spec);

@@ -149,6 +149,7 @@ export default {
   'contacts.save': 'Save',
   'contacts.cancel': 'Cancel',
   'contacts.write': 'Write to this address',
+  'contacts.more': 'Show more',
   'contacts.filter': 'Find a contact',
   'contacts.import': 'Import vCard',
   'contacts.export': 'Export vCard',

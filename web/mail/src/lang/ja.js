@@ -149,6 +149,7 @@ export default {
   'contacts.save': '保存',
   'contacts.cancel': 'キャンセル',
   'contacts.write': 'このアドレスにメールを書く',
+  'contacts.more': 'さらに表示',
   'contacts.filter': '連絡先を検索',
   'contacts.import': 'vCard を読み込む',
   'contacts.export': 'vCard に書き出す',
