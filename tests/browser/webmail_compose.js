@@ -200,18 +200,24 @@ async function conflict(page) {
   await page.locator('#compose').click();
   await page.locator('#compose-subject').fill('競合テスト');
   await page.locator('#compose-text').fill('one');
+  await page.locator('#compose-file').setInputFiles({ name: 'plan.txt', mimeType: 'text/plain', buffer: Buffer.from('plan\n') });
+  await page.locator('#attach-list .attachment-item:not(.uploading)', { hasText: 'plan.txt' }).waitFor();
   await page.locator('#compose-save').click();
   await page.locator('#draft-state', { hasText: 'Draft saved' }).waitFor();
   const other = await page.context().newPage();
   await other.goto(P.url + '/mail/#/f/Drafts');
   await other.locator('#messages li.msg', { hasText: '競合テスト' }).click();
   await other.locator('#compose-view[data-mode=draft]').waitFor();
+  await other.locator('#attach-list .attachment-item', { hasText: 'plan.txt' }).waitFor();
   await page.locator('#compose-text').fill('first window');
   await page.locator('#compose-save').click();
   await page.locator('#draft-state', { hasText: 'Draft saved' }).waitFor();
   await other.locator('#compose-text').fill('second window');
   await other.locator('#compose-save').click();
+  // its attachment was a part of the version now gone: to be attached again
   await other.locator('#status', { hasText: 'changed or removed in another window' }).waitFor();
+  await other.locator('#status', { hasText: 'Attach again' }).waitFor();
+  check(await other.locator('#attach-list .attachment-item').count() === 0, 'a part of the gone version is still listed');
   await other.locator('#draft-state', { hasText: 'Draft saved' }).waitFor();
   await other.close();
   await page.locator('#folders a.folder[data-role=inbox]').click();

@@ -144,8 +144,10 @@ def test_write_reply_draft_and_limit(srv, tmp_path):
     assert with_subject(srv, B, "INBOX", "not mine") == []
     assert with_subject(srv, A, "Drafts", "ことば") == []       # discarded
     # both windows' versions of the draft saved twice are kept
-    texts = sorted(x[2].get_body(("plain",)).get_content().strip() for x in with_subject(srv, A, "Drafts", "競合テスト"))
-    assert texts == ["first window", "second window"], texts
+    both = with_subject(srv, A, "Drafts", "競合テスト")
+    texts = sorted((x[2].get_body(("plain",)).get_content().strip(), [p.get_filename() for p in x[2].iter_attachments()])
+                   for x in both)
+    assert texts == [("first window", ["plan.txt"]), ("second window", [])], texts
     # what could not go is kept in Drafts
     assert len(with_subject(srv, A, "Drafts", "one too many")) == 1
     for name in ("webmail-compose", "webmail-reply", "webmail-contacts", "webmail-rate-limited",

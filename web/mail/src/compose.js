@@ -104,10 +104,13 @@ async function saveNow(c, opts) {
     c.uid = r.uid;
     // the address now names the draft: a reload continues it
     if (current === c) window.history.replaceState(null, '', '#/draft/' + c.uid);
-    await rebase(c, old);
+    await rebase(c, old).catch(() => {});	// else the next save says what is wrong
     showState(c, t('draft.saved', { time: new Date().toLocaleTimeString(lang() === 'ja' ? 'ja-JP' : 'en-GB', { hour: '2-digit', minute: '2-digit' }) }));
   } catch (e) {
-    if (old && (e.code === 'conflict' || e.code === 'not_found')) {
+    // a part of the old version not found: is the draft itself gone?
+    const gone = old && (e.code === 'conflict' || (e.code === 'not_found' && (e.field === 'uid' ||
+      await api('GET', `/mail/drafts/${old}`).then(() => false, (x) => x.status === 404))));
+    if (gone) {
       // replaced (409 in a race, else 404) or removed from another window
       // meanwhile: this version becomes a new draft; the parts that only
       // the old version held are gone with it
