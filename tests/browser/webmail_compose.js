@@ -16,6 +16,8 @@
 // composer on a phone in Japanese. Parameters (JSON in argv[2]): url,
 // user, peer, password, phase, vcard and many (vCard files' paths),
 // peer_subject.
+// Phase "c" (user: an account whose sending is suspended): the composer
+// says why and what to do.
 import { readFileSync } from 'node:fs';
 import { check, launch, params, shot } from './lib.js';
 
@@ -331,9 +333,28 @@ async function phaseB() {
   await phone();
 }
 
+// Phase "c": an account whose sending is suspended is told what to do.
+async function phaseC() {
+  const env = await launch({ locale: 'en-US' });
+  const { page } = env;
+  try {
+    await login(page);
+    await page.locator('#compose').click();
+    await page.locator('#compose-to').fill(P.peer);
+    await page.locator('#compose-subject').fill('from a suspended account');
+    await page.locator('#compose-send').click();
+    await page.locator('#send-error[data-code=suspended]', { hasText: 'Change your password' }).waitFor();
+    await shot(page, 'webmail-suspended');
+    if (env.problems.length) throw new Error(env.problems.join('\n'));
+  } finally {
+    await env.browser.close();
+  }
+}
+
 try {
   if (P.phase === 'a') await phaseA();
-  else await phaseB();
+  else if (P.phase === 'b') await phaseB();
+  else await phaseC();
   process.exit(0);
 } catch (e) {
   console.error(e.stack || String(e));

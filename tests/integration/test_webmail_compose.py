@@ -21,6 +21,7 @@ import pytest
 
 import helpers
 from helpers import DOMAIN, PASSWORD
+from protection_util import submit_session
 from webmail_util import append, imap
 
 BROWSER_DIR = os.path.join(helpers.REPO, "tests", "browser")
@@ -29,6 +30,7 @@ SHOTS = os.path.join(helpers.REPO, "build", "screenshots", "webmail")
 CHROMIUM = os.environ.get("YUBIN_CHROMIUM", "/usr/bin/chromium")
 A = "writer@" + DOMAIN
 B = "peer@" + DOMAIN
+V = "victim@" + DOMAIN                  # suspended by a burst to new recipients
 NEEDS = "scripts/deps.sh test installs chromium and node; make builds build/web; make node-modules (npm ci)"
 PEER_SUBJECT = "打ち合わせのご相談"
 VCARD = ("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:山田 太郎\r\nEMAIL;TYPE=work:taro@vcard.test\r\nEND:VCARD\r\n"
@@ -44,8 +46,11 @@ def srv(tmp_path_factory):
                      ("build/web/mail", os.path.exists(os.path.join(WEB, "mail", "app.js")))):
         assert ok, "%s missing: %s" % (what, NEEDS)
     os.makedirs(SHOTS, exist_ok=True)
-    s = helpers.Server(tmp_path_factory.mktemp("webmail_compose"), config={"smtp.max_message_size": "3M"},
-                       accounts=[(A, PASSWORD, 20), (B, PASSWORD, 20)]).setup()
+    # the second new recipient within ten minutes suspends sending (A only
+    # ever writes to B)
+    config = {"smtp.max_message_size": "3M", "abuse.new_rcpt_max": "2", "abuse.new_rcpt_window": "600"}
+    s = helpers.Server(tmp_path_factory.mktemp("webmail_compose"), config=config,
+                       accounts=[(A, PASSWORD, 20), (B, PASSWORD, 20), (V, PASSWORD, 20)]).setup()
     shutil.copytree(WEB, os.path.join(s.data, "web"), dirs_exist_ok=True)
     s.start(wait_port="https")
     yield s
@@ -54,13 +59,13 @@ def srv(tmp_path_factory):
     assert rep is None, rep
 
 
-def browser(srv, tmp_path, phase):
+def browser(srv, tmp_path, phase, user=A):
     vcard = tmp_path / "contacts.vcf"
     vcard.write_text(VCARD, encoding="utf-8")
     many = tmp_path / "many.vcf"
     many.write_text("".join("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Member %03d\r\nEMAIL:m%03d@list.test\r\nEND:VCARD\r\n"
                             % (i, i) for i in range(201)), encoding="utf-8")
-    params = {"url": "https://127.0.0.1:%d" % srv.port("https"), "user": A, "peer": B, "password": PASSWORD,
+    params = {"url": "https://127.0.0.1:%d" % srv.port("https"), "user": user, "peer": B, "password": PASSWORD,
               "phase": phase, "vcard": str(vcard), "many": str(many), "peer_subject": PEER_SUBJECT}
     env = dict(os.environ, YUBIN_SCREENSHOTS=SHOTS)
     p = subprocess.run(["node", os.path.join(BROWSER_DIR, "webmail_compose.js"), json.dumps(params)],
@@ -153,6 +158,19 @@ def test_write_reply_draft_and_limit(srv, tmp_path):
     for name in ("webmail-compose", "webmail-reply", "webmail-contacts", "webmail-rate-limited",
                  "webmail-compose-ja-phone"):
         assert os.path.exists(os.path.join(SHOTS, name + ".png")), name
+
+
+def test_suspended_account_is_told_what_to_do(srv, tmp_path):
+    """Sending suspended by the compromise detection: the composer says why
+    and what to do (change the password, ask the administrator)."""
+    c = submit_session(srv, V)
+    c.cmd("MAIL FROM:<%s>" % V).expect(250)
+    c.cmd("RCPT TO:<%s>" % A).expect(250)
+    c.cmd("RCPT TO:<%s>" % B).expect(550, "5.7.1")      # the second new one
+    c.quit()
+    browser(srv, tmp_path, "c", user=V)
+    assert with_subject(srv, B, "INBOX", "from a suspended account") == []
+    assert os.path.exists(os.path.join(SHOTS, "webmail-suspended.png"))
 
 
 def test_folders_name_the_message_size_limit(srv):

@@ -160,7 +160,8 @@ function showError(c, e) {
     x.server && x.server !== x.title ? h('p', { class: 'send-error-server' }, x.server) : null);
   c.errorEl.dataset.code = e.code || '';
   c.errorEl.hidden = false;
-  c.errorEl.focus();
+  c.errorEl.focus({ preventScroll: true });
+  c.errorEl.scrollIntoView({ block: 'center' });
 }
 
 async function send(c) {

@@ -117,7 +117,7 @@ export default {
   'send.forbidden.title': 'Not sent: you may not send from this address',
   'send.forbidden': 'Use your own address in From, or ask your administrator to let you send as this address.',
   'send.suspended.title': 'Not sent: sending from your account is suspended',
-  'send.suspended': 'Your account seemed to send spam, which usually means someone else knows your password. Change your password, check your devices, then ask your administrator to lift the suspension. Receiving mail still works; your message is kept in Drafts.',
+  'send.suspended': 'Your account seemed to send spam, which usually means someone else knows your password. Change your password in the mail panel: that lifts the suspension (your administrator can lift it too). Then give the new password to your own devices only. Receiving mail still works; your message is kept in Drafts.',
   'send.virus_found.title': 'Not sent: a virus was found',
   'send.virus_found': 'An attachment carries a virus. Remove it and scan the file on your computer. Nothing was sent.',
   'send.recipient_refused.title': 'Not sent: a recipient was refused',
