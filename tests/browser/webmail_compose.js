@@ -17,7 +17,8 @@
 // user, peer, password, phase, vcard and many (vCard files' paths),
 // peer_subject.
 // Phase "c" (user: an account whose sending is suspended): the composer
-// says why and what to do.
+// says why and what to do; signing out while writing keeps the draft,
+// and B logging in next on the same page gets none of it.
 import { readFileSync } from 'node:fs';
 import { check, launch, params, shot } from './lib.js';
 
@@ -345,7 +346,21 @@ async function phaseC() {
     await page.locator('#compose-send').click();
     await page.locator('#send-error[data-code=suspended]', { hasText: 'Change your password' }).waitFor();
     await shot(page, 'webmail-suspended');
+    // signing out keeps what was written in Drafts; the next login (someone
+    // else's) gets none of it
+    await page.locator('#compose-text').fill('written before signing out');
+    await page.locator('#logout').click();
+    await page.locator('#login-address').waitFor();
+    await page.locator('#login-address').fill(P.peer);
+    await page.locator('#login-password').fill(P.password);
+    await page.locator('#login-submit').click();
+    await page.locator('#messages, #list .empty').first().waitFor();
+    await page.locator('#folders a.folder[data-role=drafts]').click();
+    await page.locator('#list .empty').waitFor();
     if (env.problems.length) throw new Error(env.problems.join('\n'));
+  } catch (e) {
+    await shot(page, 'FAILED-webmail-compose-c').catch(() => {});
+    throw e;
   } finally {
     await env.browser.close();
   }

@@ -170,6 +170,9 @@ def test_suspended_account_is_told_what_to_do(srv, tmp_path):
     c.quit()
     browser(srv, tmp_path, "c", user=V)
     assert with_subject(srv, B, "INBOX", "from a suspended account") == []
+    kept = with_subject(srv, V, "Drafts", "from a suspended account")
+    assert len(kept) == 1 and "written before signing out" in kept[0][2].get_body(("plain",)).get_content()
+    assert messages(srv, B, "Drafts") == []
     assert os.path.exists(os.path.join(SHOTS, "webmail-suspended.png"))
 
 

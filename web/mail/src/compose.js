@@ -293,6 +293,15 @@ export async function leaveCompose(opts) {
   return c.uid;
 }
 
+// Forgets the composer without saving (the session has ended: the next
+// login may be someone else's).
+export function dropCompose() {
+  if (!current) return;
+  clearTimeout(current.timer);
+  current.done = true;
+  current = null;
+}
+
 export function composing() {
   return current !== null;
 }

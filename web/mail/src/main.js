@@ -12,7 +12,7 @@ import { state, roleOf } from './state.js';
 import { loadFolders, renderFolders, folderLabel } from './folders.js';
 import { loadList, renderList, targets, toolbar } from './list.js';
 import { renderMessage } from './reader.js';
-import { openCompose, leaveCompose, composing } from './compose.js';
+import { openCompose, leaveCompose, dropCompose, composing } from './compose.js';
 import { renderContacts } from './contacts.js';
 
 const app = document.getElementById('app');
@@ -45,6 +45,10 @@ function notify(text, error) {
 // ---- login
 
 async function showLogin(message) {
+  dropCompose();
+  clearTimeout(refreshTimer);
+  // the next login (maybe someone else's) starts at the Inbox
+  if (composeSpec(window.location.hash)) window.history.replaceState(null, '', '#/f/INBOX');
   if (events) events.close();
   events = null;
   document.title = t('app.title');
@@ -447,6 +451,15 @@ function onKey(e) {
 
 async function logout() {
   try {
+    await leaveCompose();	// what is being written is kept in Drafts
+  } catch (e) {
+    // not saved: the session ends all the same
+  }
+  // no reload of this session's list may land after it has ended
+  if (events) events.close();
+  events = null;
+  clearTimeout(refreshTimer);
+  try {
     await api('DELETE', '/session');
   } catch (e) {
     // gone already
@@ -456,6 +469,9 @@ async function logout() {
 }
 
 async function start() {
+  // nothing of an earlier login on this page is shown again
+  Object.assign(state, { list: null, open: null, offset: 0, cursor: -1, folder: 'INBOX', view: 'list' });
+  state.selected.clear();
   await loadFolders();
   layout();
   listen();
@@ -468,7 +484,13 @@ async function boot() {
   window.addEventListener('keydown', onKey);
   // a draft being written is saved when the page is left
   window.addEventListener('pagehide', () => { leaveCompose({ keepalive: true }); });
-  window.addEventListener('yubin:logged-out', () => { state.address = ''; showLogin(); });
+  // a 401 while logged in (the session expired); not a late answer meant
+  // for a session already left
+  window.addEventListener('yubin:logged-out', () => {
+    if (!state.address) return;
+    state.address = '';
+    showLogin();
+  });
   try {
     const s = await api('GET', '/session');
     if (s.actor.role !== 'user') {
