@@ -109,6 +109,7 @@ void api_mail_folders(struct api_job *j)
 	}
 	json_array_end(o);
 	api_mail_json_quota(o, &mb);
+	json_kv_uint(o, "max_message_size", j->env.max_message_size);
 	api_reply_end(j);
 	ops_mail_close(&mb);
 }

@@ -8,6 +8,10 @@ export function setCsrf(token) {
   csrf = token || null;
 }
 
+export function csrfToken() {
+  return csrf;
+}
+
 export class ApiError extends Error {
   constructor(status, err) {
     super((err && err.message) || `HTTP ${status}`);
@@ -22,15 +26,17 @@ export function apiUrl(path) {
   return `/api/v1${path}${sep}lang=${lang()}`;
 }
 
-export async function api(method, path, body) {
+// opts.type sends body as it is with that Content-Type (a vCard file);
+// opts.keepalive lets the request outlive the page (a draft saved on leaving).
+export async function api(method, path, body, opts = {}) {
   const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body !== undefined) headers['Content-Type'] = opts.type || 'application/json';
   if (method !== 'GET' && method !== 'HEAD' && csrf) headers['X-CSRF-Token'] = csrf;
   let r;
   try {
     r = await fetch(apiUrl(path), {
-      method, headers, credentials: 'same-origin', cache: 'no-store',
-      body: body === undefined ? undefined : JSON.stringify(body),
+      method, headers, credentials: 'same-origin', cache: 'no-store', keepalive: Boolean(opts.keepalive),
+      body: body === undefined ? undefined : opts.type ? body : JSON.stringify(body),
     });
   } catch (e) {
     throw new ApiError(0, { code: 'network', message: '' });

@@ -15,6 +15,7 @@ export async function loadFolders() {
   state.address = r.address;
   state.folders = r.folders;
   state.quota = r.quota;
+  state.maxMessage = r.max_message_size || 0;
   return r;
 }
 

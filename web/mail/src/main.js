@@ -1,8 +1,10 @@
 // The webmail (/mail/): log in with the full address, folders, the message
 // list and the reading pane, on /api/v1/mail. Routes on the location hash:
-// #/f/FOLDER, #/f/FOLDER/UID, #/compose. New mail appears through the
-// server-sent events of /api/v1/mail/events. On a phone one pane shows at
-// a time.
+// #/f/FOLDER, #/f/FOLDER/UID, #/compose (new), #/compose/MODE/FOLDER/UID
+// (reply, reply_all, forward_inline, forward_attachment), #/compose/to/ADDR,
+// #/draft/UID (a draft continued) and #/contacts (the address book). New
+// mail appears through the server-sent events of /api/v1/mail/events. On
+// a phone one pane shows at a time.
 import { api, setCsrf, seg } from './api.js';
 import { h, fill } from '../../src/dom.js';
 import { formatBytes, lang, setLang, t } from './i18n.js';
@@ -10,6 +12,8 @@ import { state, roleOf } from './state.js';
 import { loadFolders, renderFolders, folderLabel } from './folders.js';
 import { loadList, renderList, targets, toolbar } from './list.js';
 import { renderMessage } from './reader.js';
+import { openCompose, leaveCompose, dropCompose, composing } from './compose.js';
+import { renderContacts } from './contacts.js';
 
 const app = document.getElementById('app');
 const status = document.getElementById('status');
@@ -41,6 +45,10 @@ function notify(text, error) {
 // ---- login
 
 async function showLogin(message) {
+  dropCompose();
+  clearTimeout(refreshTimer);
+  // the next login (maybe someone else's) starts at the Inbox
+  if (composeSpec(window.location.hash)) window.history.replaceState(null, '', '#/f/INBOX');
   if (events) events.close();
   events = null;
   document.title = t('app.title');
@@ -114,12 +122,14 @@ function layout() {
     h('button', { type: 'button', class: 'menu', id: 'menu', onclick: () => setView(state.view === 'folders' ? 'list' : 'folders') }, '☰ ', t('act.menu')),
     h('span', { class: 'brand' }, t('app.title')),
     h('a', { href: '#/compose', class: 'button primary', id: 'compose' }, t('compose')),
+    h('a', { href: '#/contacts', class: 'button', id: 'nav-contacts' }, t('contacts.title')),
     ui.quota,
     h('span', { class: 'who' }, state.address),
     langButton(),
     h('button', { type: 'button', class: 'link', id: 'logout', onclick: logout }, t('logout')));
   fill(app, top, h('div', { class: 'panes', id: 'panes' }, ui.folders, ui.list, ui.reader),
-    h('p', { class: 'keys' }, t('keys.help')));
+    h('p', { class: 'keys' }, h('button', { type: 'button', class: 'link', id: 'keys-help', onclick: () => toggleHelp() },
+      t('keys.help'))));
   setView(state.view);
 }
 
@@ -177,7 +187,10 @@ function afterRemoval(uids) {
 const actions = {
   changed: () => drawList(),
   reload: () => reload(),
-  open: (uid) => { window.location.hash = '#/f/' + seg(state.folder) + '/' + uid; },
+  // a draft opens in the composer to be continued
+  open: (uid) => {
+    window.location.hash = roleOf(state.folder) === 'drafts' ? '#/draft/' + uid : '#/f/' + seg(state.folder) + '/' + uid;
+  },
   seen: (uids, on) => run(async () => {
     if (uids.length === 0) return;
     await api('PATCH', `/mail/folders/${seg(state.folder)}/messages`, { uids, seen: on });
@@ -227,10 +240,9 @@ async function openMessage(uid) {
   const i = state.list ? state.list.messages.findIndex((m) => m.uid === uid) : -1;
   if (i >= 0) state.cursor = i;
   setView('read');
-  const back = h('button', { type: 'button', class: 'back', id: 'back',
-    onclick: () => { window.location.hash = '#/f/' + seg(state.folder); } }, '← ', t('act.back'));
+  const back = backButton();
   await run(async () => {
-    const msg = await renderMessage(ui.reader, state.folder, uid, [back, toolbar(actions)]);
+    const msg = await renderMessage(ui.reader, state.folder, uid, [back, replyTools(uid), toolbar(actions)]);
     if (!msg.flags.seen) {
       await api('PATCH', `/mail/messages/${seg(state.folder)}/${uid}`, { seen: true });
       await Promise.all([loadFolders(), loadList()]);
@@ -240,14 +252,57 @@ async function openMessage(uid) {
   });
 }
 
-function showCompose() {
-  // The place for writing mail: filled by the sending side of the API
-  // (/api/v1/mail/send, drafts, contacts) when it comes.
+// Reply, reply all, forward (inline and as attachment) of message uid.
+function replyTools(uid) {
+  const go = (mode) => () => { window.location.hash = `#/compose/${mode}/${seg(state.folder)}/${uid}`; };
+  const b = (id, label, mode) => h('button', { type: 'button', id, class: 'reply-tool', onclick: go(mode) }, label);
+  return h('span', { class: 'reply-tools' },
+    b('act-reply', t('act.reply'), 'reply'),
+    b('act-reply-all', t('act.reply_all'), 'reply_all'),
+    b('act-forward', t('act.forward'), 'forward_inline'),
+    b('act-forward-attachment', t('act.forward_attachment'), 'forward_attachment'));
+}
+
+function backButton() {
+  return h('button', { type: 'button', class: 'back', id: 'back',
+    onclick: () => { window.location.hash = '#/f/' + seg(state.folder); } }, '← ', t('act.back'));
+}
+
+// The composer in the reading pane; spec as openCompose takes it.
+async function showCompose(spec) {
   state.open = null;
   setView('read');
-  fill(ui.reader, h('section', { class: 'compose', id: 'compose-view' },
-    h('h2', {}, t('compose.title')),
-    h('p', { class: 'empty' }, t('compose.soon'))));
+  await run(() => openCompose(ui.reader, spec, {
+    notify, limit: state.maxMessage, tools: [backButton()],
+    onDone: () => {
+      window.location.hash = '#/f/' + seg(state.folder);
+      reload(true);
+    },
+  }));
+}
+
+function markNav(hash) {
+  const nav = document.getElementById('nav-contacts');
+  if (nav) nav.setAttribute('aria-current', hash === '#/contacts' ? 'page' : 'false');
+}
+
+async function showContacts() {
+  state.open = null;
+  setView('read');
+  await run(() => renderContacts(ui.reader, [backButton()], notify));
+}
+
+// The composer's routes: #/compose, #/compose/to/ADDR,
+// #/compose/MODE/FOLDER/UID, #/draft/UID; null for another hash.
+function composeSpec(hash) {
+  if (hash === '#/compose') return { mode: 'new' };
+  let m = /^#\/compose\/to\/([^/]+)$/.exec(hash);
+  if (m) return { mode: 'to', to: decodeURIComponent(m[1]) };
+  m = /^#\/compose\/(reply|reply_all|forward_inline|forward_attachment)\/([^/]+)\/(\d+)$/.exec(hash);
+  if (m) return { mode: m[1], folder: decodeURIComponent(m[2]), uid: Number(m[3]) };
+  m = /^#\/draft\/(\d+)$/.exec(hash);
+  if (m) return { mode: 'draft', uid: Number(m[1]) };
+  return null;
 }
 
 async function goFolder(name) {
@@ -257,12 +312,28 @@ async function goFolder(name) {
 
 // ---- routing
 
-async function route() {
+// fromHash: called for a hashchange (else the page is being drawn again,
+// as after the language switch: a message being written continues as
+// the draft it was saved to).
+async function route(fromHash) {
   if (!state.address) return;
-  const hash = window.location.hash || '#/f/INBOX';
-  if (hash === '#/compose') {
-    showCompose();
+  let hash = window.location.hash || '#/f/INBOX';
+  const kept = composing() ? await leaveCompose() : null;
+  if (kept && !fromHash) {
+    hash = '#/draft/' + kept;
+    window.history.replaceState(null, '', hash);
+  }
+  const spec = composeSpec(hash);
+  markNav(hash);
+  if (spec || hash === '#/contacts') {
+    if (!state.list) await reload();
+    if (spec) await showCompose(spec);
+    else await showContacts();
     return;
+  }
+  // back from the composer or the address book: the reading pane empties
+  if (ui.reader.querySelector('#compose-view, #address-book')) {
+    fill(ui.reader, h('p', { class: 'empty' }, t('read.none')));
   }
   const m = /^#\/f\/([^/]+)(?:\/(\d+))?$/.exec(hash);
   const folder = m ? decodeURIComponent(m[1]) : 'INBOX';
@@ -299,8 +370,37 @@ function listen() {
 
 // ---- keys
 
+const KEYS = [['j / k', 'keys.jk'], ['o, Enter', 'keys.o'], ['x', 'keys.x'], ['s', 'keys.s'], ['u', 'keys.u'],
+  ['#, Delete', 'keys.delete'], ['!', 'keys.spam'], ['c', 'keys.c'], ['r', 'keys.r'], ['a', 'keys.a'],
+  ['f', 'keys.f'], ['R', 'keys.reload'], ['Esc', 'keys.esc'], ['?', 'keys.help_key'], ['Ctrl+Enter', 'keys.send']];
+
+// The list of keys in a dialog: ? or the link at the bottom opens it.
+function toggleHelp() {
+  const old = document.getElementById('help');
+  if (old) {
+    old.close();
+    return;
+  }
+  const d = h('dialog', { id: 'help', class: 'help', 'aria-labelledby': 'help-title' },
+    h('h2', { id: 'help-title' }, t('keys.title')),
+    h('dl', {}, KEYS.map(([k, label]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, t(label))])),
+    h('button', { type: 'button', id: 'help-close', onclick: () => d.close() }, t('keys.close')));
+  d.addEventListener('close', () => d.remove());
+  document.body.append(d);
+  d.showModal();
+}
+
 function onKey(e) {
   if (!state.address || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (document.getElementById('help')) return;
+  // writing: only Escape, from any field, leaves (the draft is saved)
+  if (composing()) {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      window.location.hash = '#/f/' + seg(state.folder);
+    }
+    return;
+  }
   const tag = (e.target && e.target.tagName) || '';
   if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT') return;
   const msgs = state.list ? state.list.messages : [];
@@ -332,7 +432,15 @@ function onKey(e) {
     case '#': case 'Delete': actions.remove(); break;
     case '!': actions.spam(roleOf(state.folder) !== 'junk'); break;
     case 'c': window.location.hash = '#/compose'; break;
-    case 'r': reload(); break;
+    case 'r': case 'a': case 'f': {
+      const u = state.open !== null ? state.open : msgs[state.cursor] && msgs[state.cursor].uid;
+      if (!u || !state.list) return;
+      const mode = { r: 'reply', a: 'reply_all', f: 'forward_inline' }[e.key];
+      window.location.hash = `#/compose/${mode}/${seg(state.folder)}/${u}`;
+      break;
+    }
+    case 'R': case 'g': reload(); break;
+    case '?': toggleHelp(); break;
     case 'Escape': window.location.hash = '#/f/' + seg(state.folder); break;
     default: return;
   }
@@ -343,6 +451,15 @@ function onKey(e) {
 
 async function logout() {
   try {
+    await leaveCompose();	// what is being written is kept in Drafts
+  } catch (e) {
+    // not saved: the session ends all the same
+  }
+  // no reload of this session's list may land after it has ended
+  if (events) events.close();
+  events = null;
+  clearTimeout(refreshTimer);
+  try {
     await api('DELETE', '/session');
   } catch (e) {
     // gone already
@@ -352,6 +469,9 @@ async function logout() {
 }
 
 async function start() {
+  // nothing of an earlier login on this page is shown again
+  Object.assign(state, { list: null, open: null, offset: 0, cursor: -1, folder: 'INBOX', view: 'list' });
+  state.selected.clear();
   await loadFolders();
   layout();
   listen();
@@ -360,9 +480,17 @@ async function start() {
 
 async function boot() {
   document.documentElement.lang = lang();
-  window.addEventListener('hashchange', () => route());
+  window.addEventListener('hashchange', () => route(true));
   window.addEventListener('keydown', onKey);
-  window.addEventListener('yubin:logged-out', () => { state.address = ''; showLogin(); });
+  // a draft being written is saved when the page is left
+  window.addEventListener('pagehide', () => { leaveCompose({ keepalive: true }); });
+  // a 401 while logged in (the session expired); not a late answer meant
+  // for a session already left
+  window.addEventListener('yubin:logged-out', () => {
+    if (!state.address) return;
+    state.address = '';
+    showLogin();
+  });
   try {
     const s = await api('GET', '/session');
     if (s.actor.role !== 'user') {

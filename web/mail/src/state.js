@@ -3,6 +3,7 @@ export const state = {
   address: '',
   folders: [],
   quota: { used: 0, limit: 0 },
+  maxMessage: 0,       // smtp.max_message_size: the attachments' limit
   folder: 'INBOX',
   sort: 'date',
   order: 'desc',
