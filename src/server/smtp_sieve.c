@@ -320,7 +320,8 @@ static void plan_copy(struct sieve_plan *p, const struct sieve_action *a)
 	plan_note(p, a->line, "fileinto \"%s\"", a->arg);
 }
 
-static void plan_fill(struct sieve_plan *p, const struct sieve_result *res, bool spam, uint32_t exts)
+static void plan_fill(struct sieve_plan *p, const struct sieve_result *res, bool spam, uint32_t exts,
+		      const char *script)
 {
 	for (unsigned i = 0; i < res->count; i++) {
 		const struct sieve_action *a = &res->actions[i];
@@ -361,8 +362,9 @@ static void plan_fill(struct sieve_plan *p, const struct sieve_result *res, bool
 			plan_note(p, a->line, "reject: %s", a->arg != NULL ? a->arg : "");
 			break;
 		case SIEVE_ACT_VACATION:
-			plan_note(p, a->line, "vacation (%s): not sent, auto-replies are not built yet",
-				  a->vacation.reply ? "would reply" : "no reply");
+			smtp_vacation_free(p->vacation);
+			p->vacation = smtp_vacation_from(&a->vacation, a->arg, a->line, script);
+			plan_note(p, a->line, "vacation");
 			break;
 		}
 	}
@@ -425,7 +427,7 @@ int smtp_sieve_run(const struct smtp_sieve_msg *m, struct sieve_plan *plan)
 		snprintf(plan->why, sizeof(plan->why), "script \"%s\" failed at run time (%s): kept in the inbox",
 			 active, res.err.msg);
 	} else {
-		plan_fill(plan, &res, m->spam != NULL && m->spam->spam, sieve_script_extensions(c->script));
+		plan_fill(plan, &res, m->spam != NULL && m->spam->spam, sieve_script_extensions(c->script), active);
 	}
 	sieve_result_free(&res);
 	free(view);
@@ -438,4 +440,6 @@ void smtp_sieve_plan_free(struct sieve_plan *plan)
 {
 	free(plan->redirect);
 	plan->redirect = NULL;
+	smtp_vacation_free(plan->vacation);
+	plan->vacation = NULL;
 }
