@@ -1,5 +1,6 @@
 /* Per-domain and per-account settings, through the one settings table. */
 #include "ops/ops.h"
+#include "ops/ops_rules.h"
 #include "lib/str.h"
 
 #include <stdio.h>
@@ -122,6 +123,8 @@ int ops_setting_set(struct ops *o, const struct ops_actor *actor, enum setting_s
 	r->changed = true;
 	ops_event(o, actor, "setting-changed", name, "%s = %s", s->key, settings_display(s, r->value, false));
 	ops_audit(o, actor, "setting.set", name, "%s = %s", s->key, settings_display(s, r->value, false));
+	if (scope == SETTING_ACCOUNT && ops_rules_setting(s->id))
+		return ops_rules_regenerate(o, name, err);	/* the panel's script follows */
 	return 0;
 }
 
@@ -155,5 +158,7 @@ int ops_setting_unset(struct ops *o, const struct ops_actor *actor, enum setting
 	ops_event(o, actor, "setting-changed", name, "%s reset, now %s", s->key,
 		  settings_display(s, r->value, false));
 	ops_audit(o, actor, "setting.unset", name, "%s (now %s)", s->key, settings_display(s, r->value, false));
+	if (scope == SETTING_ACCOUNT && ops_rules_setting(s->id))
+		return ops_rules_regenerate(o, name, err);
 	return 0;
 }
