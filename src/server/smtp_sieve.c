@@ -459,8 +459,14 @@ static int run_panel(const struct smtp_sieve_msg *m, const char *view, size_t le
 		return 0;
 	if (run_script(m, path, &st, "panel", view, len, plan, &nothing) < 0)
 		return -1;
-	if (!nothing && !plan->error)
+	if (!nothing && !plan->error) {
+		char why[sizeof(plan->why)];
+
+		/* doctor finds the rule from the line (ops_doctor_filters.c) */
+		snprintf(why, sizeof(why), "panel: %s", plan->why);
+		memcpy(plan->why, why, sizeof(why));
 		return 1;
+	}
 	*vacation_r = plan->vacation;
 	plan->vacation = NULL;
 	smtp_sieve_plan_free(plan);

@@ -147,3 +147,12 @@ def test_forward_rule_counts_against_the_sending_limit(srv):
     assert len(srv.find_token(B, second)) == 0
     assert len(srv.find_token(A, second)) == 1                   # kept here
     assert len(wait_events(srv, "forward-limited", n)) > n
+
+
+def test_doctor_names_the_rule_that_decided(srv):
+    d = json.loads(srv.ctl("doctor", A, "--json", check=False).out)
+    g = [g for g in d["groups"] if g["id"] == "filters"]
+    assert g and g[0]["findings"], d["groups"]
+    texts = [f["text"] for f in g[0]["findings"]]
+    assert any("sieve-filed" in t and "(panel: rule " in t and "reports" in t for t in texts), texts
+    assert any("sieve-vacation" in t and "replied to" in t for t in texts), texts
