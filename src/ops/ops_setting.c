@@ -29,7 +29,7 @@ static int ops_setting_target(struct ops *o, const struct ops_actor *actor, enum
 	if (scope == SETTING_ACCOUNT) {
 		if (ops_actor_role(actor) == OPS_ACTOR_USER && s->id != SETTING_FORWARD &&
 		    s->id != SETTING_FORWARD_KEEP && s->id != SETTING_SPAM &&
-		    s->id != SETTING_SPAM_LEVEL && s->id != SETTING_SPAM_ACTION)
+		    s->id != SETTING_SPAM_LEVEL && s->id != SETTING_SPAM_ACTION && !ops_rules_setting(s->id))
 			return ops_fail(err, "forbidden", NULL, "you may not change %s of %s",
 					"%s の %s を変更する権限がありません", s->key, name);
 		return ops_account_get(o, actor, name, &a, err);
