@@ -182,6 +182,13 @@ static bool env_mailbox_exists(void *ctx, const char *name)
 	return mail_folder_path(c->maildir, name, false, path, sizeof(path), &error) == 1;
 }
 
+static bool env_duplicate_seen(void *ctx, const char *handle, const char *id, uint64_t seconds)
+{
+	struct sieve_ctx *c = ctx;
+
+	return vacation_db_duplicate(c->maildir, handle, id, seconds, (int64_t)time(NULL), false) == 1;
+}
+
 static const char *env_include(void *ctx, const char *name, bool global, size_t *len_r)
 {
 	struct sieve_ctx *c = ctx;
@@ -416,6 +423,7 @@ static int run_script(const struct smtp_sieve_msg *m, const char *path, const st
 	env.ctx = &ctx;
 	env.mailbox_exists = env_mailbox_exists;
 	env.include_text = env_include;
+	env.duplicate_seen = env_duplicate_seen;
 	now = time(NULL);
 	localtime_r(&now, &tm);
 	env.now = now;
@@ -436,6 +444,11 @@ static int run_script(const struct smtp_sieve_msg *m, const char *path, const st
 	} else {
 		plan_fill(plan, &res, m->spam != NULL && m->spam->spam, sieve_script_extensions(c->script), name);
 		*nothing_r = run_decided_nothing(&res);
+		/* the run succeeded: its duplicate ids are remembered (RFC 7352 3) */
+		for (unsigned i = 0; i < res.dup_count; i++)
+			(void)vacation_db_duplicate(m->maildir, res.dup_ids[i],
+						    res.dup_ids[i] + strlen(res.dup_ids[i]) + 1, res.dup_seconds[i],
+						    (int64_t)now, true);
 	}
 	sieve_result_free(&res);
 	free(ctx.include);

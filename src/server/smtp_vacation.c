@@ -118,7 +118,8 @@ static int db_open(const char *maildir)
 
 /* The file's unexpired lines into out (at most VACATION_DB_MAX - 1 of the
  * newest), and whether (key, sender) is among them. */
-static int db_scan(int fd, int64_t now, const char *key, const char *sender, struct strbuf *out, bool *seen)
+static int db_scan(int fd, int64_t now, const char *key, const char *sender, struct strbuf *out, bool *seen,
+		   bool drop_match)
 {
 	struct strbuf all = STRBUF_INIT;
 	char buf[8192];
@@ -145,8 +146,13 @@ static int db_scan(int fd, int64_t now, const char *key, const char *sender, str
 			memcpy(line, p, len);
 			line[len] = '\0';
 			if (sscanf(line, "%lld %16s %329s", &exp, k, s) == 3 && exp > now) {
-				if (strcmp(k, key) == 0 && strcasecmp(s, sender) == 0)
+				if (strcmp(k, key) == 0 && strcasecmp(s, sender) == 0) {
 					*seen = true;
+					if (drop_match) {
+						p += len + (nl != NULL);
+						continue;
+					}
+				}
 				strbuf_append(out, p, len);
 				strbuf_append_c(out, '\n');
 				lines++;
@@ -195,7 +201,7 @@ int vacation_db_check(const char *maildir, const char *handle, const char *sende
 	if (fd < 0)
 		return -1;
 	db_key(handle, key);
-	if (db_scan(fd, now, key, sender, &lines, &seen) == 0) {
+	if (db_scan(fd, now, key, sender, &lines, &seen, false) == 0) {
 		r = seen ? 1 : 0;
 		if (!seen && record) {
 			db_add(&lines, key, sender, now, seconds);
@@ -204,6 +210,34 @@ int vacation_db_check(const char *maildir, const char *handle, const char *sende
 		}
 	}
 	strbuf_free(&lines);
+	close(fd);
+	return r;
+}
+
+int vacation_db_duplicate(const char *maildir, const char *handle, const char *id, uint64_t seconds,
+			  int64_t now, bool record)
+{
+	struct strbuf lines = STRBUF_INIT, h = STRBUF_INIT;
+	char key[17], idkey[24];
+	bool seen = false;
+	int fd = db_open(maildir), r = -1;
+
+	if (fd < 0)
+		return -1;
+	strbuf_printf(&h, "duplicate\001%s", handle != NULL ? handle : "");
+	db_key(strbuf_cstr(&h), key);
+	snprintf(idkey, sizeof(idkey), "dup:%016" PRIx64, fnv64(id != NULL ? id : ""));
+	/* recording replaces the line: :last extends the period */
+	if (db_scan(fd, now, key, idkey, &lines, &seen, record) == 0) {
+		r = seen ? 1 : 0;
+		if (record) {
+			db_add(&lines, key, idkey, now, seconds);
+			if (db_write(fd, &lines) < 0)
+				r = -1;
+		}
+	}
+	strbuf_free(&lines);
+	strbuf_free(&h);
 	close(fd);
 	return r;
 }
@@ -361,7 +395,7 @@ static void send_locked(const struct vacation_msg *m, const char *account, const
 	int fd = db_open(maildir);
 
 	db_key(v->handle, key);
-	if (fd < 0 || db_scan(fd, now, key, m->from, &lines, &seen) < 0) {
+	if (fd < 0 || db_scan(fd, now, key, m->from, &lines, &seen, false) < 0) {
 		vacation_event(m, account, v, "the reply record cannot be read");
 		goto out;
 	}

@@ -53,4 +53,10 @@ void smtp_vacation_send(const struct vacation_msg *m, const char *account, const
 int vacation_db_check(const char *maildir, const char *handle, const char *sender, uint64_t seconds,
 		      int64_t now, bool record);
 
+/* The duplicate extension's memory (RFC 7352) in the same file: 1 when
+ * the id was seen under handle within its period, 0 not, -1 an error;
+ * with record set the id is (re)recorded for seconds from now. */
+int vacation_db_duplicate(const char *maildir, const char *handle, const char *id, uint64_t seconds,
+			  int64_t now, bool record);
+
 #endif

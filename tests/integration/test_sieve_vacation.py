@@ -137,3 +137,29 @@ def test_remote_sender_gets_a_queued_reply(srv):
     send_remote(srv, tok, "friend@remote.test")
     ev = wait_events(srv, n)
     assert ev[-1][2].startswith("replied to <friend@remote.test>"), ev
+
+
+def test_duplicate_remembers_message_ids(srv):
+    """The duplicate extension (RFC 7352) keeps its ids in the same record:
+    the second copy of one Message-ID is filed as a duplicate."""
+    put_script(srv, B, 'require ["duplicate", "fileinto"];\nif duplicate :seconds 3600 {\n'
+                       '  fileinto "Dups";\n}\n')
+    tok = unique("dup")
+    for _ in range(2):
+        c = SMTPConn(srv.port("smtp"))
+        try:
+            c.ehlo().expect(250)
+            m = msg(tok, SENDER).replace(b"To: <" + A.encode() + b">", b"To: <" + B.encode() + b">")
+            c.send_mail(SENDER, [B], m)[-1].expect(250)
+        finally:
+            c.quit()
+    got = folders_with(srv, B, tok)
+    assert sorted(got) == ["", ".Dups"], got
+    other = unique("nodup")
+    c = SMTPConn(srv.port("smtp"))
+    try:
+        c.ehlo().expect(250)
+        c.send_mail(SENDER, [B], msg(other, SENDER))[-1].expect(250)
+    finally:
+        c.quit()
+    assert list(folders_with(srv, B, other)) == [""]
