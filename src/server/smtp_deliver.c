@@ -606,6 +606,7 @@ static void delivery_vacation(struct delivery_job *job)
 			.body = job->body, .body_fd = job->body_fd, .body_len = job->body_len,
 		};
 
+		vm.spam = r->spam.spam;
 		if (r->vacation != NULL && r->maildir != NULL && !r->extra)
 			smtp_vacation_send(&vm, r->address, r->maildir, r->vacation);
 	}

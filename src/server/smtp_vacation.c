@@ -439,6 +439,8 @@ void smtp_vacation_send(const struct vacation_msg *m, const char *account, const
 				v->naddresses);
 	if (why == NULL && v->from != NULL && strcasestr(v->from, m->from) != NULL)
 		why = "the sender is the reply's own From address";
+	if (why == NULL && m->spam)
+		why = "the message is spam";
 	if (why == NULL && !v->reply)
 		why = "none of the user's addresses is in To, Cc or Bcc";
 	if (why != NULL)

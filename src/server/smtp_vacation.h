@@ -38,6 +38,7 @@ void smtp_vacation_free(struct smtp_vacation *v);
 struct vacation_msg {
 	const char *sid, *txid, *ip;
 	const char *from;	/* the envelope sender */
+	bool spam;		/* the spam step tagged it: no reply */
 	const char *body;	/* or body_fd */
 	int body_fd;
 	size_t body_len;
