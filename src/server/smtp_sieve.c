@@ -501,7 +501,7 @@ int smtp_sieve_run(const struct smtp_sieve_msg *m, struct sieve_plan *plan)
 	/* the script's file and its stat are the cache key */
 	own = sieve_store_active(m->maildir, active, sizeof(active)) == 1 &&
 	      sieve_store_path(m->maildir, active, path, sizeof(path)) == 0 && stat(path, &st) == 0;
-	if (!own && access(m->maildir, F_OK) == 0) {
+	if (!own) {
 		char panel[PATH_MAX];
 
 		snprintf(panel, sizeof(panel), "%s/sieve/panel", m->maildir);
