@@ -94,6 +94,9 @@ int cmd_spam_allow(struct ctl *c);
 int cmd_spam_block(struct ctl *c);
 /* sieve.c */
 int cmd_sieve(struct ctl *c);
+/* rules.c */
+int cmd_rules(struct ctl *c);
+int cmd_autoreply(struct ctl *c);
 
 /* init.c */
 int cmd_init(struct ctl *c);

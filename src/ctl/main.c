@@ -158,6 +158,8 @@ static const struct ctl_command ctl_commands[] = {
 	{ "spam", "allow", 2, 3, OPT_JSON, 0, cmd_spam_allow },
 	{ "spam", "block", 2, 3, OPT_JSON, 0, cmd_spam_block },
 	{ "sieve", NULL, 2, 4, OPT_JSON, 0, cmd_sieve },
+	{ "rules", NULL, 2, 8, OPT_JSON, 0, cmd_rules },
+	{ "autoreply", NULL, 2, 8, OPT_JSON, 0, cmd_autoreply }, /* not a setting key */
 	{ NULL, NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -220,6 +222,9 @@ static const char ctl_usage_help[] =
 	"  spam allow|block add|del DOMAIN|ADDRESS PATTERN, list DOMAIN|ADDRESS [--json]\n"
 	"  sieve list ADDRESS [--json] | sieve get|del|activate ADDRESS NAME | sieve deactivate ADDRESS\n"
 	"  sieve put ADDRESS NAME FILE|- | sieve rename ADDRESS OLD NEW | sieve check FILE|-\n"
+	"  rules list ADDRESS [--json] | rules add ADDRESS NAME FIELD MATCH VALUE ACTION [ARG] | rules add ADDRESS JSON\n"
+	"  rules del|enable|disable ADDRESS N | rules move ADDRESS FROM TO\n"
+	"  autoreply show ADDRESS [--json] | autoreply set ADDRESS on=on|off subject=S body=TEXT start=D end=D days=N\n"
 	"                                       (PATTERN: user@d, *@d, *.d or *; allow wins)\n"
 	"DATA is -d DATA, else $YUBIN_DATA, else ./yubin-data.\n"
 	"Exit status: 0 done, 1 refused or failed (the reason on stderr), 2 usage error.\n";

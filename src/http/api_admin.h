@@ -55,6 +55,9 @@ api_handler api_doctor;
 /* api_spam.c: the spam filter's allow and block lists, of a domain or an
  * account alike (the path's one parameter) */
 api_handler api_spam_lists_get, api_spam_lists_add, api_spam_lists_del;
+/* api_rules.c */
+api_handler api_rules_list, api_rules_add, api_rules_delete, api_rules_move, api_rules_enable, api_rules_disable,
+	api_autoreply_get, api_autoreply_put;
 /* api_sieve.c */
 api_handler api_sieve_list, api_sieve_get, api_sieve_put, api_sieve_delete, api_sieve_activate,
 	api_sieve_deactivate, api_sieve_check;

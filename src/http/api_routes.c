@@ -87,6 +87,15 @@ const struct api_route api_routes[] = {
 	{ GET, "/api/v1/accounts/{address}/spam-lists", api_spam_lists_get, 0 },
 	{ POST, "/api/v1/accounts/{address}/spam-lists", api_spam_lists_add, 0 },
 	{ DELETE, "/api/v1/accounts/{address}/spam-lists", api_spam_lists_del, 0 },
+	/* the panel's sorting rules and auto-reply (api_rules.c) */
+	{ GET, "/api/v1/accounts/{address}/rules", api_rules_list, 0 },
+	{ POST, "/api/v1/accounts/{address}/rules", api_rules_add, 0 },
+	{ DELETE, "/api/v1/accounts/{address}/rules/{position}", api_rules_delete, 0 },
+	{ POST, "/api/v1/accounts/{address}/rules/{position}/move", api_rules_move, 0 },
+	{ POST, "/api/v1/accounts/{address}/rules/{position}/enable", api_rules_enable, 0 },
+	{ POST, "/api/v1/accounts/{address}/rules/{position}/disable", api_rules_disable, 0 },
+	{ GET, "/api/v1/accounts/{address}/autoreply", api_autoreply_get, 0 },
+	{ PUT, "/api/v1/accounts/{address}/autoreply", api_autoreply_put, 0 },
 	/* Sieve scripts (api_sieve.c) */
 	{ GET, "/api/v1/accounts/{address}/sieve", api_sieve_list, 0 },
 	{ POST, "/api/v1/accounts/{address}/sieve/deactivate", api_sieve_deactivate, 0 },

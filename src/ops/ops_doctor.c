@@ -38,6 +38,8 @@ static const struct {
 			      "メールソフトがパスワードを何度も求める" },
 	[OPS_DQ_CERT] = { "certificate", "Certificate warnings", "証明書の警告が出る" },
 	[OPS_DQ_BOUNCES] = { "bounces", "Strange bounces", "身に覚えのないエラーメールが届く" },
+	[OPS_DQ_FILTER] = { "filters", "Where mail went: sorting rules, Sieve and the auto-reply",
+			    "振り分けルール・Sieve・自動応答でメールがどうなったか" },
 };
 
 const char *ops_doctor_group_id(enum ops_doctor_group g)
@@ -692,6 +694,7 @@ static void doctor_hosted(struct ops *o, struct ops_doctor *d, const struct dir_
 		doctor_send(o, d, a);
 		doctor_password(o, d, a);
 		doctor_bounces(o, d, a);
+		doctor_filters(o, d, a);
 	}
 	doctor_logins(o, d, d->address, domain);
 	doctor_rejections(o, d, d->address);

@@ -25,6 +25,7 @@ void doctor_password(struct ops *o, struct ops_doctor *d, const struct dir_accou
 void doctor_cert(struct ops *o, struct ops_doctor *d, const char *domain, const char *hostname);
 void doctor_bounces(struct ops *o, struct ops_doctor *d, const struct dir_account *a);
 void doctor_dns(struct ops *o, struct ops_doctor *d, const char *domain, const struct ops_doctor_opts *opts);
+void doctor_filters(struct ops *o, struct ops_doctor *d, const struct dir_account *a);
 void doctor_messages(struct ops *o, struct ops_doctor *d, const struct dir_account *a, const char *path);
 
 #endif

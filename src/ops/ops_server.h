@@ -190,6 +190,7 @@ enum ops_doctor_group {
 	OPS_DQ_PASSWORD,	/* the client asks for the password again */
 	OPS_DQ_CERT,		/* certificate warnings */
 	OPS_DQ_BOUNCES,		/* strange bounces */
+	OPS_DQ_FILTER,		/* where did my mail go (filters, auto-reply) */
 	OPS_DQ_COUNT
 };
 /* "send", "receive", ... (the JSON's group ids); the question in English

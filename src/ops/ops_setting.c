@@ -1,5 +1,6 @@
 /* Per-domain and per-account settings, through the one settings table. */
 #include "ops/ops.h"
+#include "ops/ops_rules.h"
 #include "lib/str.h"
 
 #include <stdio.h>
@@ -28,7 +29,7 @@ static int ops_setting_target(struct ops *o, const struct ops_actor *actor, enum
 	if (scope == SETTING_ACCOUNT) {
 		if (ops_actor_role(actor) == OPS_ACTOR_USER && s->id != SETTING_FORWARD &&
 		    s->id != SETTING_FORWARD_KEEP && s->id != SETTING_SPAM &&
-		    s->id != SETTING_SPAM_LEVEL && s->id != SETTING_SPAM_ACTION)
+		    s->id != SETTING_SPAM_LEVEL && s->id != SETTING_SPAM_ACTION && !ops_rules_setting(s->id))
 			return ops_fail(err, "forbidden", NULL, "you may not change %s of %s",
 					"%s の %s を変更する権限がありません", s->key, name);
 		return ops_account_get(o, actor, name, &a, err);
@@ -122,6 +123,8 @@ int ops_setting_set(struct ops *o, const struct ops_actor *actor, enum setting_s
 	r->changed = true;
 	ops_event(o, actor, "setting-changed", name, "%s = %s", s->key, settings_display(s, r->value, false));
 	ops_audit(o, actor, "setting.set", name, "%s = %s", s->key, settings_display(s, r->value, false));
+	if (scope == SETTING_ACCOUNT && ops_rules_setting(s->id))
+		return ops_rules_regenerate(o, name, err);	/* the panel's script follows */
 	return 0;
 }
 
@@ -155,5 +158,7 @@ int ops_setting_unset(struct ops *o, const struct ops_actor *actor, enum setting
 	ops_event(o, actor, "setting-changed", name, "%s reset, now %s", s->key,
 		  settings_display(s, r->value, false));
 	ops_audit(o, actor, "setting.unset", name, "%s (now %s)", s->key, settings_display(s, r->value, false));
+	if (scope == SETTING_ACCOUNT && ops_rules_setting(s->id))
+		return ops_rules_regenerate(o, name, err);
 	return 0;
 }

@@ -59,6 +59,7 @@ struct delivery_rcpt {
 	char *folder_path;	/* a Sieve fileinto copy: the folder's Maildir (owned), or NULL */
 	char flags[8];		/* Maildir flags a Sieve script set for the copy */
 	char *redirects;	/* the forwarding list with Sieve's redirects (owned), or NULL */
+	struct smtp_vacation *vacation;	/* Sieve's auto-reply to send (owned), or NULL */
 	bool extra;		/* a further copy for the recipient before it (fileinto) */
 	struct spam_verdict spam;	/* the spam step's (smtp_spam.h) */
 	char name[MAILDIR_NAME_MAX];	/* a copy delivered directly (forward fallback) */
@@ -488,6 +489,7 @@ static int delivery_add_copy(struct delivery_job *job, unsigned r, char *path, c
 	c->folder = NULL;
 	c->folder_path = path;
 	c->redirects = NULL;
+	c->vacation = NULL;
 	c->forward = NULL;
 	c->keep = true;
 	c->extra = true;
@@ -545,6 +547,10 @@ static int delivery_sieve_apply(struct delivery_job *job, unsigned i, struct sie
 	}
 	if (p->redirect != NULL && !p->reject)
 		delivery_redirects(r, p->redirect);
+	if (p->vacation != NULL && !p->reject) {
+		r->vacation = p->vacation;	/* sent once the copy is durable */
+		p->vacation = NULL;
+	}
 	if (!r->keep && r->forward == NULL && p->ncopies == 0)
 		log_info(job->sid, "smtp: id=%s to=<%s> not kept: %s", job->txid, r->address, p->why);
 	if (p->ncopies > 0 || !p->keep || p->redirect != NULL || p->keep_flags[0] != '\0')
@@ -590,6 +596,22 @@ static int delivery_sieve(struct delivery_job *job)
 	return 0;
 }
 
+/* The Sieve auto-replies, after the copies they answer are on disk. */
+static void delivery_vacation(struct delivery_job *job)
+{
+	for (unsigned i = 0; i < job->nrcpts; i++) {
+		struct delivery_rcpt *r = &job->rcpts[i];
+		struct vacation_msg vm = {
+			.sid = job->sid, .txid = job->txid, .ip = job->ip, .from = job->from,
+			.body = job->body, .body_fd = job->body_fd, .body_len = job->body_len,
+		};
+
+		vm.spam = r->spam.spam;
+		if (r->vacation != NULL && r->maildir != NULL && !r->extra)
+			smtp_vacation_send(&vm, r->address, r->maildir, r->vacation);
+	}
+}
+
 /* After the local copies are durable (or there are none): the queue file,
  * the forwarded copies, then the IDLE wake-ups and the events. */
 static void delivery_finish(void *ctx)
@@ -619,6 +641,8 @@ static void delivery_finish(void *ctx)
 	}
 	if (job->status == 0)
 		delivery_forward(job);
+	if (job->status == 0)
+		delivery_vacation(job);
 	if (job->status != 0) {
 		delivery_undo(job, job->nrcpts);
 		return;
@@ -721,6 +745,7 @@ static void delivery_free(struct delivery_job *job)
 		free(job->rcpts[i].staged);
 		free(job->rcpts[i].folder_path);
 		free(job->rcpts[i].redirects);
+		smtp_vacation_free(job->rcpts[i].vacation);
 	}
 	free(job->commit.items);
 	free(job->queued);

@@ -182,6 +182,13 @@ static bool env_mailbox_exists(void *ctx, const char *name)
 	return mail_folder_path(c->maildir, name, false, path, sizeof(path), &error) == 1;
 }
 
+static bool env_duplicate_seen(void *ctx, const char *handle, const char *id, uint64_t seconds)
+{
+	struct sieve_ctx *c = ctx;
+
+	return vacation_db_duplicate(c->maildir, handle, id, seconds, (int64_t)time(NULL), false) == 1;
+}
+
 static const char *env_include(void *ctx, const char *name, bool global, size_t *len_r)
 {
 	struct sieve_ctx *c = ctx;
@@ -320,7 +327,8 @@ static void plan_copy(struct sieve_plan *p, const struct sieve_action *a)
 	plan_note(p, a->line, "fileinto \"%s\"", a->arg);
 }
 
-static void plan_fill(struct sieve_plan *p, const struct sieve_result *res, bool spam, uint32_t exts)
+static void plan_fill(struct sieve_plan *p, const struct sieve_result *res, bool spam, uint32_t exts,
+		      const char *script)
 {
 	for (unsigned i = 0; i < res->count; i++) {
 		const struct sieve_action *a = &res->actions[i];
@@ -361,52 +369,61 @@ static void plan_fill(struct sieve_plan *p, const struct sieve_result *res, bool
 			plan_note(p, a->line, "reject: %s", a->arg != NULL ? a->arg : "");
 			break;
 		case SIEVE_ACT_VACATION:
-			plan_note(p, a->line, "vacation (%s): not sent, auto-replies are not built yet",
-				  a->vacation.reply ? "would reply" : "no reply");
+			smtp_vacation_free(p->vacation);
+			p->vacation = smtp_vacation_from(&a->vacation, a->arg, a->line, script);
+			plan_note(p, a->line, "vacation");
 			break;
 		}
 	}
 }
 
-int smtp_sieve_run(const struct smtp_sieve_msg *m, struct sieve_plan *plan)
+/* Whether a run decided nothing: only the implicit keep (and perhaps a
+ * vacation), so the account's own script decides. */
+static bool run_decided_nothing(const struct sieve_result *res)
 {
-	char active[SIEVE_STORE_NAME_MAX + 1], path[PATH_MAX];
+	for (unsigned i = 0; i < res->count; i++) {
+		const struct sieve_action *a = &res->actions[i];
+
+		if (a->kind == SIEVE_ACT_VACATION)
+			continue;
+		if (a->kind == SIEVE_ACT_KEEP && res->implicit_keep && i + 1 == res->count &&
+		    (a->flags == NULL || a->flags[0] == '\0'))
+			continue;
+		return false;
+	}
+	return true;
+}
+
+/* Runs the script at path (st its stat; name for the messages) on the
+ * view into plan: 0, or -1 out of memory. *nothing_r: it decided nothing. */
+static int run_script(const struct smtp_sieve_msg *m, const char *path, const struct stat *st, const char *name,
+		      const char *view, size_t len, struct sieve_plan *plan, bool *nothing_r)
+{
 	struct sieve_ctx ctx = { .maildir = m->maildir };
 	struct sieve_cached *c;
 	struct sieve_message msg;
 	struct sieve_result res;
 	struct sieve_limits lim;
 	struct sieve_env env;
-	struct stat st;
 	struct tm tm;
-	size_t len;
 	time_t now;
-	char *view;
 
-	memset(plan, 0, sizeof(*plan));
-	if (sieve_store_active(m->maildir, active, sizeof(active)) != 1)
-		return 0;
-	/* the script's file and its stat are the cache key */
-	if (sieve_store_path(m->maildir, active, path, sizeof(path)) < 0 || stat(path, &st) < 0)
-		return 0;
-	if ((c = cache_get(path, &st)) == NULL)
-		return 0;
+	*nothing_r = true;
+	if ((c = cache_get(path, st)) == NULL)
+		return -1;
 	plan->ran = true;
 	if (c->script == NULL) {
 		plan->error = plan->keep = true;
 		snprintf(plan->why, sizeof(plan->why), "script \"%s\" does not compile (%s): kept in the inbox",
-			 active, c->error);
+			 name, c->error);
 		cache_release(c);
 		return 0;
-	}
-	if ((view = sieve_view(m, &len)) == NULL) {
-		cache_release(c);
-		return -1;
 	}
 	memset(&env, 0, sizeof(env));
 	env.ctx = &ctx;
 	env.mailbox_exists = env_mailbox_exists;
 	env.include_text = env_include;
+	env.duplicate_seen = env_duplicate_seen;
 	now = time(NULL);
 	localtime_r(&now, &tm);
 	env.now = now;
@@ -423,19 +440,95 @@ int smtp_sieve_run(const struct smtp_sieve_msg *m, struct sieve_plan *plan)
 		plan->error = true;
 		plan->keep = true;
 		snprintf(plan->why, sizeof(plan->why), "script \"%s\" failed at run time (%s): kept in the inbox",
-			 active, res.err.msg);
+			 name, res.err.msg);
 	} else {
-		plan_fill(plan, &res, m->spam != NULL && m->spam->spam, sieve_script_extensions(c->script));
+		plan_fill(plan, &res, m->spam != NULL && m->spam->spam, sieve_script_extensions(c->script), name);
+		*nothing_r = run_decided_nothing(&res);
+		/* the run succeeded: its duplicate ids are remembered (RFC 7352 3) */
+		for (unsigned i = 0; i < res.dup_count; i++)
+			(void)vacation_db_duplicate(m->maildir, res.dup_ids[i],
+						    res.dup_ids[i] + strlen(res.dup_ids[i]) + 1, res.dup_seconds[i],
+						    (int64_t)now, true);
 	}
 	sieve_result_free(&res);
-	free(view);
 	free(ctx.include);
 	cache_release(c);
 	return 0;
+}
+
+/* The panel's generated script (MAILDIR/sieve/panel): 1 when it decided
+ * the message's fate (plan filled), 0 when the own script is to run
+ * (*vacation_r: the panel's auto-reply, if any), -1 out of memory. */
+static int run_panel(const struct smtp_sieve_msg *m, const char *view, size_t len, struct sieve_plan *plan,
+		     struct smtp_vacation **vacation_r)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	bool nothing;
+
+	*vacation_r = NULL;
+	if ((size_t)snprintf(path, sizeof(path), "%s/sieve/panel", m->maildir) >= sizeof(path) ||
+	    stat(path, &st) < 0)
+		return 0;
+	if (run_script(m, path, &st, "panel", view, len, plan, &nothing) < 0)
+		return -1;
+	if (!nothing && !plan->error) {
+		char why[sizeof(plan->why)];
+
+		/* doctor finds the rule from the line (ops_doctor_filters.c) */
+		snprintf(why, sizeof(why), "panel: %s", plan->why);
+		memcpy(plan->why, why, sizeof(why));
+		return 1;
+	}
+	*vacation_r = plan->vacation;
+	plan->vacation = NULL;
+	smtp_sieve_plan_free(plan);
+	memset(plan, 0, sizeof(*plan));
+	return 0;
+}
+
+int smtp_sieve_run(const struct smtp_sieve_msg *m, struct sieve_plan *plan)
+{
+	char active[SIEVE_STORE_NAME_MAX + 1], path[PATH_MAX];
+	struct smtp_vacation *vacation = NULL;
+	struct stat st;
+	size_t len;
+	char *view;
+	bool nothing, own;
+	int r;
+
+	memset(plan, 0, sizeof(*plan));
+	/* the script's file and its stat are the cache key */
+	own = sieve_store_active(m->maildir, active, sizeof(active)) == 1 &&
+	      sieve_store_path(m->maildir, active, path, sizeof(path)) == 0 && stat(path, &st) == 0;
+	if (!own) {
+		char panel[PATH_MAX];
+
+		snprintf(panel, sizeof(panel), "%s/sieve/panel", m->maildir);
+		if (access(panel, F_OK) < 0)
+			return 0;	/* neither: no Sieve step */
+	}
+	if ((view = sieve_view(m, &len)) == NULL)
+		return -1;
+	r = run_panel(m, view, len, plan, &vacation);
+	if (r == 0 && own)
+		r = run_script(m, path, &st, active, view, len, plan, &nothing);
+	if (r >= 0 && vacation != NULL) {
+		if (plan->vacation == NULL) {	/* one vacation per message: the own script's wins */
+			plan->vacation = vacation;
+			plan->ran = true;
+			vacation = NULL;
+		}
+	}
+	smtp_vacation_free(vacation);
+	free(view);
+	return r < 0 ? -1 : 0;
 }
 
 void smtp_sieve_plan_free(struct sieve_plan *plan)
 {
 	free(plan->redirect);
 	plan->redirect = NULL;
+	smtp_vacation_free(plan->vacation);
+	plan->vacation = NULL;
 }

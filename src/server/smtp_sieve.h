@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "server/smtp_spam.h"
+#include "server/smtp_vacation.h"
 
 /* The Sieve step of local delivery: the account's active script
  * (store/sieve_store.c), compiled once per change of its file and kept in
@@ -27,6 +28,7 @@ struct sieve_plan {
 	char *redirect;		/* "a@x, b@y" (malloc'd), or NULL */
 	bool reject;		/* reject/ereject: no copy (the reason is in why) */
 	bool error;		/* a run-time error: the implicit keep */
+	struct smtp_vacation *vacation;	/* an auto-reply to send (owned), or NULL */
 	char why[512];		/* what decided, for the log and the event */
 };
 

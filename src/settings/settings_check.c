@@ -216,6 +216,60 @@ int settings_check_forward(const char *name, const char *value, char *norm, size
 	return 0;
 }
 
+/* UTF-8 of at most max bytes without control characters. */
+static int autoreply_text(const char *value, size_t max, const char **error_r)
+{
+	size_t len = strlen(value);
+
+	if (len > max) {
+		*error_r = max == 200 ? "at most 200 bytes" : "at most 4000 bytes";
+		return -1;
+	}
+	for (size_t i = 0; i < len;) {
+		size_t n = str_utf8_char_len(value + i, len - i);
+
+		if (n == 0 || (unsigned char)value[i] < 0x20 || value[i] == 0x7f) {
+			*error_r = "must be UTF-8 text without control characters";
+			return -1;
+		}
+		i += n;
+	}
+	return 0;
+}
+
+int settings_check_autoreply_subject(const char *name, const char *value, char *norm, size_t normsize,
+				     char *warn, size_t warnsize, const char **error_r)
+{
+	return autoreply_text(value, 200, error_r);
+}
+
+int settings_check_autoreply_body(const char *name, const char *value, char *norm, size_t normsize,
+				  char *warn, size_t warnsize, const char **error_r)
+{
+	return autoreply_text(value, 4000, error_r);
+}
+
+/* YYYY-MM-DD of a real day, or "" (none). */
+int settings_check_autoreply_date(const char *name, const char *value, char *norm, size_t normsize,
+				  char *warn, size_t warnsize, const char **error_r)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	unsigned y, m, d;
+	int used = 0;
+
+	if (value[0] == '\0' || str_eq_ci(value, "off")) {
+		norm[0] = '\0';
+		return 0;
+	}
+	if (strlen(value) != 10 || sscanf(value, "%4u-%2u-%2u%n", &y, &m, &d, &used) != 3 || used != 10 ||
+	    value[4] != '-' || value[7] != '-' || y < 2000 || y > 2999 || m < 1 || m > 12 || d < 1 ||
+	    (int)d > mdays[m - 1] || (m == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0)))) {
+		*error_r = "a date is YYYY-MM-DD, e.g. 2026-12-24";
+		return -1;
+	}
+	return 0;
+}
+
 /* `send-as`: addresses or *@domain, lowercased and joined with ", ";
  * "" or "off" grants none. */
 int settings_check_send_as(const char *name, const char *value, char *norm, size_t normsize,

@@ -16,6 +16,9 @@ setting_check_fn settings_check_acme_contact;
 setting_check_fn settings_check_path;
 setting_check_fn settings_check_ip_list_or_empty;
 setting_check_fn settings_check_forward;
+setting_check_fn settings_check_autoreply_subject;
+setting_check_fn settings_check_autoreply_body;
+setting_check_fn settings_check_autoreply_date;
 setting_check_fn settings_check_send_as;
 setting_dir_check_fn settings_check_send_as_domains;
 

@@ -70,3 +70,5 @@ build fuzz_vcard src/mail/vcard.c src/mail/charset.c src/lib/strbuf.c src/lib/st
 build fuzz_compose src/mail/compose.c src/mail/compose_enc.c src/mail/compose_reply.c src/mail/mime.c \
 	src/mail/header.c src/mail/rfc2047.c src/mail/charset.c src/mail/mime_decode.c src/mail/rfc5322.c \
 	src/lib/strbuf.c src/lib/str.c
+# shellcheck disable=SC2086
+build fuzz_rules src/ops/ops_rules_gen.c src/lib/json.c src/lib/json_parse.c src/directory/validate.c $SIEVE_SRC

@@ -11,6 +11,7 @@ waits in the queue (its MX port is closed).
 Screenshots of every page in Japanese and English (desktop and phone) are
 kept in build/screenshots."""
 
+import base64
 import imaplib
 import json
 import os
@@ -304,4 +305,31 @@ def test_spam_filter_in_the_panels(srv):
     assert inbox_subject(srv, READER, tok) == "Subject: news " + tok
     for name in ("en-spam-domain", "ja-spam-domain", "ja-account-spam", "ja-mail-panel-spam",
                  "en-mail-panel-spam"):
+        assert os.path.getsize(os.path.join(SHOTS, name + ".png")) > 5000, name
+
+
+def test_sorting_rules_and_auto_reply_in_the_mail_panel(srv):
+    """A mail user adds sorting rules and turns the auto-reply on in its
+    panel; mail over port 25 whose subject has the word lands in the folder
+    the rule names (IMAP shows it), and the auto-reply is set as typed."""
+    folder = "Reports"
+    browse(srv, "rules", user=READER, password=PASSWORD, word="週報", folder=folder, subject="不在のお知らせ")
+    rules = json.loads(srv.ctl("rules", "list", READER, "--json").out)
+    assert [(r["name"], r["enabled"]) for r in rules] == [("news", False), ("reports", True)], rules
+    ar = json.loads(srv.ctl("autoreply", "show", READER, "--json").out)
+    assert ar["on"] and ar["subject"] == "不在のお知らせ" and ar["days"] == 3, ar
+    assert ar["body"] == "ただいま不在です。\n月曜に戻ります。", ar
+    tok = unique("rule")
+    c = SMTPConn(srv.port("smtp"))
+    try:
+        c.ehlo().expect(250)
+        c.send_mail("friend@partner.example", [READER],
+                    ("From: <friend@partner.example>\r\nTo: <%s>\r\nSubject: =?UTF-8?B?%s?= %s\r\n"
+                     "Message-ID: <%s@partner.example>\r\n\r\nbody\r\n" %
+                     (READER, base64.b64encode("今週の週報".encode()).decode(), tok, tok)).encode())[-1].expect(250)
+    finally:
+        c.quit()
+    md = os.path.join(srv.maildir(READER), "." + folder, "new")
+    assert any(tok.encode() in open(os.path.join(md, n), "rb").read() for n in os.listdir(md)), os.listdir(md)
+    for name in ("en-rules", "ja-autoreply"):
         assert os.path.getsize(os.path.join(SHOTS, name + ".png")) > 5000, name

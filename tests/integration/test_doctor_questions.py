@@ -63,7 +63,7 @@ def add_event(srv, kind, address, ip, detail, ago=60):
 def test_every_question_answered_in_order(srv):
     d = doctor(srv)
     assert [g["id"] for g in d["groups"]] == ["send", "receive", "full", "spam", "password",
-                                              "certificate", "bounces"]
+                                              "certificate", "bounces", "filters"]
     assert [g["title"] for g in d["groups"]][:2] == ["Can't send mail", "Can't receive mail"]
     assert all(g["findings"] for g in d["groups"]), d["groups"]
     flat = sorted(json.dumps(c, sort_keys=True) for c in d["checks"])

@@ -12,6 +12,8 @@ import { accountsPage } from './pages/accounts.js';
 import { accountPage } from './pages/account.js';
 import { domainSettingsPage } from './pages/domain_settings.js';
 import { mePage } from './pages/me.js';
+import { rulesPage } from './pages/rules.js';
+import { autoreplyPage } from './pages/autoreply.js';
 import { securityPage } from './pages/security.js';
 import { auditPage } from './pages/audit.js';
 import { queuePage, queueMessagePage } from './pages/queue.js';
@@ -106,7 +108,7 @@ function renderHeader() {
           navLink('#/audit', t('nav.audit')),
           state.actor.role === 'admin' ? navLink('#/admins', t('nav.admins')) : null,
         ]
-      : [navLink('#/me', t('nav.me'))];
+      : [navLink('#/me', t('nav.me')), navLink('#/me/rules', t('nav.rules')), navLink('#/me/autoreply', t('nav.autoreply'))];
     nav = h('nav', { 'aria-label': t('nav.label') }, h('ul', {}, links));
     who = h(
       'div',
@@ -153,6 +155,10 @@ function page(p) {
     if (a === 'queue') return queuePage(ctx);
     if (a === 'doctor') return doctorPage(ctx);
     if (a === 'admins' && state.actor.role === 'admin') return adminsPage(ctx);
+  } else if (a === 'me' && b === 'rules') {
+    return rulesPage(ctx);
+  } else if (a === 'me' && b === 'autoreply') {
+    return autoreplyPage(ctx);
   } else if (a === 'me') {
     return mePage(ctx);
   }

@@ -1,0 +1,42 @@
+#ifndef YUBIN_MAIL_AUTOREPLY_H
+#define YUBIN_MAIL_AUTOREPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/strbuf.h"
+
+/* Auto-replies (RFC 3834, RFC 5230 vacation): whether a message may get
+ * one, and the reply itself, written through mail/compose. Pure: the
+ * caller passes the header block, the clock, the Message-ID and the
+ * boundary seed. */
+
+#define AUTOREPLY_HEADER_MAX (64 * 1024)	/* octets of the original's header looked at */
+
+/* Why the message must not get an auto-reply, or NULL when it may:
+ * the null sender, MAILER-DAEMON, owner-*, *-request, Auto-Submitted
+ * other than "no", Precedence bulk/list/junk, any List-* field, or a
+ * sender that is the user (account or one of own[0..nown-1]). */
+const char *autoreply_refused(const char *header, size_t len, const char *env_from, const char *account,
+			      const char *const *own, size_t nown);
+
+struct autoreply_in {
+	const char *header;	/* the original's header block */
+	size_t header_len;
+	const char *from;	/* ":from": "addr", "Name <addr>", or NULL (the account) */
+	const char *account;
+	const char *to;		/* the envelope sender */
+	const char *subject;	/* ":subject" (UTF-8) or NULL: "Auto: " + the original's */
+	const char *reason;	/* UTF-8 text, or a MIME entity when mime */
+	bool mime;
+	int64_t date;
+	int tz_minutes;
+	const char *message_id;		/* "<...@host>" */
+	const char *boundary_seed;
+};
+
+/* Appends the reply (CRLF, wire form) to out: 0, or -1 with *error_r. */
+int autoreply_build(const struct autoreply_in *in, struct strbuf *out, const char **error_r);
+
+#endif

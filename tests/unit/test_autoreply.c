@@ -1,0 +1,140 @@
+/* mail/autoreply: who gets an auto-reply (RFC 3834, RFC 5230 4.5) and the
+ * reply's fields. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "mail/autoreply.h"
+#include "mail/header.h"
+#include "mail/rfc2047.h"
+
+static const char *refused(const char *hdr, const char *from)
+{
+	static const char *const own[] = { "alias@example.jp" };
+
+	return autoreply_refused(hdr, strlen(hdr), from, "user@example.jp", own, 1);
+}
+
+static void test_refused(void **state)
+{
+	const char *plain = "From: a@b.test\r\nSubject: hi\r\n\r\nbody\r\n";
+
+	(void)state;
+	assert_null(refused(plain, "a@b.test"));
+	assert_non_null(refused(plain, ""));
+	assert_non_null(refused(plain, "MAILER-DAEMON@b.test"));
+	assert_non_null(refused(plain, "owner-list@b.test"));
+	assert_non_null(refused(plain, "list-request@b.test"));
+	assert_non_null(refused(plain, "User@Example.jp"));
+	assert_non_null(refused(plain, "alias@example.jp"));
+	assert_non_null(refused("List-Id: <l.b.test>\r\n\r\n", "a@b.test"));
+	assert_non_null(refused("List-Unsubscribe: <mailto:x@b.test>\r\n\r\n", "a@b.test"));
+	assert_non_null(refused("Precedence: bulk\r\n\r\n", "a@b.test"));
+	assert_non_null(refused("Precedence: junk\r\n\r\n", "a@b.test"));
+	assert_null(refused("Precedence: first-class\r\n\r\n", "a@b.test"));
+	assert_non_null(refused("Auto-Submitted: auto-replied\r\n\r\n", "a@b.test"));
+	assert_null(refused("Auto-Submitted: no\r\n\r\n", "a@b.test"));
+	/* a field in the body is not in the header */
+	assert_null(refused("Subject: x\r\n\r\nList-Id: <l>\r\n", "a@b.test"));
+}
+
+static char *field(const char *msg, const char *name)
+{
+	struct mail_header_field f;
+	struct strbuf v = STRBUF_INIT;
+
+	if (!mail_header_find(msg, mail_header_block_size(msg, strlen(msg)), name, &f))
+		return NULL;
+	mail_header_unfold(f.value, f.value_len, &v);
+	return v.data;
+}
+
+static void build(const char *hdr, const char *subject, const char *reason, bool mime, const char *from,
+		  struct strbuf *out)
+{
+	struct autoreply_in in = {
+		.header = hdr, .header_len = strlen(hdr), .from = from, .account = "user@example.jp",
+		.to = "sender@b.test", .subject = subject, .reason = reason, .mime = mime,
+		.date = 1796544000, .tz_minutes = 540, .message_id = "<r1@mx.example.jp>",
+		.boundary_seed = "abc",
+	};
+	const char *error = NULL;
+
+	assert_int_equal(autoreply_build(&in, out, &error), 0);
+}
+
+static void test_reply_fields(void **state)
+{
+	const char *hdr = "From: Sender <sender@b.test>\r\nSubject: =?UTF-8?B?5Lya6K2w?=\r\n"
+			  "Message-ID: <orig@b.test>\r\nReferences: <first@b.test>\r\n\r\n";
+	struct strbuf out = STRBUF_INIT, dec = STRBUF_INIT;
+	char *v;
+
+	(void)state;
+	build(hdr, NULL, "不在です。\n戻りは月曜です。", false, NULL, &out);
+	v = field(out.data, "Subject");
+	rfc2047_decode(v, strlen(v), &dec);
+	assert_string_equal(dec.data, "Auto: 会議");
+	free(v);
+	assert_non_null(strstr(out.data, "\r\nAuto-Submitted: auto-replied\r\n"));
+	v = field(out.data, "In-Reply-To");
+	assert_string_equal(v, "<orig@b.test>");
+	free(v);
+	v = field(out.data, "References");
+	assert_non_null(strstr(v, "<first@b.test>"));
+	assert_non_null(strstr(v, "<orig@b.test>"));
+	free(v);
+	v = field(out.data, "From");
+	assert_string_equal(v, "user@example.jp");
+	free(v);
+	v = field(out.data, "To");
+	assert_string_equal(v, "sender@b.test");
+	free(v);
+	assert_non_null(strstr(out.data, "charset=utf-8") != NULL ? strstr(out.data, "charset=utf-8") :
+			strstr(out.data, "charset=UTF-8"));
+	strbuf_free(&out);
+	strbuf_free(&dec);
+}
+
+static void test_subject_from_and_mime(void **state)
+{
+	struct strbuf out = STRBUF_INIT;
+	char *v;
+
+	(void)state;
+	/* no Message-ID: no In-Reply-To; a given :subject and :from */
+	build("Subject: x\r\n\r\n", "Away", "Content-Type: text/plain; charset=us-ascii\n\nAway.\n", true,
+	      "Me <me@example.jp>", &out);
+	v = field(out.data, "Subject");
+	assert_string_equal(v, "Away");
+	free(v);
+	v = field(out.data, "From");
+	assert_string_equal(v, "Me <me@example.jp>");
+	free(v);
+	assert_null(field(out.data, "In-Reply-To"));
+	assert_non_null(strstr(out.data, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nAway.\r\n"));
+	assert_null(strstr(out.data, "charset=utf-8"));
+	strbuf_free(&out);
+	/* a malformed original id is left out, the reply still goes */
+	build("Message-ID: <bad id>\r\n\r\n", NULL, "x", false, NULL, &out);
+	v = field(out.data, "Subject");
+	assert_string_equal(v, "Automated reply");
+	free(v);
+	strbuf_free(&out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_reply_fields),
+		cmocka_unit_test(test_subject_from_and_mime),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
