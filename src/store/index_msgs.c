@@ -521,10 +521,52 @@ struct disk_entry {
 	bool matched;
 };
 
-/* By base name, through pointers (the entries are big to move). */
-static int disk_cmp(const void *a, const void *b)
+/* The disk entries by base name: an open-addressing hash table of
+ * pointers (a power of two, at least twice the entries). Sorting 100,000
+ * names that share their first 20 bytes and searching them per row cost
+ * more than the directory's reading. */
+struct disk_table {
+	struct disk_entry **slots;
+	size_t mask;
+};
+
+static size_t name_hash(const char *s)
 {
-	return strcmp((*(const struct disk_entry *const *)a)->base, (*(const struct disk_entry *const *)b)->base);
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static int disk_table_make(struct disk_table *t, struct disk_entry *disk, size_t n)
+{
+	size_t size = 16;
+
+	while (size < 2 * n)
+		size *= 2;
+	t->slots = calloc(size, sizeof(*t->slots));
+	t->mask = size - 1;
+	if (t->slots == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = name_hash(disk[i].base) & t->mask;
+
+		while (t->slots[k] != NULL)
+			k = (k + 1) & t->mask;
+		t->slots[k] = &disk[i];
+	}
+	return 0;
+}
+
+/* The entry named base, or NULL. */
+static struct disk_entry *disk_table_find(const struct disk_table *t, const char *base)
+{
+	for (size_t k = name_hash(base) & t->mask; t->slots[k] != NULL; k = (k + 1) & t->mask) {
+		if (strcmp(t->slots[k]->base, base) == 0)
+			return t->slots[k];
+	}
+	return NULL;
 }
 
 static int disk_scan_dir(const char *path, bool in_new, struct disk_entry **list, size_t *n, size_t *cap)
@@ -608,6 +650,15 @@ static int disk_cmp_time(const void *a, const void *b)
 	if (tx != ty)
 		return tx < ty ? -1 : 1;
 	return strcmp(x->base, y->base);
+}
+
+static bool view_sorted(const struct index_view *v)
+{
+	for (size_t i = 1; i < v->count; i++) {
+		if (v->msgs[i - 1].uid >= v->msgs[i].uid)
+			return false;
+	}
+	return true;
 }
 
 static int view_push(struct index_view *v, size_t *cap, const struct index_msg *m)
@@ -696,7 +747,7 @@ static int mailbox_reload(struct mail_index *idx, struct index_mailbox *mbox)
 }
 
 static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, const struct sync_dirs *dirs,
-		     struct disk_entry **byname, size_t ndisk, struct index_view *view, size_t *cap,
+		     const struct disk_table *byname, struct index_view *view, size_t *cap,
 		     bool *changed)
 {
 	sqlite3_stmt *st = idx_prepare(idx, "SELECT uid, base, file, flags, keywords, modseq, size,"
@@ -707,20 +758,20 @@ static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, const s
 		return -1;
 	sqlite3_bind_int64(st, 1, mbox->id);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct disk_entry key, *kp = &key, *e, **found;
+		struct disk_entry *e;
 		struct index_msg m;
+		const char *base;
 
 		memset(&m, 0, sizeof(m));
 		m.uid = (uint32_t)sqlite3_column_int64(st, 0);
-		str_copy(key.base, sizeof(key.base), (const char *)sqlite3_column_text(st, 1));
 		str_copy(m.file, sizeof(m.file), (const char *)sqlite3_column_text(st, 2));
 		m.flags = (uint32_t)sqlite3_column_int64(st, 3);
 		str_copy(m.keywords, sizeof(m.keywords), (const char *)sqlite3_column_text(st, 4));
 		m.modseq = (uint64_t)sqlite3_column_int64(st, 5);
 		m.size = (uint64_t)sqlite3_column_int64(st, 6);
 		m.internaldate = sqlite3_column_int64(st, 7);
-		found = ndisk > 0 ? bsearch(&kp, byname, ndisk, sizeof(*byname), disk_cmp) : NULL;
-		e = found != NULL ? *found : NULL;
+		base = (const char *)sqlite3_column_text(st, 1);
+		e = base != NULL ? disk_table_find(byname, base) : NULL;
 		if (e == NULL) {
 			/* Removed behind the index's back (POP3, a Maildir tool). */
 			char sql[128];
@@ -770,7 +821,8 @@ static int sync_dir_open(const char *path, const char *sub)
 static int index_sync_full(struct mail_index *idx, struct index_mailbox *mbox, struct index_view *view_r,
 			   bool *moved_r)
 {
-	struct disk_entry *disk = NULL, **fresh = NULL, **byname = NULL;
+	struct disk_entry *disk = NULL, **fresh = NULL;
+	struct disk_table byname = { NULL, 0 };
 	struct sync_dirs dirs = { -1, -1 };
 	sqlite3_stmt *ins = NULL;
 	size_t ndisk = 0, cap = 0, vcap = 0, nfresh = 0;
@@ -781,20 +833,21 @@ static int index_sync_full(struct mail_index *idx, struct index_mailbox *mbox, s
 	if (disk_scan_dir(mbox->path, true, &disk, &ndisk, &cap) < 0 ||
 	    disk_scan_dir(mbox->path, false, &disk, &ndisk, &cap) < 0)
 		goto out;
-	byname = malloc((ndisk > 0 ? ndisk : 1) * sizeof(*byname));
-	if (byname == NULL)
+	if (disk_table_make(&byname, disk, ndisk) < 0)
 		goto out;
+	/* every row and new file: one allocation, not a doubling copy */
+	view_r->msgs = malloc((ndisk > 0 ? ndisk : 1) * sizeof(*view_r->msgs));
+	if (view_r->msgs == NULL)
+		goto out;
+	vcap = ndisk > 0 ? ndisk : 1;
 	dirs.new_fd = sync_dir_open(mbox->path, "new");
 	dirs.cur_fd = sync_dir_open(mbox->path, "cur");
-	for (size_t i = 0; i < ndisk; i++)
-		byname[i] = &disk[i];
-	if (ndisk > 1)
-		qsort(byname, ndisk, sizeof(*byname), disk_cmp);
 	if (idx_exec(idx, "BEGIN IMMEDIATE") < 0)
 		goto out;
 	if (mailbox_reload(idx, mbox) < 0 ||
-	    sync_rows(idx, mbox, &dirs, byname, ndisk, view_r, &vcap, &changed) < 0) {
+	    sync_rows(idx, mbox, &dirs, &byname, view_r, &vcap, &changed) < 0) {
 		idx_exec(idx, "ROLLBACK");
+		index_view_free(view_r);
 		goto out;
 	}
 	fresh = calloc(ndisk > 0 ? ndisk : 1, sizeof(*fresh));
@@ -839,7 +892,8 @@ static int index_sync_full(struct mail_index *idx, struct index_mailbox *mbox, s
 		fs_fsync_dir(cur);
 	}
 	*moved_r = changed;
-	if (view_r->count > 1)
+	/* the rows come by UID and new files above them: sorted but for a race */
+	if (!view_sorted(view_r))
 		qsort(view_r->msgs, view_r->count, sizeof(*view_r->msgs), msg_cmp_uid);
 	view_r->uidvalidity = mbox->uidvalidity;
 	view_r->uidnext = mbox->uidnext;
@@ -851,8 +905,10 @@ out:
 		close(dirs.new_fd);
 	if (dirs.cur_fd >= 0)
 		close(dirs.cur_fd);
+	if (ret < 0)
+		index_view_free(view_r);
 	free(fresh);
-	free(byname);
+	free(byname.slots);
 	free(disk);
 	return ret;
 }

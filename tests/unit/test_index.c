@@ -319,6 +319,55 @@ static void test_external_removal_is_an_expunge(void **state)
 	index_view_free(&v);
 }
 
+/* A full sync of many files whose names share their start (the disk
+ * entries are found by a hash of the name): every row keeps its UID and
+ * file, a removed file is gone, a renamed one has its new flags, new files
+ * take the next UIDs, and the view is by UID. */
+static void test_full_sync_many_files(void **state)
+{
+	struct fixture *f = *state;
+	struct index_mailbox m = get(f, "INBOX");
+	struct index_view v, w;
+	char path[512], to[600], body[64];
+	enum { N = 600 };
+
+	for (int i = 0; i < N; i++) {
+		snprintf(body, sizeof(body), "Subject: %d\r\n\r\n%d\r\n", i, i);
+		deliver(f->root, body);
+	}
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	assert_int_equal(v.count, N);
+	assert_int_equal(mail_index_msg_path(&m, &v.msgs[99], path, sizeof(path)), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mail_index_msg_path(&m, &v.msgs[199], path, sizeof(path)), 0);
+	snprintf(to, sizeof(to), "%sS", path);
+	assert_int_equal(rename(path, to), 0);
+	deliver(f->root, "Subject: new 1\r\n\r\nx\r\n");
+	deliver(f->root, "Subject: new 2\r\n\r\ny\r\n");
+	store_changed(f->root);
+	assert_int_equal(mail_index_sync(f->idx, &m, &w), 0);
+	assert_int_equal(w.count, N + 1);
+	for (size_t i = 0, j = 0; i < N; i++) {
+		if (i == 99)
+			continue;
+		assert_int_equal(w.msgs[j].uid, v.msgs[i].uid);
+		if (i == 199) {
+			assert_true((w.msgs[j].flags & INDEX_FLAG_SEEN) != 0);
+			assert_true(w.msgs[j].modseq > v.msgs[i].modseq);
+		} else {
+			assert_string_equal(w.msgs[j].file, v.msgs[i].file);
+			assert_int_equal(w.msgs[j].modseq, v.msgs[i].modseq);
+		}
+		j++;
+	}
+	assert_int_equal(w.msgs[N - 1].uid, N + 1);
+	assert_int_equal(w.msgs[N].uid, N + 2);
+	for (size_t i = 1; i < w.count; i++)
+		assert_true(w.msgs[i - 1].uid < w.msgs[i].uid);
+	index_view_free(&v);
+	index_view_free(&w);
+}
+
 static void test_copy_move_expunge(void **state)
 {
 	struct fixture *f = *state;
@@ -489,6 +538,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_copy_move_expunge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_and_rebuild_keeps_uids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_folder_create_rename_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_sync_many_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscriptions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expire_trash, setup, teardown),
 	};
