@@ -220,17 +220,21 @@ def test_orders_per_name_and_day_are_limited(env):
 
 def test_added_name_backs_off_then_issues(env):
     srv, peb, root, _ = env
-    p = srv.ctl("cert", "add", "one.test", "extra.two.test", check=False)
-    assert p.returncode == 1 and "not a host name under one.test" in p.err
-    srv.ctl("cert", "add", "one.test", "extra.one.test")
-    p = srv.ctl("cert", "add", "two.test", "extra.one.test", check=False)
-    assert p.returncode == 1
-    listed = [c["name"] for c in json.loads(srv.ctl("cert", "list", "one.test", "--json").out)]
-    assert "extra.one.test" in listed
+    # the CA unreachable before the name exists: the daemon's own run (a
+    # new name wakes it) must not get it issued behind the test's back
     srv.ctl("config", "set", "acme.directory", "https://127.0.0.1:%d/dir" % ou.free_port())
     try:
+        p = srv.ctl("cert", "add", "one.test", "extra.two.test", check=False)
+        assert p.returncode == 1 and "not a host name under one.test" in p.err
+        srv.ctl("cert", "add", "one.test", "extra.one.test")
+        p = srv.ctl("cert", "add", "two.test", "extra.one.test", check=False)
+        assert p.returncode == 1
+        listed = [c["name"] for c in json.loads(srv.ctl("cert", "list", "one.test", "--json").out)]
+        assert "extra.one.test" in listed
         p = srv.ctl("cert", "renew", "extra.one.test", "--json", check=False)
-        assert json.loads(p.out)[0]["outcome"] == "failed"
+        (r,) = json.loads(p.out)
+        # failed now, or already failed by the daemon's run and backing off
+        assert r["outcome"] == "failed" or (r["outcome"] == "not-due" and "next try at" in r["detail"]), r
         # backing off: no new attempt until the next try
         p = srv.ctl("cert", "renew", "extra.one.test", "--json")
         (r,) = json.loads(p.out)
