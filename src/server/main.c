@@ -138,6 +138,9 @@ int main(int argc, char **argv)
 	server->dns_cache = dns_cache_new(DNS_CACHE_ENTRIES, DNS_CACHE_BYTES, NULL, NULL);
 	if (server->dns_cache == NULL)
 		log_fatal("cannot make the DNS cache");
+	/* before the ports are bound (the kernel answers a connection at
+	 * once): whoever reaches one finds the pid file */
+	server_write_pidfile();
 	loops_start();
 	drop_privileges(&server->cfg);
 	expire_start(server->loops[0].base);
@@ -146,7 +149,6 @@ int main(int argc, char **argv)
 	loops_run();
 	certs_start();	/* ACME renewals: the challenges need the loops */
 	tlsrpt_start();	/* the daily TLS reports go through the queue */
-	server_write_pidfile();
 	log_info(NULL, "yubind ready: host %s, %u loops, %u workers, data %s", server->cfg.hostname,
 		 server->nloops, server->cfg.server_workers, server->data_dir);
 

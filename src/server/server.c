@@ -251,6 +251,21 @@ void server_tls_stop(void)
 	server->tls = NULL;
 }
 
+/* A start that fails after the pid file was written (a port taken) takes
+ * it away again, so nobody signals a pid that is gone. */
+static void server_pidfile_atexit(void)
+{
+	char path[4200], *text;
+
+	if (server == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/yubind.pid", server->data_dir);
+	text = fs_read_file(path, 31, NULL);
+	if (text != NULL && (pid_t)strtol(text, NULL, 10) == getpid())
+		unlink(path);
+	free(text);
+}
+
 void server_write_pidfile(void)
 {
 	char path[4200], buf[32];
@@ -260,6 +275,7 @@ void server_write_pidfile(void)
 	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 	if (fs_write_file_atomic(path, buf, (size_t)n, 0644) < 0)
 		log_warn(NULL, "pidfile: cannot write %s", path);
+	atexit(server_pidfile_atexit);
 }
 
 void server_stop(void)
