@@ -39,4 +39,42 @@ struct autoreply_in {
 /* Appends the reply (CRLF, wire form) to out: 0, or -1 with *error_r. */
 int autoreply_build(const struct autoreply_in *in, struct strbuf *out, const char **error_r);
 
+/* ---- refusals (autoreply_refusal.c): Sieve reject and ereject (RFC 5429)
+ * when the SMTP reply has already been given or is shared by other
+ * recipients ---- */
+
+#define REFUSAL_REASON_MAX 400	/* octets of the reason put into an SMTP reply or a status field */
+
+/* Why the message must not get a refusal notice, or NULL when it may:
+ * the null sender, MAILER-DAEMON, a sender that is the recipient itself,
+ * Auto-Submitted other than "no", or a report (multipart/report) itself. */
+const char *autoreply_refusal_refused(const char *header, size_t len, const char *env_from,
+				      const char *account);
+
+/* The reason as one line of printable ASCII for an SMTP reply or a
+ * Diagnostic-Code (controls and line breaks become spaces, at most
+ * REFUSAL_REASON_MAX octets): 1 written, 0 when the reason is not ASCII
+ * (out then holds a generic text). */
+int autoreply_refusal_line(const char *reason, char *out, size_t size);
+
+struct refusal_in {
+	const char *header;	/* the original's header block */
+	size_t header_len;
+	bool mdn;		/* reject: an MDN (RFC 8098, "deleted"); ereject: a DSN (RFC 3464) */
+	const char *account;	/* the final recipient */
+	const char *to;		/* the envelope sender */
+	const char *reason;	/* UTF-8 */
+	const char *hostname;	/* the reporting MTA / UA */
+	int64_t date;
+	int tz_minutes;
+	const char *message_id;		/* "<...@host>" */
+	const char *boundary_seed;	/* [0-9A-Za-z] */
+};
+
+/* Appends the notice, a multipart/report with the human-readable reason,
+ * the machine-readable part and the original's header (text/rfc822-headers),
+ * from the null sender's point of view (Auto-Submitted: auto-replied): 0,
+ * or -1 with *error_r. */
+int autoreply_refusal_build(const struct refusal_in *in, struct strbuf *out, const char **error_r);
+
 #endif

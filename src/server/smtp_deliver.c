@@ -21,6 +21,7 @@
 #include "policy/batv.h"
 #include "policy/sendas.h"
 #include "server/smtp_sendas.h"
+#include "mail/autoreply.h"
 #include "mail/header.h"
 #include "server/inbound_auth.h"
 #include "server/queue.h"
@@ -60,6 +61,8 @@ struct delivery_rcpt {
 	char flags[8];		/* Maildir flags a Sieve script set for the copy */
 	char *redirects;	/* the forwarding list with Sieve's redirects (owned), or NULL */
 	struct smtp_vacation *vacation;	/* Sieve's auto-reply to send (owned), or NULL */
+	char *refusal;		/* Sieve reject/ereject's reason (owned), or NULL */
+	bool ereject;
 	bool extra;		/* a further copy for the recipient before it (fileinto) */
 	struct spam_verdict spam;	/* the spam step's (smtp_spam.h) */
 	char name[MAILDIR_NAME_MAX];	/* a copy delivered directly (forward fallback) */
@@ -90,8 +93,10 @@ struct delivery_job {
 	/* results */
 	int status;		/* 0 ok, 1 over quota, 2 temporary failure, 3 refused (DMARC),
 				 * 4 sender refused (failed_rcpt: the address, field: its field),
-				 * 5 refused (virus: found or defer) */
+				 * 5 refused (virus: found or defer), 6 refused by the one
+				 * recipient's Sieve reject/ereject (refusal: the reason) */
 	char failed_rcpt[320];
+	char refusal[REFUSAL_REASON_MAX + 1];
 	const char *field;
 	const char *field_error;	/* status 4: the field could not be read */
 	char queue_id[64];
@@ -547,6 +552,11 @@ static int delivery_sieve_apply(struct delivery_job *job, unsigned i, struct sie
 	}
 	if (p->redirect != NULL && !p->reject)
 		delivery_redirects(r, p->redirect);
+	if (p->reject) {
+		r->refusal = p->reason;	/* refused in the reply or by a notice (RFC 5429) */
+		r->ereject = p->ereject;
+		p->reason = NULL;
+	}
 	if (p->vacation != NULL && !p->reject) {
 		r->vacation = p->vacation;	/* sent once the copy is durable */
 		p->vacation = NULL;
@@ -593,6 +603,13 @@ static int delivery_sieve(struct delivery_job *job)
 			return -1;
 		}
 	}
+	/* One recipient whose script refused: the refusal is the reply to the
+	 * data (RFC 5429 2.1); with more, a notice follows (delivery_vacation). */
+	if (job->nrcpts == 1 && job->rcpts[0].refusal != NULL) {
+		autoreply_refusal_line(job->rcpts[0].refusal, job->refusal, sizeof(job->refusal));
+		job->status = 6;
+		return -1;
+	}
 	return 0;
 }
 
@@ -609,6 +626,8 @@ static void delivery_vacation(struct delivery_job *job)
 		vm.spam = r->spam.spam;
 		if (r->vacation != NULL && r->maildir != NULL && !r->extra)
 			smtp_vacation_send(&vm, r->address, r->maildir, r->vacation);
+		if (r->refusal != NULL && r->maildir != NULL && !r->extra)
+			smtp_refusal_send(&vm, r->address, !r->ereject, r->refusal);
 	}
 }
 
@@ -746,6 +765,7 @@ static void delivery_free(struct delivery_job *job)
 		free(job->rcpts[i].folder_path);
 		free(job->rcpts[i].redirects);
 		smtp_vacation_free(job->rcpts[i].vacation);
+		free(job->rcpts[i].refusal);
 	}
 	free(job->commit.items);
 	free(job->queued);
@@ -815,6 +835,10 @@ static void delivery_done(void *ctx)
 		smtp_reply(s, "554 5.7.1 Message refused: it contains the virus %s", job->virus.name);
 	} else if (job->status == 5) {
 		smtp_reply(s, "451 4.7.1 The virus check is unavailable, try again later");
+	} else if (job->status == 6) {
+		smtp_reply(s, "550 5.7.1 %s", job->refusal);
+		log_info(job->sid, "smtp: id=%s from=<%s> to=<%s> refused by the recipient's Sieve script: %s",
+			 job->txid, job->from, job->rcpts[0].address, job->refusal);
 	} else if (job->status == 3) {
 		smtp_reply(s, "550 5.7.1 %s", inbound_auth_reject_text(job->auth));
 		stats_inc(STATS_SMTP_REJECTS, REJECT_DMARC);

@@ -366,7 +366,10 @@ static void plan_fill(struct sieve_plan *p, const struct sieve_result *res, bool
 		case SIEVE_ACT_REJECT:
 		case SIEVE_ACT_EREJECT:
 			p->reject = true;
-			plan_note(p, a->line, "reject: %s", a->arg != NULL ? a->arg : "");
+			p->ereject = a->kind == SIEVE_ACT_EREJECT;
+			free(p->reason);
+			p->reason = strdup(a->arg != NULL ? a->arg : "");
+			plan_note(p, a->line, "%s: %s", sieve_action_name(a->kind), a->arg != NULL ? a->arg : "");
 			break;
 		case SIEVE_ACT_VACATION:
 			smtp_vacation_free(p->vacation);
@@ -529,6 +532,8 @@ void smtp_sieve_plan_free(struct sieve_plan *plan)
 {
 	free(plan->redirect);
 	plan->redirect = NULL;
+	free(plan->reason);
+	plan->reason = NULL;
 	smtp_vacation_free(plan->vacation);
 	plan->vacation = NULL;
 }

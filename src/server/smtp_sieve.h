@@ -26,7 +26,9 @@ struct sieve_plan {
 	unsigned ncopies;	/* fileinto */
 	struct sieve_plan_copy copies[SIEVE_PLAN_COPIES];
 	char *redirect;		/* "a@x, b@y" (malloc'd), or NULL */
-	bool reject;		/* reject/ereject: no copy (the reason is in why) */
+	bool reject;		/* reject/ereject: no copy */
+	bool ereject;		/* it was ereject (a DSN, not an MDN, when not refused in SMTP) */
+	char *reason;		/* the reject's reason (malloc'd), or NULL */
 	bool error;		/* a run-time error: the implicit keep */
 	struct smtp_vacation *vacation;	/* an auto-reply to send (owned), or NULL */
 	char why[512];		/* what decided, for the log and the event */

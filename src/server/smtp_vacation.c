@@ -449,3 +449,60 @@ void smtp_vacation_send(const struct vacation_msg *m, const char *account, const
 		send_locked(m, account, maildir, v, header, hlen);
 	free(header);
 }
+
+/* ---- reject and ereject notices (RFC 5429) ------------------------------ */
+
+static void refusal_event(const struct vacation_msg *m, const char *account, bool mdn, const char *why)
+{
+	char detail[700];
+
+	if (why == NULL)
+		snprintf(detail, sizeof(detail), "%s sent to <%s>", mdn ? "MDN (deleted)" : "DSN (failed)", m->from);
+	else
+		snprintf(detail, sizeof(detail), "no %s to <%s>: %s", mdn ? "MDN" : "DSN", m->from, why);
+	log_info(m->sid, "smtp: id=%s refusal for <%s>: %s", m->txid, account, detail);
+	server_event("sieve-rejected", account, m->ip, detail);
+}
+
+void smtp_refusal_send(const struct vacation_msg *m, const char *account, bool mdn, const char *reason)
+{
+	struct strbuf msg = STRBUF_INIT;
+	struct config cfg;
+	size_t hlen = 0;
+	char *header = original_header(m, &hlen);
+	char mid[400], seed[33], reply[512], id[64];
+	const char *why, *error = "";
+	time_t now = time(NULL);
+	struct tm tm;
+	struct refusal_in in = {
+		.header = header, .header_len = hlen, .mdn = mdn, .account = account, .to = m->from,
+		.reason = reason != NULL ? reason : "", .date = (int64_t)now, .message_id = mid,
+		.boundary_seed = seed,
+	};
+
+	if (header == NULL)
+		return;
+	why = autoreply_refusal_refused(header, hlen, m->from, account);
+	if (why == NULL && m->spam)
+		why = "the message is spam";	/* no backscatter to forged senders */
+	if (why != NULL) {
+		refusal_event(m, account, mdn, why);
+		free(header);
+		return;
+	}
+	server_config(&cfg);
+	in.hostname = cfg.hostname;
+	random_hex(seed, sizeof(seed));
+	snprintf(mid, sizeof(mid), "<%lld.%s.refusal@%s>", (long long)now, seed, cfg.hostname);
+	localtime_r(&now, &tm);
+	in.tz_minutes = (int)(tm.tm_gmtoff / 60);
+	if (autoreply_refusal_build(&in, &msg, &error) < 0)
+		why = error;
+	else if (sendguard_count_forward(account, 1, reply, sizeof(reply)) != SENDGUARD_OK)
+		why = "the account's sending limit is reached";
+	else if (send_reply(account, m->from, &msg, id, sizeof(id), &error) < 0)
+		why = error;
+	refusal_event(m, account, mdn, why);
+	strbuf_free(&msg);
+	free(header);
+}

@@ -48,6 +48,15 @@ struct vacation_msg {
 void smtp_vacation_send(const struct vacation_msg *m, const char *account, const char *maildir,
 			const struct smtp_vacation *v);
 
+/* Sieve reject (mdn: an MDN with the "deleted" disposition, RFC 8098) or
+ * ereject (a DSN, RFC 3464) for account when the refusal could not be the
+ * SMTP reply (RFC 5429 2.1, 2.2): to the envelope sender from the null
+ * sender, never to <>, MAILER-DAEMON, the account itself, auto-submitted
+ * mail, reports or spam; counted against the account's sending limits;
+ * queued or delivered locally like a vacation reply. A `sieve-rejected`
+ * event says what was sent or why not. Worker thread. */
+void smtp_refusal_send(const struct vacation_msg *m, const char *account, bool mdn, const char *reason);
+
 /* The once-per-period record: 1 when (handle, sender) has an unexpired
  * line, 0 when not, -1 on an error. With record set and not seen, a
  * line expiring at now + seconds is added. Exposed for the tests. */

@@ -150,8 +150,9 @@ def test_discard_and_reject_keep_nothing(srv):
     tok = unique("disc")
     send(srv, [A], message(tok, b"junkmail " + tok.encode()))
     tok2 = unique("rej")
-    send(srv, [A], message(tok2, b"go away " + tok2.encode()))
+    send(srv, [A, B], message(tok2, b"go away " + tok2.encode()))   # one alone: 550 (test_sieve_reject)
     assert folders_with(srv, A, tok) == {} and folders_with(srv, A, tok2) == {}
+    assert list(folders_with(srv, B, tok2)) == [""]
     assert any("discard (line 2)" in e[2] for e in events(srv, "sieve-filed", A))
     assert any("reject: not wanted" in e[2] for e in events(srv, "sieve-rejected", A))
 

@@ -128,12 +128,54 @@ static void test_subject_from_and_mime(void **state)
 	strbuf_free(&out);
 }
 
+static void test_refusal(void **state)
+{
+	const char *hdr = "From: a@x.test\r\nSubject: =?UTF-8?B?5L2V?= hi\r\nMessage-ID: <m1@x.test>\r\n\r\n";
+	const char *err = NULL;
+	struct strbuf out = STRBUF_INIT;
+	char line[REFUSAL_REASON_MAX + 1];
+	struct refusal_in in = {
+		.header = hdr, .header_len = strlen(hdr), .mdn = true, .account = "u@y.test", .to = "a@x.test",
+		.reason = "go\r\naway\t now", .hostname = "mx.y.test", .date = 0, .message_id = "<n@y.test>",
+		.boundary_seed = "abc",
+	};
+	(void)state;
+	assert_null(autoreply_refusal_refused(hdr, strlen(hdr), "a@x.test", "u@y.test"));
+	assert_non_null(autoreply_refusal_refused(hdr, strlen(hdr), "", "u@y.test"));
+	assert_non_null(autoreply_refusal_refused(hdr, strlen(hdr), "MAILER-DAEMON@x.test", "u@y.test"));
+	assert_non_null(autoreply_refusal_refused(hdr, strlen(hdr), "u@y.test", "u@y.test"));
+	assert_non_null(autoreply_refusal_refused("Auto-Submitted: auto-replied\r\n\r\n", 32, "a@x.test", "u@y.test"));
+	assert_null(autoreply_refusal_refused("Auto-Submitted: no\r\n\r\n", 22, "a@x.test", "u@y.test"));
+	assert_non_null(autoreply_refusal_refused("Content-Type: multipart/report; report-type=x\r\n\r\n", 49,
+						  "a@x.test", "u@y.test"));
+	assert_int_equal(autoreply_refusal_line(in.reason, line, sizeof(line)), 1);
+	assert_string_equal(line, "go away now");
+	assert_int_equal(autoreply_refusal_line("\xe4\xb8\x8d\xe8\xa6\x81", line, sizeof(line)), 0);
+	assert_int_equal(autoreply_refusal_build(&in, &out, &err), 0);
+	assert_non_null(strstr(strbuf_cstr(&out), "report-type=disposition-notification"));
+	assert_non_null(strstr(strbuf_cstr(&out), "Disposition: automatic-action/MDN-sent-automatically; deleted\r\n"));
+	assert_non_null(strstr(strbuf_cstr(&out), "Original-Message-ID: <m1@x.test>\r\n"));
+	assert_non_null(strstr(strbuf_cstr(&out), "In-Reply-To: <m1@x.test>\r\n"));
+	assert_non_null(strstr(strbuf_cstr(&out), "Subject: =?UTF-8?B?"));
+	assert_non_null(strstr(strbuf_cstr(&out), "Content-Type: text/rfc822-headers\r\n\r\nFrom: a@x.test\r\n"));
+	assert_non_null(strstr(strbuf_cstr(&out), "\r\n--=_refusal_abc--\r\n"));
+	strbuf_truncate(&out, 0);
+	in.mdn = false;
+	assert_int_equal(autoreply_refusal_build(&in, &out, &err), 0);
+	assert_non_null(strstr(strbuf_cstr(&out), "From: Mail Delivery System <MAILER-DAEMON@mx.y.test>\r\n"));
+	assert_non_null(strstr(strbuf_cstr(&out), "Status: 5.7.1\r\nDiagnostic-Code: smtp; 550 5.7.1 go away now\r\n"));
+	in.to = "bad <x>";
+	assert_int_equal(autoreply_refusal_build(&in, &out, &err), -1);
+	strbuf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_reply_fields),
 		cmocka_unit_test(test_subject_from_and_mime),
+		cmocka_unit_test(test_refusal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
