@@ -139,8 +139,8 @@ struct sieve_matchvars {
 	unsigned int count;
 };
 
-/* Folds text for a comparator into out (same length as in for every
- * comparator: only length-preserving case pairs are folded). */
+/* Folds text for a comparator into out (i;ascii-casemap: A-Z only, same
+ * length; i;unicode-casemap: sieve_unicode_fold). */
 void sieve_fold(enum sieve_cmp cmp, const char *in, size_t len, struct strbuf *out);
 /* :is, :contains, :matches on value against key under cmp. When mv is
  * given and the match is :matches, the wildcards' texts are stored. The
@@ -157,9 +157,17 @@ bool sieve_match_rel(enum sieve_rel rel, enum sieve_cmp cmp, const char *value, 
 int sieve_regex_compile(regex_t *re, const char *key, size_t klen, enum sieve_cmp cmp,
 			char *error, size_t errsize);
 bool sieve_regex_exec(const regex_t *re, const char *value, size_t vlen, struct sieve_matchvars *mv);
-/* Simple Unicode case folding of one UTF-8 string (the pairs that keep
- * their length), for i;unicode-casemap. */
-void sieve_unicode_fold(const char *in, size_t len, struct strbuf *out);
+/* i;unicode-casemap (RFC 5051): each character of the UTF-8 text replaced
+ * by its compatibility caseless form, NFKD(casefold(NFKD(casefold(NFD(c)))))
+ * (Unicode 3.13 D146) from the generated sieve_casemap_table.h: full case
+ * folding (ß and SS are ss) instead of RFC 5051's simple titlecase
+ * mapping, and the full compatibility decomposition (fullwidth Ａ is a,
+ * halfwidth ｶ is カ, é is e + U+0301, Hangul syllables by arithmetic).
+ * Combining marks are put into canonical order (runs of more than 32
+ * are left as they are). Octets that are not UTF-8 stay as they are. With map_r,
+ * *map_r (malloc'd, out->len + 1 entries) gives for every folded octet
+ * the offset in in of the character it came from. */
+void sieve_unicode_fold(const char *in, size_t len, struct strbuf *out, size_t **map_r);
 /* Is the string a valid i;ascii-numeric key? A number's value, or
  * UINT64_MAX for "positive infinity" (no leading digit). */
 uint64_t sieve_numeric_value(const char *s, size_t len);

@@ -1,8 +1,10 @@
 /* Comparators (RFC 4790: i;octet, i;ascii-casemap, i;ascii-numeric; RFC
- * 5051 i;unicode-casemap, simplified) and match types (:is, :contains,
- * :matches with match variables, :regex, relational :value). Case folding
- * keeps the byte length of the text, so match variables are cut out of
- * the original value with the folded text's offsets. */
+ * 5051 i;unicode-casemap as full case folding and NFKD, see sieve_int.h)
+ * and match types (:is, :contains, :matches with match variables, :regex,
+ * relational :value). Unicode folding may change the length of the text
+ * (ß is ss), so :matches keeps a map from each folded octet to the start
+ * of the original character it came from and cuts match variables out of
+ * the original value through it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,58 +36,208 @@ static size_t utf8_len(const unsigned char *s, size_t len)
 	return n;
 }
 
-/* Lower case of the code points whose folding keeps the UTF-8 length:
- * Latin-1, Greek and Cyrillic capitals, fullwidth Latin. */
-static uint32_t fold_cp(uint32_t c)
+#include "sieve/sieve_casemap_table.h"
+
+static void put_utf8(struct strbuf *out, uint32_t c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c + 32;
-	if (c >= 0xc0 && c <= 0xde && c != 0xd7)
-		return c + 32;
-	if (c >= 0x391 && c <= 0x3a9 && c != 0x3a2)
-		return c + 32;
-	if (c >= 0x410 && c <= 0x42f)
-		return c + 32;
-	if (c >= 0x400 && c <= 0x40f)
-		return c + 80;
-	if (c >= 0xff21 && c <= 0xff3a)
-		return c + 32;
+	if (c < 0x80) {
+		strbuf_append_c(out, (char)c);
+	} else if (c < 0x800) {
+		strbuf_append_c(out, (char)(0xc0 | (c >> 6)));
+		strbuf_append_c(out, (char)(0x80 | (c & 0x3f)));
+	} else if (c < 0x10000) {
+		strbuf_append_c(out, (char)(0xe0 | (c >> 12)));
+		strbuf_append_c(out, (char)(0x80 | ((c >> 6) & 0x3f)));
+		strbuf_append_c(out, (char)(0x80 | (c & 0x3f)));
+	} else {
+		strbuf_append_c(out, (char)(0xf0 | (c >> 18)));
+		strbuf_append_c(out, (char)(0x80 | ((c >> 12) & 0x3f)));
+		strbuf_append_c(out, (char)(0x80 | ((c >> 6) & 0x3f)));
+		strbuf_append_c(out, (char)(0x80 | (c & 0x3f)));
+	}
+}
+
+/* The code point of a UTF-8 sequence of n octets (utf8_len's), or
+ * UINT32_MAX for an overlong form or a surrogate (copied as they are). */
+static uint32_t utf8_decode(const unsigned char *s, size_t n)
+{
+	static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	uint32_t c;
+
+	if (n == 2)
+		c = ((uint32_t)(s[0] & 0x1f) << 6) | (s[1] & 0x3f);
+	else if (n == 3)
+		c = ((uint32_t)(s[0] & 0x0f) << 12) | ((uint32_t)(s[1] & 0x3f) << 6) | (s[2] & 0x3f);
+	else
+		c = ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3f) << 12) |
+		    ((uint32_t)(s[2] & 0x3f) << 6) | (s[3] & 0x3f);
+	if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return UINT32_MAX;
 	return c;
 }
 
-void sieve_unicode_fold(const char *in, size_t len, struct strbuf *out)
+static const struct casemap_entry *casemap_find(uint32_t c)
 {
-	const unsigned char *s = (const unsigned char *)in;
+	size_t lo = 0, hi = CASEMAP_ENTRIES;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (casemap_table[mid].cp == c)
+			return &casemap_table[mid];
+		if (casemap_table[mid].cp < c)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Appends the caseless form of code point c (see sieve_int.h). */
+static void fold_cp(struct strbuf *out, uint32_t c)
+{
+	const struct casemap_entry *e;
+
+	if (c >= 0xac00 && c <= 0xd7a3) {	/* Hangul syllable: L V (T) */
+		uint32_t si = c - 0xac00;
+
+		put_utf8(out, 0x1100 + si / 588);
+		put_utf8(out, 0x1161 + (si % 588) / 28);
+		if (si % 28 != 0)
+			put_utf8(out, 0x11a7 + si % 28);
+		return;
+	}
+	if ((e = casemap_find(c)) == NULL) {
+		put_utf8(out, c);
+		return;
+	}
+	for (unsigned int i = 0; i < e->len; i++)
+		put_utf8(out, casemap_pool[e->off + i]);
+}
+
+static unsigned int ccc_of(uint32_t c)
+{
+	size_t lo = 0, hi = CASEMAP_CCC_ENTRIES;
+
+	if (c < 0x300)
+		return 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (casemap_ccc_table[mid].cp == c)
+			return casemap_ccc_table[mid].ccc;
+		if (casemap_ccc_table[mid].cp < c)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* The folded UTF-8 character at p (which fold_cp wrote, so well formed):
+ * its length, *c_r its code point. */
+static size_t folded_char(const unsigned char *p, size_t left, uint32_t *c_r)
+{
+	size_t n = utf8_len(p, left);
+
+	*c_r = n == 1 ? p[0] : utf8_decode(p, n);
+	return n;
+}
+
+/* Canonical order (Unicode 3.11): every run of combining marks sorted by
+ * combining class, stably, octets and map entries moved together. Runs
+ * longer than 32 marks are left alone (no text needs them). */
+static void canonical_order(struct strbuf *out, size_t *map)
+{
+	unsigned char *s = (unsigned char *)out->data;
+	size_t len = out->len;
 
 	for (size_t i = 0; i < len;) {
-		size_t n = utf8_len(s + i, len - i);
-		uint32_t c, f;
+		size_t start[33], clen[33], k = 0, j = i, run_end;
+		unsigned int cls[33];
+		uint32_t c;
+
+		while (j < len && k < 33) {
+			size_t n = folded_char(s + j, len - j, &c);
+			unsigned int cc = c == UINT32_MAX ? 0 : ccc_of(c);
+
+			if (cc == 0)
+				break;
+			start[k] = j;
+			clen[k] = n;
+			cls[k++] = cc;
+			j += n;
+		}
+		run_end = j;
+		if (k >= 2 && k <= 32) {
+			unsigned char tmp[33 * 4];
+			size_t mtmp[33 * 4], order[33], w = 0;
+
+			for (size_t a = 0; a < k; a++)
+				order[a] = a;
+			for (size_t a = 1; a < k; a++)	/* insertion sort: stable */
+				for (size_t b = a; b > 0 && cls[order[b - 1]] > cls[order[b]]; b--) {
+					size_t t = order[b];
+					order[b] = order[b - 1];
+					order[b - 1] = t;
+				}
+			for (size_t a = 0; a < k; a++) {
+				memcpy(tmp + w, s + start[order[a]], clen[order[a]]);
+				if (map != NULL)
+					memcpy(mtmp + w, map + start[order[a]], clen[order[a]] * sizeof(size_t));
+				w += clen[order[a]];
+			}
+			memcpy(s + i, tmp, w);
+			if (map != NULL)
+				memcpy(map + i, mtmp, w * sizeof(size_t));
+		}
+		if (run_end == i)
+			i += folded_char(s + i, len - i, &c);
+		else
+			i = run_end;
+	}
+}
+
+void sieve_unicode_fold(const char *in, size_t len, struct strbuf *out, size_t **map_r)
+{
+	size_t begin = out->len;
+	bool marks = false;
+	const unsigned char *s = (const unsigned char *)in;
+	size_t *map = NULL, cap = 0;
+
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_len(s + i, len - i), before = out->len;
+		uint32_t c;
 
 		if (n == 1) {
-			c = s[i];
-			strbuf_append_c(out, (char)(c >= 'A' && c <= 'Z' ? c + 32 : c));
-			i++;
-			continue;
-		}
-		if (n == 2)
-			c = ((uint32_t)(s[i] & 0x1f) << 6) | (s[i + 1] & 0x3f);
-		else if (n == 3)
-			c = ((uint32_t)(s[i] & 0x0f) << 12) | ((uint32_t)(s[i + 1] & 0x3f) << 6) |
-			    (s[i + 2] & 0x3f);
-		else
-			c = 0;
-		f = n <= 3 ? fold_cp(c) : c;
-		if (f == c) {
+			strbuf_append_c(out, (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]));
+		} else if ((c = utf8_decode(s + i, n)) == UINT32_MAX) {
 			strbuf_append(out, in + i, n);
-		} else if (n == 2) {
-			strbuf_append_c(out, (char)(0xc0 | (f >> 6)));
-			strbuf_append_c(out, (char)(0x80 | (f & 0x3f)));
 		} else {
-			strbuf_append_c(out, (char)(0xe0 | (f >> 12)));
-			strbuf_append_c(out, (char)(0x80 | ((f >> 6) & 0x3f)));
-			strbuf_append_c(out, (char)(0x80 | (f & 0x3f)));
+			fold_cp(out, c);
+			marks = true;
+		}
+		if (map_r != NULL) {
+			if (out->len + 1 > cap) {
+				cap = (out->len + 1) * 2;
+				if ((map = realloc(map, cap * sizeof(*map))) == NULL)
+					abort();
+			}
+			for (size_t k = before; k < out->len; k++)
+				map[k] = i;	/* every octet of the folded form: its character's start */
 		}
 		i += n;
+	}
+	if (map_r != NULL) {
+		if (map == NULL && (map = malloc(sizeof(*map))) == NULL)
+			abort();
+		map[out->len] = len;
+		*map_r = map;
+	}
+	if (marks && out->len > begin) {
+		struct strbuf part = { .data = out->data + begin, .len = out->len - begin };
+
+		canonical_order(&part, map != NULL ? map + begin : NULL);
 	}
 }
 
@@ -94,7 +246,7 @@ void sieve_fold(enum sieve_cmp cmp, const char *in, size_t len, struct strbuf *o
 	strbuf_truncate(out, 0);
 	strbuf_reserve(out, len);
 	if (cmp == CMP_UNICODE) {
-		sieve_unicode_fold(in, len, out);
+		sieve_unicode_fold(in, len, out, NULL);
 	} else if (cmp == CMP_ASCII) {
 		for (size_t i = 0; i < len; i++) {
 			char c = in[i];
@@ -143,7 +295,8 @@ enum { W_STAR = -1, W_ONE = -2 };
  * as short as possible, backtracking only into the latest one, which
  * gives the leftmost-shortest spans RFC 5229 3.2 asks for. */
 static bool glob_match(const char *v, size_t vlen, const char *k, size_t klen, bool utf8,
-		       const char *orig, struct sieve_matchvars *mv, uint64_t *work)
+		       const char *orig, size_t olen, const size_t *map, struct sieve_matchvars *mv,
+		       uint64_t *work)
 {
 	int *tok = malloc((klen + 1) * sizeof(int));
 	size_t *cs = malloc((klen + 1) * sizeof(size_t)), *cl = malloc((klen + 1) * sizeof(size_t));
@@ -204,9 +357,13 @@ static bool glob_match(const char *v, size_t vlen, const char *k, size_t klen, b
 	ok = pi == n;
 	if (ok && mv != NULL) {
 		mv->count = 0;
-		set_var(mv, 0, orig, vlen);
-		for (unsigned int i = 0; i < w && i + 1 < SIEVE_MATCH_VARS; i++)
-			set_var(mv, i + 1, orig + cs[i], cl[i]);
+		set_var(mv, 0, orig, olen);
+		for (unsigned int i = 0; i < w && i + 1 < SIEVE_MATCH_VARS; i++) {
+			/* a span of the folded text back to the original's characters */
+			size_t a = map != NULL ? map[cs[i]] : cs[i], b = map != NULL ? map[cs[i] + cl[i]] : cs[i] + cl[i];
+
+			set_var(mv, i + 1, orig + a, b > a ? b - a : 0);
+		}
 	}
 out:
 	*work -= start_budget - budget;
@@ -250,6 +407,7 @@ bool sieve_match_str(enum sieve_match match, enum sieve_cmp cmp, const char *val
 {
 	struct strbuf fv = STRBUF_INIT, fk = STRBUF_INIT;
 	uint64_t cost = (uint64_t)vlen + klen + 1;
+	size_t *map = NULL;
 	bool ok = false;
 
 	if (*work < cost) {
@@ -273,7 +431,14 @@ bool sieve_match_str(enum sieve_match match, enum sieve_cmp cmp, const char *val
 	/* the plain search is quadratic at worst: only for short texts */
 	if (cmp == CMP_ASCII && match == MATCH_CONTAINS && (uint64_t)vlen * klen <= NAIVE_MAX)
 		return ascii_contains(value, vlen, key, klen);
-	sieve_fold(cmp, value, vlen, &fv);
+	if (cmp == CMP_UNICODE && match == MATCH_MATCHES && mv != NULL) {
+		strbuf_reserve(&fv, vlen);
+		sieve_unicode_fold(value, vlen, &fv, &map);
+		if (fv.data == NULL)
+			strbuf_append(&fv, "", 0);
+	} else {
+		sieve_fold(cmp, value, vlen, &fv);
+	}
 	sieve_fold(cmp, key, klen, &fk);
 	switch (match) {
 	case MATCH_IS:
@@ -283,11 +448,12 @@ bool sieve_match_str(enum sieve_match match, enum sieve_cmp cmp, const char *val
 		ok = fk.len == 0 || memmem(fv.data, fv.len, fk.data, fk.len) != NULL;
 		break;
 	case MATCH_MATCHES:
-		ok = glob_match(fv.data, fv.len, fk.data, fk.len, cmp == CMP_UNICODE, value, mv, work);
+		ok = glob_match(fv.data, fv.len, fk.data, fk.len, cmp == CMP_UNICODE, value, vlen, map, mv, work);
 		break;
 	default:
 		break;
 	}
+	free(map);
 	strbuf_free(&fv);
 	strbuf_free(&fk);
 	return ok;
