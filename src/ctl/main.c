@@ -222,6 +222,7 @@ static const char ctl_usage_help[] =
 	"  spam allow|block add|del DOMAIN|ADDRESS PATTERN, list DOMAIN|ADDRESS [--json]\n"
 	"  sieve list ADDRESS [--json] | sieve get|del|activate ADDRESS NAME | sieve deactivate ADDRESS\n"
 	"  sieve put ADDRESS NAME FILE|- | sieve rename ADDRESS OLD NEW | sieve check FILE|-\n"
+	"  sieve global list [--json] | sieve global get|del NAME | sieve global put NAME FILE|-\n"
 	"  rules list ADDRESS [--json] | rules add ADDRESS NAME FIELD MATCH VALUE ACTION [ARG] | rules add ADDRESS JSON\n"
 	"  rules del|enable|disable ADDRESS N | rules move ADDRESS FROM TO\n"
 	"  autoreply show ADDRESS [--json] | autoreply set ADDRESS on=on|off subject=S body=TEXT start=D end=D days=N\n"

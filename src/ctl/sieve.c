@@ -1,4 +1,4 @@
-/* yubinctl sieve list|get|put|activate|deactivate|del|rename|check: an
+/* yubinctl sieve list|get|put|activate|deactivate|del|rename|check|global: an
  * account's Sieve scripts through ops/ops_sieve.c, the rules ManageSieve
  * and the API use (names, quota, every script compiled before it is
  * stored). */
@@ -139,6 +139,58 @@ static int sieve_check(struct ctl *c)
 	return 0;
 }
 
+/* yubinctl sieve global list|get|put|del: the server's scripts for
+ * include :global (ops_sieve_global.c). */
+static int sieve_global(struct ctl *c)
+{
+	const char *verb = c->argc > 1 ? c->argv[1] : "";
+	int want = strcmp(verb, "list") == 0 ? 2 : strcmp(verb, "put") == 0 ? 4 :
+		   strcmp(verb, "get") == 0 || strcmp(verb, "del") == 0 ? 3 : 0;
+	struct ops_sieve_limits lim;
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o;
+	size_t len;
+	char *text;
+	int r;
+
+	if (want == 0 || c->argc != want)
+		return ctl_fail("usage: yubinctl sieve global list [--json] | sieve global get|del NAME |"
+				" sieve global put NAME FILE|-");
+	if ((o = ctl_ops(c, &actor)) == NULL)
+		return 1;
+	if (want == 2) {
+		struct ctl_list l;
+		struct json j;
+
+		ctl_list_begin(c, &l, &j);
+		return ctl_list_end(&l, ops_sieve_global_list(o, &actor, sieve_row, &l, &err), &err,
+				    "no global Sieve scripts");
+	}
+	if (strcmp(verb, "get") == 0) {
+		if (ops_sieve_global_get(o, &actor, c->argv[2], &text, &len, &err) < 0)
+			return ctl_ops_fail(&err);
+		fwrite(text, 1, len, stdout);
+		free(text);
+		return 0;
+	}
+	if (strcmp(verb, "del") == 0) {
+		if (ops_sieve_global_delete(o, &actor, c->argv[2], &err) < 0)
+			return ctl_ops_fail(&err);
+		printf("global script %s deleted\n", c->argv[2]);
+		return 0;
+	}
+	if ((text = sieve_input(c, 3, &lim, &len)) == NULL)
+		return 1;
+	r = ops_sieve_global_put(o, &actor, c->argv[2], text, len, &lim, &err);
+	free(text);
+	if (r < 0)
+		return ctl_ops_fail(&err);
+	printf("global script %s stored (%zu bytes); scripts use it with include :global \"%s\"\n", c->argv[2],
+	       len, c->argv[2]);
+	return 0;
+}
+
 /* verb, the number of arguments after it, and the usage */
 static const struct {
 	const char *verb;
@@ -164,12 +216,15 @@ int cmd_sieve(struct ctl *c)
 	size_t i, len;
 	char *text;
 
+	if (strcmp(verb, "global") == 0)
+		return sieve_global(c);
 	for (i = 0; i < sizeof(sieve_forms) / sizeof(sieve_forms[0]); i++) {
 		if (strcmp(sieve_forms[i].verb, verb) == 0)
 			break;
 	}
 	if (i == sizeof(sieve_forms) / sizeof(sieve_forms[0]))
-		return ctl_fail("unknown `sieve %s`: list, get, put, activate, deactivate, del, rename or check", verb);
+		return ctl_fail("unknown `sieve %s`: list, get, put, activate, deactivate, del, rename, check or global",
+				verb);
 	if (c->argc - 1 != sieve_forms[i].args)
 		return ctl_fail("usage: yubinctl %s", sieve_forms[i].usage);
 	if (strcmp(verb, "check") == 0)

@@ -322,6 +322,17 @@ int ops_sieve_delete(struct ops *o, const struct ops_actor *actor, const char *a
 int ops_sieve_rename(struct ops *o, const struct ops_actor *actor, const char *address, const char *from,
 		     const char *to, struct ops_error *err);
 
+/* The server's global scripts (ops_sieve_global.c, RFC 6609 include
+ * :global): DATA/sieve/NAME.sieve, server administrators only
+ * (forbidden), compiled before they are stored. */
+int ops_sieve_global_list(struct ops *o, const struct ops_actor *actor, ops_sieve_list_cb *cb, void *ctx,
+			  struct ops_error *err);
+int ops_sieve_global_get(struct ops *o, const struct ops_actor *actor, const char *name, char **text_r,
+			 size_t *len_r, struct ops_error *err);
+int ops_sieve_global_put(struct ops *o, const struct ops_actor *actor, const char *name, const char *text,
+			 size_t len, const struct ops_sieve_limits *lim, struct ops_error *err);
+int ops_sieve_global_delete(struct ops *o, const struct ops_actor *actor, const char *name, struct ops_error *err);
+
 /* ---- the spam filter's allow and block lists (ops_spam.c) ---- */
 
 /* kind: "allow" or "block"; target: a domain, or an account address (a

@@ -193,11 +193,11 @@ static const char *env_include(void *ctx, const char *name, bool global, size_t 
 {
 	struct sieve_ctx *c = ctx;
 
-	if (global)
-		return NULL;	/* no global scripts (yet) */
 	free(c->include);
 	c->include = NULL;
-	if (sieve_store_get(c->maildir, name, SIEVE_SCRIPT_READ_MAX, &c->include, len_r) != 1)
+	/* global: the server's scripts, DATA/sieve/NAME.sieve (ops_sieve_global.c) */
+	if (sieve_store_get(global ? server->data_dir : c->maildir, name, SIEVE_SCRIPT_READ_MAX, &c->include,
+			    len_r) != 1)
 		return NULL;
 	return c->include;
 }

@@ -246,3 +246,35 @@ def test_yubinctl_sieve(srv, tmp_path):
     assert srv.ctl("sieve", "check", str(script)).out.endswith("the script is valid\n")
     p = srv.ctl("sieve", "get", "nobody@" + DOMAIN, "x", check=False)
     assert p.returncode == 1 and "no such account" in p.err, p.err
+
+
+def test_include_global(srv):
+    """include :global (RFC 6609): the server's scripts, DATA/sieve/NAME.sieve,
+    managed by `yubinctl sieve global` (compiled before they are stored)."""
+    p = srv.ctl("sieve", "global", "put", "common", "-", input="if header :contains \"subject\" {", check=False)
+    assert p.returncode != 0 and "line 1" in p.err, p.err
+    text = ('require ["fileinto"];\n'
+            'if header :contains "subject" "global-tag" { fileinto "Global"; stop; }\n')
+    srv.ctl("sieve", "global", "put", "common", "-", input=text)
+    assert os.path.isfile(os.path.join(srv.data, "sieve", "common.sieve"))
+    assert "common (" in srv.ctl("sieve", "global", "list").out
+    assert srv.ctl("sieve", "global", "get", "common").out == text
+    put_script(srv, A, 'require ["include"];\ninclude :global "common";\n')
+    tok = unique("glob")
+    send(srv, [A], message(tok, b"global-tag " + tok.encode()))
+    assert list(folders_with(srv, A, tok)) == [".Global"]
+    # a personal script of the same name is not the global one
+    put_script(srv, A, 'require ["fileinto"];\nfileinto "Personal";\n', name="common", active=False)
+    put_script(srv, A, 'require ["include"];\ninclude :global "common";\n')
+    tok2 = unique("glob")
+    send(srv, [A], message(tok2, b"global-tag " + tok2.encode()))
+    assert list(folders_with(srv, A, tok2)) == [".Global"]
+    srv.ctl("sieve", "global", "del", "common")
+    assert "no global Sieve scripts" in srv.ctl("sieve", "global", "list").out
+    p = srv.ctl("sieve", "global", "get", "common", check=False)
+    assert p.returncode != 0 and "no global script" in p.err
+    tok3 = unique("glob")
+    send(srv, [A], message(tok3, b"global-tag " + tok3.encode()))   # missing now: delivered all the same
+    assert list(folders_with(srv, A, tok3)) == [""]
+    assert any("common" in e[2] for e in events(srv, "sieve-error", A))
+    put_script(srv, A, "keep;\n")
