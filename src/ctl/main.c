@@ -225,7 +225,7 @@ static const char ctl_usage_help[] =
 	"  sieve global list [--json] | sieve global get|del NAME | sieve global put NAME FILE|-\n"
 	"  rules list ADDRESS [--json] | rules add ADDRESS NAME FIELD MATCH VALUE ACTION [ARG] | rules add ADDRESS JSON\n"
 	"  rules del|enable|disable ADDRESS N | rules move ADDRESS FROM TO\n"
-	"  autoreply show ADDRESS [--json] | autoreply set ADDRESS on=on|off subject=S body=TEXT start=D end=D days=N\n"
+	"  autoreply show ADDRESS [--json] | autoreply set ADDRESS on=on|off subject=S body=TEXT start=D end=D days=N quote=on|off\n"
 	"                                       (PATTERN: user@d, *@d, *.d or *; allow wins)\n"
 	"DATA is -d DATA, else $YUBIN_DATA, else ./yubin-data.\n"
 	"Exit status: 0 done, 1 refused or failed (the reason on stderr), 2 usage error.\n";

@@ -202,12 +202,14 @@ static int autoreply_show(struct ctl *c, struct ops *o, const struct ops_actor *
 		json_kv_string(&j, "start", ar.start);
 		json_kv_string(&j, "end", ar.end);
 		json_kv_uint(&j, "days", ar.days);
+		json_kv_bool(&j, "quote", ar.quote);
 		json_object_end(&j);
 		return ctl_json_print(&j);
 	}
-	printf("auto-reply: %s\nsubject: %s\nstart: %s\nend: %s\ndays: %u\nbody:\n%s\n", ar.on ? "on" : "off",
-	       ar.subject[0] != '\0' ? ar.subject : "(Auto: + the original subject)",
-	       ar.start[0] != '\0' ? ar.start : "-", ar.end[0] != '\0' ? ar.end : "-", ar.days, ar.body);
+	printf("auto-reply: %s\nsubject: %s\nstart: %s\nend: %s\ndays: %u\nquote: %s\nbody:\n%s\n",
+	       ar.on ? "on" : "off", ar.subject[0] != '\0' ? ar.subject : "(Auto: + the original subject)",
+	       ar.start[0] != '\0' ? ar.start : "-", ar.end[0] != '\0' ? ar.end : "-", ar.days,
+	       ar.quote ? "on" : "off", ar.body);
 	return 0;
 }
 
@@ -225,13 +227,13 @@ int cmd_autoreply(struct ctl *c)
 		return ctl_fail("usage: yubinctl autoreply show ADDRESS [--json]");
 	if (strcmp(c->argv[0], "set") == 0 && c->argc < 3)
 		return ctl_fail("usage: yubinctl autoreply set ADDRESS on=on|off subject=S body=TEXT start=DATE"
-				" end=DATE days=N ...");
+				" end=DATE days=N quote=on|off ...");
 	for (int i = 2; i < c->argc; i++) {
 		const char *kv = c->argv[i], *eq = strchr(kv, '=');
 		size_t k = eq != NULL ? (size_t)(eq - kv) : 0;
 
 		if (eq == NULL)
-			return ctl_fail("`%s`: give KEY=VALUE (on, subject, body, start, end, days)", kv);
+			return ctl_fail("`%s`: give KEY=VALUE (on, subject, body, start, end, days, quote)", kv);
 		if (k == 2 && strncmp(kv, "on", 2) == 0)
 			ch.on = eq + 1;
 		else if (k == 7 && strncmp(kv, "subject", 7) == 0)
@@ -244,8 +246,11 @@ int cmd_autoreply(struct ctl *c)
 			ch.end = eq + 1;
 		else if (k == 4 && strncmp(kv, "days", 4) == 0)
 			ch.days = eq + 1;
+		else if (k == 5 && strncmp(kv, "quote", 5) == 0)
+			ch.quote = eq + 1;
 		else
-			return ctl_fail("unknown auto-reply field in `%s`: on, subject, body, start, end or days", kv);
+			return ctl_fail("unknown auto-reply field in `%s`: on, subject, body, start, end, days or quote",
+					kv);
 	}
 	if ((o = ctl_ops(c, &actor)) == NULL)
 		return 1;

@@ -151,6 +151,7 @@ static void autoreply_reply(struct api_job *j)
 	json_kv_string(o, "start", ar.start);
 	json_kv_string(o, "end", ar.end);
 	json_kv_uint(o, "days", ar.days);
+	json_kv_bool(o, "quote", ar.quote);
 	api_reply_end(j);
 }
 
@@ -159,21 +160,23 @@ void api_autoreply_get(struct api_job *j)
 	autoreply_reply(j);
 }
 
-/* PUT {"on","subject","body","start","end","days"}: the fields given. */
+/* PUT {"on","subject","body","start","end","days","quote"}: the fields given. */
 void api_autoreply_put(struct api_job *j)
 {
-	static const char *const names[] = { "on", "subject", "body", "start", "end", "days", NULL };
+	static const char *const names[] = { "on", "subject", "body", "start", "end", "days", "quote", NULL };
 	struct ops_autoreply_change c = { 0 };
 	struct ops_error err;
 	char days[16];
 	uint64_t d = 0;
-	bool on = false, has_on;
+	bool on = false, quote = false, has_on;
 
 	if (!api_body_object(j) || !api_body_only(j, names) || api_body_string(j, "subject", &c.subject) < 0 ||
 	    api_body_string(j, "body", &c.body) < 0 || api_body_string(j, "start", &c.start) < 0 ||
 	    api_body_string(j, "end", &c.end) < 0 || api_body_bool(j, "on", &on) < 0 ||
-	    api_body_uint(j, "days", 365, &d) < 0)
+	    api_body_uint(j, "days", 365, &d) < 0 || api_body_bool(j, "quote", &quote) < 0)
 		return;
+	if (json_member(j->body, "quote") != NULL)
+		c.quote = quote ? "on" : "off";
 	has_on = json_member(j->body, "on") != NULL;
 	if (has_on)
 		c.on = on ? "on" : "off";

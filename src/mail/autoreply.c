@@ -1,7 +1,11 @@
 /* Auto-replies (see autoreply.h). */
 #include "mail/autoreply.h"
+#include "mail/charset.h"
 #include "mail/compose.h"
 #include "mail/header.h"
+#include "mail/mail_text.h"
+#include "mail/mime.h"
+#include "mail/mime_view.h"
 #include "mail/rfc2047.h"
 #include "lib/str.h"
 
@@ -153,10 +157,85 @@ static int mime_body(struct strbuf *out, size_t start, const char *reason)
 	return 0;
 }
 
+struct quote_find {
+	const struct mime_part *text, *html;
+};
+
+static void quote_part(const struct mime_part *part, const char *id, enum mime_view_kind kind, void *ctx)
+{
+	struct quote_find *f = ctx;
+
+	if (kind == MIME_VIEW_TEXT && f->text == NULL)
+		f->text = part;
+	else if (kind == MIME_VIEW_HTML && f->html == NULL)
+		f->html = part;
+}
+
+/* The length of text cut to at most max octets at a UTF-8 character start. */
+static size_t utf8_cut(const char *text, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	while (max > 0 && ((unsigned char)text[max] & 0xc0) == 0x80)
+		max--;
+	return max;
+}
+
+void autoreply_quote(const char *msg, size_t len, struct strbuf *out)
+{
+	const struct mime_limits lim = { 20, 200 };
+	struct strbuf text = STRBUF_INIT, html = STRBUF_INIT, who = STRBUF_INIT, date = STRBUF_INIT,
+		      raw = STRBUF_INIT, attribution = STRBUF_INIT;
+	struct mime_message *m = NULL;
+	struct quote_find f = { NULL, NULL };
+	struct mail_header_field fld;
+	const char *error;
+	size_t hs = mail_header_block_size(msg, len), n;
+
+	if (mime_message_parse(msg, len, &lim, &m, &error) < 0)
+		return;
+	mime_view_walk(m, quote_part, &f);
+	if (f.text != NULL) {
+		mime_part_text_decode(m, f.text, &text);
+	} else if (f.html != NULL && mime_part_text_decode(m, f.html, &html) == 0) {
+		mail_text_html(strbuf_cstr(&html), html.len, &text);
+	}
+	if (text.len > 0) {
+		strbuf_truncate(&html, 0);
+		if (mail_header_find(msg, hs, "From", &fld)) {
+			mail_header_unfold(fld.value, fld.value_len, &raw);
+			rfc2047_decode(strbuf_cstr(&raw), raw.len, &who);
+		}
+		if (mail_header_find(msg, hs, "Date", &fld))
+			mail_header_unfold(fld.value, fld.value_len, &date);
+		strbuf_printf(&attribution, "On %.100s, %.300s wrote:", date.len > 0 ? strbuf_cstr(&date) : "?",
+			      who.len > 0 ? strbuf_cstr(&who) : "?");
+		n = utf8_cut(strbuf_cstr(&text), text.len, AUTOREPLY_QUOTE_MAX);
+		if (n < text.len) {
+			strbuf_truncate(&text, n);
+			strbuf_append_str(&text, "\n[...]");
+		}
+		compose_quote(&html, strbuf_cstr(&attribution), strbuf_cstr(&text), text.len);
+		/* what compose takes: valid UTF-8 without NULs */
+		for (size_t i = 0; i < html.len; i++)
+			if (html.data[i] == '\0')
+				html.data[i] = ' ';
+		charset_utf8_append_valid(out, html.data, html.len);
+	}
+	mime_message_free(m);
+	strbuf_free(&text);
+	strbuf_free(&html);
+	strbuf_free(&who);
+	strbuf_free(&date);
+	strbuf_free(&raw);
+	strbuf_free(&attribution);
+}
+
 int autoreply_build(const struct autoreply_in *in, struct strbuf *out, const char **error_r)
 {
 	struct strbuf name = STRBUF_INIT, addr = STRBUF_INIT, subj = STRBUF_INIT, mid = STRBUF_INIT,
-		      raw = STRBUF_INIT, irt = STRBUF_INIT, refs = STRBUF_INIT, orefs = STRBUF_INIT;
+		      raw = STRBUF_INIT, irt = STRBUF_INIT, refs = STRBUF_INIT, orefs = STRBUF_INIT,
+		      body = STRBUF_INIT;
 	struct compose_addr to = { NULL, in->to };
 	struct compose_draft d;
 	struct compose_error err;
@@ -180,6 +259,12 @@ int autoreply_build(const struct autoreply_in *in, struct strbuf *out, const cha
 	d.nto = 1;
 	d.subject = strbuf_cstr(&subj);
 	d.text = in->mime ? "" : in->reason;
+	if (!in->mime && in->quote && in->original != NULL) {
+		strbuf_append_str(&body, in->reason);
+		strbuf_append_str(&body, "\n\n");
+		autoreply_quote(in->original, in->original_len, &body);
+		d.text = strbuf_cstr(&body);
+	}
 	d.in_reply_to = mid.len > 0 ? strbuf_cstr(&mid) : NULL;
 	d.references = refs.len > 0 ? strbuf_cstr(&refs) : NULL;
 	d.date = in->date;
@@ -207,5 +292,6 @@ int autoreply_build(const struct autoreply_in *in, struct strbuf *out, const cha
 	strbuf_free(&irt);
 	strbuf_free(&refs);
 	strbuf_free(&orefs);
+	strbuf_free(&body);
 	return r;
 }

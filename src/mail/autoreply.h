@@ -13,6 +13,11 @@
  * boundary seed. */
 
 #define AUTOREPLY_HEADER_MAX (64 * 1024)	/* octets of the original's header looked at */
+#define AUTOREPLY_ORIGINAL_MAX (256 * 1024)	/* octets of the original read for a quote */
+#define AUTOREPLY_QUOTE_MAX (8 * 1024)	/* octets of the original's text quoted */
+/* The :handle of the panel's auto-reply when it quotes the original
+ * (ops_rules_gen.c writes it, delivery honours it for the panel script). */
+#define AUTOREPLY_QUOTE_HANDLE "yubin-autoreply-quote"
 
 /* Why the message must not get an auto-reply, or NULL when it may:
  * the null sender, MAILER-DAEMON, owner-*, *-request, Auto-Submitted
@@ -34,7 +39,19 @@ struct autoreply_in {
 	int tz_minutes;
 	const char *message_id;		/* "<...@host>" */
 	const char *boundary_seed;
+	/* quote the original (not with mime): its text after the reason */
+	bool quote;
+	const char *original;	/* the original message (header and body), at most AUTOREPLY_ORIGINAL_MAX */
+	size_t original_len;
 };
+
+/* The original's text as a reply quotes it, appended to out: "On DATE,
+ * FROM wrote:" and each line of its first text/plain part (else its
+ * first text/html reduced to text) after "> ", decoded to UTF-8 from its
+ * transfer encoding and charset (ISO-2022-JP, Shift_JIS, EUC-JP ...), at
+ * most AUTOREPLY_QUOTE_MAX octets of it (cut at a character, "[...]"
+ * marking the cut). Nothing when the original has no text. */
+void autoreply_quote(const char *msg, size_t len, struct strbuf *out);
 
 /* Appends the reply (CRLF, wire form) to out: 0, or -1 with *error_r. */
 int autoreply_build(const struct autoreply_in *in, struct strbuf *out, const char **error_r);

@@ -19,7 +19,8 @@
 bool ops_rules_setting(enum setting_id id)
 {
 	return id == SETTING_AUTOREPLY || id == SETTING_AUTOREPLY_SUBJECT || id == SETTING_AUTOREPLY_BODY ||
-	       id == SETTING_AUTOREPLY_START || id == SETTING_AUTOREPLY_END || id == SETTING_AUTOREPLY_DAYS;
+	       id == SETTING_AUTOREPLY_START || id == SETTING_AUTOREPLY_END || id == SETTING_AUTOREPLY_DAYS ||
+	       id == SETTING_AUTOREPLY_QUOTE;
 }
 
 /* MAILDIR/sieve of the account (made when missing) into dir. */
@@ -118,6 +119,7 @@ static void autoreply_read(struct ops *o, const char *address, struct ops_autore
 
 	memset(ar, 0, sizeof(*ar));
 	ar->on = settings_account_bool(o->dir, address, SETTING_AUTOREPLY);
+	ar->quote = settings_account_bool(o->dir, address, SETTING_AUTOREPLY_QUOTE);
 	settings_account_string(o->dir, address, SETTING_AUTOREPLY_SUBJECT, ar->subject, sizeof(ar->subject));
 	settings_account_string(o->dir, address, SETTING_AUTOREPLY_BODY, raw, sizeof(raw));
 	body_decode(raw, ar->body, sizeof(ar->body));
@@ -133,7 +135,7 @@ static void autoreply_read(struct ops *o, const char *address, struct ops_autore
 static int panel_write(const char *dir, const struct rules_set *set, const struct ops_autoreply *ar,
 		       struct ops_error *err)
 {
-	struct rules_autoreply ra = { ar->on, ar->subject, ar->body, ar->start, ar->end, ar->days };
+	struct rules_autoreply ra = { ar->on, ar->subject, ar->body, ar->start, ar->end, ar->days, ar->quote };
 	struct strbuf out = STRBUF_INIT;
 	struct sieve_script *script = NULL;
 	struct sieve_limits lim;
@@ -337,7 +339,8 @@ int ops_autoreply_set(struct ops *o, const struct ops_actor *actor, const char *
 	const struct { enum setting_id id; const char *value; } f[] = {
 		{ SETTING_AUTOREPLY_SUBJECT, c->subject }, { SETTING_AUTOREPLY_BODY, c->body },
 		{ SETTING_AUTOREPLY_START, c->start }, { SETTING_AUTOREPLY_END, c->end },
-		{ SETTING_AUTOREPLY_DAYS, c->days }, { SETTING_AUTOREPLY, c->on },
+		{ SETTING_AUTOREPLY_DAYS, c->days }, { SETTING_AUTOREPLY_QUOTE, c->quote },
+		{ SETTING_AUTOREPLY, c->on },
 	};
 	struct ops_setting_result *res = malloc(sizeof(*res));
 	char *enc = malloc(OPS_VALUE_MAX);

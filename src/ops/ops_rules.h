@@ -60,6 +60,7 @@ struct rules_autoreply {
 	const char *body;	/* UTF-8 */
 	const char *start, *end;	/* "YYYY-MM-DD" or "" */
 	unsigned days;		/* 1..365 */
+	bool quote;		/* the reply quotes the original (:handle AUTOREPLY_QUOTE_HANDLE) */
 };
 
 const char *rules_field_name(enum rules_field f);
@@ -113,13 +114,14 @@ struct ops_autoreply {
 	char body[4100];	/* with real line breaks */
 	char start[16], end[16];
 	unsigned days;
+	bool quote;
 };
 int ops_autoreply_get(struct ops *o, const struct ops_actor *actor, const char *address,
 		      struct ops_autoreply *ar, struct ops_error *err);
 /* Sets the fields given (NULL: unchanged; body with real line breaks)
  * through the settings, then regenerates the panel script once. */
 struct ops_autoreply_change {
-	const char *on, *subject, *body, *start, *end, *days;
+	const char *on, *subject, *body, *start, *end, *days, *quote;
 };
 int ops_autoreply_set(struct ops *o, const struct ops_actor *actor, const char *address,
 		      const struct ops_autoreply_change *c, struct ops_error *err);

@@ -1,6 +1,7 @@
 /* The panel's rules as data and as Sieve (see ops_rules.h). Pure. */
 #include "ops/ops_rules.h"
 #include "directory/validate.h"
+#include "mail/autoreply.h"
 #include "lib/json.h"
 #include "lib/json_parse.h"
 #include "lib/str.h"
@@ -403,6 +404,8 @@ static void gen_vacation(struct strbuf *out, const struct rules_autoreply *ar)
 	if (s || e)
 		strbuf_append_str(out, " {\n");
 	strbuf_printf(out, "%svacation :days %u", indent, ar->days < 1 ? 1 : ar->days > 365 ? 365 : ar->days);
+	if (ar->quote)	/* delivery quotes the original for this handle (mail/autoreply.h) */
+		strbuf_append_str(out, " :handle \"" AUTOREPLY_QUOTE_HANDLE "\"");
 	if (ar->subject != NULL && ar->subject[0] != '\0') {
 		strbuf_append_str(out, " :subject ");
 		quote(out, ar->subject, false);

@@ -64,6 +64,9 @@ struct smtp_vacation *smtp_vacation_from(const struct sieve_vacation *v, const c
 	c->reply = v->reply;
 	c->line = line;
 	str_copy(c->script, sizeof(c->script), script != NULL ? script : "");
+	/* only the panel's generated script asks for the quote (ops_rules_gen.c) */
+	c->quote = script != NULL && strcmp(script, "panel") == 0 && c->handle != NULL &&
+		   strcmp(c->handle, AUTOREPLY_QUOTE_HANDLE) == 0;
 	if (!ok) {
 		smtp_vacation_free(c);
 		return NULL;
@@ -244,10 +247,10 @@ int vacation_db_duplicate(const char *maildir, const char *handle, const char *i
 
 /* ---- sending ----------------------------------------------------------- */
 
-/* The original's header block (malloc'd), at most AUTOREPLY_HEADER_MAX. */
-static char *original_header(const struct vacation_msg *m, size_t *len_r)
+/* The start of the original (malloc'd, NUL-terminated), at most max octets. */
+static char *original_read(const struct vacation_msg *m, size_t max, size_t *len_r)
 {
-	size_t want = m->body_len < AUTOREPLY_HEADER_MAX ? m->body_len : AUTOREPLY_HEADER_MAX;
+	size_t want = m->body_len < max ? m->body_len : max;
 	char *h = malloc(want + 1);
 	size_t got = 0;
 
@@ -269,6 +272,12 @@ static char *original_header(const struct vacation_msg *m, size_t *len_r)
 	h[got] = '\0';
 	*len_r = got;
 	return h;
+}
+
+/* The original's header block (malloc'd), at most AUTOREPLY_HEADER_MAX. */
+static char *original_header(const struct vacation_msg *m, size_t *len_r)
+{
+	return original_read(m, AUTOREPLY_HEADER_MAX, len_r);
 }
 
 /* Into the sender's mailbox when the sender's domain is ours: 1 done, 0
@@ -364,6 +373,16 @@ static int compose_reply(const struct vacation_msg *m, const char *account, cons
 	snprintf(mid, sizeof(mid), "<%lld.%s.vacation@%s>", (long long)now, seed, cfg.hostname);
 	localtime_r(&now, &tm);
 	in.tz_minutes = (int)(tm.tm_gmtoff / 60);
+	if (v->quote && !v->mime) {
+		char *orig = original_read(m, AUTOREPLY_ORIGINAL_MAX, &in.original_len);
+		int r;
+
+		in.original = orig;
+		in.quote = orig != NULL;
+		r = autoreply_build(&in, msg, error_r);
+		free(orig);
+		return r;
+	}
 	return autoreply_build(&in, msg, error_r);
 }
 

@@ -26,6 +26,7 @@ struct smtp_vacation {
 	unsigned naddresses;
 	uint64_t seconds;
 	bool mime, reply;
+	bool quote;		/* the panel's auto-reply quotes the original (AUTOREPLY_QUOTE_HANDLE) */
 	unsigned line;		/* the script line of the vacation action */
 	char script[64];	/* the script's name, for the event */
 };

@@ -401,6 +401,9 @@ const struct setting settings_table[SETTING_COUNT] = {
 	DIRS(SETTING_AUTOREPLY_DAYS, "autoreply-days", SETTING_ACCOUNT, SETTING_UINT, 0, 1, 365, "1", NULL,
 	     "days before the same sender gets the auto-reply again (1..365)",
 	     "同じ差出人に再び自動応答を返すまでの日数（1〜365）"),
+	DIRS(SETTING_AUTOREPLY_QUOTE, "autoreply-quote", SETTING_ACCOUNT, SETTING_BOOL, 0, 0, 0, "off", NULL,
+	     "quote the original's text (up to 8 KiB, \"> \" before each line) below the auto-reply's text",
+	     "自動応答の本文の後に元のメールの本文を引用する（8 KiB まで、各行の先頭に「> 」）"),
 	DIRS(SETTING_SEND_LIMIT_HOUR, "send-limit-hour", SETTING_DOMAIN | SETTING_ACCOUNT, SETTING_LIMIT, 0,
 	     0, 10000000, NULL, NULL,
 	     "recipients the account may send to in any 60 minutes (unlimited or 0: no limit; unset:"

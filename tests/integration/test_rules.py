@@ -156,3 +156,34 @@ def test_doctor_names_the_rule_that_decided(srv):
     texts = [f["text"] for f in g[0]["findings"]]
     assert any("sieve-filed" in t and "(panel: rule " in t and "reports" in t for t in texts), texts
     assert any("sieve-vacation" in t and "replied to" in t for t in texts), texts
+
+
+def test_autoreply_quotes_the_original(srv):
+    """quote=on: the reply carries the original's text, decoded from
+    ISO-2022-JP, each line after "> ", in a UTF-8 body that decodes back."""
+    import email
+    import email.policy
+    srv.ctl("account", "set", A, "send-limit-hour", "unlimited")
+    srv.ctl("autoreply", "set", A, "on=on", "quote=on", "body=不在です。")
+    shown = json.loads(srv.ctl("autoreply", "show", A, "--json").out)
+    assert shown["quote"] is True, shown
+    tok = unique("arq")
+    body = ("会議の件です。\r\nよろしく " + tok + "\r\n").encode("iso-2022-jp")
+    m = (b"From: <" + B.encode() + b">\r\nTo: <" + A.encode() + b">\r\nSubject: =?ISO-2022-JP?B?"
+         b"GyRCMnE1RBsoQg==?=\r\nMessage-ID: <" + tok.encode() + b"@x.test>\r\nMIME-Version: 1.0\r\n"
+         b"Content-Type: text/plain; charset=ISO-2022-JP\r\nDate: Sun, 06 Dec 2026 10:00:00 +0000\r\n\r\n" + body)
+    n = len(events(srv, "sieve-vacation", A))
+    c = helpers.smtp_submission(srv)
+    try:
+        c.auth_plain(B, PASSWORD).expect(235)
+        c.send_mail(B, [A], m)[-1].expect(250)
+    finally:
+        c.quit()
+    ev = wait_events(srv, "sieve-vacation", n)
+    assert ev[-1][2].startswith("replied to"), ev
+    replies = [d for d in srv.messages(B).values() if b"In-Reply-To: <" + tok.encode() + b"@x.test>" in d]
+    assert len(replies) == 1
+    text = email.message_from_bytes(replies[0], policy=email.policy.default).get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert text.startswith("不在です。"), text
+    assert "> 会議の件です。\n> よろしく " + tok in text, text
+    srv.ctl("autoreply", "set", A, "on=off", "quote=off")

@@ -128,6 +128,48 @@ static void test_subject_from_and_mime(void **state)
 	strbuf_free(&out);
 }
 
+/* The quoted original: Japanese charsets decoded, the first text part,
+ * bounded, and the reply's body encoded so it decodes back. */
+static void test_quote(void **state)
+{
+	/* "会議" in ISO-2022-JP, then in Shift_JIS */
+	static const char jis[] = "From: =?ISO-2022-JP?B?GyRCMnE1RBsoQg==?= <a@x.test>\r\nDate: Sun, 6 Dec 2026\r\n"
+				  "Content-Type: text/plain; charset=ISO-2022-JP\r\n\r\n\x1b$B2q5D\x1b(B\r\nline 2\r\n";
+	static const char sjis[] = "From: a@x.test\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative;"
+				   " boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=Shift_JIS\r\n"
+				   "Content-Transfer-Encoding: base64\r\n\r\nie+LYw==\r\n--b\r\n"
+				   "Content-Type: text/html\r\n\r\n<p>html</p>\r\n--b--\r\n";
+	struct strbuf out = STRBUF_INIT, big = STRBUF_INIT;
+	const char *error = NULL;
+	struct autoreply_in in = {
+		.header = jis, .header_len = strlen(jis), .account = "user@example.jp", .to = "a@x.test",
+		.reason = "不在です。", .date = 1796544000, .message_id = "<r1@mx.example.jp>",
+		.boundary_seed = "abc", .quote = true, .original = jis, .original_len = strlen(jis),
+	};
+	(void)state;
+	autoreply_quote(jis, strlen(jis), &out);
+	assert_string_equal(strbuf_cstr(&out), "On Sun, 6 Dec 2026, 会議 <a@x.test> wrote:\n> 会議\n> line 2\n");
+	strbuf_truncate(&out, 0);
+	autoreply_quote(sjis, strlen(sjis), &out);
+	assert_non_null(strstr(strbuf_cstr(&out), "\n> 会議\n"));
+	assert_null(strstr(strbuf_cstr(&out), "html"));	/* the text/plain alternative only */
+	strbuf_truncate(&out, 0);
+	strbuf_append_str(&big, "From: a@x.test\r\n\r\n");
+	for (int i = 0; i < 3000; i++)
+		strbuf_append_str(&big, "日本語\r\n");
+	autoreply_quote(big.data, big.len, &out);
+	assert_true(out.len < AUTOREPLY_QUOTE_MAX + 3000);
+	assert_non_null(strstr(strbuf_cstr(&out), "> [...]\n"));
+	strbuf_truncate(&out, 0);
+	autoreply_quote("Subject: x\r\nContent-Type: image/png\r\n\r\nxx", 42, &out);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(autoreply_build(&in, &out, &error), 0);
+	assert_non_null(strstr(strbuf_cstr(&out), "Content-Type: text/plain; charset=utf-8"));
+	assert_null(strstr(strbuf_cstr(&out), "\x1b"));	/* re-encoded, not copied */
+	strbuf_free(&out);
+	strbuf_free(&big);
+}
+
 static void test_refusal(void **state)
 {
 	const char *hdr = "From: a@x.test\r\nSubject: =?UTF-8?B?5L2V?= hi\r\nMessage-ID: <m1@x.test>\r\n\r\n";
@@ -176,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_reply_fields),
 		cmocka_unit_test(test_subject_from_and_mime),
 		cmocka_unit_test(test_refusal),
+		cmocka_unit_test(test_quote),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,7 +95,9 @@ static void test_rules_generate_and_act(void **state)
 
 static void test_autoreply_dates(void **state)
 {
-	struct rules_autoreply ar = { true, "不在 \"x\"", "line1\nline2 \\ end", "2026-12-01", "2026-12-31", 2 };
+	struct rules_autoreply ar = { true, "不在 \"x\"", "line1\nline2 \\ end", "2026-12-01", "2026-12-31", 2,
+				      false };
+	struct strbuf gen = STRBUF_INIT;
 	struct sieve_script *s;
 	char got[512];
 
@@ -110,6 +112,12 @@ static void test_autoreply_dates(void **state)
 	run(s, "From: x@b.test\r\nTo: me@example.jp\r\nSubject: hi\r\n\r\nbody\r\n", got, sizeof(got));
 	assert_string_equal(got, "keep:");
 	sieve_script_free(s);
+	/* quoting: the handle delivery recognises, and it still compiles */
+	ar.quote = true;
+	rules_generate(&set, &ar, &gen);
+	assert_non_null(strstr(strbuf_cstr(&gen), ":handle \"yubin-autoreply-quote\""));
+	strbuf_free(&gen);
+	sieve_script_free(compile(&ar));
 }
 
 static void test_rejected(void **state)
