@@ -11,7 +11,7 @@
  *
  * Rules are data (MAILDIR/sieve/rules.json): an ordered list of at most
  * RULES_MAX rules, each with a name, on/off, 1 to 3 conditions joined by
- * AND and 1 to 3 actions. Together with the auto-reply settings they are
+ * AND and 1 to 4 actions. Together with the auto-reply settings they are
  * generated into one hidden script, MAILDIR/sieve/panel (not a NAME.sieve,
  * so ManageSieve never lists it), which delivery runs before the account's
  * own active script. The reading, writing and generation below are pure
@@ -19,10 +19,10 @@
 
 #define RULES_MAX 50
 #define RULES_CONDS_MAX 3
-#define RULES_ACTIONS_MAX 3
+#define RULES_ACTIONS_MAX 4
 #define RULES_NAME_MAX 100	/* bytes */
 #define RULES_VALUE_MAX 500	/* bytes of a condition's value or an action's argument */
-#define RULES_JSON_MAX (RULES_MAX * 4096)
+#define RULES_JSON_MAX (RULES_MAX * 8192)
 
 enum rules_field { RULES_SENDER, RULES_RECIPIENT, RULES_SUBJECT, RULES_HEADER, RULES_BODY };
 enum rules_match { RULES_CONTAINS, RULES_IS, RULES_STARTS, RULES_ENDS, RULES_NOT_CONTAINS };

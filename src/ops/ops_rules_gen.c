@@ -74,7 +74,7 @@ int rules_rule_check(const struct rules_rule *r, const char **error_r)
 	if (r->nconds < 1 || r->nconds > RULES_CONDS_MAX)
 		return *error_r = "a rule needs 1 to 3 conditions", -1;
 	if (r->nacts < 1 || r->nacts > RULES_ACTIONS_MAX)
-		return *error_r = "a rule needs 1 to 3 actions", -1;
+		return *error_r = "a rule needs 1 to 4 actions", -1;
 	for (unsigned i = 0; i < r->nconds; i++) {
 		if (!text_ok(r->conds[i].value, RULES_VALUE_MAX))
 			return *error_r = "a condition needs a value of 1 to 500 bytes without control characters", -1;
@@ -164,7 +164,7 @@ int rules_rule_from_json(const struct json_value *v, struct rules_rule *r, const
 	if (conds == NULL || conds->type != JSON_ARRAY || conds->count < 1 || conds->count > RULES_CONDS_MAX)
 		return *error_r = "a rule needs 1 to 3 conditions", -1;
 	if (acts == NULL || acts->type != JSON_ARRAY || acts->count < 1 || acts->count > RULES_ACTIONS_MAX)
-		return *error_r = "a rule needs 1 to 3 actions", -1;
+		return *error_r = "a rule needs 1 to 4 actions", -1;
 	for (e = conds->child; e != NULL; e = e->next) {
 		if (cond_from_json(e, &r->conds[r->nconds++], error_r) < 0)
 			return -1;

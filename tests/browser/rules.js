@@ -1,10 +1,13 @@
 // The mail user's sorting rules and auto-reply pages. The user p.user
 // logs in (English), opens "Sorting rules", adds a rule (subject contains
 // p.word -> move to p.folder), is refused one without text next to the
-// field, switches a second rule off and moves it to the top; then in
-// Japanese opens 自動応答 and turns it on with p.subject and a two-line
-// text. Screenshots en-rules and ja-autoreply.
-// Params: {url, user, password, word, folder, subject}.
+// field, switches a second rule off and moves it to the top, adds a rule
+// of two conditions (subject contains p.bossWord, sender contains
+// p.bossFrom) and two actions (copy to p.bossFolder, mark read), adding
+// and removing rows on the way; then in Japanese opens 自動応答 and turns
+// it on with p.subject, a two-line text and the quote, and opens the rule
+// form's extra rows. Screenshots en-rules, ja-autoreply and ja-rules.
+// Params: {url, user, password, word, folder, subject, bossWord, bossFrom, bossFolder}.
 import { EN, check, login, open, params, run, shot, status } from './lib.js';
 
 const p = params();
@@ -40,6 +43,30 @@ await run('rules', async ({ page }) => {
   await add.getByRole('button', { name: 'Add' }).click();
   await status(page, 'Rule news added.');
 
+  // a rule of two conditions and two actions; a third condition is added
+  // (no fourth can be) and taken away again
+  await add.getByLabel('Rule name').fill('boss');
+  await add.getByRole('button', { name: 'Another condition' }).click();
+  const c2 = add.getByRole('group', { name: 'Condition 2' });
+  await c2.getByLabel('Look at').selectOption('sender');
+  await c2.getByLabel('How').selectOption('contains');
+  await c2.getByLabel('Text', { exact: true }).fill(p.bossFrom);
+  const c1 = add.getByRole('group', { name: 'Condition 1' });
+  await c1.getByLabel('Look at').selectOption('subject');
+  await c1.getByLabel('Text', { exact: true }).fill(p.bossWord);
+  await add.getByRole('button', { name: 'Another condition' }).click();
+  await add.getByRole('group', { name: 'Condition 3' }).waitFor();
+  check(await add.getByRole('button', { name: 'Another condition' }).isHidden(), 'a fourth condition can be added');
+  await add.getByRole('button', { name: 'Remove condition 3' }).click();
+  check(await add.getByRole('group', { name: 'Condition 3' }).count() === 0, 'condition 3 was not removed');
+  await add.getByRole('group', { name: 'Action 1' }).getByLabel('Then').selectOption('copy');
+  await add.getByRole('group', { name: 'Action 1' }).getByLabel('Folder or address').fill(p.bossFolder);
+  await add.getByRole('button', { name: 'Another action' }).click();
+  await add.getByRole('group', { name: 'Action 2' }).getByLabel('Then').selectOption('read');
+  await add.getByRole('button', { name: 'Add' }).click();
+  await status(page, 'Rule boss added.');
+  check(await add.getByRole('group', { name: 'Condition 2' }).count() === 0, 'the form keeps its extra rows');
+
   const table = page.getByRole('table', { name: 'Your rules' });
   await table.getByRole('row', { name: /2\. news/ }).waitFor();
   await page.getByRole('button', { name: 'Switch rule news on or off' }).click();
@@ -57,7 +84,16 @@ await run('rules', async ({ page }) => {
   await f.getByLabel('件名').fill(p.subject);
   await f.getByLabel('本文').fill('ただいま不在です。\n月曜に戻ります。');
   await f.getByLabel('同じ差出人へ再び返信するまでの日数').fill('3');
+  await f.getByLabel('元のメールを引用する').check();
   await f.getByRole('button', { name: '保存' }).click();
   await status(page, '自動応答を保存しました。');
   await shot(page, 'ja-autoreply');
+
+  await page.getByRole('link', { name: '振り分けルール' }).click();
+  const ja = page.getByRole('form', { name: 'ルールを追加' });
+  await ja.getByRole('button', { name: '条件を増やす' }).click();
+  await ja.getByRole('group', { name: '条件 2' }).getByLabel('調べる項目').waitFor();
+  await ja.getByRole('button', { name: '処理を増やす' }).click();
+  await ja.getByRole('button', { name: '処理 2 を外す' }).waitFor();
+  await shot(page, 'ja-rules');
 });

@@ -313,11 +313,15 @@ def test_sorting_rules_and_auto_reply_in_the_mail_panel(srv):
     panel; mail over port 25 whose subject has the word lands in the folder
     the rule names (IMAP shows it), and the auto-reply is set as typed."""
     folder = "Reports"
-    browse(srv, "rules", user=READER, password=PASSWORD, word="週報", folder=folder, subject="不在のお知らせ")
+    browse(srv, "rules", user=READER, password=PASSWORD, word="週報", folder=folder, subject="不在のお知らせ",
+           bossWord="至急", bossFrom="boss@", bossFolder="Boss")
     rules = json.loads(srv.ctl("rules", "list", READER, "--json").out)
-    assert [(r["name"], r["enabled"]) for r in rules] == [("news", False), ("reports", True)], rules
+    assert [(r["name"], r["enabled"]) for r in rules] == [("news", False), ("reports", True), ("boss", True)], rules
+    assert [(c["field"], c["match"], c["value"]) for c in rules[2]["conditions"]] == \
+        [("subject", "contains", "至急"), ("sender", "contains", "boss@")], rules[2]
+    assert [(a["type"], a.get("arg", "")) for a in rules[2]["actions"]] == [("copy", "Boss"), ("read", "")], rules[2]
     ar = json.loads(srv.ctl("autoreply", "show", READER, "--json").out)
-    assert ar["on"] and ar["subject"] == "不在のお知らせ" and ar["days"] == 3, ar
+    assert ar["on"] and ar["subject"] == "不在のお知らせ" and ar["days"] == 3 and ar["quote"] is True, ar
     assert ar["body"] == "ただいま不在です。\n月曜に戻ります。", ar
     tok = unique("rule")
     c = SMTPConn(srv.port("smtp"))
@@ -331,5 +335,5 @@ def test_sorting_rules_and_auto_reply_in_the_mail_panel(srv):
         c.quit()
     md = os.path.join(srv.maildir(READER), "." + folder, "new")
     assert any(tok.encode() in open(os.path.join(md, n), "rb").read() for n in os.listdir(md)), os.listdir(md)
-    for name in ("en-rules", "ja-autoreply"):
+    for name in ("en-rules", "ja-autoreply", "ja-rules"):
         assert os.path.getsize(os.path.join(SHOTS, name + ".png")) > 5000, name

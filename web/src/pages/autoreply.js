@@ -1,5 +1,6 @@
 // The mail user's auto-reply (#/me/autoreply): on/off, subject, text,
-// the first and last day, and how often one sender gets it. Never sent to
+// the first and last day, how often one sender gets it and whether it
+// quotes the original. Never sent to
 // mailing lists, bulk or automatic mail (the server decides).
 import { api, seg } from '../api.js';
 import { h, fill } from '../dom.js';
@@ -20,6 +21,11 @@ export function autoreplyPage(ctx) {
     const end = field({ label: t('autoreply.end'), name: 'end', type: 'date', value: ar.end });
     const days = field({ label: t('autoreply.days'), name: 'days', type: 'number', value: String(ar.days),
       attrs: { min: 1, max: 365 }, help: t('autoreply.daysHelp') });
+    const quote = h('input', { type: 'checkbox', id: `${days.input.id}-quote`, name: 'quote', checked: !!ar.quote,
+      'aria-describedby': `${days.input.id}-quote-help` });
+    const quoteWrap = h('div', { class: 'field' },
+      h('label', { for: quote.id, class: 'check' }, quote, ' ', t('autoreply.quote')),
+      h('p', { class: 'help', id: `${days.input.id}-quote-help` }, t('autoreply.quoteHelp')));
     return form(
       {
         title: t('autoreply.formTitle'),
@@ -28,13 +34,13 @@ export function autoreplyPage(ctx) {
           const n = Number(days.input.value);
           await api('PUT', path, {
             on: on.input.value === 'on', subject: subject.input.value, body: body.input.value,
-            start: start.input.value, end: end.input.value, days: Number.isInteger(n) ? n : 0,
+            start: start.input.value, end: end.input.value, days: Number.isInteger(n) ? n : 0, quote: quote.checked,
           });
           announce(t('autoreply.saved'));
         },
       },
       h('p', { class: 'help' }, t('autoreply.lead')),
-      on.wrap, subject.wrap, body.wrap, start.wrap, end.wrap, days.wrap,
+      on.wrap, subject.wrap, body.wrap, start.wrap, end.wrap, days.wrap, quoteWrap,
     );
   }
 
