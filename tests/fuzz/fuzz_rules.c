@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct rules_set set, again;
-	struct rules_autoreply ar = { true, "不在", "away\nback monday \"soon\" \\", "2026-01-01", "", 3 };
+	struct rules_autoreply ar = { true, "不在", "away\nback monday \"soon\" \\", "2026-01-01", "", 3, true };
 	struct strbuf out = STRBUF_INIT, json = STRBUF_INIT;
 	struct sieve_script *script = NULL;
 	struct sieve_limits lim;
