@@ -164,7 +164,8 @@ bool sieve_regex_exec(const regex_t *re, const char *value, size_t vlen, struct 
  * mapping, and the full compatibility decomposition (fullwidth Ａ is a,
  * halfwidth ｶ is カ, é is e + U+0301, Hangul syllables by arithmetic).
  * Combining marks are put into canonical order (runs of more than 32
- * are left as they are). Octets that are not UTF-8 stay as they are. With map_r,
+ * are left as they are), U+0345 folded to iota only after that, so the
+ * result is the one of the whole string's D146 form. Octets that are not UTF-8 stay as they are. With map_r,
  * *map_r (malloc'd, out->len + 1 entries) gives for every folded octet
  * the offset in in of the character it came from. */
 void sieve_unicode_fold(const char *in, size_t len, struct strbuf *out, size_t **map_r);

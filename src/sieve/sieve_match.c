@@ -238,6 +238,14 @@ void sieve_unicode_fold(const char *in, size_t len, struct strbuf *out, size_t *
 		struct strbuf part = { .data = out->data + begin, .len = out->len - begin };
 
 		canonical_order(&part, map != NULL ? map + begin : NULL);
+		/* then the ypogegrammeni's fold, iota (the table keeps U+0345
+		 * so that it sorts with its class first); the same length */
+		for (size_t i = begin; i + 1 < out->len; i++) {
+			if ((unsigned char)out->data[i] == 0xcd && (unsigned char)out->data[i + 1] == 0x85) {
+				out->data[i] = (char)0xce;
+				out->data[i + 1] = (char)0xb9;
+			}
+		}
 	}
 }
 

@@ -43,6 +43,9 @@ static void test_unicode_casemap(void **state)
 	assert_true(ucase_is("\xe1\xbb\x87", "\xc3\xaa\xcc\xa3"));
 	assert_true(ucase_is("E\xcc\x81\xcc\xa3", "e\xcc\xa3\xcc\x81"));
 	assert_false(ucase_is("e\xcc\x81", "e\xcc\xa3"));
+	/* the ypogegrammeni sorts after the acute (class 240) before it folds to iota */
+	assert_true(ucase_is("ᾳ", "ΑΙ"));
+	assert_true(ucase_is("ᾳ\xcc\x81", "άι"));
 	assert_true(ucase_is("ǅ", "Ǆ"));		/* the titlecase digraph */
 	assert_true(ucase_is("ΣΊΣΥΦΟΣ", "σίσυφος"));
 	assert_true(ucase_is("ﬁle", "FILE"));		/* ligature */
