@@ -2,6 +2,7 @@
  * disposition, as RFC 5429 2.2 asks) and ereject (a DSN, RFC 3464) when
  * the refusal cannot be the SMTP reply itself (see autoreply.h). */
 #include "mail/autoreply.h"
+#include "mail/charset.h"
 #include "mail/compose.h"
 #include "mail/header.h"
 #include "mail/rfc2047.h"
@@ -114,7 +115,7 @@ static void original_id(const struct refusal_in *in, const char *name, struct st
 static int write_header(const struct refusal_in *in, const char *mid, const char *boundary,
 			struct strbuf *out)
 {
-	struct strbuf subj = STRBUF_INIT, raw = STRBUF_INIT;
+	struct strbuf subj = STRBUF_INIT, raw = STRBUF_INIT, clean = STRBUF_INIT;
 	struct mail_header_field f;
 	size_t col;
 	int r;
@@ -129,13 +130,18 @@ static int write_header(const struct refusal_in *in, const char *mid, const char
 		mail_header_unfold(f.value, f.value_len, &raw);
 	rfc2047_decode(strbuf_cstr(&raw), raw.len, &subj);
 	if (subj.len > 200)
-		strbuf_truncate(&subj, 200);	/* compose_header_text cuts between characters */
+		strbuf_truncate(&subj, 200);
+	/* valid UTF-8 (a character cut above is dropped), controls as spaces */
+	for (size_t i = 0; i < subj.len; i++)
+		if ((unsigned char)subj.data[i] < 0x20 || subj.data[i] == 0x7f)
+			subj.data[i] = ' ';
+	charset_utf8_append_valid(&clean, subj.data != NULL ? subj.data : "", subj.len);
 	strbuf_append_str(out, "Subject: ");
 	col = strlen("Subject: ");
 	r = compose_header_text(out, &col, in->mdn ? "Rejected: " : "Undeliverable: ",
 				strlen(in->mdn ? "Rejected: " : "Undeliverable: "), COMPOSE_UTF8, false);
-	if (r == 0 && compose_header_text(out, &col, strbuf_cstr(&subj), subj.len, COMPOSE_UTF8, false) < 0)
-		compose_header_text(out, &col, "(subject not readable)", 22, COMPOSE_UTF8, false);
+	if (r == 0)
+		r = compose_header_text(out, &col, strbuf_cstr(&clean), clean.len, COMPOSE_UTF8, false);
 	strbuf_append_str(out, "\r\n");
 	strbuf_printf(out, "Message-ID: %s\r\n", in->message_id);
 	if (mid[0] != '\0')
@@ -145,6 +151,7 @@ static int write_header(const struct refusal_in *in, const char *mid, const char
 		      in->mdn ? "disposition-notification" : "delivery-status", boundary);
 	strbuf_free(&subj);
 	strbuf_free(&raw);
+	strbuf_free(&clean);
 	return r;
 }
 

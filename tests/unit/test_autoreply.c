@@ -206,6 +206,15 @@ static void test_refusal(void **state)
 	assert_int_equal(autoreply_refusal_build(&in, &out, &err), 0);
 	assert_non_null(strstr(strbuf_cstr(&out), "From: Mail Delivery System <MAILER-DAEMON@mx.y.test>\r\n"));
 	assert_non_null(strstr(strbuf_cstr(&out), "Status: 5.7.1\r\nDiagnostic-Code: smtp; 550 5.7.1 go away now\r\n"));
+	/* a subject that is no UTF-8, with a line break encoded in it */
+	strbuf_truncate(&out, 0);
+	in.header = "Subject: \xff\xfe =?UTF-8?Q?a=0D=0ABcc:_x@y?=\r\n\r\n";
+	in.header_len = strlen(in.header);
+	assert_int_equal(autoreply_refusal_build(&in, &out, &err), 0);
+	*strstr(out.data, "\r\n\r\n") = '\0';	/* the notice's own header */
+	assert_null(strstr(strbuf_cstr(&out), "\r\nBcc:"));
+	assert_null(strstr(strbuf_cstr(&out), "\xff"));
+	assert_non_null(strstr(strbuf_cstr(&out), "Subject: Undeliverable: =?UTF-8?"));
 	in.to = "bad <x>";
 	assert_int_equal(autoreply_refusal_build(&in, &out, &err), -1);
 	strbuf_free(&out);
