@@ -13,6 +13,7 @@ import imaplib
 import os
 import socket
 import ssl
+import time
 
 import pytest
 
@@ -276,5 +277,8 @@ def test_include_global(srv):
     tok3 = unique("glob")
     send(srv, [A], message(tok3, b"global-tag " + tok3.encode()))   # missing now: delivered all the same
     assert list(folders_with(srv, A, tok3)) == [""]
+    end = time.time() + 15     # the event log is written behind the reply
+    while not any("common" in e[2] for e in events(srv, "sieve-error", A)) and time.time() < end:
+        time.sleep(0.05)
     assert any("common" in e[2] for e in events(srv, "sieve-error", A))
     put_script(srv, A, "keep;\n")
