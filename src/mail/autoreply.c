@@ -181,7 +181,17 @@ static size_t utf8_cut(const char *text, size_t len, size_t max)
 	return max;
 }
 
-void autoreply_quote(const char *msg, size_t len, struct strbuf *out)
+bool autoreply_text_is_japanese(const char *text)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+		/* kana (U+3040-30FF) or a CJK ideograph (U+4E00-9FFF) */
+		if ((p[0] == 0xe3 && p[1] >= 0x81 && p[1] <= 0x83) || (p[0] >= 0xe4 && p[0] <= 0xe9 && p[1] >= 0x80))
+			return true;
+	}
+	return false;
+}
+
+void autoreply_quote(const char *msg, size_t len, bool ja, struct strbuf *out)
 {
 	const struct mime_limits lim = { 20, 200 };
 	struct strbuf text = STRBUF_INIT, html = STRBUF_INIT, who = STRBUF_INIT, date = STRBUF_INIT,
@@ -208,8 +218,8 @@ void autoreply_quote(const char *msg, size_t len, struct strbuf *out)
 		}
 		if (mail_header_find(msg, hs, "Date", &fld))
 			mail_header_unfold(fld.value, fld.value_len, &date);
-		strbuf_printf(&attribution, "On %.100s, %.300s wrote:", date.len > 0 ? strbuf_cstr(&date) : "?",
-			      who.len > 0 ? strbuf_cstr(&who) : "?");
+		strbuf_printf(&attribution, ja ? "%.100s、%.300s さんは書きました:" : "On %.100s, %.300s wrote:",
+			      date.len > 0 ? strbuf_cstr(&date) : "?", who.len > 0 ? strbuf_cstr(&who) : "?");
 		n = utf8_cut(strbuf_cstr(&text), text.len, AUTOREPLY_QUOTE_MAX);
 		if (n < text.len) {
 			strbuf_truncate(&text, n);
@@ -262,7 +272,7 @@ int autoreply_build(const struct autoreply_in *in, struct strbuf *out, const cha
 	if (!in->mime && in->quote && in->original != NULL) {
 		strbuf_append_str(&body, in->reason);
 		strbuf_append_str(&body, "\n\n");
-		autoreply_quote(in->original, in->original_len, &body);
+		autoreply_quote(in->original, in->original_len, autoreply_text_is_japanese(in->reason), &body);
 		d.text = strbuf_cstr(&body);
 	}
 	d.in_reply_to = mid.len > 0 ? strbuf_cstr(&mid) : NULL;

@@ -46,12 +46,15 @@ struct autoreply_in {
 };
 
 /* The original's text as a reply quotes it, appended to out: "On DATE,
- * FROM wrote:" and each line of its first text/plain part (else its
+ * FROM wrote:" (ja: "DATE、FROM さんは書きました:") and each line of its first text/plain part (else its
  * first text/html reduced to text) after "> ", decoded to UTF-8 from its
  * transfer encoding and charset (ISO-2022-JP, Shift_JIS, EUC-JP ...), at
  * most AUTOREPLY_QUOTE_MAX octets of it (cut at a character, "[...]"
  * marking the cut). Nothing when the original has no text. */
-void autoreply_quote(const char *msg, size_t len, struct strbuf *out);
+void autoreply_quote(const char *msg, size_t len, bool ja, struct strbuf *out);
+/* Does the text hold Japanese (kana or CJK ideographs)? The quote's
+ * attribution follows the language of the user's own text. */
+bool autoreply_text_is_japanese(const char *text);
 
 /* Appends the reply (CRLF, wire form) to out: 0, or -1 with *error_r. */
 int autoreply_build(const struct autoreply_in *in, struct strbuf *out, const char **error_r);

@@ -147,21 +147,25 @@ static void test_quote(void **state)
 		.boundary_seed = "abc", .quote = true, .original = jis, .original_len = strlen(jis),
 	};
 	(void)state;
-	autoreply_quote(jis, strlen(jis), &out);
+	autoreply_quote(jis, strlen(jis), false, &out);
 	assert_string_equal(strbuf_cstr(&out), "On Sun, 6 Dec 2026, 会議 <a@x.test> wrote:\n> 会議\n> line 2\n");
 	strbuf_truncate(&out, 0);
-	autoreply_quote(sjis, strlen(sjis), &out);
+	autoreply_quote(sjis, strlen(sjis), true, &out);
 	assert_non_null(strstr(strbuf_cstr(&out), "\n> 会議\n"));
+	assert_non_null(strstr(strbuf_cstr(&out), "?、a@x.test さんは書きました:\n"));	/* no Date */
+	assert_true(autoreply_text_is_japanese("不在です"));
+	assert_true(autoreply_text_is_japanese("Away / ふざい"));
+	assert_false(autoreply_text_is_japanese("Ich bin weg, Grüße"));
 	assert_null(strstr(strbuf_cstr(&out), "html"));	/* the text/plain alternative only */
 	strbuf_truncate(&out, 0);
 	strbuf_append_str(&big, "From: a@x.test\r\n\r\n");
 	for (int i = 0; i < 3000; i++)
 		strbuf_append_str(&big, "日本語\r\n");
-	autoreply_quote(big.data, big.len, &out);
+	autoreply_quote(big.data, big.len, false, &out);
 	assert_true(out.len < AUTOREPLY_QUOTE_MAX + 3000);
 	assert_non_null(strstr(strbuf_cstr(&out), "> [...]\n"));
 	strbuf_truncate(&out, 0);
-	autoreply_quote("Subject: x\r\nContent-Type: image/png\r\n\r\nxx", 42, &out);
+	autoreply_quote("Subject: x\r\nContent-Type: image/png\r\n\r\nxx", 42, false, &out);
 	assert_int_equal(out.len, 0);
 	assert_int_equal(autoreply_build(&in, &out, &error), 0);
 	assert_non_null(strstr(strbuf_cstr(&out), "Content-Type: text/plain; charset=utf-8"));
