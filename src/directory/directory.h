@@ -5,9 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The directory: domains, accounts, settings and events. SQLite now
- * (DATA/yubin.db, WAL); the interface hides it so a PostgreSQL backend can
- * take its place. A handle belongs to one thread at a time. */
+/* The directory: domains, accounts, settings and events, in SQLite
+ * (DATA/yubin.db, WAL: the embedded default) or in PostgreSQL (shared by
+ * several nodes); the interface hides which. A handle belongs to one
+ * thread at a time. */
 
 #define DIR_LOCAL_MAX 64
 #define DIR_DOMAIN_MAX 253
@@ -46,9 +47,29 @@ struct dir_event {
 	char detail[512];
 };
 
-/* Opens (creating or migrating the schema of) the database at path. */
-struct directory *directory_open(const char *path, char *err, size_t errsize);
+/* Opens (creating or migrating the schema of) the directory at where: a
+ * postgresql:// (or postgres://) connection URI, else an SQLite file. */
+struct directory *directory_open(const char *where, char *err, size_t errsize);
+/* The same without touching the schema (yubinctl directory migrate and
+ * copy look first). */
+struct directory *directory_open_raw(const char *where, char *err, size_t errsize);
 void directory_close(struct directory *dir);
+/* Applies the migrations the schema lacks: 0, or -1 with a message. */
+int directory_migrate(struct directory *dir, char *err, size_t errsize);
+/* The schema's version and the newest this build knows. */
+int directory_schema_version(struct directory *dir, int *version_r, int *latest_r);
+bool directory_is_pg(const struct directory *dir);
+/* Copies every table of from into to, whose tables must be empty (a new
+ * database), in one transaction on to; the rows of each table counted on
+ * both sides before it commits. cb (may be NULL) hears each table done. */
+typedef void dir_copy_cb(const char *table, int64_t rows, void *ctx);
+int directory_copy(struct directory *from, struct directory *to, dir_copy_cb *cb, void *ctx,
+		   char *err, size_t errsize);
+/* The daemon's cache of hot-path lookups in a PostgreSQL directory
+ * (where), kept fresh by LISTEN/NOTIFY: started and stopped once by the
+ * daemon; a no-op for an SQLite file. */
+int directory_cache_start(const char *where);
+void directory_cache_stop(void);
 
 int directory_domain_add(struct directory *dir, const char *name, const char **error_r);
 /* Fails when accounts remain unless force; then they go too. */

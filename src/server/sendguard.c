@@ -598,7 +598,7 @@ static void sg_flush_at_stop(void)
 	if (job == NULL)
 		return;
 	job->prune_minute = 0;
-	snprintf(path, sizeof(path), "%s/yubin.db", server->data_dir);
+	server_directory_where(path, sizeof(path));
 	dir = directory_open(path, err, sizeof(err));
 	if (dir == NULL || sg_flush_write(dir, job) < 0)
 		log_warn(NULL, "abuse: could not save %zu sending counts at exit", job->ncounts);
