@@ -54,6 +54,13 @@ static PGconn *pg_connect(const char *conninfo)
 	return PQconnectdbParams(keys, vals, 1);
 }
 
+/* The server's warnings go to the log, not to stderr. */
+static void pg_notice(void *ctx, const char *message)
+{
+	(void)ctx;
+	log_warn(NULL, "directory: PostgreSQL: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 void *dir_pg_open(const char *conninfo, char *err, size_t errsize)
 {
 	struct pg_db *d = calloc(1, sizeof(*d));
@@ -69,6 +76,7 @@ void *dir_pg_open(const char *conninfo, char *err, size_t errsize)
 		dir_pg_backend.close(d);
 		return NULL;
 	}
+	PQsetNoticeProcessor(d->conn, pg_notice, NULL);
 	PQclear(PQexec(d->conn, "SET client_min_messages = warning"));
 	return d;
 }

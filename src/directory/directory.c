@@ -829,7 +829,16 @@ int directory_event_query(struct directory *dir, const struct dir_log_filter *f,
 
 int directory_begin(struct directory *dir)
 {
+	/* Not inside another one (SQLite refuses that; PostgreSQL would only
+	 * warn and let the inner COMMIT end the outer). */
+	if (dir->be->in_transaction(dir->db))
+		return -1;
 	return dir_exec(dir, dir_sql_begin(dir->be->dialect));
+}
+
+bool directory_in_transaction(struct directory *dir)
+{
+	return dir->be->in_transaction(dir->db);
 }
 
 int directory_read_begin(struct directory *dir)
@@ -1210,6 +1219,37 @@ int directory_send_flush(struct directory *dir, const struct dir_send_count *cou
 		return -1;
 	}
 	return directory_commit(dir);
+}
+
+int directory_send_lock(struct directory *dir, const char *address)
+{
+	struct dir_stmt *st;
+	int r;
+
+	if (dir->be->dialect != DIR_POSTGRESQL)
+		return dir->be->in_transaction(dir->db) ? 0 : -1;
+	st = dir_prepare(dir, "SELECT pg_advisory_xact_lock(hashtext(lower(?)))", address, NULL);
+	if (st == NULL)
+		return -1;
+	r = dir_step(st);
+	dir_finish(dir, st);
+	return r == DIR_ROW ? 0 : -1;
+}
+
+int directory_send_count_add(struct directory *dir, const char *address, int64_t minute, int64_t delta)
+{
+	struct dir_stmt *st = dir_prepare(dir, "INSERT INTO send_counts(address, minute, count)"
+					  " VALUES (lower(?), ?, ?) ON CONFLICT(address, minute) DO UPDATE"
+					  " SET count = send_counts.count + excluded.count", address, NULL);
+	int r;
+
+	if (st == NULL)
+		return -1;
+	dir_bind_int64(st, 2, minute);
+	dir_bind_int64(st, 3, delta);
+	r = dir_step(st);
+	dir_finish(dir, st);
+	return r == DIR_DONE ? 0 : -1;
 }
 
 int directory_send_counts_load(struct directory *dir, const char *address, int64_t since_minute,

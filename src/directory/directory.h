@@ -148,6 +148,8 @@ int directory_event_list(struct directory *dir, const char *address, unsigned li
 /* A transaction around several changes (BEGIN IMMEDIATE); every call in
  * between runs inside it. rollback undoes them. */
 int directory_begin(struct directory *dir);
+/* Whether a transaction (directory_begin or directory_read_begin) is open. */
+bool directory_in_transaction(struct directory *dir);
 int directory_commit(struct directory *dir);
 void directory_rollback(struct directory *dir);
 /* One read transaction (a deferred BEGIN) around several lookups, so they
@@ -286,6 +288,14 @@ typedef void dir_send_count_cb(int64_t minute, uint64_t count, void *ctx);
 /* The per-minute counts of address from since_minute on, oldest first. */
 int directory_send_counts_load(struct directory *dir, const char *address, int64_t since_minute,
 			       dir_send_count_cb *cb, void *ctx);
+/* Inside a transaction (directory_begin): serialises every node's
+ * counting for address until it ends, so a check of the counts and the
+ * count that follows it are one step across nodes (PostgreSQL: an
+ * advisory lock; SQLite: the write lock BEGIN IMMEDIATE took). */
+int directory_send_lock(struct directory *dir, const char *address);
+/* Adds delta (may be negative: a count given back) to address's count of
+ * minute, at once rather than at the next flush. */
+int directory_send_count_add(struct directory *dir, const char *address, int64_t minute, int64_t delta);
 /* The largest number of recipients in one clock hour within the minutes
  * [from_minute, to_minute). */
 int directory_send_peak_hour(struct directory *dir, const char *address, int64_t from_minute,

@@ -454,6 +454,14 @@ static void auth_work_check(struct auth_work *w, char *hash, size_t hash_size)
 		return;
 	r = strchr(w->req->user, '@') != NULL
 		? directory_account_get_auth(dir, w->req->user, &acct, hash, hash_size) : 0;
+	if (r < 0) {
+		/* The directory does not answer (PostgreSQL down): a temporary
+		 * failure the client retries, never counted as a wrong password. */
+		w->res->code = AUTH_TEMPFAIL;
+		str_copy(w->res->text, sizeof(w->res->text), "Temporary authentication failure (directory unavailable)");
+		str_copy(w->res->reason, sizeof(w->res->reason), "directory unavailable");
+		return;
+	}
 	if (r > 0)
 		auth_sync_throttle(w, dir, acct.address);
 	if (r <= 0) {
