@@ -37,6 +37,8 @@ static const struct dir_copy_table {
 	DIR_COPY("geoip_overrides", "cidr, country, created", "?, ?, ?", 3, NULL),
 	DIR_COPY("auth_blocks", "key, kind, since, until, failures, detail", "?, ?, ?, ?, ?, ?", 6, NULL),
 	DIR_COPY("auth_known", "address, net, last", "?, ?, ?", 3, NULL),
+	DIR_COPY("auth_counters", "key, bucket, cur, prev, last, throttled, blocks, last_block",
+		 "?, ?, ?, ?, ?, ?, ?, ?", 8, NULL),
 	DIR_COPY("audit", "id, ts, actor, ip, op, target, summary", "?, ?, ?, ?, ?, ?, ?", 7,
 		 "SELECT setval(pg_get_serial_sequence('audit', 'id'), coalesce(max(id), 0) + 1, false) FROM audit"),
 	DIR_COPY("admins", "name, password, role, domains, created", "?, ?, ?, ?, ?", 5, NULL),

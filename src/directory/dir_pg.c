@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define PG_SQL_SLOTS 256
 #define PG_PARAMS_MAX 16
@@ -27,6 +28,7 @@ struct pg_sql {
 struct pg_db {
 	PGconn *conn;
 	int64_t changes;
+	int64_t retry_ms;	/* no new connection attempt before (monotonic ms) */
 	struct pg_sql sqls[PG_SQL_SLOTS];
 };
 
@@ -95,13 +97,27 @@ static void pg_close(void *db)
 
 /* Whether the connection is usable, re-making it once when it was lost
  * (and no transaction was open on it). */
+static int64_t pg_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static bool pg_alive(struct pg_db *d)
 {
 	if (PQstatus(d->conn) == CONNECTION_OK)
 		return true;
-	PQreset(d->conn);
-	if (PQstatus(d->conn) != CONNECTION_OK)
+	/* At most one attempt a second per connection: an unreachable server
+	 * must not hold every lookup for the connect timeout. */
+	if (pg_now_ms() < d->retry_ms)
 		return false;
+	PQreset(d->conn);
+	if (PQstatus(d->conn) != CONNECTION_OK) {
+		d->retry_ms = pg_now_ms() + 1000;
+		return false;
+	}
 	PQclear(PQexec(d->conn, "SET client_min_messages = warning"));
 	log_info(NULL, "directory: reconnected to PostgreSQL");
 	return true;
@@ -224,6 +240,7 @@ static int pg_run(struct pg_stmt *s)
 	Oid types[PG_PARAMS_MAX];
 	const char *state;
 	ExecStatusType st;
+	bool idle;
 
 	/* The server infers each parameter's type from its use; one the
 	 * text does not name (a shared binding) is given as text. */
@@ -232,7 +249,15 @@ static int pg_run(struct pg_stmt *s)
 		types[i] = s->used & (1u << i) ? 0 : PG_TEXT_OID;
 	}
 	s->ran = true;
+	idle = PQtransactionStatus(s->d->conn) == PQTRANS_IDLE;
 	s->res = PQexecParams(s->d->conn, s->pg, s->nparams, types, vals, NULL, NULL, 0);
+	/* The server went away since the last statement (a restart): outside
+	 * a transaction nothing is lost by trying once more on a new one. */
+	if (PQresultStatus(s->res) == PGRES_FATAL_ERROR && PQstatus(s->d->conn) == CONNECTION_BAD && idle &&
+	    pg_alive(s->d)) {
+		PQclear(s->res);
+		s->res = PQexecParams(s->d->conn, s->pg, s->nparams, types, vals, NULL, NULL, 0);
+	}
 	st = PQresultStatus(s->res);
 	if (st == PGRES_TUPLES_OK) {
 		s->nrows = PQntuples(s->res);

@@ -174,7 +174,21 @@ static const char schema_v9[] =
 	"CREATE INDEX IF NOT EXISTS events_address_kind ON events(address, kind, id);"
 	"CREATE INDEX IF NOT EXISTS events_kind ON events(kind, id);";
 
-/* v10 (issue 16, the directory in PostgreSQL): what PostgreSQL lacks of
+/* v10 (issue 16): the brute-force counters of each client address and
+ * account, kept here when several nodes share the directory (a two-bucket
+ * sliding window, see policy/bruteforce.c). */
+static const char schema_v10[] =
+	"CREATE TABLE IF NOT EXISTS auth_counters ("
+	" key TEXT PRIMARY KEY,"		/* an address (IPv6: /64) or an account */
+	" bucket INTEGER NOT NULL,"
+	" cur INTEGER NOT NULL,"
+	" prev INTEGER NOT NULL,"
+	" last INTEGER NOT NULL,"
+	" throttled INTEGER NOT NULL DEFAULT 0,"
+	" blocks INTEGER NOT NULL DEFAULT 0,"
+	" last_block INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;";
+
+/* v10 for PostgreSQL (issue 16, the directory in PostgreSQL): what PostgreSQL lacks of
  * the SQL the queries share (instr), and a notification on the channel
  * yubin_directory after every change of accounts, domains or settings, on
  * which each daemon drops its cache of hot-path lookups (dir_cache.c). */
@@ -207,7 +221,7 @@ static const struct dir_migration {
 	{ 7, schema_v7, NULL, NULL },
 	{ 8, schema_v8, NULL, NULL },
 	{ 9, schema_v9, NULL, NULL },
-	{ 10, NULL, schema_v10_pg, NULL },
+	{ 10, schema_v10, schema_v10_pg, NULL },
 };
 
 int dir_schema_latest(void)

@@ -1221,14 +1221,14 @@ int directory_send_flush(struct directory *dir, const struct dir_send_count *cou
 	return directory_commit(dir);
 }
 
-int directory_send_lock(struct directory *dir, const char *address)
+int directory_lock(struct directory *dir, const char *key)
 {
 	struct dir_stmt *st;
 	int r;
 
 	if (dir->be->dialect != DIR_POSTGRESQL)
 		return dir->be->in_transaction(dir->db) ? 0 : -1;
-	st = dir_prepare(dir, "SELECT pg_advisory_xact_lock(hashtext(lower(?)))", address, NULL);
+	st = dir_prepare(dir, "SELECT pg_advisory_xact_lock(hashtext(lower(?)))", key, NULL);
 	if (st == NULL)
 		return -1;
 	r = dir_step(st);
@@ -1527,8 +1527,14 @@ int directory_auth_block_get(struct directory *dir, const char *key, struct dir_
 
 int directory_auth_block_del(struct directory *dir, const char *key, const char **error_r)
 {
-	return dir_change_one(dir, dir_prepare(dir, "DELETE FROM auth_blocks WHERE key = lower(?)", key, NULL),
-			      error_r);
+	int r = dir_change_one(dir, dir_prepare(dir, "DELETE FROM auth_blocks WHERE key = lower(?)", key, NULL),
+			       error_r);
+	const char *error;
+
+	/* An unblocked key starts counting afresh on every node. */
+	if (r > 0)
+		dir_run(dir, dir_prepare(dir, "DELETE FROM auth_counters WHERE key = lower(?)", key, NULL), &error);
+	return r;
 }
 
 int directory_auth_block_list(struct directory *dir, int64_t now, dir_auth_block_cb *cb, void *ctx)
@@ -1581,6 +1587,66 @@ int directory_auth_known_touch(struct directory *dir, const char *address, const
 	/* Forget addresses not used for 90 days, now and then. */
 	if (now % 64 == 0)
 		dir_run(dir, dir_prepare(dir, "DELETE FROM auth_known WHERE last < ?", old, NULL), &error);
+	return 0;
+}
+
+int directory_auth_counter_get(struct directory *dir, const char *key, struct dir_auth_counter *c_r)
+{
+	struct dir_stmt *st = dir_prepare(dir, "SELECT bucket, cur, prev, last, throttled, blocks, last_block"
+					  " FROM auth_counters WHERE key = lower(?)", key, NULL);
+	int r;
+
+	memset(c_r, 0, sizeof(*c_r));
+	if (st == NULL)
+		return -1;
+	r = dir_step(st);
+	if (r == DIR_ROW) {
+		c_r->bucket = dir_int64(st, 0);
+		c_r->cur = (unsigned)dir_int64(st, 1);
+		c_r->prev = (unsigned)dir_int64(st, 2);
+		c_r->last = dir_int64(st, 3);
+		c_r->throttled = dir_int64(st, 4) != 0;
+		c_r->blocks = (unsigned)dir_int64(st, 5);
+		c_r->last_block = dir_int64(st, 6);
+	}
+	dir_finish(dir, st);
+	return r == DIR_ROW ? 1 : r == DIR_DONE ? 0 : -1;
+}
+
+int directory_auth_counter_set(struct directory *dir, const char *key, const struct dir_auth_counter *c)
+{
+	struct dir_stmt *st;
+	const char *error;
+	int r;
+
+	if (c->last == 0)
+		return dir_run(dir, dir_prepare(dir, "DELETE FROM auth_counters WHERE key = lower(?)", key, NULL),
+			       &error);
+	st = dir_prepare(dir, "INSERT INTO auth_counters(key, bucket, cur, prev, last, throttled, blocks,"
+			 " last_block) VALUES (lower(?), ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET"
+			 " bucket = excluded.bucket, cur = excluded.cur, prev = excluded.prev, last = excluded.last,"
+			 " throttled = excluded.throttled, blocks = excluded.blocks,"
+			 " last_block = excluded.last_block", key, NULL);
+	if (st == NULL)
+		return -1;
+	dir_bind_int64(st, 2, c->bucket);
+	dir_bind_int64(st, 3, c->cur);
+	dir_bind_int64(st, 4, c->prev);
+	dir_bind_int64(st, 5, c->last);
+	dir_bind_int64(st, 6, c->throttled ? 1 : 0);
+	dir_bind_int64(st, 7, c->blocks);
+	dir_bind_int64(st, 8, c->last_block);
+	r = dir_step(st);
+	dir_finish(dir, st);
+	if (r != DIR_DONE)
+		return -1;
+	/* Forget keys quiet for two days, now and then. */
+	if (c->last % 64 == 0) {
+		char old[32];
+
+		snprintf(old, sizeof(old), "%lld", (long long)(c->last - 2 * 86400));
+		dir_run(dir, dir_prepare(dir, "DELETE FROM auth_counters WHERE last < ?", old, NULL), &error);
+	}
 	return 0;
 }
 

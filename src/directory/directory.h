@@ -288,11 +288,12 @@ typedef void dir_send_count_cb(int64_t minute, uint64_t count, void *ctx);
 /* The per-minute counts of address from since_minute on, oldest first. */
 int directory_send_counts_load(struct directory *dir, const char *address, int64_t since_minute,
 			       dir_send_count_cb *cb, void *ctx);
-/* Inside a transaction (directory_begin): serialises every node's
- * counting for address until it ends, so a check of the counts and the
- * count that follows it are one step across nodes (PostgreSQL: an
- * advisory lock; SQLite: the write lock BEGIN IMMEDIATE took). */
-int directory_send_lock(struct directory *dir, const char *address);
+/* Inside a transaction (directory_begin): serialises every node's work
+ * on key (an address's sending counts, a login key's counters) until it
+ * ends, so a check of shared counts and the count that follows it are
+ * one step across nodes (PostgreSQL: an advisory lock; SQLite: the write
+ * lock BEGIN IMMEDIATE took). */
+int directory_lock(struct directory *dir, const char *key);
 /* Adds delta (may be negative: a count given back) to address's count of
  * minute, at once rather than at the next flush. */
 int directory_send_count_add(struct directory *dir, const char *address, int64_t minute, int64_t delta);
@@ -369,6 +370,17 @@ int directory_auth_block_list(struct directory *dir, int64_t now, dir_auth_block
  * set), 0 never, -1 error. touch records a login now (kept 90 days). */
 int directory_auth_known_get(struct directory *dir, const char *address, const char *net, int64_t *last_r);
 int directory_auth_known_touch(struct directory *dir, const char *address, const char *net, int64_t now);
+
+/* The brute-force counters of a key (a block key or an account), shared
+ * by the nodes of one directory (see policy/bruteforce.h, struct
+ * bf_state). get: 1 found, 0 none, -1 error. set with last 0 deletes. */
+struct dir_auth_counter {
+	int64_t bucket, last, last_block;
+	unsigned cur, prev, blocks;
+	bool throttled;
+};
+int directory_auth_counter_get(struct directory *dir, const char *key, struct dir_auth_counter *c_r);
+int directory_auth_counter_set(struct directory *dir, const char *key, const struct dir_auth_counter *c);
 
 /* Host names an administrator added to a domain (stored lower case);
  * del returns 1 deleted, 0 none, -1 error. */

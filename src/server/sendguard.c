@@ -395,7 +395,7 @@ static enum sendguard_status sg_shared_take(struct directory *dir, const char *a
 	sendlimit_init(&lim);
 	if (!nested && directory_begin(dir) < 0)
 		return SENDGUARD_ERROR;
-	if (directory_send_lock(dir, address) < 0 ||
+	if (directory_lock(dir, address) < 0 ||
 	    directory_send_counts_load(dir, address, now / 60 - 1440, sg_shared_cb, &lim) < 0)
 		goto fail;
 	v = sendlimit_check_n(&lim, now, n, limit_hour, limit_day, &reset);

@@ -15,7 +15,7 @@ import helpers
 from helpers import DOMAIN, PASSWORD, SMTPConn, make_message, unique
 from pg_util import PgServer, available, wait_for
 from protection_util import submit_session
-from test_imap_auth import RawIMAPS
+from test_imap_auth import RawIMAPS, login_from
 
 pytestmark = pytest.mark.skipif(not available(), reason="PostgreSQL 15 is not installed (scripts/deps.sh test)")
 
@@ -23,21 +23,25 @@ USER = "user@" + DOMAIN
 PWUSER = "pw@" + DOMAIN
 SENDER = "sender@" + DOMAIN
 RCPTS = ["r%d@%s" % (i, DOMAIN) for i in range(1, 6)]
+# an address is blocked at its 6th failure (no delays before): the other
+# tests fail fewer logins than that from 127.0.0.1
+BF = {"bruteforce.ip_delay_after": "100", "bruteforce.ip_block_after": "6"}
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     base = tmp_path_factory.mktemp("dirpg")
-    pg = PgServer().setup().start()
+    pg = PgServer()
     nodes = []
     try:
+        pg.setup().start()
         url = pg.createdb("yubin")
         a = helpers.Server(base / "a", accounts=[(USER,), (PWUSER,), (SENDER,)] + [(r,) for r in RCPTS],
-                           name="yubind-a").setup()
+                           config=BF, name="yubind-a").setup()
         a.ctl("domain", "set", DOMAIN, "send-limit-hour", "40")
         copy = a.ctl("directory", "copy", "--to", url)
         a.ctl("config", "set", "directory.url", "-", input=url + "\n")
-        b = helpers.Server(base / "b", accounts=[], domains=(), name="yubind-b").setup()
+        b = helpers.Server(base / "b", accounts=[], domains=(), config=BF, name="yubind-b").setup()
         b.ctl("config", "set", "directory.url", "-", input=url + "\n")
         nodes = [a, b]
         a.start()
@@ -145,6 +149,20 @@ def test_sending_limit_holds_across_both_nodes(cluster):
     ca.cmd("RCPT TO:<%s>" % RCPTS[4]).expect(451, "4.7.1")
     ca.quit()
     cb.quit()
+
+
+def test_failed_logins_counted_across_both_nodes(cluster):
+    _, _, a, b, _ = cluster
+    src = "127.0.0.2"
+    for i in range(3):
+        for n in (a, b):
+            assert login_from(n, src, "nobody@" + DOMAIN, "wrong-%d" % i).startswith("NO [AUTHENTICATIONFAILED]")
+    # six failures, three on each node: blocked on both
+    for n in (a, b):
+        assert login_from(n, src, USER).startswith("NO [UNAVAILABLE]")
+    b.ctl("security", "unblock", src)
+    for n in (a, b):
+        assert login_from(n, src, USER).startswith("OK")
 
 
 def test_postgresql_down_temporary_errors_then_recovery(cluster):
