@@ -69,6 +69,34 @@ struct directory {
 	void *db;
 };
 
+/* ---- dir_query.c: the calls directory*.c write their queries with ---- */
+
+/* Prepares sql (a string literal: backends key their caches on it) and
+ * binds the text arguments that follow, up to a NULL; NULL on failure. */
+struct dir_stmt *dir_prepare(struct directory *dir, const char *sql, ...);
+int dir_step(struct dir_stmt *st);
+const char *dir_text(struct dir_stmt *st, int col);
+int64_t dir_int64(struct dir_stmt *st, int col);
+/* Column col into buf ("" when it does not fit). */
+void dir_col_text(struct dir_stmt *st, int col, char *buf, size_t size);
+void dir_bind_text(struct dir_stmt *st, int i, const char *v);
+void dir_bind_int64(struct dir_stmt *st, int i, int64_t v);
+/* Ends the use of a statement from dir_prepare (NULL: nothing). */
+void dir_finish(struct directory *dir, struct dir_stmt *st);
+/* Runs sql without parameters: 0 or -1. */
+int dir_exec(struct directory *dir, const char *sql);
+/* Runs a statement that returns no rows, then finishes it: 0, or -1 with
+ * "already exists" (a constraint) or "database error" in *error_r. */
+int dir_run(struct directory *dir, struct dir_stmt *st, const char **error_r);
+/* As dir_run for a change of one row: 1 changed, 0 no such row, -1. */
+int dir_change_one(struct directory *dir, struct dir_stmt *st, const char **error_r);
+
+/* directory.c, for directory_state.c: an event row (id, ts, kind,
+ * address, ip, detail) into *e; a LIKE pattern for text containing q. */
+struct dir_event;
+void dir_event_from_row(struct dir_stmt *st, struct dir_event *e);
+int dir_like_contains(const char *q, char *out, size_t size);
+
 /* ---- dir_dialect.c: pure rewriting of SQLite's SQL for PostgreSQL ---- */
 
 /* Rewrites sql's placeholders (? and ?N, outside quotes) to $N; the
