@@ -114,6 +114,32 @@ def test_account_added_on_one_node_is_known_on_the_other(cluster):
     assert imap_login(b, new).startswith("OK")
 
 
+def test_switches_apply_on_the_other_node_within_a_second(cluster):
+    _, _, a, b, _ = cluster
+    # an account switched off, and a per-domain setting (the sending limit
+    # b reads at MAIL), both read by b before and cached
+    rcpt_reply(b, RCPTS[4]).expect(250)
+    a.ctl("account", "disable", RCPTS[4])
+    assert wait_for(lambda: rcpt_reply(b, RCPTS[4]).code == 550, 1.0), "b still accepts a disabled account"
+    a.ctl("account", "enable", RCPTS[4])
+    assert wait_for(lambda: rcpt_reply(b, RCPTS[4]).code == 250, 1.0)
+    c = submit_session(b, USER)
+    c.cmd("MAIL FROM:<%s>" % USER).expect(250)
+    c.cmd("RSET").expect(250)
+    a.ctl("domain", "set", DOMAIN, "send-limit-hour", "0")	# unlimited: never trips below
+
+    def limit_seen():
+        c.cmd("MAIL FROM:<%s>" % USER).expect(250)
+        r = c.cmd("RCPT TO:<%s>" % RCPTS[0])
+        c.cmd("RSET").expect(250)
+        return r.code == 250
+    assert limit_seen()
+    a.ctl("domain", "set", DOMAIN, "send-limit-hour", "1")
+    assert wait_for(lambda: not limit_seen(), 1.0), "b did not take the new domain limit"
+    a.ctl("domain", "set", DOMAIN, "send-limit-hour", "40")
+    c.quit()
+
+
 def test_events_of_one_node_seen_by_the_other(cluster):
     _, _, a, b, _ = cluster
     assert imap_login(b, PWUSER, "not-the-password-9").startswith("NO")
