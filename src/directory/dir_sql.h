@@ -104,7 +104,8 @@ int dir_like_contains(const char *q, char *out, size_t size);
  * (bit N - 1 for $N) into *used_r. -1 when out does not hold it. */
 int dir_dialect_params(const char *sql, char *out, size_t size, int *nparams_r, uint32_t *used_r);
 /* Rewrites a schema script's column types for PostgreSQL: INTEGER PRIMARY
- * KEY an identity column, INTEGER BIGINT, no WITHOUT ROWID. -1 when out
+ * KEY an identity column, INTEGER BIGINT, no WITHOUT ROWID or
+ * AUTOINCREMENT. -1 when out
  * does not hold it. */
 int dir_dialect_schema(const char *sql, char *out, size_t size);
 /* Whether conninfo names a PostgreSQL database (postgresql:// or
