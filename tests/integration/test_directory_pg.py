@@ -7,6 +7,8 @@ other within a second (LISTEN/NOTIFY); PostgreSQL stopped -> new logins
 get NO [UNAVAILABLE] and RCPT 4xx while an open IMAP session keeps
 reading its mail; PostgreSQL back -> both nodes recover."""
 
+import os
+import subprocess
 import time
 
 import pytest
@@ -93,6 +95,24 @@ def test_copy_moved_every_table(cluster):
     assert pg.psql("SELECT count(*) FROM accounts", "second") == str(3 + len(RCPTS))
     again = a.ctl("directory", "copy", "--to", second, check=False)
     assert again.returncode == 1 and "not empty" in again.err, again.err
+
+
+@pytest.mark.parametrize("unit", ["test_directory", "test_ops", "test_ops_server", "test_settings"])
+def test_directory_unit_tests_on_postgresql(cluster, unit):
+    """Every query the directory's and the operations' unit tests make,
+    on PostgreSQL (pg_fixture.h: YUBIN_TEST_PG, a database of their own)."""
+    pg = cluster[0]
+    url = pg.url("unit")
+    if pg.psql("SELECT count(*) FROM pg_database WHERE datname = 'unit'") == "0":
+        pg.createdb("unit")
+    binary = os.path.join(helpers.BUILD, "tests", unit)
+    if not os.path.exists(binary):
+        pytest.fail("%s is not built (make unit-bins)" % binary)
+    p = subprocess.run([binary], env=dict(os.environ, YUBIN_TEST_PG=url), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=300)
+    out = p.stdout.decode("utf-8", "replace")
+    assert p.returncode == 0, out[-3000:]
+    assert "PASSED" in out and pg.psql("SELECT count(*) FROM yubin_schema", "unit") == "1", out[-3000:]
 
 
 def test_login_and_rcpt_on_both_nodes(cluster):
