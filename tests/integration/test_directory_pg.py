@@ -229,6 +229,9 @@ def test_postgresql_down_temporary_errors_then_recovery(cluster):
                 imap_login(n, USER)
             r = rcpt_reply(n, USER)
             assert 400 <= r.code < 500, r
+        sub = helpers.smtp_submission(a)
+        sub.auth_plain(USER, PASSWORD).expect(454, "4.7.0")
+        sub.close()
         # the open session keeps working, and the mail accepted before is there
         assert session.cmd("NOOP").startswith("OK")
         assert session.cmd("SEARCH SUBJECT %s" % token).startswith("OK")
