@@ -1,7 +1,7 @@
 # Yubin build. `make` builds build/yubind and build/yubinctl.
 # `make SAN=1` builds the ASan+UBSan variant into build-san/.
 CC      ?= cc
-PKGS    := libevent libevent_openssl libevent_pthreads openssl sqlite3 libsodium libcares libmaxminddb libpsl zlib
+PKGS    := libevent libevent_openssl libevent_pthreads openssl sqlite3 libpq libsodium libcares libmaxminddb libpsl zlib
 SAN     ?= 0
 ifeq ($(SAN),1)
 BUILD   ?= build-san

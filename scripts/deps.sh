@@ -17,9 +17,11 @@ set -e
 # gives clamd to the virus tests, which run their own instance with a
 # signature database they write (its services are kept from starting).
 # pebble is the ACME test server the certificate tests run on loopback.
-want="build-essential pkg-config libevent-dev libssl-dev libsqlite3-dev libsodium-dev libc-ares-dev libmaxminddb-dev libpsl-dev zlib1g-dev openssl sqlite3 esbuild npm"
+# libpq-dev: the PostgreSQL directory backend; postgresql-15: the tests run a
+# private server of it on a Unix socket (its services are kept from starting).
+want="build-essential pkg-config libevent-dev libssl-dev libsqlite3-dev libpq-dev libsodium-dev libc-ares-dev libmaxminddb-dev libpsl-dev zlib1g-dev openssl sqlite3 esbuild npm"
 case "${1:-build}" in
-test)  want="$want libcmocka-dev clang libclang-rt-dev dovecot-sieve swaks libnet-ssleay-perl curl python3 python3-pytest python3-pytest-timeout isync dnsmasq-base postfix dovecot-imapd python3-dkim python3-nacl python3-cryptography iproute2 python3-jsonschema clamav-daemon sieve-connect pebble" ;;
+test)  want="$want libcmocka-dev clang libclang-rt-dev dovecot-sieve swaks libnet-ssleay-perl curl python3 python3-pytest python3-pytest-timeout isync dnsmasq-base postfix dovecot-imapd python3-dkim python3-nacl python3-cryptography iproute2 python3-jsonschema clamav-daemon sieve-connect pebble postgresql-15" ;;
 bench) want="$want swaks curl python3 postfix bogofilter wrk" ;;
 esac
 # the browser tests (tests/browser/)

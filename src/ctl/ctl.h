@@ -23,6 +23,7 @@ struct ctl {
 	/* options */
 	bool json, force, password_stdin;
 	bool search_only;		/* index rebuild --search-only */
+	const char *to;			/* directory copy --to */
 	bool show_secrets;		/* config get/list --show-secrets */
 	bool now;			/* dkim rotate --now */
 	const char *quota, *memo, *hostname, *port_offset, *listen;
@@ -55,6 +56,9 @@ void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Opens DATA/yubin.db, failing with a message when DATA was never
  * initialised. NULL after the message has been printed. */
 struct directory *ctl_directory(struct ctl *c);
+/* Where the directory lives (directory.url, else DATA/yubin.db): 0, or
+ * -1 after a message. */
+int ctl_directory_where(struct ctl *c, char *buf, size_t size);
 /* DATA/<rel> into buf; -1 (with a message) when too long. */
 int ctl_path(const struct ctl *c, char *buf, size_t size, const char *rel);
 /* Records an event for the panel and doctor; a failure only warns. */
@@ -149,6 +153,10 @@ int cmd_audit(struct ctl *c);
 struct ops_log_query;
 int ctl_log_query(struct ctl *c, struct ops_log_query *q);
 int cmd_account_add_bulk(struct ctl *c);
+
+/* directory_cmd.c */
+int cmd_directory_migrate(struct ctl *c);
+int cmd_directory_copy(struct ctl *c);
 
 /* index.c */
 int cmd_index_rebuild(struct ctl *c);

@@ -4,8 +4,10 @@
 #include "ctl/ctl.h"
 #include "directory/directory.h"
 #include "directory/validate.h"
+#include "lib/config.h"
 #include "lib/json.h"
 #include "lib/str.h"
+#include "settings/settings.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -46,6 +48,7 @@ enum {
 	OPT_PORTABLE = 1 << 23,
 	OPT_LANG = 1 << 24,
 	OPT_SINCE = 1 << 25,
+	OPT_TO = 1 << 28,		/* directory copy --to */
 	OPT_SEARCH_ONLY = 1 << 30,	/* index rebuild --search-only */
 };
 
@@ -83,6 +86,7 @@ static const struct ctl_option ctl_options[] = {
 	{ "--lang", OPT_LANG, true },
 	{ "--since", OPT_SINCE, true },
 	{ "--search-only", OPT_SEARCH_ONLY, false },
+	{ "--to", OPT_TO, true },
 	{ NULL, 0, false },
 };
 
@@ -128,6 +132,8 @@ static const struct ctl_command ctl_commands[] = {
 	{ "token", "revoke", 1, 1, 0, 0, cmd_token_revoke },
 	{ "audit", NULL, 0, 0, OPT_JSON | OPT_LIMIT | OPT_TARGET | OPT_DOMAIN | OPT_ACTOR, 0, cmd_audit },
 	{ "index", "rebuild", 1, 1, OPT_FORCE | OPT_SEARCH_ONLY, 0, cmd_index_rebuild },
+	{ "directory", "migrate", 0, 0, 0, 0, cmd_directory_migrate },
+	{ "directory", "copy", 0, 0, OPT_TO, OPT_TO, cmd_directory_copy },
 	{ "queue", "list", 0, 0, OPT_JSON, 0, cmd_queue_list },
 	{ "queue", "show", 1, 1, 0, 0, cmd_queue_show },
 	{ "queue", "retry", 0, 1, 0, 0, cmd_queue_retry },
@@ -197,6 +203,8 @@ static const char ctl_usage_help[] =
 	"                                       (exit status 1 when it finds a problem: FAIL)\n"
 	"  index rebuild ADDRESS [--force]      (--force: a new index and UIDVALIDITY)\n"
 	"  index rebuild ADDRESS --search-only  (only the full-text search index)\n"
+	"  directory migrate                    (bring the directory's schema up to date)\n"
+	"  directory copy --to postgresql://... (this SQLite directory into an empty PostgreSQL database)\n"
 	"  queue list [--json] | queue show ID  (the outbound queue)\n"
 	"  queue retry [ID] | queue delete ID\n"
 	"  queue inject --from SENDER RCPT... < MESSAGE   (--from '' for the null sender)\n"
@@ -299,6 +307,30 @@ int ctl_path(const struct ctl *c, char *buf, size_t size, const char *rel)
 	return 0;
 }
 
+int ctl_directory_where(struct ctl *c, char *buf, size_t size)
+{
+	char conf[PATH_MAX], err[512];
+	struct config cfg;
+	struct stat st;
+
+	if (ctl_path(c, conf, sizeof(conf), "yubin.conf") < 0)
+		return -1;
+	if (stat(conf, &st) == 0) {
+		if (settings_conf_load(&cfg, conf, err, sizeof(err)) < 0) {
+			ctl_fail("%s", err);
+			return -1;
+		}
+		if (cfg.directory_url[0] != '\0') {
+			if (str_copy(buf, size, cfg.directory_url) < 0) {
+				ctl_fail("the directory's location is too long");
+				return -1;
+			}
+			return 0;
+		}
+	}
+	return ctl_path(c, buf, size, "yubin.db");
+}
+
 struct directory *ctl_directory(struct ctl *c)
 {
 	char path[PATH_MAX], err[512];
@@ -306,8 +338,14 @@ struct directory *ctl_directory(struct ctl *c)
 
 	if (c->dir != NULL)
 		return c->dir;
-	if (ctl_path(c, path, sizeof(path), "yubin.db") < 0)
+	if (ctl_directory_where(c, path, sizeof(path)) < 0)
 		return NULL;
+	if (strncmp(path, "postgres", 8) == 0) {
+		c->dir = directory_open(path, err, sizeof(err));
+		if (c->dir == NULL)
+			ctl_fail("cannot open the directory: %s", err);
+		return c->dir;
+	}
 	/* directory_open would create an empty database anywhere: only open
 	 * one that init made. */
 	if (stat(path, &st) < 0) {
@@ -468,6 +506,7 @@ static void ctl_option_store(struct ctl *c, unsigned flag, const char *value)
 	case OPT_LANG: c->lang = value; break;
 	case OPT_SINCE: c->since = value; break;
 	case OPT_SEARCH_ONLY: c->search_only = true; break;
+	case OPT_TO: c->to = value; break;
 	case OPT_DOMAIN:
 		if (c->ndomains < OPS_DOMAINS_MAX)
 			c->domains[c->ndomains] = value;

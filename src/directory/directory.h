@@ -5,9 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The directory: domains, accounts, settings and events. SQLite now
- * (DATA/yubin.db, WAL); the interface hides it so a PostgreSQL backend can
- * take its place. A handle belongs to one thread at a time. */
+/* The directory: domains, accounts, settings and events, in SQLite
+ * (DATA/yubin.db, WAL: the embedded default) or in PostgreSQL (shared by
+ * several nodes); the interface hides which. A handle belongs to one
+ * thread at a time. */
 
 #define DIR_LOCAL_MAX 64
 #define DIR_DOMAIN_MAX 253
@@ -46,9 +47,29 @@ struct dir_event {
 	char detail[512];
 };
 
-/* Opens (creating or migrating the schema of) the database at path. */
-struct directory *directory_open(const char *path, char *err, size_t errsize);
+/* Opens (creating or migrating the schema of) the directory at where: a
+ * postgresql:// (or postgres://) connection URI, else an SQLite file. */
+struct directory *directory_open(const char *where, char *err, size_t errsize);
+/* The same without touching the schema (yubinctl directory migrate and
+ * copy look first). */
+struct directory *directory_open_raw(const char *where, char *err, size_t errsize);
 void directory_close(struct directory *dir);
+/* Applies the migrations the schema lacks: 0, or -1 with a message. */
+int directory_migrate(struct directory *dir, char *err, size_t errsize);
+/* The schema's version and the newest this build knows. */
+int directory_schema_version(struct directory *dir, int *version_r, int *latest_r);
+bool directory_is_pg(const struct directory *dir);
+/* Copies every table of from into to, whose tables must be empty (a new
+ * database), in one transaction on to; the rows of each table counted on
+ * both sides before it commits. cb (may be NULL) hears each table done. */
+typedef void dir_copy_cb(const char *table, int64_t rows, void *ctx);
+int directory_copy(struct directory *from, struct directory *to, dir_copy_cb *cb, void *ctx,
+		   char *err, size_t errsize);
+/* The daemon's cache of hot-path lookups in a PostgreSQL directory
+ * (where), kept fresh by LISTEN/NOTIFY: started and stopped once by the
+ * daemon; a no-op for an SQLite file. */
+int directory_cache_start(const char *where);
+void directory_cache_stop(void);
 
 int directory_domain_add(struct directory *dir, const char *name, const char **error_r);
 /* Fails when accounts remain unless force; then they go too. */
@@ -127,6 +148,8 @@ int directory_event_list(struct directory *dir, const char *address, unsigned li
 /* A transaction around several changes (BEGIN IMMEDIATE); every call in
  * between runs inside it. rollback undoes them. */
 int directory_begin(struct directory *dir);
+/* Whether a transaction (directory_begin or directory_read_begin) is open. */
+bool directory_in_transaction(struct directory *dir);
 int directory_commit(struct directory *dir);
 void directory_rollback(struct directory *dir);
 /* One read transaction (a deferred BEGIN) around several lookups, so they
@@ -265,6 +288,15 @@ typedef void dir_send_count_cb(int64_t minute, uint64_t count, void *ctx);
 /* The per-minute counts of address from since_minute on, oldest first. */
 int directory_send_counts_load(struct directory *dir, const char *address, int64_t since_minute,
 			       dir_send_count_cb *cb, void *ctx);
+/* Inside a transaction (directory_begin): serialises every node's work
+ * on key (an address's sending counts, a login key's counters) until it
+ * ends, so a check of shared counts and the count that follows it are
+ * one step across nodes (PostgreSQL: an advisory lock; SQLite: the write
+ * lock BEGIN IMMEDIATE took). */
+int directory_lock(struct directory *dir, const char *key);
+/* Adds delta (may be negative: a count given back) to address's count of
+ * minute, at once rather than at the next flush. */
+int directory_send_count_add(struct directory *dir, const char *address, int64_t minute, int64_t delta);
 /* The largest number of recipients in one clock hour within the minutes
  * [from_minute, to_minute). */
 int directory_send_peak_hour(struct directory *dir, const char *address, int64_t from_minute,
@@ -338,6 +370,17 @@ int directory_auth_block_list(struct directory *dir, int64_t now, dir_auth_block
  * set), 0 never, -1 error. touch records a login now (kept 90 days). */
 int directory_auth_known_get(struct directory *dir, const char *address, const char *net, int64_t *last_r);
 int directory_auth_known_touch(struct directory *dir, const char *address, const char *net, int64_t now);
+
+/* The brute-force counters of a key (a block key or an account), shared
+ * by the nodes of one directory (see policy/bruteforce.h, struct
+ * bf_state). get: 1 found, 0 none, -1 error. set with last 0 deletes. */
+struct dir_auth_counter {
+	int64_t bucket, last, last_block;
+	unsigned cur, prev, blocks;
+	bool throttled;
+};
+int directory_auth_counter_get(struct directory *dir, const char *key, struct dir_auth_counter *c_r);
+int directory_auth_counter_set(struct directory *dir, const char *key, const struct dir_auth_counter *c);
 
 /* Host names an administrator added to a domain (stored lower case);
  * del returns 1 deleted, 0 none, -1 error. */

@@ -51,6 +51,7 @@ struct config {
 	unsigned shutdown_grace;
 	char log_level[16];
 	char server_user[64];
+	char directory_url[1024];	/* "" = DATA/yubin.db; a path or postgresql:// URI */
 	/* sending limits and compromised-account detection (issue 5) */
 	unsigned send_limit_hour, send_limit_day;	/* 0: unlimited */
 	unsigned abuse_burst_min, abuse_burst_factor;

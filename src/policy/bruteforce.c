@@ -217,6 +217,49 @@ unsigned bf_count(struct bf_table *t, const struct bf_limits *lim, const char *k
 	return n;
 }
 
+int bf_state_get(struct bf_table *t, const char *key, struct bf_state *st_r)
+{
+	struct bf_entry *e;
+
+	memset(st_r, 0, sizeof(*st_r));
+	pthread_mutex_lock(&t->lock);
+	e = bf_find_locked(t, key, false);
+	if (e != NULL) {
+		st_r->bucket = e->bucket;
+		st_r->last = e->last;
+		st_r->last_block = e->last_block;
+		st_r->cur = e->cur;
+		st_r->prev = e->prev;
+		st_r->blocks = e->blocks;
+		st_r->throttled = e->throttled;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return e != NULL ? 1 : 0;
+}
+
+void bf_state_set(struct bf_table *t, const char *key, const struct bf_state *st)
+{
+	struct bf_entry *e;
+
+	pthread_mutex_lock(&t->lock);
+	e = bf_find_locked(t, key, st != NULL && st->last != 0);
+	if (e != NULL && (st == NULL || st->last == 0)) {
+		e->cur = e->prev = 0;
+		e->throttled = false;
+		e->blocks = 0;
+		e->last_block = 0;
+	} else if (e != NULL) {
+		e->bucket = st->bucket;
+		e->last = st->last;
+		e->last_block = st->last_block;
+		e->cur = st->cur;
+		e->prev = st->prev;
+		e->blocks = st->blocks;
+		e->throttled = st->throttled;
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
 void bf_reset(struct bf_table *t, const char *key)
 {
 	struct bf_entry *e;

@@ -48,6 +48,18 @@ void bf_failure(struct bf_table *t, const struct bf_limits *lim, const char *ip_
  * logged in to it (0 when the account is not under attack). */
 unsigned bf_account_delay_ms(struct bf_table *t, const struct bf_limits *lim, const char *account,
 			     int64_t now);
+/* One key's counters as they are, so that several nodes can keep them in
+ * a shared database: load them before bf_failure, store them after. */
+struct bf_state {
+	int64_t bucket, last, last_block;
+	unsigned cur, prev, blocks;
+	bool throttled;
+};
+
+/* 1 and key's counters into *st_r when the table knows key, else 0. */
+int bf_state_get(struct bf_table *t, const char *key, struct bf_state *st_r);
+/* Sets key's counters (st NULL: forgets them). */
+void bf_state_set(struct bf_table *t, const char *key, const struct bf_state *st);
 /* The failure count of a key in the window (for tests and listings). */
 unsigned bf_count(struct bf_table *t, const struct bf_limits *lim, const char *key, int64_t now);
 /* Forgets a key's failures (an operator's unblock, or a block lifted). */

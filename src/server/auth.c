@@ -166,6 +166,73 @@ static void auth_time_text(int64_t t, char *buf, size_t size)
 	strftime(buf, size, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
+/* With the directory in PostgreSQL the brute-force counters are shared by
+ * every node: key's counters as the database has them, into the table
+ * (whose logic then runs on them), and back. */
+static void auth_bf_load(struct directory *dir, const char *key)
+{
+	struct dir_auth_counter c;
+	struct bf_state st;
+	int r = directory_auth_counter_get(dir, key, &c);
+
+	if (r < 0)
+		return;		/* this node's own counts stand in */
+	st.bucket = c.bucket;
+	st.last = c.last;
+	st.last_block = c.last_block;
+	st.cur = c.cur;
+	st.prev = c.prev;
+	st.blocks = c.blocks;
+	st.throttled = c.throttled;
+	bf_state_set(auth_bf, key, r > 0 ? &st : NULL);
+}
+
+static void auth_bf_store(struct directory *dir, const char *key)
+{
+	struct dir_auth_counter c;
+	struct bf_state st;
+
+	memset(&c, 0, sizeof(c));
+	if (bf_state_get(auth_bf, key, &st) > 0) {
+		c.bucket = st.bucket;
+		c.last = st.last;
+		c.last_block = st.last_block;
+		c.cur = st.cur;
+		c.prev = st.prev;
+		c.blocks = st.blocks;
+		c.throttled = st.throttled;
+	}
+	if (directory_auth_counter_set(dir, key, &c) < 0)
+		log_warn(NULL, "auth: cannot store the login counters of %s", key);
+}
+
+/* bf_failure on the counters every node shares (PostgreSQL), under the
+ * keys' locks so that two nodes' failures both count; on this node's
+ * alone when the directory is local or does not answer. */
+static void auth_bf_failure(struct auth_work *w, struct directory *dir, const struct bf_limits *lim,
+			    const char *account, struct bf_failure *f)
+{
+	bool shared = dir != NULL && directory_is_pg(dir) && directory_begin(dir) == 0;
+
+	if (shared && (directory_lock(dir, w->key) < 0 || (account[0] != '\0' && directory_lock(dir, account) < 0))) {
+		directory_rollback(dir);
+		shared = false;
+	}
+	if (shared) {
+		auth_bf_load(dir, w->key);
+		if (account[0] != '\0')
+			auth_bf_load(dir, account);
+	}
+	bf_failure(auth_bf, lim, w->key, account, w->now, f);
+	if (!shared)
+		return;
+	auth_bf_store(dir, w->key);
+	if (account[0] != '\0')
+		auth_bf_store(dir, account);
+	if (directory_commit(dir) < 0)
+		directory_rollback(dir);
+}
+
 /* Counts a failed login: growing delays, and a block of the address or
  * the slowing of the account, each recorded once with an event. */
 static void auth_count_failure(struct auth_work *w, const char *address)
@@ -177,7 +244,7 @@ static void auth_count_failure(struct auth_work *w, const char *address)
 	if (!w->addr_ok)
 		return;
 	auth_limits(&w->cfg, &lim);
-	bf_failure(auth_bf, &lim, w->key, strchr(address, '@') != NULL ? address : "", w->now, &f);
+	auth_bf_failure(w, dir, &lim, strchr(address, '@') != NULL ? address : "", &f);
 	w->delay_ms = f.delay_ms;
 	if (dir == NULL)
 		return;
@@ -405,6 +472,8 @@ static void auth_succeeded(struct auth_work *w, struct directory *dir, const cha
 		return;
 	auth_limits(&w->cfg, &lim);
 	known = directory_auth_known_get(dir, address, w->key, &last);
+	if (known == 0 && directory_is_pg(dir))
+		auth_bf_load(dir, address);
 	if (known == 0)
 		w->delay_ms = bf_account_delay_ms(auth_bf, &lim, address, w->now);
 	directory_auth_known_touch(dir, address, w->key, w->now);
@@ -424,10 +493,15 @@ static void auth_sync_throttle(struct auth_work *w, struct directory *dir, const
 	struct bf_limits lim;
 
 	auth_limits(&w->cfg, &lim);
+	if (directory_is_pg(dir))
+		auth_bf_load(dir, address);
 	if (bf_account_delay_ms(auth_bf, &lim, address, w->now) == 0)
 		return;
-	if (directory_auth_block_get(dir, address, &b) == 0)
+	if (directory_auth_block_get(dir, address, &b) == 0) {
 		bf_reset(auth_bf, address);
+		if (directory_is_pg(dir))
+			auth_bf_store(dir, address);
+	}
 }
 
 /* The login check of auth_work_run; hash (DIR_HASH_MAX) holds the stored
@@ -454,6 +528,14 @@ static void auth_work_check(struct auth_work *w, char *hash, size_t hash_size)
 		return;
 	r = strchr(w->req->user, '@') != NULL
 		? directory_account_get_auth(dir, w->req->user, &acct, hash, hash_size) : 0;
+	if (r < 0) {
+		/* The directory does not answer (PostgreSQL down): a temporary
+		 * failure the client retries, never counted as a wrong password. */
+		w->res->code = AUTH_TEMPFAIL;
+		str_copy(w->res->text, sizeof(w->res->text), "Temporary authentication failure (directory unavailable)");
+		str_copy(w->res->reason, sizeof(w->res->reason), "directory unavailable");
+		return;
+	}
 	if (r > 0)
 		auth_sync_throttle(w, dir, acct.address);
 	if (r <= 0) {

@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 		log_fatal("libsodium failed to initialise");
 	server_tls_start();
 	if (server_directory() == NULL)
-		log_fatal("directory: cannot open %s/yubin.db", server->data_dir);
+		log_fatal("directory: cannot open it (the reason is above); yubind starts only with its directory");
 	auth_start();	/* GeoIP database (says loudly when it is missing), brute-force table */
 	block_signals(&sigs);
 	evthread_use_pthreads();

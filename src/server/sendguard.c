@@ -372,9 +372,69 @@ enum sendguard_status sendguard_sender_open(struct sendguard_sender *snd, const 
 	return SENDGUARD_OK;
 }
 
+static void sg_shared_cb(int64_t minute, uint64_t count, void *ctx)
+{
+	sendlimit_add(ctx, minute * 60, count > UINT32_MAX ? UINT32_MAX : (uint32_t)count);
+}
+
+/* With the directory in PostgreSQL, several nodes count one account: the
+ * limits are checked against the database's counts and n counted there
+ * in one step under the account's lock, so a limit holds across all
+ * nodes together. SENDGUARD_OK when counted (in the database already:
+ * not pended for the flush). */
+static enum sendguard_status sg_shared_take(struct directory *dir, const char *address, uint32_t n,
+					    uint64_t limit_hour, uint64_t limit_day, int64_t now,
+					    char *reply, size_t size)
+{
+	/* Inside RCPT's read transaction the lock lasts until it ends. */
+	bool nested = directory_in_transaction(dir);
+	struct sendlimit lim;
+	enum sendlimit_verdict v;
+	int64_t reset;
+
+	sendlimit_init(&lim);
+	if (!nested && directory_begin(dir) < 0)
+		return SENDGUARD_ERROR;
+	if (directory_lock(dir, address) < 0 ||
+	    directory_send_counts_load(dir, address, now / 60 - 1440, sg_shared_cb, &lim) < 0)
+		goto fail;
+	v = sendlimit_check_n(&lim, now, n, limit_hour, limit_day, &reset);
+	if (v == SENDLIMIT_OK && directory_send_count_add(dir, address, now / 60, n) < 0)
+		goto fail;
+	if (!nested && directory_commit(dir) < 0)
+		goto fail;
+	if (v == SENDLIMIT_OK)
+		return SENDGUARD_OK;
+	sendlimit_reply_text(v, address, v == SENDLIMIT_DAY ? limit_day : limit_hour, now, reset, reply, size);
+	return SENDGUARD_LIMIT;
+fail:
+	if (!nested)
+		directory_rollback(dir);
+	return SENDGUARD_ERROR;
+}
+
+/* A shared count taken for a recipient that was refused after all. */
+static void sg_shared_give_back(const char *address, int64_t now, uint32_t n)
+{
+	struct directory *dir = server_directory();
+
+	if (dir == NULL || directory_send_count_add(dir, address, now / 60, -(int64_t)n) < 0)
+		log_warn(NULL, "abuse: could not give back %u counted recipients of %s", n, address);
+}
+
+/* The shared directory (PostgreSQL), or NULL for the local one. */
+static struct directory *sg_shared_dir(void)
+{
+	struct directory *dir = server_directory();
+
+	return dir != NULL && directory_is_pg(dir) ? dir : NULL;
+}
+
 enum sendguard_status sendguard_rcpt(struct sendguard_sender *snd, const char *rcpt, const char *ip,
 				     char *reply, size_t size)
 {
+	struct directory *shared;
+	enum sendguard_status st;
 	int64_t now = time(NULL), reset;
 	enum sendlimit_verdict v;
 	struct sg_account *a;
@@ -398,19 +458,31 @@ enum sendguard_status sendguard_rcpt(struct sendguard_sender *snd, const char *r
 			is_new = directory_send_rcpt_known(dir, snd->address, rcpt,
 							   now - SG_KNOWN_DAYS * 86400) == 0;
 	}
+	shared = sg_shared_dir();
+	if (shared != NULL && !snd->suspended) {
+		st = sg_shared_take(shared, snd->address, 1, snd->limit_hour, snd->limit_day, now, reply, size);
+		if (st != SENDGUARD_OK)
+			return st;
+	}
 	a = sg_get_locked(snd->address, now);
-	if (a == NULL)
+	if (a == NULL) {
+		if (shared != NULL)
+			sg_shared_give_back(snd->address, now, 1);
 		return SENDGUARD_ERROR;
+	}
 	if (is_new && abuse_rcptset_has(&a->newset, h))
 		is_new = false;		/* another loop counted it meanwhile */
 	if (a->suspended) {
 		snd->suspended = true;
 		str_copy(snd->reason, sizeof(snd->reason), a->reason);
 		pthread_mutex_unlock(&sg_lock);
+		if (shared != NULL)
+			sg_shared_give_back(snd->address, now, 1);
 		sendguard_suspended_text(snd->address, snd->reason, reply, size);
 		return SENDGUARD_SUSPENDED;
 	}
-	v = sendlimit_check(&a->limits, now, snd->limit_hour, snd->limit_day, &reset);
+	/* Shared: checked against every node's counts already. */
+	v = shared != NULL ? SENDLIMIT_OK : sendlimit_check(&a->limits, now, snd->limit_hour, snd->limit_day, &reset);
 	if (v != SENDLIMIT_OK) {
 		pthread_mutex_unlock(&sg_lock);
 		sendlimit_reply_text(v, snd->address, v == SENDLIMIT_DAY ? snd->limit_day : snd->limit_hour,
@@ -423,6 +495,8 @@ enum sendguard_status sendguard_rcpt(struct sendguard_sender *snd, const char *r
 		snd->suspended = true;
 		str_copy(snd->reason, sizeof(snd->reason), a->reason);
 		pthread_mutex_unlock(&sg_lock);
+		if (shared != NULL)
+			sg_shared_give_back(snd->address, now, 1);
 		sendguard_suspended_text(snd->address, snd->reason, reply, size);
 		return SENDGUARD_SUSPENDED;
 	}
@@ -432,7 +506,8 @@ enum sendguard_status sendguard_rcpt(struct sendguard_sender *snd, const char *r
 		abuse_rcptset_add(&a->newset, h, now, cfg.abuse_new_rcpt_window);
 	if (!abuse_rcptset_has(&a->sent, h))
 		abuse_rcptset_add(&a->sent, h, now, 3600);
-	sg_pend_count_locked(a->address, now, 1);
+	if (shared == NULL)
+		sg_pend_count_locked(a->address, now, 1);
 	sg_pend_rcpt_locked(a->address, rcpt, now);
 	pthread_mutex_unlock(&sg_lock);
 	return SENDGUARD_OK;
@@ -447,18 +522,30 @@ enum sendguard_status sendguard_count_forward(const char *address, unsigned n, c
 	struct sg_account *a;
 	enum sendlimit_verdict v;
 
+	struct directory *shared = sg_shared_dir();
+
 	if (st != SENDGUARD_OK) {
 		snprintf(reply, size, "%s", ignored);
 		return st;
 	}
+	if (shared != NULL) {
+		st = sg_shared_take(shared, address, n, snd.limit_hour, snd.limit_day, now, reply, size);
+		if (st != SENDGUARD_OK)
+			return st;
+	}
 	a = sg_get_locked(address, now);
-	if (a == NULL)
+	if (a == NULL) {
+		if (shared != NULL)
+			sg_shared_give_back(address, now, n);
 		return SENDGUARD_ERROR;
-	v = sendlimit_check_n(&a->limits, now, n, snd.limit_hour, snd.limit_day, &reset);
+	}
+	v = shared != NULL ? SENDLIMIT_OK
+			   : sendlimit_check_n(&a->limits, now, n, snd.limit_hour, snd.limit_day, &reset);
 	if (v == SENDLIMIT_OK) {
 		sendlimit_add(&a->limits, now, n);
 		sendwin_add(&a->abuse_hour, now, n);
-		sg_pend_count_locked(a->address, now, n);
+		if (shared == NULL)
+			sg_pend_count_locked(a->address, now, n);
 	}
 	pthread_mutex_unlock(&sg_lock);
 	if (v == SENDLIMIT_OK)
@@ -598,7 +685,7 @@ static void sg_flush_at_stop(void)
 	if (job == NULL)
 		return;
 	job->prune_minute = 0;
-	snprintf(path, sizeof(path), "%s/yubin.db", server->data_dir);
+	server_directory_where(path, sizeof(path));
 	dir = directory_open(path, err, sizeof(err));
 	if (dir == NULL || sg_flush_write(dir, job) < 0)
 		log_warn(NULL, "abuse: could not save %zu sending counts at exit", job->ncounts);

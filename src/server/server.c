@@ -33,12 +33,23 @@ static void thread_dir_close(void *dir)
 	directory_close(dir);
 }
 
+void server_directory_where(char *buf, size_t size)
+{
+	struct config cfg;
+
+	server_config(&cfg);
+	if (cfg.directory_url[0] != '\0')
+		snprintf(buf, size, "%s", cfg.directory_url);
+	else
+		snprintf(buf, size, "%s/yubin.db", server->data_dir);
+}
+
 struct directory *server_directory(void)
 {
 	char path[4200], err[256];
 
 	if (thread_dir == NULL) {
-		snprintf(path, sizeof(path), "%s/yubin.db", server->data_dir);
+		server_directory_where(path, sizeof(path));
 		thread_dir = directory_open(path, err, sizeof(err));
 		if (thread_dir == NULL)
 			log_error(NULL, "directory: %s", err);
@@ -228,6 +239,9 @@ void server_start(const char *data)
 	if (settings_conf_load(&server->cfg, path, err, sizeof(err)) < 0)
 		log_fatal("config: %s", err);
 	apply_log_level(&server->cfg);
+	/* directory.url takes a restart: the cache listens where it pointed. */
+	if (directory_cache_start(server->cfg.directory_url) < 0)
+		log_fatal("directory: cannot start the lookup cache");
 	snprintf(path, sizeof(path), "%s/tmp", server->data_dir);
 	if (fs_mkdir_p(path, 0700) < 0)
 		log_fatal("cannot create %s: %s", path, strerror(errno));
@@ -284,6 +298,7 @@ void server_stop(void)
 
 	snprintf(path, sizeof(path), "%s/yubind.pid", server->data_dir);
 	unlink(path);
+	directory_cache_stop();
 	directory_close(thread_dir);	/* the main thread's */
 	thread_dir = NULL;
 	pthread_setspecific(thread_dir_key, NULL);

@@ -90,6 +90,8 @@ void server_index_rebuilt(const char *root, const struct index_rebuild_report *r
 /* The directory handle of the calling thread (loop or worker), opened on
  * first use; NULL if the database cannot be opened. */
 struct directory *server_directory(void);
+/* Where the directory lives: directory.url, else DATA/yubin.db. */
+void server_directory_where(char *buf, size_t size);
 /* Records an event from a worker thread (fire and forget). */
 void server_event(const char *kind, const char *address, const char *ip, const char *detail);
 /* Copies the current config (under the lock). */

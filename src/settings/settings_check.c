@@ -103,6 +103,25 @@ int settings_check_path(const char *name, const char *value, char *norm, size_t 
 	return 0;
 }
 
+int settings_check_directory_url(const char *name, const char *value, char *norm, size_t normsize,
+				 char *warn, size_t warnsize, const char **error_r)
+{
+	if (strncmp(value, "postgresql://", 13) == 0 || strncmp(value, "postgres://", 11) == 0) {
+		for (const char *p = value; *p != '\0'; p++) {
+			if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+				*error_r = "a connection URI has no spaces or control characters";
+				return -1;
+			}
+		}
+		return 0;
+	}
+	if (value[0] != '\0' && value[0] != '/') {
+		*error_r = "must be empty (DATA/yubin.db), an absolute path or a postgresql:// URI";
+		return -1;
+	}
+	return 0;
+}
+
 int settings_check_ip_list_or_empty(const char *name, const char *value, char *norm, size_t normsize,
 				    char *warn, size_t warnsize, const char **error_r)
 {

@@ -190,6 +190,14 @@ const struct setting settings_table[SETTING_COUNT] = {
 	CONF(SETTING_CONF_SERVER_USER, "server.user", SETTING_STRING, SETTING_RESTART, 0, 0, "", NULL,
 	     server_user, "user to run as after binding the ports when started as root (DATA must belong to it)",
 	     "root で起動したとき、ポートを開いた後に切り替えるユーザ（DATA はそのユーザの所有に）"),
+	CONF(SETTING_CONF_DIRECTORY_URL, "directory.url", SETTING_STRING, SETTING_RESTART | SETTING_SECRET, 0, 0,
+	     "", settings_check_directory_url, directory_url,
+	     "where the directory (domains, accounts, settings, events) lives: empty for DATA/yubin.db (SQLite),"
+	     " an absolute SQLite file, or a PostgreSQL connection URI postgresql://[user@]host/db (several"
+	     " nodes share it; yubinctl directory copy moves an SQLite directory there)",
+	     "ディレクトリ（ドメイン・アカウント・設定・イベント）の置き場所：空なら DATA/yubin.db（SQLite）、"
+	     "SQLite ファイルの絶対パス、または PostgreSQL の接続 URI postgresql://[user@]host/db（複数ノードで共有。"
+	     "yubinctl directory copy で SQLite から移せる）"),
 	CONF_ENUM(SETTING_CONF_LOG_LEVEL, "log.level", "info", log_levels, log_level,
 		  "debug, info, warn or error", "ログの詳しさ：debug、info、warn、error"),
 	CONF(SETTING_CONF_SEND_LIMIT_HOUR, "send_limit.hour", SETTING_UINT, 0, 0, 10000000, "1500", NULL,

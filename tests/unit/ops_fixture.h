@@ -11,10 +11,11 @@
 #include "directory/directory.h"
 #include "lib/fsutil.h"
 #include "ops/ops.h"
+#include "pg_fixture.h"
 
 struct fixture {
 	char dir[64];
-	char path[128];
+	char path[1024];
 	char conf[128];
 	struct ops o;
 	struct ops_actor cli, admin, dadmin, user, token;
@@ -36,6 +37,8 @@ static inline struct fixture *ops_fixture_new(const char *tmpl, bool with_b, con
 	if (mkdtemp(f->dir) == NULL)
 		return NULL;
 	snprintf(f->path, sizeof(f->path), "%s/yubin.db", f->dir);
+	if (pg_fixture_fresh() != NULL)	/* the directory in PostgreSQL */
+		snprintf(f->path, sizeof(f->path), "%s", getenv("YUBIN_TEST_PG"));
 	f->o.dir = directory_open(f->path, err, sizeof(err));
 	f->o.data = f->dir;
 	if (f->o.dir == NULL || directory_domain_add(f->o.dir, "a.example", &e) < 0 ||

@@ -71,6 +71,38 @@ static void test_count_delay_block(void **state)
 	bf_table_free(NULL);
 }
 
+/* Two nodes' tables sharing counters through their state (as the
+ * PostgreSQL directory keeps it): failures on either count toward one
+ * block. */
+static void test_state_shared_between_tables(void **state)
+{
+	struct bf_table *a = bf_table_new(64), *b = bf_table_new(64);
+	struct bf_state st;
+	struct bf_failure f;
+	int64_t now = 2000000;
+
+	assert_int_equal(bf_state_get(a, "192.0.2.7", &st), 0);
+	for (unsigned i = 1; i <= 6; i++) {
+		struct bf_table *on = i % 2 ? a : b, *other = i % 2 ? b : a;
+
+		bf_failure(on, &lim, "192.0.2.7", "", now + i, &f);
+		assert_int_equal(f.ip_failures, i);
+		assert_int_equal(f.block, i == 6);
+		assert_int_equal(bf_state_get(on, "192.0.2.7", &st), 1);
+		bf_state_set(other, "192.0.2.7", &st);
+	}
+	/* the block starts the count afresh on both, and the block count is shared */
+	assert_int_equal(bf_count(a, &lim, "192.0.2.7", now + 7), 0);
+	assert_int_equal(bf_state_get(b, "192.0.2.7", &st), 1);
+	assert_int_equal(st.blocks, 1);
+	/* forgotten: NULL */
+	bf_state_set(a, "192.0.2.7", NULL);
+	assert_int_equal(bf_state_get(a, "192.0.2.7", &st), 1);
+	assert_int_equal(st.cur + st.prev + st.blocks, 0);
+	bf_table_free(a);
+	bf_table_free(b);
+}
+
 static void test_window_decay(void **state)
 {
 	struct bf_table *t = bf_table_new(64);
@@ -149,6 +181,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_delays),
 		cmocka_unit_test(test_count_delay_block),
+		cmocka_unit_test(test_state_shared_between_tables),
 		cmocka_unit_test(test_window_decay),
 		cmocka_unit_test(test_account_slowing),
 		cmocka_unit_test(test_table_eviction),

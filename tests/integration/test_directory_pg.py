@@ -1,0 +1,245 @@
+"""The directory in PostgreSQL (issue 16 §1): a real PostgreSQL on a private
+Unix socket; node A's SQLite directory moved there with `yubinctl directory
+copy`, node B set up empty and pointed at the same database. Accounts,
+logins, RCPT, settings and events are shared; a sending limit holds across
+both nodes together; a password changed through one node applies on the
+other within a second (LISTEN/NOTIFY); PostgreSQL stopped -> new logins
+get NO [UNAVAILABLE] and RCPT 4xx while an open IMAP session keeps
+reading its mail; PostgreSQL back -> both nodes recover."""
+
+import os
+import subprocess
+import time
+
+import pytest
+
+import helpers
+from helpers import DOMAIN, PASSWORD, SMTPConn, make_message, unique
+from pg_util import PgServer, available, wait_for
+from protection_util import submit_session
+from test_imap_auth import RawIMAPS, login_from
+
+pytestmark = pytest.mark.skipif(not available(), reason="PostgreSQL 15 is not installed (scripts/deps.sh test)")
+
+USER = "user@" + DOMAIN
+PWUSER = "pw@" + DOMAIN
+SENDER = "sender@" + DOMAIN
+RCPTS = ["r%d@%s" % (i, DOMAIN) for i in range(1, 6)]
+# an address is blocked at its 6th failure (no delays before): the other
+# tests fail fewer logins than that from 127.0.0.1
+BF = {"bruteforce.ip_delay_after": "100", "bruteforce.ip_block_after": "6"}
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    base = tmp_path_factory.mktemp("dirpg")
+    pg = PgServer()
+    nodes = []
+    try:
+        pg.setup().start()
+        url = pg.createdb("yubin")
+        a = helpers.Server(base / "a", accounts=[(USER,), (PWUSER,), (SENDER,)] + [(r,) for r in RCPTS],
+                           config=BF, name="yubind-a").setup()
+        a.ctl("domain", "set", DOMAIN, "send-limit-hour", "40")
+        copy = a.ctl("directory", "copy", "--to", url)
+        a.ctl("config", "set", "directory.url", "-", input=url + "\n")
+        b = helpers.Server(base / "b", accounts=[], domains=(), config=BF, name="yubind-b").setup()
+        b.ctl("config", "set", "directory.url", "-", input=url + "\n")
+        nodes = [a, b]
+        a.start()
+        b.start()
+        yield pg, url, a, b, copy.out
+    finally:
+        for n in nodes:
+            n.stop()
+        pg.cleanup()
+    for n in nodes:
+        rep = n.sanitizer_report()
+        assert rep is None, rep
+
+
+def imap_login(srv, user, password=PASSWORD):
+    c = RawIMAPS(srv)
+    try:
+        return c.login(user, password)
+    finally:
+        c.close()
+
+
+def rcpt_reply(srv, rcpt):
+    c = SMTPConn(srv.port("smtp"))
+    try:
+        c.ehlo()
+        c.cmd("MAIL FROM:<someone@client.test>").expect(250)
+        return c.cmd("RCPT TO:<%s>" % rcpt)
+    finally:
+        c.close()
+
+
+def test_copy_moved_every_table(cluster):
+    pg, url, a, b, copy_out = cluster
+    assert "accounts         %d rows" % (3 + len(RCPTS)) in copy_out, copy_out
+    assert "done: every table copied" in copy_out, copy_out
+    assert pg.psql("SELECT count(*) FROM accounts", "yubin") == str(3 + len(RCPTS))
+    assert pg.psql("SELECT value FROM settings WHERE key = 'send-limit-hour'", "yubin") == "40"
+    assert pg.psql("SELECT max(version) FROM yubin_schema", "yubin") == "10"
+    # both nodes read it; a second copy into a database in use is refused
+    for n in (a, b):
+        assert USER in n.ctl("account", "list").out
+        assert "up to date" in n.ctl("directory", "migrate").out
+    assert "already uses" in a.ctl("directory", "copy", "--to", url, check=False).err
+    # the copy works from any directory (here PostgreSQL to PostgreSQL), and
+    # only into an empty one
+    second = pg.createdb("second")
+    assert "done: every table copied" in a.ctl("directory", "copy", "--to", second).out
+    assert pg.psql("SELECT count(*) FROM accounts", "second") == str(3 + len(RCPTS))
+    again = a.ctl("directory", "copy", "--to", second, check=False)
+    assert again.returncode == 1 and "not empty" in again.err, again.err
+
+
+@pytest.mark.parametrize("unit", ["test_directory", "test_ops", "test_ops_server", "test_settings"])
+def test_directory_unit_tests_on_postgresql(cluster, unit):
+    """Every query the directory's and the operations' unit tests make,
+    on PostgreSQL (pg_fixture.h: YUBIN_TEST_PG, a database of their own)."""
+    pg = cluster[0]
+    url = pg.url("unit")
+    if pg.psql("SELECT count(*) FROM pg_database WHERE datname = 'unit'") == "0":
+        pg.createdb("unit")
+    binary = os.path.join(helpers.BUILD, "tests", unit)
+    if not os.path.exists(binary):
+        pytest.fail("%s is not built (make unit-bins)" % binary)
+    p = subprocess.run([binary], env=dict(os.environ, YUBIN_TEST_PG=url), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=300)
+    out = p.stdout.decode("utf-8", "replace")
+    assert p.returncode == 0, out[-3000:]
+    assert "PASSED" in out and pg.psql("SELECT count(*) FROM yubin_schema", "unit") == "1", out[-3000:]
+
+
+def test_login_and_rcpt_on_both_nodes(cluster):
+    _, _, a, b, _ = cluster
+    for n in (a, b):
+        assert imap_login(n, USER).startswith("OK"), n.base
+        assert imap_login(n, USER, "wrong-password-1").startswith("NO [AUTHENTICATIONFAILED]")
+        rcpt_reply(n, USER).expect(250)
+        rcpt_reply(n, "nobody@" + DOMAIN).expect(550, "5.1.1")
+
+
+def test_account_added_on_one_node_is_known_on_the_other(cluster):
+    _, _, a, b, _ = cluster
+    new = "fresh-%s@%s" % (unique("a")[-8:], DOMAIN)
+    rcpt_reply(b, new).expect(550, "5.1.1")		# cached as unknown on b
+    a.add_account(new)
+    # the trigger's notification drops b's cache: known at once
+    assert wait_for(lambda: rcpt_reply(b, new).code == 250, 1.0), "b still refuses the new account"
+    assert imap_login(b, new).startswith("OK")
+
+
+def test_switches_apply_on_the_other_node_within_a_second(cluster):
+    _, _, a, b, _ = cluster
+    # an account switched off, and a per-domain setting (the sending limit
+    # b reads at MAIL), both read by b before and cached
+    rcpt_reply(b, RCPTS[4]).expect(250)
+    a.ctl("account", "disable", RCPTS[4])
+    assert wait_for(lambda: rcpt_reply(b, RCPTS[4]).code == 550, 1.0), "b still accepts a disabled account"
+    a.ctl("account", "enable", RCPTS[4])
+    assert wait_for(lambda: rcpt_reply(b, RCPTS[4]).code == 250, 1.0)
+    c = submit_session(b, USER)
+    c.cmd("MAIL FROM:<%s>" % USER).expect(250)
+    c.cmd("RSET").expect(250)
+    a.ctl("domain", "set", DOMAIN, "send-limit-hour", "0")	# unlimited: never trips below
+
+    def limit_seen():
+        c.cmd("MAIL FROM:<%s>" % USER).expect(250)
+        r = c.cmd("RCPT TO:<%s>" % RCPTS[0])
+        c.cmd("RSET").expect(250)
+        return r.code == 250
+    assert limit_seen()
+    a.ctl("domain", "set", DOMAIN, "send-limit-hour", "1")
+    assert wait_for(lambda: not limit_seen(), 1.0), "b did not take the new domain limit"
+    a.ctl("domain", "set", DOMAIN, "send-limit-hour", "40")
+    c.quit()
+
+
+def test_events_of_one_node_seen_by_the_other(cluster):
+    _, _, a, b, _ = cluster
+    assert imap_login(b, PWUSER, "not-the-password-9").startswith("NO")
+    found = wait_for(lambda: "auth-failed" in a.ctl("security", "events", "--target", PWUSER).out, 10)
+    assert found, a.ctl("security", "events").out
+
+
+def test_password_change_applies_on_the_other_node_within_a_second(cluster):
+    _, _, a, b, _ = cluster
+    new = "Changed-pass-456"
+    assert imap_login(b, PWUSER).startswith("OK")	# b has the account cached
+    a.ctl("account", "passwd", PWUSER, "--password-stdin", input=new + "\n")
+    t0 = time.time()
+    assert wait_for(lambda: imap_login(b, PWUSER, new).startswith("OK"), 1.0), \
+        "b did not take the new password within a second"
+    assert time.time() - t0 < 1.5
+    assert imap_login(b, PWUSER).startswith("NO [AUTHENTICATIONFAILED]")
+
+
+def test_sending_limit_holds_across_both_nodes(cluster):
+    _, _, a, b, _ = cluster
+    a.ctl("account", "set", SENDER, "send-limit-hour", "3")
+    ca = submit_session(a, SENDER)
+    ca.cmd("MAIL FROM:<%s>" % SENDER).expect(250)
+    ca.cmd("RCPT TO:<%s>" % RCPTS[0]).expect(250)
+    ca.cmd("RCPT TO:<%s>" % RCPTS[1]).expect(250)
+    cb = submit_session(b, SENDER)
+    cb.cmd("MAIL FROM:<%s>" % SENDER).expect(250)
+    cb.cmd("RCPT TO:<%s>" % RCPTS[2]).expect(250)
+    r = cb.cmd("RCPT TO:<%s>" % RCPTS[3])
+    r.expect(451, "4.7.1")
+    assert "may send to 3 recipients per hour" in r.text, r.text
+    ca.cmd("RCPT TO:<%s>" % RCPTS[4]).expect(451, "4.7.1")
+    ca.quit()
+    cb.quit()
+
+
+def test_failed_logins_counted_across_both_nodes(cluster):
+    _, _, a, b, _ = cluster
+    src = "127.0.0.2"
+    for i in range(3):
+        for n in (a, b):
+            assert login_from(n, src, "nobody@" + DOMAIN, "wrong-%d" % i).startswith("NO [AUTHENTICATIONFAILED]")
+    # six failures, three on each node: blocked on both
+    for n in (a, b):
+        assert login_from(n, src, USER).startswith("NO [UNAVAILABLE]")
+    b.ctl("security", "unblock", src)
+    for n in (a, b):
+        assert login_from(n, src, USER).startswith("OK")
+
+
+def test_postgresql_down_temporary_errors_then_recovery(cluster):
+    pg, _, a, b, _ = cluster
+    token = unique("pgdown")
+    c = SMTPConn(a.port("smtp"))
+    c.ehlo()
+    c.send_mail("someone@client.test", [USER], make_message(token))[-1].expect(250)
+    c.quit()
+    session = RawIMAPS(a)
+    assert session.login(USER, PASSWORD).startswith("OK")
+    assert session.cmd("SELECT INBOX").startswith("OK")
+    pg.stop()
+    try:
+        # new logins and recipients: temporary errors, on both nodes
+        for n in (a, b):
+            assert wait_for(lambda: imap_login(n, USER).startswith("NO [UNAVAILABLE]"), 5), \
+                imap_login(n, USER)
+            r = rcpt_reply(n, USER)
+            assert 400 <= r.code < 500, r
+        sub = helpers.smtp_submission(a)
+        sub.auth_plain(USER, PASSWORD).expect(454, "4.7.0")
+        sub.close()
+        # the open session keeps working, and the mail accepted before is there
+        assert session.cmd("NOOP").startswith("OK")
+        assert session.cmd("SEARCH SUBJECT %s" % token).startswith("OK")
+        fetched = session.cmd("FETCH 1:* (FLAGS)")
+        assert fetched.startswith("OK"), fetched
+    finally:
+        pg.start()
+    session.close()
+    for n in (a, b):
+        assert wait_for(lambda: imap_login(n, USER).startswith("OK"), 10), imap_login(n, USER)
+        assert wait_for(lambda: rcpt_reply(n, USER).code == 250, 10)
