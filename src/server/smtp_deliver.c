@@ -617,6 +617,20 @@ static void delivery_vacation(struct delivery_job *job)
 	}
 }
 
+/* The staged queue file is durable: to the queue runner. */
+static void delivery_queued(struct delivery_job *job)
+{
+	const char *rcpts[job->nremote > 0 ? job->nremote : 1];
+	size_t n = 0;
+
+	for (unsigned i = 0; i < job->nrcpts; i++) {
+		if (job->rcpts[i].maildir == NULL)
+			rcpts[n++] = job->rcpts[i].address;
+	}
+	str_copy(job->queue_id, sizeof(job->queue_id), job->queued->name);
+	queue_staged_done(job->queued, job->queue_from, rcpts, n, job->queued_size);
+}
+
 /* Once a job's copies are durable: the IDLE wake-ups and one `delivered`
  * event per kept local copy (dir NULL: no events). */
 static void delivery_events(const struct delivery_job *job, struct directory *dir)
@@ -660,8 +674,7 @@ static void delivery_finish(void *ctx)
 		maildir_staged_discard(job->queued);
 		job->status = 2;
 	} else if (job->queued != NULL) {
-		str_copy(job->queue_id, sizeof(job->queue_id), job->queued->name);
-		queue_staged_done(job->queued, job->queue_from, job->nremote, job->queued_size);
+		delivery_queued(job);
 	} else if (job->status == 0 && job->nremote > 0 && delivery_queue(job, NULL) < 0) {
 		job->status = 2;
 	}
@@ -768,10 +781,8 @@ static void delivery_batch_finish(void *ctx)
 	bool txn = dir != NULL && directory_begin(dir) == 0;
 
 	for (struct delivery_job *job = ctx; job != NULL; job = job->next_committed) {
-		if (job->queued != NULL) {
-			str_copy(job->queue_id, sizeof(job->queue_id), job->queued->name);
-			queue_staged_done(job->queued, job->queue_from, job->nremote, job->queued_size);
-		}
+		if (job->queued != NULL)
+			delivery_queued(job);
 		delivery_events(job, dir);
 	}
 	if (txn && directory_commit(dir) < 0) {
