@@ -830,6 +830,14 @@ static int64_t scan(void)
 		struct job *j = jobs;
 		jobs = j->next;
 		j->next = NULL;
+		/* an id that joined a running job since it was read is that
+		 * job's (queue_enqueued): never two jobs for one message */
+		for (size_t i = 0; i < j->nids;) {
+			if (id_is_busy(j->ids[i]))
+				memmove(j->ids[i], j->ids[--j->nids], QUEUE_ID_MAX);
+			else
+				i++;
+		}
 		if (j->nids == 0 || q.stopping) {
 			job_free(j);
 			continue;

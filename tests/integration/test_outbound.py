@@ -560,6 +560,45 @@ def test_message_queued_during_a_delivery_joins_it(dns, new_server):
         remote.close()
 
 
+def test_concurrent_submissions_reach_the_relay_once_each(dns, new_server):
+    """Eight sessions submit at once while two connections to the relay
+    host deliver: messages join running deliveries and scans hand out the
+    rest, and no message is ever held by two deliveries (each arrives
+    exactly once)."""
+    import threading
+    remote = CountingSmtp()
+    try:
+        srv = new_server(config=relay_config(dns, remote.port, queue__dest_concurrency=2,
+                                             **{"send_limit.hour": 0, "send_limit.day": 0,
+                                                "abuse.burst_min": 0, "abuse.new_rcpt_max": 0}))
+        toks = [[helpers.unique("conc%d-%d" % (t, i)) for i in range(25)] for t in range(8)]
+        errors = []
+
+        def submit(mine):
+            c = helpers.smtp_submission(srv)
+            try:
+                assert c.auth_plain(LOCAL, PASSWORD).code == 235
+                for t in mine:
+                    replies = c.send_mail(LOCAL, ["bob@remote.test"], message(t, body="token " + t + "\r\n"))
+                    assert [r.code for r in replies] == [250] * 3, replies
+            except Exception as e:  # reported below
+                errors.append(e)
+            finally:
+                c.quit()
+        threads = [threading.Thread(target=submit, args=(m,)) for m in toks]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors, errors
+        flat = [t for m in toks for t in m]
+        assert ou.wait_for(lambda: all(remote.got(t) >= 1 for t in flat), timeout=60), srv.log_tail()
+        assert ou.wait_for(lambda: not ou.queue_files(srv)), ou.queue_files(srv)
+        assert [t for t in flat if remote.got(t) != 1] == []
+    finally:
+        remote.close()
+
+
 def test_closed_cached_connection_is_replaced(dns, new_server):
     """The relay host says 421 and closes after every message: the next
     message, a job of its own, notices the cached connection is gone and
