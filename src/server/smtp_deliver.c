@@ -614,6 +614,9 @@ static void delivery_vacation(struct delivery_job *job)
 		vm.spam = r->spam.spam;
 		if (r->vacation != NULL && r->maildir != NULL && !r->extra)
 			smtp_vacation_send(&vm, r->address, r->maildir, r->vacation);
+		/* whatever else is sent from here makes its job not plain:
+		 * delivery_is_plain must test it too, or the batched
+		 * follow-up (delivery_batch_finish) skips it */
 	}
 }
 
