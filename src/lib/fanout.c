@@ -77,7 +77,10 @@ void fanout_run(struct fanout *f, fanout_fn *fn, void **items, size_t n)
 	f->items = items;
 	f->n = n;
 	f->next = 0;
-	pthread_cond_broadcast(&f->work);
+	/* as many helpers as there are items beyond the caller's own, not
+	 * every thread: a small batch wakes few */
+	for (size_t i = 1; i < n && i <= f->nthreads; i++)
+		pthread_cond_signal(&f->work);
 	fanout_drain(f);
 	while (f->running > 0)
 		pthread_cond_wait(&f->idle, &f->lock);

@@ -40,7 +40,8 @@ static struct group_commit_req *group_commit_take(struct group_commit *gc, size_
 static void group_commit_run(struct group_commit *gc, struct group_commit_req *reqs, size_t n)
 {
 	void **items = n <= gc->max_items ? gc->items : malloc(n * sizeof(*items));
-	size_t k = 0;
+	group_commit_end_fn *ends[GROUP_COMMIT_ENDS_MAX];
+	size_t k = 0, nends = 0;
 
 	if (items == NULL)
 		log_fatal("groupcommit: out of memory");
@@ -52,11 +53,22 @@ static void group_commit_run(struct group_commit *gc, struct group_commit_req *r
 		gc->commit(items, k, gc->arg);
 	if (items != gc->items)
 		free(items);
+	/* the batch-end hooks, each once, noted before done() may free */
+	for (struct group_commit_req *r = reqs; r != NULL; r = r->next) {
+		size_t j = 0;
+
+		while (j < nends && ends[j] != r->batch_end)
+			j++;
+		if (r->batch_end != NULL && j == nends && nends < GROUP_COMMIT_ENDS_MAX)
+			ends[nends++] = r->batch_end;
+	}
 	while (reqs != NULL) {
 		struct group_commit_req *next = reqs->next;
 		reqs->done(reqs);
 		reqs = next;
 	}
+	for (size_t j = 0; j < nends; j++)
+		ends[j]();
 }
 
 static void *group_commit_main(void *arg)

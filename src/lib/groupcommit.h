@@ -14,6 +14,11 @@
 
 struct group_commit;
 
+/* The batch-end hooks a batch's requests name, at most this many distinct
+ * ones per batch (more are not called: keep to one per kind of request). */
+#define GROUP_COMMIT_ENDS_MAX 4
+typedef void group_commit_end_fn(void);
+
 /* Makes items[0..n) durable; each item records its own outcome. */
 typedef void group_commit_fn(void **items, size_t n, void *arg);
 
@@ -24,6 +29,11 @@ struct group_commit_req {
 	/* Called on the committer thread after the batch holding the items
 	 * was committed; it may free the request. */
 	void (*done)(struct group_commit_req *req);
+	/* Optional: called once per batch, after every done() of it (on
+	 * the committer thread), so the requests' follow-up work can be
+	 * batched too (one database transaction for all, say). Requests of
+	 * one batch with the same batch_end share the one call. */
+	group_commit_end_fn *batch_end;
 };
 
 /* max_items bounds one batch (whole requests are never split; one request

@@ -59,8 +59,10 @@ struct idle_conn {
 struct job {
 	struct job *next;
 	char dest[DNS_NAME_MAX];
-	char (*ids)[QUEUE_ID_MAX];
-	size_t nids;
+	char (*ids)[QUEUE_ID_MAX];	/* JOB_MAX_MESSAGES of them */
+	size_t nids;			/* under q.lock once the job runs */
+	struct job *run_next;		/* q.running */
+	bool closed;			/* its thread took its last id */
 };
 
 static struct {
@@ -74,6 +76,7 @@ static struct {
 	char (*busy_ids)[QUEUE_ID_MAX];
 	size_t nbusy_ids, cap_ids;
 	unsigned running;		/* delivery threads alive */
+	struct job *run_jobs;		/* jobs being delivered, open for more ids */
 	struct idle_conn idle[IDLE_MAX];
 	size_t nidle;
 	pthread_t sched;
@@ -125,6 +128,8 @@ static char *queue_sign(void *ctx, const char *from, const struct maildir_msg *m
 	return out.data;
 }
 
+static bool queue_enqueued(const char *id, const char *const *rcpts, size_t nrcpts);
+
 static void queue_dir(char *buf, size_t size)
 {
 	snprintf(buf, size, "%s/queue", server->data_dir);
@@ -144,9 +149,9 @@ int queue_submit(const char *login, const char *from, const char *const *rcpts, 
 		log_error(NULL, "queue: cannot queue a message from <%s>: %s", from, *error_r);
 		return -1;
 	}
-	log_info(NULL, "queue: id=%s from=<%s> nrcpt=%zu size=%zu queued", id_r, from, nrcpts,
-		 msg->prefix_len + msg->body_len);
-	queue_wake();
+	log_info(NULL, "queue: id=%s from=<%s> nrcpt=%zu size=%zu queued%s", id_r, from, nrcpts,
+		 msg->prefix_len + msg->body_len,
+		 queue_enqueued(id_r, rcpts, nrcpts) ? ", joins a delivery under way" : "");
 	return 0;
 }
 
@@ -165,10 +170,11 @@ int queue_stage(const char *login, const char *from, const char *const *rcpts, s
 	return r;
 }
 
-void queue_staged_done(const struct maildir_staged *st, const char *from, size_t nrcpts, size_t size)
+void queue_staged_done(const struct maildir_staged *st, const char *from, const char *const *rcpts,
+		       size_t nrcpts, size_t size)
 {
-	log_info(NULL, "queue: id=%s from=<%s> nrcpt=%zu size=%zu queued", st->name, from, nrcpts, size);
-	queue_wake();
+	log_info(NULL, "queue: id=%s from=<%s> nrcpt=%zu size=%zu queued%s", st->name, from, nrcpts, size,
+		 queue_enqueued(st->name, rcpts, nrcpts) ? ", joins a delivery under way" : "");
 }
 
 void queue_wake(void)
@@ -233,6 +239,88 @@ static void busy_release(const struct job *job)
 			}
 		}
 	}
+}
+
+/* Marks id as held by a job (q.lock held): 0, or -1 without memory. */
+static int busy_id_add(const char *id)
+{
+	if (q.nbusy_ids + 1 > q.cap_ids) {
+		size_t ncap = (q.nbusy_ids + 1) * 2;
+		char (*ni)[QUEUE_ID_MAX] = realloc(q.busy_ids, ncap * QUEUE_ID_MAX);
+
+		if (ni == NULL)
+			return -1;
+		q.busy_ids = ni;
+		q.cap_ids = ncap;
+	}
+	str_copy(q.busy_ids[q.nbusy_ids++], QUEUE_ID_MAX, id);
+	return 0;
+}
+
+/* A message just queued whose recipients all have one destination goes
+ * straight to a job delivering to it now, if one has room: its thread
+ * sends it over the connection it holds, after the ones before it, with
+ * no scan of the queue (true). Otherwise the scheduler is woken. */
+static bool queue_enqueued(const char *id, const char *const *rcpts, size_t nrcpts)
+{
+	char dest[DNS_NAME_MAX], other[DNS_NAME_MAX];
+	struct config cfg;
+	bool relay, taken = false, busy;
+
+	server_config(&cfg);
+	relay = cfg.smtp_relayhost[0] != '\0';
+	explicit_bzero(&cfg, sizeof(cfg));
+	if (nrcpts == 0 || !queue_id_is_valid(id)) {
+		queue_wake();
+		return false;
+	}
+	rcpt_dest(rcpts[0], relay, dest, sizeof(dest));
+	for (size_t i = 1; i < nrcpts; i++) {
+		rcpt_dest(rcpts[i], relay, other, sizeof(other));
+		if (strcmp(other, dest) != 0) {
+			queue_wake();
+			return false;
+		}
+	}
+	pthread_mutex_lock(&q.lock);
+	busy = id_is_busy(id);	/* a scan got to it first */
+	for (struct job *j = q.run_jobs; j != NULL && !busy && !taken && !q.stopping; j = j->run_next) {
+		if (j->closed || j->nids >= JOB_MAX_MESSAGES || strcmp(j->dest, dest) != 0 ||
+		    busy_id_add(id) < 0)
+			continue;
+		str_copy(j->ids[j->nids], QUEUE_ID_MAX, id);
+		j->nids++;
+		taken = true;
+	}
+	if (!taken && !busy) {
+		q.wake = true;
+		pthread_cond_signal(&q.sched_cond);
+	}
+	pthread_mutex_unlock(&q.lock);
+	return taken;
+}
+
+/* The job's next id to deliver into id, or false when it has none left or
+ * the queue stops: the job is then closed to hand-offs (q.lock not held). */
+static bool job_next_id(struct job *job, size_t i, char *id)
+{
+	bool more;
+
+	pthread_mutex_lock(&q.lock);
+	more = i < job->nids && !q.stopping;
+	if (more) {
+		str_copy(id, QUEUE_ID_MAX, job->ids[i]);
+	} else if (!job->closed) {
+		job->closed = true;
+		for (struct job **p = &q.run_jobs; *p != NULL; p = &(*p)->run_next) {
+			if (*p == job) {
+				*p = job->run_next;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&q.lock);
+	return more;
 }
 
 static void job_free(struct job *job)
@@ -608,7 +696,7 @@ static void *delivery_main(void *arg)
 		struct job *job;
 		struct outbound_opts o;
 		struct outbound_conn *conn = NULL;
-		char conn_error[QUEUE_REPLY_MAX] = "", key[IDLE_KEY_MAX];
+		char conn_error[QUEUE_REPLY_MAX] = "", key[IDLE_KEY_MAX], id[QUEUE_ID_MAX];
 
 		pthread_mutex_lock(&q.lock);
 		while (q.head == NULL && !q.stopping)
@@ -623,20 +711,16 @@ static void *delivery_main(void *arg)
 		q.head = job->next;
 		if (q.head == NULL)
 			q.tail = NULL;
+		job->run_next = q.run_jobs;	/* open for hand-offs (queue_enqueued) */
+		q.run_jobs = job;
 		pthread_mutex_unlock(&q.lock);
 
 		outbound_opts_get(&o);
 		idle_key(&o, job->dest, key, sizeof(key));
 		conn = idle_take(key);
-		for (size_t i = 0; i < job->nids; i++) {
-			bool stop;
-			pthread_mutex_lock(&q.lock);
-			stop = q.stopping;
-			pthread_mutex_unlock(&q.lock);
-			if (stop)
-				break;	/* the rest stays due for the next start */
-			deliver_message(&o, job->dest, job->ids[i], &conn, conn_error, sizeof(conn_error));
-		}
+		/* when the queue stops, the rest stays due for the next start */
+		for (size_t i = 0; job_next_id(job, i, id); i++)
+			deliver_message(&o, job->dest, id, &conn, conn_error, sizeof(conn_error));
 		explicit_bzero(&o, sizeof(o));
 		idle_put(key, conn);
 
@@ -746,6 +830,14 @@ static int64_t scan(void)
 		struct job *j = jobs;
 		jobs = j->next;
 		j->next = NULL;
+		/* an id that joined a running job since it was read is that
+		 * job's (queue_enqueued): never two jobs for one message */
+		for (size_t i = 0; i < j->nids;) {
+			if (id_is_busy(j->ids[i]))
+				memmove(j->ids[i], j->ids[--j->nids], QUEUE_ID_MAX);
+			else
+				i++;
+		}
 		if (j->nids == 0 || q.stopping) {
 			job_free(j);
 			continue;
@@ -759,16 +851,10 @@ static int64_t scan(void)
 			q.busy_dest = nd;
 			str_copy(q.busy_dest[q.nbusy_dest++], DNS_NAME_MAX, j->dest);
 		}
-		if (q.nbusy_ids + j->nids > q.cap_ids) {
-			size_t ncap = (q.nbusy_ids + j->nids) * 2;
-			char (*ni)[QUEUE_ID_MAX] = realloc(q.busy_ids, ncap * QUEUE_ID_MAX);
-			if (ni == NULL)
+		for (size_t i = 0; i < j->nids; i++) {
+			if (busy_id_add(j->ids[i]) < 0)
 				abort();
-			q.busy_ids = ni;
-			q.cap_ids = ncap;
 		}
-		for (size_t i = 0; i < j->nids; i++)
-			str_copy(q.busy_ids[q.nbusy_ids++], QUEUE_ID_MAX, j->ids[i]);
 		if (q.tail != NULL)
 			q.tail->next = j;
 		else

@@ -23,11 +23,14 @@ int queue_submit(const char *login, const char *from, const char *const *rcpts, 
 /* queue_submit in two steps, for the group commit (lib/groupcommit.h):
  * queue_stage writes the queue file under its temporary name into st (0,
  * or -1 with *error_r); once the committer has made it durable
- * (st->error NULL), queue_staged_done logs it and wakes the runner. */
+ * (st->error NULL), queue_staged_done logs it and hands it to the runner.
+ * A queued message whose recipients share one destination goes straight
+ * to a delivery under way to it when one has room (no queue scan). */
 struct maildir_staged;
 int queue_stage(const char *login, const char *from, const char *const *rcpts, size_t nrcpts,
 		const struct maildir_msg *msg, struct maildir_staged *st, const char **error_r);
-void queue_staged_done(const struct maildir_staged *st, const char *from, size_t nrcpts, size_t size);
+void queue_staged_done(const struct maildir_staged *st, const char *from, const char *const *rcpts,
+		       size_t nrcpts, size_t size);
 
 /* Starts the runner (after the server's settings are loaded): resumes what
  * is in DATA/queue. */

@@ -6,13 +6,16 @@
  * removed again and the client gets a 4xx, so a retry never duplicates and
  * a 250 never lies.
  *
- * A job goes worker -> loop -> committer -> worker -> loop:
- *   delivery_run (worker)       checks, then each local copy into tmp/
- *   delivery_staged (loop)      hands the staged copies to the committer
+ * A job goes worker -> committer -> worker -> loop:
+ *   delivery_run (worker)       checks, then each local copy into tmp/,
+ *                               handed straight to the committer
  *   (committer thread)          makes them durable in new/ with the copies
  *                               of every other session waiting then
  *                               (group commit, store/maildir_commit.h)
- *   delivery_finish (worker)    queue file, forwarding, events
+ *   delivery_batch_finish       (worker, once per batch) the plain jobs'
+ *                               events in one transaction
+ *   or delivery_finish (worker) per job: a queue file still to write,
+ *                               forwarding, auto-replies, a failed copy
  * A message with only remote recipients has its queue file staged by
  * delivery_run and made durable by the committer like a local copy.
  *   delivery_done (loop)        the reply */
@@ -42,6 +45,7 @@
 #include "settings/settings.h"
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -103,6 +107,7 @@ struct delivery_job {
 	struct maildir_staged *queued;	/* the queue file, staged for the group commit */
 	size_t queued_size;
 	struct group_commit_req commit;	/* items: the staged copies */
+	struct delivery_job *next_committed;	/* delivery_batch_finish's list */
 	uint64_t started;	/* the end of the data (stats_now) */
 };
 
@@ -628,6 +633,45 @@ static void delivery_vacation(struct delivery_job *job)
 			smtp_vacation_send(&vm, r->address, r->maildir, r->vacation);
 		if (r->refusal != NULL && r->maildir != NULL && !r->extra)
 			smtp_refusal_send(&vm, r->address, !r->ereject, r->refusal);
+		/* whatever else is sent from here makes its job not plain:
+		 * delivery_is_plain must test it too, or the batched
+		 * follow-up (delivery_batch_finish) skips it */
+	}
+}
+
+/* The staged queue file is durable: to the queue runner. */
+static void delivery_queued(struct delivery_job *job)
+{
+	const char *rcpts[job->nremote > 0 ? job->nremote : 1];
+	size_t n = 0;
+
+	for (unsigned i = 0; i < job->nrcpts; i++) {
+		if (job->rcpts[i].maildir == NULL)
+			rcpts[n++] = job->rcpts[i].address;
+	}
+	str_copy(job->queue_id, sizeof(job->queue_id), job->queued->name);
+	queue_staged_done(job->queued, job->queue_from, rcpts, n, job->queued_size);
+}
+
+/* Once a job's copies are durable: the IDLE wake-ups and one `delivered`
+ * event per kept local copy (dir NULL: no events). */
+static void delivery_events(const struct delivery_job *job, struct directory *dir)
+{
+	for (unsigned i = 0; i < job->nrcpts; i++) {
+		if (job->rcpts[i].maildir != NULL)
+			store_changed(job->rcpts[i].maildir);	/* wakes IMAP IDLE */
+	}
+	for (unsigned i = 0; i < job->nrcpts && dir != NULL; i++) {
+		char detail[512];
+		if (job->rcpts[i].maildir == NULL || !job->rcpts[i].keep)
+			continue;
+		if (job->rcpts[i].folder_path != NULL)
+			snprintf(detail, sizeof(detail), "from <%s>, %zu bytes, id %s, into %s (mail filter)",
+				 job->from, job->rcpts[i].size, job->txid, strrchr(job->rcpts[i].folder_path, '/') + 1);
+		else
+			snprintf(detail, sizeof(detail), "from <%s>, %zu bytes, id %s", job->from,
+				 job->rcpts[i].size, job->txid);
+		directory_event_add(dir, "delivered", job->rcpts[i].address, job->ip, detail);
 	}
 }
 
@@ -636,7 +680,6 @@ static void delivery_vacation(struct delivery_job *job)
 static void delivery_finish(void *ctx)
 {
 	struct delivery_job *job = ctx;
-	struct directory *dir;
 	unsigned i;
 
 	for (i = 0; i < job->nrcpts && job->status == 0; i++) {
@@ -653,8 +696,7 @@ static void delivery_finish(void *ctx)
 		maildir_staged_discard(job->queued);
 		job->status = 2;
 	} else if (job->queued != NULL) {
-		str_copy(job->queue_id, sizeof(job->queue_id), job->queued->name);
-		queue_staged_done(job->queued, job->queue_from, job->nremote, job->queued_size);
+		delivery_queued(job);
 	} else if (job->status == 0 && job->nremote > 0 && delivery_queue(job, NULL) < 0) {
 		job->status = 2;
 	}
@@ -666,30 +708,13 @@ static void delivery_finish(void *ctx)
 		delivery_undo(job, job->nrcpts);
 		return;
 	}
-	for (i = 0; i < job->nrcpts; i++) {
-		if (job->rcpts[i].maildir != NULL)
-			store_changed(job->rcpts[i].maildir);	/* wakes IMAP IDLE */
-	}
-	dir = server_directory();
-	for (i = 0; i < job->nrcpts && dir != NULL; i++) {
-		char detail[512];
-		if (job->rcpts[i].maildir == NULL || !job->rcpts[i].keep)
-			continue;
-		if (job->rcpts[i].folder_path != NULL)
-			snprintf(detail, sizeof(detail), "from <%s>, %zu bytes, id %s, into %s (mail filter)",
-				 job->from, job->rcpts[i].size, job->txid, strrchr(job->rcpts[i].folder_path, '/') + 1);
-		else
-			snprintf(detail, sizeof(detail), "from <%s>, %zu bytes, id %s", job->from,
-				 job->rcpts[i].size, job->txid);
-		directory_event_add(dir, "delivered", job->rcpts[i].address, job->ip, detail);
-	}
+	delivery_events(job, server_directory());
 }
 
 /* The checks, then every kept local copy staged in tmp/. When there is
  * nothing to commit the job is finished here at once. */
-static void delivery_run(void *ctx)
+static void delivery_prepare(struct delivery_job *job)
 {
-	struct delivery_job *job = ctx;
 	unsigned i;
 
 	if (delivery_check_sender(job) < 0 || delivery_authenticate(job) < 0 || delivery_virus_check(job) < 0)
@@ -733,26 +758,108 @@ static void delivery_run(void *ctx)
 
 static void delivery_done(void *ctx);
 
-/* On the committer thread: the batch holding the job's copies is through. */
+static void delivery_done_cb(evutil_socket_t fd, short what, void *ctx)
+{
+	delivery_done(ctx);
+}
+
+/* Hands the job back to its session's loop for the reply (from any
+ * thread). */
+static void delivery_post(struct delivery_job *job)
+{
+	static const struct timeval now = { 0, 0 };
+
+	if (event_base_once(job->base, -1, EV_TIMEOUT, delivery_done_cb, job, &now) < 0)
+		log_error(job->sid, "smtp: cannot return the delivery to its loop");
+}
+
+/* Does the job need nothing after its commit but the common follow-up of
+ * delivery_batch_finish (no failed copy, no queue file still to write, no
+ * forwarding, no auto-reply)? */
+static bool delivery_is_plain(const struct delivery_job *job)
+{
+	if (job->queued != NULL ? job->queued->error != NULL : job->nremote > 0)
+		return false;
+	for (unsigned i = 0; i < job->nrcpts; i++) {
+		const struct delivery_rcpt *r = &job->rcpts[i];
+
+		if (r->staged != NULL && r->staged->error != NULL)
+			return false;
+		if (r->maildir != NULL && !r->extra &&
+		    (r->forward != NULL || r->vacation != NULL || r->refusal != NULL))
+			return false;
+	}
+	return true;
+}
+
+/* The committed plain jobs of the batch being finished: the committer
+ * thread's alone (delivery_committed and delivery_batch_end run there). */
+static struct delivery_job *committed_head, **committed_tail = &committed_head;
+
+/* On a worker, once per group-commit batch: the follow-up of every plain
+ * job of it, their events in one directory transaction, then each reply. */
+static void delivery_batch_finish(void *ctx)
+{
+	struct directory *dir = server_directory();
+	bool txn = dir != NULL && directory_begin(dir) == 0;
+
+	for (struct delivery_job *job = ctx; job != NULL; job = job->next_committed) {
+		if (job->queued != NULL)
+			delivery_queued(job);
+		delivery_events(job, dir);
+	}
+	if (txn && directory_commit(dir) < 0) {
+		log_error(NULL, "smtp: cannot record a batch's delivery events");
+		directory_rollback(dir);
+	}
+	for (struct delivery_job *job = ctx, *next; job != NULL; job = next) {
+		next = job->next_committed;
+		delivery_post(job);
+	}
+}
+
+/* On the committer thread, after the last done() of a batch. */
+static void delivery_batch_end(void)
+{
+	struct delivery_job *list = committed_head;
+
+	committed_head = NULL;
+	committed_tail = &committed_head;
+	if (list != NULL)
+		worker_pool_submit(server->workers, NULL, delivery_batch_finish, NULL, list);
+}
+
+/* On the committer thread: the batch holding the job's copies is through.
+ * A plain job joins the batch's common follow-up; any other gets a worker
+ * of its own (delivery_finish). */
 static void delivery_committed(struct group_commit_req *req)
 {
 	struct delivery_job *job =
 		(struct delivery_job *)((char *)req - offsetof(struct delivery_job, commit));
 
+	if (delivery_is_plain(job)) {
+		job->next_committed = NULL;
+		*committed_tail = job;
+		committed_tail = &job->next_committed;
+		return;
+	}
 	worker_pool_submit(server->workers, job->base, delivery_finish, delivery_done, job);
 }
 
-/* On the loop: the copies are staged; they join the next group commit. */
-static void delivery_staged(void *ctx)
+/* On a worker: the checks and the staged copies, which then go straight
+ * to the committer; the loop gets the job back only for the reply. */
+static void delivery_run(void *ctx)
 {
 	struct delivery_job *job = ctx;
 
-	if (job->status != 0 || job->commit.nitems == 0) {
-		delivery_done(job);
+	delivery_prepare(job);
+	if (job->status == 0 && job->commit.nitems > 0) {
+		job->commit.done = delivery_committed;
+		job->commit.batch_end = delivery_batch_end;
+		group_commit_submit(server->committer, &job->commit);
 		return;
 	}
-	job->commit.done = delivery_committed;
-	group_commit_submit(server->committer, &job->commit);
+	delivery_post(job);
 }
 
 static void delivery_free(struct delivery_job *job)
@@ -861,7 +968,7 @@ static void delivery_submit(void *arg)
 {
 	struct delivery_job *job = arg;
 
-	worker_pool_submit(server->workers, job->base, delivery_run, delivery_staged, job);
+	worker_pool_submit(server->workers, NULL, delivery_run, NULL, job);
 }
 
 void smtp_deliver_start(struct smtp_session *s)

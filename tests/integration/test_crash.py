@@ -4,6 +4,7 @@ instant, intact, and no half-written message ever shows up in the INBOX."""
 import os
 import random
 import re
+import sqlite3
 import threading
 import time
 
@@ -127,6 +128,95 @@ def test_kill9_loses_no_acknowledged_message(tmp_path):
             c.quit()
         assert len(inbox(server)) == len(acked) + unacked + 1
         print("acknowledged %d of %d attempted messages over %d kills" % (len(acked), len(attempted), ROUNDS))
+
+
+BURST_USERS = ["burst%d@%s" % (i, DOMAIN) for i in range(3)]
+BURST_THREADS = 20
+TXID_RE = re.compile(r"delivered as (\S+)")
+
+
+def burst_sender(server, tid, stop, acked, attempted, lock):
+    """One message per connection, as a bulk of port-25 clients sends:
+    many transactions wait in the same group-commit batches."""
+    seq = 0
+    while not stop.is_set():
+        seq += 1
+        tok = "burst-t%d-m%d-%s" % (tid, seq, os.urandom(3).hex())
+        rcpt = BURST_USERS[(tid + seq) % len(BURST_USERS)]
+        msg = make_message(tok, size=2000)
+        with lock:
+            attempted[tok] = (msg, rcpt)
+        try:
+            c = SMTPConn(server.port("smtp"), timeout=10)
+        except (OSError, Closed):
+            time.sleep(0.05)
+            continue
+        try:
+            if c.ehlo().code != 250:
+                continue
+            replies = c.send_mail("sender@client.test", [rcpt], msg)
+            if [r.code for r in replies] == [250, 250, 250]:
+                with lock:
+                    acked[tok] = TXID_RE.search(replies[-1].text).group(1)
+            c.quit()
+        except (OSError, Closed, AssertionError):
+            pass
+        finally:
+            c.close()
+
+
+def test_kill9_mid_batch_keeps_every_acknowledged_message_and_event(tmp_path):
+    """Twenty sessions at once, one message per connection (their copies
+    share group-commit batches, their `delivered` events one transaction
+    per batch), kill -9 while batches are in flight: after the restart
+    every acknowledged message is in its mailbox once, whole, and has its
+    `delivered` event once (the batch's events are committed before any
+    of its 250s is sent)."""
+    with running_server(tmp_path / "burst", accounts=[(u,) for u in BURST_USERS]) as server:
+        acked, attempted = {}, {}
+        lock = threading.Lock()
+        for rnd in range(2):
+            stop = threading.Event()
+            threads = [threading.Thread(target=burst_sender, args=(server, t + 100 * rnd, stop, acked,
+                                                                   attempted, lock), daemon=True)
+                       for t in range(BURST_THREADS)]
+            n_before = len(acked)
+            for t in threads:
+                t.start()
+            deadline = time.time() + 120
+            while len(acked) - n_before < 3 * BURST_THREADS and time.time() < deadline:
+                time.sleep(0.01)
+            server.kill9()
+            stop.set()
+            for t in threads:
+                t.join(30)
+                assert not t.is_alive(), "sender thread hung"
+            assert len(acked) > n_before, "round %d: nothing acknowledged in 120 s" % rnd
+            server.start()
+            found = {}
+            for user in BURST_USERS:
+                for path, data in server.messages(user, folders=("new", "cur")).items():
+                    tok = TOKEN_RE.search(data[:8192]).group(1).decode()
+                    msg, rcpt = attempted[tok]
+                    assert rcpt == user and data.endswith(msg), path
+                    found.setdefault(tok, []).append(path)
+            lost = [t for t in acked if t not in found]
+            assert not lost, "%d acknowledged messages lost, e.g. %s" % (len(lost), lost[:5])
+            dup = {t: p for t, p in found.items() if len(p) > 1}
+            assert not dup, "delivered more than once: %r" % dup
+            db = sqlite3.connect(os.path.join(server.data, "yubin.db"))
+            try:
+                details = [r[0] for r in db.execute("SELECT detail FROM events WHERE kind = 'delivered'")]
+            finally:
+                db.close()
+            ids = {}
+            for d in details:
+                m = re.search(r"\bid (\S+)", d)
+                ids[m.group(1)] = ids.get(m.group(1), 0) + 1
+            missing = [t for t, txid in acked.items() if ids.get(txid) != 1]
+            assert not missing, "%d acknowledged messages without one delivered event, e.g. %s" % (
+                len(missing), missing[:5])
+        print("acknowledged %d of %d attempted messages over 2 kills" % (len(acked), len(attempted)))
 
 
 def test_sigterm_exits_promptly_and_cleanly(tmp_path):

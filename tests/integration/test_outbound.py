@@ -424,10 +424,11 @@ class CountingSmtp:
     reply. close_after_data: after a message's 250, send a 421 and close
     (as a server with a short idle timeout does)."""
 
-    def __init__(self, drop_mail=0, close_after_data=False):
+    def __init__(self, drop_mail=0, close_after_data=False, hold_first=None):
         import socket
         import threading
         self.drop_mail = drop_mail
+        self.hold_first = hold_first  # an Event: the first message's 250 waits for it
         self.close_after_data = close_after_data
         self.connections = 0
         self.messages = []
@@ -475,6 +476,9 @@ class CountingSmtp:
                         body.append(dl)
                     with self.lock:
                         self.messages.append(b"".join(body))
+                        first = len(self.messages) == 1
+                    if first and self.hold_first is not None:
+                        self.hold_first.wait(30)
                     conn.sendall(b"250 2.0.0 taken\r\n")
                     if self.close_after_data:
                         conn.sendall(b"421 4.4.2 counting.test closing\r\n")
@@ -519,6 +523,78 @@ def test_connection_reused_across_jobs(dns, new_server):
         assert ou.wait_for(lambda: not ou.queue_files(srv)), ou.queue_files(srv)
         assert remote.connections == 1, srv.log_tail()
         assert srv.log().count("outbound: connected to") == 1
+    finally:
+        remote.close()
+
+
+def test_message_queued_during_a_delivery_joins_it(dns, new_server):
+    """While a delivery to the relay host is under way (its first message's
+    reply held back), messages submitted meanwhile join that delivery: the
+    same connection sends them after it, no queue scan needed, each
+    exactly once."""
+    import threading
+    hold = threading.Event()
+    remote = CountingSmtp(hold_first=hold)
+    try:
+        srv = new_server(config=relay_config(dns, remote.port, queue__dest_concurrency=1))
+        toks = [helpers.unique("join%d" % i) for i in range(4)]
+        c = helpers.smtp_submission(srv)
+        try:
+            assert c.auth_plain(LOCAL, PASSWORD).code == 235
+            for i, t in enumerate(toks):
+                replies = c.send_mail(LOCAL, ["bob@remote.test"], message(t, body="token " + t + "\r\n"))
+                assert [r.code for r in replies] == [250] * 3, replies
+                if i == 0:
+                    assert ou.wait_for(lambda: remote.got(toks[0]) == 1), srv.log_tail()
+        finally:
+            c.quit()
+        joined = srv.log().count("joins a delivery under way")
+        hold.set()
+        assert ou.wait_for(lambda: all(remote.got(t) == 1 for t in toks)), srv.log_tail()
+        assert ou.wait_for(lambda: not ou.queue_files(srv)), ou.queue_files(srv)
+        assert joined == 3, srv.log_tail()
+        assert remote.connections == 1
+        assert all(remote.got(t) == 1 for t in toks)
+    finally:
+        hold.set()
+        remote.close()
+
+
+def test_concurrent_submissions_reach_the_relay_once_each(dns, new_server):
+    """Eight sessions submit at once while two connections to the relay
+    host deliver: messages join running deliveries and scans hand out the
+    rest, and no message is ever held by two deliveries (each arrives
+    exactly once)."""
+    import threading
+    remote = CountingSmtp()
+    try:
+        srv = new_server(config=relay_config(dns, remote.port, queue__dest_concurrency=2,
+                                             **{"send_limit.hour": 0, "send_limit.day": 0,
+                                                "abuse.burst_min": 0, "abuse.new_rcpt_max": 0}))
+        toks = [[helpers.unique("conc%d-%d" % (t, i)) for i in range(25)] for t in range(8)]
+        errors = []
+
+        def submit(mine):
+            c = helpers.smtp_submission(srv)
+            try:
+                assert c.auth_plain(LOCAL, PASSWORD).code == 235
+                for t in mine:
+                    replies = c.send_mail(LOCAL, ["bob@remote.test"], message(t, body="token " + t + "\r\n"))
+                    assert [r.code for r in replies] == [250] * 3, replies
+            except Exception as e:  # reported below
+                errors.append(e)
+            finally:
+                c.quit()
+        threads = [threading.Thread(target=submit, args=(m,)) for m in toks]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors, errors
+        flat = [t for m in toks for t in m]
+        assert ou.wait_for(lambda: all(remote.got(t) >= 1 for t in flat), timeout=60), srv.log_tail()
+        assert ou.wait_for(lambda: not ou.queue_files(srv)), ou.queue_files(srv)
+        assert [t for t in flat if remote.got(t) != 1] == []
     finally:
         remote.close()
 

@@ -188,12 +188,52 @@ static void test_free_commits_what_is_queued(void **state)
 	group_commit_free(NULL);
 }
 
+static int end_calls, end_done_seen[MAX_BATCHES];
+
+/* A batch-end hook: records how many done() calls had run when it came. */
+static void batch_end(void)
+{
+	pthread_mutex_lock(&lock);
+	end_done_seen[end_calls++] = ndone;
+	pthread_cond_broadcast(&cond);
+	pthread_mutex_unlock(&lock);
+}
+
+static struct group_commit_req *req_hooked(int k, size_t n)
+{
+	struct group_commit_req *r = req_make(k, n);
+
+	r->batch_end = batch_end;
+	return r;
+}
+
+static void test_batch_end_once_per_batch_after_every_done(void **state)
+{
+	struct group_commit *gc = group_commit_new(commit, &lock, 64);
+
+	reset();
+	end_calls = 0;
+	gate(true);
+	group_commit_submit(gc, req_hooked(0, 1));
+	wait_for(&in_commit);
+	group_commit_submit(gc, req_hooked(1, 1));
+	group_commit_submit(gc, req_make(2, 1));	/* no hook */
+	group_commit_submit(gc, req_hooked(3, 2));
+	gate(false);
+	group_commit_free(gc);
+	assert_int_equal(nbatches, 2);
+	assert_int_equal(end_calls, 2);	/* once per batch, not per request */
+	assert_int_equal(end_done_seen[0], 1);
+	assert_int_equal(end_done_seen[1], 4);	/* after the batch's last done() */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_idle_commits_at_once_then_batches),
 		cmocka_unit_test(test_max_items_bounds_a_batch),
 		cmocka_unit_test(test_free_commits_what_is_queued),
+		cmocka_unit_test(test_batch_end_once_per_batch_after_every_done),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
