@@ -3,7 +3,8 @@
  * subject, date, attachment mark). Only the header of each message on the
  * page is read, unless the order itself needs the headers (sender,
  * subject): then the sort-key cache (store/sortcache.c) gives the page,
- * reading the headers of only the messages it has not seen. */
+ * reading the headers of only the messages it has not seen; it keeps the
+ * size order too. */
 #include "ops/ops_mail.h"
 #include "lib/str.h"
 #include "lib/strbuf.h"
@@ -124,11 +125,10 @@ static void summary_load(const struct index_mailbox *mbox, struct ops_mail_summa
 	free(buf);
 }
 
-/* A sort key per message, from the index's brief rows (sender and
- * subject come from the sort-key cache instead). */
+/* The arrival order's key per message, from the index's brief rows
+ * (the other orders come from the sort-key cache). */
 struct sort_key {
 	uint32_t uid;
-	uint64_t size;
 	int64_t date;
 };
 
@@ -142,15 +142,6 @@ static int cmp_arrival(const struct sort_key *x, const struct sort_key *y)
 static int cmp_date(const void *a, const void *b)
 {
 	return cmp_arrival(a, b);
-}
-
-static int cmp_size(const void *a, const void *b)
-{
-	const struct sort_key *x = a, *y = b;
-
-	if (x->size != y->size)
-		return x->size < y->size ? -1 : 1;
-	return cmp_arrival(x, y);
 }
 
 static int cmp_uid(const void *a, const void *b)
@@ -167,7 +158,7 @@ struct keys_ctx {
 
 /* sortcache_load_fn: the sender and subject keys of messages uids, each
  * header read once. */
-static int keys_load(void *arg, const uint32_t *uids, size_t n, char *(*keys_r)[SORTCACHE_KEYS])
+static int keys_load(void *arg, const uint32_t *uids, size_t n, char *(*keys_r)[SORTCACHE_TEXTS])
 {
 	struct keys_ctx *c = arg;
 	struct ops_mail_summary *s = malloc(sizeof(*s));
@@ -267,23 +258,24 @@ int ops_mail_list(struct ops_mailbox *mb, const char *folder, enum ops_mail_sort
 		goto out;
 	}
 	for (size_t i = 0; i < nrows; i++) {
-		keys[i] = (struct sort_key){ rows[i].uid, rows[i].size, rows[i].internaldate };
+		keys[i] = (struct sort_key){ rows[i].uid, rows[i].internaldate };
 		if ((rows[i].flags & INDEX_FLAG_SEEN) == 0)
 			page_r->unseen++;
 	}
-	if (sort == OPS_MAIL_SORT_FROM || sort == OPS_MAIL_SORT_SUBJECT) {
+	if (sort != OPS_MAIL_SORT_DATE) {
 		struct keys_ctx c = { mb, &page_r->mbox };
 		size_t got;
 
 		if (sortcache_page(page_r->mbox.path, page_r->mbox.uidvalidity,
-				   sort == OPS_MAIL_SORT_FROM ? SORTCACHE_FROM : SORTCACHE_SUBJECT, rows, nrows,
-				   keys_load, &c, desc, offset, n, uids, &got) < 0) {
+				   sort == OPS_MAIL_SORT_FROM ? SORTCACHE_FROM
+				   : sort == OPS_MAIL_SORT_SUBJECT ? SORTCACHE_SUBJECT : SORTCACHE_SIZE,
+				   rows, nrows, keys_load, &c, desc, offset, n, uids, &got) < 0) {
 			r = -1;
 			goto out;
 		}
 		n = got;
 	} else {
-		qsort(keys, nrows, sizeof(*keys), sort == OPS_MAIL_SORT_SIZE ? cmp_size : cmp_date);
+		qsort(keys, nrows, sizeof(*keys), cmp_date);
 		for (size_t i = 0; i < n; i++)
 			uids[i] = keys[desc ? nrows - 1 - (offset + i) : offset + i].uid;
 	}

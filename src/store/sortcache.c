@@ -16,16 +16,18 @@
 struct sc_entry {
 	uint32_t uid;
 	int64_t date;
-	char *key[SORTCACHE_KEYS];
+	uint64_t size;
+	char *key[SORTCACHE_TEXTS];
 };
 
 struct sc_folder {
 	struct sc_folder *next;
 	char *path;
 	uint32_t uidvalidity;
+	bool sized;			/* one order, by size; no text keys */
 	struct sc_entry *e;		/* by ascending UID */
 	size_t n;
-	uint32_t *order[SORTCACHE_KEYS];	/* indexes into e, in key order */
+	uint32_t *order[SORTCACHE_TEXTS];	/* indexes into e, in key order (sized: [0]) */
 	size_t bytes;
 	uint64_t used;
 };
@@ -58,9 +60,9 @@ char *sortcache_key_make(const char *text)
 
 static size_t entry_bytes(const struct sc_entry *x)
 {
-	size_t b = sizeof(*x) + SORTCACHE_KEYS * sizeof(uint32_t);
+	size_t b = sizeof(*x) + SORTCACHE_TEXTS * sizeof(uint32_t);
 
-	for (int k = 0; k < SORTCACHE_KEYS; k++)
+	for (int k = 0; k < SORTCACHE_TEXTS; k++)
 		b += x->key[k] != NULL ? strlen(x->key[k]) + 1 : 0;
 	return b;
 }
@@ -70,9 +72,9 @@ static void folder_free(struct sc_folder *f)
 	if (f == NULL)
 		return;
 	for (size_t i = 0; i < f->n; i++)
-		for (int k = 0; k < SORTCACHE_KEYS; k++)
+		for (int k = 0; k < SORTCACHE_TEXTS; k++)
 			free(f->e[i].key[k]);
-	for (int k = 0; k < SORTCACHE_KEYS; k++)
+	for (int k = 0; k < SORTCACHE_TEXTS; k++)
 		free(f->order[k]);
 	free(f->e);
 	free(f->path);
@@ -90,13 +92,18 @@ static void folder_unlink(struct sc_folder *f)
 	}
 }
 
+static int norders(const struct sc_folder *f)
+{
+	return f->sized ? 1 : SORTCACHE_TEXTS;
+}
+
 /* The folder's entry (a stale UIDVALIDITY's dropped), made when missing. */
-static struct sc_folder *folder_get(const char *path, uint32_t uidvalidity)
+static struct sc_folder *folder_get(const char *path, uint32_t uidvalidity, bool sized)
 {
 	struct sc_folder *f;
 
 	for (f = sc_folders; f != NULL; f = f->next) {
-		if (strcmp(f->path, path) != 0)
+		if (f->sized != sized || strcmp(f->path, path) != 0)
 			continue;
 		if (f->uidvalidity == uidvalidity)
 			break;
@@ -112,6 +119,7 @@ static struct sc_folder *folder_get(const char *path, uint32_t uidvalidity)
 			return NULL;
 		}
 		f->uidvalidity = uidvalidity;
+		f->sized = sized;
 		f->next = sc_folders;
 		sc_folders = f;
 	}
@@ -163,12 +171,13 @@ static int folder_diff(const struct sc_folder *f, const struct index_brief *rows
 
 struct sc_cmp_ctx {
 	const struct sc_entry *e;
-	int k;
+	int k;		/* a text key, or -1: size */
 };
 
 static int entry_cmp(const struct sc_entry *x, const struct sc_entry *y, int k)
 {
-	int c = strcmp(x->key[k] != NULL ? x->key[k] : "", y->key[k] != NULL ? y->key[k] : "");
+	int c = k < 0 ? (x->size > y->size) - (x->size < y->size)
+		      : strcmp(x->key[k] != NULL ? x->key[k] : "", y->key[k] != NULL ? y->key[k] : "");
 
 	if (c != 0)
 		return c;
@@ -211,11 +220,11 @@ static int order_merge(uint32_t **order_r, size_t nold, const uint32_t *map, con
 }
 
 /* Makes the folder's entries exactly rows: its own where it has them, the
- * loaded ones (lu/lk, nl) for the others. 1 when a row is in neither (the
- * folder changed meanwhile: try again), 0, -1. Loaded keys taken are
- * set to NULL in lk. */
+ * loaded ones (lu/lk, nl; lk NULL for a sized folder) for the others. 1
+ * when a row is in neither (the folder changed meanwhile: try again), 0,
+ * -1. Loaded keys taken are set to NULL in lk. */
 static int folder_apply(struct sc_folder *f, const struct index_brief *rows, size_t n, const uint32_t *lu,
-			char *(*lk)[SORTCACHE_KEYS], size_t nl)
+			char *(*lk)[SORTCACHE_TEXTS], size_t nl)
 {
 	struct sc_entry *e = malloc((n > 0 ? n : 1) * sizeof(*e));
 	uint32_t *map = malloc((f->n > 0 ? f->n : 1) * sizeof(*map));
@@ -248,14 +257,16 @@ static int folder_apply(struct sc_folder *f, const struct index_brief *rows, siz
 			memset(f->e[j].key, 0, sizeof(f->e[j].key));
 			map[j] = (uint32_t)i;
 		} else {
-			e[i] = (struct sc_entry){ .uid = rows[i].uid, .date = rows[i].internaldate };
-			memcpy(e[i].key, lk[l], sizeof(e[i].key));
-			memset(lk[l], 0, sizeof(lk[l]));
+			e[i] = (struct sc_entry){ .uid = rows[i].uid, .date = rows[i].internaldate, .size = rows[i].size };
+			if (lk != NULL) {
+				memcpy(e[i].key, lk[l], sizeof(e[i].key));
+				memset(lk[l], 0, sizeof(lk[l]));
+			}
 			added[nadded++] = (uint32_t)i;
 		}
 		bytes += entry_bytes(&e[i]);
 	}
-	for (int k = 0; k < SORTCACHE_KEYS; k++) {
+	for (int k = 0; k < norders(f); k++) {
 		if (k > 0) {
 			free(tmp);
 			if ((tmp = malloc((nadded > 0 ? nadded : 1) * sizeof(*tmp))) == NULL)
@@ -263,11 +274,11 @@ static int folder_apply(struct sc_folder *f, const struct index_brief *rows, siz
 			memcpy(tmp, added, nadded * sizeof(*tmp));
 		}
 		if (order_merge(&f->order[k], f->order[k] != NULL ? f->n : 0, map, e, n, k > 0 ? tmp : added,
-				nadded, k) < 0)
+				nadded, f->sized ? -1 : k) < 0)
 			goto fail;
 	}
 	for (size_t i = 0; i < f->n; i++)
-		for (int k = 0; k < SORTCACHE_KEYS; k++)
+		for (int k = 0; k < SORTCACHE_TEXTS; k++)
 			free(f->e[i].key[k]);
 	free(f->e);
 	f->e = e;
@@ -280,15 +291,15 @@ static int folder_apply(struct sc_folder *f, const struct index_brief *rows, siz
 fail:
 	/* the orders no longer match: start the folder afresh next time */
 	for (size_t i = 0; i < n; i++)
-		for (int k = 0; k < SORTCACHE_KEYS; k++)
+		for (int k = 0; k < SORTCACHE_TEXTS; k++)
 			free(e[i].key[k]);
 	for (size_t i = 0; i < f->n; i++)
-		for (int k = 0; k < SORTCACHE_KEYS; k++)
+		for (int k = 0; k < SORTCACHE_TEXTS; k++)
 			f->e[i].key[k] = NULL;
 	f->n = 0;
 	sc_total -= f->bytes;
 	f->bytes = 0;
-	for (int k = 0; k < SORTCACHE_KEYS; k++) {
+	for (int k = 0; k < SORTCACHE_TEXTS; k++) {
 		free(f->order[k]);
 		f->order[k] = NULL;
 	}
@@ -300,20 +311,20 @@ out:
 	return r;
 }
 
-static void page_copy(const struct sc_folder *f, enum sortcache_key key, bool desc, size_t offset, size_t limit,
+static void page_copy(const struct sc_folder *f, int slot, bool desc, size_t offset, size_t limit,
 		      uint32_t *uids_r, size_t *count_r)
 {
 	size_t c = 0;
 
 	for (size_t i = offset; i < f->n && c < limit; i++)
-		uids_r[c++] = f->e[f->order[key][desc ? f->n - 1 - i : i]].uid;
+		uids_r[c++] = f->e[f->order[slot][desc ? f->n - 1 - i : i]].uid;
 	*count_r = c;
 }
 
-static void keys_free(char *(*keys)[SORTCACHE_KEYS], size_t n)
+static void keys_free(char *(*keys)[SORTCACHE_TEXTS], size_t n)
 {
 	for (size_t i = 0; keys != NULL && i < n; i++)
-		for (int k = 0; k < SORTCACHE_KEYS; k++)
+		for (int k = 0; k < SORTCACHE_TEXTS; k++)
 			free(keys[i][k]);
 	free(keys);
 }
@@ -322,11 +333,14 @@ int sortcache_page(const char *path, uint32_t uidvalidity, enum sortcache_key ke
 		   size_t n, sortcache_load_fn *load, void *ctx, bool desc, size_t offset, size_t limit,
 		   uint32_t *uids_r, size_t *count_r)
 {
+	bool sized = key == SORTCACHE_SIZE;
+	int slot = sized ? 0 : (int)key;
+
 	*count_r = 0;
-	if ((int)key < 0 || (int)key >= SORTCACHE_KEYS || n >= UINT32_MAX)
+	if ((int)key < 0 || (int)key > SORTCACHE_SIZE || n >= UINT32_MAX)
 		return -1;
 	for (int t = 0; t < SC_TRIES; t++) {
-		char *(*keys)[SORTCACHE_KEYS] = NULL;
+		char *(*keys)[SORTCACHE_TEXTS] = NULL;
 		uint32_t *missing = NULL;
 		size_t nm = 0;
 		bool gone = false;
@@ -334,27 +348,27 @@ int sortcache_page(const char *path, uint32_t uidvalidity, enum sortcache_key ke
 		int r;
 
 		pthread_mutex_lock(&sc_lock);
-		f = folder_get(path, uidvalidity);
+		f = folder_get(path, uidvalidity, sized);
 		if (f == NULL || folder_diff(f, rows, n, &missing, &nm, &gone) < 0) {
 			pthread_mutex_unlock(&sc_lock);
 			return -1;
 		}
-		if (nm == 0 && !gone && f->order[key] != NULL) {
-			page_copy(f, key, desc, offset, limit, uids_r, count_r);
+		if (nm == 0 && !gone && f->order[slot] != NULL) {
+			page_copy(f, slot, desc, offset, limit, uids_r, count_r);
 			pthread_mutex_unlock(&sc_lock);
 			return 0;
 		}
 		pthread_mutex_unlock(&sc_lock);
-		if (nm > 0 && ((keys = calloc(nm, sizeof(*keys))) == NULL || load(ctx, missing, nm, keys) < 0)) {
+		if (nm > 0 && !sized && ((keys = calloc(nm, sizeof(*keys))) == NULL || load(ctx, missing, nm, keys) < 0)) {
 			keys_free(keys, nm);
 			free(missing);
 			return -1;
 		}
 		pthread_mutex_lock(&sc_lock);
-		f = folder_get(path, uidvalidity);
+		f = folder_get(path, uidvalidity, sized);
 		r = f != NULL ? folder_apply(f, rows, n, missing, keys, nm) : -1;
 		if (r == 0) {
-			page_copy(f, key, desc, offset, limit, uids_r, count_r);
+			page_copy(f, slot, desc, offset, limit, uids_r, count_r);
 			evict(f);
 		}
 		pthread_mutex_unlock(&sc_lock);

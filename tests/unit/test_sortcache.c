@@ -33,12 +33,18 @@ static void from_of(uint32_t uid, char *buf, size_t size)
 	snprintf(buf, size, "user%02u@example.com", (uid * 31u) % 47);
 }
 
+/* Sizes with many ties. */
+static uint32_t size_of(uint32_t uid)
+{
+	return 1000 + (uid * 37u) % 101;
+}
+
 static int64_t date_of(uint32_t uid)
 {
 	return 1700000000 + (int64_t)((uid * 104729u) % 500);
 }
 
-static int load(void *ctx, const uint32_t *uids, size_t n, char *(*keys_r)[SORTCACHE_KEYS])
+static int load(void *ctx, const uint32_t *uids, size_t n, char *(*keys_r)[SORTCACHE_TEXTS])
 {
 	char buf[64];
 
@@ -65,7 +71,13 @@ static int ref_cmp(const void *a, const void *b)
 	char bx[64], by[64];
 	int c;
 
-	if (ref_key == SORTCACHE_SUBJECT) {
+	if (ref_key == SORTCACHE_SIZE) {
+		uint32_t sx = size_of(x), sy = size_of(y);
+
+		if (sx != sy)
+			return sx < sy ? -1 : 1;
+		bx[0] = by[0] = '\0';
+	} else if (ref_key == SORTCACHE_SUBJECT) {
 		subject_of(x, bx, sizeof(bx));
 		subject_of(y, by, sizeof(by));
 	} else {
@@ -85,7 +97,7 @@ static void check(const char *path, uint32_t uidvalidity, const struct index_bri
 {
 	uint32_t *ref = malloc(n * sizeof(*ref)), page[128];
 
-	for (int k = 0; k < SORTCACHE_KEYS; k++) {
+	for (int k = SORTCACHE_FROM; k <= SORTCACHE_SIZE; k++) {
 		for (size_t i = 0; i < n; i++)
 			ref[i] = rows[i].uid;
 		ref_key = k;
@@ -112,7 +124,7 @@ static size_t make_rows(struct index_brief *rows, uint32_t first, uint32_t last,
 	for (uint32_t uid = first; uid <= last; uid++) {
 		if (skip_mod != 0 && uid % skip_mod == 0)
 			continue;
-		rows[n++] = (struct index_brief){ .uid = uid, .size = uid * 10u, .internaldate = date_of(uid) };
+		rows[n++] = (struct index_brief){ .uid = uid, .size = size_of(uid), .internaldate = date_of(uid) };
 	}
 	return n;
 }
@@ -149,6 +161,24 @@ static void test_follows_folder(void **state)
 	check("/m/.Big", 8, rows, 0);
 	sortcache_clear();
 	assert_int_equal(sortcache_bytes(), 0);
+	free(rows);
+}
+
+/* The size order reads no header. */
+static void test_size_loads_nothing(void **state)
+{
+	struct index_brief *rows = calloc(200, sizeof(*rows));
+	uint32_t page[10];
+	size_t n = make_rows(rows, 1, 200, 0), got;
+
+	(void)state;
+	sortcache_clear();
+	fail_load = true;
+	assert_int_equal(sortcache_page("/m/S", 1, SORTCACHE_SIZE, rows, n, load, NULL, true, 0, 10, page, &got), 0);
+	assert_int_equal(got, 10);
+	assert_true(size_of(page[0]) >= size_of(page[9]));
+	fail_load = false;
+	sortcache_clear();
 	free(rows);
 }
 
@@ -189,6 +219,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_follows_folder),
 		cmocka_unit_test(test_load_fails),
+		cmocka_unit_test(test_size_loads_nothing),
 		cmocka_unit_test(test_key_make),
 	};
 
