@@ -221,7 +221,10 @@ function afterRemoval(uids) {
 const actions = {
   changed: () => drawList(),
   reload: () => reload(),
-  openHit: (hit) => { window.location.hash = hitHash(state.search.params, hit); },
+  // a draft found opens in the composer, as from its folder
+  openHit: (hit) => {
+    window.location.hash = roleOf(hit.folder) === 'drafts' ? '#/draft/' + hit.uid : hitHash(state.search.params, hit);
+  },
   searchPage: (offset) => { window.location.hash = searchHash(state.search.values, offset); },
   closeSearch: () => { window.location.hash = '#/f/' + seg(state.search.home); },
   // a draft opens in the composer to be continued
