@@ -37,32 +37,8 @@ static const char fts_schema[] =
 	"CREATE TABLE IF NOT EXISTS summaries(id INTEGER PRIMARY KEY, subject TEXT NOT NULL,"
 	" sender TEXT NOT NULL, snippet TEXT NOT NULL);"
 	"CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(hdr, body, subj, afrom, ato, acc, att,"
-	" tokenize='trigram case_sensitive 1', columnsize=0, detail=column);"
-	"CREATE VIRTUAL TABLE IF NOT EXISTS fts_terms USING fts5vocab(fts, 'row');"
-	"PRAGMA user_version = 2;";
-
-/* The schema's version (user_version): 2 keeps no token positions
- * (detail=column: the index is less than half the size); a file of an
- * older one is made anew, as a damaged one is. */
-#define FTS_SCHEMA_VERSION 2
-static const char fts_drop[] =
-	"DROP TABLE IF EXISTS fts_terms; DROP TABLE IF EXISTS fts; DROP TABLE IF EXISTS summaries;"
-	"DROP TABLE IF EXISTS msgs; DROP TABLE IF EXISTS folders;";
-
-/* The file's schema version (the current one when it has no tables yet;
- * files made before versions were kept say 0). */
-static int fts_version(sqlite3 *db)
-{
-	sqlite3_stmt *st = NULL;
-	int v = FTS_SCHEMA_VERSION;
-
-	if (sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM sqlite_schema WHERE name = 'fts'),"
-			       " (SELECT user_version FROM pragma_user_version)", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0) == 0 ? FTS_SCHEMA_VERSION : sqlite3_column_int(st, 1);
-	sqlite3_finalize(st);
-	return v;
-}
+	" tokenize='trigram case_sensitive 1', columnsize=0);"
+	"CREATE VIRTUAL TABLE IF NOT EXISTS fts_terms USING fts5vocab(fts, 'row');";
 
 static int fts_exec(struct fts_index *f, const char *sql)
 {
@@ -88,12 +64,6 @@ static int fts_open_file(struct fts_index *f, char *err, size_t errsize)
 	sqlite3_busy_timeout(f->db, 10000);
 	rc = sqlite3_exec(f->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-2048",
 			  NULL, NULL, NULL);
-	if (rc == SQLITE_OK && fts_version(f->db) != FTS_SCHEMA_VERSION) {
-		log_info(NULL, "search index %s: an older kind, made anew", f->path);
-		rc = sqlite3_exec(f->db, fts_drop, NULL, NULL, NULL);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_exec(f->db, "VACUUM", NULL, NULL, NULL);
-	}
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(f->db, fts_schema, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
@@ -624,55 +594,22 @@ static int short_terms(struct fts_index *f, const char *needle, size_t len, stru
 	return n == 0 ? 1 : 0;
 }
 
-/* The SQL condition for reading the text: instr() on each column of
- * the needle bound as parameter ?param. */
-static void instr_condition(enum fts_field field, struct strbuf *sql, int param)
+/* The SQL condition for reading the text: instr() on each column. */
+static void instr_condition(enum fts_field field, struct strbuf *sql)
 {
 	const char *cols = field_columns[field];
 
 	strbuf_append_c(sql, '(');
 	for (const char *p = cols; *p != '\0';) {
 		size_t n = strcspn(p, " ");
-		strbuf_printf(sql, "%sinstr(%.*s, ?%d) > 0", p == cols ? "" : " OR ", (int)n, p, param);
+		strbuf_printf(sql, "%sinstr(%.*s, ?1) > 0", p == cols ? "" : " OR ", (int)n, p);
 		p += n + (p[n] == ' ');
 	}
 	strbuf_append_c(sql, ')');
 }
 
-/* The MATCH expression for a needle of 3 characters or more: its
- * trigrams, all required (at most FTS_NEEDLE_TERMS of them, spread over
- * it). The index keeps no positions (detail=column), so this finds the
- * messages holding each trigram somewhere in the columns; the needle
- * itself is then looked for in their text (instr), unless it is one
- * trigram. */
-#define FTS_NEEDLE_TERMS 32
-static int trigram_terms(const char *s, size_t len, size_t chars, struct strbuf *m)
-{
-	size_t ntri = chars - 2, *off = malloc((chars + 1) * sizeof(*off)), n = 0;
-
-	if (off == NULL)
-		return -1;
-	for (size_t i = 0; i < len; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			off[n++] = i;
-	off[n] = len;
-	strbuf_append_c(m, '(');
-	for (size_t j = 0, k = ntri < FTS_NEEDLE_TERMS ? ntri : FTS_NEEDLE_TERMS; j < k; j++) {
-		/* the j-th of k trigrams spread from the first to the last */
-		size_t c = k == ntri ? j : (k > 1 ? j * (ntri - 1) / (k - 1) : 0);
-
-		if (j > 0)
-			strbuf_append_str(m, " AND ");
-		phrase_append(m, s + off[c], off[c + 3] - off[c]);
-	}
-	strbuf_append_c(m, ')');
-	free(off);
-	return 0;
-}
-
 /* The statement for a needle (folded): a trigram MATCH when it can be
- * one (the needle then confirmed in the text when it is longer than a
- * trigram), else instr() over the folder's indexed text. */
+ * one, else instr() over the folder's indexed text. */
 static int match_statement(struct fts_index *f, enum fts_field field, const struct strbuf *q,
 			   struct strbuf *arg, sqlite3_stmt **st_r)
 {
@@ -689,22 +626,16 @@ static int match_statement(struct fts_index *f, enum fts_field field, const stru
 	}
 	if (valid && (chars >= 3 || st == 0)) {
 		strbuf_printf(arg, "{%s} : ", field_columns[field]);
-		if (chars >= 3 && trigram_terms(q->data, q->len, chars, arg) < 0) {
-			strbuf_free(&terms);
-			return -1;
-		}
-		if (chars < 3)
+		if (chars >= 3)
+			phrase_append(arg, q->data, q->len);
+		else
 			strbuf_append(arg, terms.data, terms.len);
-		strbuf_append_str(&sql, "SELECT rowid FROM fts WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3");
-		if (chars > 3) {
-			strbuf_append_str(&sql, " AND ");
-			instr_condition(field, &sql, 4);
-		}
-		strbuf_append_str(&sql, " ORDER BY rowid");
+		strbuf_append_str(&sql, "SELECT rowid FROM fts WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3"
+				  " ORDER BY rowid");
 	} else {
 		strbuf_append(arg, q->data, q->len);
 		strbuf_append_str(&sql, "SELECT rowid FROM fts WHERE rowid BETWEEN ?2 AND ?3 AND ");
-		instr_condition(field, &sql, 1);
+		instr_condition(field, &sql);
 		strbuf_append_str(&sql, " ORDER BY rowid");
 	}
 	rc = sqlite3_prepare_v2(f->db, strbuf_cstr(&sql), -1, st_r, NULL);
@@ -734,8 +665,6 @@ int fts_folder_match(struct fts_index *f, int64_t fid, enum fts_field field, con
 		rc = SQLITE_DONE;
 	} else if (rc == 0) {
 		sqlite3_bind_text(st, 1, arg.data, (int)arg.len, SQLITE_STATIC);
-		if (sqlite3_bind_parameter_count(st) >= 4)
-			sqlite3_bind_text(st, 4, q.data, (int)q.len, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, fid << 32);
 		sqlite3_bind_int64(st, 3, (fid << 32) | 0xffffffffLL);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -6,8 +6,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-#include <sqlite3.h>
-#include <unistd.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,67 +237,6 @@ static void test_big_message_is_incomplete(void **state)
 	free(msg);
 }
 
-/* The index keeps no positions: a needle longer than a trigram is found
- * through its trigrams and confirmed in the text, so holding each of its
- * trigrams somewhere is not enough; a long needle uses 32 of them. */
-static void test_trigrams_confirmed(void **state)
-{
-	struct fixture *f = *state;
-	struct index_view v;
-	struct fts_folder fs;
-	char body[600], needle[200];
-
-	deliver(f->root, "Subject: abc\r\n\r\nabcd bcde xyzw\r\n");
-	for (int i = 0; i < 120; i++)
-		needle[i] = (char)('a' + (i * 7) % 26);
-	needle[120] = '\0';
-	snprintf(body, sizeof(body), "Subject: long\r\n\r\nbefore %s after\r\n", needle);
-	deliver(f->root, body);
-	sync_inbox(f, 100, &v, &fs);
-	assert_string_equal(match(f, fs.fid, FTS_BODY, "abcd"), "1");
-	assert_string_equal(match(f, fs.fid, FTS_BODY, "abcde"), "");	/* abc, bcd, cde all there */
-	assert_string_equal(match(f, fs.fid, FTS_TEXT, "abcd bcde"), "1");
-	assert_string_equal(match(f, fs.fid, FTS_SUBJECT, "abcd"), "");	/* not in that column */
-	assert_string_equal(match(f, fs.fid, FTS_BODY, needle), "2");
-	needle[61] = needle[61] == 'q' ? 'r' : 'q';			/* a trigram not among the 32 */
-	assert_string_equal(match(f, fs.fid, FTS_BODY, needle), "");
-	fts_folder_free(&fs);
-	index_view_free(&v);
-}
-
-/* A search.db of the first kind (token positions kept, no version) is
- * made anew when opened. */
-static void test_older_file_made_anew(void **state)
-{
-	struct fixture *f = *state;
-	char path[400], err[256];
-	sqlite3 *db;
-	sqlite3_stmt *st;
-
-	fts_close(f->f);
-	snprintf(path, sizeof(path), "%s/" FTS_FILE, f->root);
-	unlink(path);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "CREATE TABLE msgs(id INTEGER PRIMARY KEY, complete INTEGER NOT NULL);"
-				      "INSERT INTO msgs VALUES (4294967297, 1);"
-				      "CREATE VIRTUAL TABLE fts USING fts5(hdr, body, subj, afrom, ato, acc, att,"
-				      " tokenize='trigram case_sensitive 1', columnsize=0);", NULL, NULL, NULL),
-			 SQLITE_OK);
-	sqlite3_close(db);
-	f->f = fts_open(f->root, err, sizeof(err));
-	assert_non_null(f->f);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT user_version FROM pragma_user_version),"
-					    " (SELECT count(*) FROM msgs), (SELECT sql FROM sqlite_schema WHERE name = 'fts')",
-					    -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 2);
-	assert_int_equal(sqlite3_column_int(st, 1), 0);
-	assert_non_null(strstr((const char *)sqlite3_column_text(st, 2), "detail=column"));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-}
-
 static void test_needle_exactness(void **state)
 {
 	(void)state;
@@ -352,8 +289,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prune_folders_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_message_is_incomplete, setup, teardown),
 		cmocka_unit_test(test_needle_exactness),
-		cmocka_unit_test_setup_teardown(test_trigrams_confirmed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_older_file_made_anew, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_file_and_clear, setup, teardown),
 	};
 
