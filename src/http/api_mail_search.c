@@ -1,9 +1,10 @@
 /* GET /api/v1/mail/search: a mail user searches its own mailbox through
  * the full-text index (ops/ops_mail_search.c). Query: q, from, to,
- * subject, body (words), since, before (YYYY-MM-DD in UTC, or Unix time),
- * folder, offset, limit. Reply: {"total","offset","limit","partial",
- * "hits":[{"folder","uid","date","from","subject","size","flags",
- * "snippet"}]}, newest first. */
+ * subject, body (words), since, before (ISO 8601: YYYY-MM-DD in UTC or a
+ * date-time with its offset; or Unix time), folder, offset, limit. Reply:
+ * {"total","offset","limit","partial","hits":[{"folder","uid","date"
+ * (arrival, ISO 8601 UTC),"from","subject","size","flags","snippet"}]},
+ * newest first. */
 #include "http/api.h"
 #include "http/api_admin.h"
 #include "mail/charset.h"
@@ -13,13 +14,57 @@
 #include <string.h>
 #include <time.h>
 
-/* A date parameter: "YYYY-MM-DD" (midnight UTC) or Unix time. 1 given,
- * 0 absent, -1 bad (answered 400). */
+/* A date or date-time of ISO 8601 as RFC 3339 writes it: "YYYY-MM-DD"
+ * (midnight UTC) or "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)".
+ * true with the Unix time in *t_r. */
+static bool iso_time(const char *v, int64_t *t_r)
+{
+	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0, oh = 0, om = 0;
+	size_t len = strlen(v);
+	const char *p;
+	struct tm tm;
+	int64_t off = 0;
+
+	if (sscanf(v, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10 || y < 1970 || mo < 1 || mo > 12 ||
+	    d < 1 || d > 31)
+		return false;
+	p = v + n;
+	if (*p != '\0') {
+		if ((*p != 'T' && *p != 't') || sscanf(p + 1, "%2d:%2d:%2d%n", &h, &mi, &sec, &n) != 3 || n != 8 ||
+		    h > 23 || mi > 59 || sec > 60)
+			return false;
+		p += 1 + n;
+		if (*p == '.' && p[1] >= '0' && p[1] <= '9')
+			for (p++; *p >= '0' && *p <= '9'; p++)
+				;
+		if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+			p++;
+		} else if ((*p == '+' || *p == '-') && strlen(p) == 6 && sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) == 2 &&
+			   n == 5 && oh <= 23 && om <= 59) {
+			off = (*p == '-' ? -1 : 1) * (int64_t)(oh * 3600 + om * 60);
+			p += 6;
+		} else {
+			return false;
+		}
+	}
+	if ((size_t)(p - v) != len)
+		return false;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*t_r = (int64_t)timegm(&tm) - off;
+	return true;
+}
+
+/* A date parameter: ISO 8601 (above) or Unix time. 1 given, 0 absent, -1
+ * bad (answered 400). */
 static int query_date(struct api_job *j, const char *name, int64_t *t_r)
 {
 	const char *v = api_query(j, name);
-	struct tm tm;
-	int y, m, d, n = 0;
 
 	*t_r = 0;
 	if (v == NULL || *v == '\0')
@@ -30,17 +75,11 @@ static int query_date(struct api_job *j, const char *name, int64_t *t_r)
 		*t_r = t;
 		return 1;
 	}
-	if (sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &n) == 3 && (size_t)n == strlen(v) && y >= 1970 &&
-	    y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= 31) {
-		memset(&tm, 0, sizeof(tm));
-		tm.tm_year = y - 1900;
-		tm.tm_mon = m - 1;
-		tm.tm_mday = d;
-		*t_r = (int64_t)timegm(&tm);
+	if (iso_time(v, t_r))
 		return 1;
-	}
-	api_error(j, 400, "invalid_field", name, "a date is YYYY-MM-DD or a Unix time",
-		  "日付は YYYY-MM-DD か Unix 時刻で指定してください");
+	api_error(j, 400, "invalid_field", name,
+		  "a date is YYYY-MM-DD, an ISO 8601 date-time (2026-12-01T09:00:00+09:00) or a Unix time",
+		  "日付は YYYY-MM-DD、ISO 8601 の日時 (2026-12-01T09:00:00+09:00) か Unix 時刻で指定してください");
 	return -1;
 }
 
@@ -75,7 +114,7 @@ static void hit_json(const struct ops_mail_hit *h, void *ctx)
 	json_object_begin(o);
 	json_kv_string(o, "folder", h->folder);
 	json_kv_uint(o, "uid", h->uid);
-	json_kv_int(o, "date", h->date);
+	api_json_time(o, "date", h->date);
 	json_kv_string(o, "from", h->summary->from);
 	json_kv_string(o, "subject", h->summary->subject);
 	json_kv_uint(o, "size", h->size);

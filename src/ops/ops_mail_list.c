@@ -2,13 +2,16 @@
  * sorted, each message summarised from its header (decoded sender and
  * subject, date, attachment mark). Only the header of each message on the
  * page is read, unless the order itself needs the headers (sender,
- * subject): then every message's header is read once. */
+ * subject): then the sort-key cache (store/sortcache.c) gives the page,
+ * reading the headers of only the messages it has not seen; it keeps the
+ * size order too. */
 #include "ops/ops_mail.h"
 #include "lib/str.h"
 #include "lib/strbuf.h"
 #include "mail/header.h"
 #include "mail/imap_envelope.h"
 #include "mail/rfc2047.h"
+#include "store/sortcache.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -122,13 +125,11 @@ static void summary_load(const struct index_mailbox *mbox, struct ops_mail_summa
 	free(buf);
 }
 
-/* A sort key per message: from the index's brief rows, and for sender
- * and subject the decoded text (malloc'd). */
+/* The arrival order's key per message, from the index's brief rows
+ * (the other orders come from the sort-key cache). */
 struct sort_key {
 	uint32_t uid;
-	uint64_t size;
 	int64_t date;
-	char *text;
 };
 
 static int cmp_arrival(const struct sort_key *x, const struct sort_key *y)
@@ -143,23 +144,6 @@ static int cmp_date(const void *a, const void *b)
 	return cmp_arrival(a, b);
 }
 
-static int cmp_size(const void *a, const void *b)
-{
-	const struct sort_key *x = a, *y = b;
-
-	if (x->size != y->size)
-		return x->size < y->size ? -1 : 1;
-	return cmp_arrival(x, y);
-}
-
-static int cmp_text(const void *a, const void *b)
-{
-	const struct sort_key *x = a, *y = b;
-	int c = strcasecmp(x->text != NULL ? x->text : "", y->text != NULL ? y->text : "");
-
-	return c != 0 ? c : cmp_arrival(x, y);
-}
-
 static int cmp_uid(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -167,29 +151,43 @@ static int cmp_uid(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Sender or subject of every message as its sort text: every header is
- * read once (the whole folder's rows, with their file names, needed). */
-static int keys_text(struct ops_mailbox *mb, struct index_mailbox *mbox, struct sort_key *keys, size_t n,
-		     bool from)
+struct keys_ctx {
+	struct ops_mailbox *mb;
+	struct index_mailbox *mbox;
+};
+
+/* sortcache_load_fn: the sender and subject keys of messages uids, each
+ * header read once. */
+static int keys_load(void *arg, const uint32_t *uids, size_t n, char *(*keys_r)[SORTCACHE_TEXTS])
 {
+	struct keys_ctx *c = arg;
 	struct ops_mail_summary *s = malloc(sizeof(*s));
 	struct index_view v;
 	size_t k = 0;
 
-	if (s == NULL || mail_index_sync(mb->idx, mbox, &v) < 0) {
+	if (s == NULL || mail_index_rows(c->mb->idx, c->mbox, uids, n, &v) < 0) {
 		free(s);
 		return -1;
 	}
-	/* keys and the view are both by ascending UID */
-	for (size_t i = 0; i < v.count && k < n; i++) {
-		while (k < n && keys[k].uid < v.msgs[i].uid)
+	/* uids and the view are both by ascending UID; a message gone since
+	 * keeps empty keys (the cache drops it at its next look) */
+	for (size_t i = 0; i < v.count; i++) {
+		while (k < n && uids[k] < v.msgs[i].uid)
 			k++;
-		if (k == n || keys[k].uid != v.msgs[i].uid)
+		if (k == n)
+			break;
+		if (uids[k] != v.msgs[i].uid)
 			continue;
 		memset(s, 0, sizeof(*s));
 		s->msg = v.msgs[i];
-		summary_load(mbox, s);
-		keys[k].text = strdup(!from ? s->subject : s->from_name[0] != '\0' ? s->from_name : s->from_addr);
+		summary_load(c->mbox, s);
+		keys_r[k][SORTCACHE_SUBJECT] = sortcache_key_make(s->subject);
+		keys_r[k][SORTCACHE_FROM] = sortcache_key_make(s->from_name[0] != '\0' ? s->from_name : s->from_addr);
+		if (keys_r[k][SORTCACHE_SUBJECT] == NULL || keys_r[k][SORTCACHE_FROM] == NULL) {
+			index_view_free(&v);
+			free(s);
+			return -1;
+		}
 	}
 	index_view_free(&v);
 	free(s);
@@ -260,23 +258,29 @@ int ops_mail_list(struct ops_mailbox *mb, const char *folder, enum ops_mail_sort
 		goto out;
 	}
 	for (size_t i = 0; i < nrows; i++) {
-		keys[i] = (struct sort_key){ rows[i].uid, rows[i].size, rows[i].internaldate, NULL };
+		keys[i] = (struct sort_key){ rows[i].uid, rows[i].internaldate };
 		if ((rows[i].flags & INDEX_FLAG_SEEN) == 0)
 			page_r->unseen++;
 	}
-	if ((sort == OPS_MAIL_SORT_FROM || sort == OPS_MAIL_SORT_SUBJECT) &&
-	    keys_text(mb, &page_r->mbox, keys, nrows, sort == OPS_MAIL_SORT_FROM) < 0) {
-		r = -1;
-		goto out;
+	if (sort != OPS_MAIL_SORT_DATE) {
+		struct keys_ctx c = { mb, &page_r->mbox };
+		size_t got;
+
+		if (sortcache_page(page_r->mbox.path, page_r->mbox.uidvalidity,
+				   sort == OPS_MAIL_SORT_FROM ? SORTCACHE_FROM
+				   : sort == OPS_MAIL_SORT_SUBJECT ? SORTCACHE_SUBJECT : SORTCACHE_SIZE,
+				   rows, nrows, keys_load, &c, desc, offset, n, uids, &got) < 0) {
+			r = -1;
+			goto out;
+		}
+		n = got;
+	} else {
+		qsort(keys, nrows, sizeof(*keys), cmp_date);
+		for (size_t i = 0; i < n; i++)
+			uids[i] = keys[desc ? nrows - 1 - (offset + i) : offset + i].uid;
 	}
-	qsort(keys, nrows, sizeof(*keys), sort == OPS_MAIL_SORT_SIZE ? cmp_size
-					  : sort == OPS_MAIL_SORT_DATE ? cmp_date : cmp_text);
-	for (size_t i = 0; i < n; i++)
-		uids[i] = keys[desc ? nrows - 1 - (offset + i) : offset + i].uid;
 	r = page_fill(mb, page_r, uids, n);
 out:
-	for (size_t i = 0; keys != NULL && i < nrows; i++)
-		free(keys[i].text);
 	free(keys);
 	free(uids);
 	free(rows);

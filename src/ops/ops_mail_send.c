@@ -79,6 +79,20 @@ static void mark(struct ops_mail_work *w, const struct ops_mail_ref *ref, uint32
 	index_view_free(&v);
 }
 
+/* The uploads a stored message holds are removed: a draft or a sent
+ * message took them over (their bytes are in the message, counted by the
+ * quota like any other), so the upload area and its cap only ever hold
+ * attachments no message has yet. */
+static void uploads_handed_over(struct ops *o, const struct ops_actor *actor, const struct ops_mail_draft *d)
+{
+	struct ops_error ignored;
+
+	for (size_t i = 0; i < d->natts; i++) {
+		if (d->atts[i].kind == OPS_ATT_UPLOAD)
+			ops_upload_del(o, actor, d->atts[i].upload, &ignored);
+	}
+}
+
 int ops_mail_draft_save(struct ops *o, const struct ops_actor *actor, const struct ops_mail_draft *d,
 			uint32_t old_uid, const struct ops_mail_env *env, struct ops_mail_saved *r,
 			struct ops_error *err)
@@ -116,6 +130,7 @@ int ops_mail_draft_save(struct ops *o, const struct ops_actor *actor, const stru
 			 "下書きは別の保存で置き換えられました。読み直してください");
 		goto out;
 	}
+	uploads_handed_over(o, actor, d);
 	ret = 0;
 out:
 	ops_mail_work_free(&w);
@@ -223,10 +238,7 @@ int ops_mail_send(struct ops *o, const struct ops_actor *actor, const struct ops
 	if (d->draft_uid != 0)
 		r->draft_removed = remove_uid(&w, "Drafts", d->draft_uid) == 1;
 	ops_mail_note_sent(o, actor, d);
-	for (size_t i = 0; i < d->natts; i++) {
-		if (d->atts[i].kind == OPS_ATT_UPLOAD)	/* sent: the upload has done its work */
-			ops_upload_del(o, actor, d->atts[i].upload, &ignored);
-	}
+	uploads_handed_over(o, actor, d);
 	ret = 0;
 out:
 	ops_mail_work_free(&w);

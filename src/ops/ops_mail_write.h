@@ -133,7 +133,9 @@ struct ops_mail_saved {
 
 /* Composes the draft and stores it in Drafts (\Draft \Seen); replaces
  * the draft old_uid when it is not 0 (the old one removed once the new one
- * is stored). env: host name and size limit. */
+ * is stored). The uploads it used are removed once it is stored: the draft
+ * holds them now (its parts, named by its UID). env: host name and size
+ * limit. */
 int ops_mail_draft_save(struct ops *o, const struct ops_actor *actor, const struct ops_mail_draft *d,
 			uint32_t old_uid, const struct ops_mail_env *env, struct ops_mail_saved *r,
 			struct ops_error *err);

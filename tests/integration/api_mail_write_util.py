@@ -27,6 +27,8 @@ def mail_write_replies(srv, s, d, u):
     call(u, "PUT", "/api/v1/mail/drafts/999999", {"subject": "x"})
     call(u, "DELETE", "/api/v1/mail/drafts/%d" % draft["uid"])
     call(u, "DELETE", "/api/v1/mail/drafts/%d" % draft["uid"])
+    call(u, "DELETE", "/api/v1/mail/uploads/" + up["id"])          # the draft took it over: 404
+    up = raw("POST", "/api/v1/mail/uploads?filename=" + quote("資料.txt"), b"hello", "text/plain").json
     sent = call(u, "POST", "/api/v1/mail/send", {"to": [{"name": "二番目", "address": "second@example.test"}],
                                                   "subject": "送信", "text": "x",
                                                   "attachments": [{"upload": up["id"]}]}).json

@@ -3,6 +3,7 @@ the full-text index (Japanese in several charsets, HTML, attachment
 names, several words, dates, folders, paging), newest first; nobody else
 may, and messages expunged over IMAP are gone from the answers."""
 
+import calendar
 import imaplib
 import ssl
 import time
@@ -91,16 +92,26 @@ def test_fields_words_and_short_words(me):
 def test_dates_folders_paging(me):
     day = lambda i: time.strftime("%Y-%m-%d", time.gmtime(BASE + i * 86400))
     r = find(me, q="example", since=day(2), before=day(5))
-    assert [h["date"] for h in r["hits"]] == sorted((h["date"] for h in r["hits"]), reverse=True)
-    assert all(BASE + 86400 <= h["date"] < BASE + 5 * 86400 for h in r["hits"]), r
+    arrived = [calendar.timegm(time.strptime(h["date"], "%Y-%m-%dT%H:%M:%SZ")) for h in r["hits"]]  # ISO 8601
+    assert arrived == sorted(arrived, reverse=True)
+    assert all(BASE + 86400 <= t < BASE + 5 * 86400 for t in arrived), r
     assert r["total"] >= 2
+    # date-times with an offset: exactly the arrival of message 2, to the second
+    t2 = BASE + 2 * 86400
+    iso = lambda t, fmt="%Y-%m-%dT%H:%M:%S+09:00": time.strftime(fmt, time.gmtime(t + 9 * 3600))
+    one = find(me, since=iso(t2), before=iso(t2 + 1), folder="INBOX")
+    assert one["total"] == 1 and one["hits"][0]["date"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t2)), one
+    assert find(me, since=iso(t2 + 1, "%Y-%m-%dT%H:%M:%S.250+09:00"), before=iso(t2 + 2), folder="INBOX")["total"] == 0
+    assert find(me, since=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t2)), before=str(int(t2) + 1),
+                folder="INBOX")["total"] == 1
     everything = find(me, since=str(int(BASE)), limit=500)
     assert everything["total"] == 9, everything
     page = find(me, since=str(int(BASE)), offset=3, limit=2)
     assert page["hits"] == everything["hits"][3:5] and page["total"] == 9
     assert find(me, q="議事録", folder="Archive")["total"] == 1
     assert me.get("/api/v1/mail/search?q=x&folder=Nope").code == "not_found"
-    for bad in ("limit=0", "limit=501", "since=yesterday", "offset=-1", "q=" + "x" * 300, "q=a%01b",
+    for bad in ("limit=0", "limit=501", "since=yesterday", "since=2026-12-01T09:00", "before=2026-13-01",
+                "since=2026-12-01T09:00:00%2B9", "offset=-1", "q=" + "x" * 300, "q=a%01b",
                 "q=%ff%fe", "q=" + "+".join("w%d" % i for i in range(17))):
         assert me.get("/api/v1/mail/search?" + bad).code == "invalid_field", bad
 

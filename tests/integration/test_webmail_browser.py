@@ -6,6 +6,7 @@ must see no request a script or an unasked image would make. What the
 browser did is then checked over IMAP (read flags, Junk, an empty Trash).
 Screenshots land in build/screenshots/webmail."""
 
+import calendar
 import http.server
 import json
 import os
@@ -26,6 +27,7 @@ SHOTS = os.path.join(helpers.REPO, "build", "screenshots", "webmail")
 CHROMIUM = os.environ.get("YUBIN_CHROMIUM", "/usr/bin/chromium")
 USER = "reader@" + DOMAIN
 FULL = "full@" + DOMAIN                 # 1 MB quota, 95% used
+FINDER = "finder@" + DOMAIN             # the search scenario's
 NEEDS = "scripts/deps.sh test installs chromium and node; make builds build/web; make node-modules (npm ci)"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
@@ -128,7 +130,7 @@ def srv(tmp_path_factory):
         assert ok, "%s missing: %s" % (what, NEEDS)
     shutil.rmtree(SHOTS, ignore_errors=True)
     s = helpers.Server(tmp_path_factory.mktemp("webmail_browser"),
-                       accounts=[(USER, PASSWORD, 20), (FULL, PASSWORD, 1)]).setup()
+                       accounts=[(USER, PASSWORD, 20), (FULL, PASSWORD, 1), (FINDER, PASSWORD, 20)]).setup()
     shutil.copytree(WEB, os.path.join(s.data, "web"), dirs_exist_ok=True)
     s.start(wait_port="https")
     yield s
@@ -193,6 +195,35 @@ def test_webmail_in_the_browser(srv, listener):
         assert data[0].split(), data
     finally:
         m.logout()
+
+
+def test_webmail_search_in_the_browser(srv):
+    """tests/browser/webmail_search.js: a Japanese word in three charsets
+    and two folders, a date range of the reader's days (the browser in
+    Asia/Tokyo), the sender, one folder; "/" and the phone."""
+    utc = lambda *t: calendar.timegm(t + (0, 0, 0))
+    m = imap(srv, FINDER)
+    try:
+        assert m.create("Archive")[0] == "OK"
+        for folder, when, raw in (
+                ("INBOX", utc(2026, 11, 3, 3, 0, 0), iso2022jp_message("会議の件", "明日の会議です。請求書も見てください。")),
+                ("INBOX", utc(2026, 11, 10, 1, 0, 0), sjis_message("見積もりのご案内", "請求書をお送りします。")),
+                ("INBOX", utc(2026, 11, 3, 16, 30, 0),     # 01:30 on Nov 4 in Tokyo
+                 b"From: night@sender.test\r\nSubject: late night\r\n\r\nsee you\r\n"),
+                ("Archive", utc(2025, 12, 1, 0, 0, 0),
+                 "From: keiri@example.jp\r\nSubject: 請求書 (古い)\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                 "Content-Transfer-Encoding: 8bit\r\n\r\n去年の請求書です。\r\n".encode())):
+            typ, data = m.append(folder, None, when, raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+            assert typ == "OK", data
+    finally:
+        m.logout()
+    env = dict(os.environ, YUBIN_SCREENSHOTS=SHOTS, TZ="Asia/Tokyo")
+    params = {"url": "https://127.0.0.1:%d" % srv.port("https"), "user": FINDER, "password": PASSWORD}
+    p = subprocess.run(["node", os.path.join(BROWSER_DIR, "webmail_search.js"), json.dumps(params)],
+                       cwd=helpers.REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+    out = (p.stdout + p.stderr).decode("utf-8", "replace")
+    assert p.returncode == 0, "browser scenario webmail_search failed:\n" + out
+    assert os.path.exists(os.path.join(SHOTS, "webmail-search-ja-phone.png"))
 
 
 def test_webmail_page_has_its_strict_policy(srv):

@@ -211,6 +211,22 @@ static void test_list_flags_delete_empty(void **state)
 	used1 = ops_mail_usage(&mb);
 	assert_int_equal(used0 - used1, freed);
 	assert_true(freed > 20);
+
+	/* the sort-key cache follows the folder: "a" moved away, "c" gone to
+	 * Junk, two delivered since the first sort by subject */
+	put(&mb, "INBOX", "Subject: A0\r\nFrom: Zed <z@x.test>\r\n\r\n4\r\n");
+	put(&mb, "INBOX", "Subject: c2\r\nFrom: amy@x.test\r\n\r\n5\r\n");
+	assert_int_equal(ops_mail_list(&mb, "INBOX", OPS_MAIL_SORT_SUBJECT, false, 0, 10, &page, &err), 0);
+	assert_int_equal(page.count, 3);
+	assert_string_equal(page.items[0].subject, "A0");
+	assert_string_equal(page.items[1].subject, "b");
+	assert_string_equal(page.items[2].subject, "c2");
+	ops_mail_page_free(&page);
+	assert_int_equal(ops_mail_list(&mb, "INBOX", OPS_MAIL_SORT_FROM, true, 0, 10, &page, &err), 0);
+	assert_string_equal(page.items[0].from_name, "Zed");
+	assert_string_equal(page.items[1].from_addr, "amy@x.test");
+	assert_int_equal(page.items[2].msg.uid, u1);
+	ops_mail_page_free(&page);
 	ops_mail_close(&mb);
 }
 

@@ -2,8 +2,9 @@
  * need no daemon: only a mail user acts, uploads are bounded (size, total,
  * count), expire, and belong to their account; the address book's bounds
  * and its vCard import (good cards kept, bad ones reported by number,
- * addresses not doubled). Sending and drafts are covered by
- * tests/integration/test_webmail_write.py against the daemon. */
+ * addresses not doubled); a stored draft takes its uploads over. Sending
+ * and drafts are covered by tests/integration/test_webmail_write.py
+ * against the daemon. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "ops/ops_mail_write.h"
@@ -85,6 +87,47 @@ static void test_uploads_bounded(void **state)
 	assert_int_equal(ops_upload_del(&f->o, &f->user, got.id, &err), -1);
 }
 
+/* An upload a stored draft holds no longer counts towards the upload cap:
+ * the draft took it over (and a draft continued from Drafts names its
+ * parts, never the upload). A failed save keeps it. */
+static void test_draft_takes_its_uploads(void **state)
+{
+	struct fixture *f = *state;
+	struct ops_upload u1, u2, got;
+	struct ops_mail_att atts[2];
+	struct ops_mail_draft d;
+	struct ops_mail_env env = { "mx.b.example", 1 << 20 };
+	struct ops_mail_saved saved;
+	struct ops_error err;
+	int64_t now = (int64_t)time(NULL);
+
+	assert_int_equal(ops_upload_add(&f->o, &f->user, "a.txt", "text/plain", "abcdefgh", 8, 9, now, &u1, &err), 0);
+	assert_int_equal(ops_upload_add(&f->o, &f->user, "b.txt", "text/plain", "ijklmnop", 8, 9, now, &u2, &err), 0);
+	assert_int_equal(ops_upload_add(&f->o, &f->user, "c.txt", NULL, "xyz", 3, 9, now, &got, &err), -1);
+	assert_string_equal(err.code, "too_large");	/* 16 of 18 bytes waiting */
+	memset(&d, 0, sizeof(d));
+	memset(atts, 0, sizeof(atts));
+	atts[0].kind = atts[1].kind = OPS_ATT_UPLOAD;
+	strcpy(atts[0].upload, u1.id);
+	strcpy(atts[1].upload, u2.id);
+	d.subject = "with files";
+	d.text = "see the files";
+	d.atts = atts;
+	d.natts = 2;
+	/* a save that fails (the draft it replaces is not there) keeps them */
+	assert_int_equal(ops_mail_draft_save(&f->o, &f->user, &d, 4242, &env, &saved, &err), -1);
+	assert_string_equal(err.code, "not_found");
+	assert_int_equal(ops_upload_read(&f->o, &f->user, u1.id, now, &got, &err), 0);
+	free(got.data);
+	assert_int_equal(ops_mail_draft_save(&f->o, &f->user, &d, 0, &env, &saved, &err), 0);
+	assert_string_equal(saved.folder, "Drafts");
+	assert_int_equal(ops_upload_read(&f->o, &f->user, u1.id, now, &got, &err), -1);
+	assert_int_equal(ops_upload_read(&f->o, &f->user, u2.id, now, &got, &err), -1);
+	/* room again: the cap counts only what no message holds */
+	assert_int_equal(ops_upload_add(&f->o, &f->user, "c.txt", NULL, "abcdefgh", 8, 9, now, &got, &err), 0);
+	assert_int_equal(ops_upload_add(&f->o, &f->user, "d.txt", NULL, "abcdefgh", 8, 9, now, &got, &err), 0);
+}
+
 static void no_bad(unsigned number, const char *reason, void *ctx)
 {
 	char *out = ctx;
@@ -136,6 +179,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_only_a_mail_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uploads_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_draft_takes_its_uploads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_and_bounds, setup, teardown),
 	};
 

@@ -85,18 +85,25 @@ function showState(c, text) {
   fill(c.stateEl, text);
 }
 
-// After a save the draft has a new UID: its own parts are named by it.
-async function rebase(c, old) {
-  if (old === null || !c.atts.some((a) => a.ref.folder === DRAFTS && a.ref.uid === old)) return;
+// After a save the draft holds every attachment the save carried: the
+// uploads were handed over to it (the server removed them) and its own
+// parts are named by its new UID. saved: the attachments the save carried
+// (those added meanwhile stay uploads). While this fails c.stale says
+// the next save or send must try it first.
+async function rebase(c, saved) {
+  if (saved.length === 0) return;
+  c.stale = saved;
   const r = await api('GET', `/mail/drafts/${c.uid}`);
   const refs = r.draft.attachments || [];
-  const mine = c.atts.filter((a) => !a.fixed);
-  if (refs.length === mine.length) mine.forEach((a, i) => { a.ref = refs[i]; });
+  if (refs.length === saved.length) saved.forEach((a, i) => { a.ref = refs[i]; });
+  c.stale = null;
 }
 
 async function saveNow(c, opts) {
   c.dirty = false;
+  if (c.stale && c.uid) await rebase(c, c.stale).catch(() => {});
   const body = collect(c, true);
+  const carried = c.atts.filter((a) => !a.fixed);
   const old = c.uid;
   try {
     const r = old ? await api('PUT', `/mail/drafts/${old}`, body, opts)
@@ -104,7 +111,7 @@ async function saveNow(c, opts) {
     c.uid = r.uid;
     // the address now names the draft: a reload continues it
     if (current === c) window.history.replaceState(null, '', '#/draft/' + c.uid);
-    await rebase(c, old).catch(() => {});	// else the next save says what is wrong
+    await rebase(c, carried).catch(() => {});	// else the next save tries again
     showState(c, t('draft.saved', { time: new Date().toLocaleTimeString(lang() === 'ja' ? 'ja-JP' : 'en-GB', { hour: '2-digit', minute: '2-digit' }) }));
   } catch (e) {
     // a part of the old version not found: is the draft itself gone?
@@ -115,6 +122,7 @@ async function saveNow(c, opts) {
       // meanwhile: this version becomes a new draft; the parts that only
       // the old version held are gone with it
       c.uid = null;
+      c.stale = null;
       const n = c.atts.length;
       for (let i = c.atts.length - 1; i >= 0; i--) if (c.atts[i].ref.folder === DRAFTS) c.atts.splice(i, 1);
       c.attList.redraw();
@@ -179,10 +187,13 @@ async function send(c) {
   c.sendBtn.disabled = true;
   clearTimeout(c.timer);
   if (c.saving) await c.saving;
-  if (c.uid) body.draft_uid = c.uid;
+  if (c.stale && c.uid) await rebase(c, c.stale).catch(() => {});
+  // after a save its attachments are the draft's parts: collected again
+  const final = collect(c, false);
+  if (c.uid) final.draft_uid = c.uid;
   c.sending = true;
   try {
-    const r = await api('POST', '/mail/send', body);
+    const r = await api('POST', '/mail/send', final);
     c.done = true;
     current = null;
     c.notify(t('send.done', { n: r.accepted.length }) + (r.sent ? '' : ' ' + t('send.no_copy')));

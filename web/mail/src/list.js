@@ -20,6 +20,7 @@ export async function loadList() {
 // The UIDs an action applies to: the ticked ones, else the open one, else
 // the one under the keyboard.
 export function targets() {
+  if (state.search) return state.open !== null ? [state.open] : [];	// hits: the open one, in its folder
   if (state.selected.size > 0) return [...state.selected];
   if (state.open !== null) return [state.open];
   const m = state.list && state.list.messages[state.cursor];

@@ -2,7 +2,8 @@
 // list and the reading pane, on /api/v1/mail. Routes on the location hash:
 // #/f/FOLDER, #/f/FOLDER/UID, #/compose (new), #/compose/MODE/FOLDER/UID
 // (reply, reply_all, forward_inline, forward_attachment), #/compose/to/ADDR,
-// #/draft/UID (a draft continued) and #/contacts (the address book). New
+// #/draft/UID (a draft continued), #/contacts (the address book) and
+// #/search/PARAMS[/FOLDER/UID] (search.js: the hits, one opened). New
 // mail appears through the server-sent events of /api/v1/mail/events. On
 // a phone one pane shows at a time.
 import { api, setCsrf, seg } from './api.js';
@@ -14,6 +15,7 @@ import { loadList, renderList, targets, toolbar } from './list.js';
 import { renderMessage } from './reader.js';
 import { openCompose, leaveCompose, dropCompose, composing } from './compose.js';
 import { renderContacts } from './contacts.js';
+import { searchForm, loadSearch, renderSearch, parseSearch, searchHash, searchRoute, hitHash } from './search.js';
 
 const app = document.getElementById('app');
 const status = document.getElementById('status');
@@ -121,6 +123,7 @@ function layout() {
   const top = h('header', { class: 'top' },
     h('button', { type: 'button', class: 'menu', id: 'menu', onclick: () => setView(state.view === 'folders' ? 'list' : 'folders') }, '☰ ', t('act.menu')),
     h('span', { class: 'brand' }, t('app.title')),
+    ui.search = searchForm(goSearch),
     h('a', { href: '#/compose', class: 'button primary', id: 'compose' }, t('compose')),
     h('a', { href: '#/contacts', class: 'button', id: 'nav-contacts' }, t('contacts.title')),
     ui.quota,
@@ -149,7 +152,38 @@ function drawChrome() {
 }
 
 function drawList() {
-  renderList(ui.list, actions);
+  if (state.search) renderSearch(ui.list, actions);
+  else renderList(ui.list, actions);
+}
+
+// The list pane's messages: the folder's page, or the hits of a search.
+function loadPane() {
+  return state.search ? loadSearch() : loadList();
+}
+
+function shown(uid, folder) {
+  if (state.search) return !state.search.result || state.search.result.hits.some((x) => x.uid === uid && x.folder === folder);
+  return state.list.messages.some((m) => m.uid === uid);
+}
+
+// The form again with the route's values (after back/forward, or empty
+// when the search is left).
+function redrawSearchForm() {
+  const f = searchForm(goSearch);
+  ui.search.replaceWith(f);
+  ui.search = f;
+}
+
+function goSearch(values) {
+  const hash = searchHash(values, 0);
+  if (window.location.hash === hash && state.search) state.search.params = null;	// the same again: run anew
+  if (window.location.hash === hash) route(true);
+  else window.location.hash = hash;
+}
+
+// Where the list pane is: the search's hits or the folder.
+function paneHash() {
+  return state.search ? '#/search/' + state.search.params : '#/f/' + seg(state.folder);
 }
 
 // ---- actions
@@ -164,10 +198,10 @@ async function run(fn) {
 
 async function reload(keepOpen) {
   await run(async () => {
-    await Promise.all([loadFolders(), loadList()]);
+    await Promise.all([loadFolders(), loadPane()]);
     drawChrome();
     drawList();
-    if (!keepOpen && state.open !== null && !state.list.messages.some((m) => m.uid === state.open)) {
+    if (!keepOpen && state.open !== null && !shown(state.open, state.folder)) {
       state.open = null;
       fill(ui.reader, h('p', { class: 'empty' }, t('read.none')));
     }
@@ -179,7 +213,7 @@ function afterRemoval(uids) {
     state.open = null;
     fill(ui.reader, h('p', { class: 'empty' }, t('read.none')));
     if (state.view === 'read') setView('list');
-    window.history.replaceState(null, '', '#/f/' + seg(state.folder));
+    window.history.replaceState(null, '', paneHash());
   }
   state.selected.clear();
 }
@@ -187,6 +221,12 @@ function afterRemoval(uids) {
 const actions = {
   changed: () => drawList(),
   reload: () => reload(),
+  // a draft found opens in the composer, as from its folder
+  openHit: (hit) => {
+    window.location.hash = roleOf(hit.folder) === 'drafts' ? '#/draft/' + hit.uid : hitHash(state.search.params, hit);
+  },
+  searchPage: (offset) => { window.location.hash = searchHash(state.search.values, offset); },
+  closeSearch: () => { window.location.hash = '#/f/' + seg(state.search.home); },
   // a draft opens in the composer to be continued
   open: (uid) => {
     window.location.hash = roleOf(state.folder) === 'drafts' ? '#/draft/' + uid : '#/f/' + seg(state.folder) + '/' + uid;
@@ -237,7 +277,9 @@ const actions = {
 
 async function openMessage(uid) {
   state.open = uid;
-  const i = state.list ? state.list.messages.findIndex((m) => m.uid === uid) : -1;
+  const i = state.search ? (state.search.result ? state.search.result.hits : []).findIndex((x) => x.uid === uid &&
+    x.folder === state.folder)
+    : state.list ? state.list.messages.findIndex((m) => m.uid === uid) : -1;
   if (i >= 0) state.cursor = i;
   setView('read');
   const back = backButton();
@@ -245,7 +287,7 @@ async function openMessage(uid) {
     const msg = await renderMessage(ui.reader, state.folder, uid, [back, replyTools(uid), toolbar(actions)]);
     if (!msg.flags.seen) {
       await api('PATCH', `/mail/messages/${seg(state.folder)}/${uid}`, { seen: true });
-      await Promise.all([loadFolders(), loadList()]);
+      await Promise.all([loadFolders(), loadPane()]);
       drawChrome();
     }
     drawList();
@@ -265,7 +307,7 @@ function replyTools(uid) {
 
 function backButton() {
   return h('button', { type: 'button', class: 'back', id: 'back',
-    onclick: () => { window.location.hash = '#/f/' + seg(state.folder); } }, '← ', t('act.back'));
+    onclick: () => { window.location.hash = paneHash(); } }, '← ', t('act.back'));
 }
 
 // The composer in the reading pane; spec as openCompose takes it.
@@ -335,6 +377,17 @@ async function route(fromHash) {
   if (ui.reader.querySelector('#compose-view, #address-book')) {
     fill(ui.reader, h('p', { class: 'empty' }, t('read.none')));
   }
+  const sr = searchRoute(hash);
+  if (sr) {
+    await showSearch(sr);
+    return;
+  }
+  if (state.search) {
+    // the search is left: its form empties, the folder's list comes back
+    state.search = null;
+    state.list = null;
+    redrawSearchForm();
+  }
   const m = /^#\/f\/([^/]+)(?:\/(\d+))?$/.exec(hash);
   const folder = m ? decodeURIComponent(m[1]) : 'INBOX';
   const uid = m && m[2] ? Number(m[2]) : null;
@@ -349,6 +402,32 @@ async function route(fromHash) {
   }
   if (uid !== null) {
     await openMessage(uid);
+  } else {
+    state.open = null;
+    setView('list');
+    drawList();
+  }
+}
+
+// A search's hits in the list pane (run when its terms or page changed),
+// and the hit sr names opened from the folder it is in.
+async function showSearch(sr) {
+  if (!state.search || state.search.params !== sr.params) {
+    const home = state.search ? state.search.home : state.folder;
+    state.search = { params: sr.params, values: parseSearch(sr.params), home,
+      result: null };
+    state.cursor = -1;
+    state.selected.clear();
+    if (sr.uid === null) {
+      state.open = null;
+      fill(ui.reader, h('p', { class: 'empty' }, t('read.none')));
+    }
+    redrawSearchForm();
+    await reload(true);
+  }
+  if (sr.uid !== null) {
+    state.folder = sr.folder;
+    await openMessage(sr.uid);
   } else {
     state.open = null;
     setView('list');
@@ -372,7 +451,8 @@ function listen() {
 
 const KEYS = [['j / k', 'keys.jk'], ['o, Enter', 'keys.o'], ['x', 'keys.x'], ['s', 'keys.s'], ['u', 'keys.u'],
   ['#, Delete', 'keys.delete'], ['!', 'keys.spam'], ['c', 'keys.c'], ['r', 'keys.r'], ['a', 'keys.a'],
-  ['f', 'keys.f'], ['R', 'keys.reload'], ['Esc', 'keys.esc'], ['?', 'keys.help_key'], ['Ctrl+Enter', 'keys.send']];
+  ['f', 'keys.f'], ['/', 'keys.search'], ['R', 'keys.reload'], ['Esc', 'keys.esc'], ['?', 'keys.help_key'],
+  ['Ctrl+Enter', 'keys.send']];
 
 // The list of keys in a dialog: ? or the link at the bottom opens it.
 function toggleHelp() {
@@ -402,22 +482,35 @@ function onKey(e) {
     return;
   }
   const tag = (e.target && e.target.tagName) || '';
-  if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT') return;
-  const msgs = state.list ? state.list.messages : [];
+  if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT') {
+    // Escape in the search form leaves the field
+    if (e.key === 'Escape' && e.target.closest && e.target.closest('#search-form')) e.target.blur();
+    return;
+  }
+  // in a search the keys walk the hits, each opened from its own folder
+  const msgs = state.search ? (state.search.result ? state.search.result.hits : []) : state.list ? state.list.messages : [];
+  const open = (m) => (state.search ? actions.openHit(m) : actions.open(m.uid));
   const move = (d) => {
     if (msgs.length === 0) return;
     state.cursor = Math.max(0, Math.min(msgs.length - 1, state.cursor + d));
-    if (state.open !== null) actions.open(msgs[state.cursor].uid);
+    if (state.open !== null) open(msgs[state.cursor]);
     else drawList();
   };
   switch (e.key) {
     case 'j': move(1); break;
     case 'k': move(-1); break;
     case 'o': case 'Enter':
-      if (msgs[state.cursor]) actions.open(msgs[state.cursor].uid);
+      if (msgs[state.cursor]) open(msgs[state.cursor]);
       break;
+    case '/': {
+      const q = document.getElementById('search-q');
+      if (!q) return;
+      q.focus();
+      q.select();
+      break;
+    }
     case 'x':
-      if (msgs[state.cursor]) {
+      if (msgs[state.cursor] && !state.search) {
         const u = msgs[state.cursor].uid;
         if (state.selected.has(u)) state.selected.delete(u); else state.selected.add(u);
         drawList();
@@ -433,15 +526,19 @@ function onKey(e) {
     case '!': actions.spam(roleOf(state.folder) !== 'junk'); break;
     case 'c': window.location.hash = '#/compose'; break;
     case 'r': case 'a': case 'f': {
-      const u = state.open !== null ? state.open : msgs[state.cursor] && msgs[state.cursor].uid;
-      if (!u || !state.list) return;
+      const cur = msgs[state.cursor];
+      const u = state.open !== null ? state.open : cur && cur.uid;
+      const folder = state.open === null && cur && cur.folder ? cur.folder : state.folder;
+      if (!u || (!state.list && !state.search)) return;
       const mode = { r: 'reply', a: 'reply_all', f: 'forward_inline' }[e.key];
-      window.location.hash = `#/compose/${mode}/${seg(state.folder)}/${u}`;
+      window.location.hash = `#/compose/${mode}/${seg(folder)}/${u}`;
       break;
     }
     case 'R': case 'g': reload(); break;
     case '?': toggleHelp(); break;
-    case 'Escape': window.location.hash = '#/f/' + seg(state.folder); break;
+    case 'Escape':
+      window.location.hash = state.search && state.open === null ? '#/f/' + seg(state.search.home) : paneHash();
+      break;
     default: return;
   }
   e.preventDefault();
@@ -470,7 +567,7 @@ async function logout() {
 
 async function start() {
   // nothing of an earlier login on this page is shown again
-  Object.assign(state, { list: null, open: null, offset: 0, cursor: -1, folder: 'INBOX', view: 'list' });
+  Object.assign(state, { list: null, search: null, open: null, offset: 0, cursor: -1, folder: 'INBOX', view: 'list' });
   state.selected.clear();
   await loadFolders();
   layout();

@@ -10,6 +10,7 @@ export const state = {
   offset: 0,
   limit: 50,
   list: null,          // the last page of /messages
+  search: null,        // a search shown instead: {params, values, home, result} (search.js)
   selected: new Set(), // UIDs ticked
   cursor: -1,          // index in list.messages under the keyboard
   open: null,          // UID shown in the reading pane
