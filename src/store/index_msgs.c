@@ -72,17 +72,25 @@ int mail_index_msg_path(const struct index_mailbox *mbox, const struct index_msg
  *
  * A full sync reads new/ and cur/ and every row of the folder: far too much
  * for every command of every session. So the result is kept per folder,
- * process-wide, and reused while nothing changed: new/ is empty (deliveries
- * land there), cur/'s mtime (nanoseconds) is the one recorded, and no change
- * was reported by code that does not update the cache (store_changed:
- * delivery, POP3, expiry). Changes made through the index (flags, APPEND)
- * update the cache themselves under the folder's lock and record cur/'s new
- * mtime; others (EXPUNGE, COPY, MOVE, folder changes) drop it. An entry is
- * also refreshed after MCACHE_MAX_AGE seconds, as a last guard against a
- * change by another program within one timestamp tick. */
+ * process-wide, and reused while the directories say nothing changed
+ * (mcache_check): cur/'s mtime (nanoseconds) is the one recorded and new/
+ * is empty. Files that arrive in new/ (deliveries) are taken one by one
+ * (mcache_take_new), without reading cur/ or the folder's rows. Changes
+ * made through the index (flags, APPEND, the new files taken) update the
+ * cache themselves under the folder's lock and record cur/'s new mtime;
+ * others (EXPUNGE, COPY, MOVE, folder changes) drop it.
+ *
+ * A directory's mtime has the clock's granularity (a tick of some
+ * milliseconds, a second on some file systems): another program's rename
+ * or unlink in cur/ within the same tick as the change that gave the
+ * recorded mtime leaves it unchanged. So an mtime is trusted alone only
+ * once cur/ was read at a time more than DIR_MTIME_MARGIN after it (the
+ * entry is "settled"); until then each look reads cur/ and compares the
+ * fingerprint of its names (index_dirsum.c) with the entry's own, which is
+ * one reading of the directory, not a sync. A different fingerprint, or an
+ * mtime that moved without the cache knowing why, means a full sync. */
 
 #define MCACHE_MAX 256
-#define MCACHE_MAX_AGE 30
 
 struct mcache_msg {
 	uint32_t uid, flags;
@@ -101,8 +109,10 @@ struct mcache {
 	bool valid;
 	int64_t mbox_id;
 	struct timespec cur_mtime;
+	/* cur/ was read with that mtime more than DIR_MTIME_MARGIN after it */
+	bool cur_settled;
+	uint64_t cur_sum;	/* sum of index_name_hash of every msgs[].file */
 	uint64_t ext_gen;
-	time_t filled;
 	uint32_t uidvalidity, uidnext;
 	uint64_t highestmodseq;
 	struct mcache_msg *msgs;
@@ -149,6 +159,7 @@ static void mcache_free_msgs(struct mcache *e)
 	free(e->msgs);
 	e->msgs = NULL;
 	e->count = 0;
+	e->cur_sum = 0;
 }
 
 /* Empties the entry; what changed since is no longer known. */
@@ -287,13 +298,24 @@ static bool ts_equal(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
+/* How long after a directory's mtime a reading of it must start for the
+ * mtime to be trusted alone from then on: more than any file system's
+ * timestamp granularity (a second at worst). */
+#define DIR_MTIME_MARGIN 1
+
+/* Whether a reading started at when saw everything of the tick of mtime. */
+static bool ts_settled(const struct timespec *mtime, const struct timespec *when)
+{
+	return when->tv_sec - mtime->tv_sec > DIR_MTIME_MARGIN ||
+	       (when->tv_sec - mtime->tv_sec == DIR_MTIME_MARGIN && when->tv_nsec > mtime->tv_nsec);
+}
+
 /* new/ has no message in it. A readdir of an empty directory cannot miss
  * a delivery the way an mtime of the same clock tick can, but a directory
  * that once held many entries keeps its size, and reading it costs as
  * much as it once held. So once new/ was read empty, its mtime is trusted
- * alone while it stays the same and lies more than a second before that
- * reading (a file added later gives a later mtime). */
-#define NEW_MTIME_MARGIN 1
+ * alone while it stays the same and lies more than DIR_MTIME_MARGIN before
+ * that reading (a file added later gives a later mtime). */
 
 static bool new_is_empty(struct mcache *e, const char *path)
 {
@@ -307,10 +329,7 @@ static bool new_is_empty(struct mcache *e, const char *path)
 	snprintf(dir, sizeof(dir), "%s/new", path);
 	if (stat(dir, &sb) < 0)
 		return errno == ENOENT;
-	if (e->new_known && ts_equal(&sb.st_mtim, &e->new_mtime) &&
-	    (e->new_read.tv_sec - sb.st_mtim.tv_sec > NEW_MTIME_MARGIN ||
-	     (e->new_read.tv_sec - sb.st_mtim.tv_sec == NEW_MTIME_MARGIN &&
-	      e->new_read.tv_nsec > sb.st_mtim.tv_nsec)))
+	if (e->new_known && ts_equal(&sb.st_mtim, &e->new_mtime) && ts_settled(&sb.st_mtim, &e->new_read))
 		return true;
 	clock_gettime(CLOCK_REALTIME, &now);
 	if ((d = opendir(dir)) == NULL)
@@ -324,12 +343,50 @@ static bool new_is_empty(struct mcache *e, const char *path)
 	return empty;
 }
 
-static bool mcache_usable(struct mcache *e, const struct index_mailbox *mbox, uint64_t ext,
-			  const struct timespec *cur_mtime)
+/* cur/ (with mtime cur_mtime, read just now) holds exactly the files the
+ * entry knows: compares the fingerprints, and records the mtime as the
+ * entry's, settled when the reading came late enough after it. */
+static bool mcache_cur_verify(struct mcache *e, const char *path, const struct timespec *cur_mtime)
 {
-	return e != NULL && e->valid && e->mbox_id == mbox->id && e->uidvalidity == mbox->uidvalidity &&
-	       e->ext_gen == ext && ts_equal(&e->cur_mtime, cur_mtime) &&
-	       time(NULL) - e->filled < MCACHE_MAX_AGE && new_is_empty(e, mbox->path);
+	struct timespec now;
+	uint64_t sum;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (index_dir_sum(path, "cur", &n, &sum) < 0 || n != e->count || sum != e->cur_sum)
+		return false;
+	e->cur_mtime = *cur_mtime;
+	e->cur_settled = ts_settled(cur_mtime, &now);
+	return true;
+}
+
+static int mcache_take_new(struct mail_index *idx, struct mcache *e, struct index_mailbox *mbox);
+
+/* Whether the entry still shows the folder, at a cost that does not grow
+ * with it while nothing changed: two stats. cur/ is read (not synced)
+ * while its mtime is not settled or moved, and files found in new/ are
+ * taken into the index and the entry. false: a full sync is needed.
+ * cur_mtime_r: cur/'s mtime as first seen. */
+static bool mcache_check(struct mail_index *idx, struct mcache *e, struct index_mailbox *mbox,
+			 struct timespec *cur_mtime_r)
+{
+	uint64_t ext = store_ext_generation(idx->root);
+
+	cur_mtime_r->tv_sec = cur_mtime_r->tv_nsec = 0;
+	if (dir_mtime(mbox->path, "cur", cur_mtime_r) < 0)
+		return false;
+	if (e == NULL || !e->valid || e->mbox_id != mbox->id || e->uidvalidity != mbox->uidvalidity)
+		return false;
+	if ((!e->cur_settled || !ts_equal(&e->cur_mtime, cur_mtime_r)) &&
+	    !mcache_cur_verify(e, mbox->path, cur_mtime_r))
+		return false;
+	if (e->ext_gen != ext) {
+		/* a delivery or deletion was reported: read new/ once more
+		 * even if its mtime looks old */
+		e->new_known = false;
+		e->ext_gen = ext;
+	}
+	return new_is_empty(e, mbox->path) || mcache_take_new(idx, e, mbox) == 0;
 }
 
 static void mcache_row(const struct mcache_msg *c, struct index_msg *m)
@@ -368,7 +425,9 @@ static int mcache_to_view(const struct mcache *e, struct index_mailbox *mbox, st
 	return 0;
 }
 
-static int mcache_msg_set(struct mcache_msg *c, const struct index_msg *m)
+/* Sets a message of entry e (c: one of e->msgs, zeroed when new), keeping
+ * the entry's fingerprint of file names. */
+static int mcache_msg_set(struct mcache *e, struct mcache_msg *c, const struct index_msg *m)
 {
 	char *file = strdup(m->file);
 	char *kw = m->keywords[0] != '\0' ? strdup(m->keywords) : NULL;
@@ -378,6 +437,9 @@ static int mcache_msg_set(struct mcache_msg *c, const struct index_msg *m)
 		free(kw);
 		return -1;
 	}
+	if (c->file != NULL)
+		e->cur_sum -= index_name_hash(c->file);
+	e->cur_sum += index_name_hash(file);
 	free(c->file);
 	free(c->keywords);
 	c->uid = m->uid;
@@ -469,7 +531,7 @@ static void mcache_fill(struct mcache *e, const struct index_mailbox *mbox, cons
 		return;
 	}
 	for (size_t i = 0; i < v->count; i++) {
-		if (mcache_msg_set(&e->msgs[i], &v->msgs[i]) < 0) {
+		if (mcache_msg_set(e, &e->msgs[i], &v->msgs[i]) < 0) {
 			e->count = i;
 			mcache_clear(e);
 			return;
@@ -482,7 +544,8 @@ static void mcache_fill(struct mcache *e, const struct index_mailbox *mbox, cons
 	e->highestmodseq = v->highestmodseq;
 	e->ext_gen = ext;
 	e->cur_mtime = *cur_mtime;
-	e->filled = time(NULL);
+	/* the sync's reading may have started within the mtime's tick */
+	e->cur_settled = false;
 	e->version = version;
 	e->continuous = true;
 	e->valid = true;
@@ -913,6 +976,125 @@ out:
 	return ret;
 }
 
+/* Whether the index has a row for base in the folder already. */
+static bool index_has_base(struct mail_index *idx, const struct index_mailbox *mbox, const char *base)
+{
+	sqlite3_stmt *st = idx_prepare(idx, "SELECT 1 FROM messages WHERE mailbox_id = ? AND base = ?");
+	bool has = true;	/* an error counts as a yes: the caller then syncs in full */
+
+	if (st == NULL)
+		return true;
+	sqlite3_bind_int64(st, 1, mbox->id);
+	sqlite3_bind_text(st, 2, base, -1, SQLITE_STATIC);
+	has = sqlite3_step(st) != SQLITE_DONE;
+	sqlite3_finalize(st);
+	return has;
+}
+
+/* Gives the files in new/ (sorted by delivery) UIDs and moves them to cur/
+ * within one write transaction, adding each to the view v. The index's
+ * counters must still be the entry's (nobody else added rows). */
+static int take_new_rows(struct mail_index *idx, const struct mcache *e, struct index_mailbox *mbox,
+			 struct disk_entry **fresh, size_t nfresh, struct index_view *v)
+{
+	struct sync_dirs dirs = { sync_dir_open(mbox->path, "new"), sync_dir_open(mbox->path, "cur") };
+	sqlite3_stmt *ins = NULL;
+	int ret = -1;
+
+	if (idx_exec(idx, "BEGIN IMMEDIATE") < 0)
+		goto out;
+	if (mailbox_reload(idx, mbox) < 0 || mbox->uidnext != e->uidnext ||
+	    mbox->highestmodseq != e->highestmodseq)
+		goto rollback;
+	ins = idx_prepare(idx, "INSERT INTO messages(mailbox_id, uid, base, file, flags, modseq,"
+			  " size, internaldate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+	if (ins == NULL)
+		goto rollback;
+	for (size_t i = 0; i < nfresh; i++) {
+		struct index_msg *m = &v->msgs[v->count];
+		int r;
+
+		if (index_has_base(idx, mbox, fresh[i]->base))
+			goto rollback;	/* known already: a full sync sorts it out */
+		memset(m, 0, sizeof(*m));
+		r = sync_insert(ins, &dirs, mbox, fresh[i], m);
+		if (r < 0)
+			goto rollback;
+		if (r == 0) {
+			if (v->count == 0)
+				index_recent_note(mbox, m->uid);	/* recent from here, if no floor yet */
+			v->count++;
+		}
+	}
+	if (mailbox_save_counters(idx, mbox) < 0 || idx_exec(idx, "COMMIT") < 0)
+		goto rollback;
+	if (v->count > 0 && dirs.cur_fd >= 0)
+		fsync(dirs.cur_fd);
+	ret = 0;
+	goto out;
+rollback:
+	idx_exec(idx, "ROLLBACK");	/* files already moved get their UIDs from the full sync */
+out:
+	sqlite3_finalize(ins);
+	if (dirs.new_fd >= 0)
+		close(dirs.new_fd);
+	if (dirs.cur_fd >= 0)
+		close(dirs.cur_fd);
+	return ret;
+}
+
+/* New files in new/ (a delivery) while the entry is current otherwise:
+ * they get their UIDs and join the entry at a cost in proportion to their
+ * number. -1: not done (or only partly); the caller syncs in full. */
+static int mcache_take_new(struct mail_index *idx, struct mcache *e, struct index_mailbox *mbox)
+{
+	struct disk_entry *disk = NULL, **fresh = NULL;
+	struct index_view v;
+	struct mcache_msg *grown;
+	size_t ndisk = 0, cap = 0;
+	int ret = -1;
+
+	memset(&v, 0, sizeof(v));
+	if (disk_scan_dir(mbox->path, true, &disk, &ndisk, &cap) < 0 || ndisk == 0)
+		goto out;
+	fresh = malloc(ndisk * sizeof(*fresh));
+	v.msgs = malloc(ndisk * sizeof(*v.msgs));
+	grown = realloc(e->msgs, (e->count + ndisk) * sizeof(*e->msgs));
+	if (grown != NULL)
+		e->msgs = grown;
+	if (fresh == NULL || v.msgs == NULL || grown == NULL)
+		goto out;
+	for (size_t i = 0; i < ndisk; i++)
+		fresh[i] = &disk[i];
+	if (ndisk > 1)
+		qsort(fresh, ndisk, sizeof(*fresh), disk_cmp_time);
+	if (take_new_rows(idx, e, mbox, fresh, ndisk, &v) < 0)
+		goto out;
+	for (size_t i = 0; i < v.count; i++) {
+		memset(&e->msgs[e->count], 0, sizeof(*e->msgs));
+		if (mcache_msg_set(e, &e->msgs[e->count], &v.msgs[i]) < 0) {
+			mcache_clear(e);
+			goto out;
+		}
+		e->count++;
+	}
+	e->uidnext = mbox->uidnext;
+	e->highestmodseq = mbox->highestmodseq;
+	mcache_note(e, 0);	/* above every UID before: no log */
+	e->new_known = false;
+	if (v.count > 0) {
+		e->cur_settled = false;
+		if (dir_mtime(mbox->path, "cur", &e->cur_mtime) < 0)
+			mcache_drop(e);
+	}
+	ret = e->valid ? 0 : -1;
+out:
+	free(v.msgs);
+	free(fresh);
+	free(disk);
+	return ret;
+}
+
 /* The first entry at or above uid. */
 static size_t mcache_lower_bound(const struct mcache *e, uint32_t uid)
 {
@@ -1006,7 +1188,7 @@ int mail_index_sync_since(struct mail_index *idx, struct index_mailbox *mbox, ui
 
 	memset(ch_r, 0, sizeof(*ch_r));
 	memset(&full, 0, sizeof(full));
-	if (dir_mtime(mbox->path, "cur", &cur_mtime) < 0 || !mcache_usable(e, mbox, ext, &cur_mtime)) {
+	if (!mcache_check(idx, e, mbox, &cur_mtime)) {
 		r = index_sync_full(idx, mbox, &full, &moved);
 		if (r == 0 && e != NULL) {
 			/* cur/'s mtime from before the scan, unless the sync
@@ -1073,8 +1255,7 @@ int mail_index_brief(struct mail_index *idx, struct index_mailbox *mbox, struct 
 
 	*rows_r = NULL;
 	*count_r = 0;
-	if (dir_mtime(mbox->path, "cur", &cur_mtime) == 0 &&
-	    mcache_usable(e, mbox, store_ext_generation(idx->root), &cur_mtime)) {
+	if (mcache_check(idx, e, mbox, &cur_mtime)) {
 		rows = malloc((e->count > 0 ? e->count : 1) * sizeof(*rows));
 		for (size_t i = 0; rows != NULL && i < e->count; i++) {
 			const struct mcache_msg *c = &e->msgs[i];
@@ -1169,7 +1350,7 @@ int mail_index_set_flags(struct mail_index *idx, struct index_mailbox *mbox, str
 	r = index_set_flags(idx, mbox, msg, file, flags, keywords, &renamed);
 	if (r == 0 && mcache_can_apply(e, mbox, &before)) {
 		struct mcache_msg *c = mcache_find(e, msg->uid);
-		if (c == NULL || mcache_msg_set(c, msg) < 0) {
+		if (c == NULL || mcache_msg_set(e, c, msg) < 0) {
 			mcache_drop(e);
 		} else {
 			mcache_note(e, msg->uid);
@@ -1177,6 +1358,7 @@ int mail_index_set_flags(struct mail_index *idx, struct index_mailbox *mbox, str
 			e->uidnext = mbox->uidnext;
 			if (renamed && dir_mtime(mbox->path, "cur", &e->cur_mtime) < 0)
 				mcache_drop(e);
+			e->cur_settled &= !renamed;
 		}
 	} else if (e != NULL) {
 		mcache_drop(e);
@@ -1349,7 +1531,7 @@ int mail_index_append(struct mail_index *idx, struct index_mailbox *mbox, const 
 		if (ok) {
 			e->msgs = grown;
 			memset(&e->msgs[e->count], 0, sizeof(*grown));
-			ok = mcache_msg_set(&e->msgs[e->count], &m) == 0;
+			ok = mcache_msg_set(e, &e->msgs[e->count], &m) == 0;
 		}
 		if (ok) {
 			e->count++;
@@ -1357,6 +1539,7 @@ int mail_index_append(struct mail_index *idx, struct index_mailbox *mbox, const 
 			e->highestmodseq = mbox->highestmodseq;
 			mcache_note(e, 0);	/* above every UID before: no log */
 			ok = dir_mtime(mbox->path, "cur", &e->cur_mtime) == 0;
+			e->cur_settled = false;
 		}
 		if (!ok)
 			mcache_drop(e);

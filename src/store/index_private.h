@@ -53,6 +53,15 @@ void index_recent_mark(const struct index_mailbox *mbox, struct index_view *view
  * folder has no floor yet, it starts there so the message is recent. */
 void index_recent_note(const struct index_mailbox *mbox, uint32_t uid);
 
+/* index_dirsum.c: a Maildir directory's names as a count and a sum of
+ * their hashes (names starting with '.' and names of INDEX_FILE_MAX bytes
+ * or more, which a sync skips, are left out). 0, or -1 (a missing
+ * directory counts as empty). */
+#define INDEX_FILE_MAX (MAILDIR_NAME_MAX + 40)
+uint64_t index_name_hash(const char *name);
+bool index_dir_name_counts(const char *name);
+int index_dir_sum(const char *path, const char *sub, size_t *count_r, uint64_t *sum_r);
+
 /* index_msgs.c: frees the message caches no sync is using. */
 void index_msgs_cache_cleanup(void);
 
