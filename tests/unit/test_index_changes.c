@@ -280,6 +280,69 @@ static void test_known_name_in_new_is_not_numbered_twice(void **state)
 	assert_int_equal(rows_in_index(f, &m), 1);
 }
 
+/* Several changes by another program at once while the cache is current
+ * (a removal, a flag rename, a file put straight into cur/): each is told
+ * as a change since the session's version, and the index's rows then
+ * say the same as a full sync of the directories. */
+static void test_many_external_changes_are_told_exactly(void **state)
+{
+	struct fixture *f = *state;
+	struct index_mailbox m = inbox(f);
+	struct index_changes ch;
+	struct index_view v, w;
+	char from[512], to[600];
+	uint64_t ver;
+	int fd;
+
+	for (int i = 0; i < 6; i++)
+		deliver(f->root, "Subject: s\r\n\r\nx\r\n");
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	ver = v.version;
+	dir_age(f->root, "cur");
+	dir_age(f->root, "new");
+	assert_int_equal(mail_index_sync_since(f->idx, &m, ver, 6, &ch), 0);
+	index_changes_free(&ch);
+
+	snprintf(from, sizeof(from), "%s/cur/%s", f->root, v.msgs[1].file);
+	assert_int_equal(unlink(from), 0);
+	snprintf(from, sizeof(from), "%s/cur/%s", f->root, v.msgs[3].file);
+	snprintf(to, sizeof(to), "%sRS", from);
+	assert_int_equal(rename(from, to), 0);
+	snprintf(to, sizeof(to), "%s/cur/1700000009.M9P9.other,S=17:2,F", f->root);
+	fd = open(to, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "Subject: x\r\n\r\nx\r\n", 17), 17);
+	close(fd);
+
+	assert_int_equal(mail_index_sync_since(f->idx, &m, ver, 6, &ch), 0);
+	assert_false(ch.full);
+	assert_int_equal(ch.ngone, 1);
+	assert_int_equal(ch.gone[0], 2);
+	assert_int_equal(ch.view.count, 2);
+	assert_int_equal(ch.view.msgs[0].uid, 4);
+	assert_int_equal(ch.view.msgs[0].flags, INDEX_FLAG_ANSWERED | INDEX_FLAG_SEEN);
+	assert_true(ch.view.msgs[0].modseq > v.msgs[3].modseq);
+	assert_int_equal(ch.view.msgs[1].uid, 7);
+	assert_int_equal(ch.view.msgs[1].flags, INDEX_FLAG_FLAGGED);
+	index_changes_free(&ch);
+	assert_int_equal(rows_in_index(f, &m), 6);
+
+	/* what the index holds is what a full sync finds */
+	assert_int_equal(mail_index_sync(f->idx, &m, &w), 0);
+	mcache_invalidate_root(f->root);
+	index_view_free(&v);
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	assert_int_equal(v.count, w.count);
+	for (size_t i = 0; i < v.count; i++) {
+		assert_int_equal(v.msgs[i].uid, w.msgs[i].uid);
+		assert_int_equal(v.msgs[i].flags, w.msgs[i].flags);
+		assert_int_equal(v.msgs[i].modseq, w.msgs[i].modseq);
+		assert_string_equal(v.msgs[i].file, w.msgs[i].file);
+	}
+	index_view_free(&v);
+	index_view_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +351,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_new_files_are_taken_and_quiet_removal_seen, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_known_name_in_new_is_not_numbered_twice, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_many_external_changes_are_told_exactly, setup,
 						teardown),
 	};
 
