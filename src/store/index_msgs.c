@@ -86,9 +86,11 @@ int mail_index_msg_path(const struct index_mailbox *mbox, const struct index_msg
  * recorded mtime leaves it unchanged. So an mtime is trusted alone only
  * once cur/ was read at a time more than DIR_MTIME_MARGIN after it (the
  * entry is "settled"); until then each look reads cur/ and compares the
- * fingerprint of its names (index_dirsum.c) with the entry's own, which is
- * one reading of the directory, not a sync. A different fingerprint, or an
- * mtime that moved without the cache knowing why, means a full sync. */
+ * fingerprint of its names (index_sync.c) with the entry's own, which is
+ * one reading of the directory, not a sync; an mtime that moved without
+ * the cache knowing why is read the same way. A different fingerprint
+ * means another program changed cur/: the directories are compared with
+ * the entry (mcache_sync_dirs) and only the differences written. */
 
 #define MCACHE_MAX 256
 
