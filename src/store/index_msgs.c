@@ -53,7 +53,7 @@ uint32_t index_flags_from_maildir(const char *name)
 	return flags;
 }
 
-static void base_of(const char *file, char *base, size_t size)
+void idx_base_of(const char *file, char *base, size_t size)
 {
 	const char *colon = strchr(file, ':');
 
@@ -72,17 +72,27 @@ int mail_index_msg_path(const struct index_mailbox *mbox, const struct index_msg
  *
  * A full sync reads new/ and cur/ and every row of the folder: far too much
  * for every command of every session. So the result is kept per folder,
- * process-wide, and reused while nothing changed: new/ is empty (deliveries
- * land there), cur/'s mtime (nanoseconds) is the one recorded, and no change
- * was reported by code that does not update the cache (store_changed:
- * delivery, POP3, expiry). Changes made through the index (flags, APPEND)
- * update the cache themselves under the folder's lock and record cur/'s new
- * mtime; others (EXPUNGE, COPY, MOVE, folder changes) drop it. An entry is
- * also refreshed after MCACHE_MAX_AGE seconds, as a last guard against a
- * change by another program within one timestamp tick. */
+ * process-wide, and reused while the directories say nothing changed
+ * (mcache_check): cur/'s mtime (nanoseconds) is the one recorded and new/
+ * is empty. Files that arrive in new/ (deliveries) are taken one by one
+ * (mcache_take_new), without reading cur/ or the folder's rows. Changes
+ * made through the index (flags, APPEND, the new files taken) update the
+ * cache themselves under the folder's lock and record cur/'s new mtime;
+ * others (EXPUNGE, COPY, MOVE, folder changes) drop it.
+ *
+ * A directory's mtime has the clock's granularity (a tick of some
+ * milliseconds, a second on some file systems): another program's rename
+ * or unlink in cur/ within the same tick as the change that gave the
+ * recorded mtime leaves it unchanged. So an mtime is trusted alone only
+ * once cur/ was read at a time more than DIR_MTIME_MARGIN after it (the
+ * entry is "settled"); until then each look reads cur/ and compares the
+ * fingerprint of its names (index_sync.c) with the entry's own, which is
+ * one reading of the directory, not a sync; an mtime that moved without
+ * the cache knowing why is read the same way. A different fingerprint
+ * means another program changed cur/: the directories are compared with
+ * the entry (mcache_sync_dirs) and only the differences written. */
 
 #define MCACHE_MAX 256
-#define MCACHE_MAX_AGE 30
 
 struct mcache_msg {
 	uint32_t uid, flags;
@@ -101,8 +111,10 @@ struct mcache {
 	bool valid;
 	int64_t mbox_id;
 	struct timespec cur_mtime;
+	/* cur/ was read with that mtime more than DIR_MTIME_MARGIN after it */
+	bool cur_settled;
+	uint64_t cur_sum;	/* sum of index_name_hash of every msgs[].file */
 	uint64_t ext_gen;
-	time_t filled;
 	uint32_t uidvalidity, uidnext;
 	uint64_t highestmodseq;
 	struct mcache_msg *msgs;
@@ -149,6 +161,7 @@ static void mcache_free_msgs(struct mcache *e)
 	free(e->msgs);
 	e->msgs = NULL;
 	e->count = 0;
+	e->cur_sum = 0;
 }
 
 /* Empties the entry; what changed since is no longer known. */
@@ -287,13 +300,24 @@ static bool ts_equal(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
+/* How long after a directory's mtime a reading of it must start for the
+ * mtime to be trusted alone from then on: more than any file system's
+ * timestamp granularity (a second at worst). */
+#define DIR_MTIME_MARGIN 1
+
+/* Whether a reading started at when saw everything of the tick of mtime. */
+static bool ts_settled(const struct timespec *mtime, const struct timespec *when)
+{
+	return when->tv_sec - mtime->tv_sec > DIR_MTIME_MARGIN ||
+	       (when->tv_sec - mtime->tv_sec == DIR_MTIME_MARGIN && when->tv_nsec > mtime->tv_nsec);
+}
+
 /* new/ has no message in it. A readdir of an empty directory cannot miss
  * a delivery the way an mtime of the same clock tick can, but a directory
  * that once held many entries keeps its size, and reading it costs as
  * much as it once held. So once new/ was read empty, its mtime is trusted
- * alone while it stays the same and lies more than a second before that
- * reading (a file added later gives a later mtime). */
-#define NEW_MTIME_MARGIN 1
+ * alone while it stays the same and lies more than DIR_MTIME_MARGIN before
+ * that reading (a file added later gives a later mtime). */
 
 static bool new_is_empty(struct mcache *e, const char *path)
 {
@@ -307,10 +331,7 @@ static bool new_is_empty(struct mcache *e, const char *path)
 	snprintf(dir, sizeof(dir), "%s/new", path);
 	if (stat(dir, &sb) < 0)
 		return errno == ENOENT;
-	if (e->new_known && ts_equal(&sb.st_mtim, &e->new_mtime) &&
-	    (e->new_read.tv_sec - sb.st_mtim.tv_sec > NEW_MTIME_MARGIN ||
-	     (e->new_read.tv_sec - sb.st_mtim.tv_sec == NEW_MTIME_MARGIN &&
-	      e->new_read.tv_nsec > sb.st_mtim.tv_nsec)))
+	if (e->new_known && ts_equal(&sb.st_mtim, &e->new_mtime) && ts_settled(&sb.st_mtim, &e->new_read))
 		return true;
 	clock_gettime(CLOCK_REALTIME, &now);
 	if ((d = opendir(dir)) == NULL)
@@ -324,12 +345,51 @@ static bool new_is_empty(struct mcache *e, const char *path)
 	return empty;
 }
 
-static bool mcache_usable(struct mcache *e, const struct index_mailbox *mbox, uint64_t ext,
-			  const struct timespec *cur_mtime)
+/* cur/ (with mtime cur_mtime, read just now) holds exactly the files the
+ * entry knows: compares the fingerprints, and records the mtime as the
+ * entry's, settled when the reading came late enough after it. */
+static bool mcache_cur_verify(struct mcache *e, const char *path, const struct timespec *cur_mtime)
 {
-	return e != NULL && e->valid && e->mbox_id == mbox->id && e->uidvalidity == mbox->uidvalidity &&
-	       e->ext_gen == ext && ts_equal(&e->cur_mtime, cur_mtime) &&
-	       time(NULL) - e->filled < MCACHE_MAX_AGE && new_is_empty(e, mbox->path);
+	struct timespec now;
+	uint64_t sum;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (index_dir_sum(path, "cur", &n, &sum) < 0 || n != e->count || sum != e->cur_sum)
+		return false;
+	e->cur_mtime = *cur_mtime;
+	e->cur_settled = ts_settled(cur_mtime, &now);
+	return true;
+}
+
+static int mcache_take_new(struct mail_index *idx, struct mcache *e, struct index_mailbox *mbox);
+static int mcache_sync_dirs(struct mail_index *idx, struct mcache *e, struct index_mailbox *mbox);
+
+/* Whether the entry still shows the folder, at a cost that does not grow
+ * with it while nothing changed: two stats. cur/ is read (not synced)
+ * while its mtime is not settled or moved, and files found in new/ are
+ * taken into the index and the entry. false: a full sync is needed.
+ * cur_mtime_r: cur/'s mtime as first seen. */
+static bool mcache_check(struct mail_index *idx, struct mcache *e, struct index_mailbox *mbox,
+			 struct timespec *cur_mtime_r)
+{
+	uint64_t ext = store_ext_generation(idx->root);
+
+	cur_mtime_r->tv_sec = cur_mtime_r->tv_nsec = 0;
+	if (dir_mtime(mbox->path, "cur", cur_mtime_r) < 0)
+		return false;
+	if (e == NULL || !e->valid || e->mbox_id != mbox->id || e->uidvalidity != mbox->uidvalidity)
+		return false;
+	if ((!e->cur_settled || !ts_equal(&e->cur_mtime, cur_mtime_r)) &&
+	    !mcache_cur_verify(e, mbox->path, cur_mtime_r))
+		return mcache_sync_dirs(idx, e, mbox) == 0;
+	if (e->ext_gen != ext) {
+		/* a delivery or deletion was reported: read new/ once more
+		 * even if its mtime looks old */
+		e->new_known = false;
+		e->ext_gen = ext;
+	}
+	return new_is_empty(e, mbox->path) || mcache_take_new(idx, e, mbox) == 0;
 }
 
 static void mcache_row(const struct mcache_msg *c, struct index_msg *m)
@@ -368,7 +428,9 @@ static int mcache_to_view(const struct mcache *e, struct index_mailbox *mbox, st
 	return 0;
 }
 
-static int mcache_msg_set(struct mcache_msg *c, const struct index_msg *m)
+/* Sets a message of entry e (c: one of e->msgs, zeroed when new), keeping
+ * the entry's fingerprint of file names. */
+static int mcache_msg_set(struct mcache *e, struct mcache_msg *c, const struct index_msg *m)
 {
 	char *file = strdup(m->file);
 	char *kw = m->keywords[0] != '\0' ? strdup(m->keywords) : NULL;
@@ -378,6 +440,9 @@ static int mcache_msg_set(struct mcache_msg *c, const struct index_msg *m)
 		free(kw);
 		return -1;
 	}
+	if (c->file != NULL)
+		e->cur_sum -= index_name_hash(c->file);
+	e->cur_sum += index_name_hash(file);
 	free(c->file);
 	free(c->keywords);
 	c->uid = m->uid;
@@ -469,7 +534,7 @@ static void mcache_fill(struct mcache *e, const struct index_mailbox *mbox, cons
 		return;
 	}
 	for (size_t i = 0; i < v->count; i++) {
-		if (mcache_msg_set(&e->msgs[i], &v->msgs[i]) < 0) {
+		if (mcache_msg_set(e, &e->msgs[i], &v->msgs[i]) < 0) {
 			e->count = i;
 			mcache_clear(e);
 			return;
@@ -482,7 +547,8 @@ static void mcache_fill(struct mcache *e, const struct index_mailbox *mbox, cons
 	e->highestmodseq = v->highestmodseq;
 	e->ext_gen = ext;
 	e->cur_mtime = *cur_mtime;
-	e->filled = time(NULL);
+	/* the sync's reading may have started within the mtime's tick */
+	e->cur_settled = false;
 	e->version = version;
 	e->continuous = true;
 	e->valid = true;
@@ -513,401 +579,293 @@ static bool mcache_can_apply(const struct mcache *e, const struct index_mailbox 
 	return e != NULL && e->valid && e->mbox_id == mbox->id && ts_equal(&e->cur_mtime, cur_before);
 }
 
-struct disk_entry {
-	int64_t time;		/* from the name, for delivery order */
-	char base[MAILDIR_NAME_MAX];
-	char file[MAILDIR_NAME_MAX + 40];
-	bool in_new;
-	bool matched;
-};
-
-/* The disk entries by base name: an open-addressing hash table of
- * pointers (a power of two, at least twice the entries). Sorting 100,000
- * names that share their first 20 bytes and searching them per row cost
- * more than the directory's reading. */
-struct disk_table {
-	struct disk_entry **slots;
-	size_t mask;
-};
-
-static size_t name_hash(const char *s)
+/* Whether the index has a row for base in the folder already. */
+static bool index_has_base(struct mail_index *idx, const struct index_mailbox *mbox, const char *base)
 {
-	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return (size_t)h;
-}
-
-static int disk_table_make(struct disk_table *t, struct disk_entry *disk, size_t n)
-{
-	size_t size = 16;
-
-	while (size < 2 * n)
-		size *= 2;
-	t->slots = calloc(size, sizeof(*t->slots));
-	t->mask = size - 1;
-	if (t->slots == NULL)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		size_t k = name_hash(disk[i].base) & t->mask;
-
-		while (t->slots[k] != NULL)
-			k = (k + 1) & t->mask;
-		t->slots[k] = &disk[i];
-	}
-	return 0;
-}
-
-/* The entry named base, or NULL. */
-static struct disk_entry *disk_table_find(const struct disk_table *t, const char *base)
-{
-	for (size_t k = name_hash(base) & t->mask; t->slots[k] != NULL; k = (k + 1) & t->mask) {
-		if (strcmp(t->slots[k]->base, base) == 0)
-			return t->slots[k];
-	}
-	return NULL;
-}
-
-static int disk_scan_dir(const char *path, bool in_new, struct disk_entry **list, size_t *n, size_t *cap)
-{
-	char dir[PATH_MAX];
-	DIR *d;
-	struct dirent *de;
-
-	snprintf(dir, sizeof(dir), "%s/%s", path, in_new ? "new" : "cur");
-	d = opendir(dir);
-	if (d == NULL)
-		return errno == ENOENT ? 0 : -1;
-	while ((de = readdir(d)) != NULL) {
-		struct disk_entry *e;
-
-		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(e->file))
-			continue;
-		if (*n == *cap) {
-			size_t ncap = *cap == 0 ? 256 : *cap * 2;
-			struct disk_entry *grown = realloc(*list, ncap * sizeof(*grown));
-			if (grown == NULL) {
-				closedir(d);
-				return -1;
-			}
-			*list = grown;
-			*cap = ncap;
-		}
-		e = &(*list)[(*n)++];
-		str_copy(e->file, sizeof(e->file), de->d_name);
-		base_of(e->file, e->base, sizeof(e->base));
-		e->time = atoll(e->base);
-		e->in_new = in_new;
-		e->matched = false;
-	}
-	closedir(d);
-	return 0;
-}
-
-/* new/ and cur/ of the folder being synced, open: renames and stats by
- * name in them spare a walk of the whole path each (100,000 of them in a
- * big first sync). -1 when missing. */
-struct sync_dirs {
-	int new_fd, cur_fd;
-};
-
-/* Moves a file from new/ to cur/ with an empty ":2," info, as a Maildir
- * reader does once it has seen it. Returns the name in cur/. */
-static int move_new_to_cur(const struct sync_dirs *dirs, struct disk_entry *e)
-{
-	char file[sizeof(e->file)];
-
-	if (strchr(e->file, ':') == NULL)
-		snprintf(file, sizeof(file), "%s:2,", e->file);
-	else
-		str_copy(file, sizeof(file), e->file);
-	if (dirs->new_fd < 0 || dirs->cur_fd < 0) {
-		errno = ENOENT;
-		return -1;
-	}
-	if (renameat(dirs->new_fd, e->file, dirs->cur_fd, file) < 0)
-		return -1;
-	str_copy(e->file, sizeof(e->file), file);
-	e->in_new = false;
-	return 0;
-}
-
-static int msg_cmp_uid(const void *a, const void *b)
-{
-	uint32_t x = ((const struct index_msg *)a)->uid, y = ((const struct index_msg *)b)->uid;
-
-	return x < y ? -1 : x > y;
-}
-
-/* New files get UIDs in delivery order. */
-static int disk_cmp_time(const void *a, const void *b)
-{
-	const struct disk_entry *x = *(const struct disk_entry *const *)a;
-	const struct disk_entry *y = *(const struct disk_entry *const *)b;
-	int64_t tx = x->time, ty = y->time;
-
-	if (tx != ty)
-		return tx < ty ? -1 : 1;
-	return strcmp(x->base, y->base);
-}
-
-static bool view_sorted(const struct index_view *v)
-{
-	for (size_t i = 1; i < v->count; i++) {
-		if (v->msgs[i - 1].uid >= v->msgs[i].uid)
-			return false;
-	}
-	return true;
-}
-
-static int view_push(struct index_view *v, size_t *cap, const struct index_msg *m)
-{
-	if (v->count == *cap) {
-		size_t ncap = *cap == 0 ? 256 : *cap * 2;
-		struct index_msg *grown = realloc(v->msgs, ncap * sizeof(*grown));
-		if (grown == NULL)
-			return -1;
-		v->msgs = grown;
-		*cap = ncap;
-	}
-	v->msgs[v->count++] = *m;
-	return 0;
-}
-
-/* Gives a file found on disk the next UID, with ins the prepared INSERT
- * (one statement for the whole sync: preparing it per message cost more
- * than the inserts). 1: the file went away meanwhile. */
-static int sync_insert(sqlite3_stmt *ins, const struct sync_dirs *dirs, struct index_mailbox *mbox,
-		       struct disk_entry *e, struct index_msg *m)
-{
-	struct stat sb;
-	int r;
-
-	m->recent = e->in_new;
-	if (e->in_new && move_new_to_cur(dirs, e) < 0)
-		return errno == ENOENT ? 1 : -1;	/* gone meanwhile: skip */
-	if (dirs->cur_fd < 0)
-		return 1;
-	if (fstatat(dirs->cur_fd, e->file, &sb, 0) < 0)
-		return errno == ENOENT ? 1 : -1;
-	m->uid = mbox->uidnext++;
-	m->flags = index_flags_from_maildir(e->file);
-	m->modseq = ++mbox->highestmodseq;
-	/* the bytes FETCH serves: a name's S= may be wrong (another
-	 * program wrote it, or the file was cut short), the stat is not */
-	m->size = (uint64_t)sb.st_size;
-	m->internaldate = (int64_t)sb.st_mtime;
-	m->keywords[0] = '\0';
-	str_copy(m->file, sizeof(m->file), e->file);
-	sqlite3_reset(ins);
-	sqlite3_bind_int64(ins, 1, mbox->id);
-	sqlite3_bind_int64(ins, 2, m->uid);
-	sqlite3_bind_text(ins, 3, e->base, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 4, m->file, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(ins, 5, m->flags);
-	sqlite3_bind_int64(ins, 6, (sqlite3_int64)m->modseq);
-	sqlite3_bind_int64(ins, 7, (sqlite3_int64)m->size);
-	sqlite3_bind_int64(ins, 8, m->internaldate);
-	r = sqlite3_step(ins);
-	sqlite3_reset(ins);
-	sqlite3_clear_bindings(ins);
-	return r == SQLITE_DONE ? 0 : -1;
-}
-
-static int mailbox_save_counters(struct mail_index *idx, const struct index_mailbox *mbox)
-{
-	sqlite3_stmt *st = idx_prepare(idx, "UPDATE mailboxes SET uidnext = ?, highestmodseq = ? WHERE id = ?");
+	sqlite3_stmt *st = idx_prepare(idx, "SELECT 1 FROM messages WHERE mailbox_id = ? AND base = ?");
+	bool has = true;	/* an error counts as a yes: the caller then syncs in full */
 
 	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, mbox->uidnext);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)mbox->highestmodseq);
-	sqlite3_bind_int64(st, 3, mbox->id);
-	return idx_step_done(st);
-}
-
-/* Reloads the folder's counters inside the transaction (another session
- * may have moved them). */
-static int mailbox_reload(struct mail_index *idx, struct index_mailbox *mbox)
-{
-	sqlite3_stmt *st = idx_prepare(idx, "SELECT uidnext, highestmodseq FROM mailboxes WHERE id = ?");
-	int r;
-
-	if (st == NULL)
-		return -1;
+		return true;
 	sqlite3_bind_int64(st, 1, mbox->id);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		mbox->uidnext = (uint32_t)sqlite3_column_int64(st, 0);
-		mbox->highestmodseq = (uint64_t)sqlite3_column_int64(st, 1);
-	}
+	sqlite3_bind_text(st, 2, base, -1, SQLITE_STATIC);
+	has = sqlite3_step(st) != SQLITE_DONE;
 	sqlite3_finalize(st);
-	return r == SQLITE_ROW ? 0 : -1;
+	return has;
 }
 
-static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, const struct sync_dirs *dirs,
-		     const struct disk_table *byname, struct index_view *view, size_t *cap,
-		     bool *changed)
+/* Gives the files in new/ (sorted by delivery) UIDs and moves them to cur/
+ * within one write transaction, adding each to the view v. The index's
+ * counters must still be the entry's (nobody else added rows). */
+static int take_new_rows(struct mail_index *idx, const struct mcache *e, struct index_mailbox *mbox,
+			 struct disk_entry **fresh, size_t nfresh, struct index_view *v)
 {
-	sqlite3_stmt *st = idx_prepare(idx, "SELECT uid, base, file, flags, keywords, modseq, size,"
-				       " internaldate FROM messages WHERE mailbox_id = ? ORDER BY uid");
-	int r;
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, mbox->id);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct disk_entry *e;
-		struct index_msg m;
-		const char *base;
-
-		memset(&m, 0, sizeof(m));
-		m.uid = (uint32_t)sqlite3_column_int64(st, 0);
-		str_copy(m.file, sizeof(m.file), (const char *)sqlite3_column_text(st, 2));
-		m.flags = (uint32_t)sqlite3_column_int64(st, 3);
-		str_copy(m.keywords, sizeof(m.keywords), (const char *)sqlite3_column_text(st, 4));
-		m.modseq = (uint64_t)sqlite3_column_int64(st, 5);
-		m.size = (uint64_t)sqlite3_column_int64(st, 6);
-		m.internaldate = sqlite3_column_int64(st, 7);
-		base = (const char *)sqlite3_column_text(st, 1);
-		e = base != NULL ? disk_table_find(byname, base) : NULL;
-		if (e == NULL) {
-			/* Removed behind the index's back (POP3, a Maildir tool). */
-			char sql[128];
-			snprintf(sql, sizeof(sql), "DELETE FROM messages WHERE mailbox_id = %lld AND uid = %u",
-				 (long long)mbox->id, m.uid);
-			idx_exec(idx, sql);
-			*changed = true;
-			continue;
-		}
-		e->matched = true;
-		if (e->in_new)
-			move_new_to_cur(dirs, e);
-		if (strcmp(e->file, m.file) != 0) {
-			/* Flags changed in the file name by someone else. */
-			sqlite3_stmt *up = idx_prepare(idx, "UPDATE messages SET file = ?, flags = ?, modseq = ?"
-						      " WHERE mailbox_id = ? AND uid = ?");
-			str_copy(m.file, sizeof(m.file), e->file);
-			m.flags = index_flags_from_maildir(e->file);
-			m.modseq = ++mbox->highestmodseq;
-			if (up != NULL) {
-				sqlite3_bind_text(up, 1, m.file, -1, SQLITE_TRANSIENT);
-				sqlite3_bind_int64(up, 2, m.flags);
-				sqlite3_bind_int64(up, 3, (sqlite3_int64)m.modseq);
-				sqlite3_bind_int64(up, 4, mbox->id);
-				sqlite3_bind_int64(up, 5, m.uid);
-				idx_step_done(up);
-			}
-			*changed = true;
-		}
-		if (view_push(view, cap, &m) < 0) {
-			sqlite3_finalize(st);
-			return -1;
-		}
-	}
-	sqlite3_finalize(st);
-	return r == SQLITE_DONE ? 0 : -1;
-}
-
-static int sync_dir_open(const char *path, const char *sub)
-{
-	char dir[PATH_MAX];
-
-	snprintf(dir, sizeof(dir), "%s/%s", path, sub);
-	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-}
-
-static int index_sync_full(struct mail_index *idx, struct index_mailbox *mbox, struct index_view *view_r,
-			   bool *moved_r)
-{
-	struct disk_entry *disk = NULL, **fresh = NULL;
-	struct disk_table byname = { NULL, 0 };
-	struct sync_dirs dirs = { -1, -1 };
+	struct sync_dirs dirs = { idx_sync_dir_open(mbox->path, "new"), idx_sync_dir_open(mbox->path, "cur") };
 	sqlite3_stmt *ins = NULL;
-	size_t ndisk = 0, cap = 0, vcap = 0, nfresh = 0;
-	bool changed = false;
 	int ret = -1;
 
-	memset(view_r, 0, sizeof(*view_r));
-	if (disk_scan_dir(mbox->path, true, &disk, &ndisk, &cap) < 0 ||
-	    disk_scan_dir(mbox->path, false, &disk, &ndisk, &cap) < 0)
-		goto out;
-	if (disk_table_make(&byname, disk, ndisk) < 0)
-		goto out;
-	/* every row and new file: one allocation, not a doubling copy */
-	view_r->msgs = malloc((ndisk > 0 ? ndisk : 1) * sizeof(*view_r->msgs));
-	if (view_r->msgs == NULL)
-		goto out;
-	vcap = ndisk > 0 ? ndisk : 1;
-	dirs.new_fd = sync_dir_open(mbox->path, "new");
-	dirs.cur_fd = sync_dir_open(mbox->path, "cur");
 	if (idx_exec(idx, "BEGIN IMMEDIATE") < 0)
 		goto out;
-	if (mailbox_reload(idx, mbox) < 0 ||
-	    sync_rows(idx, mbox, &dirs, &byname, view_r, &vcap, &changed) < 0) {
-		idx_exec(idx, "ROLLBACK");
-		index_view_free(view_r);
-		goto out;
-	}
-	fresh = calloc(ndisk > 0 ? ndisk : 1, sizeof(*fresh));
-	if (fresh == NULL) {
-		idx_exec(idx, "ROLLBACK");
-		goto out;
-	}
-	for (size_t i = 0; i < ndisk; i++) {
-		if (!disk[i].matched)
-			fresh[nfresh++] = &disk[i];
-	}
-	if (nfresh > 1)
-		qsort(fresh, nfresh, sizeof(*fresh), disk_cmp_time);
-	if (nfresh > 0 &&
-	    (ins = idx_prepare(idx, "INSERT INTO messages(mailbox_id, uid, base, file, flags, modseq,"
-			       " size, internaldate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) == NULL) {
-		idx_exec(idx, "ROLLBACK");
-		index_view_free(view_r);
-		goto out;
-	}
+	if (idx_mailbox_reload(idx, mbox) < 0 || mbox->uidnext != e->uidnext ||
+	    mbox->highestmodseq != e->highestmodseq)
+		goto rollback;
+	ins = idx_prepare(idx, "INSERT INTO messages(mailbox_id, uid, base, file, flags, modseq,"
+			  " size, internaldate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+	if (ins == NULL)
+		goto rollback;
 	for (size_t i = 0; i < nfresh; i++) {
-		struct index_msg m;
+		struct index_msg *m = &v->msgs[v->count];
 		int r;
 
-		memset(&m, 0, sizeof(m));
-		r = sync_insert(ins, &dirs, mbox, fresh[i], &m);
-		if (r < 0 || (r == 0 && view_push(view_r, &vcap, &m) < 0)) {
-			idx_exec(idx, "ROLLBACK");
-			index_view_free(view_r);
-			goto out;
+		if (index_has_base(idx, mbox, fresh[i]->base))
+			goto rollback;	/* known already: a full sync sorts it out */
+		memset(m, 0, sizeof(*m));
+		r = idx_sync_insert(ins, &dirs, mbox, fresh[i], m);
+		if (r < 0)
+			goto rollback;
+		if (r == 0) {
+			if (v->count == 0)
+				index_recent_note(mbox, m->uid);	/* recent from here, if no floor yet */
+			v->count++;
 		}
-		changed = true;
 	}
-	if ((changed && mailbox_save_counters(idx, mbox) < 0) || idx_exec(idx, "COMMIT") < 0) {
-		idx_exec(idx, "ROLLBACK");
-		index_view_free(view_r);
-		goto out;
-	}
-	if (nfresh > 0) {
-		char cur[PATH_MAX];
-		snprintf(cur, sizeof(cur), "%s/cur", mbox->path);
-		fs_fsync_dir(cur);
-	}
-	*moved_r = changed;
-	/* the rows come by UID and new files above them: sorted but for a race */
-	if (!view_sorted(view_r))
-		qsort(view_r->msgs, view_r->count, sizeof(*view_r->msgs), msg_cmp_uid);
-	view_r->uidvalidity = mbox->uidvalidity;
-	view_r->uidnext = mbox->uidnext;
-	view_r->highestmodseq = mbox->highestmodseq;
+	if (idx_mailbox_save_counters(idx, mbox) < 0 || idx_exec(idx, "COMMIT") < 0)
+		goto rollback;
+	if (v->count > 0 && dirs.cur_fd >= 0)
+		fsync(dirs.cur_fd);
 	ret = 0;
+	goto out;
+rollback:
+	idx_exec(idx, "ROLLBACK");	/* files already moved get their UIDs from the full sync */
 out:
 	sqlite3_finalize(ins);
 	if (dirs.new_fd >= 0)
 		close(dirs.new_fd);
 	if (dirs.cur_fd >= 0)
 		close(dirs.cur_fd);
-	if (ret < 0)
-		index_view_free(view_r);
+	return ret;
+}
+
+/* New files in new/ (a delivery) while the entry is current otherwise:
+ * they get their UIDs and join the entry at a cost in proportion to their
+ * number. -1: not done (or only partly); the caller syncs in full. */
+static int mcache_take_new(struct mail_index *idx, struct mcache *e, struct index_mailbox *mbox)
+{
+	struct disk_entry *disk = NULL, **fresh = NULL;
+	struct index_view v;
+	struct mcache_msg *grown;
+	size_t ndisk = 0, cap = 0;
+	int ret = -1;
+
+	memset(&v, 0, sizeof(v));
+	if (idx_disk_scan_dir(mbox->path, true, &disk, &ndisk, &cap) < 0 || ndisk == 0)
+		goto out;
+	fresh = malloc(ndisk * sizeof(*fresh));
+	v.msgs = malloc(ndisk * sizeof(*v.msgs));
+	grown = realloc(e->msgs, (e->count + ndisk) * sizeof(*e->msgs));
+	if (grown != NULL)
+		e->msgs = grown;
+	if (fresh == NULL || v.msgs == NULL || grown == NULL)
+		goto out;
+	for (size_t i = 0; i < ndisk; i++)
+		fresh[i] = &disk[i];
+	if (ndisk > 1)
+		qsort(fresh, ndisk, sizeof(*fresh), idx_disk_cmp_time);
+	if (take_new_rows(idx, e, mbox, fresh, ndisk, &v) < 0)
+		goto out;
+	for (size_t i = 0; i < v.count; i++) {
+		memset(&e->msgs[e->count], 0, sizeof(*e->msgs));
+		if (mcache_msg_set(e, &e->msgs[e->count], &v.msgs[i]) < 0) {
+			mcache_clear(e);
+			goto out;
+		}
+		e->count++;
+	}
+	e->uidnext = mbox->uidnext;
+	e->highestmodseq = mbox->highestmodseq;
+	mcache_note(e, 0);	/* above every UID before: no log */
+	e->new_known = false;
+	if (v.count > 0) {
+		e->cur_settled = false;
+		if (dir_mtime(mbox->path, "cur", &e->cur_mtime) < 0)
+			mcache_drop(e);
+	}
+	ret = e->valid ? 0 : -1;
+out:
+	free(v.msgs);
 	free(fresh);
+	free(disk);
+	return ret;
+}
+
+/* Brings the entry's messages in line with the disk entries (byname) in
+ * the caller's write transaction: rows of files gone are deleted, names
+ * renamed (flags set by another program) updated, each logged in version.
+ * Files found in new/ are moved to cur/; matched entries are marked. */
+static int dirs_apply_known(struct mail_index *idx, struct mcache *e, struct index_mailbox *mbox,
+			    const struct sync_dirs *dirs, const struct disk_table *byname, uint64_t version)
+{
+	sqlite3_stmt *del = idx_prepare(idx, "DELETE FROM messages WHERE mailbox_id = ? AND uid = ?");
+	sqlite3_stmt *up = idx_prepare(idx, "UPDATE messages SET file = ?, flags = ?, modseq = ?"
+				       " WHERE mailbox_id = ? AND uid = ?");
+	char base[MAILDIR_NAME_MAX];
+	size_t out = 0, i;
+	int ret = -1;
+
+	if (del == NULL || up == NULL)
+		goto out_stmts;
+	for (i = 0; i < e->count; i++) {
+		struct mcache_msg *c = &e->msgs[i];
+		struct disk_entry *d;
+		struct index_msg m;
+
+		idx_base_of(c->file, base, sizeof(base));
+		if ((d = idx_disk_table_find(byname, base)) == NULL) {
+			sqlite3_bind_int64(del, 1, mbox->id);
+			sqlite3_bind_int64(del, 2, c->uid);
+			if (sqlite3_step(del) != SQLITE_DONE)
+				goto out;
+			sqlite3_reset(del);
+			mcache_log(e, c->uid, version);
+			e->cur_sum -= index_name_hash(c->file);
+			free(c->file);
+			free(c->keywords);
+			continue;
+		}
+		d->matched = true;
+		if (d->in_new)
+			idx_move_new_to_cur(dirs, d);
+		if (strcmp(d->file, c->file) != 0) {
+			mcache_row(c, &m);
+			str_copy(m.file, sizeof(m.file), d->file);
+			m.flags = index_flags_from_maildir(d->file);
+			m.modseq = ++mbox->highestmodseq;
+			sqlite3_bind_text(up, 1, m.file, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(up, 2, m.flags);
+			sqlite3_bind_int64(up, 3, (sqlite3_int64)m.modseq);
+			sqlite3_bind_int64(up, 4, mbox->id);
+			sqlite3_bind_int64(up, 5, m.uid);
+			if (sqlite3_step(up) != SQLITE_DONE || mcache_msg_set(e, c, &m) < 0)
+				goto out;
+			sqlite3_reset(up);
+			mcache_log(e, c->uid, version);
+		}
+		e->msgs[out++] = *c;
+	}
+	e->count = out;
+	ret = 0;
+out:
+	if (ret < 0) {
+		/* kept ones moved down, gone ones freed: the rest joins them
+		 * before the entry is emptied */
+		memmove(&e->msgs[out], &e->msgs[i], (e->count - i) * sizeof(*e->msgs));
+		e->count = out + (e->count - i);
+		mcache_clear(e);
+	}
+out_stmts:
+	sqlite3_finalize(del);
+	sqlite3_finalize(up);
+	return ret;
+}
+
+/* Numbers the disk entries no message matched (files new to the folder)
+ * in delivery order and adds them to the entry, in the caller's write
+ * transaction. */
+static int dirs_apply_fresh(struct mail_index *idx, struct mcache *e, struct index_mailbox *mbox,
+			    const struct sync_dirs *dirs, struct disk_entry *disk, size_t ndisk)
+{
+	struct disk_entry **fresh = malloc((ndisk > 0 ? ndisk : 1) * sizeof(*fresh));
+	sqlite3_stmt *ins = NULL;
+	size_t nfresh = 0;
+	int ret = -1;
+
+	if (fresh == NULL)
+		return -1;
+	for (size_t i = 0; i < ndisk; i++) {
+		if (!disk[i].matched)
+			fresh[nfresh++] = &disk[i];
+	}
+	if (nfresh > 1)
+		qsort(fresh, nfresh, sizeof(*fresh), idx_disk_cmp_time);
+	if (nfresh > 0 && (ins = idx_prepare(idx, "INSERT INTO messages(mailbox_id, uid, base, file, flags,"
+					     " modseq, size, internaldate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) == NULL)
+		goto out;
+	for (size_t i = 0; i < nfresh; i++) {
+		struct mcache_msg *grown = realloc(e->msgs, (e->count + 1) * sizeof(*grown));
+		struct index_msg m;
+		int r;
+
+		if (grown == NULL)
+			goto out;
+		e->msgs = grown;
+		memset(&m, 0, sizeof(m));
+		if ((r = idx_sync_insert(ins, dirs, mbox, fresh[i], &m)) < 0)
+			goto out;
+		if (r == 1)
+			continue;
+		memset(&e->msgs[e->count], 0, sizeof(*grown));
+		if (mcache_msg_set(e, &e->msgs[e->count], &m) < 0)
+			goto out;
+		e->count++;
+		if (m.recent)
+			index_recent_note(mbox, m.uid);
+	}
+	if (nfresh > 0 && dirs->cur_fd >= 0)
+		fsync(dirs->cur_fd);
+	ret = 0;
+out:
+	sqlite3_finalize(ins);
+	free(fresh);
+	return ret;
+}
+
+/* cur/ no longer holds the files the entry knows (another program removed,
+ * renamed or added some) while the entry is otherwise current: the
+ * directories are compared with the entry instead of the index's rows,
+ * and only the differences are written and logged. -1: the caller syncs
+ * in full (the entry may have been emptied). */
+static int mcache_sync_dirs(struct mail_index *idx, struct mcache *e, struct index_mailbox *mbox)
+{
+	struct disk_entry *disk = NULL;
+	struct disk_table byname = { NULL, 0 };
+	struct sync_dirs dirs = { -1, -1 };
+	size_t ndisk = 0, cap = 0;
+	uint64_t version;
+	int ret = -1;
+
+	if (idx_disk_scan_dir(mbox->path, true, &disk, &ndisk, &cap) < 0 ||
+	    idx_disk_scan_dir(mbox->path, false, &disk, &ndisk, &cap) < 0 ||
+	    idx_disk_table_make(&byname, disk, ndisk) < 0)
+		goto out;
+	dirs.new_fd = idx_sync_dir_open(mbox->path, "new");
+	dirs.cur_fd = idx_sync_dir_open(mbox->path, "cur");
+	if (idx_exec(idx, "BEGIN IMMEDIATE") < 0)
+		goto out;
+	version = mcache_version_next();
+	if (idx_mailbox_reload(idx, mbox) < 0 || mbox->uidnext != e->uidnext ||
+	    mbox->highestmodseq != e->highestmodseq ||
+	    dirs_apply_known(idx, e, mbox, &dirs, &byname, version) < 0 ||
+	    dirs_apply_fresh(idx, e, mbox, &dirs, disk, ndisk) < 0 ||
+	    idx_mailbox_save_counters(idx, mbox) < 0 || idx_exec(idx, "COMMIT") < 0) {
+		idx_exec(idx, "ROLLBACK");
+		mcache_clear(e);
+		goto out;
+	}
+	e->uidnext = mbox->uidnext;
+	e->highestmodseq = mbox->highestmodseq;
+	e->version = version;
+	e->new_known = false;
+	/* cur/'s mtime after the moves from new/; not settled, so a change
+	 * since the reading is still found at the next look */
+	e->cur_settled = false;
+	if (dir_mtime(mbox->path, "cur", &e->cur_mtime) < 0)
+		mcache_clear(e);
+	ret = e->valid ? 0 : -1;
+out:
+	if (dirs.new_fd >= 0)
+		close(dirs.new_fd);
+	if (dirs.cur_fd >= 0)
+		close(dirs.cur_fd);
 	free(byname.slots);
 	free(disk);
 	return ret;
@@ -1006,8 +964,8 @@ int mail_index_sync_since(struct mail_index *idx, struct index_mailbox *mbox, ui
 
 	memset(ch_r, 0, sizeof(*ch_r));
 	memset(&full, 0, sizeof(full));
-	if (dir_mtime(mbox->path, "cur", &cur_mtime) < 0 || !mcache_usable(e, mbox, ext, &cur_mtime)) {
-		r = index_sync_full(idx, mbox, &full, &moved);
+	if (!mcache_check(idx, e, mbox, &cur_mtime)) {
+		r = idx_sync_full(idx, mbox, &full, &moved);
 		if (r == 0 && e != NULL) {
 			/* cur/'s mtime from before the scan, unless the sync
 			 * itself changed cur/ (new files moved in, flags taken
@@ -1073,8 +1031,7 @@ int mail_index_brief(struct mail_index *idx, struct index_mailbox *mbox, struct 
 
 	*rows_r = NULL;
 	*count_r = 0;
-	if (dir_mtime(mbox->path, "cur", &cur_mtime) == 0 &&
-	    mcache_usable(e, mbox, store_ext_generation(idx->root), &cur_mtime)) {
+	if (mcache_check(idx, e, mbox, &cur_mtime)) {
 		rows = malloc((e->count > 0 ? e->count : 1) * sizeof(*rows));
 		for (size_t i = 0; rows != NULL && i < e->count; i++) {
 			const struct mcache_msg *c = &e->msgs[i];
@@ -1161,7 +1118,7 @@ int mail_index_set_flags(struct mail_index *idx, struct index_mailbox *mbox, str
 	int r;
 
 	index_flags_to_maildir(flags, letters, sizeof(letters));
-	base_of(msg->file, base, sizeof(base));
+	idx_base_of(msg->file, base, sizeof(base));
 	snprintf(file, sizeof(file), "%s:2,%s", base, letters);
 	e = mcache_get(mbox->path);
 	if (dir_mtime(mbox->path, "cur", &before) < 0 && e != NULL)
@@ -1169,7 +1126,7 @@ int mail_index_set_flags(struct mail_index *idx, struct index_mailbox *mbox, str
 	r = index_set_flags(idx, mbox, msg, file, flags, keywords, &renamed);
 	if (r == 0 && mcache_can_apply(e, mbox, &before)) {
 		struct mcache_msg *c = mcache_find(e, msg->uid);
-		if (c == NULL || mcache_msg_set(c, msg) < 0) {
+		if (c == NULL || mcache_msg_set(e, c, msg) < 0) {
 			mcache_drop(e);
 		} else {
 			mcache_note(e, msg->uid);
@@ -1177,6 +1134,7 @@ int mail_index_set_flags(struct mail_index *idx, struct index_mailbox *mbox, str
 			e->uidnext = mbox->uidnext;
 			if (renamed && dir_mtime(mbox->path, "cur", &e->cur_mtime) < 0)
 				mcache_drop(e);
+			e->cur_settled &= !renamed;
 		}
 	} else if (e != NULL) {
 		mcache_drop(e);
@@ -1202,7 +1160,7 @@ static int index_set_flags(struct mail_index *idx, struct index_mailbox *mbox, s
 	}
 	if (idx_exec(idx, "BEGIN IMMEDIATE") < 0)
 		return -1;
-	if (mailbox_reload(idx, mbox) < 0) {
+	if (idx_mailbox_reload(idx, mbox) < 0) {
 		idx_exec(idx, "ROLLBACK");
 		return -1;
 	}
@@ -1219,7 +1177,7 @@ static int index_set_flags(struct mail_index *idx, struct index_mailbox *mbox, s
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)msg->modseq);
 	sqlite3_bind_int64(st, 5, mbox->id);
 	sqlite3_bind_int64(st, 6, msg->uid);
-	if (idx_step_done(st) < 0 || mailbox_save_counters(idx, mbox) < 0 || idx_exec(idx, "COMMIT") < 0) {
+	if (idx_step_done(st) < 0 || idx_mailbox_save_counters(idx, mbox) < 0 || idx_exec(idx, "COMMIT") < 0) {
 		idx_exec(idx, "ROLLBACK");
 		return -1;
 	}
@@ -1253,9 +1211,9 @@ int mail_index_expunge(struct mail_index *idx, struct index_mailbox *mbox,
 			 (long long)mbox->id, msgs[i].uid);
 		idx_exec(idx, sql);
 	}
-	if (mailbox_reload(idx, mbox) == 0) {
+	if (idx_mailbox_reload(idx, mbox) == 0) {
 		mbox->highestmodseq++;
-		mailbox_save_counters(idx, mbox);
+		idx_mailbox_save_counters(idx, mbox);
 	}
 	idx_exec(idx, "COMMIT");
 	quota_release(idx->root, freed);
@@ -1274,8 +1232,8 @@ static int index_insert_row(struct mail_index *idx, struct index_mailbox *dst, c
 	char base[MAILDIR_NAME_MAX];
 	sqlite3_stmt *st;
 
-	base_of(file, base, sizeof(base));
-	if (mailbox_reload(idx, dst) < 0)
+	idx_base_of(file, base, sizeof(base));
+	if (idx_mailbox_reload(idx, dst) < 0)
 		return -1;
 	*uid_r = dst->uidnext++;
 	index_recent_note(dst, *uid_r);
@@ -1292,7 +1250,7 @@ static int index_insert_row(struct mail_index *idx, struct index_mailbox *dst, c
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)++dst->highestmodseq);
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)size);
 	sqlite3_bind_int64(st, 9, internaldate);
-	if (idx_step_done(st) < 0 || mailbox_save_counters(idx, dst) < 0)
+	if (idx_step_done(st) < 0 || idx_mailbox_save_counters(idx, dst) < 0)
 		return -1;
 	return 0;
 }
@@ -1349,7 +1307,7 @@ int mail_index_append(struct mail_index *idx, struct index_mailbox *mbox, const 
 		if (ok) {
 			e->msgs = grown;
 			memset(&e->msgs[e->count], 0, sizeof(*grown));
-			ok = mcache_msg_set(&e->msgs[e->count], &m) == 0;
+			ok = mcache_msg_set(e, &e->msgs[e->count], &m) == 0;
 		}
 		if (ok) {
 			e->count++;
@@ -1357,6 +1315,7 @@ int mail_index_append(struct mail_index *idx, struct index_mailbox *mbox, const 
 			e->highestmodseq = mbox->highestmodseq;
 			mcache_note(e, 0);	/* above every UID before: no log */
 			ok = dir_mtime(mbox->path, "cur", &e->cur_mtime) == 0;
+			e->cur_settled = false;
 		}
 		if (!ok)
 			mcache_drop(e);
@@ -1475,7 +1434,7 @@ int mcache_salvage(const char *path, struct mail_index *idx, int64_t id, uint32_
 	for (size_t i = 0; st != NULL && i < e->count && ret == 1; i++) {
 		const struct mcache_msg *c = &e->msgs[i];
 
-		base_of(c->file, base, sizeof(base));
+		idx_base_of(c->file, base, sizeof(base));
 		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_int64(st, 2, c->uid);
 		sqlite3_bind_text(st, 3, base, -1, SQLITE_TRANSIENT);

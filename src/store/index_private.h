@@ -53,6 +53,64 @@ void index_recent_mark(const struct index_mailbox *mbox, struct index_view *view
  * folder has no floor yet, it starts there so the message is recent. */
 void index_recent_note(const struct index_mailbox *mbox, uint32_t uid);
 
+/* index_sync.c: a Maildir directory's names as a count and a sum of
+ * their hashes (names starting with '.' and names of INDEX_FILE_MAX bytes
+ * or more, which a sync skips, are left out). 0, or -1 (a missing
+ * directory counts as empty). */
+#define INDEX_FILE_MAX (MAILDIR_NAME_MAX + 40)
+uint64_t index_name_hash(const char *name);
+bool index_dir_name_counts(const char *name);
+int index_dir_sum(const char *path, const char *sub, size_t *count_r, uint64_t *sum_r);
+
+/* index_sync.c: a file found in a folder's new/ or cur/. */
+struct disk_entry {
+	int64_t time;		/* from the name, for delivery order */
+	char base[MAILDIR_NAME_MAX];
+	char file[MAILDIR_NAME_MAX + 40];
+	bool in_new;
+	bool matched;
+};
+
+/* The disk entries by base name: an open-addressing hash table of
+ * pointers (a power of two, at least twice the entries). Sorting 100,000
+ * names that share their first 20 bytes and searching them per row cost
+ * more than the directory's reading. */
+struct disk_table {
+	struct disk_entry **slots;
+	size_t mask;
+};
+
+/* new/ and cur/ of the folder being synced, open: renames and stats by
+ * name in them spare a walk of the whole path each (100,000 of them in a
+ * big first sync). -1 when missing. */
+struct sync_dirs {
+	int new_fd, cur_fd;
+};
+
+/* The base name of a Maildir file name (before ':'). index_msgs.c. */
+void idx_base_of(const char *file, char *base, size_t size);
+/* The directory entries (in_new: of new/, else cur/) appended to *list. */
+int idx_disk_scan_dir(const char *path, bool in_new, struct disk_entry **list, size_t *n, size_t *cap);
+int idx_disk_table_make(struct disk_table *t, struct disk_entry *disk, size_t n);
+/* The entry named base, or NULL. */
+struct disk_entry *idx_disk_table_find(const struct disk_table *t, const char *base);
+/* qsort order of struct disk_entry pointers: delivery order. */
+int idx_disk_cmp_time(const void *a, const void *b);
+/* Opens path/sub as a directory (-1 when missing). */
+int idx_sync_dir_open(const char *path, const char *sub);
+int idx_move_new_to_cur(const struct sync_dirs *dirs, struct disk_entry *e);
+/* Gives a file found on disk the next UID (ins: the prepared INSERT), in
+ * the caller's write transaction; moves it to cur/ first. 1: gone meanwhile. */
+int idx_sync_insert(sqlite3_stmt *ins, const struct sync_dirs *dirs, struct index_mailbox *mbox,
+		    struct disk_entry *e, struct index_msg *m);
+int idx_mailbox_save_counters(struct mail_index *idx, const struct index_mailbox *mbox);
+/* The folder's UIDNEXT and HIGHESTMODSEQ as the index has them now. */
+int idx_mailbox_reload(struct mail_index *idx, struct index_mailbox *mbox);
+/* Compares the folder's directories with every row (a full sync) and
+ * returns every message; *moved_r: it changed cur/ or the rows. */
+int idx_sync_full(struct mail_index *idx, struct index_mailbox *mbox, struct index_view *view_r,
+		  bool *moved_r);
+
 /* index_msgs.c: frees the message caches no sync is using. */
 void index_msgs_cache_cleanup(void);
 

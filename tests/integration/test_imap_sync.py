@@ -321,3 +321,40 @@ def test_many_changes_at_once(server, conns):
     assert sum(1 for line in u if line.endswith(b" EXPUNGE")) == 101
     model.check(server, box)
     assert all(b"\\Seen" in f for _, f in model.msgs)
+
+
+def age_dirs(folder, secs=10):
+    """Moves the mtimes of a folder's new/ and cur/ back, as if it had been
+    left alone that long (the index then trusts them without reading)."""
+    for sub in ("new", "cur"):
+        p = os.path.join(folder, sub)
+        st = os.stat(p)
+        os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns - secs * 10**9))
+
+
+def test_other_programs_changes_at_the_next_command(server, conns):
+    """Files another program puts into new/ or unlinks from cur/ (no SMTP,
+    no store notice) are EXISTS and EXPUNGE at the next command: right
+    after the index's own changes, and after the folder was left alone."""
+    a, b = conns(), conns()
+    box = big_box(server, a, 300)
+    folder = os.path.join(server.maildir(USER), "." + box)
+    cur = os.path.join(folder, "cur")
+    model = Model(a, box)
+    b.ok("SELECT %s" % box)
+    for quiet in (False, True):
+        b.ok("STORE 5 +FLAGS.SILENT (\\Flagged)")     # the index's own rename in cur/
+        if quiet:
+            model.noop()
+            age_dirs(folder)
+            model.noop()                               # cur/ is read once, then trusted
+            model.noop()
+        write_messages(folder, 2, tag="ext%d" % quiet)
+        u = model.noop()
+        assert b"* %d EXISTS" % len(model.msgs) in u, u
+        victim = sorted(n for n in os.listdir(cur) if not n.startswith("."))[7]
+        os.unlink(os.path.join(cur, victim))
+        u = model.noop()
+        assert sum(1 for line in u if line.endswith(b" EXPUNGE")) == 1, u
+        model.check(server, box)
+    assert len(model.msgs) == 300 + 2 * 2 - 2
