@@ -84,7 +84,7 @@ int mail_index_msg_path(const struct index_mailbox *mbox, const struct index_msg
  * milliseconds, a second on some file systems): another program's rename
  * or unlink in cur/ within the same tick as the change that gave the
  * recorded mtime leaves it unchanged. So an mtime is trusted alone only
- * once cur/ was read at a time more than DIR_MTIME_MARGIN after it (the
+ * once cur/ was read at a time more than the margin (ts_settled) after it (the
  * entry is "settled"); until then each look reads cur/ and compares the
  * fingerprint of its names (index_sync.c) with the entry's own, which is
  * one reading of the directory, not a sync; an mtime that moved without
@@ -111,7 +111,7 @@ struct mcache {
 	bool valid;
 	int64_t mbox_id;
 	struct timespec cur_mtime;
-	/* cur/ was read with that mtime more than DIR_MTIME_MARGIN after it */
+	/* cur/ was read with that mtime more than the margin (ts_settled) after it */
 	bool cur_settled;
 	uint64_t cur_sum;	/* sum of index_name_hash of every msgs[].file */
 	uint64_t ext_gen;
@@ -301,22 +301,30 @@ static bool ts_equal(const struct timespec *a, const struct timespec *b)
 }
 
 /* How long after a directory's mtime a reading of it must start for the
- * mtime to be trusted alone from then on: more than any file system's
- * timestamp granularity (a second at worst). */
-#define DIR_MTIME_MARGIN 1
+ * mtime to be trusted alone from then on: more than the file system's
+ * timestamp granularity. One whose mtimes carry nanoseconds (ext4, xfs,
+ * btrfs, tmpfs) stamps them from the kernel's coarse clock, one tick (1 to
+ * 10 ms) behind: DIR_MTIME_MARGIN_FINE is ten ticks at the slowest. An
+ * mtime of whole seconds (ext3, some network file systems, or the rare
+ * exact second) gets a second. */
+#define DIR_MTIME_MARGIN_FINE_NS 100000000L
+#define DIR_MTIME_MARGIN_COARSE_NS 1000000000L
 
 /* Whether a reading started at when saw everything of the tick of mtime. */
 static bool ts_settled(const struct timespec *mtime, const struct timespec *when)
 {
-	return when->tv_sec - mtime->tv_sec > DIR_MTIME_MARGIN ||
-	       (when->tv_sec - mtime->tv_sec == DIR_MTIME_MARGIN && when->tv_nsec > mtime->tv_nsec);
+	int64_t margin = mtime->tv_nsec != 0 ? DIR_MTIME_MARGIN_FINE_NS : DIR_MTIME_MARGIN_COARSE_NS;
+	int64_t gap = ((int64_t)when->tv_sec - (int64_t)mtime->tv_sec) * 1000000000L +
+		      ((int64_t)when->tv_nsec - (int64_t)mtime->tv_nsec);
+
+	return gap > margin;
 }
 
 /* new/ has no message in it. A readdir of an empty directory cannot miss
  * a delivery the way an mtime of the same clock tick can, but a directory
  * that once held many entries keeps its size, and reading it costs as
  * much as it once held. So once new/ was read empty, its mtime is trusted
- * alone while it stays the same and lies more than DIR_MTIME_MARGIN before
+ * alone while it stays the same and lies more than the margin (ts_settled) before
  * that reading (a file added later gives a later mtime). */
 
 static bool new_is_empty(struct mcache *e, const char *path)
