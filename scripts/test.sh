@@ -86,7 +86,7 @@ first_failure() {	# $1: log
 	awk '/^=+ (FAILURES|ERRORS) =+$/ { on = 1; next }
 		!on { next }
 		/^_+ .* _+$/ { if (n++) exit }
-		/^=+ .* =+$/ { exit }
+		/^=+ (short test summary info|warnings summary|ERRORS|PASSES) =+$/ { exit }
 		{ print }' "$1" >"$logs/first"
 	if [ -s "$logs/first" ]; then
 		cat "$logs/first"
