@@ -29,6 +29,10 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(REPO, os.environ.get("YUBIN_BUILD", "build"))
 YUBIND = os.path.join(BUILD, "yubind")
 YUBINCTL = os.path.join(BUILD, "yubinctl")
+# The browser tests' screenshots: one directory a module (each clears only
+# its own) under the build being tested, so modules on parallel workers and
+# the normal and sanitizer runs never remove or overwrite each other's.
+SCREENSHOTS = os.path.join(BUILD, "screenshots")
 
 HOST = "127.0.0.1"
 HOSTNAME = "mail.example.test"
