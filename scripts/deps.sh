@@ -28,6 +28,8 @@ esac
 if [ "${1:-build}" = test ]; then
 	want="$want chromium fonts-ipafont-gothic"
 fi
+# pytest-xdist: scripts/test.sh runs the integration tests on several workers
+[ "${1:-build}" = test ] && want="$want python3-pytest-xdist"
 # The GeoIP country database for the tests, fetched once into build/geoip
 # (never into the repository), refreshed weekly; make run fetches it through
 # scripts/run.sh, which says in one line when it cannot.

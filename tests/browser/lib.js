@@ -28,7 +28,11 @@ export async function launch(opts = {}) {
     isMobile: Boolean(opts.mobile),
     hasTouch: Boolean(opts.mobile),
   });
-  context.setDefaultTimeout(15000);
+  // every wait is for something the page must show, so the bound only
+  // decides how soon a failure is reported: generous, for a loaded machine
+  // (make test runs the browser tests beside the other workers and the
+  // sanitizer build; bulk-adding 55 accounts hashes 55 passwords)
+  context.setDefaultTimeout(60000);
   const page = await context.newPage();
   const problems = [];
   // any script error, CSP violation or failed request is a failure

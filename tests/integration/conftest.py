@@ -110,6 +110,27 @@ def pytest_runtest_makereport(item, call):
                              srv.log_tail(200)))
 
 
+# Under pytest-xdist (scripts/test.sh: --dist loadfile) each module goes
+# whole to one worker, in collection order. The slowest modules (measured
+# with --durations) go first, so that none of them starts last while the
+# other workers have nothing left to do; a module's own order is kept, and
+# a run without xdist keeps the plain order.
+SLOW_FIRST = (
+    "test_browser.py", "test_backpressure.py", "test_outbound.py",
+    "test_webmail_compose.py", "test_webmail_browser.py", "test_sieve_diff.py",
+    "test_doctor_questions.py", "test_webmail_write.py", "test_ctl.py",
+    "test_doctor.py", "test_api_session.py", "test_smtp.py",
+    "test_dns_async.py", "test_webmail_api.py", "test_pop3_atomic.py",
+)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda it: rank.get(os.path.basename(str(it.fspath)), len(rank)))
+
+
 @pytest.fixture
 def new_server(tmp_path):
     """Factory for a test's own server: new_server(config={...}, accounts=[...]).

@@ -11,6 +11,7 @@ import base64
 import collections
 import contextlib
 import errno
+import fcntl
 import json
 import os
 import random
@@ -21,12 +22,17 @@ import poplib
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(REPO, os.environ.get("YUBIN_BUILD", "build"))
 YUBIND = os.path.join(BUILD, "yubind")
 YUBINCTL = os.path.join(BUILD, "yubinctl")
+# The browser tests' screenshots: one directory a module (each clears only
+# its own) under the build being tested, so modules on parallel workers and
+# the normal and sanitizer runs never remove or overwrite each other's.
+SCREENSHOTS = os.path.join(BUILD, "screenshots")
 
 HOST = "127.0.0.1"
 HOSTNAME = "mail.example.test"
@@ -50,6 +56,7 @@ SANITIZER_MARKERS = (
 # Ports handed out lately in this pytest process: the last 40 servers'
 # (a module's servers, or ones still running, are never given again; older
 # ones have stopped, and a whole suite's worth would leave too few offsets).
+# They stay claimed (PortClaims) until they drop out of this list.
 _recent_ports = collections.deque(maxlen=40)
 # Every server created, so conftest can attach logs to failing tests.
 ALL_SERVERS = []
@@ -88,9 +95,75 @@ def _ephemeral_low():
         return 32768
 
 
+class PortClaims:
+    """Ports claimed machine-wide by this process: port N is claimed by a
+    lock on byte N of one shared file (PORT_LOCK_FILE). The locks are the
+    process's own (fcntl record locks): they go when it exits, even when
+    it is killed, and no other process gets a claimed port, so pytest-xdist
+    workers, the normal and the sanitizer run side by side, and another
+    checkout's tests all use disjoint ports. A process that cannot open the
+    file (another user's) still checks that ports are free, as before."""
+
+    def __init__(self, path):
+        self.path = path
+        self.fd = None
+
+    def _file(self):
+        if self.fd is None:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            except OSError:
+                return None
+            try:
+                os.fchmod(fd, 0o666)    # whoever runs tests next may claim too
+            except OSError:
+                pass
+            self.fd = fd    # never closed: closing any fd of it drops every lock
+        return self.fd
+
+    def claim(self, ports):
+        """Claims all of ports for this process, or none (False)."""
+        fd = self._file()
+        if fd is None:
+            return True
+        got = []
+        for p in sorted(ports):
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, p, os.SEEK_SET)
+            except OSError:
+                self.release(got)
+                return False
+            got.append(p)
+        return True
+
+    def release(self, ports):
+        if self.fd is None:
+            return
+        for p in ports:
+            fcntl.lockf(self.fd, fcntl.LOCK_UN, 1, p, os.SEEK_SET)
+
+
+PORT_LOCK_FILE = os.path.join(tempfile.gettempdir(), "yubin-test-ports.lock")
+PORT_CLAIMS = PortClaims(PORT_LOCK_FILE)
+
+
+def claim_recent(recent, ports):
+    """Claims ports and keeps them in recent (a bounded deque of port sets
+    of this process); the oldest set falls out and is released. False when
+    another process holds one of them."""
+    if not PORT_CLAIMS.claim(ports):
+        return False
+    if recent.maxlen is not None and len(recent) == recent.maxlen:
+        old = recent.popleft()
+        PORT_CLAIMS.release(old - set().union(ports, *recent))
+    recent.append(set(ports))
+    return True
+
+
 def pick_offset():
     """A random port offset whose ports are all free, not used before in
-    this process, below the ephemeral range and off the common ports."""
+    this process, claimed by no other process, below the ephemeral range
+    and off the common ports."""
     rng = random.Random(os.urandom(8))
     top = min(OFFSET_RANGE[1], _ephemeral_low() - 1 - max(STD_PORTS.values()))
     used = set().union(*_recent_ports)
@@ -99,8 +172,7 @@ def pick_offset():
         ports = {off + p for p in STD_PORTS.values()}
         if ports & used or ports & COMMON_PORTS:
             continue
-        if all(_port_free(p) for p in ports):
-            _recent_ports.append(ports)
+        if all(_port_free(p) for p in ports) and claim_recent(_recent_ports, ports):
             return off
     raise RuntimeError("no free port offset found")
 

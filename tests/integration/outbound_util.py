@@ -7,6 +7,7 @@ the outbound queue tests. Both run on loopback addresses at high ports:
   yubind reaches that port through `smtp.remote_port`. Each received
   message is dumped to its own file, so tests count what arrived.
 """
+import collections
 import os
 import shutil
 import signal
@@ -37,12 +38,22 @@ def _bindable(addr, port, kind):
         s.close()
 
 
+# The last 40 ports free_port gave in this process: never given again while
+# listed, and claimed machine-wide (helpers.PortClaims) so no other test
+# process (an xdist worker, the other build's run) takes them meanwhile.
+_recent_free = collections.deque(maxlen=40)
+
+
 def free_port(addr="127.0.0.1", kind=None):
     """A port free for TCP and UDP on addr (dnsmasq binds both), below the
     ephemeral range so outgoing connections do not take it meanwhile."""
+    used = set().union(*_recent_free)
     for _ in range(500):
         port = 12000 + int.from_bytes(os.urandom(2), "big") % 8000
-        if _bindable(addr, port, socket.SOCK_STREAM) and _bindable(addr, port, socket.SOCK_DGRAM):
+        if port in used:
+            continue
+        if (_bindable(addr, port, socket.SOCK_STREAM) and _bindable(addr, port, socket.SOCK_DGRAM)
+                and helpers.claim_recent(_recent_free, {port})):
             return port
     raise RuntimeError("no free port")
 

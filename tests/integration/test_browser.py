@@ -9,7 +9,7 @@ changes.
 A dnsmasq of the module's own answers the DNS check; mail to remote.test
 waits in the queue (its MX port is closed).
 Screenshots of every page in Japanese and English (desktop and phone) are
-kept in build/screenshots."""
+kept in build/screenshots/panels."""
 
 import base64
 import imaplib
@@ -33,7 +33,7 @@ from test_imap_auth import login_from as imap_login_from
 
 BROWSER_DIR = os.path.join(helpers.REPO, "tests", "browser")
 WEB = os.path.join(helpers.REPO, "build", "web")
-SHOTS = os.path.join(helpers.REPO, "build", "screenshots")
+SHOTS = os.path.join(helpers.SCREENSHOTS, "panels")
 CHROMIUM = os.environ.get("YUBIN_CHROMIUM", "/usr/bin/chromium")
 ADMIN, ADMIN_PW = "root", "Admin-pass-8080"
 SHOP, SHOP_PW, SHOP_DOMAIN = "shop", "Shop-pass-5150", "shop.test"
@@ -100,7 +100,8 @@ def browse(srv, scenario, **params):
     """Runs tests/browser/SCENARIO.js; fails with its output unless it passes."""
     params.setdefault("url", "https://127.0.0.1:%d" % srv.port("https"))
     p = subprocess.run(["node", os.path.join(BROWSER_DIR, scenario + ".js"), json.dumps(params)],
-                       cwd=helpers.REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=240)
+                       cwd=helpers.REPO, env=dict(os.environ, YUBIN_SCREENSHOTS=SHOTS),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=240)
     out = (p.stdout + p.stderr).decode("utf-8", "replace")
     assert p.returncode == 0, "browser scenario %s failed:\n%s" % (scenario, out)
 
@@ -109,7 +110,8 @@ def browse_out(srv, scenario, **params):
     """browse() that returns the JSON the scenario printed last."""
     params.setdefault("url", "https://127.0.0.1:%d" % srv.port("https"))
     p = subprocess.run(["node", os.path.join(BROWSER_DIR, scenario + ".js"), json.dumps(params)],
-                       cwd=helpers.REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=240)
+                       cwd=helpers.REPO, env=dict(os.environ, YUBIN_SCREENSHOTS=SHOTS),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=240)
     out = (p.stdout + p.stderr).decode("utf-8", "replace")
     assert p.returncode == 0, "browser scenario %s failed:\n%s" % (scenario, out)
     return json.loads(p.stdout.decode().strip().splitlines()[-1])

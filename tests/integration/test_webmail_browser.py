@@ -23,7 +23,7 @@ from webmail_util import (append, attachment_message, html_message, imap, inline
 
 BROWSER_DIR = os.path.join(helpers.REPO, "tests", "browser")
 WEB = os.path.join(helpers.REPO, "build", "web")
-SHOTS = os.path.join(helpers.REPO, "build", "screenshots", "webmail")
+SHOTS = os.path.join(helpers.SCREENSHOTS, "webmail")
 CHROMIUM = os.environ.get("YUBIN_CHROMIUM", "/usr/bin/chromium")
 USER = "reader@" + DOMAIN
 FULL = "full@" + DOMAIN                 # 1 MB quota, 95% used

@@ -5,7 +5,7 @@ build/web, checked over IMAP: the message with a Japanese subject and an
 uploaded attachment in B's Inbox and A's Sent, \\Answered on the message
 replied to, a draft saved by itself in Drafts and gone once continued and
 sent, and a send over the hourly limit explained. Screenshots land in
-build/screenshots/webmail."""
+build/screenshots/webmail-compose."""
 
 import base64
 import email
@@ -26,7 +26,7 @@ from webmail_util import append, imap
 
 BROWSER_DIR = os.path.join(helpers.REPO, "tests", "browser")
 WEB = os.path.join(helpers.REPO, "build", "web")
-SHOTS = os.path.join(helpers.REPO, "build", "screenshots", "webmail")
+SHOTS = os.path.join(helpers.SCREENSHOTS, "webmail-compose")
 CHROMIUM = os.environ.get("YUBIN_CHROMIUM", "/usr/bin/chromium")
 A = "writer@" + DOMAIN
 B = "peer@" + DOMAIN
