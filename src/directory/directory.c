@@ -1,5 +1,6 @@
 #include "directory/directory.h"
 #include "directory/validate.h"
+#include "directory/dir_internal.h"
 #include "lib/str.h"
 
 #include <sqlite3.h>
@@ -189,6 +190,21 @@ static const char schema_v9[] =
 	"CREATE INDEX IF NOT EXISTS events_address_kind ON events(address, kind, id);"
 	"CREATE INDEX IF NOT EXISTS events_kind ON events(kind, id);";
 
+/* Scale-out (issue 16 §2): the mail nodes and each account's home node
+ * (NULL: this machine, the single-node mode). */
+static const char schema_v11[] =
+	"CREATE TABLE IF NOT EXISTS nodes ("
+	" name TEXT PRIMARY KEY,"
+	" imap TEXT NOT NULL DEFAULT '',"	/* host:port of each service */
+	" pop3 TEXT NOT NULL DEFAULT '',"
+	" lmtp TEXT NOT NULL DEFAULT '',"
+	" http TEXT NOT NULL DEFAULT '',"
+	" state TEXT NOT NULL DEFAULT 'active',"	/* 'active' or 'draining' */
+	" capacity_mb INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL);"
+	"ALTER TABLE accounts ADD COLUMN node TEXT DEFAULT NULL;"
+	"CREATE INDEX IF NOT EXISTS accounts_node ON accounts(node);";
+
 /* Each migration takes the schema from version - 1 to version. */
 static const struct {
 	int version;
@@ -203,7 +219,51 @@ static const struct {
 	{ 7, schema_v7 },
 	{ 8, schema_v8 },
 	{ 9, schema_v9 },
+	{ 11, schema_v11 },
 };
+
+/* Which migrations a database has: a table of their numbers, so one added
+ * later with a lower number (branches numbering in parallel) still runs.
+ * A database made before the table knew only user_version: every
+ * migration up to it counts as applied. */
+static int dir_migrations_known(struct directory *dir, int user_version, char **errmsg)
+{
+	sqlite3_stmt *st;
+	bool empty = true;
+
+	if (sqlite3_exec(dir->db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+			 " version INTEGER PRIMARY KEY)", NULL, NULL, errmsg) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(dir->db, "SELECT 1 FROM schema_migrations LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	empty = sqlite3_step(st) != SQLITE_ROW;
+	sqlite3_finalize(st);
+	for (size_t m = 0; empty && m < sizeof(dir_migrations) / sizeof(dir_migrations[0]); m++) {
+		char sql[96];
+
+		if (dir_migrations[m].version > user_version)
+			break;
+		snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations(version) VALUES (%d)",
+			 dir_migrations[m].version);
+		if (sqlite3_exec(dir->db, sql, NULL, NULL, errmsg) != SQLITE_OK)
+			return -1;
+	}
+	return 0;
+}
+
+static bool dir_migration_applied(struct directory *dir, int version)
+{
+	sqlite3_stmt *st;
+	bool found = false;
+
+	if (sqlite3_prepare_v2(dir->db, "SELECT 1 FROM schema_migrations WHERE version = ?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_int(st, 1, version);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
 
 struct directory *directory_open(const char *path, char *err, size_t errsize)
 {
@@ -229,19 +289,27 @@ struct directory *directory_open(const char *path, char *err, size_t errsize)
 			version = sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);
 	}
+	if (sqlite3_exec(dir->db, "BEGIN IMMEDIATE", NULL, NULL, &errmsg) != SQLITE_OK ||
+	    dir_migrations_known(dir, version, &errmsg) < 0 ||
+	    sqlite3_exec(dir->db, "COMMIT", NULL, NULL, &errmsg) != SQLITE_OK) {
+		sqlite3_exec(dir->db, "ROLLBACK", NULL, NULL, NULL);
+		goto fail;
+	}
 	for (size_t m = 0; m < sizeof(dir_migrations) / sizeof(dir_migrations[0]); m++) {
-		char bump[64];
+		char bump[160];
+		int top = dir_migrations[m].version > version ? dir_migrations[m].version : version;
 
-		if (version >= dir_migrations[m].version)
+		if (dir_migration_applied(dir, dir_migrations[m].version))
 			continue;
-		snprintf(bump, sizeof(bump), "PRAGMA user_version=%d; COMMIT", dir_migrations[m].version);
+		snprintf(bump, sizeof(bump), "INSERT INTO schema_migrations(version) VALUES (%d);"
+			 " PRAGMA user_version=%d; COMMIT", dir_migrations[m].version, top);
 		if (sqlite3_exec(dir->db, "BEGIN IMMEDIATE", NULL, NULL, &errmsg) != SQLITE_OK ||
 		    sqlite3_exec(dir->db, dir_migrations[m].sql, NULL, NULL, &errmsg) != SQLITE_OK ||
 		    sqlite3_exec(dir->db, bump, NULL, NULL, &errmsg) != SQLITE_OK) {
 			sqlite3_exec(dir->db, "ROLLBACK", NULL, NULL, NULL);
 			goto fail;
 		}
-		version = dir_migrations[m].version;
+		version = top;
 	}
 	return dir;
 fail:
@@ -306,7 +374,7 @@ static sqlite3_stmt *dir_stmt_get(struct directory *dir, const char *sql)
 }
 
 /* Ends the use of a statement from dir_prepare (instead of finalizing it). */
-static void dir_finish(struct directory *dir, sqlite3_stmt *st)
+void dir_finish(struct directory *dir, sqlite3_stmt *st)
 {
 	if (st == NULL)
 		return;
@@ -324,7 +392,7 @@ static void dir_finish(struct directory *dir, sqlite3_stmt *st)
 /* Prepares sql and binds the given text arguments (NULL ends the list).
  * sql must stay valid while dir is open (a string literal); the statement
  * goes back with dir_finish. */
-static sqlite3_stmt *dir_prepare(struct directory *dir, const char *sql, ...)
+sqlite3_stmt *dir_prepare(struct directory *dir, const char *sql, ...)
 {
 	sqlite3_stmt *st;
 	va_list ap;
@@ -342,7 +410,7 @@ static sqlite3_stmt *dir_prepare(struct directory *dir, const char *sql, ...)
 }
 
 /* Runs a statement that returns no rows; -1 with a message on failure. */
-static int dir_run(struct directory *dir, sqlite3_stmt *st, const char **error_r)
+int dir_run(struct directory *dir, sqlite3_stmt *st, const char **error_r)
 {
 	int r;
 
@@ -360,14 +428,14 @@ static int dir_run(struct directory *dir, sqlite3_stmt *st, const char **error_r
 }
 
 /* Runs a change of one row: 1 changed, 0 no such row, -1 error. */
-static int dir_change_one(struct directory *dir, sqlite3_stmt *st, const char **error_r)
+int dir_change_one(struct directory *dir, sqlite3_stmt *st, const char **error_r)
 {
 	if (dir_run(dir, st, error_r) < 0)
 		return -1;
 	return sqlite3_changes(dir->db) > 0 ? 1 : 0;
 }
 
-static void col_text(sqlite3_stmt *st, int col, char *buf, size_t size)
+void col_text(sqlite3_stmt *st, int col, char *buf, size_t size)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
 
