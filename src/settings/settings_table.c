@@ -365,7 +365,7 @@ const struct setting settings_table[SETTING_COUNT] = {
 	CONF(SETTING_CONF_TLSRPT_FROM, "tlsrpt.from", SETTING_STRING, 0, 0, 0, "", settings_check_acme_contact,
 	     tlsrpt_from, "sender address of the TLS reports (empty: postmaster@ the server's host name)",
 	     "TLS レポートの差出人アドレス（空ならサーバーのホスト名の postmaster）"),
-	CONF_ENUM(SETTING_CONF_ROLE, "role", "mail", roles, role,
+	CONF_ENUM(SETTING_CONF_ROLE, "server.role", "mail", roles, role,
 		  "mail: a mail server (alone or a mail node); proxy: IMAP and POP3 logins are checked here"
 		  " and their sessions forwarded to each account's home node (restart to change)",
 		  "mail: メールサーバー（単体またはメールノード）。proxy: IMAP と POP3 のログインをここで確かめ、"
