@@ -240,6 +240,7 @@ static void rcpt_append(struct smtp_session *s, struct smtp_rcpt *rcpt)
 		if (strcmp(s->tx.rcpts[i].address, rcpt->address) == 0) {
 			/* The same mailbox twice gets one copy. */
 			rcpt_discard(rcpt);
+			s->tx.rcpts_accepted++;
 			smtp_reply(s, "250 2.1.5 Ok");
 			return;
 		}
@@ -259,6 +260,7 @@ static void rcpt_append(struct smtp_session *s, struct smtp_rcpt *rcpt)
 	}
 	s->tx.rcpts[s->tx.nrcpts++] = *rcpt;
 	s->state = SMTP_S_RCPT;
+	s->tx.rcpts_accepted++;
 	smtp_reply(s, "250 2.1.5 Ok");
 }
 
