@@ -11,6 +11,7 @@
 #include "lib/str.h"
 #include "lib/workers.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -57,6 +58,7 @@ struct proxy {
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	char user[64], secret[256];
+	char source[64];	/* the first listen.address, unless a wildcard */
 	unsigned connect_timeout, idle_timeout;
 	struct bufferevent *node_bev;
 };
@@ -125,12 +127,16 @@ static void proxy_lookup_run(void *ctx)
 	str_copy(p->user, sizeof(p->user), server->cfg.proxy_user);
 	str_copy(p->secret, sizeof(p->secret), server->cfg.proxy_secret);
 	p->connect_timeout = server->cfg.proxy_connect_timeout;
+	str_copy(p->source, sizeof(p->source), server->cfg.listen_address);
 	p->idle_timeout = p->proto == PROXY_IMAP
 		? (server->cfg.imap_timeout > server->cfg.imap_idle_timeout
 		   ? server->cfg.imap_timeout : server->cfg.imap_idle_timeout)
 		: server->cfg.pop3_timeout;
 	pthread_rwlock_unlock(&server->lock);
 	p->idle_timeout += 60;	/* the node's own timeouts end a session first */
+	p->source[strcspn(p->source, ", ")] = '\0';
+	if (strcmp(p->source, "0.0.0.0") == 0 || strcmp(p->source, "::") == 0)
+		p->source[0] = '\0';
 	p->lookup_status = -1;
 	if (dir == NULL || (r = directory_account_node(dir, p->address, p->node, sizeof(p->node))) < 0) {
 		str_copy(p->why, sizeof(p->why), "the directory is unavailable");
@@ -266,6 +272,30 @@ static void proxy_node_event_login(struct bufferevent *bev, short what, void *ar
 		   : (what & BEV_EVENT_EOF) ? "the node closed the connection" : "the node is unreachable");
 }
 
+/* A socket for the node, bound to the proxy's own listen address when it
+ * has one (the nodes trust the proxies by address: proxy.trusted); -1
+ * lets libevent make an unbound one. */
+static evutil_socket_t proxy_socket(struct proxy *p)
+{
+	struct sockaddr_storage src;
+	int srclen = sizeof(src);
+	evutil_socket_t fd;
+
+	if (p->source[0] == '\0' ||
+	    evutil_parse_sockaddr_port(p->source, (struct sockaddr *)&src, &srclen) < 0 ||
+	    src.ss_family != p->sa.ss_family)
+		return -1;
+	fd = socket(p->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&src, (socklen_t)srclen) < 0) {
+		log_warn(p->sid, "proxy: cannot use %s as the source address: %s", p->source, strerror(errno));
+		evutil_closesocket(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void proxy_lookup_done(void *ctx)
 {
 	struct proxy *p = ctx;
@@ -279,7 +309,7 @@ static void proxy_lookup_done(void *ctx)
 		proxy_fail(p, p->why);
 		return;
 	}
-	p->node_bev = bufferevent_socket_new(p->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	p->node_bev = bufferevent_socket_new(p->base, proxy_socket(p), BEV_OPT_CLOSE_ON_FREE);
 	if (p->node_bev == NULL) {
 		proxy_fail(p, "out of memory");
 		return;
