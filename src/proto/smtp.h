@@ -17,6 +17,7 @@ enum smtp_verb {
 	SMTP_VERB_QUIT, SMTP_VERB_VRFY, SMTP_VERB_EXPN, SMTP_VERB_HELP,
 	SMTP_VERB_STARTTLS, SMTP_VERB_AUTH,
 	SMTP_VERB_LHLO,		/* LMTP (RFC 2033) */
+	SMTP_VERB_XCLIENT,	/* LMTP from a trusted proxy: the client's address */
 	SMTP_VERB_COUNT
 };
 

@@ -7,6 +7,7 @@
 #include "server/server.h"
 
 struct conn;
+struct directory;
 
 /* ---- on a mail node (proxy_auth.c) ----
  * A proxy (its address in proxy.trusted) logs in on behalf of a user with
@@ -22,6 +23,10 @@ bool proxy_peer_is_trusted(const char *ip);
  * proxy's stays in c->via). 0, or -1 (not a proxy, not an address, told
  * twice). */
 int proxy_client_address(struct conn *c, const char *ip);
+/* Is the account's mailbox on this machine? Always without node.name (one
+ * machine); with it, when the account's home node is this node. 1 yes,
+ * 0 another node's (*node_r names it, "" none), -1 directory error. */
+int proxy_account_is_here(struct directory *dir, const char *address, char *node_r, size_t size);
 /* The proxy login of req->user (the authorization identity) with authcid
  * and req->password checked against proxy.user/proxy.secret on a worker;
  * res and done as for auth_submit. */
@@ -54,5 +59,12 @@ struct proxy *proxy_start(struct conn *c, enum proxy_proto proto, const char *ad
 void proxy_relay(struct proxy *p);
 /* Abandons a proxy that did not reach proxy_relay (the client left). */
 void proxy_free(struct proxy *p);
+
+/* ---- server.role = proxy, SMTP (proxy_lmtp.c) ----
+ * At the end of DATA: when the recipients are on mail nodes (RCPT set
+ * their node), the message goes to each node by LMTP on a worker and the
+ * session gets its reply there; true. false: not for the nodes. */
+struct smtp_session;
+bool proxy_smtp_deliver(struct smtp_session *s);
 
 #endif

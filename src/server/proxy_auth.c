@@ -38,6 +38,23 @@ int proxy_client_address(struct conn *c, const char *ip)
 	return 0;
 }
 
+int proxy_account_is_here(struct directory *dir, const char *address, char *node_r, size_t size)
+{
+	char self[sizeof(server->cfg.node_name)];
+	int r;
+
+	node_r[0] = '\0';
+	pthread_rwlock_rdlock(&server->lock);
+	str_copy(self, sizeof(self), server->cfg.node_name);
+	pthread_rwlock_unlock(&server->lock);
+	if (self[0] == '\0')
+		return 1;
+	r = directory_account_node(dir, address, node_r, size);
+	if (r < 0)
+		return -1;
+	return r > 0 && strcmp(node_r, self) == 0 ? 1 : 0;
+}
+
 struct proxy_login {
 	char authcid[320];
 	const struct auth_request *req;
@@ -70,14 +87,13 @@ static void proxy_login_run(void *ctx)
 	struct proxy_login *l = ctx;
 	struct directory *dir = server_directory();
 	struct dir_account acct;
-	char user[64], secret[256], node[64], home[DIR_NODE_NAME_MAX + 1] = "", detail[256];
+	char user[64], secret[256], home[DIR_NODE_NAME_MAX + 1] = "", detail[256];
 	bool ok;
 	int r;
 
 	pthread_rwlock_rdlock(&server->lock);
 	str_copy(user, sizeof(user), server->cfg.proxy_user);
 	str_copy(secret, sizeof(secret), server->cfg.proxy_secret);
-	str_copy(node, sizeof(node), server->cfg.node_name);
 	pthread_rwlock_unlock(&server->lock);
 	ok = secret[0] != '\0' && strcmp(l->authcid, user) == 0 && proxy_secret_equal(l->req->password, secret);
 	explicit_bzero(secret, sizeof(secret));
@@ -92,8 +108,6 @@ static void proxy_login_run(void *ctx)
 		return;
 	}
 	r = directory_account_get(dir, l->req->user, &acct);
-	if (r > 0 && node[0] != '\0')
-		r = directory_account_node(dir, acct.address, home, sizeof(home));
 	if (r < 0) {
 		proxy_login_refuse(l, AUTH_TEMPFAIL, "directory error");
 		return;
@@ -102,10 +116,12 @@ static void proxy_login_run(void *ctx)
 		proxy_login_refuse(l, AUTH_FAILED, r == 0 ? "unknown user" : "account disabled");
 		return;
 	}
-	if (node[0] != '\0' && strcmp(home, node) != 0) {
+	r = proxy_account_is_here(dir, acct.address, home, sizeof(home));
+	if (r <= 0) {
 		/* another node's mailbox: never open an empty one here */
-		proxy_login_refuse(l, AUTH_TEMPFAIL, "account on another node");
-		log_warn(NULL, "proxy: %s is on node '%s', not on this node %s", acct.address, home, node);
+		proxy_login_refuse(l, AUTH_TEMPFAIL, r < 0 ? "directory error" : "account on another node");
+		if (r == 0)
+			log_warn(NULL, "proxy: %s is on node '%s', not on this node", acct.address, home);
 		return;
 	}
 	l->res->ok = true;

@@ -2,6 +2,7 @@
  * table of commands, with the limits of DESIGN.md and the replies each one
  * gives. Delivery and authentication run on the worker pool. */
 #include "server/smtp_session.h"
+#include "server/proxy.h"
 #include "server/stats.h"
 #include "server/sessions.h"
 #include "server/inbound_auth.h"
@@ -212,6 +213,45 @@ static void cmd_helo(struct smtp_session *s, const struct smtp_command *cmd)
 	smtp_reply(s, "250-8BITMIME");
 	smtp_reply(s, "250-CHUNKING");
 	smtp_reply(s, "250 SMTPUTF8");
+}
+
+/* XCLIENT ADDR=ip [HELO=name] (LMTP from a trusted proxy, outside a
+ * transaction): the client the proxy speaks for, so the inbound checks,
+ * Received and the events see it (server/proxy.h). */
+static void cmd_xclient(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	char args[600], *save = NULL, addr[64] = "", helo[256] = "";
+
+	if (s->conn->service != SERVICE_LMTP || !s->conn->proxy_peer) {
+		smtp_reply(s, "550 5.7.0 XCLIENT is only for the proxies");
+		smtp_error(s);
+		return;
+	}
+	if (str_copyn(args, sizeof(args), cmd->args, cmd->args_len) < 0) {
+		smtp_reply(s, "501 5.5.4 XCLIENT arguments too long");
+		smtp_error(s);
+		return;
+	}
+	for (char *a = strtok_r(args, " ", &save); a != NULL; a = strtok_r(NULL, " ", &save)) {
+		if (strncasecmp(a, "ADDR=", 5) == 0)
+			str_copy(addr, sizeof(addr), a + 5);
+		else if (strncasecmp(a, "HELO=", 5) == 0)
+			str_copy(helo, sizeof(helo), a + 5);
+	}
+	if (addr[0] == '\0' || proxy_client_address(s->conn, addr) < 0) {
+		smtp_reply(s, "501 5.5.4 Syntax: XCLIENT ADDR=address [HELO=name] (once)");
+		smtp_error(s);
+		return;
+	}
+	for (const char *p = helo; *p != '\0'; p++) {
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
+			helo[0] = '\0';	/* it would end up in Received */
+			break;
+		}
+	}
+	if (helo[0] != '\0')
+		str_copy(s->helo, sizeof(s->helo), helo);
+	smtp_reply(s, "250 2.0.0 Ok");
 }
 
 static void cmd_starttls(struct smtp_session *s, const struct smtp_command *cmd)
@@ -449,6 +489,7 @@ static const struct smtp_cmd_def smtp_cmds[] = {
 	{ SMTP_VERB_EHLO, ANY_STATE, NULL, cmd_helo },
 	{ SMTP_VERB_HELO, ANY_STATE, NULL, cmd_helo },
 	{ SMTP_VERB_LHLO, ANY_STATE, NULL, cmd_helo },
+	{ SMTP_VERB_XCLIENT, SMTP_STATE_BIT(SMTP_S_READY), NULL, cmd_xclient },
 	{ SMTP_VERB_STARTTLS, ANY_STATE & ~IN_TRANSACTION,
 	  "STARTTLS is not allowed inside a mail transaction", cmd_starttls },
 	{ SMTP_VERB_AUTH, SMTP_STATE_BIT(SMTP_S_READY), "Send EHLO first, and AUTH outside a mail transaction",
@@ -656,6 +697,8 @@ static void smtp_data_end(struct smtp_session *s)
 		smtp_tx_reset(s);
 		return;
 	}
+	if (proxy_smtp_deliver(s))
+		return;
 	smtp_deliver_start(s);
 }
 

@@ -32,6 +32,7 @@ struct smtp_rcpt {
 	uint64_t quota_bytes;
 	char *forward;		/* local: the account's `forward` list, or NULL */
 	bool keep;		/* local with forward: keep a copy too */
+	char node[64];		/* server.role = proxy: the home node (maildir "") */
 };
 
 /* One mail transaction (RFC 5321 3.3), from MAIL FROM to the end of DATA

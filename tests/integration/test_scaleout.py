@@ -117,8 +117,7 @@ def tls(srv):
 def cluster(tmp_path_factory):
     base = tmp_path_factory.mktemp("scaleout")
     proxy = Host(base / "proxy", PROXY, accounts=[], name="proxy",
-                 config={"server.role": "proxy", "proxy.secret": SECRET, "proxy.connect_timeout": 5,
-                         "smtp.port": 0}).setup()
+                 config={"server.role": "proxy", "proxy.secret": SECRET, "proxy.connect_timeout": 5}).setup()
     nodes = []
     for name, addr in (("n1", NODE1), ("n2", NODE2)):
         n = Host(base / name, addr, accounts=[], name=name,
@@ -276,6 +275,51 @@ def test_pop3_through_proxy(cluster):
     p.quit()
 
 
+def smtp_via_proxy(proxy, rcpts, msg):
+    """Port 25 of the proxy from CLIENT: (RCPT replies, the final reply)."""
+    s = connect_from(PROXY, proxy.port("smtp"), CLIENT)
+    assert s.line().startswith("220 ")
+    s.sendall(b"EHLO client.test\r\n")
+    while not s.line().startswith("250 "):
+        pass
+    s.sendall(b"MAIL FROM:<sender@client.test>\r\n")
+    assert s.line().startswith("250")
+    replies = []
+    for r in rcpts:
+        s.sendall(b"RCPT TO:<%s>\r\n" % r.encode())
+        replies.append(s.line())
+    s.sendall(b"DATA\r\n")
+    assert s.line().startswith("354")
+    s.sendall(helpers.dot_stuff(msg))
+    final = s.line()
+    s.sendall(b"QUIT\r\n")
+    s.close()
+    return replies, final
+
+
+def test_smtp_through_proxy_by_lmtp(cluster):
+    proxy, n1, n2 = cluster
+    tok = helpers.unique("mx")
+    body = helpers.make_message(tok, extra_body=b".a line that starts with a dot\r\n")
+    rcpt, final = smtp_via_proxy(proxy, [ALICE, "nobody@" + DOMAIN, BOB], body)
+    assert rcpt[0].startswith("250") and rcpt[1].startswith("550 5.1.1") and rcpt[2].startswith("250")
+    assert final.startswith("250 "), final
+    got = n1.find_token(ALICE, tok)
+    assert len(got) == 1 and not n2.find_token(ALICE, tok)
+    assert len(n2.find_token(BOB, tok)) == 1
+    data = list(got.values())[0]
+    # the proxy's trace, then the node's with the real client (XCLIENT)
+    assert b"(Yubin proxy) with ESMTP" in data
+    assert b"[%s])" % CLIENT.encode() in data and b"with LMTP" in data
+    assert b"\r\n.a line that starts with a dot\r\n" in data
+    # a big message (spooled to a file on the proxy)
+    tok2 = helpers.unique("mx")
+    _, final = smtp_via_proxy(proxy, [BOB], helpers.make_message(tok2, size=3 * 1024 * 1024))
+    assert final.startswith("250 "), final
+    data = list(n2.find_token(BOB, tok2).values())[0]
+    assert len(data) > 3 * 1024 * 1024
+
+
 def proxy_plain(user, authcid, secret):
     return base64.b64encode(("%s\0%s\0%s" % (user, authcid, secret)).encode()).decode()
 
@@ -334,5 +378,13 @@ def test_node_down_gives_temporary_errors(cluster):
             p.pass_(PASSWORD)
         assert b"-ERR [SYS/TEMP]" in e.value.args[0]
         p.quit()
+        # mail for a node that is down: the whole message waits (451);
+        # the node that is up may get it again on the retry, none loses it
+        tok = helpers.unique("down")
+        _, final = smtp_via_proxy(proxy, [BOB], helpers.make_message(tok))
+        assert final.startswith("451 4.4.0"), final
+        _, final = smtp_via_proxy(proxy, [ALICE, BOB], helpers.make_message(tok))
+        assert final.startswith("451 4.3.0"), final
+        assert n1.find_token(ALICE, tok)
     finally:
         n2.start()
