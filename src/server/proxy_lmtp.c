@@ -150,7 +150,13 @@ static int lmtp_connect(struct lmtp_job *job, const char *node, struct lmtp_conn
 	}
 	str_copy(host, sizeof(host), n.lmtp);
 	colon = strrchr(host, ':');
+	if (colon == NULL) {
+		snprintf(why, size, "node %s: bad LMTP address %s", node, n.lmtp);
+		return -1;
+	}
 	*colon = '\0';
+	if (host[0] == '[' && colon > host + 1 && colon[-1] == ']')
+		colon[-1] = '\0';
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
@@ -158,8 +164,6 @@ static int lmtp_connect(struct lmtp_job *job, const char *node, struct lmtp_conn
 		snprintf(why, size, "node %s: cannot resolve %s", node, n.lmtp);
 		return -1;
 	}
-	if (host[0] == '[')
-		host[strlen(host) - 1] = '\0';
 	c->fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (c->fd >= 0 && job->source[0] != '\0') {
 		struct addrinfo *src = NULL;
@@ -236,14 +240,14 @@ static void lmtp_node_run(struct lmtp_job *job, const char *name)
 {
 	struct lmtp_conn c = { .fd = -1, .deadline = time(NULL) + job->timeout };
 	struct smtp_reply *r = malloc(sizeof(*r));
-	char why[200], text[300];
+	char why[200] = "out of memory", text[300];
 	unsigned accepted = 0;
 	int cls;
 
-	if (r == NULL || lmtp_connect(job, name, &c, why, sizeof(why)) < 0 || lmtp_read_reply(&c, r) < 0 ||
-	    smtp_reply_class(r) != 2) {
-		if (r != NULL && c.fd >= 0)
-			snprintf(why, sizeof(why), "node %s did not greet", name);
+	if (r == NULL || lmtp_connect(job, name, &c, why, sizeof(why)) < 0)
+		goto temp;
+	if (lmtp_read_reply(&c, r) < 0 || smtp_reply_class(r) != 2) {
+		snprintf(why, sizeof(why), "node %s did not greet", name);
 		goto temp;
 	}
 	if (lmtp_cmd(&c, r, "LHLO %s", job->hostname) != 2 ||
