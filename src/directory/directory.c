@@ -251,6 +251,21 @@ static int dir_migrations_known(struct directory *dir, int user_version, char **
 	return 0;
 }
 
+/* Does the database keep the record already (the common open: no write
+ * transaction needed)? */
+static bool dir_migrations_recorded(struct directory *dir)
+{
+	sqlite3_stmt *st;
+	bool found;
+
+	if (sqlite3_prepare_v2(dir->db, "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+			       " AND name = 'schema_migrations'", -1, &st, NULL) != SQLITE_OK)
+		return false;
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
 static bool dir_migration_applied(struct directory *dir, int version)
 {
 	sqlite3_stmt *st;
@@ -289,9 +304,10 @@ struct directory *directory_open(const char *path, char *err, size_t errsize)
 			version = sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);
 	}
-	if (sqlite3_exec(dir->db, "BEGIN IMMEDIATE", NULL, NULL, &errmsg) != SQLITE_OK ||
-	    dir_migrations_known(dir, version, &errmsg) < 0 ||
-	    sqlite3_exec(dir->db, "COMMIT", NULL, NULL, &errmsg) != SQLITE_OK) {
+	if (!dir_migrations_recorded(dir) &&
+	    (sqlite3_exec(dir->db, "BEGIN IMMEDIATE", NULL, NULL, &errmsg) != SQLITE_OK ||
+	     dir_migrations_known(dir, version, &errmsg) < 0 ||
+	     sqlite3_exec(dir->db, "COMMIT", NULL, NULL, &errmsg) != SQLITE_OK)) {
 		sqlite3_exec(dir->db, "ROLLBACK", NULL, NULL, NULL);
 		goto fail;
 	}
@@ -303,8 +319,14 @@ struct directory *directory_open(const char *path, char *err, size_t errsize)
 			continue;
 		snprintf(bump, sizeof(bump), "INSERT INTO schema_migrations(version) VALUES (%d);"
 			 " PRAGMA user_version=%d; COMMIT", dir_migrations[m].version, top);
-		if (sqlite3_exec(dir->db, "BEGIN IMMEDIATE", NULL, NULL, &errmsg) != SQLITE_OK ||
-		    sqlite3_exec(dir->db, dir_migrations[m].sql, NULL, NULL, &errmsg) != SQLITE_OK ||
+		if (sqlite3_exec(dir->db, "BEGIN IMMEDIATE", NULL, NULL, &errmsg) != SQLITE_OK)
+			goto fail;
+		if (dir_migration_applied(dir, dir_migrations[m].version)) {
+			/* another process applied it meanwhile */
+			sqlite3_exec(dir->db, "COMMIT", NULL, NULL, NULL);
+			continue;
+		}
+		if (sqlite3_exec(dir->db, dir_migrations[m].sql, NULL, NULL, &errmsg) != SQLITE_OK ||
 		    sqlite3_exec(dir->db, bump, NULL, NULL, &errmsg) != SQLITE_OK) {
 			sqlite3_exec(dir->db, "ROLLBACK", NULL, NULL, NULL);
 			goto fail;
