@@ -53,8 +53,16 @@ static void rcpt_forwarding(struct smtp_session *s, struct directory *dir, struc
 static int rcpt_on_node(struct smtp_session *s, struct directory *dir, const struct dir_account *acct,
 			struct smtp_rcpt *rcpt)
 {
-	int r = directory_account_node(dir, acct->address, rcpt->node, sizeof(rcpt->node));
+	int r;
 
+	if (s->authenticated) {
+		/* submission: into the proxy's queue like mail for other domains,
+		 * so the checks of an authenticated sender (sender policy, DKIM,
+		 * sending limits) apply; the queue hands it to the MX, a proxy,
+		 * whose port 25 passes it to the node */
+		return 0;
+	}
+	r = directory_account_node(dir, acct->address, rcpt->node, sizeof(rcpt->node));
 	if (r <= 0 || rcpt->node[0] == '\0') {
 		smtp_reply(s, "450 4.2.0 <%s>: the mailbox has no home node, try again later", acct->address);
 		log_warn(s->conn->sid, "smtp: <%s> refused: %s", acct->address,

@@ -10,8 +10,10 @@ import imaplib
 import json
 import os
 import poplib
+import smtplib
 import socket
 import ssl
+import time
 
 import pytest
 
@@ -138,6 +140,9 @@ def cluster(tmp_path_factory):
     proxy.ctl("account", "add", BOB, "--password-stdin", "--node", "n2", input=PASSWORD + "\n")
     # no --node: the node with the most free space (n2)
     proxy.ctl("account", "add", CAROL, "--password-stdin", input=PASSWORD + "\n")
+    # submission on the proxy queues; its queue hands mail to the MX: here
+    # the proxy's own port 25
+    proxy.ctl("config", "set", "smtp.relayhost", "[%s]:%d" % (PROXY, proxy.port("smtp")))
     for srv in (n1, n2, proxy):
         srv.start()
     yield proxy, n1, n2
@@ -318,6 +323,27 @@ def test_smtp_through_proxy_by_lmtp(cluster):
     assert final.startswith("250 "), final
     data = list(n2.find_token(BOB, tok2).values())[0]
     assert len(data) > 3 * 1024 * 1024
+
+
+def test_submission_through_proxy_queue(cluster):
+    proxy, n1, n2 = cluster
+    tok = helpers.unique("sub")
+    c = smtplib.SMTP(PROXY, proxy.port("submission"), timeout=20, source_address=(CLIENT, 0))
+    c.starttls(context=tls(proxy))
+    c.login(ALICE, PASSWORD)
+    c.sendmail(ALICE, [BOB], helpers.make_message(tok, sender=ALICE, rcpt=BOB))
+    # a forged sender is refused on the proxy, as anywhere
+    with pytest.raises(smtplib.SMTPDataError) as e:
+        c.sendmail(ALICE, [BOB], helpers.make_message(tok + "-forged", sender=CAROL, rcpt=BOB))
+    assert e.value.smtp_code == 553
+    c.quit()
+    deadline = time.time() + 30
+    while not n2.find_token(BOB, tok) and time.time() < deadline:
+        time.sleep(0.1)
+    got = n2.find_token(BOB, tok)
+    assert len(got) == 1
+    assert b"(Yubin proxy)" in list(got.values())[0]
+    assert not n2.find_token(BOB, tok + "-forged")
 
 
 def proxy_plain(user, authcid, secret):
