@@ -256,6 +256,32 @@ def test_imap_through_proxy(cluster):
     m.logout()
 
 
+def test_imap_idle_through_proxy(cluster):
+    """IDLE on 993 of the proxy sees a delivery on the node."""
+    proxy, n1, n2 = cluster
+    s = connect_from(PROXY, proxy.port("imaps"), CLIENT, tls(proxy))
+    assert s.line().startswith("* OK")
+    s.sendall(b"a LOGIN %s %s\r\n" % (ALICE.encode(), PASSWORD.encode()))
+    assert s.line().startswith("a OK [CAPABILITY ")
+    s.sendall(b"b SELECT INBOX\r\n")
+    while not (ln := s.line()).startswith("b "):
+        pass
+    assert ln.startswith("b OK")
+    s.sendall(b"c IDLE\r\n")
+    assert s.line().startswith("+ ")
+    lmtp_deliver(n1, [ALICE], helpers.make_message(helpers.unique("idle")))
+    while not s.line().endswith(" EXISTS"):
+        pass  # (a RECENT may come first; the socket's timeout bounds the wait)
+    s.sendall(b"DONE\r\n")
+    while not (ln := s.line()).startswith("c "):
+        pass
+    assert ln.startswith("c OK")
+    s.sendall(b"d LOGOUT\r\n")
+    assert s.line().startswith("* BYE")
+    assert s.line().startswith("d OK")
+    s.close()
+
+
 def test_imap_wrong_password_decided_in_proxy(cluster):
     proxy, n1, n2 = cluster
     m = IMAPFrom(PROXY, proxy.port("imap"), CLIENT)
