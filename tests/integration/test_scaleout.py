@@ -182,6 +182,8 @@ def test_nodes_and_placement(cluster):
     assert nodes["n1"]["accounts"] == 1 and nodes["n2"]["accounts"] == 2
     assert nodes["n1"]["state"] == "active"
     assert nodes["n2"]["free_mb"] == 20 * 1024 - 2 * 2000
+    assert proxy.account_json(CAROL)["node"] == "n2"
+    assert "node      n1" in proxy.ctl("account", "show", ALICE).out
     # accounts live there: the node cannot go
     r = proxy.ctl("node", "remove", "n1", check=False)
     assert r.returncode == 1 and "move them first" in r.err
