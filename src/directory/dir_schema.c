@@ -204,6 +204,21 @@ static const char schema_v10_pg[] =
 	"CREATE TRIGGER settings_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON settings"
 	" FOR EACH STATEMENT EXECUTE FUNCTION yubin_notify();";
 
+/* v11 (issue 16 §2, scale-out): the mail nodes and each account's home
+ * node (NULL: this machine, the single-node mode); node.c. */
+static const char schema_v11[] =
+	"CREATE TABLE IF NOT EXISTS nodes ("
+	" name TEXT PRIMARY KEY,"
+	" imap TEXT NOT NULL DEFAULT '',"	/* host:port of each service */
+	" pop3 TEXT NOT NULL DEFAULT '',"
+	" lmtp TEXT NOT NULL DEFAULT '',"
+	" http TEXT NOT NULL DEFAULT '',"
+	" state TEXT NOT NULL DEFAULT 'active',"	/* 'active' or 'draining' */
+	" capacity_mb INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL);"
+	"ALTER TABLE accounts ADD COLUMN node TEXT DEFAULT NULL;"
+	"CREATE INDEX IF NOT EXISTS accounts_node ON accounts(node);";
+
 /* Each migration takes the schema from version - 1 to version: sql for
  * both backends (NULL: none), then pg for PostgreSQL only and sqlite for
  * SQLite only. Add a migration by appending a row with the next version;
@@ -222,6 +237,7 @@ static const struct dir_migration {
 	{ 8, schema_v8, NULL, NULL },
 	{ 9, schema_v9, NULL, NULL },
 	{ 10, schema_v10, schema_v10_pg, NULL },
+	{ 11, schema_v11, NULL, NULL },
 };
 
 int dir_schema_latest(void)

@@ -1,0 +1,444 @@
+"""Scale-out (issue 16 §2/§3): two mail nodes and one proxy, each a yubind
+on its own loopback address (127.0.0.11-13), sharing one directory (the
+proxy's yubin.db, linked into the nodes' data directories). Accounts live
+on different nodes; IMAP and POP3 through the proxy reach the right
+mailbox, LMTP delivers on the node, proxy logins are refused from anyone
+but the proxy, and a node that is down gives temporary errors."""
+
+import base64
+import imaplib
+import json
+import os
+import poplib
+import smtplib
+import socket
+import ssl
+import time
+
+import pytest
+
+import helpers
+from helpers import DOMAIN, HOSTNAME, PASSWORD
+
+NODE1, NODE2, PROXY, STRANGER, CLIENT = "127.0.0.11", "127.0.0.12", "127.0.0.13", "127.0.0.14", "127.0.0.15"
+SECRET = "proxy-secret-" + os.urandom(6).hex()
+ALICE, BOB, CAROL = "alice@" + DOMAIN, "bob@" + DOMAIN, "carol@" + DOMAIN
+
+
+class Host(helpers.Server):
+    """A Server on its own loopback address."""
+
+    def __init__(self, base, addr, **kw):
+        self.addr = addr
+        super().__init__(base, **kw)
+
+    def _on_host(self, fn, *args):
+        old = helpers.HOST
+        helpers.HOST = self.addr
+        try:
+            return fn(*args)
+        finally:
+            helpers.HOST = old
+
+    def setup(self):
+        return self._on_host(super().setup)
+
+    def start(self, wait_port="imap"):
+        return self._on_host(super().start, wait_port)
+
+    def hostport(self, name):
+        return "%s:%d" % (self.addr, self.port(name))
+
+
+def raw_connect(addr, port, source):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(20)
+    s.bind((source, 0))
+    s.connect((addr, port))
+    return s
+
+
+class Lines:
+    """A socket read line by line."""
+
+    def __init__(self, sock):
+        self.sock, self.buf = sock, b""
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError(self.buf)
+            self.buf += chunk
+        ln, self.buf = self.buf.split(b"\r\n", 1)
+        return ln.decode("utf-8", "replace")
+
+    def sendall(self, data):
+        self.sock.sendall(data)
+
+    def close(self):
+        self.sock.close()
+
+
+def connect_from(addr, port, source, ctx=None):
+    s = raw_connect(addr, port, source)
+    if ctx is not None:
+        s = ctx.wrap_socket(s, server_hostname=HOSTNAME)
+    return Lines(s)
+
+
+class IMAPFrom(imaplib.IMAP4):
+    """imaplib from a chosen source address."""
+
+    def __init__(self, host, port, source):
+        self._source = source
+        super().__init__(host, port, timeout=20)
+
+    def _create_socket(self, timeout):
+        return raw_connect(self.host, self.port, self._source)
+
+
+class POP3From(poplib.POP3):
+    def __init__(self, host, port, source):
+        self._source = source
+        super().__init__(host, port, timeout=20)
+
+    def _create_socket(self, timeout):
+        return raw_connect(self.host, self.port, self._source)
+
+
+def tls(srv):
+    """The server's certificate, checked; imaplib and poplib give the
+    address as the name, so the name is not."""
+    ctx = ssl.create_default_context(cafile=srv.crt)
+    ctx.check_hostname = False
+    return ctx
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    base = tmp_path_factory.mktemp("scaleout")
+    proxy = Host(base / "proxy", PROXY, accounts=[], name="proxy",
+                 config={"server.role": "proxy", "proxy.secret": SECRET, "proxy.connect_timeout": 5}).setup()
+    nodes = []
+    for name, addr in (("n1", NODE1), ("n2", NODE2)):
+        n = Host(base / name, addr, accounts=[], name=name,
+                 config={"node.name": name, "proxy.trusted": PROXY, "proxy.secret": SECRET}).setup()
+        n.ctl("config", "set", "lmtp.port", n.offset + 24)
+        db = os.path.join(n.data, "yubin.db")
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                os.unlink(db + suffix)
+        os.symlink(os.path.join(proxy.data, "yubin.db"), db)
+        nodes.append(n)
+    n1, n2 = nodes
+    proxy.ctl("node", "add", "n1", "imap=" + n1.hostport("imap"), "pop3=" + n1.hostport("pop3"),
+              "lmtp=%s:%d" % (NODE1, n1.offset + 24), "capacity=10G")
+    proxy.ctl("node", "add", "n2", "imap=" + n2.hostport("imap"), "pop3=" + n2.hostport("pop3"),
+              "lmtp=%s:%d" % (NODE2, n2.offset + 24), "capacity=20G")
+    proxy.ctl("account", "add", ALICE, "--password-stdin", "--node", "n1", input=PASSWORD + "\n")
+    proxy.ctl("account", "add", BOB, "--password-stdin", "--node", "n2", input=PASSWORD + "\n")
+    # no --node: the node with the most free space (n2)
+    proxy.ctl("account", "add", CAROL, "--password-stdin", input=PASSWORD + "\n")
+    # submission on the proxy queues; its queue hands mail to the MX: here
+    # the proxy's own port 25
+    proxy.ctl("config", "set", "smtp.relayhost", "[%s]:%d" % (PROXY, proxy.port("smtp")))
+    for srv in (n1, n2, proxy):
+        srv.start()
+    yield proxy, n1, n2
+    for srv in (proxy, n1, n2):
+        srv.stop()
+        rep = srv.sanitizer_report()
+        assert rep is None, rep
+
+
+def lmtp_deliver(node, rcpts, msg, source=PROXY):
+    """One LMTP transaction; returns (RCPT replies, replies after DATA)."""
+    s = connect_from(node.addr, node.offset + 24, source)
+    assert s.line().startswith("220 ")
+    s.sendall(b"LHLO proxy.test\r\n")
+    ehlo = []
+    while not ehlo or not ehlo[-1].startswith("250 "):
+        ehlo.append(s.line())
+    s.sendall(b"MAIL FROM:<sender@client.test>\r\n")
+    assert s.line().startswith("250")
+    rcpt_replies = []
+    for r in rcpts:
+        s.sendall(b"RCPT TO:<%s>\r\n" % r.encode())
+        rcpt_replies.append(s.line())
+    s.sendall(b"DATA\r\n")
+    assert s.line().startswith("354")
+    s.sendall(helpers.dot_stuff(msg))
+    accepted = sum(1 for r in rcpt_replies if r.startswith("250"))
+    finals = [s.line() for _ in range(accepted)]
+    s.sendall(b"QUIT\r\n")
+    s.close()
+    return rcpt_replies, finals
+
+
+def test_nodes_and_placement(cluster):
+    proxy, n1, n2 = cluster
+    nodes = {n["name"]: n for n in json.loads(proxy.ctl("node", "list", "--json").out)}
+    assert nodes["n1"]["accounts"] == 1 and nodes["n2"]["accounts"] == 2
+    assert nodes["n1"]["state"] == "active"
+    assert nodes["n2"]["free_mb"] == 20 * 1024 - 2 * 2000
+    assert proxy.account_json(CAROL)["node"] == "n2"
+    assert "node      n1" in proxy.ctl("account", "show", ALICE).out
+    # accounts live there: the node cannot go
+    r = proxy.ctl("node", "remove", "n1", check=False)
+    assert r.returncode == 1 and "move them first" in r.err
+    # a draining node takes no new accounts, even when it has most space
+    proxy.ctl("node", "drain", "n2")
+    try:
+        r = proxy.ctl("account", "add", "dave@" + DOMAIN, "--password-stdin", input=PASSWORD + "\n")
+        assert "on node n1" in r.out
+        r = proxy.ctl("account", "add", "erin@" + DOMAIN, "--node", "n2", "--password-stdin",
+                      input=PASSWORD + "\n", check=False)
+        assert r.returncode == 1 and "draining" in r.err
+    finally:
+        proxy.ctl("node", "activate", "n2")
+    r = proxy.ctl("node", "add", "bad", "imap=nowhere", check=False)
+    assert r.returncode == 1 and "HOST:PORT" in r.err
+
+
+def test_lmtp_delivers_on_the_node(cluster):
+    proxy, n1, n2 = cluster
+    tok = helpers.unique("lmtp")
+    rcpt, finals = lmtp_deliver(n1, [ALICE, "nobody@" + DOMAIN, ALICE], helpers.make_message(tok))
+    assert rcpt[0].startswith("250") and rcpt[1].startswith("550") and rcpt[2].startswith("250")
+    # one reply per accepted recipient, after DATA
+    assert len(finals) == 2 and all(f.startswith("250 ") for f in finals), finals
+    assert len(n1.find_token(ALICE, tok)) == 1
+    assert not n2.find_token(ALICE, tok)
+    tok2 = helpers.unique("lmtp")
+    _, finals = lmtp_deliver(n2, [BOB, CAROL], helpers.make_message(tok2))
+    assert len(finals) == 2 and all(f.startswith("250 ") for f in finals), finals
+    assert n2.find_token(BOB, tok2) and n2.find_token(CAROL, tok2)
+    data = list(n2.find_token(BOB, tok2).values())[0]
+    assert b"with LMTP" in data
+
+
+def test_lmtp_refused_from_untrusted(cluster):
+    proxy, n1, n2 = cluster
+    s = connect_from(n1.addr, n1.offset + 24, STRANGER)
+    assert s.line().startswith("554 5.7.1")
+    s.close()
+
+
+def test_imap_through_proxy(cluster):
+    proxy, n1, n2 = cluster
+    tok = helpers.unique("imap")
+    lmtp_deliver(n1, [ALICE], helpers.make_message(tok))
+    m = IMAPFrom(PROXY, proxy.port("imap"), CLIENT)
+    m.starttls(tls(proxy))
+    m.login(ALICE, PASSWORD)
+    typ, data = m.select("INBOX")
+    assert typ == "OK"
+    typ, data = m.search(None, "BODY", tok)
+    assert typ == "OK" and len(data[0].split()) == 1
+    num = data[0].split()[0]
+    typ, data = m.fetch(num, "(BODY.PEEK[])")
+    assert tok.encode() in data[0][1]
+    # a big response through the relay, back-pressure included
+    m.append("INBOX", None, None, helpers.make_message(tok + "-big", body_lines=6000))
+    typ, data = m.search(None, "BODY", tok + "-big")
+    typ, data = m.fetch(data[0].split()[0], "(BODY.PEEK[])")
+    assert tok.encode() + b"-big" in data[0][1] and len(data[0][1]) > 400000
+    m.logout()
+    # the node saw the real client, not the proxy
+    log = n1.log()
+    assert "client %s via proxy %s" % (CLIENT, PROXY) in log
+    # bob's mailbox is on the other node
+    m = IMAPFrom(PROXY, proxy.port("imap"), CLIENT)
+    m.starttls(tls(proxy))
+    m.login(BOB, PASSWORD)
+    m.select("INBOX")
+    typ, data = m.search(None, "BODY", tok)
+    assert data[0] == b""
+    m.logout()
+
+
+def test_imap_idle_through_proxy(cluster):
+    """IDLE on 993 of the proxy sees a delivery on the node."""
+    proxy, n1, n2 = cluster
+    s = connect_from(PROXY, proxy.port("imaps"), CLIENT, tls(proxy))
+    assert s.line().startswith("* OK")
+    s.sendall(b"a LOGIN %s %s\r\n" % (ALICE.encode(), PASSWORD.encode()))
+    assert s.line().startswith("a OK [CAPABILITY ")
+    s.sendall(b"b SELECT INBOX\r\n")
+    while not (ln := s.line()).startswith("b "):
+        pass
+    assert ln.startswith("b OK")
+    s.sendall(b"c IDLE\r\n")
+    assert s.line().startswith("+ ")
+    lmtp_deliver(n1, [ALICE], helpers.make_message(helpers.unique("idle")))
+    while not s.line().endswith(" EXISTS"):
+        pass  # (a RECENT may come first; the socket's timeout bounds the wait)
+    s.sendall(b"DONE\r\n")
+    while not (ln := s.line()).startswith("c "):
+        pass
+    assert ln.startswith("c OK")
+    s.sendall(b"d LOGOUT\r\n")
+    assert s.line().startswith("* BYE")
+    assert s.line().startswith("d OK")
+    s.close()
+
+
+def test_imap_wrong_password_decided_in_proxy(cluster):
+    proxy, n1, n2 = cluster
+    m = IMAPFrom(PROXY, proxy.port("imap"), CLIENT)
+    m.starttls(tls(proxy))
+    with pytest.raises(imaplib.IMAP4.error) as e:
+        m.login(ALICE, "wrong-password")
+    assert "AUTHENTICATIONFAILED" in str(e.value)
+    m.logout()
+
+
+def test_pop3_through_proxy(cluster):
+    proxy, n1, n2 = cluster
+    tok = helpers.unique("pop")
+    lmtp_deliver(n2, [CAROL], helpers.make_message(tok))
+    p = POP3From(PROXY, proxy.port("pop3"), CLIENT)
+    p.stls(tls(proxy))
+    p.user(CAROL)
+    assert p.pass_(PASSWORD).startswith(b"+OK")
+    count, _ = p.stat()
+    found = [i for i in range(1, count + 1) if tok.encode() in b"\r\n".join(p.retr(i)[1])]
+    assert len(found) == 1
+    p.quit()
+
+
+def smtp_via_proxy(proxy, rcpts, msg):
+    """Port 25 of the proxy from CLIENT: (RCPT replies, the final reply)."""
+    s = connect_from(PROXY, proxy.port("smtp"), CLIENT)
+    assert s.line().startswith("220 ")
+    s.sendall(b"EHLO client.test\r\n")
+    while not s.line().startswith("250 "):
+        pass
+    s.sendall(b"MAIL FROM:<sender@client.test>\r\n")
+    assert s.line().startswith("250")
+    replies = []
+    for r in rcpts:
+        s.sendall(b"RCPT TO:<%s>\r\n" % r.encode())
+        replies.append(s.line())
+    s.sendall(b"DATA\r\n")
+    assert s.line().startswith("354")
+    s.sendall(helpers.dot_stuff(msg))
+    final = s.line()
+    s.sendall(b"QUIT\r\n")
+    s.close()
+    return replies, final
+
+
+def test_smtp_through_proxy_by_lmtp(cluster):
+    proxy, n1, n2 = cluster
+    tok = helpers.unique("mx")
+    body = helpers.make_message(tok, extra_body=b".a line that starts with a dot\r\n")
+    rcpt, final = smtp_via_proxy(proxy, [ALICE, "nobody@" + DOMAIN, BOB], body)
+    assert rcpt[0].startswith("250") and rcpt[1].startswith("550 5.1.1") and rcpt[2].startswith("250")
+    assert final.startswith("250 "), final
+    got = n1.find_token(ALICE, tok)
+    assert len(got) == 1 and not n2.find_token(ALICE, tok)
+    assert len(n2.find_token(BOB, tok)) == 1
+    data = list(got.values())[0]
+    # the proxy's trace, then the node's with the real client (XCLIENT)
+    assert b"(Yubin proxy) with ESMTP" in data
+    assert b"[%s])" % CLIENT.encode() in data and b"with LMTP" in data
+    assert b"\r\n.a line that starts with a dot\r\n" in data
+    # a big message (spooled to a file on the proxy)
+    tok2 = helpers.unique("mx")
+    _, final = smtp_via_proxy(proxy, [BOB], helpers.make_message(tok2, size=3 * 1024 * 1024))
+    assert final.startswith("250 "), final
+    data = list(n2.find_token(BOB, tok2).values())[0]
+    assert len(data) > 3 * 1024 * 1024
+
+
+def test_submission_through_proxy_queue(cluster):
+    proxy, n1, n2 = cluster
+    tok = helpers.unique("sub")
+    c = smtplib.SMTP(PROXY, proxy.port("submission"), timeout=20, source_address=(CLIENT, 0))
+    c.starttls(context=tls(proxy))
+    c.login(ALICE, PASSWORD)
+    c.sendmail(ALICE, [BOB], helpers.make_message(tok, sender=ALICE, rcpt=BOB))
+    # a forged sender is refused on the proxy, as anywhere
+    with pytest.raises(smtplib.SMTPDataError) as e:
+        c.sendmail(ALICE, [BOB], helpers.make_message(tok + "-forged", sender=CAROL, rcpt=BOB))
+    assert e.value.smtp_code == 553
+    c.quit()
+    deadline = time.time() + 30
+    while not n2.find_token(BOB, tok) and time.time() < deadline:
+        time.sleep(0.1)
+    got = n2.find_token(BOB, tok)
+    assert len(got) == 1
+    assert b"(Yubin proxy)" in list(got.values())[0]
+    assert not n2.find_token(BOB, tok + "-forged")
+
+
+def proxy_plain(user, authcid, secret):
+    return base64.b64encode(("%s\0%s\0%s" % (user, authcid, secret)).encode()).decode()
+
+
+def test_proxy_auth_refused_from_untrusted(cluster):
+    proxy, n1, n2 = cluster
+    # from an address not in proxy.trusted, even with the right secret
+    s = connect_from(n1.addr, n1.port("imaps"), STRANGER, tls(n1))
+    assert s.line().startswith("* OK")
+    s.sendall(b'a ID ("x-originating-ip" "192.0.2.9")\r\n')
+    assert (s.line(), s.line())[1].startswith("a OK")
+    s.sendall(b"b AUTHENTICATE PLAIN %s\r\n" % proxy_plain(ALICE, "yubin-proxy", SECRET).encode())
+    reply = s.line()
+    assert reply.startswith("b NO [AUTHENTICATIONFAILED]"), reply
+    s.close()
+    s = connect_from(n1.addr, n1.port("pop3"), STRANGER)
+    assert s.line().startswith("+OK")
+    s.sendall(b"XCLIENT ADDR=192.0.2.9\r\n")
+    assert s.line().startswith("-ERR")
+    s.close()
+    assert "via proxy %s" % STRANGER not in n1.log()
+    # from the proxy's address with a wrong secret
+    s = connect_from(n1.addr, n1.port("imap"), PROXY)
+    assert s.line().startswith("* OK")
+    s.sendall(b"c AUTHENTICATE PLAIN %s\r\n" % proxy_plain(ALICE, "yubin-proxy", "guess").encode())
+    assert s.line().startswith("c NO [AUTHENTICATIONFAILED]")
+    # ... and with the right one: logged in as alice
+    s.sendall(b"d AUTHENTICATE PLAIN %s\r\n" % proxy_plain(ALICE, "yubin-proxy", SECRET).encode())
+    assert s.line().startswith("d OK")
+    s.close()
+    # a node never opens a mailbox that lives on another node
+    s = connect_from(n2.addr, n2.port("imap"), PROXY)
+    assert s.line().startswith("* OK")
+    s.sendall(b"e AUTHENTICATE PLAIN %s\r\n" % proxy_plain(ALICE, "yubin-proxy", SECRET).encode())
+    assert s.line().startswith("e NO [UNAVAILABLE]")
+    s.close()
+
+
+def test_node_down_gives_temporary_errors(cluster):
+    proxy, n1, n2 = cluster
+    n2.stop()
+    try:
+        m = IMAPFrom(PROXY, proxy.port("imap"), CLIENT)
+        m.starttls(tls(proxy))
+        with pytest.raises(imaplib.IMAP4.error) as e:
+            m.login(BOB, PASSWORD)
+        assert "[UNAVAILABLE]" in str(e.value)
+        # alice's node is up: unaffected
+        m.login(ALICE, PASSWORD)
+        assert m.select("INBOX")[0] == "OK"
+        m.logout()
+        p = POP3From(PROXY, proxy.port("pop3"), CLIENT)
+        p.stls(tls(proxy))
+        p.user(CAROL)
+        with pytest.raises(poplib.error_proto) as e:
+            p.pass_(PASSWORD)
+        assert b"-ERR [SYS/TEMP]" in e.value.args[0]
+        p.quit()
+        # mail for a node that is down: the whole message waits (451);
+        # the node that is up may get it again on the retry, none loses it
+        tok = helpers.unique("down")
+        _, final = smtp_via_proxy(proxy, [BOB], helpers.make_message(tok))
+        assert final.startswith("451 4.4.0"), final
+        _, final = smtp_via_proxy(proxy, [ALICE, BOB], helpers.make_message(tok))
+        assert final.startswith("451 4.3.0"), final
+        assert n1.find_token(ALICE, tok)
+    finally:
+        n2.start()
