@@ -1,9 +1,12 @@
-"""Scale-out (issue 16 §2/§3): two mail nodes and one proxy, each a yubind
-on its own loopback address (127.0.0.11-13), sharing one directory (the
-proxy's yubin.db, linked into the nodes' data directories). Accounts live
-on different nodes; IMAP and POP3 through the proxy reach the right
-mailbox, LMTP delivers on the node, proxy logins are refused from anyone
-but the proxy, and a node that is down gives temporary errors."""
+"""Scale-out (issue 16 §4): a real PostgreSQL on a private Unix socket
+holds the directory; three mail nodes (127.0.0.11-13) and two proxies
+(127.0.0.14-15), each a yubind on its own loopback address, share it.
+Accounts live on different nodes; mail through either proxy lands on the
+right node by LMTP and is read through the other proxy over IMAP and POP3;
+proxy logins are refused from anyone but the proxies; a sending limit
+holds across both proxies; a password change applies everywhere within a
+second; a node killed gives its users temporary errors, the others none,
+and after its restart nothing acknowledged is missing."""
 
 import base64
 import imaplib
@@ -19,10 +22,14 @@ import pytest
 
 import helpers
 from helpers import DOMAIN, HOSTNAME, PASSWORD
+from pg_util import PgServer, available, wait_for
 
-NODE1, NODE2, PROXY, STRANGER, CLIENT = "127.0.0.11", "127.0.0.12", "127.0.0.13", "127.0.0.14", "127.0.0.15"
+pytestmark = pytest.mark.skipif(not available(), reason="PostgreSQL 15 is not installed (scripts/deps.sh test)")
+
+NODE1, NODE2, NODE3 = "127.0.0.11", "127.0.0.12", "127.0.0.13"
+PROXY, PROXY2, STRANGER, CLIENT = "127.0.0.14", "127.0.0.15", "127.0.0.16", "127.0.0.17"
 SECRET = "proxy-secret-" + os.urandom(6).hex()
-ALICE, BOB, CAROL = "alice@" + DOMAIN, "bob@" + DOMAIN, "carol@" + DOMAIN
+ALICE, BOB, CAROL, DORA = "alice@" + DOMAIN, "bob@" + DOMAIN, "carol@" + DOMAIN, "dora@" + DOMAIN
 
 
 class Host(helpers.Server):
@@ -115,39 +122,55 @@ def tls(srv):
     return ctx
 
 
+def use_directory(srv, url):
+    srv.ctl("config", "set", "directory.url", "-", input=url + "\n")
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     base = tmp_path_factory.mktemp("scaleout")
-    proxy = Host(base / "proxy", PROXY, accounts=[], name="proxy",
-                 config={"server.role": "proxy", "proxy.secret": SECRET, "proxy.connect_timeout": 5}).setup()
-    nodes = []
-    for name, addr in (("n1", NODE1), ("n2", NODE2)):
-        n = Host(base / name, addr, accounts=[], name=name,
-                 config={"node.name": name, "proxy.trusted": PROXY, "proxy.secret": SECRET}).setup()
-        n.ctl("config", "set", "lmtp.port", n.offset + 24)
-        db = os.path.join(n.data, "yubin.db")
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(db + suffix):
-                os.unlink(db + suffix)
-        os.symlink(os.path.join(proxy.data, "yubin.db"), db)
-        nodes.append(n)
-    n1, n2 = nodes
-    proxy.ctl("node", "add", "n1", "imap=" + n1.hostport("imap"), "pop3=" + n1.hostport("pop3"),
-              "lmtp=%s:%d" % (NODE1, n1.offset + 24), "capacity=10G")
-    proxy.ctl("node", "add", "n2", "imap=" + n2.hostport("imap"), "pop3=" + n2.hostport("pop3"),
-              "lmtp=%s:%d" % (NODE2, n2.offset + 24), "capacity=20G")
-    proxy.ctl("account", "add", ALICE, "--password-stdin", "--node", "n1", input=PASSWORD + "\n")
-    proxy.ctl("account", "add", BOB, "--password-stdin", "--node", "n2", input=PASSWORD + "\n")
-    # no --node: the node with the most free space (n2)
-    proxy.ctl("account", "add", CAROL, "--password-stdin", input=PASSWORD + "\n")
-    # submission on the proxy queues; its queue hands mail to the MX: here
-    # the proxy's own port 25
-    proxy.ctl("config", "set", "smtp.relayhost", "[%s]:%d" % (PROXY, proxy.port("smtp")))
-    for srv in (n1, n2, proxy):
-        srv.start()
-    yield proxy, n1, n2
-    for srv in (proxy, n1, n2):
-        srv.stop()
+    pg = PgServer()
+    hosts = []
+    try:
+        pg.setup().start()
+        url = pg.createdb("yubin")
+        proxies = []
+        for name, addr in (("p1", PROXY), ("p2", PROXY2)):
+            p = Host(base / name, addr, accounts=[], domains=(), name=name,
+                     config={"server.role": "proxy", "proxy.secret": SECRET,
+                             "proxy.connect_timeout": 5}).setup()
+            use_directory(p, url)
+            # submission on a proxy queues; its queue hands mail to the MX:
+            # here the proxy's own port 25
+            p.ctl("config", "set", "smtp.relayhost", "[%s]:%d" % (addr, p.port("smtp")))
+            proxies.append(p)
+        proxy = proxies[0]
+        proxy.ctl("domain", "add", DOMAIN)
+        nodes = []
+        for name, addr, cap in (("n1", NODE1, "10G"), ("n2", NODE2, "20G"), ("n3", NODE3, "15G")):
+            n = Host(base / name, addr, accounts=[], domains=(), name=name,
+                     config={"node.name": name, "proxy.trusted": "%s,%s" % (PROXY, PROXY2),
+                             "proxy.secret": SECRET}).setup()
+            n.ctl("config", "set", "lmtp.port", n.offset + 24)
+            use_directory(n, url)
+            proxy.ctl("node", "add", name, "imap=" + n.hostport("imap"), "pop3=" + n.hostport("pop3"),
+                      "lmtp=%s:%d" % (addr, n.offset + 24), "capacity=" + cap)
+            nodes.append(n)
+        proxy.ctl("account", "add", ALICE, "--password-stdin", "--node", "n1", input=PASSWORD + "\n")
+        proxy.ctl("account", "add", BOB, "--password-stdin", "--node", "n2", input=PASSWORD + "\n")
+        # no --node: the node with the most free space (n2)
+        proxy.ctl("account", "add", CAROL, "--password-stdin", input=PASSWORD + "\n")
+        proxy.ctl("account", "add", DORA, "--password-stdin", "--node", "n3", input=PASSWORD + "\n")
+        hosts = nodes + proxies
+        for srv in hosts:
+            srv.start()
+        n1, n2, n3 = nodes
+        yield proxy, n1, n2, n3, proxies[1]
+    finally:
+        for srv in hosts:
+            srv.stop()
+        pg.cleanup()
+    for srv in hosts:
         rep = srv.sanitizer_report()
         assert rep is None, rep
 
@@ -177,9 +200,9 @@ def lmtp_deliver(node, rcpts, msg, source=PROXY):
 
 
 def test_nodes_and_placement(cluster):
-    proxy, n1, n2 = cluster
+    proxy, n1, n2, n3, proxy2 = cluster
     nodes = {n["name"]: n for n in json.loads(proxy.ctl("node", "list", "--json").out)}
-    assert nodes["n1"]["accounts"] == 1 and nodes["n2"]["accounts"] == 2
+    assert nodes["n1"]["accounts"] == 1 and nodes["n2"]["accounts"] == 2 and nodes["n3"]["accounts"] == 1
     assert nodes["n1"]["state"] == "active"
     assert nodes["n2"]["free_mb"] == 20 * 1024 - 2 * 2000
     assert proxy.account_json(CAROL)["node"] == "n2"
@@ -191,7 +214,7 @@ def test_nodes_and_placement(cluster):
     proxy.ctl("node", "drain", "n2")
     try:
         r = proxy.ctl("account", "add", "dave@" + DOMAIN, "--password-stdin", input=PASSWORD + "\n")
-        assert "on node n1" in r.out
+        assert "on node n3" in r.out
         r = proxy.ctl("account", "add", "erin@" + DOMAIN, "--node", "n2", "--password-stdin",
                       input=PASSWORD + "\n", check=False)
         assert r.returncode == 1 and "draining" in r.err
@@ -202,7 +225,7 @@ def test_nodes_and_placement(cluster):
 
 
 def test_lmtp_delivers_on_the_node(cluster):
-    proxy, n1, n2 = cluster
+    proxy, n1, n2, n3, proxy2 = cluster
     tok = helpers.unique("lmtp")
     rcpt, finals = lmtp_deliver(n1, [ALICE, "nobody@" + DOMAIN, ALICE], helpers.make_message(tok))
     assert rcpt[0].startswith("250") and rcpt[1].startswith("550") and rcpt[2].startswith("250")
@@ -219,14 +242,14 @@ def test_lmtp_delivers_on_the_node(cluster):
 
 
 def test_lmtp_refused_from_untrusted(cluster):
-    proxy, n1, n2 = cluster
+    proxy, n1, n2, n3, proxy2 = cluster
     s = connect_from(n1.addr, n1.offset + 24, STRANGER)
     assert s.line().startswith("554 5.7.1")
     s.close()
 
 
 def test_imap_through_proxy(cluster):
-    proxy, n1, n2 = cluster
+    proxy, n1, n2, n3, proxy2 = cluster
     tok = helpers.unique("imap")
     lmtp_deliver(n1, [ALICE], helpers.make_message(tok))
     m = IMAPFrom(PROXY, proxy.port("imap"), CLIENT)
@@ -260,7 +283,7 @@ def test_imap_through_proxy(cluster):
 
 def test_imap_idle_through_proxy(cluster):
     """IDLE on 993 of the proxy sees a delivery on the node."""
-    proxy, n1, n2 = cluster
+    proxy, n1, n2, n3, proxy2 = cluster
     s = connect_from(PROXY, proxy.port("imaps"), CLIENT, tls(proxy))
     assert s.line().startswith("* OK")
     s.sendall(b"a LOGIN %s %s\r\n" % (ALICE.encode(), PASSWORD.encode()))
@@ -285,7 +308,7 @@ def test_imap_idle_through_proxy(cluster):
 
 
 def test_imap_wrong_password_decided_in_proxy(cluster):
-    proxy, n1, n2 = cluster
+    proxy, n1, n2, n3, proxy2 = cluster
     m = IMAPFrom(PROXY, proxy.port("imap"), CLIENT)
     m.starttls(tls(proxy))
     with pytest.raises(imaplib.IMAP4.error) as e:
@@ -295,7 +318,7 @@ def test_imap_wrong_password_decided_in_proxy(cluster):
 
 
 def test_pop3_through_proxy(cluster):
-    proxy, n1, n2 = cluster
+    proxy, n1, n2, n3, proxy2 = cluster
     tok = helpers.unique("pop")
     lmtp_deliver(n2, [CAROL], helpers.make_message(tok))
     p = POP3From(PROXY, proxy.port("pop3"), CLIENT)
@@ -310,7 +333,7 @@ def test_pop3_through_proxy(cluster):
 
 def smtp_via_proxy(proxy, rcpts, msg):
     """Port 25 of the proxy from CLIENT: (RCPT replies, the final reply)."""
-    s = connect_from(PROXY, proxy.port("smtp"), CLIENT)
+    s = connect_from(proxy.addr, proxy.port("smtp"), CLIENT)
     assert s.line().startswith("220 ")
     s.sendall(b"EHLO client.test\r\n")
     while not s.line().startswith("250 "):
@@ -331,7 +354,7 @@ def smtp_via_proxy(proxy, rcpts, msg):
 
 
 def test_smtp_through_proxy_by_lmtp(cluster):
-    proxy, n1, n2 = cluster
+    proxy, n1, n2, n3, proxy2 = cluster
     tok = helpers.unique("mx")
     body = helpers.make_message(tok, extra_body=b".a line that starts with a dot\r\n")
     rcpt, final = smtp_via_proxy(proxy, [ALICE, "nobody@" + DOMAIN, BOB], body)
@@ -354,7 +377,7 @@ def test_smtp_through_proxy_by_lmtp(cluster):
 
 
 def test_submission_through_proxy_queue(cluster):
-    proxy, n1, n2 = cluster
+    proxy, n1, n2, n3, proxy2 = cluster
     tok = helpers.unique("sub")
     c = smtplib.SMTP(PROXY, proxy.port("submission"), timeout=20, source_address=(CLIENT, 0))
     c.starttls(context=tls(proxy))
@@ -379,7 +402,7 @@ def proxy_plain(user, authcid, secret):
 
 
 def test_proxy_auth_refused_from_untrusted(cluster):
-    proxy, n1, n2 = cluster
+    proxy, n1, n2, n3, proxy2 = cluster
     # from an address not in proxy.trusted, even with the right secret
     s = connect_from(n1.addr, n1.port("imaps"), STRANGER, tls(n1))
     assert s.line().startswith("* OK")
@@ -412,33 +435,165 @@ def test_proxy_auth_refused_from_untrusted(cluster):
     s.close()
 
 
-def test_node_down_gives_temporary_errors(cluster):
-    proxy, n1, n2 = cluster
-    n2.stop()
+def imap_login_via(srv, user, password=PASSWORD):
+    """LOGIN on srv's IMAPS port from CLIENT: the tagged reply's text."""
+    s = connect_from(srv.addr, srv.port("imaps"), CLIENT, tls(srv))
     try:
-        m = IMAPFrom(PROXY, proxy.port("imap"), CLIENT)
-        m.starttls(tls(proxy))
-        with pytest.raises(imaplib.IMAP4.error) as e:
-            m.login(BOB, PASSWORD)
-        assert "[UNAVAILABLE]" in str(e.value)
-        # alice's node is up: unaffected
-        m.login(ALICE, PASSWORD)
-        assert m.select("INBOX")[0] == "OK"
-        m.logout()
-        p = POP3From(PROXY, proxy.port("pop3"), CLIENT)
-        p.stls(tls(proxy))
-        p.user(CAROL)
-        with pytest.raises(poplib.error_proto) as e:
-            p.pass_(PASSWORD)
-        assert b"-ERR [SYS/TEMP]" in e.value.args[0]
-        p.quit()
-        # mail for a node that is down: the whole message waits (451);
-        # the node that is up may get it again on the retry, none loses it
-        tok = helpers.unique("down")
-        _, final = smtp_via_proxy(proxy, [BOB], helpers.make_message(tok))
-        assert final.startswith("451 4.4.0"), final
-        _, final = smtp_via_proxy(proxy, [ALICE, BOB], helpers.make_message(tok))
-        assert final.startswith("451 4.3.0"), final
-        assert n1.find_token(ALICE, tok)
+        assert s.line().startswith("* OK")
+        s.sendall(b'a LOGIN "%s" "%s"\r\n' % (user.encode(), password.encode()))
+        while not (ln := s.line()).startswith("a "):
+            pass
+        return ln[2:]
     finally:
-        n2.start()
+        s.close()
+
+
+def submission_via(srv, user, password=PASSWORD):
+    c = smtplib.SMTP(srv.addr, srv.port("submission"), timeout=20, source_address=(CLIENT, 0))
+    c.starttls(context=tls(srv))
+    c.login(user, password)
+    return c
+
+
+def smtp_auth_ok(srv, user, password):
+    try:
+        submission_via(srv, user, password).quit()
+        return True
+    except smtplib.SMTPAuthenticationError:
+        return False
+
+
+def imap_count_via(proxy, user, tok):
+    """Messages of user's INBOX with tok, through proxy's IMAP."""
+    m = IMAPFrom(proxy.addr, proxy.port("imap"), CLIENT)
+    try:
+        m.starttls(tls(proxy))
+        m.login(user, PASSWORD)
+        assert m.select("INBOX")[0] == "OK"
+        typ, data = m.search(None, "BODY", tok)
+        assert typ == "OK"
+        return len(data[0].split())
+    finally:
+        m.logout()
+
+
+def pop3_count_via(proxy, user, tok):
+    """Messages of user's maildrop with tok, through proxy's POP3."""
+    p = POP3From(proxy.addr, proxy.port("pop3"), CLIENT)
+    try:
+        p.stls(tls(proxy))
+        p.user(user)
+        assert p.pass_(PASSWORD).startswith(b"+OK")
+        count, _ = p.stat()
+        return sum(1 for i in range(1, count + 1) if tok.encode() in b"\r\n".join(p.retr(i)[1]))
+    finally:
+        p.quit()
+
+
+def test_mail_through_either_proxy_read_through_the_other(cluster):
+    proxy, n1, n2, n3, proxy2 = cluster
+    home = {ALICE: n1, BOB: n2, DORA: n3}
+    toks = {}
+    for p in (proxy, proxy2):
+        toks[p.addr] = helpers.unique("either")
+        rcpt, final = smtp_via_proxy(p, list(home), helpers.make_message(toks[p.addr]))
+        assert all(r.startswith("250") for r in rcpt) and final.startswith("250 "), (rcpt, final)
+    # each copy on its recipient's node only, once
+    for user, node in home.items():
+        for n in (n1, n2, n3):
+            for tok in toks.values():
+                assert len(n.find_token(user, tok)) == (1 if n is node else 0), (user, n.addr)
+    # read through the other proxy
+    for user in home:
+        assert imap_count_via(proxy2, user, toks[PROXY]) == 1, user
+        assert pop3_count_via(proxy, user, toks[PROXY2]) == 1, user
+
+
+def test_sending_limit_counted_across_both_proxies(cluster):
+    proxy, n1, n2, n3, proxy2 = cluster
+    proxy.ctl("account", "set", BOB, "send-limit-hour", "3")
+    try:
+        c1, c2 = submission_via(proxy, BOB), submission_via(proxy2, BOB)
+        assert c1.mail(BOB)[0] == 250 and c2.mail(BOB)[0] == 250
+        assert c1.rcpt(ALICE)[0] == 250 and c1.rcpt(CAROL)[0] == 250
+        assert c2.rcpt(DORA)[0] == 250
+        # the fourth recipient of the hour, on either proxy
+        code, text = c2.rcpt("someone@elsewhere.test")
+        assert code == 451 and b"may send to 3 recipients per hour" in text, text
+        assert c1.rcpt("someone@elsewhere.test")[0] == 451
+        c1.quit()
+        c2.quit()
+    finally:
+        proxy.ctl("account", "unset", BOB, "send-limit-hour")
+
+
+def test_password_change_seen_everywhere_within_a_second(cluster):
+    proxy, n1, n2, n3, proxy2 = cluster
+    new = "Changed-pass-" + os.urandom(3).hex()
+    # every proxy (IMAP) and every node (submission) has read the account
+    for p in (proxy, proxy2):
+        assert imap_login_via(p, CAROL).startswith("OK"), p.addr
+    for n in (n1, n2, n3):
+        assert smtp_auth_ok(n, CAROL, PASSWORD), n.addr
+    proxy2.ctl("account", "passwd", CAROL, "--password-stdin", input=new + "\n")
+    try:
+        for p in (proxy, proxy2):
+            assert wait_for(lambda: imap_login_via(p, CAROL, new).startswith("OK"), 1.0), p.addr
+        for n in (n1, n2, n3):
+            assert wait_for(lambda: smtp_auth_ok(n, CAROL, new), 1.0), n.addr
+        assert imap_login_via(proxy, CAROL).startswith("NO [AUTHENTICATIONFAILED]")
+    finally:
+        proxy.ctl("account", "passwd", CAROL, "--password-stdin", input=PASSWORD + "\n")
+
+
+def test_node_killed_temporary_errors_nothing_acknowledged_lost(cluster):
+    """n3 killed (SIGKILL) right after acknowledging mail: its user gets
+    temporary errors through both proxies, the others none; mail for it
+    waits (451, or in a proxy's queue); after the restart everything
+    acknowledged is there, once."""
+    proxy, n1, n2, n3, proxy2 = cluster
+    before, appended, queued, other = (helpers.unique("kill") for _ in range(4))
+    _, final = smtp_via_proxy(proxy, [DORA], helpers.make_message(before))
+    assert final.startswith("250 "), final
+    m = IMAPFrom(proxy2.addr, proxy2.port("imap"), CLIENT)
+    m.starttls(tls(proxy2))
+    m.login(DORA, PASSWORD)
+    assert m.append("INBOX", None, None, helpers.make_message(appended))[0] == "OK"
+    n3.kill9()
+    try:
+        # the open session ends; new ones get temporary errors
+        with pytest.raises((imaplib.IMAP4.abort, OSError)):
+            m.noop()
+            m.noop()
+        for p in (proxy, proxy2):
+            assert imap_login_via(p, DORA).startswith("NO [UNAVAILABLE]"), p.addr
+            pp = POP3From(p.addr, p.port("pop3"), CLIENT)
+            pp.stls(tls(p))
+            pp.user(DORA)
+            with pytest.raises(poplib.error_proto) as e:
+                pp.pass_(PASSWORD)
+            assert b"-ERR [SYS/TEMP]" in e.value.args[0]
+            pp.quit()
+            # the others are unaffected
+            assert imap_login_via(p, ALICE).startswith("OK")
+            _, final = smtp_via_proxy(p, [BOB], helpers.make_message(other))
+            assert final.startswith("250 "), final
+        assert len(n2.find_token(BOB, other)) == 2
+        # port 25: the message waits at the sender (451); with a recipient
+        # whose node is up, that node may get it again on the retry
+        _, final = smtp_via_proxy(proxy2, [DORA], helpers.make_message(other))
+        assert final.startswith("451 4.4.0"), final
+        _, final = smtp_via_proxy(proxy2, [ALICE, DORA], helpers.make_message(other))
+        assert final.startswith("451 4.3.0"), final
+        # submission: accepted into the proxy's queue, delivered later
+        c = submission_via(proxy2, ALICE)
+        c.sendmail(ALICE, [DORA], helpers.make_message(queued, sender=ALICE, rcpt=DORA))
+        c.quit()
+    finally:
+        n3.start()
+    proxy2.ctl("queue", "retry")
+    assert wait_for(lambda: n3.find_token(DORA, queued), 30), proxy2.ctl("queue", "list").out
+    for tok in (before, appended, queued):
+        assert len(n3.find_token(DORA, tok)) == 1, tok
+    assert not n3.find_token(DORA, other)
+    assert imap_count_via(proxy, DORA, before) == 1
