@@ -33,10 +33,13 @@ ALICE, BOB, CAROL, DORA = "alice@" + DOMAIN, "bob@" + DOMAIN, "carol@" + DOMAIN,
 
 
 class Host(helpers.Server):
-    """A Server on its own loopback address."""
+    """A Server on its own loopback address; a mail node (node: its name)
+    also listens on LMTP at offset + 24, and keeps its entry in the
+    directory's node list right when a port collision moves its ports."""
 
-    def __init__(self, base, addr, **kw):
-        self.addr = addr
+    def __init__(self, base, addr, node=None, **kw):
+        self.addr, self.node = addr, node
+        self.pg, self.listed_offset = None, None
         super().__init__(base, **kw)
 
     def _on_host(self, fn, *args):
@@ -47,14 +50,44 @@ class Host(helpers.Server):
         finally:
             helpers.HOST = old
 
+    @property
+    def lmtp_port(self):
+        return self.offset + 24
+
+    def _own_ports(self):
+        if self.node:
+            self.ctl("config", "set", "lmtp.port", self.lmtp_port)
+        elif self.config.get("server.role") == "proxy":
+            # submission on a proxy queues; its queue hands mail to the MX:
+            # here the proxy's own port 25
+            self.ctl("config", "set", "smtp.relayhost", "[%s]:%d" % (self.addr, self.port("smtp")))
+
     def setup(self):
-        return self._on_host(super().setup)
+        self._on_host(super().setup)
+        self._own_ports()
+        return self
+
+    def _move_ports(self):
+        super()._move_ports()
+        self._own_ports()
 
     def start(self, wait_port="imap"):
-        return self._on_host(super().start, wait_port)
+        self._on_host(super().start, wait_port)
+        if self.listed_offset not in (None, self.offset):
+            self.pg.psql("UPDATE nodes SET imap = '%s', pop3 = '%s', lmtp = '%s' WHERE name = '%s'"
+                         % (self.hostport("imap"), self.hostport("pop3"), self.hostport("lmtp"), self.node),
+                         "yubin")
+            self.listed_offset = self.offset
+        return self
+
+    def list_node(self, ctl_host, pg, capacity):
+        """Adds this node to the directory's node list (yubinctl node add)."""
+        ctl_host.ctl("node", "add", self.node, "imap=" + self.hostport("imap"), "pop3=" + self.hostport("pop3"),
+                     "lmtp=" + self.hostport("lmtp"), "capacity=" + capacity)
+        self.pg, self.listed_offset = pg, self.offset
 
     def hostport(self, name):
-        return "%s:%d" % (self.addr, self.port(name))
+        return "%s:%d" % (self.addr, self.lmtp_port if name == "lmtp" else self.port(name))
 
 
 def raw_connect(addr, port, source):
@@ -140,30 +173,27 @@ def cluster(tmp_path_factory):
                      config={"server.role": "proxy", "proxy.secret": SECRET,
                              "proxy.connect_timeout": 5}).setup()
             use_directory(p, url)
-            # submission on a proxy queues; its queue hands mail to the MX:
-            # here the proxy's own port 25
-            p.ctl("config", "set", "smtp.relayhost", "[%s]:%d" % (addr, p.port("smtp")))
             proxies.append(p)
         proxy = proxies[0]
         proxy.ctl("domain", "add", DOMAIN)
         nodes = []
-        for name, addr, cap in (("n1", NODE1, "10G"), ("n2", NODE2, "20G"), ("n3", NODE3, "15G")):
-            n = Host(base / name, addr, accounts=[], domains=(), name=name,
+        for name, addr in (("n1", NODE1), ("n2", NODE2), ("n3", NODE3)):
+            n = Host(base / name, addr, node=name, accounts=[], domains=(), name=name,
                      config={"node.name": name, "proxy.trusted": "%s,%s" % (PROXY, PROXY2),
                              "proxy.secret": SECRET}).setup()
-            n.ctl("config", "set", "lmtp.port", n.offset + 24)
             use_directory(n, url)
-            proxy.ctl("node", "add", name, "imap=" + n.hostport("imap"), "pop3=" + n.hostport("pop3"),
-                      "lmtp=%s:%d" % (addr, n.offset + 24), "capacity=" + cap)
             nodes.append(n)
+        hosts = nodes + proxies
+        for srv in hosts:
+            srv.start()
+        # listed once started: the ports they really listen on
+        for n, cap in zip(nodes, ("10G", "20G", "15G")):
+            n.list_node(proxy, pg, cap)
         proxy.ctl("account", "add", ALICE, "--password-stdin", "--node", "n1", input=PASSWORD + "\n")
         proxy.ctl("account", "add", BOB, "--password-stdin", "--node", "n2", input=PASSWORD + "\n")
         # no --node: the node with the most free space (n2)
         proxy.ctl("account", "add", CAROL, "--password-stdin", input=PASSWORD + "\n")
         proxy.ctl("account", "add", DORA, "--password-stdin", "--node", "n3", input=PASSWORD + "\n")
-        hosts = nodes + proxies
-        for srv in hosts:
-            srv.start()
         n1, n2, n3 = nodes
         yield proxy, n1, n2, n3, proxies[1]
     finally:
@@ -177,7 +207,7 @@ def cluster(tmp_path_factory):
 
 def lmtp_deliver(node, rcpts, msg, source=PROXY):
     """One LMTP transaction; returns (RCPT replies, replies after DATA)."""
-    s = connect_from(node.addr, node.offset + 24, source)
+    s = connect_from(node.addr, node.lmtp_port, source)
     assert s.line().startswith("220 ")
     s.sendall(b"LHLO proxy.test\r\n")
     ehlo = []
@@ -243,7 +273,7 @@ def test_lmtp_delivers_on_the_node(cluster):
 
 def test_lmtp_refused_from_untrusted(cluster):
     proxy, n1, n2, n3, proxy2 = cluster
-    s = connect_from(n1.addr, n1.offset + 24, STRANGER)
+    s = connect_from(n1.addr, n1.lmtp_port, STRANGER)
     assert s.line().startswith("554 5.7.1")
     s.close()
 
