@@ -6,7 +6,8 @@ right node by LMTP and is read through the other proxy over IMAP and POP3;
 proxy logins are refused from anyone but the proxies; a sending limit
 holds across both proxies; a password change applies everywhere within a
 second; a node killed gives its users temporary errors, the others none,
-and after its restart nothing acknowledged is missing."""
+and after its restart nothing acknowledged is missing; PostgreSQL down
+gives temporary errors on the proxies while relayed sessions go on."""
 
 import base64
 import imaplib
@@ -627,3 +628,39 @@ def test_node_killed_temporary_errors_nothing_acknowledged_lost(cluster):
         assert len(n3.find_token(DORA, tok)) == 1, tok
     assert not n3.find_token(DORA, other)
     assert imap_count_via(proxy, DORA, before) == 1
+
+
+def test_postgresql_down_proxies_give_temporary_errors(cluster):
+    """PostgreSQL stopped: new logins and recipients through the proxies
+    get temporary errors, a session already relayed to its node keeps
+    working; PostgreSQL back: both proxies recover."""
+    proxy, n1, n2, n3, proxy2 = cluster
+    pg = n1.pg
+    tok = helpers.unique("pgdown")
+    _, final = smtp_via_proxy(proxy2, [ALICE], helpers.make_message(tok))
+    assert final.startswith("250 "), final
+    m = IMAPFrom(proxy.addr, proxy.port("imap"), CLIENT)
+    m.starttls(tls(proxy))
+    m.login(ALICE, PASSWORD)
+    assert m.select("INBOX")[0] == "OK"
+    pg.stop()
+    try:
+        for p in (proxy, proxy2):
+            assert wait_for(lambda: imap_login_via(p, BOB).startswith("NO [UNAVAILABLE]"), 5), \
+                imap_login_via(p, BOB)
+            s = connect_from(p.addr, p.port("smtp"), CLIENT)
+            assert s.line().startswith("220 ")
+            s.sendall(b"EHLO client.test\r\nMAIL FROM:<sender@client.test>\r\nRCPT TO:<%s>\r\n" % BOB.encode())
+            while (ln := s.line()).startswith("250"):
+                pass
+            assert ln.startswith("4"), ln
+            s.close()
+        # the relayed session reads its mail on the node
+        typ, data = m.search(None, "BODY", tok)
+        assert typ == "OK" and len(data[0].split()) == 1
+        assert m.noop()[0] == "OK"
+    finally:
+        pg.start()
+    m.logout()
+    for p in (proxy, proxy2):
+        assert wait_for(lambda: imap_login_via(p, BOB).startswith("OK"), 10), imap_login_via(p, BOB)
