@@ -447,4 +447,27 @@ int directory_account_node(struct directory *dir, const char *address, char *nod
 int directory_account_set_node(struct directory *dir, const char *address, const char *node,
 			       const char **error_r);
 
+/* DKIM keys in the directory (issue 16 §1, dkim_rows.c), so that every
+ * daemon sharing it signs with the same keys; the files under DATA/dkim
+ * stay what the signer reads. type, state: dkim_keys.h's names. */
+#define DIR_DKIM_PEM_MAX 8191
+
+struct dir_dkim_key {
+	char selector[64];
+	char type[16];
+	char state[16];
+	int64_t since;
+	char pem[DIR_DKIM_PEM_MAX + 1];
+};
+
+/* Replaces domain's keys with k[0..n) in one transaction: 0 or -1. */
+int directory_dkim_keys_set(struct directory *dir, const char *domain, const struct dir_dkim_key *k, size_t n,
+			    const char **error_r);
+/* domain's keys into k (at most max, in the order set): 0 with *n_r, -1. */
+int directory_dkim_keys_get(struct directory *dir, const char *domain, struct dir_dkim_key *k, size_t max,
+			    size_t *n_r);
+typedef void dir_name_cb(const char *name, void *ctx);
+/* Every domain that has keys here, by name: 0 or -1. */
+int directory_dkim_domains(struct directory *dir, dir_name_cb *cb, void *ctx);
+
 #endif

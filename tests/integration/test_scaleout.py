@@ -4,10 +4,11 @@ holds the directory; three mail nodes (127.0.0.11-13) and two proxies
 Accounts live on different nodes; mail through either proxy lands on the
 right node by LMTP and is read through the other proxy over IMAP and POP3;
 proxy logins are refused from anyone but the proxies; a sending limit
-holds across both proxies; a password change applies everywhere within a
-second; a node killed gives its users temporary errors, the others none,
-and after its restart nothing acknowledged is missing; PostgreSQL down
-gives temporary errors on the proxies while relayed sessions go on."""
+holds across both proxies; both proxies sign with the DKIM keys made on
+one; a password change applies everywhere within a second; a node killed
+gives its users temporary errors, the others none, and after its restart
+nothing acknowledged is missing; PostgreSQL down gives temporary errors
+on the proxies while relayed sessions go on."""
 
 import base64
 import imaplib
@@ -556,6 +557,38 @@ def test_sending_limit_counted_across_both_proxies(cluster):
         c2.quit()
     finally:
         proxy.ctl("account", "unset", BOB, "send-limit-hour")
+
+
+def selectors_signed(data):
+    """The s= of each DKIM-Signature of d=DOMAIN in a stored message."""
+    head = data.split(b"\r\n\r\n", 1)[0].replace(b"\r\n\t", b" ").replace(b"\r\n ", b" ")
+    out = set()
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"dkim-signature:") and b"d=%s;" % DOMAIN.encode() in line.replace(b" ", b""):
+            tags = dict(t.strip().split(b"=", 1) for t in line.split(b":", 1)[1].split(b";") if b"=" in t)
+            out.add(tags[b"s"].decode())
+    return out
+
+
+def test_dkim_keys_shared_by_both_proxies(cluster):
+    """The domain's keys were made on p1; p2 signs with them too (from the
+    directory), and a rotation on p1 is what yubinctl on p2 shows."""
+    proxy, n1, n2, n3, proxy2 = cluster
+    active = {k["selector"] for k in json.loads(proxy.ctl("dkim", "show", DOMAIN, "--json").out)["keys"]
+              if k["state"] == "active"}
+    assert len(active) == 2
+    for p in (proxy, proxy2):
+        tok = helpers.unique("dkim")
+        c = submission_via(p, ALICE)
+        c.sendmail(ALICE, [BOB], helpers.make_message(tok, sender=ALICE, rcpt=BOB))
+        c.quit()
+        assert wait_for(lambda: n2.find_token(BOB, tok), 30), p.addr
+        assert selectors_signed(list(n2.find_token(BOB, tok).values())[0]) == active, p.addr
+    proxy.ctl("dkim", "rotate", DOMAIN)
+    mine = json.loads(proxy.ctl("dkim", "show", DOMAIN, "--json").out)["keys"]
+    theirs = json.loads(proxy2.ctl("dkim", "show", DOMAIN, "--json").out)["keys"]
+    assert len(mine) == 4 and [(k["selector"], k["state"]) for k in theirs] == \
+        [(k["selector"], k["state"]) for k in mine]
 
 
 def test_password_change_seen_everywhere_within_a_second(cluster):

@@ -199,7 +199,7 @@ static void test_migration_11(void **state)
 		 " ALTER TABLE accounts DROP COLUMN node; PRAGMA user_version = 10");
 	f->d = directory_open(f->path, err, sizeof(err));
 	assert_non_null(f->d);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 11);
+	assert_true(sql_int(f->path, "PRAGMA user_version") >= 11);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'schema_migrations'"), 0);
 	node_add_ok(f->d, "n1", "10.0.0.1:143", 10);
 	assert_int_equal(directory_account_set_node(f->d, "u@a.test", "n1", &e), 1);
