@@ -51,7 +51,8 @@ static const struct dir_copy_table {
 		 NULL),
 	DIR_COPY("spam_lists", "scope, name, kind, pattern, created", "?, ?, ?, ?, ?", 5, NULL),
 	DIR_COPY("host_names", "name, domain, created", "?, ?, ?", 3, NULL),
-	DIR_COPY("dkim_keys", "domain, selector, type, state, since, pem, pos", "?, ?, ?, ?, ?, ?, ?", 7, NULL),
+	DIR_COPY("dkim_keys", "domain, selector, type, state, since, pem, pos, updated", "?, ?, ?, ?, ?, ?, ?, ?",
+		 8, NULL),
 	DIR_COPY("cert_state", "name, source, failures, next_try, day, orders, last_error, updated",
 		 "?, ?, ?, ?, ?, ?, ?, ?", 8, NULL),
 };

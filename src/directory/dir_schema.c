@@ -231,6 +231,7 @@ static const char schema_v12[] =
 	" since INTEGER NOT NULL,"
 	" pem TEXT NOT NULL,"			/* the private key, PKCS#8 PEM */
 	" pos INTEGER NOT NULL,"		/* its line in the selectors file */
+	" updated INTEGER NOT NULL,"		/* when written, microseconds */
 	" PRIMARY KEY (domain, selector));";
 
 /* Each migration takes the schema from version - 1 to version: sql for

@@ -467,7 +467,10 @@ int directory_dkim_keys_set(struct directory *dir, const char *domain, const str
 int directory_dkim_keys_get(struct directory *dir, const char *domain, struct dir_dkim_key *k, size_t max,
 			    size_t *n_r);
 typedef void dir_name_cb(const char *name, void *ctx);
-/* Every domain that has keys here, by name: 0 or -1. */
+/* Every domain that has keys here: 0 or -1. */
 int directory_dkim_domains(struct directory *dir, dir_name_cb *cb, void *ctx);
+/* What changes with any change of the keys (their number and the newest
+ * write): 0 or -1. */
+int directory_dkim_mark(struct directory *dir, int64_t mark_r[2]);
 
 #endif

@@ -194,13 +194,21 @@ static void share_name_add(const char *name, void *ctx)
 		l->n++;
 }
 
+static int share_name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* l sorted (share_names_sort) */
 static bool share_names_have(const struct share_names *l, const char *name)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		if (strcmp(l->names[i], name) == 0)
-			return true;
-	}
-	return false;
+	return l->n > 0 && bsearch(name, l->names, l->n, sizeof(l->names[0]), share_name_cmp) != NULL;
+}
+
+static void share_names_sort(struct share_names *l)
+{
+	if (l->n > 1)
+		qsort(l->names, l->n, sizeof(l->names[0]), share_name_cmp);
 }
 
 /* Domains with keys on disk but not in the directory: stored there. */
@@ -219,22 +227,24 @@ static void share_upload_missing(struct directory *dir, const char *data_dir, st
 			continue;
 		if (share_put_files(dir, data_dir, de->d_name, &error) < 0)
 			log_warn(NULL, "dkim: cannot store the keys of %s in the directory: %s", de->d_name, error);
-		else
-			share_name_add(de->d_name, known);
 	}
 	closedir(d);
 }
 
-int dkim_share_sync(struct directory *dir, const char *data_dir)
+int dkim_share_sync(struct directory *dir, const char *data_dir, int64_t mark[2])
 {
 	struct share_names known = { NULL, 0, 0, false };
-	struct dir_dkim_key *rows = calloc(DKIM_KEYS_MAX, sizeof(*rows));
-	int changed = 0, r = 0;
+	struct dir_dkim_key *rows = NULL;
+	int64_t now[2];
+	int changed = 0, r = -1;
 
-	if (rows == NULL || directory_dkim_domains(dir, share_name_add, &known) < 0 || known.failed) {
-		r = -1;
+	if (directory_dkim_mark(dir, now) < 0)
+		return -1;
+	if (mark != NULL && mark[0] == now[0] && mark[1] == now[1])
+		return 0;	/* nothing changed since the last pass */
+	rows = calloc(DKIM_KEYS_MAX, sizeof(*rows));
+	if (rows == NULL || directory_dkim_domains(dir, share_name_add, &known) < 0 || known.failed)
 		goto out;
-	}
 	for (size_t i = 0; i < known.n; i++) {
 		int c = share_domain_out(dir, data_dir, known.names[i], rows);
 
@@ -243,7 +253,14 @@ int dkim_share_sync(struct directory *dir, const char *data_dir)
 		else
 			changed += c;
 	}
+	share_names_sort(&known);
 	share_upload_missing(dir, data_dir, &known);
+	/* the mark as it was before this pass: a change during it is seen
+	 * on the next */
+	if (mark != NULL) {
+		mark[0] = now[0];
+		mark[1] = now[1];
+	}
 	r = changed;
 out:
 	if (rows != NULL)

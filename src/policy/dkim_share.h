@@ -7,6 +7,7 @@
  * daemon writes them out from the rows. Blocking file and database I/O. */
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct directory;
 
@@ -24,8 +25,10 @@ int dkim_share_domain(struct directory *dir, const char *data_dir, const char *d
 /* Brings DATA/dkim up to date from the directory: each domain's key files
  * and selectors file written where they differ. A domain with keys on
  * disk but none in the directory (an installation from before the rows,
- * or copied in) is stored there first. Returns the number of domains
- * whose files changed, or -1. */
-int dkim_share_sync(struct directory *dir, const char *data_dir);
+ * or copied in) is stored there. With mark (two numbers, {-1, -1} at
+ * first), a pass is skipped while the directory's keys are unchanged
+ * since the last (mark updated). Returns the number of domains whose
+ * files changed, or -1. */
+int dkim_share_sync(struct directory *dir, const char *data_dir, int64_t mark[2]);
 
 #endif

@@ -8,12 +8,14 @@
 #include <stdatomic.h>
 
 static struct event *dkim_sync_timer;
+/* the directory's keys as of the last pass (one pass at a time) */
+static int64_t dkim_sync_mark[2] = { -1, -1 };
 static atomic_bool dkim_sync_busy;
 
 static void dkim_sync_once(void)
 {
 	struct directory *dir = server_directory();
-	int r = dir != NULL ? dkim_share_sync(dir, server->data_dir) : -1;
+	int r = dir != NULL ? dkim_share_sync(dir, server->data_dir, dkim_sync_mark) : -1;
 
 	if (r < 0)
 		log_warn(NULL, "dkim: cannot bring the keys up to date from the directory; trying again later");

@@ -101,8 +101,8 @@ static void test_keys_reach_the_other_machine(void **state)
 	make_keys(f->one, k);
 	assert_int_equal(dkim_share_put(f->d, f->one, DOMAIN, k, 2, &error), 0);
 	/* the other machine writes them out, then has nothing more to do */
-	assert_int_equal(dkim_share_sync(f->d, f->two), 1);
-	assert_int_equal(dkim_share_sync(f->d, f->two), 0);
+	assert_int_equal(dkim_share_sync(f->d, f->two, NULL), 1);
+	assert_int_equal(dkim_share_sync(f->d, f->two, NULL), 0);
 	assert_int_equal(dkim_keys_list(f->two, DOMAIN, got, DKIM_KEYS_MAX, &n, &error), 0);
 	assert_int_equal(n, 2);
 	for (size_t i = 0; i < 2; i++) {
@@ -136,6 +136,29 @@ static void test_keys_reach_the_other_machine(void **state)
 	assert_int_equal(got[1].state, DKIM_STATE_ACTIVE);
 }
 
+/* With a mark, a pass is skipped until the directory's keys change. */
+static void test_sync_skipped_while_unchanged(void **state)
+{
+	struct fixture *f = *state;
+	struct dkim_keyinfo k[2];
+	int64_t mark[2] = { -1, -1 };
+	const char *error = "";
+	char path[512];
+
+	make_keys(f->one, k);
+	assert_int_equal(dkim_share_put(f->d, f->one, DOMAIN, k, 2, &error), 0);
+	assert_int_equal(dkim_share_sync(f->d, f->two, mark), 1);
+	assert_int_equal(dkim_keys_pem_path(path, sizeof(path), f->two, DOMAIN, &k[0]), 0);
+	assert_int_equal(unlink(path), 0);
+	/* nothing changed in the directory: not even looked at */
+	assert_int_equal(dkim_share_sync(f->d, f->two, mark), 0);
+	assert_int_equal(access(path, F_OK), -1);
+	k[1].state = DKIM_STATE_ACTIVE;
+	assert_int_equal(dkim_share_put(f->d, f->one, DOMAIN, k, 2, &error), 0);
+	assert_int_equal(dkim_share_sync(f->d, f->two, mark), 1);
+	assert_int_equal(access(path, F_OK), 0);
+}
+
 /* Keys only on disk (an installation from before the rows) are stored in
  * the directory by the first sync. */
 static void test_files_only_are_stored(void **state)
@@ -149,7 +172,7 @@ static void test_files_only_are_stored(void **state)
 	make_keys(f->one, k);
 	assert_int_equal(directory_dkim_keys_get(f->d, DOMAIN, rows, DKIM_KEYS_MAX, &n), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(dkim_share_sync(f->d, f->one), 0);
+	assert_int_equal(dkim_share_sync(f->d, f->one, NULL), 0);
 	assert_int_equal(directory_dkim_keys_get(f->d, DOMAIN, rows, DKIM_KEYS_MAX, &n), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(rows[1].selector, "y20260101e");
@@ -165,6 +188,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_keys_reach_the_other_machine),
+		T(test_sync_skipped_while_unchanged),
 		T(test_files_only_are_stored),
 	};
 
