@@ -107,7 +107,7 @@ static int ctl_memo_check(const char *memo)
 int cmd_account_add(struct ctl *c)
 {
 	char local[DIR_LOCAL_MAX + 1], domain[DIR_DOMAIN_MAX + 1], address[DIR_ADDRESS_MAX + 1];
-	char password[CTL_LINE_MAX], path[PATH_MAX];
+	char password[CTL_LINE_MAX], path[PATH_MAX], node[DIR_NODE_NAME_MAX + 1];
 	struct ops_account_new n = { .memo = c->memo != NULL ? c->memo : "" };
 	struct dir_domain d;
 	struct ops_actor actor;
@@ -138,6 +138,7 @@ int cmd_account_add(struct ctl *c)
 		return 1;
 	n.address = address;
 	n.password = password;
+	n.node = c->node;
 	r = ops_account_add(o, &actor, &n, &a, &err);
 	if (r < 0) {
 		explicit_bzero(password, sizeof(password));
@@ -145,7 +146,10 @@ int cmd_account_add(struct ctl *c)
 	}
 	if (maildir_path(path, sizeof(path), c->data, a.domain, a.local) < 0)
 		path[0] = '\0';
-	printf("added %s (quota %u MB, mailbox %s)\n", a.address, a.quota_mb, path);
+	if (directory_account_node(c->dir, a.address, node, sizeof(node)) > 0 && node[0] != '\0')
+		printf("added %s (quota %u MB, on node %s)\n", a.address, a.quota_mb, node);
+	else
+		printf("added %s (quota %u MB, mailbox %s)\n", a.address, a.quota_mb, path);
 	if (generated)
 		printf("password: %s\n", password);
 	explicit_bzero(password, sizeof(password));

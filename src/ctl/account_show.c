@@ -79,16 +79,19 @@ int cmd_account_show(struct ctl *c)
 {
 	struct dir_account a;
 	struct ctl_usage u;
-	char created[40], text[128], path[PATH_MAX];
+	char created[40], text[128], path[PATH_MAX], node[DIR_NODE_NAME_MAX + 1];
 	struct json j;
 
 	if (ctl_account_get(c, c->argv[0], &a) != 0)
 		return 1;
+	if (directory_account_node(c->dir, a.address, node, sizeof(node)) <= 0)
+		node[0] = '\0';	/* "": this machine (no mail nodes) */
 	ctl_usage_get(c, &a, &u);
 	if (c->json) {
 		json_init(&j);
 		json_object_begin(&j);
 		ctl_account_json_fields(&j, c, &a, &u);
+		json_kv_string(&j, "node", node);
 		ctl_abuse_show(c, &a, &j);
 		ctl_settings_json(c, &j, SETTING_ACCOUNT, a.address);
 		json_object_end(&j);
@@ -108,7 +111,10 @@ int cmd_account_show(struct ctl *c)
 		printf("usage     unknown: the mailbox directory is missing\n");
 	printf("memo      %s\n", a.memo);
 	printf("created   %s\n", created);
-	printf("mailbox   %s\n", path);
+	if (node[0] != '\0')
+		printf("node      %s (the mailbox lives there)\n", node);
+	else
+		printf("mailbox   %s\n", path);
 	ctl_abuse_show(c, &a, NULL);
 	ctl_settings_print(c, SETTING_ACCOUNT, a.address);
 	return 0;

@@ -36,6 +36,7 @@ struct ctl {
 	const char *ham, *spam, *account, *list;	/* spam train, score */
 	bool portable;			/* spam train --portable */
 	const char *lang, *since;	/* doctor --lang en|ja, --since 7d */
+	const char *node;		/* account add --node */
 	const char *domains[OPS_DOMAINS_MAX];	/* --domain, repeated */
 	size_t ndomains;		/* given, possibly more than kept */
 	struct ops ops;			/* filled by ctl_ops() */
@@ -241,5 +242,12 @@ void ctl_dkim_unhook(void);
 
 /* doctor.c */
 int cmd_doctor(struct ctl *c);
+
+/* node.c (issue 16 §2) */
+int cmd_node_add(struct ctl *c);
+int cmd_node_list(struct ctl *c);
+int cmd_node_drain(struct ctl *c);
+int cmd_node_activate(struct ctl *c);
+int cmd_node_remove(struct ctl *c);
 
 #endif

@@ -49,6 +49,7 @@ enum {
 	OPT_LANG = 1 << 24,
 	OPT_SINCE = 1 << 25,
 	OPT_TO = 1 << 28,		/* directory copy --to */
+	OPT_NODE = 1 << 29,		/* account add --node */
 	OPT_SEARCH_ONLY = 1 << 30,	/* index rebuild --search-only */
 };
 
@@ -87,6 +88,7 @@ static const struct ctl_option ctl_options[] = {
 	{ "--since", OPT_SINCE, true },
 	{ "--search-only", OPT_SEARCH_ONLY, false },
 	{ "--to", OPT_TO, true },
+	{ "--node", OPT_NODE, true },
 	{ NULL, 0, false },
 };
 
@@ -106,7 +108,12 @@ static const struct ctl_command ctl_commands[] = {
 	{ "domain", "set", 3, 3, 0, 0, cmd_domain_set },
 	{ "domain", "unset", 2, 2, 0, 0, cmd_domain_unset },
 	{ "domain", "dns", 1, 1, OPT_JSON | OPT_CHECK, 0, cmd_domain_dns },
-	{ "account", "add", 1, 1, OPT_QUOTA | OPT_MEMO | OPT_PWSTDIN, 0, cmd_account_add },
+	{ "account", "add", 1, 1, OPT_QUOTA | OPT_MEMO | OPT_PWSTDIN | OPT_NODE, 0, cmd_account_add },
+	{ "node", "add", 2, 6, 0, 0, cmd_node_add },
+	{ "node", "list", 0, 0, OPT_JSON, 0, cmd_node_list },
+	{ "node", "drain", 1, 1, 0, 0, cmd_node_drain },
+	{ "node", "activate", 1, 1, 0, 0, cmd_node_activate },
+	{ "node", "remove", 1, 1, 0, 0, cmd_node_remove },
 	{ "account", "add-bulk", 1, 1, 0, 0, cmd_account_add_bulk },
 	{ "account", "passwd", 1, 1, OPT_PWSTDIN, 0, cmd_account_passwd },
 	{ "account", "quota", 2, 2, 0, 0, cmd_account_quota },
@@ -178,7 +185,8 @@ static const char ctl_usage_help[] =
 	"  domain unset DOMAIN KEY              (back to the default)\n"
 	"  domain dns DOMAIN [--json] [--check] (the MX, SPF, DKIM and DMARC records to publish;\n"
 	"                                       --check: what DNS answers now for each)\n"
-	"  account add ADDRESS [--quota MB] [--memo TEXT] [--password-stdin]\n"
+	"  account add ADDRESS [--quota MB] [--memo TEXT] [--password-stdin] [--node NODE]\n"
+	"                                       (with nodes: the named one, else most free space)\n"
 	"  account add-bulk FILE|-               (lines address,password,MB,memo; at most 100; all or none)\n"
 	"  account passwd ADDRESS [--password-stdin]\n"
 	"  account quota ADDRESS MB\n"
@@ -189,6 +197,8 @@ static const char ctl_usage_help[] =
 	"  account set ADDRESS KEY VALUE        (yubinctl settings list account: every key)\n"
 	"  account unset ADDRESS KEY            (back to the domain's value or the default)\n"
 	"  account unsuspend ADDRESS            (lift a sending suspension)\n"
+	"  node add NAME [imap=H:P] [pop3=H:P] [lmtp=H:P] [http=H:P] [capacity=SIZE]\n"
+	"  node list [--json] | node drain|activate|remove NAME   (mail nodes: issue 16)\n"
 	"  config get KEY [--json] | config set KEY VALUE | config list [--json]\n"
 	"                                       (secrets masked unless --show-secrets;\n"
 	"                                       VALUE - reads it from standard input)\n"
@@ -505,6 +515,7 @@ static void ctl_option_store(struct ctl *c, unsigned flag, const char *value)
 	case OPT_PORTABLE: c->portable = true; break;
 	case OPT_LANG: c->lang = value; break;
 	case OPT_SINCE: c->since = value; break;
+	case OPT_NODE: c->node = value; break;
 	case OPT_SEARCH_ONLY: c->search_only = true; break;
 	case OPT_TO: c->to = value; break;
 	case OPT_DOMAIN:

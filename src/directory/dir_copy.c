@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define COPY_COLS_MAX 9
+#define COPY_COLS_MAX 10
 
 /* One table: its columns, as literals the backends' caches key on. */
 #define DIR_COPY(t, cols, marks, n, id) \
@@ -24,8 +24,11 @@ static const struct dir_copy_table {
 } dir_copy_tables[] = {
 	DIR_COPY("domains", "id, name, created", "?, ?, ?", 3,
 		 "SELECT setval(pg_get_serial_sequence('domains', 'id'), coalesce(max(id), 0) + 1, false) FROM domains"),
-	DIR_COPY("accounts", "id, domain_id, local, address, password, quota_mb, memo, enabled, created",
-		 "?, ?, ?, ?, ?, ?, ?, ?, ?", 9,
+	DIR_COPY("nodes", "name, imap, pop3, lmtp, http, state, capacity_mb, created",
+		 "?, ?, ?, ?, ?, ?, ?, ?", 8, NULL),
+	/* node: NULL (this machine) reads as "" and goes back as NULL */
+	DIR_COPY("accounts", "id, domain_id, local, address, password, quota_mb, memo, enabled, created, node",
+		 "?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, '')", 10,
 		 "SELECT setval(pg_get_serial_sequence('accounts', 'id'), coalesce(max(id), 0) + 1, false) FROM accounts"),
 	DIR_COPY("settings", "scope, name, key, value", "?, ?, ?, ?", 4, NULL),
 	DIR_COPY("events", "id, ts, kind, address, ip, detail", "?, ?, ?, ?, ?, ?", 6,
@@ -48,6 +51,8 @@ static const struct dir_copy_table {
 		 NULL),
 	DIR_COPY("spam_lists", "scope, name, kind, pattern, created", "?, ?, ?, ?, ?", 5, NULL),
 	DIR_COPY("host_names", "name, domain, created", "?, ?, ?", 3, NULL),
+	DIR_COPY("dkim_keys", "domain, selector, type, state, since, pem, pos, updated", "?, ?, ?, ?, ?, ?, ?, ?",
+		 8, NULL),
 	DIR_COPY("cert_state", "name, source, failures, next_try, day, orders, last_error, updated",
 		 "?, ?, ?, ?, ?, ?, ?, ?", 8, NULL),
 };

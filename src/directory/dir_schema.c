@@ -204,6 +204,36 @@ static const char schema_v10_pg[] =
 	"CREATE TRIGGER settings_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON settings"
 	" FOR EACH STATEMENT EXECUTE FUNCTION yubin_notify();";
 
+/* v11 (issue 16 §2, scale-out): the mail nodes and each account's home
+ * node (NULL: this machine, the single-node mode); node.c. */
+static const char schema_v11[] =
+	"CREATE TABLE IF NOT EXISTS nodes ("
+	" name TEXT PRIMARY KEY,"
+	" imap TEXT NOT NULL DEFAULT '',"	/* host:port of each service */
+	" pop3 TEXT NOT NULL DEFAULT '',"
+	" lmtp TEXT NOT NULL DEFAULT '',"
+	" http TEXT NOT NULL DEFAULT '',"
+	" state TEXT NOT NULL DEFAULT 'active',"	/* 'active' or 'draining' */
+	" capacity_mb INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL);"
+	"ALTER TABLE accounts ADD COLUMN node TEXT DEFAULT NULL;"
+	"CREATE INDEX IF NOT EXISTS accounts_node ON accounts(node);";
+
+/* v12 (issue 16 §1): every domain's DKIM keys with their private keys,
+ * so proxies side by side sign with the same keys; each daemon writes
+ * them out to DATA/dkim, which the signer reads (server/dkim_share.c). */
+static const char schema_v12[] =
+	"CREATE TABLE IF NOT EXISTS dkim_keys ("
+	" domain TEXT NOT NULL,"
+	" selector TEXT NOT NULL,"
+	" type TEXT NOT NULL,"			/* 'rsa' or 'ed25519' */
+	" state TEXT NOT NULL,"			/* 'next', 'active' or 'retired' */
+	" since INTEGER NOT NULL,"
+	" pem TEXT NOT NULL,"			/* the private key, PKCS#8 PEM */
+	" pos INTEGER NOT NULL,"		/* its line in the selectors file */
+	" updated INTEGER NOT NULL,"		/* when written, microseconds */
+	" PRIMARY KEY (domain, selector));";
+
 /* Each migration takes the schema from version - 1 to version: sql for
  * both backends (NULL: none), then pg for PostgreSQL only and sqlite for
  * SQLite only. Add a migration by appending a row with the next version;
@@ -222,6 +252,8 @@ static const struct dir_migration {
 	{ 8, schema_v8, NULL, NULL },
 	{ 9, schema_v9, NULL, NULL },
 	{ 10, schema_v10, schema_v10_pg, NULL },
+	{ 11, schema_v11, NULL, NULL },
+	{ 12, schema_v12, NULL, NULL },
 };
 
 int dir_schema_latest(void)

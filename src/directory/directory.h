@@ -409,4 +409,68 @@ struct dir_cert_state {
 int directory_cert_state_get(struct directory *dir, const char *name, struct dir_cert_state *s_r);
 int directory_cert_state_set(struct directory *dir, const struct dir_cert_state *s, const char **error_r);
 
+/* Mail nodes (issue 16 §2, node.c): where accounts' mailboxes live when
+ * the installation has more than one machine. No nodes: every account is
+ * on this machine (the single-node mode). Addresses are host:port. */
+#define DIR_NODE_NAME_MAX 63
+#define DIR_NODE_ADDR_MAX 127
+
+struct dir_node {
+	char name[DIR_NODE_NAME_MAX + 1];
+	char imap[DIR_NODE_ADDR_MAX + 1], pop3[DIR_NODE_ADDR_MAX + 1];
+	char lmtp[DIR_NODE_ADDR_MAX + 1], http[DIR_NODE_ADDR_MAX + 1];
+	char state[16];		/* "active" or "draining" */
+	uint64_t capacity_mb;
+	int64_t free_mb;	/* capacity less the quotas of its accounts */
+	unsigned accounts;
+	int64_t created;
+};
+
+/* 0, or -1 with a message (a bad name or address, already there). */
+int directory_node_add(struct directory *dir, const struct dir_node *n, const char **error_r);
+/* 1 found, 0 no such node, -1 error. */
+int directory_node_get(struct directory *dir, const char *name, struct dir_node *n_r);
+typedef void dir_node_cb(const struct dir_node *n, void *ctx);
+int directory_node_list(struct directory *dir, dir_node_cb *cb, void *ctx);
+/* state "active" or "draining": 1 changed, 0 no such node, -1 error. */
+int directory_node_set_state(struct directory *dir, const char *name, const char *state,
+			     const char **error_r);
+/* Refused while accounts live there: 1 removed, 0 no such node, -1 error. */
+int directory_node_del(struct directory *dir, const char *name, const char **error_r);
+/* The active node with the most free space into name_r: 1, or 0 when there
+ * are no active nodes (single-node mode), -1 error. */
+int directory_node_pick(struct directory *dir, char *name_r, size_t size);
+/* An account's home node into node_r ("" = this machine): 1, 0 no such
+ * account, -1 error. */
+int directory_account_node(struct directory *dir, const char *address, char *node_r, size_t size);
+/* node NULL or "": this machine. 1 changed, 0 no such account, -1 error. */
+int directory_account_set_node(struct directory *dir, const char *address, const char *node,
+			       const char **error_r);
+
+/* DKIM keys in the directory (issue 16 §1, dkim_rows.c), so that every
+ * daemon sharing it signs with the same keys; the files under DATA/dkim
+ * stay what the signer reads. type, state: dkim_keys.h's names. */
+#define DIR_DKIM_PEM_MAX 8191
+
+struct dir_dkim_key {
+	char selector[64];
+	char type[16];
+	char state[16];
+	int64_t since;
+	char pem[DIR_DKIM_PEM_MAX + 1];
+};
+
+/* Replaces domain's keys with k[0..n) in one transaction: 0 or -1. */
+int directory_dkim_keys_set(struct directory *dir, const char *domain, const struct dir_dkim_key *k, size_t n,
+			    const char **error_r);
+/* domain's keys into k (at most max, in the order set): 0 with *n_r, -1. */
+int directory_dkim_keys_get(struct directory *dir, const char *domain, struct dir_dkim_key *k, size_t max,
+			    size_t *n_r);
+typedef void dir_name_cb(const char *name, void *ctx);
+/* Every domain that has keys here: 0 or -1. */
+int directory_dkim_domains(struct directory *dir, dir_name_cb *cb, void *ctx);
+/* What changes with any change of the keys (their number and the newest
+ * write): 0 or -1. */
+int directory_dkim_mark(struct directory *dir, int64_t mark_r[2]);
+
 #endif

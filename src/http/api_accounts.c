@@ -179,7 +179,7 @@ static void api_wrong_domain(struct api_job *j, unsigned line)
 void api_account_add(struct api_job *j)
 {
 	const char *const names[] = { "address", "password", "quota_mb", settings_key(SETTING_MEMO), NULL };
-	struct ops_account_new n = { NULL, NULL, "", 0 };
+	struct ops_account_new n = { NULL, NULL, "", 0, NULL };
 	struct dir_account a;
 	struct ops_error err;
 	uint64_t quota = 0;

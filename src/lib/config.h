@@ -92,6 +92,14 @@ struct config {
 	char mta_sts_ca_file[512];	/* CAs for policy hosts and MX certificates; "" = system */
 	char tlsrpt[8];			/* tlsrpt.enabled: "on" or "off" */
 	char tlsrpt_from[320];		/* the reports' sender; "" = postmaster@hostname */
+	/* scale-out (issue 16 §2/§3) */
+	char role[8];			/* "mail" or "proxy" */
+	char node_name[64];		/* this machine's node name; "" = single node */
+	unsigned port_lmtp;		/* LMTP from trusted proxies; 0 = off */
+	char proxy_trusted[1024];	/* CIDRs of the proxies a node trusts */
+	char proxy_user[64];		/* the proxies' SASL authentication identity */
+	char proxy_secret[256];		/* ... and its password */
+	unsigned proxy_connect_timeout;	/* seconds for a proxy to reach a node */
 };
 
 /* The file format of yubin.conf, which every setting's key and type

@@ -103,6 +103,7 @@ int ops_account_get(struct ops *o, const struct ops_actor *actor, const char *ad
 struct ops_account_new {
 	const char *address, *password, *memo;
 	unsigned quota_mb;	/* 0: the default */
+	const char *node;	/* home node; NULL: the one with most free space (none: here) */
 };
 
 /* Adds an account and its mailbox; the canonical address into a_r. */
@@ -388,5 +389,21 @@ int ops_user_login(struct ops *o, const char *address, const char *password, con
 /* Checks a quota text ("2000"): 0 with *mb_r, -1 with err. */
 int ops_quota_parse(const char *text, unsigned *mb_r, struct ops_error *err);
 int ops_memo_check(const char *memo, struct ops_error *err);
+
+/* ---- mail nodes (ops_node.c, issue 16 §2) ---- */
+
+int ops_node_add(struct ops *o, const struct ops_actor *actor, const struct dir_node *n,
+		 struct ops_error *err);
+int ops_node_list(struct ops *o, const struct ops_actor *actor, dir_node_cb *cb, void *ctx,
+		  struct ops_error *err);
+/* state: "active" or "draining" (no new accounts). */
+int ops_node_state(struct ops *o, const struct ops_actor *actor, const char *name, const char *state,
+		   struct ops_error *err);
+/* Refused while accounts live there. */
+int ops_node_remove(struct ops *o, const struct ops_actor *actor, const char *name, struct ops_error *err);
+/* The home node of a new account into node_r: wanted (which must be an
+ * active node), else the active node with most free space, else "" (no
+ * nodes: this machine). */
+int ops_node_place(struct ops *o, const char *wanted, char *node_r, size_t size, struct ops_error *err);
 
 #endif

@@ -138,8 +138,11 @@ static int ops_account_write(struct ops *o, const struct ops_actor *actor, const
 	char path[PATH_MAX];
 	unsigned quota = n->quota_mb != 0 ? n->quota_mb : DIR_QUOTA_DEFAULT_MB;
 	const char *memo = n->memo != NULL ? n->memo : "", *error;
+	char node[DIR_NODE_NAME_MAX + 1];
 	int r;
 
+	if (ops_node_place(o, n->node, node, sizeof(node), err) < 0)
+		return -1;
 	r = directory_account_add(o->dir, address, hash, quota, memo, &error);
 	if (r < 0)
 		return ops_fail(err, "internal", NULL, "cannot add %s: %s", "%s を追加できません: %s",
@@ -147,6 +150,16 @@ static int ops_account_write(struct ops *o, const struct ops_actor *actor, const
 	if (directory_account_get(o->dir, address, a_r) <= 0)
 		return ops_fail(err, "internal", NULL, "cannot read the new account %s",
 				"新しいアカウント %s を読めません", address);
+	if (node[0] != '\0') {
+		/* on a mail node: its mailbox is made there on first use */
+		if (directory_account_set_node(o->dir, address, node, &error) <= 0) {
+			directory_account_del(o->dir, address, &error);
+			return ops_fail(err, "internal", NULL, "cannot place %s on node %s",
+					"%s をノード %s に置けません", address, node);
+		}
+		ops_event(o, actor, "account-added", address, "quota %u MB, node %s", quota, node);
+		return 0;
+	}
 	if (maildir_path(path, sizeof(path), o->data, a_r->domain, a_r->local) < 0 ||
 	    maildir_create(path) < 0) {
 		int e = errno;

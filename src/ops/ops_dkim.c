@@ -7,8 +7,11 @@
  * just before can still be checked) and whose files go at the next
  * rotation after that. rotate with now does both at once (for a domain
  * whose records are not published yet anyway). The daemon sees the
- * changed selectors file and reloads it without a restart. */
+ * changed selectors file and reloads it without a restart. Every change
+ * is stored in the directory too (policy/dkim_share.h), from which the
+ * other daemons sharing it write their files. */
 #include "ops/ops_server.h"
+#include "policy/dkim_share.h"
 #include "lib/str.h"
 #include "lib/strbuf.h"
 
@@ -48,6 +51,11 @@ static int ops_dkim_read(struct ops *o, const char *domain, struct dkim_keyinfo 
 {
 	const char *error = "";
 
+	/* the directory's keys are the domain's (several proxies share them):
+	 * the files here first brought up to date, or stored there */
+	if (dkim_share_domain(o->dir, o->data, domain) < 0)
+		return ops_fail(err, "internal", NULL, "cannot read the DKIM keys of %s from the database",
+				"%s の DKIM 鍵をデータベースから読めません", domain);
 	if (dkim_keys_list(o->data, domain, k, DKIM_KEYS_MAX, n_r, &error) < 0)
 		return ops_fail(err, "internal", NULL, "cannot read the DKIM keys of %s: %s",
 				"%s の DKIM 鍵を読めません: %s", domain, error);
@@ -138,7 +146,9 @@ static int ops_dkim_save(struct ops *o, const char *domain, const struct dkim_ke
 {
 	const char *error = "";
 
-	if (dkim_keys_save(o->data, domain, k, n, &error) < 0)
+	/* the directory first: a sync meanwhile then writes out this list */
+	if (dkim_share_put(o->dir, o->data, domain, k, n, &error) < 0 ||
+	    dkim_keys_save(o->data, domain, k, n, &error) < 0)
 		return ops_fail(err, "internal", NULL, "cannot save the DKIM keys of %s: %s",
 				"%s の DKIM 鍵を保存できません: %s", domain, error);
 	return 0;

@@ -10,6 +10,7 @@ static const char *const pop3_verbs[POP3_VERB_COUNT] = {
 	[POP3_VERB_LIST] = "LIST", [POP3_VERB_UIDL] = "UIDL", [POP3_VERB_TOP] = "TOP",
 	[POP3_VERB_RETR] = "RETR", [POP3_VERB_DELE] = "DELE", [POP3_VERB_RSET] = "RSET",
 	[POP3_VERB_NOOP] = "NOOP", [POP3_VERB_QUIT] = "QUIT", [POP3_VERB_APOP] = "APOP",
+	[POP3_VERB_XCLIENT] = "XCLIENT",
 };
 
 int pop3_command_parse(const char *line, size_t len, struct pop3_command *cmd_r,

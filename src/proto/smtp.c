@@ -11,6 +11,7 @@ static const char *const verb_names[SMTP_VERB_COUNT] = {
 	[SMTP_VERB_BDAT] = "BDAT", [SMTP_VERB_RSET] = "RSET", [SMTP_VERB_NOOP] = "NOOP",
 	[SMTP_VERB_QUIT] = "QUIT", [SMTP_VERB_VRFY] = "VRFY", [SMTP_VERB_EXPN] = "EXPN",
 	[SMTP_VERB_HELP] = "HELP", [SMTP_VERB_STARTTLS] = "STARTTLS", [SMTP_VERB_AUTH] = "AUTH",
+	[SMTP_VERB_LHLO] = "LHLO", [SMTP_VERB_XCLIENT] = "XCLIENT",
 };
 
 const char *smtp_verb_name(enum smtp_verb verb)

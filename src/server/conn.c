@@ -1,5 +1,6 @@
 #include "server/conn.h"
 #include "server/stats.h"
+#include "server/proxy.h"
 #include "lib/ipcount.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -39,6 +40,8 @@ static int service_group(enum service s)
 
 bool conn_ip_acquire(struct conn *c, unsigned max)
 {
+	if (c->proxy_peer)
+		return true;	/* a proxy carries many clients: not counted */
 	c->counted = ipcount_acquire(service_group(c->service), c->ip, max);
 	return c->counted;
 }
@@ -98,6 +101,7 @@ struct conn *conn_new(struct loop *loop, int fd, const struct sockaddr *sa, enum
 	} else {
 		str_copy(c->ip, sizeof(c->ip), "unknown");
 	}
+	c->proxy_peer = proxy_peer_is_trusted(c->ip);
 	evutil_make_socket_nonblocking(fd);
 	if (implicit_tls) {
 		SSL *ssl = server_ssl_new_for(conn_tls_service[service], c->ip);

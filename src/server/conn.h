@@ -65,6 +65,8 @@ struct conn {
 	void (*drain_cb)(struct conn *c);
 	size_t drain_lowat;
 	char tls_info[128];
+	bool proxy_peer;	/* the peer is in proxy.trusted (server/proxy.h) */
+	char via[64];		/* the proxy's address once it told the client's */
 };
 
 /* Wraps an accepted socket; implicit TLS starts the handshake at once. */

@@ -2,6 +2,7 @@
  * DELETE, RENAME, (UN)SUBSCRIBE, LIST/LSUB, STATUS, APPEND, CLOSE,
  * UNSELECT, EXPUNGE, CHECK/NOOP, quotas, ENABLE, ID, NAMESPACE. */
 #include "server/imap_session.h"
+#include "server/proxy.h"
 #include "server/imap_msgset.h"
 #include "directory/directory.h"
 #include "store/maildir.h"
@@ -443,6 +444,16 @@ void imap_cmd_enable(struct imap_session *s, const struct imap_command *cmd)
 
 void imap_cmd_id(struct imap_session *s, const struct imap_command *cmd)
 {
+	/* A trusted proxy passes the client's address (server/proxy.h). */
+	if (s->conn->proxy_peer && cmd->count == 1 && cmd->args[0].type == IMAP_ARG_LIST) {
+		const struct imap_arg *l = cmd->args[0].list;
+
+		for (size_t i = 0; i + 1 < cmd->args[0].count; i += 2) {
+			const char *k = imap_arg_string(&l[i]), *v = imap_arg_string(&l[i + 1]);
+			if (k != NULL && v != NULL && strcasecmp(k, "x-originating-ip") == 0)
+				proxy_client_address(s->conn, v);
+		}
+	}
 	imap_out(s, "* ID (\"name\" \"Yubin\" \"vendor\" \"Yubin\" \"support-url\" \"mailto:postmaster\")");
 	imap_tagged(s, cmd, "OK", "ID completed");
 }

@@ -2,6 +2,7 @@
  * literals streamed to a spool file for big APPENDs), dispatching them to
  * workers, IDLE, STARTTLS, LOGIN and AUTHENTICATE. */
 #include "server/imap_session.h"
+#include "server/proxy.h"
 #include "server/stats.h"
 #include "server/sessions.h"
 #include "lib/log.h"
@@ -293,6 +294,7 @@ struct imap_login_job {
 	const struct imap_command *cmd;
 	char tag[64];
 	int result;
+	struct proxy *proxy;	/* server.role = proxy: the way to the home node */
 };
 
 static void imap_open_run(void *ctx)
@@ -348,6 +350,34 @@ static void imap_auth_failed(struct imap_session *s, const char *tag)
 		 s->conn->ip, res->code == AUTH_FOREIGN || res->code == AUTH_BLOCKED ? res->text : res->reason);
 }
 
+/* server.role = proxy: logged in at the home node (the session hands its
+ * connection to the relay and ends), or a temporary error. */
+static void imap_proxy_ready(void *ctx, bool ok, const char *line)
+{
+	struct imap_login_job *job = ctx;
+	struct imap_session *s = job->s;
+	struct proxy *p = job->proxy;
+	char tag[sizeof(job->tag)];
+
+	str_copy(tag, sizeof(tag), job->tag);
+	free(job);
+	if (s->conn_gone || !ok) {
+		if (!s->conn_gone)
+			strbuf_printf(&s->out, "%s NO [UNAVAILABLE] The server of your mailbox cannot be"
+				      " reached now, try again later\r\n", tag);
+		proxy_free(p);
+		imap_command_finished(s);
+		return;
+	}
+	strbuf_printf(&s->out, "%s OK %s\r\n", tag, line);
+	log_info(s->conn->sid, "imap: login %s from %s (proxied)", s->user, s->conn->ip);
+	s->busy = false;
+	imap_send(s);
+	s->conn = NULL;
+	imap_session_free(s);
+	proxy_relay(p);
+}
+
 static void imap_auth_done(void *ctx)
 {
 	struct imap_login_job *job = ctx;
@@ -362,10 +392,23 @@ static void imap_auth_done(void *ctx)
 		imap_command_finished(s);
 		return;
 	}
+	if (proxy_role_is_proxy()) {
+		str_copy(s->user, sizeof(s->user), s->auth_res->address);
+		imap_login_free(s);
+		job->proxy = proxy_start(s->conn, PROXY_IMAP, s->user, imap_proxy_ready, job);
+		if (job->proxy == NULL) {
+			strbuf_printf(&s->out, "%s NO [SERVERBUG] Out of memory\r\n", job->tag);
+			free(job);
+			imap_command_finished(s);
+		}
+		return;
+	}
 	worker_pool_submit(server->workers, s->conn->loop->base, imap_open_run, imap_open_done, job);
 }
 
-static void imap_login_start(struct imap_session *s, const char *tag, const char *user, const char *pass)
+/* authcid: a proxy's login on behalf of user (server/proxy.h); else NULL. */
+static void imap_login_start(struct imap_session *s, const char *tag, const char *user, const char *pass,
+			     const char *authcid)
 {
 	struct imap_login_job *job = calloc(1, sizeof(*job));
 
@@ -391,7 +434,10 @@ static void imap_login_start(struct imap_session *s, const char *tag, const char
 	imap_flush(s);
 	s->busy = true;
 	conn_pause(s->conn);
-	auth_submit(s->conn->loop, s->auth_req, s->auth_res, imap_auth_done, job);
+	if (authcid != NULL)
+		proxy_login_submit(s->conn->loop, authcid, s->auth_req, s->auth_res, imap_auth_done, job);
+	else
+		auth_submit(s->conn->loop, s->auth_req, s->auth_res, imap_auth_done, job);
 }
 
 static void imap_sasl_plain(struct imap_session *s, const char *tag, const char *b64, size_t len)
@@ -401,12 +447,15 @@ static void imap_sasl_plain(struct imap_session *s, const char *tag, const char 
 
 	if (sasl_plain_decode(b64, len, authz, sizeof(authz), authc, sizeof(authc),
 			      pass, sizeof(pass), &error) < 0 ||
-	    (authz[0] != '\0' && !str_eq_ci(authz, authc))) {
+	    (authz[0] != '\0' && !str_eq_ci(authz, authc) && !s->conn->proxy_peer)) {
 		explicit_bzero(pass, sizeof(pass));
 		strbuf_printf(&s->out, "%s NO [AUTHENTICATIONFAILED] Invalid AUTHENTICATE PLAIN response\r\n", tag);
 		return;
 	}
-	imap_login_start(s, tag, authc, pass);
+	if (authz[0] != '\0' && !str_eq_ci(authz, authc))
+		imap_login_start(s, tag, authz, pass, authc);	/* a trusted proxy */
+	else
+		imap_login_start(s, tag, authc, pass, NULL);
 	explicit_bzero(pass, sizeof(pass));
 }
 
@@ -441,7 +490,7 @@ static bool imap_loop_command(struct imap_session *s, const struct imap_command 
 	} else if (strcmp(name, "LOGIN") == 0 || strcmp(name, "AUTHENTICATE") == 0) {
 		if (s->state != IMAP_S_NOTAUTH) {
 			imap_tagged(s, cmd, "BAD", "Already logged in");
-		} else if (!s->conn->tls) {
+		} else if (!s->conn->tls && !s->conn->proxy_peer) {
 			imap_tagged(s, cmd, "NO", "[PRIVACYREQUIRED] Log in only after STARTTLS (or on port 993)");
 		} else if (strcmp(name, "LOGIN") == 0) {
 			const char *user = cmd->count == 2 ? imap_arg_astring(&cmd->args[0]) : NULL;
@@ -449,7 +498,7 @@ static bool imap_loop_command(struct imap_session *s, const struct imap_command 
 			if (user == NULL || pass == NULL)
 				imap_tagged(s, cmd, "BAD", "Syntax: LOGIN user password");
 			else
-				imap_login_start(s, cmd->tag, user, pass);
+				imap_login_start(s, cmd->tag, user, pass, NULL);
 		} else {
 			const char *mech = cmd->count >= 1 ? imap_arg_atom(&cmd->args[0]) : NULL;
 			if (mech == NULL || strcasecmp(mech, "PLAIN") != 0 || cmd->count > 2) {

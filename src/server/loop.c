@@ -38,6 +38,7 @@ static void listener_accept(struct evconnlistener *l, evutil_socket_t fd, struct
 	case SERVICE_SMTP:
 	case SERVICE_SUBMISSION:
 	case SERVICE_SMTPS:
+	case SERVICE_LMTP:
 		smtp_session_accept(ctx->loop, fd, sa, ctx->service);
 		break;
 	case SERVICE_POP3:
@@ -67,12 +68,13 @@ static unsigned service_port(const struct config *cfg, enum service s)
 	case SERVICE_IMAP: return cfg->port_imap;
 	case SERVICE_IMAPS: return cfg->port_imaps;
 	case SERVICE_SIEVE: return cfg->port_sieve;
+	case SERVICE_LMTP: return cfg->port_lmtp;
 	default: return 0;
 	}
 }
 
 static const char *const service_names[SERVICE_COUNT] = {
-	"smtp", "submission", "smtps", "pop3", "pop3s", "imap", "imaps", "sieve",
+	"smtp", "submission", "smtps", "pop3", "pop3s", "imap", "imaps", "sieve", "lmtp",
 };
 
 static void loop_bind(struct loop *loop, const char *spec, enum service s)

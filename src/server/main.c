@@ -11,6 +11,7 @@
 #include "server/server.h"
 #include "server/loop.h"
 #include "server/expire.h"
+#include "server/dkim_sync.h"
 #include "server/queue.h"
 #include "server/stats.h"
 #include "store/index.h"
@@ -144,6 +145,7 @@ int main(int argc, char **argv)
 	loops_start();
 	drop_privileges(&server->cfg);
 	expire_start(server->loops[0].base);
+	dkim_sync_start(server->loops[0].base);	/* after the privileges drop: files the daemon's own */
 	sendguard_start(server->loops[0].base);
 	queue_start();	/* with the outbound TLS context and the DKIM signer */
 	loops_run();
@@ -165,6 +167,7 @@ int main(int argc, char **argv)
 	worker_pool_free(server->workers);
 	sendguard_stop();	/* the counts still in memory, written synchronously */
 	expire_stop();
+	dkim_sync_stop();
 	loops_free();
 	conn_ip_table_stop();
 	dns_cache_free(server->dns_cache);

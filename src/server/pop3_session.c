@@ -6,6 +6,7 @@
 #include "server/sessions.h"
 #include "server/auth.h"
 #include "server/conn.h"
+#include "server/proxy.h"
 #include "directory/directory.h"
 #include "proto/pop3.h"
 #include "proto/smtp.h"
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define POP3_MAX_ERRORS 20
@@ -72,6 +74,7 @@ struct pop3_session {
 	bool job_pending, conn_gone;
 	struct auth_request auth_req;
 	struct auth_result auth_res;
+	struct proxy *proxy;	/* server.role = proxy: the way to the home node */
 };
 
 /* Mailboxes with a POP3 session, across all loops. */
@@ -227,6 +230,33 @@ static void pop3_capa(struct pop3_session *s)
 	pop3_reply(s, ".");
 }
 
+/* server.role = proxy: logged in at the home node (the session hands its
+ * connection to the relay and ends), or a temporary error. */
+static void pop3_proxy_ready(void *ctx, bool ok, const char *line)
+{
+	struct pop3_session *s = ctx;
+	struct proxy *p = s->proxy;
+
+	s->proxy = NULL;
+	s->job_pending = false;
+	if (s->conn_gone || !ok) {
+		proxy_free(p);
+		if (s->conn_gone) {
+			pop3_session_free(s);
+			return;
+		}
+		s->state = POP3_AUTHORIZATION;
+		pop3_reply(s, "-ERR [SYS/TEMP] The server of your mailbox cannot be reached now, try again later");
+		conn_resume(s->conn);
+		return;
+	}
+	pop3_reply(s, "+OK %s", line);
+	log_info(s->conn->sid, "pop3: login %s from %s (proxied)", s->address, s->conn->ip);
+	s->conn = NULL;
+	pop3_session_free(s);
+	proxy_relay(p);
+}
+
 static void pop3_login_done(void *ctx)
 {
 	struct pop3_session *s = ctx;
@@ -256,6 +286,14 @@ static void pop3_login_done(void *ctx)
 		return;
 	}
 	str_copy(s->address, sizeof(s->address), s->auth_res.address);
+	if (proxy_role_is_proxy()) {
+		s->state = POP3_BUSY;
+		s->job_pending = true;
+		s->proxy = proxy_start(s->conn, PROXY_POP3, s->address, pop3_proxy_ready, s);
+		if (s->proxy == NULL)
+			pop3_proxy_ready(s, false, "out of memory");
+		return;
+	}
 	at = strchr(s->address, '@');
 	str_copyn(local, sizeof(local), s->address, (size_t)(at - s->address));
 	str_copy(domain, sizeof(domain), at + 1);
@@ -292,7 +330,8 @@ static void pop3_login_done(void *ctx)
 	conn_resume(s->conn);
 }
 
-static void pop3_login(struct pop3_session *s, const char *user, const char *pass)
+/* authcid: a proxy's login on behalf of user (server/proxy.h); else NULL. */
+static void pop3_login(struct pop3_session *s, const char *user, const char *pass, const char *authcid)
 {
 	str_copy(s->auth_req.user, sizeof(s->auth_req.user), user);
 	str_copy(s->auth_req.password, sizeof(s->auth_req.password), pass);
@@ -302,7 +341,10 @@ static void pop3_login(struct pop3_session *s, const char *user, const char *pas
 	s->state = POP3_BUSY;
 	s->job_pending = true;
 	conn_pause(s->conn);
-	auth_submit(s->conn->loop, &s->auth_req, &s->auth_res, pop3_login_done, s);
+	if (authcid != NULL)
+		proxy_login_submit(s->conn->loop, authcid, &s->auth_req, &s->auth_res, pop3_login_done, s);
+	else
+		auth_submit(s->conn->loop, &s->auth_req, &s->auth_res, pop3_login_done, s);
 }
 
 static void pop3_sasl_plain(struct pop3_session *s, const char *b64, size_t len)
@@ -313,13 +355,16 @@ static void pop3_sasl_plain(struct pop3_session *s, const char *b64, size_t len)
 	s->state = POP3_AUTHORIZATION;
 	if (sasl_plain_decode(b64, len, authz, sizeof(authz), authc, sizeof(authc),
 			      pass, sizeof(pass), &error) < 0 ||
-	    (authz[0] != '\0' && !str_eq_ci(authz, authc))) {
+	    (authz[0] != '\0' && !str_eq_ci(authz, authc) && !s->conn->proxy_peer)) {
 		explicit_bzero(pass, sizeof(pass));
 		pop3_reply(s, "-ERR [AUTH] Invalid AUTH PLAIN response");
 		pop3_error(s);
 		return;
 	}
-	pop3_login(s, authc, pass);
+	if (authz[0] != '\0' && !str_eq_ci(authz, authc))
+		pop3_login(s, authz, pass, authc);	/* a trusted proxy */
+	else
+		pop3_login(s, authc, pass, NULL);
 	explicit_bzero(pass, sizeof(pass));
 }
 
@@ -589,11 +634,29 @@ static void pop3_cmd_transaction(struct pop3_session *s, const struct pop3_comma
 	}
 }
 
+/* XCLIENT ADDR=ip [PORT=n]: a trusted proxy tells the client's address
+ * (server/proxy.h); refused from anyone else. */
+static void pop3_xclient(struct pop3_session *s, const struct pop3_command *cmd)
+{
+	for (unsigned i = 0; s->conn->proxy_peer && i < cmd->nargs; i++) {
+		if (strncasecmp(cmd->args[i], "ADDR=", 5) == 0 &&
+		    proxy_client_address(s->conn, cmd->args[i] + 5) == 0) {
+			pop3_reply(s, "+OK");
+			return;
+		}
+	}
+	pop3_reply(s, "-ERR [AUTH] XCLIENT is only for trusted proxies");
+	pop3_error(s);
+}
+
 static void pop3_cmd_authorization(struct pop3_session *s, const struct pop3_command *cmd)
 {
-	bool plain_ok = s->conn->tls;
+	bool plain_ok = s->conn->tls || s->conn->proxy_peer;
 
 	switch (cmd->verb) {
+	case POP3_VERB_XCLIENT:
+		pop3_xclient(s, cmd);
+		return;
 	case POP3_VERB_STLS:
 		if (s->conn->tls) {
 			pop3_reply(s, "-ERR TLS is already active");
@@ -637,7 +700,7 @@ static void pop3_cmd_authorization(struct pop3_session *s, const struct pop3_com
 			pop3_error(s);
 			return;
 		}
-		pop3_login(s, s->user, cmd->rest);
+		pop3_login(s, s->user, cmd->rest, NULL);
 	} else {
 		if (cmd->nargs < 1 || !str_eq_ci(cmd->args[0], "PLAIN")) {
 			pop3_reply(s, "-ERR Unsupported mechanism (PLAIN is offered)");

@@ -29,6 +29,7 @@ enum service {
 	SERVICE_IMAP,		/* 143: STARTTLS */
 	SERVICE_IMAPS,		/* 993: implicit TLS */
 	SERVICE_SIEVE,		/* 4190: ManageSieve, STARTTLS */
+	SERVICE_LMTP,		/* lmtp.port: LMTP from trusted proxies only */
 	SERVICE_COUNT
 };
 

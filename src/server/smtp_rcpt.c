@@ -4,6 +4,7 @@
  * sender, within its sending limits; relay tricks (%-hacks, source routes)
  * are refused. At most smtp.max_recipients per transaction. */
 #include "server/smtp_session.h"
+#include "server/proxy.h"
 #include "server/stats.h"
 #include "directory/directory.h"
 #include "directory/validate.h"
@@ -47,10 +48,47 @@ static void rcpt_forwarding(struct smtp_session *s, struct directory *dir, struc
 
 /* Checks a local recipient; on success fills rcpt and returns 0, otherwise
  * has replied and returns -1. */
+/* server.role = proxy: the recipient's mail goes to its home node by
+ * LMTP (proxy_lmtp.c); 0, or -1 after replying. */
+static int rcpt_on_node(struct smtp_session *s, struct directory *dir, const struct dir_account *acct,
+			struct smtp_rcpt *rcpt)
+{
+	int r;
+
+	if (s->authenticated) {
+		/* submission: into the proxy's queue like mail for other domains,
+		 * so the checks of an authenticated sender (sender policy, DKIM,
+		 * sending limits) apply; the queue hands it to the MX, a proxy,
+		 * whose port 25 passes it to the node */
+		return 0;
+	}
+	r = directory_account_node(dir, acct->address, rcpt->node, sizeof(rcpt->node));
+	if (r <= 0 || rcpt->node[0] == '\0') {
+		smtp_reply(s, "450 4.2.0 <%s>: the mailbox has no home node, try again later", acct->address);
+		log_warn(s->conn->sid, "smtp: <%s> refused: %s", acct->address,
+			 r < 0 ? "directory error" : "no home node");
+		return -1;
+	}
+	for (unsigned i = 0; i < s->tx.nrcpts; i++) {
+		if (s->tx.rcpts[i].maildir == NULL) {
+			/* a remote recipient is queued here, a local one goes to a node */
+			smtp_reply(s, "452 4.5.3 Too many kinds of recipients: send this one in another message");
+			return -1;
+		}
+	}
+	rcpt->keep = true;
+	rcpt->maildir = strdup("");
+	if (rcpt->maildir == NULL) {
+		smtp_local_error(s, "452 4.3.1 Insufficient system resources", __func__);
+		return -1;
+	}
+	return 0;
+}
+
 static int rcpt_check_local(struct smtp_session *s, const struct mail_path *path,
 			    struct directory *dir, struct smtp_rcpt *rcpt)
 {
-	char local[MAIL_LOCAL_MAX * 2 + 3], maildir[4200];
+	char local[MAIL_LOCAL_MAX * 2 + 3], maildir[4200], node[DIR_NODE_NAME_MAX + 1];
 	struct dir_account acct;
 	const char *error;
 	uint64_t usage;
@@ -83,6 +121,17 @@ static int rcpt_check_local(struct smtp_session *s, const struct mail_path *path
 		smtp_reply(s, "550 5.2.1 <%s>: Mailbox disabled, not accepting messages", acct.address);
 		stats_inc(STATS_SMTP_REJECTS, REJECT_MAILBOX_DISABLED);
 		server_event("rcpt-rejected", acct.address, s->conn->ip, "account disabled");
+		return -1;
+	}
+	if (proxy_role_is_proxy())
+		return rcpt_on_node(s, dir, &acct, rcpt);
+	r = proxy_account_is_here(dir, acct.address, node, sizeof(node));
+	if (r <= 0) {
+		/* a mail node never fills an empty mailbox for another node's account */
+		smtp_reply(s, "450 4.2.0 <%s>: the mailbox is on another node%s%s, try again later", acct.address,
+			   node[0] != '\0' ? " " : "", node);
+		log_warn(s->conn->sid, "smtp: <%s> refused: %s", acct.address,
+			 r < 0 ? "directory error" : "its home node is another one");
 		return -1;
 	}
 	if (server_maildir(maildir, sizeof(maildir), acct.domain, acct.local) < 0 ||
@@ -240,6 +289,7 @@ static void rcpt_append(struct smtp_session *s, struct smtp_rcpt *rcpt)
 		if (strcmp(s->tx.rcpts[i].address, rcpt->address) == 0) {
 			/* The same mailbox twice gets one copy. */
 			rcpt_discard(rcpt);
+			s->tx.rcpts_accepted++;
 			smtp_reply(s, "250 2.1.5 Ok");
 			return;
 		}
@@ -259,6 +309,7 @@ static void rcpt_append(struct smtp_session *s, struct smtp_rcpt *rcpt)
 	}
 	s->tx.rcpts[s->tx.nrcpts++] = *rcpt;
 	s->state = SMTP_S_RCPT;
+	s->tx.rcpts_accepted++;
 	smtp_reply(s, "250 2.1.5 Ok");
 }
 
@@ -269,6 +320,11 @@ static void rcpt_add_remote(struct smtp_session *s, const char *addr)
 	struct smtp_rcpt rcpt;
 
 	memset(&rcpt, 0, sizeof(rcpt));
+	if (s->tx.nrcpts > 0 && s->tx.rcpts[0].node[0] != '\0') {
+		/* server.role = proxy: the others go to mail nodes */
+		smtp_reply(s, "452 4.5.3 Too many kinds of recipients: send this one in another message");
+		return;
+	}
 	if (str_copy(rcpt.address, sizeof(rcpt.address), addr) < 0) {
 		smtp_reply(s, "501 5.1.3 Recipient address too long");
 		smtp_error(s);

@@ -2,6 +2,7 @@
  * table of commands, with the limits of DESIGN.md and the replies each one
  * gives. Delivery and authentication run on the worker pool. */
 #include "server/smtp_session.h"
+#include "server/proxy.h"
 #include "server/stats.h"
 #include "server/sessions.h"
 #include "server/inbound_auth.h"
@@ -41,10 +42,15 @@ void smtp_reply(struct smtp_session *s, const char *fmt, ...)
 	if (s->conn == NULL)
 		return;
 	out = bufferevent_get_output(s->conn->bev);
-	va_start(ap, fmt);
-	evbuffer_add_vprintf(out, fmt, ap);
-	va_end(ap);
-	evbuffer_add(out, "\r\n", 2);
+	/* LMTP (RFC 2033 4.2): the reply at the end of DATA once for each
+	 * recipient accepted, in their order */
+	for (unsigned n = s->final_replies > 1 ? s->final_replies : 1; n > 0; n--) {
+		va_start(ap, fmt);
+		evbuffer_add_vprintf(out, fmt, ap);
+		va_end(ap);
+		evbuffer_add(out, "\r\n", 2);
+	}
+	s->final_replies = 0;
 }
 
 void smtp_local_error(struct smtp_session *s, const char *reply, const char *where)
@@ -78,6 +84,8 @@ const char *smtp_reply_safe(char *buf, size_t size, const char *text)
 
 const char *smtp_protocol_name(const struct smtp_session *s)
 {
+	if (s->conn != NULL && s->conn->service == SERVICE_LMTP)
+		return "LMTP";
 	if (!s->esmtp)
 		return "SMTP";
 	if (s->conn != NULL && s->conn->tls)
@@ -158,7 +166,15 @@ void smtp_session_free(struct smtp_session *s)
 static void cmd_helo(struct smtp_session *s, const struct smtp_command *cmd)
 {
 	bool tls = s->conn->tls;
-	bool may_auth = tls;
+	bool lmtp = s->conn->service == SERVICE_LMTP;
+	bool may_auth = tls && !lmtp;
+
+	if (lmtp != (cmd->verb == SMTP_VERB_LHLO)) {
+		/* RFC 2033 4.1: LMTP has LHLO instead of HELO and EHLO */
+		smtp_reply(s, "500 5.5.1 %s", lmtp ? "This is LMTP: send LHLO" : "Command unrecognized");
+		smtp_error(s);
+		return;
+	}
 
 	for (size_t i = 0; i < cmd->args_len; i++) {
 		unsigned char c = (unsigned char)cmd->args[i];
@@ -181,7 +197,7 @@ static void cmd_helo(struct smtp_session *s, const struct smtp_command *cmd)
 	}
 	smtp_tx_reset(s);
 	s->state = SMTP_S_READY;
-	s->esmtp = cmd->verb == SMTP_VERB_EHLO;
+	s->esmtp = cmd->verb == SMTP_VERB_EHLO || lmtp;
 	if (!s->esmtp) {
 		smtp_reply(s, "250 %s", s->lim.hostname);
 		return;
@@ -189,7 +205,7 @@ static void cmd_helo(struct smtp_session *s, const struct smtp_command *cmd)
 	smtp_reply(s, "250-%s Hello %s [%s]", s->lim.hostname, s->helo, s->conn->ip);
 	smtp_reply(s, "250-PIPELINING");
 	smtp_reply(s, "250-SIZE %llu", (unsigned long long)s->lim.smtp_max_message_size);
-	if (!tls && s->conn->service != SERVICE_SMTPS)
+	if (!tls && s->conn->service != SERVICE_SMTPS && !lmtp)
 		smtp_reply(s, "250-STARTTLS");
 	if (may_auth && !s->authenticated)
 		smtp_reply(s, "250-AUTH PLAIN LOGIN");
@@ -197,6 +213,45 @@ static void cmd_helo(struct smtp_session *s, const struct smtp_command *cmd)
 	smtp_reply(s, "250-8BITMIME");
 	smtp_reply(s, "250-CHUNKING");
 	smtp_reply(s, "250 SMTPUTF8");
+}
+
+/* XCLIENT ADDR=ip [HELO=name] (LMTP from a trusted proxy, outside a
+ * transaction): the client the proxy speaks for, so the inbound checks,
+ * Received and the events see it (server/proxy.h). */
+static void cmd_xclient(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	char args[600], *save = NULL, addr[64] = "", helo[256] = "";
+
+	if (s->conn->service != SERVICE_LMTP || !s->conn->proxy_peer) {
+		smtp_reply(s, "550 5.7.0 XCLIENT is only for the proxies");
+		smtp_error(s);
+		return;
+	}
+	if (str_copyn(args, sizeof(args), cmd->args, cmd->args_len) < 0) {
+		smtp_reply(s, "501 5.5.4 XCLIENT arguments too long");
+		smtp_error(s);
+		return;
+	}
+	for (char *a = strtok_r(args, " ", &save); a != NULL; a = strtok_r(NULL, " ", &save)) {
+		if (strncasecmp(a, "ADDR=", 5) == 0)
+			str_copy(addr, sizeof(addr), a + 5);
+		else if (strncasecmp(a, "HELO=", 5) == 0)
+			str_copy(helo, sizeof(helo), a + 5);
+	}
+	if (addr[0] == '\0' || proxy_client_address(s->conn, addr) < 0) {
+		smtp_reply(s, "501 5.5.4 Syntax: XCLIENT ADDR=address [HELO=name] (once)");
+		smtp_error(s);
+		return;
+	}
+	for (const char *p = helo; *p != '\0'; p++) {
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
+			helo[0] = '\0';	/* it would end up in Received */
+			break;
+		}
+	}
+	if (helo[0] != '\0')
+		str_copy(s->helo, sizeof(s->helo), helo);
+	smtp_reply(s, "250 2.0.0 Ok");
 }
 
 static void cmd_starttls(struct smtp_session *s, const struct smtp_command *cmd)
@@ -433,6 +488,8 @@ struct smtp_cmd_def {
 static const struct smtp_cmd_def smtp_cmds[] = {
 	{ SMTP_VERB_EHLO, ANY_STATE, NULL, cmd_helo },
 	{ SMTP_VERB_HELO, ANY_STATE, NULL, cmd_helo },
+	{ SMTP_VERB_LHLO, ANY_STATE, NULL, cmd_helo },
+	{ SMTP_VERB_XCLIENT, SMTP_STATE_BIT(SMTP_S_READY), NULL, cmd_xclient },
 	{ SMTP_VERB_STARTTLS, ANY_STATE & ~IN_TRANSACTION,
 	  "STARTTLS is not allowed inside a mail transaction", cmd_starttls },
 	{ SMTP_VERB_AUTH, SMTP_STATE_BIT(SMTP_S_READY), "Send EHLO first, and AUTH outside a mail transaction",
@@ -620,6 +677,8 @@ static void smtp_bdat_chunk_end(struct smtp_session *s)
 
 static void smtp_data_end(struct smtp_session *s)
 {
+	if (s->conn->service == SERVICE_LMTP)
+		s->final_replies = s->tx.rcpts_accepted;
 	conn_set_timeout(s->conn, s->lim.smtp_timeout);
 	conn_deadline_clear(s->conn);
 	if (s->tx.data.bytes == UINT64_MAX) {
@@ -638,6 +697,8 @@ static void smtp_data_end(struct smtp_session *s)
 		smtp_tx_reset(s);
 		return;
 	}
+	if (proxy_smtp_deliver(s))
+		return;
 	smtp_deliver_start(s);
 }
 
@@ -806,5 +867,13 @@ void smtp_session_accept(struct loop *loop, int fd, const struct sockaddr *sa, e
 		return;
 	}
 	log_debug(c->sid, "smtp: connection from %s port %u", c->ip, c->port);
-	smtp_reply(s, "220 %s ESMTP Yubin", s->lim.hostname);
+	if (service == SERVICE_LMTP && !c->proxy_peer) {
+		smtp_reply(s, "554 5.7.1 %s LMTP is only for the proxies (%s)", s->lim.hostname,
+			   settings_key(SETTING_CONF_PROXY_TRUSTED));
+		log_warn(c->sid, "lmtp: connection from %s refused: not in %s", c->ip,
+			 settings_key(SETTING_CONF_PROXY_TRUSTED));
+		conn_finish(c);
+		return;
+	}
+	smtp_reply(s, "220 %s %s Yubin", s->lim.hostname, service == SERVICE_LMTP ? "LMTP" : "ESMTP");
 }

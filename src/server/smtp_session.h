@@ -32,6 +32,7 @@ struct smtp_rcpt {
 	uint64_t quota_bytes;
 	char *forward;		/* local: the account's `forward` list, or NULL */
 	bool keep;		/* local with forward: keep a copy too */
+	char node[64];		/* server.role = proxy: the home node (maildir "") */
 };
 
 /* One mail transaction (RFC 5321 3.3), from MAIL FROM to the end of DATA
@@ -51,6 +52,7 @@ struct smtp_tx {
 	uint64_t bdat_left;	/* bytes of the current BDAT chunk still to read */
 	bool bdat_last;
 	char bdat_reply[160];	/* an error to give once the chunk is consumed */
+	unsigned rcpts_accepted;	/* RCPT commands answered 250 (LMTP's reply count) */
 };
 
 /* The settings an SMTP session uses, copied at accept (a reload applies
@@ -92,6 +94,7 @@ struct smtp_session {
 	bool job_pending;	/* a worker job holds the session */
 	bool conn_gone;		/* freed when the job returns */
 	bool counted;		/* holds a slot in server->connections */
+	unsigned final_replies;	/* LMTP: the end of DATA's reply goes once per recipient */
 };
 
 void smtp_reply(struct smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

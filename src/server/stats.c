@@ -18,10 +18,10 @@
 static struct metrics *registry;
 
 static const char *const conn_services[] = {
-	"smtp", "submission", "smtps", "pop3", "pop3s", "imap", "imaps", "sieve", "http", "https", NULL,
+	"smtp", "submission", "smtps", "pop3", "pop3s", "imap", "imaps", "sieve", "lmtp", "http", "https", NULL,
 };
 static const char *const open_services[] = {
-	"smtp", "submission", "smtps", "pop3", "pop3s", "imap", "imaps", "sieve", "https", NULL,
+	"smtp", "submission", "smtps", "pop3", "pop3s", "imap", "imaps", "sieve", "lmtp", "https", NULL,
 };
 static const char *const reject_reasons[] = {
 	"rcpt_unknown", "mailbox_disabled", "quota", "relay_denied", "batv_tag", "dmarc",

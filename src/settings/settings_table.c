@@ -35,6 +35,7 @@ static const char *const accept_defer[] = { "accept", "defer", NULL };
 static const char *const sender_policies[] = { "strict", "domain", "off", NULL };
 static const char *const acme_challenges[] = { "http-01", "tls-alpn-01", NULL };
 static const char *const spam_actions[] = { "inbox", "junk", "trash", "delete", NULL };
+static const char *const roles[] = { "mail", "proxy", NULL };
 static const char *const mta_sts_modes[] = { "testing", "enforce", "none", NULL };
 
 const struct setting settings_table[SETTING_COUNT] = {
@@ -372,6 +373,30 @@ const struct setting settings_table[SETTING_COUNT] = {
 	CONF(SETTING_CONF_TLSRPT_FROM, "tlsrpt.from", SETTING_STRING, 0, 0, 0, "", settings_check_acme_contact,
 	     tlsrpt_from, "sender address of the TLS reports (empty: postmaster@ the server's host name)",
 	     "TLS レポートの差出人アドレス（空ならサーバーのホスト名の postmaster）"),
+	CONF_ENUM(SETTING_CONF_ROLE, "server.role", "mail", roles, role,
+		  "mail: a mail server (alone or a mail node); proxy: IMAP and POP3 logins are checked here"
+		  " and their sessions forwarded to each account's home node (restart to change)",
+		  "mail: メールサーバー（単体またはメールノード）。proxy: IMAP と POP3 のログインをここで確かめ、"
+		  "各アカウントのホームノードへ中継する（変更は再起動で反映）"),
+	CONF(SETTING_CONF_NODE_NAME, "node.name", SETTING_STRING, SETTING_RESTART, 0, 63, "", NULL, node_name,
+	     "this machine's name in the directory's node list (empty: one machine holds every mailbox)",
+	     "ディレクトリのノード一覧でのこのマシンの名前（空なら全メールボックスがこのマシン）"),
+	PORT(SETTING_CONF_LMTP_PORT, "lmtp.port", "0", port_lmtp,
+	     "LMTP (RFC 2033) for the proxies' deliveries, only from proxy.trusted; 0 disables",
+	     "プロキシからの配送用の LMTP（RFC 2033、proxy.trusted からのみ）。0 で無効"),
+	CONF(SETTING_CONF_PROXY_TRUSTED, "proxy.trusted", SETTING_CIDR_LIST, 0, 0, 0, "",
+	     settings_check_cidr_list, proxy_trusted,
+	     "networks of the proxies: only they may use LMTP and log in on behalf of a user (CIDRs)",
+	     "プロキシのネットワーク：LMTP と代理ログインはここからだけ（CIDR をカンマ区切り）"),
+	CONF(SETTING_CONF_PROXY_USER, "proxy.user", SETTING_STRING, 0, 0, 63, "yubin-proxy", NULL, proxy_user,
+	     "the name a proxy logs in with on a node (SASL PLAIN authentication identity)",
+	     "プロキシがノードにログインするときの名前（SASL PLAIN の認証 ID）"),
+	CONF(SETTING_CONF_PROXY_SECRET, "proxy.secret", SETTING_STRING, SETTING_SECRET, 0, 255, "", NULL,
+	     proxy_secret, "the proxies' password on the nodes (secret; empty: proxy logins refused)",
+	     "プロキシがノードで使うパスワード（秘密、空なら代理ログインは拒否）"),
+	CONF(SETTING_CONF_PROXY_CONNECT_TIMEOUT, "proxy.connect_timeout", SETTING_DURATION, 0, 1, 300, "10",
+	     NULL, proxy_connect_timeout, "seconds a proxy waits for a node to answer before a temporary error",
+	     "プロキシがノードの応答を待つ秒数（過ぎると一時エラー）"),
 
 	DIRS(SETTING_MEMO, "memo", SETTING_ACCOUNT, SETTING_STRING, SETTING_COLUMN, 0, 0, "", NULL,
 	     "a note about the account for the administrators", "管理者向けのアカウントのメモ"),

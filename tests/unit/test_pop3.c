@@ -38,6 +38,7 @@ static void test_verbs(void **state)
 		{ "LIST", POP3_VERB_LIST }, { "UIDL", POP3_VERB_UIDL }, { "TOP", POP3_VERB_TOP },
 		{ "RETR", POP3_VERB_RETR }, { "DELE", POP3_VERB_DELE }, { "RSET", POP3_VERB_RSET },
 		{ "NOOP", POP3_VERB_NOOP }, { "QUIT", POP3_VERB_QUIT }, { "APOP", POP3_VERB_APOP },
+		{ "XCLIENT", POP3_VERB_XCLIENT },
 		{ "quit", POP3_VERB_QUIT }, { "Retr", POP3_VERB_RETR },
 	};
 	struct pop3_command c;

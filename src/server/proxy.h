@@ -1,0 +1,70 @@
+#ifndef YUBIN_SERVER_PROXY_H
+#define YUBIN_SERVER_PROXY_H
+
+#include <stdbool.h>
+
+#include "server/auth.h"
+#include "server/server.h"
+
+struct conn;
+struct directory;
+
+/* ---- on a mail node (proxy_auth.c) ----
+ * A proxy (its address in proxy.trusted) logs in on behalf of a user with
+ * SASL PLAIN: authorization identity = the user's address, authentication
+ * identity = proxy.user, password = proxy.secret. It first tells the
+ * client's real address (IMAP: ID "x-originating-ip"; POP3: XCLIENT
+ * ADDR=), which then stands in the session's logs and events. Nothing of
+ * this is accepted from any other address. */
+
+/* Is ip (a connection's peer) one of proxy.trusted? */
+bool proxy_peer_is_trusted(const char *ip);
+/* The client's real address from a trusted proxy: c->ip becomes it (the
+ * proxy's stays in c->via). 0, or -1 (not a proxy, not an address, told
+ * twice). */
+int proxy_client_address(struct conn *c, const char *ip);
+/* Is the account's mailbox on this machine? Always without node.name (one
+ * machine); with it, when the account's home node is this node. 1 yes,
+ * 0 another node's (*node_r names it, "" none), -1 directory error. */
+int proxy_account_is_here(struct directory *dir, const char *address, char *node_r, size_t size);
+/* The proxy login of req->user (the authorization identity) with authcid
+ * and req->password checked against proxy.user/proxy.secret on a worker;
+ * res and done as for auth_submit. */
+void proxy_login_submit(struct loop *loop, const char *authcid, const struct auth_request *req,
+			struct auth_result *res, void (*done)(void *ctx), void *ctx);
+
+/* ---- server.role = proxy (proxy.c) ----
+ * After the proxy's own login check the session is forwarded to the
+ * account's home node: proxy_start looks the node up, connects, logs in
+ * there with the proxy authentication and calls ready; on success the
+ * session writes its own success reply and hands the connection over with
+ * proxy_relay, which copies bytes both ways with bounded buffers. */
+
+enum proxy_proto { PROXY_IMAP, PROXY_POP3 };
+
+struct proxy;
+/* ok: logged in on the node, line: the node's success text (IMAP: after
+ * the tag and "OK "; POP3: after "+OK "). !ok: line says why (a temporary
+ * error for the client). */
+typedef void proxy_ready_fn(void *ctx, bool ok, const char *line);
+
+/* Is this daemon a proxy (server.role = proxy)? */
+bool proxy_role_is_proxy(void);
+/* Starts the way to address's node for the session on c; ready is called
+ * later on c's loop (never from inside proxy_start). NULL: out of memory. */
+struct proxy *proxy_start(struct conn *c, enum proxy_proto proto, const char *address,
+			  proxy_ready_fn *ready, void *ctx);
+/* Takes c over (its ops and session) and relays until either side ends.
+ * The session must not touch c afterwards. */
+void proxy_relay(struct proxy *p);
+/* Abandons a proxy that did not reach proxy_relay (the client left). */
+void proxy_free(struct proxy *p);
+
+/* ---- server.role = proxy, SMTP (proxy_lmtp.c) ----
+ * At the end of DATA: when the recipients are on mail nodes (RCPT set
+ * their node), the message goes to each node by LMTP on a worker and the
+ * session gets its reply there; true. false: not for the nodes. */
+struct smtp_session;
+bool proxy_smtp_deliver(struct smtp_session *s);
+
+#endif
