@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds one libFuzzer target per parser into build-fuzz/ (clang with
 # libFuzzer, ASan and UBSan). The parsers are pure, so each target needs only
-# a few source files and no libraries.
+# a few source files and no libraries (fuzz_config: the settings checks
+# reach the directory).
 #   sh tests/fuzz/build.sh        (from anywhere; CC=clang-14 to choose)
 set -eu
 cd "$(dirname "$0")/../.."
@@ -30,9 +31,9 @@ build fuzz_managesieve src/proto/managesieve.c
 build fuzz_config src/lib/config.c src/lib/str.c src/lib/fsutil.c src/lib/dns.c \
 	src/settings/settings_table.c src/settings/settings_check.c src/settings/settings_conf.c \
 	src/policy/foreign.c src/policy/forward.c src/policy/sendlimit.c src/mail/address.c \
-	src/policy/sendas.c src/directory/validate.c src/directory/directory.c src/directory/password.c \
+	src/policy/sendas.c src/directory/*.c src/lib/log.c \
 	src/proto/clamd.c src/lib/https_reply.c \
-	-lcares -lsqlite3 -lsodium -lcrypt
+	$(pkg-config --cflags --libs libpq) -lcares -lsqlite3 -lsodium -lcrypt -lpthread
 build fuzz_imap src/proto/imap_*.c src/lib/strbuf.c
 build fuzz_imap_sort src/proto/imap_sort.c src/lib/strbuf.c
 build fuzz_smtp_reply src/proto/smtp_client.c src/lib/str.c
