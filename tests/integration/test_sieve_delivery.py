@@ -96,6 +96,17 @@ def imap(srv, user):
     return m
 
 
+
+def events_when(srv, kind, address, pred, timeout=15.0):
+    """The events of one kind once pred holds for them (the event log is
+    written behind the reply to DATA), or what there is at the timeout."""
+    end = time.time() + timeout
+    while True:
+        ev = events(srv, kind, address)
+        if pred(ev) or time.time() > end:
+            return ev
+        time.sleep(0.05)
+
 def test_fileinto_a_new_folder_seen_by_imap(srv):
     put_script(srv, A, 'require ["fileinto"];\nif header :contains "subject" "report" {\n'
                        '  fileinto "Work/Reports";\n}\n')
@@ -115,9 +126,9 @@ def test_fileinto_a_new_folder_seen_by_imap(srv):
         assert tok.encode() in data[0][1]
     finally:
         m.logout()
-    ev = events(srv, "sieve-filed", A)
+    ev = events_when(srv, "sieve-filed", A, lambda ev: ev and 'fileinto "Work/Reports" (line 3)' in ev[-1][2])
     assert ev and 'fileinto "Work/Reports" (line 3)' in ev[-1][2], ev
-    ev = events(srv, "delivered", A)
+    ev = events_when(srv, "delivered", A, lambda ev: any("into .Work.Reports (mail filter)" in e[2] for e in ev))
     assert any("into .Work.Reports (mail filter)" in e[2] for e in ev), ev
 
 
@@ -154,8 +165,10 @@ def test_discard_and_reject_keep_nothing(srv):
     send(srv, [A, B], message(tok2, b"go away " + tok2.encode()))   # one alone: 550 (test_sieve_reject)
     assert folders_with(srv, A, tok) == {} and folders_with(srv, A, tok2) == {}
     assert list(folders_with(srv, B, tok2)) == [""]
-    assert any("discard (line 2)" in e[2] for e in events(srv, "sieve-filed", A))
-    assert any("reject: not wanted" in e[2] for e in events(srv, "sieve-rejected", A))
+    assert any("discard (line 2)" in e[2] for e in
+               events_when(srv, "sieve-filed", A, lambda ev: any("discard (line 2)" in e[2] for e in ev)))
+    assert any("reject: not wanted" in e[2] for e in
+               events_when(srv, "sieve-rejected", A, lambda ev: any("reject: not wanted" in e[2] for e in ev)))
 
 
 def test_redirect_through_forwarding(srv):
@@ -164,7 +177,7 @@ def test_redirect_through_forwarding(srv):
     send(srv, [A], message(tok))
     assert folders_with(srv, A, tok) == {}
     assert list(folders_with(srv, B, tok)) == [""]
-    ev = events(srv, "forwarded", A)
+    ev = events_when(srv, "forwarded", A, lambda ev: ev and B in ev[-1][2])
     assert ev and B in ev[-1][2], ev
     # redirect :copy keeps one here too
     put_script(srv, A, 'require "copy";\nredirect :copy "%s";\n' % B)
@@ -178,7 +191,7 @@ def test_broken_script_still_delivers(srv):
     tok = unique("broken")
     send(srv, [A], message(tok))
     assert list(folders_with(srv, A, tok)) == [""]
-    ev = events(srv, "sieve-error", A)
+    ev = events_when(srv, "sieve-error", A, lambda ev: ev and "does not compile" in ev[-1][2])
     assert ev and "does not compile" in ev[-1][2] and "kept in the inbox" in ev[-1][2], ev
     # the cache notices a changed file: a fixed script applies at once
     put_script(srv, A, 'discard;\n')
