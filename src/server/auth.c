@@ -233,6 +233,14 @@ static void auth_bf_failure(struct auth_work *w, struct directory *dir, const st
 		directory_rollback(dir);
 }
 
+/* The reply waits ms (brute-force defence); counted in the metrics. */
+static void auth_delay(struct auth_work *w, unsigned ms)
+{
+	w->delay_ms = ms;
+	if (ms > 0)
+		stats_add(STATS_AUTH_BLOCKS, BLOCK_DELAYED, 1);
+}
+
 /* Counts a failed login: growing delays, and a block of the address or
  * the slowing of the account, each recorded once with an event. */
 static void auth_count_failure(struct auth_work *w, const char *address)
@@ -245,7 +253,7 @@ static void auth_count_failure(struct auth_work *w, const char *address)
 		return;
 	auth_limits(&w->cfg, &lim);
 	auth_bf_failure(w, dir, &lim, strchr(address, '@') != NULL ? address : "", &f);
-	w->delay_ms = f.delay_ms;
+	auth_delay(w, f.delay_ms);
 	if (dir == NULL)
 		return;
 	if (f.block) {
@@ -475,7 +483,7 @@ static void auth_succeeded(struct auth_work *w, struct directory *dir, const cha
 	if (known == 0 && directory_is_pg(dir))
 		auth_bf_load(dir, address);
 	if (known == 0)
-		w->delay_ms = bf_account_delay_ms(auth_bf, &lim, address, w->now);
+		auth_delay(w, bf_account_delay_ms(auth_bf, &lim, address, w->now));
 	directory_auth_known_touch(dir, address, w->key, w->now);
 	if (known <= 0 || last < w->now - 600) {
 		char detail[160];

@@ -30,7 +30,7 @@ static const char *const reject_reasons[] = {
 };
 static const char *const outbound_results[] = { "sent", "deferred", "bounced", "expired", NULL };
 static const char *const auth_services[] = { "smtp", "pop3", "imap", "sieve", "web", NULL };
-static const char *const block_kinds[] = { "ip", "account", NULL };
+static const char *const block_kinds[] = { "ip", "account", "delayed", NULL };
 static const char *const virus_results[] = { "clean", "found", "unavailable", "skipped", NULL };
 static const char *const spam_results[] = { "ham", "spam", "allowed", "blocked", NULL };
 
@@ -92,7 +92,7 @@ static const struct metric_def defs[STATS_FAMILIES] = {
 	  .help = "Logins refused (bad credentials, foreign-access restriction, blocked address), per service.",
 	  .label = "service", .values = auth_services },
 	{ .name = "yubin_auth_blocks_total", .kind = METRIC_COUNTER,
-	  .help = "Brute-force defence: addresses blocked and accounts slowed.", .label = "kind",
+	  .help = "Brute-force defence: addresses blocked, accounts slowed, login replies delayed.", .label = "kind",
 	  .values = block_kinds },
 	{ .name = "yubin_virus_scans_total", .kind = METRIC_COUNTER,
 	  .help = "Messages checked for viruses, per result (skipped: too large for clamd).",

@@ -76,6 +76,7 @@ enum stats_spam {
 enum stats_block {
 	BLOCK_IP,		/* an address blocked after failed logins */
 	BLOCK_ACCOUNT,		/* an account's logins slowed */
+	BLOCK_DELAYED,		/* a login's reply held back by the delay */
 };
 
 /* Makes the registry; called by main before any thread starts. It lives

@@ -445,6 +445,7 @@ def test_bruteforce_blocks_counted(new_server):
     s = scrape(srv)
     assert value(s, "yubin_auth_blocks_total", kind="ip") == 1
     assert value(s, "yubin_auth_blocks_total", kind="account") == 1
+    assert value(s, "yubin_auth_blocks_total", kind="delayed") == 0   # delay_max 0
     assert value(s, "yubin_auth_failures_total", service="smtp") == 4
     assert value(s, "yubin_auth_failures_total", service="pop3") == 1
     assert value(s, "yubin_auth_failures_total", service="imap") == 0
