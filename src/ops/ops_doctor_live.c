@@ -90,8 +90,12 @@ static int64_t doctor_mx_first_seen(struct ops *o, const char *domain)
 	int64_t first = 0;
 
 	directory_event_since(o->dir, domain, "dns-mx-here", 0, doctor_first_cb, &first);
-	if (first == 0 && directory_event_add(o->dir, "dns-mx-here", domain, "", "the MX points at this server") == 0)
-		first = (int64_t)time(NULL);
+	if (first == 0 && directory_event_add(o->dir, "dns-mx-here", domain, "", "the MX points at this server") == 0) {
+		/* the time the event holds, which later runs will show */
+		directory_event_since(o->dir, domain, "dns-mx-here", 0, doctor_first_cb, &first);
+		if (first == 0)
+			first = (int64_t)time(NULL);
+	}
 	return first;
 }
 
