@@ -43,10 +43,18 @@ int ops_mail_flags(struct ops_mailbox *mb, const char *folder, const uint32_t *u
 {
 	struct index_mailbox mbox;
 	struct index_view v;
+	struct index_flag_change *ch;
+	size_t nch = 0;
+	int ret = 0;
 
 	*changed_r = 0;
 	if (folder_sync(mb, folder, &mbox, &v, err) < 0)
 		return -1;
+	ch = calloc(n > 0 ? n : 1, sizeof(*ch));
+	if (ch == NULL) {
+		index_view_free(&v);
+		return ops_fail(err, "internal", NULL, "out of memory", "メモリが足りません");
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct index_msg *m = view_find(&v, uids[i]);
 		uint32_t flags;
@@ -54,16 +62,21 @@ int ops_mail_flags(struct ops_mailbox *mb, const char *folder, const uint32_t *u
 		if (m == NULL)
 			continue;
 		flags = (m->flags | set) & ~clear;
-		if (flags == m->flags)
-			continue;
-		if (mail_index_set_flags(mb->idx, &mbox, m, flags, m->keywords) < 0) {
-			index_view_free(&v);
-			return ops_fail(err, "internal", NULL, "the flags could not be changed",
-					"フラグを変更できませんでした");
-		}
-		(*changed_r)++;
+		if (flags != m->flags)
+			ch[nch++] = (struct index_flag_change){ .msg = m, .flags = flags };
 	}
+	mail_index_set_flags_many(mb->idx, &mbox, ch, nch);
+	for (size_t i = 0; i < nch; i++) {
+		if (ch[i].result == 0)
+			(*changed_r)++;
+		else
+			ret = -1;
+	}
+	free(ch);
 	index_view_free(&v);
+	if (ret < 0)
+		return ops_fail(err, "internal", NULL, "the flags could not be changed",
+				"フラグを変更できませんでした");
 	return 0;
 }
 

@@ -78,6 +78,38 @@ static void keywords_apply(const char *cur, const struct imap_store *st, char *o
 	}
 }
 
+/* The untagged replies of a STORE, in the order asked: pos[i] is the
+ * message's change in changes (made or not), SIZE_MAX - 1 for a message
+ * left as it was, SIZE_MAX for one not reported. */
+static void store_replies(struct imap_session *s, const struct imap_command *cmd, const struct imap_store *st,
+			  const struct index_view *v, const size_t *idx, size_t n,
+			  const struct index_flag_change *changes, const size_t *pos, size_t nch)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct index_msg *m;
+
+		if (pos[i] == SIZE_MAX || (pos[i] < nch && changes[pos[i]].result < 0))
+			continue;
+		m = pos[i] < nch ? changes[pos[i]].msg : imap_index_find(v, s->view[idx[i]].uid);
+		s->view[idx[i]].flags = m->flags;
+		s->view[idx[i]].modseq = m->modseq;
+		imap_keywords_check(s, m->keywords);
+		if (st->silent && !st->has_unchangedsince)
+			continue;
+		strbuf_printf(&s->out, "* %zu FETCH (", idx[i] + 1);
+		if (!st->silent) {
+			strbuf_append_str(&s->out, "FLAGS ");
+			imap_out_flags(s, m->flags, m->keywords, s->view[idx[i]].recent);
+		}
+		if (s->enabled_condstore)
+			strbuf_printf(&s->out, "%sMODSEQ (%llu)", st->silent ? "" : " ",
+				      (unsigned long long)m->modseq);
+		if (cmd->uid)
+			strbuf_printf(&s->out, " UID %u", m->uid);
+		strbuf_append(&s->out, ")\r\n", 3);
+	}
+}
+
 void imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 {
 	struct imap_store st;
@@ -85,7 +117,9 @@ void imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 	const char *error;
 	size_t *idx, n;
 	uint32_t *modified = NULL;
-	size_t nmod = 0;
+	struct index_flag_change *changes = NULL;
+	size_t *pos = NULL;
+	size_t nmod = 0, nch = 0;
 
 	if (cmd->count < 3) {
 		imap_tagged(s, cmd, "BAD", "Syntax: STORE set item value");
@@ -104,16 +138,23 @@ void imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 	if (st.has_unchangedsince)
 		imap_condstore_enable(s, v.highestmodseq);
 	modified = calloc(n > 0 ? n : 1, sizeof(*modified));
+	changes = calloc(n > 0 ? n : 1, sizeof(*changes));
+	pos = calloc(n > 0 ? n : 1, sizeof(*pos));
+	if (modified == NULL || changes == NULL || pos == NULL) {
+		imap_tagged(s, cmd, "NO", "[SERVERBUG] Out of memory");
+		goto out;
+	}
+	/* 1. what changes: all of it made at once, one index transaction */
 	for (size_t i = 0; i < n; i++) {
 		struct index_msg *m = (struct index_msg *)imap_index_find(&v, s->view[idx[i]].uid);
 		char keywords[INDEX_KEYWORDS_MAX];
 		uint32_t flags;
 
+		pos[i] = SIZE_MAX;
 		if (m == NULL)
 			continue;
 		if (st.has_unchangedsince && m->modseq > st.unchangedsince) {
-			if (modified != NULL)
-				modified[nmod++] = cmd->uid ? m->uid : (uint32_t)(idx[i] + 1);
+			modified[nmod++] = cmd->uid ? m->uid : (uint32_t)(idx[i] + 1);
 			continue;
 		}
 		flags = st.op == IMAP_STORE_SET ? st.flags.system
@@ -121,27 +162,20 @@ void imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 			: m->flags & ~st.flags.system;
 		flags &= ~IMAP_FLAG_RECENT;
 		keywords_apply(m->keywords, &st, keywords, sizeof(keywords));
+		pos[i] = SIZE_MAX - 1;	/* unchanged, reported */
 		if (flags != m->flags || strcmp(keywords, m->keywords) != 0) {
-			if (mail_index_set_flags(s->idx, &s->mbox, m, flags, keywords) < 0)
+			struct index_flag_change *c = &changes[nch];
+
+			c->msg = m;
+			c->flags = flags;
+			c->keywords = strcmp(keywords, m->keywords) != 0 ? strdup(keywords) : NULL;
+			if (c->keywords == NULL && strcmp(keywords, m->keywords) != 0)
 				continue;
-		}
-		s->view[idx[i]].flags = m->flags;
-		s->view[idx[i]].modseq = m->modseq;
-		imap_keywords_check(s, m->keywords);
-		if (!st.silent || st.has_unchangedsince) {
-			strbuf_printf(&s->out, "* %zu FETCH (", idx[i] + 1);
-			if (!st.silent) {
-				strbuf_append_str(&s->out, "FLAGS ");
-				imap_out_flags(s, m->flags, m->keywords, s->view[idx[i]].recent);
-			}
-			if (s->enabled_condstore)
-				strbuf_printf(&s->out, "%sMODSEQ (%llu)", st.silent ? "" : " ",
-					      (unsigned long long)m->modseq);
-			if (cmd->uid)
-				strbuf_printf(&s->out, " UID %u", m->uid);
-			strbuf_append(&s->out, ")\r\n", 3);
+			pos[i] = nch++;
 		}
 	}
+	mail_index_set_flags_many(s->idx, &s->mbox, changes, nch);
+	store_replies(s, cmd, &st, &v, idx, n, changes, pos, nch);
 	if (nmod > 0) {
 		strbuf_printf(&s->out, "%s OK [MODIFIED ", cmd->tag);
 		uidset_append(&s->out, modified, nmod);
@@ -149,6 +183,11 @@ void imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 	} else {
 		imap_tagged(s, cmd, "OK", "%sSTORE completed", cmd->uid ? "UID " : "");
 	}
+out:
+	for (size_t i = 0; changes != NULL && i < nch; i++)
+		free((char *)changes[i].keywords);
+	free(changes);
+	free(pos);
 	free(modified);
 	free(idx);
 	index_view_free(&v);

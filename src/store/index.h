@@ -186,6 +186,19 @@ int mail_index_msg_path(const struct index_mailbox *mbox, const struct index_msg
  * modseq and the folder's HIGHESTMODSEQ grow. msg is updated. */
 int mail_index_set_flags(struct mail_index *idx, struct index_mailbox *mbox, struct index_msg *msg,
 			 uint32_t flags, const char *keywords);
+/* One message's change for mail_index_set_flags_many. */
+struct index_flag_change {
+	struct index_msg *msg;	/* updated when the change is made */
+	uint32_t flags;
+	const char *keywords;	/* NULL: unchanged */
+	int result;		/* out: 0 made, -1 not */
+};
+/* Sets flags and keywords of many messages of one folder at once: their
+ * files renamed, then one index transaction (one commit) per batch of up to
+ * 1,000. Each change's result says whether it was made; -1 when a batch's
+ * transaction failed. */
+int mail_index_set_flags_many(struct mail_index *idx, struct index_mailbox *mbox,
+			      struct index_flag_change *ch, size_t n);
 /* Removes messages (files and rows); their sizes go back to the quota. */
 int mail_index_expunge(struct mail_index *idx, struct index_mailbox *mbox,
 		       const struct index_msg *msgs, size_t count);

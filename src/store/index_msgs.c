@@ -1113,87 +1113,170 @@ void index_view_free(struct index_view *view)
 	view->count = 0;
 }
 
-static int index_set_flags(struct mail_index *idx, struct index_mailbox *mbox, struct index_msg *msg,
-			   const char *file, uint32_t flags, const char *keywords, bool *renamed_r);
+/* Flag changes go to the index in transactions of at most this many: one
+ * commit (one WAL fsync) per batch, and the write lock held for a bounded
+ * time. */
+#define FLAGS_BATCH 1000
+
+static int index_set_flags_batch(struct mail_index *idx, struct index_mailbox *mbox,
+				 struct index_flag_change *ch, size_t n, bool *renamed_r);
+
+/* The message cache follows the changes made, or is dropped when cur/
+ * changed meanwhile in a way they don't explain. */
+static void mcache_apply_flags(struct mcache *e, struct index_mailbox *mbox, const struct timespec *before,
+			       const struct index_flag_change *ch, size_t n, bool renamed)
+{
+	if (!mcache_can_apply(e, mbox, before)) {
+		if (e != NULL)
+			mcache_drop(e);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct mcache_msg *c;
+
+		if (ch[i].result != 0)
+			continue;
+		c = mcache_find(e, ch[i].msg->uid);
+		if (c == NULL || mcache_msg_set(e, c, ch[i].msg) < 0) {
+			mcache_drop(e);
+			return;
+		}
+		mcache_note(e, ch[i].msg->uid);
+	}
+	e->highestmodseq = mbox->highestmodseq;
+	e->uidnext = mbox->uidnext;
+	if (renamed && dir_mtime(mbox->path, "cur", &e->cur_mtime) < 0)
+		mcache_drop(e);
+	e->cur_settled &= !renamed;
+}
+
+int mail_index_set_flags_many(struct mail_index *idx, struct index_mailbox *mbox,
+			      struct index_flag_change *ch, size_t n)
+{
+	struct mcache *e;
+	struct timespec before = { 0, 0 };
+	bool renamed = false, changed = false;
+	int ret = 0;
+
+	for (size_t i = 0; i < n; i++)
+		ch[i].result = -1;
+	if (n == 0)
+		return 0;
+	e = mcache_get(mbox->path);
+	if (dir_mtime(mbox->path, "cur", &before) < 0 && e != NULL)
+		mcache_drop(e);
+	for (size_t i = 0; i < n; i += FLAGS_BATCH) {
+		size_t k = n - i < FLAGS_BATCH ? n - i : FLAGS_BATCH;
+
+		if (index_set_flags_batch(idx, mbox, ch + i, k, &renamed) < 0)
+			ret = -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		changed |= ch[i].result == 0;
+	mcache_apply_flags(e, mbox, &before, ch, n, renamed);
+	mcache_put(e);
+	if (changed)
+		store_changed_cached(idx->root);
+	return ret;
+}
 
 int mail_index_set_flags(struct mail_index *idx, struct index_mailbox *mbox, struct index_msg *msg,
 			 uint32_t flags, const char *keywords)
 {
-	char letters[16], base[MAILDIR_NAME_MAX], file[sizeof(msg->file)];
-	struct mcache *e;
-	struct timespec before = { 0, 0 };
-	bool renamed = false;
-	int r;
+	struct index_flag_change ch = { .msg = msg, .flags = flags, .keywords = keywords };
 
-	index_flags_to_maildir(flags, letters, sizeof(letters));
-	idx_base_of(msg->file, base, sizeof(base));
-	snprintf(file, sizeof(file), "%s:2,%s", base, letters);
-	e = mcache_get(mbox->path);
-	if (dir_mtime(mbox->path, "cur", &before) < 0 && e != NULL)
-		mcache_drop(e);
-	r = index_set_flags(idx, mbox, msg, file, flags, keywords, &renamed);
-	if (r == 0 && mcache_can_apply(e, mbox, &before)) {
-		struct mcache_msg *c = mcache_find(e, msg->uid);
-		if (c == NULL || mcache_msg_set(e, c, msg) < 0) {
-			mcache_drop(e);
-		} else {
-			mcache_note(e, msg->uid);
-			e->highestmodseq = mbox->highestmodseq;
-			e->uidnext = mbox->uidnext;
-			if (renamed && dir_mtime(mbox->path, "cur", &e->cur_mtime) < 0)
-				mcache_drop(e);
-			e->cur_settled &= !renamed;
-		}
-	} else if (e != NULL) {
-		mcache_drop(e);
-	}
-	mcache_put(e);
-	if (r == 0)
-		store_changed_cached(idx->root);
-	return r;
+	mail_index_set_flags_many(idx, mbox, &ch, 1);
+	return ch.result;
 }
 
-static int index_set_flags(struct mail_index *idx, struct index_mailbox *mbox, struct index_msg *msg,
-			   const char *file, uint32_t flags, const char *keywords, bool *renamed_r)
+/* Renames each message's file to its new flags, then records all of them in
+ * one transaction. A change whose file could not be renamed is left out
+ * (result -1); when the transaction fails, all are (the files' new names are
+ * then picked up by the next full sync, as another program's changes). */
+static int index_set_flags_batch(struct mail_index *idx, struct index_mailbox *mbox,
+				 struct index_flag_change *ch, size_t n, bool *renamed_r)
 {
-	char from[PATH_MAX], to[PATH_MAX];
-	sqlite3_stmt *st;
+	char from[PATH_MAX], to[PATH_MAX], base[MAILDIR_NAME_MAX], letters[16];
+	char (*files)[sizeof(ch->msg->file)] = malloc(n * sizeof(*files));
+	sqlite3_stmt *st = NULL;
+	uint64_t modseq = 0, first;
+	bool any = false;
 
-	if (strcmp(file, msg->file) != 0) {
-		snprintf(from, sizeof(from), "%s/cur/%s", mbox->path, msg->file);
-		snprintf(to, sizeof(to), "%s/cur/%s", mbox->path, file);
-		if (rename(from, to) < 0)
-			return -1;
-		*renamed_r = true;
+	if (files == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct index_msg *msg = ch[i].msg;
+
+		index_flags_to_maildir(ch[i].flags, letters, sizeof(letters));
+		idx_base_of(msg->file, base, sizeof(base));
+		snprintf(files[i], sizeof(files[i]), "%s:2,%s", base, letters);
+		ch[i].result = 1;	/* 1: to record; -1: left out */
+		if (strcmp(files[i], msg->file) != 0) {
+			snprintf(from, sizeof(from), "%s/cur/%s", mbox->path, msg->file);
+			snprintf(to, sizeof(to), "%s/cur/%s", mbox->path, files[i]);
+			if (rename(from, to) < 0) {
+				ch[i].result = -1;
+				continue;
+			}
+			*renamed_r = true;
+		}
+		any = true;
 	}
+	if (!any)
+		goto fail;
 	if (idx_exec(idx, "BEGIN IMMEDIATE") < 0)
-		return -1;
-	if (idx_mailbox_reload(idx, mbox) < 0) {
-		idx_exec(idx, "ROLLBACK");
-		return -1;
-	}
-	msg->modseq = ++mbox->highestmodseq;
+		goto fail;
 	st = idx_prepare(idx, "UPDATE messages SET file = ?, flags = ?, keywords = ?, modseq = ?"
 			 " WHERE mailbox_id = ? AND uid = ?");
-	if (st == NULL) {
-		idx_exec(idx, "ROLLBACK");
-		return -1;
+	if (st == NULL || idx_mailbox_reload(idx, mbox) < 0)
+		goto rollback;
+	modseq = mbox->highestmodseq;
+	for (size_t i = 0; i < n; i++) {
+		const struct index_msg *msg = ch[i].msg;
+
+		if (ch[i].result < 0)
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, files[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, ch[i].flags);
+		sqlite3_bind_text(st, 3, ch[i].keywords != NULL ? ch[i].keywords : msg->keywords, -1,
+				  SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)(modseq + 1));
+		sqlite3_bind_int64(st, 5, mbox->id);
+		sqlite3_bind_int64(st, 6, msg->uid);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto rollback;
+		modseq++;
 	}
-	sqlite3_bind_text(st, 1, file, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, flags);
-	sqlite3_bind_text(st, 3, keywords != NULL ? keywords : msg->keywords, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)msg->modseq);
-	sqlite3_bind_int64(st, 5, mbox->id);
-	sqlite3_bind_int64(st, 6, msg->uid);
-	if (idx_step_done(st) < 0 || idx_mailbox_save_counters(idx, mbox) < 0 || idx_exec(idx, "COMMIT") < 0) {
-		idx_exec(idx, "ROLLBACK");
-		return -1;
+	first = mbox->highestmodseq + 1;
+	mbox->highestmodseq = modseq;
+	if (idx_mailbox_save_counters(idx, mbox) < 0 || idx_exec(idx, "COMMIT") < 0) {
+		mbox->highestmodseq = first - 1;
+		goto rollback;
 	}
-	str_copy(msg->file, sizeof(msg->file), file);
-	msg->flags = flags;
-	if (keywords != NULL)
-		str_copy(msg->keywords, sizeof(msg->keywords), keywords);
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < n; i++) {
+		struct index_msg *msg = ch[i].msg;
+
+		if (ch[i].result < 0)
+			continue;
+		ch[i].result = 0;
+		msg->modseq = first++;
+		str_copy(msg->file, sizeof(msg->file), files[i]);
+		msg->flags = ch[i].flags;
+		if (ch[i].keywords != NULL)
+			str_copy(msg->keywords, sizeof(msg->keywords), ch[i].keywords);
+	}
+	free(files);
 	return 0;
+rollback:
+	sqlite3_finalize(st);
+	idx_exec(idx, "ROLLBACK");
+fail:
+	for (size_t i = 0; i < n; i++)
+		ch[i].result = -1;
+	free(files);
+	return any ? -1 : 0;
 }
 
 int mail_index_expunge(struct mail_index *idx, struct index_mailbox *mbox,

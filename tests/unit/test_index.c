@@ -526,6 +526,62 @@ static void test_expire_trash(void **state)
 	assert_int_equal(rmdir(inbox_new), -1);
 }
 
+/* Many flag changes at once (more than one transaction's batch): each is
+ * made, with its own MODSEQ, the files renamed, a file another program
+ * removed meanwhile left out, and the cache and a fresh sync agree. */
+static void test_set_flags_many(void **state)
+{
+	struct fixture *f = *state;
+	struct index_mailbox m = get(f, "INBOX");
+	struct index_view v, w;
+	struct index_flag_change *ch;
+	char path[512], body[64];
+	uint64_t before;
+	enum { N = 1100 };
+
+	for (int i = 0; i < N; i++) {	/* written as another program would: no fsync, quick */
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/new/%d.M%dP1.test", f->root, 1700000000 + i, i);
+		snprintf(body, sizeof(body), "Subject: %d\r\n\r\n%d\r\n", i, i);
+		assert_non_null(fp = fopen(path, "w"));
+		fputs(body, fp);
+		fclose(fp);
+	}
+	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
+	assert_int_equal(v.count, N);
+	before = m.highestmodseq;
+	assert_int_equal(mail_index_msg_path(&m, &v.msgs[500], path, sizeof(path)), 0);
+	assert_int_equal(unlink(path), 0);
+	ch = calloc(N, sizeof(*ch));
+	assert_non_null(ch);
+	for (int i = 0; i < N; i++) {
+		ch[i].msg = &v.msgs[i];
+		ch[i].flags = INDEX_FLAG_SEEN;
+		ch[i].keywords = i == 7 ? "$Work" : NULL;
+	}
+	assert_int_equal(mail_index_set_flags_many(f->idx, &m, ch, N), 0);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(ch[i].result, i == 500 ? -1 : 0);
+		if (i == 500)
+			continue;
+		assert_int_equal(v.msgs[i].modseq, before + (uint64_t)i + (i > 500 ? 0 : 1));
+		assert_non_null(strstr(v.msgs[i].file, ":2,S"));
+		assert_int_equal(mail_index_msg_path(&m, &v.msgs[i], path, sizeof(path)), 0);
+		assert_int_equal(access(path, F_OK), 0);
+	}
+	assert_int_equal(m.highestmodseq, before + N - 1);
+	free(ch);
+	assert_int_equal(mail_index_sync(f->idx, &m, &w), 0);
+	assert_int_equal(w.count, N - 1);
+	for (size_t i = 0; i < w.count; i++) {
+		assert_int_equal(w.msgs[i].flags, INDEX_FLAG_SEEN);
+		assert_string_equal(w.msgs[i].keywords, i == 7 ? "$Work" : "");
+	}
+	index_view_free(&w);
+	index_view_free(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -541,6 +597,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full_sync_many_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscriptions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expire_trash, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_flags_many, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("index", tests, NULL, NULL);
