@@ -408,6 +408,8 @@ struct dir_cert_state {
 /* 1 found, 0 none (s_r holds the defaults), -1 error. */
 int directory_cert_state_get(struct directory *dir, const char *name, struct dir_cert_state *s_r);
 int directory_cert_state_set(struct directory *dir, const struct dir_cert_state *s, const char **error_r);
+/* Forgets a name's certificate state (its host name or domain is gone). */
+int directory_cert_state_del(struct directory *dir, const char *name);
 
 /* Mail nodes (issue 16 §2, node.c): where accounts' mailboxes live when
  * the installation has more than one machine. No nodes: every account is

@@ -809,6 +809,13 @@ int directory_cert_state_get(struct directory *dir, const char *name, struct dir
 	return r == DIR_ROW ? 1 : r == DIR_DONE ? 0 : -1;
 }
 
+int directory_cert_state_del(struct directory *dir, const char *name)
+{
+	const char *error;
+
+	return dir_run(dir, dir_prepare(dir, "DELETE FROM cert_state WHERE name = lower(?)", name, NULL), &error);
+}
+
 int directory_cert_state_set(struct directory *dir, const struct dir_cert_state *s, const char **error_r)
 {
 	char failures[32], next_try[32], day[32], orders[32], updated[32];

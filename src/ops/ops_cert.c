@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *const ops_cert_default_labels[3] = { "mail", "autoconfig", "mta-sts" };
 
@@ -415,6 +416,21 @@ int ops_hostname_add(struct ops *o, const struct ops_actor *actor, const char *d
 	return 0;
 }
 
+void ops_cert_forget(struct ops *o, const char *name)
+{
+	char path[4400], lower[256];
+
+	str_copy(lower, sizeof(lower), name);
+	str_lower(lower);
+	if (lower[0] == '\0' || strchr(lower, '/') != NULL || lower[0] == '.')
+		return;
+	snprintf(path, sizeof(path), "%s/tls/%s.crt", o->data, lower);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/tls/%s.key", o->data, lower);
+	unlink(path);
+	directory_cert_state_del(o->dir, lower);
+}
+
 int ops_hostname_del(struct ops *o, const struct ops_actor *actor, const char *name, struct ops_error *err)
 {
 	char lower[256], owner[256];
@@ -434,6 +450,9 @@ int ops_hostname_del(struct ops *o, const struct ops_actor *actor, const char *n
 		return ops_fail(err, "forbidden", "name", "not allowed for %s", "%s は操作できません", lower);
 	if (directory_hostname_del(o->dir, lower, &error) < 0)
 		return ops_fail(err, "internal", NULL, "cannot remove %s: %s", "%s を削除できません: %s", lower, error);
+	ops_cert_forget(o, lower);
+	if (o->conf_reload != NULL)
+		o->conf_reload(o);
 	ops_audit(o, actor, "cert.name_del", lower, "host name of %s removed", owner);
 	return 0;
 }

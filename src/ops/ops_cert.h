@@ -50,6 +50,9 @@ int ops_cert_import(struct ops *o, const struct ops_actor *actor, const char *na
 int ops_hostname_add(struct ops *o, const struct ops_actor *actor, const char *domain, const char *name,
 		     struct ops_error *err);
 int ops_hostname_del(struct ops *o, const struct ops_actor *actor, const char *name, struct ops_error *err);
+/* Removes what a host name's certificate left behind: DATA/tls/NAME.crt
+ * and .key and its renewal state (the name is no longer served). */
+void ops_cert_forget(struct ops *o, const char *name);
 
 /* What ops_cert_renew did for one name. */
 enum ops_renew_outcome {

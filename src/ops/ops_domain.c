@@ -2,6 +2,7 @@
  * keys). */
 #include "ops/ops.h"
 #include "ops/ops_server.h"
+#include "ops/ops_cert.h"
 #include "directory/validate.h"
 #include "lib/fsutil.h"
 #include "lib/str.h"
@@ -79,10 +80,8 @@ struct ops_names {
 	bool failed;
 };
 
-static void ops_collect_cb(const struct dir_account *a, void *ctx)
+static void names_add(struct ops_names *n, const char *name)
 {
-	struct ops_names *n = ctx;
-
 	if (n->count == n->cap) {
 		size_t cap = n->cap == 0 ? 16 : n->cap * 2;
 		void *bigger = realloc(n->names, cap * sizeof(*n->names));
@@ -94,7 +93,41 @@ static void ops_collect_cb(const struct dir_account *a, void *ctx)
 		n->names = bigger;
 		n->cap = cap;
 	}
-	str_copy(n->names[n->count++], sizeof(n->names[0]), a->address);
+	str_copy(n->names[n->count++], sizeof(n->names[0]), name);
+}
+
+static void ops_collect_cb(const struct dir_account *a, void *ctx)
+{
+	names_add(ctx, a->address);
+}
+
+static void hostname_collect_cb(const char *domain, const char *name, void *ctx)
+{
+	names_add(ctx, name);
+}
+
+/* A deleted domain's host names: its added ones and the default ones
+ * (mail., autoconfig., mta-sts.) lose their certificates and renewal
+ * state, so nothing renews a certificate for a domain no longer here. */
+static void domain_forget_names(struct ops *o, const char *domain)
+{
+	struct ops_names added = { NULL, 0, 0, false };
+	const char *error;
+	char name[512];
+
+	directory_hostname_list(o->dir, domain, hostname_collect_cb, &added);
+	for (size_t i = 0; i < added.count; i++) {
+		(void)directory_hostname_del(o->dir, added.names[i], &error);
+		ops_cert_forget(o, added.names[i]);
+	}
+	free(added.names);
+	for (size_t l = 0; l < 3; l++) {
+		snprintf(name, sizeof(name), "%s.%s", ops_cert_default_labels[l], domain);
+		if (strlen(name) <= 253)
+			ops_cert_forget(o, name);
+	}
+	if (o->conf_reload != NULL)
+		o->conf_reload(o);
 }
 
 int ops_domain_del(struct ops *o, const struct ops_actor *actor, const char *name, bool force,
@@ -148,9 +181,12 @@ int ops_domain_del(struct ops *o, const struct ops_actor *actor, const char *nam
 	r->accounts = accounts.count;
 	(void)directory_setting_clear(o->dir, "domain", r->name, &error);
 	r->mail_left = stat(r->path, &st) == 0 && fs_remove_tree(r->path) < 0;
-	/* its DKIM keys go too (a domain added again gets new ones) */
+	/* its DKIM keys go too (a domain added again gets new ones), from the
+	 * directory first: nodes write out what it holds */
+	(void)directory_dkim_keys_set(o->dir, r->name, NULL, 0, &error);
 	if (dkim_keys_dir(path, sizeof(path), o->data, r->name) == 0 && stat(path, &st) == 0)
 		r->dkim_left = fs_remove_tree(path) < 0;
+	domain_forget_names(o, r->name);
 	ops_event(o, actor, "domain-deleted", r->name, r->mail_left ? "%zu accounts; mail directory not fully removed"
 		  : "with %zu accounts and their mail", r->accounts);
 	ops_audit(o, actor, "domain.del", r->name, "deleted with %zu accounts%s", r->accounts,

@@ -249,6 +249,9 @@ def test_added_name_backs_off_then_issues(env):
     srv.ctl("cert", "remove", "extra.one.test")
     listed = [c["name"] for c in json.loads(srv.ctl("cert", "list", "one.test", "--json").out)]
     assert "extra.one.test" not in listed
+    # its certificate and key went with it
+    assert not os.path.exists(os.path.join(srv.data, "tls", "extra.one.test.crt"))
+    assert not os.path.exists(os.path.join(srv.data, "tls", "extra.one.test.key"))
 
 
 def own_cert(base, name, days=30, key_for=None):
@@ -445,3 +448,36 @@ def test_reloads_while_handshakes_run(env):
     done.set()
     assert errors == [], errors
     assert n > 1 and srv.proc.poll() is None
+
+
+def test_deleted_domain_leaves_no_names_certificates_or_keys(env, tmp_path):
+    """A domain deleted takes its added host names, its certificates (files
+    and renewal state) and its DKIM keys (files and directory rows) with
+    it: nothing renews a certificate for it, and added again it starts
+    afresh."""
+    import sqlite3
+    srv, _, _, _ = env
+    srv.ctl("domain", "add", "four.test")
+    srv.ctl("cert", "add", "four.test", "extra.four.test")
+    ca, chain, key = own_cert(str(tmp_path / "own"), "mail.four.test")
+    srv.ctl("cert", "import", "mail.four.test", chain, key)
+    assert json.loads(srv.ctl("cert", "show", "mail.four.test", "--json").out)["source"] == "imported"
+    tls = os.path.join(srv.data, "tls")
+    assert os.path.exists(os.path.join(tls, "mail.four.test.crt"))
+    srv.ctl("domain", "del", "four.test", "--force")
+    assert not os.path.exists(os.path.join(tls, "mail.four.test.crt"))
+    assert not os.path.exists(os.path.join(tls, "mail.four.test.key"))
+    assert not os.path.exists(os.path.join(srv.data, "dkim", "four.test"))
+    db = sqlite3.connect(os.path.join(srv.data, "yubin.db"))
+    try:
+        for table, col in (("dkim_keys", "domain"), ("host_names", "domain")):
+            n = db.execute("SELECT count(*) FROM %s WHERE %s = 'four.test'" % (table, col)).fetchone()[0]
+            assert n == 0, table
+        n = db.execute("SELECT count(*) FROM cert_state WHERE name LIKE '%.four.test'").fetchone()[0]
+        assert n == 0
+    finally:
+        db.close()
+    srv.ctl("domain", "add", "four.test")
+    listed = {c["name"]: c for c in json.loads(srv.ctl("cert", "list", "four.test", "--json").out)}
+    assert "extra.four.test" not in listed and listed["mail.four.test"]["source"] != "imported", listed
+    srv.ctl("domain", "del", "four.test", "--force")
