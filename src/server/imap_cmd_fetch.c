@@ -267,6 +267,8 @@ struct fetch_map {
 	int fd;
 };
 
+#define FETCH_SEEN_BATCH 64
+
 struct imap_fetch_run {
 	struct imap_fetch f;
 	struct index_view v;
@@ -275,6 +277,11 @@ struct imap_fetch_run {
 	size_t item;		/* its next item when a streamed literal cut it, else 0 */
 	bool add_flags;
 	struct fetch_map map;	/* that message's file when it is big */
+	/* \Seen set by BODY[] and RFC822: one index transaction for the
+	 * next FETCH_SEEN_BATCH messages; the UIDs it changed, in order */
+	size_t seen_to;		/* positions below it have had theirs */
+	uint32_t marked[FETCH_SEEN_BATCH];
+	size_t nmarked, mcur;
 };
 
 /* A message file, opened under its current name if another session
@@ -603,6 +610,34 @@ static struct imap_fetch_run *fetch_run_new(struct imap_session *s, const struct
 	return run;
 }
 
+/* Sets \Seen on the unseen ones among the next FETCH_SEEN_BATCH messages
+ * to send, in one index transaction (not one commit per message), and
+ * notes which it changed: their replies then carry FLAGS. A client that
+ * goes away mid-command may leave a few not yet sent marked read, as with
+ * servers that commit a FETCH's flag changes at its end. */
+static void fetch_mark_seen(struct imap_session *s, struct imap_fetch_run *run)
+{
+	struct index_flag_change ch[FETCH_SEEN_BATCH];
+	size_t nch = 0, end = run->n - run->next > FETCH_SEEN_BATCH ? run->next + FETCH_SEEN_BATCH : run->n;
+
+	for (size_t p = run->next; p < end; p++) {
+		struct index_msg *m = (struct index_msg *)imap_index_find(&run->v, s->view[run->idx[p]].uid);
+
+		if (m == NULL || (m->flags & INDEX_FLAG_SEEN) ||
+		    (run->f.has_changedsince && m->modseq <= run->f.changedsince))
+			continue;
+		ch[nch++] = (struct index_flag_change){ .msg = m, .flags = m->flags | INDEX_FLAG_SEEN };
+	}
+	mail_index_set_flags_many(s->idx, &s->mbox, ch, nch);
+	run->nmarked = 0;
+	run->mcur = 0;
+	for (size_t i = 0; i < nch; i++) {
+		if (ch[i].result == 0)
+			run->marked[run->nmarked++] = ch[i].msg->uid;
+	}
+	run->seen_to = end;
+}
+
 /* Sends messages from run->next on; 1 when it stopped for the loop. */
 static int fetch_run_continue(struct imap_session *s, struct imap_fetch_run *run)
 {
@@ -618,8 +653,11 @@ static int fetch_run_continue(struct imap_session *s, struct imap_fetch_run *run
 			if (f->has_changedsince && m->modseq <= f->changedsince)
 				continue;
 			run->add_flags = false;
-			if (f->sets_seen && !s->readonly && !(m->flags & INDEX_FLAG_SEEN) &&
-			    mail_index_set_flags(s->idx, &s->mbox, m, m->flags | INDEX_FLAG_SEEN, NULL) == 0) {
+			if (f->sets_seen && !s->readonly && run->next >= run->seen_to)
+				fetch_mark_seen(s, run);
+			if (f->sets_seen && !s->readonly && run->mcur < run->nmarked &&
+			    run->marked[run->mcur] == m->uid) {
+				run->mcur++;
 				s->view[vi].flags = m->flags;
 				s->view[vi].modseq = m->modseq;
 				run->add_flags = true;

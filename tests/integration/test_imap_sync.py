@@ -323,6 +323,29 @@ def test_many_changes_at_once(server, conns):
     assert all(b"\\Seen" in f for _, f in model.msgs)
 
 
+def test_fetch_body_marks_read_in_batches(server, conns):
+    """FETCH BODY[] over more messages than one batch of \\Seen changes:
+    each reply that made a message read says FLAGS (\\Seen) once, those
+    already read and BODY.PEEK say nothing, and the watcher and a fresh
+    session see every one read."""
+    a, b = conns(), conns()
+    box = big_box(server, a, 150)
+    model = Model(a, box)
+    b.ok("SELECT %s" % box)
+    b.ok("STORE 10,70,140 +FLAGS.SILENT (\\Seen)")
+    u, _ = b.ok("FETCH 101:150 (BODY.PEEK[HEADER])")
+    assert not any(b"FLAGS" in line for line in u if isinstance(line, bytes))
+    u, _ = b.ok("FETCH 1:* (BODY[])")
+    flagged = sorted(int(m.group(1)) for m in (FETCH_RE.match(line) for line in u if isinstance(line, bytes))
+                     if m and b"FLAGS (\\Seen)" in m.group(2))
+    assert flagged == [n for n in range(1, 151) if n not in (10, 70, 140)], flagged
+    u, _ = b.ok("FETCH 1:* (BODY[])")
+    assert not any(b"FLAGS" in line for line in u if isinstance(line, bytes))
+    model.noop()
+    model.check(server, box)
+    assert all(b"\\Seen" in f for _, f in model.msgs)
+
+
 def age_dirs(folder, secs=10):
     """Moves the mtimes of a folder's new/ and cur/ back, as if it had been
     left alone that long (the index then trusts them without reading)."""
