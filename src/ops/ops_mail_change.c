@@ -86,6 +86,10 @@ static int move_msgs(struct ops_mailbox *mb, struct index_mailbox *src, struct i
 		     struct ops_error *err)
 {
 	const struct ops_mail_learn *l = mb->learn;
+	const struct index_msg **msgs;
+	uint32_t *new_uids;
+	int *lis;		/* each message's place in the learning batch */
+	size_t nmsgs = 0;
 	void *batch = NULL;
 	const char *error = NULL;
 	uint64_t bytes = 0;
@@ -104,24 +108,32 @@ static int move_msgs(struct ops_mailbox *mb, struct index_mailbox *src, struct i
 				"メールボックスがいっぱいです。不要なメールを削除し、ごみ箱を空にしてください");
 	if (l != NULL)
 		batch = l->begin(mb->address, src->name, src->special_use, dst->name, dst->special_use);
-	for (size_t i = 0; i < n; i++) {
+	msgs = calloc(n > 0 ? n : 1, sizeof(*msgs));
+	lis = calloc(n > 0 ? n : 1, sizeof(*lis));
+	new_uids = calloc(n > 0 ? n : 1, sizeof(*new_uids));
+	for (size_t i = 0; msgs != NULL && lis != NULL && new_uids != NULL && i < n; i++) {
 		const struct index_msg *m = view_find(v, uids[i]);
-		uint32_t uid;
-		int li = -1;
 
 		if (m == NULL)
 			continue;
+		lis[nmsgs] = -1;
 		if (batch != NULL && mail_index_msg_path(src, m, path, sizeof(path)) == 0)
-			li = l->add(batch, path);	/* read before a move renames it */
-		if (mail_index_copy(mb->idx, src, m, dst, !copy, &uid, &error) < 0) {
-			if (batch != NULL)
-				l->drop(batch, li);
-			break;
-		}
-		if (copy)
-			bytes -= m->size;
-		(*done_r)++;
+			lis[nmsgs] = l->add(batch, path);	/* read before a move renames it */
+		msgs[nmsgs++] = m;
 	}
+	if (msgs == NULL || lis == NULL || new_uids == NULL)
+		error = "out of memory";
+	else if (nmsgs > 0)
+		*done_r = mail_index_copy_many(mb->idx, src, msgs, nmsgs, dst, !copy, new_uids, &error);
+	for (size_t i = 0; i < nmsgs; i++) {
+		if (i >= *done_r && batch != NULL)
+			l->drop(batch, lis[i]);
+		else if (i < *done_r && copy)
+			bytes -= msgs[i]->size;
+	}
+	free(msgs);
+	free(lis);
+	free(new_uids);
 	if (copy && bytes > 0)
 		quota_release(mb->root, bytes);	/* what was not copied */
 	if (batch != NULL)

@@ -202,6 +202,48 @@ static struct spam_learn *imap_learn_begin(const struct imap_session *s, const s
 	return direction != 0 ? spam_learn_new(s->sid, s->user, direction) : NULL;
 }
 
+/* Copies (moves) the messages at view positions idx into dst, all in one
+ * go (mail_index_copy_many); src_uids and dst_uids get the UIDs of those
+ * done, *bytes loses their sizes for a copy. How many were done. */
+static size_t copy_msgs(struct imap_session *s, const struct index_view *v, const size_t *idx, size_t n,
+			struct index_mailbox *dst, bool move, uint32_t *src_uids, uint32_t *dst_uids,
+			uint64_t *bytes, const char **error_r)
+{
+	const struct index_msg **msgs = calloc(n > 0 ? n : 1, sizeof(*msgs));
+	int *lis = calloc(n > 0 ? n : 1, sizeof(*lis));	/* each one's place in the learning batch */
+	struct spam_learn *learn = imap_learn_begin(s, dst);
+	size_t nmsgs = 0, done = 0;
+	char path[PATH_MAX];
+
+	for (size_t i = 0; msgs != NULL && lis != NULL && i < n; i++) {
+		const struct index_msg *m = imap_index_find(v, s->view[idx[i]].uid);
+
+		if (m == NULL)
+			continue;
+		lis[nmsgs] = -1;
+		if (learn != NULL && mail_index_msg_path(&s->mbox, m, path, sizeof(path)) == 0)
+			lis[nmsgs] = spam_learn_add(learn, path);	/* read before a move renames it */
+		msgs[nmsgs++] = m;
+	}
+	if (msgs == NULL || lis == NULL)
+		*error_r = "[SERVERBUG] Out of memory";
+	else if (nmsgs > 0)
+		done = mail_index_copy_many(s->idx, &s->mbox, msgs, nmsgs, dst, move, dst_uids, error_r);
+	for (size_t i = 0; i < nmsgs; i++) {
+		if (i >= done) {
+			spam_learn_drop(learn, lis[i]);
+			continue;
+		}
+		if (!move)
+			*bytes -= msgs[i]->size;
+		src_uids[i] = msgs[i]->uid;
+	}
+	spam_learn_submit(learn);	/* trains on a worker of its own */
+	free(msgs);
+	free(lis);
+	return done;
+}
+
 static void imap_copy_move(struct imap_session *s, const struct imap_command *cmd, bool move)
 {
 	const char *name = cmd->count == 2 ? imap_mailbox_name(s, imap_arg_astring(&cmd->args[1])) : NULL;
@@ -211,8 +253,6 @@ static void imap_copy_move(struct imap_session *s, const struct imap_command *cm
 	uint32_t *src_uids, *dst_uids;
 	size_t *idx, n, done = 0;
 	uint64_t bytes = 0;
-	struct spam_learn *learn;
-	char path[PATH_MAX];
 
 	if (name == NULL && cmd->count == 2 && imap_mailbox_refuse(s, cmd, imap_arg_astring(&cmd->args[1])))
 		return;
@@ -243,28 +283,12 @@ static void imap_copy_move(struct imap_session *s, const struct imap_command *cm
 	}
 	src_uids = calloc(n > 0 ? n : 1, sizeof(*src_uids));
 	dst_uids = calloc(n > 0 ? n : 1, sizeof(*dst_uids));
-	learn = imap_learn_begin(s, &dst);
-	for (size_t i = 0; src_uids != NULL && dst_uids != NULL && i < n; i++) {
-		const struct index_msg *m = imap_index_find(&v, s->view[idx[i]].uid);
-		uint32_t uid;
-		int li = -1;
-
-		if (m == NULL)
-			continue;
-		if (learn != NULL && mail_index_msg_path(&s->mbox, m, path, sizeof(path)) == 0)
-			li = spam_learn_add(learn, path);	/* read before a move renames it */
-		if (mail_index_copy(s->idx, &s->mbox, m, &dst, move, &uid, &error) < 0) {
-			spam_learn_drop(learn, li);
-			break;
-		}
-		if (!move)
-			bytes -= m->size;
-		src_uids[done] = m->uid;
-		dst_uids[done++] = uid;
-	}
+	if (src_uids == NULL || dst_uids == NULL)
+		error = "[SERVERBUG] Out of memory";
+	else
+		done = copy_msgs(s, &v, idx, n, &dst, move, src_uids, dst_uids, &bytes, &error);
 	if (!move && bytes > 0)
 		quota_release(s->root, bytes);	/* what was not copied */
-	spam_learn_submit(learn);	/* trains on a worker of its own */
 	if (done > 0 && move) {
 		strbuf_printf(&s->out, "* OK [COPYUID %u ", dst.uidvalidity);
 		uidset_append(&s->out, src_uids, done);

@@ -212,6 +212,13 @@ int mail_index_append(struct mail_index *idx, struct index_mailbox *mbox, const 
  * quota, as every copy is); a move is a rename. */
 int mail_index_copy(struct mail_index *idx, struct index_mailbox *src, const struct index_msg *msg,
 		    struct index_mailbox *dst, bool move, uint32_t *uid_r, const char **error_r);
+/* Copies (or moves) many messages of one folder: in batches of up to
+ * 1,000, the files linked (renamed), each directory fsynced once and the
+ * rows added in one transaction. uids_r[i] gets msgs[i]'s UID. Returns how
+ * many were done, in order; fewer than n when one failed (*error_r says
+ * why; those before it stay done). */
+size_t mail_index_copy_many(struct mail_index *idx, struct index_mailbox *src, const struct index_msg *const *msgs,
+			    size_t n, struct index_mailbox *dst, bool move, uint32_t *uids_r, const char **error_r);
 
 /* Maildir flag letters for flags (ASCII order) and back. */
 void index_flags_to_maildir(uint32_t flags, char *buf, size_t size);

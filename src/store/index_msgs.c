@@ -1443,64 +1443,110 @@ static int index_append(struct mail_index *idx, struct index_mailbox *mbox, cons
 	return 0;
 }
 
-int mail_index_copy(struct mail_index *idx, struct index_mailbox *src, const struct index_msg *msg,
-		    struct index_mailbox *dst, bool move, uint32_t *uid_r, const char **error_r)
+/* The file name a copy (a new unique name) or a move (the same) gets. */
+static void copy_name(const struct index_msg *msg, bool move, char *file, size_t size)
 {
-	char from[PATH_MAX], to[PATH_MAX], dir[PATH_MAX], file[MAILDIR_NAME_MAX + 40];
 	char base[MAILDIR_NAME_MAX], letters[16];
 
-	snprintf(from, sizeof(from), "%s/cur/%s", src->path, msg->file);
 	if (move) {
-		str_copy(file, sizeof(file), msg->file);
-	} else {
-		maildir_unique_name(base, sizeof(base), (size_t)msg->size);
-		index_flags_to_maildir(msg->flags, letters, sizeof(letters));
-		snprintf(file, sizeof(file), "%s:2,%s", base, letters);
+		str_copy(file, size, msg->file);
+		return;
 	}
-	snprintf(to, sizeof(to), "%s/cur/%s", dst->path, file);
-	/* The write transaction is held from before the file appears in
-	 * dst until its row is there: a sync of dst that reads the new file
-	 * waits (BEGIN IMMEDIATE) and then finds the row, instead of giving
-	 * the file a UID of its own beside the one inserted here. */
+	maildir_unique_name(base, sizeof(base), (size_t)msg->size);
+	index_flags_to_maildir(msg->flags, letters, sizeof(letters));
+	snprintf(file, size, "%s:2,%s", base, letters);
+}
+
+/* One batch of mail_index_copy_many: the files linked (renamed), each
+ * directory fsynced once, the rows in one transaction. How many of msgs
+ * were done (a prefix); fewer than n with *error_r set. */
+static size_t copy_batch(struct mail_index *idx, struct index_mailbox *src, const struct index_msg *const *msgs,
+			 size_t n, struct index_mailbox *dst, bool move, uint32_t *uids_r, const char **error_r)
+{
+	char from[PATH_MAX], to[PATH_MAX], dir[PATH_MAX], sql[128];
+	char (*files)[MAILDIR_NAME_MAX + 40] = malloc(n * sizeof(*files));
+	size_t k = 0;
+
+	if (files == NULL) {
+		*error_r = "[SERVERBUG] Out of memory";
+		return 0;
+	}
+	/* The write transaction is held from before the files appear in
+	 * dst until their rows are there: a sync of dst that reads a new file
+	 * meanwhile waits (BEGIN IMMEDIATE) and then finds its row, instead of
+	 * giving the file a UID of its own beside the one inserted here. */
 	if (idx_exec(idx, "BEGIN IMMEDIATE") < 0) {
 		*error_r = "[SERVERBUG] Index busy";
-		return -1;
+		free(files);
+		return 0;
 	}
-	if ((move ? rename(from, to) : link(from, to)) < 0) {
-		*error_r = errno == ENOENT ? "[EXPUNGEISSUED] The message was expunged meanwhile"
-					   : "[SERVERBUG] Cannot store the message";
-		idx_exec(idx, "ROLLBACK");
-		return -1;
+	for (; k < n; k++) {
+		copy_name(msgs[k], move, files[k], sizeof(files[k]));
+		snprintf(from, sizeof(from), "%s/cur/%s", src->path, msgs[k]->file);
+		snprintf(to, sizeof(to), "%s/cur/%s", dst->path, files[k]);
+		if ((move ? rename(from, to) : link(from, to)) < 0) {
+			*error_r = errno == ENOENT ? "[EXPUNGEISSUED] The message was expunged meanwhile"
+						   : "[SERVERBUG] Cannot store the message";
+			break;
+		}
 	}
 	snprintf(dir, sizeof(dir), "%s/cur", dst->path);
-	fs_fsync_dir(dir);
-	if (move) {
-		char sql[128];
+	if (k > 0)
+		fs_fsync_dir(dir);
+	if (k > 0 && move) {
 		snprintf(dir, sizeof(dir), "%s/cur", src->path);
 		fs_fsync_dir(dir);
-		snprintf(sql, sizeof(sql), "DELETE FROM messages WHERE mailbox_id = %lld AND uid = %u",
-			 (long long)src->id, msg->uid);
-		idx_exec(idx, sql);
+	}
+	for (size_t i = 0; i < k; i++) {
+		if (move) {
+			snprintf(sql, sizeof(sql), "DELETE FROM messages WHERE mailbox_id = %lld AND uid = %u",
+				 (long long)src->id, msgs[i]->uid);
+			idx_exec(idx, sql);
+		}
+		if (index_insert_row(idx, dst, files[i], msgs[i]->flags, msgs[i]->keywords, msgs[i]->size,
+				     msgs[i]->internaldate, &uids_r[i]) < 0)
+			goto fail;
+	}
+	if (idx_exec(idx, "COMMIT") < 0)
+		goto fail;
+	free(files);
+	return k;
+fail:
+	idx_exec(idx, "ROLLBACK");	/* the files stay: the next sync numbers them */
+	*error_r = "[SERVERBUG] Index update failed";
+	free(files);
+	return 0;
+}
+
+size_t mail_index_copy_many(struct mail_index *idx, struct index_mailbox *src, const struct index_msg *const *msgs,
+			    size_t n, struct index_mailbox *dst, bool move, uint32_t *uids_r, const char **error_r)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		size_t k = n - done < FLAGS_BATCH ? n - done : FLAGS_BATCH;
+		size_t got = copy_batch(idx, src, msgs + done, k, dst, move, uids_r + done, error_r);
+
+		done += got;
+		if (got < k)
+			break;
 	}
 	/* The caches are dropped after the transaction ends, never inside it:
 	 * a sync holds a folder's cache lock while it waits for the write
 	 * lock, so taking the cache lock while holding the write lock would
 	 * deadlock with it. */
-	if (index_insert_row(idx, dst, file, msg->flags, msg->keywords, msg->size, msg->internaldate,
-			     uid_r) < 0 ||
-	    idx_exec(idx, "COMMIT") < 0) {
-		idx_exec(idx, "ROLLBACK");	/* the file stays: the next sync numbers it */
-		if (move)
-			mcache_invalidate(src->path);
-		mcache_invalidate(dst->path);
-		*error_r = "[SERVERBUG] Index update failed";
-		return -1;
-	}
 	if (move)
 		mcache_invalidate(src->path);
 	mcache_invalidate(dst->path);
-	store_changed_cached(idx->root);
-	return 0;
+	if (done > 0)
+		store_changed_cached(idx->root);
+	return done;
+}
+
+int mail_index_copy(struct mail_index *idx, struct index_mailbox *src, const struct index_msg *msg,
+		    struct index_mailbox *dst, bool move, uint32_t *uid_r, const char **error_r)
+{
+	return mail_index_copy_many(idx, src, &msg, 1, dst, move, uid_r, error_r) == 1 ? 0 : -1;
 }
 
 /* For the rebuild of a damaged index (index_rebuild.c): when the folder at

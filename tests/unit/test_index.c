@@ -526,6 +526,22 @@ static void test_expire_trash(void **state)
 	assert_int_equal(rmdir(inbox_new), -1);
 }
 
+/* n messages written into new/ as another program would: no fsync, quick. */
+static void write_raw(const char *root, int n)
+{
+	char path[512], body[64];
+
+	for (int i = 0; i < n; i++) {
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/new/%d.M%dP1.test", root, 1700000000 + i, i);
+		snprintf(body, sizeof(body), "Subject: %d\r\n\r\n%d\r\n", i, i);
+		assert_non_null(fp = fopen(path, "w"));
+		fputs(body, fp);
+		fclose(fp);
+	}
+}
+
 /* Many flag changes at once (more than one transaction's batch): each is
  * made, with its own MODSEQ, the files renamed, a file another program
  * removed meanwhile left out, and the cache and a fresh sync agree. */
@@ -535,19 +551,11 @@ static void test_set_flags_many(void **state)
 	struct index_mailbox m = get(f, "INBOX");
 	struct index_view v, w;
 	struct index_flag_change *ch;
-	char path[512], body[64];
+	char path[512];
 	uint64_t before;
 	enum { N = 1100 };
 
-	for (int i = 0; i < N; i++) {	/* written as another program would: no fsync, quick */
-		FILE *fp;
-
-		snprintf(path, sizeof(path), "%s/new/%d.M%dP1.test", f->root, 1700000000 + i, i);
-		snprintf(body, sizeof(body), "Subject: %d\r\n\r\n%d\r\n", i, i);
-		assert_non_null(fp = fopen(path, "w"));
-		fputs(body, fp);
-		fclose(fp);
-	}
+	write_raw(f->root, N);
 	assert_int_equal(mail_index_sync(f->idx, &m, &v), 0);
 	assert_int_equal(v.count, N);
 	before = m.highestmodseq;
@@ -582,6 +590,53 @@ static void test_set_flags_many(void **state)
 	index_view_free(&v);
 }
 
+/* Many messages moved at once (more than one batch): UIDs in order in the
+ * target, the first one whose file is gone stops it with EXPUNGEISSUED and
+ * those before it stay moved; a copy of the rest then gets the next UIDs. */
+static void test_copy_many(void **state)
+{
+	struct fixture *f = *state;
+	struct index_mailbox in = get(f, "INBOX"), trash = get(f, "Trash");
+	struct index_view v, t;
+	const struct index_msg **msgs;
+	uint32_t *uids;
+	const char *error = NULL;
+	char path[512];
+	enum { N = 1100, GONE = 1050 };
+
+	write_raw(f->root, N);
+	assert_int_equal(mail_index_sync(f->idx, &in, &v), 0);
+	assert_int_equal(v.count, N);
+	assert_non_null(msgs = calloc(N, sizeof(*msgs)));
+	assert_non_null(uids = calloc(N, sizeof(*uids)));
+	for (int i = 0; i < N; i++)
+		msgs[i] = &v.msgs[i];
+	assert_int_equal(mail_index_msg_path(&in, &v.msgs[GONE], path, sizeof(path)), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mail_index_copy_many(f->idx, &in, msgs, N, &trash, true, uids, &error), GONE);
+	assert_non_null(strstr(error, "EXPUNGEISSUED"));
+	for (int i = 0; i < GONE; i++)
+		assert_int_equal(uids[i], (uint32_t)i + 1);
+	assert_int_equal(mail_index_sync(f->idx, &trash, &t), 0);
+	assert_int_equal(t.count, GONE);
+	assert_int_equal(t.msgs[GONE - 1].uid, GONE);
+	index_view_free(&t);
+	error = NULL;
+	assert_int_equal(mail_index_copy_many(f->idx, &in, msgs + GONE + 1, N - GONE - 1, &trash, false,
+					      uids, &error), N - GONE - 1);
+	assert_null(error);
+	assert_int_equal(uids[0], GONE + 1);
+	index_view_free(&v);
+	assert_int_equal(mail_index_sync(f->idx, &in, &v), 0);
+	assert_int_equal(v.count, N - GONE - 1);	/* the moved and the vanished one are gone */
+	assert_int_equal(mail_index_sync(f->idx, &trash, &t), 0);
+	assert_int_equal(t.count, N - 1);
+	index_view_free(&t);
+	index_view_free(&v);
+	free(msgs);
+	free(uids);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -598,6 +653,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_subscriptions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expire_trash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_flags_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_many, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("index", tests, NULL, NULL);
