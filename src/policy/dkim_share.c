@@ -211,7 +211,10 @@ static void share_names_sort(struct share_names *l)
 		qsort(l->names, l->n, sizeof(l->names[0]), share_name_cmp);
 }
 
-/* Domains with keys on disk but not in the directory: stored there. */
+/* Domains with keys on disk but not in the directory: stored there, if
+ * the domain is (keys left on a node by a domain deleted elsewhere must
+ * not come back; they are left alone, not deleted: a directory set up
+ * wrongly must never cost a node its keys). */
 static void share_upload_missing(struct directory *dir, const char *data_dir, struct share_names *known)
 {
 	char path[PATH_MAX];
@@ -223,7 +226,10 @@ static void share_upload_missing(struct directory *dir, const char *data_dir, st
 	while ((de = readdir(d)) != NULL) {
 		const char *error = "";
 
-		if (de->d_name[0] == '.' || !dkim_domain_is_safe(de->d_name) || share_names_have(known, de->d_name))
+		struct dir_domain dom;
+
+		if (de->d_name[0] == '.' || !dkim_domain_is_safe(de->d_name) || share_names_have(known, de->d_name) ||
+		    directory_domain_get(dir, de->d_name, &dom) != 1)
 			continue;
 		if (share_put_files(dir, data_dir, de->d_name, &error) < 0)
 			log_warn(NULL, "dkim: cannot store the keys of %s in the directory: %s", de->d_name, error);

@@ -168,10 +168,18 @@ static void test_files_only_are_stored(void **state)
 	struct dir_dkim_key *rows = calloc(DKIM_KEYS_MAX, sizeof(*rows));
 	size_t n = 0;
 
+	const char *error;
+
 	assert_non_null(rows);
 	make_keys(f->one, k);
 	assert_int_equal(directory_dkim_keys_get(f->d, DOMAIN, rows, DKIM_KEYS_MAX, &n), 0);
 	assert_int_equal(n, 0);
+	/* not while the domain is not in the directory (deleted elsewhere):
+	 * its keys must not come back */
+	assert_int_equal(dkim_share_sync(f->d, f->one, NULL), 0);
+	assert_int_equal(directory_dkim_keys_get(f->d, DOMAIN, rows, DKIM_KEYS_MAX, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(directory_domain_add(f->d, DOMAIN, &error), 0);
 	assert_int_equal(dkim_share_sync(f->d, f->one, NULL), 0);
 	assert_int_equal(directory_dkim_keys_get(f->d, DOMAIN, rows, DKIM_KEYS_MAX, &n), 0);
 	assert_int_equal(n, 2);
