@@ -45,7 +45,8 @@ int imap_session_open_store(struct imap_session *s, const char *address)
 	if ((s->root = strdup(root)) == NULL)
 		return -1;
 	str_copy(s->user, sizeof(s->user), acct.address);
-	s->quota_bytes = (uint64_t)acct.quota_mb * 1024 * 1024;
+	/* a move copies what the source holds, whatever the quota says */
+	s->quota_bytes = s->mover ? 0 : (uint64_t)acct.quota_mb * 1024 * 1024;
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,53 @@ static bool xmove_is_frozen(const struct imap_session *s)
 	return strcmp(home, s->root) != 0;
 }
 
+/* The accounts with a move's session on this node: one at a time, so two
+ * runs of a move never work on one mailbox together. */
+struct xmove_claim {
+	struct xmove_claim *next;
+	char address[];
+};
+static pthread_mutex_t xmove_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct xmove_claim *xmove_claims;
+
+static int xmove_claim(struct imap_session *s, const char *address)
+{
+	struct xmove_claim *c;
+	int r = -1;
+
+	if (s->move_claim != NULL)
+		return strcasecmp(s->move_claim, address) == 0 ? 0 : -1;
+	pthread_mutex_lock(&xmove_lock);
+	for (c = xmove_claims; c != NULL; c = c->next) {
+		if (strcasecmp(c->address, address) == 0)
+			break;
+	}
+	if (c == NULL && (c = malloc(sizeof(*c) + strlen(address) + 1)) != NULL) {
+		strcpy(c->address, address);
+		c->next = xmove_claims;
+		xmove_claims = c;
+		s->move_claim = c->address;
+		r = 0;
+	}
+	pthread_mutex_unlock(&xmove_lock);
+	return r;
+}
+
+void imap_xmove_release(struct imap_session *s)
+{
+	pthread_mutex_lock(&xmove_lock);
+	for (struct xmove_claim **pp = &xmove_claims; s->move_claim != NULL && *pp != NULL; pp = &(*pp)->next) {
+		if ((*pp)->address == s->move_claim) {
+			struct xmove_claim *c = *pp;
+			*pp = c->next;
+			free(c);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&xmove_lock);
+	s->move_claim = NULL;
+}
+
 int imap_xmove_open_root(struct imap_session *s, const char *address, char *root, size_t size)
 {
 	struct directory *dir = server_directory();
@@ -61,6 +109,10 @@ int imap_xmove_open_root(struct imap_session *s, const char *address, char *root
 	const char *error;
 	int here;
 
+	if (s->mover && xmove_claim(s, address) < 0) {
+		log_warn(s->sid, "imap: move of %s refused: another move's session holds it", address);
+		return -1;
+	}
 	if (!mail_move_is_gone(root))
 		return 0;
 	if (!s->mover || dir == NULL)

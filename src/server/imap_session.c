@@ -108,6 +108,7 @@ static void imap_session_free(struct imap_session *s)
 	if (s->stream_fd >= 0)
 		close(s->stream_fd);
 	strbuf_free(&s->out);
+	imap_xmove_release(s);
 	free(s->root);
 	free(s);
 }

@@ -56,6 +56,7 @@ struct imap_session {
 	const char *name_error;	/* why imap_mailbox_name refused the last name */
 	bool mover;		/* an account move's session (ID "x-yubin-move" from a trusted peer) */
 	bool moved;		/* the mailbox moved away meanwhile: BYE */
+	char *move_claim;	/* the account this move's session holds (one per account) */
 
 	/* SELECTED */
 	struct index_mailbox mbox;
@@ -166,6 +167,8 @@ void imap_fetch_abort(struct imap_session *s);
  * still) root becomes the frozen copy it reads, on the target an earlier
  * move's tombstone is cleared. 0 go on. */
 int imap_xmove_open_root(struct imap_session *s, const char *address, char *root, size_t size);
+/* Lets go of the account a move's session held (at the session's end). */
+void imap_xmove_release(struct imap_session *s);
 /* The BYE a session gets when its mailbox moved to another node. */
 #define IMAP_BYE_MOVED "* BYE [UNAVAILABLE] This mailbox has moved to another server: connect again"
 

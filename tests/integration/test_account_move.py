@@ -22,7 +22,7 @@ from helpers import DOMAIN, PASSWORD
 pytestmark = so.pytestmark
 cluster = so.cluster
 
-ERIN, FRED, GINA = "erin@" + DOMAIN, "fred@" + DOMAIN, "gina@" + DOMAIN
+ERIN, FRED, GINA, HANA = "erin@" + DOMAIN, "fred@" + DOMAIN, "gina@" + DOMAIN, "hana@" + DOMAIN
 
 
 def imap_via(proxy):
@@ -221,6 +221,47 @@ def test_move_refusals(cluster):
     with pytest.raises(m.error, match="Unknown command"):
         m._simple_command("XMOVE", "FILES")
     m.logout()
+
+
+def mover_session(node, user):
+    """A move's session on node, as yubinctl opens it (from a proxy's
+    address, with the proxy login): (Lines, the login's tagged reply)."""
+    s = so.connect_from(node.addr, node.port("imap"), so.PROXY)
+    assert s.line().startswith("* OK")
+    s.sendall(b'a ID ("x-yubin-move" "1")\r\n')
+    while not s.line().startswith("a OK"):
+        pass
+    s.sendall(b"b AUTHENTICATE PLAIN %s\r\n" % so.proxy_plain(user, "yubin-proxy", so.SECRET).encode())
+    while not (ln := s.line()).startswith("b "):
+        pass
+    return s, ln
+
+
+def test_one_move_of_an_account_at_a_time(cluster):
+    proxy, n1, n2, n3, proxy2 = cluster
+    proxy.ctl("account", "add", HANA, "--password-stdin", "--node", "n1", input=PASSWORD + "\n")
+    tok = helpers.unique("one")
+    deliver(proxy, HANA, tok)
+    s, ln = mover_session(n1, HANA)
+    try:
+        assert ln.startswith("b OK"), ln
+        # on the home node, the target's commands are refused
+        s.sendall(b'c XMOVE FOLDER "INBOX" 5 1 0\r\n')
+        assert s.line().startswith("c NO [CANNOT]")
+        # a second move's session on the same node is not let in
+        s2, ln2 = mover_session(n1, HANA)
+        s2.close()
+        assert ln2.startswith("b NO [UNAVAILABLE]"), ln2
+        r = proxy.ctl("account", "move", HANA, "n3", check=False)
+        assert r.returncode == 1 and "failed" in r.err, r.err
+    finally:
+        s.close()
+    # given up before the switch: nothing changed, and the move runs later
+    assert proxy.account_json(HANA)["node"] == "n1"
+    assert so.imap_count_via(proxy, HANA, tok) == 1
+    r = proxy.ctl("account", "move", HANA, "n3")
+    assert "moved %s from n1 to n3" % HANA in r.out
+    assert so.imap_count_via(proxy2, HANA, tok) == 1
 
 
 def test_node_drain_moves_every_account(cluster):
