@@ -10,6 +10,7 @@ PostgreSQL, three nodes and two proxies on loopback addresses."""
 import imaplib
 import json
 import os
+import poplib
 import re
 import threading
 
@@ -126,6 +127,13 @@ def test_move_while_idling_through_a_proxy(cluster):
     idle.sendall(b"i IDLE\r\n")
     assert idle.line().startswith("+ ")
 
+    # and a POP3 client sits in its transaction state
+    pop = so.POP3From(proxy.addr, proxy.port("pop3"), so.CLIENT)
+    pop.stls(so.tls(proxy))
+    pop.user(ERIN)
+    assert pop.pass_(PASSWORD).startswith(b"+OK")
+    assert pop.stat()[0] == 3
+
     # mail keeps coming while the move runs
     during, stop, errors, started = [], threading.Event(), [], threading.Event()
     temp = [0]
@@ -161,6 +169,11 @@ def test_move_while_idling_through_a_proxy(cluster):
         pass
     idle.close()
     assert any(ln.startswith("* BYE [UNAVAILABLE]") for ln in lines), lines
+
+    # the POP3 session is told to connect again at its next command
+    with pytest.raises(poplib.error_proto, match="SYS/TEMP.*moved"):
+        pop.stat()
+    pop.close()
 
     assert proxy.account_json(ERIN)["node"] == "n2"
     m = login_via(proxy, ERIN)
