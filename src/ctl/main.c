@@ -51,7 +51,7 @@ enum {
 	OPT_TO = 1 << 28,		/* directory copy --to */
 	OPT_NODE = 1 << 29,		/* account add --node */
 	OPT_SEARCH_ONLY = 1 << 30,	/* index rebuild --search-only */
-	OPT_NO_MOVE = 1u << 31,		/* node drain --no-move */
+	OPT_NO_MOVE = 1 << 27,		/* node drain --no-move */
 };
 
 struct ctl_option {
@@ -202,6 +202,9 @@ static const char ctl_usage_help[] =
 	"  account unsuspend ADDRESS            (lift a sending suspension)\n"
 	"  node add NAME [imap=H:P] [pop3=H:P] [lmtp=H:P] [http=H:P] [capacity=SIZE]\n"
 	"  node list [--json] | node drain|activate|remove NAME   (mail nodes: issue 16)\n"
+	"                                       (drain moves the node's accounts away; --no-move: only\n"
+	"                                       stops new ones)\n"
+	"  account move ADDRESS NODE            (the mailbox, online; run it on a proxy)\n"
 	"  config get KEY [--json] | config set KEY VALUE | config list [--json]\n"
 	"                                       (secrets masked unless --show-secrets;\n"
 	"                                       VALUE - reads it from standard input)\n"
