@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* NAME imap=HOST:PORT pop3=HOST:PORT lmtp=HOST:PORT http=HOST:PORT
  * capacity=SIZE (bytes with K/M/G/T; stored in MB). */
@@ -130,12 +131,17 @@ static int ctl_node_state(struct ctl *c, const char *state)
 struct ctl_move_conf {
 	struct config cfg;
 	char source[256];
+	struct timespec start;
 	struct ops_move_params p;
 };
 
 static void ctl_move_progress(void *ctx, const char *line)
 {
-	printf("%s\n", line);
+	const struct timespec *t0 = ctx;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	printf("%7.1fs %s\n", (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9, line);
 	fflush(stdout);
 }
 
@@ -155,6 +161,8 @@ static int ctl_move_conf(struct ctl *c, struct ctl_move_conf *m)
 	m->p.proxy_secret = m->cfg.proxy_secret;
 	m->p.timeout = m->cfg.proxy_connect_timeout > 0 ? 6 * m->cfg.proxy_connect_timeout : 60;
 	m->p.progress = c->json ? NULL : ctl_move_progress;
+	clock_gettime(CLOCK_MONOTONIC, &m->start);
+	m->p.progress_ctx = &m->start;
 	return 0;
 }
 
