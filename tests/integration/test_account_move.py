@@ -270,7 +270,8 @@ def test_one_move_of_an_account_at_a_time(cluster):
     finally:
         s.close()
     # given up before the switch: nothing changed, and the move runs later
-    assert proxy.account_json(HANA)["node"] == "n1"
+    acct = proxy.account_json(HANA)
+    assert acct["node"] == "n1" and acct["moving"] == ""
     assert so.imap_count_via(proxy, HANA, tok) == 1
     r = proxy.ctl("account", "move", HANA, "n3")
     assert "moved %s from n1 to n3" % HANA in r.out
