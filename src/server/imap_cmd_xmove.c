@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define XMOVE_CHUNK (24 * 1024)			/* file bytes per response line */
+#define XMOVE_CHUNK (6 * 1024)	/* file bytes per line: the PUT of it fits in imap.max_line_length 9 KiB */
 #define XMOVE_FILE_MAX (256ull * 1024 * 1024)	/* a per-account file moved */
 #define XMOVE_SUFFIX ".moving"
 

@@ -12,6 +12,7 @@ import json
 import os
 import poplib
 import re
+import sqlite3
 import threading
 
 import pytest
@@ -117,6 +118,13 @@ def test_move_while_idling_through_a_proxy(cluster):
         f.write('require "fileinto";\nif header :contains "subject" "x" { fileinto "Archive"; }\n')
     with open(os.path.join(sieve, "active"), "w") as f:
         f.write("main")
+    # the webmail's address book: binary, and bigger than one XMOVE line
+    db = sqlite3.connect(os.path.join(mailbox_path(n1, ERIN), "contacts.db"))
+    db.execute("CREATE TABLE t (b BLOB)")
+    db.execute("INSERT INTO t VALUES (?)", (os.urandom(30000),))
+    db.commit()
+    db.close()
+    contacts = open(os.path.join(mailbox_path(n1, ERIN), "contacts.db"), "rb").read()
 
     # a client IDLEs through the proxy
     idle = so.connect_from(proxy.addr, proxy.port("imaps"), so.CLIENT, so.tls(proxy))
@@ -195,6 +203,7 @@ def test_move_while_idling_through_a_proxy(cluster):
     new_sieve = os.path.join(mailbox_path(n2, ERIN), "sieve")
     assert open(os.path.join(new_sieve, "active")).read() == "main"
     assert "fileinto" in open(os.path.join(new_sieve, "main.sieve")).read()
+    assert open(os.path.join(mailbox_path(n2, ERIN), "contacts.db"), "rb").read() == contacts
     old = mailbox_path(n1, ERIN)
     assert os.path.isfile(old) and not os.path.exists(old + ".moving")
 
