@@ -442,6 +442,8 @@ static void imap_login_start(struct imap_session *s, const char *tag, const char
 	str_copy(s->auth_req->password, sizeof(s->auth_req->password), pass);
 	str_copy(s->auth_req->ip, sizeof(s->auth_req->ip), s->conn->ip);
 	str_copy(s->auth_req->service, sizeof(s->auth_req->service), "imap");
+	if (authcid == NULL)
+		s->mover = false;	/* a move logs in with the proxy login only */
 	s->auth_req->mover = s->mover;
 	imap_flush(s);
 	s->busy = true;
