@@ -25,6 +25,7 @@ pytestmark = so.pytestmark
 cluster = so.cluster
 
 ERIN, FRED, GINA, HANA = "erin@" + DOMAIN, "fred@" + DOMAIN, "gina@" + DOMAIN, "hana@" + DOMAIN
+IVY, JO = "ivy@" + DOMAIN, "jo@" + DOMAIN
 
 
 def imap_via(proxy):
@@ -285,6 +286,66 @@ def test_one_move_of_an_account_at_a_time(cluster):
     r = proxy.ctl("account", "move", HANA, "n3")
     assert "moved %s from n1 to n3" % HANA in r.out
     assert so.imap_count_via(proxy2, HANA, tok) == 1
+
+
+def lmtp_rcpt(node, rcpt):
+    """The node's LMTP reply to RCPT for rcpt (from a proxy's address)."""
+    s = so.connect_from(node.addr, node.lmtp_port, so.PROXY)
+    try:
+        assert s.line().startswith("220 ")
+        s.sendall(b"LHLO proxy.test\r\n")
+        while not s.line().startswith("250 "):
+            pass
+        s.sendall(b"MAIL FROM:<sender@client.test>\r\nRCPT TO:<%s>\r\n" % rcpt.encode())
+        assert s.line().startswith("250")
+        return s.line()
+    finally:
+        s.close()
+
+
+def freeze(node, user):
+    """Freezes user's mailbox on node with a move's session; returns it."""
+    s, ln = mover_session(node, user)
+    assert ln.startswith("b OK"), ln
+    s.sendall(b"c XMOVE FREEZE\r\n")
+    assert s.line().startswith("c OK"), "freeze"
+    return s
+
+
+def test_frozen_mailbox_defers_and_thaws(cluster):
+    proxy, n1, n2, n3, proxy2 = cluster
+    proxy.ctl("account", "add", JO, "--password-stdin", "--node", "n1", input=PASSWORD + "\n")
+    tok = helpers.unique("jo")
+    deliver(proxy, JO, tok)
+    s = freeze(n1, JO)
+    try:
+        # frozen: mail is deferred, logins get a temporary refusal
+        assert lmtp_rcpt(n1, JO).startswith("450 4.2.0"), "rcpt"
+        assert "UNAVAILABLE" in so.imap_login_via(proxy, JO)
+        # given up before a switch: the mailbox comes back as it was
+        s.sendall(b"d XMOVE THAW\r\n")
+        assert s.line().startswith("d OK")
+    finally:
+        s.close()
+    assert lmtp_rcpt(n1, JO).startswith("250")
+    assert so.imap_count_via(proxy, JO, tok) == 1
+    assert not os.path.exists(mailbox_path(n1, JO) + ".moving")
+
+
+def test_a_move_stopped_while_frozen_is_finished_by_running_it_again(cluster):
+    proxy, n1, n2, n3, proxy2 = cluster
+    proxy.ctl("account", "add", IVY, "--password-stdin", "--node", "n1", input=PASSWORD + "\n")
+    toks = [helpers.unique("ivy") for _ in range(2)]
+    for tok in toks:
+        deliver(proxy, IVY, tok)
+    # a mover that froze the mailbox and went away: it stays frozen
+    freeze(n1, IVY).close()
+    assert lmtp_rcpt(n1, IVY).startswith("450 4.2.0")
+    r = proxy.ctl("account", "move", IVY, "n2")
+    assert "moved %s from n1 to n2" % IVY in r.out, r.out
+    for tok in toks:
+        assert so.imap_count_via(proxy2, IVY, tok) == 1
+    assert os.path.isfile(mailbox_path(n1, IVY)) and not os.path.exists(mailbox_path(n1, IVY) + ".moving")
 
 
 def test_node_drain_moves_every_account(cluster):
