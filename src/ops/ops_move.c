@@ -644,8 +644,9 @@ int ops_node_drain_move(struct ops *o, const struct ops_actor *actor, const char
 {
 	struct drain_ctx d = { .o = o, .node = name };
 	struct ops_move_report rep;
+	struct ops_error one;
 	char to[DIR_NODE_NAME_MAX + 1];
-	int rc = 0;
+	unsigned failed = 0;
 
 	*moved_r = 0;
 	if (ops_node_state(o, actor, name, "draining", err) < 0)
@@ -654,16 +655,26 @@ int ops_node_drain_move(struct ops *o, const struct ops_actor *actor, const char
 		free(d.accounts.v);
 		return ops_fail(err, "internal", NULL, "cannot list the accounts", "アカウント一覧を読めません");
 	}
-	for (size_t i = 0; i < d.accounts.n && rc == 0; i++) {
+	/* one account after another; a failure does not stop the others */
+	for (size_t i = 0; i < d.accounts.n; i++) {
 		if (directory_node_pick(o->dir, to, sizeof(to)) <= 0) {
-			rc = ops_fail(err, "invalid", "node", "no active node to move %s to",
-				      "%s を移せる active なノードがありません", d.accounts.v[i]);
-			break;
+			free(d.accounts.v);
+			return ops_fail(err, "invalid", "node", "no active node to move %s to",
+					"%s を移せる active なノードがありません", d.accounts.v[i]);
 		}
-		rc = ops_account_move(o, actor, d.accounts.v[i], to, p, &rep, err);
-		if (rc == 0)
+		if (ops_account_move(o, actor, d.accounts.v[i], to, p, &rep, &one) == 0) {
 			(*moved_r)++;
+		} else {
+			failed++;
+			*err = one;
+			if (p->progress != NULL)
+				p->progress(p->progress_ctx, one.en);
+		}
 	}
 	free(d.accounts.v);
-	return rc;
+	if (failed > 0)
+		return ops_fail(err, "move_failed", NULL, "%u account(s) could not be moved off %s (the last: %s);"
+				" run the drain again", "%u 件のアカウントを %s から移せませんでした (最後: %s)。"
+				"もう一度 drain を実行してください", failed, name, one.en);
+	return 0;
 }
