@@ -79,19 +79,22 @@ int cmd_account_show(struct ctl *c)
 {
 	struct dir_account a;
 	struct ctl_usage u;
-	char created[40], text[128], path[PATH_MAX], node[DIR_NODE_NAME_MAX + 1];
+	char created[40], text[128], path[PATH_MAX], node[DIR_NODE_NAME_MAX + 1], moving[DIR_NODE_NAME_MAX + 1];
 	struct json j;
 
 	if (ctl_account_get(c, c->argv[0], &a) != 0)
 		return 1;
 	if (directory_account_node(c->dir, a.address, node, sizeof(node)) <= 0)
 		node[0] = '\0';	/* "": this machine (no mail nodes) */
+	if (directory_account_moving(c->dir, a.address, moving, sizeof(moving)) <= 0)
+		moving[0] = '\0';	/* no move running */
 	ctl_usage_get(c, &a, &u);
 	if (c->json) {
 		json_init(&j);
 		json_object_begin(&j);
 		ctl_account_json_fields(&j, c, &a, &u);
 		json_kv_string(&j, "node", node);
+		json_kv_string(&j, "moving", moving);
 		ctl_abuse_show(c, &a, &j);
 		ctl_settings_json(c, &j, SETTING_ACCOUNT, a.address);
 		json_object_end(&j);
@@ -113,6 +116,8 @@ int cmd_account_show(struct ctl *c)
 	printf("created   %s\n", created);
 	if (node[0] != '\0')
 		printf("node      %s (the mailbox lives there)\n", node);
+	if (moving[0] != '\0')
+		printf("moving    to %s (yubinctl account move; run it again if it stopped)\n", moving);
 	else
 		printf("mailbox   %s\n", path);
 	ctl_abuse_show(c, &a, NULL);

@@ -23,6 +23,7 @@ struct ctl {
 	/* options */
 	bool json, force, password_stdin;
 	bool search_only;		/* index rebuild --search-only */
+	bool no_move;			/* node drain --no-move */
 	const char *to;			/* directory copy --to */
 	bool show_secrets;		/* config get/list --show-secrets */
 	bool now;			/* dkim rotate --now */
@@ -249,5 +250,6 @@ int cmd_node_list(struct ctl *c);
 int cmd_node_drain(struct ctl *c);
 int cmd_node_activate(struct ctl *c);
 int cmd_node_remove(struct ctl *c);
+int cmd_account_move(struct ctl *c);
 
 #endif

@@ -51,6 +51,7 @@ enum {
 	OPT_TO = 1 << 28,		/* directory copy --to */
 	OPT_NODE = 1 << 29,		/* account add --node */
 	OPT_SEARCH_ONLY = 1 << 30,	/* index rebuild --search-only */
+	OPT_NO_MOVE = 1 << 27,		/* node drain --no-move */
 };
 
 struct ctl_option {
@@ -89,6 +90,7 @@ static const struct ctl_option ctl_options[] = {
 	{ "--search-only", OPT_SEARCH_ONLY, false },
 	{ "--to", OPT_TO, true },
 	{ "--node", OPT_NODE, true },
+	{ "--no-move", OPT_NO_MOVE, false },
 	{ NULL, 0, false },
 };
 
@@ -111,7 +113,8 @@ static const struct ctl_command ctl_commands[] = {
 	{ "account", "add", 1, 1, OPT_QUOTA | OPT_MEMO | OPT_PWSTDIN | OPT_NODE, 0, cmd_account_add },
 	{ "node", "add", 2, 6, 0, 0, cmd_node_add },
 	{ "node", "list", 0, 0, OPT_JSON, 0, cmd_node_list },
-	{ "node", "drain", 1, 1, 0, 0, cmd_node_drain },
+	{ "node", "drain", 1, 1, OPT_NO_MOVE, 0, cmd_node_drain },
+	{ "account", "move", 2, 2, 0, 0, cmd_account_move },
 	{ "node", "activate", 1, 1, 0, 0, cmd_node_activate },
 	{ "node", "remove", 1, 1, 0, 0, cmd_node_remove },
 	{ "account", "add-bulk", 1, 1, 0, 0, cmd_account_add_bulk },
@@ -199,6 +202,9 @@ static const char ctl_usage_help[] =
 	"  account unsuspend ADDRESS            (lift a sending suspension)\n"
 	"  node add NAME [imap=H:P] [pop3=H:P] [lmtp=H:P] [http=H:P] [capacity=SIZE]\n"
 	"  node list [--json] | node drain|activate|remove NAME   (mail nodes: issue 16)\n"
+	"                                       (drain moves the node's accounts away; --no-move: only\n"
+	"                                       stops new ones)\n"
+	"  account move ADDRESS NODE            (the mailbox, online; run it on a proxy)\n"
 	"  config get KEY [--json] | config set KEY VALUE | config list [--json]\n"
 	"                                       (secrets masked unless --show-secrets;\n"
 	"                                       VALUE - reads it from standard input)\n"
@@ -517,6 +523,7 @@ static void ctl_option_store(struct ctl *c, unsigned flag, const char *value)
 	case OPT_SINCE: c->since = value; break;
 	case OPT_NODE: c->node = value; break;
 	case OPT_SEARCH_ONLY: c->search_only = true; break;
+	case OPT_NO_MOVE: c->no_move = true; break;
 	case OPT_TO: c->to = value; break;
 	case OPT_DOMAIN:
 		if (c->ndomains < OPS_DOMAINS_MAX)

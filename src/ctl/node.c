@@ -1,10 +1,15 @@
 /* yubinctl node add|list|drain|activate|remove: the mail nodes (issue 16 §2). */
 #include "ctl/ctl.h"
+#include "lib/config.h"
 #include "lib/json.h"
 #include "lib/str.h"
+#include "ops/ops_move.h"
+#include "settings/settings.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* NAME imap=HOST:PORT pop3=HOST:PORT lmtp=HOST:PORT http=HOST:PORT
  * capacity=SIZE (bytes with K/M/G/T; stored in MB). */
@@ -121,9 +126,90 @@ static int ctl_node_state(struct ctl *c, const char *state)
 	return 0;
 }
 
+/* The mover's settings from yubin.conf: the proxy login and the address
+ * the nodes trust (the first listen.address, as the proxy uses). */
+struct ctl_move_conf {
+	struct config cfg;
+	char source[256];
+	struct timespec start;
+	struct ops_move_params p;
+};
+
+static void ctl_move_progress(void *ctx, const char *line)
+{
+	const struct timespec *t0 = ctx;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	printf("%7.1fs %s\n", (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9, line);
+	fflush(stdout);
+}
+
+static int ctl_move_conf(struct ctl *c, struct ctl_move_conf *m)
+{
+	char path[PATH_MAX], err[256];
+
+	if (ctl_path(c, path, sizeof(path), "yubin.conf") < 0 || settings_conf_load(&m->cfg, path, err, sizeof(err)) < 0)
+		return ctl_fail("cannot read yubin.conf: %s", err);
+	str_copy(m->source, sizeof(m->source), m->cfg.listen_address);
+	m->source[strcspn(m->source, ", ")] = '\0';
+	if (strcmp(m->source, "0.0.0.0") == 0 || strcmp(m->source, "::") == 0)
+		m->source[0] = '\0';
+	memset(&m->p, 0, sizeof(m->p));
+	m->p.source_ip = m->source;
+	m->p.proxy_user = m->cfg.proxy_user;
+	m->p.proxy_secret = m->cfg.proxy_secret;
+	m->p.timeout = m->cfg.proxy_connect_timeout > 0 ? 6 * m->cfg.proxy_connect_timeout : 60;
+	m->p.progress = c->json ? NULL : ctl_move_progress;
+	clock_gettime(CLOCK_MONOTONIC, &m->start);
+	m->p.progress_ctx = &m->start;
+	return 0;
+}
+
+/* node drain NAME [--no-move]: no new accounts; and, unless --no-move,
+ * every account there moved to the active nodes. */
 int cmd_node_drain(struct ctl *c)
 {
-	return ctl_node_state(c, "draining");
+	struct ctl_move_conf m;
+	struct ops_actor actor;
+	struct ops_error err;
+	unsigned moved = 0;
+	struct ops *o;
+	int r;
+
+	if (c->no_move)
+		return ctl_node_state(c, "draining");
+	if (ctl_move_conf(c, &m) != 0 || (o = ctl_ops(c, &actor)) == NULL)
+		return 1;
+	r = ops_node_drain_move(o, &actor, c->argv[0], &m.p, &moved, &err);
+	explicit_bzero(m.cfg.proxy_secret, sizeof(m.cfg.proxy_secret));
+	if (r < 0) {
+		fprintf(stderr, "after %u account(s) moved:\n", moved);
+		return ctl_ops_fail(&err);
+	}
+	printf("node %s is draining; %u account(s) moved away\n", c->argv[0], moved);
+	return 0;
+}
+
+/* account move ADDRESS NODE */
+int cmd_account_move(struct ctl *c)
+{
+	struct ops_move_report rep;
+	struct ctl_move_conf m;
+	struct ops_actor actor;
+	struct ops_error err;
+	struct ops *o;
+	int r;
+
+	if (ctl_move_conf(c, &m) != 0 || (o = ctl_ops(c, &actor)) == NULL)
+		return 1;
+	r = ops_account_move(o, &actor, c->argv[0], c->argv[1], &m.p, &rep, &err);
+	explicit_bzero(m.cfg.proxy_secret, sizeof(m.cfg.proxy_secret));
+	if (r < 0 && !rep.purged && strcmp(err.code != NULL ? err.code : "", "partial") != 0)
+		return ctl_ops_fail(&err);
+	printf("moved %s from %s to %s: %u folders, %u messages copied, %u files, %u passes\n", c->argv[0],
+	       rep.from, rep.to, rep.folders, rep.copied, rep.files, rep.passes);
+	return r < 0 ? ctl_ops_fail(&err) : 0;
 }
 
 int cmd_node_activate(struct ctl *c)

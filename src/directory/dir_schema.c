@@ -234,6 +234,11 @@ static const char schema_v12[] =
 	" updated INTEGER NOT NULL,"		/* when written, microseconds */
 	" PRIMARY KEY (domain, selector));";
 
+/* v13 (issue 16 §2, account move): the node an account's mailbox is
+ * being moved to (NULL: no move running); node.c, ops/ops_move.c. */
+static const char schema_v13[] =
+	"ALTER TABLE accounts ADD COLUMN moving TEXT DEFAULT NULL;";
+
 /* Each migration takes the schema from version - 1 to version: sql for
  * both backends (NULL: none), then pg for PostgreSQL only and sqlite for
  * SQLite only. Add a migration by appending a row with the next version;
@@ -254,6 +259,7 @@ static const struct dir_migration {
 	{ 10, schema_v10, schema_v10_pg, NULL },
 	{ 11, schema_v11, NULL, NULL },
 	{ 12, schema_v12, NULL, NULL },
+	{ 13, schema_v13, NULL, NULL },
 };
 
 int dir_schema_latest(void)

@@ -448,6 +448,17 @@ int directory_account_node(struct directory *dir, const char *address, char *nod
 /* node NULL or "": this machine. 1 changed, 0 no such account, -1 error. */
 int directory_account_set_node(struct directory *dir, const char *address, const char *node,
 			       const char **error_r);
+/* Account moves (v13): the node an account is being moved to into node_r
+ * ("" none): 1, 0 no such account, -1 error. */
+int directory_account_moving(struct directory *dir, const char *address, char *node_r, size_t size);
+/* Starts (node set) or ends (NULL) a move's mark. Starting is refused (0)
+ * while another move to a different node runs; 1 done, -1 error. */
+int directory_account_set_moving(struct directory *dir, const char *address, const char *node,
+				 const char **error_r);
+/* The switch: home node becomes to and the mark goes, only when the home
+ * node is still from and the mark is to. 1 switched, 0 not, -1 error. */
+int directory_account_move_finish(struct directory *dir, const char *address, const char *from,
+				  const char *to, const char **error_r);
 
 /* DKIM keys in the directory (issue 16 §1, dkim_rows.c), so that every
  * daemon sharing it signs with the same keys; the files under DATA/dkim

@@ -202,3 +202,38 @@ int directory_account_set_node(struct directory *dir, const char *address, const
 	return dir_change_one(dir, dir_prepare(dir, "UPDATE accounts SET node = ? WHERE address = lower(?)",
 					       node, address, NULL), error_r);
 }
+
+int directory_account_moving(struct directory *dir, const char *address, char *node_r, size_t size)
+{
+	struct dir_stmt *st = dir_prepare(dir, "SELECT moving FROM accounts WHERE address = lower(?)", address,
+				       NULL);
+	int r;
+
+	node_r[0] = '\0';
+	if (st == NULL)
+		return -1;
+	r = dir_step(st);
+	if (r == DIR_ROW)
+		dir_col_text(st, 0, node_r, size);
+	dir_finish(dir, st);
+	return r == DIR_ROW ? 1 : r == DIR_DONE ? 0 : -1;
+}
+
+int directory_account_set_moving(struct directory *dir, const char *address, const char *node,
+				 const char **error_r)
+{
+	if (node == NULL)
+		return dir_change_one(dir, dir_prepare(dir, "UPDATE accounts SET moving = NULL"
+						       " WHERE address = lower(?)", address, NULL), error_r);
+	return dir_change_one(dir, dir_prepare(dir, "UPDATE accounts SET moving = ? WHERE address = lower(?)"
+					       " AND (moving IS NULL OR moving = ?)", node, address, node, NULL),
+			      error_r);
+}
+
+int directory_account_move_finish(struct directory *dir, const char *address, const char *from,
+				  const char *to, const char **error_r)
+{
+	return dir_change_one(dir, dir_prepare(dir, "UPDATE accounts SET node = ?, moving = NULL"
+					       " WHERE address = lower(?) AND node = ? AND moving = ?",
+					       to, address, from, to, NULL), error_r);
+}

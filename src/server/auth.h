@@ -15,6 +15,7 @@ struct auth_request {
 	char password[256];
 	char ip[64];
 	char service[16];
+	bool mover;		/* an account move's proxy login (may reach the move's target) */
 };
 
 /* Why a login failed, so each protocol can answer in its own words. */

@@ -30,6 +30,7 @@ int imap_session_open_store(struct imap_session *s, const char *address)
 	if (dir == NULL || directory_account_get(dir, address, &acct) <= 0)
 		return -1;
 	if (server_maildir(root, sizeof(root), acct.domain, acct.local) < 0 ||
+	    imap_xmove_open_root(s, acct.address, root, sizeof(root)) < 0 ||
 	    (access(root, F_OK) < 0 && maildir_create(root) < 0))
 		return -1;
 	/* Opened (and made, the first time) to check it works; commands
@@ -44,7 +45,8 @@ int imap_session_open_store(struct imap_session *s, const char *address)
 	if ((s->root = strdup(root)) == NULL)
 		return -1;
 	str_copy(s->user, sizeof(s->user), acct.address);
-	s->quota_bytes = (uint64_t)acct.quota_mb * 1024 * 1024;
+	/* a move copies what the source holds, whatever the quota says */
+	s->quota_bytes = s->mover ? 0 : (uint64_t)acct.quota_mb * 1024 * 1024;
 	return 0;
 }
 
@@ -452,6 +454,10 @@ void imap_cmd_id(struct imap_session *s, const struct imap_command *cmd)
 			const char *k = imap_arg_string(&l[i]), *v = imap_arg_string(&l[i + 1]);
 			if (k != NULL && v != NULL && strcasecmp(k, "x-originating-ip") == 0)
 				proxy_client_address(s->conn, v);
+			/* an account move (ops/ops_move.c); before the login
+			 * only, so nothing relayed after it can claim it */
+			if (k != NULL && strcasecmp(k, "x-yubin-move") == 0 && s->state == IMAP_S_NOTAUTH)
+				s->mover = true;
 		}
 	}
 	imap_out(s, "* ID (\"name\" \"Yubin\" \"vendor\" \"Yubin\" \"support-url\" \"mailto:postmaster\")");

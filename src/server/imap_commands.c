@@ -36,6 +36,7 @@ static const struct imap_cmd_def imap_cmds[] = {
 	{ "SEARCH", SELECTED, true, imap_cmd_search },
 	{ "SORT", SELECTED, true, imap_cmd_sort },
 	{ "THREAD", SELECTED, true, imap_cmd_thread },
+	{ "XMOVE", AUTHED, true, imap_cmd_xmove },	/* account moves only: imap_cmd_xmove.c */
 };
 
 const struct imap_cmd_def *imap_cmd_find(const char *name)

@@ -9,6 +9,7 @@
 #include "lib/str.h"
 #include "lib/workers.h"
 #include "proto/smtp.h"
+#include "store/mail_move.h"
 #include "store/quota.h"
 
 #include <errno.h>
@@ -107,6 +108,7 @@ static void imap_session_free(struct imap_session *s)
 	if (s->stream_fd >= 0)
 		close(s->stream_fd);
 	strbuf_free(&s->out);
+	imap_xmove_release(s);
 	free(s->root);
 	free(s);
 }
@@ -135,6 +137,10 @@ static bool imap_job_index(struct imap_session *s)
 
 	if (s->root == NULL)
 		return false;
+	if (mail_move_is_gone(s->root)) {
+		s->moved = true;	/* frozen or moved to another node */
+		return false;
+	}
 	s->idx = mail_index_acquire(s->root, err, sizeof(err));
 	if (s->idx == NULL)
 		log_error(NULL, "imap: %s", err);
@@ -154,6 +160,11 @@ static void imap_job_run(void *ctx)
 
 	if (!imap_job_index(s)) {
 		imap_fetch_abort(s);
+		if (s->moved) {
+			imap_out(s, IMAP_BYE_MOVED);
+			s->logout = true;
+			return;
+		}
 		imap_tagged(s, job->cmd, "NO", "[UNAVAILABLE] The mailbox cannot be opened now, try again later");
 		return;
 	}
@@ -431,6 +442,9 @@ static void imap_login_start(struct imap_session *s, const char *tag, const char
 	str_copy(s->auth_req->password, sizeof(s->auth_req->password), pass);
 	str_copy(s->auth_req->ip, sizeof(s->auth_req->ip), s->conn->ip);
 	str_copy(s->auth_req->service, sizeof(s->auth_req->service), "imap");
+	if (authcid == NULL)
+		s->mover = false;	/* a move logs in with the proxy login only */
+	s->auth_req->mover = s->mover;
 	imap_flush(s);
 	s->busy = true;
 	conn_pause(s->conn);
@@ -526,8 +540,11 @@ static void imap_idle_sync_run(void *ctx)
 {
 	struct imap_session *s = ctx;
 
-	if (!imap_job_index(s))
+	if (!imap_job_index(s)) {
+		if (s->moved)
+			imap_out(s, IMAP_BYE_MOVED);
 		return;
+	}
 	imap_view_sync(s, true);
 	imap_job_index_done(s);
 }
@@ -539,6 +556,10 @@ static void imap_idle_sync_done(void *ctx)
 	s->busy = false;
 	if (s->conn_gone) {
 		imap_session_free(s);
+		return;
+	}
+	if (s->moved) {
+		imap_close(s);	/* after the BYE: the client connects again, to the new node */
 		return;
 	}
 	imap_flush(s);

@@ -54,6 +54,9 @@ struct imap_session {
 	struct mail_index *idx;	/* borrowed from the pool while a job runs, else NULL */
 	bool enabled_condstore, enabled_utf8, rev2;
 	const char *name_error;	/* why imap_mailbox_name refused the last name */
+	bool mover;		/* an account move's session (ID "x-yubin-move" from a trusted peer) */
+	bool moved;		/* the mailbox moved away meanwhile: BYE */
+	char *move_claim;	/* the account this move's session holds (one per account) */
 
 	/* SELECTED */
 	struct index_mailbox mbox;
@@ -144,7 +147,8 @@ imap_cmd_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_enable
 	imap_cmd_subscribe, imap_cmd_unsubscribe, imap_cmd_list, imap_cmd_lsub, imap_cmd_status,
 	imap_cmd_append, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge, imap_cmd_check,
 	imap_cmd_getquotaroot, imap_cmd_getquota, imap_cmd_fetch, imap_cmd_store, imap_cmd_copy,
-	imap_cmd_move, imap_cmd_uid_expunge, imap_cmd_search, imap_cmd_sort, imap_cmd_thread;
+	imap_cmd_move, imap_cmd_uid_expunge, imap_cmd_search, imap_cmd_sort, imap_cmd_thread,
+	imap_cmd_xmove;
 
 /* One STATUS response for m with the items asked (also LIST-STATUS);
  * *ok_r false when the mailbox could not be read. */
@@ -156,6 +160,17 @@ void imap_status_items(struct imap_session *s, struct index_mailbox *m, const st
 struct imap_fetch_run;
 void imap_fetch_run_free(struct imap_session *s);
 void imap_fetch_abort(struct imap_session *s);
+
+/* imap_cmd_xmove.c, before a login opens the mailbox at root (a worker):
+ * a mailbox moved away (its tombstone, store/mail_move.h) is refused with
+ * -1, except in an account move's session: on the source (the home node
+ * still) root becomes the frozen copy it reads, on the target an earlier
+ * move's tombstone is cleared. 0 go on. */
+int imap_xmove_open_root(struct imap_session *s, const char *address, char *root, size_t size);
+/* Lets go of the account a move's session held (at the session's end). */
+void imap_xmove_release(struct imap_session *s);
+/* The BYE a session gets when its mailbox moved to another node. */
+#define IMAP_BYE_MOVED "* BYE [UNAVAILABLE] This mailbox has moved to another server: connect again"
 
 /* After a successful login (on a worker): open the index. */
 int imap_session_open_store(struct imap_session *s, const char *address);

@@ -10,6 +10,7 @@
 #include "directory/directory.h"
 #include "proto/pop3.h"
 #include "proto/smtp.h"
+#include "store/mail_move.h"
 #include "store/maildir.h"
 #include "store/index.h"
 #include "store/quota.h"
@@ -743,6 +744,10 @@ static void pop3_dispatch(struct pop3_session *s, const char *line, size_t len)
 	} else if (cmd.verb == POP3_VERB_UNKNOWN) {
 		pop3_reply(s, "-ERR Unknown command");
 		pop3_error(s);
+	} else if (s->state == POP3_TRANSACTION && mail_move_is_gone(s->maildir)) {
+		/* moved to another node (store/mail_move.h): connect again */
+		pop3_reply(s, "-ERR [SYS/TEMP] This mailbox has moved to another server: connect again");
+		pop3_close(s);
 	} else if (s->state == POP3_TRANSACTION) {
 		pop3_cmd_transaction(s, &cmd);
 	} else {

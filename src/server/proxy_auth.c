@@ -55,6 +55,20 @@ int proxy_account_is_here(struct directory *dir, const char *address, char *node
 	return r > 0 && strcmp(node_r, self) == 0 ? 1 : 0;
 }
 
+/* An account move's login on its target: 1 when the account is being
+ * moved to this node, 0 not, -1 directory error. */
+static int proxy_move_is_to_here(struct directory *dir, const char *address)
+{
+	char self[sizeof(server->cfg.node_name)], moving[DIR_NODE_NAME_MAX + 1];
+
+	pthread_rwlock_rdlock(&server->lock);
+	str_copy(self, sizeof(self), server->cfg.node_name);
+	pthread_rwlock_unlock(&server->lock);
+	if (directory_account_moving(dir, address, moving, sizeof(moving)) < 0)
+		return -1;
+	return self[0] != '\0' && strcmp(moving, self) == 0 ? 1 : 0;
+}
+
 struct proxy_login {
 	char authcid[320];
 	const struct auth_request *req;
@@ -117,6 +131,8 @@ static void proxy_login_run(void *ctx)
 		return;
 	}
 	r = proxy_account_is_here(dir, acct.address, home, sizeof(home));
+	if (r == 0 && l->req->mover)
+		r = proxy_move_is_to_here(dir, acct.address);
 	if (r <= 0) {
 		/* another node's mailbox: never open an empty one here */
 		proxy_login_refuse(l, AUTH_TEMPFAIL, r < 0 ? "directory error" : "account on another node");

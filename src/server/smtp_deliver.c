@@ -37,6 +37,7 @@
 #include "store/index.h"
 #include "store/maildir.h"
 #include "store/maildir_commit.h"
+#include "store/mail_move.h"
 #include "store/quota.h"
 #include "lib/groupcommit.h"
 #include "lib/log.h"
@@ -265,7 +266,9 @@ static int delivery_one(struct delivery_job *job, struct delivery_rcpt *r, bool 
 	msg.prefix_len = (size_t)plen;
 	delivery_body(job, r, &msg.body, &msg.body_fd, &msg.body_len);
 	if (!quota_reserve(r->maildir, (size_t)plen + msg.body_len, r->quota_bytes)) {
-		job->status = 1;
+		/* a mailbox frozen or moved to another node meanwhile
+		 * (store/mail_move.h): it comes again, to the new node */
+		job->status = mail_move_is_gone(r->maildir) || access(r->maildir, F_OK) < 0 ? 2 : 1;
 		str_copy(job->failed_rcpt, sizeof(job->failed_rcpt), r->address);
 		return -1;
 	}

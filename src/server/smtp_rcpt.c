@@ -10,6 +10,7 @@
 #include "directory/validate.h"
 #include "policy/batv.h"
 #include "policy/forward.h"
+#include "store/mail_move.h"
 #include "store/maildir.h"
 #include "store/quota.h"
 #include "lib/log.h"
@@ -132,6 +133,11 @@ static int rcpt_check_local(struct smtp_session *s, const struct mail_path *path
 			   node[0] != '\0' ? " " : "", node);
 		log_warn(s->conn->sid, "smtp: <%s> refused: %s", acct.address,
 			 r < 0 ? "directory error" : "its home node is another one");
+		return -1;
+	}
+	if (server_maildir(maildir, sizeof(maildir), acct.domain, acct.local) == 0 && mail_move_is_gone(maildir)) {
+		/* frozen for a move (store/mail_move.h): soon on its new node */
+		smtp_reply(s, "450 4.2.0 <%s>: the mailbox is moving to another node, try again later", acct.address);
 		return -1;
 	}
 	if (server_maildir(maildir, sizeof(maildir), acct.domain, acct.local) < 0 ||

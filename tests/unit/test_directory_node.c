@@ -196,7 +196,8 @@ static void test_migration_11(void **state)
 	directory_close(f->d);
 	f->d = NULL;
 	sql_exec(f->path, "DROP TABLE nodes; DROP INDEX accounts_node;"
-		 " ALTER TABLE accounts DROP COLUMN node; PRAGMA user_version = 10");
+		 " ALTER TABLE accounts DROP COLUMN node; ALTER TABLE accounts DROP COLUMN moving;"
+		 " PRAGMA user_version = 10");
 	f->d = directory_open(f->path, err, sizeof(err));
 	assert_non_null(f->d);
 	assert_true(sql_int(f->path, "PRAGMA user_version") >= 11);
