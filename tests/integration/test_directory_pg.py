@@ -246,3 +246,42 @@ def test_postgresql_down_temporary_errors_then_recovery(cluster):
     for n in (a, b):
         assert wait_for(lambda: imap_login(n, USER).startswith("OK"), 10), imap_login(n, USER)
         assert wait_for(lambda: rcpt_reply(n, USER).code == 250, 10)
+
+
+def pop3_login(srv, user, password=PASSWORD):
+    c = helpers.POP3Conn(srv.port("pop3"))
+    try:
+        assert c.stls(helpers.tls_context(srv)).startswith(b"+OK")
+        return c.login(user, password)
+    finally:
+        c.close()
+
+
+def test_node_starts_while_postgresql_is_down(cluster, tmp_path):
+    """A node whose PostgreSQL is down at start starts anyway, answers
+    temporary errors, and works as soon as PostgreSQL is back: no restart."""
+    pg, url, a, _, _ = cluster
+    c = helpers.Server(tmp_path / "c", accounts=[], domains=(), config=BF, name="yubind-c").setup()
+    c.ctl("config", "set", "directory.url", "-", input=url + "\n")
+    pg.stop()
+    try:
+        c.start()
+        assert imap_login(c, USER).startswith("NO [UNAVAILABLE]")
+        assert pop3_login(c, USER).startswith(b"-ERR [SYS/TEMP]")
+        rcpt_reply(c, USER).expect(451, "4.3.0")
+        sub = helpers.smtp_submission(c)
+        sub.auth_plain(USER, PASSWORD).expect(454, "4.7.0")
+        sub.close()
+        assert "PostgreSQL does not answer at start" in c.log()
+    finally:
+        pg.start()
+    try:
+        assert wait_for(lambda: "directory: available again" in c.log(), 10), c.log_tail()
+        assert imap_login(c, USER).startswith("OK")
+        assert pop3_login(c, USER).startswith(b"+OK")
+        rcpt_reply(c, USER).expect(250)
+        found = wait_for(lambda: "directory-unavailable" in a.ctl("security", "events").out, 10)
+        assert found, a.ctl("security", "events").out
+    finally:
+        c.stop()
+    assert c.sanitizer_report() is None
