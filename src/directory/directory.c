@@ -76,6 +76,11 @@ bool directory_is_pg(const struct directory *dir)
 	return dir->be->dialect == DIR_POSTGRESQL;
 }
 
+bool directory_where_is_pg(const char *where)
+{
+	return dir_dialect_is_pg(where);
+}
+
 void directory_close(struct directory *dir)
 {
 	if (dir == NULL)

@@ -59,6 +59,8 @@ int directory_migrate(struct directory *dir, char *err, size_t errsize);
 /* The schema's version and the newest this build knows. */
 int directory_schema_version(struct directory *dir, int *version_r, int *latest_r);
 bool directory_is_pg(const struct directory *dir);
+/* Whether where (as for directory_open) names a PostgreSQL database. */
+bool directory_where_is_pg(const char *where);
 /* Copies every table of from into to, whose tables must be empty (a new
  * database), in one transaction on to; the rows of each table counted on
  * both sides before it commits. cb (may be NULL) hears each table done. */

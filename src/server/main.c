@@ -16,6 +16,7 @@
 #include "server/queue.h"
 #include "server/stats.h"
 #include "store/index.h"
+#include "directory/directory.h"
 #include "directory/password.h"
 #include "store/maildir_commit.h"
 #include "lib/dns_cache.h"
@@ -68,17 +69,19 @@ static void drop_privileges(const struct config *cfg)
  * answers (dir_maint.c tries every second). The settings come from
  * yubin.conf either way; domain and account settings are read from the
  * directory per lookup, so nothing waits to be reloaded when it is back. */
-static void directory_start(const struct config *cfg)
+static void directory_start(void)
 {
 	char where[4200];
+	bool pg;
 
 	server_directory_where(where, sizeof(where));
-	if (cfg->directory_url[0] == '\0' && access(where, F_OK) < 0)
+	pg = directory_where_is_pg(where);
+	if (!pg && access(where, F_OK) < 0)
 		log_fatal("directory: %s: %s; yubind does not start on an empty directory (make it with"
 			  " yubinctl init, or restore it)", where, strerror(errno));
 	if (server_directory() != NULL)
 		return;
-	if (cfg->directory_url[0] == '\0')
+	if (!pg)
 		log_fatal("directory: cannot open %s (the reason is above); yubind starts only with its"
 			  " directory", where);
 	log_warn(NULL, "directory: PostgreSQL does not answer at start; starting anyway: new logins,"
@@ -154,7 +157,7 @@ int main(int argc, char **argv)
 	if (password_init() < 0)
 		log_fatal("libsodium failed to initialise");
 	server_tls_start();
-	directory_start(&server->cfg);
+	directory_start();
 	auth_start();	/* GeoIP database (says loudly when it is missing), brute-force table */
 	block_signals(&sigs);
 	evthread_use_pthreads();
