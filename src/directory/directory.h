@@ -369,7 +369,8 @@ typedef void dir_auth_block_cb(const struct dir_auth_block *b, void *ctx);
 int directory_auth_block_list(struct directory *dir, int64_t now, dir_auth_block_cb *cb, void *ctx);
 
 /* When address last logged in from net (a block key): 1 known (*last_r
- * set), 0 never, -1 error. touch records a login now (kept 90 days). */
+ * set), 0 never, -1 error. touch records a login now (the daemon prunes
+ * networks unused for 90 days). */
 int directory_auth_known_get(struct directory *dir, const char *address, const char *net, int64_t *last_r);
 int directory_auth_known_touch(struct directory *dir, const char *address, const char *net, int64_t now);
 
@@ -474,5 +475,27 @@ int directory_dkim_domains(struct directory *dir, dir_name_cb *cb, void *ctx);
 /* What changes with any change of the keys (their number and the newest
  * write): 0 or -1. */
 int directory_dkim_mark(struct directory *dir, int64_t mark_r[2]);
+
+/* ---- pruning the tables that grow (dir_prune.c) ---- */
+
+enum dir_prune_table {
+	DIR_PRUNE_EVENTS,		/* ts < before */
+	DIR_PRUNE_AUDIT,		/* ts < before */
+	DIR_PRUNE_AUTH_COUNTERS,	/* brute-force counters quiet since before */
+	DIR_PRUNE_AUTH_KNOWN,		/* login networks not used since before */
+	DIR_PRUNE_AUTH_BLOCKS,		/* blocks and slowings that ended before */
+	DIR_PRUNE_SESSIONS,		/* panel sessions idle since before */
+	DIR_PRUNE_COUNT
+};
+
+/* The table's name, for logs. */
+const char *directory_prune_name(enum dir_prune_table t);
+/* Deletes at most batch rows of t older than before, in one statement
+ * of its own (never inside a transaction): the rows deleted, or -1. */
+int64_t directory_prune_batch(struct directory *dir, enum dir_prune_table t, int64_t before, unsigned batch);
+/* Batches until one deletes fewer than batch rows, at most max_batches:
+ * the rows deleted, or -1 when the first batch failed. */
+int64_t directory_prune(struct directory *dir, enum dir_prune_table t, int64_t before, unsigned batch,
+			unsigned max_batches);
 
 #endif

@@ -285,3 +285,33 @@ def test_node_starts_while_postgresql_is_down(cluster, tmp_path):
     finally:
         c.stop()
     assert c.sanitizer_report() is None
+
+
+def test_old_rows_pruned_in_batches(cluster):
+    """events older than events.retention_days (90), audit rows older than
+    audit.retention_days (365) and stale login state go, in batches (more
+    rows than one batch here), on a node's first upkeep pass after start;
+    recent rows stay."""
+    pg, _, a, b, _ = cluster
+    now = int(time.time())
+    old_event, old_audit = now - 91 * 86400, now - 366 * 86400
+    # ids below every real row: the oldest, as rows added in time order are
+    pg.psql("INSERT INTO events(id, ts, kind, address, ip, detail) SELECT -g, %d, 'auth-ok', 'old@%s', '', 'x'"
+            " FROM generate_series(1, 2500) g" % (old_event, DOMAIN), "yubin")
+    pg.psql("INSERT INTO audit(id, ts, actor, op, target, summary) SELECT -g, %d, 'cli:root', 'account.add',"
+            " 'old@%s', '' FROM generate_series(1, 3) g" % (old_audit, DOMAIN), "yubin")
+    pg.psql("INSERT INTO auth_counters(key, bucket, cur, prev, last) VALUES ('192.0.2.99', 1, 1, 0, %d)"
+            % (now - 3 * 86400), "yubin")
+    recent = int(pg.psql("SELECT count(*) FROM events WHERE ts > %d" % (now - 86400), "yubin"))
+    assert recent > 0
+    b.restart()
+
+    def pruned():
+        return pg.psql("SELECT (SELECT count(*) FROM events WHERE ts < %d) + (SELECT count(*) FROM audit"
+                       " WHERE ts < %d) + (SELECT count(*) FROM auth_counters WHERE key = '192.0.2.99')"
+                       % (now - 90 * 86400, now - 365 * 86400), "yubin") == "0"
+    assert wait_for(pruned, 30), b.log_tail(30)
+    assert int(pg.psql("SELECT count(*) FROM events WHERE ts > %d" % (now - 86400), "yubin")) >= recent
+    # in batches of 1,000, by whichever node's pass came first
+    assert "pruned 2500 old rows of events" in a.log() + b.log()
+    assert "account-added" in a.ctl("security", "events", "--target", PWUSER).out
