@@ -261,7 +261,9 @@ def test_node_starts_while_postgresql_is_down(cluster, tmp_path):
     """A node whose PostgreSQL is down at start starts anyway, answers
     temporary errors, and works as soon as PostgreSQL is back: no restart."""
     pg, url, a, _, _ = cluster
-    c = helpers.Server(tmp_path / "c", accounts=[], domains=(), config=BF, name="yubind-c").setup()
+    # a login cache sized for a proxy (auth.cache_entries, rounded up)
+    c = helpers.Server(tmp_path / "c", accounts=[], domains=(), config=dict(BF, **{"auth.cache_entries": "100000"}),
+                       name="yubind-c").setup()
     c.ctl("config", "set", "directory.url", "-", input=url + "\n")
     pg.stop()
     try:
@@ -273,6 +275,7 @@ def test_node_starts_while_postgresql_is_down(cluster, tmp_path):
         sub.auth_plain(USER, PASSWORD).expect(454, "4.7.0")
         sub.close()
         assert "PostgreSQL does not answer at start" in c.log()
+        assert "login cache of 131072 entries (6144 KB)" in c.log()
     finally:
         pg.start()
     try:
