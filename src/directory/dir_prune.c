@@ -26,12 +26,15 @@ static const char *const prune_sql[DIR_PRUNE_COUNT] = {
 				  " (SELECT key FROM auth_blocks WHERE until < ?1 LIMIT ?2)",
 	[DIR_PRUNE_SESSIONS] = "DELETE FROM sessions WHERE hash IN"
 			       " (SELECT hash FROM sessions WHERE last_seen < ?1 LIMIT ?2)",
+	[DIR_PRUNE_ABUSE_COUNTS] = "DELETE FROM abuse_counts WHERE (address, kind, minute) IN"
+				   " (SELECT address, kind, minute FROM abuse_counts WHERE minute * 60 < ?1 LIMIT ?2)",
 };
 
 static const char *const prune_names[DIR_PRUNE_COUNT] = {
 	[DIR_PRUNE_EVENTS] = "events", [DIR_PRUNE_AUDIT] = "audit",
 	[DIR_PRUNE_AUTH_COUNTERS] = "auth_counters", [DIR_PRUNE_AUTH_KNOWN] = "auth_known",
 	[DIR_PRUNE_AUTH_BLOCKS] = "auth_blocks", [DIR_PRUNE_SESSIONS] = "sessions",
+	[DIR_PRUNE_ABUSE_COUNTS] = "abuse_counts",
 };
 
 const char *directory_prune_name(enum dir_prune_table t)

@@ -234,6 +234,18 @@ static const char schema_v12[] =
 	" updated INTEGER NOT NULL,"		/* when written, microseconds */
 	" PRIMARY KEY (domain, selector));";
 
+/* v14 (issue 16): the compromise signals other than the recipients sent
+ * (which send_counts holds): bounces and new recipients per account and
+ * minute, so that nodes sharing PostgreSQL decide on their sum; kept two
+ * days (dir_prune.c). 13 is another branch's. */
+static const char schema_v14[] =
+	"CREATE TABLE IF NOT EXISTS abuse_counts ("
+	" address TEXT NOT NULL,"
+	" kind TEXT NOT NULL,"			/* 'bounce' or 'new-rcpt' */
+	" minute INTEGER NOT NULL,"		/* unix time / 60 */
+	" count INTEGER NOT NULL,"
+	" PRIMARY KEY (address, kind, minute)) WITHOUT ROWID;";
+
 /* Each migration takes the schema from version - 1 to version: sql for
  * both backends (NULL: none), then pg for PostgreSQL only and sqlite for
  * SQLite only. Add a migration by appending a row with the next version;
@@ -254,6 +266,7 @@ static const struct dir_migration {
 	{ 10, schema_v10, schema_v10_pg, NULL },
 	{ 11, schema_v11, NULL, NULL },
 	{ 12, schema_v12, NULL, NULL },
+	{ 14, schema_v14, NULL, NULL },
 };
 
 int dir_schema_latest(void)

@@ -299,6 +299,14 @@ int directory_lock(struct directory *dir, const char *key);
 /* Adds delta (may be negative: a count given back) to address's count of
  * minute, at once rather than at the next flush. */
 int directory_send_count_add(struct directory *dir, const char *address, int64_t minute, int64_t delta);
+/* The compromise signals besides the recipients sent (kind "bounce" or
+ * "new-rcpt"), per account and minute, shared by the nodes of one
+ * directory: add delta to minute's count; the sum from since_minute on.
+ * Pruned after two days (DIR_PRUNE_ABUSE_COUNTS). */
+int directory_abuse_count_add(struct directory *dir, const char *address, const char *kind, int64_t minute,
+			      int64_t delta);
+int directory_abuse_count_sum(struct directory *dir, const char *address, const char *kind,
+			      int64_t since_minute, uint64_t *sum_r);
 /* The largest number of recipients in one clock hour within the minutes
  * [from_minute, to_minute). */
 int directory_send_peak_hour(struct directory *dir, const char *address, int64_t from_minute,
@@ -485,6 +493,7 @@ enum dir_prune_table {
 	DIR_PRUNE_AUTH_KNOWN,		/* login networks not used since before */
 	DIR_PRUNE_AUTH_BLOCKS,		/* blocks and slowings that ended before */
 	DIR_PRUNE_SESSIONS,		/* panel sessions idle since before */
+	DIR_PRUNE_ABUSE_COUNTS,		/* compromise signal counts of minutes before before / 60 */
 	DIR_PRUNE_COUNT
 };
 

@@ -351,6 +351,44 @@ int directory_send_count_add(struct directory *dir, const char *address, int64_t
 	return r == DIR_DONE ? 0 : -1;
 }
 
+int directory_abuse_count_add(struct directory *dir, const char *address, const char *kind, int64_t minute,
+			      int64_t delta)
+{
+	struct dir_stmt *st = dir_prepare(dir, "INSERT INTO abuse_counts(address, kind, minute, count)"
+					  " VALUES (lower(?), ?, ?, ?) ON CONFLICT(address, kind, minute) DO UPDATE"
+					  " SET count = abuse_counts.count + excluded.count", address, kind, NULL);
+	int r;
+
+	if (st == NULL)
+		return -1;
+	dir_bind_int64(st, 3, minute);
+	dir_bind_int64(st, 4, delta);
+	r = dir_step(st);
+	dir_finish(dir, st);
+	return r == DIR_DONE ? 0 : -1;
+}
+
+int directory_abuse_count_sum(struct directory *dir, const char *address, const char *kind,
+			      int64_t since_minute, uint64_t *sum_r)
+{
+	struct dir_stmt *st = dir_prepare(dir, "SELECT coalesce(sum(count), 0) FROM abuse_counts"
+					  " WHERE address = lower(?) AND kind = ? AND minute >= ?", address, kind, NULL);
+	int r;
+
+	*sum_r = 0;
+	if (st == NULL)
+		return -1;
+	dir_bind_int64(st, 3, since_minute);
+	r = dir_step(st);
+	if (r == DIR_ROW) {
+		int64_t v = dir_int64(st, 0);
+
+		*sum_r = v > 0 ? (uint64_t)v : 0;
+	}
+	dir_finish(dir, st);
+	return r == DIR_ROW ? 0 : -1;
+}
+
 int directory_send_counts_load(struct directory *dir, const char *address, int64_t since_minute,
 			       dir_send_count_cb *cb, void *ctx)
 {

@@ -37,6 +37,8 @@ static int64_t dir_maint_cutoff(enum dir_prune_table t, const struct config *cfg
 		return now - 30 * 86400;	/* ended a month ago */
 	case DIR_PRUNE_SESSIONS:
 		return now - (int64_t)cfg->http_session_idle;
+	case DIR_PRUNE_ABUSE_COUNTS:
+		return now - 2 * 86400;		/* the signals' windows are at most a day */
 	default:
 		return 0;
 	}

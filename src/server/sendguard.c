@@ -250,10 +250,57 @@ static void sg_suspend_locked(struct sg_account *a, enum abuse_reason reason, co
 	worker_pool_submit(server->workers, NULL, sg_suspend_run, NULL, job);
 }
 
+/* The compromise signals as every node sharing the directory counted
+ * them together (PostgreSQL): recipients from send_counts, bounces and new
+ * recipients from abuse_counts, each since the last lift. */
+struct sg_shared {
+	uint64_t hour_sent, sent_day, new_rcpts, bounces_day;
+};
+
+struct sg_sum {
+	int64_t hour_from, day_from;
+	struct sg_shared *sh;
+};
+
+static void sg_sum_cb(int64_t minute, uint64_t count, void *ctx)
+{
+	struct sg_sum *s = ctx;
+
+	if (minute * 60 >= s->day_from)
+		s->sh->sent_day += count;
+	if (minute * 60 >= s->hour_from)
+		s->sh->hour_sent += count;
+}
+
+static int64_t sg_max(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* Database reads: never under sg_lock. 0, or -1 (then the node's own
+ * counts decide). */
+static int sg_shared_signals(struct directory *dir, const char *address, int64_t lifted, int64_t now,
+			     const struct config *cfg, struct sg_shared *sh)
+{
+	struct sg_sum sum = { sg_max(now - 3600, lifted), now - 86400, sh };
+
+	memset(sh, 0, sizeof(*sh));
+	if (directory_send_counts_load(dir, address, (now - 86400) / 60, sg_sum_cb, &sum) < 0 ||
+	    directory_abuse_count_sum(dir, address, "bounce", sg_max(now - 86400, lifted) / 60,
+				      &sh->bounces_day) < 0 ||
+	    directory_abuse_count_sum(dir, address, "new-rcpt",
+				      sg_max(now - (int64_t)cfg->abuse_new_rcpt_window, lifted) / 60,
+				      &sh->new_rcpts) < 0)
+		return -1;
+	return 0;
+}
+
 /* Runs the detection for a (sg_lock held), as if extra_sent more
- * recipients (extra_new of them new) were counted; true when it suspended. */
+ * recipients (extra_new of them new) were counted, on every node's counts
+ * (sh) or this node's (sh NULL); true when it suspended. */
 static bool sg_detect_locked(struct sg_account *a, const struct config *cfg, unsigned countries,
-			     const char *ip, int64_t now, unsigned extra_sent, unsigned extra_new)
+			     const char *ip, int64_t now, unsigned extra_sent, unsigned extra_new,
+			     const struct sg_shared *sh)
 {
 	struct abuse_thresholds t;
 	struct abuse_signals sig;
@@ -262,11 +309,11 @@ static bool sg_detect_locked(struct sg_account *a, const struct config *cfg, uns
 
 	sg_thresholds(cfg, &t);
 	memset(&sig, 0, sizeof(sig));
-	sig.hour_sent = sendwin_count(&a->abuse_hour, now) + extra_sent;
+	sig.hour_sent = (sh != NULL ? sh->hour_sent : sendwin_count(&a->abuse_hour, now)) + extra_sent;
 	sig.usual_peak_hour = a->usual_peak;
-	sig.new_rcpts = a->newset.n + extra_new;
-	sig.bounces_day = sendwin_count(&a->bounces, now);
-	sig.sent_day = sendwin_count(&a->limits.day, now) + extra_sent;
+	sig.new_rcpts = (sh != NULL ? sh->new_rcpts : a->newset.n) + extra_new;
+	sig.bounces_day = sh != NULL ? sh->bounces_day : sendwin_count(&a->bounces, now);
+	sig.sent_day = (sh != NULL ? sh->sent_day : sendwin_count(&a->limits.day, now)) + extra_sent;
 	sig.countries = countries;
 	r = abuse_evaluate(&t, &sig, why, sizeof(why));
 	if (r == ABUSE_NONE)
@@ -316,7 +363,9 @@ enum sendguard_status sendguard_sender_open(struct sendguard_sender *snd, const 
 	struct sg_countries countries;
 	struct dir_hold hold;
 	struct sg_account *a;
+	struct sg_shared sh;
 	struct config cfg;
+	bool shared;
 	int r;
 
 	memset(snd, 0, sizeof(*snd));
@@ -337,6 +386,9 @@ enum sendguard_status sendguard_sender_open(struct sendguard_sender *snd, const 
 		directory_event_since(dir, address, "auth-ok", since, sg_country_cb, &countries);
 	}
 	snd->countries = countries.n;
+	snd->lifted = r > 0 ? hold.lifted : 0;
+	shared = snd->detect && directory_is_pg(dir) &&
+		 sg_shared_signals(dir, address, snd->lifted, now, &cfg, &sh) == 0;
 	a = sg_get_locked(address, now);
 	if (a == NULL)
 		return SENDGUARD_ERROR;
@@ -360,7 +412,7 @@ enum sendguard_status sendguard_sender_open(struct sendguard_sender *snd, const 
 		a->usual_at = now;
 	}
 	if (!a->suspended && snd->detect)
-		sg_detect_locked(a, &cfg, snd->countries, ip, now, 0, 0);
+		sg_detect_locked(a, &cfg, snd->countries, ip, now, 0, 0, shared ? &sh : NULL);
 	snd->suspended = a->suspended;
 	str_copy(snd->reason, sizeof(snd->reason), a->reason);
 	pthread_mutex_unlock(&sg_lock);
@@ -438,9 +490,10 @@ enum sendguard_status sendguard_rcpt(struct sendguard_sender *snd, const char *r
 	int64_t now = time(NULL), reset;
 	enum sendlimit_verdict v;
 	struct sg_account *a;
+	struct sg_shared sh;
 	struct config cfg;
 	uint64_t h = abuse_rcpt_hash(rcpt);
-	bool seen = false, is_new = false;
+	bool seen = false, is_new = false, use_sh = false;
 
 	if (!snd->active)
 		return SENDGUARD_OK;
@@ -463,6 +516,8 @@ enum sendguard_status sendguard_rcpt(struct sendguard_sender *snd, const char *r
 		st = sg_shared_take(shared, snd->address, 1, snd->limit_hour, snd->limit_day, now, reply, size);
 		if (st != SENDGUARD_OK)
 			return st;
+		/* every node's counts, this recipient's among them already */
+		use_sh = snd->detect && sg_shared_signals(shared, snd->address, snd->lifted, now, &cfg, &sh) == 0;
 	}
 	a = sg_get_locked(snd->address, now);
 	if (a == NULL) {
@@ -489,7 +544,8 @@ enum sendguard_status sendguard_rcpt(struct sendguard_sender *snd, const char *r
 				     now, reset, reply, size);
 		return SENDGUARD_LIMIT;
 	}
-	if (snd->detect && sg_detect_locked(a, &cfg, snd->countries, ip, now, 1, is_new ? 1 : 0)) {
+	if (snd->detect && sg_detect_locked(a, &cfg, snd->countries, ip, now, use_sh ? 0 : 1, is_new ? 1 : 0,
+					    use_sh ? &sh : NULL)) {
 		/* This recipient would cross the threshold: it is refused, and
 		 * not counted, like every one after it. */
 		snd->suspended = true;
@@ -510,6 +566,9 @@ enum sendguard_status sendguard_rcpt(struct sendguard_sender *snd, const char *r
 		sg_pend_count_locked(a->address, now, 1);
 	sg_pend_rcpt_locked(a->address, rcpt, now);
 	pthread_mutex_unlock(&sg_lock);
+	if (shared != NULL && is_new &&
+	    directory_abuse_count_add(shared, snd->address, "new-rcpt", now / 60, 1) < 0)
+		log_warn(NULL, "abuse: cannot count a new recipient of %s for the other nodes", snd->address);
 	return SENDGUARD_OK;
 }
 
@@ -561,17 +620,27 @@ void sendguard_bounce(const char *address, const char *ip)
 	int64_t now = time(NULL);
 	const char *at = strchr(address, '@');
 	struct sg_account *a;
+	struct sg_shared sh;
 	struct config cfg;
+	bool shared = false;
 
 	if (dir == NULL || at == NULL || !settings_account_bool(dir, address, SETTING_ABUSE_DETECT))
 		return;
 	server_config(&cfg);
+	/* Shared (PostgreSQL): counted where every node sees it, and decided
+	 * on every node's bounces and recipients. */
+	if (directory_is_pg(dir) && directory_abuse_count_add(dir, address, "bounce", now / 60, 1) == 0) {
+		struct dir_hold hold;
+		int r = directory_hold_get(dir, address, &hold);
+
+		shared = r >= 0 && sg_shared_signals(dir, address, r > 0 ? hold.lifted : 0, now, &cfg, &sh) == 0;
+	}
 	a = sg_get_locked(address, now);
 	if (a == NULL)
 		return;
 	sendwin_add(&a->bounces, now, 1);
 	if (!a->suspended)
-		sg_detect_locked(a, &cfg, 0, ip, now, 0, 0);
+		sg_detect_locked(a, &cfg, 0, ip, now, 0, 0, shared ? &sh : NULL);
 	pthread_mutex_unlock(&sg_lock);
 }
 

@@ -27,7 +27,10 @@ SENDER = "sender@" + DOMAIN
 RCPTS = ["r%d@%s" % (i, DOMAIN) for i in range(1, 6)]
 # an address is blocked at its 6th failure (no delays before): the other
 # tests fail fewer logins than that from 127.0.0.1
-BF = {"bruteforce.ip_delay_after": "100", "bruteforce.ip_block_after": "6"}
+BF = {"bruteforce.ip_delay_after": "100", "bruteforce.ip_block_after": "6",
+      # a sender is suspended at its 6th new recipient within the hour (the
+      # other tests write to fewer)
+      "abuse.new_rcpt_max": "6"}
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +85,7 @@ def test_copy_moved_every_table(cluster):
     assert "done: every table copied" in copy_out, copy_out
     assert pg.psql("SELECT count(*) FROM accounts", "yubin") == str(3 + len(RCPTS))
     assert pg.psql("SELECT value FROM settings WHERE key = 'send-limit-hour'", "yubin") == "40"
-    assert pg.psql("SELECT max(version) FROM yubin_schema", "yubin") == "12"
+    assert pg.psql("SELECT max(version) FROM yubin_schema", "yubin") == "14"
     # no home nodes in SQLite: NULL (this machine) stays NULL, not ''
     assert pg.psql("SELECT count(*) FROM accounts WHERE node IS NULL", "yubin") == str(3 + len(RCPTS))
     # both nodes read it; a second copy into a database in use is refused
@@ -318,3 +321,31 @@ def test_old_rows_pruned_in_batches(cluster):
     # in batches of 1,000, by whichever node's pass came first
     assert "pruned 2500 old rows of events" in a.log() + b.log()
     assert "account-added" in a.ctl("security", "events", "--target", PWUSER).out
+
+
+def test_compromise_signals_summed_across_nodes(cluster):
+    """A stolen account spreading its mail over two nodes: new recipients
+    counted on each node alone stay under abuse.new_rcpt_max, their sum
+    does not."""
+    pg, _, a, b, _ = cluster
+    thief = "thief@" + DOMAIN
+    a.add_account(thief)
+    ca = submit_session(a, thief)
+    ca.cmd("MAIL FROM:<%s>" % thief).expect(250)
+    for i in range(3):
+        ca.cmd("RCPT TO:<victim%d@remote.test>" % i).expect(250)
+    cb = submit_session(b, thief)
+    cb.cmd("MAIL FROM:<%s>" % thief).expect(250)
+    for i in range(3, 5):
+        cb.cmd("RCPT TO:<victim%d@remote.test>" % i).expect(250)
+    # the 6th new recipient of the account, the 2nd... on this node
+    r = cb.cmd("RCPT TO:<victim5@remote.test>")
+    r.expect(550, "5.7.1")
+    assert "new-recipients" in r.text, r.text
+    assert pg.psql("SELECT sum(count) FROM abuse_counts WHERE address = '%s' AND kind = 'new-rcpt'"
+                   % thief, "yubin") == "5"
+    # the suspension holds on the other node too
+    ca.cmd("RSET").expect(250)
+    ca.cmd("MAIL FROM:<%s>" % thief).expect(550, "5.7.1")
+    ca.quit()
+    cb.quit()

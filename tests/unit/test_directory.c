@@ -792,6 +792,38 @@ static void test_prune(void **state)
 	directory_rollback(f->d);
 }
 
+/* The shared compromise signals: summed per kind from a minute on,
+ * deleted with the account's state, pruned by age. */
+static void test_abuse_counts(void **state)
+{
+	struct fixture *f = *state;
+	int64_t m = time(NULL) / 60;
+	const char *error;
+	uint64_t sum;
+
+	assert_int_equal(directory_abuse_count_sum(f->d, "a@example.test", "bounce", 0, &sum), 0);
+	assert_int_equal(sum, 0);
+	assert_int_equal(directory_abuse_count_add(f->d, "A@example.test", "bounce", m, 2), 0);
+	assert_int_equal(directory_abuse_count_add(f->d, "a@example.test", "bounce", m, 1), 0);
+	assert_int_equal(directory_abuse_count_add(f->d, "a@example.test", "bounce", m - 3000, 5), 0);
+	assert_int_equal(directory_abuse_count_add(f->d, "a@example.test", "new-rcpt", m, 7), 0);
+	assert_int_equal(directory_abuse_count_add(f->d, "b@example.test", "bounce", m, 11), 0);
+	assert_int_equal(directory_abuse_count_sum(f->d, "a@example.test", "bounce", m - 1440, &sum), 0);
+	assert_int_equal(sum, 3);
+	assert_int_equal(directory_abuse_count_sum(f->d, "a@EXAMPLE.test", "bounce", 0, &sum), 0);
+	assert_int_equal(sum, 8);
+	assert_int_equal(directory_abuse_count_sum(f->d, "a@example.test", "new-rcpt", m, &sum), 0);
+	assert_int_equal(sum, 7);
+	assert_int_equal(directory_prune(f->d, DIR_PRUNE_ABUSE_COUNTS, (m - 2880) * 60, 100, 10), 1);
+	assert_int_equal(directory_abuse_count_sum(f->d, "a@example.test", "bounce", 0, &sum), 0);
+	assert_int_equal(sum, 3);
+	assert_int_equal(directory_setting_clear(f->d, "account", "a@example.test", &error), 0);
+	assert_int_equal(directory_abuse_count_sum(f->d, "a@example.test", "new-rcpt", 0, &sum), 0);
+	assert_int_equal(sum, 0);
+	assert_int_equal(directory_abuse_count_sum(f->d, "b@example.test", "bounce", 0, &sum), 0);
+	assert_int_equal(sum, 11);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -816,6 +848,7 @@ int main(void)
 		T(test_account_clear_login_state),
 		T(test_events),
 		T(test_prune),
+		T(test_abuse_counts),
 		T(test_event_fields),
 	};
 
