@@ -397,13 +397,15 @@ const struct setting settings_table[SETTING_COUNT] = {
 	CONF(SETTING_CONF_PROXY_CONNECT_TIMEOUT, "proxy.connect_timeout", SETTING_DURATION, 0, 1, 300, "10",
 	     NULL, proxy_connect_timeout, "seconds a proxy waits for a node to answer before a temporary error",
 	     "プロキシがノードの応答を待つ秒数（過ぎると一時エラー）"),
-	CONF(SETTING_CONF_EVENTS_RETENTION_DAYS, "events.retention_days", SETTING_UINT, 0, 0, 36500, "90", NULL,
+	CONF(SETTING_CONF_EVENTS_RETENTION_DAYS, "events.retention_days", SETTING_UINT, 0, 0, 36500, "90",
+	     settings_check_retention_days,
 	     events_retention_days,
 	     "days the event log (logins, refusals, deliveries; doctor and the panels read it) is kept;"
-	     " older events are deleted in small batches every 5 minutes (0 = kept for ever)",
+	     " older events are deleted in small batches every 5 minutes (0 = kept for ever, else at least 7)",
 	     "イベントログ（ログイン・拒否・配送。doctor やパネルが読む）を残す日数。古いものは 5 分ごとに"
-	     "少しずつ消す（0 で消さない）"),
-	CONF(SETTING_CONF_AUDIT_RETENTION_DAYS, "audit.retention_days", SETTING_UINT, 0, 0, 36500, "365", NULL,
+	     "少しずつ消す（0 で消さない。それ以外は 7 以上）"),
+	CONF(SETTING_CONF_AUDIT_RETENTION_DAYS, "audit.retention_days", SETTING_UINT, 0, 0, 36500, "365",
+	     settings_check_retention_days,
 	     audit_retention_days,
 	     "days the audit log (who changed what) is kept; older rows are deleted like old events"
 	     " (0 = kept for ever)",
