@@ -277,22 +277,36 @@ static int64_t sg_max(int64_t a, int64_t b)
 	return a > b ? a : b;
 }
 
-/* Database reads: never under sg_lock. 0, or -1 (then the node's own
- * counts decide). */
+static void sg_sum_init(struct sg_sum *sum, struct sg_shared *sh, int64_t lifted, int64_t now)
+{
+	memset(sh, 0, sizeof(*sh));
+	sum->hour_from = sg_max(now - 3600, lifted);
+	sum->day_from = now - 86400;
+	sum->sh = sh;
+}
+
+/* The bounces and new recipients into sh. Database reads: never under
+ * sg_lock. 0, or -1 (then the node's own counts decide). */
+static int sg_shared_abuse(struct directory *dir, const char *address, int64_t lifted, int64_t now,
+			   const struct config *cfg, struct sg_shared *sh)
+{
+	return directory_abuse_count_sum(dir, address, "bounce", sg_max(now - 86400, lifted) / 60,
+					 &sh->bounces_day) < 0 ||
+	       directory_abuse_count_sum(dir, address, "new-rcpt",
+					 sg_max(now - (int64_t)cfg->abuse_new_rcpt_window, lifted) / 60,
+					 &sh->new_rcpts) < 0 ? -1 : 0;
+}
+
+/* Every signal into sh, as sg_shared_abuse. */
 static int sg_shared_signals(struct directory *dir, const char *address, int64_t lifted, int64_t now,
 			     const struct config *cfg, struct sg_shared *sh)
 {
-	struct sg_sum sum = { sg_max(now - 3600, lifted), now - 86400, sh };
+	struct sg_sum sum;
 
-	memset(sh, 0, sizeof(*sh));
-	if (directory_send_counts_load(dir, address, (now - 86400) / 60, sg_sum_cb, &sum) < 0 ||
-	    directory_abuse_count_sum(dir, address, "bounce", sg_max(now - 86400, lifted) / 60,
-				      &sh->bounces_day) < 0 ||
-	    directory_abuse_count_sum(dir, address, "new-rcpt",
-				      sg_max(now - (int64_t)cfg->abuse_new_rcpt_window, lifted) / 60,
-				      &sh->new_rcpts) < 0)
+	sg_sum_init(&sum, sh, lifted, now);
+	if (directory_send_counts_load(dir, address, (now - 86400) / 60, sg_sum_cb, &sum) < 0)
 		return -1;
-	return 0;
+	return sg_shared_abuse(dir, address, lifted, now, cfg, sh);
 }
 
 /* Runs the detection for a (sg_lock held), as if extra_sent more
@@ -424,23 +438,34 @@ enum sendguard_status sendguard_sender_open(struct sendguard_sender *snd, const 
 	return SENDGUARD_OK;
 }
 
+struct sg_take_load {
+	struct sendlimit *lim;
+	struct sg_sum *sum;	/* NULL: no signals wanted */
+};
+
 static void sg_shared_cb(int64_t minute, uint64_t count, void *ctx)
 {
-	sendlimit_add(ctx, minute * 60, count > UINT32_MAX ? UINT32_MAX : (uint32_t)count);
+	struct sg_take_load *l = ctx;
+
+	sendlimit_add(l->lim, minute * 60, count > UINT32_MAX ? UINT32_MAX : (uint32_t)count);
+	if (l->sum != NULL)
+		sg_sum_cb(minute, count, l->sum);
 }
 
 /* With the directory in PostgreSQL, several nodes count one account: the
  * limits are checked against the database's counts and n counted there
  * in one step under the account's lock, so a limit holds across all
  * nodes together. SENDGUARD_OK when counted (in the database already:
- * not pended for the flush). */
+ * not pended for the flush). sum (may be NULL) gets the counts read, n
+ * not among them, for the compromise signals. */
 static enum sendguard_status sg_shared_take(struct directory *dir, const char *address, uint32_t n,
 					    uint64_t limit_hour, uint64_t limit_day, int64_t now,
-					    char *reply, size_t size)
+					    struct sg_sum *sum, char *reply, size_t size)
 {
 	/* Inside RCPT's read transaction the lock lasts until it ends. */
 	bool nested = directory_in_transaction(dir);
 	struct sendlimit lim;
+	struct sg_take_load load = { &lim, sum };
 	enum sendlimit_verdict v;
 	int64_t reset;
 
@@ -448,7 +473,7 @@ static enum sendguard_status sg_shared_take(struct directory *dir, const char *a
 	if (!nested && directory_begin(dir) < 0)
 		return SENDGUARD_ERROR;
 	if (directory_lock(dir, address) < 0 ||
-	    directory_send_counts_load(dir, address, now / 60 - 1440, sg_shared_cb, &lim) < 0)
+	    directory_send_counts_load(dir, address, now / 60 - 1440, sg_shared_cb, &load) < 0)
 		goto fail;
 	v = sendlimit_check_n(&lim, now, n, limit_hour, limit_day, &reset);
 	if (v == SENDLIMIT_OK && directory_send_count_add(dir, address, now / 60, n) < 0)
@@ -513,11 +538,15 @@ enum sendguard_status sendguard_rcpt(struct sendguard_sender *snd, const char *r
 	}
 	shared = sg_shared_dir();
 	if (shared != NULL && !snd->suspended) {
-		st = sg_shared_take(shared, snd->address, 1, snd->limit_hour, snd->limit_day, now, reply, size);
+		struct sg_sum sum;
+
+		/* every node's counts, as the limit check read them */
+		sg_sum_init(&sum, &sh, snd->lifted, now);
+		st = sg_shared_take(shared, snd->address, 1, snd->limit_hour, snd->limit_day, now,
+				    snd->detect ? &sum : NULL, reply, size);
 		if (st != SENDGUARD_OK)
 			return st;
-		/* every node's counts, this recipient's among them already */
-		use_sh = snd->detect && sg_shared_signals(shared, snd->address, snd->lifted, now, &cfg, &sh) == 0;
+		use_sh = snd->detect && sg_shared_abuse(shared, snd->address, snd->lifted, now, &cfg, &sh) == 0;
 	}
 	a = sg_get_locked(snd->address, now);
 	if (a == NULL) {
@@ -544,7 +573,7 @@ enum sendguard_status sendguard_rcpt(struct sendguard_sender *snd, const char *r
 				     now, reset, reply, size);
 		return SENDGUARD_LIMIT;
 	}
-	if (snd->detect && sg_detect_locked(a, &cfg, snd->countries, ip, now, use_sh ? 0 : 1, is_new ? 1 : 0,
+	if (snd->detect && sg_detect_locked(a, &cfg, snd->countries, ip, now, 1, is_new ? 1 : 0,
 					    use_sh ? &sh : NULL)) {
 		/* This recipient would cross the threshold: it is refused, and
 		 * not counted, like every one after it. */
@@ -588,7 +617,7 @@ enum sendguard_status sendguard_count_forward(const char *address, unsigned n, c
 		return st;
 	}
 	if (shared != NULL) {
-		st = sg_shared_take(shared, address, n, snd.limit_hour, snd.limit_day, now, reply, size);
+		st = sg_shared_take(shared, address, n, snd.limit_hour, snd.limit_day, now, NULL, reply, size);
 		if (st != SENDGUARD_OK)
 			return st;
 	}
