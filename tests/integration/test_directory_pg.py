@@ -288,6 +288,7 @@ def test_node_starts_while_postgresql_is_down(cluster, tmp_path):
         rcpt_reply(c, USER).expect(250)
         found = wait_for(lambda: "directory-unavailable" in a.ctl("security", "events").out, 10)
         assert found, a.ctl("security", "events").out
+        assert "could not reach its directory" in a.ctl("security", "events", "--kind", "directory-unavailable").out
     finally:
         c.stop()
     assert c.sanitizer_report() is None
