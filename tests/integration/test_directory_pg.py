@@ -350,3 +350,27 @@ def test_compromise_signals_summed_across_nodes(cluster):
     ca.cmd("MAIL FROM:<%s>" % thief).expect(550, "5.7.1")
     ca.quit()
     cb.quit()
+
+
+def test_proxy_starts_while_postgresql_is_down(cluster, tmp_path):
+    """The same for a proxy: it starts, refuses with temporary errors, and
+    reaches the directory once PostgreSQL is back (its accounts here have no
+    home node, so the logins are then refused for that, not the outage)."""
+    pg, url, _, _, _ = cluster
+    p = helpers.Server(tmp_path / "p", accounts=[], domains=(), name="yubind-p",
+                       config=dict(BF, **{"server.role": "proxy", "proxy.secret": "s-" + unique("x")})).setup()
+    p.ctl("config", "set", "directory.url", "-", input=url + "\n")
+    pg.stop()
+    try:
+        p.start()
+        assert imap_login(p, USER).startswith("NO [UNAVAILABLE]")
+        assert pop3_login(p, USER).startswith(b"-ERR [SYS/TEMP]")
+        assert 400 <= rcpt_reply(p, USER).code < 500
+    finally:
+        pg.start()
+    try:
+        assert wait_for(lambda: "directory: available again" in p.log(), 10), p.log_tail()
+        rcpt_reply(p, "nobody@" + DOMAIN).expect(550, "5.1.1")
+    finally:
+        p.stop()
+    assert p.sanitizer_report() is None
