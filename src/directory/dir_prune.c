@@ -8,14 +8,15 @@
 #include <stdio.h>
 
 /* One batch's DELETE per table: ?1 the cut-off, ?2 the batch size.
- * events and audit are added in time order (as directory_event_since
- * takes them), so a batch looks at the oldest ids only and stops at the
- * first young row: a pass over a table with nothing to prune costs one
- * batch's rows, not a scan of the table. The login state has no such
- * order and is small (the keys of a few days). */
+ * events go by their time index (v14), except the markers doctor keeps
+ * for good (dns-mx-here: since when a domain's MX points here), so a pass
+ * with nothing to prune reads the old markers only. audit rows are added
+ * in time order and nothing in them is kept for good, so a batch looks at
+ * the oldest ids only and stops at the first young row. The login state
+ * has no such order and is small (the keys of a few days). */
 static const char *const prune_sql[DIR_PRUNE_COUNT] = {
-	[DIR_PRUNE_EVENTS] = "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?2)"
-			     " AND ts < ?1",
+	[DIR_PRUNE_EVENTS] = "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE ts < ?1"
+			     " AND kind <> 'dns-mx-here' ORDER BY ts LIMIT ?2)",
 	[DIR_PRUNE_AUDIT] = "DELETE FROM audit WHERE id IN (SELECT id FROM audit ORDER BY id LIMIT ?2)"
 			    " AND ts < ?1",
 	[DIR_PRUNE_AUTH_COUNTERS] = "DELETE FROM auth_counters WHERE key IN"

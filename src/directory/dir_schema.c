@@ -237,14 +237,16 @@ static const char schema_v12[] =
 /* v14 (issue 16): the compromise signals other than the recipients sent
  * (which send_counts holds): bounces and new recipients per account and
  * minute, so that nodes sharing PostgreSQL decide on their sum; kept two
- * days (dir_prune.c). 13 is another branch's. */
+ * days (dir_prune.c). The events by time, for their pruning. 13 is
+ * another branch's. */
 static const char schema_v14[] =
 	"CREATE TABLE IF NOT EXISTS abuse_counts ("
 	" address TEXT NOT NULL,"
 	" kind TEXT NOT NULL,"			/* 'bounce' or 'new-rcpt' */
 	" minute INTEGER NOT NULL,"		/* unix time / 60 */
 	" count INTEGER NOT NULL,"
-	" PRIMARY KEY (address, kind, minute)) WITHOUT ROWID;";
+	" PRIMARY KEY (address, kind, minute)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS events_ts ON events(ts);";
 
 /* Each migration takes the schema from version - 1 to version: sql for
  * both backends (NULL: none), then pg for PostgreSQL only and sqlite for

@@ -302,9 +302,12 @@ def test_old_rows_pruned_in_batches(cluster):
     pg, _, a, b, _ = cluster
     now = int(time.time())
     old_event, old_audit = now - 91 * 86400, now - 366 * 86400
-    # ids below every real row: the oldest, as rows added in time order are
+    # ids below every real row, as rows added in time order have; doctor's
+    # marker of since when a domain's MX points here is kept for good
     pg.psql("INSERT INTO events(id, ts, kind, address, ip, detail) SELECT -g, %d, 'auth-ok', 'old@%s', '', 'x'"
             " FROM generate_series(1, 2500) g" % (old_event, DOMAIN), "yubin")
+    pg.psql("INSERT INTO events(id, ts, kind, address, ip, detail) VALUES (-3000, %d, 'dns-mx-here', '%s', '',"
+            " 'the MX points at this server')" % (old_event, DOMAIN), "yubin")
     pg.psql("INSERT INTO audit(id, ts, actor, op, target, summary) SELECT -g, %d, 'cli:root', 'account.add',"
             " 'old@%s', '' FROM generate_series(1, 3) g" % (old_audit, DOMAIN), "yubin")
     pg.psql("INSERT INTO auth_counters(key, bucket, cur, prev, last) VALUES ('192.0.2.99', 1, 1, 0, %d)"
@@ -314,11 +317,13 @@ def test_old_rows_pruned_in_batches(cluster):
     b.restart()
 
     def pruned():
-        return pg.psql("SELECT (SELECT count(*) FROM events WHERE ts < %d) + (SELECT count(*) FROM audit"
+        return pg.psql("SELECT (SELECT count(*) FROM events WHERE ts < %d AND kind <> 'dns-mx-here')"
+                       " + (SELECT count(*) FROM audit"
                        " WHERE ts < %d) + (SELECT count(*) FROM auth_counters WHERE key = '192.0.2.99')"
                        % (now - 90 * 86400, now - 365 * 86400), "yubin") == "0"
     assert wait_for(pruned, 30), b.log_tail(30)
     assert int(pg.psql("SELECT count(*) FROM events WHERE ts > %d" % (now - 86400), "yubin")) >= recent
+    assert pg.psql("SELECT count(*) FROM events WHERE kind = 'dns-mx-here'", "yubin") == "1"
     # in batches of 1,000, by whichever node's pass came first
     assert "pruned 2500 old rows of events" in a.log() + b.log()
     assert "account-added" in a.ctl("security", "events", "--target", PWUSER).out
