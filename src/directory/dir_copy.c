@@ -35,6 +35,7 @@ static const struct dir_copy_table {
 		 "SELECT setval(pg_get_serial_sequence('events', 'id'), coalesce(max(id), 0) + 1, false) FROM events"),
 	DIR_COPY("send_counts", "address, minute, count", "?, ?, ?", 3, NULL),
 	DIR_COPY("send_rcpts", "address, rcpt, last", "?, ?, ?", 3, NULL),
+	DIR_COPY("abuse_counts", "address, kind, minute, count", "?, ?, ?, ?", 4, NULL),
 	DIR_COPY("send_holds", "address, since, reason, detail, lifted, lifted_by", "?, ?, ?, ?, ?, ?", 6, NULL),
 	DIR_COPY("batv_keys", "domain, keynum, secret, created", "?, ?, ?, ?", 4, NULL),
 	DIR_COPY("geoip_overrides", "cidr, country, created", "?, ?, ?", 3, NULL),

@@ -239,6 +239,19 @@ static const char schema_v12[] =
 static const char schema_v13[] =
 	"ALTER TABLE accounts ADD COLUMN moving TEXT DEFAULT NULL;";
 
+/* v14 (issue 16): the compromise signals other than the recipients sent
+ * (which send_counts holds): bounces and new recipients per account and
+ * minute, so that nodes sharing PostgreSQL decide on their sum; kept two
+ * days (dir_prune.c). The events by time, for their pruning. */
+static const char schema_v14[] =
+	"CREATE TABLE IF NOT EXISTS abuse_counts ("
+	" address TEXT NOT NULL,"
+	" kind TEXT NOT NULL,"			/* 'bounce' or 'new-rcpt' */
+	" minute INTEGER NOT NULL,"		/* unix time / 60 */
+	" count INTEGER NOT NULL,"
+	" PRIMARY KEY (address, kind, minute)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS events_ts ON events(ts);";
+
 /* Each migration takes the schema from version - 1 to version: sql for
  * both backends (NULL: none), then pg for PostgreSQL only and sqlite for
  * SQLite only. Add a migration by appending a row with the next version;
@@ -260,6 +273,7 @@ static const struct dir_migration {
 	{ 11, schema_v11, NULL, NULL },
 	{ 12, schema_v12, NULL, NULL },
 	{ 13, schema_v13, NULL, NULL },
+	{ 14, schema_v14, NULL, NULL },
 };
 
 int dir_schema_latest(void)

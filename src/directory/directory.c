@@ -76,6 +76,11 @@ bool directory_is_pg(const struct directory *dir)
 	return dir->be->dialect == DIR_POSTGRESQL;
 }
 
+bool directory_where_is_pg(const char *where)
+{
+	return dir_dialect_is_pg(where);
+}
+
 void directory_close(struct directory *dir)
 {
 	if (dir == NULL)
@@ -514,6 +519,8 @@ int directory_setting_clear(struct directory *dir, const char *scope, const char
 		       dir_run(dir, dir_prepare(dir, "DELETE FROM send_counts WHERE address = lower(?)",
 						name, NULL), error_r) < 0 ||
 		       dir_run(dir, dir_prepare(dir, "DELETE FROM send_rcpts WHERE address = lower(?)",
+						name, NULL), error_r) < 0 ||
+		       dir_run(dir, dir_prepare(dir, "DELETE FROM abuse_counts WHERE address = lower(?)",
 						name, NULL), error_r) < 0 ? -1 : 0;
 	return dir_run(dir, dir_prepare(dir, "DELETE FROM batv_keys WHERE domain = lower(?)", name, NULL),
 		       error_r);

@@ -59,6 +59,8 @@ int directory_migrate(struct directory *dir, char *err, size_t errsize);
 /* The schema's version and the newest this build knows. */
 int directory_schema_version(struct directory *dir, int *version_r, int *latest_r);
 bool directory_is_pg(const struct directory *dir);
+/* Whether where (as for directory_open) names a PostgreSQL database. */
+bool directory_where_is_pg(const char *where);
 /* Copies every table of from into to, whose tables must be empty (a new
  * database), in one transaction on to; the rows of each table counted on
  * both sides before it commits. cb (may be NULL) hears each table done. */
@@ -297,6 +299,14 @@ int directory_lock(struct directory *dir, const char *key);
 /* Adds delta (may be negative: a count given back) to address's count of
  * minute, at once rather than at the next flush. */
 int directory_send_count_add(struct directory *dir, const char *address, int64_t minute, int64_t delta);
+/* The compromise signals besides the recipients sent (kind "bounce" or
+ * "new-rcpt"), per account and minute, shared by the nodes of one
+ * directory: add delta to minute's count; the sum from since_minute on.
+ * Pruned after two days (DIR_PRUNE_ABUSE_COUNTS). */
+int directory_abuse_count_add(struct directory *dir, const char *address, const char *kind, int64_t minute,
+			      int64_t delta);
+int directory_abuse_count_sum(struct directory *dir, const char *address, const char *kind,
+			      int64_t since_minute, uint64_t *sum_r);
 /* The largest number of recipients in one clock hour within the minutes
  * [from_minute, to_minute). */
 int directory_send_peak_hour(struct directory *dir, const char *address, int64_t from_minute,
@@ -367,7 +377,8 @@ typedef void dir_auth_block_cb(const struct dir_auth_block *b, void *ctx);
 int directory_auth_block_list(struct directory *dir, int64_t now, dir_auth_block_cb *cb, void *ctx);
 
 /* When address last logged in from net (a block key): 1 known (*last_r
- * set), 0 never, -1 error. touch records a login now (kept 90 days). */
+ * set), 0 never, -1 error. touch records a login now (the daemon prunes
+ * networks unused for 90 days). */
 int directory_auth_known_get(struct directory *dir, const char *address, const char *net, int64_t *last_r);
 int directory_auth_known_touch(struct directory *dir, const char *address, const char *net, int64_t now);
 
@@ -485,5 +496,28 @@ int directory_dkim_domains(struct directory *dir, dir_name_cb *cb, void *ctx);
 /* What changes with any change of the keys (their number and the newest
  * write): 0 or -1. */
 int directory_dkim_mark(struct directory *dir, int64_t mark_r[2]);
+
+/* ---- pruning the tables that grow (dir_prune.c) ---- */
+
+enum dir_prune_table {
+	DIR_PRUNE_EVENTS,		/* ts < before */
+	DIR_PRUNE_AUDIT,		/* ts < before */
+	DIR_PRUNE_AUTH_COUNTERS,	/* brute-force counters quiet since before */
+	DIR_PRUNE_AUTH_KNOWN,		/* login networks not used since before */
+	DIR_PRUNE_AUTH_BLOCKS,		/* blocks and slowings that ended before */
+	DIR_PRUNE_SESSIONS,		/* panel sessions idle since before */
+	DIR_PRUNE_ABUSE_COUNTS,		/* compromise signal counts of minutes before before / 60 */
+	DIR_PRUNE_COUNT
+};
+
+/* The table's name, for logs. */
+const char *directory_prune_name(enum dir_prune_table t);
+/* Deletes at most batch rows of t older than before, in one statement
+ * of its own (never inside a transaction): the rows deleted, or -1. */
+int64_t directory_prune_batch(struct directory *dir, enum dir_prune_table t, int64_t before, unsigned batch);
+/* Batches until one deletes fewer than batch rows, at most max_batches:
+ * the rows deleted, or -1 when the first batch failed. */
+int64_t directory_prune(struct directory *dir, enum dir_prune_table t, int64_t before, unsigned batch,
+			unsigned max_batches);
 
 #endif

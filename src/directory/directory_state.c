@@ -351,6 +351,44 @@ int directory_send_count_add(struct directory *dir, const char *address, int64_t
 	return r == DIR_DONE ? 0 : -1;
 }
 
+int directory_abuse_count_add(struct directory *dir, const char *address, const char *kind, int64_t minute,
+			      int64_t delta)
+{
+	struct dir_stmt *st = dir_prepare(dir, "INSERT INTO abuse_counts(address, kind, minute, count)"
+					  " VALUES (lower(?), ?, ?, ?) ON CONFLICT(address, kind, minute) DO UPDATE"
+					  " SET count = abuse_counts.count + excluded.count", address, kind, NULL);
+	int r;
+
+	if (st == NULL)
+		return -1;
+	dir_bind_int64(st, 3, minute);
+	dir_bind_int64(st, 4, delta);
+	r = dir_step(st);
+	dir_finish(dir, st);
+	return r == DIR_DONE ? 0 : -1;
+}
+
+int directory_abuse_count_sum(struct directory *dir, const char *address, const char *kind,
+			      int64_t since_minute, uint64_t *sum_r)
+{
+	struct dir_stmt *st = dir_prepare(dir, "SELECT coalesce(sum(count), 0) FROM abuse_counts"
+					  " WHERE address = lower(?) AND kind = ? AND minute >= ?", address, kind, NULL);
+	int r;
+
+	*sum_r = 0;
+	if (st == NULL)
+		return -1;
+	dir_bind_int64(st, 3, since_minute);
+	r = dir_step(st);
+	if (r == DIR_ROW) {
+		int64_t v = dir_int64(st, 0);
+
+		*sum_r = v > 0 ? (uint64_t)v : 0;
+	}
+	dir_finish(dir, st);
+	return r == DIR_ROW ? 0 : -1;
+}
+
 int directory_send_counts_load(struct directory *dir, const char *address, int64_t since_minute,
 			       dir_send_count_cb *cb, void *ctx)
 {
@@ -674,19 +712,15 @@ int directory_auth_known_get(struct directory *dir, const char *address, const c
 
 int directory_auth_known_touch(struct directory *dir, const char *address, const char *net, int64_t now)
 {
-	char ts[32], old[32];
+	char ts[32];
 	const char *error;
 
+	/* Networks unused for 90 days are forgotten by the daemon's pruning
+	 * (directory_prune, DIR_PRUNE_AUTH_KNOWN). */
 	snprintf(ts, sizeof(ts), "%lld", (long long)now);
-	snprintf(old, sizeof(old), "%lld", (long long)(now - 90LL * 86400));
-	if (dir_run(dir, dir_prepare(dir, "INSERT INTO auth_known(address, net, last)"
-				     " VALUES (lower(?), ?, ?) ON CONFLICT(address, net) DO UPDATE SET"
-				     " last = excluded.last", address, net, ts, NULL), &error) < 0)
-		return -1;
-	/* Forget addresses not used for 90 days, now and then. */
-	if (now % 64 == 0)
-		dir_run(dir, dir_prepare(dir, "DELETE FROM auth_known WHERE last < ?", old, NULL), &error);
-	return 0;
+	return dir_run(dir, dir_prepare(dir, "INSERT INTO auth_known(address, net, last)"
+					" VALUES (lower(?), ?, ?) ON CONFLICT(address, net) DO UPDATE SET"
+					" last = excluded.last", address, net, ts, NULL), &error);
 }
 
 int directory_auth_counter_get(struct directory *dir, const char *key, struct dir_auth_counter *c_r)
@@ -737,16 +771,9 @@ int directory_auth_counter_set(struct directory *dir, const char *key, const str
 	dir_bind_int64(st, 8, c->last_block);
 	r = dir_step(st);
 	dir_finish(dir, st);
-	if (r != DIR_DONE)
-		return -1;
-	/* Forget keys quiet for two days, now and then. */
-	if (c->last % 64 == 0) {
-		char old[32];
-
-		snprintf(old, sizeof(old), "%lld", (long long)(c->last - 2 * 86400));
-		dir_run(dir, dir_prepare(dir, "DELETE FROM auth_counters WHERE last < ?", old, NULL), &error);
-	}
-	return 0;
+	/* Keys quiet for two days are forgotten by the daemon's pruning
+	 * (directory_prune, DIR_PRUNE_AUTH_COUNTERS). */
+	return r == DIR_DONE ? 0 : -1;
 }
 
 /* ---- host names and certificate state (issue 15) ---- */

@@ -100,6 +100,9 @@ struct config {
 	char proxy_user[64];		/* the proxies' SASL authentication identity */
 	char proxy_secret[256];		/* ... and its password */
 	unsigned proxy_connect_timeout;	/* seconds for a proxy to reach a node */
+	/* directory upkeep and the login cache (issue 16) */
+	unsigned events_retention_days, audit_retention_days;	/* 0: kept for ever */
+	unsigned auth_cache_entries;	/* verified logins remembered (restart) */
 };
 
 /* The file format of yubin.conf, which every setting's key and type

@@ -102,6 +102,9 @@ static const struct {
 	{ "index-rebuilt", "The mail index was rebuilt from the mailbox files (%d); messages and flags"
 	  " were kept; a folder with a new UIDVALIDITY is downloaded again by mail clients.",
 	  "メールの索引をメールボックスのファイルから作り直しました (%d)。メッセージとフラグは保たれています。UIDVALIDITY が変わったフォルダはメールソフトが再ダウンロードします。" },
+	{ "directory-unavailable", "The daemon could not reach its directory (%d); meanwhile logins and"
+	  " recipients got temporary errors, which mail clients and servers retry.",
+	  "デーモンがディレクトリに接続できませんでした (%d)。その間のログインと宛先には一時エラーを返しました (メールソフトやサーバーは再試行します)。" },
 	{ "spam-learned", "The spam filter learned from a move in the mail client (%d).",
 	  "メールソフトでの移動から迷惑メールフィルタが学習しました (%d)。" },
 	{ "spam-list-changed", "The spam filter's lists were changed: %d.",

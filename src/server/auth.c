@@ -2,6 +2,7 @@
 #include "server/stats.h"
 #include "directory/directory.h"
 #include "directory/password.h"
+#include "lib/keycache.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/workers.h"
@@ -22,17 +23,13 @@
 /* A verified-login cache: argon2id costs ~50 ms and 64 MB by design, so a
  * client that logs in every minute must not pay it every time. An entry
  * binds (address, stored hash, password) through a keyed BLAKE2b digest; a
- * password change alters the stored hash and so invalidates it at once. */
-#define AUTH_CACHE_SLOTS 4096
+ * password change alters the stored hash and so invalidates it at once.
+ * auth.cache_entries entries (lib/keycache.h: 48 bytes each, allocated at
+ * start; least recently used go first), each good for an hour. */
 #define AUTH_CACHE_TTL 3600
 
-struct auth_cache_slot {
-	unsigned char digest[32];
-	time_t expires;
-};
-
 static pthread_mutex_t auth_cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct auth_cache_slot auth_cache[AUTH_CACHE_SLOTS];
+static struct keycache *auth_cache;
 static unsigned char auth_cache_key[32];
 
 static char auth_dummy_hash[128];
@@ -44,7 +41,15 @@ static void auth_cache_init(void)
 {
 	char pw[17];
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	struct config cfg;
 
+	server_config(&cfg);
+	auth_cache = keycache_new(cfg.auth_cache_entries);
+	if (auth_cache == NULL)
+		log_fatal("auth: no memory for a login cache of %u entries (%s)", cfg.auth_cache_entries,
+			  settings_key(SETTING_CONF_AUTH_CACHE_ENTRIES));
+	log_info(NULL, "auth: login cache of %zu entries (%zu KB)", keycache_capacity(auth_cache),
+		 keycache_capacity(auth_cache) * KEYCACHE_ENTRY_SIZE / 1024);
 	sem_init(&auth_hash_slots, 0, cores > 0 ? (unsigned)cores : 1);
 	randombytes_buf(auth_cache_key, sizeof(auth_cache_key));
 	str_random_id(pw, sizeof(pw));
@@ -66,22 +71,20 @@ static void auth_cache_digest(const char *address, const char *hash, const char 
 
 static bool auth_cache_check(const unsigned char digest[32])
 {
-	struct auth_cache_slot *slot = &auth_cache[(digest[0] | (digest[1] << 8)) % AUTH_CACHE_SLOTS];
 	bool hit;
 
 	pthread_mutex_lock(&auth_cache_lock);
-	hit = slot->expires > time(NULL) && sodium_memcmp(slot->digest, digest, 32) == 0;
+	hit = keycache_check(auth_cache, digest, time(NULL));
 	pthread_mutex_unlock(&auth_cache_lock);
 	return hit;
 }
 
 static void auth_cache_store(const unsigned char digest[32])
 {
-	struct auth_cache_slot *slot = &auth_cache[(digest[0] | (digest[1] << 8)) % AUTH_CACHE_SLOTS];
+	int64_t now = time(NULL);
 
 	pthread_mutex_lock(&auth_cache_lock);
-	memcpy(slot->digest, digest, 32);
-	slot->expires = time(NULL) + AUTH_CACHE_TTL;
+	keycache_store(auth_cache, digest, now + AUTH_CACHE_TTL, now);
 	pthread_mutex_unlock(&auth_cache_lock);
 }
 
@@ -144,6 +147,8 @@ void auth_stop(void)
 	bf_table_free(auth_bf);
 	auth_bf = NULL;
 	sem_destroy(&auth_hash_slots);
+	keycache_free(auth_cache);
+	auth_cache = NULL;
 }
 
 static void auth_limits(const struct config *cfg, struct bf_limits *lim)

@@ -12,9 +12,11 @@
 #include "server/loop.h"
 #include "server/expire.h"
 #include "server/dkim_sync.h"
+#include "server/dir_maint.h"
 #include "server/queue.h"
 #include "server/stats.h"
 #include "store/index.h"
+#include "directory/directory.h"
 #include "directory/password.h"
 #include "store/maildir_commit.h"
 #include "lib/dns_cache.h"
@@ -57,6 +59,33 @@ static void drop_privileges(const struct config *cfg)
 	if (setuid(0) == 0)
 		log_fatal("privileges were not dropped");
 	log_info(NULL, "running as %s", cfg->server_user);
+}
+
+/* The directory at start. An SQLite file is part of the installation: a
+ * missing or unreadable DATA/yubin.db is a mistake to fix (yubinctl init,
+ * a restore), never started on as an empty directory that would refuse
+ * every recipient for good. PostgreSQL is a service that may be down for
+ * a while: the daemon starts anyway and answers temporary errors until it
+ * answers (dir_maint.c tries every second). The settings come from
+ * yubin.conf either way; domain and account settings are read from the
+ * directory per lookup, so nothing waits to be reloaded when it is back. */
+static void directory_start(void)
+{
+	char where[4200];
+	bool pg;
+
+	server_directory_where(where, sizeof(where));
+	pg = directory_where_is_pg(where);
+	if (!pg && access(where, F_OK) < 0)
+		log_fatal("directory: %s: %s; yubind does not start on an empty directory (make it with"
+			  " yubinctl init, or restore it)", where, strerror(errno));
+	if (server_directory() != NULL)
+		return;
+	if (!pg)
+		log_fatal("directory: cannot open %s (the reason is above); yubind starts only with its"
+			  " directory", where);
+	log_warn(NULL, "directory: PostgreSQL does not answer at start; starting anyway: new logins,"
+		 " recipients and panel requests get temporary errors until it does");
 }
 
 static void usage(void)
@@ -128,8 +157,7 @@ int main(int argc, char **argv)
 	if (password_init() < 0)
 		log_fatal("libsodium failed to initialise");
 	server_tls_start();
-	if (server_directory() == NULL)
-		log_fatal("directory: cannot open it (the reason is above); yubind starts only with its directory");
+	directory_start();
 	auth_start();	/* GeoIP database (says loudly when it is missing), brute-force table */
 	block_signals(&sigs);
 	evthread_use_pthreads();
@@ -147,6 +175,7 @@ int main(int argc, char **argv)
 	expire_start(server->loops[0].base);
 	dkim_sync_start(server->loops[0].base);	/* after the privileges drop: files the daemon's own */
 	sendguard_start(server->loops[0].base);
+	dir_maint_start(server->loops[0].base);
 	queue_start();	/* with the outbound TLS context and the DKIM signer */
 	loops_run();
 	certs_start();	/* ACME renewals: the challenges need the loops */
@@ -168,6 +197,7 @@ int main(int argc, char **argv)
 	sendguard_stop();	/* the counts still in memory, written synchronously */
 	expire_stop();
 	dkim_sync_stop();
+	dir_maint_stop();
 	loops_free();
 	conn_ip_table_stop();
 	dns_cache_free(server->dns_cache);

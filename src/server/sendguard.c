@@ -250,10 +250,71 @@ static void sg_suspend_locked(struct sg_account *a, enum abuse_reason reason, co
 	worker_pool_submit(server->workers, NULL, sg_suspend_run, NULL, job);
 }
 
+/* The compromise signals as every node sharing the directory counted
+ * them together (PostgreSQL): recipients from send_counts, bounces and new
+ * recipients from abuse_counts, each since the last lift. */
+struct sg_shared {
+	uint64_t hour_sent, sent_day, new_rcpts, bounces_day;
+};
+
+struct sg_sum {
+	int64_t hour_from, day_from;
+	struct sg_shared *sh;
+};
+
+static void sg_sum_cb(int64_t minute, uint64_t count, void *ctx)
+{
+	struct sg_sum *s = ctx;
+
+	if (minute * 60 >= s->day_from)
+		s->sh->sent_day += count;
+	if (minute * 60 >= s->hour_from)
+		s->sh->hour_sent += count;
+}
+
+static int64_t sg_max(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+static void sg_sum_init(struct sg_sum *sum, struct sg_shared *sh, int64_t lifted, int64_t now)
+{
+	memset(sh, 0, sizeof(*sh));
+	sum->hour_from = sg_max(now - 3600, lifted);
+	sum->day_from = now - 86400;
+	sum->sh = sh;
+}
+
+/* The bounces and new recipients into sh. Database reads: never under
+ * sg_lock. 0, or -1 (then the node's own counts decide). */
+static int sg_shared_abuse(struct directory *dir, const char *address, int64_t lifted, int64_t now,
+			   const struct config *cfg, struct sg_shared *sh)
+{
+	return directory_abuse_count_sum(dir, address, "bounce", sg_max(now - 86400, lifted) / 60,
+					 &sh->bounces_day) < 0 ||
+	       directory_abuse_count_sum(dir, address, "new-rcpt",
+					 sg_max(now - (int64_t)cfg->abuse_new_rcpt_window, lifted) / 60,
+					 &sh->new_rcpts) < 0 ? -1 : 0;
+}
+
+/* Every signal into sh, as sg_shared_abuse. */
+static int sg_shared_signals(struct directory *dir, const char *address, int64_t lifted, int64_t now,
+			     const struct config *cfg, struct sg_shared *sh)
+{
+	struct sg_sum sum;
+
+	sg_sum_init(&sum, sh, lifted, now);
+	if (directory_send_counts_load(dir, address, (now - 86400) / 60, sg_sum_cb, &sum) < 0)
+		return -1;
+	return sg_shared_abuse(dir, address, lifted, now, cfg, sh);
+}
+
 /* Runs the detection for a (sg_lock held), as if extra_sent more
- * recipients (extra_new of them new) were counted; true when it suspended. */
+ * recipients (extra_new of them new) were counted, on every node's counts
+ * (sh) or this node's (sh NULL); true when it suspended. */
 static bool sg_detect_locked(struct sg_account *a, const struct config *cfg, unsigned countries,
-			     const char *ip, int64_t now, unsigned extra_sent, unsigned extra_new)
+			     const char *ip, int64_t now, unsigned extra_sent, unsigned extra_new,
+			     const struct sg_shared *sh)
 {
 	struct abuse_thresholds t;
 	struct abuse_signals sig;
@@ -262,11 +323,11 @@ static bool sg_detect_locked(struct sg_account *a, const struct config *cfg, uns
 
 	sg_thresholds(cfg, &t);
 	memset(&sig, 0, sizeof(sig));
-	sig.hour_sent = sendwin_count(&a->abuse_hour, now) + extra_sent;
+	sig.hour_sent = (sh != NULL ? sh->hour_sent : sendwin_count(&a->abuse_hour, now)) + extra_sent;
 	sig.usual_peak_hour = a->usual_peak;
-	sig.new_rcpts = a->newset.n + extra_new;
-	sig.bounces_day = sendwin_count(&a->bounces, now);
-	sig.sent_day = sendwin_count(&a->limits.day, now) + extra_sent;
+	sig.new_rcpts = (sh != NULL ? sh->new_rcpts : a->newset.n) + extra_new;
+	sig.bounces_day = sh != NULL ? sh->bounces_day : sendwin_count(&a->bounces, now);
+	sig.sent_day = (sh != NULL ? sh->sent_day : sendwin_count(&a->limits.day, now)) + extra_sent;
 	sig.countries = countries;
 	r = abuse_evaluate(&t, &sig, why, sizeof(why));
 	if (r == ABUSE_NONE)
@@ -316,7 +377,9 @@ enum sendguard_status sendguard_sender_open(struct sendguard_sender *snd, const 
 	struct sg_countries countries;
 	struct dir_hold hold;
 	struct sg_account *a;
+	struct sg_shared sh;
 	struct config cfg;
+	bool shared;
 	int r;
 
 	memset(snd, 0, sizeof(*snd));
@@ -337,6 +400,9 @@ enum sendguard_status sendguard_sender_open(struct sendguard_sender *snd, const 
 		directory_event_since(dir, address, "auth-ok", since, sg_country_cb, &countries);
 	}
 	snd->countries = countries.n;
+	snd->lifted = r > 0 ? hold.lifted : 0;
+	shared = snd->detect && directory_is_pg(dir) &&
+		 sg_shared_signals(dir, address, snd->lifted, now, &cfg, &sh) == 0;
 	a = sg_get_locked(address, now);
 	if (a == NULL)
 		return SENDGUARD_ERROR;
@@ -360,7 +426,7 @@ enum sendguard_status sendguard_sender_open(struct sendguard_sender *snd, const 
 		a->usual_at = now;
 	}
 	if (!a->suspended && snd->detect)
-		sg_detect_locked(a, &cfg, snd->countries, ip, now, 0, 0);
+		sg_detect_locked(a, &cfg, snd->countries, ip, now, 0, 0, shared ? &sh : NULL);
 	snd->suspended = a->suspended;
 	str_copy(snd->reason, sizeof(snd->reason), a->reason);
 	pthread_mutex_unlock(&sg_lock);
@@ -372,23 +438,34 @@ enum sendguard_status sendguard_sender_open(struct sendguard_sender *snd, const 
 	return SENDGUARD_OK;
 }
 
+struct sg_take_load {
+	struct sendlimit *lim;
+	struct sg_sum *sum;	/* NULL: no signals wanted */
+};
+
 static void sg_shared_cb(int64_t minute, uint64_t count, void *ctx)
 {
-	sendlimit_add(ctx, minute * 60, count > UINT32_MAX ? UINT32_MAX : (uint32_t)count);
+	struct sg_take_load *l = ctx;
+
+	sendlimit_add(l->lim, minute * 60, count > UINT32_MAX ? UINT32_MAX : (uint32_t)count);
+	if (l->sum != NULL)
+		sg_sum_cb(minute, count, l->sum);
 }
 
 /* With the directory in PostgreSQL, several nodes count one account: the
  * limits are checked against the database's counts and n counted there
  * in one step under the account's lock, so a limit holds across all
  * nodes together. SENDGUARD_OK when counted (in the database already:
- * not pended for the flush). */
+ * not pended for the flush). sum (may be NULL) gets the counts read, n
+ * not among them, for the compromise signals. */
 static enum sendguard_status sg_shared_take(struct directory *dir, const char *address, uint32_t n,
 					    uint64_t limit_hour, uint64_t limit_day, int64_t now,
-					    char *reply, size_t size)
+					    struct sg_sum *sum, char *reply, size_t size)
 {
 	/* Inside RCPT's read transaction the lock lasts until it ends. */
 	bool nested = directory_in_transaction(dir);
 	struct sendlimit lim;
+	struct sg_take_load load = { &lim, sum };
 	enum sendlimit_verdict v;
 	int64_t reset;
 
@@ -396,7 +473,7 @@ static enum sendguard_status sg_shared_take(struct directory *dir, const char *a
 	if (!nested && directory_begin(dir) < 0)
 		return SENDGUARD_ERROR;
 	if (directory_lock(dir, address) < 0 ||
-	    directory_send_counts_load(dir, address, now / 60 - 1440, sg_shared_cb, &lim) < 0)
+	    directory_send_counts_load(dir, address, now / 60 - 1440, sg_shared_cb, &load) < 0)
 		goto fail;
 	v = sendlimit_check_n(&lim, now, n, limit_hour, limit_day, &reset);
 	if (v == SENDLIMIT_OK && directory_send_count_add(dir, address, now / 60, n) < 0)
@@ -438,9 +515,10 @@ enum sendguard_status sendguard_rcpt(struct sendguard_sender *snd, const char *r
 	int64_t now = time(NULL), reset;
 	enum sendlimit_verdict v;
 	struct sg_account *a;
+	struct sg_shared sh;
 	struct config cfg;
 	uint64_t h = abuse_rcpt_hash(rcpt);
-	bool seen = false, is_new = false;
+	bool seen = false, is_new = false, use_sh = false;
 
 	if (!snd->active)
 		return SENDGUARD_OK;
@@ -460,9 +538,15 @@ enum sendguard_status sendguard_rcpt(struct sendguard_sender *snd, const char *r
 	}
 	shared = sg_shared_dir();
 	if (shared != NULL && !snd->suspended) {
-		st = sg_shared_take(shared, snd->address, 1, snd->limit_hour, snd->limit_day, now, reply, size);
+		struct sg_sum sum;
+
+		/* every node's counts, as the limit check read them */
+		sg_sum_init(&sum, &sh, snd->lifted, now);
+		st = sg_shared_take(shared, snd->address, 1, snd->limit_hour, snd->limit_day, now,
+				    snd->detect ? &sum : NULL, reply, size);
 		if (st != SENDGUARD_OK)
 			return st;
+		use_sh = snd->detect && sg_shared_abuse(shared, snd->address, snd->lifted, now, &cfg, &sh) == 0;
 	}
 	a = sg_get_locked(snd->address, now);
 	if (a == NULL) {
@@ -489,7 +573,8 @@ enum sendguard_status sendguard_rcpt(struct sendguard_sender *snd, const char *r
 				     now, reset, reply, size);
 		return SENDGUARD_LIMIT;
 	}
-	if (snd->detect && sg_detect_locked(a, &cfg, snd->countries, ip, now, 1, is_new ? 1 : 0)) {
+	if (snd->detect && sg_detect_locked(a, &cfg, snd->countries, ip, now, 1, is_new ? 1 : 0,
+					    use_sh ? &sh : NULL)) {
 		/* This recipient would cross the threshold: it is refused, and
 		 * not counted, like every one after it. */
 		snd->suspended = true;
@@ -510,6 +595,9 @@ enum sendguard_status sendguard_rcpt(struct sendguard_sender *snd, const char *r
 		sg_pend_count_locked(a->address, now, 1);
 	sg_pend_rcpt_locked(a->address, rcpt, now);
 	pthread_mutex_unlock(&sg_lock);
+	if (shared != NULL && is_new &&
+	    directory_abuse_count_add(shared, snd->address, "new-rcpt", now / 60, 1) < 0)
+		log_warn(NULL, "abuse: cannot count a new recipient of %s for the other nodes", snd->address);
 	return SENDGUARD_OK;
 }
 
@@ -529,7 +617,7 @@ enum sendguard_status sendguard_count_forward(const char *address, unsigned n, c
 		return st;
 	}
 	if (shared != NULL) {
-		st = sg_shared_take(shared, address, n, snd.limit_hour, snd.limit_day, now, reply, size);
+		st = sg_shared_take(shared, address, n, snd.limit_hour, snd.limit_day, now, NULL, reply, size);
 		if (st != SENDGUARD_OK)
 			return st;
 	}
@@ -561,17 +649,27 @@ void sendguard_bounce(const char *address, const char *ip)
 	int64_t now = time(NULL);
 	const char *at = strchr(address, '@');
 	struct sg_account *a;
+	struct sg_shared sh;
 	struct config cfg;
+	bool shared = false;
 
 	if (dir == NULL || at == NULL || !settings_account_bool(dir, address, SETTING_ABUSE_DETECT))
 		return;
 	server_config(&cfg);
+	/* Shared (PostgreSQL): counted where every node sees it, and decided
+	 * on every node's bounces and recipients. */
+	if (directory_is_pg(dir) && directory_abuse_count_add(dir, address, "bounce", now / 60, 1) == 0) {
+		struct dir_hold hold;
+		int r = directory_hold_get(dir, address, &hold);
+
+		shared = r >= 0 && sg_shared_signals(dir, address, r > 0 ? hold.lifted : 0, now, &cfg, &sh) == 0;
+	}
 	a = sg_get_locked(address, now);
 	if (a == NULL)
 		return;
 	sendwin_add(&a->bounces, now, 1);
 	if (!a->suspended)
-		sg_detect_locked(a, &cfg, 0, ip, now, 0, 0);
+		sg_detect_locked(a, &cfg, 0, ip, now, 0, 0, shared ? &sh : NULL);
 	pthread_mutex_unlock(&sg_lock);
 }
 

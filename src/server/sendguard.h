@@ -27,6 +27,7 @@ struct sendguard_sender {
 	bool detect;			/* abuse-detect on */
 	unsigned countries;		/* distinct login countries in the window */
 	bool suspended;
+	int64_t lifted;			/* the last lift of a suspension (0: none) */
 	bool limit_noted;		/* the send-limited event of this transaction is written */
 	char reason[32];
 };

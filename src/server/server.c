@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 struct server *server;
@@ -44,16 +45,70 @@ void server_directory_where(char *buf, size_t size)
 		snprintf(buf, size, "%s/yubin.db", server->data_dir);
 }
 
-struct directory *server_directory(void)
+/* The directory's availability (PostgreSQL down at start or later):
+ * while no handle could be opened, at most one attempt a second across
+ * every thread, so a lookup meanwhile costs a NULL (a temporary error),
+ * not a connect timeout; the change logged once each way. */
+static _Atomic int64_t dir_retry_ms;
+static atomic_bool dir_down;
+static _Atomic int64_t dir_down_since;
+
+static int64_t server_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool server_directory_is_down(void)
+{
+	return atomic_load(&dir_down);
+}
+
+static void server_directory_back(struct directory *dir)
+{
+	int64_t since = atomic_load(&dir_down_since), now = time(NULL);
+	char detail[160];
+
+	log_info(NULL, "directory: available again after %lld s; logins and recipients work normally",
+		 (long long)(now - since));
+	snprintf(detail, sizeof(detail), "the directory did not answer for %lld s", (long long)(now - since));
+	directory_event_add(dir, "directory-unavailable", "", "", detail);
+}
+
+static struct directory *server_directory_open(void)
 {
 	char path[4200], err[256];
+	int64_t next = atomic_load(&dir_retry_ms), now = server_mono_ms();
+	struct directory *dir;
 
+	/* While it is down, one thread tries at a time, once a second. */
+	if (atomic_load(&dir_down) &&
+	    (next > now || !atomic_compare_exchange_strong(&dir_retry_ms, &next, now + 10000)))
+		return NULL;
+	server_directory_where(path, sizeof(path));
+	dir = directory_open(path, err, sizeof(err));
+	if (dir == NULL) {
+		atomic_store(&dir_retry_ms, server_mono_ms() + 1000);
+		if (!atomic_exchange(&dir_down, true)) {
+			atomic_store(&dir_down_since, (int64_t)time(NULL));
+			log_error(NULL, "directory: %s; logins and recipients get temporary errors until it"
+				  " answers (tried again every second)", err);
+		}
+		return NULL;
+	}
+	atomic_store(&dir_retry_ms, 0);
+	if (atomic_exchange(&dir_down, false))
+		server_directory_back(dir);
+	return dir;
+}
+
+struct directory *server_directory(void)
+{
 	if (thread_dir == NULL) {
-		server_directory_where(path, sizeof(path));
-		thread_dir = directory_open(path, err, sizeof(err));
-		if (thread_dir == NULL)
-			log_error(NULL, "directory: %s", err);
-		else
+		thread_dir = server_directory_open();
+		if (thread_dir != NULL)
 			pthread_setspecific(thread_dir_key, thread_dir);	/* closed at thread exit */
 	}
 	return thread_dir;

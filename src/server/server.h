@@ -89,8 +89,12 @@ void server_stop(void);
 void server_index_rebuilt(const char *root, const struct index_rebuild_report *rep);
 
 /* The directory handle of the calling thread (loop or worker), opened on
- * first use; NULL if the database cannot be opened. */
+ * first use; NULL if the database cannot be opened (then the caller
+ * answers with a temporary error). While it cannot, a new attempt is made
+ * at most once a second across all threads. */
 struct directory *server_directory(void);
+/* Whether the last attempt to open a handle failed (PostgreSQL down). */
+bool server_directory_is_down(void);
 /* Where the directory lives: directory.url, else DATA/yubin.db. */
 void server_directory_where(char *buf, size_t size);
 /* Records an event from a worker thread (fire and forget). */

@@ -123,6 +123,9 @@ enum setting_id {
 	SETTING_CONF_PROXY_USER,
 	SETTING_CONF_PROXY_SECRET,
 	SETTING_CONF_PROXY_CONNECT_TIMEOUT,
+	SETTING_CONF_EVENTS_RETENTION_DAYS,	/* directory upkeep (server/dir_maint.c) */
+	SETTING_CONF_AUDIT_RETENTION_DAYS,
+	SETTING_CONF_AUTH_CACHE_ENTRIES,	/* server/auth.c */
 	/* domain and account (the directory) */
 	SETTING_MEMO,
 	SETTING_ENABLED,

@@ -17,6 +17,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SETTINGS_MASK "********"
@@ -117,6 +118,19 @@ int settings_check_directory_url(const char *name, const char *value, char *norm
 	}
 	if (value[0] != '\0' && value[0] != '/') {
 		*error_r = "must be empty (DATA/yubin.db), an absolute path or a postgresql:// URI";
+		return -1;
+	}
+	return 0;
+}
+
+int settings_check_retention_days(const char *name, const char *value, char *norm, size_t normsize,
+				  char *warn, size_t warnsize, const char **error_r)
+{
+	unsigned long days = strtoul(norm, NULL, 10);
+
+	/* the compromise detection and doctor read the last days' events */
+	if (days != 0 && days < 7) {
+		*error_r = "0 (kept for ever) or at least 7 days";
 		return -1;
 	}
 	return 0;

@@ -397,6 +397,26 @@ const struct setting settings_table[SETTING_COUNT] = {
 	CONF(SETTING_CONF_PROXY_CONNECT_TIMEOUT, "proxy.connect_timeout", SETTING_DURATION, 0, 1, 300, "10",
 	     NULL, proxy_connect_timeout, "seconds a proxy waits for a node to answer before a temporary error",
 	     "プロキシがノードの応答を待つ秒数（過ぎると一時エラー）"),
+	CONF(SETTING_CONF_EVENTS_RETENTION_DAYS, "events.retention_days", SETTING_UINT, 0, 0, 36500, "90",
+	     settings_check_retention_days,
+	     events_retention_days,
+	     "days the event log (logins, refusals, deliveries; doctor and the panels read it) is kept;"
+	     " older events are deleted in small batches every 5 minutes (0 = kept for ever, else at least 7)",
+	     "イベントログ（ログイン・拒否・配送。doctor やパネルが読む）を残す日数。古いものは 5 分ごとに"
+	     "少しずつ消す（0 で消さない。それ以外は 7 以上）"),
+	CONF(SETTING_CONF_AUDIT_RETENTION_DAYS, "audit.retention_days", SETTING_UINT, 0, 0, 36500, "365",
+	     settings_check_retention_days,
+	     audit_retention_days,
+	     "days the audit log (who changed what) is kept; older rows are deleted like old events"
+	     " (0 = kept for ever)",
+	     "監査ログ（誰が何を変えたか）を残す日数。古い行はイベントと同じく消す（0 で消さない）"),
+	CONF(SETTING_CONF_AUTH_CACHE_ENTRIES, "auth.cache_entries", SETTING_UINT, SETTING_RESTART, 1024, 4194304,
+	     "65536", NULL, auth_cache_entries,
+	     "verified logins remembered for an hour so a client's next login skips the password hash"
+	     " (48 bytes each: the default 65536 takes 3 MB; a proxy for many users wants about two per"
+	     " active user)",
+	     "パスワード確認済みのログインを 1 時間覚える数（次のログインはハッシュ計算を省く。1 件 48 バイト、"
+	     "既定の 65536 で 3 MB。多数の利用者を受けるプロキシでは利用者数の 2 倍ほど）"),
 
 	DIRS(SETTING_MEMO, "memo", SETTING_ACCOUNT, SETTING_STRING, SETTING_COLUMN, 0, 0, "", NULL,
 	     "a note about the account for the administrators", "管理者向けのアカウントのメモ"),

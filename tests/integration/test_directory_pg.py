@@ -27,7 +27,10 @@ SENDER = "sender@" + DOMAIN
 RCPTS = ["r%d@%s" % (i, DOMAIN) for i in range(1, 6)]
 # an address is blocked at its 6th failure (no delays before): the other
 # tests fail fewer logins than that from 127.0.0.1
-BF = {"bruteforce.ip_delay_after": "100", "bruteforce.ip_block_after": "6"}
+BF = {"bruteforce.ip_delay_after": "100", "bruteforce.ip_block_after": "6",
+      # a sender is suspended at its 6th new recipient within the hour (the
+      # other tests write to fewer)
+      "abuse.new_rcpt_max": "6"}
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +85,7 @@ def test_copy_moved_every_table(cluster):
     assert "done: every table copied" in copy_out, copy_out
     assert pg.psql("SELECT count(*) FROM accounts", "yubin") == str(3 + len(RCPTS))
     assert pg.psql("SELECT value FROM settings WHERE key = 'send-limit-hour'", "yubin") == "40"
-    assert pg.psql("SELECT max(version) FROM yubin_schema", "yubin") == "13"
+    assert pg.psql("SELECT max(version) FROM yubin_schema", "yubin") == "14"
     # no home nodes in SQLite: NULL (this machine) stays NULL, not ''
     assert pg.psql("SELECT count(*) FROM accounts WHERE node IS NULL", "yubin") == str(3 + len(RCPTS))
     # both nodes read it; a second copy into a database in use is refused
@@ -246,3 +249,133 @@ def test_postgresql_down_temporary_errors_then_recovery(cluster):
     for n in (a, b):
         assert wait_for(lambda: imap_login(n, USER).startswith("OK"), 10), imap_login(n, USER)
         assert wait_for(lambda: rcpt_reply(n, USER).code == 250, 10)
+
+
+def pop3_login(srv, user, password=PASSWORD):
+    c = helpers.POP3Conn(srv.port("pop3"))
+    try:
+        assert c.stls(helpers.tls_context(srv)).startswith(b"+OK")
+        return c.login(user, password)
+    finally:
+        c.close()
+
+
+def test_node_starts_while_postgresql_is_down(cluster, tmp_path):
+    """A node whose PostgreSQL is down at start starts anyway, answers
+    temporary errors, and works as soon as PostgreSQL is back: no restart."""
+    pg, url, a, _, _ = cluster
+    # a login cache sized for a proxy (auth.cache_entries, rounded up)
+    c = helpers.Server(tmp_path / "c", accounts=[], domains=(), config=dict(BF, **{"auth.cache_entries": "100000"}),
+                       name="yubind-c").setup()
+    c.ctl("config", "set", "directory.url", "-", input=url + "\n")
+    pg.stop()
+    try:
+        c.start()
+        assert imap_login(c, USER).startswith("NO [UNAVAILABLE]")
+        assert pop3_login(c, USER).startswith(b"-ERR [SYS/TEMP]")
+        rcpt_reply(c, USER).expect(451, "4.3.0")
+        sub = helpers.smtp_submission(c)
+        sub.auth_plain(USER, PASSWORD).expect(454, "4.7.0")
+        sub.close()
+        assert "PostgreSQL does not answer at start" in c.log()
+        assert "login cache of 131072 entries (6144 KB)" in c.log()
+    finally:
+        pg.start()
+    try:
+        assert wait_for(lambda: "directory: available again" in c.log(), 10), c.log_tail()
+        assert imap_login(c, USER).startswith("OK")
+        assert pop3_login(c, USER).startswith(b"+OK")
+        rcpt_reply(c, USER).expect(250)
+        found = wait_for(lambda: "directory-unavailable" in a.ctl("security", "events").out, 10)
+        assert found, a.ctl("security", "events").out
+        assert "could not reach its directory" in a.ctl("security", "events", "--kind", "directory-unavailable").out
+    finally:
+        c.stop()
+    assert c.sanitizer_report() is None
+
+
+def test_old_rows_pruned_in_batches(cluster):
+    """events older than events.retention_days (90), audit rows older than
+    audit.retention_days (365) and stale login state go, in batches (more
+    rows than one batch here), on a node's first upkeep pass after start;
+    recent rows stay."""
+    pg, _, a, b, _ = cluster
+    now = int(time.time())
+    old_event, old_audit = now - 91 * 86400, now - 366 * 86400
+    # ids below every real row, as rows added in time order have; doctor's
+    # marker of since when a domain's MX points here is kept for good
+    pg.psql("INSERT INTO events(id, ts, kind, address, ip, detail) SELECT -g, %d, 'auth-ok', 'old@%s', '', 'x'"
+            " FROM generate_series(1, 2500) g" % (old_event, DOMAIN), "yubin")
+    pg.psql("INSERT INTO events(id, ts, kind, address, ip, detail) VALUES (-3000, %d, 'dns-mx-here', '%s', '',"
+            " 'the MX points at this server')" % (old_event, DOMAIN), "yubin")
+    pg.psql("INSERT INTO audit(id, ts, actor, op, target, summary) SELECT -g, %d, 'cli:root', 'account.add',"
+            " 'old@%s', '' FROM generate_series(1, 3) g" % (old_audit, DOMAIN), "yubin")
+    pg.psql("INSERT INTO auth_counters(key, bucket, cur, prev, last) VALUES ('192.0.2.99', 1, 1, 0, %d)"
+            % (now - 3 * 86400), "yubin")
+    recent = int(pg.psql("SELECT count(*) FROM events WHERE ts > %d" % (now - 86400), "yubin"))
+    assert recent > 0
+    b.restart()
+
+    def pruned():
+        return pg.psql("SELECT (SELECT count(*) FROM events WHERE ts < %d AND kind <> 'dns-mx-here')"
+                       " + (SELECT count(*) FROM audit"
+                       " WHERE ts < %d) + (SELECT count(*) FROM auth_counters WHERE key = '192.0.2.99')"
+                       % (now - 90 * 86400, now - 365 * 86400), "yubin") == "0"
+    assert wait_for(pruned, 30), b.log_tail(30)
+    assert int(pg.psql("SELECT count(*) FROM events WHERE ts > %d" % (now - 86400), "yubin")) >= recent
+    assert pg.psql("SELECT count(*) FROM events WHERE kind = 'dns-mx-here'", "yubin") == "1"
+    # in batches of 1,000, by whichever node's pass came first
+    assert "pruned 2500 old rows of events" in a.log() + b.log()
+    assert "account-added" in a.ctl("security", "events", "--target", PWUSER).out
+
+
+def test_compromise_signals_summed_across_nodes(cluster):
+    """A stolen account spreading its mail over two nodes: new recipients
+    counted on each node alone stay under abuse.new_rcpt_max, their sum
+    does not."""
+    pg, _, a, b, _ = cluster
+    thief = "thief@" + DOMAIN
+    a.add_account(thief)
+    ca = submit_session(a, thief)
+    ca.cmd("MAIL FROM:<%s>" % thief).expect(250)
+    for i in range(3):
+        ca.cmd("RCPT TO:<victim%d@remote.test>" % i).expect(250)
+    cb = submit_session(b, thief)
+    cb.cmd("MAIL FROM:<%s>" % thief).expect(250)
+    for i in range(3, 5):
+        cb.cmd("RCPT TO:<victim%d@remote.test>" % i).expect(250)
+    # the 6th new recipient of the account, the 2nd... on this node
+    r = cb.cmd("RCPT TO:<victim5@remote.test>")
+    r.expect(550, "5.7.1")
+    assert "new-recipients" in r.text, r.text
+    assert pg.psql("SELECT sum(count) FROM abuse_counts WHERE address = '%s' AND kind = 'new-rcpt'"
+                   % thief, "yubin") == "5"
+    # the suspension holds on the other node too
+    ca.cmd("RSET").expect(250)
+    ca.cmd("MAIL FROM:<%s>" % thief).expect(550, "5.7.1")
+    ca.quit()
+    cb.quit()
+
+
+def test_proxy_starts_while_postgresql_is_down(cluster, tmp_path):
+    """The same for a proxy: it starts, refuses with temporary errors, and
+    reaches the directory once PostgreSQL is back (its accounts here have no
+    home node, so the logins are then refused for that, not the outage)."""
+    pg, url, _, _, _ = cluster
+    p = helpers.Server(tmp_path / "p", accounts=[], domains=(), name="yubind-p",
+                       config=dict(BF, **{"server.role": "proxy", "proxy.secret": "s-" + unique("x")})).setup()
+    p.ctl("config", "set", "directory.url", "-", input=url + "\n")
+    pg.stop()
+    try:
+        p.start()
+        assert imap_login(p, USER).startswith("NO [UNAVAILABLE]")
+        assert pop3_login(p, USER).startswith(b"-ERR [SYS/TEMP]")
+        assert 400 <= rcpt_reply(p, USER).code < 500
+    finally:
+        pg.start()
+    try:
+        assert wait_for(lambda: "directory: available again" in p.log(), 10), p.log_tail()
+        rcpt_reply(p, "nobody@" + DOMAIN).expect(550, "5.1.1")
+    finally:
+        p.stop()
+    assert p.sanitizer_report() is None

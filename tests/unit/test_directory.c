@@ -696,6 +696,137 @@ static void test_event_fields(void **state)
 	assert_int_equal(n, 1);
 }
 
+static void count_event_cb(const struct dir_event *ev, void *ctx)
+{
+	(void)ev;
+	(*(int *)ctx)++;
+}
+
+static void count_audit_cb(const struct dir_audit *a, void *ctx)
+{
+	(void)a;
+	(*(int *)ctx)++;
+}
+
+static int count_events(struct directory *d)
+{
+	int n = 0;
+
+	assert_int_equal(directory_event_list(d, NULL, 1000, count_event_cb, &n), 0);
+	return n;
+}
+
+static int count_audit(struct directory *d)
+{
+	int n = 0;
+
+	assert_int_equal(directory_audit_list(d, NULL, 1000, count_audit_cb, &n), 0);
+	return n;
+}
+
+/* Pruning: only rows older than the cut-off, at most a batch per
+ * statement, the oldest first; the login state by its own times. */
+static void test_prune(void **state)
+{
+	struct fixture *f = *state;
+	int64_t now = time(NULL);
+	struct dir_audit a;
+	struct dir_auth_counter c;
+	struct dir_auth_block b;
+	const char *error;
+
+	/* doctor's marker of since when a domain's MX points here stays */
+	assert_int_equal(directory_event_add(f->d, "dns-mx-here", "example.test", "", "the MX points here"), 0);
+	for (int i = 0; i < 25; i++)
+		assert_int_equal(directory_event_add(f->d, "auth-ok", "u@example.test", "192.0.2.1", "x"), 0);
+	assert_int_equal(directory_prune(f->d, DIR_PRUNE_EVENTS, now - 100, 10, 100), 0);
+	assert_int_equal(count_events(f->d), 26);
+	assert_int_equal(directory_prune_batch(f->d, DIR_PRUNE_EVENTS, now + 100, 10), 10);
+	assert_int_equal(count_events(f->d), 16);
+	assert_int_equal(directory_prune(f->d, DIR_PRUNE_EVENTS, now + 100, 10, 1), 10);
+	assert_int_equal(directory_prune(f->d, DIR_PRUNE_EVENTS, now + 100, 10, 100), 5);
+	assert_int_equal(count_events(f->d), 1);
+	assert_int_equal(directory_prune(f->d, DIR_PRUNE_EVENTS, now + 100, 10, 100), 0);
+
+	/* audit rows 400, 300, 200 and 1 day old: a year's retention keeps two */
+	memset(&a, 0, sizeof(a));
+	strcpy(a.actor, "cli:root");
+	strcpy(a.op, "account.add");
+	for (int days = 400; days > 0; days -= days == 200 ? 199 : 100) {
+		a.ts = now - days * 86400LL;
+		assert_int_equal(directory_audit_add(f->d, &a), 0);
+	}
+	assert_int_equal(directory_prune(f->d, DIR_PRUNE_AUDIT, now - 365 * 86400LL, 1, 100), 1);
+	assert_int_equal(count_audit(f->d), 3);
+	assert_int_equal(directory_prune(f->d, DIR_PRUNE_AUDIT, now - 250 * 86400LL, 500, 100), 1);
+	assert_int_equal(count_audit(f->d), 2);
+
+	memset(&c, 0, sizeof(c));
+	c.bucket = 1;
+	c.cur = 3;
+	c.last = now - 3 * 86400;
+	assert_int_equal(directory_auth_counter_set(f->d, "192.0.2.7", &c), 0);
+	c.last = now;
+	assert_int_equal(directory_auth_counter_set(f->d, "192.0.2.8", &c), 0);
+	assert_int_equal(directory_prune(f->d, DIR_PRUNE_AUTH_COUNTERS, now - 2 * 86400, 100, 10), 1);
+	assert_int_equal(directory_auth_counter_get(f->d, "192.0.2.7", &c), 0);
+	assert_int_equal(directory_auth_counter_get(f->d, "192.0.2.8", &c), 1);
+
+	assert_int_equal(directory_auth_known_touch(f->d, "u@example.test", "192.0.2.0", now - 100 * 86400 + 1), 0);
+	assert_int_equal(directory_auth_known_touch(f->d, "u@example.test", "198.51.100.0", now), 0);
+	assert_int_equal(directory_prune(f->d, DIR_PRUNE_AUTH_KNOWN, now - 90 * 86400, 100, 10), 1);
+
+	memset(&b, 0, sizeof(b));
+	strcpy(b.key, "192.0.2.9");
+	strcpy(b.kind, "ip");
+	b.since = now - 40 * 86400;
+	b.until = now - 31 * 86400;
+	assert_int_equal(directory_auth_block_set(f->d, &b, &error), 0);
+	strcpy(b.key, "192.0.2.10");
+	b.until = now + 600;
+	assert_int_equal(directory_auth_block_set(f->d, &b, &error), 0);
+	assert_int_equal(directory_prune(f->d, DIR_PRUNE_AUTH_BLOCKS, now - 30 * 86400, 100, 10), 1);
+	assert_int_equal(directory_auth_block_get(f->d, "192.0.2.9", &b), 0);
+	assert_int_equal(directory_auth_block_get(f->d, "192.0.2.10", &b), 1);
+
+	/* inside a transaction: refused (each batch commits on its own) */
+	assert_int_equal(directory_begin(f->d), 0);
+	assert_int_equal(directory_prune_batch(f->d, DIR_PRUNE_EVENTS, now, 10), -1);
+	directory_rollback(f->d);
+}
+
+/* The shared compromise signals: summed per kind from a minute on,
+ * deleted with the account's state, pruned by age. */
+static void test_abuse_counts(void **state)
+{
+	struct fixture *f = *state;
+	int64_t m = time(NULL) / 60;
+	const char *error;
+	uint64_t sum;
+
+	assert_int_equal(directory_abuse_count_sum(f->d, "a@example.test", "bounce", 0, &sum), 0);
+	assert_int_equal(sum, 0);
+	assert_int_equal(directory_abuse_count_add(f->d, "A@example.test", "bounce", m, 2), 0);
+	assert_int_equal(directory_abuse_count_add(f->d, "a@example.test", "bounce", m, 1), 0);
+	assert_int_equal(directory_abuse_count_add(f->d, "a@example.test", "bounce", m - 3000, 5), 0);
+	assert_int_equal(directory_abuse_count_add(f->d, "a@example.test", "new-rcpt", m, 7), 0);
+	assert_int_equal(directory_abuse_count_add(f->d, "b@example.test", "bounce", m, 11), 0);
+	assert_int_equal(directory_abuse_count_sum(f->d, "a@example.test", "bounce", m - 1440, &sum), 0);
+	assert_int_equal(sum, 3);
+	assert_int_equal(directory_abuse_count_sum(f->d, "a@EXAMPLE.test", "bounce", 0, &sum), 0);
+	assert_int_equal(sum, 8);
+	assert_int_equal(directory_abuse_count_sum(f->d, "a@example.test", "new-rcpt", m, &sum), 0);
+	assert_int_equal(sum, 7);
+	assert_int_equal(directory_prune(f->d, DIR_PRUNE_ABUSE_COUNTS, (m - 2880) * 60, 100, 10), 1);
+	assert_int_equal(directory_abuse_count_sum(f->d, "a@example.test", "bounce", 0, &sum), 0);
+	assert_int_equal(sum, 3);
+	assert_int_equal(directory_setting_clear(f->d, "account", "a@example.test", &error), 0);
+	assert_int_equal(directory_abuse_count_sum(f->d, "a@example.test", "new-rcpt", 0, &sum), 0);
+	assert_int_equal(sum, 0);
+	assert_int_equal(directory_abuse_count_sum(f->d, "b@example.test", "bounce", 0, &sum), 0);
+	assert_int_equal(sum, 11);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -719,6 +850,8 @@ int main(void)
 		T(test_spam_lists),
 		T(test_account_clear_login_state),
 		T(test_events),
+		T(test_prune),
+		T(test_abuse_counts),
 		T(test_event_fields),
 	};
 

@@ -138,6 +138,13 @@ static void test_check_values(void **state)
 	      "sales@other.test, *@shared.test", false);
 	check(SETTING_SEND_AS, "a@example.test", "off", 0, "", false);
 	check(SETTING_SEND_AS, "a@example.test", "not an address", -1, NULL, false);
+	check(SETTING_CONF_EVENTS_RETENTION_DAYS, "", "0", 0, "0", false);
+	check(SETTING_CONF_EVENTS_RETENTION_DAYS, "", "7", 0, "7", false);
+	check(SETTING_CONF_EVENTS_RETENTION_DAYS, "", "6", -1, NULL, false);
+	check(SETTING_CONF_EVENTS_RETENTION_DAYS, "", "36501", -1, NULL, false);
+	check(SETTING_CONF_AUDIT_RETENTION_DAYS, "", "1", -1, NULL, false);
+	check(SETTING_CONF_AUTH_CACHE_ENTRIES, "", "1000", -1, NULL, false);
+	check(SETTING_CONF_AUTH_CACHE_ENTRIES, "", "131072", 0, "131072", false);
 }
 
 static void test_cidr_lists(void **state)
