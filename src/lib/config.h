@@ -100,6 +100,7 @@ struct config {
 	char proxy_user[64];		/* the proxies' SASL authentication identity */
 	char proxy_secret[256];		/* ... and its password */
 	unsigned proxy_connect_timeout;	/* seconds for a proxy to reach a node */
+	unsigned proxy_sieve_port;	/* the nodes' ManageSieve port */
 };
 
 /* The file format of yubin.conf, which every setting's key and type

@@ -115,12 +115,31 @@ static int proxy_resolve(struct proxy *p, const char *addr)
 	return 0;
 }
 
+static const char *proxy_proto_name(enum proxy_proto proto)
+{
+	return proto == PROXY_IMAP ? "imap" : proto == PROXY_POP3 ? "pop3" : "sieve";
+}
+
+/* A node's ManageSieve: the host of its IMAP address at port. 0, or -1
+ * (no host there; the IMAP address is then tried and fails clearly). */
+static int proxy_sieve_address(const char *imap, unsigned port, char *out, size_t size)
+{
+	const char *colon = strrchr(imap, ':');
+
+	if (colon == NULL || colon == imap || (size_t)(colon - imap) + 8 > size)
+		return -1;
+	snprintf(out, size, "%.*s:%u", (int)(colon - imap), imap, port);
+	return 0;
+}
+
 static void proxy_lookup_run(void *ctx)
 {
 	struct proxy *p = ctx;
 	struct directory *dir = server_directory();
 	struct dir_node n;
 	const char *addr;
+	char sieve[DIR_NODE_ADDR_MAX + 1];
+	unsigned sieve_port;
 	int r;
 
 	pthread_rwlock_rdlock(&server->lock);
@@ -131,7 +150,8 @@ static void proxy_lookup_run(void *ctx)
 	p->idle_timeout = p->proto == PROXY_IMAP
 		? (server->cfg.imap_timeout > server->cfg.imap_idle_timeout
 		   ? server->cfg.imap_timeout : server->cfg.imap_idle_timeout)
-		: server->cfg.pop3_timeout;
+		: p->proto == PROXY_POP3 ? server->cfg.pop3_timeout : server->cfg.sieve_timeout;
+	sieve_port = server->cfg.proxy_sieve_port;
 	pthread_rwlock_unlock(&server->lock);
 	p->idle_timeout += 60;	/* the node's own timeouts end a session first */
 	p->source[strcspn(p->source, ", ")] = '\0';
@@ -150,10 +170,12 @@ static void proxy_lookup_run(void *ctx)
 		snprintf(p->why, sizeof(p->why), "node %s is %s", p->node, r < 0 ? "unreadable" : "not listed");
 		return;
 	}
-	addr = p->proto == PROXY_IMAP ? n.imap : n.pop3;
+	addr = p->proto == PROXY_POP3 ? n.pop3 : n.imap;
+	if (p->proto == PROXY_SIEVE && proxy_sieve_address(n.imap, sieve_port, sieve, sizeof(sieve)) == 0)
+		addr = sieve;
 	if (addr[0] == '\0' || proxy_resolve(p, addr) < 0) {
 		snprintf(p->why, sizeof(p->why), "node %s has no usable %s address", p->node,
-			 p->proto == PROXY_IMAP ? "IMAP" : "POP3");
+			 proxy_proto_name(p->proto));
 		return;
 	}
 	p->lookup_status = 0;
@@ -163,7 +185,7 @@ static void proxy_lookup_run(void *ctx)
 
 static void proxy_fail(struct proxy *p, const char *why)
 {
-	log_warn(p->sid, "proxy: %s for %s on node %s: %s", p->proto == PROXY_IMAP ? "imap" : "pop3",
+	log_warn(p->sid, "proxy: %s for %s on node %s: %s", proxy_proto_name(p->proto),
 		 p->address, p->node[0] ? p->node : "-", why);
 	p->step = PROXY_FAILED;
 	if (p->node_bev != NULL) {
@@ -187,6 +209,8 @@ static void proxy_send_login(struct proxy *p)
 	base64_encode((const unsigned char *)sasl, la + 2 + lu + ls, b64);
 	if (p->proto == PROXY_IMAP)
 		evbuffer_add_printf(out, "P2 AUTHENTICATE PLAIN %s\r\n", b64);
+	else if (p->proto == PROXY_SIEVE)
+		evbuffer_add_printf(out, "AUTHENTICATE \"PLAIN\" \"%s\"\r\n", b64);
 	else
 		evbuffer_add_printf(out, "AUTH PLAIN %s\r\n", b64);
 	explicit_bzero(sasl, sizeof(sasl));
@@ -194,42 +218,80 @@ static void proxy_send_login(struct proxy *p)
 	p->step = PROXY_LOGIN;
 }
 
+/* Is line the node's positive answer? ManageSieve's untagged data lines
+ * (capabilities in quotes) and IMAP's untagged or other tags' lines are
+ * neither answer: *skip_r then. */
+static bool proxy_line_ok(const struct proxy *p, const char *line, const char *tag, bool *skip_r)
+{
+	size_t n = strlen(tag);
+
+	*skip_r = false;
+	switch (p->proto) {
+	case PROXY_IMAP:
+		if (strncmp(line, tag, n) != 0 || line[n] != ' ') {
+			*skip_r = true;
+			return false;
+		}
+		return strncmp(line + n + 1, "OK", 2) == 0 && (line[n + 3] == ' ' || line[n + 3] == '\0');
+	case PROXY_POP3:
+		return strncmp(line, "+OK", 3) == 0;
+	default:
+		if (line[0] == '"') {
+			*skip_r = true;
+			return false;
+		}
+		return strncmp(line, "OK", 2) == 0 && (line[2] == ' ' || line[2] == '\0');
+	}
+}
+
+/* The client's address for the node's logs and events (server/proxy.h). */
+static void proxy_send_client(struct proxy *p)
+{
+	struct evbuffer *out = bufferevent_get_output(p->node_bev);
+
+	if (p->proto == PROXY_IMAP)
+		evbuffer_add_printf(out, "P1 ID (\"x-originating-ip\" \"%s\" \"x-originating-port\""
+				    " \"%u\" \"x-session-id\" \"%s\")\r\n", p->client_ip, p->client_port, p->sid);
+	else if (p->proto == PROXY_POP3)
+		evbuffer_add_printf(out, "XCLIENT ADDR=%s PORT=%u\r\n", p->client_ip, p->client_port);
+	else
+		evbuffer_add_printf(out, "XCLIENT \"ADDR=%s\" \"PORT=%u\"\r\n", p->client_ip, p->client_port);
+	p->step = PROXY_CLIENT;
+}
+
 /* One line of the node before the relay: 1 go on, 0 the exchange failed,
  * 2 ready() ran (p may be gone: touch nothing). */
 static int proxy_node_line(struct proxy *p, const char *line)
 {
-	struct evbuffer *out = bufferevent_get_output(p->node_bev);
+	bool skip, ok;
 
 	switch (p->step) {
 	case PROXY_GREETING:
-		if (strncmp(line, p->proto == PROXY_IMAP ? "* OK" : "+OK", p->proto == PROXY_IMAP ? 4 : 3) != 0)
-			return 0;
-		if (p->proto == PROXY_IMAP)
-			evbuffer_add_printf(out, "P1 ID (\"x-originating-ip\" \"%s\" \"x-originating-port\""
-					    " \"%u\" \"x-session-id\" \"%s\")\r\n", p->client_ip, p->client_port,
-					    p->sid);
-		else
-			evbuffer_add_printf(out, "XCLIENT ADDR=%s PORT=%u\r\n", p->client_ip, p->client_port);
-		p->step = PROXY_CLIENT;
+		if (p->proto == PROXY_IMAP) {
+			if (strncmp(line, "* OK", 4) != 0)
+				return 0;
+		} else if (!proxy_line_ok(p, line, "", &skip)) {
+			return skip ? 1 : 0;
+		}
+		proxy_send_client(p);
 		return 1;
 	case PROXY_CLIENT:
-		if (p->proto == PROXY_IMAP && strncmp(line, "P1 ", 3) != 0)
+		ok = proxy_line_ok(p, line, "P1", &skip);
+		if (skip)
 			return 1;	/* the untagged ID answer */
-		if (strncmp(line, p->proto == PROXY_IMAP ? "P1 OK" : "+OK", p->proto == PROXY_IMAP ? 5 : 3) != 0)
+		if (!ok)
 			return 0;
 		proxy_send_login(p);
 		return 1;
 	case PROXY_LOGIN:
-		if (p->proto == PROXY_IMAP && strncmp(line, "P2 ", 3) != 0)
+		ok = proxy_line_ok(p, line, "P2", &skip);
+		if (skip)
 			return 1;
-		if (p->proto == PROXY_IMAP && strncmp(line, "P2 OK ", 6) == 0) {
+		if (ok) {
+			/* the text after "[tag ]OK " (or "+OK ") */
+			line += p->proto == PROXY_IMAP ? 5 : p->proto == PROXY_POP3 ? 3 : 2;
 			p->step = PROXY_RELAY;
-			p->ready(p->ctx, true, line + 6);
-			return 2;
-		}
-		if (p->proto == PROXY_POP3 && strncmp(line, "+OK", 3) == 0) {
-			p->step = PROXY_RELAY;
-			p->ready(p->ctx, true, line[3] == ' ' ? line + 4 : line + 3);
+			p->ready(p->ctx, true, line[0] == ' ' ? line + 1 : line);
 			return 2;
 		}
 		log_warn(p->sid, "proxy: node %s refused the login of %s: %s", p->node, p->address, line);
@@ -467,7 +529,7 @@ void proxy_relay(struct proxy *p)
 	conn_set_timeout(c, p->idle_timeout);
 	conn_set_drain_cb(c, proxy_client_drained, PROXY_BUF_LOW);
 	proxy_relay_start_node(p);
-	log_info(p->sid, "proxy: %s of %s from %s relayed to node %s", p->proto == PROXY_IMAP ? "imap" : "pop3",
+	log_info(p->sid, "proxy: %s of %s from %s relayed to node %s", proxy_proto_name(p->proto),
 		 p->address, p->client_ip, p->node);
 	if (evbuffer_get_length(bufferevent_get_input(p->node_bev)) > 0)
 		proxy_node_read(p->node_bev, p);

@@ -14,8 +14,9 @@ struct directory;
  * SASL PLAIN: authorization identity = the user's address, authentication
  * identity = proxy.user, password = proxy.secret. It first tells the
  * client's real address (IMAP: ID "x-originating-ip"; POP3: XCLIENT
- * ADDR=), which then stands in the session's logs and events. Nothing of
- * this is accepted from any other address. */
+ * ADDR=; ManageSieve: XCLIENT "ADDR=..."), which then stands in the
+ * session's logs and events. Nothing of this is accepted from any other
+ * address. */
 
 /* Is ip (a connection's peer) one of proxy.trusted? */
 bool proxy_peer_is_trusted(const char *ip);
@@ -40,12 +41,14 @@ void proxy_login_submit(struct loop *loop, const char *authcid, const struct aut
  * session writes its own success reply and hands the connection over with
  * proxy_relay, which copies bytes both ways with bounded buffers. */
 
-enum proxy_proto { PROXY_IMAP, PROXY_POP3 };
+enum proxy_proto { PROXY_IMAP, PROXY_POP3, PROXY_SIEVE };
 
 struct proxy;
 /* ok: logged in on the node, line: the node's success text (IMAP: after
- * the tag and "OK "; POP3: after "+OK "). !ok: line says why (a temporary
- * error for the client). */
+ * the tag and "OK "; POP3: after "+OK "; ManageSieve: after "OK ", its
+ * quoted text). !ok: line says why (a temporary error for the client).
+ * ManageSieve goes to the host of the node's IMAP address at
+ * proxy.sieve_port (the node list has no column of its own for it). */
 typedef void proxy_ready_fn(void *ctx, bool ok, const char *line);
 
 /* Is this daemon a proxy (server.role = proxy)? */

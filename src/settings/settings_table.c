@@ -397,6 +397,11 @@ const struct setting settings_table[SETTING_COUNT] = {
 	CONF(SETTING_CONF_PROXY_CONNECT_TIMEOUT, "proxy.connect_timeout", SETTING_DURATION, 0, 1, 300, "10",
 	     NULL, proxy_connect_timeout, "seconds a proxy waits for a node to answer before a temporary error",
 	     "プロキシがノードの応答を待つ秒数（過ぎると一時エラー）"),
+	CONF(SETTING_CONF_PROXY_SIEVE_PORT, "proxy.sieve_port", SETTING_PORT, 0, 1, 65535, "4190", NULL,
+	     proxy_sieve_port,
+	     "the nodes' ManageSieve port: a proxy reaches a node's ManageSieve on the host of its IMAP address"
+	     " at this port",
+	     "ノードの ManageSieve のポート：プロキシはノードの IMAP アドレスのホストのこのポートにつなぐ"),
 
 	DIRS(SETTING_MEMO, "memo", SETTING_ACCOUNT, SETTING_STRING, SETTING_COLUMN, 0, 0, "", NULL,
 	     "a note about the account for the administrators", "管理者向けのアカウントのメモ"),
