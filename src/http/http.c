@@ -6,6 +6,7 @@
 #include "http/http_mtasts.h"
 #include "http/api_mail.h"
 #include "http/http_internal.h"
+#include "http/http_forward.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -519,6 +520,7 @@ void http_loop_shutdown(struct http_loop *h)
 	http_loop_stop_accepting(h);
 	http_conns_stop(&h->conns);
 	api_mail_events_stop();	/* streams are busy connections: end them */
+	http_forward_stop();	/* the relayed ones too */
 }
 
 bool http_loop_is_done(const struct http_loop *h)

@@ -101,6 +101,9 @@ struct config {
 	char proxy_secret[256];		/* ... and its password */
 	unsigned proxy_connect_timeout;	/* seconds for a proxy to reach a node */
 	unsigned proxy_sieve_port;	/* the nodes' ManageSieve port */
+	char proxy_node_tls[8];		/* "off" or "on": TLS to the nodes, verified */
+	char proxy_node_ca_file[512];	/* CAs of the nodes' certificates; "" = system */
+	char proxy_node_tls_name[256];	/* the name in the nodes' certificates; "" = their address */
 };
 
 /* The file format of yubin.conf, which every setting's key and type

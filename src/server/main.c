@@ -9,6 +9,7 @@
 #include "server/conn.h"
 #include "server/sendguard.h"
 #include "server/server.h"
+#include "server/proxy.h"
 #include "server/loop.h"
 #include "server/expire.h"
 #include "server/dkim_sync.h"
@@ -128,6 +129,7 @@ int main(int argc, char **argv)
 	if (password_init() < 0)
 		log_fatal("libsodium failed to initialise");
 	server_tls_start();
+	proxy_tls_start();	/* the client context for the hops to the nodes */
 	if (server_directory() == NULL)
 		log_fatal("directory: cannot open it (the reason is above); yubind starts only with its directory");
 	auth_start();	/* GeoIP database (says loudly when it is missing), brute-force table */
@@ -173,6 +175,7 @@ int main(int argc, char **argv)
 	dns_cache_free(server->dns_cache);
 	auth_stop();
 	mail_index_pool_cleanup();
+	proxy_tls_stop();
 	server_tls_stop();
 	server_stop();
 	log_info(NULL, "shutdown: done");

@@ -117,7 +117,9 @@ static int proxy_resolve(struct proxy *p, const char *addr)
 
 static const char *proxy_proto_name(enum proxy_proto proto)
 {
-	return proto == PROXY_IMAP ? "imap" : proto == PROXY_POP3 ? "pop3" : "sieve";
+	static const char *const names[] = { "imap", "pop3", "sieve", "lmtp", "http" };
+
+	return names[proto];
 }
 
 /* A node's ManageSieve: the host of its IMAP address at port. 0, or -1
@@ -132,48 +134,79 @@ static int proxy_sieve_address(const char *imap, unsigned port, char *out, size_
 	return 0;
 }
 
-static void proxy_lookup_run(void *ctx)
+void proxy_source_address(char *out, size_t size)
 {
-	struct proxy *p = ctx;
-	struct directory *dir = server_directory();
+	pthread_rwlock_rdlock(&server->lock);
+	str_copy(out, size, server->cfg.listen_address);
+	pthread_rwlock_unlock(&server->lock);
+	out[strcspn(out, ", ")] = '\0';
+	if (strcmp(out, "0.0.0.0") == 0 || strcmp(out, "::") == 0)
+		out[0] = '\0';
+}
+
+int proxy_node_find(struct directory *dir, const char *address, enum proxy_proto proto, char *node_r,
+		    size_t node_size, char *addr_r, size_t addr_size, char *why, size_t why_size)
+{
 	struct dir_node n;
 	const char *addr;
 	char sieve[DIR_NODE_ADDR_MAX + 1];
 	unsigned sieve_port;
 	int r;
 
+	node_r[0] = '\0';
+	pthread_rwlock_rdlock(&server->lock);
+	sieve_port = server->cfg.proxy_sieve_port;
+	pthread_rwlock_unlock(&server->lock);
+	if (dir == NULL || (r = directory_account_node(dir, address, node_r, node_size)) < 0) {
+		str_copy(why, why_size, "the directory is unavailable");
+		return -1;
+	}
+	if (r == 0)
+		return 0;
+	if (node_r[0] == '\0') {
+		snprintf(why, why_size, "%s has no home node", address);
+		return -1;
+	}
+	if ((r = directory_node_get(dir, node_r, &n)) <= 0) {
+		snprintf(why, why_size, "node %s is %s", node_r, r < 0 ? "unreadable" : "not listed");
+		return -1;
+	}
+	addr = proto == PROXY_POP3 ? n.pop3 : proto == PROXY_LMTP ? n.lmtp : proto == PROXY_HTTP ? n.http : n.imap;
+	if (proto == PROXY_SIEVE && proxy_sieve_address(n.imap, sieve_port, sieve, sizeof(sieve)) == 0)
+		addr = sieve;
+	if (addr[0] == '\0' || strlen(addr) >= addr_size) {
+		snprintf(why, why_size, "node %s has no %s address", node_r, proxy_proto_name(proto));
+		return -1;
+	}
+	str_copy(addr_r, addr_size, addr);
+	return 1;
+}
+
+static void proxy_lookup_run(void *ctx)
+{
+	struct proxy *p = ctx;
+	char addr[DIR_NODE_ADDR_MAX + 1];
+	int r;
+
 	pthread_rwlock_rdlock(&server->lock);
 	str_copy(p->user, sizeof(p->user), server->cfg.proxy_user);
 	str_copy(p->secret, sizeof(p->secret), server->cfg.proxy_secret);
 	p->connect_timeout = server->cfg.proxy_connect_timeout;
-	str_copy(p->source, sizeof(p->source), server->cfg.listen_address);
 	p->idle_timeout = p->proto == PROXY_IMAP
 		? (server->cfg.imap_timeout > server->cfg.imap_idle_timeout
 		   ? server->cfg.imap_timeout : server->cfg.imap_idle_timeout)
 		: p->proto == PROXY_POP3 ? server->cfg.pop3_timeout : server->cfg.sieve_timeout;
-	sieve_port = server->cfg.proxy_sieve_port;
 	pthread_rwlock_unlock(&server->lock);
 	p->idle_timeout += 60;	/* the node's own timeouts end a session first */
-	p->source[strcspn(p->source, ", ")] = '\0';
-	if (strcmp(p->source, "0.0.0.0") == 0 || strcmp(p->source, "::") == 0)
-		p->source[0] = '\0';
+	proxy_source_address(p->source, sizeof(p->source));
 	p->lookup_status = -1;
-	if (dir == NULL || (r = directory_account_node(dir, p->address, p->node, sizeof(p->node))) < 0) {
-		str_copy(p->why, sizeof(p->why), "the directory is unavailable");
-		return;
-	}
-	if (r == 0 || p->node[0] == '\0') {
+	r = proxy_node_find(server_directory(), p->address, p->proto, p->node, sizeof(p->node), addr, sizeof(addr),
+			    p->why, sizeof(p->why));
+	if (r == 0)
 		snprintf(p->why, sizeof(p->why), "%s has no home node", p->address);
+	if (r <= 0)
 		return;
-	}
-	if ((r = directory_node_get(dir, p->node, &n)) <= 0) {
-		snprintf(p->why, sizeof(p->why), "node %s is %s", p->node, r < 0 ? "unreadable" : "not listed");
-		return;
-	}
-	addr = p->proto == PROXY_POP3 ? n.pop3 : n.imap;
-	if (p->proto == PROXY_SIEVE && proxy_sieve_address(n.imap, sieve_port, sieve, sizeof(sieve)) == 0)
-		addr = sieve;
-	if (addr[0] == '\0' || proxy_resolve(p, addr) < 0) {
+	if (proxy_resolve(p, addr) < 0) {
 		snprintf(p->why, sizeof(p->why), "node %s has no usable %s address", p->node,
 			 proxy_proto_name(p->proto));
 		return;

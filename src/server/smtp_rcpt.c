@@ -18,6 +18,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +26,16 @@
 /* The account's forwarding (settings `forward`, `forward-keep`): sets
  * rcpt->forward and rcpt->keep. A list that no longer parses forwards
  * nothing (the copy is kept). */
+/* Has the mailbox its INBOX? A node makes a mailbox on first use, and
+ * its directory may exist before with only Sieve scripts in it. */
+static bool rcpt_inbox_exists(const char *maildir)
+{
+	char path[PATH_MAX + 8];
+
+	snprintf(path, sizeof(path), "%s/new", maildir);
+	return access(path, F_OK) == 0;
+}
+
 static void rcpt_forwarding(struct smtp_session *s, struct directory *dir, struct smtp_rcpt *rcpt)
 {
 	char value[FORWARD_MAX * (FORWARD_ADDR_MAX + 2)], list[FORWARD_MAX][FORWARD_ADDR_MAX];
@@ -135,7 +146,7 @@ static int rcpt_check_local(struct smtp_session *s, const struct mail_path *path
 		return -1;
 	}
 	if (server_maildir(maildir, sizeof(maildir), acct.domain, acct.local) < 0 ||
-	    (access(maildir, F_OK) < 0 && maildir_create(maildir) < 0) ||
+	    (!rcpt_inbox_exists(maildir) && maildir_create(maildir) < 0) ||
 	    quota_usage(maildir, &usage) < 0) {
 		smtp_local_error(s, "451 4.3.0 Mailbox unavailable, try again later", __func__);
 		log_error(s->conn->sid, "smtp: mailbox %s unusable", maildir);

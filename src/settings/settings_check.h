@@ -17,6 +17,7 @@ setting_check_fn settings_check_path;
 /* directory.url: "", an absolute SQLite file or a postgresql:// URI. */
 setting_check_fn settings_check_directory_url;
 setting_check_fn settings_check_ip_list_or_empty;
+setting_check_fn settings_check_hostname_or_empty;
 setting_check_fn settings_check_forward;
 setting_check_fn settings_check_autoreply_subject;
 setting_check_fn settings_check_autoreply_body;

@@ -402,6 +402,26 @@ const struct setting settings_table[SETTING_COUNT] = {
 	     "the nodes' ManageSieve port: a proxy reaches a node's ManageSieve on the host of its IMAP address"
 	     " at this port",
 	     "ノードの ManageSieve のポート：プロキシはノードの IMAP アドレスのホストのこのポートにつなぐ"),
+	CONF_ENUM(SETTING_CONF_PROXY_NODE_TLS, "proxy.node_tls", "off", on_off, proxy_node_tls,
+		  "on: a proxy speaks TLS to the nodes (IMAP, POP3, ManageSieve and LMTP by STARTTLS, HTTPS) and"
+		  " checks each node's certificate against proxy.node_ca_file and proxy.node_tls_name; off: plain"
+		  " TCP on a private network (HTTPS to the nodes stays encrypted, unchecked)",
+		  "on: プロキシはノードへ TLS で話し（IMAP・POP3・ManageSieve・LMTP は STARTTLS、HTTPS）、"
+		  "ノードの証明書を proxy.node_ca_file と proxy.node_tls_name で確かめる。off: 閉じたネットワーク上の"
+		  "平文 TCP（ノードへの HTTPS は暗号化のみで確認しない）"),
+	CONF(SETTING_CONF_PROXY_NODE_CA_FILE, "proxy.node_ca_file", SETTING_STRING, SETTING_RESTART, 0, 0, "",
+	     settings_check_path, proxy_node_ca_file,
+	     "PEM file of the CAs (or the self-signed certificates) the nodes' certificates must chain to when"
+	     " proxy.node_tls is on (empty: the system's CAs)",
+	     "proxy.node_tls が on のとき、ノードの証明書を検証する CA（または自己署名証明書）の PEM ファイル"
+	     "（空ならシステムの CA）"),
+	CONF(SETTING_CONF_PROXY_NODE_TLS_NAME, "proxy.node_tls_name", SETTING_STRING, 0, 0, 253, "",
+	     settings_check_hostname_or_empty,
+	     proxy_node_tls_name,
+	     "the host name every node's certificate must carry when proxy.node_tls is on (empty: the host of"
+	     " the node's address in the node list, a name or an IP address)",
+	     "proxy.node_tls が on のとき、ノードの証明書に必要なホスト名（空ならノード一覧のアドレスのホスト：名前か"
+	     " IP アドレス）"),
 
 	DIRS(SETTING_MEMO, "memo", SETTING_ACCOUNT, SETTING_STRING, SETTING_COLUMN, 0, 0, "", NULL,
 	     "a note about the account for the administrators", "管理者向けのアカウントのメモ"),

@@ -6,15 +6,17 @@ A lean cluster of its own: a private PostgreSQL, two mail nodes
 parts."""
 
 import base64
+import http.client
 import json
 import os
+import socket
 import ssl
-import urllib.error
-import urllib.request
 
 import pytest
 
+import api_util
 import helpers
+from api_util import ok
 from helpers import DOMAIN, HOSTNAME, PASSWORD
 from pg_util import PgServer, available, wait_for
 from test_scaleout import CLIENT, NODE1, NODE2, PROXY, SECRET, STRANGER, Host, connect_from, lmtp_deliver, \
@@ -148,3 +150,120 @@ def test_managesieve_proxy_login_refused_from_untrusted(cluster):
     _, st = sieve_login(s, "yubin-proxy", SECRET, authz=ALICE)
     assert st.startswith("NO"), st
     s.cmd("LOGOUT\r\n")
+
+
+# ---- the web through the proxy --------------------------------------------
+
+class WebClient(api_util.Client):
+    """The JSON API of srv (its own loopback address) from CLIENT."""
+
+    def connect(self, timeout=30):
+        ctx = ssl.create_default_context(cafile=self.srv.crt)
+        conn = http.client.HTTPSConnection(HOSTNAME, self.srv.port("https"), context=ctx, timeout=timeout)
+        sock = socket.create_connection((self.srv.addr, self.srv.port("https")), timeout=timeout,
+                                        source_address=(self.source or CLIENT, 0))
+        conn.sock = ctx.wrap_socket(sock, server_hostname=HOSTNAME)
+        return conn
+
+
+def web_user(srv, address):
+    c = WebClient(srv)
+    c.login("user", address, PASSWORD)
+    return c
+
+
+def open_events(c):
+    """GET /api/v1/mail/events on a raw socket: (socket, its file, status)."""
+    sock = c.connect().sock
+    sock.sendall(("GET /api/v1/mail/events HTTP/1.1\r\nHost: %s\r\nCookie: yubin_session=%s\r\n"
+                  "Accept: text/event-stream\r\n\r\n" % (HOSTNAME, c.cookie)).encode())
+    f = sock.makefile("rb")
+    status = f.readline()
+    headers = {}
+    while (line := f.readline().rstrip(b"\r\n")):
+        k, _, v = line.decode().partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return sock, f, status, headers
+
+
+def next_event(f):
+    """The name of the next event (comments skipped)."""
+    name = None
+    while True:
+        line = f.readline()
+        if not line:
+            raise EOFError("the stream ended")
+        line = line.rstrip(b"\r\n")
+        if line.startswith(b"event:"):
+            name = line[6:].strip().decode()
+        elif line == b"" and name is not None:
+            return name
+
+
+def test_webmail_api_through_proxy_reads_the_home_node(cluster):
+    proxy, n1, n2 = cluster
+    tok = helpers.unique("web")
+    msg = helpers.make_message(tok).replace(b"Subject: ", b"Subject: %s " % tok.encode(), 1)
+    lmtp_deliver(n1, [ALICE], msg)
+    me = web_user(proxy, ALICE)
+    r = ok(me.get("/api/v1/mail/folders/INBOX/messages"))
+    uid = next(m["uid"] for m in r["messages"] if tok in m["subject"])
+    r = me.get("/api/v1/mail/messages/INBOX/%d/raw" % uid)
+    assert r.status == 200 and tok.encode() in r.raw
+    # a change (a JSON body with the CSRF token) lands on the node
+    ok(me.post("/api/v1/mail/folders", {"name": "Proj"}), 201)
+    assert os.path.isdir(os.path.join(n1.maildir(ALICE), ".Proj"))
+    # ... and an upload (a raw body)
+    r = me.request("POST", "/api/v1/mail/uploads?filename=a.bin", raw=b"\x00\x01" * 5000,
+                   content_type="application/octet-stream")
+    assert r.status in (200, 201), r
+    # the proxy holds no mailbox
+    assert not os.path.exists(proxy.maildir(ALICE))
+    # bob's mail is on his own node
+    bob = web_user(proxy, BOB)
+    r = ok(bob.get("/api/v1/mail/folders/INBOX/messages"))
+    assert not any(tok in m["subject"] for m in r["messages"])
+    # logged out through the proxy: the session is gone everywhere
+    assert me.request("DELETE", "/api/v1/session").status in (200, 204)
+    assert me.get("/api/v1/mail/folders/INBOX/messages").status == 401
+
+
+def test_events_stream_through_proxy(cluster):
+    proxy, n1, n2 = cluster
+    me = web_user(proxy, ALICE)
+    sock, f, status, headers = open_events(me)
+    try:
+        assert b" 200 " in status, status
+        assert headers["content-type"].startswith("text/event-stream")
+        assert next_event(f) == "ready"
+        lmtp_deliver(n1, [ALICE], helpers.make_message(helpers.unique("sse")))
+        assert next_event(f) == "change"
+    finally:
+        sock.close()
+
+
+def test_admin_account_routes_go_to_the_accounts_node(cluster):
+    proxy, n1, n2 = cluster
+    proxy.ctl("admin", "add", "root", "--role", "server", "--password-stdin", input=api_util.ADMIN_PW + "\n")
+    a = WebClient(proxy)
+    a.login("admin", "root", api_util.ADMIN_PW)
+    script = 'require ["fileinto"];\nif header :contains "subject" "x" { fileinto "X"; }\n'
+    ok(a.request("PUT", "/api/v1/accounts/%s/sieve/admin-rules" % BOB, body={"script": script}))
+    r = ok(a.get("/api/v1/accounts/%s/sieve" % BOB))
+    assert "admin-rules" in json.dumps(r)
+    # the script is on bob's node, not on the proxy; the node recorded the
+    # client's address, not the proxy's
+    assert os.path.exists(n2.maildir(BOB)) and not os.path.exists(proxy.maildir(BOB))
+    rows = json.loads(proxy.ctl("audit", "--json", "--target", BOB).out)
+    assert any("sieve" in r["operation"] and r["ip"] == CLIENT for r in rows), rows
+    # directory-only routes are the proxy's own
+    assert DOMAIN in json.dumps(ok(a.get("/api/v1/domains")))
+
+
+def test_proxy_headers_refused_from_untrusted(cluster):
+    proxy, n1, n2 = cluster
+    c = WebClient(n1)
+    c.source = STRANGER
+    r = c.get("/api/v1/session", headers={"X-Yubin-Client-Address": "192.0.2.7",
+                                          "X-Yubin-Proxy-Secret": SECRET})
+    assert r.status == 403 and r.code == "forbidden", r
