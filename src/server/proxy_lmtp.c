@@ -2,10 +2,16 @@
  * each recipient's node by LMTP (RFC 2033) at the end of DATA, on a worker
  * with blocking, time-limited sockets. The node runs the whole delivery
  * (inbound checks, virus, spam, Sieve, quota, forwarding) for the real
- * client, which XCLIENT names. One reply goes back to the SMTP client:
- * every recipient delivered 250; none, the nodes' refusal; a mix 451, so
- * the client sends again (a recipient may get it twice, none loses it). */
+ * client, which XCLIENT names. Each recipient has its own result (LMTP
+ * replies once per recipient); one reply goes back to the SMTP client:
+ * every recipient delivered, 250; none, the nodes' refusal; a mix, 250
+ * once the others are in the proxy's own queue, which tries them again
+ * through the MX (the proxies' port 25: a temporary refusal waits, a
+ * permanent one becomes a bounce to the sender), so nobody gets the
+ * message twice; only when that queueing fails, 451 (the client sends
+ * again: a recipient may get it twice, none loses it). */
 #include "server/proxy.h"
+#include "server/queue.h"
 #include "server/smtp_session.h"
 #include "directory/directory.h"
 #include "proto/smtp_client.h"
@@ -48,6 +54,8 @@ struct lmtp_job {
 	uint64_t body_len;
 	struct lmtp_rcpt *rcpts;
 	unsigned nrcpts;
+	unsigned nqueued;	/* the refused ones of a mix, queued to try again */
+	char queue_id[64];
 };
 
 struct lmtp_conn {
@@ -311,9 +319,35 @@ temp:
 	free(r);
 }
 
+/* Some recipients delivered, others refused: the refused ones go into the
+ * proxy's queue (their results then come from its delivery: a retry, or a
+ * bounce), so the client's 250 holds for everyone. 0, or -1. */
+static int lmtp_queue_rest(struct lmtp_job *job)
+{
+	const char *rcpts[job->nrcpts];
+	struct maildir_msg msg = {
+		.prefix = job->received, .prefix_len = strlen(job->received),
+		.body = job->body, .body_fd = job->body != NULL ? -1 : job->body_fd, .body_len = (size_t)job->body_len,
+	};
+	const char *error = "";
+	size_t n = 0;
+
+	for (unsigned i = 0; i < job->nrcpts; i++) {
+		if (job->rcpts[i].cls != 2)
+			rcpts[n++] = job->rcpts[i].address;
+	}
+	if (queue_submit(NULL, job->from, rcpts, n, &msg, job->queue_id, sizeof(job->queue_id), &error) < 0) {
+		log_error(job->sid, "proxy: id=%s cannot queue the %zu refused recipients: %s", job->txid, n, error);
+		return -1;
+	}
+	job->nqueued = (unsigned)n;
+	return 0;
+}
+
 static void lmtp_job_run(void *ctx)
 {
 	struct lmtp_job *job = ctx;
+	unsigned ok = 0;
 
 	for (unsigned i = 0; i < job->nrcpts; i++) {
 		bool first = true;
@@ -323,6 +357,10 @@ static void lmtp_job_run(void *ctx)
 		if (first)
 			lmtp_node_run(job, job->rcpts[i].node);
 	}
+	for (unsigned i = 0; i < job->nrcpts; i++)
+		ok += job->rcpts[i].cls == 2;
+	if (ok > 0 && ok < job->nrcpts)
+		lmtp_queue_rest(job);
 }
 
 static void lmtp_job_free(struct lmtp_job *job)
@@ -356,6 +394,9 @@ static void lmtp_job_done(void *ctx)
 	}
 	if (ok == job->nrcpts)
 		smtp_reply(s, "250 2.0.0 Ok: delivered to the mail nodes as %s", job->txid);
+	else if (job->nqueued > 0)
+		smtp_reply(s, "250 2.0.0 Ok: delivered to the mail nodes as %s, %u recipient%s queued as %s",
+			   job->txid, job->nqueued, job->nqueued == 1 ? "" : "s", job->queue_id);
 	else if (ok == 0 && perm == job->nrcpts)
 		smtp_reply(s, "%s", first_fail);
 	else if (ok == 0 && first_fail != NULL && first_fail[0] == '4')

@@ -292,6 +292,26 @@ static void rcpt_discard(struct smtp_rcpt *rcpt)
 	free(rcpt->forward);
 }
 
+/* An RCPT answered 250 for rcpts[index]: counted, and for LMTP's
+ * replies after the data (one per accepted RCPT, RFC 2033 4.2) noted. */
+static void rcpt_accepted(struct smtp_session *s, unsigned index)
+{
+	unsigned *grown = NULL;
+
+	if (s->conn->service == SERVICE_LMTP && (s->tx.accepted != NULL || s->tx.rcpts_accepted == 0)) {
+		grown = realloc(s->tx.accepted, (s->tx.rcpts_accepted + 1) * sizeof(*grown));
+		if (grown == NULL) {
+			free(s->tx.accepted);
+			s->tx.accepted = NULL;
+		} else {
+			grown[s->tx.rcpts_accepted] = index;
+			s->tx.accepted = grown;
+		}
+	}
+	s->tx.rcpts_accepted++;
+	smtp_reply(s, "250 2.1.5 Ok");
+}
+
 /* Appends a recipient to the transaction and replies 250, or replies
  * with the error. rcpt.maildir is owned by the session from here on. */
 static void rcpt_append(struct smtp_session *s, struct smtp_rcpt *rcpt)
@@ -300,8 +320,7 @@ static void rcpt_append(struct smtp_session *s, struct smtp_rcpt *rcpt)
 		if (strcmp(s->tx.rcpts[i].address, rcpt->address) == 0) {
 			/* The same mailbox twice gets one copy. */
 			rcpt_discard(rcpt);
-			s->tx.rcpts_accepted++;
-			smtp_reply(s, "250 2.1.5 Ok");
+			rcpt_accepted(s, i);
 			return;
 		}
 	}
@@ -320,8 +339,7 @@ static void rcpt_append(struct smtp_session *s, struct smtp_rcpt *rcpt)
 	}
 	s->tx.rcpts[s->tx.nrcpts++] = *rcpt;
 	s->state = SMTP_S_RCPT;
-	s->tx.rcpts_accepted++;
-	smtp_reply(s, "250 2.1.5 Ok");
+	rcpt_accepted(s, s->tx.nrcpts - 1);
 }
 
 /* An authenticated sender's recipient in another domain: it goes to the

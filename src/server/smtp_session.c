@@ -138,6 +138,7 @@ void smtp_tx_free(struct smtp_tx *tx)
 		free(tx->rcpts[i].forward);
 	}
 	free(tx->rcpts);
+	free(tx->accepted);
 	if (tx->body != NULL)
 		evbuffer_free(tx->body);
 	if (tx->spool_fd >= 0)

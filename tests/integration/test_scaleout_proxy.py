@@ -20,7 +20,7 @@ from api_util import ok
 from helpers import DOMAIN, HOSTNAME, PASSWORD
 from pg_util import PgServer, available, wait_for
 from test_scaleout import CLIENT, NODE1, NODE2, PROXY, SECRET, STRANGER, Host, connect_from, lmtp_deliver, \
-    use_directory
+    smtp_via_proxy, use_directory
 
 pytestmark = pytest.mark.skipif(not available(), reason="PostgreSQL 15 is not installed (scripts/deps.sh test)")
 
@@ -267,3 +267,41 @@ def test_proxy_headers_refused_from_untrusted(cluster):
     r = c.get("/api/v1/session", headers={"X-Yubin-Client-Address": "192.0.2.7",
                                           "X-Yubin-Proxy-Secret": SECRET})
     assert r.status == 403 and r.code == "forbidden", r
+
+
+# ---- one LMTP result per recipient ----------------------------------------
+
+def test_lmtp_full_mailbox_refuses_only_its_recipient(cluster):
+    """RFC 2033 4.2: after DATA one reply per accepted RCPT, in order; a
+    mailbox found full refuses the message for its recipient alone."""
+    proxy, n1, n2 = cluster
+    tok = helpers.unique("full")
+    msg = helpers.make_message(tok, size=1200 * 1024)   # past full@'s 1 MB
+    rcpt, finals = lmtp_deliver(n1, [FULL, ALICE, FULL], msg)
+    assert all(r.startswith("250") for r in rcpt), rcpt
+    assert len(finals) == 3, finals
+    assert finals[0].startswith("552 5.2.2") and finals[2].startswith("552 5.2.2"), finals
+    assert finals[1].startswith("250 "), finals
+    assert len(n1.find_token(ALICE, tok)) == 1 and not n1.find_token(FULL, tok)
+    # nobody but the full one: refused, once per RCPT
+    tok2 = helpers.unique("full")
+    _, finals = lmtp_deliver(n1, [FULL], helpers.make_message(tok2, size=1200 * 1024))
+    assert len(finals) == 1 and finals[0].startswith("552 5.2.2"), finals
+
+
+def test_smtp_through_proxy_one_full_recipient(cluster):
+    """Port 25 of the proxy, recipients on two nodes, one mailbox full:
+    the sender gets one 250 (nobody gets the message twice), the others
+    have it once, and the full one's copy goes to the proxy's queue, whose
+    own try is refused by the node for that recipient alone."""
+    proxy, n1, n2 = cluster
+    tok = helpers.unique("mix")
+    rcpt, final = smtp_via_proxy(proxy, [ALICE, FULL, BOB], helpers.make_message(tok, size=1200 * 1024))
+    assert all(r.startswith("250") for r in rcpt), rcpt
+    assert final.startswith("250 ") and "1 recipient queued" in final, final
+    assert len(n1.find_token(ALICE, tok)) == 1 and len(n2.find_token(BOB, tok)) == 1
+    # the queue's own try: refused for that recipient, a bounce to the sender
+    assert wait_for(lambda: "to=<%s> status=bounced (552 5.2.2" % FULL in proxy.log() and
+                    "bounce notice to <sender@client.test>" in proxy.log(), 20), proxy.log()[-3000:]
+    assert not n1.find_token(FULL, tok)
+    assert len(n1.find_token(ALICE, tok)) == 1 and len(n2.find_token(BOB, tok)) == 1
