@@ -14,10 +14,12 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,9 @@
 enum proxy_step {
 	PROXY_LOOKUP,		/* the node on a worker */
 	PROXY_GREETING,		/* connected, waiting for the node's greeting */
+	PROXY_STARTTLS,		/* proxy.node_tls: STARTTLS / STLS sent */
+	PROXY_HANDSHAKE,	/* ... its TLS handshake under way */
+	PROXY_TLS_GREETING,	/* ManageSieve: its capabilities again, under TLS */
 	PROXY_CLIENT,		/* ID / XCLIENT sent */
 	PROXY_LOGIN,		/* AUTHENTICATE / AUTH sent */
 	PROXY_RELAY,
@@ -60,6 +65,8 @@ struct proxy {
 	char user[64], secret[256];
 	char source[64];	/* the first listen.address, unless a wildcard */
 	unsigned connect_timeout, idle_timeout;
+	bool tls;		/* proxy.node_tls: STARTTLS to the node, its certificate checked */
+	char host[DIR_NODE_ADDR_MAX + 1];	/* the host of the node's address */
 	struct bufferevent *node_bev;
 };
 
@@ -211,6 +218,13 @@ static void proxy_lookup_run(void *ctx)
 			 proxy_proto_name(p->proto));
 		return;
 	}
+	/* the host of HOST:PORT or [V6]:PORT, the name its certificate shows */
+	str_copy(p->host, sizeof(p->host), addr[0] == '[' ? addr + 1 : addr);
+	if (addr[0] == '[')
+		p->host[strcspn(p->host, "]")] = '\0';
+	else if (strrchr(p->host, ':') != NULL)
+		*strrchr(p->host, ':') = '\0';
+	p->tls = proxy_tls_is_on();
 	p->lookup_status = 0;
 }
 
@@ -292,8 +306,46 @@ static void proxy_send_client(struct proxy *p)
 	p->step = PROXY_CLIENT;
 }
 
+static void proxy_node_read_login(struct bufferevent *bev, void *arg);
+static void proxy_node_event_login(struct bufferevent *bev, short what, void *arg);
+
+static void proxy_send_starttls(struct proxy *p)
+{
+	struct evbuffer *out = bufferevent_get_output(p->node_bev);
+
+	evbuffer_add_printf(out, "%s\r\n", p->proto == PROXY_IMAP ? "P0 STARTTLS"
+			    : p->proto == PROXY_POP3 ? "STLS" : "STARTTLS");
+	p->step = PROXY_STARTTLS;
+}
+
+/* The node said yes to STARTTLS: the connection goes on through TLS, the
+ * node's certificate checked (server/proxy_tls.c). 0, or -1. */
+static int proxy_start_tls(struct proxy *p)
+{
+	struct ssl_st *ssl = proxy_tls_new(p->host, true);
+	struct bufferevent *tls;
+	struct timeval tv = { (time_t)p->connect_timeout, 0 };
+
+	if (ssl == NULL)
+		return -1;
+	tls = bufferevent_openssl_filter_new(p->base, p->node_bev, ssl, BUFFEREVENT_SSL_CONNECTING,
+					     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (tls == NULL) {
+		SSL_free(ssl);
+		return -1;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+	p->node_bev = tls;	/* the socket's bufferevent is under it now */
+	p->step = PROXY_HANDSHAKE;
+	bufferevent_setcb(tls, proxy_node_read_login, NULL, proxy_node_event_login, p);
+	bufferevent_set_timeouts(tls, &tv, &tv);
+	bufferevent_enable(tls, EV_READ | EV_WRITE);
+	return 0;
+}
+
 /* One line of the node before the relay: 1 go on, 0 the exchange failed,
- * 2 ready() ran (p may be gone: touch nothing). */
+ * 2 stop reading (ready() ran, p may be gone: touch nothing; or the
+ * connection became TLS). */
 static int proxy_node_line(struct proxy *p, const char *line)
 {
 	bool skip, ok;
@@ -306,6 +358,23 @@ static int proxy_node_line(struct proxy *p, const char *line)
 		} else if (!proxy_line_ok(p, line, "", &skip)) {
 			return skip ? 1 : 0;
 		}
+		if (p->tls)
+			proxy_send_starttls(p);
+		else
+			proxy_send_client(p);
+		return 1;
+	case PROXY_STARTTLS:
+		ok = proxy_line_ok(p, line, "P0", &skip);
+		if (skip)
+			return 1;
+		if (!ok || proxy_start_tls(p) < 0) {
+			log_warn(p->sid, "proxy: node %s: no TLS (proxy.node_tls is on): %s", p->node, line);
+			return 0;
+		}
+		return 2;
+	case PROXY_TLS_GREETING:
+		if (!proxy_line_ok(p, line, "", &skip))
+			return skip ? 1 : 0;
 		proxy_send_client(p);
 		return 1;
 	case PROXY_CLIENT:
@@ -361,9 +430,19 @@ static void proxy_node_event_login(struct bufferevent *bev, short what, void *ar
 {
 	struct proxy *p = arg;
 
-	if (what & BEV_EVENT_CONNECTED)
+	if (what & BEV_EVENT_CONNECTED) {
+		if (p->step != PROXY_HANDSHAKE)
+			return;	/* the socket's connection; the greeting comes next */
+		/* TLS is up: ManageSieve says its capabilities again (RFC 5804
+		 * 2.2), IMAP and POP3 wait for the next command */
+		if (p->proto == PROXY_SIEVE)
+			p->step = PROXY_TLS_GREETING;
+		else
+			proxy_send_client(p);
 		return;
+	}
 	proxy_fail(p, (what & BEV_EVENT_TIMEOUT) ? "the node did not answer in time"
+		   : p->step == PROXY_HANDSHAKE ? "TLS with the node failed (its certificate or name?)"
 		   : (what & BEV_EVENT_EOF) ? "the node closed the connection" : "the node is unreachable");
 }
 

@@ -20,6 +20,9 @@
 #include "lib/workers.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <event2/buffer.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -49,6 +52,7 @@ struct lmtp_job {
 	char client_ip[64], helo[256], hostname[256], source[64];
 	char received[1024];
 	unsigned timeout;
+	bool tls;		/* proxy.node_tls: STARTTLS to the nodes */
 	const char *body;	/* the session's, or NULL: body_fd */
 	int body_fd;
 	uint64_t body_len;
@@ -60,6 +64,8 @@ struct lmtp_job {
 
 struct lmtp_conn {
 	int fd;
+	struct ssl_st *ssl;	/* after STARTTLS (proxy.node_tls), else NULL */
+	char host[DIR_NODE_ADDR_MAX + 1];	/* the node's, for its certificate */
 	char buf[4096];
 	size_t len;
 	time_t deadline;
@@ -75,8 +81,31 @@ static int lmtp_wait(struct lmtp_conn *c, short ev)
 	return poll(&p, 1, (int)left * 1000) == 1 ? 0 : -1;
 }
 
+/* An SSL call that could not go on: waits for what it wants; 0 to try
+ * again, -1 on an error or past the deadline. */
+static int lmtp_ssl_wait(struct lmtp_conn *c, int ret)
+{
+	int e = SSL_get_error(c->ssl, ret);
+
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return lmtp_wait(c, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT);
+	ERR_clear_error();
+	return -1;
+}
+
 static int lmtp_send(struct lmtp_conn *c, const char *data, size_t len)
 {
+	while (c->ssl != NULL && len > 0) {
+		int n = SSL_write(c->ssl, data, len > INT_MAX ? INT_MAX : (int)len);
+
+		if (n <= 0) {
+			if (lmtp_ssl_wait(c, n) < 0)
+				return -1;
+			continue;	/* the same bytes again, as SSL_write wants */
+		}
+		data += n;
+		len -= (size_t)n;
+	}
 	while (len > 0) {
 		ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 
@@ -91,6 +120,35 @@ static int lmtp_send(struct lmtp_conn *c, const char *data, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* More of the node's bytes into c->buf: 0, or -1. */
+static int lmtp_fill(struct lmtp_conn *c)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (c->ssl != NULL) {
+			int k = SSL_read(c->ssl, c->buf + c->len, (int)(sizeof(c->buf) - c->len));
+
+			if (k > 0) {
+				c->len += (size_t)k;
+				return 0;
+			}
+			if (lmtp_ssl_wait(c, k) < 0)
+				return -1;
+			continue;
+		}
+		if (lmtp_wait(c, POLLIN) < 0)
+			return -1;
+		n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0)
+			return -1;
+		c->len += (size_t)n;
+		return 0;
+	}
 }
 
 /* One whole reply (multi-line joined); -1 on a broken or silent node. */
@@ -115,14 +173,8 @@ static int lmtp_read_reply(struct lmtp_conn *c, struct smtp_reply *r)
 				return done > 0 ? 0 : -1;
 			continue;
 		}
-		if (c->len == sizeof(c->buf) || lmtp_wait(c, POLLIN) < 0)
+		if (c->len == sizeof(c->buf) || lmtp_fill(c) < 0)
 			return -1;
-		ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n <= 0)
-			return -1;
-		c->len += (size_t)n;
 	}
 }
 
@@ -146,6 +198,30 @@ static int lmtp_cmd(struct lmtp_conn *c, struct smtp_reply *r, const char *fmt, 
 	return smtp_reply_class(r);
 }
 
+/* STARTTLS after LHLO (proxy.node_tls): the node's certificate checked,
+ * then LHLO again (RFC 3207). 0, or -1 with why. */
+static int lmtp_starttls(struct lmtp_job *job, struct lmtp_conn *c, struct smtp_reply *r, char *why, size_t size)
+{
+	int k;
+
+	if (lmtp_cmd(c, r, "STARTTLS") != 2 || c->len > 0 || (c->ssl = proxy_tls_new(c->host, true)) == NULL ||
+	    SSL_set_fd(c->ssl, c->fd) != 1) {
+		snprintf(why, size, "the node offers no TLS (proxy.node_tls is on)");
+		return -1;
+	}
+	while ((k = SSL_connect(c->ssl)) != 1) {
+		if (lmtp_ssl_wait(c, k) < 0) {
+			snprintf(why, size, "TLS with the node failed (its certificate or name?)");
+			return -1;
+		}
+	}
+	if (lmtp_cmd(c, r, "LHLO %s", job->hostname) != 2) {
+		snprintf(why, size, "the node broke off the session after STARTTLS");
+		return -1;
+	}
+	return 0;
+}
+
 /* The node's LMTP address; -1 with why. */
 static int lmtp_connect(struct lmtp_job *job, const char *node, struct lmtp_conn *c, char *why, size_t size)
 {
@@ -167,6 +243,7 @@ static int lmtp_connect(struct lmtp_job *job, const char *node, struct lmtp_conn
 	*colon = '\0';
 	if (host[0] == '[' && colon > host + 1 && colon[-1] == ']')
 		colon[-1] = '\0';
+	str_copy(c->host, sizeof(c->host), host[0] == '[' ? host + 1 : host);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
@@ -263,8 +340,13 @@ static void lmtp_node_run(struct lmtp_job *job, const char *name)
 		snprintf(why, sizeof(why), "node %s did not greet", name);
 		goto temp;
 	}
-	if (lmtp_cmd(&c, r, "LHLO %s", job->hostname) != 2 ||
-	    lmtp_cmd(&c, r, "XCLIENT ADDR=%s HELO=%s", job->client_ip, job->helo) != 2 ||
+	if (lmtp_cmd(&c, r, "LHLO %s", job->hostname) != 2) {
+		snprintf(why, sizeof(why), "node %s broke off the session", name);
+		goto temp;
+	}
+	if (job->tls && lmtp_starttls(job, &c, r, why, sizeof(why)) < 0)
+		goto temp;
+	if (lmtp_cmd(&c, r, "XCLIENT ADDR=%s HELO=%s", job->client_ip, job->helo) != 2 ||
 	    (cls = lmtp_cmd(&c, r, "MAIL FROM:<%s>%s", job->from, job->params)) < 0) {
 		snprintf(why, sizeof(why), "node %s broke off the session", name);
 		goto temp;
@@ -305,6 +387,8 @@ static void lmtp_node_run(struct lmtp_job *job, const char *name)
 	}
 out:
 	lmtp_send(&c, "QUIT\r\n", 6);
+	if (c.ssl != NULL)
+		SSL_free(c.ssl);
 	close(c.fd);
 	free(r);
 	return;
@@ -314,6 +398,8 @@ temp:
 			job->rcpts[i].cls = 4;
 			snprintf(job->rcpts[i].reply, sizeof(job->rcpts[i].reply), "451 4.4.0 %s", why);
 		}
+	if (c.ssl != NULL)
+		SSL_free(c.ssl);
 	if (c.fd >= 0)
 		close(c.fd);
 	free(r);
@@ -449,6 +535,7 @@ bool proxy_smtp_deliver(struct smtp_session *s)
 	str_copy(job->hostname, sizeof(job->hostname), s->lim.hostname);
 	pthread_rwlock_rdlock(&server->lock);
 	job->timeout = server->cfg.proxy_connect_timeout * 6;
+	job->tls = strcmp(server->cfg.proxy_node_tls, "on") == 0;
 	str_copy(job->source, sizeof(job->source), server->cfg.listen_address);
 	pthread_rwlock_unlock(&server->lock);
 	job->source[strcspn(job->source, ", ")] = '\0';

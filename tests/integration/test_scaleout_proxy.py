@@ -19,8 +19,8 @@ import helpers
 from api_util import ok
 from helpers import DOMAIN, HOSTNAME, PASSWORD
 from pg_util import PgServer, available, wait_for
-from test_scaleout import CLIENT, NODE1, NODE2, PROXY, SECRET, STRANGER, Host, connect_from, lmtp_deliver, \
-    smtp_via_proxy, use_directory
+from test_scaleout import CLIENT, NODE1, NODE2, PROXY, SECRET, STRANGER, Host, IMAPFrom, POP3From, connect_from, \
+    imap_login_via, lmtp_deliver, smtp_via_proxy, tls, use_directory
 
 pytestmark = pytest.mark.skipif(not available(), reason="PostgreSQL 15 is not installed (scripts/deps.sh test)")
 
@@ -305,3 +305,61 @@ def test_smtp_through_proxy_one_full_recipient(cluster):
                     "bounce notice to <sender@client.test>" in proxy.log(), 20), proxy.log()[-3000:]
     assert not n1.find_token(FULL, tok)
     assert len(n1.find_token(ALICE, tok)) == 1 and len(n2.find_token(BOB, tok)) == 1
+
+
+# ---- TLS between the proxy and the nodes ----------------------------------
+
+def test_tls_to_the_nodes(cluster, tmp_path):
+    """proxy.node_tls = on: IMAP, POP3, ManageSieve and LMTP go to the
+    nodes by STARTTLS and HTTPS as ever, each node's certificate checked
+    against proxy.node_ca_file and proxy.node_tls_name; a node whose
+    certificate is not trusted (here n2's self-signed one is left out) or
+    a name the certificates do not carry makes the hop fail (temporary
+    errors), never fall back to plain text."""
+    proxy, n1, n2 = cluster
+    ca = tmp_path / "nodes.pem"
+    ca.write_text(open(n1.crt).read())
+    proxy.ctl("config", "set", "proxy.node_ca_file", str(ca))
+    proxy.ctl("config", "set", "proxy.node_tls_name", HOSTNAME)
+    proxy.ctl("config", "set", "proxy.node_tls", "on")
+    proxy.stop()
+    proxy.start()
+    try:
+        tok = helpers.unique("tls")
+        _, final = smtp_via_proxy(proxy, [ALICE], helpers.make_message(tok))
+        assert final.startswith("250 "), final
+        data = list(n1.find_token(ALICE, tok).values())[0]
+        assert b"with LMTP" in data and b"(using TLS" in data, data[:800]
+        m = IMAPFrom(PROXY, proxy.port("imap"), CLIENT)
+        m.starttls(tls(proxy))
+        m.login(ALICE, PASSWORD)
+        m.select("INBOX")
+        typ, got = m.search(None, "BODY", tok)
+        assert typ == "OK" and len(got[0].split()) == 1
+        m.logout()
+        p = POP3From(PROXY, proxy.port("pop3"), CLIENT)
+        p.stls(tls(proxy))
+        p.user(FULL)
+        assert p.pass_(PASSWORD).startswith(b"+OK")
+        p.quit()
+        s = sieve_via(proxy)
+        _, st = sieve_login(s, ALICE)
+        assert st == 'OK "Logged in"', st
+        lines, st = s.cmd("LISTSCRIPTS\r\n")
+        assert st.startswith("OK"), st
+        s.cmd("LOGOUT\r\n")
+        me = web_user(proxy, ALICE)
+        assert ok(me.get("/api/v1/mail/folders/INBOX/messages"))["total"] >= 1
+        # n2's certificate is not trusted
+        assert imap_login_via(proxy, BOB).startswith("NO [UNAVAILABLE]")
+        _, final = smtp_via_proxy(proxy, [BOB], helpers.make_message(helpers.unique("tls")))
+        assert final.startswith("451 "), final
+        # a name the nodes' certificates do not carry: no way through
+        proxy.ctl("config", "set", "proxy.node_tls_name", "other.example.test")
+        assert wait_for(lambda: imap_login_via(proxy, ALICE).startswith("NO [UNAVAILABLE]"), 10)
+        _, final = smtp_via_proxy(proxy, [ALICE], helpers.make_message(helpers.unique("tls")))
+        assert final.startswith("451 "), final
+        assert me.get("/api/v1/mail/folders/INBOX/messages").status == 503
+        assert "TLS with the node failed" in proxy.log()
+    finally:
+        proxy.ctl("config", "set", "proxy.node_tls", "off")
