@@ -168,8 +168,11 @@ static int dsn_deliver_local(const char *address, struct strbuf *msg)
 		return r;
 	/* a proxy holds no mailbox, nor a node another node's: queued, the
 	 * notice goes to the account's node like any mail */
-	if (proxy_role_is_proxy() || proxy_account_is_here(dir, acct.address, node, sizeof(node)) == 0)
+	if (proxy_role_is_proxy())
 		return 0;
+	r = proxy_account_is_here(dir, acct.address, node, sizeof(node));
+	if (r <= 0)
+		return r;
 	if (server_maildir(maildir, sizeof(maildir), acct.domain, acct.local) < 0)
 		return -1;
 	memset(&m, 0, sizeof(m));

@@ -7,6 +7,7 @@
 #include "server/proxy.h"
 #include "server/conn.h"
 #include "directory/directory.h"
+#include "settings/settings.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/workers.h"
@@ -368,7 +369,8 @@ static int proxy_node_line(struct proxy *p, const char *line)
 		if (skip)
 			return 1;
 		if (!ok || proxy_start_tls(p) < 0) {
-			log_warn(p->sid, "proxy: node %s: no TLS (proxy.node_tls is on): %s", p->node, line);
+			log_warn(p->sid, "proxy: node %s: no TLS (%s is on): %s", p->node,
+				 settings_key(SETTING_CONF_PROXY_NODE_TLS), line);
 			return 0;
 		}
 		return 2;

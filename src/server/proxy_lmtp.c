@@ -14,6 +14,7 @@
 #include "server/queue.h"
 #include "server/smtp_session.h"
 #include "directory/directory.h"
+#include "settings/settings.h"
 #include "proto/smtp_client.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -206,7 +207,7 @@ static int lmtp_starttls(struct lmtp_job *job, struct lmtp_conn *c, struct smtp_
 
 	if (lmtp_cmd(c, r, "STARTTLS") != 2 || c->len > 0 || (c->ssl = proxy_tls_new(c->host, true)) == NULL ||
 	    SSL_set_fd(c->ssl, c->fd) != 1) {
-		snprintf(why, size, "the node offers no TLS (proxy.node_tls is on)");
+		snprintf(why, size, "the node offers no TLS (%s is on)", settings_key(SETTING_CONF_PROXY_NODE_TLS));
 		return -1;
 	}
 	while ((k = SSL_connect(c->ssl)) != 1) {

@@ -374,10 +374,11 @@ const struct setting settings_table[SETTING_COUNT] = {
 	     tlsrpt_from, "sender address of the TLS reports (empty: postmaster@ the server's host name)",
 	     "TLS レポートの差出人アドレス（空ならサーバーのホスト名の postmaster）"),
 	CONF_ENUM(SETTING_CONF_ROLE, "server.role", "mail", roles, role,
-		  "mail: a mail server (alone or a mail node); proxy: IMAP and POP3 logins are checked here"
-		  " and their sessions forwarded to each account's home node (restart to change)",
-		  "mail: メールサーバー（単体またはメールノード）。proxy: IMAP と POP3 のログインをここで確かめ、"
-		  "各アカウントのホームノードへ中継する（変更は再起動で反映）"),
+		  "mail: a mail server (alone or a mail node); proxy: IMAP, POP3, ManageSieve and web logins are"
+		  " checked here and the sessions and API requests forwarded to each account's home node (restart"
+		  " to change)",
+		  "mail: メールサーバー（単体またはメールノード）。proxy: IMAP・POP3・ManageSieve・Web のログインを"
+		  "ここで確かめ、各アカウントのホームノードへ中継する（変更は再起動で反映）"),
 	CONF(SETTING_CONF_NODE_NAME, "node.name", SETTING_STRING, SETTING_RESTART, 0, 63, "", NULL, node_name,
 	     "this machine's name in the directory's node list (empty: one machine holds every mailbox)",
 	     "ディレクトリのノード一覧でのこのマシンの名前（空なら全メールボックスがこのマシン）"),
