@@ -283,6 +283,12 @@ def test_lmtp_full_mailbox_refuses_only_its_recipient(cluster):
     assert finals[0].startswith("552 5.2.2") and finals[2].startswith("552 5.2.2"), finals
     assert finals[1].startswith("250 "), finals
     assert len(n1.find_token(ALICE, tok)) == 1 and not n1.find_token(FULL, tok)
+    # the big message read back through the proxy: streamed whole
+    me = web_user(proxy, ALICE)
+    r = ok(me.get("/api/v1/mail/folders/INBOX/messages"))
+    uid = next(m["uid"] for m in r["messages"] if tok in m["subject"])
+    r = me.get("/api/v1/mail/messages/INBOX/%d/raw" % uid)
+    assert r.status == 200 and r.raw == list(n1.find_token(ALICE, tok).values())[0]
     # nobody but the full one: refused, once per RCPT
     tok2 = helpers.unique("full")
     _, finals = lmtp_deliver(n1, [FULL], helpers.make_message(tok2, size=1200 * 1024))
