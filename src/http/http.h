@@ -80,6 +80,9 @@ struct http_params {
 	unsigned request_timeout;	/* seconds for a whole request */
 	unsigned max_connections;	/* HTTPS connections in all */
 	unsigned max_connections_per_ip;
+	/* Is ip a trusted proxy (all its clients' requests come from it: not
+	 * held to max_connections_per_ip)? NULL: nobody is. */
+	bool (*peer_is_proxy)(const char *ip);
 	const char *static_dir;		/* files served on https.port */
 	const char *acme_dir;		/* ACME http-01 answers (TOKEN files) on http.port, or NULL */
 	/* A new SSL from the current certificates (SNI-aware); called for

@@ -48,8 +48,11 @@ def cluster(tmp_path_factory):
         proxy.ctl("domain", "add", DOMAIN)
         nodes = []
         for name, addr in (("n1", NODE1), ("n2", NODE2)):
+            # n2 takes one HTTPS connection per address: the proxy's many
+            # clients must not count as one
             n = Host(base / name, addr, node=name, accounts=[], domains=(), name=name,
-                     config={"node.name": name, "proxy.trusted": PROXY, "proxy.secret": SECRET}).setup()
+                     config={"node.name": name, "proxy.trusted": PROXY, "proxy.secret": SECRET,
+                             "http.max_connections_per_ip": 1 if name == "n2" else 50}).setup()
             use_directory(n, url)
             nodes.append(n)
         hosts = nodes + [proxy]
@@ -238,6 +241,21 @@ def test_events_stream_through_proxy(cluster):
         assert next_event(f) == "ready"
         lmtp_deliver(n1, [ALICE], helpers.make_message(helpers.unique("sse")))
         assert next_event(f) == "change"
+    finally:
+        sock.close()
+
+
+def test_proxy_not_held_to_the_nodes_per_address_limit(cluster):
+    """n2 allows one HTTPS connection per client address; bob's event
+    stream and his other requests all come from the proxy's."""
+    proxy, n1, n2 = cluster
+    bob = web_user(proxy, BOB)
+    sock, f, status, headers = open_events(bob)
+    try:
+        assert b" 200 " in status, status
+        assert next_event(f) == "ready"
+        for _ in range(3):
+            ok(bob.get("/api/v1/mail/folders/INBOX/messages"))
     finally:
         sock.close()
 
