@@ -2,6 +2,7 @@
  * http_forward.h): the decision on the worker, the relay on the loop. */
 #include "http/http_forward.h"
 #include "http/api.h"
+#include "http/api_admin.h"
 #include "http/http_internal.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -58,13 +59,21 @@ void http_forward_target_free(struct http_forward_target *t)
 	free(t);
 }
 
+/* Routes a proxy answers itself even for a mail user: what they say
+ * names this server (the host names a mail client is to use). */
+static bool forward_route_is_proxys(const struct api_route *route)
+{
+	return route->run == api_me_mobileconfig;
+}
+
 bool http_forward_decide(struct api_job *j)
 {
 	const char *address = NULL;
 	struct http_forward_target *t;
 	int r;
 
-	if (j->env.forward_target == NULL || j->proxied || (j->route->flags & API_PUBLIC) != 0)
+	if (j->env.forward_target == NULL || j->proxied || (j->route->flags & API_PUBLIC) != 0 ||
+	    forward_route_is_proxys(j->route))
 		return false;
 	if (j->actor.kind == OPS_ACTOR_USER)
 		address = j->actor.name;

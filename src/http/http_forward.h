@@ -20,7 +20,8 @@
  * node), and an administrator's on a route naming an account
  * (/api/v1/accounts/{address}/...: its sieve scripts, rules, usage live
  * on that account's node). The rest (logins, domains, the server's own
- * queue, certificates, settings) is served on the proxy: it touches the
+ * queue, certificates, settings, and a user's mobileconfig profile,
+ * which names the proxy's host) is served on the proxy: it touches the
  * directory, which every machine shares, or the proxy itself. */
 
 struct api_job;

@@ -25,6 +25,7 @@ from test_scaleout import CLIENT, NODE1, NODE2, PROXY, SECRET, STRANGER, Host, I
 pytestmark = pytest.mark.skipif(not available(), reason="PostgreSQL 15 is not installed (scripts/deps.sh test)")
 
 ALICE, BOB, FULL = "alice@" + DOMAIN, "bob@" + DOMAIN, "full@" + DOMAIN
+PROXY_NAME = "proxy." + DOMAIN   # the name clients use; the nodes keep theirs
 
 
 def list_node(n, ctl_host, pg):
@@ -43,7 +44,7 @@ def cluster(tmp_path_factory):
         url = pg.createdb("yubin")
         proxy = Host(base / "p1", PROXY, accounts=[], domains=(), name="p1",
                      config={"server.role": "proxy", "proxy.secret": SECRET,
-                             "proxy.connect_timeout": 5}).setup()
+                             "proxy.connect_timeout": 5, "hostname": PROXY_NAME}).setup()
         use_directory(proxy, url)
         proxy.ctl("domain", "add", DOMAIN)
         nodes = []
@@ -222,6 +223,9 @@ def test_webmail_api_through_proxy_reads_the_home_node(cluster):
     assert r.status in (200, 201), r
     # the proxy holds no mailbox
     assert not os.path.exists(proxy.maildir(ALICE))
+    # a mail client's profile names the proxy, not the node
+    r = me.get("/api/v1/me/mobileconfig")
+    assert r.status == 200 and PROXY_NAME.encode() in r.raw and HOSTNAME.encode() not in r.raw, r
     # bob's mail is on his own node
     bob = web_user(proxy, BOB)
     r = ok(bob.get("/api/v1/mail/folders/INBOX/messages"))
