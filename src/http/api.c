@@ -3,6 +3,7 @@
  * worker; the reply back on the loop, unless the client has gone. */
 #include "http/api.h"
 #include "http/http_internal.h"
+#include "http/http_forward.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/workers.h"
@@ -287,7 +288,11 @@ static void api_work(void *arg)
 	}
 	j->ops.dir = j->env.dir;
 	j->ops.data = j->env.data_dir;
+	if (!http_forward_client(j))
+		return;
 	if ((j->route->flags & API_PUBLIC) == 0 && !api_authenticate(j))
+		return;
+	if (http_forward_decide(j))
 		return;
 	j->route->run(j);
 	if (j->status == 0)
@@ -307,6 +312,8 @@ static void api_job_free(struct api_job *j)
 	explicit_bzero(j->cookie, sizeof(j->cookie));
 	explicit_bzero(j->bearer, sizeof(j->bearer));
 	explicit_bzero(j->csrf, sizeof(j->csrf));
+	explicit_bzero(j->proxy_secret, sizeof(j->proxy_secret));
+	http_forward_target_free(j->forward);
 	free(j);
 }
 
@@ -385,7 +392,9 @@ static void api_finish(evutil_socket_t fd, short what, void *arg)
 			evhttp_request_free(j->req);
 	} else {
 		evhttp_connection_set_closecb(j->evcon, NULL, NULL);
-		if (j->stream != NULL && j->status == 200) {
+		if (j->forward != NULL) {
+			http_forward_start(j);	/* the request is the relay's now */
+		} else if (j->stream != NULL && j->status == 200) {
 			j->stream(j, true);	/* the request is the stream's now */
 			j->stream = NULL;
 		} else {
@@ -444,6 +453,15 @@ static bool api_headers(struct api_job *j)
 	}
 	if (csrf != NULL)
 		str_copy(j->csrf_header, sizeof(j->csrf_header), csrf);
+	if (evhttp_find_header(in, HTTP_FORWARD_CLIENT_HEADER) != NULL ||
+	    evhttp_find_header(in, HTTP_FORWARD_SECRET_HEADER) != NULL) {
+		const char *client = evhttp_find_header(in, HTTP_FORWARD_CLIENT_HEADER);
+		const char *secret = evhttp_find_header(in, HTTP_FORWARD_SECRET_HEADER);
+
+		j->proxied = true;	/* checked on the worker: http_forward_client */
+		str_copy(j->proxy_client, sizeof(j->proxy_client), client != NULL ? client : "");
+		str_copy(j->proxy_secret, sizeof(j->proxy_secret), secret != NULL ? secret : "");
+	}
 	/* A browser names the page a request came from: a cross-origin page
 	 * may not change anything, even with a cookie it cannot read. */
 	if (origin != NULL && j->method != EVHTTP_REQ_GET && j->method != EVHTTP_REQ_HEAD) {

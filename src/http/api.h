@@ -79,6 +79,10 @@ struct api_job {
 	char csrf_header[80];
 	bool ja;		/* answer in Japanese */
 	char ip[64];
+	/* sent by a proxy (http_forward.h): the client's address, the secret */
+	bool proxied;
+	char proxy_client[64];
+	char proxy_secret[256];
 	/* the worker's */
 	struct http_api_env env;
 	struct ops ops;
@@ -98,6 +102,7 @@ struct api_job {
 	 * false when it only frees what it holds. */
 	void (*stream)(struct api_job *j, bool start);
 	void *stream_arg;
+	struct http_forward_target *forward;	/* to a node instead of a reply */
 	unsigned delay_ms;	/* wait so long before replying (failed logins) */
 	struct event *delay;	/* that wait, while it runs */
 };

@@ -6,11 +6,13 @@
 #include "http/http_mtasts.h"
 #include "http/api_mail.h"
 #include "http/http_internal.h"
+#include "http/http_forward.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/str.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -34,6 +36,7 @@ struct http_loop {
 	const struct http_observer *observer;
 	unsigned port_https;
 	unsigned max_connections, max_connections_per_ip, request_timeout;
+	bool (*peer_is_proxy)(const char *ip);
 	struct evhttp_bound_socket *bound[HTTP_MAX_LISTENERS];
 	size_t nbound;
 	char static_dir[4096];
@@ -201,8 +204,10 @@ static bool connection_allowed(struct evhttp_request *req, struct http_loop *h)
 	ev_uint16_t port = 0;
 
 	evhttp_connection_get_peer(evcon, &ip, &port);
+	/* a proxy carries many clients (http_forward.h): not counted as one */
 	return http_conn_request(req, bufferevent_openssl_get_ssl(bev), ip,
-				 h->max_connections_per_ip);
+				 ip != NULL && h->peer_is_proxy != NULL && h->peer_is_proxy(ip) ? UINT_MAX
+				 : h->max_connections_per_ip);
 }
 
 static void https_request(struct evhttp_request *req, void *arg)
@@ -471,6 +476,7 @@ struct http_loop *http_loop_start(struct event_base *base, const struct http_par
 	h->port_https = p->port_https;
 	h->max_connections = p->max_connections;
 	h->max_connections_per_ip = p->max_connections_per_ip;
+	h->peer_is_proxy = p->peer_is_proxy;
 	h->request_timeout = p->request_timeout;
 	str_copy(h->static_dir, sizeof(h->static_dir), p->static_dir);
 	str_copy(h->acme_dir, sizeof(h->acme_dir), p->acme_dir != NULL ? p->acme_dir : "");
@@ -519,6 +525,7 @@ void http_loop_shutdown(struct http_loop *h)
 	http_loop_stop_accepting(h);
 	http_conns_stop(&h->conns);
 	api_mail_events_stop();	/* streams are busy connections: end them */
+	http_forward_stop();	/* the relayed ones too */
 }
 
 bool http_loop_is_done(const struct http_loop *h)

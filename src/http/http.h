@@ -31,6 +31,8 @@ struct worker_pool;
  * (which owns the per-thread directory handles and the login check). */
 struct ops_mail_learn;
 
+struct http_forward_target;
+
 struct http_api_env {
 	struct directory *dir;		/* this thread's handle; NULL: unavailable */
 	const char *data_dir;
@@ -60,6 +62,13 @@ struct http_api_env {
 	/* The webmail's moves into and out of Junk teach the spam filter
 	 * (ops/ops_mail.h). NULL: no learning. */
 	const struct ops_mail_learn *mail_learn;
+	/* server.role = proxy: where a request about address goes
+	 * (http_forward.h): 1 to the node in *t, 0 served here, -1 the node
+	 * cannot be named or reached (503). NULL: everything is served here. */
+	int (*forward_target)(const char *address, struct http_forward_target *t);
+	/* A request with the proxy headers: is ip a trusted proxy and secret
+	 * the proxies' secret? NULL: nobody is. */
+	bool (*proxy_is_trusted)(const char *ip, const char *secret);
 };
 
 struct http_params {
@@ -71,6 +80,9 @@ struct http_params {
 	unsigned request_timeout;	/* seconds for a whole request */
 	unsigned max_connections;	/* HTTPS connections in all */
 	unsigned max_connections_per_ip;
+	/* Is ip a trusted proxy (all its clients' requests come from it: not
+	 * held to max_connections_per_ip)? NULL: nobody is. */
+	bool (*peer_is_proxy)(const char *ip);
 	const char *static_dir;		/* files served on https.port */
 	const char *acme_dir;		/* ACME http-01 answers (TOKEN files) on http.port, or NULL */
 	/* A new SSL from the current certificates (SNI-aware); called for

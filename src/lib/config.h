@@ -103,6 +103,10 @@ struct config {
 	/* directory upkeep and the login cache (issue 16) */
 	unsigned events_retention_days, audit_retention_days;	/* 0: kept for ever */
 	unsigned auth_cache_entries;	/* verified logins remembered (restart) */
+	unsigned proxy_sieve_port;	/* the nodes' ManageSieve port */
+	char proxy_node_tls[8];		/* "off" or "on": TLS to the nodes, verified */
+	char proxy_node_ca_file[512];	/* CAs of the nodes' certificates; "" = system */
+	char proxy_node_tls_name[256];	/* the name in the nodes' certificates; "" = their address */
 };
 
 /* The file format of yubin.conf, which every setting's key and type

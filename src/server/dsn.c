@@ -3,6 +3,7 @@
  * daemon writes them: a human part, message/delivery-status, and the
  * original headers (text/rfc822-headers). */
 #include "server/queue.h"
+#include "server/proxy.h"
 #include "server/server.h"
 #include "directory/directory.h"
 #include "store/index.h"
@@ -156,13 +157,20 @@ static int dsn_deliver_local(const char *address, struct strbuf *msg)
 	struct directory *dir = server_directory();
 	struct dir_account acct;
 	struct maildir_msg m;
-	char maildir[PATH_MAX], name[MAILDIR_NAME_MAX];
+	char maildir[PATH_MAX], name[MAILDIR_NAME_MAX], node[DIR_NODE_NAME_MAX + 1];
 	const char *error = "";
 	int r;
 
 	if (dir == NULL)
 		return -1;
 	r = directory_account_get(dir, address, &acct);
+	if (r <= 0)
+		return r;
+	/* a proxy holds no mailbox, nor a node another node's: queued, the
+	 * notice goes to the account's node like any mail */
+	if (proxy_role_is_proxy())
+		return 0;
+	r = proxy_account_is_here(dir, acct.address, node, sizeof(node));
 	if (r <= 0)
 		return r;
 	if (server_maildir(maildir, sizeof(maildir), acct.domain, acct.local) < 0)

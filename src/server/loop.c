@@ -7,6 +7,7 @@
 #include "server/stats.h"
 #include "http/http.h"
 #include "server/web.h"
+#include "server/proxy.h"
 #include "lib/dns_async.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -142,6 +143,7 @@ static void loop_http_start(struct loop *loop)
 		.request_timeout = cfg->http_request_timeout,
 		.max_connections = cfg->http_max_connections,
 		.max_connections_per_ip = cfg->http_max_connections_per_ip,
+		.peer_is_proxy = proxy_peer_is_trusted,
 		.static_dir = web, .acme_dir = acme, .ssl_new = server_ssl_new, .log_listen = loop->index == 0,
 		.observer = stats_http_observer(),
 		.workers = server->workers, .api_env = web_api_env,

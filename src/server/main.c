@@ -9,6 +9,7 @@
 #include "server/conn.h"
 #include "server/sendguard.h"
 #include "server/server.h"
+#include "server/proxy.h"
 #include "server/loop.h"
 #include "server/expire.h"
 #include "server/dkim_sync.h"
@@ -157,6 +158,7 @@ int main(int argc, char **argv)
 	if (password_init() < 0)
 		log_fatal("libsodium failed to initialise");
 	server_tls_start();
+	proxy_tls_start();	/* the client context for the hops to the nodes */
 	directory_start();
 	auth_start();	/* GeoIP database (says loudly when it is missing), brute-force table */
 	block_signals(&sigs);
@@ -203,6 +205,7 @@ int main(int argc, char **argv)
 	dns_cache_free(server->dns_cache);
 	auth_stop();
 	mail_index_pool_cleanup();
+	proxy_tls_stop();
 	server_tls_stop();
 	server_stop();
 	log_info(NULL, "shutdown: done");

@@ -8,6 +8,7 @@
 #include "server/sessions.h"
 #include "server/auth.h"
 #include "server/conn.h"
+#include "server/proxy.h"
 #include "ops/ops.h"
 #include "proto/managesieve.h"
 #include "proto/smtp.h"
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define MS_MAX_ERRORS 20
@@ -50,6 +52,7 @@ struct ms_session {
 	bool job_pending, conn_gone;
 	struct auth_request auth_req;
 	struct auth_result auth_res;
+	struct proxy *proxy;	/* server.role = proxy: the way to the home node */
 	char scratch[MSIEVE_MAX_ARGS * MSIEVE_QUOTED_MAX];
 };
 
@@ -59,6 +62,7 @@ static pthread_mutex_t ms_store_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void ms_free(struct ms_session *s)
 {
+	proxy_free(s->proxy);
 	auth_request_wipe(&s->auth_req);
 	free(s);
 }
@@ -113,7 +117,7 @@ static void ms_capabilities(struct ms_session *s, struct strbuf *out)
 	sieve_limits_default(&lim);
 	strbuf_append_str(out, "\"IMPLEMENTATION\" \"Yubin\"\r\n");
 	strbuf_printf(out, "\"SIEVE\" \"%s\"\r\n", sieve_capabilities());
-	strbuf_printf(out, "\"SASL\" \"%s\"\r\n", s->conn->tls ? "PLAIN" : "");
+	strbuf_printf(out, "\"SASL\" \"%s\"\r\n", s->conn->tls || s->conn->proxy_peer ? "PLAIN" : "");
 	if (!s->conn->tls)
 		strbuf_append_str(out, "\"STARTTLS\"\r\n");
 	strbuf_printf(out, "\"MAXREDIRECTS\" \"%u\"\r\n", lim.max_redirects);
@@ -132,6 +136,50 @@ static void ms_send_capabilities(struct ms_session *s, const char *text)
 }
 
 /* ---- logging in ------------------------------------------------------- */
+
+/* server.role = proxy: logged in at the home node (the session hands its
+ * connection to the relay and ends), or a temporary error. */
+static void ms_proxy_ready(void *ctx, bool ok, const char *line)
+{
+	struct ms_session *s = ctx;
+	struct proxy *p = s->proxy;
+	struct conn *c = s->conn;
+
+	s->proxy = NULL;
+	s->job_pending = false;
+	if (s->conn_gone) {
+		proxy_free(p);
+		ms_free(s);
+		return;
+	}
+	if (!ok) {
+		proxy_free(p);
+		s->state = MS_ANON;
+		ms_reply(s, "NO", "TRYLATER", "The server of your mailbox cannot be reached now, try again later");
+		conn_resume(c);
+		return;
+	}
+	conn_write_raw(c, "OK ", 3);
+	conn_write_raw(c, line, strlen(line));
+	conn_write_raw(c, "\r\n", 2);
+	log_info(c->sid, "sieve: login %s from %s (proxied)", s->address, c->ip);
+	s->conn = NULL;
+	ms_free(s);
+	proxy_relay(p);
+}
+
+static void ms_proxy_start(struct ms_session *s)
+{
+	s->state = MS_BUSY;
+	s->job_pending = true;
+	s->proxy = proxy_start(s->conn, PROXY_SIEVE, s->address, ms_proxy_ready, s);
+	if (s->proxy == NULL) {
+		s->job_pending = false;
+		s->state = MS_ANON;
+		ms_reply(s, "NO", "TRYLATER", "Out of memory");
+		conn_resume(s->conn);
+	}
+}
 
 static void ms_login_done(void *ctx)
 {
@@ -161,6 +209,10 @@ static void ms_login_done(void *ctx)
 		return;
 	}
 	str_copy(s->address, sizeof(s->address), s->auth_res.address);
+	if (proxy_role_is_proxy()) {
+		ms_proxy_start(s);
+		return;
+	}
 	at = strchr(s->address, '@');
 	str_copyn(local, sizeof(local), s->address, (size_t)(at - s->address));
 	str_copy(domain, sizeof(domain), at + 1);
@@ -179,16 +231,19 @@ static void ms_sasl_plain(struct ms_session *s, const char *b64, size_t len)
 {
 	char authz[320], authc[320], pass[256];
 	const char *error;
+	bool proxied;
 
 	s->state = MS_ANON;
 	if (sasl_plain_decode(b64, len, authz, sizeof(authz), authc, sizeof(authc), pass, sizeof(pass),
 			      &error) < 0 ||
-	    (authz[0] != '\0' && !str_eq_ci(authz, authc))) {
+	    (authz[0] != '\0' && !str_eq_ci(authz, authc) && !s->conn->proxy_peer)) {
 		explicit_bzero(pass, sizeof(pass));
 		ms_error(s, "Invalid AUTHENTICATE PLAIN response");
 		return;
 	}
-	str_copy(s->auth_req.user, sizeof(s->auth_req.user), authc);
+	/* a trusted proxy logs in on behalf of authz (server/proxy.h) */
+	proxied = authz[0] != '\0' && !str_eq_ci(authz, authc);
+	str_copy(s->auth_req.user, sizeof(s->auth_req.user), proxied ? authz : authc);
 	str_copy(s->auth_req.password, sizeof(s->auth_req.password), pass);
 	explicit_bzero(pass, sizeof(pass));
 	str_copy(s->auth_req.ip, sizeof(s->auth_req.ip), s->conn->ip);
@@ -197,7 +252,10 @@ static void ms_sasl_plain(struct ms_session *s, const char *b64, size_t len)
 	s->state = MS_BUSY;
 	s->job_pending = true;
 	conn_pause(s->conn);
-	auth_submit(s->conn->loop, &s->auth_req, &s->auth_res, ms_login_done, s);
+	if (proxied)
+		proxy_login_submit(s->conn->loop, authc, &s->auth_req, &s->auth_res, ms_login_done, s);
+	else
+		auth_submit(s->conn->loop, &s->auth_req, &s->auth_res, ms_login_done, s);
 }
 
 static void ms_authenticate(struct ms_session *s, const struct msieve_command *c)
@@ -206,7 +264,7 @@ static void ms_authenticate(struct ms_session *s, const struct msieve_command *c
 		ms_error(s, "Already logged in");
 		return;
 	}
-	if (!s->conn->tls) {
+	if (!s->conn->tls && !s->conn->proxy_peer) {
 		ms_reply(s, "NO", "ENCRYPT-NEEDED", "Logging in needs TLS: use STARTTLS first");
 		return;
 	}
@@ -492,6 +550,26 @@ static void ms_noop(struct ms_session *s, const struct msieve_command *c)
 	ms_reply(s, "OK", NULL, "Done");
 }
 
+/* XCLIENT "ADDR=ip" ["PORT=n"]: a trusted proxy names the client it speaks
+ * for, before logging in (server/proxy.h); unknown to anyone else. */
+static bool ms_xclient(struct ms_session *s, const struct msieve_command *c)
+{
+	bool done = false;
+
+	if (!s->conn->proxy_peer || strcasecmp(c->verb_text, "XCLIENT") != 0)
+		return false;
+	for (unsigned i = 0; s->state == MS_ANON && i < c->nargs; i++) {
+		if (c->args[i].type == MSIEVE_ARG_STRING && strncasecmp(c->args[i].data, "ADDR=", 5) == 0 &&
+		    proxy_client_address(s->conn, c->args[i].data + 5) == 0)
+			done = true;
+	}
+	if (done)
+		ms_reply(s, "OK", NULL, "Client address noted");
+	else
+		ms_error(s, "XCLIENT needs ADDR=address, once, before logging in");
+	return true;
+}
+
 static void ms_dispatch(struct ms_session *s, const struct msieve_command *c)
 {
 	switch (c->verb) {
@@ -523,6 +601,9 @@ static void ms_dispatch(struct ms_session *s, const struct msieve_command *c)
 		ms_authenticate(s, c);
 		return;
 	case MSIEVE_UNKNOWN:
+		if (!ms_xclient(s, c))
+			ms_error(s, "Unknown command");
+		return;
 	case MSIEVE_UNAUTHENTICATE:
 		ms_error(s, "Unknown command");
 		return;

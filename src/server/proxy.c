@@ -7,6 +7,7 @@
 #include "server/proxy.h"
 #include "server/conn.h"
 #include "directory/directory.h"
+#include "settings/settings.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/workers.h"
@@ -14,10 +15,12 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,9 @@
 enum proxy_step {
 	PROXY_LOOKUP,		/* the node on a worker */
 	PROXY_GREETING,		/* connected, waiting for the node's greeting */
+	PROXY_STARTTLS,		/* proxy.node_tls: STARTTLS / STLS sent */
+	PROXY_HANDSHAKE,	/* ... its TLS handshake under way */
+	PROXY_TLS_GREETING,	/* ManageSieve: its capabilities again, under TLS */
 	PROXY_CLIENT,		/* ID / XCLIENT sent */
 	PROXY_LOGIN,		/* AUTHENTICATE / AUTH sent */
 	PROXY_RELAY,
@@ -60,6 +66,8 @@ struct proxy {
 	char user[64], secret[256];
 	char source[64];	/* the first listen.address, unless a wildcard */
 	unsigned connect_timeout, idle_timeout;
+	bool tls;		/* proxy.node_tls: STARTTLS to the node, its certificate checked */
+	char host[DIR_NODE_ADDR_MAX + 1];	/* the host of the node's address */
 	struct bufferevent *node_bev;
 };
 
@@ -115,47 +123,109 @@ static int proxy_resolve(struct proxy *p, const char *addr)
 	return 0;
 }
 
+static const char *proxy_proto_name(enum proxy_proto proto)
+{
+	static const char *const names[] = { "imap", "pop3", "sieve", "lmtp", "http" };
+
+	return names[proto];
+}
+
+/* A node's ManageSieve: the host of its IMAP address at port. 0, or -1
+ * (no host there; the IMAP address is then tried and fails clearly). */
+static int proxy_sieve_address(const char *imap, unsigned port, char *out, size_t size)
+{
+	const char *colon = strrchr(imap, ':');
+
+	if (colon == NULL || colon == imap || (size_t)(colon - imap) + 8 > size)
+		return -1;
+	snprintf(out, size, "%.*s:%u", (int)(colon - imap), imap, port);
+	return 0;
+}
+
+void proxy_source_address(char *out, size_t size)
+{
+	pthread_rwlock_rdlock(&server->lock);
+	str_copy(out, size, server->cfg.listen_address);
+	pthread_rwlock_unlock(&server->lock);
+	out[strcspn(out, ", ")] = '\0';
+	if (strcmp(out, "0.0.0.0") == 0 || strcmp(out, "::") == 0)
+		out[0] = '\0';
+}
+
+int proxy_node_find(struct directory *dir, const char *address, enum proxy_proto proto, char *node_r,
+		    size_t node_size, char *addr_r, size_t addr_size, char *why, size_t why_size)
+{
+	struct dir_node n;
+	const char *addr;
+	char sieve[DIR_NODE_ADDR_MAX + 1];
+	unsigned sieve_port;
+	int r;
+
+	node_r[0] = '\0';
+	pthread_rwlock_rdlock(&server->lock);
+	sieve_port = server->cfg.proxy_sieve_port;
+	pthread_rwlock_unlock(&server->lock);
+	if (dir == NULL || (r = directory_account_node(dir, address, node_r, node_size)) < 0) {
+		str_copy(why, why_size, "the directory is unavailable");
+		return -1;
+	}
+	if (r == 0)
+		return 0;
+	if (node_r[0] == '\0') {
+		snprintf(why, why_size, "%s has no home node", address);
+		return -1;
+	}
+	if ((r = directory_node_get(dir, node_r, &n)) <= 0) {
+		snprintf(why, why_size, "node %s is %s", node_r, r < 0 ? "unreadable" : "not listed");
+		return -1;
+	}
+	addr = proto == PROXY_POP3 ? n.pop3 : proto == PROXY_LMTP ? n.lmtp : proto == PROXY_HTTP ? n.http : n.imap;
+	if (proto == PROXY_SIEVE && proxy_sieve_address(n.imap, sieve_port, sieve, sizeof(sieve)) == 0)
+		addr = sieve;
+	if (addr[0] == '\0' || strlen(addr) >= addr_size) {
+		snprintf(why, why_size, "node %s has no %s address", node_r, proxy_proto_name(proto));
+		return -1;
+	}
+	str_copy(addr_r, addr_size, addr);
+	return 1;
+}
+
 static void proxy_lookup_run(void *ctx)
 {
 	struct proxy *p = ctx;
-	struct directory *dir = server_directory();
-	struct dir_node n;
-	const char *addr;
+	char addr[DIR_NODE_ADDR_MAX + 1];
 	int r;
 
 	pthread_rwlock_rdlock(&server->lock);
 	str_copy(p->user, sizeof(p->user), server->cfg.proxy_user);
 	str_copy(p->secret, sizeof(p->secret), server->cfg.proxy_secret);
 	p->connect_timeout = server->cfg.proxy_connect_timeout;
-	str_copy(p->source, sizeof(p->source), server->cfg.listen_address);
 	p->idle_timeout = p->proto == PROXY_IMAP
 		? (server->cfg.imap_timeout > server->cfg.imap_idle_timeout
 		   ? server->cfg.imap_timeout : server->cfg.imap_idle_timeout)
-		: server->cfg.pop3_timeout;
+		: p->proto == PROXY_POP3 ? server->cfg.pop3_timeout : server->cfg.sieve_timeout;
 	pthread_rwlock_unlock(&server->lock);
 	p->idle_timeout += 60;	/* the node's own timeouts end a session first */
-	p->source[strcspn(p->source, ", ")] = '\0';
-	if (strcmp(p->source, "0.0.0.0") == 0 || strcmp(p->source, "::") == 0)
-		p->source[0] = '\0';
+	proxy_source_address(p->source, sizeof(p->source));
 	p->lookup_status = -1;
-	if (dir == NULL || (r = directory_account_node(dir, p->address, p->node, sizeof(p->node))) < 0) {
-		str_copy(p->why, sizeof(p->why), "the directory is unavailable");
-		return;
-	}
-	if (r == 0 || p->node[0] == '\0') {
+	r = proxy_node_find(server_directory(), p->address, p->proto, p->node, sizeof(p->node), addr, sizeof(addr),
+			    p->why, sizeof(p->why));
+	if (r == 0)
 		snprintf(p->why, sizeof(p->why), "%s has no home node", p->address);
+	if (r <= 0)
 		return;
-	}
-	if ((r = directory_node_get(dir, p->node, &n)) <= 0) {
-		snprintf(p->why, sizeof(p->why), "node %s is %s", p->node, r < 0 ? "unreadable" : "not listed");
-		return;
-	}
-	addr = p->proto == PROXY_IMAP ? n.imap : n.pop3;
-	if (addr[0] == '\0' || proxy_resolve(p, addr) < 0) {
+	if (proxy_resolve(p, addr) < 0) {
 		snprintf(p->why, sizeof(p->why), "node %s has no usable %s address", p->node,
-			 p->proto == PROXY_IMAP ? "IMAP" : "POP3");
+			 proxy_proto_name(p->proto));
 		return;
 	}
+	/* the host of HOST:PORT or [V6]:PORT, the name its certificate shows */
+	str_copy(p->host, sizeof(p->host), addr[0] == '[' ? addr + 1 : addr);
+	if (addr[0] == '[')
+		p->host[strcspn(p->host, "]")] = '\0';
+	else if (strrchr(p->host, ':') != NULL)
+		*strrchr(p->host, ':') = '\0';
+	p->tls = proxy_tls_is_on();
 	p->lookup_status = 0;
 }
 
@@ -163,7 +233,7 @@ static void proxy_lookup_run(void *ctx)
 
 static void proxy_fail(struct proxy *p, const char *why)
 {
-	log_warn(p->sid, "proxy: %s for %s on node %s: %s", p->proto == PROXY_IMAP ? "imap" : "pop3",
+	log_warn(p->sid, "proxy: %s for %s on node %s: %s", proxy_proto_name(p->proto),
 		 p->address, p->node[0] ? p->node : "-", why);
 	p->step = PROXY_FAILED;
 	if (p->node_bev != NULL) {
@@ -187,6 +257,8 @@ static void proxy_send_login(struct proxy *p)
 	base64_encode((const unsigned char *)sasl, la + 2 + lu + ls, b64);
 	if (p->proto == PROXY_IMAP)
 		evbuffer_add_printf(out, "P2 AUTHENTICATE PLAIN %s\r\n", b64);
+	else if (p->proto == PROXY_SIEVE)
+		evbuffer_add_printf(out, "AUTHENTICATE \"PLAIN\" \"%s\"\r\n", b64);
 	else
 		evbuffer_add_printf(out, "AUTH PLAIN %s\r\n", b64);
 	explicit_bzero(sasl, sizeof(sasl));
@@ -194,42 +266,136 @@ static void proxy_send_login(struct proxy *p)
 	p->step = PROXY_LOGIN;
 }
 
-/* One line of the node before the relay: 1 go on, 0 the exchange failed,
- * 2 ready() ran (p may be gone: touch nothing). */
-static int proxy_node_line(struct proxy *p, const char *line)
+/* Is line the node's positive answer? ManageSieve's untagged data lines
+ * (capabilities in quotes) and IMAP's untagged or other tags' lines are
+ * neither answer: *skip_r then. */
+static bool proxy_line_ok(const struct proxy *p, const char *line, const char *tag, bool *skip_r)
+{
+	size_t n = strlen(tag);
+
+	*skip_r = false;
+	switch (p->proto) {
+	case PROXY_IMAP:
+		if (strncmp(line, tag, n) != 0 || line[n] != ' ') {
+			*skip_r = true;
+			return false;
+		}
+		return strncmp(line + n + 1, "OK", 2) == 0 && (line[n + 3] == ' ' || line[n + 3] == '\0');
+	case PROXY_POP3:
+		return strncmp(line, "+OK", 3) == 0;
+	default:
+		if (line[0] == '"') {
+			*skip_r = true;
+			return false;
+		}
+		return strncmp(line, "OK", 2) == 0 && (line[2] == ' ' || line[2] == '\0');
+	}
+}
+
+/* The client's address for the node's logs and events (server/proxy.h). */
+static void proxy_send_client(struct proxy *p)
 {
 	struct evbuffer *out = bufferevent_get_output(p->node_bev);
 
+	if (p->proto == PROXY_IMAP)
+		evbuffer_add_printf(out, "P1 ID (\"x-originating-ip\" \"%s\" \"x-originating-port\""
+				    " \"%u\" \"x-session-id\" \"%s\")\r\n", p->client_ip, p->client_port, p->sid);
+	else if (p->proto == PROXY_POP3)
+		evbuffer_add_printf(out, "XCLIENT ADDR=%s PORT=%u\r\n", p->client_ip, p->client_port);
+	else
+		evbuffer_add_printf(out, "XCLIENT \"ADDR=%s\" \"PORT=%u\"\r\n", p->client_ip, p->client_port);
+	p->step = PROXY_CLIENT;
+}
+
+static void proxy_node_read_login(struct bufferevent *bev, void *arg);
+static void proxy_node_event_login(struct bufferevent *bev, short what, void *arg);
+
+static void proxy_send_starttls(struct proxy *p)
+{
+	struct evbuffer *out = bufferevent_get_output(p->node_bev);
+
+	evbuffer_add_printf(out, "%s\r\n", p->proto == PROXY_IMAP ? "P0 STARTTLS"
+			    : p->proto == PROXY_POP3 ? "STLS" : "STARTTLS");
+	p->step = PROXY_STARTTLS;
+}
+
+/* The node said yes to STARTTLS: the connection goes on through TLS, the
+ * node's certificate checked (server/proxy_tls.c). 0, or -1. */
+static int proxy_start_tls(struct proxy *p)
+{
+	struct ssl_st *ssl = proxy_tls_new(p->host, true);
+	struct bufferevent *tls;
+	struct timeval tv = { (time_t)p->connect_timeout, 0 };
+
+	if (ssl == NULL)
+		return -1;
+	tls = bufferevent_openssl_filter_new(p->base, p->node_bev, ssl, BUFFEREVENT_SSL_CONNECTING,
+					     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (tls == NULL) {
+		SSL_free(ssl);
+		return -1;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+	p->node_bev = tls;	/* the socket's bufferevent is under it now */
+	p->step = PROXY_HANDSHAKE;
+	bufferevent_setcb(tls, proxy_node_read_login, NULL, proxy_node_event_login, p);
+	bufferevent_set_timeouts(tls, &tv, &tv);
+	bufferevent_enable(tls, EV_READ | EV_WRITE);
+	return 0;
+}
+
+/* One line of the node before the relay: 1 go on, 0 the exchange failed,
+ * 2 stop reading (ready() ran, p may be gone: touch nothing; or the
+ * connection became TLS). */
+static int proxy_node_line(struct proxy *p, const char *line)
+{
+	bool skip, ok;
+
 	switch (p->step) {
 	case PROXY_GREETING:
-		if (strncmp(line, p->proto == PROXY_IMAP ? "* OK" : "+OK", p->proto == PROXY_IMAP ? 4 : 3) != 0)
-			return 0;
-		if (p->proto == PROXY_IMAP)
-			evbuffer_add_printf(out, "P1 ID (\"x-originating-ip\" \"%s\" \"x-originating-port\""
-					    " \"%u\" \"x-session-id\" \"%s\")\r\n", p->client_ip, p->client_port,
-					    p->sid);
+		if (p->proto == PROXY_IMAP) {
+			if (strncmp(line, "* OK", 4) != 0)
+				return 0;
+		} else if (!proxy_line_ok(p, line, "", &skip)) {
+			return skip ? 1 : 0;
+		}
+		if (p->tls)
+			proxy_send_starttls(p);
 		else
-			evbuffer_add_printf(out, "XCLIENT ADDR=%s PORT=%u\r\n", p->client_ip, p->client_port);
-		p->step = PROXY_CLIENT;
+			proxy_send_client(p);
+		return 1;
+	case PROXY_STARTTLS:
+		ok = proxy_line_ok(p, line, "P0", &skip);
+		if (skip)
+			return 1;
+		if (!ok || proxy_start_tls(p) < 0) {
+			log_warn(p->sid, "proxy: node %s: no TLS (%s is on): %s", p->node,
+				 settings_key(SETTING_CONF_PROXY_NODE_TLS), line);
+			return 0;
+		}
+		return 2;
+	case PROXY_TLS_GREETING:
+		if (!proxy_line_ok(p, line, "", &skip))
+			return skip ? 1 : 0;
+		proxy_send_client(p);
 		return 1;
 	case PROXY_CLIENT:
-		if (p->proto == PROXY_IMAP && strncmp(line, "P1 ", 3) != 0)
+		ok = proxy_line_ok(p, line, "P1", &skip);
+		if (skip)
 			return 1;	/* the untagged ID answer */
-		if (strncmp(line, p->proto == PROXY_IMAP ? "P1 OK" : "+OK", p->proto == PROXY_IMAP ? 5 : 3) != 0)
+		if (!ok)
 			return 0;
 		proxy_send_login(p);
 		return 1;
 	case PROXY_LOGIN:
-		if (p->proto == PROXY_IMAP && strncmp(line, "P2 ", 3) != 0)
+		ok = proxy_line_ok(p, line, "P2", &skip);
+		if (skip)
 			return 1;
-		if (p->proto == PROXY_IMAP && strncmp(line, "P2 OK ", 6) == 0) {
+		if (ok) {
+			/* the text after "[tag ]OK " (or "+OK ") */
+			line += p->proto == PROXY_IMAP ? 5 : p->proto == PROXY_POP3 ? 3 : 2;
 			p->step = PROXY_RELAY;
-			p->ready(p->ctx, true, line + 6);
-			return 2;
-		}
-		if (p->proto == PROXY_POP3 && strncmp(line, "+OK", 3) == 0) {
-			p->step = PROXY_RELAY;
-			p->ready(p->ctx, true, line[3] == ' ' ? line + 4 : line + 3);
+			p->ready(p->ctx, true, line[0] == ' ' ? line + 1 : line);
 			return 2;
 		}
 		log_warn(p->sid, "proxy: node %s refused the login of %s: %s", p->node, p->address, line);
@@ -266,9 +432,19 @@ static void proxy_node_event_login(struct bufferevent *bev, short what, void *ar
 {
 	struct proxy *p = arg;
 
-	if (what & BEV_EVENT_CONNECTED)
+	if (what & BEV_EVENT_CONNECTED) {
+		if (p->step != PROXY_HANDSHAKE)
+			return;	/* the socket's connection; the greeting comes next */
+		/* TLS is up: ManageSieve says its capabilities again (RFC 5804
+		 * 2.2), IMAP and POP3 wait for the next command */
+		if (p->proto == PROXY_SIEVE)
+			p->step = PROXY_TLS_GREETING;
+		else
+			proxy_send_client(p);
 		return;
+	}
 	proxy_fail(p, (what & BEV_EVENT_TIMEOUT) ? "the node did not answer in time"
+		   : p->step == PROXY_HANDSHAKE ? "TLS with the node failed (its certificate or name?)"
 		   : (what & BEV_EVENT_EOF) ? "the node closed the connection" : "the node is unreachable");
 }
 
@@ -467,7 +643,7 @@ void proxy_relay(struct proxy *p)
 	conn_set_timeout(c, p->idle_timeout);
 	conn_set_drain_cb(c, proxy_client_drained, PROXY_BUF_LOW);
 	proxy_relay_start_node(p);
-	log_info(p->sid, "proxy: %s of %s from %s relayed to node %s", p->proto == PROXY_IMAP ? "imap" : "pop3",
+	log_info(p->sid, "proxy: %s of %s from %s relayed to node %s", proxy_proto_name(p->proto),
 		 p->address, p->client_ip, p->node);
 	if (evbuffer_get_length(bufferevent_get_input(p->node_bev)) > 0)
 		proxy_node_read(p->node_bev, p);

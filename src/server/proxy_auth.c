@@ -87,6 +87,19 @@ static bool proxy_secret_equal(const char *a, const char *b)
 	return sodium_memcmp(ha, hb, sizeof(ha)) == 0;
 }
 
+bool proxy_secret_is(const char *secret)
+{
+	char want[sizeof(server->cfg.proxy_secret)];
+	bool ok;
+
+	pthread_rwlock_rdlock(&server->lock);
+	str_copy(want, sizeof(want), server->cfg.proxy_secret);
+	pthread_rwlock_unlock(&server->lock);
+	ok = want[0] != '\0' && proxy_secret_equal(secret, want);
+	explicit_bzero(want, sizeof(want));
+	return ok;
+}
+
 static void proxy_login_refuse(struct proxy_login *l, enum auth_code code, const char *reason)
 {
 	l->res->ok = false;

@@ -2,18 +2,28 @@
  * each recipient's node by LMTP (RFC 2033) at the end of DATA, on a worker
  * with blocking, time-limited sockets. The node runs the whole delivery
  * (inbound checks, virus, spam, Sieve, quota, forwarding) for the real
- * client, which XCLIENT names. One reply goes back to the SMTP client:
- * every recipient delivered 250; none, the nodes' refusal; a mix 451, so
- * the client sends again (a recipient may get it twice, none loses it). */
+ * client, which XCLIENT names. Each recipient has its own result (LMTP
+ * replies once per recipient); one reply goes back to the SMTP client:
+ * every recipient delivered, 250; none, the nodes' refusal; a mix, 250
+ * once the others are in the proxy's own queue, which tries them again
+ * through the MX (the proxies' port 25: a temporary refusal waits, a
+ * permanent one becomes a bounce to the sender), so nobody gets the
+ * message twice; only when that queueing fails, 451 (the client sends
+ * again: a recipient may get it twice, none loses it). */
 #include "server/proxy.h"
+#include "server/queue.h"
 #include "server/smtp_session.h"
 #include "directory/directory.h"
+#include "settings/settings.h"
 #include "proto/smtp_client.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/workers.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <event2/buffer.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -43,15 +53,20 @@ struct lmtp_job {
 	char client_ip[64], helo[256], hostname[256], source[64];
 	char received[1024];
 	unsigned timeout;
+	bool tls;		/* proxy.node_tls: STARTTLS to the nodes */
 	const char *body;	/* the session's, or NULL: body_fd */
 	int body_fd;
 	uint64_t body_len;
 	struct lmtp_rcpt *rcpts;
 	unsigned nrcpts;
+	unsigned nqueued;	/* the refused ones of a mix, queued to try again */
+	char queue_id[64];
 };
 
 struct lmtp_conn {
 	int fd;
+	struct ssl_st *ssl;	/* after STARTTLS (proxy.node_tls), else NULL */
+	char host[DIR_NODE_ADDR_MAX + 1];	/* the node's, for its certificate */
 	char buf[4096];
 	size_t len;
 	time_t deadline;
@@ -67,8 +82,31 @@ static int lmtp_wait(struct lmtp_conn *c, short ev)
 	return poll(&p, 1, (int)left * 1000) == 1 ? 0 : -1;
 }
 
+/* An SSL call that could not go on: waits for what it wants; 0 to try
+ * again, -1 on an error or past the deadline. */
+static int lmtp_ssl_wait(struct lmtp_conn *c, int ret)
+{
+	int e = SSL_get_error(c->ssl, ret);
+
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return lmtp_wait(c, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT);
+	ERR_clear_error();
+	return -1;
+}
+
 static int lmtp_send(struct lmtp_conn *c, const char *data, size_t len)
 {
+	while (c->ssl != NULL && len > 0) {
+		int n = SSL_write(c->ssl, data, len > INT_MAX ? INT_MAX : (int)len);
+
+		if (n <= 0) {
+			if (lmtp_ssl_wait(c, n) < 0)
+				return -1;
+			continue;	/* the same bytes again, as SSL_write wants */
+		}
+		data += n;
+		len -= (size_t)n;
+	}
 	while (len > 0) {
 		ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 
@@ -83,6 +121,35 @@ static int lmtp_send(struct lmtp_conn *c, const char *data, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* More of the node's bytes into c->buf: 0, or -1. */
+static int lmtp_fill(struct lmtp_conn *c)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (c->ssl != NULL) {
+			int k = SSL_read(c->ssl, c->buf + c->len, (int)(sizeof(c->buf) - c->len));
+
+			if (k > 0) {
+				c->len += (size_t)k;
+				return 0;
+			}
+			if (lmtp_ssl_wait(c, k) < 0)
+				return -1;
+			continue;
+		}
+		if (lmtp_wait(c, POLLIN) < 0)
+			return -1;
+		n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0)
+			return -1;
+		c->len += (size_t)n;
+		return 0;
+	}
 }
 
 /* One whole reply (multi-line joined); -1 on a broken or silent node. */
@@ -107,14 +174,8 @@ static int lmtp_read_reply(struct lmtp_conn *c, struct smtp_reply *r)
 				return done > 0 ? 0 : -1;
 			continue;
 		}
-		if (c->len == sizeof(c->buf) || lmtp_wait(c, POLLIN) < 0)
+		if (c->len == sizeof(c->buf) || lmtp_fill(c) < 0)
 			return -1;
-		ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n <= 0)
-			return -1;
-		c->len += (size_t)n;
 	}
 }
 
@@ -138,6 +199,30 @@ static int lmtp_cmd(struct lmtp_conn *c, struct smtp_reply *r, const char *fmt, 
 	return smtp_reply_class(r);
 }
 
+/* STARTTLS after LHLO (proxy.node_tls): the node's certificate checked,
+ * then LHLO again (RFC 3207). 0, or -1 with why. */
+static int lmtp_starttls(struct lmtp_job *job, struct lmtp_conn *c, struct smtp_reply *r, char *why, size_t size)
+{
+	int k;
+
+	if (lmtp_cmd(c, r, "STARTTLS") != 2 || c->len > 0 || (c->ssl = proxy_tls_new(c->host, true)) == NULL ||
+	    SSL_set_fd(c->ssl, c->fd) != 1) {
+		snprintf(why, size, "the node offers no TLS (%s is on)", settings_key(SETTING_CONF_PROXY_NODE_TLS));
+		return -1;
+	}
+	while ((k = SSL_connect(c->ssl)) != 1) {
+		if (lmtp_ssl_wait(c, k) < 0) {
+			snprintf(why, size, "TLS with the node failed (its certificate or name?)");
+			return -1;
+		}
+	}
+	if (lmtp_cmd(c, r, "LHLO %s", job->hostname) != 2) {
+		snprintf(why, size, "the node broke off the session after STARTTLS");
+		return -1;
+	}
+	return 0;
+}
+
 /* The node's LMTP address; -1 with why. */
 static int lmtp_connect(struct lmtp_job *job, const char *node, struct lmtp_conn *c, char *why, size_t size)
 {
@@ -159,6 +244,7 @@ static int lmtp_connect(struct lmtp_job *job, const char *node, struct lmtp_conn
 	*colon = '\0';
 	if (host[0] == '[' && colon > host + 1 && colon[-1] == ']')
 		colon[-1] = '\0';
+	str_copy(c->host, sizeof(c->host), host[0] == '[' ? host + 1 : host);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
@@ -255,8 +341,13 @@ static void lmtp_node_run(struct lmtp_job *job, const char *name)
 		snprintf(why, sizeof(why), "node %s did not greet", name);
 		goto temp;
 	}
-	if (lmtp_cmd(&c, r, "LHLO %s", job->hostname) != 2 ||
-	    lmtp_cmd(&c, r, "XCLIENT ADDR=%s HELO=%s", job->client_ip, job->helo) != 2 ||
+	if (lmtp_cmd(&c, r, "LHLO %s", job->hostname) != 2) {
+		snprintf(why, sizeof(why), "node %s broke off the session", name);
+		goto temp;
+	}
+	if (job->tls && lmtp_starttls(job, &c, r, why, sizeof(why)) < 0)
+		goto temp;
+	if (lmtp_cmd(&c, r, "XCLIENT ADDR=%s HELO=%s", job->client_ip, job->helo) != 2 ||
 	    (cls = lmtp_cmd(&c, r, "MAIL FROM:<%s>%s", job->from, job->params)) < 0) {
 		snprintf(why, sizeof(why), "node %s broke off the session", name);
 		goto temp;
@@ -297,6 +388,8 @@ static void lmtp_node_run(struct lmtp_job *job, const char *name)
 	}
 out:
 	lmtp_send(&c, "QUIT\r\n", 6);
+	if (c.ssl != NULL)
+		SSL_free(c.ssl);
 	close(c.fd);
 	free(r);
 	return;
@@ -306,14 +399,42 @@ temp:
 			job->rcpts[i].cls = 4;
 			snprintf(job->rcpts[i].reply, sizeof(job->rcpts[i].reply), "451 4.4.0 %s", why);
 		}
+	if (c.ssl != NULL)
+		SSL_free(c.ssl);
 	if (c.fd >= 0)
 		close(c.fd);
 	free(r);
 }
 
+/* Some recipients delivered, others refused: the refused ones go into the
+ * proxy's queue (their results then come from its delivery: a retry, or a
+ * bounce), so the client's 250 holds for everyone. 0, or -1. */
+static int lmtp_queue_rest(struct lmtp_job *job)
+{
+	const char *rcpts[job->nrcpts];
+	struct maildir_msg msg = {
+		.prefix = job->received, .prefix_len = strlen(job->received),
+		.body = job->body, .body_fd = job->body != NULL ? -1 : job->body_fd, .body_len = (size_t)job->body_len,
+	};
+	const char *error = "";
+	size_t n = 0;
+
+	for (unsigned i = 0; i < job->nrcpts; i++) {
+		if (job->rcpts[i].cls != 2)
+			rcpts[n++] = job->rcpts[i].address;
+	}
+	if (queue_submit(NULL, job->from, rcpts, n, &msg, job->queue_id, sizeof(job->queue_id), &error) < 0) {
+		log_error(job->sid, "proxy: id=%s cannot queue the %zu refused recipients: %s", job->txid, n, error);
+		return -1;
+	}
+	job->nqueued = (unsigned)n;
+	return 0;
+}
+
 static void lmtp_job_run(void *ctx)
 {
 	struct lmtp_job *job = ctx;
+	unsigned ok = 0;
 
 	for (unsigned i = 0; i < job->nrcpts; i++) {
 		bool first = true;
@@ -323,6 +444,10 @@ static void lmtp_job_run(void *ctx)
 		if (first)
 			lmtp_node_run(job, job->rcpts[i].node);
 	}
+	for (unsigned i = 0; i < job->nrcpts; i++)
+		ok += job->rcpts[i].cls == 2;
+	if (ok > 0 && ok < job->nrcpts)
+		lmtp_queue_rest(job);
 }
 
 static void lmtp_job_free(struct lmtp_job *job)
@@ -356,6 +481,9 @@ static void lmtp_job_done(void *ctx)
 	}
 	if (ok == job->nrcpts)
 		smtp_reply(s, "250 2.0.0 Ok: delivered to the mail nodes as %s", job->txid);
+	else if (job->nqueued > 0)
+		smtp_reply(s, "250 2.0.0 Ok: delivered to the mail nodes as %s, %u recipient%s queued as %s",
+			   job->txid, job->nqueued, job->nqueued == 1 ? "" : "s", job->queue_id);
 	else if (ok == 0 && perm == job->nrcpts)
 		smtp_reply(s, "%s", first_fail);
 	else if (ok == 0 && first_fail != NULL && first_fail[0] == '4')
@@ -408,6 +536,7 @@ bool proxy_smtp_deliver(struct smtp_session *s)
 	str_copy(job->hostname, sizeof(job->hostname), s->lim.hostname);
 	pthread_rwlock_rdlock(&server->lock);
 	job->timeout = server->cfg.proxy_connect_timeout * 6;
+	job->tls = strcmp(server->cfg.proxy_node_tls, "on") == 0;
 	str_copy(job->source, sizeof(job->source), server->cfg.listen_address);
 	pthread_rwlock_unlock(&server->lock);
 	job->source[strcspn(job->source, ", ")] = '\0';

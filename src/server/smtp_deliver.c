@@ -73,6 +73,7 @@ struct delivery_rcpt {
 	char name[MAILDIR_NAME_MAX];	/* a copy delivered directly (forward fallback) */
 	struct maildir_staged *staged;	/* a copy staged for the group commit */
 	size_t size;		/* the quota reserved for its copy */
+	bool full;		/* LMTP: its mailbox was full, the others got the message */
 };
 
 struct delivery_job {
@@ -110,6 +111,7 @@ struct delivery_job {
 	struct group_commit_req commit;	/* items: the staged copies */
 	struct delivery_job *next_committed;	/* delivery_batch_finish's list */
 	uint64_t started;	/* the end of the data (stats_now) */
+	bool lmtp;		/* one result per recipient (RFC 2033) */
 };
 
 static void rfc5322_date(char *buf, size_t size)
@@ -312,7 +314,7 @@ static void delivery_forward(struct delivery_job *job)
 	for (unsigned i = 0; i < job->nrcpts && job->status == 0; i++) {
 		struct delivery_rcpt *r = &job->rcpts[i];
 
-		if (r->maildir == NULL || r->forward == NULL || r->extra)
+		if (r->maildir == NULL || r->forward == NULL || r->extra || r->full)
 			continue;
 		delivery_body(job, r, &fm.body, &fm.body_fd, &fm.body_len);	/* spam keeps its tag */
 		if (smtp_forward(&fm, r->address, r->forward) < 0 && !r->keep) {
@@ -632,6 +634,8 @@ static void delivery_vacation(struct delivery_job *job)
 		};
 
 		vm.spam = r->spam.spam;
+		if (r->full)
+			continue;
 		if (r->vacation != NULL && r->maildir != NULL && !r->extra)
 			smtp_vacation_send(&vm, r->address, r->maildir, r->vacation);
 		if (r->refusal != NULL && r->maildir != NULL && !r->extra)
@@ -666,7 +670,7 @@ static void delivery_events(const struct delivery_job *job, struct directory *di
 	}
 	for (unsigned i = 0; i < job->nrcpts && dir != NULL; i++) {
 		char detail[512];
-		if (job->rcpts[i].maildir == NULL || !job->rcpts[i].keep)
+		if (job->rcpts[i].maildir == NULL || !job->rcpts[i].keep || job->rcpts[i].full)
 			continue;
 		if (job->rcpts[i].folder_path != NULL)
 			snprintf(detail, sizeof(detail), "from <%s>, %zu bytes, id %s, into %s (mail filter)",
@@ -714,33 +718,73 @@ static void delivery_finish(void *ctx)
 	delivery_events(job, server_directory());
 }
 
+/* Every kept local copy staged in tmp/: 0, or -1 with status set and the
+ * copies staged so far undone. */
+static int delivery_stage(struct delivery_job *job)
+{
+	for (unsigned i = 0; i < job->nrcpts; i++) {
+		struct delivery_rcpt *r = &job->rcpts[i];
+
+		if (r->maildir == NULL || !r->keep || r->full)
+			continue;	/* remote: queued later; forwarded only: later */
+		if (job->commit.items == NULL &&
+		    (job->commit.items = calloc(job->nrcpts, sizeof(void *))) == NULL) {
+			job->status = 2;
+			return -1;
+		}
+		if (delivery_one(job, r, true) < 0) {
+			delivery_undo(job, i + 1);	/* its quota reservation too */
+			return -1;
+		}
+		job->commit.items[job->commit.nitems++] = r->staged;
+	}
+	return 0;
+}
+
+/* LMTP: a mailbox found full at the end of the data refuses the message
+ * for its own recipient only (RFC 2033 4.2: one reply per recipient); the
+ * others' copies are staged again without it. false when there is no one
+ * else (the message is then refused for all, as by SMTP). */
+static bool delivery_drop_full(struct delivery_job *job)
+{
+	unsigned left = 0;
+
+	if (!job->lmtp || job->status != 1)
+		return false;
+	for (unsigned i = 0; i < job->nrcpts; i++) {
+		struct delivery_rcpt *r = &job->rcpts[i];
+
+		free(r->staged);	/* discarded by delivery_undo */
+		r->staged = NULL;
+		if (r->maildir != NULL && strcmp(r->address, job->failed_rcpt) == 0) {
+			r->full = true;
+			r->forward = NULL;	/* refused: neither kept nor passed on */
+		}
+		left += r->maildir != NULL && !r->full && !r->extra;
+	}
+	if (left == 0)
+		return false;
+	log_info(job->sid, "smtp: id=%s to=<%s> refused: the mailbox is full; delivered to the others",
+		 job->txid, job->failed_rcpt);
+	server_event("rcpt-full", job->failed_rcpt, job->ip, "mailbox full at end of LMTP data");
+	job->status = 0;
+	job->commit.nitems = 0;
+	return true;
+}
+
 /* The checks, then every kept local copy staged in tmp/. When there is
  * nothing to commit the job is finished here at once. */
 static void delivery_prepare(struct delivery_job *job)
 {
-	unsigned i;
-
 	if (delivery_check_sender(job) < 0 || delivery_authenticate(job) < 0 || delivery_virus_check(job) < 0)
 		return;
 	/* inbound order: DMARC (above) -> virus -> allow/block lists and spam -> Sieve -> forwarding */
 	/* ... -> the recipients' Sieve scripts -> forwarding (delivery_finish) */
 	if (delivery_spam(job) < 0 || delivery_sieve(job) < 0)
 		return;
-	for (i = 0; i < job->nrcpts; i++) {
-		struct delivery_rcpt *r = &job->rcpts[i];
-
-		if (r->maildir == NULL || !r->keep)
-			continue;	/* remote: queued later; forwarded only: later */
-		if (job->commit.items == NULL &&
-		    (job->commit.items = calloc(job->nrcpts, sizeof(void *))) == NULL) {
-			job->status = 2;
+	while (delivery_stage(job) < 0) {
+		if (!delivery_drop_full(job))
 			return;
-		}
-		if (delivery_one(job, r, true) < 0) {
-			delivery_undo(job, i + 1);	/* its quota reservation too */
-			return;
-		}
-		job->commit.items[job->commit.nitems++] = r->staged;
 	}
 	if (job->nremote > 0 && job->nremote == job->nrcpts) {
 		/* only remote recipients: the queue file joins the group commit
@@ -883,6 +927,27 @@ static void delivery_free(struct delivery_job *job)
 	free(job);
 }
 
+/* LMTP: the reply for each accepted RCPT in its order (RFC 2033 4.2):
+ * 250, or 552 for a recipient whose mailbox was full. */
+static void delivery_reply_lmtp(const struct delivery_job *job, struct smtp_session *s)
+{
+	unsigned n = s->final_replies > 0 ? s->final_replies : 1;
+
+	s->final_replies = 0;
+	for (unsigned k = 0; k < n && k < s->tx.rcpts_accepted; k++) {
+		const char *addr = s->tx.accepted[k] < s->tx.nrcpts ? s->tx.rcpts[s->tx.accepted[k]].address : "";
+		bool full = false;
+
+		for (unsigned i = 0; i < job->nrcpts && !full; i++)
+			full = job->rcpts[i].full && strcmp(job->rcpts[i].address, addr) == 0;
+		if (full)
+			smtp_reply(s, "552 5.2.2 <%s>: Mailbox full: the recipient's mailbox cannot take this"
+				   " message until mail is deleted", addr);
+		else
+			smtp_reply(s, "250 2.0.0 <%s> Ok: delivered as %s", addr, job->txid);
+	}
+}
+
 static void delivery_done(void *ctx)
 {
 	struct delivery_job *job = ctx;
@@ -903,6 +968,8 @@ static void delivery_done(void *ctx)
 		if (job->nremote > 0)
 			smtp_reply(s, "250 2.0.0 Ok: %s as %s", job->nremote < job->nrcpts ?
 				   "delivered and queued" : "queued", job->txid);
+		else if (job->lmtp)
+			delivery_reply_lmtp(job, s);
 		else
 			smtp_reply(s, "250 2.0.0 Ok: delivered as %s", job->txid);
 		for (unsigned i = 0; i < job->nrcpts; i++) {
@@ -915,6 +982,7 @@ static void delivery_done(void *ctx)
 				continue;
 			}
 			log_info(job->sid, "smtp: %s id=%s from=<%s> to=<%s> size=%zu proto=%s",
+				 job->rcpts[i].full ? "refused (mailbox full)" :
 				 job->rcpts[i].keep || job->rcpts[i].forward != NULL ? "delivered" :
 				 job->rcpts[i].spam.spam ? "discarded (spam)" : "not kept (filter)", job->txid, job->from, job->rcpts[i].address,
 				 job->body_len, smtp_protocol_name(s));
@@ -1024,6 +1092,7 @@ void smtp_deliver_start(struct smtp_session *s)
 	}
 	job->body_len = (size_t)s->tx.data.bytes;
 	job->nrcpts = s->tx.nrcpts;
+	job->lmtp = s->conn->service == SERVICE_LMTP && s->tx.accepted != NULL;
 	if (s->authenticated)
 		str_copy(job->login, sizeof(job->login), s->auth_user);
 	for (unsigned i = 0; i < s->tx.nrcpts; i++) {

@@ -19,6 +19,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +27,16 @@
 /* The account's forwarding (settings `forward`, `forward-keep`): sets
  * rcpt->forward and rcpt->keep. A list that no longer parses forwards
  * nothing (the copy is kept). */
+/* Has the mailbox its INBOX? A node makes a mailbox on first use, and
+ * its directory may exist before with only Sieve scripts in it. */
+static bool rcpt_inbox_exists(const char *maildir)
+{
+	char path[PATH_MAX + 8];
+
+	snprintf(path, sizeof(path), "%s/new", maildir);
+	return access(path, F_OK) == 0;
+}
+
 static void rcpt_forwarding(struct smtp_session *s, struct directory *dir, struct smtp_rcpt *rcpt)
 {
 	char value[FORWARD_MAX * (FORWARD_ADDR_MAX + 2)], list[FORWARD_MAX][FORWARD_ADDR_MAX];
@@ -141,7 +152,7 @@ static int rcpt_check_local(struct smtp_session *s, const struct mail_path *path
 		return -1;
 	}
 	if (server_maildir(maildir, sizeof(maildir), acct.domain, acct.local) < 0 ||
-	    (access(maildir, F_OK) < 0 && maildir_create(maildir) < 0) ||
+	    (!rcpt_inbox_exists(maildir) && maildir_create(maildir) < 0) ||
 	    quota_usage(maildir, &usage) < 0) {
 		smtp_local_error(s, "451 4.3.0 Mailbox unavailable, try again later", __func__);
 		log_error(s->conn->sid, "smtp: mailbox %s unusable", maildir);
@@ -287,6 +298,26 @@ static void rcpt_discard(struct smtp_rcpt *rcpt)
 	free(rcpt->forward);
 }
 
+/* An RCPT answered 250 for rcpts[index]: counted, and for LMTP's
+ * replies after the data (one per accepted RCPT, RFC 2033 4.2) noted. */
+static void rcpt_accepted(struct smtp_session *s, unsigned index)
+{
+	unsigned *grown = NULL;
+
+	if (s->conn->service == SERVICE_LMTP && (s->tx.accepted != NULL || s->tx.rcpts_accepted == 0)) {
+		grown = realloc(s->tx.accepted, (s->tx.rcpts_accepted + 1) * sizeof(*grown));
+		if (grown == NULL) {
+			free(s->tx.accepted);
+			s->tx.accepted = NULL;
+		} else {
+			grown[s->tx.rcpts_accepted] = index;
+			s->tx.accepted = grown;
+		}
+	}
+	s->tx.rcpts_accepted++;
+	smtp_reply(s, "250 2.1.5 Ok");
+}
+
 /* Appends a recipient to the transaction and replies 250, or replies
  * with the error. rcpt.maildir is owned by the session from here on. */
 static void rcpt_append(struct smtp_session *s, struct smtp_rcpt *rcpt)
@@ -295,8 +326,7 @@ static void rcpt_append(struct smtp_session *s, struct smtp_rcpt *rcpt)
 		if (strcmp(s->tx.rcpts[i].address, rcpt->address) == 0) {
 			/* The same mailbox twice gets one copy. */
 			rcpt_discard(rcpt);
-			s->tx.rcpts_accepted++;
-			smtp_reply(s, "250 2.1.5 Ok");
+			rcpt_accepted(s, i);
 			return;
 		}
 	}
@@ -315,8 +345,7 @@ static void rcpt_append(struct smtp_session *s, struct smtp_rcpt *rcpt)
 	}
 	s->tx.rcpts[s->tx.nrcpts++] = *rcpt;
 	s->state = SMTP_S_RCPT;
-	s->tx.rcpts_accepted++;
-	smtp_reply(s, "250 2.1.5 Ok");
+	rcpt_accepted(s, s->tx.nrcpts - 1);
 }
 
 /* An authenticated sender's recipient in another domain: it goes to the

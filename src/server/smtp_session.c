@@ -138,6 +138,7 @@ void smtp_tx_free(struct smtp_tx *tx)
 		free(tx->rcpts[i].forward);
 	}
 	free(tx->rcpts);
+	free(tx->accepted);
 	if (tx->body != NULL)
 		evbuffer_free(tx->body);
 	if (tx->spool_fd >= 0)
@@ -205,8 +206,8 @@ static void cmd_helo(struct smtp_session *s, const struct smtp_command *cmd)
 	smtp_reply(s, "250-%s Hello %s [%s]", s->lim.hostname, s->helo, s->conn->ip);
 	smtp_reply(s, "250-PIPELINING");
 	smtp_reply(s, "250-SIZE %llu", (unsigned long long)s->lim.smtp_max_message_size);
-	if (!tls && s->conn->service != SERVICE_SMTPS && !lmtp)
-		smtp_reply(s, "250-STARTTLS");
+	if (!tls && s->conn->service != SERVICE_SMTPS && (!lmtp || s->conn->proxy_peer))
+		smtp_reply(s, "250-STARTTLS");	/* LMTP: for proxy.node_tls */
 	if (may_auth && !s->authenticated)
 		smtp_reply(s, "250-AUTH PLAIN LOGIN");
 	smtp_reply(s, "250-ENHANCEDSTATUSCODES");

@@ -53,6 +53,8 @@ struct smtp_tx {
 	bool bdat_last;
 	char bdat_reply[160];	/* an error to give once the chunk is consumed */
 	unsigned rcpts_accepted;	/* RCPT commands answered 250 (LMTP's reply count) */
+	unsigned *accepted;	/* LMTP: the rcpts index of each of them, in order (NULL: out
+				 * of memory, every recipient then gets the same reply) */
 };
 
 /* The settings an SMTP session uses, copied at accept (a reload applies

@@ -4,6 +4,9 @@
  * the foreign-access restriction of server/auth.c). */
 #include "server/web.h"
 #include "server/auth.h"
+#include "server/proxy.h"
+#include "http/http_forward.h"
+#include "lib/log.h"
 #include "server/queue.h"
 #include "server/server.h"
 #include "server/certs.h"
@@ -12,7 +15,11 @@
 #include "server/spam_learn.h"
 #include "ops/ops_mail.h"
 
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static void web_login_refused(void)
 {
@@ -93,6 +100,71 @@ static const struct ops_mail_learn web_mail_learn = {
 	web_learn_begin, web_learn_add, web_learn_drop, web_learn_submit,
 };
 
+/* HOST:PORT (or [V6]:PORT) into a numeric host and a port. */
+static int web_node_resolve(const char *hostport, struct http_forward_target *t)
+{
+	char host[DIR_NODE_ADDR_MAX + 1], *colon;
+	struct addrinfo hints, *res = NULL;
+	const char *name;
+	int r;
+
+	str_copy(host, sizeof(host), hostport);
+	colon = strrchr(host, ':');
+	if (colon == NULL)
+		return -1;
+	*colon = '\0';
+	name = host;
+	if (host[0] == '[' && colon > host + 1 && colon[-1] == ']') {
+		colon[-1] = '\0';
+		name = host + 1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	r = getaddrinfo(name, colon + 1, &hints, &res);
+	if (r != 0 || res == NULL ||
+	    getnameinfo(res->ai_addr, res->ai_addrlen, t->host, sizeof(t->host), NULL, 0, NI_NUMERICHOST) != 0) {
+		if (res != NULL)
+			freeaddrinfo(res);
+		return -1;
+	}
+	freeaddrinfo(res);
+	t->port = (unsigned)strtoul(colon + 1, NULL, 10);
+	t->ssl = proxy_tls_new(name, proxy_tls_is_on());
+	return t->ssl != NULL ? 0 : -1;
+}
+
+/* server.role = proxy: the home node of address, for its web requests. */
+static int web_forward_target(const char *address, struct http_forward_target *t)
+{
+	char addr[DIR_NODE_ADDR_MAX + 1], why[160];
+	struct config cfg;
+	int r;
+
+	r = proxy_node_find(server_directory(), address, PROXY_HTTP, t->node, sizeof(t->node), addr, sizeof(addr),
+			    why, sizeof(why));
+	if (r == 0)
+		return 0;	/* no such account: the route answers */
+	if (r > 0 && web_node_resolve(addr, t) < 0) {
+		snprintf(why, sizeof(why), "node %s: %s is not a usable HTTPS address", t->node, addr);
+		r = -1;
+	}
+	if (r < 0) {
+		log_warn(NULL, "api: the web requests of %s cannot go on: %s", address, why);
+		return -1;
+	}
+	server_config(&cfg);
+	str_copy(t->secret, sizeof(t->secret), cfg.proxy_secret);
+	explicit_bzero(&cfg, sizeof(cfg));
+	proxy_source_address(t->source, sizeof(t->source));
+	return 1;
+}
+
+static bool web_proxy_is_trusted(const char *ip, const char *secret)
+{
+	return proxy_peer_is_trusted(ip) && proxy_secret_is(secret);
+}
+
 void web_api_env(struct http_api_env *env)
 {
 	struct config cfg;
@@ -118,5 +190,8 @@ void web_api_env(struct http_api_env *env)
 	str_copy(env->dns_resolver, sizeof(env->dns_resolver), cfg.dns_resolver);
 	env->sieve_max_script = (size_t)cfg.sieve_max_script_size;
 	env->sieve_max_scripts = cfg.sieve_max_scripts;
+	if (strcmp(cfg.role, "proxy") == 0)
+		env->forward_target = web_forward_target;
+	env->proxy_is_trusted = web_proxy_is_trusted;
 	explicit_bzero(&cfg, sizeof(cfg));
 }

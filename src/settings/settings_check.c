@@ -451,6 +451,17 @@ static int settings_check_enum(const struct setting *s, const char *value, const
 	return -1;
 }
 
+/* "" or a host name (lower-cased): proxy.node_tls_name. */
+int settings_check_hostname_or_empty(const char *name, const char *value, char *norm, size_t normsize,
+				     char *warn, size_t warnsize, const char **error_r)
+{
+	if (value[0] == '\0')
+		return 0;
+	str_copy(norm, normsize, value);
+	str_lower(norm);
+	return settings_check_hostname(norm, error_r);
+}
+
 /* The type's own check; may write a normalised form into norm. */
 static int settings_check_type(const struct setting *s, const char *value, char *norm,
 			       size_t normsize, const char **error_r)

@@ -19,6 +19,7 @@ setting_check_fn settings_check_directory_url;
 setting_check_fn settings_check_ip_list_or_empty;
 /* events.retention_days, audit.retention_days: 0 or at least 7. */
 setting_check_fn settings_check_retention_days;
+setting_check_fn settings_check_hostname_or_empty;
 setting_check_fn settings_check_forward;
 setting_check_fn settings_check_autoreply_subject;
 setting_check_fn settings_check_autoreply_body;

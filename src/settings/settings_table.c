@@ -374,10 +374,11 @@ const struct setting settings_table[SETTING_COUNT] = {
 	     tlsrpt_from, "sender address of the TLS reports (empty: postmaster@ the server's host name)",
 	     "TLS レポートの差出人アドレス（空ならサーバーのホスト名の postmaster）"),
 	CONF_ENUM(SETTING_CONF_ROLE, "server.role", "mail", roles, role,
-		  "mail: a mail server (alone or a mail node); proxy: IMAP and POP3 logins are checked here"
-		  " and their sessions forwarded to each account's home node (restart to change)",
-		  "mail: メールサーバー（単体またはメールノード）。proxy: IMAP と POP3 のログインをここで確かめ、"
-		  "各アカウントのホームノードへ中継する（変更は再起動で反映）"),
+		  "mail: a mail server (alone or a mail node); proxy: IMAP, POP3, ManageSieve and web logins are"
+		  " checked here and the sessions and API requests forwarded to each account's home node (restart"
+		  " to change)",
+		  "mail: メールサーバー（単体またはメールノード）。proxy: IMAP・POP3・ManageSieve・Web のログインを"
+		  "ここで確かめ、各アカウントのホームノードへ中継する（変更は再起動で反映）"),
 	CONF(SETTING_CONF_NODE_NAME, "node.name", SETTING_STRING, SETTING_RESTART, 0, 63, "", NULL, node_name,
 	     "this machine's name in the directory's node list (empty: one machine holds every mailbox)",
 	     "ディレクトリのノード一覧でのこのマシンの名前（空なら全メールボックスがこのマシン）"),
@@ -417,6 +418,31 @@ const struct setting settings_table[SETTING_COUNT] = {
 	     " active user)",
 	     "パスワード確認済みのログインを 1 時間覚える数（次のログインはハッシュ計算を省く。1 件 48 バイト、"
 	     "既定の 65536 で 3 MB。多数の利用者を受けるプロキシでは利用者数の 2 倍ほど）"),
+	CONF(SETTING_CONF_PROXY_SIEVE_PORT, "proxy.sieve_port", SETTING_PORT, 0, 1, 65535, "4190", NULL,
+	     proxy_sieve_port,
+	     "the nodes' ManageSieve port: a proxy reaches a node's ManageSieve on the host of its IMAP address"
+	     " at this port",
+	     "ノードの ManageSieve のポート：プロキシはノードの IMAP アドレスのホストのこのポートにつなぐ"),
+	CONF_ENUM(SETTING_CONF_PROXY_NODE_TLS, "proxy.node_tls", "off", on_off, proxy_node_tls,
+		  "on: a proxy speaks TLS to the nodes (IMAP, POP3, ManageSieve and LMTP by STARTTLS, HTTPS) and"
+		  " checks each node's certificate against proxy.node_ca_file and proxy.node_tls_name; off: plain"
+		  " TCP on a private network (HTTPS to the nodes stays encrypted, unchecked)",
+		  "on: プロキシはノードへ TLS で話し（IMAP・POP3・ManageSieve・LMTP は STARTTLS、HTTPS）、"
+		  "ノードの証明書を proxy.node_ca_file と proxy.node_tls_name で確かめる。off: 閉じたネットワーク上の"
+		  "平文 TCP（ノードへの HTTPS は暗号化のみで確認しない）"),
+	CONF(SETTING_CONF_PROXY_NODE_CA_FILE, "proxy.node_ca_file", SETTING_STRING, SETTING_RESTART, 0, 0, "",
+	     settings_check_path, proxy_node_ca_file,
+	     "PEM file of the CAs (or the self-signed certificates) the nodes' certificates must chain to when"
+	     " proxy.node_tls is on (empty: the system's CAs)",
+	     "proxy.node_tls が on のとき、ノードの証明書を検証する CA（または自己署名証明書）の PEM ファイル"
+	     "（空ならシステムの CA）"),
+	CONF(SETTING_CONF_PROXY_NODE_TLS_NAME, "proxy.node_tls_name", SETTING_STRING, 0, 0, 253, "",
+	     settings_check_hostname_or_empty,
+	     proxy_node_tls_name,
+	     "the host name every node's certificate must carry when proxy.node_tls is on (empty: the host of"
+	     " the node's address in the node list, a name or an IP address)",
+	     "proxy.node_tls が on のとき、ノードの証明書に必要なホスト名（空ならノード一覧のアドレスのホスト：名前か"
+	     " IP アドレス）"),
 
 	DIRS(SETTING_MEMO, "memo", SETTING_ACCOUNT, SETTING_STRING, SETTING_COLUMN, 0, 0, "", NULL,
 	     "a note about the account for the administrators", "管理者向けのアカウントのメモ"),

@@ -128,6 +128,15 @@ static void test_check_values(void **state)
 	check(SETTING_CONF_SMTP_TIMEOUT, "", "5m", 0, "5m", false);
 	check(SETTING_CONF_SMTP_TIMEOUT, "", "2d", -1, NULL, false);
 	check(SETTING_CONF_LISTEN_ADDRESS, "", "127.0.0.1, ::1", 0, "127.0.0.1, ::1", false);
+	/* the proxy's hops to the nodes (issue 16 §3) */
+	check(SETTING_CONF_PROXY_NODE_TLS_NAME, "", "", 0, "", false);
+	check(SETTING_CONF_PROXY_NODE_TLS_NAME, "", "Nodes.Example.Test", 0, "nodes.example.test", false);
+	check(SETTING_CONF_PROXY_NODE_TLS_NAME, "", "bad name", -1, NULL, false);
+	check(SETTING_CONF_PROXY_NODE_TLS, "", "on", 0, "on", false);
+	check(SETTING_CONF_PROXY_NODE_TLS, "", "verify", -1, NULL, false);
+	check(SETTING_CONF_PROXY_NODE_CA_FILE, "", "nodes.pem", -1, NULL, false);
+	check(SETTING_CONF_PROXY_SIEVE_PORT, "", "0", -1, NULL, false);
+	check(SETTING_CONF_PROXY_SIEVE_PORT, "", "4190", 0, "4190", false);
 	check(SETTING_CONF_LISTEN_ADDRESS, "", "localhost", -1, NULL, false);
 	check(SETTING_CONF_DNS_RESOLVER, "", "127.0.0.1:5353", 0, "127.0.0.1:5353", false);
 	check(SETTING_CONF_DNS_RESOLVER, "", "resolver.example", -1, NULL, false);
