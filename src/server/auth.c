@@ -1,5 +1,6 @@
 #include "server/auth.h"
 #include "server/stats.h"
+#include "server/proxy.h"
 #include "directory/directory.h"
 #include "directory/password.h"
 #include "lib/keycache.h"
@@ -517,6 +518,32 @@ static void auth_sync_throttle(struct auth_work *w, struct directory *dir, const
 	}
 }
 
+/* On a mail node, a client's own login (not a proxy's: proxy_auth.c) for
+ * an account that lives on another node is refused with a temporary
+ * error: the mailbox here would be an empty one, and what the client put
+ * there would be out of the owner's sight. SMTP submission only queues
+ * mail, so it may go on; a proxy decides nothing by place. */
+static bool auth_home_here(struct auth_work *w, struct directory *dir, const char *address)
+{
+	char home[DIR_NODE_NAME_MAX + 1];
+	int r;
+
+	if (strcmp(w->cfg.role, "proxy") == 0 || strcmp(w->req->service, "smtp") == 0)
+		return true;
+	r = proxy_account_is_here(dir, address, home, sizeof(home));
+	if (r > 0)
+		return true;
+	w->res->code = AUTH_TEMPFAIL;
+	str_copy(w->res->text, sizeof(w->res->text), r < 0
+		 ? "Temporary authentication failure (directory unavailable)"
+		 : "This mailbox is served by another server: connect to the service's own host name");
+	str_copy(w->res->reason, sizeof(w->res->reason), r < 0 ? "directory error" : "account on another node");
+	if (r == 0)
+		log_warn(NULL, "auth: %s logged in directly on this node from %s, but lives on node '%s'",
+			 address, w->req->ip, home[0] != '\0' ? home : "(none)");
+	return false;
+}
+
 /* The login check of auth_work_run; hash (DIR_HASH_MAX) holds the stored
  * password hash while it runs, and the caller wipes it. */
 static void auth_work_check(struct auth_work *w, char *hash, size_t hash_size)
@@ -580,6 +607,8 @@ static void auth_work_check(struct auth_work *w, char *hash, size_t hash_size)
 		auth_fail(w, "account disabled", acct.address);
 		return;
 	}
+	if (!auth_home_here(w, dir, acct.address))
+		return;
 	w->res->ok = true;
 	w->res->code = AUTH_OK;
 	str_copy(w->res->address, sizeof(w->res->address), acct.address);

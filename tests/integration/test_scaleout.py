@@ -467,6 +467,30 @@ def test_proxy_auth_refused_from_untrusted(cluster):
     s.close()
 
 
+def test_direct_login_on_another_node_refused(cluster):
+    """A client logging in straight on a node (no proxy) for an account
+    that lives on another node gets a temporary error, never an empty
+    mailbox; on the account's own node it logs in; a wrong password is
+    still a wrong password; SMTP submission (it only queues) may."""
+    proxy, n1, n2, n3, proxy2 = cluster
+    reply = imap_login_via(n2, ALICE)
+    assert reply.startswith("NO [UNAVAILABLE]") and "another server" in reply, reply
+    assert imap_login_via(n2, ALICE, "Wrong-pass-1").startswith("NO [AUTHENTICATIONFAILED]")
+    assert imap_login_via(n1, ALICE).startswith("OK")
+    p = POP3From(n3.addr, n3.port("pop3"), CLIENT)
+    try:
+        p.stls(context=tls(n3))
+        p.user(ALICE)
+        with pytest.raises(poplib.error_proto) as e:
+            p.pass_(PASSWORD)
+        assert b"[SYS/TEMP]" in e.value.args[0], e.value.args
+    finally:
+        p.close()
+    assert smtp_auth_ok(n2, ALICE, PASSWORD)
+    assert "lives on node 'n1'" in n2.log()
+    assert not os.path.exists(n2.maildir(ALICE))
+
+
 def imap_login_via(srv, user, password=PASSWORD):
     """LOGIN on srv's IMAPS port from CLIENT: the tagged reply's text."""
     s = connect_from(srv.addr, srv.port("imaps"), CLIENT, tls(srv))
