@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "directory/directory.h"
+
 /* The URI of YUBIN_TEST_PG's database, emptied; NULL when unset. */
 static inline const char *pg_fixture_fresh(void)
 {
@@ -30,6 +32,28 @@ static inline const char *pg_fixture_fresh(void)
 	if (!ok)
 		abort();
 	return url;
+}
+
+/* The directory a test works on: yubin.db in the temporary directory dir
+ * (made from its XXXXXX template), or YUBIN_TEST_PG's database, emptied;
+ * path gets what was opened. NULL on failure (said on stderr). */
+static inline struct directory *pg_fixture_directory(char *dir, char *path, size_t size)
+{
+	char err[256] = "";
+	const char *pg;
+	struct directory *d;
+
+	if (mkdtemp(dir) == NULL)
+		return NULL;
+	pg = pg_fixture_fresh();
+	if (pg != NULL)
+		snprintf(path, size, "%s", pg);
+	else
+		snprintf(path, size, "%s/yubin.db", dir);
+	d = directory_open(path, err, sizeof(err));
+	if (d == NULL)
+		fprintf(stderr, "directory_open: %s\n", err);
+	return d;
 }
 
 #endif

@@ -27,23 +27,13 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char err[256] = "";
-	const char *pg;
 
 	if (f == NULL)
 		return -1;
 	strcpy(f->dir, "/tmp/yubin-test-dir-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	f->d = pg_fixture_directory(f->dir, f->path, sizeof(f->path));
+	if (f->d == NULL)
 		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/yubin.db", f->dir);
-	pg = pg_fixture_fresh();
-	if (pg != NULL)
-		snprintf(f->path, sizeof(f->path), "%s", pg);
-	f->d = directory_open(f->path, err, sizeof(err));
-	if (f->d == NULL) {
-		fprintf(stderr, "directory_open: %s\n", err);
-		return -1;
-	}
 	*state = f;
 	return 0;
 }

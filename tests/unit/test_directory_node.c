@@ -1,5 +1,5 @@
-/* Unit tests for src/directory/node.c (mail nodes, accounts' home nodes)
- * and migration 11; on PostgreSQL too with YUBIN_TEST_PG (pg_fixture.h). */
+/* Unit tests for src/directory/node.c (mail nodes, accounts' home nodes,
+ * account moves) and migrations 11 and 13; on PostgreSQL too with YUBIN_TEST_PG (pg_fixture.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,23 +26,14 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char err[256] = "";
-	const char *e, *pg;
+	const char *e;
 
 	if (f == NULL)
 		return -1;
 	strcpy(f->dir, "/tmp/yubin-test-node-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	f->d = pg_fixture_directory(f->dir, f->path, sizeof(f->path));
+	if (f->d == NULL)
 		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/yubin.db", f->dir);
-	pg = pg_fixture_fresh();
-	if (pg != NULL)
-		snprintf(f->path, sizeof(f->path), "%s", pg);
-	f->d = directory_open(f->path, err, sizeof(err));
-	if (f->d == NULL) {
-		fprintf(stderr, "directory_open: %s\n", err);
-		return -1;
-	}
 	if (directory_domain_add(f->d, "a.test", &e) < 0)
 		return -1;
 	*state = f;
@@ -208,6 +199,39 @@ static void test_migration_11(void **state)
 	assert_string_equal(node, "n1");
 }
 
+/* The account-move bits (migration 13: accounts.moving, the switch). */
+static void test_move_mark_and_switch(void **state)
+{
+	struct fixture *f = *state;
+	char node[64];
+	const char *e = NULL;
+
+	assert_int_equal(directory_account_add(f->d, "u@a.test", HASH, 100, "", &e), 0);
+	assert_int_equal(directory_account_set_node(f->d, "u@a.test", "n1", &e), 1);
+	assert_int_equal(directory_account_moving(f->d, "u@a.test", node, sizeof(node)), 1);
+	assert_string_equal(node, "");
+	assert_int_equal(directory_account_moving(f->d, "none@a.test", node, sizeof(node)), 0);
+	/* one move at a time: the same target again is fine, another is not */
+	assert_int_equal(directory_account_set_moving(f->d, "U@a.test", "n2", &e), 1);
+	assert_int_equal(directory_account_set_moving(f->d, "u@a.test", "n2", &e), 1);
+	assert_int_equal(directory_account_set_moving(f->d, "u@a.test", "n3", &e), 0);
+	assert_int_equal(directory_account_moving(f->d, "u@a.test", node, sizeof(node)), 1);
+	assert_string_equal(node, "n2");
+	/* the switch needs the home and the mark it expects */
+	assert_int_equal(directory_account_move_finish(f->d, "u@a.test", "n3", "n2", &e), 0);
+	assert_int_equal(directory_account_move_finish(f->d, "u@a.test", "n1", "n3", &e), 0);
+	assert_int_equal(directory_account_move_finish(f->d, "u@a.test", "n1", "n2", &e), 1);
+	assert_int_equal(directory_account_node(f->d, "u@a.test", node, sizeof(node)), 1);
+	assert_string_equal(node, "n2");
+	assert_int_equal(directory_account_moving(f->d, "u@a.test", node, sizeof(node)), 1);
+	assert_string_equal(node, "");
+	/* a mark given up */
+	assert_int_equal(directory_account_set_moving(f->d, "u@a.test", "n1", &e), 1);
+	assert_int_equal(directory_account_set_moving(f->d, "u@a.test", NULL, &e), 1);
+	assert_int_equal(directory_account_moving(f->d, "u@a.test", node, sizeof(node)), 1);
+	assert_string_equal(node, "");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -217,6 +241,7 @@ int main(void)
 		T(test_node_placement),
 		T(test_account_node),
 		T(test_migration_11),
+		T(test_move_mark_and_switch),
 	};
 
 	return cmocka_run_group_tests_name("directory_node", tests, NULL, NULL);

@@ -29,27 +29,17 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char err[256] = "";
-	const char *pg;
 
 	if (f == NULL)
 		return -1;
 	strcpy(f->base, "/tmp/yubin-test-dkimshare-XXXXXX");
-	if (mkdtemp(f->base) == NULL)
+	f->d = pg_fixture_directory(f->base, f->path, sizeof(f->path));
+	if (f->d == NULL)
 		return -1;
 	snprintf(f->one, sizeof(f->one), "%s/one", f->base);
 	snprintf(f->two, sizeof(f->two), "%s/two", f->base);
 	if (mkdir(f->one, 0700) < 0 || mkdir(f->two, 0700) < 0)
 		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/yubin.db", f->base);
-	pg = pg_fixture_fresh();
-	if (pg != NULL)
-		snprintf(f->path, sizeof(f->path), "%s", pg);
-	f->d = directory_open(f->path, err, sizeof(err));
-	if (f->d == NULL) {
-		fprintf(stderr, "directory_open: %s\n", err);
-		return -1;
-	}
 	*state = f;
 	return 0;
 }
