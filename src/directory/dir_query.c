@@ -90,6 +90,19 @@ int dir_change_one(struct directory *dir, struct dir_stmt *st, const char **erro
 	return dir->be->changes(dir->db) > 0 ? 1 : 0;
 }
 
+int dir_one_text(struct directory *dir, struct dir_stmt *st, char *buf, size_t size)
+{
+	int r;
+
+	if (st == NULL)
+		return -1;
+	r = dir_step(st);
+	if (r == DIR_ROW)
+		dir_col_text(st, 0, buf, size);
+	dir_finish(dir, st);
+	return r == DIR_ROW ? 1 : r == DIR_DONE ? 0 : -1;
+}
+
 void dir_col_text(struct dir_stmt *st, int col, char *buf, size_t size)
 {
 	if (str_copy(buf, size, dir_text(st, col)) < 0)

@@ -90,6 +90,9 @@ int dir_exec(struct directory *dir, const char *sql);
 int dir_run(struct directory *dir, struct dir_stmt *st, const char **error_r);
 /* As dir_run for a change of one row: 1 changed, 0 no such row, -1. */
 int dir_change_one(struct directory *dir, struct dir_stmt *st, const char **error_r);
+/* Runs a query of one text value, then finishes it: 1 with it in buf, 0
+ * no row, -1 error. */
+int dir_one_text(struct directory *dir, struct dir_stmt *st, char *buf, size_t size);
 
 /* directory.c, for directory_state.c: an event row (id, ts, kind,
  * address, ip, detail) into *e; a LIKE pattern for text containing q. */

@@ -529,17 +529,8 @@ int directory_setting_clear(struct directory *dir, const char *scope, const char
 static int dir_setting_read(struct directory *dir, const char *scope, const char *name,
 			    const char *key, char *value_r, size_t size)
 {
-	struct dir_stmt *st = dir_prepare(dir, "SELECT value FROM settings"
-		" WHERE scope = ? AND name = lower(?) AND key = ?", scope, name, key, NULL);
-	int r;
-
-	if (st == NULL)
-		return -1;
-	r = dir_step(st);
-	if (r == DIR_ROW)
-		dir_col_text(st, 0, value_r, size);
-	dir_finish(dir, st);
-	return r == DIR_ROW ? 1 : r == DIR_DONE ? 0 : -1;
+	return dir_one_text(dir, dir_prepare(dir, "SELECT value FROM settings"
+		" WHERE scope = ? AND name = lower(?) AND key = ?", scope, name, key, NULL), value_r, size);
 }
 
 int directory_setting_get(struct directory *dir, const char *scope, const char *name,

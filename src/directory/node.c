@@ -165,32 +165,14 @@ int directory_node_del(struct directory *dir, const char *name, const char **err
 
 int directory_node_pick(struct directory *dir, char *name_r, size_t size)
 {
-	struct dir_stmt *st = dir_prepare(dir, NODE_SELECT " WHERE n.state = 'active'"
-				       " ORDER BY 10 DESC, n.name LIMIT 1", NULL);
-	int r;
-
-	if (st == NULL)
-		return -1;
-	r = dir_step(st);
-	if (r == DIR_ROW)
-		dir_col_text(st, 0, name_r, size);
-	dir_finish(dir, st);
-	return r == DIR_ROW ? 1 : r == DIR_DONE ? 0 : -1;
+	return dir_one_text(dir, dir_prepare(dir, NODE_SELECT " WHERE n.state = 'active'"
+					     " ORDER BY 10 DESC, n.name LIMIT 1", NULL), name_r, size);
 }
 
 int directory_account_node(struct directory *dir, const char *address, char *node_r, size_t size)
 {
-	struct dir_stmt *st = dir_prepare(dir, "SELECT node FROM accounts WHERE address = lower(?)", address,
-				       NULL);
-	int r;
-
-	if (st == NULL)
-		return -1;
-	r = dir_step(st);
-	if (r == DIR_ROW)
-		dir_col_text(st, 0, node_r, size);
-	dir_finish(dir, st);
-	return r == DIR_ROW ? 1 : r == DIR_DONE ? 0 : -1;
+	return dir_one_text(dir, dir_prepare(dir, "SELECT node FROM accounts WHERE address = lower(?)",
+					     address, NULL), node_r, size);
 }
 
 int directory_account_set_node(struct directory *dir, const char *address, const char *node,
@@ -205,18 +187,9 @@ int directory_account_set_node(struct directory *dir, const char *address, const
 
 int directory_account_moving(struct directory *dir, const char *address, char *node_r, size_t size)
 {
-	struct dir_stmt *st = dir_prepare(dir, "SELECT moving FROM accounts WHERE address = lower(?)", address,
-				       NULL);
-	int r;
-
 	node_r[0] = '\0';
-	if (st == NULL)
-		return -1;
-	r = dir_step(st);
-	if (r == DIR_ROW)
-		dir_col_text(st, 0, node_r, size);
-	dir_finish(dir, st);
-	return r == DIR_ROW ? 1 : r == DIR_DONE ? 0 : -1;
+	return dir_one_text(dir, dir_prepare(dir, "SELECT moving FROM accounts WHERE address = lower(?)",
+					     address, NULL), node_r, size);
 }
 
 int directory_account_set_moving(struct directory *dir, const char *address, const char *node,
