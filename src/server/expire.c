@@ -68,11 +68,18 @@ void expire_run_once(void)
 		return;
 	}
 	for (size_t i = 0; i < list.n; i++) {
-		unsigned days = expire_days(dir, list.a[i].domain), count = 0;
+		unsigned days, count = 0;
 		char root[PATH_MAX], sub[PATH_MAX + 32], detail[160];
 		uint64_t freed = 0;
+		struct stat st;
 
-		if (days == 0 || server_maildir(root, sizeof(root), list.a[i].domain, list.a[i].local) < 0)
+		/* only the mailboxes this machine holds (with nodes, the
+		 * directory lists every node's accounts) */
+		if (server_maildir(root, sizeof(root), list.a[i].domain, list.a[i].local) < 0 ||
+		    stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		days = expire_days(dir, list.a[i].domain);
+		if (days == 0)
 			continue;
 		for (size_t f = 0; f < sizeof(expire_folders) / sizeof(expire_folders[0]); f++) {
 			snprintf(sub, sizeof(sub), "%s/%s", root, expire_folders[f]);
