@@ -64,7 +64,8 @@ int index_dir_sum(const char *path, const char *sub, size_t *count_r, uint64_t *
 
 /* index_sync.c: a file found in a folder's new/ or cur/. */
 struct disk_entry {
-	int64_t time;		/* from the name, for delivery order */
+	int64_t time;		/* from the name, for delivery order: microseconds */
+	uint64_t seq;		/* and the delivering process's count (Q), if named */
 	char base[MAILDIR_NAME_MAX];
 	char file[MAILDIR_NAME_MAX + 40];
 	bool in_new;
@@ -96,6 +97,8 @@ int idx_disk_table_make(struct disk_table *t, struct disk_entry *disk, size_t n)
 struct disk_entry *idx_disk_table_find(const struct disk_table *t, const char *base);
 /* qsort order of struct disk_entry pointers: delivery order. */
 int idx_disk_cmp_time(const void *a, const void *b);
+/* A base name's delivery order: microseconds and the Q count, when named. */
+void idx_name_order(const char *base, int64_t *time_r, uint64_t *seq_r);
 /* Opens path/sub as a directory (-1 when missing). */
 int idx_sync_dir_open(const char *path, const char *sub);
 int idx_move_new_to_cur(const struct sync_dirs *dirs, struct disk_entry *e);

@@ -88,7 +88,7 @@ int idx_disk_scan_dir(const char *path, bool in_new, struct disk_entry **list, s
 		e = &(*list)[(*n)++];
 		str_copy(e->file, sizeof(e->file), de->d_name);
 		idx_base_of(e->file, e->base, sizeof(e->base));
-		e->time = atoll(e->base);
+		idx_name_order(e->base, &e->time, &e->seq);
 		e->in_new = in_new;
 		e->matched = false;
 	}
@@ -126,6 +126,30 @@ static int msg_cmp_uid(const void *a, const void *b)
 }
 
 /* New files get UIDs in delivery order. */
+/* A Maildir base name's place in delivery order: "SEC.M<usec>P<pid>Q<n>..."
+ * (this server's and Dovecot's names) gives seconds and microseconds and
+ * the count; other forms their seconds. Compared as text, "M95000" would
+ * come after "M120000" of the same second. */
+void idx_name_order(const char *base, int64_t *time_r, uint64_t *seq_r)
+{
+	char *end;
+	long long sec = strtoll(base, &end, 10), us;
+	const char *q;
+
+	if (sec < 0 || sec > INT64_MAX / 1000000 - 1)
+		sec = sec < 0 ? 0 : INT64_MAX / 1000000 - 1;
+	*time_r = (int64_t)sec * 1000000;
+	*seq_r = 0;
+	if (end[0] != '.' || end[1] != 'M' || end[2] < '0' || end[2] > '9')
+		return;
+	us = strtoll(end + 2, &end, 10);
+	if (us < 1000000)
+		*time_r += us;
+	if (*end == 'P' && (q = strchr(end, 'Q')) != NULL && q[1] >= '0' && q[1] <= '9' &&
+	    (strchr(end, '.') == NULL || q < strchr(end, '.')))
+		*seq_r = strtoull(q + 1, NULL, 10);
+}
+
 int idx_disk_cmp_time(const void *a, const void *b)
 {
 	const struct disk_entry *x = *(const struct disk_entry *const *)a;
@@ -134,6 +158,8 @@ int idx_disk_cmp_time(const void *a, const void *b)
 
 	if (tx != ty)
 		return tx < ty ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
 	return strcmp(x->base, y->base);
 }
 

@@ -637,6 +637,35 @@ static void test_copy_many(void **state)
 	free(uids);
 }
 
+/* Delivery order from Maildir names: microseconds compared as numbers
+ * (as text "M95000" came after "M120000"), then the count; other names by
+ * their seconds; nonsense bounded. */
+static void test_name_order(void **state)
+{
+	int64_t t1, t2;
+	uint64_t q1, q2;
+
+	(void)state;
+	idx_name_order("1700000000.M95000P12Q3.host,S=10", &t1, &q1);
+	idx_name_order("1700000000.M120000P12Q4.host,S=10", &t2, &q2);
+	assert_true(t1 < t2);
+	assert_int_equal(t1, 1700000000LL * 1000000 + 95000);
+	assert_int_equal(q1, 3);
+	idx_name_order("1700000000.M5P12Q10.h", &t1, &q1);
+	idx_name_order("1700000000.M5P12Q9.h", &t2, &q2);
+	assert_int_equal(t1, t2);
+	assert_true(q2 < q1);
+	idx_name_order("1700000001.12345_1.host", &t1, &q1);
+	assert_int_equal(t1, 1700000001LL * 1000000);
+	assert_int_equal(q1, 0);
+	idx_name_order("99999999999999999999999.M1P1Q1.h", &t1, &q1);
+	assert_true(t1 > 0);
+	idx_name_order("-5.M1P1Q1.h", &t1, &q1);
+	assert_true(t1 >= 0);
+	idx_name_order("junk", &t1, &q1);
+	assert_int_equal(t1, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -654,6 +683,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_expire_trash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_flags_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_many, setup, teardown),
+		cmocka_unit_test(test_name_order),
 	};
 
 	return cmocka_run_group_tests_name("index", tests, NULL, NULL);
