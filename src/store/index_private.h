@@ -39,6 +39,15 @@ uint64_t store_ext_generation(const char *root);
 void mcache_invalidate(const char *path);
 /* Forgets every cached folder of the account (its index was replaced). */
 void mcache_invalidate_root(const char *root);
+/* index_write.c: gives the file just put into dst's cur/ its row and the
+ * next UID, within the caller's write transaction; _new in a transaction
+ * of its own. */
+int index_insert_row(struct mail_index *idx, struct index_mailbox *dst, const char *file,
+		     uint32_t flags, const char *keywords, uint64_t size, int64_t internaldate,
+		     uint32_t *uid_r);
+int index_insert_new(struct mail_index *idx, struct index_mailbox *dst, const char *file,
+		     uint32_t flags, const char *keywords, uint64_t size, int64_t internaldate,
+		     uint32_t *uid_r);
 /* index_msgs.c: a folder's rows from its cache entry, into the rebuild of
  * a damaged index (1 done, 0 none usable, -1 error). */
 int mcache_salvage(const char *path, struct mail_index *idx, int64_t id, uint32_t uidvalidity,
