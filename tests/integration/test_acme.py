@@ -95,10 +95,11 @@ def test_daemon_issues_for_both_domains(env):
     srv, peb, root, _ = env
     for name in ("mail.one.test", "mail.two.test", "autoconfig.one.test", "mta-sts.two.test"):
         wait_for(name + " issued", lambda: issued_by_daemon(srv, name))
-    # every TLS port, verified against pebble's issuing CA
+    # every TLS port, verified against pebble's issuing CA (once the
+    # daemon has reloaded: its event comes first)
     for name in ("mail.one.test", "mail.two.test"):
         for service in ("imaps", "smtps"):
-            cert = served(srv, service, name, root)
+            cert = wait_for(name + " served on " + service, lambda: served_or_none(srv, service, name, root))
             sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
             assert sans.get_values_for_type(x509.DNSName) == [name]
     st = os.stat(os.path.join(srv.data, "tls", "mail.one.test.key"))
@@ -209,13 +210,18 @@ def test_orders_per_name_and_day_are_limited(env):
     srv, peb, root, _ = env
     wait_for("autoconfig.two.test", lambda: issued_by_daemon(srv, "autoconfig.two.test"))
     # the daemon's order was the first of the day; four more may follow
+    issued = lambda: peb.log_text().count("Issued certificate serial")
+    before = issued()
     outcomes = []
     for _ in range(5):
         p = srv.ctl("cert", "renew", "autoconfig.two.test", "--force", "--json", check=False)
         outcomes.append(json.loads(p.out)[0]["outcome"])
     assert outcomes == ["issued"] * 4 + ["limited"], outcomes
-    orders = peb.log_text().count('Value:"autoconfig.two.test"')
-    assert orders == 5
+    # the four reached the CA, the fifth did not (counted by certificates
+    # issued: pebble may reuse a valid authorization, and then logs no
+    # validation with the name)
+    wait_for("four certificates in pebble's log", lambda: issued() - before >= 4, timeout=15)
+    assert issued() - before == 4
 
 
 def test_added_name_backs_off_then_issues(env):
