@@ -68,8 +68,9 @@ static int node_purge_mailbox(const char *data_dir, const char *address, char *p
 	}
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : -1;
+	/* a move's tombstone (mail_move.h): the account's too */
 	if (!S_ISDIR(st.st_mode))
-		return -1;
+		return unlink(path) < 0 ? -1 : 0;
 	if (fs_remove_tree(path) < 0)
 		return -1;
 	/* nothing of it is reused for an account added again at that path */
