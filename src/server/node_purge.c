@@ -1,5 +1,6 @@
 /* Mailboxes a mail node is asked to delete (node_purge.h). */
 #include "server/node_purge.h"
+#include "server/server.h"
 #include "directory/validate.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -120,7 +121,7 @@ void node_purge_run(struct directory *dir, const struct config *cfg, const char 
 		return;
 	if (directory_mailbox_deletion_list(dir, cfg->node_name, NODE_PURGE_BATCH, node_purge_collect, b) < 0)
 		log_warn(NULL, "node: cannot read the mailboxes to delete; trying again later");
-	for (unsigned i = 0; i < b->n; i++)
+	for (unsigned i = 0; i < b->n && !atomic_load(&server->stopping); i++)
 		node_purge_one(dir, &b->rows[i], cfg->node_name, data_dir);
 	free(b);
 }
