@@ -13,7 +13,8 @@ import pytest
 import helpers
 from helpers import DOMAIN, PASSWORD
 from pg_util import PgServer, available, wait_for
-from test_scaleout import NODE1, NODE2, PROXY, SECRET, Host, lmtp_deliver, use_directory
+from test_scaleout import CLIENT, NODE1, NODE2, PROXY, SECRET, Host, IMAPFrom, imap_count_via, lmtp_deliver, tls, \
+    use_directory
 
 pytestmark = pytest.mark.skipif(not available(), reason="PostgreSQL 15 is not installed (scripts/deps.sh test)")
 
@@ -82,11 +83,26 @@ def event(pg, kind, address):
                    % (kind, address), "yubin")
 
 
+def inbox_size(proxy, user):
+    """The number of messages in user's INBOX, through proxy's IMAP."""
+    m = IMAPFrom(proxy.addr, proxy.port("imap"), CLIENT)
+    try:
+        m.starttls(tls(proxy))
+        m.login(user, PASSWORD)
+        typ, data = m.select("INBOX")
+        assert typ == "OK"
+        return int(data[0])
+    finally:
+        m.logout()
+
+
 def test_account_deleted_on_proxy_mailbox_deleted_on_its_node(cluster):
     pg, proxy, n1, n2 = cluster
     gone = helpers.unique("gone") + "@" + DOMAIN
     add(proxy, gone, "n2")
-    deliver(n2, gone)
+    old = deliver(n2, gone)
+    # read once: n2 keeps the account's index open in its pool
+    assert imap_count_via(proxy, gone, old) == 1
     # with the things kept inside the mailbox: sieve scripts, address book
     os.makedirs(os.path.join(n2.maildir(gone), "sieve"), exist_ok=True)
     with open(os.path.join(n2.maildir(gone), "sieve", "panel"), "w") as f:
@@ -102,6 +118,11 @@ def test_account_deleted_on_proxy_mailbox_deleted_on_its_node(cluster):
     assert os.path.isdir(os.path.dirname(n2.maildir(gone)))
     assert n1.find_token(ALICE, kept)
     assert "its mailbox is deleted by its node n2" in event(pg, "account-deleted", gone)
+    # the address added again on n2 starts afresh: nothing of the old
+    # mailbox (no pooled index, no cached usage)
+    add(proxy, gone, "n2")
+    new = deliver(n2, gone)
+    assert inbox_size(proxy, gone) == 1 and imap_count_via(proxy, gone, new) == 1
 
 
 def test_domain_deleted_on_proxy_mailboxes_deleted_on_their_nodes(cluster):
