@@ -213,7 +213,6 @@ int ops_account_del(struct ops *o, const struct ops_actor *actor, const char *ad
 	struct dir_account a;
 	const char *error;
 	struct stat st;
-	int r;
 
 	memset(err, 0, sizeof(*err));
 	memset(res, 0, sizeof(*res));
@@ -239,8 +238,7 @@ int ops_account_del(struct ops *o, const struct ops_actor *actor, const char *ad
 		res->mailbox_present = true;
 		(void)maildir_usage(res->path, &res->bytes, &res->messages);
 	}
-	r = directory_account_del(o->dir, a.address, &error);
-	if (r < 0)
+	if (directory_account_del(o->dir, a.address, &error) < 0)
 		return ops_fail(err, "internal", NULL, "cannot delete %s: %s", "%s を削除できません: %s",
 				a.address, error);
 	(void)directory_setting_clear(o->dir, "account", a.address, &error);
