@@ -297,11 +297,11 @@ static void test_migration_11(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		T(test_mailbox_deletions),
 		T(test_node_add_checks),
 		T(test_node_placement),
 		T(test_account_node),
 		T(test_migration_11),
-		T(test_mailbox_deletions),
 	};
 
 	return cmocka_run_group_tests_name("directory_node", tests, NULL, NULL);
