@@ -221,6 +221,11 @@ int cmd_account_del(struct ctl *c)
 		return 1;
 	if (ops_account_del(o, &actor, a.address, &res, &err) < 0)
 		return ctl_ops_fail(&err);
+	if (res.node[0] != '\0') {
+		printf("deleted %s; its mailbox on node %s is deleted by that node within a minute\n", a.address,
+		       res.node);
+		return 0;
+	}
 	if (res.mailbox_left)
 		return ctl_fail("the account %s is deleted but its mailbox %s could not be fully removed",
 				a.address, res.path);

@@ -80,6 +80,8 @@ int cmd_domain_del(struct ctl *c)
 	if (res.accounts > 0)
 		printf(" with %zu account%s and their mail", res.accounts, res.accounts == 1 ? "" : "s");
 	printf("\n");
+	if (res.on_nodes > 0)
+		printf("the mailboxes of %zu of them are deleted by their nodes within a minute\n", res.on_nodes);
 	return 0;
 }
 

@@ -54,6 +54,7 @@ static const struct dir_copy_table {
 	DIR_COPY("host_names", "name, domain, created", "?, ?, ?", 3, NULL),
 	DIR_COPY("dkim_keys", "domain, selector, type, state, since, pem, pos, updated", "?, ?, ?, ?, ?, ?, ?, ?",
 		 8, NULL),
+	DIR_COPY("mailbox_deletions", "node, address, requested", "?, ?, ?", 3, NULL),
 	DIR_COPY("cert_state", "name, source, failures, next_try, day, orders, last_error, updated",
 		 "?, ?, ?, ?, ?, ?, ?, ?", 8, NULL),
 };

@@ -252,6 +252,15 @@ static const char schema_v14[] =
 	" PRIMARY KEY (address, kind, minute)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS events_ts ON events(ts);";
 
+/* v15 (issue 16): mailboxes their home node is to delete (an account or
+ * a domain deleted on a proxy or another node); mailbox_deletions.c. */
+static const char schema_v15[] =
+	"CREATE TABLE IF NOT EXISTS mailbox_deletions ("
+	" node TEXT NOT NULL,"
+	" address TEXT NOT NULL,"
+	" requested INTEGER NOT NULL,"
+	" PRIMARY KEY (node, address)) WITHOUT ROWID;";
+
 /* Each migration takes the schema from version - 1 to version: sql for
  * both backends (NULL: none), then pg for PostgreSQL only and sqlite for
  * SQLite only. Add a migration by appending a row with the next version;
@@ -274,6 +283,7 @@ static const struct dir_migration {
 	{ 12, schema_v12, NULL, NULL },
 	{ 13, schema_v13, NULL, NULL },
 	{ 14, schema_v14, NULL, NULL },
+	{ 15, schema_v15, NULL, NULL },
 };
 
 int dir_schema_latest(void)

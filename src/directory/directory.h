@@ -471,6 +471,30 @@ int directory_account_set_moving(struct directory *dir, const char *address, con
 int directory_account_move_finish(struct directory *dir, const char *address, const char *from,
 				  const char *to, const char **error_r);
 
+/* Pending mailbox deletions (v15, mailbox_deletions.c): a mailbox its
+ * home node is to remove, its account or domain deleted elsewhere. */
+struct dir_mailbox_deletion {
+	char address[DIR_ADDRESS_MAX + 1];
+	char node[DIR_NODE_NAME_MAX + 1];
+	int64_t requested;
+};
+
+/* Asks node to delete address's mailbox (again: the newer time): 0, -1. */
+int directory_mailbox_deletion_add(struct directory *dir, const char *address, const char *node,
+				   const char **error_r);
+/* The same for every account of domain that has a home node (before the
+ * domain is deleted): the rows added, or -1. */
+int64_t directory_mailbox_deletion_add_domain(struct directory *dir, const char *domain, const char **error_r);
+/* Up to limit of node's rows, oldest first: how many, or -1. */
+typedef void dir_mailbox_deletion_cb(const struct dir_mailbox_deletion *d, void *ctx);
+int directory_mailbox_deletion_list(struct directory *dir, const char *node, unsigned limit,
+				    dir_mailbox_deletion_cb *cb, void *ctx);
+/* 1: node is to delete address's mailbox, 0 not, -1 error. */
+int directory_mailbox_deletion_pending(struct directory *dir, const char *address, const char *node);
+/* The row handled, unless asked again after requested: 1 removed, 0 not, -1. */
+int directory_mailbox_deletion_done(struct directory *dir, const char *address, const char *node,
+				    int64_t requested);
+
 /* DKIM keys in the directory (issue 16 §1, dkim_rows.c), so that every
  * daemon sharing it signs with the same keys; the files under DATA/dkim
  * stay what the signer reads. type, state: dkim_keys.h's names. */

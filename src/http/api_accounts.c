@@ -390,6 +390,8 @@ void api_account_del(struct api_job *j)
 	json_kv_uint(o, "messages", r.messages);
 	json_kv_uint(o, "bytes", r.bytes);
 	json_kv_bool(o, "mailbox_left", r.mailbox_left);
+	if (r.node[0] != '\0')
+		json_kv_string(o, "node", r.node);	/* the node that deletes the mailbox */
 	json_object_end(o);
 	api_reply_end(j);
 }

@@ -77,6 +77,8 @@ void api_domain_del(struct api_job *j)
 	json_kv_string(o, "name", r.name);
 	json_kv_uint(o, "accounts", r.accounts);
 	json_kv_bool(o, "mail_left", r.mail_left);
+	if (r.on_nodes > 0)
+		json_kv_uint(o, "on_nodes", r.on_nodes);	/* mailboxes their nodes delete */
 	json_object_end(o);
 	api_reply_end(j);
 }

@@ -136,8 +136,12 @@ struct ops_del_result {
 	bool mailbox_present, mailbox_left;	/* left: could not be fully removed */
 	uint64_t messages, bytes;
 	char path[4096];
+	/* the account's home node, which deletes the mailbox on its next
+	 * pass (seconds); "": the mailbox was here (the fields above) */
+	char node[DIR_NODE_NAME_MAX + 1];
 };
-/* Deletes an account, its settings and its mailbox. */
+/* Deletes an account, its settings and its mailbox: here, or with a home
+ * node, a request to that node to delete it (mailbox_deletions). */
 int ops_account_del(struct ops *o, const struct ops_actor *actor, const char *address,
 		    struct ops_del_result *r, struct ops_error *err);
 
@@ -152,6 +156,7 @@ int ops_domain_add(struct ops *o, const struct ops_actor *actor, const char *nam
 struct ops_domain_del_result {
 	char name[DIR_DOMAIN_MAX + 1];
 	size_t accounts;
+	size_t on_nodes;	/* of them with a home node, whose node deletes the mailbox */
 	bool mail_left;		/* the mail directory could not be fully removed */
 	bool dkim_left;		/* nor its DKIM keys (DATA/dkim/DOMAIN) */
 	char path[4096];

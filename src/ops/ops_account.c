@@ -143,6 +143,14 @@ static int ops_account_write(struct ops *o, const struct ops_actor *actor, const
 
 	if (ops_node_place(o, n->node, node, sizeof(node), err) < 0)
 		return -1;
+	/* The node has yet to delete the mailbox of an account deleted under
+	 * this address: the new one must not find its mail there. */
+	if (node[0] != '\0' && directory_mailbox_deletion_pending(o->dir, address, node) != 0)
+		return ops_fail(err, "conflict", "address",
+				"the mailbox of the deleted account %s on node %s is still being removed:"
+				" add it again in a few seconds (or on another node)",
+				"削除されたアカウント %s のメールボックスをノード %s がまだ削除中です:"
+				" 数秒後にもう一度追加してください (または別のノードに)", address, node);
 	r = directory_account_add(o->dir, address, hash, quota, memo, &error);
 	if (r < 0)
 		return ops_fail(err, "internal", NULL, "cannot add %s: %s", "%s を追加できません: %s",

@@ -184,6 +184,29 @@ int ops_account_unsuspend(struct ops *o, const struct ops_actor *actor, const ch
 	return 0;
 }
 
+/* An account with a home node (scale-out): its row and the request to
+ * that node to delete the mailbox, in one transaction; the mailbox is
+ * the node's to remove (server/node_purge.c), wherever this runs. */
+static int ops_account_del_remote(struct ops *o, const struct dir_account *a, const char *node,
+				  const char **error_r)
+{
+	if (directory_begin(o->dir) < 0) {
+		*error_r = "database busy";
+		return -1;
+	}
+	if (directory_account_del(o->dir, a->address, error_r) < 0 ||
+	    directory_mailbox_deletion_add(o->dir, a->address, node, error_r) < 0) {
+		directory_rollback(o->dir);
+		return -1;
+	}
+	if (directory_commit(o->dir) < 0) {
+		directory_rollback(o->dir);
+		*error_r = "commit failed";
+		return -1;
+	}
+	return 0;
+}
+
 int ops_account_del(struct ops *o, const struct ops_actor *actor, const char *address,
 		    struct ops_del_result *res, struct ops_error *err)
 {
@@ -195,6 +218,19 @@ int ops_account_del(struct ops *o, const struct ops_actor *actor, const char *ad
 	memset(res, 0, sizeof(*res));
 	if (ops_admin_get(o, actor, address, &a, err) < 0)
 		return -1;
+	if (directory_account_node(o->dir, a.address, res->node, sizeof(res->node)) < 0)
+		return ops_fail(err, "internal", NULL, "cannot read the home node of %s",
+				"%s のノードを読めません", a.address);
+	if (res->node[0] != '\0') {
+		if (ops_account_del_remote(o, &a, res->node, &error) < 0)
+			return ops_fail(err, "internal", NULL, "cannot delete %s: %s", "%s を削除できません: %s",
+					a.address, error);
+		(void)directory_setting_clear(o->dir, "account", a.address, &error);
+		(void)directory_session_revoke(o->dir, true, a.address, NULL);
+		ops_event(o, actor, "account-deleted", a.address, "its mailbox is deleted by its node %s", res->node);
+		ops_audit(o, actor, "account.del", a.address, "deleted; the mailbox by node %s", res->node);
+		return 0;
+	}
 	if (maildir_path(res->path, sizeof(res->path), o->data, a.domain, a.local) < 0)
 		return ops_fail(err, "internal", NULL, "the mailbox path for %s is too long",
 				"%s のメールボックスのパスが長すぎます", a.address);

@@ -130,6 +130,31 @@ static void domain_forget_names(struct ops *o, const char *domain)
 		o->conf_reload(o);
 }
 
+/* The domain's rows, and for its accounts with a home node a request to
+ * that node to delete the mailbox (server/node_purge.c), in one
+ * transaction; the rows requested into r->on_nodes. */
+static int ops_domain_del_rows(struct ops *o, struct ops_domain_del_result *r, bool force, const char **error_r)
+{
+	int64_t n;
+
+	if (directory_begin(o->dir) < 0) {
+		*error_r = "database busy";
+		return -1;
+	}
+	n = directory_mailbox_deletion_add_domain(o->dir, r->name, error_r);
+	if (n < 0 || directory_domain_del(o->dir, r->name, force, error_r) < 0) {
+		directory_rollback(o->dir);
+		return -1;
+	}
+	if (directory_commit(o->dir) < 0) {
+		directory_rollback(o->dir);
+		*error_r = "commit failed";
+		return -1;
+	}
+	r->on_nodes = (size_t)n;
+	return 0;
+}
+
 int ops_domain_del(struct ops *o, const struct ops_actor *actor, const char *name, bool force,
 		   struct ops_domain_del_result *r, struct ops_error *err)
 {
@@ -167,7 +192,7 @@ int ops_domain_del(struct ops *o, const struct ops_actor *actor, const char *nam
 		return ops_fail(err, "internal", NULL, "cannot list the accounts of %s",
 				"%s のアカウント一覧を読めません", r->name);
 	}
-	if (directory_domain_del(o->dir, r->name, force, &error) < 0) {
+	if (ops_domain_del_rows(o, r, force, &error) < 0) {
 		free(accounts.names);
 		return ops_fail(err, "internal", NULL, "cannot delete %s: %s", "%s を削除できません: %s",
 				r->name, error);
@@ -189,6 +214,9 @@ int ops_domain_del(struct ops *o, const struct ops_actor *actor, const char *nam
 	domain_forget_names(o, r->name);
 	ops_event(o, actor, "domain-deleted", r->name, r->mail_left ? "%zu accounts; mail directory not fully removed"
 		  : "with %zu accounts and their mail", r->accounts);
+	if (r->on_nodes > 0)
+		ops_event(o, actor, "domain-deleted", r->name, "the mailboxes of %zu accounts are deleted by their nodes",
+			  r->on_nodes);
 	ops_audit(o, actor, "domain.del", r->name, "deleted with %zu accounts%s", r->accounts,
 		  r->mail_left ? "; mail directory not fully removed" : "");
 	return 0;

@@ -33,6 +33,11 @@ static const struct {
 	  "アカウントが作成されました%D。" },
 	{ "account-deleted", "The account was deleted%D.",
 	  "アカウントが削除されました%D。" },
+	{ "mailbox-deleted", "The deleted account's mailbox was removed by its node%D.",
+	  "削除されたアカウントのメールボックスをノードが消去しました%D。" },
+	{ "mailbox-kept", "The node kept the mailbox of a deleted account because the address lives"
+	  " there again%D.",
+	  "アドレスが再びそのノードにあるため、削除されたアカウントのメールボックスをノードが残しました%D。" },
 	{ "password-changed", "The password was changed%D.",
 	  "パスワードが変更されました%D。" },
 	{ "quota-changed", "The mailbox size limit was changed%D.",

@@ -1,11 +1,13 @@
 /* The directory's upkeep (dir_maint.h). */
 #include "server/dir_maint.h"
+#include "server/node_purge.h"
 #include "directory/directory.h"
 #include "lib/log.h"
 #include "lib/workers.h"
 
 #include <event2/event.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <time.h>
 
 /* One batch deletes at most DIR_MAINT_BATCH rows in a statement of its
@@ -20,6 +22,7 @@
 static struct event *dir_maint_timer;
 static atomic_bool dir_maint_busy;
 static unsigned dir_maint_ticks;	/* loop 0 only */
+static bool dir_maint_purges;		/* a mail node: node_purge.h */
 
 /* The cut-off of table t at now (0: keep every row). */
 static int64_t dir_maint_cutoff(enum dir_prune_table t, const struct config *cfg, int64_t now)
@@ -64,36 +67,52 @@ static void dir_maint_prune(struct directory *dir)
 	}
 }
 
+/* What a pass does besides opening the directory again (ctx's bits). */
+#define DIR_MAINT_DO_PRUNE 1u
+#define DIR_MAINT_DO_PURGE 2u
+
 static void dir_maint_job(void *ctx)
 {
 	/* Opens this worker's handle again when it was down. */
 	struct directory *dir = server_directory();
+	unsigned what = (unsigned)(uintptr_t)ctx;
+	struct config cfg;
 
-	if (ctx != NULL && dir != NULL)
+	if ((what & DIR_MAINT_DO_PRUNE) && dir != NULL)
 		dir_maint_prune(dir);
+	if ((what & DIR_MAINT_DO_PURGE) && dir != NULL && !atomic_load(&server->stopping)) {
+		server_config(&cfg);
+		node_purge_run(dir, &cfg, server->data_dir);
+	}
 	atomic_store(&dir_maint_busy, false);
 }
 
 static void dir_maint_tick(evutil_socket_t fd, short what, void *arg)
 {
-	bool prune;
+	unsigned todo = 0;
 
 	(void)fd;
 	(void)what;
 	(void)arg;
 	dir_maint_ticks++;
-	prune = dir_maint_ticks % DIR_MAINT_PRUNE_SECS == DIR_MAINT_FIRST_SECS;
-	if (!prune && !server_directory_is_down())
+	if (dir_maint_ticks % DIR_MAINT_PRUNE_SECS == DIR_MAINT_FIRST_SECS)
+		todo |= DIR_MAINT_DO_PRUNE;
+	if (dir_maint_ticks % NODE_PURGE_SECS == 0 && dir_maint_purges)
+		todo |= DIR_MAINT_DO_PURGE;
+	if (todo == 0 && !server_directory_is_down())
 		return;
 	if (atomic_exchange(&dir_maint_busy, true))
 		return;
-	/* ctx: non-NULL for a pruning pass */
-	worker_pool_submit(server->workers, NULL, dir_maint_job, NULL, prune ? (void *)&dir_maint_ticks : NULL);
+	worker_pool_submit(server->workers, NULL, dir_maint_job, NULL, (void *)(uintptr_t)todo);
 }
 
 void dir_maint_start(struct event_base *base)
 {
 	static const struct timeval every = { 1, 0 };
+	struct config cfg;
+
+	server_config(&cfg);
+	dir_maint_purges = node_purge_is_on(&cfg);
 
 	dir_maint_timer = event_new(base, -1, EV_PERSIST, dir_maint_tick, NULL);
 	if (dir_maint_timer == NULL)

@@ -9,7 +9,9 @@
  *   start), a new attempt every second, so it is back without waiting for
  *   a client's lookup to find it;
  * - every DIR_MAINT_PRUNE_SECS, the ever-growing tables pruned in small
- *   batches (directory_prune). */
+ *   batches (directory_prune);
+ * - on a mail node, every NODE_PURGE_SECS, the mailboxes the directory
+ *   asks it to delete (node_purge.h). */
 #define DIR_MAINT_PRUNE_SECS 300
 
 void dir_maint_start(struct event_base *base);

@@ -593,6 +593,29 @@ void mail_index_release(struct mail_index *idx)
 	mail_index_close(drop);
 }
 
+void mail_index_pool_forget(const char *root)
+{
+	struct mail_index *idx, **pp = &pool_idle, *drop = NULL;
+
+	pthread_mutex_lock(&pool_lock);
+	while ((idx = *pp) != NULL) {
+		if (strcmp(idx->root, root) == 0) {
+			*pp = idx->pool_next;
+			idx->pool_next = drop;
+			drop = idx;
+			pool_nidle--;
+		} else {
+			pp = &idx->pool_next;
+		}
+	}
+	pthread_mutex_unlock(&pool_lock);
+	while ((idx = drop) != NULL) {
+		drop = idx->pool_next;
+		mail_index_close(idx);
+	}
+	mcache_invalidate_root(root);
+}
+
 void mail_index_pool_cleanup(void)
 {
 	pthread_mutex_lock(&pool_lock);

@@ -81,6 +81,9 @@ const char *mail_index_root(const struct mail_index *idx);
  * returns it (closing the least recently used idle ones past a bound). */
 struct mail_index *mail_index_acquire(const char *root, char *err, size_t errsize);
 void mail_index_release(struct mail_index *idx);
+/* Closes the idle handles of root and drops its cached messages (its
+ * mailbox is deleted): nothing of it is reused for a new one there. */
+void mail_index_pool_forget(const char *root);
 /* At shutdown, once no session holds a handle: closes the idle handles and
  * frees the shared message caches. */
 void mail_index_pool_cleanup(void);

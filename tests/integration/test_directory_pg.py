@@ -85,7 +85,7 @@ def test_copy_moved_every_table(cluster):
     assert "done: every table copied" in copy_out, copy_out
     assert pg.psql("SELECT count(*) FROM accounts", "yubin") == str(3 + len(RCPTS))
     assert pg.psql("SELECT value FROM settings WHERE key = 'send-limit-hour'", "yubin") == "40"
-    assert pg.psql("SELECT max(version) FROM yubin_schema", "yubin") == "14"
+    assert pg.psql("SELECT max(version) FROM yubin_schema", "yubin") == "15"
     # no home nodes in SQLite: NULL (this machine) stays NULL, not ''
     assert pg.psql("SELECT count(*) FROM accounts WHERE node IS NULL", "yubin") == str(3 + len(RCPTS))
     # both nodes read it; a second copy into a database in use is refused

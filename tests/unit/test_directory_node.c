@@ -148,6 +148,90 @@ static void test_account_node(void **state)
 	assert_int_equal(directory_account_set_node(f->d, "x@a.test", "n1", &e), 0);
 }
 
+struct deletions {
+	char text[1024];
+	int64_t requested[8];
+	unsigned n;
+};
+
+static void collect_deletion(const struct dir_mailbox_deletion *d, void *ctx)
+{
+	struct deletions *l = ctx;
+	size_t len = strlen(l->text);
+
+	snprintf(l->text + len, sizeof(l->text) - len, "%s@%s,", d->address, d->node);
+	if (l->n < 8)
+		l->requested[l->n] = d->requested;
+	l->n++;
+}
+
+static void deletions_of(struct directory *d, const char *node, unsigned limit, struct deletions *l)
+{
+	int n;
+
+	memset(l, 0, sizeof(*l));
+	n = directory_mailbox_deletion_list(d, node, limit, collect_deletion, l);
+	assert_int_equal(n, (int)l->n);
+}
+
+/* v15: a node's pending mailbox deletions: added by address (any case)
+ * or for a domain's accounts with a home node, listed per node, removed
+ * once handled unless asked again since. */
+static void test_mailbox_deletions(void **state)
+{
+	struct fixture *f = *state;
+	struct deletions l;
+	const char *e;
+
+	assert_int_equal(directory_mailbox_deletion_add(f->d, "U@A.test", "n2", &e), 0);
+	assert_int_equal(directory_mailbox_deletion_add(f->d, "v@a.test", "n3", &e), 0);
+	assert_int_equal(directory_mailbox_deletion_add(f->d, "u@a.test", "", &e), -1);
+	/* asked again: one row */
+	assert_int_equal(directory_mailbox_deletion_add(f->d, "u@a.test", "n2", &e), 0);
+	deletions_of(f->d, "n2", 10, &l);
+	assert_string_equal(l.text, "u@a.test@n2,");
+	assert_true(l.requested[0] > 0);
+	deletions_of(f->d, "n1", 10, &l);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(directory_mailbox_deletion_pending(f->d, "U@a.test", "n2"), 1);
+	assert_int_equal(directory_mailbox_deletion_pending(f->d, "u@a.test", "n3"), 0);
+
+	/* a domain's accounts with a home node, before the domain goes */
+	node_add_ok(f->d, "n2", "10.0.0.2:143", 0);
+	node_add_ok(f->d, "n3", "10.0.0.3:143", 0);
+	assert_int_equal(directory_domain_add(f->d, "b.test", &e), 0);
+	for (int i = 0; i < 3; i++) {
+		char addr[32];
+
+		snprintf(addr, sizeof(addr), "w%d@b.test", i);
+		assert_int_equal(directory_account_add(f->d, addr, HASH, 100, "", &e), 0);
+		if (i > 0)	/* w0 is on this machine (no home node) */
+			assert_int_equal(directory_account_set_node(f->d, addr, i == 1 ? "n2" : "n3", &e), 1);
+	}
+	assert_int_equal(directory_account_add(f->d, "x@a.test", HASH, 100, "", &e), 0);
+	assert_int_equal(directory_account_set_node(f->d, "x@a.test", "n2", &e), 1);
+	assert_int_equal(directory_mailbox_deletion_add_domain(f->d, "B.test", &e), 2);
+	assert_int_equal(directory_domain_del(f->d, "b.test", true, &e), 0);
+	deletions_of(f->d, "n2", 10, &l);
+	assert_int_equal(l.n, 2);
+	assert_non_null(strstr(l.text, "u@a.test@n2,"));
+	assert_non_null(strstr(l.text, "w1@b.test@n2,"));
+	assert_null(strstr(l.text, "x@a.test"));
+	deletions_of(f->d, "n3", 10, &l);
+	assert_string_equal(l.text, "v@a.test@n3,w2@b.test@n3,");
+	deletions_of(f->d, "n3", 1, &l);
+	assert_int_equal(l.n, 1);
+
+	/* handled: gone, only for its node; a request made after the one
+	 * handled stays */
+	assert_int_equal(directory_mailbox_deletion_done(f->d, "v@a.test", "n2", l.requested[0]), 0);
+	assert_int_equal(directory_mailbox_deletion_done(f->d, "v@a.test", "n3", l.requested[0] - 1), 0);
+	assert_int_equal(directory_mailbox_deletion_done(f->d, "V@a.test", "n3", l.requested[0]), 1);
+	assert_int_equal(directory_mailbox_deletion_done(f->d, "v@a.test", "n3", l.requested[0]), 0);
+	deletions_of(f->d, "n3", 10, &l);
+	assert_string_equal(l.text, "w2@b.test@n3,");
+}
+
 static int sql_int(const char *path, const char *sql)
 {
 	sqlite3 *db;
@@ -237,6 +321,7 @@ static void test_move_mark_and_switch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		T(test_mailbox_deletions),
 		T(test_node_add_checks),
 		T(test_node_placement),
 		T(test_account_node),

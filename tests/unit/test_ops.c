@@ -401,6 +401,51 @@ static void test_domains_server_only(void **state)
 	assert_string_equal(err.code, "not_found");
 }
 
+/* An account or domain with a home node: the node is asked to delete the
+ * mailbox (a row for it, in the deletion's transaction) and nothing under
+ * this machine's data directory is touched; the address cannot come back
+ * on that node until the node has done it. */
+static void test_delete_on_home_node(void **state)
+{
+	struct fixture *f = *state;
+	struct ops_account_new n = { .address = "v@a.example", .password = PW, .memo = "", .node = "n2" };
+	struct dir_node node = { .name = "n2", .imap = "10.0.0.2:143" };
+	struct ops_domain_del_result dr;
+	struct ops_del_result r;
+	struct ops_error err;
+	struct dir_account a;
+	char path[1200];
+	const char *e;
+
+	assert_int_equal(directory_node_add(f->o.dir, &node, &e), 0);
+	assert_int_equal(ops_account_add(&f->o, &f->cli, &n, &a, &err), 0);
+	/* something at the local path is not the account's mailbox */
+	snprintf(path, sizeof(path), "%s/mail/a.example/v", f->dir);
+	assert_int_equal(fs_mkdir_p(path, 0700), 0);
+	assert_int_equal(ops_account_del(&f->o, &f->cli, "V@a.example", &r, &err), 0);
+	assert_string_equal(r.node, "n2");
+	assert_false(r.mailbox_present);
+	assert_false(exists(f, "v@a.example"));
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(directory_mailbox_deletion_pending(f->o.dir, "v@a.example", "n2"), 1);
+	assert_int_equal(ops_account_add(&f->o, &f->cli, &n, &a, &err), -1);
+	assert_string_equal(err.code, "conflict");
+	assert_false(exists(f, "v@a.example"));
+	assert_int_equal(directory_mailbox_deletion_done(f->o.dir, "v@a.example", "n2", time(NULL)), 1);
+	assert_int_equal(ops_account_add(&f->o, &f->cli, &n, &a, &err), 0);
+	/* a domain: its accounts with a home node (w: placed on the only
+	 * node) are the nodes' to delete; one without stays here */
+	add_ok(f, &f->cli, "w@a.example");
+	add_ok(f, &f->cli, "x@a.example");
+	assert_int_equal(directory_account_set_node(f->o.dir, "x@a.example", NULL, &e), 1);
+	assert_int_equal(ops_domain_del(&f->o, &f->cli, "a.example", true, &dr, &err), 0);
+	assert_int_equal(dr.accounts, 3);
+	assert_int_equal(dr.on_nodes, 2);
+	assert_int_equal(directory_mailbox_deletion_pending(f->o.dir, "v@a.example", "n2"), 1);
+	assert_int_equal(directory_mailbox_deletion_pending(f->o.dir, "w@a.example", "n2"), 1);
+	assert_int_equal(directory_mailbox_deletion_pending(f->o.dir, "x@a.example", "n2"), 0);
+}
+
 struct audit_seen {
 	unsigned rows;
 	bool secret;
@@ -624,6 +669,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_login, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lists_scoped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_on_home_node, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
