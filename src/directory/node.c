@@ -160,6 +160,10 @@ int directory_node_del(struct directory *dir, const char *name, const char **err
 		*error_r = "accounts still live on the node: move them first";
 		return -1;
 	}
+	/* mailbox deletions still waiting for it go with it: nobody would
+	 * ever take them */
+	if (dir_run(dir, dir_prepare(dir, "DELETE FROM mailbox_deletions WHERE node = ?", name, NULL), error_r) < 0)
+		return -1;
 	return dir_change_one(dir, dir_prepare(dir, "DELETE FROM nodes WHERE name = ?", name, NULL), error_r);
 }
 

@@ -230,6 +230,12 @@ static void test_mailbox_deletions(void **state)
 	assert_int_equal(directory_mailbox_deletion_done(f->d, "v@a.test", "n3", l.requested[0]), 0);
 	deletions_of(f->d, "n3", 10, &l);
 	assert_string_equal(l.text, "w2@b.test@n3,");
+	/* a node removed: what waited for it goes with it */
+	assert_int_equal(directory_node_del(f->d, "n3", &e), 1);
+	deletions_of(f->d, "n3", 10, &l);
+	assert_int_equal(l.n, 0);
+	deletions_of(f->d, "n2", 10, &l);
+	assert_int_equal(l.n, 2);
 }
 
 static int sql_int(const char *path, const char *sql)
