@@ -141,6 +141,12 @@ static bool imap_job_index(struct imap_session *s)
 		s->moved = true;	/* frozen or moved to another node */
 		return false;
 	}
+	if (access(s->root, F_OK) < 0 && errno == ENOENT) {
+		/* the account deleted since the login (its mailbox with it):
+		 * never make an empty one again */
+		s->moved = s->deleted = true;
+		return false;
+	}
 	s->idx = mail_index_acquire(s->root, err, sizeof(err));
 	if (s->idx == NULL)
 		log_error(NULL, "imap: %s", err);
@@ -161,7 +167,7 @@ static void imap_job_run(void *ctx)
 	if (!imap_job_index(s)) {
 		imap_fetch_abort(s);
 		if (s->moved) {
-			imap_out(s, IMAP_BYE_MOVED);
+			imap_out(s, s->deleted ? IMAP_BYE_DELETED : IMAP_BYE_MOVED);
 			s->logout = true;
 			return;
 		}
@@ -542,7 +548,7 @@ static void imap_idle_sync_run(void *ctx)
 
 	if (!imap_job_index(s)) {
 		if (s->moved)
-			imap_out(s, IMAP_BYE_MOVED);
+			imap_out(s, s->deleted ? IMAP_BYE_DELETED : IMAP_BYE_MOVED);
 		return;
 	}
 	imap_view_sync(s, true);

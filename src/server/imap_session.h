@@ -56,6 +56,7 @@ struct imap_session {
 	const char *name_error;	/* why imap_mailbox_name refused the last name */
 	bool mover;		/* an account move's session (ID "x-yubin-move" from a trusted peer) */
 	bool moved;		/* the mailbox moved away meanwhile: BYE */
+	bool deleted;		/* the account was deleted meanwhile: BYE */
 	char *move_claim;	/* the account this move's session holds (one per account) */
 
 	/* SELECTED */
@@ -171,6 +172,8 @@ int imap_xmove_open_root(struct imap_session *s, const char *address, char *root
 void imap_xmove_release(struct imap_session *s);
 /* The BYE a session gets when its mailbox moved to another node. */
 #define IMAP_BYE_MOVED "* BYE [UNAVAILABLE] This mailbox has moved to another server: connect again"
+/* The BYE a session gets when its account was deleted (the mailbox gone). */
+#define IMAP_BYE_DELETED "* BYE This account has been deleted"
 
 /* After a successful login (on a worker): open the index. */
 int imap_session_open_store(struct imap_session *s, const char *address);

@@ -748,6 +748,10 @@ static void pop3_dispatch(struct pop3_session *s, const char *line, size_t len)
 		/* moved to another node (store/mail_move.h): connect again */
 		pop3_reply(s, "-ERR [SYS/TEMP] This mailbox has moved to another server: connect again");
 		pop3_close(s);
+	} else if (s->state == POP3_TRANSACTION && access(s->maildir, F_OK) < 0 && errno == ENOENT) {
+		/* the account deleted since the login: never make an empty one */
+		pop3_reply(s, "-ERR This account has been deleted");
+		pop3_close(s);
 	} else if (s->state == POP3_TRANSACTION) {
 		pop3_cmd_transaction(s, &cmd);
 	} else {

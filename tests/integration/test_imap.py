@@ -217,6 +217,23 @@ def test_two_sessions_see_each_other(server):
     b.logout()
 
 
+def test_deleted_account_session_ends(server):
+    """An account deleted while a session is logged in: its next command
+    gets a BYE, and no empty mailbox is made again in its place."""
+    addr = "gone-%s@%s" % (os.urandom(3).hex(), DOMAIN)
+    server.add_account(addr)
+    m = imaps(server)
+    m.login(addr, PASSWORD)
+    m.select("INBOX")
+    server.ctl("account", "del", addr)
+    with pytest.raises((imaplib.IMAP4.abort, imaplib.IMAP4.error)):
+        m.append("INBOX", None, None, make_message("after-delete"))
+    assert b"This account has been deleted" in b" ".join(m.untagged_responses.get("BYE", [])), \
+        m.untagged_responses
+    assert not os.path.exists(server.maildir(addr))
+    m.shutdown()
+
+
 def test_over_quota_append_refused(tmp_path):
     with running_server(tmp_path / "q", accounts=[(USER, PASSWORD, 1)]) as srv:
         m = login(srv)
