@@ -141,6 +141,10 @@ def test_one_failed_copy_fails_the_whole_message(tmp_path):
     with running_server(tmp_path / "gcf", accounts=[(a, None, 1), (b,)]) as server:
         newdir = os.path.join(server.maildir(b), "new")
         shutil.rmtree(newdir)
+        # a file where b's new/ should be: its copy fails (a missing new/
+        # would be made again at RCPT, as for a mailbox made on first use)
+        with open(newdir, "w") as f:
+            f.write("not a directory\n")
         c = SMTPConn(server.port("smtp"))
         try:
             c.ehlo().expect(250)
@@ -150,6 +154,7 @@ def test_one_failed_copy_fails_the_whole_message(tmp_path):
             assert replies[3].code == 451, replies
             assert not server.find_token(a, tok)
             assert not os.listdir(os.path.join(server.maildir(a), "tmp"))
+            os.unlink(newdir)
             os.mkdir(newdir, 0o700)
             tok2 = "gc-retry-" + os.urandom(4).hex()
             replies = c.send_mail("sender@client.test", [a, b], make_message(tok2, size=600000))
