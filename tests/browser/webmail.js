@@ -10,7 +10,7 @@
 // password, smtp (port 25's number), xss (how many corpus messages).
 import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { check, launch, params, shot } from './lib.js';
+import { check, failed, launch, params, shot } from './lib.js';
 
 const P = params();
 
@@ -255,7 +255,7 @@ async function desktop() {
     await blockedOnly(env, () => xssCorpus(page));
     if (env.problems.length) throw new Error(env.problems.join('\n'));
   } catch (e) {
-    await shot(page, 'FAILED-webmail').catch(() => {});
+    await failed(env, 'webmail');
     throw e;
   } finally {
     await browser.close();
@@ -280,7 +280,7 @@ async function japaneseUiAndPhone() {
     await shot(page, 'webmail-read-ja-phone');
     if (env.problems.length) throw new Error(env.problems.join('\n'));
   } catch (e) {
-    await shot(page, 'FAILED-webmail-phone').catch(() => {});
+    await failed(env, 'webmail-phone');
     throw e;
   } finally {
     await browser.close();
@@ -305,7 +305,7 @@ async function quotaFull() {
     await shot(page, 'webmail-quota-full-ja');
     if (env.problems.length) throw new Error(env.problems.join('\n'));
   } catch (e) {
-    await shot(page, 'FAILED-webmail-quota').catch(() => {});
+    await failed(env, 'webmail-quota');
     throw e;
   } finally {
     await browser.close();

@@ -20,7 +20,7 @@
 // says why and what to do; signing out while writing keeps the draft,
 // and B logging in next on the same page gets none of it.
 import { readFileSync } from 'node:fs';
-import { check, launch, params, shot } from './lib.js';
+import { check, failed, launch, params, shot } from './lib.js';
 
 const P = params();
 
@@ -179,6 +179,9 @@ async function phaseA() {
     await forward(env.page);
     await autosavedDraft(env.page);
     if (env.problems.length) throw new Error(env.problems.join('\n'));
+  } catch (e) {
+    await failed(env, 'webmail-compose-a');
+    throw e;
   } finally {
     await env.browser.close();
   }
@@ -305,6 +308,9 @@ async function phone() {
     await shot(env.page, 'webmail-compose-ja-phone');
     await env.page.locator('#compose-discard').isVisible();
     if (env.problems.length) throw new Error(env.problems.join('\n'));
+  } catch (e) {
+    await failed(env, 'webmail-compose-phone');
+    throw e;
   } finally {
     await env.browser.close();
   }
@@ -328,6 +334,9 @@ async function phaseB() {
     await overTheLimit(env.page);
     await bigBook(env.page);
     if (env.problems.length) throw new Error(env.problems.join('\n'));
+  } catch (e) {
+    await failed(env, 'webmail-compose-b');
+    throw e;
   } finally {
     await env.browser.close();
   }
@@ -359,7 +368,7 @@ async function phaseC() {
     await page.locator('#list .empty').waitFor();
     if (env.problems.length) throw new Error(env.problems.join('\n'));
   } catch (e) {
-    await shot(page, 'FAILED-webmail-compose-c').catch(() => {});
+    await failed(env, 'webmail-compose-c');
     throw e;
   } finally {
     await env.browser.close();

@@ -6,7 +6,7 @@
 // after is outside, though it is still that day in UTC), the sender field
 // and one folder narrow it; the Japanese UI on a phone. Parameters (JSON
 // in argv[2]): url, user, password.
-import { check, launch, params, shot } from './lib.js';
+import { check, failed, launch, params, shot } from './lib.js';
 
 const P = params();
 
@@ -96,7 +96,7 @@ async function desktop() {
     check(await page.locator('#search-q').inputValue() === '', 'the search field is emptied');
     if (env.problems.length) throw new Error(env.problems.join('\n'));
   } catch (e) {
-    await shot(page, 'FAILED-webmail-search').catch(() => {});
+    await failed(env, 'webmail-search');
     throw e;
   } finally {
     await browser.close();
@@ -123,7 +123,7 @@ async function japanesePhone() {
     check(await page.locator('#search-results').isVisible(), 'the hits are shown again on the phone');
     if (env.problems.length) throw new Error(env.problems.join('\n'));
   } catch (e) {
-    await shot(page, 'FAILED-webmail-search-phone').catch(() => {});
+    await failed(env, 'webmail-search-phone');
     throw e;
   } finally {
     await browser.close();
