@@ -2,10 +2,11 @@
 // boxes to select many, sort and paging; and the actions on the selected
 // messages (or the one open): delete, move, copy, read/unread, flag, spam.
 import { api, seg } from './api.js';
-import { h, fill } from '../../src/dom.js';
+import { h } from '../../src/dom.js';
 import { formatBytes, formatDate, t } from './i18n.js';
 import { state, roleOf } from './state.js';
 import { folderLabel } from './folders.js';
+import { keepRows, place } from './redraw.js';
 
 export async function loadList() {
   const q = `offset=${state.offset}&limit=${state.limit}&sort=${state.sort}&order=${state.order}`;
@@ -114,14 +115,16 @@ export function renderList(el, actions) {
   const empty = role === 'trash' || role === 'junk'
     ? h('button', { type: 'button', id: 'empty-folder', class: 'danger', disabled: l.total === 0,
       onclick: () => actions.empty() }, role === 'trash' ? t('act.empty_trash') : t('act.empty_junk')) : null;
-  fill(el,
+  // the rows that look the same stay (redraw.js: a click on one is not lost)
+  place(el,
     h('div', { class: 'list-head' },
       h('h2', { class: 'folder-title' }, folderLabel({ role, name: state.folder })),
       sortControls(actions),
       h('button', { type: 'button', id: 'refresh', class: 'link', onclick: () => actions.reload() }, t('act.refresh'))),
     h('div', { class: 'toolbar' }, all, toolbar(actions), empty),
     l.messages.length === 0 ? h('p', { class: 'empty' }, t('list.empty'))
-      : h('ul', { class: 'messages', id: 'messages' }, l.messages.map((m, i) => row(m, i, actions))),
+      : keepRows(el.querySelector('#messages'), () => h('ul', { class: 'messages', id: 'messages' }),
+        l.messages.map((m, i) => row(m, i, actions))),
     h('div', { class: 'pager' },
       h('button', { type: 'button', id: 'prev-page', disabled: l.offset === 0,
         onclick: () => { state.offset = Math.max(0, l.offset - state.limit); actions.reload(); } }, t('list.prev')),

@@ -24,10 +24,11 @@ let events = null;
 let refreshTimer = null;
 
 // Tests (and only tests: localStorage yubin.test = 1) get a counter that
-// any script escaping the mail iframe would bump through postMessage.
+// any script escaping the mail iframe would bump through postMessage, and
+// one of the list's redraws.
 try {
   if (window.localStorage.getItem('yubin.test') === '1') {
-    window.__yubinTest = { xss: 0, messages: [] };
+    window.__yubinTest = { xss: 0, messages: [], draws: 0 };
     window.addEventListener('message', (e) => {
       window.__yubinTest.xss += 1;
       window.__yubinTest.messages.push(String(e.data).slice(0, 200));
@@ -154,6 +155,7 @@ function drawChrome() {
 function drawList() {
   if (state.search) renderSearch(ui.list, actions);
   else renderList(ui.list, actions);
+  if (window.__yubinTest) window.__yubinTest.draws += 1;
 }
 
 // The list pane's messages: the folder's page, or the hits of a search.

@@ -10,6 +10,7 @@ import { h, fill } from '../../src/dom.js';
 import { formatBytes, formatDate, t } from './i18n.js';
 import { state, folderByName } from './state.js';
 import { folderLabel } from './folders.js';
+import { keepRows, place } from './redraw.js';
 
 const TEXT = ['q', 'from', 'to', 'subject', 'body'];
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -129,7 +130,7 @@ export function renderSearch(el, actions) {
   const to = result.offset + result.hits.length;
   const where = values.folder ? folderLabel(folderByName(values.folder) || { name: values.folder })
     : t('search.all_folders');
-  fill(el,
+  place(el,
     h('div', { class: 'list-head' },
       h('h2', { class: 'folder-title', id: 'search-title' }, t('search.title')),
       h('span', { class: 'search-where' }, where),
@@ -137,7 +138,8 @@ export function renderSearch(el, actions) {
         t('search.close'))),
     result.partial ? h('p', { class: 'search-partial', id: 'search-partial' }, t('search.partial')) : null,
     result.hits.length === 0 ? h('p', { class: 'empty', id: 'search-none' }, t('search.none'))
-      : h('ul', { class: 'messages', id: 'search-results' }, result.hits.map((x, i) => hitRow(x, i, actions))),
+      : keepRows(el.querySelector('#search-results'), () => h('ul', { class: 'messages', id: 'search-results' }),
+        result.hits.map((x, i) => hitRow(x, i, actions))),
     h('div', { class: 'pager' },
       h('button', { type: 'button', id: 'search-prev', disabled: result.offset === 0,
         onclick: () => actions.searchPage(Math.max(0, result.offset - PAGE)) }, t('search.prev')),
