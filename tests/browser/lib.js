@@ -33,18 +33,6 @@ export async function launch(opts = {}) {
   // (make test runs the browser tests beside the other workers and the
   // sanitizer build; bulk-adding 55 accounts hashes 55 passwords)
   context.setDefaultTimeout(60000);
-  // what the page said and did, for a failing step's report (explain):
-  // its console, errors, failed requests, status lines and hash changes
-  await context.addInitScript(() => {
-    window.addEventListener('hashchange', () => console.debug(`hash ${window.location.hash}`));
-    document.addEventListener('DOMContentLoaded', () => {
-      const s = document.getElementById('status');
-      if (s) {
-        new MutationObserver(() => s.textContent && console.debug(`#status ${s.className}: ${s.textContent}`))
-          .observe(s, { childList: true, characterData: true, subtree: true });
-      }
-    });
-  });
   const page = await context.newPage();
   const problems = [];
   const t0 = Date.now();
@@ -56,6 +44,15 @@ export async function launch(opts = {}) {
     note(`console.${m.type()}: ${m.text()}`);
     if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) problems.push(`console: ${m.text()}`);
   });
+  // its location, and its status line's toasts (watched from each load:
+  // no init script, which a sandboxed mail frame would refuse, noisily)
+  page.on('framenavigated', (f) => f === page.mainFrame() && note(`at ${f.url()}`));
+  page.on('load', () => page.evaluate(() => {
+    const s = document.getElementById('status');
+    if (!s) return;
+    new MutationObserver(() => s.textContent && console.debug(`#status ${s.className}: ${s.textContent}`))
+      .observe(s, { childList: true, characterData: true, subtree: true });
+  }).catch(() => {}));
   page.on('requestfailed', (r) => note(`request failed: ${r.method()} ${r.url()} ${(r.failure() || {}).errorText}`));
   page.on('response', (r) => r.status() >= 400 && note(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`));
   return { browser, context, page, problems, log };
