@@ -116,6 +116,10 @@ async function japanesePhone() {
     await page.locator('#search-title', { hasText: '検索結果' }).waitFor();
     same(await hits(page, 1), ['会議の件'], 'a two-character word');
     await shot(page, 'webmail-search-ja-phone');
+    // the folder choice looks like the field beside it
+    const look = await page.locator('#search-folder').evaluate((e) => getComputedStyle(e).borderRadius);
+    check(look === await page.locator('#search-q').evaluate((e) => getComputedStyle(e).borderRadius),
+      `the folder choice is unstyled (border radius ${look})`);
     await page.locator('#search-results li.hit').first().tap();
     await page.locator('#reader .subject', { hasText: '会議の件' }).waitFor();
     await page.locator('#back').tap();
