@@ -63,6 +63,9 @@ async function desktop() {
     await page.locator('#search-title').waitFor();
     same(await hits(page, 3), ['見積もりのご案内', '請求書 (古い)', '会議の件'], 'a Japanese word in three charsets');
     await page.locator('#search-results li.hit[data-folder="Archive"] .hit-folder', { hasText: 'Archive' }).waitFor();
+    // the sender by name, or by address when it has none
+    const from = await page.locator('#search-results li.hit .from').allTextContents();
+    same(from, ['sato@sender.test', 'keiri@example.jp', '山田太郎'], 'the senders');
     await shot(page, 'webmail-search-en');
 
     // a hit opens from its own folder, and back returns to the hits

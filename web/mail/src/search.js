@@ -99,6 +99,21 @@ export function searchForm(go) {
   return form;
 }
 
+// The sender as the list names it: the display name, else the address
+// (hits carry the From header's decoded text: "Name <addr>", "addr
+// (Name)" or a bare address).
+function senderName(from) {
+  const s = (from || '').trim();
+  let m = /^(.*?)\s*<([^<>]*)>$/.exec(s);
+  if (m) {
+    const name = m[1].trim().replace(/^"(.*)"$/, '$1').replace(/\\(.)/g, '$1').trim();
+    return name || m[2].trim() || s;
+  }
+  m = /^([^\s()]+@[^\s()]+)\s*\((.*)\)$/.exec(s);
+  if (m) return m[2].trim() || m[1];
+  return s;
+}
+
 function hitRow(hit, i, actions) {
   const seen = hit.flags.includes('\\Seen');
   const flagged = hit.flags.includes('\\Flagged');
@@ -111,7 +126,7 @@ function hitRow(hit, i, actions) {
   return h('li', { class: classes.join(' '), 'data-uid': String(hit.uid), 'data-folder': hit.folder, tabindex: '-1',
     onclick: () => actions.openHit(hit) },
   h('span', { class: 'star' }, flagged ? '★' : ''),
-  h('span', { class: 'from' }, hit.from),
+  h('span', { class: 'from', title: hit.from }, senderName(hit.from)),
   h('span', { class: 'subject' }, hit.subject || t('read.no_subject')),
   h('span', { class: 'hit-folder' }, f ? folderLabel(f) : hit.folder),
   h('span', { class: 'date' }, formatDate(hit.date)),
