@@ -118,6 +118,25 @@ async function clickDuringRedraw(page, subject) {
   await page.locator('#reader .subject', { hasText: subject }).waitFor();
 }
 
+// A message whose answer comes last does not replace the one opened after
+// it: the answer for the first is held until the second is shown.
+async function lateAnswer(page, first, second) {
+  const uid = await row(page, first).getAttribute('data-uid');
+  const url = new RegExp(`/api/v1/mail/messages/INBOX/${uid}\\?`);
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route(url, async (route) => { await held; await route.continue(); });
+  const asked = page.waitForRequest(url);
+  await row(page, first).click();
+  await asked;
+  await openMessage(page, second);
+  release();
+  await page.waitForFunction(() => window.__yubinTest.dropped === 1);
+  const shown = await page.locator('#reader .subject').textContent();
+  check(shown === second, `the late answer replaced ${second} by ${shown}`);
+  await page.unroute(url);
+}
+
 async function evilHtml(page) {
   await hookWorks(page);
   await openMessage(page, 'evil html');
@@ -259,6 +278,7 @@ async function desktop() {
     await shot(page, 'webmail-inbox-en');
     await japanese(page);
     await clickDuringRedraw(page, 'big one');
+    await lateAnswer(page, '添付ファイル', 'buy now');
     await blockedOnly(env, () => evilHtml(page));
     await inlineImageAndSource(page);
     await download(page);

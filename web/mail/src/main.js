@@ -25,10 +25,10 @@ let refreshTimer = null;
 
 // Tests (and only tests: localStorage yubin.test = 1) get a counter that
 // any script escaping the mail iframe would bump through postMessage, and
-// one of the list's redraws.
+// ones of the list's redraws and of late messages dropped.
 try {
   if (window.localStorage.getItem('yubin.test') === '1') {
-    window.__yubinTest = { xss: 0, messages: [], draws: 0 };
+    window.__yubinTest = { xss: 0, messages: [], draws: 0, dropped: 0 };
     window.addEventListener('message', (e) => {
       window.__yubinTest.xss += 1;
       window.__yubinTest.messages.push(String(e.data).slice(0, 200));
@@ -277,7 +277,12 @@ const actions = {
   }),
 };
 
+// Each opening of a message is numbered: an answer that comes after a
+// later opening (or after another route took the reading pane) is dropped.
+let opening = 0;
+
 async function openMessage(uid) {
+  const mine = ++opening;
   state.open = uid;
   const i = state.search ? (state.search.result ? state.search.result.hits : []).findIndex((x) => x.uid === uid &&
     x.folder === state.folder)
@@ -286,7 +291,12 @@ async function openMessage(uid) {
   setView('read');
   const back = backButton();
   await run(async () => {
-    const msg = await renderMessage(ui.reader, state.folder, uid, [back, replyTools(uid), toolbar(actions)]);
+    const wanted = () => mine === opening && state.open === uid;
+    const msg = await renderMessage(ui.reader, state.folder, uid, [back, replyTools(uid), toolbar(actions)], wanted);
+    if (!msg) {
+      if (window.__yubinTest) window.__yubinTest.dropped += 1;
+      return;
+    }
     if (!msg.flags.seen) {
       await api('PATCH', `/mail/messages/${seg(state.folder)}/${uid}`, { seen: true });
       await Promise.all([loadFolders(), loadPane()]);
