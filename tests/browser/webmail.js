@@ -32,11 +32,32 @@ function row(page, subject) {
   return page.locator('#messages li.msg', { has: page.locator('.subject', { hasText: subject }) }).first();
 }
 
+// Opens folder name, once its own list is in the list pane.
 async function openFolder(page, name) {
   await page.locator(`a.folder[data-folder="${name}"]`).click();
-  await page.locator('.folder.current', { hasText: '' }).waitFor();
   await page.waitForFunction((n) => document.querySelector('.folder.current') &&
-    document.querySelector('.folder.current').dataset.folder === n, name);
+    document.querySelector('.folder.current').dataset.folder === n && document.querySelector('#list').dataset.folder === n,
+  name);
+}
+
+// A folder's list whose answer comes last does not replace the folder
+// opened after it: Sent's list asked again is held until the Inbox is shown.
+async function lateList(page) {
+  await openFolder(page, 'Sent');
+  const url = /\/api\/v1\/mail\/folders\/Sent\/messages\?/;
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route(url, async (route) => { await held; await route.continue(); });
+  const asked = page.waitForRequest(url);
+  await page.locator('#refresh').click();
+  await asked;
+  await openFolder(page, 'INBOX');
+  const n = await page.evaluate(() => window.__yubinTest.dropped.list);
+  release();
+  await page.waitForFunction((k) => window.__yubinTest.dropped.list > k, n);
+  check(await row(page, 'sent one').count() === 0, 'the late list of Sent is shown in the Inbox');
+  check(await page.locator('#list').getAttribute('data-folder') === 'INBOX', 'the list pane left the Inbox');
+  await page.unroute(url);
 }
 
 async function openMessage(page, subject) {
@@ -131,7 +152,7 @@ async function lateAnswer(page, first, second) {
   await asked;
   await openMessage(page, second);
   release();
-  await page.waitForFunction(() => window.__yubinTest.dropped === 1);
+  await page.waitForFunction(() => window.__yubinTest.dropped.message === 1);
   const shown = await page.locator('#reader .subject').textContent();
   check(shown === second, `the late answer replaced ${second} by ${shown}`);
   await page.unroute(url);
@@ -279,6 +300,7 @@ async function desktop() {
     await japanese(page);
     await clickDuringRedraw(page, 'big one');
     await lateAnswer(page, '添付ファイル', 'buy now');
+    await lateList(page);
     await blockedOnly(env, () => evilHtml(page));
     await inlineImageAndSource(page);
     await download(page);

@@ -4,13 +4,25 @@
 import { api, seg } from './api.js';
 import { h } from '../../src/dom.js';
 import { formatBytes, formatDate, t } from './i18n.js';
-import { state, roleOf } from './state.js';
+import { state, roleOf, dropped } from './state.js';
 import { folderLabel } from './folders.js';
 import { keepRows, place } from './redraw.js';
 
+// Only the newest request's answer is taken: an older one (another folder,
+// page or order, or a reload overtaken by the next) coming last would show
+// what is no longer asked for. null for an answer dropped.
+let asked = 0;
+
 export async function loadList() {
+  const mine = ++asked;
+  const folder = state.folder;
   const q = `offset=${state.offset}&limit=${state.limit}&sort=${state.sort}&order=${state.order}`;
-  state.list = await api('GET', `/mail/folders/${seg(state.folder)}/messages?${q}`);
+  const list = await api('GET', `/mail/folders/${seg(folder)}/messages?${q}`);
+  if (mine !== asked) {
+    dropped('list');
+    return null;
+  }
+  state.list = { ...list, folder };
   state.quota = state.list.quota;
   const uids = new Set(state.list.messages.map((m) => m.uid));
   for (const u of [...state.selected]) if (!uids.has(u)) state.selected.delete(u);

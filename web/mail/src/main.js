@@ -9,7 +9,7 @@
 import { api, setCsrf, seg } from './api.js';
 import { h, fill } from '../../src/dom.js';
 import { formatBytes, lang, setLang, t } from './i18n.js';
-import { state, roleOf } from './state.js';
+import { state, roleOf, dropped } from './state.js';
 import { loadFolders, renderFolders, folderLabel } from './folders.js';
 import { loadList, renderList, targets, toolbar } from './list.js';
 import { renderMessage } from './reader.js';
@@ -25,10 +25,11 @@ let refreshTimer = null;
 
 // Tests (and only tests: localStorage yubin.test = 1) get a counter that
 // any script escaping the mail iframe would bump through postMessage, and
-// ones of the list's redraws and of late messages dropped.
+// ones of the list's redraws and of late answers dropped (a message or a
+// list asked for again meanwhile).
 try {
   if (window.localStorage.getItem('yubin.test') === '1') {
-    window.__yubinTest = { xss: 0, messages: [], draws: 0, dropped: 0 };
+    window.__yubinTest = { xss: 0, messages: [], draws: 0, dropped: { message: 0, list: 0 } };
     window.addEventListener('message', (e) => {
       window.__yubinTest.xss += 1;
       window.__yubinTest.messages.push(String(e.data).slice(0, 200));
@@ -152,9 +153,18 @@ function drawChrome() {
     (f ? folderLabel(f) : state.folder) + ' - ' + t('app.title');
 }
 
+// The list pane names the folder whose list it shows (data-folder); until
+// the folder just chosen has its list, the last one stays.
 function drawList() {
-  if (state.search) renderSearch(ui.list, actions);
-  else renderList(ui.list, actions);
+  if (state.search) {
+    renderSearch(ui.list, actions);
+    delete ui.list.dataset.folder;
+  } else if (state.list && state.list.folder === state.folder) {
+    renderList(ui.list, actions);
+    ui.list.dataset.folder = state.folder;
+  } else {
+    return;
+  }
   if (window.__yubinTest) window.__yubinTest.draws += 1;
 }
 
@@ -200,8 +210,9 @@ async function run(fn) {
 
 async function reload(keepOpen) {
   await run(async () => {
-    await Promise.all([loadFolders(), loadPane()]);
+    const [, pane] = await Promise.all([loadFolders(), loadPane()]);
     drawChrome();
+    if (!pane) return;	// a newer reload's answer is the one to show
     drawList();
     if (!keepOpen && state.open !== null && !shown(state.open, state.folder)) {
       state.open = null;
@@ -294,7 +305,7 @@ async function openMessage(uid) {
     const wanted = () => mine === opening && state.open === uid;
     const msg = await renderMessage(ui.reader, state.folder, uid, [back, replyTools(uid), toolbar(actions)], wanted);
     if (!msg) {
-      if (window.__yubinTest) window.__yubinTest.dropped += 1;
+      dropped('message');
       return;
     }
     if (!msg.flags.seen) {
