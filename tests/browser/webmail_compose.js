@@ -36,6 +36,14 @@ function status(page, re) {
   return page.locator('#status').filter({ hasText: re }).waitFor();
 }
 
+// A send or discard is over once the composer has left and its toast is
+// up (the toast alone may still be the step before's: the same words stay
+// a few seconds, and the next step would race this one's end).
+async function over(page, re) {
+  await page.locator('#compose-view').waitFor({ state: 'detached' });
+  await status(page, re);
+}
+
 async function addressBook(page) {
   await page.locator('#nav-contacts').click();
   await page.locator('#address-book').waitFor();
@@ -100,7 +108,7 @@ async function writeWithAttachment(page) {
   await page.locator('#attach-list .attachment-item:not(.uploading)', { hasText: '見積書.txt' }).waitFor();
   await shot(page, 'webmail-compose');
   await page.locator('#compose-send').click();
-  await status(page, /Message sent to 1 recipient/);
+  await over(page, /Message sent to 1 recipient/);
   await page.waitForFunction(() => window.location.hash.startsWith('#/f/'));
 }
 
@@ -120,7 +128,7 @@ async function reply(page) {
   await page.locator('#compose-text').pressSequentially('承知しました。');
   await shot(page, 'webmail-reply');
   await page.locator('#compose-send').click();
-  await status(page, /Message sent/);
+  await over(page, /Message sent/);
 }
 
 // Reply all prefilled (then left); forward inline (prefilled, then
@@ -143,13 +151,13 @@ async function forward(page) {
   check(await page.locator('#compose-to').inputValue() === '', 'a forward has no recipient yet');
   page.once('dialog', (d) => d.accept());
   await page.locator('#compose-discard').click();
-  await status(page, /Message discarded/);
+  await over(page, /Message discarded/);
   await page.locator('#messages li.msg', { hasText: P.peer_subject }).first().click();
   await page.locator('#act-forward-attachment').click();
   await page.locator('#compose-view[data-mode=forward_attachment] #fwd-attached').waitFor();
   await page.locator('#compose-to').fill(P.peer);
   await page.locator('#compose-to').press('Control+Enter');
-  await status(page, /Message sent/);
+  await over(page, /Message sent/);
 }
 
 async function autosavedDraft(page) {
@@ -196,7 +204,7 @@ async function continueDraft(page) {
   await page.locator('#compose-text').press('End');
   await page.locator('#compose-text').pressSequentially('、続きを書きました。');
   await page.locator('#compose-send').click();
-  await status(page, /Message sent/);
+  await over(page, /Message sent/);
 }
 
 // ISO-2022-JP cannot carry ①: said so before anything is sent.
@@ -240,7 +248,7 @@ async function notRepresentable(page) {
   await page.locator('#send-error[data-code=not_representable]', { hasText: 'ISO-2022-JP' }).waitFor();
   page.once('dialog', (d) => d.accept());
   await page.locator('#compose-discard').click();
-  await status(page, /Message discarded/);
+  await over(page, /Message discarded/);
 }
 
 // A From the login may not send as: refused with what to do.
@@ -253,7 +261,7 @@ async function notMyAddress(page) {
   await page.locator('#send-error[data-code=forbidden]', { hasText: 'may not send from this address' }).waitFor();
   page.once('dialog', (d) => d.accept());
   await page.locator('#compose-discard').click();
-  await status(page, /Message discarded/);
+  await over(page, /Message discarded/);
 }
 
 // The language switch while writing: the same message, in Japanese.
@@ -268,7 +276,7 @@ async function languageSwitch(page) {
   await page.locator('#compose-send', { hasText: 'Send' }).waitFor();
   page.once('dialog', (d) => d.accept());
   await page.locator('#compose-discard').click();
-  await status(page, /Message discarded/);
+  await over(page, /Message discarded/);
 }
 
 async function overTheLimit(page) {
