@@ -35,12 +35,48 @@ export async function launch(opts = {}) {
   context.setDefaultTimeout(60000);
   const page = await context.newPage();
   const problems = [];
+  const t0 = Date.now();
+  const log = [];
+  const note = (s) => { log.push(`${((Date.now() - t0) / 1000).toFixed(2)}s ${s}`); if (log.length > 60) log.shift(); };
   // any script error, CSP violation or failed request is a failure
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('pageerror', (e) => { problems.push(`page error: ${e.message}`); note(`page error: ${e.stack || e}`); });
   page.on('console', (m) => {
+    note(`console.${m.type()}: ${m.text()}`);
     if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) problems.push(`console: ${m.text()}`);
   });
-  return { browser, context, page, problems };
+  // its location, and its status line's toasts (watched from each load:
+  // no init script, which a sandboxed mail frame would refuse, noisily)
+  page.on('framenavigated', (f) => f === page.mainFrame() && note(`at ${f.url()}`));
+  page.on('load', () => page.evaluate(() => {
+    const s = document.getElementById('status');
+    if (!s) return;
+    new MutationObserver(() => s.textContent && console.debug(`#status ${s.className}: ${s.textContent}`))
+      .observe(s, { childList: true, characterData: true, subtree: true });
+  }).catch(() => {}));
+  page.on('requestfailed', (r) => note(`request failed: ${r.method()} ${r.url()} ${(r.failure() || {}).errorText}`));
+  page.on('response', (r) => r.status() >= 400 && note(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`));
+  return { browser, context, page, problems, log };
+}
+
+// Why a step failed, as far as the page tells: where it is, its status
+// line and reading pane, then the last of what it logged.
+export async function explain(env) {
+  let where = '';
+  try {
+    where = await env.page.evaluate(() => {
+      const text = (sel) => ((document.querySelector(sel) || {}).textContent || '').replace(/\s+/g, ' ').slice(0, 200);
+      return `url ${window.location.href}\nstatus: ${text('#status')}\nreader: ${text('#reader')}`;
+    });
+  } catch (e) {
+    where = `(the page cannot tell: ${e.message})`;
+  }
+  return `--- the page at the failure\n${where}\n--- its last events\n${env.log.join('\n')}`;
+}
+
+// A failing step's report on stderr and a screenshot FAILED-name.png.
+export async function failed(env, name) {
+  console.error(await explain(env));
+  await shot(env.page, `FAILED-${name}`).catch(() => {});
 }
 
 export async function open(page, url, hash = '') {
@@ -87,11 +123,7 @@ export async function run(name, fn, opts) {
     rc = 1;
     console.error(`${name}: ${e.stack || e}`);
     if (env.problems.length) console.error(env.problems.join('\n'));
-    try {
-      await shot(env.page, `FAILED-${name}`);
-    } catch (e2) {
-      // the page may be gone
-    }
+    await failed(env, name);
   } finally {
     await env.browser.close();
   }

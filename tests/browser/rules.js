@@ -91,6 +91,10 @@ await run('rules', async ({ page }) => {
 
   await page.getByRole('link', { name: '振り分けルール' }).click();
   const ja = page.getByRole('form', { name: 'ルールを追加' });
+  await ja.waitFor();
+  // the last page's toast went with it
+  const left = await page.locator('#status').textContent();
+  check(left === '', `the toast of the last page stays: ${left}`);
   await ja.getByRole('button', { name: '条件を増やす' }).click();
   await ja.getByRole('group', { name: '条件 2' }).getByLabel('調べる項目').waitFor();
   await ja.getByRole('button', { name: '処理を増やす' }).click();

@@ -10,7 +10,7 @@
 // password, smtp (port 25's number), xss (how many corpus messages).
 import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { check, launch, params, shot } from './lib.js';
+import { check, failed, launch, params, shot } from './lib.js';
 
 const P = params();
 
@@ -32,11 +32,32 @@ function row(page, subject) {
   return page.locator('#messages li.msg', { has: page.locator('.subject', { hasText: subject }) }).first();
 }
 
+// Opens folder name, once its own list is in the list pane.
 async function openFolder(page, name) {
   await page.locator(`a.folder[data-folder="${name}"]`).click();
-  await page.locator('.folder.current', { hasText: '' }).waitFor();
   await page.waitForFunction((n) => document.querySelector('.folder.current') &&
-    document.querySelector('.folder.current').dataset.folder === n, name);
+    document.querySelector('.folder.current').dataset.folder === n && document.querySelector('#list').dataset.folder === n,
+  name);
+}
+
+// A folder's list whose answer comes last does not replace the folder
+// opened after it: Sent's list asked again is held until the Inbox is shown.
+async function lateList(page) {
+  await openFolder(page, 'Sent');
+  const url = /\/api\/v1\/mail\/folders\/Sent\/messages\?/;
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route(url, async (route) => { await held; await route.continue(); });
+  const asked = page.waitForRequest(url);
+  await page.locator('#refresh').click();
+  await asked;
+  await openFolder(page, 'INBOX');
+  const n = await page.evaluate(() => window.__yubinTest.dropped.list);
+  release();
+  await page.waitForFunction((k) => window.__yubinTest.dropped.list > k, n);
+  check(await row(page, 'sent one').count() === 0, 'the late list of Sent is shown in the Inbox');
+  check(await page.locator('#list').getAttribute('data-folder') === 'INBOX', 'the list pane left the Inbox');
+  await page.unroute(url);
 }
 
 async function openMessage(page, subject) {
@@ -102,6 +123,39 @@ async function japanese(page) {
   await page.locator('#reader .mail-text', { hasText: 'ソフトウェアの表示確認です。' }).waitFor();
   // opening marked it read, as IMAP will see
   await page.waitForFunction(() => !document.querySelector('#messages li.msg.open.unread'));
+}
+
+// A click is not lost when the list is drawn again between the press and
+// the release: new mail, a flag or the message just opened being marked
+// read redraw it at any moment.
+async function clickDuringRedraw(page, subject) {
+  const box = await row(page, subject).locator('.subject').boundingBox();
+  const draws = await page.evaluate(() => window.__yubinTest.draws);
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.evaluate(() => document.getElementById('refresh').click());
+  await page.waitForFunction((n) => window.__yubinTest.draws > n, draws);
+  await page.mouse.up();
+  await page.locator('#reader .subject', { hasText: subject }).waitFor();
+}
+
+// A message whose answer comes last does not replace the one opened after
+// it: the answer for the first is held until the second is shown.
+async function lateAnswer(page, first, second) {
+  const uid = await row(page, first).getAttribute('data-uid');
+  const url = new RegExp(`/api/v1/mail/messages/INBOX/${uid}\\?`);
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route(url, async (route) => { await held; await route.continue(); });
+  const asked = page.waitForRequest(url);
+  await row(page, first).click();
+  await asked;
+  await openMessage(page, second);
+  release();
+  await page.waitForFunction(() => window.__yubinTest.dropped.message === 1);
+  const shown = await page.locator('#reader .subject').textContent();
+  check(shown === second, `the late answer replaced ${second} by ${shown}`);
+  await page.unroute(url);
 }
 
 async function evilHtml(page) {
@@ -244,6 +298,9 @@ async function desktop() {
     await login(page, 'en');
     await shot(page, 'webmail-inbox-en');
     await japanese(page);
+    await clickDuringRedraw(page, 'big one');
+    await lateAnswer(page, '添付ファイル', 'buy now');
+    await lateList(page);
     await blockedOnly(env, () => evilHtml(page));
     await inlineImageAndSource(page);
     await download(page);
@@ -255,7 +312,7 @@ async function desktop() {
     await blockedOnly(env, () => xssCorpus(page));
     if (env.problems.length) throw new Error(env.problems.join('\n'));
   } catch (e) {
-    await shot(page, 'FAILED-webmail').catch(() => {});
+    await failed(env, 'webmail');
     throw e;
   } finally {
     await browser.close();
@@ -280,7 +337,7 @@ async function japaneseUiAndPhone() {
     await shot(page, 'webmail-read-ja-phone');
     if (env.problems.length) throw new Error(env.problems.join('\n'));
   } catch (e) {
-    await shot(page, 'FAILED-webmail-phone').catch(() => {});
+    await failed(env, 'webmail-phone');
     throw e;
   } finally {
     await browser.close();
@@ -305,7 +362,7 @@ async function quotaFull() {
     await shot(page, 'webmail-quota-full-ja');
     if (env.problems.length) throw new Error(env.problems.join('\n'));
   } catch (e) {
-    await shot(page, 'FAILED-webmail-quota').catch(() => {});
+    await failed(env, 'webmail-quota');
     throw e;
   } finally {
     await browser.close();

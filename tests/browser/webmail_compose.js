@@ -20,7 +20,7 @@
 // says why and what to do; signing out while writing keeps the draft,
 // and B logging in next on the same page gets none of it.
 import { readFileSync } from 'node:fs';
-import { check, launch, params, shot } from './lib.js';
+import { check, failed, launch, params, shot } from './lib.js';
 
 const P = params();
 
@@ -34,6 +34,14 @@ async function login(page) {
 
 function status(page, re) {
   return page.locator('#status').filter({ hasText: re }).waitFor();
+}
+
+// A send or discard is over once the composer has left and its toast is
+// up (the toast alone may still be the step before's: the same words stay
+// a few seconds, and the next step would race this one's end).
+async function over(page, re) {
+  await page.locator('#compose-view').waitFor({ state: 'detached' });
+  await status(page, re);
 }
 
 async function addressBook(page) {
@@ -100,7 +108,7 @@ async function writeWithAttachment(page) {
   await page.locator('#attach-list .attachment-item:not(.uploading)', { hasText: '見積書.txt' }).waitFor();
   await shot(page, 'webmail-compose');
   await page.locator('#compose-send').click();
-  await status(page, /Message sent to 1 recipient/);
+  await over(page, /Message sent to 1 recipient/);
   await page.waitForFunction(() => window.location.hash.startsWith('#/f/'));
 }
 
@@ -120,7 +128,7 @@ async function reply(page) {
   await page.locator('#compose-text').pressSequentially('承知しました。');
   await shot(page, 'webmail-reply');
   await page.locator('#compose-send').click();
-  await status(page, /Message sent/);
+  await over(page, /Message sent/);
 }
 
 // Reply all prefilled (then left); forward inline (prefilled, then
@@ -143,13 +151,13 @@ async function forward(page) {
   check(await page.locator('#compose-to').inputValue() === '', 'a forward has no recipient yet');
   page.once('dialog', (d) => d.accept());
   await page.locator('#compose-discard').click();
-  await status(page, /Message discarded/);
+  await over(page, /Message discarded/);
   await page.locator('#messages li.msg', { hasText: P.peer_subject }).first().click();
   await page.locator('#act-forward-attachment').click();
   await page.locator('#compose-view[data-mode=forward_attachment] #fwd-attached').waitFor();
   await page.locator('#compose-to').fill(P.peer);
   await page.locator('#compose-to').press('Control+Enter');
-  await status(page, /Message sent/);
+  await over(page, /Message sent/);
 }
 
 async function autosavedDraft(page) {
@@ -179,6 +187,9 @@ async function phaseA() {
     await forward(env.page);
     await autosavedDraft(env.page);
     if (env.problems.length) throw new Error(env.problems.join('\n'));
+  } catch (e) {
+    await failed(env, 'webmail-compose-a');
+    throw e;
   } finally {
     await env.browser.close();
   }
@@ -193,7 +204,7 @@ async function continueDraft(page) {
   await page.locator('#compose-text').press('End');
   await page.locator('#compose-text').pressSequentially('、続きを書きました。');
   await page.locator('#compose-send').click();
-  await status(page, /Message sent/);
+  await over(page, /Message sent/);
 }
 
 // ISO-2022-JP cannot carry ①: said so before anything is sent.
@@ -237,7 +248,7 @@ async function notRepresentable(page) {
   await page.locator('#send-error[data-code=not_representable]', { hasText: 'ISO-2022-JP' }).waitFor();
   page.once('dialog', (d) => d.accept());
   await page.locator('#compose-discard').click();
-  await status(page, /Message discarded/);
+  await over(page, /Message discarded/);
 }
 
 // A From the login may not send as: refused with what to do.
@@ -250,7 +261,7 @@ async function notMyAddress(page) {
   await page.locator('#send-error[data-code=forbidden]', { hasText: 'may not send from this address' }).waitFor();
   page.once('dialog', (d) => d.accept());
   await page.locator('#compose-discard').click();
-  await status(page, /Message discarded/);
+  await over(page, /Message discarded/);
 }
 
 // The language switch while writing: the same message, in Japanese.
@@ -265,7 +276,7 @@ async function languageSwitch(page) {
   await page.locator('#compose-send', { hasText: 'Send' }).waitFor();
   page.once('dialog', (d) => d.accept());
   await page.locator('#compose-discard').click();
-  await status(page, /Message discarded/);
+  await over(page, /Message discarded/);
 }
 
 async function overTheLimit(page) {
@@ -305,6 +316,9 @@ async function phone() {
     await shot(env.page, 'webmail-compose-ja-phone');
     await env.page.locator('#compose-discard').isVisible();
     if (env.problems.length) throw new Error(env.problems.join('\n'));
+  } catch (e) {
+    await failed(env, 'webmail-compose-phone');
+    throw e;
   } finally {
     await env.browser.close();
   }
@@ -328,6 +342,9 @@ async function phaseB() {
     await overTheLimit(env.page);
     await bigBook(env.page);
     if (env.problems.length) throw new Error(env.problems.join('\n'));
+  } catch (e) {
+    await failed(env, 'webmail-compose-b');
+    throw e;
   } finally {
     await env.browser.close();
   }
@@ -359,7 +376,7 @@ async function phaseC() {
     await page.locator('#list .empty').waitFor();
     if (env.problems.length) throw new Error(env.problems.join('\n'));
   } catch (e) {
-    await shot(page, 'FAILED-webmail-compose-c').catch(() => {});
+    await failed(env, 'webmail-compose-c');
     throw e;
   } finally {
     await env.browser.close();

@@ -6,7 +6,7 @@
 // after is outside, though it is still that day in UTC), the sender field
 // and one folder narrow it; the Japanese UI on a phone. Parameters (JSON
 // in argv[2]): url, user, password.
-import { check, launch, params, shot } from './lib.js';
+import { check, failed, launch, params, shot } from './lib.js';
 
 const P = params();
 
@@ -63,6 +63,9 @@ async function desktop() {
     await page.locator('#search-title').waitFor();
     same(await hits(page, 3), ['見積もりのご案内', '請求書 (古い)', '会議の件'], 'a Japanese word in three charsets');
     await page.locator('#search-results li.hit[data-folder="Archive"] .hit-folder', { hasText: 'Archive' }).waitFor();
+    // the sender by name, or by address when it has none
+    const from = await page.locator('#search-results li.hit .from').allTextContents();
+    same(from, ['sato@sender.test', 'keiri@example.jp', '山田太郎'], 'the senders');
     await shot(page, 'webmail-search-en');
 
     // a hit opens from its own folder, and back returns to the hits
@@ -96,7 +99,7 @@ async function desktop() {
     check(await page.locator('#search-q').inputValue() === '', 'the search field is emptied');
     if (env.problems.length) throw new Error(env.problems.join('\n'));
   } catch (e) {
-    await shot(page, 'FAILED-webmail-search').catch(() => {});
+    await failed(env, 'webmail-search');
     throw e;
   } finally {
     await browser.close();
@@ -116,6 +119,10 @@ async function japanesePhone() {
     await page.locator('#search-title', { hasText: '検索結果' }).waitFor();
     same(await hits(page, 1), ['会議の件'], 'a two-character word');
     await shot(page, 'webmail-search-ja-phone');
+    // the folder choice looks like the field beside it
+    const look = await page.locator('#search-folder').evaluate((e) => getComputedStyle(e).borderRadius);
+    check(look === await page.locator('#search-q').evaluate((e) => getComputedStyle(e).borderRadius),
+      `the folder choice is unstyled (border radius ${look})`);
     await page.locator('#search-results li.hit').first().tap();
     await page.locator('#reader .subject', { hasText: '会議の件' }).waitFor();
     await page.locator('#back').tap();
@@ -123,7 +130,7 @@ async function japanesePhone() {
     check(await page.locator('#search-results').isVisible(), 'the hits are shown again on the phone');
     if (env.problems.length) throw new Error(env.problems.join('\n'));
   } catch (e) {
-    await shot(page, 'FAILED-webmail-search-phone').catch(() => {});
+    await failed(env, 'webmail-search-phone');
     throw e;
   } finally {
     await browser.close();

@@ -5,7 +5,7 @@
 import { api, setCsrf } from './api.js';
 import { h, clear } from './dom.js';
 import { lang, setLang, t } from './i18n.js';
-import { announce } from './ui.js';
+import { announce, pageChanged } from './ui.js';
 import { loginPage } from './pages/login.js';
 import { domainsPage } from './pages/domains.js';
 import { accountsPage } from './pages/accounts.js';
@@ -170,6 +170,7 @@ let routeSeq = 0;
 function route() {
   routeSeq += 1;
   const seq = routeSeq;
+  pageChanged();
   renderHeader();
   const main = clear(document.getElementById('main'));
   const p = parts();

@@ -10,6 +10,7 @@ const live = () => document.getElementById('status');
 // Says msg in the polite live region (cleared first so that the same
 // message twice is announced twice).
 let clearTimer = null;
+let shownOn = null;	// the page (location hash) the toast is shown on
 
 export function announce(msg) {
   const el = live();
@@ -18,11 +19,21 @@ export function announce(msg) {
   window.clearTimeout(clearTimer);
   window.setTimeout(() => {
     el.textContent = msg;
+    shownOn = window.location.hash;
     // the toast goes after a while; the words were said already
     clearTimer = window.setTimeout(() => {
       el.textContent = '';
     }, 10000);
   }, 30);
+}
+
+// Another page is shown: a toast said on the last one goes (one said on
+// the way here, as "deleted" before the list it returns to, stays).
+export function pageChanged() {
+  const el = live();
+  if (!el || !el.textContent || shownOn === window.location.hash) return;
+  window.clearTimeout(clearTimer);
+  el.textContent = '';
 }
 
 // A labelled input (or textarea/select through opts.tag) with a help line

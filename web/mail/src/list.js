@@ -2,14 +2,27 @@
 // boxes to select many, sort and paging; and the actions on the selected
 // messages (or the one open): delete, move, copy, read/unread, flag, spam.
 import { api, seg } from './api.js';
-import { h, fill } from '../../src/dom.js';
+import { h } from '../../src/dom.js';
 import { formatBytes, formatDate, t } from './i18n.js';
-import { state, roleOf } from './state.js';
+import { state, roleOf, dropped } from './state.js';
 import { folderLabel } from './folders.js';
+import { keepRows, place } from './redraw.js';
+
+// Only the newest request's answer is taken: an older one (another folder,
+// page or order, or a reload overtaken by the next) coming last would show
+// what is no longer asked for. null for an answer dropped.
+let asked = 0;
 
 export async function loadList() {
+  const mine = ++asked;
+  const folder = state.folder;
   const q = `offset=${state.offset}&limit=${state.limit}&sort=${state.sort}&order=${state.order}`;
-  state.list = await api('GET', `/mail/folders/${seg(state.folder)}/messages?${q}`);
+  const list = await api('GET', `/mail/folders/${seg(folder)}/messages?${q}`);
+  if (mine !== asked) {
+    dropped('list');
+    return null;
+  }
+  state.list = { ...list, folder };
   state.quota = state.list.quota;
   const uids = new Set(state.list.messages.map((m) => m.uid));
   for (const u of [...state.selected]) if (!uids.has(u)) state.selected.delete(u);
@@ -114,14 +127,16 @@ export function renderList(el, actions) {
   const empty = role === 'trash' || role === 'junk'
     ? h('button', { type: 'button', id: 'empty-folder', class: 'danger', disabled: l.total === 0,
       onclick: () => actions.empty() }, role === 'trash' ? t('act.empty_trash') : t('act.empty_junk')) : null;
-  fill(el,
+  // the rows that look the same stay (redraw.js: a click on one is not lost)
+  place(el,
     h('div', { class: 'list-head' },
       h('h2', { class: 'folder-title' }, folderLabel({ role, name: state.folder })),
       sortControls(actions),
       h('button', { type: 'button', id: 'refresh', class: 'link', onclick: () => actions.reload() }, t('act.refresh'))),
     h('div', { class: 'toolbar' }, all, toolbar(actions), empty),
     l.messages.length === 0 ? h('p', { class: 'empty' }, t('list.empty'))
-      : h('ul', { class: 'messages', id: 'messages' }, l.messages.map((m, i) => row(m, i, actions))),
+      : keepRows(el.querySelector('#messages'), () => h('ul', { class: 'messages', id: 'messages' }),
+        l.messages.map((m, i) => row(m, i, actions))),
     h('div', { class: 'pager' },
       h('button', { type: 'button', id: 'prev-page', disabled: l.offset === 0,
         onclick: () => { state.offset = Math.max(0, l.offset - state.limit); actions.reload(); } }, t('list.prev')),

@@ -9,7 +9,7 @@
 import { api, setCsrf, seg } from './api.js';
 import { h, fill } from '../../src/dom.js';
 import { formatBytes, lang, setLang, t } from './i18n.js';
-import { state, roleOf } from './state.js';
+import { state, roleOf, dropped } from './state.js';
 import { loadFolders, renderFolders, folderLabel } from './folders.js';
 import { loadList, renderList, targets, toolbar } from './list.js';
 import { renderMessage } from './reader.js';
@@ -24,10 +24,12 @@ let events = null;
 let refreshTimer = null;
 
 // Tests (and only tests: localStorage yubin.test = 1) get a counter that
-// any script escaping the mail iframe would bump through postMessage.
+// any script escaping the mail iframe would bump through postMessage, and
+// ones of the list's redraws and of late answers dropped (a message or a
+// list asked for again meanwhile).
 try {
   if (window.localStorage.getItem('yubin.test') === '1') {
-    window.__yubinTest = { xss: 0, messages: [] };
+    window.__yubinTest = { xss: 0, messages: [], draws: 0, dropped: { message: 0, list: 0 } };
     window.addEventListener('message', (e) => {
       window.__yubinTest.xss += 1;
       window.__yubinTest.messages.push(String(e.data).slice(0, 200));
@@ -151,9 +153,19 @@ function drawChrome() {
     (f ? folderLabel(f) : state.folder) + ' - ' + t('app.title');
 }
 
+// The list pane names the folder whose list it shows (data-folder); until
+// the folder just chosen has its list, the last one stays.
 function drawList() {
-  if (state.search) renderSearch(ui.list, actions);
-  else renderList(ui.list, actions);
+  if (state.search) {
+    renderSearch(ui.list, actions);
+    delete ui.list.dataset.folder;
+  } else if (state.list && state.list.folder === state.folder) {
+    renderList(ui.list, actions);
+    ui.list.dataset.folder = state.folder;
+  } else {
+    return;
+  }
+  if (window.__yubinTest) window.__yubinTest.draws += 1;
 }
 
 // The list pane's messages: the folder's page, or the hits of a search.
@@ -198,8 +210,9 @@ async function run(fn) {
 
 async function reload(keepOpen) {
   await run(async () => {
-    await Promise.all([loadFolders(), loadPane()]);
+    const [, pane] = await Promise.all([loadFolders(), loadPane()]);
     drawChrome();
+    if (!pane) return;	// a newer reload's answer is the one to show
     drawList();
     if (!keepOpen && state.open !== null && !shown(state.open, state.folder)) {
       state.open = null;
@@ -275,7 +288,12 @@ const actions = {
   }),
 };
 
+// Each opening of a message is numbered: an answer that comes after a
+// later opening (or after another route took the reading pane) is dropped.
+let opening = 0;
+
 async function openMessage(uid) {
+  const mine = ++opening;
   state.open = uid;
   const i = state.search ? (state.search.result ? state.search.result.hits : []).findIndex((x) => x.uid === uid &&
     x.folder === state.folder)
@@ -284,7 +302,12 @@ async function openMessage(uid) {
   setView('read');
   const back = backButton();
   await run(async () => {
-    const msg = await renderMessage(ui.reader, state.folder, uid, [back, replyTools(uid), toolbar(actions)]);
+    const wanted = () => mine === opening && state.open === uid;
+    const msg = await renderMessage(ui.reader, state.folder, uid, [back, replyTools(uid), toolbar(actions)], wanted);
+    if (!msg) {
+      dropped('message');
+      return;
+    }
     if (!msg.flags.seen) {
       await api('PATCH', `/mail/messages/${seg(state.folder)}/${uid}`, { seen: true });
       await Promise.all([loadFolders(), loadPane()]);

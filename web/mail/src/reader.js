@@ -72,10 +72,14 @@ function attachments(folder, msg) {
       h('span', { class: 'meta' }, ` ${a.type}, ${formatBytes(a.size)}`)))));
 }
 
-// Shows message uid of folder in el; tools are the action buttons.
-export async function renderMessage(el, folder, uid, tools) {
+// Shows message uid of folder in el; tools are the action buttons. Once
+// the message is had, wanted() says whether it is still to be shown (not
+// when another was opened meanwhile): if not, nothing is shown and the
+// answer is null.
+export async function renderMessage(el, folder, uid, tools, wanted) {
   const msg = await api('GET', msgPath(folder, uid));
   const cids = msg.html ? await cidImages(folder, msg) : {};
+  if (!wanted()) return null;
   let mode = msg.text !== null && msg.text !== '' ? 'text' : msg.html !== null ? 'html' : 'text';
   let showImages = false;
   const body = h('div', { class: 'body' });

@@ -10,6 +10,7 @@ import { h, fill } from '../../src/dom.js';
 import { formatBytes, formatDate, t } from './i18n.js';
 import { state, folderByName } from './state.js';
 import { folderLabel } from './folders.js';
+import { keepRows, place } from './redraw.js';
 
 const TEXT = ['q', 'from', 'to', 'subject', 'body'];
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -98,6 +99,21 @@ export function searchForm(go) {
   return form;
 }
 
+// The sender as the list names it: the display name, else the address
+// (hits carry the From header's decoded text: "Name <addr>", "addr
+// (Name)" or a bare address).
+function senderName(from) {
+  const s = (from || '').trim();
+  let m = /^(.*?)\s*<([^<>]*)>$/.exec(s);
+  if (m) {
+    const name = m[1].trim().replace(/^"(.*)"$/, '$1').replace(/\\(.)/g, '$1').trim();
+    return name || m[2].trim() || s;
+  }
+  m = /^([^\s()]+@[^\s()]+)\s*\((.*)\)$/.exec(s);
+  if (m) return m[2].trim() || m[1];
+  return s;
+}
+
 function hitRow(hit, i, actions) {
   const seen = hit.flags.includes('\\Seen');
   const flagged = hit.flags.includes('\\Flagged');
@@ -110,7 +126,7 @@ function hitRow(hit, i, actions) {
   return h('li', { class: classes.join(' '), 'data-uid': String(hit.uid), 'data-folder': hit.folder, tabindex: '-1',
     onclick: () => actions.openHit(hit) },
   h('span', { class: 'star' }, flagged ? '★' : ''),
-  h('span', { class: 'from' }, hit.from),
+  h('span', { class: 'from', title: hit.from }, senderName(hit.from)),
   h('span', { class: 'subject' }, hit.subject || t('read.no_subject')),
   h('span', { class: 'hit-folder' }, f ? folderLabel(f) : hit.folder),
   h('span', { class: 'date' }, formatDate(hit.date)),
@@ -129,7 +145,7 @@ export function renderSearch(el, actions) {
   const to = result.offset + result.hits.length;
   const where = values.folder ? folderLabel(folderByName(values.folder) || { name: values.folder })
     : t('search.all_folders');
-  fill(el,
+  place(el,
     h('div', { class: 'list-head' },
       h('h2', { class: 'folder-title', id: 'search-title' }, t('search.title')),
       h('span', { class: 'search-where' }, where),
@@ -137,7 +153,8 @@ export function renderSearch(el, actions) {
         t('search.close'))),
     result.partial ? h('p', { class: 'search-partial', id: 'search-partial' }, t('search.partial')) : null,
     result.hits.length === 0 ? h('p', { class: 'empty', id: 'search-none' }, t('search.none'))
-      : h('ul', { class: 'messages', id: 'search-results' }, result.hits.map((x, i) => hitRow(x, i, actions))),
+      : keepRows(el.querySelector('#search-results'), () => h('ul', { class: 'messages', id: 'search-results' }),
+        result.hits.map((x, i) => hitRow(x, i, actions))),
     h('div', { class: 'pager' },
       h('button', { type: 'button', id: 'search-prev', disabled: result.offset === 0,
         onclick: () => actions.searchPage(Math.max(0, result.offset - PAGE)) }, t('search.prev')),

@@ -9,7 +9,7 @@ export const state = {
   order: 'desc',
   offset: 0,
   limit: 50,
-  list: null,          // the last page of /messages
+  list: null,          // the last page of /messages, and its folder (list.folder)
   search: null,        // a search shown instead: {params, values, home, result} (search.js)
   selected: new Set(), // UIDs ticked
   cursor: -1,          // index in list.messages under the keyboard
@@ -24,4 +24,10 @@ export function folderByName(name) {
 export function roleOf(name) {
   const f = folderByName(name);
   return f ? f.role : null;
+}
+
+// An answer (what: 'message' or 'list') come after a newer request for
+// the same pane was dropped: counted for the tests' hook.
+export function dropped(what) {
+  if (window.__yubinTest) window.__yubinTest.dropped[what] += 1;
 }
