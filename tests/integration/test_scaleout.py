@@ -634,6 +634,42 @@ def test_password_change_seen_everywhere_within_a_second(cluster):
         proxy.ctl("account", "passwd", CAROL, "--password-stdin", input=PASSWORD + "\n")
 
 
+def test_foreign_access_switch_seen_everywhere_within_a_second(cluster):
+    """The foreign-access restriction is decided on the proxies: an SMTP
+    AUTH from a foreign address (an override in the shared directory makes
+    127.0.0.18 the US) is refused through both; the domain's switch turned
+    off on one applies on both within a second, and on again likewise."""
+    proxy, n1, n2, n3, proxy2 = cluster
+    abroad = "127.0.0.18"
+
+    def login_from(srv):
+        """SMTP AUTH on srv's submission port from abroad: the reply."""
+        c = smtplib.SMTP(srv.addr, srv.port("submission"), timeout=20, source_address=(abroad, 0))
+        try:
+            c.starttls(context=tls(srv))
+            c.ehlo()
+            code, text = c.docmd("AUTH", "PLAIN " + base64.b64encode(
+                ("\0%s\0%s" % (ALICE, PASSWORD)).encode()).decode())
+            return "%d %s" % (code, text.decode())
+        finally:
+            c.close()
+
+    proxy.ctl("geoip", "override", "add", abroad + "/32", "US")
+    try:
+        for p in (proxy, proxy2):
+            assert wait_for(lambda: "foreign-access" in login_from(p), 1.0), login_from(p)
+        proxy2.ctl("domain", "set", DOMAIN, "foreign-auth", "off")
+        try:
+            for p in (proxy, proxy2):
+                assert wait_for(lambda: login_from(p).startswith("235"), 1.0), (p.addr, login_from(p))
+        finally:
+            proxy.ctl("domain", "set", DOMAIN, "foreign-auth", "on")
+        for p in (proxy, proxy2):
+            assert wait_for(lambda: "foreign-access" in login_from(p), 1.0), (p.addr, login_from(p))
+    finally:
+        proxy.ctl("geoip", "override", "del", abroad + "/32")
+
+
 def test_node_killed_temporary_errors_nothing_acknowledged_lost(cluster):
     """n3 killed (SIGKILL) right after acknowledging mail: its user gets
     temporary errors through both proxies, the others none; mail for it
