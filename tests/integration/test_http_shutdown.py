@@ -74,8 +74,11 @@ def test_sigterm_answers_api_requests_in_flight(new_server):
     for t in threads:
         t.start()
     wait_web_failures(srv, n)       # all refused on the workers, replies delayed
-    assert len(results) == 0, results
+    # the delays are 1, 2 and 3 s: on a loaded machine the first may be
+    # answered before the signal, the last one is still in flight
+    answered_before = len(results)
     srv.proc.send_signal(signal.SIGTERM)
+    assert answered_before < n, "every reply came before SIGTERM: none was in flight"
     for t in threads:
         t.join(grace + 10)
     assert sorted(map(str, results)) == ["401"] * n, results
