@@ -137,15 +137,17 @@ static bool imap_job_index(struct imap_session *s)
 
 	if (s->root == NULL)
 		return false;
-	if (mail_move_is_gone(s->root)) {
+	switch (mail_root_state(s->root)) {
+	case MAIL_ROOT_MOVED:
 		s->moved = true;	/* frozen or moved to another node */
 		return false;
-	}
-	if (access(s->root, F_OK) < 0 && errno == ENOENT) {
+	case MAIL_ROOT_DELETED:
 		/* the account deleted since the login (its mailbox with it):
 		 * never make an empty one again */
 		s->moved = s->deleted = true;
 		return false;
+	case MAIL_ROOT_HERE:
+		break;
 	}
 	s->idx = mail_index_acquire(s->root, err, sizeof(err));
 	if (s->idx == NULL)

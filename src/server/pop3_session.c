@@ -635,6 +635,27 @@ static void pop3_cmd_transaction(struct pop3_session *s, const struct pop3_comma
 	}
 }
 
+/* A command in the transaction state, once the mailbox is known to be
+ * still here (one lstat): moved to another node, or gone with its
+ * account since the login, the session ends (never an empty mailbox
+ * made again). */
+static void pop3_transaction(struct pop3_session *s, const struct pop3_command *cmd)
+{
+	switch (mail_root_state(s->maildir)) {
+	case MAIL_ROOT_MOVED:
+		pop3_reply(s, "-ERR [SYS/TEMP] This mailbox has moved to another server: connect again");
+		pop3_close(s);
+		return;
+	case MAIL_ROOT_DELETED:
+		pop3_reply(s, "-ERR This account has been deleted");
+		pop3_close(s);
+		return;
+	case MAIL_ROOT_HERE:
+		break;
+	}
+	pop3_cmd_transaction(s, cmd);
+}
+
 /* XCLIENT ADDR=ip [PORT=n]: a trusted proxy tells the client's address
  * (server/proxy.h); refused from anyone else. */
 static void pop3_xclient(struct pop3_session *s, const struct pop3_command *cmd)
@@ -744,16 +765,8 @@ static void pop3_dispatch(struct pop3_session *s, const char *line, size_t len)
 	} else if (cmd.verb == POP3_VERB_UNKNOWN) {
 		pop3_reply(s, "-ERR Unknown command");
 		pop3_error(s);
-	} else if (s->state == POP3_TRANSACTION && mail_move_is_gone(s->maildir)) {
-		/* moved to another node (store/mail_move.h): connect again */
-		pop3_reply(s, "-ERR [SYS/TEMP] This mailbox has moved to another server: connect again");
-		pop3_close(s);
-	} else if (s->state == POP3_TRANSACTION && access(s->maildir, F_OK) < 0 && errno == ENOENT) {
-		/* the account deleted since the login: never make an empty one */
-		pop3_reply(s, "-ERR This account has been deleted");
-		pop3_close(s);
 	} else if (s->state == POP3_TRANSACTION) {
-		pop3_cmd_transaction(s, &cmd);
+		pop3_transaction(s, &cmd);
 	} else {
 		pop3_cmd_authorization(s, &cmd);
 	}

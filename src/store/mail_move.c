@@ -27,6 +27,15 @@ bool mail_move_is_gone(const char *root)
 	return lstat(root, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+enum mail_root_state mail_root_state(const char *root)
+{
+	struct stat st;
+
+	if (lstat(root, &st) < 0)
+		return errno == ENOENT ? MAIL_ROOT_DELETED : MAIL_ROOT_HERE;
+	return S_ISREG(st.st_mode) ? MAIL_ROOT_MOVED : MAIL_ROOT_HERE;
+}
+
 static bool path_is_dir(const char *path)
 {
 	struct stat st;

@@ -24,6 +24,10 @@
 int mail_move_frozen_path(const char *root, char *buf, size_t size);
 /* Is root a tombstone (the mailbox moved or is moving away)? */
 bool mail_move_is_gone(const char *root);
+/* A logged-in session's mailbox, with one lstat: still here, moved (or
+ * moving) away (a tombstone), or gone with its account (no such path). */
+enum mail_root_state { MAIL_ROOT_HERE, MAIL_ROOT_MOVED, MAIL_ROOT_DELETED };
+enum mail_root_state mail_root_state(const char *root);
 /* Freezes root as above; frozen already: done again is fine. 0, or -1
  * with *error_r. */
 int mail_move_freeze(const char *root, const char **error_r);
