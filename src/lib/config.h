@@ -49,6 +49,7 @@ struct config {
 	unsigned server_loops;
 	unsigned server_workers;
 	unsigned shutdown_grace;
+	unsigned server_journal_ms;	/* delivery journal checkpoint interval; 0: off */
 	char log_level[16];
 	char server_user[64];
 	char directory_url[1024];	/* "" = DATA/yubin.db; a path or postgresql:// URI */

@@ -19,6 +19,7 @@
 #include "store/index.h"
 #include "directory/directory.h"
 #include "directory/password.h"
+#include "store/journal.h"
 #include "store/maildir_commit.h"
 #include "lib/dns_cache.h"
 #include "lib/log.h"
@@ -29,6 +30,7 @@
 
 #include <errno.h>
 #include <event2/thread.h>
+#include <limits.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -42,6 +44,35 @@
  * second from many threads than from one). */
 #define COMMIT_BATCH_MAX 512
 #define COMMIT_SYNC_THREADS 15
+
+/* The delivery journal (store/journal.h): whatever a crash left in it is
+ * written back into the mailboxes, then a new one is opened, unless
+ * server.journal_ms is 0. After the privileges drop (the files written
+ * back belong to the daemon's user) and before any session runs. */
+static struct journal *journal_start(void)
+{
+	char dir[PATH_MAX], mail[PATH_MAX];
+	struct journal_recovery rec;
+	const char *error;
+	struct journal *j;
+
+	snprintf(dir, sizeof(dir), "%s/journal", server->data_dir);
+	snprintf(mail, sizeof(mail), "%s/mail", server->data_dir);
+	if (journal_recover(dir, mail, &rec, &error) < 0)
+		log_fatal("journal %s: %s; its segments are kept for the next start", dir, error);
+	if (rec.records > 0 || rec.torn > 0)
+		log_warn(NULL, "journal: replayed %u record(s) left by a crash: %u intact, %u written again, "
+			 "%u put back, %u skipped (folder or account gone); %u segment(s) ended in a batch never "
+			 "acknowledged", rec.records, rec.intact, rec.rewritten, rec.restored, rec.skipped, rec.torn);
+	if (server->cfg.server_journal_ms == 0)
+		return NULL;
+	j = journal_open(dir, server->cfg.server_journal_ms, &error);
+	if (j == NULL)
+		log_fatal("journal %s: %s", dir, error);
+	maildir_stage_set_writeback(false);
+	journal_set_global(j);
+	return j;
+}
 
 /* Started as root: keep root only for binding and reading keys, then
  * become server.user. */
@@ -150,7 +181,7 @@ int main(int argc, char **argv)
 {
 	const char *data = parse_args(argc, argv);
 	sigset_t sigs;
-	struct fanout *commit_syncs;
+	struct maildir_committer committer = { NULL, NULL };
 
 	mail_index_pool_init(server_index_rebuilt);	/* before SQLite's first use */
 	server_start(data);
@@ -164,8 +195,8 @@ int main(int argc, char **argv)
 	block_signals(&sigs);
 	evthread_use_pthreads();
 	server->workers = worker_pool_new(server->cfg.server_workers);
-	commit_syncs = fanout_new(COMMIT_SYNC_THREADS);
-	server->committer = group_commit_new(maildir_commit_batch, commit_syncs, COMMIT_BATCH_MAX);
+	committer.syncs = fanout_new(COMMIT_SYNC_THREADS);
+	server->committer = group_commit_new(maildir_commit_batch, &committer, COMMIT_BATCH_MAX);
 	server->dns_cache = dns_cache_new(DNS_CACHE_ENTRIES, DNS_CACHE_BYTES, NULL, NULL);
 	if (server->dns_cache == NULL)
 		log_fatal("cannot make the DNS cache");
@@ -174,6 +205,7 @@ int main(int argc, char **argv)
 	server_write_pidfile();
 	loops_start();
 	drop_privileges(&server->cfg);
+	committer.journal = journal_start();	/* before the loops run: no delivery yet */
 	expire_start(server->loops[0].base);
 	dkim_sync_start(server->loops[0].base);	/* after the privileges drop: files the daemon's own */
 	sendguard_start(server->loops[0].base);
@@ -193,7 +225,8 @@ int main(int argc, char **argv)
 	tlsrpt_stop();
 	loops_stop();	/* the loop threads; sessions past the grace are cut */
 	group_commit_free(server->committer);	/* its last batch hands jobs to the workers */
-	fanout_free(commit_syncs);
+	journal_close(committer.journal);	/* after the committer: its last checkpoint */
+	fanout_free(committer.syncs);
 	queue_stop(server->cfg.shutdown_grace);
 	worker_pool_free(server->workers);
 	sendguard_stop();	/* the counts still in memory, written synchronously */

@@ -188,6 +188,13 @@ const struct setting settings_table[SETTING_COUNT] = {
 	CONF(SETTING_CONF_SERVER_SHUTDOWN_GRACE, "server.shutdown_grace", SETTING_DURATION, 0, 0, 3600, "30",
 	     NULL, shutdown_grace, "seconds SIGTERM lets open transactions finish",
 	     "SIGTERM 後、処理中の取引の完了を待つ秒数"),
+	CONF(SETTING_CONF_SERVER_JOURNAL_MS, "server.journal_ms", SETTING_UINT, SETTING_RESTART, 0, 60000, "1000",
+	     NULL, server_journal_ms,
+	     "delivered mail is made durable through the delivery journal (one write and one fdatasync per batch)"
+	     " and checkpointed every this many milliseconds; 0 turns the journal off (each file and its folder"
+	     " fsync'd before the reply)",
+	     "受信したメールを配送ジャーナル（まとめて 1 回の書き込みと fdatasync）で確定させ、このミリ秒ごとに"
+	     "チェックポイントを取る。0 でジャーナルを使わない（返答の前にファイルとフォルダを個別に fsync）"),
 	CONF(SETTING_CONF_SERVER_USER, "server.user", SETTING_STRING, SETTING_RESTART, 0, 0, "", NULL,
 	     server_user, "user to run as after binding the ports when started as root (DATA must belong to it)",
 	     "root で起動したとき、ポートを開いた後に切り替えるユーザ（DATA はそのユーザの所有に）"),

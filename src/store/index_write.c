@@ -1,6 +1,7 @@
 /* Messages in the index, written: expunge, copy and move (one message or
  * many in batches), and the row a new file gets (index_insert_row). */
 #include "store/index_private.h"
+#include "store/journal.h"
 #include "store/quota.h"
 #include "lib/fsutil.h"
 #include "lib/str.h"
@@ -27,6 +28,7 @@ int mail_index_expunge(struct mail_index *idx, struct index_mailbox *mbox,
 		return 0;
 	for (size_t i = 0; i < count; i++) {
 		snprintf(path, sizeof(path), "%s/cur/%s", mbox->path, msgs[i].file);
+		journal_wait_durable(msgs[i].file);	/* or a crash could bring it back */
 		if (unlink(path) < 0 && errno != ENOENT)
 			return -1;
 		freed += msgs[i].size;

@@ -1,4 +1,5 @@
 #include "store/maildir.h"
+#include "store/journal.h"
 #include "lib/fsutil.h"
 #include "lib/str.h"
 
@@ -426,6 +427,7 @@ static void delete_by_base(const char *path, char *const *uids, size_t n, uint64
 			if (n == 0 || bsearch(&key, uids, n, sizeof(*uids), cmp_str) == NULL)
 				continue;
 			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+			journal_wait_durable(base);	/* or a crash could bring it back */
 			size = maildir_name_size(base);
 			if (size < 0)
 				size = stat(p, &sb) == 0 ? (int64_t)sb.st_size : 0;

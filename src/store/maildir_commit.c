@@ -1,16 +1,25 @@
 /* Staged Maildir delivery and the batch commit behind group commit
  * (maildir_commit.h). */
 #include "store/maildir_commit.h"
+#include "store/journal.h"
 #include "lib/fanout.h"
 #include "lib/fsutil.h"
 #include "lib/str.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+static atomic_bool stage_writeback = true;
+
+void maildir_stage_set_writeback(bool on)
+{
+	atomic_store(&stage_writeback, on);
+}
 
 int maildir_stage(const char *dir, const struct maildir_msg *msg, struct maildir_staged *st,
 		  const char **error_r)
@@ -37,8 +46,11 @@ int maildir_stage(const char *dir, const struct maildir_msg *msg, struct maildir
 		return -1;
 	}
 	/* Starts the writeback now, so the commit's fdatasync finds less to
-	 * wait for (a hint only: the commit syncs the file all the same). */
-	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	 * wait for (a hint only: the commit syncs the file all the same). With
+	 * the journal the file is read back from the cache instead, and the
+	 * checkpoint writes it out with many others. */
+	if (atomic_load_explicit(&stage_writeback, memory_order_relaxed))
+		(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	close(fd);
 	return 0;
 }
@@ -116,11 +128,6 @@ static void maildir_staged_publish(struct maildir_staged *st)
 	st->visible = true;
 }
 
-static void maildir_staged_sync_fn(void *item)
-{
-	maildir_staged_sync(item);
-}
-
 /* fsyncs the new/ (or cur/) of one folder; marks the folder's error on
  * failure. */
 static void maildir_dir_sync_fn(void *item)
@@ -142,10 +149,10 @@ static void maildir_commit_dirs(struct maildir_staged **v, size_t n, struct fano
 	for (size_t i = 0; i < n; i++) {
 		bool seen = false;
 
-		if (!v[i]->visible)
+		if (!v[i]->visible || v[i]->journaled)
 			continue;
 		for (size_t j = 0; j < i && !seen; j++)
-			seen = v[j]->visible && maildir_staged_same_dir(v[j], v[i]);
+			seen = v[j]->visible && !v[j]->journaled && maildir_staged_same_dir(v[j], v[i]);
 		if (seen)
 			continue;
 		if (dirs != NULL)
@@ -164,24 +171,82 @@ static void maildir_commit_dirs(struct maildir_staged **v, size_t n, struct fano
 	}
 }
 
+/* Journals the batch's Maildir copies (not flat files): each one the
+ * journal took is marked journaled. */
+static void maildir_commit_journal(struct maildir_staged **v, size_t n, struct journal *j)
+{
+	char tmp[PATH_MAX];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (v[i]->flat)
+			continue;
+		maildir_staged_paths(v[i], tmp, NULL, NULL);
+		v[i]->journaled = journal_add(j, v[i]->dir, v[i]->name, v[i]->flags, tmp) == 0;
+		k += v[i]->journaled;
+	}
+	if (k > 0 && journal_sync(j) < 0) {
+		for (size_t i = 0; i < n; i++)
+			v[i]->journaled = false;
+	}
+}
+
+static void maildir_staged_sync_fn(void *item)
+{
+	maildir_staged_sync(item);
+}
+
+/* fdatasyncs the copies the journal does not hold (none at all, most often:
+ * then no sync thread wakes). */
+static void maildir_commit_sync_rest(struct maildir_staged **v, size_t n, struct fanout *f)
+{
+	void **rest = malloc(n * sizeof(*rest));
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (v[i]->journaled)
+			continue;
+		if (rest != NULL)
+			rest[k++] = v[i];
+		else
+			maildir_staged_sync(v[i]);	/* no memory: one at a time */
+	}
+	fanout_run(f, maildir_staged_sync_fn, rest, k);
+	free(rest);
+}
+
 void maildir_commit_batch(void **items, size_t n, void *arg)
 {
 	struct maildir_staged **v = (struct maildir_staged **)items;
-	struct fanout *f = arg;
+	struct maildir_committer *c = arg;
+	struct fanout *f = c != NULL ? c->syncs : NULL;
+	struct journal *j = c != NULL ? c->journal : NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		v[i]->error = NULL;
 		v[i]->visible = false;
+		v[i]->journaled = false;
 	}
-	/* 1. the data of every file, all at once: concurrent fdatasyncs share
-	 * the journal commit and the cache flush */
-	fanout_run(f, maildir_staged_sync_fn, items, n);
-	/* 2. only whole files get a name in new/ */
+	if (j != NULL) {
+		journal_begin(j);
+		maildir_commit_journal(v, n, j);
+	}
+	/* 1. the data of every file the journal does not hold, all at once:
+	 * concurrent fdatasyncs share the journal commit and the cache flush */
+	maildir_commit_sync_rest(v, n, f);
+	/* 2. only whole files get a name in new/; a journaled one is known to
+	 * the journal first, so its deletion waits for the checkpoint */
 	for (size_t i = 0; i < n; i++) {
-		if (v[i]->error == NULL)
-			maildir_staged_publish(v[i]);
+		if (v[i]->error != NULL)
+			continue;
+		if (v[i]->journaled)
+			journal_published(j, v[i]->name);
+		maildir_staged_publish(v[i]);
 	}
-	/* 3. the names: one fsync per folder for the whole batch */
+	if (j != NULL)
+		journal_end(j);
+	/* 3. the names: one fsync per folder for the whole batch (folders
+	 * whose copies are all in the journal need none) */
 	maildir_commit_dirs(v, n, f);
 }
 

@@ -30,14 +30,27 @@ struct maildir_staged {
 	char flags[8];
 	const char *error;	/* after the commit: NULL when durable in new/ */
 	bool visible;		/* renamed into new/ */
+	bool journaled;		/* made durable by the journal (store/journal.h) */
+};
+
+/* What maildir_commit_batch's arg points to (every field may be NULL). */
+struct maildir_committer {
+	struct fanout *syncs;	/* issues the syncs concurrently (lib/fanout.h) */
+	struct journal *journal;	/* the delivery journal, when on */
 };
 
 /* Writes msg into dir/tmp/: 0, or -1 with *error_r (nothing left behind). */
 int maildir_stage(const char *dir, const struct maildir_msg *msg, struct maildir_staged *st,
 		  const char **error_r);
+/* Whether maildir_stage starts each file's writeback at once (it does by
+ * default; with the journal on, the checkpoint writes files out in bulk). */
+void maildir_stage_set_writeback(bool on);
 /* The group commit function: items are struct maildir_staged *; each gets
- * its error (NULL on success). arg is a struct fanout * (lib/fanout.h) that
- * issues the syncs concurrently, or NULL for one at a time. A file whose own sync failed never reaches
+ * its error (NULL on success). arg is a struct maildir_committer *, or NULL
+ * for one at a time and no journal. With a journal, the Maildir copies go
+ * into it with one fdatasync for the batch and are renamed into new/ with
+ * no further sync; flat files and copies the journal could not take are
+ * fdatasync'd, renamed and their directories fsync'd. A file whose own sync failed never reaches
  * new/; one whose directory fsync failed is in new/ (visible) with error
  * set, for the caller to discard. */
 void maildir_commit_batch(void **items, size_t n, void *arg);
