@@ -272,15 +272,16 @@ static int rotate(struct journal *j)
 
 	if (seg == NULL)
 		return -1;
-	pthread_mutex_lock(&j->seg_mu);
+	/* only this thread starts segments: the next number is known, and the
+	 * file and its name are made durable before the committer waits */
 	seq = j->seq + 1;
 	fd = segment_create(j, seq);
 	if (fd < 0) {
-		pthread_mutex_unlock(&j->seg_mu);
 		free(seg);
 		log_error(NULL, "journal: cannot start segment %llu: %s", (unsigned long long)seq, strerror(errno));
 		return -1;
 	}
+	pthread_mutex_lock(&j->seg_mu);
 	old = j->fd;
 	seg->seq = j->seq;
 	j->fd = fd;
