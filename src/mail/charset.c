@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <iconv.h>
+#include <stdint.h>
 #include <string.h>
 
 #define UTF8_REPLACEMENT "\xEF\xBF\xBD"
@@ -75,13 +76,27 @@ static const char *iconv_name(const char *charset)
 	return charset;
 }
 
+static uint64_t load64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 bool charset_utf8_is_valid(const void *in, size_t len)
 {
 	const unsigned char *p = in;
 	size_t i = 0;
 
 	while (i < len) {
-		size_t n = str_utf8_char_len(p + i, len - i);
+		size_t n;
+
+		while (len - i >= 8 && (load64(p + i) & 0x8080808080808080u) == 0)
+			i += 8;
+		if (i == len)
+			break;
+		n = str_utf8_char_len(p + i, len - i);
 		if (n == 0)
 			return false;
 		i += n;
@@ -96,7 +111,14 @@ void charset_utf8_append_valid(struct strbuf *out, const void *in, size_t len)
 
 	strbuf_reserve(out, len);
 	while (i < len) {
-		size_t n = str_utf8_char_len(p + i, len - i);
+		size_t n;
+
+		/* ASCII, the bulk of most text, eight bytes at a time */
+		while (len - i >= 8 && (load64(p + i) & 0x8080808080808080u) == 0)
+			i += 8;
+		if (i == len)
+			break;
+		n = str_utf8_char_len(p + i, len - i);
 		if (n == 0) {
 			strbuf_append(out, p + start, i - start);
 			strbuf_append_str(out, UTF8_REPLACEMENT);

@@ -25,6 +25,29 @@ struct spam_tok_ctx {
 	size_t caps_words;	/* of them all in capitals */
 };
 
+/* spam_hash in steps, for callers that hash as they go: the seed, the
+ * bytes (FNV-1a), then the final mix. */
+#define SPAM_HASH_SEED 2166136261u
+
+static inline uint32_t spam_hash_step(uint32_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+static inline uint32_t spam_hash_mix(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
 /* Adds a feature by its hash (text only used with keep_text). */
 bool spam_tokens_add_hash(struct spam_tokens *t, uint32_t hash, const char *text, size_t len);
 /* Adds "_f:" + name. */

@@ -134,7 +134,7 @@ static void spam_word(struct spam_tok_ctx *c, const char *prefix, const char *w,
 		spam_tokens_add(c->t, prefix, w, n);
 		return;
 	}
-	h = spam_hash(NULL, w, n);
+	h = spam_hash_mix(spam_hash_step(SPAM_HASH_SEED, w, n));
 	spam_tokens_add_hash(c->t, h, w, n);
 	for (unsigned k = 0; k < c->recent_count && k < window; k++) {
 		char buf[2 * SPAM_WORD_MAX + 8];
@@ -165,7 +165,8 @@ static void spam_word(struct spam_tok_ctx *c, const char *prefix, const char *w,
 static void spam_word_end(struct spam_tok_ctx *c, const char *prefix, char *w, size_t n,
 			  bool long_word, bool caps, bool pairs)
 {
-	while (n > 0 && spam_class_of((unsigned char)w[n - 1]) == SC_INNER)
+	/* only ASCII bytes are inner punctuation */
+	while (n > 0 && (unsigned char)w[n - 1] < 0x80 && spam_ascii_class[(unsigned char)w[n - 1]] == SC_INNER)
 		n--;
 	if (long_word) {
 		spam_tokens_add(c->t, prefix != NULL ? prefix : "", "_longword", 9);
@@ -195,6 +196,22 @@ void spam_text_words(struct spam_tok_ctx *c, const char *prefix, const char *tex
 		if (p[i] < 0x80) {
 			cp = p[i++];
 			cls = (enum spam_class)spam_ascii_class[cp];
+			if (cls == SC_WORD || (cls == SC_INNER && n > 0)) {
+				/* the common case, an ASCII byte of a word: as
+				 * below, without the UTF-8 steps */
+				prev_cjk = 0;
+				if (cp >= 'A' && cp <= 'Z') {
+					cp += 32;
+					upper = true;
+				} else if (cp >= 'a' && cp <= 'z') {
+					lower = true;
+				}
+				if (n + 4 <= SPAM_WORD_MAX)
+					w[n++] = (char)cp;
+				else
+					long_word = true;
+				continue;
+			}
 		} else {
 			cp = spam_utf8_next(p + i, len - i, &step);
 			i += step;
