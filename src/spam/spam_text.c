@@ -2,6 +2,7 @@
 #include "spam/spam_internal.h"
 
 #include <libpsl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -308,13 +309,41 @@ void spam_url_host(struct spam_tok_ctx *c, const char *host, size_t len)
 	spam_tokens_add(c->t, "urld:", dom, strlen(dom));
 }
 
+/* The next place at or after i where a URL may start: a ':' or a
+ * "www." in any case. The colon and the dot are found with memchr; *colon
+ * and *dot keep the last ones found (SIZE_MAX: none yet) for the next
+ * call. Returns len when there is none. */
+static size_t spam_url_next(const char *text, size_t len, size_t i, size_t *colon, size_t *dot)
+{
+	const char *q;
+
+	if (*colon == SIZE_MAX || *colon < i) {
+		q = memchr(text + i, ':', len - i);
+		*colon = q != NULL ? (size_t)(q - text) : len;
+	}
+	for (;;) {
+		if (*dot == SIZE_MAX || *dot < i + 3) {
+			q = i + 3 < len ? memchr(text + i + 3, '.', len - i - 3) : NULL;
+			*dot = q != NULL ? (size_t)(q - text) : len;
+		}
+		if (*dot >= len || *dot - 3 >= *colon)
+			return *colon;
+		if (strncasecmp(text + *dot - 3, "www", 3) == 0)
+			return *dot - 3;
+		i = *dot - 2;
+	}
+}
+
 size_t spam_text_urls(struct spam_tok_ctx *c, const char *text, size_t len)
 {
-	size_t found = 0;
+	size_t found = 0, colon = SIZE_MAX, dot = SIZE_MAX;
 
 	for (size_t i = 0; i + 4 < len && found < 500; i++) {
 		size_t start;
 
+		i = spam_url_next(text, len, i, &colon, &dot);
+		if (i + 4 >= len)
+			break;
 		if (text[i] == ':' && text[i + 1] == '/' && text[i + 2] == '/')
 			start = i + 3;
 		else if ((text[i] == 'w' || text[i] == 'W') && strncasecmp(text + i, "www.", 4) == 0 &&
