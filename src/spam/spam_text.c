@@ -125,17 +125,61 @@ static uint32_t spam_pair_hash(uint32_t a, uint32_t b, unsigned dist)
 	return h;
 }
 
-static void spam_word(struct spam_tok_ctx *c, const char *prefix, const char *w, size_t n,
-		      bool pairs)
+/* The word being read: its bytes (lowercased) and their hash so far, and
+ * the same up to its last byte that is not inner punctuation (the word
+ * as it ends: trailing "...", "-" or "!" are not part of it). */
+struct spam_word_buf {
+	char w[SPAM_WORD_MAX + 4];
+	size_t n, keep;
+	uint32_t h, h_keep;
+	bool long_word, upper, lower;
+};
+
+static void spam_word_reset(struct spam_word_buf *wb)
 {
-	uint32_t h;
+	wb->n = wb->keep = 0;
+	wb->h = wb->h_keep = SPAM_HASH_SEED;
+	wb->long_word = wb->upper = wb->lower = false;
+}
+
+/* Appends one character (a code point of class cls, a capital made
+ * small) to the word. */
+static void spam_word_put(struct spam_word_buf *wb, uint32_t cp, enum spam_class cls)
+{
+	size_t n0 = wb->n;
+
+	if (cp >= 'A' && cp <= 'Z') {
+		cp += 32;
+		wb->upper = true;
+	} else if (cp >= 'a' && cp <= 'z') {
+		wb->lower = true;
+	}
+	if (wb->n + 4 > SPAM_WORD_MAX) {
+		wb->long_word = true;
+		return;
+	}
+	if (cp < 0x80)
+		wb->w[wb->n++] = (char)cp;
+	else
+		wb->n += spam_utf8_put(wb->w + wb->n, cp);
+	wb->h = spam_hash_step(wb->h, wb->w + n0, wb->n - n0);
+	if (cls != SC_INNER) {
+		wb->keep = wb->n;
+		wb->h_keep = wb->h;
+	}
+}
+
+/* Adds a word of text (hash h: spam_hash(NULL, w, n)) and, with pairs,
+ * its pairs with the words before it. */
+static void spam_word(struct spam_tok_ctx *c, const char *prefix, const char *w, size_t n,
+		      uint32_t h, bool pairs)
+{
 	unsigned window = c->limits->osb_window < SPAM_OSB_MAX ? c->limits->osb_window : SPAM_OSB_MAX;
 
 	if (!pairs) {
 		spam_tokens_add(c->t, prefix, w, n);
 		return;
 	}
-	h = spam_hash_mix(spam_hash_step(SPAM_HASH_SEED, w, n));
 	spam_tokens_add_hash(c->t, h, w, n);
 	for (unsigned k = 0; k < c->recent_count && k < window; k++) {
 		char buf[2 * SPAM_WORD_MAX + 8];
@@ -149,7 +193,8 @@ static void spam_word(struct spam_tok_ctx *c, const char *prefix, const char *w,
 		}
 		spam_tokens_add_hash(c->t, spam_pair_hash(c->recent[k], h, k), buf, bl);
 	}
-	memmove(c->recent + 1, c->recent, (SPAM_OSB_MAX - 1) * sizeof(c->recent[0]));
+	for (unsigned k = SPAM_OSB_MAX - 1; k > 0; k--)
+		c->recent[k] = c->recent[k - 1];
 	c->recent[0] = h;
 	if (c->t->keep_text) {
 		memmove(c->recent_text[1], c->recent_text[0], (SPAM_OSB_MAX - 1) * sizeof(c->recent_text[0]));
@@ -161,58 +206,60 @@ static void spam_word(struct spam_tok_ctx *c, const char *prefix, const char *w,
 	c->words++;
 }
 
-/* Trims inner punctuation off the end and adds the word when it is long
- * enough; caps tells whether it had capitals and no small letters. */
-static void spam_word_end(struct spam_tok_ctx *c, const char *prefix, char *w, size_t n,
-			  bool long_word, bool caps, bool pairs)
+/* Ends the word being read (if any): adds it without the inner
+ * punctuation at its end when it is long enough, and counts it among the
+ * words in capitals when it had capitals and no small letters. */
+static void spam_word_end(struct spam_tok_ctx *c, const char *prefix, struct spam_word_buf *wb,
+			  bool pairs)
 {
-	/* only ASCII bytes are inner punctuation */
-	while (n > 0 && (unsigned char)w[n - 1] < 0x80 && spam_ascii_class[(unsigned char)w[n - 1]] == SC_INNER)
-		n--;
-	if (long_word) {
+	if (wb->n == 0)
+		return;
+	if (wb->long_word) {
 		spam_tokens_add(c->t, prefix != NULL ? prefix : "", "_longword", 9);
-		return;
+	} else if (wb->keep >= 2) {
+		if (wb->upper && !wb->lower && wb->keep >= 3 && pairs)
+			c->caps_words++;
+		spam_word(c, prefix, wb->w, wb->keep, spam_hash_mix(wb->h_keep), pairs);
 	}
-	if (n < 2)
-		return;
-	if (caps && n >= 3 && pairs)
-		c->caps_words++;
-	spam_word(c, prefix, w, n, pairs);
+	spam_word_reset(wb);
+}
+
+/* A Japanese or Chinese character: the bigram with the one before it, or
+ * the character alone when it has no neighbour of its kind. */
+static void spam_cjk(struct spam_tok_ctx *c, const char *prefix, uint32_t prev, uint32_t cp,
+		     const unsigned char *next, size_t left)
+{
+	char bigram[8];
+	size_t step;
+
+	if (prev != 0) {
+		size_t bl = spam_utf8_put(bigram, prev);
+
+		bl += spam_utf8_put(bigram + bl, cp);
+		spam_tokens_add(c->t, prefix, bigram, bl);
+	} else if (left == 0 || spam_class_of(spam_utf8_next(next, left, &step)) != SC_CJK) {
+		spam_tokens_add(c->t, prefix, bigram, spam_utf8_put(bigram, cp));
+	}
 }
 
 void spam_text_words(struct spam_tok_ctx *c, const char *prefix, const char *text, size_t len,
 		     bool pairs)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	char w[SPAM_WORD_MAX + 4], bigram[8];
-	size_t n = 0, i = 0, step;
-	bool long_word = false, upper = false, lower = false;
+	struct spam_word_buf wb;
+	size_t i = 0, step;
 	uint32_t prev_cjk = 0;
 
 	c->recent_count = 0;
+	spam_word_reset(&wb);
 	while (i < len) {
 		uint32_t cp;
 		enum spam_class cls;
 
 		if (p[i] < 0x80) {
+			/* ASCII, the common case: no decoding */
 			cp = p[i++];
 			cls = (enum spam_class)spam_ascii_class[cp];
-			if (cls == SC_WORD || (cls == SC_INNER && n > 0)) {
-				/* the common case, an ASCII byte of a word: as
-				 * below, without the UTF-8 steps */
-				prev_cjk = 0;
-				if (cp >= 'A' && cp <= 'Z') {
-					cp += 32;
-					upper = true;
-				} else if (cp >= 'a' && cp <= 'z') {
-					lower = true;
-				}
-				if (n + 4 <= SPAM_WORD_MAX)
-					w[n++] = (char)cp;
-				else
-					long_word = true;
-				continue;
-			}
 		} else {
 			cp = spam_utf8_next(p + i, len - i, &step);
 			i += step;
@@ -221,43 +268,18 @@ void spam_text_words(struct spam_tok_ctx *c, const char *prefix, const char *tex
 			cls = spam_class_of(cp);
 		}
 		if (cls == SC_CJK) {
-			if (n > 0)
-				spam_word_end(c, prefix, w, n, long_word, upper && !lower, pairs);
-			n = 0;
-			long_word = upper = lower = false;
-			if (prev_cjk != 0) {
-				size_t bl = spam_utf8_put(bigram, prev_cjk);
-
-				bl += spam_utf8_put(bigram + bl, cp);
-				spam_tokens_add(c->t, prefix, bigram, bl);
-			} else if (i >= len || spam_class_of(spam_utf8_next(p + i, len - i, &step)) != SC_CJK) {
-				/* a lone character stands for itself */
-				spam_tokens_add(c->t, prefix, bigram, spam_utf8_put(bigram, cp));
-			}
+			spam_word_end(c, prefix, &wb, pairs);
+			spam_cjk(c, prefix, prev_cjk, cp, p + i, len - i);
 			prev_cjk = cp;
 			continue;
 		}
 		prev_cjk = 0;
-		if (cls == SC_WORD || (cls == SC_INNER && n > 0)) {
-			if (cp >= 'A' && cp <= 'Z') {
-				cp += 32;
-				upper = true;
-			} else if (cp >= 'a' && cp <= 'z') {
-				lower = true;
-			}
-			if (n + 4 <= SPAM_WORD_MAX)
-				n += spam_utf8_put(w + n, cp);
-			else
-				long_word = true;
-			continue;
-		}
-		if (n > 0)
-			spam_word_end(c, prefix, w, n, long_word, upper && !lower, pairs);
-		n = 0;
-		long_word = upper = lower = false;
+		if (cls == SC_WORD || (cls == SC_INNER && wb.n > 0))
+			spam_word_put(&wb, cp, cls);
+		else
+			spam_word_end(c, prefix, &wb, pairs);
 	}
-	if (n > 0)
-		spam_word_end(c, prefix, w, n, long_word, upper && !lower, pairs);
+	spam_word_end(c, prefix, &wb, pairs);
 }
 
 static bool spam_host_char(char ch)
