@@ -23,9 +23,11 @@ uint32_t spam_hash(const char *prefix, const char *text, size_t len)
 	return spam_hash_mix(spam_hash_step(h, text, len));
 }
 
-/* The set starts this small (slots) and doubles as it fills, so a short
- * message neither clears nor touches the room of the largest one. */
-#define SPAM_SET_FIRST 1024
+/* The set has room for the most features from the start, but uses (and
+ * clears) only this many slots at first, doubling them when a quarter
+ * full (the probes stay short): a short message neither clears nor
+ * touches the room of the largest one. */
+#define SPAM_SET_FIRST 4096
 
 void spam_tokens_init(struct spam_tokens *t, const struct spam_token_limits *limits,
 		      bool keep_text)
@@ -37,15 +39,16 @@ void spam_tokens_init(struct spam_tokens *t, const struct spam_token_limits *lim
 		size *= 2;
 	t->cap = cap;
 	t->set_max = size;
-	size = size < SPAM_SET_FIRST ? size : SPAM_SET_FIRST;
 	t->hash = malloc(cap * sizeof(*t->hash));
-	t->set = calloc(size, sizeof(*t->set));
+	t->set = malloc(size * sizeof(*t->set));
+	size = size < SPAM_SET_FIRST ? size : SPAM_SET_FIRST;
 	t->set_mask = size - 1;
 	t->keep_text = keep_text;
 	if (keep_text)
 		t->text_off = malloc(cap * sizeof(*t->text_off));
 	if (t->hash == NULL || t->set == NULL || (keep_text && t->text_off == NULL))
 		abort();
+	memset(t->set, 0, size * sizeof(*t->set));
 }
 
 void spam_tokens_reset(struct spam_tokens *t)
@@ -94,22 +97,18 @@ static size_t spam_set_slot(const uint32_t *set, size_t mask, uint32_t hash)
 	return slot;
 }
 
-/* Doubles the set and puts the features back: it stays at most half full. */
+/* Doubles the slots in use and puts the features back. */
 static void spam_set_grow(struct spam_tokens *t)
 {
 	size_t size = (t->set_mask + 1) * 2;
-	uint32_t *set = calloc(size, sizeof(*set));
 
-	if (set == NULL)
-		abort();
+	memset(t->set, 0, size * sizeof(*t->set));
+	t->set_mask = size - 1;
 	for (size_t i = 0; i < t->count; i++) {
 		uint32_t h = t->hash[i];
 
-		set[spam_set_slot(set, size - 1, h)] = h + 1 != 0 ? h + 1 : 1;
+		t->set[spam_set_slot(t->set, t->set_mask, h)] = h + 1 != 0 ? h + 1 : 1;
 	}
-	free(t->set);
-	t->set = set;
-	t->set_mask = size - 1;
 }
 
 bool spam_tokens_add_hash(struct spam_tokens *t, uint32_t hash, const char *text, size_t len)
@@ -123,7 +122,7 @@ bool spam_tokens_add_hash(struct spam_tokens *t, uint32_t hash, const char *text
 		t->truncated = true;
 		return false;
 	}
-	if ((t->count + 1) * 2 > t->set_mask + 1 && t->set_mask + 1 < t->set_max) {
+	if ((t->count + 1) * 4 > t->set_mask + 1 && t->set_mask + 1 < t->set_max) {
 		spam_set_grow(t);
 		slot = spam_set_slot(t->set, t->set_mask, hash);
 	}
