@@ -158,11 +158,13 @@ static void spam_word_put(struct spam_word_buf *wb, uint32_t cp, enum spam_class
 		wb->long_word = true;
 		return;
 	}
-	if (cp < 0x80)
+	if (cp < 0x80) {
 		wb->w[wb->n++] = (char)cp;
-	else
+		wb->h = (wb->h ^ cp) * 16777619u;	/* spam_hash_step of one byte */
+	} else {
 		wb->n += spam_utf8_put(wb->w + wb->n, cp);
-	wb->h = spam_hash_step(wb->h, wb->w + n0, wb->n - n0);
+		wb->h = spam_hash_step(wb->h, wb->w + n0, wb->n - n0);
+	}
 	if (cls != SC_INNER) {
 		wb->keep = wb->n;
 		wb->h_keep = wb->h;
