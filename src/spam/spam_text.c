@@ -48,8 +48,9 @@ static uint32_t spam_utf8_next(const unsigned char *p, size_t len, size_t *n_r)
 	return cp;
 }
 
-/* ASCII classes, looked up first: most text is ASCII */
-static const unsigned char spam_ascii_class[128] = {
+/* ASCII classes, looked up first: most text is ASCII (bytes from 0x80
+ * are SC_SEP here; they are decoded before their class is asked) */
+static const unsigned char spam_ascii_class[256] = {
 	['0'] = SC_WORD, ['1'] = SC_WORD, ['2'] = SC_WORD, ['3'] = SC_WORD, ['4'] = SC_WORD,
 	['5'] = SC_WORD, ['6'] = SC_WORD, ['7'] = SC_WORD, ['8'] = SC_WORD, ['9'] = SC_WORD,
 	['a'] = SC_WORD, ['b'] = SC_WORD, ['c'] = SC_WORD, ['d'] = SC_WORD, ['e'] = SC_WORD,
@@ -171,6 +172,36 @@ static void spam_word_put(struct spam_word_buf *wb, uint32_t cp, enum spam_class
 	}
 }
 
+/* spam_word_put for a run of ASCII letters and digits from p[i], the
+ * bulk of most text: returns where the run ends. */
+static size_t spam_word_put_ascii(struct spam_word_buf *wb, const unsigned char *p, size_t i,
+				  size_t len)
+{
+	size_t n0 = wb->n;
+
+	for (; i < len && spam_ascii_class[p[i]] == SC_WORD; i++) {
+		unsigned char ch = p[i];
+
+		if (ch >= 'A' && ch <= 'Z') {
+			ch += 32;
+			wb->upper = true;
+		} else if (ch >= 'a' && ch <= 'z') {
+			wb->lower = true;
+		}
+		if (wb->n + 4 > SPAM_WORD_MAX) {
+			wb->long_word = true;
+			continue;
+		}
+		wb->w[wb->n++] = (char)ch;
+		wb->h = (wb->h ^ ch) * 16777619u;
+	}
+	if (wb->n > n0) {
+		wb->keep = wb->n;
+		wb->h_keep = wb->h;
+	}
+	return i;
+}
+
 /* Adds a word of text (hash h: spam_hash(NULL, w, n)) and, with pairs,
  * its pairs with the words before it. */
 static void spam_word(struct spam_tok_ctx *c, const char *prefix, const char *w, size_t n,
@@ -258,6 +289,11 @@ void spam_text_words(struct spam_tok_ctx *c, const char *prefix, const char *tex
 		uint32_t cp;
 		enum spam_class cls;
 
+		if (spam_ascii_class[p[i]] == SC_WORD) {
+			i = spam_word_put_ascii(&wb, p, i, len);
+			prev_cjk = 0;
+			continue;
+		}
 		if (p[i] < 0x80) {
 			/* ASCII, the common case: no decoding */
 			cp = p[i++];
