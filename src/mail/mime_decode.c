@@ -14,6 +14,13 @@ static int hex_value(unsigned char c)
 	return -1;
 }
 
+/* Bytes that qp_decode looks at one by one: '=', the blanks (QP drops
+ * them at a line end) and '_' (a space in Q); the rest is copied as it is. */
+static bool qp_is_special(unsigned char c)
+{
+	return c == '=' || c == ' ' || c == '\t' || c == '_';
+}
+
 /* Shared by QP and Q: q_mode turns '_' into a space and has no lines. */
 static size_t qp_decode(const char *in, size_t len, struct strbuf *out, bool q_mode)
 {
@@ -70,10 +77,17 @@ static size_t qp_decode(const char *in, size_t len, struct strbuf *out, bool q_m
 			i++;
 			continue;
 		}
-		if (q_mode && c == '_')
-			c = ' ';
-		strbuf_append_c(out, (char)c);
-		i++;
+		if (q_mode && c == '_') {
+			strbuf_append_c(out, ' ');
+			i++;
+			continue;
+		}
+		/* this byte and the plain ones after it go out in one piece */
+		size_t run = i + 1;
+		while (run < len && !qp_is_special((unsigned char)in[run]))
+			run++;
+		strbuf_append(out, in + i, run - i);
+		i = run;
 	}
 	if (in_blanks && q_mode)
 		strbuf_append(out, in + blanks_start, len - blanks_start);
