@@ -174,7 +174,11 @@ static void iso2022jp_to_cp932(const unsigned char *p, size_t len, struct strbuf
 	enum { ASCII, KANJI, KATAKANA } mode = ASCII;
 	bool shifted = false;	/* SO ... SI half-width katakana */
 	size_t i = 0;
+	unsigned char *o;
 
+	/* every byte out stands for at least one byte in */
+	strbuf_reserve(sjis, len);
+	o = (unsigned char *)sjis->data + sjis->len;
 	while (i < len) {
 		unsigned char c = p[i];
 
@@ -190,7 +194,7 @@ static void iso2022jp_to_cp932(const unsigned char *p, size_t len, struct strbuf
 				mode = KATAKANA;
 				i += 3;
 			} else {
-				strbuf_append_c(sjis, (char)0xFF);
+				*o++ = 0xFF;
 				i++;
 			}
 			continue;
@@ -204,12 +208,12 @@ static void iso2022jp_to_cp932(const unsigned char *p, size_t len, struct strbuf
 			/* a line end resets to ASCII (RFC 1468 requires it anyway) */
 			mode = ASCII;
 			shifted = false;
-			strbuf_append_c(sjis, (char)c);
+			*o++ = c;
 			i++;
 			continue;
 		}
 		if ((mode == KATAKANA || shifted) && c >= 0x21 && c <= 0x5F) {
-			strbuf_append_c(sjis, (char)(c + 0x80));
+			*o++ = (unsigned char)(c + 0x80);
 			i++;
 			continue;
 		}
@@ -217,7 +221,7 @@ static void iso2022jp_to_cp932(const unsigned char *p, size_t len, struct strbuf
 			unsigned char c2, s1, s2;
 
 			if (i + 1 >= len || p[i + 1] < 0x21 || p[i + 1] > 0x7E) {
-				strbuf_append_c(sjis, (char)0xFF);
+				*o++ = 0xFF;
 				i++;
 				continue;
 			}
@@ -227,14 +231,16 @@ static void iso2022jp_to_cp932(const unsigned char *p, size_t len, struct strbuf
 				s2 = (unsigned char)(c2 + (c2 >= 0x60 ? 0x20 : 0x1F));
 			else
 				s2 = (unsigned char)(c2 + 0x7E);
-			strbuf_append_c(sjis, (char)s1);
-			strbuf_append_c(sjis, (char)s2);
+			*o++ = s1;
+			*o++ = s2;
 			i += 2;
 			continue;
 		}
-		strbuf_append_c(sjis, (char)c);
+		*o++ = c;
 		i++;
 	}
+	sjis->len = (size_t)(o - (unsigned char *)sjis->data);
+	sjis->data[sjis->len] = '\0';
 }
 
 static iconv_t open_to_utf8(const char *charset)

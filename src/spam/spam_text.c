@@ -177,27 +177,32 @@ static void spam_word_put(struct spam_word_buf *wb, uint32_t cp, enum spam_class
 static size_t spam_word_put_ascii(struct spam_word_buf *wb, const unsigned char *p, size_t i,
 				  size_t len)
 {
-	size_t n0 = wb->n;
+	/* in locals: the stores into w could otherwise alias them */
+	size_t n0 = wb->n, n = n0;
+	uint32_t h = wb->h;
+	bool upper = false, lower = false;
 
 	for (; i < len && spam_ascii_class[p[i]] == SC_WORD; i++) {
 		unsigned char ch = p[i];
 
 		if (ch >= 'A' && ch <= 'Z') {
 			ch += 32;
-			wb->upper = true;
+			upper = true;
 		} else if (ch >= 'a' && ch <= 'z') {
-			wb->lower = true;
+			lower = true;
 		}
-		if (wb->n + 4 > SPAM_WORD_MAX) {
+		if (n + 4 > SPAM_WORD_MAX) {
 			wb->long_word = true;
 			continue;
 		}
-		wb->w[wb->n++] = (char)ch;
-		wb->h = (wb->h ^ ch) * 16777619u;
+		wb->w[n++] = (char)ch;
+		h = (h ^ ch) * 16777619u;
 	}
-	if (wb->n > n0) {
-		wb->keep = wb->n;
-		wb->h_keep = wb->h;
+	wb->upper |= upper;
+	wb->lower |= lower;
+	if (n > n0) {
+		wb->n = wb->keep = n;
+		wb->h = wb->h_keep = h;
 	}
 	return i;
 }
