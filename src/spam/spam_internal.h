@@ -13,6 +13,7 @@
 #define SPAM_WORD_MAX 40	/* longer words become a "_f:longword" feature */
 #define SPAM_OSB_MAX 4
 #define SPAM_TEXT_MAX 64	/* bytes of a feature's text that count */
+#define SPAM_BIGRAM_MEMO 512	/* a power of two */
 
 struct spam_tok_ctx {
 	const struct spam_token_limits *limits;
@@ -23,6 +24,12 @@ struct spam_tok_ctx {
 	unsigned int recent_count;
 	size_t words;		/* words seen in bodies */
 	size_t caps_words;	/* of them all in capitals */
+	/* hashes of recent CJK bigrams of body text (first code point 0:
+	 * empty): Japanese text repeats its bigrams, and each one's hash is
+	 * a serial walk over six bytes */
+	struct spam_bigram_memo {
+		uint32_t a, b, hash;
+	} bigrams[SPAM_BIGRAM_MEMO];
 };
 
 /* spam_hash in steps, for callers that hash as they go: the seed, the

@@ -262,6 +262,21 @@ static void spam_word_end(struct spam_tok_ctx *c, const char *prefix, struct spa
 	spam_word_reset(wb);
 }
 
+/* spam_hash(NULL, bigram, bl) of the bigram of code points a and b,
+ * remembered in c->bigrams. */
+static uint32_t spam_bigram_hash(struct spam_tok_ctx *c, uint32_t a, uint32_t b, const char *bigram,
+				 size_t bl)
+{
+	struct spam_bigram_memo *m = &c->bigrams[((a * 0x9e3779b1u) ^ b) & (SPAM_BIGRAM_MEMO - 1)];
+
+	if (m->a != a || m->b != b) {
+		m->a = a;
+		m->b = b;
+		m->hash = spam_hash(NULL, bigram, bl);
+	}
+	return m->hash;
+}
+
 /* A Japanese or Chinese character: the bigram with the one before it, or
  * the character alone when it has no neighbour of its kind. */
 static void spam_cjk(struct spam_tok_ctx *c, const char *prefix, uint32_t prev, uint32_t cp,
@@ -274,7 +289,10 @@ static void spam_cjk(struct spam_tok_ctx *c, const char *prefix, uint32_t prev, 
 		size_t bl = spam_utf8_put(bigram, prev);
 
 		bl += spam_utf8_put(bigram + bl, cp);
-		spam_tokens_add(c->t, prefix, bigram, bl);
+		if (prefix == NULL)
+			spam_tokens_add_hash(c->t, spam_bigram_hash(c, prev, cp, bigram, bl), bigram, bl);
+		else
+			spam_tokens_add(c->t, prefix, bigram, bl);
 	} else if (left == 0 || spam_class_of(spam_utf8_next(next, left, &step)) != SC_CJK) {
 		spam_tokens_add(c->t, prefix, bigram, spam_utf8_put(bigram, cp));
 	}
