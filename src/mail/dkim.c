@@ -570,6 +570,16 @@ void dkim_body_init(struct dkim_body *b, enum dkim_canon c, uint64_t limit, dkim
 static const unsigned char body_stop_simple[256] = { ['\r'] = 1, ['\n'] = 1 };
 static const unsigned char body_stop_relaxed[256] = { ['\r'] = 1, ['\n'] = 1, [' '] = 1, ['\t'] = 1 };
 
+/* Whether one of the 8 bytes at p is below 0x21: SP, HTAB, CR and LF
+ * are (and other controls). */
+static bool body_has_ctl_or_space(const char *p)
+{
+	uint64_t x;
+
+	memcpy(&x, p, sizeof(x));
+	return ((x - 0x2121212121212121u) & ~x & 0x8080808080808080u) != 0;
+}
+
 /* The end of the run of content starting at p (not a stop byte): the
  * longest span whose canonical form is the span itself. Past ordinary
  * bytes it goes on over a single SP and over a CRLF when an ordinary byte
@@ -580,6 +590,10 @@ static const char *body_run_end_relaxed(const char *p, const char *end)
 	const unsigned char *stop = body_stop_relaxed;
 
 	for (;;) {
+		/* eight bytes at a time while none is below '!' (long words,
+		 * base64 lines), then byte by byte */
+		while (end - p >= 8 && !body_has_ctl_or_space(p))
+			p += 8;
 		while (p < end && !stop[(unsigned char)*p])
 			p++;
 		if (end - p >= 2 && p[0] == ' ' && !stop[(unsigned char)p[1]])

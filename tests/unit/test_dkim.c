@@ -283,6 +283,7 @@ static size_t random_body(unsigned *seed, char *in, size_t max)
 	static const char *const pieces[] = {
 		"word", "x", " ", "  ", "\t", " \t ", "\r\n", "\r\n", "\n", "\r", "\r\n\r\n",
 		" \r\n", "\t\r\n", "\r\n \r\n", "a b c d", "L",
+		"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3\r\n",
 	};
 	size_t len = 0;
 
