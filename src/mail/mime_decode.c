@@ -21,6 +21,11 @@ static bool qp_is_special(unsigned char c)
 	return c == '=' || c == ' ' || c == '\t' || c == '_';
 }
 
+static bool qp_is_plain_in_line(unsigned char c)
+{
+	return !qp_is_special(c) && c != '\r' && c != '\n';
+}
+
 /* Shared by QP and Q: q_mode turns '_' into a space and has no lines. */
 static size_t qp_decode(const char *in, size_t len, struct strbuf *out, bool q_mode)
 {
@@ -82,10 +87,18 @@ static size_t qp_decode(const char *in, size_t len, struct strbuf *out, bool q_m
 			i++;
 			continue;
 		}
-		/* this byte and the plain ones after it go out in one piece */
+		/* this byte and the plain ones after it go out in one piece,
+		 * with single blanks between them (kept: no line end follows) */
 		size_t run = i + 1;
-		while (run < len && !qp_is_special((unsigned char)in[run]))
-			run++;
+		while (run < len) {
+			if (!qp_is_special((unsigned char)in[run]))
+				run++;
+			else if ((in[run] == ' ' || in[run] == '\t') && run + 1 < len &&
+				 qp_is_plain_in_line((unsigned char)in[run + 1]))
+				run += 2;
+			else
+				break;
+		}
 		strbuf_append(out, in + i, run - i);
 		i = run;
 	}
