@@ -531,8 +531,8 @@ static void body_emit(struct dkim_body *b, const char *data, size_t len)
 	b->buf_len += len;
 }
 
-/* A run of line content with no line end (nor, relaxed, white space) in
- * it: the empty lines and the white space held back come first. */
+/* A run of content (a span canonicalization keeps as it is, which ends
+ * in content): the empty lines and the white space held back come first. */
 static void body_content(struct dkim_body *b, const char *p, size_t len)
 {
 	while (b->empty_lines > 0) {
@@ -627,7 +627,7 @@ static const char *body_run_end_simple(const char *p, const char *end)
 }
 
 /* The body is taken in spans: a run of bytes that canonicalization
- * leaves as they are (body_run_end) goes out in one piece, a run of
+ * leaves as they are (body_run_end_*) goes out in one piece, a run of
  * white space (relaxed) is one pending space; only CR, LF, blanks and
  * the edges of runs are looked at one by one. A CR at the end of a chunk
  * waits for the next byte (b->cr), so a CRLF split across chunks is
