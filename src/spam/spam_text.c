@@ -198,8 +198,12 @@ static size_t spam_word_put_ascii(struct spam_word_buf *wb, const unsigned char 
 		wb->w[n++] = (char)ch;
 		h = (h ^ ch) * 16777619u;
 	}
-	wb->upper |= upper;
-	wb->lower |= lower;
+	/* stored only when set: reading the two flags back as one (what
+	 * "|=" compiles to) stalls on the stores that wrote them */
+	if (upper)
+		wb->upper = true;
+	if (lower)
+		wb->lower = true;
 	if (n > n0) {
 		wb->n = wb->keep = n;
 		wb->h = wb->h_keep = h;
