@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <iconv.h>
+#include <stdint.h>
 #include <string.h>
 
 #define UTF8_REPLACEMENT "\xEF\xBF\xBD"
@@ -75,13 +76,27 @@ static const char *iconv_name(const char *charset)
 	return charset;
 }
 
+static uint64_t load64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 bool charset_utf8_is_valid(const void *in, size_t len)
 {
 	const unsigned char *p = in;
 	size_t i = 0;
 
 	while (i < len) {
-		size_t n = str_utf8_char_len(p + i, len - i);
+		size_t n;
+
+		while (len - i >= 8 && (load64(p + i) & 0x8080808080808080u) == 0)
+			i += 8;
+		if (i == len)
+			break;
+		n = str_utf8_char_len(p + i, len - i);
 		if (n == 0)
 			return false;
 		i += n;
@@ -96,7 +111,14 @@ void charset_utf8_append_valid(struct strbuf *out, const void *in, size_t len)
 
 	strbuf_reserve(out, len);
 	while (i < len) {
-		size_t n = str_utf8_char_len(p + i, len - i);
+		size_t n;
+
+		/* ASCII, the bulk of most text, eight bytes at a time */
+		while (len - i >= 8 && (load64(p + i) & 0x8080808080808080u) == 0)
+			i += 8;
+		if (i == len)
+			break;
+		n = str_utf8_char_len(p + i, len - i);
 		if (n == 0) {
 			strbuf_append(out, p + start, i - start);
 			strbuf_append_str(out, UTF8_REPLACEMENT);
@@ -152,7 +174,11 @@ static void iso2022jp_to_cp932(const unsigned char *p, size_t len, struct strbuf
 	enum { ASCII, KANJI, KATAKANA } mode = ASCII;
 	bool shifted = false;	/* SO ... SI half-width katakana */
 	size_t i = 0;
+	unsigned char *o;
 
+	/* every byte out stands for at least one byte in */
+	strbuf_reserve(sjis, len);
+	o = (unsigned char *)sjis->data + sjis->len;
 	while (i < len) {
 		unsigned char c = p[i];
 
@@ -168,7 +194,7 @@ static void iso2022jp_to_cp932(const unsigned char *p, size_t len, struct strbuf
 				mode = KATAKANA;
 				i += 3;
 			} else {
-				strbuf_append_c(sjis, (char)0xFF);
+				*o++ = 0xFF;
 				i++;
 			}
 			continue;
@@ -182,12 +208,12 @@ static void iso2022jp_to_cp932(const unsigned char *p, size_t len, struct strbuf
 			/* a line end resets to ASCII (RFC 1468 requires it anyway) */
 			mode = ASCII;
 			shifted = false;
-			strbuf_append_c(sjis, (char)c);
+			*o++ = c;
 			i++;
 			continue;
 		}
 		if ((mode == KATAKANA || shifted) && c >= 0x21 && c <= 0x5F) {
-			strbuf_append_c(sjis, (char)(c + 0x80));
+			*o++ = (unsigned char)(c + 0x80);
 			i++;
 			continue;
 		}
@@ -195,7 +221,7 @@ static void iso2022jp_to_cp932(const unsigned char *p, size_t len, struct strbuf
 			unsigned char c2, s1, s2;
 
 			if (i + 1 >= len || p[i + 1] < 0x21 || p[i + 1] > 0x7E) {
-				strbuf_append_c(sjis, (char)0xFF);
+				*o++ = 0xFF;
 				i++;
 				continue;
 			}
@@ -205,14 +231,16 @@ static void iso2022jp_to_cp932(const unsigned char *p, size_t len, struct strbuf
 				s2 = (unsigned char)(c2 + (c2 >= 0x60 ? 0x20 : 0x1F));
 			else
 				s2 = (unsigned char)(c2 + 0x7E);
-			strbuf_append_c(sjis, (char)s1);
-			strbuf_append_c(sjis, (char)s2);
+			*o++ = s1;
+			*o++ = s2;
 			i += 2;
 			continue;
 		}
-		strbuf_append_c(sjis, (char)c);
+		*o++ = c;
 		i++;
 	}
+	sjis->len = (size_t)(o - (unsigned char *)sjis->data);
+	sjis->data[sjis->len] = '\0';
 }
 
 static iconv_t open_to_utf8(const char *charset)

@@ -519,24 +519,20 @@ static void body_emit(struct dkim_body *b, const char *data, size_t len)
 	if (len > room)
 		len = (size_t)room;
 	b->emitted += len;
-	while (len > 0) {
-		size_t n = sizeof(b->buf) - b->buf_len;
-
-		if (n == 0) {
-			body_flush(b);
-			n = sizeof(b->buf);
-		}
-		if (n > len)
-			n = len;
-		memcpy(b->buf + b->buf_len, data, n);
-		b->buf_len += n;
-		data += n;
-		len -= n;
+	if (len >= sizeof(b->buf) / 2) {
+		/* a long run goes out as it is, without a copy */
+		body_flush(b);
+		b->out(b->ctx, data, len);
+		return;
 	}
+	if (b->buf_len + len > sizeof(b->buf))
+		body_flush(b);
+	memcpy(b->buf + b->buf_len, data, len);
+	b->buf_len += len;
 }
 
-/* A run of line content with no line end (nor, relaxed, white space) in
- * it: the empty lines and the white space held back come first. */
+/* A run of content (a span canonicalization keeps as it is, which ends
+ * in content): the empty lines and the white space held back come first. */
 static void body_content(struct dkim_body *b, const char *p, size_t len)
 {
 	while (b->empty_lines > 0) {
@@ -574,18 +570,76 @@ void dkim_body_init(struct dkim_body *b, enum dkim_canon c, uint64_t limit, dkim
 static const unsigned char body_stop_simple[256] = { ['\r'] = 1, ['\n'] = 1 };
 static const unsigned char body_stop_relaxed[256] = { ['\r'] = 1, ['\n'] = 1, [' '] = 1, ['\t'] = 1 };
 
-/* The body is taken in spans: a run of ordinary bytes goes out in one
- * piece, a run of white space (relaxed) is one pending space; only CR,
- * LF and the edges of runs are looked at one by one. A CR at the end of
- * a chunk waits for the next byte (b->cr), so a CRLF split across
- * chunks is still one line end. */
+/* Whether one of the 8 bytes at p is below 0x21: SP, HTAB, CR and LF
+ * are (and other controls). */
+static bool body_has_ctl_or_space(const char *p)
+{
+	uint64_t x;
+
+	memcpy(&x, p, sizeof(x));
+	return ((x - 0x2121212121212121u) & ~x & 0x8080808080808080u) != 0;
+}
+
+/* The end of the run of content starting at p (not a stop byte): the
+ * longest span whose canonical form is the span itself. Past ordinary
+ * bytes it goes on over a single SP and over a CRLF when an ordinary byte
+ * follows them in the chunk: that space stays one space and that line
+ * end, after content, stays CRLF. */
+static const char *body_run_end_relaxed(const char *p, const char *end)
+{
+	const unsigned char *stop = body_stop_relaxed;
+
+	for (;;) {
+		/* eight bytes at a time while none is below '!' (long words,
+		 * base64 lines), then byte by byte */
+		while (end - p >= 8 && !body_has_ctl_or_space(p))
+			p += 8;
+		while (p < end && !stop[(unsigned char)*p])
+			p++;
+		if (end - p >= 2 && p[0] == ' ' && !stop[(unsigned char)p[1]])
+			p += 2;
+		else if (end - p >= 3 && p[0] == '\r' && p[1] == '\n' && !stop[(unsigned char)p[2]])
+			p += 3;
+		else
+			return p;
+	}
+}
+
+/* The same for simple, where only line ends change: the run goes from
+ * line to line while each CRLF has content on both sides; it stops at a
+ * bare LF, at a CRLF before an empty line, and before a CR that ends the
+ * chunk (it may be half of a CRLF). Other CRs are content. Lines are
+ * found with memchr. */
+static const char *body_run_end_simple(const char *p, const char *end)
+{
+	for (;;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		/* p is content here (not CR nor LF), so nl > p */
+		if (nl == NULL)
+			return end[-1] == '\r' ? end - 1 : end;
+		if (nl[-1] != '\r')
+			return nl;
+		if (nl + 1 == end || nl[1] == '\r' || nl[1] == '\n')
+			return nl - 1;
+		p = nl + 1;
+	}
+}
+
+/* The body is taken in spans: a run of bytes that canonicalization
+ * leaves as they are (body_run_end_*) goes out in one piece, a run of
+ * white space (relaxed) is one pending space; only CR, LF, blanks and
+ * the edges of runs are looked at one by one. A CR at the end of a chunk
+ * waits for the next byte (b->cr), so a CRLF split across chunks is
+ * still one line end. */
 void dkim_body_feed(struct dkim_body *b, const void *data, size_t len)
 {
 	const char *p = data, *end = p + len;
-	const unsigned char *stop = b->canon == DKIM_RELAXED ? body_stop_relaxed : body_stop_simple;
+	bool relaxed = b->canon == DKIM_RELAXED;
+	const unsigned char *stop = relaxed ? body_stop_relaxed : body_stop_simple;
 
 	while (p < end) {
-		const char *q = p;
+		const char *q;
 
 		if (b->cr) {
 			b->cr = false;
@@ -596,9 +650,8 @@ void dkim_body_feed(struct dkim_body *b, const void *data, size_t len)
 			}
 			body_content(b, "\r", 1);	/* a CR alone is content */
 		}
-		while (q < end && !stop[(unsigned char)*q])
-			q++;
-		if (q > p) {
+		if (!stop[(unsigned char)*p]) {
+			q = relaxed ? body_run_end_relaxed(p, end) : body_run_end_simple(p, end);
 			body_content(b, p, (size_t)(q - p));
 			p = q;
 			continue;

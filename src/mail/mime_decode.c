@@ -14,6 +14,18 @@ static int hex_value(unsigned char c)
 	return -1;
 }
 
+/* Bytes that qp_decode looks at one by one: '=', the blanks (QP drops
+ * them at a line end) and '_' (a space in Q); the rest is copied as it is. */
+static bool qp_is_special(unsigned char c)
+{
+	return c == '=' || c == ' ' || c == '\t' || c == '_';
+}
+
+static bool qp_is_plain_in_line(unsigned char c)
+{
+	return !qp_is_special(c) && c != '\r' && c != '\n';
+}
+
 /* Shared by QP and Q: q_mode turns '_' into a space and has no lines. */
 static size_t qp_decode(const char *in, size_t len, struct strbuf *out, bool q_mode)
 {
@@ -70,10 +82,25 @@ static size_t qp_decode(const char *in, size_t len, struct strbuf *out, bool q_m
 			i++;
 			continue;
 		}
-		if (q_mode && c == '_')
-			c = ' ';
-		strbuf_append_c(out, (char)c);
-		i++;
+		if (q_mode && c == '_') {
+			strbuf_append_c(out, ' ');
+			i++;
+			continue;
+		}
+		/* this byte and the plain ones after it go out in one piece,
+		 * with single blanks between them (kept: no line end follows) */
+		size_t run = i + 1;
+		while (run < len) {
+			if (!qp_is_special((unsigned char)in[run]))
+				run++;
+			else if ((in[run] == ' ' || in[run] == '\t') && run + 1 < len &&
+				 qp_is_plain_in_line((unsigned char)in[run + 1]))
+				run += 2;
+			else
+				break;
+		}
+		strbuf_append(out, in + i, run - i);
+		i = run;
 	}
 	if (in_blanks && q_mode)
 		strbuf_append(out, in + blanks_start, len - blanks_start);

@@ -13,6 +13,7 @@
 #define SPAM_WORD_MAX 40	/* longer words become a "_f:longword" feature */
 #define SPAM_OSB_MAX 4
 #define SPAM_TEXT_MAX 64	/* bytes of a feature's text that count */
+#define SPAM_BIGRAM_MEMO 512	/* a power of two */
 
 struct spam_tok_ctx {
 	const struct spam_token_limits *limits;
@@ -23,7 +24,36 @@ struct spam_tok_ctx {
 	unsigned int recent_count;
 	size_t words;		/* words seen in bodies */
 	size_t caps_words;	/* of them all in capitals */
+	/* hashes of recent CJK bigrams of body text (first code point 0:
+	 * empty): Japanese text repeats its bigrams, and each one's hash is
+	 * a serial walk over six bytes */
+	struct spam_bigram_memo {
+		uint32_t a, b, hash;
+	} bigrams[SPAM_BIGRAM_MEMO];
 };
+
+/* spam_hash in steps, for callers that hash as they go: the seed, the
+ * bytes (FNV-1a), then the final mix. */
+#define SPAM_HASH_SEED 2166136261u
+
+static inline uint32_t spam_hash_step(uint32_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+static inline uint32_t spam_hash_mix(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
 
 /* Adds a feature by its hash (text only used with keep_text). */
 bool spam_tokens_add_hash(struct spam_tokens *t, uint32_t hash, const char *text, size_t len);

@@ -2,6 +2,7 @@
 #include "spam/spam_internal.h"
 
 #include <libpsl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -47,8 +48,9 @@ static uint32_t spam_utf8_next(const unsigned char *p, size_t len, size_t *n_r)
 	return cp;
 }
 
-/* ASCII classes, looked up first: most text is ASCII */
-static const unsigned char spam_ascii_class[128] = {
+/* ASCII classes, looked up first: most text is ASCII (bytes from 0x80
+ * are SC_SEP here; they are decoded before their class is asked) */
+static const unsigned char spam_ascii_class[256] = {
 	['0'] = SC_WORD, ['1'] = SC_WORD, ['2'] = SC_WORD, ['3'] = SC_WORD, ['4'] = SC_WORD,
 	['5'] = SC_WORD, ['6'] = SC_WORD, ['7'] = SC_WORD, ['8'] = SC_WORD, ['9'] = SC_WORD,
 	['a'] = SC_WORD, ['b'] = SC_WORD, ['c'] = SC_WORD, ['d'] = SC_WORD, ['e'] = SC_WORD,
@@ -124,17 +126,102 @@ static uint32_t spam_pair_hash(uint32_t a, uint32_t b, unsigned dist)
 	return h;
 }
 
-static void spam_word(struct spam_tok_ctx *c, const char *prefix, const char *w, size_t n,
-		      bool pairs)
+/* The word being read: its bytes (lowercased) and their hash so far, and
+ * the same up to its last byte that is not inner punctuation (the word
+ * as it ends: trailing "...", "-" or "!" are not part of it). */
+struct spam_word_buf {
+	char w[SPAM_WORD_MAX + 4];
+	size_t n, keep;
+	uint32_t h, h_keep;
+	bool long_word, upper, lower;
+};
+
+static void spam_word_reset(struct spam_word_buf *wb)
 {
-	uint32_t h;
+	wb->n = wb->keep = 0;
+	wb->h = wb->h_keep = SPAM_HASH_SEED;
+	wb->long_word = wb->upper = wb->lower = false;
+}
+
+/* Appends one character (a code point of class cls, a capital made
+ * small) to the word. */
+static void spam_word_put(struct spam_word_buf *wb, uint32_t cp, enum spam_class cls)
+{
+	size_t n0 = wb->n;
+
+	if (cp >= 'A' && cp <= 'Z') {
+		cp += 32;
+		wb->upper = true;
+	} else if (cp >= 'a' && cp <= 'z') {
+		wb->lower = true;
+	}
+	if (wb->n + 4 > SPAM_WORD_MAX) {
+		wb->long_word = true;
+		return;
+	}
+	if (cp < 0x80) {
+		wb->w[wb->n++] = (char)cp;
+		wb->h = (wb->h ^ cp) * 16777619u;	/* spam_hash_step of one byte */
+	} else {
+		wb->n += spam_utf8_put(wb->w + wb->n, cp);
+		wb->h = spam_hash_step(wb->h, wb->w + n0, wb->n - n0);
+	}
+	if (cls != SC_INNER) {
+		wb->keep = wb->n;
+		wb->h_keep = wb->h;
+	}
+}
+
+/* spam_word_put for a run of ASCII letters and digits from p[i], the
+ * bulk of most text: returns where the run ends. */
+static size_t spam_word_put_ascii(struct spam_word_buf *wb, const unsigned char *p, size_t i,
+				  size_t len)
+{
+	/* in locals: the stores into w could otherwise alias them */
+	size_t n0 = wb->n, n = n0;
+	uint32_t h = wb->h;
+	bool upper = false, lower = false;
+
+	for (; i < len && spam_ascii_class[p[i]] == SC_WORD; i++) {
+		unsigned char ch = p[i];
+
+		if (ch >= 'A' && ch <= 'Z') {
+			ch += 32;
+			upper = true;
+		} else if (ch >= 'a' && ch <= 'z') {
+			lower = true;
+		}
+		if (n + 4 > SPAM_WORD_MAX) {
+			wb->long_word = true;
+			continue;
+		}
+		wb->w[n++] = (char)ch;
+		h = (h ^ ch) * 16777619u;
+	}
+	/* stored only when set: reading the two flags back as one (what
+	 * "|=" compiles to) stalls on the stores that wrote them */
+	if (upper)
+		wb->upper = true;
+	if (lower)
+		wb->lower = true;
+	if (n > n0) {
+		wb->n = wb->keep = n;
+		wb->h = wb->h_keep = h;
+	}
+	return i;
+}
+
+/* Adds a word of text (hash h: spam_hash(NULL, w, n)) and, with pairs,
+ * its pairs with the words before it. */
+static void spam_word(struct spam_tok_ctx *c, const char *prefix, const char *w, size_t n,
+		      uint32_t h, bool pairs)
+{
 	unsigned window = c->limits->osb_window < SPAM_OSB_MAX ? c->limits->osb_window : SPAM_OSB_MAX;
 
 	if (!pairs) {
 		spam_tokens_add(c->t, prefix, w, n);
 		return;
 	}
-	h = spam_hash(NULL, w, n);
 	spam_tokens_add_hash(c->t, h, w, n);
 	for (unsigned k = 0; k < c->recent_count && k < window; k++) {
 		char buf[2 * SPAM_WORD_MAX + 8];
@@ -148,7 +235,8 @@ static void spam_word(struct spam_tok_ctx *c, const char *prefix, const char *w,
 		}
 		spam_tokens_add_hash(c->t, spam_pair_hash(c->recent[k], h, k), buf, bl);
 	}
-	memmove(c->recent + 1, c->recent, (SPAM_OSB_MAX - 1) * sizeof(c->recent[0]));
+	for (unsigned k = SPAM_OSB_MAX - 1; k > 0; k--)
+		c->recent[k] = c->recent[k - 1];
 	c->recent[0] = h;
 	if (c->t->keep_text) {
 		memmove(c->recent_text[1], c->recent_text[0], (SPAM_OSB_MAX - 1) * sizeof(c->recent_text[0]));
@@ -160,39 +248,81 @@ static void spam_word(struct spam_tok_ctx *c, const char *prefix, const char *w,
 	c->words++;
 }
 
-/* Trims inner punctuation off the end and adds the word when it is long
- * enough; caps tells whether it had capitals and no small letters. */
-static void spam_word_end(struct spam_tok_ctx *c, const char *prefix, char *w, size_t n,
-			  bool long_word, bool caps, bool pairs)
+/* Ends the word being read (if any): adds it without the inner
+ * punctuation at its end when it is long enough, and counts it among the
+ * words in capitals when it had capitals and no small letters. */
+static void spam_word_end(struct spam_tok_ctx *c, const char *prefix, struct spam_word_buf *wb,
+			  bool pairs)
 {
-	while (n > 0 && spam_class_of((unsigned char)w[n - 1]) == SC_INNER)
-		n--;
-	if (long_word) {
+	if (wb->n == 0)
+		return;
+	if (wb->long_word) {
 		spam_tokens_add(c->t, prefix != NULL ? prefix : "", "_longword", 9);
-		return;
+	} else if (wb->keep >= 2) {
+		if (wb->upper && !wb->lower && wb->keep >= 3 && pairs)
+			c->caps_words++;
+		spam_word(c, prefix, wb->w, wb->keep, spam_hash_mix(wb->h_keep), pairs);
 	}
-	if (n < 2)
-		return;
-	if (caps && n >= 3 && pairs)
-		c->caps_words++;
-	spam_word(c, prefix, w, n, pairs);
+	spam_word_reset(wb);
+}
+
+/* spam_hash(NULL, bigram, bl) of the bigram of code points a and b,
+ * remembered in c->bigrams. */
+static uint32_t spam_bigram_hash(struct spam_tok_ctx *c, uint32_t a, uint32_t b, const char *bigram,
+				 size_t bl)
+{
+	struct spam_bigram_memo *m = &c->bigrams[((a * 0x9e3779b1u) ^ b) & (SPAM_BIGRAM_MEMO - 1)];
+
+	if (m->a != a || m->b != b) {
+		m->a = a;
+		m->b = b;
+		m->hash = spam_hash(NULL, bigram, bl);
+	}
+	return m->hash;
+}
+
+/* A Japanese or Chinese character: the bigram with the one before it, or
+ * the character alone when it has no neighbour of its kind. */
+static void spam_cjk(struct spam_tok_ctx *c, const char *prefix, uint32_t prev, uint32_t cp,
+		     const unsigned char *next, size_t left)
+{
+	char bigram[8];
+	size_t step;
+
+	if (prev != 0) {
+		size_t bl = spam_utf8_put(bigram, prev);
+
+		bl += spam_utf8_put(bigram + bl, cp);
+		if (prefix == NULL)
+			spam_tokens_add_hash(c->t, spam_bigram_hash(c, prev, cp, bigram, bl), bigram, bl);
+		else
+			spam_tokens_add(c->t, prefix, bigram, bl);
+	} else if (left == 0 || spam_class_of(spam_utf8_next(next, left, &step)) != SC_CJK) {
+		spam_tokens_add(c->t, prefix, bigram, spam_utf8_put(bigram, cp));
+	}
 }
 
 void spam_text_words(struct spam_tok_ctx *c, const char *prefix, const char *text, size_t len,
 		     bool pairs)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	char w[SPAM_WORD_MAX + 4], bigram[8];
-	size_t n = 0, i = 0, step;
-	bool long_word = false, upper = false, lower = false;
+	struct spam_word_buf wb;
+	size_t i = 0, step;
 	uint32_t prev_cjk = 0;
 
 	c->recent_count = 0;
+	spam_word_reset(&wb);
 	while (i < len) {
 		uint32_t cp;
 		enum spam_class cls;
 
+		if (spam_ascii_class[p[i]] == SC_WORD) {
+			i = spam_word_put_ascii(&wb, p, i, len);
+			prev_cjk = 0;
+			continue;
+		}
 		if (p[i] < 0x80) {
+			/* ASCII, the common case: no decoding */
 			cp = p[i++];
 			cls = (enum spam_class)spam_ascii_class[cp];
 		} else {
@@ -203,43 +333,18 @@ void spam_text_words(struct spam_tok_ctx *c, const char *prefix, const char *tex
 			cls = spam_class_of(cp);
 		}
 		if (cls == SC_CJK) {
-			if (n > 0)
-				spam_word_end(c, prefix, w, n, long_word, upper && !lower, pairs);
-			n = 0;
-			long_word = upper = lower = false;
-			if (prev_cjk != 0) {
-				size_t bl = spam_utf8_put(bigram, prev_cjk);
-
-				bl += spam_utf8_put(bigram + bl, cp);
-				spam_tokens_add(c->t, prefix, bigram, bl);
-			} else if (i >= len || spam_class_of(spam_utf8_next(p + i, len - i, &step)) != SC_CJK) {
-				/* a lone character stands for itself */
-				spam_tokens_add(c->t, prefix, bigram, spam_utf8_put(bigram, cp));
-			}
+			spam_word_end(c, prefix, &wb, pairs);
+			spam_cjk(c, prefix, prev_cjk, cp, p + i, len - i);
 			prev_cjk = cp;
 			continue;
 		}
 		prev_cjk = 0;
-		if (cls == SC_WORD || (cls == SC_INNER && n > 0)) {
-			if (cp >= 'A' && cp <= 'Z') {
-				cp += 32;
-				upper = true;
-			} else if (cp >= 'a' && cp <= 'z') {
-				lower = true;
-			}
-			if (n + 4 <= SPAM_WORD_MAX)
-				n += spam_utf8_put(w + n, cp);
-			else
-				long_word = true;
-			continue;
-		}
-		if (n > 0)
-			spam_word_end(c, prefix, w, n, long_word, upper && !lower, pairs);
-		n = 0;
-		long_word = upper = lower = false;
+		if (cls == SC_WORD || (cls == SC_INNER && wb.n > 0))
+			spam_word_put(&wb, cp, cls);
+		else
+			spam_word_end(c, prefix, &wb, pairs);
 	}
-	if (n > 0)
-		spam_word_end(c, prefix, w, n, long_word, upper && !lower, pairs);
+	spam_word_end(c, prefix, &wb, pairs);
 }
 
 static bool spam_host_char(char ch)
@@ -291,13 +396,41 @@ void spam_url_host(struct spam_tok_ctx *c, const char *host, size_t len)
 	spam_tokens_add(c->t, "urld:", dom, strlen(dom));
 }
 
+/* The next place at or after i where a URL may start: a ':' or a
+ * "www." in any case. The colon and the dot are found with memchr; *colon
+ * and *dot keep the last ones found (SIZE_MAX: none yet) for the next
+ * call. Returns len when there is none. */
+static size_t spam_url_next(const char *text, size_t len, size_t i, size_t *colon, size_t *dot)
+{
+	const char *q;
+
+	if (*colon == SIZE_MAX || *colon < i) {
+		q = memchr(text + i, ':', len - i);
+		*colon = q != NULL ? (size_t)(q - text) : len;
+	}
+	for (;;) {
+		if (*dot == SIZE_MAX || *dot < i + 3) {
+			q = i + 3 < len ? memchr(text + i + 3, '.', len - i - 3) : NULL;
+			*dot = q != NULL ? (size_t)(q - text) : len;
+		}
+		if (*dot >= len || *dot - 3 >= *colon)
+			return *colon;
+		if (strncasecmp(text + *dot - 3, "www", 3) == 0)
+			return *dot - 3;
+		i = *dot - 2;
+	}
+}
+
 size_t spam_text_urls(struct spam_tok_ctx *c, const char *text, size_t len)
 {
-	size_t found = 0;
+	size_t found = 0, colon = SIZE_MAX, dot = SIZE_MAX;
 
 	for (size_t i = 0; i + 4 < len && found < 500; i++) {
 		size_t start;
 
+		i = spam_url_next(text, len, i, &colon, &dot);
+		if (i + 4 >= len)
+			break;
 		if (text[i] == ':' && text[i + 1] == '/' && text[i + 2] == '/')
 			start = i + 3;
 		else if ((text[i] == 'w' || text[i] == 'W') && strncasecmp(text + i, "www.", 4) == 0 &&

@@ -12,29 +12,22 @@
 #include <string.h>
 #include <strings.h>
 
-static uint32_t spam_hash_mix(uint32_t h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
-}
-
 uint32_t spam_hash(const char *prefix, const char *text, size_t len)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = SPAM_HASH_SEED;
 
 	if (prefix != NULL) {
-		for (const unsigned char *p = (const unsigned char *)prefix; *p != '\0'; p++)
-			h = (h ^ *p) * 16777619u;
+		h = spam_hash_step(h, prefix, strlen(prefix));
 		h = (h ^ 0xffu) * 16777619u;
 	}
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)text[i]) * 16777619u;
-	return spam_hash_mix(h);
+	return spam_hash_mix(spam_hash_step(h, text, len));
 }
+
+/* The set has room for the most features from the start, but uses (and
+ * clears) only this many slots at first, doubling them when a quarter
+ * full (the probes stay short): a short message neither clears nor
+ * touches the room of the largest one. */
+#define SPAM_SET_FIRST 4096
 
 void spam_tokens_init(struct spam_tokens *t, const struct spam_token_limits *limits,
 		      bool keep_text)
@@ -45,14 +38,17 @@ void spam_tokens_init(struct spam_tokens *t, const struct spam_token_limits *lim
 	while (size < cap * 2)
 		size *= 2;
 	t->cap = cap;
+	t->set_max = size;
 	t->hash = malloc(cap * sizeof(*t->hash));
-	t->set = calloc(size, sizeof(*t->set));
+	t->set = malloc(size * sizeof(*t->set));
+	size = size < SPAM_SET_FIRST ? size : SPAM_SET_FIRST;
 	t->set_mask = size - 1;
 	t->keep_text = keep_text;
 	if (keep_text)
 		t->text_off = malloc(cap * sizeof(*t->text_off));
 	if (t->hash == NULL || t->set == NULL || (keep_text && t->text_off == NULL))
 		abort();
+	memset(t->set, 0, size * sizeof(*t->set));
 }
 
 void spam_tokens_reset(struct spam_tokens *t)
@@ -89,19 +85,46 @@ const char *spam_tokens_text(const struct spam_tokens *t, size_t i)
 	return t->text.data + t->text_off[i];
 }
 
+/* The slot of key (hash + 1, never 0) in set: where it is, or the empty
+ * slot where it goes. */
+static size_t spam_set_slot(const uint32_t *set, size_t mask, uint32_t hash)
+{
+	uint32_t key = hash + 1 != 0 ? hash + 1 : 1;
+	size_t slot = hash & mask;
+
+	while (set[slot] != 0 && set[slot] != key)
+		slot = (slot + 1) & mask;
+	return slot;
+}
+
+/* Doubles the slots in use and puts the features back. */
+static void spam_set_grow(struct spam_tokens *t)
+{
+	size_t size = (t->set_mask + 1) * 2;
+
+	memset(t->set, 0, size * sizeof(*t->set));
+	t->set_mask = size - 1;
+	for (size_t i = 0; i < t->count; i++) {
+		uint32_t h = t->hash[i];
+
+		t->set[spam_set_slot(t->set, t->set_mask, h)] = h + 1 != 0 ? h + 1 : 1;
+	}
+}
+
 bool spam_tokens_add_hash(struct spam_tokens *t, uint32_t hash, const char *text, size_t len)
 {
 	uint32_t key = hash + 1 != 0 ? hash + 1 : 1;
-	size_t slot = hash & t->set_mask;
+	size_t slot = spam_set_slot(t->set, t->set_mask, hash);
 
-	while (t->set[slot] != 0) {
-		if (t->set[slot] == key)
-			return true;
-		slot = (slot + 1) & t->set_mask;
-	}
+	if (t->set[slot] == key)
+		return true;
 	if (t->count >= t->cap) {
 		t->truncated = true;
 		return false;
+	}
+	if ((t->count + 1) * 4 > t->set_mask + 1 && t->set_mask + 1 < t->set_max) {
+		spam_set_grow(t);
+		slot = spam_set_slot(t->set, t->set_mask, hash);
 	}
 	t->set[slot] = key;
 	if (t->keep_text) {

@@ -42,7 +42,8 @@ struct spam_tokens {
 	uint32_t *hash;
 	size_t count, cap;	/* cap: the limit's max_tokens */
 	uint32_t *set;		/* open addressing over hash values + 1 */
-	size_t set_mask;
+	size_t set_mask;	/* slots - 1; the slots double up to set_max */
+	size_t set_max;
 	bool keep_text;
 	struct strbuf text;	/* NUL-separated texts, in hash order */
 	uint32_t *text_off;	/* offset of each feature's text in text */

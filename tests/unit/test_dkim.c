@@ -254,6 +254,109 @@ static void test_body_against_model(void **state)
 	}
 }
 
+/* The body fed in two chunks cut at cut, with at most limit canonical
+ * bytes, against the model. */
+static void assert_model_cut(enum dkim_canon canon, const char *in, size_t len, size_t cut,
+			     uint64_t limit)
+{
+	struct strbuf want = STRBUF_INIT, got = STRBUF_INIT;
+	struct dkim_body b;
+
+	model_body(canon, in, len, &want);
+	dkim_body_init(&b, canon, limit, collect, &got);
+	dkim_body_feed(&b, in, cut);
+	dkim_body_feed(&b, in + cut, len - cut);
+	dkim_body_finish(&b);
+	assert_int_equal(b.count, want.len);
+	if (want.len > limit)
+		want.len = (size_t)limit;
+	assert_int_equal(got.len, want.len);
+	assert_memory_equal(strbuf_cstr(&got), strbuf_cstr(&want), want.len);
+	strbuf_free(&want);
+	strbuf_free(&got);
+}
+
+/* A random body of pieces (words, blanks, line ends of every kind, empty
+ * lines, lines longer than the canonicalizer's buffer) up to max bytes. */
+static size_t random_body(unsigned *seed, char *in, size_t max)
+{
+	static const char *const pieces[] = {
+		"word", "x", " ", "  ", "\t", " \t ", "\r\n", "\r\n", "\n", "\r", "\r\n\r\n",
+		" \r\n", "\t\r\n", "\r\n \r\n", "a b c d", "L",
+		"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3\r\n",
+	};
+	size_t len = 0;
+
+	*seed = *seed * 1103515245u + 12345u;
+	max = 1 + (*seed >> 8) % max;
+	while (len < max) {
+		const char *piece;
+		size_t n;
+
+		*seed = *seed * 1103515245u + 12345u;
+		piece = pieces[(*seed >> 16) % (sizeof(pieces) / sizeof(pieces[0]))];
+		if (strcmp(piece, "L") == 0) {
+			/* a long line: words and single spaces, 1000 to 2500 bytes */
+			n = 1000 + (*seed >> 4) % 1500;
+			for (size_t k = 0; k < n && len < max; k++)
+				in[len++] = k % 7 == 6 ? ' ' : (char)('a' + k % 26);
+			continue;
+		}
+		n = strlen(piece);
+		if (n > max - len)
+			n = max - len;
+		memcpy(in + len, piece, n);
+		len += n;
+	}
+	return len;
+}
+
+/* Long random bodies, cut in two at every offset and under random l=
+ * limits, against the model. */
+static void test_body_long_against_model(void **state)
+{
+	static char in[6000];
+	unsigned seed = 777;
+
+	for (int round = 0; round < 60; round++) {
+		size_t len = random_body(&seed, in, round < 10 ? 300 : sizeof(in));
+		size_t step = round < 10 ? 1 : 1 + len / 300;
+
+		for (int c = 0; c < 2; c++) {
+			enum dkim_canon canon = c == 0 ? DKIM_RELAXED : DKIM_SIMPLE;
+
+			for (size_t cut = 0; cut <= len; cut += step)
+				assert_model_cut(canon, in, len, cut, UINT64_MAX);
+			for (int k = 0; k < 20; k++) {
+				seed = seed * 1103515245u + 12345u;
+				assert_model_cut(canon, in, len, (seed >> 8) % (len + 1), (seed >> 4) % (len + 3));
+			}
+		}
+	}
+}
+
+/* Fixed shapes: lines ending in blanks, CRLF and bare LF, only blank
+ * lines, one very long line, the end of a chunk inside a CRLF. */
+static void test_body_shapes(void **state)
+{
+	static char big[5000];
+
+	assert_body(DKIM_RELAXED, "a b \r\nc\t\r\nd \t\r\ne", "a b\r\nc\r\nd\r\ne\r\n");
+	assert_body(DKIM_SIMPLE, "a b \r\nc\t\r\nd \t\r\ne", "a b \r\nc\t\r\nd \t\r\ne\r\n");
+	assert_body(DKIM_RELAXED, "a b\nc d\r\ne f\n", "a b\r\nc d\r\ne f\r\n");
+	assert_body(DKIM_SIMPLE, "a b\nc d\r\ne f\n", "a b\r\nc d\r\ne f\r\n");
+	assert_body(DKIM_RELAXED, "\r\n\r\n\n \r\n\t\n", "");
+	assert_body(DKIM_SIMPLE, "\r\n\r\n\n\r\n", "\r\n");
+	assert_body(DKIM_SIMPLE, "\r\n \r\n\r\n", "\r\n \r\n");
+	assert_body(DKIM_RELAXED, "x\r\n\r\ny\r\n\r\n", "x\r\n\r\ny\r\n");
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = i % 9 == 8 ? ' ' : 'q';
+	for (size_t cut = 0; cut <= sizeof(big); cut += 7) {
+		assert_model_cut(DKIM_RELAXED, big, sizeof(big), cut, UINT64_MAX);
+		assert_model_cut(DKIM_SIMPLE, big, sizeof(big), cut, UINT64_MAX);
+	}
+}
+
 static void test_tags(void **state)
 {
 	struct dkim_tag t[DKIM_TAGS_MAX];
@@ -513,6 +616,8 @@ int main(void)
 		cmocka_unit_test(test_body_limit),
 		cmocka_unit_test(test_body_chunk_edges),
 		cmocka_unit_test(test_body_against_model),
+		cmocka_unit_test(test_body_long_against_model),
+		cmocka_unit_test(test_body_shapes),
 		cmocka_unit_test(test_tags),
 		cmocka_unit_test(test_sig_parse),
 		cmocka_unit_test(test_sig_errors),

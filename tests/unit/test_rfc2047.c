@@ -3,6 +3,7 @@
  * ISO-2022-JP headers, quoted-printable and base64 bodies. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -127,6 +128,128 @@ static void test_qp(void **state)
 	check_qp("lower =e9", "lower \xe9", 0);
 }
 
+static int model_hex_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* The model: qp_decode of mime_decode.c as first written, a byte at a
+ * time (q_mode turns '_' into a space and has no lines). The decoder
+ * since copies runs of plain bytes in one piece; the output must not
+ * change. */
+static size_t model_qp_decode(const char *in, size_t len, struct strbuf *out, bool q_mode)
+{
+	size_t i = 0, bad = 0, blanks_start = 0;
+	bool in_blanks = false;
+
+	strbuf_reserve(out, len);
+	while (i < len) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (!q_mode && (c == ' ' || c == '\t')) {
+			/* kept only if something other than a line end follows */
+			if (!in_blanks) {
+				in_blanks = true;
+				blanks_start = i;
+			}
+			i++;
+			continue;
+		}
+		if (in_blanks) {
+			in_blanks = false;
+			if (c != '\r' && c != '\n')
+				strbuf_append(out, in + blanks_start, i - blanks_start);
+		}
+		if (c == '=') {
+			int h, l;
+
+			if (i + 2 < len && (h = model_hex_value((unsigned char)in[i + 1])) >= 0 &&
+			    (l = model_hex_value((unsigned char)in[i + 2])) >= 0) {
+				strbuf_append_c(out, (char)(h * 16 + l));
+				i += 3;
+				continue;
+			}
+			if (!q_mode) {
+				/* soft line break: '=' then blanks then a line end */
+				size_t j = i + 1;
+				while (j < len && (in[j] == ' ' || in[j] == '\t'))
+					j++;
+				if (j < len && in[j] == '\r' && j + 1 < len && in[j + 1] == '\n') {
+					i = j + 2;
+					continue;
+				}
+				if (j < len && in[j] == '\n') {
+					i = j + 1;
+					continue;
+				}
+				if (j == len) {
+					i = j;
+					continue;
+				}
+			}
+			bad++;
+			strbuf_append_c(out, '=');
+			i++;
+			continue;
+		}
+		if (q_mode && c == '_')
+			c = ' ';
+		strbuf_append_c(out, (char)c);
+		i++;
+	}
+	if (in_blanks && q_mode)
+		strbuf_append(out, in + blanks_start, len - blanks_start);
+	return bad;
+}
+
+/* Random QP and Q text (blanks before line ends of both kinds, soft
+ * breaks, good and bad escapes, '_', 8-bit bytes) against the model,
+ * also cut short at every length. */
+static void test_qp_against_model(void **state)
+{
+	static const char *const pieces[] = {
+		"abc", "x", " ", "  ", "\t", " \t", "\r\n", "\n", "\r", "=\r\n", "=\n", "= \t\r\n",
+		"=", "=3D", "=e9", "=ZZ", "=4", "_", "\xc3\xa9", "\xff", "longer plain words here",
+	};
+	static char in[600];
+	unsigned seed = 99;
+
+	for (int round = 0; round < 3000; round++) {
+		size_t len = 0, pieces_n;
+
+		seed = seed * 1103515245u + 12345u;
+		pieces_n = (seed >> 16) % 60;
+		for (size_t k = 0; k < pieces_n; k++) {
+			const char *f;
+
+			seed = seed * 1103515245u + 12345u;
+			f = pieces[(seed >> 16) % (sizeof(pieces) / sizeof(pieces[0]))];
+			if (len + strlen(f) > sizeof(in))
+				break;
+			memcpy(in + len, f, strlen(f));
+			len += strlen(f);
+		}
+		for (size_t cut = round < 200 ? 0 : len; cut <= len; cut++) {
+			for (int q = 0; q < 2; q++) {
+				struct strbuf want = STRBUF_INIT, got = STRBUF_INIT;
+				size_t bad = model_qp_decode(in, cut, &want, q == 1);
+
+				assert_int_equal(q == 1 ? mime_q_decode(in, cut, &got) : mime_qp_decode(in, cut, &got), bad);
+				assert_int_equal(got.len, want.len);
+				assert_memory_equal(strbuf_cstr(&got), strbuf_cstr(&want), want.len);
+				strbuf_free(&want);
+				strbuf_free(&got);
+			}
+		}
+	}
+}
+
 static void test_base64(void **state)
 {
 	check_b64("aGVsbG8=", "hello", 0);
@@ -146,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_hostile_long),
 		cmocka_unit_test(test_qp),
+		cmocka_unit_test(test_qp_against_model),
 		cmocka_unit_test(test_base64),
 	};
 

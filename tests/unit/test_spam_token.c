@@ -372,6 +372,34 @@ static void test_limits(void **state)
 	spam_tokens_free(NULL);
 }
 
+/* The set grows as it fills: features past its first size are kept once
+ * each, in the order added, also after a reset, up to max_tokens. */
+static void test_set_growth(void **state)
+{
+	struct spam_token_limits lim = { 512 * 1024, 5000, 1, NULL, false };
+	struct spam_tokens t;
+	char word[32];
+
+	spam_tokens_init(&t, &lim, false);
+	for (int round = 0; round < 2; round++) {
+		for (int pass = 0; pass < 2; pass++) {
+			for (int i = 0; i < 6000; i++) {
+				snprintf(word, sizeof(word), "w%d", i);
+				assert_int_equal(spam_tokens_add(&t, NULL, word, strlen(word)), i < 5000);
+			}
+		}
+		assert_int_equal(t.count, 5000);
+		assert_true(t.truncated);
+		for (int i = 0; i < 5000; i += 499) {
+			snprintf(word, sizeof(word), "w%d", i);
+			assert_int_equal(t.hash[i], spam_hash(NULL, word, strlen(word)));
+		}
+		spam_tokens_reset(&t);
+		assert_int_equal(t.count, 0);
+	}
+	spam_tokens_free(&t);
+}
+
 static void test_hostile(void **state)
 {
 	struct spam_tokens t;
@@ -400,6 +428,7 @@ int main(void)
 		cmocka_unit_test(test_attachments),
 		cmocka_unit_test(test_japanese_charsets),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_set_growth),
 		cmocka_unit_test(test_hostile),
 	};
 
