@@ -74,7 +74,8 @@ static int list_segments(const char *dir, uint64_t **seqs_r, size_t *n_r)
 		v[n++] = seq;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), cmp_u64);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_u64);
 	*seqs_r = v;
 	*n_r = n;
 	return 0;
@@ -285,7 +286,8 @@ static int replay_copies(struct replay *rp)
 {
 	size_t i = 0;
 
-	qsort(rp->v, rp->n, sizeof(*rp->v), cmp_copy);
+	if (rp->n > 1)
+		qsort(rp->v, rp->n, sizeof(*rp->v), cmp_copy);
 	while (i < rp->n) {
 		size_t k = i;
 
