@@ -1,6 +1,7 @@
 /* Changes to an existing account: password, quota, memo, enable/disable,
  * unsuspend, delete. */
 #include "ops/ops.h"
+#include "store/journal.h"
 #include "directory/password.h"
 #include "directory/validate.h"
 #include "lib/fsutil.h"
@@ -243,6 +244,8 @@ int ops_account_del(struct ops *o, const struct ops_actor *actor, const char *ad
 				a.address, error);
 	(void)directory_setting_clear(o->dir, "account", a.address, &error);
 	(void)directory_session_revoke(o->dir, true, a.address, NULL);
+	if (res->mailbox_present)
+		journal_wait_all();	/* no replay into a mailbox made again */
 	if (res->mailbox_present && fs_remove_tree(res->path) < 0) {
 		res->mailbox_left = true;
 		ops_event(o, actor, "account-deleted", a.address, "mailbox %s could not be fully removed",

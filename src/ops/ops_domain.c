@@ -1,6 +1,7 @@
 /* Domains: add and delete (with their accounts, settings, mail and DKIM
  * keys). */
 #include "ops/ops.h"
+#include "store/journal.h"
 #include "ops/ops_server.h"
 #include "ops/ops_cert.h"
 #include "directory/validate.h"
@@ -205,6 +206,7 @@ int ops_domain_del(struct ops *o, const struct ops_actor *actor, const char *nam
 	(void)directory_session_revoke_domain(o->dir, r->name);
 	r->accounts = accounts.count;
 	(void)directory_setting_clear(o->dir, "domain", r->name, &error);
+	journal_wait_all();	/* no replay into a mailbox made again */
 	r->mail_left = stat(r->path, &st) == 0 && fs_remove_tree(r->path) < 0;
 	/* its DKIM keys go too (a domain added again gets new ones), from the
 	 * directory first: nodes write out what it holds */

@@ -1,5 +1,6 @@
 /* Mailboxes a mail node is asked to delete (node_purge.h). */
 #include "server/node_purge.h"
+#include "store/journal.h"
 #include "server/server.h"
 #include "directory/validate.h"
 #include "lib/fsutil.h"
@@ -72,6 +73,7 @@ static int node_purge_mailbox(const char *data_dir, const char *address, char *p
 	/* a move's tombstone (mail_move.h): the account's too */
 	if (!S_ISDIR(st.st_mode))
 		return unlink(path) < 0 ? -1 : 0;
+	journal_wait_all();	/* no replay into a mailbox made again */
 	if (fs_remove_tree(path) < 0)
 		return -1;
 	/* nothing of it is reused for an account added again at that path */

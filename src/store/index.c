@@ -1,4 +1,5 @@
 #include "store/index.h"
+#include "store/journal.h"
 #include "store/quota.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -793,6 +794,7 @@ int mail_index_mailbox_delete(struct mail_index *idx, const char *name, const ch
 			bytes = (uint64_t)sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
+	journal_wait_all();	/* no replay into a folder made again */
 	if (fs_remove_tree(m.path) < 0 && errno != ENOENT) {
 		*error_r = "[SERVERBUG] Cannot remove the mailbox directory";
 		return -1;

@@ -517,6 +517,25 @@ void journal_wait_durable(const char *file)
 	pthread_mutex_unlock(&j->mu);
 }
 
+void journal_wait_all(void)
+{
+	struct journal *j = atomic_load(&journal_global);
+	int64_t deadline = now_ms() + WAIT_MAX_MS;
+	uint64_t target;
+
+	if (j == NULL || atomic_load(&j->npending) == 0)
+		return;
+	pthread_mutex_lock(&j->mu);
+	target = j->cur_records > 0 ? j->cur_seq : j->cur_seq - 1;
+	if (j->cur_records > 0) {
+		j->want_rotate = true;
+		pthread_cond_signal(&j->wake);
+	}
+	while (j->retired_seq < target && !j->stopping && now_ms() < deadline)
+		timed_wait(&j->done, &j->mu, deadline - now_ms());
+	pthread_mutex_unlock(&j->mu);
+}
+
 unsigned long journal_checkpoints(struct journal *j)
 {
 	unsigned long n;

@@ -53,6 +53,11 @@ void journal_set_global(struct journal *j);
  * journal; returns at once otherwise. */
 void journal_wait_durable(const char *file);
 
+/* Waits until every copy published so far is durable in its folder: before
+ * a folder, an account or a domain is removed, so that a replay never puts
+ * old copies into one made again under the same name. */
+void journal_wait_all(void);
+
 /* Checkpoints so far (tests, logs). */
 unsigned long journal_checkpoints(struct journal *j);
 

@@ -274,6 +274,14 @@ static void test_wait_durable(void **state)
 	assert_int_equal(count_segments(jdir), 1);	/* only the new, empty one */
 	journal_wait_durable("2.M1P1Q1.h,S=3");	/* durable now: no second checkpoint */
 	assert_int_equal(journal_checkpoints(j), 1);
+	journal_wait_all();	/* nothing pending: no checkpoint */
+	assert_int_equal(journal_checkpoints(j), 1);
+	journal_one(j, folder, "2.M1P1Q2.h,S=3", "", "def");
+	journal_one(j, folder, "2.M1P1Q3.h,S=3", "", "ghi");
+	journal_wait_all();	/* before a folder is removed: all of them */
+	assert_int_equal(journal_checkpoints(j), 2);
+	journal_wait_durable("2.M1P1Q3.h,S=3");
+	assert_int_equal(journal_checkpoints(j), 2);
 	journal_close(j);
 	assert_int_equal(count_segments(jdir), 0);
 }
