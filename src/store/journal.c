@@ -22,6 +22,7 @@
 #define WBUF_SIZE (256u << 10)
 #define BUCKETS 4096
 #define WAIT_MAX_MS 30000	/* a deletion waits at most this long */
+#define FS_MAX 16		/* file systems the copies may live on */
 
 /* A copy published from the journal and not yet checkpointed. */
 struct pname {
@@ -67,6 +68,12 @@ struct journal {
 	uint64_t retired_seq;		/* every segment up to it is checkpointed */
 	bool want_rotate, stopping;
 	unsigned long checkpoints;
+	/* an open folder on each file system a copy went to: the checkpoint
+	 * syncs each (the mailboxes need not share the journal's) */
+	int fs_fd[FS_MAX];
+	dev_t fs_dev[FS_MAX];
+	size_t nfs;
+	dev_t dir_dev;
 	atomic_size_t npending;
 };
 
@@ -176,6 +183,29 @@ static int record_content(struct journal *j, int fd, uint64_t size, uLong *crc)
 	return 0;
 }
 
+/* Remembers the file system of a copy's folder: 0, or -1 when there are
+ * more than FS_MAX (that copy is then synced on its own). */
+static int note_fs(struct journal *j, dev_t dev, const char *folder)
+{
+	int fd;
+
+	pthread_mutex_lock(&j->mu);
+	for (size_t i = 0; i < j->nfs; i++) {
+		if (j->fs_dev[i] == dev) {
+			pthread_mutex_unlock(&j->mu);
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&j->mu);
+	if (j->nfs == FS_MAX || (fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	pthread_mutex_lock(&j->mu);
+	j->fs_fd[j->nfs] = fd;
+	j->fs_dev[j->nfs++] = dev;
+	pthread_mutex_unlock(&j->mu);
+	return 0;
+}
+
 int journal_add(struct journal *j, const char *folder, const char *name, const char *flags,
 		const char *tmp_path)
 {
@@ -191,7 +221,7 @@ int journal_add(struct journal *j, const char *folder, const char *name, const c
 	fd = open(tmp_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) == 0 &&
+	if (fstat(fd, &st) == 0 && note_fs(j, st.st_dev, folder) == 0 &&
 	    (hlen = journal_record_head(head, folder, name, flags, (uint64_t)st.st_size)) > 0) {
 		crc = crc32(0L, head, (uInt)hlen);
 		if (wbuf_put(j, head, hlen) == 0 && record_content(j, fd, (uint64_t)st.st_size, &crc) == 0) {
@@ -324,15 +354,27 @@ static int checkpoint(struct journal *j)
 {
 	struct segment *list, *s;
 	char path[PATH_MAX];
+	size_t nfs;
 
 	pthread_mutex_lock(&j->mu);
 	list = j->retiring;
 	pthread_mutex_unlock(&j->mu);
 	if (list == NULL)
 		return 0;
-	if (syncfs(j->dir_fd) < 0) {
-		log_error(NULL, "journal: checkpoint failed (syncfs: %s); retrying", strerror(errno));
-		return -1;
+	/* every file system a copy of these segments went to (the list only
+	 * grows, by the committer, before it publishes a copy there) */
+	pthread_mutex_lock(&j->mu);
+	nfs = j->nfs;
+	pthread_mutex_unlock(&j->mu);
+	for (size_t i = 0; i <= nfs; i++) {
+		bool again = false;	/* the journal's own, synced with the mail */
+
+		for (size_t k = 0; k < nfs && i == nfs; k++)
+			again = again || j->fs_dev[k] == j->dir_dev;
+		if (!again && syncfs(i < nfs ? j->fs_fd[i] : j->dir_fd) < 0) {
+			log_error(NULL, "journal: checkpoint failed (syncfs: %s); retrying", strerror(errno));
+			return -1;
+		}
 	}
 	for (s = list; s != NULL; s = s->next) {
 		segment_path(j, s->seq, path, sizeof(path));
@@ -419,6 +461,11 @@ struct journal *journal_open(const char *dir, unsigned checkpoint_ms, const char
 		free(j);
 		return NULL;
 	}
+	{
+		struct stat st;
+
+		j->dir_dev = fstat(j->dir_fd, &st) == 0 ? st.st_dev : 0;
+	}
 	j->seq = j->cur_seq = 1;
 	j->fd = segment_create(j, j->seq);
 	if (j->fd < 0) {
@@ -478,6 +525,8 @@ void journal_close(struct journal *j)
 		free(s);
 	}
 	pthread_mutex_unlock(&j->mu);
+	for (size_t i = 0; i < j->nfs; i++)
+		close(j->fs_fd[i]);
 	close(j->dir_fd);
 	free(j->wbuf);
 	free(j);

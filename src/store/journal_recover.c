@@ -1,8 +1,8 @@
 /* Replaying the delivery journal after a crash (journal.h): every copy a
  * leftover segment holds is made whole again where it now is (it may have
  * moved to another folder, or from new/ to cur/), or put back where it
- * was delivered when no folder has it; then everything is synced and the
- * segments removed. */
+ * was delivered when no folder has it; each one written is synced, then
+ * the segments are removed. */
 #include "store/journal.h"
 #include "store/journal_record.h"
 #include "lib/fsmap.h"
@@ -229,7 +229,8 @@ static bool same_content(int fd, const struct journal_record *r)
 }
 
 /* The copy is there: its bytes written again in place when they differ
- * (the same inode, so every hard link of it is mended too). */
+ * (the same inode, so every hard link of it is mended too); synced either
+ * way, with its directory. */
 static int mend(struct rcopy *c, struct journal_recovery *stats)
 {
 	int fd = open(c->found, O_RDWR | O_CLOEXEC);
@@ -237,7 +238,7 @@ static int mend(struct rcopy *c, struct journal_recovery *stats)
 	if (fd < 0)
 		return -1;
 	if (same_content(fd, &c->rec)) {
-		stats->intact++;
+		stats->intact++;	/* maybe only in the cache (kill -9): synced below */
 	} else if (pwrite(fd, c->rec.content, c->rec.content_len, 0) != (ssize_t)c->rec.content_len ||
 		   ftruncate(fd, (off_t)c->rec.content_len) < 0) {
 		close(fd);
@@ -245,7 +246,14 @@ static int mend(struct rcopy *c, struct journal_recovery *stats)
 	} else {
 		stats->rewritten++;
 	}
-	return close(fd);
+	if (fdatasync(fd) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (close(fd) < 0)
+		return -1;
+	*strrchr(c->found, '/') = '\0';	/* and its name, in new/ or cur/ */
+	return fs_fsync_dir(c->found);
 }
 
 /* The copy is in no folder: back into the one it was delivered to, if that
@@ -270,7 +278,7 @@ static int put_back(struct rcopy *c, struct journal_recovery *stats)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	if (fs_write_all(fd, c->rec.content, c->rec.content_len) < 0 || close(fd) < 0) {
+	if (fs_write_all(fd, c->rec.content, c->rec.content_len) < 0 || fdatasync(fd) < 0 || close(fd) < 0) {
 		unlink(tmp);
 		return -1;
 	}
@@ -278,6 +286,8 @@ static int put_back(struct rcopy *c, struct journal_recovery *stats)
 		unlink(tmp);
 		return -1;
 	}
+	if (fs_fsync_dir(folder) < 0)	/* its new/ or cur/ */
+		return -1;
 	stats->restored++;
 	return 0;
 }
@@ -305,15 +315,13 @@ static int replay_copies(struct replay *rp)
 	return 0;
 }
 
-/* Everything written durable, then the segments gone for good. */
-static int finish(const char *dir, const char *mail_root, const uint64_t *seqs, size_t n)
+/* Every copy written back was synced (it may live on a file system of
+ * its own): the segments can go for good. */
+static int finish(const char *dir, const uint64_t *seqs, size_t n)
 {
 	char path[PATH_MAX];
-	int fd = open(mail_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = fd >= 0 && syncfs(fd) == 0 ? 0 : -1;
+	int r = 0;
 
-	if (fd >= 0)
-		close(fd);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		snprintf(path, sizeof(path), "%s/%016llx.log", dir, (unsigned long long)seqs[i]);
 		if (unlink(path) < 0 && errno != ENOENT)
@@ -354,7 +362,7 @@ int journal_recover(const char *dir, const char *mail_root, struct journal_recov
 	if (replay_copies(&rp) < 0)
 		goto out;
 	*error_r = "cannot make the replayed messages durable";
-	if (finish(dir, mail_root, seqs, n) < 0)
+	if (finish(dir, seqs, n) < 0)
 		goto out;
 	r = 0;
 out:
