@@ -363,3 +363,29 @@ size_t dkim_verify_batch(struct dns_batch *batch, const char *msg, size_t len, s
 {
 	return dkim_verify_with(batch_lookup, batch, msg, len, v, max, (int64_t)time(NULL));
 }
+
+void dkim_prefetch_batch(struct dns_batch *batch, const char *msg, size_t len)
+{
+	struct dkim_hdr *h = calloc(HEADER_FIELDS_MAX, sizeof(*h));
+	struct dkim_sig *sig = malloc(sizeof(*sig));
+	size_t body_off, asked = 0;
+	int n = h != NULL && sig != NULL ? dkim_headers_split(msg, len, h, HEADER_FIELDS_MAX, &body_off) : -1;
+
+	for (size_t i = 0; n > 0 && i < (size_t)n && asked < DKIM_VERIFY_MAX; i++) {
+		const char *colon, *error = "";
+		char name[DNS_NAME_MAX * 2], **txt = NULL;
+		size_t ntxt = 0;
+
+		if (!dkim_hdr_is(&h[i], "dkim-signature"))
+			continue;
+		asked++;
+		colon = memchr(h[i].p, ':', h[i].len);
+		if (dkim_sig_parse(colon + 1, h[i].len - (size_t)(colon + 1 - h[i].p), sig, &error) < 0 ||
+		    (size_t)snprintf(name, sizeof(name), "%s._domainkey.%s", sig->selector, sig->domain) > 253)
+			continue;	/* the verification says why */
+		if (dns_batch_txt(batch, name, &txt, &ntxt, &error) == DNS_OK)
+			dns_txt_free(txt, ntxt);
+	}
+	free(sig);
+	free(h);
+}

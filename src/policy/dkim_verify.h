@@ -40,6 +40,11 @@ size_t dkim_verify(const char *resolver, const char *msg, size_t len, struct dki
 /* As dkim_verify with the answers of a batch (lib/dns_async.h). */
 struct dns_batch;
 size_t dkim_verify_batch(struct dns_batch *batch, const char *msg, size_t len, struct dkim_verdict *v, size_t max);
+/* Asks the batch for the key of each signature in msg's header (the first
+ * DKIM_VERIFY_MAX), without verifying anything: what the inbound checks
+ * do as soon as the header is in, so the keys arrive while the body
+ * does. */
+void dkim_prefetch_batch(struct dns_batch *batch, const char *msg, size_t len);
 /* As dkim_verify with the TXT lookup (passed ctx) and the time (Unix
  * seconds) given: for tests, which serve keys without DNS. lookup has the
  * contract of dns_txt_lookup (lib/dns.h); its records are freed with

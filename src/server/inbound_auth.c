@@ -236,19 +236,16 @@ static void inbound_build_header(struct inbound_auth *a)
 
 /* ---- DNS on the loop, while the message comes in */
 
-/* The lookups the header asks for: DKIM keys and the DMARC policy. The
- * verdicts are thrown away (the body is not there yet); only the names
- * they look up matter here. */
+/* The lookups the header asks for: each signature's DKIM key (asked for,
+ * nothing verified: the body is not there yet) and the DMARC policy (its
+ * verdict thrown away; only the names it looks up matter here). */
 static void inbound_header_lookups(struct inbound_auth *a)
 {
-	struct dkim_verdict *v = calloc(DKIM_VERIFY_MAX, sizeof(*v));
 	const char *hdr = a->hdr.len > 0 ? strbuf_cstr(&a->hdr) : "";
 	char from[DNS_NAME_MAX];
 	const char *error = NULL;
 
-	if (v != NULL)
-		dkim_verify_batch(a->batch, hdr, a->hdr.len, v, DKIM_VERIFY_MAX);
-	free(v);
+	dkim_prefetch_batch(a->batch, hdr, a->hdr.len);
 	if (dmarc_from_domain(hdr, a->hdr.len, from, sizeof(from), &error) == 1) {
 		struct dmarc_input in = { .from_domain = from };
 		struct dmarc_verdict dv;
