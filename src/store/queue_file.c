@@ -116,7 +116,9 @@ int queue_file_stage(const char *dir, const char *from, const char *const *rcpts
 	str_random_id(id, 13);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, id);
 	/* a spare's inode if there is one (queue_spare.h), else a new file */
-	fd = queue_spare_take(dir, tmp) == 0 ? open(tmp, O_WRONLY | O_TRUNC | O_CLOEXEC) : -1;
+	fd = -1;
+	if (queue_spare_take(dir, tmp) == 0 && (fd = open(tmp, O_WRONLY | O_TRUNC | O_CLOEXEC)) < 0)
+		unlink(tmp);
 	if (fd < 0)
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
