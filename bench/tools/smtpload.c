@@ -364,6 +364,17 @@ static int send_message(struct conn *c, struct session *s, int seq, char *msg,
 	return 0;
 }
 
+/* QUIT and close: a failed QUIT loses no accepted message, so it is no
+ * error of the session. */
+static void quit(struct conn *c, struct session *s)
+{
+	int nerr = s->nerr;
+
+	cmd(c, s, "QUIT", 221, "QUIT");
+	s->nerr = nerr;
+	conn_close(c);
+}
+
 static void *session_main(void *arg)
 {
 	struct session *s = arg;
@@ -387,16 +398,11 @@ static void *session_main(void *arg)
 			continue;
 		}
 		s->ok++;
-		if (!o.reuse) {
-			/* a failed QUIT does not lose the accepted message */
-			cmd(&c, s, "QUIT", 221, "QUIT");
-			conn_close(&c);
-		}
+		if (!o.reuse)
+			quit(&c, s);
 	}
-	if (c.fd >= 0) {
-		cmd(&c, s, "QUIT", 221, "QUIT");
-		conn_close(&c);
-	}
+	if (c.fd >= 0)
+		quit(&c, s);
 	free(msg);
 	return NULL;
 }
