@@ -16,6 +16,7 @@
  * remote server would stall local deliveries and logins. */
 #include "server/queue.h"
 #include "store/maildir_commit.h"
+#include "store/queue_spare.h"
 #include "server/outbound.h"
 #include "server/outbound_sts.h"
 #include "server/server.h"
@@ -371,7 +372,7 @@ static struct job *scan_job_for(struct job **jobs, const char *dest, unsigned sl
  * an unlink. Postfix does not sync it either. */
 static void file_remove(const char *path, const char *id, const char *why, bool sync)
 {
-	if (unlink(path) == 0) {
+	if (queue_spare_retire(path) == 0) {
 		if (sync)
 			fs_fsync_dir(q.dir);
 		log_info(NULL, "queue: id=%s removed (%s)", id, why);
@@ -908,6 +909,7 @@ void queue_start(void)
 	}
 	if (fs_mkdir_p(q.dir, 0700) < 0)
 		log_fatal("cannot create %s: %s", q.dir, strerror(errno));
+	queue_spare_init(q.dir);
 	outbound_start(cfg.mta_sts_ca_file);
 	outbound_sts_start(server->data_dir);
 	q.nthreads = cfg.queue_max_parallel;

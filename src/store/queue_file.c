@@ -1,6 +1,7 @@
 /* Queue files: see queue_file.h for the format. */
 #include "store/queue_file.h"
 #include "store/maildir_commit.h"
+#include "store/queue_spare.h"
 #include "lib/fsutil.h"
 #include "lib/str.h"
 
@@ -114,7 +115,12 @@ int queue_file_stage(const char *dir, const char *from, const char *const *rcpts
 	}
 	str_random_id(id, 13);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, id);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/* a spare's inode if there is one (queue_spare.h), else a new file */
+	fd = -1;
+	if (queue_spare_take(dir, tmp) == 0 && (fd = open(tmp, O_WRONLY | O_TRUNC | O_CLOEXEC)) < 0)
+		unlink(tmp);
+	if (fd < 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		*error_r = "cannot create a queue file";
 		return -1;

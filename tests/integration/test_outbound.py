@@ -636,3 +636,52 @@ def test_connection_lost_before_mail_reply_resends_at_once(dns, new_server):
         assert "sending over a new one" in srv.log()
     finally:
         remote.close()
+
+
+def spares(srv):
+    d = os.path.join(srv.data, "queue")
+    return {n: os.stat(os.path.join(d, n)) for n in os.listdir(d) if n.startswith(".spare.")}
+
+
+def test_delivered_queue_file_is_kept_empty_and_reused(dns, new_server):
+    """A delivered message's queue file is not unlinked: it becomes an empty
+    spare (".spare.N", never read as a message), and the next message
+    queued is written into that same inode, which becomes a spare again
+    once that one is delivered. Each message arrives exactly once."""
+    remote = CountingSmtp()
+    try:
+        srv = new_server(config=relay_config(dns, remote.port))
+        toks = [helpers.unique("spare%d" % i) for i in range(2)]
+        inodes = []
+        for t in toks:
+            c = helpers.smtp_submission(srv)
+            try:
+                assert c.auth_plain(LOCAL, PASSWORD).code == 235
+                replies = c.send_mail(LOCAL, ["bob@remote.test"], message(t, body="token " + t + "\r\n"))
+                assert [r.code for r in replies] == [250] * 3, replies
+            finally:
+                c.quit()
+            assert ou.wait_for(lambda: remote.got(t) == 1), srv.log_tail()
+            assert ou.wait_for(lambda: not ou.queue_files(srv) and len(spares(srv)) == 1), \
+                (ou.queue_files(srv), spares(srv), srv.log_tail())
+            (st,) = spares(srv).values()
+            assert st.st_size == 0  # no mail is kept in a spare
+            inodes.append(st.st_ino)
+        assert inodes[0] == inodes[1]
+        settle(srv)
+        assert [remote.got(t) for t in toks] == [1, 1]
+    finally:
+        remote.close()
+
+
+def test_spares_left_by_a_crash_are_removed_at_start(dns, new_server):
+    """A spare that still holds a message (the daemon died between the
+    rename and the truncate) is removed when the queue starts."""
+    srv = new_server(config=relay_config(dns, 9), start=False)
+    d = os.path.join(srv.data, "queue")
+    os.makedirs(d, exist_ok=True)
+    left = os.path.join(d, ".spare.7")
+    with open(left, "wb") as f:
+        f.write(message(helpers.unique("left")))
+    srv.start()
+    assert ou.wait_for(lambda: not os.path.exists(left)), srv.log_tail()

@@ -1,6 +1,7 @@
 /* Unit tests for src/store/queue_file.c: the outbound queue's file format
  * (create, read, append-only results, torn last lines after a crash,
- * damaged files, hostile envelope values). */
+ * damaged files, hostile envelope values), and the spare files of
+ * store/queue_spare.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "lib/fsutil.h"
 #include "store/queue_file.h"
+#include "store/queue_spare.h"
 
 static char dir[256];
 
@@ -228,6 +231,85 @@ static void test_hostile_envelope(void **state)
 	assert_false(queue_addr_is_valid("a\x7f@b"));
 }
 
+/* The ".spare.*" files in dir, with the size of the last one seen. */
+static unsigned count_spares(off_t *size_r)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	unsigned n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		char path[600];
+		struct stat st;
+
+		if (strncmp(de->d_name, ".spare.", 7) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		assert_int_equal(stat(path, &st), 0);
+		if (size_r != NULL)
+			*size_r = st.st_size;
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void test_spare_reused(void **state)
+{
+	const char *rcpts[] = { "a@remote.test" };
+	char id[QUEUE_ID_MAX], path[512], id2[QUEUE_ID_MAX], path2[512], other[600];
+	char big[4000];
+	struct queue_env env;
+	const char *error = NULL;
+	struct stat st, st2;
+	off_t size = -1;
+
+	memset(big, 'x', sizeof(big) - 3);
+	memcpy(big + sizeof(big) - 3, "\r\n", 3);
+	make("taro@example.jp", rcpts, 1, big, id, path, sizeof(path));
+	queue_spare_init(dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(queue_spare_retire(path), 0);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(count_spares(&size), 1);
+	assert_int_equal(size, 0);	/* no mail kept */
+	/* the next queue file is the spare's inode, holding only its message */
+	make("jiro@example.jp", rcpts, 1, "Subject: y\r\n\r\nshort\r\n", id2, path2, sizeof(path2));
+	assert_int_equal(stat(path2, &st2), 0);
+	assert_int_equal(st2.st_ino, st.st_ino);
+	assert_int_equal(st2.st_mode & 0777, 0600);
+	assert_int_equal(count_spares(NULL), 0);
+	assert_int_equal(queue_file_read(path2, &env, &error), 0);
+	assert_string_equal(env.from, "jiro@example.jp");
+	assert_int_equal(env.body_len, 13 + 21);
+	assert_int_equal(st2.st_size, (off_t)(env.body_off + env.body_len));
+	queue_env_free(&env);
+	/* no spare for another directory */
+	snprintf(other, sizeof(other), "%s/sub", dir);
+	assert_int_equal(queue_spare_retire(path2), 0);
+	assert_int_equal(queue_spare_take(other, path), -1);
+	assert_int_equal(count_spares(NULL), 1);
+	/* a file outside the directory is unlinked, not kept */
+	assert_int_equal(fs_mkdir_p(other, 0700), 0);
+	snprintf(path2, sizeof(path2), "%s/sub/f", dir);
+	assert_int_equal(fs_write_file_atomic(path2, "x", 1, 0600), 0);
+	assert_int_equal(queue_spare_retire(path2), 0);
+	assert_int_equal(access(path2, F_OK), -1);
+	assert_int_equal(count_spares(NULL), 1);
+	/* at most QUEUE_SPARE_MAX; a restart removes them all */
+	for (int i = 0; i < QUEUE_SPARE_MAX + 3; i++) {
+		snprintf(path2, sizeof(path2), "%s/f%d", dir, i);
+		assert_int_equal(fs_write_file_atomic(path2, "x", 1, 0600), 0);
+		assert_int_equal(queue_spare_retire(path2), 0);
+		assert_int_equal(access(path2, F_OK), -1);
+	}
+	assert_int_equal(count_spares(NULL), QUEUE_SPARE_MAX);
+	queue_spare_init(dir);
+	assert_int_equal(count_spares(NULL), 0);
+	assert_int_equal(queue_spare_take(dir, path), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_torn_record_ignored),
 		cmocka_unit_test(test_parse_damaged),
 		cmocka_unit_test(test_hostile_envelope),
+		cmocka_unit_test(test_spare_reused),
 	};
 
 	return cmocka_run_group_tests_name("queue_file", tests, setup, teardown);
