@@ -23,6 +23,7 @@
 #define BUCKETS 4096
 #define WAIT_MAX_MS 30000	/* a deletion waits at most this long */
 #define FS_MAX 16		/* file systems the copies may live on */
+#define BEHIND_MAX 8		/* segments waiting for a checkpoint before the journal steps aside */
 
 /* A copy published from the journal and not yet checkpointed. */
 struct pname {
@@ -65,6 +66,7 @@ struct journal {
 	uint64_t cur_bytes;
 	int64_t cur_first_ms;
 	struct segment *retiring;	/* rotated, oldest first, not yet durable */
+	unsigned nretiring;
 	uint64_t retired_seq;		/* every segment up to it is checkpointed */
 	bool want_rotate, stopping;
 	unsigned long checkpoints;
@@ -238,7 +240,11 @@ int journal_add(struct journal *j, const char *folder, const char *name, const c
 void journal_begin(struct journal *j)
 {
 	pthread_mutex_lock(&j->seg_mu);
-	j->failed = false;
+	/* checkpoints failing (syncfs errors): the copies are synced one by
+	 * one instead of piling up segments without end */
+	pthread_mutex_lock(&j->mu);
+	j->failed = j->nretiring >= BEHIND_MAX;
+	pthread_mutex_unlock(&j->mu);
 }
 
 int journal_sync(struct journal *j)
@@ -323,6 +329,7 @@ static int rotate(struct journal *j)
 	for (tail = &j->retiring; *tail != NULL; tail = &(*tail)->next)
 		;
 	*tail = seg;
+	j->nretiring++;
 	j->cur_names = NULL;
 	j->cur_records = 0;
 	j->cur_bytes = 0;
@@ -394,6 +401,7 @@ static int checkpoint(struct journal *j)
 		j->retired_seq = s->seq;
 		free(s);
 	}
+	j->nretiring = 0;
 	j->checkpoints++;
 	pthread_cond_broadcast(&j->done);
 	pthread_mutex_unlock(&j->mu);
