@@ -38,7 +38,7 @@ build fuzz_imap src/proto/imap_*.c src/lib/strbuf.c
 build fuzz_imap_sort src/proto/imap_sort.c src/lib/strbuf.c
 build fuzz_smtp_reply src/proto/smtp_client.c src/lib/str.c
 build fuzz_https_reply src/lib/https_reply.c src/lib/str.c
-build fuzz_queue_file src/store/queue_file.c src/store/maildir_commit.c src/store/maildir.c src/lib/fanout.c \
+build fuzz_queue_file src/store/queue_file.c src/store/queue_spare.c src/store/maildir_commit.c src/store/maildir.c src/lib/fanout.c \
 	src/store/journal.c src/store/journal_record.c src/lib/fsutil.c src/lib/str.c src/lib/log.c -lpthread -lz
 build fuzz_journal_record src/store/journal_record.c -lz
 build fuzz_mime src/mail/mime.c src/mail/header.c src/mail/imap_envelope.c src/mail/rfc2047.c src/mail/charset.c src/mail/mime_decode.c src/mail/rfc5322.c src/lib/strbuf.c src/lib/str.c
