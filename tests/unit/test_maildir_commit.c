@@ -16,6 +16,7 @@
 
 #include "lib/fanout.h"
 #include "lib/fsutil.h"
+#include "store/journal.h"
 #include "store/maildir_commit.h"
 
 struct fixture {
@@ -99,9 +100,9 @@ static void test_batch_commit_publishes_whole_files(void **state)
 	assert_int_equal(count(f->box, "new"), 0);	/* nothing visible before the commit */
 	assert_string_not_equal(st[0].name, st[2].name);
 
-	struct fanout *syncs = fanout_new(2);	/* the syncs issued concurrently */
-	maildir_commit_batch(items, 3, syncs);
-	fanout_free(syncs);
+	struct maildir_committer c = { fanout_new(2), NULL };	/* the syncs issued concurrently */
+	maildir_commit_batch(items, 3, &c);
+	fanout_free(c.syncs);
 	for (int i = 0; i < 3; i++) {
 		assert_null(st[i].error);
 		assert_true(st[i].visible);
@@ -163,6 +164,44 @@ static void test_discard_before_commit_cleans_tmp(void **state)
 	assert_string_equal(error, "mailbox directory missing");
 }
 
+/* Through the journal: the copies land in new/ (one with flags in cur/),
+ * journaled, with no directory fsync of their own; the journal's segment
+ * holds them until its checkpoint. */
+static void test_batch_commit_through_the_journal(void **state)
+{
+	struct fixture *f = *state;
+	struct maildir_staged st[2];
+	void *items[2] = { &st[0], &st[1] };
+	char jdir[128], seg[200];
+	const char *error = NULL;
+	struct maildir_committer c = { NULL, NULL };
+	char *data;
+	size_t len;
+
+	snprintf(jdir, sizeof(jdir), "%s/journal", f->data);
+	c.journal = journal_open(jdir, 60000, &error);
+	assert_non_null(c.journal);
+	stage(f->box, "Subject: one\r\n\r\nbody one\r\n", &st[0]);
+	stage(f->junk, "Subject: two\r\n\r\nbody two\r\n", &st[1]);
+	strcpy(st[1].flags, "S");
+	maildir_commit_batch(items, 2, &c);
+	for (int i = 0; i < 2; i++) {
+		assert_null(st[i].error);
+		assert_true(st[i].visible);
+		assert_true(st[i].journaled);
+	}
+	assert_int_equal(count(f->box, "new"), 1);
+	assert_int_equal(count(f->junk, "cur"), 1);
+	snprintf(seg, sizeof(seg), "%s/0000000000000001.log", jdir);
+	data = fs_read_file(seg, 1 << 20, &len);
+	assert_non_null(data);
+	assert_non_null(memmem(data, len, "body one", 8));
+	assert_non_null(memmem(data, len, "body two", 8));
+	free(data);
+	journal_close(c.journal);
+	assert_int_equal(access(seg, F_OK), -1);	/* checkpointed at the close */
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -171,6 +210,7 @@ int main(void)
 		T(test_batch_commit_publishes_whole_files),
 		T(test_failed_file_stays_out_of_new),
 		T(test_discard_before_commit_cleans_tmp),
+		T(test_batch_commit_through_the_journal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
