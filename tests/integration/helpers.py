@@ -46,6 +46,9 @@ STD_PORTS = {
     "http": 80, "https": 443, "sieve": 4190,
 }
 
+# ports whose server speaks first (a greeting)
+GREETING_PORTS = ("smtp", "submission", "pop3", "imap", "sieve")
+
 SANITIZER_MARKERS = (
     "ERROR: AddressSanitizer",
     "ERROR: LeakSanitizer",
@@ -709,7 +712,16 @@ class Server:
                 raise AssertionError("yubind exited with %d at start-up:\n%s" % (rc, self.log_tail()))
             try:
                 s = socket.create_connection((HOST, self.port(wait_port)), timeout=1)
-                s.close()
+                try:
+                    # the port is bound (and the kernel answers) before the
+                    # loops run, e.g. while the delivery journal is replayed:
+                    # on a port that greets, ready means the greeting came
+                    if wait_port in GREETING_PORTS:
+                        s.settimeout(max(0.1, deadline - time.time()))
+                        if not s.recv(1):
+                            raise OSError("closed before the greeting")
+                finally:
+                    s.close()
                 break
             except OSError:
                 pass
