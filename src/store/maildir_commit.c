@@ -256,6 +256,10 @@ void maildir_staged_discard(struct maildir_staged *st)
 
 	if (st == NULL || st->dir[0] == '\0' || st->name[0] == '\0')
 		return;
+	/* a journaled copy given up (another copy of the message failed, the
+	 * client got a 451): past its checkpoint no replay can bring it back */
+	if (st->journaled)
+		journal_wait_durable(st->name);
 	if (st->visible)
 		maildir_staged_paths(st, NULL, path, NULL);
 	else

@@ -13,9 +13,12 @@ whole and once, wherever the message now is.
   not put back into the inbox a second time;
 - a copy deleted (POP3 DELE, IMAP EXPUNGE) before its checkpoint waits for
   the checkpoint, so the replay does not bring it back;
-- a clean stop leaves no segment; server.journal_ms = 0 writes none."""
+- a clean stop leaves no segment; server.journal_ms = 0 writes none;
+- a copy given up because another copy of its message failed (451) does
+  not come back either."""
 
 import os
+import shutil
 import ssl
 import time
 
@@ -164,3 +167,29 @@ def test_clean_stop_leaves_no_segment_and_zero_turns_it_off(tmp_path):
         assert only_copy(server, A, t2)[1].endswith(msg)
         assert segments(server) == []
         only_copy(server, A, t)
+
+
+def test_a_message_refused_with_451_does_not_come_back(tmp_path):
+    """One copy of a two-recipient message fails (a file where B's new/
+    should be): the client gets 451 and A's copy, already in the journal,
+    is given up; a crash right after must not bring it back."""
+    with running_server(tmp_path / "jf", accounts=[(A,), (B,)], config=LONG) as server:
+        newdir = os.path.join(server.maildir(B), "new")
+        shutil.rmtree(newdir)
+        with open(newdir, "w") as f:
+            f.write("not a directory\n")
+        tok = unique("jf")
+        c = SMTPConn(server.port("smtp"))
+        try:
+            c.ehlo().expect(250)
+            replies = c.send_mail("sender@client.test", [A, B], make_message(tok))
+            assert replies[-1].code == 451, replies
+        finally:
+            c.quit()
+        assert not copies(server, A, tok)
+        os.unlink(newdir)
+        os.mkdir(newdir, 0o700)
+        server.kill9()
+        started(server)
+        assert not copies(server, A, tok), "a copy of a message refused with 451 came back after the crash"
+        assert not copies(server, B, tok)
