@@ -48,6 +48,14 @@ static void verdict(struct dkim_verdict *v, enum dkim_res r, const char *fmt, ..
 	va_end(ap);
 }
 
+/* The DNS name of sig's key, SELECTOR._domainkey.DOMAIN: false when it is
+ * longer than a DNS name may be. */
+static bool key_name(const struct dkim_sig *sig, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s._domainkey.%s", sig->selector, sig->domain);
+	return strlen(buf) <= 253;
+}
+
 /* Looks the key of sig up. 0 with key filled, else the verdict is set. */
 static int key_fetch(dkim_txt_lookup_fn *lookup, void *ctx, const struct dkim_sig *sig,
 		     struct dkim_key *key, struct dkim_verdict *v)
@@ -57,8 +65,7 @@ static int key_fetch(dkim_txt_lookup_fn *lookup, void *ctx, const struct dkim_si
 	const char *error = "", *perror = NULL;
 	int r;
 
-	snprintf(name, sizeof(name), "%s._domainkey.%s", sig->selector, sig->domain);
-	if (strlen(name) > 253) {
+	if (!key_name(sig, name, sizeof(name))) {
 		verdict(v, DKIM_PERMERROR, "key name too long");
 		return -1;
 	}
@@ -381,7 +388,7 @@ void dkim_prefetch_batch(struct dns_batch *batch, const char *msg, size_t len)
 		asked++;
 		colon = memchr(h[i].p, ':', h[i].len);
 		if (dkim_sig_parse(colon + 1, h[i].len - (size_t)(colon + 1 - h[i].p), sig, &error) < 0 ||
-		    (size_t)snprintf(name, sizeof(name), "%s._domainkey.%s", sig->selector, sig->domain) > 253)
+		    !key_name(sig, name, sizeof(name)))
 			continue;	/* the verification says why */
 		if (dns_batch_txt(batch, name, &txt, &ntxt, &error) == DNS_OK)
 			dns_txt_free(txt, ntxt);

@@ -545,11 +545,26 @@ void journal_set_global(struct journal *j)
 	atomic_store(&journal_global, j);
 }
 
+/* With j->mu held: waits until segment seq is checkpointed, starting the
+ * checkpoint at once when seq is the current segment. false when it still
+ * is not after WAIT_MAX_MS (or the journal is stopping). */
+static bool wait_retired(struct journal *j, uint64_t seq)
+{
+	int64_t deadline = now_ms() + WAIT_MAX_MS;
+
+	if (seq == j->cur_seq) {
+		j->want_rotate = true;
+		pthread_cond_signal(&j->wake);
+	}
+	while (j->retired_seq < seq && !j->stopping && now_ms() < deadline)
+		timed_wait(&j->done, &j->mu, deadline - now_ms());
+	return j->retired_seq >= seq || j->stopping;
+}
+
 void journal_wait_durable(const char *file)
 {
 	struct journal *j = atomic_load(&journal_global);
 	size_t n = strcspn(file, ":");
-	int64_t deadline;
 	uint64_t seq = 0;
 
 	if (j == NULL || atomic_load(&j->npending) == 0)
@@ -561,14 +576,7 @@ void journal_wait_durable(const char *file)
 			break;
 		}
 	}
-	if (seq != 0 && seq == j->cur_seq) {
-		j->want_rotate = true;
-		pthread_cond_signal(&j->wake);
-	}
-	deadline = now_ms() + WAIT_MAX_MS;
-	while (seq != 0 && j->retired_seq < seq && !j->stopping && now_ms() < deadline)
-		timed_wait(&j->done, &j->mu, deadline - now_ms());
-	if (seq != 0 && j->retired_seq < seq && !j->stopping)
+	if (seq != 0 && !wait_retired(j, seq))
 		log_warn(NULL, "journal: deleting %.*s before its checkpoint (waited %d s)", (int)n, file,
 			 WAIT_MAX_MS / 1000);
 	pthread_mutex_unlock(&j->mu);
@@ -577,19 +585,12 @@ void journal_wait_durable(const char *file)
 void journal_wait_all(void)
 {
 	struct journal *j = atomic_load(&journal_global);
-	int64_t deadline = now_ms() + WAIT_MAX_MS;
-	uint64_t target;
 
 	if (j == NULL || atomic_load(&j->npending) == 0)
 		return;
 	pthread_mutex_lock(&j->mu);
-	target = j->cur_records > 0 ? j->cur_seq : j->cur_seq - 1;
-	if (j->cur_records > 0) {
-		j->want_rotate = true;
-		pthread_cond_signal(&j->wake);
-	}
-	while (j->retired_seq < target && !j->stopping && now_ms() < deadline)
-		timed_wait(&j->done, &j->mu, deadline - now_ms());
+	/* the current segment if it holds copies, else the last rotated one */
+	wait_retired(j, j->cur_records > 0 ? j->cur_seq : j->cur_seq - 1);
 	pthread_mutex_unlock(&j->mu);
 }
 

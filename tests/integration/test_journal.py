@@ -20,24 +20,12 @@ whole and once, wherever the message now is.
 import os
 import shutil
 import ssl
-import time
 
 from helpers import DOMAIN, PASSWORD, POP3Conn, SMTPConn, make_message, running_server, unique
 from test_imap_rfc import Raw
 
 A, B = "ja@" + DOMAIN, "jb@" + DOMAIN
 LONG = {"server.journal_ms": "60000"}
-
-
-def started(server):
-    """Starts the daemon and waits until it is ready: the port answers as
-    soon as it is bound, before the replay has run."""
-    n = server.log().count("yubind ready")
-    server.start()
-    deadline = time.time() + 30
-    while server.log().count("yubind ready") <= n:
-        assert time.time() < deadline, server.log_tail()
-        time.sleep(0.05)
 
 
 def segments(server):
@@ -102,7 +90,7 @@ def test_replay_writes_back_what_the_disk_lost(tmp_path):
         gone, _ = only_copy(server, B, toks[4])
         os.unlink(gone)
         open(moved_to, "wb").close()
-        started(server)
+        server.start()
         assert "journal: replayed" in server.log(), server.log_tail()
         for i, t in enumerate(toks):
             for addr in ([A, B] if i % 2 == 0 else [A]):
@@ -147,7 +135,7 @@ def test_deletion_before_the_checkpoint_stays_deleted(tmp_path):
         r.close()
         assert not copies(server, A, imap_gone)
         server.kill9()
-        started(server)
+        server.start()
         assert not copies(server, A, pop_gone), "a message deleted over POP3 came back after the crash"
         assert not copies(server, A, imap_gone), "a message expunged over IMAP came back after the crash"
         only_copy(server, A, keep)
@@ -161,7 +149,7 @@ def test_clean_stop_leaves_no_segment_and_zero_turns_it_off(tmp_path):
         server.stop()
         assert segments(server) == []
         server.ctl("config", "set", "server.journal_ms", "0")
-        started(server)
+        server.start()
         t2 = unique("jz")
         msg = deliver(server, [A], t2)
         assert only_copy(server, A, t2)[1].endswith(msg)
@@ -190,6 +178,6 @@ def test_a_message_refused_with_451_does_not_come_back(tmp_path):
         os.unlink(newdir)
         os.mkdir(newdir, 0o700)
         server.kill9()
-        started(server)
+        server.start()
         assert not copies(server, A, tok), "a copy of a message refused with 451 came back after the crash"
         assert not copies(server, B, tok)
