@@ -450,10 +450,7 @@ static void pop3_stream_more(struct conn *c)
 
 static void pop3_stream_start(struct pop3_session *s, struct pop3_msg *m, long lines)
 {
-	char path[PATH_MAX];
-
-	if (maildir_entry_path(s->maildir, &m->e, path, sizeof(path)) < 0 ||
-	    (s->stream.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((s->stream.fd = maildir_entry_open(s->maildir, &m->e)) < 0) {
 		s->stream.fd = -1;
 		pop3_reply(s, "-ERR [SYS/TEMP] Cannot read the message: it may have been removed by another"
 			   " client");

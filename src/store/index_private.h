@@ -78,6 +78,7 @@ struct disk_entry {
 	char base[MAILDIR_NAME_MAX];
 	char file[MAILDIR_NAME_MAX + 40];
 	bool in_new;
+	bool recent;		/* found in new/ (it may be in cur/ by now) */
 	bool matched;
 };
 

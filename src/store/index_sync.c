@@ -90,6 +90,7 @@ int idx_disk_scan_dir(const char *path, bool in_new, struct disk_entry **list, s
 		idx_base_of(e->file, e->base, sizeof(e->base));
 		idx_name_order(e->base, &e->time, &e->seq);
 		e->in_new = in_new;
+		e->recent = in_new;
 		e->matched = false;
 	}
 	closedir(d);
@@ -116,6 +117,46 @@ int idx_move_new_to_cur(const struct sync_dirs *dirs, struct disk_entry *e)
 	str_copy(e->file, sizeof(e->file), file);
 	e->in_new = false;
 	return 0;
+}
+
+/* A folder whose files are all in new/, and many (a Maildir copied in, or
+ * one read by POP3 only until now): new/ and cur/ change places in one
+ * atomic rename instead of a rename per file, which was three quarters of
+ * the first SELECT of 100,000 messages. The files keep their names (a name
+ * in cur/ without ":2," is valid Maildir: no flags, and a flag change
+ * gives it one) and stay recent. A file delivered meanwhile lands in one
+ * directory or the other, and the sync finds it in either. Called under
+ * the index's write lock, and cur/ is read again here: a session that
+ * synced since this one's reading had moved the files, and is not undone.
+ * Where the file system cannot exchange names, false: one by one then. */
+#define ADOPT_NEW_MIN 64
+
+static bool idx_adopt_new_dir(const char *path, struct disk_entry *disk, size_t n)
+{
+	char newdir[PATH_MAX], curdir[PATH_MAX];
+	struct dirent *de;
+	bool empty = true;
+	DIR *d;
+
+	if (n < ADOPT_NEW_MIN)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!disk[i].in_new)
+			return false;
+	}
+	snprintf(newdir, sizeof(newdir), "%s/new", path);
+	snprintf(curdir, sizeof(curdir), "%s/cur", path);
+	if ((d = opendir(curdir)) == NULL)
+		return false;
+	while (empty && (de = readdir(d)) != NULL)
+		empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+	closedir(d);
+	if (!empty || renameat2(AT_FDCWD, newdir, AT_FDCWD, curdir, RENAME_EXCHANGE) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		disk[i].in_new = false;
+	fs_fsync_dir(path);	/* a crash undoing it would only bring the moves back */
+	return true;
 }
 
 static int msg_cmp_uid(const void *a, const void *b)
@@ -195,7 +236,7 @@ int idx_sync_insert(sqlite3_stmt *ins, const struct sync_dirs *dirs, struct inde
 	struct stat sb;
 	int r;
 
-	m->recent = e->in_new;
+	m->recent = e->recent;
 	if (e->in_new && idx_move_new_to_cur(dirs, e) < 0)
 		return errno == ENOENT ? 1 : -1;	/* gone meanwhile: skip */
 	if (dirs->cur_fd < 0)
@@ -351,10 +392,11 @@ int idx_sync_full(struct mail_index *idx, struct index_mailbox *mbox, struct ind
 	if (view_r->msgs == NULL)
 		goto out;
 	vcap = ndisk > 0 ? ndisk : 1;
-	dirs.new_fd = idx_sync_dir_open(mbox->path, "new");
-	dirs.cur_fd = idx_sync_dir_open(mbox->path, "cur");
 	if (idx_exec(idx, "BEGIN IMMEDIATE") < 0)
 		goto out;
+	idx_adopt_new_dir(mbox->path, disk, ndisk);
+	dirs.new_fd = idx_sync_dir_open(mbox->path, "new");
+	dirs.cur_fd = idx_sync_dir_open(mbox->path, "cur");
 	if (idx_mailbox_reload(idx, mbox) < 0 ||
 	    sync_rows(idx, mbox, &dirs, &byname, view_r, &vcap, &changed) < 0) {
 		idx_exec(idx, "ROLLBACK");

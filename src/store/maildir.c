@@ -360,6 +360,24 @@ int maildir_entry_path(const char *path, const struct maildir_entry *e, char *bu
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
+int maildir_entry_open(const char *path, const struct maildir_entry *e)
+{
+	static const char *const moved[] = { ":2,", "" };
+	char buf[PATH_MAX];
+	int fd;
+
+	if (maildir_entry_path(path, e, buf, sizeof(buf)) < 0)
+		return -1;
+	fd = open(buf, O_RDONLY | O_CLOEXEC);
+	for (size_t i = 0; fd < 0 && errno == ENOENT && !e->in_cur && i < 2; i++) {
+		int n = snprintf(buf, sizeof(buf), "%s/cur/%s%s", path, e->name, moved[i]);
+
+		if (n > 0 && (size_t)n < sizeof(buf))
+			fd = open(buf, O_RDONLY | O_CLOEXEC);
+	}
+	return fd;
+}
+
 /* ---- POP3 deletions, all or nothing -------------------------------------- */
 
 #define DELETE_INTENT_MAGIC "yubin-pop3-delete 1\n"

@@ -79,6 +79,10 @@ struct maildir_entry {
 int maildir_list(const char *path, struct maildir_entry **entries_r, size_t *count_r);
 /* Path of an entry's file. */
 int maildir_entry_path(const char *path, const struct maildir_entry *e, char *buf, size_t size);
+/* Opens an entry's file for reading: an fd, or -1. A file listed in new/
+ * that an IMAP session has since seen is looked for in cur/ as well, under
+ * its name as moved alone (NAME:2,) or with its directory (NAME). */
+int maildir_entry_open(const char *path, const struct maildir_entry *e);
 /* Size from a ",S=" field in a file name; -1 when there is none. */
 int64_t maildir_name_size(const char *name);
 

@@ -3,6 +3,7 @@ commands over mail delivered by SMTP, UIDL stability, deletion semantics,
 mailbox locking, and password changes seen by a running daemon."""
 
 import base64
+import os
 import poplib
 import subprocess
 import time
@@ -481,6 +482,50 @@ def test_second_session_in_use(server):
         ok(a.quit())
     c = login_retry(server, box, timeout=2)
     c.quit()
+
+
+def test_retr_after_an_imap_session_moved_the_files(server):
+    """A POP3 session lists files an MDA put into new/; an IMAP SELECT then
+    moves them to cur/ (70 of them, all in new/: new/ and cur/ change
+    places at once). The POP3 session still reads and deletes every one.
+    (Written into new/ here: a delivery over SMTP may have the files moved
+    by the search indexer before the POP3 session lists them.)"""
+    from test_imap_rfc import Raw
+    box = BOXES[9]
+    root = server.maildir(box)
+    newdir = os.path.join(root, "new")
+    toks = []
+    for i in range(70):
+        tok = unique("mda")
+        name = "%d.M%dP%dQ%d.mda" % (1700000000 + i, i, os.getpid(), i)
+        tmp = os.path.join(root, "tmp", name)
+        with open(tmp, "wb") as f:
+            f.write(b"Subject: %s\r\n\r\n%s\r\n" % (tok.encode(), tok.encode()))
+        os.rename(tmp, os.path.join(newdir, name))
+        toks.append(tok)
+    c = pop3_session(server, box)
+    try:
+        first, lines = c.multi("UIDL")
+        ok(first)
+        assert len(lines) == 70
+        assert len(os.listdir(newdir)) == 70
+        imap = Raw(server)
+        imap.ok("LOGIN %s %s" % (box, PASSWORD))
+        unt, _ = imap.ok("SELECT INBOX")
+        assert b"* 70 EXISTS" in unt and b"* 70 RECENT" in unt, unt
+        imap.close()
+        assert os.listdir(newdir) == []
+        cur = os.listdir(os.path.join(root, "cur"))
+        assert len(cur) == 70 and not any(":" in n for n in cur), cur[:3]
+        for num in range(1, 71):
+            first, lines = c.multi("RETR %d" % num)
+            ok(first)
+            assert lines[0] == b"Subject: " + toks[num - 1].encode(), lines
+        ok(c.cmd("DELE 1"))
+        ok(c.cmd("DELE 70"))
+    finally:
+        ok(c.quit())
+    assert len(os.listdir(os.path.join(root, "cur"))) == 68
 
 
 def test_password_change_while_running(server):
