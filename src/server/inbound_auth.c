@@ -537,7 +537,7 @@ int inbound_auth_junk_path(const char *maildir, char *buf, size_t size)
 	if (n < 0 || (size_t)n >= size)
 		return -1;
 	snprintf(sub, sizeof(sub), "%s/new", buf);
-	if (stat(sub, &st) < 0 && maildir_create(maildir) < 0)
+	if (stat(sub, &st) < 0 && maildir_folders_mend(maildir) < 0)
 		return -1;
 	return 0;
 }

@@ -231,7 +231,7 @@ static int delivery_folder_path(const struct delivery_rcpt *r, char *buf, size_t
 		return inbound_auth_junk_path(r->maildir, buf, size);
 	if (snprintf(buf, size, "%s/%s", r->maildir, r->folder) >= (int)size)
 		return -1;
-	if (access(buf, F_OK) < 0 && maildir_create(r->maildir) < 0)
+	if (access(buf, F_OK) < 0 && maildir_folders_mend(r->maildir) < 0)
 		return -1;
 	return 0;
 }

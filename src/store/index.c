@@ -721,7 +721,7 @@ static int mailbox_subscribed_set(struct mail_index *idx, const char *name, bool
 int mail_folder_path(const char *root, const char *name, bool create, char *buf, size_t size,
 		     const char **error_r)
 {
-	char dir[INDEX_NAME_MAX * 3];
+	char dir[INDEX_NAME_MAX * 3], cur[PATH_MAX];
 
 	if (strcasecmp(name, "INBOX") == 0)
 		return str_copy(buf, size, root) < 0 ? (*error_r = "path too long", -1) : 1;
@@ -736,6 +736,11 @@ int mail_folder_path(const char *root, const char *name, bool create, char *buf,
 		return 1;
 	if (!create)
 		return 0;
+	/* never the mailbox itself: gone, its account was deleted */
+	if ((size_t)snprintf(cur, sizeof(cur), "%s/cur", root) >= sizeof(cur) || access(cur, F_OK) < 0) {
+		*error_r = "the mailbox is gone";
+		return -1;
+	}
 	if (maildir_folder_make(buf) < 0 || fs_fsync_dir(root) < 0) {
 		*error_r = "cannot create the folder";
 		return -1;

@@ -74,6 +74,20 @@ int maildir_create(const char *path)
 	return 0;
 }
 
+int maildir_folders_mend(const char *path)
+{
+	char cur[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(cur, sizeof(cur), "%s/cur", path) >= (int)sizeof(cur)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (stat(cur, &st) < 0)
+		return -1;
+	return maildir_create(path);
+}
+
 int maildir_write_body(int fd, const struct maildir_msg *msg)
 {
 	off_t off = 0;

@@ -19,6 +19,12 @@ extern const char *const maildir_default_folders[];
 int maildir_path(char *buf, size_t size, const char *data_dir, const char *domain, const char *local);
 /* Creates the mailbox with its default folders (existing parts are kept). */
 int maildir_create(const char *path);
+/* The default folders of an existing mailbox, made when missing (as
+ * maildir_create). -1 with errno ENOENT when the mailbox itself is gone:
+ * its account was deleted while a message for it was under way, and a
+ * delivery must not make it again (an account added later under the
+ * address would find that mail). */
+int maildir_folders_mend(const char *path);
 
 /* A message to write: a prefix (trace headers) then the body, which is in
  * memory (body != NULL) or in a file (body_fd, read from offset 0). */

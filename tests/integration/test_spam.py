@@ -31,6 +31,7 @@ OTHER = "other.test"
 D = "dave@" + OTHER     # no settings of its own: follows its domain
 E = "erin@" + OTHER     # the same
 F = "fred@" + DOMAIN    # the learning tests' own
+G = "gone@" + DOMAIN    # deleted by a test while a message for it is under way
 SPAMMER = "deals@spam.example"
 
 def message(rng, words, token, n=40, sender=SPAMMER, subject=None, extra=""):
@@ -49,7 +50,7 @@ def ja_message(charset, subject, body, token, b64=True):
 def srv(tmp_path_factory):
     base = tmp_path_factory.mktemp("spam")
     with helpers.running_server(base, domains=(DOMAIN, OTHER),
-                                accounts=[(A,), (B,), (C,), (D,), (E,), (F,)]) as s:
+                                accounts=[(A,), (B,), (C,), (D,), (E,), (F,), (G,)]) as s:
         train(s, base)
         yield s
 
@@ -199,6 +200,34 @@ def test_junk_created_when_missing(srv, reset):
     tok = unique("mk")
     send(srv, C, spam_msg(tok))
     assert list(find(srv, C, tok)) == [".Junk"]
+
+
+def test_account_deleted_before_data_is_not_made_again(srv, reset):
+    """RCPT accepted, then the account is deleted (its mailbox with it),
+    then DATA of a spam whose copy goes to Junk: the delivery must not make
+    the mailbox again (an account added later under the address would find
+    the message). 451: the retry then meets the unknown address. (The
+    quota reservation, which reads the mailbox directory, refuses first;
+    making the Junk folder checks again, for the moment in between.)"""
+    srv.ctl("domain", "set", DOMAIN, "spam-action", "junk")  # the account's goes with it
+    root = srv.maildir(G)
+    send(srv, G, ham_msg(unique("before")))  # its usage is known: no disk read
+    assert os.path.isdir(root)
+    c = helpers.SMTPConn(srv.port("smtp"))
+    try:
+        c.ehlo().expect(250)
+        c.cmd("MAIL FROM:<%s>" % SPAMMER).expect(250)
+        c.cmd("RCPT TO:<%s>" % G).expect(250)
+        srv.ctl("account", "del", G)
+        assert not os.path.exists(root)
+        r = c.data(spam_msg(unique("gone")))
+        assert r.code == 451, r
+        c.cmd("RSET").expect(250)
+        c.cmd("MAIL FROM:<%s>" % SPAMMER).expect(250)
+        assert c.cmd("RCPT TO:<%s>" % G).code == 550
+    finally:
+        c.quit()
+    assert not os.path.exists(root)
 
 
 def test_filter_off_per_account(srv, reset):
