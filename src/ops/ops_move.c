@@ -11,11 +11,14 @@
 #include "ops/ops_move_imap.h"
 #include "lib/str.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 #define MOVE_ONLINE_PASSES 3	/* catch-up passes before the freeze */
 #define MOVE_NAME_MAX 1024
@@ -27,6 +30,7 @@ struct move_run {
 	const char *address;
 	struct move_imap src, dst;
 	bool frozen;
+	bool target_used;	/* the copy onto the target has begun */
 	char err[600];
 };
 
@@ -489,6 +493,7 @@ static int move_copy(struct move_run *r)
 {
 	unsigned changes = 0;
 
+	r->target_used = true;
 	for (unsigned pass = 1; pass <= MOVE_ONLINE_PASSES; pass++) {
 		move_say(r, "pass %u (online)", pass);
 		r->rep->passes++;
@@ -540,19 +545,51 @@ static int move_check(struct ops *o, const char *address, const char *to, struct
 				"ノード %s は %s です: メールボックスは active のノードへ移します", to, to_r->state);
 	if (directory_node_get(o->dir, home, from_r) <= 0)
 		return ops_fail(err, "internal", NULL, "cannot read the node %s", "ノード %s を読めません", home);
+	rc = directory_mailbox_deletion_pending(o->dir, address, to);
+	if (rc != 0)
+		return rc < 0 ? ops_fail(err, "internal", NULL, "cannot read the nodes", "ノードを読めません")
+			      : ops_fail(err, "busy", "node",
+					 "the copy an earlier move of %s left on node %s is still being removed:"
+					 " move it again in a few seconds",
+					 "以前の移動で %s がノード %s に残したコピーを削除中です:"
+					 " 数秒後にもう一度移してください", address, to);
 	return 0;
 }
 
-/* Before the switch: the source as it was (thawed), the mark gone. */
+/* Before the switch: the source as it was (thawed), the mark gone, and
+ * what the move wrote on the target asked away (node_purge.c): an account
+ * added on that node later under the address, or the address deleted
+ * meanwhile, must not find it. The node keeps it if by then the address
+ * lives there (a later move). */
 static void move_undo(struct move_run *r)
 {
-	const char *error;
+	const char *error = "database error";
 
 	if (r->frozen && move_imap_run(&r->src, NULL, NULL, NULL, 0, "XMOVE THAW") < 0)
 		move_say(r, "the mailbox stays frozen on %s (%s): run the move again to finish it", r->rep->from,
 			 r->src.err);
 	else
 		directory_account_set_moving(r->o->dir, r->address, NULL, &error);
+	if (r->target_used && directory_mailbox_deletion_add(r->o->dir, r->address, r->rep->to, &error) < 0)
+		move_say(r, "the partial copy on %s stays (%s): delete %s's mailbox there", r->rep->to, error,
+			 r->address);
+}
+
+/* Test hook (test_account_move.py only): with YUBIN_TEST_MOVE_PAUSE=FILE
+ * in the environment, a move whose copy is done creates FILE and waits,
+ * before the switch, until FILE is gone (at most 60 s), so that a test can
+ * change the account in that window. */
+static void move_test_pause(void)
+{
+	const char *file = getenv("YUBIN_TEST_MOVE_PAUSE");
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	int fd;
+
+	if (file == NULL || (fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return;
+	close(fd);
+	for (int i = 0; i < 3000 && access(file, F_OK) == 0; i++)
+		nanosleep(&tick, NULL);
 }
 
 static int move_switch(struct move_run *r, struct ops_error *err)
@@ -611,6 +648,7 @@ int ops_account_move(struct ops *o, const struct ops_actor *actor, const char *a
 		return ops_fail(err, "move_failed", NULL, "the move of %s to %s failed: %s",
 				"%s の %s への移動に失敗しました: %s", address, dest.name, r.err);
 	}
+	move_test_pause();
 	rc = move_switch(&r, err);
 	move_imap_close(&r.src);
 	move_imap_close(&r.dst);

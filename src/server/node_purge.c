@@ -1,5 +1,6 @@
 /* Mailboxes a mail node is asked to delete (node_purge.h). */
 #include "server/node_purge.h"
+#include "store/mail_move.h"
 #include "store/journal.h"
 #include "server/server.h"
 #include "directory/validate.h"
@@ -70,9 +71,10 @@ static int node_purge_mailbox(const char *data_dir, const char *address, char *p
 	}
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : -1;
-	/* a move's tombstone (mail_move.h): the account's too */
+	/* a move's tombstone (mail_move.h): the account's too, and so is a
+	 * frozen copy beside it (the account was deleted during a move) */
 	if (!S_ISDIR(st.st_mode))
-		return unlink(path) < 0 ? -1 : 0;
+		return mail_move_clear(path, &error) < 0 ? -1 : 0;
 	journal_wait_all();	/* no replay into a mailbox made again */
 	if (fs_remove_tree(path) < 0)
 		return -1;

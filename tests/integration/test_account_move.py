@@ -14,6 +14,7 @@ import poplib
 import re
 import sqlite3
 import threading
+import time
 
 import pytest
 
@@ -346,6 +347,49 @@ def test_a_move_stopped_while_frozen_is_finished_by_running_it_again(cluster):
     for tok in toks:
         assert so.imap_count_via(proxy2, IVY, tok) == 1
     assert os.path.isfile(mailbox_path(n1, IVY)) and not os.path.exists(mailbox_path(n1, IVY) + ".moving")
+
+
+def test_account_deleted_during_its_move_leaves_no_mail_anywhere(cluster):
+    """The account is deleted while its move waits before the switch (the
+    mailbox frozen on the old node, copied onto the new one): the move
+    fails, and no node keeps any of its mail: the old node's purge takes
+    the frozen copy with the tombstone, the new node's the copy the move
+    made; an account added again under the address on the new node starts
+    empty."""
+    proxy, n1, n2, n3, proxy2 = cluster
+    addr = "kay@" + DOMAIN
+    proxy.ctl("account", "add", addr, "--password-stdin", "--node", "n1", input=PASSWORD + "\n")
+    tok = helpers.unique("kay")
+    deliver(proxy, addr, tok)
+    pause = os.path.join(str(proxy.base), "move.pause")
+    got = {}
+    os.environ["YUBIN_TEST_MOVE_PAUSE"] = pause
+    try:
+        t = threading.Thread(target=lambda: got.update(r=proxy.ctl("account", "move", addr, "n2", check=False)))
+        t.start()
+        for _ in range(600):
+            if os.path.exists(pause) or not t.is_alive():
+                break
+            t.join(0.1)
+    finally:
+        del os.environ["YUBIN_TEST_MOVE_PAUSE"]
+    try:
+        assert os.path.exists(pause), got
+        old, new = mailbox_path(n1, addr), mailbox_path(n2, addr)
+        assert os.path.isfile(old) and os.path.isdir(old + ".moving") and os.path.isdir(new)
+        proxy.ctl("account", "del", addr)
+    finally:
+        if os.path.exists(pause):
+            os.unlink(pause)
+        t.join(90)
+    assert got["r"].returncode != 0 and "changed meanwhile" in got["r"].err, got["r"].err
+    for _ in range(600):  # the nodes' purges run every 10 s
+        if not any(os.path.exists(p) for p in (old, old + ".moving", new)):
+            break
+        time.sleep(0.1)
+    assert [p for p in (old, old + ".moving", new) if os.path.exists(p)] == []
+    proxy.ctl("account", "add", addr, "--password-stdin", "--node", "n2", input=PASSWORD + "\n")
+    assert so.imap_count_via(proxy, addr, tok) == 0
 
 
 def test_node_drain_moves_every_account(cluster):
