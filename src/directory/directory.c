@@ -204,6 +204,22 @@ int directory_domain_get(struct directory *dir, const char *name, struct dir_dom
 	return c.r;
 }
 
+int directory_domain_exists(struct directory *dir, const char *name)
+{
+	struct dir_domain d;
+	struct dir_stmt *st;
+	int r;
+
+	if (dir_cached(dir))
+		return directory_domain_get(dir, name, &d);	/* cached: counted once per TTL */
+	st = dir_prepare(dir, "SELECT 1 FROM domains WHERE name = lower(?)", name, NULL);
+	if (st == NULL)
+		return -1;
+	r = dir_step(st);
+	dir_finish(dir, st);
+	return r == DIR_ROW ? 1 : r == DIR_DONE ? 0 : -1;
+}
+
 int directory_domain_list(struct directory *dir, dir_domain_cb *cb, void *ctx)
 {
 	struct dir_stmt *st = dir_prepare(dir, DOMAIN_SELECT " ORDER BY d.name", NULL);

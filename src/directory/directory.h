@@ -78,6 +78,11 @@ int directory_domain_add(struct directory *dir, const char *name, const char **e
 int directory_domain_del(struct directory *dir, const char *name, bool force, const char **error_r);
 /* 1 found, 0 not found, -1 error. */
 int directory_domain_get(struct directory *dir, const char *name, struct dir_domain *domain_r);
+/* Whether the domain is one of ours (1, 0, -1): what RCPT, forwarding and
+ * login need, without counting the domain's accounts as
+ * directory_domain_get does (a domain of 20,000 accounts made that count
+ * 0.7 ms of every lookup). */
+int directory_domain_exists(struct directory *dir, const char *name);
 typedef void dir_domain_cb(const struct dir_domain *domain, void *ctx);
 int directory_domain_list(struct directory *dir, dir_domain_cb *cb, void *ctx);
 

@@ -128,7 +128,6 @@ static void xml_server(struct evbuffer *b, const char *kind, const char *type, c
 void http_autoconfig_job(struct api_job *j)
 {
 	char domain[DIR_DOMAIN_MAX + 1];
-	struct dir_domain d;
 	char host[6 * sizeof(j->env.hostname)];
 	struct evbuffer *b;
 
@@ -138,7 +137,7 @@ void http_autoconfig_job(struct api_job *j)
 			  "アドレスを ?emailaddress= で指定してください");
 		return;
 	}
-	if (directory_domain_get(j->ops.dir, domain, &d) != 1) {
+	if (directory_domain_exists(j->ops.dir, domain) != 1) {
 		api_error(j, 404, "not_found", NULL, "no such domain here", "このサーバーのドメインではありません");
 		return;
 	}
@@ -224,7 +223,6 @@ void http_autodiscover_job(struct api_job *j)
 {
 	char address[DIR_ADDRESS_MAX + 1], domain[DIR_DOMAIN_MAX + 1];
 	char host[6 * sizeof(j->env.hostname)];
-	struct dir_domain d;
 	struct evbuffer *b;
 	const char *at;
 
@@ -242,7 +240,7 @@ void http_autodiscover_job(struct api_job *j)
 	for (size_t i = 0; at[i + 1] != '\0'; i++)
 		domain[i] = (char)tolower((unsigned char)at[i + 1]);
 	domain[strlen(at + 1)] = '\0';
-	if (directory_domain_get(j->ops.dir, domain, &d) != 1) {
+	if (directory_domain_exists(j->ops.dir, domain) != 1) {
 		api_error(j, 404, "not_found", NULL, "no such domain here", "このサーバーのドメインではありません");
 		return;
 	}

@@ -87,7 +87,6 @@ static int ops_account_check(struct ops *o, const struct ops_actor *actor,
 {
 	char local[DIR_LOCAL_MAX + 1], domain[DIR_DOMAIN_MAX + 1];
 	const char *error;
-	struct dir_domain d;
 	struct dir_account a;
 	int r;
 
@@ -102,7 +101,7 @@ static int ops_account_check(struct ops *o, const struct ops_actor *actor,
 				"%.0s容量は 1 から 5000 MB までです (%u は不可)", error, n->quota_mb);
 	if (ops_memo_check(n->memo != NULL ? n->memo : "", err) < 0)
 		return -1;
-	r = directory_domain_get(o->dir, domain, &d);
+	r = directory_domain_exists(o->dir, domain);
 	if (r < 0)
 		return ops_fail(err, "internal", NULL, "cannot read the domain %s from the database",
 				"ドメイン %s をデータベースから読めません", domain);

@@ -413,7 +413,6 @@ static bool auth_foreign_check(struct auth_work *w, struct directory *dir)
 	struct foreign_input in;
 	struct foreign_decision d;
 	struct override_match m;
-	struct dir_domain dom;
 	struct settings_foreign fs;
 	char domain[DIR_DOMAIN_MAX + 1] = "", dbcc[3] = "";
 	const char *at = strchr(w->req->user, '@');
@@ -434,7 +433,7 @@ static bool auth_foreign_check(struct auth_work *w, struct directory *dir)
 	settings_foreign_get(NULL, NULL, &fs);	/* the defaults */
 	if (at != NULL && str_copy(domain, sizeof(domain), at + 1) == 0) {
 		str_lower(domain);
-		if (directory_domain_get(dir, domain, &dom) > 0) {
+		if (directory_domain_exists(dir, domain) > 0) {
 			settings_foreign_get(dir, domain, &fs);
 			in.enabled = settings_foreign_applies(&fs, w->req->service);
 		}

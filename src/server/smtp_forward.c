@@ -159,9 +159,8 @@ int smtp_forward(const struct forward_msg *m, const char *account, const char *l
 	}
 	for (size_t i = 0; i < n; i++) {
 		const char *at = strrchr(targets[i], '@');
-		struct dir_domain d;
 
-		if (dir != NULL && at != NULL && directory_domain_get(dir, at + 1, &d) > 0) {
+		if (dir != NULL && at != NULL && directory_domain_exists(dir, at + 1) > 0) {
 			if (forward_local(m, account, targets[i]) == 0)
 				copies++;
 		} else {

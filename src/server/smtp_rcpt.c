@@ -270,10 +270,9 @@ static int rcpt_count_sent(struct smtp_session *s, const char *address)
 static int rcpt_postmaster_domain(struct smtp_session *s, struct directory *dir,
 				  struct mail_path *path)
 {
-	struct dir_domain d;
 
 	for (const char *h = s->lim.hostname; h != NULL && strchr(h, '.') != NULL;) {
-		int r = directory_domain_get(dir, h, &d);
+		int r = directory_domain_exists(dir, h);
 		if (r < 0) {
 			smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
 			return -1;
@@ -385,7 +384,6 @@ void smtp_cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 static void rcpt_run(struct smtp_session *s, const struct smtp_command *cmd, struct directory *dir)
 {
 	struct mail_path path;
-	struct dir_domain domain;
 	struct smtp_rcpt rcpt;
 	const char *error, *trick;
 	enum smtp_arg_error r;
@@ -414,7 +412,7 @@ static void rcpt_run(struct smtp_session *s, const struct smtp_command *cmd, str
 	}
 	if (path.domain[0] == '\0' && rcpt_postmaster_domain(s, dir, &path) < 0)
 		return;
-	local = path.domain_literal ? 0 : directory_domain_get(dir, path.domain, &domain);
+	local = path.domain_literal ? 0 : directory_domain_exists(dir, path.domain);
 	if (local < 0) {
 		smtp_local_error(s, "451 4.3.0 Temporary lookup failure, try again later", __func__);
 		return;

@@ -286,13 +286,12 @@ static int send_local(const char *to, const struct strbuf *msg, const char **err
 {
 	struct directory *dir = server_directory();
 	const char *at = strrchr(to, '@');
-	struct dir_domain d;
 	struct dir_account acct;
 	struct maildir_msg mm;
 	char maildir[PATH_MAX], name[MAILDIR_NAME_MAX], prefix[400];
 	const char *error = "";
 
-	if (dir == NULL || at == NULL || directory_domain_get(dir, at + 1, &d) <= 0)
+	if (dir == NULL || at == NULL || directory_domain_exists(dir, at + 1) <= 0)
 		return 0;
 	if (directory_account_get(dir, to, &acct) <= 0 || !acct.enabled) {
 		*error_r = "no such enabled local account";

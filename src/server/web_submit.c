@@ -112,14 +112,13 @@ static int rcpts_check(struct directory *dir, const struct ops_submit *in, struc
 {
 	for (size_t i = 0; i < in->nrcpts; i++) {
 		const char *at = strrchr(in->rcpts[i], '@');
-		struct dir_domain dom;
 		char text[512];
 		int local;
 
 		str_copy(rc[i].address, sizeof(rc[i].address), in->rcpts[i]);
 		if (at == NULL)
 			return refuse(r, OPS_SUBMIT_RCPT, in->rcpts[i], "not an address"), -1;
-		local = directory_domain_get(dir, at + 1, &dom);
+		local = directory_domain_exists(dir, at + 1);
 		if (local < 0)
 			return refuse(r, OPS_SUBMIT_TEMP, in->rcpts[i], "temporary lookup failure"), -1;
 		if (local > 0 && rcpt_local(dir, &rc[i], in->len, r) < 0)

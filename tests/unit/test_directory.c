@@ -145,6 +145,10 @@ static void test_domain_add_get(void **state)
 	assert_true(dom.created >= now - 5 && dom.created <= now + 5);
 	assert_int_equal(directory_domain_get(f->d, "EXAMPLE.Test", &dom), 1);
 	assert_int_equal(directory_domain_get(f->d, "other.test", &dom), 0);
+	assert_int_equal(directory_domain_exists(f->d, "example.test"), 1);
+	assert_int_equal(directory_domain_exists(f->d, "EXAMPLE.Test"), 1);
+	assert_int_equal(directory_domain_exists(f->d, "other.test"), 0);
+	assert_int_equal(directory_domain_exists(f->d, "x'); DROP TABLE domains; --.test"), 0);
 	assert_int_equal(directory_domain_add(f->d, "example.test", &e), -1);
 	assert_string_equal(e, "the domain already exists");
 	assert_int_equal(directory_domain_add(f->d, "nodot", &e), -1);
