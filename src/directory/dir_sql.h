@@ -64,9 +64,12 @@ void *dir_pg_open(const char *conninfo, char *err, size_t errsize);
 const char *dir_sql_begin(enum dir_dialect d);
 
 /* A directory handle: a backend and its connection. */
+struct dir_settings_memo;
+
 struct directory {
 	const struct dir_backend *be;
 	void *db;
+	struct dir_settings_memo *memo;	/* directory_settings_batch_begin's */
 };
 
 /* ---- dir_query.c: the calls directory*.c write their queries with ---- */

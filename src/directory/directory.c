@@ -81,10 +81,15 @@ bool directory_where_is_pg(const char *where)
 	return dir_dialect_is_pg(where);
 }
 
+static void memo_clear(struct dir_settings_memo *m);
+
 void directory_close(struct directory *dir)
 {
 	if (dir == NULL)
 		return;
+	if (dir->memo != NULL)
+		memo_clear(dir->memo);
+	free(dir->memo);
 	dir->be->close(dir->db);
 	free(dir);
 }
@@ -116,6 +121,8 @@ static void dir_changed(const struct directory *dir)
 {
 	if (dir->be->dialect == DIR_POSTGRESQL)
 		dir_cache_flush();
+	if (dir->memo != NULL)
+		memo_clear(dir->memo);
 }
 
 int directory_domain_add(struct directory *dir, const char *name, const char **error_r)
@@ -549,6 +556,133 @@ static int dir_setting_read(struct directory *dir, const char *scope, const char
 		" WHERE scope = ? AND name = lower(?) AND key = ?", scope, name, key, NULL), value_r, size);
 }
 
+/* ---- the settings memo of a batch (directory_settings_batch_begin) ---- */
+
+#define MEMO_NAMES 4	/* the account, its domain, and room for more */
+
+struct memo_name {
+	char scope[16];
+	char name[DIR_ADDRESS_MAX + 1];	/* in lower case, as the rows are */
+	char *kv;	/* "key\0value\0" for each of its rows */
+	size_t len;
+};
+
+struct dir_settings_memo {
+	unsigned depth;
+	size_t used;
+	struct memo_name names[MEMO_NAMES];
+};
+
+static void memo_clear(struct dir_settings_memo *m)
+{
+	for (size_t i = 0; i < m->used; i++)
+		free(m->names[i].kv);
+	m->used = 0;
+}
+
+void directory_settings_batch_begin(struct directory *dir)
+{
+	if (dir->memo == NULL && (dir->memo = calloc(1, sizeof(*dir->memo))) == NULL)
+		return;	/* no memo: every key is read on its own */
+	dir->memo->depth++;
+}
+
+void directory_settings_batch_end(struct directory *dir)
+{
+	if (dir->memo == NULL || dir->memo->depth == 0)
+		return;
+	if (--dir->memo->depth == 0)
+		memo_clear(dir->memo);
+}
+
+/* Reads every row of scope/name into the next free slot: the slot, or NULL
+ * (-1 in *r on a database error). */
+static struct memo_name *memo_load(struct directory *dir, struct dir_settings_memo *m, const char *scope,
+				   const char *lname, int *r)
+{
+	struct dir_stmt *st = dir_prepare(dir, "SELECT key, value FROM settings WHERE scope = ? AND name = lower(?)",
+					  scope, lname, NULL);
+	struct memo_name *e = &m->names[m->used];
+	size_t cap = 0;
+	int step;
+
+	*r = 0;
+	if (st == NULL) {
+		*r = -1;
+		return NULL;
+	}
+	e->kv = NULL;
+	e->len = 0;
+	while ((step = dir_step(st)) == DIR_ROW) {
+		const char *k = dir_text(st, 0), *v = dir_text(st, 1);
+		size_t kl = strlen(k != NULL ? k : "") + 1, vl = strlen(v != NULL ? v : "") + 1;
+
+		if (e->len + kl + vl > cap) {
+			size_t ncap = (e->len + kl + vl) * 2;
+			char *grown = realloc(e->kv, ncap);
+
+			if (grown == NULL) {
+				step = DIR_ERROR;
+				break;
+			}
+			e->kv = grown;
+			cap = ncap;
+		}
+		memcpy(e->kv + e->len, k != NULL ? k : "", kl);
+		memcpy(e->kv + e->len + kl, v != NULL ? v : "", vl);
+		e->len += kl + vl;
+	}
+	dir_finish(dir, st);
+	if (step != DIR_DONE) {
+		free(e->kv);
+		*r = -1;
+		return NULL;
+	}
+	str_copy(e->scope, sizeof(e->scope), scope);
+	str_copy(e->name, sizeof(e->name), lname);
+	m->used++;
+	return e;
+}
+
+/* The value of key from the memo: 1 found, 0 unset, -1 error, -2 not
+ * memoised (the caller reads it on its own). */
+static int memo_get(struct directory *dir, const char *scope, const char *name, const char *key,
+		    char *value_r, size_t size)
+{
+	struct dir_settings_memo *m = dir->memo;
+	char lname[DIR_ADDRESS_MAX + 1];
+	struct memo_name *e = NULL;
+	int r;
+
+	if (m == NULL || m->depth == 0 || dir_cached(dir) || strlen(scope) >= sizeof(e->scope) ||
+	    str_copy(lname, sizeof(lname), name) < 0)
+		return -2;
+	for (char *p = lname; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	for (size_t i = 0; i < m->used && e == NULL; i++) {
+		if (strcmp(m->names[i].scope, scope) == 0 && strcmp(m->names[i].name, lname) == 0)
+			e = &m->names[i];
+	}
+	if (e == NULL) {
+		if (m->used == MEMO_NAMES)
+			return -2;
+		if ((e = memo_load(dir, m, scope, lname, &r)) == NULL)
+			return r < 0 ? -1 : -2;
+	}
+	for (size_t off = 0; off < e->len;) {
+		const char *k = e->kv + off, *v = k + strlen(k) + 1;
+
+		if (strcmp(k, key) == 0) {
+			if (str_copy(value_r, size, v) < 0)
+				value_r[0] = '\0';
+			return 1;
+		}
+		off = (size_t)(v + strlen(v) + 1 - e->kv);
+	}
+	return 0;
+}
+
 int directory_setting_get(struct directory *dir, const char *scope, const char *name,
 			  const char *key, char *value_r, size_t size)
 {
@@ -558,7 +692,10 @@ int directory_setting_get(struct directory *dir, const char *scope, const char *
 	} c;
 	char ck[DIR_ADDRESS_MAX + 128];
 	uint64_t gen = dir_cache_generation();
+	int r = memo_get(dir, scope, name, key, value_r, size);
 
+	if (r != -2)
+		return r;
 	if (!dir_cached(dir) || !dir_cache_key(ck, sizeof(ck), scope, name, key))
 		return dir_setting_read(dir, scope, name, key, value_r, size);
 	if (dir_cache_get('s', ck, &c, sizeof(c)) == 0) {

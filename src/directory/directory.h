@@ -119,6 +119,14 @@ int directory_account_set_memo(struct directory *dir, const char *address, const
  * the domain or address). get returns 1 found, 0 unset, -1 error. */
 int directory_setting_set(struct directory *dir, const char *scope, const char *name,
 			  const char *key, const char *value, const char **error_r);
+/* The settings read through dir between begin and end (nested pairs are
+ * fine) come from one reading of each (scope, name): all the keys of an
+ * account or a domain in one query when its first key is asked for, not
+ * one query per key; what one message's checks read is then also from one
+ * moment. A change made through dir meanwhile drops what was read. Only
+ * the thread that owns dir may use it (as with every call). */
+void directory_settings_batch_begin(struct directory *dir);
+void directory_settings_batch_end(struct directory *dir);
 int directory_setting_get(struct directory *dir, const char *scope, const char *name,
 			  const char *key, char *value_r, size_t size);
 /* Removes one setting of scope/name: 1 removed, 0 was not set, -1 error. */

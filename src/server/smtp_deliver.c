@@ -898,8 +898,14 @@ static void delivery_committed(struct group_commit_req *req)
 static void delivery_run(void *ctx)
 {
 	struct delivery_job *job = ctx;
+	struct directory *dir = server_directory();
 
+	/* the recipients' and their domains' settings, each read once */
+	if (dir != NULL)
+		directory_settings_batch_begin(dir);
 	delivery_prepare(job);
+	if (dir != NULL)
+		directory_settings_batch_end(dir);
 	if (job->status == 0 && job->commit.nitems > 0) {
 		job->commit.done = delivery_committed;
 		job->commit.batch_end = delivery_batch_end;

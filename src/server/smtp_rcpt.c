@@ -376,7 +376,11 @@ void smtp_cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 	struct directory *dir = server_directory();
 	bool txn = dir != NULL && directory_read_begin(dir) == 0;
 
+	if (dir != NULL)
+		directory_settings_batch_begin(dir);
 	rcpt_run(s, cmd, dir);
+	if (dir != NULL)
+		directory_settings_batch_end(dir);
 	if (txn)
 		directory_read_end(dir);
 }

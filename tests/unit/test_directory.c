@@ -543,6 +543,55 @@ static void test_settings(void **state)
 	assert_string_equal(value, "");
 }
 
+/* A batch reads each account's or domain's settings once: later keys come
+ * from that reading (a change through another handle shows after the
+ * batch), a change through the same handle shows at once, names match
+ * in any case, unset keys are 0, and more names than the memo holds are
+ * read on their own. */
+static void test_settings_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct directory *other;
+	char value[64], err[256], name[64];
+	const char *e = NULL;
+
+	assert_non_null(other = directory_open(f->path, err, sizeof(err)));
+	assert_int_equal(directory_setting_set(f->d, "account", "u@example.test", "a", "1", &e), 0);
+	assert_int_equal(directory_setting_set(f->d, "account", "u@example.test", "b", "2", &e), 0);
+	assert_int_equal(directory_setting_set(f->d, "domain", "example.test", "a", "d1", &e), 0);
+	directory_settings_batch_begin(f->d);
+	directory_settings_batch_begin(f->d);	/* nested */
+	assert_int_equal(directory_setting_get(f->d, "account", "U@Example.Test", "a", value, sizeof(value)), 1);
+	assert_string_equal(value, "1");
+	assert_int_equal(directory_setting_set(other, "account", "u@example.test", "b", "22", &e), 0);
+	assert_int_equal(directory_setting_get(f->d, "account", "u@example.test", "b", value, sizeof(value)), 1);
+	assert_string_equal(value, "2");	/* as read with "a" */
+	assert_int_equal(directory_setting_get(f->d, "account", "u@example.test", "c", value, sizeof(value)), 0);
+	assert_int_equal(directory_setting_get(f->d, "domain", "example.test", "a", value, sizeof(value)), 1);
+	assert_string_equal(value, "d1");
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "n%d@example.test", i);
+		assert_int_equal(directory_setting_set(other, "account", name, "a", name, &e), 0);
+		assert_int_equal(directory_setting_get(f->d, "account", name, "a", value, sizeof(value)), 1);
+		assert_string_equal(value, name);
+	}
+	directory_settings_batch_end(f->d);
+	assert_int_equal(directory_setting_get(f->d, "account", "u@example.test", "b", value, sizeof(value)), 1);
+	assert_string_equal(value, "2");	/* still in the outer batch */
+	/* a change through the batch's own handle shows at once */
+	assert_int_equal(directory_setting_set(f->d, "account", "u@example.test", "a", "11", &e), 0);
+	assert_int_equal(directory_setting_get(f->d, "account", "u@example.test", "a", value, sizeof(value)), 1);
+	assert_string_equal(value, "11");
+	assert_int_equal(directory_setting_get(f->d, "account", "u@example.test", "b", value, sizeof(value)), 1);
+	assert_string_equal(value, "22");
+	directory_settings_batch_end(f->d);
+	directory_settings_batch_end(f->d);	/* one too many: ignored */
+	assert_int_equal(directory_setting_set(other, "account", "u@example.test", "b", "222", &e), 0);
+	assert_int_equal(directory_setting_get(f->d, "account", "u@example.test", "b", value, sizeof(value)), 1);
+	assert_string_equal(value, "222");	/* no batch: read as it is */
+	directory_close(other);
+}
+
 static void test_settings_clear(void **state)
 {
 	struct fixture *f = *state;
@@ -840,6 +889,7 @@ int main(void)
 		T(test_domain_del),
 		T(test_domain_del_case),
 		T(test_settings),
+		T(test_settings_batch),
 		T(test_settings_clear),
 		T(test_spam_lists),
 		T(test_account_clear_login_state),
