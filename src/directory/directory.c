@@ -654,8 +654,8 @@ static int memo_get(struct directory *dir, const char *scope, const char *name, 
 	struct memo_name *e = NULL;
 	int r;
 
-	if (m == NULL || m->depth == 0 || dir_cached(dir) || strlen(scope) >= sizeof(e->scope) ||
-	    str_copy(lname, sizeof(lname), name) < 0)
+	if (m == NULL || m->depth == 0 || dir_cached(dir) || scope == NULL || name == NULL || key == NULL ||
+	    strlen(scope) >= sizeof(e->scope) || str_copy(lname, sizeof(lname), name) < 0)
 		return -2;
 	for (char *p = lname; *p != '\0'; p++)
 		if (*p >= 'A' && *p <= 'Z')
