@@ -657,9 +657,7 @@ static int memo_get(struct directory *dir, const char *scope, const char *name, 
 	if (m == NULL || m->depth == 0 || dir_cached(dir) || scope == NULL || name == NULL || key == NULL ||
 	    strlen(scope) >= sizeof(e->scope) || str_copy(lname, sizeof(lname), name) < 0)
 		return -2;
-	for (char *p = lname; *p != '\0'; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
+	str_lower(lname);
 	for (size_t i = 0; i < m->used && e == NULL; i++) {
 		if (strcmp(m->names[i].scope, scope) == 0 && strcmp(m->names[i].name, lname) == 0)
 			e = &m->names[i];

@@ -84,9 +84,10 @@ static uint64_t load64(const unsigned char *p)
 	return v;
 }
 
-bool charset_utf8_is_valid(const void *in, size_t len)
+/* The length of the longest valid UTF-8 prefix of p[0..len): ASCII, the
+ * bulk of most text, eight bytes at a time. */
+static size_t utf8_valid_prefix(const unsigned char *p, size_t len)
 {
-	const unsigned char *p = in;
 	size_t i = 0;
 
 	while (i < len) {
@@ -98,37 +99,33 @@ bool charset_utf8_is_valid(const void *in, size_t len)
 			break;
 		n = str_utf8_char_len(p + i, len - i);
 		if (n == 0)
-			return false;
+			break;
 		i += n;
 	}
-	return true;
+	return i;
+}
+
+bool charset_utf8_is_valid(const void *in, size_t len)
+{
+	return utf8_valid_prefix(in, len) == len;
 }
 
 void charset_utf8_append_valid(struct strbuf *out, const void *in, size_t len)
 {
 	const unsigned char *p = in;
-	size_t i = 0, start = 0;
+	size_t i = 0;
 
 	strbuf_reserve(out, len);
 	while (i < len) {
-		size_t n;
+		size_t k = utf8_valid_prefix(p + i, len - i);
 
-		/* ASCII, the bulk of most text, eight bytes at a time */
-		while (len - i >= 8 && (load64(p + i) & 0x8080808080808080u) == 0)
-			i += 8;
-		if (i == len)
-			break;
-		n = str_utf8_char_len(p + i, len - i);
-		if (n == 0) {
-			strbuf_append(out, p + start, i - start);
+		strbuf_append(out, p + i, k);
+		i += k;
+		if (i < len) {
 			strbuf_append_str(out, UTF8_REPLACEMENT);
 			i++;
-			start = i;
-		} else {
-			i += n;
 		}
 	}
-	strbuf_append(out, p + start, i - start);
 }
 
 /* Runs the iconv conversion of in through cd, appending UTF-8 to out. */
