@@ -14,12 +14,15 @@
  *
  * Durability in groups, with the fewest flushes there can be: once a loop
  * has handled every ready event, each message written in that round is
- * renamed into new/, one syncfs(2) makes all of them durable (data, inodes
- * and names), and only then do those sessions get their 250.  (A crash
+ * renamed into new/ and the round asks the sync thread for a syncfs(2)
+ * that starts after it; the loop serves other sessions meanwhile, and the
+ * sessions get their 250 when the sync thread (through an eventfd) says a
+ * syncfs that covers them ended: data, inodes and names durable.  (A crash
  * before that syncfs may leave a file in new/ whose data never reached the
  * disk, unacknowledged; a real server must order data before name and pay
  * a second flush.  The floor takes the cheaper order on purpose.)  With
- * "nosync" it skips the syncfs: the ceiling of the CPU work alone.
+ * "nosync" there is no sync thread and the 250 goes at once: the ceiling
+ * of the CPU work alone.
  *
  * Nothing else: no checks, no logging, no headers added, no dot
  * unstuffing, no queue, no limits beyond a fixed buffer per session.  It
@@ -34,11 +37,13 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,7 +59,9 @@ struct sess {
 	enum state state;
 	size_t len;		/* bytes in buf */
 	size_t scan;		/* DATA: where to look for the end next */
-	int file;		/* the message's file while it waits for its sync */
+	int file;		/* the message's file until the round's end */
+	unsigned long gen;	/* the sync request that covers the message */
+	struct sess *next;	/* in the loop's list of sessions awaiting a sync */
 	char box[256];		/* RCPT's local part */
 	char name[64];
 	char buf[BUF_MAX];
@@ -63,12 +70,20 @@ struct sess {
 struct loop {
 	int ep;
 	int lfd;
-	int rootfd;
 	unsigned id;
 	unsigned long seq;
+	int efd;		/* the sync thread's "a syncfs ended" */
 	struct sess *batch[BATCH_MAX];
 	int nbatch;
+	struct sess *waiting, **waiting_tail;
 };
+
+/* the group commit: a loop asks for a syncfs that starts after its round */
+static pthread_mutex_t sync_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sync_cond = PTHREAD_COND_INITIALIZER;
+static unsigned long sync_asked, sync_done;
+static struct loop *loops;
+static int nloops;
 
 static const char *root;
 static unsigned short port;
@@ -122,12 +137,53 @@ static int sess_store(struct loop *l, struct sess *s, size_t end)
 
 static int sess_run(struct loop *l, struct sess *s);
 
+static void *sync_main(void *arg)
+{
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	uint64_t one = 1;
+
+	(void)arg;
+	if (fd < 0)
+		die(root);
+	pthread_mutex_lock(&sync_lock);
+	for (;;) {
+		while (sync_asked == sync_done)
+			pthread_cond_wait(&sync_cond, &sync_lock);
+		unsigned long upto = sync_asked;
+
+		pthread_mutex_unlock(&sync_lock);
+		if (syncfs(fd) < 0)
+			die("syncfs");
+		pthread_mutex_lock(&sync_lock);
+		sync_done = upto;
+		for (int i = 0; i < nloops; i++)
+			(void)!write(loops[i].efd, &one, sizeof(one));
+	}
+	return NULL;
+}
+
+static void acknowledge(struct loop *l, struct sess *s)
+{
+	s->state = S_CMD;
+	say(s, "250 2.0.0 stored\r\n");
+	/* what a pipelining client sent after the message; a session to end
+	 * is shut down, and closed when the loop next reads it (it may still
+	 * be among this round's events) */
+	if (s->len > 0 && sess_run(l, s) < 0)
+		shutdown(s->fd, SHUT_RDWR);
+}
+
+/* The round's files are whole: close them, name them in new/, and ask for
+ * a sync that starts after that (or, without syncs, acknowledge now). */
 static void commit_round(struct loop *l)
 {
-	/* every file of the round is whole and closed: name them in new/,
-	 * then one syncfs makes the data, the inodes and the names durable */
-	for (int i = 0; i < l->nbatch; i++) {
-		struct sess *s = l->batch[i];
+	struct sess *round[BATCH_MAX];
+	int n = l->nbatch;
+
+	memcpy(round, l->batch, sizeof(round[0]) * (size_t)n);
+	l->nbatch = 0;
+	for (int i = 0; i < n; i++) {
+		struct sess *s = round[i];
 		char from[NAME_MAX_LEN], to[NAME_MAX_LEN];
 
 		close(s->file);
@@ -137,20 +193,41 @@ static void commit_round(struct loop *l)
 		if (rename(from, to) < 0)
 			die("rename");
 	}
-	if (!nosync && syncfs(l->rootfd) < 0)
-		die("syncfs");
+	if (nosync) {
+		for (int i = 0; i < n; i++)
+			acknowledge(l, round[i]);
+		return;
+	}
+	pthread_mutex_lock(&sync_lock);
+	unsigned long gen = ++sync_asked;
 
-	struct sess *done[BATCH_MAX];
-	int ndone = l->nbatch;
+	pthread_cond_signal(&sync_cond);
+	pthread_mutex_unlock(&sync_lock);
+	for (int i = 0; i < n; i++) {
+		round[i]->gen = gen;
+		round[i]->next = NULL;
+		*l->waiting_tail = round[i];
+		l->waiting_tail = &round[i]->next;
+	}
+}
 
-	memcpy(done, l->batch, sizeof(done[0]) * (size_t)ndone);
-	l->nbatch = 0;
-	for (int i = 0; i < ndone; i++) {
-		done[i]->state = S_CMD;
-		say(done[i], "250 2.0.0 stored\r\n");
-		/* what a pipelining client sent after the message */
-		if (done[i]->len > 0 && sess_run(l, done[i]) < 0)
-			sess_close(l, done[i]);
+/* The sync thread says a syncfs ended: acknowledge what it covered. */
+static void sync_ended(struct loop *l)
+{
+	uint64_t v;
+
+	(void)!read(l->efd, &v, sizeof(v));
+	pthread_mutex_lock(&sync_lock);
+	unsigned long done = sync_done;
+
+	pthread_mutex_unlock(&sync_lock);
+	while (l->waiting != NULL && l->waiting->gen <= done) {
+		struct sess *s = l->waiting;
+
+		l->waiting = s->next;
+		if (l->waiting == NULL)
+			l->waiting_tail = &l->waiting;
+		acknowledge(l, s);
 	}
 }
 
@@ -219,8 +296,7 @@ static void *loop_main(void *arg)
 	int one = 1;
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((l->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		die(root);
+	l->waiting_tail = &l->waiting;
 	if ((l->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (l->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
 	    setsockopt(l->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
@@ -228,7 +304,9 @@ static void *loop_main(void *arg)
 	    bind(l->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l->lfd, 1024) < 0)
 		die("listen");
 	struct epoll_event lev = { .events = EPOLLIN, .data.ptr = NULL };
-	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, l->lfd, &lev) < 0)
+	struct epoll_event eev = { .events = EPOLLIN, .data.ptr = &l->efd };
+	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, l->lfd, &lev) < 0 ||
+	    epoll_ctl(l->ep, EPOLL_CTL_ADD, l->efd, &eev) < 0)
 		die("epoll_ctl");
 	for (;;) {
 		int n = epoll_wait(l->ep, evs, 256, -1);
@@ -236,6 +314,10 @@ static void *loop_main(void *arg)
 		for (int i = 0; i < n; i++) {
 			struct sess *s = evs[i].data.ptr;
 
+			if ((void *)s == &l->efd) {
+				sync_ended(l);
+				continue;
+			}
 			if (s == NULL) {
 				int fd;
 
@@ -262,7 +344,7 @@ static void *loop_main(void *arg)
 				sess_close(l, s);
 		}
 		while (l->nbatch > 0)
-			commit_round(l);
+			commit_round(l);	/* (a pipelining client may add to it) */
 	}
 	return NULL;
 }
@@ -279,11 +361,18 @@ int main(int argc, char **argv)
 	int threads = atoi(argv[3]);
 	if (threads < 1 || threads > 64)
 		return 2;
-	pthread_t t[64];
-	struct loop *loops = calloc((size_t)threads, sizeof(*loops));
+	pthread_t t[64], st;
 
+	loops = calloc((size_t)threads, sizeof(*loops));
+	nloops = threads;
 	for (int i = 0; i < threads; i++) {
 		loops[i].id = (unsigned)i;
+		if ((loops[i].efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+			die("eventfd");
+	}
+	if (!nosync && pthread_create(&st, NULL, sync_main, NULL) != 0)
+		die("pthread_create");
+	for (int i = 0; i < threads; i++) {
 		if (pthread_create(&t[i], NULL, loop_main, &loops[i]) != 0)
 			die("pthread_create");
 	}
