@@ -716,6 +716,7 @@ static int dirs_apply_known(struct mail_index *idx, struct mcache *e, struct ind
 				       " WHERE mailbox_id = ? AND uid = ?");
 	char base[MAILDIR_NAME_MAX];
 	size_t out = 0, i;
+	bool gone = false;
 	int ret = -1;
 
 	if (del == NULL || up == NULL)
@@ -736,6 +737,7 @@ static int dirs_apply_known(struct mail_index *idx, struct mcache *e, struct ind
 			e->cur_sum -= index_name_hash(c->file);
 			free(c->file);
 			free(c->keywords);
+			gone = true;
 			continue;
 		}
 		d->matched = true;
@@ -759,6 +761,9 @@ static int dirs_apply_known(struct mail_index *idx, struct mcache *e, struct ind
 		e->msgs[out++] = *c;
 	}
 	e->count = out;
+	/* an expunge moves the folder's mod-sequence (RFC 7162 3.2) */
+	if (gone)
+		mbox->highestmodseq++;
 	ret = 0;
 out:
 	if (ret < 0) {

@@ -119,6 +119,10 @@ int idx_sync_insert(sqlite3_stmt *ins, const struct sync_dirs *dirs, struct inde
 int idx_mailbox_save_counters(struct mail_index *idx, const struct index_mailbox *mbox);
 /* The folder's UIDNEXT and HIGHESTMODSEQ as the index has them now. */
 int idx_mailbox_reload(struct mail_index *idx, struct index_mailbox *mbox);
+/* Raises the folder's HIGHESTMODSEQ by one in the caller's write
+ * transaction, from its current value: an expunge's mod-sequence (RFC 7162
+ * 3.2 asks every EXPUNGE, UID EXPUNGE, CLOSE and MOVE to move it). */
+int idx_mailbox_bump_modseq(struct mail_index *idx, struct index_mailbox *mbox);
 /* Compares the folder's directories with every row (a full sync) and
  * returns every message; *moved_r: it changed cur/ or the rows. */
 int idx_sync_full(struct mail_index *idx, struct index_mailbox *mbox, struct index_view *view_r,

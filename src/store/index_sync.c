@@ -298,12 +298,21 @@ int idx_mailbox_reload(struct mail_index *idx, struct index_mailbox *mbox)
 	return r == SQLITE_ROW ? 0 : -1;
 }
 
+int idx_mailbox_bump_modseq(struct mail_index *idx, struct index_mailbox *mbox)
+{
+	if (idx_mailbox_reload(idx, mbox) < 0)
+		return -1;
+	mbox->highestmodseq++;
+	return idx_mailbox_save_counters(idx, mbox);
+}
+
 static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, const struct sync_dirs *dirs,
 		     const struct disk_table *byname, struct index_view *view, size_t *cap,
 		     bool *changed)
 {
 	sqlite3_stmt *st = idx_prepare(idx, "SELECT uid, base, file, flags, keywords, modseq, size,"
 				       " internaldate FROM messages WHERE mailbox_id = ? ORDER BY uid");
+	bool gone = false;
 	int r;
 
 	if (st == NULL)
@@ -331,6 +340,7 @@ static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, const s
 				 (long long)mbox->id, m.uid);
 			idx_exec(idx, sql);
 			*changed = true;
+			gone = true;
 			continue;
 		}
 		e->matched = true;
@@ -359,6 +369,9 @@ static int sync_rows(struct mail_index *idx, struct index_mailbox *mbox, const s
 		}
 	}
 	sqlite3_finalize(st);
+	/* an expunge moves the folder's mod-sequence (RFC 7162 3.2) */
+	if (gone)
+		mbox->highestmodseq++;
 	return r == SQLITE_DONE ? 0 : -1;
 }
 

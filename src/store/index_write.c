@@ -42,10 +42,7 @@ int mail_index_expunge(struct mail_index *idx, struct index_mailbox *mbox,
 			 (long long)mbox->id, msgs[i].uid);
 		idx_exec(idx, sql);
 	}
-	if (idx_mailbox_reload(idx, mbox) == 0) {
-		mbox->highestmodseq++;
-		idx_mailbox_save_counters(idx, mbox);
-	}
+	idx_mailbox_bump_modseq(idx, mbox);
 	idx_exec(idx, "COMMIT");
 	quota_release(idx->root, freed);
 	mcache_invalidate(mbox->path);
@@ -152,6 +149,9 @@ static size_t copy_batch(struct mail_index *idx, struct index_mailbox *src, cons
 		snprintf(dir, sizeof(dir), "%s/cur", src->path);
 		fs_fsync_dir(dir);
 	}
+	/* the source's expunges move its mod-sequence (RFC 7162 3.2) */
+	if (k > 0 && move && idx_mailbox_bump_modseq(idx, src) < 0)
+		goto fail;
 	for (size_t i = 0; i < k; i++) {
 		if (move) {
 			snprintf(sql, sizeof(sql), "DELETE FROM messages WHERE mailbox_id = %lld AND uid = %u",

@@ -418,6 +418,67 @@ static void test_copy_move_expunge(void **state)
 	index_view_free(&v);
 }
 
+/* Every way a message leaves a folder moves its HIGHESTMODSEQ (RFC 7162
+ * 3.2, QRESYNC): EXPUNGE, MOVE, and a file removed behind the index's back,
+ * found by the cached sync and by a full one. */
+static void test_every_expunge_moves_modseq(void **state)
+{
+	struct fixture *f = *state;
+	struct index_mailbox in = get(f, "INBOX"), trash = get(f, "Trash");
+	struct index_view v;
+	const char *error;
+	char path[512];
+	uint64_t hms;
+	uint32_t uid;
+
+	for (int i = 0; i < 5; i++)
+		deliver(f->root, "Subject: x\r\n\r\nx\r\n");
+	assert_int_equal(mail_index_sync(f->idx, &in, &v), 0);
+	assert_int_equal(v.count, 5);
+	hms = v.highestmodseq;
+
+	/* removed by a Maildir tool, the folder's cache current */
+	assert_int_equal(mail_index_msg_path(&in, &v.msgs[0], path, sizeof(path)), 0);
+	index_view_free(&v);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mail_index_sync(f->idx, &in, &v), 0);
+	assert_int_equal(v.count, 4);
+	assert_true(v.highestmodseq > hms);
+	hms = v.highestmodseq;
+
+	/* removed, and the cache gone too: the full sync */
+	assert_int_equal(mail_index_msg_path(&in, &v.msgs[0], path, sizeof(path)), 0);
+	index_view_free(&v);
+	assert_int_equal(unlink(path), 0);
+	mcache_invalidate(in.path);
+	assert_int_equal(mail_index_sync(f->idx, &in, &v), 0);
+	assert_int_equal(v.count, 3);
+	assert_true(v.highestmodseq > hms);
+	hms = v.highestmodseq;
+
+	/* MOVE out of the folder */
+	assert_int_equal(mail_index_copy(f->idx, &in, &v.msgs[0], &trash, true, &uid, &error), 0);
+	index_view_free(&v);
+	assert_int_equal(mail_index_sync(f->idx, &in, &v), 0);
+	assert_int_equal(v.count, 2);
+	assert_true(v.highestmodseq > hms);
+	hms = v.highestmodseq;
+
+	/* EXPUNGE */
+	assert_int_equal(mail_index_expunge(f->idx, &in, v.msgs, 1), 0);
+	index_view_free(&v);
+	assert_int_equal(mail_index_sync(f->idx, &in, &v), 0);
+	assert_int_equal(v.count, 1);
+	assert_true(v.highestmodseq > hms);
+	hms = v.highestmodseq;
+
+	/* nothing changed: it stays */
+	index_view_free(&v);
+	assert_int_equal(mail_index_sync(f->idx, &in, &v), 0);
+	assert_int_equal(v.highestmodseq, hms);
+	index_view_free(&v);
+}
+
 static void test_append_and_rebuild_keeps_uids(void **state)
 {
 	struct fixture *f = *state;
@@ -697,6 +758,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cache_sees_every_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_since_tells_only_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_move_expunge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_expunge_moves_modseq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_and_rebuild_keeps_uids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_folder_create_rename_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_sync_many_files, setup, teardown),
