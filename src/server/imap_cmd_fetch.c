@@ -276,6 +276,7 @@ struct imap_fetch_run {
 	size_t next;		/* the message being sent (position in idx) */
 	size_t item;		/* its next item when a streamed literal cut it, else 0 */
 	bool add_flags;
+	bool add_uid;		/* QRESYNC on and no UID item asked for */
 	struct fetch_map map;	/* that message's file when it is big */
 	/* \Seen set by BODY[] and RFC822: one index transaction for the
 	 * next FETCH_SEEN_BATCH messages; the UIDs it changed, in order */
@@ -548,6 +549,9 @@ static int fetch_one(struct imap_session *s, struct imap_fetch_run *run, size_t 
 		strbuf_append_str(&s->out, f->count == 0 ? "FLAGS " : " FLAGS ");
 		imap_out_flags(s, m->flags, m->keywords, s->view[seq - 1].recent);
 	}
+	/* with QRESYNC every FETCH response names its UID (RFC 7162 3.2.4) */
+	if (run->add_uid)
+		strbuf_printf(&s->out, " UID %u", m->uid);
 	strbuf_append(&s->out, ")\r\n", 3);
 	strbuf_free(&sec);
 	free(owned);
@@ -576,6 +580,25 @@ void imap_fetch_abort(struct imap_session *s)
 	imap_fetch_run_free(s);
 }
 
+/* UID FETCH's VANISHED modifier (RFC 7162 3.2.6): the UIDs of the set that
+ * are gone, unless nothing was expunged since CHANGEDSINCE's mod-sequence
+ * (every expunge moves HIGHESTMODSEQ). */
+static void fetch_vanished(struct imap_session *s, const struct imap_command *cmd,
+			   const struct imap_fetch_run *run)
+{
+	struct imap_arena *a = imap_parser_arena(s->parser);
+	struct imap_seqset set;
+	uint32_t (*ranges)[2];
+	size_t n;
+	const char *error;
+
+	if (run->f.changedsince >= run->v.highestmodseq ||
+	    imap_seqset_parse_arg(&cmd->args[0], true, a, &set, &error) < 0 || set.searchres ||
+	    imap_seqset_resolve(&set, s->view_uidnext > 0 ? s->view_uidnext - 1 : 0, a, &ranges, &n) < 0)
+		return;
+	imap_vanished_earlier(s, (const uint32_t (*)[2])ranges, n, 0);
+}
+
 /* Parses the command and resolves its messages; NULL when it replied. */
 static struct imap_fetch_run *fetch_run_new(struct imap_session *s, const struct imap_command *cmd)
 {
@@ -598,10 +621,20 @@ static struct imap_fetch_run *fetch_run_new(struct imap_session *s, const struct
 		free(run);
 		return NULL;
 	}
+	if (run->f.vanished && !s->enabled_qresync) {
+		imap_tagged(s, cmd, "BAD", "VANISHED needs QRESYNC (ENABLE QRESYNC first)");
+		free(run);
+		return NULL;
+	}
 	if (imap_msgs_prepare(s, cmd, &cmd->args[0], cmd->uid, cmd->uid, &run->v, &run->idx, &run->n) < 0) {
 		free(run);
 		return NULL;
 	}
+	if (run->f.vanished)
+		fetch_vanished(s, cmd, run);
+	run->add_uid = s->enabled_qresync;
+	for (size_t k = 0; k < run->f.count; k++)
+		run->add_uid &= run->f.items[k].type != IMAP_FETCH_UID;
 	/* CHANGEDSINCE or the MODSEQ item turn CONDSTORE on (RFC 7162 3.1) */
 	for (size_t k = 0; k < run->f.count; k++) {
 		if (run->f.has_changedsince || run->f.items[k].type == IMAP_FETCH_MODSEQ)

@@ -9,6 +9,7 @@
 #include "store/quota.h"
 #include "lib/log.h"
 #include "lib/str.h"
+#include "proto/imap_args.h"
 #include "proto/imap_mailbox.h"
 
 #include <ctype.h>
@@ -92,27 +93,90 @@ void imap_cmd_check(struct imap_session *s, const struct imap_command *cmd)
 	imap_cmd_noop(s, cmd);
 }
 
+/* The number of values in resolved ranges. */
+static uint64_t ranges_total(const uint32_t (*r)[2], size_t n)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += (uint64_t)r[i][1] - r[i][0] + 1;
+	return total;
+}
+
+/* SELECT/EXAMINE's QRESYNC parameter (RFC 7162 3.2.5), once the mailbox
+ * is selected and its view v filled: the messages the client knew (its
+ * known UIDs, else all below UIDNEXT) that are gone, and every message
+ * changed or added since the client's mod-sequence, with its flags. */
+static void select_qresync(struct imap_session *s, const struct imap_select_params *p,
+			   const struct index_view *v)
+{
+	struct imap_arena *a = imap_parser_arena(s->parser);
+	uint32_t (*ranges)[2] = NULL, floor = 0, all[1][2] = { { 1, UINT32_MAX } };
+	size_t nranges = 0;
+
+	if (p->uidvalidity != v->uidvalidity || p->modseq >= v->highestmodseq)
+		return;	/* another mailbox by now, or nothing changed since */
+	/* seq-match: a message still at the sequence number the client gave
+	 * with its UID proves that nothing below it was expunged */
+	if (p->has_seq_match) {
+		uint32_t (*seqs)[2], (*uids)[2];
+		size_t ns, nu;
+
+		if (imap_seqset_resolve(&p->match_seqs, (uint32_t)s->nview, a, &seqs, &ns) == 0 &&
+		    imap_seqset_resolve(&p->match_uids, s->view_uidnext, a, &uids, &nu) == 0 &&
+		    ranges_total(seqs, ns) == ranges_total(uids, nu)) {
+			size_t si = 0, ui = 0;
+			uint32_t sq = ns > 0 ? seqs[0][0] : 0, uid = nu > 0 ? uids[0][0] : 0;
+
+			while (si < ns && ui < nu) {
+				if (sq >= 1 && sq <= s->nview && s->view[sq - 1].uid == uid && uid > floor)
+					floor = uid;
+				if (sq++ == seqs[si][1] && ++si < ns)
+					sq = seqs[si][0];
+				if (uid++ == uids[ui][1] && ++ui < nu)
+					uid = uids[ui][0];
+			}
+		}
+	}
+	if (!p->has_known_uids ||
+	    imap_seqset_resolve(&p->known_uids, s->view_uidnext > 0 ? s->view_uidnext - 1 : 0, a, &ranges,
+				&nranges) < 0) {
+		ranges = all;
+		nranges = 1;
+	}
+	imap_vanished_earlier(s, (const uint32_t (*)[2])ranges, nranges, floor);
+	for (size_t i = 0; i < v->count && i < s->nview; i++) {
+		const struct index_msg *m = &v->msgs[i];
+
+		if (m->modseq <= p->modseq)
+			continue;
+		strbuf_printf(&s->out, "* %zu FETCH (UID %u FLAGS ", i + 1, m->uid);
+		imap_out_flags(s, m->flags, m->keywords, s->view[i].recent);
+		imap_out(s, " MODSEQ (%llu))", (unsigned long long)m->modseq);
+	}
+}
+
 void imap_cmd_select(struct imap_session *s, const struct imap_command *cmd)
 {
-	const char *name = arg_mailbox(cmd, 0);
+	const char *name = arg_mailbox(cmd, 0), *raw, *error = NULL;
 	bool examine = strcmp(cmd->name, "EXAMINE") == 0;
+	struct imap_select_params params;
 	struct index_view v;
 	size_t recent = 0, first_unseen = 0;
 
 	if (cmd->count <= 2 && name == NULL && imap_mailbox_refuse(s, cmd, arg_raw(cmd, 0)))
 		return;
-	if (name == NULL || cmd->count > 2) {
-		imap_tagged(s, cmd, "BAD", "Syntax: %s mailbox", cmd->name);
+	if (name == NULL || imap_select_parse(cmd->args, cmd->count, imap_parser_arena(s->parser), &raw, &params,
+					      &error) < 0) {
+		imap_tagged(s, cmd, "BAD", "%s", error != NULL ? error : "Syntax: SELECT mailbox");
 		return;
 	}
-	if (cmd->count == 2) {
-		const struct imap_arg *opts = &cmd->args[1];
-		if (opts->type != IMAP_ARG_LIST || opts->count != 1 || !imap_arg_is_atom(&opts->list[0], "CONDSTORE")) {
-			imap_tagged(s, cmd, "BAD", "Unsupported SELECT parameters");
-			return;
-		}
-		s->enabled_condstore = true;
+	if (params.qresync && !s->enabled_qresync) {
+		imap_tagged(s, cmd, "BAD", "QRESYNC is not enabled (ENABLE QRESYNC first)");
+		return;
 	}
+	if (params.condstore)
+		s->enabled_condstore = true;
 	if (s->state == IMAP_S_SELECTED) {
 		imap_view_free(s);
 		s->state = IMAP_S_AUTH;
@@ -146,6 +210,8 @@ void imap_cmd_select(struct imap_session *s, const struct imap_command *cmd)
 	imap_out(s, "* OK [UIDVALIDITY %u] UIDs valid", v.uidvalidity);
 	imap_out(s, "* OK [UIDNEXT %u] Predicted next UID", v.uidnext);
 	imap_out(s, "* OK [HIGHESTMODSEQ %llu] Highest", (unsigned long long)v.highestmodseq);
+	if (params.qresync)
+		select_qresync(s, &params, &v);
 	index_view_free(&v);
 	imap_tagged(s, cmd, "OK", "[%s] %s completed", examine ? "READ-ONLY" : "READ-WRITE", cmd->name);
 }
@@ -432,6 +498,11 @@ void imap_cmd_enable(struct imap_session *s, const struct imap_command *cmd)
 		if (strcasecmp(cap, "CONDSTORE") == 0 && !s->enabled_condstore) {
 			s->enabled_condstore = true;
 			strbuf_append_str(&s->out, " CONDSTORE");
+		} else if (strcasecmp(cap, "QRESYNC") == 0 && !s->enabled_qresync) {
+			/* QRESYNC implies CONDSTORE (RFC 7162 3.2.3) */
+			s->enabled_qresync = true;
+			s->enabled_condstore = true;
+			strbuf_append_str(&s->out, " QRESYNC");
 		} else if (strcasecmp(cap, "UTF8=ACCEPT") == 0 && !s->enabled_utf8) {
 			s->enabled_utf8 = true;
 			strbuf_append_str(&s->out, " UTF8=ACCEPT");

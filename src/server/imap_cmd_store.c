@@ -13,20 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* Appends uids as a compact set ("1:3,7"). */
-static void uidset_append(struct strbuf *out, const uint32_t *uids, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
-			j++;
-		strbuf_printf(out, "%s%u", i > 0 ? "," : "", uids[i]);
-		if (j > i)
-			strbuf_printf(out, ":%u", uids[j]);
-		i = j + 1;
-	}
-}
-
 static bool keyword_in(const char *list, const char *kw)
 {
 	size_t len = strlen(kw);
@@ -104,7 +90,8 @@ static void store_replies(struct imap_session *s, const struct imap_command *cmd
 		if (s->enabled_condstore)
 			strbuf_printf(&s->out, "%sMODSEQ (%llu)", st->silent ? "" : " ",
 				      (unsigned long long)m->modseq);
-		if (cmd->uid)
+		/* with QRESYNC every FETCH response names its UID (RFC 7162 3.2.4) */
+		if (cmd->uid || s->enabled_qresync)
 			strbuf_printf(&s->out, " UID %u", m->uid);
 		strbuf_append(&s->out, ")\r\n", 3);
 	}
@@ -178,7 +165,7 @@ void imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 	store_replies(s, cmd, &st, &v, idx, n, changes, pos, nch);
 	if (nmod > 0) {
 		strbuf_printf(&s->out, "%s OK [MODIFIED ", cmd->tag);
-		uidset_append(&s->out, modified, nmod);
+		imap_uidset_append(&s->out, modified, nmod);
 		strbuf_append_str(&s->out, "] Conditional STORE failed for some messages\r\n");
 	} else {
 		imap_tagged(s, cmd, "OK", "%sSTORE completed", cmd->uid ? "UID " : "");
@@ -291,9 +278,9 @@ static void imap_copy_move(struct imap_session *s, const struct imap_command *cm
 		quota_release(s->root, bytes);	/* what was not copied */
 	if (done > 0 && move) {
 		strbuf_printf(&s->out, "* OK [COPYUID %u ", dst.uidvalidity);
-		uidset_append(&s->out, src_uids, done);
+		imap_uidset_append(&s->out, src_uids, done);
 		strbuf_append_c(&s->out, ' ');
-		uidset_append(&s->out, dst_uids, done);
+		imap_uidset_append(&s->out, dst_uids, done);
 		strbuf_append_str(&s->out, "] Moved\r\n");
 		imap_view_sync(s, true);
 	}
@@ -303,9 +290,9 @@ static void imap_copy_move(struct imap_session *s, const struct imap_command *cm
 		imap_tagged(s, cmd, "OK", "%sMOVE completed", cmd->uid ? "UID " : "");
 	} else if (done > 0) {
 		strbuf_printf(&s->out, "%s OK [COPYUID %u ", cmd->tag, dst.uidvalidity);
-		uidset_append(&s->out, src_uids, done);
+		imap_uidset_append(&s->out, src_uids, done);
 		strbuf_append_c(&s->out, ' ');
-		uidset_append(&s->out, dst_uids, done);
+		imap_uidset_append(&s->out, dst_uids, done);
 		strbuf_printf(&s->out, "] %sCOPY completed\r\n", cmd->uid ? "UID " : "");
 	} else {
 		imap_tagged(s, cmd, "OK", "%sCOPY completed", cmd->uid ? "UID " : "");

@@ -25,6 +25,15 @@ bool imap_keywords_add(struct imap_session *s, const char *keywords);
 void imap_keywords_announce(struct imap_session *s);
 /* A new view (SELECT) from a whole index view. */
 void imap_view_fill(struct imap_session *s, const struct index_view *v);
+/* Appends ascending uids as a compact set ("1:3,7"). */
+void imap_uidset_append(struct strbuf *out, const uint32_t *uids, size_t n);
+/* QRESYNC (RFC 7162 3.2.5, 3.2.6): "* VANISHED (EARLIER) ..." with the UIDs
+ * of the resolved, merged ranges (ascending) above floor and below the
+ * view's UIDNEXT that the view does not hold: the messages expunged at
+ * some time (the index keeps no expunge history, so this may name some
+ * the client already knows to be gone, as the RFC allows). Nothing when
+ * none; long sets go out in several responses. */
+void imap_vanished_earlier(struct imap_session *s, const uint32_t (*ranges)[2], size_t n, uint32_t floor);
 
 /* The prologue of the commands that take a message set: syncs the index,
  * reports changes (expunges only with allow_expunge), resolves set, and

@@ -52,7 +52,7 @@ struct imap_session {
 	char *root;		/* the account's Maildir++ (malloc'd) */
 	uint64_t quota_bytes;
 	struct mail_index *idx;	/* borrowed from the pool while a job runs, else NULL */
-	bool enabled_condstore, enabled_utf8, rev2;
+	bool enabled_condstore, enabled_qresync, enabled_utf8, rev2;
 	const char *name_error;	/* why imap_mailbox_name refused the last name */
 	bool mover;		/* an account move's session (ID "x-yubin-move" from a trusted peer) */
 	bool moved;		/* the mailbox moved away meanwhile: BYE */

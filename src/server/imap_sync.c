@@ -8,6 +8,7 @@
 #include "server/imap_msgset.h"
 #include "lib/log.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -19,6 +20,116 @@ void imap_view_free(struct imap_session *s)
 	s->view = NULL;
 	s->nview = 0;
 	s->view_version = 0;
+}
+
+void imap_uidset_append(struct strbuf *out, const uint32_t *uids, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+			j++;
+		strbuf_printf(out, "%s%u", i > 0 ? "," : "", uids[i]);
+		if (j > i)
+			strbuf_printf(out, ":%u", uids[j]);
+		i = j + 1;
+	}
+}
+
+/* Ranges per VANISHED response: a long history of expunges goes out in
+ * lines of bounded length. */
+#define IMAP_VANISHED_RANGES 1000
+
+/* Adds the range lo..hi to the VANISHED (EARLIER) responses under way. */
+static void vanished_range(struct imap_session *s, uint32_t lo, uint32_t hi, size_t *nranges)
+{
+	if (*nranges == IMAP_VANISHED_RANGES) {
+		strbuf_append_str(&s->out, "\r\n");
+		*nranges = 0;
+	}
+	strbuf_printf(&s->out, "%s%u", *nranges == 0 ? "* VANISHED (EARLIER) " : ",", lo);
+	if (hi > lo)
+		strbuf_printf(&s->out, ":%u", hi);
+	(*nranges)++;
+}
+
+void imap_vanished_earlier(struct imap_session *s, const uint32_t (*ranges)[2], size_t n, uint32_t floor)
+{
+	size_t nranges = 0;
+	bool any = false;
+
+	for (size_t r = 0; r < n; r++) {
+		uint32_t lo = ranges[r][0] > floor ? ranges[r][0] : floor + 1;
+		uint32_t hi = ranges[r][1] < s->view_uidnext ? ranges[r][1] : s->view_uidnext - 1;
+		bool found;
+		size_t pos;
+
+		if (s->view_uidnext == 0 || lo == 0 || lo > hi)
+			continue;
+		pos = imap_view_index_of_uid(s, lo, &found);
+		while (lo <= hi) {
+			uint32_t next = pos < s->nview ? s->view[pos].uid : 0;
+
+			if (next == 0 || next > hi) {
+				vanished_range(s, lo, hi, &nranges);
+				any = true;
+				break;
+			}
+			if (next > lo) {
+				vanished_range(s, lo, next - 1, &nranges);
+				any = true;
+			}
+			if (next == UINT32_MAX)
+				break;
+			lo = next + 1;
+			pos++;
+		}
+	}
+	if (any)
+		strbuf_append_str(&s->out, "\r\n");
+}
+
+/* Expunges the client hears of: "* n EXPUNGE" each, or, once it enabled
+ * QRESYNC, one "* VANISHED uid-set" (RFC 7162 3.2.10) with the UIDs noted
+ * here (ascending or not). */
+struct imap_gone {
+	uint32_t *uids;		/* NULL without QRESYNC, or without memory */
+	size_t n;
+};
+
+static void gone_init(struct imap_session *s, struct imap_gone *g, size_t max)
+{
+	g->n = 0;
+	g->uids = s->enabled_qresync ? malloc((max > 0 ? max : 1) * sizeof(*g->uids)) : NULL;
+}
+
+static void gone_note(struct imap_session *s, struct imap_gone *g, size_t seq, uint32_t uid)
+{
+	if (!s->enabled_qresync)
+		imap_out(s, "* %zu EXPUNGE", seq);
+	else if (g->uids != NULL)
+		g->uids[g->n++] = uid;
+	else
+		imap_out(s, "* VANISHED %u", uid);	/* no memory for the set */
+}
+
+static int uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void gone_flush(struct imap_session *s, struct imap_gone *g)
+{
+	if (g->n > 0) {
+		qsort(g->uids, g->n, sizeof(*g->uids), uid_cmp);
+		strbuf_append_str(&s->out, "* VANISHED ");
+		imap_uidset_append(&s->out, g->uids, g->n);
+		strbuf_append_str(&s->out, "\r\n");
+	}
+	free(g->uids);
+	g->uids = NULL;
+	g->n = 0;
 }
 
 /* Announced keywords are kept as " kw1 kw2 ... " for a cheap lookup;
@@ -183,17 +294,20 @@ void imap_view_update(struct imap_session *s, const struct index_view *v, bool a
 {
 	size_t old_count = s->nview, kept;
 	bool pending = false;
+	struct imap_gone g;
 
 	/* Expunges first, highest sequence number first so that each one
 	 * names a message as the client still counts them. */
 	if (allow_expunge) {
+		gone_init(s, &g, s->nview);
 		for (size_t i = s->nview; i-- > 0;) {
 			if (imap_index_find(v, s->view[i].uid) == NULL) {
-				imap_out(s, "* %zu EXPUNGE", i + 1);
+				gone_note(s, &g, i + 1, s->view[i].uid);
 				memmove(&s->view[i], &s->view[i + 1], (s->nview - i - 1) * sizeof(*s->view));
 				s->nview--;
 			}
 		}
+		gone_flush(s, &g);
 	}
 	for (size_t i = 0; i < s->nview; i++) {
 		const struct index_msg *m = imap_index_find(v, s->view[i].uid);
@@ -219,6 +333,7 @@ static void imap_view_delta(struct imap_session *s, struct index_changes *ch, bo
 	const struct index_view *v = &ch->view;
 	size_t old_count = s->nview, kept, out = 0;
 	bool pending = false, expunged = false;
+	struct imap_gone g;
 
 	/* every position is looked up before any is marked (the marks
 	 * would break the binary search) */
@@ -228,6 +343,7 @@ static void imap_view_delta(struct imap_session *s, struct index_changes *ch, bo
 
 		ch->gone[k] = found ? (uint32_t)i + 1 : 0;	/* a sequence number now */
 	}
+	gone_init(s, &g, ch->ngone);
 	for (size_t k = ch->ngone; k-- > 0;) {
 		if (ch->gone[k] == 0)
 			continue;
@@ -235,10 +351,11 @@ static void imap_view_delta(struct imap_session *s, struct index_changes *ch, bo
 			pending = true;
 			continue;
 		}
-		imap_out(s, "* %u EXPUNGE", ch->gone[k]);
+		gone_note(s, &g, ch->gone[k], s->view[ch->gone[k] - 1].uid);
 		s->view[ch->gone[k] - 1].uid = 0;	/* UIDs start at 1 */
 		expunged = true;
 	}
+	gone_flush(s, &g);
 	for (size_t i = 0; expunged && i < s->nview; i++) {
 		if (s->view[i].uid != 0)
 			s->view[out++] = s->view[i];

@@ -6,6 +6,7 @@ commands in the wrong state, literals, and other sessions' changes
 showing up at NOOP."""
 
 import datetime
+import os
 import re
 import socket
 import ssl
@@ -704,3 +705,129 @@ def test_bad_arguments_keep_the_connection(c):
         _, t = c.cmd(bad)
         assert t.startswith(b"BAD"), (bad, t)
         c.ok("NOOP")
+
+
+# ---- QRESYNC (RFC 7162 3.2)
+
+def qresync_box(c, n):
+    """A fresh folder with n messages, selected by c with QRESYNC on:
+    (name, UIDVALIDITY, HIGHESTMODSEQ)."""
+    box = fresh_box(c)
+    for i in range(n):
+        c.ok("APPEND %s" % box, literal=msg(unique("qr%d" % i)))
+    u, _ = c.ok("ENABLE QRESYNC")
+    assert u == [b"* ENABLED QRESYNC"], u
+    u, _ = c.ok("SELECT %s" % box)
+    text = b"\n".join(u)
+    validity = int(re.search(rb"\[UIDVALIDITY (\d+)\]", text).group(1))
+    hms = int(re.search(rb"\[HIGHESTMODSEQ (\d+)\]", text).group(1))
+    return box, validity, hms
+
+
+def gone_lines(untagged):
+    return [l for l in untagged if l.endswith(b" EXPUNGE") or l.startswith(b"* VANISHED")]
+
+
+def modseq_of(c, box):
+    u, _ = c.ok("STATUS %s (HIGHESTMODSEQ)" % box)
+    return int(re.search(rb"HIGHESTMODSEQ (\d+)", u[0]).group(1))
+
+
+def test_qresync_select_reports_what_changed(c, server):
+    u, _ = c.ok("CAPABILITY")
+    assert b" QRESYNC" in u[0] and b" CONDSTORE" in u[0], u
+    # the SELECT parameter needs ENABLE QRESYNC first
+    plain = fresh_box(c)
+    _, t = c.cmd("SELECT %s (QRESYNC (1 1))" % plain)
+    assert t.startswith(b"BAD"), t
+    box, validity, hms = qresync_box(c, 5)
+    u, _ = c.ok("UID STORE 2 +FLAGS (\\Flagged)")
+    assert re.match(rb"\* 2 FETCH \(.*MODSEQ \(\d+\)", u[0]), u	# CONDSTORE came with it
+    # with QRESYNC every FETCH response names its UID, asked for or not
+    u, _ = c.ok("STORE 1 +FLAGS (\\Seen)")
+    assert re.match(rb"\* 1 FETCH \(FLAGS \(\\Seen[^)]*\) MODSEQ \(\d+\) UID 1\)$", u[0]), u
+    u, _ = c.ok("FETCH 4 (FLAGS)")
+    assert re.match(rb"\* 4 FETCH \(FLAGS \([^)]*\) UID 4\)$", u[0]), u
+    c.ok("UID STORE 3 +FLAGS.SILENT (\\Deleted)")
+    before = modseq_of(c, box)
+    u, _ = c.ok("EXPUNGE")
+    assert gone_lines(u) == [b"* VANISHED 3"], u	# not "* 3 EXPUNGE"
+    assert modseq_of(c, box) > before	# an expunge moves HIGHESTMODSEQ
+
+    d = Raw(server)
+    try:
+        d.ok("LOGIN %s %s" % (USER, PASSWORD))
+        d.ok("ENABLE QRESYNC")
+        u, _ = d.ok("SELECT %s (QRESYNC (%d %d 1:5))" % (box, validity, hms))
+        assert b"* VANISHED (EARLIER) 3" in u, u
+        fetches = [l for l in u if re.match(rb"\* \d+ FETCH", l)]
+        assert len(fetches) == 2, u	# 1 and 2 changed; 4 and 5 did not
+        assert re.match(rb"\* 1 FETCH \(UID 1 FLAGS \(\\Seen\) MODSEQ \(\d+\)\)$", fetches[0]), u
+        assert re.match(rb"\* 2 FETCH \(UID 2 FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)$", fetches[1]), u
+        # known UIDs limit what is reported gone; seq-match (2 is still
+        # message 2) only proves nothing below UID 2 went
+        u, _ = d.ok("SELECT %s (QRESYNC (%d %d 4:5))" % (box, validity, hms))
+        assert not [l for l in u if b"VANISHED" in l], u
+        assert b"* OK [CLOSED] Previous mailbox closed" in u, u
+        u, _ = d.ok("EXAMINE %s (QRESYNC (%d %d 1:5 (1:2 1:2)))" % (box, validity, hms))
+        assert b"* VANISHED (EARLIER) 3" in u, u
+        # another UIDVALIDITY, or the current mod-sequence: nothing to tell
+        for params in ("(%d %d)" % (validity + 1, hms), "(%d %d)" % (validity, modseq_of(d, box))):
+            u, _ = d.ok("SELECT %s (QRESYNC %s)" % (box, params))
+            assert not [l for l in u if b"VANISHED" in l or b"FETCH" in l], (params, u)
+        # UID FETCH's VANISHED modifier: the gone UIDs of the set, then the changes
+        u, _ = d.ok("UID FETCH 1:5 (FLAGS) (CHANGEDSINCE %d VANISHED)" % hms)
+        assert u[0] == b"* VANISHED (EARLIER) 3", u
+        assert len(u) == 3 and re.match(rb"\* 1 FETCH \(.*UID 1", u[1]) and \
+            re.match(rb"\* 2 FETCH \(.*UID 2", u[2]), u
+        u, _ = d.ok("UID FETCH 1:* (FLAGS) (CHANGEDSINCE %d VANISHED)" % modseq_of(d, box))
+        assert u == [], u
+        _, t = d.cmd("FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)")
+        assert t.startswith(b"BAD"), t	# VANISHED only with UID FETCH
+    finally:
+        d.close()
+    # without ENABLE QRESYNC the modifier is refused
+    e = Raw(server)
+    try:
+        e.ok("LOGIN %s %s" % (USER, PASSWORD))
+        e.ok("SELECT %s" % box)
+        _, t = e.cmd("UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)")
+        assert t.startswith(b"BAD"), t
+    finally:
+        e.close()
+
+
+def test_qresync_sessions_hear_vanished(c, server):
+    box, validity, hms = qresync_box(c, 4)
+    other = Raw(server)
+    try:
+        other.ok("LOGIN %s %s" % (USER, PASSWORD))
+        other.ok("SELECT %s" % box)
+        other.ok("UID STORE 1 +FLAGS.SILENT (\\Deleted)")
+        u, _ = other.ok("EXPUNGE")
+        assert gone_lines(u) == [b"* 1 EXPUNGE"], u	# a session without QRESYNC
+    finally:
+        other.close()
+    u, _ = c.ok("NOOP")
+    assert gone_lines(u) == [b"* VANISHED 1"], u
+    dest = fresh_box(c)
+    u, _ = c.ok("UID MOVE 2:3 %s" % dest)
+    assert gone_lines(u) == [b"* VANISHED 2:3"], u
+    # a file another program removes from cur/ is an expunge as well
+    cur = os.path.join(server.maildir(USER), "." + box, "cur")
+    names = sorted(os.listdir(cur))
+    assert len(names) == 1, names
+    before = modseq_of(c, box)
+    os.unlink(os.path.join(cur, names[0]))
+    u, _ = c.ok("NOOP")
+    assert gone_lines(u) == [b"* VANISHED 4"], u
+    assert modseq_of(c, box) > before
+    d = Raw(server)
+    try:
+        d.ok("LOGIN %s %s" % (USER, PASSWORD))
+        d.ok("ENABLE QRESYNC")
+        u, _ = d.ok("SELECT %s (QRESYNC (%d %d))" % (box, validity, hms))
+        assert b"* VANISHED (EARLIER) 1:4" in u, u
+        assert b"* 0 EXISTS" in u, u
+    finally:
+        d.close()
