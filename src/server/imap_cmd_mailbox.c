@@ -128,8 +128,11 @@ static void select_qresync(struct imap_session *s, const struct imap_select_para
 			size_t si = 0, ui = 0;
 			uint32_t sq = ns > 0 ? seqs[0][0] : 0, uid = nu > 0 ? uids[0][0] : 0;
 
-			while (si < ns && ui < nu) {
-				if (sq >= 1 && sq <= s->nview && s->view[sq - 1].uid == uid && uid > floor)
+			/* ascending: past the view's last message nothing can
+			 * match, which bounds the walk by the folder, not by
+			 * the numbers the client sent */
+			while (si < ns && ui < nu && sq <= s->nview) {
+				if (sq >= 1 && s->view[sq - 1].uid == uid && uid > floor)
 					floor = uid;
 				if (sq++ == seqs[si][1] && ++si < ns)
 					sq = seqs[si][0];

@@ -771,6 +771,15 @@ def test_qresync_select_reports_what_changed(c, server):
         assert b"* OK [CLOSED] Previous mailbox closed" in u, u
         u, _ = d.ok("EXAMINE %s (QRESYNC (%d %d 1:5 (1:2 1:2)))" % (box, validity, hms))
         assert b"* VANISHED (EARLIER) 3" in u, u
+        # pairs far beyond the folder are not walked one by one
+        u, _ = d.ok("EXAMINE %s (QRESYNC (%d %d 1:5 (1:4000000000 1:4000000000)))" % (box, validity, hms))
+        assert b"* VANISHED (EARLIER) 3" in u, u
+        # message 3 is UID 4 as the client says: it knew of 3's going
+        u, _ = d.ok("EXAMINE %s (QRESYNC (%d %d 1:5 (3 4)))" % (box, validity, hms))
+        assert not [l for l in u if b"VANISHED" in l], u
+        # a message that moved down proves nothing: 4 is message 3 now
+        u, _ = d.ok("EXAMINE %s (QRESYNC (%d %d 1:5 (4 4)))" % (box, validity, hms))
+        assert b"* VANISHED (EARLIER) 3" in u, u
         # another UIDVALIDITY, or the current mod-sequence: nothing to tell
         for params in ("(%d %d)" % (validity + 1, hms), "(%d %d)" % (validity, modseq_of(d, box))):
             u, _ = d.ok("SELECT %s (QRESYNC %s)" % (box, params))
