@@ -271,9 +271,8 @@ def test_other_sessions_changes_at_noop(server, c):
     box = fresh_box(c)
     c.ok("APPEND %s" % box, literal=msg(unique("n1")))
     c.ok("SELECT %s" % box)
-    other = Raw(server)
+    other = session(server)
     try:
-        other.ok("LOGIN %s %s" % (USER, PASSWORD))
         other.ok("APPEND %s" % box, literal=msg(unique("n2")))
         other.ok("SELECT %s" % box)
         other.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
@@ -724,6 +723,15 @@ def qresync_box(c, n):
     return box, validity, hms
 
 
+def session(server, qresync=False):
+    """Another session of USER, logged in (QRESYNC enabled if asked)."""
+    r = Raw(server)
+    r.ok("LOGIN %s %s" % (USER, PASSWORD))
+    if qresync:
+        r.ok("ENABLE QRESYNC")
+    return r
+
+
 def gone_lines(untagged):
     return [l for l in untagged if l.endswith(b" EXPUNGE") or l.startswith(b"* VANISHED")]
 
@@ -754,10 +762,8 @@ def test_qresync_select_reports_what_changed(c, server):
     assert gone_lines(u) == [b"* VANISHED 3"], u	# not "* 3 EXPUNGE"
     assert modseq_of(c, box) > before	# an expunge moves HIGHESTMODSEQ
 
-    d = Raw(server)
+    d = session(server, qresync=True)
     try:
-        d.ok("LOGIN %s %s" % (USER, PASSWORD))
-        d.ok("ENABLE QRESYNC")
         u, _ = d.ok("SELECT %s (QRESYNC (%d %d 1:5))" % (box, validity, hms))
         assert b"* VANISHED (EARLIER) 3" in u, u
         fetches = [l for l in u if re.match(rb"\* \d+ FETCH", l)]
@@ -796,9 +802,8 @@ def test_qresync_select_reports_what_changed(c, server):
     finally:
         d.close()
     # without ENABLE QRESYNC the modifier is refused
-    e = Raw(server)
+    e = session(server)
     try:
-        e.ok("LOGIN %s %s" % (USER, PASSWORD))
         e.ok("SELECT %s" % box)
         _, t = e.cmd("UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)")
         assert t.startswith(b"BAD"), t
@@ -808,9 +813,8 @@ def test_qresync_select_reports_what_changed(c, server):
 
 def test_qresync_sessions_hear_vanished(c, server):
     box, validity, hms = qresync_box(c, 4)
-    other = Raw(server)
+    other = session(server)
     try:
-        other.ok("LOGIN %s %s" % (USER, PASSWORD))
         other.ok("SELECT %s" % box)
         other.ok("UID STORE 1 +FLAGS.SILENT (\\Deleted)")
         u, _ = other.ok("EXPUNGE")
@@ -831,10 +835,8 @@ def test_qresync_sessions_hear_vanished(c, server):
     u, _ = c.ok("NOOP")
     assert gone_lines(u) == [b"* VANISHED 4"], u
     assert modseq_of(c, box) > before
-    d = Raw(server)
+    d = session(server, qresync=True)
     try:
-        d.ok("LOGIN %s %s" % (USER, PASSWORD))
-        d.ok("ENABLE QRESYNC")
         u, _ = d.ok("SELECT %s (QRESYNC (%d %d))" % (box, validity, hms))
         assert b"* VANISHED (EARLIER) 1:4" in u, u
         assert b"* 0 EXISTS" in u, u
