@@ -450,7 +450,7 @@ void imap_cmd_expunge(struct imap_session *s, const struct imap_command *cmd)
 		imap_tagged(s, cmd, "NO", "[SERVERBUG] Expunge failed");
 		return;
 	}
-	imap_tagged(s, cmd, "OK", "EXPUNGE completed");
+	imap_expunge_reply(s, cmd);
 }
 
 static void imap_quota_line(struct imap_session *s)

@@ -342,5 +342,5 @@ void imap_cmd_uid_expunge(struct imap_session *s, const struct imap_command *cmd
 	free(idx);
 	index_view_free(&v);
 	imap_view_sync(s, true);
-	imap_tagged(s, cmd, "OK", "UID EXPUNGE completed");
+	imap_expunge_reply(s, cmd);
 }

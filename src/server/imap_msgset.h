@@ -27,6 +27,9 @@ void imap_keywords_announce(struct imap_session *s);
 void imap_view_fill(struct imap_session *s, const struct index_view *v);
 /* Appends ascending uids as a compact set ("1:3,7"). */
 void imap_uidset_append(struct strbuf *out, const uint32_t *uids, size_t n);
+/* The tagged OK of EXPUNGE and UID EXPUNGE, with the folder's
+ * HIGHESTMODSEQ after them once QRESYNC is on (RFC 7162). */
+void imap_expunge_reply(struct imap_session *s, const struct imap_command *cmd);
 /* QRESYNC (RFC 7162 3.2.5, 3.2.6): "* VANISHED (EARLIER) ..." with the UIDs
  * of the resolved, merged ranges (ascending) above floor and below the
  * view's UIDNEXT that the view does not hold: the messages expunged at

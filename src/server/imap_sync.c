@@ -88,6 +88,17 @@ void imap_vanished_earlier(struct imap_session *s, const uint32_t (*ranges)[2], 
 		strbuf_append_str(&s->out, "\r\n");
 }
 
+void imap_expunge_reply(struct imap_session *s, const struct imap_command *cmd)
+{
+	const char *what = cmd->uid ? "UID EXPUNGE" : "EXPUNGE";
+
+	if (s->enabled_qresync)
+		imap_tagged(s, cmd, "OK", "[HIGHESTMODSEQ %llu] %s completed",
+			    (unsigned long long)s->mbox.highestmodseq, what);
+	else
+		imap_tagged(s, cmd, "OK", "%s completed", what);
+}
+
 /* Expunges the client hears of: "* n EXPUNGE" each, or, once it enabled
  * QRESYNC, one "* VANISHED uid-set" (RFC 7162 3.2.10) with the UIDs noted
  * here (ascending or not). */

@@ -758,9 +758,11 @@ def test_qresync_select_reports_what_changed(c, server):
     assert re.match(rb"\* 4 FETCH \(FLAGS \([^)]*\) UID 4\)$", u[0]), u
     c.ok("UID STORE 3 +FLAGS.SILENT (\\Deleted)")
     before = modseq_of(c, box)
-    u, _ = c.ok("EXPUNGE")
+    u, t = c.ok("EXPUNGE")
     assert gone_lines(u) == [b"* VANISHED 3"], u	# not "* 3 EXPUNGE"
-    assert modseq_of(c, box) > before	# an expunge moves HIGHESTMODSEQ
+    after = modseq_of(c, box)
+    assert after > before	# an expunge moves HIGHESTMODSEQ
+    assert t == b"OK [HIGHESTMODSEQ %d] EXPUNGE completed" % after, t
 
     d = session(server, qresync=True)
     try:
@@ -823,9 +825,13 @@ def test_qresync_sessions_hear_vanished(c, server):
         other.close()
     u, _ = c.ok("NOOP")
     assert gone_lines(u) == [b"* VANISHED 1"], u
+    c.ok("UID STORE 2 +FLAGS.SILENT (\\Deleted)")
+    u, t = c.ok("UID EXPUNGE 2")
+    assert gone_lines(u) == [b"* VANISHED 2"], u
+    assert t == b"OK [HIGHESTMODSEQ %d] UID EXPUNGE completed" % modseq_of(c, box), t
     dest = fresh_box(c)
-    u, _ = c.ok("UID MOVE 2:3 %s" % dest)
-    assert gone_lines(u) == [b"* VANISHED 2:3"], u
+    u, _ = c.ok("UID MOVE 3 %s" % dest)
+    assert gone_lines(u) == [b"* VANISHED 3"], u
     # a file another program removes from cur/ is an expunge as well
     cur = os.path.join(server.maildir(USER), "." + box, "cur")
     names = sorted(os.listdir(cur))
