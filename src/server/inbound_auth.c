@@ -69,6 +69,7 @@ struct inbound_auth {
 	unsigned budget_ms;
 	struct strbuf hdr;		/* the header so far, up to INBOUND_HEADER_MAX */
 	bool hdr_done;			/* hdr is the whole header (or all we keep of it) */
+	bool keys_asked;		/* the DKIM keys the header names are in the batch */
 	bool handed_off;		/* the batch is frozen for the final evaluation */
 	void (*ready_cb)(void *arg);
 	void *ready_arg;
@@ -245,7 +246,12 @@ static void inbound_header_lookups(struct inbound_auth *a)
 	char from[DNS_NAME_MAX];
 	const char *error = NULL;
 
-	dkim_prefetch_batch(a->batch, hdr, a->hdr.len);
+	/* the header does not change: its signatures' keys are asked for
+	 * once; the DMARC walk runs again, its next names depend on answers */
+	if (!a->keys_asked) {
+		dkim_prefetch_batch(a->batch, hdr, a->hdr.len);
+		a->keys_asked = true;
+	}
 	if (dmarc_from_domain(hdr, a->hdr.len, from, sizeof(from), &error) == 1) {
 		struct dmarc_input in = { .from_domain = from };
 		struct dmarc_verdict dv;
