@@ -814,7 +814,7 @@ def test_qresync_select_reports_what_changed(c, server):
 
 
 def test_qresync_sessions_hear_vanished(c, server):
-    box, validity, hms = qresync_box(c, 4)
+    box, validity, hms = qresync_box(c, 5)
     other = session(server)
     try:
         other.ok("SELECT %s" % box)
@@ -825,6 +825,24 @@ def test_qresync_sessions_hear_vanished(c, server):
         other.close()
     u, _ = c.ok("NOOP")
     assert gone_lines(u) == [b"* VANISHED 1"], u
+    # and while it idles
+    c.send(b"idle1 IDLE\r\n")
+    assert c.line().startswith(b"+"), c.buf
+    other = session(server)
+    try:
+        other.ok("SELECT %s" % box)
+        other.ok("UID STORE 5 +FLAGS.SILENT (\\Deleted)")
+        other.ok("UID EXPUNGE 5")
+    finally:
+        other.close()
+    line = c.line()
+    while line.startswith(b"* ") and not line.startswith(b"* VANISHED") and not line.endswith(b"EXPUNGE"):
+        line = c.line()	# EXISTS and the like may come first
+    assert line == b"* VANISHED 5", line
+    c.send(b"DONE\r\n")
+    while not line.startswith(b"idle1 "):
+        line = c.line()
+    assert line.startswith(b"idle1 OK"), line
     c.ok("UID STORE 2 +FLAGS.SILENT (\\Deleted)")
     u, t = c.ok("UID EXPUNGE 2")
     assert gone_lines(u) == [b"* VANISHED 2"], u
@@ -844,7 +862,7 @@ def test_qresync_sessions_hear_vanished(c, server):
     d = session(server, qresync=True)
     try:
         u, _ = d.ok("SELECT %s (QRESYNC (%d %d))" % (box, validity, hms))
-        assert b"* VANISHED (EARLIER) 1:4" in u, u
+        assert b"* VANISHED (EARLIER) 1:5" in u, u
         assert b"* 0 EXISTS" in u, u
     finally:
         d.close()
