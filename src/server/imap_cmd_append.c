@@ -1,7 +1,8 @@
 /* APPEND (RFC 3501 6.3.11, UIDPLUS APPENDUID, APPENDLIMIT, MULTIAPPEND RFC 3502,
- * all or nothing): each message is
- * written durably into the folder's cur/ before OK, after its size has
- * been reserved against the account's quota. */
+ * all or nothing): the messages are written durably into the folder's cur/
+ * before OK (a MULTIAPPEND's together: one directory fsync and one index
+ * commit), after their size has been reserved against the account's
+ * quota. */
 #include "server/imap_session.h"
 #include "server/imap_msgset.h"
 #include "store/quota.h"
@@ -30,6 +31,21 @@ void imap_keywords_join(const struct imap_flags *flags, char *buf, size_t size)
 	}
 }
 
+/* The message of an APPEND as the store takes it. */
+static void append_msg(struct imap_session *s, const struct imap_append_msg *am, struct maildir_msg *msg)
+{
+	memset(msg, 0, sizeof(*msg));
+	msg->prefix = "";
+	if (am->literal->streamed) {
+		msg->body_fd = s->spool_fd;
+		msg->body_len = (size_t)s->spool_len;
+	} else {
+		msg->body = am->literal->str;
+		msg->body_fd = -1;
+		msg->body_len = am->literal->len;
+	}
+}
+
 /* Stores one message of an APPEND; *size_r gets the bytes reserved. On
  * failure it has released them and returns the NO text. */
 static const char *append_one(struct imap_session *s, struct index_mailbox *m,
@@ -40,18 +56,9 @@ static const char *append_one(struct imap_session *s, struct index_mailbox *m,
 	const char *error;
 	uint64_t size;
 
-	memset(&msg, 0, sizeof(msg));
-	msg.prefix = "";
-	if (am->literal->streamed) {
-		if (s->spool_fd < 0)
-			return "[SERVERBUG] The message could not be spooled";
-		msg.body_fd = s->spool_fd;
-		msg.body_len = (size_t)s->spool_len;
-	} else {
-		msg.body = am->literal->str;
-		msg.body_fd = -1;
-		msg.body_len = am->literal->len;
-	}
+	if (am->literal->streamed && s->spool_fd < 0)
+		return "[SERVERBUG] The message could not be spooled";
+	append_msg(s, am, &msg);
 	size = msg.body_len;
 	if (size == 0)
 		return "Empty messages cannot be appended";
@@ -67,25 +74,52 @@ static const char *append_one(struct imap_session *s, struct index_mailbox *m,
 	return NULL;
 }
 
-/* MULTIAPPEND is all or nothing (RFC 3502): removes what was stored. */
-static void append_undo(struct imap_session *s, struct index_mailbox *m, const uint32_t *uids, size_t n)
+/* MULTIAPPEND (RFC 3502), all or nothing: the messages stored together,
+ * one directory fsync and one index commit for all of them
+ * (mail_index_append_many). NULL, or the NO text. */
+static const char *append_many(struct imap_session *s, struct index_mailbox *m, const struct imap_append *app,
+			       uint32_t *uids)
 {
-	struct index_view v;
-	struct index_msg *gone;
-	size_t ngone = 0;
+	struct maildir_msg *msgs = calloc(app->count, sizeof(*msgs));
+	struct index_append *items = calloc(app->count, sizeof(*items));
+	char (*keywords)[INDEX_KEYWORDS_MAX] = calloc(app->count, sizeof(*keywords));
+	const char *error = NULL, *why;
+	uint64_t size = 0;
 
-	if (n == 0 || mail_index_sync(s->idx, m, &v) < 0)
-		return;
-	gone = calloc(n, sizeof(*gone));
-	for (size_t i = 0; gone != NULL && i < n; i++) {
-		const struct index_msg *x = imap_index_find(&v, uids[i]);
-		if (x != NULL)
-			gone[ngone++] = *x;
+	if (msgs == NULL || items == NULL || keywords == NULL) {
+		error = "[SERVERBUG] Out of memory";
+		goto out;
 	}
-	if (gone != NULL)
-		mail_index_expunge(s->idx, m, gone, ngone);
-	free(gone);
-	index_view_free(&v);
+	for (size_t i = 0; i < app->count && error == NULL; i++) {
+		const struct imap_append_msg *am = &app->msgs[i];
+
+		append_msg(s, am, &msgs[i]);
+		if (am->literal->streamed && s->spool_fd < 0)
+			error = "[SERVERBUG] The message could not be spooled";
+		else if (msgs[i].body_len == 0)
+			error = "Empty messages cannot be appended";
+		imap_keywords_join(&am->flags, keywords[i], sizeof(keywords[i]));
+		items[i] = (struct index_append){ .msg = &msgs[i], .flags = am->flags.system & ~IMAP_FLAG_RECENT,
+						  .keywords = keywords[i],
+						  .internaldate = am->has_date ? (int64_t)am->date.utc : 0 };
+		size += msgs[i].body_len;
+	}
+	if (error != NULL)
+		goto out;
+	if (!quota_reserve(s->root, size, s->quota_bytes)) {
+		error = "[OVERQUOTA] The mailbox is full: delete mail or empty the Trash";
+		goto out;
+	}
+	if (mail_index_append_many(s->idx, m, items, app->count, uids, &why) < 0) {
+		quota_release(s->root, size);
+		log_error(NULL, "imap: MULTIAPPEND of %zu for %s: %s", app->count, s->user, why);
+		error = "[SERVERBUG] Cannot store the messages";
+	}
+out:
+	free(msgs);
+	free(items);
+	free(keywords);
+	return error;
 }
 
 void imap_cmd_append(struct imap_session *s, const struct imap_command *cmd)
@@ -94,7 +128,7 @@ void imap_cmd_append(struct imap_session *s, const struct imap_command *cmd)
 	struct index_mailbox m;
 	const char *error, *name;
 	uint32_t *uids;
-	size_t done = 0, streamed = 0;
+	size_t streamed = 0;
 
 	if (imap_append_parse(cmd->args, cmd->count, true, imap_parser_arena(s->parser), &app, &error) < 0) {
 		imap_tagged(s, cmd, "BAD", "%s", error);
@@ -120,16 +154,12 @@ void imap_cmd_append(struct imap_session *s, const struct imap_command *cmd)
 		imap_tagged(s, cmd, "NO", "[SERVERBUG] Out of memory");
 		return;
 	}
-	for (error = NULL; done < app.count && error == NULL; done++) {
-		if ((error = append_one(s, &m, &app.msgs[done], &uids[done])) != NULL)
-			break;
-	}
+	error = app.count == 1 ? append_one(s, &m, &app.msgs[0], &uids[0]) : append_many(s, &m, &app, uids);
 	if (streamed > 0 && s->spool_fd >= 0) {
 		close(s->spool_fd);
 		s->spool_fd = -1;
 	}
 	if (error != NULL) {
-		append_undo(s, &m, uids, done);
 		free(uids);
 		imap_tagged(s, cmd, "NO", "%s", error);
 		return;
@@ -137,15 +167,7 @@ void imap_cmd_append(struct imap_session *s, const struct imap_command *cmd)
 	if (s->state == IMAP_S_SELECTED && s->mbox.id == m.id)
 		imap_view_sync(s, false);
 	strbuf_printf(&s->out, "%s OK [APPENDUID %u ", cmd->tag, m.uidvalidity);
-	for (size_t i = 0; i < done;) {
-		size_t j = i;
-		while (j + 1 < done && uids[j + 1] == uids[j] + 1)
-			j++;
-		strbuf_printf(&s->out, "%s%u", i > 0 ? "," : "", uids[i]);
-		if (j > i)
-			strbuf_printf(&s->out, ":%u", uids[j]);
-		i = j + 1;
-	}
+	imap_uidset_append(&s->out, uids, app.count);
 	strbuf_append_str(&s->out, "] APPEND completed\r\n");
 	free(uids);
 }

@@ -210,6 +210,21 @@ int mail_index_expunge(struct mail_index *idx, struct index_mailbox *mbox,
 int mail_index_append(struct mail_index *idx, struct index_mailbox *mbox, const struct maildir_msg *msg,
 		      uint32_t flags, const char *keywords, int64_t internaldate, uint32_t *uid_r,
 		      const char **error_r);
+/* One message of mail_index_append_many. */
+struct index_append {
+	const struct maildir_msg *msg;
+	uint32_t flags;
+	const char *keywords;
+	int64_t internaldate;	/* 0: now */
+};
+/* Stores messages durably in the folder together (MULTIAPPEND): each file
+ * written and synced out of sight, then all named in cur/ with one fsync
+ * of it and given consecutive UIDs (uids_r) in one index transaction, so a
+ * batch costs one directory fsync and one commit, not one of each per
+ * message. All or nothing: on failure nothing of the batch stays. The
+ * caller has reserved quota. */
+int mail_index_append_many(struct mail_index *idx, struct index_mailbox *mbox, const struct index_append *v,
+			   size_t n, uint32_t *uids_r, const char **error_r);
 /* Copies (or moves) a message into another folder durably; *uid_r gets its
  * UID there. A copy is a hard link (no extra disk, but counted again in the
  * quota, as every copy is); a move is a rename. */

@@ -1,6 +1,7 @@
 /* Messages in the index: sync with the Maildir, the message cache, flags
  * and append (expunge, copy and move: index_write.c). */
 #include "store/index_private.h"
+#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/str.h"
 
@@ -1286,12 +1287,44 @@ static int index_append(struct mail_index *idx, struct index_mailbox *mbox, cons
 			const char *letters, char *file, size_t filesize, uint32_t flags, const char *keywords,
 			int64_t internaldate, uint32_t *uid_r, const char **error_r);
 
+/* Adds rows just appended (UIDs above every row the entry holds) to the
+ * folder's cache entry when it was current before the append (cur/'s
+ * mtime then is before), else drops the entry; and puts it back. */
+static void mcache_add_appended(struct mcache *e, struct index_mailbox *mbox, const struct timespec *before,
+				const struct index_msg *rows, size_t n)
+{
+	bool ok = n > 0 && mcache_can_apply(e, mbox, before) &&
+		  (e->count == 0 || e->msgs[e->count - 1].uid < rows[0].uid);
+	struct mcache_msg *grown = ok ? realloc(e->msgs, (e->count + n) * sizeof(*grown)) : NULL;
+
+	ok = ok && grown != NULL;
+	if (ok)
+		e->msgs = grown;
+	for (size_t i = 0; ok && i < n; i++) {
+		memset(&e->msgs[e->count], 0, sizeof(*grown));
+		ok = mcache_msg_set(e, &e->msgs[e->count], &rows[i]) == 0;
+		if (ok)
+			e->count++;
+	}
+	if (ok) {
+		e->uidnext = mbox->uidnext;
+		e->highestmodseq = mbox->highestmodseq;
+		mcache_note(e, 0);	/* above every UID before: no log */
+		ok = dir_mtime(mbox->path, "cur", &e->cur_mtime) == 0;
+		e->cur_settled = false;
+	}
+	if (!ok && e != NULL)
+		mcache_drop(e);
+	mcache_put(e);
+}
+
 int mail_index_append(struct mail_index *idx, struct index_mailbox *mbox, const struct maildir_msg *msg,
 		      uint32_t flags, const char *keywords, int64_t internaldate, uint32_t *uid_r,
 		      const char **error_r)
 {
 	char letters[16], file[MAILDIR_NAME_MAX + 40];
 	struct timespec before = { 0, 0 };
+	struct index_msg m;
 	struct mcache *e;
 	int r;
 
@@ -1301,12 +1334,8 @@ int mail_index_append(struct mail_index *idx, struct index_mailbox *mbox, const 
 		mcache_drop(e);
 	r = index_append(idx, mbox, msg, letters, file, sizeof(file), flags, keywords, internaldate,
 			 uid_r, error_r);
-	if (r == 0 && mcache_can_apply(e, mbox, &before) &&
-	    (e->count == 0 || e->msgs[e->count - 1].uid < *uid_r)) {
-		struct mcache_msg *grown = realloc(e->msgs, (e->count + 1) * sizeof(*grown));
-		struct index_msg m;
-
-		memset(&m, 0, sizeof(m));
+	memset(&m, 0, sizeof(m));
+	if (r == 0) {
 		m.uid = *uid_r;
 		m.flags = flags;
 		m.modseq = mbox->highestmodseq;
@@ -1314,28 +1343,120 @@ int mail_index_append(struct mail_index *idx, struct index_mailbox *mbox, const 
 		m.internaldate = internaldate > 0 ? internaldate : (int64_t)time(NULL);
 		snprintf(m.file, sizeof(m.file), "%s", file);
 		str_copy(m.keywords, sizeof(m.keywords), keywords != NULL ? keywords : "");
-		bool ok = grown != NULL;
-
-		if (ok) {
-			e->msgs = grown;
-			memset(&e->msgs[e->count], 0, sizeof(*grown));
-			ok = mcache_msg_set(e, &e->msgs[e->count], &m) == 0;
-		}
-		if (ok) {
-			e->count++;
-			e->uidnext = mbox->uidnext;
-			e->highestmodseq = mbox->highestmodseq;
-			mcache_note(e, 0);	/* above every UID before: no log */
-			ok = dir_mtime(mbox->path, "cur", &e->cur_mtime) == 0;
-			e->cur_settled = false;
-		}
-		if (!ok)
-			mcache_drop(e);
-	} else if (e != NULL) {
-		mcache_drop(e);
 	}
-	mcache_put(e);
+	mcache_add_appended(e, mbox, &before, &m, r == 0 ? 1 : 0);
 	return r;
+}
+
+/* Removes what mail_index_append_many made before it failed: the files it
+ * named in cur/ (and cur/ fsynced, so none comes back after a crash) and
+ * those still in tmp/. */
+static void append_many_undo(const struct index_mailbox *mbox, const struct index_msg *rows, size_t named,
+			     char (*base)[MAILDIR_NAME_MAX], size_t written)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < written; i++) {
+		if (i < named)
+			snprintf(path, sizeof(path), "%s/cur/%s", mbox->path, rows[i].file);
+		else
+			snprintf(path, sizeof(path), "%s/tmp/%s", mbox->path, base[i]);
+		unlink(path);
+	}
+	if (named > 0) {
+		snprintf(path, sizeof(path), "%s/cur", mbox->path);
+		fs_fsync_dir(path);
+	}
+}
+
+int mail_index_append_many(struct mail_index *idx, struct index_mailbox *mbox, const struct index_append *v,
+			   size_t n, uint32_t *uids_r, const char **error_r)
+{
+	char (*base)[MAILDIR_NAME_MAX] = calloc(n > 0 ? n : 1, sizeof(*base));
+	struct index_msg *rows = calloc(n > 0 ? n : 1, sizeof(*rows));
+	char from[PATH_MAX], to[PATH_MAX], letters[16];
+	struct timespec before = { 0, 0 };
+	size_t written = 0, named = 0;
+	struct mcache *e;
+
+	if (base == NULL || rows == NULL) {
+		free(base);
+		free(rows);
+		*error_r = "out of memory";
+		return -1;
+	}
+	e = mcache_get(mbox->path);
+	if (dir_mtime(mbox->path, "cur", &before) < 0 && e != NULL)
+		mcache_drop(e);
+	/* 1. every file written and synced in tmp/, out of sight */
+	for (; written < n; written++) {
+		struct index_msg *m = &rows[written];
+
+		if (maildir_write_tmp(mbox->path, v[written].msg, base[written], sizeof(base[written]),
+				      error_r) < 0)
+			goto fail;
+		index_flags_to_maildir(v[written].flags, letters, sizeof(letters));
+		snprintf(m->file, sizeof(m->file), "%s:2,%s", base[written], letters);
+		m->flags = v[written].flags;
+		m->size = v[written].msg->prefix_len + v[written].msg->body_len;
+		m->internaldate = v[written].internaldate > 0 ? v[written].internaldate : (int64_t)time(NULL);
+		str_copy(m->keywords, sizeof(m->keywords), v[written].keywords != NULL ? v[written].keywords : "");
+		if (v[written].internaldate > 0) {
+			/* INTERNALDATE lives in the file's mtime (index_append) */
+			struct timespec ts[2] = { { m->internaldate, 0 }, { m->internaldate, 0 } };
+
+			snprintf(from, sizeof(from), "%s/tmp/%s", mbox->path, base[written]);
+			utimensat(AT_FDCWD, from, ts, 0);
+		}
+	}
+	/* 2. under the write lock, so a sync meanwhile waits for the rows
+	 * instead of numbering the files itself: the names, one fsync of
+	 * cur/, the rows in one transaction */
+	if (idx_exec(idx, "BEGIN IMMEDIATE") < 0) {
+		*error_r = "index busy";
+		goto fail;
+	}
+	for (; named < n; named++) {
+		snprintf(from, sizeof(from), "%s/tmp/%s", mbox->path, base[named]);
+		snprintf(to, sizeof(to), "%s/cur/%s", mbox->path, rows[named].file);
+		if (rename(from, to) < 0) {
+			*error_r = "rename failed";
+			goto fail_locked;
+		}
+	}
+	snprintf(to, sizeof(to), "%s/cur", mbox->path);
+	if (fs_fsync_dir(to) < 0) {
+		*error_r = "directory fsync failed";
+		goto fail_locked;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (index_insert_row(idx, mbox, rows[i].file, rows[i].flags, rows[i].keywords, rows[i].size,
+				     rows[i].internaldate, &uids_r[i]) < 0) {
+			*error_r = "index update failed";
+			goto fail_locked;
+		}
+		rows[i].uid = uids_r[i];
+		rows[i].modseq = mbox->highestmodseq;
+	}
+	if (idx_exec(idx, "COMMIT") < 0) {
+		*error_r = "index update failed";
+		goto fail_locked;
+	}
+	store_changed_cached(idx->root);
+	mcache_add_appended(e, mbox, &before, rows, n);
+	free(base);
+	free(rows);
+	return 0;
+fail_locked:
+	idx_exec(idx, "ROLLBACK");
+fail:
+	append_many_undo(mbox, rows, named, base, written);
+	if (e != NULL)
+		mcache_drop(e);
+	mcache_put(e);
+	free(base);
+	free(rows);
+	return -1;
 }
 
 static int index_append(struct mail_index *idx, struct index_mailbox *mbox, const struct maildir_msg *msg,

@@ -122,23 +122,14 @@ void maildir_unique_name(char *buf, size_t size, size_t msg_size)
 		 (long)tv.tv_usec, (int)getpid(), atomic_fetch_add(&maildir_counter, 1) + 1, host, msg_size);
 }
 
-static int maildir_write(const char *path, const struct maildir_msg *msg, const char *flags,
-			 char *name_r, size_t name_size, const char **error_r)
+int maildir_write_tmp(const char *path, const struct maildir_msg *msg, char *name_r, size_t name_size,
+		      const char **error_r)
 {
-	char name[MAILDIR_NAME_MAX], tmp[PATH_MAX], dst[PATH_MAX], newdir[PATH_MAX];
-	char final[MAILDIR_NAME_MAX + 40];
-	size_t total = msg->prefix_len + msg->body_len;
+	char tmp[PATH_MAX];
 	int fd;
 
-	maildir_unique_name(name, sizeof(name), total);
-	if (flags != NULL)
-		snprintf(final, sizeof(final), "%s:2,%s", name, flags);
-	else
-		str_copy(final, sizeof(final), name);
-	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", path, name);
-	snprintf(dst, sizeof(dst), "%s/%s/%s", path, flags != NULL ? "cur" : "new", final);
-	snprintf(newdir, sizeof(newdir), "%s/%s", path, flags != NULL ? "cur" : "new");
-
+	maildir_unique_name(name_r, name_size, msg->prefix_len + msg->body_len);
+	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", path, name_r);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		*error_r = errno == ENOENT ? "mailbox directory missing" : "cannot create a file";
@@ -152,6 +143,24 @@ static int maildir_write(const char *path, const struct maildir_msg *msg, const 
 		return -1;
 	}
 	close(fd);
+	return 0;
+}
+
+static int maildir_write(const char *path, const struct maildir_msg *msg, const char *flags,
+			 char *name_r, size_t name_size, const char **error_r)
+{
+	char name[MAILDIR_NAME_MAX], tmp[PATH_MAX], dst[PATH_MAX], newdir[PATH_MAX];
+	char final[MAILDIR_NAME_MAX + 40];
+
+	if (maildir_write_tmp(path, msg, name, sizeof(name), error_r) < 0)
+		return -1;
+	if (flags != NULL)
+		snprintf(final, sizeof(final), "%s:2,%s", name, flags);
+	else
+		str_copy(final, sizeof(final), name);
+	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", path, name);
+	snprintf(dst, sizeof(dst), "%s/%s/%s", path, flags != NULL ? "cur" : "new", final);
+	snprintf(newdir, sizeof(newdir), "%s/%s", path, flags != NULL ? "cur" : "new");
 	if (rename(tmp, dst) < 0) {
 		*error_r = "rename failed";
 		unlink(tmp);

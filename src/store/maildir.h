@@ -41,6 +41,11 @@ int maildir_write_body(int fd, const struct maildir_msg *msg);
 
 /* A new unique base name "SECONDS.M<usec>P<pid>Q<n>.HOST,S=<size>". */
 void maildir_unique_name(char *buf, size_t size, size_t msg_size);
+/* Writes msg durably (fdatasync) into path/tmp/ under a new unique name
+ * (in name_r): 0, or -1 with *error_r and nothing left behind. The caller
+ * names it in new/ or cur/ and fsyncs that directory. */
+int maildir_write_tmp(const char *path, const struct maildir_msg *msg, char *name_r, size_t name_size,
+		      const char **error_r);
 
 /* Writes msg into tmp/, fsyncs it, renames it into new/ and fsyncs new/.
  * Only after it returns 0 is the message durable. The base name is written

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -479,6 +480,73 @@ static void test_every_expunge_moves_modseq(void **state)
 	index_view_free(&v);
 }
 
+/* MULTIAPPEND's store: the messages get consecutive UIDs in one go, with
+ * their flags, keywords and dates, files in cur/ and nothing left in
+ * tmp/; when one cannot be written, none of the batch stays. */
+static void test_append_many(void **state)
+{
+	struct fixture *f = *state;
+	struct index_mailbox in = get(f, "INBOX");
+	struct maildir_msg msgs[3];
+	struct index_append items[3];
+	struct index_view v;
+	const char *error = NULL;
+	const char *text[3] = { "Subject: a\r\n\r\na\r\n", "Subject: b\r\n\r\nb\r\n", "Subject: c\r\n\r\nc\r\n" };
+	char path[512];
+	uint32_t uids[3];
+	uint64_t hms;
+	DIR *d;
+	struct dirent *de;
+	int intmp = 0;
+
+	deliver(f->root, "Subject: first\r\n\r\nx\r\n");
+	assert_int_equal(mail_index_sync(f->idx, &in, &v), 0);
+	assert_int_equal(v.count, 1);
+	hms = v.highestmodseq;
+	index_view_free(&v);
+	for (int i = 0; i < 3; i++) {
+		memset(&msgs[i], 0, sizeof(msgs[i]));
+		msgs[i].prefix = "";
+		msgs[i].body = text[i];
+		msgs[i].body_len = strlen(text[i]);
+		msgs[i].body_fd = -1;
+		items[i] = (struct index_append){ .msg = &msgs[i], .flags = i == 1 ? INDEX_FLAG_SEEN : 0,
+						  .keywords = i == 2 ? "$Work" : NULL,
+						  .internaldate = i == 0 ? 1700000000 : 0 };
+	}
+	assert_int_equal(mail_index_append_many(f->idx, &in, items, 3, uids, &error), 0);
+	assert_int_equal(uids[0], 2);
+	assert_int_equal(uids[1], 3);
+	assert_int_equal(uids[2], 4);
+	assert_int_equal(mail_index_sync(f->idx, &in, &v), 0);
+	assert_int_equal(v.count, 4);
+	assert_true(v.highestmodseq > hms);
+	assert_int_equal(v.msgs[1].uid, 2);
+	assert_int_equal(v.msgs[1].internaldate, 1700000000);
+	assert_int_equal(v.msgs[2].flags, INDEX_FLAG_SEEN);
+	assert_string_equal(v.msgs[3].keywords, "$Work");
+	assert_int_equal(mail_index_msg_path(&in, &v.msgs[2], path, sizeof(path)), 0);
+	assert_non_null(strstr(path, "/cur/"));
+	assert_non_null(strstr(path, ":2,S"));
+	index_view_free(&v);
+
+	/* the second cannot be written (no body at all): the first is not
+	 * kept either, nothing is numbered, tmp/ is empty */
+	msgs[1].body = NULL;
+	assert_int_equal(mail_index_append_many(f->idx, &in, items, 3, uids, &error), -1);
+	assert_non_null(error);
+	assert_int_equal(mail_index_sync(f->idx, &in, &v), 0);
+	assert_int_equal(v.count, 4);
+	assert_int_equal(v.uidnext, 5);
+	index_view_free(&v);
+	snprintf(path, sizeof(path), "%s/tmp", f->root);
+	assert_non_null(d = opendir(path));
+	while ((de = readdir(d)) != NULL)
+		intmp += de->d_name[0] != '.';
+	closedir(d);
+	assert_int_equal(intmp, 0);
+}
+
 static void test_append_and_rebuild_keeps_uids(void **state)
 {
 	struct fixture *f = *state;
@@ -759,6 +827,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sync_since_tells_only_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_move_expunge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_expunge_moves_modseq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_and_rebuild_keeps_uids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_folder_create_rename_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_sync_many_files, setup, teardown),
