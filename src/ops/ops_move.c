@@ -228,35 +228,119 @@ static int body_cb(void *ctx, const char *line, const char *lit, size_t litlen, 
 	return 0;
 }
 
-/* Copies message uid of the selected source folder into the target's
- * folder qname under the same UID. *next: the UID the target gives next
- * (0: not known). */
-static int move_copy_one(struct move_run *r, const char *qname, uint32_t uidvalidity, uint32_t uid,
+/* Copies in batches: runs of consecutive UIDs go to the target in one
+ * MULTIAPPEND each (stored together there: one directory fsync and one
+ * index commit per batch), bounded in messages and in bytes (below the
+ * 1 MiB of literals a server session keeps in memory per command); a
+ * message of MOVE_BIG bytes or more goes alone (the server streams it). */
+#define MOVE_BATCH_MAX 50
+#define MOVE_BATCH_BYTES (768 * 1024)
+#define MOVE_BIG (256 * 1024)
+
+/* Gives the target's folder the next UID uid unless it is that already.
+ * *next: the UID the target gives next (0: not known). */
+static int move_uid_next(struct move_run *r, const char *qname, uint32_t uidvalidity, uint32_t uid,
 			 uint32_t *next)
 {
-	struct move_body b = { 0 };
-	uint32_t got = 0;
-	int rc = -1;
-
 	if (*next != uid && move_imap_run(&r->dst, NULL, NULL, NULL, 0, "XMOVE FOLDER %s %u %u 0", qname,
 					  uidvalidity, uid) < 0)
 		return move_fail_imap(r, &r->dst);
-	if (move_imap_run(&r->src, body_cb, &b, NULL, 0, "UID FETCH %u (UID FLAGS INTERNALDATE BODY.PEEK[])",
-			  uid) < 0) {
-		move_fail_imap(r, &r->src);
-	} else if (b.data == NULL || b.uid != uid || b.date[0] == '\0') {
-		/* expunged meanwhile: the next pass sees it gone */
-		rc = 0;
-	} else if (move_imap_append(&r->dst, qname, b.flags, b.date, b.data, b.len, &got) < 0) {
+	*next = uid;
+	return 0;
+}
+
+/* Appends the batch b[0..n) (consecutive UIDs) under the same UIDs, and
+ * frees their bodies. */
+static int move_put(struct move_run *r, const char *qname, uint32_t uidvalidity, struct move_body *b, size_t n,
+		    uint32_t *next)
+{
+	struct move_imap_msg v[MOVE_BATCH_MAX];
+	uint32_t first = 0, last = 0;
+	int rc = -1;
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct move_imap_msg){ .flags = b[i].flags, .date = b[i].date, .data = b[i].data,
+					       .len = b[i].len };
+	if (move_uid_next(r, qname, uidvalidity, b[0].uid, next) < 0)
+		goto out;
+	if (n == 1 ? move_imap_append(&r->dst, qname, b[0].flags, b[0].date, b[0].data, b[0].len, &first)
+		   : move_imap_append_many(&r->dst, qname, v, n, &first, &last)) {
 		move_fail_imap(r, &r->dst);
-	} else if (got != uid) {
-		move_fail(r, "%s: the copy of UID %u got UID %u", r->dst.where, uid, got);
-	} else {
-		*next = uid + 1;
-		r->rep->copied++;
-		rc = 0;
+		goto out;
 	}
-	free(b.data);
+	if (n == 1)
+		last = first;
+	if (first != b[0].uid || last != b[n - 1].uid) {
+		move_fail(r, "%s: the copies of UIDs %u:%u got UIDs %u:%u", r->dst.where, b[0].uid, b[n - 1].uid,
+			  first, last);
+		goto out;
+	}
+	*next = last + 1;
+	r->rep->copied += n;
+	rc = 0;
+out:
+	for (size_t i = 0; i < n; i++) {
+		free(b[i].data);
+		b[i].data = NULL;
+	}
+	return rc;
+}
+
+/* Copies the plan's messages of the selected source folder into the
+ * target's folder qname under the same UIDs. */
+static int move_copy_all(struct move_run *r, const char *qname, uint32_t uidvalidity, const struct move_list *src,
+			 const struct move_plan *plan)
+{
+	struct move_body *batch = calloc(MOVE_BATCH_MAX, sizeof(*batch));
+	size_t n = 0, bytes = 0;
+	uint32_t next = 0;
+	int rc = -1;
+
+	if (batch == NULL)
+		return move_fail(r, "out of memory");
+	for (size_t i = 0; i < plan->ncopy; i++) {
+		uint32_t uid = src->v[plan->copy[i]].uid;
+		struct move_body cur = { 0 };
+
+		if (move_imap_run(&r->src, body_cb, &cur, NULL, 0, "UID FETCH %u (UID FLAGS INTERNALDATE BODY.PEEK[])",
+				  uid) < 0) {
+			free(cur.data);
+			move_fail_imap(r, &r->src);
+			goto out;
+		}
+		if (cur.data == NULL || cur.uid != uid || cur.date[0] == '\0') {
+			free(cur.data);	/* expunged meanwhile: the next pass sees it gone */
+			continue;
+		}
+		if (n > 0 && (uid != batch[n - 1].uid + 1 || n == MOVE_BATCH_MAX || cur.len >= MOVE_BIG ||
+			      bytes + cur.len > MOVE_BATCH_BYTES)) {
+			if (move_put(r, qname, uidvalidity, batch, n, &next) < 0) {
+				free(cur.data);
+				n = 0;
+				goto out;
+			}
+			n = bytes = 0;
+		}
+		batch[n++] = cur;
+		bytes += cur.len;
+		if (cur.len >= MOVE_BIG) {
+			if (move_put(r, qname, uidvalidity, batch, n, &next) < 0) {
+				n = 0;
+				goto out;
+			}
+			n = bytes = 0;
+		}
+	}
+	if (n > 0 && move_put(r, qname, uidvalidity, batch, n, &next) < 0) {
+		n = 0;
+		goto out;
+	}
+	n = 0;
+	rc = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(batch[i].data);
+	free(batch);
 	return rc;
 }
 
@@ -318,16 +402,12 @@ static void move_plan_free(struct move_plan *plan)
 static int move_apply(struct move_run *r, const char *qname, const struct move_select *ss,
 		      const struct move_list *src, const struct move_plan *plan)
 {
-	uint32_t next = 0;
-
 	if (move_fix_target(r, src, plan) < 0)
 		return -1;
 	if (move_imap_run(&r->dst, NULL, NULL, NULL, 0, "UNSELECT") < 0)
 		return move_fail_imap(r, &r->dst);
-	for (size_t i = 0; i < plan->ncopy; i++) {
-		if (move_copy_one(r, qname, (uint32_t)ss->uidvalidity, src->v[plan->copy[i]].uid, &next) < 0)
-			return -1;
-	}
+	if (move_copy_all(r, qname, (uint32_t)ss->uidvalidity, src, plan) < 0)
+		return -1;
 	/* the next UID and the MODSEQs continue where the source's are */
 	if (move_imap_run(&r->dst, NULL, NULL, NULL, 0, "XMOVE FOLDER %s %u %llu %llu", qname,
 			  (unsigned)ss->uidvalidity, (unsigned long long)ss->uidnext,

@@ -367,3 +367,50 @@ int move_imap_append(struct move_imap *m, const char *qmailbox, const char *flag
 	*uid_r = (uint32_t)v;
 	return 0;
 }
+
+int move_imap_append_many(struct move_imap *m, const char *qmailbox, const struct move_imap_msg *v, size_t n,
+			  uint32_t *first_r, uint32_t *last_r)
+{
+	char tag[16], head[MOVE_FLAGS_MAX + 200], ok[512];
+	uint64_t a, b;
+	const char *p;
+	char *end;
+	int r;
+
+	if (n == 0)
+		return imap_fail(m, "an APPEND of nothing");
+	snprintf(tag, sizeof(tag), "m%u", ++m->tag);
+	r = imap_send(m, tag, strlen(tag));
+	if (r == 0)
+		r = imap_send(m, " APPEND ", 8);
+	if (r == 0)
+		r = imap_send(m, qmailbox, strlen(qmailbox));
+	/* LITERAL+: every message goes at once, no continuation awaited */
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (snprintf(head, sizeof(head), " (%s) \"%s\" {%zu+}\r\n", v[i].flags, v[i].date, v[i].len) >=
+		    (int)sizeof(head))
+			return imap_fail(m, "APPEND too long");
+		r = imap_send(m, head, strlen(head));
+		if (r == 0)
+			r = imap_send(m, v[i].data, v[i].len);
+	}
+	if (r == 0)
+		r = imap_send(m, "\r\n", 2);
+	if (r < 0 || imap_wait(m, tag, false, NULL, NULL, ok, sizeof(ok)) < 0)
+		return -1;
+	/* [APPENDUID uidvalidity first:last] (or first alone) */
+	if ((p = strstr(ok, "[APPENDUID ")) == NULL)
+		return imap_fail(m, "APPEND without APPENDUID");
+	a = strtoull(p + 11, &end, 10);
+	if (*end != ' ' || a == 0)
+		return imap_fail(m, "bad APPENDUID");
+	a = strtoull(end + 1, &end, 10);
+	b = a;
+	if (*end == ':')
+		b = strtoull(end + 1, &end, 10);
+	if (*end != ']' || a == 0 || b < a || b > UINT32_MAX)
+		return imap_fail(m, "bad APPENDUID");
+	*first_r = (uint32_t)a;
+	*last_r = (uint32_t)b;
+	return 0;
+}

@@ -41,6 +41,16 @@ int move_imap_run(struct move_imap *m, move_untagged_cb *cb, void *ctx, char *ok
 		  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* APPEND of data to the quoted mailbox with flags (their inside) and
  * the internal date; *uid_r from APPENDUID. 0, or -1. */
+/* One message of move_imap_append_many. */
+struct move_imap_msg {
+	const char *flags, *date, *data;
+	size_t len;
+};
+/* MULTIAPPEND of n messages into qmailbox with LITERAL+ (the server stores
+ * them together); *first_r..*last_r: the UIDs its APPENDUID gave them (one
+ * range, else a failure). */
+int move_imap_append_many(struct move_imap *m, const char *qmailbox, const struct move_imap_msg *v, size_t n,
+			  uint32_t *first_r, uint32_t *last_r);
 int move_imap_append(struct move_imap *m, const char *qmailbox, const char *flags, const char *date,
 		     const char *data, size_t len, uint32_t *uid_r);
 

@@ -26,7 +26,7 @@ pytestmark = so.pytestmark
 cluster = so.cluster
 
 ERIN, FRED, GINA, HANA = "erin@" + DOMAIN, "fred@" + DOMAIN, "gina@" + DOMAIN, "hana@" + DOMAIN
-IVY, JO = "ivy@" + DOMAIN, "jo@" + DOMAIN
+IVY, JO, KAI = "ivy@" + DOMAIN, "jo@" + DOMAIN, "kai@" + DOMAIN
 
 
 def imap_via(proxy):
@@ -208,6 +208,54 @@ def test_move_while_idling_through_a_proxy(cluster):
     assert open(os.path.join(mailbox_path(n2, ERIN), "contacts.db"), "rb").read() == contacts
     old = mailbox_path(n1, ERIN)
     assert os.path.isfile(old) and not os.path.exists(old + ".moving")
+
+
+def test_move_in_batches_keeps_uids_dates_and_big_messages(cluster):
+    """The copy goes in MULTIAPPEND batches of consecutive UIDs: gaps left
+    by expunges, a batch boundary, messages too big for a batch (sent
+    alone) and the last partial batch all keep their UID, flags,
+    keywords, INTERNALDATE and bytes."""
+    proxy, n1, n2, n3, proxy2 = cluster
+    proxy.ctl("account", "add", KAI, "--password-stdin", "--node", "n1", input=PASSWORD + "\n")
+    m = login_via(proxy, KAI)
+    assert m.create("Bulk")[0] == "OK"
+    big = b"x" * 300000
+    for i in range(130):
+        body = helpers.make_message(helpers.unique("bulk%d" % i), rcpt=KAI)
+        if i in (40, 41, 97):
+            body += big	# from 256 KiB a message goes alone
+        flags = "(\\Seen $K%d)" % (i % 3) if i % 2 else "()"
+        date = imaplib.Time2Internaldate(1700000000 + i * 3600)
+        assert m.append("Bulk", flags, date, body)[0] == "OK"
+    m.select("Bulk")
+    m.uid("STORE", "5:9,60,120", "+FLAGS.SILENT", "(\\Deleted)")	# gaps
+    m.expunge()
+    typ, before = m.uid("FETCH", "1:*", "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])")
+    assert typ == "OK"
+    m.logout()
+    r = proxy.ctl("account", "move", KAI, "n2")
+    assert "moved %s from n1 to n2" % KAI in r.out, r.out
+    m = login_via(proxy, KAI)
+    m.select("Bulk")
+    typ, after = m.uid("FETCH", "1:*", "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])")
+    assert typ == "OK"
+    m.logout()
+
+    def by_uid(data):
+        out = {}
+        for item in data:
+            if isinstance(item, tuple):
+                head = item[0]
+                uid = int(re.search(rb"UID (\d+)", head).group(1))
+                flags = frozenset(re.search(rb"FLAGS \(([^)]*)\)", head).group(1).split()) - {b"\\Recent"}
+                date = re.search(rb'INTERNALDATE "([^"]+)"', head).group(1)
+                out[uid] = (flags, date, item[1])
+        return out
+
+    b, a = by_uid(before), by_uid(after)
+    assert len(b) == 130 - 7 and sorted(a) == sorted(b), (sorted(b), sorted(a))
+    for uid in b:
+        assert a[uid] == b[uid], uid
 
 
 def test_mail_after_the_move_goes_to_the_new_node(cluster):
