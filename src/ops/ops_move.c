@@ -10,6 +10,7 @@
 #include "ops/ops_move.h"
 #include "ops/ops_move_imap.h"
 #include "lib/str.h"
+#include "lib/strbuf.h"
 
 #include <fcntl.h>
 #include <stdarg.h>
@@ -144,7 +145,8 @@ static int msgs_cb(void *ctx, const char *line, const char *lit, size_t litlen, 
 
 	if (sp == NULL || strncasecmp(sp + 1, "FETCH (", 7) != 0)
 		return 0;
-	if (move_parse_fetch(sp + 7, &msg.uid, msg.flags, sizeof(msg.flags), date, sizeof(date)) < 0 || msg.uid == 0)
+	if (move_parse_fetch(sp + 7, &msg.uid, msg.flags, sizeof(msg.flags), date, sizeof(date)) < 0 || msg.uid == 0 ||
+	    move_parse_fetch_size(sp + 7, &msg.size) < 0)
 		return -1;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
@@ -167,7 +169,7 @@ static int move_msgs_get(struct move_run *r, struct move_imap *m, uint64_t exist
 	l->n = 0;
 	if (exists == 0)
 		return 0;
-	if (move_imap_run(m, msgs_cb, l, NULL, 0, "UID FETCH 1:* (UID FLAGS)") < 0)
+	if (move_imap_run(m, msgs_cb, l, NULL, 0, "UID FETCH 1:* (UID FLAGS RFC822.SIZE)") < 0)
 		return move_fail_imap(r, m);
 	return 0;
 }
@@ -286,61 +288,97 @@ out:
 	return rc;
 }
 
+/* The bodies of one UID FETCH of a group: each response goes to the slot
+ * of its UID (slots preset with the UIDs asked for, data NULL). */
+struct move_group {
+	struct move_body *b;
+	size_t n;
+};
+
+static int group_cb(void *ctx, const char *line, const char *lit, size_t litlen, const char *rest)
+{
+	struct move_group *g = ctx;
+	struct move_body one = { 0 };
+	int r = body_cb(&one, line, lit, litlen, rest);
+
+	for (size_t k = 0; r == 0 && one.data != NULL && k < g->n; k++) {
+		if (g->b[k].uid == one.uid && g->b[k].data == NULL) {
+			g->b[k] = one;
+			return 0;
+		}
+	}
+	free(one.data);	/* a response for nothing asked: left out */
+	return r;
+}
+
 /* Copies the plan's messages of the selected source folder into the
- * target's folder qname under the same UIDs. */
+ * target's folder qname under the same UIDs: the source read in groups
+ * (one UID FETCH for up to MOVE_BATCH_MAX messages and MOVE_BATCH_BYTES by
+ * their RFC822.SIZE, a big one alone), each group's runs of consecutive
+ * UIDs put as one MULTIAPPEND. */
 static int move_copy_all(struct move_run *r, const char *qname, uint32_t uidvalidity, const struct move_list *src,
 			 const struct move_plan *plan)
 {
-	struct move_body *batch = calloc(MOVE_BATCH_MAX, sizeof(*batch));
-	size_t n = 0, bytes = 0;
+	struct move_body *b = calloc(MOVE_BATCH_MAX, sizeof(*b));
+	struct strbuf set = STRBUF_INIT;
 	uint32_t next = 0;
 	int rc = -1;
 
-	if (batch == NULL)
+	if (b == NULL)
 		return move_fail(r, "out of memory");
-	for (size_t i = 0; i < plan->ncopy; i++) {
-		uint32_t uid = src->v[plan->copy[i]].uid;
-		struct move_body cur = { 0 };
+	for (size_t i = 0; i < plan->ncopy;) {
+		struct move_group g = { b, 0 };
+		uint64_t bytes = 0;
+		size_t run = 0;
 
-		if (move_imap_run(&r->src, body_cb, &cur, NULL, 0, "UID FETCH %u (UID FLAGS INTERNALDATE BODY.PEEK[])",
-				  uid) < 0) {
-			free(cur.data);
+		/* the group */
+		strbuf_truncate(&set, 0);
+		while (i < plan->ncopy && g.n < MOVE_BATCH_MAX) {
+			const struct move_msg *m = &src->v[plan->copy[i]];
+			bool alone = m->size == 0 || m->size >= MOVE_BIG;	/* big, or size unknown */
+
+			if (g.n > 0 && (alone || bytes + m->size > MOVE_BATCH_BYTES))
+				break;
+			memset(&b[g.n], 0, sizeof(b[g.n]));
+			b[g.n++].uid = m->uid;
+			strbuf_printf(&set, "%s%u", set.len > 0 ? "," : "", m->uid);
+			bytes += m->size;
+			i++;
+			if (alone)
+				break;
+		}
+		if (move_imap_run(&r->src, group_cb, &g, NULL, 0, "UID FETCH %s (UID FLAGS INTERNALDATE BODY.PEEK[])",
+				  strbuf_cstr(&set)) < 0) {
 			move_fail_imap(r, &r->src);
-			goto out;
+			goto out_group;
 		}
-		if (cur.data == NULL || cur.uid != uid || cur.date[0] == '\0') {
-			free(cur.data);	/* expunged meanwhile: the next pass sees it gone */
-			continue;
-		}
-		if (n > 0 && (uid != batch[n - 1].uid + 1 || n == MOVE_BATCH_MAX || cur.len >= MOVE_BIG ||
-			      bytes + cur.len > MOVE_BATCH_BYTES)) {
-			if (move_put(r, qname, uidvalidity, batch, n, &next) < 0) {
-				free(cur.data);
-				n = 0;
-				goto out;
+		/* its runs: a message expunged meanwhile (no body: the next
+		 * pass sees it gone) or a gap ends one */
+		for (size_t k = 0; k <= g.n; k++) {
+			bool ends = k == g.n || b[k].data == NULL || b[k].date[0] == '\0' ||
+				    (run > 0 && b[k].uid != b[k - 1].uid + 1);
+
+			if (ends && run > 0 && move_put(r, qname, uidvalidity, b + k - run, run, &next) < 0) {
+				run = 0;
+				goto out_group;
 			}
-			n = bytes = 0;
+			if (ends)
+				run = 0;
+			if (k < g.n && b[k].data != NULL && b[k].date[0] != '\0')
+				run++;
 		}
-		batch[n++] = cur;
-		bytes += cur.len;
-		if (cur.len >= MOVE_BIG) {
-			if (move_put(r, qname, uidvalidity, batch, n, &next) < 0) {
-				n = 0;
-				goto out;
-			}
-			n = bytes = 0;
-		}
-	}
-	if (n > 0 && move_put(r, qname, uidvalidity, batch, n, &next) < 0) {
-		n = 0;
+		for (size_t k = 0; k < g.n; k++)
+			free(b[k].data);	/* those put are NULL already */
+		continue;
+out_group:
+		for (size_t k = 0; k < g.n; k++)
+			free(b[k].data);
 		goto out;
 	}
-	n = 0;
 	rc = 0;
 out:
-	for (size_t i = 0; i < n; i++)
-		free(batch[i].data);
-	free(batch);
+	strbuf_free(&set);
+	free(b);
 	return rc;
 }
 

@@ -51,6 +51,7 @@ int ops_node_drain_move(struct ops *o, const struct ops_actor *actor, const char
 struct move_msg {
 	uint32_t uid;
 	char flags[MOVE_FLAGS_MAX];
+	uint64_t size;		/* RFC822.SIZE: batches are made by it */
 };
 
 /* Flags as a canonical text: \Recent dropped, system flags capitalised as
@@ -62,6 +63,9 @@ int move_flags_normalize(const char *in, char *out, size_t size);
  * FLAGS (their inside, normalised) and INTERNALDATE (without quotes);
  * missing items are left as they were. 0, or -1 when malformed. */
 int move_parse_fetch(const char *line, uint32_t *uid_r, char *flags, size_t fsize, char *date, size_t dsize);
+/* RFC822.SIZE of the same text into *size_r (left as it was when the item
+ * is missing). 0, or -1 when malformed. */
+int move_parse_fetch_size(const char *line, uint64_t *size_r);
 
 /* The mailbox name (raw, as it came: quoted string unescaped, or atom) of
  * an untagged LIST response after "* LIST ". 0, or -1. *noselect_r: the

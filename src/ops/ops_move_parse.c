@@ -101,6 +101,21 @@ int move_parse_fetch(const char *line, uint32_t *uid_r, char *flags, size_t fsiz
 	return 0;
 }
 
+int move_parse_fetch_size(const char *line, uint64_t *size_r)
+{
+	const char *p = fetch_item(line, "RFC822.SIZE");
+	char *end;
+	unsigned long long v;
+
+	if (p == NULL)
+		return 0;
+	v = strtoull(p, &end, 10);
+	if (end == p || (*end != ' ' && *end != ')' && *end != '\0'))
+		return -1;
+	*size_r = v;
+	return 0;
+}
+
 /* A quoted string at *pp into out (unescaped); *pp moves past it. */
 static int parse_quoted(const char **pp, char *out, size_t size)
 {

@@ -43,6 +43,19 @@ static void test_parse_fetch(void **state)
 	assert_int_equal(uid, 3);
 	assert_string_equal(flags, "");
 	assert_string_equal(date, "06-Dec-2026 16:00:00 +0000");
+	/* RFC822.SIZE, for the copy's batches */
+	{
+		uint64_t size = 0;
+
+		assert_int_equal(move_parse_fetch_size("(UID 3 FLAGS () RFC822.SIZE 4321)", &size), 0);
+		assert_int_equal(size, 4321);
+		assert_int_equal(move_parse_fetch_size("(RFC822.SIZE 7 UID 3)", &size), 0);
+		assert_int_equal(size, 7);
+		assert_int_equal(move_parse_fetch_size("(UID 3)", &size), 0);	/* missing: left alone */
+		assert_int_equal(size, 7);
+		assert_int_equal(move_parse_fetch_size("(RFC822.SIZE x)", &size), -1);
+		assert_int_equal(move_parse_fetch_size("(RFC822.SIZE 5x)", &size), -1);
+	}
 	/* no prefix match: XUID is not UID */
 	uid = 9;
 	assert_int_equal(move_parse_fetch("(XUID 5)", &uid, flags, sizeof(flags), date, sizeof(date)), 0);
@@ -104,8 +117,9 @@ static void test_quote(void **state)
 
 static void test_plan(void **state)
 {
-	struct move_msg src[] = { { 1, "\\Seen" }, { 2, "" }, { 4, "\\Flagged" }, { 7, "" } };
-	struct move_msg dst[] = { { 1, "\\Seen" }, { 2, "\\Seen" }, { 3, "" }, { 4, "\\Flagged" }, { 9, "" } };
+	struct move_msg src[] = { { 1, "\\Seen", 0 }, { 2, "", 0 }, { 4, "\\Flagged", 0 }, { 7, "", 0 } };
+	struct move_msg dst[] = { { 1, "\\Seen", 0 }, { 2, "\\Seen", 0 }, { 3, "", 0 }, { 4, "\\Flagged", 0 },
+				  { 9, "", 0 } };
 	size_t copy[4], update[4];
 	uint32_t expunge[5];
 	struct move_plan p = { .copy = copy, .update = update, .expunge = expunge };
